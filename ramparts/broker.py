@@ -1,0 +1,312 @@
+"""The host-side resource broker: every ``context.*`` call of a handler lands here.
+
+Workers hold no handles to storage.  A handler's ``context.kv.put(...)``
+crosses the worker's socket to the supervisor, which calls this broker.  For
+each call the broker (1) validates the arguments, (2) asks the function's
+role whether the action on that resource is allowed, (3) records the
+decision as an audit event, allow or deny, and only then (4) performs the
+action.  A failing check denies: nothing is performed unless a decision of
+"Allowed" was reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from ramparts.bus.base import Bus
+from ramparts.errors import AccessDenied, InvalidRequest, NotFound, RampartsError
+from ramparts.events.subscriptions import Subscriptions
+from ramparts.manifest import RESOURCE_NAME_RE, FunctionConfig
+from ramparts.observe.audit import AuditLog
+from ramparts.policy.evaluator import RolePolicy, resource_arn
+from ramparts.runtime.types import FunctionSpec
+from ramparts.secrets import SecretSource
+from ramparts.store import Store
+
+MAX_ITEM_BYTES = 400 * 1024
+MAX_OBJECT_BYTES = 10 * 1024 * 1024
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_KEY_CHARS = 1024
+_KEY_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$")
+
+Invoker = Callable[[str, Any, str], Awaitable[Any]]
+
+
+def _name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not RESOURCE_NAME_RE.match(value):
+        raise InvalidRequest(f"invalid {what} name", code="invalid_argument")
+    return value
+
+
+def _key(value: Any) -> str:
+    if not isinstance(value, str) or not _KEY_RE.match(value):
+        raise InvalidRequest(
+            "keys are 1 to 1024 characters without control characters", code="invalid_argument"
+        )
+    return value
+
+
+def decode_bytes(value: Any) -> bytes:
+    if isinstance(value, dict) and isinstance(value.get("$b64"), str):
+        try:
+            return base64.b64decode(value["$b64"], validate=True)
+        except ValueError as exc:
+            raise InvalidRequest("invalid binary data", code="invalid_argument") from exc
+    raise InvalidRequest("data must be bytes", code="invalid_argument")
+
+
+def encode_bytes(data: bytes) -> dict[str, str]:
+    return {"$b64": base64.b64encode(data).decode()}
+
+
+class Broker:
+    """Implements ``HostCalls`` for the supervisor."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        bus: Bus,
+        audit: AuditLog,
+        subscriptions: Callable[[], Subscriptions],
+        config_for: Callable[[FunctionSpec], FunctionConfig],
+        secrets: SecretSource,
+        invoker: Invoker,
+        relay: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._audit = audit
+        self._subs = subscriptions
+        self._config_for = config_for
+        self._secrets = secrets
+        self._invoker = invoker
+        self._relay = relay
+        self._policies: dict[tuple[str, str], RolePolicy] = {}
+        self._ops: dict[str, Callable[[FunctionSpec, str, dict[str, Any]], Awaitable[Any]]] = {
+            "kv.put": self._kv_put,
+            "kv.get": self._kv_get,
+            "kv.delete": self._kv_delete,
+            "kv.query": self._kv_query,
+            "objects.put": self._obj_put,
+            "objects.get": self._obj_get,
+            "objects.delete": self._obj_delete,
+            "publish": self._publish,
+            "secrets.get": self._secret_get,
+            "invoke": self._invoke,
+        }
+
+    async def __call__(
+        self, spec: FunctionSpec, request_id: str, op: str, args: dict[str, Any]
+    ) -> Any:
+        handler = self._ops.get(op)
+        if handler is None or not isinstance(args, dict):
+            raise InvalidRequest(f"unknown operation {op!r}", code="invalid_operation")
+        return await handler(spec, request_id, args)
+
+    # -- the check every operation goes through --------------------------------------------
+    def _authorize(self, spec: FunctionSpec, request_id: str, action: str, resource: str) -> None:
+        principal = f"function:{spec.function}@{spec.version[:12]}"
+        try:
+            key = (spec.function, spec.version)
+            policy = self._policies.get(key)
+            if policy is None:
+                policy = self._policies[key] = RolePolicy(spec.app, self._config_for(spec))
+            decision = policy.decide(action, resource)
+        except Exception:  # fail closed: a check that cannot run is a denial
+            self._audit.emit(
+                "resource.access",
+                decision="deny",
+                principal=principal,
+                action=action,
+                resource=resource,
+                request_id=request_id,
+                reason="evaluation_failed",
+            )
+            raise AccessDenied(action, resource) from None
+        self._audit.emit(
+            "resource.access",
+            decision="allow" if decision.allowed else "deny",
+            principal=principal,
+            action=action,
+            resource=resource,
+            request_id=request_id,
+            reason=decision.outcome,
+            statement=decision.statement,
+        )
+        if not decision.allowed:
+            raise AccessDenied(action, resource)
+
+    # -- kv ------------------------------------------------------------------------------------
+    async def _kv_put(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> None:
+        table, key, item = _name(a.get("table"), "table"), _key(a.get("key")), a.get("item")
+        self._authorize(spec, rid, "kv:PutItem", resource_arn(spec.app, "kv", f"{table}/{key}"))
+        await self.kv_write(spec.app, table, key, item)
+
+    async def kv_write(self, app: str, table: str, key: str, item: Any) -> None:
+        """Write an item and queue its change record in the same transaction."""
+        if not isinstance(item, dict):
+            raise InvalidRequest("an item must be a JSON object", code="invalid_argument")
+        value = orjson.dumps(item)
+        if len(value) > MAX_ITEM_BYTES:
+            raise InvalidRequest("item larger than 400 KiB", code="item_too_large")
+        subs = self._subs()
+
+        def write() -> None:
+            old_raw = self._store.kv_get(app, table, key)
+            old = orjson.loads(old_raw) if old_raw is not None else None
+            events = subs.table_events(app, table, key, old, item)
+            self._store.kv_put(app, table, key, value, events)
+
+        await asyncio.to_thread(write)
+        self._relay()
+
+    async def _kv_get(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
+        table, key = _name(a.get("table"), "table"), _key(a.get("key"))
+        self._authorize(spec, rid, "kv:GetItem", resource_arn(spec.app, "kv", f"{table}/{key}"))
+        raw = await asyncio.to_thread(self._store.kv_get, spec.app, table, key)
+        return orjson.loads(raw) if raw is not None else None
+
+    async def _kv_delete(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> None:
+        table, key = _name(a.get("table"), "table"), _key(a.get("key"))
+        self._authorize(spec, rid, "kv:DeleteItem", resource_arn(spec.app, "kv", f"{table}/{key}"))
+        await self.kv_remove(spec.app, table, key)
+
+    async def kv_remove(self, app: str, table: str, key: str) -> bool:
+        subs = self._subs()
+
+        def remove() -> bool:
+            old_raw = self._store.kv_get(app, table, key)
+            if old_raw is None:
+                return False
+            events = subs.table_events(app, table, key, orjson.loads(old_raw), None)
+            return self._store.kv_delete(app, table, key, events) is not None
+
+        removed = await asyncio.to_thread(remove)
+        self._relay()
+        return removed
+
+    async def _kv_query(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
+        table = _name(a.get("table"), "table")
+        prefix = a.get("prefix", "") or ""
+        limit = a.get("limit", 100)
+        if not isinstance(prefix, str) or len(prefix) > MAX_KEY_CHARS:
+            raise InvalidRequest("prefix must be a string", code="invalid_argument")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
+            raise InvalidRequest("limit must be between 1 and 1000", code="invalid_argument")
+        self._authorize(spec, rid, "kv:Query", resource_arn(spec.app, "kv", f"{table}/*"))
+        rows = await asyncio.to_thread(self._store.kv_query, spec.app, table, prefix, limit)
+        return [{"key": k, "item": orjson.loads(v)} for k, v in rows]
+
+    # -- objects ---------------------------------------------------------------------------------
+    async def _obj_put(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
+        bucket, key = _name(a.get("bucket"), "bucket"), _key(a.get("key"))
+        data = decode_bytes(a.get("data"))
+        ctype = a.get("content_type") or "application/octet-stream"
+        if not isinstance(ctype, str) or len(ctype) > 255:
+            raise InvalidRequest("invalid content type", code="invalid_argument")
+        self._authorize(
+            spec, rid, "objects:PutObject", resource_arn(spec.app, "objects", f"{bucket}/{key}")
+        )
+        return await self.object_write(spec.app, bucket, key, data, ctype, rid)
+
+    async def object_write(
+        self, app: str, bucket: str, key: str, data: bytes, ctype: str, request_id: str
+    ) -> dict[str, Any]:
+        if len(data) > MAX_OBJECT_BYTES:
+            raise InvalidRequest("object larger than 10 MiB", code="object_too_large")
+        subs = self._subs()
+        import hashlib
+
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        events = subs.object_events(
+            app, bucket, key, "created", size=len(data), etag=etag, request_id=request_id
+        )
+        rec = await asyncio.to_thread(self._store.object_put, app, bucket, key, data, ctype, events)
+        self._relay()
+        return {"bucket": bucket, "key": key, "size": rec.size, "etag": rec.etag}
+
+    async def _obj_get(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
+        bucket, key = _name(a.get("bucket"), "bucket"), _key(a.get("key"))
+        self._authorize(
+            spec, rid, "objects:GetObject", resource_arn(spec.app, "objects", f"{bucket}/{key}")
+        )
+        found = await asyncio.to_thread(self._store.object_get, spec.app, bucket, key)
+        if found is None:
+            raise NotFound(f"no object {key!r} in bucket {bucket!r}", code="not_found")
+        return encode_bytes(found[1])
+
+    async def _obj_delete(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> None:
+        bucket, key = _name(a.get("bucket"), "bucket"), _key(a.get("key"))
+        self._authorize(
+            spec, rid, "objects:DeleteObject", resource_arn(spec.app, "objects", f"{bucket}/{key}")
+        )
+        await self.object_remove(spec.app, bucket, key, rid)
+
+    async def object_remove(self, app: str, bucket: str, key: str, request_id: str) -> bool:
+        subs = self._subs()
+        found = await asyncio.to_thread(self._store.object_get, app, bucket, key)
+        if found is None:
+            return False
+        events = subs.object_events(
+            app,
+            bucket,
+            key,
+            "deleted",
+            size=found[0].size,
+            etag=found[0].etag,
+            request_id=request_id,
+        )
+        removed = await asyncio.to_thread(self._store.object_delete, app, bucket, key, events)
+        self._relay()
+        return removed is not None
+
+    # -- topics, secrets, functions ------------------------------------------------------------
+    async def _publish(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
+        topic = _name(a.get("topic"), "topic")
+        self._authorize(spec, rid, "topics:Publish", resource_arn(spec.app, "topic", topic))
+        return {"message_ids": await self.publish(spec.app, topic, a.get("message"))}
+
+    async def publish(self, app: str, topic: str, message: Any) -> list[str]:
+        """Fan a message out to the topic's subscribers; returns once all are durable."""
+        try:
+            size = len(message.encode() if isinstance(message, str) else orjson.dumps(message))
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            raise InvalidRequest("the message must be JSON", code="invalid_argument") from exc
+        if size > MAX_MESSAGE_BYTES:
+            raise InvalidRequest("message larger than 256 KiB", code="message_too_large")
+        messages = self._subs().topic_messages(app, topic, message)
+        if not messages:
+            return []
+        return await self._bus.enqueue_many(messages)
+
+    async def _secret_get(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
+        name = _name(a.get("name"), "secret")
+        self._authorize(spec, rid, "secrets:GetSecretValue", resource_arn(spec.app, "secret", name))
+        value = self._secrets.get(name)
+        if value is None:
+            raise NotFound(f"secret {name!r} not found", code="secret_not_found")
+        return value.reveal()
+
+    async def _invoke(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
+        target = a.get("function")
+        if not isinstance(target, str) or not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", target):
+            raise InvalidRequest("invalid function name", code="invalid_argument")
+        self._authorize(spec, rid, "functions:Invoke", resource_arn(spec.app, "function", target))
+        try:
+            return await self._invoker(target, a.get("payload"), spec.app)
+        except RampartsError:
+            raise
+        except Exception as exc:
+            raise RampartsError("the invocation failed", code="invocation_failed") from exc
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())

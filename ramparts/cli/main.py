@@ -1,0 +1,531 @@
+"""The ``ramparts`` command line (Typer + Rich).
+
+``ramparts up`` runs a node in the foreground; every other command talks to
+a node's control API (``--url`` / ``RAMPARTS_URL``, default
+http://127.0.0.1:8081) with the admin token found under the data dir.
+Errors print one clear line and exit non-zero; never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ramparts.cli.client import ClientError, ControlClient
+from ramparts.errors import ManifestError, RampartsError
+
+app = typer.Typer(
+    help="Ramparts: secure serverless functions on your own machines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
+DataDirOpt = Annotated[
+    str | None,
+    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _client(url: str | None, data_dir: str | None) -> ControlClient:
+    return ControlClient(url, data_dir)
+
+
+def _call(url: str | None, data_dir: str | None, method: str, path: str, **kw: Any) -> Any:
+    client = _client(url, data_dir)
+    try:
+        return client.json(method, path, **kw)
+    except ClientError as exc:
+        _report(exc)
+    finally:
+        client.close()
+
+
+def _report(exc: ClientError) -> None:
+    problems = exc.details.get("problems")
+    if problems:
+        file = exc.details.get("file", "ramparts.yaml")
+        lines = "\n".join(f"  {file}: {p['field'] or '<root>'}: {p['reason']}" for p in problems)
+        _fail(f"invalid manifest ({exc.code}):\n{lines}")
+    _fail(f"{exc.message} ({exc.code})")
+
+
+def _ts(value: float | None) -> str:
+    if not value:
+        return "-"
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# -- node ------------------------------------------------------------------------------
+@app.command()
+def up(
+    data_dir: DataDirOpt = None,
+    host: Annotated[str, typer.Option(help="gateway address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="gateway port")] = 8080,
+    admin_host: Annotated[str, typer.Option(help="control API address")] = "127.0.0.1",
+    admin_port: Annotated[int, typer.Option(help="control API port")] = 8081,
+    state: Annotated[str | None, typer.Option(help="state URL (or RAMPARTS_STATE_URL)")] = None,
+    bus: Annotated[str | None, typer.Option(help="bus URL (or RAMPARTS_BUS_URL)")] = None,
+) -> None:
+    """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT."""
+    import logging
+
+    from ramparts.config import Settings, mask_url
+    from ramparts.server import run
+
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _fail(
+            f"refusing to serve plain HTTP on non-loopback address {host}: TLS arrives with "
+            "the identity issue; bind 127.0.0.1 and put a TLS proxy in front meanwhile"
+        )
+    try:
+        settings = Settings.from_env(
+            data_dir,
+            host=host,
+            port=port,
+            admin_host=admin_host,
+            admin_port=admin_port,
+            state_url=state,
+            bus_url=bus,
+        )
+    except RampartsError as exc:
+        _fail(exc.message)
+        return
+
+    def ready(node: Any) -> None:
+        console.print(f"[bold green]ramparts node {settings.node_id} is up[/]")
+        console.print(f"  gateway      http://{settings.host}:{settings.port}")
+        console.print(f"  control API  http://{settings.admin_host}:{settings.admin_port}")
+        console.print(f"  state        {mask_url(settings.state_url)}")
+        console.print(f"  bus          {mask_url(settings.bus_url)}")
+        console.print(f"  data dir     {settings.data_dir}")
+        sys.stdout.flush()
+
+    try:
+        run(settings, on_ready=ready)
+    except RampartsError as exc:
+        _fail(exc.message)
+    except OSError as exc:
+        _fail(f"could not start the node: {exc.strerror or exc}")
+
+
+# -- registry --------------------------------------------------------------------------
+@app.command()
+def deploy(
+    directory: Annotated[Path, typer.Argument(help="app directory holding ramparts.yaml")],
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate, package and deploy the app in DIRECTORY."""
+    from ramparts.manifest import load_manifest
+    from ramparts.registry.artifacts import pack_app
+
+    if not directory.is_dir():
+        _fail(f"{directory}: not a directory")
+    try:
+        load_manifest(directory, display_name=str(directory / "ramparts.yaml"))
+    except ManifestError as exc:
+        lines = "\n".join(f"  {exc.file}: {p or '<root>'}: {r}" for p, r in exc.problems)
+        _fail(f"invalid manifest:\n{lines}")
+    archive = pack_app(directory)
+    report = _call(
+        url,
+        data_dir,
+        "POST",
+        "/v1/deploy",
+        content=archive,
+        headers={"content-type": "application/gzip"},
+    )
+    if as_json:
+        console.print_json(json.dumps(report))
+        return
+    table = Table(title=f"deployed app {report['app']}")
+    for col in ("function", "version", "#", "status"):
+        table.add_column(col)
+    for fn in report["functions"]:
+        status = (
+            "new version" if fn["created"] else ("live moved" if fn["changed"] else "unchanged")
+        )
+        table.add_row(fn["name"], fn["version"][:12], str(fn["seq"]), status)
+    console.print(table)
+    for warning in report["warnings"]:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.command()
+def functions(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
+    """List deployed functions and their live versions."""
+    data = _call(url, data_dir, "GET", "/v1/functions")
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    table = Table()
+    for col in ("function", "app", "live", "versions", "aliases", "triggers"):
+        table.add_column(col)
+    for fn in data["functions"]:
+        aliases = ", ".join(
+            f"{k}={v[:12]}" for k, v in sorted(fn["aliases"].items()) if k != "live"
+        )
+        table.add_row(
+            fn["name"],
+            fn["app"],
+            (fn["live"] or "-")[:12],
+            str(fn["versions"]),
+            aliases or "-",
+            ", ".join(fn["triggers"]) or "-",
+        )
+    console.print(table)
+
+
+@app.command()
+def versions(
+    function: str, url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
+) -> None:
+    """List the immutable versions of FUNCTION."""
+    data = _call(url, data_dir, "GET", f"/v1/functions/{function}/versions")
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    table = Table(title=function)
+    for col in ("#", "version", "created", "aliases"):
+        table.add_column(col)
+    for v in data["versions"]:
+        table.add_row(
+            str(v["seq"]), v["version"][:12], _ts(v["created_at"]), ", ".join(v["aliases"]) or "-"
+        )
+    console.print(table)
+
+
+@app.command()
+def alias(
+    function: str, name: str, version: str, url: UrlOpt = None, data_dir: DataDirOpt = None
+) -> None:
+    """Point alias NAME of FUNCTION at VERSION (id, id prefix, #seq or another alias)."""
+    data = _call(
+        url, data_dir, "PUT", f"/v1/functions/{function}/aliases/{name}", json={"version": version}
+    )
+    console.print(
+        f"{function}:{name} -> {data['version'][:12]}"
+        + (f" (was {data['previous'][:12]})" if data.get("previous") else "")
+    )
+
+
+@app.command()
+def rollback(
+    function: str,
+    alias_name: Annotated[str, typer.Option("--alias")] = "live",
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Move FUNCTION's alias (default live) back to its previous version."""
+    data = _call(
+        url, data_dir, "POST", f"/v1/functions/{function}/rollback", json={"alias": alias_name}
+    )
+    console.print(
+        f"{function}:{data['alias']} rolled back {data['from'][:12]} -> {data['to'][:12]}"
+    )
+
+
+# -- invocation and events -------------------------------------------------------------
+def _read_json_arg(value: str, what: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        _fail(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+
+
+@app.command()
+def invoke(
+    function: str,
+    event: Annotated[
+        Path | None, typer.Option("--event", help="JSON file with the event ('-' for stdin)")
+    ] = None,
+    qualifier: Annotated[str | None, typer.Option(help="alias or version")] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+    show_logs: Annotated[bool, typer.Option("--logs", help="print the captured logs")] = False,
+) -> None:
+    """Invoke FUNCTION synchronously and print its result."""
+    payload: Any = {}
+    if event is not None:
+        if str(event) == "-":
+            text = sys.stdin.read()
+        else:
+            try:
+                text = event.read_text()
+            except OSError as exc:
+                _fail(f"{event}: {exc.strerror}")
+        payload = _read_json_arg(text, str(event))
+    data = _call(
+        url,
+        data_dir,
+        "POST",
+        f"/v1/functions/{function}/invoke",
+        json={"event": payload, "qualifier": qualifier},
+    )
+    if show_logs and data.get("logs"):
+        err.print(data["logs"], end="", highlight=False, markup=False)
+    if data["status"] != "ok":
+        _fail(
+            f"{function} {data['status']} (request {data['request_id']}): "
+            f"{data.get('error_type') or ''} {data.get('error_message') or ''}".strip()
+        )
+    console.print_json(json.dumps(data["result"]))
+
+
+@app.command()
+def publish(
+    topic: str,
+    data: Annotated[str, typer.Option("--data", help="JSON message")],
+    app_name: Annotated[str | None, typer.Option("--app")] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Publish a JSON message to TOPIC."""
+    message = _read_json_arg(data, "--data")
+    out = _call(
+        url,
+        data_dir,
+        "POST",
+        f"/v1/topics/{topic}/publish",
+        json={"message": message, "app": app_name},
+    )
+    console.print(f"published to {out['app']}/{topic}: {len(out['message_ids'])} deliveries queued")
+
+
+@app.command()
+def logs(
+    function: str,
+    follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
+    limit: int = 50,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Show FUNCTION's invocations with their captured output."""
+    client = _client(url, data_dir)
+    after = 0
+    try:
+        first = True
+        while True:
+            data = client.json(
+                "GET", f"/v1/functions/{function}/logs", params={"after": after, "limit": 1000}
+            )
+            rows = data["invocations"]
+            if first:
+                rows = rows[-limit:] if not follow or rows else rows
+                first = False
+            for row in rows:
+                colour = "green" if row["status"] == "ok" else "red"
+                console.print(
+                    f"[dim]{_ts(row['started_at'])}[/] [{colour}]{row['status']:<7}[/] "
+                    f"{row['request_id']} v{row['version'][:12]} {row['trigger']} "
+                    f"{row['duration_ms']:.1f}ms",
+                    highlight=False,
+                )
+                for line in (row["logs"] or "").splitlines():
+                    console.print(f"    {line}", highlight=False, markup=False)
+            if data["invocations"]:
+                after = data["invocations"][-1]["seq"]
+            if not follow:
+                return
+            time.sleep(1.0)
+    except ClientError as exc:
+        _report(exc)
+    except KeyboardInterrupt:
+        return
+    finally:
+        client.close()
+
+
+schedule_app = typer.Typer(help="schedules", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+
+@schedule_app.command("run")
+def schedule_run(function: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Fire FUNCTION's schedule trigger now (a manual tick)."""
+    out = _call(url, data_dir, "POST", f"/v1/functions/{function}/schedule")
+    console.print(f"queued {len(out['message_ids'])} scheduled event(s) for {function}")
+
+
+objects_app = typer.Typer(help="the built-in object store", no_args_is_help=True)
+app.add_typer(objects_app, name="objects")
+
+
+@objects_app.command("put")
+def objects_put(
+    bucket: str,
+    key: str,
+    file: Path,
+    content_type: Annotated[str, typer.Option()] = "application/octet-stream",
+    app_name: Annotated[str | None, typer.Option("--app")] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Upload FILE as BUCKET/KEY (object-created triggers fire)."""
+    try:
+        body = file.read_bytes()
+    except OSError as exc:
+        _fail(f"{file}: {exc.strerror}")
+    out = _call(
+        url,
+        data_dir,
+        "PUT",
+        f"/v1/objects/{bucket}/{key}",
+        content=body,
+        params={"app": app_name} if app_name else None,
+        headers={"content-type": content_type},
+    )
+    console.print(f"stored {out['bucket']}/{out['key']} ({out['size']} bytes, etag {out['etag']})")
+
+
+@objects_app.command("list")
+def objects_list(
+    bucket: str,
+    prefix: str = "",
+    app_name: Annotated[str | None, typer.Option("--app")] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """List objects in BUCKET."""
+    params: dict[str, str] = {"prefix": prefix}
+    if app_name:
+        params["app"] = app_name
+    out = _call(url, data_dir, "GET", f"/v1/objects/{bucket}", params=params)
+    table = Table(title=f"{out['app']}/{bucket}")
+    for col in ("key", "size", "type", "updated"):
+        table.add_column(col)
+    for o in out["objects"]:
+        table.add_row(o["key"], str(o["size"]), o["content_type"], _ts(o["updated_at"]))
+    console.print(table)
+
+
+kv_app = typer.Typer(help="the built-in KV tables", no_args_is_help=True)
+app.add_typer(kv_app, name="kv")
+
+
+@kv_app.command("put")
+def kv_put(
+    table: str,
+    key: str,
+    item: str,
+    app_name: Annotated[str | None, typer.Option("--app")] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write ITEM (a JSON object) at TABLE/KEY (table-change triggers fire)."""
+    value = _read_json_arg(item, "ITEM")
+    _call(url, data_dir, "PUT", f"/v1/kv/{table}/{key}", json={"item": value, "app": app_name})
+    console.print(f"stored {table}/{key}")
+
+
+@kv_app.command("get")
+def kv_get(
+    table: str,
+    key: str,
+    app_name: Annotated[str | None, typer.Option("--app")] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Print the item at TABLE/KEY."""
+    out = _call(
+        url,
+        data_dir,
+        "GET",
+        f"/v1/kv/{table}/{key}",
+        params={"app": app_name} if app_name else None,
+    )
+    console.print_json(json.dumps(out["item"]))
+
+
+audit_app = typer.Typer(help="the audit log", no_args_is_help=True)
+app.add_typer(audit_app, name="audit-log")
+
+
+@audit_app.command("list")
+def audit_list(
+    limit: int = 50, url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Show recent audit events (every security decision)."""
+    rows: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        out = _call(url, data_dir, "GET", "/v1/audit", params={"after": after, "limit": 1000})
+        rows.extend(out["events"])
+        if len(out["events"]) < 1000:
+            break
+        after = out["events"][-1]["seq"]
+    rows = rows[-limit:]
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table()
+    for col in ("#", "time", "kind", "decision", "principal", "action", "resource"):
+        table.add_column(col)
+    for e in rows:
+        colour = "green" if e["decision"] == "allow" else "red"
+        table.add_row(
+            str(e["seq"]),
+            _ts(e["ts"]),
+            e["kind"],
+            f"[{colour}]{e['decision']}[/]",
+            e["principal"],
+            e["action"],
+            e["resource"],
+        )
+    console.print(table)
+
+
+@app.command("dead-letters")
+def dead_letters(
+    function: str | None = None, url: UrlOpt = None, data_dir: DataDirOpt = None
+) -> None:
+    """Show events that exhausted their retries."""
+    out = _call(
+        url,
+        data_dir,
+        "GET",
+        "/v1/dead-letters",
+        params={"function": function} if function else None,
+    )
+    table = Table()
+    for col in ("time", "function", "source", "attempts", "error"):
+        table.add_column(col)
+    for d in out["dead_letters"]:
+        table.add_row(_ts(d["at"]), d["function"], d["source"], str(d["attempts"]), d["error"])
+    console.print(table)
+
+
+@app.command()
+def status(url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Show the node's backends, routes, queue depths and workers."""
+    console.print_json(json.dumps(_call(url, data_dir, "GET", "/v1/status")))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,498 @@
+"""The control API: deploys, registry, invocations, events, logs and audit.
+
+Served on its own admin listener (127.0.0.1:8081 by default), never on the
+public gateway.  Every request needs the node's admin token as a bearer
+token, compared in constant time; a missing or wrong token is refused and
+audited.  Errors are JSON with a stable ``code``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ramparts.errors import InvalidRequest, NotFound, RampartsError
+from ramparts.manifest import NAME_RE, RESOURCE_NAME_RE
+
+if TYPE_CHECKING:
+    from ramparts.node import Node
+
+log = logging.getLogger("ramparts.control")
+
+MAX_DEPLOY_BYTES = 64 * 1024 * 1024
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=str)
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
+
+
+def _node(request: Request) -> Node:
+    return request.app.state.node  # type: ignore[no-any-return]
+
+
+async def _json(request: Request, limit: int = 1024 * 1024) -> dict[str, Any]:
+    body = await _body(request, limit)
+    if not body:
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("the body is not valid JSON", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest("the body must be a JSON object", code="invalid_json")
+    return data
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise InvalidRequest(f"the body exceeds {limit} bytes", code="payload_too_large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidRequest(f"the body exceeds {limit} bytes", code="payload_too_large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _fn_name(request: Request) -> str:
+    name = request.path_params["fn"]
+    if not NAME_RE.match(name):
+        raise NotFound(f"function {name!r} not found", code="function_not_found")
+    return name
+
+
+def _resource(value: str, what: str) -> str:
+    if not RESOURCE_NAME_RE.match(value):
+        raise InvalidRequest(f"invalid {what} name {value!r}", code="invalid_argument")
+    return value
+
+
+def _int(request: Request, name: str, default: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= hi:
+        raise InvalidRequest(
+            f"{name} must be an integer between 0 and {hi}", code="invalid_argument"
+        )
+    return int(raw)
+
+
+# -- registry ---------------------------------------------------------------------------------
+async def deploy(request: Request) -> JSONResponse:
+    archive = await _body(request, MAX_DEPLOY_BYTES)
+    if not archive:
+        raise InvalidRequest("the body must be the app archive (tar.gz)", code="invalid_archive")
+    report = await _node(request).deploy(archive)
+    return JSONResponse(report.to_dict())
+
+
+async def list_functions(request: Request) -> JSONResponse:
+    node = _node(request)
+    rows = []
+    for fn in node.store.list_functions():
+        live = node.live(fn["name"])
+        rows.append(
+            {
+                **fn,
+                "live": fn["aliases"].get("live"),
+                "triggers": [t.kind for t in live.config.triggers] if live else [],
+            }
+        )
+    return JSONResponse({"functions": rows})
+
+
+async def list_versions(request: Request) -> JSONResponse:
+    node = _node(request)
+    name = _fn_name(request)
+    versions = node.store.list_versions(name)
+    if not versions:
+        raise NotFound(f"function {name!r} not found", code="function_not_found")
+    aliases = node.store.list_aliases(name)
+    return JSONResponse(
+        {
+            "function": name,
+            "versions": [
+                {
+                    "version": v.version,
+                    "seq": v.seq,
+                    "created_at": v.created_at,
+                    "handler": v.config.get("handler"),
+                    "aliases": sorted(a for a, t in aliases.items() if t == v.version),
+                }
+                for v in versions
+            ],
+        }
+    )
+
+
+async def set_alias(request: Request) -> JSONResponse:
+    node = _node(request)
+    name = _fn_name(request)
+    alias = request.path_params["alias"]
+    if not NAME_RE.match(alias):
+        raise InvalidRequest(
+            "alias names use lowercase letters, digits and '-'", code="invalid_argument"
+        )
+    data = await _json(request)
+    qualifier = data.get("version")
+    if not isinstance(qualifier, str) or not qualifier:
+        raise InvalidRequest("version is required", code="invalid_argument")
+    rec = node.registry.resolve_version(name, qualifier)
+    previous = node.store.set_alias(name, alias, rec.version)
+    node.audit.emit(
+        "registry.alias",
+        decision="allow",
+        principal="admin",
+        action="registry:SetAlias",
+        resource=f"function:{name}:{alias}",
+        version=rec.version[:12],
+        previous=(previous or "")[:12],
+    )
+    await node.refresh(force=True)
+    return JSONResponse(
+        {"function": name, "alias": alias, "version": rec.version, "previous": previous}
+    )
+
+
+async def rollback(request: Request) -> JSONResponse:
+    node = _node(request)
+    name = _fn_name(request)
+    data = await _json(request)
+    alias = data.get("alias", "live")
+    if not isinstance(alias, str) or not NAME_RE.match(alias):
+        raise InvalidRequest("invalid alias", code="invalid_argument")
+    before, after = node.store.rollback_alias(name, alias)
+    node.audit.emit(
+        "registry.rollback",
+        decision="allow",
+        principal="admin",
+        action="registry:Rollback",
+        resource=f"function:{name}:{alias}",
+        version=after[:12],
+        previous=before[:12],
+    )
+    await node.refresh(force=True)
+    return JSONResponse({"function": name, "alias": alias, "from": before, "to": after})
+
+
+# -- invocation and events ------------------------------------------------------------------------
+async def invoke(request: Request) -> JSONResponse:
+    node = _node(request)
+    name = _fn_name(request)
+    data = await _json(request, node.settings.max_body_bytes)
+    qualifier = data.get("qualifier")
+    if qualifier is not None and not isinstance(qualifier, str):
+        raise InvalidRequest("qualifier must be a string", code="invalid_argument")
+    spec, result = await node.invoke(name, data.get("event", {}), qualifier=qualifier)
+    return JSONResponse(
+        {
+            "function": name,
+            "version": spec.version,
+            "request_id": result.request_id,
+            "status": result.status,
+            "result": result.result,
+            "error_type": result.error_type,
+            "error_message": result.error_message,
+            "logs": result.logs,
+            "duration_ms": round(result.duration_ms, 3),
+            "cold": result.cold,
+        }
+    )
+
+
+async def publish(request: Request) -> JSONResponse:
+    node = _node(request)
+    topic = _resource(request.path_params["topic"], "topic")
+    data = await _json(request)
+    if "message" not in data:
+        raise InvalidRequest("message is required", code="invalid_argument")
+    app = node.resolve_app(data.get("app"))
+    ids = await node.broker.publish(app, topic, data["message"])
+    node.audit.emit(
+        "topics.publish",
+        decision="allow",
+        principal="admin",
+        action="topics:Publish",
+        resource=f"arn:ramparts:topics:{app}:topic/{topic}",
+        deliveries=len(ids),
+    )
+    return JSONResponse({"app": app, "topic": topic, "message_ids": ids})
+
+
+async def schedule_tick(request: Request) -> JSONResponse:
+    node = _node(request)
+    name = _fn_name(request)
+    subs = [s for s in node.subscriptions.schedules if s.function == name]
+    if not subs:
+        raise NotFound(f"function {name!r} has no schedule trigger", code="no_schedule")
+    import time
+
+    ids = [await node.scheduler.fire(s, time.time()) for s in subs]
+    return JSONResponse({"function": name, "message_ids": ids})
+
+
+async def object_put(request: Request) -> JSONResponse:
+    node = _node(request)
+    bucket = _resource(request.path_params["bucket"], "bucket")
+    key = request.path_params["key"]
+    app = node.resolve_app(request.query_params.get("app"))
+    data = await _body(request, node.settings.max_body_bytes)
+    ctype = request.headers.get("content-type", "application/octet-stream")
+    from ramparts.broker import _key
+
+    out = await node.broker.object_write(app, bucket, _key(key), data, ctype, node.new_request_id())
+    node.audit.emit(
+        "objects.put",
+        decision="allow",
+        principal="admin",
+        action="objects:PutObject",
+        resource=f"arn:ramparts:objects:{app}:bucket/{bucket}/{key}",
+    )
+    return JSONResponse({"app": app, **out})
+
+
+async def object_get(request: Request) -> Response:
+    node = _node(request)
+    bucket = _resource(request.path_params["bucket"], "bucket")
+    app = node.resolve_app(request.query_params.get("app"))
+    found = node.store.object_get(app, bucket, request.path_params["key"])
+    if found is None:
+        raise NotFound("object not found", code="object_not_found")
+    rec, data = found
+    return Response(data, media_type=rec.content_type, headers={"etag": rec.etag})
+
+
+async def object_list(request: Request) -> JSONResponse:
+    node = _node(request)
+    bucket = _resource(request.path_params["bucket"], "bucket")
+    app = node.resolve_app(request.query_params.get("app"))
+    prefix = request.query_params.get("prefix", "")
+    rows = node.store.object_list(app, bucket, prefix, _int(request, "limit", 100, 1000))
+    return JSONResponse(
+        {
+            "app": app,
+            "bucket": bucket,
+            "objects": [
+                {
+                    "key": r.key,
+                    "size": r.size,
+                    "etag": r.etag,
+                    "content_type": r.content_type,
+                    "updated_at": r.updated_at,
+                }
+                for r in rows
+            ],
+        }
+    )
+
+
+async def object_delete(request: Request) -> JSONResponse:
+    node = _node(request)
+    bucket = _resource(request.path_params["bucket"], "bucket")
+    app = node.resolve_app(request.query_params.get("app"))
+    key = request.path_params["key"]
+    removed = await node.broker.object_remove(app, bucket, key, node.new_request_id())
+    if not removed:
+        raise NotFound("object not found", code="object_not_found")
+    return JSONResponse({"app": app, "bucket": bucket, "key": key, "deleted": True})
+
+
+async def kv_put(request: Request) -> JSONResponse:
+    node = _node(request)
+    table = _resource(request.path_params["table"], "table")
+    from ramparts.broker import _key
+
+    key = _key(request.path_params["key"])
+    data = await _json(request)
+    app = node.resolve_app(data.get("app") or request.query_params.get("app"))
+    await node.broker.kv_write(app, table, key, data.get("item"))
+    return JSONResponse({"app": app, "table": table, "key": key})
+
+
+async def kv_get(request: Request) -> JSONResponse:
+    node = _node(request)
+    table = _resource(request.path_params["table"], "table")
+    app = node.resolve_app(request.query_params.get("app"))
+    raw = node.store.kv_get(app, table, request.path_params["key"])
+    if raw is None:
+        raise NotFound("item not found", code="item_not_found")
+    return JSONResponse(
+        {"app": app, "table": table, "key": request.path_params["key"], "item": orjson.loads(raw)}
+    )
+
+
+async def kv_list(request: Request) -> JSONResponse:
+    node = _node(request)
+    table = _resource(request.path_params["table"], "table")
+    app = node.resolve_app(request.query_params.get("app"))
+    rows = node.store.kv_query(
+        app, table, request.query_params.get("prefix", ""), _int(request, "limit", 100, 1000)
+    )
+    return JSONResponse(
+        {
+            "app": app,
+            "table": table,
+            "items": [{"key": k, "item": orjson.loads(v)} for k, v in rows],
+        }
+    )
+
+
+async def kv_delete(request: Request) -> JSONResponse:
+    node = _node(request)
+    table = _resource(request.path_params["table"], "table")
+    app = node.resolve_app(request.query_params.get("app"))
+    if not await node.broker.kv_remove(app, table, request.path_params["key"]):
+        raise NotFound("item not found", code="item_not_found")
+    return JSONResponse(
+        {"app": app, "table": table, "key": request.path_params["key"], "deleted": True}
+    )
+
+
+# -- evidence --------------------------------------------------------------------------------------
+async def logs(request: Request) -> JSONResponse:
+    node = _node(request)
+    name = _fn_name(request)
+    await node.invocations.flush()
+    rows = node.store.list_invocations(
+        name, _int(request, "after", 0, 2**62), _int(request, "limit", 100, 1000)
+    )
+    return JSONResponse({"function": name, "invocations": rows})
+
+
+async def audit(request: Request) -> JSONResponse:
+    node = _node(request)
+    await node.audit.flush()
+    rows = node.store.list_audit_events(
+        _int(request, "after", 0, 2**62), _int(request, "limit", 100, 1000)
+    )
+    return JSONResponse({"events": rows})
+
+
+async def dead_letters(request: Request) -> JSONResponse:
+    node = _node(request)
+    fn = request.query_params.get("function")
+    return JSONResponse(
+        {"dead_letters": node.store.list_dead_letters(fn, _int(request, "limit", 100, 1000))}
+    )
+
+
+async def status(request: Request) -> JSONResponse:
+    node = _node(request)
+    queues = {}
+    for fn in sorted(node.subscriptions.async_functions()):
+        queues[fn] = await node.bus.depth("fn." + fn)
+    return JSONResponse(
+        {
+            "node": node.settings.node_id,
+            "gateway": f"{node.settings.host}:{node.settings.port}",
+            "state": node.settings.state_url.split(":", 1)[0],
+            "bus": node.settings.bus_url.split(":", 1)[0],
+            "routes": len(node.router),
+            "queues": queues,
+            "workers": node.supervisor.stats(),
+        }
+    )
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+class _AdminAuth:
+    """Bearer admin token on every route but /healthz; fail closed."""
+
+    def __init__(self, app: Any, node: Node) -> None:
+        self.app = app
+        self.node = node
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        node = self.node
+        presented = b""
+        for k, v in scope["headers"]:
+            if k == b"authorization" and v[:7].lower() == b"bearer ":
+                presented = v[7:].strip()
+        expected = node.admin_token.encode()
+        if not presented or not hmac.compare_digest(presented, expected):
+            client = scope.get("client") or ("", 0)
+            node.audit.emit(
+                "control.auth",
+                decision="deny",
+                principal=f"ip:{client[0]}",
+                action=f"control:{scope['method']}",
+                resource=scope["path"],
+                reason="bad_admin_token",
+            )
+            response = _error(401, "unauthorized", "a valid admin token is required")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _handle_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, RampartsError):
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+    log.exception("control API failure")
+    return _error(500, "internal_error", "internal error")
+
+
+def create_control_app(node: Node) -> Starlette:
+    fn = "/v1/functions/{fn}"
+    routes = [
+        Route("/healthz", health),
+        Route("/v1/status", status),
+        Route("/v1/deploy", deploy, methods=["POST"]),
+        Route("/v1/functions", list_functions),
+        Route(f"{fn}/versions", list_versions),
+        Route(f"{fn}/invoke", invoke, methods=["POST"]),
+        Route(f"{fn}/aliases/{{alias}}", set_alias, methods=["PUT"]),
+        Route(f"{fn}/rollback", rollback, methods=["POST"]),
+        Route(f"{fn}/logs", logs),
+        Route(f"{fn}/schedule", schedule_tick, methods=["POST"]),
+        Route("/v1/topics/{topic}/publish", publish, methods=["POST"]),
+        Route("/v1/objects/{bucket}", object_list),
+        Route("/v1/objects/{bucket}/{key:path}", object_put, methods=["PUT"]),
+        Route("/v1/objects/{bucket}/{key:path}", object_get, methods=["GET"]),
+        Route("/v1/objects/{bucket}/{key:path}", object_delete, methods=["DELETE"]),
+        Route("/v1/kv/{table}", kv_list),
+        Route("/v1/kv/{table}/{key:path}", kv_put, methods=["PUT"]),
+        Route("/v1/kv/{table}/{key:path}", kv_get, methods=["GET"]),
+        Route("/v1/kv/{table}/{key:path}", kv_delete, methods=["DELETE"]),
+        Route("/v1/audit", audit),
+        Route("/v1/dead-letters", dead_letters),
+    ]
+    app = Starlette(
+        routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}
+    )
+    app.state.node = node
+    app.add_middleware(_AdminAuth, node=node)
+
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+        status = getattr(exc, "status_code", 404)
+        code = "method_not_allowed" if status == 405 else "not_found"
+        return _error(
+            status, code, "no such control API route" if status == 404 else "method not allowed"
+        )
+
+    app.add_exception_handler(404, not_found)
+    app.add_exception_handler(405, not_found)
+    return app

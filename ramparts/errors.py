@@ -1,0 +1,107 @@
+"""The exception hierarchy of Ramparts.
+
+Everything we raise derives from ``RampartsError``; library exceptions are
+translated at the boundary with ``raise ... from exc``.  Each error carries a
+stable ``code`` that the gateway and the control API put into JSON error
+bodies, so callers can depend on it while the message may change.
+
+    RampartsError
+    ├── ConfigError                 bad settings or backend URL
+    ├── ManifestError               ramparts.yaml invalid (file, field path, reason)
+    ├── DeployError                 a deploy was refused (import error, pip failure, conflict)
+    ├── NotFound                    unknown function, version, alias, route, object
+    ├── Conflict                    a name or route already taken
+    ├── InvalidRequest              malformed input from a caller
+    ├── AccessDenied                the host refused a resource call (raised in handlers)
+    ├── BackendError                a state or bus backend failed
+    └── InvocationError             a handler failed, timed out or its worker died
+"""
+
+from __future__ import annotations
+
+
+class RampartsError(Exception):
+    """Root of every error Ramparts raises on purpose."""
+
+    code = "internal_error"
+    status = 500
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class ConfigError(RampartsError):
+    code = "config_error"
+    status = 400
+
+
+class ManifestError(RampartsError):
+    """A manifest failed validation; ``problems`` lists (field path, reason)."""
+
+    code = "invalid_manifest"
+    status = 422
+
+    def __init__(self, file: str, problems: list[tuple[str, str]]) -> None:
+        self.file = file
+        self.problems = problems
+        lines = [f"{file}: {path or '<root>'}: {reason}" for path, reason in problems]
+        super().__init__("\n".join(lines))
+
+    def to_dict(self) -> dict[str, object]:  # type: ignore[override]
+        return {
+            "code": self.code,
+            "message": self.message,
+            "file": self.file,
+            "problems": [{"field": p, "reason": r} for p, r in self.problems],
+        }
+
+
+class DeployError(RampartsError):
+    code = "deploy_refused"
+    status = 422
+
+
+class NotFound(RampartsError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(RampartsError):
+    code = "conflict"
+    status = 409
+
+
+class InvalidRequest(RampartsError):
+    code = "invalid_request"
+    status = 400
+
+
+class AccessDenied(RampartsError):
+    """A resource call was refused by the function's role.
+
+    Raised inside handlers; carries the action and resource and nothing more.
+    """
+
+    code = "access_denied"
+    status = 403
+
+    def __init__(self, action: str = "", resource: str = "") -> None:
+        self.action = action
+        self.resource = resource
+        super().__init__(f"not authorized to perform {action} on {resource}")
+
+
+class BackendError(RampartsError):
+    code = "backend_unavailable"
+    status = 503
+
+
+class InvocationError(RampartsError):
+    code = "invocation_failed"
+    status = 502

@@ -1,0 +1,87 @@
+"""Cron schedules: at most once per tick per cluster.
+
+Every node ticks; for each schedule trigger whose next fire time has come,
+the node tries to claim (function, trigger, tick) in the shared store.  The
+claim is a unique insert, so exactly one node wins and enqueues the
+EventBridge-style event.  Ticks that passed while no node was running are
+not replayed (as with EventBridge, a missed schedule is missed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from croniter import croniter
+
+from ramparts.bus.base import Bus
+from ramparts.events.subscriptions import Subscription, Subscriptions
+from ramparts.store import Store
+
+log = logging.getLogger("ramparts.scheduler")
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        bus: Bus,
+        subscriptions: Callable[[], Subscriptions],
+        interval: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._subs = subscriptions
+        self._interval = interval
+        self._next: dict[tuple[str, str, str], float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="scheduler")
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick(time.time())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler tick failed")
+            await asyncio.sleep(self._interval)
+
+    async def tick(self, now: float) -> int:
+        """Fire every due schedule; returns how many ticks this node won."""
+        fired = 0
+        seen = set()
+        for sub in self._subs().schedules:
+            key = (sub.function, sub.trigger_id, sub.config.cron)
+            seen.add(key)
+            nxt = self._next.get(key)
+            if nxt is None:
+                nxt = self._next[key] = croniter(sub.config.cron, now).get_next(float)
+            while nxt <= now:
+                if await asyncio.to_thread(
+                    self._store.claim_schedule_tick, sub.function, sub.trigger_id, nxt
+                ):
+                    await self.fire(sub, nxt)
+                    fired += 1
+                nxt = self._next[key] = croniter(sub.config.cron, nxt).get_next(float)
+        for key in set(self._next) - seen:
+            del self._next[key]
+        return fired
+
+    async def fire(self, sub: Subscription, tick: float) -> str:
+        msg = self._subs().schedule_message(sub, tick)
+        ids = await self._bus.enqueue_many([msg])
+        return ids[0]

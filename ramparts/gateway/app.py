@@ -1,0 +1,295 @@
+"""The public gateway: a raw ASGI app on port 8080.
+
+Path of a request: route match -> check chain (fail closed) -> body read
+with a size limit -> JSON and schema validation -> HTTP API v2 event ->
+invocation of the route's live version in a sandboxed worker -> v2 response.
+Webhook routes verify the sender's signature, refuse replays, persist the
+delivery on the bus and answer 202.
+
+Written against ASGI directly rather than a framework router because routes
+change at run time and this is the hot path of every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ramparts.errors import InvocationError, RampartsError
+from ramparts.events.http import build_http_event, build_http_response
+from ramparts.events.webhooks import WebhookError, verify_webhook
+from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
+from ramparts.gateway.routing import Route
+
+if TYPE_CHECKING:
+    from ramparts.node import Node
+
+log = logging.getLogger("ramparts.gateway")
+
+_BASE_HEADERS = [(b"x-content-type-options", b"nosniff")]
+_JSON = (b"content-type", b"application/json")
+_HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection", b"x-request-id"}
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class ReplayCache:
+    """Remembers webhook delivery ids for the tolerance window (single node)."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._max = max_entries
+
+    def seen(self, key: str, ttl: float) -> bool:
+        now = time.monotonic()
+        while self._seen:
+            oldest, expires = next(iter(self._seen.items()))
+            if expires > now and len(self._seen) < self._max:
+                break
+            self._seen.pop(oldest)
+        if key in self._seen:
+            return True
+        self._seen[key] = now + ttl
+        return False
+
+
+class Gateway:
+    def __init__(self, node: Node, checks: list[Check] | None = None) -> None:
+        self._node = node
+        self._checks: list[Check] = checks if checks is not None else [RouteAuthCheck()]
+        self._replays = ReplayCache()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request_id = self._node.new_request_id()
+        try:
+            await self._handle(scope, receive, send, request_id)
+        except RampartsError as exc:
+            await _send_error(send, exc.status, exc.code, exc.message, request_id)
+        except Exception:
+            log.exception("gateway failure (request %s)", request_id)
+            await _send_error(send, 500, "internal_error", "internal error", request_id)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _handle(
+        self, scope: dict[str, Any], receive: Any, send: Any, request_id: str
+    ) -> None:
+        method = scope["method"]
+        path = scope["path"]
+        route, params = self._node.router.match(method, path)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        ctx = RequestContext(method, path, route, headers, client[0] if client else "", request_id)
+        await self._run_checks(ctx)
+        try:
+            body = await _read_body(receive, headers, self._node.settings.max_body_bytes)
+        except _BodyTooLarge:
+            raise GatewayDenied(
+                413,
+                "payload_too_large",
+                f"the body exceeds {self._node.settings.max_body_bytes} bytes",
+            ) from None
+        if route.is_webhook:
+            await self._webhook(ctx, scope, body, send)
+            return
+        self._validate_body(route, headers, body)
+        event = build_http_event(
+            method=method,
+            raw_path=path,
+            raw_query=scope.get("query_string", b"").decode("latin-1"),
+            headers=scope["headers"],
+            body=body,
+            route_key=route.route_key,
+            path_parameters=params,
+            source_ip=ctx.source_ip,
+            request_id=request_id,
+            domain_name=headers.get("host", "localhost"),
+            authorizer=_authorizer(ctx),
+        )
+        result = await self._node.invoke_spec(route.function.spec, event, "http", request_id)
+        if result.status == "ok":
+            try:
+                status, out_headers, out_body = build_http_response(result.result)
+            except InvocationError as exc:
+                await _send_error(
+                    send, 502, exc.code, "the function returned an invalid response", request_id
+                )
+                return
+            await _send(send, status, out_headers, out_body, request_id)
+        elif result.status == "timeout":
+            await _send_error(send, 504, "function_timeout", "the function timed out", request_id)
+        elif result.status == "crashed":
+            await _send_error(
+                send, 502, "function_crashed", "the function's worker died", request_id
+            )
+        else:
+            await _send_error(send, 502, "function_error", "the function failed", request_id)
+
+    async def _run_checks(self, ctx: RequestContext) -> None:
+        for check in self._checks:
+            try:
+                await check.check(ctx)
+            except GatewayDenied as exc:
+                self._audit(ctx, check.name, "deny", exc.code)
+                raise
+            except Exception:
+                log.exception("check %s failed (request %s)", check.name, ctx.request_id)
+                self._audit(ctx, check.name, "deny", "check_failed")
+                raise GatewayDenied(500, "check_failed", "a security check failed") from None
+
+    def _audit(self, ctx: RequestContext, check: str, decision: str, reason: str) -> None:
+        self._node.audit.emit(
+            f"gateway.{check}",
+            decision=decision,
+            principal=f"ip:{ctx.source_ip}",
+            action=f"http:{ctx.method}",
+            resource=f"route:{ctx.route.route_key}",
+            request_id=ctx.request_id,
+            reason=reason,
+            function=ctx.route.function.name,
+        )
+
+    @staticmethod
+    def _validate_body(route: Route, headers: dict[str, str], body: bytes) -> None:
+        ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        is_json = ctype == "application/json" or ctype.endswith("+json")
+        parsed: Any = None
+        if body and is_json:
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                raise GatewayDenied(400, "invalid_json", "the body is not valid JSON") from None
+        if route.validator is not None:
+            if not is_json or not body:
+                raise GatewayDenied(
+                    415 if body else 400, "json_body_required", "this route takes a JSON body"
+                )
+            try:
+                route.validator(parsed)
+            except Exception as exc:  # fastjsonschema.JsonSchemaException
+                message = getattr(exc, "message", "the body does not match the schema")
+                raise GatewayDenied(400, "schema_validation_failed", str(message)[:200]) from None
+
+    async def _webhook(
+        self, ctx: RequestContext, scope: dict[str, Any], body: bytes, send: Any
+    ) -> None:
+        trigger = ctx.route.trigger
+        secret = self._node.secrets.get(trigger.secret)  # type: ignore[union-attr]
+        if secret is None:
+            self._audit(ctx, "webhook", "deny", "webhook_secret_unavailable")
+            raise GatewayDenied(
+                503, "webhook_secret_unavailable", "this webhook cannot verify deliveries right now"
+            )
+        try:
+            delivery = verify_webhook(
+                trigger.scheme,
+                secret.reveal(),
+                ctx.headers,
+                body,  # type: ignore[union-attr]
+                tolerance=trigger.tolerance,
+            )  # type: ignore[union-attr]
+        except WebhookError as exc:
+            self._audit(ctx, "webhook", "deny", exc.code)
+            raise GatewayDenied(401, exc.code, "the webhook signature was not accepted") from None
+        except Exception:
+            self._audit(ctx, "webhook", "deny", "check_failed")
+            raise GatewayDenied(500, "check_failed", "a security check failed") from None
+        replay_key = f"{ctx.route.path}:{delivery.id or ''}:{delivery.timestamp or ''}:" + (
+            ctx.headers.get("stripe-signature")
+            or ctx.headers.get("x-hub-signature-256")
+            or ctx.headers.get("x-slack-signature")
+            or ctx.headers.get("webhook-signature")
+            or ""
+        )
+        if self._replays.seen(replay_key, max(trigger.tolerance, 60.0) * 2):  # type: ignore[union-attr]
+            self._audit(ctx, "webhook", "deny", "webhook_replayed")
+            raise GatewayDenied(409, "webhook_replayed", "this delivery was already accepted")
+        self._audit(ctx, "webhook", "allow", "signature_valid")
+        event = build_http_event(
+            method=ctx.method,
+            raw_path=ctx.path,
+            raw_query=scope.get("query_string", b"").decode("latin-1"),
+            headers=scope["headers"],
+            body=body,
+            route_key=ctx.route.route_key,
+            path_parameters={},
+            source_ip=ctx.source_ip,
+            request_id=ctx.request_id,
+            domain_name=ctx.headers.get("host", "localhost"),
+        )
+        message_id = await self._node.enqueue_webhook(ctx.route, event)
+        await _send(
+            send,
+            202,
+            [_JSON],
+            orjson.dumps({"accepted": True, "message_id": message_id}),
+            ctx.request_id,
+        )
+
+
+def _authorizer(ctx: RequestContext) -> dict[str, Any] | None:
+    if not ctx.principal or ctx.principal.get("type") == "anonymous":
+        return None
+    return ctx.principal
+
+
+async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes:
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send(
+    send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes, request_id: str
+) -> None:
+    headers = [(k, v) for k, v in headers if k.lower() not in _HOP_HEADERS]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                *headers,
+                *_BASE_HEADERS,
+                (b"x-request-id", request_id.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Any, status: int, code: str, message: str, request_id: str) -> None:
+    body = orjson.dumps({"code": code, "message": message, "request_id": request_id})
+    await _send(send, status, [_JSON], body, request_id)

@@ -1,0 +1,459 @@
+"""``ramparts.yaml``: the schema of an app and its loading.
+
+The manifest is the user-facing contract (see DESIGN.md): field names here are
+binding.  Validation is strict (unknown fields are errors, so a typo such as
+``timout:`` is refused rather than silently ignored) and every problem is
+reported with the file, the field path and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from croniter import croniter
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ramparts.errors import ManifestError
+
+MANIFEST_NAME = "ramparts.yaml"
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+RESOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_PATH_SEGMENT_RE = re.compile(r"^(\{[A-Za-z_][A-Za-z0-9_]*\+?\}|[A-Za-z0-9._~!$&'()*+,;=:@%-]+)$")
+_HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_MEMORY_RE = re.compile(r"^\s*(\d+)\s*(Ki|Mi|Gi|K|M|G)?\s*$")
+
+
+def parse_duration(value: Any) -> float:
+    """``5s``, ``300ms``, ``2m``, ``1h`` or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 5s, 300ms or 2m")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration such as 5s, 300ms or 2m")
+        number, unit = float(match.group(1)), match.group(2) or "s"
+        seconds = number * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    else:
+        raise ValueError("expected a duration such as 5s, 300ms or 2m")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def parse_memory(value: Any) -> int:
+    """``128Mi``, ``1Gi`` or a number of MiB -> MiB."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 128Mi or 1Gi")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = _MEMORY_RE.match(value)
+        if match:
+            number, unit = int(match.group(1)), match.group(2) or "Mi"
+            factor = {"Ki": 1 / 1024, "K": 1 / 1024, "Mi": 1, "M": 1, "Gi": 1024, "G": 1024}
+            return int(number * factor[unit])
+    raise ValueError(f"{value!r} is not a size such as 128Mi or 1Gi")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Memory = Annotated[int, BeforeValidator(parse_memory)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def _check_resource_name(value: str, what: str) -> str:
+    if not RESOURCE_NAME_RE.match(value):
+        raise ValueError(
+            f"{what} {value!r} must start with a letter or digit and use only "
+            "letters, digits, '.', '_' and '-' (at most 128 characters)"
+        )
+    return value
+
+
+class _Delivery(_Model):
+    """Retry settings shared by every asynchronous trigger."""
+
+    retries: int = Field(default=2, ge=0, le=100)
+    backoff: Duration = 1.0
+    dead_letter: str | None = None
+
+    @field_validator("dead_letter")
+    @classmethod
+    def _dead_letter_name(cls, v: str | None) -> str | None:
+        return None if v is None else _check_resource_name(v, "dead-letter topic")
+
+
+class HttpTrigger(_Model):
+    method: str
+    path: str
+    auth: Literal["api_key", "jwt", "oauth2", "none"] | None = None
+    scopes: list[str] = Field(default_factory=list)
+    rate: str | None = None
+    schema_: str | None = Field(default=None, alias="schema")
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        upper = v.upper()
+        if upper not in _HTTP_METHODS:
+            raise ValueError(f"{v!r} is not one of {', '.join(sorted(_HTTP_METHODS))}")
+        return upper
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        return validate_route_path(v)
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^\d+\s*/\s*(second|minute|hour|day)$", v.strip()):
+            raise ValueError(f"{v!r} is not a rate such as 100/minute")
+        return v
+
+
+class TopicTrigger(_Delivery):
+    name: str
+    schema_: str | None = Field(default=None, alias="schema")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_resource_name(v, "topic")
+
+
+class ScheduleTrigger(_Delivery):
+    cron: str
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if len(v.split()) != 5 or not croniter.is_valid(v):
+            raise ValueError(f"{v!r} is not a valid five-field cron expression")
+        return v
+
+
+class ObjectTrigger(_Delivery):
+    bucket: str
+    events: list[Literal["created", "deleted"]] = Field(default_factory=lambda: ["created"])
+    prefix: str = ""
+    suffix: str = ""
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, v: str) -> str:
+        return _check_resource_name(v, "bucket")
+
+
+class TableTrigger(_Delivery):
+    name: str
+    events: list[Literal["insert", "modify", "remove"]] = Field(
+        default_factory=lambda: ["insert", "modify", "remove"]
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_resource_name(v, "table")
+
+
+class WebhookTrigger(_Delivery):
+    path: str
+    scheme: Literal["stripe", "github", "slack", "standard"]
+    secret: str
+    tolerance: Duration = 300.0
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        path = validate_route_path(v)
+        if "{" in path:
+            raise ValueError("webhook paths cannot have parameters")
+        return path
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str) -> str:
+        return _check_resource_name(v, "secret name")
+
+
+TRIGGER_KINDS = ("http", "topic", "schedule", "object", "table", "webhook")
+
+
+class Trigger(_Model):
+    """Exactly one of the trigger kinds, written as ``- http: {...}``."""
+
+    http: HttpTrigger | None = None
+    topic: TopicTrigger | None = None
+    schedule: ScheduleTrigger | None = None
+    object: ObjectTrigger | None = None
+    table: TableTrigger | None = None
+    webhook: WebhookTrigger | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Trigger:
+        set_kinds = [k for k in TRIGGER_KINDS if getattr(self, k) is not None]
+        if len(set_kinds) != 1:
+            raise ValueError(
+                f"a trigger must have exactly one of {', '.join(TRIGGER_KINDS)}"
+                + (f" (found {', '.join(set_kinds)})" if set_kinds else "")
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in TRIGGER_KINDS if getattr(self, k) is not None)
+
+    @property
+    def config(self) -> Any:
+        return getattr(self, self.kind)
+
+
+class Statement(_Model):
+    effect: Literal["allow", "deny"]
+    actions: list[str] = Field(min_length=1)
+    resources: list[str] = Field(min_length=1)
+    sid: str | None = None
+
+
+class Role(_Model):
+    statements: list[Statement] = Field(default_factory=list)
+
+
+class FunctionConfig(_Model):
+    handler: str
+    timeout: Duration = 30.0
+    memory: Memory = 128
+    concurrency: int = Field(default=4, ge=1, le=256)
+    environment: dict[str, str] = Field(default_factory=dict)
+    secrets: list[str] = Field(default_factory=list)
+    egress: list[str] = Field(default_factory=list)
+    runtime_protection: Literal["block", "detect", "off"] = "block"
+    role: Role | None = None
+    triggers: list[Trigger] = Field(default_factory=list)
+
+    @field_validator("handler")
+    @classmethod
+    def _handler(cls, v: str) -> str:
+        parse_handler(v)
+        return v
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: float) -> float:
+        if not 0.05 <= v <= 900:
+            raise ValueError("timeout must be between 50ms and 900s")
+        return v
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: int) -> int:
+        if not 16 <= v <= 10240:
+            raise ValueError("memory must be between 16Mi and 10Gi")
+        return v
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+                raise ValueError(f"{name!r} is not a valid environment variable name")
+            if name.startswith(("AWS_", "LAMBDA_", "RAMPARTS_")):
+                raise ValueError(f"{name!r} is reserved for the runtime")
+        return v
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, v: list[str]) -> list[str]:
+        return [_check_resource_name(s, "secret name") for s in v]
+
+
+class JwtIssuer(_Model):
+    issuer: str
+    audience: str | list[str]
+    jwks: str
+    algorithms: list[str] = Field(min_length=1)
+
+
+class AuthConfig(_Model):
+    jwt: list[JwtIssuer] = Field(default_factory=list)
+
+
+class Manifest(_Model):
+    app: str
+    auth: AuthConfig | None = None
+    functions: dict[str, FunctionConfig] = Field(min_length=1)
+
+    @field_validator("app")
+    @classmethod
+    def _app(cls, v: str) -> str:
+        if not NAME_RE.match(v):
+            raise ValueError(
+                "app names use lowercase letters, digits and '-' (at most 63 characters)"
+            )
+        return v
+
+    @field_validator("functions")
+    @classmethod
+    def _function_names(cls, v: dict[str, FunctionConfig]) -> dict[str, FunctionConfig]:
+        for name in v:
+            if not NAME_RE.match(name):
+                raise ValueError(
+                    f"function name {name!r} must use lowercase letters, digits and '-' "
+                    "(at most 63 characters)"
+                )
+        return v
+
+
+def validate_route_path(path: str) -> str:
+    if not path.startswith("/") or len(path) > 512:
+        raise ValueError("a path must start with '/' and be at most 512 characters")
+    segments = [s for s in path.split("/")[1:]]
+    if path != "/":
+        names: set[str] = set()
+        for i, segment in enumerate(segments):
+            if not segment or not _PATH_SEGMENT_RE.match(segment):
+                raise ValueError(f"{path!r} has an invalid segment {segment!r}")
+            if segment.startswith("{"):
+                name = segment.strip("{}+")
+                if name in names:
+                    raise ValueError(f"{path!r} repeats the parameter {name!r}")
+                names.add(name)
+                if segment.endswith("+}") and i != len(segments) - 1:
+                    raise ValueError("a greedy {name+} parameter must be the last segment")
+    return path
+
+
+def parse_handler(handler: str) -> tuple[str, str]:
+    """Split a handler name into (module path or file, function name).
+
+    ``orders/create.py:handler`` -> (``orders/create.py``, ``handler``);
+    Lambda's ``orders.create.handler`` -> (``orders/create.py``, ``handler``).
+    """
+    if ":" in handler:
+        file, _, func = handler.partition(":")
+        if not file.endswith(".py"):
+            raise ValueError(f"{handler!r}: the file part must end in .py")
+    else:
+        module, dot, func = handler.rpartition(".")
+        if not dot or not module:
+            raise ValueError(f"{handler!r} is neither path/file.py:function nor module.function")
+        file = module.replace(".", "/") + ".py"
+    if not func.isidentifier():
+        raise ValueError(f"{handler!r}: {func!r} is not a valid function name")
+    parts = Path(file).parts
+    if Path(file).is_absolute() or ".." in parts or not parts:
+        raise ValueError(f"{handler!r} must be a path inside the app directory")
+    return file, func
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in TRIGGER_KINDS and out.endswith("]") and "triggers" in out:
+            out += f".{part}"
+        else:
+            out += f".{part}" if out else str(part)
+    # pydantic names tagged-union branches in the path; drop internal ones
+    return out.replace(".function-after[_exactly_one()]", "")
+
+
+def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
+    """Validate already-parsed YAML; raise ``ManifestError`` with field paths."""
+    if not isinstance(data, dict):
+        raise ManifestError(file, [("", "the manifest must be a mapping")])
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            msg = err["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, ") :]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            problems.append((_loc(tuple(err["loc"])), msg))
+        raise ManifestError(file, problems) from None
+
+
+def load_manifest(app_dir: Path, *, display_name: str | None = None) -> Manifest:
+    """Load and check ``app_dir/ramparts.yaml``, including the files it names."""
+    path = app_dir / MANIFEST_NAME
+    shown = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(shown, [("", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(shown, [("", f"cannot read: {exc.__class__.__name__}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise ManifestError(
+            shown, [(where, f"invalid YAML: {getattr(exc, 'problem', exc)}")]
+        ) from None
+    manifest = parse_manifest(data, shown)
+    check_app_files(manifest, app_dir, shown)
+    return manifest
+
+
+def check_app_files(manifest: Manifest, app_dir: Path, shown: str) -> None:
+    """Cross-field checks: handler and schema files exist, routes do not collide."""
+    problems: list[tuple[str, str]] = []
+    root = app_dir.resolve()
+    routes: dict[tuple[str, str], str] = {}
+    for name, fn in manifest.functions.items():
+        file, _ = parse_handler(fn.handler)
+        target = (root / file).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            problems.append((f"functions.{name}.handler", f"file {file!r} not found in the app"))
+        for i, trig in enumerate(fn.triggers):
+            where = f"functions.{name}.triggers[{i}].{trig.kind}"
+            schema = getattr(trig.config, "schema_", None)
+            if schema is not None:
+                spath = (root / schema).resolve()
+                if not spath.is_relative_to(root) or not spath.is_file():
+                    problems.append((f"{where}.schema", f"file {schema!r} not found in the app"))
+            if trig.kind in ("http", "webhook"):
+                method = trig.http.method if trig.http else "POST"
+                shape = route_shape(trig.config.path)
+                for key in _route_keys(method, shape):
+                    if key in routes:
+                        problems.append((f"{where}.path", f"route also declared by {routes[key]}"))
+                        break
+                routes[(method, shape)] = f"functions.{name}"
+    if problems:
+        raise ManifestError(shown, problems)
+
+
+def route_shape(path: str) -> str:
+    """A path with parameter names erased, so /a/{x} and /a/{y} collide."""
+    return re.sub(r"\{[^}/]+?(\+?)\}", lambda m: "{+}" if m.group(1) else "{}", path)
+
+
+def _route_keys(method: str, shape: str) -> list[tuple[str, str]]:
+    if method == "ANY":
+        return [(m, shape) for m in _HTTP_METHODS]
+    return [(method, shape), ("ANY", shape)]

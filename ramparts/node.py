@@ -1,0 +1,236 @@
+"""A Ramparts node: one asyncio loop running the gateway, the control API, the
+dispatcher, the scheduler, the outbox relay and the worker supervisor.
+
+Nodes are stateless: everything durable lives in the state store and the
+bus, chosen by URL.  A node notices registry changes made by any node by
+polling the store's generation counter and rebuilds its routes and
+subscriptions from the live aliases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+import ramparts
+from ramparts.broker import Broker
+from ramparts.bus import open_bus
+from ramparts.bus.base import Bus
+from ramparts.config import Settings, ensure_admin_token
+from ramparts.errors import InvocationError, NotFound
+from ramparts.events.dispatcher import Dispatcher, OutboxRelay
+from ramparts.events.scheduler import Scheduler
+from ramparts.events.subscriptions import Subscriptions
+from ramparts.gateway.routing import Route, Router
+from ramparts.manifest import FunctionConfig
+from ramparts.observe.audit import AuditLog
+from ramparts.observe.invocations import InvocationLog
+from ramparts.registry.service import DeployReport, LiveFunction, Registry
+from ramparts.runtime.supervisor import Supervisor
+from ramparts.runtime.types import FunctionSpec, InvocationResult
+from ramparts.secrets import EnvironmentSecrets, SecretSource
+from ramparts.store import Store, open_store
+
+log = logging.getLogger("ramparts.node")
+
+
+class Node:
+    def __init__(self, settings: Settings, *, secrets: SecretSource | None = None) -> None:
+        self.settings = settings
+        self.secrets: SecretSource = secrets or EnvironmentSecrets()
+        self.store: Store
+        self.bus: Bus
+        self.supervisor: Supervisor
+        self.registry: Registry
+        self.router = Router([])
+        self.subscriptions = Subscriptions([])
+        self._live: dict[str, LiveFunction] = {}
+        self._generation = -1
+        self._tasks: list[asyncio.Task[None]] = []
+        self.admin_token = ""
+        self.started_at = time.time()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        s = self.settings
+        s.prepare_data_dir()
+        self.admin_token = ensure_admin_token(s.data_dir)
+        self.store = await asyncio.to_thread(open_store, s.state_url)
+        self.bus = open_bus(s.bus_url)
+        await self.bus.open()
+        self.audit = AuditLog(self.store, s.node_id)
+        self.invocations = InvocationLog(self.store)
+        self.relay = OutboxRelay(self.store, self.bus)
+        self.broker = Broker(
+            store=self.store,
+            bus=self.bus,
+            audit=self.audit,
+            subscriptions=lambda: self.subscriptions,
+            config_for=self._config_for,
+            secrets=self.secrets,
+            invoker=self._invoke_from_function,
+            relay=self.relay.kick,
+        )
+        self.supervisor = Supervisor(s.runtime_dir, self.broker)
+        self.registry = Registry(s, self.store, self.supervisor)
+        self.dispatcher = Dispatcher(
+            bus=self.bus,
+            store=self.store,
+            subscriptions=lambda: self.subscriptions,
+            invoke=self._invoke_live,
+            publish=self.broker.publish,
+            concurrency=lambda fn: self._live[fn].config.concurrency if fn in self._live else 1,
+            lease_for=lambda fn: (self._live[fn].config.timeout if fn in self._live else 30) + 30,
+            max_delay=s.retry_max_delay,
+        )
+        self.scheduler = Scheduler(
+            store=self.store,
+            bus=self.bus,
+            subscriptions=lambda: self.subscriptions,
+            interval=s.scheduler_interval,
+        )
+        self.audit.start()
+        self.invocations.start()
+        await self.refresh(force=True)
+        self.relay.start()
+        self.scheduler.start()
+        self._tasks.append(asyncio.get_running_loop().create_task(self._watch_registry()))
+        self.audit.emit(
+            "node.start",
+            decision="allow",
+            principal=f"node:{s.node_id}",
+            action="node:Start",
+            resource=f"node:{s.node_id}",
+            version=ramparts.__version__,
+        )
+
+    async def close(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.scheduler.close()
+        await self.dispatcher.close()
+        await self.relay.close()
+        await self.supervisor.close()
+        await self.invocations.close()
+        await self.audit.close()
+        await self.bus.close()
+        self.store.close()
+
+    async def _watch_registry(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("refreshing the registry failed")
+
+    async def refresh(self, force: bool = False) -> None:
+        """Rebuild routes and subscriptions when the registry changed."""
+        generation = await asyncio.to_thread(self.store.generation)
+        if generation == self._generation and not force:
+            return
+        live = await asyncio.to_thread(self.registry.live_functions)
+        old_versions = {fn.spec.key: fn.spec for fn in self._live.values()}
+        self._live = {fn.name: fn for fn in live}
+        self.router = Router(live)
+        self.subscriptions = Subscriptions(live)
+        self._generation = generation
+        self.dispatcher.sync()
+        current = {fn.spec.key for fn in live}
+        for key, spec in old_versions.items():
+            if key not in current:
+                # In-flight calls finish on the version they started on; retire waits for them.
+                asyncio.get_running_loop().create_task(self.supervisor.retire(spec))
+
+    # -- invocation ---------------------------------------------------------------------------
+    @staticmethod
+    def new_request_id() -> str:
+        return str(uuid.uuid4())
+
+    def _config_for(self, spec: FunctionSpec) -> FunctionConfig:
+        rec = self.store.get_version(spec.function, spec.version)
+        if rec is None:
+            raise NotFound(f"version {spec.version[:12]} of {spec.function} not found")
+        return self.registry.spec_for(rec)[0]
+
+    async def invoke_spec(
+        self, spec: FunctionSpec, event: Any, trigger: str, request_id: str | None = None
+    ) -> InvocationResult:
+        result = await self.supervisor.invoke(spec, event, request_id=request_id)
+        self.invocations.record(spec, trigger, result)
+        return result
+
+    async def invoke(
+        self, function: str, event: Any, *, qualifier: str | None = None, trigger: str = "invoke"
+    ) -> tuple[FunctionSpec, InvocationResult]:
+        rec = await asyncio.to_thread(self.registry.resolve_version, function, qualifier)
+        _, spec = await asyncio.to_thread(self.registry.spec_for, rec)
+        return spec, await self.invoke_spec(spec, event, trigger)
+
+    async def _invoke_live(
+        self, function: str, event: Any, trigger: str, message_id: str
+    ) -> InvocationResult | None:
+        fn = self._live.get(function)
+        if fn is None:
+            return None
+        return await self.invoke_spec(fn.spec, event, trigger)
+
+    async def _invoke_from_function(self, function: str, payload: Any, app: str) -> Any:
+        fn = self._live.get(function)
+        if fn is None or fn.app != app:
+            raise NotFound(f"function {function!r} not found", code="function_not_found")
+        result = await self.invoke_spec(fn.spec, payload, "invoke")
+        if not result.ok:
+            raise InvocationError(
+                f"{function} failed: {result.error_type or result.status}", code="invocation_failed"
+            )
+        return result.result
+
+    async def enqueue_webhook(self, route: Route, event: dict[str, Any]) -> str:
+        sub = next(
+            s
+            for s in self.subscriptions.webhooks
+            if s.function == route.function.name and s.index == route.index
+        )
+        ids = await self.bus.enqueue_many([self.subscriptions.webhook_message(sub, event)])
+        return ids[0]
+
+    # -- registry helpers -----------------------------------------------------------------------
+    async def deploy(self, archive: bytes) -> DeployReport:
+        report = await self.registry.deploy(archive)
+        self.audit.emit(
+            "registry.deploy",
+            decision="allow",
+            principal="admin",
+            action="registry:Deploy",
+            resource=f"app:{report.app}",
+            functions={f["name"]: f["version"][:12] for f in report.functions},
+            public_routes=report.warnings,
+        )
+        await self.refresh(force=True)
+        return report
+
+    def live(self, function: str) -> LiveFunction | None:
+        return self._live.get(function)
+
+    def resolve_app(self, app: str | None) -> str:
+        apps = self.store.list_apps()
+        if app:
+            if app not in apps:
+                raise NotFound(f"app {app!r} not found", code="app_not_found")
+            return app
+        if len(apps) == 1:
+            return apps[0]
+        from ramparts.errors import InvalidRequest
+
+        raise (
+            InvalidRequest("several apps are deployed: name one with app=", code="app_required")
+            if apps
+            else NotFound("no app is deployed", code="app_not_found")
+        )

@@ -1,0 +1,266 @@
+"""The function registry: deploy, immutable versions, aliases, rollback.
+
+A deploy is all-or-nothing: the archive is unpacked and validated, every
+function's dependencies are installed and its handler imported in a real
+zygote before a single row is written; only then are the versions and the
+``live`` aliases committed in one transaction.  A version's id is the sha256
+of its code tree, its manifest section, the app's auth section and its
+requirements, so identical code never makes a new version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ramparts.config import Settings
+from ramparts.errors import Conflict, DeployError, NotFound
+from ramparts.manifest import FunctionConfig, Manifest, load_manifest, parse_handler, route_shape
+from ramparts.registry.artifacts import materialize, tree_digest, unpack_archive
+from ramparts.registry.deps import install_requirements, requirements_digest
+from ramparts.runtime.supervisor import Supervisor
+from ramparts.runtime.types import FunctionSpec
+from ramparts.store import Store, VersionRecord
+
+LIVE = "live"
+
+
+@dataclass
+class LiveFunction:
+    """A function as routing and dispatch see it: its live version and config."""
+
+    name: str
+    app: str
+    version: str
+    config: FunctionConfig
+    spec: FunctionSpec
+
+
+@dataclass
+class DeployReport:
+    app: str
+    functions: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"app": self.app, "functions": self.functions, "warnings": self.warnings}
+
+
+def version_id(app: str, manifest: Manifest, name: str, code: str, reqs: str | None) -> str:
+    doc = {
+        "app": app,
+        "auth": manifest.auth.model_dump(mode="json", by_alias=True) if manifest.auth else None,
+        "code": code,
+        "config": manifest.functions[name].model_dump(mode="json", by_alias=True),
+        "requirements": reqs,
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _requirements_for(app_dir: Path, handler: str) -> Path | None:
+    file, _ = parse_handler(handler)
+    near = (app_dir / file).parent / "requirements.txt"
+    if near.is_file():
+        return near
+    top = app_dir / "requirements.txt"
+    return top if top.is_file() else None
+
+
+class Registry:
+    def __init__(self, settings: Settings, store: Store, supervisor: Supervisor) -> None:
+        self._settings = settings
+        self._store = store
+        self._supervisor = supervisor
+        self._specs: dict[tuple[str, str], tuple[FunctionConfig, FunctionSpec]] = {}
+        self._deploy_lock = asyncio.Lock()
+
+    # -- deploy --------------------------------------------------------------------------
+    async def deploy(self, archive: bytes) -> DeployReport:
+        async with self._deploy_lock:
+            tmp = Path(tempfile.mkdtemp(prefix="deploy-", dir=self._settings.data_dir))
+            try:
+                return await self._deploy(archive, tmp)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    async def _deploy(self, archive: bytes, tmp: Path) -> DeployReport:
+        await asyncio.to_thread(unpack_archive, archive, tmp)
+        manifest = await asyncio.to_thread(load_manifest, tmp, display_name="ramparts.yaml")
+        await asyncio.to_thread(self._check_conflicts, manifest)
+        code = await asyncio.to_thread(tree_digest, tmp)
+        report = DeployReport(manifest.app)
+        records: list[VersionRecord] = []
+        prepared: list[FunctionSpec] = []
+        for name, cfg in manifest.functions.items():
+            req_path = _requirements_for(tmp, cfg.handler)
+            req = requirements_digest(req_path) if req_path else None
+            vid = version_id(manifest.app, manifest, name, code, req)
+            deps_dir = None
+            if req_path is not None and req is not None:
+                deps_dir = await asyncio.to_thread(
+                    install_requirements, req_path, self._settings.deps_dir, req
+                )
+            code_dir = await asyncio.to_thread(
+                materialize, archive, self._settings.artifacts_dir / code
+            )
+            spec = self._make_spec(manifest.app, name, vid, cfg, code_dir, deps_dir)
+            try:
+                await self._supervisor.prepare(spec)
+            except DeployError as exc:
+                raise DeployError(
+                    f"function {name}: {exc.message}", code="handler_import_failed"
+                ) from None
+            prepared.append(spec)
+            records.append(
+                VersionRecord(
+                    name,
+                    vid,
+                    0,
+                    manifest.app,
+                    code,
+                    req,
+                    cfg.model_dump(mode="json", by_alias=True),
+                    0.0,
+                )
+            )
+            for trig in cfg.triggers:
+                if trig.http and trig.http.auth == "none":
+                    report.warnings.append(
+                        f"{name}: route {trig.http.method} {trig.http.path} is public (auth: none)"
+                    )
+        previous = {r.function: self._store.get_alias(r.function, LIVE) for r in records}
+        existed = {
+            r.function: self._store.get_version(r.function, r.version) is not None for r in records
+        }
+        await asyncio.to_thread(self._store.put_artifact, code, archive)
+        stored = await asyncio.to_thread(self._store.commit_deploy, manifest.app, records)
+        for rec, spec in zip(stored, prepared, strict=True):
+            self._specs[(rec.function, rec.version)] = (
+                FunctionConfig.model_validate(rec.config),
+                spec,
+            )
+            report.functions.append(
+                {
+                    "name": rec.function,
+                    "version": rec.version,
+                    "seq": rec.seq,
+                    "created": not existed[rec.function],
+                    "previous": previous.get(rec.function),
+                    "changed": previous.get(rec.function) != rec.version,
+                }
+            )
+        return report
+
+    def _check_conflicts(self, manifest: Manifest) -> None:
+        mine = {}
+        for name, cfg in manifest.functions.items():
+            for trig in cfg.triggers:
+                if trig.kind in ("http", "webhook"):
+                    method = trig.http.method if trig.http else "POST"
+                    mine[(method, route_shape(trig.config.path))] = name
+        for fn in self._store.list_functions():
+            if fn["name"] in manifest.functions and fn["app"] != manifest.app:
+                raise Conflict(f"function {fn['name']!r} already belongs to app {fn['app']!r}")
+            if fn["app"] == manifest.app or LIVE not in fn["aliases"]:
+                continue
+            rec = self._store.get_version(fn["name"], fn["aliases"][LIVE])
+            if rec is None:
+                continue
+            for trig in FunctionConfig.model_validate(rec.config).triggers:
+                if trig.kind in ("http", "webhook"):
+                    method = trig.http.method if trig.http else "POST"
+                    key = (method, route_shape(trig.config.path))
+                    if (
+                        key in mine
+                        or ("ANY", key[1]) in mine
+                        or (method == "ANY" and any(k[1] == key[1] for k in mine))
+                    ):
+                        raise Conflict(
+                            f"route {method} {trig.config.path} is already served by "
+                            f"{fn['name']!r} of app {fn['app']!r}"
+                        )
+
+    def _make_spec(
+        self,
+        app: str,
+        name: str,
+        vid: str,
+        cfg: FunctionConfig,
+        code_dir: Path,
+        deps_dir: Path | None,
+    ) -> FunctionSpec:
+        return FunctionSpec(
+            app=app,
+            function=name,
+            version=vid,
+            code_dir=code_dir,
+            handler=cfg.handler,
+            deps_dir=deps_dir,
+            timeout=cfg.timeout,
+            memory_mb=cfg.memory,
+            concurrency=cfg.concurrency,
+            environment=dict(cfg.environment),
+            runtime_protection=cfg.runtime_protection,
+        )
+
+    # -- resolution ----------------------------------------------------------------------
+    def resolve_version(self, function: str, qualifier: str | None = None) -> VersionRecord:
+        """A version by alias name, full id or unique id prefix (default: ``live``)."""
+        qualifier = qualifier or LIVE
+        target = self._store.get_alias(function, qualifier)
+        if target is not None:
+            rec = self._store.get_version(function, target)
+            if rec is not None:
+                return rec
+        versions = self._store.list_versions(function)
+        if not versions:
+            raise NotFound(f"function {function!r} not found", code="function_not_found")
+        if qualifier.isdigit():
+            match = [v for v in versions if v.seq == int(qualifier)]
+        else:
+            match = [v for v in versions if v.version.startswith(qualifier.lower())]
+        if len(match) != 1 or len(qualifier) < 4 and not qualifier.isdigit():
+            raise NotFound(
+                f"function {function!r} has no alias or version {qualifier!r}",
+                code="version_not_found",
+            )
+        return match[0]
+
+    def spec_for(self, rec: VersionRecord) -> tuple[FunctionConfig, FunctionSpec]:
+        """Config and runnable spec for a version, materialising its code if needed."""
+        key = (rec.function, rec.version)
+        cached = self._specs.get(key)
+        if cached is not None:
+            return cached
+        cfg = FunctionConfig.model_validate(rec.config)
+        code_dir = self._settings.artifacts_dir / rec.artifact
+        if not code_dir.is_dir():
+            materialize(self._store.get_artifact(rec.artifact), code_dir)
+        deps_dir = None
+        if rec.requirements:
+            req_path = _requirements_for(code_dir, cfg.handler)
+            if req_path is None:
+                raise DeployError(f"version {rec.version[:12]} lost its requirements file")
+            deps_dir = install_requirements(req_path, self._settings.deps_dir, rec.requirements)
+        spec = self._make_spec(rec.app, rec.function, rec.version, cfg, code_dir, deps_dir)
+        self._specs[key] = (cfg, spec)
+        return cfg, spec
+
+    def live_functions(self) -> list[LiveFunction]:
+        out = []
+        for fn in self._store.list_functions():
+            target = fn["aliases"].get(LIVE)
+            if target is None:
+                continue
+            rec = self._store.get_version(fn["name"], target)
+            if rec is None:
+                continue
+            cfg, spec = self.spec_for(rec)
+            out.append(LiveFunction(fn["name"], fn["app"], rec.version, cfg, spec))
+        return out

@@ -1,0 +1,734 @@
+"""The host side of the worker runtime: zygotes, warm worker pools, invocations.
+
+Sits between the dispatcher/gateway (which call ``invoke``) and the sandboxed
+processes.  Per function version it keeps one zygote (the handler imported
+once) and up to ``spec.concurrency`` forked workers, reused while warm.  While
+a worker runs a handler, every ``context`` call it makes arrives here as a
+frame and is served by ``host_calls`` (policy, audit, encryption, storage);
+the worker itself holds nothing.
+
+Everything a worker or zygote sends is treated as untrusted: frames are size
+checked and parsed as JSON only, a pid the zygote reports must be its child,
+and a worker that misbehaves is killed and dropped.  Handler failures are
+returned as data (``InvocationResult``), never raised.
+
+All of it runs on the node's one asyncio loop; the per-call path is a write
+and a couple of stream reads, no threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import ramparts
+from ramparts.errors import (
+    AccessDenied,
+    ConfigError,
+    DeployError,
+    InvalidRequest,
+    InvocationError,
+    RampartsError,
+)
+from ramparts.runtime import ipc
+from ramparts.runtime.types import FunctionSpec, HostCalls, InvocationResult
+from ramparts.runtime.zygote import BOOTSTRAP, zygote_config
+
+__all__ = ["Supervisor"]
+
+log = logging.getLogger("ramparts.runtime")
+
+METHODS = frozenset(
+    {
+        "kv.put",
+        "kv.get",
+        "kv.delete",
+        "kv.query",
+        "objects.put",
+        "objects.get",
+        "objects.delete",
+        "publish",
+        "secrets.get",
+        "invoke",
+    }
+)
+_STREAM_LIMIT = 1024 * 1024  # fewer pause/resume cycles for multi-MiB frames
+_FORK_TIMEOUT = 10.0
+_STDERR_CAP = 64 * 1024  # per zygote: untrusted output must not flood the node's log
+_MAX_LOGS = 64 * 1024 + 256  # the worker caps at 64 KiB plus its marker; enforce it here too
+
+
+class StartError(DeployError):
+    """A zygote could not load its handler; ``error_type`` is Lambda-style."""
+
+    def __init__(self, message: str, error_type: str = "Runtime.InitError") -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+class _Worker:
+    __slots__ = ("pid", "pidfd", "reader", "writer", "killed", "_waiting", "_release_later")
+
+    def __init__(
+        self,
+        pid: int,
+        pidfd: int | None,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.pid = pid
+        self.pidfd = pidfd
+        self.reader = reader
+        self.writer = writer
+        self.killed = False
+        self._waiting = False
+        self._release_later = False
+
+    def alive(self) -> bool:
+        # The transport keeps reading while idle, so a worker that died
+        # between calls is already at EOF here.
+        return not self.killed and not self.reader.at_eof() and self.reader.exception() is None
+
+    def exited(self) -> bool:
+        if self.pidfd is None:
+            return False
+        readable, _, _ = select.select([self.pidfd], [], [], 0)
+        return bool(readable)
+
+    def kill(self) -> None:
+        if self.killed:
+            return
+        self.killed = True
+        if not self.exited():
+            # Its own session (see zygote._enter_sandbox): take whatever it
+            # spawned along.  Safe while it lives: its pid, hence that
+            # group id, cannot be reused.
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                if self.pidfd is not None:
+                    signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+                else:
+                    os.kill(self.pid, signal.SIGKILL)
+        self.writer.close()
+
+    async def wait_exit(self, timeout: float) -> None:
+        if self.pidfd is None or self.exited():
+            return
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        pidfd = self.pidfd
+        self._waiting = True
+        loop.add_reader(pidfd, lambda: done.done() or done.set_result(None))
+        try:
+            await asyncio.wait_for(done, timeout)
+        except TimeoutError:
+            log.warning("worker %d did not exit after SIGKILL", self.pid)
+        finally:
+            loop.remove_reader(pidfd)
+            self._waiting = False
+            if self._release_later:
+                self.release_fd()
+
+    def release_fd(self) -> None:
+        if self._waiting:  # closing an fd the selector watches would confuse it
+            self._release_later = True
+        elif self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+class _Zygote:
+    __slots__ = ("proc", "sock", "reader", "writer", "fork_lock", "stderr_task")
+
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        sock: socket.socket,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        stderr_task: asyncio.Task[None] | None,
+    ) -> None:
+        self.proc = proc
+        self.sock = sock
+        self.reader = reader
+        self.writer = writer
+        self.fork_lock = asyncio.Lock()  # one fork request in flight: replies come in order
+        self.stderr_task = stderr_task
+
+    def alive(self) -> bool:
+        return self.proc.returncode is None and not self.reader.at_eof()
+
+
+class _Version:
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.spec = spec
+        self.zygote: _Zygote | None = None
+        self.zygote_lock = asyncio.Lock()
+        self.workers: set[_Worker] = set()
+        self.idle: list[_Worker] = []  # a stack: the most recently used stays warmest
+        self.waiters: collections.deque[asyncio.Future[_Worker | None]] = collections.deque()
+        self.starting = 0
+        self.busy = 0
+        self.retired = False
+        self.changed = asyncio.Event()
+
+
+class Supervisor:
+    """Runs function versions in sandboxed worker processes.
+
+    Args:
+        runtime_dir: a directory owned by the supervisor; it is made to hold
+            only a ``ramparts`` symlink and is the only place on a worker's
+            import path besides the function's code, its deps and the stdlib.
+        host_calls: serves the ``context`` calls handlers make.
+        start_timeout: seconds a zygote may take to import its handler.
+    """
+
+    def __init__(
+        self, runtime_dir: Path, host_calls: HostCalls, *, start_timeout: float = 60.0
+    ) -> None:
+        self._runtime_dir = _prepare_runtime_dir(Path(runtime_dir))
+        self._host_calls = host_calls
+        self._start_timeout = start_timeout
+        self._versions: dict[str, _Version] = {}
+        self._retiring: set[_Version] = set()
+        self._closed = False
+
+    # --- public API -----------------------------------------------------------
+
+    async def prepare(self, spec: FunctionSpec) -> None:
+        """Start the version's zygote; raise ``DeployError`` if the handler won't load."""
+        self._check_open()
+        v = self._version(spec)
+        try:
+            await self._ensure_zygote(v)
+        except DeployError:
+            if self._versions.get(spec.key) is v and not v.workers:
+                del self._versions[spec.key]
+            raise
+
+    async def invoke(
+        self, spec: FunctionSpec, event: Any, *, request_id: str | None = None
+    ) -> InvocationResult:
+        """Run one invocation; handler failures come back as the result's status."""
+        self._check_open()
+        rid = request_id or str(uuid.uuid4())
+        started = time.perf_counter()
+        body = _invoke_frame(spec, rid, event)
+        v = self._version(spec)
+        try:
+            w, cold = await self._acquire(v)
+        except StartError as exc:
+            return InvocationResult(
+                request_id=rid,
+                status="error",
+                error_type=exc.error_type,
+                error_message=exc.message,
+                duration_ms=_ms(started),
+                cold=True,
+            )
+        v.busy += 1
+        try:
+            result = await self._run(v, w, rid, body)
+        finally:
+            v.busy -= 1
+            self._release(v, w)
+        result.cold = cold
+        result.duration_ms = _ms(started)
+        return result
+
+    async def retire(self, version: str | FunctionSpec) -> None:
+        """Stop a version once its in-flight (and queued) invocations are done."""
+        key = version.key if isinstance(version, FunctionSpec) else version
+        v = self._versions.pop(key, None)
+        if v is None:
+            return
+        v.retired = True
+        self._retiring.add(v)
+        try:
+            for w in list(v.idle):
+                self._drop(v, w)
+            while v.busy or v.waiters or v.starting:
+                v.changed.clear()
+                await v.changed.wait()
+            await self._shutdown_version(v)
+        finally:
+            self._retiring.discard(v)
+
+    async def close(self) -> None:
+        """Kill every worker and zygote and reap them; the supervisor is unusable after."""
+        self._closed = True
+        versions = list(self._versions.values()) + list(self._retiring)
+        self._versions.clear()
+        for v in versions:
+            while v.waiters:
+                fut = v.waiters.popleft()
+                if not fut.done():
+                    fut.set_exception(InvocationError("the runtime is shutting down"))
+        await asyncio.gather(*(self._shutdown_version(v) for v in versions))
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Pool sizes per version key (retiring versions included while they drain)."""
+        out: dict[str, dict[str, int]] = {}
+        for v in [*self._retiring, *self._versions.values()]:
+            out[v.spec.key] = {
+                "workers": len(v.workers),
+                "idle": len(v.idle),
+                "busy": v.busy,
+                "waiting": len(v.waiters),
+            }
+        return out
+
+    # --- pool -------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InvocationError("the runtime is shut down")
+
+    def _version(self, spec: FunctionSpec) -> _Version:
+        v = self._versions.get(spec.key)
+        if v is None:
+            v = self._versions[spec.key] = _Version(spec)
+        return v
+
+    async def _acquire(self, v: _Version) -> tuple[_Worker, bool]:
+        """An idle worker, a new one if under the cap, else the next one freed (FIFO)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            while v.idle:
+                w = v.idle.pop()
+                # The pidfd check catches a death the loop has not yet seen as EOF.
+                if w.alive() and not w.exited():
+                    return w, False
+                self._drop(v, w)
+            if len(v.workers) + v.starting < v.spec.concurrency:
+                return await self._grow(v), True
+            fut: asyncio.Future[_Worker | None] = loop.create_future()
+            v.waiters.append(fut)
+            try:
+                w_or_none = await fut
+            except asyncio.CancelledError:
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
+                    handed = fut.result()
+                    if handed is not None:
+                        self._release(v, handed)
+                with contextlib.suppress(ValueError):
+                    v.waiters.remove(fut)
+                raise
+            if w_or_none is not None:
+                return w_or_none, False
+            # capacity was freed (a worker died): go round and fork
+
+    async def _grow(self, v: _Version) -> _Worker:
+        v.starting += 1
+        task = asyncio.ensure_future(self._fork_retrying(v))
+
+        def _settle(t: asyncio.Task[_Worker]) -> None:
+            v.starting -= 1
+            if t.cancelled() or t.exception() is not None:
+                self._wake_one(v)  # the slot we held is free again
+                v.changed.set()
+            else:
+                v.workers.add(t.result())
+
+        task.add_done_callback(_settle)
+        try:
+            # Shielded: a half-done fork would desynchronise the zygote's replies.
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(
+                lambda t: (
+                    None
+                    if t.cancelled() or t.exception() is not None
+                    else self._release(v, t.result())
+                )
+            )
+            raise
+
+    def _release(self, v: _Version, w: _Worker) -> None:
+        if w not in v.workers:  # already dropped (timeout, crash)
+            v.changed.set()
+            return
+        if not w.alive():
+            self._drop(v, w)
+            return
+        while v.waiters:
+            fut = v.waiters.popleft()
+            if not fut.done():
+                fut.set_result(w)
+                return
+        if v.retired or self._closed:
+            self._drop(v, w)
+        else:
+            v.idle.append(w)
+        v.changed.set()
+
+    def _drop(self, v: _Version, w: _Worker) -> None:
+        w.kill()
+        v.workers.discard(w)
+        with contextlib.suppress(ValueError):
+            v.idle.remove(w)
+        w.release_fd()
+        self._wake_one(v)
+        v.changed.set()
+
+    def _wake_one(self, v: _Version) -> None:
+        while v.waiters:
+            fut = v.waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+
+    # --- one invocation ---------------------------------------------------------
+
+    async def _run(self, v: _Version, w: _Worker, rid: str, body: bytes) -> InvocationResult:
+        spec = v.spec
+        deadline = asyncio.get_running_loop().time() + spec.timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                w.writer.write(body)
+                await w.writer.drain()
+                while True:
+                    msg = await ipc.read_frame(w.reader)
+                    if msg is None:
+                        return self._crashed(v, w, rid, "the worker exited during the invocation")
+                    op = msg.get("op") if isinstance(msg, dict) else None
+                    if op == "result":
+                        return _result(rid, msg)
+                    if op != "call":
+                        return self._crashed(v, w, rid, "the worker broke the protocol")
+                    w.writer.write(await self._serve_call(spec, rid, msg))
+                    await w.writer.drain()
+        except TimeoutError:
+            self._drop(v, w)
+            return InvocationResult(
+                request_id=rid,
+                status="timeout",
+                error_type="Runtime.Timeout",
+                error_message=f"Task timed out after {spec.timeout:.2f} seconds",
+            )
+        except (ipc.FrameError, ConnectionError, OSError):
+            return self._crashed(v, w, rid, "the worker exited during the invocation")
+        except BaseException:
+            # Cancelled by the caller (or worse): the worker is mid-call and
+            # cannot be reused.
+            self._drop(v, w)
+            raise
+
+    def _crashed(self, v: _Version, w: _Worker, rid: str, why: str) -> InvocationResult:
+        self._drop(v, w)
+        return InvocationResult(
+            request_id=rid, status="crashed", error_type="Runtime.WorkerCrashed", error_message=why
+        )
+
+    async def _serve_call(self, spec: FunctionSpec, rid: str, msg: dict[str, Any]) -> bytes:
+        method = msg.get("method")
+        args = msg.get("args")
+        error: dict[str, str]
+        if method not in METHODS or not isinstance(args, dict):
+            error = {"code": "invalid_request", "message": f"unknown context call {method!r}"}
+        else:
+            try:
+                value = await self._host_calls(spec, rid, method, args)
+            except AccessDenied as exc:
+                error = {
+                    "code": exc.code,
+                    "message": exc.message,
+                    "action": exc.action,
+                    "resource": exc.resource,
+                }
+            except RampartsError as exc:
+                # "kind" names the error class so the handler gets NotFound for any
+                # not-found code (secret_not_found, function_not_found, ...).
+                error = {"code": exc.code, "message": exc.message, "kind": type(exc).__name__}
+            except Exception:
+                log.exception("context call %s failed for %s (%s)", method, spec.key, rid)
+                error = {"code": "internal_error", "message": "internal error"}
+            else:
+                try:
+                    return ipc.frame(ipc.host_encode({"op": "reply", "value": value}))
+                except ipc.FrameTooLarge:
+                    error = {
+                        "code": "payload_too_large",
+                        "message": f"the reply to {method} exceeds {ipc.MAX_FRAME} bytes",
+                    }
+                except ipc.FrameError:
+                    log.exception("context call %s returned an unencodable value", method)
+                    error = {"code": "internal_error", "message": "internal error"}
+        return ipc.frame(ipc.host_encode({"op": "reply", "error": error}))
+
+    # --- processes ----------------------------------------------------------------
+
+    async def _ensure_zygote(self, v: _Version) -> bool:
+        """Make sure the version has a live zygote; True if one had to be started."""
+        async with v.zygote_lock:
+            z = v.zygote
+            if z is not None and z.alive():
+                return False
+            if z is not None:
+                v.zygote = None
+                await _kill_zygote(z)
+            v.zygote = await self._start_zygote(v.spec)
+            return True
+
+    async def _fork_retrying(self, v: _Version) -> _Worker:
+        try:
+            await self._ensure_zygote(v)
+            return await self._fork(v)
+        except ipc.FrameError:
+            pass  # the zygote died or misbehaved: restart it once
+        await self._ensure_zygote(v)
+        try:
+            return await self._fork(v)
+        except ipc.FrameError as exc:
+            raise StartError("the function's runtime failed to start a worker") from exc
+
+    async def _fork(self, v: _Version) -> _Worker:
+        z = v.zygote
+        if z is None or not z.alive():
+            raise ipc.FrameError("zygote is not running")
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            async with z.fork_lock:
+                try:
+                    ipc.send_fd_frame(z.sock, {"op": "fork"}, child.fileno())
+                finally:
+                    child.close()
+                reply = await asyncio.wait_for(ipc.read_frame(z.reader), _FORK_TIMEOUT)
+            pid = reply.get("pid") if isinstance(reply, dict) else None
+            if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
+                raise ipc.FrameError("zygote sent no pid")
+            pidfd = _pidfd_of_child(pid, z.proc.pid)
+            reader, writer = await asyncio.open_unix_connection(sock=parent, limit=_STREAM_LIMIT)
+        except BaseException as exc:
+            parent.close()
+            if not isinstance(exc, asyncio.CancelledError):
+                v.zygote = None
+                await _kill_zygote(z)
+            if isinstance(exc, TimeoutError | OSError):
+                raise ipc.FrameError("zygote did not answer a fork request") from exc
+            raise
+        return _Worker(pid, pidfd, reader, writer)
+
+    async def _start_zygote(self, spec: FunctionSpec) -> _Zygote:
+        code_dir = Path(spec.code_dir).resolve()
+        deps_dir = Path(spec.deps_dir).resolve() if spec.deps_dir else None
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        cfg = zygote_config(
+            ctl_fd=child.fileno(),
+            app=spec.app,
+            handler=spec.handler,
+            code_dir=str(code_dir),
+            deps_dir=str(deps_dir) if deps_dir else None,
+            runtime_dir=str(self._runtime_dir),
+            memory_mb=spec.memory_mb,
+        )
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                BOOTSTRAP,
+                cfg,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                pass_fds=(child.fileno(),),
+                env=_environment(spec, code_dir),
+                cwd=str(code_dir),
+                start_new_session=True,  # no terminal signals; the node decides its life
+            )
+        except (OSError, ValueError) as exc:
+            parent.close()
+            raise StartError(
+                f"cannot start the runtime of {spec.function}: {type(exc).__name__}"
+            ) from exc
+        finally:
+            child.close()
+        stderr_task = (
+            asyncio.ensure_future(_drain_stderr(proc.stderr, spec.key)) if proc.stderr else None
+        )
+        reader, writer = await asyncio.open_unix_connection(sock=parent, limit=_STREAM_LIMIT)
+        z = _Zygote(proc, parent, reader, writer, stderr_task)
+        try:
+            msg = await asyncio.wait_for(ipc.read_frame(reader), self._start_timeout)
+        except (TimeoutError, ipc.FrameError) as exc:
+            await _kill_zygote(z)
+            raise StartError(
+                f"{spec.function}: the handler did not load within {self._start_timeout:g}s"
+                if isinstance(exc, TimeoutError)
+                else f"{spec.function}: the runtime sent a malformed message"
+            ) from exc
+        except BaseException:
+            await _kill_zygote(z)
+            raise
+        if not isinstance(msg, dict) or msg.get("ready") is not True:
+            await _kill_zygote(z)
+            if not isinstance(msg, dict):
+                raise StartError(f"{spec.function}: the runtime exited while loading the handler")
+            raise StartError(
+                str(msg.get("error_message") or "the handler failed to load"),
+                str(msg.get("error_type") or "Runtime.InitError"),
+            )
+        if msg.get("logs"):
+            log.info("%s init output:\n%s", spec.key, str(msg["logs"])[:_MAX_LOGS])
+        return z
+
+    async def _shutdown_version(self, v: _Version) -> None:
+        workers = list(v.workers)
+        for w in workers:
+            w.kill()
+        # Workers first, and wait for them: with the zygote alive they are
+        # reaped at once (it ignores SIGCHLD); orphaned they might not be.
+        await asyncio.gather(*(w.wait_exit(2.0) for w in workers))
+        for w in workers:
+            self._drop(v, w)
+        z, v.zygote = v.zygote, None
+        if z is not None:
+            await _kill_zygote(z)
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _prepare_runtime_dir(path: Path) -> Path:
+    """Create the runtime dir with its single ``ramparts`` symlink; refuse anything else."""
+    path = path.resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    target = Path(ramparts.__file__).resolve().parent
+    link = path / "ramparts"
+    extra = sorted(p.name for p in path.iterdir() if p.name != "ramparts")
+    if extra:
+        # Anything here is importable by every handler: fail closed.
+        raise ConfigError(f"runtime dir {path.name!r} holds unexpected entries: {extra}")
+    if link.is_symlink():
+        if Path(os.readlink(link)) == target:
+            return path
+        link.unlink()
+    elif link.exists():
+        raise ConfigError(f"runtime dir {path.name!r}: 'ramparts' is not a symlink")
+    link.symlink_to(target, target_is_directory=True)
+    return path
+
+
+def _environment(spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
+    """The zygote's whole environment: never the node's own."""
+    env = {str(k): str(val) for k, val in spec.environment.items()}
+    env.update(
+        {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.function,
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": f"{spec.timeout:g}",
+            "LAMBDA_TASK_ROOT": str(code_dir),
+            "RAMPARTS_APP": spec.app,
+        }
+    )
+    return env
+
+
+def _invoke_frame(spec: FunctionSpec, rid: str, event: Any) -> bytes:
+    msg = {
+        "op": "invoke",
+        "request_id": rid,
+        "event": event,
+        "timeout_ms": int(spec.timeout * 1000),
+        "function": spec.function,
+        "version": spec.version,
+    }
+    try:
+        return ipc.frame(ipc.host_encode(msg))
+    except ipc.FrameTooLarge as exc:
+        raise InvalidRequest(f"event too large ({exc.size} bytes)") from exc
+    except ipc.FrameError as exc:
+        raise InvalidRequest("event is not JSON serializable") from exc
+
+
+def _result(rid: str, msg: dict[str, Any]) -> InvocationResult:
+    logs = msg.get("logs")
+    logs = logs[:_MAX_LOGS] if isinstance(logs, str) else ""
+    if msg.get("status") == "ok":
+        return InvocationResult(request_id=rid, status="ok", result=msg.get("result"), logs=logs)
+    return InvocationResult(
+        request_id=rid,
+        status="error",
+        error_type=_text(msg.get("error_type"), 200) or "Error",
+        error_message=_text(msg.get("error_message"), 4096),
+        traceback=_text(msg.get("traceback"), 64 * 1024),
+        logs=logs,
+    )
+
+
+def _text(value: Any, cap: int) -> str:
+    return value[:cap] if isinstance(value, str) else ""
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _pidfd_of_child(pid: int, zygote_pid: int) -> int | None:
+    """Pin the worker's identity, and check the zygote did not hand us a stranger.
+
+    The zygote runs user code, so the pid it reports is not trusted: it must
+    name a child of the zygote, or we would later SIGKILL an arbitrary
+    process.  The pidfd taken first makes the check race-free.
+    """
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        pidfd = None  # old kernel: fall back to the pid alone
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError) as exc:
+        if pidfd is not None:
+            os.close(pidfd)
+        raise ipc.FrameError("the worker the zygote reported does not exist") from exc
+    if ppid != zygote_pid:
+        if pidfd is not None:
+            os.close(pidfd)
+        raise ipc.FrameError("the zygote reported a pid that is not its child")
+    return pidfd
+
+
+async def _kill_zygote(z: _Zygote) -> None:
+    z.writer.close()  # EOF alone makes a healthy zygote exit
+    if z.proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            z.proc.kill()
+    await z.proc.wait()
+    if z.stderr_task is not None and not z.stderr_task.done():
+        # Workers may still hold the pipe; do not wait for their EOF.
+        z.stderr_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await z.stderr_task
+
+
+async def _drain_stderr(stream: asyncio.StreamReader, key: str) -> None:
+    """Forward what escapes the worker's capture (crashes, C-level writes) to our log."""
+    budget = _STDERR_CAP
+    while True:
+        chunk = await stream.read(4096)
+        if not chunk:
+            return
+        if budget > 0:
+            text = chunk[:budget].decode("utf-8", "replace").rstrip()
+            budget -= len(chunk)
+            if text:
+                log.warning("%s stderr: %s", key, text)

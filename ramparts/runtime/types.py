@@ -1,0 +1,68 @@
+"""Types shared by the host side of the runtime and the rest of the node.
+
+Kept free of heavy imports: the sandboxed worker imports this module too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+InvocationStatus = Literal["ok", "error", "timeout", "crashed"]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """Everything the supervisor needs to run one immutable function version."""
+
+    app: str
+    function: str
+    version: str  # content hash (hex); immutable
+    code_dir: Path  # the version's unpacked code; the handler path is relative to it
+    handler: str  # "path/to/file.py:function" or Lambda's "module.function"
+    deps_dir: Path | None = None  # pip --target dir of this version's own requirements
+    timeout: float = 30.0  # seconds
+    memory_mb: int = 128
+    concurrency: int = 4  # max simultaneous workers of this version on one node
+    environment: dict[str, str] = field(default_factory=dict)
+    runtime_protection: str = "block"
+
+    @property
+    def key(self) -> str:
+        return f"{self.function}@{self.version}"
+
+
+@dataclass
+class InvocationResult:
+    """What came back from one invocation (never raised: failures are data)."""
+
+    request_id: str
+    status: InvocationStatus
+    result: Any = None
+    error_type: str | None = None
+    error_message: str | None = None
+    traceback: str | None = None  # for the invocation log only, never for HTTP callers
+    logs: str = ""
+    duration_ms: float = 0.0
+    cold: bool = False  # a new worker (or zygote) was started for this call
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class HostCalls(Protocol):
+    """The host-side resource broker as the supervisor sees it.
+
+    Called for every ``context.kv/objects/publish/invoke/secrets`` call a
+    handler makes.  Returns a JSON-able value (bytes travel as
+    ``{"$b64": "..."}``), or raises a ``RampartsError`` (``AccessDenied``,
+    ``NotFound``, ``InvalidRequest``...) which the worker re-raises in the
+    handler with the same code.
+    """
+
+    def __call__(
+        self, spec: FunctionSpec, request_id: str, op: str, args: dict[str, Any]
+    ) -> Awaitable[Any]: ...

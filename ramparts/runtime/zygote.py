@@ -1,0 +1,262 @@
+"""The zygote: one process per function version that imports the handler once
+and forks a warm worker per request for more capacity.
+
+The supervisor starts it as ``[python, "-I", "-S", "-c", BOOTSTRAP, CONFIG]``
+with a clean environment, ``cwd`` the version's code dir and only its control
+socket passed in.  ``-I -S`` leaves no site-packages on the path, and
+BOOTSTRAP narrows ``sys.path`` to the function's code, its own deps and a
+runtime dir that holds nothing but the ``ramparts`` package: the node's own
+libraries and other functions' code are not importable from a handler.
+
+Control protocol (one frame each way per request):
+
+    zygote -> {"ready": true} | {"ready": false, "error_type", "error_message"}
+    host   -> {"op": "fork"} with one end of a fresh socketpair (SCM_RIGHTS)
+    zygote -> {"pid": N}
+
+EOF on the control socket ends the zygote.  Workers are its children; it
+ignores SIGCHLD so the kernel reaps them, and every process dies with its
+parent (PR_SET_PDEATHSIG), so a node killed hard leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from ramparts.runtime import ipc, worker
+
+# Runs in ``python -I -S -c``.  The runtime is imported while the path holds
+# only the runtime dir and the stdlib, so that a function's own module named
+# like one we use (``json.py``, ``logging/``) cannot stand in for ours; the
+# handler's path is set afterwards.  Bytecode is not written: the code dir is
+# an immutable, content-addressed version.
+BOOTSTRAP = """\
+import sys
+sys.dont_write_bytecode = True
+import json
+_cfg = json.loads(sys.argv[1])
+_std = [p for p in sys.path if p and 'site-packages' not in p]
+sys.path[:] = [_cfg['runtime_dir']] + _std
+from ramparts.runtime.zygote import main
+sys.path[:] = [_cfg['code_dir']] + ([_cfg['deps_dir']] if _cfg['deps_dir'] else []) \\
+    + [_cfg['runtime_dir']] + _std
+sys.argv[:] = ['ramparts-zygote']
+del _std, json
+main(_cfg)
+"""
+
+_PR_SET_PDEATHSIG = 1
+
+
+class HandlerLoadError(Exception):
+    """Why the handler could not be loaded, in words safe to show a deployer."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+def parse_handler(handler: str) -> tuple[str, str, str]:
+    """Split a handler string into (module, attribute, file relative to code dir).
+
+    ``"orders/create.py:handler"`` -> ``("orders.create", "handler", "orders/create.py")``;
+    Lambda's ``"orders.create.handler"`` splits at the last dot.
+    """
+    if ":" in handler:
+        path, _, attr = handler.rpartition(":")
+        path = path.removeprefix("./")
+        if not path.endswith(".py"):
+            raise HandlerLoadError(
+                "Runtime.MalformedHandlerName", f"handler file {path!r} must end in .py"
+            )
+        module = path[:-3].replace("/", ".")
+        rel = path
+    else:
+        module, _, attr = handler.rpartition(".")
+        rel = module.replace(".", "/") + ".py"
+    module = module.removesuffix(".__init__")
+    parts = module.split(".") if module else []
+    if not parts or not all(p.isidentifier() for p in parts) or not attr.isidentifier():
+        raise HandlerLoadError(
+            "Runtime.MalformedHandlerName",
+            f"bad handler {handler!r}: use 'path/to/file.py:function' or 'module.function'",
+        )
+    return module, attr, rel
+
+
+def load_handler(handler: str, code_dir: str, scrub: worker.Scrubber) -> worker.Handler:
+    """Import the handler's module and return the function, or raise HandlerLoadError."""
+    module_name, attr, rel = parse_handler(handler)
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as exc:
+        where = scrub(exc.filename or rel)
+        if where.startswith("/"):
+            where = os.path.basename(where)
+        raise HandlerLoadError(
+            "Runtime.UserCodeSyntaxError",
+            f"Syntax error in {where}, line {exc.lineno}: {exc.msg}",
+        ) from None
+    except ImportError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            message = f"Unable to import module '{module_name}': no file {rel} in the code"
+        else:
+            message = f"Unable to import module '{module_name}' ({rel}): {scrub(str(exc))}"
+        raise HandlerLoadError("Runtime.ImportModuleError", message) from None
+    except BaseException as exc:  # noqa: BLE001 - any failure at import refuses the deploy
+        raise HandlerLoadError(
+            "Runtime.InitError",
+            f"Error while importing {rel}: {type(exc).__name__}: {scrub(str(exc))}",
+        ) from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise HandlerLoadError(
+            "Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{module_name}' ({rel})"
+        )
+    return fn  # type: ignore[no-any-return]
+
+
+def _set_pdeathsig() -> None:
+    """Ask the kernel to SIGKILL us when our parent dies (best effort)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _enter_sandbox(spec: dict[str, Any], keep_fd: int) -> None:
+    """Confine a freshly forked worker before it serves anything.
+
+    The seam for the sandbox: later work adds Linux namespaces, rlimits
+    (memory from ``spec["memory_mb"]``), seccomp and audit hooks here.  For
+    now it drops every inherited descriptor except stdio and the worker's own
+    socket, restores default signal handling, puts the worker in its own
+    session (so the host can kill it together with anything it spawns) and
+    ties its life to the zygote's.
+    """
+    parent = os.getppid()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()
+    _set_pdeathsig()
+    if os.getppid() != parent:  # the zygote died before the prctl took effect
+        os._exit(0)
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, _max_fd())
+
+
+def _max_fd() -> int:
+    try:
+        return max(int(os.sysconf("SC_OPEN_MAX")), 1024)
+    except (ValueError, OSError):
+        return 65536
+
+
+def main(cfg: dict[str, Any]) -> None:
+    """Entry point run by BOOTSTRAP inside the fresh interpreter."""
+    ctl = socket.socket(fileno=int(cfg["ctl_fd"]))
+    _set_pdeathsig()
+    scrub = worker.Scrubber(
+        [
+            (cfg["code_dir"], ""),
+            (cfg.get("deps_dir") or "", "<deps>/"),
+            (str(Path(worker.__file__).resolve().parent.parent), "ramparts/"),
+            (cfg["runtime_dir"], "<runtime>/"),
+            (sys.base_prefix, "<python>/"),
+            (sys.prefix, "<python>/"),
+        ]
+    )
+    sink = worker.install_capture()
+    sink.begin("")
+    try:
+        handler = load_handler(cfg["handler"], cfg["code_dir"], scrub)
+    except HandlerLoadError as exc:
+        ipc.send_frame(
+            ctl,
+            {
+                "ready": False,
+                "error_type": exc.error_type,
+                "error_message": exc.message,
+                "logs": sink.end(),
+            },
+        )
+        return
+    ipc.send_frame(ctl, {"ready": True, "logs": sink.end()})
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    _serve_forks(ctl, cfg, handler, sink, scrub)
+
+
+def _serve_forks(
+    ctl: socket.socket,
+    cfg: dict[str, Any],
+    handler: worker.Handler,
+    sink: worker.LogSink,
+    scrub: worker.Scrubber,
+) -> None:
+    while True:
+        try:
+            msg, fds = ipc.recv_fd_frame(ctl)
+        except (OSError, ipc.FrameError):
+            return
+        if msg is None:
+            return
+        if not isinstance(msg, dict) or msg.get("op") != "fork" or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            ipc.send_frame(ctl, {"error": "bad request"})
+            continue
+        wfd = fds[0]
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                _enter_sandbox(cfg, wfd)
+                os.set_inheritable(wfd, False)
+                worker.serve(
+                    socket.socket(fileno=wfd),
+                    handler,
+                    sink,
+                    scrub,
+                    app=str(cfg["app"]),
+                    memory_mb=int(cfg["memory_mb"]),
+                )
+            except BaseException:  # noqa: BLE001 - never return into the zygote's loop
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(wfd)
+        ipc.send_frame(ctl, {"pid": pid})
+
+
+def zygote_config(
+    *,
+    ctl_fd: int,
+    app: str,
+    handler: str,
+    code_dir: str,
+    deps_dir: str | None,
+    runtime_dir: str,
+    memory_mb: int,
+) -> str:
+    """The single argv entry BOOTSTRAP reads (JSON, paths already absolute)."""
+    return json.dumps(
+        {
+            "ctl_fd": ctl_fd,
+            "app": app,
+            "handler": handler,
+            "code_dir": code_dir,
+            "deps_dir": deps_dir or "",
+            "runtime_dir": runtime_dir,
+            "memory_mb": memory_mb,
+        }
+    )

@@ -1,0 +1,163 @@
+"""The state-store contract.
+
+The state store holds everything a node needs that is not an in-flight event:
+the registry (functions, immutable versions, artifacts, aliases and their
+history), the built-in KV tables and object store, invocation records, the
+append-only audit table, schedule-tick claims and the transactional outbox.
+Nodes are stateless, so every node of a cluster shares one store.
+
+Guarantees every backend gives:
+
+* writes are durable when the method returns;
+* a KV or object write and the change events it produces are committed in one
+  transaction (the outbox), so a crash can never keep one without the other;
+* ``claim_schedule_tick`` returns True for exactly one caller per
+  (function, trigger, tick) across the cluster;
+* ``audit_events`` is append-only: there is no method that updates or deletes.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    function: str
+    version: str
+    seq: int
+    app: str
+    artifact: str  # content hash of the code archive
+    requirements: str | None  # hash of the requirements file, or None
+    config: dict[str, Any]  # the function's manifest section, as validated
+    created_at: float
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    content_type: str
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    seq: int
+    queue: str
+    body: bytes
+    headers: dict[str, str]
+    message_id: str
+
+
+class Store(abc.ABC):
+    """A state backend, chosen by URL (see ``ramparts.store.open_store``)."""
+
+    # registry --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_artifact(self, digest: str, data: bytes) -> None: ...
+    @abc.abstractmethod
+    def get_artifact(self, digest: str) -> bytes: ...
+    @abc.abstractmethod
+    def get_version(self, function: str, version: str) -> VersionRecord | None: ...
+    @abc.abstractmethod
+    def list_versions(self, function: str) -> list[VersionRecord]: ...
+    @abc.abstractmethod
+    def list_functions(self) -> list[dict[str, Any]]: ...
+    @abc.abstractmethod
+    def commit_deploy(self, app: str, versions: list[VersionRecord]) -> list[VersionRecord]:
+        """Insert new versions and point each function's ``live`` alias at them, atomically.
+
+        Versions that already exist are not inserted again; the alias still moves.
+        Returns the stored records (with their sequence numbers).
+        """
+
+    @abc.abstractmethod
+    def get_alias(self, function: str, name: str) -> str | None: ...
+    @abc.abstractmethod
+    def list_aliases(self, function: str) -> dict[str, str]: ...
+    @abc.abstractmethod
+    def set_alias(self, function: str, name: str, version: str) -> str | None:
+        """Point an alias at a version; return the previous target."""
+
+    @abc.abstractmethod
+    def rollback_alias(self, function: str, name: str) -> tuple[str, str]:
+        """Move an alias back to the target it had before its current one, atomically.
+
+        Returns (from_version, to_version); raises ``NotFound`` when there is none.
+        """
+
+    @abc.abstractmethod
+    def generation(self) -> int:
+        """A counter that grows on every registry change (nodes poll it)."""
+
+    # KV ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def kv_put(
+        self, app: str, table: str, key: str, value: bytes, events: list[OutboxEntry]
+    ) -> bytes | None:
+        """Store a value; return the previous one.  ``events`` join the same transaction."""
+
+    @abc.abstractmethod
+    def kv_get(self, app: str, table: str, key: str) -> bytes | None: ...
+    @abc.abstractmethod
+    def kv_delete(
+        self, app: str, table: str, key: str, events: list[OutboxEntry]
+    ) -> bytes | None: ...
+    @abc.abstractmethod
+    def kv_query(
+        self, app: str, table: str, prefix: str, limit: int
+    ) -> list[tuple[str, bytes]]: ...
+
+    # objects --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def object_put(
+        self,
+        app: str,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        events: list[OutboxEntry],
+    ) -> ObjectRecord: ...
+    @abc.abstractmethod
+    def object_get(self, app: str, bucket: str, key: str) -> tuple[ObjectRecord, bytes] | None: ...
+    @abc.abstractmethod
+    def object_delete(
+        self, app: str, bucket: str, key: str, events: list[OutboxEntry]
+    ) -> ObjectRecord | None: ...
+    @abc.abstractmethod
+    def object_list(self, app: str, bucket: str, prefix: str, limit: int) -> list[ObjectRecord]: ...
+
+    # outbox ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def outbox_take(self, limit: int) -> list[OutboxEntry]: ...
+    @abc.abstractmethod
+    def outbox_delete(self, seqs: list[int]) -> None: ...
+    @abc.abstractmethod
+    def add_outbox(self, events: list[OutboxEntry]) -> None: ...
+
+    # records ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_invocations(self, rows: list[dict[str, Any]]) -> None: ...
+    @abc.abstractmethod
+    def list_invocations(self, function: str, after: int, limit: int) -> list[dict[str, Any]]: ...
+    @abc.abstractmethod
+    def add_audit_events(self, rows: list[dict[str, Any]]) -> None: ...
+    @abc.abstractmethod
+    def list_audit_events(self, after: int, limit: int) -> list[dict[str, Any]]: ...
+    @abc.abstractmethod
+    def add_dead_letter(self, row: dict[str, Any]) -> None: ...
+    @abc.abstractmethod
+    def list_dead_letters(self, function: str | None, limit: int) -> list[dict[str, Any]]: ...
+    @abc.abstractmethod
+    def claim_schedule_tick(self, function: str, trigger: str, tick: float) -> bool: ...
+    @abc.abstractmethod
+    def list_apps(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...

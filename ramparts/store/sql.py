@@ -1,0 +1,697 @@
+"""SQL state store on SQLAlchemy Core: SQLite (embedded default) and PostgreSQL.
+
+One implementation serves both URLs because SQLAlchemy already hides the
+dialect; the few dialect differences (upserts, SQLite pragmas) are handled
+here.  Methods are synchronous: the node calls them from worker threads
+(``asyncio.to_thread``) so the event loop never waits on disk or network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ramparts.config import mask_url
+from ramparts.errors import BackendError, ConfigError, NotFound
+from ramparts.store.base import ObjectRecord, OutboxEntry, Store, VersionRecord
+
+metadata = MetaData()
+
+meta_t = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+artifacts_t = Table(
+    "artifacts",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+functions_t = Table(
+    "functions",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("app", String(63), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+)
+versions_t = Table(
+    "versions",
+    metadata,
+    Column("function", String(63), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("app", String(63), nullable=False),
+    Column("artifact", String(64), nullable=False),
+    Column("requirements", String(64)),
+    Column("config", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+aliases_t = Table(
+    "aliases",
+    metadata,
+    Column("function", String(63), primary_key=True),
+    Column("name", String(63), primary_key=True),
+    Column("version", String(64), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+alias_history_t = Table(
+    "alias_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("function", String(63), nullable=False, index=True),
+    Column("name", String(63), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+)
+kv_t = Table(
+    "kv_items",
+    metadata,
+    Column("app", String(63), primary_key=True),
+    Column("tbl", String(128), primary_key=True),
+    Column("key", String(1024), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+objects_t = Table(
+    "objects",
+    metadata,
+    Column("app", String(63), primary_key=True),
+    Column("bucket", String(128), primary_key=True),
+    Column("key", String(1024), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+outbox_t = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("queue", String(200), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("message_id", String(64), nullable=False),
+)
+invocations_t = Table(
+    "invocations",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),
+    Column("function", String(63), nullable=False, index=True),
+    Column("version", String(64), nullable=False),
+    Column("trigger", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("cold", Integer, nullable=False),
+    Column("error_type", String(200)),
+    Column("error_message", Text),
+    Column("logs", Text, nullable=False),
+)
+audit_t = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("ts", Float, nullable=False),
+    Column("node", String(32), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("principal", String(256), nullable=False),
+    Column("action", String(128), nullable=False),
+    Column("resource", String(1024), nullable=False),
+    Column("request_id", String(64)),
+    Column("detail", Text, nullable=False),
+)
+dead_letters_t = Table(
+    "dead_letters",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("function", String(63), nullable=False, index=True),
+    Column("message_id", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("source", String(256), nullable=False),
+)
+schedule_ticks_t = Table(
+    "schedule_ticks",
+    metadata,
+    Column("function", String(63), primary_key=True),
+    Column("trigger", String(64), primary_key=True),
+    Column("tick", Float, primary_key=True),
+    Column("claimed_at", Float, nullable=False),
+)
+
+_GENERATION = "registry_generation"
+
+
+def _row(row: Any) -> dict[str, Any]:
+    return {str(k): v for k, v in row._mapping.items()}
+
+
+def _etag(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+class SQLStore(Store):
+    schemes = ("sqlite", "postgresql", "postgres")
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._engine = self._make_engine(url)
+        try:
+            metadata.create_all(self._engine)
+            with self._tx() as conn:
+                if (
+                    conn.execute(select(meta_t.c.value).where(meta_t.c.key == _GENERATION)).first()
+                    is None
+                ):
+                    conn.execute(insert(meta_t).values(key=_GENERATION, value=0))
+        except IntegrityError:
+            pass  # another node created the row between our check and insert
+        except SQLAlchemyError as exc:
+            raise BackendError(f"cannot open state store {mask_url(url)}") from exc
+
+    @staticmethod
+    def _make_engine(url: str) -> Engine:
+        scheme = url.split(":", 1)[0]
+        if scheme == "sqlite":
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+            return engine
+        if scheme in ("postgresql", "postgres"):
+            try:
+                import psycopg  # noqa: F401
+            except ImportError as exc:
+                raise ConfigError(
+                    "the PostgreSQL state backend needs its driver: "
+                    "pip install 'ramparts[postgres]'"
+                ) from exc
+            rest = url.split("://", 1)[1]
+            return create_engine(f"postgresql+psycopg://{rest}", pool_pre_ping=True, pool_size=10)
+        raise ConfigError(f"unknown state store scheme {scheme!r}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except (NotFound, IntegrityError):
+            raise
+        except SQLAlchemyError as exc:
+            raise BackendError("the state store failed") from exc
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # registry --------------------------------------------------------------------------
+    def _bump(self, conn: Connection) -> None:
+        conn.execute(
+            update(meta_t).where(meta_t.c.key == _GENERATION).values(value=meta_t.c.value + 1)
+        )
+
+    def generation(self) -> int:
+        with self._tx() as conn:
+            return int(
+                conn.execute(select(meta_t.c.value).where(meta_t.c.key == _GENERATION)).scalar_one()
+            )
+
+    def put_artifact(self, digest: str, data: bytes) -> None:
+        with self._tx() as conn:
+            if conn.execute(
+                select(artifacts_t.c.digest).where(artifacts_t.c.digest == digest)
+            ).first():
+                return
+            conn.execute(
+                insert(artifacts_t).values(
+                    digest=digest, size=len(data), data=data, created_at=time.time()
+                )
+            )
+
+    def get_artifact(self, digest: str) -> bytes:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(artifacts_t.c.data).where(artifacts_t.c.digest == digest)
+            ).first()
+        if row is None:
+            raise NotFound(f"artifact {digest[:12]} not found")
+        return bytes(row[0])
+
+    @staticmethod
+    def _version(row: Any) -> VersionRecord:
+        return VersionRecord(
+            row.function,
+            row.version,
+            row.seq,
+            row.app,
+            row.artifact,
+            row.requirements,
+            json.loads(row.config),
+            row.created_at,
+        )
+
+    def get_version(self, function: str, version: str) -> VersionRecord | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(versions_t).where(
+                    and_(versions_t.c.function == function, versions_t.c.version == version)
+                )
+            ).first()
+        return self._version(row) if row else None
+
+    def list_versions(self, function: str) -> list[VersionRecord]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(versions_t)
+                .where(versions_t.c.function == function)
+                .order_by(versions_t.c.seq)
+            ).all()
+        return [self._version(r) for r in rows]
+
+    def list_functions(self) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            fns = conn.execute(select(functions_t).order_by(functions_t.c.name)).all()
+            counts = dict(
+                conn.execute(
+                    select(versions_t.c.function, func.count()).group_by(versions_t.c.function)
+                ).all()
+            )
+            aliases = conn.execute(select(aliases_t)).all()
+        by_fn: dict[str, dict[str, str]] = {}
+        for a in aliases:
+            by_fn.setdefault(a.function, {})[a.name] = a.version
+        return [
+            {
+                "name": f.name,
+                "app": f.app,
+                "versions": int(counts.get(f.name, 0)),
+                "aliases": by_fn.get(f.name, {}),
+                "created_at": f.created_at,
+            }
+            for f in fns
+        ]
+
+    def list_apps(self) -> list[str]:
+        with self._tx() as conn:
+            return sorted({r[0] for r in conn.execute(select(functions_t.c.app)).all()})
+
+    def commit_deploy(self, app: str, versions: list[VersionRecord]) -> list[VersionRecord]:
+        now = time.time()
+        stored: list[VersionRecord] = []
+        with self._tx() as conn:
+            for v in versions:
+                owner = conn.execute(
+                    select(functions_t.c.app).where(functions_t.c.name == v.function)
+                ).scalar()
+                if owner is None:
+                    conn.execute(
+                        insert(functions_t).values(name=v.function, app=app, created_at=now)
+                    )
+                elif owner != app:
+                    from ramparts.errors import Conflict
+
+                    raise Conflict(f"function {v.function!r} belongs to app {owner!r}")
+                existing = conn.execute(
+                    select(versions_t).where(
+                        and_(versions_t.c.function == v.function, versions_t.c.version == v.version)
+                    )
+                ).first()
+                if existing is None:
+                    seq = (
+                        conn.execute(
+                            select(func.max(versions_t.c.seq)).where(
+                                versions_t.c.function == v.function
+                            )
+                        ).scalar()
+                        or 0
+                    ) + 1
+                    conn.execute(
+                        insert(versions_t).values(
+                            function=v.function,
+                            version=v.version,
+                            seq=seq,
+                            app=app,
+                            artifact=v.artifact,
+                            requirements=v.requirements,
+                            config=json.dumps(v.config, sort_keys=True),
+                            created_at=now,
+                        )
+                    )
+                    existing = conn.execute(
+                        select(versions_t).where(
+                            and_(
+                                versions_t.c.function == v.function,
+                                versions_t.c.version == v.version,
+                            )
+                        )
+                    ).first()
+                stored.append(self._version(existing))
+                self._set_alias(conn, v.function, "live", v.version, now)
+            self._bump(conn)
+        return stored
+
+    def _set_alias(
+        self, conn: Connection, function: str, name: str, version: str, now: float
+    ) -> str | None:
+        current = conn.execute(
+            select(aliases_t.c.version).where(
+                and_(aliases_t.c.function == function, aliases_t.c.name == name)
+            )
+        ).scalar()
+        if current == version:
+            return current
+        if current is None:
+            conn.execute(
+                insert(aliases_t).values(
+                    function=function, name=name, version=version, updated_at=now
+                )
+            )
+        else:
+            conn.execute(
+                update(aliases_t)
+                .where(and_(aliases_t.c.function == function, aliases_t.c.name == name))
+                .values(version=version, updated_at=now)
+            )
+        conn.execute(
+            insert(alias_history_t).values(function=function, name=name, version=version, at=now)
+        )
+        return current
+
+    def get_alias(self, function: str, name: str) -> str | None:
+        with self._tx() as conn:
+            return conn.execute(
+                select(aliases_t.c.version).where(
+                    and_(aliases_t.c.function == function, aliases_t.c.name == name)
+                )
+            ).scalar()
+
+    def list_aliases(self, function: str) -> dict[str, str]:
+        with self._tx() as conn:
+            rows = conn.execute(select(aliases_t).where(aliases_t.c.function == function)).all()
+        return {r.name: r.version for r in rows}
+
+    def set_alias(self, function: str, name: str, version: str) -> str | None:
+        with self._tx() as conn:
+            if (
+                conn.execute(
+                    select(versions_t.c.seq).where(
+                        and_(versions_t.c.function == function, versions_t.c.version == version)
+                    )
+                ).first()
+                is None
+            ):
+                raise NotFound(f"function {function!r} has no version {version[:12]}")
+            previous = self._set_alias(conn, function, name, version, time.time())
+            self._bump(conn)
+        return previous
+
+    def rollback_alias(self, function: str, name: str) -> tuple[str, str]:
+        with self._tx() as conn:
+            if self._engine.dialect.name == "postgresql":
+                # Serialise concurrent rollbacks of the same alias across nodes.
+                conn.execute(
+                    select(aliases_t.c.version)
+                    .where(and_(aliases_t.c.function == function, aliases_t.c.name == name))
+                    .with_for_update()
+                )
+            current = conn.execute(
+                select(aliases_t.c.version).where(
+                    and_(aliases_t.c.function == function, aliases_t.c.name == name)
+                )
+            ).scalar()
+            if current is None:
+                raise NotFound(f"function {function!r} has no alias {name!r}")
+            history = (
+                conn.execute(
+                    select(alias_history_t.c.version)
+                    .where(
+                        and_(alias_history_t.c.function == function, alias_history_t.c.name == name)
+                    )
+                    .order_by(alias_history_t.c.id.desc())
+                )
+                .scalars()
+                .all()
+            )
+            # The newest entry is the current target; walk back to the first different one.
+            target = next((v for v in history[1:] if v != current), None)
+            if target is None:
+                raise NotFound(f"function {function!r} has no earlier version to roll back to")
+            # Drop the current entry so a second rollback goes one step further back.
+            newest = conn.execute(
+                select(alias_history_t.c.id)
+                .where(and_(alias_history_t.c.function == function, alias_history_t.c.name == name))
+                .order_by(alias_history_t.c.id.desc())
+                .limit(1)
+            ).scalar()
+            conn.execute(delete(alias_history_t).where(alias_history_t.c.id == newest))
+            conn.execute(
+                update(aliases_t)
+                .where(and_(aliases_t.c.function == function, aliases_t.c.name == name))
+                .values(version=target, updated_at=time.time())
+            )
+            self._bump(conn)
+        return current, target
+
+    # KV ------------------------------------------------------------------------------
+    def _add_events(self, conn: Connection, events: list[OutboxEntry]) -> None:
+        for e in events:
+            conn.execute(
+                insert(outbox_t).values(
+                    queue=e.queue,
+                    body=e.body,
+                    headers=json.dumps(e.headers),
+                    message_id=e.message_id,
+                )
+            )
+
+    def add_outbox(self, events: list[OutboxEntry]) -> None:
+        with self._tx() as conn:
+            self._add_events(conn, events)
+
+    def _kv_where(self, app: str, table: str, key: str) -> Any:
+        return and_(kv_t.c.app == app, kv_t.c.tbl == table, kv_t.c.key == key)
+
+    def kv_put(
+        self, app: str, table: str, key: str, value: bytes, events: list[OutboxEntry]
+    ) -> bytes | None:
+        now = time.time()
+        with self._tx() as conn:
+            where = self._kv_where(app, table, key)
+            if self._engine.dialect.name == "postgresql":
+                old = conn.execute(select(kv_t.c.value).where(where).with_for_update()).scalar()
+            else:
+                old = conn.execute(select(kv_t.c.value).where(where)).scalar()
+            if old is None:
+                conn.execute(
+                    insert(kv_t).values(app=app, tbl=table, key=key, value=value, updated_at=now)
+                )
+            else:
+                conn.execute(update(kv_t).where(where).values(value=value, updated_at=now))
+            self._add_events(conn, events)
+        return bytes(old) if old is not None else None
+
+    def kv_get(self, app: str, table: str, key: str) -> bytes | None:
+        with self._tx() as conn:
+            value = conn.execute(
+                select(kv_t.c.value).where(self._kv_where(app, table, key))
+            ).scalar()
+        return bytes(value) if value is not None else None
+
+    def kv_delete(self, app: str, table: str, key: str, events: list[OutboxEntry]) -> bytes | None:
+        with self._tx() as conn:
+            where = self._kv_where(app, table, key)
+            old = conn.execute(select(kv_t.c.value).where(where)).scalar()
+            if old is None:
+                return None
+            conn.execute(delete(kv_t).where(where))
+            self._add_events(conn, events)
+        return bytes(old)
+
+    def kv_query(self, app: str, table: str, prefix: str, limit: int) -> list[tuple[str, bytes]]:
+        with self._tx() as conn:
+            stmt = select(kv_t.c.key, kv_t.c.value).where(
+                and_(kv_t.c.app == app, kv_t.c.tbl == table)
+            )
+            if prefix:
+                # Compare by range rather than LIKE so '%' and '_' in keys stay literal.
+                stmt = stmt.where(and_(kv_t.c.key >= prefix, kv_t.c.key < prefix + "\U0010ffff"))
+            rows = conn.execute(stmt.order_by(kv_t.c.key).limit(limit)).all()
+        return [(r.key, bytes(r.value)) for r in rows if r.key.startswith(prefix)]
+
+    # objects --------------------------------------------------------------------------
+    def _obj_where(self, app: str, bucket: str, key: str) -> Any:
+        return and_(objects_t.c.app == app, objects_t.c.bucket == bucket, objects_t.c.key == key)
+
+    @staticmethod
+    def _object(row: Any) -> ObjectRecord:
+        return ObjectRecord(
+            row.bucket, row.key, row.size, row.etag, row.content_type, row.updated_at
+        )
+
+    def object_put(
+        self,
+        app: str,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        events: list[OutboxEntry],
+    ) -> ObjectRecord:
+        now = time.time()
+        values = dict(
+            data=data, content_type=content_type, size=len(data), etag=_etag(data), updated_at=now
+        )
+        with self._tx() as conn:
+            where = self._obj_where(app, bucket, key)
+            if conn.execute(select(objects_t.c.size).where(where)).first() is None:
+                conn.execute(insert(objects_t).values(app=app, bucket=bucket, key=key, **values))
+            else:
+                conn.execute(update(objects_t).where(where).values(**values))
+            self._add_events(conn, events)
+        return ObjectRecord(bucket, key, len(data), values["etag"], content_type, now)
+
+    def object_get(self, app: str, bucket: str, key: str) -> tuple[ObjectRecord, bytes] | None:
+        with self._tx() as conn:
+            row = conn.execute(select(objects_t).where(self._obj_where(app, bucket, key))).first()
+        return (self._object(row), bytes(row.data)) if row else None
+
+    def object_delete(
+        self, app: str, bucket: str, key: str, events: list[OutboxEntry]
+    ) -> ObjectRecord | None:
+        with self._tx() as conn:
+            where = self._obj_where(app, bucket, key)
+            row = conn.execute(select(objects_t).where(where)).first()
+            if row is None:
+                return None
+            conn.execute(delete(objects_t).where(where))
+            self._add_events(conn, events)
+        return self._object(row)
+
+    def object_list(self, app: str, bucket: str, prefix: str, limit: int) -> list[ObjectRecord]:
+        with self._tx() as conn:
+            stmt = select(
+                objects_t.c.bucket,
+                objects_t.c.key,
+                objects_t.c.size,
+                objects_t.c.etag,
+                objects_t.c.content_type,
+                objects_t.c.updated_at,
+            ).where(and_(objects_t.c.app == app, objects_t.c.bucket == bucket))
+            if prefix:
+                stmt = stmt.where(
+                    and_(objects_t.c.key >= prefix, objects_t.c.key < prefix + "\U0010ffff")
+                )
+            rows = conn.execute(stmt.order_by(objects_t.c.key).limit(limit)).all()
+        return [self._object(r) for r in rows if r.key.startswith(prefix)]
+
+    # outbox ----------------------------------------------------------------------------
+    def outbox_take(self, limit: int) -> list[OutboxEntry]:
+        with self._tx() as conn:
+            rows = conn.execute(select(outbox_t).order_by(outbox_t.c.seq).limit(limit)).all()
+        return [
+            OutboxEntry(r.seq, r.queue, bytes(r.body), json.loads(r.headers), r.message_id)
+            for r in rows
+        ]
+
+    def outbox_delete(self, seqs: list[int]) -> None:
+        if seqs:
+            with self._tx() as conn:
+                conn.execute(delete(outbox_t).where(outbox_t.c.seq.in_(seqs)))
+
+    # records ---------------------------------------------------------------------------
+    def add_invocations(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            with self._tx() as conn:
+                conn.execute(insert(invocations_t), rows)
+
+    def list_invocations(self, function: str, after: int, limit: int) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(invocations_t)
+                .where(and_(invocations_t.c.function == function, invocations_t.c.seq > after))
+                .order_by(invocations_t.c.seq)
+                .limit(limit)
+            ).all()
+        return [_row(r) for r in rows]
+
+    def add_audit_events(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            with self._tx() as conn:
+                conn.execute(
+                    insert(audit_t),
+                    [
+                        {**r, "detail": json.dumps(r.get("detail") or {}, sort_keys=True)}
+                        for r in rows
+                    ],
+                )
+
+    def list_audit_events(self, after: int, limit: int) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(audit_t).where(audit_t.c.seq > after).order_by(audit_t.c.seq).limit(limit)
+            ).all()
+        return [{**_row(r), "detail": json.loads(r.detail)} for r in rows]
+
+    def add_dead_letter(self, row: dict[str, Any]) -> None:
+        with self._tx() as conn:
+            conn.execute(insert(dead_letters_t).values(**row))
+
+    def list_dead_letters(self, function: str | None, limit: int) -> list[dict[str, Any]]:
+        stmt = select(dead_letters_t)
+        if function:
+            stmt = stmt.where(dead_letters_t.c.function == function)
+        with self._tx() as conn:
+            rows = conn.execute(stmt.order_by(dead_letters_t.c.seq.desc()).limit(limit)).all()
+        return [_row(r) for r in rows]
+
+    def claim_schedule_tick(self, function: str, trigger: str, tick: float) -> bool:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    insert(schedule_ticks_t).values(
+                        function=function, trigger=trigger, tick=tick, claimed_at=time.time()
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+        except SQLAlchemyError as exc:
+            raise BackendError("the state store failed") from exc
