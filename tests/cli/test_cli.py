@@ -1,0 +1,148 @@
+"""The ``ramparts`` command line against a real node."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunningNode, make_app
+
+MANIFEST = """
+app: cli
+functions:
+  adder:
+    handler: calc.py:add
+    triggers:
+      - http: {method: POST, path: /add, auth: none}
+"""
+
+CALC = """
+import logging
+
+def add(event, context):
+    print("adding", event["a"], event["b"])
+    logging.getLogger().warning("careful")
+    return {"sum": event["a"] + event["b"]}
+"""
+
+
+@pytest.fixture(scope="module")
+def cli_app(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    app = make_app(tmp_path_factory.mktemp("cli") / "app", MANIFEST, {"calc.py": CALC})
+    out = node.cli("deploy", str(app))
+    assert out.returncode == 0, out.stderr
+    assert "adder" in out.stdout and "new version" in out.stdout
+    assert "route POST /add is public" in out.stderr
+    return app
+
+
+def test_invoke_with_event_file_and_logs(node: RunningNode, cli_app: Path, tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"a": 2, "b": 3}))
+    out = node.cli("invoke", "adder", "--event", str(event))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"sum": 5}
+    out = node.cli("logs", "adder")
+    assert out.returncode == 0, out.stderr
+    assert "adding 2 3" in out.stdout
+    assert "[WARNING]" in out.stdout and "careful" in out.stdout
+    req_line = next(line for line in out.stdout.splitlines() if "ok" in line)
+    assert len(req_line.split()[3]) == 36  # the request id is on every invocation line
+
+
+def test_invoke_errors_exit_non_zero(node: RunningNode, cli_app: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{oops")
+    out = node.cli("invoke", "adder", "--event", str(bad))
+    assert out.returncode != 0 and "bad.json is not valid JSON" in out.stderr
+    out = node.cli("invoke", "adder", "--event", str(tmp_path / "missing.json"))
+    assert out.returncode != 0 and "missing.json" in out.stderr
+    out = node.cli("invoke", "no-such-fn")
+    assert out.returncode != 0 and "function_not_found" in out.stderr
+    out = node.cli("invoke", "adder", "--event", "-", stdin='{"a": 1}')
+    assert out.returncode != 0 and "KeyError" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_registry_commands(node: RunningNode, cli_app: Path) -> None:
+    (cli_app / "calc.py").write_text(CALC.replace('"sum"', '"total"'))
+    assert node.cli("deploy", str(cli_app)).returncode == 0
+    out = node.cli("functions")
+    assert out.returncode == 0 and "adder" in out.stdout
+    out = node.cli("versions", "adder", "--json")
+    versions = json.loads(out.stdout)["versions"]
+    assert [v["seq"] for v in versions] == [1, 2]
+    assert versions[1]["aliases"] == ["live"]
+    out = node.cli("alias", "adder", "canary", "1")
+    assert out.returncode == 0 and versions[0]["version"][:12] in out.stdout
+    out = node.cli("rollback", "adder")
+    assert out.returncode == 0, out.stderr
+    out = node.cli("invoke", "adder", "--event", "-", stdin='{"a": 1, "b": 1}')
+    assert json.loads(out.stdout) == {"sum": 2}
+    out = node.cli("rollback", "adder")
+    assert out.returncode != 0 and "no earlier version" in out.stderr
+
+
+def test_bad_manifest_names_file_and_field(node: RunningNode, tmp_path: Path) -> None:
+    app = make_app(
+        tmp_path / "bad",
+        """
+        app: cli
+        functions:
+          adder:
+            handler: calc.py:add
+            memory: lots
+        """,
+        {"calc.py": CALC},
+    )
+    out = node.cli("deploy", str(app))
+    assert out.returncode != 0
+    assert f"{app / 'ramparts.yaml'}: functions.adder.memory" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = node.cli("deploy", str(tmp_path / "nowhere"))
+    assert out.returncode != 0 and "not a directory" in out.stderr
+
+
+def test_objects_and_kv_commands(node: RunningNode, cli_app: Path, tmp_path: Path) -> None:
+    f = tmp_path / "blob.bin"
+    f.write_bytes(b"\x00\x01")
+    out = node.cli("objects", "put", "files", "x/blob.bin", str(f), "--app", "cli")
+    assert out.returncode == 0 and "2 bytes" in out.stdout
+    out = node.cli("objects", "list", "files", "--app", "cli")
+    assert "x/blob.bin" in out.stdout
+    assert node.cli("kv", "put", "t", "k", '{"a": 1}', "--app", "cli").returncode == 0
+    out = node.cli("kv", "get", "t", "k", "--app", "cli")
+    assert json.loads(out.stdout) == {"a": 1}
+    out = node.cli("kv", "put", "t", "k", "[1, 2]", "--app", "cli")
+    assert out.returncode != 0 and "JSON object" in out.stderr
+
+
+def test_client_without_node_or_token(node: RunningNode, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**node.env, "RAMPARTS_URL": "http://127.0.0.1:9", "RAMPARTS_DATA_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-m", "ramparts.cli.main", "functions"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode != 0 and "no Ramparts node answers" in out.stderr
+    env["RAMPARTS_URL"] = node.env["RAMPARTS_URL"]
+    out = subprocess.run(
+        [sys.executable, "-m", "ramparts.cli.main", "functions"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode != 0 and "admin token" in out.stderr
+
+
+def test_up_refuses_plain_http_on_public_address(node: RunningNode) -> None:
+    out = node.cli("up", "--host", "0.0.0.0", "--port", "0")
+    assert out.returncode != 0 and "refusing to serve plain HTTP" in out.stderr
