@@ -29,7 +29,7 @@ from ramparts.events.webhooks import sign_webhook
 HERE = Path(__file__).resolve().parent
 APP = HERE / "orders"
 WEBHOOK_SECRET = "whsec_demo_signing_secret_do_not_use"
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 110)
 
 
 def free_port() -> int:
@@ -214,11 +214,11 @@ def main() -> int:
             ("billing-webhook", "webhook"),
         ):
             for inv in _ok(control, fn):
-                first = (inv["logs"].strip().splitlines() or [""])[-1]
+                first = (inv["logs"].strip().splitlines() or [""])[-1].split(" (message")[0]
                 rows.append(
                     (
                         trigger,
-                        inv["trigger"],
+                        f"queued {trigger} event",
                         fn,
                         f"{inv['status']} in {inv['duration_ms']:.1f} ms: {first}",
                     )

@@ -78,7 +78,6 @@ class Settings:
     admin_host: str = "127.0.0.1"
     admin_port: int = DEFAULT_ADMIN_PORT
     max_body_bytes: int = 6 * 1024 * 1024
-    retry_base_delay: float = 1.0
     retry_max_delay: float = 300.0
     scheduler_interval: float = 1.0
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
@@ -105,7 +104,6 @@ class Settings:
             "state_url": os.environ.get("RAMPARTS_STATE_URL", ""),
             "bus_url": os.environ.get("RAMPARTS_BUS_URL", ""),
             "max_body_bytes": _env_int("RAMPARTS_MAX_BODY_BYTES", 6 * 1024 * 1024),
-            "retry_base_delay": _env_float("RAMPARTS_RETRY_BASE_DELAY", 1.0),
             "retry_max_delay": _env_float("RAMPARTS_RETRY_MAX_DELAY", 300.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

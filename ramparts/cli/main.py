@@ -28,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
