@@ -18,11 +18,11 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 test: $(STAMP)
-	$(BIN)/ruff check ramparts tests bench examples
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check ramparts tests bench examples
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
