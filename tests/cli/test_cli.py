@@ -146,3 +146,26 @@ def test_client_without_node_or_token(node: RunningNode, tmp_path: Path) -> None
 def test_up_refuses_plain_http_on_public_address(node: RunningNode) -> None:
     out = node.cli("up", "--host", "0.0.0.0", "--port", "0")
     assert out.returncode != 0 and "refusing to serve plain HTTP" in out.stderr
+
+
+def test_logs_follow_streams_new_invocations(node: RunningNode, cli_app: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "ramparts.cli.main", "logs", "adder",
+                             "--follow"], env=node.env, stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)  # let it print the backlog and start polling
+        r = node.control.post("/v1/functions/adder/invoke",
+                              json={"event": {"a": 40, "b": 2}})
+        rid = r.json()["request_id"]
+        deadline = time.monotonic() + 15
+        seen = ""
+        assert proc.stdout is not None
+        while time.monotonic() < deadline and rid not in seen:
+            seen += proc.stdout.readline()
+        assert rid in seen
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
