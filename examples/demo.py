@@ -38,13 +38,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def ramparts(*args: str, env: dict[str, str]) -> str:
+def ramparts(*args: str, env: dict[str, str], stdin: str | None = None) -> str:
     proc = subprocess.run(
         [sys.executable, "-m", "ramparts.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
+        input=stdin,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"ramparts {' '.join(args)} failed:\n{proc.stderr}{proc.stdout}")
@@ -69,7 +70,6 @@ def main() -> int:
         "RAMPARTS_DATA_DIR": str(data_dir),
         "RAMPARTS_URL": f"http://127.0.0.1:{admin}",
     }
-    node_env = {**env, "RAMPARTS_SECRET_BILLING_SIGNING_SECRET": WEBHOOK_SECRET}
     console.rule("[bold]Ramparts demo")
     console.print(
         f"starting a node: gateway 127.0.0.1:{port}, control API 127.0.0.1:{admin}, "
@@ -86,7 +86,7 @@ def main() -> int:
             "--admin-port",
             str(admin),
         ],
-        env=node_env,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -99,6 +99,10 @@ def main() -> int:
             raise RuntimeError("the node did not start:\n" + _stderr(node))
         token = (data_dir / "admin-token").read_text().strip()
         control.headers["authorization"] = f"Bearer {token}"
+        # The webhook's signing secret goes into the encrypted secret store, never the env.
+        ramparts(
+            "secrets", "set", "billing-signing-secret", "--stdin", env=env, stdin=WEBHOOK_SECRET
+        )
 
         with console.status("deploying examples/orders (scan, package, import check)..."):
             console.print(ramparts("deploy", str(APP), env=env))
@@ -118,15 +122,23 @@ def main() -> int:
         rows.append(
             ("http", "POST /orders (invalid body)", "-", f"{r.status_code} {r.json()['code']}")
         )
+        # A private route (auth: api_key): refused without a key, served with one.
         r = gateway.get("/orders/o-1001")
         rows.append(
-            (
-                "http",
-                "GET /orders/{id} (auth: api_key)",
-                "get-order",
-                f"{r.status_code} {r.json()['code']} (fails closed)",
-            )
+            ("http", "GET /orders/{id} without a key", "-", f"{r.status_code} {r.json()['code']}")
         )
+        if r.status_code != 401:
+            raise RuntimeError(f"GET /orders/o-1001 without a key answered {r.status_code}")
+        api_key = ramparts(
+            *("keys", "create", "--name", "demo", "--scopes", "orders:read", "--expires", "1d"),
+            env=env,
+        ).strip()
+        r = gateway.get("/orders/o-1001", headers={"x-api-key": api_key})
+        rows.append(
+            ("http", "GET /orders/{id} with an API key", "get-order", f"{r.status_code} {r.text}")
+        )
+        if r.status_code != 200:
+            raise RuntimeError(f"GET /orders/o-1001 with a key answered {r.status_code}")
         r = gateway.get("/health")
         rows.append(("http", "GET /health", "health", f"{r.status_code} {r.text}"))
 

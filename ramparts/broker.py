@@ -14,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -25,6 +28,7 @@ from ramparts.errors import AccessDenied, InvalidRequest, NotFound, RampartsErro
 from ramparts.events.subscriptions import Subscriptions
 from ramparts.manifest import RESOURCE_NAME_RE, FunctionConfig
 from ramparts.observe.audit import AuditLog
+from ramparts.policy.context import request_context
 from ramparts.policy.evaluator import RolePolicy, resource_arn
 from ramparts.runtime.types import FunctionSpec
 from ramparts.secrets import SecretSource
@@ -90,6 +94,7 @@ class Broker:
         self._invoker = invoker
         self._relay = relay
         self._policies: dict[tuple[str, str], RolePolicy] = {}
+        self._requests: dict[str, dict[str, Any]] = {}
         self._ops: dict[str, Callable[[FunctionSpec, str, dict[str, Any]], Awaitable[Any]]] = {
             "kv.put": self._kv_put,
             "kv.get": self._kv_get,
@@ -112,14 +117,53 @@ class Broker:
         return await handler(spec, request_id, args)
 
     # -- the check every operation goes through --------------------------------------------
+    def invalidate(self) -> None:
+        """Drop every compiled role and its decision cache (the registry changed)."""
+        self._policies = {}
+
+    @contextmanager
+    def invocation(self, request_id: str, trigger: str, event: Any) -> Iterator[None]:
+        """Make what the host knows about an invocation's caller available to its checks.
+
+        Only what the gateway itself established is used (the HTTP event it
+        built: source IP, authenticated principal and scopes); events from
+        topics, schedules or other functions carry no caller, so their keys
+        stay absent and conditions on them fail closed.
+        """
+        self._requests[request_id] = request_context(trigger, event)
+        try:
+            yield
+        finally:
+            self._requests.pop(request_id, None)
+
+    def _policy_for(self, spec: FunctionSpec) -> RolePolicy:
+        key = (spec.function, spec.version)
+        policy = self._policies.get(key)
+        if policy is None:
+            policy = self._policies[key] = RolePolicy(spec.app, self._config_for(spec))
+        return policy
+
+    def condition_context(self, spec: FunctionSpec, request_id: str) -> dict[str, Any]:
+        """The request context a role's conditions and policy variables read (lower-cased)."""
+        now = time.time()
+        ctx: dict[str, Any] = {
+            "ramparts:app": spec.app,
+            "ramparts:function": spec.function,
+            "ramparts:version": spec.version,
+            "ramparts:requestid": request_id,
+            "ramparts:currenttime": _iso(now),
+            "ramparts:epochtime": int(now),
+            "aws:currenttime": _iso(now),
+            "aws:epochtime": int(now),
+        }
+        ctx.update(self._requests.get(request_id) or {})
+        return ctx
+
     def _authorize(self, spec: FunctionSpec, request_id: str, action: str, resource: str) -> None:
         principal = f"function:{spec.function}@{spec.version[:12]}"
         try:
-            key = (spec.function, spec.version)
-            policy = self._policies.get(key)
-            if policy is None:
-                policy = self._policies[key] = RolePolicy(spec.app, self._config_for(spec))
-            decision = policy.decide(action, resource)
+            policy = self._policy_for(spec)
+            decision = policy.decide(action, resource, self.condition_context(spec, request_id))
         except Exception:  # fail closed: a check that cannot run is a denial
             self._audit.emit(
                 "resource.access",
@@ -306,6 +350,10 @@ class Broker:
             raise
         except Exception as exc:
             raise RampartsError("the invocation failed", code="invocation_failed") from exc
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_request_id() -> str:

@@ -81,6 +81,9 @@ class Settings:
     retry_max_delay: float = 300.0
     scheduler_interval: float = 1.0
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    tls_cert: Path | None = None  # gateway HTTPS: certificate chain (PEM)
+    tls_key: Path | None = None  # gateway HTTPS: private key (PEM)
+    insecure_http: bool = False  # plain HTTP on a non-loopback address, explicitly allowed
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()

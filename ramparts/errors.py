@@ -14,7 +14,9 @@ bodies, so callers can depend on it while the message may change.
     ├── InvalidRequest              malformed input from a caller
     ├── AccessDenied                the host refused a resource call (raised in handlers)
     ├── BackendError                a state or bus backend failed
-    └── InvocationError             a handler failed, timed out or its worker died
+    ├── InvocationError             a handler failed, timed out or its worker died
+    ├── DecryptionError             a sealed record failed to open (tampered, moved, unknown key)
+    └── MasterKeyError              the master key is missing, unreadable, exposed or wrong
 """
 
 from __future__ import annotations
@@ -105,3 +107,21 @@ class BackendError(RampartsError):
 class InvocationError(RampartsError):
     code = "invocation_failed"
     status = 502
+
+
+class DecryptionError(RampartsError):
+    """A sealed record could not be opened; its plaintext is never returned.
+
+    Raised for a flipped byte, a record copied to another resource (wrong
+    AAD), a truncated or malformed record and an unknown key id alike.
+    """
+
+    code = "decryption_failed"
+    status = 500
+
+
+class MasterKeyError(ConfigError):
+    """The node cannot obtain the right master key, so it refuses to start."""
+
+    code = "master_key_error"
+    status = 500

@@ -18,7 +18,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -106,6 +108,7 @@ class HttpTrigger(_Model):
     path: str
     auth: Literal["api_key", "jwt", "oauth2", "none"] | None = None
     scopes: list[str] = Field(default_factory=list)
+    claims: dict[str, str | list[str]] = Field(default_factory=dict)  # required claim values
     rate: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
 
@@ -121,6 +124,12 @@ class HttpTrigger(_Model):
     @classmethod
     def _path(cls, v: str) -> str:
         return validate_route_path(v)
+
+    @model_validator(mode="after")
+    def _public_has_no_requirements(self) -> HttpTrigger:
+        if self.auth == "none" and (self.scopes or self.claims):
+            raise ValueError("a public route (auth: none) cannot require scopes or claims")
+        return self
 
     @field_validator("rate")
     @classmethod
@@ -228,14 +237,44 @@ class Trigger(_Model):
 
 
 class Statement(_Model):
+    """A role statement in short form; it maps onto an IAM JSON statement (docs/policies.md)."""
+
     effect: Literal["allow", "deny"]
-    actions: list[str] = Field(min_length=1)
-    resources: list[str] = Field(min_length=1)
+    actions: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=list)
     sid: str | None = None
+    not_actions: list[str] = Field(default_factory=list)
+    not_resources: list[str] = Field(default_factory=list)
+    conditions: dict[str, dict[str, Any]] = Field(default_factory=dict)  # IAM Condition block
+
+    @model_validator(mode="after")
+    def _iam(self) -> Statement:
+        from ramparts.policy.roles import check_short_statement
+
+        check_short_statement(
+            actions=self.actions,
+            resources=self.resources,
+            not_actions=self.not_actions,
+            not_resources=self.not_resources,
+            conditions=self.conditions,
+        )
+        return self
 
 
 class Role(_Model):
+    """Inline under a function, or shared under ``roles:`` and named by several functions."""
+
     statements: list[Statement] = Field(default_factory=list)
+    policies: list[dict[str, Any]] = Field(default_factory=list)  # IAM identity-policy JSON
+    name: str | None = None  # filled in from the shared role a function names
+
+    @field_validator("policies")
+    @classmethod
+    def _policies(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from ramparts.policy.roles import check_policy_documents
+
+        check_policy_documents(v)
+        return v
 
 
 class FunctionConfig(_Model):
@@ -245,10 +284,22 @@ class FunctionConfig(_Model):
     concurrency: int = Field(default=4, ge=1, le=256)
     environment: dict[str, str] = Field(default_factory=dict)
     secrets: list[str] = Field(default_factory=list)
+    rotates: list[str] = Field(default_factory=list)  # this function is their rotation hook
     egress: list[str] = Field(default_factory=list)
     runtime_protection: Literal["block", "detect", "off"] = "block"
-    role: Role | None = None
+    # inline, or the name of a shared role under roles:
+    role: Annotated[
+        Annotated[Role, Tag("inline")] | Annotated[str, Tag("named")],
+        Discriminator(lambda v: "named" if isinstance(v, str) else "inline"),
+    ] | None = None
     triggers: list[Trigger] = Field(default_factory=list)
+
+    @field_validator("role")
+    @classmethod
+    def _role_name(cls, v: Role | str | None) -> Role | str | None:
+        if isinstance(v, str) and not NAME_RE.match(v):
+            raise ValueError(f"{v!r} is not a role name (lowercase letters, digits and '-')")
+        return v
 
     @field_validator("handler")
     @classmethod
@@ -278,28 +329,131 @@ class FunctionConfig(_Model):
                 raise ValueError(f"{name!r} is not a valid environment variable name")
             if name.startswith(("AWS_", "LAMBDA_", "RAMPARTS_")):
                 raise ValueError(f"{name!r} is reserved for the runtime")
+            from ramparts.observe.redact import looks_like_secret
+
+            why = looks_like_secret(name, v[name])
+            if why:
+                raise ValueError(
+                    f"environment.{name} looks like a secret ({why}): environment values are "
+                    "stored and shown in plain text; store it with 'ramparts secrets set' and "
+                    "list it under secrets:"
+                )
         return v
 
-    @field_validator("secrets")
+    @field_validator("secrets", "rotates")
     @classmethod
     def _secrets(cls, v: list[str]) -> list[str]:
         return [_check_resource_name(s, "secret name") for s in v]
 
 
+_HMAC_ALGS = {"HS256", "HS384", "HS512"}
+_PUBLIC_ALGS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
+
+
+def _check_key_source(value: str, what: str) -> str:
+    """An https URL, or a path inside the app (http only to a loopback host)."""
+    if "://" in value:
+        from ramparts.identity.jwks import check_jwks_url
+
+        try:
+            return check_jwks_url(value)
+        except Exception as exc:
+            raise ValueError(getattr(exc, "message", str(exc))) from None
+    parts = Path(value).parts
+    if Path(value).is_absolute() or ".." in parts or not parts:
+        raise ValueError(f"{what} {value!r} must be an https URL or a path inside the app")
+    return value
+
+
 class JwtIssuer(_Model):
+    """A trusted outside issuer.  Algorithms are pinned; HMAC only with a named secret."""
+
     issuer: str
     audience: str | list[str]
-    jwks: str
+    jwks: str | None = None  # https URL, or a JWKS/PEM file relative to the app dir
     algorithms: list[str] = Field(min_length=1)
+    secret: str | None = None  # name of the HS256 shared secret (never the value)
+    leeway: Duration = 30.0  # clock skew allowed on exp, nbf and iat
+    jwks_min_refresh: Duration = 30.0  # at most one JWKS refresh per this many seconds
+
+    @field_validator("jwks")
+    @classmethod
+    def _jwks(cls, v: str | None) -> str | None:
+        return None if v is None else _check_key_source(v, "jwks")
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        return None if v is None else _check_resource_name(v, "secret name")
+
+    @field_validator("leeway")
+    @classmethod
+    def _leeway(cls, v: float) -> float:
+        if v > 300:
+            raise ValueError("leeway is at most 300s")
+        return v
+
+    @model_validator(mode="after")
+    def _pinning(self) -> JwtIssuer:
+        algs = set(self.algorithms)
+        unknown = algs - _HMAC_ALGS - _PUBLIC_ALGS
+        if unknown:
+            raise ValueError(
+                f"algorithms {sorted(unknown)} are not accepted; use "
+                f"{', '.join(sorted(_PUBLIC_ALGS))} or, with a secret, HS256"
+            )
+        if algs & _HMAC_ALGS:
+            if algs - _HMAC_ALGS:
+                raise ValueError("an issuer cannot mix HMAC (HS*) with public-key algorithms")
+            if not self.secret:
+                raise ValueError("HS* algorithms need an explicitly configured secret")
+        else:
+            if self.secret:
+                raise ValueError("secret is only used with HS* algorithms")
+            if not self.jwks:
+                raise ValueError("jwks is required (an https URL or a key file in the app)")
+        return self
+
+
+class IntrospectionConfig(_Model):
+    """RFC 7662 introspection of opaque tokens at an outside authorization server."""
+
+    url: str
+    client_id: str
+    client_secret: str  # name of the secret holding the client secret
+    audience: str | list[str] | None = None
+    cache: Duration = 30.0  # how long a positive answer is reused
+    timeout: Duration = 3.0
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if "://" not in v:
+            raise ValueError("url must be an https URL")
+        return _check_key_source(v, "url")
+
+    @field_validator("client_secret")
+    @classmethod
+    def _client_secret(cls, v: str) -> str:
+        return _check_resource_name(v, "secret name")
+
+    @field_validator("cache")
+    @classmethod
+    def _cache(cls, v: float) -> float:
+        if v > 300:
+            raise ValueError("cache is at most 300s")
+        return v
 
 
 class AuthConfig(_Model):
     jwt: list[JwtIssuer] = Field(default_factory=list)
+    introspection: IntrospectionConfig | None = None
 
 
 class Manifest(_Model):
     app: str
     auth: AuthConfig | None = None
+    roles: dict[str, Role] = Field(default_factory=dict)  # shared roles, named by functions
     functions: dict[str, FunctionConfig] = Field(min_length=1)
 
     @field_validator("app")
@@ -310,6 +464,20 @@ class Manifest(_Model):
                 "app names use lowercase letters, digits and '-' (at most 63 characters)"
             )
         return v
+
+    @model_validator(mode="after")
+    def _auth_methods_configured(self) -> Manifest:
+        # A route that names a method the app cannot perform would refuse everyone:
+        # say so at deploy time rather than with a 401 at run time.
+        has_jwt = bool(self.auth and self.auth.jwt)
+        for name, fn in self.functions.items():
+            for trig in fn.triggers:
+                if trig.http is not None and trig.http.auth == "jwt" and not has_jwt:
+                    raise ValueError(
+                        f"functions.{name}: route {trig.http.method} {trig.http.path} uses "
+                        "auth: jwt but auth.jwt configures no issuer"
+                    )
+        return self
 
     @field_validator("functions")
     @classmethod
@@ -375,6 +543,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
         else:
             out += f".{part}" if out else str(part)
     # pydantic names tagged-union branches in the path; drop internal ones
+    out = out.replace(".role.inline", ".role").replace(".role.named", ".role")
     return out.replace(".function-after[_exactly_one()]", "")
 
 
@@ -383,7 +552,7 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
     if not isinstance(data, dict):
         raise ManifestError(file, [("", "the manifest must be a mapping")])
     try:
-        return Manifest.model_validate(data)
+        manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -392,8 +561,46 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
                 msg = msg[len("Value error, ") :]
             if err["type"] == "extra_forbidden":
                 msg = "unknown field"
-            problems.append((_loc(tuple(err["loc"])), msg))
+            where = _loc(tuple(err["loc"]))
+            # a policy error carries the path inside the policy: join it to the manifest path
+            inner = getattr((err.get("ctx") or {}).get("error"), "policy_path", None)
+            if inner is not None:
+                msg = (err.get("ctx") or {})["error"].reason
+                where = f"{where}{inner}" if inner.startswith("[") else f"{where}.{inner}"
+            problems.append((where, msg))
         raise ManifestError(file, problems) from None
+    problems = resolve_roles(manifest)
+    if problems:
+        raise ManifestError(file, problems)
+    return manifest
+
+
+def resolve_roles(manifest: Manifest) -> list[tuple[str, str]]:
+    """Put each shared role a function names in its place, and compile every role once.
+
+    The resolved role becomes part of the function's config, so a version
+    (content-addressed) carries the exact role it runs with.  Returns
+    (field path, reason) problems.
+    """
+    from ramparts.policy.errors import PolicyError
+    from ramparts.policy.evaluator import RolePolicy
+
+    problems: list[tuple[str, str]] = []
+    for name, fn in list(manifest.functions.items()):
+        if isinstance(fn.role, str):
+            shared = manifest.roles.get(fn.role)
+            if shared is None:
+                problems.append(
+                    (f"functions.{name}.role", f"unknown role {fn.role!r}: declare it under roles:")
+                )
+                continue
+            fn = fn.model_copy(update={"role": shared.model_copy(update={"name": fn.role})})
+            manifest.functions[name] = fn
+        try:
+            RolePolicy(manifest.app, fn)
+        except PolicyError as exc:
+            problems.append((f"functions.{name}.role", exc.message))
+    return problems
 
 
 def load_manifest(app_dir: Path, *, display_name: str | None = None) -> Manifest:
@@ -444,6 +651,14 @@ def check_app_files(manifest: Manifest, app_dir: Path, shown: str) -> None:
                         problems.append((f"{where}.path", f"route also declared by {routes[key]}"))
                         break
                 routes[(method, shape)] = f"functions.{name}"
+    if manifest.auth is not None:
+        for i, issuer in enumerate(manifest.auth.jwt):
+            if issuer.jwks and "://" not in issuer.jwks:
+                kpath = (root / issuer.jwks).resolve()
+                if not kpath.is_relative_to(root) or not kpath.is_file():
+                    problems.append(
+                        (f"auth.jwt[{i}].jwks", f"file {issuer.jwks!r} not found in the app")
+                    )
     if problems:
         raise ManifestError(shown, problems)
 

@@ -20,18 +20,22 @@ from ramparts.broker import Broker
 from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token
+from ramparts.crypto.seams import SealedBus, SealedStore
+from ramparts.crypto.vault import open_vault
 from ramparts.errors import InvocationError, NotFound
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
 from ramparts.gateway.routing import Route, Router
+from ramparts.identity.service import IdentityService
 from ramparts.manifest import FunctionConfig
 from ramparts.observe.audit import AuditLog
 from ramparts.observe.invocations import InvocationLog
+from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult
-from ramparts.secrets import EnvironmentSecrets, SecretSource
+from ramparts.secrets import SecretSource
 from ramparts.store import Store, open_store
 
 log = logging.getLogger("ramparts.node")
@@ -40,7 +44,8 @@ log = logging.getLogger("ramparts.node")
 class Node:
     def __init__(self, settings: Settings, *, secrets: SecretSource | None = None) -> None:
         self.settings = settings
-        self.secrets: SecretSource = secrets or EnvironmentSecrets()
+        self._secret_source = secrets  # None: the encrypted secret store, built at start
+        self.secrets: SecretSource
         self.store: Store
         self.bus: Bus
         self.supervisor: Supervisor
@@ -58,10 +63,21 @@ class Node:
         s = self.settings
         s.prepare_data_dir()
         self.admin_token = ensure_admin_token(s.data_dir)
-        self.store = await asyncio.to_thread(open_store, s.state_url)
-        self.bus = open_bus(s.bus_url)
+        raw_store = await asyncio.to_thread(open_store, s.state_url)
+        try:
+            self.vault = await asyncio.to_thread(open_vault, raw_store, s.data_dir)
+        except Exception:
+            raw_store.close()
+            raise
+        install_log_redaction()
+        # The two encryption seams: user data is sealed before it reaches a backend.
+        self.store = SealedStore(raw_store, self.vault.sealer)
+        self.secrets = self._secret_source or self.vault.secrets
+        self.bus = SealedBus(open_bus(s.bus_url), self.vault.sealer)
         await self.bus.open()
         self.audit = AuditLog(self.store, s.node_id)
+        self.identity = IdentityService(self.store, self.secrets)
+        await self.identity.start()
         self.invocations = InvocationLog(self.store)
         self.relay = OutboxRelay(self.store, self.bus)
         self.broker = Broker(
@@ -96,6 +112,7 @@ class Node:
         self.invocations.start()
         await self.refresh(force=True)
         self.relay.start()
+        self.vault.rewrapper.start()
         self.scheduler.start()
         self._tasks.append(asyncio.get_running_loop().create_task(self._watch_registry()))
         self.audit.emit(
@@ -114,8 +131,10 @@ class Node:
         await self.scheduler.close()
         await self.dispatcher.close()
         await self.relay.close()
+        await self.vault.rewrapper.close()
         await self.supervisor.close()
         await self.invocations.close()
+        await self.identity.close()
         await self.audit.close()
         await self.bus.close()
         self.store.close()
@@ -141,6 +160,7 @@ class Node:
         self.router = Router(live)
         self.subscriptions = Subscriptions(live)
         self._generation = generation
+        self.broker.invalidate()  # roles may have changed: drop compiled policies and caches
         self.dispatcher.sync()
         current = {fn.spec.key for fn in live}
         for key, spec in old_versions.items():
@@ -162,7 +182,10 @@ class Node:
     async def invoke_spec(
         self, spec: FunctionSpec, event: Any, trigger: str, request_id: str | None = None
     ) -> InvocationResult:
-        result = await self.supervisor.invoke(spec, event, request_id=request_id)
+        rid = request_id or self.new_request_id()
+        with self.broker.invocation(rid, trigger, event):  # caller keys for policy conditions
+            result = await self.supervisor.invoke(spec, event, request_id=rid)
+        redact_result(result)
         self.invocations.record(spec, trigger, result)
         return result
 

@@ -24,7 +24,12 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _config(app: object, host: str, port: int) -> uvicorn.Config:
+def _config(
+    app: object, host: str, port: int, settings: Settings | None = None
+) -> uvicorn.Config:
+    tls = {}
+    if settings is not None and settings.tls_cert and settings.tls_key:
+        tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
     return uvicorn.Config(
         app,
         host=host,
@@ -36,13 +41,24 @@ def _config(app: object, host: str, port: int) -> uvicorn.Config:
         loop="none",
         http="httptools",
         timeout_keep_alive=30,
+        **tls,  # type: ignore[arg-type]
     )
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[Node], None] | None = None) -> None:
     node = Node(settings)
     await node.start()
-    gateway = _Server(_config(Gateway(node), settings.host, settings.port))
+    if settings.insecure_http:  # an operator's explicit choice, but a security event
+        log.warning("gateway serves plain HTTP on non-loopback address %s", settings.host)
+        node.audit.emit(
+            "node.insecure_http",
+            decision="allow",
+            principal=f"node:{settings.node_id}",
+            action="node:ServePlainHttp",
+            resource=f"gateway:{settings.host}:{settings.port}",
+            severity="high",
+        )
+    gateway = _Server(_config(Gateway(node), settings.host, settings.port, settings))
     control = _Server(_config(create_control_app(node), settings.admin_host, settings.admin_port))
     loop = asyncio.get_running_loop()
 

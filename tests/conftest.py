@@ -19,6 +19,7 @@ import pytest
 from ramparts.registry.artifacts import pack_app
 
 REPO = Path(__file__).resolve().parent.parent
+HOOK_SECRET = "whsec_dGVzdHNlY3JldA=="
 
 
 def free_port() -> int:
@@ -163,12 +164,14 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     running = RunningNode(
         base / "data",
         {
-            "RAMPARTS_SECRET_HOOK_SECRET": "whsec_dGVzdHNlY3JldA==",
             "RAMPARTS_MAX_BODY_BYTES": str(1024 * 1024),
         },
     )
     running.start()
     try:
+        # webhook tests verify with this secret, kept in the node's encrypted secret store
+        done = running.cli("secrets", "set", "hook-secret", "--stdin", stdin=HOOK_SECRET)
+        assert done.returncode == 0, done.stderr
         yield running
     finally:
         running.close()

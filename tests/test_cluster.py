@@ -7,6 +7,8 @@ they are absent.
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import socket
 import time
 import uuid
@@ -42,6 +44,10 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Nodes sharing a store must share the master key that wraps its KEKs.
+SHARED_MASTER_KEY = {"RAMPARTS_MASTER_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode()}
 
 
 def _bus_url(kind: str) -> str:
@@ -87,7 +93,7 @@ def work(event, context):
 @pytest.mark.parametrize("bus", ["redis", "nats"])
 def test_two_nodes_share_state_and_bus(pg_url: str, bus: str, tmp_path: Path) -> None:
     bus_url = _bus_url(bus)
-    env = {"RAMPARTS_STATE_URL": pg_url, "RAMPARTS_BUS_URL": bus_url}
+    env = {"RAMPARTS_STATE_URL": pg_url, "RAMPARTS_BUS_URL": bus_url, **SHARED_MASTER_KEY}
     a = RunningNode(tmp_path / "a", env).start()
     b = RunningNode(tmp_path / "b", env).start()
     try:

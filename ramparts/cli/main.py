@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ramparts.cli.client import ClientError, ControlClient
+from ramparts.cli.identity import register as register_identity
 from ramparts.errors import ManifestError, RampartsError
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+register_identity(app)  # `keys` and `clients`
 
 UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
 DataDirOpt = Annotated[
@@ -83,6 +85,15 @@ def up(
     admin_port: Annotated[int, typer.Option(help="control API port")] = 8081,
     state: Annotated[str | None, typer.Option(help="state URL (or RAMPARTS_STATE_URL)")] = None,
     bus: Annotated[str | None, typer.Option(help="bus URL (or RAMPARTS_BUS_URL)")] = None,
+    tls: Annotated[
+        str | None, typer.Option("--tls", help="'self-signed': make a development certificate")
+    ] = None,
+    tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="certificate (PEM)")] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="private key (PEM)")] = None,
+    insecure_http: Annotated[
+        bool,
+        typer.Option("--insecure-http", help="allow plain HTTP on a non-loopback address"),
+    ] = False,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT."""
     import logging
@@ -93,10 +104,19 @@ def up(
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    from ramparts.tls import check_pair, is_loopback, self_signed
+
+    if tls not in (None, "self-signed"):
+        _fail(f"--tls takes 'self-signed', not {tls!r} (or give --tls-cert and --tls-key)")
+    if tls and (tls_cert or tls_key):
+        _fail("give either --tls self-signed or --tls-cert/--tls-key, not both")
+    if bool(tls_cert) != bool(tls_key):
+        _fail("--tls-cert and --tls-key go together")
+    use_tls = bool(tls or tls_cert)
+    if not use_tls and not is_loopback(host) and not insecure_http:
         _fail(
-            f"refusing to serve plain HTTP on non-loopback address {host}: TLS arrives with "
-            "the identity issue; bind 127.0.0.1 and put a TLS proxy in front meanwhile"
+            f"refusing to serve plain HTTP on non-loopback address {host}: use --tls-cert and "
+            "--tls-key, --tls self-signed, or (not recommended) --insecure-http"
         )
     try:
         settings = Settings.from_env(
@@ -107,14 +127,24 @@ def up(
             admin_port=admin_port,
             state_url=state,
             bus_url=bus,
+            insecure_http=insecure_http and not use_tls and not is_loopback(host),
         )
+        if tls_cert and tls_key:
+            check_pair(tls_cert, tls_key)
+            settings.tls_cert, settings.tls_key = tls_cert.resolve(), tls_key.resolve()
+        elif tls:
+            settings.prepare_data_dir()
+            settings.tls_cert, settings.tls_key = self_signed(settings.data_dir, [host])
     except RampartsError as exc:
         _fail(exc.message)
         return
 
     def ready(node: Any) -> None:
         console.print(f"[bold green]ramparts node {settings.node_id} is up[/]")
-        console.print(f"  gateway      http://{settings.host}:{settings.port}")
+        scheme = "https" if settings.tls_cert else "http"
+        console.print(f"  gateway      {scheme}://{settings.host}:{settings.port}")
+        if settings.insecure_http:
+            err.print("[bold yellow]warning:[/] serving plain HTTP on a non-loopback address")
         console.print(f"  control API  http://{settings.admin_host}:{settings.admin_port}")
         console.print(f"  state        {mask_url(settings.state_url)}")
         console.print(f"  bus          {mask_url(settings.bus_url)}")
@@ -521,6 +551,10 @@ def dead_letters(
 def status(url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
     """Show the node's backends, routes, queue depths and workers."""
     console.print_json(json.dumps(_call(url, data_dir, "GET", "/v1/status")))
+
+
+__import__("ramparts.cli.vault", fromlist=["register"]).register(app)  # secrets, encryption
+__import__("ramparts.cli.policy", fromlist=["register"]).register(app)  # policy eval/lint/...
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ramparts.control.policy import policy_routes
+from ramparts.control.vault import vault_routes
 from ramparts.errors import InvalidRequest, NotFound, RampartsError
 from ramparts.manifest import NAME_RE, RESOURCE_NAME_RE
 
@@ -455,6 +457,12 @@ async def _handle_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(500, "internal_error", "internal error")
 
 
+def _identity_routes() -> list[Route]:
+    from ramparts.control.identity import identity_routes  # imports this module's helpers
+
+    return identity_routes()
+
+
 def create_control_app(node: Node) -> Starlette:
     fn = "/v1/functions/{fn}"
     routes = [
@@ -479,6 +487,9 @@ def create_control_app(node: Node) -> Starlette:
         Route("/v1/kv/{table}/{key:path}", kv_delete, methods=["DELETE"]),
         Route("/v1/audit", audit),
         Route("/v1/dead-letters", dead_letters),
+        *vault_routes(),
+        *_identity_routes(),
+        *policy_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}

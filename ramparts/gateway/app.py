@@ -32,6 +32,11 @@ log = logging.getLogger("ramparts.gateway")
 
 _BASE_HEADERS = [(b"x-content-type-options", b"nosniff")]
 _JSON = (b"content-type", b"application/json")
+_NO_STORE = (b"cache-control", b"no-store")
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
+JWKS_PATH = "/.well-known/jwks.json"
+_IDENTITY_PATHS = frozenset({TOKEN_PATH, JWKS_PATH})
 _HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection", b"x-request-id"}
 
 
@@ -62,8 +67,13 @@ class ReplayCache:
 class Gateway:
     def __init__(self, node: Node, checks: list[Check] | None = None) -> None:
         self._node = node
-        self._checks: list[Check] = checks if checks is not None else [RouteAuthCheck()]
+        self._checks: list[Check] = (
+            checks
+            if checks is not None
+            else [RouteAuthCheck(getattr(node, "identity", None), node.audit)]
+        )
         self._replays = ReplayCache()
+        self._hsts = bool(getattr(node.settings, "tls_cert", None))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -72,10 +82,14 @@ class Gateway:
         if scope["type"] != "http":
             return
         request_id = self._node.new_request_id()
+        if self._hsts:
+            send = _with_hsts(send)
         try:
             await self._handle(scope, receive, send, request_id)
         except RampartsError as exc:
-            await _send_error(send, exc.status, exc.code, exc.message, request_id)
+            await _send_error(
+                send, exc.status, exc.code, exc.message, request_id, getattr(exc, "headers", None)
+            )
         except Exception:
             log.exception("gateway failure (request %s)", request_id)
             await _send_error(send, 500, "internal_error", "internal error", request_id)
@@ -94,6 +108,9 @@ class Gateway:
     ) -> None:
         method = scope["method"]
         path = scope["path"]
+        if path in _IDENTITY_PATHS:
+            await self._identity_endpoint(scope, receive, send, request_id)
+            return
         route, params = self._node.router.match(method, path)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
@@ -148,18 +165,25 @@ class Gateway:
             try:
                 await check.check(ctx)
             except GatewayDenied as exc:
-                self._audit(ctx, check.name, "deny", exc.code)
+                self._audit(ctx, check.name, "deny", exc.reason, exc.principal)
                 raise
             except Exception:
                 log.exception("check %s failed (request %s)", check.name, ctx.request_id)
                 self._audit(ctx, check.name, "deny", "check_failed")
                 raise GatewayDenied(500, "check_failed", "a security check failed") from None
 
-    def _audit(self, ctx: RequestContext, check: str, decision: str, reason: str) -> None:
+    def _audit(
+        self,
+        ctx: RequestContext,
+        check: str,
+        decision: str,
+        reason: str,
+        principal: str | None = None,
+    ) -> None:
         self._node.audit.emit(
             f"gateway.{check}",
             decision=decision,
-            principal=f"ip:{ctx.source_ip}",
+            principal=principal or f"ip:{ctx.source_ip}",
             action=f"http:{ctx.method}",
             resource=f"route:{ctx.route.route_key}",
             request_id=ctx.request_id,
@@ -244,6 +268,92 @@ class Gateway:
             ctx.request_id,
         )
 
+    # -- the built-in OAuth2 issuer's two public endpoints ---------------------------------------
+    async def _identity_endpoint(
+        self, scope: dict[str, Any], receive: Any, send: Any, request_id: str
+    ) -> None:
+        identity = getattr(self._node, "identity", None)
+        method, path = scope["method"], scope["path"]
+        if identity is None:
+            raise GatewayDenied(503, "auth_unavailable", "the issuer is unavailable")
+        if path == JWKS_PATH:
+            if method not in ("GET", "HEAD"):
+                raise GatewayDenied(405, "method_not_allowed", f"{method} is not allowed here")
+            body = orjson.dumps(identity.issuer.jwks())
+            await _send(
+                send,
+                200,
+                [_JSON, (b"cache-control", b"public, max-age=60")],
+                body,
+                request_id,
+            )
+            return
+        if method != "POST":
+            raise GatewayDenied(405, "method_not_allowed", f"{method} is not allowed here")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        source_ip = client[0] if client else ""
+        try:
+            body = await _read_body(receive, headers, 8 * 1024)
+        except _BodyTooLarge:
+            raise GatewayDenied(413, "payload_too_large", "the body exceeds 8192 bytes") from None
+        from ramparts.identity.issuer import TokenError
+
+        try:
+            answer = await identity.issuer.token(headers, body)
+        except TokenError as exc:
+            self._node.audit.emit(
+                "oauth.token",
+                decision="deny",
+                principal=exc.client or f"ip:{source_ip}",
+                action="oauth:IssueToken",
+                resource="issuer:builtin",
+                request_id=request_id,
+                reason=exc.reason,
+                source_ip=source_ip,
+            )
+            extra = [(b"www-authenticate", b'Basic realm="ramparts"')] if exc.status == 401 else []
+            await _send(
+                send,
+                exc.status,
+                [_JSON, _NO_STORE, *extra],
+                orjson.dumps({**exc.body(), "request_id": request_id}),
+                request_id,
+            )
+            return
+        self._node.audit.emit(
+            "oauth.token",
+            decision="allow",
+            principal=f"client:{answer_sub(answer)}",
+            action="oauth:IssueToken",
+            resource="issuer:builtin",
+            request_id=request_id,
+            scope=answer["scope"],
+            source_ip=source_ip,
+        )
+        await _send(send, 200, [_JSON, _NO_STORE], orjson.dumps(answer), request_id)
+
+
+def answer_sub(answer: dict[str, Any]) -> str:
+    """The client id of an issued token, read back from our own claims (for the audit)."""
+    from joserfc.jws import extract_compact
+
+    try:
+        return str(orjson.loads(extract_compact(answer["access_token"].encode()).payload)["sub"])
+    except Exception:
+        return "unknown"
+
+
+def _with_hsts(send: Any) -> Any:
+    """Add HSTS to every response of a TLS gateway (RFC 6797: only ever over TLS)."""
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), _HSTS]}
+        await send(message)
+
+    return wrapped
+
 
 def _authorizer(ctx: RequestContext) -> dict[str, Any] | None:
     if not ctx.principal or ctx.principal.get("type") == "anonymous":
@@ -290,6 +400,13 @@ async def _send(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_error(send: Any, status: int, code: str, message: str, request_id: str) -> None:
+async def _send_error(
+    send: Any,
+    status: int,
+    code: str,
+    message: str,
+    request_id: str,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     body = orjson.dumps({"code": code, "message": message, "request_id": request_id})
-    await _send(send, status, [_JSON], body, request_id)
+    await _send(send, status, [_JSON, *(extra_headers or [])], body, request_id)

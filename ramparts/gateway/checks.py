@@ -4,25 +4,45 @@ Checks run in order before a request reaches a handler.  A check refuses by
 raising ``GatewayDenied`` with a status and a stable code; a check that
 raises anything else has failed, and a failed check refuses the request
 (fail closed) with ``500 check_failed``.  Either way the refusal is audited.
-Later issues add authentication, rate limits and the WAF as further checks.
+Authentication is ``RouteAuthCheck``; later issues add rate limits and the WAF.
 """
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ramparts.errors import RampartsError
 from ramparts.gateway.routing import Route
+from ramparts.identity.errors import AuthFailed
+
+if TYPE_CHECKING:
+    from ramparts.identity.service import IdentityService
 
 
 class GatewayDenied(RampartsError):
-    """A check refused the request."""
+    """A check refused the request.
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    ``reason`` (default: the code) goes to the audit log only; ``principal``
+    names who was refused when a check got that far (e.g. a revoked key's id).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        reason: str | None = None,
+        principal: str | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         super().__init__(message, code=code)
         self.status = status
+        self.reason = reason or code
+        self.principal = principal
+        self.headers = headers or []
 
 
 @dataclass
@@ -48,22 +68,60 @@ class Check(abc.ABC):
 class RouteAuthCheck(Check):
     """Private by default: only an explicit ``auth: none`` route is public.
 
-    Authentication methods arrive with the identity issue; until then any route
-    that asks for one (or names none, which means "any configured method") is
-    refused with 501 rather than served to unauthenticated callers.
+    Every other route needs a principal that ``IdentityService`` accepts for
+    the route's method, app, scopes and claims; the principal is put on the
+    context in the ``requestContext.authorizer`` shape for the handler.  An
+    allowed request is audited here (denials are audited by the chain runner
+    with the private reason).  Without an identity service nothing but public
+    routes is served.
     """
 
     name = "auth"
 
+    def __init__(self, identity: IdentityService | None = None, audit: Any = None) -> None:
+        self._identity = identity
+        self._audit = audit
+
     async def check(self, ctx: RequestContext) -> None:
         if ctx.route.is_webhook:
             return  # webhooks authenticate by signature, checked by the webhook handler
-        auth = getattr(ctx.route.trigger, "auth", None)
-        if auth == "none":
+        trigger = ctx.route.trigger
+        if getattr(trigger, "auth", None) == "none":
             ctx.principal = {"type": "anonymous"}
             return
-        raise GatewayDenied(
-            501,
-            "auth_not_implemented",
-            "this route requires authentication, which this node cannot perform yet",
-        )
+        if self._identity is None:
+            raise GatewayDenied(
+                503, "auth_unavailable", "authentication is unavailable right now; retry later"
+            )
+        try:
+            principal = await self._identity.authenticate(
+                ctx.route.function,
+                trigger,  # type: ignore[arg-type]
+                ctx.headers,
+            )
+        except AuthFailed as exc:
+            challenge = (
+                [(b"www-authenticate", b'Bearer realm="ramparts"')] if exc.status == 401 else []
+            )
+            raise GatewayDenied(
+                exc.status,
+                exc.code,
+                exc.message,
+                reason=exc.reason,
+                principal=exc.principal,
+                headers=challenge,
+            ) from None
+        ctx.principal = principal.authorizer()
+        ctx.notes["principal"] = principal
+        if self._audit is not None:
+            self._audit.emit(
+                "gateway.auth",
+                decision="allow",
+                principal=principal.id,
+                action=f"http:{ctx.method}",
+                resource=f"route:{ctx.route.route_key}",
+                request_id=ctx.request_id,
+                method=principal.method,
+                function=ctx.route.function.name,
+                source_ip=ctx.source_ip,
+            )

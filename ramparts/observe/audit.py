@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from ramparts.observe.buffer import BufferedWriter
+from ramparts.observe.redact import redactor
 from ramparts.store import Store
 
 
@@ -43,7 +44,8 @@ class AuditLog:
                 "action": action,
                 "resource": resource,
                 "request_id": request_id,
-                "detail": detail,
+                # secret values and secret shapes never enter the audit trail
+                "detail": redactor.redact_obj(detail),
             }
         )
 

@@ -100,17 +100,35 @@ class Objects:
         self._call("objects.delete", {"bucket": bucket, "key": key})
 
 
+SECRET_CACHE_TTL = 30.0  # seconds; a rotated secret reaches warm workers within this
+
+# name -> (monotonic expiry, value).  Per worker process, which serves one function
+# version, so a value the host allowed once stays allowed for that caller.
+_secret_cache: dict[str, tuple[float, str]] = {}
+
+
 class Secrets:
-    """``context.secrets``: the secrets the function's manifest names."""
+    """``context.secrets``: the secrets the function's manifest names.
+
+    Values are cached in the worker for ``SECRET_CACHE_TTL`` seconds so a hot
+    handler does not cross to the host (and the store) on every call; each
+    fetch from the host is policy-checked and audited there.  A refusal is
+    never cached.
+    """
 
     def __init__(self, call: CallFn) -> None:
         self._call = call
 
     def get(self, name: str) -> str:
         _check_str("name", name)
+        cached = _secret_cache.get(name)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
         value = self._call("secrets.get", {"name": name})
         if not isinstance(value, str):
             raise TypeError("the host returned a non-text secret")
+        _secret_cache[name] = (now + SECRET_CACHE_TTL, value)
         return value
 
 

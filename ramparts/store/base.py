@@ -123,7 +123,11 @@ class Store(abc.ABC):
         data: bytes,
         content_type: str,
         events: list[OutboxEntry],
-    ) -> ObjectRecord: ...
+        *,
+        size: int | None = None,
+        etag: str | None = None,
+    ) -> ObjectRecord:
+        """Store an object; ``size``/``etag`` describe the plaintext when ``data`` is sealed."""
     @abc.abstractmethod
     def object_get(self, app: str, bucket: str, key: str) -> tuple[ObjectRecord, bytes] | None: ...
     @abc.abstractmethod

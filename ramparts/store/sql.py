@@ -239,6 +239,11 @@ class SQLStore(Store):
         except SQLAlchemyError as exc:
             raise BackendError("the state store failed") from exc
 
+    @property
+    def engine(self) -> Engine:
+        """For packages that keep their own tables in the same database (identity)."""
+        return self._engine
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -574,10 +579,18 @@ class SQLStore(Store):
         data: bytes,
         content_type: str,
         events: list[OutboxEntry],
+        *,
+        size: int | None = None,
+        etag: str | None = None,
     ) -> ObjectRecord:
         now = time.time()
+        # A sealed blob is larger than the object: the caller passes the plaintext's size and etag.
         values = dict(
-            data=data, content_type=content_type, size=len(data), etag=_etag(data), updated_at=now
+            data=data,
+            content_type=content_type,
+            size=len(data) if size is None else size,
+            etag=_etag(data) if etag is None else etag,
+            updated_at=now,
         )
         with self._tx() as conn:
             where = self._obj_where(app, bucket, key)
@@ -586,7 +599,7 @@ class SQLStore(Store):
             else:
                 conn.execute(update(objects_t).where(where).values(**values))
             self._add_events(conn, events)
-        return ObjectRecord(bucket, key, len(data), values["etag"], content_type, now)
+        return ObjectRecord(bucket, key, values["size"], values["etag"], content_type, now)
 
     def object_get(self, app: str, bucket: str, key: str) -> tuple[ObjectRecord, bytes] | None:
         with self._tx() as conn:

@@ -1,0 +1,280 @@
+"""``ramparts secrets ...`` and ``ramparts encryption ...``: the secret store and the KEKs.
+
+Secret values are read from ``--stdin``, ``--from-file`` or a hidden prompt,
+never from a command-line argument (which would land in shell history and
+``ps``).  One trailing newline is dropped, since ``echo`` and editors add one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+# Not imported from ramparts.cli.main: that module registers this one, and under
+# ``python -m ramparts.cli.main`` a top-level import back into it would be circular.
+UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
+DataDirOpt = Annotated[
+    str | None,
+    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _call(url: str | None, data_dir: str | None, method: str, path: str, **kw: Any) -> Any:
+    from ramparts.cli.main import _call as call
+
+    return call(url, data_dir, method, path, **kw)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    from ramparts.cli.main import _fail as fail
+
+    fail(message, code)
+
+
+def _ts(value: float | None) -> str:
+    from ramparts.cli.main import _ts as ts
+
+    return ts(value)
+
+
+secrets_app = typer.Typer(help="the encrypted secret store", no_args_is_help=True)
+encryption_app = typer.Typer(help="key-encryption keys and re-wrap", no_args_is_help=True)
+
+StdinOpt = Annotated[bool, typer.Option("--stdin", help="read the value from standard input")]
+FileOpt = Annotated[Path | None, typer.Option("--from-file", help="read the value from a file")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(secrets_app, name="secrets")
+    app.add_typer(encryption_app, name="encryption")
+
+
+def _path(name: str) -> str:
+    from ramparts.errors import InvalidRequest
+    from ramparts.secrets.store import check_name
+
+    try:
+        check_name(name)  # the node checks too; this names the problem before any request
+    except InvalidRequest as exc:
+        _fail(f"{name!r}: {exc.message}")
+    return "/v1/secrets/" + quote(name, safe="")
+
+
+def _read_value(stdin: bool, from_file: Path | None) -> str | None:
+    if stdin and from_file is not None:
+        _fail("use either --stdin or --from-file, not both")
+    if stdin:
+        text = sys.stdin.read()
+    elif from_file is not None:
+        try:
+            text = from_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"{from_file}: {getattr(exc, 'strerror', None) or 'not UTF-8 text'}")
+            return None
+    else:
+        return None
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    if not text:
+        _fail("the secret value is empty")
+    return text
+
+
+# -- secrets ------------------------------------------------------------------------------------
+@secrets_app.command("set")
+def secrets_set(
+    name: str,
+    stdin: StdinOpt = False,
+    from_file: FileOpt = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Store a new version of secret NAME (value from --stdin, --from-file or a prompt)."""
+    value = _read_value(stdin, from_file)
+    if value is None:
+        value = typer.prompt(f"value of {name}", hide_input=True, confirmation_prompt=True)
+    out = _call(url, data_dir, "PUT", _path(name), json={"value": value})
+    console.print(f"stored {out['name']} version {out['version']}")
+
+
+@secrets_app.command("get")
+def secrets_get(name: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Print the current value of secret NAME (admin only; audited)."""
+    out = _call(url, data_dir, "GET", _path(name))
+    sys.stdout.write(out["value"] + "\n")
+
+
+@secrets_app.command("list")
+def secrets_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
+    """List secrets: names, versions and dates, never values."""
+    out = _call(url, data_dir, "GET", "/v1/secrets")
+    if as_json:
+        console.print_json(json.dumps(out))
+        return
+    table = Table()
+    for col in ("name", "version", "versions", "created", "updated", "state"):
+        table.add_column(col)
+    for s in out["secrets"]:
+        state = s["state"] if s["state"] == "active" else f"deleted, purge {_ts(s['purge_at'])}"
+        table.add_row(
+            s["name"],
+            str(s["current_version"]),
+            str(s["versions"]),
+            _ts(s["created_at"]),
+            _ts(s["updated_at"]),
+            state,
+        )
+    console.print(table)
+
+
+@secrets_app.command("versions")
+def secrets_versions(name: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List the versions of secret NAME."""
+    out = _call(url, data_dir, "GET", _path(name) + "/versions")
+    table = Table(title=name)
+    for col in ("version", "created", "source", "current"):
+        table.add_column(col)
+    for v in out["versions"]:
+        table.add_row(
+            str(v["version"]), _ts(v["created_at"]), v["source"], "yes" if v["current"] else ""
+        )
+    console.print(table)
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(
+    name: str,
+    stdin: StdinOpt = False,
+    from_file: FileOpt = None,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="without a hook: store a random 256-bit value")
+    ] = False,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Make a new version of NAME: the given value, else the rotation hook's, else --generate."""
+    value = _read_value(stdin, from_file)
+    body: dict[str, Any] = {"generate": generate}
+    if value is not None:
+        body["value"] = value
+    out = _call(url, data_dir, "POST", _path(name) + "/rotate", json=body)
+    console.print(f"rotated {out['name']}: version {out['version']} ({out['source']})")
+
+
+@secrets_app.command("delete")
+def secrets_delete(
+    name: str,
+    recovery_days: Annotated[int, typer.Option(help="days during which restore works")] = 7,
+    force: Annotated[bool, typer.Option("--force", help="purge now, with no recovery")] = False,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Delete secret NAME after a recovery window (restore undoes it)."""
+    params = {"recovery_days": str(recovery_days), "force": "true" if force else "false"}
+    out = _call(url, data_dir, "DELETE", _path(name), params=params)
+    if out["state"] == "deleted":
+        console.print(f"deleted {name} (purged)")
+    else:
+        console.print(f"{name} is scheduled for deletion on {_ts(out['purge_at'])}")
+
+
+@secrets_app.command("restore")
+def secrets_restore(name: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Cancel the scheduled deletion of secret NAME."""
+    _call(url, data_dir, "POST", _path(name) + "/restore")
+    console.print(f"restored {name}")
+
+
+# -- encryption ---------------------------------------------------------------------------------
+def _show_status(out: dict[str, Any]) -> None:
+    table = Table(title=f"master key {out['master_key']}")
+    for col in ("kek", "state", "created", "retired"):
+        table.add_column(col)
+    for k in out["keks"]:
+        state = "current" if k["id"] == out["current"] else k["state"]
+        table.add_row(k["id"], state, _ts(k["created_at"]), _ts(k["retired_at"]))
+    console.print(table)
+    job = out.get("rewrap")
+    if job:
+        console.print(
+            f"re-wrap to {job['target']}: {job['state']}, {job['processed']}/{job['total']} "
+            f"records checked, {job['rewrapped']} re-wrapped, {job['failed']} failed",
+            highlight=False,
+        )
+
+
+@encryption_app.command("status")
+def encryption_status(
+    url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Show the KEKs and the progress of the re-wrap."""
+    out = _call(url, data_dir, "GET", "/v1/encryption/status")
+    if as_json:
+        console.print_json(json.dumps(out))
+        return
+    _show_status(out)
+
+
+@encryption_app.command("rotate")
+def encryption_rotate(
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="follow the re-wrap")] = True,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Introduce a new KEK (used at once) and re-wrap stored data keys in the background."""
+    out = _call(url, data_dir, "POST", "/v1/encryption/rotate")
+    console.print(f"new key-encryption key {out['kek']['id']}: new writes use it now")
+    if not wait:
+        return
+    with Progress(
+        TextColumn("re-wrapping data keys"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("rewrap", total=max(1, out["rewrap"].get("total") or 0))
+        while True:
+            job = _call(url, data_dir, "GET", "/v1/encryption/status")["rewrap"] or {}
+            progress.update(
+                task, total=max(1, job.get("total", 0)), completed=job.get("processed", 0)
+            )
+            if job.get("state") != "running":
+                progress.update(task, completed=max(1, job.get("total", 0)))
+                break
+            time.sleep(0.3)
+    if job.get("failed"):
+        _fail(f"{job['failed']} records could not be re-wrapped; see the node log")
+    console.print(
+        f"re-wrap done ({job.get('rewrapped', 0)} records moved); retire old keys with "
+        "'ramparts encryption retire KEK'"
+    )
+
+
+@encryption_app.command("retire")
+def encryption_retire(
+    kek: str,
+    force: Annotated[
+        bool, typer.Option("--force", help="even if queues still hold messages")
+    ] = False,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Delete an old KEK once no stored record needs it."""
+    out = _call(url, data_dir, "POST", "/v1/encryption/retire", json={"kek": kek, "force": force})
+    console.print(f"retired {out['id']}")

@@ -1,0 +1,218 @@
+"""Control-API routes for secrets and key-encryption keys (admin token only, like all routes).
+
+Reading a secret's value is an admin action and is audited every time;
+listing shows names, versions and dates, never values.  Rotating a secret
+stores a new version given by the caller, or asks the app's rotation hook (a
+function whose manifest says ``rotates: [name]``) for it, or generates one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets as _random
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from ramparts.errors import InvalidRequest, NotFound, RampartsError
+from ramparts.secrets.store import DEFAULT_RECOVERY_DAYS, check_name, check_value
+
+if TYPE_CHECKING:
+    from ramparts.node import Node
+
+
+def _node(request: Request) -> Node:
+    return request.app.state.node  # type: ignore[no-any-return]
+
+
+def _name(request: Request) -> str:
+    return check_name(request.path_params["name"])
+
+
+def _audit(node: Node, kind: str, action: str, name: str, **detail: Any) -> None:
+    node.audit.emit(
+        kind,
+        decision="allow",
+        principal="admin",
+        action=action,
+        resource=f"secret:{name}",
+        **detail,
+    )
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    from ramparts.control.api import _json as read_json
+
+    return await read_json(request, 256 * 1024)
+
+
+def _response(content: Any, status: int = 200) -> Any:
+    from ramparts.control.api import JSONResponse
+
+    return JSONResponse(content, status_code=status)
+
+
+# -- secrets ------------------------------------------------------------------------------------
+async def secrets_list(request: Request) -> Any:
+    node = _node(request)
+    return _response({"secrets": await asyncio.to_thread(node.vault.secrets.list)})
+
+
+async def secret_put(request: Request) -> Any:
+    node = _node(request)
+    name = _name(request)
+    value = check_value((await _json(request)).get("value"))
+    version = await asyncio.to_thread(node.vault.secrets.put, name, value)
+    _audit(node, "secrets.put", "secrets:PutSecretValue", name, version=version)
+    return _response({"name": name, "version": version})
+
+
+async def secret_get(request: Request) -> Any:
+    node = _node(request)
+    name = _name(request)
+    found = await asyncio.to_thread(node.vault.secrets.get, name)
+    if found is None:
+        raise NotFound(f"secret {name!r} not found", code="secret_not_found")
+    info = await asyncio.to_thread(node.vault.secrets.describe, name)
+    _audit(node, "secrets.get", "secrets:GetSecretValue", name, version=info["current_version"])
+    return _response({"name": name, "version": info["current_version"], "value": found.reveal()})
+
+
+async def secret_versions(request: Request) -> Any:
+    node = _node(request)
+    name = _name(request)
+    rows = await asyncio.to_thread(node.vault.secrets.versions, name)
+    return _response({"name": name, "versions": rows})
+
+
+async def secret_rotate(request: Request) -> Any:
+    node = _node(request)
+    name = _name(request)
+    body = await _json(request)
+    info = await asyncio.to_thread(node.vault.secrets.describe, name)
+    if body.get("value") is not None:
+        value, source = check_value(body["value"]), "rotate"
+    else:
+        hook = await _rotation_hook(node, name)
+        if hook is not None:
+            value, source = await _run_hook(node, hook, name, info["current_version"]), "hook"
+        elif body.get("generate"):
+            value, source = _random.token_urlsafe(32), "generate"
+        else:
+            raise InvalidRequest(
+                f"no function declares 'rotates: [{name}]'; pass the new value "
+                "(--stdin / --from-file) or --generate",
+                code="no_rotation_hook",
+            )
+    version = await asyncio.to_thread(node.vault.secrets.put, name, value, source=source)
+    _audit(node, "secrets.rotate", "secrets:RotateSecret", name, version=version, source=source)
+    return _response({"name": name, "version": version, "source": source})
+
+
+async def _rotation_hook(node: Node, name: str) -> str | None:
+    for fn in await asyncio.to_thread(node.registry.live_functions):
+        if name in getattr(fn.config, "rotates", []):
+            return fn.name
+    return None
+
+
+async def _run_hook(node: Node, function: str, name: str, current: int) -> str:
+    event = {"SecretId": name, "Step": "rotate", "CurrentVersion": current}
+    _, result = await node.invoke(function, event, trigger="rotation")
+    value = result.result.get("value") if isinstance(result.result, dict) else result.result
+    if not result.ok or not isinstance(value, str) or not value:
+        raise RampartsError(
+            f"the rotation hook {function} did not return a new value "
+            "(return {'value': '...'}); the secret is unchanged",
+            code="rotation_hook_failed",
+        )
+    return check_value(value)
+
+
+async def secret_delete(request: Request) -> Any:
+    node = _node(request)
+    name = _name(request)
+    raw = request.query_params.get("recovery_days", str(DEFAULT_RECOVERY_DAYS))
+    if not raw.isdigit():
+        raise InvalidRequest(
+            "recovery_days must be a whole number of days", code="invalid_argument"
+        )
+    force = request.query_params.get("force") in ("1", "true")
+    out = await asyncio.to_thread(
+        node.vault.secrets.delete, name, recovery_days=int(raw), force=force
+    )
+    _audit(node, "secrets.delete", "secrets:DeleteSecret", name, force=force, state=out["state"])
+    return _response(out)
+
+
+async def secret_restore(request: Request) -> Any:
+    node = _node(request)
+    name = _name(request)
+    out = await asyncio.to_thread(node.vault.secrets.restore, name)
+    _audit(node, "secrets.restore", "secrets:RestoreSecret", name)
+    return _response(out)
+
+
+# -- key-encryption keys ---------------------------------------------------------------------------
+def _kek_audit(node: Node, action: str, kek: str, **detail: Any) -> None:
+    node.audit.emit(
+        "encryption.kek",
+        decision="allow",
+        principal="admin",
+        action=action,
+        resource=f"kek:{kek}",
+        **detail,
+    )
+
+
+async def encryption_status(request: Request) -> Any:
+    node = _node(request)
+    return _response(await asyncio.to_thread(node.vault.status))
+
+
+async def encryption_rotate(request: Request) -> Any:
+    node = _node(request)
+    out = await asyncio.to_thread(node.vault.rotate)
+    _kek_audit(node, "encryption:RotateKey", out["kek"]["id"], total=out["rewrap"].get("total"))
+    return _response(out)
+
+
+async def encryption_retire(request: Request) -> Any:
+    node = _node(request)
+    body = await _json(request)
+    kek = body.get("kek")
+    if not isinstance(kek, str) or not kek:
+        raise InvalidRequest("kek is required", code="invalid_argument")
+    if not body.get("force"):
+        busy = {}
+        for fn in sorted(node.subscriptions.async_functions()):
+            depth = await node.bus.depth("fn." + fn)
+            if depth:
+                busy[fn] = depth
+        if busy:
+            raise InvalidRequest(
+                "queued messages may still be sealed under this key: "
+                + ", ".join(f"fn.{k}={v}" for k, v in busy.items())
+                + "; retry when the queues have drained, or force",
+                code="queues_not_drained",
+            )
+    out = await asyncio.to_thread(node.vault.retire, kek)
+    _kek_audit(node, "encryption:RetireKey", kek)
+    return _response(out)
+
+
+def vault_routes() -> list[Route]:
+    s = "/v1/secrets/{name}"
+    return [
+        Route("/v1/secrets", secrets_list),
+        Route(s, secret_put, methods=["PUT"]),
+        Route(s, secret_get, methods=["GET"]),
+        Route(s, secret_delete, methods=["DELETE"]),
+        Route(f"{s}/versions", secret_versions),
+        Route(f"{s}/rotate", secret_rotate, methods=["POST"]),
+        Route(f"{s}/restore", secret_restore, methods=["POST"]),
+        Route("/v1/encryption/status", encryption_status),
+        Route("/v1/encryption/rotate", encryption_rotate, methods=["POST"]),
+        Route("/v1/encryption/retire", encryption_retire, methods=["POST"]),
+    ]

@@ -1,0 +1,278 @@
+"""The node's identity service: from a request's headers and route to a principal, or a refusal.
+
+Where it sits: the gateway's ``RouteAuthCheck`` calls ``authenticate`` for
+every non-webhook route before the body is read.  Credentials come from
+``X-API-Key: rk_...`` or ``Authorization: Bearer ...`` (``rk_`` -> API key,
+three dot-separated segments -> JWT, anything else -> opaque token for
+introspection).  The route's ``auth`` says which methods it accepts:
+
+* ``api_key``: API keys only;
+* ``jwt``: JWTs from the issuers under ``auth.jwt`` in the app's ramparts.yaml;
+* ``oauth2``: tokens of the built-in client-credentials issuer, or opaque
+  tokens checked by RFC 7662 introspection when the app configures it;
+* no ``auth``: private, any of the above the app can perform;
+* ``none``: public (the caller is anonymous).
+
+Then the principal must be allowed on this app (a key or client bound to
+another app is refused) and hold every scope and claim the route requires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from joserfc.jwk import Key, OctKey
+
+from ramparts.errors import ConfigError
+from ramparts.identity.apikeys import ApiKeys
+from ramparts.identity.errors import AuthFailed, denied
+from ramparts.identity.introspection import Introspector
+from ramparts.identity.issuer import BuiltinIssuer
+from ramparts.identity.jwks import RemoteJwks, load_local
+from ramparts.identity.jwt import (
+    MAX_TOKEN_BYTES,
+    IssuerVerifier,
+    JwtVerifier,
+    looks_like_jwt,
+    parse_unverified,
+    verify_with,
+)
+from ramparts.identity.principal import Principal
+from ramparts.identity.records import IdentityRecords
+from ramparts.manifest import AuthConfig, HttpTrigger, JwtIssuer
+from ramparts.secrets import SecretSource
+
+if TYPE_CHECKING:
+    from ramparts.registry.service import LiveFunction
+    from ramparts.store import Store
+
+log = logging.getLogger("ramparts.identity")
+
+# RFC 6750 §2.1: "Bearer" 1*SP b64token.  Anything else is malformed, not guessed at.
+_BEARER = re.compile(r"^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)$")
+
+
+@dataclass
+class AppAuth:
+    """What one deployed version of an app can verify."""
+
+    app: str
+    jwt: JwtVerifier
+    builtin: IssuerVerifier
+    introspector: Introspector | None
+
+
+def _static_keys(index: Any) -> Callable[[str | None], Awaitable[Key | None]]:
+    async def lookup(kid: str | None) -> Key | None:
+        return index.get(kid)  # type: ignore[no-any-return]
+
+    return lookup
+
+
+def _fail_keys(reason: str) -> Callable[[str | None], Awaitable[Key | None]]:
+    async def lookup(kid: str | None) -> Key | None:
+        raise AuthFailed("auth_unavailable", reason, status=503)
+
+    return lookup
+
+
+class IdentityService:
+    def __init__(self, store: Store, secrets: SecretSource) -> None:
+        self._store = store
+        self._secrets = secrets
+        self._apps: dict[tuple[str, str], AppAuth] = {}
+        self._remote: dict[tuple[str, float], RemoteJwks] = {}
+        # Verified JWTs by their exact bytes, until exp (at most 60 s): a warm cache makes
+        # a repeated token cost a dict lookup instead of a signature check.
+        self._verified: dict[tuple[str, str | None, str], tuple[float, Principal]] = {}
+        self.records: IdentityRecords
+        self.api_keys: ApiKeys
+        self.issuer: BuiltinIssuer
+
+    async def start(self) -> None:
+        engine = getattr(self._store, "engine", None)
+        if engine is None:
+            raise ConfigError("the identity service needs an SQL state store")
+        self.records = await asyncio.to_thread(IdentityRecords, engine)
+        pepper = os.environ.get("RAMPARTS_API_KEY_SECRET", "")
+        if pepper and len(pepper) < 32:
+            raise ConfigError("RAMPARTS_API_KEY_SECRET must be at least 32 characters")
+        secret = pepper.encode() if pepper else await asyncio.to_thread(self.records.server_secret)
+        self.api_keys = ApiKeys(self.records, secret)
+        await self.api_keys.start()
+        self.issuer = BuiltinIssuer(self.records, secret)
+        await self.issuer.start()
+
+    async def close(self) -> None:
+        await self.api_keys.close()
+        for app in self._apps.values():
+            if app.introspector is not None:
+                await app.introspector.close()
+
+    # -- per-app configuration ------------------------------------------------------------
+    def app_auth(self, fn: LiveFunction) -> AppAuth:
+        key = (fn.app, str(fn.spec.code_dir))
+        found = self._apps.get(key)
+        if found is None:
+            found = self._build(fn.app, Path(fn.spec.code_dir))
+            self._apps[key] = found
+        return found
+
+    def _build(self, app: str, code_dir: Path) -> AppAuth:
+        raw = yaml.safe_load((code_dir / "ramparts.yaml").read_text(encoding="utf-8"))
+        config = AuthConfig.model_validate((raw or {}).get("auth") or {})
+        issuers = [self._issuer(app, code_dir, i) for i in config.jwt]
+        introspector = None
+        if config.introspection is not None:
+            ic = config.introspection
+            secret = self._secrets.get(ic.client_secret)
+            audiences = [ic.audience] if isinstance(ic.audience, str) else list(ic.audience or [])
+            introspector = Introspector(
+                ic.url,
+                ic.client_id,
+                secret.reveal() if secret is not None else "",
+                audiences=audiences,
+                cache_ttl=ic.cache,
+                timeout=ic.timeout,
+            )
+            if secret is None:  # the server will refuse us: every such token gets a 503
+                log.warning("app %s: introspection secret %r is not set", app, ic.client_secret)
+        return AppAuth(app, JwtVerifier(issuers), self.issuer.verifier(app), introspector)
+
+    def _issuer(self, app: str, code_dir: Path, cfg: JwtIssuer) -> IssuerVerifier:
+        audiences = [cfg.audience] if isinstance(cfg.audience, str) else list(cfg.audience)
+        if cfg.secret:
+            value = self._secrets.get(cfg.secret)
+            if value is None:
+                log.warning(
+                    "app %s: JWT secret %r is not set; its tokens are refused", app, cfg.secret
+                )
+                keys = _fail_keys("jwt_secret_unavailable")
+            else:
+                keys = _static_keys(_SingleKey(OctKey.import_key(value.reveal().encode())))
+        elif cfg.jwks and "://" in cfg.jwks:
+            remote = self._remote.get((cfg.jwks, cfg.jwks_min_refresh))
+            if remote is None:
+                remote = RemoteJwks(cfg.jwks, min_refresh=cfg.jwks_min_refresh)
+                self._remote[(cfg.jwks, cfg.jwks_min_refresh)] = remote
+            keys = remote.key
+        else:
+            keys = _static_keys(load_local(code_dir / str(cfg.jwks)))
+        return IssuerVerifier(
+            issuer=cfg.issuer,
+            audiences=audiences,
+            algorithms=list(cfg.algorithms),
+            leeway=int(cfg.leeway),
+            keys=keys,
+        )
+
+    # -- the check --------------------------------------------------------------------------
+    async def authenticate(
+        self, fn: LiveFunction, trigger: HttpTrigger, headers: dict[str, str]
+    ) -> Principal:
+        """The principal for a non-public route, or ``AuthFailed``."""
+        method = trigger.auth
+        credential = _extract(headers)
+        if credential is None:
+            raise AuthFailed("missing_credentials", "no_credentials")
+        kind, value = credential
+        app = self.app_auth(fn)
+        if kind == "api_key":
+            if method not in (None, "api_key"):
+                raise AuthFailed("credential_not_accepted", "api_key_on_token_route")
+            principal = await self.api_keys.authenticate(value)
+        elif method == "api_key":
+            raise AuthFailed("credential_not_accepted", "token_on_api_key_route")
+        else:
+            principal = await self._token(app, method, value)
+        _authorize(principal, fn.app, trigger)
+        return principal
+
+    async def _token(self, app: AppAuth, method: str | None, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise AuthFailed("invalid_token", "token_too_large")
+        if looks_like_jwt(token):
+            hit = self._verified.get((app.app, method, token))
+            if hit is not None and hit[0] > time.time():
+                return hit[1]  # the same bytes verified moments ago; claims re-checked on expiry
+            principal = await self._jwt(app, method, token)
+            if principal.method in ("jwt", "oauth2"):
+                exp = principal.claims.get("exp")
+                if isinstance(exp, int | float):
+                    if len(self._verified) >= 10_000:
+                        self._verified.clear()
+                    self._verified[(app.app, method, token)] = (
+                        min(float(exp), time.time() + 60),
+                        principal,
+                    )
+            return principal
+        if method in (None, "oauth2") and app.introspector is not None:
+            return await app.introspector.authenticate(token)
+        raise AuthFailed("invalid_token", "malformed_token")
+
+    async def _jwt(self, app: AppAuth, method: str | None, token: str) -> Principal:
+        parsed = parse_unverified(token)
+        claims = parsed[2]
+        builtin = claims.get("iss") == self.issuer.issuer
+        if builtin and method in (None, "oauth2"):
+            return await verify_with(app.builtin, *parsed)
+        if method in (None, "jwt") and app.jwt.trusts(claims):
+            return await app.jwt.verify(token, parsed)
+        if method in (None, "oauth2") and app.introspector is not None and not builtin:
+            return await app.introspector.authenticate(token)
+        if method == "jwt" or (method is None and not app.introspector):
+            raise AuthFailed("invalid_token", "unknown_issuer")
+        raise AuthFailed("invalid_token", "issuer_not_accepted_here")
+
+
+class _SingleKey:
+    """A shared HMAC secret: the one key, whatever the kid says."""
+
+    def __init__(self, key: Key) -> None:
+        self._key = key
+
+    def get(self, kid: str | None) -> Key:
+        return self._key
+
+
+def _extract(headers: dict[str, str]) -> tuple[str, str] | None:
+    x_key = headers.get("x-api-key")
+    auth = headers.get("authorization")
+    if x_key is not None and auth is not None:
+        raise AuthFailed("malformed_credentials", "two_credentials")
+    if x_key is not None:
+        value = x_key.strip()
+        if not value.startswith("rk_"):
+            raise AuthFailed("malformed_credentials", "bad_api_key_header")
+        return "api_key", value
+    if auth is None:
+        return None
+    if len(auth) > MAX_TOKEN_BYTES + 16:
+        raise AuthFailed("invalid_token", "token_too_large")
+    match = _BEARER.match(auth.strip())
+    if match is None:
+        raise AuthFailed("malformed_credentials", "bad_authorization_header")
+    token = match.group(1)
+    return ("api_key" if token.startswith("rk_") else "token"), token
+
+
+def _authorize(principal: Principal, app: str, trigger: HttpTrigger) -> None:
+    if principal.app is not None and principal.app != app:
+        raise denied("wrong_app", principal.id)
+    if trigger.scopes and not principal.scopes.issuperset(trigger.scopes):
+        raise denied("missing_scope", principal.id)
+    for name, wanted in trigger.claims.items():
+        have = principal.claims.get(name)
+        options = wanted if isinstance(wanted, list) else [wanted]
+        values = have if isinstance(have, list) else [have]
+        if not any(isinstance(v, str) and v in options for v in values):
+            raise denied("missing_claim", principal.id)

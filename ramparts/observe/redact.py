@@ -1,0 +1,182 @@
+"""Redaction: secret values and secret-shaped strings never reach a log line or audit event.
+
+Two kinds of matches are masked with ``***``:
+
+* the exact values of secrets this node has handed out or stored (the secret
+  store registers each value it reveals), wherever they appear;
+* common secret shapes: ``Authorization`` headers, bearer tokens, passwords
+  in URLs, ``password=``/``api_key:`` style assignments, private key blocks,
+  and well-known token formats (AWS access keys, GitHub, Slack, Stripe,
+  Google API keys, Standard Webhooks ``whsec_`` keys, JWTs).
+
+It is applied where text leaves the node's control: every Python log record
+(``install_log_redaction``), every audit event's detail, and every
+invocation's captured logs and error text before they are stored or
+returned.  The same shapes let the manifest refuse secret-looking
+``environment:`` values at deploy.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+MASK = "***"
+MIN_SECRET_CHARS = 6  # shorter values would mask ordinary words
+_MAX_KNOWN = 4096
+
+# Token formats that are secrets wherever they appear.
+TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
+    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,}\b"),
+    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),
+    re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b"),
+    re.compile(r"\bwhsec_[A-Za-z0-9+/=]{10,}"),
+    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),
+    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\b"),
+    re.compile(r"\brat_[A-Za-z0-9_\-]{32,}\b"),  # our own admin tokens
+)
+# (pattern, replacement) pairs that keep the label and mask the value.
+_LABELLED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"(?i)\b(authorization|proxy-authorization)(\s*[:=]\s*)([^\r\n,;]+)"),
+        r"\1\2" + MASK,
+    ),
+    (re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=\-]{8,})"), r"\1\2" + MASK),
+    (re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)([^@\s/]+)(@)"), r"\1" + MASK + r"\3"),
+    (
+        re.compile(
+            r"(?i)\b([A-Za-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|"
+            r"access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)[A-Za-z0-9_\-]*)"
+            r"(\"?'?\s*[:=]\s*\"?'?)([^\s\"',;&}]{4,})"
+        ),
+        r"\1\2" + MASK,
+    ),
+)
+SENSITIVE_NAME = re.compile(
+    r"(?i)(password|passwd|secret|token|api[_\-]?key|apikey|private[_\-]?key|credential|"
+    r"access[_\-]?key|auth)"
+)
+
+
+class Redactor:
+    """Masks known secret values and secret shapes in text."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, None] = {}  # insertion-ordered set, bounded
+        self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add_secret(self, value: str) -> None:
+        """Remember a secret value so it is masked wherever it shows up."""
+        if not isinstance(value, str) or len(value) < MIN_SECRET_CHARS:
+            return
+        with self._lock:
+            if value in self._known:
+                return
+            self._known[value] = None
+            while len(self._known) > _MAX_KNOWN:
+                self._known.pop(next(iter(self._known)))
+            # longest first, so a value containing another is masked whole
+            ordered = sorted(self._known, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def redact(self, text: str) -> str:
+        if not text:
+            return text
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
+        for token in TOKEN_PATTERNS:
+            text = token.sub(MASK, text)
+        for labelled, replacement in _LABELLED:
+            text = labelled.sub(replacement, text)
+        return text
+
+    def redact_obj(self, value: Any) -> Any:
+        """Redact every string inside a JSON-like value (keys stay as they are)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {k: self.redact_obj(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_obj(v) for v in value]
+        return value
+
+
+#: The node-wide redactor: the secret store feeds it, logs and audit use it.
+redactor = Redactor()
+
+
+def looks_like_secret(name: str, value: str) -> str | None:
+    """Why an ``environment:`` entry looks like a secret, or None.
+
+    A value in a known token format is a secret whatever its name; a value
+    under a sensitive name (``*_PASSWORD``, ``API_KEY``...) is one when it
+    looks like a credential rather than a setting (8+ characters, no spaces,
+    not just a number or a boolean).
+    """
+    for token in TOKEN_PATTERNS:
+        if token.search(value):
+            return "its value has the shape of a credential"
+    if re.search(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:[^@\s/]+@", value):
+        return "its value is a URL with a password"
+    if SENSITIVE_NAME.search(name):
+        plain = value.strip()
+        if (
+            len(plain) >= 8
+            and not re.search(r"\s", plain)
+            and not re.fullmatch(r"[0-9.]+|true|false|yes|no|on|off", plain, re.I)
+        ):
+            return "its name says it holds a credential"
+    return None
+
+
+class _RedactingRecordFactory:
+    """Wraps the log-record factory so every record's message is redacted once, at birth."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = self.inner(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep the record, redact the template
+            message = str(record.msg)
+        record.msg = redactor.redact(message)
+        record.args = None
+        return record
+
+
+class _RedactingFilter(logging.Filter):
+    """On handlers: also redact formatted tracebacks, which records carry unformatted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redactor.redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redactor.redact(record.exc_text)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Redact every log record of this process from now on (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if not isinstance(current, _RedactingRecordFactory):
+        logging.setLogRecordFactory(_RedactingRecordFactory(current))
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
+            handler.addFilter(_RedactingFilter())
+
+
+def redact_result(result: Any) -> None:
+    """Mask secrets in an invocation's captured logs and error text, in place."""
+    for field in ("logs", "error_message", "traceback"):
+        value = getattr(result, field, None)
+        if isinstance(value, str) and value:
+            setattr(result, field, redactor.redact(value))
