@@ -35,6 +35,8 @@ from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult
+from ramparts.scan.errors import ScanFailed
+from ramparts.scan.gate import GateOptions, GateResult
 from ramparts.secrets import SecretSource
 from ramparts.store import Store, open_store
 
@@ -225,8 +227,34 @@ class Node:
         return ids[0]
 
     # -- registry helpers -----------------------------------------------------------------------
-    async def deploy(self, archive: bytes) -> DeployReport:
-        report = await self.registry.deploy(archive)
+    async def deploy(
+        self, archive: bytes, *, scan: GateOptions | None = None, actor: str | None = None
+    ) -> DeployReport:
+        """Scan, prepare and commit an app, and audit the gate's verdict either way.
+
+        ``scan`` carries the deployer's accepted risks and baseline; ``actor``
+        is who the deploying client says it is (recorded, not trusted: the
+        principal is the admin token).
+        """
+        try:
+            report = await self.registry.deploy(archive, scan=scan)
+        except ScanFailed as exc:
+            self.audit.emit(
+                "scan.gate",
+                decision="deny",
+                principal="admin",
+                action="scan:Gate",
+                resource=f"app:{exc.app or '?'}",
+                fail_on=exc.fail_on,
+                blocking=[
+                    {k: f[k] for k in ("id", "rule_id", "severity", "path", "line")}
+                    for f in exc.findings
+                ],
+                claimed_actor=actor,
+            )
+            raise
+        if report.gate is not None:
+            self._audit_gate(report.app, report.gate, actor)
         self.audit.emit(
             "registry.deploy",
             decision="allow",
@@ -238,6 +266,37 @@ class Node:
         )
         await self.refresh(force=True)
         return report
+
+    def _audit_gate(self, app: str, gate: GateResult, actor: str | None) -> None:
+        for f in gate.accepted:
+            accepted = f.accepted or {}
+            self.audit.emit(
+                "scan.risk_accepted",
+                decision="allow",
+                principal="admin",
+                action="scan:AcceptRisk",
+                resource=f"app:{app}",
+                id=f.id,
+                rule=f.rule_id,
+                severity=str(f.severity),
+                path=f.path,
+                line=f.line,
+                reason=accepted.get("reason"),
+                source=accepted.get("source"),
+                expires=accepted.get("expires"),
+                actor=accepted.get("actor") or actor or "admin",
+            )
+        self.audit.emit(
+            "scan.gate",
+            decision="allow",
+            principal="admin",
+            action="scan:Gate",
+            resource=f"app:{app}",
+            fail_on=str(gate.fail_on),
+            counts=gate.counts(),
+            accepted=[f.id for f in gate.accepted],
+            claimed_actor=actor,
+        )
 
     def live(self, function: str) -> LiveFunction | None:
         return self._live.get(function)

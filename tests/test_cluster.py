@@ -187,3 +187,41 @@ def test_schedule_tick_fires_once_per_cluster(pg_url: str, tmp_path: Path) -> No
         return fired
 
     assert asyncio.run(race()) == 5
+
+
+KEY_MANIFEST = """
+app: clu
+functions:
+  hello:
+    handler: h.py:hello
+    triggers:
+      - http: {method: GET, path: /private, auth: api_key}
+"""
+
+
+@pytest.mark.postgres
+def test_key_revoked_on_one_node_is_refused_by_the_next_request_on_another(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """`keys revoke` takes effect on the next request on every node sharing the store."""
+    env = {"RAMPARTS_STATE_URL": pg_url, **SHARED_MASTER_KEY}
+    a = RunningNode(tmp_path / "a", env).start()
+    b = RunningNode(tmp_path / "b", env).start()
+    try:
+        a.deploy_ok(make_app(tmp_path / "app", KEY_MANIFEST, {"h.py": HANDLERS}))
+        r = a.control.post("/v1/keys", json={"name": "clu", "scopes": []})
+        assert r.status_code == 200, r.text
+        key, key_id = r.json()["key"], r.json()["id"]
+        headers = {"x-api-key": key}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and b.gateway.get("/private", headers=headers
+                                                            ).status_code != 200:
+            time.sleep(0.2)
+        for _ in range(3):  # warm b's caches with the valid key
+            assert b.gateway.get("/private", headers=headers).status_code == 200
+        assert a.control.post(f"/v1/keys/{key_id}/revoke", json={}).status_code == 200
+        r = b.gateway.get("/private", headers=headers)  # the very next request on b
+        assert r.status_code == 401 and r.json()["code"] == "invalid_api_key"
+    finally:
+        a.close()
+        b.close()

@@ -163,11 +163,34 @@ def up(
 @app.command()
 def deploy(
     directory: Annotated[Path, typer.Argument(help="app directory holding ramparts.yaml")],
+    accept_risk: Annotated[
+        list[str] | None,
+        typer.Option("--accept-risk", help="accept finding ID for this deploy (repeatable; "
+                     "needs --reason; audited)"),
+    ] = None,
+    reason: Annotated[
+        list[str] | None,
+        typer.Option("--reason", help="why the accepted risk is acceptable (one per "
+                     "--accept-risk, or one for all)"),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="baseline of accepted findings (default: "
+                     "DIR/.ramparts-baseline.json if present)"),
+    ] = None,
+    advisories: Annotated[
+        str | None, typer.Option("--advisories", help="offline OSV advisories (dir or zip)")
+    ] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="never contact the OSV API")] = False,
     url: UrlOpt = None,
     data_dir: DataDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate, package and deploy the app in DIRECTORY."""
+    """Scan, package and deploy the app in DIRECTORY (the node scans it again)."""
+    import base64
+    import getpass
+
+    from ramparts.cli import scan as scan_cli
     from ramparts.manifest import load_manifest
     from ramparts.registry.artifacts import pack_app
 
@@ -178,15 +201,46 @@ def deploy(
     except ManifestError as exc:
         lines = "\n".join(f"  {exc.file}: {p or '<root>'}: {r}" for p, r in exc.problems)
         _fail(f"invalid manifest:\n{lines}")
-    archive = pack_app(directory)
-    report = _call(
-        url,
-        data_dir,
-        "POST",
-        "/v1/deploy",
-        content=archive,
-        headers={"content-type": "application/gzip"},
+    accepts = scan_cli.parse_acceptances(accept_risk or [], reason or [])
+    options = scan_cli.gate_options(
+        directory, baseline=baseline, advisories=advisories, offline=offline,
+        data_dir=data_dir, accept=accepts,
     )
+    gate = scan_cli.run_local_gate(directory, options)
+    if not gate.passed:
+        err.print(scan_cli.findings_table([f.to_dict() for f in gate.blocking],
+                                          title="deploy refused: blocking findings"))
+        for note in gate.notes:
+            err.print(f"[yellow]note:[/] {note}", highlight=False)
+        _fail("nothing was uploaded; fix the findings, or accept each with "
+              "--accept-risk ID --reason '...'")
+    archive = pack_app(directory)
+    if accepts or baseline is not None:
+        try:
+            actor: str | None = getpass.getuser()
+        except (KeyError, OSError):
+            actor = None
+        body: dict[str, Any] = {
+            "archive": base64.b64encode(archive).decode(),
+            "accept_risk": [{"id": a.id, "reason": a.reason} for a in accepts],
+            "actor": actor,
+        }
+        if baseline is not None:
+            body["baseline"] = {"name": baseline.name,
+                                "content": baseline.read_text(encoding="utf-8")}
+        request: dict[str, Any] = {"json": body}
+    else:
+        request = {"content": archive, "headers": {"content-type": "application/gzip"}}
+    client = _client(url, data_dir)
+    try:
+        with err.status(f"uploading {directory} ({len(archive)} bytes); the node scans it again"):
+            report = client.json("POST", "/v1/deploy", **request)
+    except ClientError as exc:
+        if exc.code == "scan_failed":
+            scan_cli.report_refusal(exc.details)
+        _report(exc)
+    finally:
+        client.close()
     if as_json:
         console.print_json(json.dumps(report))
         return
@@ -201,6 +255,19 @@ def deploy(
     console.print(table)
     for warning in report["warnings"]:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    scan = report.get("scan") or {}
+    for a in scan.get("accepted", []):
+        err.print(
+            f"[green]accepted[/] {a['id']} {a['rule_id']} {a['path']}:{a['line']}: "
+            f"{a['accepted'].get('reason', '')} ({a['accepted'].get('source', '')}; audited)",
+            highlight=False,
+        )
+    counts = ", ".join(f"{n} {s}" for s, n in (scan.get("counts") or {}).items() if n)
+    if counts:
+        err.print(f"scan: {counts} below the gate (see ramparts scan {directory})",
+                  highlight=False)
+    for note in scan.get("notes", []):
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 @app.command()
@@ -555,6 +622,7 @@ def status(url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
 
 __import__("ramparts.cli.vault", fromlist=["register"]).register(app)  # secrets, encryption
 __import__("ramparts.cli.policy", fromlist=["register"]).register(app)  # policy eval/lint/...
+__import__("ramparts.cli.scan", fromlist=["register"]).register(app)  # scan, advisories
 
 
 def main() -> None:  # pragma: no cover - console entry point

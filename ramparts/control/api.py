@@ -8,6 +8,8 @@ audited.  Errors are JSON with a stable ``code``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,9 @@ from ramparts.control.policy import policy_routes
 from ramparts.control.vault import vault_routes
 from ramparts.errors import InvalidRequest, NotFound, RampartsError
 from ramparts.manifest import NAME_RE, RESOURCE_NAME_RE
+from ramparts.scan.baseline import ID_RE, parse_baseline
+from ramparts.scan.findings import Severity
+from ramparts.scan.gate import Acceptance, GateOptions
 
 if TYPE_CHECKING:
     from ramparts.node import Node
@@ -97,11 +102,68 @@ def _int(request: Request, name: str, default: int, hi: int) -> int:
 
 
 # -- registry ---------------------------------------------------------------------------------
+async def _deploy_request(request: Request) -> tuple[bytes, GateOptions, str | None]:
+    """The archive and what the deployer says about the scan.
+
+    Two shapes: the raw tar.gz (``application/gzip``: no accepted risks), or
+    ``application/json`` ``{"archive": base64, "accept_risk": [{"id", "reason"}],
+    "baseline": {"name", "content"}, "fail_on", "actor"}`` when the deployer
+    accepts risks or brings a baseline from outside the app dir.
+    """
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        archive = await _body(request, MAX_DEPLOY_BYTES)
+        if not archive:
+            raise InvalidRequest(
+                "the body must be the app archive (tar.gz)", code="invalid_archive"
+            )
+        return archive, GateOptions(), None
+    data = await _json(request, MAX_DEPLOY_BYTES * 4 // 3 + 1024 * 1024)
+    encoded = data.get("archive")
+    if not isinstance(encoded, str) or not encoded:
+        raise InvalidRequest("archive: the base64 app archive is required", code="invalid_archive")
+    try:
+        archive = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest("archive: not valid base64", code="invalid_archive") from None
+    options = GateOptions()
+    actor = data.get("actor")
+    if actor is not None and (not isinstance(actor, str) or len(actor) > 200):
+        raise InvalidRequest("actor: a name of at most 200 characters", code="invalid_argument")
+    accepts = data.get("accept_risk") or []
+    if not isinstance(accepts, list) or len(accepts) > 1000:
+        raise InvalidRequest("accept_risk: a list of {id, reason}", code="invalid_argument")
+    for i, item in enumerate(accepts):
+        fid = item.get("id") if isinstance(item, dict) else None
+        reason = item.get("reason") if isinstance(item, dict) else None
+        if not isinstance(fid, str) or not ID_RE.match(fid):
+            raise InvalidRequest(
+                f"accept_risk[{i}].id: a 12-hex-digit finding id", code="invalid_argument"
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidRequest(
+                f"accept_risk[{i}].reason: accepting a risk needs a reason",
+                code="reason_required",
+            )
+        options.accept.append(Acceptance(fid, reason.strip()[:1000], actor))
+    baseline = data.get("baseline")
+    if baseline is not None:
+        if not isinstance(baseline, dict) or not isinstance(baseline.get("content"), str):
+            raise InvalidRequest("baseline: {name, content}", code="invalid_argument")
+        name = baseline.get("name") or "baseline"
+        if not isinstance(name, str) or "/" in name or len(name) > 200:
+            raise InvalidRequest("baseline.name: a file name", code="invalid_argument")
+        options.baseline = parse_baseline(baseline["content"], name)  # BaselineError: 400
+    if data.get("fail_on") is not None:
+        if not isinstance(data["fail_on"], str):
+            raise InvalidRequest("fail_on: low, medium or high", code="invalid_severity")
+        options.fail_on = Severity.parse(data["fail_on"])
+    return archive, options, actor
+
+
 async def deploy(request: Request) -> JSONResponse:
-    archive = await _body(request, MAX_DEPLOY_BYTES)
-    if not archive:
-        raise InvalidRequest("the body must be the app archive (tar.gz)", code="invalid_archive")
-    report = await _node(request).deploy(archive)
+    archive, options, actor = await _deploy_request(request)
+    report = await _node(request).deploy(archive, scan=options, actor=actor)
     return JSONResponse(report.to_dict())
 
 

@@ -1,6 +1,9 @@
 """The function registry: deploy, immutable versions, aliases, rollback.
 
-A deploy is all-or-nothing: the archive is unpacked and validated, every
+A deploy is all-or-nothing: the archive is unpacked and validated, the
+deploy-time scan (``ramparts.scan.gate``) judges it -- blocking findings that
+no accepted risk covers refuse the deploy with ``ScanFailed`` before anything
+is installed or written -- then every
 function's dependencies are installed and its handler imported in a real
 zygote before a single row is written; only then are the versions and the
 ``live`` aliases committed in one transaction.  A version's id is the sha256
@@ -15,6 +18,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,10 @@ from ramparts.registry.artifacts import materialize, tree_digest, unpack_archive
 from ramparts.registry.deps import install_requirements, requirements_digest
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
+from ramparts.scan.advisories import open_source
+from ramparts.scan.errors import ScanFailed
+from ramparts.scan.findings import Severity
+from ramparts.scan.gate import GateOptions, GateResult, blocking_details, run_gate
 from ramparts.store import Store, VersionRecord
 
 LIVE = "live"
@@ -47,9 +55,17 @@ class DeployReport:
     app: str
     functions: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    gate: GateResult | None = field(default=None, repr=False)  # the deploy-time scan
 
     def to_dict(self) -> dict[str, Any]:
-        return {"app": self.app, "functions": self.functions, "warnings": self.warnings}
+        out: dict[str, Any] = {
+            "app": self.app,
+            "functions": self.functions,
+            "warnings": self.warnings,
+        }
+        if self.gate is not None:
+            out["scan"] = self.gate.summary()
+        return out
 
 
 def version_id(app: str, manifest: Manifest, name: str, code: str, reqs: str | None) -> str:
@@ -61,6 +77,15 @@ def version_id(app: str, manifest: Manifest, name: str, code: str, reqs: str | N
         "requirements": reqs,
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _warm_scanners() -> None:
+    from ramparts.scan import sast
+
+    try:
+        sast.warm_up()
+    except Exception:  # noqa: BLE001 - the first deploy's scan loads it again, and fails closed
+        return
 
 
 def _requirements_for(app_dir: Path, handler: str) -> Path | None:
@@ -79,22 +104,45 @@ class Registry:
         self._supervisor = supervisor
         self._specs: dict[tuple[str, str], tuple[FunctionConfig, FunctionSpec]] = {}
         self._deploy_lock = asyncio.Lock()
+        # bandit's plugin loading is the slow part of a first scan: do it off the request path
+        threading.Thread(target=_warm_scanners, name="scan-warm-up", daemon=True).start()
 
     # -- deploy --------------------------------------------------------------------------
-    async def deploy(self, archive: bytes) -> DeployReport:
+    async def deploy(self, archive: bytes, scan: GateOptions | None = None) -> DeployReport:
+        """Unpack, scan, prepare and commit an app archive.
+
+        ``scan`` carries what the caller may say about the gate (accepted
+        risks, a baseline, a stricter ``fail_on``); the advisory source and
+        the ``high`` floor are the node's, so no client can loosen the gate.
+        """
         async with self._deploy_lock:
             tmp = Path(tempfile.mkdtemp(prefix="deploy-", dir=self._settings.data_dir))
             try:
-                return await self._deploy(archive, tmp)
+                return await self._deploy(archive, tmp, scan or GateOptions())
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
 
-    async def _deploy(self, archive: bytes, tmp: Path) -> DeployReport:
+    def _gate(self, app_dir: Path, requested: GateOptions) -> GateResult:
+        options = GateOptions(
+            fail_on=min(requested.fail_on, Severity.HIGH),
+            baseline=requested.baseline,
+            use_app_baseline=requested.use_app_baseline,
+            accept=list(requested.accept),
+            advisories=open_source(None, self._settings.data_dir),
+        )
+        return run_gate(app_dir, options)
+
+    async def _deploy(self, archive: bytes, tmp: Path, scan: GateOptions) -> DeployReport:
         await asyncio.to_thread(unpack_archive, archive, tmp)
         manifest = await asyncio.to_thread(load_manifest, tmp, display_name="ramparts.yaml")
         await asyncio.to_thread(self._check_conflicts, manifest)
+        gate = await asyncio.to_thread(self._gate, tmp, scan)
+        if not gate.passed:
+            raise ScanFailed(
+                blocking_details(gate), str(gate.fail_on), app=manifest.app, notes=gate.notes
+            )
         code = await asyncio.to_thread(tree_digest, tmp)
-        report = DeployReport(manifest.app)
+        report = DeployReport(manifest.app, gate=gate)
         records: list[VersionRecord] = []
         prepared: list[FunctionSpec] = []
         for name, cfg in manifest.functions.items():

@@ -1,0 +1,277 @@
+"""``ramparts scan DIR`` and ``ramparts advisories sync``: the deploy gate, standalone.
+
+``scan`` needs no node: it runs the same gate (``ramparts.scan.gate``) a node
+runs on every deploy, so CI can fail a build on exactly what a deploy would
+refuse.  Exit codes: 0 the gate passes, 1 findings at or above ``--fail-on``
+remain, 2 the scan could not run as asked (missing dir, invalid manifest,
+bad option, malformed baseline).  ``ramparts deploy`` uses the helpers at
+the bottom (acceptances, the local gate, the findings table) so a refused
+deploy reads the same on both sides.
+
+Self-contained so ``main`` only calls ``register(app)``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ramparts.errors import InvalidRequest, ManifestError
+from ramparts.scan.errors import ScanError
+
+if TYPE_CHECKING:  # the scanners load lazily: other commands should not pay for bandit
+    from ramparts.scan.gate import Acceptance, GateOptions, GateResult
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+FORMATS = ("table", "json", "sarif")
+_COLOUR = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+USAGE_ERROR = 2
+
+DataDirOpt = Annotated[
+    str | None,
+    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
+]
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option("--baseline", help="baseline file of accepted findings (JSON or YAML); "
+                 "default: DIR/.ramparts-baseline.json if present"),
+]
+AdvisoriesOpt = Annotated[
+    str | None,
+    typer.Option("--advisories", help="offline OSV advisories: a directory or zip "
+                 "(default: the synced export in the data dir, else the OSV API)"),
+]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="never contact the OSV API")
+]
+
+
+def _fail(message: str, code: int = USAGE_ERROR) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _manifest_problems(exc: ManifestError) -> str:
+    return "invalid manifest:\n" + "\n".join(
+        f"  {exc.file}: {p or '<root>'}: {r}" for p, r in exc.problems
+    )
+
+
+def gate_options(
+    directory: Path,
+    *,
+    fail_on: str = "high",
+    baseline: Path | None = None,
+    advisories: str | None = None,
+    offline: bool = False,
+    data_dir: str | None = None,
+    accept: list[Acceptance] | None = None,
+) -> GateOptions:
+    """Options from command-line values; exits 2 naming the bad option."""
+    from ramparts.config import resolve_data_dir
+    from ramparts.scan.advisories import open_source
+    from ramparts.scan.baseline import BaselineError, load_baseline
+    from ramparts.scan.findings import Severity
+    from ramparts.scan.gate import GateOptions
+
+    try:
+        threshold = Severity.parse(fail_on)
+    except InvalidRequest as exc:
+        _fail(f"--fail-on: {exc.message}")
+        raise
+    if not directory.is_dir():
+        _fail(f"{directory}: not a directory")
+    options = GateOptions(fail_on=threshold, accept=list(accept or []), parallel=True)
+    if baseline is not None:
+        try:
+            options.baseline = load_baseline(baseline, str(baseline))
+        except BaselineError as exc:
+            _fail(exc.message)
+    try:
+        options.advisories = open_source(advisories, resolve_data_dir(data_dir), offline=offline)
+    except ScanError as exc:
+        _fail(exc.message)
+    return options
+
+
+def run_local_gate(directory: Path, options: GateOptions, *, quiet: bool = False) -> GateResult:
+    """The gate with a Rich status on stderr; exits 2 on bad input, never a traceback."""
+    from ramparts.scan.gate import run_gate
+
+    try:
+        if quiet:
+            return run_gate(directory, options)
+        with err.status(f"scanning {directory} (bandit, taint rules, secrets, manifest, "
+                        "policies, dependencies)"):
+            return run_gate(directory, options)
+    except ManifestError as exc:
+        _fail(_manifest_problems(exc))
+    except ScanError as exc:
+        _fail(exc.message)
+    raise AssertionError("unreachable")
+
+
+def findings_table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
+    """Findings as dicts (``Finding.to_dict`` or a refused deploy's list)."""
+    table = Table(title=title, show_lines=False, expand=False)
+    table.add_column("severity")
+    table.add_column("rule")
+    table.add_column("location")
+    table.add_column("finding", overflow="fold")
+    table.add_column("id")
+    for f in rows:
+        sev = str(f.get("severity", ""))
+        body = Text(str(f.get("message", "")))
+        if f.get("remediation"):
+            body.append(f"\nfix: {f['remediation']}", style="dim")
+        if f.get("accepted"):
+            body.append(f"\naccepted: {f['accepted'].get('reason', '')} "
+                        f"({f['accepted'].get('source', '')})", style="green")
+        rule = str(f.get("rule_id", ""))
+        if f.get("cwe"):
+            rule += f"\n{f['cwe']}"
+        table.add_row(Text(sev, style=_COLOUR.get(sev, "")), rule,
+                      f"{f.get('path')}:{f.get('line')}", body, str(f.get("id", "")))
+    return table
+
+
+def print_report(result: GateResult, out: Console) -> None:
+    open_rows = [f.to_dict() for f in result.open]
+    if open_rows:
+        out.print(findings_table(open_rows))
+    else:
+        out.print("[green]no open findings[/]")
+    if result.accepted:
+        out.print(findings_table([f.to_dict() for f in result.accepted],
+                                 title="accepted (not counted)"))
+    for note in result.notes:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+    counts = ", ".join(f"{n} {s}" for s, n in result.counts().items() if n)
+    verdict = ("[bold green]passes[/]" if result.passed else
+               f"[bold red]fails[/] ({len(result.blocking)} at or above {result.fail_on})")
+    out.print(
+        f"{len(result.open)} finding(s){f' ({counts})' if counts else ''}, "
+        f"{len(result.accepted)} accepted; {result.files} files, {result.lines} lines in "
+        f"{result.seconds:.2f}s; the gate {verdict}",
+        highlight=False,
+    )
+
+
+def scan(
+    directory: Annotated[Path, typer.Argument(help="app directory (ramparts.yaml optional)")],
+    fmt: Annotated[str, typer.Option("--format", help="table, json or sarif")] = "table",
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", help="exit 1 when findings at or above this remain")
+    ] = "high",
+    baseline: BaselineOpt = None,
+    advisories: AdvisoriesOpt = None,
+    offline: OfflineOpt = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write the report to FILE")
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Scan DIRECTORY as a deploy would: SAST, event taint, secrets, manifest, dependencies."""
+    if fmt not in FORMATS:
+        _fail(f"--format: unknown format {fmt!r}: use table, json or sarif")
+    options = gate_options(directory, fail_on=fail_on, baseline=baseline, advisories=advisories,
+                           offline=offline, data_dir=data_dir)
+    result = run_local_gate(directory, options, quiet=fmt != "table" and output is None)
+    if fmt == "table":
+        if output is not None:
+            with output.open("w", encoding="utf-8") as fh:
+                print_report(result, Console(file=fh, width=160, soft_wrap=True))
+        else:
+            print_report(result, console)
+    else:
+        if fmt == "json":
+            doc = result.to_dict()
+        else:
+            from ramparts.scan.sarif import to_sarif
+
+            doc = to_sarif(result)
+        text = json.dumps(doc, indent=2) + "\n"
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if output is not None:
+        err.print(f"wrote {fmt} report to {output}; the gate "
+                  + ("passes" if result.passed else "fails"), highlight=False)
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+def advisories_sync(data_dir: DataDirOpt = None) -> None:
+    """Download the OSV PyPI advisories into the data dir for offline scans."""
+    from ramparts.config import resolve_data_dir
+    from ramparts.scan.advisories import OSV_EXPORT, AdvisoriesUnavailable, sync
+
+    target = resolve_data_dir(data_dir)
+    try:
+        with err.status(f"downloading {OSV_EXPORT}"):
+            path, records = sync(target)
+    except AdvisoriesUnavailable as exc:
+        _fail(f"advisories unavailable: {exc.message}; the previous copy (if any) is kept", 1)
+        return
+    console.print(f"stored {records} OSV records at {path}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan)
+    advisories_app = typer.Typer(help="OSV advisory data for the dependency scan",
+                                 no_args_is_help=True)
+    advisories_app.command("sync")(advisories_sync)
+    app.add_typer(advisories_app, name="advisories")
+
+
+# -- helpers for `ramparts deploy` -------------------------------------------------------------
+def parse_acceptances(ids: list[str], reasons: list[str]) -> list[Acceptance]:
+    """Pair ``--accept-risk`` with ``--reason`` (one each, or one reason for all); exit 2 if not."""
+    from ramparts.scan.baseline import ID_RE
+    from ramparts.scan.gate import Acceptance
+
+    if not ids:
+        if reasons:
+            _fail("--reason goes with --accept-risk ID")
+        return []
+    if not reasons:
+        _fail("--accept-risk needs --reason \"why this risk is acceptable\" (it is audited)")
+    if len(reasons) not in (1, len(ids)):
+        _fail(f"{len(ids)} --accept-risk but {len(reasons)} --reason: give one reason for all, "
+              "or one per finding, in the same order")
+    if len(reasons) == 1:
+        reasons = reasons * len(ids)
+    try:
+        actor = getpass.getuser()
+    except (KeyError, OSError):
+        actor = None
+    out: list[Acceptance] = []
+    for fid, reason in zip(ids, reasons, strict=True):
+        fid = fid.strip().lower()
+        if not ID_RE.match(fid):
+            _fail(f"--accept-risk {fid!r}: not a finding id (12 hex digits, see ramparts scan)")
+        if not reason.strip():
+            _fail(f"--reason for {fid} is empty")
+        out.append(Acceptance(fid, reason.strip(), actor))
+    return out
+
+
+def report_refusal(details: dict[str, Any]) -> None:
+    """Print a node's ``scan_failed`` answer as the local gate would, and exit 1."""
+    rows = details.get("findings") or []
+    err.print(findings_table(rows, title="the node refused the deploy: blocking findings"))
+    for note in details.get("notes") or []:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+    err.print("fix them, or accept each with --accept-risk ID --reason '...'", highlight=False)
+    raise typer.Exit(1)

@@ -1,0 +1,102 @@
+"""The finding model shared by every scanner family, and the severity scale.
+
+Every scanner (bandit, our taint rules, detect-secrets, dependency matching,
+manifest lint) produces ``Finding`` objects; the gate sorts, baselines and
+renders them without knowing which family made them.  A finding's ``id`` is a
+stable fingerprint (rule, file, the text of the flagged line, and for
+dependencies the package and advisory), not the line number, so that
+accepting a risk survives unrelated edits above it but not a change to the
+flagged code itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from ramparts.errors import InvalidRequest
+
+
+class Severity(IntEnum):
+    """Ordered so that ``finding.severity >= threshold`` means "blocks"."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.name.lower() for s in cls)
+            raise InvalidRequest(
+                f"unknown severity {value!r}: use one of {choices}", code="invalid_severity"
+            ) from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+FAMILIES = ("sast", "taint", "secrets", "deps", "manifest", "policy", "gate")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a rule id means; SARIF lists these under ``tool.driver.rules``."""
+
+    rule_id: str
+    family: str
+    name: str
+    description: str
+    cwe: str | None = None
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: Severity
+    path: str  # relative to the scanned directory, '/'-separated
+    line: int
+    message: str
+    remediation: str
+    family: str
+    cwe: str | None = None
+    column: int = 1
+    fingerprint_text: str = ""  # what the id is derived from besides rule and path
+    accepted: dict[str, str] | None = None  # {"source", "reason", "expires"} once accepted
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        text = "\x1f".join((self.rule_id, self.path, " ".join(self.fingerprint_text.split())))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "rule_id": self.rule_id,
+            "severity": str(self.severity),
+            "path": self.path,
+            "line": self.line,
+            "cwe": self.cwe,
+            "message": self.message,
+            "remediation": self.remediation,
+            "family": self.family,
+        }
+        if self.accepted:
+            out["accepted"] = dict(self.accepted)
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+def sort_key(f: Finding) -> tuple[int, str, int, str]:
+    return (-int(f.severity), f.path, f.line, f.rule_id)

@@ -1,0 +1,512 @@
+"""The deploy gate: every scanner over one app dir, merged, baselined, judged.
+
+This is the single entry point ``ramparts scan``, ``ramparts deploy`` (on the
+client, before uploading) and the node's deploy endpoint (on the server, the
+enforcement point) share, so the three can never disagree about what a rule
+means.  ``run_gate`` reads the tree once (``source.py``), runs
+
+* bandit (``sast.py``) and the event-taint rules (``taint.py``) on the code,
+* detect-secrets over every file plus the manifest-environment check (``secrets.py``),
+* the manifest lint (``manifest_lint.py``) and the policy lint (``ramparts.policy.lint``),
+* the dependency check (``deps.py``) against an advisory source (``advisories.py``),
+
+then applies accepted risks (``--accept-risk`` and the baseline), and decides:
+the gate passes when no unaccepted finding is at or above ``fail_on``.
+
+Fail closed: a scanner that raises makes the gate raise ``ScanError`` (a
+deploy is refused), never silently skip its family.  The only family that may
+be skipped is the advisory lookup when no advisory data can be had, and that
+is said in a note on every report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ramparts.errors import ManifestError
+from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
+from ramparts.scan import deps as deps_scan
+from ramparts.scan import manifest_lint, sast, taint
+from ramparts.scan import secrets as secrets_scan
+from ramparts.scan.advisories import AdvisorySource
+from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
+from ramparts.scan.errors import ScanError, ScannerFailed
+from ramparts.scan.findings import Finding, Rule, Severity, sort_key
+from ramparts.scan.source import SourceTree, load_tree
+
+POLICY_RULES = {
+    "RP-P001": Rule("RP-P001", "policy", "allow-every-action",
+                    "A role allows every action (or everything but a list).", "CWE-732"),
+    "RP-P002": Rule("RP-P002", "policy", "allow-every-resource",
+                    "A role grants every resource, a whole kind, or another app's resources.",
+                    "CWE-732"),
+    "RP-P003": Rule("RP-P003", "policy", "privilege-escalation",
+                    "A role may change policies, keys, secrets or deployments.", "CWE-269"),
+    "RP-P004": Rule("RP-P004", "policy", "unused-grant",
+                    "A grant no handler code could use.", "CWE-272"),
+    "RP-P005": Rule("RP-P005", "policy", "broad-grant-without-deny",
+                    "A broad grant in a role with no Deny.", "CWE-272"),
+    "RP-P006": Rule("RP-P006", "policy", "call-not-allowed",
+                    "Handler code makes a call its role does not allow (denied at run time).",
+                    None),
+}
+GATE_RULES = {
+    "RP-G001": Rule("RP-G001", "gate", "unparsable-python",
+                    "A Python file does not parse, so no code rule could check it.", None),
+}
+_POLICY_SEVERITY = {"high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW}
+_STATEMENT_LABEL = re.compile(r"\.Statement\[(\d+)\]$")
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """One ``--accept-risk ID --reason TEXT``: applies to this scan or deploy only."""
+
+    id: str
+    reason: str
+    actor: str | None = None
+
+
+@dataclass
+class GateOptions:
+    fail_on: Severity = Severity.HIGH
+    baseline: Baseline | None = None  # explicit (--baseline); else the app's own file
+    use_app_baseline: bool = True
+    accept: list[Acceptance] = field(default_factory=list)
+    advisories: AdvisorySource | None = None
+    # Fork a child for most of detect-secrets' work on big trees (the CLI sets it; the node
+    # does not: forking a process that runs threads is not safe, and deploys are small).
+    parallel: bool = False
+
+
+@dataclass
+class GateResult:
+    findings: list[Finding]  # every finding, sorted, accepted ones marked
+    rules: dict[str, Rule]
+    notes: list[str]
+    fail_on: Severity
+    expired: list[BaselineEntry] = field(default_factory=list)
+    unused_acceptances: list[str] = field(default_factory=list)
+    baseline: str | None = None
+    has_manifest: bool = True
+    files: int = 0
+    lines: int = 0
+    seconds: float = 0.0
+
+    @property
+    def open(self) -> list[Finding]:
+        return [f for f in self.findings if not f.accepted]
+
+    @property
+    def accepted(self) -> list[Finding]:
+        return [f for f in self.findings if f.accepted]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.open if f.severity >= self.fail_on]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+    def counts(self) -> dict[str, int]:
+        out = {str(s): 0 for s in sorted(Severity, reverse=True)}
+        for f in self.open:
+            out[str(f.severity)] += 1
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """What a deploy report carries: small, and without the non-blocking detail."""
+        return {
+            "passed": self.passed,
+            "fail_on": str(self.fail_on),
+            "counts": self.counts(),
+            "accepted": [_short(f) for f in self.accepted],
+            "notes": list(self.notes),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "fail_on": str(self.fail_on),
+            "findings": [f.to_dict() for f in self.open],
+            "accepted": [f.to_dict() for f in self.accepted],
+            "expired_baseline_entries": [
+                {"id": e.id, "expires": e.expires.isoformat(), "reason": e.reason}
+                for e in self.expired
+            ],
+            "notes": list(self.notes),
+            "summary": {"counts": self.counts(), "files": self.files, "lines": self.lines,
+                        "seconds": round(self.seconds, 3)},
+        }
+
+
+def _short(f: Finding) -> dict[str, Any]:
+    out = {"id": f.id, "rule_id": f.rule_id, "severity": str(f.severity), "path": f.path,
+           "line": f.line, "message": f.message}
+    if f.accepted:
+        out["accepted"] = dict(f.accepted)
+    return out
+
+
+def blocking_details(result: GateResult) -> list[dict[str, Any]]:
+    """The findings a refused deploy lists: ids to accept, relative paths only."""
+    return [{**_short(f), "cwe": f.cwe, "remediation": f.remediation} for f in result.blocking]
+
+
+# -- the run -----------------------------------------------------------------------------
+def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
+    """Scan ``root`` and judge it; ``ManifestError``/``ScanError`` for bad input."""
+    options = options or GateOptions()
+    started = time.perf_counter()
+    if not root.is_dir():
+        raise ScanError(f"{root}: not a directory", code="not_a_directory")
+    notes: list[str] = []
+    manifest: Manifest | None = None
+    manifest_text = ""
+    if (root / MANIFEST_NAME).is_file():
+        manifest = load_manifest(root, display_name=MANIFEST_NAME)
+        manifest_text = (root / MANIFEST_NAME).read_text(encoding="utf-8")
+    else:
+        notes.append(f"no {MANIFEST_NAME}: every .py file was scanned as handler code and the "
+                     "manifest and policy checks were skipped")
+    baseline = options.baseline
+    if baseline is None and options.use_app_baseline:
+        default = find_default(root)
+        if default is not None:
+            baseline = load_baseline(default, default.name)
+    tree = load_tree(root)
+    findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
+                            options.parallel)
+    if baseline is not None:
+        own = {n for n in (baseline.name,) if tree.get(n) is not None}
+        findings = [f for f in findings if f.path not in own]  # ids in a baseline look random
+    findings.sort(key=sort_key)
+    result = GateResult(findings, rules, notes, options.fail_on,
+                        baseline=baseline.name if baseline else None,
+                        has_manifest=manifest is not None, files=len(tree.files),
+                        lines=tree.lines)
+    _apply_acceptances(result, options.accept, baseline, today())
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _guard(family: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except (ScanError, ManifestError):
+        raise
+    except Exception as exc:  # fail closed: a scanner that breaks refuses, never skips
+        raise ScannerFailed(
+            f"the {family} scanner failed on this app ({exc.__class__.__name__}); "
+            "the gate fails closed"
+        ) from exc
+
+
+def _scan(
+    tree: SourceTree,
+    manifest: Manifest | None,
+    manifest_text: str,
+    advisories: AdvisorySource | None,
+    notes: list[str],
+    parallel: bool = False,
+) -> tuple[list[Finding], dict[str, Rule]]:
+    rules: dict[str, Rule] = {}
+    findings: list[Finding] = []
+    helper = _SecretsChild.start(tree) if parallel else None
+    try:
+        return _scan_all(tree, manifest, manifest_text, advisories, notes, helper, rules,
+                         findings)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _scan_all(
+    tree: SourceTree,
+    manifest: Manifest | None,
+    manifest_text: str,
+    advisories: AdvisorySource | None,
+    notes: list[str],
+    helper: _SecretsChild | None,
+    rules: dict[str, Rule],
+    findings: list[Finding],
+) -> tuple[list[Finding], dict[str, Rule]]:
+    for rule in [*taint.RULES.values(), *secrets_scan.RULES, *deps_scan.RULES]:
+        rules[rule.rule_id] = rule
+
+    sast_findings, sast_rules = _guard("bandit", sast.run, tree)
+    findings += sast_findings
+    rules.update({r.rule_id: r for r in sast_rules})
+
+    handlers: dict[str, set[str]] = {}
+    if manifest is not None:
+        for fn in manifest.functions.values():
+            file, entry = parse_handler(fn.handler)
+            handlers.setdefault(file, set()).add(entry)
+    findings += _guard("taint", taint.run, tree, handlers)
+
+    if helper is None:
+        secret_findings = _guard("secrets", secrets_scan.run, tree)
+    else:
+        secret_findings = _guard("secrets", secrets_scan.run, helper.rest)
+        secret_findings += helper.result()
+    if manifest is not None:
+        data = yaml.safe_load(manifest_text) or {}
+        lines = manifest_lint.line_map(manifest_text)
+        references = _secret_reference_hashes(manifest)
+        public_keys = _public_key_files(manifest, tree)
+        secret_findings = [
+            f for f in secret_findings
+            if not (f.path == MANIFEST_NAME
+                    and f.fingerprint_text.rsplit("\x1f", 1)[-1] in references)
+            and f.path not in public_keys
+        ]
+        taken = {f.line for f in secret_findings if f.path == MANIFEST_NAME}
+        secret_findings += _guard("secrets", secrets_scan.manifest_environment, data, lines, taken)
+        findings += secret_findings
+        for rule in manifest_lint.RULES:
+            rules[rule.rule_id] = rule
+        findings += _guard("manifest", manifest_lint.lint, manifest, lines)
+        rules.update(POLICY_RULES)
+        findings += _guard("policy", _policy_findings, manifest, tree.root, lines)
+    else:
+        findings += secret_findings
+
+    dep_findings, dep_notes = _guard("dependency", deps_scan.scan, tree, advisories)
+    findings += dep_findings
+    notes.extend(dep_notes)
+
+    for sf in tree.files:
+        if sf.is_python and sf.syntax_error:
+            rules.update(GATE_RULES)
+            line = int(m.group(1)) if (m := re.match(r"line (\d+)", sf.syntax_error)) else 1
+            findings.append(
+                Finding("RP-G001", Severity.MEDIUM, sf.rel, line,
+                        f"{sf.rel} does not parse ({sf.syntax_error}): no code rule checked it",
+                        "fix the syntax (Python 3.11), or remove the file from the app",
+                        "gate", None, fingerprint_text=sf.syntax_error)
+            )
+    return findings, rules
+
+
+class _SecretsChild:
+    """detect-secrets over most of the tree in a forked child while the parent runs the rest.
+
+    detect-secrets is the slowest family and pure Python, so on a big tree
+    the CLI spreads it over a second core.  The child gets a copy of the
+    parsed tree for free (fork), scans its share, and writes its findings back
+    as JSON over a pipe (no pickle); the parent scans the remaining share
+    after bandit, taint and dependencies.  A child that fails makes the scan
+    fail (closed), never silently drop its files.
+    """
+
+    MIN_FILES = 16
+    SHARE = 0.85  # of the text files, for the child: the parent has the other families too
+
+    def __init__(self, pid: int, fd: int, rest: SourceTree) -> None:
+        self.pid, self.fd, self.rest = pid, fd, rest
+        self._done = False
+
+    @classmethod
+    def start(cls, tree: SourceTree) -> _SecretsChild | None:
+        text = [f for f in tree.files if f.text is not None]
+        if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or len(text) < cls.MIN_FILES:
+            return None
+        split = int(len(text) * cls.SHARE)
+        mine = {f.rel for f in text[:split]}
+        child_tree = SourceTree(tree.root, [f for f in text if f.rel in mine])
+        rest = SourceTree(tree.root, [f for f in tree.files if f.rel not in mine])
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            os.close(r)
+            code = 0
+            try:
+                found = secrets_scan.run(child_tree)
+                payload: dict[str, Any] = {"findings": [
+                    [f.rule_id, int(f.severity), f.path, f.line, f.message, f.remediation,
+                     f.family, f.cwe, f.column, f.fingerprint_text] for f in found]}
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                payload, code = {"error": exc.__class__.__name__}, 1
+            try:
+                with os.fdopen(w, "wb") as out:
+                    out.write(json.dumps(payload).encode())
+            finally:
+                os._exit(code)
+        os.close(w)
+        return cls(pid, r, rest)
+
+    def result(self) -> list[Finding]:
+        with os.fdopen(self.fd, "rb") as fh:
+            raw = fh.read()
+        self._done = True
+        _, status = os.waitpid(self.pid, 0)
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = {"error": "no answer"}
+        if "error" in doc or status != 0:
+            raise ScannerFailed(f"the secrets scanner's helper process failed "
+                                f"({doc.get('error', 'exit status')}); the gate fails closed")
+        return [
+            Finding(rule_id=r[0], severity=Severity(r[1]), path=r[2], line=r[3], message=r[4],
+                    remediation=r[5], family=r[6], cwe=r[7], column=r[8], fingerprint_text=r[9])
+            for r in doc["findings"]
+        ]
+
+    def close(self) -> None:
+        if self._done:
+            return
+        os.close(self.fd)  # the child's write fails; it exits
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        self._done = True
+
+
+def _secret_reference_hashes(manifest: Manifest) -> set[str]:
+    """sha1 of every secret *name* the manifest references.
+
+    detect-secrets' keyword plugin reads ``secret: billing-key`` as a
+    password; in ramparts.yaml the fields ``secret`` (webhooks, HS256
+    issuers), ``client_secret`` (introspection), ``secrets`` and ``rotates``
+    are references into the encrypted secret store, validated as resource
+    names by the manifest schema, never values.  Matching on detect-secrets'
+    own hash of the flagged value (not on the line, which its YAML reader can
+    misplace in flow mappings) drops exactly those and nothing else.
+    """
+    names: set[str] = set()
+    if manifest.auth is not None:
+        names.update(i.secret for i in manifest.auth.jwt if i.secret)
+        if manifest.auth.introspection is not None:
+            names.add(manifest.auth.introspection.client_secret)
+    for fn in manifest.functions.values():
+        names.update(fn.secrets)
+        names.update(fn.rotates)
+        for trig in fn.triggers:
+            if trig.kind == "webhook":
+                names.add(trig.config.secret)
+    return {hashlib.sha1(n.encode()).hexdigest() for n in names}  # noqa: S324 - their hash
+
+
+_PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "oth"}
+
+
+def _public_key_files(manifest: Manifest, tree: SourceTree) -> set[str]:
+    """Key files the manifest names as ``jwks:`` that hold public keys only.
+
+    A JWKS's RSA modulus is as random as a secret, so detect-secrets flags
+    it; it is published on purpose.  A file with any private member (``d``,
+    ``k`` ...) or a PEM ``PRIVATE KEY`` block stays a finding: that is a leak.
+    """
+    out: set[str] = set()
+    for issuer in manifest.auth.jwt if manifest.auth is not None else []:
+        if not issuer.jwks or "://" in issuer.jwks:
+            continue
+        rel = Path(issuer.jwks).as_posix().removeprefix("./")
+        sf = tree.get(rel)
+        if sf is None or sf.text is None:
+            continue
+        if "-----BEGIN" in sf.text:
+            if "PRIVATE KEY" not in sf.text:
+                out.add(rel)
+            continue
+        try:
+            doc = json.loads(sf.text)
+        except ValueError:
+            continue
+        keys = doc.get("keys") if isinstance(doc, dict) and "keys" in doc else [doc]
+        if isinstance(keys, list) and all(
+            isinstance(k, dict) and not (_PRIVATE_JWK_MEMBERS & set(k)) for k in keys
+        ):
+            out.add(rel)
+    return out
+
+
+def _policy_findings(
+    manifest: Manifest, root: Path, lines: dict[tuple[str, ...], int]
+) -> list[Finding]:
+    """``ramparts policy lint`` findings, placed on the manifest line they are about."""
+    from ramparts.policy.lint import lint_manifest
+
+    out: list[Finding] = []
+    for pf in lint_manifest(manifest, root):
+        path, line = MANIFEST_NAME, lines.get(("functions", pf.function), 1)
+        where = pf.where
+        code_loc = re.match(r"^(.+\.py):(\d+)$", where)
+        if code_loc:
+            path, line = code_loc.group(1), int(code_loc.group(2))
+        elif where.endswith(".secrets"):
+            line = lines.get(("functions", pf.function, "secrets"), line)
+        else:
+            label = where.split("(", 1)[-1].rstrip(")")
+            m = _STATEMENT_LABEL.search(label)
+            fn = manifest.functions.get(pf.function)
+            index: int | None = int(m.group(1)) if m and ".policies[" not in label else None
+            if index is None and fn is not None and fn.role is not None and not isinstance(
+                fn.role, str
+            ):
+                index = next((j for j, st in enumerate(fn.role.statements) if st.sid == label),
+                             None)
+            key = ("functions", pf.function, "role", "statements", str(index))
+            line = lines.get(key) or lines.get(("functions", pf.function, "role"), line)
+        rule = POLICY_RULES.get(pf.rule)
+        out.append(
+            Finding(pf.rule, _POLICY_SEVERITY.get(pf.severity, Severity.MEDIUM), path, line,
+                    pf.message, pf.hint, "policy", rule.cwe if rule else None,
+                    fingerprint_text=f"{pf.function}\x1f{pf.where}\x1f{pf.message}")
+        )
+    return out
+
+
+def _apply_acceptances(
+    result: GateResult, accept: list[Acceptance], baseline: Baseline | None, day: date
+) -> None:
+    by_id = {a.id: a for a in accept}
+    matched: set[str] = set()
+    used_baseline: set[str] = set()
+    expired: dict[str, BaselineEntry] = {}
+    for f in result.findings:
+        fid = f.id
+        if fid in by_id:
+            matched.add(fid)
+            a = by_id[fid]
+            f.accepted = {"source": "accept-risk", "reason": a.reason}
+            if a.actor:
+                f.accepted["actor"] = a.actor
+            continue
+        entry = baseline.get(fid) if baseline is not None else None
+        if entry is None:
+            continue
+        used_baseline.add(fid)
+        if entry.expired(day):
+            expired[fid] = entry
+            continue
+        f.accepted = {"source": f"baseline:{baseline.name}" if baseline else "baseline",
+                      "reason": entry.reason, "expires": entry.expires.isoformat()}
+    result.expired = list(expired.values())
+    for e in result.expired:
+        result.notes.append(f"baseline entry {e.id} expired on {e.expires.isoformat()}: "
+                            "the finding counts again (renew it with a new reason, or fix it)")
+    result.unused_acceptances = [a.id for a in accept if a.id not in matched]
+    for fid in result.unused_acceptances:
+        result.notes.append(f"--accept-risk {fid} matches no finding of this scan")
+    if baseline is not None:
+        stale = [i for i in baseline.entries if i not in used_baseline]
+        if stale:
+            result.notes.append(f"{len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} "
+                                f"in {baseline.name} match no finding any more: "
+                                + ", ".join(stale[:5]) + ("..." if len(stale) > 5 else ""))

@@ -1,0 +1,173 @@
+"""Hardcoded secrets: detect-secrets over every file, plus manifest entropy.
+
+detect-secrets (all of its plugins, default filters) runs over every text
+file of the tree, so keys in ``config.json`` or ``.env`` are caught as well as
+in code.  On top of that, every ``environment:`` value in ``ramparts.yaml`` is
+checked on its own terms: the manifest says "never secrets" there, so a
+high-entropy value or a secret-sounding variable name with a literal value is
+a finding even where detect-secrets' heuristics would stay quiet.
+
+A finding never carries the secret itself: messages name the kind of secret
+and the ids hash it, so the report is safe to paste into a ticket.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from typing import Any
+
+from ramparts.scan.findings import Finding, Rule, Severity
+from ramparts.scan.source import SourceTree
+
+RULES = [
+    Rule("RP-S001", "secrets", "hardcoded-secret",
+         "A credential is written into the code or a file of the app.", "CWE-798"),
+    Rule("RP-S002", "secrets", "secret-in-manifest-environment",
+         "An environment entry in ramparts.yaml looks like a secret.", "CWE-798"),
+]
+
+# plugins that match on shape or context rather than on a known credential format
+_GENERIC_TYPES = {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
+
+_ENTROPY_TYPES = {"Base64 High Entropy String", "Hex High Entropy String"}
+_MANIFEST = "ramparts.yaml"
+
+# detect-secrets keeps its settings in a process-wide global
+_lock = threading.Lock()
+
+_SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|api_?key|private_?key|credential|"
+                          r"auth|signing)", re.I)
+_PLAIN_VALUE = re.compile(r"^(true|false|yes|no|on|off|none|null|debug|info|warn(ing)?|error|"
+                          r"\d+(\.\d+)?)$", re.I)
+
+
+def shannon_entropy(value: str) -> float:
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+_KEY_ALPHABET = re.compile(r"^[A-Za-z0-9+/=_\-]+$")  # base64, base64url, hex, token prefixes
+# words joined by '-'/'_' or CamelCase, optionally with numbers: names, not keys
+_WORDS = re.compile(r"^[A-Za-z]*[a-z][A-Za-z]*([-_][A-Za-z]+|[-_]?[0-9]+)*$|^[A-Z0-9_\-]+$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+# hex under these names is a build or content id (a git sha, an image digest), not a key
+_ID_NAME = re.compile(r"(sha|commit|revision|digest|hash|checksum|etag|version|build)", re.I)
+
+
+def looks_random(value: str, name: str = "") -> bool:
+    """Long, dense strings: base64/hex keys rather than words, URLs, hosts or UUIDs.
+
+    Entropy alone is not enough: a URL or a host name scores as high as a
+    key.  A value counts only if it is written in a key alphabet, is not a
+    UUID or a run of words, mixes character classes, and is dense.
+    """
+    if len(value) < 16 or _UUID.match(value) or not _KEY_ALPHABET.match(value):
+        return False
+    if _HEX.match(value):
+        return len(value) >= 20 and shannon_entropy(value) >= 3.0 and not _ID_NAME.search(name)
+    if _WORDS.match(value):
+        return False
+    classes = sum(bool(re.search(p, value)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
+    return classes >= 2 and shannon_entropy(value) >= 3.7
+
+
+def run(tree: SourceTree) -> list[Finding]:
+    from detect_secrets.core import scan as ds_scan
+    from detect_secrets.settings import default_settings
+
+    findings: list[Finding] = []
+    with _lock, default_settings():
+        for sf in tree.files:
+            if sf.text is None:
+                continue
+            # several plugins often match one value (an AWS secret key is also
+            # high-entropy base64 and follows a keyword): one finding per line,
+            # named after the most specific plugin
+            by_line: dict[int, list[Any]] = {}
+            for secret in ds_scan.scan_file(str(sf.path)):
+                by_line.setdefault(int(secret.line_number or 1), []).append(secret)
+            deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()
+            for line, found in sorted(by_line.items()):
+                if line in deferred and all(s.type in _ENTROPY_TYPES for s in found):
+                    continue  # manifest_environment judges these with the entry's name
+                found.sort(key=lambda s: s.type in _GENERIC_TYPES)  # stable: plugin order kept
+                primary = found[0]
+                kinds = list(dict.fromkeys(s.type for s in found))
+                also = f" (also matched: {', '.join(kinds[1:])})" if len(kinds) > 1 else ""
+                findings.append(
+                    Finding(
+                        rule_id="RP-S001",
+                        severity=Severity.HIGH,
+                        path=sf.rel,
+                        line=line,
+                        message=f"{primary.type} hardcoded in the file{also}",
+                        remediation="remove it, rotate it, and store it with "
+                        "`ramparts secrets set`; read it through context.secrets",
+                        family="secrets",
+                        cwe="CWE-798",
+                        fingerprint_text=f"{primary.type}\x1f{primary.secret_hash}",
+                    )
+                )
+    return findings
+
+
+def _environment_lines(text: str) -> set[int]:
+    """Lines of ``functions.*.environment.*`` entries in the manifest text."""
+    from ramparts.scan.manifest_lint import line_map
+
+    return {line for path, line in line_map(text).items()
+            if len(path) == 4 and path[0] == "functions" and path[2] == "environment"}
+
+
+def manifest_environment(
+    data: dict[str, Any], lines: dict[tuple[str, ...], int], taken: set[int]
+) -> list[Finding]:
+    """RP-S002 over ``functions.*.environment``; ``taken`` lines already have RP-S001.
+
+    ``run`` leaves entropy-only detect-secrets hits on these lines to this
+    check, which knows the entry's name (a ``GIT_SHA`` is hex, not a key).
+    """
+    findings: list[Finding] = []
+    functions = data.get("functions") if isinstance(data, dict) else None
+    if not isinstance(functions, dict):
+        return findings
+    for fname, fn in functions.items():
+        env = fn.get("environment") if isinstance(fn, dict) else None
+        if not isinstance(env, dict):
+            continue
+        for key, value in env.items():
+            text = str(value)
+            # the same bar as the manifest schema's own check: a credential-like
+            # value (8+ characters, one word) under a secret-sounding name
+            named = (bool(_SECRET_NAME.search(str(key))) and len(text) >= 8
+                     and not re.search(r"\s", text) and not _PLAIN_VALUE.match(text))
+            dense = looks_random(text, str(key))
+            if not (dense or named):
+                continue
+            line = lines.get(("functions", str(fname), "environment", str(key)), 1)
+            if line in taken:
+                continue
+            why = "has a high-entropy value" if dense else "names a secret"
+            findings.append(
+                Finding(
+                    rule_id="RP-S002",
+                    severity=Severity.HIGH,
+                    path="ramparts.yaml",
+                    line=line,
+                    message=f"environment entry {key} of function {fname} {why}; "
+                    "environment values are visible to anyone who can read the manifest",
+                    remediation="store the value with `ramparts secrets set`, list it under "
+                    "the function's secrets:, and read it with context.secrets.get()",
+                    family="secrets",
+                    cwe="CWE-798",
+                    fingerprint_text=f"{fname}\x1f{key}",
+                )
+            )
+    return findings

@@ -1,0 +1,1 @@
+"""A package of the corpus app: helpers imported by orders_*_{vuln,safe}.py."""

@@ -1,0 +1,143 @@
+"""Baselines: accepted findings suppress, expired ones do not, malformed files are named."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from ramparts.scan.baseline import BaselineError, load_baseline, parse_baseline, today
+from ramparts.scan.gate import Acceptance, GateOptions, run_gate
+from tests.scan.apps import VULN_HANDLER, VULN_LINE, vulnerable_app
+
+
+def blocking_ids(root: Path) -> list[str]:
+    return [f.id for f in run_gate(root).blocking]
+
+
+def write_baseline(path: Path, ids: list[str], expires: str, fmt: str = "json") -> Path:
+    entries = [{"id": i, "reason": "reviewed: input is an enum", "expires": expires} for i in ids]
+    if fmt == "json":
+        path.write_text(json.dumps({"version": 1, "accepted": entries}))
+    else:
+        lines = ["version: 1", "accepted:"]
+        for e in entries:
+            lines += [f"  - id: \"{e['id']}\"", f"    reason: \"{e['reason']}\"",
+                      f"    expires: {e['expires']}"]
+        path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_baseline_accepts_exactly_its_findings(tmp_path: Path, fmt: str) -> None:
+    app = vulnerable_app(tmp_path / "app")
+    ids = blocking_ids(app)
+    assert len(ids) == 2  # B605 and RP-T002 on the same line
+    future = (today() + timedelta(days=30)).isoformat()
+    bl = load_baseline(write_baseline(tmp_path / f"bl.{fmt}", ids[:1], future, fmt))
+    result = run_gate(app, GateOptions(baseline=bl))
+    assert not result.passed  # the other finding still blocks
+    assert [f.id for f in result.accepted] == ids[:1]
+    assert result.accepted[0].accepted == {
+        "source": f"baseline:{bl.name}", "reason": "reviewed: input is an enum", "expires": future
+    }
+    bl = load_baseline(write_baseline(tmp_path / f"all.{fmt}", ids, future, fmt))
+    assert run_gate(app, GateOptions(baseline=bl)).passed
+
+
+def test_the_apps_own_baseline_file_is_picked_up(tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app")
+    ids = blocking_ids(app)
+    write_baseline(app / ".ramparts-baseline.json", ids, (today() + timedelta(days=1)).isoformat())
+    result = run_gate(app)
+    assert result.passed
+    assert result.baseline == ".ramparts-baseline.json"
+    assert not any(f.path == ".ramparts-baseline.json" for f in result.findings)  # ids look random
+    assert run_gate(app, GateOptions(use_app_baseline=False)).passed is False
+
+
+def test_an_expired_entry_no_longer_suppresses_and_is_reported(tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app")
+    ids = blocking_ids(app)
+    yesterday = (today() - timedelta(days=1)).isoformat()
+    bl = load_baseline(write_baseline(tmp_path / "bl.json", ids, yesterday))
+    result = run_gate(app, GateOptions(baseline=bl))
+    assert not result.passed
+    assert sorted(e.id for e in result.expired) == sorted(ids)
+    assert any(f"expired on {yesterday}" in n for n in result.notes)
+    assert result.to_dict()["expired_baseline_entries"][0]["expires"] == yesterday
+    # an entry expiring today still holds (the date is inclusive)
+    bl = load_baseline(write_baseline(tmp_path / "today.json", ids, today().isoformat()))
+    assert run_gate(app, GateOptions(baseline=bl)).passed
+
+
+def test_stale_entries_and_unknown_acceptances_are_noted(tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app")
+    ids = blocking_ids(app)
+    future = (today() + timedelta(days=9)).isoformat()
+    bl = load_baseline(write_baseline(tmp_path / "bl.json", [*ids, "0123456789ab"], future))
+    result = run_gate(app, GateOptions(baseline=bl, accept=[Acceptance("fedcba987654", "x")]))
+    assert result.passed
+    assert any("match no finding any more: 0123456789ab" in n for n in result.notes)
+    assert result.unused_acceptances == ["fedcba987654"]
+
+
+def test_an_id_is_stable_across_unrelated_edits_but_not_a_changed_line(tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app")
+    before = {f.rule_id: (f.id, f.line) for f in run_gate(app).blocking}
+    (app / "h.py").write_text("# a new header comment\n\n" + (app / "h.py").read_text())
+    after = {f.rule_id: (f.id, f.line) for f in run_gate(app).blocking}
+    assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}
+    assert after["RP-T002"][1] == before["RP-T002"][1] + 2 == VULN_LINE + 2
+    (app / "h.py").write_text(VULN_HANDLER.replace("echo hello", "echo bye"))
+    changed = {f.rule_id: f.id for f in run_gate(app).blocking}
+    assert changed["RP-T002"] != before["RP-T002"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('{"accepted": [{"reason": "r", "expires": "2030-01-01"}]}', "accepted[0].id"),
+        ('{"accepted": [{"id": "0123456789ab", "expires": "2030-01-01"}]}', "accepted[0].reason"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": " ", "expires": "2030-01-01"}]}',
+         "accepted[0].reason"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r"}]}', "accepted[0].expires"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "soon"}]}',
+         "accepted[0].expires"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expiry": "2030-01-01"}]}',
+         "accepted[0].expiry"),
+        ('{"accepted": [{"id": "XYZ", "reason": "r", "expires": "2030-01-01"}]}',
+         "accepted[0].id"),
+        ('{"accepted": {"id": "0123456789ab"}}', "accepted"),
+        ('{"version": 2, "accepted": []}', "version"),
+        ('{"acepted": []}', "acepted"),
+        ('["not", "a", "mapping"]', "<root>"),
+        ('{"accepted": [', "line 1"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "2030-01-01"},'
+         ' {"id": "0123456789ab", "reason": "r", "expires": "2030-01-01"}]}', "accepted[1].id"),
+    ],
+)
+def test_a_malformed_baseline_names_the_file_and_field(text: str, field: str) -> None:
+    with pytest.raises(BaselineError) as info:
+        parse_baseline(text, "team-baseline.json")
+    assert info.value.message.startswith(f"team-baseline.json: {field}:")
+    assert info.value.code == "invalid_baseline"
+
+
+def test_the_cli_refuses_a_malformed_baseline_without_a_traceback(tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app")
+    bad = tmp_path / "bl.yaml"
+    bad.write_text("accepted:\n  - id: 0123456789ab\n    reason: ok\n    expires: someday\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "ramparts.cli.main", "scan", str(app), "--baseline", str(bad),
+         "--offline"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2
+    assert f"{bad}: accepted[0].expires: required: a date" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""

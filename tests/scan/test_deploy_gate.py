@@ -1,0 +1,183 @@
+"""The gate at deploy time, against a real ``ramparts up`` node.
+
+The node is the enforcement point: a raw archive POSTed to the control API
+is scanned there too, whatever the client did.  The node runs with
+``RAMPARTS_ADVISORIES`` pointing at the shared OSV snapshot (when present)
+so the dependency check never needs the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ramparts.registry.artifacts import pack_app
+from ramparts.scan.baseline import today
+from tests.conftest import REPO, RunningNode, make_app
+from tests.scan.apps import VULN_LINE, clean_app, vulnerable_app
+
+SNAPSHOT = REPO.parent / "shared" / "advisories" / "pypa" / "vulns"
+
+
+@pytest.fixture(scope="module")
+def gate_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    base = tmp_path_factory.mktemp("gate")
+    env = {"RAMPARTS_ADVISORIES": str(SNAPSHOT) if SNAPSHOT.is_dir() else "off"}
+    node = RunningNode(base / "data", env).start()
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def functions(node: RunningNode) -> set[str]:
+    return {f["name"] for f in node.control.get("/v1/functions").json()["functions"]}
+
+
+def audit_of(node: RunningNode, kind: str) -> list[dict[str, Any]]:
+    return [e for e in node.audit() if e["kind"] == kind]
+
+
+def test_a_high_finding_refuses_the_deploy_on_the_node(gate_node: RunningNode,
+                                                       tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app", app="raw", path="/raw")
+    r = gate_node.deploy(app)  # the raw archive: no client-side scan happened
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "scan_failed"
+    found = {(f["rule_id"], f["path"], f["line"], f["severity"]) for f in body["findings"]}
+    assert ("RP-T002", "h.py", VULN_LINE, "high") in found
+    assert ("B605", "h.py", VULN_LINE, "high") in found
+    assert all(len(f["id"]) == 12 for f in body["findings"])
+    assert str(gate_node.data_dir) not in r.text and "/deploy-" not in r.text  # no server paths
+    assert "raw-fn" not in functions(gate_node)  # nothing deployed
+    denied = audit_of(gate_node, "scan.gate")[-1]
+    assert denied["decision"] == "deny" and denied["resource"] == "app:raw"
+    assert {b["rule_id"] for b in denied["detail"]["blocking"]} == {"RP-T002", "B605"}
+
+
+def test_the_cli_refuses_before_uploading(gate_node: RunningNode, tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app", app="cli", path="/cli")
+    before = len(audit_of(gate_node, "scan.gate"))
+    done = gate_node.cli("deploy", str(app), "--offline")
+    assert done.returncode == 1
+    text = " ".join(done.stderr.split())
+    assert "RP-T002" in text and "nothing was uploaded" in text and "Traceback" not in text
+    assert len(audit_of(gate_node, "scan.gate")) == before  # the node never saw it
+    assert "cli-fn" not in functions(gate_node)
+
+
+def test_accept_risk_needs_a_reason(gate_node: RunningNode, tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app", app="noreason", path="/noreason")
+    done = gate_node.cli("deploy", str(app), "--offline", "--accept-risk", "0123456789ab")
+    assert done.returncode == 2
+    assert "--accept-risk needs --reason" in done.stderr
+    # and the node refuses a request that tries it without the CLI
+    r = gate_node.control.post("/v1/deploy", json={
+        "archive": base64.b64encode(pack_app(app)).decode(),
+        "accept_risk": [{"id": "0123456789ab"}],
+    })
+    assert r.status_code == 400 and r.json()["code"] == "reason_required"
+    assert "noreason-fn" not in functions(gate_node)
+
+
+def test_accepted_risks_deploy_and_are_audited(gate_node: RunningNode, tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app", app="accepted", path="/accepted")
+    refused = gate_node.deploy(app).json()
+    ids = [f["id"] for f in refused["findings"]]
+    args = ["deploy", str(app), "--offline", "--json"]
+    for fid in ids:
+        args += ["--accept-risk", fid]
+    done = gate_node.cli(*args, "--reason", "internal tool: the name is checked by the WAF")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["scan"]["passed"] is True
+    assert sorted(a["id"] for a in report["scan"]["accepted"]) == sorted(ids)
+    assert "accepted-fn" in functions(gate_node)
+    events = {e["detail"]["id"]: e for e in audit_of(gate_node, "scan.risk_accepted")}
+    for fid in ids:
+        e = events[fid]
+        assert e["decision"] == "allow" and e["resource"] == "app:accepted"
+        assert e["detail"]["reason"] == "internal tool: the name is checked by the WAF"
+        assert e["detail"]["source"] == "accept-risk"
+        assert e["detail"]["rule"] in ("RP-T002", "B605")
+        assert e["detail"]["actor"]
+    assert audit_of(gate_node, "scan.gate")[-1]["decision"] == "allow"
+
+
+def test_the_apps_baseline_is_honoured_on_the_node(gate_node: RunningNode, tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app", app="based", path="/based")
+    ids = [f["id"] for f in gate_node.deploy(app).json()["findings"]]
+    baseline = app / ".ramparts-baseline.json"
+    expired = (today() - timedelta(days=1)).isoformat()
+    baseline.write_text(json.dumps({"version": 1, "accepted": [
+        {"id": i, "reason": "legacy admin tool", "expires": expired} for i in ids]}))
+    r = gate_node.deploy(app)
+    assert r.status_code == 422  # expired entries no longer suppress
+    assert any("expired on" in n for n in r.json()["notes"])
+    future = (today() + timedelta(days=30)).isoformat()
+    baseline.write_text(baseline.read_text().replace(expired, future))
+    r = gate_node.deploy(app)
+    assert r.status_code == 200, r.text
+    accepted = {e["detail"]["id"]: e["detail"] for e in audit_of(gate_node, "scan.risk_accepted")}
+    assert accepted[ids[0]]["source"] == "baseline:.ramparts-baseline.json"
+    assert accepted[ids[0]]["expires"] == future
+
+
+def test_a_baseline_from_outside_the_app_travels_with_the_cli(gate_node: RunningNode,
+                                                              tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app", app="outside", path="/outside")
+    ids = [f["id"] for f in gate_node.deploy(app).json()["findings"]]
+    bl = tmp_path / "team-baseline.yaml"
+    bl.write_text("accepted:\n" + "".join(
+        f'  - id: "{i}"\n    reason: reviewed in SEC-42\n    expires: 2999-01-01\n' for i in ids))
+    done = gate_node.cli("deploy", str(app), "--offline", "--baseline", str(bl))
+    assert done.returncode == 0, done.stderr
+    assert "outside-fn" in functions(gate_node)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"accepted": [{"id": "0123456789ab", "reason": "r"}]}')
+    done = gate_node.cli("deploy", str(app), "--offline", "--baseline", str(bad))
+    assert done.returncode == 2
+    assert "bad.json: accepted[0].expires" in " ".join(done.stderr.split())
+
+
+def test_a_clean_app_deploys_without_accepting_anything(gate_node: RunningNode,
+                                                        tmp_path: Path) -> None:
+    done = gate_node.cli("deploy", str(clean_app(tmp_path / "app")), "--json")
+    assert done.returncode == 0, done.stderr
+    scan = json.loads(done.stdout)["scan"]
+    assert scan["passed"] and scan["accepted"] == []
+
+
+def test_the_example_app_deploys_cleanly(gate_node: RunningNode) -> None:
+    done = gate_node.cli("deploy", str(REPO / "examples" / "orders"), "--offline", "--json")
+    assert done.returncode == 0, done.stderr
+    scan = json.loads(done.stdout)["scan"]
+    assert scan["passed"] and scan["counts"]["high"] == 0 and scan["accepted"] == []
+
+
+@pytest.mark.skipif(not SNAPSHOT.is_dir(), reason=f"the shared OSV snapshot is not at {SNAPSHOT}")
+def test_a_vulnerable_dependency_is_refused_with_its_fixed_version(gate_node: RunningNode,
+                                                                   tmp_path: Path) -> None:
+    app = make_app(tmp_path / "dep", """
+        app: dep
+        functions:
+          dep-fn:
+            handler: h.py:handler
+            timeout: 5s
+            triggers:
+              - http: {method: GET, path: /dep, auth: api_key}
+        """, {"h.py": "def handler(event, context):\n    return {'statusCode': 200}\n",
+              "requirements.txt": "jinja2==2.10\n"})
+    r = gate_node.deploy(app)
+    assert r.status_code == 422, r.text
+    deps = [f for f in r.json()["findings"] if f["rule_id"] == "RP-D001"]
+    assert deps and all(f["path"] == "requirements.txt" and f["line"] == 1 for f in deps)
+    assert any("upgrade jinja2 to 2.10.1" in f["remediation"] for f in deps)
+    assert "dep-fn" not in functions(gate_node)
