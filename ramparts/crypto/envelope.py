@@ -89,19 +89,16 @@ class Sealed:
 class Sealer:
     """Seals and opens records with per-record data keys under the keyring's KEKs.
 
-    ``enabled=False`` exists only so ``bench/crypto_bench.py`` can measure the
-    cost of encryption side by side; no setting, flag or environment variable
-    turns it off for a node.
+    There is no way to turn sealing off: no setting, flag, environment
+    variable or constructor argument.  (``bench/crypto_bench.py`` measures the
+    cost of encryption against a pass-through subclass it defines itself.)
     """
 
-    def __init__(self, keys: KeySource, *, enabled: bool = True) -> None:
+    def __init__(self, keys: KeySource) -> None:
         self._keys = keys
-        self.enabled = enabled
 
     # -- bytes ------------------------------------------------------------------------------
     def seal(self, plaintext: bytes, context: bytes) -> bytes:
-        if not self.enabled:
-            return bytes(plaintext)
         kek_id = self._keys.current_id
         kid = kek_id.encode("ascii")
         dek = AESGCM.generate_key(bit_length=256)
@@ -111,8 +108,6 @@ class Sealer:
         return b"".join((MAGIC, bytes((len(kid),)), kid, wrap_nonce, wrapped, nonce, body))
 
     def open(self, record: bytes, context: bytes) -> bytes:
-        if not self.enabled:
-            return bytes(record)
         parsed = Sealed(bytes(record))
         dek = self._unwrap(parsed)
         nonce, body = parsed.body[:_NONCE], parsed.body[_NONCE:]
@@ -156,13 +151,9 @@ class Sealer:
 
     # -- text columns (invocation logs) ------------------------------------------------------
     def seal_text(self, plaintext: str, context: bytes) -> str:
-        if not self.enabled:
-            return plaintext
         return TEXT_PREFIX + base64.b64encode(self.seal(plaintext.encode(), context)).decode()
 
     def open_text(self, value: str, context: bytes) -> str:
-        if not self.enabled:
-            return value
         return self.open(text_record(value), context).decode("utf-8", "replace")
 
 

@@ -32,7 +32,7 @@ from ramparts.crypto.envelope import Sealer, text_record
 from ramparts.crypto.keyring import Keyring, rewrap_jobs_t
 from ramparts.errors import DecryptionError
 from ramparts.secrets.store import secret_versions_t
-from ramparts.store.sql import invocations_t, kv_t, objects_t, outbox_t
+from ramparts.store.sql import dead_letters_t, invocations_t, kv_t, objects_t, outbox_t
 
 log = logging.getLogger("ramparts.crypto.rewrap")
 
@@ -56,6 +56,7 @@ TARGETS: tuple[Target, ...] = (
     Target(secret_versions_t, "value", ("name", "version")),
     Target(invocations_t, "logs", ("seq",), text=True),
     Target(invocations_t, "error_message", ("seq",), text=True),
+    Target(dead_letters_t, "error", ("seq",), text=True),
 )
 
 
@@ -83,6 +84,11 @@ class Rewrapper:
         # Operators can slow the job down on a busy node (rows per batch, pause between batches).
         self.batch = _int_env("RAMPARTS_REWRAP_BATCH", 200)
         self.pause = _float_env("RAMPARTS_REWRAP_PAUSE", 0.0)
+        # How often this node reloads the KEKs (another node may have rotated) and looks
+        # for a job.  An old KEK is retired only after every node has had time to load
+        # its successor, so the grace period follows from it.  Use one value cluster-wide.
+        self.interval = max(0.05, _float_env("RAMPARTS_KEYRING_REFRESH", 2.0))
+        self.retire_grace = 2.5 * self.interval
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -245,7 +251,7 @@ class Rewrapper:
             except Exception:
                 log.exception("re-wrap failed; will retry")
             try:
-                await asyncio.wait_for(self._wake.wait(), 2.0)
+                await asyncio.wait_for(self._wake.wait(), self.interval)
             except TimeoutError:
                 pass
             self._wake.clear()

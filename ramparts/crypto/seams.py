@@ -1,12 +1,13 @@
 """The two seams where user data is sealed on its way to disk: the state store and the bus.
 
 ``SealedStore`` wraps the node's ``Store``: KV values, object blobs, outbox
-bodies and invocation logs are sealed on write and opened on read, each bound
-to its resource identity.  ``SealedBus`` wraps the node's ``Bus``: every
-message body is sealed on enqueue (bound to its queue and message id) and
-opened on receive.  The broker, the control API, the dispatcher and the
-relay keep handling plaintext and never know; a backend, its files and its
-write-ahead logs only ever see ciphertext.
+bodies, invocations' logs and error text and dead letters' error text are
+sealed on write and opened on read, each bound to its resource identity.
+``SealedBus`` wraps the node's ``Bus``: every message body is sealed on
+enqueue (bound to its queue and message id) and opened on receive.  The
+broker, the control API, the dispatcher and the relay keep handling
+plaintext and never know; a backend, its files and its write-ahead logs
+only ever see ciphertext.
 
 A record that fails to open raises ``DecryptionError`` (reads) or, for a bus
 message, is handed on with an empty body, which the dispatcher dead-letters
@@ -47,6 +48,10 @@ def invocation_context(request_id: str, field: str) -> bytes:
 
 
 SEALED_INVOCATION_FIELDS = ("logs", "error_message")
+
+
+def dead_letter_context(function: str, message_id: str) -> bytes:
+    return aad("dlq", function, message_id)
 
 
 class SealedStore(Store):
@@ -166,6 +171,30 @@ class SealedStore(Store):
                         row[field] = f"<{field} unavailable: decryption failed>"
         return rows
 
+    # -- dead letters ------------------------------------------------------------------------------
+    # The error summary of a dead letter is the handler's exception text, which can quote
+    # the event it failed on: sealed like an invocation's error_message.
+    def add_dead_letter(self, row: dict[str, Any]) -> None:
+        row = dict(row)
+        if row.get("error"):
+            row["error"] = self.sealer.seal_text(
+                row["error"], dead_letter_context(row["function"], row["message_id"])
+            )
+        self.inner.add_dead_letter(row)
+
+    def list_dead_letters(self, function: str | None, limit: int) -> list[dict[str, Any]]:
+        rows = self.inner.list_dead_letters(function, limit)
+        for row in rows:
+            if row.get("error"):
+                try:
+                    row["error"] = self.sealer.open_text(
+                        row["error"], dead_letter_context(row["function"], row["message_id"])
+                    )
+                except DecryptionError:
+                    log.error("dead letter %s: its error failed to decrypt", row["message_id"])
+                    row["error"] = "<error unavailable: decryption failed>"
+        return rows
+
 
 def _delegate(name: str) -> Any:
     def method(self: SealedStore, *args: Any, **kwargs: Any) -> Any:
@@ -175,7 +204,7 @@ def _delegate(name: str) -> Any:
     return method
 
 
-# Everything else in the contract (registry, audit, dead letters...) holds no user
+# Everything else in the contract (registry, audit, schedules...) holds no user
 # data and passes straight through, including methods other issues add later.
 for _name in sorted(Store.__abstractmethods__):
     if _name not in SealedStore.__dict__:

@@ -21,10 +21,6 @@ from ramparts.errors import ConfigError, InvalidRequest
 from ramparts.secrets.store import SecretStore
 from ramparts.store.base import Store
 
-# A retired KEK must have been superseded for this long, so that every node has
-# picked up the new one (they refresh every 2 s) before the old one disappears.
-RETIRE_GRACE_SECONDS = 5.0
-
 
 @dataclass
 class Vault:
@@ -58,7 +54,10 @@ class Vault:
                 code="rewrap_running",
             )
         newer = [k for k in keks.values() if kek_id in keks and k.seq > keks[kek_id].seq]
-        if newer and time.time() - min(k.created_at for k in newer) < RETIRE_GRACE_SECONDS:
+        # A retired KEK must have been superseded long enough for every node to have
+        # loaded its successor (see Rewrapper.retire_grace) before it disappears.
+        grace = self.rewrapper.retire_grace
+        if newer and time.time() - min(k.created_at for k in newer) < grace:
             raise InvalidRequest(
                 "the key was superseded moments ago; retry in a few seconds", code="kek_too_recent"
             )

@@ -7,7 +7,8 @@ Two kinds of matches are masked with ``***``:
 * common secret shapes: ``Authorization`` headers, bearer tokens, passwords
   in URLs, ``password=``/``api_key:`` style assignments, private key blocks,
   and well-known token formats (AWS access keys, GitHub, Slack, Stripe,
-  Google API keys, Standard Webhooks ``whsec_`` keys, JWTs).
+  Google API keys, Standard Webhooks ``whsec_`` keys, JWTs, and our own
+  ``rk_`` API keys and ``rat_`` admin tokens).
 
 It is applied where text leaves the node's control: every Python log record
 (``install_log_redaction``), every audit event's detail, and every
@@ -38,7 +39,8 @@ TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bwhsec_[A-Za-z0-9+/=]{10,}"),
     re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),
     re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\b"),
-    re.compile(r"\brat_[A-Za-z0-9_\-]{32,}\b"),  # our own admin tokens
+    re.compile(r"\brat_[A-Za-z0-9_\-]{32,}"),  # our own admin tokens
+    re.compile(r"\brk_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,}"),  # our own API keys (id + secret)
 )
 # (pattern, replacement) pairs that keep the label and mask the value.
 _LABELLED: tuple[tuple[re.Pattern[str], str], ...] = (

@@ -133,3 +133,37 @@ def test_text_records(sealer: Sealer) -> None:
         sealer.open_text(value, aad("inv", "req-2", "logs"))
     with pytest.raises(DecryptionError):
         sealer.open_text("plain text", ctx)
+
+
+def _flip_last(v: bytes) -> bytes:
+    return v[:-1] + bytes((v[-1] ^ 0x01,))
+
+
+def _unknown_kek(v: bytes) -> bytes:
+    assert v[4:7] == b"\x02k1"
+    return v[:6] + b"9" + v[7:]  # "k1" -> "k9", a KEK the keyring never had
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code"),
+    [
+        (_flip_last, "decryption_failed"),
+        (lambda v: v[:40], "malformed_record"),
+        (_unknown_kek, "unknown_key"),
+    ],
+    ids=["flipped-bit", "truncated", "unknown-kek"],
+)
+def test_tampered_rows_in_the_database_fail(
+    store: SQLStore, sealer: Sealer, tamper: object, code: str
+) -> None:
+    """Edit the stored row in the SQLite file itself; the read fails closed, never garbage."""
+    sealed = SealedStore(store, sealer)
+    sealed.kv_put("app", "orders", "a", b'{"total": 1}' * 10, [])
+    with store.engine.begin() as conn:
+        raw = conn.execute(text("SELECT value FROM kv_items WHERE key = 'a'")).scalar_one()
+        conn.execute(
+            text("UPDATE kv_items SET value = :v WHERE key = 'a'"), {"v": tamper(bytes(raw))}
+        )
+    with pytest.raises(DecryptionError) as exc:
+        sealed.kv_get("app", "orders", "a")
+    assert exc.value.code == code

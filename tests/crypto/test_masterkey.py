@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 import stat
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ramparts.crypto.envelope import Sealer, aad
 from ramparts.crypto.keyring import Keyring, has_keks
@@ -20,6 +15,7 @@ from ramparts.crypto.kms import VaultTransit, open_kms
 from ramparts.crypto.masterkey import resolve_master_key
 from ramparts.errors import ConfigError, MasterKeyError
 from ramparts.store.sql import SQLStore
+from tests.crypto.servers import TransitServer
 
 
 def _key() -> str:
@@ -81,56 +77,8 @@ def test_wrong_master_key_is_refused(tmp_path: Path) -> None:
 
 
 # -- the Vault Transit plugin against a real HTTP server speaking Transit's API ----------------
-class _Vault(BaseHTTPRequestHandler):
-    key = AESGCM.generate_key(bit_length=256)
-    token = "s.test-token"
-    calls: list[str] = []
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        self.calls.append(self.path)
-        if self.headers.get("X-Vault-Token") != self.token:
-            return self._send(403, {"errors": ["permission denied"]})
-        aead = AESGCM(self.key)
-        if self.path == "/v1/transit/encrypt/ramparts":
-            nonce = os.urandom(12)
-            ct = aead.encrypt(nonce, base64.b64decode(body["plaintext"]), None)
-            return self._send(
-                200, {"data": {"ciphertext": "vault:v1:" + base64.b64encode(nonce + ct).decode()}}
-            )
-        if self.path == "/v1/transit/decrypt/ramparts":
-            raw = base64.b64decode(body["ciphertext"].removeprefix("vault:v1:"))
-            try:
-                pt = aead.decrypt(raw[:12], raw[12:], None)
-            except Exception:
-                return self._send(400, {"errors": ["cipher: message authentication failed"]})
-            return self._send(200, {"data": {"plaintext": base64.b64encode(pt).decode()}})
-        self._send(404, {"errors": []})
-
-    def _send(self, status: int, data: dict) -> None:
-        out = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-
-@pytest.fixture()
-def vault() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Vault)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"vault+http://127.0.0.1:{server.server_address[1]}/transit/ramparts"
-    server.shutdown()
-    server.server_close()
-
-
-def test_vault_transit_wraps_the_keks(vault: str, tmp_path: Path) -> None:
-    env = {"RAMPARTS_KMS_URL": vault, "VAULT_TOKEN": _Vault.token}
+def test_vault_transit_wraps_the_keks(transit: str, tmp_path: Path) -> None:
+    env = {"RAMPARTS_KMS_URL": transit, "VAULT_TOKEN": TransitServer.token}
     store = SQLStore(f"sqlite:///{tmp_path / 'state.db'}")
     try:
         master = resolve_master_key(tmp_path, create=True, environ=env)
@@ -143,7 +91,7 @@ def test_vault_transit_wraps_the_keks(vault: str, tmp_path: Path) -> None:
             Keyring(store.engine, resolve_master_key(tmp_path, create=False, environ=env))
         )
         assert again.open(record, aad("kv", "a", "t", "k")) == b"kept by vault"
-        assert "/v1/transit/decrypt/ramparts" in _Vault.calls
+        assert "/v1/transit/decrypt/ramparts" in TransitServer.calls
         bad = {**env, "VAULT_TOKEN": "wrong"}
         with pytest.raises(MasterKeyError, match="refused decrypt"):
             Keyring(store.engine, resolve_master_key(tmp_path, create=False, environ=bad))

@@ -123,6 +123,10 @@ def test_redaction_of_known_values_and_shapes() -> None:
         "token ghp_" + "a" * 36: "ghp_" + "a" * 36,
         "stripe sk_live_" + "b" * 24: "sk_live_" + "b" * 24,
         "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJlLXZhbHVl": "eyJhbGci",
+        "key rk_0123456789ab_Zm9vYmFyLWJhei1xdXV4LXNlY3JldC12YWx1ZS0t used": "Zm9vYmFy",
+        "X-API-Key: some-long-api-key-value": "some-long-api-key-value",
+        "admin rat_" + "c" * 42 + "-": "rat_ccc",
+        "webhook whsec_dGVzdHNlY3JldA==": "dGVzdHNlY3JldA",
     }
     for line, secret in cases.items():
         out = r.redact(line)
@@ -157,3 +161,73 @@ def test_manifest_refuses_secret_in_environment() -> None:
     manifest["functions"]["f"]["environment"] = {"LOG_LEVEL": "debug"}
     manifest["functions"]["f"]["rotates"] = ["stripe-key"]
     assert parse_manifest(manifest).functions["f"].rotates == ["stripe-key"]
+
+
+def test_audit_events_are_redacted_before_they_are_stored(tmp_path: Path) -> None:
+    """The node's audit writer masks secret values and shapes in a real store's rows."""
+    import asyncio
+
+    from ramparts.observe.audit import AuditLog
+    from ramparts.observe.redact import redactor
+
+    store = SQLStore(f"sqlite:///{tmp_path / 'state.db'}")
+    redactor.add_secret("fetched-secret-value-42")
+
+    async def scenario() -> None:
+        audit = AuditLog(store, "n1")
+        audit.start()
+        audit.emit(
+            "test.event",
+            decision="deny",
+            principal="admin",
+            action="x:Y",
+            resource="r",
+            note="Authorization: Bearer abcdefghijklmnop",
+            nested={"v": ["it was fetched-secret-value-42"]},
+            url="https://u:pa55word@h/x",
+        )
+        await audit.flush()
+        await audit.close()
+
+    try:
+        asyncio.run(scenario())
+        (row,) = store.list_audit_events(0, 10)
+        text_ = repr(row)
+        for secret in ("abcdefghijklmnop", "fetched-secret-value-42", "pa55word"):
+            assert secret not in text_
+        assert row["detail"]["nested"] == {"v": ["it was ***"]}
+        for path in tmp_path.glob("state.db*"):  # -wal and -shm too
+            assert b"fetched-secret-value-42" not in path.read_bytes()
+    finally:
+        store.close()
+
+
+def test_every_log_record_of_the_node_is_redacted() -> None:
+    """What ``ramparts up`` installs: messages, their arguments and tracebacks are masked."""
+    import io
+    import logging
+
+    from ramparts.observe.redact import install_log_redaction, redactor
+
+    redactor.add_secret("value-the-handler-fetched")
+    before = logging.getLogRecordFactory()
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        install_log_redaction()
+        log = logging.getLogger("ramparts.test")
+        log.error("upstream said %s", "Authorization: Bearer abcdefghijklmnop")
+        log.error("dsn is %s", "postgres://app:s3cretpw@db/x")
+        try:
+            raise ValueError("bad value-the-handler-fetched")
+        except ValueError:
+            log.exception("failed")
+    finally:
+        root.removeHandler(handler)
+        logging.setLogRecordFactory(before)
+    text_ = out.getvalue()
+    for secret in ("abcdefghijklmnop", "s3cretpw", "value-the-handler-fetched"):
+        assert secret not in text_
+    assert text_.count("***") >= 3 and "Traceback" in text_
