@@ -229,7 +229,19 @@ class Supervisor:
         body = _invoke_frame(spec, rid, event)
         v = self._version(spec)
         try:
-            w, cold = await self._acquire(v)
+            # A call that cannot get a worker within its own timeout is throttled, as on
+            # Lambda: under overload, callers get a fast answer instead of an unbounded queue.
+            async with asyncio.timeout(spec.timeout):  # no extra task per call
+                w, cold = await self._acquire(v)
+        except TimeoutError:
+            return InvocationResult(
+                request_id=rid,
+                status="throttled",
+                error_type="Throttled",
+                error_message=f"no worker of {spec.function} was free within "
+                f"{spec.timeout:g}s (concurrency {spec.concurrency})",
+                duration_ms=_ms(started),
+            )
         except StartError as exc:
             return InvocationResult(
                 request_id=rid,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-InvocationStatus = Literal["ok", "error", "timeout", "crashed"]
+InvocationStatus = Literal["ok", "error", "timeout", "crashed", "throttled"]
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,38 @@ def test_concurrency_cap_is_never_exceeded(tmp_path: Path) -> None:
     run(body, tmp_path)
 
 
+def test_a_call_that_waits_longer_than_its_timeout_for_a_worker_is_throttled(
+    tmp_path: Path,
+) -> None:
+    spec = make_spec(
+        tmp_path,
+        {
+            "busy.py": """
+            import time
+            def handler(event, context):
+                time.sleep(0.8)
+                return "done"
+            """
+        },
+        "busy.py:handler",
+        concurrency=1,
+        timeout=1.0,
+    )
+
+    async def body(sup: Supervisor) -> None:
+        first = asyncio.ensure_future(sup.invoke(spec, {}))
+        await asyncio.sleep(0.05)
+        # The third call can get the only worker after 2 x 0.8 s at the earliest: over 1 s.
+        rest = [asyncio.ensure_future(sup.invoke(spec, {})) for _ in range(2)]
+        results = [await first, *await asyncio.gather(*rest)]
+        assert results[0].ok and results[0].result == "done"
+        assert results[2].status == "throttled" and results[2].error_type == "Throttled"
+        assert sup.stats()[spec.key]["waiting"] == 0
+        assert (await sup.invoke(spec, {})).ok  # the worker is free again
+
+    run(body, tmp_path)
+
+
 def test_timeout_kills_the_worker_and_the_next_call_works(tmp_path: Path) -> None:
     spec = make_spec(
         tmp_path,
