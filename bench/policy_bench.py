@@ -15,7 +15,7 @@ allowed, a quarter explicitly and a quarter implicitly denied:
 
 Each timed run calls ``decide`` in a tight loop for ``--seconds``; rounds are interleaved
 and the median is reported.  Speed is reported, never asserted; the result is written as
-the ``## Policy evaluation`` section of docs/benchmarks.md (only that section).
+the ``bench:policy`` section of docs/benchmarks.md (only that section).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _doc import write_section  # noqa: E402
 from _legacy_evaluator import RolePolicy as LegacyRolePolicy  # noqa: E402
 
 from ramparts.manifest import parse_manifest  # noqa: E402
@@ -212,15 +213,8 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        doc = args.output.read_text() if args.output.exists() else "# Benchmarks\n"
-        if SECTION in doc:
-            head, _, rest = doc.partition(SECTION)
-            nxt = rest.find("\n## ")
-            doc = head + text + (rest[nxt + 1 :] if nxt >= 0 else "")
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + text
-        args.output.write_text(doc)
-        print(f"wrote the {SECTION!r} section of {args.output}")
+        write_section(args.output, "policy", text)
+        print(f"wrote the policy section of {args.output}")
     return 0
 
 

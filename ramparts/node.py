@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 import time
-import uuid
 from typing import Any
 
 import ramparts
@@ -41,6 +42,38 @@ from ramparts.secrets import SecretSource
 from ramparts.store import Store, open_store
 
 log = logging.getLogger("ramparts.node")
+
+_PREWARM_MAX = 64  # zygotes started ahead of traffic per refresh; the rest start on first use
+
+
+class _RequestIds:
+    """Random (version 4) UUID text for request ids, from the OS's CSPRNG in 4 KiB reads.
+
+    Same format and randomness as ``str(uuid.uuid4())`` without a syscall and a
+    ``UUID`` object per request (each id is used once per request, on the hot path).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._at = 0
+
+    def next(self) -> str:
+        with self._lock:
+            if self._at + 16 > len(self._pool):
+                self._pool, self._at = os.urandom(4096), 0
+            raw = self._pool[self._at : self._at + 16]
+            self._at += 16
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+    def reset(self) -> None:
+        self._lock = threading.Lock()
+        self._pool, self._at = b"", 0
+
+
+_request_ids = _RequestIds()
+os.register_at_fork(after_in_child=_request_ids.reset)  # a forked child never reuses our pool
 
 
 class Node:
@@ -169,11 +202,28 @@ class Node:
             if key not in current:
                 # In-flight calls finish on the version they started on; retire waits for them.
                 asyncio.get_running_loop().create_task(self.supervisor.retire(spec))
+        fresh = [fn.spec for fn in live if fn.spec.key not in old_versions]
+        if fresh:
+            self._tasks = [t for t in self._tasks if not t.done()]
+            self._tasks.append(asyncio.get_running_loop().create_task(self._prewarm(fresh)))
+
+    async def _prewarm(self, specs: list[FunctionSpec]) -> None:
+        """Start the zygotes of versions that became live here (at boot, or deployed by
+        another node), one at a time in the background, so their first request only
+        forks a worker instead of starting an interpreter.  A version deployed through
+        this node was already prepared by the deploy; then this returns at once."""
+        for spec in specs[:_PREWARM_MAX]:
+            try:
+                await self.supervisor.prepare(spec)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the first request reports it properly
+                log.warning("prewarming %s failed: %s", spec.function, exc)
 
     # -- invocation ---------------------------------------------------------------------------
     @staticmethod
     def new_request_id() -> str:
-        return str(uuid.uuid4())
+        return _request_ids.next()
 
     def _config_for(self, spec: FunctionSpec) -> FunctionConfig:
         rec = self.store.get_version(spec.function, spec.version)

@@ -145,12 +145,13 @@ class SealedStore(Store):
     def add_invocations(self, rows: list[dict[str, Any]]) -> None:
         sealed = []
         for row in rows:
-            row = dict(row)
-            for field in SEALED_INVOCATION_FIELDS:
-                if row.get(field):
-                    row[field] = self.sealer.seal_text(
-                        row[field], invocation_context(row["request_id"], field)
-                    )
+            if any(row.get(field) for field in SEALED_INVOCATION_FIELDS):
+                row = dict(row)  # copy only rows that carry text to seal (the hot path has none)
+                for field in SEALED_INVOCATION_FIELDS:
+                    if row.get(field):
+                        row[field] = self.sealer.seal_text(
+                            row[field], invocation_context(row["request_id"], field)
+                        )
             sealed.append(row)
         self.inner.add_invocations(sealed)
 

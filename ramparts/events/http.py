@@ -22,6 +22,7 @@ import binascii
 import decimal
 import json
 import re
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -96,7 +97,7 @@ def build_http_event(
         rather than empty, as in events API Gateway sends.
     """
     if now is None:
-        now = datetime.now(UTC).timestamp()
+        now = time.time()
     merged, cookies = _merge_headers(headers)
     if user_agent is None:
         user_agent = merged.get("user-agent", "")
@@ -236,10 +237,24 @@ def _domain_prefix(domain_name: str) -> str:
     return host.split(".", 1)[0]
 
 
+_clf_last: tuple[int, str] = (-1, "")
+
+
 def _clf_time(now: float) -> str:
-    """``12/Mar/2020:19:03:58 +0000``: the Common Log Format AWS uses."""
-    t = datetime.fromtimestamp(now, UTC)
-    return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t:%H:%M:%S} +0000"
+    """``12/Mar/2020:19:03:58 +0000``: the Common Log Format AWS uses.
+
+    The text has one-second resolution and every request builds it, so the
+    last second's text is kept (one tuple, replaced atomically).
+    """
+    global _clf_last
+    second = int(now // 1)
+    cached = _clf_last
+    if cached[0] == second:
+        return cached[1]
+    t = datetime.fromtimestamp(second, UTC)
+    text = f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t:%H:%M:%S} +0000"
+    _clf_last = (second, text)
+    return text
 
 
 def _full_response(result: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

@@ -112,7 +112,7 @@ class Gateway:
             await self._identity_endpoint(scope, receive, send, request_id)
             return
         route, params = self._node.router.match(method, path)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = header_map(scope["headers"])
         client = scope.get("client")
         ctx = RequestContext(method, path, route, headers, client[0] if client else "", request_id)
         await self._run_checks(ctx)
@@ -153,6 +153,14 @@ class Gateway:
             await _send(send, status, out_headers, out_body, request_id)
         elif result.status == "timeout":
             await _send_error(send, 504, "function_timeout", "the function timed out", request_id)
+        elif result.status == "throttled":
+            await _send_error(
+                send,
+                429,
+                "function_throttled",
+                "the function is at its concurrency limit",
+                request_id,
+            )
         elif result.status == "crashed":
             await _send_error(
                 send, 502, "function_crashed", "the function's worker died", request_id
@@ -290,7 +298,7 @@ class Gateway:
             return
         if method != "POST":
             raise GatewayDenied(405, "method_not_allowed", f"{method} is not allowed here")
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = header_map(scope["headers"])
         client = scope.get("client")
         source_ip = client[0] if client else ""
         try:
@@ -342,6 +350,24 @@ def answer_sub(answer: dict[str, Any]) -> str:
         return str(orjson.loads(extract_compact(answer["access_token"].encode()).payload)["sub"])
     except Exception:
         return "unknown"
+
+
+def header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers by lower-case name; a repeated field's values joined with ", ".
+
+    RFC 9110 §5.3 defines that join.  It matters for security checks: the last
+    of two ``Authorization`` fields must not silently win, and a joined value
+    is one that the identity service recognises as ambiguous and refuses.
+    """
+    out: dict[str, str] = {}
+    for k, v in raw:
+        name = k.decode("latin-1").lower()
+        value = v.decode("latin-1")
+        if name in out:
+            out[name] = f"{out[name]}, {value}"
+        else:
+            out[name] = value
+    return out
 
 
 def _with_hsts(send: Any) -> Any:

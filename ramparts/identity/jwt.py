@@ -125,17 +125,44 @@ class JwtVerifier:
     async def verify(
         self, token: str, parsed: tuple[Any, dict[str, Any], dict[str, Any]] | None = None
     ) -> Principal:
+        return (await self.verify_keyed(token, parsed)).principal
+
+    async def verify_keyed(
+        self, token: str, parsed: tuple[Any, dict[str, Any], dict[str, Any]] | None = None
+    ) -> Verified:
         obj, header, claims = parsed or parse_unverified(token)
         iss = claims.get("iss")
         issuer = self._issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
             raise AuthFailed("invalid_token", "unknown_issuer")
-        return await verify_with(issuer, obj, header, claims)
+        return await verify_keyed(issuer, obj, header, claims)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A verified token: who it names, and the issuer key that verified it.
+
+    Kept by the verified-token cache, which re-asks the issuer for ``kid`` on
+    every hit and accepts only if it still answers with this very ``key``: a
+    key dropped from the JWKS, or a retired built-in signing key, stops
+    verifying cached tokens as soon as the issuer stops returning it.
+    """
+
+    principal: Principal
+    issuer: IssuerVerifier
+    kid: str | None
+    key: Key
 
 
 async def verify_with(
     issuer: IssuerVerifier, obj: Any, header: dict[str, Any], claims: dict[str, Any]
 ) -> Principal:
+    return (await verify_keyed(issuer, obj, header, claims)).principal
+
+
+async def verify_keyed(
+    issuer: IssuerVerifier, obj: Any, header: dict[str, Any], claims: dict[str, Any]
+) -> Verified:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in issuer.algorithms:
         raise AuthFailed("invalid_token", "alg_not_allowed")
@@ -182,9 +209,10 @@ async def verify_with(
         raise AuthFailed("invalid_token", "invalid_claim") from None
     sub = claims.get("sub")
     who = f"sub:{issuer.issuer}#{sub}" if isinstance(sub, str) else f"iss:{issuer.issuer}"
-    return Principal(
+    principal = Principal(
         method=issuer.method,
         id=who,
         scopes=scopes_from_claims(claims),
         claims=claims,
     )
+    return Verified(principal, issuer, kid, key)

@@ -20,10 +20,12 @@ another app is refused) and hold every scope and claim the route requires.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +44,10 @@ from ramparts.identity.jwt import (
     MAX_TOKEN_BYTES,
     IssuerVerifier,
     JwtVerifier,
+    Verified,
     looks_like_jwt,
     parse_unverified,
-    verify_with,
+    verify_keyed,
 )
 from ramparts.identity.principal import Principal
 from ramparts.identity.records import IdentityRecords
@@ -59,6 +62,10 @@ log = logging.getLogger("ramparts.identity")
 
 # RFC 6750 §2.1: "Bearer" 1*SP b64token.  Anything else is malformed, not guessed at.
 _BEARER = re.compile(r"^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)$")
+
+# Verified JWTs: at most this many, each for at most this long (and never past its exp).
+VERIFIED_CACHE_MAX = 10_000
+VERIFIED_CACHE_TTL = 60.0
 
 
 @dataclass
@@ -91,9 +98,9 @@ class IdentityService:
         self._secrets = secrets
         self._apps: dict[tuple[str, str], AppAuth] = {}
         self._remote: dict[tuple[str, float], RemoteJwks] = {}
-        # Verified JWTs by their exact bytes, until exp (at most 60 s): a warm cache makes
-        # a repeated token cost a dict lookup instead of a signature check.
-        self._verified: dict[tuple[str, str | None, str], tuple[float, Principal]] = {}
+        # Verified JWTs by a hash of (app, route method, token), until min(exp, 60 s), LRU-
+        # bounded: a repeated token costs a hash and a dict lookup, not a signature check.
+        self._verified: OrderedDict[bytes, tuple[float, AppAuth, Verified]] = OrderedDict()
         self.records: IdentityRecords
         self.api_keys: ApiKeys
         self.issuer: BuiltinIssuer
@@ -185,7 +192,6 @@ class IdentityService:
         if credential is None:
             raise AuthFailed("missing_credentials", "no_credentials")
         kind, value = credential
-        app = self.app_auth(fn)
         if kind == "api_key":
             if method not in (None, "api_key"):
                 raise AuthFailed("credential_not_accepted", "api_key_on_token_route")
@@ -193,7 +199,7 @@ class IdentityService:
         elif method == "api_key":
             raise AuthFailed("credential_not_accepted", "token_on_api_key_route")
         else:
-            principal = await self._token(app, method, value)
+            principal = await self._token(self.app_auth(fn), method, value)
         _authorize(principal, fn.app, trigger)
         return principal
 
@@ -201,32 +207,55 @@ class IdentityService:
         if len(token) > MAX_TOKEN_BYTES:
             raise AuthFailed("invalid_token", "token_too_large")
         if looks_like_jwt(token):
-            hit = self._verified.get((app.app, method, token))
-            if hit is not None and hit[0] > time.time():
-                return hit[1]  # the same bytes verified moments ago; claims re-checked on expiry
-            principal = await self._jwt(app, method, token)
-            if principal.method in ("jwt", "oauth2"):
-                exp = principal.claims.get("exp")
-                if isinstance(exp, int | float):
-                    if len(self._verified) >= 10_000:
-                        self._verified.clear()
-                    self._verified[(app.app, method, token)] = (
-                        min(float(exp), time.time() + 60),
-                        principal,
-                    )
-            return principal
+            cache_key = hashlib.sha256(f"{app.app}\n{method}\n{token}".encode()).digest()
+            hit = self._verified.get(cache_key)
+            if hit is not None:
+                principal = await self._still_valid(cache_key, app, *hit)
+                if principal is not None:
+                    return principal
+            verified = await self._jwt(app, method, token)
+            if isinstance(verified, Principal):
+                return verified  # introspected: the introspector keeps its own cache
+            exp = verified.principal.claims.get("exp")
+            if isinstance(exp, int | float) and not isinstance(exp, bool):
+                self._verified[cache_key] = (
+                    min(float(exp), time.time() + VERIFIED_CACHE_TTL),
+                    app,
+                    verified,
+                )
+                while len(self._verified) > VERIFIED_CACHE_MAX:
+                    self._verified.popitem(last=False)
+            return verified.principal
         if method in (None, "oauth2") and app.introspector is not None:
             return await app.introspector.authenticate(token)
         raise AuthFailed("invalid_token", "malformed_token")
 
-    async def _jwt(self, app: AppAuth, method: str | None, token: str) -> Principal:
+    async def _still_valid(
+        self, cache_key: bytes, app: AppAuth, until: float, cached_for: AppAuth, verified: Verified
+    ) -> Principal | None:
+        """A cached verification, if the token has not expired and its key still verifies.
+
+        Only for the same deployed configuration (a redeploy may change issuers or
+        audiences), before ``min(exp, 60 s)`` and while the issuer still returns the
+        very key that verified it.
+        """
+        if until <= time.time() or cached_for is not app:
+            self._verified.pop(cache_key, None)
+            return None
+        if await verified.issuer.keys(verified.kid) is not verified.key:
+            self._verified.pop(cache_key, None)  # the key was dropped or replaced: verify again
+            return None
+        self._verified.move_to_end(cache_key)
+        return verified.principal
+
+    async def _jwt(self, app: AppAuth, method: str | None, token: str) -> Verified | Principal:
         parsed = parse_unverified(token)
         claims = parsed[2]
         builtin = claims.get("iss") == self.issuer.issuer
         if builtin and method in (None, "oauth2"):
-            return await verify_with(app.builtin, *parsed)
+            return await verify_keyed(app.builtin, *parsed)
         if method in (None, "jwt") and app.jwt.trusts(claims):
-            return await app.jwt.verify(token, parsed)
+            return await app.jwt.verify_keyed(token, parsed)
         if method in (None, "oauth2") and app.introspector is not None and not builtin:
             return await app.introspector.authenticate(token)
         if method == "jwt" or (method is None and not app.introspector):
@@ -245,8 +274,18 @@ class _SingleKey:
 
 
 def _extract(headers: dict[str, str]) -> tuple[str, str] | None:
+    """The one credential a request carries, or ``None``; ambiguity is refused.
+
+    ``headers`` joins repeated fields with ", " (RFC 9110 §5.3, as the gateway
+    builds it), and no API key or b64token contains a comma: ", " means two
+    ``Authorization`` or two ``X-API-Key`` fields (or two values in one), and
+    we refuse to guess which one the caller meant.  (Any other comma fails the
+    header's own syntax check below.)
+    """
     x_key = headers.get("x-api-key")
     auth = headers.get("authorization")
+    if (x_key is not None and ", " in x_key) or (auth is not None and ", " in auth):
+        raise AuthFailed("malformed_credentials", "duplicate_credentials")
     if x_key is not None and auth is not None:
         raise AuthFailed("malformed_credentials", "two_credentials")
     if x_key is not None:

@@ -3,6 +3,14 @@
 Events land in the store's append-only ``audit_events`` table (readable with
 ``GET /v1/audit``).  A later issue chains and signs them and exports them to
 a SIEM; callers already pass everything that needs.
+
+Cost on the request path: ``emit`` only appends a small dict to a buffer.
+Redaction of the details and the insert happen off the event loop, in
+batches: allowed decisions (one per authenticated request) are written on the
+buffer's next tick, a few hundred milliseconds later at most; a denial wakes
+the writer at once, so refusals reach the store without waiting for the tick
+(and, like every buffered row, are kept and retried if a write fails, and
+flushed on shutdown).  Readers that must see their own writes call ``flush``.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from ramparts.store import Store
 class AuditLog:
     def __init__(self, store: Store, node_id: str) -> None:
         self._node = node_id
-        self._buffer = BufferedWriter(store.add_audit_events)
+        self._store = store
+        self._buffer = BufferedWriter(self._write, max_batch=2000)
 
     def start(self) -> None:
         self._buffer.start()
@@ -44,10 +53,29 @@ class AuditLog:
                 "action": action,
                 "resource": resource,
                 "request_id": request_id,
-                # secret values and secret shapes never enter the audit trail
-                "detail": redactor.redact_obj(detail),
-            }
+                "detail": detail,  # redacted by the writer, before it is stored
+            },
+            urgent=decision != "allow",
         )
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        # Secret values and secret shapes never enter the audit trail.  Batches repeat the
+        # same few strings (function names, methods, addresses), so each is redacted once.
+        seen: dict[str, str] = {}
+
+        def redact(value: Any) -> Any:
+            if isinstance(value, str):
+                out = seen.get(value)
+                if out is None:
+                    out = seen[value] = redactor.redact(value)
+                return out
+            if isinstance(value, dict):
+                return {k: redact(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [redact(v) for v in value]
+            return value
+
+        self._store.add_audit_events([{**r, "detail": redact(r["detail"])} for r in rows])
 
     async def flush(self) -> None:
         await self._buffer.flush()

@@ -32,9 +32,10 @@ class BufferedWriter:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, row: dict[str, Any], *, urgent: bool = False) -> None:
+        """Queue a row; ``urgent`` rows wake the writer now instead of on the next tick."""
         self._rows.append(row)
-        if len(self._rows) >= self._max_batch:
+        if urgent or len(self._rows) >= self._max_batch:
             self._wake.set()
 
     def start(self) -> None:

@@ -17,7 +17,7 @@ MAX_LOG_CHARS = 64 * 1024
 
 class InvocationLog:
     def __init__(self, store: Store) -> None:
-        self._buffer = BufferedWriter(store.add_invocations)
+        self._buffer = BufferedWriter(store.add_invocations, max_batch=2000)
 
     def start(self) -> None:
         self._buffer.start()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Column,
     Float,
@@ -173,10 +174,21 @@ schedule_ticks_t = Table(
 )
 
 _GENERATION = "registry_generation"
+_ORJSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+_INVOCATION_COLUMNS = tuple(c.name for c in invocations_t.columns if c.name != "seq")
+_AUDIT_COLUMNS = tuple(c.name for c in audit_t.columns if c.name != "seq")  # "detail" last
 
 
 def _row(row: Any) -> dict[str, Any]:
     return {str(k): v for k, v in row._mapping.items()}
+
+
+def _detail_json(detail: Any) -> str:
+    """An audit event's detail as JSON text, keys sorted (orjson: a tenth of json's cost)."""
+    try:
+        return orjson.dumps(detail or {}, option=_ORJSON_OPTS).decode()
+    except TypeError:  # a value orjson does not know: json's rules, as before
+        return json.dumps(detail or {}, sort_keys=True)
 
 
 def _etag(data: bytes) -> str:
@@ -650,10 +662,29 @@ class SQLStore(Store):
                 conn.execute(delete(outbox_t).where(outbox_t.c.seq.in_(seqs)))
 
     # records ---------------------------------------------------------------------------
+    def _insert_many(
+        self, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """One raw ``executemany`` in one transaction: the append-only tables' hot write.
+
+        SQLAlchemy's compiled insert costs about as much per row as SQLite itself;
+        the driver's own executemany with plain tuples halves the CPU per record.
+        """
+        marker = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+        quote = self._engine.dialect.identifier_preparer.quote
+        names, markers = ", ".join(map(quote, columns)), ", ".join([marker] * len(columns))
+        # Table and column names come from this module's schema, never from input.
+        sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
+        with self._tx() as conn:
+            conn.exec_driver_sql(sql, rows)
+
     def add_invocations(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            with self._tx() as conn:
-                conn.execute(insert(invocations_t), rows)
+            self._insert_many(
+                invocations_t,
+                _INVOCATION_COLUMNS,
+                [tuple(r.get(c) for c in _INVOCATION_COLUMNS) for r in rows],
+            )
 
     def list_invocations(self, function: str, after: int, limit: int) -> list[dict[str, Any]]:
         with self._tx() as conn:
@@ -667,14 +698,14 @@ class SQLStore(Store):
 
     def add_audit_events(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            with self._tx() as conn:
-                conn.execute(
-                    insert(audit_t),
-                    [
-                        {**r, "detail": json.dumps(r.get("detail") or {}, sort_keys=True)}
-                        for r in rows
-                    ],
-                )
+            self._insert_many(
+                audit_t,
+                _AUDIT_COLUMNS,
+                [
+                    (*(r.get(c) for c in _AUDIT_COLUMNS[:-1]), _detail_json(r.get("detail")))
+                    for r in rows
+                ],
+            )
 
     def list_audit_events(self, after: int, limit: int) -> list[dict[str, Any]]:
         with self._tx() as conn:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from joserfc.jwk import RSAKey
 from sqlalchemy import create_engine
 
+from ramparts.identity.apikeys import ApiKeys
+from ramparts.identity.errors import AuthFailed
 from ramparts.identity.issuer import BuiltinIssuer
 from ramparts.identity.jwks import RemoteJwks
+from ramparts.identity.jwt import IssuerVerifier, JwtVerifier
 from ramparts.identity.records import IdentityRecords
+from ramparts.identity.service import AppAuth, IdentityService
+from ramparts.secrets import SecretSource, SecretValue
+from ramparts.store.sql import SQLStore
 from tests.identity.servers import IdpServer
+from tests.identity.tokens import AUD, LOCAL_ISS, mint
 
 
 def test_unknown_kid_refreshes_are_rate_limited() -> None:
@@ -66,3 +77,103 @@ def test_retired_signing_key_stops_verifying_after_its_tokens_expire(tmp_path: P
 
     asyncio.run(run())
     assert time.time() > 0
+
+
+# -- revocation across nodes, and the verified-token cache -------------------------------------
+def test_revoke_on_one_node_is_refused_by_the_next_request_on_another(tmp_path: Path) -> None:
+    """Two nodes = two engines and two warm key caches over one SQLite file."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    node_a = IdentityRecords(create_engine(url))
+    node_b = IdentityRecords(create_engine(url))
+    secret = b"s" * 32
+    keys_a, keys_b = ApiKeys(node_a, secret), ApiKeys(node_b, secret)
+    key, rec = keys_a.create("k", ["x"], None, None)
+
+    async def run() -> None:
+        for _ in range(3):  # warm node B's cache
+            assert (await keys_b.authenticate(key)).id == f"key:{rec.id}"
+        assert node_a.revoke_api_key(rec.id) is not None
+        with pytest.raises(AuthFailed) as caught:
+            await keys_b.authenticate(key)  # the very next request on the other node
+        assert caught.value.reason == "api_key_revoked"
+
+    asyncio.run(run())
+    keys_a._counter.close()
+    keys_b._counter.close()
+
+
+def test_generation_read_waits_out_a_locked_store_instead_of_answering_stale(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.db"
+    records = IdentityRecords(create_engine(f"sqlite:///{path}"))
+    reader = records.generation_reader()
+    start = records.generation()
+    # Another process holds the database exclusively (WAL readers get SQLITE_BUSY), bumps
+    # the counter, and lets go a moment later: the read must wait and see the bump.
+    locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    locker.execute("PRAGMA locking_mode=EXCLUSIVE")
+    locker.execute("BEGIN EXCLUSIVE")
+    locker.execute("UPDATE identity_meta SET num = num + 1 WHERE key = 'identity_generation'")
+
+    def release() -> None:
+        time.sleep(0.3)
+        locker.execute("COMMIT")
+        locker.execute("PRAGMA locking_mode=NORMAL")
+        locker.execute("SELECT num FROM identity_meta").fetchall()  # drops the exclusive lock
+        locker.close()
+
+    async def run() -> int:
+        thread = threading.Thread(target=release)
+        thread.start()
+        try:
+            return await reader.get()
+        finally:
+            thread.join()
+
+    assert asyncio.run(run()) == start + 1
+    reader.close()
+
+
+class _NoSecrets(SecretSource):
+    def get(self, name: str) -> SecretValue | None:
+        return None
+
+
+def test_cached_jwt_is_refused_once_its_key_is_gone_or_it_expires(tmp_path: Path) -> None:
+    store = SQLStore(f"sqlite:///{tmp_path / 'state.db'}")
+    service = IdentityService(store, _NoSecrets())
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    published: dict[str, Any] = {"k1": key}  # the issuer's JWKS, as the node last saw it
+
+    async def lookup(kid: str | None) -> Any:
+        return published.get(kid or "")
+
+    issuer = IssuerVerifier(
+        issuer=LOCAL_ISS, audiences=[AUD], algorithms=["RS256"], leeway=0, keys=lookup
+    )
+    app = AppAuth("app", JwtVerifier([issuer]), None, None)  # type: ignore[arg-type]
+
+    async def run() -> None:
+        await service.start()
+        try:
+            token = mint(key, "RS256")
+            first = await service._token(app, "jwt", token)
+            assert await service._token(app, "jwt", token) is first  # served from the cache
+            assert len(service._verified) == 1
+            del published["k1"]  # the issuer dropped the key: cached tokens stop verifying
+            with pytest.raises(AuthFailed) as caught:
+                await service._token(app, "jwt", token)
+            assert caught.value.reason == "unknown_kid"
+            published["k1"] = key
+            short = mint(key, "RS256", exp=int(time.time()) + 1)
+            await service._token(app, "jwt", short)
+            await asyncio.sleep(1.2 + (1 - time.time() % 1))  # past exp, whatever the rounding
+            with pytest.raises(AuthFailed) as caught:
+                await service._token(app, "jwt", short)
+            assert caught.value.code == "token_expired"
+        finally:
+            await service.close()
+
+    asyncio.run(run())
+    store.close()

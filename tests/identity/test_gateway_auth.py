@@ -114,7 +114,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 
 
 def refused(
-    env: Env, path: str, headers: dict[str, str], status: int, code: str, reason: str
+    env: Env,
+    path: str,
+    headers: dict[str, str] | list[tuple[str, str]],
+    status: int,
+    code: str,
+    reason: str,
 ) -> None:
     """The request is refused as specified, audited with ``reason``, and never invoked."""
     before = env.count()
@@ -207,6 +212,43 @@ def test_unknown_and_forged_keys(env: Env) -> None:
 def test_key_bound_to_another_app(env: Env) -> None:
     key = env.create_key([], app="other-app")
     refused(env, "/key", {"x-api-key": key}, 403, "insufficient_scope", "wrong_app")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        "same key twice in X-API-Key",
+        "two keys in X-API-Key",
+        "two keys in Authorization",
+        "key and token in Authorization",
+        "a token and a junk Authorization",
+        "two values in one Authorization",
+    ],
+)
+def test_duplicate_credentials_are_ambiguous_and_refused(env: Env, fields: str) -> None:
+    """Two credential fields of the same name: the gateway must not pick one (last-wins
+    would let a proxy-added header be overridden, or the other way round)."""
+    good, other = env.create_key([]), env.create_key([])
+    token = mint(env.keys["RS256"], "RS256")
+    headers = {
+        "same key twice in X-API-Key": [("x-api-key", good), ("x-api-key", good)],
+        "two keys in X-API-Key": [("x-api-key", other), ("x-api-key", good)],
+        "two keys in Authorization": [
+            ("authorization", f"Bearer {other}"),
+            ("authorization", f"Bearer {good}"),
+        ],
+        "key and token in Authorization": [
+            ("authorization", f"Bearer {token}"),
+            ("authorization", f"Bearer {good}"),
+        ],
+        "a token and a junk Authorization": [
+            ("authorization", "Bearer junk"),
+            ("authorization", f"Bearer {token}"),
+        ],
+        "two values in one Authorization": [("authorization", f"Bearer {good}, Bearer {other}")],
+    }[fields]
+    for path in ("/private", "/key"):
+        refused(env, path, headers, 401, "malformed_credentials", "duplicate_credentials")
 
 
 @pytest.mark.parametrize(
