@@ -42,7 +42,8 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SNAPSHOT = ROOT.parent / "shared" / "advisories" / "pypa" / "vulns"
+_SHARED = Path(os.environ.get("RAMPARTS_SHARED_DIR") or ROOT.parent / "shared")
+SNAPSHOT = (_SHARED if _SHARED.is_dir() else Path("/work/shared")) / "advisories/pypa/vulns"
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:scan -->", "<!-- /bench:scan -->"
 FILES, LINES = 50, 10_000

@@ -19,6 +19,20 @@ import pytest
 from ramparts.registry.artifacts import pack_app
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+
+def _shared_dir() -> Path:
+    """The workplace's shared test data: $RAMPARTS_SHARED_DIR, else ../shared beside the repo."""
+    env = os.environ.get("RAMPARTS_SHARED_DIR")
+    if env:
+        return Path(env)
+    beside = REPO.parent / "shared"
+    return beside if beside.is_dir() else Path("/work/shared")
+
+
+SHARED = _shared_dir()
+OSV_SNAPSHOT = SHARED / "advisories" / "pypa" / "vulns"
 HOOK_SECRET = "whsec_dGVzdHNlY3JldA=="
 
 

@@ -27,9 +27,10 @@ from ramparts.scan.advisories import (
 )
 from ramparts.scan.errors import ScanError
 from ramparts.scan.findings import Severity
+from tests.conftest import OSV_SNAPSHOT
 
 REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO.parent / "shared" / "advisories" / "pypa" / "vulns"
+SNAPSHOT = OSV_SNAPSHOT
 needs_snapshot = pytest.mark.skipif(
     not SNAPSHOT.is_dir(), reason=f"the shared OSV snapshot is not at {SNAPSHOT}"
 )

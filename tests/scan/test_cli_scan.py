@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_app
+from tests.conftest import OSV_SNAPSHOT, make_app
 from tests.scan.apps import VULN_LINE, clean_app, vulnerable_app
 
 REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO.parent / "shared" / "advisories" / "pypa" / "vulns"
+SNAPSHOT = OSV_SNAPSHOT
 
 
 def scan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -19,10 +19,10 @@ import pytest
 
 from ramparts.registry.artifacts import pack_app
 from ramparts.scan.baseline import today
-from tests.conftest import REPO, RunningNode, make_app
+from tests.conftest import OSV_SNAPSHOT, REPO, RunningNode, make_app
 from tests.scan.apps import VULN_LINE, clean_app, vulnerable_app
 
-SNAPSHOT = REPO.parent / "shared" / "advisories" / "pypa" / "vulns"
+SNAPSHOT = OSV_SNAPSHOT
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,10 @@ from packaging.version import Version
 from ramparts.scan import deps
 from ramparts.scan.advisories import LocalAdvisories
 from ramparts.scan.source import load_tree
+from tests.conftest import OSV_SNAPSHOT
 
 REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO.parent / "shared" / "advisories" / "pypa" / "vulns"
+SNAPSHOT = OSV_SNAPSHOT
 needs_snapshot = pytest.mark.skipif(
     not SNAPSHOT.is_dir(), reason=f"the shared OSV snapshot is not at {SNAPSHOT}"
 )
