@@ -10,23 +10,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ramparts.cli.client import ClientError, ControlClient
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
+from ramparts.cli.common import call as _call
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
-DataDirOpt = Annotated[
-    str | None,
-    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 ScopesOpt = Annotated[str, typer.Option("--scopes", help="comma-separated scopes, e.g. a,b")]
 AppOpt = Annotated[
     str | None, typer.Option("--app", help="only valid on this app's routes (default: any app)")
@@ -44,19 +35,8 @@ def parse_expiry(value: str) -> int:
     return int(m.group(1)) * _UNITS[m.group(2)]
 
 
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(1)
 
 
-def _call(url: str | None, data_dir: str | None, method: str, path: str, **kw: Any) -> Any:
-    client = ControlClient(url, data_dir)
-    try:
-        return client.json(method, path, **kw)
-    except ClientError as exc:
-        _fail(f"{exc.message} ({exc.code})")
-    finally:
-        client.close()
 
 
 def _ts(value: float | None) -> str:

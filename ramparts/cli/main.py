@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ramparts.cli.client import ClientError, ControlClient
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
+from ramparts.cli.common import call as _call
+from ramparts.cli.common import fail as _fail
+from ramparts.cli.common import report as _report
 from ramparts.cli.identity import register as register_identity
 from ramparts.errors import ManifestError, RampartsError
 
@@ -29,44 +32,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 register_identity(app)  # `keys` and `clients`
 
-UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
-DataDirOpt = Annotated[
-    str | None,
-    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    raise typer.Exit(code)
 
 
 def _client(url: str | None, data_dir: str | None) -> ControlClient:
     return ControlClient(url, data_dir)
 
 
-def _call(url: str | None, data_dir: str | None, method: str, path: str, **kw: Any) -> Any:
-    client = _client(url, data_dir)
-    try:
-        return client.json(method, path, **kw)
-    except ClientError as exc:
-        _report(exc)
-    finally:
-        client.close()
 
 
-def _report(exc: ClientError) -> None:
-    problems = exc.details.get("problems")
-    if problems:
-        file = exc.details.get("file", "ramparts.yaml")
-        lines = "\n".join(f"  {file}: {p['field'] or '<root>'}: {p['reason']}" for p in problems)
-        _fail(f"invalid manifest ({exc.code}):\n{lines}")
-    _fail(f"{exc.message} ({exc.code})")
 
 
 def _ts(value: float | None) -> str:

@@ -16,40 +16,20 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
-from ramparts.cli.client import ClientError, ControlClient
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console
+from ramparts.cli.common import call as _call
+from ramparts.cli.common import fail as _fail
 from ramparts.errors import ManifestError
-
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
-DataDirOpt = Annotated[
-    str | None,
-    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 _WINDOW = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _SEVERITY_COLOUR = {"high": "red", "medium": "yellow", "low": "cyan"}
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
-def _call(url: str | None, data_dir: str | None, method: str, path: str, **kw: Any) -> Any:
-    client = ControlClient(url, data_dir)
-    try:
-        return client.json(method, path, **kw)
-    except ClientError as exc:
-        _fail(f"{exc.message} ({exc.code})")
-    finally:
-        client.close()
 
 
 def evaluate_case(line: str) -> str:

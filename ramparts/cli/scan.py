@@ -24,23 +24,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ramparts.cli.common import DataDirOpt, console, err
 from ramparts.errors import InvalidRequest, ManifestError
 from ramparts.scan.errors import ScanError
 
 if TYPE_CHECKING:  # the scanners load lazily: other commands should not pay for bandit
     from ramparts.scan.gate import Acceptance, GateOptions, GateResult
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
 FORMATS = ("table", "json", "sarif")
 _COLOUR = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 USAGE_ERROR = 2
 
-DataDirOpt = Annotated[
-    str | None,
-    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
-]
 BaselineOpt = Annotated[
     Path | None,
     typer.Option("--baseline", help="baseline file of accepted findings (JSON or YAML); "

@@ -15,32 +15,19 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
+from ramparts.cli.common import call as _call
+from ramparts.cli.common import fail as _fail
+
 # Not imported from ramparts.cli.main: that module registers this one, and under
 # ``python -m ramparts.cli.main`` a top-level import back into it would be circular.
-UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
-DataDirOpt = Annotated[
-    str | None,
-    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
-def _call(url: str | None, data_dir: str | None, method: str, path: str, **kw: Any) -> Any:
-    from ramparts.cli.main import _call as call
-
-    return call(url, data_dir, method, path, **kw)
 
 
-def _fail(message: str, code: int = 1) -> None:
-    from ramparts.cli.main import _fail as fail
-
-    fail(message, code)
 
 
 def _ts(value: float | None) -> str:

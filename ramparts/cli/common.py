@@ -1,0 +1,51 @@
+"""What every command group shares: consoles, the node-finding options, errors, one call.
+
+Each group module (main, identity, policy, vault, scan) imports these so a
+client command finds its node, prints its errors and exits the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from ramparts.cli.client import ClientError, ControlClient
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+UrlOpt = Annotated[str | None, typer.Option("--url", help="control API URL (or RAMPARTS_URL)")]
+DataDirOpt = Annotated[
+    str | None,
+    typer.Option("--data-dir", help="data dir (or RAMPARTS_DATA_DIR; default ./.ramparts)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` as an error and exit with ``code`` (no traceback)."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def report(exc: ClientError) -> NoReturn:
+    """A control-API error as the CLI shows it: a manifest's problems one per line."""
+    problems = exc.details.get("problems")
+    if problems:
+        file = exc.details.get("file", "ramparts.yaml")
+        lines = "\n".join(f"  {file}: {p['field'] or '<root>'}: {p['reason']}" for p in problems)
+        fail(f"invalid manifest ({exc.code}):\n{lines}")
+    fail(f"{exc.message} ({exc.code})")
+
+
+def call(url: str | None, data_dir: str | None, method: str, path: str, **kw: Any) -> Any:
+    """One JSON request to the node's control API; an error answer exits with its code."""
+    client = ControlClient(url, data_dir)
+    try:
+        return client.json(method, path, **kw)
+    except ClientError as exc:
+        report(exc)
+    finally:
+        client.close()
