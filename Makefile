@@ -27,6 +27,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/auth_bench.py
+	$(BIN)/python bench/policy_bench.py
+	$(BIN)/python bench/crypto_bench.py
+	$(BIN)/python bench/scan_bench.py --write
 
 clean:
 	rm -rf $(VENV) .ramparts .pytest_cache
