@@ -111,7 +111,7 @@ class Node:
         self.bus = SealedBus(open_bus(s.bus_url), self.vault.sealer)
         await self.bus.open()
         self.audit = AuditLog(self.store, s.node_id)
-        self.identity = IdentityService(self.store, self.secrets)
+        self.identity = IdentityService(self.store, self.secrets, self.vault.sealer)
         await self.identity.start()
         self.invocations = InvocationLog(self.store)
         self.relay = OutboxRelay(self.store, self.bus)

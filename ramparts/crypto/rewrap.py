@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from ramparts.crypto.envelope import Sealer, text_record
 from ramparts.crypto.keyring import Keyring, rewrap_jobs_t
 from ramparts.errors import DecryptionError
+from ramparts.identity.records import identity_meta_t, signing_keys_t
 from ramparts.secrets.store import secret_versions_t
 from ramparts.store.sql import dead_letters_t, invocations_t, kv_t, objects_t, outbox_t
 
@@ -57,6 +58,8 @@ TARGETS: tuple[Target, ...] = (
     Target(invocations_t, "logs", ("seq",), text=True),
     Target(invocations_t, "error_message", ("seq",), text=True),
     Target(dead_letters_t, "error", ("seq",), text=True),
+    Target(signing_keys_t, "private_pem", ("kid",), text=True),
+    Target(identity_meta_t, "text", ("key",), text=True),
 )
 
 

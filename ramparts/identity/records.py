@@ -8,9 +8,11 @@ and re-validate their cache against that counter, read fresh for each request
 (see ``GenerationReader``), so a revocation is effective on the next request on
 every node.
 
-Only hashes of API keys and client secrets are stored.  Signing private keys
-and the HMAC server secret are stored as PEM/text: encryption at rest of these
-rows arrives with the envelope-encryption issue.
+Only hashes of API keys and client secrets are stored.  The OAuth2 signing
+private keys and the HMAC server secret are envelope-encrypted with the
+node's ``Sealer`` (AAD binds each to its row), so a copy of the database
+alone neither mints tokens nor checks guessed keys offline; the background
+re-wrap moves them to a new key-encryption key like user data.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from ramparts.crypto.envelope import Sealer, aad
 from ramparts.errors import BackendError
 
 log = logging.getLogger("ramparts.identity")
@@ -152,8 +155,9 @@ class SigningKeyRecord:
 class IdentityRecords:
     """Synchronous access to the identity tables; callers run it in a worker thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sealer: Sealer) -> None:
         self._engine = engine
+        self._sealer = sealer
         try:
             metadata.create_all(engine)
             with self._tx() as conn:
@@ -203,13 +207,15 @@ class IdentityRecords:
             row = conn.execute(
                 select(identity_meta_t.c.text).where(identity_meta_t.c.key == _SERVER_SECRET)
             ).first()
+        context = aad("identity", "meta", _SERVER_SECRET)
         if row is not None and row[0]:
-            return bytes.fromhex(row[0])
+            return bytes.fromhex(self._sealer.open_text(row[0], context))
         value = secrets.token_bytes(32)
+        sealed = self._sealer.seal_text(value.hex(), context)
         try:
             with self._tx() as conn:
                 conn.execute(
-                    insert(identity_meta_t).values(key=_SERVER_SECRET, num=0, text=value.hex())
+                    insert(identity_meta_t).values(key=_SERVER_SECRET, num=0, text=sealed)
                 )
         except IntegrityError:
             return self.server_secret()  # another node won the race: use its secret
@@ -335,12 +341,11 @@ class IdentityRecords:
         return bool(result.rowcount)
 
     # -- signing keys --------------------------------------------------------------------
-    @staticmethod
-    def _signing(row: Any) -> SigningKeyRecord:
+    def _signing(self, row: Any) -> SigningKeyRecord:
         return SigningKeyRecord(
             row.kid,
             row.alg,
-            row.private_pem,
+            self._sealer.open_text(row.private_pem, aad("identity", "signing_key", row.kid)),
             json.loads(row.public_jwk),
             row.created_at,
             row.retired_at,
@@ -365,7 +370,9 @@ class IdentityRecords:
                 insert(signing_keys_t).values(
                     kid=rec.kid,
                     alg=rec.alg,
-                    private_pem=rec.private_pem,
+                    private_pem=self._sealer.seal_text(
+                        rec.private_pem, aad("identity", "signing_key", rec.kid)
+                    ),
                     public_jwk=json.dumps(rec.public_jwk),
                     created_at=rec.created_at or now,
                 )

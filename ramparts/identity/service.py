@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from joserfc.jwk import Key, OctKey
 
+from ramparts.crypto.envelope import Sealer
 from ramparts.errors import ConfigError
 from ramparts.identity.apikeys import ApiKeys
 from ramparts.identity.errors import AuthFailed, denied
@@ -93,9 +94,10 @@ def _fail_keys(reason: str) -> Callable[[str | None], Awaitable[Key | None]]:
 
 
 class IdentityService:
-    def __init__(self, store: Store, secrets: SecretSource) -> None:
+    def __init__(self, store: Store, secrets: SecretSource, sealer: Sealer) -> None:
         self._store = store
         self._secrets = secrets
+        self._sealer = sealer
         self._apps: dict[tuple[str, str], AppAuth] = {}
         self._remote: dict[tuple[str, float], RemoteJwks] = {}
         # Verified JWTs by a hash of (app, route method, token), until min(exp, 60 s), LRU-
@@ -109,7 +111,7 @@ class IdentityService:
         engine = getattr(self._store, "engine", None)
         if engine is None:
             raise ConfigError("the identity service needs an SQL state store")
-        self.records = await asyncio.to_thread(IdentityRecords, engine)
+        self.records = await asyncio.to_thread(IdentityRecords, engine, self._sealer)
         pepper = os.environ.get("RAMPARTS_API_KEY_SECRET", "")
         if pepper and len(pepper) < 32:
             raise ConfigError("RAMPARTS_API_KEY_SECRET must be at least 32 characters")

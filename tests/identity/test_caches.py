@@ -13,6 +13,9 @@ import pytest
 from joserfc.jwk import RSAKey
 from sqlalchemy import create_engine
 
+from ramparts.crypto.envelope import Sealer
+from ramparts.crypto.keyring import Keyring, has_keks
+from ramparts.crypto.masterkey import resolve_master_key
 from ramparts.identity.apikeys import ApiKeys
 from ramparts.identity.errors import AuthFailed
 from ramparts.identity.issuer import BuiltinIssuer
@@ -24,6 +27,14 @@ from ramparts.secrets import SecretSource, SecretValue
 from ramparts.store.sql import SQLStore
 from tests.identity.servers import IdpServer
 from tests.identity.tokens import AUD, LOCAL_ISS, mint
+
+
+def _engine_and_sealer(url: Any, tmp_path: Path) -> tuple[Any, Sealer]:
+    """An engine on ``url`` and a real sealer whose keyring lives in the same database."""
+    engine = url if not isinstance(url, str) else create_engine(url)
+    master = resolve_master_key(tmp_path, create=not has_keks(engine), environ={})
+    return engine, Sealer(Keyring(engine, master))
+
 
 
 def test_unknown_kid_refreshes_are_rate_limited() -> None:
@@ -60,7 +71,7 @@ def test_failed_fetch_keeps_known_keys_and_never_invents_one() -> None:
 
 
 def test_retired_signing_key_stops_verifying_after_its_tokens_expire(tmp_path: Path) -> None:
-    records = IdentityRecords(create_engine(f"sqlite:///{tmp_path / 'id.db'}"))
+    records = IdentityRecords(*_engine_and_sealer(f"sqlite:///{tmp_path / 'id.db'}", tmp_path))
     issuer = BuiltinIssuer(records, b"k" * 32, token_ttl=1)
 
     async def run() -> None:
@@ -83,8 +94,8 @@ def test_retired_signing_key_stops_verifying_after_its_tokens_expire(tmp_path: P
 def test_revoke_on_one_node_is_refused_by_the_next_request_on_another(tmp_path: Path) -> None:
     """Two nodes = two engines and two warm key caches over one SQLite file."""
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    node_a = IdentityRecords(create_engine(url))
-    node_b = IdentityRecords(create_engine(url))
+    node_a = IdentityRecords(*_engine_and_sealer(url, tmp_path))
+    node_b = IdentityRecords(*_engine_and_sealer(url, tmp_path))
     secret = b"s" * 32
     keys_a, keys_b = ApiKeys(node_a, secret), ApiKeys(node_b, secret)
     key, rec = keys_a.create("k", ["x"], None, None)
@@ -106,7 +117,7 @@ def test_generation_read_waits_out_a_locked_store_instead_of_answering_stale(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "state.db"
-    records = IdentityRecords(create_engine(f"sqlite:///{path}"))
+    records = IdentityRecords(*_engine_and_sealer(f"sqlite:///{path}", tmp_path))
     reader = records.generation_reader()
     start = records.generation()
     # Another process holds the database exclusively (WAL readers get SQLITE_BUSY), bumps
@@ -142,7 +153,7 @@ class _NoSecrets(SecretSource):
 
 def test_cached_jwt_is_refused_once_its_key_is_gone_or_it_expires(tmp_path: Path) -> None:
     store = SQLStore(f"sqlite:///{tmp_path / 'state.db'}")
-    service = IdentityService(store, _NoSecrets())
+    service = IdentityService(store, _NoSecrets(), _engine_and_sealer(store.engine, tmp_path)[1])
     key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
     published: dict[str, Any] = {"k1": key}  # the issuer's JWKS, as the node last saw it
 
@@ -177,3 +188,30 @@ def test_cached_jwt_is_refused_once_its_key_is_gone_or_it_expires(tmp_path: Path
 
     asyncio.run(run())
     store.close()
+
+
+def test_signing_keys_and_the_server_secret_are_sealed_at_rest(tmp_path: Path) -> None:
+    """A copy of the database alone yields neither the issuer's private key nor the HMAC key."""
+    from ramparts.errors import DecryptionError
+    from ramparts.identity.issuer import generate_signing_key
+
+    path = tmp_path / "id.db"
+    records = IdentityRecords(*_engine_and_sealer(f"sqlite:///{path}", tmp_path))
+    secret = records.server_secret()
+    assert records.server_secret() == secret  # read back through the sealer
+    key = generate_signing_key()
+    records.add_signing_key(key, retire_others=True)
+    assert [k.private_pem for k in records.signing_keys()] == [key.private_pem]
+
+    with sqlite3.connect(path) as raw:
+        (pem,) = raw.execute("SELECT private_pem FROM signing_keys").fetchone()
+        (stored,) = raw.execute(
+            "SELECT text FROM identity_meta WHERE text IS NOT NULL"
+        ).fetchone()
+        assert "PRIVATE KEY" not in pem and pem.startswith("enc1:")
+        assert secret.hex() not in stored and stored.startswith("enc1:")
+        # the sealed key bound to its kid: moved under another kid, it does not open
+        raw.execute("INSERT INTO signing_keys SELECT 'other', alg, private_pem, public_jwk, "
+                    "created_at + 1, NULL FROM signing_keys")
+    with pytest.raises(DecryptionError):
+        records.signing_keys()
