@@ -10,7 +10,6 @@ ciphertext copied into another message is never delivered as data.
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,14 +23,7 @@ from ramparts.crypto.keyring import Keyring
 from ramparts.crypto.masterkey import resolve_master_key
 from ramparts.crypto.seams import SealedBus
 from ramparts.store.sql import SQLStore
-
-
-def _reachable(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+from tests.bus.targets import BACKENDS, bus_target
 
 
 @pytest.fixture()
@@ -55,59 +47,10 @@ def _redis_raw(prefix: str) -> bytes:
         client.close()
 
 
-def _redis_drop(prefix: str) -> None:
-    import redis
-
-    client = redis.Redis("127.0.0.1", 6379)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
-def _nats_drop(stream: str) -> None:
-    import nats
-    import nats.js.errors
-
-    async def drop() -> None:
-        nc = await nats.connect("nats://127.0.0.1:4222")
-        try:
-            await nc.jetstream().delete_stream(stream)
-        except nats.js.errors.NotFoundError:
-            pass
-        finally:
-            await nc.close()
-
-    asyncio.run(drop())
-
-
-@pytest.fixture(
-    params=[
-        "embedded",
-        pytest.param("redis", marks=pytest.mark.redis),
-        pytest.param("nats", marks=pytest.mark.nats),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def bus_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    tag = uuid.uuid4().hex[:12]
-    if request.param == "embedded":
-        yield f"embedded://{tmp_path}/bus.db"
-    elif request.param == "redis":
-        if not _reachable(6379):
-            pytest.skip("Redis not reachable on 127.0.0.1:6379")
-        pytest.importorskip("redis", reason="redis driver not installed (ramparts[redis])")
-        prefix = f"ramparts-test:{tag}:"
-        yield f"redis://127.0.0.1:6379/0?key_prefix={prefix}"
-        _redis_drop(prefix)
-    else:
-        if not _reachable(4222):
-            pytest.skip("NATS not reachable on 127.0.0.1:4222")
-        pytest.importorskip("nats", reason="nats-py not installed (ramparts[nats])")
-        stream = f"RAMPARTS_TEST_{tag}"
-        yield f"nats://127.0.0.1:4222?stream={stream}&subjects=rt{tag}.q"
-        _nats_drop(stream)
+    for target in bus_target(request.param, tmp_path):
+        yield target.url
 
 
 def test_payloads_are_sealed_in_the_backend(bus_url: str, sealer: Sealer, tmp_path: Path) -> None:
