@@ -18,7 +18,6 @@ import hashlib
 import json
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,15 +78,6 @@ def version_id(app: str, manifest: Manifest, name: str, code: str, reqs: str | N
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
-def _warm_scanners() -> None:
-    from ramparts.scan import sast
-
-    try:
-        sast.warm_up()
-    except Exception:  # noqa: BLE001 - the first deploy's scan loads it again, and fails closed
-        return
-
-
 def _requirements_for(app_dir: Path, handler: str) -> Path | None:
     file, _ = parse_handler(handler)
     near = (app_dir / file).parent / "requirements.txt"
@@ -104,8 +94,6 @@ class Registry:
         self._supervisor = supervisor
         self._specs: dict[tuple[str, str], tuple[FunctionConfig, FunctionSpec]] = {}
         self._deploy_lock = asyncio.Lock()
-        # bandit's plugin loading is the slow part of a first scan: do it off the request path
-        threading.Thread(target=_warm_scanners, name="scan-warm-up", daemon=True).start()
 
     # -- deploy --------------------------------------------------------------------------
     async def deploy(self, archive: bytes, scan: GateOptions | None = None) -> DeployReport:

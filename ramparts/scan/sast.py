@@ -61,12 +61,6 @@ def _get_manager() -> Any:
     return _manager
 
 
-def warm_up() -> None:
-    """Load bandit's plugins now (the node calls this off the request path)."""
-    with _lock:
-        _get_manager()
-
-
 def _visit(mgr: Any, rel: str, text: str, tree: Any) -> list[Any]:
     from bandit.core import node_visitor
 
