@@ -6,7 +6,7 @@ it exposes only the exceptions a handler may catch.
 
 from __future__ import annotations
 
-from ramparts.errors import AccessDenied, RampartsError
+from ramparts.errors import AccessDenied, RampartsError, RuntimeViolation
 
 __version__ = "0.1.0"
-__all__ = ["AccessDenied", "RampartsError", "__version__"]
+__all__ = ["AccessDenied", "RampartsError", "RuntimeViolation", "__version__"]

@@ -27,6 +27,7 @@ from ramparts.bus.base import Bus
 from ramparts.errors import AccessDenied, InvalidRequest, NotFound, RampartsError
 from ramparts.events.subscriptions import Subscriptions
 from ramparts.manifest import RESOURCE_NAME_RE, FunctionConfig
+from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
 from ramparts.policy.context import request_context
 from ramparts.policy.evaluator import RolePolicy, resource_arn
@@ -84,6 +85,7 @@ class Broker:
         secrets: SecretSource,
         invoker: Invoker,
         relay: Callable[[], None],
+        baseline: AnomalyBaseline | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -93,6 +95,7 @@ class Broker:
         self._secrets = secrets
         self._invoker = invoker
         self._relay = relay
+        self._baseline = baseline
         self._policies: dict[tuple[str, str], RolePolicy] = {}
         self._requests: dict[str, dict[str, Any]] = {}
         self._ops: dict[str, Callable[[FunctionSpec, str, dict[str, Any]], Awaitable[Any]]] = {
@@ -175,6 +178,9 @@ class Broker:
                 reason="evaluation_failed",
             )
             raise AccessDenied(action, resource) from None
+        if self._baseline is not None:
+            self._baseline.observe(spec, "action", action, request_id)
+            self._baseline.observe(spec, "resource", resource, request_id)
         self._audit.emit(
             "resource.access",
             decision="allow" if decision.allowed else "deny",

@@ -84,6 +84,7 @@ class Settings:
     tls_cert: Path | None = None  # gateway HTTPS: certificate chain (PEM)
     tls_key: Path | None = None  # gateway HTTPS: private key (PEM)
     insecure_http: bool = False  # plain HTTP on a non-loopback address, explicitly allowed
+    allow_degraded_sandbox: bool = False  # start even when a required sandbox layer is missing
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()

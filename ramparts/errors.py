@@ -21,6 +21,8 @@ bodies, so callers can depend on it while the message may change.
 
 from __future__ import annotations
 
+import errno
+
 
 class RampartsError(Exception):
     """Root of every error Ramparts raises on purpose."""
@@ -125,3 +127,30 @@ class MasterKeyError(ConfigError):
 
     code = "master_key_error"
     status = 500
+
+
+class SandboxError(ConfigError):
+    """A sandbox layer could not be set up; the node (or the zygote) fails closed."""
+
+    code = "sandbox_unavailable"
+    status = 500
+
+
+class RuntimeViolation(RampartsError, PermissionError):
+    """Raised inside a handler when runtime protection blocks what it tried to do.
+
+    ``rule`` names the check (``process.spawn``, ``socket.connect``,
+    ``native.load``, ``file.write``) and ``target`` what was refused.  It is
+    also a ``PermissionError`` (EPERM), so library code that falls back when
+    the OS refuses (``ctypes.util.find_library``, ``platform``) degrades the
+    same way instead of failing.
+    """
+
+    code = "runtime_violation"
+    status = 403
+
+    def __init__(self, rule: str, target: str) -> None:
+        super().__init__(f"runtime protection blocked {rule}: {target}")
+        self.rule = rule
+        self.target = target
+        self.errno = errno.EPERM

@@ -277,6 +277,22 @@ class Role(_Model):
         return v
 
 
+class Limits(_Model):
+    """Per-worker process limits (defaults as Lambda's)."""
+
+    processes: int = Field(default=1024, ge=1, le=65536)
+    open_files: int = Field(default=1024, ge=16, le=65536)
+    file_size: Memory = 512
+
+
+class AnomalyWindow(_Model):
+    """How long a version's behaviour is learned before something new is reported:
+    until both the duration has passed and the invocations were seen."""
+
+    duration: Duration = 86400.0
+    invocations: int = Field(default=1000, ge=0, le=10_000_000)
+
+
 class FunctionConfig(_Model):
     handler: str
     timeout: Duration = 30.0
@@ -287,6 +303,10 @@ class FunctionConfig(_Model):
     rotates: list[str] = Field(default_factory=list)  # this function is their rotation hook
     egress: list[str] = Field(default_factory=list)
     runtime_protection: Literal["block", "detect", "off"] = "block"
+    allow_exec: list[str] = Field(default_factory=list)  # executables in the code dir
+    tmp: Memory = 512  # size of the private /tmp
+    limits: Limits = Field(default_factory=Limits)
+    anomaly_window: AnomalyWindow = Field(default_factory=AnomalyWindow)
     # inline, or the name of a shared role under roles:
     role: Annotated[
         Annotated[Role, Tag("inline")] | Annotated[str, Tag("named")],
@@ -319,6 +339,38 @@ class FunctionConfig(_Model):
     def _memory(cls, v: int) -> int:
         if not 16 <= v <= 10240:
             raise ValueError("memory must be between 16Mi and 10Gi")
+        return v
+
+    @field_validator("tmp")
+    @classmethod
+    def _tmp(cls, v: int) -> int:
+        if not 16 <= v <= 10240:
+            raise ValueError("tmp must be between 16Mi and 10Gi")
+        return v
+
+    @field_validator("egress")
+    @classmethod
+    def _egress(cls, v: list[str]) -> list[str]:
+        from ramparts.sandbox.egress import parse_rules
+
+        parse_rules(v)
+        return v
+
+    @field_validator("allow_exec")
+    @classmethod
+    def _allow_exec(cls, v: list[str]) -> list[str]:
+        for path in v:
+            parts = path.split("/")
+            if (
+                not path
+                or path.startswith("/")
+                or any(p in ("", ".", "..") for p in parts)
+                or "\x00" in path
+            ):
+                raise ValueError(
+                    f"allow_exec entry {path!r} must be a plain path inside the code dir "
+                    "(relative, no '..'), such as bin/ffmpeg"
+                )
         return v
 
     @field_validator("environment")

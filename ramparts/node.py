@@ -23,25 +23,58 @@ from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.vault import open_vault
-from ramparts.errors import InvocationError, NotFound
+from ramparts.errors import InvocationError, NotFound, SandboxError
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
 from ramparts.gateway.routing import Route, Router
 from ramparts.identity.service import IdentityService
 from ramparts.manifest import FunctionConfig
+from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
 from ramparts.observe.invocations import InvocationLog
 from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult
+from ramparts.sandbox import layers
+from ramparts.sandbox.host import UID_BASE, SandboxHost
 from ramparts.scan.errors import ScanFailed
 from ramparts.scan.gate import GateOptions, GateResult
 from ramparts.secrets import SecretSource
 from ramparts.store import Store, open_store
 
 log = logging.getLogger("ramparts.node")
+
+def forbidden_addresses(settings: Settings) -> list[tuple[str, int]]:
+    """The node's own listeners and backends: never reachable from a handler."""
+    import socket
+    from urllib.parse import urlsplit
+
+    defaults = {"postgresql": 5432, "postgres": 5432, "redis": 6379, "rediss": 6379, "nats": 4222}
+    targets = [(settings.admin_host, settings.admin_port)]
+    for url in (settings.state_url, settings.bus_url):
+        parts = urlsplit(url)
+        scheme = parts.scheme.split("+")[0]
+        if scheme in defaults:
+            try:
+                targets.append((parts.hostname or "localhost", parts.port or defaults[scheme]))
+            except ValueError:
+                continue
+    out: list[tuple[str, int]] = []
+    for host, port in targets:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError:
+            continue
+        for info in infos:
+            addr = (str(info[4][0]), port)
+            if addr not in out:
+                out.append(addr)
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - matching a wildcard bind
+            out.extend([("127.0.0.1", port), ("::1", port)])
+    return out
+
 
 _PREWARM_MAX = 64  # zygotes started ahead of traffic per refresh; the rest start on first use
 
@@ -96,6 +129,17 @@ class Node:
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         s = self.settings
+        # Fail closed before anything is opened: no sandbox, no node (unless told so).
+        self.sandbox_report = await asyncio.to_thread(layers.probe, node_id=s.node_id, uid=UID_BASE)
+        self.sandbox_report.degraded_allowed = s.allow_degraded_sandbox
+        missing = self.sandbox_report.missing()
+        if missing and not s.allow_degraded_sandbox:
+            raise SandboxError(
+                "refusing to start: required sandbox layers are unavailable: "
+                + "; ".join(f"{x.name} ({x.detail or 'not available'})" for x in missing)
+                + ". Fix the kernel settings, or start with --allow-degraded-sandbox "
+                "(handlers then run with weaker isolation)"
+            )
         s.prepare_data_dir()
         self.admin_token = ensure_admin_token(s.data_dir)
         raw_store = await asyncio.to_thread(open_store, s.state_url)
@@ -115,6 +159,7 @@ class Node:
         await self.identity.start()
         self.invocations = InvocationLog(self.store)
         self.relay = OutboxRelay(self.store, self.bus)
+        self.baseline = AnomalyBaseline(self._anomaly_event)
         self.broker = Broker(
             store=self.store,
             bus=self.bus,
@@ -124,8 +169,10 @@ class Node:
             secrets=self.secrets,
             invoker=self._invoke_from_function,
             relay=self.relay.kick,
+            baseline=self.baseline,
         )
-        self.supervisor = Supervisor(s.runtime_dir, self.broker)
+        self.sandbox = self._sandbox_host()
+        self.supervisor = Supervisor(s.runtime_dir, self.broker, sandbox=self.sandbox)
         self.registry = Registry(s, self.store, self.supervisor)
         self.dispatcher = Dispatcher(
             bus=self.bus,
@@ -157,6 +204,77 @@ class Node:
             action="node:Start",
             resource=f"node:{s.node_id}",
             version=ramparts.__version__,
+        )
+        self._audit_sandbox()
+
+    def _sandbox_host(self) -> SandboxHost | None:
+        report = self.sandbox_report
+        names = {x.name for x in report.layers if x.available}
+        if not {"user_namespace", "pid_namespace", "mount_namespace",
+                "network_namespace"} <= names:
+            log.error("SANDBOX DISABLED: namespaces are unavailable; handlers run unconfined")
+            return None
+        return SandboxHost(
+            report,
+            node_id=self.settings.node_id,
+            hide=[self.settings.data_dir],
+            forbidden=forbidden_addresses(self.settings),
+            on_event=self._sandbox_event,
+        )
+
+    def _audit_sandbox(self) -> None:
+        s, report = self.settings, self.sandbox_report
+        missing = report.missing()
+        self.audit.emit(
+            "sandbox.layers",
+            decision="deny" if missing else "allow",
+            principal=f"node:{s.node_id}",
+            action="node:Sandbox",
+            resource=f"node:{s.node_id}",
+            severity="critical" if missing else "info",
+            layers={x.name: x.available for x in report.layers},
+            missing=[x.name for x in missing],
+        )
+        if missing:
+            log.warning(
+                "DEGRADED SANDBOX (--allow-degraded-sandbox): missing %s",
+                ", ".join(x.name for x in missing),
+            )
+
+    def _sandbox_event(
+        self, kind: str, spec: FunctionSpec, request_id: str | None, detail: dict[str, Any]
+    ) -> None:
+        if kind in ("egress.allow", "egress.deny"):
+            self.baseline.observe(spec, "egress", str(detail.get("destination", "")), request_id)
+        blocked = kind == "egress.deny" or bool(detail.get("blocked"))
+        decision = "allow" if kind == "egress.allow" else ("deny" if blocked else "detect")
+        target = str(detail.get("destination") or detail.get("target") or "")
+        self.audit.emit(
+            kind,
+            decision=decision,
+            principal=f"function:{spec.app}/{spec.function}",
+            action=f"runtime:{detail.get('rule') or kind}",
+            resource=target,
+            request_id=request_id,
+            function=spec.function,
+            version=spec.version,
+            severity="info" if decision == "allow" else "high",
+            **{k: v for k, v in detail.items() if k not in ("destination", "target")},
+        )
+
+    def _anomaly_event(
+        self, kind: str, spec: FunctionSpec, request_id: str | None, detail: dict[str, Any]
+    ) -> None:
+        self.audit.emit(
+            kind,
+            decision="detect",
+            principal=f"function:{spec.app}/{spec.function}",
+            action=f"anomaly:{detail['behavior']}",
+            resource=str(detail["value"]),
+            request_id=request_id,
+            function=spec.function,
+            version=spec.version,
+            severity="low",
         )
 
     async def close(self) -> None:
@@ -202,6 +320,7 @@ class Node:
             if key not in current:
                 # In-flight calls finish on the version they started on; retire waits for them.
                 asyncio.get_running_loop().create_task(self.supervisor.retire(spec))
+                self.baseline.forget(key)
         fresh = [fn.spec for fn in live if fn.spec.key not in old_versions]
         if fresh:
             self._tasks = [t for t in self._tasks if not t.done()]
@@ -235,6 +354,7 @@ class Node:
         self, spec: FunctionSpec, event: Any, trigger: str, request_id: str | None = None
     ) -> InvocationResult:
         rid = request_id or self.new_request_id()
+        self.baseline.invocation(spec)
         with self.broker.invocation(rid, trigger, event):  # caller keys for policy conditions
             result = await self.supervisor.invoke(spec, event, request_id=rid)
         redact_result(result)

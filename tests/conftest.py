@@ -88,6 +88,10 @@ class RunningNode:
             stderr=log,
             start_new_session=True,
         )
+        return self._wait_started()
+
+    def _wait_started(self) -> RunningNode:
+        assert self.proc is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -71,6 +71,13 @@ def up(
         bool,
         typer.Option("--insecure-http", help="allow plain HTTP on a non-loopback address"),
     ] = False,
+    allow_degraded_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--allow-degraded-sandbox",
+            help="start even when a required sandbox layer is unavailable (weaker isolation)",
+        ),
+    ] = False,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT."""
     import logging
@@ -105,6 +112,7 @@ def up(
             state_url=state,
             bus_url=bus,
             insecure_http=insecure_http and not use_tls and not is_loopback(host),
+            allow_degraded_sandbox=allow_degraded_sandbox,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
@@ -126,6 +134,14 @@ def up(
         console.print(f"  state        {mask_url(settings.state_url)}")
         console.print(f"  bus          {mask_url(settings.bus_url)}")
         console.print(f"  data dir     {settings.data_dir}")
+        report = node.sandbox_report
+        layers = ", ".join(x.name for x in report.layers if x.available)
+        console.print(f"  sandbox      {layers}")
+        for missing in report.missing():
+            err.print(
+                f"[bold red]warning: DEGRADED SANDBOX:[/] {missing.name} unavailable "
+                f"({missing.detail}); handlers run with weaker isolation"
+            )
         sys.stdout.flush()
 
     try:
@@ -593,8 +609,29 @@ def dead_letters(
 
 @app.command()
 def status(url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
-    """Show the node's backends, routes, queue depths and workers."""
-    console.print_json(json.dumps(_call(url, data_dir, "GET", "/v1/status")))
+    """Show the node's backends, routes, queue depths, workers and sandbox layers."""
+    data = _call(url, data_dir, "GET", "/v1/status")
+    sandbox = data.pop("sandbox", None)
+    console.print_json(json.dumps(data))
+    if not isinstance(sandbox, dict):
+        return
+    table = Table(title="sandbox layers")
+    for col in ("layer", "status", "detail"):
+        table.add_column(col)
+    for layer in sandbox.get("layers", []):
+        if layer["available"]:
+            state = "[green]on[/]"
+        elif layer["required"]:
+            state = "[bold red]MISSING[/]"
+        else:
+            state = "[yellow]off[/]"
+        table.add_row(layer["name"], state, layer.get("detail") or "")
+    console.print(table)
+    if sandbox.get("degraded"):
+        err.print(
+            "[bold red]warning: DEGRADED SANDBOX[/] (started with --allow-degraded-sandbox): "
+            "required layers are missing; handlers run with weaker isolation"
+        )
 
 
 __import__("ramparts.cli.vault", fromlist=["register"]).register(app)  # secrets, encryption

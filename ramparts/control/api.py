@@ -471,6 +471,7 @@ async def status(request: Request) -> JSONResponse:
             "routes": len(node.router),
             "queues": queues,
             "workers": node.supervisor.stats(),
+            "sandbox": node.sandbox_report.as_dict(),
         }
     )
 

@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 from pathlib import Path
@@ -50,6 +51,10 @@ def _included_files(app_dir: Path) -> list[Path]:
     return files
 
 
+def _executable(path: Path) -> bool:
+    return bool(path.stat().st_mode & stat.S_IXUSR)
+
+
 def pack_app(app_dir: Path) -> bytes:
     """Deterministic tar.gz of an app directory (what ``ramparts deploy`` uploads)."""
     buf = io.BytesIO()
@@ -62,7 +67,8 @@ def pack_app(app_dir: Path) -> bytes:
             data = path.read_bytes()
             info = tarfile.TarInfo(rel)
             info.size = len(data)
-            info.mode = 0o644
+            # The executable bit travels (allow_exec needs it); nothing else of the mode.
+            info.mode = 0o755 if _executable(path) else 0o644
             info.mtime = 0
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
@@ -88,12 +94,46 @@ def unpack_archive(data: bytes, dest: Path) -> None:
                     raise InvalidRequest(
                         "the app archive unpacks too large", code="archive_too_large"
                     )
-            # The "data" filter refuses absolute paths, '..', links and device files.
-            tar.extractall(dest, filter="data")
+            _extract(tar, members, dest)
     except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InvalidRequest(
             "the app archive is not a valid tar.gz", code="invalid_archive"
         ) from exc
+
+
+def _extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) -> None:
+    """Extract plain files and dirs, never outside ``dest``.
+
+    The "data" filter refuses absolute paths, '..', links and device files.  Python
+    3.11.0-3.11.3 (Debian 12's 3.11.2, for one) predates it: there the same checks
+    are made here, member by member, before anything is written.
+    """
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="data")
+        return
+    root = dest.resolve()
+    for m in members:
+        target = (root / m.name).resolve()
+        if (
+            m.name.startswith("/")
+            or ".." in Path(m.name).parts
+            or not (target == root or target.is_relative_to(root))
+        ):
+            raise InvalidRequest(
+                f"archive entry {m.name!r} is outside the app", code="invalid_archive"
+            )
+    for m in members:
+        target = root / m.name
+        if m.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = tar.extractfile(m)
+        if source is None:
+            raise InvalidRequest(f"archive entry {m.name!r} is unreadable", code="invalid_archive")
+        with source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out)
+        os.chmod(target, 0o755 if m.mode & 0o100 else 0o644)  # noqa: S103
 
 
 def tree_digest(app_dir: Path) -> str:
@@ -103,7 +143,8 @@ def tree_digest(app_dir: Path) -> str:
         rel = path.relative_to(app_dir).as_posix()
         if rel == MANIFEST_NAME:
             continue
-        h.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        mark = b"x\0" if _executable(path) else b""  # an executable differs from its text
+        h.update(rel.encode() + b"\0" + mark + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 
 
@@ -118,7 +159,8 @@ def materialize(data: bytes, dest: Path) -> Path:
         # Read-only for everyone; the 0700 data dir already keeps other users out.
         for root, dirs, names in os.walk(tmp):
             for name in names:
-                os.chmod(Path(root) / name, 0o444)
+                path = Path(root) / name
+                os.chmod(path, 0o555 if _executable(path) else 0o444)  # noqa: S103
             for name in dirs:
                 os.chmod(Path(root) / name, 0o555)  # noqa: S103
         os.chmod(tmp, 0o555)  # noqa: S103

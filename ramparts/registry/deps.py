@@ -68,6 +68,7 @@ def install_requirements(requirements: Path, deps_root: Path, digest: str) -> Pa
                 code="dependency_install_failed",
             )
         (tmp / ".complete").write_text(digest)
+        _read_only(tmp)
         if target.exists():
             shutil.rmtree(target, ignore_errors=True)
         os.rename(tmp, target)
@@ -75,6 +76,18 @@ def install_requirements(requirements: Path, deps_root: Path, digest: str) -> Pa
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _read_only(root: Path) -> None:
+    """Readable by the sandbox's own uid, writable by nobody (like artifacts)."""
+    for dirpath, dirs, names in os.walk(root):
+        for name in names:
+            path = Path(dirpath) / name
+            if not path.is_symlink():
+                os.chmod(path, 0o555 if path.stat().st_mode & 0o100 else 0o444)  # noqa: S103
+        for name in dirs:
+            os.chmod(Path(dirpath) / name, 0o555)  # noqa: S103
+    os.chmod(root, 0o555)  # noqa: S103
 
 
 def _clean_pip_error(text: str, requirements: Path) -> str:

@@ -243,6 +243,15 @@ class Registry:
             concurrency=cfg.concurrency,
             environment=dict(cfg.environment),
             runtime_protection=cfg.runtime_protection,
+            egress=tuple(cfg.egress),
+            allow_exec=tuple(cfg.allow_exec),
+            tmp_mb=cfg.tmp,
+            limits={
+                "processes": cfg.limits.processes,
+                "open_files": cfg.limits.open_files,
+                "file_size": cfg.limits.file_size * 1024 * 1024,
+            },
+            anomaly_window=(cfg.anomaly_window.duration, cfg.anomaly_window.invocations),
         )
 
     # -- resolution ----------------------------------------------------------------------

@@ -30,7 +30,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ramparts
 from ramparts.errors import (
@@ -44,6 +44,10 @@ from ramparts.errors import (
 from ramparts.runtime import ipc
 from ramparts.runtime.types import FunctionSpec, HostCalls, InvocationResult
 from ramparts.runtime.zygote import BOOTSTRAP, zygote_config
+from ramparts.sandbox import cgroups, tree
+
+if TYPE_CHECKING:
+    from ramparts.sandbox.host import SandboxHost
 
 __all__ = ["Supervisor"]
 
@@ -66,6 +70,7 @@ METHODS = frozenset(
 _STREAM_LIMIT = 1024 * 1024  # fewer pause/resume cycles for multi-MiB frames
 _FORK_TIMEOUT = 10.0
 _STDERR_CAP = 64 * 1024  # per zygote: untrusted output must not flood the node's log
+_WATCHDOG_INTERVAL = 0.1
 _MAX_LOGS = 64 * 1024 + 256  # the worker caps at 64 KiB plus its marker; enforce it here too
 
 
@@ -78,7 +83,10 @@ class StartError(DeployError):
 
 
 class _Worker:
-    __slots__ = ("pid", "pidfd", "reader", "writer", "killed", "_waiting", "_release_later")
+    __slots__ = (
+        "pid", "pidfd", "reader", "writer", "killed", "_waiting", "_release_later",
+        "sandboxed", "group", "oom",
+    )
 
     def __init__(
         self,
@@ -86,6 +94,9 @@ class _Worker:
         pidfd: int | None,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        *,
+        sandboxed: bool = False,
+        group: cgroups.Group | None = None,
     ) -> None:
         self.pid = pid
         self.pidfd = pidfd
@@ -94,6 +105,12 @@ class _Worker:
         self.killed = False
         self._waiting = False
         self._release_later = False
+        self.sandboxed = sandboxed
+        self.group = group
+        self.oom = False  # killed by the memory watchdog, or OOM-killed in its cgroup
+
+    def out_of_memory(self) -> bool:
+        return self.oom or (self.group is not None and self.group.oom_killed())
 
     def alive(self) -> bool:
         # The transport keeps reading while idle, so a worker that died
@@ -110,7 +127,14 @@ class _Worker:
         if self.killed:
             return
         self.killed = True
-        if not self.exited():
+        if self.sandboxed:
+            # A subreaper that cannot unset that: everything it spawned is still
+            # below it, whatever setsid/double-fork tricks it played.
+            if not self.exited():
+                tree.kill_tree(self.pid, self.pidfd)
+            if self.group is not None:
+                self.group.kill()
+        elif not self.exited():
             # Its own session (see zygote._enter_sandbox): take whatever it
             # spawned along.  Safe while it lives: its pid, hence that
             # group id, cannot be reused.
@@ -144,13 +168,20 @@ class _Worker:
     def release_fd(self) -> None:
         if self._waiting:  # closing an fd the selector watches would confuse it
             self._release_later = True
-        elif self.pidfd is not None:
+            return
+        if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
+        if self.group is not None:
+            group, self.group = self.group, None
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop().run_in_executor(None, group.remove)
 
 
 class _Zygote:
-    __slots__ = ("proc", "sock", "reader", "writer", "fork_lock", "stderr_task")
+    __slots__ = (
+        "proc", "sock", "reader", "writer", "fork_lock", "stderr_task", "pid", "pidfd", "group",
+    )
 
     def __init__(
         self,
@@ -166,6 +197,11 @@ class _Zygote:
         self.writer = writer
         self.fork_lock = asyncio.Lock()  # one fork request in flight: replies come in order
         self.stderr_task = stderr_task
+        # The process that forks workers: the interpreter itself, or inside a sandbox
+        # the PID 1 its keeper (``proc``) reported.
+        self.pid = proc.pid
+        self.pidfd: int | None = None
+        self.group: cgroups.Group | None = None  # its memory and process caps, at import too
 
     def alive(self) -> bool:
         return self.proc.returncode is None and not self.reader.at_eof()
@@ -197,14 +233,21 @@ class Supervisor:
     """
 
     def __init__(
-        self, runtime_dir: Path, host_calls: HostCalls, *, start_timeout: float = 60.0
+        self,
+        runtime_dir: Path,
+        host_calls: HostCalls,
+        *,
+        start_timeout: float = 60.0,
+        sandbox: SandboxHost | None = None,
     ) -> None:
         self._runtime_dir = _prepare_runtime_dir(Path(runtime_dir))
         self._host_calls = host_calls
         self._start_timeout = start_timeout
+        self._sandbox = sandbox
         self._versions: dict[str, _Version] = {}
         self._retiring: set[_Version] = set()
         self._closed = False
+        self._watchdog: asyncio.Task[None] | None = None
 
     # --- public API -----------------------------------------------------------
 
@@ -290,6 +333,12 @@ class Supervisor:
                 if not fut.done():
                     fut.set_exception(InvocationError("the runtime is shutting down"))
         await asyncio.gather(*(self._shutdown_version(v) for v in versions))
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        if self._sandbox is not None:
+            await self._sandbox.close()
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Pool sizes per version key (retiring versions included while they drain)."""
@@ -418,6 +467,16 @@ class Supervisor:
                         return self._crashed(v, w, rid, "the worker exited during the invocation")
                     op = msg.get("op") if isinstance(msg, dict) else None
                     if op == "result":
+                        if self._sandbox is not None:
+                            if msg.get("violations"):
+                                self._sandbox.violations(spec, rid, msg["violations"])
+                            if msg.get("error_type") == "MemoryError":
+                                # RLIMIT_DATA said no (no cgroup here): the same answer a
+                                # cgroup OOM kill gets.
+                                msg["error_type"] = "Runtime.OutOfMemory"
+                                msg["error_message"] = (
+                                    f"the handler ran out of memory (memory: {spec.memory_mb}Mi)"
+                                )
                         return _result(rid, msg)
                     if op != "call":
                         return self._crashed(v, w, rid, "the worker broke the protocol")
@@ -440,7 +499,15 @@ class Supervisor:
             raise
 
     def _crashed(self, v: _Version, w: _Worker, rid: str, why: str) -> InvocationResult:
+        oom = w.out_of_memory()
         self._drop(v, w)
+        if oom:
+            return InvocationResult(
+                request_id=rid,
+                status="error",
+                error_type="Runtime.OutOfMemory",
+                error_message=f"the worker ran out of memory (memory: {v.spec.memory_mb}Mi)",
+            )
         return InvocationResult(
             request_id=rid, status="crashed", error_type="Runtime.WorkerCrashed", error_message=why
         )
@@ -522,7 +589,18 @@ class Supervisor:
             pid = reply.get("pid") if isinstance(reply, dict) else None
             if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
                 raise ipc.FrameError("zygote sent no pid")
-            pidfd = _pidfd_of_child(pid, z.proc.pid)
+            if self._sandbox is not None:
+                pid = _host_pid_of(z.pid, pid)  # the zygote speaks of pids in its namespace
+            pidfd = _pidfd_of_child(pid, z.pid)
+            group = None
+            if self._sandbox is not None:
+                try:
+                    group = self._sandbox.worker_group(v.spec, pid)
+                except OSError as exc:
+                    if pidfd is not None:
+                        os.close(pidfd)
+                    tree.kill_tree(pid)
+                    raise ipc.FrameError("cannot put the worker in its cgroup") from exc
             reader, writer = await asyncio.open_unix_connection(sock=parent, limit=_STREAM_LIMIT)
         except BaseException as exc:
             parent.close()
@@ -532,12 +610,49 @@ class Supervisor:
             if isinstance(exc, TimeoutError | OSError):
                 raise ipc.FrameError("zygote did not answer a fork request") from exc
             raise
-        return _Worker(pid, pidfd, reader, writer)
+        if self._sandbox is not None:
+            self._ensure_watchdog()
+        return _Worker(pid, pidfd, reader, writer, sandboxed=self._sandbox is not None, group=group)
+
+    def _ensure_watchdog(self) -> None:
+        """Where no cgroup enforces ``memory:``, the host watches each worker's RSS."""
+        if self._sandbox is None or self._sandbox.cgroups is not None:
+            return
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = asyncio.ensure_future(self._watch_memory())
+
+    async def _watch_memory(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(_WATCHDOG_INTERVAL)
+            for v in [*self._versions.values(), *self._retiring]:
+                limit = v.spec.memory_mb * 1024 * 1024
+                for w in list(v.workers):
+                    if w.killed or w.pidfd is None:
+                        continue
+                    used = _rss_of_tree(w.pid)
+                    if used > limit:
+                        log.warning(
+                            "%s: worker %d uses %d MiB, over memory %d MiB: killed",
+                            v.spec.key, w.pid, used >> 20, v.spec.memory_mb,
+                        )
+                        w.oom = True
+                        w.kill()
 
     async def _start_zygote(self, spec: FunctionSpec) -> _Zygote:
         code_dir = Path(spec.code_dir).resolve()
         deps_dir = Path(spec.deps_dir).resolve() if spec.deps_dir else None
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        egress_host = egress_child = None
+        sandbox_cfg = None
+        env = _environment(spec, code_dir)
+        pass_fds = [child.fileno()]
+        if self._sandbox is not None:
+            egress_host, egress_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            pass_fds.append(egress_child.fileno())
+            sandbox_cfg = self._sandbox.zygote_config(
+                spec, ctl_fd=child.fileno(), egress_fd=egress_child.fileno()
+            )
+            env.update(self._sandbox.environment(spec))
         cfg = zygote_config(
             ctl_fd=child.fileno(),
             app=spec.app,
@@ -546,6 +661,8 @@ class Supervisor:
             deps_dir=str(deps_dir) if deps_dir else None,
             runtime_dir=str(self._runtime_dir),
             memory_mb=spec.memory_mb,
+            sandbox=sandbox_cfg,
+            pyseccomp=self._sandbox.pyseccomp if self._sandbox is not None else None,
         )
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -558,25 +675,46 @@ class Supervisor:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.PIPE,
-                pass_fds=(child.fileno(),),
-                env=_environment(spec, code_dir),
+                pass_fds=tuple(pass_fds),
+                env=env,
                 cwd=str(code_dir),
                 start_new_session=True,  # no terminal signals; the node decides its life
             )
         except (OSError, ValueError) as exc:
             parent.close()
+            if egress_host is not None:
+                egress_host.close()
             raise StartError(
                 f"cannot start the runtime of {spec.function}: {type(exc).__name__}"
             ) from exc
         finally:
             child.close()
+            if egress_child is not None:
+                egress_child.close()
         stderr_task = (
             asyncio.ensure_future(_drain_stderr(proc.stderr, spec.key)) if proc.stderr else None
         )
         reader, writer = await asyncio.open_unix_connection(sock=parent, limit=_STREAM_LIMIT)
         z = _Zygote(proc, parent, reader, writer, stderr_task)
         try:
-            msg = await asyncio.wait_for(ipc.read_frame(reader), self._start_timeout)
+            if egress_host is not None:
+                assert self._sandbox is not None
+                first = await asyncio.wait_for(ipc.read_frame(reader), self._start_timeout)
+                zpid = first.get("zygote_pid") if isinstance(first, dict) else None
+                if not isinstance(zpid, int) or isinstance(zpid, bool):
+                    msg = first  # the sandbox failed before the keeper forked: a refusal
+                else:
+                    z.pid = zpid
+                    z.pidfd = _pidfd_of_child(zpid, proc.pid)
+                    try:
+                        z.group = self._sandbox.worker_group(spec, zpid)
+                    except OSError as exc:
+                        raise ipc.FrameError("cannot put the zygote in its cgroup") from exc
+                    self._sandbox.attach_egress(spec, egress_host)
+                    egress_host = None
+                    msg = await asyncio.wait_for(ipc.read_frame(reader), self._start_timeout)
+            else:
+                msg = await asyncio.wait_for(ipc.read_frame(reader), self._start_timeout)
         except (TimeoutError, ipc.FrameError) as exc:
             await _kill_zygote(z)
             raise StartError(
@@ -587,6 +725,11 @@ class Supervisor:
         except BaseException:
             await _kill_zygote(z)
             raise
+        finally:
+            if egress_host is not None:
+                egress_host.close()
+        if self._sandbox is not None and isinstance(msg, dict) and msg.get("violations"):
+            self._sandbox.violations(spec, None, msg["violations"])
         if not isinstance(msg, dict) or msg.get("ready") is not True:
             await _kill_zygote(z)
             if not isinstance(msg, dict):
@@ -694,6 +837,44 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _host_pid_of(zygote_pid: int, ns_pid: int) -> int:
+    """The host pid of the zygote's child that is ``ns_pid`` inside its PID namespace."""
+    try:
+        with open(f"/proc/{zygote_pid}/task/{zygote_pid}/children") as f:
+            children = [int(x) for x in f.read().split()]
+    except (OSError, ValueError) as exc:
+        raise ipc.FrameError("cannot list the zygote's children") from exc
+    for child in children:
+        try:
+            with open(f"/proc/{child}/status") as f:
+                for line in f:
+                    if line.startswith("NSpid:"):
+                        if int(line.split()[-1]) == ns_pid:
+                            return child
+                        break
+        except (OSError, ValueError):
+            continue
+    raise ipc.FrameError("the zygote reported a pid that is not its child")
+
+
+def _drop_group(group: cgroups.Group) -> None:
+    group.kill()
+    group.remove()
+
+
+def _rss_of_tree(pid: int) -> int:
+    """Resident bytes of a worker and everything below it."""
+    total = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for p in [pid, *tree.descendants(pid)]:
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def _pidfd_of_child(pid: int, zygote_pid: int) -> int | None:
     """Pin the worker's identity, and check the zygote did not hand us a stranger.
 
@@ -721,10 +902,19 @@ def _pidfd_of_child(pid: int, zygote_pid: int) -> int | None:
 
 async def _kill_zygote(z: _Zygote) -> None:
     z.writer.close()  # EOF alone makes a healthy zygote exit
+    if z.pidfd is not None:
+        # Inside a sandbox: PID 1 of its namespace; its death takes every process there.
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(z.pidfd, signal.SIGKILL)
+        os.close(z.pidfd)
+        z.pidfd = None
     if z.proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             z.proc.kill()
     await z.proc.wait()
+    if z.group is not None:
+        group, z.group = z.group, None
+        await asyncio.to_thread(_drop_group, group)
     if z.stderr_task is not None and not z.stderr_task.done():
         # Workers may still hold the pipe; do not wait for their EOF.
         z.stderr_task.cancel()

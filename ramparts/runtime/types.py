@@ -28,6 +28,11 @@ class FunctionSpec:
     concurrency: int = 4  # max simultaneous workers of this version on one node
     environment: dict[str, str] = field(default_factory=dict)
     runtime_protection: str = "block"
+    egress: tuple[str, ...] = ()  # allowlist entries, validated by the manifest
+    allow_exec: tuple[str, ...] = ()  # executables, relative to the code dir
+    tmp_mb: int = 512
+    limits: dict[str, int] = field(default_factory=dict)  # processes, open_files, file_size
+    anomaly_window: tuple[float, int] = (86400.0, 1000)  # seconds and invocations to learn
 
     @property
     def key(self) -> str:

@@ -56,6 +56,25 @@ _ERRORS: dict[str, type[RampartsError]] = {
 _KINDS: dict[str, type[RampartsError]] = {cls.__name__: cls for cls in _ERRORS.values()}
 
 
+_MAX_VIOLATIONS = 100
+_violations: list[dict[str, Any]] = []
+_violations_lock = threading.Lock()
+
+
+def record_violation(event: dict[str, Any]) -> None:
+    """Runtime protection's report callback: kept until the next frame to the host."""
+    with _violations_lock:
+        if len(_violations) < _MAX_VIOLATIONS:
+            _violations.append(event)
+
+
+def take_violations() -> list[dict[str, Any]]:
+    with _violations_lock:
+        out = list(_violations)
+        _violations.clear()
+    return out
+
+
 class LogSink:
     """Collects everything a handler prints or logs during one invocation.
 
@@ -284,6 +303,7 @@ def _invoke(
                 "error_message": scrub(str(exc)),
                 "traceback": scrub(_format_traceback(exc)),
                 "logs": sink.end(),
+                "violations": take_violations(),
             }
         )
     channel.active = False
@@ -304,7 +324,9 @@ def _invoke(
                 logs,
             )
     # Splice the already-encoded result in rather than encoding it twice.
-    head = ipc.encode({"op": "result", "status": "ok", "logs": logs})
+    head = ipc.encode(
+        {"op": "result", "status": "ok", "logs": logs, "violations": take_violations()}
+    )
     return head[:-1] + b',"result":' + encoded.encode("utf-8") + b"}"
 
 
@@ -317,6 +339,7 @@ def _error_body(error_type: str, message: str, logs: str) -> bytes:
             "error_message": message,
             "traceback": "",
             "logs": logs,
+            "violations": take_violations(),
         }
     )
 

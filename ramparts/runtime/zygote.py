@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ramparts.errors import RampartsError
 from ramparts.runtime import ipc, worker
 
 # Runs in ``python -I -S -c``.  The runtime is imported while the path holds
@@ -49,10 +50,14 @@ sys.path[:] = [_cfg['code_dir']] + ([_cfg['deps_dir']] if _cfg['deps_dir'] else 
     + [_cfg['runtime_dir']] + _std
 sys.argv[:] = ['ramparts-zygote']
 del _std, json
-main(_cfg)
+try:
+    main(_cfg)
+except BaseException:
+    import traceback; traceback.print_exc(file=sys.__stderr__); raise
 """
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 class HandlerLoadError(Exception):
@@ -138,12 +143,12 @@ def _set_pdeathsig() -> None:
 def _enter_sandbox(spec: dict[str, Any], keep_fd: int) -> None:
     """Confine a freshly forked worker before it serves anything.
 
-    The seam for the sandbox: later work adds Linux namespaces, rlimits
-    (memory from ``spec["memory_mb"]``), seccomp and audit hooks here.  For
-    now it drops every inherited descriptor except stdio and the worker's own
-    socket, restores default signal handling, puts the worker in its own
-    session (so the host can kill it together with anything it spawns) and
-    ties its life to the zygote's.
+    It inherits the zygote's sandbox (namespaces, filesystem, Landlock,
+    seccomp, no capabilities).  Here it drops every inherited descriptor but
+    stdio and its own socket, restores default signal handling, puts itself in
+    its own session, ties its life to the zygote's, and becomes a child
+    subreaper, then locks that: whatever it spawns, however it double-forks,
+    stays in its subtree, so the host can kill the invocation's whole tree.
     """
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -153,6 +158,15 @@ def _enter_sandbox(spec: dict[str, Any], keep_fd: int) -> None:
         os._exit(0)
     os.closerange(3, keep_fd)
     os.closerange(keep_fd + 1, _max_fd())
+    if spec.get("sandbox"):
+        import ctypes
+
+        from ramparts.sandbox import seccomp
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+            os._exit(1)
+        seccomp.lock_subreaper()
 
 
 def _max_fd() -> int:
@@ -166,9 +180,21 @@ def main(cfg: dict[str, Any]) -> None:
     """Entry point run by BOOTSTRAP inside the fresh interpreter."""
     ctl = socket.socket(fileno=int(cfg["ctl_fd"]))
     _set_pdeathsig()
+    sb = cfg.get("sandbox")
+    if sb:
+        try:
+            _preload(cfg)
+            from ramparts.sandbox import jail
+
+            jail.enter(sb)  # returns in the zygote, PID 1 of its own namespaces
+        except RampartsError as exc:
+            _refuse(ctl, "Runtime.SandboxError", exc.message, "")
+            return
+        _sandbox_path(cfg)
     scrub = worker.Scrubber(
         [
             (cfg["code_dir"], ""),
+            ("/var/task", ""),
             (cfg.get("deps_dir") or "", "<deps>/"),
             (str(Path(worker.__file__).resolve().parent.parent), "ramparts/"),
             (cfg["runtime_dir"], "<runtime>/"),
@@ -178,22 +204,96 @@ def main(cfg: dict[str, Any]) -> None:
     )
     sink = worker.install_capture()
     sink.begin("")
+    if sb:
+        try:
+            from ramparts.sandbox import jail
+
+            jail.seal(sb)
+        except RampartsError as exc:
+            _refuse(ctl, "Runtime.SandboxError", exc.message, sink.end())
+            return
+        _install_hooks(cfg, sb)
     try:
         handler = load_handler(cfg["handler"], cfg["code_dir"], scrub)
     except HandlerLoadError as exc:
-        ipc.send_frame(
-            ctl,
-            {
-                "ready": False,
-                "error_type": exc.error_type,
-                "error_message": exc.message,
-                "logs": sink.end(),
-            },
-        )
+        _refuse(ctl, exc.error_type, exc.message, sink.end())
         return
-    ipc.send_frame(ctl, {"ready": True, "logs": sink.end()})
+    if sb and (sb.get("protection") or "block") != "off":
+        from ramparts.sandbox import hooks
+
+        hooks.imports_done()
+    ipc.send_frame(
+        ctl, {"ready": True, "logs": sink.end(), "violations": worker.take_violations()}
+    )
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     _serve_forks(ctl, cfg, handler, sink, scrub)
+
+
+def _refuse(ctl: socket.socket, error_type: str, message: str, logs: str) -> None:
+    ipc.send_frame(
+        ctl,
+        {
+            "ready": False,
+            "error_type": error_type,
+            "error_message": message,
+            "logs": logs,
+            "violations": worker.take_violations(),
+        },
+    )
+
+
+def _sandbox_path(cfg: dict[str, Any]) -> None:
+    """The import path as the sandbox lays it out: /var/task, /opt/python, /var/runtime."""
+    from ramparts.sandbox import filesystem
+
+    moved = {
+        cfg["code_dir"]: filesystem.TASK_ROOT,
+        cfg.get("deps_dir") or "": filesystem.DEPS_ROOT,
+        cfg["runtime_dir"]: filesystem.RUNTIME_ROOT,
+    }
+    sys.path[:] = [moved.get(p, p) for p in sys.path if p]
+
+
+def _preload(cfg: dict[str, Any]) -> None:
+    """Import now what the sandbox needs later, while the host's paths still exist."""
+    import importlib.util
+
+    path = cfg.get("pyseccomp")
+    if path and "pyseccomp" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("pyseccomp", path)
+        if spec is None or spec.loader is None:
+            raise RampartsError("pyseccomp is not importable", code="sandbox_unavailable")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["pyseccomp"] = module
+        spec.loader.exec_module(module)
+    from ramparts.sandbox import seccomp
+
+    skip = cfg["sandbox"].get("skip") or ()
+    # available() loads libseccomp now: later, ldconfig is out of reach.
+    if "seccomp" not in skip and not seccomp.available():
+        raise RampartsError("seccomp is not available", code="sandbox_unavailable")
+
+    if (cfg["sandbox"].get("protection") or "block") != "off":
+        import ramparts.sandbox.hooks  # noqa: F401
+
+
+def _install_hooks(cfg: dict[str, Any], sb: dict[str, Any]) -> None:
+    mode = str(sb.get("protection") or "block")
+    if mode == "off":
+        return
+    from ramparts.sandbox import hooks
+
+    hooks.install(
+        hooks.HookPolicy(
+            mode=mode,
+            code_dir="/var/task",
+            deps_dirs=("/opt/python",),
+            allow_exec=tuple(sb.get("allow_exec", [])),
+            allowed_connect=(("127.0.0.1", int(sb.get("proxy_port", 3128))),),
+            native_roots=tuple(sb.get("python", [])) + ("/usr/lib", "/lib", "/lib64"),
+        ),
+        worker.record_violation,
+    )
 
 
 def _serve_forks(
@@ -247,6 +347,8 @@ def zygote_config(
     deps_dir: str | None,
     runtime_dir: str,
     memory_mb: int,
+    sandbox: dict[str, Any] | None = None,
+    pyseccomp: str | None = None,
 ) -> str:
     """The single argv entry BOOTSTRAP reads (JSON, paths already absolute)."""
     return json.dumps(
@@ -258,5 +360,7 @@ def zygote_config(
             "deps_dir": deps_dir or "",
             "runtime_dir": runtime_dir,
             "memory_mb": memory_mb,
+            "sandbox": sandbox,
+            "pyseccomp": pyseccomp,
         }
     )

@@ -1,0 +1,184 @@
+"""Host side of the sandbox: what the node hands each zygote, and what it keeps.
+
+``SandboxHost`` is the supervisor's one handle on runtime protection.  It
+knows which layers the kernel allows (``layers.probe``), hands out a host uid
+per function version from a reserved range (a root node only), builds the
+sandbox part of each zygote's config, creates per-worker cgroups, runs the
+egress gateway that every proxied connection of every sandbox goes through,
+and turns what the sandbox reports (blocked spawns, denied egress) into
+security events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ramparts.sandbox import cgroups, filesystem, jail
+from ramparts.sandbox.egress import EgressPolicy, parse_rules
+from ramparts.sandbox.forwarder import PROXY_PORT
+from ramparts.sandbox.gateway import EgressGateway
+from ramparts.sandbox.layers import SandboxReport
+
+log = logging.getLogger("ramparts.sandbox")
+
+UID_BASE = 524288  # the range systemd-nspawn also keeps for containers
+UID_COUNT = 65536
+
+# (kind, function spec, request id or None, detail) -> None
+EventSink = Callable[[str, Any, "str | None", dict[str, Any]], None]
+
+
+class SandboxHost:
+    """Node-wide runtime protection state, shared by every function version."""
+
+    def __init__(
+        self,
+        report: SandboxReport,
+        *,
+        node_id: str,
+        hide: list[Path],
+        forbidden: list[tuple[str, int]],
+        on_event: EventSink,
+    ) -> None:
+        self.report = report
+        self._node_id = node_id
+        self._hide = [str(p.resolve()) for p in hide]
+        self._forbidden = forbidden
+        self._on_event = on_event
+        self._gateway = EgressGateway()
+        self._egress_tasks: set[asyncio.Task[Any]] = set()
+        self._root = os.geteuid() == 0
+        per_uid = report.get("per_function_uid")
+        self._per_uid = self._root and per_uid is not None and per_uid.available
+        self._uids: dict[str, int] = {}
+        cg = report.get("cgroups")
+        self.cgroups = cgroups.open_controller(node_id) if cg is not None and cg.available else None
+        self._runtime_pkg = str(Path(__file__).resolve().parent.parent)
+        self._python = jail.python_roots()
+        try:
+            import pyseccomp
+
+            self.pyseccomp: str | None = str(Path(pyseccomp.__file__).resolve())
+        except ImportError:
+            self.pyseccomp = None
+
+    # -- per version ----------------------------------------------------------------------
+    def host_uid(self, key: str) -> int | None:
+        """A stable host uid for this version (root nodes), distinct from live ones."""
+        if not self._per_uid:
+            return None
+        uid = self._uids.get(key)
+        if uid is None:
+            digest = hashlib.sha256(f"{self._node_id}:{key}".encode()).digest()
+            slot = int.from_bytes(digest[:4], "big") % UID_COUNT
+            taken = set(self._uids.values())
+            while UID_BASE + slot in taken:
+                slot = (slot + 1) % UID_COUNT
+            uid = self._uids[key] = UID_BASE + slot
+        return uid
+
+    def release(self, key: str) -> None:
+        self._uids.pop(key, None)
+
+    def zygote_config(self, spec: Any, *, ctl_fd: int, egress_fd: int) -> dict[str, Any]:
+        hide = list(self._hide)
+        for root in self._python:
+            for sp in Path(root).glob("lib/python3*/site-packages"):
+                hide.append(str(sp))
+        # A venv, when the node runs from one: never visible to a handler.
+        if sys.prefix != sys.base_prefix:
+            hide.append(str(Path(sys.prefix).resolve()))
+        code_dir = Path(spec.code_dir).resolve()
+        return {
+            "ctl_fd": ctl_fd,
+            "egress_fd": egress_fd,
+            "host_uid": self.host_uid(spec.key),
+            "code_dir": str(code_dir),
+            "deps_dir": str(Path(spec.deps_dir).resolve()) if spec.deps_dir else "",
+            "runtime_pkg": self._runtime_pkg,
+            "python": self._python,
+            "hide": hide,
+            "tmp_mb": spec.tmp_mb,
+            "limits": spec.limits,
+            "rlimit_data": None if self.cgroups else spec.memory_mb * 1024 * 1024,
+            "allow_exec": [f"{filesystem.TASK_ROOT}/{p}" for p in spec.allow_exec],
+            "protection": spec.runtime_protection,
+            "proxy_port": PROXY_PORT,
+            "read_only": self._python,
+            # --allow-degraded-sandbox: layers the kernel refused are skipped, not faked
+            "skip": [x.name for x in self.report.missing()],
+        }
+
+    def environment(self, spec: Any) -> dict[str, str]:
+        proxy = f"http://127.0.0.1:{PROXY_PORT}"
+        return {
+            "LAMBDA_TASK_ROOT": filesystem.TASK_ROOT,
+            "LAMBDA_RUNTIME_DIR": filesystem.RUNTIME_ROOT,
+            "HOME": "/tmp",  # noqa: S108 - the sandbox's private /tmp
+            "TMPDIR": "/tmp",  # noqa: S108
+            "HTTPS_PROXY": proxy,
+            "HTTP_PROXY": proxy,
+            "https_proxy": proxy,
+            "http_proxy": proxy,
+            "NO_PROXY": "localhost,127.0.0.1,::1",
+            "no_proxy": "localhost,127.0.0.1,::1",
+        }
+
+    def attach_egress(self, spec: Any, channel: socket.socket) -> None:
+        policy = EgressPolicy(parse_rules(list(spec.egress)), forbidden=self._forbidden)
+
+        def decided(host: str, port: int, allowed: bool, reason: str) -> None:
+            self._on_event(
+                "egress.allow" if allowed else "egress.deny",
+                spec,
+                None,
+                {"destination": f"{host}:{port}", "reason": reason},
+            )
+
+        task = self._gateway.attach(channel, policy, decided)
+        self._egress_tasks.add(task)
+        task.add_done_callback(self._egress_tasks.discard)
+
+    def worker_group(self, spec: Any, pid: int) -> cgroups.Group | None:
+        if self.cgroups is None:
+            return None
+        group = self.cgroups.create(
+            f"{spec.function[:40]}-{spec.version[:12]}-{pid}",
+            memory_bytes=spec.memory_mb * 1024 * 1024,
+            pids_max=int(spec.limits.get("processes", 1024)),
+        )
+        try:
+            group.add(pid)
+        except OSError:
+            group.kill()
+            group.remove()
+            raise
+        return group
+
+    def violations(self, spec: Any, request_id: str | None, events: Any) -> None:
+        """Report what runtime protection saw in the worker (both modes)."""
+        if not isinstance(events, list):
+            return
+        for ev in events[:100]:
+            if not isinstance(ev, dict):
+                continue
+            detail = {
+                "rule": str(ev.get("rule", ""))[:64],
+                "target": str(ev.get("target", ""))[:512],
+                "blocked": bool(ev.get("blocked")),
+                "mode": str(ev.get("mode", spec.runtime_protection))[:16],
+            }
+            self._on_event("runtime.violation", spec, request_id, detail)
+
+    async def close(self) -> None:
+        await self._gateway.close()
+        if self.cgroups is not None:
+            await asyncio.to_thread(self.cgroups.close)
