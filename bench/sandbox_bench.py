@@ -1,7 +1,7 @@
 """Runtime protection's price: the worker runtime with the sandbox on vs off, in one run.
 
     .venv/bin/python bench/sandbox_bench.py [--versions 20] [--calls 2000] [--duration 5]
-                                            [--concurrency 4] [--rounds 3] [--phases 10]
+                                            [--concurrency 4] [--rounds 5] [--phases 10]
 
 Two ``Supervisor`` instances live side by side in one asyncio loop (uvloop, as in
 ``ramparts up``): one with a ``SandboxHost`` built from ``layers.probe`` exactly as the
@@ -382,6 +382,7 @@ PHASE_ROWS: list[tuple[str, str]] = [
     ("zygote._install_hooks", "install audit hooks"),
     ("zygote.load_handler", "import the handler"),
     ("hooks.imports_done", "hooks.imports_done"),
+    ("zygote_group", "host: create the zygote's cgroups and move it in (on the loop)"),
     ("ready", "from the zygote's last step until the host has `ready`"),
     ("prepare rest", "rest of prepare() (host side)"),
     ("_fork", "fork a worker (host `_fork`: request, reply, pidfd, cgroup)"),
@@ -448,8 +449,10 @@ def phase_breakdown(marks: HostMarks, stamps: list[tuple[int, str, float, float]
     ms["prepare rest"] = (t_prepared - t_start - (sz1 - sz0)) * 1000
     ms["_fork"] = marks.total("_fork") * 1000
     ms["_run"] = marks.total("_run") * 1000
-    if "worker_group" in marks.spans:
-        ms["worker_group"] = marks.total("worker_group") * 1000
+    for a, b in marks.spans.get("worker_group", []):
+        # the supervisor gives the zygote its own cgroups too (at its first frame)
+        where = "zygote_group" if sz0 <= a <= sz1 else "worker_group"
+        ms[where] = ms.get(where, 0.0) + (b - a) * 1000
     ms["invoke rest"] = (t_done - t_prepared) * 1000 - ms["_fork"] - ms["_run"]
     return ms
 
@@ -563,6 +566,35 @@ async def run(args: argparse.Namespace, work: Path, report: layers.SandboxReport
 
 
 # -- report --------------------------------------------------------------------------------------
+def bytecode_state() -> tuple[int, int]:
+    """(modules with a current .pyc, modules) of what a sandboxed zygote imports from ramparts.
+
+    The zygote never writes bytecode (``sys.dont_write_bytecode``, read-only mounts), so a
+    module without a current .pyc next to it is compiled from source at every cold start.
+    """
+    import importlib.util
+
+    import ramparts
+
+    pkg = Path(ramparts.__file__).resolve().parent
+    sources = [pkg / "__init__.py", pkg / "errors.py",
+               *sorted((pkg / "runtime").glob("*.py")), *sorted((pkg / "sandbox").glob("*.py"))]
+    fresh = 0
+    for src in sources:
+        try:
+            head = Path(importlib.util.cache_from_source(str(src))).read_bytes()[:16]
+            st = src.stat()
+        except OSError:
+            continue
+        if head[:4] != importlib.util.MAGIC_NUMBER:
+            continue
+        flags = int.from_bytes(head[4:8], "little")
+        if flags or (int.from_bytes(head[8:12], "little") == int(st.st_mtime) & 0xFFFFFFFF
+                     and int.from_bytes(head[12:16], "little") == st.st_size & 0xFFFFFFFF):
+            fresh += 1
+    return fresh, len(sources)
+
+
 def summary_rows(res: Results) -> list[tuple[str, float, float, str]]:
     """(metric, on, off, unit) for the headline table."""
     c, w, t = res.cold_ms, res.warm_ms, res.rps
@@ -633,6 +665,7 @@ def markdown(args: argparse.Namespace, res: Results, report: layers.SandboxRepor
     from ramparts import __version__ as ramparts_version
 
     cold_ok, tp_ok, cold, tp = verdicts(res)
+    pyc = bytecode_state()
     rows = []
     for name, on, off, unit in summary_rows(res):
         nd = 0 if unit == "inv/s" else 2
@@ -665,6 +698,12 @@ def markdown(args: argparse.Namespace, res: Results, report: layers.SandboxRepor
         f" ({cg.detail if cg and cg.available else 'no cgroups'};"
         f" {'a per-function uid' if uid and uid.available else 'no per-function uid'});"
         " `runtime_protection: block` (audit hooks), egress proxy attached",
+        f"- bytecode: {pyc[0]} of {pyc[1]} `ramparts` modules of the runtime and sandbox had a"
+        " current .pyc"
+        + ((" (PYTHONDONTWRITEBYTECODE is set here)" if os.environ.get("PYTHONDONTWRITEBYTECODE")
+            else "") + ", so each zygote compiled the rest from source: both sides pay for"
+           " it, the sandboxed side for more modules; an install from a wheel ships them"
+           " compiled" if pyc[0] < pyc[1] else ""),
         "",
         "| metric | sandbox on | sandbox off | on / off |",
         "|---|---:|---:|---:|",
@@ -733,8 +772,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="seconds per throughput round (default 5)")
     p.add_argument("--concurrency", type=int, default=4,
                    help="caller tasks and the version's concurrency (default 4)")
-    p.add_argument("--rounds", type=int, default=3,
-                   help="interleaved rounds for latency and throughput (default 3)")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="interleaved rounds for latency and throughput (default 5)")
     p.add_argument("--phases", type=int, default=10,
                    help="instrumented cold starts per side for the step breakdown (0: skip)")
     p.add_argument("--cold-pause", type=float, default=0.05,
@@ -774,6 +813,10 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"  - {layer.name}: {layer.detail or 'unavailable'}")
         console.print("docs/benchmarks.md left unchanged.")
         return 0
+    fresh, total = bytecode_state()
+    if fresh < total:
+        console.print(f"[yellow]note:[/] only {fresh} of {total} ramparts runtime/sandbox modules "
+                      "have a current .pyc: every zygote compiles the others from source")
     console.print("sandbox layers: " + ", ".join(
         f"{x.name}{'' if x.available else ' (missing)'}" for x in report.layers))
     work = Path(tempfile.mkdtemp(prefix="ramparts-sandbox-bench-"))

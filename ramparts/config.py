@@ -85,6 +85,7 @@ class Settings:
     tls_key: Path | None = None  # gateway HTTPS: private key (PEM)
     insecure_http: bool = False  # plain HTTP on a non-loopback address, explicitly allowed
     allow_degraded_sandbox: bool = False  # start even when a required sandbox layer is missing
+    package_index: str | None = None  # deploy-time installs' only egress (default: pip's own)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()

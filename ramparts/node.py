@@ -39,6 +39,7 @@ from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult
 from ramparts.sandbox import layers
 from ramparts.sandbox.host import UID_BASE, SandboxHost
+from ramparts.sandbox.installer import SandboxedPip
 from ramparts.scan.errors import ScanFailed
 from ramparts.scan.gate import GateOptions, GateResult
 from ramparts.secrets import SecretSource
@@ -173,7 +174,12 @@ class Node:
         )
         self.sandbox = self._sandbox_host()
         self.supervisor = Supervisor(s.runtime_dir, self.broker, sandbox=self.sandbox)
-        self.registry = Registry(s, self.store, self.supervisor)
+        pip = (
+            SandboxedPip(self.sandbox, runtime_dir=s.runtime_dir, index_url=s.package_index)
+            if self.sandbox is not None
+            else None
+        )
+        self.registry = Registry(s, self.store, self.supervisor, pip=pip)
         self.dispatcher = Dispatcher(
             bus=self.bus,
             store=self.store,

@@ -71,6 +71,13 @@ def up(
         bool,
         typer.Option("--insecure-http", help="allow plain HTTP on a non-loopback address"),
     ] = False,
+    package_index: Annotated[
+        str | None,
+        typer.Option(
+            "--package-index",
+            help="the package index deploy-time installs may reach (default: pip's own config)",
+        ),
+    ] = None,
     allow_degraded_sandbox: Annotated[
         bool,
         typer.Option(
@@ -113,6 +120,7 @@ def up(
             bus_url=bus,
             insecure_http=insecure_http and not use_tls and not is_loopback(host),
             allow_degraded_sandbox=allow_degraded_sandbox,
+            package_index=package_index,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)

@@ -14,25 +14,46 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ramparts.errors import DeployError
 
 PIP_TIMEOUT = 600.0
 
+# (requirements file, target dir) -> (pip's exit code, its output): the sandboxed pip
+PipRunner = Callable[[Path, Path], tuple[int, str]]
+
 
 def requirements_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def install_requirements(requirements: Path, deps_root: Path, digest: str) -> Path:
-    """Install into ``deps_root/digest`` unless already there; return that dir."""
+def install_requirements(
+    requirements: Path, deps_root: Path, digest: str, *, pip: PipRunner | None = None
+) -> Path:
+    """Install into ``deps_root/digest`` unless already there; return that dir.
+
+    ``pip`` runs the install inside the sandbox (``ramparts.sandbox.installer``);
+    without it (a node started with --allow-degraded-sandbox and no namespaces) pip
+    runs here, as the node's user, with the node's environment minus RAMPARTS_*.
+    """
     target = deps_root / digest
     if (target / ".complete").exists():
         return target
     deps_root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=deps_root))
     try:
+        if pip is not None:
+            code, output = pip(requirements, tmp)
+            if code != 0:
+                raise DeployError(
+                    "pip could not install the requirements:\n"
+                    + _clean_pip_error(output, requirements),
+                    code="dependency_install_failed",
+                )
+            _finish(tmp, target, digest)
+            return target
         cmd = [
             sys.executable,
             "-m",
@@ -67,15 +88,19 @@ def install_requirements(requirements: Path, deps_root: Path, digest: str) -> Pa
                 + _clean_pip_error(proc.stderr or proc.stdout, requirements),
                 code="dependency_install_failed",
             )
-        (tmp / ".complete").write_text(digest)
-        _read_only(tmp)
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)
-        os.rename(tmp, target)
+        _finish(tmp, target, digest)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _finish(tmp: Path, target: Path, digest: str) -> None:
+    (tmp / ".complete").write_text(digest)
+    _read_only(tmp)
+    if target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    os.rename(tmp, target)
 
 
 def _read_only(root: Path) -> None:

@@ -26,7 +26,7 @@ from ramparts.config import Settings
 from ramparts.errors import Conflict, DeployError, NotFound
 from ramparts.manifest import FunctionConfig, Manifest, load_manifest, parse_handler, route_shape
 from ramparts.registry.artifacts import materialize, tree_digest, unpack_archive
-from ramparts.registry.deps import install_requirements, requirements_digest
+from ramparts.registry.deps import PipRunner, install_requirements, requirements_digest
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
 from ramparts.scan.advisories import open_source
@@ -88,10 +88,18 @@ def _requirements_for(app_dir: Path, handler: str) -> Path | None:
 
 
 class Registry:
-    def __init__(self, settings: Settings, store: Store, supervisor: Supervisor) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        supervisor: Supervisor,
+        *,
+        pip: PipRunner | None = None,
+    ) -> None:
         self._settings = settings
         self._store = store
         self._supervisor = supervisor
+        self._pip = pip  # the sandboxed installer
         self._specs: dict[tuple[str, str], tuple[FunctionConfig, FunctionSpec]] = {}
         self._deploy_lock = asyncio.Lock()
 
@@ -140,7 +148,7 @@ class Registry:
             deps_dir = None
             if req_path is not None and req is not None:
                 deps_dir = await asyncio.to_thread(
-                    install_requirements, req_path, self._settings.deps_dir, req
+                    install_requirements, req_path, self._settings.deps_dir, req, pip=self._pip
                 )
             code_dir = await asyncio.to_thread(
                 materialize, archive, self._settings.artifacts_dir / code
@@ -292,7 +300,9 @@ class Registry:
             req_path = _requirements_for(code_dir, cfg.handler)
             if req_path is None:
                 raise DeployError(f"version {rec.version[:12]} lost its requirements file")
-            deps_dir = install_requirements(req_path, self._settings.deps_dir, rec.requirements)
+            deps_dir = install_requirements(
+                req_path, self._settings.deps_dir, rec.requirements, pip=self._pip
+            )
         spec = self._make_spec(rec.app, rec.function, rec.version, cfg, code_dir, deps_dir)
         self._specs[key] = (cfg, spec)
         return cfg, spec

@@ -255,24 +255,9 @@ def _sandbox_path(cfg: dict[str, Any]) -> None:
 
 
 def _preload(cfg: dict[str, Any]) -> None:
-    """Import now what the sandbox needs later, while the host's paths still exist."""
-    import importlib.util
+    from ramparts.sandbox import jail
 
-    path = cfg.get("pyseccomp")
-    if path and "pyseccomp" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("pyseccomp", path)
-        if spec is None or spec.loader is None:
-            raise RampartsError("pyseccomp is not importable", code="sandbox_unavailable")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["pyseccomp"] = module
-        spec.loader.exec_module(module)
-    from ramparts.sandbox import seccomp
-
-    skip = cfg["sandbox"].get("skip") or ()
-    # available() loads libseccomp now: later, ldconfig is out of reach.
-    if "seccomp" not in skip and not seccomp.available():
-        raise RampartsError("seccomp is not available", code="sandbox_unavailable")
-
+    jail.preload(cfg.get("pyseccomp"), cfg["sandbox"])
     if (cfg["sandbox"].get("protection") or "block") != "off":
         import ramparts.sandbox.hooks  # noqa: F401
 

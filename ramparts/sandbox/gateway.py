@@ -12,10 +12,16 @@ resolves DNS here on the host, connects to the *pinned* address and relays
 bytes.  The sandbox never resolves names or opens a socket to the outside
 itself, so the policy is the only way out.
 
-Every request with a well-formed head produces exactly one
-``on_decision(host, port, allowed, reason)`` call -- refusals are security
-events the caller audits.  If that callback raises, the connection is
-closed without being relayed: an egress that cannot be audited is refused.
+Each passed fd comes with a one-byte tag.  ``b"c"`` is a proxy connection,
+as above.  Tags the caller maps in ``attach(..., direct=...)`` (the
+forwarder's ``b"n"`` for the node's own public endpoint) are not parsed at
+all: the gateway connects straight to the mapped host and port, whatever the
+egress policy says, and relays raw bytes.  Any other tag is closed unread.
+
+Every request with a well-formed head, and every direct connection, produces
+exactly one ``on_decision(host, port, allowed, reason)`` call -- refusals are
+security events the caller audits.  If that callback raises, the connection
+is closed without being relayed: an egress that cannot be audited is refused.
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ramparts.sandbox.egress import EgressPolicy
+from ramparts.sandbox.forwarder import PROXY_TAG
 
 DecisionCallback = Callable[[str, int, bool, str], None]
 
@@ -52,6 +59,7 @@ _HOP_BY_HOP = frozenset(
 _END_TO_END = frozenset({b"host", b"content-length", b"transfer-encoding"})
 _REASONS = {400: "Bad Request", 403: "Forbidden", 502: "Bad Gateway"}
 _LINGER = 2.0  # seconds to drain a refused client so it sees our answer, not a reset
+NODE_ENDPOINT = "node endpoint"  # the reason given for every direct connection
 
 
 class _BadRequest(Exception):
@@ -102,9 +110,20 @@ class EgressGateway:
         self._closed = False
 
     def attach(
-        self, channel: socket.socket, policy: EgressPolicy, on_decision: DecisionCallback
+        self,
+        channel: socket.socket,
+        policy: EgressPolicy,
+        on_decision: DecisionCallback,
+        *,
+        direct: Mapping[bytes, tuple[str, int]] | None = None,
     ) -> asyncio.Task[None]:
         """Serve the sockets passed over ``channel`` (which the gateway now owns).
+
+        Sockets tagged ``b"c"`` are proxy connections checked against
+        ``policy``; a socket whose tag is a key of ``direct`` is connected
+        straight to that ``(host, port)`` (e.g. ``{b"n": ("127.0.0.1", 8080)}``,
+        the node's own endpoint) and relayed as is, bypassing the policy.
+        Sockets with any other tag are closed.
 
         The returned task ends when the channel reaches EOF (the sandbox's
         forwarder is gone); connections already passed keep running until
@@ -112,11 +131,12 @@ class EgressGateway:
         """
         if self._closed:
             raise RuntimeError("the egress gateway is closed")
+        routes = _direct_routes(direct)
         channel.setblocking(False)
         self._channels.add(channel)
         loop = asyncio.get_running_loop()
         task = loop.create_task(
-            self._serve_channel(channel, policy, on_decision), name="egress-channel"
+            self._serve_channel(channel, policy, on_decision, routes), name="egress-channel"
         )
         self._track(task)
         return task
@@ -142,7 +162,11 @@ class EgressGateway:
             _log.error("egress task failed", exc_info=task.exception())
 
     async def _serve_channel(
-        self, channel: socket.socket, policy: EgressPolicy, on_decision: DecisionCallback
+        self,
+        channel: socket.socket,
+        policy: EgressPolicy,
+        on_decision: DecisionCallback,
+        direct: dict[bytes, tuple[str, int]],
     ) -> None:
         loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(self._max_connections)
@@ -150,19 +174,27 @@ class EgressGateway:
             while True:
                 await slots.acquire()
                 try:
-                    fd = await _receive_fd(loop, channel)
+                    received = await _receive_fd(loop, channel)
                 except BaseException:
                     slots.release()
                     raise
-                sock = _adopt(fd) if fd is not None else None
+                if received is None:
+                    slots.release()
+                    return
+                tag, fd = received
+                if tag != PROXY_TAG and tag not in direct:
+                    os.close(fd)  # not a route this sandbox has
+                    slots.release()
+                    continue
+                sock = _adopt(fd)
                 if sock is None:
                     slots.release()
-                    if fd is None:
-                        return
                     continue
-                task = loop.create_task(
-                    self._serve_connection(sock, policy, on_decision), name="egress-connection"
-                )
+                if tag == PROXY_TAG:
+                    serving = self._serve_connection(sock, policy, on_decision)
+                else:
+                    serving = self._serve_direct(sock, direct[tag], on_decision)
+                task = loop.create_task(serving, name="egress-connection")
                 task.add_done_callback(lambda _task: slots.release())
                 task.add_done_callback(functools.partial(_close_socket, sock))
                 self._track(task)
@@ -212,6 +244,29 @@ class EgressGateway:
             graceful = await self._relay(reader, writer, up_reader, up_writer)
         except Exception:
             _log.exception("egress connection failed")
+        finally:
+            await _shut(writers, graceful=graceful)
+
+    async def _serve_direct(
+        self, sock: socket.socket, target: tuple[str, int], on_decision: DecisionCallback
+    ) -> None:
+        """Relay raw bytes between ``sock`` and ``target``: no request, no policy."""
+        host, port = target
+        reader, writer = await asyncio.open_connection(sock=sock, limit=_CHUNK)
+        writers = [writer]
+        graceful = False
+        try:
+            on_decision(host, port, True, NODE_ENDPOINT)
+            try:
+                up_reader, up_writer = await asyncio.wait_for(
+                    asyncio.open_connection(host, port, limit=_CHUNK), self._connect_timeout
+                )
+            except (OSError, TimeoutError):
+                return  # aborted: the client sees its connection fail, as if refused
+            writers.append(up_writer)
+            graceful = await self._relay(reader, writer, up_reader, up_writer)
+        except Exception:
+            _log.exception("direct egress connection failed")
         finally:
             await _shut(writers, graceful=graceful)
 
@@ -288,8 +343,10 @@ class EgressGateway:
             await asyncio.gather(*pumps, return_exceptions=True)
 
 
-async def _receive_fd(loop: asyncio.AbstractEventLoop, channel: socket.socket) -> int | None:
-    """The next passed fd, or None at EOF; waits through the loop, never blocking it."""
+async def _receive_fd(
+    loop: asyncio.AbstractEventLoop, channel: socket.socket
+) -> tuple[bytes, int] | None:
+    """The next passed fd with its tag, or None at EOF; waits through the loop, never blocking."""
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(channel, 1, 4, _RECV_FLAGS)
@@ -306,7 +363,7 @@ async def _receive_fd(loop: asyncio.AbstractEventLoop, channel: socket.socket) -
         for extra in fds[1:]:
             os.close(extra)  # one connection per message; anything else is not ours to keep
         if fds:
-            return fds[0]
+            return data, fds[0]
         if not data:
             return None
 
@@ -314,6 +371,22 @@ async def _receive_fd(loop: asyncio.AbstractEventLoop, channel: socket.socket) -
 def _wake(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
+
+
+def _direct_routes(
+    direct: Mapping[bytes, tuple[str, int]] | None,
+) -> dict[bytes, tuple[str, int]]:
+    """Check and copy ``attach``'s ``direct`` map: one-byte tags other than the proxy's."""
+    routes: dict[bytes, tuple[str, int]] = {}
+    for tag, (host, port) in (direct or {}).items():
+        if not isinstance(tag, bytes) or len(tag) != 1:
+            raise ValueError(f"a direct tag is exactly one byte, not {tag!r}")
+        if tag == PROXY_TAG:
+            raise ValueError(f"{PROXY_TAG!r} is the proxy's tag, it cannot be direct")
+        if not isinstance(host, str) or not host or not 1 <= int(port) <= 65535:
+            raise ValueError(f"bad direct target for {tag!r}: {(host, port)!r}")
+        routes[tag] = (host, int(port))
+    return routes
 
 
 def _adopt(fd: int) -> socket.socket | None:

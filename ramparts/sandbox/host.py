@@ -88,7 +88,7 @@ class SandboxHost:
     def release(self, key: str) -> None:
         self._uids.pop(key, None)
 
-    def zygote_config(self, spec: Any, *, ctl_fd: int, egress_fd: int) -> dict[str, Any]:
+    def _hidden(self) -> list[str]:
         hide = list(self._hide)
         for root in self._python:
             for sp in Path(root).glob("lib/python3*/site-packages"):
@@ -96,6 +96,10 @@ class SandboxHost:
         # A venv, when the node runs from one: never visible to a handler.
         if sys.prefix != sys.base_prefix:
             hide.append(str(Path(sys.prefix).resolve()))
+        return hide
+
+    def zygote_config(self, spec: Any, *, ctl_fd: int, egress_fd: int) -> dict[str, Any]:
+        hide = self._hidden()
         code_dir = Path(spec.code_dir).resolve()
         return {
             "ctl_fd": ctl_fd,
@@ -115,6 +119,52 @@ class SandboxHost:
             "read_only": self._python,
             # --allow-degraded-sandbox: layers the kernel refused are skipped, not faked
             "skip": [x.name for x in self.report.missing()],
+        }
+
+    def install_config(
+        self,
+        *,
+        code_dir: str,
+        ctl_fd: int,
+        egress_fd: int,
+        extra_ro: list[tuple[str, str]],
+        writable: list[tuple[str, str]],
+        tmp_mb: int,
+    ) -> dict[str, Any]:
+        """The sandbox of a deploy-time install (see ``installer``): no hooks, no cgroup."""
+        return {
+            "ctl_fd": ctl_fd,
+            "egress_fd": egress_fd,
+            "host_uid": self.host_uid("pip-install"),
+            "code_dir": code_dir,
+            "deps_dir": "",
+            "runtime_pkg": self._runtime_pkg,
+            "python": self._python,
+            "hide": self._hidden(),
+            "tmp_mb": tmp_mb,
+            "limits": {"processes": 256, "open_files": 4096},
+            "rlimit_data": None,
+            "allow_exec": [],
+            "protection": "off",
+            "read_only": self._python,
+            "extra_ro": extra_ro,
+            "writable": writable,
+            "skip": [x.name for x in self.report.missing()],
+        }
+
+    @property
+    def forbidden(self) -> list[tuple[str, int]]:
+        return list(self._forbidden)
+
+    def proxy_environment(self) -> dict[str, str]:
+        proxy = f"http://127.0.0.1:{PROXY_PORT}"
+        return {
+            "HTTPS_PROXY": proxy,
+            "HTTP_PROXY": proxy,
+            "https_proxy": proxy,
+            "http_proxy": proxy,
+            "NO_PROXY": "localhost,127.0.0.1,::1",
+            "no_proxy": "localhost,127.0.0.1,::1",
         }
 
     def environment(self, spec: Any) -> dict[str, str]:

@@ -25,10 +25,12 @@ sandbox modules beside it.
 from __future__ import annotations
 
 import encodings.ascii  # noqa: F401 - the keeper decodes after it lost the host's paths
+import json
 import os
 import resource
 import signal
 import socket
+import struct
 import sys
 import traceback
 from typing import Any
@@ -145,6 +147,26 @@ def _relocate_runtime() -> None:
             path[:] = [new + p[len(old) :] if p.startswith(old) else p for p in path]
 
 
+def preload(pyseccomp_path: str | None, sb: dict[str, Any]) -> None:
+    """Import now what the sandbox needs later, while the host's paths still exist.
+
+    pyseccomp lives in the node's environment, which the sandbox never sees: it is
+    loaded from its file, and libseccomp with it (finding it runs ldconfig).
+    """
+    import importlib.util
+
+    if pyseccomp_path and "pyseccomp" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("pyseccomp", pyseccomp_path)
+        if spec is None or spec.loader is None:
+            raise SandboxError("pyseccomp is not importable")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["pyseccomp"] = module
+        spec.loader.exec_module(module)
+    skip = sb.get("skip") or ()
+    if "seccomp" not in skip and not seccomp.available():
+        raise SandboxError("seccomp is not available")
+
+
 def seal(sb: dict[str, Any]) -> None:
     """The last layers, once the filesystem is in place: limits, Landlock, privileges, seccomp."""
     skip = set(sb.get("skip") or ())
@@ -178,7 +200,14 @@ def _landlock(sb: dict[str, Any]) -> None:
             filesystem.RUNTIME_ROOT,
             *sb.get("read_only", []),
         ],
-        read_write=[filesystem.TMP, filesystem.SHM, "/dev/null", "/dev/zero", "/dev/full"],
+        read_write=[
+            filesystem.TMP,
+            filesystem.SHM,
+            "/dev/null",
+            "/dev/zero",
+            "/dev/full",
+            *(target for _, target in sb.get("writable", [])),
+        ],
         executable=_executables(sb),
         connect_ports=[forwarder.PROXY_PORT],
         bind_ports=[],
@@ -245,6 +274,13 @@ def _binds(sb: dict[str, Any]) -> list[filesystem.Bind]:
     if sb.get("deps_dir"):
         add(sb["deps_dir"], filesystem.DEPS_ROOT)
     add(sb["runtime_pkg"], filesystem.RUNTIME_ROOT + "/ramparts")
+    for source, target in sb.get("extra_ro", []):
+        add(source, target)
+    for source, target in sb.get("writable", []):
+        # The one place a sandbox writes outside /tmp: the deploy-time installer's target.
+        if not os.path.isdir(source):
+            raise SandboxError(f"cannot bind {target} into the sandbox: not a directory")
+        binds.append(filesystem.Bind(source, target, writable=True))
     return binds
 
 
@@ -261,10 +297,9 @@ def _keeper(
     code = 1
     try:
         ctl = socket.socket(fileno=ctl_fd)
-        # One frame, in the runtime's framing: the host learns the zygote's real pid.
-        from ramparts.runtime import ipc
-
-        ipc.send_frame(ctl, {"zygote_pid": zygote})
+        # One frame in the runtime's framing (4-byte length, JSON): the zygote's real pid.
+        body = json.dumps({"zygote_pid": zygote}).encode()
+        ctl.sendall(struct.pack(">I", len(body)) + body)
         ctl.close()
         # Sealed before the zygote may go on: its pivot_root changes our root too.
         if has_caps:  # in its own user namespace: full capabilities there, until now

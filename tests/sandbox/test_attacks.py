@@ -87,10 +87,23 @@ class UnprivilegedNode(RunningNode):
         }
         log = open(self.data_dir.parent / f"node-{self.admin_port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [SYSTEM_PYTHON, "-m", "ramparts.cli.main", "up", "--port", str(self.port),
-             "--admin-port", str(self.admin_port)],
-            env=self.env, stdout=log, stderr=log, start_new_session=True,
-            user=UNPRIVILEGED_UID, group=UNPRIVILEGED_UID, extra_groups=[],
+            [
+                SYSTEM_PYTHON,
+                "-m",
+                "ramparts.cli.main",
+                "up",
+                "--port",
+                str(self.port),
+                "--admin-port",
+                str(self.admin_port),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            user=UNPRIVILEGED_UID,
+            group=UNPRIVILEGED_UID,
+            extra_groups=[],
             cwd=str(self.data_dir.parent),
         )
         return self._wait_started()
@@ -103,14 +116,22 @@ def _unprivileged_skip_reason() -> str | None:
         return f"no system {SYSTEM_PYTHON} that uid {UNPRIVILEGED_UID} can run"
     probe = subprocess.run(
         [SYSTEM_PYTHON, "-c", "import ramparts.cli.main, orjson, pyseccomp"],
-        user=UNPRIVILEGED_UID, group=UNPRIVILEGED_UID, extra_groups=[], capture_output=True,
-        env={"PYTHONPATH": f"{Path(__file__).resolve().parents[2]}:"
-             + next(p for p in sys.path if p.endswith("site-packages") and sys.prefix in p)},
-        cwd="/", check=False,
+        user=UNPRIVILEGED_UID,
+        group=UNPRIVILEGED_UID,
+        extra_groups=[],
+        capture_output=True,
+        env={
+            "PYTHONPATH": f"{Path(__file__).resolve().parents[2]}:"
+            + next(p for p in sys.path if p.endswith("site-packages") and sys.prefix in p)
+        },
+        cwd="/",
+        check=False,
     )
     if probe.returncode != 0:
-        return (f"uid {UNPRIVILEGED_UID} cannot import ramparts with {SYSTEM_PYTHON}: "
-                + probe.stderr.decode(errors="replace").strip().splitlines()[-1])
+        return (
+            f"uid {UNPRIVILEGED_UID} cannot import ramparts with {SYSTEM_PYTHON}: "
+            + probe.stderr.decode(errors="replace").strip().splitlines()[-1]
+        )
     return None
 
 
@@ -132,10 +153,14 @@ def arena(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         node = RunningNode(base / "data").start()
         python = sys.executable
     try:
-        victim = make_app(base / "victim", VICTIM, {
-            "keeper.py": "def handler(event, context):\n    return {'statusCode': 200, "
-                         "'body': 'victim ok'}\n",
-        })
+        victim = make_app(
+            base / "victim",
+            VICTIM,
+            {
+                "keeper.py": "def handler(event, context):\n    return {'statusCode': 200, "
+                "'body': 'victim ok'}\n",
+            },
+        )
         node.deploy_ok(victim)
         victim_files = list((base / "data" / "artifacts").rglob("keeper.py"))
         assert victim_files, "the victim's artifact is where the attacker will look for it"
@@ -149,8 +174,9 @@ def arena(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             "admin_port": node.admin_port,
             "victim_file": str(victim_files[0]),
             "victim_marker": '"app": "victim"',
-            "python_prefix": "/usr" if python == SYSTEM_PYTHON else os.path.realpath(
-                sys.base_prefix),
+            "python_prefix": "/usr"
+            if python == SYSTEM_PYTHON
+            else os.path.realpath(sys.base_prefix),
             "venv": sys.prefix,
             "nproc": NPROC,
             "tmp_fill_mb": TMP_MB * 4,
@@ -195,25 +221,47 @@ def test_every_attack_is_stopped(arena: Any, fn: str) -> None:
 
 def test_blocked_attacks_leave_security_events(arena: Any) -> None:
     node, _ = arena
-    _invoke(node, "in-handler", {"attacks": ["spawn_shell", "connect_control", "load_library",
-                                             "read_master_key", "egress_not_allowed"]})
+    _invoke(
+        node,
+        "in-handler",
+        {
+            "attacks": [
+                "spawn_shell",
+                "connect_control",
+                "load_library",
+                "read_master_key",
+                "egress_not_allowed",
+            ]
+        },
+    )
     deadline = time.monotonic() + 20
     want = {"process.spawn", "socket.connect", "native.load", "file.sensitive_read"}
     while time.monotonic() < deadline:
         events = node.audit()
-        rules = {e["detail"].get("rule") for e in events if e["kind"] == "runtime.violation"
-                 and e["detail"].get("function") == "in-handler"}
-        egress = [e for e in events if e["kind"] == "egress.deny"
-                  and e["resource"] == "blocked.example:443"
-                  and e["detail"].get("function") == "in-handler"]
+        rules = {
+            e["detail"].get("rule")
+            for e in events
+            if e["kind"] == "runtime.violation" and e["detail"].get("function") == "in-handler"
+        }
+        egress = [
+            e
+            for e in events
+            if e["kind"] == "egress.deny"
+            and e["resource"] == "blocked.example:443"
+            and e["detail"].get("function") == "in-handler"
+        ]
         if want <= rules and egress:
             break
         time.sleep(0.2)
     assert want <= rules, rules
     assert egress and egress[0]["decision"] == "deny"
-    blocked = [e for e in events if e["kind"] == "runtime.violation"
-               and e["detail"].get("rule") == "process.spawn"
-               and e["detail"].get("function") == "in-handler"]
+    blocked = [
+        e
+        for e in events
+        if e["kind"] == "runtime.violation"
+        and e["detail"].get("rule") == "process.spawn"
+        and e["detail"].get("function") == "in-handler"
+    ]
     assert blocked[0]["decision"] == "deny"
     assert blocked[0]["principal"] == "function:attacker/in-handler"
 
@@ -226,9 +274,13 @@ def test_detect_mode_reports_without_blocking_the_hook(arena: Any) -> None:
     assert "RuntimeViolation" not in out["result"][0]["detail"]
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        seen = [e for e in node.audit() if e["kind"] == "runtime.violation"
-                and e["detail"].get("function") == "in-handler-detect"
-                and e["detail"].get("rule") == "process.spawn"]
+        seen = [
+            e
+            for e in node.audit()
+            if e["kind"] == "runtime.violation"
+            and e["detail"].get("function") == "in-handler-detect"
+            and e["detail"].get("rule") == "process.spawn"
+        ]
         if seen:
             break
         time.sleep(0.2)

@@ -31,23 +31,43 @@ class Egress:
     channel_task: asyncio.Task[None]
     thread: threading.Thread
     decisions: list[tuple[str, int, bool, str]] = field(default_factory=list)
+    tagged: dict[bytes, int] = field(default_factory=dict)  # tag -> port of its extra listener
 
 
 @asynccontextmanager
 async def egress(
     rules: list[str],
     forbidden: tuple[tuple[str, int], ...] = (),
+    *,
+    direct: dict[bytes, tuple[str, int]] | None = None,
+    tags: tuple[bytes, ...] = (),
     **gateway_options: Any,
 ) -> AsyncIterator[Egress]:
+    """The forwarder and gateway on loopback.
+
+    Without ``tags`` the forwarder gets the proxy listener alone, in the single-socket
+    form; with them, the list form with one more listener per tag.
+    """
     listener = forwarder.bind_listener(0)
+    extra = [(forwarder.bind_listener(0), tag) for tag in tags]
+    listeners: socket.socket | list[tuple[socket.socket, bytes]] = (
+        [(listener, forwarder.PROXY_TAG), *extra] if extra else listener
+    )
     sandbox_end, host_end = socket.socketpair()
-    thread = threading.Thread(target=forwarder.serve, args=(listener, sandbox_end), daemon=True)
+    thread = threading.Thread(target=forwarder.serve, args=(listeners, sandbox_end), daemon=True)
     thread.start()
     gateway = EgressGateway(**gateway_options)
     decisions: list[tuple[str, int, bool, str]] = []
     policy = EgressPolicy(parse_rules(rules), forbidden=forbidden)
-    task = gateway.attach(host_end, policy, lambda *args: decisions.append(args))
-    running = Egress(listener.getsockname()[1], gateway, task, thread, decisions)
+    task = gateway.attach(host_end, policy, lambda *args: decisions.append(args), direct=direct)
+    running = Egress(
+        listener.getsockname()[1],
+        gateway,
+        task,
+        thread,
+        decisions,
+        {tag: sock.getsockname()[1] for sock, tag in extra},
+    )
     try:
         yield running
     finally:
@@ -55,6 +75,8 @@ async def egress(
         await asyncio.to_thread(thread.join, WAIT)
         assert not thread.is_alive()
         listener.close()
+        for sock, _ in extra:
+            sock.close()
         sandbox_end.close()
 
 
@@ -435,3 +457,252 @@ def test_default_listener_address() -> None:
     with forwarder.bind_listener(0) as listener:
         assert listener.getsockname()[0] == "127.0.0.1"
         assert listener.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+
+
+async def raw_echo(port: int, payload: bytes = b"raw bytes, no proxy head") -> bytes:
+    """Send ``payload`` straight to ``port``, half-close, and read the reply to EOF."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(payload[:4])
+        assert await asyncio.wait_for(reader.readexactly(4), WAIT) == payload[:4]
+        writer.write(payload[4:])
+        writer.write_eof()  # the relay must keep the other direction open
+        return payload[:4] + await asyncio.wait_for(reader.read(), WAIT)
+    finally:
+        writer.close()
+
+
+def test_direct_tag_relays_raw_bytes_whatever_the_policy_says() -> None:
+    async def main() -> None:
+        async with (
+            server(echo) as port,
+            egress(
+                [],  # nothing is allowed through the proxy ...
+                forbidden=(("127.0.0.1", port),),  # ... and the node's port least of all
+                direct={forwarder.NODE_TAG: ("127.0.0.1", port)},
+                tags=(forwarder.NODE_TAG,),
+            ) as eg,
+        ):
+            node_port = eg.tagged[forwarder.NODE_TAG]
+            payload = b"GET /not-a-proxy-request HTTP/1.1\r\n\r\n" + os.urandom(256 * 1024)
+            assert await raw_echo(node_port, payload) == payload
+            assert await raw_echo(node_port) == b"raw bytes, no proxy head"
+            assert eg.decisions == [("127.0.0.1", port, True, "node endpoint")] * 2
+            # the same destination through the proxy is still refused
+            answer = await exchange(eg.port, connect_head(f"127.0.0.1:{port}"))
+            assert answer.startswith(b"HTTP/1.1 403 ")
+            assert eg.decisions[2][2] is False
+
+    asyncio.run(main())
+
+
+def test_direct_target_that_refuses_closes_the_client() -> None:
+    async def main() -> None:
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]  # bound, never listening: connect is refused
+            async with egress([], direct={b"n": ("127.0.0.1", port)}, tags=(b"n",)) as eg:
+                try:
+                    assert await exchange(eg.tagged[b"n"], b"hello") == b""
+                except ConnectionResetError:
+                    pass
+                assert eg.decisions == [("127.0.0.1", port, True, "node endpoint")]
+
+    asyncio.run(main())
+
+
+def test_unknown_tag_is_closed_unread() -> None:
+    async def main() -> None:
+        async with (
+            server(echo) as port,
+            egress(
+                [f"127.0.0.1:{port}"],
+                direct={b"n": ("127.0.0.1", port)},
+                tags=(b"x",),  # the forwarder passes it, the gateway has no route for it
+            ) as eg,
+        ):
+            try:
+                answer = await exchange(eg.tagged[b"x"], connect_head(f"127.0.0.1:{port}"))
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b""
+            assert eg.decisions == []
+            # the channel is still served
+            assert await tunnel_echo(eg.port, f"127.0.0.1:{port}") == b"ping after half-close"
+
+    asyncio.run(main())
+
+
+def test_unknown_tag_fd_is_closed_by_the_gateway() -> None:
+    async def main() -> None:
+        sandbox_end, host_end = socket.socketpair()
+        gateway = EgressGateway()
+        task = gateway.attach(
+            host_end, EgressPolicy(()), lambda *args: None, direct={b"n": ("127.0.0.1", 9)}
+        )
+        read_end, write_end = os.pipe()
+        try:
+            socket.send_fds(sandbox_end, [b"?"], [read_end])
+            os.close(read_end)
+            sandbox_end.close()
+            await asyncio.wait_for(task, WAIT)
+            with pytest.raises(BrokenPipeError):
+                os.write(write_end, b"x")  # the gateway's copy of the read end is closed too
+        finally:
+            os.close(write_end)
+            await gateway.close()
+
+    asyncio.run(main())
+
+
+def test_old_single_listener_form_is_the_proxy() -> None:
+    async def main() -> None:
+        # no tags: the forwarder is called as serve(listener, channel)
+        async with (
+            server(echo) as port,
+            egress([f"127.0.0.1:{port}"], direct={b"n": ("127.0.0.1", port)}) as eg,
+        ):
+            assert eg.tagged == {}
+            assert await tunnel_echo(eg.port, f"127.0.0.1:{port}") == b"ping after half-close"
+            assert eg.decisions[0][3] == f"allowed by rule 127.0.0.1:{port}"
+
+    asyncio.run(main())
+
+
+def test_proxy_and_direct_connections_mix_over_one_channel() -> None:
+    async def main() -> None:
+        async with (
+            server(echo) as node_port,
+            server(echo) as port,
+            egress(
+                [f"127.0.0.1:{port}"],
+                direct={forwarder.NODE_TAG: ("127.0.0.1", node_port)},
+                tags=(forwarder.NODE_TAG,),
+                max_connections=8,
+            ) as eg,
+        ):
+            direct_port = eg.tagged[forwarder.NODE_TAG]
+            payloads = [os.urandom(32 * 1024) for _ in range(12)]
+            results = await asyncio.gather(
+                *(tunnel_echo(eg.port, f"127.0.0.1:{port}") for _ in range(12)),
+                *(raw_echo(direct_port, payload) for payload in payloads),
+                exchange(eg.port, connect_head(f"127.0.0.1:{node_port}")),
+            )
+            assert results[:12] == [b"ping after half-close"] * 12
+            assert results[12:24] == payloads
+            assert results[24].startswith(b"HTTP/1.1 403 ")
+            assert len(eg.decisions) == 25
+            assert eg.decisions.count(("127.0.0.1", node_port, True, "node endpoint")) == 12
+            assert (
+                eg.decisions.count(
+                    ("127.0.0.1", node_port, False, f"no egress rule allows 127.0.0.1:{node_port}")
+                )
+                == 1
+            )
+            assert sum(1 for d in eg.decisions if d[:3] == ("127.0.0.1", port, True)) == 12
+
+    asyncio.run(main())
+
+
+def test_direct_and_proxy_connections_share_the_connection_slots() -> None:
+    async def main() -> None:
+        async with (
+            server(echo) as port,
+            egress(
+                [f"127.0.0.1:{port}"],
+                direct={b"n": ("127.0.0.1", port)},
+                tags=(b"n",),
+                max_connections=1,
+            ) as eg,
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", eg.tagged[b"n"])
+            writer.write(b"held")
+            assert await asyncio.wait_for(reader.readexactly(4), WAIT) == b"held"
+            # the only slot is taken: a proxy connection waits for it
+            waiting = asyncio.create_task(tunnel_echo(eg.port, f"127.0.0.1:{port}"))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            assert len(eg.decisions) == 1
+            writer.write_eof()
+            assert await asyncio.wait_for(reader.read(), WAIT) == b""
+            writer.close()
+            assert await asyncio.wait_for(waiting, WAIT) == b"ping after half-close"
+            for _ in range(3):
+                assert await raw_echo(eg.tagged[b"n"]) == b"raw bytes, no proxy head"
+
+    asyncio.run(main())
+
+
+def test_forwarder_passes_each_listener_tag() -> None:
+    proxy, node = forwarder.bind_listener(0), forwarder.bind_listener(0)
+    sandbox_end, host_end = socket.socketpair()
+    thread = threading.Thread(
+        target=forwarder.serve,
+        args=([(proxy, forwarder.PROXY_TAG), (node, forwarder.NODE_TAG)], sandbox_end),
+        daemon=True,
+    )
+    thread.start()
+    with proxy, node, sandbox_end:
+        host_end.settimeout(WAIT)
+        for listener, tag in ((node, b"n"), (proxy, b"c"), (node, b"n")):
+            with socket.create_connection(listener.getsockname(), timeout=WAIT) as client:
+                client.sendall(b"untouched")
+                msg, fds, _, _ = socket.recv_fds(host_end, 1, 4)
+                assert msg == tag and len(fds) == 1
+                with socket.socket(fileno=fds[0]) as passed:
+                    passed.settimeout(WAIT)
+                    assert passed.recv(64) == b"untouched"
+        host_end.close()
+        thread.join(WAIT)
+        assert not thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    "listeners_of",
+    [
+        lambda sock: [],
+        lambda sock: [(sock, b"")],
+        lambda sock: [(sock, b"nn")],
+        lambda sock: [(sock.fileno(), b"n")],
+    ],
+)
+def test_forwarder_refuses_bad_listener_lists(listeners_of: Callable[[Any], Any]) -> None:
+    with forwarder.bind_listener(0) as listener:
+        a, b = socket.socketpair()
+        with a, b, pytest.raises((ValueError, TypeError)):
+            forwarder.serve(listeners_of(listener), a)
+
+
+@pytest.mark.parametrize(
+    "direct",
+    [
+        {b"c": ("127.0.0.1", 8080)},
+        {b"": ("127.0.0.1", 8080)},
+        {b"no": ("127.0.0.1", 8080)},
+        {"n": ("127.0.0.1", 8080)},
+        {b"n": ("127.0.0.1", 0)},
+        {b"n": ("", 8080)},
+    ],
+)
+def test_attach_refuses_bad_direct_routes(direct: Any) -> None:
+    async def main() -> None:
+        gateway = EgressGateway()
+        a, b = socket.socketpair()
+        with a, b, pytest.raises(ValueError):
+            gateway.attach(b, EgressPolicy(()), lambda *args: None, direct=direct)
+        await gateway.close()
+
+    asyncio.run(main())
+
+
+def test_listener_on_another_loopback_port_and_address() -> None:
+    with forwarder.bind_listener(0, "127.0.0.1") as listener:
+        assert listener.family == socket.AF_INET
+        assert listener.getsockname()[0] == "127.0.0.1"
+    try:
+        listener6 = forwarder.bind_listener(0, "::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    with listener6:
+        assert listener6.family == socket.AF_INET6
+        assert listener6.getsockname()[0] == "::1"
