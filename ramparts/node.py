@@ -77,6 +77,11 @@ def forbidden_addresses(settings: Settings) -> list[tuple[str, int]]:
     return out
 
 
+def _reach(host: str) -> str:
+    """Where the node's own gateway answers from this machine."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host  # noqa: S104
+
+
 _PREWARM_MAX = 64  # zygotes started ahead of traffic per refresh; the rest start on first use
 
 
@@ -226,6 +231,7 @@ class Node:
             hide=[self.settings.data_dir],
             forbidden=forbidden_addresses(self.settings),
             on_event=self._sandbox_event,
+            node_endpoint=(_reach(self.settings.host), self.settings.port),
         )
 
     def _audit_sandbox(self) -> None:

@@ -274,7 +274,10 @@ def _install_hooks(cfg: dict[str, Any], sb: dict[str, Any]) -> None:
             code_dir="/var/task",
             deps_dirs=("/opt/python",),
             allow_exec=tuple(sb.get("allow_exec", [])),
-            allowed_connect=(("127.0.0.1", int(sb.get("proxy_port", 3128))),),
+            allowed_connect=(
+                ("127.0.0.1", int(sb.get("proxy_port", 3128))),
+                *((("127.0.0.1", int(sb["node_port"])),) if sb.get("node_port") else ()),
+            ),
             native_roots=tuple(sb.get("python", [])) + ("/usr/lib", "/lib", "/lib64"),
         ),
         worker.record_violation,

@@ -23,7 +23,7 @@ from typing import Any
 
 from ramparts.sandbox import cgroups, filesystem, jail
 from ramparts.sandbox.egress import EgressPolicy, parse_rules
-from ramparts.sandbox.forwarder import PROXY_PORT
+from ramparts.sandbox.forwarder import NODE_TAG, PROXY_PORT
 from ramparts.sandbox.gateway import EgressGateway
 from ramparts.sandbox.layers import SandboxReport
 
@@ -47,12 +47,18 @@ class SandboxHost:
         hide: list[Path],
         forbidden: list[tuple[str, int]],
         on_event: EventSink,
+        node_endpoint: tuple[str, int] | None = None,
     ) -> None:
         self.report = report
         self._node_id = node_id
         self._hide = [str(p.resolve()) for p in hide]
         self._forbidden = forbidden
         self._on_event = on_event
+        # The node's public gateway: reachable from a sandbox at 127.0.0.1:port, whatever
+        # egress says (it is the public face of the node, and the proxy's port is kept).
+        self._node = (
+            node_endpoint if node_endpoint and node_endpoint[1] not in (0, PROXY_PORT) else None
+        )
         self._gateway = EgressGateway()
         self._egress_tasks: set[asyncio.Task[Any]] = set()
         self._root = os.geteuid() == 0
@@ -116,6 +122,7 @@ class SandboxHost:
             "allow_exec": [f"{filesystem.TASK_ROOT}/{p}" for p in spec.allow_exec],
             "protection": spec.runtime_protection,
             "proxy_port": PROXY_PORT,
+            "node_port": self._node[1] if self._node else None,
             "read_only": self._python,
             # --allow-degraded-sandbox: layers the kernel refused are skipped, not faked
             "skip": [x.name for x in self.report.missing()],
@@ -193,7 +200,8 @@ class SandboxHost:
                 {"destination": f"{host}:{port}", "reason": reason},
             )
 
-        task = self._gateway.attach(channel, policy, decided)
+        direct = {NODE_TAG: self._node} if self._node else None
+        task = self._gateway.attach(channel, policy, decided, direct=direct)
         self._egress_tasks.add(task)
         task.add_done_callback(self._egress_tasks.discard)
 

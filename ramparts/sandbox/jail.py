@@ -81,7 +81,11 @@ def _enter(sb: dict[str, Any]) -> None:
         _own_user_namespace(_NAMESPACES | _cgroup_flag(sb))
     libc.loopback_up()
     libc.sethostname(HOSTNAME)
-    listener = forwarder.bind_listener()
+    listeners = [(forwarder.bind_listener(), forwarder.PROXY_TAG)]
+    node_port = sb.get("node_port")
+    if node_port:
+        # The node's own endpoint at its public (loopback) URL, relayed by the host as is.
+        listeners.append((forwarder.bind_listener(int(node_port)), forwarder.NODE_TAG))
     egress_fd = int(sb["egress_fd"])
     ready_r, ready_w = os.pipe()
     pid = os.fork()
@@ -89,9 +93,10 @@ def _enter(sb: dict[str, Any]) -> None:
         os.close(ready_r)
         if as_root:
             _switch_uid(int(uid))  # leaving root drops every capability with it
-        _keeper(pid, listener, egress_fd, int(sb["ctl_fd"]), ready_w, has_caps=not as_root)
+        _keeper(pid, listeners, egress_fd, int(sb["ctl_fd"]), ready_w, has_caps=not as_root)
     os.close(ready_w)
-    listener.close()
+    for listener, _ in listeners:
+        listener.close()
     os.close(egress_fd)
     privileges.set_pdeathsig(signal.SIGKILL)
     # Wait until the keeper told the host our pid, so that frame comes first.
@@ -209,7 +214,7 @@ def _landlock(sb: dict[str, Any]) -> None:
             *(target for _, target in sb.get("writable", [])),
         ],
         executable=_executables(sb),
-        connect_ports=[forwarder.PROXY_PORT],
+        connect_ports=[forwarder.PROXY_PORT, *([sb["node_port"]] if sb.get("node_port") else [])],
         bind_ports=[],
     )
 
@@ -286,7 +291,7 @@ def _binds(sb: dict[str, Any]) -> list[filesystem.Bind]:
 
 def _keeper(
     zygote: int,
-    listener: socket.socket,
+    listeners: list[tuple[socket.socket, bytes]],
     egress_fd: int,
     ctl_fd: int,
     ready: int,
@@ -310,12 +315,13 @@ def _keeper(
         stop = os.pidfd_open(zygote)
         os.write(ready, b"1")
         os.close(ready)
-        keep = sorted((listener.fileno(), egress_fd, stop))
-        os.closerange(3, keep[0])
-        os.closerange(keep[0] + 1, keep[1])
-        os.closerange(keep[1] + 1, keep[2])
-        os.closerange(keep[2] + 1, 65536)
-        forwarder.serve(listener, socket.socket(fileno=egress_fd), stop)
+        keep = sorted({sock.fileno() for sock, _ in listeners} | {egress_fd, stop})
+        low = 3
+        for fd in keep:
+            os.closerange(low, fd)
+            low = fd + 1
+        os.closerange(low, 65536)
+        forwarder.serve(listeners, socket.socket(fileno=egress_fd), stop)
         _, status = os.waitpid(zygote, 0)
         code = os.waitstatus_to_exitcode(status)
         code = code if code >= 0 else 128 - code

@@ -1,0 +1,265 @@
+"""The node and its sandbox: fail closed, status, egress through the gateway, anomalies."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import RunningNode, make_app
+
+# The node under a seccomp filter that refuses unshare(2): user namespaces are
+# then unavailable to it, as on a kernel or container that forbids them.
+_NO_NAMESPACES = (
+    "import os, sys; from ramparts.sandbox import seccomp; seccomp.install_filter(); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'ramparts.cli.main', *sys.argv[1:]])"
+)
+
+
+class _NodeWithoutNamespaces(RunningNode):
+    def __init__(self, data_dir: Path, *flags: str) -> None:
+        super().__init__(data_dir)
+        self.flags = flags
+
+    def start(self) -> RunningNode:
+        log = open(self.data_dir.parent / f"node-{self.admin_port}.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _NO_NAMESPACES, "up", "--port", str(self.port),
+             "--admin-port", str(self.admin_port), *self.flags],
+            env=self.env, stdout=log, stderr=log, start_new_session=True,
+        )
+        return self._wait_started()
+
+
+def test_node_refuses_to_start_without_a_required_layer(tmp_path: Path) -> None:
+    node = _NodeWithoutNamespaces(tmp_path / "data")
+    with pytest.raises(RuntimeError) as exc:
+        node.start()
+    text = str(exc.value)
+    assert "refusing to start" in text and "user_namespace" in text
+    assert "--allow-degraded-sandbox" in text
+    assert node.proc is not None and node.proc.returncode not in (0, None)
+    assert not (tmp_path / "data" / "admin-token").exists()  # nothing was opened
+
+
+def test_degraded_start_is_loud_in_status_and_audit(tmp_path: Path) -> None:
+    node = _NodeWithoutNamespaces(tmp_path / "data", "--allow-degraded-sandbox")
+    node.start()
+    try:
+        assert "DEGRADED SANDBOX" in node.log_text()
+        status = node.control.get("/v1/status").json()["sandbox"]
+        assert status["degraded"] is True
+        missing = {x["name"] for x in status["layers"] if x["required"] and not x["available"]}
+        assert "user_namespace" in missing
+        cli = node.cli("status")
+        assert cli.returncode == 0 and "DEGRADED SANDBOX" in cli.stderr
+        assert "MISSING" in cli.stdout
+        events = [e for e in node.audit() if e["kind"] == "sandbox.layers"]
+        assert events and events[0]["decision"] == "deny"
+        assert "user_namespace" in events[0]["detail"]["missing"]
+    finally:
+        node.close()
+
+
+def test_status_lists_every_layer(node: RunningNode) -> None:
+    status = node.control.get("/v1/status").json()["sandbox"]
+    assert status["complete"] is True and status["degraded"] is False
+    on = {x["name"] for x in status["layers"] if x["available"]}
+    assert {"user_namespace", "pid_namespace", "mount_namespace", "network_namespace",
+            "seccomp", "landlock", "no_new_privs", "limits"} <= on
+    cli = node.cli("status")
+    assert cli.returncode == 0 and "landlock" in cli.stdout and "MISSING" not in cli.stdout
+    events = [e for e in node.audit() if e["kind"] == "sandbox.layers"]
+    assert events and events[0]["decision"] == "allow"
+
+
+@pytest.fixture()
+def web() -> Iterator[int]:
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = b"hello from the host"
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    # 127.0.0.2: a loopback address outside NO_PROXY, so urllib goes through the proxy
+    server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+FETCH = """
+import os
+import urllib.request
+
+def handler(event, context):
+    # urllib reads HTTP_PROXY from the environment the sandbox sets (127.0.0.1:3128);
+    # nothing in the sandbox can go anywhere but through that proxy.
+    try:
+        with urllib.request.urlopen(os.environ["TARGET"], timeout=10) as r:
+            return {"ok": True, "body": r.read().decode()}
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+"""
+
+
+def test_egress_allowlist_through_the_proxy(node: RunningNode, tmp_path: Path, web: int) -> None:
+    target = f"http://127.0.0.2:{web}/"
+    app = make_app(
+        tmp_path / "egress",
+        f"""
+        app: egress-app
+        functions:
+          fetcher:
+            handler: fetch.py:handler
+            environment: {{TARGET: "{target}"}}
+            egress: ["10.0.0.1:{web}", "*.example.org:443"]
+          fetcher-allowed:
+            handler: fetch.py:handler
+            environment: {{TARGET: "{target}"}}
+            egress: ["127.0.0.2:{web}"]
+        """,
+        {"fetch.py": FETCH},
+    )
+    node.deploy_ok(app)
+
+    def call(fn: str) -> dict[str, Any]:
+        r = node.control.post(f"/v1/functions/{fn}/invoke", json={"event": {}})
+        return r.json()["result"]
+
+    allowed = call("fetcher-allowed")
+    assert allowed == {"ok": True, "body": "hello from the host"}, allowed
+    denied = call("fetcher")
+    assert denied["ok"] is False and "403" in denied["error"], denied
+    deadline = time.monotonic() + 20
+    kinds: set[tuple[str, str]] = set()
+    while time.monotonic() < deadline:
+        events = [e for e in node.audit() if e["kind"] in ("egress.allow", "egress.deny")
+                  and e["resource"] == f"127.0.0.2:{web}"]
+        kinds = {(e["kind"], e["detail"]["function"]) for e in events}
+        if {("egress.allow", "fetcher-allowed"), ("egress.deny", "fetcher")} <= kinds:
+            break
+        time.sleep(0.2)
+    assert {("egress.allow", "fetcher-allowed"), ("egress.deny", "fetcher")} <= kinds
+
+
+def test_manifest_refuses_bad_egress_entries(node: RunningNode, tmp_path: Path) -> None:
+    for entry, words in (("*", "bare"), ("api.example.com", "port"),
+                         ("https://api.example.com:443", "scheme"), ("a.*.com:443", "leftmost")):
+        app = make_app(
+            tmp_path / f"bad{abs(hash(entry))}",
+            f"""
+            app: bad-egress
+            functions:
+              f:
+                handler: h.py:handler
+                egress: ["{entry}"]
+            """,
+            {"h.py": "def handler(e, c):\n    return 1\n"},
+        )
+        r = node.deploy(app)
+        assert r.status_code == 400 or r.status_code == 422, r.text
+        body = r.json()
+        assert "egress" in body["message"] and entry in body["message"], body
+
+
+BEHAVES = """
+def handler(event, context):
+    try:
+        context.kv.get(event["table"], "k")
+    except Exception:
+        pass
+    return "done"
+"""
+
+
+def test_anomaly_baseline_reports_new_behaviour_after_the_window(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    app = make_app(
+        tmp_path / "anomaly",
+        """
+        app: anomaly-app
+        functions:
+          creature-of-habit:
+            handler: h.py:handler
+            anomaly_window: {duration: 0s, invocations: 3}
+        """,
+        {"h.py": BEHAVES},
+    )
+    node.deploy_ok(app)
+
+    def call(table: str) -> None:
+        r = node.control.post(
+            "/v1/functions/creature-of-habit/invoke", json={"event": {"table": table}}
+        )
+        assert r.json()["result"] == "done"
+
+    for _ in range(3):
+        call("usual")  # learned during the window
+    call("usual")  # after the window, but nothing new
+    call("unusual")  # new resource after the window
+    deadline = time.monotonic() + 20
+    found: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        found = [e for e in node.audit() if e["kind"] == "anomaly.new_behavior"
+                 and e["detail"].get("function") == "creature-of-habit"]
+        if found:
+            break
+        time.sleep(0.2)
+    resources = {e["resource"] for e in found}
+    assert any("unusual" in r for r in resources), found
+    assert not any("usual/" in r and "unusual" not in r for r in resources), found
+    assert all(e["detail"]["severity"] == "low" for e in found)
+
+
+CALL_NODE = """
+import os
+import urllib.request
+
+def handler(event, context):
+    with urllib.request.urlopen(os.environ["NODE_URL"] + "/sbx-hello", timeout=10) as r:
+        return r.read().decode()
+"""
+
+
+def test_the_nodes_own_endpoint_is_reachable_at_its_public_url(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    app = make_app(
+        tmp_path / "self",
+        f"""
+        app: self-caller
+        functions:
+          sbx-hello:
+            handler: hello.py:handler
+            triggers:
+              - http: {{method: GET, path: /sbx-hello, auth: none}}
+          caller:
+            handler: call.py:handler
+            environment: {{NODE_URL: "http://127.0.0.1:{node.port}"}}
+        """,
+        {
+            "hello.py": "def handler(e, c):\n    return {'statusCode': 200, 'body': 'hi'}\n",
+            "call.py": CALL_NODE,
+        },
+    )
+    node.deploy_ok(app)
+    assert node.gateway.get("/sbx-hello").text == "hi"  # the same URL, from outside
+    out = node.control.post("/v1/functions/caller/invoke", json={"event": {}}).json()
+    assert out["status"] == "ok" and out["result"] == "hi", out
