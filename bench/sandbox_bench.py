@@ -227,28 +227,31 @@ def _bench_wrap(mod, name, label=None):
 _bench_stamp("boot", _BT0, _BT0)
 _bench_stamp("import runtime", _BT1, _BT2)
 import ramparts.runtime.zygote as _bz
-_bench_preload = _bz._preload
-def _bench_preload_wrapped(cfg):
-    t0 = _bt.monotonic()
-    try:
-        _bench_preload(cfg)
-    finally:
-        _bench_stamp("zygote._preload", t0, _bt.monotonic())
-    t0 = _bt.monotonic()
-    # what zygote.main imports next anyway; imported here to wrap it first
+if _cfg.get("sandbox"):
+    # Imported here, a few ms before zygote._preload would, so that they can be wrapped.
+    _bt3 = _bt.monotonic()
     from ramparts.sandbox import _libc, filesystem, forwarder, jail, landlock, seccomp
-    _bench_stamp("import sandbox modules", t0, _bt.monotonic())
-    for mod, name in ((jail, "enter"), (jail, "seal"), (_libc, "unshare"),
-                      (_libc, "loopback_up"), (forwarder, "bind_listener"),
-                      (filesystem, "build"), (jail, "_switch_uid"),
-                      (jail, "_own_user_namespace"), (jail, "_relocate_runtime"),
-                      (jail, "_rlimits"), (landlock, "restrict"), (seccomp, "install_filter"),
-                      (seccomp, "lock_subreaper")):
-        _bench_wrap(mod, name)
-    import sys as _s
-    if "ramparts.sandbox.hooks" in _s.modules:
-        _bench_wrap(_s.modules["ramparts.sandbox.hooks"], "imports_done")
-_bz._preload = _bench_preload_wrapped
+    _bench_stamp("import sandbox modules", _bt3, _bt.monotonic())
+    for _bm, _bn in ((jail, "preload"), (seccomp, "available"), (jail, "enter"),
+                     (jail, "seal"), (_libc, "unshare"), (_libc, "loopback_up"),
+                     (forwarder, "bind_listener"), (filesystem, "build"),
+                     (jail, "_switch_uid"), (jail, "_own_user_namespace"),
+                     (jail, "_relocate_runtime"), (jail, "_rlimits"), (landlock, "restrict"),
+                     (seccomp, "install_filter"), (seccomp, "lock_subreaper")):
+        if hasattr(_bm, _bn):
+            _bench_wrap(_bm, _bn)
+    _bench_preload = _bz._preload
+    def _bench_preload_wrapped(cfg):
+        t0 = _bt.monotonic()
+        try:
+            _bench_preload(cfg)
+        finally:
+            _bench_stamp("zygote._preload", t0, _bt.monotonic())
+        import sys as _s
+        if "ramparts.sandbox.hooks" in _s.modules:
+            _bench_wrap(_s.modules["ramparts.sandbox.hooks"], "imports_done")
+    _bz._preload = _bench_preload_wrapped
+    del _bm
 for _bn in ("_install_hooks", "load_handler", "_enter_sandbox"):
     _bench_wrap(_bz, _bn)
 del _bn
@@ -360,8 +363,11 @@ PHASE_ROWS: list[tuple[str, str]] = [
     ("total", "cold start, prepare() + first invoke() (instrumented)"),
     ("spawn", "spawn `python -I -S` until BOOTSTRAP's first line"),
     ("import runtime", "import ramparts.runtime.zygote"),
-    ("zygote._preload", "zygote._preload (pyseccomp, libseccomp, hooks module)"),
-    ("import sandbox modules", "import jail & co. (zygote.main does this next anyway)"),
+    ("import sandbox modules", "import ramparts.sandbox.jail & co. (bench: just before _preload)"),
+    ("zygote._preload", "zygote._preload"),
+    ("jail.preload", "  jail.preload: exec pyseccomp (ctypes, find_library, libseccomp)"),
+    ("seccomp.available", "    seccomp.available"),
+    ("preload rest", "  rest (import ramparts.sandbox.hooks)"),
     ("jail.enter", "jail.enter"),
     ("_libc.unshare", "  unshare the namespaces"),
     ("_libc.loopback_up", "  loopback up"),
@@ -440,7 +446,8 @@ def phase_breakdown(marks: HostMarks, stamps: list[tuple[int, str, float, float]
     for label, intervals in spans.items():
         ms[label] = sum(b - a for a, b in intervals) * 1000
     for outer, steps, rest in (("jail.enter", _ENTER_STEPS, "enter rest"),
-                               ("jail.seal", _SEAL_STEPS, "seal rest")):
+                               ("jail.seal", _SEAL_STEPS, "seal rest"),
+                               ("zygote._preload", ("jail.preload",), "preload rest")):
         if outer in spans:
             lo, hi = spans[outer][0]
             inner = [iv for s in steps for iv in spans.get(s, [])]
@@ -658,6 +665,19 @@ def phase_rows(res: Results) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def sandbox_only_steps(res: Results, n: int = 4) -> list[tuple[str, float]]:
+    """The top-level phase rows where on exceeds off the most (medians)."""
+    out = []
+    for key, label in PHASE_ROWS:
+        if key == "total" or label.startswith(" "):
+            continue
+        on = [p[key] for p in res.phases["on"] if key in p]
+        off = [p[key] for p in res.phases["off"] if key in p]
+        if on:
+            out.append((label, med(on) - (med(off) if off else 0.0)))
+    return sorted((x for x in out if x[1] > 0.5), key=lambda x: -x[1])[:n]
+
+
 def markdown(args: argparse.Namespace, res: Results, report: layers.SandboxReport, command: str,
              started: datetime, took: float, loadavg: str, phases_skipped: str | None) -> str:
     import uvloop
@@ -671,8 +691,8 @@ def markdown(args: argparse.Namespace, res: Results, report: layers.SandboxRepor
         nd = 0 if unit == "inv/s" else 2
         rows.append(f"| {name.strip()} | {_fmt(on, nd)} {unit} | {_fmt(off, nd)} {unit} "
                     f"| {_fmt(ratio(on, off))}x |")
-    per_round = ", ".join(f"{ratio(a, b):.2f}x" for a, b in zip(res.rps["on"], res.rps["off"],
-                                                                 strict=True))
+    round_ratios = [ratio(a, b) for a, b in zip(res.rps["on"], res.rps["off"], strict=True)]
+    per_round = ", ".join(f"{x:.2f}x" for x in round_ratios)
     on_rounds = ", ".join(f"{x:,.0f}" for x in res.rps["on"])
     off_rounds = ", ".join(f"{x:,.0f}" for x in res.rps["off"])
     layer_list = ", ".join(x.name for x in report.layers if x.available)
@@ -710,10 +730,16 @@ def markdown(args: argparse.Namespace, res: Results, report: layers.SandboxRepor
         *rows,
         "",
         f"- **Target: cold start p50 under {COLD_TARGET_MS:g} ms with the full sandbox —"
-        f" {'met' if cold_ok else 'not met'}** ({_fmt(cold)} ms, n={len(res.cold_ms['on'])}).",
+        f" {'met' if cold_ok else 'not met'}** ({_fmt(cold)} ms, n={len(res.cold_ms['on'])},"
+        " zygote start included). A deploy prepares the version's zygote, so the first"
+        " request after a deploy waits only for the first `invoke()` part:"
+        f" {_fmt(pct(res.first_ms['on'], 50))} ms with the sandbox,"
+        f" {_fmt(pct(res.first_ms['off'], 50))} ms without; a node restart, an evicted"
+        " version or a new node pays the whole cold start.",
         f"- **Target: warm throughput within 10 % of unsandboxed (on/off at least"
-        f" {THROUGHPUT_TARGET:.2f}) — {'met' if tp_ok else 'not met'}** ({_fmt(tp)}x; per round,"
-        f" A and B back to back: {per_round}; inv/s per round on: {on_rounds}; off:"
+        f" {THROUGHPUT_TARGET:.2f}) — {'met' if tp_ok else 'not met'}** ({_fmt(tp)}x, ratio of"
+        f" the median rounds; median of the per-round ratios {_fmt(med(round_ratios))}x;"
+        f" per round, A and B back to back: {per_round}; inv/s per round on: {on_rounds}; off:"
         f" {off_rounds}; errors on/off: {res.tp_errors['on']}/{res.tp_errors['off']}).",
         "",
         "How it was measured:",
@@ -755,6 +781,10 @@ def markdown(args: argparse.Namespace, res: Results, report: layers.SandboxRepor
             *(f"| {label.replace('  ', '&nbsp;&nbsp;')} | {on} | {off} |"
               for _, label, on, off in prows),
         ]
+        biggest = sandbox_only_steps(res)
+        if biggest:
+            lines += ["", "Largest top-level steps the sandbox adds (median ms, on minus off): "
+                      + "; ".join(f"{label} {ms:.1f}" for label, ms in biggest) + "."]
     elif phases_skipped:
         lines += ["", f"Phase timing skipped: {phases_skipped}."]
     if res.failures:

@@ -248,6 +248,10 @@ class Supervisor:
         self._retiring: set[_Version] = set()
         self._closed = False
         self._watchdog: asyncio.Task[None] | None = None
+        # The runtime's bytecode, compiled once per node: a zygote never writes any
+        # (its code dir is read-only) and would otherwise compile ~30 modules each start.
+        self._pycache = self._runtime_dir.parent / "pycache"
+        self._pycache_ready: asyncio.Future[None] | None = None
 
     # --- public API -----------------------------------------------------------
 
@@ -595,7 +599,9 @@ class Supervisor:
             group = None
             if self._sandbox is not None:
                 try:
-                    group = self._sandbox.worker_group(v.spec, pid)
+                    # Moving a task between cgroups waits for the kernel (an RCU grace
+                    # period, ~10 ms on cgroup v1): never on the loop.
+                    group = await asyncio.to_thread(self._sandbox.worker_group, v.spec, pid)
                 except OSError as exc:
                     if pidfd is not None:
                         os.close(pidfd)
@@ -638,6 +644,17 @@ class Supervisor:
                         w.oom = True
                         w.kill()
 
+    async def _compiled_runtime(self) -> str | None:
+        if self._pycache_ready is None:
+            self._pycache_ready = asyncio.ensure_future(
+                asyncio.to_thread(_compile_runtime, self._pycache)
+            )
+        try:
+            await asyncio.shield(self._pycache_ready)
+        except Exception:  # noqa: BLE001 - a cache only: zygotes compile what they import
+            return None
+        return str(self._pycache)
+
     async def _start_zygote(self, spec: FunctionSpec) -> _Zygote:
         code_dir = Path(spec.code_dir).resolve()
         deps_dir = Path(spec.deps_dir).resolve() if spec.deps_dir else None
@@ -663,6 +680,7 @@ class Supervisor:
             memory_mb=spec.memory_mb,
             sandbox=sandbox_cfg,
             pyseccomp=self._sandbox.pyseccomp if self._sandbox is not None else None,
+            pycache=await self._compiled_runtime(),
         )
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -694,6 +712,13 @@ class Supervisor:
         stderr_task = (
             asyncio.ensure_future(_drain_stderr(proc.stderr, spec.key)) if proc.stderr else None
         )
+        group_task: asyncio.Future[cgroups.Group | None] | None = None
+        if self._sandbox is not None:
+            # The new process joins its group while the interpreter starts (in a thread:
+            # the move waits on the kernel); the zygote it forks is born inside it.
+            group_task = asyncio.ensure_future(
+                asyncio.to_thread(self._sandbox.worker_group, spec, proc.pid)
+            )
         reader, writer = await asyncio.open_unix_connection(sock=parent, limit=_STREAM_LIMIT)
         z = _Zygote(proc, parent, reader, writer, stderr_task)
         try:
@@ -706,8 +731,12 @@ class Supervisor:
                 else:
                     z.pid = zpid
                     z.pidfd = _pidfd_of_child(zpid, proc.pid)
+                    assert group_task is not None
+                    task, group_task = group_task, None
                     try:
-                        z.group = self._sandbox.worker_group(spec, zpid)
+                        z.group = await task
+                        if z.group is not None and not z.group.contains(zpid):
+                            await asyncio.to_thread(z.group.add, zpid)  # forked before the move
                     except OSError as exc:
                         raise ipc.FrameError("cannot put the zygote in its cgroup") from exc
                     self._sandbox.attach_egress(spec, egress_host)
@@ -716,14 +745,14 @@ class Supervisor:
             else:
                 msg = await asyncio.wait_for(ipc.read_frame(reader), self._start_timeout)
         except (TimeoutError, ipc.FrameError) as exc:
-            await _kill_zygote(z)
+            await _kill_zygote(z, group_task)
             raise StartError(
                 f"{spec.function}: the handler did not load within {self._start_timeout:g}s"
                 if isinstance(exc, TimeoutError)
                 else f"{spec.function}: the runtime sent a malformed message"
             ) from exc
         except BaseException:
-            await _kill_zygote(z)
+            await _kill_zygote(z, group_task)
             raise
         finally:
             if egress_host is not None:
@@ -731,7 +760,7 @@ class Supervisor:
         if self._sandbox is not None and isinstance(msg, dict) and msg.get("violations"):
             self._sandbox.violations(spec, None, msg["violations"])
         if not isinstance(msg, dict) or msg.get("ready") is not True:
-            await _kill_zygote(z)
+            await _kill_zygote(z, group_task)
             if not isinstance(msg, dict):
                 raise StartError(f"{spec.function}: the runtime exited while loading the handler")
             raise StartError(
@@ -857,22 +886,57 @@ def _host_pid_of(zygote_pid: int, ns_pid: int) -> int:
     raise ipc.FrameError("the zygote reported a pid that is not its child")
 
 
+def _compile_runtime(cache: Path) -> None:
+    """Byte-compile the modules a zygote imports into ``cache`` (a pycache prefix)."""
+    import compileall
+
+    pkg = Path(ramparts.__file__).resolve().parent
+    cache.mkdir(mode=0o700, exist_ok=True)  # read before a zygote leaves the node's uid
+    old = sys.pycache_prefix
+    sys.pycache_prefix = str(cache)
+    try:
+        for sub in ("runtime", "sandbox"):
+            compileall.compile_dir(pkg / sub, quiet=2, workers=1)
+        for name in ("__init__.py", "errors.py"):
+            compileall.compile_file(pkg / name, quiet=2)
+    finally:
+        sys.pycache_prefix = old
+
+
 def _drop_group(group: cgroups.Group) -> None:
     group.kill()
     group.remove()
 
 
 def _rss_of_tree(pid: int) -> int:
-    """Resident bytes of a worker and everything below it."""
-    total = 0
+    """Memory of a worker and everything below it, shared pages counted once.
+
+    PSS (``smaps_rollup``) splits a page shared by n processes n ways, so a
+    worker that forks does not look n times its size.  An unprivileged node
+    may not read it (the workers are non-dumpable and their memory belongs to
+    the host's user namespace): then the largest RSS of the tree counts, and
+    each process is held to ``memory:`` on its own (RLIMIT_DATA does the same).
+    """
+    pss_total = 0
+    rss_max = 0
+    pss_ok = True
     page = os.sysconf("SC_PAGE_SIZE")
     for p in [pid, *tree.descendants(pid)]:
+        if pss_ok:
+            try:
+                with open(f"/proc/{p}/smaps_rollup", "rb") as f:
+                    for line in f:
+                        if line.startswith(b"Pss:"):
+                            pss_total += int(line.split()[1]) * 1024
+                            break
+            except (OSError, ValueError, IndexError):
+                pss_ok = False
         try:
             with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * page
+                rss_max = max(rss_max, int(f.read().split()[1]) * page)
         except (OSError, ValueError, IndexError):
             continue
-    return total
+    return pss_total if pss_ok else rss_max
 
 
 def _pidfd_of_child(pid: int, zygote_pid: int) -> int | None:
@@ -900,7 +964,9 @@ def _pidfd_of_child(pid: int, zygote_pid: int) -> int | None:
     return pidfd
 
 
-async def _kill_zygote(z: _Zygote) -> None:
+async def _kill_zygote(
+    z: _Zygote, group_task: asyncio.Future[cgroups.Group | None] | None = None
+) -> None:
     z.writer.close()  # EOF alone makes a healthy zygote exit
     if z.pidfd is not None:
         # Inside a sandbox: PID 1 of its namespace; its death takes every process there.
@@ -912,6 +978,9 @@ async def _kill_zygote(z: _Zygote) -> None:
         with contextlib.suppress(ProcessLookupError):
             z.proc.kill()
     await z.proc.wait()
+    if group_task is not None:  # a start that failed before the group was taken over
+        with contextlib.suppress(Exception):
+            z.group = await group_task
     if z.group is not None:
         group, z.group = z.group, None
         await asyncio.to_thread(_drop_group, group)

@@ -53,6 +53,16 @@ class Group:
                 return True
         return False
 
+    def contains(self, pid: int) -> bool:
+        """Whether ``pid`` is in this group in every hierarchy."""
+        for d in self._dirs:
+            try:
+                if str(pid) not in (d / "cgroup.procs").read_text().split():
+                    return False
+            except OSError:
+                return False
+        return True
+
     def pids(self) -> list[int]:
         out: set[int] = set()
         for d in self._dirs:

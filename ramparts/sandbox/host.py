@@ -75,6 +75,9 @@ class SandboxHost:
             self.pyseccomp: str | None = str(Path(pyseccomp.__file__).resolve())
         except ImportError:
             self.pyseccomp = None
+        import ctypes.util
+
+        self._libs = {name: ctypes.util.find_library(name) for name in ("c", "seccomp")}
 
     # -- per version ----------------------------------------------------------------------
     def host_uid(self, key: str) -> int | None:
@@ -124,6 +127,7 @@ class SandboxHost:
             "proxy_port": PROXY_PORT,
             "node_port": self._node[1] if self._node else None,
             "read_only": self._python,
+            "libs": self._libs,
             # --allow-degraded-sandbox: layers the kernel refused are skipped, not faked
             "skip": [x.name for x in self.report.missing()],
         }
@@ -155,6 +159,7 @@ class SandboxHost:
             "protection": "off",
             "read_only": self._python,
             "extra_ro": extra_ro,
+            "libs": self._libs,
             "writable": writable,
             "skip": [x.name for x in self.report.missing()],
         }

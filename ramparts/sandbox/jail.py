@@ -166,7 +166,17 @@ def preload(pyseccomp_path: str | None, sb: dict[str, Any]) -> None:
             raise SandboxError("pyseccomp is not importable")
         module = importlib.util.module_from_spec(spec)
         sys.modules["pyseccomp"] = module
-        spec.loader.exec_module(module)
+        import ctypes.util
+
+        # pyseccomp finds libc and libseccomp with find_library, which runs ldconfig
+        # (a process, ~5 ms each): the host looked them up once for every zygote.
+        known = {k: v for k, v in (sb.get("libs") or {}).items() if v}
+        real = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: known.get(name) or real(name)
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            ctypes.util.find_library = real
     skip = sb.get("skip") or ()
     if "seccomp" not in skip and not seccomp.available():
         raise SandboxError("seccomp is not available")
