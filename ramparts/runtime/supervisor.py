@@ -249,9 +249,9 @@ class Supervisor:
         self._closed = False
         self._watchdog: asyncio.Task[None] | None = None
         # The runtime's bytecode, compiled once per node: a zygote never writes any
-        # (its code dir is read-only) and would otherwise compile ~30 modules each start.
-        self._pycache = self._runtime_dir.parent / "pycache"
-        self._pycache_ready: asyncio.Future[None] | None = None
+        # and, where nothing else did (PYTHONDONTWRITEBYTECODE, a fresh checkout),
+        # would compile ~30 modules at every start.
+        self._compiled: asyncio.Future[None] | None = None
 
     # --- public API -----------------------------------------------------------
 
@@ -596,17 +596,6 @@ class Supervisor:
             if self._sandbox is not None:
                 pid = _host_pid_of(z.pid, pid)  # the zygote speaks of pids in its namespace
             pidfd = _pidfd_of_child(pid, z.pid)
-            group = None
-            if self._sandbox is not None:
-                try:
-                    # Moving a task between cgroups waits for the kernel (an RCU grace
-                    # period, ~10 ms on cgroup v1): never on the loop.
-                    group = await asyncio.to_thread(self._sandbox.worker_group, v.spec, pid)
-                except OSError as exc:
-                    if pidfd is not None:
-                        os.close(pidfd)
-                    tree.kill_tree(pid)
-                    raise ipc.FrameError("cannot put the worker in its cgroup") from exc
             reader, writer = await asyncio.open_unix_connection(sock=parent, limit=_STREAM_LIMIT)
         except BaseException as exc:
             parent.close()
@@ -616,9 +605,30 @@ class Supervisor:
             if isinstance(exc, TimeoutError | OSError):
                 raise ipc.FrameError("zygote did not answer a fork request") from exc
             raise
+        w = _Worker(pid, pidfd, reader, writer, sandboxed=self._sandbox is not None)
         if self._sandbox is not None:
             self._ensure_watchdog()
-        return _Worker(pid, pidfd, reader, writer, sandboxed=self._sandbox is not None, group=group)
+            if self._sandbox.cgroups is not None:
+                # Born in the zygote's group (capped at the same memory: never unbounded),
+                # the worker moves to its own in the background: a cgroup move waits on
+                # the kernel (~10 ms on v1), which a cold call need not.
+                asyncio.ensure_future(self._adopt(v, w))
+        return w
+
+    async def _adopt(self, v: _Version, w: _Worker) -> None:
+        assert self._sandbox is not None
+        try:
+            group = await asyncio.to_thread(self._sandbox.worker_group, v.spec, w.pid)
+        except OSError:
+            if not (w.killed or w.exited()):  # a worker already gone needs no group
+                log.warning("%s: worker %d stays in its zygote's cgroup", v.spec.key, w.pid)
+            return
+        if group is None:
+            return
+        if w.killed or w.pidfd is None:
+            await asyncio.to_thread(_drop_group, group)
+        else:
+            w.group = group
 
     def _ensure_watchdog(self) -> None:
         """Where no cgroup enforces ``memory:``, the host watches each worker's RSS."""
@@ -644,16 +654,11 @@ class Supervisor:
                         w.oom = True
                         w.kill()
 
-    async def _compiled_runtime(self) -> str | None:
-        if self._pycache_ready is None:
-            self._pycache_ready = asyncio.ensure_future(
-                asyncio.to_thread(_compile_runtime, self._pycache)
-            )
-        try:
-            await asyncio.shield(self._pycache_ready)
-        except Exception:  # noqa: BLE001 - a cache only: zygotes compile what they import
-            return None
-        return str(self._pycache)
+    async def _compile_runtime(self) -> None:
+        if self._compiled is None:
+            self._compiled = asyncio.ensure_future(asyncio.to_thread(_compile_runtime))
+        with contextlib.suppress(Exception):  # a cache only: zygotes compile what they import
+            await asyncio.shield(self._compiled)
 
     async def _start_zygote(self, spec: FunctionSpec) -> _Zygote:
         code_dir = Path(spec.code_dir).resolve()
@@ -680,8 +685,8 @@ class Supervisor:
             memory_mb=spec.memory_mb,
             sandbox=sandbox_cfg,
             pyseccomp=self._sandbox.pyseccomp if self._sandbox is not None else None,
-            pycache=await self._compiled_runtime(),
         )
+        await self._compile_runtime()
         try:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -886,21 +891,18 @@ def _host_pid_of(zygote_pid: int, ns_pid: int) -> int:
     raise ipc.FrameError("the zygote reported a pid that is not its child")
 
 
-def _compile_runtime(cache: Path) -> None:
-    """Byte-compile the modules a zygote imports into ``cache`` (a pycache prefix)."""
+def _compile_runtime() -> None:
+    """Byte-compile the modules a zygote imports, where the package keeps its bytecode.
+
+    An installed wheel has them already; a read-only install is left as it is.
+    """
     import compileall
 
     pkg = Path(ramparts.__file__).resolve().parent
-    cache.mkdir(mode=0o700, exist_ok=True)  # read before a zygote leaves the node's uid
-    old = sys.pycache_prefix
-    sys.pycache_prefix = str(cache)
-    try:
-        for sub in ("runtime", "sandbox"):
-            compileall.compile_dir(pkg / sub, quiet=2, workers=1)
-        for name in ("__init__.py", "errors.py"):
-            compileall.compile_file(pkg / name, quiet=2)
-    finally:
-        sys.pycache_prefix = old
+    for sub in ("runtime", "sandbox"):
+        compileall.compile_dir(pkg / sub, quiet=2, workers=1)
+    for name in ("__init__.py", "errors.py"):
+        compileall.compile_file(pkg / name, quiet=2)
 
 
 def _drop_group(group: cgroups.Group) -> None:

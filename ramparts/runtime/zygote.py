@@ -43,8 +43,6 @@ import sys
 sys.dont_write_bytecode = True
 import json
 _cfg = json.loads(sys.argv[1])
-if _cfg.get('pycache'):
-    sys.pycache_prefix = _cfg['pycache']
 _std = [p for p in sys.path if p and 'site-packages' not in p]
 sys.path[:] = [_cfg['runtime_dir']] + _std
 from ramparts.runtime.zygote import main
@@ -339,7 +337,6 @@ def zygote_config(
     memory_mb: int,
     sandbox: dict[str, Any] | None = None,
     pyseccomp: str | None = None,
-    pycache: str | None = None,
 ) -> str:
     """The single argv entry BOOTSTRAP reads (JSON, paths already absolute)."""
     return json.dumps(
@@ -353,6 +350,5 @@ def zygote_config(
             "memory_mb": memory_mb,
             "sandbox": sandbox,
             "pyseccomp": pyseccomp,
-            "pycache": pycache,
         }
     )
