@@ -84,8 +84,17 @@ class StartError(DeployError):
 
 class _Worker:
     __slots__ = (
-        "pid", "pidfd", "reader", "writer", "killed", "_waiting", "_release_later",
-        "sandboxed", "group", "oom",
+        "pid",
+        "pidfd",
+        "reader",
+        "writer",
+        "killed",
+        "_waiting",
+        "_release_later",
+        "sandboxed",
+        "group",
+        "oom",
+        "reaped",
     )
 
     def __init__(
@@ -108,6 +117,7 @@ class _Worker:
         self.sandboxed = sandboxed
         self.group = group
         self.oom = False  # killed by the memory watchdog, or OOM-killed in its cgroup
+        self.reaped = 0  # processes it had spawned that were still alive when it was killed
 
     def out_of_memory(self) -> bool:
         return self.oom or (self.group is not None and self.group.oom_killed())
@@ -131,7 +141,7 @@ class _Worker:
             # A subreaper that cannot unset that: everything it spawned is still
             # below it, whatever setsid/double-fork tricks it played.
             if not self.exited():
-                tree.kill_tree(self.pid, self.pidfd)
+                self.reaped = tree.kill_tree(self.pid, self.pidfd)
             if self.group is not None:
                 self.group.kill()
         elif not self.exited():
@@ -180,7 +190,15 @@ class _Worker:
 
 class _Zygote:
     __slots__ = (
-        "proc", "sock", "reader", "writer", "fork_lock", "stderr_task", "pid", "pidfd", "group",
+        "proc",
+        "sock",
+        "reader",
+        "writer",
+        "fork_lock",
+        "stderr_task",
+        "pid",
+        "pidfd",
+        "group",
     )
 
     def __init__(
@@ -481,6 +499,16 @@ class Supervisor:
                                 msg["error_message"] = (
                                     f"the handler ran out of memory (memory: {spec.memory_mb}Mi)"
                                 )
+                                self._sandbox.enforced(
+                                    "runtime.oom",
+                                    spec,
+                                    rid,
+                                    {
+                                        "rule": "memory",
+                                        "target": f"memory: {spec.memory_mb}Mi",
+                                        "blocked": True,
+                                    },
+                                )
                         return _result(rid, msg)
                     if op != "call":
                         return self._crashed(v, w, rid, "the worker broke the protocol")
@@ -488,6 +516,18 @@ class Supervisor:
                     await w.writer.drain()
         except TimeoutError:
             self._drop(v, w)
+            if self._sandbox is not None:
+                self._sandbox.enforced(
+                    "runtime.timeout_kill",
+                    spec,
+                    rid,
+                    {
+                        "rule": "timeout",
+                        "target": f"{w.reaped} spawned process(es) killed",
+                        "processes": w.reaped,
+                        "blocked": True,
+                    },
+                )
             return InvocationResult(
                 request_id=rid,
                 status="timeout",
@@ -505,6 +545,13 @@ class Supervisor:
     def _crashed(self, v: _Version, w: _Worker, rid: str, why: str) -> InvocationResult:
         oom = w.out_of_memory()
         self._drop(v, w)
+        if oom and self._sandbox is not None:
+            self._sandbox.enforced(
+                "runtime.oom",
+                v.spec,
+                rid,
+                {"rule": "memory", "target": f"memory: {v.spec.memory_mb}Mi", "blocked": True},
+            )
         if oom:
             return InvocationResult(
                 request_id=rid,
@@ -649,7 +696,10 @@ class Supervisor:
                     if used > limit:
                         log.warning(
                             "%s: worker %d uses %d MiB, over memory %d MiB: killed",
-                            v.spec.key, w.pid, used >> 20, v.spec.memory_mb,
+                            v.spec.key,
+                            w.pid,
+                            used >> 20,
+                            v.spec.memory_mb,
                         )
                         w.oom = True
                         w.kill()

@@ -226,6 +226,12 @@ class SandboxHost:
             raise
         return group
 
+    def enforced(
+        self, kind: str, spec: Any, request_id: str | None, detail: dict[str, Any]
+    ) -> None:
+        """A limit the host enforced (an OOM kill, a timed-out tree): a security event."""
+        self._on_event(kind, spec, request_id, detail)
+
     def violations(self, spec: Any, request_id: str | None, events: Any) -> None:
         """Report what runtime protection saw in the worker (both modes)."""
         if not isinstance(events, list):

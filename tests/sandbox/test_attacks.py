@@ -287,6 +287,19 @@ def test_detect_mode_reports_without_blocking_the_hook(arena: Any) -> None:
     assert seen and seen[0]["decision"] == "detect"
 
 
+def _wait_event(node: RunningNode, kind: str, function: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = [
+            e for e in node.audit() if e["kind"] == kind and e["detail"].get("function") == function
+        ]
+        if found:
+            assert found[0]["decision"] == "deny"
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {kind} event for {function}")
+
+
 def _host_processes_named(name: str) -> list[int]:
     out = []
     for pid in (p for p in os.listdir("/proc") if p.isdigit()):
@@ -308,6 +321,7 @@ def test_nothing_of_a_timed_out_invocation_survives(arena: Any) -> None:
         time.sleep(0.1)
     assert _host_processes_named(marker) == []
     _assert_still_serving(node)
+    _wait_event(node, "runtime.timeout_kill", "escape")
 
 
 def test_memory_limit_is_enforced(arena: Any) -> None:
@@ -317,4 +331,5 @@ def test_memory_limit_is_enforced(arena: Any) -> None:
     assert out["status"] == "error", out
     assert out["error_type"] == "Runtime.OutOfMemory", out
     _assert_still_serving(node)
+    _wait_event(node, "runtime.oom", "hog")
     assert _invoke(node, "hog", {"mb": 16})["status"] == "ok"
