@@ -196,9 +196,14 @@ def send_fd_frame(sock: socket.socket, obj: Any, fd: int) -> None:
     reading; writes bypass the transport (it never writes), so there is no
     interleaving.  Frames are tiny, so a would-block is a broken zygote.
     """
+    send_fds_frame(sock, obj, [fd])
+
+
+def send_fds_frame(sock: socket.socket, obj: Any, fds: list[int]) -> None:
+    """Send a message with file descriptors attached (SCM_RIGHTS), in one write."""
     data = frame(encode(obj))
     try:
-        sent = socket.send_fds(sock, [data], [fd])
+        sent = socket.send_fds(sock, [data], fds)
     except OSError as exc:
         raise FrameError(f"cannot send to zygote: {exc.strerror or exc}") from exc
     if sent != len(data):

@@ -79,6 +79,11 @@ class SandboxHost:
 
         self._libs = {name: ctypes.util.find_library(name) for name in ("c", "seccomp")}
 
+    @property
+    def libs(self) -> dict[str, str | None]:
+        """libc's and libseccomp's names, looked up once on the host."""
+        return dict(self._libs)
+
     # -- per version ----------------------------------------------------------------------
     def host_uid(self, key: str) -> int | None:
         """A stable host uid for this version (root nodes), distinct from live ones."""
