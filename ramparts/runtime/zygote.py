@@ -57,6 +57,9 @@ except BaseException:
 """
 
 _PR_SET_PDEATHSIG = 1
+# Reported (never blocked) when a handler imports them: interactive terminals, the
+# usual way a reverse shell is made usable, have no place in a function.
+_DENY_IMPORTS = ("pty", "pexpect", "ptyprocess")
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -278,7 +281,8 @@ def _install_hooks(cfg: dict[str, Any], sb: dict[str, Any]) -> None:
                 ("127.0.0.1", int(sb.get("proxy_port", 3128))),
                 *((("127.0.0.1", int(sb["node_port"])),) if sb.get("node_port") else ()),
             ),
-            native_roots=tuple(sb.get("python", [])) + ("/usr/lib", "/lib", "/lib64"),
+            native_roots=tuple(sb.get("native_roots", [])),
+            deny_imports=_DENY_IMPORTS,
         ),
         worker.record_violation,
     )

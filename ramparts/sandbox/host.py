@@ -36,6 +36,13 @@ UID_COUNT = 65536
 EventSink = Callable[[str, Any, "str | None", dict[str, Any]], None]
 
 
+def _lib_dynload() -> str:
+    """The directory of the interpreter's own extension modules."""
+    import _ctypes
+
+    return str(Path(_ctypes.__file__).resolve().parent)
+
+
 class SandboxHost:
     """Node-wide runtime protection state, shared by every function version."""
 
@@ -133,6 +140,8 @@ class SandboxHost:
             "node_port": self._node[1] if self._node else None,
             "read_only": self._python,
             "libs": self._libs,
+            # ctypes may load the function's own deps and Python's extension modules only
+            "native_roots": [_lib_dynload()],
             # --allow-degraded-sandbox: layers the kernel refused are skipped, not faked
             "skip": [x.name for x in self.report.missing()],
         }

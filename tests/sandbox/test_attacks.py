@@ -221,7 +221,7 @@ def test_every_attack_is_stopped(arena: Any, fn: str) -> None:
 
 def test_blocked_attacks_leave_security_events(arena: Any) -> None:
     node, _ = arena
-    _invoke(
+    out = _invoke(
         node,
         "in-handler",
         {
@@ -231,9 +231,12 @@ def test_blocked_attacks_leave_security_events(arena: Any) -> None:
                 "load_library",
                 "read_master_key",
                 "egress_not_allowed",
+                "load_system_library",
             ]
         },
     )
+    system_lib = out["result"][-1]
+    assert system_lib["succeeded"] is False and "RuntimeViolation" in system_lib["detail"]
     deadline = time.monotonic() + 20
     want = {"process.spawn", "socket.connect", "native.load", "file.sensitive_read"}
     while time.monotonic() < deadline:

@@ -187,6 +187,16 @@ def load_library(t):
     return f"loaded {lib}"
 
 
+def load_system_library(t):
+    """A system library by full path: outside the function's deps, so hooks refuse it.
+
+    Not in ATTACKS: a child process has no hooks, and loading libm buys it nothing the
+    kernel layers do not already confine; this one checks the hook itself.
+    """
+    lib = ctypes.CDLL(glob.glob("/usr/lib/*-linux-gnu/libm.so.6")[0])
+    return f"loaded {lib}"
+
+
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
 
@@ -238,9 +248,12 @@ ATTACKS = {
 }
 
 
+EXTRA = {"load_system_library": load_system_library}
+
+
 def run(name, targets):
     try:
-        detail = ATTACKS[name](targets)
+        detail = {**ATTACKS, **EXTRA}[name](targets)
         return {"attack": name, "succeeded": True, "detail": str(detail)[:300]}
     except BaseException as exc:  # RuntimeViolation too: that is the point
         return {"attack": name, "succeeded": False, "detail": f"{type(exc).__name__}: {exc}"[:300]}
