@@ -277,6 +277,32 @@ class Role(_Model):
         return v
 
 
+# Read by the dynamic loader, libc or the interpreter before a program's own code runs
+# (glibc's "unsecure" list, which it drops for setuid programs, and the like).
+_LOADER_VARIABLES = frozenset(
+    {
+        "GCONV_PATH",
+        "GETCONF_DIR",
+        "HOSTALIASES",
+        "LOCALDOMAIN",
+        "LOCPATH",
+        "MALLOC_TRACE",
+        "MALLOC_ARENA_MAX",
+        "NIS_PATH",
+        "NLSPATH",
+        "RESOLV_HOST_CONF",
+        "RES_OPTIONS",
+        "TMPDIR",
+        "TZDIR",
+        "GLIBC_TUNABLES",
+        "BASH_ENV",
+        "ENV",
+        "PATH",
+        "IFS",
+    }
+)
+
+
 class Limits(_Model):
     """Per-worker process limits (defaults as Lambda's)."""
 
@@ -308,10 +334,13 @@ class FunctionConfig(_Model):
     limits: Limits = Field(default_factory=Limits)
     anomaly_window: AnomalyWindow = Field(default_factory=AnomalyWindow)
     # inline, or the name of a shared role under roles:
-    role: Annotated[
-        Annotated[Role, Tag("inline")] | Annotated[str, Tag("named")],
-        Discriminator(lambda v: "named" if isinstance(v, str) else "inline"),
-    ] | None = None
+    role: (
+        Annotated[
+            Annotated[Role, Tag("inline")] | Annotated[str, Tag("named")],
+            Discriminator(lambda v: "named" if isinstance(v, str) else "inline"),
+        ]
+        | None
+    ) = None
     triggers: list[Trigger] = Field(default_factory=list)
 
     @field_validator("role")
@@ -381,6 +410,11 @@ class FunctionConfig(_Model):
                 raise ValueError(f"{name!r} is not a valid environment variable name")
             if name.startswith(("AWS_", "LAMBDA_", "RAMPARTS_")):
                 raise ValueError(f"{name!r} is reserved for the runtime")
+            if name.upper().startswith(("LD_", "PYTHON")) or name.upper() in _LOADER_VARIABLES:
+                raise ValueError(
+                    f"{name!r} changes how programs are loaded or run; it cannot be set "
+                    "for a function"
+                )
             from ramparts.observe.redact import looks_like_secret
 
             why = looks_like_secret(name, v[name])

@@ -63,18 +63,43 @@ def forbidden_addresses(settings: Settings) -> list[tuple[str, int]]:
             except ValueError:
                 continue
     out: list[tuple[str, int]] = []
+    local = _local_addresses()
     for host, port in targets:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError:
             continue
-        for info in infos:
-            addr = (str(info[4][0]), port)
-            if addr not in out:
-                out.append(addr)
-        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - matching a wildcard bind
-            out.extend([("127.0.0.1", port), ("::1", port)])
+        addrs = {str(info[4][0]) for info in infos}
+        if host in ("0.0.0.0", "::", "") or addrs & local:  # noqa: S104 - a wildcard bind
+            # A listener on this machine may answer on any of its addresses.
+            addrs |= local | {"127.0.0.1", "::1"}
+        for addr in sorted(addrs):
+            if (addr, port) not in out:
+                out.append((addr, port))
     return out
+
+
+def _local_addresses() -> set[str]:
+    """Every address this machine answers on (from /proc: no extra dependency)."""
+    import ipaddress
+
+    found = {"127.0.0.1", "::1"}
+    try:
+        with open("/proc/net/fib_trie") as f:
+            lines = f.read().splitlines()
+        for prev, line in zip(lines, lines[1:], strict=False):
+            if "/32 host LOCAL" in line:
+                found.add(prev.strip().split()[-1])
+    except OSError:
+        pass
+    try:
+        with open("/proc/net/if_inet6") as f:
+            for line in f:
+                raw = line.split()[0]
+                found.add(str(ipaddress.ip_address(int(raw, 16))))
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
 
 
 def _reach(host: str) -> str:

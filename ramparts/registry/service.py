@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ramparts.config import Settings
-from ramparts.errors import Conflict, DeployError, NotFound
+from ramparts.errors import Conflict, DeployError, ManifestError, NotFound
 from ramparts.manifest import FunctionConfig, Manifest, load_manifest, parse_handler, route_shape
 from ramparts.registry.artifacts import materialize, tree_digest, unpack_archive
 from ramparts.registry.deps import PipRunner, install_requirements, requirements_digest
@@ -113,6 +114,9 @@ class Registry:
         """
         async with self._deploy_lock:
             tmp = Path(tempfile.mkdtemp(prefix="deploy-", dir=self._settings.data_dir))
+            # Traversable by the sandboxed installer's own uid (it gets the requirements'
+            # dir bound in); the data dir around it stays 0700.
+            os.chmod(tmp, 0o755)  # noqa: S103
             try:
                 return await self._deploy(archive, tmp, scan or GateOptions())
             finally:
@@ -132,6 +136,7 @@ class Registry:
         await asyncio.to_thread(unpack_archive, archive, tmp)
         manifest = await asyncio.to_thread(load_manifest, tmp, display_name="ramparts.yaml")
         await asyncio.to_thread(self._check_conflicts, manifest)
+        _check_allow_exec(tmp, manifest)
         gate = await asyncio.to_thread(self._gate, tmp, scan)
         if not gate.passed:
             raise ScanFailed(
@@ -319,3 +324,21 @@ class Registry:
             cfg, spec = self.spec_for(rec)
             out.append(LiveFunction(fn["name"], fn["app"], rec.version, cfg, spec))
         return out
+
+
+def _check_allow_exec(app_dir: Path, manifest: Manifest) -> None:
+    """Every ``allow_exec`` entry names an executable regular file of the app."""
+    for name, cfg in manifest.functions.items():
+        for rel in cfg.allow_exec:
+            path = app_dir / rel
+            if path.is_symlink() or not path.is_file() or not os.access(path, os.X_OK):
+                raise ManifestError(
+                    "ramparts.yaml",
+                    [
+                        (
+                            f"functions.{name}.allow_exec",
+                            f"{rel!r} is not an executable file in the app (a regular file "
+                            "with its executable bit set; directories are not allowed)",
+                        )
+                    ],
+                )

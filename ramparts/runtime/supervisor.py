@@ -73,6 +73,7 @@ _STREAM_LIMIT = 1024 * 1024  # fewer pause/resume cycles for multi-MiB frames
 _FORK_TIMEOUT = 10.0
 _STDERR_CAP = 64 * 1024  # per zygote: untrusted output must not flood the node's log
 _WATCHDOG_INTERVAL = 0.1
+_MAX_VIOLATION_FRAMES = 100  # per invocation; the hooks send at most 100 per process
 _MAX_LOGS = 64 * 1024 + 256  # the worker caps at 64 KiB plus its marker; enforce it here too
 
 
@@ -490,6 +491,7 @@ class Supervisor:
     async def _run(self, v: _Version, w: _Worker, rid: str, body: bytes) -> InvocationResult:
         spec = v.spec
         deadline = asyncio.get_running_loop().time() + spec.timeout
+        reported = 0  # violation frames audited for this invocation (a handler can forge them)
         try:
             async with asyncio.timeout_at(deadline):
                 w.writer.write(body)
@@ -521,6 +523,11 @@ class Supervisor:
                                     },
                                 )
                         return _result(rid, msg)
+                    if op == "violation" and self._sandbox is not None:
+                        if reported < _MAX_VIOLATION_FRAMES:
+                            reported += 1
+                            self._sandbox.violations(spec, rid, msg.get("events"))
+                        continue
                     if op != "call":
                         return self._crashed(v, w, rid, "the worker broke the protocol")
                     w.writer.write(await self._serve_call(spec, rid, msg))
@@ -736,6 +743,10 @@ class Supervisor:
                 spec, ctl_fd=child.fileno(), egress_fd=egress_child.fileno()
             )
             env.update(self._sandbox.environment(spec))
+        # Never in the exec'd environment: the dynamic loader and the interpreter read
+        # it before any sandbox layer exists (LD_PRELOAD would run as the node's user).
+        # The zygote applies it once inside its sandbox.
+        function_env, env = env, {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         cfg = zygote_config(
             ctl_fd=child.fileno(),
             app=spec.app,
@@ -746,6 +757,7 @@ class Supervisor:
             memory_mb=spec.memory_mb,
             sandbox=sandbox_cfg,
             pyseccomp=self._sandbox.pyseccomp if self._sandbox is not None else None,
+            environment=function_env,
         )
         await self._compile_runtime()
         proc: asyncio.subprocess.Process | ForkedProcess | None = None

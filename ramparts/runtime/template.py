@@ -108,7 +108,7 @@ def _child(msg: dict[str, Any], fds: list[int], std: list[str]) -> None:
         sb["egress_fd"] = egress
     else:
         os.close(egress)
-    os.environ.clear()
+    os.environ.clear()  # zygote.main applies the function's environment in its sandbox
     os.environ.update({str(k): str(v) for k, v in (msg.get("env") or {}).items()})
     os.chdir(str(msg["cwd"]))
     sys.path[:] = (

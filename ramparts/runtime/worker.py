@@ -61,8 +61,20 @@ _violations: list[dict[str, Any]] = []
 _violations_lock = threading.Lock()
 
 
+# The worker's channel while it serves: a violation during an invocation is sent at
+# once, so that a handler which then crashes or runs out its time cannot erase it.
+_live: _Channel | None = None
+
+
 def record_violation(event: dict[str, Any]) -> None:
-    """Runtime protection's report callback: kept until the next frame to the host."""
+    """Runtime protection's report callback: to the host now, or with the next frame."""
+    channel = _live
+    if (
+        channel is not None
+        and channel.active
+        and channel.notify({"op": "violation", "events": [event]})
+    ):
+        return
     with _violations_lock:
         if len(_violations) < _MAX_VIOLATIONS:
             _violations.append(event)
@@ -209,6 +221,18 @@ class _Channel:
         self._lock = threading.Lock()  # a handler may call context from several threads
         self.active = False
 
+    def notify(self, message: dict[str, Any]) -> bool:
+        """Send a one-way frame (no reply); False if it could not be sent now."""
+        if not self._lock.acquire(timeout=5):
+            return False
+        try:
+            ipc.send_frame(self.sock, message)
+            return True
+        except (OSError, TypeError, ValueError):
+            return False
+        finally:
+            self._lock.release()
+
     def call(self, method: str, args: dict[str, Any]) -> Any:
         with self._lock:
             if not self.active:
@@ -253,7 +277,8 @@ def serve(
     memory_mb: int,
 ) -> None:
     """Serve invocations until the host closes the socket."""
-    channel = _Channel(sock)
+    global _live
+    channel = _live = _Channel(sock)
     stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{{version}}]{os.getpid()}"
     while True:
         msg = ipc.recv_frame(sock)

@@ -184,6 +184,15 @@ def main(cfg: dict[str, Any]) -> None:
     ctl = socket.socket(fileno=int(cfg["ctl_fd"]))
     _set_pdeathsig()
     sb = cfg.get("sandbox")
+    # Nothing the node's own process may have held open (a descriptor inherited
+    # without CLOEXEC) reaches the sandbox: only stdio and our own sockets stay.
+    keep = sorted({0, 1, 2, int(cfg["ctl_fd"])} | ({int(sb["egress_fd"])} if sb else set()))
+    low = 0
+    for fd in keep:
+        if fd > low:
+            os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, _max_fd())
     if sb:
         try:
             _preload(cfg)
@@ -194,6 +203,9 @@ def main(cfg: dict[str, Any]) -> None:
             _refuse(ctl, "Runtime.SandboxError", exc.message, "")
             return
         _sandbox_path(cfg)
+    # The function's own environment, only now (see Supervisor._start_zygote).
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in (cfg.get("environment") or {}).items()})
     scrub = worker.Scrubber(
         [
             (cfg["code_dir"], ""),
@@ -225,9 +237,7 @@ def main(cfg: dict[str, Any]) -> None:
         from ramparts.sandbox import hooks
 
         hooks.imports_done()
-    ipc.send_frame(
-        ctl, {"ready": True, "logs": sink.end(), "violations": worker.take_violations()}
-    )
+    ipc.send_frame(ctl, {"ready": True, "logs": sink.end(), "violations": worker.take_violations()})
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     _serve_forks(ctl, cfg, handler, sink, scrub)
 
@@ -341,6 +351,7 @@ def zygote_config(
     memory_mb: int,
     sandbox: dict[str, Any] | None = None,
     pyseccomp: str | None = None,
+    environment: dict[str, str] | None = None,
 ) -> str:
     """The single argv entry BOOTSTRAP reads (JSON, paths already absolute)."""
     return json.dumps(
@@ -354,5 +365,6 @@ def zygote_config(
             "memory_mb": memory_mb,
             "sandbox": sandbox,
             "pyseccomp": pyseccomp,
+            "environment": environment or {},
         }
     )

@@ -146,7 +146,8 @@ class EgressPolicy:
             if not 1 <= int(port) <= 65535:
                 raise ValueError(f"forbidden port out of range: {port!r}")
             self._forbidden.add((ip, int(port)))
-            if _special(ip)[0] == "unspecified":
+            if _special(ip)[0] in ("unspecified", "loopback"):
+                # 127.0.0.2, ::1, 0.0.0.0 reach the same local listener as 127.0.0.1
                 self._forbidden_local_ports.add(int(port))
 
     @property
@@ -208,6 +209,10 @@ class EgressPolicy:
     def _refusal(self, ip: IPAddress, port: int) -> str | None:
         """Why ``ip:port`` may not be reached, or None if it may."""
         kind, block = _special(ip)
+        if kind == "unspecified":
+            # Connecting to 0.0.0.0 or :: reaches this very host: never a destination,
+            # whatever a rule names.
+            return f"{_display(str(ip))} is the unspecified address (this host)"
         if (ip, port) in self._forbidden or (
             port in self._forbidden_local_ports and kind in ("loopback", "unspecified")
         ):

@@ -236,7 +236,8 @@ def _executables(sb: dict[str, Any]) -> list[str]:
     run a program may also run ``ld.so PROGRAM``; /tmp is noexec and the code dir is
     read-only, and the kernel layers confine whatever runs.
     """
-    allowed = list(sb.get("allow_exec", []))
+    # Regular files only: a directory rule would make all below it executable.
+    allowed = [p for p in sb.get("allow_exec", []) if os.path.isfile(p)]
     if allowed:
         import glob
 

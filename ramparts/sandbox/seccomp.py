@@ -19,9 +19,15 @@ Rules that look at arguments (all on the native ABI):
   BPF filter cannot read, so we make the kernel look old: glibc (and with it
   ``threading``, ``os.fork``, ``subprocess``) falls back to ``clone``, whose
   flags we *can* inspect.
-* ``socket`` with ``AF_PACKET``, or ``AF_INET``/``AF_INET6`` with type
+* ``socket`` of any family but ``AF_UNIX``, ``AF_INET``, ``AF_INET6`` and
+  ``AF_NETLINK`` -> ``EAFNOSUPPORT`` (``AF_VSOCK`` would reach the VM's host
+  around the network namespace; ``AF_PACKET``, ``AF_ALG``, ``AF_XDP``... are
+  kernel surface no handler needs), and ``AF_INET``/``AF_INET6`` with type
   ``SOCK_RAW`` -> ``EPERM``.  ``AF_NETLINK`` stays allowed (glibc's
   ``getaddrinfo`` and ``if_nameindex`` use it).
+* ``prctl(PR_SET_DUMPABLE)`` -> ``EPERM``: the runtime makes every process
+  non-dumpable first, and a handler may not undo it (a dumpable worker's
+  memory is readable through /proc by its siblings).
 * ``ioctl`` ``TIOCSTI`` and ``TIOCLINUX`` -> ``EPERM`` (pushing keystrokes into
   a terminal shared with the host).
 * ``personality`` -> ``EPERM`` unless the argument is ``0`` or ``0xffffffff``
@@ -139,6 +145,9 @@ _CLONE_DENIED_FLAGS = (
 _AF_INET = 2
 _AF_INET6 = 10
 _AF_PACKET = 17
+_AF_MAX = 64  # above every family Linux defines (46 in 6.x)
+_ALLOWED_FAMILIES = frozenset({1, 2, 10, 16})  # AF_UNIX, AF_INET, AF_INET6, AF_NETLINK
+_PR_SET_DUMPABLE = 4
 _SOCK_RAW = 3
 _SOCK_TYPE_MASK = 0xF  # the rest of ``type`` is SOCK_NONBLOCK / SOCK_CLOEXEC
 _INT_MASK = 0xFFFFFFFF
@@ -200,6 +209,9 @@ def install_filter() -> None:
         _add_socket_rules(sc, flt)
         _add_ioctl_rules(sc, flt)
         _add_personality_rules(sc, flt)
+        prctl = _resolve(sc, "prctl")
+        if prctl is not None:
+            flt.add_rule(eperm, prctl, sc.Arg(0, sc.MASKED_EQ, _INT_MASK, _PR_SET_DUMPABLE))
         flt.load()
         _check_filter_mode()
     except OSError as exc:
@@ -297,7 +309,12 @@ def _add_socket_rules(sc: ModuleType, flt: Any) -> None:
     if socket is None:
         raise SandboxError("no socket syscall on this architecture; cannot filter its families")
     eperm = sc.ERRNO(errno.EPERM)
-    flt.add_rule(eperm, socket, sc.Arg(0, sc.MASKED_EQ, _INT_MASK, _AF_PACKET))
+    refused = sc.ERRNO(errno.EAFNOSUPPORT)
+    for family in range(_AF_MAX):
+        if family not in _ALLOWED_FAMILIES:
+            flt.add_rule(refused, socket, sc.Arg(0, sc.MASKED_EQ, _INT_MASK, family))
+    # Beyond the families the kernel knows today: one comparison covers them all.
+    flt.add_rule(refused, socket, sc.Arg(0, sc.GE, _AF_MAX))
     for family in (_AF_INET, _AF_INET6):
         flt.add_rule(
             eperm,

@@ -89,3 +89,24 @@ def test_requirements_cannot_read_the_data_dir(node: RunningNode, tmp_path: Path
     assert r.status_code == 422, r.text
     assert key not in r.text
     assert key[:16] not in r.text
+
+
+def test_requirements_beside_the_manifest_install(node: RunningNode, tmp_path: Path) -> None:
+    """requirements.txt at the app's root: the deploy's own temp dir is what gets bound."""
+    app = make_app(
+        tmp_path / "root",
+        """
+        app: inst-root
+        functions:
+          inst-root-fn:
+            handler: main.py:handler
+        """,
+        {"main.py": IMPORTER.replace("tinydep", "rootdep")},
+    )
+    # Its own wheel name: the dependency cache is keyed on requirements.txt's text (the
+    # hardening issue keys it on content).
+    _wheel(app, "rootdep", "VALUE = 'from the root'\n")
+    (app / "requirements.txt").write_text("./rootdep-1.0-py3-none-any.whl\n")
+    node.deploy_ok(app)
+    r = node.control.post("/v1/functions/inst-root-fn/invoke", json={"event": {}})
+    assert r.json()["result"] == "from the root"

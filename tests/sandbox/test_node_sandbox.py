@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import subprocess
 import sys
 import threading
@@ -263,3 +264,114 @@ def test_the_nodes_own_endpoint_is_reachable_at_its_public_url(
     assert node.gateway.get("/sbx-hello").text == "hi"  # the same URL, from outside
     out = node.control.post("/v1/functions/caller/invoke", json={"event": {}}).json()
     assert out["status"] == "ok" and out["result"] == "hi", out
+
+
+def test_loader_variables_are_refused_in_a_manifest(node: RunningNode, tmp_path: Path) -> None:
+    for name in ("LD_PRELOAD", "LD_AUDIT", "PYTHONPATH", "GCONV_PATH", "GLIBC_TUNABLES"):
+        app = make_app(
+            tmp_path / name,
+            f"""
+            app: loader-vars
+            functions:
+              f:
+                handler: h.py:handler
+                environment: {{{name}: ./evil.so}}
+            """,
+            {"h.py": "def handler(e, c):\n    return 1\n"},
+        )
+        r = node.deploy(app)
+        assert r.status_code in (400, 422), r.text
+        assert name in r.text and "loaded" in r.text, r.text
+
+
+ENV_ECHO = """
+import os
+
+def handler(event, context):
+    return os.environ.get("RP_MARKER_VAR")
+"""
+
+
+def test_function_environment_never_reaches_an_exec(node: RunningNode, tmp_path: Path) -> None:
+    """The dynamic loader reads the environment before any layer exists: the function's
+    variables are applied inside the sandbox, never handed to an exec."""
+    marker = f"rp-{os.getpid()}-{time.monotonic_ns()}"
+    app = make_app(
+        tmp_path / "envapp",
+        f"""
+        app: env-app
+        functions:
+          env-echo:
+            handler: h.py:handler
+            environment: {{RP_MARKER_VAR: "{marker}"}}
+        """,
+        {"h.py": ENV_ECHO},
+    )
+    node.deploy_ok(app)
+    out = node.control.post("/v1/functions/env-echo/invoke", json={"event": {}}).json()
+    assert out["result"] == marker, out
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        assert marker.encode() not in environ, f"pid {pid} was exec'd with the function's env"
+
+
+CRASHER = """
+import os
+import subprocess
+
+def handler(event, context):
+    try:
+        subprocess.run(["/usr/bin/rp-crash-marker"])
+    except Exception:
+        pass
+    os._exit(0)
+"""
+
+
+def test_violations_are_audited_even_when_the_worker_crashes(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    app = make_app(
+        tmp_path / "crash",
+        """
+        app: crash-app
+        functions:
+          crasher:
+            handler: h.py:handler
+            runtime_protection: detect
+        """,
+        {"h.py": CRASHER},
+    )
+    node.deploy_ok(app)
+    out = node.control.post("/v1/functions/crasher/invoke", json={"event": {}}).json()
+    assert out["status"] == "crashed", out
+    deadline = time.monotonic() + 20
+    seen: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not seen:
+        seen = [e for e in node.audit() if e["kind"] == "runtime.violation"
+                and "rp-crash-marker" in e["resource"]]
+        time.sleep(0.2)
+    assert seen and seen[0]["request_id"] == out["request_id"], seen
+
+
+def test_allow_exec_must_name_executable_files(node: RunningNode, tmp_path: Path) -> None:
+    for entry in ("bin", "bin/missing", "bin/plain.txt"):
+        app = make_app(
+            tmp_path / f"ae{abs(hash(entry))}",
+            f"""
+            app: allow-exec-app
+            functions:
+              f:
+                handler: h.py:handler
+                allow_exec: [{entry}]
+            """,
+            {"h.py": "def handler(e, c):\n    return 1\n", "bin/plain.txt": "text\n"},
+        )
+        r = node.deploy(app)
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["code"] == "invalid_manifest", body
+        assert body["problems"][0]["field"] == "functions.f.allow_exec", body

@@ -127,6 +127,37 @@ def egress_to_control(t):
     return _proxy_connect(f"127.0.0.1:{t['admin_port']}")
 
 
+def egress_to_control_by_any_address(t):
+    """The manifest allows 0.0.0.0, [::] and 127.0.0.2 on the control port: still refused."""
+    won = []
+    for target in (f"0.0.0.0:{t['admin_port']}", f"[::]:{t['admin_port']}",
+                   f"127.0.0.2:{t['admin_port']}", "0.0.0.0:6379"):
+        try:
+            won.append(_proxy_connect(target))
+        except OSError:
+            pass
+    if won:
+        return "; ".join(won)
+    raise PermissionError("every local address of the control API and Redis refused")
+
+
+def vsock_listen(t):
+    """AF_VSOCK goes around the network namespace to the VM's host."""
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    s.bind((socket.VMADDR_CID_ANY, 51234))
+    s.listen(1)
+    s.close()
+    return "listening on vsock"
+
+
+def become_dumpable(t):
+    """A dumpable process's memory is readable by its siblings through /proc."""
+    libc = _libc()
+    if libc.prctl(4, 1, 0, 0, 0) == 0 and libc.prctl(3, 0, 0, 0, 0) == 1:
+        return "dumpable again"
+    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+
+
 def spawn_shell(t):
     out = subprocess.run(["/bin/sh", "-c", "echo pwned"], capture_output=True, timeout=5)
     if b"pwned" in out.stdout:
@@ -242,8 +273,9 @@ ATTACKS = {
     for f in (
         read_master_key, read_admin_token, read_state_db, read_node_environ, read_sibling_mem,
         list_processes, rewrite_victim_code, rewrite_own_code, connect_control, connect_redis,
-        connect_postgres, egress_not_allowed, egress_to_control, spawn_shell, fork_bomb, fill_tmp,
-        load_library, syscall_unshare, syscall_ptrace, syscall_mount, write_pth,
+        connect_postgres, egress_not_allowed, egress_to_control, egress_to_control_by_any_address,
+        vsock_listen, become_dumpable, spawn_shell, fork_bomb, fill_tmp, load_library,
+        syscall_unshare, syscall_ptrace, syscall_mount, write_pth,
     )
 }
 
