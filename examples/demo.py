@@ -246,6 +246,10 @@ def main() -> int:
             if e["decision"] == "deny"
         ]
         rows.append(("audit", "security decisions denied", "-", str(len(denied))))
+        sandbox = control.get("/v1/status").json()["sandbox"]
+        on = [x["name"] for x in sandbox["layers"] if x["available"]]
+        rows.append(("sandbox", "layers around every worker", "-",
+                     ("complete: " if sandbox["complete"] else "DEGRADED: ") + ", ".join(on)))
 
         table = Table(title="what happened", show_lines=False)
         for col in ("trigger", "event", "function", "result"):
@@ -255,6 +259,9 @@ def main() -> int:
         console.print(table)
         if not done:
             console.print("[red]some deliveries did not arrive in time[/]")
+            return 1
+        if not sandbox["complete"]:
+            console.print("[red]the sandbox is degraded on this machine (see ramparts status)[/]")
             return 1
         console.print("[bold green]demo complete[/]: every trigger kind ran in a sandboxed worker")
         return 0

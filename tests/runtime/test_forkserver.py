@@ -55,9 +55,15 @@ def test_a_dead_template_costs_a_restart_not_a_function(tmp_path: Path) -> None:
             assert (await sup.invoke(spec, {})).status == "ok"
             template = sup._forkserver._proc
             assert template is not None
+            old_zygote = _zygote_parent(sup, spec)
             os.kill(template.pid, signal.SIGKILL)
             await template.wait()
             # Its zygotes die with it (PR_SET_PDEATHSIG); the next call starts new ones.
+            for _ in range(300):
+                if not os.path.exists(f"/proc/{old_zygote}"):
+                    break
+                await asyncio.sleep(0.05)
+            assert not os.path.exists(f"/proc/{old_zygote}"), "the zygote outlived its template"
             for _ in range(50):
                 out = await sup.invoke(spec, {})
                 if out.status == "ok":
