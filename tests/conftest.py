@@ -21,7 +21,6 @@ from ramparts.registry.artifacts import pack_app
 REPO = Path(__file__).resolve().parent.parent
 
 
-
 def _shared_dir() -> Path:
     """The workplace's shared test data: $RAMPARTS_SHARED_DIR, else ../shared beside the repo."""
     env = os.environ.get("RAMPARTS_SHARED_DIR")
@@ -70,23 +69,28 @@ class RunningNode:
         self.gateway = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
         self.control = httpx.Client(base_url=f"http://127.0.0.1:{self.admin_port}", timeout=60)
 
-    def start(self) -> RunningNode:
+    def command(self) -> list[str]:
+        """The ``ramparts up`` command line (subclasses start it another way)."""
+        return [
+            sys.executable,
+            "-m",
+            "ramparts.cli.main",
+            "up",
+            "--port",
+            str(self.port),
+            "--admin-port",
+            str(self.admin_port),
+        ]
+
+    def start(self, **popen: Any) -> RunningNode:
         log = open(self.data_dir.parent / f"node-{self.admin_port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ramparts.cli.main",
-                "up",
-                "--port",
-                str(self.port),
-                "--admin-port",
-                str(self.admin_port),
-            ],
+            self.command(),
             env=self.env,
             stdout=log,
             stderr=log,
             start_new_session=True,
+            **popen,
         )
         return self._wait_started()
 

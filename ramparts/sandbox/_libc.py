@@ -14,6 +14,8 @@ import os
 import socket
 import struct
 
+from ramparts.errors import SandboxError
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUTS = 0x04000000
@@ -122,5 +124,25 @@ __all__ = [
     "statvfs_mount_flags",
     "umount",
     "unshare",
+    "require_single_thread",
     "write_file",
 ]
+
+
+def require_single_thread(what: str) -> None:
+    """Refuse per-thread settings while other threads exist: they would keep the old state.
+
+    Landlock, capabilities and no_new_privs bind the calling thread only.  /proc is
+    read as bytes: a text codec may need an import the sandbox can no longer do.
+    """
+    try:
+        with open("/proc/self/status", "rb") as status:
+            threads = next(
+                (int(line.split()[1]) for line in status if line.startswith(b"Threads:")), None
+            )
+    except (OSError, ValueError) as exc:
+        raise SandboxError(f"{what}: cannot count threads: {exc}") from exc
+    if threads is None:
+        raise SandboxError(f"{what}: cannot count threads: no Threads: line in /proc/self/status")
+    if threads != 1:
+        raise SandboxError(f"{what}: the process has {threads} threads; call it before any start")

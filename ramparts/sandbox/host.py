@@ -194,18 +194,12 @@ class SandboxHost:
         }
 
     def environment(self, spec: Any) -> dict[str, str]:
-        proxy = f"http://127.0.0.1:{PROXY_PORT}"
         return {
             "LAMBDA_TASK_ROOT": filesystem.TASK_ROOT,
             "LAMBDA_RUNTIME_DIR": filesystem.RUNTIME_ROOT,
             "HOME": "/tmp",  # noqa: S108 - the sandbox's private /tmp
             "TMPDIR": "/tmp",  # noqa: S108
-            "HTTPS_PROXY": proxy,
-            "HTTP_PROXY": proxy,
-            "https_proxy": proxy,
-            "http_proxy": proxy,
-            "NO_PROXY": "localhost,127.0.0.1,::1",
-            "no_proxy": "localhost,127.0.0.1,::1",
+            **self.proxy_environment(),
         }
 
     def attach_egress(self, spec: Any, channel: socket.socket) -> None:

@@ -49,6 +49,7 @@ import stat
 from collections.abc import Iterable, Sequence
 
 from ramparts.errors import SandboxError
+from ramparts.sandbox._libc import require_single_thread
 
 __all__ = ["abi_version", "restrict"]
 
@@ -169,7 +170,7 @@ def restrict(
     if abi < 1:
         raise SandboxError("Landlock is unavailable: the kernel lacks it or did not enable it")
     ports = _port_rights(connect_ports, bind_ports)
-    _require_single_thread()
+    require_single_thread("Landlock")
 
     handled_fs = _handled_fs(abi)
     attr = _RulesetAttr(
@@ -272,24 +273,6 @@ def _set_no_new_privs() -> None:
         raise SandboxError(f"Landlock: cannot set no_new_privs: {_errno_text()}")
     if libc.prctl(ctypes.c_int(_PR_GET_NO_NEW_PRIVS), zero, zero, zero, zero) != 1:
         raise SandboxError("Landlock: no_new_privs did not stick")
-
-
-def _require_single_thread() -> None:
-    """Landlock binds the calling thread only; other threads would stay unconfined."""
-    try:
-        # Bytes, not text: a text codec may need an import the sandbox can no longer do.
-        with open("/proc/self/status", "rb") as status:
-            threads = next(
-                (int(line.split()[1]) for line in status if line.startswith(b"Threads:")), None
-            )
-    except (OSError, ValueError) as exc:
-        raise SandboxError(f"Landlock: cannot count threads: {exc}") from exc
-    if threads is None:
-        raise SandboxError("Landlock: cannot count threads: no Threads: line in /proc/self/status")
-    if threads != 1:
-        raise SandboxError(
-            f"Landlock: the process has {threads} threads; restrict before starting any"
-        )
 
 
 def _syscall(what: str, number: int, *args: object) -> int:

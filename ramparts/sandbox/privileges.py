@@ -28,6 +28,7 @@ import os
 import signal
 
 from ramparts.errors import SandboxError
+from ramparts.sandbox._libc import require_single_thread
 
 __all__ = ["drop_capabilities", "no_new_privs", "not_dumpable", "set_pdeathsig"]
 
@@ -68,7 +69,7 @@ def no_new_privs() -> None:
     It is also what lets an unprivileged process load seccomp filters and
     Landlock rulesets.  Irreversible and inherited by every child.
     """
-    _require_single_thread("no_new_privs")
+    require_single_thread("no_new_privs")
     _prctl("PR_SET_NO_NEW_PRIVS", _PR_SET_NO_NEW_PRIVS, 1)
     if _prctl("PR_GET_NO_NEW_PRIVS", _PR_GET_NO_NEW_PRIVS) != 1:
         raise SandboxError("no_new_privs did not stick")
@@ -95,7 +96,7 @@ def drop_capabilities() -> None:
     ``SandboxError``.  A process that never had ``CAP_SETPCAP`` (a plain
     non-root user) cannot empty its bounding set and gets ``SandboxError``.
     """
-    _require_single_thread("drop_capabilities")
+    require_single_thread("drop_capabilities")
     for cap in range(_cap_last_cap() + 1):
         if _prctl(f"PR_CAPBSET_READ({cap})", _PR_CAPBSET_READ, cap) == 1:
             _prctl(f"PR_CAPBSET_DROP({cap})", _PR_CAPBSET_DROP, cap)
@@ -165,21 +166,6 @@ def _capability_sets() -> dict[str, int]:
     if missing:
         raise SandboxError(f"cannot verify capabilities: {', '.join(missing)} not reported")
     return found
-
-
-def _require_single_thread(what: str) -> None:
-    """Refuse per-thread settings while other threads exist: they would keep the old state."""
-    try:
-        with open("/proc/self/status", "rb") as status:
-            threads = next(
-                (int(line.split()[1]) for line in status if line.startswith(b"Threads:")), None
-            )
-    except (OSError, ValueError) as exc:
-        raise SandboxError(f"{what}: cannot count threads: {exc}") from exc
-    if threads is None:
-        raise SandboxError(f"{what}: cannot count threads: no Threads: line in /proc/self/status")
-    if threads != 1:
-        raise SandboxError(f"{what}: the process has {threads} threads; call it before any start")
 
 
 def _errno_text() -> str:

@@ -41,8 +41,9 @@ functions:
 
 def _attacker_manifest(admin_port: int) -> str:
     # Rules that name the node's own listeners: they must be refused all the same.
-    egress = (f'["0.0.0.0:{admin_port}", "[::]:{admin_port}", "127.0.0.2:{admin_port}", '
-              '"0.0.0.0:6379"]')
+    egress = (
+        f'["0.0.0.0:{admin_port}", "[::]:{admin_port}", "127.0.0.2:{admin_port}", "0.0.0.0:6379"]'
+    )
     common = f"""
     timeout: 60s
     memory: 256Mi
@@ -80,7 +81,7 @@ class UnprivilegedNode(RunningNode):
 
     python = SYSTEM_PYTHON
 
-    def start(self) -> RunningNode:
+    def start(self, **popen: Any) -> RunningNode:
         site = next(p for p in sys.path if p.endswith("site-packages") and sys.prefix in p)
         self.env = {
             "PATH": "/usr/bin:/bin",
@@ -89,28 +90,15 @@ class UnprivilegedNode(RunningNode):
             "RAMPARTS_DATA_DIR": str(self.data_dir),
             "RAMPARTS_URL": f"http://127.0.0.1:{self.admin_port}",
         }
-        log = open(self.data_dir.parent / f"node-{self.admin_port}.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                SYSTEM_PYTHON,
-                "-m",
-                "ramparts.cli.main",
-                "up",
-                "--port",
-                str(self.port),
-                "--admin-port",
-                str(self.admin_port),
-            ],
-            env=self.env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
+        return super().start(
             user=UNPRIVILEGED_UID,
             group=UNPRIVILEGED_UID,
             extra_groups=[],
             cwd=str(self.data_dir.parent),
         )
-        return self._wait_started()
+
+    def command(self) -> list[str]:
+        return [SYSTEM_PYTHON, *super().command()[1:]]
 
 
 def _unprivileged_skip_reason() -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -29,14 +28,8 @@ class _NodeWithoutNamespaces(RunningNode):
         super().__init__(data_dir)
         self.flags = flags
 
-    def start(self) -> RunningNode:
-        log = open(self.data_dir.parent / f"node-{self.admin_port}.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _NO_NAMESPACES, "up", "--port", str(self.port),
-             "--admin-port", str(self.admin_port), *self.flags],
-            env=self.env, stdout=log, stderr=log, start_new_session=True,
-        )
-        return self._wait_started()
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", _NO_NAMESPACES, *super().command()[3:], *self.flags]
 
 
 def test_node_refuses_to_start_without_a_required_layer(tmp_path: Path) -> None:
@@ -73,8 +66,16 @@ def test_status_lists_every_layer(node: RunningNode) -> None:
     status = node.control.get("/v1/status").json()["sandbox"]
     assert status["complete"] is True and status["degraded"] is False
     on = {x["name"] for x in status["layers"] if x["available"]}
-    assert {"user_namespace", "pid_namespace", "mount_namespace", "network_namespace",
-            "seccomp", "landlock", "no_new_privs", "limits"} <= on
+    assert {
+        "user_namespace",
+        "pid_namespace",
+        "mount_namespace",
+        "network_namespace",
+        "seccomp",
+        "landlock",
+        "no_new_privs",
+        "limits",
+    } <= on
     cli = node.cli("status")
     assert cli.returncode == 0 and "landlock" in cli.stdout and "MISSING" not in cli.stdout
     events = [e for e in node.audit() if e["kind"] == "sandbox.layers"]
@@ -150,8 +151,11 @@ def test_egress_allowlist_through_the_proxy(node: RunningNode, tmp_path: Path, w
     deadline = time.monotonic() + 20
     kinds: set[tuple[str, str]] = set()
     while time.monotonic() < deadline:
-        events = [e for e in node.audit() if e["kind"] in ("egress.allow", "egress.deny")
-                  and e["resource"] == f"127.0.0.2:{web}"]
+        events = [
+            e
+            for e in node.audit()
+            if e["kind"] in ("egress.allow", "egress.deny") and e["resource"] == f"127.0.0.2:{web}"
+        ]
         kinds = {(e["kind"], e["detail"]["function"]) for e in events}
         if {("egress.allow", "fetcher-allowed"), ("egress.deny", "fetcher")} <= kinds:
             break
@@ -160,8 +164,12 @@ def test_egress_allowlist_through_the_proxy(node: RunningNode, tmp_path: Path, w
 
 
 def test_manifest_refuses_bad_egress_entries(node: RunningNode, tmp_path: Path) -> None:
-    for entry, words in (("*", "bare"), ("api.example.com", "port"),
-                         ("https://api.example.com:443", "scheme"), ("a.*.com:443", "leftmost")):
+    for entry, words in (
+        ("*", "bare"),
+        ("api.example.com", "port"),
+        ("https://api.example.com:443", "scheme"),
+        ("a.*.com:443", "leftmost"),
+    ):
         app = make_app(
             tmp_path / f"bad{abs(hash(entry))}",
             f"""
@@ -218,8 +226,12 @@ def test_anomaly_baseline_reports_new_behaviour_after_the_window(
     deadline = time.monotonic() + 20
     found: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        found = [e for e in node.audit() if e["kind"] == "anomaly.new_behavior"
-                 and e["detail"].get("function") == "creature-of-habit"]
+        found = [
+            e
+            for e in node.audit()
+            if e["kind"] == "anomaly.new_behavior"
+            and e["detail"].get("function") == "creature-of-habit"
+        ]
         if found:
             break
         time.sleep(0.2)
@@ -351,8 +363,11 @@ def test_violations_are_audited_even_when_the_worker_crashes(
     deadline = time.monotonic() + 20
     seen: list[dict[str, Any]] = []
     while time.monotonic() < deadline and not seen:
-        seen = [e for e in node.audit() if e["kind"] == "runtime.violation"
-                and "rp-crash-marker" in e["resource"]]
+        seen = [
+            e
+            for e in node.audit()
+            if e["kind"] == "runtime.violation" and "rp-crash-marker" in e["resource"]
+        ]
         time.sleep(0.2)
     assert seen and seen[0]["request_id"] == out["request_id"], seen
 
