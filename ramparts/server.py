@@ -40,6 +40,10 @@ def _config(app: object, host: str, port: int, settings: Settings | None = None)
         loop="none",
         http="httptools",
         timeout_keep_alive=30,
+        # X-Forwarded-For is trusted only from proxies the operator names: uvicorn's
+        # default trusts 127.0.0.1, where every sandbox reaches the gateway from.
+        proxy_headers=bool(settings and settings.forwarded_allow_ips),
+        forwarded_allow_ips=(settings.forwarded_allow_ips if settings else None) or "",
         **tls,  # type: ignore[arg-type]
     )
 

@@ -177,7 +177,15 @@ class RunningNode:
         raise AssertionError(f"{function}: {len(rows)} of {count} invocations after {timeout}s")
 
     def audit(self) -> list[dict[str, Any]]:
-        return self.control.get("/v1/audit", params={"limit": 1000}).json()["events"]
+        """Every audit event so far (the API pages 1,000 at a time, oldest first)."""
+        events: list[dict[str, Any]] = []
+        while True:
+            page = self.control.get(
+                "/v1/audit", params={"limit": 1000, "after": events[-1]["seq"] if events else 0}
+            ).json()["events"]
+            events.extend(page)
+            if len(page) < 1000:
+                return events
 
 
 @pytest.fixture(scope="module")

@@ -78,6 +78,13 @@ def up(
             help="the package index deploy-time installs may reach (default: pip's own config)",
         ),
     ] = None,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="comma-separated proxy addresses whose X-Forwarded-For is trusted (default none)",
+        ),
+    ] = "",
     allow_degraded_sandbox: Annotated[
         bool,
         typer.Option(
@@ -121,6 +128,7 @@ def up(
             insecure_http=insecure_http and not use_tls and not is_loopback(host),
             allow_degraded_sandbox=allow_degraded_sandbox,
             package_index=package_index,
+            forwarded_allow_ips=forwarded_allow_ips,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)

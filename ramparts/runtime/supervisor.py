@@ -202,6 +202,7 @@ class _Zygote:
         "pid",
         "pidfd",
         "group",
+        "workers",
     )
 
     def __init__(
@@ -223,6 +224,7 @@ class _Zygote:
         self.pid = proc.pid
         self.pidfd: int | None = None
         self.group: cgroups.Group | None = None  # its memory and process caps, at import too
+        self.workers: set[int] = set()  # host pids of the workers it forked that still run
 
     def alive(self) -> bool:
         return self.proc.returncode is None and not self.reader.at_eof()
@@ -408,6 +410,7 @@ class Supervisor:
                 if w.alive() and not w.exited():
                     return w, False
                 self._drop(v, w)
+                await self._drain(v, w)
             if len(v.workers) + v.starting < v.spec.concurrency:
                 return await self._grow(v), True
             fut: asyncio.Future[_Worker | None] = loop.create_future()
@@ -472,12 +475,51 @@ class Supervisor:
 
     def _drop(self, v: _Version, w: _Worker) -> None:
         w.kill()
+        z = v.zygote
+        if w.sandboxed and z is not None and w.pid in z.workers and w.pidfd is not None:
+            # Whatever the worker spawned was below it while it lived; if it died on its
+            # own first (a crash, os._exit), that was re-parented to the zygote.
+            watch = os.dup(w.pidfd)
+            asyncio.ensure_future(self._reap_orphans(v, z, w.pid, watch))
         v.workers.discard(w)
         with contextlib.suppress(ValueError):
             v.idle.remove(w)
         w.release_fd()
         self._wake_one(v)
         v.changed.set()
+
+    async def _reap_orphans(self, v: _Version, z: _Zygote, pid: int, watch: int) -> None:
+        """Once a worker is gone, kill every child of its zygote that is no worker."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        try:
+            loop.add_reader(watch, lambda: done.done() or done.set_result(None))
+            try:
+                await asyncio.wait_for(done, 5.0)
+            except TimeoutError:
+                pass
+            finally:
+                loop.remove_reader(watch)
+        finally:
+            os.close(watch)
+        async with z.fork_lock:
+            z.workers.discard(pid)
+            if not z.alive():
+                return
+            strays = [c for c in _children_of(z.pid) if c not in z.workers]
+            killed = sum(1 + tree.kill_tree(c) for c in strays)
+        if killed and self._sandbox is not None:
+            self._sandbox.enforced(
+                "runtime.orphans_killed",
+                v.spec,
+                None,
+                {
+                    "rule": "process.orphan",
+                    "target": f"{killed} process(es) left by worker {pid}",
+                    "processes": killed,
+                    "blocked": True,
+                },
+            )
 
     def _wake_one(self, v: _Version) -> None:
         while v.waiters:
@@ -655,12 +697,13 @@ class Supervisor:
                 finally:
                     child.close()
                 reply = await asyncio.wait_for(ipc.read_frame(z.reader), _FORK_TIMEOUT)
-            pid = reply.get("pid") if isinstance(reply, dict) else None
-            if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
-                raise ipc.FrameError("zygote sent no pid")
-            if self._sandbox is not None:
-                pid = _host_pid_of(z.pid, pid)  # the zygote speaks of pids in its namespace
-            pidfd = _pidfd_of_child(pid, z.pid)
+                pid = reply.get("pid") if isinstance(reply, dict) else None
+                if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
+                    raise ipc.FrameError("zygote sent no pid")
+                if self._sandbox is not None:
+                    pid = _host_pid_of(z.pid, pid)  # the zygote speaks of its own namespace
+                pidfd = _pidfd_of_child(pid, z.pid)
+                z.workers.add(pid)  # under the fork lock: the orphan reaper's view
             reader, writer = await asyncio.open_unix_connection(sock=parent, limit=_STREAM_LIMIT)
         except BaseException as exc:
             parent.close()
@@ -830,7 +873,7 @@ class Supervisor:
                         raise ipc.FrameError("cannot put the zygote in its cgroup") from exc
                     self._sandbox.attach_egress(spec, egress_host)
                     egress_host = None
-                    msg = await asyncio.wait_for(ipc.read_frame(reader), self._start_timeout)
+                    msg = await self._ready_frame(spec, reader)
             else:
                 msg = await asyncio.wait_for(ipc.read_frame(reader), self._start_timeout)
         except (TimeoutError, ipc.FrameError) as exc:
@@ -860,6 +903,33 @@ class Supervisor:
             log.info("%s init output:\n%s", spec.key, str(msg["logs"])[:_MAX_LOGS])
         return z
 
+    async def _ready_frame(self, spec: FunctionSpec, reader: asyncio.StreamReader) -> Any:
+        """The zygote's answer after import; violations it reports on the way are audited."""
+        deadline = asyncio.get_running_loop().time() + self._start_timeout
+        reported = 0
+        while True:
+            async with asyncio.timeout_at(deadline):
+                msg = await ipc.read_frame(reader)
+            if not (isinstance(msg, dict) and msg.get("op") == "violation"):
+                return msg
+            if self._sandbox is not None and reported < _MAX_VIOLATION_FRAMES:
+                reported += 1
+                self._sandbox.violations(spec, None, msg.get("events"))
+
+    async def _drain(self, v: _Version, w: _Worker) -> None:
+        """Read what a dead idle worker left on its socket: violations are evidence."""
+        if self._sandbox is None:
+            return
+        for _ in range(_MAX_VIOLATION_FRAMES):
+            try:
+                msg = await asyncio.wait_for(ipc.read_frame(w.reader), 0.05)
+            except (TimeoutError, ipc.FrameError, OSError):
+                return
+            if msg is None:
+                return
+            if isinstance(msg, dict) and msg.get("op") == "violation":
+                self._sandbox.violations(v.spec, None, msg.get("events"))
+
     async def _shutdown_version(self, v: _Version) -> None:
         workers = list(v.workers)
         for w in workers:
@@ -869,6 +939,7 @@ class Supervisor:
         await asyncio.gather(*(w.wait_exit(2.0) for w in workers))
         for w in workers:
             self._drop(v, w)
+        await asyncio.gather(*(self._drain(v, w) for w in workers))
         z, v.zygote = v.zygote, None
         if z is not None:
             await _kill_zygote(z)
@@ -953,6 +1024,14 @@ def _text(value: Any, cap: int) -> str:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def _children_of(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _host_pid_of(zygote_pid: int, ns_pid: int) -> int:
@@ -1085,7 +1164,14 @@ async def _drain_stderr(stream: asyncio.StreamReader, key: str) -> None:
         if not chunk:
             return
         if budget > 0:
-            text = chunk[:budget].decode("utf-8", "replace").rstrip()
+            text = chunk[:budget].decode("utf-8", "replace")
             budget -= len(chunk)
-            if text:
-                log.warning("%s stderr: %s", key, text)
+            # One log record per line, control characters escaped: the sandbox cannot
+            # forge lines of the node's log or steer a terminal that tails it.
+            for line in text.splitlines():
+                if line.strip():
+                    log.warning("%s stderr: %s", key, _printable(line))
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

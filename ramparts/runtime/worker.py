@@ -66,15 +66,30 @@ _violations_lock = threading.Lock()
 _live: _Channel | None = None
 
 
+# The zygote's control socket while it imports the handler: violations at import
+# time go to the host at once too (a module that then crashes cannot erase them).
+_import_ctl: socket.socket | None = None
+
+
 def record_violation(event: dict[str, Any]) -> None:
-    """Runtime protection's report callback: to the host now, or with the next frame."""
+    """Runtime protection's report callback: to the host at once where possible.
+
+    In a worker, on its socket (between invocations marked ``outside_invocation``:
+    a thread or process the handler left behind); in the zygote while it imports
+    the handler, on its control socket.  Otherwise kept for the next frame.
+    """
     channel = _live
-    if (
-        channel is not None
-        and channel.active
-        and channel.notify({"op": "violation", "events": [event]})
-    ):
-        return
+    if channel is not None:
+        if not channel.active:
+            event = {**event, "outside_invocation": True}
+        if channel.notify({"op": "violation", "events": [event]}):
+            return
+    elif _import_ctl is not None:
+        try:
+            ipc.send_frame(_import_ctl, {"op": "violation", "events": [event]})
+            return
+        except (OSError, TypeError, ValueError):
+            pass
     with _violations_lock:
         if len(_violations) < _MAX_VIOLATIONS:
             _violations.append(event)

@@ -228,11 +228,14 @@ def main(cfg: dict[str, Any]) -> None:
             _refuse(ctl, "Runtime.SandboxError", exc.message, sink.end())
             return
         _install_hooks(cfg, sb)
+    worker._import_ctl = ctl
     try:
         handler = load_handler(cfg["handler"], cfg["code_dir"], scrub)
     except HandlerLoadError as exc:
+        worker._import_ctl = None
         _refuse(ctl, exc.error_type, exc.message, sink.end())
         return
+    worker._import_ctl = None  # forked workers have their own socket
     if sb and (sb.get("protection") or "block") != "off":
         from ramparts.sandbox import hooks
 

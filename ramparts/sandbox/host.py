@@ -29,6 +29,9 @@ from ramparts.sandbox.layers import SandboxReport
 
 log = logging.getLogger("ramparts.sandbox")
 
+# The hook rules that refuse in block mode (the others only report).
+BLOCKING_RULES = frozenset({"process.spawn", "socket.connect", "native.load", "file.write"})
+
 UID_BASE = 524288  # the range systemd-nspawn also keeps for containers
 UID_COUNT = 65536
 
@@ -247,13 +250,19 @@ class SandboxHost:
         for ev in events[:100]:
             if not isinstance(ev, dict):
                 continue
+            rule = str(ev.get("rule", ""))[:64]
+            # The worker's word is evidence, not authority: whether the rule blocks
+            # follows from the function's mode, which the host knows.
             detail = {
-                "rule": str(ev.get("rule", ""))[:64],
+                "rule": rule,
                 "target": str(ev.get("target", ""))[:512],
-                "blocked": bool(ev.get("blocked")),
-                "mode": str(ev.get("mode", spec.runtime_protection))[:16],
+                "blocked": spec.runtime_protection == "block" and rule in BLOCKING_RULES,
+                "mode": spec.runtime_protection,
             }
-            self._on_event("runtime.violation", spec, request_id, detail)
+            rid = request_id
+            if ev.get("outside_invocation"):  # a background thread or process, between calls
+                rid, detail["outside_invocation"] = None, True
+            self._on_event("runtime.violation", spec, rid, detail)
 
     async def close(self) -> None:
         await self._gateway.close()

@@ -25,6 +25,10 @@ Rules that look at arguments (all on the native ABI):
   kernel surface no handler needs), and ``AF_INET``/``AF_INET6`` with type
   ``SOCK_RAW`` -> ``EPERM``.  ``AF_NETLINK`` stays allowed (glibc's
   ``getaddrinfo`` and ``if_nameindex`` use it).
+* ``memfd_create`` -> ``EPERM``: an anonymous file is on no path a Landlock
+  rule covers, so a memfd holding an ELF (ld.so will do) could be executed
+  with ``execveat`` around ``allow_exec``.  ``socketpair`` of anything but
+  ``AF_UNIX`` -> ``EAFNOSUPPORT``.
 * ``prctl(PR_SET_DUMPABLE)`` -> ``EPERM``: the runtime makes every process
   non-dumpable first, and a handler may not undo it (a dumpable worker's
   memory is readable through /proc by its siblings).
@@ -117,6 +121,10 @@ DENIED_SYSCALLS: tuple[str, ...] = (
     "fanotify_init",
     "vhangup",
     "syslog",
+    # anonymous files live on no path a Landlock rule covers: a memfd holding ld.so or
+    # any ELF would be executable, around allow_exec (execveat with AT_EMPTY_PATH)
+    "memfd_create",
+    "memfd_secret",
 )
 
 # clone(2) flags.  CLONE_NEWTIME shares its bit with the exit-signal byte of
@@ -315,6 +323,12 @@ def _add_socket_rules(sc: ModuleType, flt: Any) -> None:
             flt.add_rule(refused, socket, sc.Arg(0, sc.MASKED_EQ, _INT_MASK, family))
     # Beyond the families the kernel knows today: one comparison covers them all.
     flt.add_rule(refused, socket, sc.Arg(0, sc.GE, _AF_MAX))
+    socketpair = _resolve(sc, "socketpair")
+    if socketpair is not None:  # only AF_UNIX makes pairs; refuse the rest before the kernel
+        for family in range(_AF_MAX):
+            if family != 1:
+                flt.add_rule(refused, socketpair, sc.Arg(0, sc.MASKED_EQ, _INT_MASK, family))
+        flt.add_rule(refused, socketpair, sc.Arg(0, sc.GE, _AF_MAX))
     for family in (_AF_INET, _AF_INET6):
         flt.add_rule(
             eperm,

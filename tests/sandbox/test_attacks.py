@@ -61,6 +61,7 @@ def _attacker_manifest(admin_port: int) -> str:
         out += f"  {name}:\n    handler: {handler}\n    runtime_protection: {mode}{common}{extra}\n"
     out += (
         "  escape:\n    handler: escape.py:handler\n    timeout: 1s\n"
+        "  crash-escape:\n    handler: crash_escape.py:handler\n    timeout: 10s\n"
         "  hog:\n    handler: hog.py:handler\n    memory: 128Mi\n    timeout: 30s\n"
         "  ok:\n    handler: ok.py:handler\n"
     )
@@ -317,6 +318,19 @@ def test_nothing_of_a_timed_out_invocation_survives(arena: Any) -> None:
     assert _host_processes_named(marker) == []
     _assert_still_serving(node)
     _wait_event(node, "runtime.timeout_kill", "escape")
+
+
+def test_nothing_survives_a_worker_that_exits_on_its_own(arena: Any) -> None:
+    node, _ = arena
+    marker = "crs" + uuid.uuid4().hex[:8]
+    out = _invoke(node, "crash-escape", {"marker": marker})
+    assert out["status"] == "crashed", out
+    deadline = time.monotonic() + 15
+    while _host_processes_named(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _host_processes_named(marker) == []
+    _wait_event(node, "runtime.orphans_killed", "crash-escape")
+    _assert_still_serving(node)
 
 
 def test_memory_limit_is_enforced(arena: Any) -> None:

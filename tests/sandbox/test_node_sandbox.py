@@ -390,3 +390,94 @@ def test_allow_exec_must_name_executable_files(node: RunningNode, tmp_path: Path
         body = r.json()
         assert body["code"] == "invalid_manifest", body
         assert body["problems"][0]["field"] == "functions.f.allow_exec", body
+
+
+IMPORT_THEN_CRASH = """
+import os
+
+try:
+    open("/var/task/import-time-mark", "w")
+except OSError:
+    pass
+os._exit(1)
+
+
+def handler(event, context):
+    return 1
+"""
+
+
+def _violation(node: RunningNode, target: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for e in node.audit():
+            if e["kind"] == "runtime.violation" and target in e["resource"]:
+                return e
+        time.sleep(0.2)
+    raise AssertionError(f"no violation event for {target}")
+
+
+def test_import_time_violations_survive_a_crashing_import(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    app = make_app(
+        tmp_path / "impcrash",
+        """
+        app: imp-crash
+        functions:
+          imp-crash:
+            handler: h.py:handler
+        """,
+        {"h.py": IMPORT_THEN_CRASH},
+    )
+    r = node.deploy(app)
+    assert r.status_code == 422 and r.json()["code"] == "handler_import_failed", r.text
+    event = _violation(node, "import-time-mark")
+    assert event["decision"] == "deny" and event["detail"]["rule"] == "file.write"
+
+
+LEFT_BEHIND = """
+import threading
+import time
+
+
+def _later():
+    time.sleep(0.3)
+    try:
+        open("/var/task/left-behind-mark", "w")
+    except OSError:
+        pass
+
+
+def handler(event, context):
+    if event.get("leave"):
+        threading.Thread(target=_later, daemon=True).start()
+    return "done"
+"""
+
+
+def test_a_violation_between_invocations_is_not_pinned_on_the_next(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    app = make_app(
+        tmp_path / "leftbehind",
+        """
+        app: left-behind
+        functions:
+          left-behind:
+            handler: h.py:handler
+            concurrency: 1
+        """,
+        {"h.py": LEFT_BEHIND},
+    )
+    node.deploy_ok(app)
+
+    def call(event: dict[str, Any]) -> dict[str, Any]:
+        return node.control.post("/v1/functions/left-behind/invoke", json={"event": event}).json()
+
+    first = call({"leave": True})
+    time.sleep(1.0)  # the thread makes its blocked write after the call returned
+    second = call({})
+    event = _violation(node, "left-behind-mark")
+    assert event["detail"].get("outside_invocation") is True, event
+    assert event["request_id"] not in (first["request_id"], second["request_id"]), event

@@ -130,8 +130,12 @@ def egress_to_control(t):
 def egress_to_control_by_any_address(t):
     """The manifest allows 0.0.0.0, [::] and 127.0.0.2 on the control port: still refused."""
     won = []
-    for target in (f"0.0.0.0:{t['admin_port']}", f"[::]:{t['admin_port']}",
-                   f"127.0.0.2:{t['admin_port']}", "0.0.0.0:6379"):
+    for target in (
+        f"0.0.0.0:{t['admin_port']}",
+        f"[::]:{t['admin_port']}",
+        f"127.0.0.2:{t['admin_port']}",
+        "0.0.0.0:6379",
+    ):
         try:
             won.append(_proxy_connect(target))
         except OSError:
@@ -156,6 +160,25 @@ def become_dumpable(t):
     if libc.prctl(4, 1, 0, 0, 0) == 0 and libc.prctl(3, 0, 0, 0, 0) == 1:
         return "dumpable again"
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+
+
+def exec_from_memfd(t):
+    """ld.so copied into an anonymous file and executed with execveat: no path, no rule."""
+    loader = (glob.glob("/lib64/ld-linux*.so*") + glob.glob("/lib/*-linux-gnu/ld-linux*.so*"))[0]
+    fd = os.memfd_create("loader")
+    with open(loader, "rb") as f:
+        os.write(fd, f.read())
+    pid = os.fork()
+    if pid == 0:
+        libc = _libc()
+        argv = (ctypes.c_char_p * 3)(b"ld.so", b"/bin/true", None)
+        envp = (ctypes.c_char_p * 1)(None)
+        libc.syscall(322, fd, b"", argv, envp, 0x1000)  # execveat(fd, "", AT_EMPTY_PATH)
+        os._exit(99)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        return "ran /bin/true through ld.so from a memfd"
+    raise PermissionError(f"exit {os.waitstatus_to_exitcode(status)}")
 
 
 def spawn_shell(t):
@@ -253,9 +276,12 @@ def syscall_mount(t):
 def write_pth(t):
     """A .pth in any site-packages we can find, or the node's own virtualenv."""
     candidates = set(glob.glob("/**/site-packages", recursive=False))
-    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages",
-                    t["python_prefix"] + "/lib/python3*/site-packages",
-                    t["venv"] + "/lib/python3*/site-packages"):
+    for pattern in (
+        "/usr/lib/python3*/*-packages",
+        "/usr/local/lib/python3*/*-packages",
+        t["python_prefix"] + "/lib/python3*/site-packages",
+        t["venv"] + "/lib/python3*/site-packages",
+    ):
         candidates.update(glob.glob(pattern))
     errors = []
     for d in sorted(candidates):
@@ -271,11 +297,31 @@ def write_pth(t):
 ATTACKS = {
     f.__name__: f
     for f in (
-        read_master_key, read_admin_token, read_state_db, read_node_environ, read_sibling_mem,
-        list_processes, rewrite_victim_code, rewrite_own_code, connect_control, connect_redis,
-        connect_postgres, egress_not_allowed, egress_to_control, egress_to_control_by_any_address,
-        vsock_listen, become_dumpable, spawn_shell, fork_bomb, fill_tmp, load_library,
-        syscall_unshare, syscall_ptrace, syscall_mount, write_pth,
+        read_master_key,
+        read_admin_token,
+        read_state_db,
+        read_node_environ,
+        read_sibling_mem,
+        list_processes,
+        rewrite_victim_code,
+        rewrite_own_code,
+        connect_control,
+        connect_redis,
+        connect_postgres,
+        egress_not_allowed,
+        egress_to_control,
+        egress_to_control_by_any_address,
+        vsock_listen,
+        become_dumpable,
+        exec_from_memfd,
+        spawn_shell,
+        fork_bomb,
+        fill_tmp,
+        load_library,
+        syscall_unshare,
+        syscall_ptrace,
+        syscall_mount,
+        write_pth,
     )
 }
 
