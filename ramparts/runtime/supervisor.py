@@ -862,15 +862,23 @@ class Supervisor:
                     msg = first  # the sandbox failed before the keeper forked: a refusal
                 else:
                     z.pid = zpid
-                    z.pidfd = _pidfd_of_child(zpid, proc.pid)
+                    try:
+                        z.pidfd = _pidfd_of_child(zpid, proc.pid)
+                    except ipc.FrameError:
+                        # Gone already (a handler that failed to import answers and exits
+                        # quickly, a busy node reads late): its answer follows on the socket.
+                        if _alive(zpid):
+                            raise
                     assert group_task is not None
                     task, group_task = group_task, None
                     try:
                         z.group = await task
-                        if z.group is not None and not z.group.contains(zpid):
-                            await asyncio.to_thread(z.group.add, zpid)  # forked before the move
+                        if z.group is not None and z.pidfd is not None:
+                            if not z.group.contains(zpid):
+                                await asyncio.to_thread(z.group.add, zpid)  # forked early
                     except OSError as exc:
-                        raise ipc.FrameError("cannot put the zygote in its cgroup") from exc
+                        if _alive(zpid):
+                            raise ipc.FrameError("cannot put the zygote in its cgroup") from exc
                     self._sandbox.attach_egress(spec, egress_host)
                     egress_host = None
                     msg = await self._ready_frame(spec, reader)
@@ -1024,6 +1032,10 @@ def _text(value: Any, cap: int) -> str:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def _alive(pid: int) -> bool:
+    return os.path.exists(f"/proc/{pid}")
 
 
 def _children_of(pid: int) -> list[int]:
