@@ -228,6 +228,8 @@ class Node:
         )
         self.audit.start()
         self.invocations.start()
+        # Before the registry's zygotes: they fork from the template this starts.
+        self._tasks.append(asyncio.get_running_loop().create_task(self.supervisor.warm()))
         await self.refresh(force=True)
         self.relay.start()
         self.vault.rewrapper.start()

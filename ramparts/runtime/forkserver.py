@@ -122,6 +122,15 @@ class ForkServer:
         self._sock = parent
         self._reader, self._writer = await asyncio.open_unix_connection(sock=parent)
 
+    async def start(self) -> None:
+        """Start the template now (a node does at boot), so no first call waits for it."""
+        async with self._lock:
+            try:
+                await self._ensure()
+            except ForkServerError as exc:
+                self._failed = True
+                raise exc
+
     async def spawn(
         self, cfg: dict[str, Any], *, env: dict[str, str], cwd: str, fds: tuple[int, int]
     ) -> ForkedProcess:

@@ -286,6 +286,14 @@ class Supervisor:
 
     # --- public API -----------------------------------------------------------
 
+    async def warm(self) -> None:
+        """Compile the runtime and start the zygote template ahead of the first call."""
+        await self._compile_runtime()
+        try:
+            await self._forkserver.start()
+        except ForkServerError as exc:
+            log.warning("no zygote template: zygotes start from a fresh interpreter (%s)", exc)
+
     async def prepare(self, spec: FunctionSpec) -> None:
         """Start the version's zygote; raise ``DeployError`` if the handler won't load."""
         self._check_open()

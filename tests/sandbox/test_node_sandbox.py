@@ -481,3 +481,51 @@ def test_a_violation_between_invocations_is_not_pinned_on_the_next(
     event = _violation(node, "left-behind-mark")
     assert event["detail"].get("outside_invocation") is True, event
     assert event["request_id"] not in (first["request_id"], second["request_id"]), event
+
+
+LIMITS = """
+import os
+
+
+def handler(event, context):
+    out = {}
+    try:
+        with open("/tmp/big", "wb") as f:
+            f.write(b"x" * (2 * 1024 * 1024))
+        out["file_size"] = "wrote 2 MiB"
+    except OSError as exc:
+        out["file_size"] = exc.errno
+    finally:
+        if os.path.exists("/tmp/big"):
+            os.unlink("/tmp/big")
+    fds = []
+    try:
+        for _ in range(200):
+            fds.append(os.open("/dev/null", os.O_RDONLY))
+        out["open_files"] = "opened 200"
+    except OSError as exc:
+        out["open_files"] = exc.errno
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return out
+"""
+
+
+def test_file_size_and_open_files_limits(node: RunningNode, tmp_path: Path) -> None:
+    import errno
+
+    app = make_app(
+        tmp_path / "limits",
+        """
+        app: limits-app
+        functions:
+          limited:
+            handler: h.py:handler
+            limits: {file_size: 1Mi, open_files: 64}
+        """,
+        {"h.py": LIMITS},
+    )
+    node.deploy_ok(app)
+    out = node.control.post("/v1/functions/limited/invoke", json={"event": {}}).json()
+    assert out["result"] == {"file_size": errno.EFBIG, "open_files": errno.EMFILE}, out
