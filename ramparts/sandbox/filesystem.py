@@ -191,7 +191,7 @@ def _dev() -> None:
     libc.mount("tmpfs", dev, "tmpfs", libc.MS_NOSUID | libc.MS_NOEXEC, "mode=0755,size=64k")
     for name in _DEVICES:
         host = "/dev/" + name
-        if not os.path.exists(host):
+        if not os.path.exists(OLD + host):  # the host's tree, until the final pivot
             continue
         _bind(Bind(host, "/dev/" + name, writable=True))
     _mkdir(dev + "/shm")
