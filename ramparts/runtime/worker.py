@@ -7,6 +7,7 @@ imported, and then serves invocations one at a time over its single socket:
     worker -> {"op": "call", "method", "args"}        (zero or more, each answered by)
     host -> {"op": "reply", "value"} | {"op": "reply", "error": {...}}
     worker -> {"op": "result", "status": "ok"|"error", ...}
+    worker -> {"op": "violation", "events": [...]}   (any time: runtime protection)
 
 The worker holds no storage handle and no credential: everything a handler
 does to the outside goes through ``context`` and this socket.  It does not

@@ -1,15 +1,20 @@
 """The zygote: one process per function version that imports the handler once
 and forks a warm worker per request for more capacity.
 
-The supervisor starts it as ``[python, "-I", "-S", "-c", BOOTSTRAP, CONFIG]``
-with a clean environment, ``cwd`` the version's code dir and only its control
-socket passed in.  ``-I -S`` leaves no site-packages on the path, and
-BOOTSTRAP narrows ``sys.path`` to the function's code, its own deps and a
-runtime dir that holds nothing but the ``ramparts`` package: the node's own
-libraries and other functions' code are not importable from a handler.
+The supervisor forks it from the zygote template (``template.py``), or
+starts it as ``[python, "-I", "-S", "-c", BOOTSTRAP, CONFIG]``, with a
+minimal environment, ``cwd`` the version's code dir and only its control
+socket (and egress channel) passed in.  ``-I -S`` leaves no site-packages on
+the path, and BOOTSTRAP narrows ``sys.path`` to the function's code, its own
+deps and a runtime dir that holds nothing but the ``ramparts`` package: the
+node's own libraries and other functions' code are not importable from a
+handler.  ``main`` enters the sandbox (``ramparts.sandbox.jail``) first, and
+only then applies the function's environment and imports the handler.
 
 Control protocol (one frame each way per request):
 
+    sandboxed: keeper -> {"zygote_pid": N}, then zero or more
+    zygote -> {"op": "violation", "events": [...]}   (runtime protection, at import)
     zygote -> {"ready": true} | {"ready": false, "error_type", "error_message"}
     host   -> {"op": "fork"} with one end of a fresh socketpair (SCM_RIGHTS)
     zygote -> {"pid": N}

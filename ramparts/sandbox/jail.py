@@ -1,25 +1,30 @@
 """Putting a fresh zygote process inside its sandbox, before any user code runs.
 
-The supervisor starts ``python -I -S`` as the node's user; the first thing
-the zygote does is call ``enter``:
+The zygote's process (forked by the zygote template, or a fresh ``python -I
+-S``) starts as the node's user; the first thing it does is call ``enter``:
 
-1. open handles on everything it will bind (as the node's uid);
-2. a root node switches to the version's own host uid from a reserved range
-   (per-uid limits such as RLIMIT_NPROC become per function);
-3. ``unshare`` user, mount, PID, network, IPC, UTS and cgroup namespaces and
-   map that single uid to the sandbox user (993, Lambda's ``sbx_user1051``):
-   the handler is never root, not even inside;
-4. bring up loopback and bind the egress forwarder on 127.0.0.1:3128;
-5. fork: the child becomes PID 1 of the new PID namespace and goes on to be
+1. ``unshare`` mount, PID, network, IPC, UTS and cgroup namespaces.  A root
+   node does this as root, so the namespaces belong to the host's user
+   namespace and the sandbox's own user namespace, made last, holds no power
+   over them; an unprivileged node unshares a user namespace with them,
+   mapping its one uid to the sandbox user (993, Lambda's ``sbx_user1051``);
+2. bring up loopback and bind the egress forwarder (127.0.0.1:3128) and the
+   node-endpoint listener;
+3. fork: the child becomes PID 1 of the new PID namespace and goes on to be
    the zygote; the parent stays behind as the *keeper*, outside the PID
-   namespace, where no handler can see or signal it.  It passes proxied
-   connections to the host and exits with the zygote.
+   namespace, where no handler can see or signal it.  It reports the
+   zygote's pid, passes proxied connections to the host and exits with the
+   zygote.  On a root node it first becomes the version's host uid;
+4. the zygote lays out its filesystem (``filesystem.build``: binds made with
+   the node's rights, so a 0700 data dir can be a source), then, on a root
+   node, becomes the version's own host uid from a reserved range (per-uid
+   limits such as RLIMIT_NPROC become per function) in a user namespace of
+   its own that maps it to 993: the handler is never root, not even inside.
 
-The zygote then lays out its filesystem (``filesystem.build``) and, in
-``seal``, sets rlimits, Landlock, drops every capability, sets
+``seal`` then sets rlimits, Landlock, drops every capability, sets
 no-new-privileges and non-dumpable, and installs the seccomp filter.  Each of
-these stops the attacks the issue lists on its own.  Stdlib only, plus the
-sandbox modules beside it.
+these stops the attacks of the sandbox test suite on its own.  Stdlib only,
+plus the sandbox modules beside it.
 """
 
 from __future__ import annotations
