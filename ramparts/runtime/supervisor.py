@@ -613,6 +613,20 @@ class Supervisor:
     def _crashed(self, v: _Version, w: _Worker, rid: str, why: str) -> InvocationResult:
         oom = w.out_of_memory()
         self._drop(v, w)
+        if w.reaped and self._sandbox is not None:
+            # Caught still below the dying worker (the reaper handles those that were
+            # already handed to the zygote): the same event either way.
+            self._sandbox.enforced(
+                "runtime.orphans_killed",
+                v.spec,
+                rid,
+                {
+                    "rule": "process.orphan",
+                    "target": f"{w.reaped} process(es) left by worker {w.pid}",
+                    "processes": w.reaped,
+                    "blocked": True,
+                },
+            )
         if oom and self._sandbox is not None:
             self._sandbox.enforced(
                 "runtime.oom",
