@@ -294,7 +294,9 @@ class NatsBus(Bus):
         async with self._translate("receive"):
             try:
                 return await sub.fetch(batch, timeout=timeout)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
+                # Nothing arrived in time.  On a busy machine nats-py sometimes lets the
+                # plain asyncio timeout of its own request through instead of its own.
                 return []
 
     async def _deliverable(self, queue: str, msg: Msg) -> Message | None:
