@@ -6,6 +6,7 @@ client command finds its node, prints its errors and exits the same way.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -49,3 +50,10 @@ def call(url: str | None, data_dir: str | None, method: str, path: str, **kw: An
         report(exc)
     finally:
         client.close()
+
+
+def timestamp(value: float | None) -> str:
+    """A stored epoch time as the CLI shows it (UTC), or '-'."""
+    if not value:
+        return "-"
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
 from ramparts.cli.common import call as _call
 from ramparts.cli.common import fail as _fail
 from ramparts.cli.common import report as _report
+from ramparts.cli.common import timestamp as _ts
 from ramparts.cli.identity import register as register_identity
 from ramparts.errors import ManifestError, RampartsError
 
@@ -46,10 +46,6 @@ def _client(url: str | None, data_dir: str | None) -> ControlClient:
 
 
 
-def _ts(value: float | None) -> str:
-    if not value:
-        return "-"
-    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # -- node ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from rich.table import Table
 from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
 from ramparts.cli.common import call as _call
 from ramparts.cli.common import fail as _fail
+from ramparts.cli.common import timestamp as _ts
 
 # Not imported from ramparts.cli.main: that module registers this one, and under
 # ``python -m ramparts.cli.main`` a top-level import back into it would be circular.
@@ -28,12 +29,6 @@ from ramparts.cli.common import fail as _fail
 
 
 
-
-
-def _ts(value: float | None) -> str:
-    from ramparts.cli.main import _ts as ts
-
-    return ts(value)
 
 
 secrets_app = typer.Typer(help="the encrypted secret store", no_args_is_help=True)

@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ramparts.control.http import JSONResponse, _body, _error, _json, _node
+from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
 from ramparts.control.vault import vault_routes
 from ramparts.errors import InvalidRequest, NotFound, RampartsError
@@ -34,47 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ramparts.control")
 
 MAX_DEPLOY_BYTES = 64 * 1024 * 1024
-
-
-class JSONResponse(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=str)
-
-
-def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
-
-
-def _node(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
-
-
-async def _json(request: Request, limit: int = 1024 * 1024) -> dict[str, Any]:
-    body = await _body(request, limit)
-    if not body:
-        return {}
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("the body is not valid JSON", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise InvalidRequest("the body must be a JSON object", code="invalid_json")
-    return data
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise InvalidRequest(f"the body exceeds {limit} bytes", code="payload_too_large")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise InvalidRequest(f"the body exceeds {limit} bytes", code="payload_too_large")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _fn_name(request: Request) -> str:
@@ -521,7 +482,6 @@ async def _handle_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _identity_routes() -> list[Route]:
-    from ramparts.control.identity import identity_routes  # imports this module's helpers
 
     return identity_routes()
 

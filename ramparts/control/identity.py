@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from ramparts.control.api import JSONResponse, _json, _node
+from ramparts.control.http import JSONResponse, _json, _node
 from ramparts.errors import InvalidRequest, NotFound
 from ramparts.manifest import NAME_RE
 

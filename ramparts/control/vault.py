@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.routing import Route
 
+from ramparts.control.http import JSONResponse
+from ramparts.control.http import _json as read_json
 from ramparts.errors import InvalidRequest, NotFound, RampartsError
 from ramparts.secrets.store import DEFAULT_RECOVERY_DAYS, check_name, check_value
 
@@ -42,14 +44,10 @@ def _audit(node: Node, kind: str, action: str, name: str, **detail: Any) -> None
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    from ramparts.control.api import _json as read_json
-
     return await read_json(request, 256 * 1024)
 
 
 def _response(content: Any, status: int = 200) -> Any:
-    from ramparts.control.api import JSONResponse
-
     return JSONResponse(content, status_code=status)
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ramparts.crypto.masterkey import MasterKey
+from ramparts.crypto.keysource import MasterKey
 from ramparts.errors import ConfigError, MasterKeyError
 
 _REGISTRY: dict[str, Callable[[str, Mapping[str, str]], MasterKey]] = {}

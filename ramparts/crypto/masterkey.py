@@ -16,7 +16,6 @@ The master key only ever wraps KEKs; it never touches a user's record.
 
 from __future__ import annotations
 
-import abc
 import base64
 import binascii
 import hashlib
@@ -29,24 +28,14 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ramparts.crypto.keysource import MasterKey
+from ramparts.crypto.kms import open_kms
 from ramparts.errors import MasterKeyError
+
+__all__ = ["MASTER_KEY_FILE", "LocalMasterKey", "MasterKey", "check_private", "resolve_master_key"]
 
 MASTER_KEY_FILE = "master.key"
 _NONCE = 12
-
-
-class MasterKey(abc.ABC):
-    """Wraps and unwraps KEK material; ``key_id`` names the key, never reveals it."""
-
-    key_id: str
-
-    @abc.abstractmethod
-    def wrap(self, plaintext: bytes, context: bytes) -> bytes:
-        """Encrypt ``plaintext`` bound to ``context`` (the KEK id)."""
-
-    @abc.abstractmethod
-    def unwrap(self, blob: bytes, context: bytes) -> bytes:
-        """Decrypt; raise ``MasterKeyError`` if the key or context is wrong."""
 
 
 class LocalMasterKey(MasterKey):
@@ -115,7 +104,6 @@ def resolve_master_key(
     """Find the master key; create ``data_dir/master.key`` only when ``create``."""
     env = os.environ if environ is None else environ
     if env.get("RAMPARTS_KMS_URL"):
-        from ramparts.crypto.kms import open_kms
 
         return open_kms(env["RAMPARTS_KMS_URL"], env)
     if env.get("RAMPARTS_MASTER_KEY"):
