@@ -770,12 +770,13 @@ class Supervisor:
     async def _watch_memory(self) -> None:
         while not self._closed:
             await asyncio.sleep(_WATCHDOG_INTERVAL)
+            children = tree.children_map()  # one /proc scan a tick, for every worker
             for v in [*self._versions.values(), *self._retiring]:
                 limit = v.spec.memory_mb * 1024 * 1024
                 for w in list(v.workers):
                     if w.killed or w.pidfd is None:
                         continue
-                    used = _rss_of_tree(w.pid)
+                    used = _rss_of_tree(w.pid, children)
                     if used > limit:
                         log.warning(
                             "%s: worker %d uses %d MiB, over memory %d MiB: killed",
@@ -1107,7 +1108,7 @@ def _drop_group(group: cgroups.Group) -> None:
     group.remove()
 
 
-def _rss_of_tree(pid: int) -> int:
+def _rss_of_tree(pid: int, children: dict[int, list[int]]) -> int:
     """Memory of a worker and everything below it, shared pages counted once.
 
     PSS (``smaps_rollup``) splits a page shared by n processes n ways, so a
@@ -1120,7 +1121,7 @@ def _rss_of_tree(pid: int) -> int:
     rss_max = 0
     pss_ok = True
     page = os.sysconf("SC_PAGE_SIZE")
-    for p in [pid, *tree.descendants(pid)]:
+    for p in [pid, *tree.descendants(pid, children)]:
         if pss_ok:
             try:
                 with open(f"/proc/{p}/smaps_rollup", "rb") as f:

@@ -9,6 +9,7 @@ before it is sealed; stdlib only.
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import os
 import socket
@@ -44,7 +45,23 @@ _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
 
+# The C library already mapped into the process: ``ctypes.util.find_library`` would
+# run ldconfig or a compiler, which the sandbox may no longer reach.
 _libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+_libc.prctl.restype = ctypes.c_int
+_libc.capset.restype = ctypes.c_int
+
+
+def libc() -> ctypes.CDLL:
+    """The process's C library, shared by every sandbox module."""
+    return _libc
+
+
+def errno_text() -> str:
+    """The last ctypes errno as ``EPERM (Operation not permitted)``."""
+    err = ctypes.get_errno()
+    return f"{errno.errorcode.get(err, err)} ({os.strerror(err)})"
 
 
 def _check(result: int, what: str) -> int:
@@ -124,6 +141,8 @@ __all__ = [
     "statvfs_mount_flags",
     "umount",
     "unshare",
+    "errno_text",
+    "libc",
     "require_single_thread",
     "write_file",
 ]

@@ -88,6 +88,8 @@ class SandboxHost:
         import ctypes.util
 
         self._libs = {name: ctypes.util.find_library(name) for name in ("c", "seccomp")}
+        self._hide_all = self._hidden()
+        self._lib_dynload = _lib_dynload()
 
     @property
     def libs(self) -> dict[str, str | None]:
@@ -113,6 +115,7 @@ class SandboxHost:
         self._uids.pop(key, None)
 
     def _hidden(self) -> list[str]:
+        """Paths under bound trees that a sandbox must not see (worked out once, at start)."""
         hide = list(self._hide)
         for root in self._python:
             for sp in Path(root).glob("lib/python3*/site-packages"):
@@ -123,17 +126,11 @@ class SandboxHost:
         return hide
 
     def zygote_config(self, spec: Any, *, ctl_fd: int, egress_fd: int) -> dict[str, Any]:
-        hide = self._hidden()
         code_dir = Path(spec.code_dir).resolve()
         return {
-            "ctl_fd": ctl_fd,
-            "egress_fd": egress_fd,
-            "host_uid": self.host_uid(spec.key),
+            **self._common(ctl_fd, egress_fd, self.host_uid(spec.key)),
             "code_dir": str(code_dir),
             "deps_dir": str(Path(spec.deps_dir).resolve()) if spec.deps_dir else "",
-            "runtime_pkg": self._runtime_pkg,
-            "python": self._python,
-            "hide": hide,
             "tmp_mb": spec.tmp_mb,
             "limits": spec.limits,
             "rlimit_data": None if self.cgroups else spec.memory_mb * 1024 * 1024,
@@ -141,12 +138,8 @@ class SandboxHost:
             "protection": spec.runtime_protection,
             "proxy_port": PROXY_PORT,
             "node_port": self._node[1] if self._node else None,
-            "read_only": self._python,
-            "libs": self._libs,
             # ctypes may load the function's own deps and Python's extension modules only
-            "native_roots": [_lib_dynload()],
-            # --allow-degraded-sandbox: layers the kernel refused are skipped, not faked
-            "skip": [x.name for x in self.report.missing()],
+            "native_roots": [self._lib_dynload],
         }
 
     def install_config(
@@ -161,23 +154,30 @@ class SandboxHost:
     ) -> dict[str, Any]:
         """The sandbox of a deploy-time install (see ``installer``): no hooks, no cgroup."""
         return {
-            "ctl_fd": ctl_fd,
-            "egress_fd": egress_fd,
-            "host_uid": self.host_uid("pip-install"),
+            **self._common(ctl_fd, egress_fd, self.host_uid("pip-install")),
             "code_dir": code_dir,
             "deps_dir": "",
-            "runtime_pkg": self._runtime_pkg,
-            "python": self._python,
-            "hide": self._hidden(),
             "tmp_mb": tmp_mb,
             "limits": {"processes": 256, "open_files": 4096},
             "rlimit_data": None,
             "allow_exec": [],
             "protection": "off",
-            "read_only": self._python,
             "extra_ro": extra_ro,
-            "libs": self._libs,
             "writable": writable,
+        }
+
+    def _common(self, ctl_fd: int, egress_fd: int, host_uid: int | None) -> dict[str, Any]:
+        """What every sandbox of this node shares: paths, libraries, skipped layers."""
+        return {
+            "ctl_fd": ctl_fd,
+            "egress_fd": egress_fd,
+            "host_uid": host_uid,
+            "runtime_pkg": self._runtime_pkg,
+            "python": self._python,
+            "read_only": self._python,
+            "hide": self._hide_all,
+            "libs": self._libs,
+            # --allow-degraded-sandbox: layers the kernel refused are skipped, not faked
             "skip": [x.name for x in self.report.missing()],
         }
 

@@ -135,7 +135,12 @@ class SandboxedPip:
         gateway = EgressGateway()
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-I", "-S", "-c", BOOTSTRAP, json.dumps(cfg),
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                BOOTSTRAP,
+                json.dumps(cfg),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,

@@ -353,8 +353,7 @@ _PR_SET_DUMPABLE = 4
 def _prctl(option: int, arg: int) -> None:
     import ctypes
 
-    libc_ = ctypes.CDLL(None, use_errno=True)
-    if libc_.prctl(option, ctypes.c_ulong(arg), 0, 0, 0) != 0:
+    if libc.libc().prctl(option, ctypes.c_ulong(arg), 0, 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
 

@@ -42,13 +42,13 @@ modules Python imports lazily (``encodings.idna`` on the first
 from __future__ import annotations
 
 import ctypes
-import errno
-import functools
 import os
 import stat
 from collections.abc import Iterable, Sequence
 
 from ramparts.errors import SandboxError
+from ramparts.sandbox._libc import errno_text as _errno_text
+from ramparts.sandbox._libc import libc as _libc
 from ramparts.sandbox._libc import require_single_thread
 
 __all__ = ["abi_version", "restrict"]
@@ -281,21 +281,3 @@ def _syscall(what: str, number: int, *args: object) -> int:
     if rc < 0:
         raise SandboxError(f"Landlock: {what} failed: {_errno_text()}")
     return rc
-
-
-def _errno_text() -> str:
-    err = ctypes.get_errno()
-    return f"{errno.errorcode.get(err, err)} ({os.strerror(err)})"
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    """The C library already mapped into the process.
-
-    ``CDLL(None)`` rather than ``ctypes.util.find_library``: the latter runs
-    ``ldconfig`` or a compiler, which the sandbox may forbid.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    libc.prctl.restype = ctypes.c_int
-    return libc

@@ -22,12 +22,11 @@ interpreter may no longer be able to read its own standard library.
 from __future__ import annotations
 
 import ctypes
-import errno
-import functools
-import os
 import signal
 
 from ramparts.errors import SandboxError
+from ramparts.sandbox._libc import errno_text as _errno_text
+from ramparts.sandbox._libc import libc as _libc
 from ramparts.sandbox._libc import require_single_thread
 
 __all__ = ["drop_capabilities", "no_new_privs", "not_dumpable", "set_pdeathsig"]
@@ -166,17 +165,3 @@ def _capability_sets() -> dict[str, int]:
     if missing:
         raise SandboxError(f"cannot verify capabilities: {', '.join(missing)} not reported")
     return found
-
-
-def _errno_text() -> str:
-    err = ctypes.get_errno()
-    return f"{errno.errorcode.get(err, err)} ({os.strerror(err)})"
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    """The C library already mapped into the process (no ``find_library``: it runs helpers)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl.restype = ctypes.c_int
-    libc.capset.restype = ctypes.c_int
-    return libc

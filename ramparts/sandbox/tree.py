@@ -34,11 +34,18 @@ def _ppids() -> dict[int, int]:
     return out
 
 
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid`` (not ``pid`` itself)."""
+def children_map() -> dict[int, list[int]]:
+    """ppid -> live children, from one scan of /proc (reuse it for many trees)."""
     children: dict[int, list[int]] = {}
     for child, parent in _ppids().items():
         children.setdefault(parent, []).append(child)
+    return children
+
+
+def descendants(pid: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """Every live descendant of ``pid`` (not ``pid`` itself)."""
+    if children is None:
+        children = children_map()
     out: list[int] = []
     stack = list(children.get(pid, ()))
     while stack:
