@@ -145,8 +145,8 @@ class _Worker:
             # below it, whatever setsid/double-fork tricks it played.
             if not self.exited():
                 self.reaped = tree.kill_tree(self.pid, self.pidfd)
-            if self.group is not None:
-                self.group.kill()
+            if self.group is not None:  # what it spawned, if it died before we came
+                self.reaped += self.group.kill(owner=self.pid)
         elif not self.exited():
             # Its own session (see zygote._enter_sandbox): take whatever it
             # spawned along.  Safe while it lives: its pid, hence that
@@ -514,8 +514,7 @@ class Supervisor:
             z.workers.discard(pid)
             if not z.alive():
                 return
-            strays = [c for c in _children_of(z.pid) if c not in z.workers]
-            killed = sum(1 + tree.kill_tree(c) for c in strays)
+            killed = await asyncio.to_thread(_kill_strays, z.pid, frozenset(z.workers))
         if killed and self._sandbox is not None:
             self._sandbox.enforced(
                 "runtime.orphans_killed",
@@ -1055,6 +1054,29 @@ def _text(value: Any, cap: int) -> str:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def _kill_strays(zygote: int, workers: frozenset[int]) -> int:
+    """Kill the zygote's children that are no worker, until a few scans find none.
+
+    A stray that forks and exits at once hands its child to the zygote again: one
+    pass is not enough, so this keeps scanning (bounded) until the zygote has
+    nothing but workers three times in a row.
+    """
+    killed = 0
+    quiet = 0
+    for _ in range(2000):
+        strays = [c for c in _children_of(zygote) if c not in workers]
+        if not strays:
+            quiet += 1
+            if quiet >= 3:
+                break
+            time.sleep(0.002)
+            continue
+        quiet = 0
+        for child in strays:
+            killed += 1 + tree.kill_tree(child)
+    return killed
 
 
 def _alive(pid: int) -> bool:

@@ -70,19 +70,25 @@ class Group:
                 out.update(int(x) for x in (d / "cgroup.procs").read_text().split())
         return sorted(out)
 
-    def kill(self) -> None:
-        """SIGKILL every task in the group, until it is empty (or a bounded number of rounds)."""
+    def kill(self, owner: int | None = None) -> int:
+        """SIGKILL every task in the group, until it is empty (or a bounded number of
+        rounds); returns how many distinct tasks were signalled besides ``owner``."""
+        signalled: set[int] = set()
         if self._v2 and self._dirs:
+            signalled.update(self.pids())
             with contextlib.suppress(OSError):
                 (self._dirs[0] / "cgroup.kill").write_text("1")
         for _ in range(100):
             pids = self.pids()
             if not pids:
-                return
+                break
             for pid in pids:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
+                    signalled.add(pid)
             time.sleep(0.002)
+        signalled.discard(owner or 0)
+        return len(signalled)
 
     def remove(self) -> None:
         for d in self._dirs:

@@ -55,7 +55,7 @@ def descendants(pid: int, children: dict[int, list[int]] | None = None) -> list[
     return out
 
 
-def kill_tree(pid: int, pidfd: int | None = None, *, rounds: int = 200) -> int:
+def kill_tree(pid: int, pidfd: int | None = None, *, rounds: int = 2000) -> int:
     """SIGKILL ``pid``'s descendants until none is left, then ``pid``; returns how many died.
 
     ``pidfd`` pins the worker's identity so a recycled pid is never signalled.

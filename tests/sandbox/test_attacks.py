@@ -62,6 +62,7 @@ def _attacker_manifest(admin_port: int) -> str:
     out += (
         "  escape:\n    handler: escape.py:handler\n    timeout: 1s\n"
         "  crash-escape:\n    handler: crash_escape.py:handler\n    timeout: 10s\n"
+        "  chain-escape:\n    handler: chain_escape.py:handler\n    timeout: 10s\n"
         "  hog:\n    handler: hog.py:handler\n    memory: 128Mi\n    timeout: 30s\n"
         "  ok:\n    handler: ok.py:handler\n"
     )
@@ -293,7 +294,8 @@ def _wait_event(node: RunningNode, kind: str, function: str) -> dict[str, Any]:
             assert found[0]["decision"] == "deny"
             return found[0]
         time.sleep(0.2)
-    raise AssertionError(f"no {kind} event for {function}")
+    seen = sorted({e["kind"] for e in node.audit() if e["detail"].get("function") == function})
+    raise AssertionError(f"no {kind} event for {function}; its events: {seen}")
 
 
 def _host_processes_named(name: str) -> list[int]:
@@ -330,6 +332,19 @@ def test_nothing_survives_a_worker_that_exits_on_its_own(arena: Any) -> None:
         time.sleep(0.1)
     assert _host_processes_named(marker) == []
     _wait_event(node, "runtime.orphans_killed", "crash-escape")
+    _assert_still_serving(node)
+
+
+def test_a_forking_chain_does_not_outlive_its_worker(arena: Any) -> None:
+    node, _ = arena
+    marker = "chn" + uuid.uuid4().hex[:8]
+    out = _invoke(node, "chain-escape", {"marker": marker})
+    assert out["status"] == "crashed", out
+    time.sleep(2)  # the reaper runs once the worker is gone
+    deadline = time.monotonic() + 15
+    while _host_processes_named(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _host_processes_named(marker) == []
     _assert_still_serving(node)
 
 
