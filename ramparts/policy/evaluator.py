@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ramparts.policy.document import (
     VERSION,
@@ -33,9 +33,6 @@ from ramparts.policy.document import (
     resource_arn,
     short_statement_json,
 )
-
-if TYPE_CHECKING:
-    from ramparts.manifest import FunctionConfig
 
 __all__ = [
     "ALLOWED",
@@ -188,12 +185,24 @@ class Evaluator:
         self._cache.clear()
 
 
-def role_documents(app: str, config: FunctionConfig) -> list[dict[str, Any]]:
+class RoleSource(Protocol):
+    """What a role's policy is built from: a function's ``role`` and ``secrets``.
+
+    A protocol rather than ``ramparts.manifest.FunctionConfig`` itself, because
+    the manifest compiles roles with this module: policy stays below the
+    manifest and never imports it back.
+    """
+
+    role: Any
+    secrets: Any
+
+
+def role_documents(app: str, config: RoleSource) -> list[dict[str, Any]]:
     """The IAM JSON documents a function's role stands for (short form mapped on)."""
     return [doc for _, doc in labelled_role_documents(app, config)]
 
 
-def labelled_role_documents(app: str, config: FunctionConfig) -> list[tuple[str, dict[str, Any]]]:
+def labelled_role_documents(app: str, config: RoleSource) -> list[tuple[str, dict[str, Any]]]:
     """(label, IAM JSON) pairs: the short-form statements, the role's ``policies``, then the
     grant implied by ``secrets: [...]``.  Labels name statements in audit events."""
     role = config.role
@@ -241,7 +250,7 @@ def labelled_role_documents(app: str, config: FunctionConfig) -> list[tuple[str,
 class RolePolicy(Evaluator):
     """The effective policy of one function version (its role and its ``secrets:``)."""
 
-    def __init__(self, app: str, config: FunctionConfig, *, cache: bool = True) -> None:
+    def __init__(self, app: str, config: RoleSource, *, cache: bool = True) -> None:
         self.app = app
         labelled = labelled_role_documents(app, config)
         self.json_documents = [doc for _, doc in labelled]
