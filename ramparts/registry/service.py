@@ -244,14 +244,15 @@ class Registry:
                     ) from None
                 prepared.append(spec)
                 records.append(rec)
+                for trig in cfg.triggers:
+                    if trig.http and trig.http.auth == "none":
+                        report.warnings.append(
+                            f"{name}: route {trig.http.method} {trig.http.path} is public "
+                            "(auth: none)"
+                        )
         except BaseException:
             self._pending.clear()
             raise
-            for trig in cfg.triggers:
-                if trig.http and trig.http.auth == "none":
-                    report.warnings.append(
-                        f"{name}: route {trig.http.method} {trig.http.path} is public (auth: none)"
-                    )
         previous = {r.function: self._store.get_alias(r.function, LIVE) for r in records}
         existed = {
             r.function: self._store.get_version(r.function, r.version) is not None for r in records
