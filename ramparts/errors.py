@@ -16,7 +16,9 @@ bodies, so callers can depend on it while the message may change.
     ├── BackendError                a state or bus backend failed
     ├── InvocationError             a handler failed, timed out or its worker died
     ├── DecryptionError             a sealed record failed to open (tampered, moved, unknown key)
-    └── MasterKeyError              the master key is missing, unreadable, exposed or wrong
+    ├── VersionIntegrityError       a version's signature, manifest or code does not verify
+    ├── MasterKeyError              the master key is missing, unreadable, exposed or wrong
+    └── SigningKeyError             the version-signing key is missing, altered or unopenable
 """
 
 from __future__ import annotations
@@ -122,10 +124,29 @@ class DecryptionError(RampartsError):
     status = 500
 
 
+class VersionIntegrityError(DeployError):
+    """A function version failed verification before its zygote started.
+
+    Its signature is missing or wrong, its record was altered, or its code on
+    disk no longer matches its digest.  ``code`` names which; the version is
+    not run.
+    """
+
+    code = "version_unverified"
+    status = 502
+
+
 class MasterKeyError(ConfigError):
     """The node cannot obtain the right master key, so it refuses to start."""
 
     code = "master_key_error"
+    status = 500
+
+
+class SigningKeyError(ConfigError):
+    """The version-signing key cannot be loaded or made, so the node refuses to start."""
+
+    code = "signing_key_error"
     status = 500
 
 

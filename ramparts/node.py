@@ -22,8 +22,9 @@ from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token
 from ramparts.crypto.seams import SealedBus, SealedStore
+from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
-from ramparts.errors import InvocationError, NotFound, SandboxError
+from ramparts.errors import InvocationError, NotFound, RampartsError, SandboxError
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
@@ -176,6 +177,13 @@ class Node:
         raw_store = await asyncio.to_thread(open_store, s.state_url)
         try:
             self.vault = await asyncio.to_thread(open_vault, raw_store, s.data_dir)
+            # After the vault: the key is sealed under the master key's KEKs.
+            self.signer: VersionSigner = await asyncio.to_thread(
+                open_signer,
+                raw_store.engine,  # type: ignore[attr-defined]
+                self.vault.sealer,
+                has_signed=raw_store.has_signed_versions,
+            )
         except Exception:
             raw_store.close()
             raise
@@ -203,13 +211,15 @@ class Node:
             baseline=self.baseline,
         )
         self.sandbox = self._sandbox_host()
-        self.supervisor = Supervisor(s.runtime_dir, self.broker, sandbox=self.sandbox)
+        self.supervisor = Supervisor(
+            s.runtime_dir, self.broker, sandbox=self.sandbox, verify=self._verify_version
+        )
         pip = (
             SandboxedPip(self.sandbox, runtime_dir=s.runtime_dir, index_url=s.package_index)
             if self.sandbox is not None
             else None
         )
-        self.registry = Registry(s, self.store, self.supervisor, pip=pip)
+        self.registry = Registry(s, self.store, self.supervisor, signer=self.signer, pip=pip)
         self.dispatcher = Dispatcher(
             bus=self.bus,
             store=self.store,
@@ -228,6 +238,8 @@ class Node:
         )
         self.audit.start()
         self.invocations.start()
+        if self.signer.created:
+            await self._sign_existing_versions()
         # Before the registry's zygotes: they fork from the template this starts.
         self._tasks.append(asyncio.get_running_loop().create_task(self.supervisor.warm()))
         await self.refresh(force=True)
@@ -244,6 +256,67 @@ class Node:
             version=ramparts.__version__,
         )
         self._audit_sandbox()
+
+    async def _sign_existing_versions(self) -> None:
+        """The one-time migration of a store from before signing (see ``migrate_unsigned``)."""
+        principal = f"node:{self.settings.node_id}"
+        self.audit.emit(
+            "crypto.signing_key_created",
+            decision="allow",
+            principal=principal,
+            action="crypto:CreateSigningKey",
+            resource=f"signing-key:{self.signer.key_id}",
+        )
+        for rec, outcome in await asyncio.to_thread(self.registry.migrate_unsigned):
+            signed = outcome == "signed"
+            if not signed:
+                log.warning(
+                    "version %s of %s stays unsigned (%s): it will not start until its app "
+                    "is deployed again",
+                    rec.version[:12],
+                    rec.function,
+                    outcome,
+                )
+            self.audit.emit(
+                "registry.version_migrated",
+                decision="allow" if signed else "deny",
+                principal=principal,
+                action="registry:SignVersion",
+                resource=f"function:{rec.function}",
+                function=rec.function,
+                version=rec.version[:12],
+                reason=outcome,
+                severity="info" if signed else "high",
+            )
+
+    async def _verify_version(self, spec: FunctionSpec) -> None:
+        """The supervisor's start gate: no zygote for a version that does not verify."""
+        try:
+            rec = await asyncio.to_thread(self.registry.verify, spec)
+        except Exception as exc:
+            reason = exc.code if isinstance(exc, RampartsError) else "verify_failed"
+            self.audit.emit(
+                "registry.verify",
+                decision="deny",
+                principal=f"node:{self.settings.node_id}",
+                action="registry:VerifyVersion",
+                resource=f"function:{spec.function}",
+                function=spec.function,
+                version=spec.version[:12],
+                reason=reason,
+                severity="critical",
+            )
+            raise
+        self.audit.emit(
+            "registry.verify",
+            decision="allow",
+            principal=f"node:{self.settings.node_id}",
+            action="registry:VerifyVersion",
+            resource=f"function:{spec.function}",
+            function=spec.function,
+            version=spec.version[:12],
+            signer=(rec.signature or "").split(":")[1] if rec.signature else None,
+        )
 
     def _sandbox_host(self) -> SandboxHost | None:
         report = self.sandbox_report

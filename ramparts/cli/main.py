@@ -310,11 +310,15 @@ def versions(
         console.print_json(json.dumps(data))
         return
     table = Table(title=function)
-    for col in ("#", "version", "created", "aliases"):
+    for col in ("#", "version", "created", "signed", "aliases"):
         table.add_column(col)
     for v in data["versions"]:
         table.add_row(
-            str(v["seq"]), v["version"][:12], _ts(v["created_at"]), ", ".join(v["aliases"]) or "-"
+            str(v["seq"]),
+            v["version"][:12],
+            _ts(v["created_at"]),
+            f"yes ({v['signer']})" if v.get("signed") else "NO",
+            ", ".join(v["aliases"]) or "-",
         )
     console.print(table)
 

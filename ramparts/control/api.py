@@ -160,6 +160,10 @@ async def list_versions(request: Request) -> JSONResponse:
                     "created_at": v.created_at,
                     "handler": v.config.get("handler"),
                     "aliases": sorted(a for a, t in aliases.items() if t == v.version),
+                    # Signed by the store's key (checked again before each zygote start);
+                    # the signing key's id, or None for a version from before signing.
+                    "signed": v.signature is not None,
+                    "signer": v.signature.split(":")[1] if v.signature else None,
                 }
                 for v in versions
             ],

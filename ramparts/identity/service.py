@@ -7,7 +7,8 @@ three dot-separated segments -> JWT, anything else -> opaque token for
 introspection).  The route's ``auth`` says which methods it accepts:
 
 * ``api_key``: API keys only;
-* ``jwt``: JWTs from the issuers under ``auth.jwt`` in the app's ramparts.yaml;
+* ``jwt``: JWTs from the issuers under ``auth.jwt`` of the live version's
+  manifest (stored with the version, never read back from its code dir);
 * ``oauth2``: tokens of the built-in client-credentials issuer, or opaque
   tokens checked by RFC 7662 introspection when the app configures it;
 * no ``auth``: private, any of the above the app can perform;
@@ -31,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from joserfc.jwk import Key, OctKey
 
 from ramparts.crypto.envelope import Sealer
@@ -98,7 +98,7 @@ class IdentityService:
         self._store = store
         self._secrets = secrets
         self._sealer = sealer
-        self._apps: dict[tuple[str, str], AppAuth] = {}
+        self._apps: dict[tuple[str, str, str], AppAuth] = {}
         self._remote: dict[tuple[str, float], RemoteJwks] = {}
         # Verified JWTs by a hash of (app, route method, token), until min(exp, 60 s), LRU-
         # bounded: a repeated token costs a hash and a dict lookup, not a signature check.
@@ -129,16 +129,22 @@ class IdentityService:
 
     # -- per-app configuration ------------------------------------------------------------
     def app_auth(self, fn: LiveFunction) -> AppAuth:
-        key = (fn.app, str(fn.spec.code_dir))
+        """What the version being called verifies with: the ``auth:`` it was deployed with.
+
+        Keyed by the configuration itself (and the code dir, where a local JWKS
+        file lives), so every function of one deploy shares one ``AppAuth`` and a
+        redeploy with another ``auth:`` gets a new one, whatever its code.
+        """
+        config = fn.auth or AuthConfig()
+        digest = hashlib.sha256(config.model_dump_json(by_alias=True).encode()).hexdigest()
+        key = (fn.app, str(fn.spec.code_dir), digest)
         found = self._apps.get(key)
         if found is None:
-            found = self._build(fn.app, Path(fn.spec.code_dir))
+            found = self._build(fn.app, Path(fn.spec.code_dir), config)
             self._apps[key] = found
         return found
 
-    def _build(self, app: str, code_dir: Path) -> AppAuth:
-        raw = yaml.safe_load((code_dir / "ramparts.yaml").read_text(encoding="utf-8"))
-        config = AuthConfig.model_validate((raw or {}).get("auth") or {})
+    def _build(self, app: str, code_dir: Path, config: AuthConfig) -> AppAuth:
         issuers = [self._issuer(app, code_dir, i) for i in config.jwt]
         introspector = None
         if config.introspection is not None:

@@ -137,7 +137,12 @@ def _extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) -
 
 
 def tree_digest(app_dir: Path) -> str:
-    """sha256 over (relative path, content hash) of every file but the manifest."""
+    """sha256 over (relative path, content hash) of every packed file but the manifest.
+
+    The code part of a version id: the manifest's parts that make a version
+    (the function's section, ``auth:``) enter the id on their own, so editing
+    one function's section leaves the others' ids alone.
+    """
     h = hashlib.sha256()
     for path in _included_files(app_dir):
         rel = path.relative_to(app_dir).as_posix()
@@ -145,6 +150,32 @@ def tree_digest(app_dir: Path) -> str:
             continue
         mark = b"x\0" if _executable(path) else b""  # an executable differs from its text
         h.update(rel.encode() + b"\0" + mark + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def artifact_digest(root: Path) -> str:
+    """sha256 over everything under ``root``: every file (the manifest too), link and mode.
+
+    The key an artifact is stored and unpacked under, and what a zygote start
+    checks the unpacked tree against.  Unlike ``tree_digest`` nothing is left
+    out: a file planted in the tree (a ``__pycache__`` entry, a ``.pth``), a
+    link or a flipped executable bit changes it.
+    """
+    h = hashlib.sha256()
+    for dirpath, dirs, names in os.walk(root):
+        dirs.sort()
+        base = Path(dirpath)
+        for name in sorted([*names, *(d for d in dirs if (base / d).is_symlink())]):
+            path = base / name
+            rel = path.relative_to(root).as_posix().encode("utf-8", "surrogateescape")
+            if path.is_symlink():
+                entry = b"l\0" + os.readlink(path).encode("utf-8", "surrogateescape")
+            elif path.is_file():
+                mark = b"x\0" if _executable(path) else b"f\0"
+                entry = mark + hashlib.sha256(path.read_bytes()).digest()
+            else:
+                entry = b"?\0"  # a device, fifo or socket never belongs in an artifact
+            h.update(rel + b"\0" + entry + b"\n")
     return h.hexdigest()
 
 

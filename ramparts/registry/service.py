@@ -9,6 +9,13 @@ zygote before a single row is written; only then are the versions and the
 ``live`` aliases committed in one transaction.  A version's id is the sha256
 of its code tree, its manifest section, the app's auth section and its
 requirements, so identical code never makes a new version.
+
+A version is its code *and* its configuration: its record holds its function
+section and the app's ``auth:`` section, its artifact is stored under the
+digest of the whole unpacked tree (``ramparts.yaml`` included, so two apps or
+two deploys with identical code but different manifests never share one), and
+the record is signed with the store's Ed25519 key.  ``verify`` checks all of it
+before a zygote starts (``ramparts.registry.signing``).
 """
 
 from __future__ import annotations
@@ -19,14 +26,33 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ramparts.config import Settings
-from ramparts.errors import Conflict, DeployError, ManifestError, NotFound
-from ramparts.manifest import FunctionConfig, Manifest, load_manifest, parse_handler, route_shape
-from ramparts.registry.artifacts import materialize, tree_digest, unpack_archive
+from ramparts.crypto.signing import VersionSigner
+from ramparts.errors import (
+    Conflict,
+    DeployError,
+    ManifestError,
+    NotFound,
+    RampartsError,
+    VersionIntegrityError,
+)
+from ramparts.manifest import (
+    MANIFEST_NAME,
+    AuthConfig,
+    FunctionConfig,
+    Manifest,
+    load_manifest,
+    parse_handler,
+    route_shape,
+)
+from ramparts.registry import signing
+from ramparts.registry.artifacts import artifact_digest, materialize, tree_digest, unpack_archive
 from ramparts.registry.deps import PipRunner, install_requirements, requirements_digest
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
@@ -48,6 +74,7 @@ class LiveFunction:
     version: str
     config: FunctionConfig
     spec: FunctionSpec
+    auth: AuthConfig | None = None  # the app's auth section, as this version was deployed
 
 
 @dataclass
@@ -68,14 +95,29 @@ class DeployReport:
         return out
 
 
+def auth_section(auth: AuthConfig | None) -> dict[str, Any] | None:
+    """The app's ``auth:`` as a version stores it (and its id covers it)."""
+    return auth.model_dump(mode="json", by_alias=True) if auth else None
+
+
 def version_id(app: str, manifest: Manifest, name: str, code: str, reqs: str | None) -> str:
-    doc = {
-        "app": app,
-        "auth": manifest.auth.model_dump(mode="json", by_alias=True) if manifest.auth else None,
-        "code": code,
-        "config": manifest.functions[name].model_dump(mode="json", by_alias=True),
-        "requirements": reqs,
-    }
+    return _version_id(
+        app,
+        auth_section(manifest.auth),
+        manifest.functions[name].model_dump(mode="json", by_alias=True),
+        code,
+        reqs,
+    )
+
+
+def _version_id(
+    app: str,
+    auth: dict[str, Any] | None,
+    config: dict[str, Any],
+    code: str,
+    reqs: str | None,
+) -> str:
+    doc = {"app": app, "auth": auth, "code": code, "config": config, "requirements": reqs}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -95,13 +137,20 @@ class Registry:
         store: Store,
         supervisor: Supervisor,
         *,
+        signer: VersionSigner,
         pip: PipRunner | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._supervisor = supervisor
+        self._signer = signer
         self._pip = pip  # the sandboxed installer
-        self._specs: dict[tuple[str, str], tuple[FunctionConfig, FunctionSpec]] = {}
+        # By (function, version, signature): a version re-signed (a migration, a
+        # redeploy of an unsigned one) gets a fresh spec, never a stale one.
+        self._specs: dict[tuple[str, str, str | None], tuple[FunctionConfig, FunctionSpec]] = {}
+        # Signed records of a deploy in progress: their zygotes start (and are
+        # verified) before the records are committed.
+        self._pending: dict[tuple[str, str], VersionRecord] = {}
         self._deploy_lock = asyncio.Lock()
 
     # -- deploy --------------------------------------------------------------------------
@@ -143,54 +192,78 @@ class Registry:
                 blocking_details(gate), str(gate.fail_on), app=manifest.app, notes=gate.notes
             )
         code = await asyncio.to_thread(tree_digest, tmp)
+        artifact = await asyncio.to_thread(artifact_digest, tmp)
+        auth = auth_section(manifest.auth)
         report = DeployReport(manifest.app, gate=gate)
         records: list[VersionRecord] = []
         prepared: list[FunctionSpec] = []
-        for name, cfg in manifest.functions.items():
-            req_path = _requirements_for(tmp, cfg.handler)
-            req = requirements_digest(req_path) if req_path else None
-            vid = version_id(manifest.app, manifest, name, code, req)
-            deps_dir = None
-            if req_path is not None and req is not None:
-                deps_dir = await asyncio.to_thread(
-                    install_requirements, req_path, self._settings.deps_dir, req, pip=self._pip
-                )
-            code_dir = await asyncio.to_thread(
-                materialize, archive, self._settings.artifacts_dir / code
-            )
-            spec = self._make_spec(manifest.app, name, vid, cfg, code_dir, deps_dir)
-            try:
-                await self._supervisor.prepare(spec)
-            except DeployError as exc:
-                raise DeployError(
-                    f"function {name}: {exc.message}", code="handler_import_failed"
-                ) from None
-            prepared.append(spec)
-            records.append(
-                VersionRecord(
-                    name,
-                    vid,
-                    0,
-                    manifest.app,
-                    code,
-                    req,
-                    cfg.model_dump(mode="json", by_alias=True),
-                    0.0,
-                )
-            )
-            for trig in cfg.triggers:
-                if trig.http and trig.http.auth == "none":
-                    report.warnings.append(
-                        f"{name}: route {trig.http.method} {trig.http.path} is public (auth: none)"
+        try:
+            for name, cfg in manifest.functions.items():
+                req_path = _requirements_for(tmp, cfg.handler)
+                req = requirements_digest(req_path) if req_path else None
+                vid = version_id(manifest.app, manifest, name, code, req)
+                existing = await asyncio.to_thread(self._store.get_version, name, vid)
+                if existing is not None and existing.signature is not None:
+                    # The same version again: run it exactly as it was signed.
+                    rec = existing
+                    _, spec = await asyncio.to_thread(self.spec_for, rec)
+                else:
+                    rec = signing.sign(
+                        self._signer,
+                        VersionRecord(
+                            name,
+                            vid,
+                            0,
+                            manifest.app,
+                            artifact,
+                            req,
+                            cfg.model_dump(mode="json", by_alias=True),
+                            0.0,
+                            auth,
+                        ),
                     )
+                    deps_dir = None
+                    if req_path is not None and req is not None:
+                        deps_dir = await asyncio.to_thread(
+                            install_requirements,
+                            req_path,
+                            self._settings.deps_dir,
+                            req,
+                            pip=self._pip,
+                        )
+                    code_dir = await asyncio.to_thread(
+                        materialize, archive, self._settings.artifacts_dir / artifact
+                    )
+                    spec = self._make_spec(manifest.app, name, vid, cfg, code_dir, deps_dir)
+                self._pending[(name, vid)] = rec
+                try:
+                    await self._supervisor.prepare(spec)
+                except DeployError as exc:
+                    raise DeployError(
+                        f"function {name}: {exc.message}", code="handler_import_failed"
+                    ) from None
+                prepared.append(spec)
+                records.append(rec)
+                for trig in cfg.triggers:
+                    if trig.http and trig.http.auth == "none":
+                        report.warnings.append(
+                            f"{name}: route {trig.http.method} {trig.http.path} is public "
+                            "(auth: none)"
+                        )
+        except BaseException:
+            self._pending.clear()
+            raise
         previous = {r.function: self._store.get_alias(r.function, LIVE) for r in records}
         existed = {
             r.function: self._store.get_version(r.function, r.version) is not None for r in records
         }
-        await asyncio.to_thread(self._store.put_artifact, code, archive)
-        stored = await asyncio.to_thread(self._store.commit_deploy, manifest.app, records)
+        try:
+            await asyncio.to_thread(self._store.put_artifact, artifact, archive)
+            stored = await asyncio.to_thread(self._store.commit_deploy, manifest.app, records)
+        finally:
+            self._pending.clear()
         for rec, spec in zip(stored, prepared, strict=True):
-            self._specs[(rec.function, rec.version)] = (
+            self._specs[(rec.function, rec.version, rec.signature)] = (
                 FunctionConfig.model_validate(rec.config),
                 spec,
             )
@@ -292,7 +365,7 @@ class Registry:
 
     def spec_for(self, rec: VersionRecord) -> tuple[FunctionConfig, FunctionSpec]:
         """Config and runnable spec for a version, materialising its code if needed."""
-        key = (rec.function, rec.version)
+        key = (rec.function, rec.version, rec.signature)
         cached = self._specs.get(key)
         if cached is not None:
             return cached
@@ -322,8 +395,93 @@ class Registry:
             if rec is None:
                 continue
             cfg, spec = self.spec_for(rec)
-            out.append(LiveFunction(fn["name"], fn["app"], rec.version, cfg, spec))
+            auth = AuthConfig.model_validate(rec.auth) if rec.auth is not None else None
+            out.append(LiveFunction(fn["name"], fn["app"], rec.version, cfg, spec, auth))
         return out
+
+    # -- integrity -------------------------------------------------------------------------
+    def verify(self, spec: FunctionSpec) -> VersionRecord:
+        """Check a version before its zygote starts; ``VersionIntegrityError`` if it fails.
+
+        The record (the one being deployed, else the stored one) must carry a
+        valid signature, ``spec`` must be what that record describes, and the
+        unpacked code must still have the signed digest.
+        """
+        rec = self._pending.get((spec.function, spec.version))
+        if rec is None:
+            rec = self._store.get_version(spec.function, spec.version)
+        if rec is None:
+            raise VersionIntegrityError(
+                f"version {spec.version[:12]} of {spec.function} is not in the registry",
+                code="version_unknown",
+            )
+        signing.check_record(self._signer, rec)
+        code_dir = self._settings.artifacts_dir / rec.artifact
+        deps_ok = (spec.deps_dir is None) == (rec.requirements is None) and (
+            spec.deps_dir is None or Path(spec.deps_dir).name == rec.requirements
+        )
+        try:
+            cfg = FunctionConfig.model_validate(rec.config)
+            expected = self._make_spec(
+                rec.app, rec.function, rec.version, cfg, code_dir, spec.deps_dir
+            )
+        except (ValueError, RampartsError):
+            expected = None
+        if expected != spec or not deps_ok:
+            raise VersionIntegrityError(
+                f"version {spec.version[:12]} of {spec.function}: what would run is not what "
+                "was signed",
+                code="version_spec_mismatch",
+            )
+        signing.check_code(rec, code_dir)
+        return rec
+
+    def migrate_unsigned(self) -> list[tuple[VersionRecord, str]]:
+        """Sign the versions a store from before signing holds, where that can be proven.
+
+        Run once, on the start that created the signing key.  A version is signed
+        only when its stored archive still hashes to its artifact digest and its
+        id still recomputes from that code, its config and the ``auth:`` in the
+        archive's manifest (which is then known to be its own).  Such a version is
+        re-keyed under the digest of its whole tree and signed; any other stays
+        unsigned and is refused at start until its app is deployed again.
+        Returns each unsigned version with ``"signed"`` or the reason it was not.
+        """
+        out: list[tuple[VersionRecord, str]] = []
+        for fn in self._store.list_functions():
+            for rec in self._store.list_versions(fn["name"]):
+                if rec.signature is not None:
+                    continue
+                try:
+                    outcome = self._migrate(rec)
+                except (RampartsError, OSError, ValueError, yaml.YAMLError) as exc:
+                    outcome = getattr(exc, "code", None) or type(exc).__name__
+                out.append((rec, outcome))
+        return out
+
+    def _migrate(self, rec: VersionRecord) -> str:
+        data = self._store.get_artifact(rec.artifact)
+        tmp = Path(tempfile.mkdtemp(prefix="migrate-", dir=self._settings.data_dir))
+        try:
+            unpack_archive(data, tmp)
+            if tree_digest(tmp) != rec.artifact:
+                return "artifact_digest_mismatch"
+            manifest = tmp / MANIFEST_NAME
+            raw = yaml.safe_load(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+            found = (raw or {}).get("auth") if isinstance(raw, dict) else None
+            auth = auth_section(AuthConfig.model_validate(found)) if found is not None else None
+            recomputed = _version_id(rec.app, auth, rec.config, rec.artifact, rec.requirements)
+            if recomputed != rec.version:
+                return "version_id_mismatch"  # e.g. same code redeployed with another auth
+            artifact = artifact_digest(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._store.put_artifact(artifact, data)
+        signature = self._signer.sign(signing.payload(replace(rec, artifact=artifact, auth=auth)))
+        done = self._store.sign_version(
+            rec.function, rec.version, artifact=artifact, auth=auth, signature=signature
+        )
+        return "signed" if done else "already_signed"
 
 
 def _check_allow_exec(app_dir: Path, manifest: Manifest) -> None:

@@ -30,6 +30,7 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -253,6 +254,10 @@ class Supervisor:
             import path besides the function's code, its deps and the stdlib.
         host_calls: serves the ``context`` calls handlers make.
         start_timeout: seconds a zygote may take to import its handler.
+        verify: the start gate, awaited before every zygote start: it raises
+            to refuse the version (its signature, record or code did not
+            verify), and then no zygote starts.  Whatever it raises becomes a
+            ``StartError`` of type ``Runtime.VersionUnverified``: fail closed.
     """
 
     def __init__(
@@ -262,10 +267,12 @@ class Supervisor:
         *,
         start_timeout: float = 60.0,
         sandbox: SandboxHost | None = None,
+        verify: Callable[[FunctionSpec], Awaitable[None]] | None = None,
     ) -> None:
         self._runtime_dir = _prepare_runtime_dir(Path(runtime_dir))
         self._host_calls = host_calls
         self._start_timeout = start_timeout
+        self._verify = verify
         self._sandbox = sandbox
         self._versions: dict[str, _Version] = {}
         self._retiring: set[_Version] = set()
@@ -691,8 +698,25 @@ class Supervisor:
             if z is not None:
                 v.zygote = None
                 await _kill_zygote(z)
+            await self._check_version(v.spec)
             v.zygote = await self._start_zygote(v.spec)
             return True
+
+    async def _check_version(self, spec: FunctionSpec) -> None:
+        if self._verify is None:
+            return
+        try:
+            await self._verify(spec)
+        except asyncio.CancelledError:
+            raise
+        except RampartsError as exc:
+            raise StartError(exc.message, "Runtime.VersionUnverified") from None
+        except Exception:
+            log.exception("%s: verifying the version failed", spec.key)
+            raise StartError(
+                f"version {spec.version[:12]} of {spec.function} could not be verified",
+                "Runtime.VersionUnverified",
+            ) from None
 
     async def _fork_retrying(self, v: _Version) -> _Worker:
         try:

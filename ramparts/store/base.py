@@ -33,6 +33,12 @@ class VersionRecord:
     requirements: str | None  # hash of the requirements file, or None
     config: dict[str, Any]  # the function's manifest section, as validated
     created_at: float
+    # The app's ``auth:`` section this version was deployed with (None: none).  Part of
+    # the version: identity reads it from here, never from a file shared by digest.
+    auth: dict[str, Any] | None = None
+    # ``ed25519:<key id>:<base64>`` over the version's digest and manifest
+    # (``ramparts.registry.signing``); None for a version from before signing.
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,26 @@ class Store(abc.ABC):
         Versions that already exist are not inserted again; the alias still moves.
         Returns the stored records (with their sequence numbers).
         """
+
+    @abc.abstractmethod
+    def sign_version(
+        self,
+        function: str,
+        version: str,
+        *,
+        artifact: str,
+        auth: dict[str, Any] | None,
+        signature: str,
+    ) -> bool:
+        """Sign a version that has no signature yet (a migration or a redeploy of it).
+
+        Returns False, changing nothing, when the version is already signed: a
+        signature, once written, is never replaced.
+        """
+
+    @abc.abstractmethod
+    def has_signed_versions(self) -> bool:
+        """Whether any version carries a signature."""
 
     @abc.abstractmethod
     def get_alias(self, function: str, name: str) -> str | None: ...

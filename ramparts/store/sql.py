@@ -31,7 +31,9 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -75,7 +77,11 @@ versions_t = Table(
     Column("requirements", String(64)),
     Column("config", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("auth", Text),  # JSON of the app's auth section; NULL before signing existed
+    Column("signature", Text),  # NULL: unsigned (a version from before signing)
 )
+# Columns added to tables of stores created by older releases (name -> SQL type).
+_ADDED_COLUMNS = {"versions": {"auth": "TEXT", "signature": "TEXT"}}
 aliases_t = Table(
     "aliases",
     metadata,
@@ -203,6 +209,7 @@ class SQLStore(Store):
         self._engine = self._make_engine(url)
         try:
             metadata.create_all(self._engine)
+            self._add_columns()
             with self._tx() as conn:
                 if (
                     conn.execute(select(meta_t.c.value).where(meta_t.c.key == _GENERATION)).first()
@@ -213,6 +220,23 @@ class SQLStore(Store):
             pass  # another node created the row between our check and insert
         except SQLAlchemyError as exc:
             raise BackendError(f"cannot open state store {mask_url(url)}") from exc
+
+    def _add_columns(self) -> None:
+        """Bring a store made by an older release up to this schema (additive only)."""
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {c["name"] for c in inspect(self._engine).get_columns(table)}
+            for name, sql_type in columns.items():
+                if name in have:
+                    continue
+                try:
+                    with self._engine.begin() as conn:
+                        # Names come from this module's schema, never from input.
+                        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
+                except SQLAlchemyError:
+                    # Another node added it meanwhile; anything else shows up below.
+                    have = {c["name"] for c in inspect(self._engine).get_columns(table)}
+                    if name not in have:
+                        raise
 
     @staticmethod
     def _make_engine(url: str) -> Engine:
@@ -303,6 +327,8 @@ class SQLStore(Store):
             row.requirements,
             json.loads(row.config),
             row.created_at,
+            json.loads(row.auth) if row.auth is not None else None,
+            row.signature,
         )
 
     def get_version(self, function: str, version: str) -> VersionRecord | None:
@@ -390,8 +416,22 @@ class SQLStore(Store):
                             requirements=v.requirements,
                             config=json.dumps(v.config, sort_keys=True),
                             created_at=now,
+                            auth=json.dumps(v.auth, sort_keys=True),
+                            signature=v.signature,
                         )
                     )
+                    existing = conn.execute(
+                        select(versions_t).where(
+                            and_(
+                                versions_t.c.function == v.function,
+                                versions_t.c.version == v.version,
+                            )
+                        )
+                    ).first()
+                elif existing.signature is None and v.signature is not None:
+                    # An unsigned version (from before signing) deployed again: the
+                    # deploy rebuilt it from the uploaded app, so it can be signed now.
+                    self._sign(conn, v.function, v.version, v.artifact, v.auth, v.signature)
                     existing = conn.execute(
                         select(versions_t).where(
                             and_(
@@ -404,6 +444,52 @@ class SQLStore(Store):
                 self._set_alias(conn, v.function, "live", v.version, now)
             self._bump(conn)
         return stored
+
+    @staticmethod
+    def _sign(
+        conn: Connection,
+        function: str,
+        version: str,
+        artifact: str,
+        auth: dict[str, Any] | None,
+        signature: str,
+    ) -> bool:
+        done = conn.execute(
+            update(versions_t)
+            .where(
+                and_(
+                    versions_t.c.function == function,
+                    versions_t.c.version == version,
+                    versions_t.c.signature.is_(None),
+                )
+            )
+            .values(artifact=artifact, auth=json.dumps(auth, sort_keys=True), signature=signature)
+        )
+        return bool(done.rowcount)
+
+    def sign_version(
+        self,
+        function: str,
+        version: str,
+        *,
+        artifact: str,
+        auth: dict[str, Any] | None,
+        signature: str,
+    ) -> bool:
+        with self._tx() as conn:
+            signed = self._sign(conn, function, version, artifact, auth, signature)
+            if signed:
+                self._bump(conn)
+        return signed
+
+    def has_signed_versions(self) -> bool:
+        with self._tx() as conn:
+            return (
+                conn.execute(
+                    select(versions_t.c.seq).where(versions_t.c.signature.isnot(None)).limit(1)
+                ).first()
+                is not None
+            )
 
     def _set_alias(
         self, conn: Connection, function: str, name: str, version: str, now: float
