@@ -140,7 +140,10 @@ def secrets_list(
         console.print_json(json.dumps(out))
         return
     table = Table()
-    for col in ("app", "name", "version", "versions", "shared with", "created", "updated", "state"):
+    rows = out["secrets"]
+    for col in ("app", "name"):  # never shortened: a name cut to "db-pa…" names nothing
+        table.add_column(col, no_wrap=True, min_width=max([len(s[col]) for s in rows] + [4]))
+    for col in ("version", "versions", "shared with", "created", "updated", "state"):
         table.add_column(col)
     for s in out["secrets"]:
         state = s["state"] if s["state"] == "active" else f"deleted, purge {_ts(s['purge_at'])}"

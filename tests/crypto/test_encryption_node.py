@@ -247,7 +247,8 @@ def test_secrets_cli_flow_and_handler_access(vnode: RunningNode, tmp_path: Path)
     got = vnode.cli("secrets", "get", "db-password")
     assert got.stdout.strip() == value
     audit = _all_audit(vnode)
-    assert any(e["kind"] == "secrets.get" and e["resource"] == "secret:db-password" for e in audit)
+    arn = "arn:ramparts:secrets:vaulted:secret/db-password"  # the owner's ARN, not a bare name
+    assert any(e["kind"] == "secrets.get" and e["resource"] == arn for e in audit)
     assert value not in str(audit) and api_key not in str(audit)
     # rotate with a value from a file, then versions
     new_file = tmp_path / "next.txt"
