@@ -339,11 +339,25 @@ class Broker:
 
     async def _secret_get(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
         name = _name(a.get("name"), "secret")
-        self._authorize(spec, rid, "secrets:GetSecretValue", resource_arn(spec.app, "secret", name))
-        value = self._secrets.get(name)
-        if value is None:
-            raise NotFound(f"secret {name!r} not found", code="secret_not_found")
-        return value.reveal()
+        arn = resource_arn(spec.app, "secret", name)
+        self._authorize(spec, rid, "secrets:GetSecretValue", arn)
+        # The role allowed the name in this function's own app; the value must come from
+        # this app too, or from an app that shared it with this one.
+        value = await asyncio.to_thread(self._secrets.get, name, app=spec.app)
+        if value is not None:
+            return value.reveal()
+        if await asyncio.to_thread(self._secrets.owned_elsewhere, name, app=spec.app):
+            self._audit.emit(
+                "resource.access",
+                decision="deny",
+                principal=f"function:{spec.function}@{spec.version[:12]}",
+                action="secrets:GetSecretValue",
+                resource=arn,
+                request_id=rid,
+                reason="not_shared",
+            )
+            raise AccessDenied("secrets:GetSecretValue", arn)
+        raise NotFound(f"secret {name!r} not found", code="secret_not_found")
 
     async def _invoke(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
         target = a.get("function")

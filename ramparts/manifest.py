@@ -31,6 +31,8 @@ from ramparts.errors import ManifestError
 MANIFEST_NAME = "ramparts.yaml"
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# The owner of secrets that belong to no app (see ramparts.secrets.store); never an app.
+UNASSIGNED_APP = "_unassigned"
 RESOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _PATH_SEGMENT_RE = re.compile(r"^(\{[A-Za-z_][A-Za-z0-9_]*\+?\}|[A-Za-z0-9._~!$&'()*+,;=:@%-]+)$")
 _HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
@@ -545,6 +547,11 @@ class Manifest(_Model):
     @field_validator("app")
     @classmethod
     def _app(cls, v: str) -> str:
+        if v == UNASSIGNED_APP:
+            raise ValueError(
+                f"{UNASSIGNED_APP!r} is reserved for secrets that belong to no app; "
+                "choose another app name"
+            )
         if not NAME_RE.match(v):
             raise ValueError(
                 "app names use lowercase letters, digits and '-' (at most 63 characters)"

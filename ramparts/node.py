@@ -14,7 +14,10 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 import ramparts
 from ramparts.broker import Broker
@@ -30,7 +33,7 @@ from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
 from ramparts.gateway.routing import Route, Router
 from ramparts.identity.service import IdentityService
-from ramparts.manifest import FunctionConfig
+from ramparts.manifest import AuthConfig, FunctionConfig
 from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
 from ramparts.observe.invocations import InvocationLog
@@ -44,6 +47,7 @@ from ramparts.sandbox.installer import SandboxedPip
 from ramparts.scan.errors import ScanFailed
 from ramparts.scan.gate import GateOptions, GateResult
 from ramparts.secrets import SecretSource
+from ramparts.secrets import legacy as legacy_secrets
 from ramparts.store import Store, open_store
 
 log = logging.getLogger("ramparts.node")
@@ -242,6 +246,7 @@ class Node:
             await self._sign_existing_versions()
         # Before the registry's zygotes: they fork from the template this starts.
         self._tasks.append(asyncio.get_running_loop().create_task(self.supervisor.warm()))
+        await self._migrate_secrets()
         await self.refresh(force=True)
         self.relay.start()
         self.vault.rewrapper.start()
@@ -317,6 +322,60 @@ class Node:
             version=spec.version[:12],
             signer=(rec.signature or "").split(":")[1] if rec.signature else None,
         )
+
+    async def _migrate_secrets(self) -> None:
+        """Give the secrets of the old global store to the apps that use them (once).
+
+        Runs before anything can read a secret; a failure stops the start (the
+        old tables stay as they were).
+        """
+        engine = getattr(self.store, "engine", None)
+        if self._secret_source is not None or engine is None:
+            return
+        if not await asyncio.to_thread(legacy_secrets.pending, engine):
+            return
+        refs = await asyncio.to_thread(self._secret_references)
+        report = await asyncio.to_thread(
+            legacy_secrets.migrate, engine, self.vault.sealer, refs
+        )
+        if report is None:
+            return
+        log.warning(
+            "secrets are per app now: %d moved to their apps, %d shared, %d unassigned (%s)",
+            len(report["owners"]) - len(report["unassigned"]),
+            len(report["shared"]),
+            len(report["unassigned"]),
+            ", ".join(report["unassigned"]) or "none",
+        )
+        self.audit.emit(
+            "secrets.migrate",
+            decision="allow",
+            principal=f"node:{self.settings.node_id}",
+            action="secrets:Migrate",
+            resource="secret:*",
+            **report,
+        )
+
+    def _secret_references(self) -> list[tuple[str, set[str]]]:
+        """Each app with the secret names its live versions use, earliest-deployed app first."""
+        first: dict[str, float] = {}
+        for f in self.store.list_functions():
+            first[f["app"]] = min(first.get(f["app"], f["created_at"]), f["created_at"])
+        refs: dict[str, set[str]] = {app: set() for app in first}
+        auth_read: set[str] = set()
+        for fn in self.registry.live_functions():
+            names = refs.setdefault(fn.app, set())
+            names |= legacy_secrets.references_of(fn.config)
+            if fn.app not in auth_read:
+                auth_read.add(fn.app)
+                raw = yaml.safe_load(
+                    (Path(fn.spec.code_dir) / "ramparts.yaml").read_text(encoding="utf-8")
+                )
+                auth = (raw or {}).get("auth")
+                if auth:
+                    names |= legacy_secrets.references_of(AuthConfig.model_validate(auth))
+        order = sorted(refs, key=lambda app: (first.get(app, float("inf")), app))
+        return [(app, refs[app]) for app in order]
 
     def _sandbox_host(self) -> SandboxHost | None:
         report = self.sandbox_report

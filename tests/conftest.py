@@ -199,8 +199,11 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     )
     running.start()
     try:
-        # webhook tests verify with this secret, kept in the node's encrypted secret store
-        done = running.cli("secrets", "set", "hook-secret", "--stdin", stdin=HOOK_SECRET)
+        # webhook tests verify with this secret of app "ev" (tests/events/test_delivery.py),
+        # kept in the node's encrypted secret store; set before that app's first deploy
+        done = running.cli(
+            "secrets", "set", "hook-secret", "--app", "ev", "--stdin", stdin=HOOK_SECRET
+        )
         assert done.returncode == 0, done.stderr
         yield running
     finally:

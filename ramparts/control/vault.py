@@ -1,6 +1,9 @@
 """Control-API routes for secrets and key-encryption keys (admin token only, like all routes).
 
-Reading a secret's value is an admin action and is audited every time;
+Every secret belongs to one app, named by ``?app=`` (which may be left out
+when exactly one app is deployed).  Sharing a secret with another app, or
+taking it back, and moving it to another owner are admin actions, audited
+like every other change.  Reading a secret's value is an admin action and is audited every time;
 listing shows names, versions and dates, never values.  Rotating a secret
 stores a new version given by the caller, or asks the app's rotation hook (a
 function whose manifest says ``rotates: [name]``) for it, or generates one.
@@ -17,8 +20,15 @@ from starlette.routing import Route
 
 from ramparts.control.http import JSONResponse
 from ramparts.control.http import _json as read_json
-from ramparts.errors import InvalidRequest, NotFound, RampartsError
-from ramparts.secrets.store import DEFAULT_RECOVERY_DAYS, check_name, check_value
+from ramparts.errors import InvalidRequest, RampartsError
+from ramparts.policy.document import resource_arn
+from ramparts.secrets.store import (
+    DEFAULT_RECOVERY_DAYS,
+    UNASSIGNED,
+    check_app,
+    check_name,
+    check_value,
+)
 
 if TYPE_CHECKING:
     from ramparts.node import Node
@@ -32,13 +42,38 @@ def _name(request: Request) -> str:
     return check_name(request.path_params["name"])
 
 
-def _audit(node: Node, kind: str, action: str, name: str, **detail: Any) -> None:
+async def _app(request: Request, *, reserved: bool = True) -> str:
+    """The app that owns the secret: ``?app=``, else the only deployed app.
+
+    With no app deployed, or several, a caller must say which: guessing
+    would put a secret where another app could be given it.  An app that is
+    not deployed yet may be named, so secrets can exist before the first deploy.
+    """
+    raw = request.query_params.get("app")
+    if raw is not None:
+        return check_app(raw, reserved=reserved)
+    apps = await asyncio.to_thread(_node(request).store.list_apps)
+    if len(apps) == 1:
+        return apps[0]
+    if not apps:
+        why = "no app is deployed yet"
+    else:
+        why = f"{len(apps)} apps are deployed ({', '.join(apps)})"
+    raise InvalidRequest(
+        f"{why}: name the app that owns the secret (--app APP, or ?app=APP); "
+        "an app that is not deployed yet may be named",
+        code="app_required",
+    )
+
+
+def _audit(node: Node, kind: str, action: str, app: str, name: str, **detail: Any) -> None:
     node.audit.emit(
         kind,
         decision="allow",
         principal="admin",
         action=action,
-        resource=f"secret:{name}",
+        resource=resource_arn(app, "secret", name),
+        app=app,
         **detail,
     )
 
@@ -53,64 +88,71 @@ def _response(content: Any, status: int = 200) -> Any:
 
 # -- secrets ------------------------------------------------------------------------------------
 async def secrets_list(request: Request) -> Any:
+    """Every app's secrets, or ``?app=``'s: a listing never needs to guess an owner."""
     node = _node(request)
-    return _response({"secrets": await asyncio.to_thread(node.vault.secrets.list)})
+    raw = request.query_params.get("app")
+    app = check_app(raw, reserved=True) if raw is not None else None
+    return _response({"secrets": await asyncio.to_thread(node.vault.secrets.list, app)})
 
 
 async def secret_put(request: Request) -> Any:
     node = _node(request)
     name = _name(request)
+    app = await _app(request, reserved=False)
     value = check_value((await _json(request)).get("value"))
-    version = await asyncio.to_thread(node.vault.secrets.put, name, value)
-    _audit(node, "secrets.put", "secrets:PutSecretValue", name, version=version)
-    return _response({"name": name, "version": version})
+    version = await asyncio.to_thread(node.vault.secrets.put, app, name, value)
+    _audit(node, "secrets.put", "secrets:PutSecretValue", app, name, version=version)
+    return _response({"app": app, "name": name, "version": version})
 
 
 async def secret_get(request: Request) -> Any:
     node = _node(request)
     name = _name(request)
-    found = await asyncio.to_thread(node.vault.secrets.get, name)
-    if found is None:
-        raise NotFound(f"secret {name!r} not found", code="secret_not_found")
-    info = await asyncio.to_thread(node.vault.secrets.describe, name)
-    _audit(node, "secrets.get", "secrets:GetSecretValue", name, version=info["current_version"])
-    return _response({"name": name, "version": info["current_version"], "value": found.reveal()})
+    app = await _app(request)
+    version, found = await asyncio.to_thread(node.vault.secrets.value, app, name)
+    _audit(node, "secrets.get", "secrets:GetSecretValue", app, name, version=version)
+    return _response({"app": app, "name": name, "version": version, "value": found.reveal()})
 
 
 async def secret_versions(request: Request) -> Any:
     node = _node(request)
     name = _name(request)
-    rows = await asyncio.to_thread(node.vault.secrets.versions, name)
-    return _response({"name": name, "versions": rows})
+    app = await _app(request)
+    rows = await asyncio.to_thread(node.vault.secrets.versions, app, name)
+    return _response({"app": app, "name": name, "versions": rows})
 
 
 async def secret_rotate(request: Request) -> Any:
     node = _node(request)
     name = _name(request)
+    app = await _app(request, reserved=False)
     body = await _json(request)
-    info = await asyncio.to_thread(node.vault.secrets.describe, name)
+    info = await asyncio.to_thread(node.vault.secrets.describe, app, name)
     if body.get("value") is not None:
         value, source = check_value(body["value"]), "rotate"
     else:
-        hook = await _rotation_hook(node, name)
+        hook = await _rotation_hook(node, app, name)
         if hook is not None:
             value, source = await _run_hook(node, hook, name, info["current_version"]), "hook"
         elif body.get("generate"):
             value, source = _random.token_urlsafe(32), "generate"
         else:
             raise InvalidRequest(
-                f"no function declares 'rotates: [{name}]'; pass the new value "
+                f"no function of app {app!r} declares 'rotates: [{name}]'; pass the new value "
                 "(--stdin / --from-file) or --generate",
                 code="no_rotation_hook",
             )
-    version = await asyncio.to_thread(node.vault.secrets.put, name, value, source=source)
-    _audit(node, "secrets.rotate", "secrets:RotateSecret", name, version=version, source=source)
-    return _response({"name": name, "version": version, "source": source})
+    version = await asyncio.to_thread(node.vault.secrets.put, app, name, value, source=source)
+    _audit(
+        node, "secrets.rotate", "secrets:RotateSecret", app, name, version=version, source=source
+    )
+    return _response({"app": app, "name": name, "version": version, "source": source})
 
 
-async def _rotation_hook(node: Node, name: str) -> str | None:
+async def _rotation_hook(node: Node, app: str, name: str) -> str | None:
+    """The owner's own hook only: another app's function never sees this secret's rotation."""
     for fn in await asyncio.to_thread(node.registry.live_functions):
-        if name in getattr(fn.config, "rotates", []):
+        if fn.app == app and name in getattr(fn.config, "rotates", []):
             return fn.name
     return None
 
@@ -131,6 +173,7 @@ async def _run_hook(node: Node, function: str, name: str, current: int) -> str:
 async def secret_delete(request: Request) -> Any:
     node = _node(request)
     name = _name(request)
+    app = await _app(request)
     raw = request.query_params.get("recovery_days", str(DEFAULT_RECOVERY_DAYS))
     if not raw.isdigit():
         raise InvalidRequest(
@@ -138,17 +181,67 @@ async def secret_delete(request: Request) -> Any:
         )
     force = request.query_params.get("force") in ("1", "true")
     out = await asyncio.to_thread(
-        node.vault.secrets.delete, name, recovery_days=int(raw), force=force
+        node.vault.secrets.delete, app, name, recovery_days=int(raw), force=force
     )
-    _audit(node, "secrets.delete", "secrets:DeleteSecret", name, force=force, state=out["state"])
+    _audit(
+        node, "secrets.delete", "secrets:DeleteSecret", app, name, force=force, state=out["state"]
+    )
     return _response(out)
 
 
 async def secret_restore(request: Request) -> Any:
     node = _node(request)
     name = _name(request)
-    out = await asyncio.to_thread(node.vault.secrets.restore, name)
-    _audit(node, "secrets.restore", "secrets:RestoreSecret", name)
+    app = await _app(request)
+    out = await asyncio.to_thread(node.vault.secrets.restore, app, name)
+    _audit(node, "secrets.restore", "secrets:RestoreSecret", app, name)
+    return _response(out)
+
+
+def _other_app(body: dict[str, Any], field: str) -> str:
+    raw = body.get(field)
+    if raw is None:
+        raise InvalidRequest(f"{field} is required (an app name)", code="invalid_argument")
+    return check_app(raw)
+
+
+async def secret_share(request: Request) -> Any:
+    """Let another app's functions read this secret; their roles still decide."""
+    node = _node(request)
+    name = _name(request)
+    app = await _app(request, reserved=False)
+    reader = _other_app(await _json(request), "with")
+    out = await asyncio.to_thread(node.vault.secrets.share, app, name, reader)
+    _audit(node, "secrets.share", "secrets:ShareSecret", app, name, reader=reader)
+    return _response(out)
+
+
+async def secret_unshare(request: Request) -> Any:
+    node = _node(request)
+    name = _name(request)
+    app = await _app(request, reserved=False)
+    reader = _other_app(await _json(request), "with")
+    out = await asyncio.to_thread(node.vault.secrets.unshare, app, name, reader)
+    _audit(node, "secrets.unshare", "secrets:UnshareSecret", app, name, reader=reader)
+    return _response(out)
+
+
+async def secret_move(request: Request) -> Any:
+    """Give a secret to another app (an unassigned one, typically): versions re-sealed."""
+    node = _node(request)
+    name = _name(request)
+    owner = check_app(request.query_params.get("from", UNASSIGNED), reserved=True)
+    to = _other_app(await _json(request), "app")
+    out = await asyncio.to_thread(node.vault.secrets.move, owner, name, to)
+    _audit(
+        node,
+        "secrets.move",
+        "secrets:MoveSecret",
+        to,
+        name,
+        previous_owner=owner,
+        unshared=out["unshared"],
+    )
     return _response(out)
 
 
@@ -210,6 +303,9 @@ def vault_routes() -> list[Route]:
         Route(f"{s}/versions", secret_versions),
         Route(f"{s}/rotate", secret_rotate, methods=["POST"]),
         Route(f"{s}/restore", secret_restore, methods=["POST"]),
+        Route(f"{s}/share", secret_share, methods=["POST"]),
+        Route(f"{s}/unshare", secret_unshare, methods=["POST"]),
+        Route(f"{s}/move", secret_move, methods=["POST"]),
         Route("/v1/encryption/status", encryption_status),
         Route("/v1/encryption/rotate", encryption_rotate, methods=["POST"]),
         Route("/v1/encryption/retire", encryption_retire, methods=["POST"]),

@@ -54,7 +54,7 @@ TARGETS: tuple[Target, ...] = (
     Target(kv_t, "value", ("app", "tbl", "key")),
     Target(objects_t, "data", ("app", "bucket", "key")),
     Target(outbox_t, "body", ("seq",)),
-    Target(secret_versions_t, "value", ("name", "version")),
+    Target(secret_versions_t, "value", ("app", "name", "version")),
     Target(invocations_t, "logs", ("seq",), text=True),
     Target(invocations_t, "error_message", ("seq",), text=True),
     Target(dead_letters_t, "error", ("seq",), text=True),

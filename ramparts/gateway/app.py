@@ -224,7 +224,9 @@ class Gateway:
         self, ctx: RequestContext, scope: dict[str, Any], body: bytes, send: Any
     ) -> None:
         trigger = ctx.route.trigger
-        secret = self._node.secrets.get(trigger.secret)  # type: ignore[union-attr]
+        secret = self._node.secrets.get(  # only this app's secret, or one shared with it
+            trigger.secret, app=ctx.route.function.app  # type: ignore[union-attr]
+        )
         if secret is None:
             self._audit(ctx, "webhook", "deny", "webhook_secret_unavailable")
             raise GatewayDenied(

@@ -149,7 +149,7 @@ class IdentityService:
         introspector = None
         if config.introspection is not None:
             ic = config.introspection
-            secret = self._secrets.get(ic.client_secret)
+            secret = self._secrets.get(ic.client_secret, app=app)
             audiences = [ic.audience] if isinstance(ic.audience, str) else list(ic.audience or [])
             introspector = Introspector(
                 ic.url,
@@ -166,7 +166,7 @@ class IdentityService:
     def _issuer(self, app: str, code_dir: Path, cfg: JwtIssuer) -> IssuerVerifier:
         audiences = [cfg.audience] if isinstance(cfg.audience, str) else list(cfg.audience)
         if cfg.secret:
-            value = self._secrets.get(cfg.secret)
+            value = self._secrets.get(cfg.secret, app=app)
             if value is None:
                 log.warning(
                     "app %s: JWT secret %r is not set; its tokens are refused", app, cfg.secret

@@ -4,7 +4,8 @@ The node's secret source is the encrypted, versioned ``SecretStore``
 (``ramparts.secrets.store``): values are sealed with envelope encryption in
 the state store, set and rotated with ``ramparts secrets ...``, and reach a
 handler only through ``context.secrets.get`` after its role allows
-``secrets:GetSecretValue``.  Webhook signing secrets are read by the gateway
+``secrets:GetSecretValue``.  Every secret is owned by one app and read only
+by that app, or by an app its owner shared it with.  Webhook signing secrets are read by the gateway
 the same way and never leave the node.  Values travel wrapped in
 ``SecretValue`` whose ``repr`` is masked.
 """
@@ -32,9 +33,19 @@ class SecretValue:
 
 
 class SecretSource(abc.ABC):
+    """Secrets belong to apps: every read says which app is reading."""
+
     @abc.abstractmethod
-    def get(self, name: str) -> SecretValue | None:
-        """The current value, or None when there is no such secret."""
+    def get(self, name: str, *, app: str) -> SecretValue | None:
+        """The current value of ``name`` as ``app`` sees it, or None.
+
+        ``app``'s own secret of that name, else one another app shared with
+        it; never a secret of another app that was not shared.
+        """
+
+    def owned_elsewhere(self, name: str, *, app: str) -> bool:
+        """Whether another app holds a secret ``name`` that ``app`` may not read."""
+        return False
 
 
 __all__ = ["SecretSource", "SecretValue"]

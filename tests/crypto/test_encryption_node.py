@@ -117,7 +117,10 @@ def vnode(tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
     node = RunningNode(base / "data").start()
     try:
         assert (
-            node.cli("secrets", "set", "hook-secret", "--stdin", stdin=HOOK_SECRET).returncode == 0
+            node.cli(
+                "secrets", "set", "hook-secret", "--app", "vaulted", "--stdin", stdin=HOOK_SECRET
+            ).returncode
+            == 0
         )
         node.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLERS}))
         yield node
@@ -244,7 +247,8 @@ def test_secrets_cli_flow_and_handler_access(vnode: RunningNode, tmp_path: Path)
     got = vnode.cli("secrets", "get", "db-password")
     assert got.stdout.strip() == value
     audit = _all_audit(vnode)
-    assert any(e["kind"] == "secrets.get" and e["resource"] == "secret:db-password" for e in audit)
+    arn = "arn:ramparts:secrets:vaulted:secret/db-password"  # the owner's ARN, not a bare name
+    assert any(e["kind"] == "secrets.get" and e["resource"] == arn for e in audit)
     assert value not in str(audit) and api_key not in str(audit)
     # rotate with a value from a file, then versions
     new_file = tmp_path / "next.txt"
@@ -309,7 +313,7 @@ def test_master_key_faults_stop_the_node(tmp_path: Path) -> None:
     data = tmp_path / "data"
     node = RunningNode(data).start()
     assert stat.S_IMODE((data / "master.key").stat().st_mode) == 0o600  # made on first start
-    node.control.put("/v1/secrets/s1", json={"value": "some-value"})
+    node.control.put("/v1/secrets/s1", json={"value": "some-value"}, params={"app": "a"})
     node.stop()
     os.chmod(data / "master.key", 0o640)
     with pytest.raises(RuntimeError, match="chmod 600"):
@@ -328,7 +332,9 @@ def test_master_key_faults_stop_the_node(tmp_path: Path) -> None:
     (data / "master.key").write_bytes(key)
     node.start()
     try:
-        assert node.control.get("/v1/secrets/s1").json()["value"] == "some-value"
+        assert (
+            node.control.get("/v1/secrets/s1", params={"app": "a"}).json()["value"] == "some-value"
+        )
     finally:
         node.close()
 
@@ -429,7 +435,8 @@ def test_node_with_the_vault_transit_kms(tmp_path: Path, transit: str) -> None:
     node = RunningNode(data, {"RAMPARTS_KMS_URL": transit, "VAULT_TOKEN": TransitServer.token})
     node.start()
     try:
-        assert node.control.put("/v1/secrets/s1", json={"value": "via-vault"}).status_code == 200
+        put = node.control.put("/v1/secrets/s1", json={"value": "via-vault"}, params={"app": "a"})
+        assert put.status_code == 200
         status = node.control.get("/v1/encryption/status").json()
         assert status["master_key"] == "vault:transit/ramparts"
         assert not (data / "master.key").exists()
@@ -437,7 +444,8 @@ def test_node_with_the_vault_transit_kms(tmp_path: Path, transit: str) -> None:
         TransitServer.calls.clear()
         node.start()  # a fresh process: its KEK comes back only through Transit's decrypt
         assert "/v1/transit/decrypt/ramparts" in TransitServer.calls
-        assert node.control.get("/v1/secrets/s1").json()["value"] == "via-vault"
+        got = node.control.get("/v1/secrets/s1", params={"app": "a"})
+        assert got.json()["value"] == "via-vault"
         node.stop()
         node.env["VAULT_TOKEN"] = "not-the-token"
         with pytest.raises(RuntimeError, match="refused decrypt"):

@@ -43,55 +43,55 @@ def secrets(tmp_path: Path) -> SecretStore:
 )
 def test_bad_names_are_refused(secrets: SecretStore, name: str) -> None:
     with pytest.raises(InvalidRequest) as exc:
-        secrets.put(name, "value")
+        secrets.put("a", name, "value")
     assert exc.value.code == "invalid_secret_name"
-    assert secrets.get(name) is None
+    assert secrets.get(name, app="a") is None
 
 
 def test_size_limit(secrets: SecretStore) -> None:
-    secrets.put("big", "x" * MAX_SECRET_BYTES)
+    secrets.put("a", "big", "x" * MAX_SECRET_BYTES)
     with pytest.raises(InvalidRequest) as exc:
-        secrets.put("big", "x" * (MAX_SECRET_BYTES + 1))
+        secrets.put("a", "big", "x" * (MAX_SECRET_BYTES + 1))
     assert exc.value.code == "secret_too_large"
     with pytest.raises(InvalidRequest):
-        secrets.put("empty", "")
+        secrets.put("a", "empty", "")
 
 
 def test_versions_sealed_per_version(secrets: SecretStore, tmp_path: Path) -> None:
-    assert secrets.put("api-key", "first-value") == 1
-    assert secrets.put("api-key", "second-value") == 2
-    assert secrets.get("api-key").reveal() == "second-value"
-    assert [v["version"] for v in secrets.versions("api-key")] == [1, 2]
+    assert secrets.put("a", "api-key", "first-value") == 1
+    assert secrets.put("a", "api-key", "second-value") == 2
+    assert secrets.get("api-key", app="a").reveal() == "second-value"
+    assert [v["version"] for v in secrets.versions("a", "api-key")] == [1, 2]
     listed = secrets.list()
     assert listed[0]["name"] == "api-key" and listed[0]["versions"] == 2
     assert "second-value" not in repr(listed)
     engine = secrets._engine
     with engine.begin() as conn:
-        rows = conn.execute(text("SELECT version, value FROM secret_versions")).all()
+        rows = conn.execute(text("SELECT version, value FROM app_secret_versions")).all()
         assert all(bytes(v).startswith(MAGIC) for _, v in rows)
         # copy version 1's ciphertext over version 2: bound to (name, version), it fails
         conn.execute(
             text(
-                "UPDATE secret_versions SET value = "
-                "(SELECT value FROM secret_versions WHERE version = 1) WHERE version = 2"
+                "UPDATE app_secret_versions SET value = "
+                "(SELECT value FROM app_secret_versions WHERE version = 1) WHERE version = 2"
             )
         )
     with pytest.raises(DecryptionError):
-        secrets.get("api-key")
+        secrets.get("api-key", app="a")
 
 
 def test_delete_recovery_window_restore_and_force(secrets: SecretStore) -> None:
-    secrets.put("temp", "temporary-value")
-    out = secrets.delete("temp", recovery_days=7)
+    secrets.put("a", "temp", "temporary-value")
+    out = secrets.delete("a", "temp", recovery_days=7)
     assert out["state"] == "pending_deletion"
-    assert secrets.get("temp") is None
+    assert secrets.get("temp", app="a") is None
     with pytest.raises(InvalidRequest):
-        secrets.put("temp", "new-value")  # restore first
-    secrets.restore("temp")
-    assert secrets.get("temp").reveal() == "temporary-value"
+        secrets.put("a", "temp", "new-value")  # restore first
+    secrets.restore("a", "temp")
+    assert secrets.get("temp", app="a").reveal() == "temporary-value"
     with pytest.raises(InvalidRequest):
-        secrets.delete("temp", recovery_days=0)
-    secrets.delete("temp", force=True)
+        secrets.delete("a", "temp", recovery_days=0)
+    secrets.delete("a", "temp", force=True)
     assert secrets.list() == []
     with engine_rows(secrets) as n:
         assert n == 0
@@ -103,7 +103,7 @@ class engine_rows:  # noqa: N801 - a tiny context manager for the row count
 
     def __enter__(self) -> int:
         with self.secrets._engine.begin() as conn:
-            return conn.execute(text("SELECT count(*) FROM secret_versions")).scalar_one()
+            return conn.execute(text("SELECT count(*) FROM app_secret_versions")).scalar_one()
 
     def __exit__(self, *exc: object) -> None:
         return None

@@ -147,7 +147,7 @@ def test_generation_read_waits_out_a_locked_store_instead_of_answering_stale(
 
 
 class _NoSecrets(SecretSource):
-    def get(self, name: str) -> SecretValue | None:
+    def get(self, name: str, *, app: str) -> SecretValue | None:
         return None
 
 

@@ -99,7 +99,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     node = RunningNode(base / "data").start()
     try:
         for name, value in (("jwt-hs-secret", HS_SECRET), ("introspect-secret", "introspect-pw")):
-            done = node.cli("secrets", "set", name, "--stdin", stdin=value)
+            done = node.cli("secrets", "set", name, "--app", "idt", "--stdin", stdin=value)
             assert done.returncode == 0, done.stderr
         jkeys = keys()
         jwks = {"keys": [k.as_dict(private=False) for k in jkeys.values()]}
