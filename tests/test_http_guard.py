@@ -84,9 +84,19 @@ def _rss_kb(pid: int) -> int:
 
 def _answers(sock: socket.socket) -> bool:
     """Whether a request on this connection gets an HTTP response (keeping it open)."""
+    data = b""
     try:
         sock.sendall(b"GET /nothing-here HTTP/1.1\r\nHost: g\r\n\r\n")
-        data = sock.recv(65536)
+        while b"\r\n\r\n" not in data:  # the whole response, so none of it is left over
+            if not (chunk := sock.recv(65536)):
+                return False
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(body) < length:
+            if not (chunk := sock.recv(65536)):
+                return False
+            body += chunk
     except OSError:
         return False
     return data.startswith(b"HTTP/1.1 404")
