@@ -40,6 +40,7 @@ MAX_OBJECT_BYTES = 10 * 1024 * 1024
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_KEY_CHARS = 1024
 _KEY_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$")
+_CONTENT_TYPE = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")  # sent back as a header
 
 Invoker = Callable[[str, Any, str], Awaitable[Any]]
 
@@ -272,6 +273,12 @@ class Broker:
     ) -> dict[str, Any]:
         if len(data) > MAX_OBJECT_BYTES:
             raise InvalidRequest("object larger than 10 MiB", code="object_too_large")
+        if not _CONTENT_TYPE.match(ctype):
+            # it is sent back as a header: one that cannot be sent would break the reader
+            raise InvalidRequest(
+                "invalid content type: printable ASCII, at most 255 characters",
+                code="invalid_argument",
+            )
         subs = self._subs()
         import hashlib
 

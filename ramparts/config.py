@@ -87,6 +87,13 @@ class Settings:
     allow_degraded_sandbox: bool = False  # start even when a required sandbox layer is missing
     package_index: str | None = None  # deploy-time installs' only egress (default: pip's own)
     forwarded_allow_ips: str = ""  # proxies whose X-Forwarded-For the gateway trusts (none)
+    # Connection guards of both listeners (see ramparts/http_guard.py).
+    max_header_bytes: int = 16 * 1024  # request line plus header fields, like common proxies
+    max_header_count: int = 100
+    header_timeout: float = 10.0  # from a request's first byte to the end of its headers
+    idle_timeout: float = 30.0  # a connection with no request in flight, new or kept alive
+    max_connections_per_client: int = 64  # per client address, on each listener
+    max_connections: int = 10_000  # gateway; lowered to fit the open-file limit
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -96,6 +103,13 @@ class Settings:
             self.bus_url = f"embedded://{self.data_dir / 'bus.db'}"
         if self.max_body_bytes <= 0:
             raise ConfigError("max_body_bytes must be positive")
+        for name in ("max_header_bytes", "max_header_count", "max_connections_per_client",
+                     "max_connections"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("header_timeout", "idle_timeout"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be a positive number of seconds")
         for name in ("port", "admin_port"):
             value = getattr(self, name)
             if not 0 <= value <= 65535:
@@ -111,6 +125,12 @@ class Settings:
             "bus_url": os.environ.get("RAMPARTS_BUS_URL", ""),
             "max_body_bytes": _env_int("RAMPARTS_MAX_BODY_BYTES", 6 * 1024 * 1024),
             "retry_max_delay": _env_float("RAMPARTS_RETRY_MAX_DELAY", 300.0),
+            "max_header_bytes": _env_int("RAMPARTS_MAX_HEADER_BYTES", 16 * 1024),
+            "max_header_count": _env_int("RAMPARTS_MAX_HEADER_COUNT", 100),
+            "header_timeout": _env_float("RAMPARTS_HEADER_TIMEOUT", 10.0),
+            "idle_timeout": _env_float("RAMPARTS_IDLE_TIMEOUT", 30.0),
+            "max_connections_per_client": _env_int("RAMPARTS_MAX_CONNECTIONS_PER_CLIENT", 64),
+            "max_connections": _env_int("RAMPARTS_MAX_CONNECTIONS", 10_000),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -522,13 +523,28 @@ class Node:
         return self.registry.spec_for(rec)[0]
 
     async def invoke_spec(
-        self, spec: FunctionSpec, event: Any, trigger: str, request_id: str | None = None
+        self,
+        spec: FunctionSpec,
+        event: Any,
+        trigger: str,
+        request_id: str | None = None,
+        *,
+        note: Callable[[InvocationResult], str | None] | None = None,
     ) -> InvocationResult:
+        """Run one invocation and record it.
+
+        ``note`` sees the (redacted) result before the record is written; a text
+        it returns is appended to the record's logs (the gateway notes there what
+        it had to change in the response).
+        """
         rid = request_id or self.new_request_id()
         self.baseline.invocation(spec)
         with self.broker.invocation(rid, trigger, event):  # caller keys for policy conditions
             result = await self.supervisor.invoke(spec, event, request_id=rid)
         redact_result(result)
+        if note is not None and (text := note(result)):
+            sep = "" if not result.logs or result.logs.endswith("\n") else "\n"
+            result.logs = f"{result.logs or ''}{sep}{text}"
         self.invocations.record(spec, trigger, result)
         return result
 

@@ -8,13 +8,16 @@ import gc
 import logging
 import signal
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import uvicorn
 
 from ramparts.config import Settings
 from ramparts.control.api import create_control_app
 from ramparts.gateway.app import Gateway
+from ramparts.http_guard import Limits, control_limits, gateway_limits, guarded_protocol
 from ramparts.node import Node
+from ramparts.tls import control_tls
 
 log = logging.getLogger("ramparts.server")
 
@@ -25,10 +28,18 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _config(app: object, host: str, port: int, settings: Settings | None = None) -> uvicorn.Config:
-    tls = {}
-    if settings is not None and settings.tls_cert and settings.tls_key:
-        tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
+def _config(
+    app: object,
+    host: str,
+    port: int,
+    limits: Limits,
+    *,
+    tls: tuple[Path, Path] | None = None,
+    forwarded_allow_ips: str = "",
+) -> uvicorn.Config:
+    extra: dict[str, object] = {}
+    if tls is not None:
+        extra = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
     return uvicorn.Config(
         app,
         host=host,
@@ -38,17 +49,19 @@ def _config(app: object, host: str, port: int, settings: Settings | None = None)
         server_header=False,
         lifespan="off",
         loop="none",
-        http="httptools",
-        timeout_keep_alive=30,
+        http=guarded_protocol(limits),  # httptools, with header bounds, timeouts and caps
+        ws="none",  # neither listener speaks WebSocket: an Upgrade is never honoured
+        timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]
         # X-Forwarded-For is trusted only from proxies the operator names: uvicorn's
         # default trusts 127.0.0.1, where every sandbox reaches the gateway from.
-        proxy_headers=bool(settings and settings.forwarded_allow_ips),
-        forwarded_allow_ips=(settings.forwarded_allow_ips if settings else None) or "",
-        **tls,  # type: ignore[arg-type]
+        proxy_headers=bool(forwarded_allow_ips),
+        forwarded_allow_ips=forwarded_allow_ips,
+        **extra,  # type: ignore[arg-type]
     )
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[Node], None] | None = None) -> None:
+    control_tls(settings)  # refuse a plain-HTTP control API off loopback before anything starts
     node = Node(settings)
     await node.start()
     # Everything loaded so far (the package, its libraries, the registry) lives as long as
@@ -67,8 +80,26 @@ async def serve(settings: Settings, *, on_ready: Callable[[Node], None] | None =
             resource=f"gateway:{settings.host}:{settings.port}",
             severity="high",
         )
-    gateway = _Server(_config(Gateway(node), settings.host, settings.port, settings))
-    control = _Server(_config(create_control_app(node), settings.admin_host, settings.admin_port))
+    tls = (settings.tls_cert, settings.tls_key) if settings.tls_cert and settings.tls_key else None
+    gateway = _Server(
+        _config(
+            Gateway(node),
+            settings.host,
+            settings.port,
+            gateway_limits(settings),
+            tls=tls,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
+    )
+    control = _Server(
+        _config(
+            create_control_app(node),
+            settings.admin_host,
+            settings.admin_port,
+            control_limits(settings),
+            tls=control_tls(settings),
+        )
+    )
     loop = asyncio.get_running_loop()
 
     def stop() -> None:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ramparts.config import Settings
 from ramparts.errors import ConfigError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -34,6 +35,35 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def require_tls(host: str, *, tls: bool, insecure_http: bool = False) -> None:
+    """Refuse a gateway on a non-loopback address without TLS, unless explicitly allowed."""
+    if tls or insecure_http or is_loopback(host):
+        return
+    raise ConfigError(
+        f"refusing to serve plain HTTP on non-loopback address {host}: use --tls-cert and "
+        "--tls-key, --tls self-signed, or (not recommended) --insecure-http"
+    )
+
+
+def control_tls(settings: Settings) -> tuple[Path, Path] | None:
+    """The certificate pair the control API serves with: none on loopback, else required.
+
+    The control API takes the admin token, a bearer credential for everything
+    the node does: off loopback it is served over HTTPS with the gateway's
+    certificate, and never over plain HTTP (``--insecure-http`` does not lift
+    this: it is for the gateway only).
+    """
+    if is_loopback(settings.admin_host):
+        return None
+    if settings.tls_cert is None or settings.tls_key is None:
+        raise ConfigError(
+            "refusing to serve the control API over plain HTTP on non-loopback address "
+            f"{settings.admin_host}: keep --admin-host on loopback, or give --tls-cert and "
+            "--tls-key or --tls self-signed (the control API then uses HTTPS too)"
+        )
+    return settings.tls_cert, settings.tls_key
 
 
 def check_pair(cert: Path, key: Path) -> None:

@@ -81,6 +81,14 @@ def up(
             help="comma-separated proxy addresses whose X-Forwarded-For is trusted (default none)",
         ),
     ] = "",
+    max_connections_per_client: Annotated[
+        int | None,
+        typer.Option(
+            "--max-connections-per-client",
+            help="connections one client address may hold on each listener (default 64; "
+            "or RAMPARTS_MAX_CONNECTIONS_PER_CLIENT); raise it behind a proxy",
+        ),
+    ] = None,
     allow_degraded_sandbox: Annotated[
         bool,
         typer.Option(
@@ -98,7 +106,7 @@ def up(
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from ramparts.tls import check_pair, is_loopback, self_signed
+    from ramparts.tls import check_pair, control_tls, is_loopback, require_tls, self_signed
 
     if tls not in (None, "self-signed"):
         _fail(f"--tls takes 'self-signed', not {tls!r} (or give --tls-cert and --tls-key)")
@@ -107,12 +115,8 @@ def up(
     if bool(tls_cert) != bool(tls_key):
         _fail("--tls-cert and --tls-key go together")
     use_tls = bool(tls or tls_cert)
-    if not use_tls and not is_loopback(host) and not insecure_http:
-        _fail(
-            f"refusing to serve plain HTTP on non-loopback address {host}: use --tls-cert and "
-            "--tls-key, --tls self-signed, or (not recommended) --insecure-http"
-        )
     try:
+        require_tls(host, tls=use_tls, insecure_http=insecure_http)
         settings = Settings.from_env(
             data_dir,
             host=host,
@@ -125,13 +129,17 @@ def up(
             allow_degraded_sandbox=allow_degraded_sandbox,
             package_index=package_index,
             forwarded_allow_ips=forwarded_allow_ips,
+            max_connections_per_client=max_connections_per_client,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
             settings.tls_cert, settings.tls_key = tls_cert.resolve(), tls_key.resolve()
         elif tls:
             settings.prepare_data_dir()
-            settings.tls_cert, settings.tls_key = self_signed(settings.data_dir, [host])
+            settings.tls_cert, settings.tls_key = self_signed(
+                settings.data_dir, [host, admin_host]
+            )
+        control_tls(settings)  # the control API: loopback, or HTTPS
     except RampartsError as exc:
         _fail(exc.message)
         return
@@ -142,7 +150,10 @@ def up(
         console.print(f"  gateway      {scheme}://{settings.host}:{settings.port}")
         if settings.insecure_http:
             err.print("[bold yellow]warning:[/] serving plain HTTP on a non-loopback address")
-        console.print(f"  control API  http://{settings.admin_host}:{settings.admin_port}")
+        control_scheme = "https" if control_tls(settings) else "http"
+        console.print(
+            f"  control API  {control_scheme}://{settings.admin_host}:{settings.admin_port}"
+        )
         console.print(f"  state        {mask_url(settings.state_url)}")
         console.print(f"  bus          {mask_url(settings.bus_url)}")
         console.print(f"  data dir     {settings.data_dir}")

@@ -25,6 +25,9 @@ from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
 from ramparts.control.vault import vault_routes
 from ramparts.errors import InvalidRequest, NotFound, RampartsError
+from ramparts.gateway.app import header_map
+from ramparts.identity.errors import AuthFailed
+from ramparts.identity.service import extract_credential
 from ramparts.manifest import NAME_RE, RESOURCE_NAME_RE
 from ramparts.scan.baseline import ID_RE, parse_baseline
 from ramparts.scan.findings import Severity
@@ -457,25 +460,34 @@ class _AdminAuth:
             await self.app(scope, receive, send)
             return
         node = self.node
-        presented = b""
-        for k, v in scope["headers"]:
-            if k == b"authorization" and v[:7].lower() == b"bearer ":
-                presented = v[7:].strip()
+        # The gateway's reading of credentials: repeated fields joined (header_map), and
+        # two of them refused rather than letting the last one win.
+        try:
+            credential = extract_credential(header_map(scope["headers"]))
+        except AuthFailed as exc:
+            self._deny(scope, exc.reason)
+            response = _error(400, exc.code, exc.message)
+            await response(scope, receive, send)
+            return
+        presented = credential[1].encode("latin-1") if credential else b""
         expected = node.admin_token.encode()
         if not presented or not hmac.compare_digest(presented, expected):
-            client = scope.get("client") or ("", 0)
-            node.audit.emit(
-                "control.auth",
-                decision="deny",
-                principal=f"ip:{client[0]}",
-                action=f"control:{scope['method']}",
-                resource=scope["path"],
-                reason="bad_admin_token",
-            )
+            self._deny(scope, "bad_admin_token")
             response = _error(401, "unauthorized", "a valid admin token is required")
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def _deny(self, scope: dict[str, Any], reason: str) -> None:
+        client = scope.get("client") or ("", 0)
+        self.node.audit.emit(
+            "control.auth",
+            decision="deny",
+            principal=f"ip:{client[0]}",
+            action=f"control:{scope['method']}",
+            resource=scope["path"],
+            reason=reason,
+        )
 
 
 async def _handle_error(request: Request, exc: Exception) -> JSONResponse:

@@ -50,6 +50,7 @@ _TEXT_TYPES = frozenset(
 
 # RFC 9110 token: what a header field name may consist of.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # field values: HTAB only
 _INVALID_RESPONSE = "the function returned an invalid HTTP response"
 
 
@@ -259,8 +260,9 @@ def _clf_time(now: float) -> str:
 
 def _full_response(result: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     status = result["statusCode"]
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise _InvalidResponse("statusCode must be an integer between 100 and 599")
+    # 1xx are interim responses: a client reads the next response as this one's answer.
+    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
+        raise _InvalidResponse("statusCode must be an integer between 200 and 599")
 
     out: list[tuple[bytes, bytes]] = []
     headers = result.get("headers")
@@ -303,7 +305,12 @@ def _full_response(result: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes
 
 
 def _header(name: object, value: object) -> tuple[bytes, bytes]:
-    """One validated header line; CR, LF and NUL are refused (response splitting)."""
+    """One validated header line; control characters but HTAB are refused.
+
+    CR and LF would split the response; the others (NUL, VT, DEL...) are not
+    field-value characters (RFC 9110 §5.5) and the HTTP server would refuse to
+    send them after the status line is out, dropping the connection.
+    """
     if not isinstance(name, str) or not _TOKEN.match(name):
         raise _InvalidResponse("header names must be HTTP tokens")
     if isinstance(value, bool):
@@ -312,8 +319,8 @@ def _header(name: object, value: object) -> tuple[bytes, bytes]:
         text = str(value)
     else:
         raise _InvalidResponse("header values must be strings")
-    if any(c in text for c in "\r\n\x00"):
-        raise _InvalidResponse("header values must not contain CR, LF or NUL")
+    if _CONTROL.search(text):
+        raise _InvalidResponse("header values must not contain control characters")
     try:
         return name.lower().encode("ascii"), text.encode("latin-1")
     except UnicodeEncodeError as exc:

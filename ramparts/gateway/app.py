@@ -24,9 +24,11 @@ from ramparts.events.http import build_http_event, build_http_response
 from ramparts.events.webhooks import WebhookError, verify_webhook
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
 from ramparts.gateway.routing import Route
+from ramparts.jsondepth import MAX_JSON_DEPTH, depth_exceeded, too_deep
 
 if TYPE_CHECKING:
     from ramparts.node import Node
+    from ramparts.runtime.types import InvocationResult
 
 log = logging.getLogger("ramparts.gateway")
 
@@ -42,6 +44,53 @@ _HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection", b"x-requ
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class _Answer:
+    """The HTTP response built from a handler's result before the invocation is recorded.
+
+    Built there (``Node.invoke_spec``'s ``note`` hook) so that what the gateway
+    changes in it -- a body dropped because its status may not carry one --
+    is written into the invocation record.
+    """
+
+    __slots__ = ("error", "response")
+
+    def __init__(self) -> None:
+        self.response: tuple[int, list[tuple[bytes, bytes]], bytes] | None = None
+        self.error: InvocationError | None = None
+
+    def build(self, result: InvocationResult) -> str | None:
+        if result.status != "ok":
+            return None
+        try:
+            status, headers, body = build_http_response(result.result)
+        except InvocationError as exc:
+            self.error = exc
+            return None
+        if body and not may_carry_body(status):
+            self.response = (status, headers, b"")
+            return (
+                f"[ramparts] response body dropped: status {status} carries no body "
+                f"({len(body)} bytes)\n"
+            )
+        self.response = (status, headers, body)
+        return None
+
+
+def may_carry_body(status: int) -> bool:
+    """RFC 9112 §6.3: 1xx, 204 and 304 responses end at their header section.
+
+    Bytes sent after one would be read by the client as the start of the next
+    response on the connection (response splitting).
+    """
+    return status >= 200 and status not in (204, 304)
+
+
+def _too_deep() -> GatewayDenied:
+    return GatewayDenied(
+        400, "json_too_deep", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+    )
 
 
 class ReplayCache:
@@ -141,16 +190,18 @@ class Gateway:
             domain_name=headers.get("host", "localhost"),
             authorizer=_authorizer(ctx),
         )
-        result = await self._node.invoke_spec(route.function.spec, event, "http", request_id)
+        answer = _Answer()
+        result = await self._node.invoke_spec(
+            route.function.spec, event, "http", request_id, note=answer.build
+        )
         if result.status == "ok":
-            try:
-                status, out_headers, out_body = build_http_response(result.result)
-            except InvocationError as exc:
+            if answer.response is None:
+                code = answer.error.code if answer.error else "invalid_handler_response"
                 await _send_error(
-                    send, 502, exc.code, "the function returned an invalid response", request_id
+                    send, 502, code, "the function returned an invalid response", request_id
                 )
                 return
-            await _send(send, status, out_headers, out_body, request_id)
+            await _send(send, *answer.response, request_id)
         elif result.status == "timeout":
             await _send_error(send, 504, "function_timeout", "the function timed out", request_id)
         elif result.status == "throttled":
@@ -207,8 +258,12 @@ class Gateway:
         if body and is_json:
             try:
                 parsed = orjson.loads(body)
-            except orjson.JSONDecodeError:
+            except orjson.JSONDecodeError as exc:
+                if depth_exceeded(exc):
+                    raise _too_deep() from None
                 raise GatewayDenied(400, "invalid_json", "the body is not valid JSON") from None
+            if too_deep(body, parsed):
+                raise _too_deep()
         if route.validator is not None:
             if not is_json or not body:
                 raise GatewayDenied(
@@ -413,18 +468,12 @@ async def _send(
     send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes, request_id: str
 ) -> None:
     headers = [(k, v) for k, v in headers if k.lower() not in _HOP_HEADERS]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                *headers,
-                *_BASE_HEADERS,
-                (b"x-request-id", request_id.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers += [*_BASE_HEADERS, (b"x-request-id", request_id.encode())]
+    if may_carry_body(status):
+        headers.append((b"content-length", str(len(body)).encode()))
+    else:
+        body = b""  # never on the wire, whoever built it (see may_carry_body)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

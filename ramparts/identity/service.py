@@ -196,7 +196,7 @@ class IdentityService:
     ) -> Principal:
         """The principal for a non-public route, or ``AuthFailed``."""
         method = trigger.auth
-        credential = _extract(headers)
+        credential = extract_credential(headers)
         if credential is None:
             raise AuthFailed("missing_credentials", "no_credentials")
         kind, value = credential
@@ -281,7 +281,7 @@ class _SingleKey:
         return self._key
 
 
-def _extract(headers: dict[str, str]) -> tuple[str, str] | None:
+def extract_credential(headers: dict[str, str]) -> tuple[str, str] | None:
     """The one credential a request carries, or ``None``; ambiguity is refused.
 
     ``headers`` joins repeated fields with ", " (RFC 9110 §5.3, as the gateway

@@ -169,3 +169,11 @@ def test_logs_follow_streams_new_invocations(node: RunningNode, cli_app: Path) -
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_up_refuses_plain_http_control_api_on_public_address(node: RunningNode) -> None:
+    for extra in ([], ["--insecure-http"]):
+        out = node.cli("up", "--admin-host", "0.0.0.0", "--port", "0", "--admin-port", "0", *extra)
+        assert out.returncode != 0, out.stdout
+        assert "refusing to serve the control API over plain HTTP" in out.stderr
+        assert "Traceback" not in out.stderr

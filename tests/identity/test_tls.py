@@ -159,3 +159,35 @@ def test_non_loopback_needs_tls_or_insecure_http_which_is_audited(tmp_path: Path
         assert "strict-transport-security" not in httpx.get(f"http://127.0.0.1:{port}/x").headers
     finally:
         _stop(proc)
+
+
+def test_control_api_off_loopback_is_served_over_tls_only(tmp_path: Path) -> None:
+    """With TLS, a non-loopback control API speaks HTTPS (with the gateway's certificate).
+
+    Bound on 0.0.0.0, reached only through 127.0.0.1.
+    """
+    port, admin = free_port(), free_port()
+    env = {**os.environ, "RAMPARTS_DATA_DIR": str(tmp_path / "d")}
+    command = [sys.executable, "-m", "ramparts.cli.main", "up", "--port", str(port),
+               "--admin-port", str(admin), "--admin-host", "0.0.0.0", "--tls", "self-signed"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            try:
+                r = httpx.get(f"https://127.0.0.1:{admin}/healthz", verify=False)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the control API never answered over HTTPS"
+                time.sleep(0.1)
+        assert r.status_code == 200
+        try:
+            plain = httpx.get(f"http://127.0.0.1:{admin}/healthz")
+        except httpx.HTTPError:
+            pass  # a TLS listener hung up on plain HTTP
+        else:
+            assert plain.status_code != 200, "the control API answered plain HTTP"
+    finally:
+        _stop(proc)
