@@ -86,6 +86,7 @@ class Settings:
     insecure_http: bool = False  # plain HTTP on a non-loopback address, explicitly allowed
     allow_degraded_sandbox: bool = False  # start even when a required sandbox layer is missing
     package_index: str | None = None  # deploy-time installs' only egress (default: pip's own)
+    allow_source_builds: bool = False  # deploy-time installs may build sdists/source trees
     forwarded_allow_ips: str = ""  # proxies whose X-Forwarded-For the gateway trusts (none)
 
     def __post_init__(self) -> None:

@@ -74,6 +74,14 @@ def up(
             help="the package index deploy-time installs may reach (default: pip's own config)",
         ),
     ] = None,
+    allow_source_builds: Annotated[
+        bool,
+        typer.Option(
+            "--allow-source-builds",
+            help="let deploy-time installs build sdists and local source trees (their build "
+            "code runs in the installer's sandbox); default: wheels only",
+        ),
+    ] = False,
     forwarded_allow_ips: Annotated[
         str,
         typer.Option(
@@ -124,6 +132,7 @@ def up(
             insecure_http=insecure_http and not use_tls and not is_loopback(host),
             allow_degraded_sandbox=allow_degraded_sandbox,
             package_index=package_index,
+            allow_source_builds=allow_source_builds,
             forwarded_allow_ips=forwarded_allow_ips,
         )
         if tls_cert and tls_key:
