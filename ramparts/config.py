@@ -88,6 +88,8 @@ class Settings:
     package_index: str | None = None  # deploy-time installs' only egress (default: pip's own)
     allow_source_builds: bool = False  # deploy-time installs may build sdists/source trees
     forwarded_allow_ips: str = ""  # proxies whose X-Forwarded-For the gateway trusts (none)
+    version_retention: float = 7 * 24 * 3600.0  # unaliased versions are kept this long
+    gc_interval: float = 3600.0  # how often the node collects them (0: never)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -95,6 +97,10 @@ class Settings:
             self.state_url = f"sqlite:///{self.data_dir / 'state.db'}"
         if not self.bus_url:
             self.bus_url = f"embedded://{self.data_dir / 'bus.db'}"
+        if self.version_retention < 0:
+            raise ConfigError("RAMPARTS_VERSION_RETENTION must be 0 or more seconds")
+        if self.gc_interval < 0:
+            raise ConfigError("RAMPARTS_GC_INTERVAL must be 0 or more seconds")
         if self.max_body_bytes <= 0:
             raise ConfigError("max_body_bytes must be positive")
         for name in ("port", "admin_port"):
@@ -112,6 +118,8 @@ class Settings:
             "bus_url": os.environ.get("RAMPARTS_BUS_URL", ""),
             "max_body_bytes": _env_int("RAMPARTS_MAX_BODY_BYTES", 6 * 1024 * 1024),
             "retry_max_delay": _env_float("RAMPARTS_RETRY_MAX_DELAY", 300.0),
+            "version_retention": _env_float("RAMPARTS_VERSION_RETENTION", 7 * 24 * 3600.0),
+            "gc_interval": _env_float("RAMPARTS_GC_INTERVAL", 3600.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

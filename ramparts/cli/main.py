@@ -358,6 +358,36 @@ def rollback(
     )
 
 
+@app.command()
+def gc(
+    retention: Annotated[
+        float | None,
+        typer.Option(
+            "--retention",
+            help="seconds a version must have been without an alias (default: the node's "
+            "RAMPARTS_VERSION_RETENTION, 7 days)",
+        ),
+    ] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete versions no alias points to, and their code, after the retention period."""
+    if retention is not None and retention < 0:
+        _fail("--retention must be 0 or more seconds")
+    body: dict[str, Any] = {} if retention is None else {"retention": retention}
+    data = _call(url, data_dir, "POST", "/v1/gc", json=body)
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    for v in data["versions"]:
+        console.print(f"removed {v['function']} #{v['seq']} {v['version'][:12]}")
+    console.print(
+        f"{len(data['versions'])} version(s) and {data['artifacts']} archive(s) removed "
+        f"(unaliased for more than {data['retention']:g} s); aliased versions are kept"
+    )
+
+
 # -- invocation and events -------------------------------------------------------------
 def _read_json_arg(value: str, what: str) -> Any:
     try:

@@ -28,6 +28,7 @@ from ramparts.errors import Conflict, DeployError, ManifestError, NotFound
 from ramparts.manifest import FunctionConfig, Manifest, load_manifest, parse_handler, route_shape
 from ramparts.registry.artifacts import materialize, tree_digest, unpack_archive
 from ramparts.registry.deps import PipRunner, Plan, install_requirements, plan_install
+from ramparts.registry.gc import GcReport, collect
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
 from ramparts.scan.advisories import open_source
@@ -217,6 +218,23 @@ class Registry:
                 }
             )
         return report
+
+    # -- garbage collection --------------------------------------------------------------
+    async def collect_garbage(self, retention: float) -> tuple[GcReport, list[FunctionSpec]]:
+        """Drop versions unaliased for ``retention`` seconds; their now-unused specs."""
+        async with self._deploy_lock:  # no half-made deploy of ours is swept
+            in_use = {
+                spec.deps_dir.name for _, spec in self._specs.values() if spec.deps_dir is not None
+            }
+            report = await asyncio.to_thread(
+                collect, self._store, self._settings, retention, in_use_deps=in_use
+            )
+            dropped = []
+            for rec in report.versions:
+                cached = self._specs.pop((rec.function, rec.version), None)
+                if cached is not None:
+                    dropped.append(cached[1])
+            return report, dropped
 
     def _plan(self, req_path: Path, app_dir: Path) -> Plan:
         return plan_install(
