@@ -238,6 +238,8 @@ class _Walker:
 
     def _option(self, path: Path, rel: str, number: int, line: str, name: str,
                 value: str | None, refuse: _Refuse) -> None:
+        if name == "--only-binary" and value is not None and ":none:" in value:
+            name = "--no-binary"  # clears the installer's --only-binary :all:
         if name in _HARMLESS:
             return
         if name in ("--requirement", "--constraint"):

@@ -59,6 +59,7 @@ def _d003(root: Path, policy: InstallPolicy | None = None) -> list[tuple[int, st
         ("-e ./lib", "editable"),
         ("./lib", "--allow-source-builds"),
         ("--no-binary :all:", "builds from source"),
+        ("--only-binary=:none:", "builds from source"),
         ("thing==1.0 --config-settings x=y", "builds from source"),
         ("--index-url https://${TOKEN}@mirror.example.invalid/simple", "${VARIABLE}"),
         ("--use-feature fast-deps", "unsupported pip option"),
