@@ -40,6 +40,7 @@ _COMMENT = re.compile(r"(^|\s+)#.*$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^(http|https|file):", re.I)
 _ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar")
 _SDISTS = tuple(a for a in _ARCHIVES if a != ".whl")
+_OPTION_NAME = re.compile(r"^--?[A-Za-z][A-Za-z-]{0,30}$")
 _MAX_FILES = 64  # requirement files one install may read (includes of includes ...)
 
 # option -> (takes a value, canonical name)
@@ -232,12 +233,11 @@ class _Walker:
             return
         arg, opts = split
         for name, value in opts:
-            self._option(path, rel, number, line, name, value, refuse)
+            self._option(path, name, value, refuse)
         if arg:
             self._requirement(arg, refuse)
 
-    def _option(self, path: Path, rel: str, number: int, line: str, name: str,
-                value: str | None, refuse: _Refuse) -> None:
+    def _option(self, path: Path, name: str, value: str | None, refuse: _Refuse) -> None:
         if name == "--only-binary" and value is not None and ":none:" in value:
             name = "--no-binary"  # clears the installer's --only-binary :all:
         if name in _HARMLESS:
@@ -293,8 +293,9 @@ class _Walker:
             refuse("source-build", "-e (editable installs) cannot be deployed: list a wheel, "
                    "or a pinned requirement, instead")
             return
-        label = name if name != "?" else "an argument after the options"
-        refuse("option", f"unsupported pip option {label!r} in a requirements file")
+        # Named only when it looks like an option: a line is never quoted.
+        label = repr(name) if _OPTION_NAME.match(name) else "(an argument after the options)"
+        refuse("option", f"unsupported pip option {label} in a requirements file")
 
     def _requirement(self, arg: str, refuse: _Refuse) -> None:
         target = arg

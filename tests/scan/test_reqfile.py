@@ -63,6 +63,8 @@ def _d003(root: Path, policy: InstallPolicy | None = None) -> list[tuple[int, st
         ("thing==1.0 --config-settings x=y", "builds from source"),
         ("--index-url https://${TOKEN}@mirror.example.invalid/simple", "${VARIABLE}"),
         ("--use-feature fast-deps", "unsupported pip option"),
+        # optparse would expand an unambiguous prefix to --extra-index-url: unknown is refused
+        ("--extra-index=https://mirror.example.invalid/simple", "unsupported pip option"),
         ("-U thing", "unsupported pip option"),
     ],
 )
