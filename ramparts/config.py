@@ -86,6 +86,7 @@ class Settings:
     insecure_http: bool = False  # plain HTTP on a non-loopback address, explicitly allowed
     allow_degraded_sandbox: bool = False  # start even when a required sandbox layer is missing
     package_index: str | None = None  # deploy-time installs' only egress (default: pip's own)
+    allow_source_builds: bool = False  # deploy-time installs may build sdists/source trees
     forwarded_allow_ips: str = ""  # proxies whose X-Forwarded-For the gateway trusts (none)
     # Connection guards of both listeners (see ramparts/http_guard.py).
     max_header_bytes: int = 16 * 1024  # request line plus header fields, like common proxies
@@ -94,6 +95,8 @@ class Settings:
     idle_timeout: float = 30.0  # a connection with no request in flight, new or kept alive
     max_connections_per_client: int = 64  # per client address, on each listener
     max_connections: int = 10_000  # gateway; lowered to fit the open-file limit
+    version_retention: float = 7 * 24 * 3600.0  # unaliased versions are kept this long
+    gc_interval: float = 3600.0  # how often the node collects them (0: never)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -101,6 +104,10 @@ class Settings:
             self.state_url = f"sqlite:///{self.data_dir / 'state.db'}"
         if not self.bus_url:
             self.bus_url = f"embedded://{self.data_dir / 'bus.db'}"
+        if self.version_retention < 0:
+            raise ConfigError("RAMPARTS_VERSION_RETENTION must be 0 or more seconds")
+        if self.gc_interval < 0:
+            raise ConfigError("RAMPARTS_GC_INTERVAL must be 0 or more seconds")
         if self.max_body_bytes <= 0:
             raise ConfigError("max_body_bytes must be positive")
         for name in ("max_header_bytes", "max_header_count", "max_connections_per_client",
@@ -131,6 +138,8 @@ class Settings:
             "idle_timeout": _env_float("RAMPARTS_IDLE_TIMEOUT", 30.0),
             "max_connections_per_client": _env_int("RAMPARTS_MAX_CONNECTIONS_PER_CLIENT", 64),
             "max_connections": _env_int("RAMPARTS_MAX_CONNECTIONS", 10_000),
+            "version_retention": _env_float("RAMPARTS_VERSION_RETENTION", 7 * 24 * 3600.0),
+            "gc_interval": _env_float("RAMPARTS_GC_INTERVAL", 3600.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

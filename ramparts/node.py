@@ -253,6 +253,8 @@ class Node:
         self.vault.rewrapper.start()
         self.scheduler.start()
         self._tasks.append(asyncio.get_running_loop().create_task(self._watch_registry()))
+        if s.gc_interval > 0:
+            self._tasks.append(asyncio.get_running_loop().create_task(self._collect_loop()))
         self.audit.emit(
             "node.start",
             decision="allow",
@@ -473,6 +475,44 @@ class Node:
                 raise
             except Exception:
                 log.exception("refreshing the registry failed")
+
+    async def _collect_loop(self) -> None:
+        """Automatic garbage collection of unaliased versions, every ``gc_interval``."""
+        while True:
+            await asyncio.sleep(self.settings.gc_interval)
+            try:
+                await self.collect_garbage(principal=f"node:{self.settings.node_id}")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("collecting old versions failed")
+
+    async def collect_garbage(
+        self, retention: float | None = None, *, principal: str = "admin"
+    ) -> dict[str, Any]:
+        """Delete versions unaliased for longer than ``retention`` (default: the node's).
+
+        A manual run is always audited; an automatic one when it removed something.
+        """
+        keep = self.settings.version_retention if retention is None else retention
+        report, dropped = await self.registry.collect_garbage(keep)
+        for spec in dropped:
+            asyncio.get_running_loop().create_task(self.supervisor.retire(spec))
+        if principal == "admin" or report.versions or report.artifacts:
+            self.audit.emit(
+                "registry.gc",
+                decision="allow",
+                principal=principal,
+                action="registry:CollectGarbage",
+                resource="registry:versions",
+                retention=keep,
+                removed={f"{v.function}:{v.version[:12]}": v.seq for v in report.versions},
+                artifacts=len(report.artifacts),
+                local_dirs=report.local_dirs,
+            )
+        if report.versions:
+            await self.refresh(force=True)
+        return report.to_dict()
 
     async def refresh(self, force: bool = False) -> None:
         """Rebuild routes and subscriptions when the registry changed."""

@@ -74,6 +74,14 @@ def up(
             help="the package index deploy-time installs may reach (default: pip's own config)",
         ),
     ] = None,
+    allow_source_builds: Annotated[
+        bool,
+        typer.Option(
+            "--allow-source-builds",
+            help="let deploy-time installs build sdists and local source trees (their build "
+            "code runs in the installer's sandbox); default: wheels only",
+        ),
+    ] = False,
     forwarded_allow_ips: Annotated[
         str,
         typer.Option(
@@ -128,6 +136,7 @@ def up(
             insecure_http=insecure_http and not use_tls and not is_loopback(host),
             allow_degraded_sandbox=allow_degraded_sandbox,
             package_index=package_index,
+            allow_source_builds=allow_source_builds,
             forwarded_allow_ips=forwarded_allow_ips,
             max_connections_per_client=max_connections_per_client,
         )
@@ -361,6 +370,36 @@ def rollback(
     )
     console.print(
         f"{function}:{data['alias']} rolled back {data['from'][:12]} -> {data['to'][:12]}"
+    )
+
+
+@app.command()
+def gc(
+    retention: Annotated[
+        float | None,
+        typer.Option(
+            "--retention",
+            help="seconds a version must have been without an alias (default: the node's "
+            "RAMPARTS_VERSION_RETENTION, 7 days)",
+        ),
+    ] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete versions no alias points to, and their code, after the retention period."""
+    if retention is not None and retention < 0:
+        _fail("--retention must be 0 or more seconds")
+    body: dict[str, Any] = {} if retention is None else {"retention": retention}
+    data = _call(url, data_dir, "POST", "/v1/gc", json=body)
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    for v in data["versions"]:
+        console.print(f"removed {v['function']} #{v['seq']} {v['version'][:12]}")
+    console.print(
+        f"{len(data['versions'])} version(s) and {data['artifacts']} archive(s) removed "
+        f"(unaliased for more than {data['retention']:g} s); aliased versions are kept"
     )
 
 

@@ -224,6 +224,21 @@ async def rollback(request: Request) -> JSONResponse:
     return JSONResponse({"function": name, "alias": alias, "from": before, "to": after})
 
 
+async def collect_garbage(request: Request) -> JSONResponse:
+    """Delete versions no alias has pointed to for ``retention`` seconds (default: node's)."""
+    data = await _json(request)
+    retention = data.get("retention")
+    if retention is not None and (
+        isinstance(retention, bool)
+        or not isinstance(retention, int | float)
+        or not 0 <= retention <= 10 * 365 * 24 * 3600
+    ):
+        raise InvalidRequest(
+            "retention: a number of seconds, 0 or more", code="invalid_argument"
+        )
+    return JSONResponse(await _node(request).collect_garbage(retention))
+
+
 # -- invocation and events ------------------------------------------------------------------------
 async def invoke(request: Request) -> JSONResponse:
     node = _node(request)
@@ -513,6 +528,7 @@ def create_control_app(node: Node) -> Starlette:
         Route(f"{fn}/invoke", invoke, methods=["POST"]),
         Route(f"{fn}/aliases/{{alias}}", set_alias, methods=["PUT"]),
         Route(f"{fn}/rollback", rollback, methods=["POST"]),
+        Route("/v1/gc", collect_garbage, methods=["POST"]),
         Route(f"{fn}/logs", logs),
         Route(f"{fn}/schedule", schedule_tick, methods=["POST"]),
         Route("/v1/topics/{topic}/publish", publish, methods=["POST"]),

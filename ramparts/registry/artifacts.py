@@ -16,6 +16,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 from ramparts.errors import InvalidRequest
@@ -24,6 +25,11 @@ from ramparts.manifest import MANIFEST_NAME
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_FILES = 10_000
+# An upload may unpack to at most this many times its own size (source code compresses
+# 3-10x; a run of zeros 1000x), or to EXPANSION_FLOOR_BYTES, whichever is larger.
+MAX_EXPANSION_RATIO = 100
+EXPANSION_FLOOR_BYTES = 8 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 _EXCLUDED_DIRS = {
     ".git",
@@ -74,12 +80,56 @@ def pack_app(app_dir: Path) -> bytes:
     return buf.getvalue()
 
 
+def expansion_limit(archive_bytes: int) -> int:
+    """How many bytes an archive of ``archive_bytes`` may decompress to."""
+    return min(
+        MAX_UNPACKED_BYTES, max(EXPANSION_FLOOR_BYTES, archive_bytes * MAX_EXPANSION_RATIO)
+    )
+
+
+def _gunzip_bounded(data: bytes, limit: int) -> tempfile.SpooledTemporaryFile[bytes]:
+    """Decompress ``data`` in chunks, stopping as soon as it passes ``limit`` bytes.
+
+    A gzip bomb is refused after at most ``limit`` bytes of work, never
+    decompressed in full (tarfile would, just to list the members).
+    """
+    out: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(
+        max_size=16 * 1024 * 1024
+    )
+    total = 0
+    with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as gz:
+        while chunk := gz.read(_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                out.close()
+                raise InvalidRequest(
+                    f"the app archive unpacks to more than {limit // (1024 * 1024)} MiB "
+                    f"({MAX_EXPANSION_RATIO}x its {len(data)} bytes, at least "
+                    f"{EXPANSION_FLOOR_BYTES // (1024 * 1024)} MiB): refused as a "
+                    "decompression bomb",
+                    code="archive_too_large",
+                )
+            out.write(chunk)
+    out.seek(0)
+    return out
+
+
 def unpack_archive(data: bytes, dest: Path) -> None:
-    """Unpack an uploaded archive, refusing anything but plain files inside ``dest``."""
+    """Unpack an uploaded archive, refusing anything but plain files inside ``dest``.
+
+    Size is bounded twice before anything is written: the compressed upload
+    (``MAX_ARCHIVE_BYTES``) and what it decompresses to (``expansion_limit``).
+    """
     if len(data) > MAX_ARCHIVE_BYTES:
         raise InvalidRequest("the app archive is too large", code="archive_too_large")
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        raw = _gunzip_bounded(data, expansion_limit(len(data)))
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InvalidRequest(
+            "the app archive is not a valid tar.gz", code="invalid_archive"
+        ) from exc
+    try:
+        with raw, tarfile.open(fileobj=raw, mode="r:") as tar:
             members = tar.getmembers()
             if len(members) > MAX_FILES:
                 raise InvalidRequest("the app archive has too many files", code="invalid_archive")

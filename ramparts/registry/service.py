@@ -53,13 +53,15 @@ from ramparts.manifest import (
 )
 from ramparts.registry import signing
 from ramparts.registry.artifacts import artifact_digest, materialize, tree_digest, unpack_archive
-from ramparts.registry.deps import PipRunner, install_requirements, requirements_digest
+from ramparts.registry.deps import PipRunner, Plan, install_requirements, plan_install
+from ramparts.registry.gc import GcReport, collect
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
 from ramparts.scan.advisories import open_source
 from ramparts.scan.errors import ScanFailed
 from ramparts.scan.findings import Severity
 from ramparts.scan.gate import GateOptions, GateResult, blocking_details, run_gate
+from ramparts.scan.reqfile import InstallPolicy
 from ramparts.store import Store, VersionRecord
 
 LIVE = "live"
@@ -145,6 +147,10 @@ class Registry:
         self._supervisor = supervisor
         self._signer = signer
         self._pip = pip  # the sandboxed installer
+        self.install_policy = InstallPolicy(
+            package_index=getattr(pip, "index_url", None) or settings.package_index,
+            allow_source_builds=settings.allow_source_builds,
+        )
         # By (function, version, signature): a version re-signed (a migration, a
         # redeploy of an unsigned one) gets a fresh spec, never a stale one.
         self._specs: dict[tuple[str, str, str | None], tuple[FunctionConfig, FunctionSpec]] = {}
@@ -178,6 +184,7 @@ class Registry:
             use_app_baseline=requested.use_app_baseline,
             accept=list(requested.accept),
             advisories=open_source(None, self._settings.data_dir),
+            install_policy=self.install_policy,
         )
         return run_gate(app_dir, options)
 
@@ -197,10 +204,18 @@ class Registry:
         report = DeployReport(manifest.app, gate=gate)
         records: list[VersionRecord] = []
         prepared: list[FunctionSpec] = []
+        # Every requirements file is checked before anything is installed.
+        plans: dict[str, tuple[Path, Plan] | None] = {}
+        for name, cfg in manifest.functions.items():
+            req_path = _requirements_for(tmp, cfg.handler)
+            plans[name] = None if req_path is None else (
+                req_path,
+                await asyncio.to_thread(self._plan, req_path, tmp),
+            )
         try:
             for name, cfg in manifest.functions.items():
-                req_path = _requirements_for(tmp, cfg.handler)
-                req = requirements_digest(req_path) if req_path else None
+                planned = plans[name]
+                req = planned[1].digest if planned else None
                 vid = version_id(manifest.app, manifest, name, code, req)
                 existing = await asyncio.to_thread(self._store.get_version, name, vid)
                 if existing is not None and existing.signature is not None:
@@ -223,14 +238,8 @@ class Registry:
                         ),
                     )
                     deps_dir = None
-                    if req_path is not None and req is not None:
-                        deps_dir = await asyncio.to_thread(
-                            install_requirements,
-                            req_path,
-                            self._settings.deps_dir,
-                            req,
-                            pip=self._pip,
-                        )
+                    if planned is not None:
+                        deps_dir = await asyncio.to_thread(self._install, *planned)
                     code_dir = await asyncio.to_thread(
                         materialize, archive, self._settings.artifacts_dir / artifact
                     )
@@ -278,6 +287,35 @@ class Registry:
                 }
             )
         return report
+
+    # -- garbage collection --------------------------------------------------------------
+    async def collect_garbage(self, retention: float) -> tuple[GcReport, list[FunctionSpec]]:
+        """Drop versions unaliased for ``retention`` seconds; their now-unused specs."""
+        async with self._deploy_lock:  # no half-made deploy of ours is swept
+            in_use = {
+                spec.deps_dir.name for _, spec in self._specs.values() if spec.deps_dir is not None
+            }
+            report = await asyncio.to_thread(
+                collect, self._store, self._settings, retention, in_use_deps=in_use
+            )
+            gone = {(rec.function, rec.version) for rec in report.versions}
+            dropped = []
+            for key in [k for k in self._specs if k[:2] in gone]:
+                dropped.append(self._specs.pop(key)[1])
+            return report, dropped
+
+    def _plan(self, req_path: Path, app_dir: Path) -> Plan:
+        return plan_install(
+            req_path,
+            self.install_policy,
+            sandboxed=self._pip is not None,
+            display=req_path.relative_to(app_dir).as_posix(),
+        )
+
+    def _install(self, req_path: Path, plan: Plan) -> Path:
+        return install_requirements(
+            req_path, self._settings.deps_dir, plan.digest, pip=self._pip, options=plan.options
+        )
 
     def _check_conflicts(self, manifest: Manifest) -> None:
         mine = {}
@@ -378,9 +416,7 @@ class Registry:
             req_path = _requirements_for(code_dir, cfg.handler)
             if req_path is None:
                 raise DeployError(f"version {rec.version[:12]} lost its requirements file")
-            deps_dir = install_requirements(
-                req_path, self._settings.deps_dir, rec.requirements, pip=self._pip
-            )
+            deps_dir = self._install(req_path, self._plan(req_path, code_dir))
         spec = self._make_spec(rec.app, rec.function, rec.version, cfg, code_dir, deps_dir)
         self._specs[key] = (cfg, spec)
         return cfg, spec

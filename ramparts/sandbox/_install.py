@@ -29,6 +29,8 @@ def main(cfg: dict[str, Any]) -> None:
         print(f"sandbox: {exc.message}", file=sys.stderr)
         os._exit(70)
     socket.socket(fileno=int(sb["ctl_fd"])).close()
+    if cfg.get("python"):
+        sys.executable = cfg["python"]  # what pip starts build backends with
     std = [p for p in sys.path if p and p != cfg["runtime_dir"]]
     sys.path[:] = [filesystem.RUNTIME_ROOT, *std]
     from pip._internal.cli.main import main as pip_main

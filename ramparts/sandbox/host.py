@@ -151,8 +151,13 @@ class SandboxHost:
         extra_ro: list[tuple[str, str]],
         writable: list[tuple[str, str]],
         tmp_mb: int,
+        allow_exec: list[str] | None = None,
     ) -> dict[str, Any]:
-        """The sandbox of a deploy-time install (see ``installer``): no hooks, no cgroup."""
+        """The sandbox of a deploy-time install (see ``installer``): no hooks, no cgroup.
+
+        ``allow_exec`` is empty unless the node allows source builds: then the
+        interpreter itself, which pip starts to run a package's build backend.
+        """
         return {
             **self._common(ctl_fd, egress_fd, self.host_uid("pip-install")),
             "code_dir": code_dir,
@@ -160,7 +165,7 @@ class SandboxHost:
             "tmp_mb": tmp_mb,
             "limits": {"processes": 256, "open_files": 4096},
             "rlimit_data": None,
-            "allow_exec": [],
+            "allow_exec": list(allow_exec or []),
             "protection": "off",
             "extra_ro": extra_ro,
             "writable": writable,

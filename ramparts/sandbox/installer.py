@@ -19,6 +19,7 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,13 +76,19 @@ class SandboxedPip:
 
         self._pip = str(Path(pip.__file__).resolve().parent)
 
-    def __call__(self, requirements: Path, target: Path) -> tuple[int, str]:
-        """Install ``requirements`` into ``target``; (pip's exit code, its output)."""
+    def __call__(
+        self, requirements: Path, target: Path, options: Sequence[str] = ()
+    ) -> tuple[int, str]:
+        """Install ``requirements`` into ``target``; (pip's exit code, its output).
+
+        ``options`` are pip options the registry chose (``--only-binary :all:``
+        unless the node allows source builds); never the deployer's.
+        """
         out: dict[str, Any] = {}
 
         def run() -> None:
             try:
-                out["result"] = asyncio.run(self._run(requirements, target))
+                out["result"] = asyncio.run(self._run(requirements, target, tuple(options)))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 out["error"] = exc
 
@@ -92,7 +99,9 @@ class SandboxedPip:
             raise out["error"]
         return out["result"]  # type: ignore[no-any-return]
 
-    async def _run(self, requirements: Path, target: Path) -> tuple[int, str]:
+    async def _run(
+        self, requirements: Path, target: Path, options: tuple[str, ...]
+    ) -> tuple[int, str]:
         uid = self._host.host_uid("pip-install")
         if uid is not None:
             os.chown(target, uid, uid)
@@ -115,6 +124,7 @@ class SandboxedPip:
                 "15",
                 "--index-url",
                 self.index_url,
+                *options,
             ],
             "sandbox": self._host.install_config(
                 code_dir=str(requirements.parent.resolve()),
@@ -123,7 +133,11 @@ class SandboxedPip:
                 extra_ro=[(self._pip, f"{filesystem.RUNTIME_ROOT}/pip")],
                 writable=[(str(target.resolve()), filesystem.DEPS_ROOT)],
                 tmp_mb=INSTALL_TMP_MB,
+                # A source build runs its backend in a new interpreter: only then may the
+                # sandbox execute anything, and only the interpreter (bound read-only).
+                allow_exec=[] if _wheels_only(options) else [_PYTHON],
             ),
+            "python": _PYTHON,
         }
         env = {
             "PATH": "/usr/bin:/bin",
@@ -131,6 +145,10 @@ class SandboxedPip:
             "HOME": "/tmp",  # noqa: S108 - the sandbox's own
             "PIP_CONFIG_FILE": os.devnull,
             **self._host.proxy_environment(),
+            # Nothing listens on the sandbox's own loopback: an index on this machine's
+            # 127.0.0.1 is reached through the egress gateway like any other.
+            "NO_PROXY": "",
+            "no_proxy": "",
         }
         gateway = EgressGateway()
         try:
@@ -178,6 +196,15 @@ class SandboxedPip:
         if uid is not None:
             _chown_tree(target, os.geteuid(), os.getegid())
         return int(proc.returncode or 0), text
+
+
+_PYTHON = os.path.realpath(sys.executable)  # inside a python root the sandbox binds
+
+
+def _wheels_only(options: Sequence[str]) -> bool:
+    return any(
+        a == "--only-binary" and b == ":all:" for a, b in zip(options, options[1:], strict=False)
+    )
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:

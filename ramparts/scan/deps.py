@@ -12,6 +12,11 @@ about the exactly pinned ones.  Two rules come out of it:
   an editable install), so no advisory can be matched to it and what gets
   installed may change between deploys.  A ``pyproject.toml`` range is not a
   finding when a lock file sits next to it: the lock is what pins.
+* RP-D003 (high): a requirements file makes the install do what the node
+  refuses (``ramparts.scan.reqfile``): include a file outside the app, name
+  another index, host or URL, expand ``${VAR}``, or build from source on a
+  node that installs wheels only.  The node refuses these at install time
+  whatever the gate says; the finding says so before anything is uploaded.
 
 A scan without an advisory source still parses every file (and still reports
 unpinned requirements); it adds a note saying that no pin was checked.
@@ -32,6 +37,7 @@ from packaging.version import InvalidVersion, Version
 
 from ramparts.scan.advisories import AdvisoriesUnavailable, AdvisorySource
 from ramparts.scan.findings import Finding, Rule, Severity
+from ramparts.scan.reqfile import InstallPolicy, inspect_text
 from ramparts.scan.source import SourceFile, SourceTree
 
 RULES = [
@@ -39,7 +45,11 @@ RULES = [
          "A pinned dependency has a known vulnerability (OSV advisory).", "CWE-1395"),
     Rule("RP-D002", "deps", "unpinned-dependency",
          "A dependency is not pinned to one version, so it cannot be checked.", "CWE-1357"),
+    Rule("RP-D003", "deps", "unsafe-requirements-option",
+         "A requirements file includes files outside the app, names another index, host or "
+         "URL, or builds from source.", "CWE-829"),
 ]
+_D003_CWE = {"include": "CWE-22"}
 LOCK_FILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock")
 _POETRY_EXACT = re.compile(r"^\s*(==|=)?\s*([0-9][A-Za-z0-9.+!-]*)\s*$")
 
@@ -273,9 +283,35 @@ def collect(tree: SourceTree) -> tuple[list[Requirement], list[str]]:
     return reqs, notes
 
 
-def scan(tree: SourceTree, source: AdvisorySource | None) -> tuple[list[Finding], list[str]]:
+def unsafe_options(tree: SourceTree, policy: InstallPolicy) -> list[Finding]:
+    """RP-D003: what a node would refuse to install, found before anything is uploaded."""
+    out: dict[str, Finding] = {}
+    for sf in tree.files:
+        name = sf.rel.rsplit("/", 1)[-1]
+        if sf.text is None or not name.endswith(".txt") or not is_dependency_file(sf.rel):
+            continue
+        for p in inspect_text(sf.text, sf.rel, tree.root, policy):
+            f = Finding(
+                rule_id="RP-D003",
+                severity=Severity.HIGH,
+                path=p.path,
+                line=p.line,
+                message=p.message,
+                remediation="list pinned releases from the node's package index, or wheels "
+                "shipped inside the app; the node refuses this line at install time",
+                family="deps",
+                cwe=_D003_CWE.get(p.kind, "CWE-829"),
+                fingerprint_text=f"{p.kind}\x1f{p.text}",
+            )
+            out.setdefault(f.id, f)  # an included file is also scanned on its own
+    return list(out.values())
+
+
+def scan(
+    tree: SourceTree, source: AdvisorySource | None, policy: InstallPolicy | None = None
+) -> tuple[list[Finding], list[str]]:
     reqs, notes = collect(tree)
-    findings: list[Finding] = []
+    findings: list[Finding] = unsafe_options(tree, policy or InstallPolicy())
     for r in reqs:
         if r.pinned:
             continue

@@ -44,6 +44,7 @@ from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
 from ramparts.scan.errors import ScanError, ScannerFailed
 from ramparts.scan.findings import Finding, Rule, Severity, sort_key
+from ramparts.scan.reqfile import InstallPolicy
 from ramparts.scan.source import SourceTree, load_tree
 
 POLICY_RULES = {
@@ -86,6 +87,9 @@ class GateOptions:
     use_app_baseline: bool = True
     accept: list[Acceptance] = field(default_factory=list)
     advisories: AdvisorySource | None = None
+    # What the installing node allows requirements files (its index, source builds); the
+    # CLI does not know the node's and judges by the strict default.
+    install_policy: InstallPolicy = field(default_factory=InstallPolicy)
     # Fork a child for most of detect-secrets' work on big trees (the CLI sets it; the node
     # does not: forking a process that runs threads is not safe, and deploys are small).
     parallel: bool = False
@@ -189,7 +193,7 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
             baseline = load_baseline(default, default.name)
     tree = load_tree(root)
     findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
-                            options.parallel)
+                            options.parallel, options.install_policy)
     if baseline is not None:
         own = {n for n in (baseline.name,) if tree.get(n) is not None}
         findings = [f for f in findings if f.path not in own]  # ids in a baseline look random
@@ -222,13 +226,14 @@ def _scan(
     advisories: AdvisorySource | None,
     notes: list[str],
     parallel: bool = False,
+    install_policy: InstallPolicy | None = None,
 ) -> tuple[list[Finding], dict[str, Rule]]:
     rules: dict[str, Rule] = {}
     findings: list[Finding] = []
     helper = _SecretsChild.start(tree) if parallel else None
     try:
         return _scan_all(tree, manifest, manifest_text, advisories, notes, helper, rules,
-                         findings)
+                         findings, install_policy or InstallPolicy())
     finally:
         if helper is not None:
             helper.close()
@@ -243,6 +248,7 @@ def _scan_all(
     helper: _SecretsChild | None,
     rules: dict[str, Rule],
     findings: list[Finding],
+    install_policy: InstallPolicy,
 ) -> tuple[list[Finding], dict[str, Rule]]:
     for rule in [*taint.RULES.values(), *secrets_scan.RULES, *deps_scan.RULES]:
         rules[rule.rule_id] = rule
@@ -285,7 +291,8 @@ def _scan_all(
     else:
         findings += secret_findings
 
-    dep_findings, dep_notes = _guard("dependency", deps_scan.scan, tree, advisories)
+    dep_findings, dep_notes = _guard("dependency", deps_scan.scan, tree, advisories,
+                                     install_policy)
     findings += dep_findings
     notes.extend(dep_notes)
 

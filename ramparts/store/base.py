@@ -60,6 +60,29 @@ class OutboxEntry:
     message_id: str
 
 
+@dataclass(frozen=True)
+class Collected:
+    """What one garbage collection of the registry removed, and what stays referenced."""
+
+    versions: list[VersionRecord]
+    artifacts: list[str]  # digests of code archives deleted
+    kept_artifacts: set[str]  # digests still named by a version
+    kept_requirements: set[str]  # dependency digests still named by a version
+
+
+class VersionCollector(abc.ABC):
+    """Optional store capability: drop versions no alias points to, after a retention."""
+
+    @abc.abstractmethod
+    def collect_versions(self, cutoff: float) -> Collected:
+        """Delete, in one transaction, every version that no alias points to and that
+        has had none since before ``cutoff`` (or was created before it, if it never
+        lost one), with its alias history; then every archive no version names that
+        was last stored before ``cutoff``.  Bumps the registry generation if anything
+        went.  Aliased versions are never touched, however old.
+        """
+
+
 class Store(abc.ABC):
     """A state backend, chosen by URL (see ``ramparts.store.open_store``)."""
 

@@ -41,7 +41,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ramparts.config import mask_url
 from ramparts.errors import BackendError, ConfigError, NotFound
-from ramparts.store.base import ObjectRecord, OutboxEntry, Store, VersionRecord
+from ramparts.store.base import (
+    Collected,
+    ObjectRecord,
+    OutboxEntry,
+    Store,
+    VersionCollector,
+    VersionRecord,
+)
 
 metadata = MetaData()
 
@@ -97,6 +104,13 @@ alias_history_t = Table(
     Column("function", String(63), nullable=False, index=True),
     Column("name", String(63), nullable=False),
     Column("version", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+)
+version_releases_t = Table(
+    "version_releases",  # when an alias last moved away from a version (garbage collection)
+    metadata,
+    Column("function", String(63), primary_key=True),
+    Column("version", String(64), primary_key=True),
     Column("at", Float, nullable=False),
 )
 kv_t = Table(
@@ -201,7 +215,7 @@ def _etag(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-class SQLStore(Store):
+class SQLStore(Store, VersionCollector):
     schemes = ("sqlite", "postgresql", "postgres")
 
     def __init__(self, url: str) -> None:
@@ -300,6 +314,12 @@ class SQLStore(Store):
             if conn.execute(
                 select(artifacts_t.c.digest).where(artifacts_t.c.digest == digest)
             ).first():
+                # Touched: a deploy reusing an archive keeps it from a concurrent collection.
+                conn.execute(
+                    update(artifacts_t)
+                    .where(artifacts_t.c.digest == digest)
+                    .values(created_at=time.time())
+                )
                 return
             conn.execute(
                 insert(artifacts_t).values(
@@ -501,6 +521,8 @@ class SQLStore(Store):
         ).scalar()
         if current == version:
             return current
+        if current is not None:
+            self._released(conn, function, current, now)
         if current is None:
             conn.execute(
                 insert(aliases_t).values(
@@ -517,6 +539,51 @@ class SQLStore(Store):
             insert(alias_history_t).values(function=function, name=name, version=version, at=now)
         )
         return current
+
+    @staticmethod
+    def _released(conn: Connection, function: str, version: str, now: float) -> None:
+        where = and_(
+            version_releases_t.c.function == function, version_releases_t.c.version == version
+        )
+        conn.execute(delete(version_releases_t).where(where))
+        conn.execute(insert(version_releases_t).values(function=function, version=version, at=now))
+
+    def collect_versions(self, cutoff: float) -> Collected:
+        with self._tx() as conn:
+            aliased = {(r.function, r.version) for r in conn.execute(select(aliases_t)).all()}
+            released = {
+                (r.function, r.version): r.at
+                for r in conn.execute(select(version_releases_t)).all()
+            }
+            rows = [self._version(r) for r in conn.execute(select(versions_t)).all()]
+            gone = [
+                v
+                for v in rows
+                if (v.function, v.version) not in aliased
+                and max(v.created_at, released.get((v.function, v.version), 0.0)) < cutoff
+            ]
+            for v in gone:
+                for table in (versions_t, alias_history_t, version_releases_t):
+                    conn.execute(
+                        delete(table).where(
+                            and_(table.c.function == v.function, table.c.version == v.version)
+                        )
+                    )
+            dropped = {(v.function, v.version) for v in gone}
+            kept = [v for v in rows if (v.function, v.version) not in dropped]
+            kept_artifacts = {v.artifact for v in kept}
+            stale = [
+                r.digest
+                for r in conn.execute(select(artifacts_t.c.digest, artifacts_t.c.created_at))
+                if r.digest not in kept_artifacts and r.created_at < cutoff
+            ]
+            for digest in stale:
+                conn.execute(delete(artifacts_t).where(artifacts_t.c.digest == digest))
+            if gone or stale:
+                self._bump(conn)
+        return Collected(
+            gone, stale, kept_artifacts, {v.requirements for v in kept if v.requirements}
+        )
 
     def get_alias(self, function: str, name: str) -> str | None:
         with self._tx() as conn:
@@ -585,6 +652,7 @@ class SQLStore(Store):
                 .limit(1)
             ).scalar()
             conn.execute(delete(alias_history_t).where(alias_history_t.c.id == newest))
+            self._released(conn, function, current, time.time())
             conn.execute(
                 update(aliases_t)
                 .where(and_(aliases_t.c.function == function, aliases_t.c.name == name))

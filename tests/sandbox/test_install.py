@@ -76,9 +76,11 @@ def test_requirements_cannot_reach_another_index(
     )
     r = node.deploy(app)
     assert r.status_code == 422, r.text
-    assert r.json()["code"] == "dependency_install_failed"
+    # The gate refuses it (RP-D003); with the risk accepted the registry refuses it before
+    # pip runs (tests/registry/test_deps.py); the sandbox's egress is the last line.
+    assert r.json()["code"] == "scan_failed"
+    assert {f["rule_id"] for f in r.json()["findings"]} == {"RP-D003"}
     assert hits == []  # the node never fetched from the address the app named
-    assert str(port) in r.json()["message"], r.json()["message"]  # the refusal is shown
 
 
 def test_requirements_cannot_read_the_data_dir(node: RunningNode, tmp_path: Path) -> None:
@@ -103,8 +105,6 @@ def test_requirements_beside_the_manifest_install(node: RunningNode, tmp_path: P
         """,
         {"main.py": IMPORTER.replace("tinydep", "rootdep")},
     )
-    # Its own wheel name: the dependency cache is keyed on requirements.txt's text (the
-    # hardening issue keys it on content).
     _wheel(app, "rootdep", "VALUE = 'from the root'\n")
     (app / "requirements.txt").write_text("./rootdep-1.0-py3-none-any.whl\n")
     node.deploy_ok(app)
