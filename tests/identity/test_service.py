@@ -50,16 +50,17 @@ def token(secret: str, audience: str) -> dict[str, str]:
     return {"authorization": f"Bearer {raw}"}
 
 
-def _set_secret(node: RunningNode, name: str, value: str) -> None:
-    done = node.cli("secrets", "set", name, "--stdin", stdin=value)
+def _set_secret(node: RunningNode, app: str, name: str, value: str) -> None:
+    done = node.cli("secrets", "set", name, "--app", app, "--stdin", stdin=value)
     assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> RunningNode:
     node = RunningNode(tmp_path / "data").start()
-    _set_secret(node, "jwt-a", SECRET_A)
-    _set_secret(node, "jwt-b", SECRET_B)
+    for app in ("orders", "alpha", "beta"):  # secrets belong to apps
+        _set_secret(node, app, "jwt-a", SECRET_A)
+        _set_secret(node, app, "jwt-b", SECRET_B)
     yield node  # type: ignore[misc]
     node.close()
 
