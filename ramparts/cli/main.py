@@ -177,10 +177,25 @@ def up(
     except DataIntegrityError as exc:
         _fail(escape(exc.message), code=EXIT_DATA_INTEGRITY)
     except RampartsError as exc:
-        _fail(escape(exc.message))
+        _fail(escape(exc.message + _cause(exc)))
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         _fail(escape(f"could not start the node: {describe_os_error(exc)}{where}"))
+
+
+def _cause(exc: BaseException) -> str:
+    """The underlying reason of a start failure, for the operator's terminal only.
+
+    API callers get fixed messages ("the state store failed"); whoever runs
+    ``ramparts up`` needs the driver's own words to act on.
+    """
+    cause = exc.__cause__
+    if cause is None or isinstance(cause, OSError | RampartsError):
+        return ""  # our messages already carry the OS's reason
+    cause = getattr(cause, "orig", None) or cause  # a database driver's own error
+    text = str(cause).strip().splitlines()
+    first = text[0] if text else type(cause).__name__
+    return "" if first in str(exc) else f" (cause: {first})"
 
 
 @app.command()
