@@ -24,7 +24,7 @@ from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.vault import open_vault
-from ramparts.errors import InvocationError, NotFound, SandboxError
+from ramparts.errors import InvocationError, NotFound, SandboxError, StorageError
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
@@ -361,7 +361,10 @@ class Node:
         await self.bus.close()
         self.store.close()
         # Last: only a stop that closed every file cleanly may skip the next start's checks.
-        integrity.mark_stopped(self.settings.data_dir)
+        try:
+            integrity.mark_stopped(self.settings.data_dir)
+        except StorageError as exc:  # the next start then checks everything: safe
+            log.warning("could not record the clean stop: %s", exc.message)
 
     async def _watch_registry(self) -> None:
         while True:

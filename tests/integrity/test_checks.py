@@ -147,3 +147,15 @@ def test_doctor_without_a_data_dir_says_so(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "no data dir" in out.stderr and "Traceback" not in out.stderr
 
+
+
+def test_accepting_a_state_store_that_cannot_open_still_names_why(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "state.db").write_bytes(b"not a database, just what was left on the disk\n" * 200)
+    refused = up_refused(data)
+    assert refused.returncode == 3 and "quick_check" in refused.stderr
+    out = up_refused(data, "--accept-data-loss")
+    assert out.returncode == 1
+    assert "cannot open state store" in out.stderr and "file is not a database" in out.stderr
+    assert "Traceback" not in out.stderr
