@@ -8,6 +8,7 @@ named by URL; the defaults are the embedded ones under the data dir.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -16,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ramparts.errors import ConfigError
+from ramparts.errors import ConfigError, StorageError
+from ramparts.files import PRIVATE_DIR, describe_os_error, write_private
+
+_log = logging.getLogger("ramparts.config")
 
 DEFAULT_GATEWAY_PORT = 8080
 DEFAULT_ADMIN_PORT = 8081
@@ -97,6 +101,7 @@ class Settings:
     max_connections: int = 10_000  # gateway; lowered to fit the open-file limit
     version_retention: float = 7 * 24 * 3600.0  # unaliased versions are kept this long
     gc_interval: float = 3600.0  # how often the node collects them (0: never)
+    accept_data_loss: bool = False  # start even when an integrity check of the data dir failed
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -158,32 +163,72 @@ class Settings:
         return self.data_dir / "runtime"
 
     def prepare_data_dir(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.data_dir, 0o700)
-        for sub in (self.artifacts_dir, self.deps_dir, self.runtime_dir):
-            sub.mkdir(exist_ok=True, mode=0o700)
+        """Create the data dir and its subdirectories, owner-only; name the cause if not."""
+        for sub in (self.data_dir, self.artifacts_dir, self.deps_dir, self.runtime_dir):
+            _private_dir(sub)
+
+
+def _private_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    except FileExistsError as exc:  # mkdir says this only when a non-directory is in the way
+        raise StorageError(
+            f"cannot use {path} as a data directory: a file is in the way (not a directory)"
+        ) from exc
+    except NotADirectoryError as exc:
+        raise StorageError(
+            f"cannot create the data directory {path}: a parent of it is a file, not a directory"
+        ) from exc
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create the data directory {path}: {describe_os_error(exc)}"
+        ) from exc
+    try:
+        os.chmod(path, PRIVATE_DIR)
+    except OSError as exc:
+        raise StorageError(f"cannot make {path} private: {describe_os_error(exc)}") from exc
 
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_\-]{32,128}$")
 
 
 def ensure_admin_token(data_dir: Path) -> str:
-    """Create the admin token on first start (mode 0600); refuse a readable one."""
+    """Create the admin token on first start (mode 0600); refuse a readable one.
+
+    The token is written atomically, so a crash or a full disk never leaves a
+    partial one.  An *empty* token file (left by a write that an older
+    version interrupted) is replaced by a fresh token: no client can hold an
+    empty token, so nothing that worked stops working.  Anything else that is
+    not a valid token is refused, since someone put it there.
+    """
     path = data_dir / ADMIN_TOKEN_FILE
-    if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {describe_os_error(exc)}") from exc
+    if info is not None:
+        mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
             raise ConfigError(
                 f"{path} is readable by other users (mode {mode:o}); run chmod 600 on it"
             )
-        token = path.read_text().strip()
-        if not _TOKEN_RE.match(token):
-            raise ConfigError(f"{path} does not hold a valid admin token")
-        return token
+        try:
+            token = path.read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = describe_os_error(exc) if isinstance(exc, OSError) else "not text"
+            raise StorageError(f"cannot read {path}: {reason}") from exc
+        if token:
+            if not _TOKEN_RE.match(token):
+                raise ConfigError(
+                    f"{path} does not hold a valid admin token; delete it to have a new "
+                    "one made at the next start (clients then need the new token)"
+                )
+            return token
+        _log.warning("%s was empty (an interrupted write?): writing a new admin token", path)
     token = "rat_" + secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(token + "\n")
+    write_private(path, (token + "\n").encode(), exclusive=info is None)
     return token
 
 

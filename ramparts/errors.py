@@ -14,6 +14,8 @@ bodies, so callers can depend on it while the message may change.
     ├── InvalidRequest              malformed input from a caller
     ├── AccessDenied                the host refused a resource call (raised in handlers)
     ├── BackendError                a state or bus backend failed
+    ├── StorageError                a file under the data dir cannot be created, read or written
+    ├── DataIntegrityError          a start-up or doctor check found damaged or lost data
     ├── InvocationError             a handler failed, timed out or its worker died
     ├── DecryptionError             a sealed record failed to open (tampered, moved, unknown key)
     ├── VersionIntegrityError       a version's signature, manifest or code does not verify
@@ -106,6 +108,31 @@ class AccessDenied(RampartsError):
 class BackendError(RampartsError):
     code = "backend_unavailable"
     status = 503
+
+
+class StorageError(RampartsError):
+    """A file or directory the node needs cannot be created, read or written.
+
+    The message names the path and the operating system's reason, never a traceback.
+    """
+
+    code = "storage_error"
+    status = 500
+
+
+class DataIntegrityError(RampartsError):
+    """An integrity check of the node's own files failed; the node refuses to start.
+
+    ``problems`` holds one plain dict per failed check (file, check, detail,
+    lost, advice), so the CLI and ``ramparts doctor --json`` can show them.
+    """
+
+    code = "data_integrity_failed"
+    status = 500
+
+    def __init__(self, message: str, problems: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class InvocationError(RampartsError):

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 import ramparts
+from ramparts import integrity
 from ramparts.broker import Broker
 from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
@@ -28,7 +29,7 @@ from ramparts.config import Settings, ensure_admin_token
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
-from ramparts.errors import InvocationError, NotFound, RampartsError, SandboxError
+from ramparts.errors import InvocationError, NotFound, RampartsError, SandboxError, StorageError
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
@@ -178,6 +179,7 @@ class Node:
                 "(handlers then run with weaker isolation)"
             )
         s.prepare_data_dir()
+        self.integrity_report = await asyncio.to_thread(self._check_integrity)
         self.admin_token = ensure_admin_token(s.data_dir)
         raw_store = await asyncio.to_thread(open_store, s.state_url)
         try:
@@ -264,6 +266,34 @@ class Node:
             version=ramparts.__version__,
         )
         self._audit_sandbox()
+        self._audit_accepted_loss()
+
+    def _check_integrity(self) -> integrity.Report:
+        """Check the embedded backends' files before anything opens (and so changes) them."""
+        s = self.settings
+        report = integrity.check_data_dir(s)
+        integrity.mark_started(s.data_dir)  # from now on a crash means an unclean stop
+        if report.ok:
+            return report
+        if not s.accept_data_loss:
+            raise report.error()
+        for problem in report.problems:
+            log.error("DATA LOSS ACCEPTED (--accept-data-loss): %s", problem.describe())
+        integrity.accept(report)
+        return report
+
+    def _audit_accepted_loss(self) -> None:
+        s = self.settings
+        for problem in self.integrity_report.problems:
+            self.audit.emit(
+                "storage.data_loss_accepted",
+                decision="allow",
+                principal=f"node:{s.node_id}",
+                action="node:AcceptDataLoss",
+                resource=f"file:{problem.file.name}",
+                severity="critical",
+                **problem.to_dict(),
+            )
 
     async def _sign_existing_versions(self) -> None:
         """The one-time migration of a store from before signing (see ``migrate_unsigned``)."""
@@ -465,6 +495,11 @@ class Node:
         await self.audit.close()
         await self.bus.close()
         self.store.close()
+        # Last: only a stop that closed every file cleanly may skip the next start's checks.
+        try:
+            integrity.mark_stopped(self.settings.data_dir)
+        except StorageError as exc:  # the next start then checks everything: safe
+            log.warning("could not record the clean stop: %s", exc.message)
 
     async def _watch_registry(self) -> None:
         while True:

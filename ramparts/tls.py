@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import ssl
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from ramparts.config import Settings
 from ramparts.errors import ConfigError
+from ramparts.files import tighten, write_private
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _VALIDITY = dt.timedelta(days=90)
@@ -112,6 +112,7 @@ def self_signed(data_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
     tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     cert_path, key_path = tls_dir / "self-signed.crt", tls_dir / "self-signed.key"
     if cert_path.exists() and key_path.exists() and _usable(cert_path, hosts):
+        tighten(cert_path)  # older versions wrote the certificate with the umask's mode
         return cert_path, key_path
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
@@ -131,15 +132,13 @@ def self_signed(data_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
         )
         .sign(key, hashes.SHA256())
     )
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-    os.chmod(key_path, 0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private(
+        key_path,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+    write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path

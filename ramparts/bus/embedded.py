@@ -22,6 +22,16 @@ How the guarantees of ``ramparts.bus.base`` are met:
 * ``attempt`` counts deliveries: it is bumped when a message is leased, so a
   redelivery after an expired lease or a crash counts too (like SQS's receive
   count); ``retry`` leaves it alone and the next delivery shows ``attempt + 1``.
+* Lost messages are counted, not silently dropped: SQLite discards every WAL
+  frame after a damaged one when it recovers, so a few corrupted bytes can
+  erase committed transactions without an error.  The database counts the
+  messages it accepted (``bus_meta.accepted``, in the same transaction as the
+  insert) and, once that commit is durable, the same count is written and
+  fdatasynced to a sidecar file outside SQLite (``<db>.accepted``) before
+  ``enqueue`` returns.  A sidecar ahead of the database means accepted
+  messages were lost; ``inspect_file`` tells by how many, and ``open``
+  refuses such a file until the loss is accepted (``accept_loss``).  The
+  sidecar costs one small write and fdatasync per enqueue batch.
 """
 
 from __future__ import annotations
@@ -32,12 +42,15 @@ import fcntl
 import logging
 import os
 import sqlite3
+import struct
 import time
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from ramparts.bus._common import (
     check_delay,
@@ -49,6 +62,7 @@ from ramparts.bus._common import (
 )
 from ramparts.bus.base import Bus, Message, OutgoingMessage
 from ramparts.errors import BackendError, ConfigError, InvalidRequest
+from ramparts.files import PRIVATE_FILE, tighten
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +82,42 @@ CREATE TABLE IF NOT EXISTS messages (
     UNIQUE (queue, id)                     -- a given id is enqueued once: idempotent
 );
 CREATE INDEX IF NOT EXISTS messages_queue_seq ON messages (queue, seq);
+CREATE TABLE IF NOT EXISTS bus_meta (
+    key   TEXT    PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO bus_meta (key, value) VALUES ('accepted', 0);
 """
+
+_ACCEPTED_SUFFIX = ".accepted"  # the sidecar: <db>.accepted
+_MARK_MAGIC = b"RPBUSAC1"
+_MARK = struct.Struct(">8sQI")  # magic, accepted count, crc32 of the two
+
+
+@dataclass(frozen=True)
+class AcceptedStatus:
+    """What the database holds against what the sidecar says was accepted.
+
+    ``recorded`` is the sidecar's count (None: no sidecar), ``present`` the
+    database's own count.  ``missing`` is how many accepted messages the file
+    lost: those accepted after the last transaction that survived (any that
+    were handled before the crash are among them, their acks lost too).
+    """
+
+    recorded: int | None
+    present: int
+    mark_damaged: bool = False
+
+    @property
+    def missing(self) -> int:
+        if self.recorded is None:
+            return 0
+        return max(self.recorded - self.present, 0)
+
+    @property
+    def unverifiable(self) -> bool:
+        """No usable sidecar for a file that has accepted messages: a loss cannot be ruled out."""
+        return self.mark_damaged or (self.recorded is None and self.present > 0)
 
 _LEASE = """
 UPDATE messages SET attempt = attempt + 1, lease_until = :until
@@ -97,6 +146,11 @@ ON CONFLICT (queue, id) DO NOTHING
 _MAX_SLEEP = 0.5
 
 
+def file_for(url: str) -> Path:
+    """The database file an ``embedded://`` URL names (raises ``ConfigError`` if malformed)."""
+    return _path_from_url(url)
+
+
 def _path_from_url(url: str) -> Path:
     parts = urlsplit(url)
     if parts.scheme != "embedded" or parts.netloc or parts.query or parts.fragment:
@@ -123,6 +177,7 @@ class EmbeddedBus(Bus):
         # Both are touched only on the executor thread.
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
+        self._mark_fd: int | None = None
         self._wakeups: dict[str, asyncio.Event] = {}
 
     # -- lifecycle --------------------------------------------------------
@@ -247,26 +302,29 @@ class EmbeddedBus(Bus):
 
     def _open_sync(self) -> int:
         self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock_fd = os.open(f"{self._path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            os.close(lock_fd)
-            raise BackendError(
-                "embedded bus database is in use by another process;"
-                " only one node may open it (use Redis or NATS for several nodes)"
-            ) from exc
+        lock_fd = _lock(self._path)
+        mark_fd: int | None = None
         try:
             # Create the file owner-only before SQLite does: it gives the WAL and
             # shared-memory files the same mode, and queued payloads are private.
-            os.close(os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
-            conn = sqlite3.connect(self._path, isolation_level=None, timeout=10.0)
+            os.close(os.open(self._path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
+            for suffix in ("", "-wal", "-shm"):
+                tighten(self._path.with_name(self._path.name + suffix))
+            status = _status(self._path)  # before SQLite writes anything
+            if status.missing or status.unverifiable:
+                raise BackendError(
+                    "embedded bus: " + _describe(status)
+                    + "; run 'ramparts doctor' (or start with --accept-data-loss)"
+                )
+            conn = _connect(self._path)
             try:
-                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    raise BackendError(f"embedded bus: could not enable WAL (got {mode!r})")
-                conn.execute("PRAGMA synchronous=FULL")
-                conn.executescript(_SCHEMA)
+                mark_fd = os.open(
+                    _mark_path(self._path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE
+                )
+                accepted = _accepted(conn)
+                if status.recorded != accepted:
+                    # No sidecar yet, or the last commit beat its sidecar write to a crash.
+                    _write_mark(mark_fd, accepted)
                 # The lock proves no other process holds a lease, so every lease
                 # in the file belongs to a dead process: hand them out again now.
                 released = conn.execute(
@@ -276,18 +334,23 @@ class EmbeddedBus(Bus):
                 conn.close()
                 raise
         except BaseException:
+            if mark_fd is not None:
+                os.close(mark_fd)
             os.close(lock_fd)
             raise
-        self._conn, self._lock_fd = conn, lock_fd
+        self._conn, self._lock_fd, self._mark_fd = conn, lock_fd, mark_fd
         return released
 
     def _close_sync(self) -> None:
         conn, self._conn = self._conn, None
         lock_fd, self._lock_fd = self._lock_fd, None
+        mark_fd, self._mark_fd = self._mark_fd, None
         try:
             if conn is not None:
                 conn.close()
         finally:
+            if mark_fd is not None:
+                os.close(mark_fd)
             if lock_fd is not None:
                 os.close(lock_fd)  # closing the descriptor drops the flock
 
@@ -296,11 +359,24 @@ class EmbeddedBus(Bus):
         # One transaction: the whole batch becomes durable with one fsync, or none of it.
         conn.execute("BEGIN IMMEDIATE")
         try:
+            before = conn.total_changes
             conn.executemany(_INSERT, rows)
+            inserted = conn.total_changes - before  # duplicates of queued ids are not counted
+            accepted = (
+                conn.execute(
+                    "UPDATE bus_meta SET value = value + ? WHERE key = 'accepted' RETURNING value",
+                    (inserted,),
+                ).fetchone()[0]
+                if inserted
+                else None
+            )
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        if accepted is not None and self._mark_fd is not None:
+            # Only after the commit is durable: a sidecar ahead of the file means loss.
+            _write_mark(self._mark_fd, accepted)
 
     def _lease_sync(
         self, queue: str, limit: int, lease: float, now: float
@@ -329,6 +405,145 @@ class EmbeddedBus(Bus):
         return self._db().execute(
             "SELECT COUNT(*) FROM messages WHERE queue = ?", (queue,)
         ).fetchone()[0]
+
+
+# -- the accepted-count sidecar, and checks that run without opening the bus ----------------
+
+
+def inspect_file(path: Path) -> AcceptedStatus:
+    """Compare a bus file with its sidecar, read-only (safe while a node runs on it).
+
+    Raises ``sqlite3.Error`` when the database cannot be read at all.
+    """
+    return _status(path)
+
+
+def accept_loss(path: Path) -> AcceptedStatus:
+    """Make the sidecar agree with the file again, after an operator accepted the loss.
+
+    Returns what was accepted.  Takes the bus lock, so it fails while a node runs.
+    """
+    lock_fd = _lock(path)
+    try:
+        status = _status(path)
+        conn = _connect(path)
+        try:
+            accepted = _accepted(conn)
+            if status.recorded is not None and status.recorded > accepted:
+                # Keep the count monotonic: numbers already handed out stay used.
+                conn.execute(
+                    "UPDATE bus_meta SET value = ? WHERE key = 'accepted'", (status.recorded,)
+                )
+                accepted = status.recorded
+        finally:
+            conn.close()
+        fd = os.open(_mark_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+        try:
+            _write_mark(fd, accepted)
+        finally:
+            os.close(fd)
+        return status
+    finally:
+        os.close(lock_fd)
+
+
+def describe_status(status: AcceptedStatus) -> str:
+    """One sentence for an operator: what is wrong with a bus file's accepted count."""
+    return _describe(status)
+
+
+def _describe(status: AcceptedStatus) -> str:
+    if status.mark_damaged:
+        return "its accepted-message count file is damaged, so lost messages cannot be counted"
+    if status.recorded is None and status.present > 0:
+        return (
+            f"its accepted-message count file is missing ({status.present} messages were "
+            "accepted), so lost messages cannot be counted"
+        )
+    return (
+        f"{status.missing} accepted messages are missing (accepted, then lost from the file; "
+        "any handled before the crash count too)"
+    )
+
+
+def _lock(path: Path) -> int:
+    lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        os.close(lock_fd)
+        raise BackendError(
+            "embedded bus database is in use by another process;"
+            " only one node may open it (use Redis or NATS for several nodes)"
+        ) from exc
+    return lock_fd
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    try:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise BackendError(f"embedded bus: could not enable WAL (got {mode!r})")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(_SCHEMA)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _accepted(conn: sqlite3.Connection) -> int:
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bus_meta'"
+    ).fetchone()
+    if not has_meta:
+        return 0  # a file from before the count existed, or one that lost its schema
+    row = conn.execute("SELECT value FROM bus_meta WHERE key = 'accepted'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _status(path: Path) -> AcceptedStatus:
+    # The sidecar first: it is written after each commit, so reading it before the
+    # database can only make the database look ahead (fine), never behind.
+    recorded: int | None
+    damaged = False
+    try:
+        raw = _mark_path(path).read_bytes()
+    except FileNotFoundError:
+        recorded = None
+    else:
+        recorded = _parse_mark(raw)
+        damaged = recorded is None and bool(raw)  # an empty sidecar was never written to
+    if not path.exists() or path.stat().st_size == 0 and not Path(f"{path}-wal").exists():
+        return AcceptedStatus(recorded, 0, damaged)
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=10.0)
+    try:
+        present = _accepted(conn)
+    finally:
+        conn.close()
+    return AcceptedStatus(recorded, present, damaged)
+
+
+def _mark_path(path: Path) -> Path:
+    return path.with_name(path.name + _ACCEPTED_SUFFIX)
+
+
+def _parse_mark(raw: bytes) -> int | None:
+    if len(raw) != _MARK.size:
+        return None
+    magic, value, crc = _MARK.unpack(raw)
+    if magic != _MARK_MAGIC or zlib.crc32(raw[:16]) != crc:
+        return None
+    return int(value)
+
+
+def _write_mark(fd: int, value: int) -> None:
+    head = struct.pack(">8sQ", _MARK_MAGIC, value)
+    record = head + struct.pack(">I", zlib.crc32(head))
+    # One write of 20 bytes at offset 0: well inside one sector, so it lands whole.
+    os.pwrite(fd, record, 0)
+    os.fdatasync(fd)
 
 
 def _receipt(message: Message) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ramparts.cli.client import ClientError, ControlClient
@@ -24,7 +25,8 @@ from ramparts.cli.common import fail as _fail
 from ramparts.cli.common import report as _report
 from ramparts.cli.common import timestamp as _ts
 from ramparts.cli.identity import register as register_identity
-from ramparts.errors import ManifestError, RampartsError
+from ramparts.errors import DataIntegrityError, ManifestError, RampartsError
+from ramparts.files import describe_os_error
 
 app = typer.Typer(
     help="Ramparts: secure serverless functions on your own machines.",
@@ -33,6 +35,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_identity(app)  # `keys` and `clients`
+
+EXIT_DATA_INTEGRITY = 3  # `up` and `doctor`: the data dir failed its integrity check
 
 
 
@@ -104,8 +108,19 @@ def up(
             help="start even when a required sandbox layer is unavailable (weaker isolation)",
         ),
     ] = False,
+    accept_data_loss: Annotated[
+        bool,
+        typer.Option(
+            "--accept-data-loss",
+            help="start even when the data dir failed its integrity check (the loss is audited)",
+        ),
+    ] = False,
 ) -> None:
-    """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT."""
+    """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
+
+    Exit status: 0 after a clean stop, 1 when the node cannot start (the message
+    names the cause), 3 when the data dir failed its integrity check.
+    """
     import logging
 
     from ramparts.config import Settings, mask_url
@@ -139,6 +154,7 @@ def up(
             allow_source_builds=allow_source_builds,
             forwarded_allow_ips=forwarded_allow_ips,
             max_connections_per_client=max_connections_per_client,
+            accept_data_loss=accept_data_loss,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
@@ -178,10 +194,66 @@ def up(
 
     try:
         run(settings, on_ready=ready)
+    except DataIntegrityError as exc:
+        _fail(escape(exc.message), code=EXIT_DATA_INTEGRITY)
     except RampartsError as exc:
-        _fail(exc.message)
+        _fail(escape(exc.message + _cause(exc)))
     except OSError as exc:
-        _fail(f"could not start the node: {exc.strerror or exc}")
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(escape(f"could not start the node: {describe_os_error(exc)}{where}"))
+
+
+def _cause(exc: BaseException) -> str:
+    """The underlying reason of a start failure, for the operator's terminal only.
+
+    API callers get fixed messages ("the state store failed"); whoever runs
+    ``ramparts up`` needs the driver's own words to act on.
+    """
+    cause = exc.__cause__
+    if cause is None or isinstance(cause, OSError | RampartsError):
+        return ""  # our messages already carry the OS's reason
+    cause = getattr(cause, "orig", None) or cause  # a database driver's own error
+    text = str(cause).strip().splitlines()
+    first = text[0] if text else type(cause).__name__
+    return "" if first in str(exc) else f" (cause: {first})"
+
+
+@app.command()
+def doctor(
+    data_dir: DataDirOpt = None,
+    state: Annotated[str | None, typer.Option(help="state URL (or RAMPARTS_STATE_URL)")] = None,
+    bus: Annotated[str | None, typer.Option(help="bus URL (or RAMPARTS_BUS_URL)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the data dir for damaged files and lost messages (read-only; safe while a node runs).
+
+    Runs the checks 'ramparts up' runs at start, with quick_check on every file
+    whatever its size.  Exit status 0 when every check passed, 3 when one failed.
+    """
+    from ramparts.config import Settings
+    from ramparts.integrity import check_data_dir
+
+    try:
+        settings = Settings.from_env(data_dir, state_url=state, bus_url=bus)
+        if not settings.data_dir.is_dir():
+            _fail(escape(f"no data dir at {settings.data_dir} (give --data-dir)"))
+        report = check_data_dir(settings, full=True)
+    except RampartsError as exc:
+        _fail(escape(exc.message))
+    if as_json:
+        console.print_json(json.dumps(report.to_dict()))
+    else:
+        for line in report.passed:
+            console.print(f"[green]ok[/]      {escape(line)}", highlight=False)
+        if not report.clean_stop:
+            err.print("[yellow]note:[/] no clean-stop marker: a node is running on this data "
+                      "dir, or the last one did not stop cleanly", highlight=False)
+        for note in report.notes:
+            err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        for problem in report.problems:
+            err.print(f"[bold red]FAILED[/]  {escape(problem.describe())}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_DATA_INTEGRITY)
 
 
 # -- registry --------------------------------------------------------------------------

@@ -6,8 +6,9 @@ Where it comes from, first match wins:
    unwraps the KEKs; the master key never reaches this machine.
 2. ``RAMPARTS_MASTER_KEY``: 32 bytes, base64 (standard or URL-safe).
 3. ``RAMPARTS_MASTER_KEY_FILE``: a file holding the base64 key.
-4. ``<data dir>/master.key``: created (mode 0600) on the first start of a
-   node whose store holds no KEKs yet.
+4. ``<data dir>/master.key``: created (mode 0600, written atomically) on the
+   first start of a node whose store holds no KEKs yet.  An empty key file (an
+   interrupted write) is replaced only while the store holds no KEKs.
 
 A key file readable by group or others is refused, as is a missing key for a
 store that already holds KEKs (a fresh key would silently orphan the data).
@@ -30,7 +31,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ramparts.crypto.keysource import MasterKey
 from ramparts.crypto.kms import open_kms
-from ramparts.errors import MasterKeyError
+from ramparts.errors import MasterKeyError, StorageError
+from ramparts.files import write_private
 
 __all__ = ["MASTER_KEY_FILE", "LocalMasterKey", "MasterKey", "check_private", "resolve_master_key"]
 
@@ -114,7 +116,13 @@ def resolve_master_key(
         path = Path(env["RAMPARTS_MASTER_KEY_FILE"]).expanduser()
         return LocalMasterKey(_read_file(path), str(path))
     path = data_dir / MASTER_KEY_FILE
-    if path.exists():
+    empty = _is_empty(path)
+    if path.exists() and not (empty and create):
+        if empty:
+            raise MasterKeyError(
+                f"the master key file {path} is empty (a write interrupted by a crash?) but the "
+                "state store holds encrypted data: restore master.key from your backup"
+            )
         return LocalMasterKey(_read_file(path), str(path))
     if not create:
         raise MasterKeyError(
@@ -122,8 +130,21 @@ def resolve_master_key(
             "missing and neither RAMPARTS_MASTER_KEY, RAMPARTS_MASTER_KEY_FILE nor "
             "RAMPARTS_KMS_URL is set); restore the key file from your backup"
         )
+    # An empty file next to a store without KEKs wraps nothing: replacing it loses nothing.
     key = AESGCM.generate_key(bit_length=256)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(base64.urlsafe_b64encode(key).decode() + "\n")
+    try:
+        write_private(path, (base64.urlsafe_b64encode(key).decode() + "\n").encode(),
+                      exclusive=not empty)
+    except StorageError as exc:
+        raise MasterKeyError(exc.message) from exc
     return LocalMasterKey(key, str(path))
+
+
+def _is_empty(path: Path) -> bool:
+    """True for a key file that exists and holds nothing but whitespace."""
+    try:
+        if path.stat().st_size > 256:
+            return False
+        return not path.read_bytes().strip()
+    except OSError:
+        return False

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -36,11 +39,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ramparts.config import mask_url
 from ramparts.errors import BackendError, ConfigError, NotFound
+from ramparts.files import PRIVATE_FILE, describe_os_error, tighten
 from ramparts.store.base import (
     Collected,
     ObjectRecord,
@@ -49,6 +53,8 @@ from ramparts.store.base import (
     VersionCollector,
     VersionRecord,
 )
+
+_log = logging.getLogger("ramparts.store")
 
 metadata = MetaData()
 
@@ -215,6 +221,34 @@ def _etag(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
+def _cause(exc: SQLAlchemyError) -> str:
+    """The driver's own reason ("database disk image is malformed"), first line only."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    """Create the database file owner-only before SQLite does, and tighten an old one.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file,
+    so this keeps all three at 0600 whatever the umask.  Creating it here also
+    turns SQLite's vague "unable to open database file" into the OS's reason.
+    """
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    target = Path(path)
+    try:
+        os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE))
+    except OSError as exc:
+        raise BackendError(
+            f"cannot open state store {mask_url(url)}: {describe_os_error(exc)}"
+        ) from exc
+    for suffix in ("", "-wal", "-shm"):
+        tighten(target.with_name(target.name + suffix))
+
+
 class SQLStore(Store, VersionCollector):
     schemes = ("sqlite", "postgresql", "postgres")
 
@@ -233,7 +267,10 @@ class SQLStore(Store, VersionCollector):
         except IntegrityError:
             pass  # another node created the row between our check and insert
         except SQLAlchemyError as exc:
-            raise BackendError(f"cannot open state store {mask_url(url)}") from exc
+            self._engine.dispose()
+            raise BackendError(
+                f"cannot open state store {mask_url(url)}: {_cause(exc)}"
+            ) from exc
 
     def _add_columns(self) -> None:
         """Bring a store made by an older release up to this schema (additive only)."""
@@ -256,6 +293,7 @@ class SQLStore(Store, VersionCollector):
     def _make_engine(url: str) -> Engine:
         scheme = url.split(":", 1)[0]
         if scheme == "sqlite":
+            _prepare_sqlite_file(url)
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
             @event.listens_for(engine, "connect")
@@ -287,6 +325,8 @@ class SQLStore(Store, VersionCollector):
         except (NotFound, IntegrityError):
             raise
         except SQLAlchemyError as exc:
+            # Callers see a fixed message (no paths or hosts); the operator sees the cause.
+            _log.error("state store operation failed: %s", _cause(exc))
             raise BackendError("the state store failed") from exc
 
     @property
@@ -892,4 +932,6 @@ class SQLStore(Store, VersionCollector):
         except IntegrityError:
             return False
         except SQLAlchemyError as exc:
+            # Callers see a fixed message (no paths or hosts); the operator sees the cause.
+            _log.error("state store operation failed: %s", _cause(exc))
             raise BackendError("the state store failed") from exc

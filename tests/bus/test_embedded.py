@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 
-from ramparts.bus import open_bus
+from ramparts.bus import embedded, open_bus
 from ramparts.errors import BackendError, ConfigError
 
 
@@ -59,3 +60,61 @@ async def test_unopened_bus_raises_backend_error(tmp_path: Path) -> None:
     bus = open_bus(f"embedded://{tmp_path}/bus.db")
     with pytest.raises(BackendError, match="not open"):
         await bus.enqueue("q", b"x")
+
+
+async def _filled(path: Path, ids: list[str]) -> None:
+    bus = open_bus(f"embedded://{path}")
+    await bus.open()
+    try:
+        for message_id in ids:
+            await bus.enqueue("q", b"x", message_id=message_id)
+    finally:
+        await bus.close()
+
+
+def _copy_db(src: Path, dst: Path) -> None:
+    dst.mkdir()
+    for name in ("bus.db", "bus.db-wal"):
+        if (src / name).exists():
+            shutil.copy2(src / name, dst / name)
+
+
+async def test_accepted_messages_lost_from_the_file_are_counted(tmp_path: Path) -> None:
+    """A file rolled back behind what it accepted (a restored copy here; a WAL whose
+    later frames SQLite dropped in the field) is refused, with the loss counted."""
+    data = tmp_path / "data"
+    path = data / "bus.db"
+    await _filled(path, ["a", "b", "b"])  # a duplicate id is not a new accepted message
+    assert embedded.inspect_file(path) == embedded.AcceptedStatus(2, 2)
+    _copy_db(data, tmp_path / "backup")
+    await _filled(path, ["c", "d", "e"])
+    for name in ("bus.db", "bus.db-wal"):
+        (data / name).unlink(missing_ok=True)
+        if (tmp_path / "backup" / name).exists():
+            shutil.copy2(tmp_path / "backup" / name, data / name)
+    status = embedded.inspect_file(path)
+    assert (status.recorded, status.present, status.missing) == (5, 2, 3)
+    with pytest.raises(BackendError, match="3 accepted messages are missing"):
+        await open_bus(f"embedded://{path}").open()
+    assert embedded.inspect_file(path).missing == 3  # refusing changed nothing
+    assert embedded.accept_loss(path).missing == 3
+    assert embedded.inspect_file(path) == embedded.AcceptedStatus(5, 5)
+    await _filled(path, ["f"])  # opens again, and the count goes on from the accepted one
+    assert embedded.inspect_file(path) == embedded.AcceptedStatus(6, 6)
+
+
+async def test_a_missing_or_damaged_count_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bus.db"
+    await _filled(path, ["a"])
+    sidecar = tmp_path / "bus.db.accepted"
+    good = sidecar.read_bytes()
+    sidecar.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    assert embedded.inspect_file(path).unverifiable
+    with pytest.raises(BackendError, match="count file is damaged"):
+        await open_bus(f"embedded://{path}").open()
+    sidecar.unlink()
+    with pytest.raises(BackendError, match="count file is missing"):
+        await open_bus(f"embedded://{path}").open()
+    embedded.accept_loss(path)
+    await _filled(path, ["b"])
+    assert embedded.inspect_file(path) == embedded.AcceptedStatus(2, 2)

@@ -107,3 +107,17 @@ def test_vault_unreachable_and_bad_urls() -> None:
     kms = open_kms("vault+http://127.0.0.1:1/transit/k", {"VAULT_TOKEN": "t"})
     with pytest.raises(MasterKeyError, match="unreachable"):
         kms.wrap(b"x" * 32, b"k1")
+
+
+def test_empty_key_file_from_an_interrupted_write(tmp_path: Path) -> None:
+    """A 0-byte master.key (a crash mid-write, before writes were atomic) never blocks a
+    fresh store, and is never silently replaced over encrypted data."""
+    path = tmp_path / "master.key"
+    path.touch(mode=0o600)
+    with pytest.raises(MasterKeyError, match="is empty .* restore master.key from your backup"):
+        resolve_master_key(tmp_path, create=False, environ={})
+    assert path.read_bytes() == b""  # untouched when the store holds KEKs
+    master = resolve_master_key(tmp_path, create=True, environ={})  # an empty store: replaced
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert resolve_master_key(tmp_path, create=False, environ={}).key_id == master.key_id
+    assert [p.name for p in tmp_path.iterdir()] == ["master.key"]  # no temp file left over
