@@ -31,6 +31,7 @@ from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
 from ramparts.policy.context import request_context
 from ramparts.policy.evaluator import RolePolicy, resource_arn
+from ramparts.runtime.nesting import check_nesting
 from ramparts.runtime.types import FunctionSpec
 from ramparts.secrets import SecretSource
 from ramparts.store import Store
@@ -204,7 +205,13 @@ class Broker:
         """Write an item and queue its change record in the same transaction."""
         if not isinstance(item, dict):
             raise InvalidRequest("an item must be a JSON object", code="invalid_argument")
-        value = orjson.dumps(item)
+        check_nesting(item, "the item")
+        try:
+            value = orjson.dumps(item)
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            raise InvalidRequest(
+                f"the item is not JSON: {exc}", code="invalid_argument"
+            ) from exc
         if len(value) > MAX_ITEM_BYTES:
             raise InvalidRequest("item larger than 400 KiB", code="item_too_large")
         subs = self._subs()
@@ -326,10 +333,13 @@ class Broker:
 
     async def publish(self, app: str, topic: str, message: Any) -> list[str]:
         """Fan a message out to the topic's subscribers; returns once all are durable."""
+        check_nesting(message, "the message")
         try:
             size = len(message.encode() if isinstance(message, str) else orjson.dumps(message))
         except (TypeError, orjson.JSONEncodeError) as exc:
-            raise InvalidRequest("the message must be JSON", code="invalid_argument") from exc
+            raise InvalidRequest(
+                f"the message must be JSON: {exc}", code="invalid_argument"
+            ) from exc
         if size > MAX_MESSAGE_BYTES:
             raise InvalidRequest("message larger than 256 KiB", code="message_too_large")
         messages = self._subs().topic_messages(app, topic, message)
