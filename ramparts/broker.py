@@ -40,7 +40,7 @@ MAX_ITEM_BYTES = 400 * 1024
 MAX_OBJECT_BYTES = 10 * 1024 * 1024
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_KEY_CHARS = 1024
-_KEY_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$")
+KEY_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$")
 
 Invoker = Callable[[str, Any, str], Awaitable[Any]]
 
@@ -52,7 +52,7 @@ def _name(value: Any, what: str) -> str:
 
 
 def _key(value: Any) -> str:
-    if not isinstance(value, str) or not _KEY_RE.match(value):
+    if not isinstance(value, str) or not KEY_RE.match(value):
         raise InvalidRequest(
             "keys are 1 to 1024 characters without control characters", code="invalid_argument"
         )

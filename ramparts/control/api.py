@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ramparts.broker import KEY_RE, MAX_OBJECT_BYTES
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
@@ -49,6 +51,41 @@ def _resource(value: str, what: str) -> str:
     if not RESOURCE_NAME_RE.match(value):
         raise InvalidRequest(f"invalid {what} name {value!r}", code="invalid_argument")
     return value
+
+
+class _AnyKey(Convertor[str]):
+    """Like Starlette's ``path``, but also matching control characters.
+
+    ``path`` stops at a newline, which answered a bare 404; matching them lets
+    ``_key_param`` refuse them with ``invalid_key``.
+    """
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("rampartskey", _AnyKey())
+
+
+def _key_param(request: Request) -> str:
+    """The object or item key of the path, refused with ``invalid_key`` if malformed.
+
+    Percent-escapes in the URL are decoded by then, so ``%0A`` arrives as a
+    newline: keys with control characters would otherwise reach the store
+    (and the CLI's and logs' output) from this API, though handlers cannot
+    write them.
+    """
+    key = request.path_params["key"]
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise InvalidRequest(
+            "keys are 1 to 1024 characters without control characters", code="invalid_key"
+        )
+    return key
 
 
 def _int(request: Request, name: str, default: int, hi: int) -> int:
@@ -276,13 +313,17 @@ async def schedule_tick(request: Request) -> JSONResponse:
 async def object_put(request: Request) -> JSONResponse:
     node = _node(request)
     bucket = _resource(request.path_params["bucket"], "bucket")
-    key = request.path_params["key"]
+    key = _key_param(request)
     app = node.resolve_app(request.query_params.get("app"))
-    data = await _body(request, node.settings.max_body_bytes)
+    # The object store's own limit, not the gateway's body limit (RAMPARTS_MAX_BODY_BYTES).
+    try:
+        data = await _body(request, MAX_OBJECT_BYTES)
+    except InvalidRequest as exc:
+        if exc.code != "payload_too_large":
+            raise
+        raise InvalidRequest("object larger than 10 MiB", code="object_too_large") from None
     ctype = request.headers.get("content-type", "application/octet-stream")
-    from ramparts.broker import _key
-
-    out = await node.broker.object_write(app, bucket, _key(key), data, ctype, node.new_request_id())
+    out = await node.broker.object_write(app, bucket, key, data, ctype, node.new_request_id())
     node.audit.emit(
         "objects.put",
         decision="allow",
@@ -297,7 +338,7 @@ async def object_get(request: Request) -> Response:
     node = _node(request)
     bucket = _resource(request.path_params["bucket"], "bucket")
     app = node.resolve_app(request.query_params.get("app"))
-    found = node.store.object_get(app, bucket, request.path_params["key"])
+    found = node.store.object_get(app, bucket, _key_param(request))
     if found is None:
         raise NotFound("object not found", code="object_not_found")
     rec, data = found
@@ -332,7 +373,7 @@ async def object_delete(request: Request) -> JSONResponse:
     node = _node(request)
     bucket = _resource(request.path_params["bucket"], "bucket")
     app = node.resolve_app(request.query_params.get("app"))
-    key = request.path_params["key"]
+    key = _key_param(request)
     removed = await node.broker.object_remove(app, bucket, key, node.new_request_id())
     if not removed:
         raise NotFound("object not found", code="object_not_found")
@@ -342,9 +383,7 @@ async def object_delete(request: Request) -> JSONResponse:
 async def kv_put(request: Request) -> JSONResponse:
     node = _node(request)
     table = _resource(request.path_params["table"], "table")
-    from ramparts.broker import _key
-
-    key = _key(request.path_params["key"])
+    key = _key_param(request)
     data = await _json(request)
     app = node.resolve_app(data.get("app") or request.query_params.get("app"))
     await node.broker.kv_write(app, table, key, data.get("item"))
@@ -354,13 +393,12 @@ async def kv_put(request: Request) -> JSONResponse:
 async def kv_get(request: Request) -> JSONResponse:
     node = _node(request)
     table = _resource(request.path_params["table"], "table")
+    key = _key_param(request)
     app = node.resolve_app(request.query_params.get("app"))
-    raw = node.store.kv_get(app, table, request.path_params["key"])
+    raw = node.store.kv_get(app, table, key)
     if raw is None:
         raise NotFound("item not found", code="item_not_found")
-    return JSONResponse(
-        {"app": app, "table": table, "key": request.path_params["key"], "item": orjson.loads(raw)}
-    )
+    return JSONResponse({"app": app, "table": table, "key": key, "item": orjson.loads(raw)})
 
 
 async def kv_list(request: Request) -> JSONResponse:
@@ -382,12 +420,11 @@ async def kv_list(request: Request) -> JSONResponse:
 async def kv_delete(request: Request) -> JSONResponse:
     node = _node(request)
     table = _resource(request.path_params["table"], "table")
+    key = _key_param(request)
     app = node.resolve_app(request.query_params.get("app"))
-    if not await node.broker.kv_remove(app, table, request.path_params["key"]):
+    if not await node.broker.kv_remove(app, table, key):
         raise NotFound("item not found", code="item_not_found")
-    return JSONResponse(
-        {"app": app, "table": table, "key": request.path_params["key"], "deleted": True}
-    )
+    return JSONResponse({"app": app, "table": table, "key": key, "deleted": True})
 
 
 # -- evidence --------------------------------------------------------------------------------------
@@ -501,13 +538,13 @@ def create_control_app(node: Node) -> Starlette:
         Route(f"{fn}/schedule", schedule_tick, methods=["POST"]),
         Route("/v1/topics/{topic}/publish", publish, methods=["POST"]),
         Route("/v1/objects/{bucket}", object_list),
-        Route("/v1/objects/{bucket}/{key:path}", object_put, methods=["PUT"]),
-        Route("/v1/objects/{bucket}/{key:path}", object_get, methods=["GET"]),
-        Route("/v1/objects/{bucket}/{key:path}", object_delete, methods=["DELETE"]),
+        Route("/v1/objects/{bucket}/{key:rampartskey}", object_put, methods=["PUT"]),
+        Route("/v1/objects/{bucket}/{key:rampartskey}", object_get, methods=["GET"]),
+        Route("/v1/objects/{bucket}/{key:rampartskey}", object_delete, methods=["DELETE"]),
         Route("/v1/kv/{table}", kv_list),
-        Route("/v1/kv/{table}/{key:path}", kv_put, methods=["PUT"]),
-        Route("/v1/kv/{table}/{key:path}", kv_get, methods=["GET"]),
-        Route("/v1/kv/{table}/{key:path}", kv_delete, methods=["DELETE"]),
+        Route("/v1/kv/{table}/{key:rampartskey}", kv_put, methods=["PUT"]),
+        Route("/v1/kv/{table}/{key:rampartskey}", kv_get, methods=["GET"]),
+        Route("/v1/kv/{table}/{key:rampartskey}", kv_delete, methods=["DELETE"]),
         Route("/v1/audit", audit),
         Route("/v1/dead-letters", dead_letters),
         *vault_routes(),
