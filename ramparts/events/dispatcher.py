@@ -26,7 +26,13 @@ from typing import Any
 import orjson
 
 from ramparts.bus.base import Bus, Message
-from ramparts.events.subscriptions import QUEUE_PREFIX, Subscriptions, event_for_delivery
+from ramparts.events.schemas import schema_error
+from ramparts.events.subscriptions import (
+    QUEUE_PREFIX,
+    DeliverySettings,
+    Subscriptions,
+    event_for_delivery,
+)
 from ramparts.runtime.types import InvocationResult
 from ramparts.store import Store
 
@@ -111,6 +117,15 @@ class Dispatcher:
             await self._dead_letter(function, msg, {}, "malformed message")
             await self._bus.ack(msg)
             return
+        settings = self._subs().delivery(function, body.get("trigger"))
+        if body.get("kind") == "topic":
+            validator = self._subs().validator(function, body.get("trigger"))
+            problem = schema_error(validator, body.get("data")) if validator else None
+            if problem is not None:
+                # Deterministic: a retry would fail the same way, so no retries.
+                log.warning("message %s on %s: %s", msg.id, msg.queue, problem)
+                await self._give_up(function, msg, body, event, problem, settings)
+                return
         try:
             result = await self._invoke(function, event, body.get("kind", "event"), msg.id)
         except Exception:
@@ -126,12 +141,23 @@ class Dispatcher:
                 f"{result.status}: {result.error_type or ''} {result.error_message or ''}".strip()
             )
         )
-        settings = self._subs().delivery(function, body.get("trigger"))
         if msg.attempt <= settings.retries:
             delay = min(settings.backoff * 2 ** (msg.attempt - 1), self._max_delay)
             delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
             await self._bus.retry(msg, delay=delay)
             return
+        await self._give_up(function, msg, body, event, error, settings)
+
+    async def _give_up(
+        self,
+        function: str,
+        msg: Message,
+        body: dict[str, Any],
+        event: Any,
+        error: str,
+        settings: DeliverySettings,
+    ) -> None:
+        """Record the dead letter, publish it to the trigger's dead-letter topic, ack."""
         await self._dead_letter(function, msg, body, error)
         if settings.dead_letter:
             try:

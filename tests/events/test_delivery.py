@@ -54,6 +54,13 @@ functions:
     handler: h.py:fail
     triggers:
       - topic: {name: doomed, retries: 2, backoff: 100ms, dead_letter: graveyard}
+  checked:
+    handler: h.py:record
+    role:
+      statements:
+        - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}
+    triggers:
+      - topic: {name: orders, schema: order.json, retries: 3, dead_letter: graveyard}
   undertaker:
     handler: h.py:record
     role:
@@ -78,9 +85,19 @@ def fail(event, context):
 """
 
 
+ORDER_SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "required": ["id", "total"],
+        "properties": {"id": {"type": "string"}, "total": {"type": "number", "minimum": 0}},
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def ev(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
-    node.deploy_ok(make_app(tmp_path_factory.mktemp("ev") / "app", MANIFEST, {"h.py": HANDLERS}))
+    files = {"h.py": HANDLERS, "order.json": ORDER_SCHEMA}
+    node.deploy_ok(make_app(tmp_path_factory.mktemp("ev") / "app", MANIFEST, files))
     return node
 
 
@@ -205,6 +222,46 @@ def test_retries_with_backoff_then_dead_letter(ev: RunningNode) -> None:
     assert letters["dead_letters"][0]["message_id"] == mid
     time.sleep(0.5)
     assert len(ev.invocations("flaky")) == 3  # no more attempts after the dead letter
+
+
+def test_topic_schema_is_enforced(ev: RunningNode) -> None:
+    def publish(message: object) -> str:
+        r = ev.control.post("/v1/topics/orders/publish", json={"message": message, "app": "ev"})
+        assert r.status_code == 200, r.text
+        return r.json()["message_ids"][0]
+
+    bad = publish({"id": "o-1", "total": -5})
+    wrong_type = publish("not an order")
+    good = publish({"id": "o-2", "total": 12.5})
+    # The valid message reaches the handler ...
+    (delivered,) = _wait(ev, "checked", 1)
+    assert json.loads(delivered["Records"][0]["body"]) == {"id": "o-2", "total": 12.5}
+    assert delivered["Records"][0]["messageId"] == good
+    # ... the invalid ones are dead-lettered at once with the validation error, no retries.
+    deadline = time.monotonic() + 20
+    letters: dict[str, dict] = {}
+    while time.monotonic() < deadline and len(letters) < 2:
+        rows = ev.control.get("/v1/dead-letters", params={"function": "checked"}).json()
+        letters = {d["message_id"]: d for d in rows["dead_letters"]}
+        time.sleep(0.1)
+    assert set(letters) == {bad, wrong_type}, letters
+    assert letters[bad]["attempts"] == 1
+    assert "schema" in letters[bad]["error"] and "total" in letters[bad]["error"]
+    assert "schema" in letters[wrong_type]["error"]
+
+    def failures() -> list[dict]:
+        bodies = [json.loads(e["Records"][0]["body"]) for e in _events(ev, "undertaker")]
+        return [b for b in bodies if b.get("function") == "checked"]
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(failures()) < 2:
+        time.sleep(0.1)
+    assert {f["message_id"] for f in failures()} == {bad, wrong_type}
+    assert all("schema" in f["error"] for f in failures())
+    # The handler never ran for them: exactly one invocation, the valid one.
+    time.sleep(0.5)
+    assert len(ev.invocations("checked")) == 1
+    assert len(_events(ev, "checked")) == 1
 
 
 def test_publish_errors(ev: RunningNode) -> None:
