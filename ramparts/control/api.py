@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ramparts.control")
 
 MAX_DEPLOY_BYTES = 64 * 1024 * 1024
+ADMIN_PRINCIPAL = "admin"
 
 
 def _fn_name(request: Request) -> str:
@@ -448,11 +449,31 @@ async def audit(request: Request) -> JSONResponse:
 
 
 async def dead_letters(request: Request) -> JSONResponse:
+    """Dead letters, newest first; their error text only for the admin token, every read audited.
+
+    The error text is what a handler raised about a message, so it can carry
+    that message's personal data even after redaction missed a shape: a
+    caller that is not the admin gets ``error`` withheld, and every read is an
+    audit event (who, which function, how many, whether the text was shown).
+    """
     node = _node(request)
     fn = request.query_params.get("function")
-    return JSONResponse(
-        {"dead_letters": node.store.list_dead_letters(fn, _int(request, "limit", 100, 1000))}
+    rows = node.store.list_dead_letters(fn, _int(request, "limit", 100, 1000))
+    principal = request.scope.get("ramparts.principal")
+    show_text = principal == ADMIN_PRINCIPAL
+    if not show_text:
+        rows = [{**row, "error": None, "error_withheld": True} for row in rows]
+    node.audit.emit(
+        "deadletters.read",
+        decision="allow",
+        principal=str(principal or "unknown"),
+        action="control:ListDeadLetters",
+        resource=f"dead-letters:{fn or '*'}",
+        function=fn,
+        count=len(rows),
+        text_shown=show_text,
     )
+    return JSONResponse({"dead_letters": rows})
 
 
 async def status(request: Request) -> JSONResponse:
@@ -508,6 +529,8 @@ class _AdminAuth:
             response = _error(401, "unauthorized", "a valid admin token is required")
             await response(scope, receive, send)
             return
+        # Who the routes serve: only the admin token gets this far today.
+        scope["ramparts.principal"] = ADMIN_PRINCIPAL
         await self.app(scope, receive, send)
 
 

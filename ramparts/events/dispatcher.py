@@ -33,6 +33,7 @@ from ramparts.events.subscriptions import (
     Subscriptions,
     event_for_delivery,
 )
+from ramparts.observe.redact import redact_text
 from ramparts.runtime.types import InvocationResult
 from ramparts.store import Store
 
@@ -158,6 +159,8 @@ class Dispatcher:
         settings: DeliverySettings,
     ) -> None:
         """Record the dead letter, publish it to the trigger's dead-letter topic, ack."""
+        # Handler-made text can quote the message: secrets and personal data are masked.
+        error = redact_text(error)
         await self._dead_letter(function, msg, body, error)
         if settings.dead_letter:
             try:
@@ -190,7 +193,7 @@ class Dispatcher:
                 "function": function,
                 "message_id": msg.id,
                 "attempts": msg.attempt,
-                "error": error[:2000],
+                "error": redact_text(error)[:2000],
                 "source": f"{body.get('kind', '?')}:{body.get('source', '?')}"[:256],
             },
         )

@@ -61,6 +61,10 @@ functions:
         - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}
     triggers:
       - topic: {name: orders, schema: order.json, retries: 3, dead_letter: graveyard}
+  leaky:
+    handler: h.py:leak
+    triggers:
+      - topic: {name: payments, retries: 0, dead_letter: graveyard}
   undertaker:
     handler: h.py:record
     role:
@@ -82,6 +86,11 @@ def record(event, context):
 
 def fail(event, context):
     raise RuntimeError("always fails")
+
+
+def leak(event, context):
+    body = json.loads(event["Records"][0]["body"])
+    raise ValueError(f"charge failed for card {body['card']} ({body['email']}) password=hunter22")
 """
 
 
@@ -262,6 +271,39 @@ def test_topic_schema_is_enforced(ev: RunningNode) -> None:
     time.sleep(0.5)
     assert len(ev.invocations("checked")) == 1
     assert len(_events(ev, "checked")) == 1
+
+
+def test_dead_letter_text_is_redacted_and_its_reads_audited(ev: RunningNode) -> None:
+    message = {"card": "4111 1111 1111 1111", "email": "jane.doe@example.com"}
+    r = ev.control.post("/v1/topics/payments/publish", json={"message": message, "app": "ev"})
+    mid = r.json()["message_ids"][0]
+    deadline = time.monotonic() + 20
+    letters: list[dict] = []
+    while time.monotonic() < deadline and not letters:
+        rows = ev.control.get("/v1/dead-letters", params={"function": "leaky"}).json()
+        letters = [d for d in rows["dead_letters"] if d["message_id"] == mid]
+        time.sleep(0.1)
+    (letter,) = letters
+    assert "charge failed for card" in letter["error"]
+    for leaked in ("4111", "jane.doe", "example.com", "hunter22"):
+        assert leaked not in letter["error"], letter["error"]
+    # The CLI shows the same masked text.
+    out = ev.cli("dead-letters", "--function", "leaky")
+    assert out.returncode == 0 and "4111" not in out.stdout and "charge failed" in out.stdout
+    # Every read of dead-letter text is an audit event naming who read what.
+    reads = [e for e in ev.audit() if e["kind"] == "deadletters.read"]
+    assert reads and reads[-1]["principal"] == "admin"
+    assert reads[-1]["decision"] == "allow"
+    assert reads[-1]["detail"]["function"] == "leaky"
+    assert reads[-1]["detail"]["count"] >= 1
+    # The dead-letter topic gets the masked text too.
+    deadline = time.monotonic() + 20
+    sent: list[dict] = []
+    while time.monotonic() < deadline and not sent:
+        bodies = [json.loads(e["Records"][0]["body"]) for e in _events(ev, "undertaker")]
+        sent = [b for b in bodies if b.get("message_id") == mid]
+        time.sleep(0.1)
+    assert sent and "4111" not in sent[0]["error"] and "hunter22" not in sent[0]["error"]
 
 
 def test_publish_errors(ev: RunningNode) -> None:
