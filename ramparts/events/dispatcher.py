@@ -11,12 +11,16 @@ trigger promises, invokes the function's live version and then:
   topic, publishes the failure there, and acks.
 
 Messages are acked only after the handler has returned, so a node killed
-mid-invocation redelivers them after restart: at-least-once.
+mid-invocation redelivers them after restart: at-least-once.  Leases are
+short (``lease_for``, 10 s by default) and a heartbeat renews each one every
+third of it while its delivery is being handled, so a slow handler keeps its
+message while a dead node's messages come back quickly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -94,9 +98,10 @@ class Dispatcher:
             if free <= 0:
                 await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
                 continue
+            lease = self._lease_for(function)
             try:
                 messages = await self._bus.receive(
-                    queue, max_messages=free, lease=self._lease_for(function), wait=1.0
+                    queue, max_messages=free, lease=lease, wait=1.0
                 )
             except asyncio.CancelledError:
                 raise
@@ -105,9 +110,34 @@ class Dispatcher:
                 await asyncio.sleep(1.0)
                 continue
             for msg in messages:
-                task = asyncio.get_running_loop().create_task(self._deliver(function, msg))
+                task = asyncio.get_running_loop().create_task(
+                    self._deliver_leased(function, msg, lease)
+                )
                 inflight.add(task)
                 task.add_done_callback(inflight.discard)
+
+    async def _deliver_leased(self, function: str, msg: Message, lease: float) -> None:
+        """Deliver ``msg`` while a heartbeat keeps its lease alive."""
+        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(msg, lease))
+        try:
+            await self._deliver(function, msg)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, msg: Message, lease: float) -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await self._bus.extend(msg, lease=lease):
+                    # Delivered again elsewhere: at-least-once, nothing more to hold.
+                    log.warning("lease of %s on %s was lost; it may run twice", msg.id, msg.queue)
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the next beat tries again; the lease still holds
+                log.warning("extending the lease of %s failed: %s", msg.id, exc)
 
     async def _deliver(self, function: str, msg: Message) -> None:
         try:
