@@ -109,4 +109,6 @@ def open_bus(url: str, *, consumer: str | None = None) -> Bus:
             raise ConfigError(missing_driver_message(scheme, extra, backend.driver)) from exc
         raise
     cls: type[Bus] = getattr(module, backend.attr)
+    if consumer is None:  # backends written before identities existed take only the URL
+        return cls(url)  # type: ignore[call-arg]
     return cls(url, consumer=consumer)  # type: ignore[call-arg]
