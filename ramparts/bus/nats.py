@@ -197,7 +197,7 @@ class NatsBus(Bus):
     async def extend(self, message: Message, *, lease: float) -> bool:
         msg = _receipt(message)
         check_receive_args(1, lease, 0.0)  # the ack wait is the consumer's, set at receive
-        if getattr(msg, "_ackd", False):  # acked or nak'd by us: nothing left to extend
+        if msg.is_acked:  # acked or nak'd by us: nothing left to extend
             return False
         if self._latest.get(_delivery_key(message.queue, msg), 0) > int(
             msg.metadata.num_delivered or 1
