@@ -31,6 +31,7 @@ from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
 from ramparts.policy.context import request_context
 from ramparts.policy.evaluator import RolePolicy, resource_arn
+from ramparts.runtime.nesting import check_nesting
 from ramparts.runtime.types import FunctionSpec
 from ramparts.secrets import SecretSource
 from ramparts.store import Store
@@ -39,7 +40,7 @@ MAX_ITEM_BYTES = 400 * 1024
 MAX_OBJECT_BYTES = 10 * 1024 * 1024
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_KEY_CHARS = 1024
-_KEY_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$")
+KEY_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$")
 _CONTENT_TYPE = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")  # sent back as a header
 
 Invoker = Callable[[str, Any, str], Awaitable[Any]]
@@ -52,7 +53,7 @@ def _name(value: Any, what: str) -> str:
 
 
 def _key(value: Any) -> str:
-    if not isinstance(value, str) or not _KEY_RE.match(value):
+    if not isinstance(value, str) or not KEY_RE.match(value):
         raise InvalidRequest(
             "keys are 1 to 1024 characters without control characters", code="invalid_argument"
         )
@@ -205,7 +206,13 @@ class Broker:
         """Write an item and queue its change record in the same transaction."""
         if not isinstance(item, dict):
             raise InvalidRequest("an item must be a JSON object", code="invalid_argument")
-        value = orjson.dumps(item)
+        check_nesting(item, "the item")
+        try:
+            value = orjson.dumps(item)
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            raise InvalidRequest(
+                f"the item is not JSON: {exc}", code="invalid_argument"
+            ) from exc
         if len(value) > MAX_ITEM_BYTES:
             raise InvalidRequest("item larger than 400 KiB", code="item_too_large")
         subs = self._subs()
@@ -333,10 +340,13 @@ class Broker:
 
     async def publish(self, app: str, topic: str, message: Any) -> list[str]:
         """Fan a message out to the topic's subscribers; returns once all are durable."""
+        check_nesting(message, "the message")
         try:
             size = len(message.encode() if isinstance(message, str) else orjson.dumps(message))
         except (TypeError, orjson.JSONEncodeError) as exc:
-            raise InvalidRequest("the message must be JSON", code="invalid_argument") from exc
+            raise InvalidRequest(
+                f"the message must be JSON: {exc}", code="invalid_argument"
+            ) from exc
         if size > MAX_MESSAGE_BYTES:
             raise InvalidRequest("message larger than 256 KiB", code="message_too_large")
         messages = self._subs().topic_messages(app, topic, message)

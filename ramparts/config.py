@@ -83,6 +83,9 @@ class Settings:
     admin_port: int = DEFAULT_ADMIN_PORT
     max_body_bytes: int = 6 * 1024 * 1024
     retry_max_delay: float = 300.0
+    # How long a queued event stays leased without a heartbeat: what a crashed node's
+    # in-flight events wait on a bus that cannot hand them back at restart (NATS).
+    bus_lease: float = 10.0
     scheduler_interval: float = 1.0
     node_id: str = field(default_factory=lambda: secrets.token_hex(4))
     tls_cert: Path | None = None  # gateway HTTPS: certificate chain (PEM)
@@ -122,6 +125,10 @@ class Settings:
         for name in ("header_timeout", "idle_timeout"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be a positive number of seconds")
+        if not 1.0 <= self.bus_lease <= 3600.0:
+            raise ConfigError(
+                f"bus lease (RAMPARTS_BUS_LEASE) must be 1 to 3600 seconds, got {self.bus_lease}"
+            )
         for name in ("port", "admin_port"):
             value = getattr(self, name)
             if not 0 <= value <= 65535:
@@ -145,6 +152,7 @@ class Settings:
             "max_connections": _env_int("RAMPARTS_MAX_CONNECTIONS", 10_000),
             "version_retention": _env_float("RAMPARTS_VERSION_RETENTION", 7 * 24 * 3600.0),
             "gc_interval": _env_float("RAMPARTS_GC_INTERVAL", 3600.0),
+            "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -230,6 +238,30 @@ def ensure_admin_token(data_dir: Path) -> str:
     token = "rat_" + secrets.token_urlsafe(32)
     write_private(path, (token + "\n").encode(), exclusive=info is None)
     return token
+
+
+NODE_IDENTITY_FILE = "node-identity"
+_IDENTITY_RE = re.compile(r"^node-[0-9a-f]{16}$")
+
+
+def ensure_node_identity(data_dir: Path) -> str:
+    """This node's lasting name on a shared bus, created on first start (mode 0600).
+
+    Unlike ``Settings.node_id`` (new every start) it survives restarts, so a
+    node that crashed finds the leases it held under it and takes them back.
+    """
+    path = data_dir / NODE_IDENTITY_FILE
+    try:
+        identity = path.read_text().strip()
+    except FileNotFoundError:
+        identity = f"node-{secrets.token_hex(8)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(identity + "\n")
+        return identity
+    if not _IDENTITY_RE.match(identity):
+        raise ConfigError(f"{path} does not hold a valid node identity; delete it to make one")
+    return identity
 
 
 def read_admin_token(data_dir: Path) -> str | None:

@@ -25,7 +25,7 @@ from ramparts import integrity
 from ramparts.broker import Broker
 from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
-from ramparts.config import Settings, ensure_admin_token
+from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
@@ -198,7 +198,8 @@ class Node:
         # The two encryption seams: user data is sealed before it reaches a backend.
         self.store = SealedStore(raw_store, self.vault.sealer)
         self.secrets = self._secret_source or self.vault.secrets
-        self.bus = SealedBus(open_bus(s.bus_url), self.vault.sealer)
+        consumer = ensure_node_identity(s.data_dir)
+        self.bus = SealedBus(open_bus(s.bus_url, consumer=consumer), self.vault.sealer)
         await self.bus.open()
         self.audit = AuditLog(self.store, s.node_id)
         self.identity = IdentityService(self.store, self.secrets, self.vault.sealer)
@@ -234,7 +235,8 @@ class Node:
             invoke=self._invoke_live,
             publish=self.broker.publish,
             concurrency=lambda fn: self._live[fn].config.concurrency if fn in self._live else 1,
-            lease_for=lambda fn: (self._live[fn].config.timeout if fn in self._live else 30) + 30,
+            # Short, and renewed by a heartbeat while the handler runs.
+            lease_for=lambda fn: s.bus_lease,
             max_delay=s.retry_max_delay,
         )
         self.scheduler = Scheduler(

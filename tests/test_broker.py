@@ -19,6 +19,7 @@ functions:
            resources: ["objects:files/*"]}
         - {effect: allow, actions: ["functions:Invoke"], resources: ["function:helper"]}
         - {effect: allow, actions: ["topics:Publish"], resources: ["topic:allowed"]}
+        - {effect: allow, actions: ["topics:Publish"], resources: ["topic:deep"]}
     secrets: [granted-secret]
   helper:
     handler: h.py:helper
@@ -30,13 +31,21 @@ HANDLERS = """
 from ramparts import AccessDenied
 
 
+def nest(depth):
+    value = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 def attempt(fn):
     try:
         return {"ok": fn()}
     except AccessDenied as exc:
         return {"denied": [exc.action, exc.resource]}
     except Exception as exc:
-        return {"error": type(exc).__name__, "code": getattr(exc, "code", None)}
+        return {"error": type(exc).__name__, "code": getattr(exc, "code", None),
+                "message": str(exc)}
 
 
 def handler(event, context):
@@ -57,6 +66,8 @@ def handler(event, context):
         "invoke-other": lambda: context.invoke("nobody", {}),
         "publish-denied": lambda: context.publish("forbidden", {"x": 1}),
         "bad-key": lambda: context.kv.get("mine", "\\x00bad"),
+        "deep-item": lambda: context.kv.put("mine", "deep", {"v": nest(event.get("depth", 130))}),
+        "deep-publish": lambda: context.publish("deep", nest(event.get("depth", 130))),
     }
     return attempt(calls[op])
 
@@ -72,8 +83,8 @@ def brk(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningN
     return node
 
 
-def call(node: RunningNode, fn: str, op: str) -> dict:
-    r = node.control.post(f"/v1/functions/{fn}/invoke", json={"event": {"op": op}})
+def call(node: RunningNode, fn: str, op: str, **extra: object) -> dict:
+    r = node.control.post(f"/v1/functions/{fn}/invoke", json={"event": {"op": op, **extra}})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "ok", r.json()
     return r.json()["result"]
@@ -118,8 +129,41 @@ def test_denials_raise_access_denied_and_are_audited(brk: RunningNode) -> None:
 def test_errors_from_the_host(brk: RunningNode) -> None:
     assert call(brk, "reader", "object-missing")["error"] == "NotFound"
     # the granted secret is not configured on this node: a clear not-found, not a leak
-    assert call(brk, "reader", "secret-granted") == {
-        "error": "NotFound",
-        "code": "secret_not_found",
-    }
-    assert call(brk, "reader", "bad-key") == {"error": "InvalidRequest", "code": "invalid_argument"}
+    granted = call(brk, "reader", "secret-granted")
+    assert (granted["error"], granted["code"]) == ("NotFound", "secret_not_found")
+    bad_key = call(brk, "reader", "bad-key")
+    assert (bad_key["error"], bad_key["code"]) == ("InvalidRequest", "invalid_argument")
+
+
+def _nest(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_deeply_nested_items_and_messages_get_a_clear_refusal(brk: RunningNode) -> None:
+    # From a handler: a clear InvalidRequest naming the limit, never a RecursionError
+    # or "the message must be JSON".
+    for op in ("deep-item", "deep-publish"):
+        for depth in (130, 300, 5000):
+            out = call(brk, "reader", op, depth=depth)
+            assert out["error"] == "InvalidRequest", (op, depth, out)
+            assert out["code"] == "too_deeply_nested", (op, depth, out)
+            assert "deeper than 64 levels" in out["message"]
+    # Just inside the limit still works.
+    assert call(brk, "reader", "deep-item", depth=60) == {"ok": None}
+    # The control API: a 400 with the same stable code, and nothing stored.
+    r = brk.control.put("/v1/kv/mine/deep2", json={"app": "brk", "item": {"v": _nest(130)}})
+    assert r.status_code == 400 and r.json()["code"] == "too_deeply_nested", r.text
+    assert brk.control.get("/v1/kv/mine/deep2", params={"app": "brk"}).status_code == 404
+    r = brk.control.post(
+        "/v1/topics/deep/publish", json={"app": "brk", "message": _nest(130)}
+    )
+    assert r.status_code == 400 and r.json()["code"] == "too_deeply_nested", r.text
+    # Deeper than the JSON parser itself takes: still a clear 400, not a 500.
+    deep_body = '{"app": "brk", "item": {"v": ' + "[" * 2000 + "]" * 2000 + "}}"
+    r = brk.control.put(
+        "/v1/kv/mine/deep3", content=deep_body, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400 and r.json()["code"] in ("too_deeply_nested", "invalid_json")

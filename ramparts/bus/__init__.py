@@ -78,8 +78,13 @@ def missing_driver_message(scheme: str, extra: str, driver: str) -> str:
     )
 
 
-def open_bus(url: str) -> Bus:
+def open_bus(url: str, *, consumer: str | None = None) -> Bus:
     """Build (but do not connect) the bus backend for ``url``; then ``await bus.open()``.
+
+    ``consumer`` is this node's lasting identity (kept in its data dir): a
+    backend that tracks who holds which lease uses it, so a node restarted
+    after a crash gets its own leases back at once.  Without one, each
+    process is a new consumer.
 
     Raises:
         ConfigError: unknown scheme, malformed URL, or the driver is missing.
@@ -104,4 +109,6 @@ def open_bus(url: str) -> Bus:
             raise ConfigError(missing_driver_message(scheme, extra, backend.driver)) from exc
         raise
     cls: type[Bus] = getattr(module, backend.attr)
-    return cls(url)  # type: ignore[call-arg]
+    if consumer is None:  # backends written before identities existed take only the URL
+        return cls(url)  # type: ignore[call-arg]
+    return cls(url, consumer=consumer)  # type: ignore[call-arg]

@@ -14,7 +14,7 @@ import re
 import uuid
 
 from ramparts.bus.base import OutgoingMessage
-from ramparts.errors import InvalidRequest
+from ramparts.errors import ConfigError, InvalidRequest
 
 # Dot-separated tokens of letters, digits, "_" and "-": safe as a NATS subject
 # suffix, a Redis key part (no ":" or braces) and a SQLite value alike.
@@ -112,3 +112,15 @@ def redact_url(url: str) -> str:
     if has_password and not any(c in user for c in "/?#"):
         return f"{scheme}://{user}:***@{hostpart}"
     return f"{scheme}://***@{hostpart}"
+
+
+_CONSUMER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_consumer(consumer: str | None) -> str | None:
+    """A node's bus identity: 1 to 64 letters, digits, '_' or '-' (or None)."""
+    if consumer is not None and (
+        not isinstance(consumer, str) or not _CONSUMER_RE.fullmatch(consumer)
+    ):
+        raise ConfigError("bus consumer identity must be 1-64 letters, digits, '_' or '-'")
+    return consumer

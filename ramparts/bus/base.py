@@ -29,6 +29,17 @@ What every backend also does (pinned by ``tests/bus/test_contract.py``):
 * Messages of one queue are first delivered in enqueue order.
 * Receive each queue with one ``lease`` value: Redis and NATS keep the lease
   per queue (claim threshold, consumer ack wait), not per call.
+* ``extend`` is the heartbeat of a delivery still being handled: it starts
+  the lease over, so leases can be short (seconds) while a handler runs for
+  minutes.  It returns False, changing nothing, for a delivery whose lease
+  already ran out and that was delivered again since.
+* A consumer that comes back under the ``consumer`` identity it had before
+  it crashed (the node keeps one in its data dir) gets its old leases back at
+  once instead of after they run out: the embedded bus releases every lease at
+  ``open`` (it is single-process by its file lock), Redis hands the restarted
+  consumer its own pending entries first.  NATS JetStream cannot tell which
+  client holds a message, so there a crashed node's messages come back after
+  one lease.
 """
 
 from __future__ import annotations
@@ -67,6 +78,9 @@ class Bus(abc.ABC):
     #: URL schemes this backend serves, e.g. ``("redis", "rediss")``.
     schemes: tuple[str, ...] = ()
 
+    #: Whether a consumer restarted under the same identity reclaims its leases at once.
+    reclaims_leases_at_start: bool = False
+
     @abc.abstractmethod
     async def open(self) -> None:
         """Connect, create what is missing, recover what a crash left behind."""
@@ -98,6 +112,13 @@ class Bus(abc.ABC):
         self, queue: str, *, max_messages: int = 10, lease: float = 30.0, wait: float = 1.0
     ) -> list[Message]:
         """Lease up to ``max_messages`` visible messages, waiting at most ``wait`` s."""
+
+    @abc.abstractmethod
+    async def extend(self, message: Message, *, lease: float) -> bool:
+        """Heartbeat: keep ``message`` leased for ``lease`` more seconds from now.
+
+        False (and nothing changed) if this delivery is no longer the live one.
+        """
 
     @abc.abstractmethod
     async def ack(self, message: Message) -> None:

@@ -53,6 +53,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from ramparts.bus._common import (
+    check_consumer,
     check_delay,
     check_outgoing,
     check_queue,
@@ -170,8 +171,12 @@ class EmbeddedBus(Bus):
     """Durable queues in one SQLite file, for a single node."""
 
     schemes = ("embedded",)
+    reclaims_leases_at_start = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, consumer: str | None = None) -> None:
+        # One process by its file lock: every lease found at open is a dead one,
+        # whoever held it, so the consumer identity is not needed here.
+        check_consumer(consumer)
         self._path = _path_from_url(url)
         self._executor: ThreadPoolExecutor | None = None
         # Both are touched only on the executor thread.
@@ -255,6 +260,11 @@ class EmbeddedBus(Bus):
                 pause = min(pause, max(next_visible - time.time(), 0.0) + 0.001)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), pause)
+
+    async def extend(self, message: Message, *, lease: float) -> bool:
+        seq, attempt = _receipt(message)
+        check_receive_args(1, lease, 0.0)
+        return await self._run(self._extend_sync, seq, attempt, time.time() + lease)
 
     async def ack(self, message: Message) -> None:
         seq, _attempt = _receipt(message)
@@ -388,6 +398,15 @@ class EmbeddedBus(Bus):
         if rows:
             return rows, None
         return [], conn.execute(_NEXT_VISIBLE, (queue,)).fetchone()[0]
+
+    def _extend_sync(self, seq: int, attempt: int, until: float) -> bool:
+        # Only the live delivery (same attempt, still leased) may extend its lease.
+        cursor = self._db().execute(
+            "UPDATE messages SET lease_until = ?"
+            " WHERE seq = ? AND attempt = ? AND lease_until IS NOT NULL",
+            (until, seq, attempt),
+        )
+        return cursor.rowcount == 1
 
     def _ack_sync(self, seq: int) -> None:
         # Deleted even if the lease expired meanwhile: the message *was* handled.

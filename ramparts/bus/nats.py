@@ -59,6 +59,7 @@ from nats.js.api import (
 )
 
 from ramparts.bus._common import (
+    check_consumer,
     check_delay,
     check_outgoing,
     check_queue,
@@ -94,7 +95,10 @@ class NatsBus(Bus):
 
     schemes = ("nats",)
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, consumer: str | None = None) -> None:
+        # JetStream tracks leases per durable consumer, not per client: a restarted
+        # node cannot pick out its own, so the identity is only checked here.
+        check_consumer(consumer)
         self._url, self._stream, self._subjects, self._replicas = _split_url(url)
         self._safe_url = redact_url(self._url)
         self._nc: Client | None = None
@@ -189,6 +193,20 @@ class NatsBus(Bus):
                 await msg.ack_sync()
             except nats.errors.MsgAlreadyAckdError:
                 pass  # a second ack (or an ack after retry) changes nothing
+
+    async def extend(self, message: Message, *, lease: float) -> bool:
+        msg = _receipt(message)
+        check_receive_args(1, lease, 0.0)  # the ack wait is the consumer's, set at receive
+        if msg.is_acked:  # acked or nak'd by us: nothing left to extend
+            return False
+        if self._latest.get(_delivery_key(message.queue, msg), 0) > int(
+            msg.metadata.num_delivered or 1
+        ):
+            return False
+        async with self._translate("extend"):
+            # "+WPI": JetStream restarts this delivery's ack wait.
+            await msg.in_progress()
+        return True
 
     async def retry(self, message: Message, *, delay: float) -> None:
         msg = _receipt(message)

@@ -46,6 +46,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from ramparts.bus._common import (
+    check_consumer,
     check_delay,
     check_outgoing,
     check_queue,
@@ -127,6 +128,34 @@ end
 return out
 """
 
+# KEYS: stream.  ARGV: group, consumer, start id, count.
+# Hands this consumer back its own pending entries (left by its previous process),
+# counting a delivery each.  Returns {entries looked at, last id, {entry id, fields, n}}.
+_RECLAIM_OWN = """
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], '+', tonumber(ARGV[4]), ARGV[2])
+local out = {}
+local last = ''
+for _, e in ipairs(p) do
+  last = e[1]
+  local c = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, e[1])
+  if c[1] and type(c[1][2]) == 'table' then
+    local q = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
+    out[#out + 1] = {e[1], c[1][2], q[1][4]}
+  end
+end
+return {#p, last, out}
+"""
+
+# KEYS: stream.  ARGV: group, consumer, entry id, times delivered (from the receipt).
+# Restarts the entry's idle time if this delivery is still the live one (JUSTID: not
+# counted as a delivery).  Returns 1 if extended, 0 if the delivery is stale.
+_EXTEND = """
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if not p[1] or p[1][2] ~= ARGV[2] or tostring(p[1][4]) ~= ARGV[4] then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1
+"""
+
 # KEYS: stream, ids.  ARGV: group, entry id, message id.
 _ACK = """
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
@@ -178,12 +207,20 @@ class RedisBus(Bus):
     """Durable queues on Redis Streams with one consumer group per queue."""
 
     schemes = ("redis", "rediss")
+    reclaims_leases_at_start = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, consumer: str | None = None) -> None:
         self._url, self._prefix = _split_url(url)
         self._safe_url = redact_url(self._url)
-        # Unique per process and per bus, so pending lists show who holds what.
-        self._consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # The node's lasting identity when it has one, so that after a crash the
+        # restarted node finds its own pending entries; else unique per process.
+        self._consumer = check_consumer(consumer) or (
+            f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        )
+        # Queues whose leftover pending entries this process has taken back already,
+        # and where the scan of the others stands.
+        self._reclaimed: set[str] = set()
+        self._reclaim_from: dict[str, str] = {}
         self._redis: aioredis.Redis | None = None
         self._scripts: dict[str, Any] = {}
         self._groups: set[str] = set()
@@ -209,6 +246,8 @@ class RedisBus(Bus):
                 ("claim", _CLAIM),
                 ("ack", _ACK),
                 ("retry", _RETRY),
+                ("reclaim", _RECLAIM_OWN),
+                ("extend", _EXTEND),
                 ("forget", _FORGET_CONSUMER),
             )
         }
@@ -229,6 +268,8 @@ class RedisBus(Bus):
                     break
         finally:
             self._groups.clear()
+            self._reclaimed.clear()
+            self._reclaim_from.clear()
             await client.aclose()
 
     # -- contract ---------------------------------------------------------
@@ -278,6 +319,17 @@ class RedisBus(Bus):
             await self._scripts["ack"](
                 keys=[stream, ids], args=[GROUP, entry_id, message.id], client=self._client()
             )
+
+    async def extend(self, message: Message, *, lease: float) -> bool:
+        entry_id, delivered = _receipt(message)
+        check_receive_args(1, lease, 0.0)  # the claim threshold is the queue's receive lease
+        async with self._translate("extend"):
+            extended = await self._scripts["extend"](
+                keys=[self._key(message.queue)],
+                args=[GROUP, self._consumer, entry_id, delivered],
+                client=self._client(),
+            )
+        return bool(extended)
 
     async def retry(self, message: Message, *, delay: float) -> None:
         entry_id, delivered = _receipt(message)
@@ -341,6 +393,12 @@ class RedisBus(Bus):
         self, queue: str, max_messages: int, lease: float, remaining: float
     ) -> list[Message]:
         stream, delayed, data, _ids = self._keys(queue)
+        if queue not in self._reclaimed:
+            # First receives after open: what this consumer held when its previous
+            # process died comes back now, not after the lease runs out.
+            reclaimed = await self._reclaim(queue, stream, max_messages)
+            if reclaimed:
+                return reclaimed
         next_due = await self._scripts["promote"](
             keys=[stream, delayed, data], args=[_PROMOTE_BATCH], client=self._client()
         )
@@ -353,6 +411,28 @@ class RedisBus(Bus):
             if next_due is not None:
                 block = min(block, max(float(next_due), 0.0) + 0.001)
         return got + await self._read(queue, stream, max_messages - len(got), block)
+
+    async def _reclaim(self, queue: str, stream: str, count: int) -> list[Message]:
+        start = self._reclaim_from.get(queue, "-")
+        seen, last, rows = await self._scripts["reclaim"](
+            keys=[stream], args=[GROUP, self._consumer, start, count], client=self._client()
+        )
+        if int(seen) < count:
+            self._reclaimed.add(queue)
+            self._reclaim_from.pop(queue, None)
+        else:
+            # Exclusive start: what was just reclaimed is pending to us again.
+            self._reclaim_from[queue] = f"({_decode(last)}"
+        if rows:
+            log.warning(
+                "redis bus: took back %d lease(s) on %s left by this node's previous process",
+                len(rows),
+                queue,
+            )
+        return [
+            _message(queue, _decode(entry_id), _fields(fields), int(delivered))
+            for entry_id, fields, delivered in rows
+        ]
 
     async def _claim(self, queue: str, stream: str, lease: float, count: int) -> list[Message]:
         rows = await self._scripts["claim"](

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -597,6 +598,20 @@ def schedule_run(function: str, url: UrlOpt = None, data_dir: DataDirOpt = None)
     console.print(f"queued {len(out['message_ids'])} scheduled event(s) for {function}")
 
 
+def _key_path(key: str, what: str = "KEY") -> str:
+    """``key`` checked as the node checks it, then escaped for a URL path.
+
+    A key with a control character would otherwise break the request line
+    (an httpx traceback) instead of getting the node's clear refusal; and
+    ``?``, ``#`` or ``%`` in a key must not be read as URL syntax.
+    """
+    from ramparts.broker import KEY_RE
+
+    if not KEY_RE.match(key):
+        _fail(f"{what} {key!r}: keys are 1 to 1024 characters without control characters")
+    return quote(key, safe="/")
+
+
 objects_app = typer.Typer(help="the built-in object store", no_args_is_help=True)
 app.add_typer(objects_app, name="objects")
 
@@ -611,8 +626,14 @@ def objects_put(
     url: UrlOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Upload FILE as BUCKET/KEY (object-created triggers fire)."""
+    """Upload FILE as BUCKET/KEY (object-created triggers fire; at most 10 MiB)."""
+    from ramparts.broker import MAX_OBJECT_BYTES
+
+    path = _key_path(key)
     try:
+        size = file.stat().st_size
+        if size > MAX_OBJECT_BYTES:
+            _fail(f"{file}: {size} bytes; objects are at most 10 MiB ({MAX_OBJECT_BYTES} bytes)")
         body = file.read_bytes()
     except OSError as exc:
         _fail(f"{file}: {exc.strerror}")
@@ -620,7 +641,7 @@ def objects_put(
         url,
         data_dir,
         "PUT",
-        f"/v1/objects/{bucket}/{key}",
+        f"/v1/objects/{bucket}/{path}",
         content=body,
         params={"app": app_name} if app_name else None,
         headers={"content-type": content_type},
@@ -663,8 +684,9 @@ def kv_put(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Write ITEM (a JSON object) at TABLE/KEY (table-change triggers fire)."""
+    path = _key_path(key)
     value = _read_json_arg(item, "ITEM")
-    _call(url, data_dir, "PUT", f"/v1/kv/{table}/{key}", json={"item": value, "app": app_name})
+    _call(url, data_dir, "PUT", f"/v1/kv/{table}/{path}", json={"item": value, "app": app_name})
     console.print(f"stored {table}/{key}")
 
 
@@ -681,7 +703,7 @@ def kv_get(
         url,
         data_dir,
         "GET",
-        f"/v1/kv/{table}/{key}",
+        f"/v1/kv/{table}/{_key_path(key)}",
         params={"app": app_name} if app_name else None,
     )
     console.print_json(json.dumps(out["item"]))

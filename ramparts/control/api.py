@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ramparts.broker import KEY_RE, MAX_OBJECT_BYTES
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ramparts.control")
 
 MAX_DEPLOY_BYTES = 64 * 1024 * 1024
+ADMIN_PRINCIPAL = "admin"
 
 
 def _fn_name(request: Request) -> str:
@@ -52,6 +55,41 @@ def _resource(value: str, what: str) -> str:
     if not RESOURCE_NAME_RE.match(value):
         raise InvalidRequest(f"invalid {what} name {value!r}", code="invalid_argument")
     return value
+
+
+class _AnyKey(Convertor[str]):
+    """Like Starlette's ``path``, but also matching control characters.
+
+    ``path`` stops at a newline, which answered a bare 404; matching them lets
+    ``_key_param`` refuse them with ``invalid_key``.
+    """
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("rampartskey", _AnyKey())
+
+
+def _key_param(request: Request) -> str:
+    """The object or item key of the path, refused with ``invalid_key`` if malformed.
+
+    Percent-escapes in the URL are decoded by then, so ``%0A`` arrives as a
+    newline: keys with control characters would otherwise reach the store
+    (and the CLI's and logs' output) from this API, though handlers cannot
+    write them.
+    """
+    key = request.path_params["key"]
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise InvalidRequest(
+            "keys are 1 to 1024 characters without control characters", code="invalid_key"
+        )
+    return key
 
 
 def _int(request: Request, name: str, default: int, hi: int) -> int:
@@ -298,13 +336,17 @@ async def schedule_tick(request: Request) -> JSONResponse:
 async def object_put(request: Request) -> JSONResponse:
     node = _node(request)
     bucket = _resource(request.path_params["bucket"], "bucket")
-    key = request.path_params["key"]
+    key = _key_param(request)
     app = node.resolve_app(request.query_params.get("app"))
-    data = await _body(request, node.settings.max_body_bytes)
+    # The object store's own limit, not the gateway's body limit (RAMPARTS_MAX_BODY_BYTES).
+    try:
+        data = await _body(request, MAX_OBJECT_BYTES)
+    except InvalidRequest as exc:
+        if exc.code != "payload_too_large":
+            raise
+        raise InvalidRequest("object larger than 10 MiB", code="object_too_large") from None
     ctype = request.headers.get("content-type", "application/octet-stream")
-    from ramparts.broker import _key
-
-    out = await node.broker.object_write(app, bucket, _key(key), data, ctype, node.new_request_id())
+    out = await node.broker.object_write(app, bucket, key, data, ctype, node.new_request_id())
     node.audit.emit(
         "objects.put",
         decision="allow",
@@ -319,7 +361,7 @@ async def object_get(request: Request) -> Response:
     node = _node(request)
     bucket = _resource(request.path_params["bucket"], "bucket")
     app = node.resolve_app(request.query_params.get("app"))
-    found = node.store.object_get(app, bucket, request.path_params["key"])
+    found = node.store.object_get(app, bucket, _key_param(request))
     if found is None:
         raise NotFound("object not found", code="object_not_found")
     rec, data = found
@@ -354,7 +396,7 @@ async def object_delete(request: Request) -> JSONResponse:
     node = _node(request)
     bucket = _resource(request.path_params["bucket"], "bucket")
     app = node.resolve_app(request.query_params.get("app"))
-    key = request.path_params["key"]
+    key = _key_param(request)
     removed = await node.broker.object_remove(app, bucket, key, node.new_request_id())
     if not removed:
         raise NotFound("object not found", code="object_not_found")
@@ -364,9 +406,7 @@ async def object_delete(request: Request) -> JSONResponse:
 async def kv_put(request: Request) -> JSONResponse:
     node = _node(request)
     table = _resource(request.path_params["table"], "table")
-    from ramparts.broker import _key
-
-    key = _key(request.path_params["key"])
+    key = _key_param(request)
     data = await _json(request)
     app = node.resolve_app(data.get("app") or request.query_params.get("app"))
     await node.broker.kv_write(app, table, key, data.get("item"))
@@ -376,13 +416,12 @@ async def kv_put(request: Request) -> JSONResponse:
 async def kv_get(request: Request) -> JSONResponse:
     node = _node(request)
     table = _resource(request.path_params["table"], "table")
+    key = _key_param(request)
     app = node.resolve_app(request.query_params.get("app"))
-    raw = node.store.kv_get(app, table, request.path_params["key"])
+    raw = node.store.kv_get(app, table, key)
     if raw is None:
         raise NotFound("item not found", code="item_not_found")
-    return JSONResponse(
-        {"app": app, "table": table, "key": request.path_params["key"], "item": orjson.loads(raw)}
-    )
+    return JSONResponse({"app": app, "table": table, "key": key, "item": orjson.loads(raw)})
 
 
 async def kv_list(request: Request) -> JSONResponse:
@@ -404,12 +443,11 @@ async def kv_list(request: Request) -> JSONResponse:
 async def kv_delete(request: Request) -> JSONResponse:
     node = _node(request)
     table = _resource(request.path_params["table"], "table")
+    key = _key_param(request)
     app = node.resolve_app(request.query_params.get("app"))
-    if not await node.broker.kv_remove(app, table, request.path_params["key"]):
+    if not await node.broker.kv_remove(app, table, key):
         raise NotFound("item not found", code="item_not_found")
-    return JSONResponse(
-        {"app": app, "table": table, "key": request.path_params["key"], "deleted": True}
-    )
+    return JSONResponse({"app": app, "table": table, "key": key, "deleted": True})
 
 
 # -- evidence --------------------------------------------------------------------------------------
@@ -433,11 +471,31 @@ async def audit(request: Request) -> JSONResponse:
 
 
 async def dead_letters(request: Request) -> JSONResponse:
+    """Dead letters, newest first; their error text only for the admin token, every read audited.
+
+    The error text is what a handler raised about a message, so it can carry
+    that message's personal data even after redaction missed a shape: a
+    caller that is not the admin gets ``error`` withheld, and every read is an
+    audit event (who, which function, how many, whether the text was shown).
+    """
     node = _node(request)
     fn = request.query_params.get("function")
-    return JSONResponse(
-        {"dead_letters": node.store.list_dead_letters(fn, _int(request, "limit", 100, 1000))}
+    rows = node.store.list_dead_letters(fn, _int(request, "limit", 100, 1000))
+    principal = request.scope.get("ramparts.principal")
+    show_text = principal == ADMIN_PRINCIPAL
+    if not show_text:
+        rows = [{**row, "error": None, "error_withheld": True} for row in rows]
+    node.audit.emit(
+        "deadletters.read",
+        decision="allow",
+        principal=str(principal or "unknown"),
+        action="control:ListDeadLetters",
+        resource=f"dead-letters:{fn or '*'}",
+        function=fn,
+        count=len(rows),
+        text_shown=show_text,
     )
+    return JSONResponse({"dead_letters": rows})
 
 
 async def status(request: Request) -> JSONResponse:
@@ -491,6 +549,8 @@ class _AdminAuth:
             response = _error(401, "unauthorized", "a valid admin token is required")
             await response(scope, receive, send)
             return
+        # Who the routes serve: only the admin token gets this far today.
+        scope["ramparts.principal"] = ADMIN_PRINCIPAL
         await self.app(scope, receive, send)
 
     def _deny(self, scope: dict[str, Any], reason: str) -> None:
@@ -533,13 +593,13 @@ def create_control_app(node: Node) -> Starlette:
         Route(f"{fn}/schedule", schedule_tick, methods=["POST"]),
         Route("/v1/topics/{topic}/publish", publish, methods=["POST"]),
         Route("/v1/objects/{bucket}", object_list),
-        Route("/v1/objects/{bucket}/{key:path}", object_put, methods=["PUT"]),
-        Route("/v1/objects/{bucket}/{key:path}", object_get, methods=["GET"]),
-        Route("/v1/objects/{bucket}/{key:path}", object_delete, methods=["DELETE"]),
+        Route("/v1/objects/{bucket}/{key:rampartskey}", object_put, methods=["PUT"]),
+        Route("/v1/objects/{bucket}/{key:rampartskey}", object_get, methods=["GET"]),
+        Route("/v1/objects/{bucket}/{key:rampartskey}", object_delete, methods=["DELETE"]),
         Route("/v1/kv/{table}", kv_list),
-        Route("/v1/kv/{table}/{key:path}", kv_put, methods=["PUT"]),
-        Route("/v1/kv/{table}/{key:path}", kv_get, methods=["GET"]),
-        Route("/v1/kv/{table}/{key:path}", kv_delete, methods=["DELETE"]),
+        Route("/v1/kv/{table}/{key:rampartskey}", kv_put, methods=["PUT"]),
+        Route("/v1/kv/{table}/{key:rampartskey}", kv_get, methods=["GET"]),
+        Route("/v1/kv/{table}/{key:rampartskey}", kv_delete, methods=["DELETE"]),
         Route("/v1/audit", audit),
         Route("/v1/dead-letters", dead_letters),
         *vault_routes(),

@@ -258,5 +258,12 @@ class SealedBus(Bus):
     async def retry(self, message: Message, *, delay: float) -> None:
         await self.inner.retry(message, delay=delay)
 
+    async def extend(self, message: Message, *, lease: float) -> bool:
+        return await self.inner.extend(message, lease=lease)
+
+    @property
+    def reclaims_leases_at_start(self) -> bool:  # type: ignore[override]
+        return self.inner.reclaims_leases_at_start
+
     async def depth(self, queue: str) -> int:
         return await self.inner.depth(queue)

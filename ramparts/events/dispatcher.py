@@ -11,12 +11,16 @@ trigger promises, invokes the function's live version and then:
   topic, publishes the failure there, and acks.
 
 Messages are acked only after the handler has returned, so a node killed
-mid-invocation redelivers them after restart: at-least-once.
+mid-invocation redelivers them after restart: at-least-once.  Leases are
+short (``lease_for``, 10 s by default) and a heartbeat renews each one every
+third of it while its delivery is being handled, so a slow handler keeps its
+message while a dead node's messages come back quickly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -26,7 +30,14 @@ from typing import Any
 import orjson
 
 from ramparts.bus.base import Bus, Message
-from ramparts.events.subscriptions import QUEUE_PREFIX, Subscriptions, event_for_delivery
+from ramparts.events.schemas import schema_error
+from ramparts.events.subscriptions import (
+    QUEUE_PREFIX,
+    DeliverySettings,
+    Subscriptions,
+    event_for_delivery,
+)
+from ramparts.observe.redact import redact_text
 from ramparts.runtime.types import InvocationResult
 from ramparts.store import Store
 
@@ -87,9 +98,10 @@ class Dispatcher:
             if free <= 0:
                 await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
                 continue
+            lease = self._lease_for(function)
             try:
                 messages = await self._bus.receive(
-                    queue, max_messages=free, lease=self._lease_for(function), wait=1.0
+                    queue, max_messages=free, lease=lease, wait=1.0
                 )
             except asyncio.CancelledError:
                 raise
@@ -98,9 +110,34 @@ class Dispatcher:
                 await asyncio.sleep(1.0)
                 continue
             for msg in messages:
-                task = asyncio.get_running_loop().create_task(self._deliver(function, msg))
+                task = asyncio.get_running_loop().create_task(
+                    self._deliver_leased(function, msg, lease)
+                )
                 inflight.add(task)
                 task.add_done_callback(inflight.discard)
+
+    async def _deliver_leased(self, function: str, msg: Message, lease: float) -> None:
+        """Deliver ``msg`` while a heartbeat keeps its lease alive."""
+        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(msg, lease))
+        try:
+            await self._deliver(function, msg)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, msg: Message, lease: float) -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await self._bus.extend(msg, lease=lease):
+                    # Delivered again elsewhere: at-least-once, nothing more to hold.
+                    log.warning("lease of %s on %s was lost; it may run twice", msg.id, msg.queue)
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the next beat tries again; the lease still holds
+                log.warning("extending the lease of %s failed: %s", msg.id, exc)
 
     async def _deliver(self, function: str, msg: Message) -> None:
         try:
@@ -111,6 +148,15 @@ class Dispatcher:
             await self._dead_letter(function, msg, {}, "malformed message")
             await self._bus.ack(msg)
             return
+        settings = self._subs().delivery(function, body.get("trigger"))
+        if body.get("kind") == "topic":
+            validator = self._subs().validator(function, body.get("trigger"))
+            problem = schema_error(validator, body.get("data")) if validator else None
+            if problem is not None:
+                # Deterministic: a retry would fail the same way, so no retries.
+                log.warning("message %s on %s: %s", msg.id, msg.queue, problem)
+                await self._give_up(function, msg, body, event, problem, settings)
+                return
         try:
             result = await self._invoke(function, event, body.get("kind", "event"), msg.id)
         except Exception:
@@ -126,12 +172,25 @@ class Dispatcher:
                 f"{result.status}: {result.error_type or ''} {result.error_message or ''}".strip()
             )
         )
-        settings = self._subs().delivery(function, body.get("trigger"))
         if msg.attempt <= settings.retries:
             delay = min(settings.backoff * 2 ** (msg.attempt - 1), self._max_delay)
             delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
             await self._bus.retry(msg, delay=delay)
             return
+        await self._give_up(function, msg, body, event, error, settings)
+
+    async def _give_up(
+        self,
+        function: str,
+        msg: Message,
+        body: dict[str, Any],
+        event: Any,
+        error: str,
+        settings: DeliverySettings,
+    ) -> None:
+        """Record the dead letter, publish it to the trigger's dead-letter topic, ack."""
+        # Handler-made text can quote the message: secrets and personal data are masked.
+        error = redact_text(error)
         await self._dead_letter(function, msg, body, error)
         if settings.dead_letter:
             try:
@@ -164,7 +223,7 @@ class Dispatcher:
                 "function": function,
                 "message_id": msg.id,
                 "attempts": msg.attempt,
-                "error": error[:2000],
+                "error": redact_text(error)[:2000],
                 "source": f"{body.get('kind', '?')}:{body.get('source', '?')}"[:256],
             },
         )

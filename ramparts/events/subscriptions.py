@@ -19,6 +19,7 @@ import orjson
 
 from ramparts.bus.base import OutgoingMessage
 from ramparts.events import shapes
+from ramparts.events.schemas import Validator, load_validator
 from ramparts.registry.service import LiveFunction
 from ramparts.store import OutboxEntry
 
@@ -73,11 +74,17 @@ class Subscriptions:
         self.schedules: list[Subscription] = []
         self.webhooks: list[Subscription] = []
         self._by_function: dict[str, LiveFunction] = {f.name: f for f in live}
+        # (function, trigger index) -> the compiled schema of that topic trigger.
+        self._validators: dict[tuple[str, int], Validator] = {}
         for fn in live:
             for i, trig in enumerate(fn.config.triggers):
                 sub = Subscription(fn.name, fn.app, i, trig.kind, trig.config)
                 if trig.topic:
                     self.topics.setdefault((fn.app, trig.topic.name), []).append(sub)
+                    if trig.topic.schema_:
+                        self._validators[(fn.name, i)] = load_validator(
+                            fn.spec.code_dir, trig.topic.schema_
+                        )
                 elif trig.object:
                     self.objects.setdefault((fn.app, trig.object.bucket), []).append(sub)
                 elif trig.table:
@@ -107,6 +114,12 @@ class Subscriptions:
             getattr(cfg, "backoff", 1.0),
             getattr(cfg, "dead_letter", None),
         )
+
+    def validator(self, function: str, index: int | None) -> Validator | None:
+        """The schema a trigger's messages must match, or None if it declares none."""
+        if index is None:
+            return None
+        return self._validators.get((function, index))
 
     # -- producers ----------------------------------------------------------------------
     def topic_messages(self, app: str, topic: str, message: Any) -> list[OutgoingMessage]:

@@ -13,7 +13,16 @@ Two kinds of matches are masked with ``***``:
 It is applied where text leaves the node's control: every Python log record
 (``install_log_redaction``), every audit event's detail, and every
 invocation's captured logs and error text before they are stored or
-returned.  The same shapes let the manifest refuse secret-looking
+returned.
+
+Personal data a handler echoes into an exception or a log line is masked too
+(``redact_pii``): payment card numbers (only digit runs with a card network's
+prefix and length that pass the Luhn check), e-mail addresses, phone numbers
+in international (``+CC ...``) or North American ``(NNN) NNN-NNNN`` form,
+IBANs (mod-97 checked) and US social security numbers (``NNN-NN-NNNN``).
+That pass runs on what handlers produce (invocation logs and errors, dead
+letters), not on node logs or the audit trail, whose principals may
+legitimately be e-mail addresses.  The same shapes let the manifest refuse secret-looking
 ``environment:`` values at deploy.
 """
 
@@ -126,6 +135,79 @@ class Redactor:
 #: The node-wide redactor: the secret store feeds it, logs and audit use it.
 redactor = Redactor()
 
+# -- personal data ---------------------------------------------------------------------------
+# 13 to 19 digits, optionally grouped by single spaces or dashes, not part of a longer number.
+_CARD = re.compile(r"(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d]|[.-]\d)")
+# Issuer prefixes of the card networks, with the lengths they issue.
+_CARD_NETWORKS: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = (
+    (re.compile(r"4"), frozenset({13, 16, 19})),  # Visa
+    (re.compile(r"5[1-5]|2(?:2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)"), frozenset({16})),
+    (re.compile(r"3[47]"), frozenset({15})),  # American Express
+    (re.compile(r"6(?:011|5|4[4-9])"), frozenset({16, 19})),  # Discover
+    (re.compile(r"35(?:2[89]|[3-8])"), frozenset({16, 19})),  # JCB
+    (re.compile(r"3(?:0[0-5]|[68])"), frozenset({14, 16, 19})),  # Diners Club
+    (re.compile(r"62"), frozenset({16, 17, 18, 19})),  # UnionPay
+)
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b"
+)
+_PHONE = re.compile(
+    r"(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])"
+    r"|(?<![\w(])\(\d{3}\) ?\d{3}[ .-]\d{4}(?!\w)"
+)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    for prefix, lengths in _CARD_NETWORKS:
+        if len(digits) in lengths and prefix.match(digits) and _luhn_ok(digits):
+            return MASK
+    return match.group(0)
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    digits = sum(c.isdigit() for c in match.group(0))
+    return MASK if 8 <= digits <= 15 else match.group(0)
+
+
+def _mask_iban(match: re.Match[str]) -> str:
+    compact = match.group(0).replace(" ", "")
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(c, 36)) for c in rearranged)
+    return MASK if 15 <= len(compact) <= 34 and int(number) % 97 == 1 else match.group(0)
+
+
+def redact_pii(text: str) -> str:
+    """Mask payment cards, e-mail addresses, phone numbers, IBANs and US SSNs in ``text``."""
+    if not text:
+        return text
+    if any(c.isdigit() for c in text):
+        text = _CARD.sub(_mask_card, text)
+        text = _IBAN.sub(_mask_iban, text)
+        text = _SSN.sub(MASK, text)
+        if "+" in text or "(" in text:
+            text = _PHONE.sub(_mask_phone, text)
+    if "@" in text:
+        text = _EMAIL.sub(MASK, text)
+    return text
+
+
+def redact_text(text: str) -> str:
+    """Secrets and personal data: for text a handler produced (errors, logs, dead letters)."""
+    return redact_pii(redactor.redact(text))
+
 
 def looks_like_secret(name: str, value: str) -> str | None:
     """Why an ``environment:`` entry looks like a secret, or None.
@@ -190,8 +272,8 @@ def install_log_redaction() -> None:
 
 
 def redact_result(result: Any) -> None:
-    """Mask secrets in an invocation's captured logs and error text, in place."""
+    """Mask secrets and personal data in an invocation's captured logs and errors, in place."""
     for field in ("logs", "error_message", "traceback"):
         value = getattr(result, field, None)
         if isinstance(value, str) and value:
-            setattr(result, field, redactor.redact(value))
+            setattr(result, field, redact_text(value))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ramparts.runtime.ipc import b64, unb64
+from ramparts.runtime.nesting import check_nesting
 
 # (method, keyword args) -> reply value; raises the mapped RampartsError.
 CallFn = Callable[[str, dict[str, Any]], Any]
@@ -41,6 +42,8 @@ class KV:
         _check_str("key", key)
         if not isinstance(item, dict):
             raise TypeError(f"item must be a dict, not {type(item).__name__}")
+        # Before encoding: past its limit the stdlib encoder raises RecursionError.
+        check_nesting(item, "the item")
         self._call("kv.put", {"table": table, "key": key, "item": item})
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
@@ -169,6 +172,7 @@ class LambdaContext:
     def publish(self, topic: str, message: Any) -> str:
         """Publish to a topic; returns the message id."""
         _check_str("topic", topic)
+        check_nesting(message, "the message")
         value = self._call("publish", {"topic": topic, "message": message})
         return str(value) if value is not None else ""
 

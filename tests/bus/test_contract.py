@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ramparts.bus import Bus, Message, OutgoingMessage
+from ramparts.bus import Bus, Message, OutgoingMessage, open_bus
 from ramparts.errors import InvalidRequest
 
 from .conftest import Target
@@ -204,8 +204,8 @@ _CHILD = """
 import asyncio, os, signal, sys
 from ramparts.bus import open_bus
 
-async def main(url, queue, n, lease):
-    bus = open_bus(url)
+async def main(url, queue, n, lease, consumer):
+    bus = open_bus(url, consumer=consumer or None)
     await bus.open()
     for i in range(n):
         await bus.enqueue(queue, b"m%d" % i, message_id="m%d" % i)
@@ -216,13 +216,13 @@ async def main(url, queue, n, lease):
     # The instant the last call returned: no close, no flush, no atexit.
     os.kill(os.getpid(), signal.SIGKILL)
 
-asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])))
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]))
 """
 
 
-def _run_child_and_kill(url: str, n: int, lease: float = 0.0) -> None:
+def _run_child_and_kill(url: str, n: int, lease: float = 0.0, consumer: str = "") -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, url, Q, str(n), str(lease)],
+        [sys.executable, "-c", _CHILD, url, Q, str(n), str(lease), consumer],
         capture_output=True,
         timeout=30,
     )
@@ -258,5 +258,73 @@ async def test_stale_retry_does_not_disturb_the_new_lease(target: Target) -> Non
         [new] = await bus.receive(Q, lease=0.3, wait=2)
         await bus.retry(old, delay=0)  # the old consumer wakes up late
         assert await bus.receive(Q, lease=0.3, wait=0.1) == []
+        await bus.ack(new)
+        assert await bus.depth(Q) == 0
+
+
+async def test_a_restarted_consumer_takes_back_its_leases_at_once(target: Target) -> None:
+    if target.name == "nats":
+        pytest.skip(
+            "JetStream keeps leases per durable consumer, not per client: a restarted node"
+            " cannot pick out its own, so they come back after one lease (see bus/base.py)"
+        )
+    # Leases far longer than this test may wait: only a reclaim at start can pass it.
+    lease = 300.0
+    await asyncio.to_thread(_run_child_and_kill, target.url, 5, lease, "node-0123456789abcdef")
+    bus = open_bus(target.url, consumer="node-0123456789abcdef")
+    await bus.open()
+    try:
+        assert bus.reclaims_leases_at_start
+        got = await receive_all(bus, Q, 5, lease=lease)
+        assert sorted(m.id for m in got) == [f"m{i}" for i in range(5)]
+        assert sorted(m.attempt for m in got) == [1, 1, 2, 2, 2]  # the reclaim counts
+        for m in got:
+            await bus.ack(m)
+        assert await bus.depth(Q) == 0
+    finally:
+        await bus.close()
+
+
+async def test_another_consumer_does_not_take_live_leases_at_start(target: Target) -> None:
+    # The reclaim is of one's own leases only: a second node starting up leaves
+    # what a live node holds alone.
+    async with target.connect() as first:
+        await first.enqueue(Q, b"x")
+        [held] = await first.receive(Q, lease=30, wait=2)
+        second = open_bus(target.url, consumer="node-fedcba9876543210")
+        if target.name == "embedded":
+            return  # one process only: the file lock keeps a second node out
+        await second.open()
+        try:
+            assert await second.receive(Q, lease=30, wait=0.5) == []
+        finally:
+            await second.close()
+        await first.ack(held)
+
+
+async def test_extend_keeps_a_slow_delivery_leased(target: Target) -> None:
+    lease = 2.0
+    async with target.connect() as bus:
+        await bus.enqueue(Q, b"slow")
+        [msg] = await bus.receive(Q, lease=lease, wait=2)
+        started = time.monotonic()
+        # Heartbeats every quarter lease, for well over one lease.
+        while time.monotonic() - started < lease * 2:
+            await asyncio.sleep(lease / 4)
+            assert await bus.extend(msg, lease=lease)
+            assert await bus.receive(Q, lease=lease, wait=0) == []
+        await bus.ack(msg)
+        assert await bus.depth(Q) == 0
+
+
+async def test_extend_of_a_stale_delivery_changes_nothing(target: Target) -> None:
+    async with target.connect() as bus:
+        await bus.enqueue(Q, b"x")
+        [old] = await bus.receive(Q, lease=0.3, wait=2)
+        await asyncio.sleep(0.4)
+        [new] = await bus.receive(Q, lease=0.3, wait=2)
+        assert new.attempt == old.attempt + 1
+        assert await bus.extend(old, lease=0.3) is False
+        assert await bus.extend(new, lease=30) is True
         await bus.ack(new)
         assert await bus.depth(Q) == 0

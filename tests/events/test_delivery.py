@@ -54,6 +54,17 @@ functions:
     handler: h.py:fail
     triggers:
       - topic: {name: doomed, retries: 2, backoff: 100ms, dead_letter: graveyard}
+  checked:
+    handler: h.py:record
+    role:
+      statements:
+        - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}
+    triggers:
+      - topic: {name: orders, schema: order.json, retries: 3, dead_letter: graveyard}
+  leaky:
+    handler: h.py:leak
+    triggers:
+      - topic: {name: payments, retries: 0, dead_letter: graveyard}
   undertaker:
     handler: h.py:record
     role:
@@ -75,12 +86,27 @@ def record(event, context):
 
 def fail(event, context):
     raise RuntimeError("always fails")
+
+
+def leak(event, context):
+    body = json.loads(event["Records"][0]["body"])
+    raise ValueError(f"charge failed for card {body['card']} ({body['email']}) password=hunter22")
 """
+
+
+ORDER_SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "required": ["id", "total"],
+        "properties": {"id": {"type": "string"}, "total": {"type": "number", "minimum": 0}},
+    }
+)
 
 
 @pytest.fixture(scope="module")
 def ev(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
-    node.deploy_ok(make_app(tmp_path_factory.mktemp("ev") / "app", MANIFEST, {"h.py": HANDLERS}))
+    files = {"h.py": HANDLERS, "order.json": ORDER_SCHEMA}
+    node.deploy_ok(make_app(tmp_path_factory.mktemp("ev") / "app", MANIFEST, files))
     return node
 
 
@@ -205,6 +231,79 @@ def test_retries_with_backoff_then_dead_letter(ev: RunningNode) -> None:
     assert letters["dead_letters"][0]["message_id"] == mid
     time.sleep(0.5)
     assert len(ev.invocations("flaky")) == 3  # no more attempts after the dead letter
+
+
+def test_topic_schema_is_enforced(ev: RunningNode) -> None:
+    def publish(message: object) -> str:
+        r = ev.control.post("/v1/topics/orders/publish", json={"message": message, "app": "ev"})
+        assert r.status_code == 200, r.text
+        return r.json()["message_ids"][0]
+
+    bad = publish({"id": "o-1", "total": -5})
+    wrong_type = publish("not an order")
+    good = publish({"id": "o-2", "total": 12.5})
+    # The valid message reaches the handler ...
+    (delivered,) = _wait(ev, "checked", 1)
+    assert json.loads(delivered["Records"][0]["body"]) == {"id": "o-2", "total": 12.5}
+    assert delivered["Records"][0]["messageId"] == good
+    # ... the invalid ones are dead-lettered at once with the validation error, no retries.
+    deadline = time.monotonic() + 20
+    letters: dict[str, dict] = {}
+    while time.monotonic() < deadline and len(letters) < 2:
+        rows = ev.control.get("/v1/dead-letters", params={"function": "checked"}).json()
+        letters = {d["message_id"]: d for d in rows["dead_letters"]}
+        time.sleep(0.1)
+    assert set(letters) == {bad, wrong_type}, letters
+    assert letters[bad]["attempts"] == 1
+    assert "schema" in letters[bad]["error"] and "total" in letters[bad]["error"]
+    assert "schema" in letters[wrong_type]["error"]
+
+    def failures() -> list[dict]:
+        bodies = [json.loads(e["Records"][0]["body"]) for e in _events(ev, "undertaker")]
+        return [b for b in bodies if b.get("function") == "checked"]
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(failures()) < 2:
+        time.sleep(0.1)
+    assert {f["message_id"] for f in failures()} == {bad, wrong_type}
+    assert all("schema" in f["error"] for f in failures())
+    # The handler never ran for them: exactly one invocation, the valid one.
+    time.sleep(0.5)
+    assert len(ev.invocations("checked")) == 1
+    assert len(_events(ev, "checked")) == 1
+
+
+def test_dead_letter_text_is_redacted_and_its_reads_audited(ev: RunningNode) -> None:
+    message = {"card": "4111 1111 1111 1111", "email": "jane.doe@example.com"}
+    r = ev.control.post("/v1/topics/payments/publish", json={"message": message, "app": "ev"})
+    mid = r.json()["message_ids"][0]
+    deadline = time.monotonic() + 20
+    letters: list[dict] = []
+    while time.monotonic() < deadline and not letters:
+        rows = ev.control.get("/v1/dead-letters", params={"function": "leaky"}).json()
+        letters = [d for d in rows["dead_letters"] if d["message_id"] == mid]
+        time.sleep(0.1)
+    (letter,) = letters
+    assert "charge failed for card" in letter["error"]
+    for leaked in ("4111", "jane.doe", "example.com", "hunter22"):
+        assert leaked not in letter["error"], letter["error"]
+    # The CLI shows the same masked text.
+    out = ev.cli("dead-letters", "--function", "leaky")
+    assert out.returncode == 0 and "4111" not in out.stdout and "charge failed" in out.stdout
+    # Every read of dead-letter text is an audit event naming who read what.
+    reads = [e for e in ev.audit() if e["kind"] == "deadletters.read"]
+    assert reads and reads[-1]["principal"] == "admin"
+    assert reads[-1]["decision"] == "allow"
+    assert reads[-1]["detail"]["function"] == "leaky"
+    assert reads[-1]["detail"]["count"] >= 1
+    # The dead-letter topic gets the masked text too.
+    deadline = time.monotonic() + 20
+    sent: list[dict] = []
+    while time.monotonic() < deadline and not sent:
+        bodies = [json.loads(e["Records"][0]["body"]) for e in _events(ev, "undertaker")]
+        sent = [b for b in bodies if b.get("message_id") == mid]
+        time.sleep(0.1)
+    assert sent and "4111" not in sent[0]["error"] and "hunter22" not in sent[0]["error"]
 
 
 def test_publish_errors(ev: RunningNode) -> None:

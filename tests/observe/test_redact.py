@@ -1,0 +1,57 @@
+"""Personal data in handler-produced text: masked where it is, left alone where it is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from ramparts.observe.redact import MASK, redact_pii, redact_text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 1111 1111 declined",
+        "card 4111-1111-1111-1111 declined",
+        "card=4111111111111111",
+        "ValueError: bad card 5555555555554444",
+        "amex 378282246310005",
+        "discover 6011111111111117.",
+        "mail bob.smith+orders@example.co.uk now",
+        "call +44 20 7946 0958 please",
+        "call +1-202-555-0143",
+        "us (202) 555-0143",
+        "iban GB82 WEST 1234 5698 7654 32",
+        "iban DE89370400440532013000",
+        "ssn 078-05-1120",
+    ],
+)
+def test_pii_is_masked(text: str) -> None:
+    out = redact_pii(text)
+    assert MASK in out, out
+    for secret in ("4111", "5555555555554444", "378282246310005", "6011111111111117",
+                   "bob.smith", "7946", "555-0143", "WEST 1234", "0532013000", "078-05"):
+        assert secret not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "request 1733150000123456789 took 12 ms",  # a nanosecond timestamp
+        "card 4111 1111 1111 1112 declined",  # fails the Luhn check
+        "order 1234567890123456",  # Luhn-valid? no network prefix 1
+        "version 2024.11.30 build 3",
+        "at 2026-12-02 20:16:55,925",
+        "ids 123-45-67890 and 000-12-3456",
+        "span 9,999,999 of 10,000,000",
+        "user@localhost has no domain",
+        "IBAN-like GB00WEST12345698765432 with a bad checksum",
+        "uuid 1d45343e-529d-41b9-bff9-25a01baa60a3",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert redact_pii(text) == text
+
+
+def test_redact_text_does_both() -> None:
+    out = redact_text("password=hunter22 card 4111111111111111")
+    assert "hunter22" not in out and "4111111111111111" not in out
