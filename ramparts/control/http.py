@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ramparts.errors import InvalidRequest
-from ramparts.jsondepth import MAX_JSON_DEPTH, depth_exceeded, too_deep
+from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
 if TYPE_CHECKING:
     from ramparts.node import Node
@@ -41,10 +41,10 @@ async def _json(request: Request, limit: int = 1024 * 1024) -> dict[str, Any]:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        if depth_exceeded(exc):
+        if orjson_depth_exceeded(exc):
             raise _too_deep() from None
         raise InvalidRequest("the body is not valid JSON", code="invalid_json") from None
-    if too_deep(body, data):
+    if body_too_deep(body, data):
         raise _too_deep()
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object", code="invalid_json")
@@ -53,7 +53,7 @@ async def _json(request: Request, limit: int = 1024 * 1024) -> dict[str, Any]:
 
 def _too_deep() -> InvalidRequest:
     return InvalidRequest(
-        f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep"
+        f"the JSON body nests deeper than {MAX_DEPTH} levels", code="too_deeply_nested"
     )
 
 

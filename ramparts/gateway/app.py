@@ -24,7 +24,7 @@ from ramparts.events.http import build_http_event, build_http_response
 from ramparts.events.webhooks import WebhookError, verify_webhook
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
 from ramparts.gateway.routing import Route
-from ramparts.jsondepth import MAX_JSON_DEPTH, depth_exceeded, too_deep
+from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
 if TYPE_CHECKING:
     from ramparts.node import Node
@@ -89,7 +89,7 @@ def may_carry_body(status: int) -> bool:
 
 def _too_deep() -> GatewayDenied:
     return GatewayDenied(
-        400, "json_too_deep", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+        400, "too_deeply_nested", f"the JSON body nests deeper than {MAX_DEPTH} levels"
     )
 
 
@@ -259,10 +259,10 @@ class Gateway:
             try:
                 parsed = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
-                if depth_exceeded(exc):
+                if orjson_depth_exceeded(exc):
                     raise _too_deep() from None
                 raise GatewayDenied(400, "invalid_json", "the body is not valid JSON") from None
-            if too_deep(body, parsed):
+            if body_too_deep(body, parsed):
                 raise _too_deep()
         if route.validator is not None:
             if not is_json or not body:

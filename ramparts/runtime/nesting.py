@@ -7,8 +7,13 @@ way of failing: a ``RecursionError``, orjson's "Recursion limit reached", a
 decoder refusing what an encoder wrote.  One explicit limit, checked without
 recursion before any of them runs, turns all of that into one clear refusal.
 
-Lives in ``runtime`` because both the worker's ``context`` (which must not
-import the host) and the host's broker check it.
+The same limit bounds JSON bodies at the gateway and the control API
+(orjson parses 1024 levels, but code that later walks a parsed value recurses
+per level and reaches the interpreter's 1000-frame limit first), with the same
+error code, ``too_deeply_nested``.
+
+Lives in ``runtime`` because the worker's ``context`` (which must not import
+the host), the broker and both listeners check it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,22 @@ def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def body_too_deep(raw: bytes, value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether a JSON body ``value`` (parsed from ``raw``) nests more than ``limit`` levels.
+
+    Counting brackets in ``raw`` is a bound no walk can beat, and it is cheap:
+    most bodies stop there.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    return nesting_depth(value, limit) > limit
+
+
+def orjson_depth_exceeded(error: Exception) -> bool:
+    """Whether an orjson decode error is its own depth limit (1024), not a syntax error."""
+    return "depth limit" in str(error)
 
 
 def check_nesting(value: Any, what: str) -> None:

@@ -72,9 +72,9 @@ def test_two_authorization_headers_are_refused(node: RunningNode) -> None:
 def test_deeply_nested_json_is_400(node: RunningNode) -> None:
     deep = "[" * 1000 + "]" * 1000
     r = node.control.put("/v1/kv/deep/k", content=f'{{"item": {deep}}}')
-    assert r.status_code == 400 and r.json()["code"] == "json_too_deep"
+    assert r.status_code == 400 and r.json()["code"] == "too_deeply_nested"
     r = node.control.post("/v1/functions/x/invoke", content=f'{{"event": {deep}}}')
-    assert r.status_code == 400 and r.json()["code"] == "json_too_deep"
+    assert r.status_code == 400 and r.json()["code"] == "too_deeply_nested"
     r = node.control.get("/v1/kv/deep/k")
     assert r.status_code == 404  # nothing was written
 

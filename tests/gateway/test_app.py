@@ -118,7 +118,7 @@ def test_deeply_nested_json_body_is_400(framing: RunningNode) -> None:
     before = len(framing.invocations("plain"))
     deep = b"[" * 1000 + b"]" * 1000
     r = framing.gateway.post("/plain", content=deep, headers={"content-type": "application/json"})
-    assert r.status_code == 400 and r.json()["code"] == "json_too_deep"
+    assert r.status_code == 400 and r.json()["code"] == "too_deeply_nested"
     shallow = b"[" * 20 + b"]" * 20
     r = framing.gateway.post(
         "/plain", content=shallow, headers={"content-type": "application/json"}
