@@ -335,27 +335,21 @@ class Node:
             rec = await asyncio.to_thread(self.registry.verify, spec)
         except Exception as exc:
             reason = exc.code if isinstance(exc, RampartsError) else "verify_failed"
-            self.audit.emit(
-                "registry.verify",
-                decision="deny",
-                principal=f"node:{self.settings.node_id}",
-                action="registry:VerifyVersion",
-                resource=f"function:{spec.function}",
-                function=spec.function,
-                version=spec.version[:12],
-                reason=reason,
-                severity="critical",
-            )
+            self._audit_verify(spec, "deny", reason=reason, severity="critical")
             raise
+        signer = (rec.signature or "").split(":")[1] if rec.signature else None
+        self._audit_verify(spec, "allow", signer=signer)
+
+    def _audit_verify(self, spec: FunctionSpec, decision: str, **detail: Any) -> None:
         self.audit.emit(
             "registry.verify",
-            decision="allow",
+            decision=decision,
             principal=f"node:{self.settings.node_id}",
             action="registry:VerifyVersion",
             resource=f"function:{spec.function}",
             function=spec.function,
             version=spec.version[:12],
-            signer=(rec.signature or "").split(":")[1] if rec.signature else None,
+            **detail,
         )
 
     async def _migrate_secrets(self) -> None:
