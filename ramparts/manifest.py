@@ -78,6 +78,22 @@ def parse_memory(value: Any) -> int:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Memory = Annotated[int, BeforeValidator(parse_memory)]
 
+PAYLOAD_VERSIONS = ("1.0", "2.0")
+DEFAULT_PAYLOAD = "2.0"
+
+
+def _payload_version(value: Any) -> Any:
+    """YAML reads ``payload: 1.0`` as a number; it means the same as ``"1.0"``."""
+    if isinstance(value, float):
+        value = f"{value:.1f}"
+    if isinstance(value, str) and value not in PAYLOAD_VERSIONS:
+        raise ValueError(f"{value!r} is not a payload format version (use \"1.0\" or \"2.0\")")
+    return value
+
+
+# API Gateway's Lambda proxy payload formats: "1.0" (REST APIs), "2.0" (HTTP APIs).
+PayloadVersion = Annotated[Literal["1.0", "2.0"], BeforeValidator(_payload_version)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
@@ -113,6 +129,14 @@ class HttpTrigger(_Model):
     claims: dict[str, str | list[str]] = Field(default_factory=dict)  # required claim values
     rate: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
+    # None until the manifest's defaults are applied (then "1.0" or "2.0"); a version
+    # stored before this field existed has None, which means "2.0".
+    payload: PayloadVersion | None = None
+
+    @property
+    def rest_payload(self) -> bool:
+        """Whether this route sends API Gateway REST (payload 1.0) events."""
+        return self.payload == "1.0"
 
     @field_validator("method")
     @classmethod
@@ -538,8 +562,19 @@ class AuthConfig(_Model):
     introspection: IntrospectionConfig | None = None
 
 
+class HttpDefaults(_Model):
+    payload: PayloadVersion = DEFAULT_PAYLOAD
+
+
+class Defaults(_Model):
+    """App-wide defaults for fields a trigger leaves out, e.g. ``http: {payload: "1.0"}``."""
+
+    http: HttpDefaults = Field(default_factory=HttpDefaults)
+
+
 class Manifest(_Model):
     app: str
+    defaults: Defaults = Field(default_factory=Defaults)
     auth: AuthConfig | None = None
     roles: dict[str, Role] = Field(default_factory=dict)  # shared roles, named by functions
     functions: dict[str, FunctionConfig] = Field(min_length=1)
@@ -557,6 +592,23 @@ class Manifest(_Model):
                 "app names use lowercase letters, digits and '-' (at most 63 characters)"
             )
         return v
+
+    @model_validator(mode="after")
+    def _apply_defaults(self) -> Manifest:
+        # Written into each function's own config, so a version carries the event
+        # shape it was deployed with rather than depending on the app's defaults.
+        payload = self.defaults.http.payload
+        for name, fn in list(self.functions.items()):
+            if not any(t.http is not None and t.http.payload is None for t in fn.triggers):
+                continue
+            triggers = [
+                t.model_copy(update={"http": t.http.model_copy(update={"payload": payload})})
+                if t.http is not None and t.http.payload is None
+                else t
+                for t in fn.triggers
+            ]
+            self.functions[name] = fn.model_copy(update={"triggers": triggers})
+        return self
 
     @model_validator(mode="after")
     def _auth_methods_configured(self) -> Manifest:

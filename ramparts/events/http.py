@@ -1,12 +1,23 @@
-"""HTTP API (payload format 2.0) events in, handler results out.
+"""API Gateway Lambda proxy events in, handler results out.
 
 The gateway turns each ASGI request that matched a route into the event an
-AWS API Gateway *HTTP API* Lambda proxy integration would send (payload
-format version 2.0), and turns whatever the handler returned back into an
-HTTP status, headers and body by the same rules API Gateway applies.  Both
-directions follow AWS's documentation ("Working with AWS Lambda proxy
-integrations for HTTP APIs") so a handler moves between Ramparts and Lambda
-unchanged.
+AWS API Gateway Lambda proxy integration would send, and turns whatever the
+handler returned back into an HTTP status, headers and body by the same
+rules API Gateway applies.  Two formats exist and a route picks one
+(``payload:`` in ``ramparts.yaml``):
+
+* ``"2.0"`` (default): the *HTTP API* format (``build_http_event``), as in
+  "Working with AWS Lambda proxy integrations for HTTP APIs";
+* ``"1.0"``: the *REST API* format (``build_rest_event``: ``httpMethod``,
+  ``multiValueHeaders``, ``requestContext.identity``...), as in "Input
+  format of a Lambda function for proxy integration", which most SAM
+  templates and Powertools' ``APIGatewayRestResolver`` expect.
+
+Both follow AWS's documentation so a handler moves between Ramparts and
+Lambda unchanged.  ``with_forwarded`` puts the gateway's own
+``x-forwarded-for``/``-proto``/``-port`` into the request headers, replacing
+whatever the client sent, so a handler reading them sees the client address
+the gateway trusts rather than one a client chose.
 
 The response side is also a security boundary: a handler's result is
 untrusted input to the gateway, so anything malformed, and any header that
@@ -30,7 +41,7 @@ from urllib.parse import parse_qsl
 
 from ramparts.errors import InvocationError
 
-__all__ = ["build_http_event", "build_http_response"]
+__all__ = ["build_http_event", "build_http_response", "build_rest_event", "with_forwarded"]
 
 # strftime's %b follows the process locale; AWS always writes English months.
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -52,6 +63,39 @@ _TEXT_TYPES = frozenset(
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # field values: HTAB only
 _INVALID_RESPONSE = "the function returned an invalid HTTP response"
+_FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-port"})
+
+# requestContext.identity of a REST API event: the caller's IAM/Cognito identity,
+# which Ramparts never has, is null as in an event for an unauthenticated caller.
+_IDENTITY_NULLS = (
+    "accessKey",
+    "accountId",
+    "caller",
+    "cognitoAuthenticationProvider",
+    "cognitoAuthenticationType",
+    "cognitoIdentityId",
+    "cognitoIdentityPoolId",
+    "principalOrgId",
+)
+
+
+def with_forwarded(
+    headers: Iterable[tuple[bytes, bytes]], *, client_ip: str, proto: str, port: int | None
+) -> list[tuple[bytes, bytes]]:
+    """The request headers with ``x-forwarded-*`` set by the gateway.
+
+    Any ``x-forwarded-for``, ``-proto`` or ``-port`` the client sent is
+    dropped: whether a proxy's values are trusted has already been decided
+    (``ramparts up --forwarded-allow-ips``) and is reflected in
+    ``client_ip`` and ``proto``.  ``port`` is the port the gateway accepted
+    the connection on (omitted when unknown).
+    """
+    out = [(k, v) for k, v in headers if k.lower() not in _FORWARDED]
+    out.append((b"x-forwarded-for", client_ip.encode("latin-1", "replace")))
+    out.append((b"x-forwarded-proto", proto.encode("latin-1", "replace")))
+    if port is not None:
+        out.append((b"x-forwarded-port", str(port).encode("ascii")))
+    return out
 
 
 def build_http_event(
@@ -147,14 +191,126 @@ def build_http_event(
     return event
 
 
-def build_http_response(result: object) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def build_rest_event(
+    *,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: Iterable[tuple[bytes, bytes]],
+    body: bytes,
+    resource: str,
+    path_parameters: Mapping[str, str],
+    source_ip: str,
+    request_id: str,
+    domain_name: str,
+    stage: str = "$default",
+    account_id: str = "local",
+    api_id: str = "ramparts",
+    authorizer: dict[str, Any] | None = None,
+    protocol: str = "HTTP/1.1",
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Build the REST API (payload format 1.0) event for one request.
+
+    Arguments are those of ``build_http_event``, except ``resource``: the
+    route's path template (``/orders/{id}``), which REST APIs send as
+    ``resource`` and ``requestContext.resourcePath``.  ``authorizer`` takes
+    the 2.0 shape the identity service builds and is converted to 1.0's.
+
+    Returns:
+        A dict with AWS's keys.  Unlike 2.0, absent values are ``null``
+        (``queryStringParameters``, ``pathParameters``, ``stageVariables``,
+        ``body``), repeated headers and query parameters keep every value in
+        the ``multiValue*`` maps and their last value in the single-value
+        maps, and ``Cookie`` stays a header.  Header names are lower case.
+    """
+    if now is None:
+        now = time.time()
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name_b, value_b in headers:
+        name = name_b.decode("latin-1").lower()
+        value = value_b.decode("latin-1").strip()
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True, errors="replace"):
+        query[name] = value
+        multi_query.setdefault(name, []).append(value)
+    body_text, is_base64 = _encode_body(body, single.get("content-type"))
+
+    request_context: dict[str, Any] = {"accountId": account_id, "apiId": api_id}
+    rest_authorizer = _rest_authorizer(authorizer)
+    if rest_authorizer is not None:
+        request_context["authorizer"] = rest_authorizer
+    identity: dict[str, Any] = dict.fromkeys(_IDENTITY_NULLS)
+    identity.update(
+        {"sourceIp": source_ip, "user": None, "userAgent": single.get("user-agent", ""),
+         "userArn": None}
+    )
+    request_context.update(
+        {
+            "domainName": domain_name,
+            "domainPrefix": _domain_prefix(domain_name),
+            "extendedRequestId": request_id,
+            "httpMethod": method.upper(),
+            "identity": identity,
+            "path": raw_path,
+            "protocol": protocol,
+            "requestId": request_id,
+            "requestTime": _clf_time(now),
+            "requestTimeEpoch": round(now * 1000),
+            "resourceId": None,
+            "resourcePath": resource,
+            "stage": stage,
+        }
+    )
+    return {
+        "resource": resource,
+        "path": raw_path,
+        "httpMethod": method.upper(),
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(path_parameters) or None,
+        "stageVariables": None,
+        "requestContext": request_context,
+        "body": body_text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _rest_authorizer(authorizer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """2.0's ``{"jwt": {"claims", "scopes"}}`` / ``{"lambda": {...}}`` in 1.0's shape.
+
+    1.0 puts a JWT authorizer's ``claims`` and ``scopes`` and a Lambda
+    authorizer's context (with ``principalId``) directly under
+    ``authorizer``, as Powertools' ``APIGatewayProxyEvent`` reads them.
+    """
+    if not authorizer:
+        return None
+    if "jwt" in authorizer:
+        jwt = authorizer["jwt"]
+        return {"claims": jwt.get("claims", {}), "scopes": jwt.get("scopes", [])}
+    if "lambda" in authorizer:
+        return dict(authorizer["lambda"])
+    return dict(authorizer)
+
+
+def build_http_response(
+    result: object, payload: str = "2.0"
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Turn a handler's return value into ``(status, headers, body)``.
 
     A dict with a ``statusCode`` key is a full response (``statusCode``,
-    ``headers``, ``multiValueHeaders``, ``cookies``, ``body``,
-    ``isBase64Encoded``).  Any other value is API Gateway's 2.0 shortcut:
-    status 200, ``content-type: application/json`` and the value as the
-    body: a returned string is sent as it is, anything else as its JSON.
+    ``headers``, ``multiValueHeaders``, ``body``, ``isBase64Encoded``, and
+    for 2.0 ``cookies``).  For 2.0, any other value is API Gateway's
+    shortcut: status 200, ``content-type: application/json`` and the value
+    as the body: a returned string is sent as it is, anything else as its
+    JSON.  Payload 1.0 (REST APIs) has no shortcut: a result without
+    ``statusCode`` is malformed, as API Gateway answers it with a 502.
 
     Raises:
         InvocationError: code ``invalid_handler_response`` when the result
@@ -163,7 +319,9 @@ def build_http_response(result: object) -> tuple[int, list[tuple[bytes, bytes]],
     """
     try:
         if isinstance(result, dict) and "statusCode" in result:
-            return _full_response(result)
+            return _full_response(result, cookies=payload != "1.0")
+        if payload == "1.0":
+            raise _InvalidResponse("a payload 1.0 response must be an object with statusCode")
         return 200, [(b"content-type", b"application/json")], _shortcut_body(result)
     except _InvalidResponse as exc:
         raise InvocationError(_INVALID_RESPONSE, code="invalid_handler_response") from exc
@@ -258,7 +416,9 @@ def _clf_time(now: float) -> str:
     return text
 
 
-def _full_response(result: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def _full_response(
+    result: dict[str, Any], *, cookies: bool = True
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     status = result["statusCode"]
     # 1xx are interim responses: a client reads the next response as this one's answer.
     if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
@@ -279,11 +439,11 @@ def _full_response(result: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes
             if not isinstance(values, list):
                 raise _InvalidResponse("multiValueHeaders values must be lists")
             out.extend(_header(name, value) for value in values)
-    cookies = result.get("cookies")
-    if cookies is not None:
-        if not isinstance(cookies, list):
+    cookie_list = result.get("cookies") if cookies else None  # a 2.0 field only
+    if cookie_list is not None:
+        if not isinstance(cookie_list, list):
             raise _InvalidResponse("cookies must be a list of strings")
-        for cookie in cookies:
+        for cookie in cookie_list:
             if not isinstance(cookie, str):
                 raise _InvalidResponse("cookies must be a list of strings")
             out.append(_header("set-cookie", cookie))

@@ -1,8 +1,9 @@
 """The public gateway: a raw ASGI app on port 8080.
 
 Path of a request: route match -> check chain (fail closed) -> body read
-with a size limit -> JSON and schema validation -> HTTP API v2 event ->
-invocation of the route's live version in a sandboxed worker -> v2 response.
+with a size limit -> JSON and schema validation -> API Gateway event (HTTP
+API 2.0, or REST API 1.0 for ``payload: "1.0"`` routes) -> invocation of the
+route's live version in a sandboxed worker -> response in the same format.
 Webhook routes verify the sender's signature, refuse replays, persist the
 delivery on the bus and answer 202.
 
@@ -20,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ramparts.errors import InvocationError, RampartsError
-from ramparts.events.http import build_http_event, build_http_response
+from ramparts.events.http import (
+    build_http_event,
+    build_http_response,
+    build_rest_event,
+    with_forwarded,
+)
 from ramparts.events.webhooks import WebhookError, verify_webhook
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
 from ramparts.gateway.routing import Route
@@ -54,17 +60,18 @@ class _Answer:
     is written into the invocation record.
     """
 
-    __slots__ = ("error", "response")
+    __slots__ = ("error", "payload", "response")
 
-    def __init__(self) -> None:
+    def __init__(self, payload: str = "2.0") -> None:
         self.response: tuple[int, list[tuple[bytes, bytes]], bytes] | None = None
         self.error: InvocationError | None = None
+        self.payload = payload
 
     def build(self, result: InvocationResult) -> str | None:
         if result.status != "ok":
             return None
         try:
-            status, headers, body = build_http_response(result.result)
+            status, headers, body = build_http_response(result.result, self.payload)
         except InvocationError as exc:
             self.error = exc
             return None
@@ -177,20 +184,24 @@ class Gateway:
             await self._webhook(ctx, scope, body, send)
             return
         self._validate_body(route, headers, body)
-        event = build_http_event(
-            method=method,
-            raw_path=path,
-            raw_query=scope.get("query_string", b"").decode("latin-1"),
-            headers=scope["headers"],
-            body=body,
-            route_key=route.route_key,
-            path_parameters=params,
-            source_ip=ctx.source_ip,
-            request_id=request_id,
-            domain_name=headers.get("host", "localhost"),
-            authorizer=_authorizer(ctx),
-        )
-        answer = _Answer()
+        rest = getattr(route.trigger, "rest_payload", False)
+        common: dict[str, Any] = {
+            "method": method,
+            "raw_path": path,
+            "raw_query": scope.get("query_string", b"").decode("latin-1"),
+            "headers": _event_headers(scope, ctx.source_ip),
+            "body": body,
+            "path_parameters": params,
+            "source_ip": ctx.source_ip,
+            "request_id": request_id,
+            "domain_name": headers.get("host", "localhost"),
+            "authorizer": _authorizer(ctx),
+        }
+        if rest:
+            event = build_rest_event(resource=route.path, **common)
+        else:
+            event = build_http_event(route_key=route.route_key, **common)
+        answer = _Answer("1.0" if rest else "2.0")
         result = await self._node.invoke_spec(
             route.function.spec, event, "http", request_id, note=answer.build
         )
@@ -316,7 +327,7 @@ class Gateway:
             method=ctx.method,
             raw_path=ctx.path,
             raw_query=scope.get("query_string", b"").decode("latin-1"),
-            headers=scope["headers"],
+            headers=_event_headers(scope, ctx.source_ip),
             body=body,
             route_key=ctx.route.route_key,
             path_parameters={},
@@ -436,6 +447,21 @@ def _with_hsts(send: Any) -> Any:
         await send(message)
 
     return wrapped
+
+
+def _event_headers(scope: dict[str, Any], source_ip: str) -> list[tuple[bytes, bytes]]:
+    """The request's headers as a handler sees them, ``x-forwarded-*`` set by us.
+
+    ``source_ip`` and the scheme are what the gateway trusts (uvicorn applies a
+    trusted proxy's headers to them); the port is the listener's own.
+    """
+    server = scope.get("server")
+    return with_forwarded(
+        scope["headers"],
+        client_ip=source_ip,
+        proto=str(scope.get("scheme", "http")),
+        port=server[1] if server and len(server) > 1 and server[1] is not None else None,
+    )
 
 
 def _authorizer(ctx: RequestContext) -> dict[str, Any] | None:

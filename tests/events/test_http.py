@@ -320,3 +320,132 @@ def test_deeply_nested_result_is_refused_not_crashed() -> None:
         value = [value]
     with pytest.raises(InvocationError):
         build_http_response(value)
+
+
+# -- payload format 1.0 (REST APIs) -------------------------------------------------------------
+
+
+def test_rest_event_matches_the_documented_1_0_structure() -> None:
+    from ramparts.events.http import build_rest_event
+
+    event = build_rest_event(
+        method="GET",
+        raw_path="/my/path",
+        raw_query="parameter1=value1&parameter1=value2&parameter2=value",
+        headers=[
+            (b"Header1", b"value1"),
+            (b"Header2", b"value1"),
+            (b"Header2", b"value2"),
+            (b"Cookie", b"a=1; b=2"),
+            (b"User-Agent", b"agent"),
+        ],
+        body=b"",
+        resource="/my/{name}",
+        path_parameters={"name": "path"},
+        source_ip="192.0.2.1",
+        request_id="id=",
+        domain_name="id.execute-api.local",
+        authorizer={"jwt": {"claims": {"sub": "u1"}, "scopes": ["s1"]}},
+        now=NOW,
+    )
+    assert event == {
+        "resource": "/my/{name}",
+        "path": "/my/path",
+        "httpMethod": "GET",
+        "headers": {
+            "header1": "value1",
+            "header2": "value2",
+            "cookie": "a=1; b=2",
+            "user-agent": "agent",
+        },
+        "multiValueHeaders": {
+            "header1": ["value1"],
+            "header2": ["value1", "value2"],
+            "cookie": ["a=1; b=2"],
+            "user-agent": ["agent"],
+        },
+        "queryStringParameters": {"parameter1": "value2", "parameter2": "value"},
+        "multiValueQueryStringParameters": {
+            "parameter1": ["value1", "value2"],
+            "parameter2": ["value"],
+        },
+        "pathParameters": {"name": "path"},
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "local",
+            "apiId": "ramparts",
+            "authorizer": {"claims": {"sub": "u1"}, "scopes": ["s1"]},
+            "domainName": "id.execute-api.local",
+            "domainPrefix": "id",
+            "extendedRequestId": "id=",
+            "httpMethod": "GET",
+            "identity": {
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "cognitoAuthenticationProvider": None,
+                "cognitoAuthenticationType": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "principalOrgId": None,
+                "sourceIp": "192.0.2.1",
+                "user": None,
+                "userAgent": "agent",
+                "userArn": None,
+            },
+            "path": "/my/path",
+            "protocol": "HTTP/1.1",
+            "requestId": "id=",
+            "requestTime": "04/Mar/2020:19:03:58 +0000",
+            "requestTimeEpoch": 1583348638390,
+            "resourceId": None,
+            "resourcePath": "/my/{name}",
+            "stage": "$default",
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def test_rest_event_lambda_authorizer_context_is_flattened() -> None:
+    from ramparts.events.http import build_rest_event
+
+    event = build_rest_event(
+        method="GET", raw_path="/", raw_query="", headers=[], body=b"", resource="/",
+        path_parameters={}, source_ip="192.0.2.1", request_id="r", domain_name="h",
+        authorizer={"lambda": {"principalId": "key:k1", "method": "api_key", "scopes": []}},
+        now=NOW,
+    )
+    assert event["requestContext"]["authorizer"] == {
+        "principalId": "key:k1", "method": "api_key", "scopes": [],
+    }
+
+
+def test_rest_responses_have_no_shortcut_and_no_cookies_field() -> None:
+    with pytest.raises(InvocationError) as err:
+        build_http_response({"message": "hi"}, "1.0")
+    assert err.value.code == "invalid_handler_response"
+    status, headers, body = build_http_response(
+        {"statusCode": 200, "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+         "cookies": ["ignored=1"], "body": "ok"},
+        "1.0",
+    )
+    assert status == 200 and body == b"ok"
+    assert headers == [(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")]
+
+
+def test_forwarded_headers_replace_the_clients() -> None:
+    from ramparts.events.http import with_forwarded
+
+    out = with_forwarded(
+        [(b"host", b"h"), (b"X-Forwarded-For", b"10.0.0.1"), (b"x-forwarded-port", b"1")],
+        client_ip="192.0.2.1",
+        proto="http",
+        port=8080,
+    )
+    assert out == [
+        (b"host", b"h"),
+        (b"x-forwarded-for", b"192.0.2.1"),
+        (b"x-forwarded-proto", b"http"),
+        (b"x-forwarded-port", b"8080"),
+    ]
