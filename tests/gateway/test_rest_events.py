@@ -302,3 +302,36 @@ def test_base64_request_body_in_rest_event(rest: RunningNode) -> None:
     event = r.json()
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == payload
+
+
+def test_rest_event_carries_the_authenticated_principal(rest: RunningNode, tmp_path: Path) -> None:
+    app = make_app(
+        tmp_path / "keyed",
+        """
+        app: rest-keyed
+        functions:
+          keyed:
+            handler: h.py:handler
+            triggers:
+              - http: {method: GET, path: /keyed-rest, auth: api_key, payload: "1.0"}
+        """,
+        {
+            "h.py": """
+            import json
+
+            def handler(event, context):
+                return {"statusCode": 200,
+                        "body": json.dumps(event["requestContext"]["authorizer"])}
+            """
+        },
+    )
+    rest.deploy_ok(app)
+    out = rest.cli("keys", "create", "--name", "rest", "--scopes", "todos:read")
+    assert out.returncode == 0, out.stderr
+    key = out.stdout.strip()
+    r = rest.gateway.get("/keyed-rest", headers={"x-api-key": key})
+    assert r.status_code == 200, r.text
+    authorizer = r.json()
+    assert authorizer["principalId"] == f"key:{key.split('_')[1]}"
+    assert authorizer["method"] == "api_key" and authorizer["scopes"] == ["todos:read"]
+    assert rest.gateway.get("/keyed-rest").status_code == 401
