@@ -1,5 +1,13 @@
-"""The zygote: one process per function version that imports the handler once
-and forks a warm worker per request for more capacity.
+"""The zygote: one process per function version that imports the handler's
+dependencies once and forks a warm worker per request for more capacity.
+
+Init semantics are Lambda's: a worker is an execution environment, and the
+handler's own module runs once in each worker, after the fork, so whatever its
+top level opens (event loops, threads, sockets, database connections, files)
+belongs to that worker and keeps working.  The zygote never runs that module:
+it imports the modules outside the code dir that the handler imports (read
+from its source, then as reported by a throwaway probe child that imports the
+handler once to check it loads), so a worker's import of the handler is quick.
 
 The supervisor forks it from the zygote template (``template.py``), or
 starts it as ``[python, "-I", "-S", "-c", BOOTSTRAP, CONFIG]``, with a
