@@ -1,7 +1,9 @@
 """The loop inside one forked worker process.
 
-A worker is forked from its version's zygote with the handler already
-imported, and then serves invocations one at a time over its single socket:
+A worker is forked from its version's zygote with the handler's dependencies
+already imported; it imports the handler's own module itself (its execution
+environment's init, once), and then serves invocations one at a time over its
+single socket:
 
     host -> {"op": "invoke", "request_id", "event", "timeout_ms", "function", "version"}
     worker -> {"op": "call", "method", "args"}        (zero or more, each answered by)
@@ -317,6 +319,18 @@ def serve(
             call=channel.call,
         )
         ipc.send_raw(sock, _invoke(handler, msg.get("event"), context, channel, sink, scrub))
+
+
+def serve_init_error(sock: socket.socket, error_type: str, message: str, logs: str) -> None:
+    """The handler did not load in this worker: the next invocation fails with why.
+
+    As on Lambda, an init error is the invocation's error; the worker then ends
+    (the host forks a fresh one for the next call).
+    """
+    msg = ipc.recv_frame(sock)
+    if not isinstance(msg, dict) or msg.get("op") != "invoke":
+        return
+    ipc.send_raw(sock, _error_body(error_type, message, logs))
 
 
 def _invoke(

@@ -1,5 +1,13 @@
-"""The zygote: one process per function version that imports the handler once
-and forks a warm worker per request for more capacity.
+"""The zygote: one process per function version that imports the handler's
+dependencies once and forks a warm worker per request for more capacity.
+
+Init semantics are Lambda's: a worker is an execution environment, and the
+handler's own module runs once in each worker, after the fork, so whatever its
+top level opens (event loops, threads, sockets, database connections, files)
+belongs to that worker and keeps working.  The zygote never runs that module:
+it imports the modules outside the code dir that the handler imports (read
+from its source, then as reported by a throwaway probe child that imports the
+handler once to check it loads), so a worker's import of the handler is quick.
 
 The supervisor forks it from the zygote template (``template.py``), or
 starts it as ``[python, "-I", "-S", "-c", BOOTSTRAP, CONFIG]``, with a
@@ -27,6 +35,7 @@ parent (PR_SET_PDEATHSIG), so a node killed hard leaves nothing behind.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import signal
@@ -233,21 +242,21 @@ def main(cfg: dict[str, Any]) -> None:
             _refuse(ctl, "Runtime.SandboxError", exc.message, sink.end())
             return
         _install_hooks(cfg, sb)
+    task_root = _task_root(cfg)
     worker._import_ctl = ctl
     try:
-        handler = load_handler(cfg["handler"], cfg["code_dir"], scrub)
+        # The handler's dependencies only: its own module runs in each worker.
+        _preload_modules(_static_imports(cfg["handler"], task_root), task_root)
+        found = _probe(ctl, cfg, scrub, sink)
+        _preload_modules(found, task_root)
     except HandlerLoadError as exc:
         worker._import_ctl = None
         _refuse(ctl, exc.error_type, exc.message, sink.end())
         return
     worker._import_ctl = None  # forked workers have their own socket
-    if sb and (sb.get("protection") or "block") != "off":
-        from ramparts.sandbox import hooks
-
-        hooks.imports_done()
     ipc.send_frame(ctl, {"ready": True, "logs": sink.end(), "violations": worker.take_violations()})
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    _serve_forks(ctl, cfg, handler, sink, scrub)
+    _serve_forks(ctl, cfg, sink, scrub)
 
 
 def _refuse(ctl: socket.socket, error_type: str, message: str, logs: str) -> None:
@@ -309,7 +318,6 @@ def _install_hooks(cfg: dict[str, Any], sb: dict[str, Any]) -> None:
 def _serve_forks(
     ctl: socket.socket,
     cfg: dict[str, Any],
-    handler: worker.Handler,
     sink: worker.LogSink,
     scrub: worker.Scrubber,
 ) -> None:
@@ -332,20 +340,223 @@ def _serve_forks(
             try:
                 _enter_sandbox(cfg, wfd)
                 os.set_inheritable(wfd, False)
-                worker.serve(
-                    socket.socket(fileno=wfd),
-                    handler,
-                    sink,
-                    scrub,
-                    app=str(cfg["app"]),
-                    memory_mb=int(cfg["memory_mb"]),
-                )
+                _run_worker(socket.socket(fileno=wfd), cfg, sink, scrub)
             except BaseException:  # noqa: BLE001 - never return into the zygote's loop
                 code = 1
             finally:
                 os._exit(code)
         os.close(wfd)
         ipc.send_frame(ctl, {"pid": pid})
+
+
+def _run_worker(
+    sock: socket.socket, cfg: dict[str, Any], sink: worker.LogSink, scrub: worker.Scrubber
+) -> None:
+    """A new execution environment: import the handler's module here, then serve.
+
+    Its module scope runs now, once, in this process: the event loops, threads,
+    connections and files it opens belong to this worker and live as long as it.
+    What the import prints is not any invocation's log: the node logged the
+    same module's init output once, from the probe, when the version started.
+    """
+    sink.begin("")
+    try:
+        handler = load_handler(cfg["handler"], cfg["code_dir"], scrub)
+    except HandlerLoadError as exc:
+        # Imported fine in the probe, not here (it depends on something that
+        # changed): the invocation gets Lambda's init error and the worker ends.
+        worker.serve_init_error(sock, exc.error_type, exc.message, sink.end())
+        return
+    sb = cfg.get("sandbox")
+    if sb and (sb.get("protection") or "block") != "off":
+        from ramparts.sandbox import hooks
+
+        hooks.imports_done()
+    sink.end()
+    worker.serve(sock, handler, sink, scrub, app=str(cfg["app"]), memory_mb=int(cfg["memory_mb"]))
+
+
+def _task_root(cfg: dict[str, Any]) -> str:
+    """Where the function's code is, as this process sees it."""
+    if cfg.get("sandbox"):
+        from ramparts.sandbox import filesystem
+
+        return filesystem.TASK_ROOT
+    return str(cfg["code_dir"])
+
+
+def _in_code(path: str | None, task_root: str) -> bool:
+    return bool(path) and os.path.abspath(str(path)).startswith(task_root.rstrip("/") + "/")
+
+
+def _code_origin(name: str, task_root: str) -> str | None:
+    """The file of top-level module ``name`` if the function's code holds it, else None.
+
+    ``find_spec`` of a top-level name only looks at the path; nothing runs.
+    """
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin and _in_code(spec.origin, task_root):
+        return spec.origin
+    if any(_in_code(p, task_root) for p in spec.submodule_search_locations or ()):
+        return spec.origin or ""
+    return None
+
+
+def _static_imports(handler: str, task_root: str) -> list[str]:
+    """Modules outside the code that the handler's code imports, found by reading it.
+
+    Absolute imports in the handler file and, transitively, in the code-dir
+    modules it imports (bounded); imports inside function bodies are left to run
+    when they run.  A guess only: the probe reports what the import really loads.
+    """
+    try:
+        _, _, rel = parse_handler(handler)
+    except HandlerLoadError:
+        return []
+    found: list[str] = []
+    seen_files: set[str] = set()
+    todo = [os.path.join(task_root, rel)]
+    while todo and len(seen_files) < _MAX_SCANNED_FILES:
+        path = todo.pop()
+        if path in seen_files:
+            continue
+        seen_files.add(path)
+        for name in _imports_in(path):
+            top = name.partition(".")[0]
+            origin = _code_origin(top, task_root)
+            if origin is None:
+                if name not in found:
+                    found.append(name)
+            elif origin.endswith(".py"):
+                todo.append(origin)
+    return found
+
+
+_MAX_SCANNED_FILES = 200
+
+
+def _imports_in(path: str) -> list[str]:
+    """Absolute module names a file imports outside function bodies."""
+    import ast
+
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            if isinstance(child, ast.Import):
+                names.extend(alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
+                names.append(child.module)
+            else:
+                todo.append(child)
+    return names
+
+
+def _preload_modules(names: list[str], task_root: str) -> None:
+    """Import the handler's dependencies into the zygote, so workers start warm.
+
+    Best effort: a module that fails here is imported (and its failure
+    reported) by the handler's own import in the probe and in each worker.
+    A name that turns out to be the function's own code is never imported here.
+    """
+    for name in names:
+        if name in sys.modules or name == "__main__":
+            continue
+        if _code_origin(name.partition(".")[0], task_root) is not None:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001, S112 - a guess; the real import reports
+            continue
+
+
+def _probe(
+    ctl: socket.socket, cfg: dict[str, Any], scrub: worker.Scrubber, sink: worker.LogSink
+) -> list[str]:
+    """Import the handler once in a throwaway child: does it load, and what does it pull in?
+
+    The deploy is refused exactly as before when it does not load; the zygote
+    itself never runs the handler's module, so nothing that module opens
+    (loops, threads, connections) ends up shared by, or dead in, the workers.
+    Returns the modules outside the code that the import loaded, for the
+    zygote to preload.  Violations the import commits reach the host at once
+    on the control socket, as they did when the zygote imported the handler.
+    """
+    task_root = _task_root(cfg)
+    reply_r, reply_w = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid == 0:  # the probe
+        code = 0
+        try:
+            reply_r.close()
+            _set_pdeathsig()
+            sink.begin("")  # the zygote keeps what it captured so far
+            before = set(sys.modules)
+            report: dict[str, Any]
+            try:
+                load_handler(cfg["handler"], cfg["code_dir"], scrub)
+            except HandlerLoadError as exc:
+                report = {"error_type": exc.error_type, "error_message": exc.message}
+            else:
+                report = {"modules": _loaded_since(before, task_root)}
+            report["logs"] = sink.end()
+            report["violations"] = worker.take_violations()
+            ipc.send_frame(reply_w, report)
+        except BaseException:  # noqa: BLE001 - never return into the zygote
+            code = 1
+        finally:
+            os._exit(code)
+    reply_w.close()
+    try:
+        report = ipc.recv_frame(reply_r)
+    except (OSError, ipc.FrameError):
+        report = None
+    finally:
+        reply_r.close()
+        _reap(pid)
+    if not isinstance(report, dict):
+        raise HandlerLoadError(
+            "Runtime.ExitError", "the handler's module exited the process while importing"
+        )
+    sink.write(str(report.get("logs") or ""))
+    for event in report.get("violations") or ():
+        worker.record_violation(event)
+    if report.get("error_type"):
+        raise HandlerLoadError(str(report["error_type"]), str(report.get("error_message") or ""))
+    modules = report.get("modules")
+    return [str(m) for m in modules] if isinstance(modules, list) else []
+
+
+def _loaded_since(before: set[str], task_root: str) -> list[str]:
+    """Modules imported since ``before`` that live outside the function's code."""
+    out = []
+    for name, module in list(sys.modules.items()):
+        if name in before or module is None:
+            continue
+        where = getattr(module, "__file__", None)
+        if where and not _in_code(where, task_root):
+            out.append(name)
+    return out
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def zygote_config(
