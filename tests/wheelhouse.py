@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, RunningNode
 
 CACHE = REPO / ".venv" / "wheelhouse"
 
@@ -92,3 +92,14 @@ def serve_index(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/simple/"
+
+
+class IndexNode(RunningNode):
+    """A node whose package index is a local server, with extra ``ramparts up`` flags."""
+
+    def __init__(self, data_dir: Path, index: str, *flags: str) -> None:
+        super().__init__(data_dir)
+        self.flags = ["--package-index", index, *flags]
+
+    def command(self) -> list[str]:
+        return [*super().command(), *self.flags]

@@ -10,12 +10,11 @@ from PyPI once (see tests/wheelhouse.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import RunningNode, make_app
-from tests.wheelhouse import serve_index, wheelhouse
+from tests.wheelhouse import IndexNode, serve_index, wheelhouse
 
 MANIFEST = """
 app: todos
@@ -95,20 +94,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
 REQUIREMENT = "aws-lambda-powertools>=3,<4"
 
 
-class _IndexNode(RunningNode):
-    def __init__(self, data_dir: Path, index: str) -> None:
-        super().__init__(data_dir)
-        self.index = index
-
-    def command(self) -> list[str]:
-        return [*super().command(), "--package-index", self.index]
-
-
 @pytest.fixture(scope="module")
 def todos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     server, url = serve_index(wheelhouse(REQUIREMENT))
     base = tmp_path_factory.mktemp("powertools")
-    node = _IndexNode(base / "data", url).start()
+    node = IndexNode(base / "data", url).start()
     try:
         app = make_app(
             base / "app",

@@ -23,6 +23,7 @@ import pytest
 from ramparts.registry.artifacts import pack_app
 from tests.conftest import RunningNode, make_app
 from tests.registry.test_service import IMPORTER, _wheel
+from tests.wheelhouse import IndexNode
 
 MANIFEST = """
 app: {app}
@@ -146,17 +147,6 @@ def _serve(files: dict[str, bytes]) -> tuple[http.server.ThreadingHTTPServer, li
     return server, Handler.hits
 
 
-class _IndexNode(RunningNode):
-    """A node whose package index is a local server, with extra ``ramparts up`` flags."""
-
-    def __init__(self, data_dir: Path, index: str, *flags: str) -> None:
-        super().__init__(data_dir)
-        self.flags = ["--package-index", index, *flags]
-
-    def command(self) -> list[str]:
-        return [*super().command(), *self.flags]
-
-
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     base = tmp_path_factory.mktemp("index")
@@ -176,7 +166,7 @@ def wheels_node(index: dict[str, Any]) -> Iterator[RunningNode]:
     data = index["base"] / "wheels" / "data"
     data.parent.mkdir()
     index["files"]["sdistonly-1.0.tar.gz"] = _sdist("sdistonly", data)
-    node = _IndexNode(data, index["url"]).start()
+    node = IndexNode(data, index["url"]).start()
     try:
         yield node
     finally:
@@ -187,7 +177,7 @@ def wheels_node(index: dict[str, Any]) -> Iterator[RunningNode]:
 def builds_node(index: dict[str, Any]) -> Iterator[RunningNode]:
     data = index["base"] / "builds" / "data"
     data.parent.mkdir()
-    node = _IndexNode(data, index["url"], "--allow-source-builds").start()
+    node = IndexNode(data, index["url"], "--allow-source-builds").start()
     try:
         yield node
     finally:

@@ -9,8 +9,6 @@ written the way AWS documents it, runs on a real sandboxed node with
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -19,10 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, RunningNode, make_app
-from tests.registry.test_deps import _IndexNode, _serve
+from tests.conftest import RunningNode, make_app
+from tests.wheelhouse import CACHE, IndexNode, serve_index, wheelhouse
 
-WHEELHOUSE = REPO / ".venv" / "wheelhouse"
 WHEELS = ("fastapi", "mangum")
 
 # Each call waits a little so that parallel calls overlap and need several workers.
@@ -167,34 +164,22 @@ def handler(event, context):
 """
 
 
-# -- a local package index serving real wheels from PyPI -------------------------------------
-def _download_wheels() -> bool:
-    """Fetch the wheels once into the venv's wheelhouse (reused across runs)."""
-    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    have = {p.name.split("-")[0].lower() for p in WHEELHOUSE.glob("*.whl")}
-    if all(name in have for name in WHEELS):
-        return True
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:",
-         "-d", str(WHEELHOUSE), *WHEELS],
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    return done.returncode == 0
-
-
+# -- a local package index serving real wheels from PyPI (tests/wheelhouse.py) --------------
 @pytest.fixture(scope="module")
 def wheels() -> bool:
-    return _download_wheels()
+    """Whether FastAPI and Mangum are at hand; only the test that needs them skips if not."""
+    try:
+        wheelhouse(*WHEELS)
+    except pytest.skip.Exception:
+        return False
+    return True
 
 
 @pytest.fixture(scope="module")
 def init_node(tmp_path_factory: pytest.TempPathFactory, wheels: bool) -> Iterator[RunningNode]:
-    files = {p.name: p.read_bytes() for p in WHEELHOUSE.glob("*.whl")} if wheels else {}
-    server, _ = _serve(files)
+    server, url = serve_index(CACHE)
     base = tmp_path_factory.mktemp("init")
-    node = _IndexNode(base / "data", f"http://127.0.0.1:{server.server_address[1]}/simple/")
+    node = IndexNode(base / "data", url)
     try:
         node.start()
         yield node
