@@ -40,7 +40,12 @@ MAX_ITEM_BYTES = 400 * 1024
 MAX_OBJECT_BYTES = 10 * 1024 * 1024
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_KEY_CHARS = 1024
-KEY_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$")
+# 1 to 1024 characters, none of them a control character (C0, DEL, C1), a line or
+# paragraph separator or a bidirectional override: a key is printed in listings and
+# logs, where those would break lines or make one key read as another.
+KEY_RE = re.compile(
+    r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,1024}$"
+)
 _CONTENT_TYPE = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")  # sent back as a header
 
 Invoker = Callable[[str, Any, str], Awaitable[Any]]

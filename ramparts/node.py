@@ -252,6 +252,9 @@ class Node:
         # Before the registry's zygotes: they fork from the template this starts.
         self._tasks.append(asyncio.get_running_loop().create_task(self.supervisor.warm()))
         await self._migrate_secrets()
+        if self._secret_source is None:
+            # Mask stored values from the first request on, not from their first read.
+            await asyncio.to_thread(self.vault.secrets.remember_values)
         await self.refresh(force=True)
         self.relay.start()
         self.vault.rewrapper.start()

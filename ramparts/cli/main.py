@@ -609,7 +609,12 @@ def _key_path(key: str, what: str = "KEY") -> str:
 
     if not KEY_RE.match(key):
         _fail(f"{what} {key!r}: keys are 1 to 1024 characters without control characters")
-    return quote(key, safe="/")
+    # "." and ".." segments are escaped too: an HTTP client would otherwise
+    # resolve them, and "sub/../victim" would write the object "victim".
+    return "/".join(
+        "%2E" * len(part) if part in (".", "..") else quote(part, safe="")
+        for part in key.split("/")
+    )
 
 
 objects_app = typer.Typer(help="the built-in object store", no_args_is_help=True)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ramparts.bus import embedded
 from ramparts.config import Settings
-from ramparts.errors import BackendError
+from ramparts.errors import BackendError, ConfigError
 from ramparts.integrity.marker import was_clean
 from ramparts.integrity.report import Problem, Report
 
@@ -39,6 +39,9 @@ def check_data_dir(settings: Settings, *, full: bool = False) -> Report:
         report.notes.append("state store is not embedded SQLite: its server checks it")
     if bus is None:
         report.notes.append("bus is not the embedded bus: its server checks it")
+    sidecar = None if bus is None else bus.with_name(bus.name + ".accepted")
+    for path in (state, bus, sidecar):
+        _not_in_the_way(path)
     for path, kind in ((state, "state"), (bus, "bus")):
         if path is None or not path.exists():
             continue
@@ -95,6 +98,19 @@ def _quick_check(report: Report, path: Path, kind: str) -> None:
             advice=_ADVICE[kind].format(name=path.name, dir=path.parent),
         )
     )
+
+
+def _not_in_the_way(path: Path | None) -> None:
+    """A directory (or anything but a file) where a data file belongs is not damage.
+
+    quick_check would call it a disk I/O error and advise on damaged pages;
+    the operator needs to hear that something is in the way instead.
+    """
+    if path is not None and path.exists() and not path.is_file():
+        raise ConfigError(
+            f"{path} is not a regular file (a directory or something else is in the way): "
+            "move it aside and start again"
+        )
 
 
 def _accepted_count(report: Report, path: Path) -> None:

@@ -147,6 +147,7 @@ _CARD_NETWORKS: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = (
     (re.compile(r"35(?:2[89]|[3-8])"), frozenset({16, 19})),  # JCB
     (re.compile(r"3(?:0[0-5]|[68])"), frozenset({14, 16, 19})),  # Diners Club
     (re.compile(r"62"), frozenset({16, 17, 18, 19})),  # UnionPay
+    (re.compile(r"5018|5020|5038|5893|6304|6759|676[1-3]"), frozenset(range(12, 20))),  # Maestro
 )
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b"

@@ -217,6 +217,30 @@ class SecretStore(SecretSource):
             raise _not_found(app, name)
         return info["current_version"], found
 
+    def remember_values(self) -> int:
+        """Teach the node's redactor every stored value; returns how many.
+
+        The redactor otherwise learns a value only when this process stores or
+        opens it: after a restart, a secret no function has read yet would pass
+        unmasked through a handler's error text, logs or dead letters.  Every
+        kept version counts, since a rotated-out value is still a secret.
+        """
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                select(
+                    secret_versions_t.c.app,
+                    secret_versions_t.c.name,
+                    secret_versions_t.c.version,
+                    secret_versions_t.c.value,
+                )
+            ).all()
+        for row in rows:
+            value = self._sealer.open(
+                bytes(row.value), seal_context(row.app, row.name, row.version)
+            ).decode()
+            redactor.add_secret(value)
+        return len(rows)
+
     @staticmethod
     def _active(conn: Connection, app: str, name: str) -> bool:
         row = conn.execute(select(secrets_t.c.deleted_at).where(_key(app, name))).first()

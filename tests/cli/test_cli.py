@@ -210,7 +210,8 @@ def test_object_and_kv_keys_with_control_characters(
 ) -> None:
     f = tmp_path / "small.bin"
     f.write_bytes(b"x")
-    for key in ("bad\nkey", "tab\tkey", "nul\x7fkey"):
+    bad_keys = ("bad\nkey", "tab\tkey", "nul\x7fkey", "csi\x9b31m", "rtl\u202etxt", "ls\u2028x")
+    for key in bad_keys:
         for args in (
             ("objects", "put", "files", key, str(f), "--app", "cli"),
             ("kv", "put", "t", key, "{}", "--app", "cli"),
@@ -234,6 +235,20 @@ def test_object_and_kv_keys_with_control_characters(
         assert r.status_code == 400 and r.json()["code"] == "invalid_key", (method, path, r.text)
     listed = node.control.get("/v1/objects/files", params={"app": "cli"}).json()["objects"]
     assert not any("\n" in o["key"] for o in listed)
+    # C1 controls and bidi overrides are refused by the control API too.
+    for path in ("/v1/objects/files/csi%C2%9B31m", "/v1/objects/files/rtl%E2%80%AEtxt"):
+        r = node.control.put(path, params={"app": "cli"}, content=b"x")
+        assert r.status_code == 400 and r.json()["code"] == "invalid_key", (path, r.text)
+    # Dot segments are part of the key, never resolved into another key's path.
+    out = node.cli("objects", "put", "files", "victim", str(f), "--app", "cli")
+    assert out.returncode == 0, out.stderr
+    f2 = tmp_path / "other.bin"
+    f2.write_bytes(b"y")
+    out = node.cli("objects", "put", "files", "sub/../victim", str(f2), "--app", "cli")
+    assert out.returncode == 0, out.stderr
+    assert node.control.get("/v1/objects/files/victim", params={"app": "cli"}).content == b"x"
+    listed = node.control.get("/v1/objects/files", params={"app": "cli"}).json()["objects"]
+    assert "sub/../victim" in {o["key"] for o in listed}
     # Keys with characters that mean something in a URL still round-trip.
     out = node.cli("objects", "put", "files", "odd?name#1%.bin", str(f), "--app", "cli")
     assert out.returncode == 0, out.stderr

@@ -15,6 +15,7 @@ from ramparts.manifest import parse_manifest
 from ramparts.observe.redact import Redactor, looks_like_secret
 from ramparts.secrets.store import MAX_SECRET_BYTES, SecretStore
 from ramparts.store.sql import SQLStore
+from tests.conftest import RunningNode, make_app
 
 
 @pytest.fixture()
@@ -231,3 +232,41 @@ def test_every_log_record_of_the_node_is_redacted() -> None:
     for secret in ("abcdefghijklmnop", "s3cretpw", "value-the-handler-fetched"):
         assert secret not in text_
     assert text_.count("***") >= 3 and "Traceback" in text_
+
+
+LEAKY_MANIFEST = """
+app: leaky
+functions:
+  echo-error:
+    handler: h.py:handler
+"""
+
+
+def test_stored_secrets_are_masked_after_a_restart_before_any_read(tmp_path: Path) -> None:
+    # A secret reaches a handler through an event (not through the store) and comes
+    # back in its error text, after a restart and before any function has read it.
+    node = RunningNode(tmp_path / "data").start()
+    try:
+        value = "restart-pw-" + "7f3a9c2e1b"
+        out = node.cli("secrets", "set", "db-password", "--app", "leaky", "--stdin", stdin=value)
+        assert out.returncode == 0, out.stderr
+        app = make_app(
+            tmp_path / "app",
+            LEAKY_MANIFEST,
+            {"h.py": "def handler(event, context):\n    raise ValueError(event['t'])\n"},
+        )
+        node.deploy_ok(app)
+        node.stop()
+        node.start()
+        r = node.control.post(
+            "/v1/functions/echo-error/invoke", json={"event": {"t": f"oops {value}"}}
+        )
+        assert r.status_code == 200, r.text
+        body = r.text
+        stored = node.invocations("echo-error")[-1]
+        cli_logs = node.cli("logs", "echo-error")
+        for text in (body, str(stored), cli_logs.stdout):
+            assert value not in text, text
+        assert "oops ***" in str(stored["logs"]) + str(stored.get("error")), stored
+    finally:
+        node.close()

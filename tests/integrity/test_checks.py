@@ -148,6 +148,18 @@ def test_doctor_without_a_data_dir_says_so(tmp_path: Path) -> None:
     assert "no data dir" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize("name", ["state.db", "bus.db", "bus.db.accepted"])
+def test_a_directory_in_place_of_a_data_file_is_named_not_called_damage(
+    tmp_path: Path, name: str
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / name).mkdir()
+    for out in (RunningNode(data).cli("doctor"), up_refused(data)):
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "is not a regular file" in out.stderr and name in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr and "damaged" not in out.stderr
+
 
 def test_accepting_a_state_store_that_cannot_open_still_names_why(tmp_path: Path) -> None:
     data = tmp_path / "data"

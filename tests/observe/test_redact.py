@@ -15,6 +15,9 @@ from ramparts.observe.redact import MASK, redact_pii, redact_text
         "card=4111111111111111",
         "ValueError: bad card 5555555555554444",
         "amex 378282246310005",
+        "mastercard 2-series 2223003122003222",
+        "ValueError: T201: 2720990000000007",
+        "maestro 6759649826438453",
         "discover 6011111111111117.",
         "mail bob.smith+orders@example.co.uk now",
         "call +44 20 7946 0958 please",
@@ -29,7 +32,8 @@ def test_pii_is_masked(text: str) -> None:
     out = redact_pii(text)
     assert MASK in out, out
     for secret in ("4111", "5555555555554444", "378282246310005", "6011111111111117",
-                   "bob.smith", "7946", "555-0143", "WEST 1234", "0532013000", "078-05"):
+                   "bob.smith", "7946", "555-0143", "WEST 1234", "0532013000", "078-05",
+                   "2223003122003222", "2720990000000007", "6759649826438453"):
         assert secret not in out
 
 
