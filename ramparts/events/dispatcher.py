@@ -269,7 +269,7 @@ class Dispatcher:
 
     async def _ack_all(self, messages: list[Message]) -> None:
         if messages:
-            await asyncio.gather(*(self._bus.ack(m) for m in messages))
+            await self._bus.ack_many(messages)
 
     async def _deliver(
         self, function: str, msg: Message, body: dict[str, Any], settings: DeliverySettings
