@@ -204,6 +204,12 @@ functions:
     triggers:
       - topic: {name: replies, batch_size: 3, batch_window: 10s,
                 report_batch_item_failures: true, retries: 1, backoff: 100ms}
+  boom:
+    handler: plain.py:boom
+    role: *seen
+    triggers:
+      - topic: {name: bombs, batch_size: 3, batch_window: 10s,
+                report_batch_item_failures: true, retries: 1, backoff: 100ms}
   window:
     handler: plain.py:record
     role: *seen
@@ -297,6 +303,13 @@ def record(event, context):
         context.kv.put("seen", f"{context.function_name}-{r.get('messageId', r.get('eventID'))}",
                        {"what": what, "batch": context.aws_request_id,
                         "size": len(event["Records"])})
+
+
+def boom(event, context):
+    for r in event["Records"]:
+        count = r["attributes"]["ApproximateReceiveCount"]
+        context.kv.put("seen", f"boom-{json.loads(r['body'])['n']}-{count}", {})
+    raise RuntimeError("the whole batch fails")
 
 
 def bad_reply(event, context):
@@ -447,6 +460,21 @@ def test_malformed_batch_item_failures_fail_the_whole_batch(batch: RunningNode) 
     assert len(letters) == 6
     assert all("invalid batch response" in d["error"] for d in letters)
     assert set(_settle(batch, "bad-reply-")) == everything
+
+
+def test_an_exception_fails_the_whole_batch(batch: RunningNode) -> None:
+    ids = {_publish(batch, "bombs", {"n": n}) for n in range(3)}
+    everything = {f"boom-{n}-{c}" for n in range(3) for c in (1, 2)}
+    _wait_seen(batch, "boom-", everything)
+    deadline = time.monotonic() + 60
+    letters: list[dict] = []
+    while time.monotonic() < deadline and len(letters) < 3:
+        r = batch.control.get("/v1/dead-letters", params={"function": "boom"})
+        letters = r.json()["dead_letters"]
+        time.sleep(0.2)
+    assert {d["message_id"] for d in letters} == ids
+    assert all("the whole batch fails" in d["error"] for d in letters)
+    assert set(_settle(batch, "boom-")) == everything
 
 
 def test_batch_window_gathers_messages_into_one_invocation(batch: RunningNode) -> None:
