@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from ramparts.errors import ManifestError
+from ramparts.patterns.match import PatternError, compile_pattern
 
 MANIFEST_NAME = "ramparts.yaml"
 
@@ -165,7 +166,33 @@ class HttpTrigger(_Model):
         return v
 
 
-class TopicTrigger(_Delivery):
+class _Batching(_Delivery):
+    """Event-source-mapping options of the queued triggers that carry records.
+
+    ``batch_size`` records (at most) go to one invocation; ``batch_window``
+    waits that long for a batch to fill; ``filters`` drop records that match
+    none of the patterns (acked, never invoked); with
+    ``report_batch_item_failures`` a handler's ``batchItemFailures`` retries
+    just the records it names.  The defaults are one record per invocation.
+    """
+
+    batch_size: int = Field(default=1, ge=1, le=1000)
+    batch_window: Duration = Field(default=0.0, le=300.0)
+    filters: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
+    report_batch_item_failures: bool = False
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, pattern in enumerate(v):
+            try:
+                compile_pattern(pattern)
+            except PatternError as exc:
+                raise ValueError(f"filter {i}: {exc}") from None
+        return v
+
+
+class TopicTrigger(_Batching):
     name: str
     schema_: str | None = Field(default=None, alias="schema")
 
@@ -198,7 +225,7 @@ class ObjectTrigger(_Delivery):
         return _check_resource_name(v, "bucket")
 
 
-class TableTrigger(_Delivery):
+class TableTrigger(_Batching):
     name: str
     events: list[Literal["insert", "modify", "remove"]] = Field(
         default_factory=lambda: ["insert", "modify", "remove"]

@@ -14,7 +14,8 @@ What every backend must guarantee:
   seconds.  If it is neither acked nor retried by then (the consumer or the
   whole node died) it is delivered again: at-least-once delivery.
 * ``retry`` makes the message visible again after ``delay`` seconds with
-  ``attempt`` increased by one; ``ack`` removes it for good.
+  ``attempt`` increased by one; ``ack`` removes it for good, and
+  ``ack_many`` does so for several (the embedded bus in one transaction).
 * ``Message.id`` is stable across redeliveries, so handlers can use it as an
   idempotency key.
 
@@ -123,6 +124,11 @@ class Bus(abc.ABC):
     @abc.abstractmethod
     async def ack(self, message: Message) -> None:
         """The message was handled; remove it."""
+
+    async def ack_many(self, messages: list[Message]) -> None:
+        """Ack several messages (a batch's successes); backends may do it in one write."""
+        for message in messages:
+            await self.ack(message)
 
     @abc.abstractmethod
     async def retry(self, message: Message, *, delay: float) -> None:

@@ -255,6 +255,9 @@ class SealedBus(Bus):
     async def ack(self, message: Message) -> None:
         await self.inner.ack(message)
 
+    async def ack_many(self, messages: list[Message]) -> None:
+        await self.inner.ack_many(messages)
+
     async def retry(self, message: Message, *, delay: float) -> None:
         await self.inner.retry(message, delay=delay)
 

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -35,7 +37,11 @@ from ramparts.events.subscriptions import (
     QUEUE_PREFIX,
     DeliverySettings,
     Subscriptions,
+    batch_event,
     event_for_delivery,
+    filter_envelope,
+    record_for_delivery,
+    record_ids,
 )
 from ramparts.observe.redact import redact_text
 from ramparts.runtime.types import InvocationResult
@@ -90,73 +96,191 @@ class Dispatcher:
         self._consumers.clear()
 
     async def _consume(self, function: str) -> None:
-        queue = QUEUE_PREFIX + function
-        inflight: set[asyncio.Task[None]] = set()
-        while not self._closing:
-            limit = max(1, self._concurrency(function))
-            free = limit - len(inflight)
-            if free <= 0:
-                await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            lease = self._lease_for(function)
-            try:
-                messages = await self._bus.receive(
-                    queue, max_messages=free, lease=lease, wait=1.0
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("receiving from %s failed; retrying", queue)
-                await asyncio.sleep(1.0)
-                continue
-            for msg in messages:
-                task = asyncio.get_running_loop().create_task(
-                    self._deliver_leased(function, msg, lease)
-                )
-                inflight.add(task)
-                task.add_done_callback(inflight.discard)
+        """Lease messages, group them per trigger into batches, deliver each batch.
 
-    async def _deliver_leased(self, function: str, msg: Message, lease: float) -> None:
-        """Deliver ``msg`` while a heartbeat keeps its lease alive."""
-        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(msg, lease))
+        A trigger's batch goes out when it holds ``batch_size`` records or its
+        oldest record has waited ``batch_window``; with the defaults (1, 0)
+        every message is its own delivery.  Buffered and in-flight messages
+        stay leased by one heartbeat for the whole consumer.
+        """
+        queue = QUEUE_PREFIX + function
+        loop = asyncio.get_running_loop()
+        inflight: set[asyncio.Task[None]] = set()
+        pending: dict[tuple[str, int | None], _Pending] = {}
+        held: dict[int, Message] = {}
+        heartbeat = loop.create_task(self._heartbeat(function, held))
         try:
-            await self._deliver(function, msg)
+            while not self._closing:
+                limit = max(1, self._concurrency(function))
+                now = loop.time()
+                for key in list(pending):
+                    group = pending[key]
+                    while group.items and len(inflight) < limit and group.ready(now):
+                        chunk = group.take()
+                        task = loop.create_task(self._deliver_batch(function, group, chunk, held))
+                        inflight.add(task)
+                        task.add_done_callback(inflight.discard)
+                    if not group.items:
+                        del pending[key]
+                free = limit - len(inflight)
+                due = min((g.due for g in pending.values()), default=now + 1.0)
+                wait = min(1.0, max(due - loop.time(), 0.0))
+                room = free * self._subs().largest_batch(function) - sum(
+                    len(g.items) for g in pending.values()
+                )
+                if free <= 0 or room <= 0:
+                    if inflight:
+                        await asyncio.wait(
+                            inflight,
+                            timeout=None if free <= 0 else wait,
+                            return_when=asyncio.FIRST_COMPLETED,
+                        )
+                    else:
+                        await asyncio.sleep(wait)
+                    continue
+                lease = self._lease_for(function)
+                try:
+                    messages = await self._bus.receive(
+                        queue, max_messages=min(room, _MAX_RECEIVE), lease=lease, wait=wait
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("receiving from %s failed; retrying", queue)
+                    await asyncio.sleep(1.0)
+                    continue
+                for msg in messages:
+                    body = _parse(msg)
+                    if body is None:
+                        log.error("dropping malformed message %s on %s", msg.id, msg.queue)
+                        await self._dead_letter(function, msg, {}, "malformed message")
+                        await self._bus.ack(msg)
+                        continue
+                    held[id(msg)] = msg
+                    kind = str(body.get("kind"))
+                    trigger = body.get("trigger")
+                    group = pending.get((kind, trigger))
+                    if group is None:
+                        settings = self._subs().delivery(function, trigger)
+                        if kind not in _BATCHED:
+                            settings = dataclasses.replace(settings, batch_size=1, batch_window=0)
+                        group = _Pending(kind, settings, loop.time() + settings.batch_window)
+                        pending[(kind, trigger)] = group
+                    group.items.append((msg, body))
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
 
-    async def _heartbeat(self, msg: Message, lease: float) -> None:
+    async def _heartbeat(self, function: str, held: dict[int, Message]) -> None:
+        """Keep every buffered or in-flight message of a consumer leased."""
         while True:
+            lease = self._lease_for(function)
             await asyncio.sleep(lease / 3)
-            try:
-                if not await self._bus.extend(msg, lease=lease):
-                    # Delivered again elsewhere: at-least-once, nothing more to hold.
-                    log.warning("lease of %s on %s was lost; it may run twice", msg.id, msg.queue)
-                    return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the next beat tries again; the lease still holds
-                log.warning("extending the lease of %s failed: %s", msg.id, exc)
+            for msg in list(held.values()):
+                try:
+                    if not await self._bus.extend(msg, lease=lease) and id(msg) in held:
+                        # Delivered again elsewhere: at-least-once, nothing more to hold.
+                        log.warning(
+                            "lease of %s on %s was lost; it may run twice", msg.id, msg.queue
+                        )
+                        held.pop(id(msg), None)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the next beat tries again; the lease still holds
+                    log.warning("extending the lease of %s failed: %s", msg.id, exc)
 
-    async def _deliver(self, function: str, msg: Message) -> None:
+    async def _deliver_batch(
+        self,
+        function: str,
+        group: _Pending,
+        chunk: list[tuple[Message, dict[str, Any]]],
+        held: dict[int, Message],
+    ) -> None:
         try:
-            body = orjson.loads(msg.body)
+            if group.kind in _BATCHED:
+                await self._deliver_records(function, group.kind, group.settings, chunk)
+            else:
+                for msg, body in chunk:
+                    await self._deliver(function, msg, body, group.settings)
+        finally:
+            for msg, _body in chunk:
+                held.pop(id(msg), None)
+
+    async def _deliver_records(
+        self,
+        function: str,
+        kind: str,
+        settings: DeliverySettings,
+        chunk: list[tuple[Message, dict[str, Any]]],
+    ) -> None:
+        """One invocation for a batch of topic or table records, then per-record outcomes."""
+        batch: list[tuple[Message, dict[str, Any], dict[str, Any]]] = []
+        skipped: list[Message] = []
+        for msg, body in chunk:
+            if kind == "topic":
+                validator = self._subs().validator(function, body.get("trigger"))
+                problem = schema_error(validator, body.get("data")) if validator else None
+                if problem is not None:
+                    # Deterministic: a retry would fail the same way, so no retries.
+                    log.warning("message %s on %s: %s", msg.id, msg.queue, problem)
+                    event = event_for_delivery(body, msg.id, msg.attempt)
+                    await self._give_up(function, msg, body, event, problem, settings)
+                    continue
+            try:
+                record = record_for_delivery(body, msg.id, msg.attempt)
+            except (KeyError, TypeError, ValueError):
+                log.error("dropping malformed message %s on %s", msg.id, msg.queue)
+                await self._dead_letter(function, msg, body, "malformed message")
+                await self._bus.ack(msg)
+                continue
+            if not settings.passes(filter_envelope(kind, record)):
+                skipped.append(msg)  # filtered out: acked, never invoked (as ESM does)
+                continue
+            batch.append((msg, body, record))
+        await self._ack_all(skipped)
+        if not batch:
+            return
+        event = batch_event(kind, [record for _m, _b, record in batch])
+        try:
+            result = await self._invoke(function, event, kind, batch[0][0].id)
+        except Exception:
+            log.exception("invoking %s failed", function)
+            result = None
+        failed: list[int] = list(range(len(batch)))
+        if result is not None and result.ok:
+            if not settings.report_batch_item_failures:
+                failed = []
+            else:
+                reported = _reported_failures(result.result, kind, [r for _m, _b, r in batch])
+                if isinstance(reported, str):
+                    log.warning("%s: %s; the whole batch is retried", function, reported)
+                    error = f"invalid batch response: {reported}"
+                else:
+                    failed = reported
+                    error = "reported in batchItemFailures"
+        else:
+            error = _error_text(result)
+        failing = set(failed)
+        await self._ack_all([m for i, (m, _b, _r) in enumerate(batch) if i not in failing])
+        for i in failed:
+            msg, body, record = batch[i]
+            await self._fail(function, msg, body, batch_event(kind, [record]), error, settings)
+
+    async def _ack_all(self, messages: list[Message]) -> None:
+        if messages:
+            await self._bus.ack_many(messages)
+
+    async def _deliver(
+        self, function: str, msg: Message, body: dict[str, Any], settings: DeliverySettings
+    ) -> None:
+        try:
             event = event_for_delivery(body, msg.id, msg.attempt)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             log.error("dropping malformed message %s on %s", msg.id, msg.queue)
             await self._dead_letter(function, msg, {}, "malformed message")
             await self._bus.ack(msg)
             return
-        settings = self._subs().delivery(function, body.get("trigger"))
-        if body.get("kind") == "topic":
-            validator = self._subs().validator(function, body.get("trigger"))
-            problem = schema_error(validator, body.get("data")) if validator else None
-            if problem is not None:
-                # Deterministic: a retry would fail the same way, so no retries.
-                log.warning("message %s on %s: %s", msg.id, msg.queue, problem)
-                await self._give_up(function, msg, body, event, problem, settings)
-                return
         try:
             result = await self._invoke(function, event, body.get("kind", "event"), msg.id)
         except Exception:
@@ -165,13 +289,18 @@ class Dispatcher:
         if result is not None and result.ok:
             await self._bus.ack(msg)
             return
-        error = (
-            "function not deployed"
-            if result is None
-            else (
-                f"{result.status}: {result.error_type or ''} {result.error_message or ''}".strip()
-            )
-        )
+        await self._fail(function, msg, body, event, _error_text(result), settings)
+
+    async def _fail(
+        self,
+        function: str,
+        msg: Message,
+        body: dict[str, Any],
+        event: Any,
+        error: str,
+        settings: DeliverySettings,
+    ) -> None:
+        """Retry after a backoff while retries remain, else give up on the message."""
         if msg.attempt <= settings.retries:
             delay = min(settings.backoff * 2 ** (msg.attempt - 1), self._max_delay)
             delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
@@ -227,6 +356,76 @@ class Dispatcher:
                 "source": f"{body.get('kind', '?')}:{body.get('source', '?')}"[:256],
             },
         )
+
+
+_BATCHED = frozenset({"topic", "table"})  # the kinds whose records are batched and filtered
+_MAX_RECEIVE = 1000
+
+
+@dataclass
+class _Pending:
+    """Messages of one trigger waiting to go out as a batch."""
+
+    kind: str
+    settings: DeliverySettings
+    due: float  # loop time by which the oldest message must go
+    items: list[tuple[Message, dict[str, Any]]] = field(default_factory=list)
+
+    def ready(self, now: float) -> bool:
+        return len(self.items) >= self.settings.batch_size or now >= self.due
+
+    def take(self) -> list[tuple[Message, dict[str, Any]]]:
+        chunk = self.items[: self.settings.batch_size]
+        del self.items[: self.settings.batch_size]
+        return chunk
+
+
+def _parse(msg: Message) -> dict[str, Any] | None:
+    try:
+        body = orjson.loads(msg.body)
+    except orjson.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) and "kind" in body and "data" in body else None
+
+
+def _error_text(result: InvocationResult | None) -> str:
+    if result is None:
+        return "function not deployed"
+    return f"{result.status}: {result.error_type or ''} {result.error_message or ''}".strip()
+
+
+def _reported_failures(response: Any, kind: str, records: list[dict[str, Any]]) -> list[int] | str:
+    """The batch positions a handler's ``batchItemFailures`` names, or what is wrong with it.
+
+    As Lambda does: no response, no list or an empty list is a complete
+    success; a response that is not an object, an entry that is not
+    ``{"itemIdentifier": "<id>"}`` or an id not in the batch fails the whole
+    batch, so a typo can never ack a record the handler did not process.
+    """
+    if response is None:
+        return []
+    if not isinstance(response, dict):
+        return "the response is not an object"
+    entries = response.get("batchItemFailures")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        return "batchItemFailures is not a list"
+    positions: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        for rid in record_ids(kind, record):
+            positions.setdefault(rid, []).append(i)
+    failed: set[int] = set()
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != {"itemIdentifier"}:
+            return "a batchItemFailures entry is not {itemIdentifier: ID}"
+        rid = entry["itemIdentifier"]
+        if not isinstance(rid, str) or not rid:
+            return "an itemIdentifier is not a non-empty string"
+        if rid not in positions:
+            return "an itemIdentifier names no record of the batch"
+        failed.update(positions[rid])
+    return sorted(failed)
 
 
 class OutboxRelay:

@@ -20,6 +20,7 @@ import orjson
 from ramparts.bus.base import OutgoingMessage
 from ramparts.events import shapes
 from ramparts.events.schemas import Validator, load_validator
+from ramparts.patterns.match import Pattern, compile_pattern, matches_any
 from ramparts.registry.service import LiveFunction
 from ramparts.store import OutboxEntry
 
@@ -48,6 +49,15 @@ class DeliverySettings:
     retries: int = 2
     backoff: float = 1.0
     dead_letter: str | None = None
+    # Event-source-mapping options (topic and table triggers; the rest deliver one by one).
+    batch_size: int = 1
+    batch_window: float = 0.0
+    report_batch_item_failures: bool = False
+    filters: tuple[Pattern, ...] = ()
+
+    def passes(self, envelope: Any) -> bool:
+        """Whether a record passes the trigger's filters (no filters: every record)."""
+        return matches_any(list(self.filters), envelope)
 
 
 def encode_body(
@@ -76,9 +86,12 @@ class Subscriptions:
         self._by_function: dict[str, LiveFunction] = {f.name: f for f in live}
         # (function, trigger index) -> the compiled schema of that topic trigger.
         self._validators: dict[tuple[str, int], Validator] = {}
+        # (function, trigger index) -> that trigger's delivery settings, filters compiled.
+        self._delivery: dict[tuple[str, int], DeliverySettings] = {}
         for fn in live:
             for i, trig in enumerate(fn.config.triggers):
                 sub = Subscription(fn.name, fn.app, i, trig.kind, trig.config)
+                self._delivery[(fn.name, i)] = _settings(trig.config)
                 if trig.topic:
                     self.topics.setdefault((fn.app, trig.topic.name), []).append(sub)
                     if trig.topic.schema_:
@@ -105,15 +118,14 @@ class Subscriptions:
         return out
 
     def delivery(self, function: str, index: int | None) -> DeliverySettings:
-        fn = self._by_function.get(function)
-        if fn is None or index is None or not 0 <= index < len(fn.config.triggers):
+        if index is None:
             return DeliverySettings()
-        cfg = fn.config.triggers[index].config
-        return DeliverySettings(
-            getattr(cfg, "retries", 2),
-            getattr(cfg, "backoff", 1.0),
-            getattr(cfg, "dead_letter", None),
-        )
+        return self._delivery.get((function, index), DeliverySettings())
+
+    def largest_batch(self, function: str) -> int:
+        """The largest ``batch_size`` among ``function``'s triggers (1 without any)."""
+        sizes = [d.batch_size for (fn, _), d in self._delivery.items() if fn == function]
+        return max(sizes, default=1)
 
     def validator(self, function: str, index: int | None) -> Validator | None:
         """The schema a trigger's messages must match, or None if it declares none."""
@@ -224,6 +236,70 @@ class Subscriptions:
             {"kind": "webhook"},
             mid,
         )
+
+
+def _settings(cfg: Any) -> DeliverySettings:
+    return DeliverySettings(
+        getattr(cfg, "retries", 2),
+        getattr(cfg, "backoff", 1.0),
+        getattr(cfg, "dead_letter", None),
+        getattr(cfg, "batch_size", 1),
+        getattr(cfg, "batch_window", 0.0),
+        getattr(cfg, "report_batch_item_failures", False),
+        tuple(compile_pattern(p) for p in getattr(cfg, "filters", ())),
+    )
+
+
+def record_for_delivery(body: dict[str, Any], message_id: str, attempt: int) -> dict[str, Any]:
+    """The one record a queued topic or table message contributes to a batch event."""
+    if body["kind"] == "topic":
+        return shapes.sqs_record(
+            message_id=message_id,
+            body=body["data"],
+            topic=body["source"],
+            app=body["app"],
+            attempt=attempt,
+            sent_at=body["sent_at"],
+        )
+    if body["kind"] == "table":
+        record = body["data"]
+        if not isinstance(record, dict):
+            raise TypeError("a table change is a record")
+        return record
+    raise ValueError(f"{body['kind']} messages are not batched")
+
+
+def batch_event(kind: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several records of one trigger in the envelope of its AWS service."""
+    return shapes.sqs_event(records) if kind == "topic" else shapes.dynamodb_event(records)
+
+
+def record_ids(kind: str, record: dict[str, Any]) -> list[str]:
+    """What a ``batchItemFailures`` entry may name this record by.
+
+    SQS records go by ``messageId``; stream records by the ``SequenceNumber``
+    Lambda and Powertools report, or by their ``eventID``.
+    """
+    if kind == "topic":
+        return [record["messageId"]]
+    seq = record.get("dynamodb", {}).get("SequenceNumber")
+    return [str(x) for x in (record.get("eventID"), seq) if x is not None]
+
+
+def filter_envelope(kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The record as event source mappings filter it.
+
+    A topic message whose body is JSON is matched as an object under
+    ``body`` (other bodies as the plain string); a table change is matched
+    as the stream record, typed images under ``dynamodb``.
+    """
+    if kind != "topic":
+        return record
+    try:
+        parsed = orjson.loads(record["body"])
+    except orjson.JSONDecodeError:
+        return record
+    return {**record, "body": parsed}
 
 
 def event_for_delivery(body: dict[str, Any], message_id: str, attempt: int) -> dict[str, Any]:

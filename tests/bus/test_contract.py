@@ -64,6 +64,30 @@ async def test_ack_removes(target: Target) -> None:
         assert await bus.receive(Q, wait=0.3) == []
 
 
+async def test_ack_many_removes_exactly_the_given_messages(target: Target) -> None:
+    async with target.connect() as bus:
+        for n in range(5):
+            await bus.enqueue(Q, f"m{n}".encode(), message_id=f"am-{n}")
+        msgs = await _receive_n(bus, 5)
+        await bus.ack_many([m for m in msgs if m.id != "am-2"])
+        assert await bus.depth(Q) == 1
+        await bus.retry(next(m for m in msgs if m.id == "am-2"), delay=0)
+        [again] = await bus.receive(Q, wait=5)
+        assert again.id == "am-2" and again.attempt == 2
+        await bus.ack_many([again])
+        await bus.ack_many([])
+        assert await bus.depth(Q) == 0
+
+
+async def _receive_n(bus: Bus, n: int) -> list[Message]:
+    got: list[Message] = []
+    for _ in range(50):
+        got += await bus.receive(Q, max_messages=n - len(got), wait=1)
+        if len(got) == n:
+            return got
+    raise AssertionError(f"received {len(got)} of {n}")
+
+
 async def test_lease_hides_message_from_second_receive(target: Target) -> None:
     async with target.connect() as bus:
         await bus.enqueue(Q, b"x")

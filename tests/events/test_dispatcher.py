@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -172,3 +175,362 @@ def test_a_crashed_node_s_nats_leases_come_back_after_one_short_lease(tmp_path: 
         node.wait_invocations("slow", 1, timeout=60, status="ok")
     finally:
         node.close()
+
+
+# -- batches like event source mappings --------------------------------------------------------
+
+BATCH_MANIFEST = """
+app: batch
+functions:
+  pt-sqs:
+    handler: pt_sqs.py:lambda_handler
+    role: &seen
+      statements:
+        - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}
+    triggers:
+      - topic: {name: orders, batch_size: 6, batch_window: 10s,
+                report_batch_item_failures: true, retries: 3, backoff: 100ms}
+  pt-ddb:
+    handler: pt_ddb.py:lambda_handler
+    role:
+      statements:
+        - {effect: allow, actions: ["kv:PutItem", "kv:GetItem"], resources: ["kv:seen/*"]}
+    triggers:
+      - table: {name: stock, batch_size: 4, batch_window: 10s,
+                report_batch_item_failures: true, retries: 3, backoff: 100ms}
+  bad-reply:
+    handler: plain.py:bad_reply
+    role: *seen
+    triggers:
+      - topic: {name: replies, batch_size: 3, batch_window: 10s,
+                report_batch_item_failures: true, retries: 1, backoff: 100ms}
+  boom:
+    handler: plain.py:boom
+    role: *seen
+    triggers:
+      - topic: {name: bombs, batch_size: 3, batch_window: 10s,
+                report_batch_item_failures: true, retries: 1, backoff: 100ms}
+  window:
+    handler: plain.py:record
+    role: *seen
+    triggers:
+      - topic: {name: trickle, batch_size: 100, batch_window: 3s}
+  filtered:
+    handler: plain.py:record
+    role: *seen
+    triggers:
+      - topic:
+          name: events
+          filters:
+            - {body: {type: [order], amount: [{numeric: [">", 100]}]}}
+            - {body: {region: [{anything-but: [eu, us]}], tag: [{exists: true}]}}
+      - table:
+          name: goods
+          filters:
+            - {eventName: [INSERT], dynamodb: {NewImage: {sku: {S: [{prefix: "A-"}]}}}}
+"""
+
+# Powertools' documented partial-batch example for SQS, unchanged but for the
+# failure rule and the bookkeeping the test reads back.
+PT_SQS = """
+import json
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+processor = BatchProcessor(event_type=EventType.SQS)
+CONTEXT = None
+
+
+def record_handler(record: SQSRecord):
+    payload = record.json_body
+    count = record.attributes.approximate_receive_count
+    CONTEXT.kv.put("seen", f"pt-sqs-{payload['n']}-{count}", {"id": record.message_id})
+    if payload.get("fail") and count == "1":
+        raise ValueError("cannot process this one yet")
+
+
+def lambda_handler(event, context):
+    global CONTEXT
+    CONTEXT = context
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+"""
+
+PT_DDB = """
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+STATE = {}
+
+
+def record_handler(record: DynamoDBRecord):
+    # Stream records carry no receive count: the table of what was seen tells.
+    kv, image = STATE["context"].kv, record.dynamodb.new_image
+    seen = f"pt-ddb-{image['sku']}-{record.event_id}"
+    tries = 2 if kv.get("seen", f"{seen}-1") is not None else 1
+    kv.put("seen", f"{seen}-{tries}", {})
+    if image.get("fail") and tries == 1:
+        raise ValueError("cannot process this one yet")
+
+
+def lambda_handler(event, context):
+    STATE["context"] = context
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+"""
+
+PLAIN = """
+import json
+
+
+def record(event, context):
+    for r in event["Records"]:
+        what = json.loads(r["body"]) if "body" in r else r["dynamodb"]["Keys"]["key"]["S"]
+        context.kv.put("seen", f"{context.function_name}-{r.get('messageId', r.get('eventID'))}",
+                       {"what": what, "batch": context.aws_request_id,
+                        "size": len(event["Records"])})
+
+
+def boom(event, context):
+    for r in event["Records"]:
+        count = r["attributes"]["ApproximateReceiveCount"]
+        context.kv.put("seen", f"boom-{json.loads(r['body'])['n']}-{count}", {})
+    raise RuntimeError("the whole batch fails")
+
+
+def bad_reply(event, context):
+    for r in event["Records"]:
+        body = json.loads(r["body"])
+        count = r["attributes"]["ApproximateReceiveCount"]
+        context.kv.put("seen", f"bad-reply-{body['n']}-{count}", {})
+    kind = json.loads(event["Records"][0]["body"])["kind"]
+    if kind == "unknown-id":
+        return {"batchItemFailures": [{"itemIdentifier": "no-such-message"}]}
+    if kind == "wrong-type":
+        return {"batchItemFailures": "all of them"}
+    return {"batchItemFailures": [{"itemIdentifier": 7}]}
+"""
+
+_PT_WHEELS = ("aws-lambda-powertools>=3", "jmespath", "typing-extensions")
+
+
+@pytest.fixture(scope="session")
+def powertools_wheels() -> list[Path]:
+    """Powertools' wheels, fetched once into the ignored .venv/wheelhouse (never vendored)."""
+    house = Path(__file__).resolve().parents[2] / ".venv" / "wheelhouse" / "powertools"
+    house.mkdir(parents=True, exist_ok=True)
+    if not list(house.glob("aws_lambda_powertools-*.whl")):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--only-binary",
+                ":all:",
+                "--no-deps",
+                "-d",
+                str(house),
+                *_PT_WHEELS,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot download aws-lambda-powertools: {done.stderr[-300:]}")
+    return sorted(house.glob("*.whl"))
+
+
+@pytest.fixture(scope="module")
+def batch(
+    node: RunningNode, tmp_path_factory: pytest.TempPathFactory, powertools_wheels: list[Path]
+) -> RunningNode:
+    root = make_app(
+        tmp_path_factory.mktemp("batch") / "app",
+        BATCH_MANIFEST,
+        {"pt_sqs.py": PT_SQS, "pt_ddb.py": PT_DDB, "plain.py": PLAIN},
+    )
+    lines = []
+    for wheel in powertools_wheels:
+        shutil.copy(wheel, root / wheel.name)
+        lines.append(f"./{wheel.name}")
+    (root / "requirements.txt").write_text("\n".join(lines) + "\n")
+    node.deploy_ok(root)
+    return node
+
+
+def _seen(node: RunningNode, prefix: str) -> dict[str, dict]:
+    r = node.control.get("/v1/kv/seen", params={"app": "batch", "limit": 1000})
+    assert r.status_code == 200, r.text
+    return {i["key"]: i["item"] for i in r.json()["items"] if i["key"].startswith(prefix)}
+
+
+def _wait_seen(node: RunningNode, prefix: str, keys: set[str], timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    got: dict[str, dict] = {}
+    while time.monotonic() < deadline:
+        got = _seen(node, prefix)
+        if keys <= set(got):
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"missing {sorted(keys - set(got))}; have {sorted(got)}")
+
+
+def _publish(node: RunningNode, topic: str, message: object) -> str:
+    r = node.control.post(f"/v1/topics/{topic}/publish", json={"message": message, "app": "batch"})
+    assert r.status_code == 200, r.text
+    return r.json()["message_ids"][0]
+
+
+def _settle(node: RunningNode, prefix: str, seconds: float = 4.0) -> dict[str, dict]:
+    """What ``prefix`` holds once nothing more arrives for ``seconds`` (no redelivery)."""
+    got = _seen(node, prefix)
+    while True:
+        time.sleep(seconds)
+        now = _seen(node, prefix)
+        if now == got:
+            return now
+        got = now
+
+
+def test_powertools_sqs_partial_failures_retry_only_the_reported(batch: RunningNode) -> None:
+    ids = {n: _publish(batch, "orders", {"n": n, "fail": n in (1, 4)}) for n in range(6)}
+    first = {f"pt-sqs-{n}-1" for n in range(6)}
+    retried = {"pt-sqs-1-2", "pt-sqs-4-2"}
+    _wait_seen(batch, "pt-sqs-", first | retried)
+    got = _settle(batch, "pt-sqs-")
+    # The failed records came back once with ApproximateReceiveCount 2; the others never.
+    assert set(got) == first | retried
+    assert {got[f"pt-sqs-{n}-1"]["id"] for n in range(6)} == set(ids.values())
+    # One invocation for the six (batch full), one for the two retried.
+    assert len(batch.invocations("pt-sqs")) == 2
+
+
+def test_powertools_stream_partial_failures_retry_only_the_reported(batch: RunningNode) -> None:
+    for sku, fail in (("s1", False), ("s2", True), ("s3", False), ("s4", False)):
+        r = batch.control.put(
+            f"/v1/kv/stock/{sku}", json={"item": {"sku": sku, "fail": fail}, "app": "batch"}
+        )
+        assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 90
+    got: dict[str, dict] = {}
+    while time.monotonic() < deadline:
+        got = _seen(batch, "pt-ddb-")
+        if len(got) >= 5:
+            break
+        time.sleep(0.2)
+    got = _settle(batch, "pt-ddb-")
+    per_sku: dict[str, list[int]] = {}
+    for key in got:
+        _pt, _ddb, sku, _event_id, tries = key.split("-")
+        per_sku.setdefault(sku, []).append(int(tries))
+    assert per_sku == {"s1": [1], "s2": [1, 2], "s3": [1], "s4": [1]}
+
+
+def test_malformed_batch_item_failures_fail_the_whole_batch(batch: RunningNode) -> None:
+    for n, kind in enumerate(("unknown-id", "unknown-id", "unknown-id")):
+        _publish(batch, "replies", {"n": n, "kind": kind})
+    for n, kind in enumerate(("wrong-type",) * 3, start=10):
+        _publish(batch, "replies", {"n": n, "kind": kind})
+    everything = {f"bad-reply-{n}-{c}" for n in (0, 1, 2, 10, 11, 12) for c in (1, 2)}
+    _wait_seen(batch, "bad-reply-", everything)
+    # Every record retried (not acked) and, its retry used up, dead-lettered: none lost.
+    deadline = time.monotonic() + 60
+    letters: list[dict] = []
+    while time.monotonic() < deadline and len(letters) < 6:
+        r = batch.control.get("/v1/dead-letters", params={"function": "bad-reply"})
+        letters = r.json()["dead_letters"]
+        time.sleep(0.2)
+    assert len(letters) == 6
+    assert all("invalid batch response" in d["error"] for d in letters)
+    assert set(_settle(batch, "bad-reply-")) == everything
+
+
+def test_an_exception_fails_the_whole_batch(batch: RunningNode) -> None:
+    ids = {_publish(batch, "bombs", {"n": n}) for n in range(3)}
+    everything = {f"boom-{n}-{c}" for n in range(3) for c in (1, 2)}
+    _wait_seen(batch, "boom-", everything)
+    deadline = time.monotonic() + 60
+    letters: list[dict] = []
+    while time.monotonic() < deadline and len(letters) < 3:
+        r = batch.control.get("/v1/dead-letters", params={"function": "boom"})
+        letters = r.json()["dead_letters"]
+        time.sleep(0.2)
+    assert {d["message_id"] for d in letters} == ids
+    assert all("the whole batch fails" in d["error"] for d in letters)
+    assert set(_settle(batch, "boom-")) == everything
+
+
+def test_batch_window_gathers_messages_into_one_invocation(batch: RunningNode) -> None:
+    ids = {_publish(batch, "trickle", {"n": n}) for n in range(5)}
+    got = _wait_seen(batch, "window-", {f"window-{i}" for i in ids})
+    assert {item["size"] for item in got.values()} == {5}
+    assert len({item["batch"] for item in got.values()}) == 1
+
+
+def test_filters_ack_what_no_pattern_matches_without_invoking(batch: RunningNode) -> None:
+    passes = [
+        _publish(batch, "events", {"type": "order", "amount": 150}),
+        _publish(batch, "events", {"region": "ap", "tag": "x"}),
+    ]
+    blocked = [
+        _publish(batch, "events", {"type": "order", "amount": 50}),
+        _publish(batch, "events", {"type": "refund", "amount": 500}),
+        _publish(batch, "events", {"region": "eu", "tag": "x"}),
+        _publish(batch, "events", {"region": "ap"}),
+        _publish(batch, "events", "not json at all"),
+    ]
+    for sku in ("A-1", "B-1"):
+        r = batch.control.put(f"/v1/kv/goods/{sku}", json={"item": {"sku": sku}, "app": "batch"})
+        assert r.status_code == 200, r.text
+    r = batch.control.put("/v1/kv/goods/A-1", json={"item": {"sku": "A-1", "v": 2}, "app": "batch"})
+    assert r.status_code == 200, r.text  # a MODIFY: the pattern wants INSERTs only
+    _wait_seen(batch, "filtered-", {f"filtered-{m}" for m in passes})
+    got = _settle(batch, "filtered-")
+    table = [v["what"] for v in got.values() if isinstance(v["what"], str)]
+    assert table == ["A-1"]
+    assert {k for k, v in got.items() if not isinstance(v["what"], str)} == {
+        f"filtered-{m}" for m in passes
+    }
+    assert not any(f"filtered-{m}" in got for m in blocked)
+    assert len(batch.invocations("filtered")) == 3
+
+
+def test_a_filter_that_does_not_parse_is_refused_at_deploy(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    app = make_app(
+        tmp_path / "badfilter",
+        """
+        app: badfilter
+        functions:
+          f:
+            handler: h.py:handler
+            triggers:
+              - topic: {name: t, filters: [{body: {amount: [{numeric: [">>", 1]}]}}]}
+        """,
+        {"h.py": "def handler(event, context):\n    return None\n"},
+    )
+    out = node.cli("deploy", str(app))
+    assert out.returncode != 0
+    assert f"{app / 'ramparts.yaml'}: functions.f.triggers" in out.stderr
+    assert "filters" in out.stderr and "numeric operator" in out.stderr
+    assert "Traceback" not in out.stderr
+    r = node.control.post("/v1/functions/f/invoke", json={"event": {}})
+    assert r.status_code == 404, r.text

@@ -1,0 +1,1 @@
+"""Event patterns: EventBridge's filter syntax, shared by triggers' ``filters``."""
