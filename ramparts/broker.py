@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from ramparts.bus.base import Bus
-from ramparts.errors import AccessDenied, InvalidRequest, NotFound, RampartsError
+from ramparts.errors import AccessDenied, DeployError, InvalidRequest, NotFound, RampartsError
 from ramparts.events.subscriptions import Subscriptions
 from ramparts.manifest import RESOURCE_NAME_RE, FunctionConfig
 from ramparts.observe.anomaly import AnomalyBaseline
@@ -169,10 +169,18 @@ class Broker:
         ctx.update(self._requests.get(request_id) or {})
         return ctx
 
-    def _authorize(self, spec: FunctionSpec, request_id: str, action: str, resource: str) -> None:
+    def _authorize(
+        self,
+        spec: FunctionSpec,
+        request_id: str,
+        action: str,
+        resource: str,
+        *,
+        policy: RolePolicy | None = None,
+    ) -> None:
         principal = f"function:{spec.function}@{spec.version[:12]}"
         try:
-            policy = self._policy_for(spec)
+            policy = policy or self._policy_for(spec)
             decision = policy.decide(action, resource, self.condition_context(spec, request_id))
         except Exception:  # fail closed: a check that cannot run is a denial
             self._audit.emit(
@@ -363,6 +371,40 @@ class Broker:
         name = _name(a.get("name"), "secret")
         arn = resource_arn(spec.app, "secret", name)
         self._authorize(spec, rid, "secrets:GetSecretValue", arn)
+        return await self._secret_value(spec, rid, name, arn)
+
+    async def secret_environment(
+        self, spec: FunctionSpec, config: FunctionConfig
+    ) -> dict[str, str]:
+        """The values of a version's ``{secret: NAME}`` variables, for a zygote starting now.
+
+        Each read is the same check as ``context.secrets.get`` (the version's role,
+        from its signed ``config``; the app's own or a shared secret), audited
+        the same way.  Any refusal refuses the whole start, naming the variable.
+        """
+        policy = RolePolicy(spec.app, config)
+        rid = new_request_id()
+        values: dict[str, str] = {}
+        for var, name in sorted(spec.secret_environment.items()):
+            arn = resource_arn(spec.app, "secret", name)
+            try:
+                self._authorize(spec, rid, "secrets:GetSecretValue", arn, policy=policy)
+                values[var] = await self._secret_value(spec, rid, name, arn)
+            except AccessDenied:
+                raise DeployError(
+                    f"environment.{var}: not allowed to read secret {name!r} "
+                    f"(secrets:GetSecretValue on {arn}); list it under secrets: or allow it "
+                    "in the function's role",
+                    code="secret_denied",
+                ) from None
+            except NotFound:
+                raise DeployError(
+                    f"environment.{var}: secret {name!r} not found in app {spec.app!r}",
+                    code="secret_not_found",
+                ) from None
+        return values
+
+    async def _secret_value(self, spec: FunctionSpec, rid: str, name: str, arn: str) -> str:
         # The role allowed the name in this function's own app; the value must come from
         # this app too, or from an app that shared it with this one.
         value = await asyncio.to_thread(self._secrets.get, name, app=spec.app)

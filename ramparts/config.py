@@ -105,6 +105,7 @@ class Settings:
     version_retention: float = 7 * 24 * 3600.0  # unaliased versions are kept this long
     gc_interval: float = 3600.0  # how often the node collects them (0: never)
     accept_data_loss: bool = False  # start even when an integrity check of the data dir failed
+    region: str = "us-east-1"  # what workers see as AWS_REGION / AWS_DEFAULT_REGION
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -128,6 +129,12 @@ class Settings:
         if not 1.0 <= self.bus_lease <= 3600.0:
             raise ConfigError(
                 f"bus lease (RAMPARTS_BUS_LEASE) must be 1 to 3600 seconds, got {self.bus_lease}"
+            )
+        from ramparts.runtime.environment import REGION_RE
+
+        if not REGION_RE.match(self.region):
+            raise ConfigError(
+                f"--region {self.region!r} is not a region name such as us-east-1 or eu-west-3"
             )
         for name in ("port", "admin_port"):
             value = getattr(self, name)
@@ -153,6 +160,7 @@ class Settings:
             "version_retention": _env_float("RAMPARTS_VERSION_RETENTION", 7 * 24 * 3600.0),
             "gc_interval": _env_float("RAMPARTS_GC_INTERVAL", 3600.0),
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
+            "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from croniter import croniter
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -203,13 +202,18 @@ class TopicTrigger(_Batching):
 
 
 class ScheduleTrigger(_Delivery):
+    # A five-field cron line, or EventBridge's rate(...) / cron(...) forms (UTC).
     cron: str
 
     @field_validator("cron")
     @classmethod
     def _cron(cls, v: str) -> str:
-        if len(v.split()) != 5 or not croniter.is_valid(v):
-            raise ValueError(f"{v!r} is not a valid five-field cron expression")
+        from ramparts.events.cron import ScheduleError, parse_schedule
+
+        try:
+            parse_schedule(v)
+        except ScheduleError as exc:
+            raise ValueError(str(exc)) from None
         return v
 
 
@@ -356,6 +360,25 @@ _LOADER_VARIABLES = frozenset(
 )
 
 
+# Set by the runtime the Lambda way (see ramparts.runtime.environment); never by a manifest.
+_RUNTIME_VARIABLES = frozenset({"_HANDLER", "_X_AMZN_TRACE_ID"})
+
+
+class SecretRef(_Model):
+    """``VAR: {secret: NAME}``: the worker's ``VAR`` holds the current value of a secret.
+
+    Resolved when a zygote starts, with the function's own role (the ``secrets:``
+    list or a ``secrets:GetSecretValue`` statement), never stored in the version.
+    """
+
+    secret: str
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str) -> str:
+        return _check_resource_name(v, "secret name")
+
+
 class Limits(_Model):
     """Per-worker process limits (defaults as Lambda's)."""
 
@@ -377,7 +400,7 @@ class FunctionConfig(_Model):
     timeout: Duration = 30.0
     memory: Memory = 128
     concurrency: int = Field(default=4, ge=1, le=256)
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str | SecretRef] = Field(default_factory=dict)
     secrets: list[str] = Field(default_factory=list)
     rotates: list[str] = Field(default_factory=list)  # this function is their rotation hook
     egress: list[str] = Field(default_factory=list)
@@ -457,11 +480,11 @@ class FunctionConfig(_Model):
 
     @field_validator("environment")
     @classmethod
-    def _environment(cls, v: dict[str, str]) -> dict[str, str]:
+    def _environment(cls, v: dict[str, str | SecretRef]) -> dict[str, str | SecretRef]:
         for name in v:
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
                 raise ValueError(f"{name!r} is not a valid environment variable name")
-            if name.startswith(("AWS_", "LAMBDA_", "RAMPARTS_")):
+            if name.startswith(("AWS_", "LAMBDA_", "RAMPARTS_")) or name in _RUNTIME_VARIABLES:
                 raise ValueError(f"{name!r} is reserved for the runtime")
             if name.upper().startswith(("LD_", "PYTHON")) or name.upper() in _LOADER_VARIABLES:
                 raise ValueError(
@@ -470,14 +493,25 @@ class FunctionConfig(_Model):
                 )
             from ramparts.observe.redact import looks_like_secret
 
-            why = looks_like_secret(name, v[name])
+            value = v[name]
+            if isinstance(value, SecretRef):
+                continue
+            why = looks_like_secret(name, value)
             if why:
                 raise ValueError(
                     f"environment.{name} looks like a secret ({why}): environment values are "
-                    "stored and shown in plain text; store it with 'ramparts secrets set' and "
-                    "list it under secrets:"
+                    "stored and shown in plain text; store it with 'ramparts secrets set', "
+                    f"write {name}: {{secret: NAME}} and list NAME under secrets:"
                 )
         return v
+
+    def secret_environment(self) -> dict[str, str]:
+        """Variable -> secret name, for the ``{secret: NAME}`` entries."""
+        return {k: v.secret for k, v in self.environment.items() if isinstance(v, SecretRef)}
+
+    def plain_environment(self) -> dict[str, str]:
+        """The literal entries, as stored in the version."""
+        return {k: v for k, v in self.environment.items() if isinstance(v, str)}
 
     @field_validator("secrets", "rotates")
     @classmethod
@@ -686,17 +720,17 @@ def parse_handler(handler: str) -> tuple[str, str]:
     """Split a handler name into (module path or file, function name).
 
     ``orders/create.py:handler`` -> (``orders/create.py``, ``handler``);
-    Lambda's ``orders.create.handler`` -> (``orders/create.py``, ``handler``).
+    Lambda's ``orders.create.handler`` and ``orders/create.handler`` ->
+    (``orders/create.py``, ``handler``).  The rules are the zygote's (which
+    imports it), so what passes here also loads there.
     """
-    if ":" in handler:
-        file, _, func = handler.partition(":")
-        if not file.endswith(".py"):
-            raise ValueError(f"{handler!r}: the file part must end in .py")
-    else:
-        module, dot, func = handler.rpartition(".")
-        if not dot or not module:
-            raise ValueError(f"{handler!r} is neither path/file.py:function nor module.function")
-        file = module.replace(".", "/") + ".py"
+    from ramparts.runtime.zygote import HandlerLoadError
+    from ramparts.runtime.zygote import parse_handler as runtime_parse
+
+    try:
+        _, func, file = runtime_parse(handler)
+    except HandlerLoadError as exc:
+        raise ValueError(exc.message) from None
     if not func.isidentifier():
         raise ValueError(f"{handler!r}: {func!r} is not a valid function name")
     parts = Path(file).parts
@@ -769,9 +803,38 @@ def resolve_roles(manifest: Manifest) -> list[tuple[str, str]]:
             fn = fn.model_copy(update={"role": shared.model_copy(update={"name": fn.role})})
             manifest.functions[name] = fn
         try:
-            RolePolicy(manifest.app, fn)
+            policy = RolePolicy(manifest.app, fn)
         except PolicyError as exc:
             problems.append((f"functions.{name}.role", exc.message))
+            continue
+        problems.extend(_unreadable_secrets(manifest.app, name, fn, policy))
+    return problems
+
+
+def _unreadable_secrets(
+    app: str, name: str, fn: FunctionConfig, policy: Any
+) -> list[tuple[str, str]]:
+    """``{secret: NAME}`` variables the role can never read, found at deploy time.
+
+    Decidable only for a role whose statements read no request context (no
+    conditions, no policy variables); otherwise the check happens when a
+    zygote starts, and fails closed there.
+    """
+    from ramparts.policy.evaluator import resource_arn
+
+    if policy.context_keys:
+        return []
+    problems = []
+    for var, secret in fn.secret_environment().items():
+        arn = resource_arn(app, "secret", secret)
+        if not policy.decide("secrets:GetSecretValue", arn, {}).allowed:
+            problems.append(
+                (
+                    f"functions.{name}.environment.{var}",
+                    f"the function may not read secret {secret!r}: list it under secrets: "
+                    f"or allow secrets:GetSecretValue on secret:{secret} in its role",
+                )
+            )
     return problems
 
 

@@ -220,7 +220,12 @@ class Node:
         )
         self.sandbox = self._sandbox_host()
         self.supervisor = Supervisor(
-            s.runtime_dir, self.broker, sandbox=self.sandbox, verify=self._verify_version
+            s.runtime_dir,
+            self.broker,
+            sandbox=self.sandbox,
+            verify=self._verify_version,
+            region=s.region,
+            secret_environment=self._secret_environment,
         )
         pip = (
             SandboxedPip(self.sandbox, runtime_dir=s.runtime_dir, index_url=s.package_index)
@@ -342,6 +347,17 @@ class Node:
             raise
         signer = (rec.signature or "").split(":")[1] if rec.signature else None
         self._audit_verify(spec, "allow", signer=signer)
+
+    async def _secret_environment(self, spec: FunctionSpec) -> dict[str, str]:
+        """A starting zygote's ``{secret: NAME}`` values, checked with its signed role.
+
+        Called after ``_verify_version``, so the record read here is the verified one.
+        """
+        rec = await asyncio.to_thread(self.registry.record_for, spec)
+        if rec is None:
+            raise NotFound(f"version {spec.version[:12]} of {spec.function} not found")
+        config = FunctionConfig.model_validate(rec.config)
+        return await self.broker.secret_environment(spec, config)
 
     def _audit_verify(self, spec: FunctionSpec, decision: str, **detail: Any) -> None:
         self.audit.emit(

@@ -116,6 +116,14 @@ def up(
             help="start even when the data dir failed its integrity check (the loss is audited)",
         ),
     ] = False,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="the region functions see as AWS_REGION and AWS_DEFAULT_REGION "
+            "(default us-east-1; or RAMPARTS_REGION)",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
 
@@ -156,6 +164,7 @@ def up(
             forwarded_allow_ips=forwarded_allow_ips,
             max_connections_per_client=max_connections_per_client,
             accept_data_loss=accept_data_loss,
+            region=region,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
@@ -712,6 +721,25 @@ def kv_get(
         params={"app": app_name} if app_name else None,
     )
     console.print_json(json.dumps(out["item"]))
+
+
+@kv_app.command("delete")
+def kv_delete(
+    table: str,
+    key: str,
+    app_name: Annotated[str | None, typer.Option("--app")] = None,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Delete the item at TABLE/KEY (table-change triggers get a REMOVE record)."""
+    _call(
+        url,
+        data_dir,
+        "DELETE",
+        f"/v1/kv/{table}/{_key_path(key)}",
+        params={"app": app_name} if app_name else None,
+    )
+    console.print(f"deleted {table}/{key}")
 
 
 audit_app = typer.Typer(help="the audit log", no_args_is_help=True)

@@ -66,6 +66,11 @@ async def _app(request: Request, *, reserved: bool = True) -> str:
     )
 
 
+def _changed(node: Node, name: str) -> None:
+    """A secret's value or readers changed: zygotes holding it in their environment restart."""
+    node.supervisor.renew_secret(name)
+
+
 def _audit(node: Node, kind: str, action: str, app: str, name: str, **detail: Any) -> None:
     node.audit.emit(
         kind,
@@ -102,6 +107,7 @@ async def secret_put(request: Request) -> Any:
     value = check_value((await _json(request)).get("value"))
     version = await asyncio.to_thread(node.vault.secrets.put, app, name, value)
     _audit(node, "secrets.put", "secrets:PutSecretValue", app, name, version=version)
+    _changed(node, name)
     return _response({"app": app, "name": name, "version": version})
 
 
@@ -146,6 +152,7 @@ async def secret_rotate(request: Request) -> Any:
     _audit(
         node, "secrets.rotate", "secrets:RotateSecret", app, name, version=version, source=source
     )
+    _changed(node, name)
     return _response({"app": app, "name": name, "version": version, "source": source})
 
 
@@ -186,6 +193,7 @@ async def secret_delete(request: Request) -> Any:
     _audit(
         node, "secrets.delete", "secrets:DeleteSecret", app, name, force=force, state=out["state"]
     )
+    _changed(node, name)
     return _response(out)
 
 
@@ -195,6 +203,7 @@ async def secret_restore(request: Request) -> Any:
     app = await _app(request)
     out = await asyncio.to_thread(node.vault.secrets.restore, app, name)
     _audit(node, "secrets.restore", "secrets:RestoreSecret", app, name)
+    _changed(node, name)
     return _response(out)
 
 
@@ -213,6 +222,7 @@ async def secret_share(request: Request) -> Any:
     reader = _other_app(await _json(request), "with")
     out = await asyncio.to_thread(node.vault.secrets.share, app, name, reader)
     _audit(node, "secrets.share", "secrets:ShareSecret", app, name, reader=reader)
+    _changed(node, name)
     return _response(out)
 
 
@@ -223,6 +233,7 @@ async def secret_unshare(request: Request) -> Any:
     reader = _other_app(await _json(request), "with")
     out = await asyncio.to_thread(node.vault.secrets.unshare, app, name, reader)
     _audit(node, "secrets.unshare", "secrets:UnshareSecret", app, name, reader=reader)
+    _changed(node, name)
     return _response(out)
 
 
@@ -242,6 +253,7 @@ async def secret_move(request: Request) -> Any:
         previous_owner=owner,
         unshared=out["unshared"],
     )
+    _changed(node, name)
     return _response(out)
 
 

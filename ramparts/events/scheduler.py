@@ -1,4 +1,5 @@
-"""Cron schedules: at most once per tick per cluster.
+"""Schedules (cron lines, EventBridge rate() and cron(), see ``cron``): at most
+once per tick per cluster.
 
 Every node ticks; for each schedule trigger whose next fire time has come,
 the node tries to claim (function, trigger, tick) in the shared store.  The
@@ -14,9 +15,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from croniter import croniter
-
 from ramparts.bus.base import Bus
+from ramparts.events.cron import Schedule, ScheduleError, parse_schedule
 from ramparts.events.subscriptions import Subscription, Subscriptions
 from ramparts.store import Store
 
@@ -36,7 +36,8 @@ class Scheduler:
         self._bus = bus
         self._subs = subscriptions
         self._interval = interval
-        self._next: dict[tuple[str, str, str], float] = {}
+        self._next: dict[tuple[str, str, str], float | None] = {}
+        self._parsed: dict[str, Schedule | None] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -67,19 +68,32 @@ class Scheduler:
         for sub in self._subs().schedules:
             key = (sub.function, sub.trigger_id, sub.config.cron)
             seen.add(key)
-            nxt = self._next.get(key)
-            if nxt is None:
-                nxt = self._next[key] = croniter(sub.config.cron, now).get_next(float)
-            while nxt <= now:
+            schedule = self._schedule(sub.config.cron)
+            if schedule is None:
+                continue
+            if key not in self._next:
+                self._next[key] = schedule.next_after(now)
+            nxt = self._next[key]
+            while nxt is not None and nxt <= now:  # None: the schedule has no future left
                 if await asyncio.to_thread(
                     self._store.claim_schedule_tick, sub.function, sub.trigger_id, nxt
                 ):
                     await self.fire(sub, nxt)
                     fired += 1
-                nxt = self._next[key] = croniter(sub.config.cron, nxt).get_next(float)
+                nxt = self._next[key] = schedule.next_after(nxt)
         for key in set(self._next) - seen:
             del self._next[key]
         return fired
+
+    def _schedule(self, expression: str) -> Schedule | None:
+        """Parsed once; the manifest refused what does not parse, so None is never normal."""
+        if expression not in self._parsed:
+            try:
+                self._parsed[expression] = parse_schedule(expression)
+            except ScheduleError:
+                log.error("schedule %r cannot be evaluated: it does not fire", expression)
+                self._parsed[expression] = None
+        return self._parsed[expression]
 
     async def fire(self, sub: Subscription, tick: float) -> str:
         msg = self._subs().schedule_message(sub, tick)

@@ -210,20 +210,43 @@ def redact_text(text: str) -> str:
     return redact_pii(redactor.redact(text))
 
 
+_ARN_RE = re.compile(r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:\S+$")
+# A path in the usual style of secret and parameter names: lowercase words (a number may
+# end one) joined by - _ . and at least one /: prod/db/password, /myapp/prod/db-password.
+# Without a / (db-password, correct-horse-battery) it may be a passphrase: not a reference.
+_WORD = r"(?:[a-z]+[0-9]*|[0-9]+)"
+_SEGMENT = rf"{_WORD}(?:[-_.]{_WORD})*"
+_NAME_RE = re.compile(rf"^/?{_SEGMENT}(?:/{_SEGMENT})+$")
+
+
+def looks_like_reference(value: str) -> bool:
+    """True for a value that names a secret rather than holding one: an ARN, or a
+    path of plain lowercase words (``prod/db/password``, ``/myapp/db-password``).
+
+    Lambda code keeps such references in variables named ``DB_PASSWORD_SECRET``
+    and looks the value up itself.  Words without a ``/`` (``correct-horse-battery``),
+    mixed case or digits inside a word (``hunter2hunter2XyZ``) are not references:
+    they may be the secret.
+    Known token formats are refused before this is asked.
+    """
+    plain = value.strip()
+    return bool(_ARN_RE.match(plain) or _NAME_RE.match(plain))
+
+
 def looks_like_secret(name: str, value: str) -> str | None:
     """Why an ``environment:`` entry looks like a secret, or None.
 
     A value in a known token format is a secret whatever its name; a value
     under a sensitive name (``*_PASSWORD``, ``API_KEY``...) is one when it
     looks like a credential rather than a setting (8+ characters, no spaces,
-    not just a number or a boolean).
+    not just a number or a boolean) or a reference (``looks_like_reference``).
     """
     for token in TOKEN_PATTERNS:
         if token.search(value):
             return "its value has the shape of a credential"
     if re.search(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:[^@\s/]+@", value):
         return "its value is a URL with a password"
-    if SENSITIVE_NAME.search(name):
+    if SENSITIVE_NAME.search(name) and not looks_like_reference(value):
         plain = value.strip()
         if (
             len(plain) >= 8

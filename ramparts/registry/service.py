@@ -365,7 +365,8 @@ class Registry:
             timeout=cfg.timeout,
             memory_mb=cfg.memory,
             concurrency=cfg.concurrency,
-            environment=dict(cfg.environment),
+            environment=cfg.plain_environment(),
+            secret_environment=cfg.secret_environment(),
             runtime_protection=cfg.runtime_protection,
             egress=tuple(cfg.egress),
             allow_exec=tuple(cfg.allow_exec),
@@ -436,6 +437,11 @@ class Registry:
         return out
 
     # -- integrity -------------------------------------------------------------------------
+    def record_for(self, spec: FunctionSpec) -> VersionRecord | None:
+        """The record of a version: the one being deployed, else the stored one."""
+        rec = self._pending.get((spec.function, spec.version))
+        return rec if rec is not None else self._store.get_version(spec.function, spec.version)
+
     def verify(self, spec: FunctionSpec) -> VersionRecord:
         """Check a version before its zygote starts; ``VersionIntegrityError`` if it fails.
 
@@ -443,9 +449,7 @@ class Registry:
         valid signature, ``spec`` must be what that record describes, and the
         unpacked code must still have the signed digest.
         """
-        rec = self._pending.get((spec.function, spec.version))
-        if rec is None:
-            rec = self._store.get_version(spec.function, spec.version)
+        rec = self.record_for(spec)
         if rec is None:
             raise VersionIntegrityError(
                 f"version {spec.version[:12]} of {spec.function} is not in the registry",

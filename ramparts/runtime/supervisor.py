@@ -44,6 +44,7 @@ from ramparts.errors import (
     RampartsError,
 )
 from ramparts.runtime import ipc
+from ramparts.runtime.environment import DEFAULT_REGION, lambda_environment
 from ramparts.runtime.forkserver import ForkedProcess, ForkServer, ForkServerError
 from ramparts.runtime.types import FunctionSpec, HostCalls, InvocationResult
 from ramparts.runtime.zygote import BOOTSTRAP, zygote_config
@@ -258,6 +259,13 @@ class Supervisor:
             to refuse the version (its signature, record or code did not
             verify), and then no zygote starts.  Whatever it raises becomes a
             ``StartError`` of type ``Runtime.VersionUnverified``: fail closed.
+        region: the ``AWS_REGION`` workers see (``ramparts up --region``).
+        secret_environment: resolves a version's ``{secret: NAME}`` variables
+            (variable -> value) at every zygote start, so a rotated secret
+            reaches the next zygote; whatever it raises refuses the start
+            (``Runtime.SecretError``): fail closed.  The values travel to the
+            zygote on its own socket, never in an argv or the fork server's
+            messages.
     """
 
     def __init__(
@@ -268,8 +276,13 @@ class Supervisor:
         start_timeout: float = 60.0,
         sandbox: SandboxHost | None = None,
         verify: Callable[[FunctionSpec], Awaitable[None]] | None = None,
+        region: str = DEFAULT_REGION,
+        secret_environment: Callable[[FunctionSpec], Awaitable[dict[str, str]]] | None = None,
     ) -> None:
         self._runtime_dir = _prepare_runtime_dir(Path(runtime_dir))
+        self._region = region
+        self._secret_environment = secret_environment
+        self._renewing: set[asyncio.Future[None]] = set()
         self._host_calls = host_calls
         self._start_timeout = start_timeout
         self._verify = verify
@@ -371,6 +384,21 @@ class Supervisor:
             await self._shutdown_version(v)
         finally:
             self._retiring.discard(v)
+
+    def renew_secret(self, secret: str) -> int:
+        """Start afresh every version whose environment holds ``secret`` (it changed).
+
+        Each is retired as ``retire`` does (in-flight calls finish on the old
+        workers); the next call starts a new zygote, which reads the current
+        value.  Returns how many versions were renewed.
+        """
+        stale = [v.spec for v in self._versions.values()
+                 if secret in v.spec.secret_environment.values()]
+        for spec in stale:
+            task = asyncio.ensure_future(self.retire(spec))
+            self._renewing.add(task)
+            task.add_done_callback(self._renewing.discard)
+        return len(stale)
 
     async def close(self) -> None:
         """Kill every worker and zygote and reap them; the supervisor is unusable after."""
@@ -699,8 +727,36 @@ class Supervisor:
                 v.zygote = None
                 await _kill_zygote(z)
             await self._check_version(v.spec)
-            v.zygote = await self._start_zygote(v.spec)
+            secrets = await self._resolve_secrets(v.spec)
+            v.zygote = await self._start_zygote(v.spec, secrets)
             return True
+
+    async def _resolve_secrets(self, spec: FunctionSpec) -> dict[str, str]:
+        if not spec.secret_environment:
+            return {}
+        if self._secret_environment is None:
+            raise StartError(
+                f"{spec.function}: secret environment variables need a node's secret store",
+                "Runtime.SecretError",
+            )
+        try:
+            values = await self._secret_environment(spec)
+        except asyncio.CancelledError:
+            raise
+        except RampartsError as exc:
+            raise StartError(f"{spec.function}: {exc.message}", "Runtime.SecretError") from None
+        except Exception:
+            log.exception("%s: resolving secret environment variables failed", spec.key)
+            raise StartError(
+                f"{spec.function}: its secret environment variables could not be resolved",
+                "Runtime.SecretError",
+            ) from None
+        if set(values) != set(spec.secret_environment):  # fail closed on a partial answer
+            raise StartError(
+                f"{spec.function}: its secret environment variables could not be resolved",
+                "Runtime.SecretError",
+            )
+        return values
 
     async def _check_version(self, spec: FunctionSpec) -> None:
         if self._verify is None:
@@ -817,13 +873,15 @@ class Supervisor:
         with contextlib.suppress(Exception):  # a cache only: zygotes compile what they import
             await asyncio.shield(self._compiled)
 
-    async def _start_zygote(self, spec: FunctionSpec) -> _Zygote:
+    async def _start_zygote(
+        self, spec: FunctionSpec, secrets: dict[str, str] | None = None
+    ) -> _Zygote:
         code_dir = Path(spec.code_dir).resolve()
         deps_dir = Path(spec.deps_dir).resolve() if spec.deps_dir else None
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         egress_host = egress_child = None
         sandbox_cfg = None
-        env = _environment(spec, code_dir)
+        env = _environment(spec, code_dir, self._region)
         pass_fds = [child.fileno()]
         if self._sandbox is not None:
             egress_host, egress_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -847,6 +905,7 @@ class Supervisor:
             sandbox=sandbox_cfg,
             pyseccomp=self._sandbox.pyseccomp if self._sandbox is not None else None,
             environment=function_env,
+            secret_environment=bool(secrets),
         )
         await self._compile_runtime()
         proc: asyncio.subprocess.Process | ForkedProcess | None = None
@@ -899,6 +958,9 @@ class Supervisor:
             )
         reader, writer = await asyncio.open_unix_connection(sock=parent, limit=_STREAM_LIMIT)
         z = _Zygote(proc, parent, reader, writer, stderr_task)
+        if secrets:
+            # Read by the zygote once inside its sandbox, before the handler is imported.
+            ipc.write_frame(writer, {"environment": secrets})
         try:
             if egress_host is not None:
                 assert self._sandbox is not None
@@ -1022,21 +1084,11 @@ def _prepare_runtime_dir(path: Path) -> Path:
     return path
 
 
-def _environment(spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
+def _environment(spec: FunctionSpec, code_dir: Path, region: str) -> dict[str, str]:
     """The zygote's whole environment: never the node's own."""
     env = {str(k): str(val) for k, val in spec.environment.items()}
-    env.update(
-        {
-            "PATH": "/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "AWS_LAMBDA_FUNCTION_NAME": spec.function,
-            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_FUNCTION_TIMEOUT": f"{spec.timeout:g}",
-            "LAMBDA_TASK_ROOT": str(code_dir),
-            "RAMPARTS_APP": spec.app,
-        }
-    )
+    env.update(lambda_environment(spec, region=region, task_root=str(code_dir)))
+    env.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "RAMPARTS_APP": spec.app})
     return env
 
 

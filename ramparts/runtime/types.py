@@ -27,6 +27,9 @@ class FunctionSpec:
     memory_mb: int = 128
     concurrency: int = 4  # max simultaneous workers of this version on one node
     environment: dict[str, str] = field(default_factory=dict)
+    # variable -> secret name: resolved with the function's role when a zygote starts,
+    # never stored here (see Supervisor's ``secret_environment``)
+    secret_environment: dict[str, str] = field(default_factory=dict)
     runtime_protection: str = "block"
     egress: tuple[str, ...] = ()  # allowlist entries, validated by the manifest
     allow_exec: tuple[str, ...] = ()  # executables, relative to the code dir

@@ -90,8 +90,13 @@ def parse_handler(handler: str) -> tuple[str, str, str]:
     """Split a handler string into (module, attribute, file relative to code dir).
 
     ``"orders/create.py:handler"`` -> ``("orders.create", "handler", "orders/create.py")``;
-    Lambda's ``"orders.create.handler"`` splits at the last dot.
+    Lambda's ``"orders.create.handler"`` and ``"orders/create.handler"`` (a module
+    in a directory, as SAM templates write it) split at the last dot.
     """
+    if handler.startswith("/"):
+        raise HandlerLoadError(
+            "Runtime.MalformedHandlerName", f"handler {handler!r} must be a path inside the app"
+        )
     if ":" in handler:
         path, _, attr = handler.rpartition(":")
         path = path.removeprefix("./")
@@ -103,6 +108,7 @@ def parse_handler(handler: str) -> tuple[str, str, str]:
         rel = path
     else:
         module, _, attr = handler.rpartition(".")
+        module = module.replace("/", ".")
         rel = module.replace(".", "/") + ".py"
     module = module.removesuffix(".__init__")
     parts = module.split(".") if module else []
@@ -218,8 +224,11 @@ def main(cfg: dict[str, Any]) -> None:
             return
         _sandbox_path(cfg)
     # The function's own environment, only now (see Supervisor._start_zygote).
+    env = {str(k): str(v) for k, v in (cfg.get("environment") or {}).items()}
+    if cfg.get("secret_environment"):
+        env.update(_secret_environment(ctl))
     os.environ.clear()
-    os.environ.update({str(k): str(v) for k, v in (cfg.get("environment") or {}).items()})
+    os.environ.update(env)
     scrub = worker.Scrubber(
         [
             (cfg["code_dir"], ""),
@@ -257,6 +266,18 @@ def main(cfg: dict[str, Any]) -> None:
     ipc.send_frame(ctl, {"ready": True, "logs": sink.end(), "violations": worker.take_violations()})
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     _serve_forks(ctl, cfg, sink, scrub)
+
+
+def _secret_environment(ctl: socket.socket) -> dict[str, str]:
+    """The ``{secret: NAME}`` variables' values: the host's first frame on our socket."""
+    try:
+        msg = ipc.recv_frame(ctl)
+    except (OSError, ipc.FrameError):
+        msg = None
+    env = msg.get("environment") if isinstance(msg, dict) else None
+    if not isinstance(env, dict):
+        os._exit(1)  # the host sees the socket close: the start fails, nothing runs
+    return {str(k): str(v) for k, v in env.items()}
 
 
 def _refuse(ctl: socket.socket, error_type: str, message: str, logs: str) -> None:
@@ -571,6 +592,7 @@ def zygote_config(
     sandbox: dict[str, Any] | None = None,
     pyseccomp: str | None = None,
     environment: dict[str, str] | None = None,
+    secret_environment: bool = False,
 ) -> str:
     """The single argv entry BOOTSTRAP reads (JSON, paths already absolute)."""
     return json.dumps(
@@ -585,5 +607,6 @@ def zygote_config(
             "sandbox": sandbox,
             "pyseccomp": pyseccomp,
             "environment": environment or {},
+            "secret_environment": secret_environment,
         }
     )

@@ -19,6 +19,7 @@ import threading
 from collections import Counter
 from typing import Any
 
+from ramparts.observe.redact import looks_like_reference
 from ramparts.scan.findings import Finding, Rule, Severity
 from ramparts.scan.source import SourceTree
 
@@ -94,9 +95,12 @@ def run(tree: SourceTree) -> list[Finding]:
             for secret in ds_scan.scan_file(str(sf.path)):
                 by_line.setdefault(int(secret.line_number or 1), []).append(secret)
             deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()
+            named = _secret_reference_lines(sf.text) if sf.rel == _MANIFEST else set()
             for line, found in sorted(by_line.items()):
                 if line in deferred and all(s.type in _ENTROPY_TYPES for s in found):
                     continue  # manifest_environment judges these with the entry's name
+                if line in named:
+                    continue  # VAR: {secret: NAME} holds a secret's name, not its value
                 found.sort(key=lambda s: s.type in _GENERIC_TYPES)  # stable: plugin order kept
                 primary = found[0]
                 kinds = list(dict.fromkeys(s.type for s in found))
@@ -116,6 +120,15 @@ def run(tree: SourceTree) -> list[Finding]:
                     )
                 )
     return findings
+
+
+def _secret_reference_lines(text: str) -> set[int]:
+    """Lines of ``functions.*.environment.VAR: {secret: NAME}`` entries (names, not values)."""
+    from ramparts.scan.manifest_lint import line_map
+
+    return {line for path, line in line_map(text).items()
+            if len(path) == 5 and path[0] == "functions" and path[2] == "environment"
+            and path[4] == "secret"}
 
 
 def _environment_lines(text: str) -> set[int]:
@@ -143,6 +156,8 @@ def manifest_environment(
         if not isinstance(env, dict):
             continue
         for key, value in env.items():
+            if isinstance(value, dict) or looks_like_reference(str(value)):
+                continue  # {secret: NAME}, or a value that names a secret (an ARN, a path)
             text = str(value)
             # the same bar as the manifest schema's own check: a credential-like
             # value (8+ characters, one word) under a secret-sounding name

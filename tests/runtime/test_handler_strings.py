@@ -1,0 +1,103 @@
+"""Handler strings as Lambda writes them, loaded by the zygote on a real node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ramparts.runtime.zygote import HandlerLoadError, parse_handler
+from tests.conftest import RunningNode, make_app
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        ("app.lambda_handler", ("app", "lambda_handler", "app.py")),
+        ("src/app.lambda_handler", ("src.app", "lambda_handler", "src/app.py")),
+        ("src/orders/create.handler", ("src.orders.create", "handler", "src/orders/create.py")),
+        ("orders.create.handler", ("orders.create", "handler", "orders/create.py")),
+        ("src/app.py:handler", ("src.app", "handler", "src/app.py")),
+    ],
+)
+def test_handler_forms(handler: str, expected: tuple[str, str, str]) -> None:
+    assert parse_handler(handler) == expected
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "/abs/app.handler",
+        "../up.handler",
+        "src/.handler",
+        "a-b/app.handler",
+        "app",
+        "src//app.handler",
+    ],
+)
+def test_bad_handler_strings(handler: str) -> None:
+    from ramparts.errors import ManifestError
+    from ramparts.manifest import parse_manifest
+
+    with pytest.raises(HandlerLoadError):
+        parse_handler(handler)
+    with pytest.raises(ManifestError) as exc:
+        parse_manifest({"app": "a", "functions": {"f": {"handler": handler}}})
+    assert "functions.f.handler" in str(exc.value)
+
+
+MANIFEST = """
+app: handlers
+functions:
+  sam-style:
+    handler: hello_world/app.lambda_handler
+  nested:
+    handler: src/orders/create.handler
+"""
+
+
+@pytest.fixture(scope="module")
+def hnode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    base = tmp_path_factory.mktemp("handlers")
+    node = RunningNode(base / "data")
+    node.start()
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def test_dir_module_function_handlers_deploy_and_run(hnode: RunningNode, tmp_path: Path) -> None:
+    files = {
+        # as `sam init` lays out its hello-world template
+        "hello_world/__init__.py": "",
+        "hello_world/app.py": """
+            import json
+
+            def lambda_handler(event, context):
+                return {"statusCode": 200, "body": json.dumps({"message": "hello world"})}
+            """,
+        "src/orders/create.py": """
+            from src.orders.util import tag
+
+            def handler(event, context):
+                return tag(event)
+            """,
+        "src/orders/util.py": "def tag(e):\n    return {'tagged': e}\n",
+    }
+    hnode.deploy_ok(make_app(tmp_path / "app", MANIFEST, files))
+    r = hnode.control.post("/v1/functions/sam-style/invoke", json={"event": {}})
+    assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+    assert r.json()["result"]["statusCode"] == 200
+    r = hnode.control.post("/v1/functions/nested/invoke", json={"event": {"n": 1}})
+    assert r.status_code == 200 and r.json()["result"] == {"tagged": {"n": 1}}, r.text
+
+
+def test_missing_handler_file_is_named(tmp_path: Path) -> None:
+    manifest = "app: h2\nfunctions:\n  f:\n    handler: src/nothere.handler\n"
+    app = make_app(tmp_path / "app", manifest, {"other.py": ""})
+    out = RunningNode(tmp_path / "data").cli("deploy", str(app))
+    assert out.returncode != 0
+    assert "functions.f.handler" in out.stderr + out.stdout
+    assert "src/nothere.py" in out.stderr + out.stdout
