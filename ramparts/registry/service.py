@@ -490,7 +490,7 @@ class Registry:
                     continue
                 try:
                     outcome = self._migrate(rec)
-                except (RampartsError, OSError, ValueError, yaml.YAMLError) as exc:
+                except (RampartsError, OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
                     outcome = getattr(exc, "code", None) or type(exc).__name__
                 out.append((rec, outcome))
         return out
