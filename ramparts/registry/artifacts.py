@@ -20,7 +20,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from ramparts.errors import InvalidRequest, StorageFull
+from ramparts.errors import InvalidRequest, StorageFull, VersionIntegrityError
 from ramparts.manifest import MANIFEST_NAME
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
@@ -278,9 +278,15 @@ def artifact_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def materialize(data: bytes, dest: Path) -> Path:
-    """Unpack an artifact at ``dest`` once (atomic rename), read-only thereafter."""
-    if dest.is_dir():
+def materialize(data: bytes, dest: Path, digest: str | None = None) -> Path:
+    """Unpack an artifact at ``dest`` once (atomic rename), read-only thereafter.
+
+    With ``digest``, a tree already at ``dest`` is kept only if it still hashes
+    to it: a tampered or half-deleted one is replaced by a fresh unpack (which
+    must itself hash to ``digest``, else ``VersionIntegrityError`` and nothing
+    changes), so an altered tree never outlives the archive it came from.
+    """
+    if dest.is_dir() and (digest is None or _digest_of(dest) == digest):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=dest.parent))
@@ -294,15 +300,44 @@ def materialize(data: bytes, dest: Path) -> Path:
             for name in dirs:
                 os.chmod(Path(root) / name, 0o555)  # noqa: S103
         os.chmod(tmp, 0o555)  # noqa: S103
+        if digest is not None and artifact_digest(tmp) != digest:
+            raise VersionIntegrityError(
+                f"artifact {digest[:12]}: the stored archive does not hash to its digest",
+                code="artifact_tampered",
+            )
+        if dest.is_dir():
+            _set_aside(dest)
         try:
             os.rename(tmp, dest)
         except OSError:
             if not dest.is_dir():  # someone else won the race: theirs is identical
                 raise
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StorageFull("no space left on the node's data disk to unpack the app") from None
+        raise
     finally:
         if tmp.exists():
             _force_rmtree(tmp)
     return dest
+
+
+def _digest_of(path: Path) -> str | None:
+    try:
+        return artifact_digest(path)
+    except OSError:
+        return None
+
+
+def _set_aside(dest: Path) -> None:
+    """Move a stale tree out of the way (one rename), then delete it."""
+    aside = Path(tempfile.mkdtemp(prefix=".stale-", dir=dest.parent))
+    try:
+        os.rename(dest, aside / "tree")
+    except FileNotFoundError:
+        pass  # another restore moved it first
+    finally:
+        _force_rmtree(aside)
 
 
 def _force_rmtree(path: Path) -> None:

@@ -222,6 +222,9 @@ class Registry:
                     # The same version again: run it exactly as it was signed.
                     rec = existing
                     _, spec = await asyncio.to_thread(self.spec_for, rec)
+                    # Its tree may have been altered or deleted since: unpack it again.
+                    source = archive if rec.artifact == artifact else None
+                    await asyncio.to_thread(self._restore_code, rec, source)
                 else:
                     rec = signing.sign(
                         self._signer,
@@ -241,7 +244,7 @@ class Registry:
                     if planned is not None:
                         deps_dir = await asyncio.to_thread(self._install, *planned)
                     code_dir = await asyncio.to_thread(
-                        materialize, archive, self._settings.artifacts_dir / artifact
+                        materialize, archive, self._settings.artifacts_dir / artifact, artifact
                     )
                     spec = self._make_spec(manifest.app, name, vid, cfg, code_dir, deps_dir)
                 self._pending[(name, vid)] = rec
@@ -469,8 +472,20 @@ class Registry:
                 "was signed",
                 code="version_spec_mismatch",
             )
+        # A tampered tree stays refused until the app is deployed again (``_restore_code``):
+        # an alteration is an incident for an admin to look at, not something to paper over.
         signing.check_code(rec, code_dir)
         return rec
+
+    def _restore_code(self, rec: VersionRecord, archive: bytes | None = None) -> Path:
+        """Make the tree at ``artifacts/<digest>`` hash to ``rec.artifact`` again.
+
+        A tree that does not (edited, planted, deleted) is set aside and
+        unpacked anew from ``archive`` or the stored archive, which must itself
+        verify; otherwise ``VersionIntegrityError`` and the tree stays as found.
+        """
+        data = archive if archive is not None else self._store.get_artifact(rec.artifact)
+        return materialize(data, self._settings.artifacts_dir / rec.artifact, rec.artifact)
 
     def migrate_unsigned(self) -> list[tuple[VersionRecord, str]]:
         """Sign the versions a store from before signing holds, where that can be proven.
