@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ from ramparts.manifest import (
 from ramparts.registry import signing
 from ramparts.registry.artifacts import artifact_digest, materialize, tree_digest, unpack_archive
 from ramparts.registry.deps import PipRunner, Plan, install_requirements, plan_install
-from ramparts.registry.gc import GcReport, collect
+from ramparts.registry.gc import GcReport, collect_versions, sweep
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
 from ramparts.scan.advisories import open_source
@@ -292,19 +293,32 @@ class Registry:
         return report
 
     # -- garbage collection --------------------------------------------------------------
-    async def collect_garbage(self, retention: float) -> tuple[GcReport, list[FunctionSpec]]:
-        """Drop versions unaliased for ``retention`` seconds; their now-unused specs."""
+    async def collect_garbage(
+        self,
+        retention: float,
+        retire: Callable[[FunctionSpec], Awaitable[None]] | None = None,
+    ) -> tuple[GcReport, list[FunctionSpec]]:
+        """Drop versions unaliased for ``retention`` seconds; their now-unused specs.
+
+        The deleted versions' specs are forgotten and their zygotes stopped
+        (``retire``) before the data dir is swept, so one run removes their
+        installs too, while an install a remaining spec uses always stays.
+        """
         async with self._deploy_lock:  # no half-made deploy of ours is swept
+            report, collected = await asyncio.to_thread(
+                collect_versions, self._store, retention
+            )
+            gone = {(rec.function, rec.version) for rec in report.versions}
+            dropped = [self._specs.pop(k)[1] for k in [k for k in self._specs if k[:2] in gone]]
+            if retire is not None:
+                for spec in dropped:
+                    await retire(spec)
             in_use = {
                 spec.deps_dir.name for _, spec in self._specs.values() if spec.deps_dir is not None
             }
-            report = await asyncio.to_thread(
-                collect, self._store, self._settings, retention, in_use_deps=in_use
+            report.local_dirs += await asyncio.to_thread(
+                sweep, self._settings, collected, in_use_deps=in_use
             )
-            gone = {(rec.function, rec.version) for rec in report.versions}
-            dropped = []
-            for key in [k for k in self._specs if k[:2] in gone]:
-                dropped.append(self._specs.pop(key)[1])
             return report, dropped
 
     def _plan(self, req_path: Path, app_dir: Path) -> Plan:
