@@ -15,6 +15,7 @@ bodies, so callers can depend on it while the message may change.
     ├── AccessDenied                the host refused a resource call (raised in handlers)
     ├── BackendError                a state or bus backend failed
     ├── StorageError                a file under the data dir cannot be created, read or written
+    │   └── StorageFull             the data dir's disk is full (ENOSPC/EDQUOT): retry once freed
     ├── DataIntegrityError          a start-up or doctor check found damaged or lost data
     ├── InvocationError             a handler failed, timed out or its worker died
     ├── DecryptionError             a sealed record failed to open (tampered, moved, unknown key)
@@ -118,6 +119,16 @@ class StorageError(RampartsError):
 
     code = "storage_error"
     status = 500
+
+
+class StorageFull(StorageError):
+    """The data dir's file system has no space left; nothing half-written is kept.
+
+    A 503: the request was fine and succeeds once space is freed.
+    """
+
+    code = "storage_full"
+    status = 503
 
 
 class DataIntegrityError(RampartsError):

@@ -856,7 +856,13 @@ def load_manifest(app_dir: Path, *, display_name: str | None = None) -> Manifest
         raise ManifestError(
             shown, [(where, f"invalid YAML: {getattr(exc, 'problem', exc)}")]
         ) from None
-    manifest = parse_manifest(data, shown)
+    except RecursionError:
+        # PyYAML's scanner and composer recurse once per nesting level.
+        raise ManifestError(shown, [("", "invalid YAML: nested too deeply")]) from None
+    try:
+        manifest = parse_manifest(data, shown)
+    except RecursionError:
+        raise ManifestError(shown, [("", "nested too deeply")]) from None
     check_app_files(manifest, app_dir, shown)
     return manifest
 

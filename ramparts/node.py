@@ -545,9 +545,8 @@ class Node:
         A manual run is always audited; an automatic one when it removed something.
         """
         keep = self.settings.version_retention if retention is None else retention
-        report, dropped = await self.registry.collect_garbage(keep)
-        for spec in dropped:
-            asyncio.get_running_loop().create_task(self.supervisor.retire(spec))
+        # Their zygotes stop before the sweep, so their installs go in this same run.
+        report, _ = await self.registry.collect_garbage(keep, retire=self.supervisor.retire)
         if principal == "admin" or report.versions or report.artifacts:
             self.audit.emit(
                 "registry.gc",

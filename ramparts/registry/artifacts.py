@@ -8,6 +8,7 @@ identical code free.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
@@ -19,7 +20,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from ramparts.errors import InvalidRequest
+from ramparts.errors import InvalidRequest, StorageFull, VersionIntegrityError
 from ramparts.manifest import MANIFEST_NAME
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
@@ -29,6 +30,11 @@ MAX_FILES = 10_000
 # 3-10x; a run of zeros 1000x), or to EXPANSION_FLOOR_BYTES, whichever is larger.
 MAX_EXPANSION_RATIO = 100
 EXPANSION_FLOOR_BYTES = 8 * 1024 * 1024
+# An entry name may have at most this many path components and bytes: far past any
+# real source tree, well short of the recursion and PATH_MAX limits a crafted one hits.
+MAX_PATH_DEPTH = 64
+MAX_PATH_BYTES = 1024
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 _CHUNK = 1024 * 1024
 
 _EXCLUDED_DIRS = {
@@ -124,7 +130,13 @@ def unpack_archive(data: bytes, dest: Path) -> None:
         raise InvalidRequest("the app archive is too large", code="archive_too_large")
     try:
         raw = _gunzip_bounded(data, expansion_limit(len(data)))
-    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StorageFull("no space left on the node to unpack the app") from None
+        raise InvalidRequest(
+            "the app archive is not a valid tar.gz", code="invalid_archive"
+        ) from exc
+    except (EOFError, zlib.error) as exc:
         raise InvalidRequest(
             "the app archive is not a valid tar.gz", code="invalid_archive"
         ) from exc
@@ -135,6 +147,7 @@ def unpack_archive(data: bytes, dest: Path) -> None:
                 raise InvalidRequest("the app archive has too many files", code="invalid_archive")
             total = 0
             for m in members:
+                _check_name(m.name)
                 if not (m.isfile() or m.isdir()):
                     raise InvalidRequest(
                         f"archive entry {m.name!r} is not a plain file", code="invalid_archive"
@@ -145,10 +158,46 @@ def unpack_archive(data: bytes, dest: Path) -> None:
                         "the app archive unpacks too large", code="archive_too_large"
                     )
             _extract(tar, members, dest)
-    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StorageFull("no space left on the node's data disk to unpack the app") from None
         raise InvalidRequest(
             "the app archive is not a valid tar.gz", code="invalid_archive"
         ) from exc
+    except (tarfile.TarError, EOFError) as exc:
+        raise InvalidRequest(
+            "the app archive is not a valid tar.gz", code="invalid_archive"
+        ) from exc
+
+
+def _check_name(name: str) -> None:
+    """Refuse an entry name no honest app has, before anything is written.
+
+    tarfile hands non-UTF-8 bytes over as surrogates and would strip a leading
+    ``/``; both are refused here rather than reinterpreted, as are control
+    characters, ``..`` and names deep or long enough to exhaust a recursion.
+    """
+    shown = name.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:120]
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidRequest(
+            f"archive entry {shown!r} is not a valid UTF-8 name", code="invalid_archive"
+        ) from None
+    parts = name.split("/")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        reason = "has a control character in its name"
+    elif name.startswith("/"):
+        reason = "has an absolute path"
+    elif ".." in parts:
+        reason = "is outside the app"
+    elif len(parts) > MAX_PATH_DEPTH or size > MAX_PATH_BYTES:
+        reason = (
+            f"is deeper than {MAX_PATH_DEPTH} directories or longer than {MAX_PATH_BYTES} bytes"
+        )
+    else:
+        return
+    raise InvalidRequest(f"archive entry {shown!r} {reason}", code="invalid_archive")
 
 
 def _extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) -> None:
@@ -229,9 +278,15 @@ def artifact_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def materialize(data: bytes, dest: Path) -> Path:
-    """Unpack an artifact at ``dest`` once (atomic rename), read-only thereafter."""
-    if dest.is_dir():
+def materialize(data: bytes, dest: Path, digest: str | None = None) -> Path:
+    """Unpack an artifact at ``dest`` once (atomic rename), read-only thereafter.
+
+    With ``digest``, a tree already at ``dest`` is kept only if it still hashes
+    to it: a tampered or half-deleted one is replaced by a fresh unpack (which
+    must itself hash to ``digest``, else ``VersionIntegrityError`` and nothing
+    changes), so an altered tree never outlives the archive it came from.
+    """
+    if dest.is_dir() and (digest is None or _digest_of(dest) == digest):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=dest.parent))
@@ -245,15 +300,44 @@ def materialize(data: bytes, dest: Path) -> Path:
             for name in dirs:
                 os.chmod(Path(root) / name, 0o555)  # noqa: S103
         os.chmod(tmp, 0o555)  # noqa: S103
+        if digest is not None and artifact_digest(tmp) != digest:
+            raise VersionIntegrityError(
+                f"artifact {digest[:12]}: the stored archive does not hash to its digest",
+                code="artifact_tampered",
+            )
+        if dest.is_dir():
+            _set_aside(dest)
         try:
             os.rename(tmp, dest)
         except OSError:
             if not dest.is_dir():  # someone else won the race: theirs is identical
                 raise
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StorageFull("no space left on the node's data disk to unpack the app") from None
+        raise
     finally:
         if tmp.exists():
             _force_rmtree(tmp)
     return dest
+
+
+def _digest_of(path: Path) -> str | None:
+    try:
+        return artifact_digest(path)
+    except OSError:
+        return None
+
+
+def _set_aside(dest: Path) -> None:
+    """Move a stale tree out of the way (one rename), then delete it."""
+    aside = Path(tempfile.mkdtemp(prefix=".stale-", dir=dest.parent))
+    try:
+        os.rename(dest, aside / "tree")
+    except FileNotFoundError:
+        pass  # another restore moved it first
+    finally:
+        _force_rmtree(aside)
 
 
 def _force_rmtree(path: Path) -> None:

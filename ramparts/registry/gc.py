@@ -42,23 +42,30 @@ class GcReport:
         }
 
 
-def collect(
-    store: Store, settings: Settings, retention: float, *, in_use_deps: set[str]
-) -> GcReport:
-    """Delete what ``retention`` seconds allow; ``in_use_deps``: installs warm specs use.
+def collect_versions(store: Store, retention: float) -> tuple[GcReport, Collected]:
+    """Delete, in the store, the versions and archives ``retention`` seconds allow.
 
-    Callers hold the registry's deploy lock, so no deploy of this node has an
-    unpacked tree or an install that is not yet committed.
+    The node's own directories are left to ``sweep``, which runs once the
+    caller has stopped the deleted versions' zygotes and forgotten their specs:
+    only then does "in use" mean in use by a version that still exists.
     """
     # A sealing wrapper passes the capability through from the backend it wraps.
     collector = getattr(store, "collect_versions", None)
     if collector is None:
         raise ConfigError("this state store cannot collect old versions")
     collected: Collected = collector(time.time() - retention)
-    report = GcReport(retention, list(collected.versions), list(collected.artifacts))
-    report.local_dirs += _sweep(settings.artifacts_dir, collected.kept_artifacts)
-    report.local_dirs += _sweep(settings.deps_dir, collected.kept_requirements | in_use_deps)
-    return report
+    return GcReport(retention, list(collected.versions), list(collected.artifacts)), collected
+
+
+def sweep(settings: Settings, collected: Collected, *, in_use_deps: set[str]) -> int:
+    """Remove the unpacked trees and installs no remaining version uses; how many.
+
+    ``in_use_deps``: the installs of the specs this node still runs.  Callers
+    hold the registry's deploy lock, so no deploy of this node has an unpacked
+    tree or an install that is not yet committed.
+    """
+    removed = _sweep(settings.artifacts_dir, collected.kept_artifacts)
+    return removed + _sweep(settings.deps_dir, collected.kept_requirements | in_use_deps)
 
 
 def _sweep(root: Path, keep: set[str]) -> int:

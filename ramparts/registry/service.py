@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ from ramparts.manifest import (
 from ramparts.registry import signing
 from ramparts.registry.artifacts import artifact_digest, materialize, tree_digest, unpack_archive
 from ramparts.registry.deps import PipRunner, Plan, install_requirements, plan_install
-from ramparts.registry.gc import GcReport, collect
+from ramparts.registry.gc import GcReport, collect_versions, sweep
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
 from ramparts.scan.advisories import open_source
@@ -222,6 +223,9 @@ class Registry:
                     # The same version again: run it exactly as it was signed.
                     rec = existing
                     _, spec = await asyncio.to_thread(self.spec_for, rec)
+                    # Its tree may have been altered or deleted since: unpack it again.
+                    source = archive if rec.artifact == artifact else None
+                    await asyncio.to_thread(self._restore_code, rec, source)
                 else:
                     rec = signing.sign(
                         self._signer,
@@ -241,7 +245,7 @@ class Registry:
                     if planned is not None:
                         deps_dir = await asyncio.to_thread(self._install, *planned)
                     code_dir = await asyncio.to_thread(
-                        materialize, archive, self._settings.artifacts_dir / artifact
+                        materialize, archive, self._settings.artifacts_dir / artifact, artifact
                     )
                     spec = self._make_spec(manifest.app, name, vid, cfg, code_dir, deps_dir)
                 self._pending[(name, vid)] = rec
@@ -289,19 +293,32 @@ class Registry:
         return report
 
     # -- garbage collection --------------------------------------------------------------
-    async def collect_garbage(self, retention: float) -> tuple[GcReport, list[FunctionSpec]]:
-        """Drop versions unaliased for ``retention`` seconds; their now-unused specs."""
+    async def collect_garbage(
+        self,
+        retention: float,
+        retire: Callable[[FunctionSpec], Awaitable[None]] | None = None,
+    ) -> tuple[GcReport, list[FunctionSpec]]:
+        """Drop versions unaliased for ``retention`` seconds; their now-unused specs.
+
+        The deleted versions' specs are forgotten and their zygotes stopped
+        (``retire``) before the data dir is swept, so one run removes their
+        installs too, while an install a remaining spec uses always stays.
+        """
         async with self._deploy_lock:  # no half-made deploy of ours is swept
+            report, collected = await asyncio.to_thread(
+                collect_versions, self._store, retention
+            )
+            gone = {(rec.function, rec.version) for rec in report.versions}
+            dropped = [self._specs.pop(k)[1] for k in [k for k in self._specs if k[:2] in gone]]
+            if retire is not None:
+                for spec in dropped:
+                    await retire(spec)
             in_use = {
                 spec.deps_dir.name for _, spec in self._specs.values() if spec.deps_dir is not None
             }
-            report = await asyncio.to_thread(
-                collect, self._store, self._settings, retention, in_use_deps=in_use
+            report.local_dirs += await asyncio.to_thread(
+                sweep, self._settings, collected, in_use_deps=in_use
             )
-            gone = {(rec.function, rec.version) for rec in report.versions}
-            dropped = []
-            for key in [k for k in self._specs if k[:2] in gone]:
-                dropped.append(self._specs.pop(key)[1])
             return report, dropped
 
     def _plan(self, req_path: Path, app_dir: Path) -> Plan:
@@ -473,8 +490,20 @@ class Registry:
                 "was signed",
                 code="version_spec_mismatch",
             )
+        # A tampered tree stays refused until the app is deployed again (``_restore_code``):
+        # an alteration is an incident for an admin to look at, not something to paper over.
         signing.check_code(rec, code_dir)
         return rec
+
+    def _restore_code(self, rec: VersionRecord, archive: bytes | None = None) -> Path:
+        """Make the tree at ``artifacts/<digest>`` hash to ``rec.artifact`` again.
+
+        A tree that does not (edited, planted, deleted) is set aside and
+        unpacked anew from ``archive`` or the stored archive, which must itself
+        verify; otherwise ``VersionIntegrityError`` and the tree stays as found.
+        """
+        data = archive if archive is not None else self._store.get_artifact(rec.artifact)
+        return materialize(data, self._settings.artifacts_dir / rec.artifact, rec.artifact)
 
     def migrate_unsigned(self) -> list[tuple[VersionRecord, str]]:
         """Sign the versions a store from before signing holds, where that can be proven.
@@ -494,7 +523,7 @@ class Registry:
                     continue
                 try:
                     outcome = self._migrate(rec)
-                except (RampartsError, OSError, ValueError, yaml.YAMLError) as exc:
+                except (RampartsError, OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
                     outcome = getattr(exc, "code", None) or type(exc).__name__
                 out.append((rec, outcome))
         return out

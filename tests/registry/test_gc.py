@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RunningNode, make_app
+from tests.registry.test_service import _wheel
 
 MANIFEST = """
 app: {app}
@@ -118,3 +119,39 @@ def test_the_node_collects_on_its_own(tmp_path: Path) -> None:
         assert r.json()["result"] == "new"  # the live version is never collected
     finally:
         node.close()
+
+
+DEPS_MANIFEST = """
+app: depgc
+functions:
+  depgc-fn:
+    handler: a/main.py:handler
+"""
+IMPORTER = "def handler(event, context):\n    import tinydep\n    return tinydep.VALUE\n"
+
+
+def _deps_dirs(node: RunningNode) -> set[str]:
+    return {p.name for p in (node.data_dir / "deps").iterdir() if not p.name.startswith(".")}
+
+
+def test_one_run_removes_the_installs_of_the_versions_it_deletes(
+    quiet_node: RunningNode, tmp_path: Path
+) -> None:
+    """Issue 11 F9: warm zygotes of deleted versions no longer keep their installs alive."""
+    node, fn = quiet_node, "depgc-fn"
+    before = _deps_dirs(node)
+    for word in ("one", "two", "three"):
+        root = make_app(tmp_path / word, DEPS_MANIFEST, {"a/main.py": IMPORTER})
+        _wheel(root / "a", "tinydep", f"VALUE = {word!r}\n")
+        (root / "a" / "requirements.txt").write_text("./tinydep-1.0-py3-none-any.whl\n")
+        node.deploy_ok(root)
+        r = node.control.post(f"/v1/functions/{fn}/invoke", json={"event": {}})
+        assert r.json()["result"] == word, r.text  # its zygote is warm
+    assert len(_deps_dirs(node) - before) == 3
+
+    out = node.cli("gc", "--retention", "0", "--json")
+    assert out.returncode == 0, out.stderr
+    assert len(_versions(node, fn)) == 1
+    assert len(_deps_dirs(node) - before) == 1  # in this one run, not the next
+    r = node.control.post(f"/v1/functions/{fn}/invoke", json={"event": {}})
+    assert r.json()["result"] == "three"  # the live version's install is kept

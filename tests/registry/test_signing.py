@@ -229,3 +229,29 @@ def test_versions_from_before_signing_are_signed_once_where_provable(
     node.start()
     assert node.gateway.get("/greet").json() == {"word": "hello"}
     assert len([e for e in node.audit() if e["kind"] == "registry.version_migrated"]) == 2
+
+
+def test_a_tampered_tree_is_unpacked_again_from_the_verified_archive(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    """Issue 11 F6: the tampered start is refused, then a redeploy recovers without a restart."""
+    app = _app(tmp_path / "app")
+    node.deploy_ok(app)
+    node.stop()
+    row = _row(node)
+    _tamper_file(node, row)
+    node.start()
+    _refused(node, "artifact_tampered")
+    report = node.deploy_ok(app)  # the same app again: the same version, its code unpacked anew
+    assert report["functions"][0]["created"] is False
+    assert node.gateway.get("/greet").json() == {"word": "hello"}
+    code = node.data_dir / "artifacts" / row["artifact"]
+    assert "pwned" not in (code / "greet.py").read_text()
+    assert not [p for p in code.parent.iterdir() if p.name.startswith(".")]  # nothing left aside
+
+    # A deleted tree, on a running node, comes back on the next deploy too.
+    _writable(code)
+    shutil.rmtree(code)
+    node.deploy_ok(app)
+    assert node.gateway.get("/greet").json() == {"word": "hello"}
+    assert (code / "greet.py").is_file()
