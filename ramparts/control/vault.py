@@ -67,8 +67,10 @@ async def _app(request: Request, *, reserved: bool = True) -> str:
 
 
 def _changed(node: Node, name: str) -> None:
-    """A secret's value or readers changed: zygotes holding it in their environment restart."""
+    """A secret's value or readers changed: zygotes holding it in their environment
+    restart, and the gateway's verifiers built on it (JWT, introspection) are rebuilt."""
     node.supervisor.renew_secret(name)
+    node.identity.forget_secret(name)
 
 
 def _audit(node: Node, kind: str, action: str, app: str, name: str, **detail: Any) -> None:

@@ -99,6 +99,7 @@ class IdentityService:
         self._secrets = secrets
         self._sealer = sealer
         self._apps: dict[tuple[str, str, str], AppAuth] = {}
+        self._secrets_of: dict[tuple[str, str, str], set[str]] = {}  # names each one read
         self._remote: dict[tuple[str, float], RemoteJwks] = {}
         # Verified JWTs by a hash of (app, route method, token), until min(exp, 60 s), LRU-
         # bounded: a repeated token costs a hash and a dict lookup, not a signature check.
@@ -142,7 +143,26 @@ class IdentityService:
         if found is None:
             found = self._build(fn.app, Path(fn.spec.code_dir), config)
             self._apps[key] = found
+            names = {i.secret for i in config.jwt if i.secret}
+            if config.introspection is not None:
+                names.add(config.introspection.client_secret)
+            self._secrets_of[key] = names
         return found
+
+    def forget_secret(self, name: str) -> None:
+        """A secret changed (set, rotated, deleted, shared...): verifiers built on it go.
+
+        They hold the value they were built with; the next request builds them
+        again from the current value, so a rotated JWT secret takes effect at
+        once, without a redeploy (which, for unchanged content, creates no
+        version) or a restart.  Every app's verifiers naming ``name`` go, since
+        a shared secret is read under the same name by other apps.
+        """
+        for key in [k for k, names in self._secrets_of.items() if name in names]:
+            self._secrets_of.pop(key, None)
+            dropped = self._apps.pop(key, None)
+            if dropped is not None and dropped.introspector is not None:
+                asyncio.get_running_loop().create_task(dropped.introspector.close())
 
     def _build(self, app: str, code_dir: Path, config: AuthConfig) -> AppAuth:
         issuers = [self._issuer(app, code_dir, i) for i in config.jwt]

@@ -58,11 +58,13 @@ def _set_secret(node: RunningNode, app: str, name: str, value: str) -> None:
 @pytest.fixture
 def fresh(tmp_path: Path) -> RunningNode:
     node = RunningNode(tmp_path / "data").start()
-    for app in ("orders", "alpha", "beta"):  # secrets belong to apps
-        _set_secret(node, app, "jwt-a", SECRET_A)
-        _set_secret(node, app, "jwt-b", SECRET_B)
-    yield node  # type: ignore[misc]
-    node.close()
+    try:
+        for app in ("orders", "alpha", "beta"):  # secrets belong to apps
+            _set_secret(node, app, "jwt-a", SECRET_A)
+            _set_secret(node, app, "jwt-b", SECRET_B)
+        yield node  # type: ignore[misc]
+    finally:
+        node.close()
 
 
 def test_redeploy_with_new_secret_and_audience_replaces_the_old_auth(
@@ -112,3 +114,19 @@ def test_apps_with_identical_code_keep_their_own_auth(fresh: RunningNode, tmp_pa
         assert r.status_code == 401 and r.json()["code"] == "invalid_token", r.text
         node.stop()
         node.start()
+
+
+def test_rotating_the_jwt_secret_takes_effect_without_a_restart(
+    fresh: RunningNode, tmp_path: Path
+) -> None:
+    node = fresh
+    app = make_app(tmp_path / "app", manifest("orders", "who", "/who", "jwt-a", "aud-a"), CODE)
+    node.deploy_ok(app)
+    old, new = token(SECRET_A, "aud-a"), token(SECRET_B, "aud-a")
+    assert node.gateway.get("/who", headers=old).status_code == 200
+    # The secret leaked: rotate it. A redeploy of unchanged content creates no version,
+    # so the new value must take effect by itself.
+    _set_secret(node, "orders", "jwt-a", SECRET_B)
+    r = node.gateway.get("/who", headers=old)
+    assert r.status_code == 401 and r.json()["code"] == "invalid_token", r.text
+    assert node.gateway.get("/who", headers=new).status_code == 200
