@@ -100,6 +100,7 @@ class Settings:
     max_header_count: int = 100
     header_timeout: float = 10.0  # from a request's first byte to the end of its headers
     idle_timeout: float = 30.0  # a connection with no request in flight, new or kept alive
+    body_timeout: float = 60.0  # from a request's headers to the end of its body
     max_connections_per_client: int = 64  # per client address, on each listener
     max_connections: int = 10_000  # gateway; lowered to fit the open-file limit
     version_retention: float = 7 * 24 * 3600.0  # unaliased versions are kept this long
@@ -123,7 +124,7 @@ class Settings:
                      "max_connections"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("header_timeout", "idle_timeout"):
+        for name in ("header_timeout", "idle_timeout", "body_timeout"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be a positive number of seconds")
         if not 1.0 <= self.bus_lease <= 3600.0:
@@ -155,6 +156,7 @@ class Settings:
             "max_header_count": _env_int("RAMPARTS_MAX_HEADER_COUNT", 100),
             "header_timeout": _env_float("RAMPARTS_HEADER_TIMEOUT", 10.0),
             "idle_timeout": _env_float("RAMPARTS_IDLE_TIMEOUT", 30.0),
+            "body_timeout": _env_float("RAMPARTS_BODY_TIMEOUT", 60.0),
             "max_connections_per_client": _env_int("RAMPARTS_MAX_CONNECTIONS_PER_CLIENT", 64),
             "max_connections": _env_int("RAMPARTS_MAX_CONNECTIONS", 10_000),
             "version_retention": _env_float("RAMPARTS_VERSION_RETENTION", 7 * 24 * 3600.0),

@@ -12,6 +12,11 @@ request:
 - a connection with no request in flight is closed after ``idle_timeout``, and
   a request whose headers are not complete ``header_timeout`` after its first
   byte gets ``408`` (``header_timeout``) and is closed;
+- a request's body (and chunked trailer) must be complete ``body_timeout``
+  after its headers (``408``, ``body_timeout``); chunked framing and trailers
+  are bounded like headers (``431``, ``trailer_too_large``), and at most
+  :data:`MAX_PIPELINED` requests may wait behind the one being answered on a
+  connection (a client that sends but never reads is closed);
 - one client address holds at most ``max_per_client`` connections and a
   listener at most ``max_connections``; one more is answered ``503``
   (``too_many_connections``) and closed at once;
@@ -37,6 +42,20 @@ from ramparts.config import Settings
 CONTROL_MAX_CONNECTIONS = 64
 """Connections the control API serves at once: a few operators and scripts."""
 
+CONTROL_MAX_PER_CLIENT = 16
+"""Per client address on the control API: below its total, so one address cannot fill it."""
+
+MAX_PIPELINED = 16
+"""Requests that may wait behind the one being answered on one connection.
+
+uvicorn parses a whole read (up to 256 KiB) at once and queues every request
+in it: a client that pipelines tiny requests and never reads the answers
+held hundreds of MB per connection.
+"""
+
+CHUNK_FRAMING_ALLOWANCE = 64
+"""Bytes of chunk-size line and CRLFs allowed per chunk beyond its data."""
+
 FD_RESERVE = 256
 """File descriptors the gateway leaves to the control API, workers and the state files."""
 
@@ -49,6 +68,7 @@ class Limits:
     max_header_count: int
     header_timeout: float
     idle_timeout: float
+    body_timeout: float
     max_per_client: int
     max_connections: int
 
@@ -60,6 +80,7 @@ def gateway_limits(settings: Settings) -> Limits:
         max_header_count=settings.max_header_count,
         header_timeout=settings.header_timeout,
         idle_timeout=settings.idle_timeout,
+        body_timeout=settings.body_timeout,
         max_per_client=settings.max_connections_per_client,
         max_connections=min(settings.max_connections, _fd_budget()),
     )
@@ -72,7 +93,8 @@ def control_limits(settings: Settings) -> Limits:
         max_header_count=settings.max_header_count,
         header_timeout=settings.header_timeout,
         idle_timeout=settings.idle_timeout,
-        max_per_client=min(settings.max_connections_per_client, CONTROL_MAX_CONNECTIONS),
+        body_timeout=settings.body_timeout,
+        max_per_client=min(settings.max_connections_per_client, CONTROL_MAX_PER_CLIENT),
         max_connections=CONTROL_MAX_CONNECTIONS,
     )
 
@@ -135,6 +157,10 @@ class _GuardedProtocol(HttpToolsProtocol):
         self._head_size = 0  # exact size of the request line and fields parsed so far
         self._head_count = 0
         self._refusal: tuple[int, str, str] | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+        self._after_head = 0  # raw bytes received since the current head completed
+        self._body_seen = 0  # of which body data
+        self._chunks = 0  # chunks begun since the current head completed
 
     # -- connection ------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -152,6 +178,7 @@ class _GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
+        self._cancel_body_timer()
         if self._admitted is not None:
             self.table.release(self._admitted)
             self._admitted = None
@@ -166,7 +193,21 @@ class _GuardedProtocol(HttpToolsProtocol):
                 self._head_timer = self.loop.call_later(
                     self.limits.header_timeout, self._head_timed_out
                 )
+        else:
+            self._after_head += len(data)
         super().data_received(data)
+        if self.transport.is_closing():
+            return
+        # What is neither body data nor a chunk's size line is a trailer (or junk):
+        # httptools keeps an unfinished trailer field in memory, so bound it here.
+        framing = self._after_head - self._body_seen
+        if framing > self.limits.max_header_bytes + CHUNK_FRAMING_ALLOWANCE * self._chunks:
+            self._refuse(
+                431,
+                "trailer_too_large",
+                f"chunk framing and trailer fields exceed {self.limits.max_header_bytes} bytes",
+            )
+            return
         if (
             self._in_head
             and self._head_bytes > self.limits.max_header_bytes
@@ -200,10 +241,28 @@ class _GuardedProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        self._after_head = self._body_seen = self._chunks = 0
         self._cancel_head_timer()
         super().on_headers_complete()
+        if len(self.pipeline) > MAX_PIPELINED:
+            self._refusal = (
+                429,
+                "too_many_pipelined",
+                f"at most {MAX_PIPELINED} requests may wait for their answers on one connection",
+            )
+            raise _HeadRefused
+        self._cancel_body_timer()
+        self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_timed_out)
+
+    def on_chunk_header(self) -> None:
+        self._chunks += 1
+
+    def on_body(self, body: bytes) -> None:
+        self._body_seen += len(body)
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self._cancel_body_timer()
         super().on_message_complete()
         self._in_head = True
 
@@ -235,6 +294,16 @@ class _GuardedProtocol(HttpToolsProtocol):
             return
         self._refuse(408, "header_timeout", "the request headers were not received in time")
 
+    def _body_timed_out(self) -> None:
+        """The body (or trailer) did not arrive in time: a stalled upload holds a slot."""
+        self._body_timer = None
+        self._refuse(408, "body_timeout", "the request body was not received in time")
+
+    def _cancel_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
     def _cancel_head_timer(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
@@ -243,9 +312,11 @@ class _GuardedProtocol(HttpToolsProtocol):
     def _refuse(self, status: int, code: str, message: str) -> None:
         """Answer with a JSON error and close; just close when a response is in flight."""
         self._cancel_head_timer()
+        self._cancel_body_timer()
         if self.transport.is_closing():
             return
-        if self.cycle is None or self.cycle.response_complete:
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete or not cycle.response_started:
             body = orjson.dumps({"code": code, "message": message})
             head = [STATUS_LINE[status]]
             for name, value in self.server_state.default_headers:

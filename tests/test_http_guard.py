@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ramparts.http_guard import CONTROL_MAX_PER_CLIENT, MAX_PIPELINED
 from tests.conftest import RunningNode
 
 PER_CLIENT = 8
@@ -27,7 +28,12 @@ def short(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     """A node with short header and idle timeouts."""
     base = tmp_path_factory.mktemp("guard-short")
     running = RunningNode(
-        base / "data", {"RAMPARTS_HEADER_TIMEOUT": "2", "RAMPARTS_IDLE_TIMEOUT": "2"}
+        base / "data",
+        {
+            "RAMPARTS_HEADER_TIMEOUT": "2",
+            "RAMPARTS_IDLE_TIMEOUT": "2",
+            "RAMPARTS_BODY_TIMEOUT": "2",
+        },
     )
     running.start()
     try:
@@ -236,3 +242,67 @@ def test_gateway_flood_leaves_the_control_api_reachable(capped: RunningNode) -> 
         for s in held:
             s.close()
     _eventually_answers(capped.port, "127.0.2.1")  # and the gateway recovers
+
+
+def _send_until_refused(sock: socket.socket, chunk: bytes, times: int) -> None:
+    try:
+        for _ in range(times):
+            sock.sendall(chunk)
+    except OSError:
+        pass  # refused and closed: what we want
+
+
+def test_an_endless_chunked_trailer_is_cut_off(short: RunningNode) -> None:
+    assert short.proc is not None
+    before = _rss_kb(short.proc.pid)
+    for port in (short.port, short.admin_port):
+        with _connect(port) as sock:
+            sock.sendall(
+                b"POST /nowhere HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"2\r\nok\r\n0\r\nT: "
+            )
+            _send_until_refused(sock, b"a" * (256 * 1024), 80)  # 20 MiB of one trailer field
+            out = _until_closed(sock)
+        assert b"trailer_too_large" in out or out == b"" or b"HTTP/1.1 4" in out, out[:300]
+    grown = (_rss_kb(short.proc.pid) - before) // 1024
+    assert grown < 40, f"node grew by {grown} MiB holding a trailer"
+    assert short.control.get("/v1/status").status_code == 200
+
+
+def test_a_client_that_pipelines_and_never_reads_is_closed(short: RunningNode) -> None:
+    assert short.proc is not None
+    before = _rss_kb(short.proc.pid)
+    for port in (short.port, short.admin_port):
+        with _connect(port) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            _send_until_refused(sock, b"GET /nowhere HTTP/1.1\r\nHost: g\r\n\r\n" * 5000, 20)
+            out = _until_closed(sock)
+        answered = out.count(b"HTTP/1.1 ")
+        assert answered <= MAX_PIPELINED + 2, answered
+    grown = (_rss_kb(short.proc.pid) - before) // 1024
+    assert grown < 40, f"node grew by {grown} MiB queueing pipelined requests"
+
+
+def test_a_stalled_body_is_timed_out(short: RunningNode) -> None:
+    for port in (short.port, short.admin_port):
+        with _connect(port) as sock:
+            sock.sendall(b"POST /v1/deploy HTTP/1.1\r\nHost: g\r\nContent-Length: 100\r\n\r\nab")
+            out = _until_closed(sock)
+        # An early answer (404, 401) may come first; the connection still ends with the 408.
+        assert b"HTTP/1.1 408" in out and b'"code":"body_timeout"' in out, out[:300]
+
+
+def test_one_address_cannot_fill_the_control_api(tmp_path: Path) -> None:
+    node = RunningNode(tmp_path / "data", {"RAMPARTS_IDLE_TIMEOUT": "600"}).start()
+    held: list[socket.socket] = []
+    try:
+        for _ in range(CONTROL_MAX_PER_CLIENT):
+            held.append(_connect(node.admin_port, "127.0.0.5"))
+        with _connect(node.admin_port, "127.0.0.5") as extra:
+            out = _until_closed(extra)
+        assert out.startswith(b"HTTP/1.1 503") and b"too_many_connections" in out, out[:200]
+        assert node.control.get("/v1/status").status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
+        node.close()
