@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,3 +121,18 @@ def test_first_start_on_a_full_disk_leaves_no_empty_token(tmp_path: Path) -> Non
         filler.unlink()
         node = RunningNode(data).start()
         node.close()
+
+
+def test_a_port_in_use_is_a_start_failure_not_a_data_loss_exit(tmp_path: Path) -> None:
+    # Exit status 3 means "an integrity check failed"; a listener that cannot bind is 1.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "ramparts.cli.main", "up", "--data-dir", str(tmp_path / "d"),
+             "--port", str(port), "--admin-port", "0"],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert out.returncode == 1, (out.returncode, out.stderr)
+    assert "is the port in use?" in out.stderr and "Traceback" not in out.stderr

@@ -211,6 +211,12 @@ def up(
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         _fail(escape(f"could not start the node: {describe_os_error(exc)}{where}"))
+    except SystemExit as exc:
+        # uvicorn exits with its own status (3) when a listener cannot bind; 3 is
+        # ours for a failed integrity check, so a bind failure is reported as 1.
+        if exc.code in (0, None):
+            raise
+        _fail("could not start the gateway or control API listener (is the port in use?)")
 
 
 def _cause(exc: BaseException) -> str:
