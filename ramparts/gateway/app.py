@@ -264,6 +264,10 @@ class Gateway:
     @staticmethod
     def _validate_body(route: Route, headers: dict[str, str], body: bytes) -> None:
         ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if "," in ctype:  # two Content-Type fields, joined: which one the handler obeys is a guess
+            raise GatewayDenied(
+                400, "invalid_content_type", "the request carries more than one Content-Type"
+            )
         is_json = ctype == "application/json" or ctype.endswith("+json")
         parsed: Any = None
         if body and is_json:

@@ -125,3 +125,20 @@ def test_deeply_nested_json_body_is_400(framing: RunningNode) -> None:
     )
     assert r.status_code == 200
     assert len(framing.wait_invocations("plain", before + 1)) == before + 1
+
+
+def test_two_content_types_are_refused(framing: RunningNode) -> None:
+    # Joined as "text/plain, application/json" they skipped the JSON checks, while the
+    # handler saw a value it could read either way.
+    before = len(framing.invocations("plain"))
+    with socket.create_connection(("127.0.0.1", framing.port), timeout=60) as sock:
+        buf = bytearray()
+        body = b"[" * 200 + b"]" * 200
+        sock.sendall(
+            b"POST /plain HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+        )
+        status, _, answer = _read_response(sock, buf)
+    assert status.startswith(b"HTTP/1.1 400"), status
+    assert b'"code":"invalid_content_type"' in answer
+    assert len(framing.invocations("plain")) == before
