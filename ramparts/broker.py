@@ -169,6 +169,33 @@ class Broker:
         ctx.update(self._requests.get(request_id) or {})
         return ctx
 
+    # -- what ramparts.aws builds on (the same checks, under AWS wire protocols) ---------------
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def secrets(self) -> SecretSource:
+        return self._secrets
+
+    @property
+    def audit(self) -> AuditLog:
+        return self._audit
+
+    def authorize(self, spec: FunctionSpec, request_id: str, action: str, resource: str) -> None:
+        """Decide and audit ``action`` on ``resource`` for ``spec``; raise ``AccessDenied``."""
+        self._authorize(spec, request_id, action, resource)
+
+    async def secret_value(self, spec: FunctionSpec, request_id: str, name: str) -> str:
+        """An authorized read of one of the caller's secrets (``secrets:GetSecretValue``)."""
+        return await self._secret_get(spec, request_id, {"name": name})
+
+    async def invoke_function(
+        self, spec: FunctionSpec, request_id: str, target: str, payload: Any
+    ) -> Any:
+        """An authorized synchronous invocation (``functions:Invoke``), as ``context.invoke``."""
+        return await self._invoke(spec, request_id, {"function": target, "payload": payload})
+
     def _authorize(
         self,
         spec: FunctionSpec,
@@ -223,9 +250,7 @@ class Broker:
         try:
             value = orjson.dumps(item)
         except (TypeError, orjson.JSONEncodeError) as exc:
-            raise InvalidRequest(
-                f"the item is not JSON: {exc}", code="invalid_argument"
-            ) from exc
+            raise InvalidRequest(f"the item is not JSON: {exc}", code="invalid_argument") from exc
         if len(value) > MAX_ITEM_BYTES:
             raise InvalidRequest("item larger than 400 KiB", code="item_too_large")
         subs = self._subs()
