@@ -87,7 +87,7 @@ def _payload_version(value: Any) -> Any:
     if isinstance(value, float):
         value = f"{value:.1f}"
     if isinstance(value, str) and value not in PAYLOAD_VERSIONS:
-        raise ValueError(f"{value!r} is not a payload format version (use \"1.0\" or \"2.0\")")
+        raise ValueError(f'{value!r} is not a payload format version (use "1.0" or "2.0")')
     return value
 
 
@@ -633,9 +633,40 @@ class Defaults(_Model):
     http: HttpDefaults = Field(default_factory=HttpDefaults)
 
 
+class KeyAttribute(_Model):
+    """One attribute of a table's key: its name and DynamoDB scalar type (S, N or B)."""
+
+    name: str = Field(min_length=1, max_length=255)
+    type: Literal["S", "N", "B"] = "S"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+
+class TableSchema(_Model):
+    """A KV table's key schema, as DynamoDB's ``KeySchema`` declares it.
+
+    ``tables: {orders: {partition_key: pk, sort_key: sk}}`` at the top of
+    ``ramparts.yaml``; ``{name: pk, type: N}`` gives a non-string key.  A table
+    without an entry keeps the single string attribute ``key``.
+    """
+
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TableSchema:
+        if self.sort_key is not None and self.sort_key.name == self.partition_key.name:
+            raise ValueError("sort_key must name another attribute than partition_key")
+        return self
+
+
 class Manifest(_Model):
     app: str
     defaults: Defaults = Field(default_factory=Defaults)
+    tables: dict[str, TableSchema] = Field(default_factory=dict)  # key schemas by table
     auth: AuthConfig | None = None
     roles: dict[str, Role] = Field(default_factory=dict)  # shared roles, named by functions
     functions: dict[str, FunctionConfig] = Field(min_length=1)
@@ -684,6 +715,13 @@ class Manifest(_Model):
                         "auth: jwt but auth.jwt configures no issuer"
                     )
         return self
+
+    @field_validator("tables")
+    @classmethod
+    def _table_names(cls, v: dict[str, TableSchema]) -> dict[str, TableSchema]:
+        for name in v:
+            _check_resource_name(name, "table name")
+        return v
 
     @field_validator("functions")
     @classmethod
