@@ -121,7 +121,7 @@ def propose(
         elif kind in ("kv", "objects") and "/" in rest and (action, resource) not in literal:
             container, _, key = rest.partition("/")
             by_container.setdefault((action, kind, container), []).append(key)
-        elif kind in ("kv", "objects", "topic", "function", "secret"):
+        elif kind in ("kv", "objects", "topic", "function", "secret", "key"):
             grants.add((action, resource))
         # resources outside this app are never proposed
     for (action, kind, container), keys in by_container.items():
