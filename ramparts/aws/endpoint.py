@@ -181,7 +181,11 @@ class AwsEndpoint:
         client = scope.get("client")
         source_ip = client[0] if client else ""
         name = _guess_service(headers, raw_query)
-        svc = lookup_service(name) if name else None
+        try:
+            svc = lookup_service(name) if name else None
+        except Exception:  # a registered service whose module cannot load: fail closed
+            log.exception("aws service %r cannot be loaded", name)
+            svc = None
         protocol: Protocol_ = (
             svc.protocol if svc is not None else ("rest-xml" if name == "s3" else "query")
         )
