@@ -191,8 +191,15 @@ class AwsEndpoint:
         )
         ctx = _Ctx(self._node, request_id, source_ip, method, scope["path"], name)
 
+        body_read = False
+        sends_body = headers.get("content-length", "0") not in ("", "0") or (
+            "transfer-encoding" in headers
+        )
+
         async def refuse(error: AwsError, reason: str, *, close: bool = False) -> None:
             ctx.audit("deny", reason)
+            # a body left unread must not be taken for the next request on the connection
+            close = close or (sends_body and not body_read)
             await _write(send, _error(svc, protocol, error, request_id), method, close=close)
 
         try:
@@ -212,6 +219,7 @@ class AwsEndpoint:
             message = f"the request body exceeds {self._limit} bytes"
             await refuse(AwsError(code, message, 413), "body_too_large", close=True)
             return
+        body_read = True
         try:  # before the token: an expired URL says so even when its credentials expired too
             sigv4.check_time(signed)
         except sigv4.SigV4Error as exc:
