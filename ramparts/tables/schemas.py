@@ -21,7 +21,7 @@ from ramparts.tables.keys import KeySchema
 
 _KV_RESOURCE = re.compile(r"^kv:([A-Za-z0-9_.-]+)(?:/|$)")
 _AWS_TABLE = re.compile(r"^arn:aws:dynamodb:[^:]*:[^:]*:table/([A-Za-z0-9_.-]+)(?:/|$)")
-_ARN_TABLE = re.compile(r"^arn:ramparts:kv:[^:]*:([A-Za-z0-9_.-]+)(?:/|$)")
+_ARN_TABLE = re.compile(r"^arn:ramparts:kv:[^:]*:table/([A-Za-z0-9_.-]+)(?:/|$)")
 
 
 @dataclass(frozen=True)
