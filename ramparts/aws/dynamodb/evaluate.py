@@ -34,28 +34,52 @@ from ramparts.aws.dynamodb.expressions import (
 )
 
 Item = dict[str, Any]
-_CTX = decimal.Context(prec=38, traps=[decimal.InvalidOperation, decimal.Overflow])
 _SETS = {"SS": "S", "NS": "N", "BS": "B"}
 
 
 # -- numbers -------------------------------------------------------------------------------------
 def number(text: Any) -> decimal.Decimal:
-    if not isinstance(text, str):
+    """A DynamoDB number: at most 38 significant digits, magnitude 1E-130 to 9.9..9E+125."""
+    if not isinstance(text, str) or text.strip() != text or "_" in text:
         raise ValidationError("A value provided cannot be converted into a number")
     try:
-        d = _CTX.create_decimal(text.strip())
+        d = decimal.Decimal(text)
     except (decimal.InvalidOperation, ValueError):
         raise ValidationError("A value provided cannot be converted into a number") from None
-    if not d.is_finite() or text.strip() != text or "_" in text:
+    if not d.is_finite():
         raise ValidationError("A value provided cannot be converted into a number")
+    return _in_range(d)
+
+
+def _in_range(d: decimal.Decimal) -> decimal.Decimal:
+    if d.is_zero():
+        return d
+    digits = d.normalize(decimal.Context(prec=100)).as_tuple().digits
+    if len(digits) > 38:
+        raise ValidationError("Attempting to store more than 38 significant digits in a Number")
+    if d.adjusted() > 125:
+        raise ValidationError(
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range"
+        )
+    if d.adjusted() < -130:
+        raise ValidationError(
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range"
+        )
     return d
+
+
+def _add(x: decimal.Decimal, y: decimal.Decimal, subtract: bool = False) -> decimal.Decimal:
+    exact = decimal.Context(prec=400)
+    return _in_range(exact.subtract(x, y) if subtract else exact.add(x, y))
 
 
 def format_number(d: decimal.Decimal) -> str:
     """DynamoDB's canonical text for a number: no exponent, no trailing zeros."""
     if d == d.to_integral_value():
         return str(int(d))
-    return format(d.normalize(_CTX), "f")
+    return format(d.normalize(decimal.Context(prec=100)), "f")
 
 
 # -- values --------------------------------------------------------------------------------------
@@ -244,14 +268,7 @@ def _set_value(item: Item, node: Any) -> dict[str, Any]:
         for v in (a, b):
             if _kind(v) != "N":
                 raise _wrong_type(node.op, _kind(v))
-        try:
-            x, y = number(a["N"]), number(b["N"])
-            result = _CTX.add(x, y) if node.op == "+" else _CTX.subtract(x, y)
-        except (decimal.Overflow, decimal.InvalidOperation):
-            raise ValidationError(
-                "Number overflow. Attempting to store a number with "
-                "magnitude larger than supported range"
-            ) from None
+        result = _add(number(a["N"]), number(b["N"]), subtract=node.op == "-")
         return {"N": format_number(result)}
     raise ValidationError("Invalid UpdateExpression: unexpected operand")
 
@@ -351,7 +368,7 @@ def apply_update(item: Item, update: Update) -> Item:
         if current is None:
             _put(out, p, copy.deepcopy(value.av))
         elif kind == "N" and _kind(current) == "N":
-            total = _CTX.add(number(current["N"]), number(value.av["N"]))
+            total = _add(number(current["N"]), number(value.av["N"]))
             _put(out, p, {"N": format_number(total)})
         elif kind in _SETS and _kind(current) == kind:
             merged = list(current[kind])
