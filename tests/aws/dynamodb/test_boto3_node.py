@@ -198,3 +198,31 @@ def test_client_errors_from_outside(shop: RunningNode) -> None:
     assert err.value.response["CancellationReasons"] == [
         {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
     ]
+
+
+def test_concurrent_conditional_puts_have_one_winner(shop: RunningNode) -> None:
+    import threading
+
+    clients = [boto_client(shop, "dynamodb", "api", app="shop") for _ in range(4)]
+    for round_ in range(8):
+        barrier = threading.Barrier(len(clients))
+        outcomes: list[str] = []
+
+        def put(client: Any, who: int, round_: int = round_, barrier: Any = barrier) -> None:
+            barrier.wait()
+            try:
+                client.put_item(
+                    TableName="orders",
+                    Item={"pk": {"S": "race"}, "sk": {"N": str(round_)}, "who": {"N": str(who)}},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+                outcomes.append("won")
+            except ClientError as exc:
+                outcomes.append(exc.response["Error"]["Code"])
+
+        threads = [threading.Thread(target=put, args=(c, i)) for i, c in enumerate(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(outcomes) == ["ConditionalCheckFailedException"] * 3 + ["won"], outcomes
