@@ -142,6 +142,18 @@ def main() -> None:
         for op, native, boto, ratio in rows:
             verdict = "yes" if ratio <= 2.0 else "no"
             lines.append(f"| {op} | {native:,.0f} | {boto:,.0f} | {ratio:.2f}x | {verdict} |")
+        lines += [
+            "",
+            "Where the time goes (py-spy on the worker and the node, 2026-12-03): about three "
+            "quarters of a boto3 call inside the worker is spent waiting for the HTTP answer "
+            "(botocore's own request building and signing is a small share); on the host the "
+            "DynamoDB service's own CPU time is about 0.1 ms per call (in-process loop over "
+            "`DynamoDB.handle`), the store access is the same thread hop as `context.kv`'s, "
+            "and the rest is the loopback HTTP path (egress forwarder, gateway, SigV4 "
+            "verification in `ramparts.aws.endpoint`). The 2x target is not met on this "
+            "machine; closing the gap is a transport matter (keep-alive through the "
+            "forwarder, fewer hops), not the DynamoDB layer's.",
+        ]
         write_section(ROOT / "docs" / "benchmarks.md", "aws", "\n".join(lines))
 
 
