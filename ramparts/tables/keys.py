@@ -27,8 +27,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ramparts.aws.dynamodb.errors import ValidationError
-from ramparts.aws.dynamodb.evaluate import format_number, number
+from ramparts.tables.errors import InvalidItem
+from ramparts.tables.numbers import format_number, number
 
 DEFAULT_KEY = "key"
 _KEY_RE = re.compile(
@@ -75,7 +75,7 @@ class KeyAttr:
     def text(self, av: Any) -> str:
         """The key value as text (validated against the declared type)."""
         if not isinstance(av, dict) or len(av) != 1 or self.type not in av:
-            raise ValidationError(
+            raise InvalidItem(
                 "One or more parameter values were invalid: Type mismatch for key "
                 f"{self.name} expected: {self.type} actual: "
                 f"{next(iter(av)) if isinstance(av, dict) and av else '?'}"
@@ -83,7 +83,7 @@ class KeyAttr:
         v = av[self.type]
         if self.type == "S":
             if not isinstance(v, str) or v == "":
-                raise ValidationError(
+                raise InvalidItem(
                     "One or more parameter values are not valid. The AttributeValue for a key "
                     "attribute cannot contain an empty string value. Key: " + self.name
                 )
@@ -93,9 +93,9 @@ class KeyAttr:
         try:
             raw = base64.b64decode(v, validate=True)
         except (ValueError, TypeError):
-            raise ValidationError(f"Invalid binary value for key {self.name}") from None
+            raise InvalidItem(f"Invalid binary value for key {self.name}") from None
         if not raw:
-            raise ValidationError(
+            raise InvalidItem(
                 "One or more parameter values are not valid. The AttributeValue for a key "
                 "attribute cannot contain an empty binary value. Key: " + self.name
             )
@@ -136,12 +136,12 @@ class KeySchema:
     def storage_key(self, key: Any, *, exact: bool = True) -> str:
         """The KV key of a primary key (``exact``: ``key`` holds nothing but key attributes)."""
         if not isinstance(key, dict):
-            raise ValidationError("The provided key element does not match the schema")
+            raise InvalidItem("The provided key element does not match the schema")
         if exact and set(key) != set(self.names):
-            raise ValidationError("The provided key element does not match the schema")
+            raise InvalidItem("The provided key element does not match the schema")
         for name in self.names:
             if name not in key:
-                raise ValidationError(
+                raise InvalidItem(
                     f"One or more parameter values were invalid: Missing the key {name} in the item"
                 )
         p = self.partition.text(key[self.partition.name])
@@ -150,7 +150,7 @@ class KeySchema:
         else:
             stored = _escape(p) + "|" + _escape(self.sort.text(key[self.sort.name]))
         if not _KEY_RE.match(stored):
-            raise ValidationError(
+            raise InvalidItem(
                 "One or more parameter values were invalid: Ramparts keeps key values of at "
                 "most 1024 characters without control characters"
             )

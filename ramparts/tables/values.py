@@ -35,8 +35,8 @@ import decimal
 import math
 from typing import Any
 
-from ramparts.aws.dynamodb.errors import ValidationError
-from ramparts.aws.dynamodb.evaluate import format_number, number
+from ramparts.tables.errors import InvalidItem
+from ramparts.tables.numbers import format_number, number
 
 MARKERS = {"$n", "$b64", "$ss", "$ns", "$bs", "$m"}
 _INT64 = 2**63
@@ -45,58 +45,58 @@ _SCALARS = {"S", "N", "B", "BOOL", "NULL"}
 
 def _b64(value: Any) -> bytes:
     if not isinstance(value, str):
-        raise ValidationError("Invalid binary value: B values are base64 strings")
+        raise InvalidItem("Invalid binary value: B values are base64 strings")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise ValidationError("Invalid binary value: not base64") from None
+        raise InvalidItem("Invalid binary value: not base64") from None
 
 
 def check_value(av: Any, depth: int = 0) -> None:
     """Refuse what DynamoDB refuses: wrong shapes, bad numbers, empty or duplicate sets."""
     if depth > 32:
-        raise ValidationError("Nesting Levels have exceeded supported limits")
+        raise InvalidItem("Nesting Levels have exceeded supported limits")
     if not isinstance(av, dict) or len(av) != 1:
-        raise ValidationError(
+        raise InvalidItem(
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one "
             "of the supported datatypes"
         )
     ((kind, v),) = av.items()
     if kind == "S":
         if not isinstance(v, str):
-            raise ValidationError("Invalid S value: must be a string")
+            raise InvalidItem("Invalid S value: must be a string")
     elif kind == "N":
         number(v)
     elif kind == "B":
         _b64(v)
     elif kind == "BOOL":
         if not isinstance(v, bool):
-            raise ValidationError("Invalid BOOL value: must be true or false")
+            raise InvalidItem("Invalid BOOL value: must be true or false")
     elif kind == "NULL":
         if v is not True:
-            raise ValidationError("Null attribute value types must have the value of true")
+            raise InvalidItem("Null attribute value types must have the value of true")
     elif kind in ("SS", "NS", "BS"):
         if not isinstance(v, list) or not v:
-            raise ValidationError(
+            raise InvalidItem(
                 "One or more parameter values were invalid: An string set  may not be empty"
                 if kind == "SS"
                 else f"One or more parameter values were invalid: An {kind} may not be empty"
             )
         elems = [check_value({kind[0]: x}, depth + 1) or canonical_scalar(kind[0], x) for x in v]
         if len(set(elems)) != len(elems):
-            raise ValidationError("Input collection contains duplicates")
+            raise InvalidItem("Input collection contains duplicates")
     elif kind == "L":
         if not isinstance(v, list):
-            raise ValidationError("Invalid L value: must be a list")
+            raise InvalidItem("Invalid L value: must be a list")
         for x in v:
             check_value(x, depth + 1)
     elif kind == "M":
         if not isinstance(v, dict):
-            raise ValidationError("Invalid M value: must be a map")
+            raise InvalidItem("Invalid M value: must be a map")
         for x in v.values():
             check_value(x, depth + 1)
     else:
-        raise ValidationError(f"Unknown AttributeValue type {kind!r}")
+        raise InvalidItem(f"Unknown AttributeValue type {kind!r}")
 
 
 def canonical_scalar(kind: str, v: Any) -> Any:
@@ -109,10 +109,10 @@ def canonical_scalar(kind: str, v: Any) -> Any:
 
 def check_item(item: Any, what: str = "Item") -> dict[str, Any]:
     if not isinstance(item, dict):
-        raise ValidationError(f"{what} must be a map of attribute names to AttributeValues")
+        raise InvalidItem(f"{what} must be a map of attribute names to AttributeValues")
     for name, av in item.items():
         if not isinstance(name, str) or not name:
-            raise ValidationError("Attribute names must be non-empty strings")
+            raise InvalidItem("Attribute names must be non-empty strings")
         check_value(av)
     return item
 

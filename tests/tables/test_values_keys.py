@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from ramparts.aws.dynamodb.errors import ValidationError
 from ramparts.manifest import TableSchema
+from ramparts.tables.errors import InvalidItem
 from ramparts.tables.keys import KeySchema
 from ramparts.tables.values import check_item, from_stored, item_from_stored, item_to_stored
 
@@ -78,7 +78,7 @@ def test_plain_json_is_readable_both_ways() -> None:
     ],
 )
 def test_invalid_values_are_refused(item: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidItem):
         check_item(item)
 
 
@@ -114,7 +114,7 @@ def test_number_keys_are_canonical() -> None:
     ],
 )
 def test_bad_keys_are_validation_errors(key: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidItem):
         HASH_ONLY.storage_key(key)
 
 

@@ -1,8 +1,8 @@
 """DynamoDB's API (awsJson 1.0) over Ramparts' KV tables.
 
 ``DynamoDB`` is imported on first use (``ramparts.aws.services`` asks for it
-by name), so the pure modules here (expressions, evaluate) and
-``ramparts.tables`` can import each other without a cycle.
+by name): importing the pure modules here (expressions, evaluate) does not
+pull in the service, the broker or the store.
 """
 
 from __future__ import annotations

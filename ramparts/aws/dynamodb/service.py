@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from ramparts.aws.dynamodb import evaluate as ev
+import ramparts.aws.dynamodb.evaluate as ev
 from ramparts.aws.dynamodb.errors import ConditionFailed, DynamoError, ValidationError
 from ramparts.aws.dynamodb.expressions import (
     And,
