@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ramparts.aws.dynamodb.errors import ValidationError
+from ramparts.tables.values import check_value
 
 MAX_EXPRESSION_CHARS = 4096
+MAX_OPERATORS = 300  # DynamoDB's limit on operators and functions in one expression
+MAX_DEPTH = 100  # nesting of parentheses, NOT and function arguments
 
 _TOKEN = re.compile(
     r"""
@@ -179,6 +182,8 @@ class Placeholders:
             raise ValidationError("ExpressionAttributeNames must map #names to strings")
         if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
             raise ValidationError("ExpressionAttributeValues must map :values to AttributeValues")
+        for value in values.values():
+            check_value(value)
         return cls(names, values)
 
     def name(self, token: str) -> str:
@@ -247,6 +252,24 @@ class _Parser:
         self.tokens = tokenize(text, what)
         self.i = 0
         self.ph = ph
+        self.operators = 0
+        self.depth = 0
+
+    def count(self) -> None:
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise ValidationError(
+                f"Invalid {self.what}: The expression contains too many operators; "
+                f"the maximum is {MAX_OPERATORS}"
+            )
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ValidationError(
+                f"Invalid {self.what}: The expression is nested too deeply; "
+                f"the maximum is {MAX_DEPTH} levels"
+            )
 
     # helpers
     @property
@@ -328,6 +351,7 @@ class _Parser:
         left = self.conjunction()
         while self.is_kw("or"):
             self.i += 1
+            self.count()
             left = Or(left, self.conjunction())
         return left
 
@@ -335,25 +359,33 @@ class _Parser:
         left = self.negation()
         while self.is_kw("and"):
             self.i += 1
+            self.count()
             left = And(left, self.negation())
         return left
 
     def negation(self) -> Any:
         if self.is_kw("not"):
             self.i += 1
-            return Not(self.negation())
+            self.count()
+            self.enter()
+            inner = self.negation()
+            self.depth -= 1
+            return Not(inner)
         return self.predicate()
 
     def predicate(self) -> Any:
         t = self.tok
         if self.is_op("("):
             self.i += 1
+            self.enter()
             inner = self.condition()
             self.expect_op(")")
+            self.depth -= 1
             return inner
         if t.kind == "ident" and t.text in CONDITION_FUNCTIONS and self.peek().text == "(":
             return self.function()
         left = self.operand()
+        self.count()
         if self.tok.kind == "op" and self.tok.text in COMPARATORS:
             op = self.tok.text
             self.i += 1
@@ -381,6 +413,7 @@ class _Parser:
     def function(self) -> Function:
         name = self.tok.text
         self.i += 2  # name and "("
+        self.count()
         args = [self.operand()]
         while self.is_op(","):
             self.i += 1
@@ -464,25 +497,33 @@ class _Parser:
     def set_operand(self) -> Any:
         t = self.tok
         if t.kind == "ident" and self.peek().text == "(":
-            if t.text == "if_not_exists":
-                self.i += 2
-                p = self.path()
-                self.expect_op(",")
-                default = self.set_value()
-                self.expect_op(")")
-                return IfNotExists(p, default)
-            if t.text == "list_append":
-                self.i += 2
-                a = self.set_value()
-                self.expect_op(",")
-                b = self.set_value()
-                self.expect_op(")")
-                return ListAppend(a, b)
-            raise self.fail(reason=f"Invalid function name; function: {t.text}")
+            self.count()
+            self.enter()
+            try:
+                return self.set_function(t)
+            finally:
+                self.depth -= 1
         if t.kind == "value":
             self.i += 1
             return Value(self.ph.value(t.text))
         return self.path()
+
+    def set_function(self, t: Token) -> Any:
+        if t.text == "if_not_exists":
+            self.i += 2
+            p = self.path()
+            self.expect_op(",")
+            default = self.set_value()
+            self.expect_op(")")
+            return IfNotExists(p, default)
+        if t.text == "list_append":
+            self.i += 2
+            a = self.set_value()
+            self.expect_op(",")
+            b = self.set_value()
+            self.expect_op(")")
+            return ListAppend(a, b)
+        raise self.fail(reason=f"Invalid function name; function: {t.text}")
 
     def projection(self) -> list[Path]:
         paths = [self.path()]

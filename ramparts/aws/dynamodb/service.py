@@ -297,6 +297,7 @@ class DynamoDB:
             _checked(cond, current, return_old)
             base = current if current is not None else copy.deepcopy(key)
             new = ev.apply_update(base, update) if update is not None else base
+            check_item(new)  # nesting depth and set rules still hold after the update
             _check_size(new)
             seen["old"], seen["new"] = current, new
             return {(table, skey): item_to_stored(new)}
@@ -620,6 +621,7 @@ class DynamoDB:
                 elif s["kind"] == "Update":
                     base = current if current is not None else copy.deepcopy(s["key"])
                     new = ev.apply_update(base, s["update"])
+                    check_item(new)
                     _check_size(new)
                     out[ref] = item_to_stored(new)
             if failed:

@@ -197,3 +197,22 @@ def test_projection() -> None:
 def test_compare_is_false_for_missing_operands() -> None:
     assert ev.compare("=", None, {"S": "a"}) is False
     assert isinstance(parse_condition("a = :v", Placeholders({}, {":v": {"S": "a"}})), Compare)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("(" * 150 + "a = :v" + ")" * 150, "nested too deeply"),
+        ("NOT " * 150 + "a = :v", "nested too deeply"),
+        (" AND ".join(["a = :v"] * 200), "too many operators"),
+    ],
+)
+def test_expression_size_limits(text: str, fragment: str) -> None:
+    with pytest.raises(ValidationError, match=fragment):
+        parse_condition(text, Placeholders({}, {":v": {"S": "x"}}))
+
+
+def test_deep_update_functions_are_limited() -> None:
+    text = "SET a = " + "if_not_exists(a, " * 150 + ":v" + ")" * 150
+    with pytest.raises(ValidationError, match="too deeply|too many"):
+        parse_update(text, Placeholders({}, {":v": {"S": "x"}}))

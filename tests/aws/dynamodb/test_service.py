@@ -401,6 +401,16 @@ def test_describe_table(dyn: Harness) -> None:
     assert plain["AttributeDefinitions"] == [{"AttributeName": "key", "AttributeType": "S"}]
 
 
+def _deep(levels: int) -> dict[str, object]:
+    value: dict[str, object] = {"S": "bottom"}
+    for _ in range(levels):
+        value = {"M": {"m": value}}
+    return value
+
+
+DEEP = _deep(40)
+
+
 @pytest.mark.parametrize(
     ("op", "body", "code"),
     [
@@ -465,6 +475,21 @@ def test_describe_table(dyn: Harness) -> None:
                 "TableName": "orders",
                 "KeyConditionExpression": "sk = :v",
                 "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            "ValidationException",
+        ),
+        (
+            "PutItem",
+            {"TableName": "orders", "Item": {"pk": {"S": "x"}, "sk": {"S": "y"}, "deep": DEEP}},
+            "ValidationException",
+        ),
+        (
+            "UpdateItem",
+            {
+                "TableName": "orders",
+                "Key": {"pk": {"S": "x"}, "sk": {"S": "y"}},
+                "UpdateExpression": "SET a = :d",
+                "ExpressionAttributeValues": {":d": DEEP},
             },
             "ValidationException",
         ),
