@@ -22,6 +22,7 @@ lifetime, ``RAMPARTS_AWS_CREDENTIALS_TTL``), however long the worker lives.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,33 @@ SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urll
 CONFIG = "[default]\ns3 =\n    signature_version = s3v4\n    addressing_style = path\n"
 
 
+_CERTIFI = '''"""Ramparts' certifi: the public CA bundle plus the node's development certificate."""
+
+import os
+
+
+def where() -> str:
+    return os.path.join(os.path.dirname(__file__), "cacert.pem")
+
+
+def contents() -> str:
+    with open(where(), encoding="ascii") as f:
+        return f.read()
+'''
+
+
+def _public_bundle() -> bytes:
+    """The CA bundle the node's own botocore trusts (certifi's, else botocore's)."""
+    try:
+        import certifi
+
+        return Path(certifi.where()).read_bytes()
+    except (ImportError, OSError):
+        import botocore
+
+        return (Path(botocore.__file__).parent / "cacert.pem").read_bytes()
+
+
 class AwsRuntime:
     """Builds each new zygote's AWS variables; writes the shared config file once."""
 
@@ -52,22 +80,34 @@ class AwsRuntime:
             else (settings.host)
         )
         self.endpoint = f"{'https' if tls else 'http'}://{_bracket(host)}:{settings.port}"
-        directory = Path(settings.data_dir) / "aws-runtime"
+        # A read-only code tree like artifacts/ (0755 dirs, 0444 files): sandboxed workers
+        # read it under their own uids; the 0700 data dir keeps everyone else out.
+        top = Path(settings.data_dir) / "aws-runtime"
+        top.mkdir(mode=0o700, exist_ok=True)
+        directory = top / "shared"  # what is bound at /var/runtime/aws
         directory.mkdir(mode=0o755, exist_ok=True)
-        directory.chmod(0o755)  # read by the sandbox's own uid
-        config = directory / "config"
-        config.write_text(CONFIG)
-        config.chmod(0o644)
+        directory.chmod(0o755)
+        _write_read_only(directory / "config", CONFIG.encode())
         ca = directory / "ca.pem"
         self._ca = ""
+        certifi = directory / "certifi"
         if tls and _self_signed(Path(settings.tls_cert)):
-            # A development certificate is trusted by nobody: hand it to the SDK.
-            shutil.copyfile(settings.tls_cert, ca)
-            ca.chmod(0o644)
+            # A development certificate is trusted by nobody: hand it to the SDK, both as
+            # AWS_CA_BUNDLE (service clients) and inside a certifi of our own, the bundle
+            # botocore's container credentials provider reads (it ignores AWS_CA_BUNDLE).
+            node_cert = Path(settings.tls_cert).read_bytes()
+            _write_read_only(ca, node_cert)
             self._ca = "ca.pem"
-        elif ca.exists():
-            ca.unlink()
+            certifi.mkdir(mode=0o755, exist_ok=True)
+            _write_read_only(certifi / "__init__.py", _CERTIFI.encode())
+            _write_read_only(certifi / "cacert.pem", _public_bundle() + b"\n" + node_cert)
+        else:
+            ca.unlink(missing_ok=True)
+            if certifi.is_dir():
+                shutil.rmtree(certifi)
         sources = _sdk_sources()
+        if certifi.is_dir():
+            sources["certifi"] = str(certifi)
         if sandbox is not None:
             sandbox.shared_ro.append((str(directory), SANDBOX_DIR))
             for name, source in sources.items():
@@ -138,3 +178,16 @@ def _sdk_links(directory: Path, sources: dict[str, str]) -> Path:
             link.unlink()
         link.symlink_to(source)
     return directory
+
+
+def _write_read_only(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically with a 0444 file holding ``data``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, path)
