@@ -37,6 +37,17 @@ functions:
     role:
       statements:
         - {effect: allow, actions: ["kv:GetItem", "kv:Query"], resources: ["kv:orders/*"]}
+  awsnamed:
+    handler: h.py:handler
+    environment: {TABLE: orders}
+    role:
+      statements:
+        # AWS action names (aliases of kv:GetItem / kv:Query); the resource stays native
+        # because the deploy-time policy lint (aws-core 3446fe6) flags
+        # arn:aws:dynamodb:*:*:table/orders as "outside app"
+        - effect: allow
+          actions: ["dynamodb:GetItem", "dynamodb:Query"]
+          resources: ["kv:orders/*"]
   watcher:
     handler: h.py:watch
     role:
@@ -226,3 +237,12 @@ def test_concurrent_conditional_puts_have_one_winner(shop: RunningNode) -> None:
         for t in threads:
             t.join(60)
         assert sorted(outcomes) == ["ConditionalCheckFailedException"] * 3 + ["won"], outcomes
+
+
+def test_a_role_in_aws_names_decides_the_same_way(shop: RunningNode) -> None:
+    invoke(shop, "api", {"op": "put", "pk": "carol", "sk": 1, "total": "5"})
+    got = invoke(shop, "awsnamed", {"op": "get", "pk": "carol", "sk": 1})
+    assert got == {"item": {"pk": "carol", "sk": "1", "total": "5"}}
+    assert invoke(shop, "awsnamed", {"op": "query", "pk": "carol"}) == {"sks": [], "count": 0}
+    out = invoke(shop, "awsnamed", {"op": "put", "pk": "carol", "sk": 2, "total": "1"})
+    assert out == {"error": "AccessDeniedException"}
