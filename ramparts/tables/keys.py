@@ -161,16 +161,27 @@ class KeySchema:
         return _escape(self.partition.text(av)) + "|"
 
     def key_of(self, storage_key: str) -> dict[str, Any] | None:
-        """The typed primary key a KV key stands for; None if it is not one of this table's."""
+        """The typed primary key a KV key stands for; None if it is not one of this table's.
+
+        A KV key written through ``context.kv`` that is not a valid value of the
+        declared type (``"abc"`` in a numeric key) stands for no DynamoDB item.
+        """
         if self.sort is None:
-            return {self.partition.name: self.partition.value(storage_key)}
-        parts = _split(storage_key)
-        if parts is None or not parts[0] or not parts[1]:
-            return None
-        return {
-            self.partition.name: self.partition.value(parts[0]),
-            self.sort.name: self.sort.value(parts[1]),
-        }
+            parts: tuple[str, ...] = (storage_key,)
+        else:
+            split = _split(storage_key)
+            if split is None:
+                return None
+            parts = split
+        out: dict[str, Any] = {}
+        for attr, text in zip(self.attributes, parts, strict=True):
+            value = attr.value(text)
+            try:
+                attr.text(value)
+            except InvalidItem:
+                return None
+            out[attr.name] = value
+        return out
 
     def key_from_item(self, item: dict[str, Any]) -> dict[str, Any]:
         return {name: item[name] for name in self.names if name in item}

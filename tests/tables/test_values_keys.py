@@ -122,3 +122,14 @@ def test_default_schema_is_the_single_key_attribute() -> None:
     schema = KeySchema.default()
     assert schema.storage_key({"key": {"S": "a|b\\c"}}) == "a|b\\c"  # context.kv keys unchanged
     assert schema.describe()[0] == [{"AttributeName": "key", "KeyType": "HASH"}]
+
+
+def test_kv_keys_that_are_not_valid_typed_keys_stand_for_no_item() -> None:
+    numeric = KeySchema.from_manifest(
+        TableSchema.model_validate({"partition_key": {"name": "id", "type": "N"}})
+    )
+    assert numeric.key_of("12") == {"id": {"N": "12"}}
+    assert numeric.key_of("abc") is None
+    assert COMPOSITE.key_of("no-separator") is None
+    assert COMPOSITE.key_of("p|not-a-number") is None
+    assert COMPOSITE.key_of("|1") is None  # an empty partition value
