@@ -35,6 +35,7 @@ from ramparts.runtime.nesting import check_nesting
 from ramparts.runtime.types import FunctionSpec
 from ramparts.secrets import SecretSource
 from ramparts.store import Store
+from ramparts.store.base import KvChange, KvRef
 
 MAX_ITEM_BYTES = 400 * 1024
 MAX_OBJECT_BYTES = 10 * 1024 * 1024
@@ -262,6 +263,38 @@ class Broker:
             self._store.kv_put(app, table, key, value, events)
 
         await asyncio.to_thread(write)
+        self._relay()
+
+    async def kv_transact(
+        self,
+        app: str,
+        refs: list[KvRef],
+        decide: Callable[[dict[KvRef, Any]], dict[KvRef, Any]],
+    ) -> None:
+        """Read items, let ``decide`` return new ones (None deletes), write them atomically.
+
+        For conditional and read-modify-write calls (the DynamoDB API): the store
+        holds the items' keys between the read and the write (``Store.kv_atomic``),
+        and the change records of every write join the same transaction.  ``decide``
+        sees and returns plain JSON items and may run more than once.  Nothing is
+        authorized here: callers authorize each item first.
+        """
+        subs = self._subs()
+
+        def step(old_raw: dict[KvRef, bytes | None]) -> KvChange:
+            old = {ref: orjson.loads(v) if v is not None else None for ref, v in old_raw.items()}
+            change = KvChange()
+            for ref, item in decide(old).items():
+                if item is None and old[ref] is None:
+                    continue
+                value = None if item is None else orjson.dumps(item)
+                if value is not None and len(value) > MAX_ITEM_BYTES:
+                    raise InvalidRequest("item larger than 400 KiB", code="item_too_large")
+                change.writes[ref] = value
+                change.events.extend(subs.table_events(app, ref[0], ref[1], old[ref], item))
+            return change
+
+        await asyncio.to_thread(self._store.kv_atomic, app, refs, step)
         self._relay()
 
     async def _kv_get(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:

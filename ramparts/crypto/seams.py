@@ -20,13 +20,14 @@ import abc
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from ramparts.bus.base import Bus, Message, OutgoingMessage
 from ramparts.crypto.envelope import Sealer, aad
 from ramparts.errors import DecryptionError
-from ramparts.store.base import ObjectRecord, OutboxEntry, Store
+from ramparts.store.base import KvChange, KvRef, ObjectRecord, OutboxEntry, Store
 
 log = logging.getLogger("ramparts.crypto")
 
@@ -104,6 +105,23 @@ class SealedStore(Store):
             (k, self.sealer.open(v, kv_context(app, table, k)))
             for k, v in self.inner.kv_query(app, table, prefix, limit)
         ]
+
+    def kv_atomic(
+        self,
+        app: str,
+        refs: list[KvRef],
+        step: Callable[[dict[KvRef, bytes | None]], KvChange],
+    ) -> None:
+        def sealed_step(old: dict[KvRef, bytes | None]) -> KvChange:
+            opened = {ref: self._open_kv(app, ref[0], ref[1], v) for ref, v in old.items()}
+            change = step(opened)
+            writes = {
+                ref: None if v is None else self.sealer.seal(v, kv_context(app, ref[0], ref[1]))
+                for ref, v in change.writes.items()
+            }
+            return KvChange(writes, self._seal_events(change.events))
+
+        self.inner.kv_atomic(app, refs, sealed_step)
 
     # -- objects ------------------------------------------------------------------------------
     def object_put(

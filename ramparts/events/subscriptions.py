@@ -23,6 +23,9 @@ from ramparts.events.schemas import Validator, load_validator
 from ramparts.patterns.match import Pattern, compile_pattern, matches_any
 from ramparts.registry.service import LiveFunction
 from ramparts.store import OutboxEntry
+from ramparts.tables import streams as table_streams
+from ramparts.tables.keys import KeySchema
+from ramparts.tables.schemas import app_tables
 
 QUEUE_PREFIX = "fn."
 
@@ -81,6 +84,8 @@ class Subscriptions:
         self.topics: dict[tuple[str, str], list[Subscription]] = {}
         self.objects: dict[tuple[str, str], list[Subscription]] = {}
         self.tables: dict[tuple[str, str], list[Subscription]] = {}
+        # (app, table) -> declared key schema (tables: in the manifest); others keep ``key``.
+        self.table_schemas: dict[tuple[str, str], KeySchema] = {}
         self.schedules: list[Subscription] = []
         self.webhooks: list[Subscription] = []
         self._by_function: dict[str, LiveFunction] = {f.name: f for f in live}
@@ -102,6 +107,9 @@ class Subscriptions:
                     self.objects.setdefault((fn.app, trig.object.bucket), []).append(sub)
                 elif trig.table:
                     self.tables.setdefault((fn.app, trig.table.name), []).append(sub)
+                    declared = app_tables(str(fn.spec.code_dir)).schemas.get(trig.table.name)
+                    if declared is not None:
+                        self.table_schemas[(fn.app, trig.table.name)] = declared
                 elif trig.schedule:
                     self.schedules.append(sub)
                 elif trig.webhook:
@@ -194,16 +202,32 @@ class Subscriptions:
             if event not in sub.config.events:
                 continue
             mid = uuid.uuid4().hex
-            record = shapes.dynamodb_record(
-                event_name=event.upper(),
-                table=table,
-                key=key,
-                new_image=new,
-                old_image=old,
-                sequence_number=str(time.time_ns()),
-                app=app,
-                time=time.time(),
-                event_id=mid,
+            schema = self.table_schemas.get((app, table))
+            record = (
+                shapes.dynamodb_record(
+                    event_name=event.upper(),
+                    table=table,
+                    key=key,
+                    new_image=new,
+                    old_image=old,
+                    sequence_number=str(time.time_ns()),
+                    app=app,
+                    time=time.time(),
+                    event_id=mid,
+                )
+                if schema is None
+                else table_streams.record(
+                    schema,
+                    event_name=event.upper(),
+                    table=table,
+                    key=key,
+                    new=new,
+                    old=old,
+                    sequence_number=str(time.time_ns()),
+                    app=app,
+                    time=time.time(),
+                    event_id=mid,
+                )
             )
             out.append(
                 OutboxEntry(

@@ -19,7 +19,8 @@ Guarantees every backend gives:
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -58,6 +59,17 @@ class OutboxEntry:
     body: bytes
     headers: dict[str, str]
     message_id: str
+
+
+KvRef = tuple[str, str]  # (table, key)
+
+
+@dataclass
+class KvChange:
+    """What one ``kv_atomic`` step writes: new values (None deletes) and their change events."""
+
+    writes: dict[KvRef, bytes | None] = field(default_factory=dict)
+    events: list[OutboxEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,23 @@ class Store(abc.ABC):
     def kv_query(
         self, app: str, table: str, prefix: str, limit: int
     ) -> list[tuple[str, bytes]]: ...
+
+    @abc.abstractmethod
+    def kv_atomic(
+        self,
+        app: str,
+        refs: list[KvRef],
+        step: Callable[[dict[KvRef, bytes | None]], KvChange],
+    ) -> None:
+        """Read ``refs``, let ``step`` decide, write what it returns: one transaction.
+
+        No other ``kv_atomic`` on any of ``refs`` (on any node sharing the store)
+        runs between the read and the write, so conditional writes decide on the
+        value they replace.  ``step`` may run more than once (a backend retries a
+        lost race) and must be a pure function of what it is given; an exception
+        from it rolls everything back and propagates.  ``step`` may only write
+        ``refs``.
+        """
 
     # objects --------------------------------------------------------------------------
     @abc.abstractmethod

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ from ramparts.errors import BackendError, ConfigError, NotFound
 from ramparts.files import PRIVATE_FILE, describe_os_error, tighten
 from ramparts.store.base import (
     Collected,
+    KvChange,
+    KvRef,
     ObjectRecord,
     OutboxEntry,
     Store,
@@ -200,6 +202,7 @@ schedule_ticks_t = Table(
 )
 
 _GENERATION = "registry_generation"
+_ATOMIC_ATTEMPTS = 5
 _ORJSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _INVOCATION_COLUMNS = tuple(c.name for c in invocations_t.columns if c.name != "seq")
 _AUDIT_COLUMNS = tuple(c.name for c in audit_t.columns if c.name != "seq")  # "detail" last
@@ -766,6 +769,71 @@ class SQLStore(Store, VersionCollector):
                 stmt = stmt.where(and_(kv_t.c.key >= prefix, kv_t.c.key < prefix + "\U0010ffff"))
             rows = conn.execute(stmt.order_by(kv_t.c.key).limit(limit)).all()
         return [(r.key, bytes(r.value)) for r in rows if r.key.startswith(prefix)]
+
+    def kv_atomic(
+        self,
+        app: str,
+        refs: list[KvRef],
+        step: Callable[[dict[KvRef, bytes | None]], KvChange],
+    ) -> None:
+        for attempt in range(_ATOMIC_ATTEMPTS):
+            try:
+                self._kv_atomic_once(app, refs, step)
+                return
+            except IntegrityError:
+                # A plain kv_put inserted one of the rows meanwhile: decide again.
+                if attempt == _ATOMIC_ATTEMPTS - 1:
+                    raise BackendError("the state store failed") from None
+
+    def _kv_atomic_once(
+        self,
+        app: str,
+        refs: list[KvRef],
+        step: Callable[[dict[KvRef, bytes | None]], KvChange],
+    ) -> None:
+        now = time.time()
+        wanted = sorted(set(refs))
+        with self._tx() as conn:
+            if self._engine.dialect.name == "postgresql":
+                # Transaction-scoped locks on the keys themselves (present or not), taken
+                # in one order so two transactions over the same keys cannot deadlock.
+                for table, key in wanted:
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                        {"k": f"kv\x1f{app}\x1f{table}\x1f{key}"},
+                    )
+            else:
+                # SQLite: a first statement that writes takes the database's write lock
+                # (waiting up to busy_timeout), so the reads below see the latest commit
+                # and no other writer commits before this transaction does.
+                conn.execute(
+                    update(meta_t)
+                    .where(meta_t.c.key == _GENERATION)
+                    .values(value=meta_t.c.value)
+                )
+            old: dict[KvRef, bytes | None] = {}
+            for table, key in wanted:
+                value = conn.execute(
+                    select(kv_t.c.value).where(self._kv_where(app, table, key))
+                ).scalar()
+                old[(table, key)] = bytes(value) if value is not None else None
+            change = step(dict(old))
+            for ref, value in change.writes.items():
+                if ref not in old:
+                    raise ValueError("kv_atomic: a step may only write the keys it read")
+                where = self._kv_where(app, ref[0], ref[1])
+                if value is None:
+                    if old[ref] is not None:
+                        conn.execute(delete(kv_t).where(where))
+                elif old[ref] is None:
+                    conn.execute(
+                        insert(kv_t).values(
+                            app=app, tbl=ref[0], key=ref[1], value=value, updated_at=now
+                        )
+                    )
+                else:
+                    conn.execute(update(kv_t).where(where).values(value=value, updated_at=now))
+            self._add_events(conn, change.events)
 
     # objects --------------------------------------------------------------------------
     def _obj_where(self, app: str, bucket: str, key: str) -> Any:
