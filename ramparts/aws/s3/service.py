@@ -161,6 +161,18 @@ class _Call:
         name = "".join(s[:1].upper() + s[1:] for s in sub[:1]) if sub else ""
         return not_implemented(f"{_VERBS.get(self.r.method, self.r.method)}{level}{name}")
 
+    def _signer(self) -> chunked.ChunkSigner | None:
+        """The verified request's signing key and seed (set by the SigV4 endpoint), if any."""
+        signing = getattr(self.r, "signing", None)
+        if signing is None:
+            return None
+        return chunked.ChunkSigner(
+            signing_key=signing.key(),
+            amz_date=signing.timestamp,
+            scope=signing.scope,
+            seed_signature=signing.seed_signature,
+        )
+
     def _body(self) -> tuple[bytes, dict[str, str]]:
         """The request's payload (aws-chunked decoded) and every checksum field it came with."""
         body = self.r.body
@@ -168,7 +180,7 @@ class _Call:
         encoding = self.r.header("content-encoding")
         fields = {k: v for k, v in self.r.headers.items() if k.startswith("x-amz-checksum-")}
         if sha in chunked.STREAMING or "aws-chunked" in encoding:
-            body, trailers = chunked.decode(body, sha, signer=getattr(self.r, "chunk_signer", None))
+            body, trailers = chunked.decode(body, sha, signer=self._signer())
             declared = self.r.header("x-amz-decoded-content-length")
             if declared and declared != str(len(body)):
                 raise S3Error(
