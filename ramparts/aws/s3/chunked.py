@@ -77,7 +77,7 @@ def _malformed(why: str) -> S3Error:
     return S3Error("IncompleteBody", f"The aws-chunked body is malformed: {why}", 400)
 
 
-def decode(
+def decode_chunked(
     body: bytes, content_sha256: str, *, signer: ChunkSigner | None = None
 ) -> tuple[bytes, dict[str, str]]:
     """The data and the trailers (lower-case names) of an ``aws-chunked`` body."""

@@ -23,8 +23,14 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ramparts.aws.s3 import chunked
 from ramparts.aws.s3.buckets import role_buckets
+from ramparts.aws.s3.chunked import (
+    STREAMING,
+    ChunkSigner,
+    decode_chunked,
+    verify_checksums,
+    verify_content_md5,
+)
 from ramparts.aws.s3.errors import (
     S3Error,
     access_denied,
@@ -161,12 +167,12 @@ class _Call:
         name = "".join(s[:1].upper() + s[1:] for s in sub[:1]) if sub else ""
         return not_implemented(f"{_VERBS.get(self.r.method, self.r.method)}{level}{name}")
 
-    def _signer(self) -> chunked.ChunkSigner | None:
+    def _signer(self) -> ChunkSigner | None:
         """The verified request's signing key and seed (set by the SigV4 endpoint), if any."""
         signing = getattr(self.r, "signing", None)
         if signing is None:
             return None
-        return chunked.ChunkSigner(
+        return ChunkSigner(
             signing_key=signing.key(),
             amz_date=signing.timestamp,
             scope=signing.scope,
@@ -179,8 +185,8 @@ class _Call:
         sha = self.r.header("x-amz-content-sha256")
         encoding = self.r.header("content-encoding")
         fields = {k: v for k, v in self.r.headers.items() if k.startswith("x-amz-checksum-")}
-        if sha in chunked.STREAMING or "aws-chunked" in encoding:
-            body, trailers = chunked.decode(body, sha, signer=self._signer())
+        if sha in STREAMING or "aws-chunked" in encoding:
+            body, trailers = decode_chunked(body, sha, signer=self._signer())
             declared = self.r.header("x-amz-decoded-content-length")
             if declared and declared != str(len(body)):
                 raise S3Error(
@@ -194,8 +200,8 @@ class _Call:
             raise InvalidRequest("too large", code="object_too_large")
         md5 = self.r.header("content-md5")
         if md5:
-            chunked.verify_content_md5(body, md5)
-        return body, chunked.verify_checksums(body, fields)
+            verify_content_md5(body, md5)
+        return body, verify_checksums(body, fields)
 
     # -- routing -----------------------------------------------------------------------------
     async def run(self) -> AwsResponse:

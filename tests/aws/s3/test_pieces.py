@@ -56,14 +56,14 @@ def test_unsigned_chunks_and_trailer_checksum() -> None:
     data = [b"hello ", b"world" * 1000]
     crc = base64.b64encode(zlib.crc32(b"".join(data)).to_bytes(4, "big")).decode()
     body = _unsigned(data, f"x-amz-checksum-crc32:{crc}\r\n")
-    decoded, trailers = chunked.decode(body, chunked.UNSIGNED_TRAILER)
+    decoded, trailers = chunked.decode_chunked(body, chunked.UNSIGNED_TRAILER)
     assert decoded == b"".join(data)
     assert chunked.verify_checksums(decoded, trailers) == {"x-amz-checksum-crc32": crc}
 
 
 def test_wrong_checksum_is_bad_digest() -> None:
     body = _unsigned([b"abc"], "x-amz-checksum-crc32:AAAAAA==\r\n")
-    decoded, trailers = chunked.decode(body, chunked.UNSIGNED_TRAILER)
+    decoded, trailers = chunked.decode_chunked(body, chunked.UNSIGNED_TRAILER)
     with pytest.raises(S3Error) as err:
         chunked.verify_checksums(decoded, trailers)
     assert err.value.code == "BadDigest"
@@ -85,7 +85,7 @@ def test_unsupported_checksum_is_refused_not_ignored() -> None:
 )
 def test_malformed_chunks(body: bytes) -> None:
     with pytest.raises(S3Error) as err:
-        chunked.decode(body, chunked.UNSIGNED_TRAILER)
+        chunked.decode_chunked(body, chunked.UNSIGNED_TRAILER)
     assert err.value.code == "IncompleteBody"
 
 
@@ -118,25 +118,25 @@ def _signed(chunks: list[bytes], sigs: list[str]) -> bytes:
 
 def test_signed_chunks_match_aws_example() -> None:
     body = _signed([b"a" * 65536, b"a" * 1024, b""], SIGS)
-    decoded, _ = chunked.decode(body, chunked.SIGNED, signer=SIGNER)
+    decoded, _ = chunked.decode_chunked(body, chunked.SIGNED, signer=SIGNER)
     assert decoded == b"a" * 66560
 
 
 def test_tampered_signed_chunk_is_refused() -> None:
     body = _signed([b"a" * 65535 + b"b", b"a" * 1024, b""], SIGS)
     with pytest.raises(S3Error) as err:
-        chunked.decode(body, chunked.SIGNED, signer=SIGNER)
+        chunked.decode_chunked(body, chunked.SIGNED, signer=SIGNER)
     assert (err.value.code, err.value.status) == ("SignatureDoesNotMatch", 403)
     # a chunk dropped (the chain of signatures breaks)
     body = _signed([b"a" * 1024, b""], SIGS[1:])
     with pytest.raises(S3Error):
-        chunked.decode(body, chunked.SIGNED, signer=SIGNER)
+        chunked.decode_chunked(body, chunked.SIGNED, signer=SIGNER)
 
 
 def test_signed_chunks_without_a_key_are_refused() -> None:
     body = _signed([b"a" * 65536, b"a" * 1024, b""], SIGS)
     with pytest.raises(S3Error) as err:
-        chunked.decode(body, chunked.SIGNED)
+        chunked.decode_chunked(body, chunked.SIGNED)
     assert err.value.status == 501
 
 
