@@ -124,7 +124,10 @@ class _Call:
         self.app = request.caller.spec.app
         self.store = broker.store
         self.bucket, self.key = split_path(request.raw_path, request.path)
-        self.query = {k for k, _ in request.query}
+        # a presigned URL's own X-Amz-* parameters and botocore's x-id name no sub-resource
+        self.query = {
+            k for k, _ in request.query if not k.lower().startswith("x-amz-") and k != "x-id"
+        }
 
     # -- plumbing ----------------------------------------------------------------------------
     def _headers(self, *extra: tuple[str, str]) -> list[tuple[str, str]]:
