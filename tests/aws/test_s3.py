@@ -570,12 +570,12 @@ def test_aws_chunked_bodies_over_the_real_endpoint(
 def test_handler_uses_s3_the_documented_way(aws_node: RunningNode, app: dict[str, Any]) -> None:
     r = aws_node.control.post(
         "/v1/functions/app-fn/invoke",
-        json={"op": "roundtrip", "key": "docs/big.bin", "size": 16 * 1024 * 1024},
+        json={"event": {"op": "roundtrip", "key": "docs/big.bin", "size": 16 * 1024 * 1024}},
         timeout=180,
     )
     assert r.status_code == 200, r.text
     out = r.json().get("result") or r.json()
-    assert out.get("same") is True, out
+    assert out.get("same") is True, {k: out.get(k) for k in ("error_type", "error_message", "logs")}
     s3 = boto_client(aws_node, "s3", "s3user", app="files", config=S3_CONFIG)
     stored = s3.get_object(Bucket=BUCKET, Key="docs/big.bin")["Body"].read()
     assert hashlib.sha256(stored).hexdigest() == out["sha256"]
@@ -584,17 +584,17 @@ def test_handler_uses_s3_the_documented_way(aws_node: RunningNode, app: dict[str
     s3.put_object(Bucket=BUCKET, Key="docs/shared.txt", Body=b"shared")
     r = aws_node.control.post(
         "/v1/functions/app-fn/invoke",
-        json={"op": "presign", "method": "get_object", "key": "docs/shared.txt"},
+        json={"event": {"op": "presign", "method": "get_object", "key": "docs/shared.txt"}},
     )
     assert r.status_code == 200, r.text
-    url = r.json().get("result", r.json())["url"]
+    url = r.json()["result"]["url"]
     assert "X-Amz-Signature=" in url
     got = httpx.get(url)
     assert (got.status_code, got.content) == (200, b"shared")
     r = aws_node.control.post(
         "/v1/functions/app-fn/invoke",
-        json={"op": "presign", "method": "put_object", "key": "docs/put.txt"},
+        json={"event": {"op": "presign", "method": "put_object", "key": "docs/put.txt"}},
     )
-    url = r.json().get("result", r.json())["url"]
+    url = r.json()["result"]["url"]
     assert httpx.put(url, content=b"from outside").status_code == 200
     assert s3.get_object(Bucket=BUCKET, Key="docs/put.txt")["Body"].read() == b"from outside"
