@@ -598,3 +598,24 @@ def test_handler_uses_s3_the_documented_way(aws_node: RunningNode, app: dict[str
     url = r.json()["result"]["url"]
     assert httpx.put(url, content=b"from outside").status_code == 200
     assert s3.get_object(Bucket=BUCKET, Key="docs/put.txt")["Body"].read() == b"from outside"
+
+
+def test_a_multipart_upload_survives_a_node_restart(
+    aws_node: RunningNode, app: dict[str, Any]
+) -> None:
+    s3 = boto_client(aws_node, "s3", "s3user", app="files", config=S3_CONFIG)
+    key = "restart/obj.bin"
+    first = os.urandom(5 * 1024 * 1024)
+    uid = s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
+    e1 = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=uid, PartNumber=1, Body=first)["ETag"]
+    aws_node.stop()
+    aws_node.start()
+    s3 = boto_client(aws_node, "s3", "s3user", app="files", config=S3_CONFIG)
+    e2 = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=uid, PartNumber=2, Body=b"end")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key=key,
+        UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]},
+    )
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == first + b"end"
