@@ -177,6 +177,18 @@ def scenario(s3: Any, tmp: Path, prefix: str) -> dict[str, Any]:
     code, err = _code(lambda: s3.get_object(Bucket=BUCKET, Key=f"{prefix}/missing"))
     out["no_such_key"] = (code, err.get("Key"))
     out["head_missing"] = _code(lambda: s3.head_object(Bucket=BUCKET, Key=f"{prefix}/missing"))[0]
+    # conditional GETs
+    etag = put["ETag"]
+    out["if_none_match"] = _code(
+        lambda: s3.get_object(Bucket=BUCKET, Key=f"{prefix}/doc.txt", IfNoneMatch=etag)
+    )[0]
+    out["if_match_wrong"] = _code(
+        lambda: s3.get_object(Bucket=BUCKET, Key=f"{prefix}/doc.txt", IfMatch='"abc"')
+    )[0]
+    out["if_match"] = s3.get_object(Bucket=BUCKET, Key=f"{prefix}/doc.txt", IfMatch=etag)[
+        "Body"
+    ].read()
+    out["head_bucket"] = s3.head_bucket(Bucket=BUCKET)["ResponseMetadata"]["HTTPStatusCode"]
     # listing: pagination and a delimiter
     for name in ("a/1", "a/2", "b/1", "c.txt", "d.txt", "e/x/1"):
         s3.put_object(Bucket=BUCKET, Key=f"{prefix}/list/{name}", Body=name.encode())
