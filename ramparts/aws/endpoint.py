@@ -137,8 +137,6 @@ class AwsEndpoint:
 
     # -- the signed API ---------------------------------------------------------------------
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any, request_id: str) -> None:
-        from ramparts.gateway.app import header_map  # the gateway's one header reading
-
         raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         headers = header_map(scope["headers"])
         raw_query = scope.get("query_string", b"").decode("latin-1")
@@ -178,6 +176,11 @@ class AwsEndpoint:
             code = "EntityTooLarge" if name == "s3" else "RequestEntityTooLarge"
             message = f"the request body exceeds {limit} bytes"
             await refuse(AwsError(code, message, 413), "body_too_large", close=True)
+            return
+        try:  # before the token: an expired URL says so even when its credentials expired too
+            sigv4.check_time(signed)
+        except sigv4.SigV4Error as exc:
+            await refuse(_auth_error(name, protocol, exc.reason, exc.message), exc.reason)
             return
         if not signed.security_token:
             await refuse(
@@ -295,8 +298,6 @@ class AwsEndpoint:
         self, scope: dict[str, Any], receive: Any, send: Any, request_id: str
     ) -> None:
         """``/_ramparts/aws/credentials`` (botocore's container provider); 404 for the rest."""
-        from ramparts.gateway.app import header_map
-
         headers = header_map(scope["headers"])
         client = scope.get("client")
         ctx = _Ctx(
@@ -404,6 +405,18 @@ class _Ctx:
             reason=reason,
             **detail,
         )
+
+
+def header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Headers by lower-case name, repeats joined with ", " (as the gateway reads them).
+
+    A repeated ``Authorization`` thus never parses: it is refused, not half-read.
+    """
+    out: dict[str, str] = {}
+    for k, v in raw:
+        name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
 
 
 def _error(svc: Any, protocol: Protocol_, error: AwsError, request_id: str) -> AwsResponse:
