@@ -56,6 +56,16 @@ functions:
         - effect: allow
           actions: [objects:GetObject]
           resources: ["objects:uploads/*"]
+  aws-named:
+    handler: h.py:handler
+    role:
+      statements:
+        - effect: allow
+          actions: [s3:GetObject, s3:PutObject]
+          resources: ["arn:aws:s3:::uploads/aws/*", "arn:aws:s3:::awsonly/*"]
+        - effect: allow
+          actions: [s3:ListBucket]
+          resources: ["arn:aws:s3:::uploads"]
   on-upload:
     handler: h.py:on_upload
     triggers:
@@ -631,3 +641,18 @@ def test_a_multipart_upload_survives_a_node_restart(
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]},
     )
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == first + b"end"
+
+
+def test_a_role_in_aws_names_decides_the_same(
+    aws_node: RunningNode, app: dict[str, Any], s3: Any
+) -> None:
+    named = boto_client(aws_node, "s3", "aws-named", app="files", config=S3_CONFIG)
+    named.put_object(Bucket=BUCKET, Key="aws/x.txt", Body=b"x")
+    assert named.get_object(Bucket=BUCKET, Key="aws/x.txt")["Body"].read() == b"x"
+    assert named.list_objects_v2(Bucket=BUCKET, Prefix="aws/")["KeyCount"] == 1
+    assert _code(lambda: named.put_object(Bucket=BUCKET, Key="not-aws/x", Body=b"x"))[0] == (
+        "AccessDenied"
+    )
+    assert _code(lambda: named.delete_object(Bucket=BUCKET, Key="aws/x.txt"))[0] == ("AccessDenied")
+    # a bucket named only by an AWS ARN in the role exists (empty)
+    assert _code(lambda: named.get_object(Bucket="awsonly", Key="none"))[0] == "NoSuchKey"
