@@ -381,6 +381,12 @@ class Broker:
         found = await asyncio.to_thread(self._store.object_get, spec.app, bucket, key)
         if found is None:
             raise NotFound(f"no object {key!r} in bucket {bucket!r}", code="not_found")
+        if found[0].size > MAX_OBJECT_BYTES:
+            # stored through S3 (up to 64 MiB): more than a worker's IPC frame carries
+            raise InvalidRequest(
+                "object larger than 10 MiB: read it with the S3 API (ranged GETs)",
+                code="object_too_large",
+            )
         return encode_bytes(found[1])
 
     async def _obj_delete(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> None:

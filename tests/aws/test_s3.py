@@ -121,6 +121,11 @@ HANDLERS = {
                     ExpiresIn=event.get("expires", 300),
                 )
                 return {"url": url}
+            if op == "native_get":
+                try:
+                    return {"size": len(context.objects.get("uploads", event["key"]))}
+                except Exception as exc:
+                    return {"error": type(exc).__name__, "code": getattr(exc, "code", None)}
             raise ValueError(op)
     """,
 }
@@ -656,3 +661,23 @@ def test_a_role_in_aws_names_decides_the_same(
     assert _code(lambda: named.delete_object(Bucket=BUCKET, Key="aws/x.txt"))[0] == ("AccessDenied")
     # a bucket named only by an AWS ARN in the role exists (empty)
     assert _code(lambda: named.get_object(Bucket="awsonly", Key="none"))[0] == "NoSuchKey"
+
+
+def test_size_limits(aws_node: RunningNode, app: dict[str, Any], s3: Any) -> None:
+    # 64 MiB is the store's limit through S3; one byte more is EntityTooLarge, nothing stored
+    code, _ = _code(
+        lambda: s3.put_object(Bucket=BUCKET, Key="lim/huge", Body=b"\0" * (64 * 1024 * 1024 + 1))
+    )
+    assert code == "EntityTooLarge"
+    assert _code(lambda: s3.head_object(Bucket=BUCKET, Key="lim/huge"))[0] == "404"
+    # an object above context.objects' 10 MiB is refused there with a clear code, not a crash
+    s3.put_object(Bucket=BUCKET, Key="lim/11mib", Body=b"1" * (11 * 1024 * 1024))
+    s3.put_object(Bucket=BUCKET, Key="lim/small", Body=b"1" * 1024)
+    r = aws_node.control.post(
+        "/v1/functions/app-fn/invoke", json={"event": {"op": "native_get", "key": "lim/11mib"}}
+    )
+    assert r.json()["result"]["code"] == "object_too_large", r.text
+    r = aws_node.control.post(
+        "/v1/functions/app-fn/invoke", json={"event": {"op": "native_get", "key": "lim/small"}}
+    )
+    assert r.json()["result"] == {"size": 1024}, r.text
