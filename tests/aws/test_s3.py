@@ -486,6 +486,16 @@ def test_multipart_errors(s3: Any) -> None:
     )
 
 
+def test_keys_with_odd_characters(s3: Any) -> None:
+    for key in ("odd/a b+c?d=e&f#g%h.txt", "odd/ünï/cødé", "odd/~tilde'quote"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
+        assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == key.encode()
+        s3.copy_object(Bucket=BUCKET, Key=key + ".copy", CopySource={"Bucket": BUCKET, "Key": key})
+        assert s3.get_object(Bucket=BUCKET, Key=key + ".copy")["Body"].read() == key.encode()
+    listed = [c["Key"] for c in s3.list_objects_v2(Bucket=BUCKET, Prefix="odd/")["Contents"]]
+    assert listed == sorted(listed) and "odd/a b+c?d=e&f#g%h.txt" in listed
+
+
 def test_delete_objects_reports_each_key(s3: Any) -> None:
     for k in ("del/1", "del/2"):
         s3.put_object(Bucket=BUCKET, Key=k, Body=b"x")

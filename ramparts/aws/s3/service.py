@@ -377,9 +377,9 @@ class _Call:
         return AwsResponse(204, self._headers())
 
     async def copy_object(self) -> AwsResponse:
-        source = unquote(self.r.header("x-amz-copy-source")).lstrip("/")
-        src_bucket, _, rest = source.partition("/")
-        src_key, _, version = rest.partition("?")
+        # "?versionId=" is split off before decoding: a "?" in the key itself arrives as %3F
+        raw, _, version = self.r.header("x-amz-copy-source").partition("?")
+        src_bucket, _, src_key = unquote(raw).lstrip("/").partition("/")
         if version:
             raise not_implemented("CopyObject from an object version")
         if not src_bucket or not src_key or not RESOURCE_NAME_RE.match(src_bucket):
