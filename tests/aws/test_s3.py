@@ -691,3 +691,25 @@ def test_size_limits(aws_node: RunningNode, app: dict[str, Any], s3: Any) -> Non
         "/v1/functions/app-fn/invoke", json={"event": {"op": "native_get", "key": "lim/small"}}
     )
     assert r.json()["result"] == {"size": 1024}, r.text
+
+
+def test_bad_input_is_a_named_error(s3: Any) -> None:
+    code, _ = _code(lambda: s3.list_objects_v2(Bucket=BUCKET, ContinuationToken="garbage!"))
+    assert code == "InvalidArgument"
+    code, _ = _code(lambda: s3.get_object(Bucket=BUCKET, Key="k" * 1025))
+    assert code == "KeyTooLongError"
+    code, _ = _code(lambda: s3.put_object(Bucket=BUCKET, Key="ctl/\x01", Body=b""))
+    assert code == "InvalidArgument"
+    uid = s3.create_multipart_upload(Bucket=BUCKET, Key="bad/mp")["UploadId"]
+    code, _ = _code(
+        lambda: s3.complete_multipart_upload(
+            Bucket=BUCKET, Key="bad/mp", UploadId=uid, MultipartUpload={"Parts": []}
+        )
+    )
+    assert code == "MalformedXML"
+    code, _ = _code(
+        lambda: s3.upload_part(
+            Bucket=BUCKET, Key="bad/mp", UploadId=uid, PartNumber=10001, Body=b""
+        )
+    )
+    assert code == "InvalidArgument"
