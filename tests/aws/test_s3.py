@@ -564,6 +564,8 @@ def test_aws_chunked_bodies_over_the_real_endpoint(
     assert s3.get_object(Bucket=BUCKET, Key="ch/unsigned")["Body"].read() == data
     r, _ = send("ch/badcrc", unsigned("x-amz-checksum-crc32:AAAAAA=="), sha, trailer)
     assert (r.status_code, _xml_code(r)) == (400, "BadDigest")
+    r, _ = send("ch/notrailer", unsigned(""), sha, trailer)  # declared, then left out
+    assert (r.status_code, _xml_code(r)) == (400, "IncompleteBody")
 
     # signed chunks: the seed is the request's own signature
     def signed_body(seed: str, amz_date: str, tamper: bool) -> bytes:

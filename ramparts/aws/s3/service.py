@@ -190,6 +190,15 @@ class _Call:
         fields = {k: v for k, v in self.r.headers.items() if k.startswith("x-amz-checksum-")}
         if sha in STREAMING or "aws-chunked" in encoding:
             body, trailers = decode_chunked(body, sha, signer=self._signer())
+            for name in filter(
+                None, (n.strip().lower() for n in self.r.header("x-amz-trailer").split(","))
+            ):
+                if name not in trailers:  # a checksum promised and not sent is not skipped
+                    raise S3Error(
+                        "IncompleteBody",
+                        f"the trailer {name} named by x-amz-trailer is missing",
+                        400,
+                    )
             declared = self.r.header("x-amz-decoded-content-length")
             if declared and declared != str(len(body)):
                 raise S3Error(
