@@ -28,9 +28,12 @@ token) -> fresh credentials for that version only.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
+import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -69,6 +72,35 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class ReplayCache:
+    """Header-signed requests seen in the last 15 minutes (the skew window), per node.
+
+    botocore does not sign ``amz-sdk-invocation-id`` (new per call) or
+    ``amz-sdk-request`` (``attempt=N``), and two identical calls within one
+    second carry the same signature; so the key is the signature together with
+    those two headers.  A request re-sent as captured is refused; a legitimate
+    repeat or retry differs in them and passes.  What this does not stop: a
+    replayer that edits those unsigned headers (see docs/aws/README.md).
+    """
+
+    def __init__(self, ttl: float = sigv4.MAX_SKEW_SECONDS * 2, max_entries: int = 200_000):
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._ttl = ttl
+        self._max = max_entries
+
+    def first_use(self, key: str) -> bool:
+        now = time.monotonic()
+        while self._seen:
+            oldest, expires = next(iter(self._seen.items()))
+            if expires > now and len(self._seen) < self._max:
+                break
+            self._seen.pop(oldest)
+        if key in self._seen:
+            return False
+        self._seen[key] = now + self._ttl
+        return True
+
+
 def _auth_error(service: str, protocol: Protocol_, reason: str, message: str) -> AwsError:
     """The AWS error code an SDK expects for an authentication failure of ``reason``."""
     s3 = service == "s3"
@@ -82,6 +114,8 @@ def _auth_error(service: str, protocol: Protocol_, reason: str, message: str) ->
         )
     if reason == "skewed":
         return AwsError("RequestTimeTooSkewed" if s3 else "InvalidSignatureException", message, 403)
+    if reason == "replayed":
+        return AwsError("AccessDenied" if s3 else "InvalidSignatureException", message, 403)
     if reason == "url_expired":
         return AwsError("AccessDenied", "Request has expired", 403)
     if reason == "content_sha256" and s3:
@@ -113,6 +147,7 @@ class AwsEndpoint:
     def __init__(self, node: Any) -> None:
         self._node = node
         self._limit = max_body_bytes()
+        self._replays = ReplayCache()
 
     @staticmethod
     def claims(scope: dict[str, Any]) -> bool:
@@ -146,14 +181,25 @@ class AwsEndpoint:
         client = scope.get("client")
         source_ip = client[0] if client else ""
         name = _guess_service(headers, raw_query)
-        svc = lookup_service(name) if name else None
+        try:
+            svc = lookup_service(name) if name else None
+        except Exception:  # a registered service whose module cannot load: fail closed
+            log.exception("aws service %r cannot be loaded", name)
+            svc = None
         protocol: Protocol_ = (
             svc.protocol if svc is not None else ("rest-xml" if name == "s3" else "query")
         )
         ctx = _Ctx(self._node, request_id, source_ip, method, scope["path"], name)
 
+        body_read = False
+        sends_body = headers.get("content-length", "0") not in ("", "0") or (
+            "transfer-encoding" in headers
+        )
+
         async def refuse(error: AwsError, reason: str, *, close: bool = False) -> None:
             ctx.audit("deny", reason)
+            # a body left unread must not be taken for the next request on the connection
+            close = close or (sends_body and not body_read)
             await _write(send, _error(svc, protocol, error, request_id), method, close=close)
 
         try:
@@ -177,6 +223,7 @@ class AwsEndpoint:
             message = f"the request body exceeds {limit} bytes"
             await refuse(AwsError(code, message, 413), "body_too_large", close=True)
             return
+        body_read = True
         try:  # before the token: an expired URL says so even when its credentials expired too
             sigv4.check_time(signed)
         except sigv4.SigV4Error as exc:
@@ -244,6 +291,22 @@ class AwsEndpoint:
         except sigv4.SigV4Error as exc:
             await refuse(_auth_error(name, protocol, exc.reason, exc.message), exc.reason)
             return
+        if not signed.presigned:  # a presigned URL may be reused until it expires (its contract)
+            key = hashlib.sha256(
+                "\n".join(
+                    (
+                        signed.signature,
+                        headers.get("amz-sdk-invocation-id", ""),
+                        headers.get("amz-sdk-request", ""),
+                    )
+                ).encode()
+            ).hexdigest()
+            if not self._replays.first_use(key):
+                await refuse(
+                    _auth_error(name, protocol, "replayed", "this signed request was already used"),
+                    "replayed",
+                )
+                return
         ctx.audit("allow", "signature_valid")
         caller = Caller(spec, account_id(spec.app), region)
         request = AwsRequest(

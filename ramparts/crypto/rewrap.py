@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from ramparts.crypto.envelope import Sealer, text_record
 from ramparts.crypto.keyring import Keyring, rewrap_jobs_t
+from ramparts.crypto.signing import signing_keys_t as version_signing_keys_t
 from ramparts.errors import DecryptionError
 from ramparts.identity.records import identity_meta_t, signing_keys_t
 from ramparts.secrets.store import secret_versions_t
@@ -60,6 +61,8 @@ TARGETS: tuple[Target, ...] = (
     Target(dead_letters_t, "error", ("seq",), text=True),
     Target(signing_keys_t, "private_pem", ("kid",), text=True),
     Target(identity_meta_t, "text", ("key",), text=True),
+    # the version-signing key: without it a node cannot start once its KEK is retired
+    Target(version_signing_keys_t, "sealed", ("purpose",)),
 )
 
 
