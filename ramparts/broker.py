@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import re
 import time
 import uuid
@@ -38,7 +39,9 @@ from ramparts.store import Store
 from ramparts.store.base import KvChange, KvRef
 
 MAX_ITEM_BYTES = 400 * 1024
-MAX_OBJECT_BYTES = 10 * 1024 * 1024
+MAX_OBJECT_BYTES = 10 * 1024 * 1024  # context.objects and the control API (IPC frames)
+# The object store's own limit: what S3 PutObject and multipart uploads may store.
+MAX_STORED_OBJECT_BYTES = 64 * 1024 * 1024
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_KEY_CHARS = 1024
 # 1 to 1024 characters, none of them a control character (C0, DEL, C1), a line or
@@ -182,6 +185,12 @@ class Broker:
     @property
     def audit(self) -> AuditLog:
         return self._audit
+
+    def object_buckets(self, spec: FunctionSpec) -> tuple[set[str], list[dict[str, Any]]]:
+        """What the app declares about buckets: its object triggers' buckets, and the
+        caller's role documents (IAM JSON) for the bucket names they spell out (S3)."""
+        buckets = {bucket for (app, bucket) in self._subs().objects if app == spec.app}
+        return buckets, list(self._policy_for(spec).json_documents)
 
     def authorize(self, spec: FunctionSpec, request_id: str, action: str, resource: str) -> None:
         """Decide and audit ``action`` on ``resource`` for ``spec``; raise ``AccessDenied``."""
@@ -338,6 +347,8 @@ class Broker:
     async def _obj_put(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
         bucket, key = _name(a.get("bucket"), "bucket"), _key(a.get("key"))
         data = decode_bytes(a.get("data"))
+        if len(data) > MAX_OBJECT_BYTES:
+            raise InvalidRequest("object larger than 10 MiB", code="object_too_large")
         ctype = a.get("content_type") or "application/octet-stream"
         if not isinstance(ctype, str) or len(ctype) > 255:
             raise InvalidRequest("invalid content type", code="invalid_argument")
@@ -347,10 +358,23 @@ class Broker:
         return await self.object_write(spec.app, bucket, key, data, ctype, rid)
 
     async def object_write(
-        self, app: str, bucket: str, key: str, data: bytes, ctype: str, request_id: str
+        self,
+        app: str,
+        bucket: str,
+        key: str,
+        data: bytes,
+        ctype: str,
+        request_id: str,
+        *,
+        metadata: dict[str, str] | None = None,
+        etag: str | None = None,
     ) -> dict[str, Any]:
-        if len(data) > MAX_OBJECT_BYTES:
-            raise InvalidRequest("object larger than 10 MiB", code="object_too_large")
+        """Store an object and queue its object-trigger events in the same transaction.
+
+        ``etag`` overrides the MD5 of ``data`` (S3's multipart ETag, ``md5-of-md5s-N``).
+        """
+        if len(data) > MAX_STORED_OBJECT_BYTES:
+            raise InvalidRequest("object larger than 64 MiB", code="object_too_large")
         if not _CONTENT_TYPE.match(ctype):
             # it is sent back as a header: one that cannot be sent would break the reader
             raise InvalidRequest(
@@ -360,11 +384,25 @@ class Broker:
         subs = self._subs()
         import hashlib
 
-        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        if etag is None:
+            etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
         events = subs.object_events(
             app, bucket, key, "created", size=len(data), etag=etag, request_id=request_id
         )
-        rec = await asyncio.to_thread(self._store.object_put, app, bucket, key, data, ctype, events)
+        rec = await asyncio.to_thread(
+            functools.partial(
+                self._store.object_put,
+                app,
+                bucket,
+                key,
+                data,
+                ctype,
+                events,
+                size=len(data),
+                etag=etag,
+                metadata=metadata,
+            )
+        )
         self._relay()
         return {"bucket": bucket, "key": key, "size": rec.size, "etag": rec.etag}
 
@@ -376,6 +414,12 @@ class Broker:
         found = await asyncio.to_thread(self._store.object_get, spec.app, bucket, key)
         if found is None:
             raise NotFound(f"no object {key!r} in bucket {bucket!r}", code="not_found")
+        if found[0].size > MAX_OBJECT_BYTES:
+            # stored through S3 (up to 64 MiB): more than a worker's IPC frame carries
+            raise InvalidRequest(
+                "object larger than 10 MiB: read it with the S3 API (ranged GETs)",
+                code="object_too_large",
+            )
         return encode_bytes(found[1])
 
     async def _obj_delete(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> None:

@@ -212,11 +212,15 @@ class AwsEndpoint:
             message = f"Ramparts has no AWS-compatible service named {signed.service!r}"
             await refuse(AwsError("UnrecognizedService", message, 400), "unknown_service")
             return
+        # a service may accept more (S3: its object limit); RAMPARTS_AWS_MAX_BODY_BYTES wins
+        limit = self._limit
+        if not os.environ.get("RAMPARTS_AWS_MAX_BODY_BYTES", "").isdigit():
+            limit = max(limit, getattr(svc, "max_body_bytes", 0))
         try:
-            body = await _read_body(receive, headers, self._limit)
+            body = await _read_body(receive, headers, limit)
         except _BodyTooLarge:
             code = "EntityTooLarge" if name == "s3" else "RequestEntityTooLarge"
-            message = f"the request body exceeds {self._limit} bytes"
+            message = f"the request body exceeds {limit} bytes"
             await refuse(AwsError(code, message, 413), "body_too_large", close=True)
             return
         body_read = True

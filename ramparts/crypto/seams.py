@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,16 @@ from typing import Any
 from ramparts.bus.base import Bus, Message, OutgoingMessage
 from ramparts.crypto.envelope import Sealer, aad
 from ramparts.errors import DecryptionError
-from ramparts.store.base import KvChange, KvRef, ObjectRecord, OutboxEntry, Store
+from ramparts.store.base import (
+    KvChange,
+    KvRef,
+    MultipartStore,
+    ObjectRecord,
+    OutboxEntry,
+    PartRecord,
+    Store,
+    UploadRecord,
+)
 
 log = logging.getLogger("ramparts.crypto")
 
@@ -38,6 +48,22 @@ def kv_context(app: str, table: str, key: str) -> bytes:
 
 def object_context(app: str, bucket: str, key: str) -> bytes:
     return aad("obj", app, bucket, key)
+
+
+def object_metadata_context(app: str, bucket: str, key: str) -> bytes:
+    return aad("objmeta", app, bucket, key)
+
+
+def part_context(app: str, upload_id: str, number: int) -> bytes:
+    return aad("part", app, upload_id, str(number))
+
+
+def upload_context(app: str, upload_id: str) -> bytes:
+    return aad("upload", app, upload_id)
+
+
+# User metadata travels through the inner store as this one sealed entry.
+_SEALED_META = "_sealed"
 
 
 def message_context(queue: str, message_id: str) -> bytes:
@@ -55,8 +81,11 @@ def dead_letter_context(function: str, message_id: str) -> bytes:
     return aad("dlq", function, message_id)
 
 
-class SealedStore(Store):
-    """A ``Store`` whose user data is sealed before it reaches the inner store."""
+class SealedStore(Store, MultipartStore):
+    """A ``Store`` whose user data is sealed before it reaches the inner store.
+
+    Object user metadata and multipart parts (S3) are sealed like object blobs.
+    """
 
     def __init__(self, inner: Store, sealer: Sealer) -> None:
         self.inner = inner
@@ -135,9 +164,11 @@ class SealedStore(Store):
         *,
         size: int | None = None,
         etag: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> ObjectRecord:
         sealed = self.sealer.seal(data, object_context(app, bucket, key))
-        return self.inner.object_put(
+        meta = self._seal_meta(metadata, object_metadata_context(app, bucket, key))
+        rec = self.inner.object_put(
             app,
             bucket,
             key,
@@ -146,13 +177,79 @@ class SealedStore(Store):
             self._seal_events(events),
             size=len(data) if size is None else size,
             etag=hashlib.md5(data, usedforsecurity=False).hexdigest() if etag is None else etag,
+            **({"metadata": meta} if meta else {}),
         )
+        return replace(rec, metadata=dict(metadata or {}))
+
+    def _seal_meta(self, metadata: dict[str, str] | None, context: bytes) -> dict[str, str]:
+        if not metadata:
+            return {}
+        return {_SEALED_META: self.sealer.seal_text(json.dumps(metadata), context)}
+
+    def _open_meta(self, metadata: dict[str, str], context: bytes) -> dict[str, str]:
+        if _SEALED_META not in metadata:
+            return {}
+        opened = json.loads(self.sealer.open_text(metadata[_SEALED_META], context))
+        return {str(k): str(v) for k, v in opened.items()}
 
     def object_get(self, app: str, bucket: str, key: str) -> tuple[ObjectRecord, bytes] | None:
         found = self.inner.object_get(app, bucket, key)
         if found is None:
             return None
-        return found[0], self.sealer.open(found[1], object_context(app, bucket, key))
+        rec = replace(
+            found[0],
+            metadata=self._open_meta(found[0].metadata, object_metadata_context(app, bucket, key)),
+        )
+        return rec, self.sealer.open(found[1], object_context(app, bucket, key))
+
+    def object_list(
+        self, app: str, bucket: str, prefix: str, limit: int, *, after: str = ""
+    ) -> list[ObjectRecord]:
+        # Listings carry no user metadata (S3's do not either): nothing to open.
+        rows = self.inner.object_list(app, bucket, prefix, limit, after=after)
+        return [replace(r, metadata={}) for r in rows]
+
+    # -- multipart uploads ----------------------------------------------------------------------
+    def _multipart(self) -> MultipartStore:
+        if not isinstance(self.inner, MultipartStore):
+            raise NotImplementedError("this state store keeps no multipart uploads")
+        return self.inner
+
+    def upload_create(self, app: str, upload: UploadRecord) -> None:
+        meta = self._seal_meta(upload.metadata, upload_context(app, upload.upload_id))
+        self._multipart().upload_create(app, replace(upload, metadata=meta))
+
+    def _open_upload(self, app: str, upload: UploadRecord) -> UploadRecord:
+        return replace(
+            upload, metadata=self._open_meta(upload.metadata, upload_context(app, upload.upload_id))
+        )
+
+    def upload_get(self, app: str, upload_id: str) -> UploadRecord | None:
+        found = self._multipart().upload_get(app, upload_id)
+        return None if found is None else self._open_upload(app, found)
+
+    def upload_list(self, app: str, bucket: str, limit: int) -> list[UploadRecord]:
+        return [
+            self._open_upload(app, u) for u in self._multipart().upload_list(app, bucket, limit)
+        ]
+
+    def upload_delete(self, app: str, upload_id: str) -> bool:
+        return self._multipart().upload_delete(app, upload_id)
+
+    def part_put(
+        self, app: str, upload_id: str, number: int, data: bytes, *, size: int, etag: str
+    ) -> None:
+        sealed = self.sealer.seal(data, part_context(app, upload_id, number))
+        self._multipart().part_put(app, upload_id, number, sealed, size=size, etag=etag)
+
+    def part_get(self, app: str, upload_id: str, number: int) -> bytes | None:
+        found = self._multipart().part_get(app, upload_id, number)
+        return (
+            None if found is None else self.sealer.open(found, part_context(app, upload_id, number))
+        )
+
+    def part_list(self, app: str, upload_id: str) -> list[PartRecord]:
+        return self._multipart().part_list(app, upload_id)
 
     def object_delete(
         self, app: str, bucket: str, key: str, events: list[OutboxEntry]

@@ -50,6 +50,27 @@ class ObjectRecord:
     etag: str
     content_type: str
     updated_at: float
+    # user metadata (S3's ``x-amz-meta-*``, names lower-cased); empty for objects without
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    """A multipart upload in progress (S3's CreateMultipartUpload until Complete or Abort)."""
+
+    upload_id: str
+    bucket: str
+    key: str
+    content_type: str
+    metadata: dict[str, str]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class PartRecord:
+    number: int
+    size: int
+    etag: str  # MD5 hex of the part's plaintext
 
 
 @dataclass(frozen=True)
@@ -93,6 +114,37 @@ class VersionCollector(abc.ABC):
         was last stored before ``cutoff``.  Bumps the registry generation if anything
         went.  Aliased versions are never touched, however old.
         """
+
+
+class MultipartStore(abc.ABC):
+    """Optional store capability: multipart uploads whose parts survive a restart.
+
+    Parts are kept apart from objects until the upload completes (the caller
+    then writes the assembled object with ``object_put`` and drops the upload)
+    or is aborted; ``upload_delete`` removes an upload and all its parts.
+    """
+
+    @abc.abstractmethod
+    def upload_create(self, app: str, upload: UploadRecord) -> None: ...
+    @abc.abstractmethod
+    def upload_get(self, app: str, upload_id: str) -> UploadRecord | None: ...
+    @abc.abstractmethod
+    def upload_list(self, app: str, bucket: str, limit: int) -> list[UploadRecord]: ...
+    @abc.abstractmethod
+    def upload_delete(self, app: str, upload_id: str) -> bool:
+        """Remove the upload and its parts; False when there was none."""
+
+    @abc.abstractmethod
+    def part_put(
+        self, app: str, upload_id: str, number: int, data: bytes, *, size: int, etag: str
+    ) -> None:
+        """Store (or replace) part ``number``; ``size``/``etag`` describe the plaintext."""
+
+    @abc.abstractmethod
+    def part_get(self, app: str, upload_id: str, number: int) -> bytes | None: ...
+    @abc.abstractmethod
+    def part_list(self, app: str, upload_id: str) -> list[PartRecord]:
+        """The upload's parts, by number."""
 
 
 class Store(abc.ABC):
@@ -204,8 +256,13 @@ class Store(abc.ABC):
         *,
         size: int | None = None,
         etag: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> ObjectRecord:
-        """Store an object; ``size``/``etag`` describe the plaintext when ``data`` is sealed."""
+        """Store an object; ``size``/``etag`` describe the plaintext when ``data`` is sealed.
+
+        ``metadata`` (user metadata) replaces the object's previous metadata.
+        """
+
     @abc.abstractmethod
     def object_get(self, app: str, bucket: str, key: str) -> tuple[ObjectRecord, bytes] | None: ...
     @abc.abstractmethod
@@ -213,7 +270,10 @@ class Store(abc.ABC):
         self, app: str, bucket: str, key: str, events: list[OutboxEntry]
     ) -> ObjectRecord | None: ...
     @abc.abstractmethod
-    def object_list(self, app: str, bucket: str, prefix: str, limit: int) -> list[ObjectRecord]: ...
+    def object_list(
+        self, app: str, bucket: str, prefix: str, limit: int, *, after: str = ""
+    ) -> list[ObjectRecord]:
+        """Objects whose key starts with ``prefix`` and sorts after ``after``, by key."""
 
     # outbox ----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -49,9 +49,12 @@ from ramparts.store.base import (
     Collected,
     KvChange,
     KvRef,
+    MultipartStore,
     ObjectRecord,
     OutboxEntry,
+    PartRecord,
     Store,
+    UploadRecord,
     VersionCollector,
     VersionRecord,
 )
@@ -96,7 +99,10 @@ versions_t = Table(
     Column("signature", Text),  # NULL: unsigned (a version from before signing)
 )
 # Columns added to tables of stores created by older releases (name -> SQL type).
-_ADDED_COLUMNS = {"versions": {"auth": "TEXT", "signature": "TEXT"}}
+_ADDED_COLUMNS = {
+    "versions": {"auth": "TEXT", "signature": "TEXT"},
+    "objects": {"metadata": "TEXT"},
+}
 aliases_t = Table(
     "aliases",
     metadata,
@@ -141,6 +147,29 @@ objects_t = Table(
     Column("size", Integer, nullable=False),
     Column("etag", String(64), nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("metadata", Text),  # JSON of user metadata (S3 x-amz-meta-*); NULL: none
+)
+# Multipart uploads in progress and their parts (S3); dropped on complete or abort.
+uploads_t = Table(
+    "object_uploads",
+    metadata,
+    Column("app", String(63), primary_key=True),
+    Column("upload_id", String(64), primary_key=True),
+    Column("bucket", String(128), nullable=False),
+    Column("key", String(1024), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("metadata", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+parts_t = Table(
+    "object_parts",
+    metadata,
+    Column("app", String(63), primary_key=True),
+    Column("upload_id", String(64), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("etag", String(64), nullable=False),
 )
 outbox_t = Table(
     "outbox",
@@ -252,7 +281,7 @@ def _prepare_sqlite_file(url: str) -> None:
         tighten(target.with_name(target.name + suffix))
 
 
-class SQLStore(Store, VersionCollector):
+class SQLStore(Store, VersionCollector, MultipartStore):
     schemes = ("sqlite", "postgresql", "postgres")
 
     def __init__(self, url: str) -> None:
@@ -841,8 +870,15 @@ class SQLStore(Store, VersionCollector):
 
     @staticmethod
     def _object(row: Any) -> ObjectRecord:
+        meta = getattr(row, "metadata", None)
         return ObjectRecord(
-            row.bucket, row.key, row.size, row.etag, row.content_type, row.updated_at
+            row.bucket,
+            row.key,
+            row.size,
+            row.etag,
+            row.content_type,
+            row.updated_at,
+            json.loads(meta) if meta else {},
         )
 
     def object_put(
@@ -856,6 +892,7 @@ class SQLStore(Store, VersionCollector):
         *,
         size: int | None = None,
         etag: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> ObjectRecord:
         now = time.time()
         # A sealed blob is larger than the object: the caller passes the plaintext's size and etag.
@@ -865,6 +902,7 @@ class SQLStore(Store, VersionCollector):
             size=len(data) if size is None else size,
             etag=_etag(data) if etag is None else etag,
             updated_at=now,
+            metadata=json.dumps(metadata, sort_keys=True) if metadata else None,
         )
         with self._tx() as conn:
             where = self._obj_where(app, bucket, key)
@@ -873,7 +911,9 @@ class SQLStore(Store, VersionCollector):
             else:
                 conn.execute(update(objects_t).where(where).values(**values))
             self._add_events(conn, events)
-        return ObjectRecord(bucket, key, values["size"], values["etag"], content_type, now)
+        return ObjectRecord(
+            bucket, key, values["size"], values["etag"], content_type, now, dict(metadata or {})
+        )
 
     def object_get(self, app: str, bucket: str, key: str) -> tuple[ObjectRecord, bytes] | None:
         with self._tx() as conn:
@@ -892,7 +932,9 @@ class SQLStore(Store, VersionCollector):
             self._add_events(conn, events)
         return self._object(row)
 
-    def object_list(self, app: str, bucket: str, prefix: str, limit: int) -> list[ObjectRecord]:
+    def object_list(
+        self, app: str, bucket: str, prefix: str, limit: int, *, after: str = ""
+    ) -> list[ObjectRecord]:
         with self._tx() as conn:
             stmt = select(
                 objects_t.c.bucket,
@@ -906,8 +948,103 @@ class SQLStore(Store, VersionCollector):
                 stmt = stmt.where(
                     and_(objects_t.c.key >= prefix, objects_t.c.key < prefix + "\U0010ffff")
                 )
+            if after:
+                stmt = stmt.where(objects_t.c.key > after)
             rows = conn.execute(stmt.order_by(objects_t.c.key).limit(limit)).all()
         return [self._object(r) for r in rows if r.key.startswith(prefix)]
+
+    # multipart uploads ---------------------------------------------------------------------
+    def upload_create(self, app: str, upload: UploadRecord) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                insert(uploads_t).values(
+                    app=app,
+                    upload_id=upload.upload_id,
+                    bucket=upload.bucket,
+                    key=upload.key,
+                    content_type=upload.content_type,
+                    metadata=json.dumps(upload.metadata, sort_keys=True),
+                    created_at=upload.created_at,
+                )
+            )
+
+    @staticmethod
+    def _upload(row: Any) -> UploadRecord:
+        return UploadRecord(
+            row.upload_id,
+            row.bucket,
+            row.key,
+            row.content_type,
+            json.loads(row.metadata),
+            row.created_at,
+        )
+
+    def upload_get(self, app: str, upload_id: str) -> UploadRecord | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(uploads_t).where(
+                    and_(uploads_t.c.app == app, uploads_t.c.upload_id == upload_id)
+                )
+            ).first()
+        return self._upload(row) if row else None
+
+    def upload_list(self, app: str, bucket: str, limit: int) -> list[UploadRecord]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(uploads_t)
+                .where(and_(uploads_t.c.app == app, uploads_t.c.bucket == bucket))
+                .order_by(uploads_t.c.key, uploads_t.c.created_at)
+                .limit(limit)
+            ).all()
+        return [self._upload(r) for r in rows]
+
+    def upload_delete(self, app: str, upload_id: str) -> bool:
+        with self._tx() as conn:
+            conn.execute(
+                delete(parts_t).where(and_(parts_t.c.app == app, parts_t.c.upload_id == upload_id))
+            )
+            gone = conn.execute(
+                delete(uploads_t).where(
+                    and_(uploads_t.c.app == app, uploads_t.c.upload_id == upload_id)
+                )
+            )
+        return bool(gone.rowcount)
+
+    def part_put(
+        self, app: str, upload_id: str, number: int, data: bytes, *, size: int, etag: str
+    ) -> None:
+        where = and_(
+            parts_t.c.app == app, parts_t.c.upload_id == upload_id, parts_t.c.number == number
+        )
+        with self._tx() as conn:
+            conn.execute(delete(parts_t).where(where))
+            conn.execute(
+                insert(parts_t).values(
+                    app=app, upload_id=upload_id, number=number, data=data, size=size, etag=etag
+                )
+            )
+
+    def part_get(self, app: str, upload_id: str, number: int) -> bytes | None:
+        with self._tx() as conn:
+            data = conn.execute(
+                select(parts_t.c.data).where(
+                    and_(
+                        parts_t.c.app == app,
+                        parts_t.c.upload_id == upload_id,
+                        parts_t.c.number == number,
+                    )
+                )
+            ).scalar()
+        return bytes(data) if data is not None else None
+
+    def part_list(self, app: str, upload_id: str) -> list[PartRecord]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(parts_t.c.number, parts_t.c.size, parts_t.c.etag)
+                .where(and_(parts_t.c.app == app, parts_t.c.upload_id == upload_id))
+                .order_by(parts_t.c.number)
+            ).all()
+        return [PartRecord(r.number, r.size, r.etag) for r in rows]
 
     # outbox ----------------------------------------------------------------------------
     def outbox_take(self, limit: int) -> list[OutboxEntry]:

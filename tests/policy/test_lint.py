@@ -136,3 +136,31 @@ def handler(event, ctx):
         ("secrets:GetSecretValue", "secret:api-key"),
         ("functions:Invoke", "function:ship"),
     ]
+
+
+AWS_MANIFEST = """
+app: lintaws
+functions:
+  own:
+    handler: h.py:tidy
+    role:
+      statements:
+        - {effect: allow, actions: ["s3:GetObject"], resources: ["arn:aws:s3:::uploads/*"]}
+        - {effect: allow, actions: ["s3:ListBucket"], resources: ["arn:aws:s3:::uploads"]}
+  foreign:
+    handler: h.py:tidy
+    role:
+      statements:
+        - effect: allow
+          actions: ["dynamodb:GetItem"]
+          resources: ["arn:aws:dynamodb:us-east-1:111111111111:table/orders"]
+"""
+
+
+def test_aws_arns_are_scoped_like_the_native_resources_they_stand_for(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "aws", AWS_MANIFEST, {"h.py": "def tidy(e, c):\n    return 1\n"})
+    findings = lint_app(app)
+    # an S3 ARN names no account: it is this app's bucket, not another app's
+    assert not any(f.function == "own" and "outside app" in f.message for f in findings), findings
+    # another account's ARN reaches nothing of this app: still flagged
+    assert any(f.function == "foreign" and "outside app" in f.message for f in findings)
