@@ -90,6 +90,7 @@ def sqs_record(
     attributes: Mapping[str, str] | None = None,
     first_received_at: float | None = None,
     sender_id: str | None = None,
+    message_attributes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One SQS message record for a topic delivery.
 
@@ -114,7 +115,7 @@ def sqs_record(
         "receiptHandle": receipt,
         "body": body,
         "attributes": attrs,
-        "messageAttributes": {},
+        "messageAttributes": dict(message_attributes or {}),
         "md5OfBody": hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": _arn("sqs", app, topic),
