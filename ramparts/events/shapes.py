@@ -39,6 +39,7 @@ __all__ = [
     "s3_event",
     "s3_record",
     "scheduled_event",
+    "sns_record",
     "sqs_event",
     "sqs_record",
     "to_dynamodb_item",
@@ -120,6 +121,48 @@ def sqs_record(
         "eventSource": "aws:sqs",
         "eventSourceARN": _arn("sqs", app, topic),
         "awsRegion": REGION,
+    }
+
+
+# --- SNS ---------------------------------------------------------------------
+
+
+def sns_topic_arn(app: str, topic: str) -> str:
+    return _arn("sns", app, topic)
+
+
+def sns_record(
+    *,
+    message_id: str,
+    message: str,
+    topic_arn: str,
+    sent_at: float,
+    subject: str | None = None,
+    message_attributes: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One record of the event Lambda receives from an SNS subscription.
+
+    The notification is not signed (``Signature`` and the certificate and
+    unsubscribe URLs are empty): Ramparts is not SNS and has no key SNS
+    clients would trust.
+    """
+    return {
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": f"{topic_arn}:{message_id}",
+        "EventSource": "aws:sns",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": topic_arn,
+            "Subject": subject,
+            "Message": message,
+            "Timestamp": _iso_millis(sent_at),
+            "SignatureVersion": "1",
+            "Signature": "",
+            "SigningCertUrl": "",
+            "UnsubscribeUrl": "",
+            "MessageAttributes": dict(message_attributes or {}),
+        },
     }
 
 

@@ -170,7 +170,9 @@ class Subscriptions:
             out.append(
                 OutgoingMessage(
                     queue_for(sub.function),
-                    encode_body("topic", sub, app, sub.function, topic, body_text, extra),
+                    encode_body(
+                        "topic", sub, app, sub.function, topic, body_text, _topic_extra(sub, extra)
+                    ),
                     {"kind": "topic"},
                     uuid.uuid4().hex,
                 )
@@ -290,7 +292,33 @@ def record_for_delivery(body: dict[str, Any], message_id: str, attempt: int) -> 
     raise ValueError(f"{body['kind']} messages are not batched")
 
 
+def _topic_extra(sub: Subscription, extra: dict[str, Any] | None) -> dict[str, Any] | None:
+    if getattr(sub.config, "shape", "sqs") != "sns":
+        return extra
+    return {**(extra or {}), "shape": "sns"}
+
+
 def _topic_record(body: dict[str, Any], message_id: str, attempt: int) -> dict[str, Any]:
+    if body.get("shape") == "sns":
+        sns = body.get("sns") if isinstance(body.get("sns"), dict) else {}
+        attrs = sns.get("MessageAttributes")
+        if not isinstance(attrs, dict):  # published by SQS or context.publish: convert
+            attrs = {
+                name: {
+                    "Type": a.get("dataType"),
+                    "Value": a.get("stringValue", a.get("binaryValue")),
+                }
+                for name, a in (body.get("attributes") or {}).items()
+                if isinstance(a, dict)
+            }
+        return shapes.sns_record(
+            message_id=message_id,
+            message=body["data"],
+            topic_arn=str(sns.get("TopicArn") or shapes.sns_topic_arn(body["app"], body["source"])),
+            sent_at=body["sent_at"],
+            subject=sns.get("Subject"),
+            message_attributes=attrs,
+        )
     attrs = body.get("attributes")
     system = body.get("system")
     return shapes.sqs_record(
@@ -317,7 +345,7 @@ def record_ids(kind: str, record: dict[str, Any]) -> list[str]:
     Lambda and Powertools report, or by their ``eventID``.
     """
     if kind == "topic":
-        return [record["messageId"]]
+        return [record["messageId"] if "messageId" in record else record["Sns"]["MessageId"]]
     seq = record.get("dynamodb", {}).get("SequenceNumber")
     return [str(x) for x in (record.get("eventID"), seq) if x is not None]
 
@@ -329,7 +357,7 @@ def filter_envelope(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     ``body`` (other bodies as the plain string); a table change is matched
     as the stream record, typed images under ``dynamodb``.
     """
-    if kind != "topic":
+    if kind != "topic" or "body" not in record:  # SNS-shaped records are matched as they are
         return record
     try:
         parsed = orjson.loads(record["body"])
