@@ -1,0 +1,181 @@
+"""SQS on a real node: send_message from a handler reaches the queue's topic trigger."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.aws.conftest import boto_client
+from tests.aws.messaging_app import ACCOUNT, APP, call, denials, deploy_app, wait_seen
+from tests.conftest import RunningNode
+
+
+@pytest.fixture(scope="module")
+def node(aws_node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
+    deploy_app(aws_node, tmp_path_factory.mktemp("msg") / "app")
+    return aws_node
+
+
+def _sqs(node: RunningNode, function: str = "producer") -> Any:
+    return boto_client(node, "sqs", function, app=APP)
+
+
+def test_send_message_in_a_handler_reaches_the_consumer_as_an_sqs_record(
+    node: RunningNode, moto_server: str
+) -> None:
+    attrs = {
+        "Author": {"DataType": "String", "StringValue": "ada"},
+        "Count": {"DataType": "Number", "StringValue": "3"},
+    }
+    answer = call(
+        node,
+        "producer",
+        {
+            "service": "sqs",
+            "op": "send_message",
+            "queue_url_from_env": True,
+            "args": {"MessageBody": '{"order": 1}', "MessageAttributes": attrs},
+        },
+    )
+    event = wait_seen(node, "on-orders", lambda e: e["Records"][0]["body"] == '{"order": 1}')
+    (record,) = event["Records"]
+    assert record["eventSource"] == "aws:sqs"
+    assert record["messageId"] == answer["MessageId"]
+    assert record["md5OfBody"] == answer["MD5OfMessageBody"]
+    assert record["messageAttributes"]["Author"]["stringValue"] == "ada"
+    assert record["messageAttributes"]["Count"]["dataType"] == "Number"
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    # the digests are the ones the reference SQS returns for the same message
+    import boto3
+
+    ref = boto3.client(
+        "sqs",
+        endpoint_url=moto_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    url = ref.create_queue(QueueName="orders")["QueueUrl"]
+    expected = ref.send_message(QueueUrl=url, MessageBody='{"order": 1}', MessageAttributes=attrs)
+    assert answer["MD5OfMessageBody"] == expected["MD5OfMessageBody"]
+    assert answer["MD5OfMessageAttributes"] == expected["MD5OfMessageAttributes"]
+
+
+def test_get_queue_url_and_attributes(node: RunningNode) -> None:
+    sqs = _sqs(node)
+    url = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+    assert url.endswith(f"/{ACCOUNT}/orders")
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    assert attrs == {"QueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders"}
+
+
+def test_send_message_batch_reports_each_entry(node: RunningNode) -> None:
+    sqs = _sqs(node)
+    url = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+    out = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "a", "MessageBody": "batch-a"},
+            {"Id": "b", "MessageBody": "batch-b", "DelaySeconds": 5000},
+        ],
+    )
+    assert [s["Id"] for s in out["Successful"]] == ["a"]
+    assert [f["Id"] for f in out["Failed"]] == ["b"]
+    assert out["Failed"][0]["SenderFault"] is True
+    wait_seen(node, "on-orders", lambda e: e["Records"][0]["body"] == "batch-a")
+
+
+def test_fifo_queue_carries_the_group_id(node: RunningNode) -> None:
+    sqs = _sqs(node)
+    url = f"{sqs.meta.endpoint_url}/{ACCOUNT}/orders.fifo"
+    out = sqs.send_message(
+        QueueUrl=url, MessageBody="fifo-1", MessageGroupId="g1", MessageDeduplicationId="d1"
+    )
+    assert out["SequenceNumber"]
+    event = wait_seen(node, "on-orders", lambda e: e["Records"][0]["body"] == "fifo-1")
+    assert event["Records"][0]["attributes"]["MessageGroupId"] == "g1"
+
+
+@pytest.mark.parametrize(
+    ("entries", "code"),
+    [
+        (
+            [{"Id": "x", "MessageBody": "1"}, {"Id": "x", "MessageBody": "2"}],
+            "BatchEntryIdsNotDistinct",
+        ),
+        ([{"Id": f"e{i}", "MessageBody": "m"} for i in range(11)], "TooManyEntriesInBatchRequest"),
+        ([{"Id": "bad id!", "MessageBody": "m"}], "InvalidBatchEntryId"),
+    ],
+)
+def test_bad_batches_are_refused_like_sqs_refuses_them(
+    node: RunningNode, moto_server: str, entries: list[dict[str, str]], code: str
+) -> None:
+    sqs = _sqs(node)
+    url = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+    with pytest.raises(ClientError) as ours:
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    shape = type(ours.value).__name__
+    assert shape == code
+    import boto3
+
+    ref = boto3.client(
+        "sqs",
+        endpoint_url=moto_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    ref_url = ref.create_queue(QueueName="orders")["QueueUrl"]
+    with pytest.raises(ClientError) as theirs:
+        ref.send_message_batch(QueueUrl=ref_url, Entries=entries)
+    assert ours.value.response["Error"]["Code"] == theirs.value.response["Error"]["Code"]
+
+
+def test_unknown_queue_and_another_accounts_queue_do_not_exist(node: RunningNode) -> None:
+    sqs = _sqs(node)
+    base = sqs.meta.endpoint_url
+    for url in (f"{base}/{ACCOUNT}/nobody", f"{base}/123456789012/orders"):
+        with pytest.raises(sqs.exceptions.QueueDoesNotExist) as err:
+            sqs.send_message(QueueUrl=url, MessageBody="lost?")
+        assert err.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_url(QueueName="nobody")
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_url(QueueName="orders", QueueOwnerAWSAccountId="123456789012")
+
+
+def test_a_role_without_publish_is_denied_and_audited(node: RunningNode) -> None:
+    answer = call(
+        node,
+        "stranger",
+        {
+            "service": "sqs",
+            "op": "send_message",
+            "queue_url_from_env": True,
+            "args": {"MessageBody": "not allowed"},
+        },
+    )
+    assert answer["error"] == "AccessDenied"
+    assert denials(node, "topics:Publish", "topic/orders")
+
+
+def test_receive_and_delete_are_not_offered(node: RunningNode) -> None:
+    sqs = _sqs(node)
+    url = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+    with pytest.raises(sqs.exceptions.UnsupportedOperation) as err:
+        sqs.receive_message(QueueUrl=url)
+    assert "ReceiveMessage" in err.value.response["Error"]["Message"]
+    with pytest.raises(sqs.exceptions.UnsupportedOperation):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle="x")
+
+
+def test_the_consumer_saw_json_bodies_unchanged(node: RunningNode) -> None:
+    sqs = _sqs(node)
+    url = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": "unicode é"}))
+    wait_seen(
+        node, "on-orders", lambda e: json.loads(e["Records"][0]["body"]) == {"n": "unicode é"}
+    )
