@@ -36,7 +36,7 @@ functions:
         - effect: allow
           actions: [topics:Publish]
           resources: ["topic:orders", "topic:orders.fifo", "topic:news", "topic:news-sns",
-                      "topic:default", "topic:billing", "topic:nobody"]
+                      "topic:default", "topic:billing", "topic:nobody", "topic:nowhere"]
         - effect: allow
           actions: [functions:Invoke]
           resources: ["function:worker", "function:crasher", "function:nobody-here"]
