@@ -182,8 +182,9 @@ class Lambda:
         except InvalidRequest as exc:
             raise AwsError("InvalidRequestContentException", exc.message) from None
         except RampartsError as exc:
-            error_type = exc.message.rpartition("failed: ")[2] or "Unhandled"
-            if error_type in ("Throttled", "throttled"):
+            status = getattr(exc, "result_status", None)
+            error_type = getattr(exc, "error_type", None) or "Unhandled"
+            if status == "throttled":
                 err = AwsError("TooManyRequestsException", "Rate Exceeded.", 429)
                 response = error_response("rest-json", err, request.request_id)
                 response.body = orjson.dumps(
@@ -194,7 +195,8 @@ class Lambda:
                     }
                 )
                 return response
-            body = {"errorMessage": f"{function} failed", "errorType": error_type, "stackTrace": []}
+            message = getattr(exc, "error_message", None) or f"{function} failed"
+            body = {"errorMessage": message, "errorType": error_type, "stackTrace": []}
             return AwsResponse(
                 200, [*headers, ("x-amz-function-error", "Unhandled")], orjson.dumps(body)
             )

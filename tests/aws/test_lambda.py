@@ -71,7 +71,16 @@ def test_a_function_that_raises_is_an_unhandled_function_error(node: RunningNode
     assert out["StatusCode"] == 200
     assert out["FunctionError"] == "Unhandled"
     body = json.loads(out["Payload"].read())
-    assert "errorMessage" in body and "errorType" in body
+    assert body["errorType"] == "ValueError"
+    assert "crashed on purpose" in body["errorMessage"]
+
+
+def test_a_failing_event_invocation_is_retried_twice(node: RunningNode) -> None:
+    before = len(node.invocations("crasher"))
+    out = _lambda(node).invoke(FunctionName="crasher", InvocationType="Event", Payload=b"{}")
+    assert out["StatusCode"] == 202
+    rows = node.wait_invocations("crasher", before + 3, timeout=60)
+    assert all(r["status"] != "ok" for r in rows)
 
 
 def test_dry_run_checks_permission_and_existence(node: RunningNode) -> None:
