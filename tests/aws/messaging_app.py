@@ -67,6 +67,11 @@ functions:
     triggers:
       - topic: {{name: default}}
       - topic: {{name: billing}}
+  on-placed:
+    handler: consumer.py:record
+    role: {{statements: [{{effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}}]}}
+    triggers:
+      - topic: {{name: billing, filters: [{{body: {{detail-type: [OrderPlaced]}}}}]}}
   worker:
     handler: consumer.py:work
     role: {{statements: [{{effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}}]}}

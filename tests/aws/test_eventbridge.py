@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -10,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.aws.conftest import boto_client
-from tests.aws.messaging_app import ACCOUNT, APP, call, denials, deploy_app, wait_seen
+from tests.aws.messaging_app import ACCOUNT, APP, call, denials, deploy_app, seen, wait_seen
 from tests.conftest import RunningNode
 
 
@@ -160,3 +161,27 @@ def test_a_role_without_publish_is_denied_and_audited(node: RunningNode) -> None
     )
     assert answer["error"] == "AccessDeniedException"
     assert denials(node, "topics:Publish", "topic/default")
+
+
+def test_trigger_filters_select_events_by_detail_type(node: RunningNode) -> None:
+    events = _events(node)
+    out = events.put_events(
+        Entries=[
+            {"Source": "f", "DetailType": "Other", "Detail": "{}", "EventBusName": "billing"},
+            {
+                "Source": "f",
+                "DetailType": "OrderPlaced",
+                "Detail": "{}",
+                "EventBusName": "billing",
+                "Time": datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
+            },
+        ]
+    )
+    placed = out["Entries"][1]["EventId"]
+    got = wait_seen(node, "on-placed", lambda e: _body(e)["id"] == placed)
+    assert _body(got)["time"] == "2024-05-06T07:08:09Z"
+    # both reached the unfiltered consumer of the bus ...
+    other = out["Entries"][0]["EventId"]
+    wait_seen(node, "on-bus", lambda e: _body(e)["id"] == other)
+    # ... the filtered one only the event it asked for
+    assert all(_body(e)["detail-type"] == "OrderPlaced" for e in seen(node, "on-placed"))
