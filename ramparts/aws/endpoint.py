@@ -175,6 +175,11 @@ class AwsEndpoint:
             message = f"the request body exceeds {self._limit} bytes"
             await refuse(AwsError(code, message, 413), "body_too_large", close=True)
             return
+        try:  # before the token: an expired URL says so even when its credentials expired too
+            sigv4.check_time(signed)
+        except sigv4.SigV4Error as exc:
+            await refuse(_auth_error(name, protocol, exc.reason, exc.message), exc.reason)
+            return
         if not signed.security_token:
             await refuse(
                 _auth_error(
