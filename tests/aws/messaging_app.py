@@ -39,7 +39,8 @@ functions:
                       "topic:default", "topic:billing", "topic:nobody", "topic:nowhere"]
         - effect: allow
           actions: [functions:Invoke]
-          resources: ["function:worker", "function:crasher", "function:nobody-here"]
+          resources: ["function:worker", "function:crasher", "function:nobody-here",
+                      "function:victim-worker"]
   stranger:
     handler: producer.py:handler
     environment:
@@ -177,3 +178,28 @@ def denials(node: RunningNode, action: str, resource_suffix: str) -> list[dict[s
         and e.get("action") == action
         and str(e.get("resource", "")).endswith(resource_suffix)
     ]
+
+
+VICTIM = "victim"
+VICTIM_MANIFEST = """
+app: victim
+functions:
+  victim-inbox:
+    handler: v.py:handler
+    triggers:
+      - topic: {name: orders}
+      - topic: {name: news}
+      - topic: {name: default}
+  victim-worker:
+    handler: v.py:handler
+"""
+
+
+def deploy_victim(node: RunningNode, root: Path) -> None:
+    """Another app with the same queue, topic and bus names as ``msg`` (function names are
+    unique on a node, so its function is ``victim-worker``)."""
+    node.deploy_ok(make_app(root, VICTIM_MANIFEST, {"v.py": "def handler(e, c):\n    return 1\n"}))
+
+
+def victim_untouched(node: RunningNode) -> bool:
+    return not node.invocations("victim-inbox") and not node.invocations("victim-worker")

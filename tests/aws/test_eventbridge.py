@@ -10,14 +10,27 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from ramparts.aws.accounts import account_id
 from tests.aws.conftest import boto_client
-from tests.aws.messaging_app import ACCOUNT, APP, call, denials, deploy_app, seen, wait_seen
+from tests.aws.messaging_app import (
+    ACCOUNT,
+    APP,
+    VICTIM,
+    call,
+    denials,
+    deploy_app,
+    deploy_victim,
+    seen,
+    victim_untouched,
+    wait_seen,
+)
 from tests.conftest import RunningNode
 
 
 @pytest.fixture(scope="module")
 def node(aws_node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
     deploy_app(aws_node, tmp_path_factory.mktemp("msg") / "app")
+    deploy_victim(aws_node, tmp_path_factory.mktemp("victim") / "app")
     return aws_node
 
 
@@ -119,19 +132,22 @@ def test_more_than_ten_entries_is_a_validation_error(node: RunningNode) -> None:
     assert err.value.response["Error"]["Code"] == "ValidationException"
 
 
-def test_another_accounts_bus_arn_is_refused(node: RunningNode) -> None:
+@pytest.mark.parametrize("account", [account_id(VICTIM), "123456789012"])
+def test_another_accounts_bus_arn_is_refused(node: RunningNode, account: str) -> None:
     with pytest.raises(ClientError) as err:
         _events(node).put_events(
             Entries=[
+                {"Source": "s", "DetailType": "t", "Detail": "{}"},
                 {
                     "Source": "s",
                     "DetailType": "t",
                     "Detail": "{}",
-                    "EventBusName": "arn:aws:events:us-east-1:123456789012:event-bus/default",
-                }
+                    "EventBusName": f"arn:aws:events:us-east-1:{account}:event-bus/default",
+                },
             ]
         )
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert victim_untouched(node)
 
 
 def test_own_bus_arn_is_accepted(node: RunningNode) -> None:

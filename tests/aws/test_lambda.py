@@ -8,14 +8,26 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ramparts.aws.accounts import account_id
 from tests.aws.conftest import boto_client
-from tests.aws.messaging_app import ACCOUNT, APP, call, denials, deploy_app, wait_seen
+from tests.aws.messaging_app import (
+    ACCOUNT,
+    APP,
+    VICTIM,
+    call,
+    denials,
+    deploy_app,
+    deploy_victim,
+    victim_untouched,
+    wait_seen,
+)
 from tests.conftest import RunningNode
 
 
 @pytest.fixture(scope="module")
 def node(aws_node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
     deploy_app(aws_node, tmp_path_factory.mktemp("msg") / "app")
+    deploy_victim(aws_node, tmp_path_factory.mktemp("victim") / "app")
     return aws_node
 
 
@@ -147,3 +159,21 @@ def test_other_lambda_operations_are_named_as_unsupported(node: RunningNode) -> 
     with pytest.raises(ClientError) as err:
         _lambda(node).list_functions()
     assert err.value.response["Error"]["Code"] == "UnsupportedOperation"
+
+
+@pytest.mark.parametrize("kind", ["RequestResponse", "Event", "DryRun"])
+def test_another_apps_function_is_never_invoked(node: RunningNode, kind: str) -> None:
+    lam = _lambda(node)
+    victim = account_id(VICTIM)
+    for name in (
+        f"arn:aws:lambda:us-east-1:{victim}:function:victim-worker",
+        f"{victim}:function:victim-worker",
+    ):
+        with pytest.raises(ClientError) as err:
+            lam.invoke(FunctionName=name, InvocationType=kind, Payload=b"{}")
+        assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    # by its bare name, even allowed by the role, it is not a function of this app
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName="victim-worker", InvocationType=kind, Payload=b"{}")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert victim_untouched(node)

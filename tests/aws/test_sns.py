@@ -9,14 +9,26 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from ramparts.aws.accounts import account_id
 from tests.aws.conftest import boto_client
-from tests.aws.messaging_app import ACCOUNT, APP, call, denials, deploy_app, wait_seen
+from tests.aws.messaging_app import (
+    ACCOUNT,
+    APP,
+    VICTIM,
+    call,
+    denials,
+    deploy_app,
+    deploy_victim,
+    victim_untouched,
+    wait_seen,
+)
 from tests.conftest import RunningNode
 
 
 @pytest.fixture(scope="module")
 def node(aws_node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
     deploy_app(aws_node, tmp_path_factory.mktemp("msg") / "app")
+    deploy_victim(aws_node, tmp_path_factory.mktemp("victim") / "app")
     return aws_node
 
 
@@ -136,11 +148,16 @@ def test_errors_have_the_codes_of_the_reference_sns(node: RunningNode, moto_serv
 
 def test_another_accounts_topic_is_refused(node: RunningNode) -> None:
     sns = _sns(node)
-    for arn in (_arn("news", account="123456789012"), _arn("news", region="eu-west-1")):
+    for arn in (
+        _arn("news", account=account_id(VICTIM)),
+        _arn("news", account="123456789012"),
+        _arn("news", region="eu-west-1"),
+    ):
         with pytest.raises(ClientError) as err:
             sns.publish(TopicArn=arn, Message="cross-app")
         assert err.value.response["Error"]["Code"] == "AuthorizationError"
         assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert victim_untouched(node)
 
 
 def test_a_role_without_publish_is_denied_and_audited(node: RunningNode) -> None:

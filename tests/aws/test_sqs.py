@@ -8,14 +8,26 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ramparts.aws.accounts import account_id
 from tests.aws.conftest import boto_client
-from tests.aws.messaging_app import ACCOUNT, APP, call, denials, deploy_app, wait_seen
+from tests.aws.messaging_app import (
+    ACCOUNT,
+    APP,
+    VICTIM,
+    call,
+    denials,
+    deploy_app,
+    deploy_victim,
+    victim_untouched,
+    wait_seen,
+)
 from tests.conftest import RunningNode
 
 
 @pytest.fixture(scope="module")
 def node(aws_node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
     deploy_app(aws_node, tmp_path_factory.mktemp("msg") / "app")
+    deploy_victim(aws_node, tmp_path_factory.mktemp("victim") / "app")
     return aws_node
 
 
@@ -179,3 +191,15 @@ def test_the_consumer_saw_json_bodies_unchanged(node: RunningNode) -> None:
     wait_seen(
         node, "on-orders", lambda e: json.loads(e["Records"][0]["body"]) == {"n": "unicode é"}
     )
+
+
+def test_another_apps_queue_is_never_reached(node: RunningNode) -> None:
+    sqs = _sqs(node)
+    url = f"{sqs.meta.endpoint_url}/{account_id(VICTIM)}/orders"
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.send_message(QueueUrl=url, MessageBody="cross-app")
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "x"}])
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_url(QueueName="orders", QueueOwnerAWSAccountId=account_id(VICTIM))
+    assert victim_untouched(node)
