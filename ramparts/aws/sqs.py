@@ -11,8 +11,9 @@ handler as an SQS record and acks it when the handler returns), so
 ``UnsupportedOperation``.
 
 Speaks the awsJson 1.0 protocol botocore uses since 1.31.64
-(``X-Amz-Target: AmazonSQS.SendMessage``); the older query protocol is
-answered with ``UnsupportedOperation``.  SQS is "query compatible": errors
+(``X-Amz-Target: AmazonSQS.SendMessage``) and the query protocol of older
+botocore (form in, XML out), for the same four operations.  In JSON, SQS is
+"query compatible": errors
 carry the shape name in ``__type`` and the query-era code in
 ``x-amzn-query-error``, which is what botocore shows as the error code
 (``AWS.SimpleQueueService.NonExistentQueue`` for ``QueueDoesNotExist``).
@@ -22,13 +23,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
 from ramparts.aws import messaging
-from ramparts.aws.protocols import JSON_10, json_answer
+from ramparts.aws.protocols import JSON_10, XML, json_answer, query_answer, xml_escape
 from ramparts.aws.service import AwsError, AwsRequest, AwsResponse, Caller
 from ramparts.errors import AccessDenied, InvalidRequest
 from ramparts.policy.document import resource_arn
@@ -36,6 +38,7 @@ from ramparts.policy.document import resource_arn
 if TYPE_CHECKING:
     from ramparts.broker import Broker
 
+QUERY_XMLNS = "http://queue.amazonaws.com/doc/2012-11-05/"
 MAX_BATCH = 10
 MAX_MESSAGE_BYTES = 256 * 1024
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -53,6 +56,9 @@ _QUERY_CODES = {
     "BatchRequestTooLong": "AWS.SimpleQueueService.BatchRequestTooLong",
     "AccessDeniedException": "AccessDenied",
 }
+
+
+Operation = Callable[["AwsRequest", "Broker", dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def queue_arn(caller: Caller, queue: str) -> str:
@@ -85,27 +91,15 @@ class SQS:
     protocol = "json"
 
     async def handle(self, request: AwsRequest, broker: Broker) -> AwsResponse:
+        query = not request.header("x-amz-target")
         try:
+            if query:
+                return await self._handle_query(request, broker)
             return await self._handle(request, broker)
         except AwsError as err:
-            return error(err, request.request_id)
+            return query_error(err, request.request_id) if query else error(err, request.request_id)
 
-    async def _handle(self, request: AwsRequest, broker: Broker) -> AwsResponse:
-        target = request.header("x-amz-target")
-        if not target.startswith("AmazonSQS."):
-            action = request.param("Action") or ""
-            raise AwsError(
-                "UnsupportedOperation",
-                f"SQS {action or 'request'} over the query protocol is not supported by "
-                "Ramparts; use botocore 1.31.64 or later (awsJson)",
-            )
-        op = target.partition(".")[2]
-        try:
-            params = orjson.loads(request.body or b"{}")
-        except orjson.JSONDecodeError:
-            raise AwsError("InvalidParameterValue", "The request body is not JSON.") from None
-        if not isinstance(params, dict):
-            raise AwsError("InvalidParameterValue", "The request body must be a JSON object.")
+    def _operation(self, op: str) -> Operation:
         handler = {
             "SendMessage": self._send_message,
             "SendMessageBatch": self._send_message_batch,
@@ -118,7 +112,32 @@ class SQS:
                 f"SQS operation {op[:64] or '(none)'} is not supported by Ramparts: messages are "
                 "delivered to the queue's topic trigger, not received by handlers",
             )
+        return handler
+
+    async def _handle(self, request: AwsRequest, broker: Broker) -> AwsResponse:
+        target = request.header("x-amz-target")
+        if not target.startswith("AmazonSQS."):
+            raise AwsError("UnsupportedOperation", "Unknown X-Amz-Target for SQS")
+        handler = self._operation(target.partition(".")[2])
+        try:
+            params = orjson.loads(request.body or b"{}")
+        except orjson.JSONDecodeError:
+            raise AwsError("InvalidParameterValue", "The request body is not JSON.") from None
+        if not isinstance(params, dict):
+            raise AwsError("InvalidParameterValue", "The request body must be a JSON object.")
         return json_answer(await handler(request, broker, params), request.request_id)
+
+    async def _handle_query(self, request: AwsRequest, broker: Broker) -> AwsResponse:
+        """The query protocol of botocore before 1.31.64: form in, XML out."""
+        form = dict(request.query)
+        try:
+            form.update(parse_qsl(request.body.decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise AwsError("InvalidParameterValue", "The request body is not form data.") from None
+        op = form.get("Action", "")
+        handler = self._operation(op)
+        result = await handler(request, broker, query_params(op, form))
+        return query_answer(op, query_result(op, result), request.request_id, QUERY_XMLNS)
 
     # -- operations -----------------------------------------------------------------------------
     def _existing_queue(self, request: AwsRequest, broker: Broker, queue: str) -> None:
@@ -327,4 +346,82 @@ def error(err: AwsError, request_id: str) -> AwsResponse:
             ("x-amzn-query-error", f"{query_code};Sender"),
         ],
         orjson.dumps({"__type": f"{prefix}#{shape}", "message": err.message}),
+    )
+
+
+# -- the query protocol ------------------------------------------------------------------------
+def _indexed(form: dict[str, str], prefix: str) -> list[str]:
+    """The sorted ``N`` of every ``{prefix}N`` or ``{prefix}N.rest`` key."""
+    found = set()
+    for key in form:
+        if key.startswith(prefix):
+            index = key[len(prefix) :].partition(".")[0]
+            if index.isdigit():
+                found.add(index)
+    return sorted(found, key=int)
+
+
+def _query_entry(form: dict[str, str], prefix: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    for name in ("Id", "MessageBody", "MessageGroupId", "MessageDeduplicationId"):
+        if prefix + name in form:
+            entry[name] = form[prefix + name]
+    if prefix + "DelaySeconds" in form:
+        text = form[prefix + "DelaySeconds"]
+        entry["DelaySeconds"] = int(text) if text.isdigit() else text
+    attrs: dict[str, Any] = {}
+    base = prefix + "MessageAttribute."
+    for i in _indexed(form, base):
+        name = form.get(f"{base}{i}.Name", "")
+        value = {
+            field: form[f"{base}{i}.Value.{field}"]
+            for field in ("DataType", "StringValue", "BinaryValue")
+            if f"{base}{i}.Value.{field}" in form
+        }
+        attrs[name] = value
+    if attrs:
+        entry["MessageAttributes"] = attrs
+    return entry
+
+
+def query_params(op: str, form: dict[str, str]) -> dict[str, Any]:
+    """A query request's form as the JSON protocol's parameters of ``op``."""
+    params: dict[str, Any] = {
+        k: form[k] for k in ("QueueUrl", "QueueName", "QueueOwnerAWSAccountId") if k in form
+    }
+    if op == "GetQueueAttributes":
+        names = [form[f"AttributeName.{i}"] for i in _indexed(form, "AttributeName.")]
+        if names:
+            params["AttributeNames"] = names
+    elif op == "SendMessage":
+        params.update(_query_entry(form, ""))
+    elif op == "SendMessageBatch":
+        base = "SendMessageBatchRequestEntry."
+        params["Entries"] = [_query_entry(form, f"{base}{i}.") for i in _indexed(form, base)]
+    return params
+
+
+def query_result(op: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The JSON protocol's answer as the query protocol's XML elements."""
+    if op == "GetQueueAttributes":
+        return {"Attribute": [{"Name": k, "Value": v} for k, v in result["Attributes"].items()]}
+    if op == "SendMessageBatch":
+        return {
+            "SendMessageBatchResultEntry": result["Successful"],
+            "BatchResultErrorEntry": result["Failed"],
+        }
+    return result
+
+
+def query_error(err: AwsError, request_id: str) -> AwsResponse:
+    """An SQS error in the query protocol: the query-era code in ``<Error><Code>``."""
+    code = _QUERY_CODES.get(err.code, err.code)
+    status = 403 if err.code == "AccessDeniedException" else err.status
+    body = (
+        f'<ErrorResponse xmlns="{QUERY_XMLNS}"><Error><Type>Sender</Type>'
+        f"<Code>{xml_escape(code)}</Code><Message>{xml_escape(err.message)}</Message>"
+        f"<Detail/></Error><RequestId>{xml_escape(request_id)}</RequestId></ErrorResponse>"
+    )
+    return AwsResponse(
+        status, [("content-type", XML), ("x-amzn-requestid", request_id)], body.encode()
     )

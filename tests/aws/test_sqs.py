@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -203,3 +204,100 @@ def test_another_apps_queue_is_never_reached(node: RunningNode) -> None:
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.get_queue_url(QueueName="orders", QueueOwnerAWSAccountId=account_id(VICTIM))
     assert victim_untouched(node)
+
+
+# -- the query protocol (botocore before 1.31.64) ----------------------------------------------
+def _query(node: RunningNode, form: dict[str, str], function: str = "producer") -> Any:
+    """A form-encoded SQS request signed with SigV4 as old botocore sends it; (status, XML)."""
+    from urllib.parse import urlencode
+    from xml.etree import ElementTree
+
+    import httpx
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from tests.aws.conftest import function_credentials
+
+    creds = function_credentials(node, function, APP)
+    body = urlencode({**form, "Version": "2012-11-05"})
+    req = AWSRequest(
+        method="POST",
+        url=creds["Endpoint"] + "/",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(
+        Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["Token"]),
+        "sqs",
+        creds["Region"],
+    ).add_auth(req)
+    r = httpx.post(req.url, content=body.encode(), headers=dict(req.headers.items()))
+    root = ElementTree.fromstring(r.content)
+    for el in root.iter():  # drop the namespace for short paths
+        el.tag = el.tag.rpartition("}")[2]
+    return r.status_code, root
+
+
+def test_query_protocol_send_message_reaches_the_consumer(node: RunningNode) -> None:
+    url = f"http://127.0.0.1:{node.port}/{ACCOUNT}/orders"
+    status, root = _query(
+        node,
+        {
+            "Action": "SendMessage",
+            "QueueUrl": url,
+            "MessageBody": "via query",
+            "MessageAttribute.1.Name": "k",
+            "MessageAttribute.1.Value.DataType": "String",
+            "MessageAttribute.1.Value.StringValue": "v",
+        },
+    )
+    assert status == 200
+    result = root.find("SendMessageResult")
+    assert result is not None
+    message_id = result.findtext("MessageId")
+    assert result.findtext("MD5OfMessageBody") == hashlib.md5(b"via query").hexdigest()
+    assert result.findtext("MD5OfMessageAttributes")
+    event = wait_seen(node, "on-orders", lambda e: e["Records"][0]["body"] == "via query")
+    assert event["Records"][0]["messageId"] == message_id
+    assert event["Records"][0]["messageAttributes"]["k"]["stringValue"] == "v"
+
+
+def test_query_protocol_other_calls_and_errors(node: RunningNode) -> None:
+    status, root = _query(node, {"Action": "GetQueueUrl", "QueueName": "orders"})
+    assert status == 200 and root.findtext("GetQueueUrlResult/QueueUrl").endswith(
+        f"/{ACCOUNT}/orders"
+    )
+    url = root.findtext("GetQueueUrlResult/QueueUrl")
+    status, root = _query(
+        node, {"Action": "GetQueueAttributes", "QueueUrl": url, "AttributeName.1": "QueueArn"}
+    )
+    assert root.findtext("GetQueueAttributesResult/Attribute/Value") == (
+        f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders"
+    )
+    status, root = _query(
+        node,
+        {
+            "Action": "SendMessageBatch",
+            "QueueUrl": url,
+            "SendMessageBatchRequestEntry.1.Id": "a",
+            "SendMessageBatchRequestEntry.1.MessageBody": "q-batch",
+            "SendMessageBatchRequestEntry.2.Id": "b",
+            "SendMessageBatchRequestEntry.2.MessageBody": "",
+        },
+    )
+    assert status == 200
+    assert root.findtext("SendMessageBatchResult/SendMessageBatchResultEntry/Id") == "a"
+    assert root.findtext("SendMessageBatchResult/BatchResultErrorEntry/Id") == "b"
+    status, root = _query(
+        node,
+        {"Action": "SendMessage", "QueueUrl": f"{url[: -len('orders')]}nobody", "MessageBody": "x"},
+    )
+    assert status == 400
+    assert root.findtext("Error/Code") == "AWS.SimpleQueueService.NonExistentQueue"
+    status, root = _query(
+        node, {"Action": "SendMessage", "QueueUrl": url, "MessageBody": "x"}, function="stranger"
+    )
+    assert status == 403 and root.findtext("Error/Code") == "AccessDenied"
+    status, root = _query(node, {"Action": "ReceiveMessage", "QueueUrl": url})
+    assert root.findtext("Error/Code") == "AWS.SimpleQueueService.UnsupportedOperation"
