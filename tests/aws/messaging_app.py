@@ -40,7 +40,7 @@ functions:
         - effect: allow
           actions: [functions:Invoke]
           resources: ["function:worker", "function:crasher", "function:nobody-here",
-                      "function:victim-worker"]
+                      "function:victim-worker", "function:slow"]
   stranger:
     handler: producer.py:handler
     environment:
@@ -78,6 +78,10 @@ functions:
     role: {{statements: [{{effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}}]}}
   crasher:
     handler: consumer.py:crash
+  slow:
+    handler: consumer.py:slow
+    timeout: 1s
+    concurrency: 1
 """
 
 PRODUCER = """
@@ -125,6 +129,12 @@ def work(event, context):
     context.kv.put("seen", context.aws_request_id,
                    {"function": context.function_name, "event": json.dumps(event)})
     return {"echo": event, "by": context.function_name}
+
+
+def slow(event, context):
+    import time
+    time.sleep(0.8)
+    return "done"
 
 
 def crash(event, context):

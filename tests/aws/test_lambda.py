@@ -177,3 +177,29 @@ def test_another_apps_function_is_never_invoked(node: RunningNode, kind: str) ->
         lam.invoke(FunctionName="victim-worker", InvocationType=kind, Payload=b"{}")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert victim_untouched(node)
+
+
+def test_a_function_without_a_free_worker_is_throttled(node: RunningNode) -> None:
+    """``slow`` has one worker, runs 0.8 s and waits at most 1 s for a worker: of four
+    simultaneous calls at most two can get one, the others are throttled."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.config import Config
+
+    # legacy retry mode's max_attempts=1 still retries once: ask for one attempt in total
+    lam = boto_client(
+        node, "lambda", "producer", app=APP, config=Config(retries={"total_max_attempts": 1})
+    )
+    lam.invoke(FunctionName="slow", Payload=b"{}")  # warm: the worker exists
+
+    def one(_: int) -> str:
+        try:
+            return str(lam.invoke(FunctionName="slow", Payload=b"{}")["StatusCode"])
+        except ClientError as exc:
+            status = exc.response["ResponseMetadata"]["HTTPStatusCode"]
+            return f"{exc.response['Error']['Code']}:{status}"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(one, range(4)))
+    assert outcomes.count("TooManyRequestsException:429") >= 2, outcomes
+    assert set(outcomes) <= {"200", "TooManyRequestsException:429"}, outcomes
