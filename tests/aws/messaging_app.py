@@ -46,6 +46,18 @@ functions:
     environment:
       QUEUE_URL: "{queue_url}"
       TOPIC_ARN: "arn:aws:sns:us-east-1:{account}:news"
+  aws-named:
+    handler: producer.py:handler
+    role:
+      statements:
+        - effect: allow
+          actions: [sqs:SendMessage, sns:Publish, events:PutEvents, lambda:InvokeFunction]
+          resources: ["arn:aws:sqs:*:{account}:orders*", "arn:aws:sns:us-east-1:{account}:news",
+                      "arn:aws:events:*:*:event-bus/default",
+                      "arn:aws:lambda:us-east-1:{account}:function:worker"]
+        - effect: deny
+          actions: [sqs:SendMessage]
+          resources: ["arn:aws:sqs:*:*:orders.fifo"]
   on-orders:
     handler: consumer.py:record
     role: {{statements: [{{effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}}]}}
@@ -144,7 +156,8 @@ def crash(event, context):
 
 def deploy_app(node: RunningNode, root: Path) -> None:
     manifest = MANIFEST.format(
-        queue_url=f"http://127.0.0.1:{node.port}/{ACCOUNT}/orders", account=ACCOUNT
+        queue_url=f"http://127.0.0.1:{node.port}/{ACCOUNT}/orders",
+        account=ACCOUNT,
     )
     node.deploy_ok(make_app(root, manifest, {"producer.py": PRODUCER, "consumer.py": CONSUMER}))
 

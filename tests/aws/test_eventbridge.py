@@ -201,3 +201,15 @@ def test_trigger_filters_select_events_by_detail_type(node: RunningNode) -> None
     wait_seen(node, "on-bus", lambda e: _body(e)["id"] == other)
     # ... the filtered one only the event it asked for
     assert all(_body(e)["detail-type"] == "OrderPlaced" for e in seen(node, "on-placed"))
+
+
+def test_a_role_in_aws_names_decides_the_same_way(node: RunningNode) -> None:
+    events = _events(node, "aws-named")
+    out = events.put_events(Entries=[{"Source": "aws-named", "DetailType": "t", "Detail": "{}"}])
+    assert out["FailedEntryCount"] == 0
+    wait_seen(node, "on-bus", lambda e: _body(e)["source"] == "aws-named")
+    with pytest.raises(ClientError) as err:
+        events.put_events(
+            Entries=[{"Source": "s", "DetailType": "t", "Detail": "{}", "EventBusName": "billing"}]
+        )
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -203,3 +203,17 @@ def test_a_function_without_a_free_worker_is_throttled(node: RunningNode) -> Non
         outcomes = list(pool.map(one, range(4)))
     assert outcomes.count("TooManyRequestsException:429") >= 2, outcomes
     assert set(outcomes) <= {"200", "TooManyRequestsException:429"}, outcomes
+
+
+def test_a_role_in_aws_names_decides_the_same_way(node: RunningNode) -> None:
+    lam = _lambda(node, "aws-named")
+    out = lam.invoke(FunctionName="worker", Payload=b'{"named": true}')
+    assert json.loads(out["Payload"].read())["echo"] == {"named": True}
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName="crasher", Payload=b"{}")
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    # the other app's function is not this grant's
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName="victim-worker", Payload=b"{}")
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert victim_untouched(node)

@@ -168,3 +168,17 @@ def test_a_role_without_publish_is_denied_and_audited(node: RunningNode) -> None
     )
     assert answer["error"] == "AuthorizationError"
     assert denials(node, "topics:Publish", "topic/news")
+
+
+def test_a_role_in_aws_names_decides_the_same_way(node: RunningNode) -> None:
+    sns = _sns(node, "aws-named")
+    sns.publish(TopicArn=_arn("news"), Message="aws-named news")
+    wait_seen(node, "on-news", lambda e: e["Records"][0]["body"] == "aws-named news")
+    with pytest.raises(ClientError) as err:  # not granted
+        sns.publish(TopicArn=_arn("news-sns"), Message="x")
+    assert err.value.response["Error"]["Code"] == "AuthorizationError"
+    # the other app's topic of the same name is not this grant's
+    with pytest.raises(ClientError) as err:
+        sns.publish(TopicArn=_arn("news", account=account_id(VICTIM)), Message="x")
+    assert err.value.response["Error"]["Code"] == "AuthorizationError"
+    assert victim_untouched(node)

@@ -301,3 +301,14 @@ def test_query_protocol_other_calls_and_errors(node: RunningNode) -> None:
     assert status == 403 and root.findtext("Error/Code") == "AccessDenied"
     status, root = _query(node, {"Action": "ReceiveMessage", "QueueUrl": url})
     assert root.findtext("Error/Code") == "AWS.SimpleQueueService.UnsupportedOperation"
+
+
+def test_a_role_in_aws_names_decides_the_same_way(node: RunningNode) -> None:
+    sqs = _sqs(node, "aws-named")
+    base = f"{sqs.meta.endpoint_url}/{ACCOUNT}"
+    sqs.send_message(QueueUrl=f"{base}/orders", MessageBody="aws-named")
+    wait_seen(node, "on-orders", lambda e: e["Records"][0]["body"] == "aws-named")
+    with pytest.raises(ClientError) as err:  # an explicit Deny in AWS names
+        sqs.send_message(QueueUrl=f"{base}/orders.fifo", MessageBody="x", MessageGroupId="g")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    assert denials(node, "topics:Publish", "topic/orders.fifo")
