@@ -122,6 +122,18 @@ def test_a_payload_that_is_not_json_is_refused(node: RunningNode) -> None:
     assert err.value.response["Error"]["Code"] == "InvalidRequestContentException"
 
 
+@pytest.mark.parametrize("kind", ["RequestResponse", "Event"])
+def test_a_payload_nested_deeper_than_context_invoke_allows_is_refused(
+    node: RunningNode, kind: str
+) -> None:
+    deep = b"[" * 65 + b"]" * 65  # context.invoke refuses more than 64 levels too
+    with pytest.raises(ClientError) as err:
+        _lambda(node).invoke(FunctionName="worker", InvocationType=kind, Payload=deep)
+    assert err.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    ok = b"[" * 64 + b"]" * 64
+    assert _lambda(node).invoke(FunctionName="worker", Payload=ok)["StatusCode"] == 200
+
+
 def test_unknown_function_matches_the_reference(node: RunningNode, moto_server: str) -> None:
     import boto3
 
