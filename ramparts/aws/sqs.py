@@ -141,7 +141,12 @@ class SQS:
 
     # -- operations -----------------------------------------------------------------------------
     def _existing_queue(self, request: AwsRequest, broker: Broker, queue: str) -> None:
-        """Authorize, then check that the queue exists (a consumer of the app has it)."""
+        """Authorize, then check that the queue exists (a consumer of the app has it).
+
+        ``GetQueueUrl`` and ``GetQueueAttributes`` need the same ``topics:Publish``
+        as sending (SAM's ``SQSSendMessagePolicy``, ``sqs:SendMessage*``, grants
+        it): what a function may not send to, it need not know exists.
+        """
         caller = request.caller
         authorize(broker, request, queue)
         if not broker.topic_exists(caller.spec.app, queue):
@@ -158,8 +163,7 @@ class SQS:
         if owner is not None:
             messaging.check_account(caller, str(owner), "the queue", "QueueDoesNotExist")
         messaging.check_name(name, "queue", "QueueDoesNotExist")
-        if not broker.topic_exists(caller.spec.app, name):
-            raise AwsError("QueueDoesNotExist", "The specified queue does not exist.")
+        self._existing_queue(request, broker, name)
         return {"QueueUrl": queue_url(request.endpoint, caller, name)}
 
     async def _get_queue_attributes(
@@ -167,8 +171,7 @@ class SQS:
     ) -> dict[str, Any]:
         caller = request.caller
         queue = queue_from_url(caller, params.get("QueueUrl"))
-        if not broker.topic_exists(caller.spec.app, queue):
-            raise AwsError("QueueDoesNotExist", "The specified queue does not exist.")
+        self._existing_queue(request, broker, queue)
         names = params.get("AttributeNames") or ["QueueArn"]
         if not isinstance(names, list):
             raise AwsError("InvalidAttributeName", "AttributeNames must be a list.")

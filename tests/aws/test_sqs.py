@@ -173,6 +173,12 @@ def test_a_role_without_publish_is_denied_and_audited(node: RunningNode) -> None
     )
     assert answer["error"] == "AccessDenied"
     assert denials(node, "topics:Publish", "topic/orders")
+    for op, args in (
+        ("get_queue_url", {"QueueName": "orders"}),
+        ("get_queue_attributes", {"QueueUrl": f"http://h/{ACCOUNT}/orders"}),
+    ):
+        answer = call(node, "stranger", {"service": "sqs", "op": op, "args": args})
+        assert answer["error"] == "AccessDenied", op
 
 
 def test_receive_and_delete_are_not_offered(node: RunningNode) -> None:
