@@ -91,6 +91,12 @@ def test_message_structure_json_picks_the_default(node: RunningNode) -> None:
         MessageStructure="json",
     )
     wait_seen(node, "on-news", lambda e: e["Records"][0]["body"] == "structured default")
+    sns.publish(
+        TopicArn=_arn("news"),
+        Message=json.dumps({"default": "d", "sqs": "for sqs", "lambda": "for lambda"}),
+        MessageStructure="json",
+    )
+    wait_seen(node, "on-news", lambda e: e["Records"][0]["body"] == "for lambda")
 
 
 def test_publish_batch(node: RunningNode) -> None:
