@@ -24,9 +24,9 @@ from typing import Any
 
 import orjson
 
-from ramparts.bus.base import Bus
+from ramparts.bus.base import Bus, OutgoingMessage
 from ramparts.errors import AccessDenied, DeployError, InvalidRequest, NotFound, RampartsError
-from ramparts.events.subscriptions import Subscriptions
+from ramparts.events.subscriptions import Subscriptions, encode_body, queue_for
 from ramparts.manifest import RESOURCE_NAME_RE, FunctionConfig
 from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
@@ -453,8 +453,37 @@ class Broker:
         self._authorize(spec, rid, "topics:Publish", resource_arn(spec.app, "topic", topic))
         return {"message_ids": await self.publish(spec.app, topic, a.get("message"))}
 
-    async def publish(self, app: str, topic: str, message: Any) -> list[str]:
-        """Fan a message out to the topic's subscribers; returns once all are durable."""
+    def topic_exists(self, app: str, topic: str) -> bool:
+        """Whether a live function of ``app`` consumes ``topic`` (an SQS queue or SNS topic)."""
+        return self._subs().has_topic(app, topic)
+
+    def function_exists(self, app: str, function: str) -> bool:
+        return self._subs().has_function(app, function)
+
+    async def enqueue_invocation(self, app: str, function: str, payload: Any, source: str) -> str:
+        """Queue an asynchronous invocation durably (Lambda's ``InvocationType=Event``).
+
+        The caller has already been authorized (``functions:Invoke``); the
+        dispatcher delivers it with the default retry settings.
+        """
+        check_nesting(payload, "the payload")
+        mid = uuid.uuid4().hex
+        body = encode_body("invoke", None, app, function, source, payload)
+        if len(body) > MAX_MESSAGE_BYTES:
+            raise InvalidRequest("payload larger than 256 KiB", code="message_too_large")
+        ids = await self._bus.enqueue_many(
+            [OutgoingMessage(queue_for(function), body, {"kind": "invoke"}, mid)]
+        )
+        return ids[0]
+
+    async def publish(
+        self, app: str, topic: str, message: Any, extra: dict[str, Any] | None = None
+    ) -> list[str]:
+        """Fan a message out to the topic's subscribers; returns once all are durable.
+
+        ``extra`` (SQS message attributes and the like, see
+        ``Subscriptions.topic_messages``) travels with each delivery.
+        """
         check_nesting(message, "the message")
         try:
             size = len(message.encode() if isinstance(message, str) else orjson.dumps(message))
@@ -464,7 +493,7 @@ class Broker:
             ) from exc
         if size > MAX_MESSAGE_BYTES:
             raise InvalidRequest("message larger than 256 KiB", code="message_too_large")
-        messages = self._subs().topic_messages(app, topic, message)
+        messages = self._subs().topic_messages(app, topic, message, extra)
         if not messages:
             return []
         return await self._bus.enqueue_many(messages)

@@ -194,6 +194,9 @@ class _Batching(_Delivery):
 class TopicTrigger(_Batching):
     name: str
     schema_: str | None = Field(default=None, alias="schema")
+    # The event the handler receives: SQS records (a queue's consumer) or SNS records
+    # (Records[].Sns, a function subscribed to an SNS topic).
+    shape: Literal["sqs", "sns"] = "sqs"
 
     @field_validator("name")
     @classmethod

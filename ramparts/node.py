@@ -668,9 +668,14 @@ class Node:
             raise NotFound(f"function {function!r} not found", code="function_not_found")
         result = await self.invoke_spec(fn.spec, payload, "invoke")
         if not result.ok:
-            raise InvocationError(
+            err = InvocationError(
                 f"{function} failed: {result.error_type or result.status}", code="invocation_failed"
             )
+            # what Lambda's Invoke answers with (X-Amz-Function-Error, throttling); redacted
+            err.result_status = result.status  # type: ignore[attr-defined]
+            err.error_type = result.error_type  # type: ignore[attr-defined]
+            err.error_message = result.error_message  # type: ignore[attr-defined]
+            raise err
         return result.result
 
     async def enqueue_webhook(self, route: Route, event: dict[str, Any]) -> str:

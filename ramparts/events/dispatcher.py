@@ -79,7 +79,8 @@ class Dispatcher:
 
     def sync(self) -> None:
         """Start consumers for new async functions, stop those that lost their triggers."""
-        wanted = self._subs().async_functions()
+        # Every live function: any may be sent an asynchronous invocation (Lambda's Event).
+        wanted = self._subs().async_functions() | self._subs().all_functions()
         for fn in wanted - self._consumers.keys():
             self._consumers[fn] = asyncio.get_running_loop().create_task(
                 self._consume(fn), name=f"consume-{fn}"

@@ -39,6 +39,7 @@ __all__ = [
     "s3_event",
     "s3_record",
     "scheduled_event",
+    "sns_record",
     "sqs_event",
     "sqs_record",
     "to_dynamodb_item",
@@ -90,6 +91,7 @@ def sqs_record(
     attributes: Mapping[str, str] | None = None,
     first_received_at: float | None = None,
     sender_id: str | None = None,
+    message_attributes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One SQS message record for a topic delivery.
 
@@ -114,11 +116,53 @@ def sqs_record(
         "receiptHandle": receipt,
         "body": body,
         "attributes": attrs,
-        "messageAttributes": {},
+        "messageAttributes": dict(message_attributes or {}),
         "md5OfBody": hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": _arn("sqs", app, topic),
         "awsRegion": REGION,
+    }
+
+
+# --- SNS ---------------------------------------------------------------------
+
+
+def sns_topic_arn(app: str, topic: str) -> str:
+    return _arn("sns", app, topic)
+
+
+def sns_record(
+    *,
+    message_id: str,
+    message: str,
+    topic_arn: str,
+    sent_at: float,
+    subject: str | None = None,
+    message_attributes: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One record of the event Lambda receives from an SNS subscription.
+
+    The notification is not signed (``Signature`` and the certificate and
+    unsubscribe URLs are empty): Ramparts is not SNS and has no key SNS
+    clients would trust.
+    """
+    return {
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": f"{topic_arn}:{message_id}",
+        "EventSource": "aws:sns",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": topic_arn,
+            "Subject": subject,
+            "Message": message,
+            "Timestamp": _iso_millis(sent_at),
+            "SignatureVersion": "1",
+            "Signature": "",
+            "SigningCertUrl": "",
+            "UnsubscribeUrl": "",
+            "MessageAttributes": dict(message_attributes or {}),
+        },
     }
 
 

@@ -64,19 +64,26 @@ class DeliverySettings:
 
 
 def encode_body(
-    kind: str, sub: Subscription | None, app: str, function: str, source: str, data: Any
+    kind: str,
+    sub: Subscription | None,
+    app: str,
+    function: str,
+    source: str,
+    data: Any,
+    extra: dict[str, Any] | None = None,
 ) -> bytes:
-    return orjson.dumps(
-        {
-            "kind": kind,
-            "app": app,
-            "function": function,
-            "trigger": sub.index if sub else None,
-            "source": source,
-            "data": data,
-            "sent_at": time.time(),
-        }
-    )
+    body = {
+        "kind": kind,
+        "app": app,
+        "function": function,
+        "trigger": sub.index if sub else None,
+        "source": source,
+        "data": data,
+        "sent_at": time.time(),
+    }
+    if extra:  # e.g. the SQS message attributes of a topic message sent through the AWS API
+        body.update({k: v for k, v in extra.items() if k not in body})
+    return orjson.dumps(body)
 
 
 class Subscriptions:
@@ -125,6 +132,19 @@ class Subscriptions:
         out.update(s.function for s in self.webhooks)
         return out
 
+    def has_function(self, app: str, function: str) -> bool:
+        """Whether ``function`` is a live function of ``app``."""
+        fn = self._by_function.get(function)
+        return fn is not None and fn.app == app
+
+    def all_functions(self) -> set[str]:
+        """Every live function: each may receive queued asynchronous invocations."""
+        return set(self._by_function)
+
+    def has_topic(self, app: str, topic: str) -> bool:
+        """Whether some live function of ``app`` has a topic trigger on ``topic``."""
+        return bool(self.topics.get((app, topic)))
+
     def delivery(self, function: str, index: int | None) -> DeliverySettings:
         if index is None:
             return DeliverySettings()
@@ -142,15 +162,25 @@ class Subscriptions:
         return self._validators.get((function, index))
 
     # -- producers ----------------------------------------------------------------------
-    def topic_messages(self, app: str, topic: str, message: Any) -> list[OutgoingMessage]:
-        """One message per subscriber; the topic message itself is the SQS body."""
+    def topic_messages(
+        self, app: str, topic: str, message: Any, extra: dict[str, Any] | None = None
+    ) -> list[OutgoingMessage]:
+        """One message per subscriber; the topic message itself is the SQS body.
+
+        ``extra`` travels with each message: ``attributes`` (SQS message
+        attributes, as a record's ``messageAttributes``), ``system`` (system
+        attributes such as ``MessageGroupId``) and ``sns`` (what SNS adds:
+        subject, topic ARN, for triggers with ``shape: sns``).
+        """
         body_text = message if isinstance(message, str) else orjson.dumps(message).decode()
         out = []
         for sub in self.topics.get((app, topic), []):
             out.append(
                 OutgoingMessage(
                     queue_for(sub.function),
-                    encode_body("topic", sub, app, sub.function, topic, body_text),
+                    encode_body(
+                        "topic", sub, app, sub.function, topic, body_text, _topic_extra(sub, extra)
+                    ),
                     {"kind": "topic"},
                     uuid.uuid4().hex,
                 )
@@ -277,20 +307,54 @@ def _settings(cfg: Any) -> DeliverySettings:
 def record_for_delivery(body: dict[str, Any], message_id: str, attempt: int) -> dict[str, Any]:
     """The one record a queued topic or table message contributes to a batch event."""
     if body["kind"] == "topic":
-        return shapes.sqs_record(
-            message_id=message_id,
-            body=body["data"],
-            topic=body["source"],
-            app=body["app"],
-            attempt=attempt,
-            sent_at=body["sent_at"],
-        )
+        return _topic_record(body, message_id, attempt)
     if body["kind"] == "table":
         record = body["data"]
         if not isinstance(record, dict):
             raise TypeError("a table change is a record")
         return record
     raise ValueError(f"{body['kind']} messages are not batched")
+
+
+def _topic_extra(sub: Subscription, extra: dict[str, Any] | None) -> dict[str, Any] | None:
+    if getattr(sub.config, "shape", "sqs") != "sns":
+        return extra
+    return {**(extra or {}), "shape": "sns"}
+
+
+def _topic_record(body: dict[str, Any], message_id: str, attempt: int) -> dict[str, Any]:
+    if body.get("shape") == "sns":
+        sns = body.get("sns") if isinstance(body.get("sns"), dict) else {}
+        attrs = sns.get("MessageAttributes")
+        if not isinstance(attrs, dict):  # published by SQS or context.publish: convert
+            attrs = {
+                name: {
+                    "Type": a.get("dataType"),
+                    "Value": a.get("stringValue", a.get("binaryValue")),
+                }
+                for name, a in (body.get("attributes") or {}).items()
+                if isinstance(a, dict)
+            }
+        return shapes.sns_record(
+            message_id=message_id,
+            message=body["data"],
+            topic_arn=str(sns.get("TopicArn") or shapes.sns_topic_arn(body["app"], body["source"])),
+            sent_at=body["sent_at"],
+            subject=sns.get("Subject"),
+            message_attributes=attrs,
+        )
+    attrs = body.get("attributes")
+    system = body.get("system")
+    return shapes.sqs_record(
+        message_id=message_id,
+        body=body["data"],
+        topic=body["source"],
+        app=body["app"],
+        attempt=attempt,
+        sent_at=body["sent_at"],
+        attributes=system if isinstance(system, dict) else None,
+        message_attributes=attrs if isinstance(attrs, dict) else None,
+    )
 
 
 def batch_event(kind: str, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -305,7 +369,7 @@ def record_ids(kind: str, record: dict[str, Any]) -> list[str]:
     Lambda and Powertools report, or by their ``eventID``.
     """
     if kind == "topic":
-        return [record["messageId"]]
+        return [record["messageId"] if "messageId" in record else record["Sns"]["MessageId"]]
     seq = record.get("dynamodb", {}).get("SequenceNumber")
     return [str(x) for x in (record.get("eventID"), seq) if x is not None]
 
@@ -317,7 +381,7 @@ def filter_envelope(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     ``body`` (other bodies as the plain string); a table change is matched
     as the stream record, typed images under ``dynamodb``.
     """
-    if kind != "topic":
+    if kind != "topic" or "body" not in record:  # SNS-shaped records are matched as they are
         return record
     try:
         parsed = orjson.loads(record["body"])
@@ -331,18 +395,7 @@ def event_for_delivery(body: dict[str, Any], message_id: str, attempt: int) -> d
     kind = body["kind"]
     data = body["data"]
     if kind == "topic":
-        return shapes.sqs_event(
-            [
-                shapes.sqs_record(
-                    message_id=message_id,
-                    body=data,
-                    topic=body["source"],
-                    app=body["app"],
-                    attempt=attempt,
-                    sent_at=body["sent_at"],
-                )
-            ]
-        )
+        return shapes.sqs_event([_topic_record(body, message_id, attempt)])
     if kind == "object":
         return shapes.s3_event([data])
     if kind == "table":

@@ -64,9 +64,7 @@ def test_workers_get_the_endpoint_and_the_container_provider_only(
         assert name not in env
 
 
-def test_the_sdk_config_is_read_only_and_makes_s3_path_style_sigv4(
-    seen: dict[str, Any]
-) -> None:
+def test_the_sdk_config_is_read_only_and_makes_s3_path_style_sigv4(seen: dict[str, Any]) -> None:
     assert seen["env"]["AWS_CONFIG_FILE"] == "/var/runtime/aws/config"
     assert "addressing_style = path" in seen["config"]
     assert "signature_version = s3v4" in seen["config"]
