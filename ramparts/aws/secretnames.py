@@ -43,10 +43,10 @@ SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _SECRET_ARN_RE = re.compile(
-    r"^arn:aws:secretsmanager:(?P<region>[a-z0-9-]*):(?P<account>\d{12}|\*?):secret:(?P<rest>.+)$"
+    r"^arn:aws:secretsmanager:(?P<region>[a-z0-9-]*|\*):(?P<account>\d{12}|\*?):secret:(?P<rest>.+)$"
 )
 _PARAMETER_ARN_RE = re.compile(
-    r"^arn:aws:ssm:(?P<region>[a-z0-9-]*):(?P<account>\d{12}|\*?):parameter(?P<rest>/.+)$"
+    r"^arn:aws:ssm:(?P<region>[a-z0-9-]*|\*):(?P<account>\d{12}|\*?):parameter(?P<rest>/.+)$"
 )
 
 

@@ -43,6 +43,7 @@ SHORT_RESOURCES: dict[str, tuple[str, str]] = {
     "topic": ("topics", "topic"),
     "secret": ("secrets", "secret"),
     "function": ("functions", "function"),
+    "key": ("keys", "key"),
 }
 
 
