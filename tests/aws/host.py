@@ -103,3 +103,16 @@ class Host:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def moto_client(url: str, service: str) -> Any:
+    """A boto3 client of the moto server at ``url`` (the reference AWS)."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's fixed test credentials
+    )

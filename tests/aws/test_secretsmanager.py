@@ -12,8 +12,7 @@ from ramparts.aws.accounts import account_id
 from ramparts.aws.secretaccess import version_id
 from ramparts.aws.secretnames import secret_arn
 from ramparts.aws.secretsmanager import SecretsManager
-from tests.aws.conftest import moto_client
-from tests.aws.host import REGION, Host
+from tests.aws.host import REGION, Host, moto_client
 
 MANIFEST = """
 app: vault-app
@@ -160,8 +159,8 @@ def test_bad_requests(host: Host, target: str, raw: bytes, code: str) -> None:
     assert host.vault.secrets.value("vault-app", "db.password")[1].reveal() == VALUE
 
 
-def test_shapes_match_moto(host: Host, moto_url: str) -> None:
-    client = moto_client(moto_url, "secretsmanager")
+def test_shapes_match_moto(host: Host, moto_server: str) -> None:
+    client = moto_client(moto_server, "secretsmanager")
     client.create_secret(Name="db.password", SecretString=VALUE)
     theirs = client.get_secret_value(SecretId="db.password")
     theirs.pop("ResponseMetadata")

@@ -10,8 +10,7 @@ from botocore.exceptions import ClientError
 
 from ramparts.aws.accounts import account_id
 from ramparts.aws.ssm import PLACEHOLDER, SSM
-from tests.aws.conftest import moto_client
-from tests.aws.host import REGION, Host
+from tests.aws.host import REGION, Host, moto_client
 
 MANIFEST = """
 app: param-app
@@ -197,8 +196,8 @@ def test_values_never_in_audit(host: Host) -> None:
     assert not [v for v in VALUES.values() if v in dump]
 
 
-def test_shapes_match_moto(host: Host, moto_url: str) -> None:
-    client = moto_client(moto_url, "ssm")
+def test_shapes_match_moto(host: Host, moto_server: str) -> None:
+    client = moto_client(moto_server, "ssm")
     client.put_parameter(Name="/app/db/user", Value="x", Type="SecureString")
     theirs = client.get_parameter(Name="/app/db/user", WithDecryption=True)["Parameter"]
     _, ours = get(host, {"Name": "/app/db/user", "WithDecryption": True}, "reader")
