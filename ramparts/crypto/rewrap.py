@@ -31,6 +31,8 @@ from sqlalchemy.engine import Engine
 from ramparts.crypto.appkeys import appkeys_metadata, kms_app_keys_t
 from ramparts.crypto.envelope import Sealer, text_record
 from ramparts.crypto.keyring import Keyring, rewrap_jobs_t
+from ramparts.crypto.signing import signing_keys_t as version_signing_keys_t
+from ramparts.crypto.signing import signing_metadata
 from ramparts.errors import DecryptionError
 from ramparts.identity.records import identity_meta_t, signing_keys_t
 from ramparts.secrets.store import secret_versions_t
@@ -69,6 +71,8 @@ TARGETS: tuple[Target, ...] = (
     Target(signing_keys_t, "private_pem", ("kid",), text=True),
     Target(identity_meta_t, "text", ("key",), text=True),
     Target(kms_app_keys_t, "material", ("app", "key_id")),
+    # The version-signing key: left out, retiring its KEK made the node unable to start again.
+    Target(version_signing_keys_t, "sealed", ("purpose",)),
 )
 
 
@@ -93,7 +97,9 @@ class Rewrapper:
         self._engine = engine
         self._keyring = keyring
         self._sealer = sealer
-        appkeys_metadata.create_all(engine)  # its table is a target even before the first key
+        # Tables that are targets before their first row (the signer's is made after the vault).
+        appkeys_metadata.create_all(engine)
+        signing_metadata.create_all(engine)
         # Operators can slow the job down on a busy node (rows per batch, pause between batches).
         self.batch = _int_env("RAMPARTS_REWRAP_BATCH", 200)
         self.pause = _float_env("RAMPARTS_REWRAP_PAUSE", 0.0)

@@ -112,3 +112,22 @@ def test_retire_refuses_while_an_app_key_needs_the_old_kek(opened: tuple[Store, 
     retire_old(vault, "k1")
     assert vault.rewrapper.remaining("k1") == 0
     assert AppKeys(engine, vault.sealer).by_name("shop", "orders") is not None
+
+
+def test_the_version_signing_key_survives_retire(
+    opened: tuple[Store, Vault], tmp_path: Path
+) -> None:
+    """Retiring the KEK that sealed the signing key left a node that could not start."""
+    from ramparts.crypto.signing import open_signer
+
+    store, vault = opened
+    engine = store.engine  # type: ignore[attr-defined]
+    signer = open_signer(engine, vault.sealer, has_signed=lambda: False)
+    signature = signer.sign(b"version")
+    vault.rotate()
+    assert run_job(vault)["failed"] == 0
+    assert vault.rewrapper.remaining("k1") == 0
+    retire_old(vault, "k1")
+    again = open_vault(store, tmp_path)  # what the next start of the node does
+    reopened = open_signer(engine, again.sealer, has_signed=lambda: True)
+    assert reopened.key_id == signer.key_id and reopened.verify(b"version", signature)
