@@ -22,7 +22,7 @@ lifetime, ``RAMPARTS_AWS_CREDENTIALS_TTL``), however long the worker lives.
 from __future__ import annotations
 
 import importlib.util
-import shutil
+import os
 from pathlib import Path
 from typing import Any
 
@@ -52,18 +52,19 @@ class AwsRuntime:
             else (settings.host)
         )
         self.endpoint = f"{'https' if tls else 'http'}://{_bracket(host)}:{settings.port}"
-        directory = Path(settings.data_dir) / "aws-runtime"
+        # A read-only code tree like artifacts/ (0755 dirs, 0444 files): sandboxed workers
+        # read it under their own uids; the 0700 data dir keeps everyone else out.
+        top = Path(settings.data_dir) / "aws-runtime"
+        top.mkdir(mode=0o700, exist_ok=True)
+        directory = top / "shared"  # what is bound at /var/runtime/aws
         directory.mkdir(mode=0o755, exist_ok=True)
-        directory.chmod(0o755)  # read by the sandbox's own uid
-        config = directory / "config"
-        config.write_text(CONFIG)
-        config.chmod(0o644)
+        directory.chmod(0o755)
+        _write_read_only(directory / "config", CONFIG.encode())
         ca = directory / "ca.pem"
         self._ca = ""
         if tls and _self_signed(Path(settings.tls_cert)):
             # A development certificate is trusted by nobody: hand it to the SDK.
-            shutil.copyfile(settings.tls_cert, ca)
-            ca.chmod(0o644)
+            _write_read_only(ca, Path(settings.tls_cert).read_bytes())
             self._ca = "ca.pem"
         elif ca.exists():
             ca.unlink()
@@ -138,3 +139,16 @@ def _sdk_links(directory: Path, sources: dict[str, str]) -> Path:
             link.unlink()
         link.symlink_to(source)
     return directory
+
+
+def _write_read_only(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically with a 0444 file holding ``data``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, path)
