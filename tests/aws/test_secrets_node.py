@@ -37,6 +37,16 @@ functions:
       statements:
         - {{effect: allow, resources: ["key:orders"],
             actions: ["keys:Encrypt", "keys:Decrypt", "keys:GenerateDataKey"]}}
+  aws-named:
+    handler: h.py:handler
+    environment: {{SECRET_ARN: "{ARN}"}}
+    role:
+      statements:
+        - {{effect: allow, actions: ["secretsmanager:GetSecretValue", "ssm:GetParameter*"],
+            resources: ["arn:aws:secretsmanager:*:*:secret:db.password-??????",
+                        "arn:aws:ssm:*:*:parameter/app/*"]}}
+        - {{effect: allow, actions: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+            resources: ["arn:aws:kms:*:*:alias/orders"]}}
   denied:
     handler: h.py:handler
     environment: {{SECRET_ARN: "{ARN}"}}
@@ -142,6 +152,12 @@ def test_ssm_parameters(aws_node: RunningNode, app: dict[str, Any]) -> None:
         "type": "SecureString",
         "names": ["/app/api/token", "/app/db/password"],
     }
+
+
+def test_a_role_in_aws_names(aws_node: RunningNode, app: dict[str, Any]) -> None:
+    assert invoke(aws_node, "aws-named", "sm") == {"sha": sha(DB_VALUE)}
+    assert invoke(aws_node, "aws-named", "ssm")["sha"] == sha(DB_VALUE)
+    assert invoke(aws_node, "aws-named", "kms")["round_trip"] == "card 4242"
 
 
 def test_kms_in_a_handler(aws_node: RunningNode, app: dict[str, Any]) -> None:
