@@ -29,6 +29,9 @@ functions:
         - effect: allow
           actions: [kms:Encrypt, kms:Decrypt]
           resources: ["arn:aws:kms:*:*:alias/orders"]
+        - effect: allow
+          actions: [kms:Encrypt]
+          resources: ["arn:aws:kms:*:*:key/*"]
         - effect: deny
           actions: [secretsmanager:GetSecretValue]
           resources: ["arn:aws:secretsmanager:*:*:secret:prod/db/root-??????"]
