@@ -108,4 +108,11 @@ def test_kms(host: Host) -> None:
         {"KeyId": "alias/payroll", "Plaintext": plain},
         function="aws-named",
     )
-    assert code(other) == "AccessDeniedException"
+    assert "CiphertextBlob" in other, other  # key/* allows Encrypt with any key of the app
+    _, other, _ = host.call(
+        KMS(),
+        "TrentService.Decrypt",
+        {"CiphertextBlob": other["CiphertextBlob"]},
+        function="aws-named",
+    )
+    assert code(other) == "AccessDeniedException"  # and nothing more
