@@ -181,14 +181,25 @@ class AwsEndpoint:
         client = scope.get("client")
         source_ip = client[0] if client else ""
         name = _guess_service(headers, raw_query)
-        svc = lookup_service(name) if name else None
+        try:
+            svc = lookup_service(name) if name else None
+        except Exception:  # a registered service whose module cannot load: fail closed
+            log.exception("aws service %r cannot be loaded", name)
+            svc = None
         protocol: Protocol_ = (
             svc.protocol if svc is not None else ("rest-xml" if name == "s3" else "query")
         )
         ctx = _Ctx(self._node, request_id, source_ip, method, scope["path"], name)
 
+        body_read = False
+        sends_body = headers.get("content-length", "0") not in ("", "0") or (
+            "transfer-encoding" in headers
+        )
+
         async def refuse(error: AwsError, reason: str, *, close: bool = False) -> None:
             ctx.audit("deny", reason)
+            # a body left unread must not be taken for the next request on the connection
+            close = close or (sends_body and not body_read)
             await _write(send, _error(svc, protocol, error, request_id), method, close=close)
 
         try:
@@ -208,6 +219,7 @@ class AwsEndpoint:
             message = f"the request body exceeds {self._limit} bytes"
             await refuse(AwsError(code, message, 413), "body_too_large", close=True)
             return
+        body_read = True
         try:  # before the token: an expired URL says so even when its credentials expired too
             sigv4.check_time(signed)
         except sigv4.SigV4Error as exc:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,33 @@ SANDBOX_SDK = "/var/runtime/sdk"
 # Lambda's runtime ships them (after the function's own deps: a pinned copy wins)
 SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 CONFIG = "[default]\ns3 =\n    signature_version = s3v4\n    addressing_style = path\n"
+
+
+_CERTIFI = '''"""Ramparts' certifi: the public CA bundle plus the node's development certificate."""
+
+import os
+
+
+def where() -> str:
+    return os.path.join(os.path.dirname(__file__), "cacert.pem")
+
+
+def contents() -> str:
+    with open(where(), encoding="ascii") as f:
+        return f.read()
+'''
+
+
+def _public_bundle() -> bytes:
+    """The CA bundle the node's own botocore trusts (certifi's, else botocore's)."""
+    try:
+        import certifi
+
+        return Path(certifi.where()).read_bytes()
+    except (ImportError, OSError):
+        import botocore
+
+        return (Path(botocore.__file__).parent / "cacert.pem").read_bytes()
 
 
 class AwsRuntime:
@@ -62,13 +90,24 @@ class AwsRuntime:
         _write_read_only(directory / "config", CONFIG.encode())
         ca = directory / "ca.pem"
         self._ca = ""
+        certifi = directory / "certifi"
         if tls and _self_signed(Path(settings.tls_cert)):
-            # A development certificate is trusted by nobody: hand it to the SDK.
-            _write_read_only(ca, Path(settings.tls_cert).read_bytes())
+            # A development certificate is trusted by nobody: hand it to the SDK, both as
+            # AWS_CA_BUNDLE (service clients) and inside a certifi of our own, the bundle
+            # botocore's container credentials provider reads (it ignores AWS_CA_BUNDLE).
+            node_cert = Path(settings.tls_cert).read_bytes()
+            _write_read_only(ca, node_cert)
             self._ca = "ca.pem"
-        elif ca.exists():
-            ca.unlink()
+            certifi.mkdir(mode=0o755, exist_ok=True)
+            _write_read_only(certifi / "__init__.py", _CERTIFI.encode())
+            _write_read_only(certifi / "cacert.pem", _public_bundle() + b"\n" + node_cert)
+        else:
+            ca.unlink(missing_ok=True)
+            if certifi.is_dir():
+                shutil.rmtree(certifi)
         sources = _sdk_sources()
+        if certifi.is_dir():
+            sources["certifi"] = str(certifi)
         if sandbox is not None:
             sandbox.shared_ro.append((str(directory), SANDBOX_DIR))
             for name, source in sources.items():

@@ -71,7 +71,7 @@ TARGETS: tuple[Target, ...] = (
     Target(signing_keys_t, "private_pem", ("kid",), text=True),
     Target(identity_meta_t, "text", ("key",), text=True),
     Target(kms_app_keys_t, "material", ("app", "key_id")),
-    # The version-signing key: left out, retiring its KEK made the node unable to start again.
+    # the version-signing key: without it a node cannot start once its KEK is retired
     Target(version_signing_keys_t, "sealed", ("purpose",)),
 )
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ramparts.manifest import FunctionConfig
+from ramparts.policy import aws as aws_names
 from ramparts.policy.document import Statement, expand_resource, short_resource
 from ramparts.policy.evaluator import RolePolicy
 from ramparts.policy.matching import arn_matcher, glob_matcher
@@ -43,6 +44,8 @@ class Use:
     denied: int = 0
     last_seen: float = 0.0
     code: list[str] = field(default_factory=list)  # file:line
+    aws_service: str = ""  # set when every observed call came through the AWS API (dynamodb...)
+    native_calls: int = 0  # calls through context.* (not the AWS API)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class Use:
             "denied": self.denied,
             "last_seen": self.last_seen or None,
             "code": self.code,
+            **({"via": "aws", "aws_service": self.aws_service} if self.aws_service else {}),
         }
 
 
@@ -61,6 +65,14 @@ def observed_uses(
     """Fold the broker's audit events of ``function`` since ``since`` into uses."""
     who = f"function:{function}"
     uses: dict[tuple[str, str], Use] = {}
+    events = list(events)
+    # calls that came through the AWS API: the endpoint's accepted-signature event
+    # carries the same request id as the broker's decision (ramparts.aws.endpoint)
+    via_aws = {
+        str(e.get("request_id")): str(e.get("action", ""))[len("aws:") :]
+        for e in events
+        if e.get("kind") == "aws.auth" and e.get("decision") == "allow" and e.get("request_id")
+    }
     for e in events:
         if e.get("kind") != "resource.access" or (e.get("ts") or 0) < since:
             continue
@@ -68,6 +80,11 @@ def observed_uses(
             continue
         key = (str(e["action"]), short_resource(app, str(e["resource"])))
         use = uses.setdefault(key, Use(*key))
+        service = via_aws.get(str(e.get("request_id")), "")
+        if service:
+            use.aws_service = use.aws_service or service
+        else:
+            use.native_calls += 1
         if e.get("decision") == "allow":
             use.allowed += 1
         else:
@@ -104,7 +121,7 @@ def propose(
         elif kind in ("kv", "objects") and "/" in rest and (action, resource) not in literal:
             container, _, key = rest.partition("/")
             by_container.setdefault((action, kind, container), []).append(key)
-        elif kind in ("kv", "objects", "topic", "function", "secret"):
+        elif kind in ("kv", "objects", "topic", "function", "secret", "key"):
             grants.add((action, resource))
         # resources outside this app are never proposed
     for (action, kind, container), keys in by_container.items():
@@ -117,6 +134,26 @@ def propose(
         if not any(a == a2 and r2 != r and glob_matcher(r2)(r) for a2, r2 in grants)
     )
     return kept, sorted(secrets), unresolved
+
+
+def _in_aws_names(
+    app: str, grants: list[tuple[str, str]], uses: dict[tuple[str, str], Use]
+) -> list[tuple[str, str]]:
+    """Grants used only through the AWS API, written in AWS names (docs/aws/policies.md)."""
+    out = []
+    for action, resource in grants:
+        matching = [
+            u for u in uses.values() if u.action == action and glob_matcher(resource)(u.resource)
+        ]
+        services = {u.aws_service for u in matching}
+        only_aws = matching and all(u.aws_service and not u.native_calls for u in matching)
+        names = (
+            aws_names.aws_names_for(app, action, resource, services.pop())
+            if only_aws and len(services) == 1
+            else None
+        )
+        out.append(names or (action, resource))
+    return out
 
 
 def statements_for(grants: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -200,7 +237,12 @@ def suggest(
                 "why": "; ".join(why) or "used by the code",
             }
         )
-    role: dict[str, Any] = {"statements": statements_for(grants)}
+    role: dict[str, Any] = {"statements": statements_for(_in_aws_names(app, grants, uses))}
+    for entry in diff:
+        if entry["op"] == "add":
+            (action,), (resource,) = entry["statement"]["actions"], entry["statement"]["resources"]
+            (action, resource), *_ = _in_aws_names(app, [(action, resource)], uses)
+            entry["statement"] = {"effect": "allow", "actions": [action], "resources": [resource]}
     return {
         "function": function,
         "app": app,

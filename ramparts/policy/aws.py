@@ -167,3 +167,34 @@ def _native(service: str, rest: str) -> list[tuple[str, str, str]]:
             return [("keys", "key", rest[len("key/") :])]
         return []
     return []
+
+
+def aws_names_for(app: str, action: str, resource: str, service: str) -> tuple[str, str] | None:
+    """A native grant seen through the AWS API of ``service`` -> (AWS action, AWS ARN).
+
+    ``resource`` is a short name (``kv:orders/*``); None when there is no AWS name for it.
+    """
+    aws_actions = aws_action_for(action, service)
+    kind, _, path = resource.partition(":")
+    if not aws_actions or not path:
+        return None
+    region, account = _region["name"], account_id(app)
+    head = f"arn:aws:{service}:{region}:{account}"
+    arn: str | None = None
+    if service == "dynamodb" and kind == "kv":
+        arn = f"{head}:table/{path.split('/', 1)[0]}"
+    elif service == "s3" and kind == "objects":
+        arn = f"arn:aws:s3:::{path}"
+    elif service in ("sqs", "sns") and kind == "topic":
+        arn = f"{head}:{path}"
+    elif service == "events" and kind == "topic":
+        arn = f"{head}:event-bus/{path}"
+    elif service == "secretsmanager" and kind == "secret":
+        arn = f"{head}:secret:{path}-??????"
+    elif service == "ssm" and kind == "secret":
+        arn = f"{head}:parameter/{path.replace('.', '/')}"
+    elif service == "lambda" and kind == "function":
+        arn = f"{head}:function:{path}"
+    elif service == "kms" and kind == "key":
+        arn = f"{head}:{path if path.startswith('alias/') else 'key/' + path}"
+    return (aws_actions[0], arn) if arn else None

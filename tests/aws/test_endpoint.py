@@ -339,3 +339,11 @@ def test_identical_calls_in_one_second_are_not_replays(node: RunningNode) -> Non
     for _ in range(10):
         assert sts.get_caller_identity()["Arn"]
     assert len(seen) == 10
+
+
+def test_a_refusal_before_the_body_is_read_closes_the_connection(node: RunningNode) -> None:
+    creds = function_credentials(node, "alpha")
+    request = _signed(creds, service="cloudformation")
+    r = _send(request)
+    assert (r.status_code, _code(r)) == (400, "UnrecognizedService")
+    assert r.headers.get("connection") == "close"

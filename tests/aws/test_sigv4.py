@@ -259,3 +259,76 @@ def test_chunk_signature_matches_the_s3_documentation_example() -> None:
     )
     assert first == "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"
     assert hashlib.sha256(b"").hexdigest() == sigv4.EMPTY_SHA256_HASH
+
+
+def _captured(
+    client_call: str, **params: object
+) -> tuple[str, str, str, list[tuple[str, str]], bytes]:
+    """What a real boto3 S3 client sends (method, path, query, headers, body), unsent."""
+    import boto3
+    from botocore.config import Config
+
+    s3 = boto3.session.Session().client(
+        "s3",
+        endpoint_url="http://127.0.0.1:8080",
+        region_name="us-east-1",
+        aws_access_key_id="ASIAAAAAAAAAAAAAAAAA",
+        aws_secret_access_key=SECRET,
+        aws_session_token="tok",
+        config=Config(s3={"addressing_style": "path", "signature_version": "s3v4"}),
+    )
+    seen: list[object] = []
+
+    def grab(request: object, **_: object) -> object:
+        seen.append(request)
+        from botocore.awsrequest import AWSResponse
+
+        return AWSResponse(request.url, 500, {}, None)  # type: ignore[attr-defined]
+
+    s3.meta.events.register("before-send", grab)
+    try:
+        getattr(s3, client_call)(**params)
+    except Exception:  # noqa: S110 - the fake 500 answer; only the request matters
+        pass
+    request = seen[0]
+    url = request.url  # type: ignore[attr-defined]
+    path, _, query = url.split("8080", 1)[1].partition("?")
+    headers = [(k, v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()]  # type: ignore[attr-defined]
+    headers.append(("Host", "127.0.0.1:8080"))
+    body = request.body or b""  # type: ignore[attr-defined]
+    if hasattr(body, "read"):
+        body = body.read()
+    return request.method, path, query, headers, body  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("call", "params"),
+    [
+        ("put_object", {"Bucket": "b", "Key": "dir/a key ü+%.txt", "Body": b"hello"}),
+        ("get_object", {"Bucket": "b", "Key": "dir/a key ü+%.txt", "Range": "bytes=0-1"}),
+        ("list_objects_v2", {"Bucket": "b", "Prefix": "a b/ü", "MaxKeys": 5}),
+        ("delete_object", {"Bucket": "b", "Key": "~tilde/(x)"}),
+    ],
+)
+def test_real_boto3_s3_requests_verify(call: str, params: dict[str, object]) -> None:
+    method, path, query, headers, body = _captured(call, **params)
+    signed = sigv4.parse({k.lower(): v for k, v in headers}, query)
+    sigv4.verify(
+        signed,
+        SECRET,
+        method=method,
+        raw_path=path,
+        raw_query=query,
+        header_list=headers,
+        body=body,
+    )
+    with pytest.raises(sigv4.SigV4Error):
+        sigv4.verify(
+            signed,
+            SECRET,
+            method=method,
+            raw_path=path + "x",
+            raw_query=query,
+            header_list=headers,
+            body=body,
+        )

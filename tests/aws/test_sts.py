@@ -85,3 +85,25 @@ def test_the_cli_prints_credentials_with_endpoint_and_region(
     assert wrong.returncode != 0 and "not found" in (wrong.stderr + wrong.stdout)
     issued = [e for e in aws_node.audit() if e["kind"] == "aws.credentials_issued"]
     assert issued and out["SecretAccessKey"] not in json.dumps(issued)
+
+
+def test_the_answer_has_the_shape_of_the_reference(
+    aws_node: RunningNode, app: dict[str, Any], moto_server: str
+) -> None:
+    import boto3
+
+    reference = (
+        boto3.session.Session()
+        .client(
+            "sts",
+            endpoint_url=moto_server,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        .get_caller_identity()
+    )
+    ours = boto_client(aws_node, "sts", "whoami").get_caller_identity()
+    assert set(ours) == set(reference)  # UserId, Account, Arn, ResponseMetadata
+    assert len(ours["Account"]) == len(reference["Account"]) == 12
+    assert ours["Arn"].split(":")[:3] == reference["Arn"].split(":")[:3] == ["arn", "aws", "sts"]

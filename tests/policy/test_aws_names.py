@@ -154,3 +154,51 @@ def test_unaliased_aws_actions_match_no_native_call() -> None:
     assert aws_names.expand_action("dynamodb:CreateTable") == ["dynamodb:CreateTable"]
     p = role(st("allow", ["dynamodb:CreateTable"], ["*"]))
     assert decide(p, "kv:PutItem", "kv", "t/k") == IMPLICIT_DENY
+
+
+def _event(kind: str, request_id: str, action: str, resource: str = "", ts: float = 100.0) -> dict:
+    return {
+        "kind": kind,
+        "decision": "allow",
+        "principal": "function:fn@abcdef123456",
+        "action": action,
+        "resource": resource,
+        "request_id": request_id,
+        "ts": ts,
+    }
+
+
+def test_policy_suggest_proposes_aws_names_for_calls_through_the_aws_api() -> None:
+    from ramparts.policy.advisor import observed_uses, suggest
+
+    events = [
+        # a boto3 GetItem: the endpoint's accepted signature, then the broker's decision
+        _event("aws.auth", "r1", "aws:dynamodb", "endpoint:POST /"),
+        _event("resource.access", "r1", "kv:GetItem", kv_arn("orders/o-1")),
+        # a context.kv.put of another table: stays native
+        _event("resource.access", "r2", "kv:PutItem", kv_arn("audit/a-1")),
+    ]
+    uses = observed_uses(events, APP, "fn", since=0)
+    assert uses[("kv:GetItem", "kv:orders/o-1")].to_dict()["via"] == "aws"
+    config = parse_manifest(
+        {"app": APP, "functions": {"fn": {"handler": "h.py:handler"}}}
+    ).functions["fn"]
+    out = suggest(APP, "fn", config, uses, [])
+    statements = out["suggested"]["role"]["statements"]
+    flat = {(a, r) for s in statements for a in s["actions"] for r in s["resources"]}
+    assert ("dynamodb:GetItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders") in flat
+    assert ("kv:PutItem", "kv:audit/*") in flat
+    added = {
+        (d["statement"]["actions"][0], d["statement"]["resources"][0])
+        for d in out["diff"]
+        if d["op"] == "add"
+    }
+    assert ("dynamodb:GetItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders") in added
+    # and the proposal, deployed as a role, allows exactly what was observed
+    p = role(*statements)
+    assert decide(p, "kv:GetItem", "kv", "orders/o-1") == ALLOWED
+    assert decide(p, "kv:PutItem", "kv", "orders/o-1") == IMPLICIT_DENY
+
+
+def kv_arn(path: str) -> str:
+    return resource_arn(APP, "kv", path)
