@@ -28,9 +28,11 @@ from typing import Any
 from sqlalchemy import Table, and_, func, insert, select, tuple_, update
 from sqlalchemy.engine import Engine
 
+from ramparts.crypto.appkeys import appkeys_metadata, kms_app_keys_t
 from ramparts.crypto.envelope import Sealer, text_record
 from ramparts.crypto.keyring import Keyring, rewrap_jobs_t
 from ramparts.crypto.signing import signing_keys_t as version_signing_keys_t
+from ramparts.crypto.signing import signing_metadata
 from ramparts.errors import DecryptionError
 from ramparts.identity.records import identity_meta_t, signing_keys_t
 from ramparts.secrets.store import secret_versions_t
@@ -50,6 +52,13 @@ class Target:
     def name(self) -> str:
         return f"{self.table.name}.{self.column}"
 
+    def sealed(self) -> Any:
+        """The rows that hold a sealed record.  A text column also holds ``""`` where there
+        was nothing to seal (an invocation without logs): that is not a record to re-wrap,
+        and counting it as one made every job report it as failed."""
+        col = self.table.c[self.column]
+        return and_(col.is_not(None), col != "") if self.text else col.is_not(None)
+
 
 TARGETS: tuple[Target, ...] = (
     Target(kv_t, "value", ("app", "tbl", "key")),
@@ -61,6 +70,7 @@ TARGETS: tuple[Target, ...] = (
     Target(dead_letters_t, "error", ("seq",), text=True),
     Target(signing_keys_t, "private_pem", ("kid",), text=True),
     Target(identity_meta_t, "text", ("key",), text=True),
+    Target(kms_app_keys_t, "material", ("app", "key_id")),
     # the version-signing key: without it a node cannot start once its KEK is retired
     Target(version_signing_keys_t, "sealed", ("purpose",)),
 )
@@ -87,6 +97,9 @@ class Rewrapper:
         self._engine = engine
         self._keyring = keyring
         self._sealer = sealer
+        # Tables that are targets before their first row (the signer's is made after the vault).
+        appkeys_metadata.create_all(engine)
+        signing_metadata.create_all(engine)
         # Operators can slow the job down on a busy node (rows per batch, pause between batches).
         self.batch = _int_env("RAMPARTS_REWRAP_BATCH", 200)
         self.pause = _float_env("RAMPARTS_REWRAP_PAUSE", 0.0)
@@ -104,9 +117,8 @@ class Rewrapper:
         with self._engine.begin() as conn:
             total = 0
             for t in TARGETS:
-                col = t.table.c[t.column]
                 total += conn.execute(
-                    select(func.count()).select_from(t.table).where(col.is_not(None))
+                    select(func.count()).select_from(t.table).where(t.sealed())
                 ).scalar_one()
             conn.execute(
                 update(rewrap_jobs_t)
@@ -169,7 +181,7 @@ class Rewrapper:
         target = TARGETS[job.phase]
         keys = [target.table.c[k] for k in target.keys]
         col = target.table.c[target.column]
-        stmt = select(*keys, col).where(col.is_not(None))
+        stmt = select(*keys, col).where(target.sealed())
         cursor = json.loads(job.cursor) if job.cursor else None
         if cursor is not None:
             stmt = stmt.where(tuple_(*keys) > tuple_(*cursor))
@@ -229,7 +241,7 @@ class Rewrapper:
         for t in TARGETS:
             col = t.table.c[t.column]
             with self._engine.begin() as conn:
-                for (value,) in conn.execute(select(col).where(col.is_not(None))):
+                for (value,) in conn.execute(select(col).where(t.sealed())):
                     try:
                         record = text_record(value) if t.text else bytes(value)
                         if Sealer.kek_of(record) == kek_id:

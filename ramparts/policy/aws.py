@@ -140,7 +140,8 @@ def _native(service: str, rest: str) -> list[tuple[str, str, str]]:
     if service == "secretsmanager":
         if not rest.startswith("secret:"):
             return []
-        name = rest[len("secret:") :]
+        # "prod/db/password" is the secret "prod.db.password" (ramparts.aws.secretnames)
+        name = rest[len("secret:") :].replace("/", ".")
         out = [("secrets", "secret", name)]
         # AWS appends "-" + 6 random characters; roles write NAME-??????, NAME-* or the full id
         stripped = re.sub(r"-(\?{6}|\*|[A-Za-z0-9]{6})$", "", name)
@@ -158,8 +159,12 @@ def _native(service: str, rest: str) -> list[tuple[str, str, str]]:
         name = rest[len("function:") :].split(":", 1)[0]  # a qualifier names the same function
         return [("functions", "function", name)] if name else []
     if service == "kms":
-        if rest.startswith("key/") or rest.startswith("alias/"):
-            return [("keys", "key", rest[len("key/") :] if rest.startswith("key/") else rest)]
+        # Native key resources are named by the key's name (ramparts.aws.kms): alias/NAME is
+        # key:NAME; key/ID stays key:ID (key/* is every key; a UUID names no native key).
+        if rest.startswith("alias/"):
+            return [("keys", "key", rest[len("alias/") :])]
+        if rest.startswith("key/"):
+            return [("keys", "key", rest[len("key/") :])]
         return []
     return []
 

@@ -78,6 +78,16 @@ def _resource_scope(app: str, resource: str) -> str:
     """'all', 'other-app', 'kind' (a whole kind in this app) or 'narrow'."""
     if resource == "*":
         return "all"
+    if resource.startswith("arn:aws:"):
+        # An AWS ARN in a role stands for the native resources of this app it aliases
+        # (ramparts.policy.aws); another account's or region's stands for none of them.
+        from ramparts.policy.aws import expand_resource as aws_resources
+
+        natives = aws_resources(app, resource)[1:]
+        if not natives:
+            return "other-app"
+        scopes = {_resource_scope(app, n) for n in natives}
+        return "other-app" if "other-app" in scopes else "kind" if "kind" in scopes else "narrow"
     if resource.startswith("arn:ramparts:"):
         parts = resource.split(":", 4)
         if len(parts) == 5:

@@ -96,7 +96,12 @@ def run(tree: SourceTree) -> list[Finding]:
                 by_line.setdefault(int(secret.line_number or 1), []).append(secret)
             deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()
             named = _secret_reference_lines(sf.text) if sf.rel == _MANIFEST else set()
+            refs = _reference_value_lines(sf.text) if sf.rel == _MANIFEST else set()
             for line, found in sorted(by_line.items()):
+                if line in refs and all(s.type in _GENERIC_TYPES for s in found):
+                    # VAR: arn:aws:secretsmanager:...:secret:NAME names a secret (the keyword
+                    # plugin reads "secret:NAME" as a password); known formats still report
+                    continue
                 if line in deferred and all(s.type in _ENTROPY_TYPES for s in found):
                     continue  # manifest_environment judges these with the entry's name
                 if line in named:
@@ -129,6 +134,33 @@ def _secret_reference_lines(text: str) -> set[int]:
     return {line for path, line in line_map(text).items()
             if len(path) == 5 and path[0] == "functions" and path[2] == "environment"
             and path[4] == "secret"}
+
+
+def _reference_value_lines(text: str) -> set[int]:
+    """Lines of ``functions.*.environment.VAR`` whose value names a secret (an ARN, a path)."""
+    import yaml
+
+    from ramparts.scan.manifest_lint import line_map
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return set()
+    functions = data.get("functions") if isinstance(data, dict) else None
+    if not isinstance(functions, dict):
+        return set()
+    lines = line_map(text)
+    out: set[int] = set()
+    for fname, fn in functions.items():
+        env = fn.get("environment") if isinstance(fn, dict) else None
+        if not isinstance(env, dict):
+            continue
+        for key, value in env.items():
+            if isinstance(value, str) and looks_like_reference(value):
+                line = lines.get(("functions", str(fname), "environment", str(key)))
+                if line is not None:
+                    out.add(line)
+    return out
 
 
 def _environment_lines(text: str) -> set[int]:

@@ -164,3 +164,33 @@ def test_aws_arns_are_scoped_like_the_native_resources_they_stand_for(tmp_path: 
     assert not any(f.function == "own" and "outside app" in f.message for f in findings), findings
     # another account's ARN reaches nothing of this app: still flagged
     assert any(f.function == "foreign" and "outside app" in f.message for f in findings)
+
+
+def test_aws_arns_of_the_app_are_not_outside_it(tmp_path: Path) -> None:
+    """A role in AWS names (``arn:aws:...:*:...``) reaches this app's resources; another
+    account's ARN is still access outside the app."""
+    from ramparts.aws.accounts import account_id
+
+    other = account_id("someone-else")
+    manifest = f"""
+app: lint-aws
+functions:
+  named:
+    handler: h.py:handler
+    role:
+      statements:
+        - {{effect: allow, actions: ["secretsmanager:GetSecretValue"],
+            resources: ["arn:aws:secretsmanager:*:*:secret:db-??????",
+                        "arn:aws:secretsmanager:us-east-1:{account_id('lint-aws')}:secret:x"]}}
+        - {{effect: allow, actions: ["kms:Decrypt"], resources: ["arn:aws:kms:*:*:alias/orders"]}}
+  foreign:
+    handler: h.py:handler
+    role:
+      statements:
+        - {{effect: allow, actions: ["secretsmanager:GetSecretValue"],
+            resources: ["arn:aws:secretsmanager:*:{other}:secret:db"]}}
+"""
+    code = "def handler(event, context):\n    return 1\n"
+    findings = lint_app(make_app(tmp_path / "app", manifest, {"h.py": code}))
+    assert ("RP-P002", "high") not in rules(findings, "named")
+    assert ("RP-P002", "high") in rules(findings, "foreign")

@@ -95,3 +95,20 @@ def test_entropy_hits_on_environment_lines_are_left_to_the_manifest_check(tmp_pa
 ])
 def test_looks_random(value: str, name: str, random: bool) -> None:
     assert secrets.looks_random(value, name) is random
+
+
+def test_a_secrets_manager_arn_in_the_environment_is_a_reference(tmp_path: Path) -> None:
+    """``SECRET_ARN: arn:aws:secretsmanager:...:secret:NAME`` names a secret (Lambda's idiom)."""
+    (tmp_path / "ramparts.yaml").write_text(
+        "app: refs\n"
+        "functions:\n"
+        "  fn:\n"
+        "    handler: h.py:handler\n"
+        "    environment:\n"
+        "      SECRET_ARN: arn:aws:secretsmanager:us-east-1:123456789012:"
+        "secret:db.password-AbC123\n"
+        "      PARAM: /app/db/password\n"
+        "      DB_PASSWORD: hunter2hunter2XyZq\n"
+    )
+    findings = secrets.run(load_tree(tmp_path))
+    assert {(f.rule_id, f.line) for f in findings} == {("RP-S001", 8)}  # the real password only
