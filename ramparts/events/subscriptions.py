@@ -61,11 +61,20 @@ class DeliverySettings:
 
 
 def encode_body(
-    kind: str, sub: Subscription | None, app: str, function: str, source: str, data: Any
+    kind: str,
+    sub: Subscription | None,
+    app: str,
+    function: str,
+    source: str,
+    data: Any,
+    *,
+    region: str = shapes.DEFAULT_REGION,
 ) -> bytes:
+    # The region travels with the message: SQS records are shaped at delivery.
     return orjson.dumps(
         {
             "kind": kind,
+            "region": region,
             "app": app,
             "function": function,
             "trigger": sub.index if sub else None,
@@ -77,7 +86,9 @@ def encode_body(
 
 
 class Subscriptions:
-    def __init__(self, live: list[LiveFunction]) -> None:
+    def __init__(self, live: list[LiveFunction], *, region: str = shapes.DEFAULT_REGION) -> None:
+        # The node's region (``--region``): events carry it where Lambda's do.
+        self.region = region
         self.topics: dict[tuple[str, str], list[Subscription]] = {}
         self.objects: dict[tuple[str, str], list[Subscription]] = {}
         self.tables: dict[tuple[str, str], list[Subscription]] = {}
@@ -142,7 +153,9 @@ class Subscriptions:
             out.append(
                 OutgoingMessage(
                     queue_for(sub.function),
-                    encode_body("topic", sub, app, sub.function, topic, body_text),
+                    encode_body(
+                        "topic", sub, app, sub.function, topic, body_text, region=self.region
+                    ),
                     {"kind": "topic"},
                     uuid.uuid4().hex,
                 )
@@ -172,13 +185,16 @@ class Subscriptions:
                 app=app,
                 time=time.time(),
                 request_id=request_id,
+                region=self.region,
             )
             mid = uuid.uuid4().hex
             out.append(
                 OutboxEntry(
                     0,
                     queue_for(sub.function),
-                    encode_body("object", sub, app, sub.function, bucket, record),
+                    encode_body(
+                        "object", sub, app, sub.function, bucket, record, region=self.region
+                    ),
                     {"kind": "object"},
                     mid,
                 )
@@ -204,12 +220,13 @@ class Subscriptions:
                 app=app,
                 time=time.time(),
                 event_id=mid,
+                region=self.region,
             )
             out.append(
                 OutboxEntry(
                     0,
                     queue_for(sub.function),
-                    encode_body("table", sub, app, sub.function, table, record),
+                    encode_body("table", sub, app, sub.function, table, record, region=self.region),
                     {"kind": "table"},
                     mid,
                 )
@@ -219,11 +236,17 @@ class Subscriptions:
     def schedule_message(self, sub: Subscription, tick: float) -> OutgoingMessage:
         mid = uuid.uuid4().hex
         event = shapes.scheduled_event(
-            rule=f"{sub.function}-{sub.trigger_id}", app=sub.app, time=tick, event_id=mid
+            rule=f"{sub.function}-{sub.trigger_id}",
+            app=sub.app,
+            time=tick,
+            event_id=mid,
+            region=self.region,
         )
         return OutgoingMessage(
             queue_for(sub.function),
-            encode_body("schedule", sub, sub.app, sub.function, sub.trigger_id, event),
+            encode_body(
+                "schedule", sub, sub.app, sub.function, sub.trigger_id, event, region=self.region
+            ),
             {"kind": "schedule"},
             mid,
         )
@@ -232,7 +255,15 @@ class Subscriptions:
         mid = uuid.uuid4().hex
         return OutgoingMessage(
             queue_for(sub.function),
-            encode_body("webhook", sub, sub.app, sub.function, sub.config.path, http_event),
+            encode_body(
+                "webhook",
+                sub,
+                sub.app,
+                sub.function,
+                sub.config.path,
+                http_event,
+                region=self.region,
+            ),
             {"kind": "webhook"},
             mid,
         )
@@ -260,6 +291,7 @@ def record_for_delivery(body: dict[str, Any], message_id: str, attempt: int) -> 
             app=body["app"],
             attempt=attempt,
             sent_at=body["sent_at"],
+            region=str(body.get("region") or shapes.DEFAULT_REGION),
         )
     if body["kind"] == "table":
         record = body["data"]
@@ -316,6 +348,7 @@ def event_for_delivery(body: dict[str, Any], message_id: str, attempt: int) -> d
                     app=body["app"],
                     attempt=attempt,
                     sent_at=body["sent_at"],
+                    region=str(body.get("region") or shapes.DEFAULT_REGION),
                 )
             ]
         )

@@ -91,5 +91,5 @@ def test_context_validates_arguments() -> None:
             {"bucket": "b", "key": "k", "data": {"$b64": "AQ=="}, "content_type": "image/png"},
         )
     ]
-    assert ctx.invoked_function_arn == "arn:ramparts:lambda:local:a:function:f"
+    assert ctx.invoked_function_arn == "arn:ramparts:lambda:us-east-1:a:function:f"
     assert ctx.get_remaining_time_in_millis() == 0
