@@ -210,7 +210,8 @@ def main(argv: list[str]) -> int:
     os.chmod(work, 0o755)
     try:
         deps = _deps(work)
-        trees = {"per worker (this tree)": ROOT, f"in the zygote ({args.baseline})":
+        trees = {"per worker, the probe is the first worker (this tree)": ROOT,
+                 f"per worker, the probe is thrown away ({args.baseline})":
                  _baseline_tree(args.baseline, work)}
         names = list(trees)
         cold: dict[str, dict[str, list[float]]] = {s: {h: [] for h in HANDLERS} for s in names}
@@ -255,19 +256,17 @@ def main(argv: list[str]) -> int:
         " code dir and version id) on a `Supervisor` with the full sandbox (`SandboxHost`"
         " from `layers.probe()`, `runtime_protection: block`), zygotes forked from the"
         " zygote template; each side runs in its own process, sides alternate per round.",
-        "- **per worker**: the zygote preloads the handler's dependencies (read from its"
-        " imports, then what a probe child loaded), the probe imports the handler once to"
-        " check it loads, and the worker imports the handler module after its fork."
-        " **in the zygote**: the baseline's model, the zygote imports the handler and"
-        " workers inherit it.",
+        "- Both sides run the handler's module once per worker, after the fork: the"
+        " zygote preloads the handler's dependencies (read from its imports, then what a"
+        " probe child loaded) and a probe child imports the handler once to check it"
+        " loads. **the probe is the first worker**: the probe then waits and is handed"
+        " the first worker socket, so the first call pays no fork and no second import"
+        " of the handler module. **the probe is thrown away**: the probe exits and the"
+        " first call forks a worker that imports the handler module again.",
         "- fastapi: `handler = Mangum(app, lifespan=\"off\")` with FastAPI and Mangum"
-        " installed as the function's dependencies, called with an HTTP API v2 event. In"
-        " the baseline its first call fails (Mangum's event loop, made at import in the"
-        " zygote, is closed in the worker), so `first call ok` is 0 there: it is timed"
-        " up to that error answer.",
-        "- The new model's extra cost is the probe (a fork plus the handler module's own"
-        " import) and the worker's import of the handler module; dependencies are imported"
-        " once per zygote on both sides.",
+        " installed as the function's dependencies, called with an HTTP API v2 event.",
+        "- Later workers of a version are forked from the zygote and import the handler"
+        " module themselves on both sides; only the first one differs.",
     ])
     print(text)
     if not args.no_write:
