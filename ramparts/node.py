@@ -249,6 +249,7 @@ class Node:
             bus=self.bus,
             subscriptions=lambda: self.subscriptions,
             interval=s.scheduler_interval,
+            clock_offset=s.scheduler_clock_offset,
         )
         self.audit.start()
         self.invocations.start()
