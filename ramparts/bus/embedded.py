@@ -197,6 +197,9 @@ class EmbeddedBus(Bus):
         self._lock_fd: int | None = None
         self._mark_fd: int | None = None
         self._sync = "FULL"  # the connection's current synchronous setting
+        # Acks waiting for the next group commit, and the task that commits them.
+        self._acks: list[tuple[list[int], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._wakeups: dict[str, asyncio.Event] = {}
 
     # -- lifecycle --------------------------------------------------------
@@ -218,6 +221,9 @@ class EmbeddedBus(Bus):
         executor = self._executor
         if executor is None:
             return
+        if self._flusher is not None and not self._flusher.done():
+            with contextlib.suppress(Exception):
+                await self._flusher  # pending acks commit before the file closes
         try:
             await self._run(self._close_sync)
         finally:
@@ -281,14 +287,41 @@ class EmbeddedBus(Bus):
         return await self._run(self._extend_sync, seq, attempt, time.time() + lease)
 
     async def ack(self, message: Message) -> None:
-        seq, _attempt = _receipt(message)
-        await self._run(self._ack_sync, seq)
+        await self.ack_many([message])
 
     async def ack_many(self, messages: list[Message]) -> None:
-        # One transaction and one fsync for a whole batch instead of one per message.
+        """Delete the messages; returns once the transaction holding them committed.
+
+        Group commit: acks that arrive while a commit is under way wait and go
+        out together in the next transaction, so concurrent deliveries share
+        one commit (and its WAL write) instead of queueing one each.
+        """
         seqs = [_receipt(m)[0] for m in messages]
-        if seqs:
-            await self._run(self._ack_many_sync, seqs)
+        if not seqs:
+            return
+        if self._executor is None:
+            raise BackendError("embedded bus is not open")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._acks.append((seqs, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_acks())
+        await done
+
+    async def _flush_acks(self) -> None:
+        while self._acks:
+            group, self._acks = self._acks, []
+            try:
+                await self._run(self._ack_many_sync, [s for seqs, _ in group for s in seqs])
+            except BaseException as exc:  # every waiter of this group gets the error
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+            else:
+                for _, done in group:
+                    if not done.done():
+                        done.set_result(None)
 
     async def retry(self, message: Message, *, delay: float) -> None:
         seq, attempt = _receipt(message)
@@ -446,11 +479,8 @@ class EmbeddedBus(Bus):
         )
         return cursor.rowcount == 1
 
-    def _ack_sync(self, seq: int) -> None:
-        # Deleted even if the lease expired meanwhile: the message *was* handled.
-        self._relaxed().execute("DELETE FROM messages WHERE seq = ?", (seq,))
-
     def _ack_many_sync(self, seqs: list[int]) -> None:
+        # Deleted even if the lease expired meanwhile: the message *was* handled.
         conn = self._relaxed()
         conn.execute("BEGIN IMMEDIATE")
         try:
