@@ -373,6 +373,38 @@ def test_fastapi_behind_mangum_on_a_rest_api_route(
     assert r.status_code == 422, r.text  # FastAPI's own validation answer, passed through
 
 
+# Every import of the module leaves its pid in the version's /tmp (shared by the
+# version's processes): which processes ran the module scope, and which served.
+IMPORTS = """
+import os
+
+os.makedirs("/tmp/imports", exist_ok=True)
+open(f"/tmp/imports/{os.getpid()}", "w").close()
+
+
+def handler(event, context):
+    return {"pid": os.getpid(), "imports": sorted(os.listdir("/tmp/imports"))}
+"""
+
+
+def test_the_import_check_s_process_is_the_first_worker(
+    init_node: RunningNode, tmp_path: Path
+) -> None:
+    """No second import for the first call: the probe that checked the module serves it."""
+    manifest = """
+    app: init-first
+    functions:
+      first:
+        handler: h.py:handler
+        concurrency: 1
+    """
+    init_node.deploy_ok(make_app(tmp_path / "first", manifest, {"h.py": IMPORTS}))
+    one = _invoke(init_node, "first", {})
+    assert one["imports"] == [str(one["pid"])]  # imported once, by the process that served
+    two = _invoke(init_node, "first", {})
+    assert two == one  # the same warm worker, no further import
+
+
 # -- bad input -------------------------------------------------------------------------------
 def test_a_handler_whose_import_raises_still_fails_the_deploy(
     init_node: RunningNode, tmp_path: Path
