@@ -312,12 +312,14 @@ class EmbeddedBus(Bus):
             group, self._acks = self._acks, []
             try:
                 await self._run(self._ack_many_sync, [s for seqs, _ in group for s in seqs])
-            except BaseException as exc:  # every waiter of this group gets the error
+            except asyncio.CancelledError:
+                for _, done in group:
+                    done.cancel()
+                raise
+            except Exception as exc:  # every waiter of this group gets the error
                 for _, done in group:
                     if not done.done():
                         done.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
             else:
                 for _, done in group:
                     if not done.done():
