@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import stat
@@ -161,8 +162,6 @@ async def test_publishes_are_fsynced_acks_and_leases_are_not(tmp_path: Path) -> 
 
 async def test_concurrent_acks_share_commits_and_all_land(tmp_path: Path) -> None:
     """Group commit: acks issued together all return committed, across a reopen."""
-    import asyncio
-
     url = f"embedded://{tmp_path}/bus.db"
     bus = open_bus(url)
     await bus.open()
