@@ -152,8 +152,8 @@ def _deps(work: Path) -> Path:
     return deps
 
 
-def _baseline_tree(ref: str, work: Path) -> Path:
-    tree = work / "baseline"
+def _baseline_tree(ref: str, work: Path, name: str = "baseline") -> Path:
+    tree = work / name
     tree.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "ramparts"],
                              check=True, capture_output=True).stdout
@@ -187,6 +187,9 @@ def _pct(values: list[float], q: float) -> float:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--baseline", default="main")
+    # The model before issue 12: the zygote imported the handler, workers inherited it.
+    p.add_argument("--old-model", default="18ec3bc^",
+                   help="a ref whose zygote imports the handler ('' to leave it out)")
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--per-round", type=int, default=5)
     p.add_argument("--no-write", action="store_true")
@@ -210,8 +213,12 @@ def main(argv: list[str]) -> int:
     os.chmod(work, 0o755)
     try:
         deps = _deps(work)
-        trees = {"per worker (this tree)": ROOT, f"in the zygote ({args.baseline})":
+        trees = {"per worker, the probe is the first worker (this tree)": ROOT,
+                 f"per worker, the probe is thrown away ({args.baseline})":
                  _baseline_tree(args.baseline, work)}
+        if args.old_model:
+            trees[f"in the zygote ({args.old_model}, before issue 12)"] = _baseline_tree(
+                args.old_model, work, "old-model")
         names = list(trees)
         cold: dict[str, dict[str, list[float]]] = {s: {h: [] for h in HANDLERS} for s in names}
         ok: dict[str, dict[str, int]] = {s: {h: 0 for h in HANDLERS} for s in names}
@@ -242,6 +249,7 @@ def main(argv: list[str]) -> int:
         f" at start {loadavg}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}.",
         "Command: `.venv/bin/python bench/init_bench.py"
         + (f" --baseline {args.baseline}" if args.baseline != "main" else "")
+        + (f" --old-model {args.old_model}" if args.old_model != "18ec3bc^" else "")
         + f" --rounds {args.rounds} --per-round {args.per_round}`.",
         "",
         "| handler | where the handler module is imported | n | p50 ms | p90 ms | first call ok |",
@@ -255,19 +263,21 @@ def main(argv: list[str]) -> int:
         " code dir and version id) on a `Supervisor` with the full sandbox (`SandboxHost`"
         " from `layers.probe()`, `runtime_protection: block`), zygotes forked from the"
         " zygote template; each side runs in its own process, sides alternate per round.",
-        "- **per worker**: the zygote preloads the handler's dependencies (read from its"
-        " imports, then what a probe child loaded), the probe imports the handler once to"
-        " check it loads, and the worker imports the handler module after its fork."
-        " **in the zygote**: the baseline's model, the zygote imports the handler and"
-        " workers inherit it.",
+        "- Both sides run the handler's module once per worker, after the fork: the"
+        " zygote preloads the handler's dependencies (read from its imports, then what a"
+        " probe child loaded) and a probe child imports the handler once to check it"
+        " loads. **the probe is the first worker**: the probe then waits and is handed"
+        " the first worker socket, so the first call pays no fork and no second import"
+        " of the handler module. **the probe is thrown away**: the probe exits and the"
+        " first call forks a worker that imports the handler module again.",
         "- fastapi: `handler = Mangum(app, lifespan=\"off\")` with FastAPI and Mangum"
-        " installed as the function's dependencies, called with an HTTP API v2 event. In"
-        " the baseline its first call fails (Mangum's event loop, made at import in the"
-        " zygote, is closed in the worker), so `first call ok` is 0 there: it is timed"
-        " up to that error answer.",
-        "- The new model's extra cost is the probe (a fork plus the handler module's own"
-        " import) and the worker's import of the handler module; dependencies are imported"
-        " once per zygote on both sides.",
+        " installed as the function's dependencies, called with an HTTP API v2 event.",
+        "- Later workers of a version are forked from the zygote and import the handler"
+        " module themselves on both sides; only the first one differs.",
+        "- **in the zygote** (when measured): the model before issue 12, the zygote"
+        " imports the handler and workers inherit its module state; its fastapi first"
+        " call fails (Mangum's event loop, made at import in the zygote, is closed in the"
+        " worker), so it is timed up to that error answer and `first call ok` is 0.",
     ])
     print(text)
     if not args.no_write:

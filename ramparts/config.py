@@ -26,6 +26,7 @@ DEFAULT_GATEWAY_PORT = 8080
 DEFAULT_ADMIN_PORT = 8081
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_ADMIN_PORT}"
 ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
+_MAX_CLOCK_OFFSET = 24 * 3600.0  # RAMPARTS_SCHEDULER_CLOCK_OFFSET's bound either way
 
 
 def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -107,6 +108,10 @@ class Settings:
     gc_interval: float = 3600.0  # how often the node collects them (0: never)
     accept_data_loss: bool = False  # start even when an integrity check of the data dir failed
     region: str = "us-east-1"  # what workers see as AWS_REGION / AWS_DEFAULT_REGION
+    # Test-only: seconds added to the scheduler's clock, so a test can bring the next
+    # whole minute close instead of waiting for it.  Never set it in production: a
+    # shifted clock fires schedules at the wrong real time.
+    scheduler_clock_offset: float = 0.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -130,6 +135,11 @@ class Settings:
         if not 1.0 <= self.bus_lease <= 3600.0:
             raise ConfigError(
                 f"bus lease (RAMPARTS_BUS_LEASE) must be 1 to 3600 seconds, got {self.bus_lease}"
+            )
+        if not -_MAX_CLOCK_OFFSET <= self.scheduler_clock_offset <= _MAX_CLOCK_OFFSET:
+            raise ConfigError(
+                "RAMPARTS_SCHEDULER_CLOCK_OFFSET (test-only) must be a number of seconds"
+                f" within one day either way, got {self.scheduler_clock_offset}"
             )
         from ramparts.runtime.environment import REGION_RE
 
@@ -163,6 +173,7 @@ class Settings:
             "gc_interval": _env_float("RAMPARTS_GC_INTERVAL", 3600.0),
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
             "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
+            "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

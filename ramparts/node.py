@@ -259,6 +259,7 @@ class Node:
             bus=self.bus,
             subscriptions=lambda: self.subscriptions,
             interval=s.scheduler_interval,
+            clock_offset=s.scheduler_clock_offset,
         )
         self.audit.start()
         self.invocations.start()
@@ -582,7 +583,7 @@ class Node:
         old_versions = {fn.spec.key: fn.spec for fn in self._live.values()}
         self._live = {fn.name: fn for fn in live}
         self.router = Router(live)
-        self.subscriptions = Subscriptions(live)
+        self.subscriptions = Subscriptions(live, region=self.settings.region)
         self._generation = generation
         self.broker.invalidate()  # roles may have changed: drop compiled policies and caches
         self.dispatcher.sync()

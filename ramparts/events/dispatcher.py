@@ -259,6 +259,12 @@ class Dispatcher:
                     error = f"invalid batch response: {reported}"
                 else:
                     failed = reported
+                    if kind == "table" and failed:
+                        # As Lambda does for a stream: the lowest reported record is the
+                        # checkpoint, and it and every record after it are retried.  A
+                        # handler that stops at its first failure and reports only that
+                        # record (AWS's documented example) loses nothing after it.
+                        failed = list(range(min(failed), len(batch)))
                     error = "reported in batchItemFailures"
         else:
             error = _error_text(result)

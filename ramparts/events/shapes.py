@@ -10,8 +10,9 @@ unchanged:
 * cron schedules            -> EventBridge scheduled event (``scheduled_event``)
 
 Shapes, key names and value types follow AWS's documented example events;
-only the values are ours: the region is ``"local"``, the account is the
-app, and ARNs read ``arn:ramparts:<service>:local:<app>:<resource>``.
+only the values are ours: the region is the node's (``ramparts up --region``,
+``us-east-1`` by default, the same ``AWS_REGION`` workers see), the account
+is the app, and ARNs read ``arn:ramparts:<service>:<region>:<app>:<resource>``.
 Everything here is pure and deterministic (no clock, no randomness) so the
 same delivery always produces the same event.
 """
@@ -46,7 +47,7 @@ __all__ = [
     "to_dynamodb_json",
 ]
 
-REGION = "local"
+DEFAULT_REGION = "us-east-1"  # the node default (ramparts.runtime.environment)
 _BAD_VALUE = "invalid_dynamodb_value"
 
 # DynamoDB's number syntax; Python's int()/float() also accept "1_000", "nan"...
@@ -57,8 +58,8 @@ S3EventName = Literal["ObjectCreated:Put", "ObjectRemoved:Delete"]
 DynamoDBEventName = Literal["INSERT", "MODIFY", "REMOVE"]
 
 
-def _arn(service: str, app: str, resource: str) -> str:
-    return f"arn:ramparts:{service}:{REGION}:{app}:{resource}"
+def _arn(service: str, app: str, resource: str, region: str) -> str:
+    return f"arn:ramparts:{service}:{region}:{app}:{resource}"
 
 
 def _iso_millis(when: float) -> str:
@@ -92,6 +93,7 @@ def sqs_record(
     first_received_at: float | None = None,
     sender_id: str | None = None,
     message_attributes: Mapping[str, Any] | None = None,
+    region: str = DEFAULT_REGION,
 ) -> dict[str, Any]:
     """One SQS message record for a topic delivery.
 
@@ -119,16 +121,16 @@ def sqs_record(
         "messageAttributes": dict(message_attributes or {}),
         "md5OfBody": hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
-        "eventSourceARN": _arn("sqs", app, topic),
-        "awsRegion": REGION,
+        "eventSourceARN": _arn("sqs", app, topic, region),
+        "awsRegion": region,
     }
 
 
 # --- SNS ---------------------------------------------------------------------
 
 
-def sns_topic_arn(app: str, topic: str) -> str:
-    return _arn("sns", app, topic)
+def sns_topic_arn(app: str, topic: str, region: str = DEFAULT_REGION) -> str:
+    return _arn("sns", app, topic, region)
 
 
 def sns_record(
@@ -188,6 +190,7 @@ def s3_record(
     source_ip: str = "127.0.0.1",
     principal_id: str | None = None,
     configuration_id: str = "ramparts",
+    region: str = DEFAULT_REGION,
 ) -> dict[str, Any]:
     """One S3 event notification record (event structure version 2.1).
 
@@ -209,7 +212,7 @@ def s3_record(
     return {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
-        "awsRegion": REGION,
+        "awsRegion": region,
         "eventTime": _iso_millis(time),
         "eventName": event_name,
         "userIdentity": {"principalId": principal},
@@ -221,7 +224,7 @@ def s3_record(
             "bucket": {
                 "name": bucket,
                 "ownerIdentity": {"principalId": app},
-                "arn": _arn("s3", app, bucket),
+                "arn": _arn("s3", app, bucket, region),
             },
             "object": obj,
         },
@@ -249,6 +252,7 @@ def dynamodb_record(
     event_id: str,
     key_attribute: str = "key",
     stream_label: str = "1970-01-01T00:00:00.000",
+    region: str = DEFAULT_REGION,
 ) -> dict[str, Any]:
     """One DynamoDB Streams record (view type ``NEW_AND_OLD_IMAGES``).
 
@@ -288,9 +292,9 @@ def dynamodb_record(
         "eventName": event_name,
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
-        "awsRegion": REGION,
+        "awsRegion": region,
         "dynamodb": stream,
-        "eventSourceARN": _arn("dynamodb", app, f"table/{table}/stream/{stream_label}"),
+        "eventSourceARN": _arn("dynamodb", app, f"table/{table}/stream/{stream_label}", region),
     }
 
 
@@ -445,7 +449,9 @@ def _number_size(text: str) -> int:
 # --- EventBridge -----------------------------------------------------------------
 
 
-def scheduled_event(*, rule: str, app: str, time: float, event_id: str) -> dict[str, Any]:
+def scheduled_event(
+    *, rule: str, app: str, time: float, event_id: str, region: str = DEFAULT_REGION
+) -> dict[str, Any]:
     """The EventBridge ``Scheduled Event`` a cron/rate rule delivers.
 
     ``time`` is when the schedule fired (whole seconds, UTC, as EventBridge
@@ -459,7 +465,7 @@ def scheduled_event(*, rule: str, app: str, time: float, event_id: str) -> dict[
         "source": "aws.events",
         "account": app,
         "time": _iso_seconds(time),
-        "region": REGION,
-        "resources": [_arn("events", app, f"rule/{rule}")],
+        "region": region,
+        "resources": [_arn("events", app, f"rule/{rule}", region)],
         "detail": {},
     }

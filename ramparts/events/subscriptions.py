@@ -71,9 +71,13 @@ def encode_body(
     source: str,
     data: Any,
     extra: dict[str, Any] | None = None,
+    *,
+    region: str = shapes.DEFAULT_REGION,
 ) -> bytes:
+    # The region travels with the message: SQS records are shaped at delivery.
     body = {
         "kind": kind,
+        "region": region,
         "app": app,
         "function": function,
         "trigger": sub.index if sub else None,
@@ -87,7 +91,9 @@ def encode_body(
 
 
 class Subscriptions:
-    def __init__(self, live: list[LiveFunction]) -> None:
+    def __init__(self, live: list[LiveFunction], *, region: str = shapes.DEFAULT_REGION) -> None:
+        # The node's region (``--region``): events carry it where Lambda's do.
+        self.region = region
         self.topics: dict[tuple[str, str], list[Subscription]] = {}
         self.objects: dict[tuple[str, str], list[Subscription]] = {}
         self.tables: dict[tuple[str, str], list[Subscription]] = {}
@@ -179,7 +185,14 @@ class Subscriptions:
                 OutgoingMessage(
                     queue_for(sub.function),
                     encode_body(
-                        "topic", sub, app, sub.function, topic, body_text, _topic_extra(sub, extra)
+                        "topic",
+                        sub,
+                        app,
+                        sub.function,
+                        topic,
+                        body_text,
+                        _topic_extra(sub, extra),
+                        region=self.region,
                     ),
                     {"kind": "topic"},
                     uuid.uuid4().hex,
@@ -210,13 +223,16 @@ class Subscriptions:
                 app=app,
                 time=time.time(),
                 request_id=request_id,
+                region=self.region,
             )
             mid = uuid.uuid4().hex
             out.append(
                 OutboxEntry(
                     0,
                     queue_for(sub.function),
-                    encode_body("object", sub, app, sub.function, bucket, record),
+                    encode_body(
+                        "object", sub, app, sub.function, bucket, record, region=self.region
+                    ),
                     {"kind": "object"},
                     mid,
                 )
@@ -244,6 +260,7 @@ class Subscriptions:
                     app=app,
                     time=time.time(),
                     event_id=mid,
+                    region=self.region,
                 )
                 if schema is None
                 else table_streams.record(
@@ -257,13 +274,14 @@ class Subscriptions:
                     app=app,
                     time=time.time(),
                     event_id=mid,
+                    region=self.region,
                 )
             )
             out.append(
                 OutboxEntry(
                     0,
                     queue_for(sub.function),
-                    encode_body("table", sub, app, sub.function, table, record),
+                    encode_body("table", sub, app, sub.function, table, record, region=self.region),
                     {"kind": "table"},
                     mid,
                 )
@@ -273,11 +291,17 @@ class Subscriptions:
     def schedule_message(self, sub: Subscription, tick: float) -> OutgoingMessage:
         mid = uuid.uuid4().hex
         event = shapes.scheduled_event(
-            rule=f"{sub.function}-{sub.trigger_id}", app=sub.app, time=tick, event_id=mid
+            rule=f"{sub.function}-{sub.trigger_id}",
+            app=sub.app,
+            time=tick,
+            event_id=mid,
+            region=self.region,
         )
         return OutgoingMessage(
             queue_for(sub.function),
-            encode_body("schedule", sub, sub.app, sub.function, sub.trigger_id, event),
+            encode_body(
+                "schedule", sub, sub.app, sub.function, sub.trigger_id, event, region=self.region
+            ),
             {"kind": "schedule"},
             mid,
         )
@@ -286,7 +310,15 @@ class Subscriptions:
         mid = uuid.uuid4().hex
         return OutgoingMessage(
             queue_for(sub.function),
-            encode_body("webhook", sub, sub.app, sub.function, sub.config.path, http_event),
+            encode_body(
+                "webhook",
+                sub,
+                sub.app,
+                sub.function,
+                sub.config.path,
+                http_event,
+                region=self.region,
+            ),
             {"kind": "webhook"},
             mid,
         )
@@ -323,6 +355,7 @@ def _topic_extra(sub: Subscription, extra: dict[str, Any] | None) -> dict[str, A
 
 
 def _topic_record(body: dict[str, Any], message_id: str, attempt: int) -> dict[str, Any]:
+    region = str(body.get("region") or shapes.DEFAULT_REGION)
     if body.get("shape") == "sns":
         sns = body.get("sns") if isinstance(body.get("sns"), dict) else {}
         attrs = sns.get("MessageAttributes")
@@ -338,7 +371,7 @@ def _topic_record(body: dict[str, Any], message_id: str, attempt: int) -> dict[s
         return shapes.sns_record(
             message_id=message_id,
             message=body["data"],
-            topic_arn=str(sns.get("TopicArn") or shapes.sns_topic_arn(body["app"], body["source"])),
+            topic_arn=str(sns.get("TopicArn") or shapes.sns_topic_arn(body["app"], body["source"], region)),
             sent_at=body["sent_at"],
             subject=sns.get("Subject"),
             message_attributes=attrs,
@@ -354,6 +387,7 @@ def _topic_record(body: dict[str, Any], message_id: str, attempt: int) -> dict[s
         sent_at=body["sent_at"],
         attributes=system if isinstance(system, dict) else None,
         message_attributes=attrs if isinstance(attrs, dict) else None,
+        region=region,
     )
 
 

@@ -12,6 +12,7 @@ instead of a round trip and a remote refusal.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -152,7 +153,11 @@ class LambdaContext:
     ) -> None:
         self.function_name = function_name
         self.function_version = function_version
-        self.invoked_function_arn = f"arn:ramparts:lambda:local:{app}:function:{function_name}"
+        # The worker's AWS_REGION is the node's --region, as Lambda's ARN names its region.
+        region = os.environ.get("AWS_REGION") or "us-east-1"
+        self.invoked_function_arn = (
+            f"arn:ramparts:lambda:{region}:{app}:function:{function_name}"
+        )
         self.memory_limit_in_mb = memory_limit_in_mb
         self.aws_request_id = request_id
         self.log_group_name = f"/ramparts/{app}/{function_name}"

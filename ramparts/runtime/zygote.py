@@ -6,8 +6,10 @@ handler's own module runs once in each worker, after the fork, so whatever its
 top level opens (event loops, threads, sockets, database connections, files)
 belongs to that worker and keeps working.  The zygote never runs that module:
 it imports the modules outside the code dir that the handler imports (read
-from its source, then as reported by a throwaway probe child that imports the
-handler once to check it loads), so a worker's import of the handler is quick.
+from its source, then as reported by a probe child that imports the handler
+once to check it loads), so a worker's import of the handler is quick.  The
+probe is not thrown away: it waits, and becomes the version's first worker,
+so the first call pays neither a fork nor the handler module's import.
 
 The supervisor forks it from the zygote template (``template.py``), or
 starts it as ``[python, "-I", "-S", "-c", BOOTSTRAP, CONFIG]``, with a
@@ -34,6 +36,7 @@ parent (PR_SET_PDEATHSIG), so a node killed hard leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -168,10 +171,22 @@ def _enter_sandbox(spec: dict[str, Any], keep_fd: int) -> None:
 
     It inherits the zygote's sandbox (namespaces, filesystem, Landlock,
     seccomp, no capabilities).  Here it drops every inherited descriptor but
-    stdio and its own socket, restores default signal handling, puts itself in
-    its own session, ties its life to the zygote's, and becomes a child
-    subreaper, then locks that: whatever it spawns, however it double-forks,
-    stays in its subtree, so the host can kill the invocation's whole tree.
+    stdio and its own socket (``_confine`` does the rest).
+    """
+    _confine(spec)
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, _max_fd())
+
+
+def _confine(spec: dict[str, Any]) -> None:
+    """A worker's confinement, all but closing the zygote's descriptors.
+
+    Restores default signal handling, puts the process in its own session,
+    ties its life to the zygote's, and makes it a child subreaper, then
+    locks that: whatever it spawns, however it double-forks, stays in its
+    subtree, so the host can kill the invocation's whole tree.  The probe runs
+    this before it imports the handler, so that threads the module starts
+    inherit the lock as a forked worker's do.
     """
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -179,8 +194,6 @@ def _enter_sandbox(spec: dict[str, Any], keep_fd: int) -> None:
     _set_pdeathsig()
     if os.getppid() != parent:  # the zygote died before the prctl took effect
         os._exit(0)
-    os.closerange(3, keep_fd)
-    os.closerange(keep_fd + 1, _max_fd())
     if spec.get("sandbox"):
         import ctypes
 
@@ -190,6 +203,22 @@ def _enter_sandbox(spec: dict[str, Any], keep_fd: int) -> None:
         if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
             os._exit(1)
         seccomp.lock_subreaper()
+
+
+def _open_fds() -> list[int]:
+    """The descriptors open now (all those the zygote left a child of it)."""
+    try:
+        listed = [int(x) for x in os.listdir("/proc/self/fd")]
+    except OSError:
+        listed = list(range(3, 1024))
+    out = []
+    for fd in listed:
+        try:
+            os.fstat(fd)  # the one listdir used is closed again by now
+        except OSError:
+            continue
+        out.append(fd)
+    return out
 
 
 def _max_fd() -> int:
@@ -257,7 +286,7 @@ def main(cfg: dict[str, Any]) -> None:
     try:
         # The handler's dependencies only: its own module runs in each worker.
         _preload_modules(_static_imports(cfg["handler"], task_root), task_root)
-        found = _probe(ctl, cfg, scrub, sink)
+        found, probe = _probe(ctl, cfg, scrub, sink)
         _preload_modules(found, task_root)
     except HandlerLoadError as exc:
         worker._import_ctl = None
@@ -266,7 +295,7 @@ def main(cfg: dict[str, Any]) -> None:
     worker._import_ctl = None  # forked workers have their own socket
     ipc.send_frame(ctl, {"ready": True, "logs": sink.end(), "violations": worker.take_violations()})
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    _serve_forks(ctl, cfg, sink, scrub)
+    _serve_forks(ctl, cfg, sink, scrub, probe)
 
 
 def _secret_environment(ctl: socket.socket) -> dict[str, str]:
@@ -357,6 +386,7 @@ def _serve_forks(
     cfg: dict[str, Any],
     sink: worker.LogSink,
     scrub: worker.Scrubber,
+    probe: _ParkedProbe | None = None,
 ) -> None:
     while True:
         try:
@@ -371,6 +401,13 @@ def _serve_forks(
             ipc.send_frame(ctl, {"error": "bad request"})
             continue
         wfd = fds[0]
+        if probe is not None:
+            # The first worker is the probe, its handler module already imported.
+            parked, probe = probe, None
+            if parked.hand_over(wfd):
+                os.close(wfd)
+                ipc.send_frame(ctl, {"pid": parked.pid})
+                continue
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
@@ -395,6 +432,7 @@ def _run_worker(
     connections and files it opens belong to this worker and live as long as it.
     What the import prints is not any invocation's log: the node logged the
     same module's init output once, from the probe, when the version started.
+    (The first worker is the probe itself: see ``_ParkedProbe``.)
     """
     sink.begin("")
     try:
@@ -520,17 +558,43 @@ def _preload_modules(names: list[str], task_root: str) -> None:
             continue
 
 
+class _ParkedProbe:
+    """A probe child that imported the handler fine and waits to become the first worker.
+
+    Its module scope ran once, in it, exactly as a forked worker's would, so
+    handing it the first worker socket saves the first call a fork and the
+    handler module's import (the cold start's largest part).  It ends when the
+    zygote closes its socket (the version retired before any call) or dies.
+    """
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+
+    def hand_over(self, wfd: int) -> bool:
+        """Send the probe its worker socket; False if it is gone (then fork as usual)."""
+        try:
+            ipc.send_fd_frame(self.sock, {"op": "serve"}, wfd)
+            return True
+        except ipc.FrameError:
+            return False
+        finally:
+            self.sock.close()
+
+
 def _probe(
     ctl: socket.socket, cfg: dict[str, Any], scrub: worker.Scrubber, sink: worker.LogSink
-) -> list[str]:
-    """Import the handler once in a throwaway child: does it load, and what does it pull in?
+) -> tuple[list[str], _ParkedProbe | None]:
+    """Import the handler once in a child: does it load, and what does it pull in?
 
     The deploy is refused exactly as before when it does not load; the zygote
     itself never runs the handler's module, so nothing that module opens
     (loops, threads, connections) ends up shared by, or dead in, the workers.
     Returns the modules outside the code that the import loaded, for the
-    zygote to preload.  Violations the import commits reach the host at once
-    on the control socket, as they did when the zygote imported the handler.
+    zygote to preload, and the probe itself, parked: it becomes the first
+    worker (``_ParkedProbe``).  Violations the import commits reach the host
+    at once on the control socket, as they did when the zygote imported the
+    handler.
     """
     task_root = _task_root(cfg)
     reply_r, reply_w = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -539,12 +603,14 @@ def _probe(
         code = 0
         try:
             reply_r.close()
-            _set_pdeathsig()
+            _confine(cfg)  # as a worker is: it may become the first one
+            inherited = [fd for fd in _open_fds() if fd > 2]
             sink.begin("")  # the zygote keeps what it captured so far
             before = set(sys.modules)
             report: dict[str, Any]
+            handler: worker.Handler | None = None
             try:
-                load_handler(cfg["handler"], cfg["code_dir"], scrub)
+                handler = load_handler(cfg["handler"], cfg["code_dir"], scrub)
             except HandlerLoadError as exc:
                 report = {"error_type": exc.error_type, "error_message": exc.message}
             else:
@@ -552,6 +618,8 @@ def _probe(
             report["logs"] = sink.end()
             report["violations"] = worker.take_violations()
             ipc.send_frame(reply_w, report)
+            if handler is not None:
+                _park(reply_w, handler, cfg, sink, scrub, inherited)
         except BaseException:  # noqa: BLE001 - never return into the zygote
             code = 1
         finally:
@@ -561,9 +629,9 @@ def _probe(
         report = ipc.recv_frame(reply_r)
     except (OSError, ipc.FrameError):
         report = None
-    finally:
+    if not isinstance(report, dict) or report.get("error_type"):
         reply_r.close()
-        _reap(pid)
+        _reap(pid)  # it exits after an error report
     if not isinstance(report, dict):
         raise HandlerLoadError(
             "Runtime.ExitError", "the handler's module exited the process while importing"
@@ -574,7 +642,52 @@ def _probe(
     if report.get("error_type"):
         raise HandlerLoadError(str(report["error_type"]), str(report.get("error_message") or ""))
     modules = report.get("modules")
-    return [str(m) for m in modules] if isinstance(modules, list) else []
+    found = [str(m) for m in modules] if isinstance(modules, list) else []
+    return found, _ParkedProbe(pid, reply_r)
+
+
+def _park(
+    sock: socket.socket,
+    handler: worker.Handler,
+    cfg: dict[str, Any],
+    sink: worker.LogSink,
+    scrub: worker.Scrubber,
+    inherited: list[int],
+) -> None:
+    """In the probe: wait for the zygote's first worker socket, then serve as that worker.
+
+    Confined as a forked worker is (``_confine`` ran before the import); here
+    it closes every descriptor it had from the zygote, as ``_enter_sandbox``
+    does, but keeps those its module opened (loops, connections, files).
+    """
+    try:
+        msg, fds = ipc.recv_fd_frame(sock)
+    except (OSError, ipc.FrameError):
+        return
+    if not isinstance(msg, dict) or msg.get("op") != "serve" or len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        return
+    wfd = fds[0]
+    worker._import_ctl = None  # the zygote's control socket is closed next
+    for fd in inherited:
+        if fd != wfd:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    os.set_inheritable(wfd, False)
+    sb = cfg.get("sandbox")
+    if sb and (sb.get("protection") or "block") != "off":
+        from ramparts.sandbox import hooks
+
+        hooks.imports_done()
+    worker.serve(
+        socket.socket(fileno=wfd),
+        handler,
+        sink,
+        scrub,
+        app=str(cfg["app"]),
+        memory_mb=int(cfg["memory_mb"]),
+    )
 
 
 def _loaded_since(before: set[str], task_root: str) -> list[str]:

@@ -39,6 +39,7 @@ def record(
     app: str,
     time: float,
     event_id: str,
+    region: str = shapes.DEFAULT_REGION,
 ) -> dict[str, Any]:
     out = shapes.dynamodb_record(
         event_name=event_name,
@@ -51,6 +52,7 @@ def record(
         time=time,
         event_id=event_id,
         key_attribute=schema.partition.name,
+        region=region,
     )
     stream = out["dynamodb"]
     keys, new_image = typed_images(schema, key, new)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import stat
@@ -118,3 +119,66 @@ async def test_a_missing_or_damaged_count_file_is_refused(tmp_path: Path) -> Non
     embedded.accept_loss(path)
     await _filled(path, ["b"])
     assert embedded.inspect_file(path) == embedded.AcceptedStatus(2, 2)
+
+
+async def test_publishes_are_fsynced_acks_and_leases_are_not(tmp_path: Path) -> None:
+    """An enqueue always commits with synchronous=FULL, even right after acks.
+
+    Leases and acks commit with NORMAL (in the WAL, not fsynced): losing one in
+    a power cut only redelivers.  An enqueue must never inherit that setting.
+    """
+    bus = open_bus(f"embedded://{tmp_path}/bus.db")
+    assert isinstance(bus, embedded.EmbeddedBus)
+    await bus.open()
+
+    async def setting() -> int:
+        return await bus._run(lambda: bus._db().execute("PRAGMA synchronous").fetchone()[0])
+
+    try:
+        await bus.enqueue("q", b"one")
+        assert await setting() == 2  # FULL
+        got = await bus.receive("q", max_messages=10, wait=0.0)
+        assert await setting() == 1  # NORMAL
+        await bus.ack_many(got)
+        assert await setting() == 1
+        await bus.enqueue("q", b"two")
+        assert await setting() == 2
+        (msg,) = await bus.receive("q", max_messages=10, wait=0.0)
+        await bus.retry(msg, delay=0.0)
+        await bus.enqueue("q", b"three")
+        assert await setting() == 2
+        assert await bus.depth("q") == 2
+    finally:
+        await bus.close()
+    # What was acked stays acked, what was enqueued stays, across a reopen.
+    bus = open_bus(f"embedded://{tmp_path}/bus.db")
+    await bus.open()
+    try:
+        bodies = sorted(m.body for m in await bus.receive("q", max_messages=10, wait=0.0))
+        assert bodies == [b"three", b"two"]
+    finally:
+        await bus.close()
+
+
+async def test_concurrent_acks_share_commits_and_all_land(tmp_path: Path) -> None:
+    """Group commit: acks issued together all return committed, across a reopen."""
+    url = f"embedded://{tmp_path}/bus.db"
+    bus = open_bus(url)
+    await bus.open()
+    try:
+        for n in range(60):
+            await bus.enqueue("q", str(n).encode())
+        got = await bus.receive("q", max_messages=60, wait=0.0)
+        assert len(got) == 60
+        keep, acked = got[:10], got[10:]
+        await asyncio.gather(*(bus.ack_many(acked[i:i + 5]) for i in range(0, 50, 5)))
+        assert await bus.depth("q") == 10
+    finally:
+        await bus.close()
+    bus = open_bus(url)
+    await bus.open()
+    try:
+        left = await bus.receive("q", max_messages=60, wait=0.0)
+        assert sorted(m.body for m in left) == sorted(m.body for m in keep)
+    finally:
+        await bus.close()

@@ -5,6 +5,7 @@ a real node."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -146,7 +147,7 @@ functions:
       statements:
         - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:ticks/*"]}
     triggers:
-      - schedule: {cron: "cron(* * ? * * *)"}
+      - schedule: {cron: "cron(0/2 * ? * MON-FRI *)"}
 """
 
 HANDLER = """
@@ -157,22 +158,53 @@ def tick(event, context):
                    {"function": context.function_name, "event": json.dumps(event)})
 """
 
+REGION = "eu-west-3"
+_LEAD = 10.0  # how far before the chosen minute the restarted node's clock starts
+
+
+def _next_weekday_even_minute(now: float) -> float:
+    """The closest even minute on a weekday (UTC) at least ``_LEAD`` s away, within a day.
+
+    On a weekend it is Friday 23:58 (behind) or Monday 00:00 (ahead), whichever is
+    nearer, so the offset stays inside the one-day bound the node accepts.
+    """
+    t = (int(now + _LEAD) // 120 + 1) * 120.0
+    day = datetime.fromtimestamp(t, UTC)
+    if day.weekday() < 5:
+        return t
+    midnight = day.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    monday = midnight + (7 - day.weekday()) * 86400.0
+    friday_last = midnight - (day.weekday() - 4) * 86400.0 - 120.0
+    return monday if monday - now < now - friday_last else friday_last
+
 
 @pytest.fixture(scope="module")
 def sched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    """A node whose scheduler clock (RAMPARTS_SCHEDULER_CLOCK_OFFSET, test-only) is set
+    just before a weekday's even minute, so both schedules fire seconds after its start."""
     base = tmp_path_factory.mktemp("sched")
-    node = RunningNode(base / "data")
+    first = RunningNode(base / "data", {"RAMPARTS_REGION": REGION})
+    first.start()
+    try:
+        first.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLER}))
+    finally:
+        first.close()
+    now = time.time()
+    offset = _next_weekday_even_minute(now) - _LEAD - now
+    node = RunningNode(
+        base / "data",
+        {"RAMPARTS_REGION": REGION, "RAMPARTS_SCHEDULER_CLOCK_OFFSET": f"{offset:.3f}"},
+    )
     node.start()
     try:
-        node.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLER}))
         yield node
     finally:
         node.close()
 
 
 def test_rate_and_cron_fire_on_a_real_node(sched: RunningNode) -> None:
-    """Both fire at the next whole minute (UTC), as EventBridge Scheduled Events."""
-    deadline = time.monotonic() + 150
+    """Both fire at the whole minute of the shifted clock, as EventBridge Scheduled Events."""
+    deadline = time.monotonic() + 300
     got: dict[str, dict] = {}
     while time.monotonic() < deadline and len(got) < 2:
         items = sched.control.get("/v1/kv/ticks", params={"app": "sched"}).json()["items"]
@@ -181,6 +213,26 @@ def test_rate_and_cron_fire_on_a_real_node(sched: RunningNode) -> None:
         time.sleep(0.5)
     assert set(got) == {"every-minute", "aws-cron"}, got
     for function, event in got.items():
+        assert set(event) == {
+            "version", "id", "detail-type", "source", "account", "time", "region",
+            "resources", "detail",
+        }
+        assert event["version"] == "0" and event["detail"] == {}
         assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
-        assert event["time"].endswith(":00Z")  # fired on the minute
-        assert f"rule/{function}-" in event["resources"][0]
+        assert event["region"] == REGION
+        (rule,) = event["resources"]
+        assert rule.startswith(f"arn:ramparts:events:{REGION}:sched:rule/{function}-")
+        fired = datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert fired.second == 0  # fired on the minute
+    cron_fired = datetime.strptime(got["aws-cron"]["time"], "%Y-%m-%dT%H:%M:%SZ")
+    assert cron_fired.minute % 2 == 0 and cron_fired.weekday() < 5  # 0/2, MON-FRI
+
+
+def test_a_clock_offset_beyond_a_day_is_refused(tmp_path: Path) -> None:
+    node = RunningNode(tmp_path / "data", {"RAMPARTS_SCHEDULER_CLOCK_OFFSET": "100000"})
+    out = subprocess.run(
+        node.command(), env=node.env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode != 0
+    assert "RAMPARTS_SCHEDULER_CLOCK_OFFSET" in out.stderr
+    assert "Traceback" not in out.stderr

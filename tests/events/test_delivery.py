@@ -367,3 +367,68 @@ def test_kill_9_loses_no_accepted_event(tmp_path: Path) -> None:
         assert done_before < total  # the kill really interrupted the backlog
     finally:
         node.close()
+
+
+REGION_MANIFEST = """
+app: where
+functions:
+  any:
+    handler: h.py:record
+    role:
+      statements:
+        - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}
+    triggers:
+      - topic: {name: t}
+      - object: {bucket: b}
+      - table: {name: things}
+"""
+
+REGION_HANDLER = """
+import json
+import os
+
+
+def record(event, context):
+    context.kv.put("seen", context.aws_request_id, {
+        "event": json.dumps(event),
+        "arn": context.invoked_function_arn,
+        "env": os.environ["AWS_REGION"],
+    })
+"""
+
+
+def test_events_carry_the_node_s_region(tmp_path: Path) -> None:
+    """--region (here RAMPARTS_REGION) is in every event where Lambda's name a region."""
+    node = RunningNode(tmp_path / "data", {"RAMPARTS_REGION": "ap-southeast-2"}).start()
+    try:
+        node.deploy_ok(make_app(tmp_path / "app", REGION_MANIFEST, {"h.py": REGION_HANDLER}))
+        r = node.control.post("/v1/topics/t/publish", json={"message": {"n": 1}, "app": "where"})
+        assert r.status_code == 200, r.text
+        r = node.control.put("/v1/objects/b/k.txt", params={"app": "where"}, content=b"x")
+        assert r.status_code == 200, r.text
+        r = node.control.put("/v1/kv/things/k1", json={"app": "where", "item": {"v": 1}})
+        assert r.status_code == 200, r.text
+        deadline = time.monotonic() + 30
+        items: list[dict] = []
+        while time.monotonic() < deadline and len(items) < 3:
+            items = node.control.get(
+                "/v1/kv/seen", params={"app": "where", "limit": 100}
+            ).json()["items"]
+            time.sleep(0.2)
+        assert len(items) == 3, items
+        by_source = {}
+        for i in items:
+            (rec,) = json.loads(i["item"]["event"])["Records"]
+            by_source[rec["eventSource"]] = rec
+            assert i["item"]["env"] == "ap-southeast-2"
+            assert i["item"]["arn"].startswith("arn:ramparts:lambda:ap-southeast-2:where:")
+        assert set(by_source) == {"aws:sqs", "aws:s3", "aws:dynamodb"}
+        assert {rec["awsRegion"] for rec in by_source.values()} == {"ap-southeast-2"}
+        assert by_source["aws:sqs"]["eventSourceARN"] == "arn:ramparts:sqs:ap-southeast-2:where:t"
+        bucket = by_source["aws:s3"]["s3"]["bucket"]
+        assert bucket["arn"] == "arn:ramparts:s3:ap-southeast-2:where:b"
+        assert by_source["aws:dynamodb"]["eventSourceARN"].startswith(
+            "arn:ramparts:dynamodb:ap-southeast-2:where:table/things/stream/"
+        )
+    finally:
+        node.close()

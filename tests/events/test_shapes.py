@@ -60,8 +60,8 @@ def test_sqs_event_matches_the_documented_example() -> None:
                 # the md5OfBody of "test" in AWS's example
                 "md5OfBody": "098f6bcd4621d373cade4e832627b4f6",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:ramparts:sqs:local:orders:my-queue",
-                "awsRegion": "local",
+                "eventSourceARN": "arn:ramparts:sqs:us-east-1:orders:my-queue",
+                "awsRegion": "us-east-1",
             }
         ]
     }
@@ -110,7 +110,7 @@ def test_s3_put_matches_the_documented_structure() -> None:
             {
                 "eventVersion": "2.1",
                 "eventSource": "aws:s3",
-                "awsRegion": "local",
+                "awsRegion": "us-east-1",
                 "eventTime": "1970-01-01T00:00:01.500Z",
                 "eventName": "ObjectCreated:Put",
                 "userIdentity": {"principalId": "orders"},
@@ -125,7 +125,7 @@ def test_s3_put_matches_the_documented_structure() -> None:
                     "bucket": {
                         "name": "uploads",
                         "ownerIdentity": {"principalId": "orders"},
-                        "arn": "arn:ramparts:s3:local:orders:uploads",
+                        "arn": "arn:ramparts:s3:us-east-1:orders:uploads",
                     },
                     "object": {
                         "key": "images/red+flower.jpg",
@@ -224,7 +224,7 @@ def test_dynamodb_event_matches_the_documented_example() -> None:
             **DDB,
         ),
     ]
-    arn = "arn:ramparts:dynamodb:local:orders:table/ExampleTable/stream/1970-01-01T00:00:00.000"
+    arn = "arn:ramparts:dynamodb:us-east-1:orders:table/ExampleTable/stream/1970-01-01T00:00:00.000"
     key = {"Id": {"S": "101"}}
 
     def record(event_id: str, name: str, stream: dict) -> dict:
@@ -233,7 +233,7 @@ def test_dynamodb_event_matches_the_documented_example() -> None:
             "eventName": name,
             "eventVersion": "1.1",
             "eventSource": "aws:dynamodb",
-            "awsRegion": "local",
+            "awsRegion": "us-east-1",
             "dynamodb": {
                 "ApproximateCreationDateTime": 1428537600.0,
                 "Keys": key,
@@ -457,7 +457,7 @@ def test_scheduled_event_matches_the_documented_example() -> None:
         "source": "aws.events",
         "account": "orders",
         "time": "2019-03-01T01:23:45Z",
-        "region": "local",
-        "resources": ["arn:ramparts:events:local:orders:rule/nightly-report"],
+        "region": "us-east-1",
+        "resources": ["arn:ramparts:events:us-east-1:orders:rule/nightly-report"],
         "detail": {},
     }

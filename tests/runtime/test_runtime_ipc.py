@@ -58,7 +58,9 @@ def test_async_helpers_roundtrip() -> None:
     asyncio.run(main())
 
 
-def test_context_validates_arguments() -> None:
+def test_context_validates_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The ARN names the worker's AWS_REGION (the node's --region), us-east-1 without it.
+    monkeypatch.delenv("AWS_REGION", raising=False)
     calls: list[tuple[str, dict]] = []
 
     def call(method: str, args: dict) -> object:
@@ -91,5 +93,10 @@ def test_context_validates_arguments() -> None:
             {"bucket": "b", "key": "k", "data": {"$b64": "AQ=="}, "content_type": "image/png"},
         )
     ]
-    assert ctx.invoked_function_arn == "arn:ramparts:lambda:local:a:function:f"
+    assert ctx.invoked_function_arn == "arn:ramparts:lambda:us-east-1:a:function:f"
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    assert LambdaContext(
+        app="a", function_name="f", function_version="1", memory_limit_in_mb=128,
+        request_id="r", deadline=0.0, log_stream_name="s", call=lambda m, a: None,
+    ).invoked_function_arn == "arn:ramparts:lambda:eu-west-3:a:function:f"
     assert ctx.get_remaining_time_in_millis() == 0

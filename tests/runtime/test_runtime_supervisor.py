@@ -493,7 +493,7 @@ def test_remaining_time_decreases(tmp_path: Path) -> None:
         a, b, name, version, mem, arn = (await sup.invoke(spec, {})).result
         assert 2500 < a <= 3000 and 50 <= a - b <= 500
         assert (name, version, mem) == ("fn", "v1", 256)
-        assert arn == "arn:ramparts:lambda:local:shop:function:fn"
+        assert arn == "arn:ramparts:lambda:us-east-1:shop:function:fn"
 
     run(body, tmp_path)
 

@@ -153,6 +153,46 @@ functions:
       - http: {method: GET, path: "/api/{proxy+}", auth: none}
 """
 
+# The same kind of app behind a REST API (payload 1.0) route, as SAM's FastAPI
+# examples deploy it: Mangum reads the v1 event and answers in the v1 shape.
+FASTAPI_REST_APP = """
+import os
+
+from fastapi import FastAPI, Query, Request, Response
+from mangum import Mangum
+
+app = FastAPI()
+
+
+@app.get("/rest/items/{item_id}")
+def read_item(item_id: int, request: Request, response: Response,
+              tag: list[str] = Query(default=[])):
+    event = request.scope["aws.event"]
+    response.headers["x-served-by"] = "fastapi"
+    return {
+        "item_id": item_id,
+        "tags": tag,
+        "pid": os.getpid(),
+        "httpMethod": event.get("httpMethod"),
+        "resource": event.get("resource"),
+        "sourceIp": event["requestContext"]["identity"]["sourceIp"],
+    }
+
+
+handler = Mangum(app, lifespan="off")
+"""
+
+FASTAPI_REST_MANIFEST = """
+app: init-rest
+functions:
+  rest:
+    handler: main.py:handler
+    concurrency: 2
+    timeout: 30s
+    triggers:
+      - http: {method: GET, path: "/rest/{proxy+}", auth: none, payload: "1.0"}
+"""
+
 RAISES = """
 import os
 
@@ -310,6 +350,59 @@ def test_fastapi_behind_mangum_serves_parallel_requests(
             break
     assert len({r["pid"] for r in results}) > 1, "only one worker served"
     assert sorted(r["item_id"] for r in results) == sorted(list(range(12)) * (len(results) // 12))
+
+
+def test_fastapi_behind_mangum_on_a_rest_api_route(
+    init_node: RunningNode, wheels: bool, tmp_path: Path
+) -> None:
+    if not wheels:
+        pytest.skip("PyPI is unreachable: no fastapi/mangum wheels to install")
+    app = make_app(tmp_path / "rest", FASTAPI_REST_MANIFEST, {"main.py": FASTAPI_REST_APP})
+    (app / "requirements.txt").write_text("fastapi\nmangum\n")
+    init_node.deploy_ok(app)
+    for i in range(6):
+        r = init_node.gateway.get(f"/rest/items/{i}", params=[("tag", "a"), ("tag", "b")])
+        assert r.status_code == 200, r.text
+        assert r.headers["x-served-by"] == "fastapi"
+        body = r.json()
+        assert body["item_id"] == i and body["tags"] == ["a", "b"]
+        # Mangum was handed a REST API (v1) event, not an HTTP API one.
+        assert body["httpMethod"] == "GET" and body["resource"] == "/rest/{proxy+}"
+        assert body["sourceIp"] == "127.0.0.1"
+    r = init_node.gateway.get("/rest/items/not-a-number")
+    assert r.status_code == 422, r.text  # FastAPI's own validation answer, passed through
+
+
+# Every import of the module leaves its pid in the version's /tmp (shared by the
+# version's processes): which processes ran the module scope, and which served.
+IMPORTS = """
+import os
+
+os.makedirs("/tmp/imports", exist_ok=True)
+open(f"/tmp/imports/{os.getpid()}", "w").close()
+
+
+def handler(event, context):
+    return {"pid": os.getpid(), "imports": sorted(os.listdir("/tmp/imports"))}
+"""
+
+
+def test_the_import_check_s_process_is_the_first_worker(
+    init_node: RunningNode, tmp_path: Path
+) -> None:
+    """No second import for the first call: the probe that checked the module serves it."""
+    manifest = """
+    app: init-first
+    functions:
+      first:
+        handler: h.py:handler
+        concurrency: 1
+    """
+    init_node.deploy_ok(make_app(tmp_path / "first", manifest, {"h.py": IMPORTS}))
+    one = _invoke(init_node, "first", {})
+    assert one["imports"] == [str(one["pid"])]  # imported once, by the process that served
+    two = _invoke(init_node, "first", {})
+    assert two == one  # the same warm worker, no further import
 
 
 # -- bad input -------------------------------------------------------------------------------
