@@ -110,6 +110,7 @@ def import_template(path: Path, app: str | None = None,
 
     ctx = EventContext(template, resolver, catalog)
     functions: dict[str, Any] = {}
+    sources: dict[str, str] = {}  # manifest field prefix -> the template field it came from
     for lid, res in live.items():
         if res["Type"] != FUNCTION_TYPE:
             continue
@@ -121,6 +122,7 @@ def import_template(path: Path, app: str | None = None,
         if result.config is None:
             continue
         functions[fn_name] = result.config
+        sources.update(result.sources)
         report.map(lid, "function", f"functions.{fn_name}")
         for what, target in result.mapped:
             report.map(f"  {what}", "", target)
@@ -137,8 +139,8 @@ def import_template(path: Path, app: str | None = None,
         parsed = parse_manifest(manifest, shown)
     except ManifestError as exc:
         where, reason = exc.problems[0]
-        raise TemplateError(file, where, f"cannot be expressed in ramparts.yaml: {reason}") \
-            from None
+        raise TemplateError(file, _template_field(where, sources),
+                            f"cannot be expressed in ramparts.yaml ({where}): {reason}") from None
     try:
         check_app_files(parsed, path.parent, shown)
     except ManifestError as exc:
@@ -152,6 +154,15 @@ def import_template(path: Path, app: str | None = None,
     body = yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False, width=100)
     text = report.comment_header(name) + body
     return Imported(name, text, report, path.parent / MANIFEST_NAME)
+
+
+def _template_field(manifest_field: str, sources: dict[str, str]) -> str:
+    """The template field a manifest field came from (the longest known prefix)."""
+    best = ""
+    for prefix in sources:
+        if manifest_field.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return sources[best] if best else manifest_field
 
 
 def _included(lid: str, res: dict[str, Any], resolver: Resolver, report: Report) -> bool:

@@ -44,6 +44,7 @@ class EventResult:
     triggers: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     mapped: list[tuple[str, str]] = field(default_factory=list)  # (event, trigger summary)
+    sources: list[str] = field(default_factory=list)  # the event each trigger came from
 
 
 def convert_events(events: Any, ctx: EventContext, where: str) -> EventResult:
@@ -76,6 +77,7 @@ def convert_events(events: Any, ctx: EventContext, where: str) -> EventResult:
         if props.get("Enabled") is False or props.get("State") == "DISABLED":
             result.notes.append(f"{at}: disabled in the template; imported enabled")
         result.triggers.append(trigger)
+        result.sources.append(f"{at}.Properties")
         (tkind, cfg), = trigger.items()
         result.mapped.append((f"{kind} {name}", _summary(tkind, cfg)))
     return result

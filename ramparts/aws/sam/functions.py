@@ -55,6 +55,7 @@ class FunctionResult:
     config: dict[str, Any] | None  # None: skipped (see notes)
     notes: list[str] = field(default_factory=list)
     mapped: list[tuple[str, str]] = field(default_factory=list)  # (what, target)
+    sources: dict[str, str] = field(default_factory=dict)  # manifest field -> template field
 
 
 def _seconds(value: Any, what: str) -> int:
@@ -187,6 +188,9 @@ def convert_function(
     result.mapped.extend(ev.mapped)
     if ev.triggers:
         config["triggers"] = ev.triggers
+        for i, src in enumerate(ev.sources):
+            result.sources[f"functions.{name}.triggers[{i}]"] = src
+    result.sources[f"functions.{name}"] = f"{where}.Properties"
     result.config = config
     return result
 
