@@ -145,6 +145,7 @@ def lambda_handler(event, context):
     for record in event["Records"]:
         body = json.loads(record["body"])
         if body.get("fail"):
+            print("failed", record["messageId"], record["attributes"]["ApproximateReceiveCount"])
             failures.append({"itemIdentifier": record["messageId"]})
         else:
             print("processed", body["order"])
