@@ -738,6 +738,8 @@ class Manifest(_Model):
 def validate_route_path(path: str) -> str:
     if not path.startswith("/") or len(path) > 512:
         raise ValueError("a path must start with '/' and be at most 512 characters")
+    if path == "/_ramparts" or path.startswith("/_ramparts/"):
+        raise ValueError(f"{path!r}: paths under /_ramparts/ are reserved for the node")
     segments = [s for s in path.split("/")[1:]]
     if path != "/":
         names: set[str] = set()

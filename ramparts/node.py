@@ -22,6 +22,8 @@ import yaml
 
 import ramparts
 from ramparts import integrity
+from ramparts.aws.credentials import CredentialAuthority, open_authority
+from ramparts.aws.runtime import AwsRuntime
 from ramparts.broker import Broker
 from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
@@ -191,6 +193,10 @@ class Node:
                 self.vault.sealer,
                 has_signed=raw_store.has_signed_versions,
             )
+            # Wrapped by the master key itself: KEK rotation and retirement leave it alone.
+            self.aws_credentials: CredentialAuthority = await asyncio.to_thread(
+                open_authority, raw_store.engine, self.vault.master  # type: ignore[attr-defined]
+            )
         except Exception:
             raw_store.close()
             raise
@@ -219,6 +225,7 @@ class Node:
             baseline=self.baseline,
         )
         self.sandbox = self._sandbox_host()
+        self.aws_runtime = AwsRuntime(s, self.aws_credentials, self.sandbox)
         self.supervisor = Supervisor(
             s.runtime_dir,
             self.broker,
@@ -226,6 +233,7 @@ class Node:
             verify=self._verify_version,
             region=s.region,
             secret_environment=self._secret_environment,
+            aws_environment=self.aws_runtime.environment,
         )
         pip = (
             SandboxedPip(self.sandbox, runtime_dir=s.runtime_dir, index_url=s.package_index)

@@ -33,7 +33,7 @@ def handler(event, context):
 
 # Unpacked code and installed dependencies are read-only trees (0444/0555) that the
 # sandboxed workers read under their own uids; the 0700 data dir keeps everyone else out.
-CODE_TREES = ("artifacts", "deps", "runtime")
+CODE_TREES = ("artifacts", "deps", "runtime", "aws-runtime")  # aws-runtime: ramparts.aws
 
 
 def _modes(data: Path) -> dict[str, int]:

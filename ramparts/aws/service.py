@@ -20,7 +20,7 @@ audited like a ``context.*`` call), and failures are raised as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from ramparts.broker import Broker
@@ -51,6 +51,9 @@ class AwsRequest:
     request_id: str  # this call's id: audit events and x-amzn-requestid carry it
     endpoint: str  # scheme://host[:port] as the client addressed the node (presigned URLs)
     presigned: bool = False  # authenticated by the query string, not a header
+    # the verified signature's seed, scope and key (ramparts.aws.endpoint._Signing): what
+    # S3 needs to check aws-chunked chunk signatures; None outside the endpoint
+    signing: Any = field(default=None, repr=False)
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)

@@ -836,6 +836,7 @@ def status(url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
 __import__("ramparts.cli.vault", fromlist=["register"]).register(app)  # secrets, encryption
 __import__("ramparts.cli.policy", fromlist=["register"]).register(app)  # policy eval/lint/...
 __import__("ramparts.cli.scan", fromlist=["register"]).register(app)  # scan, advisories
+__import__("ramparts.cli.aws", fromlist=["register"]).register(app)  # aws credentials
 __import__("ramparts.cli.sam", fromlist=["register"]).register(app)  # import (AWS SAM)
 
 

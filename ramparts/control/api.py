@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ramparts.broker import KEY_RE, MAX_OBJECT_BYTES
+from ramparts.control.aws import aws_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
@@ -605,6 +606,7 @@ def create_control_app(node: Node) -> Starlette:
         *vault_routes(),
         *_identity_routes(),
         *policy_routes(),
+        *aws_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}

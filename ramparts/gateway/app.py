@@ -130,6 +130,9 @@ class Gateway:
         )
         self._replays = ReplayCache()
         self._hsts = bool(getattr(node.settings, "tls_cert", None))
+        from ramparts.aws.endpoint import AwsEndpoint  # SigV4 requests and /_ramparts/ paths
+
+        self._aws = AwsEndpoint(node)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -162,6 +165,9 @@ class Gateway:
     async def _handle(
         self, scope: dict[str, Any], receive: Any, send: Any, request_id: str
     ) -> None:
+        if self._aws.claims(scope):  # boto3 through AWS_ENDPOINT_URL: see ramparts.aws.endpoint
+            await self._aws.dispatch(scope, receive, send, request_id)
+            return
         method = scope["method"]
         path = scope["path"]
         if path in _IDENTITY_PATHS:

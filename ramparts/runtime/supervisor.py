@@ -278,10 +278,17 @@ class Supervisor:
         verify: Callable[[FunctionSpec], Awaitable[None]] | None = None,
         region: str = DEFAULT_REGION,
         secret_environment: Callable[[FunctionSpec], Awaitable[dict[str, str]]] | None = None,
+        aws_environment: (
+            Callable[[FunctionSpec], tuple[dict[str, str], dict[str, str]]] | None
+        ) = None,
     ) -> None:
         self._runtime_dir = _prepare_runtime_dir(Path(runtime_dir))
         self._region = region
         self._secret_environment = secret_environment
+        # AWS_ENDPOINT_URL and the container-credentials variables of one new zygote
+        # (ramparts.aws): plain ones, and the container token, which travels like a
+        # secret variable (over the socket, never on a command line)
+        self._aws_environment = aws_environment
         self._renewing: set[asyncio.Future[None]] = set()
         self._host_calls = host_calls
         self._start_timeout = start_timeout
@@ -890,6 +897,10 @@ class Supervisor:
                 spec, ctl_fd=child.fileno(), egress_fd=egress_child.fileno()
             )
             env.update(self._sandbox.environment(spec))
+        if self._aws_environment is not None:
+            plain, hidden = self._aws_environment(spec)
+            env.update(plain)
+            secrets = {**(secrets or {}), **hidden}
         # Never in the exec'd environment: the dynamic loader and the interpreter read
         # it before any sandbox layer exists (LD_PRELOAD would run as the node's user).
         # The zygote applies it once inside its sandbox.

@@ -229,6 +229,7 @@ def main(cfg: dict[str, Any]) -> None:
         env.update(_secret_environment(ctl))
     os.environ.clear()
     os.environ.update(env)
+    _sdk_path(cfg)
     scrub = worker.Scrubber(
         [
             (cfg["code_dir"], ""),
@@ -303,6 +304,21 @@ def _sandbox_path(cfg: dict[str, Any]) -> None:
         cfg["runtime_dir"]: filesystem.RUNTIME_ROOT,
     }
     sys.path[:] = [moved.get(p, p) for p in sys.path if p]
+
+
+def _sdk_path(cfg: dict[str, Any]) -> None:
+    """The node's boto3 (``RAMPARTS_SDK_PATH``, see ramparts.aws.runtime), after the runtime.
+
+    Last on the path but the stdlib: the function's own code and pinned deps win.
+    """
+    sdk = os.environ.get("RAMPARTS_SDK_PATH", "")
+    if not sdk or sdk in sys.path:
+        return
+    from ramparts.sandbox import filesystem
+
+    anchors = [i for i, p in enumerate(sys.path) if p in (cfg["runtime_dir"],
+                                                          filesystem.RUNTIME_ROOT)]
+    sys.path.insert(anchors[-1] + 1 if anchors else len(sys.path), sdk)
 
 
 def _preload(cfg: dict[str, Any]) -> None:

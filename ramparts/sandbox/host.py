@@ -70,6 +70,9 @@ class SandboxHost:
             node_endpoint if node_endpoint and node_endpoint[1] not in (0, PROXY_PORT) else None
         )
         self._gateway = EgressGateway()
+        # (host path, sandbox path) bound read-only into every function's sandbox; the
+        # node adds node-wide runtime files here (the AWS SDK config, ramparts.aws).
+        self.shared_ro: list[tuple[str, str]] = []
         self._egress_tasks: set[asyncio.Task[Any]] = set()
         self._root = os.geteuid() == 0
         per_uid = report.get("per_function_uid")
@@ -140,6 +143,7 @@ class SandboxHost:
             "node_port": self._node[1] if self._node else None,
             # ctypes may load the function's own deps and Python's extension modules only
             "native_roots": [self._lib_dynload],
+            "extra_ro": list(self.shared_ro),
         }
 
     def install_config(
