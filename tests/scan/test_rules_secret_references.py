@@ -9,6 +9,7 @@ from pathlib import Path
 from ramparts.scan import secrets
 from ramparts.scan.source import load_tree
 
+ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf"
 TEMPLATE = """\
 Resources:
   Fn:
@@ -19,9 +20,9 @@ Resources:
         Variables:
           DB_PASSWORD: '{{resolve:ssm-secure:/shop/db/password:3}}'
           WEBHOOK_SECRET: "{{resolve:secretsmanager:webhook-signing:SecretString:key}}"
-          API_TOKEN: {{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf}}
+          API_TOKEN: '{{resolve:secretsmanager:ARN}}'
           MASTER_PASSWORD: '{{resolve:ssm:/db/master}}'
-"""
+""".replace("ARN", ARN)
 
 ATTACKS = """\
 Resources:
