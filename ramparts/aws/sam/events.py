@@ -231,7 +231,18 @@ def _sns(props: dict[str, Any], ctx: EventContext, at: str, notes: list[str]) ->
                      "every message is delivered")
     if props.get("SqsSubscription"):
         notes.append(f"{at}.SqsSubscription: delivered from the topic directly")
+    if _sns_shape_supported():
+        return {"topic": {"name": name, "shape": "sns"}}
+    notes.append(f"{at}: this node's topic triggers deliver SQS-shaped records (Records[].body), "
+                 "not SNS-shaped ones (Records[].Sns.Message)")
     return {"topic": {"name": name}}
+
+
+def _sns_shape_supported() -> bool:
+    """Whether topic triggers take ``shape: sns`` (SNS-shaped records, ramparts.aws.sns)."""
+    from ramparts.manifest import TopicTrigger
+
+    return "shape" in TopicTrigger.model_fields
 
 
 def _dynamodb(props: dict[str, Any], ctx: EventContext, at: str,

@@ -142,8 +142,12 @@ def test_sns_fan_out(tmp_path: Path) -> None:
     assert fns["publisher-function"]["role"]["statements"] == [
         {"effect": "allow", "actions": ["sns:Publish"],
          "resources": [f"arn:aws:sns:*:{acct}:order-events"]}]
+    from ramparts.manifest import TopicTrigger
+
+    # SNS-shaped records where the node's topic triggers offer them (ramparts.aws.sns)
+    shape = {"shape": "sns"} if "shape" in TopicTrigger.model_fields else {}
     for sub in ("billing-function", "shipping-function"):
-        assert fns[sub]["triggers"] == [{"topic": {"name": "order-events"}}]
+        assert fns[sub]["triggers"] == [{"topic": {"name": "order-events", **shape}}]
 
 
 def test_secret_dynamic_references(tmp_path: Path) -> None:

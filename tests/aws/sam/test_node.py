@@ -126,7 +126,7 @@ def test_secret_references_reach_the_environment(samnode: RunningNode, tmp_path:
         assert value not in json.dumps(body)
 
 
-@_needs("ramparts.aws.dynamodb", "ramparts.aws.endpoint")
+@_needs("ramparts.aws.dynamodb", "ramparts.aws.endpoint", "ramparts.policy.aws")
 def test_dynamodb_crud_through_boto3(samnode: RunningNode, tmp_path: Path) -> None:
     _import_and_deploy(samnode, tmp_path / "crud", T.DYNAMODB_CRUD, T.DYNAMODB_CRUD_CODE)
     key = {"x-api-key": "unused"}  # the routes are public, as the template declares them
@@ -138,7 +138,7 @@ def test_dynamodb_crud_through_boto3(samnode: RunningNode, tmp_path: Path) -> No
     assert samnode.gateway.get("/items/nope").status_code == 404
 
 
-@_needs("ramparts.aws.s3", "ramparts.aws.endpoint")
+@_needs("ramparts.aws.s3", "ramparts.aws.endpoint", "ramparts.policy.aws")
 def test_s3_upload_processor_reads_the_object(samnode: RunningNode, tmp_path: Path) -> None:
     _import_and_deploy(samnode, tmp_path / "pics", T.S3_PROCESSOR, T.S3_PROCESSOR_CODE)
     r = samnode.control.put("/v1/objects/pics-uploads/incoming/a.csv",
@@ -149,7 +149,7 @@ def test_s3_upload_processor_reads_the_object(samnode: RunningNode, tmp_path: Pa
     assert "processed incoming/a.csv 8" in _logs(samnode, "processor-function")
 
 
-@_needs("ramparts.aws.sns", "ramparts.aws.endpoint")
+@_needs("ramparts.aws.sns", "ramparts.aws.endpoint", "ramparts.policy.aws")
 def test_sns_fan_out_through_boto3(samnode: RunningNode, tmp_path: Path) -> None:
     _import_and_deploy(samnode, tmp_path / "fan", T.SNS_FANOUT, T.SNS_FANOUT_CODE)
     r = samnode.control.post("/v1/functions/publisher-function/invoke", json={"id": "o-9"})
