@@ -127,8 +127,10 @@ def import_template(path: Path, app: str | None = None,
         for what, target in result.mapped:
             report.map(f"  {what}", "", target)
     if not functions:
+        skipped = [g for g in report.gaps if g.endswith("skipped")]
+        why = f" ({'; '.join(skipped[:3])})" if skipped else ""
         raise TemplateError(file, "Resources", "no AWS::Serverless::Function with a Python "
-                            "runtime and a Handler to import")
+                            f"runtime and a Handler to import{why}")
     manifest["functions"] = functions
     for kind in ("queue", "topic", "bucket", "bus", "secret", "parameter", "key", "alias"):
         for res in catalog.by_kind(kind):

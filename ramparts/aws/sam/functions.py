@@ -191,6 +191,9 @@ def convert_function(
         for i, src in enumerate(ev.sources):
             result.sources[f"functions.{name}.triggers[{i}]"] = src
     result.sources[f"functions.{name}"] = f"{where}.Properties"
+    result.sources[f"functions.{name}.handler"] = f"{where}.Properties.Handler"
+    result.sources[f"functions.{name}.environment"] = f"{where}.Properties.Environment"
+    result.sources[f"functions.{name}.role"] = f"{where}.Properties.Policies"
     result.config = config
     return result
 

@@ -100,3 +100,24 @@ def test_missing_template_and_bad_app_name(tmp_path: Path) -> None:
     r = _run(str(template), "--app", "Bad_Name")
     assert r.returncode == 1 and "--app" in r.stderr
     assert not (tmp_path / "named" / "ramparts.yaml").exists()
+
+
+def test_a_handler_ramparts_cannot_import_names_the_handler_field(tmp_path: Path) -> None:
+    # Lambda imports hyphenated module files; Ramparts' loader needs Python identifiers
+    template = ("Resources:\n  Start:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                "      CodeUri: src/\n      Handler: start-job.lambda_handler\n"
+                "      Runtime: python3.12\n")
+    path = _app(tmp_path / "hyphen", template, {"src/start-job.py": "def lambda_handler(e, c):\n"
+                                                "    return 1\n"})
+    r = _run(str(path))
+    assert r.returncode == 1
+    assert "Resources.Start.Properties.Handler" in r.stderr and "start-job" in r.stderr
+    assert not (tmp_path / "hyphen" / "ramparts.yaml").exists()
+
+
+def test_only_unsupported_functions_says_why(tmp_path: Path) -> None:
+    template = ("Resources:\n  Img:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                "      PackageType: Image\n      ImageUri: app:latest\n")
+    r = _run(str(_app(tmp_path / "img", template, {})))
+    assert r.returncode == 1
+    assert "Resources:" in r.stderr and "container image" in r.stderr
