@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from ramparts.aws.accounts import account_id
+from ramparts.aws.sam.connectors import connector_statements
 from ramparts.aws.sam.errors import TemplateError, Unresolvable
 from ramparts.aws.sam.events import EventContext
 from ramparts.aws.sam.functions import convert_function
@@ -54,7 +55,6 @@ _NO_EQUIVALENT = {
     "AWS::Lambda::LayerVersion": "layers (put their packages in requirements.txt)",
     "AWS::Serverless::Application": "nested applications",
     "AWS::Serverless::GraphQLApi": "AppSync APIs",
-    "AWS::Serverless::Connector": "connectors (write the grant in the function's Policies)",
     "AWS::IAM::Role": "IAM roles (roles come from each function's Policies)",
     "AWS::IAM::Policy": "IAM policies (roles come from each function's Policies)",
 }
@@ -108,6 +108,7 @@ def import_template(path: Path, app: str | None = None,
     if tables:
         manifest["tables"] = tables
 
+    grants = _connector_grants(live, catalog, report)
     ctx = EventContext(template, resolver, catalog)
     functions: dict[str, Any] = {}
     sources: dict[str, str] = {}  # manifest field prefix -> the template field it came from
@@ -121,6 +122,9 @@ def import_template(path: Path, app: str | None = None,
             report.gap(g)
         if result.config is None:
             continue
+        if grants.get(lid):
+            role = result.config.setdefault("role", {"statements": []})
+            role["statements"].extend(grants[lid])
         functions[fn_name] = result.config
         sources.update(result.sources)
         report.map(lid, "function", f"functions.{fn_name}")
@@ -158,6 +162,32 @@ def import_template(path: Path, app: str | None = None,
     return Imported(name, text, report, path.parent / MANIFEST_NAME)
 
 
+def _connector_grants(
+    live: dict[str, Any], catalog: Catalog, report: Report
+) -> dict[str, list[dict[str, Any]]]:
+    """Role statements per function logical id, from Connector resources and from
+    functions' embedded ``Connectors:`` (SAM's shorthand with the function as source)."""
+    grants: dict[str, list[dict[str, Any]]] = {}
+
+    def add(props: dict[str, Any], where: str, label: str) -> None:
+        source, statements = connector_statements(props, catalog, where, report.gaps)
+        if source is not None and statements:
+            grants.setdefault(source, []).extend(statements)
+            report.map(label, "connector", f"role of functions.{catalog.resources[source].name}")
+
+    for lid, res in live.items():
+        props = res.get("Properties") or {}
+        if res["Type"] == "AWS::Serverless::Connector":
+            add(props, f"Resources.{lid}", lid)
+        embedded = res.get("Connectors")
+        if res["Type"] == FUNCTION_TYPE and isinstance(embedded, dict):
+            for name, conn in embedded.items():
+                cprops = dict((conn or {}).get("Properties") or {})
+                cprops["Source"] = {"Id": lid}
+                add(cprops, f"Resources.{lid}.Connectors.{name}", f"{lid}.{name}")
+    return grants
+
+
 def _template_field(manifest_field: str, sources: dict[str, str]) -> str:
     """The template field a manifest field came from (the longest known prefix)."""
     best = ""
@@ -189,6 +219,8 @@ def _name_resources(
         rtype = res["Type"]
         props = res.get("Properties") or {}
         spec = NAMED_TYPES.get(rtype)
+        if rtype == "AWS::Serverless::Connector":
+            continue  # read by _connector_grants
         if spec is None:
             catalog.others[lid] = rtype
             if rtype in _CARRIED:

@@ -348,3 +348,43 @@ def test_template_errors_name_the_field(tmp_path: Path, template: str, field: st
     assert info.value.field == field
     assert info.value.file == str(tmp_path / "template.yaml")
     assert not (tmp_path / "ramparts.yaml").exists()
+
+
+def test_connectors_become_the_source_functions_role(tmp_path: Path) -> None:
+    template = """\
+    Resources:
+      Table:
+        Type: AWS::Serverless::SimpleTable
+      Topic:
+        Type: AWS::SNS::Topic
+      Reader:
+        Type: AWS::Serverless::Function
+        Properties: {Handler: app.handler, Runtime: python3.12}
+        Connectors:
+          Publish:
+            Properties:
+              Destination: {Id: Topic}
+              Permissions: [Write]
+      ReaderToTable:
+        Type: AWS::Serverless::Connector
+        Properties:
+          Source: {Id: Reader}
+          Destination: {Id: Table}
+          Permissions: [Read]
+      TopicToReader:
+        Type: AWS::Serverless::Connector
+        Properties:
+          Source: {Id: Topic}
+          Destination: {Id: Reader}
+          Permissions: [Write]
+    """
+    m, gaps = _import(tmp_path, template, {"app.py": "def handler(e, c):\n    return 1\n"},
+                      name="conn")
+    acct = account_id("conn")
+    statements = m["functions"]["reader"]["role"]["statements"]
+    assert {"effect": "allow", "actions": ["sns:Publish"],
+            "resources": [f"arn:aws:sns:*:{acct}:Topic"]} in statements
+    (read,) = [s for s in statements if s["actions"][0].startswith("dynamodb:")]
+    assert "dynamodb:GetItem" in read["actions"] and "dynamodb:PutItem" not in read["actions"]
+    assert read["resources"][0] == f"arn:aws:dynamodb:*:{acct}:table/Table"
+    assert any("TopicToReader" in g and "no equivalent" in g for g in gaps)
