@@ -34,6 +34,7 @@ from ramparts.aws.sam.resources import (
     function_name,
     valid_name,
 )
+from ramparts.aws.sam.schedules import schedule_triggers
 from ramparts.aws.sam.tables import table_schema
 from ramparts.aws.sam.template_globals import function_properties
 from ramparts.errors import ManifestError
@@ -109,6 +110,7 @@ def import_template(path: Path, app: str | None = None,
         manifest["tables"] = tables
 
     grants = _connector_grants(live, catalog, report)
+    scheduled = schedule_triggers(live, resolver, report.gaps)
     ctx = EventContext(template, resolver, catalog)
     functions: dict[str, Any] = {}
     sources: dict[str, str] = {}  # manifest field prefix -> the template field it came from
@@ -122,6 +124,9 @@ def import_template(path: Path, app: str | None = None,
             report.gap(g)
         if result.config is None:
             continue
+        for source, trigger in scheduled.get(lid, []):
+            result.config.setdefault("triggers", []).append(trigger)
+            report.map(f"  {source}", "", f"schedule {trigger['schedule']['cron']}")
         if grants.get(lid):
             role = result.config.setdefault("role", {"statements": []})
             role["statements"].extend(grants[lid])
@@ -219,8 +224,9 @@ def _name_resources(
         rtype = res["Type"]
         props = res.get("Properties") or {}
         spec = NAMED_TYPES.get(rtype)
-        if rtype == "AWS::Serverless::Connector":
-            continue  # read by _connector_grants
+        if rtype in ("AWS::Serverless::Connector", "AWS::Scheduler::Schedule",
+                     "AWS::Events::Rule"):
+            continue  # read by _connector_grants and schedule_triggers
         if spec is None:
             catalog.others[lid] = rtype
             if rtype in _CARRIED:

@@ -388,3 +388,33 @@ def test_connectors_become_the_source_functions_role(tmp_path: Path) -> None:
     assert "dynamodb:GetItem" in read["actions"] and "dynamodb:PutItem" not in read["actions"]
     assert read["resources"][0] == f"arn:aws:dynamodb:*:{acct}:table/Table"
     assert any("TopicToReader" in g and "no equivalent" in g for g in gaps)
+
+
+def test_scheduler_and_event_rule_resources_schedule_their_target(tmp_path: Path) -> None:
+    template = """\
+    Resources:
+      Job:
+        Type: AWS::Serverless::Function
+        Properties: {Handler: app.handler, Runtime: python3.12}
+      Nightly:
+        Type: AWS::Scheduler::Schedule
+        Properties:
+          ScheduleExpression: cron(0 2 * * ? *)
+          FlexibleTimeWindow: {Mode: "OFF"}
+          Target: {Arn: !GetAtt Job.Arn, RoleArn: arn:aws:iam::1:role/x}
+      Every10:
+        Type: AWS::Events::Rule
+        Properties:
+          ScheduleExpression: rate(10 minutes)
+          Targets: [{Id: job, Arn: !GetAtt Job.Arn}, {Id: q, Arn: arn:aws:sqs:us-east-1:1:q}]
+      OnUpload:
+        Type: AWS::Events::Rule
+        Properties:
+          EventPattern: {source: [aws.s3]}
+          Targets: [{Id: job, Arn: !GetAtt Job.Arn}]
+    """
+    m, gaps = _import(tmp_path, template, {"app.py": "def handler(e, c):\n    return 1\n"})
+    assert m["functions"]["job"]["triggers"] == [{"schedule": {"cron": "cron(0 2 * * ? *)"}},
+                                                 {"schedule": {"cron": "rate(10 minutes)"}}]
+    assert any("Every10: target 1 is not a function" in g for g in gaps)
+    assert any("OnUpload" in g and "EventPattern" in g for g in gaps)
