@@ -42,6 +42,7 @@ from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
 from ramparts.observe.invocations import InvocationLog
 from ramparts.observe.redact import install_log_redaction, redact_result
+from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult
@@ -226,6 +227,7 @@ class Node:
         )
         self.sandbox = self._sandbox_host()
         self.aws_runtime = AwsRuntime(s, self.aws_credentials, self.sandbox)
+        configure_aws_policy_region(s.region)  # AWS ARNs in roles must name this region or *
         self.supervisor = Supervisor(
             s.runtime_dir,
             self.broker,

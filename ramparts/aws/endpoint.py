@@ -28,9 +28,12 @@ token) -> fresh credentials for that version only.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
+import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -69,6 +72,35 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class ReplayCache:
+    """Header-signed requests seen in the last 15 minutes (the skew window), per node.
+
+    botocore does not sign ``amz-sdk-invocation-id`` (new per call) or
+    ``amz-sdk-request`` (``attempt=N``), and two identical calls within one
+    second carry the same signature; so the key is the signature together with
+    those two headers.  A request re-sent as captured is refused; a legitimate
+    repeat or retry differs in them and passes.  What this does not stop: a
+    replayer that edits those unsigned headers (see docs/aws/README.md).
+    """
+
+    def __init__(self, ttl: float = sigv4.MAX_SKEW_SECONDS * 2, max_entries: int = 200_000):
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._ttl = ttl
+        self._max = max_entries
+
+    def first_use(self, key: str) -> bool:
+        now = time.monotonic()
+        while self._seen:
+            oldest, expires = next(iter(self._seen.items()))
+            if expires > now and len(self._seen) < self._max:
+                break
+            self._seen.pop(oldest)
+        if key in self._seen:
+            return False
+        self._seen[key] = now + self._ttl
+        return True
+
+
 def _auth_error(service: str, protocol: Protocol_, reason: str, message: str) -> AwsError:
     """The AWS error code an SDK expects for an authentication failure of ``reason``."""
     s3 = service == "s3"
@@ -82,6 +114,8 @@ def _auth_error(service: str, protocol: Protocol_, reason: str, message: str) ->
         )
     if reason == "skewed":
         return AwsError("RequestTimeTooSkewed" if s3 else "InvalidSignatureException", message, 403)
+    if reason == "replayed":
+        return AwsError("AccessDenied" if s3 else "InvalidSignatureException", message, 403)
     if reason == "url_expired":
         return AwsError("AccessDenied", "Request has expired", 403)
     if reason == "content_sha256" and s3:
@@ -113,6 +147,7 @@ class AwsEndpoint:
     def __init__(self, node: Any) -> None:
         self._node = node
         self._limit = max_body_bytes()
+        self._replays = ReplayCache()
 
     @staticmethod
     def claims(scope: dict[str, Any]) -> bool:
@@ -137,8 +172,6 @@ class AwsEndpoint:
 
     # -- the signed API ---------------------------------------------------------------------
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any, request_id: str) -> None:
-        from ramparts.gateway.app import header_map  # the gateway's one header reading
-
         raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         headers = header_map(scope["headers"])
         raw_query = scope.get("query_string", b"").decode("latin-1")
@@ -242,6 +275,22 @@ class AwsEndpoint:
         except sigv4.SigV4Error as exc:
             await refuse(_auth_error(name, protocol, exc.reason, exc.message), exc.reason)
             return
+        if not signed.presigned:  # a presigned URL may be reused until it expires (its contract)
+            key = hashlib.sha256(
+                "\n".join(
+                    (
+                        signed.signature,
+                        headers.get("amz-sdk-invocation-id", ""),
+                        headers.get("amz-sdk-request", ""),
+                    )
+                ).encode()
+            ).hexdigest()
+            if not self._replays.first_use(key):
+                await refuse(
+                    _auth_error(name, protocol, "replayed", "this signed request was already used"),
+                    "replayed",
+                )
+                return
         ctx.audit("allow", "signature_valid")
         caller = Caller(spec, account_id(spec.app), region)
         request = AwsRequest(
@@ -296,8 +345,6 @@ class AwsEndpoint:
         self, scope: dict[str, Any], receive: Any, send: Any, request_id: str
     ) -> None:
         """``/_ramparts/aws/credentials`` (botocore's container provider); 404 for the rest."""
-        from ramparts.gateway.app import header_map
-
         headers = header_map(scope["headers"])
         client = scope.get("client")
         ctx = _Ctx(
@@ -405,6 +452,18 @@ class _Ctx:
             reason=reason,
             **detail,
         )
+
+
+def header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Headers by lower-case name, repeats joined with ", " (as the gateway reads them).
+
+    A repeated ``Authorization`` thus never parses: it is refused, not half-read.
+    """
+    out: dict[str, str] = {}
+    for k, v in raw:
+        name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
 
 
 def _error(svc: Any, protocol: Protocol_, error: AwsError, request_id: str) -> AwsResponse:

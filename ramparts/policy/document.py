@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ramparts.policy import aws as aws_names
 from ramparts.policy.conditions import Clause, parse_condition
 from ramparts.policy.errors import PolicyError
 from ramparts.policy.matching import action_matcher, arn_matcher
@@ -43,6 +44,7 @@ SHORT_RESOURCES: dict[str, tuple[str, str]] = {
     "topic": ("topics", "topic"),
     "secret": ("secrets", "secret"),
     "function": ("functions", "function"),
+    "key": ("keys", "key"),  # per-app KMS-style keys (ramparts.aws.kms)
 }
 
 
@@ -200,10 +202,15 @@ def parse_statement(
     actions = _strings(raw[akey], f"{path}.{akey}")
     for i, a in enumerate(actions):
         _check_action(a, f"{path}.{akey}[{i}]" if isinstance(raw[akey], list) else f"{path}.{akey}")
+    # AWS names (dynamodb:GetItem, arn:aws:dynamodb:...) compile to the native ones they alias
+    actions = [x for a in actions for x in aws_names.expand_action(a)]
     variables = version == VERSION
     resources = []
     uses_vars = False
-    for i, r in enumerate(_strings(raw[rkey], f"{path}.{rkey}")):
+    written = _strings(raw[rkey], f"{path}.{rkey}")
+    if app is not None:
+        written = [x for r in written for x in aws_names.expand_resource(app, r)]
+    for i, r in enumerate(written):
         where = f"{path}.{rkey}[{i}]" if isinstance(raw[rkey], list) else f"{path}.{rkey}"
         if variables and has_variables(r):
             try:

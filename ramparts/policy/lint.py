@@ -53,7 +53,7 @@ ESCALATION_ACTIONS = (
     "registry:Rollback",
     "functions:UpdateFunction",
 )
-_WHOLE_KIND = ("table/*", "bucket/*", "topic/*", "secret/*", "function/*")
+_WHOLE_KIND = ("table/*", "bucket/*", "topic/*", "secret/*", "function/*", "key/*")
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ from ramparts.scan.errors import ScanFailed
 from ramparts.scan.findings import Severity
 from ramparts.scan.gate import GateOptions, GateResult, blocking_details, run_gate
 from ramparts.scan.reqfile import InstallPolicy
+from ramparts.scan.sdk import old_sdk_pins
 from ramparts.store import Store, VersionRecord
 
 LIVE = "live"
@@ -257,6 +258,12 @@ class Registry:
                     ) from None
                 prepared.append(spec)
                 records.append(rec)
+                if planned is not None:  # an AWS SDK pinned too old for AWS_ENDPOINT_URL
+                    rel = planned[0].relative_to(tmp).as_posix()
+                    report.warnings.extend(
+                        f"{name}: {w}"
+                        for w in old_sdk_pins(planned[0].read_text(errors="replace"), rel)
+                    )
                 for trig in cfg.triggers:
                     if trig.http and trig.http.auth == "none":
                         report.warnings.append(

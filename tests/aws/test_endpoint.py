@@ -315,3 +315,27 @@ def test_a_manifest_route_under_ramparts_is_refused(node: RunningNode, tmp_path:
     r = node.deploy(root)
     assert r.status_code == 422, r.text
     assert "/_ramparts/" in r.text
+
+
+def test_a_captured_request_sent_again_is_refused(node: RunningNode) -> None:
+    creds = function_credentials(node, "alpha")
+    request = _signed(creds)
+    headers = {"amz-sdk-invocation-id": "11111111-2222-3333-4444-555555555555"}
+    assert _send(request, **headers).status_code == 200
+    again = _send(request, **headers)
+    assert (again.status_code, _code(again)) == (403, "InvalidSignatureException")
+    assert _denials(node, "replayed")
+
+
+def test_identical_calls_in_one_second_are_not_replays(node: RunningNode) -> None:
+    """botocore does not sign amz-sdk-invocation-id; identical calls share a signature."""
+    sts = boto_client(node, "sts", "beta")
+    seen: list[str] = []
+
+    def grab(request: Any, **_: Any) -> None:
+        seen.append(request.headers["Authorization"].decode().rsplit("Signature=", 1)[1])
+
+    sts.meta.events.register("before-send", grab)
+    for _ in range(10):
+        assert sts.get_caller_identity()["Arn"]
+    assert len(seen) == 10

@@ -1,0 +1,164 @@
+"""AWS action and ARN names in roles: aliases of the native ones, decided identically.
+
+A role may say ``dynamodb:GetItem`` on ``arn:aws:dynamodb:*:*:table/orders``
+instead of ``kv:GetItem`` on ``kv:orders/*``.  When a statement is compiled
+(``ramparts.policy.document.parse_statement``) each AWS action is replaced by
+the native actions it aliases and each AWS ARN by the native ARN patterns of
+the same resources; the statement then runs through the same evaluator, so
+Allow/Deny, wildcards, ``NotAction``/``NotResource`` and conditions work the
+same whichever names a role uses.  The table is docs/aws/policies.md.
+
+Safety rules:
+
+- an AWS ARN whose account is not the app's own (``ramparts.aws.accounts``) or
+  ``*``, or whose region is not the node's or ``*``, gets no native equivalent
+  and so matches nothing: one app can never reach another's data through an ARN;
+- an AWS action Ramparts does not alias (``dynamodb:CreateTable``) is kept as
+  it is and matches no native call;
+- action wildcards (``dynamodb:Get*``, ``s3:*``) expand to the native actions
+  of every aliased AWS action they match.
+"""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatchcase
+
+from ramparts.aws.accounts import account_id
+
+# AWS action -> native actions (docs/aws/policies.md, /work/shared aws-names)
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "dynamodb:GetItem": ("kv:GetItem",),
+    "dynamodb:BatchGetItem": ("kv:GetItem",),
+    "dynamodb:ConditionCheckItem": ("kv:GetItem",),
+    "dynamodb:PutItem": ("kv:PutItem",),
+    "dynamodb:UpdateItem": ("kv:PutItem",),
+    "dynamodb:BatchWriteItem": ("kv:PutItem", "kv:DeleteItem"),
+    "dynamodb:DeleteItem": ("kv:DeleteItem",),
+    "dynamodb:Query": ("kv:Query",),
+    "dynamodb:Scan": ("kv:Query",),
+    "dynamodb:DescribeTable": ("kv:Query",),
+    "s3:GetObject": ("objects:GetObject",),
+    "s3:PutObject": ("objects:PutObject",),
+    "s3:DeleteObject": ("objects:DeleteObject",),
+    "s3:ListBucket": ("objects:ListBucket",),
+    "sqs:SendMessage": ("topics:Publish",),
+    "sns:Publish": ("topics:Publish",),
+    "events:PutEvents": ("topics:Publish",),
+    "secretsmanager:GetSecretValue": ("secrets:GetSecretValue",),
+    "ssm:GetParameter": ("secrets:GetSecretValue",),
+    "ssm:GetParameters": ("secrets:GetSecretValue",),
+    "ssm:GetParametersByPath": ("secrets:GetSecretValue",),
+    "lambda:InvokeFunction": ("functions:Invoke",),
+    "kms:Encrypt": ("keys:Encrypt",),
+    "kms:Decrypt": ("keys:Decrypt",),
+    "kms:GenerateDataKey": ("keys:GenerateDataKey",),
+    "kms:DescribeKey": ("keys:DescribeKey",),
+}
+AWS_SERVICES = frozenset(a.split(":", 1)[0] for a in ACTIONS)
+_LOWER = {k.lower(): v for k, v in ACTIONS.items()}
+_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([^:]*):([^:]*):(.*)$")
+# the node's region (Node.start sets it; tests and offline tools get the default)
+_region = {"name": "us-east-1"}
+
+
+def configure(region: str) -> None:
+    """Set the node's region, which AWS ARNs in roles must name (or ``*``)."""
+    _region["name"] = region
+
+
+def is_aws_action(action: str) -> bool:
+    return action.split(":", 1)[0].lower() in AWS_SERVICES
+
+
+def expand_action(action: str) -> list[str]:
+    """``dynamodb:GetItem`` -> ``["dynamodb:GetItem", "kv:GetItem"]``; wildcards expand too.
+
+    The AWS name itself is kept (it matches no native call): explanations and
+    lint still show what the author wrote.
+    """
+    if not is_aws_action(action):
+        return [action]
+    out = [action]
+    pattern = action.lower()
+    if "*" in pattern or "?" in pattern:
+        for name, natives in _LOWER.items():
+            if fnmatchcase(name, pattern):
+                out.extend(n for n in natives if n not in out)
+    else:
+        out.extend(n for n in _LOWER.get(pattern, ()) if n not in out)
+    return out
+
+
+def aws_action_for(native: str, service: str) -> list[str]:
+    """The AWS actions of ``service`` that alias ``native`` (for ``policy suggest``)."""
+    return [
+        a for a, natives in ACTIONS.items() if a.startswith(service + ":") and native in natives
+    ]
+
+
+def is_aws_arn(resource: str) -> bool:
+    return _ARN.match(resource) is not None
+
+
+def expand_resource(app: str, resource: str) -> list[str]:
+    """An AWS ARN -> the native ARN patterns of the same resources in ``app``.
+
+    The ARN as written comes first (it matches no native resource); another
+    account's or region's ARN gets nothing else.  A resource that is not an AWS
+    ARN is returned unchanged.
+    """
+    m = _ARN.match(resource)
+    if m is None:
+        return [resource]
+    _, service, region, account, rest = m.groups()
+    # the ARN as written is kept (no native resource ever matches it): explanations show it
+    if service != "s3":
+        if account not in ("*", account_id(app)) or region not in ("*", _region["name"]):
+            return [resource]
+    elif account or region:  # S3 ARNs name neither
+        return [resource]
+    native = _native(service, rest)
+    return [resource, *(f"arn:ramparts:{svc}:{app}:{kind}/{path}" for svc, kind, path in native)]
+
+
+def _native(service: str, rest: str) -> list[tuple[str, str, str]]:
+    if service == "dynamodb":
+        if not rest.startswith("table/"):
+            return []
+        # table/T, and its index/stream sub-resources (Ramparts authorizes them as T)
+        table = rest[len("table/") :].split("/", 1)[0]
+        return [("kv", "table", f"{table}/*")] if table else []
+    if service == "s3":
+        return [("objects", "bucket", rest)] if rest else []
+    if service in ("sqs", "sns"):
+        return [("topics", "topic", rest)] if rest and "/" not in rest else []
+    if service == "events":
+        if rest.startswith("event-bus/"):
+            return [("topics", "topic", rest[len("event-bus/") :])]
+        return []
+    if service == "secretsmanager":
+        if not rest.startswith("secret:"):
+            return []
+        name = rest[len("secret:") :]
+        out = [("secrets", "secret", name)]
+        # AWS appends "-" + 6 random characters; roles write NAME-??????, NAME-* or the full id
+        stripped = re.sub(r"-(\?{6}|\*|[A-Za-z0-9]{6})$", "", name)
+        if stripped and stripped != name:
+            out.append(("secrets", "secret", stripped))
+        return out
+    if service == "ssm":
+        if not rest.startswith("parameter/"):
+            return []
+        path = rest[len("parameter/") :].lstrip("/")
+        return [("secrets", "secret", path.replace("/", "."))] if path else []
+    if service == "lambda":
+        if not rest.startswith("function:"):
+            return []
+        name = rest[len("function:") :].split(":", 1)[0]  # a qualifier names the same function
+        return [("functions", "function", name)] if name else []
+    if service == "kms":
+        if rest.startswith("key/") or rest.startswith("alias/"):
+            return [("keys", "key", rest[len("key/") :] if rest.startswith("key/") else rest)]
+        return []
+    return []
