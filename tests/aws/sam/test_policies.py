@@ -79,9 +79,8 @@ def test_dynamodb_crud_policy_as_documented() -> None:
         ("AWSSecretsManagerGetSecretValuePolicy", {"SecretArn": {"Ref": "Secret"}},
          {"secretsmanager:GetSecretValue"}, {f"arn:aws:secretsmanager:*:{ACCT}:secret:api"}),
         ("SSMParameterReadPolicy", {"ParameterName": "shop/db/host"},
-         {"ssm:DescribeParameters", "ssm:GetParameters", "ssm:GetParameter",
-          "ssm:GetParametersByPath"},
-         {"*", f"arn:aws:ssm:*:{ACCT}:parameter/shop/db/host"}),
+         {"ssm:GetParameters", "ssm:GetParameter", "ssm:GetParametersByPath"},
+         {f"arn:aws:ssm:*:{ACCT}:parameter/shop/db/host"}),
         ("KMSDecryptPolicy", {"KeyId": "k1"}, {"kms:Decrypt"}, {f"arn:aws:kms:*:{ACCT}:key/k1"}),
         ("KMSEncryptPolicy", {"KeyId": "k1"}, {"kms:Encrypt"}, {f"arn:aws:kms:*:{ACCT}:key/k1"}),
     ],
@@ -92,6 +91,7 @@ def test_templates(name: str, params: dict[str, Any], actions: set[str],
     assert {a for s in sts for a in s["actions"]} == actions
     assert resources <= {r for s in sts for r in s["resources"]}
     assert all(s["effect"] == "allow" for s in sts)
+    assert all("*" not in s["resources"] for s in sts)  # never an every-resource grant
 
 
 def test_every_template_is_covered_above_or_by_crud() -> None:
