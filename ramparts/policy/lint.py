@@ -19,12 +19,10 @@ conditions held), and whether a resource *should* be shared between apps.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ramparts.aws.accounts import account_id
 from ramparts.manifest import FunctionConfig, Manifest, load_manifest
 from ramparts.policy import aws as aws_names
 from ramparts.policy.document import Statement, expand_resource, short_resource
@@ -33,7 +31,6 @@ from ramparts.policy.matching import action_matcher, arn_matcher, glob_matcher
 from ramparts.policy.static import StaticAccess, scan_handler
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
-_AWS_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:([^:]*):")
 _ORDER = {HIGH: 0, MEDIUM: 1, LOW: 2}
 
 # Concrete actions that let a role widen its own (or anyone's) access.
@@ -57,7 +54,7 @@ ESCALATION_ACTIONS = (
     "registry:Rollback",
     "functions:UpdateFunction",
 )
-_WHOLE_KIND = ("table/*", "table/*/*", "bucket/*", "topic/*", "secret/*", "function/*", "key/*")
+_WHOLE_KIND = ("table/*", "bucket/*", "topic/*", "secret/*", "function/*", "key/*")
 
 
 @dataclass(frozen=True)
@@ -90,27 +87,12 @@ def _resource_scope(app: str, resource: str) -> str:
                 return "kind"
         return "narrow"
     if aws_names.is_aws_arn(resource):
-        return _aws_resource_scope(app, resource)
+        # an AWS ARN is as wide as the native resources of this app it stands for
+        scopes = {_resource_scope(app, r) for r in aws_names.expand_resource(app, resource)[1:]}
+        if not scopes:
+            return "other-app"  # another account or region: it reaches nothing of this app
+        return next((s for s in ("all", "other-app", "kind") if s in scopes), "narrow")
     return "narrow" if not resource.startswith("arn:") else "other-app"
-
-
-def _aws_resource_scope(app: str, resource: str) -> str:
-    """An AWS ARN is as broad as the native resources it aliases (``policy.aws``).
-
-    The app's own account (or ``*``, which only ever means the app's own) is
-    inside the app; an ARN that names another account or region aliases
-    nothing and is outside it; an ARN of a service Ramparts does not have
-    (``arn:aws:logs:...`` in the app's account) grants nothing at all.
-    """
-    natives = aws_names.expand_resource(app, resource)[1:]
-    if not natives:
-        match = _AWS_ACCOUNT.match(resource)
-        account = match.group(1) if match else ""
-        own = account in ("", "*", account_id(app))
-        return "narrow" if own and resource.split(":")[1] not in aws_names.AWS_SERVICES \
-            else "other-app"
-    scopes = {_resource_scope(app, n) for n in natives}
-    return next((s for s in ("all", "other-app", "kind") if s in scopes), "narrow")
 
 
 def _overlaps(st: Statement, app: str, access: StaticAccess) -> bool:

@@ -147,6 +147,46 @@ def _short_statement(raw: Any, resolver: Resolver) -> dict[str, Any]:
     return out
 
 
+# Services a role statement can mean something for: the AWS ones aliased to native
+# actions (ramparts.policy.aws) and the native ones.
+_NATIVE_SERVICES = {"kv", "objects", "topics", "secrets", "functions", "keys"}
+
+
+def _known_service(service: str) -> bool:
+    from ramparts.policy.aws import AWS_SERVICES
+
+    return service.lower() in AWS_SERVICES or service in _NATIVE_SERVICES
+
+
+def prune_statement(st: dict[str, Any], at: str, notes: list[str]) -> dict[str, Any] | None:
+    """Leave out what grants nothing here (``logs:*``, ``xray:*``, ``arn:aws:logs:...``).
+
+    Lambda roles carry logging and tracing grants that Ramparts gives every
+    function; kept, an ``Allow logs:* on *`` would read as an every-resource
+    grant and the deploy gate would refuse it.  None when nothing is left.
+    """
+    if "actions" in st:
+        kept = [a for a in st["actions"] if a == "*" or _known_service(a.split(":", 1)[0])]
+        dropped = [a for a in st["actions"] if a not in kept]
+        if dropped:
+            notes.append(f"{at}: {', '.join(dropped)} grant nothing in Ramparts (logs and "
+                         "traces need no grant); left out")
+        st = {**st, "actions": kept}
+        if not kept:
+            return None
+    if "resources" in st:
+        kept = [r for r in st["resources"]
+                if not r.startswith("arn:") or _known_service(r.split(":")[2])]
+        dropped = [r for r in st["resources"] if r not in kept]
+        if dropped:
+            notes.append(f"{at}: resources of services Ramparts does not have "
+                         f"({', '.join(dropped)}) left out")
+        st = {**st, "resources": kept}
+        if not kept:
+            return None
+    return st
+
+
 def convert_policies(value: Any, resolver: Resolver, where: str) -> PolicyResult:
     """``Policies`` (a string, a document, or a list of them) -> statements and notes."""
     result = PolicyResult()
@@ -163,9 +203,13 @@ def convert_policies(value: Any, resolver: Resolver, where: str) -> PolicyResult
             stmts = stmts if isinstance(stmts, list) else [stmts]
             for j, st in enumerate(stmts):
                 try:
-                    result.statements.append(_short_statement(st, policy_resolver))
+                    short = _short_statement(st, policy_resolver)
                 except Unresolvable as exc:
                     result.notes.append(f"{at}.Statement[{j}]: dropped: {exc.reason}")
+                    continue
+                pruned = prune_statement(short, f"{at}.Statement[{j}]", result.notes)
+                if pruned is not None:
+                    result.statements.append(pruned)
             result.mapped.append(f"inline statements ({len(stmts)})")
         elif isinstance(item, dict) and len(item) == 1:
             (name, params), = item.items()

@@ -138,3 +138,19 @@ def test_inline_statements_and_managed_policies() -> None:
 def test_a_single_policy_string() -> None:
     out = convert_policies("AWSLambdaBasicExecutionRole", _resolver(), "P")
     assert out.statements == [] and out.notes == []
+
+
+def test_logging_and_tracing_grants_are_left_out() -> None:
+    acct = ACCT
+    out = convert_policies([{"Statement": [
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:PutLogEvents"],
+         "Resource": "*"},
+        {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "dynamodb:GetItem"],
+         "Resource": [f"arn:aws:logs:us-east-1:{acct}:log-group:x",
+                      {"Fn::GetAtt": ["Table", "Arn"]}]},
+    ]}], _resolver(), "P")
+    # an Allow of logs:* on * would be an every-resource grant the deploy gate refuses
+    assert out.statements == [{"effect": "allow", "actions": ["dynamodb:GetItem"],
+                               "resources": [f"arn:aws:dynamodb:*:{acct}:table/orders"]}]
+    assert any("logs:CreateLogGroup" in n for n in out.notes)
+    assert any("arn:aws:logs" in n for n in out.notes)
