@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from ramparts.manifest import FunctionConfig, Manifest, load_manifest
-from ramparts.policy import aws as aws_names
 from ramparts.policy.document import Statement, expand_resource, short_resource
 from ramparts.policy.evaluator import RolePolicy
 from ramparts.policy.matching import action_matcher, arn_matcher, glob_matcher
@@ -86,12 +85,6 @@ def _resource_scope(app: str, resource: str) -> str:
             if parts[4] in _WHOLE_KIND or parts[4] == "*" or parts[2] == "*":
                 return "kind"
         return "narrow"
-    if aws_names.is_aws_arn(resource):
-        # an AWS ARN is as wide as the native resources of this app it stands for
-        scopes = {_resource_scope(app, r) for r in aws_names.expand_resource(app, resource)[1:]}
-        if not scopes:
-            return "other-app"  # another account or region: it reaches nothing of this app
-        return next((s for s in ("all", "other-app", "kind") if s in scopes), "narrow")
     return "narrow" if not resource.startswith("arn:") else "other-app"
 
 
