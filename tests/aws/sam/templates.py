@@ -78,7 +78,7 @@ Resources:
         GetItem:
           Type: HttpApi
           Properties:
-            Path: /items/{id}
+            Path: /things/{id}
             Method: GET
   CatchAllFunction:
     Type: AWS::Serverless::Function

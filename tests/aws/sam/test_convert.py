@@ -54,7 +54,7 @@ def test_http_api_payload_2_and_default_route(tmp_path: Path) -> None:
     fns = m["functions"]
     assert fns["items-function"]["handler"] == "src/app.handler"  # Globals Handler + CodeUri
     assert fns["items-function"]["triggers"] == [
-        {"http": {"method": "GET", "path": "/items/{id}", "payload": "2.0", "auth": "none"}}]
+        {"http": {"method": "GET", "path": "/things/{id}", "payload": "2.0", "auth": "none"}}]
     assert fns["catch-all-function"]["handler"] == "src/catchall.handler"
     assert fns["catch-all-function"]["triggers"] == [
         {"http": {"method": "ANY", "path": "/{proxy+}", "payload": "2.0", "auth": "none"}}]

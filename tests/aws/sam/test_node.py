@@ -67,9 +67,9 @@ def test_hello_world_rest_api(samnode: RunningNode, tmp_path: Path) -> None:
 
 def test_http_api_routes(samnode: RunningNode, tmp_path: Path) -> None:
     _import_and_deploy(samnode, tmp_path / "items", T.HTTP_API, T.HTTP_API_CODE)
-    r = samnode.gateway.get("/items/abc")
+    r = samnode.gateway.get("/things/abc")
     assert r.status_code == 200, r.text
-    assert r.json() == {"version": "2.0", "routeKey": "GET /items/{id}", "id": "abc"}
+    assert r.json() == {"version": "2.0", "routeKey": "GET /things/{id}", "id": "abc"}
     r = samnode.gateway.post("/some/where", content=b"x")
     assert r.status_code == 200, r.text
     assert r.text == "/some/where"
