@@ -152,7 +152,8 @@ def test_s3_upload_processor_reads_the_object(samnode: RunningNode, tmp_path: Pa
 @_needs("ramparts.aws.sns", "ramparts.aws.endpoint", "ramparts.policy.aws")
 def test_sns_fan_out_through_boto3(samnode: RunningNode, tmp_path: Path) -> None:
     _import_and_deploy(samnode, tmp_path / "fan", T.SNS_FANOUT, T.SNS_FANOUT_CODE)
-    r = samnode.control.post("/v1/functions/publisher-function/invoke", json={"id": "o-9"})
+    r = samnode.control.post("/v1/functions/publisher-function/invoke",
+                             json={"event": {"id": "o-9"}})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "ok", r.json()
     for sub in ("billing-function", "shipping-function"):
