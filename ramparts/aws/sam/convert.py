@@ -87,6 +87,22 @@ def app_name(template: Path, explicit: str | None) -> str:
 
 def import_template(path: Path, app: str | None = None,
                     region: str = DEFAULT_REGION) -> Imported:
+    """The manifest text and report for the template at ``path``; ``TemplateError`` if not."""
+    try:
+        return _import(path, app, region)
+    except TemplateError:
+        raise
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # a shape the converters did not foresee: still a message naming the file, never a
+        # traceback (the field is unknown here)
+        raise TemplateError(str(path), "", f"malformed template ({exc.__class__.__name__}); "
+                            "check the types of its properties against the SAM "
+                            "specification") from None
+    except RecursionError:
+        raise TemplateError(str(path), "", "invalid template: nested too deeply") from None
+
+
+def _import(path: Path, app: str | None, region: str) -> Imported:
     file = str(path)
     template = load_template(path)
     name = app_name(path, app)
@@ -119,6 +135,11 @@ def import_template(path: Path, app: str | None = None,
             continue
         props = function_properties(template, lid)
         fn_name = catalog.resources[lid].name
+        if fn_name in functions:
+            raise TemplateError(file, f"Resources.{lid}", f"function name {fn_name!r} is "
+                                "taken by another function of the template")
+        if not isinstance(res.get("Properties") or {}, dict):
+            raise TemplateError(file, f"Resources.{lid}.Properties", "must be a mapping")
         result = convert_function(lid, fn_name, props, resolver, ctx, file)
         for g in result.notes:
             report.gap(g)

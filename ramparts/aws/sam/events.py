@@ -60,6 +60,9 @@ def convert_events(events: Any, ctx: EventContext, where: str) -> EventResult:
             continue
         kind = str(event.get("Type", ""))
         props = event.get("Properties") or {}
+        if not isinstance(props, dict):
+            result.notes.append(f"{at}.Properties: not a mapping; event dropped")
+            continue
         handler = _CONVERTERS.get(kind)
         if handler is None:
             result.notes.append(f"{at}: event type {kind or '(none)'} has no equivalent")
@@ -71,6 +74,9 @@ def convert_events(events: Any, ctx: EventContext, where: str) -> EventResult:
             continue
         except (TypeError, ValueError) as exc:
             result.notes.append(f"{at}: {exc}; event dropped")
+            continue
+        except (AttributeError, IndexError, KeyError) as exc:
+            result.notes.append(f"{at}: malformed ({exc.__class__.__name__}); event dropped")
             continue
         if trigger is None:
             continue

@@ -78,6 +78,9 @@ def parse_template(text: str, file: str) -> dict[str, Any]:
         raise TemplateError(file, "", "invalid template: nested too deeply") from None
     if not isinstance(data, dict):
         raise TemplateError(file, "", "a template is a mapping with a Resources section")
+    for section in ("Parameters", "Conditions", "Mappings", "Globals", "Outputs"):
+        if data.get(section) is not None and not isinstance(data[section], dict):
+            raise TemplateError(file, section, f"{section} must be a mapping")
     resources = data.get("Resources")
     if not isinstance(resources, dict) or not resources:
         raise TemplateError(file, "Resources", "the template declares no resources")

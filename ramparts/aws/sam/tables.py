@@ -26,6 +26,14 @@ _UNSUPPORTED = {
 
 
 def table_schema(res: Resource, resolver: Resolver, notes: list[str]) -> dict[str, Any]:
+    try:
+        return _schema(res, resolver, notes)
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise Unresolvable(f"Resources.{res.logical_id}.Properties: the key schema is malformed "
+                           f"({exc.__class__.__name__})") from None
+
+
+def _schema(res: Resource, resolver: Resolver, notes: list[str]) -> dict[str, Any]:
     where = f"Resources.{res.logical_id}"
     props = resolver.resolve(res.properties)
     if res.type == "AWS::Serverless::SimpleTable":

@@ -34,7 +34,8 @@ def function_properties(template: dict[str, Any], logical_id: str) -> dict[str, 
     """The function's Properties with ``Globals.Function`` merged in (a copy)."""
     resource = template["Resources"][logical_id]
     local = copy.deepcopy(resource.get("Properties") or {})
-    glob = ((template.get("Globals") or {}).get("Function")) or {}
+    sections = template.get("Globals")
+    glob = (sections.get("Function") if isinstance(sections, dict) else None) or {}
     if not isinstance(glob, dict):
         return local
     return _merge(copy.deepcopy(glob), local)
@@ -42,5 +43,6 @@ def function_properties(template: dict[str, Any], logical_id: str) -> dict[str, 
 
 def section_globals(template: dict[str, Any], section: str) -> dict[str, Any]:
     """``Globals.Api``, ``Globals.HttpApi``...: an empty mapping when absent."""
-    value = (template.get("Globals") or {}).get(section)
+    sections = template.get("Globals")
+    value = sections.get(section) if isinstance(sections, dict) else None
     return value if isinstance(value, dict) else {}

@@ -418,3 +418,54 @@ def test_scheduler_and_event_rule_resources_schedule_their_target(tmp_path: Path
                                                  {"schedule": {"cron": "rate(10 minutes)"}}]
     assert any("Every10: target 1 is not a function" in g for g in gaps)
     assert any("OnUpload" in g and "EventPattern" in g for g in gaps)
+
+
+_ODD_VALUES = [None, 1, -5, 3.5, True, [], [1, "a"], {}, {"a": 1}, "", "x", {"Ref": "Nope"},
+               {"Fn::GetAtt": "X"}, {"Fn::Sub": 3}, {"Fn::Join": "x"}, {"Fn::If": ["c"]},
+               {"Ref": {"a": 1}}]
+
+
+def _field_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    out = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else []
+    for key, value in items:
+        out.append((*prefix, key))
+        out.extend(_field_paths(value, (*prefix, key)))
+    return out
+
+
+def test_malformed_fields_never_crash(tmp_path: Path) -> None:
+    """Any field of the documented templates given a value of the wrong type: the import
+    succeeds (reporting what it dropped) or fails with a TemplateError, never anything else."""
+    import copy
+    import json
+    import random
+
+    from ramparts.aws.sam.loader import parse_template
+
+    rng = random.Random(1234)
+    sources = [T.HELLO_WORLD, T.HTTP_API, T.SQS_CONSUMER, T.DYNAMODB_CRUD, T.S3_PROCESSOR,
+               T.SCHEDULE, T.SNS_FANOUT, T.SECRETS]
+    path = tmp_path / "template.json"
+    for _ in range(150):
+        doc = parse_template(rng.choice(sources), "t")
+        for field in rng.sample(_field_paths(doc), 2):
+            parent = doc
+            for key in field[:-1]:  # an earlier change may have replaced an ancestor
+                if isinstance(parent, dict):
+                    parent = parent.get(key)
+                elif isinstance(parent, list) and isinstance(key, int) and key < len(parent):
+                    parent = parent[key]
+                else:
+                    parent = None
+            last = field[-1]
+            if isinstance(parent, dict) or (isinstance(parent, list) and last < len(parent)):
+                parent[last] = copy.deepcopy(rng.choice(_ODD_VALUES))
+        path.write_text(json.dumps(doc))
+        try:
+            import_template(path, app="fz")
+        except TemplateError as exc:
+            assert exc.file == str(path)
+            # the catch-all (no field named) is a last resort no known shape reaches
+            assert "malformed template" not in exc.reason, exc.reason
