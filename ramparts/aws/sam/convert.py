@@ -151,7 +151,7 @@ def _import(path: Path, app: str | None, region: str) -> Imported:
         if grants.get(lid):
             role = result.config.setdefault("role", {"statements": []})
             role["statements"].extend(grants[lid])
-        functions[fn_name] = result.config
+        functions[fn_name] = _ordered(result.config)
         sources.update(result.sources)
         report.map(lid, "function", f"functions.{fn_name}")
         for what, target in result.mapped:
@@ -186,6 +186,16 @@ def _import(path: Path, app: str | None, region: str) -> Imported:
     body = yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False, width=100)
     text = report.comment_header(name) + body
     return Imported(name, text, report, path.parent / MANIFEST_NAME)
+
+
+_FIELD_ORDER = ("handler", "timeout", "memory", "concurrency", "tmp", "environment", "secrets",
+                "role", "triggers")
+
+
+def _ordered(config: dict[str, Any]) -> dict[str, Any]:
+    """A function's fields in the order DESIGN.md writes them, whatever added them last."""
+    return {k: config[k] for k in sorted(config, key=lambda k: (
+        _FIELD_ORDER.index(k) if k in _FIELD_ORDER else len(_FIELD_ORDER)))}
 
 
 def _connector_grants(
