@@ -302,10 +302,13 @@ def _queues_without_consumer(
     catalog: Catalog, functions: dict[str, Any], report: Report
 ) -> None:
     consumed = {
-        t["topic"]["name"]
+        name
         for fn in functions.values()
         for t in fn.get("triggers", [])
-        if "topic" in t
+        for kind in ("topic", "table", "object", "schedule")
+        if kind in t
+        for name in (t[kind].get("name"), t[kind].get("dead_letter"))
+        if name
     }
     for res in catalog.by_kind("queue"):
         if res.name not in consumed:

@@ -225,7 +225,26 @@ def _sqs(props: dict[str, Any], ctx: EventContext, at: str, notes: list[str]) ->
     if "Queue" not in props:
         raise Unresolvable("Queue is required")
     name = _name_from_arn(props["Queue"], ctx, "Queue", "queue")
-    return {"topic": {"name": name, **_batching(props, ctx, at, notes)}}
+    return {"topic": {"name": name, **_batching(props, ctx, at, notes),
+                      **_redrive(name, ctx, at, notes)}}
+
+
+def _redrive(queue: str, ctx: EventContext, at: str, notes: list[str]) -> dict[str, Any]:
+    """The queue's ``RedrivePolicy`` as the trigger's retries and dead-letter topic:
+    ``maxReceiveCount`` receives are the first delivery plus that many minus one retries."""
+    res = next((r for r in ctx.catalog.by_kind("queue") if r.name == queue), None)
+    policy = (res.properties or {}).get("RedrivePolicy") if res is not None else None
+    if not isinstance(policy, dict):
+        return {}
+    try:
+        target = _name_from_arn(policy.get("deadLetterTargetArn"), ctx,
+                                "RedrivePolicy.deadLetterTargetArn", "queue")
+        receives = int(ctx.resolver.resolve(policy.get("maxReceiveCount", 1)))
+    except (Unresolvable, TypeError, ValueError) as exc:
+        notes.append(f"{at}: the queue's RedrivePolicy has no equivalent ({exc}); "
+                     "default retries")
+        return {}
+    return {"retries": max(0, min(receives - 1, 100)), "dead_letter": target}
 
 
 def _sns(props: dict[str, Any], ctx: EventContext, at: str, notes: list[str]) -> dict[str, Any]:

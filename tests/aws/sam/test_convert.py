@@ -469,3 +469,29 @@ def test_malformed_fields_never_crash(tmp_path: Path) -> None:
             assert exc.file == str(path)
             # the catch-all (no field named) is a last resort no known shape reaches
             assert "malformed template" not in exc.reason, exc.reason
+
+
+def test_redrive_policy_becomes_retries_and_dead_letter(tmp_path: Path) -> None:
+    template = """\
+    Resources:
+      Dlq:
+        Type: AWS::SQS::Queue
+        Properties: {QueueName: orders-dlq}
+      Orders:
+        Type: AWS::SQS::Queue
+        Properties:
+          RedrivePolicy:
+            deadLetterTargetArn: !GetAtt Dlq.Arn
+            maxReceiveCount: 5
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: app.handler
+          Runtime: python3.12
+          Events:
+            Q: {Type: SQS, Properties: {Queue: !GetAtt Orders.Arn}}
+    """
+    m, gaps = _import(tmp_path, template, {"app.py": "def handler(e, c):\n    return 1\n"})
+    assert m["functions"]["fn"]["triggers"] == [
+        {"topic": {"name": "Orders", "retries": 4, "dead_letter": "orders-dlq"}}]
+    assert not any("no consumer" in g for g in gaps)  # the DLQ is the trigger's
