@@ -179,6 +179,7 @@ def _import(path: Path, app: str | None, region: str) -> Imported:
         for where, reason in exc.problems:
             report.gap(f"{where}: {reason} (deploy will refuse this until it is fixed)")
     _queues_without_consumer(catalog, functions, report)
+    _secrets_to_store(catalog, functions, report)
     if template.get("Outputs"):
         report.gap("Outputs: stack outputs have no equivalent (ramparts functions lists "
                    "the deployed app)")
@@ -296,6 +297,20 @@ def _name_resources(
                          "ReplicationConfiguration"):
                 if prop in props:
                     report.gap(f"Resources.{lid}.{prop}: no equivalent")
+
+
+def _secrets_to_store(catalog: Catalog, functions: dict[str, Any], report: Report) -> None:
+    """Secret values never travel in a template: say which secrets the node must hold."""
+    names: dict[str, str] = {}
+    for res in catalog.by_kind("secret") + catalog.by_kind("parameter"):
+        names.setdefault(res.name, f"Resources.{res.logical_id}")
+    for fn_name, fn in functions.items():
+        for var, value in (fn.get("environment") or {}).items():
+            if isinstance(value, dict) and "secret" in value:
+                names.setdefault(value["secret"], f"functions.{fn_name}.environment.{var}")
+    for name, where in names.items():
+        report.gap(f"{where}: store secret {name} on the node before the app runs "
+                   f"(ramparts secrets set {name} --app {catalog.app}); values are not imported")
 
 
 def _queues_without_consumer(

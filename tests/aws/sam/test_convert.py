@@ -157,7 +157,14 @@ def test_secret_dynamic_references(tmp_path: Path) -> None:
                                  "DB_PASSWORD": {"secret": "shop.db.password"},
                                  "MODE": "live"}
     assert fn["secrets"] == ["webhook-signing", "shop.db.password"]
-    assert gaps == []
+    assert gaps == [
+        "functions.webhook-function.environment.WEBHOOK_SECRET: store secret webhook-signing "
+        "on the node before the app runs (ramparts secrets set webhook-signing --app app); "
+        "values are not imported",
+        "functions.webhook-function.environment.DB_PASSWORD: store secret shop.db.password "
+        "on the node before the app runs (ramparts secrets set shop.db.password --app app); "
+        "values are not imported",
+    ]
 
 
 def test_queue_url_env_and_send_policy(tmp_path: Path) -> None:
