@@ -94,9 +94,9 @@ def run(tree: SourceTree) -> list[Finding]:
             by_line: dict[int, list[Any]] = {}
             for secret in ds_scan.scan_file(str(sf.path)):
                 by_line.setdefault(int(secret.line_number or 1), []).append(secret)
+            dynamic = _dynamic_reference_lines(sf.text)  # {{resolve:...}} names, any file
             deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()
             named = _secret_reference_lines(sf.text) if sf.rel == _MANIFEST else set()
-            dynamic = _dynamic_reference_lines(sf.text)
             for line, found in sorted(by_line.items()):
                 if line in deferred and all(s.type in _ENTROPY_TYPES for s in found):
                     continue  # manifest_environment judges these with the entry's name
