@@ -837,6 +837,7 @@ __import__("ramparts.cli.vault", fromlist=["register"]).register(app)  # secrets
 __import__("ramparts.cli.policy", fromlist=["register"]).register(app)  # policy eval/lint/...
 __import__("ramparts.cli.scan", fromlist=["register"]).register(app)  # scan, advisories
 __import__("ramparts.cli.aws", fromlist=["register"]).register(app)  # aws credentials
+__import__("ramparts.cli.sam", fromlist=["register"]).register(app)  # import (AWS SAM)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -94,6 +94,7 @@ def run(tree: SourceTree) -> list[Finding]:
             by_line: dict[int, list[Any]] = {}
             for secret in ds_scan.scan_file(str(sf.path)):
                 by_line.setdefault(int(secret.line_number or 1), []).append(secret)
+            dynamic = _dynamic_reference_lines(sf.text)  # {{resolve:...}} names, any file
             deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()
             named = _secret_reference_lines(sf.text) if sf.rel == _MANIFEST else set()
             refs = _reference_value_lines(sf.text) if sf.rel == _MANIFEST else set()
@@ -106,6 +107,8 @@ def run(tree: SourceTree) -> list[Finding]:
                     continue  # manifest_environment judges these with the entry's name
                 if line in named:
                     continue  # VAR: {secret: NAME} holds a secret's name, not its value
+                if line in dynamic and all(s.type in _GENERIC_TYPES for s in found):
+                    continue  # KEY: '{{resolve:secretsmanager:NAME}}' names a secret
                 found.sort(key=lambda s: s.type in _GENERIC_TYPES)  # stable: plugin order kept
                 primary = found[0]
                 kinds = list(dict.fromkeys(s.type for s in found))
@@ -125,6 +128,26 @@ def run(tree: SourceTree) -> list[Finding]:
                     )
                 )
     return findings
+
+
+# A whole YAML/JSON value that is one CloudFormation dynamic reference, and nothing else
+# (an imported SAM template keeps them): ``KEY: '{{resolve:ssm-secure:/db/pw:3}}'``.
+_DYNAMIC_REFERENCE_LINE = re.compile(
+    r"""^\s*(?:-\s*)?["']?[\w.-]+["']?\s*:\s*(["']?)"""
+    r"""\{\{resolve:(?:secretsmanager|ssm|ssm-secure):[A-Za-z0-9/_+=.@:-]+\}\}\1\s*,?\s*$"""
+)
+
+
+def _dynamic_reference_lines(text: str) -> set[int]:
+    """Lines whose value is only a ``{{resolve:...}}`` reference: a name, never a value.
+
+    Only the shape-or-keyword plugins are waived there (``run``): a known credential
+    format on such a line is still a finding.
+    """
+    if "{{resolve:" not in text:
+        return set()
+    return {i for i, line in enumerate(text.splitlines(), start=1)
+            if _DYNAMIC_REFERENCE_LINE.match(line)}
 
 
 def _secret_reference_lines(text: str) -> set[int]:
