@@ -371,7 +371,9 @@ def _topic_record(body: dict[str, Any], message_id: str, attempt: int) -> dict[s
         return shapes.sns_record(
             message_id=message_id,
             message=body["data"],
-            topic_arn=str(sns.get("TopicArn") or shapes.sns_topic_arn(body["app"], body["source"], region)),
+            topic_arn=str(
+                sns.get("TopicArn") or shapes.sns_topic_arn(body["app"], body["source"], region)
+            ),
             sent_at=body["sent_at"],
             subject=sns.get("Subject"),
             message_attributes=attrs,
