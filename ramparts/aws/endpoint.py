@@ -338,10 +338,14 @@ class AwsEndpoint:
         await _write(send, response, method)
 
     async def _node_spec(self, app: str, function: str, version: str) -> FunctionSpec | None:
-        """The spec of ``function@version`` if it is live (or an alias points at it), else None."""
+        """The spec of ``function@version`` if it is live, loaded (being deployed, or
+        draining), or an alias points at it; else None."""
         live = self._node.live(function)
         if live is not None and live.app == app and live.version == version:
             return live.spec  # type: ignore[no-any-return]
+        loaded = self._node.supervisor.loaded(app, function, version)
+        if loaded is not None:
+            return loaded
         if live is None or live.app != app:
             return None
 

@@ -15,9 +15,9 @@ S3 bucket appears with its first object here; ``Decrypt`` and
 field is needed, and a mistyped alias creates a key that nothing can
 decrypt with, never reaches another key.
 
-Authorization: ``keys:Encrypt`` / ``keys:Decrypt`` / ``keys:GenerateDataKey``
-/ ``keys:DescribeKey`` (the aliases ``kms:*`` of the same names) on
-``arn:ramparts:keys:APP:key/NAME`` (short form ``key:NAME``: the key's name,
+Authorization: ``kms:Encrypt`` / ``kms:Decrypt`` / ``kms:GenerateDataKey``
+/ ``kms:DescribeKey`` (the native names equal the AWS ones) on
+``arn:ramparts:kms:APP:key/NAME`` (short form ``key:NAME``: the key's name,
 not its UUID), checked and audited by the broker before any key is created
 or used.  A ciphertext made by another app never decrypts here
 (``InvalidCiphertextException``: its key is not among the caller's), nor
@@ -146,7 +146,7 @@ class KMS:
             broker.authorize(
                 caller.spec,
                 request.request_id,
-                f"keys:{action}",
+                f"kms:{action}",
                 resource_arn(caller.spec.app, "key", name),
             )
         except AccessDenied:
@@ -170,7 +170,7 @@ class KMS:
                 "resource.access",
                 decision="deny",
                 principal=f"function:{caller.spec.function}@{caller.spec.version[:12]}",
-                action=f"keys:{action}",
+                action=f"kms:{action}",
                 resource=key_text,
                 request_id=request.request_id,
                 reason="other_account",

@@ -50,10 +50,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "ssm:GetParameters": ("secrets:GetSecretValue",),
     "ssm:GetParametersByPath": ("secrets:GetSecretValue",),
     "lambda:InvokeFunction": ("functions:Invoke",),
-    "kms:Encrypt": ("keys:Encrypt",),
-    "kms:Decrypt": ("keys:Decrypt",),
-    "kms:GenerateDataKey": ("keys:GenerateDataKey",),
-    "kms:DescribeKey": ("keys:DescribeKey",),
+    "kms:Encrypt": ("kms:Encrypt",),
+    "kms:Decrypt": ("kms:Decrypt",),
+    "kms:GenerateDataKey": ("kms:GenerateDataKey",),
+    "kms:DescribeKey": ("kms:DescribeKey",),
 }
 AWS_SERVICES = frozenset(a.split(":", 1)[0] for a in ACTIONS)
 _LOWER = {k.lower(): v for k, v in ACTIONS.items()}
@@ -162,9 +162,9 @@ def _native(service: str, rest: str) -> list[tuple[str, str, str]]:
         # Native key resources are named by the key's name (ramparts.aws.kms): alias/NAME is
         # key:NAME; key/ID stays key:ID (key/* is every key; a UUID names no native key).
         if rest.startswith("alias/"):
-            return [("keys", "key", rest[len("alias/") :])]
+            return [("kms", "key", rest[len("alias/") :])]
         if rest.startswith("key/"):
-            return [("keys", "key", rest[len("key/") :])]
+            return [("kms", "key", rest[len("key/") :])]
         return []
     return []
 

@@ -44,7 +44,7 @@ SHORT_RESOURCES: dict[str, tuple[str, str]] = {
     "topic": ("topics", "topic"),
     "secret": ("secrets", "secret"),
     "function": ("functions", "function"),
-    "key": ("keys", "key"),  # per-app KMS-style keys (ramparts.aws.kms)
+    "key": ("kms", "key"),  # per-app KMS-style keys (ramparts.aws.kms)
 }
 
 

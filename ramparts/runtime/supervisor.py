@@ -332,6 +332,18 @@ class Supervisor:
                 del self._versions[spec.key]
             raise
 
+    def loaded(self, app: str, function: str, version: str) -> FunctionSpec | None:
+        """The spec of a version this supervisor has a zygote or workers for, else None.
+
+        A version is loaded from the start of its deploy (the import check runs
+        its module scope, which may call AWS as Lambda's init does) until it is
+        retired and drained.
+        """
+        v = self._versions.get(f"{function}@{version}")
+        if v is None or v.spec.app != app:
+            return None
+        return v.spec
+
     async def invoke(
         self, spec: FunctionSpec, event: Any, *, request_id: str | None = None
     ) -> InvocationResult:

@@ -22,12 +22,12 @@ functions:
     handler: h.py:handler
     role:
       statements:
-        - {effect: allow, actions: ["keys:*"], resources: ["key:orders", "key:fresh*"]}
+        - {effect: allow, actions: ["kms:*"], resources: ["key:orders", "key:fresh*"]}
   encrypt-only:
     handler: h.py:handler
     role:
       statements:
-        - {effect: allow, actions: ["keys:Encrypt", "keys:GenerateDataKey"],
+        - {effect: allow, actions: ["kms:Encrypt", "kms:GenerateDataKey"],
            resources: ["key:*"]}
   nothing:
     handler: h.py:handler
@@ -191,11 +191,11 @@ def test_policy_decides_and_audits(host: Host) -> None:
     events = {e["request_id"]: e for e in host.audit_events()}
     assert (events[rid]["decision"], events[rid]["action"], events[rid]["resource"]) == (
         "deny",
-        "keys:Encrypt",
-        "arn:ramparts:keys:kms-app:key/orders",
+        "kms:Encrypt",
+        "arn:ramparts:kms:kms-app:key/orders",
     )
-    assert events[rid2]["resource"] == "arn:ramparts:keys:kms-app:key/payroll"
-    assert events[rid3]["action"] == "keys:Decrypt" and events[rid3]["decision"] == "deny"
+    assert events[rid2]["resource"] == "arn:ramparts:kms:kms-app:key/payroll"
+    assert events[rid3]["action"] == "kms:Decrypt" and events[rid3]["decision"] == "deny"
     other = f"arn:aws:kms:{REGION}:{account_id('other-app')}:alias/orders"
     status, err, rid4 = call(host, "Encrypt", {"KeyId": other, "Plaintext": b64(b"x")})
     assert code(err) == "AccessDeniedException"

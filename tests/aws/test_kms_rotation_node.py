@@ -20,7 +20,7 @@ functions:
     role:
       statements:
         - {effect: allow, resources: ["key:orders"],
-           actions: ["keys:Encrypt", "keys:Decrypt", "keys:DescribeKey"]}
+           actions: ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"]}
 """
 
 

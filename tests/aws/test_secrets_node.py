@@ -36,7 +36,7 @@ functions:
     role:
       statements:
         - {{effect: allow, resources: ["key:orders"],
-            actions: ["keys:Encrypt", "keys:Decrypt", "keys:GenerateDataKey"]}}
+            actions: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]}}
   aws-named:
     handler: h.py:handler
     environment: {{SECRET_ARN: "{ARN}"}}
@@ -52,7 +52,7 @@ functions:
     environment: {{SECRET_ARN: "{ARN}"}}
     role:
       statements:
-        - {{effect: deny, actions: ["secrets:*", "keys:*"], resources: ["*"]}}
+        - {{effect: deny, actions: ["secrets:*", "kms:*"], resources: ["*"]}}
 """
 
 HANDLER = """
@@ -179,7 +179,7 @@ def test_kms_in_a_handler(aws_node: RunningNode, app: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("op", "action"),
-    [("sm", "secrets:GetSecretValue"), ("ssm", "secrets:GetSecretValue"), ("kms", "keys:Encrypt")],
+    [("sm", "secrets:GetSecretValue"), ("ssm", "secrets:GetSecretValue"), ("kms", "kms:Encrypt")],
 )
 def test_a_denying_policy(aws_node: RunningNode, app: dict[str, Any], op: str, action: str) -> None:
     assert invoke(aws_node, "denied", op) == {"error": "AccessDeniedException"}

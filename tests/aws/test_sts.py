@@ -107,3 +107,30 @@ def test_the_answer_has_the_shape_of_the_reference(
     assert set(ours) == set(reference)  # UserId, Account, Arn, ResponseMetadata
     assert len(ours["Account"]) == len(reference["Account"]) == 12
     assert ours["Arn"].split(":")[:3] == reference["Arn"].split(":")[:3] == ["arn", "aws", "sts"]
+
+
+MODULE_SCOPE = """
+import boto3
+
+sts = boto3.client("sts")  # at module scope, as AWS's examples write it
+AT_IMPORT = sts.get_caller_identity()["Arn"]  # init code may call AWS, as on Lambda
+
+def handler(event, context):
+    return {"at_import": AT_IMPORT, "now": sts.get_caller_identity()["Arn"]}
+"""
+
+
+def test_a_client_made_and_used_at_module_scope_deploys_and_works(
+    aws_node: RunningNode, tmp_path: Path
+) -> None:
+    manifest = "app: early\nfunctions:\n  early:\n    handler: h.py:handler\n"
+    aws_node.deploy_ok(make_app(tmp_path / "early", manifest, {"h.py": MODULE_SCOPE}))
+    r = aws_node.control.post("/v1/functions/early/invoke", json={})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    result = out.get("result", out)
+    if isinstance(result, str):
+        result = json.loads(result)
+    prefix = f"arn:aws:sts::{account_id('early')}:assumed-role/early/"
+    assert result["at_import"].startswith(prefix), out
+    assert result["now"] == result["at_import"]

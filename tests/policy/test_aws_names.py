@@ -142,7 +142,7 @@ def test_each_service_maps_to_its_native_resource() -> None:
             "topic",
             "default",
         ),
-        ("kms:Decrypt", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-1", "keys:Decrypt", "key", "k-1"),
+        ("kms:Decrypt", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-1", "kms:Decrypt", "key", "k-1"),
     ]
     for aws_action, arn, native, kind, path in cases:
         p = role(st("allow", [aws_action], [arn]))
@@ -202,3 +202,11 @@ def test_policy_suggest_proposes_aws_names_for_calls_through_the_aws_api() -> No
 
 def kv_arn(path: str) -> str:
     return resource_arn(APP, "kv", path)
+
+
+def test_kms_star_grants_the_key_calls_and_never_the_api_key_admin_actions() -> None:
+    # KMS calls are native ``kms:*`` (not ``keys:*``, which is API-key administration)
+    p = role(st("allow", ["kms:*"], ["*"]))
+    assert decide(p, "kms:Decrypt", "key", "orders") == ALLOWED
+    assert p.decide("keys:CreateKey", "*").outcome == IMPLICIT_DENY
+    assert p.decide("keys:RevokeKey", "*").outcome == IMPLICIT_DENY

@@ -149,7 +149,7 @@ def _short_statement(raw: Any, resolver: Resolver) -> dict[str, Any]:
 
 # Services a role statement can mean something for: the AWS ones aliased to native
 # actions (ramparts.policy.aws) and the native ones.
-_NATIVE_SERVICES = {"kv", "objects", "topics", "secrets", "functions", "keys"}
+_NATIVE_SERVICES = {"kv", "objects", "topics", "secrets", "functions", "kms"}
 
 
 def _known_service(service: str) -> bool:
