@@ -81,9 +81,7 @@ def _resource_scope(app: str, resource: str) -> str:
     if resource.startswith("arn:aws:"):
         # An AWS ARN in a role stands for the native resources of this app it aliases
         # (ramparts.policy.aws); another account's or region's stands for none of them.
-        from ramparts.policy.aws import expand_resource as aws_resources
-
-        natives = aws_resources(app, resource)[1:]
+        natives = aws_names.expand_resource(app, resource)[1:]
         if not natives:
             return "other-app"
         scopes = {_resource_scope(app, n) for n in natives}
@@ -96,12 +94,6 @@ def _resource_scope(app: str, resource: str) -> str:
             if parts[4] in _WHOLE_KIND or parts[4] == "*" or parts[2] == "*":
                 return "kind"
         return "narrow"
-    if aws_names.is_aws_arn(resource):
-        # an AWS ARN is as wide as the native resources of this app it stands for
-        scopes = {_resource_scope(app, r) for r in aws_names.expand_resource(app, resource)[1:]}
-        if not scopes:
-            return "other-app"  # another account or region: it reaches nothing of this app
-        return next((s for s in ("all", "other-app", "kind") if s in scopes), "narrow")
     return "narrow" if not resource.startswith("arn:") else "other-app"
 
 

@@ -24,8 +24,9 @@ from botocore.config import Config
 from tests.conftest import RunningNode, free_port
 
 BOTO_CONFIG = Config(
-    retries={"max_attempts": 1},
-    s3={"addressing_style": "path", "signature_version": "s3v4"},
+    retries={"total_max_attempts": 1},
+    signature_version="s3v4",
+    s3={"addressing_style": "path"},
 )
 
 
