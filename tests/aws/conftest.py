@@ -23,11 +23,10 @@ from botocore.config import Config
 
 from tests.conftest import RunningNode, free_port
 
-BOTO_CONFIG = Config(
-    retries={"total_max_attempts": 1},
-    signature_version="s3v4",
-    s3={"addressing_style": "path"},
-)
+BOTO_CONFIG = Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"})
+# S3 clients sign with SigV4 (botocore's S3 default is still SigV2 for presigned URLs);
+# only S3's signer: other services signed by it would not be what their SDKs send
+S3_BOTO_CONFIG = BOTO_CONFIG.merge(Config(signature_version="s3v4"))
 
 
 def function_credentials(
@@ -53,7 +52,7 @@ def boto_client(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["Token"],
-        config=kwargs.pop("config", BOTO_CONFIG),
+        config=kwargs.pop("config", S3_BOTO_CONFIG if service == "s3" else BOTO_CONFIG),
         **kwargs,
     )
 
