@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote_plus
 
+from ramparts.aws.accounts import account_id
 from ramparts.errors import InvalidRequest
 
 __all__ = [
@@ -59,7 +60,10 @@ DynamoDBEventName = Literal["INSERT", "MODIFY", "REMOVE"]
 
 
 def _arn(service: str, app: str, resource: str, region: str) -> str:
-    return f"arn:ramparts:{service}:{region}:{app}:{resource}"
+    """An AWS ARN in the app's account, the form boto3 callers and SAM imports use."""
+    if service == "s3":  # bucket ARNs name neither region nor account
+        return f"arn:aws:s3:::{resource}"
+    return f"arn:aws:{service}:{region}:{account_id(app)}:{resource}"
 
 
 def _iso_millis(when: float) -> str:
@@ -463,7 +467,7 @@ def scheduled_event(
         "id": event_id,
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": app,
+        "account": account_id(app),
         "time": _iso_seconds(time),
         "region": region,
         "resources": [_arn("events", app, f"rule/{rule}", region)],

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ramparts.aws.accounts import account_id
 from ramparts.errors import InvocationError, RampartsError
 from ramparts.events.http import (
     build_http_event,
@@ -202,6 +203,7 @@ class Gateway:
             "request_id": request_id,
             "domain_name": headers.get("host", "localhost"),
             "authorizer": _authorizer(ctx),
+            "account_id": account_id(route.function.app),
         }
         if rest:
             event = build_rest_event(resource=route.path, **common)
@@ -344,6 +346,7 @@ class Gateway:
             source_ip=ctx.source_ip,
             request_id=ctx.request_id,
             domain_name=ctx.headers.get("host", "localhost"),
+            account_id=account_id(ctx.route.function.app),
         )
         message_id = await self._node.enqueue_webhook(ctx.route, event)
         await _send(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ramparts.aws.accounts import account_id
 from ramparts.runtime.ipc import b64, unb64
 from ramparts.runtime.nesting import check_nesting
 
@@ -156,7 +157,7 @@ class LambdaContext:
         # The worker's AWS_REGION is the node's --region, as Lambda's ARN names its region.
         region = os.environ.get("AWS_REGION") or "us-east-1"
         self.invoked_function_arn = (
-            f"arn:ramparts:lambda:{region}:{app}:function:{function_name}"
+            f"arn:aws:lambda:{region}:{account_id(app)}:function:{function_name}"
         )
         self.memory_limit_in_mb = memory_limit_in_mb
         self.aws_request_id = request_id

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ramparts.aws.accounts import account_id
 from ramparts.events.cron import ScheduleError, parse_schedule
 from tests.conftest import RunningNode, make_app
 
@@ -221,7 +222,7 @@ def test_rate_and_cron_fire_on_a_real_node(sched: RunningNode) -> None:
         assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
         assert event["region"] == REGION
         (rule,) = event["resources"]
-        assert rule.startswith(f"arn:ramparts:events:{REGION}:sched:rule/{function}-")
+        assert rule.startswith(f"arn:aws:events:{REGION}:{account_id('sched')}:rule/{function}-")
         fired = datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         assert fired.second == 0  # fired on the minute
     cron_fired = datetime.strptime(got["aws-cron"]["time"], "%Y-%m-%dT%H:%M:%SZ")

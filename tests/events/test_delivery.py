@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ramparts.aws.accounts import account_id
 from ramparts.events.webhooks import sign_webhook
 from tests.conftest import RunningNode, make_app
 
@@ -417,18 +418,19 @@ def test_events_carry_the_node_s_region(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert len(items) == 3, items
         by_source = {}
+        acct = account_id("where")
         for i in items:
             (rec,) = json.loads(i["item"]["event"])["Records"]
             by_source[rec["eventSource"]] = rec
             assert i["item"]["env"] == "ap-southeast-2"
-            assert i["item"]["arn"].startswith("arn:ramparts:lambda:ap-southeast-2:where:")
+            assert i["item"]["arn"].startswith(f"arn:aws:lambda:ap-southeast-2:{acct}:")
         assert set(by_source) == {"aws:sqs", "aws:s3", "aws:dynamodb"}
         assert {rec["awsRegion"] for rec in by_source.values()} == {"ap-southeast-2"}
-        assert by_source["aws:sqs"]["eventSourceARN"] == "arn:ramparts:sqs:ap-southeast-2:where:t"
+        assert by_source["aws:sqs"]["eventSourceARN"] == f"arn:aws:sqs:ap-southeast-2:{acct}:t"
         bucket = by_source["aws:s3"]["s3"]["bucket"]
-        assert bucket["arn"] == "arn:ramparts:s3:ap-southeast-2:where:b"
+        assert bucket["arn"] == "arn:aws:s3:::b"
         assert by_source["aws:dynamodb"]["eventSourceARN"].startswith(
-            "arn:ramparts:dynamodb:ap-southeast-2:where:table/things/stream/"
+            f"arn:aws:dynamodb:ap-southeast-2:{acct}:table/things/stream/"
         )
     finally:
         node.close()

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 
+from ramparts.aws.accounts import account_id
 from ramparts.errors import InvalidRequest
 from ramparts.events.shapes import (
     dynamodb_event,
@@ -60,7 +61,7 @@ def test_sqs_event_matches_the_documented_example() -> None:
                 # the md5OfBody of "test" in AWS's example
                 "md5OfBody": "098f6bcd4621d373cade4e832627b4f6",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:ramparts:sqs:us-east-1:orders:my-queue",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:{account_id('orders')}:my-queue",
                 "awsRegion": "us-east-1",
             }
         ]
@@ -125,7 +126,7 @@ def test_s3_put_matches_the_documented_structure() -> None:
                     "bucket": {
                         "name": "uploads",
                         "ownerIdentity": {"principalId": "orders"},
-                        "arn": "arn:ramparts:s3:us-east-1:orders:uploads",
+                        "arn": "arn:aws:s3:::uploads",
                     },
                     "object": {
                         "key": "images/red+flower.jpg",
@@ -224,7 +225,10 @@ def test_dynamodb_event_matches_the_documented_example() -> None:
             **DDB,
         ),
     ]
-    arn = "arn:ramparts:dynamodb:us-east-1:orders:table/ExampleTable/stream/1970-01-01T00:00:00.000"
+    arn = (
+        f"arn:aws:dynamodb:us-east-1:{account_id('orders')}"
+        ":table/ExampleTable/stream/1970-01-01T00:00:00.000"
+    )
     key = {"Id": {"S": "101"}}
 
     def record(event_id: str, name: str, stream: dict) -> dict:
@@ -455,9 +459,9 @@ def test_scheduled_event_matches_the_documented_example() -> None:
         "id": "cdc73f9d-aea9-11e3-9d5a-835b769c0d9c",
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": "orders",
+        "account": account_id("orders"),
         "time": "2019-03-01T01:23:45Z",
         "region": "us-east-1",
-        "resources": ["arn:ramparts:events:us-east-1:orders:rule/nightly-report"],
+        "resources": [f"arn:aws:events:us-east-1:{account_id('orders')}:rule/nightly-report"],
         "detail": {},
     }

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from ramparts.aws.accounts import account_id
 from ramparts.runtime import ipc
 from ramparts.runtime.context import LambdaContext
 
@@ -93,10 +94,10 @@ def test_context_validates_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
             {"bucket": "b", "key": "k", "data": {"$b64": "AQ=="}, "content_type": "image/png"},
         )
     ]
-    assert ctx.invoked_function_arn == "arn:ramparts:lambda:us-east-1:a:function:f"
+    assert ctx.invoked_function_arn == f"arn:aws:lambda:us-east-1:{account_id('a')}:function:f"
     monkeypatch.setenv("AWS_REGION", "eu-west-3")
     assert LambdaContext(
         app="a", function_name="f", function_version="1", memory_limit_in_mb=128,
         request_id="r", deadline=0.0, log_stream_name="s", call=lambda m, a: None,
-    ).invoked_function_arn == "arn:ramparts:lambda:eu-west-3:a:function:f"
+    ).invoked_function_arn == f"arn:aws:lambda:eu-west-3:{account_id('a')}:function:f"
     assert ctx.get_remaining_time_in_millis() == 0

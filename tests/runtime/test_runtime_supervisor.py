@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from ramparts.aws.accounts import account_id
 from ramparts.errors import AccessDenied, DeployError, NotFound
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
@@ -493,7 +494,7 @@ def test_remaining_time_decreases(tmp_path: Path) -> None:
         a, b, name, version, mem, arn = (await sup.invoke(spec, {})).result
         assert 2500 < a <= 3000 and 50 <= a - b <= 500
         assert (name, version, mem) == ("fn", "v1", 256)
-        assert arn == "arn:ramparts:lambda:us-east-1:shop:function:fn"
+        assert arn == f"arn:aws:lambda:us-east-1:{account_id('shop')}:function:fn"
 
     run(body, tmp_path)
 
