@@ -57,7 +57,28 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 AWS_SERVICES = frozenset(a.split(":", 1)[0] for a in ACTIONS)
 _LOWER = {k.lower(): v for k, v in ACTIONS.items()}
-_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([^:]*):([^:]*):(.*)$")
+_ARN = re.compile(r"^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.*)$")
+_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+# the resource part every resource of a service starts with, and what "all of them" is natively
+_ALL_OF: dict[str, list[tuple[str, str, str]]] = {
+    "dynamodb": [("kv", "table", "*")],
+    "s3": [("objects", "bucket", "*")],
+    "sqs": [("topics", "topic", "*")],
+    "sns": [("topics", "topic", "*")],
+    "events": [("topics", "topic", "*")],
+    "secretsmanager": [("secrets", "secret", "*")],
+    "ssm": [("secrets", "secret", "*")],
+    "lambda": [("functions", "function", "*")],
+    "kms": [("kms", "key", "*")],
+}
+_PREFIX = {
+    "dynamodb": "table/",
+    "events": "event-bus/",
+    "secretsmanager": "secret:",
+    "ssm": "parameter/",
+    "lambda": "function:",
+    "kms": "",  # key/ or alias/
+}
 # the node's region (Node.start sets it; tests and offline tools get the default)
 _region = {"name": "us-east-1"}
 
@@ -97,29 +118,77 @@ def aws_action_for(native: str, service: str) -> list[str]:
     ]
 
 
+def _wild(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _parts(resource: str) -> tuple[str, str, str, str, str] | None:
+    """(partition, service, region, account, rest) of an AWS ARN (patterns allowed), else None.
+
+    Ramparts' own ARNs (``arn:ramparts:...``) are not AWS ARNs, even when a
+    wildcard partition would also match them: those stay native patterns.
+    """
+    m = _ARN.match(resource)
+    if m is None:
+        return None
+    partition = m.group(1)
+    if partition == "ramparts" or not any(fnmatchcase(p, partition) for p in _PARTITIONS):
+        return None
+    return m.groups()  # type: ignore[return-value]
+
+
 def is_aws_arn(resource: str) -> bool:
-    return _ARN.match(resource) is not None
+    return _parts(resource) is not None
 
 
-def expand_resource(app: str, resource: str) -> list[str]:
+def expand_resource(app: str, resource: str, *, wide: bool = False) -> list[str]:
     """An AWS ARN -> the native ARN patterns of the same resources in ``app``.
 
     The ARN as written comes first (it matches no native resource); another
     account's or region's ARN gets nothing else.  A resource that is not an AWS
     ARN is returned unchanged.
+
+    Wildcards follow IAM's: ``arn:aws:dynamodb:*:*:*`` is every table,
+    ``arn:aws:*:*:*:*`` every resource of every aliased service.  A pattern
+    whose wildcard falls inside the part that names the resource type
+    (``arn:aws:ssm:*:*:parameter*``) cannot be mapped exactly: with ``wide``
+    (a Deny's Resource, an Allow's NotResource) it stands for every resource
+    of that service, so a Deny never reaches less than AWS's would; otherwise
+    for none, so an Allow never reaches more.
     """
-    m = _ARN.match(resource)
-    if m is None:
+    parts = _parts(resource)
+    if parts is None:
         return [resource]
-    _, service, region, account, rest = m.groups()
-    # the ARN as written is kept (no native resource ever matches it): explanations show it
-    if service != "s3":
-        if account not in ("*", account_id(app)) or region not in ("*", _region["name"]):
-            return [resource]
-    elif account or region:  # S3 ARNs name neither
-        return [resource]
-    native = _native(service, rest)
-    return [resource, *(f"arn:ramparts:{svc}:{app}:{kind}/{path}" for svc, kind, path in native)]
+    _, service, region, account, rest = parts
+    services = [s for s in _ALL_OF if fnmatchcase(s, service.lower())]
+    out = [resource]
+    for svc in services:
+        if svc != "s3":
+            if not fnmatchcase(account_id(app), account or "-"):
+                continue
+            if not fnmatchcase(_region["name"], region or "-"):
+                continue
+        elif (account and account != "*") or (region and region != "*"):  # S3 ARNs name neither
+            continue
+        natives = _native_pattern(svc, rest, wide=wide)
+        out.extend(
+            f"arn:ramparts:{n_svc}:{app}:{kind}/{path}"
+            for n_svc, kind, path in natives
+            if f"arn:ramparts:{n_svc}:{app}:{kind}/{path}" not in out
+        )
+    return out
+
+
+def _native_pattern(service: str, rest: str, *, wide: bool) -> list[tuple[str, str, str]]:
+    if rest and all(c in "*" for c in rest):
+        return _ALL_OF[service]  # "*": every resource of the service
+    prefix = _PREFIX.get(service)
+    if prefix is not None and _wild(rest):
+        literal = re.split(r"[*?]", rest, maxsplit=1)[0]
+        if len(literal) < len(prefix) or (service == "kms" and "/" not in literal):
+            # the wildcard is inside the resource-type part: no exact native equivalent
+            return _ALL_OF[service] if wide else []
+    return _native(service, rest)
 
 
 def _native(service: str, rest: str) -> list[tuple[str, str, str]]:

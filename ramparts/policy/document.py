@@ -209,7 +209,9 @@ def parse_statement(
     uses_vars = False
     written = _strings(raw[rkey], f"{path}.{rkey}")
     if app is not None:
-        written = [x for r in written for x in aws_names.expand_resource(app, r)]
+        # unsure how far an AWS pattern reaches? a Deny (or an Allow's NotResource) takes it wide
+        wide = (effect == "Deny") != (rkey == "NotResource")
+        written = [x for r in written for x in aws_names.expand_resource(app, r, wide=wide)]
     for i, r in enumerate(written):
         where = f"{path}.{rkey}[{i}]" if isinstance(raw[rkey], list) else f"{path}.{rkey}"
         if variables and has_variables(r):

@@ -210,3 +210,37 @@ def test_kms_star_grants_the_key_calls_and_never_the_api_key_admin_actions() -> 
     assert decide(p, "kms:Decrypt", "key", "orders") == ALLOWED
     assert p.decide("keys:CreateKey", "*").outcome == IMPLICIT_DENY
     assert p.decide("keys:RevokeKey", "*").outcome == IMPLICIT_DENY
+
+
+def test_a_deny_on_wildcard_aws_arns_denies_what_aws_would() -> None:
+    # found by the adversarial review: these compiled to nothing, so the Deny never applied
+    for pattern in (
+        "arn:aws:dynamodb:*:*:*",
+        "arn:*:dynamodb:*:*:table/orders",
+        "arn:aws:*:*:*:*",
+        "arn:aws:dynamodb:*:*:tab*",
+        f"arn:aws:dynamodb:us-*:{ACCOUNT[:4]}*:table/orders",
+    ):
+        p = role(st("allow", ["kv:*"], ["*"]), st("deny", ["*"], [pattern]))
+        assert decide(p, "kv:GetItem", "kv", "orders/o-1") == EXPLICIT_DENY, pattern
+    for pattern, action, kind, path in (
+        ("arn:aws:kms:*:*:*", "kms:Decrypt", "key", "orders"),
+        ("arn:aws:ssm:*:*:parameter*", "secrets:GetSecretValue", "secret", "db.password"),
+        ("arn:aws:*:*:*:*", "objects:GetObject", "objects", "uploads/a"),
+    ):
+        p = role(st("allow", ["*"], ["*"]), st("deny", ["*"], [pattern]))
+        assert decide(p, action, kind, path) == EXPLICIT_DENY, pattern
+
+
+def test_an_allow_on_an_inexact_aws_pattern_grants_nothing_but_star_grants_all() -> None:
+    p = role(st("allow", ["dynamodb:GetItem"], ["arn:aws:dynamodb:*:*:tab*"]))
+    assert decide(p, "kv:GetItem", "kv", "orders/o-1") == IMPLICIT_DENY
+    p = role(st("allow", ["dynamodb:GetItem"], ["arn:aws:dynamodb:*:*:*"]))
+    assert decide(p, "kv:GetItem", "kv", "orders/o-1") == ALLOWED
+    assert decide(p, "kv:PutItem", "kv", "orders/o-1") == IMPLICIT_DENY
+    # another account's, even through a wildcard that does not match the app's
+    p = role(st("allow", ["dynamodb:GetItem"], ["arn:aws:dynamodb:*:0*:*"]))
+    assert decide(p, "kv:GetItem", "kv", "orders/o-1") == IMPLICIT_DENY
+    # Ramparts' own ARNs are never read as AWS ones
+    p = role(st("allow", ["kv:GetItem"], [f"arn:ramparts:kv:{APP}:table/orders/*"]))
+    assert decide(p, "kv:GetItem", "kv", "orders/o-1") == ALLOWED
