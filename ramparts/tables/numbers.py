@@ -28,9 +28,7 @@ def number(text: Any) -> decimal.Decimal:
 def _in_range(d: decimal.Decimal) -> decimal.Decimal:
     if d.is_zero():
         return d
-    digits = d.normalize(decimal.Context(prec=100)).as_tuple().digits
-    if len(digits) > 38:
-        raise InvalidItem("Attempting to store more than 38 significant digits in a Number")
+    # the magnitude first: normalizing 1E+999999999 would overflow decimal's own context
     if d.adjusted() > 125:
         raise InvalidItem(
             "Number overflow. Attempting to store a number with magnitude larger than "
@@ -41,6 +39,9 @@ def _in_range(d: decimal.Decimal) -> decimal.Decimal:
             "Number underflow. Attempting to store a number with magnitude smaller than "
             "supported range"
         )
+    digits = d.normalize(decimal.Context(prec=100)).as_tuple().digits
+    if len(digits) > 38:
+        raise InvalidItem("Attempting to store more than 38 significant digits in a Number")
     return d
 
 

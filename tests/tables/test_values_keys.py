@@ -65,6 +65,12 @@ def test_plain_json_is_readable_both_ways() -> None:
     [
         {"a": {"S": "x", "N": "1"}},
         {"a": {"N": "1e999"}},
+        # exponents past decimal's own range (found by the adversarial review: a 500)
+        {"a": {"N": "1e999999999"}},
+        {"a": {"N": "-1e999999999"}},
+        {"a": {"N": "1E+2147483648"}},
+        {"a": {"N": "1e-999999999"}},
+        {"a": {"NS": ["1", "1e999999999"]}},
         {"a": {"N": "1234567890123456789012345678901234567890"}},  # 40 significant digits
         {"a": {"N": "1e-131"}},
         {"a": {"N": "nan"}},
