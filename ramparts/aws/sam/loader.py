@@ -78,6 +78,7 @@ def parse_template(text: str, file: str) -> dict[str, Any]:
         raise TemplateError(file, "", "invalid template: nested too deeply") from None
     if not isinstance(data, dict):
         raise TemplateError(file, "", "a template is a mapping with a Resources section")
+    _check_expanded_size(data, file)
     for section in ("Parameters", "Conditions", "Mappings", "Globals", "Outputs"):
         if data.get(section) is not None and not isinstance(data[section], dict):
             raise TemplateError(file, section, f"{section} must be a mapping")
@@ -93,6 +94,36 @@ def parse_template(text: str, file: str) -> dict[str, Any]:
                 file, f"Resources.{logical_id}.Properties", "Properties must be a mapping"
             )
     return data
+
+
+# What a template may hold once YAML aliases are expanded: the importer copies and
+# joins values, so ``&a [*b, *b, ...]`` ten levels deep (a kilobyte of YAML) would
+# otherwise become 10^10 values.  Real templates are far below both.
+MAX_EXPANDED_VALUES = 2_000_000
+MAX_EXPANDED_CHARS = 64 * 1024 * 1024
+
+
+def _check_expanded_size(data: Any, file: str) -> None:
+    values = chars = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        values += 1
+        if isinstance(item, dict):
+            for key, value in item.items():
+                chars += len(key) if isinstance(key, str) else 0
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            chars += len(item)
+        if values > MAX_EXPANDED_VALUES or chars > MAX_EXPANDED_CHARS:
+            raise TemplateError(
+                file,
+                "",
+                "the template is too large once its YAML aliases are expanded "
+                f"(more than {MAX_EXPANDED_VALUES:,} values or {MAX_EXPANDED_CHARS:,} characters)",
+            )
 
 
 def load_template(path: Path) -> dict[str, Any]:

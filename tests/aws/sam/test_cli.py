@@ -121,3 +121,32 @@ def test_only_unsupported_functions_says_why(tmp_path: Path) -> None:
     r = _run(str(_app(tmp_path / "img", template, {})))
     assert r.returncode == 1
     assert "Resources:" in r.stderr and "container image" in r.stderr
+
+
+def _alias_bomb(levels: int = 10) -> str:
+    """A kilobyte of YAML whose aliases expand to 10**levels strings (adversarial review)."""
+    lines = ['a0: &a0 "lol"']
+    for i in range(1, levels):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    lines += [
+        "Resources:",
+        "  Fn:",
+        "    Type: AWS::Serverless::Function",
+        "    Properties:",
+        "      Handler: app.handler",
+        "      Runtime: python3.11",
+        "      Environment:",
+        "        Variables:",
+        f"          BOOM: !Join ['', *a{levels - 1}]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_without_expanding_it(tmp_path: Path) -> None:
+    path = _app(tmp_path / "bomb", _alias_bomb(), {"app.py": "def handler(e, c):\n    return 1\n"})
+    r = _run(str(path))  # the 120 s timeout is the hang this guards against
+    assert r.returncode == 1, r.stderr
+    assert str(path) in r.stderr and "aliases are expanded" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not (tmp_path / "bomb" / "ramparts.yaml").exists()
