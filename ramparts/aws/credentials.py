@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from ramparts.errors import RampartsError
+from ramparts.observe.redact import redactor
 
 __all__ = [
     "ACCESS_KEY_RE",
@@ -165,7 +166,11 @@ class CredentialAuthority:
             _SESSION_AAD,
             {"a": app, "f": function, "v": version, "k": akid, "e": expires},
         )
-        return Credentials(akid, self.secret_for(session), token, expires)
+        secret = self.secret_for(session)
+        # a handler that prints its credentials has them masked in its logs, like secrets
+        redactor.add_secret(secret)
+        redactor.add_secret(token)
+        return Credentials(akid, secret, token, expires)
 
     def secret_for(self, session: Session) -> str:
         """The secret access key of ``session``: recomputed, never stored."""

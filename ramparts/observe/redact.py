@@ -8,7 +8,9 @@ Two kinds of matches are masked with ``***``:
   in URLs, ``password=``/``api_key:`` style assignments, private key blocks,
   and well-known token formats (AWS access keys, GitHub, Slack, Stripe,
   Google API keys, Standard Webhooks ``whsec_`` keys, JWTs, and our own
-  ``rk_`` API keys and ``rat_`` admin tokens).
+  ``rk_`` API keys, ``rat_`` admin tokens and ``rpct_`` container tokens;
+  the AWS secret keys and session tokens the node issues are registered as
+  known values when issued).
 
 It is applied where text leaves the node's control: every Python log record
 (``install_log_redaction``), every audit event's detail, and every
@@ -50,6 +52,7 @@ TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\b"),
     re.compile(r"\brat_[A-Za-z0-9_\-]{32,}"),  # our own admin tokens
     re.compile(r"\brk_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,}"),  # our own API keys (id + secret)
+    re.compile(r"\brpct_[A-Za-z0-9_\-]{20,}"),  # our own AWS container-credentials tokens
 )
 # (pattern, replacement) pairs that keep the label and mask the value.
 _LABELLED: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -73,7 +76,8 @@ _LABELLED: tuple[tuple[re.Pattern[str], str], ...] = (
 # what logs and the audit trail carry (the last labelled pattern alone backtracks for tens
 # of microseconds over every word).
 _TOKEN_HINT = re.compile(
-    r"-----BEGIN|AKIA|ASIA|gh[pousr]_|github_pat_|xox|_live_|_test_|whsec_|AIza|eyJ|rat_|rk_"
+    r"-----BEGIN|AKIA|ASIA|gh[pousr]_|github_pat_|xox|_live_|_test_|whsec_|AIza|eyJ|rat_|rk_|"
+    r"rpct_"
 )
 _LABEL_HINT = re.compile(
     r"authorization|bearer|basic|://|password|passwd|pwd|secret|token|api[_\-]?key|"

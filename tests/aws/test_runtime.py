@@ -83,3 +83,38 @@ def test_the_container_token_is_not_in_the_node_log(
     token = seen["env"]["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
     assert token not in aws_node.log_text()
     assert token not in json.dumps(aws_node.audit())
+
+
+LEAKY = """
+import os
+import boto3
+
+def handler(event, context):
+    creds = boto3.Session().get_credentials().get_frozen_credentials()
+    print("K1", creds.access_key, "K2")
+    print("S1", creds.secret_key, "S2")
+    print("T1", creds.token, "T2")
+    print("C1", os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"], "C2")
+    return {"printed": 4}
+"""
+
+
+def test_credentials_a_handler_prints_are_masked_in_its_logs(
+    aws_node: RunningNode, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # adversarial review: the secret key, session token and container token were stored verbatim
+    root = make_app(
+        tmp_path_factory.mktemp("leak") / "leak",
+        "app: leak\nfunctions:\n  leaky:\n    handler: h.py:handler\n",
+        {"h.py": LEAKY},
+    )
+    aws_node.deploy_ok(root)
+    r = aws_node.control.post("/v1/functions/leaky/invoke", json={})
+    assert r.status_code == 200, r.text
+    logs = r.json()["logs"]
+    for mark in ("K", "S", "T", "C"):
+        assert f"{mark}1 *** {mark}2" in logs, logs
+    stored = aws_node.cli("logs", "leaky")
+    assert stored.returncode == 0, stored.stderr
+    for mark in ("K", "S", "T", "C"):
+        assert f"{mark}1 *** {mark}2" in stored.stdout, stored.stdout
