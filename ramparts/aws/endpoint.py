@@ -68,6 +68,10 @@ def max_body_bytes() -> int:
     return MAX_OBJECT_BYTES + _AWS_CHUNK_OVERHEAD
 
 
+class _ClientGone(Exception):
+    """The connection closed before the body was complete: nothing to run, no one to answer."""
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -218,6 +222,8 @@ class AwsEndpoint:
             limit = max(limit, getattr(svc, "max_body_bytes", 0))
         try:
             body = await _read_body(receive, headers, limit)
+        except _ClientGone:
+            return
         except _BodyTooLarge:
             code = "EntityTooLarge" if name == "s3" else "RequestEntityTooLarge"
             message = f"the request body exceeds {limit} bytes"
@@ -500,7 +506,7 @@ async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise _ClientGone  # a truncated body is never handed on as if it were whole
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

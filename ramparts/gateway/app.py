@@ -49,6 +49,10 @@ _IDENTITY_PATHS = frozenset({TOKEN_PATH, JWKS_PATH})
 _HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection", b"x-request-id"}
 
 
+class _ClientGone(Exception):
+    """The connection closed before the body was complete: nothing to run, no one to answer."""
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -181,6 +185,8 @@ class Gateway:
         await self._run_checks(ctx)
         try:
             body = await _read_body(receive, headers, self._node.settings.max_body_bytes)
+        except _ClientGone:
+            return
         except _BodyTooLarge:
             raise GatewayDenied(
                 413,
@@ -384,6 +390,8 @@ class Gateway:
         source_ip = client[0] if client else ""
         try:
             body = await _read_body(receive, headers, 8 * 1024)
+        except _ClientGone:
+            return
         except _BodyTooLarge:
             raise GatewayDenied(413, "payload_too_large", "the body exceeds 8192 bytes") from None
         from ramparts.identity.issuer import TokenError
@@ -492,7 +500,7 @@ async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise _ClientGone  # a truncated body is never handed on as if it were whole
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -411,6 +411,25 @@ def test_tampered_and_expired_presigned_urls_are_refused(s3: Any) -> None:
     assert b"expired" in r.content
 
 
+def test_a_put_cut_short_by_the_client_stores_nothing(aws_node: RunningNode, s3: Any) -> None:
+    # adversarial review: a PUT whose body ended before its Content-Length was stored
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(_presigned(s3, "put_object", "short.txt"))
+    with socket.create_connection(("127.0.0.1", aws_node.port), timeout=60) as sock:
+        sock.sendall(
+            f"PUT {url.path}?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            "Content-Length: 100\r\n\r\nabc".encode()
+        )
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(65536):
+            pass
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket=BUCKET, Key="short.txt")
+    assert err.value.response["Error"]["Code"] in ("404", "NoSuchKey")
+
+
 def test_unsupported_operations_are_named(s3: Any) -> None:
     calls = {
         "CreateBucket": lambda: s3.create_bucket(Bucket="newbucket"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,21 @@ def test_oversized_body_is_413_and_not_invoked(gw: RunningNode) -> None:
     r = gw.gateway.post("/echo/1", content=b"x" * (1024 * 1024 + 1))
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
     assert len(gw.invocations("echo")) == before
+
+
+def test_a_body_cut_short_by_the_client_is_never_handled(gw: RunningNode) -> None:
+    # adversarial review: a body the client closed early reached the handler as if whole
+    before = len(gw.invocations("echo"))
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=60) as sock:
+        sock.sendall(
+            b"POST /echo/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc"
+        )
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(65536):
+            pass
+    r = gw.gateway.get("/echo/2")  # the node still serves, and has logged that call
+    assert r.status_code == 200
+    assert len(gw.invocations("echo")) == before + 1
 
 
 def test_malformed_json_is_400_and_not_invoked(gw: RunningNode) -> None:
