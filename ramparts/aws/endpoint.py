@@ -46,6 +46,7 @@ from ramparts.aws.protocols import error_response
 from ramparts.aws.service import AwsError, AwsRequest, AwsResponse, Caller, Protocol_
 from ramparts.aws.services import service as lookup_service
 from ramparts.errors import AccessDenied
+from ramparts.gateway.body import BodyTooLarge, ClientGone, read_body
 
 if TYPE_CHECKING:
     from ramparts.runtime.types import FunctionSpec
@@ -66,14 +67,6 @@ def max_body_bytes() -> int:
     from ramparts.broker import MAX_OBJECT_BYTES
 
     return MAX_OBJECT_BYTES + _AWS_CHUNK_OVERHEAD
-
-
-class _ClientGone(Exception):
-    """The connection closed before the body was complete: nothing to run, no one to answer."""
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class ReplayCache:
@@ -221,10 +214,10 @@ class AwsEndpoint:
         if not os.environ.get("RAMPARTS_AWS_MAX_BODY_BYTES", "").isdigit():
             limit = max(limit, getattr(svc, "max_body_bytes", 0))
         try:
-            body = await _read_body(receive, headers, limit)
-        except _ClientGone:
+            body = await read_body(receive, headers, limit)
+        except ClientGone:
             return
-        except _BodyTooLarge:
+        except BodyTooLarge:
             code = "EntityTooLarge" if name == "s3" else "RequestEntityTooLarge"
             message = f"the request body exceeds {limit} bytes"
             await refuse(AwsError(code, message, 413), "body_too_large", close=True)
@@ -495,26 +488,6 @@ def header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 def _error(svc: Any, protocol: Protocol_, error: AwsError, request_id: str) -> AwsResponse:
     prefix = getattr(svc, "json_prefix", "") if svc is not None else ""
     return error_response(protocol, error, request_id, json_prefix=prefix)
-
-
-async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes:
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _ClientGone  # a truncated body is never handed on as if it were whole
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 _DROP = {"transfer-encoding", "connection", "x-request-id"}

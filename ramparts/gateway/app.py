@@ -29,6 +29,7 @@ from ramparts.events.http import (
     with_forwarded,
 )
 from ramparts.events.webhooks import WebhookError, verify_webhook
+from ramparts.gateway.body import BodyTooLarge, ClientGone, read_body
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
 from ramparts.gateway.routing import Route
 from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
@@ -47,14 +48,6 @@ TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 JWKS_PATH = "/.well-known/jwks.json"
 _IDENTITY_PATHS = frozenset({TOKEN_PATH, JWKS_PATH})
 _HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection", b"x-request-id"}
-
-
-class _ClientGone(Exception):
-    """The connection closed before the body was complete: nothing to run, no one to answer."""
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class _Answer:
@@ -184,10 +177,10 @@ class Gateway:
         ctx = RequestContext(method, path, route, headers, client[0] if client else "", request_id)
         await self._run_checks(ctx)
         try:
-            body = await _read_body(receive, headers, self._node.settings.max_body_bytes)
-        except _ClientGone:
+            body = await read_body(receive, headers, self._node.settings.max_body_bytes)
+        except ClientGone:
             return
-        except _BodyTooLarge:
+        except BodyTooLarge:
             raise GatewayDenied(
                 413,
                 "payload_too_large",
@@ -389,10 +382,10 @@ class Gateway:
         client = scope.get("client")
         source_ip = client[0] if client else ""
         try:
-            body = await _read_body(receive, headers, 8 * 1024)
-        except _ClientGone:
+            body = await read_body(receive, headers, 8 * 1024)
+        except ClientGone:
             return
-        except _BodyTooLarge:
+        except BodyTooLarge:
             raise GatewayDenied(413, "payload_too_large", "the body exceeds 8192 bytes") from None
         from ramparts.identity.issuer import TokenError
 
@@ -489,26 +482,6 @@ def _authorizer(ctx: RequestContext) -> dict[str, Any] | None:
     if not ctx.principal or ctx.principal.get("type") == "anonymous":
         return None
     return ctx.principal
-
-
-async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes:
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _ClientGone  # a truncated body is never handed on as if it were whole
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 async def _send(
