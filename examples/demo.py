@@ -101,7 +101,8 @@ def main() -> int:
         control.headers["authorization"] = f"Bearer {token}"
         # The webhook's signing secret goes into the encrypted secret store, never the env.
         ramparts(
-            "secrets", "set", "billing-signing-secret", "--stdin", env=env, stdin=WEBHOOK_SECRET
+            "secrets", "set", "billing-signing-secret", "--app", "orders", "--stdin",
+            env=env, stdin=WEBHOOK_SECRET,
         )
 
         with console.status("deploying examples/orders (scan, package, import check)..."):
