@@ -3,6 +3,7 @@ credentials provider) trusts, with the node's development certificate."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from tests.conftest import RunningNode, make_app
@@ -34,5 +35,10 @@ def test_boto3_inside_a_handler_on_a_tls_node(tmp_path: Path) -> None:
         out = r.json().get("result", r.json())
         assert out.get("endpoint") == f"https://127.0.0.1:{node.port}", out
         assert "assumed-role/f/" in out.get("arn", ""), out
+        # The worker's boto3 keeps its TLS connection open; a graceful stop used to wait
+        # 30 s on it for a TLS close_notify that never comes, then be killed.
+        assert node.proc is not None
+        node.proc.send_signal(signal.SIGTERM)
+        assert node.proc.wait(timeout=25) == 0
     finally:
         node.close()
