@@ -188,6 +188,11 @@ def _native_pattern(service: str, rest: str, *, wide: bool) -> list[tuple[str, s
         if len(literal) < len(prefix) or (service == "kms" and "/" not in literal):
             # the wildcard is inside the resource-type part: no exact native equivalent
             return _ALL_OF[service] if wide else []
+    if service == "dynamodb" and rest.startswith("table/") and "/" in rest[len("table/") :]:
+        # table/T/index/I, table/T/stream/S: on AWS they never cover the table's items.
+        # Ramparts has no indexes or stream reads to grant, so an Allow on them grants
+        # nothing; a Deny on them still denies the table (never less than AWS's).
+        return _native(service, rest) if wide else []
     return _native(service, rest)
 
 
@@ -195,7 +200,7 @@ def _native(service: str, rest: str) -> list[tuple[str, str, str]]:
     if service == "dynamodb":
         if not rest.startswith("table/"):
             return []
-        # table/T, and its index/stream sub-resources (Ramparts authorizes them as T)
+        # table/T (and, for a Deny, its index/stream sub-resources: see _native_pattern)
         table = rest[len("table/") :].split("/", 1)[0]
         return [("kv", "table", f"{table}/*")] if table else []
     if service == "s3":

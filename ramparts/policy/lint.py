@@ -83,7 +83,10 @@ def _resource_scope(app: str, resource: str) -> str:
         # (ramparts.policy.aws); another account's or region's stands for none of them.
         natives = aws_names.expand_resource(app, resource)[1:]
         if not natives:
-            return "other-app"
+            # an own-account ARN with no exact native equivalent (table/T/index/*) grants
+            # nothing: narrow; one that reaches nothing even taken wide is another app's
+            wide = aws_names.expand_resource(app, resource, wide=True)[1:]
+            return "narrow" if wide else "other-app"
         scopes = {_resource_scope(app, n) for n in natives}
         return "other-app" if "other-app" in scopes else "kind" if "kind" in scopes else "narrow"
     if resource.startswith("arn:ramparts:"):

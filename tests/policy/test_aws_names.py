@@ -244,3 +244,15 @@ def test_an_allow_on_an_inexact_aws_pattern_grants_nothing_but_star_grants_all()
     # Ramparts' own ARNs are never read as AWS ones
     p = role(st("allow", ["kv:GetItem"], [f"arn:ramparts:kv:{APP}:table/orders/*"]))
     assert decide(p, "kv:GetItem", "kv", "orders/o-1") == ALLOWED
+
+
+def test_an_allow_on_a_table_s_index_or_stream_grants_no_item_of_the_table() -> None:
+    # second adversarial review: table/T/index/* and table/T/* granted the table's items
+    for pattern in (
+        "arn:aws:dynamodb:*:*:table/orders/index/*",
+        "arn:aws:dynamodb:*:*:table/orders/*",
+    ):
+        p = role(st("allow", ["dynamodb:*"], [pattern]))
+        assert decide(p, "kv:PutItem", "kv", "orders/o-1") == IMPLICIT_DENY, pattern
+        p = role(st("allow", ["kv:*"], ["*"]), st("deny", ["dynamodb:*"], [pattern]))
+        assert decide(p, "kv:PutItem", "kv", "orders/o-1") == EXPLICIT_DENY, pattern
