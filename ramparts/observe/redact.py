@@ -61,11 +61,14 @@ _LABELLED: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1\2" + MASK,
     ),
     (re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=\-]{8,})"), r"\1\2" + MASK),
-    (re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)([^@\s/]+)(@)"), r"\1" + MASK + r"\3"),
+    (
+        re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,31}://[^/\s:@]*:)([^@\s/]+)(@)"),
+        r"\1" + MASK + r"\3",
+    ),
     (
         re.compile(
-            r"(?i)\b([A-Za-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|"
-            r"access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)[A-Za-z0-9_\-]*)"
+            r"(?i)\b([A-Za-z0-9_\-]{0,64}(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|"
+            r"access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)[A-Za-z0-9_\-]{0,64})"
             r"(\"?'?\s*[:=]\s*\"?'?)([^\s\"',;&}]{4,})"
         ),
         r"\1\2" + MASK,
@@ -214,6 +217,9 @@ def redact_text(text: str) -> str:
     return redact_pii(redactor.redact(text))
 
 
+# Bounded repeats: an unbounded scheme or label run made these quadratic on long words
+# (a 2 MB value took minutes); no real scheme or variable name is longer than the bound.
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}://[^/\s:@]*:[^@\s/]+@")
 _ARN_RE = re.compile(r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:\S+$")
 # A path in the usual style of secret and parameter names: lowercase words (a number may
 # end one) joined by - _ . and at least one /: prod/db/password, /myapp/prod/db-password.
@@ -248,7 +254,7 @@ def looks_like_secret(name: str, value: str) -> str | None:
     for token in TOKEN_PATTERNS:
         if token.search(value):
             return "its value has the shape of a credential"
-    if re.search(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:[^@\s/]+@", value):
+    if _URL_PASSWORD.search(value):
         return "its value is a URL with a password"
     if SENSITIVE_NAME.search(name) and not looks_like_reference(value):
         plain = value.strip()

@@ -59,3 +59,14 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
 def test_redact_text_does_both() -> None:
     out = redact_text("password=hunter22 card 4111111111111111")
     assert "hunter22" not in out and "4111111111111111" not in out
+
+
+def test_long_words_are_scanned_in_linear_time() -> None:
+    # second adversarial review: unbounded label and URL-scheme runs made these quadratic,
+    # so a 2 MB value (a handler's log line, an imported variable) took many minutes
+    from ramparts.observe.redact import looks_like_secret, redactor
+
+    word = "x" * 2_000_000
+    assert redactor.redact("token " + word) == "token " + word
+    assert looks_like_secret("A", word) is None
+    assert redactor.redact("db_password=hunter2hunter2") == "db_password=***"

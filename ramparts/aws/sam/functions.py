@@ -198,6 +198,9 @@ def convert_function(
     return result
 
 
+_LAMBDA_ENV_BYTES = 4096  # Lambda's limit for all of a function's variables together
+
+
 def _environment(
     value: Any, resolver: Resolver, where: str, notes: list[str]
 ) -> tuple[dict[str, Any], list[str]]:
@@ -223,6 +226,9 @@ def _environment(
             notes.append(f"{at}: not a string; variable dropped")
             continue
         text = str(resolved)
+        if len(var) + len(text) > _LAMBDA_ENV_BYTES:
+            notes.append(f"{at}: longer than Lambda's 4 KB environment limit; variable dropped")
+            continue
         entry: Any = text
         ref = secret_name(text) if "{{resolve:" in text else None
         if "{{resolve:" in text and ref is None:

@@ -150,3 +150,32 @@ def test_a_yaml_alias_bomb_is_refused_without_expanding_it(tmp_path: Path) -> No
     assert str(path) in r.stderr and "aliases are expanded" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr + r.stdout
     assert not (tmp_path / "bomb" / "ramparts.yaml").exists()
+
+
+def test_a_huge_substituted_variable_is_dropped_quickly_not_hung_on(tmp_path: Path) -> None:
+    # second adversarial review: 9 KB of JSON whose !Sub grew to 2 MB hung the importer
+    import json
+
+    template = {
+        "Parameters": {"A": {"Type": "String", "Default": "x" * 1000}},
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Handler": "app.handler",
+                    "Runtime": "python3.11",
+                    "Environment": {"Variables": {"BIG": {"Fn::Sub": "${A}" * 2000}}},
+                },
+            }
+        },
+    }
+    root = tmp_path / "big"
+    root.mkdir()
+    (root / "template.json").write_text(json.dumps(template))
+    (root / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    r = _run(str(root / "template.json"))  # the 120 s timeout is the hang this guards against
+    assert r.returncode == 0, r.stderr
+    assert "4 KB environment limit" in r.stdout + r.stderr
+    written = yaml.safe_load((root / "ramparts.yaml").read_text())
+    (function,) = written["functions"].values()
+    assert "BIG" not in (function.get("environment") or {})
