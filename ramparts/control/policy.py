@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from ramparts.errors import InvalidRequest, NotFound
 from ramparts.manifest import NAME_RE
+from ramparts.policy import aws as aws_names
 from ramparts.policy.advisor import observed_uses, suggest
 from ramparts.policy.document import expand_resource
 from ramparts.policy.evaluator import RolePolicy, normalize_context
@@ -73,6 +74,14 @@ async def simulate(request: Request) -> _JSON:
     )
     policy = RolePolicy(spec.app, config, cache=False)
     arn = expand_resource(spec.app, resource)
+    # A request in AWS names is decided as the AWS API decides the call: as the native
+    # action on the native resource it aliases (a table ARN: any item of the table).
+    if aws_names.is_aws_action(action):
+        natives = aws_names.expand_action(action)[1:]
+        action = natives[0] if len(natives) == 1 else action
+    if aws_names.is_aws_arn(resource):
+        natives = aws_names.expand_resource(spec.app, resource)[1:]
+        arn = natives[0] if natives else arn
     context = node.broker.condition_context(spec, "simulate")
     context.update(normalize_context(extra))
     explanation = policy.explain(action, arn, context)

@@ -147,6 +147,21 @@ def test_simulate_explains_the_decision(pol: RunningNode) -> None:
     assert done.returncode == 1 and "not found" in done.stderr
 
 
+def test_simulate_in_aws_names_decides_as_the_aws_api_does(pol: RunningNode) -> None:
+    # second adversarial review: an AWS action and ARN were evaluated as written, so a
+    # native grant that boto3 calls pass through was reported ImplicitlyDenied
+    from ramparts.aws.accounts import account_id
+
+    table = f"arn:aws:dynamodb:us-east-1:{account_id('pol')}:table/orders"
+    done = pol.cli("policy", "simulate", "orders", "dynamodb:PutItem", table, "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["decision"] == "Allowed", out
+    assert out["action"] == "kv:PutItem" and out["resource"].startswith("arn:ramparts:kv:pol:")
+    done = pol.cli("policy", "simulate", "orders", "dynamodb:DeleteItem", table, "--json")
+    assert json.loads(done.stdout)["decision"] == "ImplicitlyDenied"
+
+
 def test_suggest_diffs_the_role_against_real_use(pol: RunningNode) -> None:
     call(pol, "orders", "steal-table")
     done = pol.cli("policy", "suggest", "orders", "--json")
