@@ -15,12 +15,26 @@ flushed on shutdown).  Readers that must see their own writes call ``flush``.
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any
+import uuid
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from ramparts.observe.buffer import BufferedWriter
 from ramparts.observe.redact import redactor
 from ramparts.store import Store
+
+log = logging.getLogger("ramparts.observe")
+
+
+class AuditSink(Protocol):
+    """Something that consumes audit records once they are stored (SIEM export, detections,
+    metrics).  ``deliver`` runs on the audit writer's thread, after the store accepted the
+    batch: it must be quick (queue and return) and never raise into the writer."""
+
+    def deliver(self, records: Sequence[dict[str, Any]]) -> None: ...
+
 
 
 class AuditLog:
@@ -28,6 +42,11 @@ class AuditLog:
         self._node = node_id
         self._store = store
         self._buffer = BufferedWriter(self._write, max_batch=2000)
+        self._sinks: list[AuditSink] = []
+
+    def add_sink(self, sink: AuditSink) -> None:
+        """Hand every stored record, redacted, to ``sink`` (see ``AuditSink``)."""
+        self._sinks.append(sink)
 
     def start(self) -> None:
         self._buffer.start()
@@ -45,6 +64,7 @@ class AuditLog:
     ) -> None:
         self._buffer.add(
             {
+                "id": uuid.uuid4().hex,  # stable across retries and replays: receivers dedup on it
                 "ts": time.time(),
                 "node": self._node,
                 "kind": kind,
@@ -75,7 +95,13 @@ class AuditLog:
                 return [redact(v) for v in value]
             return value
 
-        self._store.add_audit_events([{**r, "detail": redact(r["detail"])} for r in rows])
+        records = [{**r, "detail": redact(r["detail"])} for r in rows]
+        self._store.add_audit_events(records)
+        for sink in self._sinks:
+            try:
+                sink.deliver(records)
+            except Exception:  # a consumer's fault never loses or blocks the audit trail
+                log.exception("audit sink %s failed", type(sink).__name__)
 
     async def flush(self) -> None:
         await self._buffer.flush()
