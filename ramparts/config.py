@@ -29,6 +29,24 @@ ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
 _MAX_CLOCK_OFFSET = 24 * 3600.0  # RAMPARTS_SCHEDULER_CLOCK_OFFSET's bound either way
 
 
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+
+
+def parse_duration(text: str, *, name: str = "duration") -> float:
+    """Seconds in ``text``: ``90``, ``90s``, ``15m``, ``12h``, ``7d``, ``2w``.
+
+    Retention and interval options take this one shape; anything else is a
+    ``ConfigError`` that names the option, never a guess.
+    """
+    match = _DURATION_RE.match(str(text))
+    if not match:
+        raise ConfigError(
+            f"{name}: {text!r} is not a duration (a number with s, m, h, d or w, e.g. 7d)"
+        )
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
 def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser().resolve()

@@ -6,18 +6,38 @@ the result, so nothing a caller sent is kept in the clear by this path.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ramparts.observe.buffer import BufferedWriter
 from ramparts.runtime.types import FunctionSpec, InvocationResult
 from ramparts.store import Store
 
 MAX_LOG_CHARS = 64 * 1024
+log = logging.getLogger("ramparts.observe")
 
 
 class InvocationLog:
     def __init__(self, store: Store) -> None:
-        self._buffer = BufferedWriter(store.add_invocations, max_batch=2000)
+        self._store = store
+        self._buffer = BufferedWriter(self._write, max_batch=2000)
+        self._sinks: list[Callable[[Sequence[dict[str, Any]]], None]] = []
+
+    def add_sink(self, sink: Callable[[Sequence[dict[str, Any]]], None]) -> None:
+        """Hand every stored invocation record to ``sink`` (detections, metrics): it runs on
+        the writer's thread after the store accepted the batch, must be quick, and its
+        failures are logged, never raised into the writer."""
+        self._sinks.append(sink)
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        self._store.add_invocations(rows)
+        for sink in self._sinks:
+            try:
+                sink(rows)
+            except Exception:
+                log.exception("invocation sink %r failed", sink)
 
     def start(self) -> None:
         self._buffer.start()
