@@ -130,6 +130,8 @@ class Settings:
     # whole minute close instead of waiting for it.  Never set it in production: a
     # shifted clock fires schedules at the wrong real time.
     scheduler_clock_offset: float = 0.0
+    # Invocation records older than this are pruned (0: kept forever); see docs/logging.md.
+    retain_invocations: float = 7 * 24 * 3600.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -165,6 +167,8 @@ class Settings:
             raise ConfigError(
                 f"--region {self.region!r} is not a region name such as us-east-1 or eu-west-3"
             )
+        if not self.retain_invocations >= 0:
+            raise ConfigError("--retain-invocations must be 0 (keep) or a positive duration")
         for name in ("port", "admin_port"):
             value = getattr(self, name)
             if not 0 <= value <= 65535:
@@ -192,6 +196,10 @@ class Settings:
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
             "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
             "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),
+            "retain_invocations": parse_duration(
+                os.environ.get("RAMPARTS_RETAIN_INVOCATIONS") or "7d",
+                name="RAMPARTS_RETAIN_INVOCATIONS",
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

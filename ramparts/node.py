@@ -40,9 +40,10 @@ from ramparts.identity.service import IdentityService
 from ramparts.manifest import AuthConfig, FunctionConfig
 from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
-from ramparts.observe.invocations import InvocationLog
+from ramparts.observe.invocations import InvocationLog, trace_id_of
 from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.policy.aws import configure as configure_aws_policy_region
+from ramparts.policy.context import request_context
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult
@@ -645,7 +646,13 @@ class Node:
         if note is not None and (text := note(result)):
             sep = "" if not result.logs or result.logs.endswith("\n") else "\n"
             result.logs = f"{result.logs or ''}{sep}{text}"
-        self.invocations.record(spec, trigger, result)
+        self.invocations.record(
+            spec,
+            trigger,
+            result,
+            principal=request_context(trigger, event).get("ramparts:principal"),
+            trace_id=trace_id_of(event),
+        )
         return result
 
     async def invoke(

@@ -45,6 +45,7 @@ def _config(
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # uvicorn's records go through the node's formatter (observe/logs.py)
         access_log=False,
         server_header=False,
         lifespan="off",

@@ -124,20 +124,54 @@ def up(
             "(default us-east-1; or RAMPARTS_REGION)",
         ),
     ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            help="the node log on stderr: json (one object per line) or text "
+            "(default: text on a terminal, else json; or RAMPARTS_LOG_FORMAT)",
+        ),
+    ] = None,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            help="debug, info, warning (default) or error; the one line per invocation "
+            "is INFO and shows unless this is error or critical",
+        ),
+    ] = "warning",
+    retain_invocations: Annotated[
+        str | None,
+        typer.Option(
+            "--retain-invocations",
+            help="keep invocation records this long, e.g. 7d (default; or "
+            "RAMPARTS_RETAIN_INVOCATIONS); older ones are pruned periodically",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
 
     Exit status: 0 after a clean stop, 1 when the node cannot start (the message
     names the cause), 3 when the data dir failed its integrity check.
     """
-    import logging
+    import os
 
-    from ramparts.config import Settings, mask_url
+    from ramparts.config import Settings, mask_url, parse_duration
+    from ramparts.observe.logs import configure_logging, parse_log_format, parse_log_level
     from ramparts.server import run
 
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        fmt = parse_log_format(log_format or os.environ.get("RAMPARTS_LOG_FORMAT"))
+        level = parse_log_level(log_level)
+        retain = (
+            None
+            if retain_invocations is None
+            else parse_duration(retain_invocations, name="--retain-invocations")
+        )
+    except RampartsError as exc:
+        _fail(escape(exc.message))
+        return
+    configure_logging(fmt, level)
     from ramparts.tls import check_pair, control_tls, is_loopback, require_tls, self_signed
 
     if tls not in (None, "self-signed"):
@@ -165,6 +199,7 @@ def up(
             max_connections_per_client=max_connections_per_client,
             accept_data_loss=accept_data_loss,
             region=region,
+            retain_invocations=retain,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)

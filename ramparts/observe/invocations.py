@@ -7,16 +7,43 @@ the result, so nothing a caller sent is kept in the clear by this path.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ramparts.observe.buffer import BufferedWriter
+from ramparts.observe.logs import INVOCATION_LOGGER, fields
 from ramparts.runtime.types import FunctionSpec, InvocationResult
 from ramparts.store import Store
 
 MAX_LOG_CHARS = 64 * 1024
 log = logging.getLogger("ramparts.observe")
+ended = logging.getLogger(INVOCATION_LOGGER)
+_MAX_LINE_ERROR = 1024  # an error message's share of the one log line per invocation
+# W3C Trace Context: version-traceid-parentid-flags, lowercase hex; version ff and
+# all-zero ids are invalid (https://www.w3.org/TR/trace-context/#traceparent-header).
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+
+
+def trace_id_of(event: Any) -> str | None:
+    """The W3C trace id an event carries, or None: its ``traceparent`` (an HTTP event's
+    header, or a top-level field of other events); anything malformed counts as none."""
+    if not isinstance(event, dict):
+        return None
+    headers = event.get("headers")
+    value = headers.get("traceparent") if isinstance(headers, dict) else None
+    if value is None:
+        value = event.get("traceparent")
+    if not isinstance(value, str) or len(value) > 256:
+        return None
+    match = _TRACEPARENT.fullmatch(value.strip())
+    if match is None or match.group(1) == "ff":
+        return None
+    trace, parent = match.group(2), match.group(3)
+    if trace == "0" * 32 or parent == "0" * 16:
+        return None
+    return trace
 
 
 class InvocationLog:
@@ -42,7 +69,38 @@ class InvocationLog:
     def start(self) -> None:
         self._buffer.start()
 
-    def record(self, spec: FunctionSpec, trigger: str, result: InvocationResult) -> None:
+    def record(
+        self,
+        spec: FunctionSpec,
+        trigger: str,
+        result: InvocationResult,
+        *,
+        principal: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        """Store the invocation's record (write-behind) and log its one INFO line.
+
+        ``result`` is already redacted (``redact_result``); the line's fields are
+        redacted again by the formatter, and escaped there, so nothing a handler
+        returned or raised becomes a line of the node's log.
+        """
+        ended.info(
+            "invocation %s",
+            result.status,
+            extra=fields(
+                request_id=result.request_id,
+                trace_id=trace_id,
+                function=spec.function,
+                version=spec.version,
+                trigger=trigger,
+                principal=principal,
+                duration_ms=round(result.duration_ms, 3),
+                outcome=result.status,
+                cold=bool(result.cold),
+                error_type=result.error_type,
+                error_message=(result.error_message or "")[:_MAX_LINE_ERROR] or None,
+            ),
+        )
         self._buffer.add(
             {
                 "request_id": result.request_id,

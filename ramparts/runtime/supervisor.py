@@ -19,6 +19,7 @@ and a couple of stream reads, no threads.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import collections
 import contextlib
 import json
@@ -74,6 +75,7 @@ METHODS = frozenset(
 _STREAM_LIMIT = 1024 * 1024  # fewer pause/resume cycles for multi-MiB frames
 _FORK_TIMEOUT = 10.0
 _STDERR_CAP = 64 * 1024  # per zygote: untrusted output must not flood the node's log
+_STDERR_LINE = 8 * 1024  # one record's share of a worker's (unterminated) stderr line
 _WATCHDOG_INTERVAL = 0.1
 _MAX_VIOLATION_FRAMES = 100  # per invocation; the hooks send at most 100 per process
 _MAX_LOGS = 64 * 1024 + 256  # the worker caps at 64 KiB plus its marker; enforce it here too
@@ -970,7 +972,7 @@ class Supervisor:
             if egress_child is not None:
                 egress_child.close()
         stderr_task = (
-            asyncio.ensure_future(_drain_stderr(proc.stderr, spec.key)) if proc.stderr else None
+            asyncio.ensure_future(_drain_stderr(proc.stderr, spec)) if proc.stderr else None
         )
         group_task: asyncio.Future[cgroups.Group | None] | None = None
         if self._sandbox is not None:
@@ -1039,7 +1041,19 @@ class Supervisor:
                 str(msg.get("error_type") or "Runtime.InitError"),
             )
         if msg.get("logs"):
-            log.info("%s init output:\n%s", spec.key, str(msg["logs"])[:_MAX_LOGS])
+            # The handler's import-time output: one field of one record, never raw lines.
+            log.info(
+                "init output of %s",
+                spec.function,
+                extra={
+                    "ramparts": {
+                        "function": spec.function,
+                        "version": spec.version,
+                        "stream": "init",
+                        "output": str(msg["logs"])[:_MAX_LOGS],
+                    }
+                },
+            )
         return z
 
     async def _ready_frame(self, spec: FunctionSpec, reader: asyncio.StreamReader) -> Any:
@@ -1312,22 +1326,54 @@ async def _kill_zygote(
             await z.stderr_task
 
 
-async def _drain_stderr(stream: asyncio.StreamReader, key: str) -> None:
-    """Forward what escapes the worker's capture (crashes, C-level writes) to our log."""
+async def _drain_stderr(stream: asyncio.StreamReader, spec: FunctionSpec) -> None:
+    """Forward what escapes the worker's capture (crashes, C-level writes) to our log.
+
+    Each line the worker wrote becomes the ``output`` field of one WARNING record
+    attributed to its function, never a line of its own: the node's formatters
+    (ramparts.observe.logs) escape it, so a handler cannot forge node log lines.
+    Lines are split on the worker's own newlines, across reads, and decoded as
+    UTF-8 incrementally (invalid bytes become U+FFFD); a line longer than
+    ``_STDERR_LINE`` is cut into several records marked ``continued``.
+    """
     budget = _STDERR_CAP
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    pending = ""
     while True:
         chunk = await stream.read(4096)
         if not chunk:
+            for line in (pending + decoder.decode(b"", final=True)).split("\n"):
+                _log_worker_output(spec, line)
             return
-        if budget > 0:
-            text = chunk[:budget].decode("utf-8", "replace")
-            budget -= len(chunk)
-            # One log record per line, control characters escaped: the sandbox cannot
-            # forge lines of the node's log or steer a terminal that tails it.
-            for line in text.splitlines():
-                if line.strip():
-                    log.warning("%s stderr: %s", key, _printable(line))
+        if budget <= 0:
+            continue  # keep draining so the worker never blocks on a full pipe
+        chunk = chunk[:budget]
+        budget -= len(chunk)
+        *lines, pending = (pending + decoder.decode(chunk)).split("\n")
+        for line in lines:
+            _log_worker_output(spec, line)
+        while len(pending) > _STDERR_LINE:
+            _log_worker_output(spec, pending[:_STDERR_LINE], continued=True)
+            pending = pending[_STDERR_LINE:]
+        if budget <= 0:  # the cap: what is left of the line, then nothing more
+            _log_worker_output(spec, pending + decoder.decode(b"", final=True))
+            pending = ""
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+def _log_worker_output(spec: FunctionSpec, line: str, *, continued: bool = False) -> None:
+    if not line.strip():
+        return
+    log.warning(
+        "worker output of %s",
+        spec.function,
+        # The structured fields of ramparts.observe.logs (``extra={"ramparts": ...}``).
+        extra={
+            "ramparts": {
+                "function": spec.function,
+                "version": spec.version,
+                "stream": "stderr",
+                "output": line,
+                **({"continued": True} if continued else {}),
+            }
+        },
+    )

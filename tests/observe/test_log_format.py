@@ -1,0 +1,87 @@
+"""The node log's formatters: any message, field or traceback stays one record.
+
+These run the real formatters on real records (the end-to-end attack on a
+running node is tests/observe/test_logs.py); they cover the paths where
+worker-controlled text reaches a message or a traceback rather than a field:
+an exception message logged with ``%s``, or raised inside the node.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pytest
+
+from ramparts.errors import ConfigError
+from ramparts.observe.logs import (
+    JsonFormatter,
+    TextFormatter,
+    escape_line,
+    fields,
+    parse_log_format,
+    parse_log_level,
+)
+from ramparts.observe.redact import redactor
+
+FORGED = "x\n2026-12-03T08:00:00.000Z WARNING ramparts.control: admin login\r\x1b[2K\u2028\x85"
+
+
+def _record(msg: str, *args: object, exc: bool = False, **extra: object) -> logging.LogRecord:
+    exc_info = None
+    if exc:
+        try:
+            raise ValueError(FORGED)
+        except ValueError:
+            exc_info = sys.exc_info()
+    record = logging.LogRecord("ramparts.node", logging.WARNING, __file__, 1, msg, args, exc_info)
+    if extra:
+        record.__dict__.update(fields(**extra))
+    return record
+
+
+def test_json_record_is_one_ascii_line_whatever_it_holds() -> None:
+    line = JsonFormatter().format(
+        _record("prewarming %s failed: %s", "fn", FORGED, exc=True, output=FORGED)
+    )
+    assert "\n" not in line and line.isascii() and "\r" not in line and "\x1b" not in line
+    record = json.loads(line)
+    assert record["message"] == f"prewarming fn failed: {FORGED}"
+    assert record["output"] == FORGED
+    assert "ValueError" in record["exc_info"] and "admin login" in record["exc_info"]
+
+
+def test_text_record_keeps_forged_lines_inside_it() -> None:
+    out = TextFormatter().format(
+        _record("prewarming %s failed: %s", "fn", FORGED, exc=True, output=FORGED)
+    )
+    first, *rest = out.split("\n")
+    assert first.startswith("20")
+    assert " WARNING ramparts.node: prewarming fn failed: x\\x0a" in first
+    assert 'output="x\\n2026' in first
+    assert rest and all(line.startswith("  | ") for line in rest)
+    for bad in ("\r", "\x1b", "\u2028", "\x85"):
+        assert bad not in out
+
+
+def test_fields_are_redacted_before_writing() -> None:
+    secret = "sk_live_" + "Q" * 32
+    redactor.add_secret("hunter2-hunter2-hunter2")
+    for fmt in (JsonFormatter(), TextFormatter()):
+        out = fmt.format(_record("m", output=f"{secret} hunter2-hunter2-hunter2", n=[secret]))
+        assert secret not in out and "hunter2-hunter2-hunter2" not in out
+
+
+def test_escape_line_leaves_printable_text() -> None:
+    assert escape_line("plain text: é ü") == "plain text: é ü"
+    assert escape_line("a\nb\u202ec") == "a\\x0ab\\u202ec"
+
+
+def test_bad_format_and_level_name_the_option() -> None:
+    assert parse_log_format("JSON") == "json"
+    with pytest.raises(ConfigError, match="--log-format"):
+        parse_log_format("xml")
+    with pytest.raises(ConfigError, match="--log-level"):
+        parse_log_level("verbose")
+    assert parse_log_level("info") == logging.INFO
