@@ -279,6 +279,12 @@ class Node:
         self._tasks.append(asyncio.get_running_loop().create_task(self._watch_registry()))
         if s.gc_interval > 0:
             self._tasks.append(asyncio.get_running_loop().create_task(self._collect_loop()))
+        if s.retain_invocations > 0:  # 0 keeps invocation records forever
+            self._tasks.append(
+                asyncio.get_running_loop().create_task(
+                    self.invocations.retain(s.retain_invocations, self._pruned_invocations)
+                )
+            )
         self.audit.emit(
             "node.start",
             decision="allow",
@@ -537,6 +543,19 @@ class Node:
                 raise
             except Exception:
                 log.exception("refreshing the registry failed")
+
+    def _pruned_invocations(self, count: int) -> None:
+        """Retention deleted ``count`` invocation records: evidence that they are gone."""
+        log.info("pruned %d invocation records older than the retention", count)
+        self.audit.emit(
+            "invocations.prune",
+            decision="allow",
+            principal=f"node:{self.settings.node_id}",
+            action="node:PruneInvocations",
+            resource="invocations",
+            retention=self.settings.retain_invocations,
+            deleted=count,
+        )
 
     async def _collect_loop(self) -> None:
         """Automatic garbage collection of unaliased versions, every ``gc_interval``."""

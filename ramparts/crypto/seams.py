@@ -270,8 +270,19 @@ class SealedStore(Store, MultipartStore):
             sealed.append(row)
         self.inner.add_invocations(sealed)
 
-    def list_invocations(self, function: str, after: int, limit: int) -> list[dict[str, Any]]:
-        rows = self.inner.list_invocations(function, after, limit)
+    def list_invocations(
+        self,
+        function: str,
+        after: int,
+        limit: int,
+        *,
+        request_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[dict[str, Any]]:
+        rows = self.inner.list_invocations(
+            function, after, limit, request_id=request_id, since=since, until=until
+        )
         for row in rows:
             for field in SEALED_INVOCATION_FIELDS:
                 if row.get(field):
@@ -286,6 +297,9 @@ class SealedStore(Store, MultipartStore):
                         )
                         row[field] = f"<{field} unavailable: decryption failed>"
         return rows
+
+    def delete_invocations_before(self, cutoff: float, limit: int) -> int:
+        return self.inner.delete_invocations_before(cutoff, limit)
 
     # -- dead letters ------------------------------------------------------------------------------
     # The error summary of a dead letter is the handler's exception text, which can quote

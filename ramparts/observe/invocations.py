@@ -6,6 +6,7 @@ the result, so nothing a caller sent is kept in the clear by this path.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -20,6 +21,7 @@ from ramparts.store import Store
 MAX_LOG_CHARS = 64 * 1024
 log = logging.getLogger("ramparts.observe")
 ended = logging.getLogger(INVOCATION_LOGGER)
+_PRUNE_BATCH = 5000  # records deleted per transaction by retention
 _MAX_LINE_ERROR = 1024  # an error message's share of the one log line per invocation
 # W3C Trace Context: version-traceid-parentid-flags, lowercase hex; version ff and
 # all-zero ids are invalid (https://www.w3.org/TR/trace-context/#traceparent-header).
@@ -119,6 +121,34 @@ class InvocationLog:
 
     async def flush(self) -> None:
         await self._buffer.flush()
+
+    async def prune(self, retain: float) -> int:
+        """Delete records that started more than ``retain`` seconds ago; return how many.
+
+        In batches, each its own transaction in a worker thread, so neither the
+        event loop nor the store's writers wait on a large backlog.
+        """
+        cutoff = time.time() - retain
+        total = 0
+        while True:
+            n = await asyncio.to_thread(self._store.delete_invocations_before, cutoff, _PRUNE_BATCH)
+            total += n
+            if n < _PRUNE_BATCH:
+                return total
+
+    async def retain(self, retain: float, on_pruned: Callable[[int], None]) -> None:
+        """Prune now, then every tenth of ``retain`` (at least 1 s, at most an hour),
+        until cancelled; ``on_pruned`` hears of each run that deleted something."""
+        interval = min(3600.0, max(1.0, retain / 10))
+        while True:
+            try:
+                if n := await self.prune(retain):
+                    on_pruned(n)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next run tries again; nothing is lost by waiting
+                log.exception("pruning invocation records failed")
+            await asyncio.sleep(interval)
 
     async def close(self) -> None:
         await self._buffer.close()

@@ -287,7 +287,24 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def add_invocations(self, rows: list[dict[str, Any]]) -> None: ...
     @abc.abstractmethod
-    def list_invocations(self, function: str, after: int, limit: int) -> list[dict[str, Any]]: ...
+    def list_invocations(
+        self,
+        function: str,
+        after: int,
+        limit: int,
+        *,
+        request_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """``function``'s records after seq ``after``, oldest first, at most ``limit``;
+        optionally only one request id, or those started in [``since``, ``until``)."""
+
+    @abc.abstractmethod
+    def delete_invocations_before(self, cutoff: float, limit: int) -> int:
+        """Delete at most ``limit`` invocation records started before ``cutoff`` (unix
+        seconds), in one transaction; return how many went.  Retention calls it until
+        it returns less than ``limit``; an index on the start time keeps it cheap."""
     @abc.abstractmethod
     def add_audit_events(self, rows: list[dict[str, Any]]) -> None: ...
     @abc.abstractmethod

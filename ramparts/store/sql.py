@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy import (
     Column,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -196,6 +197,10 @@ invocations_t = Table(
     Column("error_message", Text),
     Column("logs", Text, nullable=False),
 )
+# Retention prunes by age and `ramparts logs --since/--until` filters on it: without an
+# index both scan the whole table.  Made for stores an older release created as well.
+invocations_started_ix = Index("ix_invocations_started_at", invocations_t.c.started_at)
+_ADDED_INDEXES = (invocations_started_ix,)
 audit_t = Table(
     "audit_events",
     metadata,
@@ -290,6 +295,7 @@ class SQLStore(Store, VersionCollector, MultipartStore):
         try:
             metadata.create_all(self._engine)
             self._add_columns()
+            self._add_indexes()
             with self._tx() as conn:
                 if (
                     conn.execute(select(meta_t.c.value).where(meta_t.c.key == _GENERATION)).first()
@@ -320,6 +326,21 @@ class SQLStore(Store, VersionCollector, MultipartStore):
                     have = {c["name"] for c in inspect(self._engine).get_columns(table)}
                     if name not in have:
                         raise
+
+    def _add_indexes(self) -> None:
+        """Create indexes a store made by an older release lacks (additive only)."""
+        for index in _ADDED_INDEXES:
+            table = index.table.name  # type: ignore[union-attr]
+            have = {i["name"] for i in inspect(self._engine).get_indexes(table)}
+            if index.name in have:
+                continue
+            try:
+                index.create(self._engine, checkfirst=True)
+            except SQLAlchemyError:
+                # Another node created it meanwhile; anything else shows up below.
+                have = {i["name"] for i in inspect(self._engine).get_indexes(table)}
+                if index.name not in have:
+                    raise
 
     @staticmethod
     def _make_engine(url: str) -> Engine:
@@ -1085,15 +1106,37 @@ class SQLStore(Store, VersionCollector, MultipartStore):
                 [tuple(r.get(c) for c in _INVOCATION_COLUMNS) for r in rows],
             )
 
-    def list_invocations(self, function: str, after: int, limit: int) -> list[dict[str, Any]]:
+    def list_invocations(
+        self,
+        function: str,
+        after: int,
+        limit: int,
+        *,
+        request_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[dict[str, Any]]:
+        t = invocations_t
+        where = [t.c.function == function, t.c.seq > after]
+        if request_id is not None:
+            where.append(t.c.request_id == request_id)
+        if since is not None:
+            where.append(t.c.started_at >= since)
+        if until is not None:
+            where.append(t.c.started_at < until)
         with self._tx() as conn:
             rows = conn.execute(
-                select(invocations_t)
-                .where(and_(invocations_t.c.function == function, invocations_t.c.seq > after))
-                .order_by(invocations_t.c.seq)
-                .limit(limit)
+                select(t).where(and_(*where)).order_by(t.c.seq).limit(limit)
             ).all()
         return [_row(r) for r in rows]
+
+    def delete_invocations_before(self, cutoff: float, limit: int) -> int:
+        # A bounded batch per transaction: a large backlog never holds the write lock
+        # for long.  The subquery is walked on ix_invocations_started_at.
+        t = invocations_t
+        batch = select(t.c.seq).where(t.c.started_at < cutoff).limit(limit).scalar_subquery()
+        with self._tx() as conn:
+            return int(conn.execute(delete(t).where(t.c.seq.in_(batch))).rowcount or 0)
 
     def add_audit_events(self, rows: list[dict[str, Any]]) -> None:
         if rows:
