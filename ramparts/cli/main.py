@@ -598,17 +598,56 @@ def logs(
     function: str,
     follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
     limit: int = 50,
+    request_id: Annotated[
+        str | None, typer.Option("--request-id", help="only this invocation")
+    ] = None,
+    level: Annotated[
+        str | None,
+        typer.Option(
+            "--level",
+            help="only invocations at this level or above: debug, info, warning, error, "
+            "critical (ERROR when it failed, else the highest of its log lines)",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="started at or after T: ISO-8601, unix seconds, or 10m (ago)"
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="started before T (same forms as --since)")
+    ] = None,
     url: UrlOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Show FUNCTION's invocations with their captured output."""
+    from ramparts.observe.invocations import parse_instant, parse_level
+    from ramparts.observe.logs import escape_line
+
+    # Checked here to name the option; durations become instants once, so that
+    # --since 10m stays the same moment while following.
+    params: dict[str, Any] = {}
+    try:
+        if level is not None:
+            parse_level(level, name="--level")
+            params["level"] = level
+        for option, value, key in (("--since", since, "since"), ("--until", until, "until")):
+            if value is not None:
+                params[key] = repr(parse_instant(value, name=option))
+    except RampartsError as exc:
+        _fail(escape(exc.message))
+    if request_id is not None:
+        params["request_id"] = request_id
     client = _client(url, data_dir)
     after = 0
     try:
         first = True
         while True:
             data = client.json(
-                "GET", f"/v1/functions/{function}/logs", params={"after": after, "limit": 1000}
+                "GET",
+                f"/v1/functions/{function}/logs",
+                params={**params, "after": after, "limit": 1000},
             )
             rows = data["invocations"]
             if first:
@@ -622,9 +661,14 @@ def logs(
                     f"{row['duration_ms']:.1f}ms",
                     highlight=False,
                 )
+                # Handler output is the handler's: escaped, it cannot steer the terminal.
                 for line in (row["logs"] or "").splitlines():
-                    console.print(f"    {line}", highlight=False, markup=False)
-            if data["invocations"]:
+                    console.print(
+                        f"    {escape_line(line, keep=chr(9))}", highlight=False, markup=False
+                    )
+            if "cursor" in data:  # past records a --level filter skipped, too
+                after = data["cursor"]
+            elif data["invocations"]:
                 after = data["invocations"][-1]["seq"]
             if not follow:
                 return

@@ -8,10 +8,12 @@ audited.  Errors are JSON with a stable ``code``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -32,6 +34,7 @@ from ramparts.gateway.app import header_map
 from ramparts.identity.errors import AuthFailed
 from ramparts.identity.service import extract_credential
 from ramparts.manifest import NAME_RE, RESOURCE_NAME_RE
+from ramparts.observe.invocations import parse_instant, parse_level
 from ramparts.scan.baseline import ID_RE, parse_baseline
 from ramparts.scan.findings import Severity
 from ramparts.scan.gate import Acceptance, GateOptions
@@ -43,6 +46,10 @@ log = logging.getLogger("ramparts.control")
 
 MAX_DEPLOY_BYTES = 64 * 1024 * 1024
 ADMIN_PRINCIPAL = "admin"
+
+
+# What a stored request id looks like (the column holds 64 characters).
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def _fn_name(request: Request) -> str:
@@ -453,13 +460,37 @@ async def kv_delete(request: Request) -> JSONResponse:
 
 # -- evidence --------------------------------------------------------------------------------------
 async def logs(request: Request) -> JSONResponse:
+    """A function's invocation records, oldest first, from seq ``after``.
+
+    Filters: ``request_id``; ``since`` / ``until`` (ISO-8601, unix seconds, or a
+    duration ago such as ``10m``); ``level`` (an invocation's level: ERROR when it
+    failed, else the highest of its log lines).  ``cursor`` is where the next call
+    continues (``after=cursor``), past records a level filter skipped.
+    """
     node = _node(request)
     name = _fn_name(request)
-    await node.invocations.flush()
-    rows = node.store.list_invocations(
-        name, _int(request, "after", 0, 2**62), _int(request, "limit", 100, 1000)
+    q = request.query_params
+    after, limit = _int(request, "after", 0, 2**62), _int(request, "limit", 100, 1000)
+    request_id = q.get("request_id")
+    if request_id is not None and not _REQUEST_ID_RE.fullmatch(request_id):
+        raise InvalidRequest("request_id: not a request id", code="invalid_argument")
+    level = parse_level(q["level"], name="level") if q.get("level") is not None else None
+    since, until = (
+        parse_instant(q[key], name=key) if q.get(key) is not None else None
+        for key in ("since", "until")
     )
-    return JSONResponse({"function": name, "invocations": rows})
+    await node.invocations.flush()
+    rows, cursor = await asyncio.to_thread(
+        node.invocations.query,
+        name,
+        after,
+        limit,
+        request_id=request_id,
+        since=since,
+        until=until,
+        level=level,
+    )
+    return JSONResponse({"function": name, "invocations": rows, "cursor": cursor})
 
 
 async def audit(request: Request) -> JSONResponse:

@@ -11,8 +11,11 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from ramparts.config import parse_duration
+from ramparts.errors import ConfigError, InvalidRequest
 from ramparts.observe.buffer import BufferedWriter
 from ramparts.observe.logs import INVOCATION_LOGGER, fields
 from ramparts.runtime.types import FunctionSpec, InvocationResult
@@ -22,6 +25,58 @@ MAX_LOG_CHARS = 64 * 1024
 log = logging.getLogger("ramparts.observe")
 ended = logging.getLogger(INVOCATION_LOGGER)
 _PRUNE_BATCH = 5000  # records deleted per transaction by retention
+_SCAN_PAGE = 1000  # records read per query while filtering by level
+_SCAN_BUDGET = 10_000  # records one filtered request reads at most; the cursor resumes
+#: Level names ``ramparts logs --level`` takes, and the ones handler log lines carry
+#: (Python's names, and the shorter forms Lambda's JSON log format uses).
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+_LINE_LEVELS = {**{k.upper(): v for k, v in LEVELS.items()}, "WARN": 30, "FATAL": 50}
+# A line the runtime's log handler wrote: "[LEVEL]\t<time>\t<request id>\t<message>".
+_LINE_LEVEL = re.compile(r"^\[([A-Z]{4,8})\]\t", re.MULTILINE)
+_UNIX = re.compile(r"\d{1,12}(\.\d{1,9})?")
+
+
+def parse_level(text: str, *, name: str = "level") -> int:
+    """A level name (debug, info, warning, error, critical) as its number."""
+    level = LEVELS.get(str(text).strip().lower())
+    if level is None:
+        raise InvalidRequest(
+            f"{name}: {text!r} is not one of {', '.join(LEVELS)}", code="invalid_argument"
+        )
+    return level
+
+
+def parse_instant(text: str, *, name: str, now: float | None = None) -> float:
+    """Unix seconds for ``text``: ISO-8601 (UTC unless it carries an offset), unix
+    seconds (``1764752400``), or a duration with a unit (``10m``) meaning that long ago."""
+    raw = str(text).strip()
+    if _UNIX.fullmatch(raw):
+        return float(raw)
+    if raw and raw[-1:] in "smhdw" and raw[:1].isdigit():
+        try:
+            return (time.time() if now is None else now) - parse_duration(raw, name=name)
+        except ConfigError:
+            pass
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidRequest(
+            f"{name}: {text!r} is not a time (ISO-8601 such as 2026-12-03T08:00:00Z, "
+            "unix seconds, or a duration ago such as 10m)",
+            code="invalid_argument",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def invocation_level(row: dict[str, Any]) -> int:
+    """An invocation's level: ERROR when it failed, else the highest level among the
+    handler's log lines (``[WARNING]\t...``), INFO when it logged none."""
+    level = LEVELS["error"] if row.get("status") != "ok" else LEVELS["info"]
+    for name in _LINE_LEVEL.findall(row.get("logs") or ""):
+        level = max(level, _LINE_LEVELS.get(name, 0))
+    return level
 _MAX_LINE_ERROR = 1024  # an error message's share of the one log line per invocation
 # W3C Trace Context: version-traceid-parentid-flags, lowercase hex; version ff and
 # all-zero ids are invalid (https://www.w3.org/TR/trace-context/#traceparent-header).
@@ -121,6 +176,43 @@ class InvocationLog:
 
     async def flush(self) -> None:
         await self._buffer.flush()
+
+    def query(
+        self,
+        function: str,
+        after: int,
+        limit: int,
+        *,
+        request_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        level: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """``function``'s records after seq ``after`` that pass the filters, oldest first,
+        and the cursor (seq) to continue from.  Request id and time are filtered by the
+        store; the level needs the (possibly sealed) logs, so it is filtered here, over
+        at most ``_SCAN_BUDGET`` records per call.  Blocking: call it in a thread."""
+        if level is None:
+            rows = self._store.list_invocations(
+                function, after, limit, request_id=request_id, since=since, until=until
+            )
+            return rows, (rows[-1]["seq"] if rows else after)
+        found: list[dict[str, Any]] = []
+        cursor, scanned = after, 0
+        while len(found) < limit and scanned < _SCAN_BUDGET:
+            page = self._store.list_invocations(
+                function, cursor, _SCAN_PAGE, request_id=request_id, since=since, until=until
+            )
+            for row in page:
+                scanned += 1
+                cursor = row["seq"]
+                if invocation_level(row) >= level:
+                    found.append(row)
+                    if len(found) == limit:
+                        break
+            if len(page) < _SCAN_PAGE:
+                break
+        return found, cursor
 
     async def prune(self, retain: float) -> int:
         """Delete records that started more than ``retain`` seconds ago; return how many.

@@ -67,14 +67,15 @@ def _clean(value: Any) -> Any:
     return redact_text(str(value))
 
 
-def escape_line(text: str) -> str:
+def escape_line(text: str, *, keep: str = "") -> str:
     """``text`` on one line: every non-printable character (newlines, CR, ESC and other
-    C0/C1 controls, NUL, U+2028/2029, bidi overrides) as a backslash escape."""
+    C0/C1 controls, NUL, U+2028/2029, bidi overrides) as a backslash escape, except
+    those in ``keep`` (a terminal view keeps tabs)."""
     if text.isprintable():
         return text
     out = []
     for c in text:
-        if c.isprintable():
+        if c.isprintable() or c in keep:
             out.append(c)
         else:
             code = ord(c)
