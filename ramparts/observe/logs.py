@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from ramparts.errors import ConfigError
-from ramparts.observe.redact import redact_text
+from ramparts.observe.redact import redact_text, redactor
 
 #: The record attribute that carries structured fields (``extra={FIELDS: {...}}``).
 FIELDS = "ramparts"
@@ -38,6 +38,9 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 INVOCATION_LOGGER = "ramparts.invocation"
 _CORE = ("ts", "level", "logger", "message")
 _CONTINUATION = "  | "
+# Fields whose text a handler produced: personal data is masked there too, as in
+# invocation records; elsewhere (principals may be e-mail addresses) only secrets.
+HANDLER_FIELDS = frozenset({"output", "error_message"})
 _QUEUE_RECORDS = 10_000  # records waiting for the writer thread before new ones drop
 
 
@@ -54,17 +57,17 @@ def _timestamp(created: float) -> str:
     )
 
 
-def _clean(value: Any) -> Any:
-    """A field value made JSON-safe and redacted (strings, nested lists and dicts)."""
-    if isinstance(value, str):
-        return redact_text(value)
+def _clean(value: Any, pii: bool = False) -> Any:
+    """A field value made JSON-safe and redacted (strings, nested lists and dicts):
+    secrets always, personal data too when ``pii`` (handler-produced text)."""
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): _clean(v, pii) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return redact_text(str(value))
+        return [_clean(v, pii) for v in value]
+    text = value if isinstance(value, str) else str(value)
+    return redact_text(text) if pii else redactor.redact(text)
 
 
 def escape_line(text: str, *, keep: str = "") -> str:
@@ -103,9 +106,9 @@ class JsonFormatter(logging.Formatter):
         if isinstance(extra, Mapping):
             for key, value in extra.items():
                 if key not in _CORE:
-                    out[str(key)] = _clean(value)
+                    out[str(key)] = _clean(value, key in HANDLER_FIELDS)
         if record.exc_info and not record.exc_text:
-            record.exc_text = redact_text(self.formatException(record.exc_info))
+            record.exc_text = redactor.redact(self.formatException(record.exc_info))
         if record.exc_text:
             out["exc_info"] = record.exc_text
         return json.dumps(out, ensure_ascii=True, default=str)
@@ -128,10 +131,11 @@ class TextFormatter(logging.Formatter):
         extra = getattr(record, FIELDS, None)
         if isinstance(extra, Mapping):
             for key, value in extra.items():
-                parts.append(f"{escape_line(str(key))}={_text_value(_clean(value))}")
+                value = _clean(value, key in HANDLER_FIELDS)
+                parts.append(f"{escape_line(str(key))}={_text_value(value)}")
         line = " ".join(parts)
         if record.exc_info and not record.exc_text:
-            record.exc_text = redact_text(self.formatException(record.exc_info))
+            record.exc_text = redactor.redact(self.formatException(record.exc_info))
         if record.exc_text:
             line += "".join(
                 f"\n{_CONTINUATION}{escape_line(part)}" for part in record.exc_text.split("\n")
@@ -189,7 +193,9 @@ class _OffThreadHandler(logging.handlers.QueueHandler):
         record.msg = record.getMessage()
         record.args = None
         if record.exc_info and not record.exc_text:
-            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = redactor.redact(
+                logging.Formatter().formatException(record.exc_info)
+            )
         record.exc_info = None
         return record
 

@@ -85,3 +85,12 @@ def test_bad_format_and_level_name_the_option() -> None:
     with pytest.raises(ConfigError, match="--log-level"):
         parse_log_level("verbose")
     assert parse_log_level("info") == logging.INFO
+
+
+def test_personal_data_is_masked_in_handler_output_not_in_principals() -> None:
+    card = "4111 1111 1111 1111"
+    for fmt in (JsonFormatter(), TextFormatter()):
+        out = fmt.format(
+            _record("m", output=f"card {card}", principal="ops@example.com")
+        )
+        assert card not in out and "ops@example.com" in out
