@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import queue
 import sys
+from pathlib import Path
 
 import pytest
 
 from ramparts.errors import ConfigError
+from ramparts.observe.invocations import trace_id_of
 from ramparts.observe.logs import (
     JsonFormatter,
     TextFormatter,
+    _OffThreadHandler,
     escape_line,
     fields,
     parse_log_format,
@@ -94,3 +99,44 @@ def test_personal_data_is_masked_in_handler_output_not_in_principals() -> None:
             _record("m", output=f"card {card}", principal="ops@example.com")
         )
         assert card not in out and "ops@example.com" in out
+
+
+def test_trace_id_only_from_a_well_formed_traceparent() -> None:
+    good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert trace_id_of({"headers": {"traceparent": good}}) == good[3:35]
+    assert trace_id_of({"traceparent": good}) == good[3:35]
+    for bad in (
+        "00-" + "0" * 32 + "-00f067aa0ba902b7-01",  # all-zero trace id
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-" + "0" * 16 + "-01",
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  # forbidden version
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  # upper case
+        good + "\n2026 admin login",
+        12,
+    ):
+        assert trace_id_of({"headers": {"traceparent": bad}}) is None, bad
+    assert trace_id_of(["not", "a", "dict"]) is None
+
+
+def test_a_full_queue_drops_records_and_says_how_many() -> None:
+    records: queue.Queue[logging.LogRecord] = queue.Queue(2)
+    handler = _OffThreadHandler(records)
+    for i in range(5):
+        handler.handle(_record("record %d", i))
+    assert handler.dropped == 3
+    assert [records.get_nowait().getMessage() for _ in range(2)] == ["record 0", "record 1"]
+    handler.handle(_record("record %d", 5))
+    note, last = records.get_nowait(), records.get_nowait()
+    assert note.levelname == "WARNING" and "dropped 3 log records" in note.getMessage()
+    assert last.getMessage() == "record 5" and handler.dropped == 0
+
+
+def test_default_format_is_text_on_a_terminal_else_json(tmp_path: Path) -> None:
+    main, side = os.openpty()
+    try:
+        with open(side, "w", closefd=False) as tty:
+            assert parse_log_format(None, tty) == "text"
+    finally:
+        os.close(main)
+        os.close(side)
+    with open(tmp_path / "file", "w") as plain:
+        assert parse_log_format(None, plain) == "json"

@@ -33,7 +33,7 @@ PAYLOAD = (
     ("x\n" + TEXT + "\r" + JSON + "\r\n\x1b[2K\x1b[1A" + TEXT + "\x00" + "\u2028" + JSON
      + "\x85" + TEXT + "\u202e" + "\n").encode()
     + b"\xff\xfe FORGED-invalid-utf8 \xc3\n"
-    + b"FORGED-long " + b"A" * 20000 + b"\n" + JSON.encode() + b"\n"
+    + b"FORGED-long " + b"A" * 12000 + b"\n" + JSON.encode() + b"\n"
 )
 
 print("import\n" + TEXT + "\n" + JSON + "\x1b[31m")  # the handler's init output
@@ -55,6 +55,7 @@ functions:
     handler: h.py:handler
     triggers:
       - http: {method: GET, path: /forge, auth: none}
+      - http: {method: GET, path: /forge-keyed, auth: api_key}
 """
 RECORD = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: "
@@ -113,15 +114,24 @@ def forged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             "/forge", headers={"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}
         )
         assert r.status_code == 200, r.text
-        r = node.control.post("/v1/functions/forger/invoke", json={"event": {"raise": True}})
+        # an all-zero trace id is invalid: the line says none
+        zero = f"00-{'0' * 32}-00f067aa0ba902b7-01"
+        r = node.control.post(
+            "/v1/functions/forger/invoke", json={"event": {"raise": True, "traceparent": zero}}
+        )
         assert r.status_code == 200, r.text
-        node.wait_invocations("forger", 2)
-        # both calls ended (two invocation lines) and the worker's raw stderr arrived,
+        out = node.cli("keys", "create", "--name", "forge")
+        assert out.returncode == 0, out.stderr
+        key = out.stdout.strip()
+        r = node.gateway.get("/forge-keyed", headers={"x-api-key": key})
+        assert r.status_code == 200, r.text
+        node.wait_invocations("forger", 3)
+        # the calls ended (three invocation lines) and the worker's raw stderr arrived,
         # its invalid-UTF-8 line included
         data = _wait_for(
             node,
-            lambda d: d.count(b"ramparts.invocation") >= 2
-            and d.count(b"FORGED-invalid-utf8") >= 2
+            lambda d: d.count(b"ramparts.invocation") >= 3
+            and d.count(b"FORGED-invalid-utf8") >= 3
             and b"init output of forger" in d,
             "both invocation lines and the worker's stderr",
         )
@@ -171,21 +181,21 @@ def test_forged_lines_are_field_values_of_records_of_the_function(
                 assert "admin login" not in line[: header.end()]
                 assert " function=forger " in line or line.endswith(" function=forger")
                 assert re.search(r" (output|error_message)=\"[^\n]*" + MARK, line), line[:300]
-    # import output, stderr lines of two calls, the exception's line: all carried, as fields
-    assert carried >= 2 * 4 + 2
+    # import output, stderr lines of three calls, the exception's line: all carried, as fields
+    assert carried >= 3 * 5 + 2
 
 
 def test_one_info_line_per_invocation(forged: tuple[StderrNode, bytes]) -> None:
     node, data = forged
     if node.log_format != "json":
         lines = [x for x in data.decode().split("\n") if " ramparts.invocation: " in x]
-        assert len(lines) == 2 and all(" INFO " in x for x in lines)
+        assert len(lines) == 3 and all(" INFO " in x for x in lines)
         assert f"trace_id={TRACE}" in lines[0] and "trigger=http" in lines[0]
         return
     records = [json.loads(x) for x in data.decode().split("\n") if x]
     ended = [r for r in records if r["logger"] == "ramparts.invocation"]
-    assert len(ended) == 2
-    ok, failed = ended
+    assert len(ended) == 3
+    ok, failed, keyed = ended
     rows = {r["request_id"]: r for r in node.invocations("forger")}
     for line in ended:
         assert line["level"] == "INFO"
@@ -197,4 +207,7 @@ def test_one_info_line_per_invocation(forged: tuple[StderrNode, bytes]) -> None:
     assert ok["trigger"] == "http" and ok["outcome"] == "ok" and ok["trace_id"] == TRACE
     assert failed["trigger"] == "invoke" and failed["outcome"] == "error"
     assert failed["trace_id"] is None and failed["error_type"] == "ValueError"
+    assert failed["error_message"].startswith("boom\n") and failed["principal"] is None
+    assert ok["principal"] is None  # a public route
+    assert keyed["principal"].startswith("key:") and keyed["trigger"] == "http"
     assert [x["cold"] for x in ended] == [bool(rows[x["request_id"]]["cold"]) for x in ended]
