@@ -1339,11 +1339,13 @@ async def _drain_stderr(stream: asyncio.StreamReader, spec: FunctionSpec) -> Non
     budget = _STDERR_CAP
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     pending = ""
+    cont = False  # ``pending`` continues a line whose start is already logged
     while True:
         chunk = await stream.read(4096)
         if not chunk:
             for line in (pending + decoder.decode(b"", final=True)).split("\n"):
-                _log_worker_output(spec, line)
+                _log_worker_line(spec, line, cont)
+                cont = False
             return
         if budget <= 0:
             continue  # keep draining so the worker never blocks on a full pipe
@@ -1351,13 +1353,27 @@ async def _drain_stderr(stream: asyncio.StreamReader, spec: FunctionSpec) -> Non
         budget -= len(chunk)
         *lines, pending = (pending + decoder.decode(chunk)).split("\n")
         for line in lines:
-            _log_worker_output(spec, line)
+            _log_worker_line(spec, line, cont)
+            cont = False
         while len(pending) > _STDERR_LINE:
-            _log_worker_output(spec, pending[:_STDERR_LINE], continued=True)
-            pending = pending[_STDERR_LINE:]
-        if budget <= 0:  # the cap: what is left of the line, then nothing more
-            _log_worker_output(spec, pending + decoder.decode(b"", final=True))
-            pending = ""
+            _log_worker_output(spec, pending[:_STDERR_LINE], continued=cont)
+            pending, cont = pending[_STDERR_LINE:], True
+        if budget <= 0:  # the cap: what is left of the line, then a note, then nothing
+            _log_worker_line(spec, pending + decoder.decode(b"", final=True), cont)
+            pending, cont = "", False
+            log.warning(
+                "worker output of %s: more than %d bytes, the rest is dropped",
+                spec.function,
+                _STDERR_CAP,
+                extra={"ramparts": {"function": spec.function, "version": spec.version}},
+            )
+
+
+def _log_worker_line(spec: FunctionSpec, line: str, continued: bool) -> None:
+    """One line of worker output, in records of at most ``_STDERR_LINE`` characters."""
+    for start in range(0, max(len(line), 1), _STDERR_LINE):
+        _log_worker_output(spec, line[start : start + _STDERR_LINE], continued=continued)
+        continued = True
 
 
 def _log_worker_output(spec: FunctionSpec, line: str, *, continued: bool = False) -> None:
