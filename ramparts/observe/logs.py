@@ -22,10 +22,13 @@ import json
 import logging
 import logging.handlers
 import queue
+import re
 import sys
 import time
 from collections.abc import Mapping
 from typing import IO, Any
+
+import orjson
 
 from ramparts.errors import ConfigError
 from ramparts.observe.redact import redact_text, redactor
@@ -41,6 +44,11 @@ _CONTINUATION = "  | "
 # Fields whose text a handler produced: personal data is masked there too, as in
 # invocation records; elsewhere (principals may be e-mail addresses) only secrets.
 HANDLER_FIELDS = frozenset({"output", "error_message"})
+# Fields the node fills with names and ids it made or validated (function names,
+# content hashes, request and trace ids): written as they are when they look like
+# one, which spares the redactor's patterns on every invocation line.
+_NODE_FIELDS = frozenset({"request_id", "trace_id", "function", "version", "trigger", "outcome"})
+_IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _QUEUE_RECORDS = 10_000  # records waiting for the writer thread before new ones drop
 
 
@@ -68,6 +76,12 @@ def _clean(value: Any, pii: bool = False) -> Any:
         return [_clean(v, pii) for v in value]
     text = value if isinstance(value, str) else str(value)
     return redact_text(text) if pii else redactor.redact(text)
+
+
+def _field(key: str, value: Any) -> Any:
+    if key in _NODE_FIELDS and isinstance(value, str) and _IDENTIFIER.fullmatch(value):
+        return value
+    return _clean(value, key in HANDLER_FIELDS)
 
 
 def escape_line(text: str, *, keep: str = "") -> str:
@@ -103,14 +117,22 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         extra = getattr(record, FIELDS, None)
-        if isinstance(extra, Mapping):
+        if isinstance(extra, dict):
             for key, value in extra.items():
                 if key not in _CORE:
-                    out[str(key)] = _clean(value, key in HANDLER_FIELDS)
+                    out[str(key)] = _field(key, value)
         if record.exc_info and not record.exc_text:
             record.exc_text = redactor.redact(self.formatException(record.exc_info))
         if record.exc_text:
             out["exc_info"] = record.exc_text
+        # orjson for speed; a line it wrote with any non-ASCII character is written
+        # again by json with every such character escaped (orjson cannot).
+        try:
+            line = orjson.dumps(out, default=str).decode()
+            if line.isascii():
+                return line
+        except TypeError:  # a lone surrogate (surrogateescape'd bytes): json escapes it
+            pass
         return json.dumps(out, ensure_ascii=True, default=str)
 
 
@@ -131,7 +153,7 @@ class TextFormatter(logging.Formatter):
         extra = getattr(record, FIELDS, None)
         if isinstance(extra, Mapping):
             for key, value in extra.items():
-                value = _clean(value, key in HANDLER_FIELDS)
+                value = _field(key, value)
                 parts.append(f"{escape_line(str(key))}={_text_value(value)}")
         line = " ".join(parts)
         if record.exc_info and not record.exc_text:

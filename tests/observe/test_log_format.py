@@ -140,3 +140,10 @@ def test_default_format_is_text_on_a_terminal_else_json(tmp_path: Path) -> None:
         os.close(side)
     with open(tmp_path / "file", "w") as plain:
         assert parse_log_format(None, plain) == "json"
+
+
+def test_json_escapes_lone_surrogates_and_non_ascii() -> None:
+    odd = b"caf\xe9 \xff".decode("utf-8", "surrogateescape") + " \u00e9\u2028"
+    line = JsonFormatter().format(_record("m %s", odd, output=odd))
+    assert line.isascii() and "\n" not in line
+    assert json.loads(line)["output"] == odd
