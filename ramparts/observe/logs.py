@@ -103,10 +103,10 @@ def escape_line(text: str, *, keep: str = "") -> str:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, ASCII only.
 
-    ``ensure_ascii`` escapes every control character and everything outside
-    ASCII, so no byte a terminal or a line splitter acts on (CR, ESC, NEL,
-    U+2028) is ever written raw; the values read back unchanged by any JSON
-    parser.
+    Every control character (C0, DEL, C1) and everything outside ASCII is
+    written as a ``\\uXXXX`` escape, so no byte a terminal or a line splitter
+    acts on (CR, ESC, NEL, U+2028) is ever written raw; the values read back
+    unchanged by any JSON parser.
     """
 
     def format(self, record: logging.LogRecord) -> str:
@@ -129,11 +129,12 @@ class JsonFormatter(logging.Formatter):
         # again by json with every such character escaped (orjson cannot).
         try:
             line = orjson.dumps(out, default=str).decode()
-            if line.isascii():
-                return line
+            if not line.isascii():
+                line = json.dumps(out, ensure_ascii=True, default=str)
         except TypeError:  # a lone surrogate (surrogateescape'd bytes): json escapes it
-            pass
-        return json.dumps(out, ensure_ascii=True, default=str)
+            line = json.dumps(out, ensure_ascii=True, default=str)
+        # DEL is ASCII but a control character; outside strings JSON never has one.
+        return line.replace("\x7f", "\\u007f") if "\x7f" in line else line
 
 
 class TextFormatter(logging.Formatter):

@@ -31,7 +31,7 @@ JSON = ('{"ts": "2026-12-03T08:00:00.000Z", "level": "WARNING", "logger": "rampa
         ' "message": "admin login FORGED"}')
 PAYLOAD = (
     ("x\n" + TEXT + "\r" + JSON + "\r\n\x1b[2K\x1b[1A" + TEXT + "\x00" + "\u2028" + JSON
-     + "\x85" + TEXT + "\u202e" + "\n").encode()
+     + "\x85" + TEXT + "\u202e\x7f" + "\n").encode()
     + b"\xff\xfe FORGED-invalid-utf8 \xc3\n"
     + b"FORGED-long " + b"A" * 12000 + b"\n" + JSON.encode() + b"\n"
 )
@@ -145,7 +145,7 @@ def forged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def test_no_raw_control_bytes_in_the_node_log(forged: tuple[StderrNode, bytes]) -> None:
     _, data = forged
     text = data.decode("utf-8")  # the log itself is valid UTF-8 (ASCII in JSON mode)
-    for bad in ("\r", "\x1b", "\x00", "\u2028", "\u2029", "\x85", "\u202e"):
+    for bad in ("\r", "\x1b", "\x00", "\x7f", "\u2028", "\u2029", "\x85", "\u202e"):
         assert bad not in text, repr(bad)
     # the forged JSON record never appears as it was written (only quoted, as a value)
     assert '{"ts": "2026-12-03T08:00:00.000Z"' not in text
