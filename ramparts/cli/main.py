@@ -144,8 +144,8 @@ def up(
         str | None,
         typer.Option(
             "--retain-invocations",
-            help="keep invocation records this long, e.g. 7d (default; or "
-            "RAMPARTS_RETAIN_INVOCATIONS); older ones are pruned periodically",
+            help="keep invocation records this long, e.g. 7d (the default; 0 keeps them "
+            "forever; or RAMPARTS_RETAIN_INVOCATIONS); older ones are pruned periodically",
         ),
     ] = None,
 ) -> None:
@@ -622,7 +622,7 @@ def logs(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Show FUNCTION's invocations with their captured output."""
-    from ramparts.observe.invocations import parse_instant, parse_level
+    from ramparts.observe.invocations import REQUEST_ID_RE, parse_instant, parse_level
     from ramparts.observe.logs import escape_line
 
     # Checked here to name the option; durations become instants once, so that
@@ -638,6 +638,8 @@ def logs(
     except RampartsError as exc:
         _fail(escape(exc.message))
     if request_id is not None:
+        if not REQUEST_ID_RE.fullmatch(request_id):
+            _fail(f"--request-id: {escape(repr(request_id))} is not a request id")
         params["request_id"] = request_id
     client = _client(url, data_dir)
     after = 0

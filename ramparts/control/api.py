@@ -13,7 +13,6 @@ import base64
 import binascii
 import hmac
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -34,7 +33,7 @@ from ramparts.gateway.app import header_map
 from ramparts.identity.errors import AuthFailed
 from ramparts.identity.service import extract_credential
 from ramparts.manifest import NAME_RE, RESOURCE_NAME_RE
-from ramparts.observe.invocations import parse_instant, parse_level
+from ramparts.observe.invocations import REQUEST_ID_RE, parse_instant, parse_level
 from ramparts.scan.baseline import ID_RE, parse_baseline
 from ramparts.scan.findings import Severity
 from ramparts.scan.gate import Acceptance, GateOptions
@@ -46,10 +45,6 @@ log = logging.getLogger("ramparts.control")
 
 MAX_DEPLOY_BYTES = 64 * 1024 * 1024
 ADMIN_PRINCIPAL = "admin"
-
-
-# What a stored request id looks like (the column holds 64 characters).
-_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def _fn_name(request: Request) -> str:
@@ -472,7 +467,7 @@ async def logs(request: Request) -> JSONResponse:
     q = request.query_params
     after, limit = _int(request, "after", 0, 2**62), _int(request, "limit", 100, 1000)
     request_id = q.get("request_id")
-    if request_id is not None and not _REQUEST_ID_RE.fullmatch(request_id):
+    if request_id is not None and not REQUEST_ID_RE.fullmatch(request_id):
         raise InvalidRequest("request_id: not a request id", code="invalid_argument")
     level = parse_level(q["level"], name="level") if q.get("level") is not None else None
     since, until = (

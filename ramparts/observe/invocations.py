@@ -33,6 +33,8 @@ LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 _LINE_LEVELS = {**{k.upper(): v for k, v in LEVELS.items()}, "WARN": 30, "FATAL": 50}
 # A line the runtime's log handler wrote: "[LEVEL]\t<time>\t<request id>\t<message>".
 _LINE_LEVEL = re.compile(r"^\[([A-Z]{4,8})\]\t", re.MULTILINE)
+#: What a stored request id looks like (the column holds 64 characters).
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _UNIX = re.compile(r"\d{1,12}(\.\d{1,9})?")
 
 

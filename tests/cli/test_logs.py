@@ -118,6 +118,7 @@ def test_cli_filters_and_escapes_handler_output(node: RunningNode, lg: dict[str,
         (["--since", "last tuesday"], "--since"),
         (["--until", "1764752400x"], "--until"),
         (["--level", "loud"], "--level"),
+        (["--request-id", "a b\x1b[2J"], "--request-id"),
     ],
 )
 def test_cli_bad_filters_name_the_option(node: RunningNode, args: list[str], named: str) -> None:
