@@ -100,3 +100,17 @@ def test_an_older_store_gets_the_started_at_index(tmp_path: Path) -> None:
         ).all()
     engine.dispose()
     assert any("ix_invocations_started_at" in str(step) for step in plan), plan
+
+
+def test_reopening_restores_a_missing_started_at_index(store: SQLStore) -> None:
+    """On both backends: a store without the index (an older release) gets it at open."""
+    engine = store._engine
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_invocations_started_at"))
+    assert "ix_invocations_started_at" not in {
+        i["name"] for i in inspect(engine).get_indexes("invocations")
+    }
+    SQLStore(store._url).close()
+    assert "ix_invocations_started_at" in {
+        i["name"] for i in inspect(engine).get_indexes("invocations")
+    }
