@@ -1,7 +1,7 @@
 """The node log's formatters: any message, field or traceback stays one record.
 
 These run the real formatters on real records (the end-to-end attack on a
-running node is tests/observe/test_logs.py); they cover the paths where
+running node is tests/observe/test_node_log.py); they cover the paths where
 worker-controlled text reaches a message or a traceback rather than a field:
 an exception message logged with ``%s``, or raised inside the node.
 """

@@ -3,7 +3,7 @@
 ``_drain_stderr`` reads a real stream: bytes arrive in arbitrary pieces (a
 UTF-8 character or a line split across reads), lines may be long, and output
 is capped per zygote.  The end-to-end attack on a running node is
-tests/observe/test_logs.py.
+tests/observe/test_node_log.py.
 """
 
 from __future__ import annotations
