@@ -130,6 +130,13 @@ class Settings:
     # whole minute close instead of waiting for it.  Never set it in production: a
     # shifted clock fires schedules at the wrong real time.
     scheduler_clock_offset: float = 0.0
+    # SIEM export (ramparts/observe/siem, docs/siem.md): destination URLs, the secret
+    # (APP/NAME) holding an HTTP collector's token, each destination's spool bound, and
+    # the longest wait between retries of a failing destination.
+    siem: list[str] = field(default_factory=list)
+    siem_token_secret: str = ""
+    siem_spool_bytes: int = 64 * 1024 * 1024
+    siem_retry_max_delay: float = 30.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -169,6 +176,29 @@ class Settings:
             value = getattr(self, name)
             if not 0 <= value <= 65535:
                 raise ConfigError(f"{name} must be between 0 and 65535, got {value}")
+        self._check_siem()
+
+    def _check_siem(self) -> None:
+        """Bad ``--siem`` settings stop the start with a message naming the option."""
+        from ramparts.observe.siem.targets import parse_targets, parse_token_secret
+
+        targets = parse_targets(list(self.siem))
+        if self.siem_token_secret:
+            parse_token_secret(self.siem_token_secret)
+            if not any(t.is_http for t in targets):
+                raise ConfigError(
+                    "--siem-token-secret is for ocsf+https:// (or ocsf+http://) --siem "
+                    "destinations, and none is given"
+                )
+        if self.siem_spool_bytes < 4096:
+            raise ConfigError(
+                f"--siem-spool-bytes must be at least 4096, got {self.siem_spool_bytes}"
+            )
+        if not 0.1 <= self.siem_retry_max_delay <= 3600:
+            raise ConfigError(
+                "RAMPARTS_SIEM_RETRY_MAX_DELAY must be 0.1 to 3600 seconds, got "
+                f"{self.siem_retry_max_delay}"
+            )
 
     @classmethod
     def from_env(
@@ -192,6 +222,11 @@ class Settings:
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
             "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
             "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),
+            "siem": [u.strip() for u in os.environ.get("RAMPARTS_SIEM", "").split(",")
+                     if u.strip()],
+            "siem_token_secret": os.environ.get("RAMPARTS_SIEM_TOKEN_SECRET", ""),
+            "siem_spool_bytes": _env_int("RAMPARTS_SIEM_SPOOL_BYTES", 64 * 1024 * 1024),
+            "siem_retry_max_delay": _env_float("RAMPARTS_SIEM_RETRY_MAX_DELAY", 30.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,15 @@
+"""Errors of SIEM export (bad destination URLs are ``ConfigError``s)."""
+
+from __future__ import annotations
+
+from ramparts.errors import BackendError
+
+
+class DeliveryFailed(BackendError):
+    """A batch did not reach a collector; it stays spooled and is retried.
+
+    The message names the destination and the reason (never a token or a
+    traceback): it is shown in the node's log and in ``GET /v1/siem``.
+    """
+
+    code = "siem_delivery_failed"
