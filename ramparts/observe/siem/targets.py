@@ -26,7 +26,7 @@ from ramparts.errors import ConfigError
 
 SCHEMES = ("syslog+udp", "syslog+tcp", "syslog+tls", "ocsf+file", "ocsf+https", "ocsf+http")
 HTTP_FORMATS = ("ndjson", "hec", "bulk")
-_DEFAULT_PORTS = {"syslog+tls": 6514, "ocsf+https": 443}
+_DEFAULT_PORTS = {"syslog+tls": 6514, "ocsf+https": 443, "ocsf+http": 80}
 _QUERY = {
     "syslog+udp": set(),
     "syslog+tcp": set(),
