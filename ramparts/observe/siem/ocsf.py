@@ -67,6 +67,12 @@ def _activity(class_uid: int, action: str, decision: str) -> tuple[int, str]:
     return 99, "Other"
 
 
+def _resource_type(resource: str) -> str:
+    """``kv`` of ``kv:orders/o-1``; ``resource`` when there is no such prefix (a path)."""
+    prefix, sep, _ = resource.partition(":")
+    return prefix if sep and prefix.replace("-", "").replace("_", "").isalnum() else "resource"
+
+
 def ocsf_event(record: dict[str, Any], version: str) -> dict[str, Any]:
     """One audit record as an OCSF event (a JSON-ready dict)."""
     kind = str(record.get("kind") or "event")
@@ -104,7 +110,7 @@ def ocsf_event(record: dict[str, Any], version: str) -> dict[str, Any]:
             "product": {"name": "Ramparts", "vendor_name": "Ramparts", "version": version},
         },
         "actor": {"user": {"name": principal}},
-        "resources": [{"name": resource, "type": resource.partition(":")[0] or "resource"}],
+        "resources": [{"name": resource, "type": _resource_type(resource)}],
         "unmapped": {
             "kind": kind,
             "decision": decision,

@@ -148,6 +148,7 @@ class StreamReceiver:
         self.messages: list[bytes] = []
         self.errors: list[str] = []
         self.server: _Server | None = None
+        self.connections: list[socket.socket] = []
 
     def start(self) -> StreamReceiver:
         receiver = self
@@ -160,6 +161,7 @@ class StreamReceiver:
                     except (ssl.SSLError, OSError) as exc:
                         receiver.errors.append(str(exc))
                         raise
+                receiver.connections.append(self.request)
                 super().setup()
 
             def handle(self) -> None:
@@ -181,10 +183,18 @@ class StreamReceiver:
         return self
 
     def stop(self) -> None:
+        """Stop like a collector that exits: its open connections close too."""
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+        for conn in self.connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            except OSError:
+                pass
+        self.connections.clear()
 
 
 # -- HTTP collector ---------------------------------------------------------------------------
@@ -196,6 +206,8 @@ class HttpCollector:
         self.requests: list[dict[str, Any]] = []
         self.server: ThreadingHTTPServer | None = None
         self.seen_ids: set[str] = set()
+        self.expect_auth: str | None = None  # answer 401 to any other Authorization
+        self.refused = 0
 
     def start(self) -> HttpCollector:
         collector = self
@@ -206,6 +218,15 @@ class HttpCollector:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                if (
+                    collector.expect_auth is not None
+                    and self.headers.get("authorization") != collector.expect_auth
+                ):
+                    collector.refused += 1
+                    self.send_response(401)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 collector.requests.append(
                     {"path": self.path, "body": body,
                      "headers": {k.lower(): v for k, v in self.headers.items()}}

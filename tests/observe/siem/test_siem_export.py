@@ -241,6 +241,36 @@ def test_outage_loses_nothing_and_requests_are_answered(node: SiemNode, rig: Rig
     wait_for(lambda: _destination(node, "hec_down")["state"] == "ok", what="hec to recover")
 
 
+def test_a_restarted_syslog_collector_gets_the_next_record(node: SiemNode, rig: Rig) -> None:
+    first = f"/v1/siem-probe/before-{uuid.uuid4().hex[:8]}"
+    assert denied(node, first.rsplit("/", 1)[1]).status_code == 401
+    wait_for(lambda: _syslog(rig.tcp.messages, first), what="a record on the kept connection")
+    rig.tcp.stop()  # the collector exits, closing the connection the node keeps
+    rig.tcp.start()
+    after = f"/v1/siem-probe/after-{uuid.uuid4().hex[:8]}"
+    assert denied(node, after.rsplit("/", 1)[1]).status_code == 401
+    wait_for(lambda: _syslog(rig.tcp.messages, after), what="the record after the restart")
+
+
+def test_a_rotated_token_is_read_again_after_a_401(node: SiemNode, rig: Rig) -> None:
+    new = "hec-" + uuid.uuid4().hex
+    done = node.cli("secrets", "set", "collector-token", "--app", "siemtest", "--stdin", stdin=new)
+    assert done.returncode == 0, done.stderr
+    rig.hec_down.expect_auth = f"Splunk {new}"  # the collector now takes only the new token
+    if rig.hec_down.server is None:  # (up already when the outage test ran first)
+        rig.hec_down.start()
+    marker = f"rotated-{uuid.uuid4().hex[:8]}"
+    assert denied(node, marker).status_code == 401
+    resource = f"/v1/siem-probe/{marker}"
+    wait_for(
+        lambda: [e for e in rig.hec_down.hec_events()
+                 if e["event"]["resources"][0]["name"] == resource],
+        what="the record sent with the rotated token",
+    )
+    assert rig.hec_down.refused >= 1  # the old token was tried, refused, then read anew
+    assert new not in node.log_text()
+
+
 def test_the_token_never_reaches_logs_audit_or_spool(node: SiemNode, rig: Rig) -> None:
     wait_for(lambda: rig.bulk.requests, what="a bulk request")
     assert TOKEN not in node.log_text()
