@@ -184,7 +184,17 @@ class Settings:
 
         targets = parse_targets(list(self.siem))
         if self.siem_token_secret:
-            parse_token_secret(self.siem_token_secret)
+            from ramparts.errors import InvalidRequest
+            from ramparts.secrets.store import check_app, check_name
+
+            app, name = parse_token_secret(self.siem_token_secret)
+            try:
+                check_app(app)
+                check_name(name)
+            except InvalidRequest as exc:
+                raise ConfigError(
+                    f"--siem-token-secret {self.siem_token_secret!r}: {exc.message}"
+                ) from None
             if not any(t.is_http for t in targets):
                 raise ConfigError(
                     "--siem-token-secret is for ocsf+https:// (or ocsf+http://) --siem "

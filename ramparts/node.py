@@ -168,6 +168,7 @@ class Node:
         self._tasks: list[asyncio.Task[None]] = []
         self.admin_token = ""
         self.started_at = time.time()
+        self.siem: SiemExporter | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -300,17 +301,8 @@ class Node:
         if not s.siem:
             return None
         token = None
-        if s.siem_token_secret:
-            from ramparts.errors import ConfigError, InvalidRequest
-            from ramparts.secrets.store import check_app, check_name
-
-            app, name = parse_token_secret(s.siem_token_secret)
-            try:
-                check_app(app)
-                check_name(name)
-            except InvalidRequest as exc:
-                raise ConfigError(f"--siem-token-secret {s.siem_token_secret!r}: {exc}") from None
-            token = self._siem_token_reader(app, name)
+        if s.siem_token_secret:  # its form was checked with the settings
+            token = self._siem_token_reader(*parse_token_secret(s.siem_token_secret))
         exporter = SiemExporter(
             parse_targets(s.siem),
             spool_dir=s.data_dir / "siem",

@@ -146,17 +146,25 @@ class Destination:
 
     def _run(self) -> None:
         while not self.stopping.is_set():
-            outcome = self._send_once()
+            try:
+                outcome = self._send_once()
+            except Exception as exc:  # the spool itself failed: keep trying, never die
+                self._failed(exc)
+                outcome = False
             if outcome is None:
                 self.wake.wait(1.0)
                 self.wake.clear()
             elif outcome is False:
                 self.stopping.wait(self._backoff())
         deadline = time.monotonic() + DRAIN_TIMEOUT
-        while time.monotonic() < deadline and self._send_once():
-            pass  # the last records of this run, while the destination takes them
-        self.transport.close()
-        self.spool.close()
+        try:
+            while time.monotonic() < deadline and self._send_once():
+                pass  # the last records of this run, while the destination takes them
+        except Exception as exc:
+            self._failed(exc)
+        finally:
+            self.transport.close()
+            self.spool.close()
 
 
 class SiemExporter:
@@ -227,18 +235,24 @@ class SiemExporter:
                     self._inbox.put(None)
                     break
                 batch.extend(more)
-            bodies = [orjson.dumps(r, default=str) for r in batch]
-            for d in self.destinations:
-                try:
-                    lost = d.spool.put(bodies)
-                except Exception as exc:  # a broken spool loses this batch for d: say so
-                    log.error("SIEM spool of %s failed: %s", d.target.where, exc)
-                    lost = len(bodies)
-                if lost:
-                    d.dropped += lost
-                    d.unreported_loss += lost
-                d.wake.set()
+            try:
+                self._spool_batch(batch)
+            except Exception:  # never let the spooler die: the queue would only grow
+                log.exception("SIEM spooler failed on a batch of %d records", len(batch))
             self._report_losses()
+
+    def _spool_batch(self, batch: list[dict[str, Any]]) -> None:
+        bodies = [orjson.dumps(r, default=str) for r in batch]
+        for d in self.destinations:
+            try:
+                lost = d.spool.put(bodies)
+            except Exception as exc:  # a broken spool loses this batch for d: say so
+                log.error("SIEM spool of %s failed: %s", d.target.where, exc)
+                lost = len(bodies)
+            if lost:
+                d.dropped += lost
+                d.unreported_loss += lost
+            d.wake.set()
 
     def _report_losses(self, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -90,6 +90,8 @@ def _up(
          "--siem-token-secret is for ocsf+https://"),
         (["--siem", "ocsf+http://127.0.0.1:9/x", "--siem-token-secret", "tok"], {},
          "--siem-token-secret 'tok'"),
+        (["--siem", "ocsf+http://127.0.0.1:9/x", "--siem-token-secret", "Ops/tok"], {},
+         "--siem-token-secret 'Ops/tok': app names use lowercase"),
         (["--siem", "syslog+udp://127.0.0.1:514", "--siem-spool-bytes", "100"], {},
          "--siem-spool-bytes must be at least 4096"),
     ],
