@@ -184,6 +184,14 @@ def test_ocsf_file_and_bulk_collector_get_ocsf_events_with_ids(node: SiemNode, r
     assert request["headers"]["authorization"] == f"ApiKey {TOKEN}"
 
 
+def test_siem_status_needs_the_admin_token(node: SiemNode) -> None:
+    refused = node.control.get("/v1/siem", headers={"authorization": "Bearer wrong"})
+    assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"
+    body = node.control.get("/v1/siem").json()
+    assert body["enabled"] is True
+    assert [d["url"] for d in body["destinations"]] == list(node.rig.urls.values())
+
+
 def test_a_collector_with_an_untrusted_certificate_gets_nothing(node: SiemNode, rig: Rig) -> None:
     assert denied(node, "untrusted").status_code == 401
     state = wait_for(
