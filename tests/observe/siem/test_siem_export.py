@@ -249,15 +249,19 @@ def test_outage_loses_nothing_and_requests_are_answered(node: SiemNode, rig: Rig
     wait_for(lambda: _destination(node, "hec_down")["state"] == "ok", what="hec to recover")
 
 
-def test_a_restarted_syslog_collector_gets_the_next_record(node: SiemNode, rig: Rig) -> None:
+@pytest.mark.parametrize("key", ["tcp", "tls"])
+def test_a_restarted_syslog_collector_gets_the_next_record(
+    node: SiemNode, rig: Rig, key: str
+) -> None:
+    receiver = rig.tcp if key == "tcp" else rig.tls
     first = f"/v1/siem-probe/before-{uuid.uuid4().hex[:8]}"
     assert denied(node, first.rsplit("/", 1)[1]).status_code == 401
-    wait_for(lambda: _syslog(rig.tcp.messages, first), what="a record on the kept connection")
-    rig.tcp.stop()  # the collector exits, closing the connection the node keeps
-    rig.tcp.start()
+    wait_for(lambda: _syslog(receiver.messages, first), what="a record on the kept connection")
+    receiver.stop()  # the collector exits, closing the connection the node keeps
+    receiver.start()
     after = f"/v1/siem-probe/after-{uuid.uuid4().hex[:8]}"
     assert denied(node, after.rsplit("/", 1)[1]).status_code == 401
-    wait_for(lambda: _syslog(rig.tcp.messages, after), what="the record after the restart")
+    wait_for(lambda: _syslog(receiver.messages, after), what="the record after the restart")
 
 
 def test_a_rotated_token_is_read_again_after_a_401(node: SiemNode, rig: Rig) -> None:

@@ -78,9 +78,17 @@ class TcpSyslog(Transport):
             readable, _, _ = select.select([sock], [], [], 0)
             if not readable:
                 return True
-            if isinstance(sock, ssl.SSLSocket):
-                return False  # a receiver never talks first: readable means closing
-            return sock.recv(1, socket.MSG_PEEK) != b""
+            if not isinstance(sock, ssl.SSLSocket):
+                return sock.recv(1, socket.MSG_PEEK) != b""
+            # TLS: records such as a TLS 1.3 session ticket make the socket readable
+            # without the peer closing; only a read tells them apart from the end.
+            sock.setblocking(False)
+            try:
+                return sock.recv(1) != b""  # a collector sends no data: b"" is the close
+            except ssl.SSLWantReadError:
+                return True
+            finally:
+                sock.settimeout(TIMEOUT)
         except (OSError, ValueError):
             return False
 
