@@ -13,3 +13,12 @@ class DeliveryFailed(BackendError):
     """
 
     code = "siem_delivery_failed"
+
+
+class Refused(DeliveryFailed):
+    """The collector answered that the batch is too large (HTTP 413): the exporter halves
+    the batch, and drops a record refused even alone (counted and audited) instead of
+    retrying what cannot succeed.  Other refusals (400, 422) are usually a collector
+    misconfiguration (wrong index, endpoint): those keep the records and retry."""
+
+    code = "siem_refused"

@@ -14,6 +14,9 @@ Threads, and why:
 Losses are never silent: records dropped because a spool was full are
 counted in ``status()`` and reported as ``siem.dropped`` audit records
 (aggregated, at most one per destination every ``LOSS_REPORT_INTERVAL``).
+A record an HTTP collector refuses as too large (413) even when sent alone
+(the batch is halved until it is) is dropped so it cannot hold back the
+rest, counted as ``rejected`` and reported as a ``siem.rejected`` audit record.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 import orjson
 
 from ramparts.files import PRIVATE_DIR
-from ramparts.observe.siem.errors import DeliveryFailed
+from ramparts.observe.siem.errors import DeliveryFailed, Refused
 from ramparts.observe.siem.spool import Spool
 from ramparts.observe.siem.targets import Target
 from ramparts.observe.siem.transports import open_transport
@@ -57,8 +60,12 @@ class Destination:
         *,
         batch_size: int,
         retry_max_delay: float,
+        notify: Notify | None = None,
     ) -> None:
         self.target = target
+        self.notify = notify
+        self.size = batch_size  # shrinks while a refused batch is narrowed down
+        self.rejected = 0
         self.spool = spool
         self.transport = transport
         self.batch_size = batch_size
@@ -95,6 +102,7 @@ class Destination:
             "spool_limit": self.spool.limit,
             "sent": self.sent,
             "dropped": self.dropped,
+            "rejected": self.rejected,
             "failures": self.failures,
             "consecutive_failures": self.consecutive_failures,
             "last_error": self.last_error or None,
@@ -104,15 +112,24 @@ class Destination:
 
     def _send_once(self) -> bool | None:
         """One batch: True sent, False failed, None nothing to send."""
-        rows = self.spool.peek(self.batch_size)
+        rows = self.spool.peek(self.size)
         if not rows:
             return None
+        records = [orjson.loads(body) for _, body in rows]
         try:
-            self.transport.send([orjson.loads(body) for _, body in rows])
+            self.transport.send(records)
+        except Refused as exc:
+            if len(rows) > 1:  # narrow it down: halves until the refused record is alone
+                self.size = max(1, len(rows) // 2)
+                self._failed(exc)
+                return False
+            self._reject(rows[0][0], records[0], exc)
+            return True
         except Exception as exc:
             self._failed(exc)
             return False
         self.spool.ack(rows[-1][0])
+        self.size = min(self.batch_size, self.size * 2)
         self.sent += len(rows)
         self.last_sent_at = time.time()
         if self.consecutive_failures:
@@ -123,6 +140,29 @@ class Destination:
             )
         self.consecutive_failures = 0
         return True
+
+    def _reject(self, seq: int, record: dict[str, Any], exc: Refused) -> None:
+        """The collector refuses this one record for good: drop it, say so, go on."""
+        self.spool.ack(seq)
+        self.rejected += 1
+        self.last_error, self.last_error_at = exc.message, time.time()
+        log.error(
+            "SIEM destination %s refused record %s (%s): dropped it",
+            self.target.where,
+            record.get("id"),
+            exc.message,
+        )
+        if self.notify is not None:
+            self.notify(
+                "siem.rejected",
+                decision="detect",
+                action="siem:Reject",
+                resource=f"siem:{self.target.url}",
+                record_id=record.get("id"),
+                record_kind=record.get("kind"),
+                reason=exc.message,
+                severity="high",
+            )
 
     def _failed(self, exc: Exception) -> None:
         reason = exc.message if isinstance(exc, DeliveryFailed) else (
@@ -192,6 +232,7 @@ class SiemExporter:
                 open_transport(t, version=version, token=token),
                 batch_size=batch_size,
                 retry_max_delay=retry_max_delay,
+                notify=notify,
             )
             for t in targets
         ]

@@ -208,6 +208,7 @@ class HttpCollector:
         self.seen_ids: set[str] = set()
         self.expect_auth: str | None = None  # answer 401 to any other Authorization
         self.refused = 0
+        self.too_large: bytes | None = None  # answer 413 to a body holding this
 
     def start(self) -> HttpCollector:
         collector = self
@@ -224,6 +225,12 @@ class HttpCollector:
                 ):
                     collector.refused += 1
                     self.send_response(401)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
+                if collector.too_large is not None and collector.too_large in body:
+                    collector.refused += 1
+                    self.send_response(413)
                     self.send_header("content-length", "0")
                     self.end_headers()
                     return

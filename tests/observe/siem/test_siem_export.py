@@ -192,6 +192,32 @@ def test_siem_status_needs_the_admin_token(node: SiemNode) -> None:
     assert [d["url"] for d in body["destinations"]] == list(node.rig.urls.values())
 
 
+def test_a_record_too_large_for_the_collector_is_dropped_alone_and_audited(
+    node: SiemNode, rig: Rig
+) -> None:
+    big = f"too-large-{uuid.uuid4().hex[:8]}"
+    rig.bulk.too_large = big.encode()  # this record will never fit this collector
+    try:
+        after = [f"after-{uuid.uuid4().hex[:8]}-{i}" for i in range(5)]
+        for marker in [big, *after]:
+            assert denied(node, marker).status_code == 401
+        wanted = {f"/v1/siem-probe/{m}" for m in after}
+        wait_for(
+            lambda: wanted <= {d["resources"][0]["name"] for _, d in rig.bulk.bulk_docs()},
+            what="the records behind the refused one",
+        )
+        rejected = wait_for(
+            lambda: [e for e in node.audit() if e["kind"] == "siem.rejected"],
+            what="the siem.rejected audit record",
+        )
+        assert rejected[0]["detail"]["record_kind"] == "control.auth"
+        assert "413" in rejected[0]["detail"]["reason"]
+        assert _destination(node, "bulk")["rejected"] == 1
+        assert all(big not in d["resources"][0]["name"] for _, d in rig.bulk.bulk_docs())
+    finally:
+        rig.bulk.too_large = None
+
+
 def test_a_collector_with_an_untrusted_certificate_gets_nothing(node: SiemNode, rig: Rig) -> None:
     assert denied(node, "untrusted").status_code == 401
     state = wait_for(

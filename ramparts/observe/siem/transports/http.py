@@ -12,7 +12,9 @@ from ``--siem-token-secret`` (never logged, never put in a URL):
 - ``ndjson`` (default): one OCSF event per line, ``Authorization: Bearer``.
 
 A 2xx answer (and, for bulk, no failed item other than a 409) is delivery;
-anything else raises ``DeliveryFailed`` and the batch is sent again later.
+413 raises ``Refused`` (the exporter halves the batch, down to the record
+refused even alone); anything else raises ``DeliveryFailed`` and the batch
+is sent again later.
 Redirects are not followed (the token must not travel on).  HTTPS verifies
 against the system's CAs, or only against ``?ca=``.  A 401 or 403 drops
 the cached token, so a rotated secret is read again on the next attempt.
@@ -26,7 +28,7 @@ from typing import Any
 import httpx
 import orjson
 
-from ramparts.observe.siem.errors import DeliveryFailed
+from ramparts.observe.siem.errors import DeliveryFailed, Refused
 from ramparts.observe.siem.ocsf import ocsf_event
 from ramparts.observe.siem.transports.base import TIMEOUT, Transport
 
@@ -99,6 +101,8 @@ class HttpTransport(Transport):
             raise DeliveryFailed(f"{where}: {type(exc).__name__}") from exc
         if response.status_code in (401, 403):
             self._token = None  # read the secret again: it may have been rotated
+        if response.status_code == 413:
+            raise Refused(f"{where}: HTTP 413 (too large for the collector)")
         if not 200 <= response.status_code < 300:
             raise DeliveryFailed(f"{where}: HTTP {response.status_code}")
         if self.target.format == "bulk":
