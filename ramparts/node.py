@@ -321,10 +321,12 @@ class Node:
         principal = f"node:{self.settings.node_id}"
 
         def notify(kind: str, **fields: Any) -> None:
-            if not loop.is_closed():
+            try:
                 loop.call_soon_threadsafe(
                     lambda: self.audit.emit(kind, principal=principal, **fields)
                 )
+            except RuntimeError:  # the loop is gone (the node stopped): the log line stays
+                log.warning("not audited after the node stopped: %s %s", kind, fields)
 
         return notify
 
