@@ -25,6 +25,8 @@ from typing import Any
 from ramparts.observe.siem.severity import OCSF, severity_of
 
 SCHEMA_VERSION = "1.1.0"
+_MAPPED = {"id", "ts", "node", "kind", "decision", "principal", "action", "resource",
+           "request_id", "detail"}
 
 _CLASSES = {
     3002: ("Authentication", 3, "Identity & Access Management"),
@@ -119,6 +121,9 @@ def ocsf_event(record: dict[str, Any], version: str) -> dict[str, Any]:
             "detail": detail,
         },
     }
+    for key, value in record.items():  # fields added later (chain seq, hashes) travel too
+        if key not in _MAPPED:
+            event["unmapped"][key] = value
     if record.get("request_id"):
         event["metadata"]["correlation_uid"] = str(record["request_id"])
     source = detail.get("source_ip") or detail.get("ip")

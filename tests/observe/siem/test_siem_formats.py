@@ -80,3 +80,9 @@ def test_ocsf_classes_per_kind() -> None:
     assert put["resources"] == [{"name": "kv:orders/o-1", "type": "kv"}]
     egress = ocsf_event(record(kind="egress.deny", action="runtime:egress"), "1")
     assert egress["class_uid"] == 4001 and egress["activity_id"] == 5
+
+
+def test_fields_a_record_gains_later_travel_in_ocsf_unmapped() -> None:
+    event = ocsf_event(record(seq=42, hash="ab12"), "1")
+    assert event["unmapped"]["seq"] == 42 and event["unmapped"]["hash"] == "ab12"
+    assert "id" not in event["unmapped"]
