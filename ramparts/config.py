@@ -132,6 +132,13 @@ class Settings:
     scheduler_clock_offset: float = 0.0
     # Invocation records older than this are pruned (0: kept forever); see docs/logging.md.
     retain_invocations: float = 7 * 24 * 3600.0
+    # SIEM export (ramparts/observe/siem, docs/siem.md): destination URLs, the secret
+    # (APP/NAME) holding an HTTP collector's token, each destination's spool bound, and
+    # the longest wait between retries of a failing destination.
+    siem: list[str] = field(default_factory=list)
+    siem_token_secret: str = ""
+    siem_spool_bytes: int = 64 * 1024 * 1024
+    siem_retry_max_delay: float = 30.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -173,6 +180,39 @@ class Settings:
             value = getattr(self, name)
             if not 0 <= value <= 65535:
                 raise ConfigError(f"{name} must be between 0 and 65535, got {value}")
+        self._check_siem()
+
+    def _check_siem(self) -> None:
+        """Bad ``--siem`` settings stop the start with a message naming the option."""
+        from ramparts.observe.siem.targets import parse_targets, parse_token_secret
+
+        targets = parse_targets(list(self.siem))
+        if self.siem_token_secret:
+            from ramparts.errors import InvalidRequest
+            from ramparts.secrets.store import check_app, check_name
+
+            app, name = parse_token_secret(self.siem_token_secret)
+            try:
+                check_app(app)
+                check_name(name)
+            except InvalidRequest as exc:
+                raise ConfigError(
+                    f"--siem-token-secret {self.siem_token_secret!r}: {exc.message}"
+                ) from None
+            if not any(t.is_http for t in targets):
+                raise ConfigError(
+                    "--siem-token-secret is for ocsf+https:// (or ocsf+http://) --siem "
+                    "destinations, and none is given"
+                )
+        if self.siem_spool_bytes < 4096:
+            raise ConfigError(
+                f"--siem-spool-bytes must be at least 4096, got {self.siem_spool_bytes}"
+            )
+        if not 0.1 <= self.siem_retry_max_delay <= 3600:
+            raise ConfigError(
+                "RAMPARTS_SIEM_RETRY_MAX_DELAY must be 0.1 to 3600 seconds, got "
+                f"{self.siem_retry_max_delay}"
+            )
 
     @classmethod
     def from_env(
@@ -200,6 +240,11 @@ class Settings:
                 os.environ.get("RAMPARTS_RETAIN_INVOCATIONS") or "7d",
                 name="RAMPARTS_RETAIN_INVOCATIONS",
             ),
+            "siem": [u.strip() for u in os.environ.get("RAMPARTS_SIEM", "").split(",")
+                     if u.strip()],
+            "siem_token_secret": os.environ.get("RAMPARTS_SIEM_TOKEN_SECRET", ""),
+            "siem_spool_bytes": _env_int("RAMPARTS_SIEM_SPOOL_BYTES", 64 * 1024 * 1024),
+            "siem_retry_max_delay": _env_float("RAMPARTS_SIEM_RETRY_MAX_DELAY", 30.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -42,6 +42,8 @@ from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
 from ramparts.observe.invocations import InvocationLog, trace_id_of
 from ramparts.observe.redact import install_log_redaction, redact_result
+from ramparts.observe.siem import SiemExporter, parse_targets
+from ramparts.observe.siem.targets import parse_token_secret
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.policy.context import request_context
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
@@ -167,6 +169,7 @@ class Node:
         self._tasks: list[asyncio.Task[None]] = []
         self.admin_token = ""
         self.started_at = time.time()
+        self.siem: SiemExporter | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -210,6 +213,7 @@ class Node:
         self.bus = SealedBus(open_bus(s.bus_url, consumer=consumer), self.vault.sealer)
         await self.bus.open()
         self.audit = AuditLog(self.store, s.node_id)
+        self.siem = self._siem_exporter()
         self.identity = IdentityService(self.store, self.secrets, self.vault.sealer)
         await self.identity.start()
         self.invocations = InvocationLog(self.store)
@@ -263,6 +267,8 @@ class Node:
             clock_offset=s.scheduler_clock_offset,
         )
         self.audit.start()
+        if self.siem is not None:
+            self.siem.start()
         self.invocations.start()
         if self.signer.created:
             await self._sign_existing_versions()
@@ -295,6 +301,59 @@ class Node:
         )
         self._audit_sandbox()
         self._audit_accepted_loss()
+
+    def _siem_exporter(self) -> SiemExporter | None:
+        """The ``--siem`` exporter, registered as an audit sink (None without ``--siem``)."""
+        s = self.settings
+        if not s.siem:
+            return None
+        token = None
+        if s.siem_token_secret:  # its form was checked with the settings
+            token = self._siem_token_reader(*parse_token_secret(s.siem_token_secret))
+        exporter = SiemExporter(
+            parse_targets(s.siem),
+            spool_dir=s.data_dir / "siem",
+            spool_limit=s.siem_spool_bytes,
+            version=ramparts.__version__,
+            token=token,
+            notify=self._siem_notify(),
+            retry_max_delay=s.siem_retry_max_delay,
+        )
+        self.audit.add_sink(exporter)
+        return exporter
+
+    def _siem_notify(self) -> Callable[..., None]:
+        """Audit, from an exporter thread, through the loop that owns the audit buffer."""
+        loop = asyncio.get_running_loop()
+        principal = f"node:{self.settings.node_id}"
+
+        def notify(kind: str, **fields: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(
+                    lambda: self.audit.emit(kind, principal=principal, **fields)
+                )
+            except RuntimeError:  # the loop is gone (the node stopped): the log line stays
+                log.warning("not audited after the node stopped: %s %s", kind, fields)
+
+        return notify
+
+    def _siem_token_reader(self, app: str, name: str) -> Callable[[], str | None]:
+        """Reads the collector token from the secret store when a sender needs it (on its
+        thread); each read is audited, the value never is."""
+        notify = self._siem_notify()
+
+        def read() -> str | None:
+            found = self.secrets.get(name, app=app)
+            notify(
+                "secrets.read",
+                decision="allow" if found is not None else "deny",
+                action="secrets:GetSecretValue",
+                resource=f"secret:{app}/{name}",
+                purpose="siem-token",
+            )
+            return None if found is None else found.reveal()
+
+        return read
 
     def _check_integrity(self) -> integrity.Report:
         """Check the embedded backends' files before anything opens (and so changes) them."""
@@ -526,6 +585,8 @@ class Node:
         await self.invocations.close()
         await self.identity.close()
         await self.audit.close()
+        if self.siem is not None:  # after the audit log's last batch reached it
+            await asyncio.to_thread(self.siem.close)
         await self.bus.close()
         self.store.close()
         # Last: only a stop that closed every file cleanly may skip the next start's checks.

@@ -148,6 +148,32 @@ def up(
             "forever; or RAMPARTS_RETAIN_INVOCATIONS); older ones are pruned periodically",
         ),
     ] = None,
+    siem: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--siem",
+            help="export audit records to this SIEM URL (repeatable; or RAMPARTS_SIEM, "
+            "comma-separated): syslog+udp|tcp|tls://HOST:PORT, ocsf+file:///PATH, "
+            "ocsf+https://HOST/PATH?format=hec|bulk|ndjson; see docs/siem.md",
+        ),
+    ] = None,
+    siem_token_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--siem-token-secret",
+            help="APP/NAME of the stored secret holding the HTTP collector's token "
+            "(or RAMPARTS_SIEM_TOKEN_SECRET)",
+        ),
+    ] = None,
+    siem_spool_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--siem-spool-bytes",
+            help="bound of each SIEM destination's on-disk spool; when full the oldest "
+            "records are dropped and the loss audited (default 64 MiB; or "
+            "RAMPARTS_SIEM_SPOOL_BYTES)",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
 
@@ -200,6 +226,9 @@ def up(
             accept_data_loss=accept_data_loss,
             region=region,
             retain_invocations=retain,
+            siem=siem or None,
+            siem_token_secret=siem_token_secret,
+            siem_spool_bytes=siem_spool_bytes,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)

@@ -27,6 +27,7 @@ from ramparts.control.aws import aws_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
+from ramparts.control.siem import siem_routes
 from ramparts.control.vault import vault_routes
 from ramparts.errors import InvalidRequest, NotFound, RampartsError
 from ramparts.gateway.app import header_map
@@ -633,6 +634,7 @@ def create_control_app(node: Node) -> Starlette:
         *_identity_routes(),
         *policy_routes(),
         *aws_routes(),
+        *siem_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}
