@@ -76,6 +76,11 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _env_path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw).expanduser() if raw else None
+
+
 def mask_url(url: str) -> str:
     """Return ``url`` with any password replaced, for logs and error messages."""
     try:
@@ -130,6 +135,11 @@ class Settings:
     # whole minute close instead of waiting for it.  Never set it in production: a
     # shifted clock fires schedules at the wrong real time.
     scheduler_clock_offset: float = 0.0
+    # Detections and alerts (ramparts.respond): the rule directory (None: the shipped set),
+    # the alert webhook (https, or http to loopback) and its HMAC signing secret's file.
+    detections: Path | None = None
+    alert_webhook: str = ""
+    alert_webhook_secret_file: Path | None = None
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -192,6 +202,9 @@ class Settings:
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
             "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
             "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),
+            "detections": _env_path("RAMPARTS_DETECTIONS"),
+            "alert_webhook": os.environ.get("RAMPARTS_ALERT_WEBHOOK", ""),
+            "alert_webhook_secret_file": _env_path("RAMPARTS_ALERT_WEBHOOK_SECRET_FILE"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -31,7 +31,14 @@ from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
-from ramparts.errors import InvocationError, NotFound, RampartsError, SandboxError, StorageError
+from ramparts.errors import (
+    ConfigError,
+    InvocationError,
+    NotFound,
+    RampartsError,
+    SandboxError,
+    StorageError,
+)
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
@@ -44,6 +51,9 @@ from ramparts.observe.invocations import InvocationLog
 from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
+from ramparts.respond.notifier import Notifier, WebhookNotifier, read_secret_file
+from ramparts.respond.rules import Rule, load_rules
+from ramparts.respond.service import DetectionService
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult
 from ramparts.sandbox import layers
@@ -170,6 +180,8 @@ class Node:
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         s = self.settings
+        # Before anything is opened: an invalid rule file or webhook option refuses the start.
+        detection_setup = await asyncio.to_thread(self._load_detections)
         # Fail closed before anything is opened: no sandbox, no node (unless told so).
         self.sandbox_report = await asyncio.to_thread(layers.probe, node_id=s.node_id, uid=UID_BASE)
         self.sandbox_report.degraded_allowed = s.allow_degraded_sandbox
@@ -263,6 +275,7 @@ class Node:
         )
         self.audit.start()
         self.invocations.start()
+        self._start_detections(*detection_setup)
         if self.signer.created:
             await self._sign_existing_versions()
         # Before the registry's zygotes: they fork from the template this starts.
@@ -518,6 +531,8 @@ class Node:
         await self.supervisor.close()
         await self.invocations.close()
         await self.identity.close()
+        if getattr(self, "detections", None) is not None:
+            await asyncio.to_thread(self.detections.close)
         await self.audit.close()
         await self.bus.close()
         self.store.close()
@@ -778,3 +793,30 @@ class Node:
             if apps
             else NotFound("no app is deployed", code="app_not_found")
         )
+
+    # -- detections and alerts (ramparts.respond) ----------------------------------------------
+    def _load_detections(self) -> tuple[list[Rule], Notifier | None]:
+        """The rules and the alert notifier, validated; a bad one is a ``ConfigError``."""
+        s = self.settings
+        rules = load_rules(s.detections)
+        notifier: Notifier | None = None
+        if s.alert_webhook_secret_file and not s.alert_webhook:
+            raise ConfigError("--alert-webhook-secret-file needs --alert-webhook")
+        if s.alert_webhook:
+            secret = (
+                read_secret_file(s.alert_webhook_secret_file)
+                if s.alert_webhook_secret_file
+                else None
+            )
+            notifier = WebhookNotifier(s.alert_webhook, secret=secret)
+        return rules, notifier
+
+    def _start_detections(self, rules: list[Rule], notifier: Notifier | None) -> None:
+        """Evaluate every stored audit and invocation record against the rules, off the loop."""
+        self.detections = DetectionService(
+            rules, store=self.store, audit=self.audit, node=self.settings.node_id,
+            notifier=notifier,
+        )
+        self.audit.add_sink(self.detections)
+        self.invocations.add_sink(self.detections.invocations)
+        self.detections.start()

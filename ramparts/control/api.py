@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ramparts.broker import KEY_RE, MAX_OBJECT_BYTES
+from ramparts.control.alerts import alert_routes
 from ramparts.control.aws import aws_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
@@ -563,6 +564,7 @@ class _AdminAuth:
             action=f"control:{scope['method']}",
             resource=scope["path"],
             reason=reason,
+            source_ip=client[0],  # detections group refused admin tokens by address
         )
 
 
@@ -607,6 +609,7 @@ def create_control_app(node: Node) -> Starlette:
         *_identity_routes(),
         *policy_routes(),
         *aws_routes(),
+        *alert_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}

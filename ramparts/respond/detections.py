@@ -1,0 +1,202 @@
+"""The detection engine: rules evaluated over records in the order they were stored.
+
+Pure and single-threaded: ``process`` takes a batch of records from one source
+and returns the matches it completed.  Time is the records' own (``ts`` for
+audit records, ``started_at`` for invocations), so a recorded stream replays
+exactly as it happened live.  The threaded pipeline around it is in
+``ramparts.respond.service``.
+
+State is bounded: each rule keeps at most ``max_groups`` groups (least recently
+active evicted first), a threshold group at most ``threshold`` timestamps, and a
+first_seen group at most ``MAX_VALUES`` values (past that, new values are still
+reported, but not remembered).  An evicted group starts over: an attacker that
+spreads over more groups than the cap can delay a threshold rule, and a
+first_seen rule reports the evicted group's values again after its learning
+period.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ramparts.respond.rules import MAX_VALUES, Rule
+
+ALERT_KIND = "alert"  # audit records of alerts: never evaluated again (no feedback loops)
+
+
+@dataclass
+class Match:
+    """A rule fired for one group: ``count`` records, identified by ``evidence``."""
+
+    rule: Rule
+    group: str
+    ts: float
+    count: int
+    evidence: list[str]
+
+
+@dataclass
+class _Threshold:
+    hits: deque[tuple[float, str]]
+    hot_until: float = 0.0
+
+
+@dataclass
+class _Sequence:
+    step: int
+    started: float
+    count: int = 0
+    total: int = 0
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Seen:
+    first: float
+    values: set[str] = field(default_factory=set)
+
+
+MAX_EVIDENCE = 100
+
+
+def record_time(source: str, record: dict[str, Any]) -> float:
+    value = record.get("ts" if source == "audit" else "started_at")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def evidence_id(source: str, record: dict[str, Any]) -> str:
+    """Audit records by their id; invocations by ``invocation:<request id>``."""
+    if source == "audit":
+        return str(record.get("id") or "")
+    return f"invocation:{record.get('request_id') or ''}"
+
+
+class DetectionEngine:
+    """Evaluates every rule over each record; not thread-safe (one evaluating thread)."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = list(rules)
+        self._state: dict[str, OrderedDict[str, Any]] = {r.id: OrderedDict() for r in self.rules}
+        self.evaluated = 0
+
+    def process(self, source: str, records: Iterable[dict[str, Any]]) -> list[Match]:
+        out: list[Match] = []
+        for record in records:
+            if source == "audit" and record.get("kind") == ALERT_KIND:
+                continue
+            self.evaluated += 1
+            ts = record_time(source, record)
+            ev = evidence_id(source, record)
+            for rule in self.rules:
+                if rule.kind == "threshold":
+                    self._threshold(rule, source, record, ts, ev, out)
+                elif rule.kind == "sequence":
+                    self._sequence(rule, source, record, ts, ev, out)
+                else:
+                    self._first_seen(rule, source, record, ts, ev, out)
+        return out
+
+    def groups(self, rule_id: str) -> int:
+        """How many groups a rule holds now (for tests of the bound)."""
+        return len(self._state[rule_id])
+
+    # -- state ----------------------------------------------------------------------------------
+    def _slot(self, rule: Rule, group: str, make: Any) -> Any:
+        table = self._state[rule.id]
+        slot = table.get(group)
+        if slot is None:
+            slot = table[group] = make()
+            while len(table) > rule.max_groups:
+                table.popitem(last=False)
+        else:
+            table.move_to_end(group)
+        return slot
+
+    # -- kinds ----------------------------------------------------------------------------------
+    def _threshold(
+        self, rule: Rule, source: str, record: dict[str, Any], ts: float, ev: str,
+        out: list[Match],
+    ) -> None:
+        step = rule.steps[0]
+        if step.matcher.source != source or not step.matcher.matches(record):
+            return
+        for group in step.group_keys(record):
+            slot: _Threshold = self._slot(
+                rule, group, lambda: _Threshold(deque(maxlen=step.threshold))
+            )
+            if ts < slot.hot_until:
+                # Fired already: each further record adds to the open alert's count.
+                out.append(Match(rule, group, ts, 1, [ev]))
+                continue
+            slot.hits.append((ts, ev))
+            while slot.hits and ts - slot.hits[0][0] > rule.window:
+                slot.hits.popleft()
+            if len(slot.hits) >= step.threshold:
+                out.append(Match(rule, group, ts, len(slot.hits), [e for _, e in slot.hits]))
+                slot.hits.clear()
+                slot.hot_until = ts + rule.suppress
+
+    def _sequence(
+        self, rule: Rule, source: str, record: dict[str, Any], ts: float, ev: str,
+        out: list[Match],
+    ) -> None:
+        table = self._state[rule.id]
+        last = len(rule.steps) - 1
+        advanced: set[str] = set()
+        for i in range(last, 0, -1):  # later steps first: one record advances a group once
+            step = rule.steps[i]
+            if step.matcher.source != source or not step.matcher.matches(record):
+                continue
+            for group in step.group_keys(record, named=False):
+                slot: _Sequence | None = table.get(group)
+                if slot is None or slot.step != i or group in advanced:
+                    continue
+                if ts - slot.started > rule.window:
+                    del table[group]
+                    continue
+                table.move_to_end(group)
+                advanced.add(group)
+                slot.count += 1
+                slot.total += 1
+                if len(slot.evidence) < MAX_EVIDENCE:
+                    slot.evidence.append(ev)
+                if slot.count < step.threshold:
+                    continue
+                if i == last:
+                    out.append(Match(rule, group, ts, slot.total, list(slot.evidence)))
+                    del table[group]
+                else:
+                    slot.step, slot.count = i + 1, 0
+        first = rule.steps[0]
+        if first.matcher.source != source or not first.matcher.matches(record):
+            return
+        for group in first.group_keys(record, named=False):
+            if group in advanced:
+                continue
+            slot = self._slot(rule, group, lambda: _Sequence(step=0, started=ts))
+            # (Re)start: a new first step restarts the window for its group.
+            slot.step, slot.started, slot.count, slot.total, slot.evidence = 1, ts, 0, 1, [ev]
+
+    def _first_seen(
+        self, rule: Rule, source: str, record: dict[str, Any], ts: float, ev: str,
+        out: list[Match],
+    ) -> None:
+        step = rule.steps[0]
+        if rule.value is None or step.matcher.source != source or not step.matcher.matches(record):
+            return
+        values = rule.value.values(record)
+        if not values:
+            return
+        for group in step.group_keys(record):
+            slot: _Seen = self._slot(rule, group, lambda: _Seen(first=ts))
+            learning = ts - slot.first < rule.learn
+            for value in values:
+                if value in slot.values:
+                    continue
+                if len(slot.values) < MAX_VALUES:
+                    slot.values.add(value)
+                if not learning:
+                    out.append(Match(rule, f"{group}, {rule.value.field}={value}", ts, 1, [ev]))
