@@ -82,7 +82,8 @@ def register(app: typer.Typer) -> None:
             return
         table = Table()
         for col in ("time", "severity", "rule", "category", "group", "count", "id"):
-            table.add_column(col)
+            # the rule and id are what an operator searches for and copies: never wrapped
+            table.add_column(col, no_wrap=col in ("severity", "rule", "id"))
         for a in rows:
             colour = _COLOURS.get(a["severity"], "white")
             table.add_row(

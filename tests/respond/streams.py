@@ -62,7 +62,7 @@ def deploy(functions: dict[str, str], ts: float) -> dict[str, Any]:
 
 
 def egress(fn: str, destination: str, allowed: bool, ts: float) -> dict[str, Any]:
-    return audit("egress.allow" if allowed else "egress.deny", "allow" if allowed else "deny",
-                 f"function:shop/{fn}", "runtime:egress.allow" if allowed else "runtime:egress.deny",
+    kind = "egress.allow" if allowed else "egress.deny"
+    return audit(kind, "allow" if allowed else "deny", f"function:shop/{fn}", f"runtime:{kind}",
                  destination, ts, function=fn, version="a" * 64,
                  severity="info" if allowed else "high", reason="allowlisted")

@@ -150,7 +150,7 @@ def test_new_egress_destination_and_denied_egress(rules: list[Rule]) -> None:
     }
 
 
-# -- single events ----------------------------------------------------------------------------------
+# -- single events ------------------------------------------------------------------------------
 def test_single_event_rules(rules: list[Rule]) -> None:
     verify_bad = audit("audit.verify", "deny", "admin", "audit:Verify", "audit:n1", T0,
                        first_bad=41)
