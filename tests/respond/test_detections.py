@@ -50,6 +50,15 @@ def test_twenty_bad_keys_from_one_address_fire(rules: list[Rule]) -> None:
     assert m.evidence == [r["id"] for r in attack]
 
 
+def test_bad_aws_signatures_from_one_address_fire(rules: list[Rule]) -> None:
+    attack = [
+        audit("aws.auth", "deny", "ip:203.0.113.9", "aws:dynamodb", "endpoint:POST /", T0 + i,
+              reason="signature_mismatch", source_ip="203.0.113.9", via="aws")
+        for i in range(20)
+    ]
+    assert fired(run(rules, ("audit", attack))) == {"failed-auth-burst"}
+
+
 def test_benign_streams_of_the_same_size_stay_silent(rules: list[Rule]) -> None:
     # 20 good keys; 20 bad keys from 20 addresses; 20 bad keys from one address over 20 minutes
     assert run(rules, ("audit", [good_key("203.0.113.9", T0 + i) for i in range(20)])) == []
