@@ -52,7 +52,8 @@ from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
 from ramparts.respond.notifier import Notifier, WebhookNotifier, read_secret_file
-from ramparts.respond.rules import Rule, load_rules
+from ramparts.respond.rules import Rule
+from ramparts.respond.ruleset import load_rules
 from ramparts.respond.service import DetectionService
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult

@@ -70,8 +70,8 @@ MAX_WINDOW = 7 * 86400.0
 MAX_REGEX = 512
 MAX_KEY_PART = 256
 
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_MISSING = object()
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MISSING = object()
 
 
 def shipped_rules_dir() -> Path:
@@ -80,16 +80,16 @@ def shipped_rules_dir() -> Path:
 
 
 def resolve(record: dict[str, Any], field: str) -> Any:
-    """The value of ``field`` (``detail.a.b`` walks the detail mapping), or ``_MISSING``."""
+    """The value of ``field`` (``detail.a.b`` walks the detail mapping), or ``MISSING``."""
     value: Any = record
     for part in field.split("."):
         if not isinstance(value, dict) or part not in value:
-            return _MISSING
+            return MISSING
         value = value[part]
     return value
 
 
-def _scalar_equal(actual: Any, expected: Any) -> bool:
+def scalar_equal(actual: Any, expected: Any) -> bool:
     if isinstance(actual, bool) or isinstance(expected, bool):
         return actual is expected if isinstance(actual, bool) else False
     if isinstance(actual, int | float) and isinstance(expected, int | float):
@@ -99,7 +99,7 @@ def _scalar_equal(actual: Any, expected: Any) -> bool:
     return str(actual) == str(expected)
 
 
-def _each(actual: Any) -> list[Any]:
+def each(actual: Any) -> list[Any]:
     """A list value matches when any element does (e.g. ``detail.missing``)."""
     return list(actual) if isinstance(actual, list | tuple) else [actual]
 
@@ -107,7 +107,7 @@ def _each(actual: Any) -> list[Any]:
 Test = Callable[[Any], bool]
 
 
-class _Checker:
+class Checker:
     """Validation context: the file and the field path, for error messages."""
 
     def __init__(self, file: str) -> None:
@@ -173,10 +173,10 @@ class _Checker:
                 raise self.fail(field, "a list must hold one or more plain values")
             options = list(value)
             return lambda actual: any(
-                _scalar_equal(a, o) for a in _each(actual) for o in options
+                scalar_equal(a, o) for a in each(actual) for o in options
             )
         if _is_scalar(value):
-            return lambda actual: any(_scalar_equal(a, value) for a in _each(actual))
+            return lambda actual: any(scalar_equal(a, value) for a in each(actual))
         if not isinstance(value, dict) or len(value) != 1:
             raise self.fail(
                 field, f"must be a value, a list, or one operator ({', '.join(OPERATORS)})"
@@ -191,7 +191,7 @@ class _Checker:
         if op == "exists":
             if not isinstance(arg, bool):
                 raise self.fail(where, "must be true or false")
-            return lambda actual: (actual is not _MISSING) is arg
+            return lambda actual: (actual is not MISSING) is arg
         if op in ("prefix", "suffix", "contains", "glob"):
             text = self.text(arg, where, MAX_REGEX)
             test: Callable[[str], bool] = {
@@ -202,12 +202,12 @@ class _Checker:
             }[op]
             return lambda actual: any(
                 isinstance(a, str | int) and not isinstance(a, bool) and test(str(a))
-                for a in _each(actual)
+                for a in each(actual)
             )
         if op == "regex":
             pattern = self.regex(arg, where)
             return lambda actual: any(
-                isinstance(a, str) and pattern.search(a) is not None for a in _each(actual)
+                isinstance(a, str) and pattern.search(a) is not None for a in each(actual)
             )
         if op in ("gte", "lte"):
             if isinstance(arg, bool) or not isinstance(arg, int | float):
@@ -216,7 +216,7 @@ class _Checker:
             return lambda actual: any(
                 isinstance(a, int | float) and not isinstance(a, bool)
                 and (a >= bound if op == "gte" else a <= bound)
-                for a in _each(actual)
+                for a in each(actual)
             )
         raise self.fail(where, f"unknown operator (use one of: {', '.join(OPERATORS)})")
 
@@ -238,13 +238,20 @@ def _join(field: str, key: str) -> str:
 
 @dataclass(frozen=True)
 class Matcher:
-    """A conjunction of field conditions over one source's records."""
+    """A conjunction of field conditions over one source's records.
+
+    ``predicate`` (a whole-record test) carries an imported Sigma rule's
+    boolean condition (``and``/``or``/``not`` over its selections).
+    """
 
     source: str
     conditions: tuple[tuple[str, Test], ...]
+    predicate: Callable[[dict[str, Any]], bool] | None = None
 
     def matches(self, record: dict[str, Any]) -> bool:
-        return all(test(resolve(record, field)) for field, test in self.conditions)
+        if not all(test(resolve(record, field)) for field, test in self.conditions):
+            return False
+        return self.predicate is None or self.predicate(record)
 
 
 @dataclass(frozen=True)
@@ -260,7 +267,7 @@ class GroupField:
 
     def values(self, record: dict[str, Any]) -> list[str]:
         raw = resolve(record, self.field)
-        if raw is _MISSING or raw is None or raw == "":
+        if raw is MISSING or raw is None or raw == "":
             return []
         items = list(raw) if isinstance(raw, dict | list | tuple) else [raw]
         out: list[str] = []
@@ -325,10 +332,11 @@ _RULE_FIELDS = {
     "id", "title", "description", "severity", "category", "kind", "source", "match", "group_by",
     "threshold", "window", "suppress", "steps", "value", "learn", "max_groups",
 }
+SIGMA_OPTIONS = {"group_by", "threshold", "window", "suppress", "max_groups", "category"}
 _STEP_FIELDS = {"source", "match", "group_by", "threshold"}
 
 
-def _parse_matcher(c: _Checker, value: Any, field: str, source: str) -> Matcher:
+def _parse_matcher(c: Checker, value: Any, field: str, source: str) -> Matcher:
     if value is None:
         value = {}
     if not isinstance(value, dict):
@@ -341,7 +349,7 @@ def _parse_matcher(c: _Checker, value: Any, field: str, source: str) -> Matcher:
     return Matcher(source, tuple(conditions))
 
 
-def _parse_group_field(c: _Checker, value: Any, field: str, source: str) -> GroupField:
+def parse_group_field(c: Checker, value: Any, field: str, source: str) -> GroupField:
     if isinstance(value, str):
         return GroupField(c.field_name(value, field, source))
     spec = c.mapping(value, field, {"field", "pattern"}, {"field"})
@@ -352,7 +360,7 @@ def _parse_group_field(c: _Checker, value: Any, field: str, source: str) -> Grou
     return GroupField(name, pattern)
 
 
-def _parse_step(c: _Checker, data: dict[str, Any], field: str) -> Step:
+def _parse_step(c: Checker, data: dict[str, Any], field: str) -> Step:
     source = data.get("source", "audit")
     if source not in SOURCES:
         raise c.fail(_join(field, "source"), f"must be one of: {', '.join(SOURCES)}")
@@ -364,7 +372,7 @@ def _parse_step(c: _Checker, data: dict[str, Any], field: str) -> Step:
     return Step(
         matcher=_parse_matcher(c, data.get("match"), _join(field, "match"), source),
         group_by=tuple(
-            _parse_group_field(c, g, f"{_join(field, 'group_by')}[{i}]", source)
+            parse_group_field(c, g, f"{_join(field, 'group_by')}[{i}]", source)
             for i, g in enumerate(group_by)
         ),
         threshold=c.count(data.get("threshold", 1), _join(field, "threshold"), 100_000),
@@ -373,10 +381,10 @@ def _parse_step(c: _Checker, data: dict[str, Any], field: str) -> Step:
 
 def parse_rule(data: Any, *, file: str, field: str = "") -> Rule:
     """Validate one rule mapping; ``RuleError`` names ``file`` and the bad field."""
-    c = _Checker(file)
+    c = Checker(file)
     data = c.mapping(data, field, _RULE_FIELDS, {"id", "title", "severity", "category", "kind"})
     rule_id = c.text(data["id"], _join(field, "id"), 64)
-    if not _ID_RE.match(rule_id):
+    if not ID_RE.match(rule_id):
         raise c.fail(_join(field, "id"), "use lower-case letters, digits, '.', '_' and '-'")
     severity = data["severity"]
     if severity not in SEVERITIES:
@@ -427,7 +435,7 @@ def parse_rule(data: Any, *, file: str, field: str = "") -> Rule:
                 raise c.fail(_join(field, "threshold"), "a first_seen rule has no threshold")
             if "value" not in data:
                 raise c.fail(_join(field, "value"), "is required for a first_seen rule")
-            value = _parse_group_field(c, data["value"], _join(field, "value"),
+            value = parse_group_field(c, data["value"], _join(field, "value"),
                                        step.matcher.source)
             learn = 0.0 if data.get("learn") in (None, 0, "0") else c.duration(
                 data["learn"], _join(field, "learn")
@@ -466,8 +474,8 @@ def _rule_items(data: Any, file: str) -> Iterator[tuple[Any, str]]:
         yield data, ""
 
 
-def load_file(path: Path) -> list[Rule]:
-    """The rules in one file; ``RuleError`` names the file and field of the first problem."""
+def read_rule_file(path: Path) -> tuple[str, Any]:
+    """A rule file's text and its parsed YAML; ``RuleError`` when it cannot be read or parsed."""
     name = str(path)
     try:
         if path.stat().st_size > MAX_RULE_FILE_BYTES:
@@ -479,34 +487,13 @@ def load_file(path: Path) -> list[Rule]:
         why = exc.strerror or type(exc).__name__
         raise RuleError(name, "", f"cannot be read ({why})") from None
     try:
-        data = yaml.safe_load(text)
+        return text, yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise RuleError(name, "", f"not valid YAML{where}") from None
-    return [parse_rule(item, file=name, field=field) for item, field in _rule_items(data, name)]
 
 
-def load_rules(directory: Path | None = None) -> list[Rule]:
-    """Every rule in ``directory`` (``*.yaml``/``*.yml``, not recursive; default: the shipped set).
-
-    Fails closed: a missing or empty directory, an invalid file or two rules
-    with one id is a ``RuleError``, and the node does not start.
-    """
-    where = Path(directory) if directory is not None else shipped_rules_dir()
-    if not where.is_dir():
-        raise RuleError(str(where), "", "--detections must name a directory of rule files")
-    paths = sorted(p for p in where.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    if not paths:
-        raise RuleError(str(where), "", "no rule files (*.yaml) in this directory")
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
-    for path in paths:
-        for rule in load_file(path):
-            if rule.id in seen:
-                raise RuleError(
-                    str(path), "id", f"rule id {rule.id!r} is also used in {seen[rule.id]}"
-                )
-            seen[rule.id] = str(path)
-            rules.append(rule)
-    return rules
+def parse_rules(data: Any, *, file: str) -> list[Rule]:
+    """The rules of one parsed file in our format (one rule, or ``rules: [...]``)."""
+    return [parse_rule(item, file=file, field=field) for item, field in _rule_items(data, file)]

@@ -11,7 +11,7 @@ import pytest
 
 from ramparts.respond.alerts import AlertDesk
 from ramparts.respond.detections import DetectionEngine
-from ramparts.respond.rules import load_rules
+from ramparts.respond.ruleset import load_rules
 from ramparts.store.sql import SQLStore
 from tests.respond.streams import T0, bad_key
 

@@ -9,7 +9,8 @@ import pytest
 
 from ramparts.respond.alerts import AlertDesk
 from ramparts.respond.detections import DetectionEngine, Match
-from ramparts.respond.rules import Rule, load_rules, parse_rule
+from ramparts.respond.rules import Rule, parse_rule
+from ramparts.respond.ruleset import load_rules
 from tests.respond.streams import (
     T0,
     access,

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ramparts.respond.errors import RuleError
-from ramparts.respond.rules import CATEGORIES, SEVERITIES, load_rules, shipped_rules_dir
+from ramparts.respond.rules import CATEGORIES, SEVERITIES, shipped_rules_dir
+from ramparts.respond.ruleset import load_rules
 
 GOOD = """
 id: my-rule
