@@ -105,3 +105,45 @@ def test_keyword_searches_are_refused(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="not supported") as caught:
         load_rules(tmp_path)
     assert caught.value.field == "detection"
+
+
+def test_modifiers_and_quantified_conditions(tmp_path: Path) -> None:
+    rule_text = """
+    title: Modifiers
+    id: 0b7e1f4e-2d6c-4a41-9a4c-3f0d1e2a5b6c
+    level: informational
+    tags: [owasp.a5]
+    logsource: {product: ramparts, service: invocation}
+    detection:
+      sel_slow:
+        duration_ms|gte: 1000
+        function|contains: ORD
+      sel_crash:
+        status: crashed
+        error_type: null
+      sel_cold:
+        cold: 1
+        trigger|endswith: ttp
+        request_id|exists: true
+      condition: 1 of sel_*
+    """
+    (rule,) = load_rules(rules_dir(tmp_path, **{"m.yml": rule_text}))
+    assert (rule.severity, rule.category, rule.steps[0].matcher.source) == ("low", "A5",
+                                                                             "invocation")
+
+    def inv(**fields: object) -> dict[str, object]:
+        base = {"request_id": "r", "function": "x", "version": "v", "trigger": "topic",
+                "status": "ok", "started_at": T0, "duration_ms": 1.0, "cold": 0,
+                "error_type": "E"}
+        return {**base, **fields}
+
+    hits = [inv(function="orders", duration_ms=1500.0), inv(status="crashed", error_type=None),
+            inv(cold=1, trigger="http")]
+    misses = [inv(function="orders", duration_ms=999.0), inv(status="crashed"),
+              inv(cold=1, trigger="topic"), inv(function="ship", duration_ms=5000.0)]
+    for record in hits:
+        assert len(DetectionEngine([rule]).process("invocation", [record])) == 1, record
+    for record in misses:
+        assert DetectionEngine([rule]).process("invocation", [record]) == [], record
+    # an invocation rule never sees audit records
+    assert DetectionEngine([rule]).process("audit", [bad_key("1.2.3.4", T0)]) == []
