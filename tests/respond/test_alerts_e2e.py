@@ -211,3 +211,25 @@ def test_an_invalid_rule_file_stops_the_node_from_starting(tmp_path: Path) -> No
     assert str(rules / "broken.yaml") in done.stderr.replace("\n", "")
     assert "window" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "data" / "state.db").exists()  # nothing was opened
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--alert-webhook", "http://alerts.example.com/hook"], "--alert-webhook"),
+        (["--alert-webhook-secret-file", "/nonexistent"], "needs --alert-webhook"),
+        (["--alert-webhook", "https://alerts.example.com/hook",
+          "--alert-webhook-secret-file", "/nonexistent/key"], "--alert-webhook-secret-file"),
+    ],
+)
+def test_a_bad_webhook_option_stops_the_start(
+    tmp_path: Path, args: list[str], words: str
+) -> None:
+    env = {**os.environ, "RAMPARTS_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ramparts.cli.main", "up", "--port", str(free_port()),
+         "--admin-port", str(free_port()), *args],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert words in done.stderr.replace("\n", "") and "Traceback" not in done.stderr
