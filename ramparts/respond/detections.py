@@ -80,17 +80,39 @@ class DetectionEngine:
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = list(rules)
         self._state: dict[str, OrderedDict[str, Any]] = {r.id: OrderedDict() for r in self.rules}
+        self._relevant: dict[tuple[str, Any], list[Rule]] = {}
         self.evaluated = 0
+
+    def _rules_for(self, source: str, kind: Any) -> list[Rule]:
+        """The rules one of whose steps can match a record of this source and kind (cached)."""
+        key = (source, kind if isinstance(kind, str) else None)
+        found = self._relevant.get(key)
+        if found is None:
+            if len(self._relevant) > 4096:  # kinds come from our emitters: few; stay bounded
+                self._relevant.clear()
+            found = self._relevant[key] = [
+                r for r in self.rules
+                if any(
+                    s.matcher.source == source
+                    and (s.matcher.kinds is None or key[1] in s.matcher.kinds)
+                    for s in r.steps
+                )
+            ]
+        return found
 
     def process(self, source: str, records: Iterable[dict[str, Any]]) -> list[Match]:
         out: list[Match] = []
         for record in records:
-            if source == "audit" and record.get("kind") == ALERT_KIND:
+            kind = record.get("kind") if source == "audit" else None
+            if kind == ALERT_KIND:
                 continue
             self.evaluated += 1
+            rules = self._rules_for(source, kind)
+            if not rules:
+                continue
             ts = record_time(source, record)
             ev = evidence_id(source, record)
-            for rule in self.rules:
+            for rule in rules:
                 if rule.kind == "threshold":
                     self._threshold(rule, source, record, ts, ev, out)
                 elif rule.kind == "sequence":

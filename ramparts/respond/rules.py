@@ -172,10 +172,20 @@ class Checker:
             if not value or not all(_is_scalar(v) for v in value):
                 raise self.fail(field, "a list must hold one or more plain values")
             options = list(value)
-            return lambda actual: any(
-                scalar_equal(a, o) for a in each(actual) for o in options
-            )
+            strings = frozenset(v for v in options if isinstance(v, str))
+
+            def any_of(actual: Any) -> bool:
+                if isinstance(actual, str) and strings:  # the common case, without the loops
+                    if actual in strings:
+                        return True
+                return any(scalar_equal(a, o) for a in each(actual) for o in options)
+
+            return any_of
         if _is_scalar(value):
+            if isinstance(value, str):
+                return lambda actual: actual == value if isinstance(actual, str) else any(
+                    scalar_equal(a, value) for a in each(actual)
+                )
             return lambda actual: any(scalar_equal(a, value) for a in each(actual))
         if not isinstance(value, dict) or len(value) != 1:
             raise self.fail(
@@ -247,6 +257,9 @@ class Matcher:
     source: str
     conditions: tuple[tuple[str, Test], ...]
     predicate: Callable[[dict[str, Any]], bool] | None = None
+    # The audit kinds this matcher can match (None: any): lets the engine skip the rule
+    # for every other record without evaluating a condition.
+    kinds: frozenset[str] | None = None
 
     def matches(self, record: dict[str, Any]) -> bool:
         if not all(test(resolve(record, field)) for field, test in self.conditions):
@@ -346,7 +359,13 @@ def _parse_matcher(c: Checker, value: Any, field: str, source: str) -> Matcher:
         where = _join(field, str(name))
         fname = c.field_name(name, where, source)
         conditions.append((fname, c.condition(cond, where)))
-    return Matcher(source, tuple(conditions))
+    kind = value.get("kind") if source == "audit" else None
+    kinds = None
+    if isinstance(kind, str):
+        kinds = frozenset([kind])
+    elif isinstance(kind, list) and all(isinstance(k, str) for k in kind):
+        kinds = frozenset(kind)
+    return Matcher(source, tuple(conditions), kinds=kinds)
 
 
 def parse_group_field(c: Checker, value: Any, field: str, source: str) -> GroupField:
