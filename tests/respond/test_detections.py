@@ -193,3 +193,18 @@ def test_groups_per_rule_are_capped() -> None:
     engine = DetectionEngine([rule])
     engine.process("audit", [bad_key(f"10.0.{i // 250}.{i % 250}", T0) for i in range(5000)])
     assert engine.groups("capped") == 100
+
+
+def test_a_rule_matching_kinds_by_operator_still_sees_every_kind() -> None:
+    # the engine skips rules by kind only when the kind is a plain value or list
+    rule = parse_rule(
+        {
+            "id": "any-gateway-denial", "title": "t", "severity": "low", "category": "A2",
+            "kind": "threshold", "match": {"kind": {"prefix": "gateway."}, "decision": "deny"},
+            "group_by": ["detail.source_ip"], "threshold": 2,
+        },
+        file="prefix.yaml",
+    )
+    engine = DetectionEngine([rule])
+    assert engine.process("audit", [good_key("1.2.3.4", T0)] * 2) == []
+    assert len(engine.process("audit", [bad_key("1.2.3.4", T0), bad_key("1.2.3.4", T0)])) == 1
