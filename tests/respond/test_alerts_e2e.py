@@ -21,7 +21,7 @@ from tests.conftest import RunningNode, free_port, make_app
 from tests.respond.test_notifier import Receiver
 
 SECRET = b"webhook-signing-secret-0123456789"
-WATCHED = {"failed-auth-burst", "policy-denial-burst"}
+WATCHED = {"failed-auth-burst", "policy-denial-burst", "deploy-then-errors"}
 
 MANIFEST = """
 app: det
@@ -39,12 +39,17 @@ functions:
           resources: ["kv:mine/*"]
     triggers:
       - http: {method: GET, path: /probe, auth: api_key}
+  flaky:
+    handler: h.py:flaky
 """
 HANDLER = """
 from ramparts import AccessDenied
 
 def hello(event, context):
     return {"statusCode": 200, "body": "hi"}
+
+def flaky(event, context):
+    raise RuntimeError("release 2 broke this")
 
 def prober(event, context):
     table = (event.get("queryStringParameters") or {}).get("table", "mine")
@@ -179,6 +184,15 @@ def test_a_policy_denial_burst_raises_an_alert_for_the_function(env: Env) -> Non
     assert [a["rule"] for a in env.alerts("--severity", "critical")
             if a["rule"] in WATCHED] == []
     assert "policy-denial-burst" in {a["rule"] for a in env.alerts("--since", "1h")}
+
+
+def test_a_deploy_followed_by_failing_invocations_raises_an_alert(env: Env) -> None:
+    for _ in range(5):  # within 10 minutes of the fixture's deploy
+        r = env.node.control.post("/v1/functions/flaky/invoke", json={"event": {}})
+        assert r.status_code == 200 and r.json()["status"] == "error", r.text
+    alert = env.wait_alert("deploy-then-errors", 6)  # the deploy and 5 failures
+    assert alert["group"] == "flaky" and alert["severity"] == "high"
+    assert [e.startswith("invocation:") for e in alert["evidence"]] == [False] + [True] * 5
 
 
 def test_bad_filters_are_refused_clearly(env: Env) -> None:
