@@ -18,8 +18,8 @@ from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, fail, time
 from ramparts.cli.common import call as _call
 from ramparts.config import parse_duration
 from ramparts.errors import ConfigError
+from ramparts.respond.rules import SEVERITIES
 
-SEVERITIES = ("low", "medium", "high", "critical")
 _COLOURS = {"low": "cyan", "medium": "yellow", "high": "red", "critical": "bold red"}
 
 
