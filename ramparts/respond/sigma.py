@@ -205,15 +205,15 @@ def _value_test(c: Checker, value: Any, where: str) -> Callable[[Any], bool]:
         exists = value.exists
         return lambda actual: (actual is not MISSING) is exists
     if isinstance(value, SigmaRegularExpression):
-        flags = 0
-        for flag in value.flags:
-            flags |= {
+        re_flags = 0
+        for sigma_flag in value.flags:
+            re_flags |= {
                 SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
                 SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
                 SigmaRegularExpressionFlag.DOTALL: re.DOTALL,
-            }.get(flag, 0)
+            }.get(sigma_flag, 0)
         try:
-            regex = re.compile(str(value.regexp), flags)
+            regex = re.compile(str(value.regexp), re_flags)
         except re.error as exc:
             raise c.fail(where, f"not a valid regular expression: {exc}") from None
         return lambda actual: any(
