@@ -31,14 +31,7 @@ from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
-from ramparts.errors import (
-    ConfigError,
-    InvocationError,
-    NotFound,
-    RampartsError,
-    SandboxError,
-    StorageError,
-)
+from ramparts.errors import InvocationError, NotFound, RampartsError, SandboxError, StorageError
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
@@ -51,7 +44,7 @@ from ramparts.observe.invocations import InvocationLog
 from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
-from ramparts.respond.notifier import Notifier, WebhookNotifier, read_secret_file
+from ramparts.respond.notifier import Notifier, open_notifier
 from ramparts.respond.rules import Rule
 from ramparts.respond.ruleset import load_rules
 from ramparts.respond.service import DetectionService
@@ -800,17 +793,7 @@ class Node:
         """The rules and the alert notifier, validated; a bad one is a ``ConfigError``."""
         s = self.settings
         rules = load_rules(s.detections)
-        notifier: Notifier | None = None
-        if s.alert_webhook_secret_file and not s.alert_webhook:
-            raise ConfigError("--alert-webhook-secret-file needs --alert-webhook")
-        if s.alert_webhook:
-            secret = (
-                read_secret_file(s.alert_webhook_secret_file)
-                if s.alert_webhook_secret_file
-                else None
-            )
-            notifier = WebhookNotifier(s.alert_webhook, secret=secret)
-        return rules, notifier
+        return rules, open_notifier(s.alert_webhook, s.alert_webhook_secret_file)
 
     def _start_detections(self, rules: list[Rule], notifier: Notifier | None) -> None:
         """Evaluate every stored audit and invocation record against the rules, off the loop."""

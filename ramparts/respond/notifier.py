@@ -209,3 +209,11 @@ class WebhookNotifier(Notifier):
             "alert webhook: delivery %s failed (%s)", delivery_id, outcome or "stopped"
         )
 
+
+def open_notifier(url: str, secret_file: Path | None) -> Notifier | None:
+    """The alert notifier ``--alert-webhook`` and its secret file ask for, checked (or None)."""
+    if secret_file and not url:
+        raise ConfigError("--alert-webhook-secret-file needs --alert-webhook")
+    if not url:
+        return None
+    return WebhookNotifier(url, secret=read_secret_file(secret_file) if secret_file else None)
