@@ -9,7 +9,9 @@ exactly as it happened live.  The threaded pipeline around it is in
 State is bounded: each rule keeps at most ``max_groups`` groups (least recently
 active evicted first), a threshold group at most ``threshold`` timestamps, and a
 first_seen group at most ``MAX_VALUES`` values (past that, new values are still
-reported, but not remembered).  An evicted group starts over: an attacker that
+reported, but not remembered) and a first_seen rule at most ``MAX_VALUES_PER_RULE``
+values over all its groups (past that, its least recently active groups go).
+An evicted group starts over: an attacker that
 spreads over more groups than the cap can delay a threshold rule, and a
 first_seen rule reports the evicted group's values again after its learning
 period.
@@ -22,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ramparts.respond.rules import MAX_VALUES, Rule
+from ramparts.respond.rules import MAX_VALUES, MAX_VALUES_PER_RULE, Rule
 
 ALERT_KIND = "alert"  # audit records of alerts: never evaluated again (no feedback loops)
 
@@ -81,6 +83,7 @@ class DetectionEngine:
         self.rules = list(rules)
         self._state: dict[str, OrderedDict[str, Any]] = {r.id: OrderedDict() for r in self.rules}
         self._relevant: dict[tuple[str, Any], list[Rule]] = {}
+        self._values: dict[str, int] = {r.id: 0 for r in self.rules}  # first_seen totals
         self.evaluated = 0
 
     def _rules_for(self, source: str, kind: Any) -> list[Rule]:
@@ -125,6 +128,10 @@ class DetectionEngine:
         """How many groups a rule holds now (for tests of the bound)."""
         return len(self._state[rule_id])
 
+    def values(self, rule_id: str) -> int:
+        """How many values a first_seen rule remembers over all its groups (ditto)."""
+        return self._values[rule_id]
+
     # -- state ----------------------------------------------------------------------------------
     def _slot(self, rule: Rule, group: str, make: Any) -> Any:
         table = self._state[rule.id]
@@ -132,10 +139,14 @@ class DetectionEngine:
         if slot is None:
             slot = table[group] = make()
             while len(table) > rule.max_groups:
-                table.popitem(last=False)
+                self._forget(rule, table.popitem(last=False)[1])
         else:
             table.move_to_end(group)
         return slot
+
+    def _forget(self, rule: Rule, slot: Any) -> None:
+        if isinstance(slot, _Seen):
+            self._values[rule.id] -= len(slot.values)
 
     # -- kinds ----------------------------------------------------------------------------------
     def _threshold(
@@ -220,5 +231,10 @@ class DetectionEngine:
                     continue
                 if len(slot.values) < MAX_VALUES:
                     slot.values.add(value)
+                    self._values[rule.id] += 1
+                    table = self._state[rule.id]
+                    while self._values[rule.id] > MAX_VALUES_PER_RULE and len(table) > 1:
+                        oldest = next(iter(table))
+                        self._forget(rule, table.pop(oldest))
                 if not learning:
                     out.append(Match(rule, f"{group}, {rule.value.field}={value}", ts, 1, [ev]))

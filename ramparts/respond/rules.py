@@ -65,6 +65,7 @@ MAX_RULE_FILE_BYTES = 1024 * 1024
 MAX_GROUPS = 10_000  # per rule, unless the rule says otherwise (up to MAX_GROUPS_LIMIT)
 MAX_GROUPS_LIMIT = 100_000
 MAX_VALUES = 1_000  # first_seen: values remembered per group
+MAX_VALUES_PER_RULE = 100_000  # first_seen: values remembered across a rule's groups
 MAX_FANOUT = 16  # group keys one record may produce (a deploy of many functions)
 MAX_WINDOW = 7 * 86400.0
 MAX_REGEX = 512

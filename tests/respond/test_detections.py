@@ -208,3 +208,28 @@ def test_a_rule_matching_kinds_by_operator_still_sees_every_kind() -> None:
     engine = DetectionEngine([rule])
     assert engine.process("audit", [good_key("1.2.3.4", T0)] * 2) == []
     assert len(engine.process("audit", [bad_key("1.2.3.4", T0), bad_key("1.2.3.4", T0)])) == 1
+
+
+def test_first_seen_values_are_capped_per_group_and_per_rule() -> None:
+    from ramparts.respond.rules import MAX_VALUES, MAX_VALUES_PER_RULE
+
+    rule = parse_rule(
+        {
+            "id": "new-dest", "title": "t", "severity": "low", "category": "A3",
+            "kind": "first_seen", "match": {"kind": "egress.allow"},
+            "group_by": ["detail.function"], "value": "resource",
+        },
+        file="seen.yaml",
+    )
+    engine = DetectionEngine([rule])
+    one_group = [egress("f0", f"h{i}.example:443", True, T0) for i in range(MAX_VALUES + 50)]
+    assert len(engine.process("audit", one_group)) == MAX_VALUES + 50  # all reported
+    assert engine.values("new-dest") == MAX_VALUES  # the first 1,000 remembered
+    groups = MAX_VALUES_PER_RULE // 500 + 20
+    many = [  # the fields this rule reads, nothing else: 100,000 records build fast
+        {"id": "", "ts": T0, "kind": "egress.allow", "resource": f"h{i}", "detail": {"function": g}}
+        for g in range(1, groups) for i in range(500)
+    ]
+    engine.process("audit", many)
+    assert engine.values("new-dest") <= MAX_VALUES_PER_RULE
+    assert engine.groups("new-dest") < groups
