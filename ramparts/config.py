@@ -76,6 +76,11 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _env_path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw).expanduser() if raw else None
+
+
 def mask_url(url: str) -> str:
     """Return ``url`` with any password replaced, for logs and error messages."""
     try:
@@ -139,6 +144,11 @@ class Settings:
     siem_token_secret: str = ""
     siem_spool_bytes: int = 64 * 1024 * 1024
     siem_retry_max_delay: float = 30.0
+    # Detections and alerts (ramparts.respond): the rule directory (None: the shipped set),
+    # the alert webhook (https, or http to loopback) and its HMAC signing secret's file.
+    detections: Path | None = None
+    alert_webhook: str = ""
+    alert_webhook_secret_file: Path | None = None
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -245,6 +255,9 @@ class Settings:
             "siem_token_secret": os.environ.get("RAMPARTS_SIEM_TOKEN_SECRET", ""),
             "siem_spool_bytes": _env_int("RAMPARTS_SIEM_SPOOL_BYTES", 64 * 1024 * 1024),
             "siem_retry_max_delay": _env_float("RAMPARTS_SIEM_RETRY_MAX_DELAY", 30.0),
+            "detections": _env_path("RAMPARTS_DETECTIONS"),
+            "alert_webhook": os.environ.get("RAMPARTS_ALERT_WEBHOOK", ""),
+            "alert_webhook_secret_file": _env_path("RAMPARTS_ALERT_WEBHOOK_SECRET_FILE"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

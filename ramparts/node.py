@@ -47,6 +47,10 @@ from ramparts.observe.siem.targets import parse_token_secret
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.policy.context import request_context
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
+from ramparts.respond.notifier import Notifier, open_notifier
+from ramparts.respond.rules import Rule
+from ramparts.respond.ruleset import load_rules
+from ramparts.respond.service import DetectionService
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec, InvocationResult
 from ramparts.sandbox import layers
@@ -174,6 +178,8 @@ class Node:
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         s = self.settings
+        # Before anything is opened: an invalid rule file or webhook option refuses the start.
+        detection_setup = await asyncio.to_thread(self._load_detections)
         # Fail closed before anything is opened: no sandbox, no node (unless told so).
         self.sandbox_report = await asyncio.to_thread(layers.probe, node_id=s.node_id, uid=UID_BASE)
         self.sandbox_report.degraded_allowed = s.allow_degraded_sandbox
@@ -270,6 +276,7 @@ class Node:
         if self.siem is not None:
             self.siem.start()
         self.invocations.start()
+        self._start_detections(*detection_setup)
         if self.signer.created:
             await self._sign_existing_versions()
         # Before the registry's zygotes: they fork from the template this starts.
@@ -584,6 +591,8 @@ class Node:
         await self.supervisor.close()
         await self.invocations.close()
         await self.identity.close()
+        if getattr(self, "detections", None) is not None:
+            await asyncio.to_thread(self.detections.close)
         await self.audit.close()
         if self.siem is not None:  # after the audit log's last batch reached it
             await asyncio.to_thread(self.siem.close)
@@ -865,3 +874,20 @@ class Node:
             if apps
             else NotFound("no app is deployed", code="app_not_found")
         )
+
+    # -- detections and alerts (ramparts.respond) ----------------------------------------------
+    def _load_detections(self) -> tuple[list[Rule], Notifier | None]:
+        """The rules and the alert notifier, validated; a bad one is a ``ConfigError``."""
+        s = self.settings
+        rules = load_rules(s.detections)
+        return rules, open_notifier(s.alert_webhook, s.alert_webhook_secret_file)
+
+    def _start_detections(self, rules: list[Rule], notifier: Notifier | None) -> None:
+        """Evaluate every stored audit and invocation record against the rules, off the loop."""
+        self.detections = DetectionService(
+            rules, store=self.store, audit=self.audit, node=self.settings.node_id,
+            notifier=notifier,
+        )
+        self.audit.add_sink(self.detections)
+        self.invocations.add_sink(self.detections.invocations)
+        self.detections.start()

@@ -174,6 +174,30 @@ def up(
             "RAMPARTS_SIEM_SPOOL_BYTES)",
         ),
     ] = None,
+    detections: Annotated[
+        Path | None,
+        typer.Option(
+            "--detections",
+            help="directory of detection rule files (default: the shipped set; "
+            "or RAMPARTS_DETECTIONS)",
+        ),
+    ] = None,
+    alert_webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--alert-webhook",
+            help="POST each new alert as JSON to this URL (https, or http to loopback; "
+            "or RAMPARTS_ALERT_WEBHOOK)",
+        ),
+    ] = None,
+    alert_webhook_secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--alert-webhook-secret-file",
+            help="file (mode 600) with the HMAC-SHA256 key that signs webhook deliveries "
+            "(or RAMPARTS_ALERT_WEBHOOK_SECRET_FILE)",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
 
@@ -229,6 +253,9 @@ def up(
             siem=siem or None,
             siem_token_secret=siem_token_secret,
             siem_spool_bytes=siem_spool_bytes,
+            detections=detections,
+            alert_webhook=alert_webhook,
+            alert_webhook_secret_file=alert_webhook_secret_file,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
@@ -948,6 +975,7 @@ __import__("ramparts.cli.policy", fromlist=["register"]).register(app)  # policy
 __import__("ramparts.cli.scan", fromlist=["register"]).register(app)  # scan, advisories
 __import__("ramparts.cli.aws", fromlist=["register"]).register(app)  # aws credentials
 __import__("ramparts.cli.sam", fromlist=["register"]).register(app)  # import (AWS SAM)
+__import__("ramparts.cli.respond", fromlist=["register"]).register(app)  # alerts
 
 
 def main() -> None:  # pragma: no cover - console entry point

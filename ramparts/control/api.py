@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ramparts.broker import KEY_RE, MAX_OBJECT_BYTES
+from ramparts.control.alerts import alert_routes
 from ramparts.control.aws import aws_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
@@ -590,6 +591,7 @@ class _AdminAuth:
             action=f"control:{scope['method']}",
             resource=scope["path"],
             reason=reason,
+            source_ip=client[0],  # detections group refused admin tokens by address
         )
 
 
@@ -635,6 +637,7 @@ def create_control_app(node: Node) -> Starlette:
         *policy_routes(),
         *aws_routes(),
         *siem_routes(),
+        *alert_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}

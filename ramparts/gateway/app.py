@@ -266,6 +266,7 @@ class Gateway:
             request_id=ctx.request_id,
             reason=reason,
             function=ctx.route.function.name,
+            source_ip=ctx.source_ip,  # detections group failed authentications by address
         )
 
     @staticmethod

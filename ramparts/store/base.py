@@ -116,6 +116,27 @@ class VersionCollector(abc.ABC):
         """
 
 
+class AlertStore(abc.ABC):
+    """Optional store capability: alerts raised by detection rules (``ramparts.respond``).
+
+    Alerts are mutable only in their ``count``, ``last_ts`` and ``evidence`` (a
+    suppressed flood adds to the open alert); the records they cite stay in the
+    append-only audit table.
+    """
+
+    @abc.abstractmethod
+    def add_alerts(self, rows: list[dict[str, Any]]) -> None: ...
+    @abc.abstractmethod
+    def update_alerts(self, rows: list[dict[str, Any]]) -> None:
+        """Set ``count``, ``last_ts`` and ``evidence`` of the alerts with these ids."""
+
+    @abc.abstractmethod
+    def list_alerts(
+        self, since: float, severities: list[str] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Alerts first raised at or after ``since``, newest first."""
+
+
 class MultipartStore(abc.ABC):
     """Optional store capability: multipart uploads whose parts survive a restart.
 

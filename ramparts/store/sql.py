@@ -47,6 +47,7 @@ from ramparts.config import mask_url
 from ramparts.errors import BackendError, ConfigError, NotFound
 from ramparts.files import PRIVATE_FILE, describe_os_error, tighten
 from ramparts.store.base import (
+    AlertStore,
     Collected,
     KvChange,
     KvRef,
@@ -235,6 +236,25 @@ schedule_ticks_t = Table(
     Column("claimed_at", Float, nullable=False),
 )
 
+# Alerts raised by detection rules (ramparts.respond): one row per rule and group per
+# suppression window; count, last_ts and evidence grow while the window is open.
+alerts_t = Table(
+    "alerts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("ts", Float, nullable=False, index=True),
+    Column("last_ts", Float, nullable=False),
+    Column("node", String(32), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("category", String(8), nullable=False),
+    Column("group_key", String(1024), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON list of audit ids / invocation:<request id>
+)
+
 _GENERATION = "registry_generation"
 _ATOMIC_ATTEMPTS = 5
 _ORJSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -286,7 +306,7 @@ def _prepare_sqlite_file(url: str) -> None:
         tighten(target.with_name(target.name + suffix))
 
 
-class SQLStore(Store, VersionCollector, MultipartStore):
+class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
     schemes = ("sqlite", "postgresql", "postgres")
 
     def __init__(self, url: str) -> None:
@@ -1183,3 +1203,36 @@ class SQLStore(Store, VersionCollector, MultipartStore):
             # Callers see a fixed message (no paths or hosts); the operator sees the cause.
             _log.error("state store operation failed: %s", _cause(exc))
             raise BackendError("the state store failed") from exc
+
+    # alerts (ramparts.respond) ------------------------------------------------------------
+    def add_alerts(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            with self._tx() as conn:
+                conn.execute(
+                    insert(alerts_t),
+                    [{**r, "evidence": json.dumps(list(r["evidence"]))} for r in rows],
+                )
+
+    def update_alerts(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            with self._tx() as conn:
+                for r in rows:
+                    conn.execute(
+                        update(alerts_t)
+                        .where(alerts_t.c.id == r["id"])
+                        .values(
+                            count=r["count"],
+                            last_ts=r["last_ts"],
+                            evidence=json.dumps(list(r["evidence"])),
+                        )
+                    )
+
+    def list_alerts(
+        self, since: float, severities: list[str] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        stmt = select(alerts_t).where(alerts_t.c.ts >= since)
+        if severities is not None:
+            stmt = stmt.where(alerts_t.c.severity.in_(severities))
+        with self._tx() as conn:
+            rows = conn.execute(stmt.order_by(alerts_t.c.seq.desc()).limit(limit)).all()
+        return [{**_row(r), "evidence": json.loads(r.evidence)} for r in rows]

@@ -1,0 +1,17 @@
+"""Errors of the response package, under ``ConfigError`` (a bad rule file is bad configuration)."""
+
+from __future__ import annotations
+
+from ramparts.errors import ConfigError
+
+
+class RuleError(ConfigError):
+    """A detection rule file is invalid; the message names the file and the field."""
+
+    code = "invalid_detection_rule"
+
+    def __init__(self, file: str, field: str, reason: str) -> None:
+        self.file = file
+        self.field = field
+        self.reason = reason
+        super().__init__(f"invalid detection rule file {file}: {field or '<root>'}: {reason}")
