@@ -30,6 +30,7 @@ from ramparts.events.subscriptions import Subscriptions, encode_body, queue_for
 from ramparts.manifest import RESOURCE_NAME_RE, FunctionConfig
 from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
+from ramparts.observe.tracing import DISABLED, TRACEPARENT, Tracing
 from ramparts.policy.context import request_context
 from ramparts.policy.evaluator import RolePolicy, resource_arn
 from ramparts.runtime.nesting import check_nesting
@@ -97,8 +98,10 @@ class Broker:
         invoker: Invoker,
         relay: Callable[[], None],
         baseline: AnomalyBaseline | None = None,
+        tracing: Tracing = DISABLED,
     ) -> None:
         self._store = store
+        self._tracing = tracing
         self._bus = bus
         self._audit = audit
         self._subs = subscriptions
@@ -128,7 +131,16 @@ class Broker:
         handler = self._ops.get(op)
         if handler is None or not isinstance(args, dict):
             raise InvalidRequest(f"unknown operation {op!r}", code="invalid_operation")
-        return await handler(spec, request_id, args)
+        if not self._tracing.enabled:
+            return await handler(spec, request_id, args)
+        # A child of the invocation: this runs on the supervisor's IPC task, not in its
+        # context.  The span names the operation only; arguments and values stay out.
+        with self._tracing.span(
+            f"broker {op}",
+            parent=self._tracing.bound(request_id),
+            attributes={"ramparts.operation": op, "faas.name": spec.function},
+        ):
+            return await handler(spec, request_id, args)
 
     # -- the check every operation goes through --------------------------------------------
     def invalidate(self) -> None:
@@ -496,7 +508,20 @@ class Broker:
         messages = self._subs().topic_messages(app, topic, message, extra)
         if not messages:
             return []
-        return await self._bus.enqueue_many(messages)
+        if not self._tracing.enabled:
+            return await self._bus.enqueue_many(messages)
+        with self._tracing.span(
+            f"publish {topic}",
+            kind="producer",
+            attributes={"messaging.destination.name": topic, "messaging.batch.message_count":
+                        len(messages)},
+        ):
+            # Subscribers' consumer spans continue from here (see ramparts.observe.tracing).
+            parent = self._tracing.traceparent()
+            if parent:
+                for m in messages:
+                    m.headers[TRACEPARENT] = parent
+            return await self._bus.enqueue_many(messages)
 
     async def _secret_get(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
         name = _name(a.get("name"), "secret")

@@ -130,6 +130,11 @@ class Settings:
     # whole minute close instead of waiting for it.  Never set it in production: a
     # shifted clock fires schedules at the wrong real time.
     scheduler_clock_offset: float = 0.0
+    # Observability (docs/observability.md): a token-free /metrics listener on 127.0.0.1
+    # only (None: none; /metrics on the admin listener always needs the admin token), and
+    # the OTLP/HTTP collector traces go to (None: tracing off, no spans made).
+    metrics_port: int | None = None
+    otlp_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -169,6 +174,17 @@ class Settings:
             value = getattr(self, name)
             if not 0 <= value <= 65535:
                 raise ConfigError(f"{name} must be between 0 and 65535, got {value}")
+        if self.metrics_port is not None and not 1 <= self.metrics_port <= 65535:
+            raise ConfigError(
+                f"--metrics-port (RAMPARTS_METRICS_PORT) must be between 1 and 65535, "
+                f"got {self.metrics_port}"
+            )
+        if self.otlp_endpoint:
+            from ramparts.observe.tracing import check_otlp_endpoint
+
+            check_otlp_endpoint(self.otlp_endpoint)
+        else:
+            self.otlp_endpoint = None
 
     @classmethod
     def from_env(
@@ -192,6 +208,8 @@ class Settings:
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
             "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
             "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),
+            "metrics_port": _env_int("RAMPARTS_METRICS_PORT", 0) or None,
+            "otlp_endpoint": os.environ.get("RAMPARTS_OTLP_ENDPOINT") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

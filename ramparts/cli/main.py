@@ -124,6 +124,22 @@ def up(
             "(default us-east-1; or RAMPARTS_REGION)",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            help="serve Prometheus /metrics without a token on 127.0.0.1:P only (or "
+            "RAMPARTS_METRICS_PORT); the admin listener's /metrics always needs the token",
+        ),
+    ] = None,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--otlp-endpoint",
+            help="send OpenTelemetry traces to this OTLP/HTTP collector, e.g. "
+            "http://127.0.0.1:4318 (or RAMPARTS_OTLP_ENDPOINT); default: tracing off",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
 
@@ -165,6 +181,8 @@ def up(
             max_connections_per_client=max_connections_per_client,
             accept_data_loss=accept_data_loss,
             region=region,
+            metrics_port=metrics_port,
+            otlp_endpoint=otlp_endpoint,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
