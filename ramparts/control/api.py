@@ -300,6 +300,7 @@ async def invoke(request: Request) -> JSONResponse:
             "logs": result.logs,
             "duration_ms": round(result.duration_ms, 3),
             "cold": result.cold,
+            "trace_id": result.trace_id,  # None unless tracing is on (--otlp-endpoint)
         }
     )
 
