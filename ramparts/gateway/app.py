@@ -187,7 +187,7 @@ class Gateway:
             return
         route, params = self._node.router.match(method, path)
         if self._tracing.enabled:
-            self._tracing.name_current_route(method, route.route_key)
+            self._tracing.name_current_route(method, route.path)
         headers = header_map(scope["headers"])
         client = scope.get("client")
         ctx = RequestContext(method, path, route, headers, client[0] if client else "", request_id)

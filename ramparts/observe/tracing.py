@@ -173,14 +173,15 @@ class Tracing:
         )
 
     @staticmethod
-    def name_current_route(method: str, route_key: str) -> None:
-        """Name the current request span after its matched route (a template: bounded)."""
+    def name_current_route(method: str, route: str) -> None:
+        """Name the current request span after its matched route's path template (bounded:
+        ``/orders/{id}``, never the requested path)."""
         from opentelemetry import trace
 
         span = trace.get_current_span()
         verb = method if method in _HTTP_METHODS else "HTTP"
-        span.update_name(f"{verb} {route_key}")
-        span.set_attribute("http.route", route_key)
+        span.update_name(f"{verb} {route}")
+        span.set_attribute("http.route", route)
 
     @contextlib.contextmanager
     def invocation(
