@@ -210,6 +210,10 @@ def up(
         console.print(f"  state        {mask_url(settings.state_url)}")
         console.print(f"  bus          {mask_url(settings.bus_url)}")
         console.print(f"  data dir     {settings.data_dir}")
+        if settings.metrics_port:
+            console.print(f"  metrics      http://127.0.0.1:{settings.metrics_port}/metrics")
+        if settings.otlp_endpoint:
+            console.print(f"  traces       {mask_url(settings.otlp_endpoint)} (OTLP/HTTP)")
         report = node.sandbox_report
         layers = ", ".join(x.name for x in report.layers if x.available)
         console.print(f"  sandbox      {layers}")

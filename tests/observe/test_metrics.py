@@ -23,6 +23,8 @@ functions:
       - http: {method: GET, path: /private, auth: api_key}
   snoop:
     handler: h.py:snoop
+  dialer:
+    handler: h.py:dialer
   broken:
     handler: h.py:broken
     triggers:
@@ -43,6 +45,16 @@ def snoop(event, context):
     except AccessDenied:
         return "denied"
     return "allowed"
+
+
+def dialer(event, context):
+    import socket
+
+    try:
+        socket.create_connection(("203.0.113.9", 80), timeout=2)
+    except Exception as exc:
+        return type(exc).__name__
+    return "connected"
 
 
 def broken(event, context):
@@ -152,6 +164,15 @@ def test_dead_letters_are_counted_and_queues_reported(met: RunningNode) -> None:
     # Read from the bus at scrape time, one series per function with a queue.
     assert ("ramparts_queue_depth", (("function", "broken"),)) in samples
     assert samples[("ramparts_queue_depth", (("function", "broken"),))] >= 0
+
+
+def test_sandbox_violations_are_counted(met: RunningNode) -> None:
+    before = value(met, "ramparts_sandbox_violations_total",
+                   function="dialer", kind="runtime.violation")
+    r = met.control.post("/v1/functions/dialer/invoke", json={"event": {}})
+    assert r.json()["result"] == "RuntimeViolation", r.json()
+    wait_above(met, "ramparts_sandbox_violations_total", before,
+               function="dialer", kind="runtime.violation")
 
 
 def test_labels_carry_no_request_ids_paths_or_addresses(met: RunningNode) -> None:
