@@ -206,9 +206,20 @@ def test_incoming_traceparent_is_honoured(trc: RunningNode, receiver: Receiver) 
     _check_flow(spans)
 
 
-def test_malformed_traceparent_starts_a_new_trace(trc: RunningNode, receiver: Receiver) -> None:
-    bad = "00-" + "0" * 32 + "-00f067aa0ba902b7-01"  # an all-zero trace id is invalid
-    r = trc.gateway.post("/orders", json={"id": "o-3"}, headers={"traceparent": bad})
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("traceparent", "00-" + "0" * 32 + "-00f067aa0ba902b7-01")],  # all-zero id: invalid
+        [("traceparent", "not-a-traceparent")],
+        # two of them: which one is meant is a guess, so neither is
+        [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+         ("traceparent", "00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")],
+    ],
+)
+def test_malformed_traceparent_starts_a_new_trace(
+    trc: RunningNode, receiver: Receiver, headers: list[tuple[str, str]]
+) -> None:
+    r = trc.gateway.post("/orders", json={"id": "o-3"}, headers=headers)
     assert r.status_code == 202
     request_id = r.headers["x-request-id"]
     deadline = time.monotonic() + 30
@@ -224,6 +235,8 @@ def test_malformed_traceparent_starts_a_new_trace(trc: RunningNode, receiver: Re
         time.sleep(0.2)
     assert mine and mine[0].trace_id.hex() != "0" * 32
     assert bytes(mine[0].parent_span_id) == b""
+    assert mine[0].trace_id.hex() not in ("4bf92f3577b34da6a3ce929d0e0e4736",
+                                          "5bf92f3577b34da6a3ce929d0e0e4736")
 
 
 def test_invocation_carries_its_trace_id(trc: RunningNode, receiver: Receiver) -> None:
