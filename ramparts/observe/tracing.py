@@ -10,7 +10,8 @@ Where a trace goes:
 
 * the gateway opens a server span per request, continuing the caller's W3C
   ``traceparent`` when one is sent (its ``tracestate`` is not carried: it is
-  the caller's opaque data);
+  the caller's opaque data; its "not sampled" flag is not obeyed: every
+  request is recorded);
 * ``Node.invoke_spec`` opens the invocation span (host side) as a child of
   whatever is current, and binds it to the request id, so that the handler's
   ``context.*`` calls, which reach the broker on the supervisor's IPC task,
@@ -83,13 +84,16 @@ class Tracing:
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.sampling import ALWAYS_ON
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
         resource = Resource.create(
             {"service.name": "ramparts", "service.version": version, "service.instance.id": node_id}
         )
         # The node's own provider, never the process-wide one: nodes in one process stay apart.
-        self._provider = TracerProvider(resource=resource)
+        # Every request is traced: the default sampler would obey a caller's "not sampled"
+        # flag, letting any client switch tracing off for its own requests.
+        self._provider = TracerProvider(resource=resource, sampler=ALWAYS_ON)
         self._provider.add_span_processor(
             BatchSpanProcessor(
                 OTLPSpanExporter(endpoint=check_otlp_endpoint(endpoint), timeout=5),

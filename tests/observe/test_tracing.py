@@ -206,6 +206,15 @@ def test_incoming_traceparent_is_honoured(trc: RunningNode, receiver: Receiver) 
     _check_flow(spans)
 
 
+def test_caller_cannot_switch_tracing_off(trc: RunningNode, receiver: Receiver) -> None:
+    trace_id = "7cf92f3577b34da6a3ce929d0e0e4736"
+    r = trc.gateway.post(  # flags 00: "not sampled"
+        "/orders", json={"id": "o-4"}, headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-00"}
+    )
+    assert r.status_code == 202
+    _check_flow(receiver.trace(trace_id, FLOW))
+
+
 @pytest.mark.parametrize(
     "headers",
     [
