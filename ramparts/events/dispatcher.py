@@ -308,6 +308,17 @@ class Dispatcher:
         ):
             return await self._invoke(function, event, kind, messages[0].id)
 
+    def _dead_letter_span(self, function: str, msg: Message) -> Any:
+        """The failed message's trace goes on into its dead-letter topic (tracing on)."""
+        if not self._tracing.enabled:
+            return contextlib.nullcontext()
+        return self._tracing.span(
+            f"dead-letter {function}",
+            kind="producer",
+            parent=self._tracing.extract(msg.headers),
+            attributes={"faas.name": function, "ramparts.attempt": msg.attempt},
+        )
+
     def _backend_error(self, component: str) -> None:
         if self._on_backend_error is not None:
             self._on_backend_error(component)
@@ -368,19 +379,20 @@ class Dispatcher:
         await self._dead_letter(function, msg, body, error)
         if settings.dead_letter:
             try:
-                await self._publish(
-                    body.get("app", ""),
-                    settings.dead_letter,
-                    {
-                        "function": function,
-                        "source": body.get("source"),
-                        "kind": body.get("kind"),
-                        "message_id": msg.id,
-                        "attempts": msg.attempt,
-                        "error": error,
-                        "event": event,
-                    },
-                )
+                with self._dead_letter_span(function, msg):
+                    await self._publish(
+                        body.get("app", ""),
+                        settings.dead_letter,
+                        {
+                            "function": function,
+                            "source": body.get("source"),
+                            "kind": body.get("kind"),
+                            "message_id": msg.id,
+                            "attempts": msg.attempt,
+                            "error": error,
+                            "event": event,
+                        },
+                    )
             except Exception:
                 log.exception("publishing to dead-letter topic %s failed", settings.dead_letter)
                 await self._bus.retry(msg, delay=self._max_delay)

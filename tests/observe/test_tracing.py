@@ -42,6 +42,14 @@ functions:
         - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}
     triggers:
       - topic: {name: orders}
+  doomed:
+    handler: h.py:doomed
+    triggers:
+      - topic: {name: orders, retries: 0, dead_letter: failures}
+  undertaker:
+    handler: h.py:undertaker
+    triggers:
+      - topic: {name: failures}
 """
 
 HANDLERS = """
@@ -53,6 +61,14 @@ def front(event, context):
     body = json.loads(event["body"])
     context.publish("orders", {"id": body["id"], "auth": token})
     return {"statusCode": 202, "body": "queued"}
+
+
+def doomed(event, context):
+    raise RuntimeError("always fails")
+
+
+def undertaker(event, context):
+    return "buried"
 
 
 def back(event, context):
@@ -204,6 +220,24 @@ def test_incoming_traceparent_is_honoured(trc: RunningNode, receiver: Receiver) 
     spans = receiver.trace(trace_id, FLOW)
     assert spans["POST /orders"].parent_span_id.hex() == caller_span
     _check_flow(spans)
+
+
+def test_a_dead_letter_stays_in_the_trace(trc: RunningNode, receiver: Receiver) -> None:
+    trace_id = "9af92f3577b34da6a3ce929d0e0e4736"
+    r = trc.gateway.post(
+        "/orders", json={"id": "o-5"}, headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    )
+    assert r.status_code == 202
+    spans = receiver.trace(
+        trace_id,
+        {"deliver doomed", "invoke doomed", "dead-letter doomed", "publish failures",
+         "deliver undertaker", "invoke undertaker"},
+    )
+    assert spans["invoke doomed"].status.code == 2  # STATUS_CODE_ERROR
+    assert spans["dead-letter doomed"].parent_span_id == spans["publish orders"].span_id
+    assert spans["publish failures"].parent_span_id == spans["dead-letter doomed"].span_id
+    assert spans["deliver undertaker"].parent_span_id == spans["publish failures"].span_id
+    assert spans["invoke undertaker"].parent_span_id == spans["deliver undertaker"].span_id
 
 
 def test_caller_cannot_switch_tracing_off(trc: RunningNode, receiver: Receiver) -> None:
