@@ -37,7 +37,7 @@ from ramparts.runtime.nesting import check_nesting
 from ramparts.runtime.types import FunctionSpec
 from ramparts.secrets import SecretSource
 from ramparts.store import Store
-from ramparts.store.base import KvChange, KvRef
+from ramparts.store.base import KvChange, KvRef, OutboxEntry
 
 MAX_ITEM_BYTES = 400 * 1024
 MAX_OBJECT_BYTES = 10 * 1024 * 1024  # context.objects and the control API (IPC frames)
@@ -258,6 +258,19 @@ class Broker:
         if not decision.allowed:
             raise AccessDenied(action, resource)
 
+    def _traced(self, events: list[OutboxEntry]) -> list[OutboxEntry]:
+        """Change events carry the current trace to their triggers (tracing on).
+
+        Called where the events are made, also on a worker thread: ``asyncio.to_thread``
+        runs it in a copy of the caller's context, so the current span is the caller's.
+        """
+        if self._tracing.enabled and events:
+            parent = self._tracing.traceparent()
+            if parent:
+                for entry in events:
+                    entry.headers[TRACEPARENT] = parent
+        return events
+
     # -- kv ------------------------------------------------------------------------------------
     async def _kv_put(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> None:
         table, key, item = _name(a.get("table"), "table"), _key(a.get("key")), a.get("item")
@@ -280,7 +293,7 @@ class Broker:
         def write() -> None:
             old_raw = self._store.kv_get(app, table, key)
             old = orjson.loads(old_raw) if old_raw is not None else None
-            events = subs.table_events(app, table, key, old, item)
+            events = self._traced(subs.table_events(app, table, key, old, item))
             self._store.kv_put(app, table, key, value, events)
 
         await asyncio.to_thread(write)
@@ -312,7 +325,9 @@ class Broker:
                 if value is not None and len(value) > MAX_ITEM_BYTES:
                     raise InvalidRequest("item larger than 400 KiB", code="item_too_large")
                 change.writes[ref] = value
-                change.events.extend(subs.table_events(app, ref[0], ref[1], old[ref], item))
+                change.events.extend(
+                    self._traced(subs.table_events(app, ref[0], ref[1], old[ref], item))
+                )
             return change
 
         await asyncio.to_thread(self._store.kv_atomic, app, refs, step)
@@ -336,7 +351,9 @@ class Broker:
             old_raw = self._store.kv_get(app, table, key)
             if old_raw is None:
                 return False
-            events = subs.table_events(app, table, key, orjson.loads(old_raw), None)
+            events = self._traced(
+                subs.table_events(app, table, key, orjson.loads(old_raw), None)
+            )
             return self._store.kv_delete(app, table, key, events) is not None
 
         removed = await asyncio.to_thread(remove)
@@ -398,9 +415,9 @@ class Broker:
 
         if etag is None:
             etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        events = subs.object_events(
+        events = self._traced(subs.object_events(
             app, bucket, key, "created", size=len(data), etag=etag, request_id=request_id
-        )
+        ))
         rec = await asyncio.to_thread(
             functools.partial(
                 self._store.object_put,
@@ -446,7 +463,7 @@ class Broker:
         found = await asyncio.to_thread(self._store.object_get, app, bucket, key)
         if found is None:
             return False
-        events = subs.object_events(
+        events = self._traced(subs.object_events(
             app,
             bucket,
             key,
@@ -454,7 +471,7 @@ class Broker:
             size=found[0].size,
             etag=found[0].etag,
             request_id=request_id,
-        )
+        ))
         removed = await asyncio.to_thread(self._store.object_delete, app, bucket, key, events)
         self._relay()
         return removed is not None

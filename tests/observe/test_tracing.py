@@ -42,6 +42,17 @@ functions:
         - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:seen/*"]}
     triggers:
       - topic: {name: orders}
+  uploader:
+    handler: h.py:uploader
+    role:
+      statements:
+        - {effect: allow, actions: ["objects:PutObject"], resources: ["objects:up/*"]}
+    triggers:
+      - http: {method: POST, path: /upload, auth: none}
+  thumb:
+    handler: h.py:undertaker
+    triggers:
+      - object: {bucket: up, events: [created]}
   doomed:
     handler: h.py:doomed
     triggers:
@@ -61,6 +72,11 @@ def front(event, context):
     body = json.loads(event["body"])
     context.publish("orders", {"id": body["id"], "auth": token})
     return {"statusCode": 202, "body": "queued"}
+
+
+def uploader(event, context):
+    context.objects.put("up", "img/a.png", b"png", content_type="image/png")
+    return {"statusCode": 201, "body": "stored"}
 
 
 def doomed(event, context):
@@ -238,6 +254,23 @@ def test_a_dead_letter_stays_in_the_trace(trc: RunningNode, receiver: Receiver) 
     assert spans["publish failures"].parent_span_id == spans["dead-letter doomed"].span_id
     assert spans["deliver undertaker"].parent_span_id == spans["publish failures"].span_id
     assert spans["invoke undertaker"].parent_span_id == spans["deliver undertaker"].span_id
+
+
+def test_an_object_write_carries_its_trace_to_the_object_trigger(
+    trc: RunningNode, receiver: Receiver
+) -> None:
+    trace_id = "aaf92f3577b34da6a3ce929d0e0e4736"
+    r = trc.gateway.post(
+        "/upload", content=b"", headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    )
+    assert r.status_code == 201, r.text
+    spans = receiver.trace(
+        trace_id, {"POST /upload", "invoke uploader", "broker objects.put", "deliver thumb",
+                   "invoke thumb"},
+    )
+    # The change event was queued through the outbox, in the write's transaction.
+    assert spans["deliver thumb"].parent_span_id == spans["broker objects.put"].span_id
+    assert spans["invoke thumb"].parent_span_id == spans["deliver thumb"].span_id
 
 
 def test_caller_cannot_switch_tracing_off(trc: RunningNode, receiver: Receiver) -> None:
