@@ -25,6 +25,15 @@ functions:
     handler: h.py:snoop
   dialer:
     handler: h.py:dialer
+  gated:
+    handler: h.py:gated
+    timeout: 60s
+    concurrency: 1
+    role:
+      statements:
+        - {effect: allow, actions: ["kv:GetItem"], resources: ["kv:gate/*"]}
+    triggers:
+      - topic: {name: slow}
   broken:
     handler: h.py:broken
     triggers:
@@ -55,6 +64,16 @@ def dialer(event, context):
     except Exception as exc:
         return type(exc).__name__
     return "connected"
+
+
+def gated(event, context):
+    import time
+
+    for _ in range(500):
+        if context.kv.get("gate", "open") is not None:
+            return "done"
+        time.sleep(0.1)
+    return "gave up"
 
 
 def broken(event, context):
@@ -164,6 +183,20 @@ def test_dead_letters_are_counted_and_queues_reported(met: RunningNode) -> None:
     # Read from the bus at scrape time, one series per function with a queue.
     assert ("ramparts_queue_depth", (("function", "broken"),)) in samples
     assert samples[("ramparts_queue_depth", (("function", "broken"),))] >= 0
+
+
+def test_queue_depth_follows_the_bus(met: RunningNode) -> None:
+    for n in range(3):
+        r = met.control.post("/v1/topics/slow/publish", json={"message": {"n": n}, "app": "met"})
+        assert r.status_code == 200
+    # Held by the gated handler (one at a time): the gauge sees them queued.
+    wait_above(met, "ramparts_queue_depth", 0, function="gated")
+    r = met.control.put("/v1/kv/gate/open", json={"app": "met", "item": {"open": True}})
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 60
+    while scrape(met).get(("ramparts_queue_depth", (("function", "gated"),))) != 0:
+        assert time.monotonic() < deadline, "the queue did not drain"
+        time.sleep(0.2)
 
 
 def test_sandbox_violations_are_counted(met: RunningNode) -> None:
