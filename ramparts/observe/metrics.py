@@ -51,7 +51,7 @@ SANDBOX_VIOLATION_KINDS = frozenset({"runtime.violation", "egress.deny"})
 # value outside these sets is counted as "other" so no label can grow without bound.
 _STATUSES = frozenset({"ok", "error", "timeout", "throttled", "crashed"})
 _TRIGGERS = frozenset(
-    {"http", "invoke", "topic", "object", "table", "schedule", "webhook", "event", "aws"}
+    {"http", "invoke", "topic", "object", "table", "schedule", "webhook", "event", "rotation"}
 )
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
                      300.0, 900.0)
