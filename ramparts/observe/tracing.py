@@ -55,9 +55,10 @@ def check_otlp_endpoint(url: str) -> str:
     """
     try:
         parts = urlsplit(url)
-        port = parts.port
+        _ = parts.port  # a port that is not a number raises here
     except ValueError:
-        raise ConfigError(f"--otlp-endpoint: {url!r} is not a valid URL") from None
+        # not echoed: a malformed URL may still hold a password
+        raise ConfigError("--otlp-endpoint: not a valid URL (check the host and port)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             "--otlp-endpoint: give an http:// or https:// URL of an OTLP/HTTP collector, "
@@ -65,7 +66,6 @@ def check_otlp_endpoint(url: str) -> str:
         )
     if parts.username or parts.password:
         raise ConfigError("--otlp-endpoint: credentials do not belong in the URL")
-    del port
     path = parts.path if parts.path not in ("", "/") else "/v1/traces"
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 

@@ -364,7 +364,8 @@ def test_tracing_off_imports_no_sdk() -> None:
 
 def test_bad_otlp_endpoint_is_refused_at_start(tmp_path: Path) -> None:
     node = RunningNode(tmp_path / "data")
-    for bad in ("ftp://collector:4318", "http://user:pw@collector:4318", "not a url"):
+    for bad in ("ftp://collector:4318", "http://user:pw@collector:4318", "not a url",
+                "http://user:pw@collector:99999"):
         done = node.cli("up", "--port", str(free_port()), "--admin-port", str(free_port()),
                         "--otlp-endpoint", bad)
         out = done.stderr + done.stdout
