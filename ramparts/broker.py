@@ -30,13 +30,14 @@ from ramparts.events.subscriptions import Subscriptions, encode_body, queue_for
 from ramparts.manifest import RESOURCE_NAME_RE, FunctionConfig
 from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
+from ramparts.observe.tracing import DISABLED, TRACEPARENT, Tracing
 from ramparts.policy.context import request_context
 from ramparts.policy.evaluator import RolePolicy, resource_arn
 from ramparts.runtime.nesting import check_nesting
 from ramparts.runtime.types import FunctionSpec
 from ramparts.secrets import SecretSource
 from ramparts.store import Store
-from ramparts.store.base import KvChange, KvRef
+from ramparts.store.base import KvChange, KvRef, OutboxEntry
 
 MAX_ITEM_BYTES = 400 * 1024
 MAX_OBJECT_BYTES = 10 * 1024 * 1024  # context.objects and the control API (IPC frames)
@@ -97,8 +98,10 @@ class Broker:
         invoker: Invoker,
         relay: Callable[[], None],
         baseline: AnomalyBaseline | None = None,
+        tracing: Tracing = DISABLED,
     ) -> None:
         self._store = store
+        self._tracing = tracing
         self._bus = bus
         self._audit = audit
         self._subs = subscriptions
@@ -128,7 +131,16 @@ class Broker:
         handler = self._ops.get(op)
         if handler is None or not isinstance(args, dict):
             raise InvalidRequest(f"unknown operation {op!r}", code="invalid_operation")
-        return await handler(spec, request_id, args)
+        if not self._tracing.enabled:
+            return await handler(spec, request_id, args)
+        # A child of the invocation: this runs on the supervisor's IPC task, not in its
+        # context.  The span names the operation only; arguments and values stay out.
+        with self._tracing.span(
+            f"broker {op}",
+            parent=self._tracing.bound(request_id),
+            attributes={"ramparts.operation": op, "faas.name": spec.function},
+        ):
+            return await handler(spec, request_id, args)
 
     # -- the check every operation goes through --------------------------------------------
     def invalidate(self) -> None:
@@ -246,6 +258,19 @@ class Broker:
         if not decision.allowed:
             raise AccessDenied(action, resource)
 
+    def _traced(self, events: list[OutboxEntry]) -> list[OutboxEntry]:
+        """Change events carry the current trace to their triggers (tracing on).
+
+        Called where the events are made, also on a worker thread: ``asyncio.to_thread``
+        runs it in a copy of the caller's context, so the current span is the caller's.
+        """
+        if self._tracing.enabled and events:
+            parent = self._tracing.traceparent()
+            if parent:
+                for entry in events:
+                    entry.headers[TRACEPARENT] = parent
+        return events
+
     # -- kv ------------------------------------------------------------------------------------
     async def _kv_put(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> None:
         table, key, item = _name(a.get("table"), "table"), _key(a.get("key")), a.get("item")
@@ -268,7 +293,7 @@ class Broker:
         def write() -> None:
             old_raw = self._store.kv_get(app, table, key)
             old = orjson.loads(old_raw) if old_raw is not None else None
-            events = subs.table_events(app, table, key, old, item)
+            events = self._traced(subs.table_events(app, table, key, old, item))
             self._store.kv_put(app, table, key, value, events)
 
         await asyncio.to_thread(write)
@@ -300,7 +325,9 @@ class Broker:
                 if value is not None and len(value) > MAX_ITEM_BYTES:
                     raise InvalidRequest("item larger than 400 KiB", code="item_too_large")
                 change.writes[ref] = value
-                change.events.extend(subs.table_events(app, ref[0], ref[1], old[ref], item))
+                change.events.extend(
+                    self._traced(subs.table_events(app, ref[0], ref[1], old[ref], item))
+                )
             return change
 
         await asyncio.to_thread(self._store.kv_atomic, app, refs, step)
@@ -324,7 +351,9 @@ class Broker:
             old_raw = self._store.kv_get(app, table, key)
             if old_raw is None:
                 return False
-            events = subs.table_events(app, table, key, orjson.loads(old_raw), None)
+            events = self._traced(
+                subs.table_events(app, table, key, orjson.loads(old_raw), None)
+            )
             return self._store.kv_delete(app, table, key, events) is not None
 
         removed = await asyncio.to_thread(remove)
@@ -386,9 +415,9 @@ class Broker:
 
         if etag is None:
             etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        events = subs.object_events(
+        events = self._traced(subs.object_events(
             app, bucket, key, "created", size=len(data), etag=etag, request_id=request_id
-        )
+        ))
         rec = await asyncio.to_thread(
             functools.partial(
                 self._store.object_put,
@@ -434,7 +463,7 @@ class Broker:
         found = await asyncio.to_thread(self._store.object_get, app, bucket, key)
         if found is None:
             return False
-        events = subs.object_events(
+        events = self._traced(subs.object_events(
             app,
             bucket,
             key,
@@ -442,7 +471,7 @@ class Broker:
             size=found[0].size,
             etag=found[0].etag,
             request_id=request_id,
-        )
+        ))
         removed = await asyncio.to_thread(self._store.object_delete, app, bucket, key, events)
         self._relay()
         return removed is not None
@@ -496,7 +525,20 @@ class Broker:
         messages = self._subs().topic_messages(app, topic, message, extra)
         if not messages:
             return []
-        return await self._bus.enqueue_many(messages)
+        if not self._tracing.enabled:
+            return await self._bus.enqueue_many(messages)
+        with self._tracing.span(
+            f"publish {topic}",
+            kind="producer",
+            attributes={"messaging.destination.name": topic, "messaging.batch.message_count":
+                        len(messages)},
+        ):
+            # Subscribers' consumer spans continue from here (see ramparts.observe.tracing).
+            parent = self._tracing.traceparent()
+            if parent:
+                for m in messages:
+                    m.headers[TRACEPARENT] = parent
+            return await self._bus.enqueue_many(messages)
 
     async def _secret_get(self, spec: FunctionSpec, rid: str, a: dict[str, Any]) -> Any:
         name = _name(a.get("name"), "secret")

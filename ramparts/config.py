@@ -149,6 +149,11 @@ class Settings:
     detections: Path | None = None
     alert_webhook: str = ""
     alert_webhook_secret_file: Path | None = None
+    # Observability (docs/observability.md): a token-free /metrics listener on 127.0.0.1
+    # only (None: none; /metrics on the admin listener always needs the admin token), and
+    # the OTLP/HTTP collector traces go to (None: tracing off, no spans made).
+    metrics_port: int | None = None
+    otlp_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -191,6 +196,17 @@ class Settings:
             if not 0 <= value <= 65535:
                 raise ConfigError(f"{name} must be between 0 and 65535, got {value}")
         self._check_siem()
+        if self.metrics_port is not None and not 1 <= self.metrics_port <= 65535:
+            raise ConfigError(
+                f"--metrics-port (RAMPARTS_METRICS_PORT) must be between 1 and 65535, "
+                f"got {self.metrics_port}"
+            )
+        if self.otlp_endpoint:
+            from ramparts.observe.tracing import check_otlp_endpoint
+
+            check_otlp_endpoint(self.otlp_endpoint)
+        else:
+            self.otlp_endpoint = None
 
     def _check_siem(self) -> None:
         """Bad ``--siem`` settings stop the start with a message naming the option."""
@@ -258,6 +274,8 @@ class Settings:
             "detections": _env_path("RAMPARTS_DETECTIONS"),
             "alert_webhook": os.environ.get("RAMPARTS_ALERT_WEBHOOK", ""),
             "alert_webhook_secret_file": _env_path("RAMPARTS_ALERT_WEBHOOK_SECRET_FILE"),
+            "metrics_port": _env_int("RAMPARTS_METRICS_PORT", 0) or None,
+            "otlp_endpoint": os.environ.get("RAMPARTS_OTLP_ENDPOINT") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

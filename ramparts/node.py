@@ -44,6 +44,8 @@ from ramparts.observe.invocations import InvocationLog, trace_id_of
 from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.observe.siem import SiemExporter, parse_targets
 from ramparts.observe.siem.targets import parse_token_secret
+from ramparts.observe.metrics import NodeMetrics
+from ramparts.observe.tracing import Tracing
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.policy.context import request_context
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
@@ -71,6 +73,8 @@ def forbidden_addresses(settings: Settings) -> list[tuple[str, int]]:
 
     defaults = {"postgresql": 5432, "postgres": 5432, "redis": 6379, "rediss": 6379, "nats": 4222}
     targets = [(settings.admin_host, settings.admin_port)]
+    if settings.metrics_port:
+        targets.append(("127.0.0.1", settings.metrics_port))
     for url in (settings.state_url, settings.bus_url):
         parts = urlsplit(url)
         scheme = parts.scheme.split("+")[0]
@@ -223,7 +227,8 @@ class Node:
         self.identity = IdentityService(self.store, self.secrets, self.vault.sealer)
         await self.identity.start()
         self.invocations = InvocationLog(self.store)
-        self.relay = OutboxRelay(self.store, self.bus)
+        self._start_observability()
+        self.relay = OutboxRelay(self.store, self.bus, on_error=self.metrics.backend_error)
         self.baseline = AnomalyBaseline(self._anomaly_event)
         self.broker = Broker(
             store=self.store,
@@ -235,6 +240,7 @@ class Node:
             invoker=self._invoke_from_function,
             relay=self.relay.kick,
             baseline=self.baseline,
+            tracing=self.tracing,
         )
         self.sandbox = self._sandbox_host()
         self.aws_runtime = AwsRuntime(s, self.aws_credentials, self.sandbox)
@@ -264,6 +270,9 @@ class Node:
             # Short, and renewed by a heartbeat while the handler runs.
             lease_for=lambda fn: s.bus_lease,
             max_delay=s.retry_max_delay,
+            tracing=self.tracing,
+            on_dead_letter=self.metrics.dead_letter,
+            on_backend_error=self.metrics.backend_error,
         )
         self.scheduler = Scheduler(
             store=self.store,
@@ -361,6 +370,29 @@ class Node:
             return None if found is None else found.reveal()
 
         return read
+    def _start_observability(self) -> None:
+        """Metrics (always: fed by the audit and invocation sinks) and traces (if asked)."""
+        self.metrics = NodeMetrics()
+        self.audit.add_sink(self.metrics)
+        self.invocations.add_sink(self.metrics.invocation_sink)
+        self.metrics.watch_queues(asyncio.get_running_loop(), self._queue_depths)
+        self.tracing = Tracing(
+            self.settings.otlp_endpoint, node_id=self.settings.node_id, version=ramparts.__version__
+        )
+
+    async def _queue_depths(self) -> dict[str, int]:
+        """Events waiting per function with a queue consumer (``ramparts_queue_depth``)."""
+        functions = self.subscriptions.async_functions() | self.subscriptions.all_functions()
+        depths = await asyncio.gather(
+            *(self.bus.depth("fn." + fn) for fn in sorted(functions)), return_exceptions=True
+        )
+        out: dict[str, int] = {}
+        for fn, depth in zip(sorted(functions), depths, strict=True):
+            if isinstance(depth, BaseException):
+                self.metrics.backend_error("queue_depth")
+            else:
+                out[fn] = depth
+        return out
 
     def _check_integrity(self) -> integrity.Report:
         """Check the embedded backends' files before anything opens (and so changes) them."""
@@ -596,6 +628,7 @@ class Node:
         await self.audit.close()
         if self.siem is not None:  # after the audit log's last batch reached it
             await asyncio.to_thread(self.siem.close)
+        await asyncio.to_thread(self.tracing.close)  # what is buffered goes out (bounded)
         await self.bus.close()
         self.store.close()
         # Last: only a stop that closed every file cleanly may skip the next start's checks.
@@ -729,8 +762,15 @@ class Node:
         """
         rid = request_id or self.new_request_id()
         self.baseline.invocation(spec)
-        with self.broker.invocation(rid, trigger, event):  # caller keys for policy conditions
-            result = await self.supervisor.invoke(spec, event, request_id=rid)
+        if self.tracing.enabled:
+            with self.tracing.invocation(rid, spec.function, spec.version, trigger) as span:
+                with self.broker.invocation(rid, trigger, event):
+                    result = await self.supervisor.invoke(spec, event, request_id=rid)
+                self.tracing.invocation_outcome(span, result.status, result.cold)
+                result.trace_id = self.tracing.trace_id(span)  # what the invocation's logs carry
+        else:
+            with self.broker.invocation(rid, trigger, event):  # caller keys for policy conditions
+                result = await self.supervisor.invoke(spec, event, request_id=rid)
         redact_result(result)
         if note is not None and (text := note(result)):
             sep = "" if not result.logs or result.logs.endswith("\n") else "\n"
@@ -740,7 +780,7 @@ class Node:
             trigger,
             result,
             principal=request_context(trigger, event).get("ramparts:principal"),
-            trace_id=trace_id_of(event),
+            trace_id=result.trace_id or trace_id_of(event),  # the span's, else the caller's
         )
         return result
 

@@ -17,6 +17,7 @@ from ramparts.control.api import create_control_app
 from ramparts.gateway.app import Gateway
 from ramparts.http_guard import Limits, control_limits, gateway_limits, guarded_protocol
 from ramparts.node import Node
+from ramparts.observe.exposition import metrics_app
 from ramparts.tls import control_tls
 
 log = logging.getLogger("ramparts.server")
@@ -101,21 +102,32 @@ async def serve(settings: Settings, *, on_ready: Callable[[Node], None] | None =
             tls=control_tls(settings),
         )
     )
+    servers = [gateway, control]
+    if settings.metrics_port:
+        # Token-free, so loopback only: the address is fixed, not an option.
+        servers.append(
+            _Server(
+                _config(
+                    metrics_app(node), "127.0.0.1", settings.metrics_port,
+                    control_limits(settings),
+                )
+            )
+        )
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
-        gateway.should_exit = True
-        control.should_exit = True
+        for server in servers:
+            server.should_exit = True
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
-    tasks = [asyncio.create_task(gateway.serve()), asyncio.create_task(control.serve())]
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
     try:
-        while not (gateway.started and control.started):
+        while not all(server.started for server in servers):
             if any(t.done() for t in tasks):
                 break
             await asyncio.sleep(0.02)
-        if gateway.started and control.started and on_ready is not None:
+        if all(server.started for server in servers) and on_ready is not None:
             on_ready(node)
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         stop()
@@ -123,8 +135,10 @@ async def serve(settings: Settings, *, on_ready: Callable[[Node], None] | None =
         for t in done:
             if t.exception() is not None:
                 raise t.exception()  # type: ignore[misc]
-        if not (gateway.started and control.started):
-            raise SystemExit("could not bind the gateway or control listener (port in use?)")
+        if not all(server.started for server in servers):
+            raise SystemExit(
+                "could not bind the gateway, control or metrics listener (port in use?)"
+            )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -198,6 +198,22 @@ def up(
             "(or RAMPARTS_ALERT_WEBHOOK_SECRET_FILE)",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            help="serve Prometheus /metrics without a token on 127.0.0.1:P only (or "
+            "RAMPARTS_METRICS_PORT); the admin listener's /metrics always needs the token",
+        ),
+    ] = None,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--otlp-endpoint",
+            help="send OpenTelemetry traces to this OTLP/HTTP collector, e.g. "
+            "http://127.0.0.1:4318 (or RAMPARTS_OTLP_ENDPOINT); default: tracing off",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
 
@@ -256,6 +272,8 @@ def up(
             detections=detections,
             alert_webhook=alert_webhook,
             alert_webhook_secret_file=alert_webhook_secret_file,
+            metrics_port=metrics_port,
+            otlp_endpoint=otlp_endpoint,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
@@ -283,6 +301,10 @@ def up(
         console.print(f"  state        {mask_url(settings.state_url)}")
         console.print(f"  bus          {mask_url(settings.bus_url)}")
         console.print(f"  data dir     {settings.data_dir}")
+        if settings.metrics_port:
+            console.print(f"  metrics      http://127.0.0.1:{settings.metrics_port}/metrics")
+        if settings.otlp_endpoint:
+            console.print(f"  traces       {mask_url(settings.otlp_endpoint)} (OTLP/HTTP)")
         report = node.sandbox_report
         layers = ", ".join(x.name for x in report.layers if x.available)
         console.print(f"  sandbox      {layers}")

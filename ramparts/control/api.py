@@ -30,7 +30,7 @@ from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
 from ramparts.control.siem import siem_routes
 from ramparts.control.vault import vault_routes
-from ramparts.errors import InvalidRequest, NotFound, RampartsError
+from ramparts.errors import BackendError, InvalidRequest, NotFound, RampartsError, StorageError
 from ramparts.gateway.app import header_map
 from ramparts.identity.errors import AuthFailed
 from ramparts.identity.service import extract_credential
@@ -303,6 +303,7 @@ async def invoke(request: Request) -> JSONResponse:
             "logs": result.logs,
             "duration_ms": round(result.duration_ms, 3),
             "cold": result.cold,
+            "trace_id": result.trace_id,  # None unless tracing is on (--otlp-endpoint)
         }
     )
 
@@ -550,6 +551,17 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+async def metrics(request: Request) -> Response:
+    """Prometheus text format (behind the admin token, like every control route).
+
+    Rendered off the loop: the queue-depth gauge waits on the loop for the bus.
+    """
+    from ramparts.observe.metrics import CONTENT_TYPE
+
+    body = await asyncio.to_thread(_node(request).metrics.render)
+    return Response(body, media_type=CONTENT_TYPE)
+
+
 class _AdminAuth:
     """Bearer admin token on every route but /healthz; fail closed."""
 
@@ -596,6 +608,8 @@ class _AdminAuth:
 
 
 async def _handle_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, BackendError | StorageError):
+        _node(request).metrics.backend_error("control")
     if isinstance(exc, RampartsError):
         return JSONResponse(exc.to_dict(), status_code=exc.status)
     log.exception("control API failure")
@@ -632,6 +646,7 @@ def create_control_app(node: Node) -> Starlette:
         Route("/v1/kv/{table}/{key:rampartskey}", kv_delete, methods=["DELETE"]),
         Route("/v1/audit", audit),
         Route("/v1/dead-letters", dead_letters),
+        Route("/metrics", metrics),
         *vault_routes(),
         *_identity_routes(),
         *policy_routes(),

@@ -44,6 +44,7 @@ from ramparts.events.subscriptions import (
     record_ids,
 )
 from ramparts.observe.redact import redact_text
+from ramparts.observe.tracing import DISABLED, Tracing
 from ramparts.runtime.types import InvocationResult
 from ramparts.store import Store
 
@@ -65,7 +66,13 @@ class Dispatcher:
         concurrency: Callable[[str], int],
         max_delay: float = 300.0,
         lease_for: Callable[[str], float],
+        tracing: Tracing = DISABLED,
+        on_dead_letter: Callable[[str], None] | None = None,
+        on_backend_error: Callable[[str], None] | None = None,
     ) -> None:
+        self._tracing = tracing
+        self._on_dead_letter = on_dead_letter
+        self._on_backend_error = on_backend_error
         self._bus = bus
         self._store = store
         self._subs = subscriptions
@@ -148,6 +155,7 @@ class Dispatcher:
                     raise
                 except Exception:
                     log.exception("receiving from %s failed; retrying", queue)
+                    self._backend_error("bus_receive")
                     await asyncio.sleep(1.0)
                     continue
                 for msg in messages:
@@ -244,7 +252,9 @@ class Dispatcher:
             return
         event = batch_event(kind, [record for _m, _b, record in batch])
         try:
-            result = await self._invoke(function, event, kind, batch[0][0].id)
+            result = await self._traced_invoke(
+                function, event, kind, [m for m, _b, _r in batch]
+            )
         except Exception:
             log.exception("invoking %s failed", function)
             result = None
@@ -274,6 +284,45 @@ class Dispatcher:
             msg, body, record = batch[i]
             await self._fail(function, msg, body, batch_event(kind, [record]), error, settings)
 
+    async def _traced_invoke(
+        self, function: str, event: Any, kind: Any, messages: list[Message]
+    ) -> InvocationResult | None:
+        """Invoke for ``messages``, in a consumer span continuing the first one's trace.
+
+        The other messages of a batch are linked to the span, each with its own trace.
+        """
+        if not self._tracing.enabled:
+            return await self._invoke(function, event, kind, messages[0].id)
+        contexts = [self._tracing.extract(m.headers) for m in messages]
+        with self._tracing.span(
+            f"deliver {function}",
+            kind="consumer",
+            parent=contexts[0],
+            links=[c for c in contexts[1:] if c is not None],
+            attributes={
+                "faas.name": function,
+                "messaging.batch.message_count": len(messages),
+                "messaging.message.id": messages[0].id,
+                "ramparts.attempt": messages[0].attempt,
+            },
+        ):
+            return await self._invoke(function, event, kind, messages[0].id)
+
+    def _dead_letter_span(self, function: str, msg: Message) -> Any:
+        """The failed message's trace goes on into its dead-letter topic (tracing on)."""
+        if not self._tracing.enabled:
+            return contextlib.nullcontext()
+        return self._tracing.span(
+            f"dead-letter {function}",
+            kind="producer",
+            parent=self._tracing.extract(msg.headers),
+            attributes={"faas.name": function, "ramparts.attempt": msg.attempt},
+        )
+
+    def _backend_error(self, component: str) -> None:
+        if self._on_backend_error is not None:
+            self._on_backend_error(component)
+
     async def _ack_all(self, messages: list[Message]) -> None:
         if messages:
             await self._bus.ack_many(messages)
@@ -289,7 +338,7 @@ class Dispatcher:
             await self._bus.ack(msg)
             return
         try:
-            result = await self._invoke(function, event, body.get("kind", "event"), msg.id)
+            result = await self._traced_invoke(function, event, body.get("kind", "event"), [msg])
         except Exception:
             log.exception("invoking %s failed", function)
             result = None
@@ -330,19 +379,20 @@ class Dispatcher:
         await self._dead_letter(function, msg, body, error)
         if settings.dead_letter:
             try:
-                await self._publish(
-                    body.get("app", ""),
-                    settings.dead_letter,
-                    {
-                        "function": function,
-                        "source": body.get("source"),
-                        "kind": body.get("kind"),
-                        "message_id": msg.id,
-                        "attempts": msg.attempt,
-                        "error": error,
-                        "event": event,
-                    },
-                )
+                with self._dead_letter_span(function, msg):
+                    await self._publish(
+                        body.get("app", ""),
+                        settings.dead_letter,
+                        {
+                            "function": function,
+                            "source": body.get("source"),
+                            "kind": body.get("kind"),
+                            "message_id": msg.id,
+                            "attempts": msg.attempt,
+                            "error": error,
+                            "event": event,
+                        },
+                    )
             except Exception:
                 log.exception("publishing to dead-letter topic %s failed", settings.dead_letter)
                 await self._bus.retry(msg, delay=self._max_delay)
@@ -363,6 +413,8 @@ class Dispatcher:
                 "source": f"{body.get('kind', '?')}:{body.get('source', '?')}"[:256],
             },
         )
+        if self._on_dead_letter is not None:
+            self._on_dead_letter(function)
 
 
 _BATCHED = frozenset({"topic", "table"})  # the kinds whose records are batched and filtered
@@ -443,7 +495,10 @@ class OutboxRelay:
     then deletes them, so a crash between the two redelivers rather than loses.
     """
 
-    def __init__(self, store: Store, bus: Bus) -> None:
+    def __init__(
+        self, store: Store, bus: Bus, *, on_error: Callable[[str], None] | None = None
+    ) -> None:
+        self._on_error = on_error
         self._store = store
         self._bus = bus
         self._wake = asyncio.Event()
@@ -484,6 +539,8 @@ class OutboxRelay:
                 raise
             except Exception:
                 log.exception("outbox relay failed; will retry")
+                if self._on_error is not None:
+                    self._on_error("outbox_relay")
             finally:
                 self._idle.set()
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ramparts.aws.accounts import account_id
-from ramparts.errors import InvocationError, RampartsError
+from ramparts.errors import BackendError, InvocationError, RampartsError, StorageError
 from ramparts.events.http import (
     build_http_event,
     build_http_response,
@@ -32,6 +32,7 @@ from ramparts.events.webhooks import WebhookError, verify_webhook
 from ramparts.gateway.body import BodyTooLarge, ClientGone, read_body
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
 from ramparts.gateway.routing import Route
+from ramparts.observe.tracing import DISABLED
 from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ class Gateway:
         from ramparts.aws.endpoint import AwsEndpoint  # SigV4 requests and /_ramparts/ paths
 
         self._aws = AwsEndpoint(node)
+        self._tracing = getattr(node, "tracing", DISABLED)
+        self._metrics = getattr(node, "metrics", None)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -141,9 +144,20 @@ class Gateway:
         request_id = self._node.new_request_id()
         if self._hsts:
             send = _with_hsts(send)
+        if not self._tracing.enabled:
+            await self._serve(scope, receive, send, request_id)
+            return
+        # The request's span, continuing the caller's traceparent (ramparts.observe.tracing).
+        with self._tracing.server_span(scope["method"], header_map(scope["headers"])) as span:
+            span.set_attribute("ramparts.request_id", request_id)
+            await self._serve(scope, receive, _recording_status(send, span), request_id)
+
+    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, request_id: str) -> None:
         try:
             await self._handle(scope, receive, send, request_id)
         except RampartsError as exc:
+            if self._metrics is not None and isinstance(exc, BackendError | StorageError):
+                self._metrics.backend_error("gateway")
             await _send_error(
                 send, exc.status, exc.code, exc.message, request_id, getattr(exc, "headers", None)
             )
@@ -172,6 +186,8 @@ class Gateway:
             await self._identity_endpoint(scope, receive, send, request_id)
             return
         route, params = self._node.router.match(method, path)
+        if self._tracing.enabled:
+            self._tracing.name_current_route(method, route.path)
         headers = header_map(scope["headers"])
         client = scope.get("client")
         ctx = RequestContext(method, path, route, headers, client[0] if client else "", request_id)
@@ -451,6 +467,22 @@ def header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
         else:
             out[name] = value
     return out
+
+
+def _recording_status(send: Any, span: Any) -> Any:
+    """Put the response status on the request's span (5xx marks it failed)."""
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                from opentelemetry.trace import Status, StatusCode
+
+                span.set_status(Status(StatusCode.ERROR, str(status)))
+        await send(message)
+
+    return wrapped
 
 
 def _with_hsts(send: Any) -> Any:

@@ -55,6 +55,9 @@ class InvocationResult:
     logs: str = ""
     duration_ms: float = 0.0
     cold: bool = False  # a new worker (or zygote) was started for this call
+    # The OpenTelemetry trace this invocation belongs to (32 hex digits), set by the node
+    # when tracing is on (``--otlp-endpoint``); None when it is off.  Logs read it here.
+    trace_id: str | None = None
 
     @property
     def ok(self) -> bool:
