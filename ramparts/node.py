@@ -41,10 +41,10 @@ from ramparts.manifest import AuthConfig, FunctionConfig
 from ramparts.observe.anomaly import AnomalyBaseline
 from ramparts.observe.audit import AuditLog
 from ramparts.observe.invocations import InvocationLog, trace_id_of
+from ramparts.observe.metrics import NodeMetrics
 from ramparts.observe.redact import install_log_redaction, redact_result
 from ramparts.observe.siem import SiemExporter, parse_targets
 from ramparts.observe.siem.targets import parse_token_secret
-from ramparts.observe.metrics import NodeMetrics
 from ramparts.observe.tracing import Tracing
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.policy.context import request_context
