@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
 from ramparts.cli.common import call as _call
 from ramparts.cli.common import fail as _fail
 from ramparts.errors import InvalidRequest
@@ -103,7 +103,9 @@ def _verify_file(path: Path, public_key: str | None, as_json: bool) -> None:
                       + ("" if result["pinned"] else
                          "  (not pinned: pass --public-key with this id or the PEM to pin it)"))
     if not result["ok"]:
-        console.print(f"[bold red]FAILED[/] {escape(_problem_line(result['problem']))}")
+        (err if as_json else console).print(
+            f"[bold red]FAILED[/] {escape(_problem_line(result['problem']))}"
+        )
         raise typer.Exit(1)
     if not as_json:
         console.print("[bold green]export verifies[/]")
@@ -140,7 +142,9 @@ def register(audit_app: typer.Typer) -> None:
                 console.print(f"{result['unchained']} records from before the chain "
                               "(not verifiable)")
         if not result["ok"]:
-            console.print(f"[bold red]FAILED[/] {escape(_problem_line(result['problem']))}")
+            (err if as_json else console).print(
+            f"[bold red]FAILED[/] {escape(_problem_line(result['problem']))}"
+        )
             raise typer.Exit(1)
         if not as_json:
             console.print("[bold green]audit log verifies[/]")

@@ -252,9 +252,34 @@ class AuditLog:
 
     def _chain_head(self) -> tuple[int, str]:
         if self._head is None:
-            found = self._store.audit_head(self._partition)
-            self._head = found if found is not None else (0, GENESIS)
+            found = self._store.audit_head(self._partition) or (0, GENESIS)
+            signed = self._signed_head()
+            if signed is not None and signed[0] > found[0]:
+                # The store lost records the node signed (cut off its end): never re-use
+                # their seqs, so the gap stays in the chain for verify to name.
+                log.error(
+                    "audit chain %s ends at record %d but its signed head is record %d: "
+                    "records were removed from the store", self._partition, found[0], signed[0]
+                )
+                found = signed
+            self._head = found
         return self._head
+
+    def _signed_head(self) -> tuple[int, str] | None:
+        """(seq, hash) of this node's signed head file, if it verifies with the node's key."""
+        doc = self.read_head()
+        if not doc or self._signer is None:
+            return None
+        signed = doc.get("signed")
+        if (
+            not isinstance(signed, dict)
+            or signed.get("partition") != self._partition
+            or not isinstance(signed.get("seq"), int)
+            or not self._signer.verify(statement_payload("head", signed),
+                                       str(doc.get("signature", "")))
+        ):
+            return None
+        return int(signed["seq"]), str(signed.get("hash"))
 
     def _link(self, rec: dict[str, Any], seq: int, prev: str) -> dict[str, Any]:
         row = {

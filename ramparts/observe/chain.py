@@ -199,14 +199,26 @@ class ChainVerifier:
                     missing = f"{self._expect_seq}" + (
                         f"-{seq - 1}" if seq - 1 > self._expect_seq else ""
                     )
-                    self._fail(seq, "deleted", f"record(s) {missing} missing before record {seq}")
+                    hseq = self._head.get("seq") if self._head else None
+                    if isinstance(hseq, int) and self._expect_seq <= hseq < seq:
+                        self._fail(self._expect_seq, "truncated", f"the chain was cut after "
+                                   f"record {self._expect_seq - 1}: record(s) {missing} are "
+                                   f"missing, the signed head is record {hseq}")
+                    else:
+                        self._fail(seq, "deleted",
+                                   f"record(s) {missing} missing before record {seq}")
                 else:
                     self._fail(seq, "reordered", f"record {seq} appears after record "
                                f"{self._expect_seq - 1}")
                 return False
             if record_hash(rec) != rec.get("hash"):
-                self._fail(seq, "modified", f"record {seq} does not match its hash "
-                           "(its content was changed)")
+                if rec.get("prev") != self._expect_prev:
+                    self._fail(seq, "reordered", f"record {seq} is out of place: neither its "
+                               "hash nor its link fit here (records were swapped, inserted or "
+                               "renumbered)")
+                else:
+                    self._fail(seq, "modified", f"record {seq} does not match its hash "
+                               "(its content was changed)")
                 return False
             if rec.get("prev") != self._expect_prev:
                 self._fail(seq, "broken_link", f"record {seq} does not link to record {seq - 1} "
