@@ -236,8 +236,13 @@ class AuditLog:
                 try:
                     await asyncio.to_thread(self._store_batch, rows, due)
                 except BaseException:
+                    # Maybe stored after all (a cancelled wait, a lost commit reply): the
+                    # retry skips the ids the store has, and re-reads the chain's head.
+                    for r in rows:
+                        r["_replayed"] = True
                     with self._lock:
                         self._rows[:0] = rows
+                    self._head = None
                     raise
             if due:
                 self._last_checkpoint = now
