@@ -329,7 +329,10 @@ class AuditLog:
 
     def _store_batch(self, rows: list[dict[str, Any]], checkpoint: bool) -> None:
         replayed = [r["id"] for r in rows if r.get("_replayed")]
-        known = self._store.audit_known_ids(replayed) if replayed else set()
+        # Stored before a crash (or a lost reply): not stored again, but delivered again,
+        # since the crash may have come between the store and the sinks.
+        stored = self._store.audit_records_by_id(replayed) if replayed else {}
+        known = set(stored)
         seq, prev = self._chain_head()
         chained: list[dict[str, Any]] = []
         for rec in rows:
@@ -348,6 +351,8 @@ class AuditLog:
             chained.append(row)
             signed_head = {"partition": self._partition, "seq": seq, "hash": prev,
                            "ts": time.time()}
+        if stored:
+            self._deliver(list(stored.values()))
         if not chained:
             return
         self._store.append_audit_chain(chained)

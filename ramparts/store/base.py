@@ -312,8 +312,8 @@ class Store(abc.ABC):
         """(seq, hash) of the partition's last record, None for an empty partition."""
 
     @abc.abstractmethod
-    def audit_known_ids(self, ids: list[str]) -> set[str]:
-        """Which of ``ids`` are stored already (a journal replay skips them)."""
+    def audit_records_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored chain records among ``ids`` (a journal replay skips them), by id."""
 
     @abc.abstractmethod
     def audit_partitions(self) -> list[str]: ...

@@ -1181,16 +1181,24 @@ class SQLStore(Store, VersionCollector, MultipartStore):
             ).first()
         return (int(row.pseq), str(row.hash)) if row is not None else None
 
-    def audit_known_ids(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
+    def audit_records_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
         with self._tx() as conn:
             for i in range(0, len(ids), 500):
-                found.update(
-                    conn.execute(
-                        select(audit_t.c.id).where(audit_t.c.id.in_(ids[i : i + 500]))
-                    ).scalars()
-                )
+                rows = conn.execute(
+                    select(audit_t).where(audit_t.c.id.in_(ids[i : i + 500]))
+                ).all()
+                found.update((r.id, self._chain_record(r)) for r in rows)
         return found
+
+    @staticmethod
+    def _chain_record(r: Any) -> dict[str, Any]:
+        return {
+            "id": r.id, "ts": r.ts, "node": r.node, "partition": r.part, "seq": r.pseq,
+            "kind": r.kind, "decision": r.decision, "principal": r.principal,
+            "action": r.action, "resource": r.resource, "request_id": r.request_id,
+            "detail": r.detail, "prev": r.prev, "hash": r.hash,
+        }
 
     def audit_partitions(self) -> list[str]:
         with self._tx() as conn:
@@ -1217,15 +1225,7 @@ class SQLStore(Store, VersionCollector, MultipartStore):
             stmt = stmt.where(audit_t.c.pseq <= through)
         with self._tx() as conn:
             rows = conn.execute(stmt.order_by(audit_t.c.pseq).limit(limit)).all()
-        return [
-            {
-                "id": r.id, "ts": r.ts, "node": r.node, "partition": r.part, "seq": r.pseq,
-                "kind": r.kind, "decision": r.decision, "principal": r.principal,
-                "action": r.action, "resource": r.resource, "request_id": r.request_id,
-                "detail": r.detail, "prev": r.prev, "hash": r.hash,
-            }
-            for r in rows
-        ]
+        return [self._chain_record(r) for r in rows]
 
     def audit_span(self, t_from: float, t_to: float) -> dict[str, tuple[int, int]]:
         with self._tx() as conn:
