@@ -137,10 +137,15 @@ class Journal:
             self._number += 1
             self._fd = self._open(self._number)
             self._size = 0
-        try:
-            os.fdatasync(old_fd)
-        except OSError:
-            pass
+            # A sync asked for but not yet done covers records in the old segment: do it
+            # here (the syncer will sync the new one).  Otherwise the old segment's records
+            # are in the batch being stored right now and need no sync of their own.
+            pending = self._sync_wanted.is_set()
+        if pending:
+            try:
+                os.fdatasync(old_fd)
+            except OSError as exc:
+                log.warning("audit journal sync at rotation: %s", exc)
         os.close(old_fd)
         closed.append(self._path(old_number))
         return closed
