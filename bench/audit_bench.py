@@ -237,7 +237,9 @@ def main() -> int:
             " record lost if the node died within the next ~200 ms. \"durable e2e/s\" emits"
             " and then stores: redaction, journal, SHA-256 chain, one transaction per batch,"
             " journal trim. \"old buffered insert/s\" is the old writer's plain insert of the"
-            " same rows (no journal, no chain), for reference.",
+            " same rows (no journal, no chain), for reference: it leaves out the emit and the"
+            " redaction, which the durable column includes, so the two are not a like-for-like"
+            " ratio. The machine is shared (see the load average); single rounds vary.",
             "",
         ]
     )

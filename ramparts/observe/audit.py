@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -119,7 +120,10 @@ class AuditLog:
         self._signer = signer
         self._checkpoint_interval = checkpoint_interval
         self._retain = retain
-        self._prune_interval = prune_interval
+        # Hourly, or more often for a short retention (never older than 1.25 x retain).
+        self._prune_interval = (
+            min(prune_interval, max(1.0, retain / 4)) if retain else prune_interval
+        )
         self._interval = interval
         self._data_dir = data_dir
         self._sinks: list[AuditSink] = []
@@ -131,7 +135,7 @@ class AuditLog:
         self._head: tuple[int, str] | None = None  # (seq, hash) of the partition's last record
         self._signed_seq = 0  # the seq of the last checkpoint this run wrote
         self._last_checkpoint = time.monotonic()
-        self._last_prune = 0.0
+        self._last_prune = -math.inf  # the first tick prunes
         self._pending_segments: list[Path] = []
         self._journal: Journal | None = None
         if data_dir is not None:
