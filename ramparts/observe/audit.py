@@ -134,7 +134,8 @@ class AuditLog:
         self._task: asyncio.Task[None] | None = None
         self._head: tuple[int, str] | None = None  # (seq, hash) of the partition's last record
         self._signed_seq = 0  # the seq of the last checkpoint this run wrote
-        self._last_checkpoint = time.monotonic()
+        # The first tick with records signs them: a node that dies young leaves a signed chain.
+        self._last_checkpoint = -math.inf
         self._last_prune = -math.inf  # the first tick prunes
         self._pending_segments: list[Path] = []
         self._journal: Journal | None = None
@@ -233,8 +234,12 @@ class AuditLog:
                     segments = segments + self._journal.rotate_if_large()
                 self._pending_segments = segments
             now = time.monotonic()
+            unsigned = bool(rows) or self._head is None or self._head[0] != self._signed_seq
             due = checkpoint or (
-                housekeeping and now - self._last_checkpoint >= self._checkpoint_interval
+                housekeeping
+                and unsigned
+                and self._signer is not None
+                and now - self._last_checkpoint >= self._checkpoint_interval
             )
             if rows or due:
                 try:
@@ -248,8 +253,9 @@ class AuditLog:
                         self._rows[:0] = rows
                     self._head = None
                     raise
-            if due:
-                self._last_checkpoint = now
+            head = self._head
+            if due and self._signed_seq and head is not None and head[0] == self._signed_seq:
+                self._last_checkpoint = now  # a checkpoint is the head: the interval restarts
             with self._lock:
                 done, self._pending_segments = self._pending_segments, []
             if done and self._journal is not None:

@@ -69,7 +69,7 @@ def test_two_nodes_two_chains_and_a_tampered_one_is_named(pg_url: str, tmp_path:
         assert all(p["records"] >= 6 and p["checkpoints"] >= 1 for p in parts.values())
 
         with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute("UPDATE audit_events SET decision = 'allow' WHERE part = %s "
+            conn.execute("UPDATE audit_events SET resource = resource || 'x' WHERE part = %s "
                          "AND pseq = 3", (part_b,))
         out = a.cli("audit-log", "verify")
         assert out.returncode == 1
