@@ -26,9 +26,9 @@ import asyncio
 import json
 import logging
 import math
+import os
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,6 +88,13 @@ def _redact(value: Any, seen: dict[str, str]) -> Any:
     if isinstance(value, list | tuple):
         return [_redact(v, seen) for v in value]
     return value
+
+
+def new_id() -> str:
+    """A record id: 32 hex like a UUID, time-ordered like UUIDv7 (48-bit milliseconds, then
+    80 random bits), so the unique index on ``id`` grows at its end instead of at random
+    pages: with uuid4 ids, bench/audit_bench.py stored about a third as many records/s."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 def detail_text(detail: Any) -> str:
@@ -179,7 +186,7 @@ class AuditLog:
     ) -> None:
         """Record a decision; once this returns the record survives a kill -9 of the node."""
         record = {
-            "id": uuid.uuid4().hex,  # stable across retries and replays: receivers dedup on it
+            "id": new_id(),  # stable across retries and replays: receivers dedup on it
             "ts": time.time(),
             "node": self._node,
             "kind": kind,
@@ -323,7 +330,7 @@ class AuditLog:
         signed = {"partition": self._partition, "seq": seq - 1, "hash": prev,
                   "ts": time.time(), **extra}
         rec = {
-            "id": uuid.uuid4().hex,
+            "id": new_id(),
             "ts": signed["ts"],
             "node": self._node,
             "kind": kind,
