@@ -248,6 +248,8 @@ class AuditLog:
                 and self._signer is not None
                 and now - self._last_checkpoint >= self._checkpoint_interval
             )
+            if self._journal is not None and segments:
+                await asyncio.to_thread(self._journal.retire)
             if rows or due:
                 try:
                     await asyncio.to_thread(self._store_batch, rows, due)

@@ -56,7 +56,10 @@ class Journal:
         self._fd = self._open(number)
         self._size = 0
         self._sync_wanted = threading.Event()
-        self._synced_fd = -1
+        # Held while a descriptor is being synced or closed: a sync never meets a closed fd.
+        self._sync_lock = threading.Lock()
+        self._dirty = False  # a record asked for a sync the syncer has not taken up yet
+        self._retired: list[tuple[int, bool]] = []  # rotated-out fds: (fd, still dirty)
         self._closed = False
         self._syncer = threading.Thread(target=self._sync_loop, name="audit-journal-sync",
                                         daemon=True)
@@ -84,6 +87,8 @@ class Journal:
         with self._lock:
             os.write(self._fd, line)  # one write on O_APPEND: the whole line or none of it
             self._size += len(line)
+            if sync:
+                self._dirty = True
         if sync:
             self._sync_wanted.set()
 
@@ -93,12 +98,15 @@ class Journal:
             self._sync_wanted.clear()
             if self._closed:
                 return
-            with self._lock:
-                fd = self._fd
-            try:
-                os.fdatasync(fd)
-            except OSError as exc:  # rotated and closed meanwhile: its successor is synced next
-                log.debug("audit journal sync: %s", exc)
+            with self._sync_lock:
+                with self._lock:  # the fd and its dirty flag together (see rotate_if_large)
+                    fd, dirty, self._dirty = self._fd, self._dirty, False
+                if not dirty or fd < 0:
+                    continue
+                try:
+                    os.fdatasync(fd)
+                except OSError as exc:
+                    log.error("audit journal sync failed: %s", exc)
 
     # -- the writer ------------------------------------------------------------------------
     def leftovers(self) -> list[dict[str, Any]]:
@@ -137,18 +145,27 @@ class Journal:
             self._number += 1
             self._fd = self._open(self._number)
             self._size = 0
-            # A sync asked for but not yet done covers records in the old segment: do it
-            # here (the syncer will sync the new one).  Otherwise the old segment's records
-            # are in the batch being stored right now and need no sync of their own.
-            pending = self._sync_wanted.is_set()
-        if pending:
-            try:
-                os.fdatasync(old_fd)
-            except OSError as exc:
-                log.warning("audit journal sync at rotation: %s", exc)
-        os.close(old_fd)
+            # A sync asked for and not yet taken up by the syncer covers records in the old
+            # segment: ``retire`` does it.  One the syncer took up finishes before ``retire``
+            # closes the fd (the sync lock).  Otherwise the old segment's records are in the
+            # batch being stored now and need no sync of their own.
+            self._retired.append((old_fd, self._dirty))
+            self._dirty = False
         closed.append(self._path(old_number))
         return closed
+
+    def retire(self) -> None:
+        """Sync (if asked) and close rotated-out segments: on the writer thread, never the loop."""
+        with self._sync_lock:
+            with self._lock:
+                retired, self._retired = self._retired, []
+            for fd, dirty in retired:
+                if dirty:
+                    try:
+                        os.fdatasync(fd)
+                    except OSError as exc:
+                        log.error("audit journal sync at rotation failed: %s", exc)
+                os.close(fd)
 
     def take_old(self) -> list[Path]:
         """The previous run's segments, handed over once (deleted after their replay is stored)."""
@@ -169,7 +186,8 @@ class Journal:
         """Close the segment; ``empty`` (everything stored) also removes it."""
         self._closed = True
         self._sync_wanted.set()
-        with self._lock:
+        self.retire()
+        with self._sync_lock, self._lock:
             try:
                 os.fdatasync(self._fd)
             except OSError:

@@ -81,3 +81,27 @@ def test_replay_stores_once_and_delivers_with_chain_fields(tmp_path: Path) -> No
     result = verify_store(store, signer.verify, heads={"node-a": head})
     assert result["ok"], result["problem"]
     store.close()
+
+
+def test_journal_rotation_keeps_every_record_until_discarded(tmp_path: Path) -> None:
+    from ramparts.observe.journal import Journal
+
+    directory = tmp_path / "audit-journal"
+    journal = Journal(directory, rotate_bytes=50)
+    for i in range(5):
+        journal.append({"id": f"a{i}", "n": i}, sync=True)
+    rotated = journal.rotate_if_large()
+    assert len(rotated) == 1 and rotated[0].exists()
+    journal.retire()  # syncs (a sync was asked for) and closes the old segment
+    for i in range(5, 8):
+        journal.append({"id": f"a{i}", "n": i}, sync=False)
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in directory.iterdir())
+    # A "crash" now: the next start finds both segments, records in order.
+    again = Journal(directory)
+    assert [r["n"] for r in again.leftovers()] == list(range(8))
+    # Once stored, the rotated segment goes; the tail's segment stays until its turn.
+    Journal.discard(rotated)
+    third = Journal(directory)
+    assert [r["n"] for r in third.leftovers()] == [5, 6, 7]
+    for j in (journal, again, third):
+        j.close(empty=False)
