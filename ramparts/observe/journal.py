@@ -36,6 +36,20 @@ _PREFIX = "seg-"
 _SUFFIX = ".jsonl"
 
 
+_TEXT_FIELDS = ("id", "node", "kind", "decision", "principal", "action", "resource")
+
+
+def _well_formed(rec: Any) -> bool:
+    """A line the writer can chain: one it wrote (a bad one would stall the writer)."""
+    return (
+        isinstance(rec, dict)
+        and all(isinstance(rec.get(k), str) for k in _TEXT_FIELDS)
+        and isinstance(rec.get("ts"), int | float)
+        and isinstance(rec.get("detail"), dict)
+        and (rec.get("request_id") is None or isinstance(rec.get("request_id"), str))
+    )
+
+
 class Journal:
     """Append-only segment files; thread-safe ``append``; rotation under the same lock."""
 
@@ -128,8 +142,10 @@ class Journal:
                     # Only a line cut by a crash mid-write can look like this (the last one).
                     log.warning("audit journal %s line %d is not a record; skipped", path.name, n)
                     continue
-                if isinstance(rec, dict) and isinstance(rec.get("id"), str):
+                if _well_formed(rec):
                     out.append(rec)
+                else:
+                    log.warning("audit journal %s line %d is not a record; skipped", path.name, n)
         return out
 
     def rotate_if_large(self, *, force: bool = False) -> list[Path]:

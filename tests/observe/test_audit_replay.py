@@ -83,25 +83,46 @@ def test_replay_stores_once_and_delivers_with_chain_fields(tmp_path: Path) -> No
     store.close()
 
 
+def _line(n: int) -> dict[str, Any]:
+    return {"id": f"a{n}", "ts": float(n), "node": "n", "kind": "k", "decision": "deny",
+            "principal": "p", "action": "a", "resource": "r", "request_id": None,
+            "detail": {"n": n}}
+
+
 def test_journal_rotation_keeps_every_record_until_discarded(tmp_path: Path) -> None:
     from ramparts.observe.journal import Journal
 
     directory = tmp_path / "audit-journal"
-    journal = Journal(directory, rotate_bytes=50)
+    journal = Journal(directory, rotate_bytes=500)
     for i in range(5):
-        journal.append({"id": f"a{i}", "n": i}, sync=True)
+        journal.append(_line(i), sync=True)
     rotated = journal.rotate_if_large()
     assert len(rotated) == 1 and rotated[0].exists()
     journal.retire()  # syncs (a sync was asked for) and closes the old segment
     for i in range(5, 8):
-        journal.append({"id": f"a{i}", "n": i}, sync=False)
+        journal.append(_line(i), sync=False)
     assert all((p.stat().st_mode & 0o777) == 0o600 for p in directory.iterdir())
     # A "crash" now: the next start finds both segments, records in order.
     again = Journal(directory)
-    assert [r["n"] for r in again.leftovers()] == list(range(8))
+    assert [r["detail"]["n"] for r in again.leftovers()] == list(range(8))
     # Once stored, the rotated segment goes; the tail's segment stays until its turn.
     Journal.discard(rotated)
     third = Journal(directory)
-    assert [r["n"] for r in third.leftovers()] == [5, 6, 7]
+    assert [r["detail"]["n"] for r in third.leftovers()] == [5, 6, 7]
     for j in (journal, again, third):
         j.close(empty=False)
+
+
+def test_a_damaged_journal_line_is_skipped_not_stalling(tmp_path: Path) -> None:
+    from ramparts.observe.journal import Journal
+
+    directory = tmp_path / "audit-journal"
+    journal = Journal(directory)
+    journal.append({"id": "x1", "ts": 1.0, "node": "n", "kind": "k", "decision": "deny",
+                    "principal": "p", "action": "a", "resource": "r", "request_id": None,
+                    "detail": {}}, sync=False)
+    journal.close(empty=False)
+    (segment,) = directory.iterdir()
+    with segment.open("ab") as fh:
+        fh.write(b'{"id": "x2", "kind": 7}\n{"id": "x3", "ts": 2.0, "no')  # junk, then a cut line
+    assert [r["id"] for r in Journal(directory).leftovers()] == ["x1"]
