@@ -56,6 +56,14 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     return (Path.cwd() / ".ramparts").resolve()
 
 
+def _env_duration(name: str, default: float) -> float:
+    """A duration from the environment (``365d``, ``90``), named in the error if bad."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return parse_duration(raw, name=name)
+
+
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -154,6 +162,10 @@ class Settings:
     # the OTLP/HTTP collector traces go to (None: tracing off, no spans made).
     metrics_port: int | None = None
     otlp_endpoint: str | None = None
+    # Audit log (ramparts.observe.audit): how long records are kept (0: forever) and how
+    # often the node signs a checkpoint of its chain.
+    retain_audit: float = 365 * 24 * 3600.0
+    audit_checkpoint_interval: float = 60.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -182,6 +194,13 @@ class Settings:
             raise ConfigError(
                 "RAMPARTS_SCHEDULER_CLOCK_OFFSET (test-only) must be a number of seconds"
                 f" within one day either way, got {self.scheduler_clock_offset}"
+            )
+        if self.retain_audit < 0:
+            raise ConfigError("--retain-audit (RAMPARTS_RETAIN_AUDIT) must be 0 or more")
+        if not 1.0 <= self.audit_checkpoint_interval <= 86400.0:
+            raise ConfigError(
+                "--audit-checkpoint-interval (RAMPARTS_AUDIT_CHECKPOINT_INTERVAL) must be "
+                f"1s to 1d, got {self.audit_checkpoint_interval}"
             )
         from ramparts.runtime.environment import REGION_RE
 
@@ -276,6 +295,10 @@ class Settings:
             "alert_webhook_secret_file": _env_path("RAMPARTS_ALERT_WEBHOOK_SECRET_FILE"),
             "metrics_port": _env_int("RAMPARTS_METRICS_PORT", 0) or None,
             "otlp_endpoint": os.environ.get("RAMPARTS_OTLP_ENDPOINT") or None,
+            "retain_audit": _env_duration("RAMPARTS_RETAIN_AUDIT", 365 * 24 * 3600.0),
+            "audit_checkpoint_interval": _env_duration(
+                "RAMPARTS_AUDIT_CHECKPOINT_INTERVAL", 60.0
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -222,7 +222,15 @@ class Node:
         consumer = ensure_node_identity(s.data_dir)
         self.bus = SealedBus(open_bus(s.bus_url, consumer=consumer), self.vault.sealer)
         await self.bus.open()
-        self.audit = AuditLog(self.store, s.node_id)
+        self.audit = AuditLog(
+            self.store,
+            s.node_id,
+            data_dir=s.data_dir,
+            partition=consumer,  # this data dir's stable name: its own hash chain
+            signer=self.signer,
+            checkpoint_interval=s.audit_checkpoint_interval,
+            retain=s.retain_audit,
+        )
         self.siem = self._siem_exporter()
         self.identity = IdentityService(self.store, self.secrets, self.vault.sealer)
         await self.identity.start()

@@ -19,6 +19,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ramparts.cli.auditlog import register as register_audit_log
 from ramparts.cli.client import ClientError, ControlClient
 from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
 from ramparts.cli.common import call as _call
@@ -214,6 +215,22 @@ def up(
             "http://127.0.0.1:4318 (or RAMPARTS_OTLP_ENDPOINT); default: tracing off",
         ),
     ] = None,
+    retain_audit: Annotated[
+        str | None,
+        typer.Option(
+            "--retain-audit",
+            help="keep audit records this long, e.g. 365d (default; or RAMPARTS_RETAIN_AUDIT); "
+            "pruning writes a signed anchor first",
+        ),
+    ] = None,
+    audit_checkpoint_interval: Annotated[
+        str | None,
+        typer.Option(
+            "--audit-checkpoint-interval",
+            help="sign a checkpoint of the audit chain this often, e.g. 60s (default; or "
+            "RAMPARTS_AUDIT_CHECKPOINT_INTERVAL)",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
 
@@ -274,6 +291,13 @@ def up(
             alert_webhook_secret_file=alert_webhook_secret_file,
             metrics_port=metrics_port,
             otlp_endpoint=otlp_endpoint,
+            retain_audit=(
+                parse_duration(retain_audit, name="--retain-audit") if retain_audit else None
+            ),
+            audit_checkpoint_interval=(
+                parse_duration(audit_checkpoint_interval, name="--audit-checkpoint-interval")
+                if audit_checkpoint_interval else None
+            ),
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
@@ -909,6 +933,7 @@ def kv_delete(
 
 audit_app = typer.Typer(help="the audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit-log")
+register_audit_log(audit_app)
 
 
 @audit_app.command("list")

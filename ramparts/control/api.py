@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from ramparts.broker import KEY_RE, MAX_OBJECT_BYTES
 from ramparts.control.alerts import alert_routes
+from ramparts.control.audit import audit_routes
 from ramparts.control.aws import aws_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
@@ -645,6 +646,7 @@ def create_control_app(node: Node) -> Starlette:
         Route("/v1/kv/{table}/{key:rampartskey}", kv_get, methods=["GET"]),
         Route("/v1/kv/{table}/{key:rampartskey}", kv_delete, methods=["DELETE"]),
         Route("/v1/audit", audit),
+        *audit_routes(),
         Route("/v1/dead-letters", dead_letters),
         Route("/metrics", metrics),
         *vault_routes(),

@@ -94,6 +94,12 @@ class VersionSigner:
             return False
         return True
 
+    def public_key_pem(self) -> str:
+        """The public half (SubjectPublicKeyInfo PEM): what an offline verifier pins."""
+        return self._public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+
     def __repr__(self) -> str:
         return f"VersionSigner({self.key_id})"
 

@@ -339,5 +339,45 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_apps(self) -> list[str]: ...
 
+    # audit chain (ramparts.observe.chain): append-only but for whole-record pruning -----
+    @abc.abstractmethod
+    def append_audit_chain(self, rows: list[dict[str, Any]]) -> None:
+        """Insert chained records in one transaction; a duplicate ``id`` or (partition, seq)
+        refuses the whole batch (``BackendError``): a chain never forks."""
+
+    @abc.abstractmethod
+    def audit_head(self, partition: str) -> tuple[int, str] | None:
+        """(seq, hash) of the partition's last record, None for an empty partition."""
+
+    @abc.abstractmethod
+    def audit_records_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored chain records among ``ids`` (a journal replay skips them), by id."""
+
+    @abc.abstractmethod
+    def audit_partitions(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def audit_unchained(self) -> int:
+        """How many rows predate the chain (no partition): reported, never verified."""
+
+    @abc.abstractmethod
+    def audit_chain_page(
+        self, partition: str, after_seq: int, limit: int, *, through: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Records after ``after_seq`` in seq order, ``detail`` as the stored JSON text."""
+
+    @abc.abstractmethod
+    def audit_span(self, t_from: float, t_to: float) -> dict[str, tuple[int, int]]:
+        """Per partition, the (first, last) seq of records with ``t_from <= ts <= t_to``."""
+
+    @abc.abstractmethod
+    def audit_prune_point(self, partition: str, cutoff: float) -> tuple[int, str] | None:
+        """The last seq (and its hash) before the partition's first record at or after
+        ``cutoff``; None when nothing is that old."""
+
+    @abc.abstractmethod
+    def audit_delete_through(self, partition: str, through: int) -> int:
+        """Delete the partition's records with seq <= ``through``; how many went."""
+
     @abc.abstractmethod
     def close(self) -> None: ...

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    BigInteger,
     Column,
     Float,
     Index,
@@ -104,7 +105,16 @@ versions_t = Table(
 _ADDED_COLUMNS = {
     "versions": {"auth": "TEXT", "signature": "TEXT"},
     "objects": {"metadata": "TEXT"},
+    "audit_events": {
+        "id": "VARCHAR(32)", "part": "VARCHAR(64)", "pseq": "BIGINT", "prev": "VARCHAR(64)",
+        "hash": "VARCHAR(64)",
+    },
 }
+# Unique: a replayed journal record is stored once; one record per seq of a partition.
+_AUDIT_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS audit_events_id ON audit_events (id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS audit_events_chain ON audit_events (part, pseq)",
+)
 aliases_t = Table(
     "aliases",
     metadata,
@@ -215,6 +225,12 @@ audit_t = Table(
     Column("resource", String(1024), nullable=False),
     Column("request_id", String(64)),
     Column("detail", Text, nullable=False),
+    # The hash chain (ramparts.observe.chain); NULL on rows from before it.
+    Column("id", String(32)),
+    Column("part", String(64)),
+    Column("pseq", BigInteger),
+    Column("prev", String(64)),
+    Column("hash", String(64)),
 )
 dead_letters_t = Table(
     "dead_letters",
@@ -259,7 +275,13 @@ _GENERATION = "registry_generation"
 _ATOMIC_ATTEMPTS = 5
 _ORJSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _INVOCATION_COLUMNS = tuple(c.name for c in invocations_t.columns if c.name != "seq")
-_AUDIT_COLUMNS = tuple(c.name for c in audit_t.columns if c.name != "seq")  # "detail" last
+_AUDIT_COLUMNS = (
+    "ts", "node", "kind", "decision", "principal", "action", "resource", "request_id", "detail",
+)  # "detail" last
+_CHAIN_COLUMNS = (
+    "ts", "node", "kind", "decision", "principal", "action", "resource", "request_id", "detail",
+    "id", "part", "pseq", "prev", "hash",
+)
 
 
 def _row(row: Any) -> dict[str, Any]:
@@ -360,6 +382,15 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
                 # Another node created it meanwhile; anything else shows up below.
                 have = {i["name"] for i in inspect(self._engine).get_indexes(table)}
                 if index.name not in have:
+                    raise
+        for stmt in _AUDIT_INDEXES:
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(text(stmt))
+            except SQLAlchemyError:
+                # Another node created it meanwhile (PostgreSQL's IF NOT EXISTS can race).
+                names = {i["name"] for i in inspect(self._engine).get_indexes("audit_events")}
+                if stmt.split()[5] not in names:
                     raise
 
     @staticmethod
@@ -1174,7 +1205,123 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
             rows = conn.execute(
                 select(audit_t).where(audit_t.c.seq > after).order_by(audit_t.c.seq).limit(limit)
             ).all()
-        return [{**_row(r), "detail": json.loads(r.detail)} for r in rows]
+        out = []
+        for r in rows:
+            row = _row(r)
+            # ``seq`` stays the listing cursor; the chain position is ``chain_seq``.
+            row["partition"] = row.pop("part")
+            row["chain_seq"] = row.pop("pseq")
+            row["detail"] = json.loads(r.detail)
+            out.append(row)
+        return out
+
+    # audit chain (ramparts.observe.chain) ------------------------------------------------
+    def append_audit_chain(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        values = [
+            (*(r.get(c) for c in _CHAIN_COLUMNS[:9]), r["id"], r["partition"], r["seq"],
+             r["prev"], r["hash"])
+            for r in rows
+        ]
+        try:
+            self._insert_many(audit_t, _CHAIN_COLUMNS, values)
+        except IntegrityError as exc:
+            # Another writer on this partition, or a replay raced: the chain refuses a fork.
+            _log.error("audit chain insert refused: %s", _cause(exc))
+            raise BackendError("the audit chain refused a record (duplicate id or seq)") from exc
+
+    def audit_head(self, partition: str) -> tuple[int, str] | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(audit_t.c.pseq, audit_t.c.hash)
+                .where(audit_t.c.part == partition)
+                .order_by(audit_t.c.pseq.desc())
+                .limit(1)
+            ).first()
+        return (int(row.pseq), str(row.hash)) if row is not None else None
+
+    def audit_records_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        with self._tx() as conn:
+            for i in range(0, len(ids), 500):
+                rows = conn.execute(
+                    select(audit_t).where(audit_t.c.id.in_(ids[i : i + 500]))
+                ).all()
+                found.update((r.id, self._chain_record(r)) for r in rows)
+        return found
+
+    @staticmethod
+    def _chain_record(r: Any) -> dict[str, Any]:
+        return {
+            "id": r.id, "ts": r.ts, "node": r.node, "partition": r.part, "seq": r.pseq,
+            "kind": r.kind, "decision": r.decision, "principal": r.principal,
+            "action": r.action, "resource": r.resource, "request_id": r.request_id,
+            "detail": r.detail, "prev": r.prev, "hash": r.hash,
+        }
+
+    def audit_partitions(self) -> list[str]:
+        with self._tx() as conn:
+            return sorted(
+                str(p) for p in conn.execute(
+                    select(audit_t.c.part).where(audit_t.c.part.is_not(None)).distinct()
+                ).scalars()
+            )
+
+    def audit_unchained(self) -> int:
+        with self._tx() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(audit_t).where(audit_t.c.part.is_(None))
+                ).scalar_one()
+            )
+
+    def audit_chain_page(
+        self, partition: str, after_seq: int, limit: int, *, through: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Chain records in seq order, ``detail`` as its stored text (what was hashed)."""
+        stmt = select(audit_t).where(and_(audit_t.c.part == partition, audit_t.c.pseq > after_seq))
+        if through is not None:
+            stmt = stmt.where(audit_t.c.pseq <= through)
+        with self._tx() as conn:
+            rows = conn.execute(stmt.order_by(audit_t.c.pseq).limit(limit)).all()
+        return [self._chain_record(r) for r in rows]
+
+    def audit_span(self, t_from: float, t_to: float) -> dict[str, tuple[int, int]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(audit_t.c.part, func.min(audit_t.c.pseq), func.max(audit_t.c.pseq))
+                .where(and_(audit_t.c.part.is_not(None), audit_t.c.ts >= t_from,
+                            audit_t.c.ts <= t_to))
+                .group_by(audit_t.c.part)
+            ).all()
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+    def audit_prune_point(self, partition: str, cutoff: float) -> tuple[int, str] | None:
+        where = audit_t.c.part == partition
+        with self._tx() as conn:
+            first = conn.execute(select(func.min(audit_t.c.pseq)).where(where)).scalar()
+            young = conn.execute(
+                select(func.min(audit_t.c.pseq)).where(and_(where, audit_t.c.ts >= cutoff))
+            ).scalar()
+            last = conn.execute(select(func.max(audit_t.c.pseq)).where(where)).scalar()
+            if first is None:
+                return None
+            through = int(young) - 1 if young is not None else int(last)
+            if through < int(first):
+                return None
+            hash_ = conn.execute(
+                select(audit_t.c.hash).where(and_(where, audit_t.c.pseq == through))
+            ).scalar()
+        return (through, str(hash_)) if hash_ is not None else None
+
+    def audit_delete_through(self, partition: str, through: int) -> int:
+        with self._tx() as conn:
+            result = conn.execute(
+                delete(audit_t).where(and_(audit_t.c.part == partition,
+                                           audit_t.c.pseq <= through))
+            )
+        return int(result.rowcount or 0)
 
     def add_dead_letter(self, row: dict[str, Any]) -> None:
         with self._tx() as conn:

@@ -1,0 +1,209 @@
+"""Audit evidence: verify the stored chains, export a range with its proof, verify an export.
+
+The node's ``POST /v1/audit/verify`` walks every partition in the store with
+``verify_store``; ``GET /v1/audit/export`` builds a document with
+``build_export``; ``ramparts audit-log verify --file`` checks such a document
+offline with ``verify_export`` (no node, no store: only the file and a
+public key).  The checks themselves live in ``ramparts.observe.chain``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ramparts.errors import InvalidRequest
+from ramparts.observe.chain import (
+    ChainVerifier,
+    key_id_of,
+    public_key_verifier,
+    statement_payload,
+)
+from ramparts.store import Store
+
+__all__ = ["EXPORT_FORMAT", "build_export", "load_public_key", "verify_export", "verify_store"]
+
+EXPORT_FORMAT = "ramparts-audit-export/1"
+_PAGE = 2000
+
+Verify = Callable[[bytes, str], bool]
+
+
+def verify_store(
+    store: Store,
+    verify: Verify,
+    *,
+    heads: dict[str, dict[str, Any] | None],
+) -> dict[str, Any]:
+    """Walk every partition; ``heads`` maps a partition to its signed head file's content.
+
+    A partition listed in ``heads`` with ``None`` must have no records (its
+    head file is missing); the signed head's own signature is checked here.
+    """
+    reports = []
+    partitions = sorted(set(store.audit_partitions()) | set(heads))
+    for part in partitions:
+        head_doc = heads.get(part)
+        head = None
+        if head_doc is not None:
+            signed = head_doc.get("signed")
+            if not isinstance(signed, dict) or not verify(
+                statement_payload("head", signed), str(head_doc.get("signature", ""))
+            ) or signed.get("partition") != part:
+                reports.append(_bad(part, "bad_signature", "the signed head file does not "
+                                    "verify with the trusted key"))
+                continue
+            head = signed
+        checker = ChainVerifier(part, verify, head=head)
+        after = 0
+        while True:
+            page = store.audit_chain_page(part, after, _PAGE)
+            if not page or not checker.feed(page):
+                break
+            after = page[-1]["seq"]
+        rep = checker.finish()
+        if part in heads and heads[part] is None and rep.records and rep.problem is None:
+            reports.append({**rep.to_dict(), "ok": False, "problem": {
+                "partition": part, "seq": rep.last_seq, "code": "truncated",
+                "message": "this node's signed head file is missing"}})
+            continue
+        reports.append(rep.to_dict())
+    problems = [r["problem"] for r in reports if r["problem"]]
+    return {
+        "ok": not problems,
+        "partitions": reports,
+        "problem": problems[0] if problems else None,
+        "unchained": store.audit_unchained(),
+    }
+
+
+def _bad(part: str, code: str, message: str) -> dict[str, Any]:
+    problem = {"partition": part, "seq": None, "code": code, "message": message}
+    return {"partition": part, "records": 0, "first_seq": None, "last_seq": None,
+            "checkpoints": 0, "last_signed_seq": None, "unsigned_tail": 0, "ok": False,
+            "problem": problem}
+
+
+def build_export(store: Store, signer: Any, t_from: float, t_to: float) -> dict[str, Any]:
+    """Records with ``t_from <= ts <= t_to`` (each partition's contiguous seq span), with proof.
+
+    The proof: each partition's anchor (the ``prev`` of its first exported
+    record), the records themselves (signed checkpoints among them), and a
+    fresh statement, signed now, over each partition's last exported record.
+    """
+    if t_from > t_to:
+        raise InvalidRequest("--from is after --to", code="invalid_range")
+    parts = []
+    for part, (first, last) in sorted(store.audit_span(t_from, t_to).items()):
+        records: list[dict[str, Any]] = []
+        after = first - 1
+        while True:
+            page = store.audit_chain_page(part, after, _PAGE, through=last)
+            records.extend(page)
+            if len(page) < _PAGE:
+                break
+            after = page[-1]["seq"]
+        if not records:
+            continue
+        parts.append({"partition": part, "anchor_prev": records[0]["prev"], "records": records})
+    statement = {
+        "from": t_from,
+        "to": t_to,
+        "exported_at": time.time(),
+        "ends": {p["partition"]: {"seq": p["records"][-1]["seq"], "hash": p["records"][-1]["hash"]}
+                 for p in parts},
+    }
+    return {
+        "format": EXPORT_FORMAT,
+        "partitions": parts,
+        "statement": statement,
+        "signature": signer.sign(statement_payload("export", statement)),
+        "key_id": signer.key_id,
+        "public_key": signer.public_key_pem(),
+    }
+
+
+def load_public_key(pem: bytes, *, source: str) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM, or an ``InvalidRequest`` naming ``source``."""
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest(f"{source}: not a PEM public key", code="invalid_key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise InvalidRequest(f"{source}: not an Ed25519 public key", code="invalid_key")
+    return key
+
+
+def verify_export(
+    doc: Any, *, public_key: Ed25519PublicKey | None = None, key_id: str | None = None
+) -> dict[str, Any]:
+    """Check an export offline; the result names the signer's key id (pin it next time).
+
+    ``public_key`` (a pinned key) wins over the one the file carries; ``key_id``
+    requires the file's key to have that id.  With neither, the file's own key
+    is used and the result says the signer was not pinned.
+    """
+    if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+        raise InvalidRequest(f"not a {EXPORT_FORMAT} document", code="invalid_export")
+    pinned = public_key is not None or key_id is not None
+    if public_key is None:
+        public_key = load_public_key(str(doc.get("public_key", "")).encode(),
+                                     source="the export's public_key")
+    signer_id = key_id_of(public_key)
+    result: dict[str, Any] = {"key_id": signer_id, "pinned": pinned, "partitions": []}
+
+    def fail(part: str | None, seq: int | None, code: str, message: str) -> dict[str, Any]:
+        result.update(ok=False, problem={"partition": part, "seq": seq, "code": code,
+                                         "message": message})
+        return result
+
+    if key_id is not None and key_id != signer_id:
+        return fail(None, None, "wrong_key", f"the export is signed by key {signer_id}, "
+                    f"not the pinned {key_id}")
+    verify = public_key_verifier(public_key)
+    statement = doc.get("statement")
+    if not isinstance(statement, dict) or not verify(
+        statement_payload("export", statement), str(doc.get("signature", ""))
+    ):
+        return fail(None, None, "bad_signature", "the export's closing statement is not signed "
+                    f"by key {signer_id}")
+    ends = statement.get("ends")
+    parts = doc.get("partitions")
+    if not isinstance(ends, dict) or not isinstance(parts, list):
+        return fail(None, None, "malformed", "the export has no partitions")
+    seen = set()
+    for p in parts:
+        if not isinstance(p, dict) or not isinstance(p.get("records"), list):
+            return fail(None, None, "malformed", "a partition entry is malformed")
+        part = str(p.get("partition"))
+        seen.add(part)
+        end = ends.get(part)
+        if not isinstance(end, dict):
+            return fail(part, None, "inserted", "a partition the signed statement does not name")
+        checker = ChainVerifier(part, verify, anchor_prev=str(p.get("anchor_prev")), head=end)
+        records = p["records"]
+        if not all(isinstance(r, dict) for r in records):
+            return fail(part, None, "malformed", "a record is malformed")
+        if records and records[0].get("prev") != p.get("anchor_prev"):
+            return fail(part, records[0].get("seq"), "broken_link",
+                        "the first record does not link to the export's anchor")
+        checker.feed(records)
+        rep = checker.finish(require_signature=False)
+        if rep.problem is None and rep.last_seq != end.get("seq"):
+            return fail(part, rep.last_seq, "truncated", f"records after {rep.last_seq} are "
+                        f"missing (the signed statement ends at {end.get('seq')})")
+        result["partitions"].append(rep.to_dict())
+        if rep.problem is not None:
+            return fail(part, rep.problem.seq, rep.problem.code, rep.problem.message)
+    missing = set(ends) - seen
+    if missing:
+        return fail(sorted(missing)[0], None, "deleted", "a partition the signed statement "
+                    "names is missing")
+    result.update(ok=True, problem=None, statement={k: statement[k] for k in ("from", "to",
+                                                                              "exported_at")})
+    return result
+

@@ -1,0 +1,343 @@
+"""Tamper evidence of the audit log, against a real node and its real SQLite file.
+
+Each test edits the node's ``state.db`` the way an intruder with write access
+to the database would, checks that ``ramparts audit-log verify`` fails and
+names the first bad record, then puts the rows back exactly (the node keeps
+appending meanwhile), so the chain verifies again for the next test.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ramparts.observe.chain import record_hash
+from tests.conftest import RunningNode
+
+COLS = ("seq", "ts", "node", "kind", "decision", "principal", "action", "resource",
+        "request_id", "detail", "id", "part", "pseq", "prev", "hash")
+
+
+@pytest.fixture(scope="module")
+def anode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    base = tmp_path_factory.mktemp("auditnode")
+    # Checkpoints come from the verify runs here, not the clock: no periodic one moves the
+    # signed head while a test has cut the chain.
+    running = RunningNode(base / "data", {"RAMPARTS_AUDIT_CHECKPOINT_INTERVAL": "1h"})
+    running.start()
+    # Some decisions to chain: denied control requests (each one a "deny" record).
+    for i in range(12):
+        running.control.get(f"/v1/status-{i}", headers={"authorization": "Bearer wrong"})
+    assert running.control.post("/v1/audit/verify").json()["ok"]  # a checkpoint mid-chain
+    for i in range(6):
+        running.control.get(f"/v1/late-{i}", headers={"authorization": "Bearer wrong"})
+    yield running
+    running.close()
+
+
+def _db(node: RunningNode) -> sqlite3.Connection:
+    conn = sqlite3.connect(node.data_dir / "state.db", timeout=30, isolation_level=None)
+    return conn
+
+
+def _only_partition(node: RunningNode) -> str:
+    with _db(node) as conn:
+        (part,) = conn.execute("SELECT DISTINCT part FROM audit_events "
+                               "WHERE part IS NOT NULL").fetchone()
+    return str(part)
+
+
+def _rows(node: RunningNode, part: str) -> list[tuple[Any, ...]]:
+    with _db(node) as conn:
+        return conn.execute(
+            f"SELECT {', '.join(COLS)} FROM audit_events WHERE part = ? ORDER BY pseq",  # noqa: S608
+            (part,),
+        ).fetchall()
+
+
+def _restore(node: RunningNode, rows: list[tuple[Any, ...]]) -> None:
+    """Put these rows back exactly (by id), whatever was done to them.
+
+    The listing cursor (``seq``) is left to the database: SQLite hands a cut-off
+    tail's rowids to the rows the node appended since.
+    """
+    with _db(node) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        for row in rows:
+            conn.execute("DELETE FROM audit_events WHERE id = ?", (row[10],))
+        for row in rows:
+            conn.execute(
+                f"INSERT INTO audit_events ({', '.join(COLS[1:])}) "  # noqa: S608
+                f"VALUES ({', '.join('?' * (len(COLS) - 1))})",
+                row[1:],
+            )
+        conn.execute("COMMIT")
+
+
+def _verify(node: RunningNode) -> tuple[int, dict[str, Any]]:
+    out = node.cli("audit-log", "verify", "--json")
+    assert out.returncode in (0, 1), out.stderr
+    return out.returncode, json.loads(out.stdout)
+
+
+def _middle(node: RunningNode) -> tuple[str, list[tuple[Any, ...]], int]:
+    part = _only_partition(node)
+    rows = _rows(node, part)
+    assert len(rows) > 10
+    return part, rows, len(rows) // 2
+
+
+def test_clean_chain_verifies_with_summary(anode: RunningNode) -> None:
+    out = anode.cli("audit-log", "verify")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "audit log verifies" in out.stdout
+    assert "audit chains" in out.stdout and "signer key id" in out.stdout
+    code, result = _verify(anode)
+    assert code == 0 and result["ok"]
+    (part,) = result["partitions"]
+    assert part["checkpoints"] >= 1
+    # The API rows carry the chain fields, and a checkpoint is a chain record.
+    events = anode.audit()
+    assert {"partition", "chain_seq", "prev", "hash", "id"} <= set(events[-1])
+    assert any(e["kind"] == "audit.checkpoint" for e in events)
+    assert any(e["kind"] == "audit.verify" and e["decision"] == "allow" for e in events)
+    # The old listing still works, chain fields included.
+    listed = anode.cli("audit-log", "list", "--json", "--limit", "5")
+    assert listed.returncode == 0, listed.stderr
+    assert all(r["chain_seq"] and r["partition"] for r in json.loads(listed.stdout))
+
+
+def test_modified_byte_is_named(anode: RunningNode) -> None:
+    part, rows, k = _middle(anode)
+    pseq = rows[k][12]
+    with _db(anode) as conn:
+        conn.execute("UPDATE audit_events SET resource = resource || 'x' WHERE part = ? "
+                     "AND pseq = ?", (part, pseq))
+    try:
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["partition"] == part
+        assert result["problem"]["seq"] == pseq
+        assert result["problem"]["code"] == "modified"
+    finally:
+        _restore(anode, [rows[k]])
+    assert _verify(anode)[0] == 0, _verify(anode)[1]["problem"]
+    # The failed run was itself audited as a denial.
+    assert any(e["kind"] == "audit.verify" and e["decision"] == "deny"
+               and e["detail"]["problem"] == "modified" for e in anode.audit())
+
+
+def test_deleted_record_is_named(anode: RunningNode) -> None:
+    part, rows, k = _middle(anode)
+    pseq = rows[k][12]
+    with _db(anode) as conn:
+        conn.execute("DELETE FROM audit_events WHERE part = ? AND pseq = ?", (part, pseq))
+    try:
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["code"] == "deleted"
+        assert result["problem"]["seq"] == pseq + 1
+        assert str(pseq) in result["problem"]["message"]
+    finally:
+        _restore(anode, [rows[k]])
+    assert _verify(anode)[0] == 0, _verify(anode)[1]["problem"]
+
+
+def test_swapped_records_are_named(anode: RunningNode) -> None:
+    part, rows, k = _middle(anode)
+    a, b = rows[k][12], rows[k + 1][12]
+    with _db(anode) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE audit_events SET pseq = -1 WHERE part = ? AND pseq = ?", (part, a))
+        conn.execute("UPDATE audit_events SET pseq = ? WHERE part = ? AND pseq = ?", (a, part, b))
+        conn.execute("UPDATE audit_events SET pseq = ? WHERE part = ? AND pseq = -1", (b, part))
+        conn.execute("COMMIT")
+    try:
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["seq"] == a
+        assert result["problem"]["code"] == "reordered"
+    finally:
+        _restore(anode, [rows[k], rows[k + 1]])
+    assert _verify(anode)[0] == 0, _verify(anode)[1]["problem"]
+
+
+def test_truncated_tail_is_named(anode: RunningNode) -> None:
+    """Cutting records off the end (the last checkpoint with them) shows against the head."""
+    part = _only_partition(anode)
+    assert _verify(anode)[0] == 0  # this run's checkpoint is the signed head now
+    head = json.loads((anode.data_dir / "audit-head.json").read_text())["signed"]
+    with _db(anode) as conn:  # what is cut is what gets restored: one transaction
+        conn.execute("BEGIN IMMEDIATE")
+        tail = conn.execute(
+            f"SELECT {', '.join(COLS)} FROM audit_events WHERE part = ? AND pseq >= ?",  # noqa: S608
+            (part, head["seq"] - 3),
+        ).fetchall()
+        conn.execute("DELETE FROM audit_events WHERE part = ? AND pseq >= ?",
+                     (part, head["seq"] - 3))
+        conn.execute("COMMIT")
+    try:
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["code"] == "truncated"
+        assert result["problem"]["seq"] == head["seq"] - 3
+    finally:
+        _restore(anode, tail)
+    assert _verify(anode)[0] == 0, _verify(anode)[1]["problem"]
+
+
+def test_rehashed_forgery_without_the_key_is_detected(anode: RunningNode) -> None:
+    """Rewrite one early record and re-hash everything after it: the signatures give it away."""
+    part = _only_partition(anode)
+    rows = _rows(anode, part)
+    forged_rows = []
+    prev = rows[0][13]
+    for i, row in enumerate(rows):
+        rec = dict(zip(COLS, row, strict=True))
+        rec = {**rec, "partition": part, "seq": rec["pseq"], "prev": prev}
+        if i == 2:
+            rec["principal"] = "ip:203.0.113.9"
+        rec["hash"] = record_hash(rec)
+        prev = rec["hash"]
+        forged_rows.append(rec)
+    with _db(anode) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        for rec in forged_rows:
+            conn.execute("UPDATE audit_events SET principal = ?, prev = ?, hash = ? "
+                         "WHERE id = ?", (rec["principal"], rec["prev"], rec["hash"], rec["id"]))
+        conn.execute("COMMIT")
+    try:
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["code"] in ("bad_signature", "replaced")
+        # Every hash and link is right: only a signature can have caught it.
+        first_checkpoint = next(r["pseq"] for r in forged_rows
+                                if r["kind"] == "audit.checkpoint" and r["pseq"] > rows[2][12])
+        assert result["problem"]["seq"] == first_checkpoint
+    finally:
+        _restore(anode, rows)
+    assert _verify(anode)[0] == 0, _verify(anode)[1]["problem"]
+
+
+def test_export_verifies_offline_and_an_edit_fails(anode: RunningNode, tmp_path: Path) -> None:
+    out_file = tmp_path / "audit.json"
+    out = anode.cli("audit-log", "export", "--from", "1970-01-01T00:00:00Z", "-o", str(out_file))
+    assert out.returncode == 0, out.stdout + out.stderr
+    doc = json.loads(out_file.read_text())
+    key_id = doc["key_id"]
+    # Offline: no node URL at all.
+    env_free = ["--url", "http://127.0.0.1:9"]
+    ok = anode.cli("audit-log", "verify", "--file", str(out_file), *env_free)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert key_id in ok.stdout and "not pinned" in ok.stdout
+    pinned = anode.cli("audit-log", "verify", "--file", str(out_file), "--public-key", key_id)
+    assert pinned.returncode == 0, pinned.stdout
+    pem = tmp_path / "signer.pem"
+    pem.write_text(doc["public_key"])
+    assert anode.cli("audit-log", "verify", "--file", str(out_file), "--public-key",
+                     str(pem)).returncode == 0
+    wrong = anode.cli("audit-log", "verify", "--file", str(out_file), "--public-key",
+                      "0123456789abcdef")
+    assert wrong.returncode == 1 and "wrong_key" in wrong.stdout
+
+    # One byte of one record edited: named, exit 1.
+    recs = doc["partitions"][0]["records"]
+    recs[3]["resource"] = recs[3]["resource"] + "x"
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(doc))
+    bad = anode.cli("audit-log", "verify", "--file", str(edited))
+    assert bad.returncode == 1
+    assert f"record {recs[3]['seq']}: modified" in bad.stdout
+
+    # The last record dropped: the signed statement's end is missing.
+    doc = json.loads(out_file.read_text())
+    doc["partitions"][0]["records"].pop()
+    edited.write_text(json.dumps(doc))
+    bad = anode.cli("audit-log", "verify", "--file", str(edited), "--json")
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["problem"]["code"] == "truncated"
+
+
+def test_bad_export_input_is_a_clear_error(anode: RunningNode, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json")
+    out = anode.cli("audit-log", "verify", "--file", str(junk))
+    assert out.returncode != 0 and "not a JSON audit export" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    out = anode.cli("audit-log", "export", "--from", "yesterday", "-o", str(junk))
+    assert out.returncode != 0 and "--from" in out.stdout + out.stderr
+    r = anode.control.get("/v1/audit/export", params={"from": "abc"})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_argument"
+
+
+def test_inserted_record_is_named(anode: RunningNode) -> None:
+    """A forged record spliced in with a correct hash and link: the one after it breaks.
+
+    Runs just before the prune test: the chain keeps a gap afterwards (see the end).
+    """
+    part, rows, k = _middle(anode)
+    after = rows[k]
+    later = _rows(anode, part)[k + 1:]
+    with _db(anode) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        for row in reversed(later):  # make room: renumber the rest, from the end
+            conn.execute("UPDATE audit_events SET pseq = pseq + 1 WHERE part = ? AND pseq = ?",
+                         (part, row[12]))
+        forged = {
+            "id": "f" * 32, "ts": after[1], "node": after[2], "partition": part,
+            "seq": after[12] + 1, "kind": "control.auth", "decision": "allow",
+            "principal": "admin", "action": "control:GET", "resource": "/v1/status",
+            "request_id": None, "detail": "{}", "prev": after[14],
+        }
+        forged["hash"] = record_hash(forged)
+        conn.execute(
+            "INSERT INTO audit_events (ts, node, kind, decision, principal, action, resource, "
+            "request_id, detail, id, part, pseq, prev, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (forged["ts"], forged["node"], forged["kind"], forged["decision"],
+             forged["principal"], forged["action"], forged["resource"], None, "{}",
+             forged["id"], part, forged["seq"], forged["prev"], forged["hash"]),
+        )
+        conn.execute("COMMIT")
+    try:
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["seq"] == after[12] + 2
+        assert result["problem"]["code"] == "reordered"
+    finally:
+        with _db(anode) as conn:
+            conn.execute("DELETE FROM audit_events WHERE id = ?", ("f" * 32,))
+        _restore(anode, later)
+    # If the node, refused by the renumbered table, stored records from the tampered head
+    # before the rows were back, the seq the shifted rows had taken stays a gap: named.
+    code, result = _verify(anode)
+    if code == 1:
+        assert result["problem"]["code"] == "deleted"
+        assert result["problem"]["seq"] > later[-1][12]
+
+
+def test_prune_keeps_the_chain_verifiable(anode: RunningNode) -> None:
+    """Last in the module: it deletes the records the other tests used."""
+    part = _only_partition(anode)
+    before = _rows(anode, part)
+    time.sleep(1.2)
+    out = anode.cli("audit-log", "prune", "--older-than", "1s")
+    assert out.returncode == 0, out.stdout + out.stderr
+    after = _rows(anode, part)
+    assert after[0][12] > before[0][12]  # old records went, whole
+    assert any(r[3] == "audit.anchor" for r in after)
+    code, result = _verify(anode)
+    assert code == 0, result
+    # Deleting one more record at the new start is not covered by the anchor.
+    with _db(anode) as conn:
+        conn.execute("DELETE FROM audit_events WHERE part = ? AND pseq = ?", (part, after[0][12]))
+    try:
+        code, result = _verify(anode)
+        assert code == 1 and result["problem"]["code"] == "deleted"
+    finally:
+        _restore(anode, [after[0]])
