@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,32 +11,19 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from ramparts.store.sql import SQLStore
-from tests.store.test_kv_atomic import PG_ADMIN, _pg_reachable
+from tests.postgres import state_url
 
 DAY = 86400.0
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
-    if request.param == "sqlite":
-        s = SQLStore(f"sqlite:///{tmp_path / 'state.db'}")
-        yield s
-        s.close()
-        return
-    if not _pg_reachable():
-        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-    import psycopg
-
-    name = f"ramparts_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    s = SQLStore(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield s
-    finally:
-        s.close()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with state_url(request.param, tmp_path) as url:
+        s = SQLStore(url)
+        try:
+            yield s
+        finally:
+            s.close()
 
 
 def row(rid: str, started_at: float, function: str = "f", status: str = "ok") -> dict[str, Any]:

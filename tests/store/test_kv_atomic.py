@@ -7,9 +7,7 @@ raises writes nothing.
 
 from __future__ import annotations
 
-import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,39 +15,17 @@ import pytest
 
 from ramparts.store.base import KvChange, OutboxEntry
 from ramparts.store.sql import SQLStore
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _pg_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return True
-    except OSError:
-        return False
+from tests.postgres import state_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
-    if request.param == "sqlite":
-        s = SQLStore(f"sqlite:///{tmp_path / 'state.db'}")
-        yield s
-        s.close()
-        return
-    if not _pg_reachable():
-        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-    import psycopg
-
-    name = f"ramparts_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    s = SQLStore(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield s
-    finally:
-        s.close()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with state_url(request.param, tmp_path) as url:
+        s = SQLStore(url)
+        try:
+            yield s
+        finally:
+            s.close()
 
 
 class Exists(Exception):
