@@ -264,6 +264,56 @@ def test_export_verifies_offline_and_an_edit_fails(anode: RunningNode, tmp_path:
     assert json.loads(bad.stdout)["problem"]["code"] == "truncated"
 
 
+def test_export_cut_at_the_start_or_spliced_fails_pinned(anode: RunningNode,
+                                                          tmp_path: Path) -> None:
+    """The signed statement covers where each partition starts, not only where it ends."""
+    out_file = tmp_path / "audit.json"
+    assert anode.cli("audit-log", "export", "-o", str(out_file)).returncode == 0
+    doc = json.loads(out_file.read_text())
+    key_id = doc["key_id"]
+    part = doc["partitions"][0]
+    first_seq = part["records"][0]["seq"]
+
+    def check(edited_doc: dict[str, Any]) -> dict[str, Any]:
+        edited = tmp_path / "edited.json"
+        edited.write_text(json.dumps(edited_doc))
+        out = anode.cli("audit-log", "verify", "--file", str(edited), "--public-key", key_id,
+                        "--json")
+        assert out.returncode == 1, out.stdout + out.stderr
+        return dict(json.loads(out.stdout)["problem"])
+
+    # The first three records cut off, the anchor moved to the new first record's prev.
+    cut = json.loads(out_file.read_text())
+    recs = cut["partitions"][0]["records"]
+    del recs[:3]
+    cut["partitions"][0]["anchor_prev"] = recs[0]["prev"]
+    problem = check(cut)
+    assert problem["code"] == "truncated" and problem["seq"] == first_seq
+
+    # A later export's statement (a different start) over the first export's records.
+    mid = recs[0]["ts"]
+    later_file = tmp_path / "later.json"
+    assert anode.cli("audit-log", "export", "--from", str(mid), "-o",
+                     str(later_file)).returncode == 0
+    later = json.loads(later_file.read_text())
+    spliced = {**later, "partitions": [
+        {**doc["partitions"][0],
+         "records": doc["partitions"][0]["records"]
+         + [r for r in later["partitions"][0]["records"]
+            if r["seq"] > doc["partitions"][0]["records"][-1]["seq"]]},
+    ]}
+    assert check(spliced)["code"] == "inserted"
+    # The same partition twice (the second from the other export).
+    twice = {**later, "partitions": later["partitions"] + doc["partitions"]}
+    assert check(twice)["code"] == "inserted"
+    # An old-format file is refused by name, not verified.
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({**doc, "format": "ramparts-audit-export/1"}))
+    out = anode.cli("audit-log", "verify", "--file", str(old))
+    assert out.returncode == 1 and "export/1" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+
+
 def test_bad_export_input_is_a_clear_error(anode: RunningNode, tmp_path: Path) -> None:
     junk = tmp_path / "junk.json"
     junk.write_text("{not json")
