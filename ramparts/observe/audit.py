@@ -2,7 +2,8 @@
 
 Path of a record:
 
-1. ``emit`` (on the request path) redacts the record's detail and appends it
+1. ``emit`` (on the request path) redacts the record's free-text fields
+   (principal, action, resource, request id, detail) and appends it
    as one line to the node's journal (``ramparts.observe.journal``): when
    ``emit`` returns the record survives a kill -9 of the node.  Denials and
    admin actions also get an ``fdatasync`` from the journal's syncer thread,
@@ -185,18 +186,22 @@ class AuditLog:
         **detail: Any,
     ) -> None:
         """Record a decision; once this returns the record survives a kill -9 of the node."""
+        # Secret values and secret shapes never reach the journal, the store or a sink, in
+        # any free-text field: a handler can put a secret into a resource name (a topic it
+        # may not publish to) as easily as into the detail.  One cache per call: the same
+        # string in two fields is redacted once.  id, kind, decision and ts are ours.
+        seen: dict[str, str] = {}
         record = {
             "id": new_id(),  # stable across retries and replays: receivers dedup on it
             "ts": time.time(),
             "node": self._node,
             "kind": kind,
             "decision": decision,
-            "principal": principal,
-            "action": action,
-            "resource": resource,
-            "request_id": request_id,
-            # Secret values and secret shapes never reach the journal, the store or a sink.
-            "detail": _redact(detail, {}),
+            "principal": _redact(principal, seen),
+            "action": _redact(action, seen),
+            "resource": _redact(resource, seen),
+            "request_id": _redact(request_id, seen),
+            "detail": _redact(detail, seen),
         }
         # Denials and admin actions: durable against power loss too, in grouped syncs.
         urgent = decision != "allow" or principal == "admin"

@@ -13,7 +13,7 @@ Two kinds of matches are masked with ``***``:
   known values when issued).
 
 It is applied where text leaves the node's control: every Python log record
-(``install_log_redaction``), every audit event's detail, and every
+(``install_log_redaction``), every free-text field of an audit event, and every
 invocation's captured logs and error text before they are stored or
 returned.
 
