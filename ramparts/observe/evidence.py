@@ -30,6 +30,7 @@ __all__ = ["EXPORT_FORMAT", "build_export", "load_public_key", "verify_export", 
 # /2: the signed statement covers each partition's start too (/1 signed only the ends, so
 # a /1 file could lose its first records unnoticed; it is refused).
 EXPORT_FORMAT = "ramparts-audit-export/2"
+UNCHAINED = "(unchained)"  # the "partition" a problem with rows outside every chain names
 _PAGE = 2000
 
 Verify = Callable[[bytes, str], bool]
@@ -75,11 +76,22 @@ def verify_store(
             continue
         reports.append(rep.to_dict())
     problems = [r["problem"] for r in reports if r["problem"]]
+    # Rows without chain fields are from before the chain only if they were written before
+    # it began; one written after was inserted behind the node's back.
+    inserted = store.audit_unchained_inserted()
+    if inserted:
+        problems.insert(0, {
+            "partition": UNCHAINED, "seq": inserted[0], "code": "inserted",
+            "message": f"row {inserted[0]} (listing seq) has no chain fields but was written "
+                       "after chaining began" + (f" ({len(inserted)} such rows or more)"
+                                                 if len(inserted) > 1 else ""),
+        })
     return {
         "ok": not problems,
         "partitions": reports,
         "problem": problems[0] if problems else None,
-        "unchained": store.audit_unchained(),
+        "unchained": store.audit_unchained(),  # all rows without chain fields
+        "inserted_unchained": inserted,  # the first of them written after the chain began
     }
 
 

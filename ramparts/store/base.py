@@ -361,6 +361,12 @@ class Store(abc.ABC):
         """How many rows predate the chain (no partition): reported, never verified."""
 
     @abc.abstractmethod
+    def audit_unchained_inserted(self, limit: int = 10) -> list[int]:
+        """Store (listing) seqs of rows with no partition that were written after the first
+        chained row still stored: no node writes such rows once chaining began, so they
+        were inserted behind its back."""
+
+    @abc.abstractmethod
     def audit_chain_page(
         self, partition: str, after_seq: int, limit: int, *, through: int | None = None
     ) -> list[dict[str, Any]]:

@@ -1276,6 +1276,22 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
                 ).scalar_one()
             )
 
+    def audit_unchained_inserted(self, limit: int = 10) -> list[int]:
+        with self._tx() as conn:
+            first = conn.execute(
+                select(func.min(audit_t.c.seq)).where(audit_t.c.part.is_not(None))
+            ).scalar()
+            if first is None:
+                return []
+            return [
+                int(s) for s in conn.execute(
+                    select(audit_t.c.seq)
+                    .where(and_(audit_t.c.part.is_(None), audit_t.c.seq > first))
+                    .order_by(audit_t.c.seq)
+                    .limit(limit)
+                ).scalars()
+            ]
+
     def audit_chain_page(
         self, partition: str, after_seq: int, limit: int, *, through: int | None = None
     ) -> list[dict[str, Any]]:

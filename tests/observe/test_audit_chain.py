@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -337,6 +338,35 @@ def test_records_deleted_at_the_start_without_an_anchor_are_named(anode: Running
         assert result["problem"]["seq"] == rows[2][12]
     finally:
         _restore(anode, rows[:2])
+
+
+def test_unchained_row_written_after_the_chain_began_is_named(anode: RunningNode) -> None:
+    """A row with no chain fields, added after chaining began, is not 'from before the
+    chain': it was inserted, and verify fails."""
+    with _db(anode) as conn:
+        conn.execute(
+            "INSERT INTO audit_events (ts, node, kind, decision, principal, action, resource, "
+            "request_id, detail, id, part, pseq, prev, hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL)",
+            (time.time(), "n1", "control.auth", "allow", "admin", "control:POST",
+             "/v1/deploy", None, "{}", "e" * 32),
+        )
+        (store_seq,) = conn.execute("SELECT seq FROM audit_events WHERE id = ?",
+                                    ("e" * 32,)).fetchone()
+    try:
+        listed = anode.cli("audit-log", "list", "--json", "--limit", "5")
+        assert listed.returncode == 0 and "e" * 32 in listed.stdout
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["code"] == "inserted"
+        assert result["problem"]["seq"] == store_seq
+        out = anode.cli("audit-log", "verify")
+        assert out.returncode == 1 and "inserted" in out.stdout
+        assert "records from before the chain" not in out.stdout
+    finally:
+        with _db(anode) as conn:
+            conn.execute("DELETE FROM audit_events WHERE id = ?", ("e" * 32,))
+    assert _verify(anode)[0] == 0
 
 
 def test_inserted_record_is_named(anode: RunningNode) -> None:
