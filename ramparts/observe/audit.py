@@ -91,6 +91,17 @@ def _redact(value: Any, seen: dict[str, str]) -> Any:
     return value
 
 
+def _redact_id(value: Any, seen: dict[str, str]) -> Any:
+    """An identifier field: known secret values and token formats masked (see
+    ``Redactor.redact_values``)."""
+    if not isinstance(value, str):
+        return value
+    out = seen.get(value)
+    if out is None:
+        out = seen[value] = redactor.redact_values(value)
+    return out
+
+
 def new_id() -> str:
     """A record id: 32 hex like a UUID, time-ordered like UUIDv7 (48-bit milliseconds, then
     80 random bits), so the unique index on ``id`` grows at its end instead of at random
@@ -186,10 +197,13 @@ class AuditLog:
         **detail: Any,
     ) -> None:
         """Record a decision; once this returns the record survives a kill -9 of the node."""
-        # Secret values and secret shapes never reach the journal, the store or a sink, in
-        # any free-text field: a handler can put a secret into a resource name (a topic it
-        # may not publish to) as easily as into the detail.  One cache per call: the same
-        # string in two fields is redacted once.  id, kind, decision and ts are ours.
+        # Secret values never reach the journal, the store or a sink, in any free-text
+        # field: a handler can put a secret into a resource name (a topic it may not
+        # publish to) as easily as into the detail.  The identifier fields get known values
+        # and token formats masked; the detail also "name: value" shapes, which would
+        # misfire on identifiers (``secrets:APP:secret/NAME``).  One cache per call each:
+        # the same string in several fields is redacted once.  id, kind, decision and ts
+        # are the node's own.
         seen: dict[str, str] = {}
         record = {
             "id": new_id(),  # stable across retries and replays: receivers dedup on it
@@ -197,11 +211,11 @@ class AuditLog:
             "node": self._node,
             "kind": kind,
             "decision": decision,
-            "principal": _redact(principal, seen),
-            "action": _redact(action, seen),
-            "resource": _redact(resource, seen),
-            "request_id": _redact(request_id, seen),
-            "detail": _redact(detail, seen),
+            "principal": _redact_id(principal, seen),
+            "action": _redact_id(action, seen),
+            "resource": _redact_id(resource, seen),
+            "request_id": _redact_id(request_id, seen),
+            "detail": _redact(detail, {}),
         }
         # Denials and admin actions: durable against power loss too, in grouped syncs.
         urgent = decision != "allow" or principal == "admin"

@@ -128,6 +128,23 @@ class Redactor:
                 text = labelled.sub(replacement, text)
         return text
 
+    def redact_values(self, text: str) -> str:
+        """Mask known secret values and token formats only, not ``name: value`` shapes.
+
+        For identifiers (an audit record's principal, action, resource): their own
+        ``secrets:APP:secret/NAME`` or ``secret:NAME`` syntax looks like an assignment to
+        the labelled patterns, which would mask the name and leave the record useless.
+        """
+        if not text:
+            return text
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
+        if _TOKEN_HINT.search(text):
+            for token in TOKEN_PATTERNS:
+                text = token.sub(MASK, text)
+        return text
+
     def redact_obj(self, value: Any) -> Any:
         """Redact every string inside a JSON-like value (keys stay as they are)."""
         if isinstance(value, str):
