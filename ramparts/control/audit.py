@@ -54,11 +54,16 @@ async def verify(request: Request) -> JSONResponse:
     # The head signed before this run: a tail cut off since then shows as "truncated" even
     # though the checkpoint below continues the chain after the gap.
     heads: dict[str, dict[str, Any] | None] = {audit.partition: audit.read_head()}
+    # No head file although the chain already has signed records: it was deleted (the
+    # checkpoint below would write a new one and hide that).
+    head_missing = heads[audit.partition] is None and bool(
+        await asyncio.to_thread(node.store.audit_last_signed, audit.partition, 1)
+    )
     try:
         await audit.flush(checkpoint=True)  # everything stored and this node's head signed
     except Exception:  # a tampered table can refuse the append: verify what is there
         log.exception("could not store the audit records before verifying")
-    if heads[audit.partition] is None:
+    if heads[audit.partition] is None and not head_missing:
         heads[audit.partition] = audit.read_head()
     result = await asyncio.to_thread(verify_store, node.store, node.signer.verify, heads=heads)
     result["key_id"] = node.signer.key_id

@@ -45,7 +45,8 @@ def verify_store(
     """Walk every partition; ``heads`` maps a partition to its signed head file's content.
 
     A partition listed in ``heads`` with ``None`` must have no records (its
-    head file is missing); the signed head's own signature is checked here.
+    head file is missing: reported as ``head_missing``); the signed head's own
+    signature is checked here.
     """
     reports = []
     partitions = sorted(set(store.audit_partitions()) | set(heads))
@@ -71,8 +72,10 @@ def verify_store(
         rep = checker.finish()
         if part in heads and heads[part] is None and rep.records and rep.problem is None:
             reports.append({**rep.to_dict(), "ok": False, "problem": {
-                "partition": part, "seq": rep.last_seq, "code": "truncated",
-                "message": "this node's signed head file is missing"}})
+                "partition": part, "seq": rep.last_seq, "code": "head_missing",
+                "message": "this node's signed head file (audit-head.json) is missing although "
+                           "the chain has signed records (deleted: the chain may have been "
+                           "cut or rewritten after an older checkpoint)"}})
             continue
         reports.append(rep.to_dict())
     problems = [r["problem"] for r in reports if r["problem"]]

@@ -350,6 +350,11 @@ class Store(abc.ABC):
         """(seq, hash) of the partition's last record, None for an empty partition."""
 
     @abc.abstractmethod
+    def audit_last_signed(self, partition: str, limit: int = 2) -> list[tuple[int, str]]:
+        """(seq, hash) of the partition's newest signed records (checkpoints and anchors),
+        newest first."""
+
+    @abc.abstractmethod
     def audit_records_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The stored chain records among ``ids`` (a journal replay skips them), by id."""
 

@@ -1241,6 +1241,17 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
             ).first()
         return (int(row.pseq), str(row.hash)) if row is not None else None
 
+    def audit_last_signed(self, partition: str, limit: int = 2) -> list[tuple[int, str]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(audit_t.c.pseq, audit_t.c.hash)
+                .where(and_(audit_t.c.part == partition,
+                            audit_t.c.kind.in_(("audit.checkpoint", "audit.anchor"))))
+                .order_by(audit_t.c.pseq.desc())
+                .limit(limit)
+            ).all()
+        return [(int(r.pseq), str(r.hash)) for r in rows]
+
     def audit_records_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         with self._tx() as conn:
