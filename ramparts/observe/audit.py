@@ -19,6 +19,9 @@ Path of a record:
    signed head to ``<data dir>/audit-head.json``.  Pruning (``retain``)
    writes a signed anchor record before it deletes old records, so the rest
    of the chain still verifies.
+4. At start, before anything is signed, ``check_head`` compares the stored
+   chain with the signed head file; the node refuses to start on a
+   disagreement that no kill -9 explains (``Node._check_audit_head``).
 """
 
 from __future__ import annotations
