@@ -231,6 +231,8 @@ class Node:
             checkpoint_interval=s.audit_checkpoint_interval,
             retain=s.retain_audit,
         )
+        # Before anything is signed: a forged chain must not get the node's signature.
+        await self._check_audit_head()
         self.siem = self._siem_exporter()
         self.identity = IdentityService(self.store, self.secrets, self.vault.sealer)
         await self.identity.start()
@@ -415,6 +417,38 @@ class Node:
             log.error("DATA LOSS ACCEPTED (--accept-data-loss): %s", problem.describe())
         integrity.accept(report)
         return report
+
+    async def _check_audit_head(self) -> None:
+        """The signed head file against the stored chain (``AuditLog.check_head``): a
+        disagreement no crash explains refuses the start like a failed integrity check, or,
+        with ``--accept-data-loss``, is logged and audited as critical."""
+        s = self.settings
+        found = await asyncio.to_thread(self.audit.check_head)
+        if found is None:
+            return
+        code, detail = found
+        assert self.audit.head_path is not None
+        problem = integrity.Problem(
+            file=self.audit.head_path,
+            check="audit-head",
+            detail=f"{code}: {detail}",
+            lost=(
+                "the audit chain's signed history: records after the head file's checkpoint "
+                "may have been rewritten or removed"
+            ),
+            advice=(
+                f"keep a copy of {self.audit.head_path.name} and the audit_events table as they "
+                "are (they are the evidence); restore both from a backup, or start with "
+                "--accept-data-loss to continue the chain as stored (the mismatch is then "
+                "recorded in the audit log)"
+            ),
+        )
+        if not s.accept_data_loss:
+            await self.bus.close()
+            self.store.close()
+            raise integrity.Report(clean_stop=True, problems=[problem]).error()
+        log.error("DATA LOSS ACCEPTED (--accept-data-loss): %s", problem.describe())
+        self.integrity_report.problems.append(problem)
 
     def _audit_accepted_loss(self) -> None:
         s = self.settings

@@ -138,7 +138,7 @@ def register(audit_app: typer.Typer) -> None:
         else:
             _summary(result["partitions"], "audit chains")
             console.print(f"signer key id: [bold]{result.get('key_id')}[/]")
-            if result.get("unchained"):
+            if result.get("unchained") and not result.get("inserted_unchained"):
                 console.print(f"{result['unchained']} records from before the chain "
                               "(not verifiable)")
         if not result["ok"]:

@@ -54,11 +54,16 @@ async def verify(request: Request) -> JSONResponse:
     # The head signed before this run: a tail cut off since then shows as "truncated" even
     # though the checkpoint below continues the chain after the gap.
     heads: dict[str, dict[str, Any] | None] = {audit.partition: audit.read_head()}
+    # No head file although the chain already has signed records: it was deleted (the
+    # checkpoint below would write a new one and hide that).
+    head_missing = heads[audit.partition] is None and bool(
+        await asyncio.to_thread(node.store.audit_last_signed, audit.partition, 1)
+    )
     try:
         await audit.flush(checkpoint=True)  # everything stored and this node's head signed
     except Exception:  # a tampered table can refuse the append: verify what is there
         log.exception("could not store the audit records before verifying")
-    if heads[audit.partition] is None:
+    if heads[audit.partition] is None and not head_missing:
         heads[audit.partition] = audit.read_head()
     result = await asyncio.to_thread(verify_store, node.store, node.signer.verify, heads=heads)
     result["key_id"] = node.signer.key_id
@@ -98,11 +103,38 @@ async def export(request: Request) -> JSONResponse:
 
 
 async def prune(request: Request) -> JSONResponse:
-    """Prune this node's partition now (``older_than`` seconds; default the node's retention)."""
+    """Prune this node's partition now (``older_than`` seconds; default the node's retention).
+
+    ``older_than`` may not be below the node's retention: otherwise an admin could delete
+    the whole history, then, a moment later, the anchor and ``audit.prune`` record of that
+    first prune, and the chain would still verify.  With the floor, a prune's own records
+    live at least one retention period.  A node that keeps records forever refuses every
+    manual prune.
+    """
     node = _node(request)
-    keep = _seconds(request, "older_than", node.settings.retain_audit)
-    if keep <= 0:
-        raise InvalidRequest("older_than must be more than 0 seconds", code="invalid_argument")
+    retain = node.settings.retain_audit
+    keep = _seconds(request, "older_than", retain)
+    if not retain or retain <= 0 or keep < retain:
+        node.audit.emit(
+            "audit.prune",
+            decision="deny",
+            principal="admin",
+            action="audit:Prune",
+            resource=f"audit:{node.audit.partition}",
+            older_than=keep,
+            retain_audit=retain,
+            reason="below_retention",
+        )
+        if not retain or retain <= 0:
+            raise InvalidRequest(
+                "this node keeps audit records forever (--retain-audit 0): a manual prune "
+                "is refused; start it with a retention to prune", code="below_retention")
+        raise InvalidRequest(
+            f"--older-than (older_than) {keep:g}s is below this node's audit retention, "
+            f"{retain:g}s (--retain-audit): a prune may delete only records the retention "
+            "would, so that its own record is kept at least that long",
+            code="below_retention",
+        )
     result = await node.audit.prune(keep)
     node.audit.emit(
         "audit.prune",

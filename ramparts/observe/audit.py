@@ -2,7 +2,8 @@
 
 Path of a record:
 
-1. ``emit`` (on the request path) redacts the record's detail and appends it
+1. ``emit`` (on the request path) redacts the record's free-text fields
+   (principal, action, resource, request id, detail) and appends it
    as one line to the node's journal (``ramparts.observe.journal``): when
    ``emit`` returns the record survives a kill -9 of the node.  Denials and
    admin actions also get an ``fdatasync`` from the journal's syncer thread,
@@ -18,6 +19,9 @@ Path of a record:
    signed head to ``<data dir>/audit-head.json``.  Pruning (``retain``)
    writes a signed anchor record before it deletes old records, so the rest
    of the chain still verifies.
+4. At start, before anything is signed, ``check_head`` compares the stored
+   chain with the signed head file; the node refuses to start on a
+   disagreement that no kill -9 explains (``Node._check_audit_head``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from ramparts.observe.chain import (
     ANCHOR_KIND,
     CHECKPOINT_KIND,
     GENESIS,
+    ChainVerifier,
     record_hash,
     statement_payload,
 )
@@ -88,6 +93,17 @@ def _redact(value: Any, seen: dict[str, str]) -> Any:
     if isinstance(value, list | tuple):
         return [_redact(v, seen) for v in value]
     return value
+
+
+def _redact_id(value: Any, seen: dict[str, str]) -> Any:
+    """An identifier field: known secret values and token formats masked (see
+    ``Redactor.redact_values``)."""
+    if not isinstance(value, str):
+        return value
+    out = seen.get(value)
+    if out is None:
+        out = seen[value] = redactor.redact_values(value)
+    return out
 
 
 def new_id() -> str:
@@ -144,6 +160,9 @@ class AuditLog:
         # The first tick with records signs them: a node that dies young leaves a signed chain.
         self._last_checkpoint = -math.inf
         self._last_prune = -math.inf  # the first tick prunes
+        # A partition with nothing signed yet (check_head): its first stored batch carries a
+        # checkpoint in the same transaction, so a chain without one is never legitimate.
+        self._first_checkpoint_due = False
         self._pending_segments: list[Path] = []
         self._journal: Journal | None = None
         if data_dir is not None:
@@ -185,17 +204,24 @@ class AuditLog:
         **detail: Any,
     ) -> None:
         """Record a decision; once this returns the record survives a kill -9 of the node."""
+        # Secret values never reach the journal, the store or a sink, in any free-text
+        # field: a handler can put a secret into a resource name (a topic it may not
+        # publish to) as easily as into the detail.  The identifier fields get known values
+        # and token formats masked; the detail also "name: value" shapes, which would
+        # misfire on identifiers (``secrets:APP:secret/NAME``).  One cache per call each:
+        # the same string in several fields is redacted once.  id, kind, decision and ts
+        # are the node's own.
+        seen: dict[str, str] = {}
         record = {
             "id": new_id(),  # stable across retries and replays: receivers dedup on it
             "ts": time.time(),
             "node": self._node,
             "kind": kind,
             "decision": decision,
-            "principal": principal,
-            "action": action,
-            "resource": resource,
-            "request_id": request_id,
-            # Secret values and secret shapes never reach the journal, the store or a sink.
+            "principal": _redact_id(principal, seen),
+            "action": _redact_id(action, seen),
+            "resource": _redact_id(resource, seen),
+            "request_id": _redact_id(request_id, seen),
             "detail": _redact(detail, {}),
         }
         # Denials and admin actions: durable against power loss too, in grouped syncs.
@@ -247,7 +273,7 @@ class AuditLog:
                 and unsigned
                 and self._signer is not None
                 and now - self._last_checkpoint >= self._checkpoint_interval
-            )
+            ) or (bool(rows) and self._first_checkpoint_due and self._signer is not None)
             if self._journal is not None and segments:
                 await asyncio.to_thread(self._journal.retire)
             if rows or due:
@@ -288,6 +314,92 @@ class AuditLog:
                 found = signed
             self._head = found
         return self._head
+
+    def check_head(self) -> tuple[str, str] | None:
+        """The signed head file against the stored chain, at start, before anything is signed.
+
+        Returns ``(code, message)`` when they disagree in a way no crash explains (the
+        node must then refuse to start unless told to accept the loss), else None.
+
+        Order of a checkpoint (and of an anchor): the record is committed to the store,
+        then the head file is written (atomically, fsynced).  So a kill -9 can leave the
+        store one signed record ahead of the head file, and that record is then the
+        chain's last.  The rule:
+
+        - a head file that does not verify with the node's key, or names a record the
+          chain does not have (another hash, or beyond its end): refused;
+        - no head file, with signed records in the store: refused, unless the store's
+          only signed record is its last record (a kill right after the first checkpoint);
+        - a head file older than the store's newest signed record: refused, unless that
+          record is the chain's last, the head is the signed record just before it, and
+          the records between link from the head to it (a kill between commit and head
+          write).  The head file is then brought up to date.
+
+        Someone who also holds an old copy of the head file can still rewrite everything
+        after that copy's checkpoint (docs/audit-log.md, "What it cannot detect").
+        """
+        if self._signer is None or self.head_path is None:
+            return None
+        name = HEAD_FILE
+        signed = self._store.audit_last_signed(self._partition, 2)
+        last = self._store.audit_head(self._partition)
+        doc = self.read_head()
+        if doc is None:
+            if not signed:
+                # Nothing signed yet: the first batch stored will carry its checkpoint.
+                self._first_checkpoint_due = last is None
+                if last is None:
+                    return None
+                return ("head_missing", f"{name} is missing and no record of the stored chain "
+                        f"({last[0]} records) is signed: the chain's checkpoints were removed")
+            if len(signed) == 1 and last is not None and signed[0] == last:
+                self._repair_head(signed[0])  # killed before writing the first head
+                return None
+            return ("head_missing", f"{name} is missing but the stored chain has signed "
+                    f"records up to record {signed[0][0]}: the head file was deleted (and the "
+                    "chain after it may have been rewritten)")
+        head = self._signed_head()
+        if head is None:
+            return ("head_invalid", f"{name} does not verify with this node's key or names "
+                    "another partition")
+        hseq, hhash = head
+        at = self._store.audit_chain_page(self._partition, hseq - 1, 1, through=hseq)
+        if not at or at[0]["hash"] != hhash:
+            end = last[0] if last else 0
+            return ("head_not_in_chain", f"{name} names record {hseq} but the stored chain "
+                    + (f"ends at record {end} (records were cut off)" if hseq > end else
+                       f"has another record {hseq} (the chain was rewritten)"))
+        if not signed or signed[0][0] <= hseq:
+            return None
+        newest = signed[0]
+        if (len(signed) == 2 and signed[1] == (hseq, hhash) and last == newest
+                and self._links(hseq, hhash, newest)):
+            self._repair_head(newest)  # killed between the commit and the head write
+            return None
+        return ("head_stale", f"{name} names record {hseq} but the stored chain has a newer "
+                f"signed record {newest[0]} that no crash explains (the head file was rolled "
+                "back, or the chain after it rewritten)")
+
+    def _links(self, hseq: int, hhash: str, newest: tuple[int, str]) -> bool:
+        """The records after the head link to it, hash right, up to ``newest`` (signed)."""
+        assert self._signer is not None
+        checker = ChainVerifier(self._partition, self._signer.verify, anchor_prev=hhash)
+        after = hseq
+        while after < newest[0]:
+            page = self._store.audit_chain_page(self._partition, after, 2000, through=newest[0])
+            if not page or not checker.feed(page):
+                break
+            after = page[-1]["seq"]
+        rep = checker.finish()
+        return (rep.problem is None and rep.first_seq == hseq + 1
+                and rep.last_seq == newest[0] and rep.last_hash == newest[1])
+
+    def _repair_head(self, head: tuple[int, str]) -> None:
+        log.warning("audit: %s is behind the stored chain's newest checkpoint (record %d), "
+                    "as a kill between the two writes leaves it: brought up to date",
+                    HEAD_FILE, head[0])
+        self._write_head({"partition": self._partition, "seq": head[0], "hash": head[1],
+                          "ts": time.time()})
 
     def _signed_head(self) -> tuple[int, str] | None:
         """(seq, hash) of this node's signed head file, if it verifies with the node's key."""
@@ -377,6 +489,7 @@ class AuditLog:
         self._store.append_audit_chain(chained)
         self._head = (seq, prev)
         if signed_head is not None:
+            self._first_checkpoint_due = False
             self._signed_seq = seq
             self._write_head(signed_head)
         self._deliver(chained)

@@ -27,7 +27,10 @@ from ramparts.store import Store
 
 __all__ = ["EXPORT_FORMAT", "build_export", "load_public_key", "verify_export", "verify_store"]
 
-EXPORT_FORMAT = "ramparts-audit-export/1"
+# /2: the signed statement covers each partition's start too (/1 signed only the ends, so
+# a /1 file could lose its first records unnoticed; it is refused).
+EXPORT_FORMAT = "ramparts-audit-export/2"
+UNCHAINED = "(unchained)"  # the "partition" a problem with rows outside every chain names
 _PAGE = 2000
 
 Verify = Callable[[bytes, str], bool]
@@ -42,7 +45,8 @@ def verify_store(
     """Walk every partition; ``heads`` maps a partition to its signed head file's content.
 
     A partition listed in ``heads`` with ``None`` must have no records (its
-    head file is missing); the signed head's own signature is checked here.
+    head file is missing: reported as ``head_missing``); the signed head's own
+    signature is checked here.
     """
     reports = []
     partitions = sorted(set(store.audit_partitions()) | set(heads))
@@ -68,16 +72,29 @@ def verify_store(
         rep = checker.finish()
         if part in heads and heads[part] is None and rep.records and rep.problem is None:
             reports.append({**rep.to_dict(), "ok": False, "problem": {
-                "partition": part, "seq": rep.last_seq, "code": "truncated",
-                "message": "this node's signed head file is missing"}})
+                "partition": part, "seq": rep.last_seq, "code": "head_missing",
+                "message": "this node's signed head file (audit-head.json) is missing although "
+                           "the chain has signed records (deleted: the chain may have been "
+                           "cut or rewritten after an older checkpoint)"}})
             continue
         reports.append(rep.to_dict())
     problems = [r["problem"] for r in reports if r["problem"]]
+    # Rows without chain fields are from before the chain only if they were written before
+    # it began; one written after was inserted behind the node's back.
+    inserted = store.audit_unchained_inserted()
+    if inserted:
+        problems.insert(0, {
+            "partition": UNCHAINED, "seq": inserted[0], "code": "inserted",
+            "message": f"row {inserted[0]} (listing seq) has no chain fields but was written "
+                       "after chaining began" + (f" ({len(inserted)} such rows or more)"
+                                                 if len(inserted) > 1 else ""),
+        })
     return {
         "ok": not problems,
         "partitions": reports,
         "problem": problems[0] if problems else None,
-        "unchained": store.audit_unchained(),
+        "unchained": store.audit_unchained(),  # all rows without chain fields
+        "inserted_unchained": inserted,  # the first of them written after the chain began
     }
 
 
@@ -93,7 +110,10 @@ def build_export(store: Store, signer: Any, t_from: float, t_to: float) -> dict[
 
     The proof: each partition's anchor (the ``prev`` of its first exported
     record), the records themselves (signed checkpoints among them), and a
-    fresh statement, signed now, over each partition's last exported record.
+    fresh statement, signed now, over each partition's span: its first record
+    (seq and anchor) and its last (seq and hash).  Both ends are signed, so
+    records cut off either end, or partitions spliced in from another export,
+    do not verify.
     """
     if t_from > t_to:
         raise InvalidRequest("--from is after --to", code="invalid_range")
@@ -114,6 +134,8 @@ def build_export(store: Store, signer: Any, t_from: float, t_to: float) -> dict[
         "from": t_from,
         "to": t_to,
         "exported_at": time.time(),
+        "starts": {p["partition"]: {"seq": p["records"][0]["seq"], "anchor_prev": p["anchor_prev"]}
+                   for p in parts},
         "ends": {p["partition"]: {"seq": p["records"][-1]["seq"], "hash": p["records"][-1]["hash"]}
                  for p in parts},
     }
@@ -138,6 +160,33 @@ def load_public_key(pem: bytes, *, source: str) -> Ed25519PublicKey:
     return key
 
 
+def _check_start(
+    part: str, anchor_prev: Any, records: list[dict[str, Any]], start: dict[str, Any]
+) -> tuple[str, int | None, str, str] | None:
+    """The file's first record and anchor against the signed start: (part, seq, code, message)
+    of the mismatch, or None."""
+    sseq, sprev = start.get("seq"), start.get("anchor_prev")
+    if not records:
+        return (part, sseq, "truncated", f"the export has no records; the signed statement "
+                f"starts at record {sseq}")
+    first = records[0].get("seq")
+    if not isinstance(first, int) or not isinstance(sseq, int):
+        return (part, None, "malformed", "the export's first record or signed start has no seq")
+    if first > sseq:
+        return (part, sseq, "truncated", f"records from {sseq} to {first - 1} were cut off the "
+                f"start (the signed statement starts at record {sseq})")
+    if first < sseq:
+        return (part, first, "inserted", f"records before {sseq} were added (the signed "
+                f"statement starts at record {sseq})")
+    if anchor_prev != sprev:
+        return (part, first, "replaced", "the export's anchor differs from the signed start "
+                "(a span from another export or a forged anchor)")
+    if records[0].get("prev") != sprev:
+        return (part, first, "broken_link", "the first record does not link to the export's "
+                "anchor")
+    return None
+
+
 def verify_export(
     doc: Any, *, public_key: Ed25519PublicKey | None = None, key_id: str | None = None
 ) -> dict[str, Any]:
@@ -147,6 +196,10 @@ def verify_export(
     requires the file's key to have that id.  With neither, the file's own key
     is used and the result says the signer was not pinned.
     """
+    if isinstance(doc, dict) and doc.get("format") == "ramparts-audit-export/1":
+        raise InvalidRequest("a ramparts-audit-export/1 document: its signed statement does not "
+                             "cover where each partition starts, so it cannot be verified; "
+                             "export the range again", code="unsupported_export")
     if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
         raise InvalidRequest(f"not a {EXPORT_FORMAT} document", code="invalid_export")
     pinned = public_key is not None or key_id is not None
@@ -172,25 +225,28 @@ def verify_export(
         return fail(None, None, "bad_signature", "the export's closing statement is not signed "
                     f"by key {signer_id}")
     ends = statement.get("ends")
+    starts = statement.get("starts")
     parts = doc.get("partitions")
-    if not isinstance(ends, dict) or not isinstance(parts, list):
+    if not isinstance(ends, dict) or not isinstance(starts, dict) or not isinstance(parts, list):
         return fail(None, None, "malformed", "the export has no partitions")
     seen = set()
     for p in parts:
         if not isinstance(p, dict) or not isinstance(p.get("records"), list):
             return fail(None, None, "malformed", "a partition entry is malformed")
         part = str(p.get("partition"))
+        if part in seen:
+            return fail(part, None, "inserted", "the partition appears twice in the export")
         seen.add(part)
-        end = ends.get(part)
-        if not isinstance(end, dict):
+        end, start = ends.get(part), starts.get(part)
+        if not isinstance(end, dict) or not isinstance(start, dict):
             return fail(part, None, "inserted", "a partition the signed statement does not name")
-        checker = ChainVerifier(part, verify, anchor_prev=str(p.get("anchor_prev")), head=end)
         records = p["records"]
         if not all(isinstance(r, dict) for r in records):
             return fail(part, None, "malformed", "a record is malformed")
-        if records and records[0].get("prev") != p.get("anchor_prev"):
-            return fail(part, records[0].get("seq"), "broken_link",
-                        "the first record does not link to the export's anchor")
+        bad_start = _check_start(part, p.get("anchor_prev"), records, start)
+        if bad_start is not None:
+            return fail(*bad_start)
+        checker = ChainVerifier(part, verify, anchor_prev=str(p.get("anchor_prev")), head=end)
         checker.feed(records)
         rep = checker.finish(require_signature=False)
         if rep.problem is None and rep.last_seq != end.get("seq"):

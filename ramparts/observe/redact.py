@@ -13,7 +13,7 @@ Two kinds of matches are masked with ``***``:
   known values when issued).
 
 It is applied where text leaves the node's control: every Python log record
-(``install_log_redaction``), every audit event's detail, and every
+(``install_log_redaction``), every free-text field of an audit event, and every
 invocation's captured logs and error text before they are stored or
 returned.
 
@@ -126,6 +126,23 @@ class Redactor:
         if _LABEL_HINT.search(text.lower()):
             for labelled, replacement in _LABELLED:
                 text = labelled.sub(replacement, text)
+        return text
+
+    def redact_values(self, text: str) -> str:
+        """Mask known secret values and token formats only, not ``name: value`` shapes.
+
+        For identifiers (an audit record's principal, action, resource): their own
+        ``secrets:APP:secret/NAME`` or ``secret:NAME`` syntax looks like an assignment to
+        the labelled patterns, which would mask the name and leave the record useless.
+        """
+        if not text:
+            return text
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
+        if _TOKEN_HINT.search(text):
+            for token in TOKEN_PATTERNS:
+                text = token.sub(MASK, text)
         return text
 
     def redact_obj(self, value: Any) -> Any:

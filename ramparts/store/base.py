@@ -350,6 +350,11 @@ class Store(abc.ABC):
         """(seq, hash) of the partition's last record, None for an empty partition."""
 
     @abc.abstractmethod
+    def audit_last_signed(self, partition: str, limit: int = 2) -> list[tuple[int, str]]:
+        """(seq, hash) of the partition's newest signed records (checkpoints and anchors),
+        newest first."""
+
+    @abc.abstractmethod
     def audit_records_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The stored chain records among ``ids`` (a journal replay skips them), by id."""
 
@@ -359,6 +364,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def audit_unchained(self) -> int:
         """How many rows predate the chain (no partition): reported, never verified."""
+
+    @abc.abstractmethod
+    def audit_unchained_inserted(self, limit: int = 10) -> list[int]:
+        """Store (listing) seqs of rows with no partition that were written after the first
+        chained row still stored: no node writes such rows once chaining began, so they
+        were inserted behind its back."""
 
     @abc.abstractmethod
     def audit_chain_page(

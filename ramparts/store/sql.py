@@ -1241,6 +1241,17 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
             ).first()
         return (int(row.pseq), str(row.hash)) if row is not None else None
 
+    def audit_last_signed(self, partition: str, limit: int = 2) -> list[tuple[int, str]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(audit_t.c.pseq, audit_t.c.hash)
+                .where(and_(audit_t.c.part == partition,
+                            audit_t.c.kind.in_(("audit.checkpoint", "audit.anchor"))))
+                .order_by(audit_t.c.pseq.desc())
+                .limit(limit)
+            ).all()
+        return [(int(r.pseq), str(r.hash)) for r in rows]
+
     def audit_records_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         with self._tx() as conn:
@@ -1275,6 +1286,22 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
                     select(func.count()).select_from(audit_t).where(audit_t.c.part.is_(None))
                 ).scalar_one()
             )
+
+    def audit_unchained_inserted(self, limit: int = 10) -> list[int]:
+        with self._tx() as conn:
+            first = conn.execute(
+                select(func.min(audit_t.c.seq)).where(audit_t.c.part.is_not(None))
+            ).scalar()
+            if first is None:
+                return []
+            return [
+                int(s) for s in conn.execute(
+                    select(audit_t.c.seq)
+                    .where(and_(audit_t.c.part.is_(None), audit_t.c.seq > first))
+                    .order_by(audit_t.c.seq)
+                    .limit(limit)
+                ).scalars()
+            ]
 
     def audit_chain_page(
         self, partition: str, after_seq: int, limit: int, *, through: int | None = None

@@ -264,6 +264,56 @@ def test_export_verifies_offline_and_an_edit_fails(anode: RunningNode, tmp_path:
     assert json.loads(bad.stdout)["problem"]["code"] == "truncated"
 
 
+def test_export_cut_at_the_start_or_spliced_fails_pinned(anode: RunningNode,
+                                                          tmp_path: Path) -> None:
+    """The signed statement covers where each partition starts, not only where it ends."""
+    out_file = tmp_path / "audit.json"
+    assert anode.cli("audit-log", "export", "-o", str(out_file)).returncode == 0
+    doc = json.loads(out_file.read_text())
+    key_id = doc["key_id"]
+    part = doc["partitions"][0]
+    first_seq = part["records"][0]["seq"]
+
+    def check(edited_doc: dict[str, Any]) -> dict[str, Any]:
+        edited = tmp_path / "edited.json"
+        edited.write_text(json.dumps(edited_doc))
+        out = anode.cli("audit-log", "verify", "--file", str(edited), "--public-key", key_id,
+                        "--json")
+        assert out.returncode == 1, out.stdout + out.stderr
+        return dict(json.loads(out.stdout)["problem"])
+
+    # The first three records cut off, the anchor moved to the new first record's prev.
+    cut = json.loads(out_file.read_text())
+    recs = cut["partitions"][0]["records"]
+    del recs[:3]
+    cut["partitions"][0]["anchor_prev"] = recs[0]["prev"]
+    problem = check(cut)
+    assert problem["code"] == "truncated" and problem["seq"] == first_seq
+
+    # A later export's statement (a different start) over the first export's records.
+    mid = recs[0]["ts"]
+    later_file = tmp_path / "later.json"
+    assert anode.cli("audit-log", "export", "--from", str(mid), "-o",
+                     str(later_file)).returncode == 0
+    later = json.loads(later_file.read_text())
+    spliced = {**later, "partitions": [
+        {**doc["partitions"][0],
+         "records": doc["partitions"][0]["records"]
+         + [r for r in later["partitions"][0]["records"]
+            if r["seq"] > doc["partitions"][0]["records"][-1]["seq"]]},
+    ]}
+    assert check(spliced)["code"] == "inserted"
+    # The same partition twice (the second from the other export).
+    twice = {**later, "partitions": later["partitions"] + doc["partitions"]}
+    assert check(twice)["code"] == "inserted"
+    # An old-format file is refused by name, not verified.
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({**doc, "format": "ramparts-audit-export/1"}))
+    out = anode.cli("audit-log", "verify", "--file", str(old))
+    assert out.returncode == 1 and "export/1" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+
+
 def test_bad_export_input_is_a_clear_error(anode: RunningNode, tmp_path: Path) -> None:
     junk = tmp_path / "junk.json"
     junk.write_text("{not json")
@@ -276,10 +326,53 @@ def test_bad_export_input_is_a_clear_error(anode: RunningNode, tmp_path: Path) -
     assert r.status_code == 400 and r.json()["code"] == "invalid_argument"
 
 
+def test_records_deleted_at_the_start_without_an_anchor_are_named(anode: RunningNode) -> None:
+    part = _only_partition(anode)
+    rows = _rows(anode, part)
+    with _db(anode) as conn:
+        conn.execute("DELETE FROM audit_events WHERE part = ? AND pseq <= ?",
+                     (part, rows[1][12]))
+    try:
+        code, result = _verify(anode)
+        assert code == 1 and result["problem"]["code"] == "deleted"
+        assert result["problem"]["seq"] == rows[2][12]
+    finally:
+        _restore(anode, rows[:2])
+
+
+def test_unchained_row_written_after_the_chain_began_is_named(anode: RunningNode) -> None:
+    """A row with no chain fields, added after chaining began, is not 'from before the
+    chain': it was inserted, and verify fails."""
+    with _db(anode) as conn:
+        conn.execute(
+            "INSERT INTO audit_events (ts, node, kind, decision, principal, action, resource, "
+            "request_id, detail, id, part, pseq, prev, hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL)",
+            (time.time(), "n1", "control.auth", "allow", "admin", "control:POST",
+             "/v1/deploy", None, "{}", "e" * 32),
+        )
+        (store_seq,) = conn.execute("SELECT seq FROM audit_events WHERE id = ?",
+                                    ("e" * 32,)).fetchone()
+    try:
+        listed = anode.cli("audit-log", "list", "--json", "--limit", "5")
+        assert listed.returncode == 0 and "e" * 32 in listed.stdout
+        code, result = _verify(anode)
+        assert code == 1
+        assert result["problem"]["code"] == "inserted"
+        assert result["problem"]["seq"] == store_seq
+        out = anode.cli("audit-log", "verify")
+        assert out.returncode == 1 and "inserted" in out.stdout
+        assert "records from before the chain" not in out.stdout
+    finally:
+        with _db(anode) as conn:
+            conn.execute("DELETE FROM audit_events WHERE id = ?", ("e" * 32,))
+    assert _verify(anode)[0] == 0
+
+
 def test_inserted_record_is_named(anode: RunningNode) -> None:
     """A forged record spliced in with a correct hash and link: the one after it breaks.
 
-    Runs just before the prune test: the chain keeps a gap afterwards (see the end).
+    Runs last: the chain may keep a gap afterwards (see the end).
     """
     part, rows, k = _middle(anode)
     after = rows[k]
@@ -320,24 +413,3 @@ def test_inserted_record_is_named(anode: RunningNode) -> None:
         assert result["problem"]["code"] == "deleted"
         assert result["problem"]["seq"] > later[-1][12]
 
-
-def test_prune_keeps_the_chain_verifiable(anode: RunningNode) -> None:
-    """Last in the module: it deletes the records the other tests used."""
-    part = _only_partition(anode)
-    before = _rows(anode, part)
-    time.sleep(1.2)
-    out = anode.cli("audit-log", "prune", "--older-than", "1s")
-    assert out.returncode == 0, out.stdout + out.stderr
-    after = _rows(anode, part)
-    assert after[0][12] > before[0][12]  # old records went, whole
-    assert any(r[3] == "audit.anchor" for r in after)
-    code, result = _verify(anode)
-    assert code == 0, result
-    # Deleting one more record at the new start is not covered by the anchor.
-    with _db(anode) as conn:
-        conn.execute("DELETE FROM audit_events WHERE part = ? AND pseq = ?", (part, after[0][12]))
-    try:
-        code, result = _verify(anode)
-        assert code == 1 and result["problem"]["code"] == "deleted"
-    finally:
-        _restore(anode, [after[0]])
