@@ -85,6 +85,14 @@ class Spool:
             self._db.execute("DELETE FROM spool WHERE seq <= ?", (last_seq,))
             self._recount()
 
+    def remove(self, seqs: list[int]) -> None:
+        """The destination took (or refused for good) these rows, not others: delete them."""
+        if not seqs:
+            return
+        with self._lock:
+            self._db.executemany("DELETE FROM spool WHERE seq = ?", [(s,) for s in seqs])
+            self._recount()
+
     def _recount(self) -> None:
         row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(length(body)), 0) FROM spool")
         self.count, self.bytes = row.fetchone()
