@@ -29,10 +29,9 @@ import ssl
 from typing import Any
 
 import httpx
-import orjson
 
 from ramparts.observe.siem.errors import DeliveryFailed, ItemsRefused, Refused
-from ramparts.observe.siem.ocsf import ocsf_event
+from ramparts.observe.siem.ocsf import dumps, ocsf_event
 from ramparts.observe.siem.transports.base import TIMEOUT, Transport
 
 _AUTH_SCHEME = {"hec": "Splunk", "bulk": "ApiKey", "ndjson": "Bearer"}
@@ -64,7 +63,7 @@ class HttpTransport(Transport):
         for r in records:
             event = ocsf_event(r, self.version)
             if fmt == "hec":
-                lines.append(orjson.dumps({
+                lines.append(dumps({
                     "time": round(float(r.get("ts") or 0), 3),
                     "host": str(r.get("node") or ""),
                     "source": "ramparts",
@@ -72,10 +71,10 @@ class HttpTransport(Transport):
                     "event": event,
                 }))
             elif fmt == "bulk":
-                lines.append(orjson.dumps({"create": {"_id": event["metadata"]["uid"]}}))
-                lines.append(orjson.dumps(event))
+                lines.append(dumps({"create": {"_id": event["metadata"]["uid"]}}))
+                lines.append(dumps(event))
             else:
-                lines.append(orjson.dumps(event))
+                lines.append(dumps(event))
         return b"\n".join(lines) + b"\n"
 
     def _headers(self) -> dict[str, str]:
