@@ -22,7 +22,7 @@ spools: a collector refusing everything would otherwise refuse each report
 too, which would be reported again, without end.  So reports are aggregated
 (counts) and rate-limited, at most one record of each kind per destination
 every ``LOSS_REPORT_INTERVAL``, with one summary log line (never a line per
-record); and a refused ``siem.*`` record is counted but never reported.
+record); and a refused or dropped ``siem.*`` record is counted but never reported.
 """
 
 from __future__ import annotations
@@ -350,13 +350,13 @@ class SiemExporter:
         bodies = [orjson.dumps(r, default=str) for r in batch]
         for d in self.destinations:
             try:
-                lost = d.spool.put(bodies)
+                lost, reports = d.spool.put(bodies)
             except Exception as exc:  # a broken spool loses this batch for d: say so
                 log.error("SIEM spool of %s failed: %s", d.target.where, exc)
-                lost = len(bodies)
+                lost, reports = len(bodies), 0
             if lost:
                 d.dropped += lost
-                d.unreported_loss += lost
+                d.unreported_loss += lost - reports  # a lost report is counted, not reported
             d.wake.set()
 
     def _report_losses(self, *, force: bool = False) -> None:
