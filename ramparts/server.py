@@ -14,6 +14,7 @@ import uvicorn
 
 from ramparts.config import Settings
 from ramparts.control.api import create_control_app
+from ramparts.forwarded import ClientAddress
 from ramparts.gateway.app import Gateway
 from ramparts.http_guard import Limits, control_limits, gateway_limits, guarded_protocol
 from ramparts.node import Node
@@ -42,7 +43,7 @@ def _config(
     if tls is not None:
         extra = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
     return uvicorn.Config(
-        app,
+        ClientAddress(app, forwarded_allow_ips),
         host=host,
         port=port,
         log_level="warning",
@@ -54,10 +55,10 @@ def _config(
         http=guarded_protocol(limits),  # httptools, with header bounds, timeouts and caps
         ws="none",  # neither listener speaks WebSocket: an Upgrade is never honoured
         timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]
-        # X-Forwarded-For is trusted only from proxies the operator names: uvicorn's
-        # default trusts 127.0.0.1, where every sandbox reaches the gateway from.
-        proxy_headers=bool(forwarded_allow_ips),
-        forwarded_allow_ips=forwarded_allow_ips,
+        # X-Forwarded-For is trusted only from proxies the operator names (uvicorn's
+        # default trusts 127.0.0.1, where every sandbox reaches the gateway from), and
+        # only as a valid address: ClientAddress applies uvicorn's proxy middleware itself.
+        proxy_headers=False,
         **extra,  # type: ignore[arg-type]
     )
 

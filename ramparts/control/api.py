@@ -602,7 +602,7 @@ class _AdminAuth:
             decision="deny",
             principal=f"ip:{client[0]}",
             action=f"control:{scope['method']}",
-            resource=scope["path"],
+            resource=scope["path"][:256],  # a caller's path: bounded like the AWS endpoint's
             reason=reason,
             source_ip=client[0],  # detections group refused admin tokens by address
         )

@@ -35,3 +35,57 @@ def test_forwarded_for_from_loopback_is_ignored(node: RunningNode, tmp_path: Pat
     forged = node.gateway.get("/whoami-ip", headers={"X-Forwarded-For": "10.1.2.3"})
     assert plain.text == "127.0.0.1"
     assert forged.text == "127.0.0.1", "a loopback client chose its own source address"
+
+
+class _ProxiedNode(RunningNode):
+    """A node that trusts 127.0.0.1 as its reverse proxy."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--forwarded-allow-ips", "127.0.0.1"]
+
+
+# what a trusted proxy forwards -> the address the node records (None: not an address,
+# so the proxy's own address stands, as if it had sent no header)
+FORWARDED = {
+    "203.0.113.9": "203.0.113.9",
+    "::ffff:8.8.8.8": "8.8.8.8",
+    "2001:DB8:0::1": "2001:db8::1",
+    "2001:db8::1%eth0": "2001:db8::1",
+    "[2001:db8::2]": "2001:db8::2",
+    "garbage act=allow": None,
+    "08.8.8.8": None,
+    "10.0.0.1 src=1.2.3.4": None,
+}
+
+
+def test_forwarded_addresses_are_canonical_ips_or_not_trusted(tmp_path: Path) -> None:
+    node = _ProxiedNode(tmp_path / "data").start()
+    try:
+        app = make_app(
+            tmp_path / "xff",
+            """
+            app: xff-app
+            functions:
+              whoami-ip:
+                handler: h.py:handler
+                triggers:
+                  - http: {method: GET, path: /whoami-ip, auth: none}
+                  - http: {method: GET, path: /keyed-ip, auth: api_key}
+            """,
+            {"h.py": SOURCE_IP},
+        )
+        node.deploy_ok(app)
+        for sent, want in FORWARDED.items():
+            expected = want or "127.0.0.1"
+            seen = node.gateway.get("/whoami-ip", headers={"X-Forwarded-For": sent})
+            assert seen.text == expected, sent
+            denied = node.gateway.get("/keyed-ip", headers={"X-Forwarded-For": sent})
+            assert denied.status_code == 401
+        recorded = [
+            e["detail"]["source_ip"]
+            for e in node.audit()
+            if e["kind"] == "gateway.auth" and e["resource"] == "route:GET /keyed-ip"
+        ]
+        assert recorded == [want or "127.0.0.1" for want in FORWARDED.values()]
+    finally:
+        node.close()

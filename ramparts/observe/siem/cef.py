@@ -3,7 +3,10 @@
 ``CEF:0|Ramparts|Ramparts|<version>|<kind>|<kind> <decision>|<severity>|<extension>``
 
 Escaping follows the CEF specification: in the header ``\\`` and ``|``; in
-extension values ``\\``, ``=`` and line breaks (as ``\\n``/``\\r``).
+extension values ``\\``, ``=`` and line breaks (as ``\\n``/``\\r``).  Any
+other control character (C0, DEL, C1: VT, FF, ESC, BEL, NUL, NEL) and
+U+2028/U+2029 is written as ``\\uXXXX`` in both; each value is cut to
+``VALUE_MAX`` characters (the JSON detail to ``_DETAIL_MAX``).
 ``externalId`` carries the record's id, so a receiver can drop a record it
 already holds after a redelivery.
 """
@@ -14,16 +17,18 @@ import json
 from typing import Any
 
 from ramparts.observe.siem.severity import CEF, severity_of
+from ramparts.observe.siem.syslog import bound, escape_controls
 
 _DETAIL_MAX = 2048  # characters of the JSON detail kept in cs4 (a syslog line stays small)
 
 
 def escape_header(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    text = value.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return escape_controls(text)
 
 
 def escape_value(value: str) -> str:
-    return (
+    return escape_controls(
         value.replace("\\", "\\\\")
         .replace("=", "\\=")
         .replace("\r\n", "\\n")
@@ -71,4 +76,6 @@ def cef_line(record: dict[str, Any], version: str) -> str:
         escape_header(f"{kind} {decision}".strip()),
         str(CEF[severity_of(record)]),
     ]
-    return "|".join(header) + "|" + " ".join(f"{k}={escape_value(v)}" for k, v in ext)
+    return "|".join(header) + "|" + " ".join(
+        f"{k}={escape_value(v if k == 'cs4' else bound(v))}" for k, v in ext
+    )

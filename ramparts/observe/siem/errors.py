@@ -22,3 +22,17 @@ class Refused(DeliveryFailed):
     misconfiguration (wrong index, endpoint): those keep the records and retry."""
 
     code = "siem_refused"
+
+
+class ItemsRefused(DeliveryFailed):
+    """The collector answered for each record of the batch (Elasticsearch bulk items) and
+    not all were taken: ``rejected`` maps a record's index in the batch to why it was
+    refused for good (the exporter drops and reports it), ``retry`` holds the indexes to
+    send again (429, 5xx); every other record was delivered."""
+
+    code = "siem_items_refused"
+
+    def __init__(self, message: str, *, rejected: dict[int, str], retry: set[int]) -> None:
+        super().__init__(message)
+        self.rejected = rejected
+        self.retry = retry

@@ -12,11 +12,17 @@ Threads, and why:
   exponential backoff and jitter up to ``retry_max_delay`` before retrying.
 
 Losses are never silent: records dropped because a spool was full are
-counted in ``status()`` and reported as ``siem.dropped`` audit records
-(aggregated, at most one per destination every ``LOSS_REPORT_INTERVAL``).
-A record an HTTP collector refuses as too large (413) even when sent alone
-(the batch is halved until it is) is dropped so it cannot hold back the
-rest, counted as ``rejected`` and reported as a ``siem.rejected`` audit record.
+counted in ``status()`` and reported as ``siem.dropped`` audit records.
+A record an HTTP collector refuses for good (413 even when sent alone, the
+batch being halved until it is; a bulk item's 4xx) is dropped so it cannot
+hold back the rest, counted as ``rejected`` and reported as ``siem.rejected``.
+
+Both reports are about the exporter itself, and they go into the same
+spools: a collector refusing everything would otherwise refuse each report
+too, which would be reported again, without end.  So reports are aggregated
+(counts) and rate-limited, at most one record of each kind per destination
+every ``LOSS_REPORT_INTERVAL``, with one summary log line (never a line per
+record); and a refused or dropped ``siem.*`` record is counted but never reported.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Any
 import orjson
 
 from ramparts.files import PRIVATE_DIR
-from ramparts.observe.siem.errors import DeliveryFailed, Refused
+from ramparts.observe.siem.errors import DeliveryFailed, ItemsRefused, Refused
 from ramparts.observe.siem.spool import Spool
 from ramparts.observe.siem.targets import Target
 from ramparts.observe.siem.transports import open_transport
@@ -66,6 +72,13 @@ class Destination:
         self.notify = notify
         self.size = batch_size  # shrinks while a refused batch is narrowed down
         self.rejected = 0
+        # refusals not yet reported (the sender adds, whoever reports takes; under _report_lock)
+        self._report_lock = threading.Lock()
+        self.unreported_rejects = 0
+        self.unreported_reported = 0  # of those, the ones about records that are not siem.*
+        self.first_reject: dict[str, Any] | None = None
+        self.last_reject_reason = ""
+        self.last_reject_report = -LOSS_REPORT_INTERVAL
         self.spool = spool
         self.transport = transport
         self.batch_size = batch_size
@@ -75,7 +88,7 @@ class Destination:
         self.sent = 0
         self.dropped = 0
         self.unreported_loss = 0
-        self.last_loss_report = 0.0
+        self.last_loss_report = -LOSS_REPORT_INTERVAL
         self.failures = 0
         self.consecutive_failures = 0
         self.last_error = ""
@@ -123,14 +136,21 @@ class Destination:
                 self.size = max(1, len(rows) // 2)
                 self._failed(exc)
                 return False
-            self._reject(rows[0][0], records[0], exc)
+            self.spool.ack(rows[0][0])
+            self._reject(records[0], exc.message)
             return True
+        except ItemsRefused as exc:
+            return self._partly_sent(rows, records, exc)
         except Exception as exc:
             self._failed(exc)
             return False
         self.spool.ack(rows[-1][0])
         self.size = min(self.batch_size, self.size * 2)
-        self.sent += len(rows)
+        self._sent(len(rows))
+        return True
+
+    def _sent(self, n: int) -> None:
+        self.sent += n
         self.last_sent_at = time.time()
         if self.consecutive_failures:
             log.warning(
@@ -139,28 +159,71 @@ class Destination:
                 self.consecutive_failures,
             )
         self.consecutive_failures = 0
+
+    def _partly_sent(
+        self, rows: list[tuple[int, bytes]], records: list[dict[str, Any]], exc: ItemsRefused
+    ) -> bool:
+        """The collector took some records, refused some for good, and asks to retry the rest:
+        only the last stay spooled."""
+        done = [seq for n, (seq, _) in enumerate(rows) if n not in exc.retry]
+        self.spool.remove(done)
+        for n, reason in sorted(exc.rejected.items()):
+            self._reject(records[n], reason)
+        accepted = len(rows) - len(exc.rejected) - len(exc.retry)
+        if accepted:
+            self._sent(accepted)
+        if exc.retry:
+            self._failed(exc)
+            return False
         return True
 
-    def _reject(self, seq: int, record: dict[str, Any], exc: Refused) -> None:
-        """The collector refuses this one record for good: drop it, say so, go on."""
-        self.spool.ack(seq)
+    def _reject(self, record: dict[str, Any], reason: str) -> None:
+        """The collector refuses this record for good (already off the spool): count it, and
+        leave the report to ``report_rejects`` (aggregated, rate-limited)."""
         self.rejected += 1
-        self.last_error, self.last_error_at = exc.message, time.time()
+        self.last_error, self.last_error_at = reason, time.time()
+        with self._report_lock:
+            self.unreported_rejects += 1
+            self.last_reject_reason = reason
+            if not str(record.get("kind") or "").startswith("siem."):  # no report of a report
+                self.unreported_reported += 1
+                if self.first_reject is None:
+                    self.first_reject = {"id": record.get("id"), "kind": record.get("kind")}
+        self.report_rejects()
+
+    def report_rejects(self, *, force: bool = False) -> None:
+        """At most once per ``LOSS_REPORT_INTERVAL``: one log line and (unless every refused
+        record was itself a ``siem.*`` report) one ``siem.rejected`` audit record."""
+        now = time.monotonic()
+        with self._report_lock:
+            if not self.unreported_rejects:
+                return
+            if not force and now - self.last_reject_report < LOSS_REPORT_INTERVAL:
+                return
+            count, audited, first = (
+                self.unreported_rejects, self.unreported_reported, self.first_reject
+            )
+            reason = self.last_reject_reason
+            self.unreported_rejects = self.unreported_reported = 0
+            self.first_reject = None
+            self.last_reject_report = now
         log.error(
-            "SIEM destination %s refused record %s (%s): dropped it",
+            "SIEM destination %s refused %d records for good (%s): dropped them",
             self.target.where,
-            record.get("id"),
-            exc.message,
+            count,
+            reason,
         )
-        if self.notify is not None:
+        if audited and first is not None and self.notify is not None:
             self.notify(
                 "siem.rejected",
                 decision="detect",
                 action="siem:Reject",
                 resource=f"siem:{self.target.url}",
-                record_id=record.get("id"),
-                record_kind=record.get("kind"),
-                reason=exc.message,
+                rejected=audited,
+                rejected_total=self.rejected,
+                record_id=first["id"],  # the first of this report's records
+                record_kind=first["kind"],
+                reason=reason,
                 severity="high",
             )
 
@@ -203,6 +266,7 @@ class Destination:
         except Exception as exc:
             self._failed(exc)
         finally:
+            self.report_rejects(force=True)
             self.transport.close()
             self.spool.close()
 
@@ -286,18 +350,19 @@ class SiemExporter:
         bodies = [orjson.dumps(r, default=str) for r in batch]
         for d in self.destinations:
             try:
-                lost = d.spool.put(bodies)
+                lost, reports = d.spool.put(bodies)
             except Exception as exc:  # a broken spool loses this batch for d: say so
                 log.error("SIEM spool of %s failed: %s", d.target.where, exc)
-                lost = len(bodies)
+                lost, reports = len(bodies), 0
             if lost:
                 d.dropped += lost
-                d.unreported_loss += lost
+                d.unreported_loss += lost - reports  # a lost report is counted, not reported
             d.wake.set()
 
     def _report_losses(self, *, force: bool = False) -> None:
         now = time.monotonic()
         for d in self.destinations:
+            d.report_rejects()
             if not d.unreported_loss:
                 continue
             if not force and now - d.last_loss_report < LOSS_REPORT_INTERVAL:

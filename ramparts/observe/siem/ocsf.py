@@ -16,13 +16,23 @@ resource calls, admin actions)
 Every event carries ``metadata.uid`` = the record id (receivers dedup on
 it), ``time`` in epoch milliseconds, ``severity_id``, ``status_id``,
 ``actor``, ``resources`` and the Ramparts fields under ``unmapped``.
+
+``dumps`` writes an event as ASCII-only JSON: every non-ASCII character (C1
+controls, U+2028/U+2029 included) is a ``\\uXXXX`` escape, so no line
+separator reaches a JSON-lines reader or a JavaScript viewer raw.  The
+principal, action, resource and message are cut to ``VALUE_MAX`` characters,
+as in CEF.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
+
 from ramparts.observe.siem.severity import OCSF, severity_of
+from ramparts.observe.siem.syslog import bound
 
 SCHEMA_VERSION = "1.1.0"
 _MAPPED = {"id", "ts", "node", "kind", "decision", "principal", "action", "resource",
@@ -79,9 +89,9 @@ def ocsf_event(record: dict[str, Any], version: str) -> dict[str, Any]:
     """One audit record as an OCSF event (a JSON-ready dict)."""
     kind = str(record.get("kind") or "event")
     decision = str(record.get("decision") or "")
-    action = str(record.get("action") or "")
-    principal = str(record.get("principal") or "")
-    resource = str(record.get("resource") or "")
+    action = bound(str(record.get("action") or ""))
+    principal = bound(str(record.get("principal") or ""))
+    resource = bound(str(record.get("resource") or ""))
     detail = record.get("detail") if isinstance(record.get("detail"), dict) else {}
     class_uid = class_of(kind)
     class_name, category_uid, category_name = _CLASSES[class_uid]
@@ -104,7 +114,7 @@ def ocsf_event(record: dict[str, Any], version: str) -> dict[str, Any]:
         "status": "Success" if success else "Failure",
         "disposition_id": disposition_id,
         "disposition": disposition,
-        "message": f"{kind} {decision}: {principal} {action} {resource}".strip(),
+        "message": bound(f"{kind} {decision}: {principal} {action} {resource}".strip()),
         "metadata": {
             "uid": str(record.get("id") or ""),
             "version": SCHEMA_VERSION,
@@ -144,3 +154,11 @@ def ocsf_event(record: dict[str, Any], version: str) -> dict[str, Any]:
     else:
         event["dst_endpoint"] = {"hostname": resource}
     return event
+
+
+def dumps(value: Any) -> bytes:
+    """``value`` as compact JSON in ASCII only (orjson writes UTF-8, with U+2028 raw)."""
+    data = orjson.dumps(value, default=str)
+    if data.isascii():
+        return data
+    return json.dumps(orjson.loads(data), ensure_ascii=True, separators=(",", ":")).encode()

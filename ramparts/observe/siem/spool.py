@@ -7,8 +7,10 @@ and deleting sends them again (receivers dedup on the record id).
 
 The bound is on the stored record bytes.  When a new batch would pass it,
 the oldest rows are dropped until it fits, and the caller is told how many
-went (the exporter counts them and audits the loss): a long outage keeps the
-newest records, never blocks the audit writer and never fills the disk.
+went, and how many of those were the exporter's own ``siem.*`` reports (it
+counts them all, and audits the loss of the others: a report of a lost
+report would feed on itself): a long outage keeps the newest records, never
+blocks the audit writer and never fills the disk.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ import threading
 from pathlib import Path
 
 from ramparts.errors import StorageError
+
+_OLDEST = (
+    "SELECT seq, length(body), CASE WHEN json_valid(CAST(body AS TEXT))"
+    " THEN COALESCE(json_extract(CAST(body AS TEXT), '$.kind'), '') LIKE 'siem.%' END"
+    " FROM spool ORDER BY seq LIMIT 512"
+)
 
 
 class Spool:
@@ -41,8 +49,9 @@ class Spool:
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open the SIEM spool {path}: {exc}") from exc
 
-    def put(self, bodies: list[bytes]) -> int:
-        """Append ``bodies``; returns how many of the oldest rows were dropped to fit."""
+    def put(self, bodies: list[bytes]) -> tuple[int, int]:
+        """Append ``bodies``; returns how many of the oldest rows were dropped to fit, and
+        how many of those were ``siem.*`` records."""
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
@@ -50,19 +59,18 @@ class Spool:
                 db.executemany("INSERT INTO spool (body) VALUES (?)", [(b,) for b in bodies])
                 self.count += len(bodies)
                 self.bytes += sum(len(b) for b in bodies)
-                dropped = 0
+                dropped = reports = 0
                 while self.bytes > self.limit and self.count:
-                    rows = db.execute(
-                        "SELECT seq, length(body) FROM spool ORDER BY seq LIMIT 512"
-                    ).fetchall()
+                    rows = db.execute(_OLDEST).fetchall()
                     last = None
-                    for seq, size in rows:
+                    for seq, size, report in rows:
                         if self.bytes <= self.limit:
                             break
                         last = seq
                         self.bytes -= size
                         self.count -= 1
                         dropped += 1
+                        reports += bool(report)
                     if last is not None:
                         db.execute("DELETE FROM spool WHERE seq <= ?", (last,))
                 db.execute("COMMIT")
@@ -70,7 +78,7 @@ class Spool:
                 db.execute("ROLLBACK")
                 self._recount()
                 raise
-            return dropped
+            return dropped, reports
 
     def peek(self, limit: int) -> list[tuple[int, bytes]]:
         """Up to ``limit`` of the oldest rows, (seq, body), left in place."""
@@ -83,6 +91,14 @@ class Spool:
         """The destination took every row up to ``last_seq``: delete them."""
         with self._lock:
             self._db.execute("DELETE FROM spool WHERE seq <= ?", (last_seq,))
+            self._recount()
+
+    def remove(self, seqs: list[int]) -> None:
+        """The destination took (or refused for good) these rows, not others: delete them."""
+        if not seqs:
+            return
+        with self._lock:
+            self._db.executemany("DELETE FROM spool WHERE seq = ?", [(s,) for s in seqs])
             self._recount()
 
     def _recount(self) -> None:

@@ -208,7 +208,10 @@ class HttpCollector:
         self.seen_ids: set[str] = set()
         self.expect_auth: str | None = None  # answer 401 to any other Authorization
         self.refused = 0
-        self.too_large: bytes | None = None  # answer 413 to a body holding this
+        self.too_large: bytes | None = None  # answer 413 to a body holding this (b"": all)
+        # bulk: a document holding a key gets the next of its statuses (the last repeats)
+        self.item_status: dict[str, list[int]] = {}
+        self.items_taken = 0  # bulk items answered 2xx or 409
 
     def start(self) -> HttpCollector:
         collector = self
@@ -241,10 +244,21 @@ class HttpCollector:
                 if self.path.endswith("/_bulk"):
                     lines = [json.loads(x) for x in body.splitlines() if x.strip()]
                     items = []
-                    for action in lines[0::2]:
+                    for action, document in zip(lines[0::2], lines[1::2], strict=True):
                         uid = action["create"]["_id"]
+                        text = json.dumps(document)
+                        key = next((k for k in collector.item_status if k in text), None)
+                        if key is not None and collector.item_status[key][0] >= 300:
+                            statuses = collector.item_status[key]
+                            status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+                            error = {"type": "mapper_parsing_exception" if status == 400
+                                     else "es_rejected_execution_exception", "reason": "test"}
+                            items.append({"create": {"_id": uid, "status": status,
+                                                     "error": error}})
+                            continue
                         status = 409 if uid in collector.seen_ids else 201
                         collector.seen_ids.add(uid)
+                        collector.items_taken += 1
                         items.append({"create": {"_id": uid, "status": status}})
                     doc = {"errors": any(i["create"]["status"] != 201 for i in items),
                            "items": items}

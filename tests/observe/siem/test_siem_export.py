@@ -320,3 +320,20 @@ def test_the_token_never_reaches_logs_audit_or_spool(node: SiemNode, rig: Rig) -
         assert TOKEN.encode() not in spool.read_bytes()
     reads = [e for e in node.audit() if e["kind"] == "secrets.read"]
     assert reads and reads[0]["resource"] == "secret:siemtest/collector-token"
+
+
+def test_a_long_refused_path_is_bounded_in_the_record_and_the_export(
+    node: SiemNode, rig: Rig
+) -> None:
+    marker = f"long-{uuid.uuid4().hex[:8]}-" + "a" * 5000
+    assert denied(node, marker).status_code == 401
+    prefix = f"/v1/siem-probe/{marker[:14]}"
+
+    def in_file() -> list[dict[str, Any]]:
+        events = [json.loads(x) for x in rig.file.read_text().splitlines()]
+        return [e for e in events if e["resources"][0]["name"].startswith(prefix)]
+
+    event = wait_for(in_file, what="the long path's OCSF event")[0]
+    assert len(event["resources"][0]["name"]) == 256  # as the AWS endpoint bounds its paths
+    (record,) = [e for e in node.audit() if e["resource"].startswith(prefix)]
+    assert len(record["resource"]) == 256

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from ramparts.observe.siem.cef import cef_line
-from ramparts.observe.siem.ocsf import ocsf_event
-from ramparts.observe.siem.syslog import octet_frame, rfc5424
+from ramparts.observe.siem.ocsf import dumps, ocsf_event
+from ramparts.observe.siem.syslog import VALUE_MAX, octet_frame, rfc5424
 from tests.observe.siem.receivers import parse_cef, parse_syslog
 
 
@@ -86,3 +86,48 @@ def test_fields_a_record_gains_later_travel_in_ocsf_unmapped() -> None:
     event = ocsf_event(record(seq=42, hash="ab12"), "1")
     assert event["unmapped"]["seq"] == 42 and event["unmapped"]["hash"] == "ab12"
     assert "id" not in event["unmapped"]
+
+
+CONTROLS = "\x0b\x0c\x1b[31m\x07\x00\x7f\x85\x9b\u2028\u2029"
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in text if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029"]
+
+
+def test_control_characters_never_reach_cef_or_syslog_raw() -> None:
+    hostile = f"/x{CONTROLS}y"
+    rec = record(resource=hostile, principal=f"ip:{CONTROLS}", kind=f"k{CONTROLS}",
+                 detail={"source_ip": f"1.2.3.4{CONTROLS}", "k": CONTROLS})
+    line = cef_line(rec, f"1{CONTROLS}")
+    assert _raw_controls(line) == []
+    message = rfc5424(rec, line)
+    assert _raw_controls(message.decode("utf-8")) == []
+    assert parse_syslog(message)["msg"] == line
+    ext = parse_cef(line)["ext"]
+    assert ext["cs2"] == "/xu000bu000cu001b[31mu0007u0000u007fu0085u009bu2028u2029y"
+    assert json.loads(ext["cs4"])["k"] == CONTROLS  # JSON's own escapes, whole again
+    assert "\\u2028" in rfc5424(rec, "a\u2028b").decode()  # any MSG, not just ours
+
+
+def test_ocsf_json_is_ascii_only() -> None:
+    rec = record(resource=f"/x{CONTROLS}é", detail={"note": "a\u2028b\u2029c"})
+    data = dumps(ocsf_event(rec, "1"))
+    assert data.isascii()
+    assert b"\\u2028" in data and b"\\u0085" in data
+    event = json.loads(data)
+    assert event["resources"][0]["name"] == f"/x{CONTROLS}é"
+    assert event["unmapped"]["detail"]["note"] == "a\u2028b\u2029c"
+
+
+def test_long_values_are_bounded_in_every_format() -> None:
+    path = "/v1/" + "a" * 5000
+    rec = record(resource=path, principal="ip:" + "b" * 5000)
+    ext = parse_cef(cef_line(rec, "1"))["ext"]
+    assert len(ext["cs2"]) == VALUE_MAX and ext["cs2"].endswith("...")
+    assert len(ext["suser"]) == VALUE_MAX
+    event = ocsf_event(rec, "1")
+    assert len(event["resources"][0]["name"]) == VALUE_MAX
+    assert len(event["actor"]["user"]["name"]) == VALUE_MAX
+    assert len(event["message"]) == VALUE_MAX
+    assert b"a" * (VALUE_MAX + 1) not in dumps(event)

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
+from ramparts.observe.siem.spool import Spool
 from tests.conftest import RunningNode, free_port
 from tests.observe.siem.receivers import StreamReceiver, parse_cef, parse_syslog, wait_for
 
@@ -95,3 +97,22 @@ def test_spooled_records_survive_a_kill_and_reach_the_collector(
     first = [r for r in got if r.endswith("/0") and r.startswith("/v1/siem-spool/")]
     assert first == []
     wait_for(lambda: node.destination()["state"] == "ok", what="the destination to recover")
+
+
+def test_a_full_spool_tells_which_dropped_records_were_its_own_reports(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", 4096)
+    try:
+        def body(kind: str, n: int) -> bytes:
+            return orjson.dumps({"id": f"{kind}-{n}", "kind": kind, "detail": {"pad": "x" * 600}})
+
+        reports = [body("siem.dropped", n) for n in range(3)]
+        others = [body("control.auth", n) for n in range(3)]
+        assert spool.put([*reports, *others]) == (0, 0)
+        # each new row pushes out one old one: first the three reports, then the others
+        assert spool.put([body("gateway.auth", n) for n in range(4)]) == (4, 3)
+        assert spool.put([b"not json"]) == (0, 0)  # a row that is not a record
+        lost, reports = spool.put([body("kv.put", n) for n in range(6)])
+        assert lost >= 6 and reports == 0  # it went too, not counted as a report
+        assert spool.bytes <= 4096
+    finally:
+        spool.close()

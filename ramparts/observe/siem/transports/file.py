@@ -11,16 +11,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import orjson
-
 from ramparts.observe.siem.errors import DeliveryFailed
-from ramparts.observe.siem.ocsf import ocsf_event
+from ramparts.observe.siem.ocsf import dumps, ocsf_event
 from ramparts.observe.siem.transports.base import Transport
 
 
 class FileTransport(Transport):
     def send(self, records: list[dict[str, Any]]) -> None:
-        data = b"".join(orjson.dumps(ocsf_event(r, self.version)) + b"\n" for r in records)
+        data = b"".join(dumps(ocsf_event(r, self.version)) + b"\n" for r in records)
         path = self.target.path
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)

@@ -11,10 +11,13 @@ from ``--siem-token-secret`` (never logged, never put in a URL):
   ``/ramparts-audit/_bulk``);
 - ``ndjson`` (default): one OCSF event per line, ``Authorization: Bearer``.
 
-A 2xx answer (and, for bulk, no failed item other than a 409) is delivery;
-413 raises ``Refused`` (the exporter halves the batch, down to the record
-refused even alone); anything else raises ``DeliveryFailed`` and the batch
-is sent again later.
+A 2xx answer is delivery; 413 raises ``Refused`` (the exporter halves the
+batch, down to the record refused even alone); anything else raises
+``DeliveryFailed`` and the batch is sent again later.  A bulk answer is read
+item by item: 2xx and 409 are delivered, 429 and 5xx are sent again, any
+other 4xx (a document the index cannot take: ``mapper_parsing_exception``)
+is refused for good; all but the first kind raise ``ItemsRefused`` naming
+which, so one bad document neither stalls the rest nor is resent forever.
 Redirects are not followed (the token must not travel on).  HTTPS verifies
 against the system's CAs, or only against ``?ca=``.  A 401 or 403 drops
 the cached token, so a rotated secret is read again on the next attempt.
@@ -26,10 +29,9 @@ import ssl
 from typing import Any
 
 import httpx
-import orjson
 
-from ramparts.observe.siem.errors import DeliveryFailed, Refused
-from ramparts.observe.siem.ocsf import ocsf_event
+from ramparts.observe.siem.errors import DeliveryFailed, ItemsRefused, Refused
+from ramparts.observe.siem.ocsf import dumps, ocsf_event
 from ramparts.observe.siem.transports.base import TIMEOUT, Transport
 
 _AUTH_SCHEME = {"hec": "Splunk", "bulk": "ApiKey", "ndjson": "Bearer"}
@@ -61,7 +63,7 @@ class HttpTransport(Transport):
         for r in records:
             event = ocsf_event(r, self.version)
             if fmt == "hec":
-                lines.append(orjson.dumps({
+                lines.append(dumps({
                     "time": round(float(r.get("ts") or 0), 3),
                     "host": str(r.get("node") or ""),
                     "source": "ramparts",
@@ -69,10 +71,10 @@ class HttpTransport(Transport):
                     "event": event,
                 }))
             elif fmt == "bulk":
-                lines.append(orjson.dumps({"create": {"_id": event["metadata"]["uid"]}}))
-                lines.append(orjson.dumps(event))
+                lines.append(dumps({"create": {"_id": event["metadata"]["uid"]}}))
+                lines.append(dumps(event))
             else:
-                lines.append(orjson.dumps(event))
+                lines.append(dumps(event))
         return b"\n".join(lines) + b"\n"
 
     def _headers(self) -> dict[str, str]:
@@ -106,20 +108,39 @@ class HttpTransport(Transport):
         if not 200 <= response.status_code < 300:
             raise DeliveryFailed(f"{where}: HTTP {response.status_code}")
         if self.target.format == "bulk":
-            self._check_bulk(response)
+            self._check_bulk(response, len(records))
 
-    def _check_bulk(self, response: httpx.Response) -> None:
+    def _check_bulk(self, response: httpx.Response, sent: int) -> None:
+        where = self.target.where
         try:
             body = response.json()
         except ValueError:
-            raise DeliveryFailed(f"{self.target.where}: the bulk answer is not JSON") from None
+            raise DeliveryFailed(f"{where}: the bulk answer is not JSON") from None
         if not isinstance(body, dict) or not body.get("errors"):
             return
-        for item in body.get("items") or []:
+        items = body.get("items")
+        if not isinstance(items, list) or len(items) != sent:
+            raise DeliveryFailed(f"{where}: the bulk answer does not list every item")
+        rejected: dict[int, str] = {}
+        retry: set[int] = set()
+        for n, item in enumerate(items):
             result = next(iter(item.values()), {}) if isinstance(item, dict) else {}
             status = result.get("status") if isinstance(result, dict) else None
-            if status not in (200, 201, 409):  # 409: that id is already indexed
-                raise DeliveryFailed(f"{self.target.where}: a bulk item failed ({status})")
+            if isinstance(status, int) and (200 <= status < 300 or status == 409):
+                continue  # 409: that id is already indexed
+            if isinstance(status, int) and 400 <= status < 500 and status != 429:
+                error = result.get("error")
+                kind = error.get("type") if isinstance(error, dict) else None
+                why = str(kind or "no reason")[:80]
+                rejected[n] = f"{where}: bulk item refused (HTTP {status}, {why})"
+            else:
+                retry.add(n)
+        if rejected or retry:
+            raise ItemsRefused(
+                f"{where}: bulk items failed: {len(rejected)} refused, {len(retry)} to retry",
+                rejected=rejected,
+                retry=retry,
+            )
 
     def close(self) -> None:
         self._client.close()
