@@ -7,42 +7,19 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import RunningNode
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-pytestmark = pytest.mark.postgres
-
-
-def _reachable(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+from tests.postgres import temporary_database
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    if not _reachable(5432):
-        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-    import psycopg
-
-    name = f"ramparts_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database() as url:
+        yield url
 
 
 def test_two_nodes_two_chains_and_a_tampered_one_is_named(pg_url: str, tmp_path: Path) -> None:

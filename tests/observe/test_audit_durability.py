@@ -11,7 +11,6 @@ Runs on the embedded SQLite store and on PostgreSQL (skipped where absent).
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -22,16 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningNode
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _reachable(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+from tests.postgres import temporary_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -39,18 +29,8 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield ""  # the embedded default under the data dir
         return
-    if not _reachable(5432):
-        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-    import psycopg
-
-    name = f"ramparts_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database() as url:
+        yield url
 
 
 class Load:
