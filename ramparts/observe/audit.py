@@ -86,7 +86,7 @@ def _redact(value: Any, seen: dict[str, str]) -> Any:
     if isinstance(value, str):
         out = seen.get(value)
         if out is None:
-            out = seen[value] = redactor.redact(value)
+            out = seen[value] = redactor.redact_cached(value)
         return out
     if isinstance(value, dict):
         return {k: _redact(v, seen) for k, v in value.items()}
@@ -102,7 +102,7 @@ def _redact_id(value: Any, seen: dict[str, str]) -> Any:
         return value
     out = seen.get(value)
     if out is None:
-        out = seen[value] = redactor.redact_values(value)
+        out = seen[value] = redactor.redact_cached(value, values_only=True)
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ramparts.observe.redact import MASK, redact_pii, redact_text
+from ramparts.observe.redact import MASK, Redactor, redact_pii, redact_text
 
 
 @pytest.mark.parametrize(
@@ -64,10 +64,29 @@ def test_redact_text_does_both() -> None:
 def test_long_words_are_scanned_in_linear_time() -> None:
     # second adversarial review: unbounded label and URL-scheme runs made these quadratic,
     # so a 2 MB value (a handler's log line, an imported variable) took many minutes
-    from ramparts.observe.redact import Redactor, looks_like_secret
+    from ramparts.observe.redact import looks_like_secret
 
     redactor = Redactor()  # its own: the node-wide one holds values other tests registered
     word = "q" * 2_000_000
     assert redactor.redact("token " + word) == "token " + word
     assert looks_like_secret("A", word) is None
     assert redactor.redact("db_password=hunter2hunter2") == "db_password=***"
+
+
+def test_a_cached_result_is_never_served_after_a_secret_becomes_known() -> None:
+    """The audit log asks for the same short strings on every request; the cache that
+    spares it the regex passes must not keep serving a text that now holds a secret."""
+    r = Redactor()
+    text = "topic/orders-Zq8Wd2Lr5Tz1Yx4P"
+    assert r.redact_cached(text) == text
+    assert r.redact_cached(text, values_only=True) == text
+    r.add_secret("Zq8Wd2Lr5Tz1Yx4P")
+    assert "Zq8Wd2Lr5Tz1Yx4P" not in r.redact_cached(text)
+    assert "Zq8Wd2Lr5Tz1Yx4P" not in r.redact_cached(text, values_only=True)
+    # the two modes differ and are cached apart: a labelled value is masked by one only
+    labelled = "password=hunter22"
+    assert r.redact_cached(labelled, values_only=True) == labelled
+    assert "hunter22" not in r.redact_cached(labelled)
+    # long texts bypass the cache and are still redacted
+    long_text = "x" * 500 + "Zq8Wd2Lr5Tz1Yx4P"
+    assert "Zq8Wd2Lr5Tz1Yx4P" not in r.redact_cached(long_text)
