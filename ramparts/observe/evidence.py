@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ramparts.errors import InvalidRequest
 from ramparts.observe.chain import (
+    HASHED_FIELDS,
     ChainVerifier,
     key_id_of,
     public_key_verifier,
@@ -32,6 +33,15 @@ __all__ = ["EXPORT_FORMAT", "build_export", "load_public_key", "verify_export", 
 EXPORT_FORMAT = "ramparts-audit-export/2"
 UNCHAINED = "(unchained)"  # the "partition" a problem with rows outside every chain names
 _PAGE = 2000
+# The fields each level of an export may have: anything else is not covered by a hash or
+# the signature, so it is refused (``malformed``) rather than shown beside verified data.
+_EXPORT_FIELDS = frozenset({"format", "partitions", "statement", "signature", "key_id",
+                            "public_key"})
+_STATEMENT_FIELDS = frozenset({"from", "to", "exported_at", "starts", "ends"})
+_START_FIELDS = frozenset({"seq", "anchor_prev"})
+_END_FIELDS = frozenset({"seq", "hash"})
+_PARTITION_FIELDS = frozenset({"partition", "anchor_prev", "records"})
+_RECORD_FIELDS = frozenset({*HASHED_FIELDS, "hash"})
 
 Verify = Callable[[bytes, str], bool]
 
@@ -187,6 +197,40 @@ def _check_start(
     return None
 
 
+def _unknown_fields(
+    doc: dict[str, Any], statement: dict[str, Any], parts: list[Any]
+) -> tuple[str | None, int | None, str] | None:
+    """(partition, seq, message) of the first field an export does not have, or None."""
+
+    def extra(obj: Any, allowed: frozenset[str]) -> str | None:
+        if not isinstance(obj, dict):
+            return None  # the shape checks name it
+        names = sorted(set(obj) - allowed)
+        return ", ".join(repr(n) for n in names) if names else None
+
+    if (names := extra(doc, _EXPORT_FIELDS)) is not None:
+        return (None, None, f"unknown field(s) {names} in the export")
+    if (names := extra(statement, _STATEMENT_FIELDS)) is not None:
+        return (None, None, f"unknown field(s) {names} in the signed statement")
+    for key, allowed in (("starts", _START_FIELDS), ("ends", _END_FIELDS)):
+        spans = statement.get(key)
+        for part, span in (spans.items() if isinstance(spans, dict) else ()):
+            if (names := extra(span, allowed)) is not None:
+                return (str(part), None, f"unknown field(s) {names} in the statement's "
+                        f"{key} entry")
+    for p in parts:
+        if (names := extra(p, _PARTITION_FIELDS)) is not None:
+            return (str(p.get("partition")), None,
+                    f"unknown field(s) {names} in a partition entry")
+        records = p.get("records") if isinstance(p, dict) else None
+        for r in (records if isinstance(records, list) else ()):
+            if (names := extra(r, _RECORD_FIELDS)) is not None:
+                seq = r.get("seq")
+                return (str(p.get("partition")), seq if isinstance(seq, int) else None,
+                        f"unknown field(s) {names} in a record (not covered by its hash)")
+    return None
+
+
 def verify_export(
     doc: Any, *, public_key: Ed25519PublicKey | None = None, key_id: str | None = None
 ) -> dict[str, Any]:
@@ -229,6 +273,9 @@ def verify_export(
     parts = doc.get("partitions")
     if not isinstance(ends, dict) or not isinstance(starts, dict) or not isinstance(parts, list):
         return fail(None, None, "malformed", "the export has no partitions")
+    unknown = _unknown_fields(doc, statement, parts)
+    if unknown is not None:
+        return fail(unknown[0], unknown[1], "malformed", unknown[2])
     seen = set()
     for p in parts:
         if not isinstance(p, dict) or not isinstance(p.get("records"), list):
