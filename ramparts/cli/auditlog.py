@@ -62,7 +62,9 @@ def _summary(parts: list[dict[str, Any]], title: str) -> None:
             span,
             str(p.get("last_signed_seq") or "-"),
             str(p.get("unsigned_tail", 0)),
-            "[green]yes[/]" if p.get("ok") else "[red]NO[/]",
+            ("[green]yes[/]" if p.get("tail_vouched", True) else
+             f"[yellow]{escape(str(p.get('note') or 'tail not vouched for'))}[/]")
+            if p.get("ok") else "[red]NO[/]",
         )
     console.print(table)
 

@@ -51,13 +51,19 @@ def verify_store(
     verify: Verify,
     *,
     heads: dict[str, dict[str, Any] | None],
+    retired: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Walk every partition; ``heads`` maps a partition to its signed head file's content.
 
     A partition listed in ``heads`` with ``None`` must have no records (its
     head file is missing: reported as ``head_missing``); the signed head's own
-    signature is checked here.
+    signature is checked here.  ``retired``: partitions the node's data dir owned
+    under an earlier identity, with their last record ``{seq, hash}`` (from its
+    verified head file).  Every other partition's tail, after its last
+    checkpoint, is vouched for by nothing this node has: its report says so
+    (``tail_vouched`` false).
     """
+    retired = retired or {}
     reports = []
     partitions = sorted(set(store.audit_partitions()) | set(heads))
     for part in partitions:
@@ -72,6 +78,8 @@ def verify_store(
                                     "verify with the trusted key"))
                 continue
             head = signed
+        elif part in retired:
+            head = retired[part]
         checker = ChainVerifier(part, verify, head=head)
         after = 0
         while True:
@@ -87,7 +95,13 @@ def verify_store(
                            "the chain has signed records (deleted: the chain may have been "
                            "cut or rewritten after an older checkpoint)"}})
             continue
-        reports.append(rep.to_dict())
+        report = rep.to_dict()
+        report["tail_vouched"] = head is not None
+        if head is None and rep.problem is None:
+            report["note"] = (
+                f"ok up to its last checkpoint at seq {rep.last_signed_seq}; tail not vouched "
+                "for" if rep.last_signed_seq else "no checkpoint; not vouched for")
+        reports.append(report)
     problems = [r["problem"] for r in reports if r["problem"]]
     # Rows without chain fields are from before the chain only if they were written before
     # it began; one written after was inserted behind the node's back.
