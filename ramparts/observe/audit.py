@@ -21,7 +21,9 @@ Path of a record:
    of the chain still verifies.
 4. At start, before anything is signed, ``check_head`` compares the stored
    chain with the signed head file; the node refuses to start on a
-   disagreement that no kill -9 explains (``Node._check_audit_head``).
+   disagreement that no kill -9 explains (``Node._check_audit_head``).  On a
+   store of this data dir alone (SQLite), every other chain in it must be one
+   the head file lists as this data dir's earlier partition, ending where listed.
 """
 
 from __future__ import annotations
