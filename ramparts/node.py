@@ -228,6 +228,8 @@ class Node:
             data_dir=s.data_dir,
             partition=consumer,  # this data dir's stable name: its own hash chain
             signer=self.signer,
+            # The embedded store is this data dir's own: every chain in it is this data dir's.
+            own_store=s.state_url.startswith("sqlite"),
             checkpoint_interval=s.audit_checkpoint_interval,
             retain=s.retain_audit,
         )
@@ -448,6 +450,7 @@ class Node:
             self.store.close()
             raise integrity.Report(clean_stop=True, problems=[problem]).error()
         log.error("DATA LOSS ACCEPTED (--accept-data-loss): %s", problem.describe())
+        self.audit.accept_unvouched()
         self.integrity_report.problems.append(problem)
 
     def _audit_accepted_loss(self) -> None:

@@ -62,20 +62,47 @@ def _summary(parts: list[dict[str, Any]], title: str) -> None:
             span,
             str(p.get("last_signed_seq") or "-"),
             str(p.get("unsigned_tail", 0)),
-            "[green]yes[/]" if p.get("ok") else "[red]NO[/]",
+            ("[green]yes[/]" if p.get("tail_vouched", True) else
+             f"[yellow]{escape(str(p.get('note') or 'tail not vouched for'))}[/]")
+            if p.get("ok") else "[red]NO[/]",
         )
     console.print(table)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all distinct: with a key given twice, one parser keeps
+    the first value and another the last, so the file would not say one thing."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _load_export(path: Path) -> Any:
+    """The export's JSON, or exit 1 with a clear message (never a traceback)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        _fail(f"--file {escape(str(path))}: {describe_os_error(exc)}")
+    try:
+        return json.loads(raw, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        _fail(f"--file {escape(str(path))}: malformed: the key {escape(repr(exc.args[0]))} "
+              "appears twice in one JSON object (an export never repeats a key)")
+    except (ValueError, RecursionError, MemoryError):
+        _fail(f"--file {escape(str(path))}: not a JSON audit export")
 
 
 def _verify_file(path: Path, public_key: str | None, as_json: bool) -> None:
     from ramparts.observe.evidence import load_public_key, verify_export
 
-    try:
-        doc = json.loads(path.read_bytes())
-    except OSError as exc:
-        _fail(f"--file {path}: {describe_os_error(exc)}")
-    except ValueError:
-        _fail(f"--file {path}: not a JSON audit export")
+    doc = _load_export(path)
     key = None
     key_id = None
     if public_key:

@@ -65,7 +65,8 @@ async def verify(request: Request) -> JSONResponse:
         log.exception("could not store the audit records before verifying")
     if heads[audit.partition] is None and not head_missing:
         heads[audit.partition] = audit.read_head()
-    result = await asyncio.to_thread(verify_store, node.store, node.signer.verify, heads=heads)
+    result = await asyncio.to_thread(verify_store, node.store, node.signer.verify, heads=heads,
+                                   retired=audit.retired)
     result["key_id"] = node.signer.key_id
     problem = result["problem"] or {}
     audit.emit(

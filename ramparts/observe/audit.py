@@ -21,7 +21,9 @@ Path of a record:
    of the chain still verifies.
 4. At start, before anything is signed, ``check_head`` compares the stored
    chain with the signed head file; the node refuses to start on a
-   disagreement that no kill -9 explains (``Node._check_audit_head``).
+   disagreement that no kill -9 explains (``Node._check_audit_head``).  On a
+   store of this data dir alone (SQLite), every other chain in it must be one
+   the head file lists as this data dir's earlier partition, ending where listed.
 """
 
 from __future__ import annotations
@@ -130,14 +132,24 @@ class AuditLog:
         data_dir: Path | None = None,
         partition: str | None = None,
         signer: Signer | None = None,
+        own_store: bool = False,
         checkpoint_interval: float = 60.0,
         retain: float | None = None,
         prune_interval: float = 3600.0,
         interval: float = 0.2,
     ) -> None:
         """``data_dir`` holds the journal and the signed head; without it (unit use) records
-        are only buffered, and without ``signer`` no checkpoints are written."""
+        are only buffered, and without ``signer`` no checkpoints are written.  ``own_store``:
+        the store belongs to this data dir alone (embedded SQLite), so every chain in it is
+        this data dir's, now or under an earlier identity (``check_head``)."""
         self._node = node_id
+        self._own_store = own_store
+        # Partitions this data dir owned before (an earlier node-identity): their last
+        # record {seq, hash}, signed in the head file with this partition's head.
+        self._retired: dict[str, dict[str, Any]] = {}
+        # Chains in an own store that no head file vouches for (check_head), taken over
+        # as retired if the operator accepts the loss (accept_unvouched).
+        self._unvouched: dict[str, tuple[int, str]] = {}
         self._store = store
         self._partition = partition or node_id
         self._signer = signer
@@ -177,6 +189,11 @@ class AuditLog:
     @property
     def partition(self) -> str:
         return self._partition
+
+    @property
+    def retired(self) -> dict[str, dict[str, Any]]:
+        """Partitions this data dir owned under an earlier identity: their vouched end."""
+        return dict(self._retired)
 
     @property
     def head_path(self) -> Path | None:
@@ -340,6 +357,75 @@ class AuditLog:
         """
         if self._signer is None or self.head_path is None:
             return None
+        self._retired = self._read_retired()
+        own = self._check_own_head()
+        others = self._check_other_chains()
+        if own is None:
+            return others
+        if others is not None:
+            return (own[0], f"{own[1]}; {others[1]}")
+        return own
+
+    def _read_retired(self) -> dict[str, dict[str, Any]]:
+        """The retired partitions the verified head file lists (none if it does not verify)."""
+        if self._signed_head() is None:
+            return {}
+        retired = (self.read_head() or {}).get("signed", {}).get("retired")
+        if not isinstance(retired, dict):
+            return {}
+        return {str(p): {"seq": v["seq"], "hash": v["hash"]} for p, v in retired.items()
+                if isinstance(v, dict) and isinstance(v.get("seq"), int)
+                and isinstance(v.get("hash"), str)}
+
+    def _check_other_chains(self) -> tuple[str, str] | None:
+        """On a store of this data dir alone, every other chain in it is this data dir's
+        under an earlier identity: it must end exactly where the head file says.
+
+        Without this, changing ``node-identity`` (and deleting the head file) would turn
+        this data dir's cut or rewritten chain into "another node's", whose tail nobody
+        checks.  On a shared store (PostgreSQL) other chains are other nodes': not checked.
+        """
+        self._unvouched = {}
+        if not self._own_store:
+            return None
+        causes = []
+        for part in self._store.audit_partitions():
+            if part == self._partition:
+                continue
+            last = self._store.audit_head(part)
+            if last is None:
+                continue
+            known = self._retired.get(part)
+            if known is not None and (known["seq"], known["hash"]) == last:
+                continue
+            self._unvouched[part] = last
+            if known is None:
+                causes.append(
+                    f"the store holds the audit chain of partition {part} (records up to "
+                    f"{last[0]}), which is not this data dir's partition {self._partition}, "
+                    f"and no {HEAD_FILE} vouches for it: node-identity was changed or "
+                    f"replaced, and {part}'s chain may have been cut or rewritten after its "
+                    "last checkpoint")
+            else:
+                causes.append(
+                    f"partition {part}, which this data dir owned before, ends at record "
+                    f"{last[0]} but {HEAD_FILE} says record {known['seq']}: its chain was "
+                    "cut or rewritten")
+        if not causes:
+            return None
+        code = "head_missing" if any(p not in self._retired for p in self._unvouched) \
+            else "head_not_in_chain"
+        return (code, "; ".join(causes))
+
+    def accept_unvouched(self) -> None:
+        """``--accept-data-loss``: the chains ``check_head`` could not vouch for are taken as
+        this data dir's earlier partitions, as stored now (the next head write signs that)."""
+        for part, (seq, digest) in self._unvouched.items():
+            self._retired[part] = {"seq": seq, "hash": digest}
+        self._unvouched = {}
+
+    def _check_own_head(self) -> tuple[str, str] | None:
+        assert self._signer is not None
         name = HEAD_FILE
         signed = self._store.audit_last_signed(self._partition, 2)
         last = self._store.audit_head(self._partition)
@@ -498,6 +584,8 @@ class AuditLog:
         """The latest signed head, outside the table: a truncated tail shows against it."""
         if self.head_path is None or self._signer is None:
             return
+        if self._retired:
+            statement = {**statement, "retired": self._retired}
         doc = {"signed": statement, "key_id": self._signer.key_id,
                "signature": self._signer.sign(statement_payload("head", statement))}
         try:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ramparts.errors import InvalidRequest
 from ramparts.observe.chain import (
+    HASHED_FIELDS,
     ChainVerifier,
     key_id_of,
     public_key_verifier,
@@ -32,6 +33,15 @@ __all__ = ["EXPORT_FORMAT", "build_export", "load_public_key", "verify_export", 
 EXPORT_FORMAT = "ramparts-audit-export/2"
 UNCHAINED = "(unchained)"  # the "partition" a problem with rows outside every chain names
 _PAGE = 2000
+# The fields each level of an export may have: anything else is not covered by a hash or
+# the signature, so it is refused (``malformed``) rather than shown beside verified data.
+_EXPORT_FIELDS = frozenset({"format", "partitions", "statement", "signature", "key_id",
+                            "public_key"})
+_STATEMENT_FIELDS = frozenset({"from", "to", "exported_at", "starts", "ends"})
+_START_FIELDS = frozenset({"seq", "anchor_prev"})
+_END_FIELDS = frozenset({"seq", "hash"})
+_PARTITION_FIELDS = frozenset({"partition", "anchor_prev", "records"})
+_RECORD_FIELDS = frozenset({*HASHED_FIELDS, "hash"})
 
 Verify = Callable[[bytes, str], bool]
 
@@ -41,13 +51,19 @@ def verify_store(
     verify: Verify,
     *,
     heads: dict[str, dict[str, Any] | None],
+    retired: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Walk every partition; ``heads`` maps a partition to its signed head file's content.
 
     A partition listed in ``heads`` with ``None`` must have no records (its
     head file is missing: reported as ``head_missing``); the signed head's own
-    signature is checked here.
+    signature is checked here.  ``retired``: partitions the node's data dir owned
+    under an earlier identity, with their last record ``{seq, hash}`` (from its
+    verified head file).  Every other partition's tail, after its last
+    checkpoint, is vouched for by nothing this node has: its report says so
+    (``tail_vouched`` false).
     """
+    retired = retired or {}
     reports = []
     partitions = sorted(set(store.audit_partitions()) | set(heads))
     for part in partitions:
@@ -62,6 +78,8 @@ def verify_store(
                                     "verify with the trusted key"))
                 continue
             head = signed
+        elif part in retired:
+            head = retired[part]
         checker = ChainVerifier(part, verify, head=head)
         after = 0
         while True:
@@ -77,7 +95,13 @@ def verify_store(
                            "the chain has signed records (deleted: the chain may have been "
                            "cut or rewritten after an older checkpoint)"}})
             continue
-        reports.append(rep.to_dict())
+        report = rep.to_dict()
+        report["tail_vouched"] = head is not None
+        if head is None and rep.problem is None:
+            report["note"] = (
+                f"ok up to its last checkpoint at seq {rep.last_signed_seq}; tail not vouched "
+                "for" if rep.last_signed_seq else "no checkpoint; not vouched for")
+        reports.append(report)
     problems = [r["problem"] for r in reports if r["problem"]]
     # Rows without chain fields are from before the chain only if they were written before
     # it began; one written after was inserted behind the node's back.
@@ -187,6 +211,40 @@ def _check_start(
     return None
 
 
+def _unknown_fields(
+    doc: dict[str, Any], statement: dict[str, Any], parts: list[Any]
+) -> tuple[str | None, int | None, str] | None:
+    """(partition, seq, message) of the first field an export does not have, or None."""
+
+    def extra(obj: Any, allowed: frozenset[str]) -> str | None:
+        if not isinstance(obj, dict):
+            return None  # the shape checks name it
+        names = sorted(set(obj) - allowed)
+        return ", ".join(repr(n) for n in names) if names else None
+
+    if (names := extra(doc, _EXPORT_FIELDS)) is not None:
+        return (None, None, f"unknown field(s) {names} in the export")
+    if (names := extra(statement, _STATEMENT_FIELDS)) is not None:
+        return (None, None, f"unknown field(s) {names} in the signed statement")
+    for key, allowed in (("starts", _START_FIELDS), ("ends", _END_FIELDS)):
+        spans = statement.get(key)
+        for part, span in (spans.items() if isinstance(spans, dict) else ()):
+            if (names := extra(span, allowed)) is not None:
+                return (str(part), None, f"unknown field(s) {names} in the statement's "
+                        f"{key} entry")
+    for p in parts:
+        if (names := extra(p, _PARTITION_FIELDS)) is not None:
+            return (str(p.get("partition")), None,
+                    f"unknown field(s) {names} in a partition entry")
+        records = p.get("records") if isinstance(p, dict) else None
+        for r in (records if isinstance(records, list) else ()):
+            if (names := extra(r, _RECORD_FIELDS)) is not None:
+                seq = r.get("seq")
+                return (str(p.get("partition")), seq if isinstance(seq, int) else None,
+                        f"unknown field(s) {names} in a record (not covered by its hash)")
+    return None
+
+
 def verify_export(
     doc: Any, *, public_key: Ed25519PublicKey | None = None, key_id: str | None = None
 ) -> dict[str, Any]:
@@ -229,6 +287,9 @@ def verify_export(
     parts = doc.get("partitions")
     if not isinstance(ends, dict) or not isinstance(starts, dict) or not isinstance(parts, list):
         return fail(None, None, "malformed", "the export has no partitions")
+    unknown = _unknown_fields(doc, statement, parts)
+    if unknown is not None:
+        return fail(unknown[0], unknown[1], "malformed", unknown[2])
     seen = set()
     for p in parts:
         if not isinstance(p, dict) or not isinstance(p.get("records"), list):

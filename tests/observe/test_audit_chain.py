@@ -413,3 +413,54 @@ def test_inserted_record_is_named(anode: RunningNode) -> None:
         assert result["problem"]["code"] == "deleted"
         assert result["problem"]["seq"] > later[-1][12]
 
+
+
+def test_export_with_duplicate_keys_or_unhashed_fields_is_malformed(anode: RunningNode,
+                                                                     tmp_path: Path) -> None:
+    """A field the hash does not cover, or a key given twice (a JSON parser keeps one of
+    the two, another tool may show the other), must not pass as verified evidence."""
+    out_file = tmp_path / "audit.json"
+    assert anode.cli("audit-log", "export", "-o", str(out_file)).returncode == 0
+    text = out_file.read_text()
+    doc = json.loads(text)
+
+    def check(body: str, needle: str) -> None:
+        edited = tmp_path / "edited.json"
+        edited.write_text(body)
+        out = anode.cli("audit-log", "verify", "--file", str(edited), "--json")
+        both = out.stdout + out.stderr
+        assert out.returncode == 1, both
+        assert "Traceback" not in both
+        assert "malformed" in both and needle in both, both
+
+    # A duplicate key inside a record: the second "principal" would win in most parsers.
+    rec = doc["partitions"][0]["records"][2]
+    first = json.dumps(rec)
+    dup = first[:-1] + ', "principal": "ip:198.51.100.7"}'
+    check(json.dumps(doc).replace(first, dup, 1), "principal")
+    # A duplicate top-level key.
+    check(json.dumps(doc)[:-1] + ', "format": "ramparts-audit-export/2"}', "format")
+    # An extra field in a record, in a partition entry, in the statement.
+    extra = json.loads(text)
+    extra["partitions"][0]["records"][2]["note"] = "approved by the CISO"
+    check(json.dumps(extra), "note")
+    extra = json.loads(text)
+    extra["partitions"][0]["comment"] = "x"
+    check(json.dumps(extra), "comment")
+    extra = json.loads(text)
+    extra["unsigned_note"] = "x"
+    check(json.dumps(extra), "unsigned_note")
+
+
+def test_deeply_nested_export_is_a_clear_error(anode: RunningNode, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000)
+    out = anode.cli("audit-log", "verify", "--file", str(deep))
+    both = out.stdout + out.stderr
+    assert out.returncode == 1, both
+    assert "not a JSON audit export" in both and "Traceback" not in both
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 200_000 + "]" * 200_000)
+    out = anode.cli("audit-log", "verify", "--file", str(nested))
+    both = out.stdout + out.stderr
+    assert out.returncode == 1 and "Traceback" not in both, both

@@ -192,3 +192,97 @@ def test_verify_names_a_missing_head_file(tmp_path: Path) -> None:
         assert json.loads(out.stdout)["problem"]["code"] == "head_missing"
     finally:
         node.close()
+
+
+def _accepting(tmp_path: Path, data_dir: Path) -> RunningNode:
+    node = _node(tmp_path)
+    node.data_dir = data_dir
+    node.command = lambda: [*RunningNode.command(node), "--accept-data-loss"]  # type: ignore[method-assign]
+    return node
+
+
+def test_changed_identity_does_not_hide_a_cut_chain(tmp_path: Path) -> None:
+    """The old partition's tail cut after a checkpoint, node-identity replaced and the head
+    file deleted: the node would start a fresh chain and leave the cut one as "another
+    node's", whose tail nobody checks.  On a SQLite store every chain in it is this data
+    dir's own, so the start is refused."""
+    node = _node(tmp_path).start()
+    try:
+        _deny(node, 10, "early")
+        assert node.control.post("/v1/audit/verify").json()["ok"]  # a checkpoint mid-chain
+        _deny(node, 10, "late")
+    finally:
+        node.close()
+    old_part = (node.data_dir / "node-identity").read_text().strip()
+    chain = _chain(node)
+    mid_cp = next(r["pseq"] for r in chain if r["kind"] == "audit.checkpoint" and r["pseq"] > 3)
+    assert chain[-1]["pseq"] > mid_cp + 5
+    _cut_after(node, mid_cp)
+    (node.data_dir / "node-identity").write_text("node-0123456789abcdef\n")
+    (node.data_dir / "audit-head.json").unlink()
+
+    out = up_refused(node.data_dir)
+    text = out.stdout + out.stderr
+    assert out.returncode == 3, text
+    assert old_part in text and "--accept-data-loss" in text and "Traceback" not in text
+    assert not (node.data_dir / "audit-head.json").exists()  # nothing signed meanwhile
+
+    # Accepted: audited as critical, and remembered (the next start is not refused again).
+    accepted = _accepting(tmp_path, node.data_dir).start()
+    try:
+        losses = [e for e in accepted.audit() if e["kind"] == "storage.data_loss_accepted"]
+        assert losses and losses[0]["detail"]["severity"] == "critical"
+        assert old_part in losses[0]["detail"]["detail"]
+    finally:
+        accepted.close()
+    again = _node(tmp_path)
+    again.data_dir = node.data_dir
+    again.start()
+    try:
+        _verifies(again)
+    finally:
+        again.close()
+    # The old chain cut again, now behind the head this data dir remembers for it: refused.
+    _cut_after_in(node, old_part, mid_cp - 2)
+    out = up_refused(node.data_dir)
+    assert out.returncode == 3 and old_part in out.stdout + out.stderr, out.stdout + out.stderr
+
+
+def _cut_after_in(node: RunningNode, part: str, seq: int) -> None:
+    with _db(node) as conn:
+        conn.execute("DELETE FROM audit_events WHERE part = ? AND pseq > ?", (part, seq))
+
+
+def test_verify_says_when_no_head_vouches_for_a_tail(tmp_path: Path) -> None:
+    """A partition no head file covers (another node's on a shared store) verifies only up
+    to its last checkpoint: the report says so instead of a plain "ok"."""
+    from ramparts.observe.chain import public_key_verifier
+    from ramparts.observe.evidence import load_public_key, verify_store
+    from ramparts.store import open_store
+
+    node = _node(tmp_path).start()
+    try:
+        _deny(node, 6, "x")
+        export = tmp_path / "export.json"
+        assert node.cli("audit-log", "export", "-o", str(export)).returncode == 0
+    finally:
+        node.close()
+    key = load_public_key(json.loads(export.read_text())["public_key"].encode(), source="export")
+    verify = public_key_verifier(key)
+    chain = _chain(node)
+    part, last = chain[-1]["part"], chain[-1]
+    store = open_store(f"sqlite:///{node.data_dir / 'state.db'}")
+    try:
+        result = verify_store(store, verify, heads={})
+        (rep,) = result["partitions"]
+        assert result["ok"] and rep["tail_vouched"] is False
+        assert rep["note"] == (f"ok up to its last checkpoint at seq {rep['last_signed_seq']}; "
+                               "tail not vouched for")
+        vouched = verify_store(store, verify, heads={},
+                               retired={part: {"seq": last["pseq"], "hash": last["hash"]}})
+        assert vouched["ok"] and vouched["partitions"][0]["tail_vouched"] is True
+        beyond = verify_store(store, verify, heads={},
+                              retired={part: {"seq": last["pseq"] + 3, "hash": last["hash"]}})
+        assert not beyond["ok"] and beyond["problem"]["code"] == "truncated"
+    finally:
+        store.close()
