@@ -11,8 +11,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape as _markup_escape
 
 from ramparts.cli.client import ClientError, ControlClient
+from ramparts.observe.logs import escape_line
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -57,3 +59,14 @@ def timestamp(value: float | None) -> str:
     if not value:
         return "-"
     return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def cell(value: object) -> str:
+    """Stored or remote text as a table cell: it cannot steer the terminal.
+
+    Controls (C0, DEL, C1, newlines), U+2028/2029 and bidi overrides become
+    backslash escapes (as ``ramparts logs`` shows handler output), and Rich
+    markup is escaped, so an unauthenticated caller's request path in an audit
+    record prints as text.  ``--json`` output is not passed through this.
+    """
+    return _markup_escape(escape_line(str(value)))

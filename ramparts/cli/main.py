@@ -21,7 +21,7 @@ from rich.table import Table
 
 from ramparts.cli.auditlog import register as register_audit_log
 from ramparts.cli.client import ClientError, ControlClient
-from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err
 from ramparts.cli.common import call as _call
 from ramparts.cli.common import fail as _fail
 from ramparts.cli.common import report as _report
@@ -535,12 +535,12 @@ def functions(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt 
             f"{k}={v[:12]}" for k, v in sorted(fn["aliases"].items()) if k != "live"
         )
         table.add_row(
-            fn["name"],
-            fn["app"],
-            (fn["live"] or "-")[:12],
+            cell(fn["name"]),
+            cell(fn["app"]),
+            cell((fn["live"] or "-")[:12]),
             str(fn["versions"]),
-            aliases or "-",
-            ", ".join(fn["triggers"]) or "-",
+            cell(aliases or "-"),
+            cell(", ".join(fn["triggers"]) or "-"),
         )
     console.print(table)
 
@@ -554,16 +554,16 @@ def versions(
     if as_json:
         console.print_json(json.dumps(data))
         return
-    table = Table(title=function)
+    table = Table(title=cell(function))
     for col in ("#", "version", "created", "signed", "aliases"):
         table.add_column(col)
     for v in data["versions"]:
         table.add_row(
             str(v["seq"]),
-            v["version"][:12],
+            cell(v["version"][:12]),
             _ts(v["created_at"]),
-            f"yes ({v['signer']})" if v.get("signed") else "NO",
-            ", ".join(v["aliases"]) or "-",
+            cell(f"yes ({v['signer']})") if v.get("signed") else "NO",
+            cell(", ".join(v["aliases"]) or "-"),
         )
     console.print(table)
 
@@ -865,11 +865,13 @@ def objects_list(
     if app_name:
         params["app"] = app_name
     out = _call(url, data_dir, "GET", f"/v1/objects/{bucket}", params=params)
-    table = Table(title=f"{out['app']}/{bucket}")
+    table = Table(title=cell(f"{out['app']}/{bucket}"))
     for col in ("key", "size", "type", "updated"):
         table.add_column(col)
     for o in out["objects"]:
-        table.add_row(o["key"], str(o["size"]), o["content_type"], _ts(o["updated_at"]))
+        table.add_row(
+            cell(o["key"]), str(o["size"]), cell(o["content_type"]), _ts(o["updated_at"])
+        )
     console.print(table)
 
 
@@ -961,11 +963,11 @@ def audit_list(
         table.add_row(
             str(e["seq"]),
             _ts(e["ts"]),
-            e["kind"],
-            f"[{colour}]{e['decision']}[/]",
-            e["principal"],
-            e["action"],
-            e["resource"],
+            cell(e["kind"]),
+            f"[{colour}]{cell(e['decision'])}[/]",
+            cell(e["principal"]),
+            cell(e["action"]),
+            cell(e["resource"]),
         )
     console.print(table)
 
@@ -986,7 +988,10 @@ def dead_letters(
     for col in ("time", "function", "source", "attempts", "error"):
         table.add_column(col)
     for d in out["dead_letters"]:
-        table.add_row(_ts(d["at"]), d["function"], d["source"], str(d["attempts"]), d["error"])
+        table.add_row(
+            _ts(d["at"]), cell(d["function"]), cell(d["source"]), str(d["attempts"]),
+            cell(d["error"]),
+        )
     console.print(table)
 
 
@@ -1008,7 +1013,7 @@ def status(url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
             state = "[bold red]MISSING[/]"
         else:
             state = "[yellow]off[/]"
-        table.add_row(layer["name"], state, layer.get("detail") or "")
+        table.add_row(cell(layer["name"]), state, cell(layer.get("detail") or ""))
     console.print(table)
     if sandbox.get("degraded"):
         err.print(
