@@ -40,7 +40,7 @@ def report(exc: ClientError) -> NoReturn:
         file = exc.details.get("file", "ramparts.yaml")
         lines = "\n".join(f"  {file}: {p['field'] or '<root>'}: {p['reason']}" for p in problems)
         fail(f"invalid manifest ({exc.code}):\n{lines}")
-    fail(f"{exc.message} ({exc.code})")
+    fail(f"{_markup_escape(exc.message)} ({_markup_escape(exc.code)})")
 
 
 def call(url: str | None, data_dir: str | None, method: str, path: str, **kw: Any) -> Any:

@@ -48,6 +48,22 @@ def _client(url: str | None, data_dir: str | None) -> ControlClient:
     return ControlClient(url, data_dir)
 
 
+def _fn(function: str) -> str:
+    """``function`` checked as a deployed function's name, for a URL path.
+
+    A name with control characters would otherwise break the request line (an
+    httpx traceback), and ``../../audit?x=`` would reach another endpoint.
+    """
+    from ramparts.manifest import NAME_RE
+
+    if not NAME_RE.fullmatch(function):
+        _fail(
+            f"FUNCTION {escape(repr(function))}: not a function name (1 to 63 lowercase "
+            "letters, digits and '-', starting with a letter or digit)"
+        )
+    return quote(function, safe="")
+
+
 
 
 
@@ -550,7 +566,7 @@ def versions(
     function: str, url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
 ) -> None:
     """List the immutable versions of FUNCTION."""
-    data = _call(url, data_dir, "GET", f"/v1/functions/{function}/versions")
+    data = _call(url, data_dir, "GET", f"/v1/functions/{_fn(function)}/versions")
     if as_json:
         console.print_json(json.dumps(data))
         return
@@ -574,7 +590,11 @@ def alias(
 ) -> None:
     """Point alias NAME of FUNCTION at VERSION (id, id prefix, #seq or another alias)."""
     data = _call(
-        url, data_dir, "PUT", f"/v1/functions/{function}/aliases/{name}", json={"version": version}
+        url,
+        data_dir,
+        "PUT",
+        f"/v1/functions/{_fn(function)}/aliases/{quote(name, safe='')}",
+        json={"version": version},
     )
     console.print(
         f"{function}:{name} -> {data['version'][:12]}"
@@ -591,7 +611,7 @@ def rollback(
 ) -> None:
     """Move FUNCTION's alias (default live) back to its previous version."""
     data = _call(
-        url, data_dir, "POST", f"/v1/functions/{function}/rollback", json={"alias": alias_name}
+        url, data_dir, "POST", f"/v1/functions/{_fn(function)}/rollback", json={"alias": alias_name}
     )
     console.print(
         f"{function}:{data['alias']} rolled back {data['from'][:12]} -> {data['to'][:12]}"
@@ -648,6 +668,7 @@ def invoke(
     show_logs: Annotated[bool, typer.Option("--logs", help="print the captured logs")] = False,
 ) -> None:
     """Invoke FUNCTION synchronously and print its result."""
+    path = _fn(function)
     payload: Any = {}
     if event is not None:
         if str(event) == "-":
@@ -662,7 +683,7 @@ def invoke(
         url,
         data_dir,
         "POST",
-        f"/v1/functions/{function}/invoke",
+        f"/v1/functions/{path}/invoke",
         json={"event": payload, "qualifier": qualifier},
     )
     if show_logs and data.get("logs"):
@@ -729,6 +750,7 @@ def logs(
 
     # Checked here to name the option; durations become instants once, so that
     # --since 10m stays the same moment while following.
+    path = _fn(function)
     params: dict[str, Any] = {}
     try:
         if level is not None:
@@ -750,7 +772,7 @@ def logs(
         while True:
             data = client.json(
                 "GET",
-                f"/v1/functions/{function}/logs",
+                f"/v1/functions/{path}/logs",
                 params={**params, "after": after, "limit": 1000},
             )
             rows = data["invocations"]
@@ -792,7 +814,7 @@ app.add_typer(schedule_app, name="schedule")
 @schedule_app.command("run")
 def schedule_run(function: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
     """Fire FUNCTION's schedule trigger now (a manual tick)."""
-    out = _call(url, data_dir, "POST", f"/v1/functions/{function}/schedule")
+    out = _call(url, data_dir, "POST", f"/v1/functions/{_fn(function)}/schedule")
     console.print(f"queued {len(out['message_ids'])} scheduled event(s) for {function}")
 
 
