@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
@@ -70,3 +71,10 @@ def cell(value: object) -> str:
     record prints as text.  ``--json`` output is not passed through this.
     """
     return _markup_escape(escape_line(str(value)))
+
+
+def segment(value: str) -> str:
+    """``value`` as one URL path segment: ``/``, ``?``, ``#``, ``%`` and controls
+    quoted, and ``.``/``..`` escaped (an HTTP client would resolve them), so a
+    name given on the command line cannot reach another endpoint."""
+    return "%2E" * len(value) if value in (".", "..") else quote(value, safe="")

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err, segment
 from ramparts.cli.common import call as _call
 
 ScopesOpt = Annotated[str, typer.Option("--scopes", help="comma-separated scopes, e.g. a,b")]
@@ -188,7 +188,7 @@ def clients_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonO
 @clients_app.command("delete")
 def clients_delete(client_id: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
     """Delete a client: it gets no new tokens (issued ones expire on their own)."""
-    _call(url, data_dir, "DELETE", f"/v1/clients/{client_id}")
+    _call(url, data_dir, "DELETE", f"/v1/clients/{segment(client_id)}")
     console.print(f"deleted {client_id}", highlight=False)
 
 

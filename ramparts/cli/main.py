@@ -21,7 +21,7 @@ from rich.table import Table
 
 from ramparts.cli.auditlog import register as register_audit_log
 from ramparts.cli.client import ClientError, ControlClient
-from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err, segment
 from ramparts.cli.common import call as _call
 from ramparts.cli.common import fail as _fail
 from ramparts.cli.common import report as _report
@@ -593,7 +593,7 @@ def alias(
         url,
         data_dir,
         "PUT",
-        f"/v1/functions/{_fn(function)}/aliases/{quote(name, safe='')}",
+        f"/v1/functions/{_fn(function)}/aliases/{segment(name)}",
         json={"version": version},
     )
     console.print(
@@ -710,7 +710,7 @@ def publish(
         url,
         data_dir,
         "POST",
-        f"/v1/topics/{topic}/publish",
+        f"/v1/topics/{segment(topic)}/publish",
         json={"message": message, "app": app_name},
     )
     console.print(f"published to {out['app']}/{topic}: {len(out['message_ids'])} deliveries queued")
@@ -866,7 +866,7 @@ def objects_put(
         url,
         data_dir,
         "PUT",
-        f"/v1/objects/{bucket}/{path}",
+        f"/v1/objects/{segment(bucket)}/{path}",
         content=body,
         params={"app": app_name} if app_name else None,
         headers={"content-type": content_type},
@@ -886,7 +886,7 @@ def objects_list(
     params: dict[str, str] = {"prefix": prefix}
     if app_name:
         params["app"] = app_name
-    out = _call(url, data_dir, "GET", f"/v1/objects/{bucket}", params=params)
+    out = _call(url, data_dir, "GET", f"/v1/objects/{segment(bucket)}", params=params)
     table = Table(title=cell(f"{out['app']}/{bucket}"))
     for col in ("key", "size", "type", "updated"):
         table.add_column(col)
@@ -913,7 +913,10 @@ def kv_put(
     """Write ITEM (a JSON object) at TABLE/KEY (table-change triggers fire)."""
     path = _key_path(key)
     value = _read_json_arg(item, "ITEM")
-    _call(url, data_dir, "PUT", f"/v1/kv/{table}/{path}", json={"item": value, "app": app_name})
+    _call(
+        url, data_dir, "PUT", f"/v1/kv/{segment(table)}/{path}",
+        json={"item": value, "app": app_name},
+    )
     console.print(f"stored {table}/{key}")
 
 
@@ -930,7 +933,7 @@ def kv_get(
         url,
         data_dir,
         "GET",
-        f"/v1/kv/{table}/{_key_path(key)}",
+        f"/v1/kv/{segment(table)}/{_key_path(key)}",
         params={"app": app_name} if app_name else None,
     )
     console.print_json(json.dumps(out["item"]))
@@ -949,7 +952,7 @@ def kv_delete(
         url,
         data_dir,
         "DELETE",
-        f"/v1/kv/{table}/{_key_path(key)}",
+        f"/v1/kv/{segment(table)}/{_key_path(key)}",
         params={"app": app_name} if app_name else None,
     )
     console.print(f"deleted {table}/{key}")

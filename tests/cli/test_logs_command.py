@@ -206,3 +206,17 @@ def test_api_refuses_a_function_name_with_a_trailing_newline(node: RunningNode) 
     # "$" in a name pattern matches before a final newline: "lg\n" is not "lg"
     r = node.control.get("/v1/functions/lg%0a/logs")
     assert r.status_code == 404 and r.json()["code"] == "function_not_found", r.text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["publish", "../../audit?x=", "--data", "{}"],
+        ["objects", "list", "../audit?x="],
+        ["kv", "get", "../../audit?x=", "k"],
+    ],
+)
+def test_names_cannot_reach_another_endpoint(node: RunningNode, args: list[str]) -> None:
+    out = node.cli(*args)
+    assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
+    assert '"events"' not in out.stdout and "audit" not in out.stdout.lower()
