@@ -30,10 +30,10 @@ from ramparts.patterns.match import PatternError, compile_pattern
 
 MANIFEST_NAME = "ramparts.yaml"
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 # The owner of secrets that belong to no app (see ramparts.secrets.store); never an app.
 UNASSIGNED_APP = "_unassigned"
-RESOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+RESOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 _PATH_SEGMENT_RE = re.compile(r"^(\{[A-Za-z_][A-Za-z0-9_]*\+?\}|[A-Za-z0-9._~!$&'()*+,;=:@%-]+)$")
 _HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
 

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err, segment
 from ramparts.cli.common import call as _call
 
 ScopesOpt = Annotated[str, typer.Option("--scopes", help="comma-separated scopes, e.g. a,b")]
@@ -106,10 +106,10 @@ def keys_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt 
             else ("expired" if k["expires_at"] and k["expires_at"] <= now else "active")
         )
         table.add_row(
-            k["prefix"],
-            k["name"],
-            ", ".join(k["scopes"]) or "-",
-            k["app"] or "any",
+            cell(k["prefix"]),
+            cell(k["name"]),
+            cell(", ".join(k["scopes"]) or "-"),
+            cell(k["app"] or "any"),
             _ts(k["created_at"]),
             _ts(k["last_used_at"]),
             _ts(k["expires_at"]) if k["expires_at"] else "never",
@@ -170,10 +170,10 @@ def clients_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonO
         table.add_column(col)
     for c in out["clients"]:
         table.add_row(
-            c["client_id"],
-            c["name"],
-            ", ".join(c["scopes"]),
-            c["app"] or "any",
+            cell(c["client_id"]),
+            cell(c["name"]),
+            cell(", ".join(c["scopes"])),
+            cell(c["app"] or "any"),
             _ts(c["created_at"]),
         )
     console.print(table)
@@ -188,7 +188,7 @@ def clients_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonO
 @clients_app.command("delete")
 def clients_delete(client_id: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
     """Delete a client: it gets no new tokens (issued ones expire on their own)."""
-    _call(url, data_dir, "DELETE", f"/v1/clients/{client_id}")
+    _call(url, data_dir, "DELETE", f"/v1/clients/{segment(client_id)}")
     console.print(f"deleted {client_id}", highlight=False)
 
 

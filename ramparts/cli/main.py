@@ -21,7 +21,7 @@ from rich.table import Table
 
 from ramparts.cli.auditlog import register as register_audit_log
 from ramparts.cli.client import ClientError, ControlClient
-from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, err
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err, segment
 from ramparts.cli.common import call as _call
 from ramparts.cli.common import fail as _fail
 from ramparts.cli.common import report as _report
@@ -46,6 +46,22 @@ EXIT_DATA_INTEGRITY = 3  # `up` and `doctor`: the data dir failed its integrity 
 
 def _client(url: str | None, data_dir: str | None) -> ControlClient:
     return ControlClient(url, data_dir)
+
+
+def _fn(function: str) -> str:
+    """``function`` checked as a deployed function's name, for a URL path.
+
+    A name with control characters would otherwise break the request line (an
+    httpx traceback), and ``../../audit?x=`` would reach another endpoint.
+    """
+    from ramparts.manifest import NAME_RE
+
+    if not NAME_RE.fullmatch(function):
+        _fail(
+            f"FUNCTION {escape(repr(function))}: not a function name (1 to 63 lowercase "
+            "letters, digits and '-', starting with a letter or digit)"
+        )
+    return quote(function, safe="")
 
 
 
@@ -535,12 +551,12 @@ def functions(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt 
             f"{k}={v[:12]}" for k, v in sorted(fn["aliases"].items()) if k != "live"
         )
         table.add_row(
-            fn["name"],
-            fn["app"],
-            (fn["live"] or "-")[:12],
+            cell(fn["name"]),
+            cell(fn["app"]),
+            cell((fn["live"] or "-")[:12]),
             str(fn["versions"]),
-            aliases or "-",
-            ", ".join(fn["triggers"]) or "-",
+            cell(aliases or "-"),
+            cell(", ".join(fn["triggers"]) or "-"),
         )
     console.print(table)
 
@@ -550,20 +566,20 @@ def versions(
     function: str, url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
 ) -> None:
     """List the immutable versions of FUNCTION."""
-    data = _call(url, data_dir, "GET", f"/v1/functions/{function}/versions")
+    data = _call(url, data_dir, "GET", f"/v1/functions/{_fn(function)}/versions")
     if as_json:
         console.print_json(json.dumps(data))
         return
-    table = Table(title=function)
+    table = Table(title=cell(function))
     for col in ("#", "version", "created", "signed", "aliases"):
         table.add_column(col)
     for v in data["versions"]:
         table.add_row(
             str(v["seq"]),
-            v["version"][:12],
+            cell(v["version"][:12]),
             _ts(v["created_at"]),
-            f"yes ({v['signer']})" if v.get("signed") else "NO",
-            ", ".join(v["aliases"]) or "-",
+            cell(f"yes ({v['signer']})") if v.get("signed") else "NO",
+            cell(", ".join(v["aliases"]) or "-"),
         )
     console.print(table)
 
@@ -574,7 +590,11 @@ def alias(
 ) -> None:
     """Point alias NAME of FUNCTION at VERSION (id, id prefix, #seq or another alias)."""
     data = _call(
-        url, data_dir, "PUT", f"/v1/functions/{function}/aliases/{name}", json={"version": version}
+        url,
+        data_dir,
+        "PUT",
+        f"/v1/functions/{_fn(function)}/aliases/{segment(name)}",
+        json={"version": version},
     )
     console.print(
         f"{function}:{name} -> {data['version'][:12]}"
@@ -591,7 +611,7 @@ def rollback(
 ) -> None:
     """Move FUNCTION's alias (default live) back to its previous version."""
     data = _call(
-        url, data_dir, "POST", f"/v1/functions/{function}/rollback", json={"alias": alias_name}
+        url, data_dir, "POST", f"/v1/functions/{_fn(function)}/rollback", json={"alias": alias_name}
     )
     console.print(
         f"{function}:{data['alias']} rolled back {data['from'][:12]} -> {data['to'][:12]}"
@@ -648,6 +668,7 @@ def invoke(
     show_logs: Annotated[bool, typer.Option("--logs", help="print the captured logs")] = False,
 ) -> None:
     """Invoke FUNCTION synchronously and print its result."""
+    path = _fn(function)
     payload: Any = {}
     if event is not None:
         if str(event) == "-":
@@ -662,7 +683,7 @@ def invoke(
         url,
         data_dir,
         "POST",
-        f"/v1/functions/{function}/invoke",
+        f"/v1/functions/{path}/invoke",
         json={"event": payload, "qualifier": qualifier},
     )
     if show_logs and data.get("logs"):
@@ -689,7 +710,7 @@ def publish(
         url,
         data_dir,
         "POST",
-        f"/v1/topics/{topic}/publish",
+        f"/v1/topics/{segment(topic)}/publish",
         json={"message": message, "app": app_name},
     )
     console.print(f"published to {out['app']}/{topic}: {len(out['message_ids'])} deliveries queued")
@@ -729,6 +750,7 @@ def logs(
 
     # Checked here to name the option; durations become instants once, so that
     # --since 10m stays the same moment while following.
+    path = _fn(function)
     params: dict[str, Any] = {}
     try:
         if level is not None:
@@ -750,7 +772,7 @@ def logs(
         while True:
             data = client.json(
                 "GET",
-                f"/v1/functions/{function}/logs",
+                f"/v1/functions/{path}/logs",
                 params={**params, "after": after, "limit": 1000},
             )
             rows = data["invocations"]
@@ -792,7 +814,7 @@ app.add_typer(schedule_app, name="schedule")
 @schedule_app.command("run")
 def schedule_run(function: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
     """Fire FUNCTION's schedule trigger now (a manual tick)."""
-    out = _call(url, data_dir, "POST", f"/v1/functions/{function}/schedule")
+    out = _call(url, data_dir, "POST", f"/v1/functions/{_fn(function)}/schedule")
     console.print(f"queued {len(out['message_ids'])} scheduled event(s) for {function}")
 
 
@@ -844,7 +866,7 @@ def objects_put(
         url,
         data_dir,
         "PUT",
-        f"/v1/objects/{bucket}/{path}",
+        f"/v1/objects/{segment(bucket)}/{path}",
         content=body,
         params={"app": app_name} if app_name else None,
         headers={"content-type": content_type},
@@ -864,12 +886,14 @@ def objects_list(
     params: dict[str, str] = {"prefix": prefix}
     if app_name:
         params["app"] = app_name
-    out = _call(url, data_dir, "GET", f"/v1/objects/{bucket}", params=params)
-    table = Table(title=f"{out['app']}/{bucket}")
+    out = _call(url, data_dir, "GET", f"/v1/objects/{segment(bucket)}", params=params)
+    table = Table(title=cell(f"{out['app']}/{bucket}"))
     for col in ("key", "size", "type", "updated"):
         table.add_column(col)
     for o in out["objects"]:
-        table.add_row(o["key"], str(o["size"]), o["content_type"], _ts(o["updated_at"]))
+        table.add_row(
+            cell(o["key"]), str(o["size"]), cell(o["content_type"]), _ts(o["updated_at"])
+        )
     console.print(table)
 
 
@@ -889,7 +913,10 @@ def kv_put(
     """Write ITEM (a JSON object) at TABLE/KEY (table-change triggers fire)."""
     path = _key_path(key)
     value = _read_json_arg(item, "ITEM")
-    _call(url, data_dir, "PUT", f"/v1/kv/{table}/{path}", json={"item": value, "app": app_name})
+    _call(
+        url, data_dir, "PUT", f"/v1/kv/{segment(table)}/{path}",
+        json={"item": value, "app": app_name},
+    )
     console.print(f"stored {table}/{key}")
 
 
@@ -906,7 +933,7 @@ def kv_get(
         url,
         data_dir,
         "GET",
-        f"/v1/kv/{table}/{_key_path(key)}",
+        f"/v1/kv/{segment(table)}/{_key_path(key)}",
         params={"app": app_name} if app_name else None,
     )
     console.print_json(json.dumps(out["item"]))
@@ -925,7 +952,7 @@ def kv_delete(
         url,
         data_dir,
         "DELETE",
-        f"/v1/kv/{table}/{_key_path(key)}",
+        f"/v1/kv/{segment(table)}/{_key_path(key)}",
         params={"app": app_name} if app_name else None,
     )
     console.print(f"deleted {table}/{key}")
@@ -961,11 +988,11 @@ def audit_list(
         table.add_row(
             str(e["seq"]),
             _ts(e["ts"]),
-            e["kind"],
-            f"[{colour}]{e['decision']}[/]",
-            e["principal"],
-            e["action"],
-            e["resource"],
+            cell(e["kind"]),
+            f"[{colour}]{cell(e['decision'])}[/]",
+            cell(e["principal"]),
+            cell(e["action"]),
+            cell(e["resource"]),
         )
     console.print(table)
 
@@ -986,7 +1013,10 @@ def dead_letters(
     for col in ("time", "function", "source", "attempts", "error"):
         table.add_column(col)
     for d in out["dead_letters"]:
-        table.add_row(_ts(d["at"]), d["function"], d["source"], str(d["attempts"]), d["error"])
+        table.add_row(
+            _ts(d["at"]), cell(d["function"]), cell(d["source"]), str(d["attempts"]),
+            cell(d["error"]),
+        )
     console.print(table)
 
 
@@ -1008,7 +1038,7 @@ def status(url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
             state = "[bold red]MISSING[/]"
         else:
             state = "[yellow]off[/]"
-        table.add_row(layer["name"], state, layer.get("detail") or "")
+        table.add_row(cell(layer["name"]), state, cell(layer.get("detail") or ""))
     console.print(table)
     if sandbox.get("degraded"):
         err.print(

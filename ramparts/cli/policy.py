@@ -18,7 +18,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, segment
 from ramparts.cli.common import call as _call
 from ramparts.cli.common import fail as _fail
 from ramparts.errors import ManifestError
@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
     @policy_app.command("show")
     def show(function: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
         """Print FUNCTION's live role as IAM JSON documents."""
-        out = _call(url, data_dir, "GET", f"/v1/functions/{function}/policy")
+        out = _call(url, data_dir, "GET", f"/v1/functions/{segment(function)}/policy")
         console.print_json(json.dumps(out))
 
     @policy_app.command("lint")
@@ -197,7 +197,7 @@ def register(app: typer.Typer) -> None:
             url,
             data_dir,
             "GET",
-            f"/v1/functions/{function}/policy/suggest",
+            f"/v1/functions/{segment(function)}/policy/suggest",
             params={"window": str(seconds)},
         )
         if as_json:

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, console, fail, timestamp
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, fail, timestamp
 from ramparts.cli.common import call as _call
 from ramparts.config import parse_duration
 from ramparts.errors import ConfigError
@@ -88,11 +88,11 @@ def register(app: typer.Typer) -> None:
             colour = _COLOURS.get(a["severity"], "white")
             table.add_row(
                 timestamp(a["ts"]),
-                f"[{colour}]{a['severity']}[/]",
-                escape(a["rule"]),
-                f"{a['category']} {escape(a['category_name'])}",
-                escape(a["group"]),
+                f"[{colour}]{cell(a['severity'])}[/]",
+                cell(a["rule"]),
+                f"{cell(a['category'])} {cell(a['category_name'])}",
+                cell(a["group"]),
                 str(a["count"]),
-                a["id"][:12],
+                cell(a["id"][:12]),
             )
         console.print(table)

@@ -489,6 +489,9 @@ async def logs(request: Request) -> JSONResponse:
         until=until,
         level=level,
     )
+    if not rows and not await asyncio.to_thread(node.store.list_versions, name):
+        # no record and no version: a name never deployed, not an empty log
+        raise NotFound(f"function {name!r} not found", code="function_not_found")
     return JSONResponse({"function": name, "invocations": rows, "cursor": cursor})
 
 

@@ -41,7 +41,10 @@ AUTH_FAILURE_KINDS = {
     "control.auth": "control",
     "oauth.token": "oauth",
     "aws.credentials": "aws",
+    "aws.auth": "sigv4",  # a SigV4-signed request to the AWS-compatible endpoint
 }
+# ``aws.auth`` denials that refused the request before its credentials were looked at.
+NOT_AUTH_FAILURES = {"aws.auth": frozenset({"unknown_service", "body_too_large"})}
 # The gateway audits a check's refusal as ``gateway.<check>``: the DoS/WAF checks' names.
 WAF_KINDS = ("gateway.waf", "waf.")
 RATE_LIMIT_KINDS = ("gateway.rate_limit", "gateway.ratelimit", "ratelimit.", "rate_limit.")
@@ -144,7 +147,11 @@ class NodeMetrics:
                 continue
             kind = str(rec.get("kind") or "")
             detail = rec.get("detail") if isinstance(rec.get("detail"), dict) else {}
-            if decision == "deny" and kind in AUTH_FAILURE_KINDS:
+            if (
+                decision == "deny"
+                and kind in AUTH_FAILURE_KINDS
+                and detail.get("reason") not in NOT_AUTH_FAILURES.get(kind, ())
+            ):
                 self.auth_failures.labels(AUTH_FAILURE_KINDS[kind]).inc()
             elif decision == "deny" and kind == "resource.access":
                 self.policy_denials.labels(_principal_function(str(rec.get("principal")))).inc()

@@ -166,3 +166,57 @@ def test_cli_follow_shows_new_matching_invocations(
         new[kind] = r.json()["request_id"]
     seen = wait_for(new["fail"])
     assert new["ok"] not in seen and lg["ok"] not in seen
+
+
+@pytest.mark.parametrize("name", ["x\x1b[31m", "../../audit?x=", "Lg", "lg/../x"])
+def test_cli_refuses_a_name_that_is_no_function_name(node: RunningNode, name: str) -> None:
+    out = node.cli("logs", name)
+    assert out.returncode != 0 and "FUNCTION" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and "\x1b" not in out.stderr
+    assert out.stdout == ""  # nothing from another endpoint
+
+
+def test_unknown_function_is_an_error(node: RunningNode, lg: dict[str, str]) -> None:
+    r = node.control.get("/v1/functions/no-such-fn/logs")
+    assert r.status_code == 404 and r.json()["code"] == "function_not_found", r.text
+    out = node.cli("logs", "no-such-fn")
+    assert out.returncode != 0, out.stdout
+    assert "not found" in out.stderr and "Traceback" not in out.stderr
+    # a known function with nothing matching is still an empty answer
+    assert node.cli("logs", "lg", "--until", "2000-01-01T00:00:00Z").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["versions", "x\x1b[31m"],
+        ["invoke", "../../audit?x="],
+        ["rollback", "a b"],
+        ["schedule", "run", "x\n"],
+        ["alias", "../x", "live", "abc"],
+    ],
+)
+def test_other_commands_refuse_bad_function_names(node: RunningNode, args: list[str]) -> None:
+    out = node.cli(*args)
+    assert out.returncode != 0 and "FUNCTION" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_api_refuses_a_function_name_with_a_trailing_newline(node: RunningNode) -> None:
+    # "$" in a name pattern matches before a final newline: "lg\n" is not "lg"
+    r = node.control.get("/v1/functions/lg%0a/logs")
+    assert r.status_code == 404 and r.json()["code"] == "function_not_found", r.text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["publish", "../../audit?x=", "--data", "{}"],
+        ["objects", "list", "../audit?x="],
+        ["kv", "get", "../../audit?x=", "k"],
+    ],
+)
+def test_names_cannot_reach_another_endpoint(node: RunningNode, args: list[str]) -> None:
+    out = node.cli(*args)
+    assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
+    assert '"events"' not in out.stdout and "audit" not in out.stdout.lower()

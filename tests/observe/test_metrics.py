@@ -167,6 +167,27 @@ def test_failed_authentications_are_counted(met: RunningNode) -> None:
     wait_above(met, "ramparts_auth_failures_total", control, surface="control")
 
 
+def test_failed_sigv4_signatures_are_counted(met: RunningNode) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    before = value(met, "ramparts_auth_failures_total", surface="sigv4")
+    request = AWSRequest(
+        method="POST",
+        url=f"http://127.0.0.1:{met.port}/",
+        data=b"Action=GetCallerIdentity&Version=2011-06-15",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    # a key the node never issued, signed with a made-up secret and token
+    SigV4Auth(
+        Credentials("ASIAFORGEDFORGEDFORG", "forged-secret", "forged-token"), "sts", "us-east-1"
+    ).add_auth(request)
+    r = met.gateway.post("/", content=request.body, headers=dict(request.headers.items()))
+    assert r.status_code == 403, r.text
+    wait_above(met, "ramparts_auth_failures_total", before, surface="sigv4")
+
+
 def test_policy_denials_are_counted_per_function(met: RunningNode) -> None:
     before = value(met, "ramparts_policy_denials_total", function="snoop")
     r = met.control.post("/v1/functions/snoop/invoke", json={"event": {}})
