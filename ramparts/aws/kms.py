@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 ALGORITHM = "SYMMETRIC_DEFAULT"
 MAX_PLAINTEXT = 4096
 MAX_CIPHERTEXT = 6144
-KEY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+KEY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}\Z")
 _KEY_ARN_RE = re.compile(
     r"^arn:aws:kms:(?P<region>[a-z0-9-]*):(?P<account>\d{12}):(?P<kind>key|alias)/(?P<rest>.+)$"
 )

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from ramparts.aws.accounts import account_id
 
 # Keep in step with ramparts.secrets.store.NAME_RE (tests/aws/test_secretnames.py checks).
-SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+_SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _SECRET_ARN_RE = re.compile(
     r"^arn:aws:secretsmanager:(?P<region>[a-z0-9-]*|\*):(?P<account>\d{12}|\*?):secret:(?P<rest>.+)$"

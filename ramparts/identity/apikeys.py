@@ -32,9 +32,9 @@ from ramparts.identity.records import ApiKeyRecord, IdentityRecords
 
 log = logging.getLogger("ramparts.identity")
 
-KEY_RE = re.compile(r"^rk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
-SCOPE_RE = re.compile(r"^[A-Za-z0-9:._/*-]{1,128}$")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:@-]{0,127}$")
+KEY_RE = re.compile(r"^rk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})\Z")
+SCOPE_RE = re.compile(r"^[A-Za-z0-9:._/*-]{1,128}\Z")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:@-]{0,127}\Z")
 _CACHE_MAX = 50_000
 
 

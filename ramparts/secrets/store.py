@@ -58,7 +58,7 @@ from ramparts.secrets import SecretSource, SecretValue
 MAX_SECRET_BYTES = 64 * 1024
 DEFAULT_RECOVERY_DAYS = 7
 MAX_RECOVERY_DAYS = 30
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
 secrets_metadata = MetaData()
 secrets_t = Table(

@@ -170,3 +170,18 @@ def test_migration_of_the_global_store(parts: tuple[SQLStore, Sealer]) -> None:
     assert secrets.get("both", app="second") is None
     assert secrets.get("both", app="fourth").reveal() == "both-v2"
     assert [v["version"] for v in secrets.versions("fourth", "both")] == [1, 2]
+
+
+@pytest.mark.parametrize("check", ["secret", "api_key", "scope"])
+def test_a_name_with_a_trailing_newline_is_refused(check: str) -> None:
+    """``$`` also matches before a final newline: names are checked to their very end."""
+    from ramparts.identity import apikeys
+    from ramparts.secrets.store import check_name
+
+    with pytest.raises(InvalidRequest):
+        if check == "secret":
+            check_name("db-password\n")
+        elif check == "api_key":
+            apikeys.check_name("ci key\n")
+        else:
+            apikeys.check_scopes(["read\n"])

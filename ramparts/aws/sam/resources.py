@@ -40,7 +40,7 @@ NAMED_TYPES: dict[str, tuple[str, str | None]] = {
     FUNCTION_TYPE: ("function", "FunctionName"),
 }
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
 
 def function_name(logical_id: str) -> str:
