@@ -203,6 +203,17 @@ def main(argv: list[str] | None = None) -> int:
         f"scrapes of /metrics succeeded, {scraper.failures} failed. Speed is reported, never "
         f"asserted.",
         "",
+        "Where the difference goes (measured apart, per record): `AuditLog.emit` on the "
+        "request path about 15 µs (redaction of the record's fields, with cached results for "
+        "repeated strings, one JSON line `os.write` to the journal); the writer thread about "
+        "15-20 µs (SHA-256 chain link, SQLite insert under two unique indexes); the detection "
+        "rules 3-4 µs per audit or invocation record; metrics under 1 µs. The threads share "
+        "the GIL with the event loop, so at about 2,000 requests/s on one core this is "
+        "roughly a tenth of the node's time, and what is left of the gap is that contention. "
+        "Aggregating identical allow decisions (one record per second with a count), which "
+        "the design allows but this release does not do, is the lever that would cut both "
+        "halves.",
+        "",
     ]
     text = "\n".join(lines)
     console.print(text)
