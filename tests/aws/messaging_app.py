@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ramparts.aws.accounts import account_id
 from tests.conftest import RunningNode, make_app
 
@@ -226,3 +228,10 @@ def deploy_victim(node: RunningNode, root: Path) -> None:
 
 def victim_untouched(node: RunningNode) -> bool:
     return not node.invocations("victim-inbox") and not node.invocations("victim-worker")
+
+
+def deploy_both(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
+    """The module fixture of every messaging test file: the app and its victim, deployed."""
+    deploy_app(node, tmp_path_factory.mktemp("msg") / "app")
+    deploy_victim(node, tmp_path_factory.mktemp("victim") / "app")
+    return node

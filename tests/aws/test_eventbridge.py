@@ -18,8 +18,7 @@ from tests.aws.messaging_app import (
     VICTIM,
     call,
     denials,
-    deploy_app,
-    deploy_victim,
+    deploy_both,
     seen,
     victim_untouched,
     wait_seen,
@@ -29,9 +28,7 @@ from tests.conftest import RunningNode
 
 @pytest.fixture(scope="module")
 def node(aws_node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
-    deploy_app(aws_node, tmp_path_factory.mktemp("msg") / "app")
-    deploy_victim(aws_node, tmp_path_factory.mktemp("victim") / "app")
-    return aws_node
+    return deploy_both(aws_node, tmp_path_factory)
 
 
 def _events(node: RunningNode, function: str = "producer") -> Any:
