@@ -75,7 +75,39 @@ def parse_memory(value: Any) -> int:
     raise ValueError(f"{value!r} is not a size such as 128Mi or 1Gi")
 
 
+_RATE_RE = re.compile(r"^\s*([1-9]\d{0,8})\s*/\s*(second|minute|hour|day)\s*\Z")
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*(Ki|Mi|Gi|K|M|G|B)?\s*\Z")
+RATE_KEYS = ("auto", "api_key", "client", "subject", "ip", "route")
+RateKey = Literal["auto", "api_key", "client", "subject", "ip", "route"]
+WafMode = Literal["block", "detect", "off"]
+
+
+def parse_rate(value: Any) -> tuple[int, str]:
+    """``100/minute`` -> (100, "minute"); a ValueError naming the value otherwise."""
+    match = _RATE_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a rate such as 100/minute (per second|minute|hour|day)")
+    return int(match.group(1)), match.group(2)
+
+
+def parse_size_bytes(value: Any) -> int:
+    """``64Ki``, ``1Mi``, ``512B`` or a number of bytes -> bytes."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 64Ki or 1Mi")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a size cannot be negative")
+        return value
+    match = _SIZE_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a size such as 64Ki or 1Mi")
+    factor = {"B": 1, "Ki": 1 << 10, "K": 1 << 10, "Mi": 1 << 20, "M": 1 << 20}
+    factor.update({"Gi": 1 << 30, "G": 1 << 30})
+    return int(match.group(1)) * factor[match.group(2) or "B"]
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+SizeBytes = Annotated[int, BeforeValidator(parse_size_bytes)]
 Memory = Annotated[int, BeforeValidator(parse_memory)]
 
 PAYLOAD_VERSIONS = ("1.0", "2.0")
@@ -127,7 +159,12 @@ class HttpTrigger(_Model):
     auth: Literal["api_key", "jwt", "oauth2", "none"] | None = None
     scopes: list[str] = Field(default_factory=list)
     claims: dict[str, str | list[str]] = Field(default_factory=dict)  # required claim values
-    rate: str | None = None
+    # ``100/minute``, or several limits that all apply (``["10/second", "1000/hour"]``)
+    rate: str | list[str] | None = None
+    # Whose requests one limit counts: the authenticated principal on private routes and
+    # the source address on public ones (``auto``), or one of them explicitly.
+    rate_key: RateKey = "auto"
+    waf: WafMode | None = None  # this route's WAF mode; None: the app's ``waf.mode``
     schema_: str | None = Field(default=None, alias="schema")
     # None until the manifest's defaults are applied (then "1.0" or "2.0"); a version
     # stored before this field existed has None, which means "2.0".
@@ -159,10 +196,22 @@ class HttpTrigger(_Model):
 
     @field_validator("rate")
     @classmethod
-    def _rate(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^\d+\s*/\s*(second|minute|hour|day)$", v.strip()):
-            raise ValueError(f"{v!r} is not a rate such as 100/minute")
+    def _rate(cls, v: str | list[str] | None) -> str | list[str] | None:
+        if v is None:
+            return v
+        rates = [v] if isinstance(v, str) else v
+        if not rates or len(rates) > 5:
+            raise ValueError("rate takes one limit or a list of one to five limits")
+        for rate in rates:
+            parse_rate(rate)
         return v
+
+    @property
+    def rates(self) -> list[str]:
+        """The route's limits as a list (empty: none declared)."""
+        if self.rate is None:
+            return []
+        return [self.rate] if isinstance(self.rate, str) else list(self.rate)
 
 
 class _Batching(_Delivery):
@@ -398,6 +447,102 @@ class AnomalyWindow(_Model):
     invocations: int = Field(default=1000, ge=0, le=10_000_000)
 
 
+class Budget(_Model):
+    """Most invocations and compute-seconds per hour and per day (denial of wallet).
+
+    Crossing 80% of any of them raises an alert event; reaching 100% throttles
+    (HTTP ``429 budget_exhausted``, events wait in the bus) until the window
+    resets or an admin raises the budget (``ramparts budget set``).
+    """
+
+    invocations_per_hour: int | None = Field(default=None, ge=1, le=10**12)
+    invocations_per_day: int | None = Field(default=None, ge=1, le=10**12)
+    compute_seconds_per_hour: int | None = Field(default=None, ge=1, le=10**12)
+    compute_seconds_per_day: int | None = Field(default=None, ge=1, le=10**12)
+
+    @model_validator(mode="after")
+    def _something(self) -> Budget:
+        if not any(getattr(self, name) is not None for name in BUDGET_FIELDS):
+            raise ValueError(f"a budget sets at least one of {', '.join(BUDGET_FIELDS)}")
+        return self
+
+
+BUDGET_FIELDS = (
+    "invocations_per_hour",
+    "invocations_per_day",
+    "compute_seconds_per_hour",
+    "compute_seconds_per_day",
+)
+
+
+class AppLimits(_Model):
+    """``app_limits:`` at the top of ``ramparts.yaml``: caps over all of an app's functions."""
+
+    concurrency: int | None = Field(default=None, ge=1, le=100_000)
+    budget: Budget | None = None
+
+
+class WafExclusion(_Model):
+    """Rules that do not apply to one field of one route (a known false positive).
+
+    ``route``: ``"POST /comments"``, ``"/comments"`` (any method) or ``"*"``;
+    ``field``: ``$.comment`` (a JSON body field, ``$.items[*].note`` for arrays),
+    ``query.NAME``, ``form.NAME``, ``header.NAME``, ``cookie.NAME``, ``path``,
+    or left out for the whole request; ``rules``: rule ids or categories
+    (``xss``), or left out for every rule.
+    """
+
+    route: str = "*"
+    field: str | None = None
+    rules: list[str] = Field(default_factory=list)
+
+
+class WafListLimits(_Model):
+    """Size limits the WAF applies to an app's requests (tighter than the node's own)."""
+
+    url_bytes: SizeBytes | None = None  # path plus query string
+    header_bytes: SizeBytes | None = None  # all header fields together
+    body_bytes: SizeBytes | None = None
+
+
+class WafConfig(_Model):
+    """``waf:`` at the top of ``ramparts.yaml``; the default rule set is on, blocking."""
+
+    mode: WafMode = "block"
+    threshold: int = Field(default=5, ge=1, le=1000)  # anomaly score at which a request is refused
+    rules: list[str] = Field(default_factory=list)  # the app's own rule files (YAML, in the app)
+    disable: list[str] = Field(default_factory=list)  # rule ids or categories turned off app-wide
+    exclusions: list[WafExclusion] = Field(default_factory=list, max_length=200)
+    allow: list[str] = Field(default_factory=list, max_length=1000)  # only these sources (CIDRs)
+    deny: list[str] = Field(default_factory=list, max_length=10_000)  # never these (CIDRs)
+    methods: list[str] | None = None  # methods the app answers at all; None: the standard ones
+    limits: WafListLimits = Field(default_factory=WafListLimits)
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR block") from None
+        return v
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        upper = [m.upper() for m in v]
+        known = _HTTP_METHODS - {"ANY"}
+        for m in upper:
+            if m not in known:
+                raise ValueError(f"{m!r} is not one of {', '.join(sorted(known))}")
+        return upper
+
+
 class FunctionConfig(_Model):
     handler: str
     timeout: Duration = 30.0
@@ -412,6 +557,7 @@ class FunctionConfig(_Model):
     tmp: Memory = 512  # size of the private /tmp
     limits: Limits = Field(default_factory=Limits)
     anomaly_window: AnomalyWindow = Field(default_factory=AnomalyWindow)
+    budget: Budget | None = None  # invocation budget (denial of wallet)
     # inline, or the name of a shared role under roles:
     role: (
         Annotated[
@@ -673,6 +819,19 @@ class Manifest(_Model):
     auth: AuthConfig | None = None
     roles: dict[str, Role] = Field(default_factory=dict)  # shared roles, named by functions
     functions: dict[str, FunctionConfig] = Field(min_length=1)
+    waf: WafConfig = Field(default_factory=WafConfig)
+    app_limits: AppLimits | None = None
+
+    def app_config(self) -> dict[str, Any] | None:
+        """The app-wide sections a version carries (``waf:``, ``app_limits:``), as stored.
+
+        None when the manifest sets neither, so versions of apps that do not use
+        them keep the ids they had before these sections existed.
+        """
+        present = {"waf", "app_limits"} & self.model_fields_set
+        if not present:
+            return None
+        return self.model_dump(mode="json", by_alias=True, include=present, exclude_none=True)
 
     @field_validator("app")
     @classmethod

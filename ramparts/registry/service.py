@@ -45,9 +45,11 @@ from ramparts.errors import (
 )
 from ramparts.manifest import (
     MANIFEST_NAME,
+    AppLimits,
     AuthConfig,
     FunctionConfig,
     Manifest,
+    WafConfig,
     load_manifest,
     parse_handler,
     route_shape,
@@ -79,6 +81,9 @@ class LiveFunction:
     config: FunctionConfig
     spec: FunctionSpec
     auth: AuthConfig | None = None  # the app's auth section, as this version was deployed
+    # the app's ``waf:`` and ``app_limits:`` as this version was deployed (defaults if unset)
+    waf: WafConfig = field(default_factory=WafConfig)
+    app_limits: AppLimits | None = None
 
 
 @dataclass
@@ -99,6 +104,14 @@ class DeployReport:
         return out
 
 
+def app_sections(stored: dict[str, Any] | None) -> tuple[WafConfig, AppLimits | None]:
+    """A version's stored app-wide sections, parsed (defaults where it has none)."""
+    stored = stored or {}
+    waf = WafConfig.model_validate(stored["waf"]) if "waf" in stored else WafConfig()
+    limits = AppLimits.model_validate(stored["app_limits"]) if "app_limits" in stored else None
+    return waf, limits
+
+
 def auth_section(auth: AuthConfig | None) -> dict[str, Any] | None:
     """The app's ``auth:`` as a version stores it (and its id covers it)."""
     return auth.model_dump(mode="json", by_alias=True) if auth else None
@@ -111,6 +124,7 @@ def version_id(app: str, manifest: Manifest, name: str, code: str, reqs: str | N
         manifest.functions[name].model_dump(mode="json", by_alias=True),
         code,
         reqs,
+        manifest.app_config(),
     )
 
 
@@ -120,8 +134,11 @@ def _version_id(
     config: dict[str, Any],
     code: str,
     reqs: str | None,
+    app_config: dict[str, Any] | None = None,
 ) -> str:
     doc = {"app": app, "auth": auth, "code": code, "config": config, "requirements": reqs}
+    if app_config is not None:  # absent rather than null: earlier versions keep their ids
+        doc["app_config"] = app_config
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -240,6 +257,7 @@ class Registry:
                             cfg.model_dump(mode="json", by_alias=True),
                             0.0,
                             auth,
+                            app_config=manifest.app_config(),
                         ),
                     )
                     deps_dir = None
@@ -457,7 +475,10 @@ class Registry:
                 continue
             cfg, spec = self.spec_for(rec)
             auth = AuthConfig.model_validate(rec.auth) if rec.auth is not None else None
-            out.append(LiveFunction(fn["name"], fn["app"], rec.version, cfg, spec, auth))
+            waf, limits = app_sections(rec.app_config)
+            out.append(
+                LiveFunction(fn["name"], fn["app"], rec.version, cfg, spec, auth, waf, limits)
+            )
         return out
 
     # -- integrity -------------------------------------------------------------------------

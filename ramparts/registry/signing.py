@@ -45,6 +45,8 @@ def payload(rec: VersionRecord) -> bytes:
         "config": rec.config,
         "auth": rec.auth,
     }
+    if rec.app_config is not None:  # absent rather than null: older signatures still verify
+        doc["app_config"] = rec.app_config
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -40,6 +40,9 @@ class VersionRecord:
     # ``ed25519:<key id>:<base64>`` over the version's digest and manifest
     # (``ramparts.registry.signing``); None for a version from before signing.
     signature: str | None = None
+    # The app's ``waf:`` and ``app_limits:`` sections this version was deployed with
+    # (``Manifest.app_config``); None: the app set neither, and the defaults apply.
+    app_config: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

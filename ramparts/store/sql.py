@@ -100,10 +100,11 @@ versions_t = Table(
     Column("created_at", Float, nullable=False),
     Column("auth", Text),  # JSON of the app's auth section; NULL before signing existed
     Column("signature", Text),  # NULL: unsigned (a version from before signing)
+    Column("app_config", Text),  # JSON of the app's waf/app_limits sections; NULL: defaults
 )
 # Columns added to tables of stores created by older releases (name -> SQL type).
 _ADDED_COLUMNS = {
-    "versions": {"auth": "TEXT", "signature": "TEXT"},
+    "versions": {"auth": "TEXT", "signature": "TEXT", "app_config": "TEXT"},
     "objects": {"metadata": "TEXT"},
     "audit_events": {
         "id": "VARCHAR(32)", "part": "VARCHAR(64)", "pseq": "BIGINT", "prev": "VARCHAR(64)",
@@ -493,6 +494,7 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
             row.created_at,
             json.loads(row.auth) if row.auth is not None else None,
             row.signature,
+            json.loads(row.app_config) if row.app_config is not None else None,
         )
 
     def get_version(self, function: str, version: str) -> VersionRecord | None:
@@ -582,6 +584,11 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
                             created_at=now,
                             auth=json.dumps(v.auth, sort_keys=True),
                             signature=v.signature,
+                            app_config=(
+                                json.dumps(v.app_config, sort_keys=True)
+                                if v.app_config is not None
+                                else None
+                            ),
                         )
                     )
                     existing = conn.execute(
