@@ -79,7 +79,14 @@ _RATE_RE = re.compile(r"^\s*([1-9]\d{0,8})\s*/\s*(second|minute|hour|day)\s*\Z")
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*(Ki|Mi|Gi|K|M|G|B)?\s*\Z")
 RATE_KEYS = ("auto", "api_key", "client", "subject", "ip", "route")
 RateKey = Literal["auto", "api_key", "client", "subject", "ip", "route"]
-WafMode = Literal["block", "detect", "off"]
+
+
+def _waf_mode(value: Any) -> Any:
+    """YAML 1.1 reads a bare ``off`` as false: ``waf: off`` means the mode ``"off"``."""
+    return "off" if value is False else value
+
+
+WafMode = Annotated[Literal["block", "detect", "off"], BeforeValidator(_waf_mode)]
 
 
 def parse_rate(value: Any) -> tuple[int, str]:

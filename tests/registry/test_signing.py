@@ -124,6 +124,12 @@ def _tamper_auth(node: RunningNode, row: dict[str, Any]) -> None:
         db.execute("UPDATE versions SET auth = ?", (json.dumps({"jwt": []}),))
 
 
+def _tamper_app_config(node: RunningNode, row: dict[str, Any]) -> None:
+    # Turning the app's WAF off in the store is tampering like any other.
+    with _db(node) as db:
+        db.execute("UPDATE versions SET app_config = ?", (json.dumps({"waf": {"mode": "off"}}),))
+
+
 def _tamper_blob(node: RunningNode, row: dict[str, Any]) -> None:
     other = _app(node.data_dir.parent / "evil")
     (other / "greet.py").write_text("def handler(event, context):\n    return 'evil'\n")
@@ -146,10 +152,19 @@ def _drop_signature(node: RunningNode, row: dict[str, Any]) -> None:
         (_plant_file, "artifact_tampered"),
         (_tamper_config, "version_signature_invalid"),
         (_tamper_auth, "version_signature_invalid"),
+        (_tamper_app_config, "version_signature_invalid"),
         (_tamper_blob, "artifact_tampered"),
         (_drop_signature, "version_unsigned"),
     ],
-    ids=["artifact-file", "planted-file", "config", "auth", "stored-archive", "signature"],
+    ids=[
+        "artifact-file",
+        "planted-file",
+        "config",
+        "auth",
+        "app-config",
+        "stored-archive",
+        "signature",
+    ],
 )
 def test_tampered_version_does_not_start(
     node: RunningNode, tmp_path: Path, tamper: Any, reason: str
