@@ -225,8 +225,14 @@ class NetworkGuard:
             if denied is not None:
                 self._emit(scope, request_id, denied.reason, route=route, **denied.detail)
                 return denied
-        allowed = sorted({r.method for r in routes} | ({"HEAD"} if any(
-            r.method == "GET" for r in routes) else set()))
+        # What the path answers: its declared methods that its app accepts (HEAD with GET).
+        accepted: set[str] = set()
+        for route in routes:
+            methods = app_lists(route).methods
+            accepted |= {route.method} & methods
+            if route.method == "GET" and "HEAD" in methods:
+                accepted.add("HEAD")
+        allowed = sorted(accepted)
         self._emit(scope, request_id, "method-not-declared", rule="method-not-declared",
                    allowed=allowed)
         return GatewayDenied(
@@ -234,7 +240,7 @@ class NetworkGuard:
             "method_not_allowed",
             f"{method} is not allowed on this path",
             reason="method-not-declared",
-            headers=[(b"allow", ", ".join(allowed).encode())] if "ANY" not in allowed else [],
+            headers=[(b"allow", ", ".join(allowed).encode())],
         )
 
     def _emit(
