@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ramparts.gateway.netset import NetworkSet, parse_address, parse_network
+from ramparts.gateway.netset import NetworkSet, address_key, parse_network
 from ramparts.store.base import BlockListStore, BlockRecord
 
 log = logging.getLogger("ramparts.gateway.blocklist")
@@ -69,10 +69,10 @@ class BlockList:
         """The block in force that holds ``source_ip`` (most specific), or None."""
         if not self._set:
             return None
-        address = parse_address(source_ip)
-        if address is None:
+        key = address_key(source_ip)
+        if key is None:
             return None
-        found = self._set.lookup(address)
+        found = self._set.lookup_key(*key)
         if not found:
             return None
         now = time.time() if now is None else now

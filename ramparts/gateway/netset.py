@@ -17,6 +17,7 @@ it to the gateway, and a network written in the mapped range
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
@@ -73,6 +74,27 @@ def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
     return address
 
 
+_MAPPED_HIGH = 0xFFFF << 32
+
+
+def address_key(text: str) -> tuple[int, int] | None:
+    """``(4 or 6, the address as an integer)`` for a textual address, or None.
+
+    The gateway's hot path: ``inet_pton`` is some twenty times faster than
+    ``ipaddress.ip_address``, and the source addresses it sees are canonical
+    already (``ramparts.forwarded``); an IPv4-mapped one still counts as IPv4.
+    """
+    try:
+        if ":" in text:
+            number = int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
+            if number >> 32 == 0xFFFF:
+                return 4, number ^ _MAPPED_HIGH
+            return 6, number
+        return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+    except (OSError, ValueError):  # not an address (zone ids and brackets included)
+        return None
+
+
 class NetworkSet(Generic[T]):
     """Networks, each with a value; ``lookup`` finds the values of those holding an address."""
 
@@ -104,10 +126,13 @@ class NetworkSet(Generic[T]):
 
     def lookup(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[T]:
         """The values of every network holding ``address``, most specific first."""
-        tables = self._v4 if address.version == 4 else self._v6
+        return self.lookup_key(address.version, int(address))
+
+    def lookup_key(self, version: int, number: int) -> list[T]:
+        """``lookup`` for an ``address_key`` result."""
+        tables = self._v4 if version == 4 else self._v6
         if not tables:
             return []
-        number = int(address)
         found: list[T] = []
         for mask, nets in tables:
             value = nets.get(number & mask)
@@ -117,8 +142,11 @@ class NetworkSet(Generic[T]):
 
     def contains(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         """Whether any network holds ``address``."""
-        tables = self._v4 if address.version == 4 else self._v6
-        number = int(address)
+        return self.contains_key(address.version, int(address))
+
+    def contains_key(self, version: int, number: int) -> bool:
+        """``contains`` for an ``address_key`` result."""
+        tables = self._v4 if version == 4 else self._v6
         return any((number & mask) in nets for mask, nets in tables)
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext
-from ramparts.gateway.netset import NetworkSet, parse_address, parse_network
+from ramparts.gateway.netset import NetworkSet, address_key, parse_address, parse_network
 
 if TYPE_CHECKING:
     from ramparts.gateway.blocklist import BlockList
@@ -85,10 +85,10 @@ class AppLists:
         """
         if not self.deny and not self.allow:
             return None
-        address = parse_address(source_ip)
-        if self.deny and address is not None and self.deny.contains(address):
+        key = address_key(source_ip)
+        if self.deny and key is not None and self.deny.contains_key(*key):
             return "ip-deny"
-        if self.allow and (address is None or not self.allow.contains(address)):
+        if self.allow and (key is None or not self.allow.contains_key(*key)):
             return "ip-not-allowed"
         return None
 

@@ -62,3 +62,25 @@ def test_ten_thousand_entries_agree_with_a_brute_force_scan() -> None:
     for a in probes:
         x = int(a)
         assert s.contains(a) == any(x & mask == net for net, mask in plain), a
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("192.0.2.1", (4, 0xC0000201)),
+        ("::ffff:192.0.2.1", (4, 0xC0000201)),
+        ("2001:db8::1", (6, 0x20010DB8 << 96 | 1)),
+        ("", None),
+        ("fe80::1%eth0", None),
+        ("[2001:db8::1]", None),
+        ("08.8.8.8", None),
+        ("garbage", None),
+    ],
+)
+def test_address_keys_agree_with_ipaddress(text: str, key: tuple[int, int] | None) -> None:
+    from ramparts.gateway.netset import address_key
+
+    assert address_key(text) == key
+    if key is not None:
+        address = parse_address(text)
+        assert address is not None and (address.version, int(address)) == key
