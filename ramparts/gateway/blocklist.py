@@ -9,9 +9,9 @@ A node learns of a change made on any node by polling the list's own
 generation counter every ``POLL_SECONDS`` (a one-row read) and reloading the
 list when it moved; a change made through this node applies at once.  An
 entry's expiry is checked at lookup, so an expired block stops applying at
-its second on every node, reloaded or not; expired rows are deleted from the
-store later (``PRUNE_SECONDS``), by whichever node gets there first, and that
-deletion is audited.
+its second on every node, reloaded or not; the expired row is then deleted
+from the store by whichever node gets there first (at its next poll), and
+that deletion is audited.
 
 What it does not guarantee: if the store cannot be read, a node keeps
 applying the last list it loaded (logged, and counted as a backend error):
@@ -35,8 +35,8 @@ log = logging.getLogger("ramparts.gateway.blocklist")
 POLL_SECONDS = 0.25
 """How often a node reads the list's generation counter (a change applies within this)."""
 
-PRUNE_SECONDS = 60.0
-"""How often a node deletes expired entries from the store."""
+PRUNE_RETRY_SECONDS = 30.0
+"""How long a node waits before pruning again when another node's prune raced it."""
 
 MAX_BLOCKS = 100_000
 """Entries in force at once; more are refused (``too_many_blocks``)."""
@@ -61,6 +61,7 @@ class BlockList:
         self._poll = poll
         self._set: NetworkSet[BlockRecord] = NetworkSet()
         self._generation: int | None = None
+        self._next_expiry: float | None = None  # the soonest expiry in the loaded list
         self._task: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
 
@@ -108,15 +109,15 @@ class BlockList:
                     log.error("ignoring a malformed block list entry %r", record.network[:80])
             self._set = NetworkSet(entries)
             self._generation = generation
+            expiries = [r.expires_at for _, r in entries if r.expires_at is not None]
+            self._next_expiry = min(expiries) if expiries else None
 
     async def _follow(self) -> None:
-        last_prune = 0.0
         while True:
             await asyncio.sleep(self._poll)
             try:
                 await self.reload()
-                if time.monotonic() - last_prune >= PRUNE_SECONDS:
-                    last_prune = time.monotonic()
+                if self._next_expiry is not None and self._next_expiry <= time.time():
                     await self._prune()
             except asyncio.CancelledError:
                 raise
@@ -127,6 +128,9 @@ class BlockList:
 
     async def _prune(self) -> None:
         gone = await asyncio.to_thread(self._store.block_prune, time.time())
+        if not gone:  # another node deleted them first; its change reloads the list here
+            self._next_expiry = time.time() + PRUNE_RETRY_SECONDS
+            return
         for record in gone:
             self._emit(
                 "waf.unblock",
@@ -135,8 +139,7 @@ class BlockList:
                 reason="expired",
                 expired_at=record.expires_at,
             )
-        if gone:
-            await self.reload()
+        await self.reload()
 
     # -- changes (the control API) ---------------------------------------------------------------
     def active(self, now: float | None = None) -> list[BlockRecord]:

@@ -1524,20 +1524,17 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore, BlockListSto
             )
 
     def block_prune(self, now: float) -> list[BlockRecord]:
-        expired = waf_blocks_t.c.expires_at <= now
+        # RETURNING: of nodes pruning at once, each reports only the rows it deleted.
+        stmt = (
+            delete(waf_blocks_t)
+            .where(waf_blocks_t.c.expires_at <= now)
+            .returning(*waf_blocks_t.c)
+        )
         with self._tx() as conn:
-            rows = conn.execute(select(waf_blocks_t).where(expired)).all()
-            if not rows:
-                return []
-            # Only the rows read above: one renewed meanwhile keeps its new expiry.
-            gone = [r.network for r in rows]
-            conn.execute(
-                delete(waf_blocks_t).where(
-                    and_(waf_blocks_t.c.network.in_(gone), expired)
-                )
-            )
-            self._bump_blocks(conn)
-        return [self._block(r) for r in rows]
+            rows = conn.execute(stmt).all()
+            if rows:
+                self._bump_blocks(conn)
+        return sorted((self._block(r) for r in rows), key=lambda r: r.network)
 
     def block_generation(self) -> int:
         with self._tx() as conn:

@@ -194,6 +194,17 @@ def test_a_block_for_a_while_expires_without_a_restart(waf_node: RunningNode) ->
     listed = node.control.get("/v1/waf/blocks").json()["blocks"]
     assert all(b["cidr"] != "192.0.2.128/25" for b in listed)
 
+    def expired() -> list[dict[str, Any]]:
+        return [
+            e for e in node.audit()
+            if e["kind"] == "waf.unblock" and e["resource"] == "network:192.0.2.128/25"
+        ]
+
+    assert wait_for(lambda: bool(expired())), "the expired entry was not pruned"
+    [event] = expired()
+    assert event["detail"]["reason"] == "expired"
+    assert event["principal"].startswith("node:")
+
 
 @pytest.mark.parametrize(
     ("args", "names"),
