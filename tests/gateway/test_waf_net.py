@@ -148,6 +148,7 @@ def test_block_refuses_every_endpoint_before_authentication_and_unblock_restores
     [entry] = [b for b in json.loads(listed.stdout) if b["cidr"] == "192.0.2.0/24"]
     assert entry["reason"] == "credential stuffing" and entry["expires_at"] is None
     assert entry["source_ip"] == "127.0.0.1" and entry["created_at"] > 0
+    assert entry["actor"]  # the CLI's user name, as claimed
     denials = [e for e in waf_denials(node, seq) if e["detail"]["reason"] == "ip-runtime-block"]
     assert len(denials) >= len(attempts)
     assert {e["detail"]["source_ip"] for e in denials} == {bad, "192.0.2.77"}
@@ -333,6 +334,15 @@ def test_methods_outside_the_standard_set_or_the_apps_list_are_refused(
     # the app's address lists apply to a 405 too
     assert blocked(node.gateway.delete("/items/7", headers=frm("192.0.2.50")))
     rules = [e["detail"]["reason"] for e in waf_denials(node, seq)]
+
+    def counted() -> float:
+        metrics = node.control.get("/metrics").text
+        return sum(
+            float(line.split()[-1]) for line in metrics.splitlines()
+            if line.startswith("ramparts_waf_blocks_total")
+        )
+
+    assert wait_for(lambda: counted() >= len(rules))  # the 405s included
     assert rules.count("method-not-standard") == 4
     assert rules.count("method-not-allowed") == 2
     assert rules.count("method-not-declared") == 2
