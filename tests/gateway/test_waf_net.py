@@ -8,6 +8,8 @@ request comes from 127.0.0.1.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -149,6 +151,11 @@ def test_block_refuses_every_endpoint_before_authentication_and_unblock_restores
     assert entry["reason"] == "credential stuffing" and entry["expires_at"] is None
     assert entry["source_ip"] == "127.0.0.1" and entry["created_at"] > 0
     assert entry["actor"]  # the CLI's user name, as claimed
+    table = subprocess.run(
+        [sys.executable, "-m", "ramparts.cli.main", "waf", "blocks"],
+        env={**node.env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60,
+    )
+    assert "192.0.2.0/24" in table.stdout and "credential stuffing" in table.stdout
     denials = [e for e in waf_denials(node, seq) if e["detail"]["reason"] == "ip-runtime-block"]
     assert len(denials) >= len(attempts)
     assert {e["detail"]["source_ip"] for e in denials} == {bad, "192.0.2.77"}
