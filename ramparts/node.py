@@ -35,6 +35,7 @@ from ramparts.errors import InvocationError, NotFound, RampartsError, SandboxErr
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
+from ramparts.gateway.blocklist import BlockList
 from ramparts.gateway.routing import Route, Router
 from ramparts.identity.service import IdentityService
 from ramparts.manifest import AuthConfig, FunctionConfig
@@ -240,6 +241,14 @@ class Node:
         await self.identity.start()
         self.invocations = InvocationLog(self.store)
         self._start_observability()
+        # The WAF's run-time block list: loaded before the gateway serves, then followed.
+        self.blocklist = BlockList(
+            self.store,  # type: ignore[arg-type] - the SQL store's BlockListStore, passed through
+            node_id=s.node_id,
+            audit=self.audit,
+            on_error=self.metrics.backend_error,
+        )
+        await self.blocklist.start()
         self.relay = OutboxRelay(self.store, self.bus, on_error=self.metrics.backend_error)
         self.baseline = AnomalyBaseline(self._anomaly_event)
         self.broker = Broker(
@@ -668,6 +677,8 @@ class Node:
         await self.supervisor.close()
         await self.invocations.close()
         await self.identity.close()
+        if getattr(self, "blocklist", None) is not None:
+            await self.blocklist.close()
         if getattr(self, "detections", None) is not None:
             await asyncio.to_thread(self.detections.close)
         await self.audit.close()

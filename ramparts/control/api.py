@@ -31,6 +31,7 @@ from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
 from ramparts.control.siem import siem_routes
 from ramparts.control.vault import vault_routes
+from ramparts.control.waf import waf_routes
 from ramparts.errors import BackendError, InvalidRequest, NotFound, RampartsError, StorageError
 from ramparts.gateway.app import header_map
 from ramparts.identity.errors import AuthFailed
@@ -658,6 +659,7 @@ def create_control_app(node: Node) -> Starlette:
         *aws_routes(),
         *siem_routes(),
         *alert_routes(),
+        *waf_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}

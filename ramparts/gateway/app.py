@@ -31,7 +31,8 @@ from ramparts.events.http import (
 from ramparts.events.webhooks import WebhookError, verify_webhook
 from ramparts.gateway.body import BodyTooLarge, ClientGone, read_body
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
-from ramparts.gateway.routing import Route
+from ramparts.gateway.routing import MethodNotAllowed, Route
+from ramparts.gateway.waf_net import NetworkGuard, WafNetCheck, body_limit, body_refusal
 from ramparts.observe.tracing import DISABLED
 from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
@@ -125,8 +126,10 @@ class Gateway:
         self._checks: list[Check] = (
             checks
             if checks is not None
-            else [RouteAuthCheck(getattr(node, "identity", None), node.audit)]
+            else [WafNetCheck(), RouteAuthCheck(getattr(node, "identity", None), node.audit)]
         )
+        # Run-time blocks and non-standard methods, for every request (ramparts.gateway.waf_net).
+        self._guard = NetworkGuard(getattr(node, "blocklist", None), node.audit)
         self._replays = ReplayCache()
         self._hsts = bool(getattr(node.settings, "tls_cert", None))
         from ramparts.aws.endpoint import AwsEndpoint  # SigV4 requests and /_ramparts/ paths
@@ -177,6 +180,7 @@ class Gateway:
     async def _handle(
         self, scope: dict[str, Any], receive: Any, send: Any, request_id: str
     ) -> None:
+        self._guard.screen(scope, request_id)  # before anything else answers, AWS included
         if self._aws.claims(scope):  # boto3 through AWS_ENDPOINT_URL: see ramparts.aws.endpoint
             await self._aws.dispatch(scope, receive, send, request_id)
             return
@@ -185,18 +189,33 @@ class Gateway:
         if path in _IDENTITY_PATHS:
             await self._identity_endpoint(scope, receive, send, request_id)
             return
-        route, params = self._node.router.match(method, path)
+        try:
+            route, params = self._node.router.match(method, path)
+        except MethodNotAllowed:
+            raise self._guard.undeclared(self._node.router, scope, request_id) from None
         if self._tracing.enabled:
             self._tracing.name_current_route(method, route.path)
         headers = header_map(scope["headers"])
         client = scope.get("client")
-        ctx = RequestContext(method, path, route, headers, client[0] if client else "", request_id)
+        ctx = RequestContext(
+            method, path, route, headers, client[0] if client else "", request_id, scope=scope
+        )
         await self._run_checks(ctx)
+        node_limit = self._node.settings.max_body_bytes
+        app_limit = body_limit(route)  # the app's waf.limits.body_bytes, tighter or not
         try:
-            body = await read_body(receive, headers, self._node.settings.max_body_bytes)
+            body = await read_body(receive, headers, min(node_limit, app_limit or node_limit))
         except ClientGone:
             return
         except BodyTooLarge:
+            if app_limit is not None and app_limit < node_limit:
+                denied = body_refusal(app_limit)
+                principal = ctx.notes.get("principal")
+                self._audit(
+                    ctx, "waf", "deny", denied.reason, principal.id if principal else None,
+                    **denied.detail,
+                )
+                raise denied from None
             raise GatewayDenied(
                 413,
                 "payload_too_large",
@@ -258,7 +277,7 @@ class Gateway:
             try:
                 await check.check(ctx)
             except GatewayDenied as exc:
-                self._audit(ctx, check.name, "deny", exc.reason, exc.principal)
+                self._audit(ctx, check.name, "deny", exc.reason, exc.principal, **exc.detail)
                 raise
             except Exception:
                 log.exception("check %s failed (request %s)", check.name, ctx.request_id)
@@ -272,6 +291,7 @@ class Gateway:
         decision: str,
         reason: str,
         principal: str | None = None,
+        **detail: Any,
     ) -> None:
         self._node.audit.emit(
             f"gateway.{check}",
@@ -283,6 +303,7 @@ class Gateway:
             reason=reason,
             function=ctx.route.function.name,
             source_ip=ctx.source_ip,  # detections group failed authentications by address
+            **detail,
         )
 
     @staticmethod

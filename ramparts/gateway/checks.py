@@ -4,7 +4,8 @@ Checks run in order before a request reaches a handler.  A check refuses by
 raising ``GatewayDenied`` with a status and a stable code; a check that
 raises anything else has failed, and a failed check refuses the request
 (fail closed) with ``500 check_failed``.  Either way the refusal is audited.
-Authentication is ``RouteAuthCheck``; later issues add rate limits and the WAF.
+The WAF's network rules (``waf_net.WafNetCheck``) run first; authentication is
+``RouteAuthCheck``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ if TYPE_CHECKING:
 class GatewayDenied(RampartsError):
     """A check refused the request.
 
-    ``reason`` (default: the code) goes to the audit log only; ``principal``
-    names who was refused when a check got that far (e.g. a revoked key's id).
+    ``reason`` (default: the code) goes to the audit log only, with ``detail``;
+    ``principal`` names who was refused when a check got that far (e.g. a
+    revoked key's id).
     """
 
     def __init__(
@@ -37,12 +39,14 @@ class GatewayDenied(RampartsError):
         reason: str | None = None,
         principal: str | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message, code=code)
         self.status = status
         self.reason = reason or code
         self.principal = principal
         self.headers = headers or []
+        self.detail = detail or {}  # more fields for the audit record (a WAF rule's limit)
 
 
 @dataclass
@@ -55,6 +59,7 @@ class RequestContext:
     request_id: str
     principal: dict[str, Any] | None = None  # set by an authentication check
     notes: dict[str, Any] = field(default_factory=dict)
+    scope: dict[str, Any] = field(default_factory=dict)  # the ASGI scope: the request as sent
 
 
 class Check(abc.ABC):

@@ -104,6 +104,12 @@ class Router:
     def __len__(self) -> int:
         return len(self._static) + len(self._dynamic)
 
+    def on_path(self, path: str) -> list[Route]:
+        """Every route whose path matches ``path``, whatever its method (for a 405)."""
+        found = [r for (_, p), r in self._static.items() if p == path]
+        found += [r for r in self._dynamic if r.regex is not None and r.regex.match(path)]
+        return found
+
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         route = self._static.get((method, path)) or self._static.get(("ANY", path))
         if route is not None:

@@ -140,6 +140,59 @@ class AlertStore(abc.ABC):
         """Alerts first raised at or after ``since``, newest first."""
 
 
+@dataclass(frozen=True)
+class BlockRecord:
+    """One entry of the WAF's run-time block list (``ramparts waf block``).
+
+    ``network`` is canonical CIDR text (``203.0.113.0/24``, ``2001:db8::/32``);
+    ``expires_at`` None blocks until an unblock.  ``actor`` is who the admin
+    client said it was (recorded, not trusted: the principal is the admin
+    token) and ``source_ip`` the address the admin request came from.
+    """
+
+    network: str
+    created_at: float
+    expires_at: float | None
+    reason: str
+    actor: str
+    source_ip: str
+    node: str
+
+
+class BlockListStore(abc.ABC):
+    """Optional store capability: the WAF's run-time block list, shared by every node.
+
+    Every change bumps a generation counter of its own (not the registry's),
+    which nodes poll several times a second to reload the list: reading it must
+    stay a single-row lookup.  Expired entries may stay stored until
+    ``block_prune``; readers must compare ``expires_at`` themselves.
+    """
+
+    @abc.abstractmethod
+    def block_put(self, record: BlockRecord) -> bool:
+        """Add ``record``, replacing an entry for the same network; True if one was replaced."""
+
+    @abc.abstractmethod
+    def block_delete(self, network: str, now: float) -> BlockRecord | None:
+        """Remove the entry for ``network``; the removed one if it was still in force."""
+
+    @abc.abstractmethod
+    def block_list(self) -> list[BlockRecord]:
+        """Every stored entry, expired ones included, oldest first."""
+
+    @abc.abstractmethod
+    def block_count(self, now: float) -> int:
+        """Entries still in force at ``now``."""
+
+    @abc.abstractmethod
+    def block_prune(self, now: float) -> list[BlockRecord]:
+        """Delete entries that expired before ``now``; the deleted ones."""
+
+    @abc.abstractmethod
+    def block_generation(self) -> int:
+        """A counter that changes whenever the list does."""
+
+
 class MultipartStore(abc.ABC):
     """Optional store capability: multipart uploads whose parts survive a restart.
 

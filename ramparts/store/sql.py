@@ -49,6 +49,8 @@ from ramparts.errors import BackendError, ConfigError, NotFound
 from ramparts.files import PRIVATE_FILE, describe_os_error, tighten
 from ramparts.store.base import (
     AlertStore,
+    BlockListStore,
+    BlockRecord,
     Collected,
     KvChange,
     KvRef,
@@ -272,7 +274,22 @@ alerts_t = Table(
     Column("evidence", Text, nullable=False),  # JSON list of audit ids / invocation:<request id>
 )
 
+# The WAF's run-time block list (``ramparts waf block``): one row per network, canonical
+# CIDR text as its key; its own generation counter in ``meta`` (nodes poll it).
+waf_blocks_t = Table(
+    "waf_blocks",
+    metadata,
+    Column("network", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),  # NULL: until unblocked
+    Column("reason", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("source_ip", String(64), nullable=False),
+    Column("node", String(64), nullable=False),
+)
+
 _GENERATION = "registry_generation"
+_BLOCKS_GENERATION = "waf_blocks_generation"
 _ATOMIC_ATTEMPTS = 5
 _ORJSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _INVOCATION_COLUMNS = tuple(c.name for c in invocations_t.columns if c.name != "seq")
@@ -329,7 +346,7 @@ def _prepare_sqlite_file(url: str) -> None:
         tighten(target.with_name(target.name + suffix))
 
 
-class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
+class SQLStore(Store, VersionCollector, MultipartStore, AlertStore, BlockListStore):
     schemes = ("sqlite", "postgresql", "postgres")
 
     def __init__(self, url: str) -> None:
@@ -352,6 +369,20 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
             raise BackendError(
                 f"cannot open state store {mask_url(url)}: {_cause(exc)}"
             ) from exc
+        try:
+            self._ensure_counter(_BLOCKS_GENERATION)
+        except BackendError:
+            self._engine.dispose()
+            raise
+
+    def _ensure_counter(self, key: str) -> None:
+        """Create the ``meta`` row of a generation counter a store made earlier lacks."""
+        try:
+            with self._tx() as conn:
+                if conn.execute(select(meta_t.c.value).where(meta_t.c.key == key)).first() is None:
+                    conn.execute(insert(meta_t).values(key=key, value=0))
+        except IntegrityError:
+            pass  # another node created the row between our check and insert
 
     def _add_columns(self) -> None:
         """Bring a store made by an older release up to this schema (additive only)."""
@@ -1417,3 +1448,98 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore):
         with self._tx() as conn:
             rows = conn.execute(stmt.order_by(alerts_t.c.seq.desc()).limit(limit)).all()
         return [{**_row(r), "evidence": json.loads(r.evidence)} for r in rows]
+
+    # the WAF's run-time block list (ramparts.gateway.blocklist) --------------------------
+    @staticmethod
+    def _block(row: Any) -> BlockRecord:
+        return BlockRecord(
+            network=row.network,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            reason=row.reason,
+            actor=row.actor,
+            source_ip=row.source_ip,
+            node=row.node,
+        )
+
+    def _bump_blocks(self, conn: Connection) -> None:
+        conn.execute(
+            update(meta_t)
+            .where(meta_t.c.key == _BLOCKS_GENERATION)
+            .values(value=meta_t.c.value + 1)
+        )
+
+    def block_put(self, record: BlockRecord) -> bool:
+        values = {
+            "network": record.network,
+            "created_at": record.created_at,
+            "expires_at": record.expires_at,
+            "reason": record.reason,
+            "actor": record.actor,
+            "source_ip": record.source_ip,
+            "node": record.node,
+        }
+        for attempt in range(_ATOMIC_ATTEMPTS):
+            try:
+                with self._tx() as conn:
+                    gone = conn.execute(
+                        delete(waf_blocks_t).where(waf_blocks_t.c.network == record.network)
+                    ).rowcount
+                    conn.execute(insert(waf_blocks_t).values(**values))
+                    self._bump_blocks(conn)
+                return bool(gone)
+            except IntegrityError:
+                # Another node inserted the same network between our delete and insert.
+                if attempt == _ATOMIC_ATTEMPTS - 1:
+                    raise BackendError("the state store failed") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def block_delete(self, network: str, now: float) -> BlockRecord | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(waf_blocks_t).where(waf_blocks_t.c.network == network)
+            ).first()
+            if row is None:
+                return None
+            conn.execute(delete(waf_blocks_t).where(waf_blocks_t.c.network == network))
+            self._bump_blocks(conn)
+        record = self._block(row)
+        return record if record.expires_at is None or record.expires_at > now else None
+
+    def block_list(self) -> list[BlockRecord]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(waf_blocks_t).order_by(
+                    waf_blocks_t.c.created_at, waf_blocks_t.c.network
+                )
+            ).all()
+        return [self._block(r) for r in rows]
+
+    def block_count(self, now: float) -> int:
+        live = (waf_blocks_t.c.expires_at.is_(None)) | (waf_blocks_t.c.expires_at > now)
+        with self._tx() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(waf_blocks_t).where(live))
+                .scalar_one()
+            )
+
+    def block_prune(self, now: float) -> list[BlockRecord]:
+        # RETURNING: of nodes pruning at once, each reports only the rows it deleted.
+        stmt = (
+            delete(waf_blocks_t)
+            .where(waf_blocks_t.c.expires_at <= now)
+            .returning(*waf_blocks_t.c)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(stmt).all()
+            if rows:
+                self._bump_blocks(conn)
+        return sorted((self._block(r) for r in rows), key=lambda r: r.network)
+
+    def block_generation(self) -> int:
+        with self._tx() as conn:
+            return int(
+                conn.execute(
+                    select(meta_t.c.value).where(meta_t.c.key == _BLOCKS_GENERATION)
+                ).scalar_one()
+            )
