@@ -31,8 +31,11 @@ from ramparts.events.http import (
 from ramparts.events.webhooks import WebhookError, verify_webhook
 from ramparts.gateway.body import BodyTooLarge, ClientGone, read_body
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
+from ramparts.gateway.ratelimit import NOTE as RATE_LIMIT_NOTE
+from ramparts.gateway.ratelimit import PrincipalRateLimitCheck, RateLimitCheck
 from ramparts.gateway.routing import Route
 from ramparts.observe.tracing import DISABLED
+from ramparts.ratelimit.headers import rate_limit_headers
 from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
 if TYPE_CHECKING:
@@ -122,10 +125,15 @@ class ReplayCache:
 class Gateway:
     def __init__(self, node: Node, checks: list[Check] | None = None) -> None:
         self._node = node
+        limits = getattr(node, "rate_limits", None)  # ramparts.ratelimit.RateLimitService
         self._checks: list[Check] = (
             checks
             if checks is not None
-            else [RouteAuthCheck(getattr(node, "identity", None), node.audit)]
+            else [
+                RateLimitCheck(limits),  # address- and route-keyed: before any credential work
+                RouteAuthCheck(getattr(node, "identity", None), node.audit),
+                PrincipalRateLimitCheck(limits, getattr(node, "identity", None)),
+            ]
         )
         self._replays = ReplayCache()
         self._hsts = bool(getattr(node.settings, "tls_cert", None))
@@ -192,6 +200,9 @@ class Gateway:
         client = scope.get("client")
         ctx = RequestContext(method, path, route, headers, client[0] if client else "", request_id)
         await self._run_checks(ctx)
+        limited = ctx.notes.get(RATE_LIMIT_NOTE)
+        if limited is not None:  # a limited route: its answer says how much is left
+            send = _with_headers(send, rate_limit_headers(limited))
         try:
             body = await read_body(receive, headers, self._node.settings.max_body_bytes)
         except ClientGone:
@@ -258,7 +269,8 @@ class Gateway:
             try:
                 await check.check(ctx)
             except GatewayDenied as exc:
-                self._audit(ctx, check.name, "deny", exc.reason, exc.principal)
+                if not exc.audited:
+                    self._audit(ctx, check.name, "deny", exc.reason, exc.principal)
                 raise
             except Exception:
                 log.exception("check %s failed (request %s)", check.name, ctx.request_id)
@@ -480,6 +492,17 @@ def _recording_status(send: Any, span: Any) -> Any:
                 from opentelemetry.trace import Status, StatusCode
 
                 span.set_status(Status(StatusCode.ERROR, str(status)))
+        await send(message)
+
+    return wrapped
+
+
+def _with_headers(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:
+    """Add ``extra`` to the response's header fields (the rate-limit fields)."""
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
         await send(message)
 
     return wrapped

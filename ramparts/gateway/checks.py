@@ -4,7 +4,8 @@ Checks run in order before a request reaches a handler.  A check refuses by
 raising ``GatewayDenied`` with a status and a stable code; a check that
 raises anything else has failed, and a failed check refuses the request
 (fail closed) with ``500 check_failed``.  Either way the refusal is audited.
-Authentication is ``RouteAuthCheck``; later issues add rate limits and the WAF.
+Authentication is ``RouteAuthCheck``; the rate limits (``ramparts.gateway.ratelimit``)
+run before and right after it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class GatewayDenied(RampartsError):
 
     ``reason`` (default: the code) goes to the audit log only; ``principal``
     names who was refused when a check got that far (e.g. a revoked key's id).
+    ``audited``: the check recorded the refusal itself (the rate limits aggregate
+    theirs under a flood), so the chain runner does not record it again.
     """
 
     def __init__(
@@ -37,8 +40,10 @@ class GatewayDenied(RampartsError):
         reason: str | None = None,
         principal: str | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
+        audited: bool = False,
     ) -> None:
         super().__init__(message, code=code)
+        self.audited = audited
         self.status = status
         self.reason = reason or code
         self.principal = principal
