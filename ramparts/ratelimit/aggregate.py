@@ -79,6 +79,7 @@ class DenialAggregator:
         """One refused request: recorded now if its group is new, else counted."""
         resource = f"route:{route_key}"
         key = (principal, resource, limit)
+        detail = {"limit": limit, **detail}
         group = self._groups.get(key)
         now = self._clock()
         if group is None and len(self._groups) >= self._max:

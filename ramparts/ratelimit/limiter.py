@@ -108,7 +108,7 @@ def check_storage_url(url: str, *, name: str = "--rate-limit-storage") -> str:
     if parts.scheme not in SCHEMES:
         raise ConfigError(
             f"{name}: {parts.scheme or url[:16]!r} is not a rate-limit storage "
-            "(use memory:// for this node alone, or redis://HOST:PORT[/DB] / rediss://...)"
+            "(use memory:// for this node alone, or redis://HOST:PORT/DB or rediss://...)"
         )
     if parts.scheme != "memory" and not parts.hostname:
         raise ConfigError(f"{name}: a Redis URL needs a host, e.g. redis://127.0.0.1:6379/0")
