@@ -9,8 +9,8 @@ limit's amount per key (in the node's memory, or in Redis).
 
 Storage (``--rate-limit-storage``):
 
-* ``memory://`` (default): this node's memory.  Each node counts for itself,
-  so N nodes behind a balancer admit up to N times a limit.
+* ``memory://`` (default): this node's memory (``memory.py``).  Each node
+  counts for itself, so N nodes behind a balancer admit up to N times a limit.
 * ``redis://[:password@]host:port[/db]`` or ``rediss://...``: one Redis that
   every node shares, so a limit holds across the cluster (redis-py's asyncio
   client; the ``redis`` extra).
@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import limits
@@ -35,6 +36,9 @@ from limits import RateLimitItem
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from ramparts.errors import BackendError, ConfigError
+
+if TYPE_CHECKING:
+    from ramparts.ratelimit.memory import MovingWindowMemory
 
 SCHEMES = ("memory", "redis", "rediss")
 DEFAULT_STORAGE = "memory://"
@@ -123,6 +127,7 @@ class RateLimiter:
         self.url = url
         self.shared = not url.startswith("memory")
         self._timeout = timeout
+        self._memory: MovingWindowMemory | None = None
         if self.shared:
             from limits.aio.storage import RedisStorage
 
@@ -141,9 +146,9 @@ class RateLimiter:
                     "pip install 'ramparts[redis]'"
                 ) from exc
         else:
-            from limits.aio.storage import MemoryStorage
+            from ramparts.ratelimit.memory import MovingWindowMemory
 
-            self._storage = MemoryStorage()
+            self._storage = self._memory = MovingWindowMemory()
         self._strategy = MovingWindowRateLimiter(self._storage)
 
     async def hit(
@@ -158,6 +163,8 @@ class RateLimiter:
         the tightest in the headers (one more storage read per limit).
         """
         try:
+            if self._memory is not None:  # no I/O: counted inline, nothing to wait for
+                return self._hit_memory(self._memory, policy, "/".join(identity), stats)
             return await asyncio.wait_for(self._hit(policy, identity, stats), self._timeout)
         except RateLimitUnavailable:
             raise
@@ -165,6 +172,29 @@ class RateLimiter:
             raise RateLimitUnavailable(
                 "rate limits cannot be checked right now; retry later"
             ) from exc
+
+    @staticmethod
+    def _hit_memory(
+        memory: MovingWindowMemory, policy: Sequence[Limit], who: str, stats: bool
+    ) -> Outcome:
+        """``_hit`` over this node's memory, synchronously (the same decisions)."""
+        for limit in policy:
+            key = f"{who}/{limit.text}"
+            if not memory.acquire(key, limit.amount, limit.window):
+                start, _ = memory.window(key, limit.window)
+                return Outcome(False, limit, 0, _seconds_until(start + limit.window, 1),
+                               tuple(policy))
+        best, remaining, reset = policy[0], policy[0].amount - 1, policy[0].window
+        if stats:
+            best_key: tuple[int, int] | None = None
+            for limit in policy:
+                start, count = memory.window(f"{who}/{limit.text}", limit.window)
+                left = limit.amount - count
+                if best_key is None or (left, -limit.window) < best_key:
+                    best_key = (left, -limit.window)
+                    best, remaining = limit, max(left, 0)
+                    reset = _seconds_until(start + limit.window, 0)
+        return Outcome(True, best, remaining, reset, tuple(policy))
 
     async def _hit(self, policy: Sequence[Limit], identity: Sequence[str], stats: bool) -> Outcome:
         strategy = self._strategy
@@ -175,9 +205,13 @@ class RateLimiter:
         tightest = policy[0]
         remaining, reset = tightest.amount - 1, tightest.window
         if stats:
-            found = await asyncio.gather(
-                *(strategy.get_window_stats(limit.item, *identity) for limit in policy)
-            )
+            if self.shared and len(policy) > 1:  # one round trip for all of them
+                found = await asyncio.gather(
+                    *(strategy.get_window_stats(limit.item, *identity) for limit in policy)
+                )
+            else:
+                found = [await strategy.get_window_stats(limit.item, *identity)
+                         for limit in policy]
             best = min(range(len(policy)), key=lambda i: (found[i][1], -policy[i].window))
             tightest = policy[best]
             remaining = max(int(found[best][1]), 0)
