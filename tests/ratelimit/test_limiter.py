@@ -66,3 +66,19 @@ def test_storage_urls_we_do_not_count_with_are_refused(url: str) -> None:
 def test_storage_urls_we_count_with() -> None:
     for url in ("memory://", "redis://127.0.0.1:6379/0", "rediss://:pw@cache.example:6380/1"):
         assert check_storage_url(url) == url
+
+
+def test_the_shared_storage_is_out_of_handlers_reach(tmp_path) -> None:
+    # Handlers must not reach the counters (they could reset a limit, or read who called).
+    from ramparts.config import Settings
+    from ramparts.node import forbidden_addresses
+
+    settings = Settings(tmp_path, rate_limit_storage="redis://127.0.0.1:6390/0")
+    assert ("127.0.0.1", 6390) in forbidden_addresses(settings)
+
+
+def test_settings_refuse_a_bad_storage_url(tmp_path) -> None:
+    from ramparts.config import Settings
+
+    with pytest.raises(ConfigError, match="--rate-limit-storage"):
+        Settings(tmp_path, rate_limit_storage="memcached://127.0.0.1:11211")
