@@ -13,9 +13,11 @@ A route's limits (``rate:`` on its http trigger) count per ``rate_key``:
   source address on public (``auth: none``) ones.
 
 Counters are keyed by app, route (``METHOD /path``), rate_key and identity.
-Address- and route-keyed limits run *before* authentication (``RateLimitCheck``),
-so a flood costs no credential check; principal-keyed ones need the principal
-and run right after it (``PrincipalRateLimitCheck``), which also applies the
+Address-keyed limits, and route-keyed ones of public routes, run *before*
+authentication (``RateLimitCheck``), so a flood costs no credential check;
+principal-keyed ones need the principal, and a private route's route-wide
+counter must count only callers who authenticate, so they run right after it
+(``PrincipalRateLimitCheck``), which also applies the
 principal's own limit (``keys create --rate``, ``clients create --rate``): one
 counter per key or client over every route of every app.
 
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
     from ramparts.ratelimit.service import RateLimitService
 
 NOTE = "rate_limit"  # ctx.notes key: the admitted Outcome whose headers the response carries
-_PRE_AUTH = frozenset({"ip", "route"})
 _MAX_IDENTITY = 200
 
 
@@ -58,6 +59,19 @@ def effective_key(route: Route) -> str:
     if key == "auto":
         return "ip" if getattr(route.trigger, "auth", None) == "none" else "principal"
     return str(key)
+
+
+def before_auth(route: Route, kind: str) -> bool:
+    """Whether a limit of this (resolved) kind is counted before authentication.
+
+    Address-keyed limits always are: a flood from one address costs no
+    credential check.  A route-wide counter is, on a public route only: on a
+    private one, requests that fail authentication must not use up the quota
+    of the callers who pass it (anyone could otherwise lock them out).
+    """
+    if kind == "ip":
+        return True
+    return kind == "route" and getattr(route.trigger, "auth", None) == "none"
 
 
 def address_identity(source_ip: str) -> str:
@@ -167,8 +181,8 @@ class RateLimitCheck(_Counting):
         if not policy:
             return
         kind = effective_key(ctx.route)
-        if kind not in _PRE_AUTH:
-            return  # needs the principal: PrincipalRateLimitCheck, after authentication
+        if not before_auth(ctx.route, kind):
+            return  # counted after authentication: PrincipalRateLimitCheck
         who = address_identity(ctx.source_ip) if kind == "ip" else "route"
         app = ctx.route.function.app
         await self._count(
@@ -193,7 +207,13 @@ class PrincipalRateLimitCheck(_Counting):
         policy = route_policy(ctx.route)
         if policy:
             kind = effective_key(ctx.route)
-            if kind not in _PRE_AUTH:
+            if kind == "route" and not before_auth(ctx.route, kind):
+                app = ctx.route.function.app
+                await self._count(
+                    ctx, policy, ("route", app, ctx.route.route_key, kind, "route"), "route",
+                    rate_key=kind, scope="route",
+                )
+            elif not before_auth(ctx.route, kind):
                 used, who = principal_identity(kind, principal, ctx.source_ip)
                 app = ctx.route.function.app
                 await self._count(

@@ -36,6 +36,7 @@ functions:
       - http: {method: GET, path: /free-private}
       - http: {method: GET, path: /free-private-2}
       - http: {method: GET, path: /flood, auth: none, rate: 1/hour}
+      - http: {method: GET, path: /shared-private, auth: api_key, rate: 2/minute, rate_key: route}
 """
 
 HANDLER = """
@@ -168,6 +169,19 @@ def test_rate_key_route_is_one_counter_for_everyone(rl: _ProxiedNode) -> None:
         assert rl.gateway.get("/shared", headers=_from(f"203.0.113.{i + 1}")).status_code == 200
     _assert_refused(rl.gateway.get("/shared", headers=_from("203.0.113.99")))
     assert _wait_refusals(rl, "GET /shared", 1)[0]["principal"] == "route"
+
+
+def test_a_private_routes_shared_counter_counts_only_authenticated_callers(
+    rl: _ProxiedNode,
+) -> None:
+    # Anyone can send requests; only callers who authenticate use up a private route's quota.
+    for i in range(5):
+        bad = rl.gateway.get("/shared-private", headers={"x-api-key": f"rk_bad{i}"})
+        assert bad.status_code == 401, bad.text
+    a, b = _key(rl), _key(rl)
+    assert rl.gateway.get("/shared-private", headers={"x-api-key": a}).status_code == 200
+    assert rl.gateway.get("/shared-private", headers={"x-api-key": b}).status_code == 200
+    _assert_refused(rl.gateway.get("/shared-private", headers={"x-api-key": a}))
 
 
 def test_rate_key_auto_on_private_route_counts_the_key(rl: _ProxiedNode) -> None:
