@@ -111,7 +111,8 @@ def check_storage_url(url: str, *, name: str = "--rate-limit-storage") -> str:
         raise ConfigError(f"{name}: not a URL (use memory:// or redis://HOST:PORT)") from None
     if parts.scheme not in SCHEMES:
         raise ConfigError(
-            f"{name}: {parts.scheme or url[:16]!r} is not a rate-limit storage "
+            f"{name}: {parts.scheme + '://' if parts.scheme else 'this URL'} is not a rate-limit "
+            "storage "
             "(use memory:// for this node alone, or redis://HOST:PORT/DB or rediss://...)"
         )
     if parts.scheme != "memory" and not parts.hostname:
