@@ -672,7 +672,8 @@ class Node:
         await self.supervisor.close()
         await self.invocations.close()
         await self.identity.close()
-        await self.rate_limits.close()  # its last refusal counts, before the audit log closes
+        if getattr(self, "rate_limits", None) is not None:
+            await self.rate_limits.close()  # its last refusal counts, before the audit closes
         if getattr(self, "detections", None) is not None:
             await asyncio.to_thread(self.detections.close)
         await self.audit.close()
