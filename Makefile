@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sandbox_bench.py
 	$(BIN)/python bench/observe_bench.py
 	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/dos_bench.py
 
 clean:
 	rm -rf $(VENV) .ramparts .pytest_cache

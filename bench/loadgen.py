@@ -168,3 +168,99 @@ def run_load(kind: str, url: str, *, duration: float, connections: int) -> LoadR
     if kind == "wrk":
         return run_wrk(url, duration=duration, connections=connections)
     return run_python(url, duration=duration, connections=connections)
+
+
+# -- Python client with any request, optionally paced (bench/dos_bench.py) -----------------------
+async def _request_loop(host: str, port: int, request: bytes, deadline: float, stats: _Stats,
+                        statuses: dict[int, int], interval: float | None) -> None:
+    """``_conn_loop`` for a prebuilt request (method, headers, body), counting statuses.
+
+    With ``interval`` the connection sends one request per interval (an open-loop,
+    paced sender: a flood at a set rate); without, as fast as answers come back.
+    """
+    clock = time.perf_counter
+    reader = writer = None
+    next_at = clock()
+    try:
+        while stats.left > 0 and clock() < deadline:
+            if interval is not None:
+                delay = next_at - clock()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at += interval
+            if writer is None:
+                try:
+                    reader, writer = await asyncio.open_connection(host, port)
+                except OSError:
+                    stats.errors += 1
+                    await asyncio.sleep(0.01)
+                    continue
+            stats.left -= 1
+            t0 = clock()
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                lower = head.lower()
+                i = lower.find(b"\r\ncontent-length:")
+                if i < 0:
+                    raise ValueError("response without content-length")
+                j = lower.index(b"\r\n", i + 2)
+                await reader.readexactly(int(lower[i + 17:j]))
+            except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                stats.errors += 1
+                writer.close()
+                writer = None
+                continue
+            statuses[status] = statuses.get(status, 0) + 1
+            if 200 <= status < 400:
+                stats.latencies.append(clock() - t0)
+            else:
+                stats.errors += 1
+            if b"\r\nconnection: close" in lower:
+                writer.close()
+                writer = None
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+async def _run_requests(url: str, method: str, headers: dict[str, str], body: bytes,
+                        duration: float, connections: int,
+                        rate: float | None) -> tuple[LoadResult, dict[int, int]]:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = (f"{method} {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"User-Agent: ramparts-bench\r\n{extra}"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    stats, statuses = _Stats(5_000_000), {}
+    interval = connections / rate if rate else None
+    started = time.perf_counter()
+    tasks = [asyncio.ensure_future(_request_loop(host, port, request, started + duration, stats,
+                                                 statuses, interval))
+             for _ in range(connections)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 10)
+    except TimeoutError:
+        stats.errors += 1
+    elapsed = time.perf_counter() - started
+    lat = sorted(stats.latencies)
+    result = LoadResult(rps=len(lat) / elapsed if elapsed > 0 else 0.0,
+                        p50_ms=percentile(lat, 50) * 1000, p99_ms=percentile(lat, 99) * 1000,
+                        requests=len(lat), errors=stats.errors, seconds=elapsed)
+    return result, statuses
+
+
+def run_requests(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+                 body: bytes = b"", duration: float, connections: int,
+                 rate: float | None = None) -> tuple[LoadResult, dict[int, int]]:
+    """Send one prebuilt request over keep-alive connections: as fast as answered, or paced
+    at ``rate`` requests/s in all.  Returns the 2xx/3xx latencies' result and every status's
+    count (a non-2xx/3xx answer is an error in the result)."""
+    coro = _run_requests(url, method, headers or {}, body, duration, connections, rate)
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)

@@ -166,6 +166,9 @@ class Settings:
     # often the node signs a checkpoint of its chain.
     retain_audit: float = 365 * 24 * 3600.0
     audit_checkpoint_interval: float = 60.0
+    # Rate limits (ramparts.ratelimit, docs/rate-limits.md): where the counters live,
+    # memory:// (this node alone) or redis://... (shared by every node).
+    rate_limit_storage: str = "memory://"
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -215,6 +218,9 @@ class Settings:
             if not 0 <= value <= 65535:
                 raise ConfigError(f"{name} must be between 0 and 65535, got {value}")
         self._check_siem()
+        from ramparts.ratelimit.limiter import check_storage_url
+
+        check_storage_url(self.rate_limit_storage)
         if self.metrics_port is not None and not 1 <= self.metrics_port <= 65535:
             raise ConfigError(
                 f"--metrics-port (RAMPARTS_METRICS_PORT) must be between 1 and 65535, "
@@ -299,6 +305,7 @@ class Settings:
             "audit_checkpoint_interval": _env_duration(
                 "RAMPARTS_AUDIT_CHECKPOINT_INTERVAL", 60.0
             ),
+            "rate_limit_storage": os.environ.get("RAMPARTS_RATE_LIMIT_STORAGE") or "memory://",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -49,6 +49,7 @@ from ramparts.observe.siem.targets import parse_token_secret
 from ramparts.observe.tracing import Tracing
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.policy.context import request_context
+from ramparts.ratelimit.service import RateLimitService
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
 from ramparts.respond.notifier import Notifier, open_notifier
 from ramparts.respond.rules import Rule
@@ -76,7 +77,7 @@ def forbidden_addresses(settings: Settings) -> list[tuple[str, int]]:
     targets = [(settings.admin_host, settings.admin_port)]
     if settings.metrics_port:
         targets.append(("127.0.0.1", settings.metrics_port))
-    for url in (settings.state_url, settings.bus_url):
+    for url in (settings.state_url, settings.bus_url, settings.rate_limit_storage):
         parts = urlsplit(url)
         scheme = parts.scheme.split("+")[0]
         if scheme in defaults:
@@ -239,6 +240,8 @@ class Node:
         self.siem = self._siem_exporter()
         self.identity = IdentityService(self.store, self.secrets, self.vault.sealer)
         await self.identity.start()
+        # The gateway's rate limits (ramparts.gateway.ratelimit): counters and refusal records.
+        self.rate_limits = RateLimitService(s.rate_limit_storage, self.audit.emit)
         self.invocations = InvocationLog(self.store)
         self._start_observability()
         # The WAF's run-time block list: loaded before the gateway serves, then followed.
@@ -303,6 +306,7 @@ class Node:
             clock_offset=s.scheduler_clock_offset,
         )
         self.audit.start()
+        await self.rate_limits.start()
         if self.siem is not None:
             self.siem.start()
         self.invocations.start()
@@ -679,6 +683,8 @@ class Node:
         await self.identity.close()
         if getattr(self, "blocklist", None) is not None:
             await self.blocklist.close()
+        if getattr(self, "rate_limits", None) is not None:
+            await self.rate_limits.close()  # its last refusal counts, before the audit closes
         if getattr(self, "detections", None) is not None:
             await asyncio.to_thread(self.detections.close)
         await self.audit.close()

@@ -23,6 +23,15 @@ AppOpt = Annotated[
     str | None, typer.Option("--app", help="only valid on this app's routes (default: any app)")
 ]
 
+RateOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rate",
+        help="this one's own limit over every route, e.g. 50/second (repeatable, at most 5; "
+        "per second, minute, hour or day)",
+    ),
+]
+
 _EXPIRES = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -39,6 +48,27 @@ def parse_expiry(value: str) -> int:
 
 
 
+def parse_rates(values: list[str] | None) -> list[str]:
+    """``--rate`` values checked here, so a typo is an error naming the option, not a call."""
+    from ramparts.manifest import parse_rate
+
+    rates = []
+    for value in values or []:
+        for part in value.split(","):
+            try:
+                amount, unit = parse_rate(part.strip())
+            except ValueError:
+                raise typer.BadParameter(
+                    f"{part.strip()!r} is not a limit such as 50/second (a whole number from 1, "
+                    "per second, minute, hour or day)",
+                    param_hint="'--rate'",
+                ) from None
+            rates.append(f"{amount}/{unit}")
+    if len(rates) > 5:
+        raise typer.BadParameter("at most 5 limits", param_hint="'--rate'")
+    return rates
+
+
 def _ts(value: float | None) -> str:
     if not value:
         return "-"
@@ -49,7 +79,7 @@ def _split(scopes: str) -> list[str]:
     return [s.strip() for s in scopes.split(",") if s.strip()]
 
 
-keys_app = typer.Typer(help="API keys (rk_...): create, list, revoke", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (rk_...): create, list, update, revoke", no_args_is_help=True)
 clients_app = typer.Typer(
     help="OAuth2 clients of the built-in issuer, and its signing key", no_args_is_help=True
 )
@@ -63,6 +93,7 @@ def keys_create(
         str | None, typer.Option("--expires", help="lifetime such as 30d, 12h, 2w")
     ] = None,
     app_name: AppOpt = None,
+    rate: RateOpt = None,
     url: UrlOpt = None,
     data_dir: DataDirOpt = None,
     as_json: JsonOpt = False,
@@ -73,6 +104,7 @@ def keys_create(
         "scopes": _split(scopes),
         "expires_in": parse_expiry(expires) if expires else None,
         "app": app_name,
+        "rate": parse_rates(rate),
     }
     out = _call(url, data_dir, "POST", "/v1/keys", json=body)
     if as_json:
@@ -94,7 +126,9 @@ def keys_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt 
         console.print_json(json.dumps(out))
         return
     table = Table()
-    for col in ("prefix", "name", "scopes", "app", "created", "last used", "expires", "status"):
+    for col in (
+        "prefix", "name", "scopes", "app", "rate", "created", "last used", "expires", "status"
+    ):
         table.add_column(col)
     import time
 
@@ -110,12 +144,37 @@ def keys_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt 
             cell(k["name"]),
             cell(", ".join(k["scopes"]) or "-"),
             cell(k["app"] or "any"),
+            cell(", ".join(k.get("rate") or []) or "-"),
             _ts(k["created_at"]),
             _ts(k["last_used_at"]),
             _ts(k["expires_at"]) if k["expires_at"] else "never",
             status,
         )
     console.print(table)
+
+
+@keys_app.command("update")
+def keys_update(
+    key_id: Annotated[str, typer.Argument(help="the key's id or prefix (rk_...)")],
+    rate: RateOpt = None,
+    no_rate: Annotated[
+        bool, typer.Option("--no-rate", help="remove the key's own limits")
+    ] = False,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Change a key's own limits; effective on its next request, on every node."""
+    rates = parse_rates(rate)
+    if bool(rates) == no_rate:
+        raise typer.BadParameter("give --rate (repeatable) or --no-rate", param_hint="'--rate'")
+    out = _call(
+        url, data_dir, "PATCH", f"/v1/keys/{segment(key_id.removeprefix('rk_'))}",
+        json={"rate": rates},
+    )
+    console.print(
+        f"{out['prefix']} ({out['name']}): rate {', '.join(out['rate']) or 'none'}",
+        highlight=False,
+    )
 
 
 @keys_app.command("revoke")
@@ -134,6 +193,7 @@ def clients_create(
     name: Annotated[str, typer.Option("--name", help="what the client is")],
     scopes: ScopesOpt = "",
     app_name: AppOpt = None,
+    rate: RateOpt = None,
     url: UrlOpt = None,
     data_dir: DataDirOpt = None,
     as_json: JsonOpt = False,
@@ -144,7 +204,9 @@ def clients_create(
         data_dir,
         "POST",
         "/v1/clients",
-        json={"name": name, "scopes": _split(scopes), "app": app_name},
+        json={
+            "name": name, "scopes": _split(scopes), "app": app_name, "rate": parse_rates(rate)
+        },
     )
     if as_json:
         console.print_json(json.dumps(out))
@@ -166,7 +228,7 @@ def clients_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonO
         console.print_json(json.dumps(out))
         return
     table = Table(title=f"clients of {out['issuer']}")
-    for col in ("client_id", "name", "scopes", "app", "created"):
+    for col in ("client_id", "name", "scopes", "app", "rate", "created"):
         table.add_column(col)
     for c in out["clients"]:
         table.add_row(
@@ -174,6 +236,7 @@ def clients_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonO
             cell(c["name"]),
             cell(", ".join(c["scopes"])),
             cell(c["app"] or "any"),
+            cell(", ".join(c.get("rate") or []) or "-"),
             _ts(c["created_at"]),
         )
     console.print(table)
@@ -183,6 +246,27 @@ def clients_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonO
     for k in out["signing_keys"]:
         keys.add_row(k["kid"], k["alg"], _ts(k["created_at"]), _ts(k["retired_at"]), k["state"])
     console.print(keys)
+
+
+@clients_app.command("update")
+def clients_update(
+    client_id: str,
+    rate: RateOpt = None,
+    no_rate: Annotated[
+        bool, typer.Option("--no-rate", help="remove the client's own limits")
+    ] = False,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Change a client's own limits; effective on its next request, on every node."""
+    rates = parse_rates(rate)
+    if bool(rates) == no_rate:
+        raise typer.BadParameter("give --rate (repeatable) or --no-rate", param_hint="'--rate'")
+    out = _call(url, data_dir, "PATCH", f"/v1/clients/{segment(client_id)}", json={"rate": rates})
+    console.print(
+        f"{out['client_id']} ({out['name']}): rate {', '.join(out['rate']) or 'none'}",
+        highlight=False,
+    )
 
 
 @clients_app.command("delete")

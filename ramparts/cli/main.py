@@ -247,6 +247,14 @@ def up(
             "RAMPARTS_AUDIT_CHECKPOINT_INTERVAL)",
         ),
     ] = None,
+    rate_limit_storage: Annotated[
+        str | None,
+        typer.Option(
+            "--rate-limit-storage",
+            help="where rate-limit counters live: memory:// (default, this node alone) or "
+            "redis://HOST:PORT/DB shared by every node (or RAMPARTS_RATE_LIMIT_STORAGE)",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: gateway on HOST:PORT, control API on ADMIN_HOST:ADMIN_PORT.
 
@@ -314,6 +322,7 @@ def up(
                 parse_duration(audit_checkpoint_interval, name="--audit-checkpoint-interval")
                 if audit_checkpoint_interval else None
             ),
+            rate_limit_storage=rate_limit_storage,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from ramparts.control.http import JSONResponse, _json, _node
 from ramparts.errors import InvalidRequest, NotFound
+from ramparts.identity.apikeys import check_rates
 from ramparts.manifest import NAME_RE
 
 
@@ -38,7 +39,12 @@ async def create_key(request: Request) -> JSONResponse:
     if expires is not None and (not isinstance(expires, int | float) or isinstance(expires, bool)):
         raise InvalidRequest("expires_in must be a number of seconds", code="invalid_argument")
     key, rec = await asyncio.to_thread(
-        node.identity.api_keys.create, data.get("name"), _scopes(data), expires, _app(data)
+        node.identity.api_keys.create,
+        data.get("name"),
+        _scopes(data),
+        expires,
+        _app(data),
+        data.get("rate"),
     )
     node.audit.emit(
         "identity.api_key.create",
@@ -48,6 +54,7 @@ async def create_key(request: Request) -> JSONResponse:
         resource=f"api_key:{rec.id}",
         name=rec.name,
         scopes=list(rec.scopes),
+        rate=list(rec.rate),
     )
     return JSONResponse({**rec.public(), "key": key})
 
@@ -74,11 +81,60 @@ async def revoke_key(request: Request) -> JSONResponse:
     return JSONResponse(rec.public())
 
 
+def _rate(data: dict[str, Any]) -> tuple[str, ...]:
+    """``{"rate": [...]}`` of an update: required (``[]`` or null removes the limits)."""
+    if "rate" not in data:
+        raise InvalidRequest("rate is required ([] removes the limits)", code="invalid_argument")
+    return check_rates(data["rate"])
+
+
+async def update_key(request: Request) -> JSONResponse:
+    """Change a key's own limits; effective on the next request on every node."""
+    node = _node(request)
+    key_id = request.path_params["key_id"].removeprefix("rk_")
+    rate = _rate(await _json(request))
+    rec = await asyncio.to_thread(node.identity.records.set_api_key_rate, key_id, rate)
+    if rec is None:
+        raise NotFound(f"no API key {key_id!r}", code="api_key_not_found")
+    node.audit.emit(
+        "identity.api_key.update",
+        decision="allow",
+        principal="admin",
+        action="identity:UpdateApiKey",
+        resource=f"api_key:{rec.id}",
+        rate=list(rec.rate),
+    )
+    return JSONResponse(rec.public())
+
+
+async def update_client(request: Request) -> JSONResponse:
+    """Change a client's own limits, as ``update_key``."""
+    node = _node(request)
+    client_id = request.path_params["client_id"]
+    rate = _rate(await _json(request))
+    rec = await asyncio.to_thread(node.identity.records.set_client_rate, client_id, rate)
+    if rec is None:
+        raise NotFound(f"no client {client_id!r}", code="client_not_found")
+    node.audit.emit(
+        "identity.client.update",
+        decision="allow",
+        principal="admin",
+        action="identity:UpdateClient",
+        resource=f"client:{rec.id}",
+        rate=list(rec.rate),
+    )
+    return JSONResponse(rec.public())
+
+
 async def create_client(request: Request) -> JSONResponse:
     node = _node(request)
     data = await _json(request)
     secret, rec = await asyncio.to_thread(
-        node.identity.issuer.create_client, data.get("name"), _scopes(data), _app(data)
+        node.identity.issuer.create_client,
+        data.get("name"),
+        _scopes(data),
+        _app(data),
+        data.get("rate"),
     )
     node.audit.emit(
         "identity.client.create",
@@ -87,6 +143,7 @@ async def create_client(request: Request) -> JSONResponse:
         action="identity:CreateClient",
         resource=f"client:{rec.id}",
         scopes=list(rec.scopes),
+        rate=list(rec.rate),
     )
     return JSONResponse(
         {
@@ -144,8 +201,10 @@ def identity_routes() -> list[Route]:
         Route("/v1/keys", create_key, methods=["POST"]),
         Route("/v1/keys", list_keys, methods=["GET"]),
         Route("/v1/keys/{key_id}/revoke", revoke_key, methods=["POST"]),
+        Route("/v1/keys/{key_id}", update_key, methods=["PATCH"]),
         Route("/v1/clients", create_client, methods=["POST"]),
         Route("/v1/clients", list_clients, methods=["GET"]),
         Route("/v1/clients/signing-key/rotate", rotate_signing_key, methods=["POST"]),
         Route("/v1/clients/{client_id}", delete_client, methods=["DELETE"]),
+        Route("/v1/clients/{client_id}", update_client, methods=["PATCH"]),
     ]

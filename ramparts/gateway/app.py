@@ -31,9 +31,12 @@ from ramparts.events.http import (
 from ramparts.events.webhooks import WebhookError, verify_webhook
 from ramparts.gateway.body import BodyTooLarge, ClientGone, read_body
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
+from ramparts.gateway.ratelimit import NOTE as RATE_LIMIT_NOTE
+from ramparts.gateway.ratelimit import PrincipalRateLimitCheck, RateLimitCheck
 from ramparts.gateway.routing import MethodNotAllowed, Route
 from ramparts.gateway.waf_net import NetworkGuard, WafNetCheck, body_limit, body_refusal
 from ramparts.observe.tracing import DISABLED
+from ramparts.ratelimit.headers import rate_limit_headers
 from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
 if TYPE_CHECKING:
@@ -123,10 +126,16 @@ class ReplayCache:
 class Gateway:
     def __init__(self, node: Node, checks: list[Check] | None = None) -> None:
         self._node = node
+        limits = getattr(node, "rate_limits", None)  # ramparts.ratelimit.RateLimitService
         self._checks: list[Check] = (
             checks
             if checks is not None
-            else [WafNetCheck(), RouteAuthCheck(getattr(node, "identity", None), node.audit)]
+            else [
+                WafNetCheck(),  # the app's address lists, methods and sizes: first of all
+                RateLimitCheck(limits),  # address- and route-keyed: before any credential work
+                RouteAuthCheck(getattr(node, "identity", None), node.audit),
+                PrincipalRateLimitCheck(limits, getattr(node, "identity", None)),
+            ]
         )
         # Run-time blocks and non-standard methods, for every request (ramparts.gateway.waf_net).
         self._guard = NetworkGuard(getattr(node, "blocklist", None), node.audit)
@@ -203,6 +212,9 @@ class Gateway:
         await self._run_checks(ctx)
         node_limit = self._node.settings.max_body_bytes
         app_limit = body_limit(route)  # the app's waf.limits.body_bytes, tighter or not
+        limited = ctx.notes.get(RATE_LIMIT_NOTE)
+        if limited is not None:  # a limited route: its answer says how much is left
+            send = _with_headers(send, rate_limit_headers(limited))
         try:
             body = await read_body(receive, headers, min(node_limit, app_limit or node_limit))
         except ClientGone:
@@ -277,7 +289,8 @@ class Gateway:
             try:
                 await check.check(ctx)
             except GatewayDenied as exc:
-                self._audit(ctx, check.name, "deny", exc.reason, exc.principal, **exc.detail)
+                if not exc.audited:
+                    self._audit(ctx, check.name, "deny", exc.reason, exc.principal, **exc.detail)
                 raise
             except Exception:
                 log.exception("check %s failed (request %s)", check.name, ctx.request_id)
@@ -501,6 +514,17 @@ def _recording_status(send: Any, span: Any) -> Any:
                 from opentelemetry.trace import Status, StatusCode
 
                 span.set_status(Status(StatusCode.ERROR, str(status)))
+        await send(message)
+
+    return wrapped
+
+
+def _with_headers(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:
+    """Add ``extra`` to the response's header fields (the rate-limit fields)."""
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
         await send(message)
 
     return wrapped

@@ -5,7 +5,8 @@ raising ``GatewayDenied`` with a status and a stable code; a check that
 raises anything else has failed, and a failed check refuses the request
 (fail closed) with ``500 check_failed``.  Either way the refusal is audited.
 The WAF's network rules (``waf_net.WafNetCheck``) run first; authentication is
-``RouteAuthCheck``.
+``RouteAuthCheck``; the rate limits (``ramparts.gateway.ratelimit``) run before
+and right after it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class GatewayDenied(RampartsError):
 
     ``reason`` (default: the code) goes to the audit log only, with ``detail``;
     ``principal`` names who was refused when a check got that far (e.g. a
-    revoked key's id).
+    revoked key's id).  ``audited``: the check recorded the refusal itself (the
+    rate limits aggregate theirs under a flood), so the chain runner does not
+    record it again.
     """
 
     def __init__(
@@ -40,8 +43,10 @@ class GatewayDenied(RampartsError):
         principal: str | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
         detail: dict[str, Any] | None = None,
+        audited: bool = False,
     ) -> None:
         super().__init__(message, code=code)
+        self.audited = audited
         self.status = status
         self.reason = reason or code
         self.principal = principal

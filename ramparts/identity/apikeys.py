@@ -48,6 +48,36 @@ def check_scopes(scopes: list[str]) -> tuple[str, ...]:
     return tuple(sorted(set(scopes)))
 
 
+MAX_RATES = 5
+
+
+def check_rates(rates: object) -> tuple[str, ...]:
+    """A key's or client's own limits: one to five of ``N/second|minute|hour|day``."""
+    from ramparts.manifest import parse_rate
+
+    if rates is None:
+        return ()
+    if isinstance(rates, str):
+        rates = [rates]
+    if not isinstance(rates, list) or len(rates) > MAX_RATES:
+        raise InvalidRequest(
+            f"rate must be a list of at most {MAX_RATES} limits such as 50/second",
+            code="invalid_argument",
+        )
+    out = []
+    for rate in rates:
+        try:
+            amount, unit = parse_rate(rate)
+        except ValueError:
+            raise InvalidRequest(
+                f"rate: {str(rate)[:64]!r} is not a limit such as 50/second "
+                "(per second, minute, hour or day)",
+                code="invalid_argument",
+            ) from None
+        out.append(f"{amount}/{unit}")
+    return tuple(dict.fromkeys(out))
+
+
 def check_name(name: object) -> str:
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise InvalidRequest(
@@ -88,11 +118,17 @@ class ApiKeys:
 
     # -- management ---------------------------------------------------------------------
     def create(
-        self, name: str, scopes: list[str], expires_in: float | None, app: str | None
+        self,
+        name: str,
+        scopes: list[str],
+        expires_in: float | None,
+        app: str | None,
+        rate: object = None,
     ) -> tuple[str, ApiKeyRecord]:
         """Make a key; the plain key is returned once and never stored."""
         check_name(name)
         scope_t = check_scopes(scopes)
+        rate_t = check_rates(rate)
         if expires_in is not None and not 0 < expires_in <= 10 * 365 * 86400:
             raise InvalidRequest(
                 "expires must be between 1 second and 10 years", code="invalid_argument"
@@ -110,6 +146,7 @@ class ApiKeys:
             now + expires_in if expires_in else None,
             None,
             None,
+            rate_t,
         )
         self._records.add_api_key(rec)
         return key, rec
@@ -161,6 +198,7 @@ class ApiKeys:
                     scopes=frozenset(rec.scopes),
                     app=rec.app,
                     extra={"keyId": key_id, "keyName": rec.name},
+                    rate=rec.rate,
                 ),
             )
             if len(self._principals) >= _CACHE_MAX:

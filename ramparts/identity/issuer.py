@@ -33,7 +33,7 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import Key, RSAKey
 
 from ramparts.errors import InvalidRequest
-from ramparts.identity.apikeys import check_name, check_scopes
+from ramparts.identity.apikeys import check_name, check_rates, check_scopes
 from ramparts.identity.jwt import IssuerVerifier
 from ramparts.identity.records import (
     ClientRecord,
@@ -192,15 +192,18 @@ class BuiltinIssuer:
         return hmac.new(self._secret, secret.encode(), hashlib.sha256).hexdigest()
 
     def create_client(
-        self, name: str, scopes: list[str], app: str | None
+        self, name: str, scopes: list[str], app: str | None, rate: object = None
     ) -> tuple[str, ClientRecord]:
         check_name(name)
         scope_t = check_scopes(scopes)
+        rate_t = check_rates(rate)
         if not scope_t:
             raise InvalidRequest("a client needs at least one scope", code="invalid_argument")
         client_id = "rc_" + secrets.token_hex(8)
         secret = "rcs_" + secrets.token_urlsafe(32)
-        rec = ClientRecord(client_id, name, self._hash(secret), scope_t, app, time.time(), None)
+        rec = ClientRecord(
+            client_id, name, self._hash(secret), scope_t, app, time.time(), None, rate_t
+        )
         self._records.add_client(rec)
         return secret, rec
 

@@ -25,6 +25,8 @@ class Principal:
     claims: dict[str, Any] = field(default_factory=dict)
     app: str | None = None  # a key or client bound to one app is refused elsewhere
     extra: dict[str, Any] = field(default_factory=dict)
+    # An API key's own limits (``keys create --rate``): every request made with it counts.
+    rate: tuple[str, ...] = ()
 
     def authorizer(self) -> dict[str, Any]:
         scopes = sorted(self.scopes)

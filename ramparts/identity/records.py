@@ -69,6 +69,7 @@ api_keys_t = Table(
     Column("expires_at", Float),
     Column("revoked_at", Float),
     Column("last_used_at", Float),
+    Column("rate", Text),  # JSON list of limits ("50/second"); NULL: none (ramparts.ratelimit)
 )
 oauth_clients_t = Table(
     "oauth_clients",
@@ -80,6 +81,7 @@ oauth_clients_t = Table(
     Column("app", String(63)),
     Column("created_at", Float, nullable=False),
     Column("deleted_at", Float),
+    Column("rate", Text),  # JSON list of limits, as api_keys.rate
 )
 signing_keys_t = Table(
     "signing_keys",
@@ -107,6 +109,7 @@ class ApiKeyRecord:
     expires_at: float | None
     revoked_at: float | None
     last_used_at: float | None
+    rate: tuple[str, ...] = ()
 
     def public(self) -> dict[str, Any]:
         return {
@@ -119,6 +122,7 @@ class ApiKeyRecord:
             "expires_at": self.expires_at,
             "revoked_at": self.revoked_at,
             "last_used_at": self.last_used_at,
+            "rate": list(self.rate),
         }
 
 
@@ -131,6 +135,7 @@ class ClientRecord:
     app: str | None
     created_at: float
     deleted_at: float | None
+    rate: tuple[str, ...] = ()
 
     def public(self) -> dict[str, Any]:
         return {
@@ -139,6 +144,7 @@ class ClientRecord:
             "scopes": list(self.scopes),
             "app": self.app,
             "created_at": self.created_at,
+            "rate": list(self.rate),
         }
 
 
@@ -160,6 +166,7 @@ class IdentityRecords:
         self._sealer = sealer
         try:
             metadata.create_all(engine)
+            _add_rate_columns(engine)
             with self._tx() as conn:
                 if (
                     conn.execute(
@@ -234,6 +241,7 @@ class IdentityRecords:
             row.expires_at,
             row.revoked_at,
             row.last_used_at,
+            _rates(row.rate),
         )
 
     def add_api_key(self, rec: ApiKeyRecord) -> None:
@@ -247,6 +255,7 @@ class IdentityRecords:
                     app=rec.app,
                     created_at=rec.created_at,
                     expires_at=rec.expires_at,
+                    rate=json.dumps(list(rec.rate)) if rec.rate else None,
                 )
             )
             self._bump(conn)  # drops any cached "no such key" answer on every node
@@ -276,6 +285,20 @@ class IdentityRecords:
             row = conn.execute(select(api_keys_t).where(api_keys_t.c.id == key_id)).first()
         return self._key(row)
 
+    def set_api_key_rate(self, key_id: str, rate: tuple[str, ...]) -> ApiKeyRecord | None:
+        """Replace a key's own limits (empty: none); every node sees it on its next request."""
+        with self._tx() as conn:
+            result = conn.execute(
+                update(api_keys_t)
+                .where(api_keys_t.c.id == key_id)
+                .values(rate=json.dumps(list(rate)) if rate else None)
+            )
+            if not result.rowcount:
+                return None
+            self._bump(conn)  # cached keys (and their principals) are read again
+            row = conn.execute(select(api_keys_t).where(api_keys_t.c.id == key_id)).first()
+        return self._key(row)
+
     def touch_api_keys(self, used: dict[str, float]) -> None:
         """Record last use; batched by the caller so the hot path never writes."""
         if not used:
@@ -297,6 +320,7 @@ class IdentityRecords:
             row.app,
             row.created_at,
             row.deleted_at,
+            _rates(row.rate),
         )
 
     def add_client(self, rec: ClientRecord) -> None:
@@ -309,6 +333,7 @@ class IdentityRecords:
                     scopes=json.dumps(list(rec.scopes)),
                     app=rec.app,
                     created_at=rec.created_at,
+                    rate=json.dumps(list(rec.rate)) if rec.rate else None,
                 )
             )
             self._bump(conn)
@@ -339,6 +364,22 @@ class IdentityRecords:
             if result.rowcount:
                 self._bump(conn)
         return bool(result.rowcount)
+
+    def set_client_rate(self, client_id: str, rate: tuple[str, ...]) -> ClientRecord | None:
+        """Replace a client's own limits (empty: none), as ``set_api_key_rate``."""
+        with self._tx() as conn:
+            result = conn.execute(
+                update(oauth_clients_t)
+                .where((oauth_clients_t.c.id == client_id) & oauth_clients_t.c.deleted_at.is_(None))
+                .values(rate=json.dumps(list(rate)) if rate else None)
+            )
+            if not result.rowcount:
+                return None
+            self._bump(conn)
+            row = conn.execute(
+                select(oauth_clients_t).where(oauth_clients_t.c.id == client_id)
+            ).first()
+        return self._client(row)
 
     # -- signing keys --------------------------------------------------------------------
     def _signing(self, row: Any) -> SigningKeyRecord:
@@ -378,6 +419,31 @@ class IdentityRecords:
                 )
             )
             self._bump(conn)
+
+
+def _rates(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    value = json.loads(raw)
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _add_rate_columns(engine: Engine) -> None:
+    """Stores made before per-key limits existed get the ``rate`` columns (NULL: no limit)."""
+    from sqlalchemy import inspect, text
+
+    for table in (api_keys_t, oauth_clients_t):
+        columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        if "rate" in columns:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN rate TEXT"))  # noqa: S608
+        except SQLAlchemyError:
+            # Another node added it first; anything else shows on the next read.
+            columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
+            if "rate" not in columns:
+                raise
 
 
 class FreshCounter:

@@ -104,6 +104,10 @@ class IdentityService:
         # Verified JWTs by a hash of (app, route method, token), until min(exp, 60 s), LRU-
         # bounded: a repeated token costs a hash and a dict lookup, not a signature check.
         self._verified: OrderedDict[bytes, tuple[float, AppAuth, Verified]] = OrderedDict()
+        # Built-in OAuth2 clients' own limits by client id, valid for one identity generation
+        # (a ``clients update --rate`` or a delete bumps it on every node).
+        self._client_rates: dict[str, tuple[str, ...]] = {}
+        self._client_rates_at = -1
         self.records: IdentityRecords
         self.api_keys: ApiKeys
         self.issuer: BuiltinIssuer
@@ -121,12 +125,38 @@ class IdentityService:
         await self.api_keys.start()
         self.issuer = BuiltinIssuer(self.records, secret)
         await self.issuer.start()
+        self._client_generation = self.records.generation_reader()
 
     async def close(self) -> None:
         await self.api_keys.close()
+        reader = getattr(self, "_client_generation", None)
+        if reader is not None:
+            reader.close()
         for app in self._apps.values():
             if app.introspector is not None:
                 await app.introspector.close()
+
+    async def client_rate(self, client_id: str, issuer: object = None) -> tuple[str, ...]:
+        """A built-in issuer's client's own limits (``clients create --rate``), or ``()``.
+
+        Only for tokens of our issuer (``issuer`` is the token's ``iss``): another
+        issuer's ``client_id`` names none of our clients.  Read from the store once
+        per identity generation, so a change is effective on the next request.
+        """
+        if issuer != self.issuer.issuer:
+            return ()
+        generation = await self._client_generation.get()
+        if generation != self._client_rates_at:
+            self._client_rates.clear()
+            self._client_rates_at = generation
+        found = self._client_rates.get(client_id)
+        if found is None:
+            rec = await asyncio.to_thread(self.records.get_client, client_id)
+            found = rec.rate if rec is not None and rec.deleted_at is None else ()
+            if len(self._client_rates) >= VERIFIED_CACHE_MAX:
+                self._client_rates.clear()
+            self._client_rates[client_id] = found
+        return found
 
     # -- per-app configuration ------------------------------------------------------------
     def app_auth(self, fn: LiveFunction) -> AppAuth:

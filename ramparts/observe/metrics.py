@@ -31,6 +31,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from ramparts.observe.counting import represented
+
 log = logging.getLogger("ramparts.observe")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -156,9 +158,10 @@ class NodeMetrics:
             elif decision == "deny" and kind == "resource.access":
                 self.policy_denials.labels(_principal_function(str(rec.get("principal")))).inc()
             elif decision == "deny" and kind.startswith(WAF_KINDS):
-                self.waf_blocks.inc()
+                self.waf_blocks.inc(represented(rec))
             elif decision == "deny" and kind.startswith(RATE_LIMIT_KINDS):
-                self.rate_limit_blocks.inc()
+                # Aggregated under a flood: one record stands for ``count`` refusals.
+                self.rate_limit_blocks.inc(represented(rec))
             elif kind in SANDBOX_VIOLATION_KINDS:
                 self.sandbox_violations.labels(str(detail.get("function") or ""), kind).inc()
 

@@ -7,7 +7,8 @@ exactly as it happened live.  The threaded pipeline around it is in
 ``ramparts.respond.service``.
 
 State is bounded: each rule keeps at most ``max_groups`` groups (least recently
-active evicted first), a threshold group at most ``threshold`` timestamps, and a
+active evicted first), a threshold group at most ``threshold`` records (it fires
+when their weights -- 1, or an aggregated record's ``count`` -- reach it), and a
 first_seen group at most ``MAX_VALUES`` values (past that, new values are still
 reported, but not remembered) and a first_seen rule at most ``MAX_VALUES_PER_RULE``
 values over all its groups (past that, its least recently active groups go).
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ramparts.observe.counting import represented
 from ramparts.respond.rules import MAX_VALUES, MAX_VALUES_PER_RULE, Rule
 
 ALERT_KIND = "alert"  # audit records of alerts: never evaluated again (no feedback loops)
@@ -42,7 +44,8 @@ class Match:
 
 @dataclass
 class _Threshold:
-    hits: deque[tuple[float, str]]
+    hits: deque[tuple[float, str, int]]  # (ts, evidence id, events the record stands for)
+    total: int = 0  # the sum of the weights in ``hits``
     hot_until: float = 0.0
 
 
@@ -115,11 +118,13 @@ class DetectionEngine:
                 continue
             ts = record_time(source, record)
             ev = evidence_id(source, record)
+            # An aggregated record (a rate-limit flood) counts as the refusals it stands for.
+            weight = represented(record) if source == "audit" else 1
             for rule in rules:
                 if rule.kind == "threshold":
-                    self._threshold(rule, source, record, ts, ev, out)
+                    self._threshold(rule, source, record, ts, ev, out, weight)
                 elif rule.kind == "sequence":
-                    self._sequence(rule, source, record, ts, ev, out)
+                    self._sequence(rule, source, record, ts, ev, out, weight)
                 else:
                     self._first_seen(rule, source, record, ts, ev, out)
         return out
@@ -151,30 +156,30 @@ class DetectionEngine:
     # -- kinds ----------------------------------------------------------------------------------
     def _threshold(
         self, rule: Rule, source: str, record: dict[str, Any], ts: float, ev: str,
-        out: list[Match],
+        out: list[Match], weight: int = 1,
     ) -> None:
         step = rule.steps[0]
         if step.matcher.source != source or not step.matcher.matches(record):
             return
         for group in step.group_keys(record):
-            slot: _Threshold = self._slot(
-                rule, group, lambda: _Threshold(deque(maxlen=step.threshold))
-            )
+            slot: _Threshold = self._slot(rule, group, lambda: _Threshold(deque()))
             if ts < slot.hot_until:
                 # Fired already: each further record adds to the open alert's count.
-                out.append(Match(rule, group, ts, 1, [ev]))
+                out.append(Match(rule, group, ts, weight, [ev]))
                 continue
-            slot.hits.append((ts, ev))
+            slot.hits.append((ts, ev, weight))
+            slot.total += weight
             while slot.hits and ts - slot.hits[0][0] > rule.window:
-                slot.hits.popleft()
-            if len(slot.hits) >= step.threshold:
-                out.append(Match(rule, group, ts, len(slot.hits), [e for _, e in slot.hits]))
+                slot.total -= slot.hits.popleft()[2]
+            if slot.total >= step.threshold:
+                out.append(Match(rule, group, ts, slot.total, [e for _, e, _ in slot.hits]))
                 slot.hits.clear()
+                slot.total = 0
                 slot.hot_until = ts + rule.suppress
 
     def _sequence(
         self, rule: Rule, source: str, record: dict[str, Any], ts: float, ev: str,
-        out: list[Match],
+        out: list[Match], weight: int = 1,
     ) -> None:
         table = self._state[rule.id]
         last = len(rule.steps) - 1
@@ -192,8 +197,8 @@ class DetectionEngine:
                     continue
                 table.move_to_end(group)
                 advanced.add(group)
-                slot.count += 1
-                slot.total += 1
+                slot.count += weight
+                slot.total += weight
                 if len(slot.evidence) < MAX_EVIDENCE:
                     slot.evidence.append(ev)
                 if slot.count < step.threshold:
@@ -211,7 +216,7 @@ class DetectionEngine:
                 continue
             slot = self._slot(rule, group, lambda: _Sequence(step=0, started=ts))
             # (Re)start: a new first step restarts the window for its group.
-            slot.step, slot.started, slot.count, slot.total, slot.evidence = 1, ts, 0, 1, [ev]
+            slot.step, slot.started, slot.count, slot.total, slot.evidence = 1, ts, 0, weight, [ev]
 
     def _first_seen(
         self, rule: Rule, source: str, record: dict[str, Any], ts: float, ev: str,

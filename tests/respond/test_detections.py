@@ -233,3 +233,26 @@ def test_first_seen_values_are_capped_per_group_and_per_rule() -> None:
     engine.process("audit", many)
     assert engine.values("new-dest") <= MAX_VALUES_PER_RULE
     assert engine.groups("new-dest") < groups
+
+
+def test_an_aggregated_record_weighs_its_count() -> None:
+    # A rate-limit flood is audited as few records with a count (ramparts.ratelimit.aggregate):
+    # a threshold over refusals must see the refusals, not the records.
+    rule = parse_rule(
+        {
+            "id": "rl-flood", "title": "t", "severity": "low", "category": "A6",
+            "kind": "threshold", "match": {"kind": "gateway.rate_limit", "decision": "deny"},
+            "group_by": ["principal"], "threshold": 100, "window": "1m",
+        },
+        file="rl.yaml",
+    )
+
+    def refusals(count: int, ts: float) -> dict[str, Any]:
+        return audit("gateway.rate_limit", "deny", "ip:203.0.113.9", "http:GET",
+                     "route:GET /a", ts, count=count, aggregated=True, limit="1/minute")
+
+    engine = DetectionEngine([rule])
+    assert engine.process("audit", [refusals(1, T0), refusals(60, T0 + 1)]) == []
+    (m,) = engine.process("audit", [refusals(39, T0 + 2)])
+    assert m.count == 100
+    assert len(m.evidence) == 3

@@ -1,0 +1,158 @@
+"""Audit records of rate-limit refusals, aggregated so that a flood cannot flood the audit log.
+
+Every refusal is a security event, but one durable (fsync'd, hash-chained)
+record per refused request would let an attacker turn 10,000 refused
+requests a second into 10,000 audit writes a second.  So refusals are
+grouped by (principal, route, limit): the first refusal of a group is
+recorded at once (``count`` 1); later ones are counted, and at most one
+record per group and second carries the ``count`` of refusals since the
+previous one.  A group that stays quiet for a second is closed; pending
+counts are written at shutdown (``close``).  The counts of a group's records
+add up to the refusals it saw.
+
+Records carry ``aggregated: true`` and ``count`` in their detail: the
+metrics and detections count such a record as ``count`` refusals
+(``ramparts.observe.counting``).  Memory is bounded (``max_groups``): past it,
+refusals of new principals on a route are folded into one group per route
+whose principal is ``overflow`` (their addresses are then not recorded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger("ramparts.ratelimit")
+
+KIND = "gateway.rate_limit"  # ramparts.observe.metrics counts these as rate-limit blocks
+OVERFLOW = "overflow"
+MAX_GROUPS = 10_000
+
+
+@dataclass
+class _Group:
+    principal: str
+    action: str
+    resource: str
+    detail: dict[str, Any]
+    last_emit: float
+    pending: int = 0
+    first_request: str | None = None
+    first_at: float = 0.0
+    last_at: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DenialAggregator:
+    """Turns refusals into at most one audit record per group and ``interval``."""
+
+    def __init__(
+        self,
+        emit: Callable[..., None],
+        *,
+        interval: float = 1.0,
+        max_groups: int = MAX_GROUPS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._emit = emit
+        self._interval = interval
+        self._max = max_groups
+        self._clock = clock
+        self._groups: dict[tuple[str, str, str], _Group] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def refused(
+        self,
+        *,
+        principal: str,
+        method: str,
+        route_key: str,
+        limit: str,
+        request_id: str,
+        **detail: Any,
+    ) -> None:
+        """One refused request: recorded now if its group is new, else counted."""
+        resource = f"route:{route_key}"
+        key = (principal, resource, limit)
+        detail = {"limit": limit, **detail}
+        group = self._groups.get(key)
+        now = self._clock()
+        if group is None and len(self._groups) >= self._max:
+            principal = OVERFLOW
+            key = (OVERFLOW, resource, limit)
+            group = self._groups.get(key)
+            detail = {k: v for k, v in detail.items() if k != "source_ip"}
+        if group is None:
+            group = _Group(principal, f"http:{method}", resource, detail, now)
+            self._groups[key] = group
+            self._write(group, 1, request_id, time.time(), time.time())
+            return
+        if group.pending == 0:
+            group.first_request, group.first_at = request_id, time.time()
+        group.pending += 1
+        group.last_at = time.time()
+        group.detail = detail  # the latest refusal's details (e.g. its source address)
+
+    def flush(self, *, everything: bool = False) -> int:
+        """Write the groups due a record (all pending ones with ``everything``); drop idle ones."""
+        now = self._clock()
+        written = 0
+        for key, group in list(self._groups.items()):
+            due = everything or now - group.last_emit >= self._interval
+            if not due:
+                continue
+            if group.pending:
+                self._write(group, group.pending, group.first_request, group.first_at,
+                            group.last_at)
+                group.pending, group.last_emit = 0, now
+                written += 1
+            else:
+                del self._groups[key]  # quiet for a whole interval: the next refusal is new
+        return written
+
+    def _write(
+        self, group: _Group, count: int, request_id: str | None, first: float, last: float
+    ) -> None:
+        try:
+            self._emit(
+                KIND,
+                decision="deny",
+                principal=group.principal,
+                action=group.action,
+                resource=group.resource,
+                request_id=request_id,
+                count=count,
+                aggregated=True,
+                first_at=first,
+                last_at=last,
+                **group.detail,
+            )
+        except Exception:  # the audit log reports its own failures; never fail the request
+            log.exception("could not audit a rate-limit refusal")
+
+    @property
+    def groups(self) -> int:
+        return len(self._groups)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval / 4)
+            self.flush()
+
+    async def close(self) -> None:
+        """Stop the ticker and write every pending count (before the audit log closes)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.flush(everything=True)
+        self._groups.clear()
