@@ -229,6 +229,7 @@ class Ledger:
                 if row is not None:
                     inv, ms = inv + row[0], ms + row[1]
             used = inv if metric == "invocations" else round(ms / 1000.0, 3)
+            seen_inv, seen_ms = self._used((scope, window))
             limit = limits.get(name)
             rows.append(
                 {
@@ -236,6 +237,11 @@ class Ledger:
                     "limit": limit,
                     "source": "override" if name in override else ("manifest" if limit else None),
                     "used": used,
+                    # what this node enforces now: other nodes' calls since its last flush
+                    # are not in it yet (at most one flush interval behind)
+                    "used_here": seen_inv if metric == "invocations" else round(
+                        seen_ms / 1000.0, 3
+                    ),
                     "percent": round(100.0 * used / limit, 1) if limit else None,
                     "resets_in": max(1, int(ends - now + 0.999)),
                     "window": window,
