@@ -172,6 +172,10 @@ class Settings:
     # back from the state store (the bound on the overshoot across nodes).
     throttle_wait: float = 0.1
     budget_flush_interval: float = 1.0
+    # Test-only, like scheduler_clock_offset: seconds added to the budget ledger's clock,
+    # so a test can step into the next hour's window instead of waiting for it.  Never
+    # set it in production: budgets would reset at the wrong real time.
+    budget_clock_offset: float = 0.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -209,6 +213,11 @@ class Settings:
             raise ConfigError(
                 "RAMPARTS_BUDGET_FLUSH_INTERVAL must be 0.1 to 60 seconds, got "
                 f"{self.budget_flush_interval}"
+            )
+        if not -_MAX_CLOCK_OFFSET <= self.budget_clock_offset <= _MAX_CLOCK_OFFSET:
+            raise ConfigError(
+                "RAMPARTS_BUDGET_CLOCK_OFFSET (test-only) must be a number of seconds"
+                f" within one day either way, got {self.budget_clock_offset}"
             )
         if self.retain_audit < 0:
             raise ConfigError("--retain-audit (RAMPARTS_RETAIN_AUDIT) must be 0 or more")
@@ -298,6 +307,7 @@ class Settings:
             "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),
             "throttle_wait": _env_float("RAMPARTS_THROTTLE_WAIT", 0.1),
             "budget_flush_interval": _env_float("RAMPARTS_BUDGET_FLUSH_INTERVAL", 1.0),
+            "budget_clock_offset": _env_float("RAMPARTS_BUDGET_CLOCK_OFFSET", 0.0),
             "retain_invocations": parse_duration(
                 os.environ.get("RAMPARTS_RETAIN_INVOCATIONS") or "7d",
                 name="RAMPARTS_RETAIN_INVOCATIONS",

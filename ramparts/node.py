@@ -274,6 +274,9 @@ class Node:
             self.audit,
             node_id=s.node_id,
             interval=s.budget_flush_interval,
+            clock=(lambda: time.time() + s.budget_clock_offset)
+            if s.budget_clock_offset
+            else time.time,
         )
         self.app_slots = AppSlots()
         pip = (
@@ -308,7 +311,7 @@ class Node:
         if self.siem is not None:
             self.siem.start()
         self.invocations.start()
-        self.budget.start()
+        await self.budget.start()
         self._start_detections(*detection_setup)
         if self.signer.created:
             await self._sign_existing_versions()

@@ -250,7 +250,13 @@ class Ledger:
         return {"scope": scope, "override": override, "budgets": rows}
 
     # -- background ------------------------------------------------------------------------
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Read every node's usage and the overrides, then flush in the background.
+
+        Before the node serves: a node that started with empty totals would admit
+        a whole budget again after every restart.
+        """
+        await self.flush()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="budget-ledger")
 
     async def close(self) -> None:
