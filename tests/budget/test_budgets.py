@@ -44,6 +44,13 @@ functions:
     handler: h.py:handler
     triggers:
       - http: {method: GET, path: /other, auth: none}
+  proxy:
+    handler: h.py:proxy
+    role:
+      statements:
+        - {effect: allow, actions: ["functions:Invoke"], resources: ["function:capped"]}
+    triggers:
+      - http: {method: GET, path: /proxy, auth: none}
 """
 
 SHARED_MANIFEST = """
@@ -66,6 +73,13 @@ import time
 
 def handler(event, context):
     return {"statusCode": 200, "body": "ran"}
+
+def proxy(event, context):
+    try:
+        context.invoke("capped", {})
+    except Exception as exc:
+        return {"statusCode": 200, "body": f"{type(exc).__name__} {getattr(exc, 'code', '')}"}
+    return {"statusCode": 200, "body": "called"}
 
 def sleepy(event, context):
     time.sleep(1.2)
@@ -146,6 +160,17 @@ def test_ramparts_invoke_and_show_over_budget(wallet: RunningNode) -> None:
     assert set(scopes) == {"function:capped", "app:wallet"}
     table = wallet.cli("budget", "show", "capped")
     assert table.returncode == 0 and "invocations/hour" in table.stdout
+
+
+def test_context_invoke_of_a_function_over_budget_raises_in_the_caller(
+    wallet: RunningNode,
+) -> None:
+    for _ in range(4):
+        wallet.gateway.get("/capped")
+    before = _ok_runs(wallet, "capped")
+    r = wallet.gateway.get("/proxy")
+    assert r.status_code == 200 and r.text == "RampartsError invocation_failed", r.text
+    assert _ok_runs(wallet, "capped") == before
 
 
 def test_an_app_budget_spans_its_functions(wallet: RunningNode) -> None:
