@@ -25,7 +25,7 @@ from ramparts import integrity
 from ramparts.aws.credentials import CredentialAuthority, open_authority
 from ramparts.aws.runtime import AwsRuntime
 from ramparts.broker import Broker
-from ramparts.budget import AppSlots, Ledger, Refusal
+from ramparts.budget import AppSlots, Caller, Ledger, Refusal
 from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
@@ -160,6 +160,17 @@ class _RequestIds:
 
 _request_ids = _RequestIds()
 os.register_at_fork(after_in_child=_request_ids.reset)  # a forked child never reuses our pool
+
+
+def _caller(trigger: str, event: Any) -> Caller:
+    """Who a refused call came from, for its (aggregated) audit record."""
+    if trigger != "http" or not isinstance(event, dict):
+        return Caller(trigger)
+    ctx = request_context(trigger, event)
+    route = event.get("routeKey")
+    if not isinstance(route, str):  # a REST (v1) event
+        route = f"{event.get('httpMethod', '?')} {event.get('resource', '?')}"
+    return Caller(trigger, route[:256], ctx.get("ramparts:principal"), ctx.get("aws:sourceip"))
 
 
 class Node:
@@ -833,6 +844,7 @@ class Node:
         if isinstance(ticket, Refusal):
             # Never recorded as an invocation (it did not run): a flood of refusals is
             # audited in aggregate by the ledger instead.
+            self.budget.refused(spec.function, ticket, _caller(trigger, event))
             return InvocationResult(
                 request_id=rid,
                 status="throttled",
@@ -849,7 +861,9 @@ class Node:
                 error_type="Throttled",
                 error_message=f"the app {spec.app!r} is at its concurrency limit ({cap})",
             )
-            self.budget.throttled(spec.function, f"app:{spec.app}", cap or 0)
+            self.budget.throttled(
+                spec.function, f"app:{spec.app}", cap or 0, _caller(trigger, event)
+            )
             self.invocations.record(spec, trigger, result, principal=None, trace_id=None)
             return result
         try:
@@ -859,7 +873,10 @@ class Node:
         ran = result.status != "throttled"
         self.budget.finish(ticket, ran=ran, duration_ms=result.duration_ms)
         if not ran:
-            self.budget.throttled(spec.function, f"function:{spec.function}", spec.concurrency)
+            self.budget.throttled(
+                spec.function, f"function:{spec.function}", spec.concurrency,
+                _caller(trigger, event),
+            )
         return result
 
     def budget_hold(self, function: str) -> float:

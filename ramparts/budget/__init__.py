@@ -9,8 +9,8 @@ fixed UTC windows (kept in the state store, shared by nodes that share it);
 
 from __future__ import annotations
 
-from ramparts.budget.ledger import Ledger, Refusal, Ticket
+from ramparts.budget.ledger import Caller, Ledger, Refusal, Ticket
 from ramparts.budget.slots import AppSlots
 from ramparts.budget.windows import FIELDS, Windows
 
-__all__ = ["FIELDS", "AppSlots", "Ledger", "Refusal", "Ticket", "Windows"]
+__all__ = ["FIELDS", "AppSlots", "Caller", "Ledger", "Refusal", "Ticket", "Windows"]

@@ -68,6 +68,26 @@ class Ticket:
     scopes: tuple[str, str]
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who a refused call came from, as its audit record names it (None: not known)."""
+
+    trigger: str
+    route: str | None = None  # "GET /orders/{id}" for HTTP
+    principal: str | None = None  # the authenticated principal, if any
+    source_ip: str | None = None
+
+
+_MAX_GROUPS = 1000  # distinct audit groups per flush; a wider flood is folded into "*"
+
+
+def _count(counter: collections.Counter[tuple[Any, ...]], key: tuple[Any, ...], c: Caller) -> None:
+    full = (*key, c.trigger, c.route, c.principal, c.source_ip)
+    if full not in counter and len(counter) >= _MAX_GROUPS:
+        full = (*key, c.trigger, c.route, "*", "*")  # one record for the rest of the flood
+    counter[full] += 1
+
+
 def function_scope(name: str) -> str:
     return f"function:{name}"
 
@@ -99,8 +119,9 @@ class Ledger:
         self._pending: dict[Key, list[int]] = {}  # this node's, not yet written
         self._overrides: dict[str, dict[str, int]] = {}
         self._limits: dict[str, dict[str, int]] = {}  # scope -> effective budget last used
-        self._refused: collections.Counter[tuple[str, str, str, int]] = collections.Counter()
-        self._throttled: collections.Counter[tuple[str, str, int]] = collections.Counter()
+        # refusals since the last flush, per what the audit record says about them
+        self._refused: collections.Counter[tuple[Any, ...]] = collections.Counter()
+        self._throttled: collections.Counter[tuple[Any, ...]] = collections.Counter()
         self._marked: set[tuple[str, str, str]] = set()
         self._ends: dict[str, float] = {}  # window -> its end
         self._task: asyncio.Task[None] | None = None
@@ -132,7 +153,6 @@ class Ledger:
                 self._limits[scope] = limits
                 refusal = self._check(scope, limits, windows)
                 if refusal is not None:
-                    self._refused[(function, scope, refusal.limit, refusal.value)] += 1
                     return refusal
             else:
                 self._limits.pop(scope, None)
@@ -191,9 +211,13 @@ class Ledger:
                 row[0] += inv
                 row[1] += ms
 
-    def throttled(self, function: str, scope: str, cap: int) -> None:
+    def refused(self, function: str, refusal: Refusal, caller: Caller) -> None:
+        """Note a call refused by ``refusal`` (audited in aggregate at the next flush)."""
+        _count(self._refused, (function, refusal.scope, refusal.limit, refusal.value), caller)
+
+    def throttled(self, function: str, scope: str, cap: int, caller: Caller) -> None:
         """Note a call refused at a concurrency cap (audited in aggregate at the next flush)."""
-        self._throttled[(function, scope, cap)] += 1
+        _count(self._throttled, (function, scope, cap), caller)
 
     # -- admin -----------------------------------------------------------------------------
     def overrides(self) -> dict[str, dict[str, int]]:
@@ -323,29 +347,37 @@ class Ledger:
 
     def _audit_refusals(self) -> None:
         throttled, self._throttled = self._throttled, collections.Counter()
-        for (function, scope, cap), count in throttled.items():
+        for (function, scope, cap, trigger, route, principal, ip), count in throttled.items():
             self._audit.emit(
                 "concurrency.throttled",
                 decision="deny",
-                principal=f"node:{self._node_id}",
+                principal=principal or f"node:{self._node_id}",
                 action="functions:Invoke",
                 resource=f"function:{function}",
                 scope=scope,  # the function's own cap, or its app's
                 limit="concurrency",
                 concurrency=cap,
-                count=count,
+                trigger=trigger,
+                route=route,
+                source_ip=ip,
+                count=count,  # refusals since the last flush (about one second)
             )
         refused, self._refused = self._refused, collections.Counter()
-        for (function, scope, limit, value), count in refused.items():
+        for (function, scope, limit, value, trigger, route, principal, ip), count in (
+            refused.items()
+        ):
             self._audit.emit(
                 "budget.exhausted",
                 decision="deny",
-                principal=f"node:{self._node_id}",
+                principal=principal or f"node:{self._node_id}",
                 action="functions:Invoke",
                 resource=f"function:{function}",
                 scope=scope,
                 limit=limit,
                 budget=value,
+                trigger=trigger,
+                route=route,
+                source_ip=ip,
                 count=count,  # refusals since the last flush (about one second)
             )
 

@@ -139,7 +139,10 @@ def test_the_fourth_call_over_an_hourly_budget_is_refused_and_never_runs(
     refused = _wait_audit(wallet, "budget.exhausted", "function:capped")
     assert all(e["decision"] == "deny" for e in refused)
     assert sum(e["detail"]["count"] for e in refused) == 2  # aggregated, with a count
-    assert refused[0]["detail"]["scope"] == "function:capped"
+    detail = refused[0]["detail"]
+    assert detail["scope"] == "function:capped" and detail["limit"] == "invocations_per_hour"
+    assert (detail["trigger"], detail["route"]) == ("http", "GET /capped")
+    assert detail["source_ip"] == "127.0.0.1"
 
     row = _report(wallet, function="capped")["function:capped/invocations_per_hour"]
     assert (row["limit"], row["used"], row["source"]) == (3, 3, "manifest")

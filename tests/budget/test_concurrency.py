@@ -106,6 +106,7 @@ def test_a_second_call_to_a_function_at_its_cap_is_throttled(crowd: RunningNode)
     assert len(runs) == outcomes.count((200, ""))
     events = _wait_audit(crowd, "concurrency.throttled", "function:single")
     assert events[0]["decision"] == "deny" and events[0]["detail"]["scope"] == "function:single"
+    assert events[0]["detail"]["route"] == "GET /single"
     assert sum(e["detail"]["count"] for e in events) == outcomes.count((429, "function_throttled"))
 
 
