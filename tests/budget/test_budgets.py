@@ -144,6 +144,15 @@ def test_the_fourth_call_over_an_hourly_budget_is_refused_and_never_runs(
     assert (detail["trigger"], detail["route"]) == ("http", "GET /capped")
     assert detail["source_ip"] == "127.0.0.1"
 
+    deadline = time.monotonic() + 10  # the metrics sink runs after the audit batch is stored
+    while time.monotonic() < deadline:
+        metrics = wallet.control.get("/metrics").text
+        if 'ramparts_budget_blocks_total{function="capped"} 2.0' in metrics:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("ramparts_budget_blocks_total did not count the 2 refusals")
+
     row = _report(wallet, function="capped")["function:capped/invocations_per_hour"]
     assert (row["limit"], row["used"], row["source"]) == (3, 3, "manifest")
     assert row["percent"] == 100.0
