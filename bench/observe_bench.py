@@ -68,7 +68,7 @@ class _OffNode(Ramparts):
     def __init__(self, work: Path) -> None:
         super().__init__(work)
         self.server = Server("ramparts-off", [sys.executable, "-c", _OFF, *self.server.cmd[1:]],
-                             work / "ramparts.log")
+                             work / "ramparts.log", env=dict(self.server.env))
 
 
 class _Scraper(threading.Thread):

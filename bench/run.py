@@ -139,7 +139,10 @@ class Ramparts:
         self.server = Server("ramparts", [
             _bin("ramparts"), "up", "--data-dir", str(self.data_dir), "--host", HOST,
             "--port", str(self.port), "--admin-host", HOST, "--admin-port", str(self.admin_port),
-        ], work / "ramparts.log")
+        ], work / "ramparts.log",
+            # More connections than workers: calls queue for a worker as they do on the
+            # peer, instead of the fast 429 (0.1 s) a node answers by default.
+            env={"RAMPARTS_THROTTLE_WAIT": "30"})
 
     @property
     def env(self) -> dict[str, str]:

@@ -169,6 +169,16 @@ class Settings:
     # Rate limits (ramparts.ratelimit, docs/rate-limits.md): where the counters live,
     # memory:// (this node alone) or redis://... (shared by every node).
     rate_limit_storage: str = "memory://"
+    # Concurrency caps and budgets (ramparts.budget, docs/budgets.md): how long a
+    # synchronous call may wait for a free worker (or app slot) before it is throttled
+    # with 429 function_throttled, and how often budget usage is flushed to and read
+    # back from the state store (the bound on the overshoot across nodes).
+    throttle_wait: float = 0.1
+    budget_flush_interval: float = 1.0
+    # Test-only, like scheduler_clock_offset: seconds added to the budget ledger's clock,
+    # so a test can step into the next hour's window instead of waiting for it.  Never
+    # set it in production: budgets would reset at the wrong real time.
+    budget_clock_offset: float = 0.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -197,6 +207,20 @@ class Settings:
             raise ConfigError(
                 "RAMPARTS_SCHEDULER_CLOCK_OFFSET (test-only) must be a number of seconds"
                 f" within one day either way, got {self.scheduler_clock_offset}"
+            )
+        if not 0.0 <= self.throttle_wait <= 30.0:
+            raise ConfigError(
+                f"RAMPARTS_THROTTLE_WAIT must be 0 to 30 seconds, got {self.throttle_wait}"
+            )
+        if not 0.1 <= self.budget_flush_interval <= 60.0:
+            raise ConfigError(
+                "RAMPARTS_BUDGET_FLUSH_INTERVAL must be 0.1 to 60 seconds, got "
+                f"{self.budget_flush_interval}"
+            )
+        if not -_MAX_CLOCK_OFFSET <= self.budget_clock_offset <= _MAX_CLOCK_OFFSET:
+            raise ConfigError(
+                "RAMPARTS_BUDGET_CLOCK_OFFSET (test-only) must be a number of seconds"
+                f" within one day either way, got {self.budget_clock_offset}"
             )
         if self.retain_audit < 0:
             raise ConfigError("--retain-audit (RAMPARTS_RETAIN_AUDIT) must be 0 or more")
@@ -287,6 +311,9 @@ class Settings:
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
             "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
             "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),
+            "throttle_wait": _env_float("RAMPARTS_THROTTLE_WAIT", 0.1),
+            "budget_flush_interval": _env_float("RAMPARTS_BUDGET_FLUSH_INTERVAL", 1.0),
+            "budget_clock_offset": _env_float("RAMPARTS_BUDGET_CLOCK_OFFSET", 0.0),
             "retain_invocations": parse_duration(
                 os.environ.get("RAMPARTS_RETAIN_INVOCATIONS") or "7d",
                 name="RAMPARTS_RETAIN_INVOCATIONS",

@@ -25,6 +25,7 @@ from ramparts import integrity
 from ramparts.aws.credentials import CredentialAuthority, open_authority
 from ramparts.aws.runtime import AwsRuntime
 from ramparts.broker import Broker
+from ramparts.budget import AppSlots, Caller, Ledger, Refusal
 from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
@@ -163,6 +164,17 @@ _request_ids = _RequestIds()
 os.register_at_fork(after_in_child=_request_ids.reset)  # a forked child never reuses our pool
 
 
+def _caller(trigger: str, event: Any) -> Caller:
+    """Who a refused call came from, for its (aggregated) audit record."""
+    if trigger != "http" or not isinstance(event, dict):
+        return Caller(trigger)
+    ctx = request_context(trigger, event)
+    route = event.get("routeKey")
+    if not isinstance(route, str):  # a REST (v1) event
+        route = f"{event.get('httpMethod', '?')} {event.get('resource', '?')}"
+    return Caller(trigger, route[:256], ctx.get("ramparts:principal"), ctx.get("aws:sourceip"))
+
+
 class Node:
     def __init__(self, settings: Settings, *, secrets: SecretSource | None = None) -> None:
         self.settings = settings
@@ -277,7 +289,19 @@ class Node:
             region=s.region,
             secret_environment=self._secret_environment,
             aws_environment=self.aws_runtime.environment,
+            queue_wait=s.throttle_wait,  # excess synchronous calls: a fast 429 (docs/budgets.md)
         )
+        # Invocation budgets and the per-app concurrency cap (ramparts.budget).
+        self.budget = Ledger(
+            raw_store,  # type: ignore[arg-type]  # the SQL store has the BudgetStore capability
+            self.audit,
+            node_id=s.node_id,
+            interval=s.budget_flush_interval,
+            clock=(lambda: time.time() + s.budget_clock_offset)
+            if s.budget_clock_offset
+            else time.time,
+        )
+        self.app_slots = AppSlots()
         pip = (
             SandboxedPip(self.sandbox, runtime_dir=s.runtime_dir, index_url=s.package_index)
             if self.sandbox is not None
@@ -291,6 +315,7 @@ class Node:
             invoke=self._invoke_live,
             publish=self.broker.publish,
             concurrency=lambda fn: self._live[fn].config.concurrency if fn in self._live else 1,
+            hold=self.budget_hold,  # an exhausted budget keeps the events in the bus
             # Short, and renewed by a heartbeat while the handler runs.
             lease_for=lambda fn: s.bus_lease,
             max_delay=s.retry_max_delay,
@@ -310,6 +335,7 @@ class Node:
         if self.siem is not None:
             self.siem.start()
         self.invocations.start()
+        await self.budget.start()
         self._start_detections(*detection_setup)
         if self.signer.created:
             await self._sign_existing_versions()
@@ -679,6 +705,7 @@ class Node:
         await self.relay.close()
         await self.vault.rewrapper.close()
         await self.supervisor.close()
+        await self.budget.close()
         await self.invocations.close()
         await self.identity.close()
         if getattr(self, "blocklist", None) is not None:
@@ -823,6 +850,70 @@ class Node:
         it had to change in the response).
         """
         rid = request_id or self.new_request_id()
+        live = self._live.get(spec.function)
+        limits = live.app_limits if live is not None and live.app == spec.app else None
+        ticket = self.budget.admit(
+            spec.function,
+            spec.app,
+            live.config.budget if live is not None and live.app == spec.app else None,
+            limits.budget if limits is not None else None,
+        )
+        if isinstance(ticket, Refusal):
+            # Never recorded as an invocation (it did not run): a flood of refusals is
+            # audited in aggregate by the ledger instead.
+            self.budget.refused(spec.function, ticket, _caller(trigger, event))
+            return InvocationResult(
+                request_id=rid,
+                status="throttled",
+                error_type="BudgetExhausted",
+                error_message=ticket.message,
+                retry_after=ticket.retry_after,
+            )
+        cap = limits.concurrency if limits is not None else None
+        if not await self.app_slots.acquire(spec.app, cap, self.settings.throttle_wait):
+            self.budget.finish(ticket, ran=False, duration_ms=0.0)
+            result = InvocationResult(
+                request_id=rid,
+                status="throttled",
+                error_type="Throttled",
+                error_message=f"the app {spec.app!r} is at its concurrency limit ({cap})",
+            )
+            self.budget.throttled(
+                spec.function, f"app:{spec.app}", cap or 0, _caller(trigger, event)
+            )
+            self.invocations.record(spec, trigger, result, principal=None, trace_id=None)
+            return result
+        try:
+            result = await self._run_spec(spec, event, trigger, rid, note)
+        finally:
+            self.app_slots.release(spec.app)
+        ran = result.status != "throttled"
+        self.budget.finish(ticket, ran=ran, duration_ms=result.duration_ms)
+        if not ran:
+            self.budget.throttled(
+                spec.function, f"function:{spec.function}", spec.concurrency,
+                _caller(trigger, event),
+            )
+        return result
+
+    def budget_hold(self, function: str) -> float:
+        """Seconds the events of ``function`` must stay in the bus (0: deliver them now)."""
+        live = self._live.get(function)
+        if live is None:
+            return 0.0
+        limits = live.app_limits
+        return self.budget.hold(
+            function, live.app, live.config.budget, limits.budget if limits else None
+        )
+
+    async def _run_spec(
+        self,
+        spec: FunctionSpec,
+        event: Any,
+        trigger: str,
+        rid: str,
+        note: Callable[[InvocationResult], str | None] | None,
+    ) -> InvocationResult:
         self.baseline.invocation(spec)
         if self.tracing.enabled:
             with self.tracing.invocation(rid, spec.function, spec.version, trigger) as span:
@@ -874,6 +965,7 @@ class Node:
             err.result_status = result.status  # type: ignore[attr-defined]
             err.error_type = result.error_type  # type: ignore[attr-defined]
             err.error_message = result.error_message  # type: ignore[attr-defined]
+            err.retry_after = result.retry_after  # type: ignore[attr-defined]
             raise err
         return result.result
 
@@ -957,6 +1049,10 @@ class Node:
             accepted=[f.id for f in gate.accepted],
             claimed_actor=actor,
         )
+
+    def live_functions(self) -> list[LiveFunction]:
+        """Every function with a live version on this node's view of the registry."""
+        return list(self._live.values())
 
     def live(self, function: str) -> LiveFunction | None:
         return self._live.get(function)

@@ -185,15 +185,23 @@ class Lambda:
             status = getattr(exc, "result_status", None)
             error_type = getattr(exc, "error_type", None) or "Unhandled"
             if status == "throttled":
-                err = AwsError("TooManyRequestsException", "Rate Exceeded.", 429)
+                # A concurrency cap or an exhausted invocation budget: Lambda's throttle.
+                budget = error_type == "BudgetExhausted"
+                message = "Budget Exhausted." if budget else "Rate Exceeded."
+                err = AwsError("TooManyRequestsException", message, 429)
                 response = error_response("rest-json", err, request.request_id)
                 response.body = orjson.dumps(
                     {
-                        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+                        "Reason": "FunctionInvocationBudgetExhausted"
+                        if budget
+                        else "ReservedFunctionConcurrentInvocationLimitExceeded",
                         "Type": "User",
-                        "message": "Rate Exceeded.",
+                        "message": message,
                     }
                 )
+                retry_after = getattr(exc, "retry_after", None)
+                if budget and retry_after:
+                    response.headers.append(("retry-after", str(retry_after)))
                 return response
             message = getattr(exc, "error_message", None) or f"{function} failed"
             body = {"errorMessage": message, "errorType": error_type, "stackTrace": []}

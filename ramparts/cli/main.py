@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ramparts.cli.auditlog import register as register_audit_log
+from ramparts.cli.budget import register as register_budget
 from ramparts.cli.client import ClientError, ControlClient
 from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err, segment
 from ramparts.cli.common import call as _call
@@ -37,6 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_identity(app)  # `keys` and `clients`
+register_budget(app)  # `budget show|set`
 
 EXIT_DATA_INTEGRITY = 3  # `up` and `doctor`: the data dir failed its integrity check
 

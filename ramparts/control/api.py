@@ -26,6 +26,7 @@ from ramparts.broker import KEY_RE, MAX_OBJECT_BYTES
 from ramparts.control.alerts import alert_routes
 from ramparts.control.audit import audit_routes
 from ramparts.control.aws import aws_routes
+from ramparts.control.budget import budget_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
@@ -306,6 +307,7 @@ async def invoke(request: Request) -> JSONResponse:
             "duration_ms": round(result.duration_ms, 3),
             "cold": result.cold,
             "trace_id": result.trace_id,  # None unless tracing is on (--otlp-endpoint)
+            "retry_after": result.retry_after,  # set when an invocation budget refused it
         }
     )
 
@@ -660,6 +662,7 @@ def create_control_app(node: Node) -> Starlette:
         *siem_routes(),
         *alert_routes(),
         *waf_routes(),
+        *budget_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}

@@ -10,6 +10,13 @@ trigger promises, invokes the function's live version and then:
 * then records a dead letter and, when the trigger names a ``dead_letter``
   topic, publishes the failure there, and acks.
 
+A throttled invocation (a concurrency cap, an exhausted budget) is not a
+failure: the message keeps its lease (renewed by the heartbeat) and is
+invoked again after a short backoff, without using up a retry, and while a
+function's budget is exhausted (``hold``) its consumer leases nothing new,
+so its events wait in the bus until the window resets or the budget is
+raised.
+
 Messages are acked only after the handler has returned, so a node killed
 mid-invocation redelivers them after restart: at-least-once.  Leases are
 short (``lease_for``, 10 s by default) and a heartbeat renews each one every
@@ -69,7 +76,9 @@ class Dispatcher:
         tracing: Tracing = DISABLED,
         on_dead_letter: Callable[[str], None] | None = None,
         on_backend_error: Callable[[str], None] | None = None,
+        hold: Callable[[str], float] | None = None,
     ) -> None:
+        self._hold = hold or (lambda _fn: 0.0)
         self._tracing = tracing
         self._on_dead_letter = on_dead_letter
         self._on_backend_error = on_backend_error
@@ -145,6 +154,11 @@ class Dispatcher:
                         )
                     else:
                         await asyncio.sleep(wait)
+                    continue
+                if self._hold(function) > 0:
+                    # Over budget: leave the events in the bus (visible to every node) and
+                    # look again shortly; a raised budget takes effect within a second.
+                    await asyncio.sleep(_HOLD_POLL)
                     continue
                 lease = self._lease_for(function)
                 try:
@@ -258,6 +272,8 @@ class Dispatcher:
         except Exception:
             log.exception("invoking %s failed", function)
             result = None
+        if result is not None and result.status == "throttled":
+            return  # stopping: left leased, the lease runs out and another consumer gets it
         failed: list[int] = list(range(len(batch)))
         if result is not None and result.ok:
             if not settings.report_batch_item_failures:
@@ -285,6 +301,26 @@ class Dispatcher:
             await self._fail(function, msg, body, batch_event(kind, [record]), error, settings)
 
     async def _traced_invoke(
+        self, function: str, event: Any, kind: Any, messages: list[Message]
+    ) -> InvocationResult | None:
+        """Invoke for ``messages`` until it is not throttled; a throttle uses up no retry.
+
+        The messages stay leased (the heartbeat renews them) while this waits; if
+        the node stops meanwhile they come back to another consumer after their lease.
+        """
+        backoff = _THROTTLE_BACKOFF
+        while True:
+            wait = self._hold(function)
+            if wait > 0:
+                await asyncio.sleep(min(wait, _HOLD_POLL))
+                continue
+            result = await self._traced_invoke_once(function, event, kind, messages)
+            if result is None or result.status != "throttled" or self._closing:
+                return result
+            await asyncio.sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+            backoff = min(backoff * 2, _THROTTLE_BACKOFF_MAX)
+
+    async def _traced_invoke_once(
         self, function: str, event: Any, kind: Any, messages: list[Message]
     ) -> InvocationResult | None:
         """Invoke for ``messages``, in a consumer span continuing the first one's trace.
@@ -345,6 +381,8 @@ class Dispatcher:
         if result is not None and result.ok:
             await self._bus.ack(msg)
             return
+        if result is not None and result.status == "throttled":
+            return  # stopping: left leased, the lease runs out and another consumer gets it
         await self._fail(function, msg, body, event, _error_text(result), settings)
 
     async def _fail(
@@ -417,6 +455,9 @@ class Dispatcher:
             self._on_dead_letter(function)
 
 
+_HOLD_POLL = 1.0  # seconds between looks at an exhausted budget
+_THROTTLE_BACKOFF = 0.2  # first wait after a throttled delivery, doubling up to the max
+_THROTTLE_BACKOFF_MAX = 5.0
 _BATCHED = frozenset({"topic", "table"})  # the kinds whose records are batched and filtered
 _MAX_RECEIVE = 1000
 

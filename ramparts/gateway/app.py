@@ -269,6 +269,16 @@ class Gateway:
             await _send(send, *answer.response, request_id)
         elif result.status == "timeout":
             await _send_error(send, 504, "function_timeout", "the function timed out", request_id)
+        elif result.status == "throttled" and result.error_type == "BudgetExhausted":
+            # The ledger audited it (budget.exhausted, aggregated); the handler never ran.
+            await _send_error(
+                send,
+                429,
+                "budget_exhausted",
+                "the function's invocation budget is used up",
+                request_id,
+                [(b"retry-after", str(result.retry_after or 1).encode())],
+            )
         elif result.status == "throttled":
             await _send_error(
                 send,

@@ -50,6 +50,8 @@ NOT_AUTH_FAILURES = {"aws.auth": frozenset({"unknown_service", "body_too_large"}
 # The gateway audits a check's refusal as ``gateway.<check>``: the DoS/WAF checks' names.
 WAF_KINDS = ("gateway.waf", "waf.")
 RATE_LIMIT_KINDS = ("gateway.rate_limit", "gateway.ratelimit", "ratelimit.", "rate_limit.")
+# The invocation budget ledger's aggregated refusals (ramparts.budget).
+BUDGET_KIND = "budget.exhausted"
 # What runtime protection and the egress proxy report from inside a sandbox.
 SANDBOX_VIOLATION_KINDS = frozenset({"runtime.violation", "egress.deny"})
 # Invocation statuses (``InvocationStatus``) and trigger kinds are fixed by our code; a
@@ -107,6 +109,11 @@ class NodeMetrics:
         self.rate_limit_blocks = Counter(
             "ramparts_rate_limit_blocks", "Requests refused by a rate limit", registry=r,
         )
+        self.budget_blocks = Counter(
+            "ramparts_budget_blocks",
+            "Invocations refused because a function's or app's invocation budget was used up",
+            ["function"], registry=r,
+        )
         self.sandbox_violations = Counter(
             "ramparts_sandbox_violations",
             "Runtime-protection detections and refused egress from sandboxed workers",
@@ -162,6 +169,11 @@ class NodeMetrics:
             elif decision == "deny" and kind.startswith(RATE_LIMIT_KINDS):
                 # Aggregated under a flood: one record stands for ``count`` refusals.
                 self.rate_limit_blocks.inc(represented(rec))
+            elif decision == "deny" and kind == BUDGET_KIND:
+                # one record per function and second stands for ``count`` refusals
+                self.budget_blocks.labels(_resource_function(str(rec.get("resource")))).inc(
+                    represented(rec)
+                )
             elif kind in SANDBOX_VIOLATION_KINDS:
                 self.sandbox_violations.labels(str(detail.get("function") or ""), kind).inc()
 
@@ -235,3 +247,8 @@ def _principal_function(principal: str) -> str:
     if not principal.startswith("function:"):
         return ""
     return principal[len("function:") :].split("@", 1)[0]
+
+
+def _resource_function(resource: str) -> str:
+    """``function:NAME`` (a budget refusal's resource) -> NAME; anything else -> ""."""
+    return resource[len("function:") :] if resource.startswith("function:") else ""

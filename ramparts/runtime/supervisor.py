@@ -283,8 +283,10 @@ class Supervisor:
         aws_environment: (
             Callable[[FunctionSpec], tuple[dict[str, str], dict[str, str]]] | None
         ) = None,
+        queue_wait: float | None = None,
     ) -> None:
         self._runtime_dir = _prepare_runtime_dir(Path(runtime_dir))
+        self._queue_wait = queue_wait
         self._region = region
         self._secret_environment = secret_environment
         # AWS_ENDPOINT_URL and the container-credentials variables of one new zygote
@@ -356,17 +358,21 @@ class Supervisor:
         body = _invoke_frame(spec, rid, event)
         v = self._version(spec)
         try:
-            # A call that cannot get a worker within its own timeout is throttled, as on
-            # Lambda: under overload, callers get a fast answer instead of an unbounded queue.
+            # A call that cannot get a worker within its own timeout (or the shorter
+            # queue wait) is throttled, as on Lambda: under overload, callers get a fast
+            # answer instead of an unbounded queue.
             async with asyncio.timeout(spec.timeout):  # no extra task per call
                 w, cold = await self._acquire(v)
         except TimeoutError:
+            waited = spec.timeout if self._queue_wait is None else min(
+                spec.timeout, self._queue_wait
+            )
             return InvocationResult(
                 request_id=rid,
                 status="throttled",
                 error_type="Throttled",
                 error_message=f"no worker of {spec.function} was free within "
-                f"{spec.timeout:g}s (concurrency {spec.concurrency})",
+                f"{waited:g}s (concurrency {spec.concurrency})",
                 duration_ms=_ms(started),
             )
         except StartError as exc:
@@ -480,14 +486,19 @@ class Supervisor:
             fut: asyncio.Future[_Worker | None] = loop.create_future()
             v.waiters.append(fut)
             try:
-                w_or_none = await fut
-            except asyncio.CancelledError:
+                if self._queue_wait is None:
+                    w_or_none = await fut
+                else:
+                    # shield: a timeout must not cancel a future a worker was just handed in
+                    w_or_none = await asyncio.wait_for(asyncio.shield(fut), self._queue_wait)
+            except (asyncio.CancelledError, TimeoutError):
                 if fut.done() and not fut.cancelled() and fut.exception() is None:
                     handed = fut.result()
                     if handed is not None:
                         self._release(v, handed)
                 with contextlib.suppress(ValueError):
                     v.waiters.remove(fut)
+                v.changed.set()  # a retiring version waits for its waiters to go
                 raise
             if w_or_none is not None:
                 return w_or_none, False

@@ -58,6 +58,9 @@ class InvocationResult:
     # The OpenTelemetry trace this invocation belongs to (32 hex digits), set by the node
     # when tracing is on (``--otlp-endpoint``); None when it is off.  Logs read it here.
     trace_id: str | None = None
+    # Set on a refusal by an exhausted invocation budget (status "throttled", error_type
+    # "BudgetExhausted"): whole seconds until the budget's window resets.
+    retry_after: int | None = None
 
     @property
     def ok(self) -> bool:

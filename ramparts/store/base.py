@@ -191,6 +191,40 @@ class BlockListStore(abc.ABC):
     @abc.abstractmethod
     def block_generation(self) -> int:
         """A counter that changes whenever the list does."""
+class BudgetStore(abc.ABC):
+    """Optional store capability: invocation budget usage and overrides (``ramparts.budget``).
+
+    Usage rows are counters per scope (``function:NAME`` or ``app:NAME``) and
+    fixed window (``h:YYYYMMDDHH`` or ``d:YYYYMMDD``, UTC); every node adds its
+    batched deltas, so nodes sharing a store count together.
+    """
+
+    @abc.abstractmethod
+    def budget_add(self, rows: list[dict[str, Any]]) -> None:
+        """Add ``invocations`` and ``compute_ms`` to each ``(scope, window)`` row, atomically.
+
+        Each row also carries ``ends_at``, the window's end (for pruning).
+        """
+
+    @abc.abstractmethod
+    def budget_usage(self, windows: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+        """(scope, window) -> (invocations, compute_ms) for every scope in these windows."""
+
+    @abc.abstractmethod
+    def budget_mark(self, scope: str, window: str, what: str, ends_at: float = 0.0) -> bool:
+        """Record that ``what`` happened once in this window; False if it already was."""
+
+    @abc.abstractmethod
+    def budget_overrides(self) -> dict[str, dict[str, int]]:
+        """scope -> the budget fields an admin set (``ramparts budget set``)."""
+
+    @abc.abstractmethod
+    def budget_set_override(self, scope: str, fields: dict[str, int] | None) -> None:
+        """Store the override of ``scope`` (None: drop it, back to the manifest's)."""
+
+    @abc.abstractmethod
+    def budget_prune(self, before: float) -> None:
+        """Drop usage rows and marks of windows that ended before ``before``."""
 
 
 class MultipartStore(abc.ABC):

@@ -51,6 +51,7 @@ from ramparts.store.base import (
     AlertStore,
     BlockListStore,
     BlockRecord,
+    BudgetStore,
     Collected,
     KvChange,
     KvRef,
@@ -288,6 +289,33 @@ waf_blocks_t = Table(
     Column("node", String(64), nullable=False),
 )
 
+# Invocation budgets (ramparts.budget): counters per scope and fixed UTC window, one mark
+# per alert and window (so a warning is raised once across nodes), and admin overrides.
+budget_usage_t = Table(
+    "budget_usage",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("window", String(16), primary_key=True),
+    Column("invocations", BigInteger, nullable=False),
+    Column("compute_ms", BigInteger, nullable=False),
+    Column("ends_at", Float, nullable=False),
+)
+budget_marks_t = Table(
+    "budget_marks",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("window", String(16), primary_key=True),
+    Column("what", String(64), primary_key=True),
+    Column("ends_at", Float, nullable=False),
+)
+budget_overrides_t = Table(
+    "budget_overrides",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("fields", Text, nullable=False),  # JSON: budget field -> value
+    Column("updated_at", Float, nullable=False),
+)
+
 _GENERATION = "registry_generation"
 _BLOCKS_GENERATION = "waf_blocks_generation"
 _ATOMIC_ATTEMPTS = 5
@@ -346,7 +374,9 @@ def _prepare_sqlite_file(url: str) -> None:
         tighten(target.with_name(target.name + suffix))
 
 
-class SQLStore(Store, VersionCollector, MultipartStore, AlertStore, BlockListStore):
+class SQLStore(
+    Store, VersionCollector, MultipartStore, AlertStore, BlockListStore, BudgetStore
+):
     schemes = ("sqlite", "postgresql", "postgres")
 
     def __init__(self, url: str) -> None:
@@ -1543,3 +1573,71 @@ class SQLStore(Store, VersionCollector, MultipartStore, AlertStore, BlockListSto
                     select(meta_t.c.value).where(meta_t.c.key == _BLOCKS_GENERATION)
                 ).scalar_one()
             )
+    # invocation budgets (ramparts.budget) -------------------------------------------------
+    def budget_add(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with self._tx() as conn:
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as upsert
+            stmt = upsert(budget_usage_t)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["scope", "window"],
+                set_={
+                    "invocations": budget_usage_t.c.invocations + stmt.excluded.invocations,
+                    "compute_ms": budget_usage_t.c.compute_ms + stmt.excluded.compute_ms,
+                },
+            )
+            # One order for every node: two flushes never wait on each other's rows crosswise.
+            conn.execute(stmt, sorted(rows, key=lambda r: (r["scope"], r["window"])))
+
+    def budget_usage(self, windows: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+        stmt = select(
+            budget_usage_t.c.scope,
+            budget_usage_t.c.window,
+            budget_usage_t.c.invocations,
+            budget_usage_t.c.compute_ms,
+        ).where(budget_usage_t.c.window.in_(windows))
+        with self._tx() as conn:
+            return {(r[0], r[1]): (int(r[2]), int(r[3])) for r in conn.execute(stmt)}
+
+    def budget_mark(self, scope: str, window: str, what: str, ends_at: float = 0.0) -> bool:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    insert(budget_marks_t).values(
+                        scope=scope, window=window, what=what, ends_at=ends_at
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+        except SQLAlchemyError as exc:
+            _log.error("state store operation failed: %s", _cause(exc))
+            raise BackendError("the state store failed") from exc
+
+    def budget_overrides(self) -> dict[str, dict[str, int]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(budget_overrides_t.c.scope, budget_overrides_t.c.fields)
+            ).all()
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def budget_set_override(self, scope: str, fields: dict[str, int] | None) -> None:
+        with self._tx() as conn:
+            conn.execute(delete(budget_overrides_t).where(budget_overrides_t.c.scope == scope))
+            if fields:
+                conn.execute(
+                    insert(budget_overrides_t).values(
+                        scope=scope,
+                        fields=json.dumps(fields, sort_keys=True),
+                        updated_at=time.time(),
+                    )
+                )
+
+    def budget_prune(self, before: float) -> None:
+        with self._tx() as conn:
+            conn.execute(delete(budget_usage_t).where(budget_usage_t.c.ends_at < before))
+            conn.execute(delete(budget_marks_t).where(budget_marks_t.c.ends_at < before))

@@ -189,8 +189,9 @@ def test_another_apps_function_is_never_invoked(node: RunningNode, kind: str) ->
 
 
 def test_a_function_without_a_free_worker_is_throttled(node: RunningNode) -> None:
-    """``slow`` has one worker, runs 0.8 s and waits at most 1 s for a worker: of four
-    simultaneous calls at most two can get one, the others are throttled."""
+    """``slow`` has one worker and runs 0.8 s; a call waits at most RAMPARTS_THROTTLE_WAIT
+    (0.1 s) for a worker: of four simultaneous calls at most two can get one (in practice
+    one), the others are throttled."""
     from concurrent.futures import ThreadPoolExecutor
 
     from botocore.config import Config
@@ -226,3 +227,29 @@ def test_a_role_in_aws_names_decides_the_same_way(node: RunningNode) -> None:
         lam.invoke(FunctionName="victim-worker", Payload=b"{}")
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
     assert victim_untouched(node)
+
+
+def test_a_function_over_its_invocation_budget_is_throttled(node: RunningNode) -> None:
+    """An exhausted budget is Lambda's throttle (429 TooManyRequestsException) with the
+    seconds to the window's reset; the handler does not run.  (docs/budgets.md)"""
+    from botocore.config import Config
+
+    lam = boto_client(
+        node, "lambda", "producer", app=APP, config=Config(retries={"total_max_attempts": 1})
+    )
+    lam.invoke(FunctionName="worker", Payload=b"{}")  # at least one call this hour
+    r = node.control.put("/v1/budgets/functions/worker", json={"invocations_per_hour": 1})
+    assert r.status_code == 200, r.text
+    try:
+        before = len([i for i in node.invocations("worker") if i["status"] == "ok"])
+        with pytest.raises(ClientError) as err:
+            lam.invoke(FunctionName="worker", Payload=b'{"over": true}')
+        response = err.value.response
+        assert response["Error"]["Code"] == "TooManyRequestsException"
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert response["Reason"] == "FunctionInvocationBudgetExhausted"
+        assert 1 <= int(response["ResponseMetadata"]["HTTPHeaders"]["retry-after"]) <= 3600
+        assert len([i for i in node.invocations("worker") if i["status"] == "ok"]) == before
+    finally:
+        r = node.control.put("/v1/budgets/functions/worker", json={"clear": True})
+        assert r.status_code == 200, r.text
