@@ -1,0 +1,234 @@
+"""Named detectors: checks a regular expression cannot express well.
+
+A rule names one with ``detector:``.  Each takes a decoded value and returns
+why it fired (a short phrase for the audit record), or None.
+
+``libinjection_sqli`` and ``libinjection_xss`` are libinjection's tokenising
+detectors (PyPI ``libinjection-python``, the C library ModSecurity's CRS
+uses); the others are ours: ``ssrf_url`` and ``ssrf_embedded`` parse hosts
+out of URL-looking values and resolve every spelling of an internal address
+(decimal ``2130706433``, hex ``0x7f.1``, octal ``0177.0.0.1``, IPv6-mapped
+``::ffff:127.0.0.1``) without any DNS lookup; ``jndi_lookup`` undoes log4j's
+nested lookups (``${${lower:j}ndi:...}``, ``${::-j}``) before looking for
+``${jndi:``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+import libinjection
+
+Detector = Callable[[str], str | None]
+
+_SQLI_HINT = frozenset("'\"`;-#/()=|&*")
+
+
+def libinjection_sqli(value: str) -> str | None:
+    # libinjection reads the first tokens only; a value of plain words cannot form a
+    # fingerprint it accepts unless it starts like SQL, so short-cut the common case.
+    if len(value) < 3:
+        return None
+    result = libinjection.is_sql_injection(value)
+    if result["is_sqli"]:
+        return f"libinjection SQLi fingerprint {result['fingerprint']}"
+    return None
+
+
+def libinjection_xss(value: str) -> str | None:
+    if "<" not in value and "=" not in value and ":" not in value:
+        return None  # every XSS libinjection finds needs a tag, an attribute or a scheme
+    if libinjection.is_xss(value)["is_xss"]:
+        return "libinjection XSS"
+    return None
+
+
+# -- SSRF ---------------------------------------------------------------------------------
+_URL = re.compile(r"([a-z][a-z0-9+.-]{0,15}:)?//([^/\s?#\\\"'<>]{1,300})", re.IGNORECASE)
+_BARE_HOST = re.compile(r"[\w.:\[\]%-]{1,300}")
+_INTERNAL_NAMES = (
+    "localhost",
+    "metadata.google.internal",
+    "metadata.goog",
+    "metadata",
+    "instance-data",
+    "instance-data.ec2.internal",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+)
+_INTERNAL_SUFFIXES = (".localhost", ".internal", ".local", ".svc.cluster.local")
+# wildcard-DNS services that answer any embedded address: 127.0.0.1.nip.io
+_REBINDING = re.compile(
+    r"(?:^|[.-])(?:127|10|0|169-254|169\.254|192\.168|192-168|172\.(?:1[6-9]|2\d|3[01])|"
+    r"172-(?:1[6-9]|2\d|3[01]))[.-].*\.(?:nip\.io|sslip\.io|xip\.io|localtest\.me)$"
+)
+_EXTRA_INTERNAL = (
+    ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT, Alibaba's metadata 100.100.100.200
+    ipaddress.ip_network("fd00:ec2::/32"),
+)
+
+
+def _ipv4_loose(host: str) -> ipaddress.IPv4Address | None:
+    """inet_aton's spellings: 1 to 4 parts, each decimal, 0x hex or 0-prefixed octal."""
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    numbers: list[int] = []
+    for part in parts:
+        if not part:
+            return None
+        try:
+            if part[:2].lower() == "0x":
+                numbers.append(int(part[2:] or "0", 16))
+            elif len(part) > 1 and part[0] == "0":
+                numbers.append(int(part[1:], 8))
+            else:
+                numbers.append(int(part, 10))
+        except ValueError:
+            return None
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (4 - len(head)):
+        return None
+    value = 0
+    for n in head:
+        value = value * 256 + n
+    value = value * 256 ** (4 - len(head)) + last
+    return ipaddress.IPv4Address(value)
+
+
+def _is_internal_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is not None:
+            return _is_internal_ip(mapped)
+    if any(ip in net for net in _EXTRA_INTERNAL if net.version == ip.version):
+        return True
+    return (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
+        or ip.is_reserved or ip.is_multicast
+    )
+
+
+def internal_host(host: str) -> str | None:
+    """Why ``host`` (a URL's authority) names an internal address, or None."""
+    host = host.rsplit("@", 1)[-1].strip().lower()
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    host = host.split("%", 1)[0].rstrip(".")
+    if not host:
+        return None
+    if host in _INTERNAL_NAMES or host.endswith(_INTERNAL_SUFFIXES):
+        return f"internal host name {host}"
+    if _REBINDING.search(host):
+        return f"wildcard DNS name for an internal address {host}"
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = _ipv4_loose(host) if host[0].isdigit() else None
+    if ip is not None and _is_internal_ip(ip):
+        return f"internal address {ip}"
+    return None
+
+
+def ssrf_url(value: str) -> str | None:
+    """The whole value is a URL that points inside."""
+    stripped = value.strip()
+    if not stripped or " " in stripped or len(stripped) > 2048:
+        return None
+    found = _URL.match(stripped)
+    if found is not None:
+        return internal_host(found.group(2))
+    return None
+
+
+_METADATA_IPS = frozenset(
+    {"169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254", "192.0.0.192"}
+)
+
+
+def ssrf_host(value: str) -> str | None:
+    """The whole value is a bare host that can only be meant to reach inside.
+
+    A plain private address (``10.0.0.7``) is ordinary data in many APIs, so only
+    metadata endpoints, loopback, and internal addresses spelt in a form no one
+    types by accident (decimal, hex, octal, IPv6-mapped) count.
+    """
+    stripped = value.strip().lower()
+    if not stripped or len(stripped) > 300 or not _BARE_HOST.fullmatch(stripped):
+        return None
+    why = internal_host(stripped)
+    if why is None:
+        return None
+    host = stripped.strip("[]").rsplit(":", 1)[0] if stripped.count(":") == 1 else stripped.strip("[]")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return why  # an internal name, or an address in a loose spelling
+    if str(ip) in _METADATA_IPS or ip.is_loopback or ip.is_unspecified:
+        return why
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return why
+    return None
+
+
+def ssrf_embedded(value: str) -> str | None:
+    """A URL inside longer text points inside (weaker evidence: prose mentions localhost)."""
+    if "//" not in value:
+        return None
+    for found in _URL.finditer(value[:20_000]):
+        why = internal_host(found.group(2))
+        if why:
+            return why
+    return None
+
+
+# -- log4shell ----------------------------------------------------------------------------
+_LOOKUP = re.compile(r"\$\{([^${}]{0,200})\}")
+
+
+def _resolve(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    if ":-" in inner:
+        return inner.rsplit(":-", 1)[1]
+    low = inner.lower()
+    for prefix in ("lower:", "upper:"):
+        if low.startswith(prefix):
+            return inner[len(prefix):]
+    if low.startswith("jndi:"):
+        return "\x00JNDI\x00"  # marker: a jndi lookup, kept through the outer rounds
+    return inner if ":" not in inner else "\x00LOOKUP\x00"
+
+
+def jndi_lookup(value: str) -> str | None:
+    if "${" not in value:
+        return None
+    text = value[:20_000]
+    for _ in range(8):
+        resolved = _LOOKUP.sub(_resolve, text)
+        if "\x00JNDI\x00" in resolved:
+            return "log4j JNDI lookup"
+        if resolved == text:
+            break
+        text = resolved
+    return None
+
+
+def inspection_limit(value: str) -> str | None:
+    """Never fires on a value: the engine fires it when a request has too much to inspect."""
+    return None
+
+
+DETECTORS: dict[str, Detector] = {
+    "inspection_limit": inspection_limit,
+    "libinjection_sqli": libinjection_sqli,
+    "libinjection_xss": libinjection_xss,
+    "ssrf_url": ssrf_url,
+    "ssrf_host": ssrf_host,
+    "ssrf_embedded": ssrf_embedded,
+    "jndi_lookup": jndi_lookup,
+}
