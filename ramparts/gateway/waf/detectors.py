@@ -106,8 +106,12 @@ def _is_internal_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if any(ip in net for net in _EXTRA_INTERNAL if net.version == ip.version):
         return True
     return (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
-        or ip.is_reserved or ip.is_multicast
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_unspecified
+        or ip.is_reserved
+        or ip.is_multicast
     )
 
 
@@ -164,7 +168,9 @@ def ssrf_host(value: str) -> str | None:
     why = internal_host(stripped)
     if why is None:
         return None
-    host = stripped.strip("[]").rsplit(":", 1)[0] if stripped.count(":") == 1 else stripped.strip("[]")
+    host = (
+        stripped.strip("[]").rsplit(":", 1)[0] if stripped.count(":") == 1 else stripped.strip("[]")
+    )
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
@@ -198,7 +204,7 @@ def _resolve(match: re.Match[str]) -> str:
     low = inner.lower()
     for prefix in ("lower:", "upper:"):
         if low.startswith(prefix):
-            return inner[len(prefix):]
+            return inner[len(prefix) :]
     if low.startswith("jndi:"):
         return "\x00JNDI\x00"  # marker: a jndi lookup, kept through the outer rounds
     return inner if ":" not in inner else "\x00LOOKUP\x00"

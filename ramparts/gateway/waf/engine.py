@@ -70,8 +70,7 @@ class Verdict:
             "threshold": self.threshold,
             "locations": sorted({m.location for m in self.matches}),
             "matches": [
-                {"rule": m.rule, "location": m.location, "excerpt": m.excerpt}
-                for m in self.matches
+                {"rule": m.rule, "location": m.location, "excerpt": m.excerpt} for m in self.matches
             ],
         }
 

@@ -39,18 +39,44 @@ _NOT_PARSED: Any = object()
 _BASE64 = re.compile(r"(?:data:[\w/+.-]{1,100};base64,)?[A-Za-z0-9+/=\r\n_-]+")
 _BASE64_MIN = 256
 _INSPECTED_HEADERS = frozenset(
-    {"user-agent", "referer", "origin", "content-type", "x-forwarded-host", "accept-language",
-     "via", "from", "forwarded", "true-client-ip"}
+    {
+        "user-agent",
+        "referer",
+        "origin",
+        "content-type",
+        "x-forwarded-host",
+        "accept-language",
+        "via",
+        "from",
+        "forwarded",
+        "true-client-ip",
+    }
 )
 # Headers whose values are credentials or signatures: only rules that name the
 # ``credential`` kind (log4shell lookups, control characters) look at them.
 _CREDENTIAL_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "x-hub-signature-256",
-     "x-hub-signature", "x-slack-signature", "stripe-signature", "webhook-signature"}
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "x-hub-signature-256",
+        "x-hub-signature",
+        "x-slack-signature",
+        "stripe-signature",
+        "webhook-signature",
+    }
 )
 # Headers the gateway or proxies set, whose values are not the client's input to a handler.
-_SKIPPED_HEADERS = frozenset({"x-request-id", "x-forwarded-for", "x-forwarded-proto",
-                              "x-forwarded-port", "x-real-ip", "x-amzn-trace-id"})
+_SKIPPED_HEADERS = frozenset(
+    {
+        "x-request-id",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-port",
+        "x-real-ip",
+        "x-amzn-trace-id",
+    }
+)
 _BINARY_TYPES = ("image/", "audio/", "video/", "font/")
 
 
@@ -197,7 +223,9 @@ def _json(out: _Collector, node: Any, path: str, depth: int) -> bool:
     if isinstance(node, dict):
         for key, value in node.items():
             child = f"{path}.{key}"
-            if not (out.add("body", child, key, is_name=True) and _json(out, value, child, depth + 1)):
+            if not (
+                out.add("body", child, key, is_name=True) and _json(out, value, child, depth + 1)
+            ):
                 return False
     elif isinstance(node, list):
         for i, value in enumerate(node):

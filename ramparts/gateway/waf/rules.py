@@ -193,7 +193,9 @@ def parse_rules(text: str, source: str) -> list[Rule]:
     try:
         parsed = _FileModel.model_validate(doc)
     except ValidationError as exc:
-        problems = [(_field(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+        problems = [
+            (_field(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()
+        ]
         raise WafRuleError(source, problems) from None
     seen: set[str] = set()
     rules = []
@@ -222,6 +224,8 @@ def load_app_rules(app_dir: Path, files: list[str]) -> list[Rule]:
         if Path(rel).is_absolute() or not path.is_relative_to(root):
             raise WafRuleError("ramparts.yaml", [(where[0][0], f"{rel!r} is outside the app")])
         if not path.is_file():
-            raise WafRuleError("ramparts.yaml", [(where[0][0], f"{rel!r} is not a file of the app")])
+            raise WafRuleError(
+                "ramparts.yaml", [(where[0][0], f"{rel!r} is not a file of the app")]
+            )
         rules.extend(parse_rules(path.read_text(errors="replace"), rel))
     return rules
