@@ -1053,6 +1053,7 @@ __import__("ramparts.cli.scan", fromlist=["register"]).register(app)  # scan, ad
 __import__("ramparts.cli.aws", fromlist=["register"]).register(app)  # aws credentials
 __import__("ramparts.cli.sam", fromlist=["register"]).register(app)  # import (AWS SAM)
 __import__("ramparts.cli.respond", fromlist=["register"]).register(app)  # alerts
+__import__("ramparts.cli.waf", fromlist=["register"]).register(app)  # waf test, rules
 
 
 def main() -> None:  # pragma: no cover - console entry point
