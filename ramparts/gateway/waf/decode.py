@@ -24,6 +24,9 @@ from urllib.parse import unquote
 MAX_ROUNDS = 4  # %252527 -> %2527 -> %27 -> ': three rounds; a fourth catches one more layer
 
 _IIS_UNICODE = re.compile(r"%u([0-9a-fA-F]{4})")
+# Overlong UTF-8 spellings of '.', '/' and '\' that old decoders accepted (%c0%ae%c0%ae%c0%af)
+_OVERLONG = re.compile(r"%(?:c0%(ae|af)|e0%80%(ae|af)|c1%(9c|1c|8s))", re.IGNORECASE)
+_OVERLONG_CHARS = {"ae": ".", "af": "/", "9c": "\\", "1c": "\\", "8s": "\\"}
 _BACKSLASH = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|u\{([0-9a-fA-F]{1,6})\})")
 # A C-style comment, unrolled so it never backtracks: /* ... */
 _SQL_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
@@ -45,6 +48,10 @@ def _backslash(match: re.Match[str]) -> str:
 
 def _decode_once(value: str) -> str:
     if "%" in value:
+        if "%c" in value or "%C" in value or "%e0" in value or "%E0" in value:
+            value = _OVERLONG.sub(
+                lambda m: _OVERLONG_CHARS[(m.group(1) or m.group(2) or m.group(3)).lower()], value
+            )
         if "%u" in value or "%U" in value:
             value = _IIS_UNICODE.sub(lambda m: _char(int(m.group(1), 16)), value)
         value = unquote(value, errors="replace")

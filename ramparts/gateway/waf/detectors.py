@@ -37,12 +37,20 @@ def libinjection_sqli(value: str) -> str | None:
     return None
 
 
+_STYLE_ATTR = re.compile(r"""\sstyle\s*=\s*(?:"[^"<>]{0,500}"|'[^'<>]{0,500}')""", re.IGNORECASE)
+
+
 def libinjection_xss(value: str) -> str | None:
     if "<" not in value and "=" not in value and ":" not in value:
         return None  # every XSS libinjection finds needs a tag, an attribute or a scheme
-    if libinjection.is_xss(value)["is_xss"]:
-        return "libinjection XSS"
-    return None
+    if not libinjection.is_xss(value)["is_xss"]:
+        return None
+    # libinjection refuses every style attribute; rich text carries them all the time.
+    # Judge the value without quoted inline styles (url(javascript:...) and expression()
+    # inside one are the xss-css-expression rule's).
+    if "style" in value.lower() and not libinjection.is_xss(_STYLE_ATTR.sub(" ", value))["is_xss"]:
+        return None
+    return "libinjection XSS"
 
 
 # -- SSRF ---------------------------------------------------------------------------------
@@ -58,7 +66,7 @@ _INTERNAL_NAMES = (
     "kubernetes.default",
     "kubernetes.default.svc",
 )
-_INTERNAL_SUFFIXES = (".localhost", ".internal", ".local", ".svc.cluster.local")
+_INTERNAL_SUFFIXES = (".localhost", ".internal", ".local", ".localdomain", ".svc.cluster.local")
 # wildcard-DNS services that answer any embedded address: 127.0.0.1.nip.io
 _REBINDING = re.compile(
     r"(?:^|[.-])(?:127|10|0|169-254|169\.254|192\.168|192-168|172\.(?:1[6-9]|2\d|3[01])|"
@@ -155,7 +163,7 @@ _METADATA_IPS = frozenset(
 )
 
 
-def ssrf_host(value: str) -> str | None:
+def ssrf_host(value: str) -> str | None:  # noqa: PLR0911 - one reason per return
     """The whole value is a bare host that can only be meant to reach inside.
 
     A plain private address (``10.0.0.7``) is ordinary data in many APIs, so only
@@ -165,6 +173,8 @@ def ssrf_host(value: str) -> str | None:
     stripped = value.strip().lower()
     if not stripped or len(stripped) > 300 or not _BARE_HOST.fullmatch(stripped):
         return None
+    if "." not in stripped and ":" not in stripped and not stripped.startswith(("0x", "localhost")):
+        return None  # a bare number is a quantity or an id far more often than an address
     why = internal_host(stripped)
     if why is None:
         return None
@@ -205,6 +215,8 @@ def _resolve(match: re.Match[str]) -> str:
     for prefix in ("lower:", "upper:"):
         if low.startswith(prefix):
             return inner[len(prefix) :]
+    if low.startswith("date:"):
+        return inner[5:].strip("'\"")
     if low.startswith("jndi:"):
         return "\x00JNDI\x00"  # marker: a jndi lookup, kept through the outer rounds
     return inner if ":" not in inner else "\x00LOOKUP\x00"

@@ -174,13 +174,21 @@ class Waf:
         self.exclusions = list(exclusions)
         self.limits = limits
         self._limit_rules = [r for r in self.rules if r.detector == "inspection_limit"]
-        self._header_names = {
-            t.partition(":")[2] for r in self.rules for t in r.targets if ":" in t
-        }
+        # Rules may name single headers, or custom ones (header:x-*); groups are keyed by
+        # those names and one "x-*" class, so an attacker's invented header names cannot
+        # grow the group table.
+        named = {t.partition(":")[2] for r in self.rules for t in r.targets if ":" in t}
+        self._header_names = {n for n in named if not n.endswith("*")}
+        self._header_wildcard = any(n.endswith("*") for n in named)
         self._groups: dict[tuple[str, str], _Group] = {}
 
     def _group(self, kind: str, header: str) -> _Group:
-        key = (kind, header if header in self._header_names else "")
+        if header in self._header_names:
+            key = (kind, header)
+        elif header.startswith("x-") and self._header_wildcard:
+            key = (kind, "x-*")
+        else:
+            key = (kind, "")
         group = self._groups.get(key)
         if group is None:
             rules = [r for r in self.rules if r.applies_to(kind, key[1])]

@@ -143,7 +143,14 @@ class Rule:
     source: str = "default"
 
     def applies_to(self, kind: str, header: str) -> bool:
-        return kind in self.targets or (bool(header) and f"{kind}:{header}" in self.targets)
+        if kind in self.targets:
+            return True
+        if not header:
+            return False
+        wanted = f"{kind}:{header}"
+        return wanted in self.targets or any(
+            t.endswith("*") and wanted.startswith(t[:-1]) for t in self.targets
+        )
 
     def summary(self) -> dict[str, Any]:
         return {
