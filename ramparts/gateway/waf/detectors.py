@@ -26,9 +26,10 @@ Detector = Callable[[str], str | None]
 _SQLI_HINT = frozenset("'\"`;-#/()=|&*")
 
 
-def libinjection_sqli(value: str) -> str | None:
-    # libinjection reads the first tokens only; a value of plain words cannot form a
-    # fingerprint it accepts unless it starts like SQL, so short-cut the common case.
+PROSE_WORDS = 10
+
+
+def _sqli(value: str) -> str | None:
     if len(value) < 3:
         return None
     result = libinjection.is_sql_injection(value)
@@ -37,7 +38,41 @@ def libinjection_sqli(value: str) -> str | None:
     return None
 
 
+def libinjection_sqli(value: str) -> str | None:
+    """libinjection on values of at most ten words (injections are short)."""
+    if len(value.split(None, PROSE_WORDS)) > PROSE_WORDS:
+        return None
+    return _sqli(value)
+
+
+def libinjection_sqli_prose(value: str) -> str | None:
+    """libinjection on longer text: code-review comments quote SQL and code, so weaker."""
+    if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
+        return None
+    return _sqli(value)
+
+
 _STYLE_ATTR = re.compile(r"""\sstyle\s*=\s*(?:"[^"<>]{0,500}"|'[^'<>]{0,500}')""", re.IGNORECASE)
+# Rich-text tags with plain attributes (<p>, <a href="https://...">, a YouTube <iframe>):
+# libinjection refuses some of them outright, but none runs script.  Attributes are
+# whitespace-separated names with quoted or bare values, so the repetition cannot overlap.
+_RICH_TAG = re.compile(
+    r"</?(?:p|div|span|a|img|iframe|b|i|u|s|em|strong|small|sub|sup|mark|del|ins|h[1-6]|ul|ol|"
+    r"li|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|caption|col|colgroup|br|hr|blockquote|"
+    r"code|pre|figure|figcaption|picture|video|audio|source|abbr|cite|q|section|article|"
+    r"header|footer|nav|label|font|center)"
+    r"""(?:\s+[a-z][a-z0-9-]{0,40}(?:\s*=\s*(?:"[^"<>]{0,1000}"|'[^'<>]{0,1000}'|[^\s"'<>=`]{1,1000}))?){0,30}"""
+    r"\s*/?>",
+    re.IGNORECASE,
+)
+_UNSAFE_IN_TAG = re.compile(
+    r"[\s/\"']on[a-z]{3,}\s*=|srcdoc|formaction|(?:java|vb)script\s*:|data\s*:|expression\s*\(",
+    re.IGNORECASE,
+)
+
+
+def _plain_tag(match: re.Match[str]) -> str:
+    return match.group() if _UNSAFE_IN_TAG.search(match.group()) else " "
 
 
 def libinjection_xss(value: str) -> str | None:
@@ -48,7 +83,9 @@ def libinjection_xss(value: str) -> str | None:
     # libinjection refuses every style attribute; rich text carries them all the time.
     # Judge the value without quoted inline styles (url(javascript:...) and expression()
     # inside one are the xss-css-expression rule's).
-    if "style" in value.lower() and not libinjection.is_xss(_STYLE_ATTR.sub(" ", value))["is_xss"]:
+    cleaned = _STYLE_ATTR.sub(" ", value) if "style" in value.lower() else value
+    cleaned = _RICH_TAG.sub(_plain_tag, cleaned)
+    if cleaned != value and not libinjection.is_xss(cleaned)["is_xss"]:
         return None
     return "libinjection XSS"
 
@@ -66,7 +103,9 @@ _INTERNAL_NAMES = (
     "kubernetes.default",
     "kubernetes.default.svc",
 )
-_INTERNAL_SUFFIXES = (".localhost", ".internal", ".local", ".localdomain", ".svc.cluster.local")
+_INTERNAL_SUFFIXES = (
+    ".localhost", ".internal", ".local", ".localdomain", ".svc.cluster.local", "localtest.me",
+)
 # wildcard-DNS services that answer any embedded address: 127.0.0.1.nip.io
 _REBINDING = re.compile(
     r"(?:^|[.-])(?:127|10|0|169-254|169\.254|192\.168|192-168|172\.(?:1[6-9]|2\d|3[01])|"
@@ -244,6 +283,7 @@ def inspection_limit(value: str) -> str | None:
 DETECTORS: dict[str, Detector] = {
     "inspection_limit": inspection_limit,
     "libinjection_sqli": libinjection_sqli,
+    "libinjection_sqli_prose": libinjection_sqli_prose,
     "libinjection_xss": libinjection_xss,
     "ssrf_url": ssrf_url,
     "ssrf_host": ssrf_host,
