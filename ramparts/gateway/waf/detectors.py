@@ -242,6 +242,45 @@ def ssrf_embedded(value: str) -> str | None:
     return None
 
 
+# -- two-part patterns, found from their rare part ----------------------------------------
+# "A, then B within N characters" as one regex retries the window at every A; on a value
+# of nothing but As (100 KB of "{{") that is N steps per character.  These find each B
+# (rare in any value) and look back for an A instead: linear in the value.
+_EVENT_ATTR = re.compile(r"[\s/\"'`]on[a-z]{3,25}\s*=", re.IGNORECASE)
+_TAG_OPEN = re.compile(r"<[a-z]", re.IGNORECASE)
+_TEMPLATE_ESCAPES = re.compile(
+    r"__(?:class|mro|subclasses|globals|builtins|import|init)__|\battr ?\(|\|attr\b|\blipsum\b|"
+    r"\bcycler\b|\bjoiner\b|\bnamespace\b|config\.items|request\.application|"
+    r"_templatereference|url_for\.__|\b(?:os|subprocess|sys|builtins)\.(?:system|popen|spawn\w*|"
+    r"exec\w*|call|check_output|modules)\b",
+    re.IGNORECASE,
+)
+
+
+def html_event_handler(value: str) -> str | None:
+    """An ``on...=`` attribute inside an open tag (``<img src=x onerror=...>``)."""
+    if "<" not in value:
+        return None
+    for found in _EVENT_ATTR.finditer(value):
+        start = found.start()
+        window = value[max(0, start - 300) : start]
+        lt = window.rfind("<")
+        if lt >= 0 and window.rfind(">") < lt and _TAG_OPEN.match(window, lt):
+            return "event handler attribute in a tag"
+    return None
+
+
+def template_escape(value: str) -> str | None:
+    """Python object-graph escapes inside a Jinja2-style expression or statement."""
+    if "{{" not in value and "{%" not in value:
+        return None
+    for found in _TEMPLATE_ESCAPES.finditer(value):
+        window = value[max(0, found.start() - 200) : found.start()]
+        if "{{" in window or "{%" in window:
+            return "Python object access inside a template expression"
+    return None
+
+
 # -- log4shell ----------------------------------------------------------------------------
 _LOOKUP = re.compile(r"\$\{([^${}]{0,200})\}")
 
@@ -289,4 +328,6 @@ DETECTORS: dict[str, Detector] = {
     "ssrf_host": ssrf_host,
     "ssrf_embedded": ssrf_embedded,
     "jndi_lookup": jndi_lookup,
+    "html_event_handler": html_event_handler,
+    "template_escape": template_escape,
 }

@@ -85,7 +85,7 @@ class Limits:
     """How much of one request the WAF inspects before it says "too much to inspect"."""
 
     max_targets: int = 2048
-    max_bytes: int = 1024 * 1024  # decoded characters over all targets
+    max_bytes: int = 512 * 1024  # characters over all targets (base64 values not counted)
     max_depth: int = 64  # JSON nesting
 
 
