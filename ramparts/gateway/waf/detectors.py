@@ -281,6 +281,25 @@ def template_escape(value: str) -> str | None:
     return None
 
 
+_JAVA_ESCAPES = re.compile(
+    r"getruntime|processbuilder|class\.forname|getclass ?\(|java\.lang\.|@java\.|ognlcontext|"
+    r"_memberaccess|\.(?:forname|newinstance|getmethod|invoke) ?\(",
+    re.IGNORECASE,
+)
+
+
+def java_expression(value: str) -> str | None:
+    """Reflection or process calls inside an EL/OGNL/SpEL expression (``${...}``, ``%{...}``)."""
+    if "{" not in value:
+        return None
+    for found in _JAVA_ESCAPES.finditer(value):
+        window = value[max(0, found.start() - 200) : found.start()]
+        opened = max(window.rfind("${"), window.rfind("#{"), window.rfind("%{"), window.rfind("*{"))
+        if opened >= 0 and "}" not in window[opened:]:
+            return "Java reflection or process call inside an expression"
+    return None
+
+
 # -- log4shell ----------------------------------------------------------------------------
 _LOOKUP = re.compile(r"\$\{([^${}]{0,200})\}")
 
@@ -330,4 +349,5 @@ DETECTORS: dict[str, Detector] = {
     "jndi_lookup": jndi_lookup,
     "html_event_handler": html_event_handler,
     "template_escape": template_escape,
+    "java_expression": java_expression,
 }
