@@ -158,7 +158,10 @@ def waf_test(
 
 def _print_verdict(route: str, mode: str, outcome: str, verdict: Any) -> None:
     if verdict.matches:
-        table = Table("rule", "category", "score", "location", "excerpt", "why")
+        table = Table()
+        table.add_column("rule", no_wrap=True)
+        for name in ("category", "score", "location", "excerpt", "why"):
+            table.add_column(name)
         for m in verdict.matches:
             table.add_row(
                 cell(m.rule), cell(m.category), str(m.score), cell(m.location),
@@ -183,7 +186,10 @@ def waf_rules(app_dir: AppOpt = None, fmt: FormatOpt = "table") -> None:
     if fmt == "json":
         console.print_json(json.dumps([r.summary() for r in waf.rules]))
         return
-    table = Table("id", "category", "score", "description", "source")
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    for name in ("category", "score", "description", "source"):
+        table.add_column(name)
     for r in waf.rules:
         table.add_row(cell(r.id), cell(r.category), str(r.score), cell(r.description),
                       cell(r.source))
