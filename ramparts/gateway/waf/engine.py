@@ -16,6 +16,7 @@ so a clean value costs one regex scan plus the detectors.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,6 +148,20 @@ class _Group:
     decoded: list[Rule]
     decoded_any: re.Pattern[str] | None
     detectors: list[tuple[Rule, Any]]
+    plain: _Group | None = None  # the subset for values of plain words
+
+
+# A value of plain words: most of any request, and only ``plain: true`` rules apply.
+_PLAIN = re.compile(r"[\w .,!?@-]*")
+
+
+def _make_group(rules: list[Rule]) -> _Group:
+    folded = [r for r in rules if r.patterns and not r.decoded]
+    decoded = [r for r in rules if r.patterns and r.decoded]
+    detectors = [
+        (r, DETECTORS[r.detector]) for r in rules if r.detector and r.detector != "inspection_limit"
+    ]
+    return _Group(folded, _joined(folded), decoded, _joined(decoded, re.IGNORECASE), detectors)
 
 
 def _joined(rules: Sequence[Rule], flags: int = 0) -> re.Pattern[str] | None:
@@ -181,6 +196,9 @@ class Waf:
         self._header_names = {n for n in named if not n.endswith("*")}
         self._header_wildcard = any(n.endswith("*") for n in named)
         self._groups: dict[tuple[str, str], _Group] = {}
+        self._memo: OrderedDict[tuple[int, str], tuple[tuple[Rule, str, str], ...]] = (
+            OrderedDict()
+        )
 
     def _group(self, kind: str, header: str) -> _Group:
         if header in self._header_names:
@@ -192,16 +210,8 @@ class Waf:
         group = self._groups.get(key)
         if group is None:
             rules = [r for r in self.rules if r.applies_to(kind, key[1])]
-            folded = [r for r in rules if r.patterns and not r.decoded]
-            decoded = [r for r in rules if r.patterns and r.decoded]
-            detectors = [
-                (r, DETECTORS[r.detector])
-                for r in rules
-                if r.detector and r.detector != "inspection_limit"
-            ]
-            group = _Group(
-                folded, _joined(folded), decoded, _joined(decoded, re.IGNORECASE), detectors
-            )
+            group = _make_group(rules)
+            group.plain = _make_group([r for r in rules if r.plain])
             self._groups[key] = group
         return group
 
@@ -225,48 +235,55 @@ class Waf:
     ) -> None:
         group = self._group(target.kind, target.header)
         value = target.value
-        if group.folded_any is not None:
-            folded = fold(value)
-            if group.folded_any.search(folded):
-                for rule in group.folded:
-                    if rule.id not in found:
-                        self._patterns(rule, target, folded, exclusions, found)
-        if group.decoded_any is not None and group.decoded_any.search(value):
-            for rule in group.decoded:
-                if rule.id not in found:
-                    self._patterns(rule, target, value, exclusions, found)
-        for rule, detector in group.detectors:
-            if rule.id in found:
-                continue
-            why = detector(value)
-            if why and not _excluded(rule, target.location, exclusions):
-                found[rule.id] = Match(
-                    rule.id, rule.category, rule.score, target.location, excerpt(value), why
-                )
+        if group.plain is not None and _PLAIN.fullmatch(value):
+            group = group.plain
+        if len(value) <= _MEMO_CHARS:
+            # Headers, paths and short values repeat across requests (every request of a
+            # client sends the same user agent): their hits are remembered, bounded.
+            key = (id(group), value)
+            hits = self._memo.get(key)
+            if hits is None:
+                hits = _hits(group, value)
+                self._memo[key] = hits
+                if len(self._memo) > _MEMO_ENTRIES:
+                    self._memo.popitem(last=False)
+        else:
+            hits = _hits(group, value)
+        for rule, piece, why in hits:
+            if rule.id not in found and not _excluded(rule, target.location, exclusions):
+                found[rule.id] = Match(rule.id, rule.category, rule.score, target.location,
+                                       piece, why)
 
-    @staticmethod
-    def _patterns(
-        rule: Rule,
-        target: Target,
-        text: str,
-        exclusions: list[_Exclusion],
-        found: dict[str, Match],
-    ) -> None:
+
+_MEMO_CHARS = 256
+_MEMO_ENTRIES = 8192
+
+
+def _hits(group: _Group, value: str) -> tuple[tuple[Rule, str, str], ...]:
+    """Every rule of ``group`` that fires on ``value``: (rule, excerpt, why)."""
+    out: list[tuple[Rule, str, str]] = []
+    if group.folded_any is not None:
+        folded = fold(value)
+        if group.folded_any.search(folded):
+            out.extend(_pattern_hits(group.folded, folded))
+    if group.decoded_any is not None and group.decoded_any.search(value):
+        out.extend(_pattern_hits(group.decoded, value))
+    for rule, detector in group.detectors:
+        why = detector(value)
+        if why:
+            out.append((rule, excerpt(value), why))
+    return tuple(out)
+
+
+def _pattern_hits(rules: list[Rule], text: str) -> list[tuple[Rule, str, str]]:
+    out = []
+    for rule in rules:
         for pattern in rule.patterns:
             m = pattern.search(text)
-            if m is None:
-                continue
-            if _excluded(rule, target.location, exclusions):
-                return
-            found[rule.id] = Match(
-                rule.id,
-                rule.category,
-                rule.score,
-                target.location,
-                excerpt(text, m.start(), m.end()),
-                f"matched {rule.description}",
-            )
-            return
+            if m is not None:
+                out.append((rule, excerpt(text, m.start(), m.end()), f"matched {rule.description}"))
+                break
+    return out
 
 
 def _excluded(rule: Rule, location: str, exclusions: list[_Exclusion]) -> bool:

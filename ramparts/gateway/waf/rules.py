@@ -15,6 +15,13 @@ A rule file is ``rules:`` followed by a list of rules::
         paranoia: 1                     # informational: how likely it misfires
         notes: ...
 
+``plain: true`` says a rule can fire on a value of plain words -- letters,
+digits, spaces and ``. , ! ? @ - _`` only (``1 union select pw from users``,
+a scanner's user agent, ``localhost``).  Rules without it are skipped on such
+values, which is most of them in most requests; a rule that needs no quote,
+bracket, slash, operator or line break to match must say ``plain: true``.
+App rule files default to ``plain: true`` unless they say otherwise.
+
 Patterns match the ``folded`` form of a value (decoded, lower case, SQL
 comments and whitespace runs as one space) unless ``match: decoded`` says
 they need the decoded value as it is (line breaks, case), in which case
@@ -67,6 +74,7 @@ class _RuleModel(BaseModel):
     detector: str | None = None
     paranoia: int = Field(default=1, ge=1, le=4)
     notes: str = ""
+    plain: bool = False  # may match a value of plain words (see the module docstring)
 
     @field_validator("id")
     @classmethod
@@ -141,6 +149,7 @@ class Rule:
     paranoia: int = 1
     notes: str = ""
     source: str = "default"
+    plain: bool = False
 
     def applies_to(self, kind: str, header: str) -> bool:
         if kind in self.targets:
@@ -177,6 +186,7 @@ def _compile(model: _RuleModel, source: str) -> Rule:
         paranoia=model.paranoia,
         notes=model.notes,
         source=source,
+        plain=model.plain,
     )
 
 
@@ -187,8 +197,12 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def parse_rules(text: str, source: str) -> list[Rule]:
-    """Rules from one YAML document; ``source`` names the file in errors."""
+def parse_rules(text: str, source: str, *, plain_default: bool = True) -> list[Rule]:
+    """Rules from one YAML document; ``source`` names the file in errors.
+
+    ``plain_default``: what a rule that does not say ``plain:`` gets (app rule
+    files: True, the safe choice; the default set marks its plain rules).
+    """
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -197,6 +211,14 @@ def parse_rules(text: str, source: str) -> list[Rule]:
         raise WafRuleError(source, [(where, "not valid YAML")]) from None
     if not isinstance(doc, dict):
         raise WafRuleError(source, [("", "a rule file is a mapping with a 'rules:' list")])
+    if not plain_default and isinstance(doc.get("rules"), list):
+        doc = {**doc, "rules": [
+            {"plain": False, **r} if isinstance(r, dict) else r for r in doc["rules"]
+        ]}
+    elif isinstance(doc.get("rules"), list):
+        doc = {**doc, "rules": [
+            {"plain": True, **r} if isinstance(r, dict) else r for r in doc["rules"]
+        ]}
     try:
         parsed = _FileModel.model_validate(doc)
     except ValidationError as exc:
@@ -218,7 +240,7 @@ def parse_rules(text: str, source: str) -> list[Rule]:
 def default_rules() -> tuple[Rule, ...]:
     """The shipped rule set (``ramparts/gateway/waf/rules/default.yaml``), compiled once."""
     text = resources.files("ramparts.gateway.waf").joinpath("rules/default.yaml").read_text()
-    return tuple(parse_rules(text, "default.yaml"))
+    return tuple(parse_rules(text, "default.yaml", plain_default=False))
 
 
 def load_app_rules(app_dir: Path, files: list[str]) -> list[Rule]:
