@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningNode, make_app
+from ramparts.events.webhooks import sign_webhook
+from tests.conftest import HOOK_SECRET, RunningNode, make_app
 
 MANIFEST = """
 app: wafgw
@@ -35,6 +36,10 @@ functions:
     handler: h.py:handler
     triggers:
       - http: {method: POST, path: /notes, auth: none}
+  hook:
+    handler: h.py:handler
+    triggers:
+      - webhook: {path: /wafhook, scheme: standard, secret: waf-hook}
 """
 
 HANDLER = """
@@ -47,6 +52,8 @@ ATTACK = {"comment": "1' OR '1'='1' --"}
 
 @pytest.fixture(scope="module")
 def app(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
+    done = node.cli("secrets", "set", "waf-hook", "--app", "wafgw", "--stdin", stdin=HOOK_SECRET)
+    assert done.returncode == 0, done.stderr
     node.deploy_ok(make_app(tmp_path_factory.mktemp("wafgw"), MANIFEST, {"h.py": HANDLER}))
     return node
 
@@ -123,6 +130,22 @@ def test_exclusion_lets_one_field_carry_html(app: RunningNode) -> None:
     # the same value in another field is still refused, and SQLi in the field too
     assert app.gateway.post("/notes", json={"text": html["html"]}).status_code == 403
     assert app.gateway.post("/notes", json={"html": ATTACK["comment"]}).status_code == 403
+
+
+def test_webhook_is_inspected_after_its_signature(app: RunningNode) -> None:
+    attack = b'{"comment": "<script>alert(1)</script>"}'
+    unsigned = app.gateway.post("/wafhook", content=attack,
+                                headers={"content-type": "application/json"})
+    assert unsigned.status_code == 401  # refused by the signature check, not inspected
+    assert _waf_events(app, unsigned.headers["x-request-id"]) == []
+    signed = {**sign_webhook("standard", HOOK_SECRET, attack, msg_id="waf_1"),
+              "content-type": "application/json"}
+    r = app.gateway.post("/wafhook", content=attack, headers=signed)
+    assert r.status_code == 403 and r.json()["code"] == "waf_blocked"
+    clean = b'{"comment": "hello"}'
+    ok = {**sign_webhook("standard", HOOK_SECRET, clean, msg_id="waf_2"),
+          "content-type": "application/json"}
+    assert app.gateway.post("/wafhook", content=clean, headers=ok).status_code == 202
 
 
 def test_bad_rule_file_is_refused_at_deploy(node: RunningNode, tmp_path: Path) -> None:
