@@ -1,14 +1,16 @@
 """Compiled WAFs per app version, and the deploy-time check of an app's ``waf:`` section.
 
 The gateway asks ``WafCache.for_function`` on every request; the first
-request of a version builds its ``Waf`` (the default rules are compiled once
-per process and shared), later ones get it from the cache.  A version's
-``waf:`` section and rule files cannot change (a change is a new version),
-so entries never go stale; the cache is bounded so retired versions fall out.
+request that needs an app's WAF builds it (the default rules are compiled
+once per process and shared), later ones get it from the cache.  A version's
+``waf:`` section and rule files cannot change (a change is a new version with
+a new code dir), so entries never go stale; the cache is bounded so retired
+sections fall out.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -67,21 +69,44 @@ def validate_app(app_dir: Path, manifest: Manifest) -> None:
 
 
 class WafCache:
-    """One ``Waf`` per (app, version), least recently used out beyond ``max_entries``."""
+    """Compiled WAFs by the app's ``waf:`` section, least recently used out beyond ``max_entries``.
 
-    def __init__(self, max_entries: int = 512) -> None:
-        self._entries: OrderedDict[tuple[str, str], Waf] = OrderedDict()
+    Keyed by the app, the section's content and (when it names rule files) the
+    version's code dir, so the functions of one app deployed together share one
+    ``Waf`` (and its memo of short values), and a redeploy that changes the
+    section gets a new one.
+    """
+
+    def __init__(self, max_entries: int = 128) -> None:
+        self._entries: OrderedDict[tuple[str, str, str], Waf] = OrderedDict()
+        self._versions: OrderedDict[tuple[str, str], Waf] = OrderedDict()  # the fast path
         self._max = max_entries
         self._lock = threading.Lock()
 
     def for_function(self, fn: LiveFunction) -> Waf:
-        key = (fn.app, fn.version)
+        version = (fn.app, fn.version)
+        waf = self._versions.get(version)  # a version's section never changes
+        if waf is None:
+            waf = self._build(fn)
+            with self._lock:
+                self._versions[version] = waf
+                while len(self._versions) > 8 * self._max:
+                    self._versions.popitem(last=False)
+        return waf
+
+    def _build(self, fn: LiveFunction) -> Waf:
+        config = fn.waf
+        key = (
+            fn.app,
+            json.dumps(config.model_dump(mode="json"), sort_keys=True),
+            str(fn.spec.code_dir) if config.rules else "",
+        )
         with self._lock:
             waf = self._entries.get(key)
             if waf is not None:
                 self._entries.move_to_end(key)
                 return waf
-        waf = build_waf(fn.waf, Path(fn.spec.code_dir))
+        waf = build_waf(config, Path(fn.spec.code_dir))
         with self._lock:
             self._entries[key] = waf
             while len(self._entries) > self._max:

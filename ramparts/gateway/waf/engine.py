@@ -256,7 +256,7 @@ class Waf:
 
 
 _MEMO_CHARS = 256
-_MEMO_ENTRIES = 8192
+_MEMO_ENTRIES = 4096  # x at most 256 characters: a few MB per app at worst
 
 
 def _hits(group: _Group, value: str) -> tuple[tuple[Rule, str, str], ...]:
