@@ -308,6 +308,9 @@ class Node:
             else None
         )
         self.registry = Registry(s, self.store, self.supervisor, signer=self.signer, pip=pip)
+        from ramparts.gateway.waf.cache import validate_app as validate_waf
+
+        self.registry.app_checks.append(validate_waf)  # the app's WAF rule files and names
         self.dispatcher = Dispatcher(
             bus=self.bus,
             store=self.store,

@@ -1064,7 +1064,7 @@ __import__("ramparts.cli.scan", fromlist=["register"]).register(app)  # scan, ad
 __import__("ramparts.cli.aws", fromlist=["register"]).register(app)  # aws credentials
 __import__("ramparts.cli.sam", fromlist=["register"]).register(app)  # import (AWS SAM)
 __import__("ramparts.cli.respond", fromlist=["register"]).register(app)  # alerts
-app.add_typer(__import__("ramparts.cli.waf", fromlist=["waf_app"]).waf_app, name="waf")  # waf
+__import__("ramparts.cli.waf", fromlist=["register"]).register(app)  # waf test/rules/block/...
 
 
 def main() -> None:  # pragma: no cover - console entry point

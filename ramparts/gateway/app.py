@@ -34,6 +34,8 @@ from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteA
 from ramparts.gateway.ratelimit import NOTE as RATE_LIMIT_NOTE
 from ramparts.gateway.ratelimit import PrincipalRateLimitCheck, RateLimitCheck
 from ramparts.gateway.routing import MethodNotAllowed, Route
+from ramparts.gateway.waf.cache import WafCache
+from ramparts.gateway.waf.request import WafRequest
 from ramparts.gateway.waf_net import NetworkGuard, WafNetCheck, body_limit, body_refusal
 from ramparts.observe.tracing import DISABLED
 from ramparts.ratelimit.headers import rate_limit_headers
@@ -146,6 +148,7 @@ class Gateway:
         self._aws = AwsEndpoint(node)
         self._tracing = getattr(node, "tracing", DISABLED)
         self._metrics = getattr(node, "metrics", None)
+        self._wafs = WafCache()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -236,7 +239,8 @@ class Gateway:
         if route.is_webhook:
             await self._webhook(ctx, scope, body, send)
             return
-        self._validate_body(route, headers, body)
+        parsed = self._validate_body(route, headers, body)
+        self._inspect(ctx, scope, body, parsed)
         rest = getattr(route.trigger, "rest_payload", False)
         common: dict[str, Any] = {
             "method": method,
@@ -329,8 +333,66 @@ class Gateway:
             **detail,
         )
 
+    def _inspect(
+        self, ctx: RequestContext, scope: dict[str, Any], body: bytes, parsed: Any = None
+    ) -> None:
+        """The WAF's content inspection (ramparts.gateway.waf), in the route's mode.
+
+        block: a score at the threshold refuses with 403 ``waf_blocked``, audited
+        as ``gateway.waf``; detect, or a score under the threshold: the request
+        passes and the findings are audited as ``waf.detect``; off: nothing.  An
+        engine that fails refuses the request (fail closed).
+        """
+        route = ctx.route
+        mode = getattr(route.trigger, "waf", None) or route.function.waf.mode
+        if mode == "off":
+            return
+        try:
+            waf = self._wafs.for_function(route.function)
+            request = WafRequest(
+                method=ctx.method,
+                path=(scope.get("raw_path") or ctx.path.encode()).decode("latin-1"),
+                query=scope.get("query_string", b"").decode("latin-1"),
+                headers=[
+                    (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]
+                ],
+                body=body,
+                content_type=ctx.headers.get("content-type", ""),
+                route=route.route_key,
+            )
+            if parsed is not None:
+                request.parsed_json = parsed
+            verdict = waf.inspect(request)
+        except Exception:
+            log.exception("WAF failed (request %s)", ctx.request_id)
+            self._audit(ctx, "waf", "deny", "check_failed")
+            raise GatewayDenied(500, "check_failed", "a security check failed") from None
+        if not verdict.matches:
+            return
+        detail = verdict.audit_detail()
+        principal = _principal_id(ctx) or f"ip:{ctx.source_ip}"
+        blocked = mode == "block" and verdict.blocked
+        self._node.audit.emit(
+            "gateway.waf" if blocked else "waf.detect",
+            decision="deny" if blocked else "allow",
+            principal=principal,
+            action=f"http:{ctx.method}",
+            resource=f"route:{route.route_key}",
+            request_id=ctx.request_id,
+            reason="waf_blocked" if blocked else f"waf_{mode}",
+            function=route.function.name,
+            source_ip=ctx.source_ip,
+            mode=mode,
+            **detail,
+        )
+        if blocked:
+            raise GatewayDenied(
+                403, "waf_blocked", "the request was blocked by the web application firewall"
+            )
+
     @staticmethod
-    def _validate_body(route: Route, headers: dict[str, str], body: bytes) -> None:
+    def _validate_body(route: Route, headers: dict[str, str], body: bytes) -> Any:
+        """The parsed JSON body (None when there is none), after its checks."""
         ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if "," in ctype:  # two Content-Type fields, joined: which one the handler obeys is a guess
             raise GatewayDenied(
@@ -357,6 +419,7 @@ class Gateway:
             except Exception as exc:  # fastjsonschema.JsonSchemaException
                 message = getattr(exc, "message", "the body does not match the schema")
                 raise GatewayDenied(400, "schema_validation_failed", str(message)[:200]) from None
+        return parsed
 
     async def _webhook(
         self, ctx: RequestContext, scope: dict[str, Any], body: bytes, send: Any
@@ -384,6 +447,9 @@ class Gateway:
         except Exception:
             self._audit(ctx, "webhook", "deny", "check_failed")
             raise GatewayDenied(500, "check_failed", "a security check failed") from None
+        # Inspected once the sender is known to be the signer: an unsigned spray costs
+        # nothing, and a signed delivery carrying an attack is still refused (app mode).
+        self._inspect(ctx, scope, body)
         replay_key = f"{ctx.route.path}:{delivery.id or ''}:{delivery.timestamp or ''}:" + (
             ctx.headers.get("stripe-signature")
             or ctx.headers.get("x-hub-signature-256")
@@ -564,6 +630,12 @@ def _event_headers(scope: dict[str, Any], source_ip: str) -> list[tuple[bytes, b
         proto=str(scope.get("scheme", "http")),
         port=server[1] if server and len(server) > 1 and server[1] is not None else None,
     )
+
+
+def _principal_id(ctx: RequestContext) -> str | None:
+    """Who sent a request, for audit records: the authenticated principal's id, if any."""
+    principal = ctx.notes.get("principal")
+    return str(principal.id) if principal is not None else None
 
 
 def _authorizer(ctx: RequestContext) -> dict[str, Any] | None:

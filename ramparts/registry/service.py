@@ -173,6 +173,9 @@ class Registry:
         # By (function, version, signature): a version re-signed (a migration, a
         # redeploy of an unsigned one) gets a fresh spec, never a stale one.
         self._specs: dict[tuple[str, str, str | None], tuple[FunctionConfig, FunctionSpec]] = {}
+        # Checks of an unpacked app by layers above the registry (the gateway's WAF rule
+        # files): each raises ManifestError, and the deploy is refused before any install.
+        self.app_checks: list[Callable[[Path, Manifest], None]] = []
         # Signed records of a deploy in progress: their zygotes start (and are
         # verified) before the records are committed.
         self._pending: dict[tuple[str, str], VersionRecord] = {}
@@ -212,6 +215,8 @@ class Registry:
         manifest = await asyncio.to_thread(load_manifest, tmp, display_name="ramparts.yaml")
         await asyncio.to_thread(self._check_conflicts, manifest)
         _check_allow_exec(tmp, manifest)
+        for check in self.app_checks:
+            await asyncio.to_thread(check, tmp, manifest)
         gate = await asyncio.to_thread(self._gate, tmp, scan)
         if not gate.passed:
             raise ScanFailed(

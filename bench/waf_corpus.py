@@ -1,0 +1,85 @@
+"""Detection and false-positive rates of the default WAF rules on labelled corpora.
+
+    python bench/waf_corpus.py [--write]
+
+Runs the engine (no node) on tests/gateway/waf_corpora/tuning/ and, when it
+exists, tests/gateway/waf_corpora/heldout/, and prints one table each: the
+share of attacks blocked per category, and of benign requests blocked per
+kind.  ``--write`` puts the tables into docs/waf.md between
+``<!-- corpus:begin -->`` and ``<!-- corpus:end -->``.  The tuning corpus is
+the one the rules were written against; only the held-out one (assembled by
+someone who never saw the rules) says how they generalise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ramparts.gateway.waf.corpus import Rates, evaluate, load  # noqa: E402
+from ramparts.gateway.waf.engine import Waf  # noqa: E402
+
+CORPORA = ROOT / "tests" / "gateway" / "waf_corpora"
+DOC = ROOT / "docs" / "waf.md"
+BEGIN, END = "<!-- corpus:begin -->", "<!-- corpus:end -->"
+
+
+def _table(title: str, rates: Rates, what: str) -> list[str]:
+    lines = [f"| {title} | {what} | of | rate |", "|---|---:|---:|---:|"]
+    for group in sorted(rates.total):
+        hit, total = rates.count(group)
+        lines.append(f"| {group} | {hit} | {total} | {rates.rate(group):.1%} |")
+    hit, total = rates.count()
+    lines.append(f"| **all** | **{hit}** | **{total}** | **{rates.rate():.1%}** |")
+    return lines
+
+
+def report(name: str, directory: Path, waf: Waf) -> list[str]:
+    attacks = evaluate(waf, load(directory / "attacks.jsonl"), attacks=True)
+    benign = evaluate(waf, load(directory / "benign.jsonl"), attacks=False)
+    out = [f"### {name} corpus ({directory.relative_to(ROOT).as_posix()})", ""]
+    out += _table("attack category", attacks, "blocked")
+    out += [""]
+    out += _table("benign kind", benign, "blocked (false positives)")
+    out += ["", f"Detection {attacks.rate():.1%} (target >= 95%), false positives "
+            f"{benign.rate():.1%} (target <= 1%).", ""]
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="update docs/waf.md")
+    parser.add_argument("--show-misses", action="store_true", help="list wrong items")
+    args = parser.parse_args()
+    waf = Waf()
+    lines: list[str] = []
+    for name in ("tuning", "heldout"):
+        directory = CORPORA / name
+        if (directory / "attacks.jsonl").is_file() and (directory / "benign.jsonl").is_file():
+            lines += report(name, directory, waf)
+            if args.show_misses:
+                for kind in (True, False):
+                    file = "attacks.jsonl" if kind else "benign.jsonl"
+                    rates = evaluate(waf, load(directory / file), attacks=kind)
+                    for item_id, verdict in rates.wrong:
+                        print(name, item_id, verdict.score, [m.rule for m in verdict.matches])
+        else:
+            lines += [f"### {name} corpus", "", "(not present in this checkout)", ""]
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        doc = DOC.read_text()
+        start, end = doc.find(BEGIN), doc.find(END)
+        if start < 0 or end < start:
+            print(f"{DOC}: markers {BEGIN} ... {END} not found", file=sys.stderr)
+            return 2
+        DOC.write_text(doc[: start + len(BEGIN)] + "\n" + text + "\n" + doc[end:])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

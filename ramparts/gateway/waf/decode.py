@@ -1,0 +1,91 @@
+"""Normalisation of an inspected value before the WAF's rules see it.
+
+Attackers hide payloads behind encodings the handler (or a library under it)
+undoes later: ``%2527`` becomes ``%27`` becomes ``'``, ``&lt;script&gt;`` is a
+tag once an HTML template unescapes it, ``ｓｅｌｅｃｔ`` (fullwidth) is
+``select`` after NFKC.  Rules therefore match the value as decoded as far as
+it goes: repeated URL-decoding (``%XX`` and IIS-style ``%uXXXX``), HTML
+entities, backslash escapes (``\\xNN``, ``\\uNNNN``), Unicode NFKC, null bytes
+removed; then folded (lower case, SQL comments and runs of whitespace
+collapsed to one space) for pattern rules.
+
+Every loop is bounded (``MAX_ROUNDS``) and every regex here is linear: a
+value that keeps decoding after that many rounds is decoded that far, and the
+engine judges what it got.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import unquote
+
+MAX_ROUNDS = 4  # %252527 -> %2527 -> %27 -> ': three rounds; a fourth catches one more layer
+
+_IIS_UNICODE = re.compile(r"%u([0-9a-fA-F]{4})")
+# Overlong UTF-8 spellings of '.', '/' and '\' that old decoders accepted (%c0%ae%c0%ae%c0%af)
+_OVERLONG = re.compile(r"%(?:c0%(ae|af)|e0%80%(ae|af)|c1%(9c|1c|8s))", re.IGNORECASE)
+_OVERLONG_CHARS = {"ae": ".", "af": "/", "9c": "\\", "1c": "\\", "8s": "\\"}
+_BACKSLASH = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|u\{([0-9a-fA-F]{1,6})\})")
+# A C-style comment, unrolled so it never backtracks: /* ... */
+_SQL_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
+_SPACE = re.compile(r"\s+")
+_NEEDS_DECODING = frozenset("%&\\\x00")
+
+
+def _char(code: int) -> str:
+    try:
+        return chr(code)
+    except (ValueError, OverflowError):
+        return "\ufffd"
+
+
+def _backslash(match: re.Match[str]) -> str:
+    hexdigits = match.group(1) or match.group(2) or match.group(3)
+    return _char(int(hexdigits, 16))
+
+
+def _decode_once(value: str) -> str:
+    if "%" in value:
+        if "%c" in value or "%C" in value or "%e0" in value or "%E0" in value:
+            value = _OVERLONG.sub(
+                lambda m: _OVERLONG_CHARS[(m.group(1) or m.group(2) or m.group(3)).lower()], value
+            )
+        if "%u" in value or "%U" in value:
+            value = _IIS_UNICODE.sub(lambda m: _char(int(m.group(1), 16)), value)
+        value = unquote(value, errors="replace")
+    if "&" in value:
+        value = html.unescape(value)
+    if "\\" in value:
+        value = _BACKSLASH.sub(_backslash, value)
+    return value
+
+
+def decode(value: str) -> str:
+    """``value`` with every layer of encoding undone (bounded), NFKC-normalised, no NULs.
+
+    The common case -- plain ASCII with nothing to decode -- returns at once.
+    """
+    if value.isascii() and _NEEDS_DECODING.isdisjoint(value):
+        return value
+    for _ in range(MAX_ROUNDS):
+        decoded = _decode_once(value)
+        if decoded == value:
+            break
+        value = decoded
+    if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
+        value = unicodedata.normalize("NFKC", value)
+        # NFKC can itself produce new escapes (fullwidth ％２７ -> %27): one more pass
+        value = _decode_once(value)
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value
+
+
+def fold(value: str) -> str:
+    """The form pattern rules match: lower case, SQL comments and whitespace runs as one space."""
+    value = value.lower()
+    if "/*" in value:
+        value = _SQL_COMMENT.sub(" ", value)
+    return _SPACE.sub(" ", value)

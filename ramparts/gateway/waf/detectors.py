@@ -1,0 +1,353 @@
+"""Named detectors: checks a regular expression cannot express well.
+
+A rule names one with ``detector:``.  Each takes a decoded value and returns
+why it fired (a short phrase for the audit record), or None.
+
+``libinjection_sqli`` and ``libinjection_xss`` are libinjection's tokenising
+detectors (PyPI ``libinjection-python``, the C library ModSecurity's CRS
+uses); the others are ours: ``ssrf_url`` and ``ssrf_embedded`` parse hosts
+out of URL-looking values and resolve every spelling of an internal address
+(decimal ``2130706433``, hex ``0x7f.1``, octal ``0177.0.0.1``, IPv6-mapped
+``::ffff:127.0.0.1``) without any DNS lookup; ``jndi_lookup`` undoes log4j's
+nested lookups (``${${lower:j}ndi:...}``, ``${::-j}``) before looking for
+``${jndi:``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+import libinjection
+
+Detector = Callable[[str], str | None]
+
+_SQLI_HINT = frozenset("'\"`;-#/()=|&*")
+
+
+PROSE_WORDS = 10
+
+
+def _sqli(value: str) -> str | None:
+    if len(value) < 3:
+        return None
+    result = libinjection.is_sql_injection(value)
+    if result["is_sqli"]:
+        return f"libinjection SQLi fingerprint {result['fingerprint']}"
+    return None
+
+
+def libinjection_sqli(value: str) -> str | None:
+    """libinjection on values of at most ten words (injections are short)."""
+    if len(value.split(None, PROSE_WORDS)) > PROSE_WORDS:
+        return None
+    return _sqli(value)
+
+
+def libinjection_sqli_prose(value: str) -> str | None:
+    """libinjection on longer text: code-review comments quote SQL and code, so weaker."""
+    if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
+        return None
+    return _sqli(value)
+
+
+_STYLE_ATTR = re.compile(r"""\sstyle\s*=\s*(?:"[^"<>]{0,500}"|'[^'<>]{0,500}')""", re.IGNORECASE)
+# Rich-text tags with plain attributes (<p>, <a href="https://...">, a YouTube <iframe>):
+# libinjection refuses some of them outright, but none runs script.  Attributes are
+# whitespace-separated names with quoted or bare values, so the repetition cannot overlap.
+_RICH_TAG = re.compile(
+    r"</?(?:p|div|span|a|img|iframe|b|i|u|s|em|strong|small|sub|sup|mark|del|ins|h[1-6]|ul|ol|"
+    r"li|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|caption|col|colgroup|br|hr|blockquote|"
+    r"code|pre|figure|figcaption|picture|video|audio|source|abbr|cite|q|section|article|"
+    r"header|footer|nav|label|font|center)"
+    r"""(?:\s+[a-z][a-z0-9-]{0,40}(?:\s*=\s*(?:"[^"<>]{0,1000}"|'[^'<>]{0,1000}'|[^\s"'<>=`]{1,1000}))?){0,30}"""
+    r"\s*/?>",
+    re.IGNORECASE,
+)
+_UNSAFE_IN_TAG = re.compile(
+    r"[\s/\"']on[a-z]{3,}\s*=|srcdoc|formaction|(?:java|vb)script\s*:|data\s*:|expression\s*\(",
+    re.IGNORECASE,
+)
+
+
+def _plain_tag(match: re.Match[str]) -> str:
+    return match.group() if _UNSAFE_IN_TAG.search(match.group()) else " "
+
+
+def libinjection_xss(value: str) -> str | None:
+    if "<" not in value and "=" not in value and ":" not in value:
+        return None  # every XSS libinjection finds needs a tag, an attribute or a scheme
+    if not libinjection.is_xss(value)["is_xss"]:
+        return None
+    # libinjection refuses every style attribute; rich text carries them all the time.
+    # Judge the value without quoted inline styles (url(javascript:...) and expression()
+    # inside one are the xss-css-expression rule's).
+    cleaned = _STYLE_ATTR.sub(" ", value) if "style" in value.lower() else value
+    cleaned = _RICH_TAG.sub(_plain_tag, cleaned)
+    if cleaned != value and not libinjection.is_xss(cleaned)["is_xss"]:
+        return None
+    return "libinjection XSS"
+
+
+# -- SSRF ---------------------------------------------------------------------------------
+_URL = re.compile(r"([a-z][a-z0-9+.-]{0,15}:)?//([^/\s?#\\\"'<>]{1,300})", re.IGNORECASE)
+_BARE_HOST = re.compile(r"[\w.:\[\]%-]{1,300}")
+_INTERNAL_NAMES = (
+    "localhost",
+    "metadata.google.internal",
+    "metadata.goog",
+    "metadata",
+    "instance-data",
+    "instance-data.ec2.internal",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+)
+_INTERNAL_SUFFIXES = (
+    ".localhost", ".internal", ".local", ".localdomain", ".svc.cluster.local", "localtest.me",
+)
+# wildcard-DNS services that answer any embedded address: 127.0.0.1.nip.io
+_REBINDING = re.compile(
+    r"(?:^|[.-])(?:127|10|0|169-254|169\.254|192\.168|192-168|172\.(?:1[6-9]|2\d|3[01])|"
+    r"172-(?:1[6-9]|2\d|3[01]))[.-].*\.(?:nip\.io|sslip\.io|xip\.io|localtest\.me)$"
+)
+_EXTRA_INTERNAL = (
+    ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT, Alibaba's metadata 100.100.100.200
+    ipaddress.ip_network("fd00:ec2::/32"),
+)
+
+
+def _ipv4_loose(host: str) -> ipaddress.IPv4Address | None:
+    """inet_aton's spellings: 1 to 4 parts, each decimal, 0x hex or 0-prefixed octal."""
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    numbers: list[int] = []
+    for part in parts:
+        if not part:
+            return None
+        try:
+            if part[:2].lower() == "0x":
+                numbers.append(int(part[2:] or "0", 16))
+            elif len(part) > 1 and part[0] == "0":
+                numbers.append(int(part[1:], 8))
+            else:
+                numbers.append(int(part, 10))
+        except ValueError:
+            return None
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (4 - len(head)):
+        return None
+    value = 0
+    for n in head:
+        value = value * 256 + n
+    value = value * 256 ** (4 - len(head)) + last
+    return ipaddress.IPv4Address(value)
+
+
+def _is_internal_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is not None:
+            return _is_internal_ip(mapped)
+    if any(ip in net for net in _EXTRA_INTERNAL if net.version == ip.version):
+        return True
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_unspecified
+        or ip.is_reserved
+        or ip.is_multicast
+    )
+
+
+def internal_host(host: str) -> str | None:
+    """Why ``host`` (a URL's authority) names an internal address, or None."""
+    host = host.rsplit("@", 1)[-1].strip().lower()
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    host = host.split("%", 1)[0].rstrip(".")
+    if not host:
+        return None
+    if host in _INTERNAL_NAMES or host.endswith(_INTERNAL_SUFFIXES):
+        return f"internal host name {host}"
+    if _REBINDING.search(host):
+        return f"wildcard DNS name for an internal address {host}"
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = _ipv4_loose(host) if host[0].isdigit() else None
+    if ip is not None and _is_internal_ip(ip):
+        return f"internal address {ip}"
+    return None
+
+
+def ssrf_url(value: str) -> str | None:
+    """The whole value is a URL that points inside."""
+    stripped = value.strip()
+    if not stripped or " " in stripped or len(stripped) > 2048:
+        return None
+    found = _URL.match(stripped)
+    if found is not None:
+        return internal_host(found.group(2))
+    return None
+
+
+_METADATA_IPS = frozenset(
+    {"169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254", "192.0.0.192"}
+)
+
+
+def ssrf_host(value: str) -> str | None:  # noqa: PLR0911 - one reason per return
+    """The whole value is a bare host that can only be meant to reach inside.
+
+    A plain private address (``10.0.0.7``) is ordinary data in many APIs, so only
+    metadata endpoints, loopback, and internal addresses spelt in a form no one
+    types by accident (decimal, hex, octal, IPv6-mapped) count.
+    """
+    stripped = value.strip().lower()
+    if not stripped or len(stripped) > 300 or not _BARE_HOST.fullmatch(stripped):
+        return None
+    if "." not in stripped and ":" not in stripped and not stripped.startswith(("0x", "localhost")):
+        return None  # a bare number is a quantity or an id far more often than an address
+    why = internal_host(stripped)
+    if why is None:
+        return None
+    host = (
+        stripped.strip("[]").rsplit(":", 1)[0] if stripped.count(":") == 1 else stripped.strip("[]")
+    )
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return why  # an internal name, or an address in a loose spelling
+    if str(ip) in _METADATA_IPS or ip.is_loopback or ip.is_unspecified:
+        return why
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return why
+    return None
+
+
+def ssrf_embedded(value: str) -> str | None:
+    """A URL inside longer text points inside (weaker evidence: prose mentions localhost)."""
+    if "//" not in value:
+        return None
+    for found in _URL.finditer(value[:20_000]):
+        why = internal_host(found.group(2))
+        if why:
+            return why
+    return None
+
+
+# -- two-part patterns, found from their rare part ----------------------------------------
+# "A, then B within N characters" as one regex retries the window at every A; on a value
+# of nothing but As (100 KB of "{{") that is N steps per character.  These find each B
+# (rare in any value) and look back for an A instead: linear in the value.
+_EVENT_ATTR = re.compile(r"[\s/\"'`]on[a-z]{3,25}\s*=", re.IGNORECASE)
+_TAG_OPEN = re.compile(r"<[a-z]", re.IGNORECASE)
+_TEMPLATE_ESCAPES = re.compile(
+    r"__(?:class|mro|subclasses|globals|builtins|import|init)__|\battr ?\(|\|attr\b|\blipsum\b|"
+    r"\bcycler\b|\bjoiner\b|\bnamespace\b|config\.items|request\.application|"
+    r"_templatereference|url_for\.__|\b(?:os|subprocess|sys|builtins)\.(?:system|popen|spawn\w*|"
+    r"exec\w*|call|check_output|modules)\b",
+    re.IGNORECASE,
+)
+
+
+def html_event_handler(value: str) -> str | None:
+    """An ``on...=`` attribute inside an open tag (``<img src=x onerror=...>``)."""
+    if "<" not in value:
+        return None
+    for found in _EVENT_ATTR.finditer(value):
+        start = found.start()
+        window = value[max(0, start - 300) : start]
+        lt = window.rfind("<")
+        if lt >= 0 and window.rfind(">") < lt and _TAG_OPEN.match(window, lt):
+            return "event handler attribute in a tag"
+    return None
+
+
+def template_escape(value: str) -> str | None:
+    """Python object-graph escapes inside a Jinja2-style expression or statement."""
+    if "{{" not in value and "{%" not in value:
+        return None
+    for found in _TEMPLATE_ESCAPES.finditer(value):
+        window = value[max(0, found.start() - 200) : found.start()]
+        if "{{" in window or "{%" in window:
+            return "Python object access inside a template expression"
+    return None
+
+
+_JAVA_ESCAPES = re.compile(
+    r"getruntime|processbuilder|class\.forname|getclass ?\(|java\.lang\.|@java\.|ognlcontext|"
+    r"_memberaccess|\.(?:forname|newinstance|getmethod|invoke) ?\(",
+    re.IGNORECASE,
+)
+
+
+def java_expression(value: str) -> str | None:
+    """Reflection or process calls inside an EL/OGNL/SpEL expression (``${...}``, ``%{...}``)."""
+    if "{" not in value:
+        return None
+    for found in _JAVA_ESCAPES.finditer(value):
+        window = value[max(0, found.start() - 200) : found.start()]
+        opened = max(window.rfind("${"), window.rfind("#{"), window.rfind("%{"), window.rfind("*{"))
+        if opened >= 0 and "}" not in window[opened:]:
+            return "Java reflection or process call inside an expression"
+    return None
+
+
+# -- log4shell ----------------------------------------------------------------------------
+_LOOKUP = re.compile(r"\$\{([^${}]{0,200})\}")
+
+
+def _resolve(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    if ":-" in inner:
+        return inner.rsplit(":-", 1)[1]
+    low = inner.lower()
+    for prefix in ("lower:", "upper:"):
+        if low.startswith(prefix):
+            return inner[len(prefix) :]
+    if low.startswith("date:"):
+        return inner[5:].strip("'\"")
+    if low.startswith("jndi:"):
+        return "\x00JNDI\x00"  # marker: a jndi lookup, kept through the outer rounds
+    return inner if ":" not in inner else "\x00LOOKUP\x00"
+
+
+def jndi_lookup(value: str) -> str | None:
+    if "${" not in value:
+        return None
+    text = value[:20_000]
+    for _ in range(8):
+        resolved = _LOOKUP.sub(_resolve, text)
+        if "\x00JNDI\x00" in resolved:
+            return "log4j JNDI lookup"
+        if resolved == text:
+            break
+        text = resolved
+    return None
+
+
+def inspection_limit(value: str) -> str | None:
+    """Never fires on a value: the engine fires it when a request has too much to inspect."""
+    return None
+
+
+DETECTORS: dict[str, Detector] = {
+    "inspection_limit": inspection_limit,
+    "libinjection_sqli": libinjection_sqli,
+    "libinjection_sqli_prose": libinjection_sqli_prose,
+    "libinjection_xss": libinjection_xss,
+    "ssrf_url": ssrf_url,
+    "ssrf_host": ssrf_host,
+    "ssrf_embedded": ssrf_embedded,
+    "jndi_lookup": jndi_lookup,
+    "html_event_handler": html_event_handler,
+    "template_escape": template_escape,
+    "java_expression": java_expression,
+}

@@ -1,0 +1,295 @@
+"""The WAF engine: rules applied to a request's decoded values, with anomaly scoring.
+
+``Waf.inspect`` takes a ``WafRequest`` and returns a ``Verdict``.  Each rule
+that fires adds its score once (the first location it fired at is the one
+reported); the request is to be refused when the total reaches the
+threshold (default 5: one critical rule, or a high and a low one, ...).
+What the verdict means -- refuse, record, ignore -- is the caller's (the
+gateway's mode).
+
+Built once per (app, version) and kept (``WafCache``): construction compiles
+and groups the rules, ``inspect`` only matches.  Pattern rules that apply to
+a kind of target are also joined into one alternation that is tried first,
+so a clean value costs one regex scan plus the detectors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ramparts.gateway.waf.decode import fold
+from ramparts.gateway.waf.detectors import DETECTORS
+from ramparts.gateway.waf.request import DEFAULT_LIMITS, Limits, Target, WafRequest, extract
+from ramparts.gateway.waf.rules import Rule, default_rules
+
+EXCERPT_CHARS = 64
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\uffff]")
+_LONG_DIGITS = re.compile(r"\d{8,}")  # card and account numbers never reach the audit log
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    rule: str
+    category: str
+    score: int
+    location: str
+    excerpt: str
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "category": self.category,
+            "score": self.score,
+            "location": self.location,
+            "excerpt": self.excerpt,
+            "why": self.why,
+        }
+
+
+@dataclass(slots=True)
+class Verdict:
+    score: int
+    threshold: int
+    matches: list[Match] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the score reaches the threshold (the gateway refuses in block mode)."""
+        return self.score >= self.threshold
+
+    def audit_detail(self) -> dict[str, Any]:
+        """What an audit record carries: rule ids, categories, score, locations, excerpts."""
+        return {
+            "rules": [m.rule for m in self.matches],
+            "categories": sorted({m.category for m in self.matches}),
+            "score": self.score,
+            "threshold": self.threshold,
+            "locations": sorted({m.location for m in self.matches}),
+            "matches": [
+                {"rule": m.rule, "location": m.location, "excerpt": m.excerpt} for m in self.matches
+            ],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "blocked": self.blocked,
+            "score": self.score,
+            "threshold": self.threshold,
+            "matches": [m.to_dict() for m in self.matches],
+        }
+
+
+def excerpt(value: str, start: int = 0, end: int | None = None) -> str:
+    """At most 64 characters around a match, printable, long digit runs masked."""
+    end = len(value) if end is None else end
+    if end - start >= EXCERPT_CHARS:
+        piece = value[start : start + EXCERPT_CHARS]
+    else:
+        pad = (EXCERPT_CHARS - (end - start)) // 2
+        lo = max(0, start - pad)
+        piece = value[lo : lo + EXCERPT_CHARS]
+    piece = _UNPRINTABLE.sub("?", piece)
+    return _LONG_DIGITS.sub(lambda m: "#" * len(m.group()), piece)
+
+
+@dataclass(frozen=True, slots=True)
+class _Exclusion:
+    method: str | None
+    path: str | None
+    field: re.Pattern[str] | None
+    rules: frozenset[str]  # ids or categories; empty: every rule
+
+    def route_matches(self, method: str, route: str) -> bool:
+        route_method, _, route_path = route.partition(" ")
+        if self.path is not None and self.path != route_path:
+            return False
+        return self.method is None or self.method in (method, route_method)
+
+    def covers(self, rule: Rule) -> bool:
+        return not self.rules or rule.id in self.rules or rule.category in self.rules
+
+
+def _field_regex(spec: str) -> re.Pattern[str]:
+    """``$.items[*].note`` -> a regex over locations; a field covers what lies under it."""
+    if spec.startswith(("header.", "cookie.")):
+        spec = spec.lower() if spec.startswith("header.") else spec
+    body = re.escape(spec).replace(r"\[\*\]", r"\[\d+\]")
+    return re.compile(body + r"(?:[.\[].*)?\Z", re.DOTALL)
+
+
+def compile_exclusion(route: str, field_spec: str | None, rules: Iterable[str]) -> _Exclusion:
+    route = route.strip()
+    method: str | None = None
+    path: str | None = None
+    if route != "*":
+        first, _, rest = route.partition(" ")
+        if rest:
+            method, path = first.upper(), rest.strip()
+            if method in ("*", "ANY"):
+                method = None
+        else:
+            path = first
+    return _Exclusion(
+        method, path, _field_regex(field_spec) if field_spec else None, frozenset(rules)
+    )
+
+
+@dataclass(slots=True)
+class _Group:
+    """The rules that apply to one kind of target, ready to run."""
+
+    folded: list[Rule]
+    folded_any: re.Pattern[str] | None
+    decoded: list[Rule]
+    decoded_any: re.Pattern[str] | None
+    detectors: list[tuple[Rule, Any]]
+    plain: _Group | None = None  # the subset for values of plain words
+
+
+# A value of plain words: most of any request, and only ``plain: true`` rules apply.
+_PLAIN = re.compile(r"[\w .,!?@-]*")
+
+
+def _make_group(rules: list[Rule]) -> _Group:
+    folded = [r for r in rules if r.patterns and not r.decoded]
+    decoded = [r for r in rules if r.patterns and r.decoded]
+    detectors = [
+        (r, DETECTORS[r.detector]) for r in rules if r.detector and r.detector != "inspection_limit"
+    ]
+    return _Group(folded, _joined(folded), decoded, _joined(decoded, re.IGNORECASE), detectors)
+
+
+def _joined(rules: Sequence[Rule], flags: int = 0) -> re.Pattern[str] | None:
+    parts = [f"(?:{p.pattern})" for r in rules for p in r.patterns]
+    return re.compile("|".join(parts), flags) if parts else None
+
+
+class Waf:
+    """One app version's WAF: the default rules minus ``disable``, plus the app's own."""
+
+    def __init__(
+        self,
+        *,
+        threshold: int = 5,
+        disable: Iterable[str] = (),
+        exclusions: Iterable[_Exclusion] = (),
+        extra_rules: Iterable[Rule] = (),
+        base_rules: Iterable[Rule] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        off = set(disable)
+        rules = list(default_rules() if base_rules is None else base_rules) + list(extra_rules)
+        self.rules: list[Rule] = [r for r in rules if r.id not in off and r.category not in off]
+        self.threshold = threshold
+        self.exclusions = list(exclusions)
+        self.limits = limits
+        self._limit_rules = [r for r in self.rules if r.detector == "inspection_limit"]
+        # Rules may name single headers, or custom ones (header:x-*); groups are keyed by
+        # those names and one "x-*" class, so an attacker's invented header names cannot
+        # grow the group table.
+        named = {t.partition(":")[2] for r in self.rules for t in r.targets if ":" in t}
+        self._header_names = {n for n in named if not n.endswith("*")}
+        self._header_wildcard = any(n.endswith("*") for n in named)
+        self._groups: dict[tuple[str, str], _Group] = {}
+        self._memo: OrderedDict[tuple[int, str], tuple[tuple[Rule, str, str], ...]] = (
+            OrderedDict()
+        )
+
+    def _group(self, kind: str, header: str) -> _Group:
+        if header in self._header_names:
+            key = (kind, header)
+        elif header.startswith("x-") and self._header_wildcard:
+            key = (kind, "x-*")
+        else:
+            key = (kind, "")
+        group = self._groups.get(key)
+        if group is None:
+            rules = [r for r in self.rules if r.applies_to(kind, key[1])]
+            group = _make_group(rules)
+            group.plain = _make_group([r for r in rules if r.plain])
+            self._groups[key] = group
+        return group
+
+    def inspect(self, req: WafRequest) -> Verdict:
+        targets, overflow = extract(req, self.limits)
+        exclusions = [e for e in self.exclusions if e.route_matches(req.method, req.route)]
+        found: dict[str, Match] = {}
+        for target in targets:
+            self._inspect_target(target, exclusions, found)
+        if overflow is not None:
+            for rule in self._limit_rules:
+                if rule.id not in found and not _excluded(rule, "request", exclusions):
+                    found[rule.id] = Match(
+                        rule.id, rule.category, rule.score, "request", "", overflow
+                    )
+        matches = list(found.values())
+        return Verdict(sum(m.score for m in matches), self.threshold, matches)
+
+    def _inspect_target(
+        self, target: Target, exclusions: list[_Exclusion], found: dict[str, Match]
+    ) -> None:
+        group = self._group(target.kind, target.header)
+        value = target.value
+        if group.plain is not None and _PLAIN.fullmatch(value):
+            group = group.plain
+        if len(value) <= _MEMO_CHARS:
+            # Headers, paths and short values repeat across requests (every request of a
+            # client sends the same user agent): their hits are remembered, bounded.
+            key = (id(group), value)
+            hits = self._memo.get(key)
+            if hits is None:
+                hits = _hits(group, value)
+                self._memo[key] = hits
+                if len(self._memo) > _MEMO_ENTRIES:
+                    self._memo.popitem(last=False)
+        else:
+            hits = _hits(group, value)
+        for rule, piece, why in hits:
+            if rule.id not in found and not _excluded(rule, target.location, exclusions):
+                found[rule.id] = Match(rule.id, rule.category, rule.score, target.location,
+                                       piece, why)
+
+
+_MEMO_CHARS = 256
+_MEMO_ENTRIES = 4096  # x at most 256 characters: a few MB per app at worst
+
+
+def _hits(group: _Group, value: str) -> tuple[tuple[Rule, str, str], ...]:
+    """Every rule of ``group`` that fires on ``value``: (rule, excerpt, why)."""
+    out: list[tuple[Rule, str, str]] = []
+    if group.folded_any is not None:
+        folded = fold(value)
+        if group.folded_any.search(folded):
+            out.extend(_pattern_hits(group.folded, folded))
+    if group.decoded_any is not None and group.decoded_any.search(value):
+        out.extend(_pattern_hits(group.decoded, value))
+    for rule, detector in group.detectors:
+        why = detector(value)
+        if why:
+            out.append((rule, excerpt(value), why))
+    return tuple(out)
+
+
+def _pattern_hits(rules: list[Rule], text: str) -> list[tuple[Rule, str, str]]:
+    out = []
+    for rule in rules:
+        for pattern in rule.patterns:
+            m = pattern.search(text)
+            if m is not None:
+                out.append((rule, excerpt(text, m.start(), m.end()), f"matched {rule.description}"))
+                break
+    return out
+
+
+def _excluded(rule: Rule, location: str, exclusions: list[_Exclusion]) -> bool:
+    for e in exclusions:
+        if not e.covers(rule):
+            continue
+        if e.field is None or e.field.match(location):
+            return True
+    return False

