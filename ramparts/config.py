@@ -102,6 +102,32 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
+
+def check_forwarded_allow_ips(value: str) -> str:
+    """``--forwarded-allow-ips``: proxies by address or network, checked, comma-separated.
+
+    ``*`` is refused: it would let every client choose the address that rate
+    limits, block lists and the audit log see.  An entry that is not an
+    address or network is an error rather than silently trusted or ignored
+    (a typo would make every client share the proxy's address).
+    """
+    import ipaddress
+
+    entries = [e.strip() for e in value.split(",") if e.strip()]
+    for entry in entries:
+        if entry == "*":
+            raise ConfigError(
+                "--forwarded-allow-ips: '*' would trust X-Forwarded-For from every client; "
+                "name the proxies' addresses or networks"
+            )
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"--forwarded-allow-ips: {entry!r} is not an IP address or network"
+            ) from None
+    return ",".join(entries)
+
 @dataclass
 class Settings:
     """Everything a node needs to start; built from flags and environment."""
@@ -192,6 +218,7 @@ class Settings:
             raise ConfigError("RAMPARTS_GC_INTERVAL must be 0 or more seconds")
         if self.max_body_bytes <= 0:
             raise ConfigError("max_body_bytes must be positive")
+        self.forwarded_allow_ips = check_forwarded_allow_ips(self.forwarded_allow_ips)
         for name in ("max_header_bytes", "max_header_count", "max_connections_per_client",
                      "max_connections"):
             if getattr(self, name) <= 0:

@@ -23,6 +23,8 @@ from typing import Any
 
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from ramparts.sandbox.gateway import WORKER_SOURCE_IP
+
 _PEER = "ramparts.peer"  # the scope key holding the connection's own address meanwhile
 
 
@@ -61,7 +63,8 @@ class ClientAddress:
             host = canonical_ip(client[0])
             if host is not None:
                 scope["client"] = client = (host, client[1])
-        if self._proxy is None:
+        if self._proxy is None or (client and client[0] == WORKER_SOURCE_IP):
+            # a handler's own connection to the node: its X-Forwarded-For is never trusted
             await self.app(scope, receive, send)
             return
         scope[_PEER] = client

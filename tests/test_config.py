@@ -136,3 +136,22 @@ def test_a_port_in_use_is_a_start_failure_not_a_data_loss_exit(tmp_path: Path) -
         )
     assert out.returncode == 1, (out.returncode, out.stderr)
     assert "is the port in use?" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("*", "would trust X-Forwarded-For from every client"),
+        ("garbage", "'garbage' is not an IP address or network"),
+        ("127.0.0.1 10.0.0.1", "is not an IP address or network"),
+    ],
+)
+def test_forwarded_allow_ips_must_name_proxies(tmp_path: Path, value: str, says: str) -> None:
+    # '*' lets every client choose its address; a typo would make every client the proxy.
+    out = subprocess.run(
+        [sys.executable, "-m", "ramparts.cli.main", "up", "--data-dir", str(tmp_path / "d"),
+         "--port", "0", "--admin-port", "0", "--forwarded-allow-ips", value],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 1, (out.returncode, out.stderr)
+    assert says in out.stderr and "Traceback" not in out.stderr

@@ -66,6 +66,29 @@ class _BadRequest(Exception):
     """The request head is not one we proxy; the message goes back in the 400."""
 
 
+
+# Handlers reach the node's own endpoint (the AWS-compatible API) from this loopback
+# address, never from 127.0.0.1: a reverse proxy on the same host usually connects from
+# 127.0.0.1, and ``--forwarded-allow-ips`` may trust it.  ``ramparts.forwarded`` never
+# takes X-Forwarded-For from this address, so handler code cannot choose the client
+# address that rate limits, block lists, detections and the audit log see.
+WORKER_SOURCE_IP = "127.0.0.2"
+
+
+async def _connect_as_worker(
+    host: str, port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect to the node's endpoint from :data:`WORKER_SOURCE_IP` (IPv4 targets)."""
+    try:
+        family = ipaddress.ip_address(host).version
+    except ValueError:
+        family = 4  # a name: the node's endpoint host is an address in practice
+    if family == 4:
+        return await asyncio.open_connection(
+            host, port, limit=_CHUNK, local_addr=(WORKER_SOURCE_IP, 0)
+        )
+    return await asyncio.open_connection(host, port, limit=_CHUNK)
+
 @dataclass(frozen=True)
 class _Request:
     tunnel: bool  # CONNECT, as opposed to absolute-form plain HTTP
@@ -259,7 +282,7 @@ class EgressGateway:
             on_decision(host, port, True, NODE_ENDPOINT)
             try:
                 up_reader, up_writer = await asyncio.wait_for(
-                    asyncio.open_connection(host, port, limit=_CHUNK), self._connect_timeout
+                    _connect_as_worker(host, port), self._connect_timeout
                 )
             except (OSError, TimeoutError):
                 return  # aborted: the client sees its connection fail, as if refused

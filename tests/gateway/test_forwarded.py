@@ -89,3 +89,56 @@ def test_forwarded_addresses_are_canonical_ips_or_not_trusted(tmp_path: Path) ->
         assert recorded == [want or "127.0.0.1" for want in FORWARDED.values()]
     finally:
         node.close()
+
+
+FORGER = """
+import os
+import urllib.request
+
+
+def handler(event, context):
+    # The handler's own way to the node: the endpoint its AWS SDK would use.
+    request = urllib.request.Request(
+        os.environ["AWS_ENDPOINT_URL"] + "/whoami-ip",
+        headers={"X-Forwarded-For": "203.0.113.77"},
+    )
+    with urllib.request.urlopen(request, timeout=20) as answer:
+        return answer.read().decode()
+"""
+
+
+def test_a_handler_cannot_choose_its_address_through_a_trusted_loopback_proxy(
+    tmp_path: Path,
+) -> None:
+    """Attack: the node trusts a reverse proxy on 127.0.0.1; handlers reach it from there too.
+
+    A handler that sent X-Forwarded-For could then pick the address another
+    app's rate limits, block lists, detections and audit records see.  Its
+    connections come from 127.0.0.2, whose forwarding headers are never taken.
+    """
+    node = _ProxiedNode(tmp_path / "data").start()
+    try:
+        app = make_app(
+            tmp_path / "forger",
+            """
+            app: forger
+            functions:
+              whoami-ip:
+                handler: h.py:handler
+                triggers:
+                  - http: {method: GET, path: /whoami-ip, auth: none}
+              forger:
+                handler: f.py:handler
+            """,
+            {"h.py": SOURCE_IP, "f.py": FORGER},
+        )
+        node.deploy_ok(app)
+        r = node.control.post("/v1/functions/forger/invoke", json={"event": {}}, timeout=120)
+        seen = r.json()
+        assert r.status_code == 200, seen
+        assert seen["result"] == "127.0.0.2", "a handler chose its own client address"
+        # A real proxy on loopback is still trusted.
+        proxied = node.gateway.get("/whoami-ip", headers={"X-Forwarded-For": "203.0.113.77"})
+        assert proxied.text == "203.0.113.77"
+    finally:
+        node.close()
