@@ -29,7 +29,8 @@ ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
 _MAX_CLOCK_OFFSET = 24 * 3600.0  # RAMPARTS_SCHEDULER_CLOCK_OFFSET's bound either way
 
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+# ASCII digits only: str.isdigit and \d also accept other scripts' digits (e.g. '٣').
+_DURATION_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdw]?)\s*\Z")
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
 
 

@@ -36,7 +36,8 @@ Value = Annotated[str | None, typer.Option(help="a whole number, 1 or more")]
 
 def _number(option: str, text: str) -> int:
     value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= MAX_BUDGET:
+    # ASCII digits only: str.isdigit also takes '٣' and '５' (and int() reads them)
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_BUDGET:
         fail(f"{option} must be a whole number from 1 to {MAX_BUDGET}, got {text!r}")
     return int(value)
 

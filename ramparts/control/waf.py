@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+import unicodedata
 from typing import Any
 
 from starlette.requests import Request
@@ -76,7 +77,9 @@ def _text(value: Any, name: str, limit: int) -> str:
         return ""
     if not isinstance(value, str) or len(value) > limit:
         raise InvalidRequest(f"{name}: at most {limit} characters", code=f"invalid_{name}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    # Cc (C0, DEL, C1 such as U+0085), Cf (bidi overrides such as U+202E), and line or
+    # paragraph separators (U+2028/9): any of them can forge lines or reorder a table.
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
         raise InvalidRequest(f"{name}: no control characters", code=f"invalid_{name}")
     return value.strip()
 

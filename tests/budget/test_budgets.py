@@ -247,6 +247,9 @@ def test_events_over_budget_wait_in_the_bus_until_the_budget_is_raised(
         (["capped", "--invocations-per-hour", "0"], "--invocations-per-hour must be a whole"),
         (["capped", "--invocations-per-day", "lots"], "--invocations-per-day must be a whole"),
         (["capped", "--compute-seconds-per-day", "1.5"], "--compute-seconds-per-day must be"),
+        # other scripts' digits are not numbers here (int() would read them)
+        (["capped", "--invocations-per-day", "\u0663"], "--invocations-per-day must be a whole"),
+        (["capped", "--invocations-per-day", "\uff15"], "--invocations-per-day must be a whole"),
         (["capped"], "give at least one of"),
         (["capped", "--app", "wallet", "--invocations-per-day", "5"], "name a FUNCTION or --app"),
         (["no-such-fn", "--invocations-per-day", "5"], "not found"),

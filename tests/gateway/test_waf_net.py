@@ -221,6 +221,7 @@ def test_a_block_for_a_while_expires_without_a_restart(waf_node: RunningNode) ->
         (["block", "not-a-network"], ["CIDR"]),
         (["block", "300.1.1.1"], ["CIDR"]),
         (["block", "10.9.0.0/16", "--for", "5x"], ["--for"]),
+        (["block", "10.9.0.0/16", "--for", "\u0663h"], ["--for"]),
         (["block", "10.9.0.0/16", "--for", "0"], ["--for"]),
         (["block", "10.9.0.0/16", "--for", "400d"], ["--for"]),
         (["unblock", "10.99.0.0/16"], ["not blocked"]),
@@ -254,6 +255,9 @@ def test_bad_cli_input_names_the_argument_and_changes_nothing(
         ({"cidr": "10.9.0.0/16", "for_seconds": -1}, "invalid_duration"),
         ({"cidr": "10.9.0.0/16", "for_seconds": True}, "invalid_duration"),
         ({"cidr": "10.9.0.0/16", "reason": "x\n\x1b[31m"}, "invalid_reason"),
+        ({"cidr": "10.9.0.0/16", "reason": "ok\u2028forged line"}, "invalid_reason"),
+        ({"cidr": "10.9.0.0/16", "reason": "\u202edesrever"}, "invalid_reason"),
+        ({"cidr": "10.9.0.0/16", "reason": "x\u0085y"}, "invalid_reason"),
         ({"cidr": "10.9.0.0/16", "reason": "x" * 501}, "invalid_reason"),
         ({"cidr": "::/0"}, "force_required"),
         ({"cidr": "::ffff:0:0/96"}, "force_required"),  # every IPv4 address, mapped
