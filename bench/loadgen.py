@@ -226,15 +226,15 @@ async def _request_loop(host: str, port: int, request: bytes, deadline: float, s
 
 
 async def _run_requests(url: str, method: str, headers: dict[str, str], body: bytes,
-                        duration: float, connections: int,
-                        rate: float | None) -> tuple[LoadResult, dict[int, int]]:
+                        duration: float, connections: int, rate: float | None,
+                        max_requests: int) -> tuple[LoadResult, dict[int, int]]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     request = (f"{method} {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                f"User-Agent: ramparts-bench\r\n{extra}"
                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-    stats, statuses = _Stats(5_000_000), {}
+    stats, statuses = _Stats(max_requests), {}
     interval = connections / rate if rate else None
     started = time.perf_counter()
     tasks = [asyncio.ensure_future(_request_loop(host, port, request, started + duration, stats,
@@ -254,11 +254,14 @@ async def _run_requests(url: str, method: str, headers: dict[str, str], body: by
 
 def run_requests(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
                  body: bytes = b"", duration: float, connections: int,
-                 rate: float | None = None) -> tuple[LoadResult, dict[int, int]]:
+                 rate: float | None = None,
+                 max_requests: int = 5_000_000) -> tuple[LoadResult, dict[int, int]]:
     """Send one prebuilt request over keep-alive connections: as fast as answered, or paced
-    at ``rate`` requests/s in all.  Returns the 2xx/3xx latencies' result and every status's
-    count (a non-2xx/3xx answer is an error in the result)."""
-    coro = _run_requests(url, method, headers or {}, body, duration, connections, rate)
+    at ``rate`` requests/s in all, until ``duration`` or ``max_requests``.  Returns the
+    2xx/3xx latencies' result and every status's count (a non-2xx/3xx answer is an error
+    in the result)."""
+    coro = _run_requests(url, method, headers or {}, body, duration, connections, rate,
+                         max_requests)
     try:
         import uvloop
     except ImportError:
