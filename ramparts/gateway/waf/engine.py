@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ramparts.gateway.waf.decode import fold
-from ramparts.gateway.waf.detectors import DETECTORS
+from ramparts.gateway.waf.detectors import DETECTORS, Found
+from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.request import DEFAULT_LIMITS, Limits, Target, WafRequest, extract
 from ramparts.gateway.waf.rules import Rule, default_rules
 
@@ -39,6 +40,7 @@ class Match:
     location: str
     excerpt: str
     why: str
+    quoted: bool = False  # scored with the rule's ``prose:`` score (a quotation in prose)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Match:
             "location": self.location,
             "excerpt": self.excerpt,
             "why": self.why,
+            "quoted": self.quoted,
         }
 
 
@@ -228,7 +231,7 @@ class Waf:
                         rule.id, rule.category, rule.score, "request", "", overflow
                     )
         matches = list(found.values())
-        return Verdict(sum(m.score for m in matches), self.threshold, matches)
+        return Verdict(_total(matches, self.threshold), self.threshold, matches)
 
     def _inspect_target(
         self, target: Target, exclusions: list[_Exclusion], found: dict[str, Match]
@@ -249,19 +252,37 @@ class Waf:
                     self._memo.popitem(last=False)
         else:
             hits = _hits(group, value)
-        for rule, piece, why in hits:
-            if rule.id not in found and not _excluded(rule, target.location, exclusions):
-                found[rule.id] = Match(rule.id, rule.category, rule.score, target.location,
-                                       piece, why)
+        for rule, score, piece, why in hits:
+            known = found.get(rule.id)
+            if known is not None and score <= known.score:
+                continue  # the same rule again; only an unquoted reading replaces a quoted one
+            if not _excluded(rule, target.location, exclusions):
+                found[rule.id] = Match(rule.id, rule.category, score, target.location, piece, why,
+                                       score != rule.score)
 
 
 _MEMO_CHARS = 256
 _MEMO_ENTRIES = 4096  # x at most 256 characters: a few MB per app at worst
 
 
-def _hits(group: _Group, value: str) -> tuple[tuple[Rule, str, str], ...]:
-    """Every rule of ``group`` that fires on ``value``: (rule, excerpt, why)."""
-    out: list[tuple[Rule, str, str]] = []
+def _total(matches: list[Match], threshold: int) -> int:
+    """The request's score: quotations in prose together stay below the threshold.
+
+    Each quoted match scores its rule's ``prose:`` score, and all of them together
+    at most ``threshold - 1``: a support comment that quotes three commands is still
+    a comment.  One unquoted match on top of them can tip it over.
+    """
+    quoted = sum(m.score for m in matches if m.quoted)
+    return sum(m.score for m in matches if not m.quoted) + min(quoted, max(threshold - 1, 0))
+
+
+_PROSE_TRIES = 8  # matches of one pattern looked at before the quoted reading is taken
+_Hit = tuple[Rule, int, str, str]  # rule, score, excerpt, why
+
+
+def _hits(group: _Group, value: str) -> tuple[_Hit, ...]:
+    """Every rule of ``group`` that fires on ``value``: (rule, score, excerpt, why)."""
+    out: list[_Hit] = []
     if group.folded_any is not None:
         folded = fold(value)
         if group.folded_any.search(folded):
@@ -269,20 +290,45 @@ def _hits(group: _Group, value: str) -> tuple[tuple[Rule, str, str], ...]:
     if group.decoded_any is not None and group.decoded_any.search(value):
         out.extend(_pattern_hits(group.decoded, value))
     for rule, detector in group.detectors:
-        why = detector(value)
-        if why:
-            out.append((rule, excerpt(value), why))
+        result = detector(value)
+        if not result:
+            continue
+        score = rule.score
+        if isinstance(result, Found):
+            why, piece = result.why, excerpt(result.text, result.start, result.end)
+            quoted = quoted_in_prose(result.text, result.start, result.end)
+        else:
+            why, piece = result, excerpt(value)
+            quoted = quoted_in_prose(value, -1, -1)
+        if rule.prose is not None and quoted:
+            score, why = rule.prose, f"{why} (quoted in prose)"
+        out.append((rule, score, piece, why))
     return tuple(out)
 
 
-def _pattern_hits(rules: list[Rule], text: str) -> list[tuple[Rule, str, str]]:
-    out = []
+def _pattern_hits(rules: list[Rule], text: str) -> list[_Hit]:
+    out: list[_Hit] = []
     for rule in rules:
+        best: _Hit | None = None
         for pattern in rule.patterns:
-            m = pattern.search(text)
-            if m is not None:
-                out.append((rule, excerpt(text, m.start(), m.end()), f"matched {rule.description}"))
+            matches = (
+                pattern.finditer(text) if rule.prose is not None else (pattern.search(text),)
+            )
+            for n, m in enumerate(matches):
+                if m is None or n >= _PROSE_TRIES:
+                    break
+                piece = excerpt(text, m.start(), m.end())
+                if rule.prose is None or not quoted_in_prose(text, m.start(), m.end()):
+                    best = (rule, rule.score, piece, f"matched {rule.description}")
+                    break
+                if best is None:
+                    best = (rule, rule.prose, piece, f"matched {rule.description} (quoted in prose)")
+                if m.end() - m.start() == 0:
+                    break
+            if best is not None and best[1] == rule.score:
                 break
+        if best is not None:
+            out.append(best)
     return out
 
 

@@ -1109,6 +1109,19 @@ def _list_query(rng: random.Random) -> str:
     return "&".join(parts)
 
 
+# Paths an API really serves that share words with probe paths (config, console, logs, scripts).
+API_PATHS = [
+    "/api/v1/configs/42", "/api/console-sessions", "/docs/administrator-guide", "/api/files/report.2024.pdf", "/api/items/123/history",
+    "/api/users/me/settings", "/api/logs/search", "/api/exports/orders.csv", "/static/app.3f9a1c.js", "/static/css/main.css",
+    "/api/templates/welcome-email", "/api/backup-jobs/17", "/favicon.ico", "/robots.txt", "/.well-known/openid-configuration",
+    "/.well-known/jwks.json", "/api/v2/customers/cus_0042/addresses", "/api/reports/2024-05/summary", "/api/admin/users", "/api/settings/notifications",
+    "/api/environments/staging", "/api/git/commits/9f8a7b6", "/api/deployments/43/logs", "/api/scripts/run-history", "/api/solutions/12",
+    "/api/consoles/list", "/health", "/healthz", "/api/status", "/api/metrics/latency", "/api/php-versions", "/api/aspects/3",
+    "/api/uploads/avatar.png", "/api/docs/openapi.json", "/api/pages/about-us", "/api/blog/posts/how-we-test", "/api/v1/pods-of-whales",
+    "/api/teams/ops/members", "/api/catalog/v2/items", "/api/invoices/INV-2024-0042.pdf",
+]
+
+
 def benign3() -> list[dict]:
     out: list[dict] = []
     r = rng3
@@ -1141,6 +1154,9 @@ def benign3() -> list[dict]:
         body = _crud(r, i)
         path, method = r.choice([("/api/items", "POST"), (f"/api/items/{i}", "PUT"), (f"/api/orders/{i}", "PATCH"), ("/api/customers", "POST"), ("/api/events", "POST")])
         add("plain_crud", post(body, path, method))
+    for i, path in enumerate(API_PATHS * 2):
+        add("api_paths", {"method": ("GET", "HEAD")[i % 2], "path": path, "query": "" if i % 3 else _list_query(r),
+                          "headers": {"user-agent": ua()}, "body": None})
     for i in range(400):
         headers = {"user-agent": ua(), "accept": "application/json"}
         if i % 3 == 0:
