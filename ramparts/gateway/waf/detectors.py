@@ -431,7 +431,8 @@ def shell_wildcard(value: str) -> str | Found | None:
     """Glob-spelt paths a shell expands to a command and a file (/???/c?t /e??/p??swd)."""
     if "?" not in value and "*" not in value:
         return None
-    return _found((_WILDCARD_PATH, _WILDCARD_COMMAND), value[:4096], "glob-obfuscated command or path")
+    why = "glob-obfuscated command or path"
+    return _found((_WILDCARD_PATH, _WILDCARD_COMMAND), value[:4096], why)
 
 
 def inspection_limit(value: str) -> str | None:

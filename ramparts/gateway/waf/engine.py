@@ -322,7 +322,8 @@ def _pattern_hits(rules: list[Rule], text: str) -> list[_Hit]:
                     best = (rule, rule.score, piece, f"matched {rule.description}")
                     break
                 if best is None:
-                    best = (rule, rule.prose, piece, f"matched {rule.description} (quoted in prose)")
+                    why = f"matched {rule.description} (quoted in prose)"
+                    best = (rule, rule.prose, piece, why)
                 if m.end() - m.start() == 0:
                     break
             if best is not None and best[1] == rule.score:
