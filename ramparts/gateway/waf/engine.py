@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ramparts.gateway.waf.decode import fold
 from ramparts.gateway.waf.detectors import DETECTORS, Found
+from ramparts.gateway.waf.prefilter import needles, possible, signature
 from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.request import DEFAULT_LIMITS, Limits, Target, WafRequest, extract
 from ramparts.gateway.waf.rules import Rule, default_rules
@@ -142,34 +143,70 @@ def compile_exclusion(route: str, field_spec: str | None, rules: Iterable[str]) 
     )
 
 
+# A pattern and the strings one of which it cannot match without (None: always run).
+_Checked = tuple[re.Pattern[str], frozenset[str] | None]
+
+
 @dataclass(slots=True)
 class _Group:
     """The rules that apply to one kind of target, ready to run."""
 
-    folded: list[Rule]
-    folded_any: re.Pattern[str] | None
-    decoded: list[Rule]
-    decoded_any: re.Pattern[str] | None
+    folded: list[tuple[Rule, tuple[_Checked, ...]]]
+    decoded: list[tuple[Rule, tuple[_Checked, ...]]]
     detectors: list[tuple[Rule, Any]]
     plain: _Group | None = None  # the subset for values of plain words
+    # every pattern of the group as one alternation: a clean value costs one scan
+    folded_any: re.Pattern[str] | None = None
+    decoded_any: re.Pattern[str] | None = None
+    # subsets for the punctuation a value holds (see prefilter.signature), bounded
+    by_signature: dict[frozenset[str], _Group] = field(default_factory=dict)
+
+    def for_signature(self, sig: frozenset[str]) -> _Group:
+        sub = self.by_signature.get(sig)
+        if sub is None:
+            def keep(
+                rules: list[tuple[Rule, tuple[_Checked, ...]]],
+            ) -> list[tuple[Rule, tuple[_Checked, ...]]]:
+                out = []
+                for rule, checked in rules:
+                    left = tuple(c for c in checked if possible(c[1], sig))
+                    if left:
+                        out.append((rule, left))
+                return out
+
+            sub = _Group(keep(self.folded), keep(self.decoded), self.detectors)
+            sub.folded_any = _joined(sub.folded)
+            sub.decoded_any = _joined(sub.decoded, re.IGNORECASE)
+            if len(self.by_signature) >= _SIGNATURES:
+                self.by_signature.clear()
+            self.by_signature[sig] = sub
+        return sub
+
+
+_SIGNATURES = 512  # distinct punctuation sets remembered per group
 
 
 # A value of plain words: most of any request, and only ``plain: true`` rules apply.
 _PLAIN = re.compile(r"[\w .,!?@-]*")
 
 
+def _joined(
+    rules: list[tuple[Rule, tuple[_Checked, ...]]], flags: int = 0
+) -> re.Pattern[str] | None:
+    parts = [f"(?:{p.pattern})" for _, checked in rules for p, _ in checked]
+    return re.compile("|".join(parts), flags) if parts else None
+
+
 def _make_group(rules: list[Rule]) -> _Group:
-    folded = [r for r in rules if r.patterns and not r.decoded]
-    decoded = [r for r in rules if r.patterns and r.decoded]
+    def checked(rule: Rule) -> tuple[Rule, tuple[_Checked, ...]]:
+        return rule, tuple((p, needles(p)) for p in rule.patterns)
+
+    folded = [checked(r) for r in rules if r.patterns and not r.decoded]
+    decoded = [checked(r) for r in rules if r.patterns and r.decoded]
     detectors = [
         (r, DETECTORS[r.detector]) for r in rules if r.detector and r.detector != "inspection_limit"
     ]
-    return _Group(folded, _joined(folded), decoded, _joined(decoded, re.IGNORECASE), detectors)
-
-
-def _joined(rules: Sequence[Rule], flags: int = 0) -> re.Pattern[str] | None:
-    parts = [f"(?:{p.pattern})" for r in rules for p in r.patterns]
-    return re.compile("|".join(parts), flags) if parts else None
+    return _Group(folded, decoded, detectors)
 
 
 class Waf:
@@ -199,9 +236,7 @@ class Waf:
         self._header_names = {n for n in named if not n.endswith("*")}
         self._header_wildcard = any(n.endswith("*") for n in named)
         self._groups: dict[tuple[str, str], _Group] = {}
-        self._memo: OrderedDict[tuple[int, str], tuple[tuple[Rule, str, str], ...]] = (
-            OrderedDict()
-        )
+        self._memo: OrderedDict[tuple[str, str, str], tuple[_Hit, ...]] = OrderedDict()
 
     def _group(self, kind: str, header: str) -> _Group:
         if header in self._header_names:
@@ -236,22 +271,24 @@ class Waf:
     def _inspect_target(
         self, target: Target, exclusions: list[_Exclusion], found: dict[str, Match]
     ) -> None:
-        group = self._group(target.kind, target.header)
         value = target.value
-        if group.plain is not None and _PLAIN.fullmatch(value):
-            group = group.plain
-        if len(value) <= _MEMO_CHARS:
-            # Headers, paths and short values repeat across requests (every request of a
-            # client sends the same user agent): their hits are remembered, bounded.
-            key = (id(group), value)
-            hits = self._memo.get(key)
-            if hits is None:
-                hits = _hits(group, value)
+        short = len(value) <= _MEMO_CHARS
+        # Headers, paths, JSON keys and short values repeat across requests (every request
+        # of a client sends the same user agent): their hits are remembered, bounded.  The
+        # key holds what picks the group (kind, header), so a hit skips that work too.
+        key = (target.kind, target.header, value)
+        hits = self._memo.get(key) if short else None
+        if hits is None:
+            group = self._group(target.kind, target.header)
+            if group.plain is not None and _PLAIN.fullmatch(value):
+                group = group.plain
+            hits = _hits(group.for_signature(signature(value)), value)
+            if short:
                 self._memo[key] = hits
                 if len(self._memo) > _MEMO_ENTRIES:
                     self._memo.popitem(last=False)
-        else:
-            hits = _hits(group, value)
+        if not hits:
+            return
         for rule, score, piece, why in hits:
             known = found.get(rule.id)
             if known is not None and score <= known.score:
@@ -286,9 +323,9 @@ def _hits(group: _Group, value: str) -> tuple[_Hit, ...]:
     if group.folded_any is not None:
         folded = fold(value)
         if group.folded_any.search(folded):
-            out.extend(_pattern_hits(group.folded, folded))
+            out.extend(_pattern_hits(group.folded, folded, folded))
     if group.decoded_any is not None and group.decoded_any.search(value):
-        out.extend(_pattern_hits(group.decoded, value))
+        out.extend(_pattern_hits(group.decoded, value, value.lower()))
     for rule, detector in group.detectors:
         result = detector(value)
         if not result:
@@ -306,11 +343,16 @@ def _hits(group: _Group, value: str) -> tuple[_Hit, ...]:
     return tuple(out)
 
 
-def _pattern_hits(rules: list[Rule], text: str) -> list[_Hit]:
+def _pattern_hits(
+    rules: list[tuple[Rule, tuple[_Checked, ...]]], text: str, lower: str
+) -> list[_Hit]:
+    """Rules whose patterns match ``text``; ``lower`` (its lower case) feeds the prefilter."""
     out: list[_Hit] = []
-    for rule in rules:
+    for rule, patterns in rules:
         best: _Hit | None = None
-        for pattern in rule.patterns:
+        for pattern, required in patterns:
+            if required is not None and not any(n in lower for n in required):
+                continue
             matches = (
                 pattern.finditer(text) if rule.prose is not None else (pattern.search(text),)
             )
