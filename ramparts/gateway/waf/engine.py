@@ -23,7 +23,7 @@ from typing import Any
 
 from ramparts.gateway.waf.decode import fold
 from ramparts.gateway.waf.detectors import DETECTORS, Found
-from ramparts.gateway.waf.prefilter import needles, possible, signature
+from ramparts.gateway.waf.prefilter import gate, needles, possible, signature
 from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.request import DEFAULT_LIMITS, Limits, Target, WafRequest, extract
 from ramparts.gateway.waf.rules import Rule, default_rules
@@ -155,7 +155,8 @@ class _Group:
     decoded: list[tuple[Rule, tuple[_Checked, ...]]]
     detectors: list[tuple[Rule, Any]]
     plain: _Group | None = None  # the subset for values of plain words
-    # every pattern of the group as one alternation: a clean value costs one scan
+    # one regex a value must match for any pattern of the group to: the trie of their
+    # needles (prefilter.gate), or every pattern joined when some pattern has none
     folded_any: re.Pattern[str] | None = None
     decoded_any: re.Pattern[str] | None = None
     # subsets for the punctuation a value holds (see prefilter.signature), bounded
@@ -175,8 +176,8 @@ class _Group:
                 return out
 
             sub = _Group(keep(self.folded), keep(self.decoded), self.detectors)
-            sub.folded_any = _joined(sub.folded)
-            sub.decoded_any = _joined(sub.decoded, re.IGNORECASE)
+            sub.folded_any = _gate(sub.folded, 0)
+            sub.decoded_any = _gate(sub.decoded, re.IGNORECASE)
             if len(self.by_signature) >= _SIGNATURES:
                 self.by_signature.clear()
             self.by_signature[sig] = sub
@@ -188,6 +189,12 @@ _SIGNATURES = 512  # distinct punctuation sets remembered per group
 
 # A value of plain words: most of any request, and only ``plain: true`` rules apply.
 _PLAIN = re.compile(r"[\w .,!?@-]*")
+
+
+def _gate(rules: list[tuple[Rule, tuple[_Checked, ...]]], flags: int) -> re.Pattern[str] | None:
+    """The prefilter's needle trie when every pattern has needles, else every pattern joined."""
+    found = gate([required for _, checked in rules for _, required in checked], flags)
+    return found if found is not None else _joined(rules, flags)
 
 
 def _joined(
