@@ -8,8 +8,9 @@ separator).  ``needles`` reads those strings off the compiled pattern's parse
 tree; ``str.__contains__`` (a C substring search) then rules most patterns out
 before any regex runs.  ``signature`` goes further: a value's ASCII
 punctuation decides, once per distinct set, which patterns could match at
-all (a name with an apostrophe never needs the shell or template rules).  A pattern with no such requirement gets ``None`` and
-always runs: the prefilter only ever skips work, never a match.
+all (a name with an apostrophe never needs the shell or template rules).  A
+pattern with no such requirement gets ``None`` and always runs: the prefilter
+only ever skips work, never a match.
 """
 
 from __future__ import annotations
