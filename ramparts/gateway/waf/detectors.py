@@ -57,6 +57,7 @@ _SQLI_HINT = frozenset("'\"`;-#/()=|&*")
 
 
 PROSE_WORDS = 10
+_BOOLEAN_SEARCH = frozenset("n&()")
 
 
 def _sqli(value: str) -> str | None:
@@ -64,7 +65,13 @@ def _sqli(value: str) -> str | None:
         return None
     result = libinjection.is_sql_injection(value)
     if result["is_sqli"]:
-        return f"libinjection SQLi fingerprint {result['fingerprint']}"
+        fingerprint = result["fingerprint"]
+        if _BOOLEAN_SEARCH.issuperset(fingerprint):
+            # barewords, AND/OR and parentheses only -- "(red OR blue) AND size:M" is a
+            # search expression; without a string, number, comment or keyword no injection
+            # can make it a tautology
+            return None
+        return f"libinjection SQLi fingerprint {fingerprint}"
     return None
 
 
@@ -253,7 +260,10 @@ def ssrf_host(value: str) -> str | None:  # noqa: PLR0911 - one reason per retur
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return why  # an internal name, or an address in a loose spelling
+        loose = _ipv4_loose(host) if host[:1].isdigit() else None
+        if loose is None or "." in host:
+            return why  # an internal name, or a dotted address in a loose spelling
+        ip = loose  # one number (0x7f000001, 017700000001): an address only if it is loopback
     if str(ip) in _METADATA_IPS or ip.is_loopback or ip.is_unspecified:
         return why
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -373,16 +383,29 @@ def jndi_lookup(value: str) -> str | None:
 # Commands an injected shell fragment runs first: recon, readers, fetchers, interpreters,
 # reverse-shell tools, and their Windows counterparts.
 SHELL_COMMANDS = (
-    "id|whoami|uname|ps|cat|tac|ls|dir|head|tail|more|less|nl|od|xxd|strings|wget|curl|fetch|"
+    "id|whoami|uname|ps|tac|ls|nl|od|xxd|wget|curl|"
     "nc|ncat|netcat|socat|telnet|ssh|scp|bash|sh|zsh|ksh|dash|csh|tcsh|busybox|python[23]?|"
-    "perl|ruby|php|lua|node|awk|gawk|sed|env|printenv|sleep|ping|nslookup|dig|ifconfig|"
-    "ipconfig|netstat|hostname|pwd|echo|printf|rm|mv|cp|chmod|chown|touch|mkdir|kill|pkill|"
-    "reboot|shutdown|systeminfo|tasklist|taskkill|net|type|certutil|bitsadmin|mshta|rundll32|"
-    "regsvr32|wmic|powershell|pwsh|cmd|cscript|wscript|find|xargs|base64|openssl|crontab|sudo|"
-    "su|nohup|timeout|eval|exec|mkfifo|tftp|ftp|xterm|getent|last|w|who|groups|hexdump"
+    "perl|php|lua|awk|gawk|sed|printenv|nslookup|dig|ifconfig|"
+    "ipconfig|netstat|hostname|pwd|echo|printf|rm|mv|cp|chmod|chown|mkdir|pkill|"
+    "reboot|shutdown|systeminfo|tasklist|taskkill|certutil|bitsadmin|mshta|rundll32|"
+    "regsvr32|wmic|powershell|pwsh|cmd|cscript|wscript|xargs|base64|openssl|crontab|sudo|"
+    "nohup|mkfifo|tftp|xterm|getent|hexdump"
 )
-_CMD = rf"(?:(?:/usr|/usr/local)?/s?bin/)?(?:{SHELL_COMMANDS})(?:\.exe)?"
-_CMD_END = r"(?=$|[\s;|&<>`)'\"#]|\$\{?ifs)"
+# Commands that are also English words ("less sugar; more salt"): only with what a command
+# takes -- an option, a path, a number, a dotted host, a variable -- or ending the value.
+SHELL_WORDS = (
+    "cat|dir|head|tail|more|less|strings|fetch|ruby|node|env|sleep|ping|touch|kill|net|type|"
+    "find|su|timeout|eval|exec|ftp|last|w|who|groups"
+)
+_WORD_ARG = (
+    r"(?=$|[ \t]+(?:[-/\\~$.'\"0-9]|[\w-]{1,60}\.[\w.-]{1,60}|[a-z]:[\\/]|%\w{1,40}%|"
+    r"user\b|localgroup\b))"
+)
+_CMD = (
+    rf"(?:(?:/usr|/usr/local)?/s?bin/)?(?:(?:{SHELL_COMMANDS})(?:\.exe)?"
+    rf"(?=$|[\s;|&<>`)'\"#]|\$\{{?ifs)|(?:{SHELL_WORDS})(?:\.exe)?{_WORD_ARG})"
+)
+_CMD_END = ""
 # Shell quoting that leaves a word intact: c'a't, w"h"o"a"m"i, w\ho\am\i, who$@ami, i$()d.
 _SHELL_NOISE = re.compile(r"(?<=\w)(?:\\|\$@|\$\(\)|\$\{\})(?=\w)|['\"]")
 _ANSI_C = re.compile(rf"(?:^|[;|&\s])\$'{_CMD}'", re.IGNORECASE)  # $'\x69\x64', decoded: $'id'

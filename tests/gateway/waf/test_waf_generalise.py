@@ -106,6 +106,16 @@ def test_prose_quoting_commands_or_sql_is_not_blocked(text: str) -> None:
     assert all(m.quoted for m in verdict.matches if m.score >= 2)
 
 
+@pytest.mark.parametrize("value", [
+    "(red OR blue) AND size:M", "shoes and (red or blue)", "(a and b) or (c and d)",
+    "less sugar; more salt", "time; sleep; repeat", "Tom & Jerry; cat lovers", "0x1F",
+    "Drop-off at 3pm; pick-up at 5pm", "red|green|blue", "-created_at",
+])
+def test_search_syntax_and_english_after_separators_pass(value: str) -> None:
+    for req in (_json(value), _query(value)):
+        assert not WAF.inspect(req).blocked, value
+
+
 def test_the_same_command_as_a_value_is_blocked() -> None:
     assert WAF.inspect(_json("x; cat /etc/passwd")).blocked
     assert WAF.inspect(_json("x`ls -la ~/.ssh`")).blocked

@@ -1102,7 +1102,9 @@ def _list_query(rng: random.Random) -> str:
         lambda: f"status={rng.choice(STATUSES)}&status={rng.choice(STATUSES)}", lambda: f"ids={','.join(str(rng.randrange(1, 999)) for _ in range(4))}",
         lambda: "expand=" + rng.choice(["data.customer", "items.product", "owner"]), lambda: f"locale={rng.choice(['en', 'fr-CA', 'pt_BR'])}",
         lambda: "tags=" + quote(",".join(rng.sample(TAGS, 2))), lambda: "sort_by=" + rng.choice(["created_at:desc", "price:asc", "name.asc"]),
-        lambda: "where=" + quote(json.dumps({"status": rng.choice(STATUSES)})), lambda: "category=" + quote(rng.choice(["Home & Garden", "Books / Comics", "Toys (0-3)"])),
+        lambda: "where=" + quote(json.dumps({"status": rng.choice(STATUSES)})),
+        lambda: "q=" + quote(rng.choice(["(red OR blue) AND size:M", "shoes and (red or blue)", "(a and b) or (c and d)",
+                                         "less sugar; more salt", "tea | coffee", "(vegan OR vegetarian) AND NOT nuts"])), lambda: "category=" + quote(rng.choice(["Home & Garden", "Books / Comics", "Toys (0-3)"])),
     ]
     for _ in range(rng.randrange(1, 5)):
         parts.append(rng.choice(pool)())
