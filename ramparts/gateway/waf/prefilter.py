@@ -18,8 +18,13 @@ from __future__ import annotations
 import re
 import string
 from functools import lru_cache
-from re import _constants as C  # noqa: N812 - the parser's opcodes
-from re import _parser
+
+try:  # CPython 3.11+: the regex parser ``re`` itself uses
+    from re import _constants as C  # noqa: N812 - the parser's opcodes
+    from re import _parser
+except ImportError:  # pragma: no cover - older layouts
+    import sre_constants as C  # noqa: N812
+    import sre_parse as _parser
 
 _Needles = frozenset[str] | None
 
