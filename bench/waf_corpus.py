@@ -1,6 +1,6 @@
 """Detection and false-positive rates of the default WAF rules on labelled corpora.
 
-    python bench/waf_corpus.py [--write]
+    python bench/waf_corpus.py [--tuning-only] [--write] [--show-misses]
 
 Runs the engine (no node) on tests/gateway/waf_corpora/tuning/ and, when it
 exists, tests/gateway/waf_corpora/heldout/, and prints one table each: the
@@ -9,6 +9,11 @@ kind.  ``--write`` puts the tables into docs/waf.md between
 ``<!-- corpus:begin -->`` and ``<!-- corpus:end -->``.  The tuning corpus is
 the one the rules were written against; only the held-out one (assembled by
 someone who never saw the rules) says how they generalise.
+
+``--tuning-only`` never touches a held-out directory (``heldout*``): whoever
+tunes the rules runs with it, so the held-out numbers stay a measurement of
+rules written without them.  With ``--write`` it replaces only the tuning
+table in docs/waf.md and keeps any held-out tables there as they are.
 """
 
 from __future__ import annotations
@@ -54,10 +59,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update docs/waf.md")
     parser.add_argument("--show-misses", action="store_true", help="list wrong items")
+    parser.add_argument(
+        "--tuning-only", action="store_true", help="skip every held-out corpus (for tuning)"
+    )
     args = parser.parse_args()
     waf = Waf()
     lines: list[str] = []
-    for name in ("tuning", "heldout"):
+    names = ["tuning"] if args.tuning_only else ["tuning", *_heldout_names()]
+    for name in names:
         directory = CORPORA / name
         if (directory / "attacks.jsonl").is_file() and (directory / "benign.jsonl").is_file():
             lines += report(name, directory, waf)
@@ -77,8 +86,23 @@ def main() -> int:
         if start < 0 or end < start:
             print(f"{DOC}: markers {BEGIN} ... {END} not found", file=sys.stderr)
             return 2
+        if args.tuning_only:
+            text = _keep_heldout(doc[start + len(BEGIN) : end], text)
         DOC.write_text(doc[: start + len(BEGIN)] + "\n" + text + "\n" + doc[end:])
     return 0
+
+
+def _heldout_names() -> list[str]:
+    """``heldout``, ``heldout2``, ...: every held-out corpus directory, by name only."""
+    found = sorted(p.name for p in CORPORA.glob("heldout*") if p.is_dir())
+    return found or ["heldout"]
+
+
+def _keep_heldout(old: str, tuning: str) -> str:
+    """The new tuning section followed by the held-out sections already in the doc."""
+    start = old.find("### heldout")
+    kept = old[start:].strip() if start >= 0 else ""
+    return tuning.rstrip() + ("\n\n" + kept if kept else "") + "\n"
 
 
 if __name__ == "__main__":

@@ -15,18 +15,49 @@ nested lookups (``${${lower:j}ndi:...}``, ``${::-j}``) before looking for
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import libinjection
 
-Detector = Callable[[str], str | None]
+from ramparts.gateway.waf.prose import quoted_in_prose
+
+
+class Found(NamedTuple):
+    """Where a detector fired, so the engine can tell a quotation (``prose:``) from a value."""
+
+    why: str
+    text: str  # the text the positions refer to (a detector may normalise the value first)
+    start: int
+    end: int
+
+
+Detector = Callable[[str], "str | Found | None"]
+_TRIES = 8  # matches looked at per pattern for one not quoted in prose
+
+
+def _found(patterns: Iterable[re.Pattern[str]], text: str, why: str) -> Found | None:
+    """The first match not quoted in prose, else the first match, else None."""
+    first: Found | None = None
+    for pattern in patterns:
+        for n, m in enumerate(pattern.finditer(text)):
+            if n >= _TRIES:
+                break
+            hit = Found(why, text, m.start(), m.end())
+            if not quoted_in_prose(text, m.start(), m.end()):
+                return hit
+            first = first or hit
+    return first
 
 _SQLI_HINT = frozenset("'\"`;-#/()=|&*")
 
 
 PROSE_WORDS = 10
+_BOOLEAN_SEARCH = frozenset("n&()")
 
 
 def _sqli(value: str) -> str | None:
@@ -34,7 +65,13 @@ def _sqli(value: str) -> str | None:
         return None
     result = libinjection.is_sql_injection(value)
     if result["is_sqli"]:
-        return f"libinjection SQLi fingerprint {result['fingerprint']}"
+        fingerprint = result["fingerprint"]
+        if _BOOLEAN_SEARCH.issuperset(fingerprint):
+            # barewords, AND/OR and parentheses only -- "(red OR blue) AND size:M" is a
+            # search expression; without a string, number, comment or keyword no injection
+            # can make it a tautology
+            return None
+        return f"libinjection SQLi fingerprint {fingerprint}"
     return None
 
 
@@ -223,7 +260,10 @@ def ssrf_host(value: str) -> str | None:  # noqa: PLR0911 - one reason per retur
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return why  # an internal name, or an address in a loose spelling
+        loose = _ipv4_loose(host) if host[:1].isdigit() else None
+        if loose is None or "." in host:
+            return why  # an internal name, or a dotted address in a loose spelling
+        ip = loose  # one number (0x7f000001, 017700000001): an address only if it is loopback
     if str(ip) in _METADATA_IPS or ip.is_loopback or ip.is_unspecified:
         return why
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -305,16 +345,22 @@ _LOOKUP = re.compile(r"\$\{([^${}]{0,200})\}")
 
 
 def _resolve(match: re.Match[str]) -> str:
-    inner = match.group(1)
+    inner = match.group(1).lstrip()
     if ":-" in inner:
         return inner.rsplit(":-", 1)[1]
     low = inner.lower()
-    for prefix in ("lower:", "upper:"):
-        if low.startswith(prefix):
-            return inner[len(prefix) :]
+    if low.startswith("lower:"):
+        return inner[6:].lower()
+    if low.startswith("upper:"):
+        return inner[6:].upper()
+    if low.startswith("base64:"):
+        try:
+            return base64.b64decode(inner[7:], validate=True).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return "\x00LOOKUP\x00"
     if low.startswith("date:"):
         return inner[5:].strip("'\"")
-    if low.startswith("jndi:"):
+    if low.startswith("jndi:") or low.startswith("jndi :"):
         return "\x00JNDI\x00"  # marker: a jndi lookup, kept through the outer rounds
     return inner if ":" not in inner else "\x00LOOKUP\x00"
 
@@ -331,6 +377,85 @@ def jndi_lookup(value: str) -> str | None:
             break
         text = resolved
     return None
+
+
+# -- command injection ------------------------------------------------------------------
+# Commands an injected shell fragment runs first: recon, readers, fetchers, interpreters,
+# reverse-shell tools, and their Windows counterparts.
+SHELL_COMMANDS = (
+    "id|whoami|uname|ps|tac|ls|nl|od|xxd|wget|curl|"
+    "nc|ncat|netcat|socat|telnet|ssh|scp|bash|sh|zsh|ksh|dash|csh|tcsh|busybox|python[23]?|"
+    "perl|php|lua|awk|gawk|sed|printenv|nslookup|dig|ifconfig|"
+    "ipconfig|netstat|hostname|pwd|echo|printf|rm|mv|cp|chmod|chown|mkdir|pkill|"
+    "reboot|shutdown|systeminfo|tasklist|taskkill|certutil|bitsadmin|mshta|rundll32|"
+    "regsvr32|wmic|powershell|pwsh|cmd|cscript|wscript|xargs|base64|openssl|crontab|sudo|"
+    "nohup|mkfifo|tftp|xterm|getent|hexdump"
+)
+# Commands that are also English words ("less sugar; more salt"): only with what a command
+# takes -- an option, a path, a number, a dotted host, a variable -- or ending the value.
+SHELL_WORDS = (
+    "cat|dir|head|tail|more|less|strings|fetch|ruby|node|env|sleep|ping|touch|kill|net|type|"
+    "find|su|timeout|eval|exec|ftp|last|w|who|groups"
+)
+_WORD_ARG = (
+    r"(?=$|[ \t]+(?:[-/\\~$.'\"0-9]|[\w-]{1,60}\.[\w.-]{1,60}|[a-z]:[\\/]|%\w{1,40}%|"
+    r"user\b|localgroup\b))"
+)
+_CMD = (
+    rf"(?:(?:/usr|/usr/local)?/s?bin/)?(?:(?:{SHELL_COMMANDS})(?:\.exe)?"
+    rf"(?=$|[\s;|&<>`)'\"#]|\$\{{?ifs)|(?:{SHELL_WORDS})(?:\.exe)?{_WORD_ARG})"
+)
+_CMD_END = ""
+# Shell quoting that leaves a word intact: c'a't, w"h"o"a"m"i, w\ho\am\i, who$@ami, i$()d.
+_SHELL_NOISE = re.compile(r"(?<=\w)(?:\\|\$@|\$\(\)|\$\{\})(?=\w)|['\"]")
+_ANSI_C = re.compile(rf"(?:^|[;|&\s])\$'{_CMD}'", re.IGNORECASE)  # $'\x69\x64', decoded: $'id'
+_IFS = re.compile(r"\$\{?ifs(?:%\?\?)?\}?|\$\{ifs:0:1\}", re.IGNORECASE)
+_SHELL_HINT = frozenset(";|&`$\n'\"\\")
+_SHELL_PATTERNS = (
+    # a separator that ends a short value (a host, a file name, a closed quote), then a command
+    re.compile(
+        rf"^[\w.:/@,=+'\"()\[\]-]{{0,100}}(?: [\w.:/@=+-]{{1,40}}){{0,2}} ?"
+        rf"(?:;|&&?|\|\|?|\n)[ \t]*{_CMD}{_CMD_END}",
+        re.IGNORECASE,
+    ),
+    # command substitution around a command: $(id), `whoami`, x$(uname -a), a`id`b
+    re.compile(rf"\$\([ \t]*{_CMD}{_CMD_END}|`[ \t]*{_CMD}(?:[ \t][^`]{{0,100}})?`", re.IGNORECASE),
+)
+
+
+def shell_command(value: str) -> str | Found | None:
+    """A shell separator or substitution followed by a command, quoting tricks undone.
+
+    Structure, not payloads: a command word in a position that starts a new
+    command (after ``;``, ``|``, ``&&``, a line break, inside ``$( )`` or
+    backticks) of a short value, after removing quoting that leaves a word intact
+    (``c'a't``) and ``$IFS`` spellings.
+    """
+    if _SHELL_HINT.isdisjoint(value):
+        return None
+    text = value[:4096]
+    if "$" in text:
+        if _ANSI_C.search(text):
+            return "ANSI-C quoted command"
+        text = _IFS.sub(" ", text)
+    if "'" in text or '"' in text or "\\" in text or "$" in text:
+        text = _SHELL_NOISE.sub("", text)
+    return _found(_SHELL_PATTERNS, text, "shell separator or substitution followed by a command")
+
+
+_WILDCARD_SEGMENT = r"/(?=[a-z?*]{0,12}[?*])(?=[a-z?*]{0,12}[a-z])[a-z?*]{1,12}(?=[\s/;|&]|$)"
+_WILDCARD_COMMAND = re.compile(
+    rf"(?:^|[;|&`])[ \t]*(?:/[a-z]{{1,8}}){{0,3}}{_WILDCARD_SEGMENT}", re.IGNORECASE
+)
+_WILDCARD_PATH = re.compile(rf"{_WILDCARD_SEGMENT}[^\n]{{0,60}}?{_WILDCARD_SEGMENT}", re.IGNORECASE)
+
+
+def shell_wildcard(value: str) -> str | Found | None:
+    """Glob-spelt paths a shell expands to a command and a file (/???/c?t /e??/p??swd)."""
+    if "?" not in value and "*" not in value:
+        return None
+    why = "glob-obfuscated command or path"
+    return _found((_WILDCARD_PATH, _WILDCARD_COMMAND), value[:4096], why)
 
 
 def inspection_limit(value: str) -> str | None:
@@ -350,4 +475,6 @@ DETECTORS: dict[str, Detector] = {
     "html_event_handler": html_event_handler,
     "template_escape": template_escape,
     "java_expression": java_expression,
+    "shell_command": shell_command,
+    "shell_wildcard": shell_wildcard,
 }

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ramparts.gateway.waf.decode import fold
-from ramparts.gateway.waf.detectors import DETECTORS
+from ramparts.gateway.waf.detectors import DETECTORS, Found
+from ramparts.gateway.waf.prefilter import gate, needles, possible, signature
+from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.request import DEFAULT_LIMITS, Limits, Target, WafRequest, extract
 from ramparts.gateway.waf.rules import Rule, default_rules
 
@@ -39,6 +41,7 @@ class Match:
     location: str
     excerpt: str
     why: str
+    quoted: bool = False  # scored with the rule's ``prose:`` score (a quotation in prose)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +51,7 @@ class Match:
             "location": self.location,
             "excerpt": self.excerpt,
             "why": self.why,
+            "quoted": self.quoted,
         }
 
 
@@ -139,34 +143,77 @@ def compile_exclusion(route: str, field_spec: str | None, rules: Iterable[str]) 
     )
 
 
+# A pattern and the strings one of which it cannot match without (None: always run).
+_Checked = tuple[re.Pattern[str], frozenset[str] | None]
+
+
 @dataclass(slots=True)
 class _Group:
     """The rules that apply to one kind of target, ready to run."""
 
-    folded: list[Rule]
-    folded_any: re.Pattern[str] | None
-    decoded: list[Rule]
-    decoded_any: re.Pattern[str] | None
+    folded: list[tuple[Rule, tuple[_Checked, ...]]]
+    decoded: list[tuple[Rule, tuple[_Checked, ...]]]
     detectors: list[tuple[Rule, Any]]
     plain: _Group | None = None  # the subset for values of plain words
+    # one regex a value must match for any pattern of the group to: the trie of their
+    # needles (prefilter.gate), or every pattern joined when some pattern has none
+    folded_any: re.Pattern[str] | None = None
+    decoded_any: re.Pattern[str] | None = None
+    # subsets for the punctuation a value holds (see prefilter.signature), bounded
+    by_signature: dict[frozenset[str], _Group] = field(default_factory=dict)
+
+    def for_signature(self, sig: frozenset[str]) -> _Group:
+        sub = self.by_signature.get(sig)
+        if sub is None:
+            def keep(
+                rules: list[tuple[Rule, tuple[_Checked, ...]]],
+            ) -> list[tuple[Rule, tuple[_Checked, ...]]]:
+                out = []
+                for rule, checked in rules:
+                    left = tuple(c for c in checked if possible(c[1], sig))
+                    if left:
+                        out.append((rule, left))
+                return out
+
+            sub = _Group(keep(self.folded), keep(self.decoded), self.detectors)
+            sub.folded_any = _gate(sub.folded, 0)
+            sub.decoded_any = _gate(sub.decoded, re.IGNORECASE)
+            if len(self.by_signature) >= _SIGNATURES:
+                self.by_signature.clear()
+            self.by_signature[sig] = sub
+        return sub
+
+
+_SIGNATURES = 512  # distinct punctuation sets remembered per group
 
 
 # A value of plain words: most of any request, and only ``plain: true`` rules apply.
 _PLAIN = re.compile(r"[\w .,!?@-]*")
 
 
+def _gate(rules: list[tuple[Rule, tuple[_Checked, ...]]], flags: int) -> re.Pattern[str] | None:
+    """The prefilter's needle trie when every pattern has needles, else every pattern joined."""
+    found = gate([required for _, checked in rules for _, required in checked], flags)
+    return found if found is not None else _joined(rules, flags)
+
+
+def _joined(
+    rules: list[tuple[Rule, tuple[_Checked, ...]]], flags: int = 0
+) -> re.Pattern[str] | None:
+    parts = [f"(?:{p.pattern})" for _, checked in rules for p, _ in checked]
+    return re.compile("|".join(parts), flags) if parts else None
+
+
 def _make_group(rules: list[Rule]) -> _Group:
-    folded = [r for r in rules if r.patterns and not r.decoded]
-    decoded = [r for r in rules if r.patterns and r.decoded]
+    def checked(rule: Rule) -> tuple[Rule, tuple[_Checked, ...]]:
+        return rule, tuple((p, needles(p)) for p in rule.patterns)
+
+    folded = [checked(r) for r in rules if r.patterns and not r.decoded]
+    decoded = [checked(r) for r in rules if r.patterns and r.decoded]
     detectors = [
         (r, DETECTORS[r.detector]) for r in rules if r.detector and r.detector != "inspection_limit"
     ]
-    return _Group(folded, _joined(folded), decoded, _joined(decoded, re.IGNORECASE), detectors)
-
-
-def _joined(rules: Sequence[Rule], flags: int = 0) -> re.Pattern[str] | None:
-    parts = [f"(?:{p.pattern})" for r in rules for p in r.patterns]
-    return re.compile("|".join(parts), flags) if parts else None
+    return _Group(folded, decoded, detectors)
 
 
 class Waf:
@@ -196,9 +243,7 @@ class Waf:
         self._header_names = {n for n in named if not n.endswith("*")}
         self._header_wildcard = any(n.endswith("*") for n in named)
         self._groups: dict[tuple[str, str], _Group] = {}
-        self._memo: OrderedDict[tuple[int, str], tuple[tuple[Rule, str, str], ...]] = (
-            OrderedDict()
-        )
+        self._memo: OrderedDict[tuple[str, str, str], tuple[_Hit, ...]] = OrderedDict()
 
     def _group(self, kind: str, header: str) -> _Group:
         if header in self._header_names:
@@ -228,61 +273,112 @@ class Waf:
                         rule.id, rule.category, rule.score, "request", "", overflow
                     )
         matches = list(found.values())
-        return Verdict(sum(m.score for m in matches), self.threshold, matches)
+        return Verdict(_total(matches, self.threshold), self.threshold, matches)
 
     def _inspect_target(
         self, target: Target, exclusions: list[_Exclusion], found: dict[str, Match]
     ) -> None:
-        group = self._group(target.kind, target.header)
         value = target.value
-        if group.plain is not None and _PLAIN.fullmatch(value):
-            group = group.plain
-        if len(value) <= _MEMO_CHARS:
-            # Headers, paths and short values repeat across requests (every request of a
-            # client sends the same user agent): their hits are remembered, bounded.
-            key = (id(group), value)
-            hits = self._memo.get(key)
-            if hits is None:
-                hits = _hits(group, value)
+        short = len(value) <= _MEMO_CHARS
+        # Headers, paths, JSON keys and short values repeat across requests (every request
+        # of a client sends the same user agent): their hits are remembered, bounded.  The
+        # key holds what picks the group (kind, header), so a hit skips that work too.
+        key = (target.kind, target.header, value)
+        hits = self._memo.get(key) if short else None
+        if hits is None:
+            group = self._group(target.kind, target.header)
+            if group.plain is not None and _PLAIN.fullmatch(value):
+                group = group.plain
+            hits = _hits(group.for_signature(signature(value)), value)
+            if short:
                 self._memo[key] = hits
                 if len(self._memo) > _MEMO_ENTRIES:
                     self._memo.popitem(last=False)
-        else:
-            hits = _hits(group, value)
-        for rule, piece, why in hits:
-            if rule.id not in found and not _excluded(rule, target.location, exclusions):
-                found[rule.id] = Match(rule.id, rule.category, rule.score, target.location,
-                                       piece, why)
+        if not hits:
+            return
+        for rule, score, piece, why in hits:
+            known = found.get(rule.id)
+            if known is not None and score <= known.score:
+                continue  # the same rule again; only an unquoted reading replaces a quoted one
+            if not _excluded(rule, target.location, exclusions):
+                found[rule.id] = Match(rule.id, rule.category, score, target.location, piece, why,
+                                       score != rule.score)
 
 
 _MEMO_CHARS = 256
 _MEMO_ENTRIES = 4096  # x at most 256 characters: a few MB per app at worst
 
 
-def _hits(group: _Group, value: str) -> tuple[tuple[Rule, str, str], ...]:
-    """Every rule of ``group`` that fires on ``value``: (rule, excerpt, why)."""
-    out: list[tuple[Rule, str, str]] = []
+def _total(matches: list[Match], threshold: int) -> int:
+    """The request's score: quotations in prose together stay below the threshold.
+
+    Each quoted match scores its rule's ``prose:`` score, and all of them together
+    at most ``threshold - 1``: a support comment that quotes three commands is still
+    a comment.  One unquoted match on top of them can tip it over.
+    """
+    quoted = sum(m.score for m in matches if m.quoted)
+    return sum(m.score for m in matches if not m.quoted) + min(quoted, max(threshold - 1, 0))
+
+
+_PROSE_TRIES = 8  # matches of one pattern looked at before the quoted reading is taken
+_Hit = tuple[Rule, int, str, str]  # rule, score, excerpt, why
+
+
+def _hits(group: _Group, value: str) -> tuple[_Hit, ...]:
+    """Every rule of ``group`` that fires on ``value``: (rule, score, excerpt, why)."""
+    out: list[_Hit] = []
     if group.folded_any is not None:
         folded = fold(value)
         if group.folded_any.search(folded):
-            out.extend(_pattern_hits(group.folded, folded))
+            out.extend(_pattern_hits(group.folded, folded, folded))
     if group.decoded_any is not None and group.decoded_any.search(value):
-        out.extend(_pattern_hits(group.decoded, value))
+        out.extend(_pattern_hits(group.decoded, value, value.lower()))
     for rule, detector in group.detectors:
-        why = detector(value)
-        if why:
-            out.append((rule, excerpt(value), why))
+        result = detector(value)
+        if not result:
+            continue
+        score = rule.score
+        if isinstance(result, Found):
+            why, piece = result.why, excerpt(result.text, result.start, result.end)
+            quoted = quoted_in_prose(result.text, result.start, result.end)
+        else:
+            why, piece = result, excerpt(value)
+            quoted = quoted_in_prose(value, -1, -1)
+        if rule.prose is not None and quoted:
+            score, why = rule.prose, f"{why} (quoted in prose)"
+        out.append((rule, score, piece, why))
     return tuple(out)
 
 
-def _pattern_hits(rules: list[Rule], text: str) -> list[tuple[Rule, str, str]]:
-    out = []
-    for rule in rules:
-        for pattern in rule.patterns:
-            m = pattern.search(text)
-            if m is not None:
-                out.append((rule, excerpt(text, m.start(), m.end()), f"matched {rule.description}"))
+def _pattern_hits(
+    rules: list[tuple[Rule, tuple[_Checked, ...]]], text: str, lower: str
+) -> list[_Hit]:
+    """Rules whose patterns match ``text``; ``lower`` (its lower case) feeds the prefilter."""
+    out: list[_Hit] = []
+    for rule, patterns in rules:
+        best: _Hit | None = None
+        for pattern, required in patterns:
+            if required is not None and not any(n in lower for n in required):
+                continue
+            matches = (
+                pattern.finditer(text) if rule.prose is not None else (pattern.search(text),)
+            )
+            for n, m in enumerate(matches):
+                if m is None or n >= _PROSE_TRIES:
+                    break
+                piece = excerpt(text, m.start(), m.end())
+                if rule.prose is None or not quoted_in_prose(text, m.start(), m.end()):
+                    best = (rule, rule.score, piece, f"matched {rule.description}")
+                    break
+                if best is None:
+                    why = f"matched {rule.description} (quoted in prose)"
+                    best = (rule, rule.prose, piece, why)
+                if m.end() - m.start() == 0:
+                    break
+            if best is not None and best[1] == rule.score:
                 break
+        if best is not None:
+            out.append(best)
     return out
 
 

@@ -112,7 +112,7 @@ class WafRequest:
     parsed_json: Any = _NOT_PARSED
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs more to build, per value
 class Target:
     kind: str  # path | query | cookie | header | credential | body
     location: str

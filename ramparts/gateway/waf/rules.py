@@ -22,6 +22,13 @@ values, which is most of them in most requests; a rule that needs no quote,
 bracket, slash, operator or line break to match must say ``plain: true``.
 App rule files default to ``plain: true`` unless they say otherwise.
 
+``prose: N`` gives a rule a lower score (N) when what it matched is quoted in
+prose rather than sent as a value: inside a markdown code span or fence of a
+sentence (``try `ls -la ~/.ssh` first``), or in text with several English
+function words around it (support comments quoting shell, code reviews quoting
+SQL).  Rules for markers no one quotes by accident (``/dev/tcp/``, ``${jndi:``)
+leave it out and keep their score everywhere.  See ``prose.py``.
+
 Patterns match the ``folded`` form of a value (decoded, lower case, SQL
 comments and whitespace runs as one space) unless ``match: decoded`` says
 they need the decoded value as it is (line breaks, case), in which case
@@ -75,6 +82,7 @@ class _RuleModel(BaseModel):
     paranoia: int = Field(default=1, ge=1, le=4)
     notes: str = ""
     plain: bool = False  # may match a value of plain words (see the module docstring)
+    prose: int | None = Field(default=None, ge=0, le=100)  # score when quoted in prose
 
     @field_validator("id")
     @classmethod
@@ -150,6 +158,7 @@ class Rule:
     notes: str = ""
     source: str = "default"
     plain: bool = False
+    prose: int | None = None  # the score when the match is quoted in prose (None: unchanged)
 
     def applies_to(self, kind: str, header: str) -> bool:
         if kind in self.targets:
@@ -187,6 +196,7 @@ def _compile(model: _RuleModel, source: str) -> Rule:
         notes=model.notes,
         source=source,
         plain=model.plain,
+        prose=model.prose,
     )
 
 

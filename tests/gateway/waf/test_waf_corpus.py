@@ -18,7 +18,7 @@ def test_tuning_corpus_detection_and_false_positive_rates() -> None:
     waf = Waf()
     attacks = evaluate(waf, load(TUNING / "attacks.jsonl"), attacks=True)
     benign = evaluate(waf, load(TUNING / "benign.jsonl"), attacks=False)
-    assert sum(attacks.total.values()) >= 200 and sum(benign.total.values()) >= 250
+    assert sum(attacks.total.values()) >= 800 and sum(benign.total.values()) >= 1500
     missed = [item for item, _ in attacks.wrong]
     blocked = [item for item, _ in benign.wrong]
     assert attacks.rate() >= 0.95, missed

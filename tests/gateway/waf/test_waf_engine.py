@@ -255,7 +255,8 @@ def test_decode_and_fold() -> None:
 
 
 _SEEDS = ["a", "'", "<a ", "../", "..", "${", "{{", "{%", " or ", "%25", "\\u", "&#", "/*",
-          "<x onx", "${${", "....//", "\ufffd", "cast(", "curl ", "0.", ":", "=", "\\x41"]
+          "<x onx", "${${", "....//", "\ufffd", "cast(", "curl ", "0.", ":", "=", "\\x41",
+          "`ls ", "$(", "/a?", "; id", "#set($", "<%= ", "{{#with ", "-o ", "c'a't", "`"]
 
 
 @pytest.mark.parametrize("seed", _SEEDS)

@@ -1,0 +1,89 @@
+"""Whether a match is *quoted* in prose rather than sent as a value.
+
+Support tickets quote shell (``try `ls -la ~/.ssh` first``), code reviews quote
+SQL (``can we avoid `SELECT *` here?``); an injection is a value on its own or
+the end of one.  Rules that say ``prose: N`` score N instead of their full
+score when the text they matched reads as a quotation:
+
+* the match lies inside a markdown code span or fence, and at least three
+  words of two or more letters stand outside every code span; or
+* the text outside code spans has at least four English function words
+  (``the``, ``you``, ``should``, ...) and eight words in all.
+
+Either way the text outside code spans must read as sentences: at most one
+brace, bracket, pipe, quote or operator character per two words (a Handlebars
+payload full of ``{{#with this}}`` is code, whatever its words).
+
+Function words are chosen so that no SQL or shell keyword counts (``and``,
+``or``, ``not``, ``in``, ``is``, ``if``, ``set``, ``from`` are left out), so a
+payload's own keywords never make it prose.  What this does NOT guarantee: an
+attacker who wraps a payload in backticks and pads it with a sentence gets the
+lower score for rules with ``prose:``; markers no one quotes by accident
+(``/dev/tcp/``, ``${jndi:``, ``__globals__``) sit in rules without it.
+
+Each test is linear in the text; a text's profile is computed once and kept
+(bounded cache).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from functools import lru_cache
+
+_CODE = re.compile(r"```[^`]{0,5000}```|`[^`\n]{1,300}`")
+_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
+FUNCTION_WORDS = frozenset(
+    "the this that these those it its it's to we you your our my me us they them he she his "
+    "her can could should would will please why what for with was were be been but so have has "
+    "had does did do don't doesn't didn't just also now because about still only let's i'm i'd "
+    "i've there here before after an of at on how which some any try run see thanks thank "
+    "maybe i'll we'll you'll probably again instead works worked fixed fails failed get got "
+    "then open steps reproduce clone repo error using use when".split()
+)
+_CODE_CHARS = "{}[]()<>|$;=`\"\\%#@*&^~+"
+_SPAN_WORDS = 3
+_PROSE_FUNCTION_WORDS = 4
+_PROSE_WORDS = 8
+_MAX_TEXT = 20_000  # beyond this, only the first part is profiled
+
+
+@lru_cache(maxsize=512)
+def _profile(text: str) -> tuple[int, int, tuple[int, ...]]:
+    """(words outside code, function words outside code, flat code span bounds)."""
+    head = text[:_MAX_TEXT]
+    bounds: list[int] = []
+    outside: list[str] = []
+    last = 0
+    for m in _CODE.finditer(head):
+        outside.append(head[last : m.start()])
+        bounds += [m.start(), m.end()]
+        last = m.end()
+    outside.append(head[last:])
+    rest = " ".join(outside)
+    words = _WORD.findall(rest)
+    if 2 * sum(rest.count(c) for c in _CODE_CHARS) > len(words):
+        return 0, 0, ()  # braces, pipes and operators outside code: code, not sentences
+    function = sum(1 for w in words if w.lower() in FUNCTION_WORDS)
+    return len(words), function, tuple(bounds)
+
+
+def quoted_in_prose(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is quoted in prose (see the module docstring).
+
+    ``start < 0``: a detector that judged the whole value without saying where;
+    then any code span in a sentence counts.
+    """
+    if len(text) < 12 or " " not in text:
+        return False
+    words, function, bounds = _profile(text)
+    if function >= _PROSE_FUNCTION_WORDS and words >= _PROSE_WORDS:
+        return True
+    if words < _SPAN_WORDS or not bounds:
+        return False
+    if start < 0:
+        return True
+    i = bisect_right(bounds, start)
+    # an odd index: start lies inside the span bounds[i-1] .. bounds[i]; a match that
+    # starts on the span's closing backtick took markdown for a quote (`x` and not ...)
+    return i % 2 == 1 and (end <= bounds[i] or start == bounds[i] - 1)
