@@ -68,11 +68,26 @@ def _sqli(value: str) -> str | None:
     return None
 
 
+_LINE_COMMENT = re.compile(r"--|#")
+
+
 def libinjection_sqli(value: str) -> str | None:
-    """libinjection on values of at most ten words (injections are short)."""
-    if len(value.split(None, PROSE_WORDS)) > PROSE_WORDS:
+    """libinjection on values of at most ten words (injections are short).
+
+    SQL ignores what follows a line comment, so junk words after ``--`` or ``#``
+    must not make an injection "long text": the part up to and including the
+    first comment is judged as a short value too.
+    """
+    if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
+        return _sqli(value)
+    comment = _LINE_COMMENT.search(value, 0, 2000)
+    if comment is None:
         return None
-    return _sqli(value)
+    head = value[: comment.end()]
+    if len(head.split(None, PROSE_WORDS)) > PROSE_WORDS:
+        return None
+    why = _sqli(head)
+    return f"{why} (before a line comment)" if why else None
 
 
 def libinjection_sqli_prose(value: str) -> str | None:

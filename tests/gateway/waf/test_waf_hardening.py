@@ -271,3 +271,33 @@ def test_ordinary_browser_and_proxy_headers_pass() -> None:
     ]
     verdict = WAF.inspect(WafRequest("GET", "/x", "", headers, b"", "", "GET /x"))
     assert not verdict.matches, verdict.matches
+
+
+# -- F3: junk after an SQL line comment does not make an injection "long text" --------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "' or 2>1-- a b c d e f g h i j k l",
+        "x' or name is not null-- a b c d e f g h i j k",
+        "' or 1 in (1)-- a b c d e f g h i j k l",
+        "' and (select count(*) from users)>0-- a b c d e f g h i j k l",
+        "x' AND substr(password,1,1)='a' -- a b c d e f g h i j k",
+        "' or 1=1# a b c d e f g h i j k l",
+    ],
+)
+def test_words_after_a_line_comment_do_not_hide_sqli(payload: str) -> None:
+    assert WAF.inspect(_body(json.dumps({"user": payload}).encode(), "application/json")).blocked
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "don't -- please, I mean it, really really really really really",
+        "Hi -- it's O'Brien here, with a question about my order number",
+        "Item #4 is fine but it's late and I'd like a refund please today",
+    ],
+)
+def test_prose_with_dashes_or_hashes_passes(prose: str) -> None:
+    assert not WAF.inspect(_body(json.dumps({"note": prose}).encode(), "application/json")).blocked
