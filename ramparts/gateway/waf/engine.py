@@ -216,13 +216,19 @@ class Waf:
         targets, overflow = extract(req, self.limits)
         exclusions = [e for e in self.exclusions if e.route_matches(req.method, req.route)]
         found: dict[str, Match] = {}
-        cost = 0
+        cost = fields = 0
         for target in targets:
-            spent = self._inspect_target(target, exclusions, found, self.limits.max_cost - cost)
+            # a body read both field by field and as text: the text is charged for what
+            # its fields did not already cost (scanning it costs at most that again)
+            credit = fields if target.overlaps else 0
+            budget = self.limits.max_cost - cost + credit
+            spent = self._inspect_target(target, exclusions, found, budget)
             if spent is None:
                 overflow = overflow or f"more than {self.limits.max_cost} non-plain characters"
                 break
-            cost += spent
+            if target.segments[:1] == ("$",):
+                fields += spent
+            cost += max(0, spent - credit)
         if overflow is not None:
             for rule in self._limit_rules:
                 if rule.id not in found and not _excluded(rule, ("request",), exclusions):

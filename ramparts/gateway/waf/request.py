@@ -136,6 +136,7 @@ class Target:
     header: str = ""  # the header's name, for kind header/credential
     is_name: bool = False  # a parameter, cookie or JSON key name rather than a value
     segments: Segments = ()  # the location, unambiguous (what exclusions match; location.py)
+    overlaps: bool = False  # a body's whole text, also inspected field by field (JSON)
 
 
 class _Collector:
@@ -156,6 +157,7 @@ class _Collector:
         header: str = "",
         is_name: bool = False,
         segments: Segments = (),
+        overlaps: bool = False,
     ) -> bool:
         """Record one value; False once a limit is reached (extraction stops)."""
         if self.overflow is not None:
@@ -172,7 +174,9 @@ class _Collector:
             self.overflow = f"more than {self.limits.max_bytes} characters"
             return False
         self.targets.append(
-            Target(kind, location, decode(raw), header, is_name, segments or (location,))
+            Target(
+                kind, location, decode(raw), header, is_name, segments or (location,), overlaps
+            )
         )
         return True
 
@@ -254,6 +258,8 @@ def _body(out: _Collector, req: WafRequest) -> None:
         if parsed is not _NOT_PARSED and not isinstance(parsed, str):
             if not _json(out, parsed, "$", ("$",), 0):
                 return
+            out.add("body", "body", text, overlaps=True)
+            return
     out.add("body", "body", text)
 
 

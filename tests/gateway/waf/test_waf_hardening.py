@@ -45,14 +45,22 @@ def test_crafted_text_body_is_refused_within_the_cost_budget() -> None:
     assert verdict.cost <= DEFAULT_LIMITS.max_cost
 
 
-def test_benign_100k_json_still_passes() -> None:
+@pytest.mark.parametrize("ctype", ["application/json", "text/plain", ""])
+def test_benign_100k_json_still_passes(ctype: str) -> None:
+    """Also untyped: read field by field and as text, the text is charged only once."""
     note = "Order {}: it's fine (really) -- see #4; the customer said \"thanks!\" & paid. "
     doc = {"items": [{"id": i, "text": note.format(i) * 4} for i in range(300)]}
     body = json.dumps(doc).encode()
     assert len(body) > 100_000
-    verdict = WAF.inspect(_body(body, "application/json"))
+    verdict = WAF.inspect(_body(body, ctype))
     assert not verdict.blocked, verdict.matches
     assert 0 < verdict.cost <= DEFAULT_LIMITS.max_cost
+
+
+def test_untyped_json_of_crafted_structure_is_bounded() -> None:
+    verdict = WAF.inspect(_body(("[" + "1, " * 170_000 + "1]").encode(), ""))
+    assert "protocol-inspection-limit" in {m.rule for m in verdict.matches}
+    assert verdict.cost <= DEFAULT_LIMITS.max_cost
 
 
 # -- F2: a body that parses as JSON is inspected as JSON whatever its type ----------------
