@@ -47,7 +47,6 @@ _BASE64_MIN = 256
 # (x-forwarded-for/-proto/-port are set by the gateway, x-request-id is its own).
 _SKIPPED_HEADERS = frozenset(
     {
-        "host",
         "content-length",
         "transfer-encoding",
         "connection",
@@ -77,10 +76,11 @@ _CREDENTIAL_HEADERS = frozenset(
         "webhook-signature",
     }
 )
-# Client addresses a proxy may set (or a client may forge): inspected by the rules for
-# every header, not by the ``header:x-*`` ones (a loopback address here is no SSRF).
+# Addresses (the Host, client addresses a proxy may set or a client may forge): inspected
+# by the rules for every header, not the ``header:x-*`` ones (a loopback address is no SSRF).
 _ADDRESS_HEADERS = frozenset(
     {
+        "host",
         "x-real-ip",
         "x-client-ip",
         "client-ip",

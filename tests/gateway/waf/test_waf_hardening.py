@@ -251,7 +251,7 @@ def test_form_exclusion_covers_its_file_name() -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["x-real-ip", "cf-connecting-ip", "accept", "cache-control", "if-none-match",
+    ["host", "x-real-ip", "cf-connecting-ip", "accept", "cache-control", "if-none-match",
      "content-disposition", "idempotency-key", "traceparent", "range", "prefer", "api-key"],
 )
 def test_client_headers_are_inspected(header: str) -> None:
