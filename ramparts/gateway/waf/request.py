@@ -245,9 +245,10 @@ def _body(out: _Collector, req: WafRequest) -> None:
     if ctype.startswith(_BINARY_TYPES):
         return
     charset = _CHARSET.search(req.content_type)
-    text = _text(req.body, ctype, charset.group(1) if charset else "")
-    if text is None:
+    texts = _texts(req.body, ctype, charset.group(1) if charset else "")
+    if not texts:
         return  # binary: nothing a text rule could match as the handler would read it
+    text = texts[0]
     if text.lstrip()[:1] in ("{", "["):
         # Handlers json.loads a body whatever its Content-Type (browsers send text/plain
         # to avoid a CORS preflight): its fields, escapes undone, as well as the text.
@@ -259,8 +260,10 @@ def _body(out: _Collector, req: WafRequest) -> None:
             if not _json(out, parsed, "$", ("$",), 0):
                 return
             out.add("body", "body", text, overlaps=True)
+            texts = texts[1:]
+    for text in texts:
+        if not out.add("body", "body", text):
             return
-    out.add("body", "body", text)
 
 
 # Declared types whose bodies are text to a handler even with a stray invalid byte.
@@ -269,18 +272,33 @@ _TEXT_SUFFIXES = ("+json", "+xml")
 _BINARY_SHARE = 0.05  # of U+FFFD after a lenient decode: beyond it, an undeclared body is binary
 
 
-def _text(data: bytes, ctype: str, charset: str = "") -> str | None:
+def _texts(data: bytes, ctype: str, charset: str = "") -> list[str]:
+    """Every reading of ``data`` a handler may see: UTF-8 (lenient), and the declared charset.
+
+    Many handlers ignore a declared charset and decode UTF-8, others honour it:
+    both readings are inspected, so ``charset=utf-16`` on a UTF-8 payload hides nothing.
+    """
+    out: list[str] = []
+    text = _text(data, ctype)
+    if text is not None:
+        out.append(text)
+    if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        try:
+            declared = data.decode(charset, errors="replace")
+        except (LookupError, UnicodeError, ValueError):
+            declared = None  # an unknown or unusable charset: the UTF-8 reading stands
+        if declared is not None and declared != text:
+            out.append(declared)
+    return out
+
+
+def _text(data: bytes, ctype: str) -> str | None:
     """The body as a handler decoding leniently reads it; None for binary data.
 
     One invalid byte must not turn inspection off (a handler that decodes with
     ``errors="replace"`` runs what follows it): text types are always decoded,
     with replacement; other types only while few bytes are invalid.
     """
-    if charset:
-        try:
-            return data.decode(charset, errors="replace")
-        except (LookupError, UnicodeError, ValueError):
-            pass  # an unknown or unusable charset: read as UTF-8
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -358,9 +376,8 @@ def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
             except (binascii.Error, ValueError):
                 pass  # not base64 after all: inspected as sent
         charset = _CHARSET.search(ptype)
-        text = _text(content, ptype.split(";", 1)[0].strip(), charset.group(1) if charset else "")
-        if text is None:
-            continue
-        if not out.add("body", location, text, segments=where):
-            return True
+        texts = _texts(content, ptype.split(";", 1)[0].strip(), charset.group(1) if charset else "")
+        for text in texts:
+            if not out.add("body", location, text, segments=where):
+                return True
     return True

@@ -160,6 +160,7 @@ def _part(headers: str, content: bytes) -> WafRequest:
         ("", b"' or 1=1--\xff"),
         ("Content-Type: text/plain; charset=utf-16", "' or 1=1--".encode("utf-16")),
         ("Content-Transfer-Encoding: base64", base64.b64encode(b"' or 1=1--")),
+        ("Content-Type: text/plain; charset=utf-16", b"' or 1=1--"),  # declared, not true
     ],
 )
 def test_multipart_text_parts_are_inspected_however_encoded(headers: str, content: bytes) -> None:
@@ -309,3 +310,10 @@ def test_words_after_a_line_comment_do_not_hide_sqli(payload: str) -> None:
 )
 def test_prose_with_dashes_or_hashes_passes(prose: str) -> None:
     assert not WAF.inspect(_body(json.dumps({"note": prose}).encode(), "application/json")).blocked
+
+
+def test_declared_charset_does_not_hide_a_utf8_payload() -> None:
+    """Handlers that ignore the charset read UTF-8: both readings are inspected."""
+    assert WAF.inspect(_body(b"' or 1=1--", "text/plain; charset=utf-16")).blocked
+    assert WAF.inspect(_body("' or 1=1--".encode("utf-16"), "text/plain; charset=utf-16")).blocked
+    assert not WAF.inspect(_body("Grüße".encode("latin-1"), "text/plain; charset=latin-1")).matches
