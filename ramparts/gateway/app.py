@@ -13,6 +13,7 @@ change at run time and this is the hot path of every request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -54,6 +55,9 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 JWKS_PATH = "/.well-known/jwks.json"
 _IDENTITY_PATHS = frozenset({TOKEN_PATH, JWKS_PATH})
+# Bodies above this are inspected in a worker thread, at most _WAF_THREADS at once.
+_INLINE_INSPECTION_BYTES = 16 * 1024
+_WAF_THREADS = 2
 _HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection", b"x-request-id"}
 
 
@@ -149,6 +153,7 @@ class Gateway:
         self._tracing = getattr(node, "tracing", DISABLED)
         self._metrics = getattr(node, "metrics", None)
         self._wafs = WafCache()
+        self._waf_slots = asyncio.Semaphore(_WAF_THREADS)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -240,7 +245,7 @@ class Gateway:
             await self._webhook(ctx, scope, body, send)
             return
         parsed = self._validate_body(route, headers, body)
-        self._inspect(ctx, scope, body, parsed)
+        await self._inspect(ctx, scope, body, parsed)
         rest = getattr(route.trigger, "rest_payload", False)
         common: dict[str, Any] = {
             "method": method,
@@ -333,7 +338,7 @@ class Gateway:
             **detail,
         )
 
-    def _inspect(
+    async def _inspect(
         self, ctx: RequestContext, scope: dict[str, Any], body: bytes, parsed: Any = None
     ) -> None:
         """The WAF's content inspection (ramparts.gateway.waf), in the route's mode.
@@ -362,7 +367,13 @@ class Gateway:
             )
             if parsed is not None:
                 request.parsed_json = parsed
-            verdict = waf.inspect(request)
+            if len(body) > _INLINE_INSPECTION_BYTES:
+                # A large body can cost the rule set up to its budget (Limits.max_cost) of
+                # CPU: off the event loop, few at a time, so other requests keep flowing.
+                async with self._waf_slots:
+                    verdict = await asyncio.to_thread(waf.inspect, request)
+            else:
+                verdict = waf.inspect(request)
         except Exception:
             log.exception("WAF failed (request %s)", ctx.request_id)
             self._audit(ctx, "waf", "deny", "check_failed")
@@ -449,7 +460,7 @@ class Gateway:
             raise GatewayDenied(500, "check_failed", "a security check failed") from None
         # Inspected once the sender is known to be the signer: an unsigned spray costs
         # nothing, and a signed delivery carrying an attack is still refused (app mode).
-        self._inspect(ctx, scope, body)
+        await self._inspect(ctx, scope, body)
         replay_key = f"{ctx.route.path}:{delivery.id or ''}:{delivery.timestamp or ''}:" + (
             ctx.headers.get("stripe-signature")
             or ctx.headers.get("x-hub-signature-256")

@@ -31,6 +31,7 @@ _BACKSLASH = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|u\{([0-9a-fA-
 # A C-style comment, unrolled so it never backtracks: /* ... */
 _SQL_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
 _SPACE = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NEEDS_DECODING = frozenset("%&\\\x00")
 
 
@@ -80,6 +81,12 @@ def decode(value: str) -> str:
         value = _decode_once(value)
     if "\x00" in value:
         value = value.replace("\x00", "")
+    if _SURROGATE.search(value):
+        # \ud83d\ude00 and %uD83D%uDE00 decode to UTF-16 halves: pairs joined, lone ones
+        # replaced, so no later step (NFKC, libinjection's UTF-8) meets an unencodable str
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
+            value = unicodedata.normalize("NFKC", value)
     return value
 
 

@@ -75,11 +75,26 @@ def _sqli(value: str) -> str | None:
     return None
 
 
+_LINE_COMMENT = re.compile(r"--|#")
+
+
 def libinjection_sqli(value: str) -> str | None:
-    """libinjection on values of at most ten words (injections are short)."""
-    if len(value.split(None, PROSE_WORDS)) > PROSE_WORDS:
+    """libinjection on values of at most ten words (injections are short).
+
+    SQL ignores what follows a line comment, so junk words after ``--`` or ``#``
+    must not make an injection "long text": the part up to and including the
+    first comment is judged as a short value too.
+    """
+    if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
+        return _sqli(value)
+    comment = _LINE_COMMENT.search(value, 0, 2000)
+    if comment is None:
         return None
-    return _sqli(value)
+    head = value[: comment.end()]
+    if len(head.split(None, PROSE_WORDS)) > PROSE_WORDS:
+        return None
+    why = _sqli(head)
+    return f"{why} (before a line comment)" if why else None
 
 
 def libinjection_sqli_prose(value: str) -> str | None:
@@ -230,8 +245,30 @@ def ssrf_url(value: str) -> str | None:
         return None
     found = _URL.match(stripped)
     if found is not None:
-        return internal_host(found.group(2))
+        return _any_internal(stripped, found)
     return None
+
+
+_AUTHORITY = re.compile(r"[^/?#\s\"'<>]{1,600}")
+
+
+def _any_internal(text: str, found: re.Match[str]) -> str | None:
+    """Whether any host a client library could read from this URL is internal.
+
+    WHATWG parsers take ``\\`` for ``/`` (``http://evil.com\\@10.0.0.1/`` is evil.com);
+    httpx and others keep it in the userinfo and connect after the last ``@``.
+    """
+    why = internal_host(found.group(2))
+    if why is not None:
+        return why
+    authority = _AUTHORITY.match(text, found.start(2))
+    if authority is None or "\\" not in authority.group():
+        return None
+    for part in authority.group().split("\\"):
+        why = internal_host(part)
+        if why is not None:
+            return why
+    return internal_host(authority.group().replace("\\", ""))
 
 
 _METADATA_IPS = frozenset(
@@ -275,8 +312,9 @@ def ssrf_embedded(value: str) -> str | None:
     """A URL inside longer text points inside (weaker evidence: prose mentions localhost)."""
     if "//" not in value:
         return None
-    for found in _URL.finditer(value[:20_000]):
-        why = internal_host(found.group(2))
+    text = value[:20_000]
+    for found in _URL.finditer(text):
+        why = _any_internal(text, found)
         if why:
             return why
     return None

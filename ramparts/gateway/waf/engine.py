@@ -23,6 +23,7 @@ from typing import Any
 
 from ramparts.gateway.waf.decode import fold
 from ramparts.gateway.waf.detectors import DETECTORS, Found
+from ramparts.gateway.waf.location import FieldMatcher, Segments, field_matcher
 from ramparts.gateway.waf.prefilter import gate, needles, possible, signature
 from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.request import DEFAULT_LIMITS, Limits, Target, WafRequest, extract
@@ -60,6 +61,7 @@ class Verdict:
     score: int
     threshold: int
     matches: list[Match] = field(default_factory=list)
+    cost: int = 0  # characters the full rule set looked at (``Limits.max_cost``)
 
     @property
     def blocked(self) -> bool:
@@ -105,7 +107,7 @@ def excerpt(value: str, start: int = 0, end: int | None = None) -> str:
 class _Exclusion:
     method: str | None
     path: str | None
-    field: re.Pattern[str] | None
+    field: FieldMatcher | None  # exact segments, not the location string (location.py)
     rules: frozenset[str]  # ids or categories; empty: every rule
 
     def route_matches(self, method: str, route: str) -> bool:
@@ -116,14 +118,6 @@ class _Exclusion:
 
     def covers(self, rule: Rule) -> bool:
         return not self.rules or rule.id in self.rules or rule.category in self.rules
-
-
-def _field_regex(spec: str) -> re.Pattern[str]:
-    """``$.items[*].note`` -> a regex over locations; a field covers what lies under it."""
-    if spec.startswith(("header.", "cookie.")):
-        spec = spec.lower() if spec.startswith("header.") else spec
-    body = re.escape(spec).replace(r"\[\*\]", r"\[\d+\]")
-    return re.compile(body + r"(?:[.\[].*)?\Z", re.DOTALL)
 
 
 def compile_exclusion(route: str, field_spec: str | None, rules: Iterable[str]) -> _Exclusion:
@@ -139,7 +133,7 @@ def compile_exclusion(route: str, field_spec: str | None, rules: Iterable[str]) 
         else:
             path = first
     return _Exclusion(
-        method, path, _field_regex(field_spec) if field_spec else None, frozenset(rules)
+        method, path, field_matcher(field_spec) if field_spec else None, frozenset(rules)
     )
 
 
@@ -264,20 +258,38 @@ class Waf:
         targets, overflow = extract(req, self.limits)
         exclusions = [e for e in self.exclusions if e.route_matches(req.method, req.route)]
         found: dict[str, Match] = {}
+        cost = fields = 0
         for target in targets:
-            self._inspect_target(target, exclusions, found)
+            # a body read both field by field and as text: the text is charged for what
+            # its fields did not already cost (scanning it costs at most that again)
+            credit = fields if target.overlaps else 0
+            budget = self.limits.max_cost - cost + credit
+            spent = self._inspect_target(target, exclusions, found, budget)
+            if spent is None:
+                overflow = overflow or f"more than {self.limits.max_cost} non-plain characters"
+                break
+            if target.segments[:1] == ("$",):
+                fields += spent
+            cost += max(0, spent - credit)
         if overflow is not None:
             for rule in self._limit_rules:
-                if rule.id not in found and not _excluded(rule, "request", exclusions):
+                if rule.id not in found and not _excluded(rule, ("request",), exclusions):
                     found[rule.id] = Match(
                         rule.id, rule.category, rule.score, "request", "", overflow
                     )
         matches = list(found.values())
-        return Verdict(_total(matches, self.threshold), self.threshold, matches)
+        return Verdict(_total(matches, self.threshold), self.threshold, matches, cost)
 
     def _inspect_target(
-        self, target: Target, exclusions: list[_Exclusion], found: dict[str, Match]
-    ) -> None:
+        self, target: Target, exclusions: list[_Exclusion], found: dict[str, Match], budget: int
+    ) -> int | None:
+        """Inspect one value; its cost, or None when it exceeds ``budget`` (not inspected).
+
+        The cost is what the full rule set (detectors included) must scan: a value of
+        plain words or one remembered from an earlier request costs nothing.  Crafted
+        punctuation costs far more CPU per character than prose, so it is bounded
+        apart from the byte limit (fail closed beyond it).
+        """
         value = target.value
         short = len(value) <= _MEMO_CHARS
         # Headers, paths, JSON keys and short values repeat across requests (every request
@@ -285,24 +297,28 @@ class Waf:
         # key holds what picks the group (kind, header), so a hit skips that work too.
         key = (target.kind, target.header, value)
         hits = self._memo.get(key) if short else None
+        cost = 0
         if hits is None:
             group = self._group(target.kind, target.header)
             if group.plain is not None and _PLAIN.fullmatch(value):
                 group = group.plain
+            else:
+                cost = len(value)
+                if cost > budget:
+                    return None
             hits = _hits(group.for_signature(signature(value)), value)
             if short:
                 self._memo[key] = hits
                 if len(self._memo) > _MEMO_ENTRIES:
                     self._memo.popitem(last=False)
-        if not hits:
-            return
         for rule, score, piece, why in hits:
             known = found.get(rule.id)
             if known is not None and score <= known.score:
                 continue  # the same rule again; only an unquoted reading replaces a quoted one
-            if not _excluded(rule, target.location, exclusions):
+            if not _excluded(rule, target.segments, exclusions):
                 found[rule.id] = Match(rule.id, rule.category, score, target.location, piece, why,
                                        score != rule.score)
+        return cost
 
 
 _MEMO_CHARS = 256
@@ -382,10 +398,10 @@ def _pattern_hits(
     return out
 
 
-def _excluded(rule: Rule, location: str, exclusions: list[_Exclusion]) -> bool:
+def _excluded(rule: Rule, segments: Segments, exclusions: list[_Exclusion]) -> bool:
     for e in exclusions:
         if not e.covers(rule):
             continue
-        if e.field is None or e.field.match(location):
+        if e.field is None or e.field.match(segments):
             return True
     return False

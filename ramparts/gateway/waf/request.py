@@ -9,11 +9,12 @@ records use:
 ``path``               the whole path, decoded
 ``query.NAME``         a query parameter's value (and, as a name target, NAME)
 ``cookie.NAME``        a cookie's value (and its name)
-``header.NAME``        user-agent, referer, origin, content-type, x-forwarded-host
-                       and custom ``x-*`` headers (credentials are kind ``credential``)
+``header.NAME``        every header but framing and gateway-set ones (``_SKIPPED_HEADERS``);
+                       credentials are kind ``credential``
 ``$.a.b[2]``           a JSON body field (keys are name targets at their own path)
 ``form.NAME``          a urlencoded or multipart form field; ``form.NAME.filename``
-``body``               any other body that is valid UTF-8, as one text
+``body``               any other text body (decoded leniently), as one text; a body
+                       that parses as JSON is also inspected field by field
 =====================  ==========================================================
 
 The work is bounded (``Limits``): beyond so many targets, bytes or levels of
@@ -24,6 +25,8 @@ padding (fail closed).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -32,24 +35,28 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ramparts.gateway.waf.decode import decode
+from ramparts.gateway.waf.location import FILENAME, Segments
 
 _NOT_PARSED: Any = object()
 # Long values that are nothing but base64 (a data: URL, an image, a file): no payload
 # of any rule's kind survives in that alphabet, so they cost a scan, not an inspection.
 _BASE64 = re.compile(r"(?:data:[\w/+.-]{1,100};base64,)?[A-Za-z0-9+/=\r\n_-]+")
 _BASE64_MIN = 256
-_INSPECTED_HEADERS = frozenset(
+# Every request header a handler receives is inspected, except these: framing the
+# server consumes, and values the gateway replaces before the handler sees them
+# (x-forwarded-for/-proto/-port are set by the gateway, x-request-id is its own).
+_SKIPPED_HEADERS = frozenset(
     {
-        "user-agent",
-        "referer",
-        "origin",
-        "content-type",
-        "x-forwarded-host",
-        "accept-language",
-        "via",
-        "from",
-        "forwarded",
-        "true-client-ip",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "te",
+        "upgrade",
+        "x-request-id",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-port",
     }
 )
 # Headers whose values are credentials or signatures: only rules that name the
@@ -59,6 +66,9 @@ _CREDENTIAL_HEADERS = frozenset(
         "authorization",
         "proxy-authorization",
         "x-api-key",
+        "api-key",
+        "x-auth-token",
+        "x-access-token",
         "x-hub-signature-256",
         "x-hub-signature",
         "x-slack-signature",
@@ -66,15 +76,18 @@ _CREDENTIAL_HEADERS = frozenset(
         "webhook-signature",
     }
 )
-# Headers the gateway or proxies set, whose values are not the client's input to a handler.
-_SKIPPED_HEADERS = frozenset(
+# Addresses (the Host, client addresses a proxy may set or a client may forge): inspected
+# by the rules for every header, not the ``header:x-*`` ones (a loopback address is no SSRF).
+_ADDRESS_HEADERS = frozenset(
     {
-        "x-request-id",
-        "x-forwarded-for",
-        "x-forwarded-proto",
-        "x-forwarded-port",
+        "host",
         "x-real-ip",
-        "x-amzn-trace-id",
+        "x-client-ip",
+        "client-ip",
+        "cf-connecting-ip",
+        "fastly-client-ip",
+        "true-client-ip",
+        "x-cluster-client-ip",
     }
 )
 _BINARY_TYPES = ("image/", "audio/", "video/", "font/")
@@ -87,6 +100,9 @@ class Limits:
     max_targets: int = 2048
     max_bytes: int = 512 * 1024  # characters over all targets (base64 values not counted)
     max_depth: int = 64  # JSON nesting
+    # characters of non-plain text (punctuation, code) the full rule set scans: such
+    # text costs 10-40x more CPU per character than words, so it has a budget of its own
+    max_cost: int = 128 * 1024
 
 
 DEFAULT_LIMITS = Limits()
@@ -119,6 +135,8 @@ class Target:
     value: str  # decoded
     header: str = ""  # the header's name, for kind header/credential
     is_name: bool = False  # a parameter, cookie or JSON key name rather than a value
+    segments: Segments = ()  # the location, unambiguous (what exclusions match; location.py)
+    overlaps: bool = False  # a body's whole text, also inspected field by field (JSON)
 
 
 class _Collector:
@@ -131,7 +149,15 @@ class _Collector:
         self.overflow: str | None = None
 
     def add(
-        self, kind: str, location: str, raw: str, *, header: str = "", is_name: bool = False
+        self,
+        kind: str,
+        location: str,
+        raw: str,
+        *,
+        header: str = "",
+        is_name: bool = False,
+        segments: Segments = (),
+        overlaps: bool = False,
     ) -> bool:
         """Record one value; False once a limit is reached (extraction stops)."""
         if self.overflow is not None:
@@ -147,7 +173,11 @@ class _Collector:
         if self.size > self.limits.max_bytes:
             self.overflow = f"more than {self.limits.max_bytes} characters"
             return False
-        self.targets.append(Target(kind, location, decode(raw), header, is_name))
+        self.targets.append(
+            Target(
+                kind, location, decode(raw), header, is_name, segments or (location,), overlaps
+            )
+        )
         return True
 
 
@@ -161,9 +191,10 @@ def extract(req: WafRequest, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Targ
         if name == "cookie":
             _cookies(out, value)
         elif name in _CREDENTIAL_HEADERS:
-            out.add("credential", f"header.{name}", value, header=name)
-        elif name in _INSPECTED_HEADERS or (name.startswith("x-") and name not in _SKIPPED_HEADERS):
-            out.add("header", f"header.{name}", value, header=name)
+            out.add("credential", f"header.{name}", value, header=name, segments=("header", name))
+        elif name not in _SKIPPED_HEADERS:
+            short = "" if name in _ADDRESS_HEADERS else name
+            out.add("header", f"header.{name}", value, header=short, segments=("header", name))
     if req.body:
         _body(out, req)
     return out.targets, out.overflow
@@ -173,7 +204,11 @@ def _pairs(out: _Collector, prefix: str, raw: str) -> None:
     for name, value in parse_qsl(raw, keep_blank_values=True):
         location = f"{prefix}.{name}"
         kind = "query" if prefix == "query" else "body"
-        if not (out.add(kind, location, name, is_name=True) and out.add(kind, location, value)):
+        where = (prefix, name)
+        if not (
+            out.add(kind, location, name, is_name=True, segments=where)
+            and out.add(kind, location, value, segments=where)
+        ):
             return
 
 
@@ -181,8 +216,10 @@ def _cookies(out: _Collector, header: str) -> None:
     for part in header.split(";"):
         name, _, value = part.strip().partition("=")
         location = f"cookie.{name}"
+        where = ("cookie", name)
         if not (
-            out.add("cookie", location, name, is_name=True) and out.add("cookie", location, value)
+            out.add("cookie", location, name, is_name=True, segments=where)
+            and out.add("cookie", location, value, segments=where)
         ):
             return
 
@@ -197,7 +234,7 @@ def _body(out: _Collector, req: WafRequest) -> None:
             except orjson.JSONDecodeError:
                 parsed = _NOT_PARSED
         if parsed is not _NOT_PARSED:
-            _json(out, parsed, "$", 0)
+            _json(out, parsed, "$", ("$",), 0)
             return
     elif ctype == "application/x-www-form-urlencoded":
         _pairs(out, "form", req.body.decode("latin-1"))
@@ -207,33 +244,95 @@ def _body(out: _Collector, req: WafRequest) -> None:
             return
     if ctype.startswith(_BINARY_TYPES):
         return
-    try:
-        text = req.body.decode("utf-8")
-    except UnicodeDecodeError:
+    charset = _CHARSET.search(req.content_type)
+    texts = _texts(req.body, ctype, charset.group(1) if charset else "")
+    if not texts:
         return  # binary: nothing a text rule could match as the handler would read it
-    out.add("body", "body", text)
+    text = texts[0]
+    if text.lstrip()[:1] in ("{", "["):
+        # Handlers json.loads a body whatever its Content-Type (browsers send text/plain
+        # to avoid a CORS preflight): its fields, escapes undone, as well as the text.
+        try:
+            parsed = orjson.loads(req.body)
+        except orjson.JSONDecodeError:
+            parsed = _NOT_PARSED
+        if parsed is not _NOT_PARSED and not isinstance(parsed, str):
+            if not _json(out, parsed, "$", ("$",), 0):
+                return
+            out.add("body", "body", text, overlaps=True)
+            texts = texts[1:]
+    for text in texts:
+        if not out.add("body", "body", text):
+            return
 
 
-def _json(out: _Collector, node: Any, path: str, depth: int) -> bool:
+# Declared types whose bodies are text to a handler even with a stray invalid byte.
+_TEXT_TYPES = ("", "text/", "application/json", "application/xml", "application/x-www-form")
+_TEXT_SUFFIXES = ("+json", "+xml")
+_BINARY_SHARE = 0.05  # of U+FFFD after a lenient decode: beyond it, an undeclared body is binary
+
+
+def _texts(data: bytes, ctype: str, charset: str = "") -> list[str]:
+    """Every reading of ``data`` a handler may see: UTF-8 (lenient), and the declared charset.
+
+    Many handlers ignore a declared charset and decode UTF-8, others honour it:
+    both readings are inspected, so ``charset=utf-16`` on a UTF-8 payload hides nothing.
+    """
+    out: list[str] = []
+    text = _text(data, ctype)
+    if text is not None:
+        out.append(text)
+    if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        try:
+            declared = data.decode(charset, errors="replace")
+        except (LookupError, UnicodeError, ValueError):
+            declared = None  # an unknown or unusable charset: the UTF-8 reading stands
+        if declared is not None and declared != text:
+            out.append(declared)
+    return out
+
+
+def _text(data: bytes, ctype: str) -> str | None:
+    """The body as a handler decoding leniently reads it; None for binary data.
+
+    One invalid byte must not turn inspection off (a handler that decodes with
+    ``errors="replace"`` runs what follows it): text types are always decoded,
+    with replacement; other types only while few bytes are invalid.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    if ctype in _TEXT_TYPES or ctype.startswith(_TEXT_TYPES[1:]) or ctype.endswith(_TEXT_SUFFIXES):
+        return text
+    if text.count("\ufffd") > len(text) * _BINARY_SHARE:
+        return None
+    return text
+
+
+def _json(out: _Collector, node: Any, path: str, where: Segments, depth: int) -> bool:
     if depth > out.limits.max_depth:
         out.overflow = f"JSON nested deeper than {out.limits.max_depth} levels"
         return False
     if isinstance(node, str):
-        return out.add("body", path, node)
+        return out.add("body", path, node, segments=where)
     if isinstance(node, dict):
         for key, value in node.items():
-            child = f"{path}.{key}"
+            child, below = f"{path}.{key}", (*where, key)
             if not (
-                out.add("body", child, key, is_name=True) and _json(out, value, child, depth + 1)
+                out.add("body", child, key, is_name=True, segments=below)
+                and _json(out, value, child, below, depth + 1)
             ):
                 return False
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            if not _json(out, value, f"{path}[{i}]", depth + 1):
+            if not _json(out, value, f"{path}[{i}]", (*where, i), depth + 1):
                 return False
     return True
 
 
+_CHARSET = re.compile(r'charset="?([\w.:-]{1,40})', re.IGNORECASE)
 _BOUNDARY = re.compile(r'boundary="?([^";,]{1,200})"?', re.IGNORECASE)
 _DISPOSITION_PARAM = re.compile(r'(name|filename)="([^"]{0,1000})"', re.IGNORECASE)
 
@@ -254,22 +353,31 @@ def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
         headers = head.decode("latin-1")
         params = dict((k.lower(), v) for k, v in _DISPOSITION_PARAM.findall(headers))
         name = params.get("name", "")
-        location = f"form.{name}"
-        if not out.add("body", location, name, is_name=True):
+        location, where = f"form.{name}", ("form", name)
+        if not out.add("body", location, name, is_name=True, segments=where):
             return True
-        if "filename" in params and not out.add("body", f"{location}.filename", params["filename"]):
+        if "filename" in params and not out.add(
+            "body", f"{location}.filename", params["filename"], segments=(*where, FILENAME)
+        ):
             return True
         content = content.removesuffix(b"\r\n").removesuffix(b"\n")
-        ptype = ""
+        ptype, encoding = "", ""
         for line in headers.splitlines():
-            if line.lower().startswith("content-type:"):
+            lowered = line.lower()
+            if lowered.startswith("content-type:"):
                 ptype = line.split(":", 1)[1].strip().lower()
+            elif lowered.startswith("content-transfer-encoding:"):
+                encoding = line.split(":", 1)[1].strip().lower()
         if ptype.startswith(_BINARY_TYPES):
             continue
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        if not out.add("body", location, text):
-            return True
+        if encoding == "base64":
+            try:
+                content = base64.b64decode(b"".join(content.split()), validate=False)
+            except (binascii.Error, ValueError):
+                pass  # not base64 after all: inspected as sent
+        charset = _CHARSET.search(ptype)
+        texts = _texts(content, ptype.split(";", 1)[0].strip(), charset.group(1) if charset else "")
+        for text in texts:
+            if not out.add("body", location, text, segments=where):
+                return True
     return True

