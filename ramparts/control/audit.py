@@ -53,12 +53,12 @@ async def verify(request: Request) -> JSONResponse:
     audit = node.audit
     # The head signed before this run: a tail cut off since then shows as "truncated" even
     # though the checkpoint below continues the chain after the gap.
-    heads: dict[str, dict[str, Any] | None] = {audit.partition: audit.read_head()}
     # No head file although the chain already has signed records: it was deleted (the
-    # checkpoint below would write a new one and hide that).
-    head_missing = heads[audit.partition] is None and bool(
-        await asyncio.to_thread(node.store.audit_last_signed, audit.partition, 1)
-    )
+    # checkpoint below would write a new one and hide that).  Read together, under the
+    # audit writer's lock, so a checkpoint in flight is not mistaken for a deletion.
+    own_head, has_signed = await audit.signed_head_state()
+    heads: dict[str, dict[str, Any] | None] = {audit.partition: own_head}
+    head_missing = own_head is None and has_signed
     try:
         await audit.flush(checkpoint=True)  # everything stored and this node's head signed
     except Exception:  # a tampered table can refuse the append: verify what is there

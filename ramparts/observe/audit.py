@@ -270,6 +270,18 @@ class AuditLog:
             except Exception:  # the rows are kept; the next tick tries again
                 log.exception("could not store %d audit records", len(self._rows))
 
+    async def signed_head_state(self) -> tuple[dict[str, Any] | None, bool]:
+        """This node's signed head and whether its chain has signed records, read together.
+
+        Under the write lock: a checkpoint stores its record, then writes the head
+        file; read between the two, a fresh node's head would look deleted (a false
+        ``head_missing`` from a verify that ran during the first checkpoint).
+        """
+        async with self._write_lock:
+            head = self.read_head()
+            signed = await asyncio.to_thread(self._store.audit_last_signed, self._partition, 1)
+        return head, bool(signed)
+
     async def flush(self, *, housekeeping: bool = False, checkpoint: bool = False) -> None:
         """Store what is buffered (readers that must see their own writes await this).
 
