@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -153,6 +153,16 @@ def keys_list(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt 
     console.print(table)
 
 
+def _set_rate(
+    path: str, rate: list[str] | None, no_rate: bool, url: str | None, data_dir: str | None
+) -> dict[str, Any]:
+    """PATCH a key's or client's own limits: ``--rate`` (repeatable) or ``--no-rate``."""
+    rates = parse_rates(rate)
+    if bool(rates) == no_rate:
+        raise typer.BadParameter("give --rate (repeatable) or --no-rate", param_hint="'--rate'")
+    return _call(url, data_dir, "PATCH", path, json={"rate": rates})
+
+
 @keys_app.command("update")
 def keys_update(
     key_id: Annotated[str, typer.Argument(help="the key's id or prefix (rk_...)")],
@@ -164,13 +174,8 @@ def keys_update(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Change a key's own limits; effective on its next request, on every node."""
-    rates = parse_rates(rate)
-    if bool(rates) == no_rate:
-        raise typer.BadParameter("give --rate (repeatable) or --no-rate", param_hint="'--rate'")
-    out = _call(
-        url, data_dir, "PATCH", f"/v1/keys/{segment(key_id.removeprefix('rk_'))}",
-        json={"rate": rates},
-    )
+    out = _set_rate(f"/v1/keys/{segment(key_id.removeprefix('rk_'))}", rate, no_rate, url,
+                    data_dir)
     console.print(
         f"{out['prefix']} ({out['name']}): rate {', '.join(out['rate']) or 'none'}",
         highlight=False,
@@ -259,10 +264,7 @@ def clients_update(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Change a client's own limits; effective on its next request, on every node."""
-    rates = parse_rates(rate)
-    if bool(rates) == no_rate:
-        raise typer.BadParameter("give --rate (repeatable) or --no-rate", param_hint="'--rate'")
-    out = _call(url, data_dir, "PATCH", f"/v1/clients/{segment(client_id)}", json={"rate": rates})
+    out = _set_rate(f"/v1/clients/{segment(client_id)}", rate, no_rate, url, data_dir)
     console.print(
         f"{out['client_id']} ({out['name']}): rate {', '.join(out['rate']) or 'none'}",
         highlight=False,

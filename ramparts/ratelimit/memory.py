@@ -101,6 +101,8 @@ class MovingWindowMemory(Storage, MovingWindowSupport):
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         return ValueError
 
+    # The fixed-window half of limits' Storage interface: abstract there, unused here (the
+    # limiter is built with the moving window only), so a strategy that needs it fails loudly.
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         raise NotImplementedError("only the moving window is counted here")
 
