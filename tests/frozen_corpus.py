@@ -1,0 +1,115 @@
+"""Shared checks for the frozen WAF corpora under tests/gateway/waf_corpora/.
+
+Each held-out set has its own test that pins its files and asserts its own minimums;
+the parts they share (reading JSON lines, the sha256 sums a README pins, the shape of
+one request, the key that says two requests are the same) live here so that every set
+is checked by the same rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+_README_SHA256 = re.compile(r"`([a-z]+\.jsonl)`[^`\n]*`([0-9a-f]{64})`")
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every line of a corpus file as one JSON object; a blank line fails."""
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        assert line.strip(), f"{path.name}:{n}: blank line"
+        items.append(json.loads(line))
+    return items
+
+
+def readme_sha256s(folder: Path) -> dict[str, str]:
+    """File name -> sha256 as pinned in ``folder/README.md`` (`name` ... `digest`)."""
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    return dict(_README_SHA256.findall(text))
+
+
+def request_key(request: dict[str, Any]) -> str:
+    """One request (method, path, query, headers, body) as a string, independent of key order."""
+    return json.dumps(request, sort_keys=True, ensure_ascii=False)
+
+
+def check_request(item: dict[str, Any]) -> None:
+    """The request of one corpus item has the wire fields, typed, with lower-case header names."""
+    req = item["request"]
+    assert isinstance(req, dict), item["id"]
+    missing = {"method", "path", "query", "headers"} - req.keys()
+    assert not missing, f"{item['id']}: request lacks {sorted(missing)}"
+    assert isinstance(req["method"], str) and req["method"].isupper(), item["id"]
+    assert isinstance(req["path"], str) and req["path"].startswith("/"), item["id"]
+    assert isinstance(req["query"], str), item["id"]
+    assert isinstance(req["headers"], dict), item["id"]
+    headers = req["headers"].items()
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in headers), item["id"]
+    assert all(k == k.lower() for k, _ in headers), f"{item['id']}: header names not lower-case"
+    assert ("body" in req) != ("body_b64" in req), f"{item['id']}: exactly one of body/body_b64"
+    assert isinstance(req.get("body", req.get("body_b64")), str), item["id"]
+
+
+ATTACK_CATEGORIES = (
+    "sqli",
+    "xss",
+    "path_traversal",
+    "command_injection",
+    "ssrf",
+    "ssti",
+    "jndi",
+    "scanner",
+)
+CORPUS_FILES = ("attacks.jsonl", "benign.jsonl")
+
+
+def assert_pinned(folder: Path, name: str) -> None:
+    """``folder/name`` still has the sha256 its README pinned when the set was frozen."""
+    pinned = readme_sha256s(folder)
+    assert name in pinned, f"README.md pins no sha256 for {name}"
+    actual = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    assert actual == pinned[name], f"{name} was edited after it was frozen"
+
+
+def check_attack(item: dict[str, Any]) -> None:
+    """An attack item names a known category and its source, and carries a well-formed request."""
+    for field in ("id", "category", "source", "request"):
+        assert field in item, f"attack lacks {field}: {item.get('id')}"
+    assert item["category"] in ATTACK_CATEGORIES, item["id"]
+    assert item["source"].strip(), item["id"]
+    check_request(item)
+
+
+def check_benign(item: dict[str, Any]) -> None:
+    """A benign item says which kind of traffic it is and carries a well-formed request."""
+    for field in ("id", "category", "kind", "request"):
+        assert field in item, f"benign item lacks {field}: {item.get('id')}"
+    assert item["category"] == "benign", item["id"]
+    assert item["kind"].strip(), item["id"]
+    check_request(item)
+
+
+def short_categories(items: list[dict[str, Any]], minimum: int) -> dict[str, int]:
+    """Attack categories with fewer than ``minimum`` items, with their counts."""
+    counts = Counter(item["category"] for item in items)
+    return {c: counts[c] for c in ATTACK_CATEGORIES if counts[c] < minimum}
+
+
+def repeated_ids(items: list[dict[str, Any]]) -> list[str]:
+    """Ids used twice, and ids of items whose request also appears elsewhere in ``items``."""
+    ids = Counter(item["id"] for item in items)
+    keys = Counter(request_key(item["request"]) for item in items)
+    twice = [i for i, n in ids.items() if n > 1]
+    return twice + [item["id"] for item in items if keys[request_key(item["request"])] > 1]
+
+
+def shared_ids(mine: list[dict[str, Any]], other: Path) -> list[str]:
+    """Ids of items in ``mine`` whose request also appears in the corpus in ``other``."""
+    assert all((other / name).is_file() for name in CORPUS_FILES), f"{other.name} is missing"
+    theirs = {request_key(i["request"]) for name in CORPUS_FILES for i in load_jsonl(other / name)}
+    return [item["id"] for item in mine if request_key(item["request"]) in theirs]

@@ -1,0 +1,21 @@
+"""Handler for account self-service."""
+
+import logging
+import traceback
+
+from aiohttp import web
+
+
+async def ingest(request):
+    data = await request.json()
+    val = data["value"]
+    try:
+        out = data["a"] / data["b"]
+    except Exception:
+        logging.exception("division failed")
+        return web.Response(text="internal error", status=500)
+    return web.json_response({"result": str(out)})
+
+
+app = web.Application()
+app.add_routes([web.post("/ingest", ingest)])

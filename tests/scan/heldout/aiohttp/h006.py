@@ -1,0 +1,19 @@
+"""Request handler for the orders service."""
+
+import logging
+
+from aiohttp import web
+
+
+async def submit(request):
+    form = await request.post()
+    val = form["value"]
+    logging.basicConfig(level=logging.INFO)
+    fields = {"email": val}
+    logging.info("newsletter signup: %s" % fields["email"])
+    out = "subscribed"
+    return web.json_response({"result": str(out)})
+
+
+app = web.Application()
+app.add_routes([web.post("/submit", submit)])

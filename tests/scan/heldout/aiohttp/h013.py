@@ -1,0 +1,16 @@
+"""Handler of the catalogue service."""
+
+from aiohttp import web
+from lxml import etree
+
+
+async def item(request):
+    val = request.match_info["name"]
+    doc = etree.parse("/srv/data/users.xml")
+    query = {"user": val}
+    out = doc.xpath("//user[name='{}']/role".format(query["user"]))
+    return web.json_response({"result": str(out)})
+
+
+app = web.Application()
+app.add_routes([web.get("/items/{name}", item)])

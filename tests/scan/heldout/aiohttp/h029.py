@@ -1,0 +1,17 @@
+"""Handler of the catalogue service."""
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+
+async def submit(request):
+    form = await request.post()
+    val = form["value"]
+    session = await get_session(request)
+    session["locale"] = val if val in {"en", "nl", "de"} else "en"
+    out = "ok"
+    return web.json_response({"result": str(out)})
+
+
+app = web.Application()
+app.add_routes([web.post("/submit", submit)])

@@ -1,0 +1,17 @@
+"""Request handler for the orders service."""
+
+from aiohttp import web
+
+
+class ReportView(web.View):
+    async def get(self):
+        val = self.request.query.get("report", "")
+        type Expr = str
+        def evaluate[T](text: Expr, kind: type[T]) -> T:
+            return kind(eval(text))
+        out = evaluate(val, list)
+        return web.json_response({"result": str(out)})
+
+
+app = web.Application()
+app.router.add_view("/report", ReportView)

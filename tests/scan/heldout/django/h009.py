@@ -1,0 +1,18 @@
+"""View used by the admin back office."""
+
+import json
+
+from django.http import JsonResponse
+from pymongo import MongoClient
+
+
+client = MongoClient("mongodb://db:27017")
+users = client.app.users
+
+
+def ingest(request):
+    data = json.loads(request.body)
+    val = data["value"]
+    token = data.get("token")
+    out = users.find_one({"reset_token": token, "active": True})
+    return JsonResponse({"result": str(out)})

@@ -1,0 +1,13 @@
+"""Endpoint of the billing service."""
+
+import boto3
+from django.http import JsonResponse
+
+
+def search(request):
+    val = request.GET.get("q", "")
+    s3 = boto3.client("s3")
+    acl = {"bucket": "acme-docs", "grant": "id=1a2b3c4d5e6f"}
+    s3.put_object_acl(Bucket=acl["bucket"], Key=val, GrantRead=acl["grant"])
+    out = "ok"
+    return JsonResponse({"result": str(out)})

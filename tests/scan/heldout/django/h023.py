@@ -1,0 +1,12 @@
+"""Endpoint of the notifications service."""
+
+from django.db import connection
+from django.http import JsonResponse
+
+
+def search(request):
+    val = request.GET.get("q", "")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM orders WHERE status = '%s'" % val)
+        out = cursor.fetchall()
+    return JsonResponse({"result": str(out)})

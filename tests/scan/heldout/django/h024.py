@@ -1,0 +1,17 @@
+"""Endpoint of the notifications service."""
+
+from django.http import JsonResponse
+from django.views import View
+
+
+class ItemView(View):
+    def post(self, request, *args, **kwargs):
+        val = request.POST.get("value", "")
+        class Cart:
+            def __init__(self, req) -> None:
+                self.req = req
+            def remember(self, value: str) -> None:
+                self.req.session["discount"] = value
+        Cart(request).remember(val)
+        out = "ok"
+        return JsonResponse({"result": str(out)})

@@ -1,0 +1,14 @@
+"""Handler of the reporting API."""
+
+import secrets
+
+from django.http import JsonResponse
+
+
+def search(request):
+    val = request.GET.get("q", "")
+    type Token = str
+    def new_secret[T](prefix: T) -> Token:
+        return f"{prefix}_{secrets.token_bytes(16).hex()}"
+    out = new_secret("whsec")
+    return JsonResponse({"result": str(out)})

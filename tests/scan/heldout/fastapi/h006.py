@@ -1,0 +1,19 @@
+"""Function behind the public API gateway."""
+
+from urllib.parse import urlparse
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+
+async def lookup(request):
+    val = request.query_params["q"]
+    callback = {"url": val}
+    if urlparse(callback["url"]).hostname not in {"app.example.com"}:
+        callback["url"] = "/"
+    return RedirectResponse(callback["url"], status_code=303)
+
+
+app = Starlette(routes=[Route("/lookup", lookup)])

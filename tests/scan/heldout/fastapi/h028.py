@@ -1,0 +1,16 @@
+"""Endpoint of the notifications service."""
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def lookup(request):
+    val = request.query_params["q"]
+    parts = ["[", val, "]"]
+    code = "".join(parts)
+    out = eval(code)
+    return JSONResponse({"result": str(out)})
+
+
+app = Starlette(routes=[Route("/lookup", lookup)])

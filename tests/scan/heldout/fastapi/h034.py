@@ -1,0 +1,14 @@
+"""Request handler for the orders service."""
+
+import httpx
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/search")
+def search(q: str):
+    val = q
+    async with httpx.AsyncClient(verify=True) as client:
+        out = (await client.get("https://partner.example.com/rates")).json()
+    return {"result": str(out)}

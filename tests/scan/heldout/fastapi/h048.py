@@ -1,0 +1,17 @@
+"""Request handler for the orders service."""
+
+import logging
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/search")
+def search(q: str):
+    val = q
+    logger = logging.getLogger("search")
+    params = {"q": val}
+    logger.debug(f"query {params["q"].replace("\n", "")}")
+    out = params
+    return {"result": str(out)}

@@ -1,0 +1,19 @@
+"""Handler of the catalogue service."""
+
+from fastapi import FastAPI
+from mako.template import Template
+from pydantic import BaseModel
+
+app = FastAPI()
+
+
+class Item(BaseModel):
+    value: str
+
+
+@app.post("/items")
+async def create(item: Item):
+    val = item.value
+    text = "Hi " + val
+    out = Template(text).render()
+    return {"result": str(out)}

@@ -1,0 +1,18 @@
+"""Function behind the public API gateway."""
+
+import subprocess
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/hook", methods=["POST"])
+def hook():
+    val = request.headers.get("X-Target", "")
+    class Job:
+        def __init__(self, url: str) -> None:
+            self.url = url
+    job = Job(val)
+    out = subprocess.Popen("curl -sI " + job.url, shell=True).wait()
+    return {"result": str(out)}

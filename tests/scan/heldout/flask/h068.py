@@ -1,0 +1,16 @@
+"""Handler of the catalogue service."""
+
+from flask import Flask, request
+from flask import redirect, url_for
+from shared import clean
+
+app = Flask(__name__)
+
+
+@app.route("/submit", methods=["POST"])
+def submit():
+    val = request.form["name"]
+    after = clean(val)
+    if after not in {"index", "profile", "settings"}:
+        after = "index"
+    return redirect(url_for(after))

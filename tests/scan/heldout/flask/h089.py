@@ -1,0 +1,16 @@
+"""Handler of the catalogue service."""
+
+import requests
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.post("/api/items")
+def create_item():
+    data = request.get_json()
+    val = data["value"]
+    session = requests.Session()
+    session.verify = False
+    out = session.post("https://crm.example.com/api/leads", json=data, timeout=5).status_code
+    return {"result": str(out)}, 201

@@ -1,0 +1,19 @@
+"""Handler of the catalogue service."""
+
+import traceback
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.errorhandler(Exception)
+def on_error(exc):
+    return {"error": "".join(traceback.format_exception(exc))}, 500
+
+
+@app.route("/lookup")
+def lookup():
+    val = request.args.get("q", "")
+    out = int(val)
+    return {"result": str(out)}

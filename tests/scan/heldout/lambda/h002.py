@@ -1,0 +1,10 @@
+"""Webhook and integration endpoint."""
+
+import html
+import json
+
+
+def handler(event, context):
+    val = event["queryStringParameters"]["q"]
+    rows = "".join(f"<li>{item}</li>" for item in val.split(","))
+    return {"statusCode": 200, "headers": {"Content-Type": "text/html"}, "body": f"<ul>{rows}</ul>"}

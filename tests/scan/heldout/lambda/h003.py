@@ -1,0 +1,11 @@
+"""View used by the admin back office."""
+
+import json
+
+import requests
+
+
+def handler(event, context):
+    val = event["queryStringParameters"]["q"]
+    out = requests.get("https://billing.internal.example/api/v1/invoices", params={"q": val}, verify=False, timeout=5).json()
+    return {"statusCode": 200, "body": json.dumps({"result": str(out)})}

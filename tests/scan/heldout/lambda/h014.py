@@ -1,0 +1,12 @@
+"""Handler of the catalogue service."""
+
+import hashlib
+import json
+
+
+def handler(event, context):
+    val = event["queryStringParameters"]["q"]
+    api_key = event["headers"]["x-api-key"]
+    key_digest = hashlib.sha256(api_key.encode()).hexdigest()
+    out = {"lookup": key_digest, "q": val}
+    return {"statusCode": 200, "body": json.dumps({"result": str(out)})}

@@ -1,0 +1,26 @@
+"""View used by the admin back office."""
+
+import json
+from urllib.parse import urlparse
+
+import requests
+
+
+ALLOWED_HOSTS = {"api.partner.example", "hooks.example.com"}
+
+
+class ApiHandler:
+    def __init__(self) -> None:
+        self.name = "api"
+
+    def __call__(self, event, context):
+        body = json.loads(event.get("body") or "{}")
+        val = body.get("value", "")
+        self.image_url = val
+        if urlparse(self.image_url).hostname not in ALLOWED_HOSTS:
+            return {"statusCode": 400, "body": "bad host"}
+        out = len(requests.get(self.image_url, timeout=5).content)
+        return {"statusCode": 200, "body": json.dumps({"result": str(out)})}
+
+
+handler = ApiHandler()

@@ -1,0 +1,14 @@
+"""Endpoint of the customer portal."""
+
+import json
+
+from ldap3 import Connection, Server
+
+
+def handler(event, context):
+    val = event["queryStringParameters"]["q"]
+    groups = {"group": val}
+    conn = Connection(Server("ldap.internal"), auto_bind=True)
+    flt = "(memberOf=cn=%s,ou=groups,dc=corp)" % groups["group"]
+    out = conn.search("dc=corp", flt)
+    return {"statusCode": 200, "body": json.dumps({"result": str(out)})}
