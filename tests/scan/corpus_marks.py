@@ -48,7 +48,7 @@ class Mark:
 
 def case_dirs(root: Path = CORPUS) -> list[Path]:
     """Every case folder, in a stable order."""
-    return sorted(p for p in root.glob("*/*") if p.is_dir())
+    return sorted(p for p in root.glob("[TL][0-9][0-9][0-9]_*/*") if p.is_dir())
 
 
 def read_marks(case: Path, root: Path = CORPUS) -> list[Mark]:
