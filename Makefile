@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/policy_bench.py
 	$(BIN)/python bench/crypto_bench.py
 	$(BIN)/python bench/scan_bench.py --write
+	$(BIN)/python bench/scan_corpus.py --write
 	$(BIN)/python bench/sandbox_bench.py
 	$(BIN)/python bench/observe_bench.py
 	$(BIN)/python bench/audit_bench.py

@@ -1,0 +1,14 @@
+"""RP-L003 (public-acl), vulnerable: lambda evctx request data reaches the sink through str.format."""
+
+import json
+
+import boto3
+
+S3 = boto3.client("s3")
+
+
+def main(ev, ctx):
+    body = json.loads(ev.get("body") or "{}")
+    value = "{}".format(body["value"]).strip()
+    result = S3.upload_file("/tmp/report.pdf", "reports", value, ExtraArgs={"ACL": "public-read-write"})  # expect: RP-L003 CWE-732
+    return {"statusCode": 200, "body": json.dumps({"ok": True})}

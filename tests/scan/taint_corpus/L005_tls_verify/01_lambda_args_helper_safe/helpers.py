@@ -1,0 +1,9 @@
+"""Helpers shared by the app's views and handlers."""
+
+
+import requests
+
+
+def process(value):
+    """Does the work for the view; the caller passes request data."""
+    result = requests.get("https://inventory.internal/api/items", params={"q": value}, verify="/etc/ssl/certs/internal-ca.pem", timeout=5).json()  # safe: RP-L005

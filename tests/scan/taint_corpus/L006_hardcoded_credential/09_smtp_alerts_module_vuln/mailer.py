@@ -1,0 +1,14 @@
+"""Outgoing mail."""
+
+import smtplib
+from email.message import EmailMessage
+
+SMTP_HOST = "smtp.example.com"
+
+
+def send_alert(to, subject):
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alerts@example.com", to, subject
+    with smtplib.SMTP_SSL(SMTP_HOST, 465) as smtp:
+        smtp.login("alerts@example.com", "Qv8#mailer-Pr0d-2024")  # expect: RP-L006 CWE-798
+        smtp.send_message(msg)

@@ -1,0 +1,12 @@
+"""RP-L008 (weak-random), vulnerable: aiohttp request data reaches the sink through a helper in helpers.py."""
+
+from aiohttp import web
+from helpers import process
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/items/{name}")
+async def handle_item(request):
+    process(request.query["q"])
+    return web.json_response({"ok": True})

@@ -1,0 +1,7 @@
+"""Helpers shared by the app's views and handlers."""
+
+
+def process(value):
+    """Does the work for the view; the caller passes request data."""
+    result = {"statusCode": 200, "headers": {"Set-Cookie": f"session={value}; Path=/"}, "body": "{}"}  # expect: RP-L009 CWE-614
+    return result

@@ -1,0 +1,14 @@
+"""RP-T004: a Kinesis-triggered Lambda restores the events producers put on the stream."""
+
+import base64
+import pickle
+
+
+def decode_record(record):
+    raw = base64.b64decode(record["kinesis"]["data"])
+    return pickle.loads(raw)  # expect: RP-T004 CWE-502
+
+
+def handler(event, context):
+    events = [decode_record(r) for r in event["Records"]]
+    return {"processed": len(events)}

@@ -1,0 +1,12 @@
+"""RP-T005 (path), safe twin: lambda sqs request data reaches the sink through a helper in helpers.py."""
+
+import json
+
+from helpers import process
+
+
+def consume(event, context):
+    record = event["Records"][0]
+    msg = json.loads(record["body"])
+    process(msg["value"])
+    return {"batchItemFailures": []}

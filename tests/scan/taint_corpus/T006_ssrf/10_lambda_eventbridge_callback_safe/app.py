@@ -1,0 +1,21 @@
+"""RP-T006: an EventBridge rule's Lambda reports job results to the callback in the event."""
+
+import json
+import urllib.request
+from urllib.parse import urlsplit
+
+CALLBACK_HOSTS = {"jobs.example.com"}
+
+
+def report(callback, result):
+    parts = urlsplit(callback)
+    if parts.scheme != "https" or parts.hostname not in CALLBACK_HOSTS:
+        raise ValueError("callback host not allowed")
+    req = urllib.request.Request(callback, data=json.dumps(result).encode(), method="POST")
+    with urllib.request.urlopen(req, timeout=5) as resp:  # safe: RP-T006
+        return resp.status
+
+
+def handler(event, context):
+    detail = event["detail"]
+    return {"status": report(detail["callback_url"], {"job": detail["job_id"], "ok": True})}

@@ -1,0 +1,19 @@
+"""RP-T008 (nosql), safe twin: flask route request data reaches the sink through a list and a loop."""
+
+import json
+
+from flask import Flask, jsonify
+from pymongo import MongoClient
+
+DB = MongoClient("mongodb://mongo:27017")["shop"]
+app = Flask(__name__)
+
+
+@app.route("/items/<item>")
+def show_item(item):
+    values = []
+    values.append(item)
+    for value in values:
+        query = json.loads(value)
+        result = list(DB.items.find({"sku": str(query["sku"]), "status": "active"}))  # safe: RP-T008
+    return jsonify({"ok": True})

@@ -1,0 +1,24 @@
+"""RP-T008 (nosql), vulnerable: lambda kwargs request data reaches the sink through an object's attribute."""
+
+import json
+
+from pymongo import MongoClient
+
+DB = MongoClient("mongodb://mongo:27017")["shop"]
+
+
+class Job:
+    """One unit of work built from a request."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def run(self):
+        result = DB.users.find_one({"username": self.value, "active": True})  # expect: RP-T008 CWE-943
+
+
+def handler(*args, **kwargs):
+    ev = kwargs.get("event") or args[0]
+    job = Job(ev["queryStringParameters"]["q"])
+    job.run()
+    return {"statusCode": 200, "body": json.dumps({"ok": True})}

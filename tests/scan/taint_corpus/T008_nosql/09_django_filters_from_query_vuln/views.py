@@ -1,0 +1,20 @@
+"""RP-T008: a Django product search turns every query parameter into a Mongo filter."""
+
+from django.http import JsonResponse
+from pymongo import MongoClient
+
+PRODUCTS = MongoClient("mongodb://mongo:27017")["shop"]["products"]
+FILTERABLE = {"category", "brand", "colour"}
+
+
+def build_filter(params):
+    query = {}
+    for key, value in params.items():
+        query[key] = value
+    return query
+
+
+def product_search(request):
+    query = build_filter(request.GET)
+    found = PRODUCTS.find(query, {"_id": 0}).limit(50)  # expect: RP-T008 CWE-943
+    return JsonResponse({"products": list(found)})

@@ -1,0 +1,17 @@
+"""RP-T009 (xpath), safe twin: flask request data reaches the sink through a dict."""
+
+from flask import Flask, jsonify, request
+from lxml import etree
+
+INVENTORY = etree.parse("/srv/data/inventory.xml")
+app = Flask(__name__)
+
+
+@app.route("/items", methods=["GET", "POST"])
+def items():
+    params = {"value": request.cookies.get("pref", ""), "page": 1}
+    value = params["value"]
+    if not value.isalnum():
+        raise ValueError("bad sku")
+    result = INVENTORY.xpath("//item[@sku='%s']/@qty" % value)  # safe: RP-T009
+    return jsonify({"ok": True})

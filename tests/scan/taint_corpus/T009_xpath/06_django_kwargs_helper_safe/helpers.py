@@ -1,0 +1,12 @@
+"""Helpers shared by the app's views and handlers."""
+
+from lxml import etree
+
+INVENTORY = etree.parse("/srv/data/inventory.xml")
+
+
+def process(value):
+    """Does the work for the view; the caller passes request data."""
+    if not value.isalnum():
+        raise ValueError("bad sku")
+    result = INVENTORY.xpath("//item[@sku='%s']/@qty" % value)  # safe: RP-T009

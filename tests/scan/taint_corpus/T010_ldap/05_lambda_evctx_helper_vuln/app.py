@@ -1,0 +1,11 @@
+"""RP-T010 (ldap), vulnerable: lambda evctx request data reaches the sink through a helper in helpers.py."""
+
+import json
+
+from helpers import process
+
+
+def main(ev, ctx):
+    body = json.loads(ev.get("body") or "{}")
+    process(body["value"])
+    return {"statusCode": 200, "body": json.dumps({"ok": True})}

@@ -1,0 +1,8 @@
+"""RP-T011 (redirect), safe twin: django request data reaches the sink through a helper in helpers.py."""
+
+from helpers import process
+
+
+def item_view(request):
+    result = process(request.POST["name"])
+    return result

@@ -1,0 +1,16 @@
+"""RP-T012 (xss), vulnerable: starlette request data reaches the sink through a dict."""
+
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+
+async def item_endpoint(request):
+    form = await request.form()
+    params = {"value": form["name"], "page": 1}
+    value = params["value"]
+    result = HTMLResponse("<li>" + value + "</li>")  # expect: RP-T012 CWE-79
+    return result
+
+
+app = Starlette(routes=[Route("/items/{name}", item_endpoint)])

@@ -1,0 +1,10 @@
+"""Helpers shared by the app's views and handlers."""
+
+import logging
+
+LOG = logging.getLogger(__name__)
+
+
+def process(value):
+    """Does the work for the view; the caller passes request data."""
+    result = LOG.info("login failed for " + value)  # expect: RP-T014 CWE-117

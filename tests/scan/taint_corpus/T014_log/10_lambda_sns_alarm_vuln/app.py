@@ -1,0 +1,15 @@
+"""RP-T014: an SNS-triggered Lambda logs the alarm text it receives."""
+
+import json
+import logging
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        message = json.loads(record["Sns"]["Message"])
+        reason = message.get("NewStateReason", "")
+        logger.warning("alarm %s: " + reason, message.get("AlarmName"))  # expect: RP-T014 CWE-117
+    return {"ok": True}

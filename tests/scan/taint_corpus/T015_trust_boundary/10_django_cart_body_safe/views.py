@@ -1,0 +1,11 @@
+"""RP-T015: a Django view keeps the posted cart in the session."""
+
+import json
+
+from django.http import JsonResponse
+
+
+def save_cart(request):
+    payload = json.loads(request.body)
+    request.session["cart"] = [int(item) for item in payload["items"]]  # safe: RP-T015
+    return JsonResponse({"items": len(request.session["cart"])})
