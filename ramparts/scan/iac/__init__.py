@@ -14,37 +14,31 @@ check that raises propagates, and the gate refuses the scan.
 
 from __future__ import annotations
 
-from ramparts.scan.findings import Finding, Severity
+from ramparts.scan.findings import Finding
 from ramparts.scan.iac import buckets, environment, functions, iam, routes, stores
 from ramparts.scan.iac.loader import IacParseError
-from ramparts.scan.iac.model import Template, candidates, load
-from ramparts.scan.iac.rules import RULES, finding
+from ramparts.scan.iac.model import candidates, load
+from ramparts.scan.iac.rules import RULES, unreadable
 from ramparts.scan.source import SourceTree
 
 __all__ = ["RULES", "run"]
 
 _CHECKS = (routes.check, iam.check, buckets.check, stores.check, functions.check,
            environment.check)
-_FIX_UNREADABLE = "fix the template so CloudFormation (or the Serverless Framework) accepts it"
 
 
 def run(tree: SourceTree) -> list[Finding]:
     """Every RP-I finding in the templates of ``tree``."""
     out: list[Finding] = []
-    for sf, _ in candidates(tree):
+    for sf in candidates(tree):
         try:
             template = load(sf)
         except IacParseError as exc:
-            stub = Template(sf.rel, "cloudformation", None)  # type: ignore[arg-type]
-            out.append(finding("RP-I001", Severity.HIGH, stub, exc.line, exc.reason,
-                               f"{sf.rel} cannot be read as a template ({exc.reason}): no "
-                               "template rule checked it", _FIX_UNREADABLE))
+            out.append(unreadable(sf.rel, exc.line, exc.reason))
             continue
         if template is None:
             continue
-        for line, why in template.problems:
-            out.append(finding("RP-I001", Severity.HIGH, template, line, why,
-                               f"{why}: no template rule checked it", _FIX_UNREADABLE))
+        out += [unreadable(template.path, line, why) for line, why in template.problems]
         for check in _CHECKS:
             out += check(template)
     return out

@@ -113,21 +113,19 @@ def mentions(value: Any, name: str) -> bool:
 
 
 # -- finding and reading templates ----------------------------------------------------------
-def candidates(tree: SourceTree) -> Iterator[tuple[SourceFile, bool]]:
-    """Files that are templates: (file, named) where ``named`` means by name alone."""
+def candidates(tree: SourceTree) -> Iterator[SourceFile]:
+    """The text files that are templates by name, or by what their first lines hold."""
     for sf in tree.files:
         if sf.text is None:
             continue
         name = sf.rel.rsplit("/", 1)[-1]
         if name in SERVERLESS_NAMES or name in _TEMPLATE_NAMES:
-            yield sf, True
+            yield sf
         elif name.endswith(_DATA_SUFFIXES) and name != "ramparts.yaml":
             head = sf.text[:20_000]
-            if _MARKERS.search(head):
-                yield sf, True
-            elif name.endswith(".template") and re.search(r"^\s*[\"']?Resources[\"']?\s*:",
-                                                          head, re.M):
-                yield sf, True
+            if _MARKERS.search(head) or (name.endswith(".template") and re.search(
+                    r"^\s*[\"']?Resources[\"']?\s*:", head, re.M)):
+                yield sf
 
 
 def load(sf: SourceFile) -> Template | None:

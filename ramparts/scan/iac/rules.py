@@ -55,3 +55,11 @@ def finding(rule_id: str, severity: Severity, template: Template, line: int, whe
     """
     return Finding(rule_id, severity, template.path, max(1, line), message, remediation,
                    "iac", _CWE[rule_id], fingerprint_text=where)
+
+
+def unreadable(path: str, line: int, why: str) -> Finding:
+    """RP-I001: the template (or one resource of it) at ``path`` could not be read."""
+    return Finding("RP-I001", Severity.HIGH, path, max(1, line),
+                   f"{path} cannot be read as a template ({why}): no template rule checked it",
+                   "fix the template so CloudFormation (or the Serverless Framework) accepts it",
+                   "iac", None, fingerprint_text=why)
