@@ -33,7 +33,7 @@ def check(t: Template) -> list[Finding]:
     out: list[Finding] = []
     for res in t.of_type("AWS::S3::Bucket"):
         acl = res.props.get("AccessControl")
-        if acl in _PUBLIC_ACLS:
+        if isinstance(acl, str) and acl in _PUBLIC_ACLS:
             out.append(finding("RP-I005", Severity.HIGH, t, res.props.line_of("AccessControl"),
                                f"{res.where}.AccessControl={acl}",
                                f"bucket {res.name} has the canned ACL {acl}: its objects are "

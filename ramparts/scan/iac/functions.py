@@ -75,7 +75,7 @@ def check(t: Template) -> list[Finding]:
 def _is_async(t: Template, fn: Resource) -> bool:
     for event in mapping(fn.props.get("Events")).values():
         event = mapping(event)
-        if event.get("Type") in _ASYNC_SAM_EVENTS and "DeadLetterConfig" not in mapping(
+        if str(event.get("Type")) in _ASYNC_SAM_EVENTS and "DeadLetterConfig" not in mapping(
                 event.get("Properties")):
             return True
     for perm in t.of_type("AWS::Lambda::Permission"):
