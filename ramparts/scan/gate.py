@@ -8,6 +8,7 @@ means.  ``run_gate`` reads the tree once (``source.py``), runs
 * bandit (``sast.py``) and the event-taint rules (``taint.py``) on the code,
 * detect-secrets over every file plus the manifest-environment check (``secrets.py``),
 * the manifest lint (``manifest_lint.py``) and the policy lint (``ramparts.policy.lint``),
+* the infrastructure template checks (``iac/``: SAM, CloudFormation, serverless.yml),
 * the dependency check (``deps.py``) against an advisory source (``advisories.py``),
 
 then applies accepted risks (``--accept-risk`` and the baseline), and decides:
@@ -38,7 +39,7 @@ import yaml
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import manifest_lint, sast, taint
+from ramparts.scan import iac, manifest_lint, sast, taint
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
@@ -290,6 +291,14 @@ def _scan_all(
         findings += _guard("policy", _policy_findings, manifest, tree.root, lines)
     else:
         findings += secret_findings
+
+    rules.update({r.rule_id: r for r in iac.RULES})
+    iac_findings = _guard("template", iac.run, tree)
+    # a literal secret in a template's environment: one finding, the one that names the variable
+    env_secrets = {(f.path, f.line) for f in iac_findings if f.rule_id == "RP-I010"}
+    findings[:] = [f for f in findings
+                   if f.family != "secrets" or (f.path, f.line) not in env_secrets]
+    findings += iac_findings
 
     dep_findings, dep_notes = _guard("dependency", deps_scan.scan, tree, advisories,
                                      install_policy)
