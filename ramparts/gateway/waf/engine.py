@@ -26,7 +26,14 @@ from ramparts.gateway.waf.detectors import DETECTORS, Found
 from ramparts.gateway.waf.location import FieldMatcher, Segments, field_matcher
 from ramparts.gateway.waf.prefilter import gate, needles, possible, signature
 from ramparts.gateway.waf.prose import quoted_in_prose
-from ramparts.gateway.waf.request import DEFAULT_LIMITS, Limits, Target, WafRequest, extract
+from ramparts.gateway.waf.request import (
+    DEFAULT_LIMITS,
+    KNOWN_CHARS,
+    Limits,
+    Target,
+    WafRequest,
+    extract,
+)
 from ramparts.gateway.waf.rules import Rule, default_rules
 
 EXCERPT_CHARS = 64
@@ -255,7 +262,7 @@ class Waf:
         return group
 
     def inspect(self, req: WafRequest) -> Verdict:
-        targets, overflow = extract(req, self.limits)
+        targets, overflow = extract(req, self.limits, self._memo)
         exclusions = [e for e in self.exclusions if e.route_matches(req.method, req.route)]
         found: dict[str, Match] = {}
         cost = fields = 0
@@ -290,15 +297,14 @@ class Waf:
         punctuation costs far more CPU per character than prose, so it is bounded
         apart from the byte limit (fail closed beyond it).
         """
-        value = target.value
-        short = len(value) <= _MEMO_CHARS
         # Headers, paths, JSON keys and short values repeat across requests (every request
-        # of a client sends the same user agent): their hits are remembered, bounded.  The
-        # key holds what picks the group (kind, header), so a hit skips that work too.
-        key = (target.kind, target.header, value)
-        hits = self._memo.get(key) if short else None
+        # of a client sends the same user agent): their hits are remembered, bounded, by
+        # the value as sent.  extract() looks them up first: a value remembered clean never
+        # becomes a target, one with findings arrives with them (``target.hits``).
+        hits = target.hits
         cost = 0
         if hits is None:
+            value = target.value
             group = self._group(target.kind, target.header)
             if group.plain is not None and _PLAIN.fullmatch(value):
                 group = group.plain
@@ -307,8 +313,8 @@ class Waf:
                 if cost > budget:
                     return None
             hits = _hits(group.for_signature(signature(value)), value)
-            if short:
-                self._memo[key] = hits
+            if len(target.raw) <= _MEMO_CHARS:
+                self._memo[(target.kind, target.header, target.raw)] = hits
                 if len(self._memo) > _MEMO_ENTRIES:
                     self._memo.popitem(last=False)
         for rule, score, piece, why in hits:
@@ -321,7 +327,7 @@ class Waf:
         return cost
 
 
-_MEMO_CHARS = 256
+_MEMO_CHARS = KNOWN_CHARS  # values longer than this are not remembered
 _MEMO_ENTRIES = 4096  # x at most 256 characters: a few MB per app at worst
 
 

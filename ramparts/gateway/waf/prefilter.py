@@ -75,6 +75,16 @@ def _required(items: list[tuple[object, object]]) -> _Needles:  # noqa: PLR0912 
         if op is C.LITERAL:
             run += chr(av)  # type: ignore[arg-type]
             continue
+        repeated = _repeated_literal(op, av)
+        if repeated is not None:
+            # ``\.{2,}``: its first ``low`` characters follow what came before, so they
+            # extend the run (``..`` is a far rarer needle than ``.`` in prose)
+            char, low, exact = repeated
+            run += char * low
+            if not exact:  # more may follow: the run ends here
+                best = _better(best, frozenset({run}))
+                run = ""
+            continue
         if run:
             best = _better(best, frozenset({run}))
             run = ""
@@ -100,6 +110,17 @@ def _required(items: list[tuple[object, object]]) -> _Needles:  # noqa: PLR0912 
     if run:
         best = _better(best, frozenset({run}))
     return best
+
+
+def _repeated_literal(op: object, av: object) -> tuple[str, int, bool] | None:
+    """(char, least count, exact) for a repeat of one literal character (``x{2,}``), else None."""
+    if op not in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        return None
+    low, high, sub = av  # type: ignore[misc]
+    body = list(sub)
+    if low < 1 or len(body) != 1 or body[0][0] is not C.LITERAL:
+        return None
+    return chr(body[0][1]), low, low == high
 
 
 def gate(required: list[_Needles], flags: int = 0) -> re.Pattern[str] | None:
