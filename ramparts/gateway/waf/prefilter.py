@@ -143,6 +143,38 @@ def gate(required: list[_Needles], flags: int = 0) -> re.Pattern[str] | None:
     return re.compile(_trie(trie), flags) if trie else None
 
 
+def scanner(required: list[_Needles]) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """Which needles a text holds, in one regex scan instead of one search per needle.
+
+    Returns a regex whose ``finditer`` yields, at every position of a (lower-case)
+    text, the shortest needle starting there (a lookahead over the needle trie,
+    so matches may overlap), and each needle's shortest needle prefix.  A needle
+    ``n`` occurs in a text only if the scan found ``shortest[n]`` there (the trie,
+    walked along ``n`` from where it occurs, stops at that prefix), so a pattern
+    none of whose needles' prefixes were found cannot match: the engine skips it,
+    and checks the others with ``in`` as before.  None when there are no needles.
+    """
+    trie: dict[str, dict] = {}
+    for needle_set in required:
+        for needle in needle_set or ():
+            node = trie
+            for ch in needle:
+                node = node.setdefault(ch, {})
+            node[""] = {}
+    if not trie:
+        return None
+    shortest: dict[str, str] = {}
+    for needle_set in required:
+        for needle in needle_set or ():
+            node = trie
+            for i, ch in enumerate(needle):
+                node = node[ch]
+                if "" in node:
+                    shortest[needle] = needle[: i + 1]
+                    break
+    return re.compile(f"(?=({_trie(trie)}))"), shortest
+
+
 def _trie(node: dict[str, dict]) -> str:
     if "" in node:
         return ""  # a needle ends here: its prefix alone passes the gate
