@@ -133,13 +133,7 @@ def gate(required: list[_Needles], flags: int = 0) -> re.Pattern[str] | None:
     """
     if not required or any(r is None for r in required):
         return None
-    trie: dict[str, dict] = {}
-    for needle_set in required:
-        for needle in needle_set or ():
-            node = trie
-            for ch in needle:
-                node = node.setdefault(ch, {})
-            node[""] = {}
+    trie = _build_trie(required)
     return re.compile(_trie(trie), flags) if trie else None
 
 
@@ -154,13 +148,7 @@ def scanner(required: list[_Needles]) -> tuple[re.Pattern[str], dict[str, str]] 
     none of whose needles' prefixes were found cannot match: the engine skips it,
     and checks the others with ``in`` as before.  None when there are no needles.
     """
-    trie: dict[str, dict] = {}
-    for needle_set in required:
-        for needle in needle_set or ():
-            node = trie
-            for ch in needle:
-                node = node.setdefault(ch, {})
-            node[""] = {}
+    trie = _build_trie(required)
     if not trie:
         return None
     shortest: dict[str, str] = {}
@@ -173,6 +161,18 @@ def scanner(required: list[_Needles]) -> tuple[re.Pattern[str], dict[str, str]] 
                     shortest[needle] = needle[: i + 1]
                     break
     return re.compile(f"(?=({_trie(trie)}))"), shortest
+
+
+def _build_trie(required: list[_Needles]) -> dict[str, dict]:
+    """Every needle as a path of characters; ``""`` marks where a needle ends."""
+    trie: dict[str, dict] = {}
+    for needle_set in required:
+        for needle in needle_set or ():
+            node = trie
+            for ch in needle:
+                node = node.setdefault(ch, {})
+            node[""] = {}
+    return trie
 
 
 def _trie(node: dict[str, dict]) -> str:
