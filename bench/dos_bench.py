@@ -535,8 +535,9 @@ def _overhead_lines(bodies: dict[str, bytes], overhead: dict[tuple[str, str], li
                 per = {c.name: _summary(overhead[(body_name, c.name)]).cpu_main_ms
                        for c in CONFIGS}
                 verdict = (
-                    f"**Small body, WAF + rate limits on: {cost * 100:.1f}% less throughput "
-                    f"than everything off** (target: under 20%; "
+                    f"**Small body, WAF + rate limits on: {abs(cost) * 100:.1f}% "
+                    f"{'less' if cost >= 0 else 'more'} throughput "
+                    f"than everything off** (target: under 20% less; "
                     f"{'met' if cost < 0.2 else 'not met'}; the rounds' own ratios ranged "
                     f"{lo * 100:.0f}-{hi * 100:.0f}%). The node's CPU time per request, which "
                     "other work on the machine moves less than throughput, rose "

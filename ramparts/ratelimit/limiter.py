@@ -59,11 +59,11 @@ class Limit:
     text: str
     item: RateLimitItem
 
-    @property
+    @functools.cached_property  # read several times per counted request
     def amount(self) -> int:
         return int(self.item.amount)
 
-    @property
+    @functools.cached_property
     def window(self) -> int:
         """The window in seconds (``minute`` -> 60)."""
         return int(self.item.get_expiry())
@@ -178,23 +178,23 @@ class RateLimiter:
     def _hit_memory(
         memory: MovingWindowMemory, policy: Sequence[Limit], who: str, stats: bool
     ) -> Outcome:
-        """``_hit`` over this node's memory, synchronously (the same decisions)."""
+        """``_hit`` over this node's memory, synchronously (the same decisions).
+
+        Each limit is counted and its window read in one pass (``MovingWindowMemory.hit``):
+        the window reported is the one the count just saw.
+        """
+        best, remaining, reset = policy[0], policy[0].amount - 1, policy[0].window
+        best_key: tuple[int, int] | None = None
         for limit in policy:
-            key = f"{who}/{limit.text}"
-            if not memory.acquire(key, limit.amount, limit.window):
-                start, _ = memory.window(key, limit.window)
+            admitted, start, count = memory.hit(f"{who}/{limit.text}", limit.amount, limit.window)
+            if not admitted:
                 return Outcome(False, limit, 0, _seconds_until(start + limit.window, 1),
                                tuple(policy))
-        best, remaining, reset = policy[0], policy[0].amount - 1, policy[0].window
-        if stats:
-            best_key: tuple[int, int] | None = None
-            for limit in policy:
-                start, count = memory.window(f"{who}/{limit.text}", limit.window)
-                left = limit.amount - count
-                if best_key is None or (left, -limit.window) < best_key:
-                    best_key = (left, -limit.window)
-                    best, remaining = limit, max(left, 0)
-                    reset = _seconds_until(start + limit.window, 0)
+            left = limit.amount - count
+            if stats and (best_key is None or (left, -limit.window) < best_key):
+                best_key = (left, -limit.window)
+                best, remaining = limit, max(left, 0)
+                reset = _seconds_until(start + limit.window, 0)
         return Outcome(True, best, remaining, reset, tuple(policy))
 
     async def _hit(self, policy: Sequence[Limit], identity: Sequence[str], stats: bool) -> Outcome:

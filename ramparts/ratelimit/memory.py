@@ -53,35 +53,44 @@ class MovingWindowMemory(Storage, MovingWindowSupport):
         ``limit - amount``; otherwise record nothing and refuse."""
         if amount > limit:
             return False
-        now = time.time()
-        self._maybe_sweep()
-        found = self._events.get(key)
-        if found is None:
-            times: deque[float] = deque()
-            self._events[key] = (times, float(expiry))
-        else:
-            times = found[0]
-            cutoff = now - expiry
-            while times and times[0] <= cutoff:
-                times.popleft()
+        times, now = self._current(key, expiry, create=True)
         if len(times) + amount > limit:
             return False
         times.extend([now] * amount)
         return True
 
+    def hit(self, key: str, limit: int, expiry: int) -> tuple[bool, float, int]:
+        """``acquire`` of one hit and ``window`` in one pass, for the request path:
+        (admitted, the oldest counted hit's time or now, hits the window then holds)."""
+        times, now = self._current(key, expiry, create=True)
+        admitted = len(times) < limit
+        if admitted:
+            times.append(now)
+        return admitted, times[0] if times else now, len(times)
+
     def window(self, key: str, expiry: int) -> tuple[float, int]:
         """(the oldest counted hit's time, or now; how many hits the window holds)."""
+        times, now = self._current(key, expiry, create=False)
+        if not times:
+            return now, 0
+        return times[0], len(times)
+
+    def _current(self, key: str, expiry: int, *, create: bool) -> tuple[deque[float], float]:
+        """The key's hits within the last ``expiry`` seconds (older ones dropped), and now."""
         now = time.time()
+        if create:
+            self._maybe_sweep()
         found = self._events.get(key)
         if found is None:
-            return now, 0
+            times: deque[float] = deque()
+            if create:
+                self._events[key] = (times, float(expiry))
+            return times, now
         times = found[0]
         cutoff = now - expiry
         while times and times[0] <= cutoff:
             times.popleft()
-        if not times:
-            return now, 0
-        return times[0], len(times)
+        return times, now
 
     def _maybe_sweep(self) -> None:
         now = time.monotonic()

@@ -30,7 +30,10 @@ _OVERLONG_CHARS = {"ae": ".", "af": "/", "9c": "\\", "1c": "\\", "8s": "\\"}
 _BACKSLASH = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|u\{([0-9a-fA-F]{1,6})\})")
 # A C-style comment, unrolled so it never backtracks: /* ... */
 _SQL_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
-_SPACE = re.compile(r"\s+")
+# Runs of whitespace, and single whitespace characters other than " ": what fold() turns into
+# one space.  A lone " " (most of any text) is left alone, which gives the same result
+# as replacing every \s+ and skips a substitution per word.  Longest run first.
+_SPACE = re.compile(r"\s{2,}|[^\S ]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NEEDS_DECODING = frozenset("%&\\\x00")
 

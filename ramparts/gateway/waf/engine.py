@@ -24,9 +24,16 @@ from typing import Any
 from ramparts.gateway.waf.decode import fold
 from ramparts.gateway.waf.detectors import DETECTORS, Found
 from ramparts.gateway.waf.location import FieldMatcher, Segments, field_matcher
-from ramparts.gateway.waf.prefilter import gate, needles, possible, signature
+from ramparts.gateway.waf.prefilter import gate, needles, possible, scanner, signature
 from ramparts.gateway.waf.prose import quoted_in_prose
-from ramparts.gateway.waf.request import DEFAULT_LIMITS, Limits, Target, WafRequest, extract
+from ramparts.gateway.waf.request import (
+    DEFAULT_LIMITS,
+    KNOWN_CHARS,
+    Limits,
+    Target,
+    WafRequest,
+    extract,
+)
 from ramparts.gateway.waf.rules import Rule, default_rules
 
 EXCERPT_CHARS = 64
@@ -138,7 +145,10 @@ def compile_exclusion(route: str, field_spec: str | None, rules: Iterable[str]) 
 
 
 # A pattern and the strings one of which it cannot match without (None: always run).
-_Checked = tuple[re.Pattern[str], frozenset[str] | None]
+# A pattern, the strings one of which it cannot match without (None: always run), and
+# their shortest prefixes among the group's needles (what the group's scan reports).
+_Checked = tuple[re.Pattern[str], frozenset[str] | None, frozenset[str] | None]
+_Scan = tuple[re.Pattern[str], dict[str, str]]
 
 
 @dataclass(slots=True)
@@ -155,6 +165,9 @@ class _Group:
     decoded_any: re.Pattern[str] | None = None
     # subsets for the punctuation a value holds (see prefilter.signature), bounded
     by_signature: dict[frozenset[str], _Group] = field(default_factory=dict)
+    # which needles a value holds, in one scan (prefilter.scanner): shared with the subsets
+    folded_scan: re.Pattern[str] | None = None
+    decoded_scan: re.Pattern[str] | None = None
 
     def for_signature(self, sig: frozenset[str]) -> _Group:
         sub = self.by_signature.get(sig)
@@ -170,6 +183,7 @@ class _Group:
                 return out
 
             sub = _Group(keep(self.folded), keep(self.decoded), self.detectors)
+            sub.folded_scan, sub.decoded_scan = self.folded_scan, self.decoded_scan
             sub.folded_any = _gate(sub.folded, 0)
             sub.decoded_any = _gate(sub.decoded, re.IGNORECASE)
             if len(self.by_signature) >= _SIGNATURES:
@@ -187,27 +201,41 @@ _PLAIN = re.compile(r"[\w .,!?@-]*")
 
 def _gate(rules: list[tuple[Rule, tuple[_Checked, ...]]], flags: int) -> re.Pattern[str] | None:
     """The prefilter's needle trie when every pattern has needles, else every pattern joined."""
-    found = gate([required for _, checked in rules for _, required in checked], flags)
+    found = gate([c[1] for _, checked in rules for c in checked], flags)
     return found if found is not None else _joined(rules, flags)
 
 
 def _joined(
     rules: list[tuple[Rule, tuple[_Checked, ...]]], flags: int = 0
 ) -> re.Pattern[str] | None:
-    parts = [f"(?:{p.pattern})" for _, checked in rules for p, _ in checked]
+    parts = [f"(?:{c[0].pattern})" for _, checked in rules for c in checked]
     return re.compile("|".join(parts), flags) if parts else None
 
 
 def _make_group(rules: list[Rule]) -> _Group:
-    def checked(rule: Rule) -> tuple[Rule, tuple[_Checked, ...]]:
-        return rule, tuple((p, needles(p)) for p in rule.patterns)
+    def checked(
+        rules: list[Rule],
+    ) -> tuple[list[tuple[Rule, tuple[_Checked, ...]]], re.Pattern[str] | None]:
+        required = {p: needles(p) for r in rules for p in r.patterns}
+        found = scanner(list(required.values()))
+        scan, shortest = found if found is not None else (None, {})
 
-    folded = [checked(r) for r in rules if r.patterns and not r.decoded]
-    decoded = [checked(r) for r in rules if r.patterns and r.decoded]
+        def prefixes(req: frozenset[str] | None) -> frozenset[str] | None:
+            return None if req is None or scan is None else frozenset(shortest[n] for n in req)
+
+        return [
+            (r, tuple((p, required[p], prefixes(required[p])) for p in r.patterns))
+            for r in rules
+        ], scan
+
+    folded, folded_scan = checked([r for r in rules if r.patterns and not r.decoded])
+    decoded, decoded_scan = checked([r for r in rules if r.patterns and r.decoded])
     detectors = [
         (r, DETECTORS[r.detector]) for r in rules if r.detector and r.detector != "inspection_limit"
     ]
-    return _Group(folded, decoded, detectors)
+    group = _Group(folded, decoded, detectors)
+    group.folded_scan, group.decoded_scan = folded_scan, decoded_scan
+    return group
 
 
 class Waf:
@@ -255,7 +283,7 @@ class Waf:
         return group
 
     def inspect(self, req: WafRequest) -> Verdict:
-        targets, overflow = extract(req, self.limits)
+        targets, overflow = extract(req, self.limits, self._memo)
         exclusions = [e for e in self.exclusions if e.route_matches(req.method, req.route)]
         found: dict[str, Match] = {}
         cost = fields = 0
@@ -290,15 +318,14 @@ class Waf:
         punctuation costs far more CPU per character than prose, so it is bounded
         apart from the byte limit (fail closed beyond it).
         """
-        value = target.value
-        short = len(value) <= _MEMO_CHARS
         # Headers, paths, JSON keys and short values repeat across requests (every request
-        # of a client sends the same user agent): their hits are remembered, bounded.  The
-        # key holds what picks the group (kind, header), so a hit skips that work too.
-        key = (target.kind, target.header, value)
-        hits = self._memo.get(key) if short else None
+        # of a client sends the same user agent): their hits are remembered, bounded, by
+        # the value as sent.  extract() looks them up first: a value remembered clean never
+        # becomes a target, one with findings arrives with them (``target.hits``).
+        hits = target.hits
         cost = 0
         if hits is None:
+            value = target.value
             group = self._group(target.kind, target.header)
             if group.plain is not None and _PLAIN.fullmatch(value):
                 group = group.plain
@@ -307,8 +334,8 @@ class Waf:
                 if cost > budget:
                     return None
             hits = _hits(group.for_signature(signature(value)), value)
-            if short:
-                self._memo[key] = hits
+            if len(target.raw) <= _MEMO_CHARS:
+                self._memo[(target.kind, target.header, target.raw)] = hits
                 if len(self._memo) > _MEMO_ENTRIES:
                     self._memo.popitem(last=False)
         for rule, score, piece, why in hits:
@@ -321,7 +348,7 @@ class Waf:
         return cost
 
 
-_MEMO_CHARS = 256
+_MEMO_CHARS = KNOWN_CHARS  # values longer than this are not remembered
 _MEMO_ENTRIES = 4096  # x at most 256 characters: a few MB per app at worst
 
 
@@ -346,9 +373,12 @@ def _hits(group: _Group, value: str) -> tuple[_Hit, ...]:
     if group.folded_any is not None:
         folded = fold(value)
         if group.folded_any.search(folded):
-            out.extend(_pattern_hits(group.folded, folded, folded))
+            found = _needles_in(group.folded_scan, folded)
+            out.extend(_pattern_hits(group.folded, folded, folded, found))
     if group.decoded_any is not None and group.decoded_any.search(value):
-        out.extend(_pattern_hits(group.decoded, value, value.lower()))
+        lower = value.lower()
+        found = _needles_in(group.decoded_scan, lower)
+        out.extend(_pattern_hits(group.decoded, value, lower, found))
     for rule, detector in group.detectors:
         result = detector(value)
         if not result:
@@ -366,16 +396,31 @@ def _hits(group: _Group, value: str) -> tuple[_Hit, ...]:
     return tuple(out)
 
 
+def _needles_in(scan: re.Pattern[str] | None, lower: str) -> set[str] | None:
+    """The shortest needles found at any position of ``lower`` (None: no scan, check all)."""
+    return None if scan is None else {m.group(1) for m in scan.finditer(lower)}
+
+
 def _pattern_hits(
-    rules: list[tuple[Rule, tuple[_Checked, ...]]], text: str, lower: str
+    rules: list[tuple[Rule, tuple[_Checked, ...]]],
+    text: str,
+    lower: str,
+    found: set[str] | None = None,
 ) -> list[_Hit]:
-    """Rules whose patterns match ``text``; ``lower`` (its lower case) feeds the prefilter."""
+    """Rules whose patterns match ``text``; ``lower`` (its lower case) feeds the prefilter.
+
+    ``found`` (``_needles_in``) rules out at once every pattern none of whose needles
+    can be in ``lower``; the rest are checked needle by needle, as without it.
+    """
     out: list[_Hit] = []
     for rule, patterns in rules:
         best: _Hit | None = None
-        for pattern, required in patterns:
-            if required is not None and not any(n in lower for n in required):
-                continue
+        for pattern, required, prefixes in patterns:
+            if required is not None:
+                if found is not None and prefixes is not None and prefixes.isdisjoint(found):
+                    continue
+                if not any(n in lower for n in required):
+                    continue
             matches = (
                 pattern.finditer(text) if rule.prose is not None else (pattern.search(text),)
             )

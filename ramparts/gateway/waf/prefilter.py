@@ -75,6 +75,16 @@ def _required(items: list[tuple[object, object]]) -> _Needles:  # noqa: PLR0912 
         if op is C.LITERAL:
             run += chr(av)  # type: ignore[arg-type]
             continue
+        repeated = _repeated_literal(op, av)
+        if repeated is not None:
+            # ``\.{2,}``: its first ``low`` characters follow what came before, so they
+            # extend the run (``..`` is a far rarer needle than ``.`` in prose)
+            char, low, exact = repeated
+            run += char * low
+            if not exact:  # more may follow: the run ends here
+                best = _better(best, frozenset({run}))
+                run = ""
+            continue
         if run:
             best = _better(best, frozenset({run}))
             run = ""
@@ -102,6 +112,17 @@ def _required(items: list[tuple[object, object]]) -> _Needles:  # noqa: PLR0912 
     return best
 
 
+def _repeated_literal(op: object, av: object) -> tuple[str, int, bool] | None:
+    """(char, least count, exact) for a repeat of one literal character (``x{2,}``), else None."""
+    if op not in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        return None
+    low, high, sub = av  # type: ignore[misc]
+    body = list(sub)
+    if low < 1 or len(body) != 1 or body[0][0] is not C.LITERAL:
+        return None
+    return chr(body[0][1]), low, low == high
+
+
 def gate(required: list[_Needles], flags: int = 0) -> re.Pattern[str] | None:
     """One regex that finds whether any needle of any pattern occurs (None: cannot tell).
 
@@ -112,6 +133,38 @@ def gate(required: list[_Needles], flags: int = 0) -> re.Pattern[str] | None:
     """
     if not required or any(r is None for r in required):
         return None
+    trie = _build_trie(required)
+    return re.compile(_trie(trie), flags) if trie else None
+
+
+def scanner(required: list[_Needles]) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """Which needles a text holds, in one regex scan instead of one search per needle.
+
+    Returns a regex whose ``finditer`` yields, at every position of a (lower-case)
+    text, the shortest needle starting there (a lookahead over the needle trie,
+    so matches may overlap), and each needle's shortest needle prefix.  A needle
+    ``n`` occurs in a text only if the scan found ``shortest[n]`` there (the trie,
+    walked along ``n`` from where it occurs, stops at that prefix), so a pattern
+    none of whose needles' prefixes were found cannot match: the engine skips it,
+    and checks the others with ``in`` as before.  None when there are no needles.
+    """
+    trie = _build_trie(required)
+    if not trie:
+        return None
+    shortest: dict[str, str] = {}
+    for needle_set in required:
+        for needle in needle_set or ():
+            node = trie
+            for i, ch in enumerate(needle):
+                node = node[ch]
+                if "" in node:
+                    shortest[needle] = needle[: i + 1]
+                    break
+    return re.compile(f"(?=({_trie(trie)}))"), shortest
+
+
+def _build_trie(required: list[_Needles]) -> dict[str, dict]:
+    """Every needle as a path of characters; ``""`` marks where a needle ends."""
     trie: dict[str, dict] = {}
     for needle_set in required:
         for needle in needle_set or ():
@@ -119,7 +172,7 @@ def gate(required: list[_Needles], flags: int = 0) -> re.Pattern[str] | None:
             for ch in needle:
                 node = node.setdefault(ch, {})
             node[""] = {}
-    return re.compile(_trie(trie), flags) if trie else None
+    return trie
 
 
 def _trie(node: dict[str, dict]) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -131,59 +132,110 @@ class WafRequest:
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs more to build, per value
 class Target:
     kind: str  # path | query | cookie | header | credential | body
-    location: str
+    spelled: str | None  # the location as given; None: spelled from ``segments`` when asked
     value: str  # decoded
     header: str = ""  # the header's name, for kind header/credential
     is_name: bool = False  # a parameter, cookie or JSON key name rather than a value
     segments: Segments = ()  # the location, unambiguous (what exclusions match; location.py)
     overlaps: bool = False  # a body's whole text, also inspected field by field (JSON)
+    raw: str = ""  # the value as sent: what the engine remembers short values by
+    hits: Any = None  # the engine's remembered findings for ``raw`` (None: not remembered)
+
+    @property
+    def location(self) -> str:
+        """``path``, ``query.q``, ``$.items[1].note``: built only when a finding needs it."""
+        if self.spelled is None:
+            self.spelled = json_location(self.segments)
+        return self.spelled
+
+
+def json_location(segments: Segments) -> str:
+    """``("$", "items", 1, "note")`` -> ``$.items[1].note`` (keys after a dot, indexes in [])."""
+    return "".join(
+        f"[{s}]" if isinstance(s, int) else f".{s}" if i else str(s)
+        for i, s in enumerate(segments)
+    )
+
+
+# A short value the engine has seen is looked up by (kind, header name, value as sent)
+# before it is decoded or becomes a target: a client's headers, JSON keys and repeated
+# fields then cost a dict lookup.  ``Known`` is that memo, read-only here.
+KNOWN_CHARS = 256
+Known = Mapping[tuple[str, str, str], tuple[Any, ...]]
 
 
 class _Collector:
-    __slots__ = ("limits", "overflow", "size", "targets")
+    __slots__ = ("count", "known", "limits", "max_bytes", "max_targets", "overflow", "size",
+                 "targets")
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, known: Known | None = None) -> None:
         self.limits = limits
+        self.max_targets, self.max_bytes = limits.max_targets, limits.max_bytes
+        self.known = known
         self.targets: list[Target] = []
+        self.count = 0  # values taken, remembered clean ones included (``max_targets``)
         self.size = 0
         self.overflow: str | None = None
 
-    def add(
+    def add(  # positional in the hot callers (_json): keyword arguments cost per call
         self,
         kind: str,
-        location: str,
+        location: str | None,
         raw: str,
-        *,
         header: str = "",
         is_name: bool = False,
         segments: Segments = (),
         overlaps: bool = False,
     ) -> bool:
-        """Record one value; False once a limit is reached (extraction stops)."""
+        """Record one value; False once a limit is reached (extraction stops).
+
+        Every value counts against the limits, remembered ones too: padding a request
+        with values the engine already knows to be clean hides nothing behind them.
+        """
         if self.overflow is not None:
             return False
-        if not raw:
+        size = len(raw)
+        if not size or (size >= _BASE64_MIN and _BASE64.fullmatch(raw)):
             return True
-        if len(raw) >= _BASE64_MIN and _BASE64.fullmatch(raw):
-            return True
-        if len(self.targets) >= self.limits.max_targets:
-            self.overflow = f"more than {self.limits.max_targets} values"
+        if self.count >= self.max_targets:
+            self.overflow = f"more than {self.max_targets} values"
             return False
-        self.size += len(raw)
-        if self.size > self.limits.max_bytes:
-            self.overflow = f"more than {self.limits.max_bytes} characters"
+        self.size += size
+        if self.size > self.max_bytes:
+            self.overflow = f"more than {self.max_bytes} characters"
             return False
+        self.count += 1
+        hits = None
+        if size <= KNOWN_CHARS and self.known is not None:
+            hits = self.known.get((kind, header, raw))
+            if hits is not None and not hits:
+                return True  # remembered clean: nothing to decode, nothing to report
         self.targets.append(
             Target(
-                kind, location, decode(raw), header, is_name, segments or (location,), overlaps
+                kind,
+                location,
+                raw if hits is not None else decode(raw),
+                header,
+                is_name,
+                segments or (location,),  # type: ignore[arg-type]
+                overlaps,
+                raw,
+                hits,
             )
         )
         return True
 
 
-def extract(req: WafRequest, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Target], str | None]:
-    """The request's inspection targets, and why extraction stopped early (None: it did not)."""
-    out = _Collector(limits)
+def extract(
+    req: WafRequest, limits: Limits = DEFAULT_LIMITS, known: Known | None = None
+) -> tuple[list[Target], str | None]:
+    """The request's inspection targets, and why extraction stopped early (None: it did not).
+
+    With ``known`` (the engine's memo), a short value remembered clean is counted
+    against the limits but yields no target; one remembered with findings yields a
+    target that carries them (``Target.hits``, its ``value`` left undecoded).
+    """
+    out = _Collector(limits, known)
     out.add("path", "path", req.path)
     if req.query:
         _pairs(out, "query", req.query)
@@ -234,7 +286,7 @@ def _body(out: _Collector, req: WafRequest) -> None:
             except orjson.JSONDecodeError:
                 parsed = _NOT_PARSED
         if parsed is not _NOT_PARSED:
-            _json(out, parsed, "$", ("$",), 0)
+            _json(out, parsed, ("$",), 0)
             return
     elif ctype == "application/x-www-form-urlencoded":
         _pairs(out, "form", req.body.decode("latin-1"))
@@ -257,7 +309,7 @@ def _body(out: _Collector, req: WafRequest) -> None:
         except orjson.JSONDecodeError:
             parsed = _NOT_PARSED
         if parsed is not _NOT_PARSED and not isinstance(parsed, str):
-            if not _json(out, parsed, "$", ("$",), 0):
+            if not _json(out, parsed, ("$",), 0):
                 return
             out.add("body", "body", text, overlaps=True)
             texts = texts[1:]
@@ -311,23 +363,33 @@ def _text(data: bytes, ctype: str) -> str | None:
     return text
 
 
-def _json(out: _Collector, node: Any, path: str, where: Segments, depth: int) -> bool:
+def _json(out: _Collector, node: Any, where: Segments, depth: int) -> bool:
+    """Keys and strings of a parsed JSON document; numbers, booleans and null hold no text.
+
+    Locations are kept as segments and spelled only for a finding (``Target.location``).
+    """
     if depth > out.limits.max_depth:
         out.overflow = f"JSON nested deeper than {out.limits.max_depth} levels"
         return False
     if isinstance(node, str):
-        return out.add("body", path, node, segments=where)
+        return out.add("body", None, node, "", False, where)
     if isinstance(node, dict):
+        leaf_ok = depth < out.limits.max_depth  # a child one level down is within the limit
         for key, value in node.items():
-            child, below = f"{path}.{key}", (*where, key)
-            if not (
-                out.add("body", child, key, is_name=True, segments=below)
-                and _json(out, value, child, below, depth + 1)
-            ):
+            below = (*where, key)
+            if not out.add("body", None, key, "", True, below):
+                return False
+            if leaf_ok and (value is None or isinstance(value, bool | int | float)):
+                continue  # what _json would do with it, without the call
+            if not _json(out, value, below, depth + 1):
                 return False
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            if not _json(out, value, f"{path}[{i}]", (*where, i), depth + 1):
+            if depth < out.limits.max_depth and (
+                value is None or isinstance(value, bool | int | float)
+            ):
+                continue
+            if not _json(out, value, (*where, i), depth + 1):
                 return False
     return True
 
