@@ -1,0 +1,101 @@
+"""Per-file index: what a module imports, defines and exposes as entry points.
+
+Building the index needs one file only, so it can run per file (in parallel,
+or from a cache keyed on the file's content); the inter-procedural step in
+``analysis.py`` then works over all indexes at once.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from ramparts.scan.source import SourceFile
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    bases: list[str]  # dotted origins of the base classes
+    methods: dict[str, Function] = field(default_factory=dict)
+
+
+@dataclass
+class ModuleIndex:
+    sf: SourceFile
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
+    functions: dict[str, Function] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
+
+    @property
+    def imported_roots(self) -> set[str]:
+        """Top-level packages this module imports from (``flask``, ``django`` ...)."""
+        return {origin.split(".")[0] for origin in self.aliases.values()}
+
+    def dotted(self, node: ast.expr | None) -> str:
+        """``node`` as a dotted name with its first part resolved through the imports."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call):
+            parts.append(self.dotted(node.func) + "()")
+        elif isinstance(node, ast.Name):
+            parts.append(self.aliases.get(node.id, node.id))
+        else:
+            parts.append("?")
+        return ".".join(reversed(parts))
+
+
+# keyword arguments through which message clients take a consumer callback
+_CALLBACK_KEYWORDS = {"cb", "callback", "on_message", "on_message_callback", "handler"}
+_SUBSCRIBE_METHODS = {"subscribe", "basic_consume", "consume", "psubscribe", "add_handler"}
+
+
+def build(sf: SourceFile) -> ModuleIndex:
+    """Index one parsed file (``sf.tree`` must be set)."""
+    mod = ModuleIndex(sf)
+    tree = sf.tree
+    if tree is None:
+        return mod
+    package = sf.module.rsplit(".", 1)[0] if "." in sf.module else ""
+    if sf.rel.endswith("__init__.py"):
+        package = sf.module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    mod.aliases[a.asname] = a.name
+                else:
+                    top = a.name.split(".")[0]
+                    mod.aliases[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*parts, base] if base else parts)
+            for a in node.names:
+                mod.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in _SUBSCRIBE_METHODS:
+                for k in node.keywords:
+                    if k.arg in _CALLBACK_KEYWORDS and isinstance(k.value, ast.Name):
+                        mod.callbacks.add(k.value.id)
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            mod.functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef):
+            info = ClassInfo(stmt.name, [mod.dotted(b) for b in stmt.bases])
+            for item in stmt.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    info.methods[item.name] = item
+            mod.classes[stmt.name] = info
+    return mod
+
+
+def positional(fn: Function) -> list[str]:
+    return [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
