@@ -82,6 +82,8 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
         return responses.fixed_origin(func.value, receiver | everything)  # type: ignore[union-attr]
     if method == "replace":
         return (receiver | union(args[1:])) - sanitisers.replace_clears(node.args)
+    if method == "render":  # escaping is the template's choice, checked at render()
+        return (receiver | everything) - {"xss"}
     if method in _MUTATORS and everything:
         _store_into(i, func.value, everything)  # type: ignore[union-attr]
     return receiver | everything
@@ -99,6 +101,10 @@ def _app_target(i: Caller, func: ast.expr, name: str) -> Any:
             return i.p.method(owner, func.attr)
         if isinstance(func.value, ast.Name) and func.value.id in i.env:
             return None
+        if isinstance(func.value, ast.Call):  # Store().run(q)
+            made = _app_target(i, func.value.func, i.qualname(func.value.func))
+            if made is not None and made[2] is not None and made[1].name == "__init__":
+                return i.p.method(made[2], func.attr)
         return i.p.resolve(i.mod, name, None)
     return None
 

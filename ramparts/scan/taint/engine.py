@@ -62,6 +62,7 @@ class Interp:
         self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
         self.shapes = sanitisers.Shapes()
+        self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
         if kind in t:
@@ -84,6 +85,8 @@ class Interp:
                     self.env[name] = self.env[name] - kinds
             self.block(body)
             if body and self._terminal(body[-1]):
+                if isinstance(body[-1], ast.Break) and self._exits:
+                    self._exits[-1].append(dict(self.env))  # it reaches the loop's end
                 continue
             live = True
             for k, v in self.env.items():
@@ -159,14 +162,10 @@ class Interp:
                            (node.orelse, self._facts(node.test, False))])
         elif isinstance(node, ast.For | ast.AsyncFor):
             self.assign(node.target, self._iterated(node.iter))
-            for _ in range(2):
-                self._guarded([(node.body, [])])
-            self._guarded([(node.orelse, [])])
+            self._loop(node)
         elif isinstance(node, ast.While):
             self.expr(node.test)
-            for _ in range(2):
-                self._guarded([(node.body, [])])
-            self._guarded([(node.orelse, [])])
+            self._loop(node)
         elif isinstance(node, ast.With | ast.AsyncWith):
             for item in node.items:
                 t = self.expr(item.context_expr)
@@ -191,6 +190,16 @@ class Interp:
                 if isinstance(child, ast.expr):
                     self.expr(child)
         # nested defs and classes are not followed (see docs/scanning.md)
+
+    def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
+        """Twice round (values carried to the next iteration), then what ``break`` left."""
+        self._exits.append([])
+        for _ in range(2):
+            self._guarded([(node.body, [])])
+        self._guarded([(node.orelse, [])])
+        for env in self._exits.pop():
+            for k, v in env.items():
+                self.env[k] = self.env.get(k, CLEAN) | v
 
     def _iterated(self, node: ast.expr) -> Taint:
         t = self.expr(node)

@@ -37,7 +37,8 @@ RESPONSE_OBJECTS = REDIRECTS | MARKUP | HTML_BY_DEFAULT | HTML_IF_TYPED | frozen
     "flask.jsonify", "flask.render_template", "django.shortcuts.render",
     "django.http.JsonResponse", "starlette.responses.JSONResponse",
     "fastapi.responses.JSONResponse", "aiohttp.web.json_response", "quart.jsonify",
-    "quart.render_template", "django.template.loader.render_to_string"})
+    "quart.render_template", "django.template.loader.render_to_string",
+    "flask.render_template_string", "quart.render_template_string"})
 # what the engine calls a jinja2.Environment made with autoescape=False
 NOESCAPE_ENV = "jinja2.Environment+noescape"
 _TYPE_KEYWORDS = ("content_type", "mimetype", "media_type")

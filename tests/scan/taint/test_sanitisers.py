@@ -1,0 +1,117 @@
+"""Sanitisers and guards (``sanitisers.py``) clear only what they neutralise."""
+
+from __future__ import annotations
+
+from tests.scan.taint.conftest import Scan
+
+
+def test_each_sanitiser_clears_only_its_kind(scan: Scan) -> None:
+    code = """
+    import os, shlex, sqlite3, uuid
+    def handler(event, context):
+        v = event["v"]
+        os.system("ls " + shlex.quote(v))
+        sqlite3.connect("x").execute("SELECT '%s'" % shlex.quote(v))
+        os.system("ls %d" % int(v))
+        os.system("ls " + str(uuid.UUID(v)))
+    """
+    assert scan(code) == {("RP-T003", 5)}
+
+
+def test_path_containment_not_normalisation(scan: Scan) -> None:
+    code = """
+    import os
+    from pathlib import Path
+    BASE = Path("/srv/files").resolve()
+    def handler(event, context):
+        name = event["name"]
+        open(os.path.realpath(os.path.join("/srv/files", name)))
+        target = (BASE / name).resolve()
+        if not target.is_relative_to(BASE):
+            return {"statusCode": 404}
+        open(target)
+        real = os.path.realpath(os.path.join("/srv/files", name))
+        if real.startswith("/srv/files/"):
+            open(real)
+        full = os.path.abspath(os.path.join("/srv/files", name))
+        if os.path.commonpath([full, "/srv/files"]) != "/srv/files":
+            raise ValueError(name)
+        open(full)
+        open("/srv/files/" + name.replace("/", "-"))
+        open("/srv/files/" + os.path.basename(name))
+    """
+    assert scan(code) == {("RP-T005", 6)}
+
+
+def test_allowlist_regex_and_abort_guards(scan: Scan) -> None:
+    code = """
+    import os, re
+    from flask import Flask, abort, request
+    app = Flask(__name__)
+    ALLOWED = {"ls", "df"}
+    @app.route("/")
+    def index():
+        cmd = request.args["cmd"]
+        if cmd not in ALLOWED:
+            abort(400)
+        os.system(cmd)
+        name = request.args["name"]
+        if not re.fullmatch(r"[a-z]+", name):
+            return "bad", 400
+        os.system("echo " + name)
+        other = request.args["other"]
+        if other in ALLOWED:
+            os.system(other)
+        os.system(other)
+        return "ok"
+    """
+    assert scan(code) == {("RP-T002", 18)}
+
+
+def test_url_host_allowlist_clears_ssrf_and_redirect(scan: Scan) -> None:
+    code = """
+    from urllib.parse import urlparse
+    import requests
+    from flask import Flask, redirect, request
+    app = Flask(__name__)
+    HOSTS = {"api.example.com"}
+    @app.route("/")
+    def index():
+        url = request.args["url"]
+        if urlparse(url).netloc not in HOSTS:
+            return "no", 400
+        requests.get(url)
+        nxt = request.args["next"]
+        parsed = urlparse(nxt)
+        if parsed.hostname in HOSTS:
+            return redirect(nxt)
+        requests.get(nxt)
+        return "ok"
+    """
+    assert scan(code) == {("RP-T006", 16)}
+
+
+def test_escapers_for_html_ldap_and_bleach(scan: Scan) -> None:
+    code = """
+    import bleach
+    import markupsafe
+    from django.http import HttpResponse
+    from django.utils.html import escape
+    def page(request):
+        q = request.GET["q"]
+        HttpResponse("<p>" + escape(q) + "</p>")
+        HttpResponse(bleach.clean(q))
+        HttpResponse(markupsafe.escape(q))
+        return HttpResponse("<p>%s</p>" % q)
+    """
+    assert scan(code) == {("RP-T012", 10)}
+
+
+def test_html_escape_does_not_clear_template_injection(scan: Scan) -> None:
+    code = """
+    import html
+    import jinja2
+    def handler(event, context):
+        jinja2.Template(html.escape(event["body"]), autoescape=True)
+    """
+    assert scan(code) == {("RP-T007", 4)}
