@@ -14,7 +14,7 @@ import ast
 from typing import Any, Protocol
 
 from ramparts.scan.taint import responses, sanitisers, sinks, sources
-from ramparts.scan.taint.frameworks.base import MARKERS, REQUEST, SESSION, VIEW
+from ramparts.scan.taint.frameworks.base import AS_SESSION, MARKERS, REQUEST, SESSION, VIEW
 from ramparts.scan.taint.index import ModuleIndex
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint, union
 
@@ -63,6 +63,8 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
             return KINDS
         if REQUEST in receiver or SESSION in receiver or VIEW in receiver:
             return CLEAN  # request.is_secure(), session.get("user"), self.get_form()
+    if name in sources.SESSION_FACTORIES:
+        return AS_SESSION
     if method in sources.READ_METHODS or name in sources.CONSUMERS:
         return KINDS
     if name in sanitisers.CLEAR_ALL or name in responses.RESPONSE_OBJECTS:
@@ -78,6 +80,9 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
         return CLEAN
     if method in _LOOKUPS and args:  # the key picks a value, it does not become one
         return receiver | union([*args[1:], *kwargs.values()])
+    if method == "format" and isinstance(func.value, ast.Call) and i.qualname(  # type: ignore[union-attr]
+            func.value.func) in responses.MARKUP:  # type: ignore[union-attr]
+        return (receiver | everything) - {"xss"}  # Markup(...).format() escapes its arguments
     if method == "format":
         return responses.fixed_origin(func.value, receiver | everything)  # type: ignore[union-attr]
     if method == "replace":

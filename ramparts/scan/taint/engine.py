@@ -83,6 +83,8 @@ class Interp:
             for name, kinds in facts:
                 if name in self.env:
                     self.env[name] = self.env[name] - kinds
+                elif "." in name:  # a guard on an attribute: self.value not in ALLOWED
+                    self.env[name] = self._path_taint(name) - kinds
             self.block(body)
             if body and self._terminal(body[-1]):
                 if isinstance(body[-1], ast.Break) and self._exits:
@@ -92,6 +94,13 @@ class Interp:
             for k, v in self.env.items():
                 merged[k] = merged.get(k, CLEAN) | v
         self.env = merged if live else base
+
+    def _path_taint(self, path: str) -> Taint:
+        root, *attrs = path.split(".")
+        node: ast.expr = ast.Name(root, ast.Load())
+        for attr in attrs:
+            node = ast.Attribute(node, attr, ast.Load())
+        return self.expr(node)
 
     def _terminal(self, stmt: ast.stmt) -> bool:
         if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
@@ -119,10 +128,9 @@ class Interp:
                 self.objs[name] = ctor
             elif sinks.resolving_parser(ctor, value):
                 self.objs[name] = "lxml.etree.XMLParser+entities"
-            elif ctor == "jinja2.Environment" and any(
-                    k.arg == "autoescape" and isinstance(k.value, ast.Constant)
-                    and not k.value.value for k in value.keywords):
-                self.objs[name] = responses.NOESCAPE_ENV
+            elif responses.unescaped(self, value):
+                self.objs[name] = (responses.NOESCAPE_ENV if ctor.endswith("Environment")
+                                   else responses.NOESCAPE_TEMPLATE)
             elif (local := self.p.resolve(self.mod, ctor, self.cls)) is not None \
                     and local[2] is not None and local[1].name == "__init__":
                 self.objs[name] = "class:" + local[2]
@@ -210,10 +218,16 @@ class Interp:
     def assign(self, target: ast.expr, t: Taint, weak: bool = False) -> None:
         if isinstance(target, ast.Name):
             self.env[target.id] = (self.env.get(target.id, CLEAN) | t) if weak else t
+            prefix = target.id + "."
+            for stale in [k for k in self.env if k.startswith(prefix)]:
+                del self.env[stale]
         elif isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
                 self.assign(elt.value if isinstance(elt, ast.Starred) else elt, t, weak)
         elif isinstance(target, ast.Attribute):
+            path = sanitisers.key(target)
+            if path is not None and not weak:
+                self.env[path] = t  # later reads in this function see exactly this value
             owner = self.owner(target.value)
             if owner is not None:
                 self.p.store_field(owner, target.attr, t - MARKERS)
@@ -290,6 +304,9 @@ class Interp:
         return union(self.expr(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
 
     def _attribute(self, node: ast.Attribute) -> Taint:
+        path = sanitisers.key(node)
+        if path is not None and path in self.env:
+            return self.env[path]
         base = self.expr(node.value)
         if REQUEST in base:
             if node.attr in sources.REQUEST_ATTRS:

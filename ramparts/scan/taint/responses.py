@@ -41,12 +41,15 @@ RESPONSE_OBJECTS = REDIRECTS | MARKUP | HTML_BY_DEFAULT | HTML_IF_TYPED | frozen
     "flask.render_template_string", "quart.render_template_string"})
 # what the engine calls a jinja2.Environment made with autoescape=False
 NOESCAPE_ENV = "jinja2.Environment+noescape"
+NOESCAPE_TEMPLATE = "jinja2.Template+noescape"
 _TYPE_KEYWORDS = ("content_type", "mimetype", "media_type")
 # a URL that starts at a fixed origin, or a path of this site ("/x", not "//x")
 _FIXED_ORIGIN = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#{}@%\s]+/|/[^/\\])")
 
 
 class Interp(Protocol):
+    objs: dict[str, str]
+
     def expr(self, node: ast.expr | None) -> Taint: ...
 
     def qualname(self, func: ast.expr) -> str: ...
@@ -130,17 +133,30 @@ def _says_html(node: ast.expr) -> bool:
 
 
 def _unescaped_template(i: Interp, node: ast.Call) -> bool:
-    """``jinja2.Template(src).render(...)`` escapes nothing unless autoescape=True."""
-    value = getattr(node.func, "value", None)
-    if not isinstance(value, ast.Call):
+    return unescaped(i, getattr(node.func, "value", None))
+
+
+def unescaped(i: Interp, node: ast.expr | None) -> bool:
+    """Whether ``node`` is a jinja2 template or environment that escapes nothing.
+
+    ``jinja2.Template(src)`` and ``Environment()`` escape only with autoescape=True
+    (or a select_autoescape); a template taken from such an environment inherits it.
+    """
+    if isinstance(node, ast.Name):
+        return i.objs.get(node.id) in (NOESCAPE_ENV, NOESCAPE_TEMPLATE)
+    if not isinstance(node, ast.Call):
         return False
-    made_by = i.qualname(value.func)
-    if made_by.startswith(NOESCAPE_ENV):
-        return True
-    if made_by not in ("jinja2.Template", "jinja2.environment.Template"):
-        return False
-    auto = next((k.value for k in value.keywords if k.arg == "autoescape"), None)
-    return auto is None or (isinstance(auto, ast.Constant) and not auto.value)
+    made_by = i.qualname(node.func)
+    if made_by in ("jinja2.Template", "jinja2.environment.Template"):
+        auto = next((k.value for k in node.keywords if k.arg == "autoescape"), None)
+        return auto is None or (isinstance(auto, ast.Constant) and not auto.value)
+    if made_by in ("jinja2.Environment", "jinja2.environment.Environment"):
+        auto = next((k.value for k in node.keywords if k.arg == "autoescape"), None)
+        return isinstance(auto, ast.Constant) and not auto.value
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("from_string",
+                                                                  "get_template"):
+        return unescaped(i, node.func.value)
+    return False
 
 
 def _all(args: list[Taint], kwargs: dict[str | None, Taint]) -> Taint:

@@ -119,7 +119,17 @@ class Shapes:
     url_of: dict[str, str] = field(default_factory=dict)  # parsed -> the URL it parsed
 
 
-Fact = tuple[str, Taint]
+Fact = tuple[str, Taint]  # (a name or a dotted path such as "self.value", kinds ruled out)
+
+
+def key(node: ast.expr) -> str | None:
+    """``x`` -> "x", ``self.value`` -> "self.value"; None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = key(node.value)
+        return f"{base}.{node.attr}" if base is not None and base.count(".") < 2 else None
+    return None
 
 
 def guard_facts(test: ast.expr, truth: bool, qual: Callable[[ast.expr], str],
@@ -151,8 +161,6 @@ def _compare_facts(test: ast.Compare, truth: bool, qual: Callable[[ast.expr], st
                 if isinstance(n, ast.Name) and n.id in shapes.normalised]
     if tainted(right):
         return []
-    if isinstance(left, ast.Name):  # an allowlist or a fixed value
-        return [(left.id, _ALL)]
     if isinstance(left, ast.Attribute) and left.attr in _HOST_PARTS:
         base = left.value
         if isinstance(base, ast.Call) and base.args and isinstance(base.args[0], ast.Name):
@@ -160,36 +168,38 @@ def _compare_facts(test: ast.Compare, truth: bool, qual: Callable[[ast.expr], st
                 return [(base.args[0].id, _URL)]
         if isinstance(base, ast.Name) and base.id in shapes.url_of:
             return [(shapes.url_of[base.id], _URL), (base.id, _URL)]
+    if (subject := key(left)) is not None:  # an allowlist or a fixed value
+        return [(subject, _ALL)]
     return []
 
 
 def _call_facts(test: ast.Call, qual: Callable[[ast.expr], str], shapes: Shapes) -> list[Fact]:
     func = test.func
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        subject = func.value.id
+    if isinstance(func, ast.Attribute) and (subject := key(func.value)) is not None:
         if func.attr in _CHARSET_CHECKS and not test.args:
             return [(subject, _CHARSET)]
         if func.attr == "is_relative_to":
             return [(subject, frozenset({"path"}))]
         if func.attr == "startswith" and subject in shapes.normalised:
             return [(subject, frozenset({"path"}))]
-        if func.attr == "fullmatch" and test.args and isinstance(test.args[0], ast.Name):
-            return [(test.args[0].id, _CHARSET)]
+        if func.attr == "fullmatch" and test.args and key(test.args[0]):
+            return [(key(test.args[0]) or "", _CHARSET)]
     name = qual(func)
-    if name == "isinstance" and len(test.args) == 2 and isinstance(test.args[0], ast.Name):
+    first = key(test.args[0]) if test.args else None
+    if name == "isinstance" and len(test.args) == 2 and first:
         kinds = {n.id for n in ast.walk(test.args[1]) if isinstance(n, ast.Name)}
         if kinds and kinds <= {"int", "float", "bool"}:
-            return [(test.args[0].id, _ALL)]
+            return [(first, _ALL)]
         if kinds == {"str"}:
-            return [(test.args[0].id, frozenset({"nosql"}))]
+            return [(first, frozenset({"nosql"}))]
     arg = test.args[1] if len(test.args) > 1 else None
-    if name in _REGEX_GUARDS and isinstance(arg, ast.Name):
+    if name in _REGEX_GUARDS and arg is not None and key(arg):
         pattern = test.args[0]
         anchored = isinstance(pattern, ast.Constant) and isinstance(pattern.value, str) \
             and pattern.value.endswith(("$", "\\Z")) and (
                 name != "re.search" or pattern.value.startswith(("^", "\\A")))
         if name == "re.fullmatch" or anchored:
-            return [(arg.id, _CHARSET)]
-    if name in _URL_GUARDS and test.args and isinstance(test.args[0], ast.Name):
-        return [(test.args[0].id, _URL)]
+            return [(key(arg) or "", _CHARSET)]
+    if name in _URL_GUARDS and first:
+        return [(first, _URL)]
     return []

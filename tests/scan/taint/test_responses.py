@@ -87,3 +87,34 @@ def test_jinja2_autoescape_off(scan: Scan) -> None:
         env.from_string("<p>{{ n }}</p>").render(n=name)
     """
     assert scan(code) == {("RP-T012", 4), ("RP-T012", 7)}
+
+
+def test_unescaped_template_held_in_a_variable(scan: Scan) -> None:
+    code = """
+    from jinja2 import Environment, Template
+    def handler(event, context):
+        page = Environment(autoescape=False).from_string("<p>{{ q }}</p>")
+        page.render(q=event["q"])
+        safe = Environment(autoescape=True).from_string("<p>{{ q }}</p>")
+        safe.render(q=event["q"])
+        raw = Template("<p>{{ q }}</p>")
+        raw.render(q=event["q"])
+    """
+    assert scan(code) == {("RP-T012", 4), ("RP-T012", 8)}
+
+
+def test_session_writes_flask_django_aiohttp(scan: Scan) -> None:
+    code = """
+    from aiohttp_session import get_session
+    from flask import request, session
+    from django.http import HttpResponse
+    def view(request):
+        request.session["user"] = request.GET["u"]
+        request.session["n"] = int(request.GET["n"])
+        return HttpResponse("ok")
+    async def handle(request):
+        s = await get_session(request)
+        s["user"] = (await request.json())["u"]
+        s.update({"user": request.query["u"]})
+    """
+    assert scan(code) == {("RP-T015", 5), ("RP-T015", 10), ("RP-T015", 11)}

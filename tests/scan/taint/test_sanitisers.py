@@ -115,3 +115,37 @@ def test_html_escape_does_not_clear_template_injection(scan: Scan) -> None:
         jinja2.Template(html.escape(event["body"]), autoescape=True)
     """
     assert scan(code) == {("RP-T007", 4)}
+
+
+def test_guard_on_an_attribute_clears_it_for_the_rest_of_the_method(scan: Scan) -> None:
+    code = """
+    import os, re
+    class Job:
+        def __init__(self, value):
+            self.value = value
+        def run(self):
+            if not re.fullmatch(r"[a-z]+", self.value):
+                raise ValueError("bad")
+            os.system("echo " + self.value)
+        def unchecked(self):
+            os.system("echo " + self.value)
+    def handler(event, context):
+        job = Job(event["v"])
+        job.run()
+        job.unchecked()
+    """
+    assert scan(code) == {("RP-T002", 10)}
+
+
+def test_markup_format_escapes_its_arguments(scan: Scan) -> None:
+    code = """
+    from flask import Flask, make_response, request
+    from markupsafe import Markup
+    app = Flask(__name__)
+    @app.route("/")
+    def index():
+        q = request.args["q"]
+        make_response(Markup("<p>{}</p>").format(q))
+        return make_response(Markup("<p>%s</p>" % q))
+    """
+    assert scan(code) == {("RP-T012", 8)}
