@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import cast
 
 from ramparts.scan.findings import Finding
 from ramparts.scan.source import SourceTree
@@ -25,6 +26,10 @@ from ramparts.scan.taint.rules import CLEAN, MESSAGES, RULES, SEVERITY, Taint
 MAX_DEPTH = 4  # handler -> helper -> helper's helper -> ...
 MAX_ROUNDS = 3
 Target = tuple[ModuleIndex, Function, str | None]
+
+
+# the constructor of an app class that defines no __init__ (its instances still count)
+_NO_INIT = cast(Function, ast.parse("def __init__(self, *args, **kwargs):\n    pass").body[0])
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class Program:
         self._changed = False
         self._memo: dict[tuple[int, tuple[tuple[str, Taint], ...]], Taint] = {}
         self._active: set[int] = set()
+        self._argv: dict[int, Taint | None] = {}
+        self._field_classes: dict[tuple[str, str], str] = {}
+        self._globals: dict[tuple[str, str], str | None] = {}
 
     # -- the run -------------------------------------------------------------------------
     def findings(self) -> list[Finding]:
@@ -56,8 +64,11 @@ class Program:
         for _ in range(MAX_ROUNDS):
             self._changed = False
             self._memo.clear()
+            tainted_classes = {cls for cls, _ in self.fields}
             for mod, entry in entries:
-                self._entry(mod, entry)
+                if entry.origin != "code" or entry.reads or (
+                        entry.cls and f"{mod.sf.module}:{entry.cls}" in tainted_classes):
+                    self._entry(mod, entry)
             if not self._changed:
                 break
         return [self._finding(h) for h in self.hits.values()]
@@ -97,7 +108,8 @@ class Program:
         if name in mod.functions:
             return mod, mod.functions[name], None
         if name in mod.classes:
-            return self.method(f"{mod.sf.module}:{name}", "__init__")
+            cls = f"{mod.sf.module}:{name}"
+            return self.method(cls, "__init__") or (mod, _NO_INIT, cls)
         alias = mod.aliases.get(name)
         if alias and alias != name and "." in alias:
             module, _, short = alias.rpartition(".")
@@ -163,6 +175,8 @@ class Program:
             self._active.discard(id(fn))
         result = CLEAN if fn.name == "__init__" else interp.returns
         self._memo[key] = result
+        self._argv[id(fn)] = None if interp.returns_other or not interp.return_nodes \
+            else interp.return_argv
         return result
 
     def report(self, mod: ModuleIndex, node: ast.AST, kind: str, sink: str, via: str) -> None:
@@ -174,6 +188,34 @@ class Program:
 
     def field(self, cls: str, attr: str) -> Taint:
         return self.fields.get((cls, attr), CLEAN)
+
+    def field_class(self, cls: str, attr: str) -> str | None:
+        """The app class of ``self.attr``: stored by a method, or a class attribute."""
+        if (cls, attr) in self._field_classes:
+            return self._field_classes[(cls, attr)]
+        module, _, klass = cls.partition(":")
+        mod = self.modules.get(module)
+        info = mod.classes.get(klass) if mod is not None else None
+        if mod is None or info is None or attr not in info.attrs:
+            return None
+        made = self.resolve(mod, mod.dotted(info.attrs[attr]), None)
+        return made[2] if made is not None and made[1].name == "__init__" else None
+
+    def store_field_class(self, cls: str, attr: str, of: str) -> None:
+        self._field_classes[(cls, attr)] = of
+
+    def global_class(self, mod: ModuleIndex, name: str) -> str | None:
+        """The app class of a module-level instance (``repo = OrderRepo(...)``)."""
+        key = (mod.sf.module, name)
+        if key not in self._globals:
+            ctor = mod.instances.get(name)
+            made = self.resolve(mod, mod.dotted(ctor), None) if ctor is not None else None
+            self._globals[key] = made[2] if made is not None and made[1].name == "__init__" \
+                else None
+        return self._globals[key]
+
+    def argv_of(self, fn: Function) -> Taint | None:
+        return self._argv.get(id(fn))
 
     def store_field(self, cls: str, attr: str, t: Taint) -> None:
         old = self.fields.get((cls, attr), CLEAN)
@@ -219,5 +261,5 @@ def _returns_text(value: ast.expr | None) -> bool:
 
 def run(tree: SourceTree, handlers: dict[str, set[str]] | None = None) -> list[Finding]:
     """Taint findings for the tree; ``handlers`` maps file -> declared handler names."""
-    indexes = [index.build(sf) for sf in tree.python]
+    indexes = [index.build(sf, sources.SOURCE_WORDS) for sf in tree.python]
     return Program(indexes, handlers or {}).findings()

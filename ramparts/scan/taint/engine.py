@@ -42,6 +42,14 @@ class Program(Protocol):
 
     def field(self, cls: str, attr: str) -> Taint: ...
 
+    def field_class(self, cls: str, attr: str) -> str | None: ...
+
+    def global_class(self, mod: ModuleIndex, name: str) -> str | None: ...
+
+    def argv_of(self, fn: Function) -> Taint | None: ...
+
+    def store_field_class(self, cls: str, attr: str, of: str) -> None: ...
+
     def store_field(self, cls: str, attr: str, t: Taint) -> None: ...
 
 
@@ -59,6 +67,8 @@ class Interp:
         self.self_name = self_name
         self.returns: Taint = CLEAN
         self.return_nodes: list[tuple[ast.Return, Taint]] = []
+        self.return_argv: Taint = CLEAN  # what picks the program of argument lists returned
+        self.returns_other = False  # some return gives something else than an argument list
         self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
         self.shapes = sanitisers.Shapes()
@@ -83,7 +93,7 @@ class Interp:
             for name, kinds in facts:
                 if name in self.env:
                     self.env[name] = self.env[name] - kinds
-                elif "." in name:  # a guard on an attribute: self.value not in ALLOWED
+                elif "." in name or "[" in name:  # self.value / sub["url"] not in ALLOWED
                     self.env[name] = self._path_taint(name) - kinds
             self.block(body)
             if body and self._terminal(body[-1]):
@@ -96,10 +106,10 @@ class Interp:
         self.env = merged if live else base
 
     def _path_taint(self, path: str) -> Taint:
-        root, *attrs = path.split(".")
-        node: ast.expr = ast.Name(root, ast.Load())
-        for attr in attrs:
-            node = ast.Attribute(node, attr, ast.Load())
+        try:
+            node = ast.parse(path, mode="eval").body
+        except SyntaxError:  # not a path sanitisers.key() makes; nothing to clear
+            return CLEAN
         return self.expr(node)
 
     def _terminal(self, stmt: ast.stmt) -> bool:
@@ -124,21 +134,23 @@ class Interp:
             ctor = self.qualname(value.func)
             method = getattr(value.func, "attr", None)
             if ctor in sinks.HTTP_CLIENTS or ctor.endswith(("getLogger", "get_logger")) \
-                    or ctor == "xml.sax.make_parser":
+                    or ctor == "xml.sax.make_parser" or ctor.startswith(("ldap3.", "ldap.")):
                 self.objs[name] = ctor
-            elif sinks.resolving_parser(ctor, value):
-                self.objs[name] = "lxml.etree.XMLParser+entities"
+            elif ctor.endswith("XMLParser"):
+                self.objs[name] = sinks.parser_kind(ctor, value)
             elif responses.unescaped(self, value):
                 self.objs[name] = (responses.NOESCAPE_ENV if ctor.endswith("Environment")
                                    else responses.NOESCAPE_TEMPLATE)
-            elif (local := self.p.resolve(self.mod, ctor, self.cls)) is not None \
-                    and local[2] is not None and local[1].name == "__init__":
-                self.objs[name] = "class:" + local[2]
+            elif (local := self.p.resolve(self.mod, ctor, self.cls)) is not None:
+                if local[2] is not None and local[1].name == "__init__":
+                    self.objs[name] = "class:" + local[2]
+                elif (argv := self.argv_of_call(value)) is not None:
+                    self.argv[name] = argv  # a helper that builds an argument list
             if ctor in sanitisers.NORMALISERS or method in _NORMALISING_METHODS:
                 self.shapes.normalised.add(name)
-            if ctor.endswith(("urlparse", "urlsplit")) and value.args and isinstance(
-                    value.args[0], ast.Name):
-                self.shapes.url_of[name] = value.args[0].id
+            url = sanitisers.key(value.args[0]) if value.args else None
+            if ctor.endswith(("urlparse", "urlsplit")) and url is not None:
+                self.shapes.url_of[name] = url
         elif isinstance(value, ast.List | ast.Tuple):
             first = value.elts[0] if value.elts else None
             self.argv[name] = (CLEAN if first is None or isinstance(first, ast.Constant)
@@ -150,6 +162,8 @@ class Interp:
             for target in node.targets:
                 self.assign(target, t)
                 self._shape(target, node.value)
+                if isinstance(target, ast.Attribute) and isinstance(node.value, ast.Call):
+                    self._field_shape(target, node.value)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self.assign(node.target, self.expr(node.value))
@@ -158,6 +172,7 @@ class Interp:
             t = self.expr(node.value) | self.expr(node.target)
             self.assign(node.target, t, weak=True)
         elif isinstance(node, ast.Return):
+            self._return_argv(node.value)
             if node.value is not None:
                 t = self.expr(node.value)
                 self.returns |= t
@@ -199,10 +214,39 @@ class Interp:
                     self.expr(child)
         # nested defs and classes are not followed (see docs/scanning.md)
 
+    def argv_of_call(self, call: ast.Call) -> Taint | None:
+        """What picks the program of the argument list an app helper returned."""
+        local = self.p.resolve(self.mod, self.qualname(call.func), self.cls)
+        return self.p.argv_of(local[1]) if local is not None and local[2] is None else None
+
+    def _field_shape(self, target: ast.Attribute, value: ast.Call) -> None:
+        """``self.repo = OrderRepo(...)``: calls on ``self.repo`` go to that class."""
+        owner = self.owner(target.value)
+        made = self.p.resolve(self.mod, self.qualname(value.func), None)
+        if owner is not None and made is not None and made[2] is not None:
+            self.p.store_field_class(owner, target.attr, made[2])
+
+    def _return_argv(self, value: ast.expr | None) -> None:
+        """Whether every return gives an argument list, and what picks its program."""
+        if isinstance(value, ast.Name) and value.id in self.argv:
+            argv: Taint | None = self.argv[value.id]
+        elif isinstance(value, ast.List | ast.Tuple):
+            first = value.elts[0] if value.elts else None
+            argv = CLEAN if first is None or isinstance(first, ast.Constant) \
+                else self.expr(first)
+        else:
+            argv = None
+        if argv is None:
+            self.returns_other = True
+        else:
+            self.return_argv |= argv
+
     def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
         """Twice round (values carried to the next iteration), then what ``break`` left."""
         self._exits.append([])
-        for _ in range(2):
+        before = dict(self.env)
+        self._guarded([(node.body, [])])
+        if self.env != before:  # a value carried round may reach further the second time
             self._guarded([(node.body, [])])
         self._guarded([(node.orelse, [])])
         for env in self._exits.pop():
@@ -254,6 +298,12 @@ class Interp:
             ctor = self.objs.get(node.id, "")
             if ctor.startswith("class:"):
                 return ctor[6:]
+            if node.id not in self.env:  # a module-level instance: repo = OrderRepo()
+                return self.p.global_class(self.mod, node.id)
+        elif isinstance(node, ast.Attribute):  # self.engine, where engine = RuleEngine()
+            outer = self.owner(node.value)
+            if outer is not None:
+                return self.p.field_class(outer, node.attr)
         return None
 
     # -- expressions -----------------------------------------------------------------------
@@ -267,6 +317,9 @@ class Interp:
         if isinstance(node, ast.Attribute):
             return self._attribute(node)
         if isinstance(node, ast.Subscript):
+            path = sanitisers.key(node)
+            if path is not None and path in self.env:  # guarded: sub["url"] host checked
+                return self.env[path]
             self.expr(node.slice)
             base = self.expr(node.value)
             return CLEAN if base & MARKERS and not base - MARKERS else base - MARKERS

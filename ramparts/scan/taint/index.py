@@ -20,6 +20,7 @@ class ClassInfo:
     name: str
     bases: list[str]  # dotted origins of the base classes
     methods: dict[str, Function] = field(default_factory=dict)
+    attrs: dict[str, ast.expr] = field(default_factory=dict)  # class attribute -> its maker
 
 
 @dataclass
@@ -29,6 +30,19 @@ class ModuleIndex:
     functions: dict[str, Function] = field(default_factory=dict)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
+    instances: dict[str, ast.expr] = field(default_factory=dict)  # global = Maker(...)
+    # lines holding a name or method that may read attacker data on its own
+    # (``request`` imported from flask, ``receive_message``): see ``reads_sources``
+    source_lines: list[tuple[int, str]] = field(default_factory=list)
+
+    def reads_sources(self, fn: Function, globals_: set[str], methods: frozenset[str]) -> bool:
+        """Whether ``fn`` mentions a source global or read method (so it is worth a run)."""
+        end = fn.end_lineno or fn.lineno
+        for line, word in self.source_lines:
+            if fn.lineno <= line <= end and (
+                    word in methods or self.aliases.get(word, "") in globals_):
+                return True
+        return False
 
     @property
     def imported_roots(self) -> set[str]:
@@ -55,8 +69,8 @@ _CALLBACK_KEYWORDS = {"cb", "callback", "on_message", "on_message_callback", "ha
 _SUBSCRIBE_METHODS = {"subscribe", "basic_consume", "consume", "psubscribe", "add_handler"}
 
 
-def build(sf: SourceFile) -> ModuleIndex:
-    """Index one parsed file (``sf.tree`` must be set)."""
+def build(sf: SourceFile, source_words: frozenset[str] = frozenset()) -> ModuleIndex:
+    """Index one parsed file; ``source_words`` are read methods worth noting (sources.py)."""
     mod = ModuleIndex(sf)
     tree = sf.tree
     if tree is None:
@@ -80,7 +94,13 @@ def build(sf: SourceFile) -> ModuleIndex:
                 base = ".".join([*parts, base] if base else parts)
             for a in node.names:
                 mod.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        elif isinstance(node, ast.Name):
+            if node.id in mod.aliases or node.id in source_words:
+                mod.source_lines.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute):
+            if node.attr in source_words:
+                mod.source_lines.append((node.lineno, node.attr))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr in _SUBSCRIBE_METHODS:
                 for k in node.keywords:
                     if k.arg in _CALLBACK_KEYWORDS and isinstance(k.value, ast.Name):
@@ -93,9 +113,18 @@ def build(sf: SourceFile) -> ModuleIndex:
             for item in stmt.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     info.methods[item.name] = item
+                info.attrs.update(_made(item))
             mod.classes[stmt.name] = info
+        mod.instances.update(_made(stmt))
     return mod
 
 
 def positional(fn: Function) -> list[str]:
     return [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+
+
+def _made(stmt: ast.stmt) -> dict[str, ast.expr]:
+    """``name = Maker(...)`` -> {name: Maker}: what made an object bound at this level."""
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+        return {t.id: stmt.value.func for t in stmt.targets if isinstance(t, ast.Name)}
+    return {}

@@ -116,19 +116,24 @@ class Shapes:
     """What the engine knows about local names beyond their taint."""
 
     normalised: set[str] = field(default_factory=set)  # realpath/resolve() results
-    url_of: dict[str, str] = field(default_factory=dict)  # parsed -> the URL it parsed
+    url_of: dict[str, str] = field(default_factory=dict)  # parsed -> key of the URL it parsed
 
 
 Fact = tuple[str, Taint]  # (a name or a dotted path such as "self.value", kinds ruled out)
 
 
 def key(node: ast.expr) -> str | None:
-    """``x`` -> "x", ``self.value`` -> "self.value"; None for anything else."""
+    """``x`` -> "x", ``self.value`` -> "self.value", ``sub["url"]`` -> "sub['url']"."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
         base = key(node.value)
         return f"{base}.{node.attr}" if base is not None and base.count(".") < 2 else None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+            and isinstance(node.slice.value, str | int):
+        base = key(node.value)
+        return f"{base}[{node.slice.value!r}]" if base is not None and "." not in base \
+            and "[" not in base else None
     return None
 
 
@@ -163,9 +168,9 @@ def _compare_facts(test: ast.Compare, truth: bool, qual: Callable[[ast.expr], st
         return []
     if isinstance(left, ast.Attribute) and left.attr in _HOST_PARTS:
         base = left.value
-        if isinstance(base, ast.Call) and base.args and isinstance(base.args[0], ast.Name):
+        if isinstance(base, ast.Call) and base.args and (url := key(base.args[0])):
             if qual(base.func).endswith(("urlparse", "urlsplit")):
-                return [(base.args[0].id, _URL)]
+                return [(url, _URL)]
         if isinstance(base, ast.Name) and base.id in shapes.url_of:
             return [(shapes.url_of[base.id], _URL), (base.id, _URL)]
     if (subject := key(left)) is not None:  # an allowlist or a fixed value

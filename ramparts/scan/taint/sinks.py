@@ -83,6 +83,7 @@ XXE_STDLIB = frozenset({"xml.sax.parseString", "xml.sax.parse", "xml.dom.minidom
                         "xml.sax.expatreader.create_parser"})
 LXML_PARSE = frozenset({"lxml.etree.fromstring", "lxml.etree.XML", "lxml.etree.parse",
                         "lxml.etree.iterparse", "lxml.etree.XMLID"})
+SAFE_PARSER = "lxml.etree.XMLParser+safe"
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception",
                          "log", "fatal"})
 LOGGER_NAMES = frozenset({"logger", "log", "_logger", "_log", "LOGGER", "LOG", "logging",
@@ -100,6 +101,8 @@ class Interp(Protocol):
     def qualname(self, func: ast.expr) -> str: ...
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None: ...
+
+    def argv_of_call(self, call: ast.Call) -> Taint | None: ...
 
 
 def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[Taint],
@@ -142,7 +145,7 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
     elif name in XPATH_FUNCS or (method in XPATH_METHODS and not receiver):
         i.hit(node, "xpath", name if name in XPATH_FUNCS else f".{method}",
               first | kw("path", CLEAN) | kw("_path", CLEAN))
-    elif method in LDAP_METHODS and not name.startswith("re."):
+    elif method in LDAP_METHODS and _is_ldap(i, node, method):
         t = _union(args[n] for n in LDAP_METHODS[method] if n < len(args))
         i.hit(node, "ldap", f".{method}", t | _union(kw(k, CLEAN) for k in LDAP_KEYWORDS))
     elif method in NOSQL_METHODS:
@@ -183,6 +186,8 @@ def _subprocess(i: Interp, node: ast.Call, name: str, taint: Taint) -> None:
         i.hit(node, "command", name, argv_taint(i, cmd.elts))
     elif isinstance(cmd, ast.Name) and cmd.id in i.argv:
         i.hit(node, "command", name, i.argv[cmd.id])
+    elif isinstance(cmd, ast.Call) and (argv := i.argv_of_call(cmd)) is not None:
+        i.hit(node, "command", name, argv)
     else:  # a string (or something unknown) names the program to run
         i.hit(node, "command", name, taint)
 
@@ -240,25 +245,28 @@ def _receiver_ctor(i: Interp, node: ast.Call) -> str:
 
 
 def _lxml_resolves(i: Interp, node: ast.Call) -> bool:
-    """lxml resolves external entities only with a parser that asks it to."""
+    """lxml is not trusted with input unless its parser turns entity resolution off.
+
+    lxml before 5.0 resolves external entities by default, so a parse without a
+    parser that says ``resolve_entities=False`` counts as resolving them.
+    """
     parser = node.args[1] if len(node.args) > 1 else _keyword(node, "parser")
     if isinstance(parser, ast.Name):
-        return i.objs.get(parser.id) == "lxml.etree.XMLParser+entities"
+        return i.objs.get(parser.id) != SAFE_PARSER
     if isinstance(parser, ast.Call):
-        return resolving_parser(i.qualname(parser.func), parser)
-    return False
+        return parser_kind(i.qualname(parser.func), parser) != SAFE_PARSER
+    return True
 
 
-def resolving_parser(ctor: str, call: ast.Call) -> bool:
-    """``XMLParser(resolve_entities=True)`` (or no_network=False) loads external entities."""
-    if not ctor.endswith("XMLParser"):
-        return False
+def parser_kind(ctor: str, call: ast.Call) -> str:
+    """``XMLParser(resolve_entities=False)`` (without no_network=False) loads no entities."""
+    safe = False
     for k in call.keywords:
-        if k.arg == "resolve_entities" and isinstance(k.value, ast.Constant) and k.value.value:
-            return True
+        if k.arg == "resolve_entities" and isinstance(k.value, ast.Constant):
+            safe = not k.value.value
         if k.arg == "no_network" and isinstance(k.value, ast.Constant) and not k.value.value:
-            return True
-    return False
+            return ctor
+    return SAFE_PARSER if safe else ctor
 
 
 def _logged(nodes: list[ast.expr], args: list[Taint]) -> Taint:
@@ -270,6 +278,32 @@ def _logged(nodes: list[ast.expr], args: list[Taint]) -> Taint:
             and "%(" not in fmt.value:
         return args[0]
     return _union(args)
+
+
+def _is_ldap(i: Interp, node: ast.Call, method: str) -> bool:
+    """``search`` is everybody's method name: an LDAP one has a connection or a filter."""
+    if method != "search":
+        return True
+    if _receiver_ctor(i, node).startswith(("ldap3.", "ldap.")):
+        return True
+    flt = node.args[1] if len(node.args) > 1 else _keyword(node, "search_filter")
+    if flt is None and len(node.args) > 2:
+        flt = node.args[2]
+    prefix = _text_start(flt)
+    return prefix.startswith("(") or any(k.arg in ("search_filter", "search_scope")
+                                         for k in node.keywords)
+
+
+def _text_start(node: ast.expr | None) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values:
+        return _text_start(node.values[0])
+    if isinstance(node, ast.BinOp):
+        return _text_start(node.left)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return _text_start(node.func.value)  # "(uid={})".format(v)
+    return ""
 
 
 def _is_logger(i: Interp, node: ast.Call, name: str) -> bool:

@@ -25,6 +25,10 @@ VIEW_ATTRS = django.VIEW_ATTRS
 READ_METHODS = messaging.READ_METHODS
 CONSUMERS = messaging.CONSUMERS
 SESSION_FACTORIES = aiohttp.SESSION_FACTORIES
+# words that make a function worth running even when no parameter is attacker data
+SOURCE_WORDS = READ_METHODS | frozenset(c.rsplit(".", 1)[-1] for c in CONSUMERS) \
+    | frozenset(f.rsplit(".", 1)[-1] for f in SESSION_FACTORIES)
+_SOURCE_GLOBALS = set(flask.GLOBALS) | set(CONSUMERS) | set(SESSION_FACTORIES)
 _GLOBAL_TAINT = {"request": AS_REQUEST, "session": AS_SESSION}
 _REQUEST_PARAMS = frozenset({"request", "req"})
 
@@ -40,8 +44,9 @@ def entries(mod: ModuleIndex, declared: set[str]) -> list[Entry]:
     out = [_function_entry(mod, fn, name in declared) for name, fn in mod.functions.items()]
     for cls in mod.classes.values():
         for fn in cls.methods.values():
-            e = flask.entry(mod, fn, cls) or django.entry(mod, fn, cls)
-            out.append(e or Entry(fn, "code", cls=cls.name))
+            e = flask.entry(mod, fn, cls) or django.entry(mod, fn, cls) \
+                or aiohttp.entry(mod, fn, cls)
+            out.append(e or Entry(fn, "code", cls=cls.name, reads=_reads(mod, fn)))
     return out
 
 
@@ -56,5 +61,9 @@ def _function_entry(mod: ModuleIndex, fn: Function, declared: bool) -> Entry:
     if not declared and fn.name in mod.callbacks and params:
         return Entry(fn, "message", {params[0]: ATTACKER})
     # any other function still reads sources of its own (flask.request, queue reads)
-    return awslambda.entry(fn, declared) or Entry(fn, "code")
+    return awslambda.entry(fn, declared) or Entry(fn, "code", reads=_reads(mod, fn))
 
+
+
+def _reads(mod: ModuleIndex, fn: Function) -> bool:
+    return mod.reads_sources(fn, _SOURCE_GLOBALS, SOURCE_WORDS)

@@ -121,3 +121,70 @@ def test_recursion_and_unmodelled_syntax_do_not_crash(scan: Scan) -> None:
         del g
     """
     assert scan(code) == {("RP-T002", 9), ("RP-T002", 16)}
+
+
+def test_instances_held_globally_in_class_attributes_and_fields(tmp_path: Path) -> None:
+    files = {
+        "app.py": """
+        import os
+        from engine import Engine, Runner
+        from flask import Flask, request
+        app = Flask(__name__)
+        ENGINE = Engine()
+        class View:
+            runner = Runner()
+            def __init__(self):
+                self.engine = Engine()
+            def go(self, v):
+                self.runner.run(v)
+                self.engine.run(v)
+        @app.route("/")
+        def index():
+            ENGINE.run(request.args["a"])
+            View().go(request.args["b"])
+            return "ok"
+        """,
+        "engine.py": """
+        import os
+        class Engine:
+            def run(self, v):
+                os.system(v)
+        class Runner:
+            def run(self, v):
+                eval(v)
+        """,
+    }
+    found = {(f.rule_id, f.path, f.line) for f in scan_files(tmp_path, files)}
+    assert found == {("RP-T002", "engine.py", 4), ("RP-T001", "engine.py", 7)}
+
+
+def test_argument_lists_built_by_a_helper(scan: Scan) -> None:
+    code = """
+    import subprocess
+    def build_args(job):
+        args = ["ffmpeg", "-i", job["source"]]
+        args.append(job["out"])
+        return args
+    def build_cmd(job):
+        return [job["tool"], "-v"]
+    def handler(event, context):
+        subprocess.run(build_args(event))
+        args = build_args(event)
+        subprocess.run(args)
+        cmd = build_cmd(event)
+        subprocess.run(cmd)
+    """
+    assert scan(code) == {("RP-T002", 13)}
+
+
+def test_generic_search_methods_are_not_ldap(scan: Scan) -> None:
+    code = """
+    import re
+    class Repo:
+        def search(self, status, sort):
+            return [status, sort]
+    def handler(event, context):
+        Repo().search(event["a"], event["b"])
+        re.compile("x").search(event["c"])
+    """
+    assert scan(code) == set()

@@ -149,3 +149,19 @@ def test_markup_format_escapes_its_arguments(scan: Scan) -> None:
         return make_response(Markup("<p>%s</p>" % q))
     """
     assert scan(code) == {("RP-T012", 8)}
+
+
+def test_host_check_on_a_subscript(scan: Scan) -> None:
+    code = """
+    from urllib.parse import urlparse
+    import requests
+    HOSTS = {"hooks.example.com"}
+    def handler(event, context):
+        for sub in event["subs"]:
+            parsed = urlparse(sub["url"])
+            if parsed.scheme != "https" or parsed.hostname not in HOSTS:
+                continue
+            requests.post(sub["url"])
+            requests.post(sub["other"])
+    """
+    assert scan(code) == {("RP-T006", 10)}

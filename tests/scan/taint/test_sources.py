@@ -130,3 +130,15 @@ def test_messages_read_from_queues_and_topics(scan: Scan) -> None:
         await nc.subscribe("orders", cb=on_msg)
     """
     assert scan(code) == {(T002, 7), (T002, 11), (T002, 13)}
+
+
+def test_aiohttp_class_based_view(scan: Scan) -> None:
+    code = """
+    import os
+    from aiohttp import web
+    class Files(web.View):
+        async def get(self):
+            os.system(self.request.match_info["name"])
+            return web.Response(text="ok")
+    """
+    assert scan(code) == {(T002, 5)}

@@ -39,6 +39,9 @@ class Entry:
     params: dict[str, Taint] = field(default_factory=dict)
     cls: str | None = None  # the class a method entry belongs to
     html_returns: bool = False  # a string it returns is sent as text/html
+    # for plain code (origin "code"): whether its body reads a source of its own; a
+    # method that does not is run only once its class holds attacker data in a field
+    reads: bool = True
 
 
 def decorator_names(fn: Function) -> list[tuple[str, bool]]:
