@@ -198,7 +198,7 @@ class Program:
         info = mod.classes.get(klass) if mod is not None else None
         if mod is None or info is None or attr not in info.attrs:
             return None
-        made = self.resolve(mod, mod.dotted(info.attrs[attr]), None)
+        made = self.resolve(mod, mod.dotted(info.attrs[attr].func), None)
         return made[2] if made is not None and made[1].name == "__init__" else None
 
     def store_field_class(self, cls: str, attr: str, of: str) -> None:
@@ -209,7 +209,7 @@ class Program:
         key = (mod.sf.module, name)
         if key not in self._globals:
             ctor = mod.instances.get(name)
-            made = self.resolve(mod, mod.dotted(ctor), None) if ctor is not None else None
+            made = self.resolve(mod, mod.dotted(ctor.func), None) if ctor is not None else None
             self._globals[key] = made[2] if made is not None and made[1].name == "__init__" \
                 else None
         return self._globals[key]

@@ -69,6 +69,8 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
         return KINDS
     if name in sanitisers.CLEAR_ALL or name in responses.RESPONSE_OBJECTS:
         return CLEAN
+    if name in sinks.URL_OBJECTS:  # the request's URL is what matters, not its body
+        return (args[0] if args else CLEAN) | kwargs.get("url", CLEAN)
     if name in sanitisers.SANITISERS:
         return everything - sanitisers.SANITISERS[name]
     if name == "re.sub" and len(node.args) >= 3:

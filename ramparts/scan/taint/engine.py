@@ -214,6 +214,18 @@ class Interp:
                     self.expr(child)
         # nested defs and classes are not followed (see docs/scanning.md)
 
+    def made_by(self, node: ast.expr) -> tuple[str, ast.Call | None]:
+        """What made the object ``node`` names: a local ``objs`` entry or a module global."""
+        if isinstance(node, ast.Name):
+            if node.id in self.objs:
+                return self.objs[node.id], None
+            if node.id not in self.env and node.id in self.mod.instances:
+                call = self.mod.instances[node.id]
+                return self.mod.dotted(call.func), call
+        if isinstance(node, ast.Call):
+            return self.qualname(node.func), node
+        return "", None
+
     def argv_of_call(self, call: ast.Call) -> Taint | None:
         """What picks the program of the argument list an app helper returned."""
         local = self.p.resolve(self.mod, self.qualname(call.func), self.cls)
@@ -353,6 +365,9 @@ class Interp:
         if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
             return self._comprehension(node)
         if isinstance(node, ast.Call):
+            path = sanitisers.key(node)
+            if path is not None and path in self.env:  # creds.get("user"), type-checked
+                return self.env[path]
             return self.call(node)
         return union(self.expr(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
 

@@ -20,7 +20,7 @@ class ClassInfo:
     name: str
     bases: list[str]  # dotted origins of the base classes
     methods: dict[str, Function] = field(default_factory=dict)
-    attrs: dict[str, ast.expr] = field(default_factory=dict)  # class attribute -> its maker
+    attrs: dict[str, ast.Call] = field(default_factory=dict)  # class attribute -> its making
 
 
 @dataclass
@@ -30,7 +30,7 @@ class ModuleIndex:
     functions: dict[str, Function] = field(default_factory=dict)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
-    instances: dict[str, ast.expr] = field(default_factory=dict)  # global = Maker(...)
+    instances: dict[str, ast.Call] = field(default_factory=dict)  # global = Maker(...)
     # lines holding a name or method that may read attacker data on its own
     # (``request`` imported from flask, ``receive_message``): see ``reads_sources``
     source_lines: list[tuple[int, str]] = field(default_factory=list)
@@ -123,8 +123,8 @@ def positional(fn: Function) -> list[str]:
     return [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
 
 
-def _made(stmt: ast.stmt) -> dict[str, ast.expr]:
-    """``name = Maker(...)`` -> {name: Maker}: what made an object bound at this level."""
+def _made(stmt: ast.stmt) -> dict[str, ast.Call]:
+    """``name = Maker(...)`` -> {name: that call}: what made an object bound at this level."""
     if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
-        return {t.id: stmt.value.func for t in stmt.targets if isinstance(t, ast.Name)}
+        return {t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)}
     return {}

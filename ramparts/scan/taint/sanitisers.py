@@ -129,10 +129,15 @@ def key(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute):
         base = key(node.value)
         return f"{base}.{node.attr}" if base is not None and base.count(".") < 2 else None
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
-            and isinstance(node.slice.value, str | int):
-        base = key(node.value)
-        return f"{base}[{node.slice.value!r}]" if base is not None and "." not in base \
+    item: ast.expr | None = None
+    if isinstance(node, ast.Subscript):
+        base_node, item = node.value, node.slice
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "get" and node.args:  # creds.get("user") is creds["user"]
+        base_node, item = node.func.value, node.args[0]
+    if item is not None and isinstance(item, ast.Constant) and isinstance(item.value, str | int):
+        base = key(base_node)
+        return f"{base}[{item.value!r}]" if base is not None and "." not in base \
             and "[" not in base else None
     return None
 
@@ -144,14 +149,30 @@ def guard_facts(test: ast.expr, truth: bool, qual: Callable[[ast.expr], str],
         return guard_facts(test.operand, not truth, qual, tainted, shapes)
     if isinstance(test, ast.BoolOp):
         if isinstance(test.op, ast.And) == truth:  # all of them hold
-            return [f for v in test.values
-                    for f in guard_facts(v, truth, qual, tainted, shapes)]
+            facts = [f for v in test.values
+                     for f in guard_facts(v, truth, qual, tainted, shapes)]
+            return facts + _local_path(test.values, truth)
         return []
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         return _compare_facts(test, truth, qual, tainted, shapes)
     if isinstance(test, ast.Call) and truth:
         return _call_facts(test, qual, shapes)
     return []
+
+
+def _local_path(tests: list[ast.expr], truth: bool) -> list[Fact]:
+    """``x.startswith("/") and not x.startswith("//")``: a path on this site, no redirect."""
+    held: set[tuple[str, str, bool]] = set()
+    for t in tests:
+        want = truth
+        if isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.Not):
+            t, want = t.operand, not truth
+        if isinstance(t, ast.Call) and isinstance(t.func, ast.Attribute) \
+                and t.func.attr == "startswith" and t.args \
+                and isinstance(t.args[0], ast.Constant) and (subject := key(t.func.value)):
+            held.add((subject, str(t.args[0].value), want))
+    return [(s, frozenset({"redirect"})) for s, prefix, want in held
+            if prefix == "/" and want and (s, "//", False) in held]
 
 
 def _compare_facts(test: ast.Compare, truth: bool, qual: Callable[[ast.expr], str],

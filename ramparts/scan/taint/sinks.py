@@ -60,6 +60,7 @@ URL_FUNCS = frozenset({"urllib.request.urlopen", "urllib.request.Request", "urll
                        "urllib2.urlopen", "http.client.HTTPConnection",
                        "http.client.HTTPSConnection", "socket.create_connection",
                        "urllib.request.urlretrieve", "pycurl.Curl"})
+URL_OBJECTS = frozenset({"urllib.request.Request", "requests.Request", "httpx.Request"})
 TEMPLATE_FUNCS = frozenset({"jinja2.Template", "jinja2.environment.Template",
                             "mako.template.Template", "flask.render_template_string",
                             "django.template.Template", "chameleon.PageTemplate",
@@ -104,6 +105,8 @@ class Interp(Protocol):
 
     def argv_of_call(self, call: ast.Call) -> Taint | None: ...
 
+    def made_by(self, node: ast.expr) -> tuple[str, ast.Call | None]: ...
+
 
 def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[Taint],
           kwargs: dict[str | None, Taint], receiver: Taint) -> None:
@@ -135,14 +138,19 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
               | kw("filename", CLEAN) | kw("name", CLEAN))
     elif method in PATH_METHODS or (method == "open" and receiver):
         i.hit(node, "path", f"Path.{method}", receiver)
+    elif method == "save" and node.args:  # an upload saved under a client-chosen name
+        i.hit(node, "path", ".save", first)
     elif name in URL_FUNCS:
         i.hit(node, "ssrf", name, first | kw("url", CLEAN) | kw("host", CLEAN))
     elif method in HTTP_VERBS and _is_http_client(name):
         url = args[1] if method in ("request", "stream", "urlopen") and len(args) > 1 else first
         i.hit(node, "ssrf", name, url | kw("url", CLEAN))
     elif name in TEMPLATE_FUNCS or method in TEMPLATE_METHODS:
-        i.hit(node, "template", name, first | kw("source", CLEAN) | kw("text", CLEAN))
-    elif name in XPATH_FUNCS or (method in XPATH_METHODS and not receiver):
+        if not _sandboxed(i, node):
+            i.hit(node, "template", name, first | kw("source", CLEAN) | kw("text", CLEAN))
+    elif name in XPATH_FUNCS or (method in XPATH_METHODS and not receiver) or (
+            method == "find" and node.args and _text_start(node.args[0]).startswith(
+                ("./", "/", "*"))):
         i.hit(node, "xpath", name if name in XPATH_FUNCS else f".{method}",
               first | kw("path", CLEAN) | kw("_path", CLEAN))
     elif method in LDAP_METHODS and _is_ldap(i, node, method):
@@ -237,11 +245,12 @@ def _nosql(i: Interp, node: ast.Call, method: str, receiver: Taint) -> None:
 
 def _receiver_ctor(i: Interp, node: ast.Call) -> str:
     value = getattr(node.func, "value", None)
-    if isinstance(value, ast.Name):
-        return i.objs.get(value.id, "")
-    if isinstance(value, ast.Call):
-        return i.qualname(value.func)
-    return ""
+    return i.made_by(value)[0] if value is not None else ""
+
+
+def _sandboxed(i: Interp, node: ast.Call) -> bool:
+    """jinja2's SandboxedEnvironment runs a template without reaching Python internals."""
+    return _receiver_ctor(i, node).endswith("SandboxedEnvironment")
 
 
 def _lxml_resolves(i: Interp, node: ast.Call) -> bool:
@@ -251,11 +260,12 @@ def _lxml_resolves(i: Interp, node: ast.Call) -> bool:
     parser that says ``resolve_entities=False`` counts as resolving them.
     """
     parser = node.args[1] if len(node.args) > 1 else _keyword(node, "parser")
-    if isinstance(parser, ast.Name):
-        return i.objs.get(parser.id) != SAFE_PARSER
-    if isinstance(parser, ast.Call):
-        return parser_kind(i.qualname(parser.func), parser) != SAFE_PARSER
-    return True
+    if parser is None:
+        return True
+    ctor, call = i.made_by(parser)
+    if call is not None:
+        return parser_kind(ctor, call) != SAFE_PARSER
+    return ctor != SAFE_PARSER
 
 
 def parser_kind(ctor: str, call: ast.Call) -> str:

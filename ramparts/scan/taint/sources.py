@@ -42,10 +42,13 @@ def global_taint(origin: str) -> Taint | None:
 def entries(mod: ModuleIndex, declared: set[str]) -> list[Entry]:
     """The entry points of one module; ``declared`` are handler names a manifest gives."""
     out = [_function_entry(mod, fn, name in declared) for name, fn in mod.functions.items()]
+    called = {mod.dotted(call.func) for name, call in mod.instances.items()
+              if name in declared or name in awslambda.HANDLER_NAMES}
     for cls in mod.classes.values():
         for fn in cls.methods.values():
             e = flask.entry(mod, fn, cls) or django.entry(mod, fn, cls) \
-                or aiohttp.entry(mod, fn, cls)
+                or aiohttp.entry(mod, fn, cls) or awslambda.method_entry(
+                    fn, cls.name, fn.name == "__call__" and cls.name in called)
             out.append(e or Entry(fn, "code", cls=cls.name, reads=_reads(mod, fn)))
     return out
 

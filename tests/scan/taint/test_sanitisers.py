@@ -165,3 +165,24 @@ def test_host_check_on_a_subscript(scan: Scan) -> None:
             requests.post(sub["other"])
     """
     assert scan(code) == {("RP-T006", 10)}
+
+
+def test_type_check_on_a_lookup_and_a_local_path_helper(scan: Scan) -> None:
+    code = """
+    from pymongo import MongoClient
+    from starlette.responses import RedirectResponse
+    USERS = MongoClient()["app"]["users"]
+    def local_path(target):
+        if not target.startswith("/") or target.startswith("//"):
+            return "/"
+        return target
+    async def login(request):
+        creds = await request.json()
+        if not isinstance(creds.get("user"), str):
+            return None
+        USERS.find_one({"user": creds["user"]})
+        USERS.find_one({"user": creds["other"]})
+        RedirectResponse(local_path(request.cookies.get("to", "/")))
+        return RedirectResponse(request.cookies.get("to", "/"))
+    """
+    assert scan(code) == {("RP-T008", 13), ("RP-T011", 15)}

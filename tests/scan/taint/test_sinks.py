@@ -142,3 +142,33 @@ def test_findings_carry_rule_cwe_and_calibrated_severity(scan: Scan, tmp_path) -
     assert {k: (f.cwe, f.severity) for k, f in found.items()} == {
         "RP-T014": ("CWE-117", Severity.MEDIUM), "RP-T015": ("CWE-501", Severity.MEDIUM),
         "RP-T002": ("CWE-78", Severity.HIGH)}
+
+
+def test_more_sink_shapes(scan: Scan) -> None:
+    code = """
+    import os
+    import urllib.request
+    import xml.etree.ElementTree as ET
+    from flask import Flask, request
+    from jinja2 import Environment
+    from jinja2.sandbox import SandboxedEnvironment
+    from lxml import etree
+    app = Flask(__name__)
+    CATALOGUE = ET.parse("/var/task/catalogue.xml")
+    SANDBOX = SandboxedEnvironment()
+    OPEN = Environment()
+    SAFE_PARSER = etree.XMLParser(resolve_entities=False)
+    @app.post("/")
+    def upload():
+        q = request.args["q"]
+        CATALOGUE.find(f".//product[@code='{q}']")
+        CATALOGUE.find("product")
+        SANDBOX.from_string(q)
+        OPEN.from_string(q)
+        for f in request.files.getlist("docs"):
+            f.save(os.path.join("/srv", f.filename))
+        urllib.request.urlopen(urllib.request.Request("https://x.example/", data=q.encode()))
+        etree.fromstring(q, parser=SAFE_PARSER)
+        return "ok"
+    """
+    assert scan(code) == {("RP-T009", 16), ("RP-T007", 19), ("RP-T005", 21)}

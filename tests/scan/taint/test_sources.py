@@ -142,3 +142,16 @@ def test_aiohttp_class_based_view(scan: Scan) -> None:
             return web.Response(text="ok")
     """
     assert scan(code) == {(T002, 5)}
+
+
+def test_callable_handler_object(scan: Scan) -> None:
+    code = """
+    import os
+    class Thumbnailer:
+        def __call__(self, event, context):
+            self.convert(event["key"])
+        def convert(self, key):
+            os.system("convert " + key)
+    handler = Thumbnailer()
+    """
+    assert scan(code) == {(T002, 6)}

@@ -31,6 +31,15 @@ def entry(fn: Function, declared: bool) -> Entry | None:
     return None
 
 
+def method_entry(fn: Function, cls: str, declared: bool) -> Entry | None:
+    """A handler object's method: ``handler = Thumbnailer()``, ``__call__(self, event, ctx)``."""
+    params = positional(fn)[1:]
+    if declared or "event" in params or (len(params) == 2 and params[1] in CONTEXT_PARAMS):
+        first = "event" if "event" in params else params[0] if params else None
+        return Entry(fn, "lambda", {first: ATTACKER} if first else {}, cls=cls)
+    return None
+
+
 def _looks_like_handler(fn: Function, params: list[str]) -> bool:
     if "event" in params:
         return True
