@@ -261,5 +261,6 @@ def _returns_text(value: ast.expr | None) -> bool:
 
 def run(tree: SourceTree, handlers: dict[str, set[str]] | None = None) -> list[Finding]:
     """Taint findings for the tree; ``handlers`` maps file -> declared handler names."""
-    indexes = [index.build(sf, sources.SOURCE_WORDS) for sf in tree.python]
+    indexes = [index.build(sf, sources.SOURCE_WORDS, sources.SOURCE_GLOBALS)
+               for sf in tree.python]
     return Program(indexes, handlers or {}).findings()

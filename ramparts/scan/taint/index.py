@@ -35,19 +35,13 @@ class ModuleIndex:
     # (``request`` imported from flask, ``receive_message``): see ``reads_sources``
     source_lines: list[tuple[int, str]] = field(default_factory=list)
 
-    def reads_sources(self, fn: Function, globals_: set[str], methods: frozenset[str]) -> bool:
+    def reads_sources(self, fn: Function) -> bool:
         """Whether ``fn`` mentions a source global or read method (so it is worth a run)."""
         end = fn.end_lineno or fn.lineno
-        for line, word in self.source_lines:
-            if fn.lineno <= line <= end and (
-                    word in methods or self.aliases.get(word, "") in globals_):
-                return True
-        return False
+        return any(fn.lineno <= line <= end for line, _ in self.source_lines)
 
-    @property
-    def imported_roots(self) -> set[str]:
-        """Top-level packages this module imports from (``flask``, ``django`` ...)."""
-        return {origin.split(".")[0] for origin in self.aliases.values()}
+    # top-level packages this module imports from (``flask``, ``django`` ...)
+    imported_roots: set[str] = field(default_factory=set)
 
     def dotted(self, node: ast.expr | None) -> str:
         """``node`` as a dotted name with its first part resolved through the imports."""
@@ -69,8 +63,14 @@ _CALLBACK_KEYWORDS = {"cb", "callback", "on_message", "on_message_callback", "ha
 _SUBSCRIBE_METHODS = {"subscribe", "basic_consume", "consume", "psubscribe", "add_handler"}
 
 
-def build(sf: SourceFile, source_words: frozenset[str] = frozenset()) -> ModuleIndex:
-    """Index one parsed file; ``source_words`` are read methods worth noting (sources.py)."""
+def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
+          source_globals: frozenset[str] = frozenset()) -> ModuleIndex:
+    """Index one parsed file.
+
+    ``source_words`` (method names such as ``receive_message``) and
+    ``source_globals`` (imported names such as ``flask.request``) are what
+    ``sources.py`` counts as reading attacker data without a parameter.
+    """
     mod = ModuleIndex(sf)
     tree = sf.tree
     if tree is None:
@@ -78,33 +78,22 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset()) -> ModuleI
     package = sf.module.rsplit(".", 1)[0] if "." in sf.module else ""
     if sf.rel.endswith("__init__.py"):
         package = sf.module
+    watch = set(source_words)  # local names (and methods) that read attacker data
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.asname:
-                    mod.aliases[a.asname] = a.name
-                else:
-                    top = a.name.split(".")[0]
-                    mod.aliases[top] = top
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join([*parts, base] if base else parts)
-            for a in node.names:
-                mod.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
-        elif isinstance(node, ast.Name):
-            if node.id in mod.aliases or node.id in source_words:
-                mod.source_lines.append((node.lineno, node.id))
-        elif isinstance(node, ast.Attribute):
-            if node.attr in source_words:
-                mod.source_lines.append((node.lineno, node.attr))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in _SUBSCRIBE_METHODS:
-                for k in node.keywords:
-                    if k.arg in _CALLBACK_KEYWORDS and isinstance(k.value, ast.Name):
-                        mod.callbacks.add(k.value.id)
+        kind = type(node)
+        if kind is ast.Name:
+            if node.id in watch:  # type: ignore[attr-defined]
+                mod.source_lines.append((node.lineno, node.id))  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            if node.attr in source_words:  # type: ignore[attr-defined]
+                mod.source_lines.append((node.lineno, node.attr))  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            _callbacks(mod, node)  # type: ignore[arg-type]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            for local, origin in _imported(node, package):  # type: ignore[arg-type]
+                mod.aliases[local] = origin
+                if origin in source_globals:
+                    watch.add(local)
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             mod.functions[stmt.name] = stmt
@@ -116,6 +105,7 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset()) -> ModuleI
                 info.attrs.update(_made(item))
             mod.classes[stmt.name] = info
         mod.instances.update(_made(stmt))
+    mod.imported_roots = {origin.split(".")[0] for origin in mod.aliases.values()}
     return mod
 
 
@@ -128,3 +118,24 @@ def _made(stmt: ast.stmt) -> dict[str, ast.Call]:
     if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
         return {t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)}
     return {}
+
+
+def _imported(node: ast.Import | ast.ImportFrom, package: str) -> list[tuple[str, str]]:
+    """(local name, dotted origin) for each name an import binds."""
+    if isinstance(node, ast.Import):
+        return [(a.asname, a.name) if a.asname else (a.name.split(".")[0],) * 2
+                for a in node.names]
+    base = node.module or ""
+    if node.level:
+        parts = package.split(".") if package else []
+        parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+        base = ".".join([*parts, base] if base else parts)
+    return [(a.asname or a.name, f"{base}.{a.name}" if base else a.name) for a in node.names]
+
+
+def _callbacks(mod: ModuleIndex, node: ast.Call) -> None:
+    """``nc.subscribe("orders", cb=on_message)``: ``on_message`` receives messages."""
+    if isinstance(node.func, ast.Attribute) and node.func.attr in _SUBSCRIBE_METHODS:
+        for k in node.keywords:
+            if k.arg in _CALLBACK_KEYWORDS and isinstance(k.value, ast.Name):
+                mod.callbacks.add(k.value.id)

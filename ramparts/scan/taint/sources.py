@@ -28,7 +28,7 @@ SESSION_FACTORIES = aiohttp.SESSION_FACTORIES
 # words that make a function worth running even when no parameter is attacker data
 SOURCE_WORDS = READ_METHODS | frozenset(c.rsplit(".", 1)[-1] for c in CONSUMERS) \
     | frozenset(f.rsplit(".", 1)[-1] for f in SESSION_FACTORIES)
-_SOURCE_GLOBALS = set(flask.GLOBALS) | set(CONSUMERS) | set(SESSION_FACTORIES)
+SOURCE_GLOBALS = frozenset(flask.GLOBALS) | CONSUMERS | SESSION_FACTORIES
 _GLOBAL_TAINT = {"request": AS_REQUEST, "session": AS_SESSION}
 _REQUEST_PARAMS = frozenset({"request", "req"})
 
@@ -69,4 +69,4 @@ def _function_entry(mod: ModuleIndex, fn: Function, declared: bool) -> Entry:
 
 
 def _reads(mod: ModuleIndex, fn: Function) -> bool:
-    return mod.reads_sources(fn, _SOURCE_GLOBALS, SOURCE_WORDS)
+    return mod.reads_sources(fn)
