@@ -29,7 +29,8 @@ CLEAR_ALL = frozenset({
     "hmac.new", "datetime.datetime.fromisoformat", "datetime.date.fromisoformat",
     "decimal.Decimal", "isinstance", "callable", "id", "type", "flask.url_for", "url_for",
     "django.urls.reverse", "django.shortcuts.resolve_url", "secrets.token_hex",
-    "secrets.token_urlsafe", "ipaddress.ip_address"})
+    "secrets.token_urlsafe", "ipaddress.ip_address", "bson.ObjectId",
+    "bson.objectid.ObjectId"})
 _ESCAPE_HTML: Taint = frozenset({"xss"})
 _ESCAPE_LDAP: Taint = frozenset({"ldap"})
 SANITISERS: dict[str, Taint] = {
@@ -41,6 +42,10 @@ SANITISERS: dict[str, Taint] = {
     "werkzeug.utils.secure_filename": frozenset({"path"}),
     "werkzeug.secure_filename": frozenset({"path"}),
     "django.utils.text.get_valid_filename": frozenset({"path"}),
+    # None (refused) when the joined path would leave the base directory
+    "werkzeug.utils.safe_join": frozenset({"path"}),
+    "werkzeug.security.safe_join": frozenset({"path"}),
+    "flask.safe_join": frozenset({"path"}),
     "html.escape": _ESCAPE_HTML,
     "cgi.escape": _ESCAPE_HTML,
     "markupsafe.escape": _ESCAPE_HTML,
@@ -157,6 +162,8 @@ def guard_facts(test: ast.expr, truth: bool, qual: Callable[[ast.expr], str],
         return _compare_facts(test, truth, qual, tainted, shapes)
     if isinstance(test, ast.Call) and truth:
         return _call_facts(test, qual, shapes)
+    if isinstance(test, ast.Attribute) and test.attr in ("netloc", "hostname") and not truth:
+        return _host_facts(test, qual, shapes)  # no host at all: a path on this site
     return []
 
 
@@ -188,14 +195,22 @@ def _compare_facts(test: ast.Compare, truth: bool, qual: Callable[[ast.expr], st
     if tainted(right):
         return []
     if isinstance(left, ast.Attribute) and left.attr in _HOST_PARTS:
-        base = left.value
-        if isinstance(base, ast.Call) and base.args and (url := key(base.args[0])):
-            if qual(base.func).endswith(("urlparse", "urlsplit")):
-                return [(url, _URL)]
-        if isinstance(base, ast.Name) and base.id in shapes.url_of:
-            return [(shapes.url_of[base.id], _URL), (base.id, _URL)]
+        if facts := _host_facts(left, qual, shapes):
+            return facts
     if (subject := key(left)) is not None:  # an allowlist or a fixed value
         return [(subject, _ALL)]
+    return []
+
+
+def _host_facts(host: ast.Attribute, qual: Callable[[ast.expr], str],
+                shapes: Shapes) -> list[Fact]:
+    """The URL whose host ``urlparse(url).netloc`` (or ``parsed.hostname``) reads."""
+    base = host.value
+    if isinstance(base, ast.Call) and base.args and (url := key(base.args[0])):
+        if qual(base.func).endswith(("urlparse", "urlsplit")):
+            return [(url, _URL)]
+    if isinstance(base, ast.Name) and base.id in shapes.url_of:
+        return [(shapes.url_of[base.id], _URL), (base.id, _URL)]
     return []
 
 

@@ -126,6 +126,9 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
                                ("subprocess", "os")):
         i.hit(node, "sql", name if name in SQL_FUNCS else f".{method}",
               first | kw("sql", CLEAN) | kw("query", CLEAN) | kw("statement", CLEAN))
+    elif method == "extra" and (node.keywords or node.args):  # Django QuerySet.extra()
+        i.hit(node, "sql", ".extra", kw("where", CLEAN) | kw("select", CLEAN)
+              | kw("tables", CLEAN) | kw("order_by", CLEAN) | first)
     elif name in DESERIALIZE:
         i.hit(node, "deserialize", name, first | kw("data", CLEAN) | kw("file", CLEAN))
     elif name in YAML_LOAD:

@@ -186,3 +186,24 @@ def test_type_check_on_a_lookup_and_a_local_path_helper(scan: Scan) -> None:
         return RedirectResponse(request.cookies.get("to", "/"))
     """
     assert scan(code) == {("RP-T008", 13), ("RP-T011", 15)}
+
+
+def test_safe_join_object_id_and_relative_redirects(scan: Scan) -> None:
+    code = """
+    from urllib.parse import urlparse
+    from bson import ObjectId
+    from flask import Flask, redirect, request, send_file
+    from pymongo import MongoClient
+    from werkzeug.utils import safe_join
+    app = Flask(__name__)
+    DB = MongoClient()["app"]
+    @app.route("/")
+    def index():
+        send_file(safe_join("/srv/files", request.args["f"]))
+        DB.users.find_one({"_id": ObjectId(request.args["id"])})
+        nxt = request.args["next"]
+        if urlparse(nxt).netloc:
+            return redirect("/")
+        return redirect(nxt)
+    """
+    assert scan(code) == set()

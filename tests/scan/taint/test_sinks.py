@@ -172,3 +172,17 @@ def test_more_sink_shapes(scan: Scan) -> None:
         return "ok"
     """
     assert scan(code) == {("RP-T009", 16), ("RP-T007", 19), ("RP-T005", 21)}
+
+
+def test_django_queryset_extra_and_raw(scan: Scan) -> None:
+    code = """
+    from django.http import JsonResponse
+    from shop.models import Item
+    def search(request):
+        q = request.GET["q"]
+        Item.objects.extra(where=[f"name LIKE '%{q}%'"])
+        Item.objects.raw("SELECT * FROM item WHERE name = '" + q + "'")
+        Item.objects.raw("SELECT * FROM item WHERE name = %s", [q])
+        return JsonResponse({})
+    """
+    assert scan(code) == {("RP-T003", 5), ("RP-T003", 6)}
