@@ -12,7 +12,7 @@ from ramparts.scan.taint.frameworks.base import ATTACKER, Entry
 from ramparts.scan.taint.index import Function, positional
 
 CONTEXT_PARAMS = frozenset({"context", "ctx", "_context", "lambda_context", "_ctx", "_"})
-HANDLER_NAMES = frozenset({"handler", "lambda_handler", "main", "handle", "entrypoint",
+HANDLER_NAMES = frozenset({"handler", "lambda_handler", "handle", "entrypoint",
                            "entry_point", "function_handler", "app_handler"})
 
 
