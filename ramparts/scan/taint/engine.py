@@ -340,8 +340,12 @@ class Interp:
         if isinstance(node, ast.FormattedValue):
             t = self.expr(node.value)
             return t - {"log"} if node.conversion == ord("r") else t
-        if isinstance(node, ast.BinOp):
-            return responses.fixed_origin(node, self.expr(node.left) | self.expr(node.right))
+        if isinstance(node, ast.BinOp):  # "a" + b + c ... : walk the left spine, not recurse
+            t, spine = CLEAN, node
+            while isinstance(spine, ast.BinOp):
+                t |= self.expr(spine.right)
+                spine = spine.left
+            return responses.fixed_origin(node, t | self.expr(spine))
         if isinstance(node, ast.BoolOp):
             return union(self.expr(v) for v in node.values)
         if isinstance(node, ast.Compare | ast.UnaryOp) and (

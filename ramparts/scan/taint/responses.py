@@ -106,20 +106,27 @@ def check_store(i: Interp, target: ast.Subscript, value: Taint, base: Taint) -> 
 def fixed_origin(node: ast.expr, t: Taint) -> Taint:
     """A string whose literal start fixes scheme and host cannot be sent elsewhere."""
     if "ssrf" in t or "redirect" in t:
-        prefix = _literal_prefix(node)
+        prefix = literal_start(node)
         if prefix is not None and _FIXED_ORIGIN.match(prefix):
             kept = t - {"redirect"}
             return kept if prefix.startswith("/") else kept - {"ssrf"}
     return t
 
 
-def _literal_prefix(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, ast.JoinedStr):
-        return _literal_prefix(node.values[0]) if node.values else None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
-        return _literal_prefix(node.left)
+def literal_start(node: ast.expr | None) -> str | None:
+    """The literal text a string expression starts with: ``f"(uid={v})"`` -> "(uid="."""
+    while True:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+            node = node.left
+        elif isinstance(node, ast.JoinedStr) and node.values:
+            node = node.values[0]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "format":
+            node = node.func.value  # "(uid={})".format(v)
+        else:
+            break
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
     return None
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from typing import Protocol
 
-from ramparts.scan.taint.responses import check_response
+from ramparts.scan.taint.responses import check_response, literal_start
 from ramparts.scan.taint.rules import CLEAN, Taint
 
 CODE = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
@@ -152,7 +152,7 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
         if not _sandboxed(i, node):
             i.hit(node, "template", name, first | kw("source", CLEAN) | kw("text", CLEAN))
     elif name in XPATH_FUNCS or (method in XPATH_METHODS and not receiver) or (
-            method == "find" and node.args and _text_start(node.args[0]).startswith(
+            method == "find" and node.args and (literal_start(node.args[0]) or "").startswith(
                 ("./", "/", "*"))):
         i.hit(node, "xpath", name if name in XPATH_FUNCS else f".{method}",
               first | kw("path", CLEAN) | kw("_path", CLEAN))
@@ -302,21 +302,9 @@ def _is_ldap(i: Interp, node: ast.Call, method: str) -> bool:
     flt = node.args[1] if len(node.args) > 1 else _keyword(node, "search_filter")
     if flt is None and len(node.args) > 2:
         flt = node.args[2]
-    prefix = _text_start(flt)
+    prefix = literal_start(flt) or ""
     return prefix.startswith("(") or any(k.arg in ("search_filter", "search_scope")
                                          for k in node.keywords)
-
-
-def _text_start(node: ast.expr | None) -> str:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr) and node.values:
-        return _text_start(node.values[0])
-    if isinstance(node, ast.BinOp):
-        return _text_start(node.left)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return _text_start(node.func.value)  # "(uid={})".format(v)
-    return ""
 
 
 def _is_logger(i: Interp, node: ast.Call, name: str) -> bool:

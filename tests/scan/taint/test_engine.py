@@ -188,3 +188,13 @@ def test_generic_search_methods_are_not_ldap(scan: Scan) -> None:
         re.compile("x").search(event["c"])
     """
     assert scan(code) == set()
+
+
+def test_long_concatenations_do_not_exhaust_the_stack(tmp_path: Path) -> None:
+    terms = " + ".join(['event["a"]'] * 1500)
+    code = f"import os\ndef handler(event, context):\n    x = {terms}\n    os.system(x)\n"
+    (tmp_path / "app.py").write_text(code)
+    from ramparts.scan import taint
+    from ramparts.scan.source import load_tree
+
+    assert [(f.rule_id, f.line) for f in taint.run(load_tree(tmp_path))] == [("RP-T002", 4)]
