@@ -22,6 +22,8 @@ _MUTATORS = frozenset({"append", "extend", "insert", "update", "add", "setdefaul
                        "appendleft", "extendleft", "__setitem__", "write", "writelines"})
 # a lookup returns what the container holds: a tainted key into a clean dict is clean
 _LOOKUPS = frozenset({"get", "pop", "getlist", "getone", "getall", "get_all"})
+_ORM_LOOKUPS = frozenset({"django.shortcuts.get_object_or_404",
+                          "django.shortcuts.get_list_or_404"})
 
 
 class Caller(Protocol):
@@ -69,6 +71,8 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
         return KINDS
     if name in sanitisers.CLEAR_ALL or name in responses.RESPONSE_OBJECTS:
         return CLEAN
+    if not receiver and _stored(name, method):
+        return CLEAN
     if name in sinks.URL_OBJECTS:  # the request's URL is what matters, not its body
         return (args[0] if args else CLEAN) | kwargs.get("url", CLEAN)
     if name in sanitisers.SANITISERS:
@@ -94,6 +98,16 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     if method in _MUTATORS and everything:
         _store_into(i, func.value, everything)  # type: ignore[union-attr]
     return receiver | everything
+
+
+def _stored(name: str, method: str | None) -> bool:
+    """What a database query returns is stored data, not the request that asked for it.
+
+    Only for a receiver that is not attacker data itself (``request.query.get`` is).
+    """
+    return (method in sinks.SQL_METHODS or method in sinks.NOSQL_METHODS
+            or name in _ORM_LOOKUPS or ".objects." in name or ".query." in name
+            or "query()." in name)
 
 
 def _app_target(i: Caller, func: ast.expr, name: str) -> Any:

@@ -198,3 +198,21 @@ def test_long_concatenations_do_not_exhaust_the_stack(tmp_path: Path) -> None:
     from ramparts.scan.source import load_tree
 
     assert [(f.rule_id, f.line) for f in taint.run(load_tree(tmp_path))] == [("RP-T002", 4)]
+
+
+def test_query_results_are_stored_data_not_the_request(scan: Scan) -> None:
+    code = """
+    import sqlite3
+    from django.http import HttpResponse
+    from django.shortcuts import get_object_or_404
+    from shop.models import Item
+    def show(request, pk):
+        item = get_object_or_404(Item, pk=pk)
+        HttpResponse(item.name)
+        other = Item.objects.filter(name=request.GET["q"]).first()
+        HttpResponse(other.name)
+        row = sqlite3.connect("x").execute("SELECT name FROM t WHERE id = ?", (pk,)).fetchone()
+        HttpResponse(row[0])
+        return HttpResponse(request.GET["q"])
+    """
+    assert scan(code) == {("RP-T012", 12)}
