@@ -38,7 +38,10 @@ RESPONSE_OBJECTS = REDIRECTS | MARKUP | HTML_BY_DEFAULT | HTML_IF_TYPED | frozen
     "django.http.JsonResponse", "starlette.responses.JSONResponse",
     "fastapi.responses.JSONResponse", "aiohttp.web.json_response", "quart.jsonify",
     "quart.render_template", "django.template.loader.render_to_string",
-    "flask.render_template_string", "quart.render_template_string"})
+    "flask.render_template_string", "quart.render_template_string", "flask.send_file",
+    "flask.send_from_directory", "flask.abort", "django.http.FileResponse",
+    "starlette.responses.FileResponse", "fastapi.responses.FileResponse",
+    "aiohttp.web.FileResponse"})
 # what the engine calls a jinja2.Environment made with autoescape=False
 NOESCAPE_ENV = "jinja2.Environment+noescape"
 NOESCAPE_TEMPLATE = "jinja2.Template+noescape"

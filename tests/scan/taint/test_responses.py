@@ -118,3 +118,17 @@ def test_session_writes_flask_django_aiohttp(scan: Scan) -> None:
         s.update({"user": request.query["u"]})
     """
     assert scan(code) == {("RP-T015", 5), ("RP-T015", 10), ("RP-T015", 11)}
+
+
+def test_a_sent_file_is_a_response_not_html_text(scan: Scan) -> None:
+    code = """
+    from flask import Flask, request, send_file, send_from_directory
+    app = Flask(__name__)
+    @app.route("/a")
+    def a():
+        return send_from_directory("/srv/files", request.args["f"])
+    @app.route("/b")
+    def b():
+        return send_file(request.args["f"])
+    """
+    assert scan(code) == {("RP-T005", 8)}
