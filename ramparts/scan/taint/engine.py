@@ -73,6 +73,7 @@ class Interp(Values):
         self.argv.pop(name, None)
         self.shapes.normalised.discard(name)
         self.shapes.url_of.pop(name, None)
+        self.shapes.signed_of.pop(name, None)
         if isinstance(value, ast.Call):
             ctor = self.qualname(value.func)
             method = getattr(value.func, "attr", None)
@@ -94,6 +95,8 @@ class Interp(Values):
             url = sanitisers.key(value.args[0]) if value.args else None
             if ctor.endswith(("urlparse", "urlsplit")) and url is not None:
                 self.shapes.url_of[name] = url
+            if (signed := sanitisers.signed_message(ctor, value)) is not None:
+                self.shapes.signed_of[name] = signed
         elif isinstance(value, ast.List | ast.Tuple):
             first = value.elts[0] if value.elts else None
             self.argv[name] = (CLEAN if first is None or isinstance(first, ast.Constant)

@@ -21,6 +21,7 @@ _ALL = KINDS
 # but a bare host or scheme-relative URL may still be picked
 _CHARSET: Taint = KINDS - {"ssrf", "redirect"}
 _URL: Taint = frozenset({"ssrf", "redirect"})
+_SIGNED: Taint = frozenset({"deserialize", "code"})
 
 # calls whose result carries nothing the caller chose as text
 CLEAR_ALL = frozenset({
@@ -122,6 +123,17 @@ class Shapes:
 
     normalised: set[str] = field(default_factory=set)  # realpath/resolve() results
     url_of: dict[str, str] = field(default_factory=dict)  # parsed -> key of the URL it parsed
+    signed_of: dict[str, str] = field(default_factory=dict)  # expected MAC -> key of its message
+
+
+def signed_message(ctor: str, call: ast.Call) -> str | None:
+    """``hmac.new(KEY, msg, ...).hexdigest()`` / ``hmac.digest(KEY, msg, ...)``: msg's key."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr in ("hexdigest", "digest") \
+            and isinstance(call.func.value, ast.Call):
+        call, ctor = call.func.value, ctor.rsplit(".", 1)[0].removesuffix("()")
+    if ctor in ("hmac.new", "hmac.digest") and len(call.args) >= 2:
+        return key(call.args[1])
+    return None
 
 
 Fact = tuple[str, Taint]  # (a name or a dotted path such as "self.value", kinds ruled out)
@@ -226,6 +238,10 @@ def _call_facts(test: ast.Call, qual: Callable[[ast.expr], str], shapes: Shapes)
         if func.attr == "fullmatch" and test.args and key(test.args[0]):
             return [(key(test.args[0]) or "", _CHARSET)]
     name = qual(func)
+    if name == "hmac.compare_digest" and len(test.args) == 2:
+        # the message whose MAC matched came from who holds the key, not the client
+        return [(shapes.signed_of[k], _SIGNED) for a in test.args
+                if (k := key(a)) is not None and k in shapes.signed_of]
     first = key(test.args[0]) if test.args else None
     if name == "isinstance" and len(test.args) == 2 and first:
         kinds = {n.id for n in ast.walk(test.args[1]) if isinstance(n, ast.Name)}

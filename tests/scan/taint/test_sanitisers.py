@@ -207,3 +207,19 @@ def test_safe_join_object_id_and_relative_redirects(scan: Scan) -> None:
         return redirect(nxt)
     """
     assert scan(code) == set()
+
+
+def test_a_verified_mac_clears_deserialisation_of_that_message(scan: Scan) -> None:
+    code = """
+    import base64, hashlib, hmac, os, pickle
+    KEY = os.environ["KEY"].encode()
+    def handler(event, context):
+        blob = base64.b64decode(event["body"])
+        other = base64.b64decode(event["other"])
+        expected = hmac.new(KEY, blob, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, event["sig"]):
+            return {"statusCode": 403}
+        pickle.loads(blob)
+        pickle.loads(other)
+    """
+    assert scan(code) == {("RP-T004", 10)}
