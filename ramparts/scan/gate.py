@@ -5,7 +5,7 @@ client, before uploading) and the node's deploy endpoint (on the server, the
 enforcement point) share, so the three can never disagree about what a rule
 means.  ``run_gate`` reads the tree once (``source.py``), runs
 
-* bandit (``sast.py``) and the event-taint rules (``taint.py``) on the code,
+* bandit (``sast.py``) and the taint rules (``taint/``) on the code,
 * detect-secrets over every file plus the manifest-environment check (``secrets.py``),
 * the manifest lint (``manifest_lint.py``) and the policy lint (``ramparts.policy.lint``),
 * the infrastructure template checks (``iac/``: SAM, CloudFormation, serverless.yml),

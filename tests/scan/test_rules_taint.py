@@ -124,10 +124,16 @@ def test_declared_handler_with_any_parameter_name_is_a_source(tmp_path: Path) ->
 
 
 def test_rules_have_stable_ids_cwes_and_remediations() -> None:
+    """T001-T007 keep their ids; T008-T015 follow the shared table (notes/cwe.md)."""
     ids = {kind: rule.rule_id for kind, rule in taint.RULES.items()}
     assert ids == {"code": "RP-T001", "command": "RP-T002", "sql": "RP-T003",
                    "deserialize": "RP-T004", "path": "RP-T005", "ssrf": "RP-T006",
-                   "template": "RP-T007"}
+                   "template": "RP-T007", "nosql": "RP-T008", "xpath": "RP-T009",
+                   "ldap": "RP-T010", "redirect": "RP-T011", "xss": "RP-T012",
+                   "xxe": "RP-T013", "log": "RP-T014", "trust-boundary": "RP-T015"}
     assert {r.rule_id: r.cwe for r in taint.RULES.values()} == {
         "RP-T001": "CWE-94", "RP-T002": "CWE-78", "RP-T003": "CWE-89", "RP-T004": "CWE-502",
-        "RP-T005": "CWE-22", "RP-T006": "CWE-918", "RP-T007": "CWE-1336"}
+        "RP-T005": "CWE-22", "RP-T006": "CWE-918", "RP-T007": "CWE-1336",
+        "RP-T008": "CWE-943", "RP-T009": "CWE-643", "RP-T010": "CWE-90",
+        "RP-T011": "CWE-601", "RP-T012": "CWE-79", "RP-T013": "CWE-611",
+        "RP-T014": "CWE-117", "RP-T015": "CWE-501"}

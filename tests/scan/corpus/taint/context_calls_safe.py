@@ -18,6 +18,6 @@ def handler(event, context):
     context.publish("order-viewed", {"id": body["id"]})
     digest = hashlib.sha256(image).hexdigest()
     api_key = context.secrets.get("payments-api-key")
-    log.info("order %s viewed", body["id"])
+    log.info("order %r viewed", body["id"])
     return {"statusCode": 200, "body": json.dumps({"order": order, "digest": digest,
                                                    "key_len": len(api_key)})}

@@ -1,0 +1,143 @@
+"""What a call does to taint: sinks, sanitisers, sources, container writes, app calls.
+
+Evaluated for every ``ast.Call`` the interpreter meets: the arguments are
+evaluated first, the call is checked against the sink tables, and its result
+taint is decided here: a call into the app's own code is interpreted by the
+whole-program step; a sanitiser's result keeps only what it does not
+neutralise; a request's data methods and a queue's read methods are sources;
+anything else returns what its receiver and arguments carried.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Protocol
+
+from ramparts.scan.taint import responses, sanitisers, sinks, sources
+from ramparts.scan.taint.frameworks.base import AS_SESSION, MARKERS, REQUEST, SESSION, VIEW
+from ramparts.scan.taint.index import ModuleIndex
+from ramparts.scan.taint.rules import CLEAN, KINDS, Taint, union
+
+_MUTATORS = frozenset({"append", "extend", "insert", "update", "add", "setdefault",
+                       "appendleft", "extendleft", "__setitem__", "write", "writelines"})
+# a lookup returns what the container holds: a tainted key into a clean dict is clean
+_LOOKUPS = frozenset({"get", "pop", "getlist", "getone", "getall", "get_all"})
+_ORM_LOOKUPS = frozenset({"django.shortcuts.get_object_or_404",
+                          "django.shortcuts.get_list_or_404"})
+
+
+class Caller(Protocol):
+    """The interpreter state a call reads and updates (``engine.Interp``)."""
+
+    mod: ModuleIndex
+    env: dict[str, Taint]
+    objs: dict[str, str]
+    argv: dict[str, Taint]
+    cls: str | None
+    p: Any  # engine.Program
+
+    def expr(self, node: ast.expr | None) -> Taint: ...
+
+    def qualname(self, func: ast.expr) -> str: ...
+
+    def owner(self, node: ast.expr) -> str | None: ...
+
+    def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None: ...
+
+
+def evaluate(i: Caller, node: ast.Call) -> Taint:
+    """Check ``node`` against the sinks and return the taint of its result."""
+    args = [i.expr(a) for a in node.args]
+    kwargs = {k.arg: i.expr(k.value) for k in node.keywords}
+    name = i.qualname(node.func)
+    func = node.func
+    method = func.attr if isinstance(func, ast.Attribute) else None
+    receiver = i.expr(func.value) if isinstance(func, ast.Attribute) else CLEAN
+    sinks.check(i, node, name, method, args, kwargs, receiver)
+
+    target = _app_target(i, func, name)
+    if target is not None:
+        return i.p.call(i, node, target, args, kwargs,
+                        receiver if target[2] is not None else None)
+    everything = union([*args, *kwargs.values()]) - MARKERS
+    if receiver & MARKERS:
+        if REQUEST in receiver and method in sources.REQUEST_METHODS:
+            return KINDS
+        if REQUEST in receiver or SESSION in receiver or VIEW in receiver:
+            return CLEAN  # request.is_secure(), session.get("user"), self.get_form()
+    if name in sources.SESSION_FACTORIES:
+        return AS_SESSION
+    if method in sources.READ_METHODS or name in sources.CONSUMERS:
+        return KINDS
+    if name in sanitisers.CLEAR_ALL or name in responses.RESPONSE_OBJECTS:
+        return CLEAN
+    if not receiver and _stored(name, method):
+        return CLEAN
+    if name in sinks.URL_OBJECTS:  # the request's URL is what matters, not its body
+        return (args[0] if args else CLEAN) | kwargs.get("url", CLEAN)
+    if name in sanitisers.SANITISERS:
+        return everything - sanitisers.SANITISERS[name]
+    if name == "re.sub" and len(node.args) >= 3:
+        return (args[1] | args[2]) - sanitisers.regex_clears(node.args[0])
+    if method is None:
+        return everything
+    receiver = receiver - MARKERS
+    if method in sanitisers.CLEAN_METHODS:
+        return CLEAN
+    if method in _LOOKUPS and args:  # the key picks a value, it does not become one
+        return receiver | union([*args[1:], *kwargs.values()])
+    if method == "format" and isinstance(func.value, ast.Call) and i.qualname(  # type: ignore[union-attr]
+            func.value.func) in responses.MARKUP:  # type: ignore[union-attr]
+        return (receiver | everything) - {"xss"}  # Markup(...).format() escapes its arguments
+    if method == "format":
+        return responses.fixed_origin(func.value, receiver | everything)  # type: ignore[union-attr]
+    if method == "replace":
+        return (receiver | union(args[1:])) - sanitisers.replace_clears(node.args)
+    if method == "render":  # escaping is the template's choice, checked at render()
+        return (receiver | everything) - {"xss"}
+    if method in _MUTATORS and everything:
+        _store_into(i, func.value, everything)  # type: ignore[union-attr]
+    return receiver | everything
+
+
+def _stored(name: str, method: str | None) -> bool:
+    """What a database query returns is stored data, not the request that asked for it.
+
+    Only for a receiver that is not attacker data itself (``request.query.get`` is).
+    """
+    return (method in sinks.SQL_METHODS or method in sinks.NOSQL_METHODS
+            or name in _ORM_LOOKUPS or ".objects." in name or ".query." in name
+            or "query()." in name)
+
+
+def _app_target(i: Caller, func: ast.expr, name: str) -> Any:
+    """The app function or method a call runs, if the app defines it."""
+    if isinstance(func, ast.Name):
+        if func.id in i.env:
+            return None
+        return i.p.resolve(i.mod, i.mod.aliases.get(func.id, func.id), None)
+    if isinstance(func, ast.Attribute):
+        owner = i.owner(func.value)
+        if owner is not None:
+            return i.p.method(owner, func.attr)
+        if isinstance(func.value, ast.Name) and func.value.id in i.env:
+            return None
+        if isinstance(func.value, ast.Call):  # Store().run(q)
+            made = _app_target(i, func.value.func, i.qualname(func.value.func))
+            if made is not None and made[2] is not None and made[1].name == "__init__":
+                return i.p.method(made[2], func.attr)
+        return i.p.resolve(i.mod, name, None)
+    return None
+
+
+def _store_into(i: Caller, container: ast.expr, t: Taint) -> None:
+    """``items.append(x)``: the container now holds what was put in it."""
+    if isinstance(container, ast.Attribute):
+        owner = i.owner(container.value)
+        if owner is not None:
+            i.p.store_field(owner, container.attr, t)
+            return
+    while isinstance(container, ast.Attribute | ast.Subscript):
+        container = container.value
+    if isinstance(container, ast.Name):
+        i.env[container.id] = i.env.get(container.id, CLEAN) | t

@@ -1,0 +1,201 @@
+"""Abstract interpretation of one function over taint sets.
+
+The interpreter walks a function's statements once (a loop body again when a
+value carried round changed), keeping for each local name the set of
+sink kinds its value is still dangerous for. Branches run from the same state
+and merge; a branch that ends in ``return``/``raise``/``abort()`` adds nothing
+after the ``if``, and a guard's facts (``sanitisers.guard_facts``) clear what
+the guard rules out in the arm where it holds. Sinks are checked at each call
+(``sinks.check``), each store (``responses.check_store``) and each response
+dict (``responses.check_dict``); calls into the app's own functions and
+methods go back to the ``Program`` (``analysis.py``), which interprets the
+callee with the arguments' taint. Expressions and stores are ``values.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ramparts.scan.taint import responses, sanitisers, sinks, sources
+from ramparts.scan.taint.frameworks.base import MARKERS
+from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
+from ramparts.scan.taint.values import Program, Values
+
+__all__ = ["Interp", "Program"]
+
+_NORMALISING_METHODS = frozenset({"resolve", "absolute", "realpath"})
+
+
+class Interp(Values):
+    """Interprets one function body for one assignment of taint to its parameters."""
+
+    def block(self, stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            self.stmt(stmt)
+
+    def _guarded(self, arms: list[tuple[list[ast.stmt], list[sanitisers.Fact]]]) -> None:
+        """Run each arm from the same env (less what its guard rules out) and merge."""
+        base = dict(self.env)
+        merged: dict[str, Taint] = {}
+        live = False
+        for body, facts in arms:
+            self.env = dict(base)
+            for name, kinds in facts:
+                if name in self.env:
+                    self.env[name] = self.env[name] - kinds
+                elif "." in name or "[" in name:  # self.value / sub["url"] not in ALLOWED
+                    self.env[name] = self._path_taint(name) - kinds
+            self.block(body)
+            if body and self._terminal(body[-1]):
+                if isinstance(body[-1], ast.Break) and self._exits:
+                    self._exits[-1].append(dict(self.env))  # it reaches the loop's end
+                continue
+            live = True
+            for k, v in self.env.items():
+                merged[k] = merged.get(k, CLEAN) | v
+        self.env = merged if live else base
+
+    def _terminal(self, stmt: ast.stmt) -> bool:
+        if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
+            return True
+        return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                and self.qualname(stmt.value.func) in sanitisers.TERMINAL_CALLS)
+
+    def _facts(self, test: ast.expr, truth: bool) -> list[sanitisers.Fact]:
+        return sanitisers.guard_facts(test, truth, self.qualname, self.expr, self.shapes)
+
+    def _shape(self, target: ast.expr, value: ast.expr | None) -> None:
+        """Remember what kind of object a local name holds (client, argv list, parsed URL)."""
+        if not isinstance(target, ast.Name):
+            return
+        name = target.id
+        self.objs.pop(name, None)
+        self.argv.pop(name, None)
+        self.shapes.normalised.discard(name)
+        self.shapes.url_of.pop(name, None)
+        self.shapes.signed_of.pop(name, None)
+        if isinstance(value, ast.Call):
+            ctor = self.qualname(value.func)
+            method = getattr(value.func, "attr", None)
+            if ctor in sinks.HTTP_CLIENTS or ctor.endswith(("getLogger", "get_logger")) \
+                    or ctor == "xml.sax.make_parser" or ctor.startswith(("ldap3.", "ldap.")):
+                self.objs[name] = ctor
+            elif ctor.endswith("XMLParser"):
+                self.objs[name] = sinks.parser_kind(ctor, value)
+            elif responses.unescaped(self, value):
+                self.objs[name] = (responses.NOESCAPE_ENV if ctor.endswith("Environment")
+                                   else responses.NOESCAPE_TEMPLATE)
+            elif (local := self.p.resolve(self.mod, ctor, self.cls)) is not None:
+                if local[2] is not None and local[1].name == "__init__":
+                    self.objs[name] = "class:" + local[2]
+                elif (argv := self.argv_of_call(value)) is not None:
+                    self.argv[name] = argv  # a helper that builds an argument list
+            if ctor in sanitisers.NORMALISERS or method in _NORMALISING_METHODS:
+                self.shapes.normalised.add(name)
+            url = sanitisers.key(value.args[0]) if value.args else None
+            if ctor.endswith(("urlparse", "urlsplit")) and url is not None:
+                self.shapes.url_of[name] = url
+            if (signed := sanitisers.signed_message(ctor, value)) is not None:
+                self.shapes.signed_of[name] = signed
+        elif isinstance(value, ast.List | ast.Tuple):
+            first = value.elts[0] if value.elts else None
+            self.argv[name] = (CLEAN if first is None or isinstance(first, ast.Constant)
+                               else self.expr(first))
+
+    def stmt(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Assign):
+            t = self.expr(node.value)
+            for target in node.targets:
+                self.assign(target, t)
+                self._shape(target, node.value)
+                if isinstance(target, ast.Attribute) and isinstance(node.value, ast.Call):
+                    self._field_shape(target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self.assign(node.target, self.expr(node.value))
+                self._shape(node.target, node.value)
+        elif isinstance(node, ast.AugAssign):
+            t = self.expr(node.value) | self.expr(node.target)
+            self.assign(node.target, t, weak=True)
+        elif isinstance(node, ast.Return):
+            self._return_argv(node.value)
+            if node.value is not None:
+                t = self.expr(node.value)
+                self.returns |= t
+                self.return_nodes.append((node, t))
+        elif isinstance(node, ast.Expr):
+            self.expr(node.value)
+        elif isinstance(node, ast.If):
+            self.expr(node.test)
+            self._guarded([(node.body, self._facts(node.test, True)),
+                           (node.orelse, self._facts(node.test, False))])
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            self.assign(node.target, self._iterated(node.iter))
+            self._loop(node)
+        elif isinstance(node, ast.While):
+            self.expr(node.test)
+            self._loop(node)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                t = self.expr(item.context_expr)
+                if item.optional_vars is not None:
+                    self.assign(item.optional_vars, t)
+                    self._shape(item.optional_vars, item.context_expr)
+            self.block(node.body)
+        elif isinstance(node, ast.Try | ast.TryStar):
+            self._guarded([(node.body, []), *[(h.body, []) for h in node.handlers],
+                           (node.orelse, [])])
+            self.block(node.finalbody)
+        elif isinstance(node, ast.Match):
+            subject = self.expr(node.subject)
+            for case in node.cases:
+                for sub in ast.walk(case.pattern):
+                    name = getattr(sub, "name", None)
+                    if isinstance(name, str):
+                        self.env[name] = subject
+            self._guarded([(c.body, []) for c in node.cases])
+        elif isinstance(node, ast.Raise | ast.Assert | ast.Delete):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child)
+        # nested defs and classes are not followed (see docs/scanning.md)
+
+    def _field_shape(self, target: ast.Attribute, value: ast.Call) -> None:
+        """``self.repo = OrderRepo(...)``: calls on ``self.repo`` go to that class."""
+        owner = self.owner(target.value)
+        made = self.p.resolve(self.mod, self.qualname(value.func), None)
+        if owner is not None and made is not None and made[2] is not None:
+            self.p.store_field_class(owner, target.attr, made[2])
+
+    def _return_argv(self, value: ast.expr | None) -> None:
+        """Whether every return gives an argument list, and what picks its program."""
+        if isinstance(value, ast.Name) and value.id in self.argv:
+            argv: Taint | None = self.argv[value.id]
+        elif isinstance(value, ast.List | ast.Tuple):
+            first = value.elts[0] if value.elts else None
+            argv = CLEAN if first is None or isinstance(first, ast.Constant) \
+                else self.expr(first)
+        else:
+            argv = None
+        if argv is None:
+            self.returns_other = True
+        else:
+            self.return_argv |= argv
+
+    def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
+        """Twice round (values carried to the next iteration), then what ``break`` left."""
+        self._exits.append([])
+        before = dict(self.env)
+        self._guarded([(node.body, [])])
+        if self.env != before:  # a value carried round may reach further the second time
+            self._guarded([(node.body, [])])
+        self._guarded([(node.orelse, [])])
+        for env in self._exits.pop():
+            for k, v in env.items():
+                self.env[k] = self.env.get(k, CLEAN) | v
+
+    def _iterated(self, node: ast.expr) -> Taint:
+        t = self.expr(node)
+        if isinstance(node, ast.Name) and self.objs.get(node.id) in sources.CONSUMERS:
+            return KINDS
+        return t - MARKERS

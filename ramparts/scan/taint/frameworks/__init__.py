@@ -1,0 +1,1 @@
+"""Framework models: where each framework hands attacker data to app code."""

@@ -1,0 +1,80 @@
+"""FastAPI and Starlette: routed endpoints, their typed parameters, ``Request``.
+
+FastAPI fills an endpoint's parameters from the path, query string, headers,
+cookies and body; one typed ``int``/``float``/``bool``/``UUID``/date is
+validated into that type and carries no text. A parameter given by
+``Depends()``/``Security()`` comes from the app, not the client. A plain
+Starlette endpoint ``async def page(request)`` is found by its ``request``
+parameter (see ``sources.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ramparts.scan.taint.frameworks.base import AS_REQUEST, ATTACKER, Entry, is_route
+from ramparts.scan.taint.index import ClassInfo, Function, ModuleIndex
+
+ROOTS = frozenset({"fastapi", "starlette"})
+REQUEST_ATTRS = frozenset({"query_params", "path_params", "headers", "cookies", "url",
+                           "base_url", "client"})
+REQUEST_METHODS = frozenset({"body", "json", "form", "stream"})
+_REQUEST_TYPES = frozenset({"Request", "WebSocket", "HTTPConnection"})
+_CLEAN_TYPES = frozenset({"int", "float", "bool", "UUID", "date", "datetime", "time",
+                          "timedelta", "Decimal", "BackgroundTasks", "Response", "Session",
+                          "AsyncSession", "SecurityScopes", "HTTPAuthorizationCredentials"})
+_APP_DEFAULTS = frozenset({"Depends", "Security"})
+
+
+def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None:
+    if cls is not None or not ROOTS & mod.imported_roots or not is_route(fn):
+        return None
+    e = Entry(fn, "fastapi", html_returns=_html_response(fn))
+    args = [*fn.args.posonlyargs, *fn.args.args]
+    defaults: list[ast.expr | None] = [None] * (len(args) - len(fn.args.defaults))
+    defaults += fn.args.defaults
+    pairs = list(zip(args, defaults, strict=True))
+    pairs += list(zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True))
+    for arg, default in pairs:
+        if _called(default) in _APP_DEFAULTS:
+            continue
+        kind = _annotation(arg.annotation)
+        if kind in _REQUEST_TYPES:
+            e.params[arg.arg] = AS_REQUEST
+        elif kind not in _CLEAN_TYPES:
+            e.params[arg.arg] = ATTACKER
+    return e
+
+
+def _called(node: ast.expr | None) -> str:
+    if isinstance(node, ast.Call):
+        return getattr(node.func, "id", None) or getattr(node.func, "attr", "")
+    return ""
+
+
+def _annotation(node: ast.expr | None) -> str:
+    """The type's last name: ``Annotated[int, Query()]`` -> ``int``, ``uuid.UUID`` -> UUID."""
+    if isinstance(node, ast.Subscript):
+        head = getattr(node.value, "id", None) or getattr(node.value, "attr", "")
+        if head == "Annotated":
+            first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+            return _annotation(first)
+        if head == "Optional":
+            return _annotation(node.slice)
+        return head
+    if isinstance(node, ast.BinOp):  # int | None
+        return _annotation(node.left)
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _html_response(fn: Function) -> bool:
+    for d in fn.decorator_list:
+        if isinstance(d, ast.Call):
+            for k in d.keywords:
+                if k.arg == "response_class" and "HTML" in ast.unparse(k.value):
+                    return True
+    return False

@@ -1,0 +1,141 @@
+"""Per-file index: what a module imports, defines and exposes as entry points.
+
+Building the index needs one file only, so it can run per file (in parallel,
+or from a cache keyed on the file's content); the inter-procedural step in
+``analysis.py`` then works over all indexes at once.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from ramparts.scan.source import SourceFile
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    bases: list[str]  # dotted origins of the base classes
+    methods: dict[str, Function] = field(default_factory=dict)
+    attrs: dict[str, ast.Call] = field(default_factory=dict)  # class attribute -> its making
+
+
+@dataclass
+class ModuleIndex:
+    sf: SourceFile
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
+    functions: dict[str, Function] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
+    instances: dict[str, ast.Call] = field(default_factory=dict)  # global = Maker(...)
+    # lines holding a name or method that may read attacker data on its own
+    # (``request`` imported from flask, ``receive_message``): see ``reads_sources``
+    source_lines: list[tuple[int, str]] = field(default_factory=list)
+
+    def reads_sources(self, fn: Function) -> bool:
+        """Whether ``fn`` mentions a source global or read method (so it is worth a run)."""
+        end = fn.end_lineno or fn.lineno
+        return any(fn.lineno <= line <= end for line, _ in self.source_lines)
+
+    # top-level packages this module imports from (``flask``, ``django`` ...)
+    imported_roots: set[str] = field(default_factory=set)
+
+    def dotted(self, node: ast.expr | None) -> str:
+        """``node`` as a dotted name with its first part resolved through the imports."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call):
+            parts.append(self.dotted(node.func) + "()")
+        elif isinstance(node, ast.Name):
+            parts.append(self.aliases.get(node.id, node.id))
+        else:
+            parts.append("?")
+        return ".".join(reversed(parts))
+
+
+# keyword arguments through which message clients take a consumer callback
+_CALLBACK_KEYWORDS = {"cb", "callback", "on_message", "on_message_callback", "handler"}
+_SUBSCRIBE_METHODS = {"subscribe", "basic_consume", "consume", "psubscribe", "add_handler"}
+
+
+def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
+          source_globals: frozenset[str] = frozenset()) -> ModuleIndex:
+    """Index one parsed file.
+
+    ``source_words`` (method names such as ``receive_message``) and
+    ``source_globals`` (imported names such as ``flask.request``) are what
+    ``sources.py`` counts as reading attacker data without a parameter.
+    """
+    mod = ModuleIndex(sf)
+    tree = sf.tree
+    if tree is None:
+        return mod
+    package = sf.module.rsplit(".", 1)[0] if "." in sf.module else ""
+    if sf.rel.endswith("__init__.py"):
+        package = sf.module
+    watch = set(source_words)  # local names (and methods) that read attacker data
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            if node.id in watch:  # type: ignore[attr-defined]
+                mod.source_lines.append((node.lineno, node.id))  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            if node.attr in source_words:  # type: ignore[attr-defined]
+                mod.source_lines.append((node.lineno, node.attr))  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            _callbacks(mod, node)  # type: ignore[arg-type]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            for local, origin in _imported(node, package):  # type: ignore[arg-type]
+                mod.aliases[local] = origin
+                if origin in source_globals:
+                    watch.add(local)
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            mod.functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef):
+            info = ClassInfo(stmt.name, [mod.dotted(b) for b in stmt.bases])
+            for item in stmt.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    info.methods[item.name] = item
+                info.attrs.update(_made(item))
+            mod.classes[stmt.name] = info
+        mod.instances.update(_made(stmt))
+    mod.imported_roots = {origin.split(".")[0] for origin in mod.aliases.values()}
+    return mod
+
+
+def positional(fn: Function) -> list[str]:
+    return [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+
+
+def _made(stmt: ast.stmt) -> dict[str, ast.Call]:
+    """``name = Maker(...)`` -> {name: that call}: what made an object bound at this level."""
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+        return {t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)}
+    return {}
+
+
+def _imported(node: ast.Import | ast.ImportFrom, package: str) -> list[tuple[str, str]]:
+    """(local name, dotted origin) for each name an import binds."""
+    if isinstance(node, ast.Import):
+        return [(a.asname, a.name) if a.asname else (a.name.split(".")[0],) * 2
+                for a in node.names]
+    base = node.module or ""
+    if node.level:
+        parts = package.split(".") if package else []
+        parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+        base = ".".join([*parts, base] if base else parts)
+    return [(a.asname or a.name, f"{base}.{a.name}" if base else a.name) for a in node.names]
+
+
+def _callbacks(mod: ModuleIndex, node: ast.Call) -> None:
+    """``nc.subscribe("orders", cb=on_message)``: ``on_message`` receives messages."""
+    if isinstance(node.func, ast.Attribute) and node.func.attr in _SUBSCRIBE_METHODS:
+        for k in node.keywords:
+            if k.arg in _CALLBACK_KEYWORDS and isinstance(k.value, ast.Name):
+                mod.callbacks.add(k.value.id)

@@ -1,0 +1,321 @@
+"""Per-category sink tables and the check that runs at every call.
+
+Each table names calls whose given argument must not carry its kind of taint.
+Names are dotted origins as the engine resolves them through the module's
+imports (``from subprocess import run as r`` -> ``subprocess.run``); methods
+on objects of unknown type are matched by name where the name is specific
+enough (``execute``, ``xpath``, ``search_s``) and by argument shape where it
+is not (``find`` with a dict is a MongoDB query, ``find`` with a string is not).
+Response sinks (redirects, HTML) live in ``responses.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Protocol
+
+from ramparts.scan.taint.responses import check_response, literal_start
+from ramparts.scan.taint.rules import CLEAN, Taint
+
+CODE = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
+SHELL_ALWAYS = frozenset({"os.system", "os.popen", "subprocess.getoutput",
+                          "subprocess.getstatusoutput", "commands.getoutput", "os.popen2",
+                          "os.popen3", "asyncio.create_subprocess_shell"})
+SUBPROCESS = frozenset({"subprocess.call", "subprocess.run", "subprocess.Popen",
+                        "subprocess.check_call", "subprocess.check_output"})
+# calls whose first argument names the program to run (no shell, but input picks it)
+EXEC_PROGRAM = frozenset({"os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execv",
+                          "os.execve", "os.execvp", "os.execvpe", "os.posix_spawn",
+                          "os.posix_spawnp", "os.spawnl", "os.spawnlp", "os.spawnv",
+                          "os.spawnvp", "asyncio.create_subprocess_exec"})
+SHELLS = ("sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell")
+SQL_METHODS = frozenset({"execute", "executemany", "executescript", "raw", "mogrify",
+                         "exec_driver_sql", "read_sql", "read_sql_query"})
+SQL_FUNCS = frozenset({"sqlalchemy.text", "sqlalchemy.sql.text", "pandas.read_sql",
+                       "pandas.read_sql_query", "sqlalchemy.sql.expression.text"})
+DESERIALIZE = frozenset({"pickle.loads", "pickle.load", "pickle.Unpickler", "cPickle.loads",
+                         "cPickle.load", "marshal.loads", "marshal.load", "dill.loads",
+                         "dill.load", "shelve.open", "jsonpickle.decode", "yaml.unsafe_load",
+                         "yaml.full_load", "yaml.unsafe_load_all", "yaml.full_load_all",
+                         "pandas.read_pickle", "_pickle.loads", "cloudpickle.loads",
+                         "joblib.load", "torch.load"})
+YAML_LOAD = frozenset({"yaml.load", "yaml.load_all"})  # unsafe unless given a safe Loader
+SAFE_YAML_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
+PATH_SINKS = frozenset({"open", "io.open", "os.open", "codecs.open", "os.remove", "os.unlink",
+                        "os.rmdir", "os.listdir", "os.scandir", "shutil.rmtree", "shutil.copy",
+                        "shutil.copyfile", "shutil.move", "os.rename", "tarfile.open",
+                        "zipfile.ZipFile", "os.makedirs", "os.mkdir", "shutil.copytree",
+                        "flask.send_file", "django.http.FileResponse",
+                        "starlette.responses.FileResponse", "fastapi.responses.FileResponse",
+                        "aiohttp.web.FileResponse", "aiofiles.open", "os.truncate",
+                        "os.chmod", "linecache.getlines", "fileinput.input"})
+PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "unlink",
+                          "rmdir", "iterdir", "mkdir", "touch", "rename", "replace_file"})
+HTTP_LIBS = ("requests", "httpx", "urllib3", "aiohttp")
+HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request",
+                        "stream", "urlopen"})
+HTTP_CLIENTS = frozenset({"requests.Session", "requests.session", "httpx.Client",
+                          "httpx.AsyncClient", "urllib3.PoolManager", "aiohttp.ClientSession"})
+URL_FUNCS = frozenset({"urllib.request.urlopen", "urllib.request.Request", "urllib.urlopen",
+                       "urllib2.urlopen", "http.client.HTTPConnection",
+                       "http.client.HTTPSConnection", "socket.create_connection",
+                       "urllib.request.urlretrieve", "pycurl.Curl"})
+URL_OBJECTS = frozenset({"urllib.request.Request", "requests.Request", "httpx.Request"})
+TEMPLATE_FUNCS = frozenset({"jinja2.Template", "jinja2.environment.Template",
+                            "mako.template.Template", "flask.render_template_string",
+                            "django.template.Template", "chameleon.PageTemplate",
+                            "quart.render_template_string", "tornado.template.Template"})
+TEMPLATE_METHODS = frozenset({"from_string", "render_template_string"})
+NOSQL_METHODS = frozenset({"find", "find_one", "find_one_and_delete", "find_one_and_replace",
+                           "find_one_and_update", "update_one", "update_many", "delete_one",
+                           "delete_many", "count_documents", "aggregate", "replace_one",
+                           "distinct", "map_reduce"})
+XPATH_FUNCS = frozenset({"lxml.etree.XPath", "lxml.etree.ETXPath", "lxml.etree.XPathEvaluator"})
+XPATH_METHODS = frozenset({"xpath", "findall", "iterfind", "findtext"})
+LDAP_METHODS = {"search": (0, 1, 2), "search_s": (0, 2), "search_st": (0, 2),
+                "search_ext": (0, 2), "search_ext_s": (0, 2), "paged_search": (0, 1)}
+LDAP_KEYWORDS = ("search_filter", "filterstr", "search_base", "base")
+XXE_STDLIB = frozenset({"xml.sax.parseString", "xml.sax.parse", "xml.dom.minidom.parseString",
+                        "xml.dom.minidom.parse", "xml.dom.pulldom.parseString",
+                        "xml.dom.pulldom.parse", "xml.etree.ElementTree.fromstring",
+                        "xml.etree.ElementTree.parse", "xml.etree.ElementTree.XML",
+                        "xml.etree.ElementTree.iterparse", "xml.etree.cElementTree.fromstring",
+                        "xml.etree.cElementTree.parse", "xml.dom.expatbuilder.parseString",
+                        "xml.sax.expatreader.create_parser"})
+LXML_PARSE = frozenset({"lxml.etree.fromstring", "lxml.etree.XML", "lxml.etree.parse",
+                        "lxml.etree.iterparse", "lxml.etree.XMLID"})
+SAFE_PARSER = "lxml.etree.XMLParser+safe"
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception",
+                         "log", "fatal"})
+LOGGER_NAMES = frozenset({"logger", "log", "_logger", "_log", "LOGGER", "LOG", "logging",
+                          "audit_log", "LOGGING", "structlog"})
+
+
+class Interp(Protocol):
+    """What a sink check needs from the engine that is interpreting a function."""
+
+    objs: dict[str, str]
+    argv: dict[str, Taint]
+
+    def expr(self, node: ast.expr | None) -> Taint: ...
+
+    def qualname(self, func: ast.expr) -> str: ...
+
+    def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None: ...
+
+    def argv_of_call(self, call: ast.Call) -> Taint | None: ...
+
+    def made_by(self, node: ast.expr) -> tuple[str, ast.Call | None]: ...
+
+
+def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[Taint],
+          kwargs: dict[str | None, Taint], receiver: Taint) -> None:
+    """Report every sink ``node`` is, for the taint of the arguments it is given."""
+    first = args[0] if args else CLEAN
+    kw = kwargs.get
+    if name in CODE:
+        i.hit(node, "code", name, first | kw("source", CLEAN))
+    elif name in SHELL_ALWAYS:
+        i.hit(node, "command", name, first | kw("cmd", CLEAN))
+    elif name in SUBPROCESS:
+        _subprocess(i, node, name, first | kw("args", CLEAN))
+    elif name in EXEC_PROGRAM:
+        program = args[1] if name.startswith("os.spawn") and len(args) > 1 else first
+        i.hit(node, "command", name, program | kw("path", CLEAN) | kw("program", CLEAN))
+    elif name in SQL_FUNCS or (method in SQL_METHODS and name.split(".")[0] not in
+                               ("subprocess", "os")):
+        i.hit(node, "sql", name if name in SQL_FUNCS else f".{method}",
+              first | kw("sql", CLEAN) | kw("query", CLEAN) | kw("statement", CLEAN))
+    elif method == "extra" and (node.keywords or node.args):  # Django QuerySet.extra()
+        i.hit(node, "sql", ".extra", kw("where", CLEAN) | kw("select", CLEAN)
+              | kw("tables", CLEAN) | kw("order_by", CLEAN) | first)
+    elif name in DESERIALIZE:
+        i.hit(node, "deserialize", name, first | kw("data", CLEAN) | kw("file", CLEAN))
+    elif name in YAML_LOAD:
+        loader = node.args[1] if len(node.args) > 1 else _keyword(node, "Loader")
+        loader_name = i.qualname(loader).rsplit(".", 1)[-1] if loader is not None else ""
+        if loader_name not in SAFE_YAML_LOADERS:
+            i.hit(node, "deserialize", name, first | kw("stream", CLEAN))
+    elif name in PATH_SINKS:
+        i.hit(node, "path", name, first | kw("file", CLEAN) | kw("path", CLEAN)
+              | kw("filename", CLEAN) | kw("name", CLEAN))
+    elif method in PATH_METHODS or (method == "open" and receiver):
+        i.hit(node, "path", f"Path.{method}", receiver)
+    elif method == "save" and node.args:  # an upload saved under a client-chosen name
+        i.hit(node, "path", ".save", first)
+    elif name in URL_FUNCS:
+        i.hit(node, "ssrf", name, first | kw("url", CLEAN) | kw("host", CLEAN))
+    elif method in HTTP_VERBS and _is_http_client(name):
+        url = args[1] if method in ("request", "stream", "urlopen") and len(args) > 1 else first
+        i.hit(node, "ssrf", name, url | kw("url", CLEAN))
+    elif name in TEMPLATE_FUNCS or method in TEMPLATE_METHODS:
+        if not _sandboxed(i, node):
+            i.hit(node, "template", name, first | kw("source", CLEAN) | kw("text", CLEAN))
+    elif name in XPATH_FUNCS or (method in XPATH_METHODS and not receiver) or (
+            method == "find" and node.args and (literal_start(node.args[0]) or "").startswith(
+                ("./", "/", "*"))):
+        i.hit(node, "xpath", name if name in XPATH_FUNCS else f".{method}",
+              first | kw("path", CLEAN) | kw("_path", CLEAN))
+    elif method in LDAP_METHODS and _is_ldap(i, node, method):
+        t = _union(args[n] for n in LDAP_METHODS[method] if n < len(args))
+        i.hit(node, "ldap", f".{method}", t | _union(kw(k, CLEAN) for k in LDAP_KEYWORDS))
+    elif method in NOSQL_METHODS:
+        _nosql(i, node, method, receiver)
+    elif name in XXE_STDLIB:
+        i.hit(node, "xxe", name, first | kw("source", CLEAN) | kw("string", CLEAN))
+    elif name in LXML_PARSE or (method in ("parse", "feed") and node.func is not None
+                                and _receiver_ctor(i, node) == "xml.sax.make_parser"):
+        if name not in LXML_PARSE or _lxml_resolves(i, node):
+            i.hit(node, "xxe", name, first | kw("source", CLEAN) | kw("text", CLEAN))
+    elif method in LOG_METHODS and _is_logger(i, node, name):
+        start = 1 if method == "log" else 0
+        i.hit(node, "log", name, _logged(node.args[start:], args[start:]) | kw("msg", CLEAN))
+    else:
+        check_response(i, node, name, method, args, kwargs, receiver)
+    if method in ("update", "setdefault", "__setitem__") and isinstance(
+            node.func, ast.Attribute) and "@session" in receiver:
+        i.hit(node, "trust-boundary", "session." + method, _union([*args, *kwargs.values()]))
+
+
+def _keyword(node: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in node.keywords if k.arg == name), None)
+
+
+def _union(items: object) -> Taint:
+    out: set[str] = set()
+    for t in items:  # type: ignore[attr-defined]
+        out |= t
+    return frozenset(out)
+
+
+def _subprocess(i: Interp, node: ast.Call, name: str, taint: Taint) -> None:
+    shell = _keyword(node, "shell")
+    cmd = node.args[0] if node.args else _keyword(node, "args")
+    if shell is not None and not (isinstance(shell, ast.Constant) and not shell.value):
+        i.hit(node, "command", name, taint)
+    elif isinstance(cmd, ast.List | ast.Tuple):
+        i.hit(node, "command", name, argv_taint(i, cmd.elts))
+    elif isinstance(cmd, ast.Name) and cmd.id in i.argv:
+        i.hit(node, "command", name, i.argv[cmd.id])
+    elif isinstance(cmd, ast.Call) and (argv := i.argv_of_call(cmd)) is not None:
+        i.hit(node, "command", name, argv)
+    else:  # a string (or something unknown) names the program to run
+        i.hit(node, "command", name, taint)
+
+
+def argv_taint(i: Interp, elts: list[ast.expr]) -> Taint:
+    """An argument list is dangerous if input picks the program, or runs ``sh -c``."""
+    if not elts:
+        return CLEAN
+    if isinstance(elts[0], ast.Starred):
+        return i.expr(elts[0].value)
+    program = elts[0]
+    if (isinstance(program, ast.Constant)
+            and str(program.value).rsplit("/", 1)[-1] in SHELLS
+            and len(elts) >= 3 and isinstance(elts[1], ast.Constant)
+            and str(elts[1].value).lstrip("-/").lower() in ("c", "ec", "lc", "command")):
+        return _union(i.expr(e) for e in elts[2:])
+    return i.expr(program)
+
+
+def _is_http_client(name: str) -> bool:
+    root = name.split(".")[0].removesuffix("()")
+    if root in HTTP_LIBS:
+        return True
+    # session objects made in this function: requests.Session(), httpx.Client()
+    return any(lib + "." in name for lib in HTTP_LIBS) or root in ("session", "client", "http")
+
+
+def _nosql(i: Interp, node: ast.Call, method: str, receiver: Taint) -> None:
+    """A MongoDB filter is dangerous when input supplies it whole or an operator's code."""
+    if not node.args or receiver:  # str.find(x) on a tainted string is not a query
+        return
+    query = node.args[0]
+    if isinstance(node.func, ast.Attribute) and isinstance(node.func.value,
+                                                           ast.Constant | ast.JoinedStr):
+        return
+    if isinstance(query, ast.Dict):
+        t = _union(i.expr(v) for v in query.values) | _union(
+            i.expr(k) for k in query.keys if k is not None)
+    elif isinstance(query, ast.List) and method == "aggregate":
+        t = i.expr(query)
+    elif isinstance(query, ast.Constant | ast.JoinedStr | ast.BinOp):
+        return  # a string: str.find / list.index shapes, not a filter
+    else:
+        t = i.expr(query)
+    i.hit(node, "nosql", f".{method}", t)
+
+
+def _receiver_ctor(i: Interp, node: ast.Call) -> str:
+    value = getattr(node.func, "value", None)
+    return i.made_by(value)[0] if value is not None else ""
+
+
+def _sandboxed(i: Interp, node: ast.Call) -> bool:
+    """jinja2's SandboxedEnvironment runs a template without reaching Python internals."""
+    return _receiver_ctor(i, node).endswith("SandboxedEnvironment")
+
+
+def _lxml_resolves(i: Interp, node: ast.Call) -> bool:
+    """lxml is not trusted with input unless its parser turns entity resolution off.
+
+    lxml before 5.0 resolves external entities by default, so a parse without a
+    parser that says ``resolve_entities=False`` counts as resolving them.
+    """
+    parser = node.args[1] if len(node.args) > 1 else _keyword(node, "parser")
+    if parser is None:
+        return True
+    ctor, call = i.made_by(parser)
+    if call is not None:
+        return parser_kind(ctor, call) != SAFE_PARSER
+    return ctor != SAFE_PARSER
+
+
+def parser_kind(ctor: str, call: ast.Call) -> str:
+    """``XMLParser(resolve_entities=False)`` (without no_network=False) loads no entities."""
+    safe = False
+    for k in call.keywords:
+        if k.arg == "resolve_entities" and isinstance(k.value, ast.Constant):
+            safe = not k.value.value
+        if k.arg == "no_network" and isinstance(k.value, ast.Constant) and not k.value.value:
+            return ctor
+    return SAFE_PARSER if safe else ctor
+
+
+def _logged(nodes: list[ast.expr], args: list[Taint]) -> Taint:
+    """What a logging call writes: ``%r`` and ``%d`` arguments cannot carry a line break."""
+    if not nodes:
+        return CLEAN
+    fmt = nodes[0]
+    if isinstance(fmt, ast.Constant) and isinstance(fmt.value, str) and "%s" not in fmt.value \
+            and "%(" not in fmt.value:
+        return args[0]
+    return _union(args)
+
+
+def _is_ldap(i: Interp, node: ast.Call, method: str) -> bool:
+    """``search`` is everybody's method name: an LDAP one has a connection or a filter."""
+    if method != "search":
+        return True
+    if _receiver_ctor(i, node).startswith(("ldap3.", "ldap.")):
+        return True
+    flt = node.args[1] if len(node.args) > 1 else _keyword(node, "search_filter")
+    if flt is None and len(node.args) > 2:
+        flt = node.args[2]
+    prefix = literal_start(flt) or ""
+    return prefix.startswith("(") or any(k.arg in ("search_filter", "search_scope")
+                                         for k in node.keywords)
+
+
+def _is_logger(i: Interp, node: ast.Call, name: str) -> bool:
+    value = getattr(node.func, "value", None)
+    if name.startswith(("logging.", "structlog.")):
+        return True
+    if isinstance(value, ast.Name):
+        return value.id in LOGGER_NAMES or i.objs.get(value.id, "").endswith(
+            ("getLogger", "get_logger"))
+    if isinstance(value, ast.Attribute):
+        return value.attr in ("logger", "log", "_logger", "_log")
+    if isinstance(value, ast.Call):
+        return i.qualname(value.func).endswith(("getLogger", "get_logger"))
+    return False

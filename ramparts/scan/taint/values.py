@@ -1,0 +1,254 @@
+"""Values: what taint an expression carries, and what a store does.
+
+The half of the interpreter that evaluates expressions (names, attributes of
+request objects and app instances, containers, string building, calls through
+``calls.py``) and performs stores (``x = ...``, ``obj.attr = ...``,
+``d[k] = ...``), with the per-function state both halves share; the
+statement half (branches, guards, loops) is ``engine.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Protocol
+
+from ramparts.scan.taint import calls, responses, sanitisers, sources
+from ramparts.scan.taint.frameworks.base import AS_SESSION, MARKERS, REQUEST, VIEW
+from ramparts.scan.taint.index import Function, ModuleIndex
+from ramparts.scan.taint.rules import CLEAN, KINDS, Taint, union
+
+_PATH_PARTS = frozenset({"name", "stem", "suffix"})  # only the final component is kept
+
+
+class Program(Protocol):
+    """What the interpreter needs from the whole-program step."""
+
+    def resolve(self, mod: ModuleIndex, dotted: str, cls: str | None
+                ) -> tuple[ModuleIndex, Function, str | None] | None: ...
+
+    def call(self, caller: Any, node: ast.Call,
+             target: tuple[ModuleIndex, Function, str | None], args: list[Taint],
+             kwargs: dict[str | None, Taint], receiver: Taint | None) -> Taint: ...
+
+    def report(self, mod: ModuleIndex, node: ast.AST, kind: str, sink: str, via: str) -> None: ...
+
+    def method(self, cls: str, name: str) -> tuple[ModuleIndex, Function, str | None] | None: ...
+
+    def field(self, cls: str, attr: str) -> Taint: ...
+
+    def field_class(self, cls: str, attr: str) -> str | None: ...
+
+    def global_class(self, mod: ModuleIndex, name: str) -> str | None: ...
+
+    def argv_of(self, fn: Function) -> Taint | None: ...
+
+    def store_field_class(self, cls: str, attr: str, of: str) -> None: ...
+
+    def store_field(self, cls: str, attr: str, t: Taint) -> None: ...
+
+
+class Values:
+    """Per-function state, expression evaluation and stores (see ``engine.Interp``)."""
+
+    def __init__(self, program: Program, mod: ModuleIndex, env: dict[str, Taint], depth: int,
+                 via: str, cls: str | None = None, self_name: str | None = None) -> None:
+        self.p = program
+        self.mod = mod
+        self.env = env
+        self.depth = depth
+        self.via = via
+        self.cls = cls  # "module:Class" for methods of the app's classes
+        self.self_name = self_name
+        self.returns: Taint = CLEAN
+        self.return_nodes: list[tuple[ast.Return, Taint]] = []
+        self.return_argv: Taint = CLEAN  # what picks the program of argument lists returned
+        self.returns_other = False  # some return gives something else than an argument list
+        self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
+        self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
+        self.shapes = sanitisers.Shapes()
+        self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
+
+    def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
+        if kind in t:
+            self.p.report(self.mod, node, kind, sink, self.via if self.depth else "")
+
+    def _path_taint(self, path: str) -> Taint:
+        try:
+            node = ast.parse(path, mode="eval").body
+        except SyntaxError:  # not a path sanitisers.key() makes; nothing to clear
+            return CLEAN
+        return self.expr(node)
+
+    def made_by(self, node: ast.expr) -> tuple[str, ast.Call | None]:
+        """What made the object ``node`` names: a local ``objs`` entry or a module global."""
+        if isinstance(node, ast.Name):
+            if node.id in self.objs:
+                return self.objs[node.id], None
+            if node.id not in self.env and node.id in self.mod.instances:
+                call = self.mod.instances[node.id]
+                return self.mod.dotted(call.func), call
+        if isinstance(node, ast.Call):
+            return self.qualname(node.func), node
+        return "", None
+
+    def argv_of_call(self, call: ast.Call) -> Taint | None:
+        """What picks the program of the argument list an app helper returned."""
+        local = self.p.resolve(self.mod, self.qualname(call.func), self.cls)
+        return self.p.argv_of(local[1]) if local is not None and local[2] is None else None
+
+    def assign(self, target: ast.expr, t: Taint, weak: bool = False) -> None:
+        if isinstance(target, ast.Name):
+            self.env[target.id] = (self.env.get(target.id, CLEAN) | t) if weak else t
+            prefix = target.id + "."
+            for stale in [k for k in self.env if k.startswith(prefix)]:
+                del self.env[stale]
+        elif isinstance(target, ast.Tuple | ast.List):
+            for elt in target.elts:
+                self.assign(elt.value if isinstance(elt, ast.Starred) else elt, t, weak)
+        elif isinstance(target, ast.Attribute):
+            path = sanitisers.key(target)
+            if path is not None and not weak:
+                self.env[path] = t  # later reads in this function see exactly this value
+            owner = self.owner(target.value)
+            if owner is not None:
+                self.p.store_field(owner, target.attr, t - MARKERS)
+            else:
+                self._taint_root(target, t)
+        elif isinstance(target, ast.Subscript):
+            base = self.expr(target.value)
+            responses.check_store(self, target, t, base)
+            if "@session" not in base:
+                self._taint_root(target, t)
+
+    def _taint_root(self, target: ast.expr, t: Taint) -> None:
+        node = target
+        while isinstance(node, ast.Attribute | ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name) and t - MARKERS:
+            self.env[node.id] = self.env.get(node.id, CLEAN) | (t - MARKERS)
+
+    def owner(self, node: ast.expr) -> str | None:
+        """The app class whose instance ``node`` is (``self`` in a method, ``obj = C()``)."""
+        if isinstance(node, ast.Name):
+            if node.id == self.self_name and self.cls is not None:
+                return self.cls
+            ctor = self.objs.get(node.id, "")
+            if ctor.startswith("class:"):
+                return ctor[6:]
+            if node.id not in self.env:  # a module-level instance: repo = OrderRepo()
+                return self.p.global_class(self.mod, node.id)
+        elif isinstance(node, ast.Attribute):  # self.engine, where engine = RuleEngine()
+            outer = self.owner(node.value)
+            if outer is not None:
+                return self.p.field_class(outer, node.attr)
+        return None
+
+    def expr(self, node: ast.expr | None) -> Taint:
+        if node is None or isinstance(node, ast.Constant | ast.Lambda):
+            return CLEAN
+        if isinstance(node, ast.Name):
+            if node.id in self.env:
+                return self.env[node.id]
+            return sources.global_taint(self.mod.aliases.get(node.id, "")) or CLEAN
+        if isinstance(node, ast.Attribute):
+            return self._attribute(node)
+        if isinstance(node, ast.Subscript):
+            path = sanitisers.key(node)
+            if path is not None and path in self.env:  # guarded: sub["url"] host checked
+                return self.env[path]
+            self.expr(node.slice)
+            base = self.expr(node.value)
+            return CLEAN if base & MARKERS and not base - MARKERS else base - MARKERS
+        if isinstance(node, ast.JoinedStr):
+            return responses.fixed_origin(node, union(self.expr(v) for v in node.values))
+        if isinstance(node, ast.FormattedValue):
+            t = self.expr(node.value)
+            return t - {"log"} if node.conversion == ord("r") else t
+        if isinstance(node, ast.BinOp):  # "a" + b + c ... : walk the left spine, not recurse
+            t, spine = CLEAN, node
+            while isinstance(spine, ast.BinOp):
+                t |= self.expr(spine.right)
+                spine = spine.left
+            return responses.fixed_origin(node, t | self.expr(spine))
+        if isinstance(node, ast.BoolOp):
+            return union(self.expr(v) for v in node.values)
+        if isinstance(node, ast.Compare | ast.UnaryOp) and (
+                isinstance(node, ast.Compare) or isinstance(node.op, ast.Not)):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child)
+            return CLEAN
+        if isinstance(node, ast.IfExp):
+            self.expr(node.test)
+            return self.expr(node.body) | self.expr(node.orelse)
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return union(self.expr(e) for e in node.elts)
+        if isinstance(node, ast.Dict):
+            responses.check_dict(self, node)
+            return union(self.expr(e) for e in [*node.keys, *node.values] if e is not None)
+        if isinstance(node, ast.NamedExpr):
+            t = self.expr(node.value)
+            self.assign(node.target, t)
+            return t
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            return self._comprehension(node)
+        if isinstance(node, ast.Call):
+            path = sanitisers.key(node)
+            if path is not None and path in self.env:  # creds.get("user"), type-checked
+                return self.env[path]
+            return self.call(node)
+        return union(self.expr(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
+
+    def _attribute(self, node: ast.Attribute) -> Taint:
+        path = sanitisers.key(node)
+        if path is not None and path in self.env:
+            return self.env[path]
+        base = self.expr(node.value)
+        if REQUEST in base:
+            if node.attr in sources.REQUEST_ATTRS:
+                return KINDS
+            return AS_SESSION if node.attr == "session" else base - MARKERS
+        if VIEW in base:
+            return sources.VIEW_ATTRS.get(node.attr, CLEAN)
+        owner = self.owner(node.value)
+        if owner is not None:
+            return self.p.field(owner, node.attr) | (base - MARKERS)
+        if base & MARKERS:
+            return base - MARKERS
+        return base - {"path"} if node.attr in _PATH_PARTS else base
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp
+                       | ast.DictComp) -> Taint:
+        saved = dict(self.env)
+        for gen in node.generators:
+            self.assign(gen.target, self.expr(gen.iter))
+            for cond in gen.ifs:
+                self.expr(cond)
+        if isinstance(node, ast.DictComp):
+            t = self.expr(node.key) | self.expr(node.value)
+        else:
+            t = self.expr(node.elt)
+        self.env = saved
+        return t
+
+    def call(self, node: ast.Call) -> Taint:
+        return calls.evaluate(self, node)
+
+    def qualname(self, func: ast.expr) -> str:
+        parts: list[str] = []
+        node = func
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            if node.id in self.objs:  # an object made in this function
+                parts.append(self.objs[node.id] + "()")
+            elif node.id in self.env:  # a local variable shadows imports and builtins
+                parts.append(node.id)
+            else:
+                parts.append(self.mod.aliases.get(node.id, node.id))
+        elif isinstance(node, ast.Call):
+            parts.append(self.qualname(node.func) + "()")
+        else:
+            parts.append("?")
+        return ".".join(reversed(parts))

@@ -1,0 +1,188 @@
+"""Sinks per category (``sinks.py``): each vulnerable call next to its safe form."""
+
+from __future__ import annotations
+
+from tests.scan.taint.conftest import Scan
+
+HEAD = """
+import logging, os, subprocess, sqlite3, pickle, yaml
+import lxml.etree
+import ldap3
+import ldap
+import requests
+import sqlalchemy
+import xml.sax
+from xml.dom import minidom
+import defusedxml.ElementTree
+from ldap3.utils.conv import escape_filter_chars
+from pymongo import MongoClient
+log = logging.getLogger(__name__)
+db = MongoClient()["app"]
+def handler(event, context):
+    v = event["body"]
+"""
+N = HEAD.count("\n")  # the first line of the body below is line N
+
+
+def _at(scan: Scan, body: str) -> set[tuple[str, int]]:
+    lines = "\n".join("    " + line for line in body.strip("\n").splitlines())
+    return scan(HEAD + lines + "\n")
+
+
+def test_command_and_code(scan: Scan) -> None:
+    body = """
+subprocess.run(v, shell=True)
+subprocess.run(["ls", v])
+subprocess.run(["sh", "-c", v])
+subprocess.run([v, "-l"])
+eval(v)
+"""
+    assert _at(scan, body) == {("RP-T002", N), ("RP-T002", N + 2), ("RP-T002", N + 3),
+                               ("RP-T001", N + 4)}
+
+
+def test_sql_formatting_is_flagged_parameter_binding_is_not(scan: Scan) -> None:
+    body = """
+cur = sqlite3.connect("x").cursor()
+cur.execute("SELECT * FROM t WHERE id = '%s'" % v)
+cur.execute("SELECT * FROM t WHERE id = ?", (v,))
+sqlalchemy.text(f"SELECT * FROM t WHERE id = {v}")
+sqlalchemy.text("SELECT * FROM t WHERE id = :id").bindparams(id=v)
+"""
+    assert _at(scan, body) == {("RP-T003", N + 1), ("RP-T003", N + 3)}
+
+
+def test_nosql_where_and_filters_from_input(scan: Scan) -> None:
+    body = """
+db.users.find({"$where": "this.name == '" + v + "'"})
+db.users.find_one(v)
+db.users.find({"name": str(v)})
+v.find("x")
+"""
+    assert _at(scan, body) == {("RP-T008", N), ("RP-T008", N + 1)}
+
+
+def test_xpath_formatting_vs_variables(scan: Scan) -> None:
+    body = """
+tree = lxml.etree.parse("users.xml")
+tree.xpath(f"//user[@name='{v}']")
+tree.xpath("//user[@name=$name]", name=v)
+"""
+    assert _at(scan, body) == {("RP-T009", N + 1)}
+
+
+def test_ldap_filters_escaped_or_not(scan: Scan) -> None:
+    body = """
+conn = ldap3.Connection("ldap://x")
+conn.search("dc=x", f"(uid={v})")
+conn.search("dc=x", f"(uid={escape_filter_chars(v)})")
+l = ldap.initialize("ldap://x")
+l.search_s("dc=x", ldap.SCOPE_SUBTREE, "(uid=" + v + ")")
+"""
+    assert _at(scan, body) == {("RP-T010", N + 1), ("RP-T010", N + 4)}
+
+
+def test_xxe_parsers(scan: Scan) -> None:
+    body = """
+lxml.etree.fromstring(v, lxml.etree.XMLParser(resolve_entities=True))
+lxml.etree.fromstring(v, lxml.etree.XMLParser(resolve_entities=False))
+lxml.etree.fromstring(v)
+xml.sax.parseString(v, None)
+minidom.parseString(v)
+defusedxml.ElementTree.fromstring(v)
+"""
+    assert _at(scan, body) == {("RP-T013", N + k) for k in (0, 2, 3, 4)}
+
+
+def test_log_injection_is_medium_and_neutralised_by_repr_or_replace(scan: Scan) -> None:
+    body = """
+log.info("user %s", v)
+log.info(f"user {v}")
+log.info("user %r", v)
+log.info("user %s", v.replace("\\n", " ").replace("\\r", " "))
+logging.warning("user " + v)
+"""
+    assert _at(scan, body) == {("RP-T014", N), ("RP-T014", N + 1), ("RP-T014", N + 4)}
+
+
+def test_deserialisation_and_safe_loaders(scan: Scan) -> None:
+    body = """
+pickle.loads(v)
+yaml.load(v, Loader=yaml.Loader)
+yaml.load(v, Loader=yaml.SafeLoader)
+yaml.safe_load(v)
+"""
+    assert _at(scan, body) == {("RP-T004", N), ("RP-T004", N + 1)}
+
+
+def test_ssrf_fixed_origin_is_not_a_target(scan: Scan) -> None:
+    body = """
+requests.get(v)
+requests.get(f"https://api.example.com/items/{v}")
+"""
+    assert _at(scan, body) == {("RP-T006", N)}
+
+
+def test_findings_carry_rule_cwe_and_calibrated_severity(scan: Scan, tmp_path) -> None:
+    from ramparts.scan.findings import Severity
+    from tests.scan.taint.conftest import scan_files
+
+    code = """
+    import logging, os
+    from flask import Flask, request, session
+    app = Flask(__name__)
+    @app.route("/")
+    def index():
+        logging.info(request.args["u"])
+        session["user"] = request.args["u"]
+        os.system(request.args["u"])
+        return "ok"
+    """
+    found = {f.rule_id: f for f in scan_files(tmp_path, {"app.py": code})}
+    assert {k: (f.cwe, f.severity) for k, f in found.items()} == {
+        "RP-T014": ("CWE-117", Severity.MEDIUM), "RP-T015": ("CWE-501", Severity.MEDIUM),
+        "RP-T002": ("CWE-78", Severity.HIGH)}
+
+
+def test_more_sink_shapes(scan: Scan) -> None:
+    code = """
+    import os
+    import urllib.request
+    import xml.etree.ElementTree as ET
+    from flask import Flask, request
+    from jinja2 import Environment
+    from jinja2.sandbox import SandboxedEnvironment
+    from lxml import etree
+    app = Flask(__name__)
+    CATALOGUE = ET.parse("/var/task/catalogue.xml")
+    SANDBOX = SandboxedEnvironment()
+    OPEN = Environment()
+    SAFE_PARSER = etree.XMLParser(resolve_entities=False)
+    @app.post("/")
+    def upload():
+        q = request.args["q"]
+        CATALOGUE.find(f".//product[@code='{q}']")
+        CATALOGUE.find("product")
+        SANDBOX.from_string(q)
+        OPEN.from_string(q)
+        for f in request.files.getlist("docs"):
+            f.save(os.path.join("/srv", f.filename))
+        urllib.request.urlopen(urllib.request.Request("https://x.example/", data=q.encode()))
+        etree.fromstring(q, parser=SAFE_PARSER)
+        return "ok"
+    """
+    assert scan(code) == {("RP-T009", 16), ("RP-T007", 19), ("RP-T005", 21)}
+
+
+def test_django_queryset_extra_and_raw(scan: Scan) -> None:
+    code = """
+    from django.http import JsonResponse
+    from shop.models import Item
+    def search(request):
+        q = request.GET["q"]
+        Item.objects.extra(where=[f"name LIKE '%{q}%'"])
+        Item.objects.raw("SELECT * FROM item WHERE name = '" + q + "'")
+        Item.objects.raw("SELECT * FROM item WHERE name = %s", [q])
+        return JsonResponse({})
+    """
+    assert scan(code) == {("RP-T003", 5), ("RP-T003", 6)}
