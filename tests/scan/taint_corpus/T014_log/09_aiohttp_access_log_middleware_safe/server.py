@@ -11,7 +11,7 @@ log = logging.getLogger("access")
 @web.middleware
 async def access_log(request, handler):
     agent = request.headers.get("User-Agent", "-")
-    log.info("ua=%s path=%s", json.dumps(agent), request.path)  # safe: RP-T014
+    log.info("ua=%s path=%s", json.dumps(agent), json.dumps(request.path))  # safe: RP-T014
     return await handler(request)
 
 

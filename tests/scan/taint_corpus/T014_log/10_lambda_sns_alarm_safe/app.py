@@ -12,5 +12,5 @@ def handler(event, context):
         message = json.loads(record["Sns"]["Message"])
         reason = message.get("NewStateReason", "")
         reason = reason.replace("\r", "\\r").replace("\n", "\\n")
-        logger.warning("alarm %s: " + reason, message.get("AlarmName"))  # safe: RP-T014
+        logger.warning("alarm %s: " + reason, json.dumps(message.get("AlarmName")))  # safe: RP-T014
     return {"ok": True}
