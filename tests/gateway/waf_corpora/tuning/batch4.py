@@ -205,6 +205,23 @@ SHELL4_TEMPLATES = [
     "Escalating: after {c} the disk filled up again.", "Summary for the postmortem: someone ran {c} by mistake.", "Command used: {c} (from the wiki)",
     "Internal note: asked the customer to run {c} and send us the output.",
 ]
+# Written after the first round-3 rules, from commands seen in ops tickets (so tuned on too).
+SHELL5 = ["cd /opt/app && git pull && systemctl restart app", "ps -ef | grep java | awk '{print $2}' | xargs kill", "echo $(date) >> /tmp/log.txt",
+ "for f in $(ls *.log); do gzip $f; done", "curl -s https://api.github.com/repos/x/y | jq .stargazers_count", "sudo rm -rf /var/cache/apt/*",
+ "cat /etc/passwd | grep www-data", "getent passwd deploy", "id deploy; groups deploy", "ls -l /etc/nginx/conf.d/; nginx -t",
+ "nc -l 8080", "bash -x deploy.sh", "sh ./configure && make && make install", "python manage.py migrate; python manage.py collectstatic",
+ "wget -qO- https://deb.nodesource.com/setup_20.x | sudo -E bash -", "curl https://sh.rustup.rs -sSf | sh", "echo 'export PATH=$PATH:~/bin' >> ~/.bashrc",
+ "ssh user@host 'uptime; df -h'", "docker ps -a | grep Exited | awk '{print $1}' | xargs docker rm", "kill $(lsof -t -i:3000)",
+ "whoami; hostname; uptime", "cat ~/.aws/credentials", "ls ~/.ssh/", "tail -f /var/log/auth.log", "chmod +x ./run.sh && ./run.sh",
+ "sudo -i", "su - postgres", "mysql -e \"SELECT user FROM mysql.user\"", "psql -c 'select * from pg_stat_activity'", "sqlite3 app.db '.tables'",
+ "powershell Get-ChildItem Env:", "cmd /c echo %PATH%", "set PATH=%PATH%;C:\\tools", "Invoke-WebRequest https://example.com -OutFile x.zip",
+ "certutil -decode in.b64 out.bin", "nslookup -type=mx example.com", "ping 10.0.0.1 -n 4", "tracert 8.8.8.8", "net use Z: \\\\fs01\\share",
+ "crontab -l | grep backup", "env | grep -i proxy", "printenv | sort", "echo $SHELL", "uname -a && cat /etc/os-release", "sleep 5 && curl -I localhost",
+ "base64 -d secret.txt | openssl enc -d -aes-256-cbc", "python -c \"import os; print(os.getcwd())\"", "perl -pi -e 's/foo/bar/g' file.txt",
+ "find / -perm -4000 2>/dev/null", "systemctl status nginx | head", "journalctl -xe", "dmesg | tail", "ip route; ip addr", "telnet mail.example.com 25",
+]
+SHELL5_TEMPLATES = ["Workaround: {c}", "Tried {c}, no luck.", "{c}", "Run: {c}", "Hi, I ran {c} and got an error. Help?", "Steps:\n1. {c}\n2. restart",
+ "Please try `{c}` and report back.", "`{c}` fails with exit code 1", "Ops note: {c}", "Customer ran: {c}"]
 CRUD4_VALUES = [
     "O'Neil-Smith", "Smith & Sons; Ltd.", "Table (Oak) -- 2m", "A-1'B", "1 or 2 boxes", "select/drop-down", "alice+orders@example.com", "N/A", "--", ";",
     "+1 (555) 010-0199 #2", "Flat 2/3, 10-12 O'Connell St.", "c/o Reception; Bldg 7", "#ff00aa", "{\"k\": \"v\"}", "v1.2.3-rc.1+build.5", ">=1.2,<2",
@@ -347,6 +364,9 @@ def benign4() -> list[dict]:
         body = r.choice([{"ticket": {"id": 7000 + i, "comment": {"body": text, "visibility": "internal"}}}, {"comment": text},
                          {"text": text, "thread_ts": f"1717{i:06d}.000100"}, {"note": text, "status": "open"}])
         add("support_shell", post(body, r.choice(["/api/tickets/7/comments", "/api/support/replies", "/api/chat/messages"])))
+    for c in SHELL5:
+        for t in SHELL5_TEMPLATES:
+            add("support_shell", post({"comment": t.format(c=c), "ticket_id": r.randrange(10**4)}, "/api/tickets/9/comments"))
     for i in range(300):
         record = {"id": i, "name": r.choice(CRUD4_VALUES), "description": r.choice(CRUD4_VALUES), "sku": f"SKU-{r.randrange(10**5):05d}",
                   "attributes": {r.choice(["color", "size", "notes", "label", "ref"]): r.choice(CRUD4_VALUES)}, "qty": r.randrange(1, 99)}
