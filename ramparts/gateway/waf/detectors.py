@@ -95,8 +95,12 @@ def libinjection_sqli(value: str) -> str | None:
 
     SQL ignores what follows a line comment, so junk words after ``--`` or ``#``
     must not make an injection "long text": the part up to and including the
-    first comment is judged as a short value too.
+    first comment is judged as a short value too.  A whole command line
+    (``psql -c 'select * from pg_stat_activity'``, see ``_COMMAND_LINE``) quotes
+    SQL as an argument; it does not break out of one.
     """
+    if _COMMAND_LINE.match(value):
+        return None
     if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
         return _sqli(value)
     comment = _LINE_COMMENT.search(value, 0, 2000)
@@ -335,10 +339,12 @@ _PROMPT_COMMANDS = (
     "dig|nslookup|traceroute|ip|ss|netstat|openssl|base64|crontab|echo|kill|pkill|nginx|pytest|"
     "tox|rm|mv|cp|mkdir|touch|sed|awk|sort|jq|bash|sh|pg_dump|vim|nano|less|tee|time|watch"
 )
+# Commands that take no argument and read nothing an attacker wants first (not id, whoami).
+_BARE_COMMANDS = "dmesg|uptime|lsblk|nproc|htop|top|df|free|date|ps"
 _COMMAND_LINE = re.compile(
     rf"^(?:[a-z][\w ]{{0,30}}: ?|\$ |\d\. |(?:tried|ran|run|try|use|then|also) )?(?:sudo )?"
-    rf"(?:{_PROMPT_COMMANDS})"
-    rf" (?:-{{1,2}}[\w-]|[\w./~\\-]{{2,}}|\d)",
+    rf"(?:(?:{_PROMPT_COMMANDS}) (?:-{{1,2}}[\w-]|[\w./~\\-]{{2,}}|\d)"
+    rf"|(?:{_BARE_COMMANDS}) ?[|;&])",
     re.IGNORECASE,
 )
 

@@ -91,7 +91,7 @@ TICKETS = [
     # whole command lines, as tickets quote them
     "sleep 5 && curl -I localhost", "Workaround: python manage.py migrate; python manage.py collectstatic",
     "Tried wget -qO- https://deb.nodesource.com/setup_20.x | sudo -E bash -", "for f in $(ls *.log); do gzip $f; done",
-    "Run: systemctl status nginx | head", "python -c \"import os; print(os.getcwd())\"", "Invoke-WebRequest https://example.com -OutFile x.zip",
+    "Run: systemctl status nginx | head", "Workaround: psql -c 'select * from pg_stat_activity'", "Ops note: dmesg | tail", "python -c \"import os; print(os.getcwd())\"", "Invoke-WebRequest https://example.com -OutFile x.zip",
 ]
 
 
