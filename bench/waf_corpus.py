@@ -1,6 +1,6 @@
 """Detection and false-positive rates of the default WAF rules on labelled corpora.
 
-    python bench/waf_corpus.py [--tuning-only] [--write] [--show-misses]
+    python bench/waf_corpus.py [--tuning-only] [--split all|tune|test] [--write] [--show-misses]
 
 Runs the engine (no node) on tests/gateway/waf_corpora/tuning/ and, when it
 exists, tests/gateway/waf_corpora/heldout/, and prints one table each: the
@@ -14,6 +14,10 @@ someone who never saw the rules) says how they generalise.
 tunes the rules runs with it, so the held-out numbers stay a measurement of
 rules written without them.  With ``--write`` it replaces only the tuning
 table in docs/waf.md and keeps any held-out tables there as they are.
+
+``--split tune`` leaves out the tuning items marked ``"split": "tune-test"`` (a
+seeded 30% of the newest batch, see tuning/batch4.py); whoever tunes works
+with it and measures the held-back part once, at the end, with ``--split test``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,10 +48,20 @@ def _table(title: str, rates: Rates, what: str) -> list[str]:
     return lines
 
 
-def report(name: str, directory: Path, waf: Waf) -> list[str]:
-    attacks = evaluate(waf, load(directory / "attacks.jsonl"), attacks=True)
-    benign = evaluate(waf, load(directory / "benign.jsonl"), attacks=False)
-    out = [f"### {name} corpus ({directory.relative_to(ROOT).as_posix()})", ""]
+def _items(path: Path, split: str) -> list[dict[str, Any]]:
+    """The items of one file in ``split``: all, tune (not held back) or test (held back)."""
+    items = load(path)
+    if split == "all":
+        return items
+    want = "tune-test" if split == "test" else "tune"
+    return [item for item in items if item.get("split", "tune") == want]
+
+
+def report(name: str, directory: Path, waf: Waf, split: str = "all") -> list[str]:
+    attacks = evaluate(waf, _items(directory / "attacks.jsonl", split), attacks=True)
+    benign = evaluate(waf, _items(directory / "benign.jsonl", split), attacks=False)
+    part = "" if split == "all" else f", split {split}"
+    out = [f"### {name} corpus ({directory.relative_to(ROOT).as_posix()}{part})", ""]
     out += _table("attack category", attacks, "blocked")
     out += [""]
     out += _table("benign kind", benign, "blocked (false positives)")
@@ -62,6 +77,10 @@ def main() -> int:
     parser.add_argument(
         "--tuning-only", action="store_true", help="skip every held-out corpus (for tuning)"
     )
+    parser.add_argument(
+        "--split", choices=("all", "tune", "test"), default="all",
+        help="tuning items: all, those tuned on, or the held-back tune-test part",
+    )
     args = parser.parse_args()
     waf = Waf()
     lines: list[str] = []
@@ -69,11 +88,12 @@ def main() -> int:
     for name in names:
         directory = CORPORA / name
         if (directory / "attacks.jsonl").is_file() and (directory / "benign.jsonl").is_file():
-            lines += report(name, directory, waf)
+            split = args.split if name == "tuning" else "all"
+            lines += report(name, directory, waf, split)
             if args.show_misses:
                 for kind in (True, False):
                     file = "attacks.jsonl" if kind else "benign.jsonl"
-                    rates = evaluate(waf, load(directory / file), attacks=kind)
+                    rates = evaluate(waf, _items(directory / file, split), attacks=kind)
                     for item_id, verdict in rates.wrong:
                         print(name, item_id, verdict.score, [m.rule for m in verdict.matches])
         else:

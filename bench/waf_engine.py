@@ -1,6 +1,6 @@
 """Cost of the WAF's content inspection per request (engine only, no node).
 
-    python bench/waf_engine.py
+    python bench/waf_engine.py [--baseline-rules OLD.yaml]
 
 Inspects a small JSON body (an order, ~200 bytes) and a 100 KB JSON body
 (many text fields) with the default rules, and prints the median time per
@@ -9,10 +9,16 @@ request.  Repeating one body lets its short values hit the engine's memo
 text fields on every request.  The gateway adds only building the ``WafRequest``; the node-level
 throughput comparison with the WAF on and off belongs in the issue's shared
 gateway bench.
+
+``--baseline-rules`` (say ``git show main:ramparts/gateway/waf/rules/default.yaml``
+saved to a file) measures that rule set too, interleaved in the same run, and
+prints the ratio of the current rules to it: whether a rule change kept the
+per-request cost flat.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -23,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ramparts.gateway.waf.engine import Waf  # noqa: E402
 from ramparts.gateway.waf.request import WafRequest  # noqa: E402
+from ramparts.gateway.waf.rules import parse_rules  # noqa: E402
 
 HEADERS = [
     ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0"),
@@ -65,12 +72,33 @@ def _measure_unique(waf: Waf, rounds: int) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline-rules", type=Path, help="a rule file to compare against")
+    args = parser.parse_args()
     waf = Waf()
-    for name, body, rounds in (("small JSON", SMALL, 2000), ("100 KB JSON", BIG, 20)):
-        median, size = _measure(waf, body, rounds)
-        print(f"{name:24} {size:>7} bytes: median {median * 1e6:9.1f} µs per request")
-    median = _measure_unique(waf, 2000)
-    print(f"{'small JSON, new values':24} {'':>7}        median {median * 1e6:9.1f} µs per request")
+    if args.baseline_rules is None:
+        for name, body, rounds in (("small JSON", SMALL, 2000), ("100 KB JSON", BIG, 20)):
+            median, size = _measure(waf, body, rounds)
+            print(f"{name:24} {size:>7} bytes: median {median * 1e6:9.1f} µs per request")
+        median = _measure_unique(waf, 2000)
+        label = "small JSON, new values"
+        print(f"{label:24} {'':>7}        median {median * 1e6:9.1f} µs per request")
+        return
+    text = args.baseline_rules.read_text()
+    base = Waf(base_rules=parse_rules(text, args.baseline_rules.name, plain_default=False))
+    print(f"{'':24} {'baseline µs':>12} {'current µs':>12} {'ratio':>7}")
+    for name, measure in (
+        ("small JSON", lambda w: _measure(w, SMALL, 2000)[0]),
+        ("100 KB JSON", lambda w: _measure(w, BIG, 20)[0]),
+        ("small JSON, new values", lambda w: _measure_unique(w, 2000)),
+    ):
+        # three alternating rounds each, so drift on a shared machine hits both alike
+        olds, news = [], []
+        for _ in range(3):
+            olds.append(measure(base))
+            news.append(measure(waf))
+        old, new = statistics.median(olds), statistics.median(news)
+        print(f"{name:24} {old * 1e6:12.1f} {new * 1e6:12.1f} {new / old:7.2f}")
 
 
 if __name__ == "__main__":

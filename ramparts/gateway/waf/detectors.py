@@ -5,10 +5,9 @@ why it fired (a short phrase for the audit record), or None.
 
 ``libinjection_sqli`` and ``libinjection_xss`` are libinjection's tokenising
 detectors (PyPI ``libinjection-python``, the C library ModSecurity's CRS
-uses); the others are ours: ``ssrf_url`` and ``ssrf_embedded`` parse hosts
+uses); the others are ours: the ``ssrf_*`` ones (``ssrf.py``) parse hosts
 out of URL-looking values and resolve every spelling of an internal address
-(decimal ``2130706433``, hex ``0x7f.1``, octal ``0177.0.0.1``, IPv6-mapped
-``::ffff:127.0.0.1``) without any DNS lookup; ``jndi_lookup`` undoes log4j's
+without any DNS lookup; ``jndi_lookup`` undoes log4j's
 nested lookups (``${${lower:j}ndi:...}``, ``${::-j}``) before looking for
 ``${jndi:``.
 """
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
@@ -25,6 +23,7 @@ from typing import NamedTuple
 import libinjection
 
 from ramparts.gateway.waf.prose import quoted_in_prose
+from ramparts.gateway.waf.ssrf import ssrf_embedded, ssrf_host, ssrf_odd_url, ssrf_url
 
 
 class Found(NamedTuple):
@@ -71,11 +70,24 @@ def _sqli(value: str) -> str | None:
             # search expression; without a string, number, comment or keyword no injection
             # can make it a tautology
             return None
+        if fingerprint in _WORD_COMMENT and _PROSE_COMMENT.search(value):
+            # "50% off -- today only!": a number or word, then a dash pair followed by
+            # words.  An injection that comments out the rest of a query ends there (or
+            # pads with a dash); a sentence after the dashes is punctuation in prose.
+            return None
+        if fingerprint.startswith("f(") and _MATH_CALL.match(value):
+            return None  # "sqrt(2) = 1.414": arithmetic, no quote, comment or keyword
         return f"libinjection SQLi fingerprint {fingerprint}"
     return None
 
 
 _LINE_COMMENT = re.compile(r"--|#")
+_WORD_COMMENT = frozenset({"1c", "nc", "1nc", "nnc", "n1c"})
+_PROSE_COMMENT = re.compile(r"--+ ?[^\W\d_]{2,} [^\W\d_]{2}")
+_MATH_CALL = re.compile(
+    r"(?i)(?:sqrt|log\d*|ln|sin|cos|tan|abs|round|pow|max|min|avg|mean|sum|gcd|lcm|mod)"
+    r"\([\d., ]{1,20}\)[^'\"`;#=]{0,40}$"
+)
 
 
 def libinjection_sqli(value: str) -> str | None:
@@ -83,8 +95,12 @@ def libinjection_sqli(value: str) -> str | None:
 
     SQL ignores what follows a line comment, so junk words after ``--`` or ``#``
     must not make an injection "long text": the part up to and including the
-    first comment is judged as a short value too.
+    first comment is judged as a short value too.  A whole command line
+    (``psql -c 'select * from pg_stat_activity'``, see ``_COMMAND_LINE``) quotes
+    SQL as an argument; it does not break out of one.
     """
+    if _COMMAND_LINE.match(value):
+        return None
     if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
         return _sqli(value)
     comment = _LINE_COMMENT.search(value, 0, 2000)
@@ -140,184 +156,6 @@ def libinjection_xss(value: str) -> str | None:
     if cleaned != value and not libinjection.is_xss(cleaned)["is_xss"]:
         return None
     return "libinjection XSS"
-
-
-# -- SSRF ---------------------------------------------------------------------------------
-_URL = re.compile(r"([a-z][a-z0-9+.-]{0,15}:)?//([^/\s?#\\\"'<>]{1,300})", re.IGNORECASE)
-_BARE_HOST = re.compile(r"[\w.:\[\]%-]{1,300}")
-_INTERNAL_NAMES = (
-    "localhost",
-    "metadata.google.internal",
-    "metadata.goog",
-    "metadata",
-    "instance-data",
-    "instance-data.ec2.internal",
-    "kubernetes.default",
-    "kubernetes.default.svc",
-)
-_INTERNAL_SUFFIXES = (
-    ".localhost", ".internal", ".local", ".localdomain", ".svc.cluster.local", "localtest.me",
-)
-# wildcard-DNS services that answer any embedded address: 127.0.0.1.nip.io
-_REBINDING = re.compile(
-    r"(?:^|[.-])(?:127|10|0|169-254|169\.254|192\.168|192-168|172\.(?:1[6-9]|2\d|3[01])|"
-    r"172-(?:1[6-9]|2\d|3[01]))[.-].*\.(?:nip\.io|sslip\.io|xip\.io|localtest\.me)$"
-)
-_EXTRA_INTERNAL = (
-    ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT, Alibaba's metadata 100.100.100.200
-    ipaddress.ip_network("fd00:ec2::/32"),
-)
-
-
-def _ipv4_loose(host: str) -> ipaddress.IPv4Address | None:
-    """inet_aton's spellings: 1 to 4 parts, each decimal, 0x hex or 0-prefixed octal."""
-    parts = host.split(".")
-    if not 1 <= len(parts) <= 4:
-        return None
-    numbers: list[int] = []
-    for part in parts:
-        if not part:
-            return None
-        try:
-            if part[:2].lower() == "0x":
-                numbers.append(int(part[2:] or "0", 16))
-            elif len(part) > 1 and part[0] == "0":
-                numbers.append(int(part[1:], 8))
-            else:
-                numbers.append(int(part, 10))
-        except ValueError:
-            return None
-    *head, last = numbers
-    if any(n > 255 for n in head) or last >= 256 ** (4 - len(head)):
-        return None
-    value = 0
-    for n in head:
-        value = value * 256 + n
-    value = value * 256 ** (4 - len(head)) + last
-    return ipaddress.IPv4Address(value)
-
-
-def _is_internal_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour
-        if mapped is not None:
-            return _is_internal_ip(mapped)
-    if any(ip in net for net in _EXTRA_INTERNAL if net.version == ip.version):
-        return True
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_unspecified
-        or ip.is_reserved
-        or ip.is_multicast
-    )
-
-
-def internal_host(host: str) -> str | None:
-    """Why ``host`` (a URL's authority) names an internal address, or None."""
-    host = host.rsplit("@", 1)[-1].strip().lower()
-    if host.startswith("["):
-        host = host[1:].split("]", 1)[0]
-    elif host.count(":") == 1:
-        host = host.split(":", 1)[0]
-    host = host.split("%", 1)[0].rstrip(".")
-    if not host:
-        return None
-    if host in _INTERNAL_NAMES or host.endswith(_INTERNAL_SUFFIXES):
-        return f"internal host name {host}"
-    if _REBINDING.search(host):
-        return f"wildcard DNS name for an internal address {host}"
-    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        ip = _ipv4_loose(host) if host[0].isdigit() else None
-    if ip is not None and _is_internal_ip(ip):
-        return f"internal address {ip}"
-    return None
-
-
-def ssrf_url(value: str) -> str | None:
-    """The whole value is a URL that points inside."""
-    stripped = value.strip()
-    if not stripped or " " in stripped or len(stripped) > 2048:
-        return None
-    found = _URL.match(stripped)
-    if found is not None:
-        return _any_internal(stripped, found)
-    return None
-
-
-_AUTHORITY = re.compile(r"[^/?#\s\"'<>]{1,600}")
-
-
-def _any_internal(text: str, found: re.Match[str]) -> str | None:
-    """Whether any host a client library could read from this URL is internal.
-
-    WHATWG parsers take ``\\`` for ``/`` (``http://evil.com\\@10.0.0.1/`` is evil.com);
-    httpx and others keep it in the userinfo and connect after the last ``@``.
-    """
-    why = internal_host(found.group(2))
-    if why is not None:
-        return why
-    authority = _AUTHORITY.match(text, found.start(2))
-    if authority is None or "\\" not in authority.group():
-        return None
-    for part in authority.group().split("\\"):
-        why = internal_host(part)
-        if why is not None:
-            return why
-    return internal_host(authority.group().replace("\\", ""))
-
-
-_METADATA_IPS = frozenset(
-    {"169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254", "192.0.0.192"}
-)
-
-
-def ssrf_host(value: str) -> str | None:  # noqa: PLR0911 - one reason per return
-    """The whole value is a bare host that can only be meant to reach inside.
-
-    A plain private address (``10.0.0.7``) is ordinary data in many APIs, so only
-    metadata endpoints, loopback, and internal addresses spelt in a form no one
-    types by accident (decimal, hex, octal, IPv6-mapped) count.
-    """
-    stripped = value.strip().lower()
-    if not stripped or len(stripped) > 300 or not _BARE_HOST.fullmatch(stripped):
-        return None
-    if "." not in stripped and ":" not in stripped and not stripped.startswith(("0x", "localhost")):
-        return None  # a bare number is a quantity or an id far more often than an address
-    why = internal_host(stripped)
-    if why is None:
-        return None
-    host = (
-        stripped.strip("[]").rsplit(":", 1)[0] if stripped.count(":") == 1 else stripped.strip("[]")
-    )
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        loose = _ipv4_loose(host) if host[:1].isdigit() else None
-        if loose is None or "." in host:
-            return why  # an internal name, or a dotted address in a loose spelling
-        ip = loose  # one number (0x7f000001, 017700000001): an address only if it is loopback
-    if str(ip) in _METADATA_IPS or ip.is_loopback or ip.is_unspecified:
-        return why
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return why
-    return None
-
-
-def ssrf_embedded(value: str) -> str | None:
-    """A URL inside longer text points inside (weaker evidence: prose mentions localhost)."""
-    if "//" not in value:
-        return None
-    text = value[:20_000]
-    for found in _URL.finditer(text):
-        why = _any_internal(text, found)
-        if why:
-            return why
-    return None
 
 
 # -- two-part patterns, found from their rare part ----------------------------------------
@@ -456,8 +294,12 @@ _SHELL_PATTERNS = (
         rf"(?:;|&&?|\|\|?|\n)[ \t]*{_CMD}{_CMD_END}",
         re.IGNORECASE,
     ),
-    # command substitution around a command: $(id), `whoami`, x$(uname -a), a`id`b
-    re.compile(rf"\$\([ \t]*{_CMD}{_CMD_END}|`[ \t]*{_CMD}(?:[ \t][^`]{{0,100}})?`", re.IGNORECASE),
+    # command substitution around a command: $(id), `whoami`, x$(uname -a), a`id`b --
+    # but not a shell loop's list (for f in $(ls *.log); do ...)
+    re.compile(
+        rf"(?<!\bin )\$\([ \t]*{_CMD}{_CMD_END}|`[ \t]*{_CMD}(?:[ \t][^`]{{0,100}})?`",
+        re.IGNORECASE,
+    ),
 )
 
 
@@ -478,7 +320,33 @@ def shell_command(value: str) -> str | Found | None:
         text = _IFS.sub(" ", text)
     if "'" in text or '"' in text or "\\" in text or "$" in text:
         text = _SHELL_NOISE.sub("", text)
-    return _found(_SHELL_PATTERNS, text, "shell separator or substitution followed by a command")
+    patterns = _SHELL_PATTERNS
+    if _COMMAND_LINE.match(text):
+        # "sleep 5 && curl -I localhost", "Workaround: systemctl status nginx | head": a
+        # whole command line, as tickets quote them; an injection's separator follows
+        # a data value (a host, a file name, a closed quote), not a command's arguments
+        patterns = _SHELL_PATTERNS[1:]
+    return _found(patterns, text, "shell separator or substitution followed by a command")
+
+
+# A value that is a command line: an optional label ("Workaround: ", "1. ", "Tried "), a command
+# people type at a prompt, and at least one argument before any separator.
+_PROMPT_COMMANDS = (
+    "systemctl|service|journalctl|dmesg|docker|podman|kubectl|helm|git|npm|npx|yarn|pnpm|pip3?|"
+    "make|cargo|go|mvn|gradle|python[23]?|node|sleep|apt|apt-get|yum|dnf|brew|terraform|ansible|"
+    "gcloud|aws|az|psql|mysql|redis-cli|sqlite3|tar|gzip|unzip|grep|ps|df|du|free|lsof|find|tail|"
+    "head|cat|ls|cd|export|source|chmod|chown|sudo|ssh|scp|rsync|curl|wget|uname|hostname|ping|"
+    "dig|nslookup|traceroute|ip|ss|netstat|openssl|base64|crontab|echo|kill|pkill|nginx|pytest|"
+    "tox|rm|mv|cp|mkdir|touch|sed|awk|sort|jq|bash|sh|pg_dump|vim|nano|less|tee|time|watch"
+)
+# Commands that take no argument and read nothing an attacker wants first (not id, whoami).
+_BARE_COMMANDS = "dmesg|uptime|lsblk|nproc|htop|top|df|free|date|ps"
+_COMMAND_LINE = re.compile(
+    rf"^(?:[a-z][\w ]{{0,30}}: ?|\$ |\d\. |(?:tried|ran|run|try|use|then|also) )?(?:sudo )?"
+    rf"(?:(?:{_PROMPT_COMMANDS}) (?:-{{1,2}}[\w-]|[\w./~\\-]{{2,}}|\d)"
+    rf"|(?:{_BARE_COMMANDS}) ?[|;&])",
+    re.IGNORECASE,
+)
 
 
 _WILDCARD_SEGMENT = r"/(?=[a-z?*]{0,12}[?*])(?=[a-z?*]{0,12}[a-z])[a-z?*]{1,12}(?=[\s/;|&]|$)"
@@ -509,6 +377,7 @@ DETECTORS: dict[str, Detector] = {
     "ssrf_url": ssrf_url,
     "ssrf_host": ssrf_host,
     "ssrf_embedded": ssrf_embedded,
+    "ssrf_odd_url": ssrf_odd_url,
     "jndi_lookup": jndi_lookup,
     "html_event_handler": html_event_handler,
     "template_escape": template_escape,

