@@ -75,6 +75,7 @@ def test_findings_carry_severity_cwe_and_remediation(
     assert by_rule["B501"].severity is Severity.HIGH and by_rule["B501"].cwe == "CWE-295"
     assert by_rule["B602"].severity is Severity.HIGH and by_rule["B602"].cwe == "CWE-78"
     assert by_rule["B506"].severity is Severity.MEDIUM
+    assert by_rule["B506"].cwe == "CWE-502"  # unsafe deserialisation, as RP-T004
     # bandit rates B113 medium with low confidence: lowered one step, so it warns
     assert by_rule["B113"].severity is Severity.LOW
     for f in findings:
