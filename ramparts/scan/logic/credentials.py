@@ -41,6 +41,7 @@ _DSN_PASSWORD = re.compile(r"(?:^|[\s;])(?:password|pwd)\s*=\s*([^\s;]+)", re.I)
 _KEY_POSITION = {"jwt.encode": 1, "jwt.decode": 1, "jose.jwt.encode": 1, "jose.jwt.decode": 1,
                  "hmac.new": 0, "itsdangerous.URLSafeTimedSerializer": 0,
                  "itsdangerous.URLSafeSerializer": 0, "itsdangerous.Signer": 0}
+_TEXT_BUILDERS = {"format", "format_map", "substitute", "safe_substitute", "dict"}
 _FIX = ("store it with `ramparts secrets set`, list it under the function's secrets:, and read "
         "it with context.secrets.get(); rotate the one in the code")
 
@@ -71,6 +72,8 @@ def _credential(ctx: ModuleContext, call: ast.Call) -> str | None:
         key = call.args[index]
         if _literal(ctx, key) is not None:
             return f"the signing key given to {dotted}()"
+    if name in _TEXT_BUILDERS:
+        return None  # "{secret}".format(secret=...) fills in text, it logs nobody in
     for kw in call.keywords:
         if kw.arg and _CREDENTIAL_ARG.match(kw.arg) and _literal(ctx, kw.value) is not None:
             return f"the {kw.arg}= argument of {name or 'a call'}()"

@@ -34,6 +34,7 @@ _RESPONSES = {"jsonify", "make_response", "Response", "HttpResponse", "JsonRespo
               "PlainTextResponse", "HTMLResponse", "ORJSONResponse", "UJSONResponse",
               "HTTPException", "abort", "json_response", "HTTPInternalServerError",
               "HTTPBadRequest"}
+_CLIENT_SIDE = ("http.client.", "urllib3.", "requests.", "httpx.", "aiohttp.client")
 _HANDLER_PARAMS = {"event", "request", "req", "evt"}
 _FIX = ("log the exception (logger.exception(...)) and return a fixed message with an "
         "error id the operator can look up; never the exception text or the traceback")
@@ -42,16 +43,16 @@ _FIX = ("log the exception (logger.exception(...)) and return a fixed message wi
 def check(ctx: ModuleContext) -> list[Hit]:
     hits: dict[int, Hit] = {}
     for scope, nodes in ctx.scopes.items():
-        carriers = _exception_carriers(ctx, nodes)
+        errors, texts = _exception_names(ctx, nodes)
         for node in nodes:
             if isinstance(node, ast.Call) and _is_response(ctx, node):
                 parts = [*node.args, *(k.value for k in node.keywords)]
-                if any(_carries(ctx, p, carriers) for p in parts):
+                if any(_carries(ctx, p, errors, texts) for p in parts):
                     hits.setdefault(node.lineno, _hit(node, "passed to a response"))
             elif (isinstance(node, ast.Return) and node.value is not None
                   and isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef)
                   and _is_handler(ctx, scope, node.value)
-                  and _carries(ctx, node.value, carriers)):
+                  and _carries(ctx, node.value, errors, texts)):
                 hits.setdefault(node.lineno, _hit(node, "returned by a handler"))
     return list(hits.values())
 
@@ -62,55 +63,67 @@ def _hit(node: ast.stmt | ast.expr, how: str) -> Hit:
                "its paths and its data", _FIX, Severity.MEDIUM)
 
 
-def _exception_carriers(ctx: ModuleContext, nodes: list[ast.AST]) -> set[str]:
-    """``except ... as e`` names, and locals assigned from exception text (to a fixpoint)."""
-    names = {n.name for n in nodes if isinstance(n, ast.ExceptHandler) and n.name}
-    carriers = set(names)
+def _exception_names(ctx: ModuleContext, nodes: list[ast.AST]) -> tuple[set[str], set[str]]:
+    """(names holding an exception object, locals holding its text), to a fixpoint.
+
+    ``except ... as e`` and ``err = e`` hold the exception, which is only text
+    where it is rendered (``str(e)``, ``{e}``); ``msg = str(e)`` holds text.
+    """
+    errors = {n.name for n in nodes if isinstance(n, ast.ExceptHandler) and n.name}
+    texts: set[str] = set()
     changed = True
     while changed:
         changed = False
         for node in nodes:
-            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if _carries(ctx, node.value, carriers, bare_ok=False):
-                    for t in targets:
-                        for n in ast.walk(t):
-                            if isinstance(n, ast.Name) and n.id not in carriers:
-                                carriers.add(n.id)
-                                changed = True
-    return carriers
+            if not (isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if isinstance(node.value, ast.Name) and node.value.id in errors:
+                new, into = names - errors, errors
+            elif _carries(ctx, node.value, errors, texts):
+                new, into = names - texts, texts
+            else:
+                continue
+            if new:
+                into.update(new)
+                changed = True
+    return errors, texts
 
 
-def _carries(ctx: ModuleContext, expr: ast.AST, carriers: set[str], bare_ok: bool = True) -> bool:
-    """Does ``expr`` contain exception text (a bare ``e`` counts only where it is rendered)?"""
+def _carries(ctx: ModuleContext, expr: ast.AST, errors: set[str], texts: set[str]) -> bool:
+    """Does ``expr`` contain exception text: a traceback, a rendered exception, or its text?"""
     for node in ast.walk(expr):
         if isinstance(node, ast.Call) and ctx.call_name(node) in _TRACEBACK:
             return True
-        if isinstance(node, ast.Name) and node.id in carriers:
-            parent = ctx.parents.get(node)
-            if bare_ok or not isinstance(parent, ast.Call | ast.Attribute) or _renders(ctx, parent):
-                if not _is_type_probe(ctx, node):
-                    return True
+        if isinstance(node, ast.Name):
+            if node.id in texts:
+                return True
+            if node.id in errors and _rendered(ctx, node):
+                return True
     return False
 
 
-def _renders(ctx: ModuleContext, parent: ast.AST) -> bool:
-    if isinstance(parent, ast.Call):
-        return ctx.call_name(parent) in {"str", "repr", "format"}
-    return isinstance(parent, ast.Attribute) and parent.attr in {"args", "message", "msg"}
-
-
-def _is_type_probe(ctx: ModuleContext, node: ast.Name) -> bool:
-    """``type(e).__name__`` / ``e.__class__.__name__`` / ``e.code`` name the error, not its text."""
+def _rendered(ctx: ModuleContext, node: ast.Name) -> bool:
+    """``str(e)``, ``repr(e)``, ``f"{e}"``, ``"%s" % e``, ``.format(e)``, ``e.args``."""
     parent = ctx.parents.get(node)
-    if isinstance(parent, ast.Call) and ctx.call_name(parent) in {"type", "isinstance"}:
+    if isinstance(parent, ast.FormattedValue | ast.BinOp):
         return True
-    return isinstance(parent, ast.Attribute) and parent.attr not in {"args", "message", "msg"}
+    if isinstance(parent, ast.Tuple) and isinstance(ctx.parents.get(parent), ast.BinOp):
+        return True  # "%s: %s" % (kind, e)
+    if isinstance(parent, ast.keyword):
+        parent = ctx.parents.get(parent)
+    if isinstance(parent, ast.Call):
+        name = ctx.call_name(parent)
+        return name in {"str", "repr"} or name.endswith(".format")
+    return isinstance(parent, ast.Attribute) and parent.attr in {
+        "args", "message", "msg", "strerror", "detail", "description"}
 
 
 def _is_response(ctx: ModuleContext, call: ast.Call) -> bool:
     name = ctx.call_name(call)
-    return name.rsplit(".", 1)[-1] in _RESPONSES
+    # http.client/urllib3/requests HTTPException are client-side errors, not responses
+    return name.rsplit(".", 1)[-1] in _RESPONSES and not name.startswith(_CLIENT_SIDE)
 
 
 def _is_handler(ctx: ModuleContext, fn: ast.FunctionDef | ast.AsyncFunctionDef,

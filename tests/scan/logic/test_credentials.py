@@ -72,6 +72,12 @@ SAFE = {
         engine = create_engine("postgresql://app@db.internal/orders",
                                connect_args={"password": os.environ["DB_PASSWORD"]})
         """,
+    "format_keyword": """
+        PATTERN = "{secret}=(?P<value>[^ ]+)"
+
+        def regex(name):
+            return PATTERN.format(secret="(api_?key|token)")
+        """,
     "public_key_verify": """
         import jwt
 

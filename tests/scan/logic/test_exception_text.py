@@ -44,6 +44,13 @@ VULNERABLE = {
         def load():
             return []
         """,
+    "percent_tuple": """
+        def handler(event, context):
+            try:
+                return {"statusCode": 200, "body": event["x"]}
+            except KeyError as e:
+                return {"statusCode": 400, "body": "missing %s (%s)" % ("x", e)}  # L002
+        """,
     "django_repr": """
         from django.http import JsonResponse
 
@@ -98,6 +105,17 @@ SAFE = {
                 message = str(e)
                 print(message)
                 return None
+        """,
+    "exception_object_not_text": """
+        from http.client import HTTPException
+
+        def send(request, session):
+            try:
+                return (session.send(request), None)
+            except OSError as e:
+                return (None, e)
+            except ValueError as e:
+                raise HTTPException(str(e))
         """,
 }
 
