@@ -9,7 +9,9 @@ claims (``sub``, ``role``, ``tenant``) become attacker input.  Recognised:
 * ``jwt.decode`` with a key but no ``algorithms`` (PyJWT before 2.0 and
   python-jose then accept the algorithm the token names: alg confusion);
 * python-jose ``jwt.get_unverified_claims``, PyJWT/joserfc
-  ``jws.extract_compact``-style readers, taken as truth.
+  ``jws.extract_compact``-style readers, taken as truth;
+* authlib/joserfc ``jwt.decode`` (which check the signature only) whose
+  claims are never validated in the same function (medium).
 
 Reading a token unverified to pick the key (``iss``/``kid``) and then
 decoding it *verified* in the same function is the documented pattern, so an
@@ -31,6 +33,8 @@ _DECODE = {"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jwt.decode_co
 _UNVERIFIED = {"jose.jwt.get_unverified_claims", "jose.jws.get_unverified_claims",
                "joserfc.jws.extract_compact", "joserfc.jwt.extract_compact",
                "authlib.jose.util.extract_segment"}
+# these verify the signature but leave the claims to a separate call the code must make
+_CLAIMS_UNCHECKED = {"authlib.jose.jwt.decode", "joserfc.jwt.decode"}
 _FIX = ("verify the signature: jwt.decode(token, key, algorithms=[\"RS256\"]) with the "
         "issuer's key (or let the platform's auth: verify it and read context.identity)")
 
@@ -51,6 +55,9 @@ def check(ctx: ModuleContext) -> list[Hit]:
         elif name in _UNVERIFIED:
             hits.append((node, f"{name.rsplit('.', 1)[-1]}() reads the token's claims "
                          "without checking its signature", Severity.HIGH, True))
+        elif name in _CLAIMS_UNCHECKED and not _claims_validated(ctx, node):
+            hits.append((node, "decoded, but its claims (exp, nbf, iss) are never validated: "
+                         "an expired or foreign token is accepted", Severity.MEDIUM, False))
     out = []
     for call, problem, severity, peek in hits:
         if peek and id(ctx.scope_of(call)) in verified_scopes:
@@ -83,3 +90,14 @@ def _decode_problem(ctx: ModuleContext, call: ast.Call) -> tuple[str | None, Sev
     return ("decoded without algorithms=: the token picks its own algorithm "
             "(alg confusion on PyJWT < 2 and python-jose)"), Severity.MEDIUM
 
+
+
+def _claims_validated(ctx: ModuleContext, call: ast.Call) -> bool:
+    """authlib ``claims.validate()`` / joserfc ``JWTClaimsRegistry(...).validate(...)`` nearby.
+
+    Looked for in the function that decodes (a validation elsewhere is not seen).
+    """
+    scope = ctx.scopes.get(ctx.scope_of(call), [])
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and n.func.attr in {"validate", "validate_exp", "validate_claims"}
+               for n in scope)

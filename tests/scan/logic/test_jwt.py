@@ -62,6 +62,19 @@ VULNERABLE = {
         def user(token):
             return jws.extract_compact(token.encode()).payload  # L001
         """,
+    "authlib_claims_never_validated": """
+        from authlib.jose import jwt
+
+        def user(token, key):
+            claims = jwt.decode(token, key)  # L001
+            return claims["sub"]
+        """,
+    "joserfc_claims_never_validated": """
+        from joserfc import jwt
+
+        def user(token, key):
+            return jwt.decode(token, key, algorithms=["RS256"]).claims  # L001
+        """,
 }
 
 SAFE = {
@@ -96,9 +109,22 @@ SAFE = {
         """,
     "joserfc_verified": """
         from joserfc import jwt
+        from joserfc.jwt import JWTClaimsRegistry
+
+        REGISTRY = JWTClaimsRegistry(iss={"essential": True, "value": "https://id.example"})
 
         def user(token, key):
-            return jwt.decode(token, key, algorithms=["RS256"]).claims
+            decoded = jwt.decode(token, key, algorithms=["RS256"])
+            REGISTRY.validate(decoded.claims)
+            return decoded.claims
+        """,
+    "authlib_validated": """
+        from authlib.jose import jwt
+
+        def user(token, key):
+            claims = jwt.decode(token, key)
+            claims.validate()
+            return claims["sub"]
         """,
 }
 
