@@ -86,8 +86,8 @@ def _library_call(ctx: ModuleContext, call: ast.Call) -> str | None:
                 resources is not None and _has_star(ctx.value(resources))):
             return "flask-cors with origins '*' and supports_credentials=True"
         return None
-    if any(ctx.qualname(a) and ctx.qualname(a).endswith("CORSMiddleware")  # type: ignore[union-attr]
-           for a in call.args) or short == "CORSMiddleware":
+    if any((ctx.qualname(a) or "").endswith("CORSMiddleware") for a in call.args) \
+            or short == "CORSMiddleware":
         if not is_true(ctx.value(ctx.keyword(call, "allow_credentials"))):
             return None
         regex = ctx.value(ctx.keyword(call, "allow_origin_regex"))
