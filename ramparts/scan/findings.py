@@ -41,7 +41,7 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-FAMILIES = ("sast", "taint", "secrets", "deps", "manifest", "policy", "gate", "iac")
+FAMILIES = ("sast", "taint", "logic", "secrets", "deps", "manifest", "policy", "gate", "iac")
 
 
 @dataclass(frozen=True)

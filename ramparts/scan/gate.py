@@ -5,7 +5,8 @@ client, before uploading) and the node's deploy endpoint (on the server, the
 enforcement point) share, so the three can never disagree about what a rule
 means.  ``run_gate`` reads the tree once (``source.py``), runs
 
-* bandit (``sast.py``) and the taint rules (``taint/``) on the code,
+* bandit (``sast.py``), the taint rules (``taint/``) and the logic and
+  configuration checks (``logic/``: JWT verification, CORS, ACLs, TLS ...) on the code,
 * detect-secrets over every file plus the manifest-environment check (``secrets.py``),
 * the manifest lint (``manifest_lint.py``) and the policy lint (``ramparts.policy.lint``),
 * the infrastructure template checks (``iac/``: SAM, CloudFormation, serverless.yml),
@@ -39,7 +40,7 @@ import yaml
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import iac, manifest_lint, sast, taint
+from ramparts.scan import iac, logic, manifest_lint, sast, taint
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
@@ -251,7 +252,8 @@ def _scan_all(
     findings: list[Finding],
     install_policy: InstallPolicy,
 ) -> tuple[list[Finding], dict[str, Rule]]:
-    for rule in [*taint.RULES.values(), *secrets_scan.RULES, *deps_scan.RULES]:
+    for rule in [*taint.RULES.values(), *logic.RULES.values(), *secrets_scan.RULES,
+                 *deps_scan.RULES]:
         rules[rule.rule_id] = rule
 
     sast_findings, sast_rules = _guard("bandit", sast.run, tree)
@@ -264,6 +266,7 @@ def _scan_all(
             file, entry = parse_handler(fn.handler)
             handlers.setdefault(file, set()).add(entry)
     findings += _guard("taint", taint.run, tree, handlers)
+    findings += _guard("logic", logic.run, tree)
 
     if helper is None:
         secret_findings = _guard("secrets", secrets_scan.run, tree)

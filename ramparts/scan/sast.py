@@ -4,16 +4,15 @@ No subprocess: one ``BanditManager`` (plugin loading is the slow part) is
 built per process and reused; each file's visitor walks the ``ast`` that
 ``source.py`` parsed, so a deploy parses every file exactly once.
 
-Serverless-aware calibration:
+Serverless-aware calibration (``calibrate.py`` has the severities, docs/scanning.md
+the table of every rule we change and why):
 
 * B108 (hardcoded ``/tmp``) is off: a function's private ``/tmp`` is its
   normal scratch space inside the sandbox, not a shared world-writable dir.
-* B404 (``import subprocess``), B603 (subprocess without a shell) and B607
-  (program by partial path) are off: an argument list without a shell is the
-  form the remediations recommend, the sandbox image fixes ``PATH``, and the
-  dangerous cases (a shell, or a program the event picks) are B602/B605 and
-  the taint rule RP-T002.  Flagging every safe call taught users to ignore
-  the report.
+* B404, B603 and B607 are on again, at calibrated severities: an argument
+  list without a shell is LOW when constant and MEDIUM when a part is chosen
+  at run time; a constant shell command (B602/B605) is LOW, not HIGH; a
+  parameterised query is not B608; eval/exec carry CWE-94.
 * ``# nosec`` comments are ignored: the gate runs on the server and must not
   let the code under review switch it off.  Accepting a finding goes through
   a baseline or ``--accept-risk``, both of which are recorded.
@@ -29,10 +28,11 @@ import threading
 import warnings
 from typing import Any
 
+from ramparts.scan import calibrate
 from ramparts.scan.findings import Finding, Rule, Severity
 from ramparts.scan.source import SourceTree
 
-DISABLED = ("B108", "B404", "B603", "B607")
+DISABLED = ("B108",)
 
 _lock = threading.Lock()
 _manager: Any = None
@@ -92,13 +92,19 @@ def run(tree: SourceTree, files: list[str] | None = None) -> tuple[list[Finding]
             if wanted is not None and sf.rel not in wanted:
                 continue
             assert sf.text is not None and sf.tree is not None
+            per_file: dict[str, Any] = {}
             for issue in _visit(mgr, sf.rel, sf.text, sf.tree):
                 severity = _SEVERITY.get(issue.severity, Severity.MEDIUM)
                 if issue.confidence == "LOW" and severity > Severity.LOW:
                     severity = Severity(severity - 1)
                 cwe_id = getattr(getattr(issue, "cwe", None), "id", 0) or 0
-                cwe = f"CWE-{cwe_id}" if cwe_id else None
                 line = int(issue.lineno or 1)
+                judged = calibrate.adjust(issue.test_id, severity,
+                                          f"CWE-{cwe_id}" if cwe_id else None, sf.tree, line,
+                                          int(issue.col_offset or 0), per_file)
+                if judged is None:
+                    continue
+                severity, cwe, why = judged
                 findings.append(
                     Finding(
                         rule_id=issue.test_id,
@@ -106,7 +112,8 @@ def run(tree: SourceTree, files: list[str] | None = None) -> tuple[list[Finding]
                         path=sf.rel,
                         line=line,
                         column=int(issue.col_offset or 0) + 1,
-                        message=str(issue.text),
+                        message=f"{issue.text} ({why}: rated {severity})" if why
+                        else str(issue.text),
                         remediation=(
                             f"see https://bandit.readthedocs.io/ for {issue.test_id} "
                             f"({issue.test}); rewrite the call or accept the risk explicitly"

@@ -7,6 +7,14 @@ checked on its own terms: the manifest says "never secrets" there, so a
 high-entropy value or a secret-sounding variable name with a literal value is
 a finding even where detect-secrets' heuristics would stay quiet.
 
+Values that cannot authenticate anyone are not findings (``_not_a_secret``):
+placeholders (``****``, ``<redacted>``, ``${SECRET}``, ``xxxx``; see
+``placeholders.py``), booleans and nulls under a secret-sounding key
+(``GenerateSecret: false``), subresource-integrity and other algorithm-
+prefixed digests (``integrity="sha384-..."``, ``sha256:...``), and digests
+in lock files and SBOMs (``hashes``, CycloneDX ``content``).  A credential
+in a known format (an AWS key, a private key) is never waived this way.
+
 A finding never carries the secret itself: messages name the kind of secret
 and the ids hash it, so the report is safe to paste into a ticket.
 """
@@ -21,6 +29,7 @@ from typing import Any
 
 from ramparts.observe.redact import looks_like_reference
 from ramparts.scan.findings import Finding, Rule, Severity
+from ramparts.scan.placeholders import is_placeholder
 from ramparts.scan.source import SourceTree
 
 RULES = [
@@ -98,7 +107,11 @@ def run(tree: SourceTree) -> list[Finding]:
             deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()
             named = _secret_reference_lines(sf.text) if sf.rel == _MANIFEST else set()
             refs = _reference_value_lines(sf.text) if sf.rel == _MANIFEST else set()
+            digests_file = _is_digest_file(sf.rel, sf.text)
             for line, found in sorted(by_line.items()):
+                found = [s for s in found if not _not_a_secret(s, digests_file)]
+                if not found:
+                    continue
                 if line in refs and all(s.type in _GENERIC_TYPES for s in found):
                     # VAR: arn:aws:secretsmanager:...:secret:NAME names a secret (the keyword
                     # plugin reads "secret:NAME" as a password); known formats still report
@@ -128,6 +141,38 @@ def run(tree: SourceTree) -> list[Finding]:
                     )
                 )
     return findings
+
+
+_BOOLEAN_OR_NULL = {"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "0", "1"}
+# "sha384-<base64>" (subresource integrity, npm), "sha256:<hex>" (OCI, pip --hash): a digest
+_PREFIXED_DIGEST = re.compile(
+    r"^(?:sha(?:1|224|256|384|512)|md5|blake2[bs]?)[-:=]([A-Za-z0-9+/=_-]+)$", re.I)
+_DIGEST_HEX_LENGTHS = {32, 40, 56, 64, 96, 128}
+_DIGEST_B64_LENGTHS = {27, 28, 38, 40, 43, 44, 64, 86, 88}  # sha1/224/256/384/512, padded or not
+_DIGEST_FILES = re.compile(r"(^|/)(poetry\.lock|Pipfile\.lock|uv\.lock|pdm\.lock|yarn\.lock|"
+                           r"package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|"
+                           r"requirements[^/]*\.txt|[^/]*\.cdx\.json|[^/]*bom[^/]*\.json|"
+                           r"[^/]*\.spdx(\.json)?)$", re.I)
+
+
+def _is_digest_file(rel: str, text: str) -> bool:
+    """A lock file or an SBOM: its long hex strings are package digests."""
+    return bool(_DIGEST_FILES.search(rel)) or '"bomFormat"' in text or '"spdxVersion"' in text
+
+
+def _not_a_secret(secret: Any, digests_file: bool) -> bool:
+    """A placeholder, a boolean, or a digest: nothing that authenticates anyone."""
+    value = getattr(secret, "secret_value", None)
+    if not isinstance(value, str) or secret.type not in _GENERIC_TYPES:
+        return False
+    if is_placeholder(value) or value.strip().lower() in _BOOLEAN_OR_NULL:
+        return True
+    m = _PREFIXED_DIGEST.match(value)
+    if m:
+        body = m.group(1)
+        return (len(body) in _DIGEST_HEX_LENGTHS and bool(_HEX.match(body))) or (
+            len(body) in _DIGEST_B64_LENGTHS)
+    return digests_file and len(value) in _DIGEST_HEX_LENGTHS and bool(_HEX.match(value))
 
 
 # A whole YAML/JSON value that is one CloudFormation dynamic reference, and nothing else

@@ -25,8 +25,28 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
     "yaml_load_safe.py": set(),
     "requests_tls_vuln.py": {("B501", 7), ("B113", 8)},
     "requests_tls_safe.py": set(),
-    "shell_vuln.py": {("B403", 3), ("B602", 9), ("B301", 10)},
-    "shell_safe.py": set(),  # B404/B603/B607 are off: an argv list is the recommended form
+    "shell_vuln.py": {("B403", 3), ("B404", 4), ("B602", 9), ("B301", 10)},
+    # B404/B603/B607 are on again at calibrated severities (see SEVERITIES)
+    "shell_safe.py": {("B404", 4), ("B603", 9), ("B607", 9)},
+    "shell_constant_safe.py": {("B404", 4), ("B602", 10), ("B602", 11), ("B605", 12),
+                               ("B603", 13)},
+    "shell_argv_vuln.py": {("B404", 3), ("B603", 8)},
+    "sql_params_safe.py": set(),  # values bound; only constants and placeholders spliced in
+    "sql_format_vuln.py": {("B608", 7), ("B608", 8)},
+    "eval_exec_vuln.py": {("B307", 5), ("B102", 6)},
+}
+
+# calibrated severities: (file, rule, line) -> severity the gate judges by
+SEVERITIES = {
+    ("shell_vuln.py", "B602", 9): Severity.HIGH,  # built at run time, through a shell
+    ("shell_safe.py", "B603", 9): Severity.MEDIUM,  # no shell, an argument chosen at run time
+    ("shell_argv_vuln.py", "B603", 8): Severity.MEDIUM,
+    ("shell_constant_safe.py", "B602", 10): Severity.LOW,  # constant, through a name
+    ("shell_constant_safe.py", "B602", 11): Severity.LOW,  # constant, concatenated literals
+    ("shell_constant_safe.py", "B605", 12): Severity.LOW,
+    ("shell_constant_safe.py", "B603", 13): Severity.LOW,
+    ("sql_format_vuln.py", "B608", 7): Severity.MEDIUM,  # a value formatted in
+    ("sql_format_vuln.py", "B608", 8): Severity.LOW,  # values bound, an identifier spliced
 }
 
 
@@ -55,11 +75,35 @@ def test_findings_carry_severity_cwe_and_remediation(
     assert by_rule["B501"].severity is Severity.HIGH and by_rule["B501"].cwe == "CWE-295"
     assert by_rule["B602"].severity is Severity.HIGH and by_rule["B602"].cwe == "CWE-78"
     assert by_rule["B506"].severity is Severity.MEDIUM
+    assert by_rule["B506"].cwe == "CWE-502"  # unsafe deserialisation, as RP-T004
     # bandit rates B113 medium with low confidence: lowered one step, so it warns
     assert by_rule["B113"].severity is Severity.LOW
     for f in findings:
         assert f.family == "sast" and f.rule_id in f.remediation
     assert {r.rule_id for r in rules} == set(by_rule)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("key", sorted(SEVERITIES))
+def test_calibrated_severity(results: tuple[list[Finding], list[object]],
+                             key: tuple[str, str, int]) -> None:
+    findings, _ = results
+    name, rule, line = key
+    [found] = [f for f in findings if (f.path, f.rule_id, f.line) == key]
+    assert found.severity is SEVERITIES[key]
+    if found.severity is Severity.LOW and rule != "B603":
+        assert "rated low" in found.message  # the report says why it does not block
+
+
+def test_nothing_constant_blocks(results: tuple[list[Finding], list[object]]) -> None:
+    findings, _ = results
+    assert all(f.severity is Severity.LOW for f in findings
+               if f.path in ("shell_constant_safe.py", "shell_safe.py") and f.rule_id != "B603")
+
+
+def test_eval_and_exec_are_code_injection(results: tuple[list[Finding], list[object]]) -> None:
+    findings, rules = results
+    assert {f.cwe for f in findings if f.rule_id in ("B307", "B102")} == {"CWE-94"}
+    assert {r.cwe for r in rules if r.rule_id in ("B307", "B102")} == {"CWE-94"}  # type: ignore[attr-defined]
 
 
 def test_nosec_in_the_scanned_code_is_ignored(tmp_path: Path) -> None:

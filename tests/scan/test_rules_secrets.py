@@ -26,6 +26,12 @@ FILE_CASES: list[tuple[str, set[tuple[str, int]]]] = [
     ("aws_key_safe.py", set()),  # context.secrets, placeholders, a UUID, short strings
     ("config_vuln.json", {("RP-S001", 3), ("RP-S001", 4)}),
     ("config_safe.json", set()),
+    ("sri_safe.html", set()),  # subresource-integrity hashes are digests, not keys
+    ("placeholders_safe.env", set()),  # GENERATE_SECRET=false, masked and templated values
+    ("placeholders_safe.py", set()),
+    ("placeholders_vuln.py", {("RP-S001", 4), ("RP-S001", 5)}),  # "changeme" logs in
+    ("sbom_safe.cdx.json", set()),  # CycloneDX component hashes
+    ("requirements_safe.txt", set()),  # pip --hash digests
 ]
 
 # manifest cases are installed as the app's ramparts.yaml, as the gate sees them

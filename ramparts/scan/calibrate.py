@@ -1,0 +1,154 @@
+"""Calibrated severities for bandit's findings: block what is exploitable.
+
+Bandit judges one call by its shape; a few of its shapes are usually safe
+and, left at bandit's severity, taught users to accept findings unread.
+``adjust`` looks at the flagged code (the file's ``ast``, names followed to
+the one literal they were assigned) and returns the severity and CWE the
+gate uses, or ``None`` to drop the finding.  Every change is listed, with
+its reason, in docs/scanning.md ("Bandit rules we change"):
+
+* command rules (B602/B604/B605 shell, B603 no shell): a *constant* command
+  (every part a literal, directly or through a name or ``+`` of literals) is
+  LOW whatever bandit says: nothing outside the code can change it.  B603
+  with a part chosen at run time is MEDIUM (argument injection; the taint
+  rule RP-T002 blocks it when the part comes from a request).  B404 (import)
+  and B607 (partial path; the sandbox fixes ``PATH``) stay at bandit's LOW.
+* B608 (SQL built as a string): a query that binds its values (placeholders
+  and a parameters argument) and only splices in constants or placeholder
+  lists (``",".join("?" * len(ids))``) is not reported; one that also splices
+  in a run-time identifier (a table name) is LOW.  Values formatted into the
+  SQL stay at bandit's MEDIUM, and RP-T003 blocks them when they come from a request.
+* CWEs follow docs/cwe table where bandit's differ: eval/exec are code
+  injection (CWE-94), not OS command injection.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from ramparts.scan.findings import Severity
+from ramparts.scan.logic.context import UNKNOWN, ModuleContext
+
+# one CWE per kind across our rules and bandit's (the table in docs/scanning.md)
+CWE_OVERRIDES = {
+    "B102": "CWE-94", "B307": "CWE-94",  # exec / eval: code injection
+    "B506": "CWE-502",  # yaml.load: unsafe deserialisation
+    "B105": "CWE-798", "B106": "CWE-798", "B107": "CWE-798",  # hardcoded passwords
+    "B308": "CWE-79", "B703": "CWE-79", "B704": "CWE-79", "B701": "CWE-79",  # XSS
+    **{f"B{n}": "CWE-611" for n in range(313, 321)},  # xml parsers: external entities
+}
+_COMMAND = {"B602", "B603", "B604", "B605"}
+_PLACEHOLDER = re.compile(r"%s|\?|%\([A-Za-z_]\w*\)s|(?<![:\w]):[A-Za-z_]\w*|\$\d+")
+_PLACEHOLDER_LIST = re.compile(r"^[\s,?()]*$|^(\s*,?\s*%s\s*,?\s*)+$")
+_PARAM_KEYWORDS = {"params", "parameters", "args", "vars", "bind", "values"}
+
+
+def adjust(
+    test_id: str, severity: Severity, cwe: str | None, tree: ast.Module | None,
+    line: int, column: int, context: dict[str, ModuleContext],
+) -> tuple[Severity, str | None, str] | None:
+    """The (severity, cwe, why) the gate gives bandit's finding, or ``None`` to drop it.
+
+    ``column`` is bandit's 0-based offset; ``context`` caches one ``ModuleContext``
+    per file (built only for files with a finding that needs it).
+    """
+    cwe = CWE_OVERRIDES.get(test_id, cwe)
+    if tree is None or (test_id not in _COMMAND and test_id != "B608"):
+        return severity, cwe, ""
+    if "ctx" not in context:
+        context["ctx"] = ModuleContext(tree)
+    ctx = context["ctx"]
+    if test_id in _COMMAND:
+        call = _call_at(ctx, line, column)
+        if call is None or not call.args:
+            return severity, cwe, ""
+        if _constant_command(ctx, call.args[0]):
+            return Severity.LOW, cwe, "the command is a constant"
+        if test_id == "B603":
+            return Severity.MEDIUM, cwe, "no shell, but a part of the command is chosen at run time"
+        return severity, cwe, ""
+    query: ast.AST | None = _expr_at(ctx, line, column)
+    parent = ctx.parents.get(query) if query is not None else None
+    if isinstance(parent, ast.Attribute) and parent.attr == "format":
+        query = ctx.parents.get(parent)  # "...{}".format(x): the whole call is the query
+    call = ctx.parents.get(query) if query is not None else None
+    if not (isinstance(call, ast.Call) and call.args and call.args[0] is query
+            and _binds_parameters(call)):
+        return severity, cwe, ""
+    literal, spliced = _parts(ctx, query)
+    if not (_PLACEHOLDER.search(literal) or any(_placeholder_list(ctx, e) for e in spliced)):
+        return severity, cwe, ""
+    if all(_constant_or_placeholders(ctx, e) for e in spliced):
+        return None
+    return Severity.LOW, cwe, "values are bound as parameters; an identifier is spliced in"
+
+
+def _call_at(ctx: ModuleContext, line: int, column: int) -> ast.Call | None:
+    return next((c for c in ctx.calls if c.lineno == line and c.col_offset == column), None)
+
+
+def _expr_at(ctx: ModuleContext, line: int, column: int) -> ast.expr | None:
+    return next((n for n in ctx.nodes if isinstance(n, ast.expr)
+                 and n.lineno == line and n.col_offset == column
+                 and not isinstance(ctx.parents.get(n), ast.BinOp | ast.JoinedStr)), None)
+
+
+def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
+    value = ctx.value(expr)
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _binds_parameters(call: ast.Call) -> bool:
+    return len(call.args) >= 2 or any(k.arg in _PARAM_KEYWORDS for k in call.keywords)
+
+
+def _parts(ctx: ModuleContext, expr: ast.AST) -> tuple[str, list[ast.expr]]:
+    """The literal text of a built query, and the expressions spliced into it."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value, []
+    if isinstance(expr, ast.JoinedStr):
+        text, spliced = "", []
+        for v in expr.values:
+            if isinstance(v, ast.FormattedValue):
+                spliced.append(v.value)
+            else:
+                text += _parts(ctx, v)[0]
+        return text, spliced
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add | ast.Mod):
+        left, right = _parts(ctx, expr.left), _parts(ctx, expr.right)
+        if isinstance(expr.op, ast.Mod):
+            return left[0], [*left[1], expr.right]  # "..." % x: x is formatted in
+        return left[0] + right[0], [*left[1], *right[1]]
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+            and expr.func.attr == "format":
+        text, spliced = _parts(ctx, expr.func.value)
+        return text, [*spliced, *expr.args, *(k.value for k in expr.keywords)]
+    if isinstance(expr, ast.expr):
+        return "", [expr]
+    return "", []
+
+
+def _constant_or_placeholders(ctx: ModuleContext, expr: ast.expr, depth: int = 0) -> bool:
+    """A literal, or a run of placeholders built from the number of values (``?, ?, ?``)."""
+    value: Any = ctx.value(expr)
+    if value is not UNKNOWN and isinstance(value, str | int | float):
+        return True
+    if isinstance(expr, ast.Name) and depth < 3:
+        assigned = ctx.assigned_value(expr)
+        return assigned is not None and _constant_or_placeholders(ctx, assigned, depth + 1)
+    return _placeholder_list(ctx, expr)
+
+
+def _placeholder_list(ctx: ModuleContext, expr: ast.expr, depth: int = 0) -> bool:
+    """``",".join("?" * len(ids))``: only placeholders and separators are written."""
+    if isinstance(expr, ast.Name) and depth < 3:
+        assigned = ctx.assigned_value(expr)
+        return assigned is not None and _placeholder_list(ctx, assigned, depth + 1)
+    strings = [n.value for n in ast.walk(expr)
+               if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return bool(strings) and all(_PLACEHOLDER_LIST.match(s) for s in strings) and any(
+        "?" in s or "%s" in s for s in strings)

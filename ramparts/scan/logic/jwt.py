@@ -1,0 +1,103 @@
+"""RP-L001: a JWT read without verifying its signature, or with any algorithm allowed.
+
+A token whose signature is not checked is whatever the caller wrote: the
+claims (``sub``, ``role``, ``tenant``) become attacker input.  Recognised:
+
+* PyJWT ``jwt.decode(..., options={"verify_signature": False})`` and the old
+  ``verify=False``; python-jose ``jwt.decode`` with the same option;
+* ``algorithms`` containing ``"none"`` (any case);
+* ``jwt.decode`` with a key but no ``algorithms`` (PyJWT before 2.0 and
+  python-jose then accept the algorithm the token names: alg confusion);
+* python-jose ``jwt.get_unverified_claims``, PyJWT/joserfc
+  ``jws.extract_compact``-style readers, taken as truth;
+* authlib/joserfc ``jwt.decode`` (which check the signature only) whose
+  claims are never validated in the same function (medium).
+
+Reading a token unverified to pick the key (``iss``/``kid``) and then
+decoding it *verified* in the same function is the documented pattern, so an
+unverified read in a function that also verifies is not reported.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ramparts.scan.findings import Rule, Severity
+from ramparts.scan.logic.context import UNKNOWN, Hit, ModuleContext, is_false
+
+RULE = Rule("RP-L001", "logic", "jwt-without-verification",
+            "A JWT is decoded without verifying its signature, or without fixing the "
+            "algorithms it may use.", "CWE-347")
+
+_DECODE = {"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jwt.decode_complete"}
+_UNVERIFIED = {"jose.jwt.get_unverified_claims", "jose.jws.get_unverified_claims",
+               "joserfc.jws.extract_compact", "joserfc.jwt.extract_compact",
+               "authlib.jose.util.extract_segment"}
+# these verify the signature but leave the claims to a separate call the code must make
+_CLAIMS_UNCHECKED = {"authlib.jose.jwt.decode", "joserfc.jwt.decode"}
+_FIX = ("verify the signature: jwt.decode(token, key, algorithms=[\"RS256\"]) with the "
+        "issuer's key (or let the platform's auth: verify it and read context.identity)")
+
+
+def check(ctx: ModuleContext) -> list[Hit]:
+    hits: list[tuple[ast.Call, str, Severity, bool]] = []  # (..., an unverified peek)
+    verified_scopes: set[int] = set()
+    for node in ctx.calls:
+        if not isinstance(node, ast.Call):
+            continue
+        name = ctx.call_name(node)
+        if name in _DECODE:
+            problem, severity = _decode_problem(ctx, node)
+            if problem is None:
+                verified_scopes.add(id(ctx.scope_of(node)))
+            else:
+                hits.append((node, problem, severity, "verify" in problem))
+        elif name in _UNVERIFIED:
+            hits.append((node, f"{name.rsplit('.', 1)[-1]}() reads the token's claims "
+                         "without checking its signature", Severity.HIGH, True))
+        elif name in _CLAIMS_UNCHECKED and not _claims_validated(ctx, node):
+            hits.append((node, "decoded, but its claims (exp, nbf, iss) are never validated: "
+                         "an expired or foreign token is accepted", Severity.MEDIUM, False))
+    out = []
+    for call, problem, severity, peek in hits:
+        if peek and id(ctx.scope_of(call)) in verified_scopes:
+            continue  # peeked at the issuer/kid, then verified: the documented pattern
+        out.append(Hit(RULE.rule_id, call.lineno, call.col_offset + 1,
+                       f"JWT: {problem}; its claims are attacker-controlled", _FIX, severity))
+    return out
+
+
+def _decode_problem(ctx: ModuleContext, call: ast.Call) -> tuple[str | None, Severity]:
+    options = ctx.value(ctx.keyword(call, "options"))
+    if isinstance(options, dict) and is_false(options.get("verify_signature", True)):
+        return "decoded with options verify_signature=False", Severity.HIGH
+    verify = ctx.keyword(call, "verify")
+    if verify is not None and is_false(ctx.value(verify)):
+        return "decoded with verify=False", Severity.HIGH
+    algorithms = ctx.keyword(call, "algorithms")
+    if algorithms is None and len(call.args) >= 3:
+        algorithms = call.args[2]
+    if algorithms is not None:
+        value = ctx.value(algorithms)
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list) and any(str(a).lower() == "none" for a in value):
+            return "decoded allowing the 'none' algorithm (no signature at all)", Severity.HIGH
+        return None, Severity.LOW
+    options_node = ctx.keyword(call, "options")
+    if ctx.has_star_kwargs(call) or (options_node is not None and options is UNKNOWN):
+        return None, Severity.LOW  # options or algorithms come from elsewhere
+    return ("decoded without algorithms=: the token picks its own algorithm "
+            "(alg confusion on PyJWT < 2 and python-jose)"), Severity.MEDIUM
+
+
+
+def _claims_validated(ctx: ModuleContext, call: ast.Call) -> bool:
+    """authlib ``claims.validate()`` / joserfc ``JWTClaimsRegistry(...).validate(...)`` nearby.
+
+    Looked for in the function that decodes (a validation elsewhere is not seen).
+    """
+    scope = ctx.scopes.get(ctx.scope_of(call), [])
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and n.func.attr in {"validate", "validate_exp", "validate_claims"}
+               for n in scope)

@@ -1,0 +1,105 @@
+"""RP-L003: stored objects or buckets made readable (or writable) by anyone.
+
+Recognised, on any boto3-style call (client, resource, presigned):
+
+* ``ACL="public-read" | "public-read-write" | "authenticated-read"`` as a
+  keyword (``put_object``, ``create_bucket``, ``put_object_acl``,
+  ``Object.put`` ...), inside ``ExtraArgs=``/``Params=``/``Fields=`` dicts
+  (``upload_file``, ``generate_presigned_url``, ``generate_presigned_post``),
+  in presigned-post ``Conditions``, or as an ``x-amz-acl`` header;
+* a bucket policy (``put_bucket_policy``) written in the code, with an
+  ``Allow`` statement for ``Principal: "*"`` (or ``{"AWS": "*"}``) and no
+  ``Condition`` narrowing it.
+
+Values are followed through names assigned once to literals; a policy read
+from a file or built at run time is not judged.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from typing import Any
+
+from ramparts.scan.findings import Rule, Severity
+from ramparts.scan.logic.context import Hit, ModuleContext
+
+RULE = Rule("RP-L003", "logic", "public-object-acl",
+            "Objects or a bucket are made public by an ACL or a bucket policy.", "CWE-732")
+
+_PUBLIC = {"public-read", "public-read-write", "authenticated-read"}
+_ACL_KEYS = {"ACL", "acl", "x-amz-acl"}
+_FIX = ("keep objects private and hand out short-lived presigned GET URLs (without an ACL), "
+        "or serve them through a function that checks the caller")
+
+
+def check(ctx: ModuleContext) -> list[Hit]:
+    def judge(call: ast.Call) -> str | None:
+        short = ctx.call_name(call).rsplit(".", 1)[-1]
+        problem = _public_acl(ctx, call)
+        if problem is None and short == "put_bucket_policy":
+            problem = _public_policy(ctx, call)
+        return f"{short or 'call'}(): {problem}" if problem else None
+
+    return ctx.hits(ctx.calls, judge, RULE.rule_id, _FIX, Severity.HIGH)
+
+
+def _public_acl(ctx: ModuleContext, call: ast.Call) -> str | None:
+    for kw in call.keywords:
+        if kw.arg is None:
+            continue
+        value = ctx.value(kw.value)
+        if kw.arg in _ACL_KEYS and isinstance(value, str) and value in _PUBLIC:
+            return f"{kw.arg}={value!r} makes the object readable by anyone"
+        found = _acl_inside(value)
+        if found is not None:
+            return f"{kw.arg} sets ACL {found!r}: anyone with the link, or anyone at all, reads it"
+    return None
+
+
+def _acl_inside(value: Any, depth: int = 0) -> str | None:
+    if depth > 4:
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in _ACL_KEYS and isinstance(v, str) and v in _PUBLIC:
+                return v
+            found = _acl_inside(v, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, list) and len(item) == 3 and str(item[1]) in _ACL_KEYS | {"$acl"} \
+                    and item[2] in _PUBLIC:  # ["eq", "$acl", "public-read"]
+                return str(item[2])
+            found = _acl_inside(item, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _public_policy(ctx: ModuleContext, call: ast.Call) -> str | None:
+    node = ctx.keyword(call, "Policy")
+    if node is None:
+        return None
+    if isinstance(node, ast.Name):
+        node = ctx.assigned_value(node) or node
+    if isinstance(node, ast.Call) and ctx.call_name(node) == "json.dumps" and node.args:
+        policy = ctx.value(node.args[0])
+    else:
+        text = ctx.value(node)
+        try:
+            policy = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            return None
+    statements = policy.get("Statement") if isinstance(policy, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements if isinstance(statements, list) else []:
+        if not isinstance(st, dict) or st.get("Effect") != "Allow" or "Condition" in st:
+            continue
+        principal = st.get("Principal")
+        if principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in (
+                "*", ["*"])):
+            return "the bucket policy allows Principal \"*\" (everyone) without a condition"
+    return None

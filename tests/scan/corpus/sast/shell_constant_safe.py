@@ -1,0 +1,14 @@
+"""Constant commands: nothing outside the code can change them, so nothing here blocks."""
+
+import os
+import subprocess
+
+REPORT = "df -h /tmp | tail -1"
+
+
+def handler(event, context):
+    subprocess.run(REPORT, shell=True, check=True)
+    subprocess.run("du -sh " + "/tmp", shell=True, check=True)
+    os.system(REPORT)
+    subprocess.run(["/usr/bin/env"], check=True)
+    return {"statusCode": 200, "body": "ok"}

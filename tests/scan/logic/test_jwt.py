@@ -1,0 +1,150 @@
+"""RP-L001: JWTs decoded without verification (PyJWT, python-jose, joserfc)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ramparts.scan.findings import Severity
+from tests.scan.logic.conftest import Scan
+
+VULNERABLE = {
+    "pyjwt_options": """
+        import jwt
+
+        def handler(event, context):
+            token = event["headers"]["authorization"].split()[1]
+            claims = jwt.decode(token, options={"verify_signature": False})  # L001
+            return {"statusCode": 200, "body": claims["sub"]}
+        """,
+    "pyjwt_options_by_name": """
+        from jwt import decode
+
+        NO_CHECK = {"verify_signature": False, "verify_exp": True}
+
+        def user(token):
+            return decode(token, "", options=NO_CHECK)["sub"]  # L001
+        """,
+    "pyjwt_old_verify_false": """
+        import jwt as pyjwt
+
+        def user(token, key):
+            return pyjwt.decode(token, key, verify=False)  # L001
+        """,
+    "pyjwt_alg_none": """
+        import jwt
+
+        def user(token, key):
+            return jwt.decode(token, key, algorithms=["HS256", "none"])  # L001
+        """,
+    "pyjwt_no_algorithms": """
+        import jwt
+
+        def user(token, key):
+            return jwt.decode(token, key)  # L001
+        """,
+    "jose_unverified_claims": """
+        from jose import jwt
+
+        def handler(event, context):
+            claims = jwt.get_unverified_claims(event["token"])  # L001
+            return {"statusCode": 200, "body": claims["role"]}
+        """,
+    "jose_options": """
+        from jose import jwt
+
+        def user(token, key):
+            return jwt.decode(token, key, algorithms=["RS256"],  # L001
+                              options=dict(verify_signature=False))
+        """,
+    "joserfc_extract": """
+        from joserfc import jws
+
+        def user(token):
+            return jws.extract_compact(token.encode()).payload  # L001
+        """,
+    "authlib_claims_never_validated": """
+        from authlib.jose import jwt
+
+        def user(token, key):
+            claims = jwt.decode(token, key)  # L001
+            return claims["sub"]
+        """,
+    "joserfc_claims_never_validated": """
+        from joserfc import jwt
+
+        def user(token, key):
+            return jwt.decode(token, key, algorithms=["RS256"]).claims  # L001
+        """,
+}
+
+SAFE = {
+    "pyjwt_verified": """
+        import jwt
+
+        def handler(event, context):
+            claims = jwt.decode(event["token"], context.secrets.get("jwt-key"),
+                                algorithms=["HS256"], audience="api")
+            return {"statusCode": 200, "body": claims["sub"]}
+        """,
+    "peek_then_verify": """
+        import jwt
+
+        KEYS = {}
+
+        def user(token):
+            issuer = jwt.decode(token, options={"verify_signature": False})["iss"]
+            return jwt.decode(token, KEYS[issuer], algorithms=["RS256"])
+        """,
+    "options_from_elsewhere": """
+        import jwt
+
+        def user(token, key, options):
+            return jwt.decode(token, key, options=options, algorithms=["RS256"])
+        """,
+    "unrelated_decode": """
+        import base64
+
+        def user(token):
+            return base64.b64decode(token).decode("utf-8", errors="replace")
+        """,
+    "joserfc_verified": """
+        from joserfc import jwt
+        from joserfc.jwt import JWTClaimsRegistry
+
+        REGISTRY = JWTClaimsRegistry(iss={"essential": True, "value": "https://id.example"})
+
+        def user(token, key):
+            decoded = jwt.decode(token, key, algorithms=["RS256"])
+            REGISTRY.validate(decoded.claims)
+            return decoded.claims
+        """,
+    "authlib_validated": """
+        from authlib.jose import jwt
+
+        def user(token, key):
+            claims = jwt.decode(token, key)
+            claims.validate()
+            return claims["sub"]
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(VULNERABLE))
+def test_unverified_jwt_is_found(scan: Scan, name: str) -> None:
+    got, want, findings = scan(VULNERABLE[name])
+    assert want and got == want
+    assert all(f.cwe == "CWE-347" and f.family == "logic" and f.remediation for f in findings)
+
+
+@pytest.mark.parametrize("name", sorted(SAFE))
+def test_verified_jwt_is_clean(scan: Scan, name: str) -> None:
+    got, _, _ = scan(SAFE[name])
+    assert got == set()
+
+
+def test_no_verification_blocks_and_missing_algorithms_warns(scan: Scan) -> None:
+    _, _, skipped = scan(VULNERABLE["pyjwt_options"])
+    assert [f.severity for f in skipped] == [Severity.HIGH]
+    assert "verify_signature=False" in skipped[0].message
+    _, _, loose = scan(VULNERABLE["pyjwt_no_algorithms"])
+    assert [f.severity for f in loose] == [Severity.MEDIUM]

@@ -1,0 +1,106 @@
+"""RP-L003: public ACLs on stored objects, public presigned uploads, public bucket policies."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scan.logic.conftest import Scan
+
+VULNERABLE = {
+    "put_object": """
+        import boto3
+
+        s3 = boto3.client("s3")
+
+        def handler(event, context):
+            s3.put_object(Bucket="b", Key=event["key"], Body=b"x", ACL="public-read")  # L003
+        """,
+    "upload_file_extra_args": """
+        import boto3
+
+        EXTRA = {"ContentType": "image/png", "ACL": "public-read-write"}
+
+        def store(path):
+            boto3.client("s3").upload_file(path, "b", "k", ExtraArgs=EXTRA)  # L003
+        """,
+    "create_bucket": """
+        import boto3
+
+        def make():
+            boto3.resource("s3").create_bucket(Bucket="b", ACL="public-read")  # L003
+        """,
+    "presigned_with_acl": """
+        import boto3
+
+        def url(key):
+            return boto3.client("s3").generate_presigned_url(  # L003
+                "put_object", Params={"Bucket": "b", "Key": key, "ACL": "public-read"})
+        """,
+    "presigned_post_condition": """
+        import boto3
+
+        def form(key):
+            return boto3.client("s3").generate_presigned_post(  # L003
+                "b", key, Conditions=[["eq", "$acl", "public-read"]])
+        """,
+    "bucket_policy_principal_star": """
+        import json
+        import boto3
+
+        POLICY = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/*"}]}
+
+        def open_up():
+            boto3.client("s3").put_bucket_policy(Bucket="b", Policy=json.dumps(POLICY))  # L003
+        """,
+}
+
+SAFE = {
+    "private_object": """
+        import boto3
+
+        def store(key, body):
+            boto3.client("s3").put_object(Bucket="b", Key=key, Body=body, ACL="private")
+        """,
+    "presigned_get": """
+        import boto3
+
+        def url(key):
+            return boto3.client("s3").generate_presigned_url(
+                "get_object", Params={"Bucket": "b", "Key": key}, ExpiresIn=300)
+        """,
+    "policy_with_condition": """
+        import json
+        import boto3
+
+        POLICY = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                 "Resource": "arn:aws:s3:::b/*",
+                                 "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}]}
+
+        def restrict():
+            boto3.client("s3").put_bucket_policy(Bucket="b", Policy=json.dumps(POLICY))
+        """,
+    "policy_for_one_account": """
+        import json
+        import boto3
+
+        def grant():
+            boto3.client("s3").put_bucket_policy(Bucket="b", Policy=json.dumps({"Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                 "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}))
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(VULNERABLE))
+def test_public_acl_is_found(scan: Scan, name: str) -> None:
+    got, want, findings = scan(VULNERABLE[name])
+    assert want and got == want
+    assert all(f.cwe == "CWE-732" for f in findings)
+
+
+@pytest.mark.parametrize("name", sorted(SAFE))
+def test_private_storage_is_clean(scan: Scan, name: str) -> None:
+    got, _, _ = scan(SAFE[name])
+    assert got == set()
