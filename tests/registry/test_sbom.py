@@ -198,3 +198,40 @@ def test_a_record_pointing_at_another_sbom_fails_its_signature(
         )
     r = sbom_node.control.get("/v1/functions/swap-fn/sbom")
     assert (r.status_code, r.json()["code"]) == (409, "version_signature_invalid")
+
+
+def test_garbage_collection_drops_a_collected_versions_sbom(
+    sbom_node: RunningNode, tmp_path: Path
+) -> None:
+    old = sbom_node.deploy_ok(deps_app(tmp_path / "g1", "gcd", "gcd-fn", "etadep"))
+    sbom_node.deploy_ok(deps_app(tmp_path / "g2", "gcd", "gcd-fn", "thetadep"))
+    old_version = old["functions"][0]["version"]
+
+    def rows() -> set[str]:
+        with _db(sbom_node) as db:
+            return {r[0] for r in db.execute(
+                "SELECT version FROM version_sboms WHERE function = 'gcd-fn'")}
+
+    assert old_version in rows() and len(rows()) == 2
+    r = sbom_node.control.post("/v1/gc", json={"retention": 0})
+    assert r.status_code == 200, r.text
+    assert old_version not in rows() and len(rows()) == 1
+    assert sbom(sbom_node, "gcd-fn")["components"][0]["name"] == "thetadep"
+
+
+def test_what_the_signature_covers_keeps_older_signatures_valid() -> None:
+    from ramparts.errors import VersionIntegrityError
+    from ramparts.registry import signing
+    from ramparts.registry.sbom import verify_sbom
+    from ramparts.store import VersionRecord
+
+    rec = VersionRecord("f", "a" * 64, 1, "app", "b" * 64, None, {"handler": "h.py:h"}, 0.0)
+    assert b'"sbom"' not in signing.payload(rec)  # a version from before SBOMs: unchanged
+    with_sbom = VersionRecord(**{**rec.__dict__, "sbom": "c" * 64})
+    assert b'"sbom":"' + b"c" * 64 + b'"' in signing.payload(with_sbom)
+    with pytest.raises(VersionIntegrityError) as info:
+        verify_sbom(rec, None)
+    assert info.value.code == "sbom_not_found"
+    with pytest.raises(VersionIntegrityError) as info:
+        verify_sbom(with_sbom, b"{}")
+    assert info.value.code == "sbom_tampered"
