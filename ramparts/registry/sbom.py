@@ -3,10 +3,12 @@
 The SBOM lists what is really installed for the version, read from the
 distributions in its ``pip --target`` directory (``ramparts.registry.deps``),
 not what ``requirements.txt`` asks for: each installed distribution's name,
-version, purl (``pkg:pypi/NAME@VERSION``) and one SHA-256.  pip keeps no wheel
-hash in a ``--target`` install, so the hash is that of the distribution's
-``RECORD`` file, which itself lists the SHA-256 of every file the wheel
-installed (``METADATA``'s hash when a distribution has no RECORD); the
+version, purl (``pkg:pypi/NAME@VERSION``) and one SHA-256: that of the wheel
+pip installed, from pip's install report (``--report``, reduced at install time
+to ``.archive-hashes.json``); where that is not known (an install made before
+the report was kept, a distribution the report does not name) the SHA-256 of
+the distribution's ``RECORD`` file as pip wrote it, which itself lists the
+SHA-256 of every installed file (``METADATA``'s when there is no RECORD).  The
 component's ``ramparts:hash-source`` property says which.  The app itself is
 the metadata component, ``APP/FUNCTION`` at the version id, hashed with the
 artifact digest (the SHA-256 tree digest of the unpacked code, the same one the
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -31,12 +34,14 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ramparts.errors import VersionIntegrityError
+from ramparts.registry.deps import ARCHIVE_HASHES
 from ramparts.store import VersionRecord
 
 __all__ = ["Package", "build_sbom", "installed_packages", "packages_of", "sbom_digest",
            "verify_sbom"]
 
 SPEC_VERSION = "1.5"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 HASH_SOURCE = "ramparts:hash-source"
 
 
@@ -47,7 +52,7 @@ class Package:
     name: str  # canonical (PEP 503)
     version: str
     sha256: str
-    hash_source: str  # "record" or "metadata": which file the hash is of
+    hash_source: str  # "wheel", "archive" (an sdist), else "record" or "metadata"
 
 
 def installed_packages(deps_dir: Path | None) -> list[Package]:
@@ -55,15 +60,30 @@ def installed_packages(deps_dir: Path | None) -> list[Package]:
     if deps_dir is None or not Path(deps_dir).is_dir():
         return []
     found: dict[str, Package] = {}
+    archives = _archive_hashes(Path(deps_dir))
     for dist in importlib_metadata.distributions(path=[str(deps_dir)]):
         name = dist.metadata.get("Name") if dist.metadata else None
         if not name or not dist.version:
             continue
-        source, data = _hashed_file(dist)
-        pkg = Package(canonicalize_name(name), dist.version, hashlib.sha256(data).hexdigest(),
-                      source)
+        known = archives.get(canonicalize_name(name)) or {}
+        if known.get("version") == dist.version and _SHA256.match(str(known.get("sha256"))):
+            pkg = Package(canonicalize_name(name), dist.version, str(known["sha256"]),
+                          "wheel" if known.get("kind") == "wheel" else "archive")
+        else:
+            source, data = _hashed_file(dist)
+            pkg = Package(canonicalize_name(name), dist.version,
+                          hashlib.sha256(data).hexdigest(), source)
         found.setdefault(pkg.name, pkg)
     return sorted(found.values(), key=lambda p: p.name)
+
+
+def _archive_hashes(deps_dir: Path) -> dict[str, dict[str, str]]:
+    """What pip's install report said each archive hashed to (``registry.deps``)."""
+    try:
+        data = json.loads((deps_dir / ARCHIVE_HASHES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # an install made before the report was kept
+    return data if isinstance(data, dict) else {}
 
 
 def _hashed_file(dist: importlib_metadata.Distribution) -> tuple[str, bytes]:

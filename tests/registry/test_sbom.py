@@ -63,13 +63,6 @@ def sbom(node: RunningNode, fn: str, **params: str) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
-def record_sha256(data_dir: Path, dist: str) -> str:
-    """The SHA-256 of the RECORD pip wrote for ``dist`` in the node's install dir."""
-    found = list((data_dir / "deps").glob(f"*/{dist}-1.0.dist-info/RECORD"))
-    assert len(found) == 1, found
-    return hashlib.sha256(found[0].read_bytes()).hexdigest()
-
-
 def test_the_sbom_validates_and_lists_what_was_installed(
     sbom_node: RunningNode, tmp_path: Path
 ) -> None:
@@ -87,10 +80,30 @@ def test_the_sbom_validates_and_lists_what_was_installed(
         comp = libs[name]
         assert comp["version"] == "1.0"
         assert comp["purl"] == f"pkg:pypi/{name}@1.0"
+        wheel = app / "a" / f"{name}-1.0-py3-none-any.whl"
         assert comp["hashes"] == [
-            {"alg": "SHA-256", "content": record_sha256(sbom_node.data_dir, name)}
+            {"alg": "SHA-256", "content": hashlib.sha256(wheel.read_bytes()).hexdigest()}
         ]
-        assert {"name": "ramparts:hash-source", "value": "record"} in comp["properties"]
+        assert {"name": "ramparts:hash-source", "value": "wheel"} in comp["properties"]
+    # pip's report (its URLs could name a private index) is not kept in the install
+    assert not list((sbom_node.data_dir / "deps").glob("*/.pip-report.json"))
+
+
+def test_without_pips_report_the_record_file_is_hashed(tmp_path: Path) -> None:
+    """An install made before reports were kept: the RECORD pip wrote is the evidence."""
+    import subprocess
+    import sys
+
+    from ramparts.registry.sbom import installed_packages
+
+    wheel = _wheel(tmp_path, "iotadep", "VALUE = 1\n")
+    target = tmp_path / "target"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-index", "--target", str(target), str(wheel)], check=True)
+    (pkg,) = installed_packages(target)
+    record = target / "iotadep-1.0.dist-info" / "RECORD"
+    assert (pkg.name, pkg.version, pkg.hash_source) == ("iotadep", "1.0", "record")
+    assert pkg.sha256 == hashlib.sha256(record.read_bytes()).hexdigest()
 
 
 def test_a_version_without_requirements_lists_only_the_app(
