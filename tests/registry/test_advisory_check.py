@@ -7,7 +7,9 @@ nothing, the re-check must.
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -249,3 +251,58 @@ def test_bad_node_settings_stop_the_start(tmp_path: Path, env: dict[str, str],
         node.start()
     node.close()
     assert words in str(info.value)
+
+
+class _Osv(http.server.BaseHTTPRequestHandler):
+    """A local stand-in for the OSV API (querybatch, then vulns/ID), answering from RECORDS."""
+
+    RECORDS: dict[str, dict[str, Any]] = {}
+
+    def _send(self, doc: dict[str, Any]) -> None:
+        body = json.dumps(doc).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        queries = json.loads(self.rfile.read(int(self.headers["content-length"])))["queries"]
+        results = []
+        for q in queries:
+            ids = [{"id": rid} for rid, rec in self.RECORDS.items()
+                   if rec["affected"][0]["package"]["name"] == q["package"]["name"]]
+            results.append({"vulns": ids} if ids else {})
+        self._send({"results": results})
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._send(self.RECORDS[self.path.rsplit("/", 1)[-1]])
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_osv_api_as_the_nodes_source(tmp_path: Path) -> None:
+    plant(tmp_path / "rec", "TEST-2026-0046", "apidep")
+    _Osv.RECORDS = {"TEST-2026-0046": json.loads(
+        (tmp_path / "rec" / "apidep" / "TEST-2026-0046.json").read_text())}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Osv)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    node = RunningNode(tmp_path / "data", {
+        "RAMPARTS_ADVISORIES": "osv",
+        "RAMPARTS_OSV_API": f"http://127.0.0.1:{server.server_address[1]}",
+        "RAMPARTS_ADVISORY_CHECK_INTERVAL": "0",
+    })
+    try:
+        node.start()
+        node.deploy_ok(deps_app(tmp_path / "o", "osvapp", "osv-fn", "apidep"))
+        done = node.cli("advisories", "check", "--json")
+        assert done.returncode == 1, done.stderr
+        data = json.loads(done.stdout)
+        assert [(h["package"], h["advisory"], h["fixed_in"], h["new"]) for h in data["hits"]] == [
+            ("apidep", "TEST-2026-0046", "1.1", True)]
+        assert "OSV API at http://127.0.0.1" in data["source"]
+    finally:
+        node.close()
+        server.shutdown()
+        server.server_close()
