@@ -61,18 +61,19 @@ def installed_packages(deps_dir: Path | None) -> list[Package]:
         return []
     found: dict[str, Package] = {}
     archives = _archive_hashes(Path(deps_dir))
-    for dist in importlib_metadata.distributions(path=[str(deps_dir)]):
-        name = dist.metadata.get("Name") if dist.metadata else None
-        if not name or not dist.version:
+    for info in sorted(Path(deps_dir).glob("*.dist-info")):
+        meta = importlib_metadata.PathDistribution(info).metadata  # parsed once
+        name, version = (meta.get("Name"), meta.get("Version")) if meta else (None, None)
+        if not name or not version:
             continue
         known = archives.get(canonicalize_name(name)) or {}
-        if known.get("version") == dist.version and _SHA256.match(str(known.get("sha256"))):
-            pkg = Package(canonicalize_name(name), dist.version, str(known["sha256"]),
+        if known.get("version") == version and _SHA256.match(str(known.get("sha256"))):
+            pkg = Package(canonicalize_name(name), version, str(known["sha256"]),
                           "wheel" if known.get("kind") == "wheel" else "archive")
         else:
-            source, data = _hashed_file(dist)
-            pkg = Package(canonicalize_name(name), dist.version,
-                          hashlib.sha256(data).hexdigest(), source)
+            source, data = _hashed_file(info)
+            pkg = Package(canonicalize_name(name), version, hashlib.sha256(data).hexdigest(),
+                          source)
         found.setdefault(pkg.name, pkg)
     return sorted(found.values(), key=lambda p: p.name)
 
@@ -86,16 +87,14 @@ def _archive_hashes(deps_dir: Path) -> dict[str, dict[str, str]]:
     return data if isinstance(data, dict) else {}
 
 
-def _hashed_file(dist: importlib_metadata.Distribution) -> tuple[str, bytes]:
-    """The bytes of the distribution's RECORD as pip wrote them, else of its METADATA."""
+def _hashed_file(info: Path) -> tuple[str, bytes]:
+    """The bytes of the distribution's RECORD as pip wrote it, else of its METADATA."""
     for wanted in ("RECORD", "METADATA"):
-        for entry in dist.files or []:
-            if entry.name == wanted and entry.parent.name.endswith(".dist-info"):
-                try:
-                    return wanted.lower(), Path(str(entry.locate())).read_bytes()
-                except OSError:
-                    break
-    return "metadata", (dist.read_text("METADATA") or "").encode("utf-8")
+        try:
+            return wanted.lower(), (info / wanted).read_bytes()
+        except OSError:
+            continue
+    return "metadata", b""
 
 
 def build_sbom(rec: VersionRecord, deps_dir: Path | None) -> bytes:
