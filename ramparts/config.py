@@ -206,6 +206,13 @@ class Settings:
     # so a test can step into the next hour's window instead of waiting for it.  Never
     # set it in production: budgets would reset at the wrong real time.
     budget_clock_offset: float = 0.0
+    # Supply chain (docs/scanning.md): the node's advisory source for the deploy gate and
+    # the re-check of live versions' SBOMs (a directory or zip of OSV records, "osv" for
+    # the API at ``osv_api``, "off"; "" = the synced export, else the API), and how often
+    # live versions are re-checked (0: never; ``ramparts advisories check`` still runs).
+    advisories: str = ""
+    osv_api: str = "https://api.osv.dev"
+    advisory_check_interval: float = 86400.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -217,6 +224,7 @@ class Settings:
             raise ConfigError("RAMPARTS_VERSION_RETENTION must be 0 or more seconds")
         if self.gc_interval < 0:
             raise ConfigError("RAMPARTS_GC_INTERVAL must be 0 or more seconds")
+        self._check_advisories()
         if self.max_body_bytes <= 0:
             raise ConfigError("max_body_bytes must be positive")
         self.forwarded_allow_ips = check_forwarded_allow_ips(self.forwarded_allow_ips)
@@ -285,6 +293,27 @@ class Settings:
         else:
             self.otlp_endpoint = None
 
+    def _check_advisories(self) -> None:
+        """A missing advisory path or a bad API URL stops the start, naming the option."""
+        if not 0 <= self.advisory_check_interval <= 366 * 86400:
+            raise ConfigError(
+                "--advisory-check-interval (RAMPARTS_ADVISORY_CHECK_INTERVAL) must be 0 "
+                f"(never) up to a year, got {self.advisory_check_interval}"
+            )
+        parts = urlsplit(self.osv_api)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"RAMPARTS_OSV_API {mask_url(self.osv_api)!r} must be an http(s) URL"
+            )
+        value = self.advisories.strip()
+        if value and value.lower() not in ("osv", "off"):
+            path = Path(value).expanduser()
+            if not path.exists():
+                raise ConfigError(
+                    f"--advisories (RAMPARTS_ADVISORIES) {value}: no such file or directory"
+                )
+            self.advisories = str(path.resolve())
+
     def _check_siem(self) -> None:
         """Bad ``--siem`` settings stop the start with a message naming the option."""
         from ramparts.observe.siem.targets import parse_targets, parse_token_secret
@@ -336,6 +365,9 @@ class Settings:
             "max_connections": _env_int("RAMPARTS_MAX_CONNECTIONS", 10_000),
             "version_retention": _env_float("RAMPARTS_VERSION_RETENTION", 7 * 24 * 3600.0),
             "gc_interval": _env_float("RAMPARTS_GC_INTERVAL", 3600.0),
+            "advisories": os.environ.get("RAMPARTS_ADVISORIES", ""),
+            "osv_api": os.environ.get("RAMPARTS_OSV_API") or "https://api.osv.dev",
+            "advisory_check_interval": _env_duration("RAMPARTS_ADVISORY_CHECK_INTERVAL", 86400.0),
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
             "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
             "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),

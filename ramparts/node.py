@@ -51,6 +51,7 @@ from ramparts.observe.tracing import Tracing
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.policy.context import request_context
 from ramparts.ratelimit.service import RateLimitService
+from ramparts.registry import advisory_check
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
 from ramparts.respond.notifier import Notifier, open_notifier
 from ramparts.respond.rules import Rule
@@ -355,6 +356,15 @@ class Node:
         self._tasks.append(asyncio.get_running_loop().create_task(self._watch_registry()))
         if s.gc_interval > 0:
             self._tasks.append(asyncio.get_running_loop().create_task(self._collect_loop()))
+        if s.advisory_check_interval > 0:
+            self._tasks.append(
+                asyncio.get_running_loop().create_task(
+                    advisory_check.watch(
+                        self.registry, self.audit, s.advisory_check_interval,
+                        f"node:{s.node_id}",
+                    )
+                )
+            )
         if s.retain_invocations > 0:  # 0 keeps invocation records forever
             self._tasks.append(
                 asyncio.get_running_loop().create_task(

@@ -249,6 +249,23 @@ def up(
             "RAMPARTS_AUDIT_CHECKPOINT_INTERVAL)",
         ),
     ] = None,
+    advisories: Annotated[
+        str | None,
+        typer.Option(
+            "--advisories",
+            help="advisory source of the deploy gate and the daily re-check: an OSV directory "
+            "or zip, 'osv' (the API) or 'off' (or RAMPARTS_ADVISORIES; default: the synced "
+            "export, else the OSV API)",
+        ),
+    ] = None,
+    advisory_check_interval: Annotated[
+        str | None,
+        typer.Option(
+            "--advisory-check-interval",
+            help="re-check live versions' SBOMs this often, e.g. 1d (default; 0: never; or "
+            "RAMPARTS_ADVISORY_CHECK_INTERVAL)",
+        ),
+    ] = None,
     rate_limit_storage: Annotated[
         str | None,
         typer.Option(
@@ -325,6 +342,11 @@ def up(
                 if audit_checkpoint_interval else None
             ),
             rate_limit_storage=rate_limit_storage,
+            advisories=advisories,
+            advisory_check_interval=(
+                parse_duration(advisory_check_interval, name="--advisory-check-interval")
+                if advisory_check_interval else None
+            ),
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)
@@ -574,9 +596,26 @@ def functions(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt 
 
 @app.command()
 def versions(
-    function: str, url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
+    function: str,
+    url: UrlOpt = None,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+    sbom: Annotated[
+        bool, typer.Option("--sbom", help="print a version's CycloneDX SBOM (JSON) instead")
+    ] = False,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="with --sbom: alias, id, id prefix or #seq (default: live)"),
+    ] = None,
 ) -> None:
-    """List the immutable versions of FUNCTION."""
+    """List the immutable versions of FUNCTION, or print one version's SBOM."""
+    if version is not None and not sbom:
+        _fail("--version goes with --sbom")
+    if sbom:
+        params = {"version": version.lstrip("#")} if version else {}
+        doc = _call(url, data_dir, "GET", f"/v1/functions/{_fn(function)}/sbom", params=params)
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        return
     data = _call(url, data_dir, "GET", f"/v1/functions/{_fn(function)}/versions")
     if as_json:
         console.print_json(json.dumps(data))

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ramparts.cli.common import DataDirOpt, console, err
+from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err
 from ramparts.errors import InvalidRequest, ManifestError
 from ramparts.scan.errors import ScanError
 
@@ -221,11 +221,63 @@ def advisories_sync(data_dir: DataDirOpt = None) -> None:
     console.print(f"stored {records} OSV records at {path}", highlight=False)
 
 
+CHECK_INCOMPLETE = 3  # no advisory source answered, or a version's SBOM failed its check
+
+
+def advisories_check(
+    url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Re-check every live version's SBOM against the node's advisory source, now.
+
+    Exit 0: no known advisory affects a live version; 1: some do (listed);
+    3: the check is incomplete (no advisory source answered, or an SBOM failed
+    its integrity check); the node audits each case.
+    """
+    from ramparts.cli.common import call
+
+    data = call(url, data_dir, "POST", "/v1/advisories/check", json={})
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        _print_check(data)
+    if data.get("unavailable") or data.get("problems"):
+        raise typer.Exit(CHECK_INCOMPLETE)
+    if data.get("hits"):
+        raise typer.Exit(1)
+
+
+def _print_check(data: dict[str, Any]) -> None:
+    hits = data.get("hits") or []
+    if hits:
+        table = Table(title="advisories affecting live versions")
+        for col in ("function", "version", "package", "advisory", "severity", "fixed in"):
+            table.add_column(col)
+        for h in hits:
+            sev = str(h.get("severity", ""))
+            adv = str(h.get("advisory", "")) + (" (new)" if h.get("new") else "")
+            table.add_row(cell(h.get("function")), cell(str(h.get("version", ""))[:12]),
+                          cell(f"{h.get('package')} {h.get('installed')}"), cell(adv),
+                          Text(sev, style=_COLOUR.get(sev, "")), cell(h.get("fixed_in") or "-"))
+        console.print(table)
+    for p in data.get("problems") or []:
+        err.print(f"[bold red]not checked:[/] {cell(p.get('function'))} "
+                  f"{cell(str(p.get('version', ''))[:12])}: {cell(p.get('message'))} "
+                  f"({cell(p.get('code'))})", highlight=False)
+    if data.get("unavailable"):
+        err.print(f"[bold yellow]notice:[/] advisories were not checked: "
+                  f"{cell(data['unavailable'])}", highlight=False)
+        return
+    checked = data.get("checked") or []
+    console.print(f"{len(checked)} live version(s) checked against {cell(data.get('source'))}: "
+                  f"{len(hits)} advisory hit(s), {data.get('new', 0)} new", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan)
-    advisories_app = typer.Typer(help="OSV advisory data for the dependency scan",
+    advisories_app = typer.Typer(help="OSV advisory data: sync it, re-check live versions",
                                  no_args_is_help=True)
     advisories_app.command("sync")(advisories_sync)
+    advisories_app.command("check")(advisories_check)
     app.add_typer(advisories_app, name="advisories")
 
 

@@ -16,6 +16,7 @@ allowed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -26,10 +27,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from ramparts.errors import DeployError
+from ramparts.sandbox.filesystem import PIP_REPORT
 from ramparts.scan.reqfile import InstallPolicy, inspect
 
 PIP_TIMEOUT = 600.0
+# name -> {"version", "sha256", "kind"} of each archive pip installed, from its --report
+# (the report itself is removed: its URLs could name the index with credentials)
+ARCHIVE_HASHES = ".archive-hashes.json"
 ONLY_BINARY = ("--only-binary", ":all:")
 _MAX_PROBLEMS_SHOWN = 10
 
@@ -119,6 +126,8 @@ def install_requirements(
             "--no-input",
             "--disable-pip-version-check",
             "--no-warn-script-location",
+            "--report",
+            str(tmp / PIP_REPORT),
             *options,
             "--target",
             str(tmp),
@@ -161,7 +170,29 @@ def _install_failed(output: str, requirements: Path, options: Sequence[str]) -> 
     return DeployError(message, code="dependency_install_failed")
 
 
+def _keep_archive_hashes(tmp: Path) -> None:
+    """Reduce pip's install report to each archive's SHA-256 (the SBOM's wheel hashes)."""
+    report = tmp / PIP_REPORT
+    hashes: dict[str, dict[str, str]] = {}
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+        for item in data.get("install") or []:
+            info = item.get("download_info") or {}
+            sha = ((info.get("archive_info") or {}).get("hashes") or {}).get("sha256")
+            meta = item.get("metadata") or {}
+            if isinstance(sha, str) and meta.get("name") and meta.get("version"):
+                url = str(info.get("url") or "")
+                kind = "wheel" if url.split("#")[0].endswith(".whl") else "archive"
+                hashes[canonicalize_name(str(meta["name"]))] = {
+                    "version": str(meta["version"]), "sha256": sha, "kind": kind}
+    except (OSError, ValueError, AttributeError):
+        hashes = {}  # no report (an older pip): the SBOM falls back to RECORD hashes
+    report.unlink(missing_ok=True)
+    (tmp / ARCHIVE_HASHES).write_text(json.dumps(hashes, sort_keys=True))
+
+
 def _finish(tmp: Path, target: Path, digest: str) -> None:
+    _keep_archive_hashes(tmp)
     (tmp / ".complete").write_text(digest)
     _read_only(tmp)
     if target.exists():

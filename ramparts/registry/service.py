@@ -58,9 +58,10 @@ from ramparts.registry import signing
 from ramparts.registry.artifacts import artifact_digest, materialize, tree_digest, unpack_archive
 from ramparts.registry.deps import PipRunner, Plan, install_requirements, plan_install
 from ramparts.registry.gc import GcReport, collect_versions, sweep
+from ramparts.registry.sbom import build_sbom, sbom_digest, verify_sbom
 from ramparts.runtime.supervisor import Supervisor
 from ramparts.runtime.types import FunctionSpec
-from ramparts.scan.advisories import open_source
+from ramparts.scan.advisories import AdvisorySource, open_source
 from ramparts.scan.errors import ScanFailed
 from ramparts.scan.findings import Severity
 from ramparts.scan.gate import GateOptions, GateResult, blocking_details, run_gate
@@ -181,6 +182,10 @@ class Registry:
         self._pending: dict[tuple[str, str], VersionRecord] = {}
         self._deploy_lock = asyncio.Lock()
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     # -- deploy --------------------------------------------------------------------------
     async def deploy(self, archive: bytes, scan: GateOptions | None = None) -> DeployReport:
         """Unpack, scan, prepare and commit an app archive.
@@ -199,13 +204,19 @@ class Registry:
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
 
+    def advisory_source(self) -> AdvisorySource | None:
+        """The node's advisory source (``--advisories``/``RAMPARTS_ADVISORIES``, see
+        ``open_source``); ``ScanError`` when a configured path has gone."""
+        s = self._settings
+        return open_source(None, s.data_dir, setting=s.advisories or None, api=s.osv_api)
+
     def _gate(self, app_dir: Path, requested: GateOptions) -> GateResult:
         options = GateOptions(
             fail_on=min(requested.fail_on, Severity.HIGH),
             baseline=requested.baseline,
             use_app_baseline=requested.use_app_baseline,
             accept=list(requested.accept),
-            advisories=open_source(None, self._settings.data_dir),
+            advisories=self.advisory_source(),
             install_policy=self.install_policy,
         )
         return run_gate(app_dir, options)
@@ -227,6 +238,7 @@ class Registry:
         auth = auth_section(manifest.auth)
         report = DeployReport(manifest.app, gate=gate)
         records: list[VersionRecord] = []
+        sboms: dict[tuple[str, str], bytes] = {}
         prepared: list[FunctionSpec] = []
         # Every requirements file is checked before anything is installed.
         plans: dict[str, tuple[Path, Plan] | None] = {}
@@ -250,24 +262,27 @@ class Registry:
                     source = archive if rec.artifact == artifact else None
                     await asyncio.to_thread(self._restore_code, rec, source)
                 else:
-                    rec = signing.sign(
-                        self._signer,
-                        VersionRecord(
-                            name,
-                            vid,
-                            0,
-                            manifest.app,
-                            artifact,
-                            req,
-                            cfg.model_dump(mode="json", by_alias=True),
-                            0.0,
-                            auth,
-                            app_config=manifest.app_config(),
-                        ),
-                    )
                     deps_dir = None
                     if planned is not None:
                         deps_dir = await asyncio.to_thread(self._install, *planned)
+                    unsigned = VersionRecord(
+                        name,
+                        vid,
+                        0,
+                        manifest.app,
+                        artifact,
+                        req,
+                        cfg.model_dump(mode="json", by_alias=True),
+                        0.0,
+                        auth,
+                        app_config=manifest.app_config(),
+                    )
+                    # The SBOM of what was really installed; its digest is signed with the rest.
+                    document = await asyncio.to_thread(build_sbom, unsigned, deps_dir)
+                    sboms[(name, vid)] = document
+                    rec = signing.sign(
+                        self._signer, replace(unsigned, sbom=sbom_digest(document))
+                    )
                     code_dir = await asyncio.to_thread(
                         materialize, archive, self._settings.artifacts_dir / artifact, artifact
                     )
@@ -302,7 +317,9 @@ class Registry:
         }
         try:
             await asyncio.to_thread(self._store.put_artifact, artifact, archive)
-            stored = await asyncio.to_thread(self._store.commit_deploy, manifest.app, records)
+            stored = await asyncio.to_thread(
+                self._store.commit_deploy, manifest.app, records, sboms
+            )
         finally:
             self._pending.clear()
         for rec, spec in zip(stored, prepared, strict=True):
@@ -448,6 +465,16 @@ class Registry:
                 code="version_not_found",
             )
         return match[0]
+
+    def sbom(self, rec: VersionRecord) -> dict[str, Any]:
+        """The version's SBOM, once its record's signature and the SBOM's digest verify.
+
+        ``VersionIntegrityError``: ``version_signature_invalid``, ``sbom_tampered`` or
+        ``sbom_not_found`` (a version deployed before SBOMs were recorded).
+        """
+        signing.check_record(self._signer, rec)
+        document = self._store.get_sbom(rec.function, rec.version)  # type: ignore[attr-defined]
+        return verify_sbom(rec, document)
 
     def spec_for(self, rec: VersionRecord) -> tuple[FunctionConfig, FunctionSpec]:
         """Config and runnable spec for a version, materialising its code if needed."""

@@ -4,7 +4,8 @@ A version is its code *and* its configuration.  The signed payload is the
 version's identity (function, id, app), the digest of its unpacked artifact
 (every file, the ``ramparts.yaml`` too), its requirements digest, its
 function section (handler, routes, role, limits, secrets, environment) and
-the app's ``auth:`` section, as canonical JSON.  The registry signs it with
+the app's ``auth:`` section, and the SHA-256 of its SBOM
+(``ramparts.registry.sbom``), as canonical JSON.  The registry signs it with
 the store's Ed25519 key (``ramparts.crypto.signing``) when it commits the
 version; before a zygote of the version starts, the node checks that:
 
@@ -47,6 +48,8 @@ def payload(rec: VersionRecord) -> bytes:
     }
     if rec.app_config is not None:  # absent rather than null: older signatures still verify
         doc["app_config"] = rec.app_config
+    if rec.sbom is not None:  # likewise: versions from before SBOMs keep their signatures
+        doc["sbom"] = rec.sbom
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

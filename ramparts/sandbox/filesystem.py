@@ -38,6 +38,7 @@ OLD = "/oldroot"
 ROOT = "/newroot"
 TASK_ROOT = "/var/task"
 DEPS_ROOT = "/opt/python"
+PIP_REPORT = ".pip-report.json"  # pip's --report in DEPS_ROOT; read and removed by the host
 RUNTIME_ROOT = "/var/runtime"
 TMP = "/tmp"  # noqa: S108 - the sandbox's own private tmpfs
 SHM = "/dev/shm"  # noqa: S108 - likewise

@@ -124,6 +124,9 @@ class SandboxedPip:
                 "15",
                 "--index-url",
                 self.index_url,
+                # What each archive hashed to: the SBOM's wheel hashes (registry.deps).
+                "--report",
+                f"{filesystem.DEPS_ROOT}/{filesystem.PIP_REPORT}",
                 *options,
             ],
             "sandbox": self._host.install_config(

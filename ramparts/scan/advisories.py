@@ -326,6 +326,8 @@ class OsvApi(AdvisorySource):
     def __init__(self, base: str = OSV_API, timeout: float = API_TIMEOUT) -> None:
         self.base = base.rstrip("/")
         self.timeout = timeout
+        if self.base != OSV_API:
+            self.description = f"the OSV API at {self.base}"
 
     def match(self, pins: Iterable[Pin]) -> dict[Pin, list[Advisory]]:
         import httpx
@@ -382,30 +384,36 @@ class OsvApi(AdvisorySource):
 
 
 def open_source(
-    path: str | Path | None, data_dir: Path | None = None, *, offline: bool = False
+    path: str | Path | None,
+    data_dir: Path | None = None,
+    *,
+    offline: bool = False,
+    setting: str | None = None,
+    api: str = OSV_API,
 ) -> AdvisorySource | None:
     """The advisory source a scan uses, in order of precedence.
 
     1. ``path`` (``--advisories``): a directory or zip; ``ScanError`` if unusable.
-    2. ``$RAMPARTS_ADVISORIES``: a path, ``osv`` (the API) or ``off``.
+    2. ``setting`` (a node's ``--advisories``), else ``$RAMPARTS_ADVISORIES``: a path,
+       ``osv`` (the API at ``api``) or ``off``.
     3. the data dir's synced export (``ramparts advisories sync``).
     4. the OSV API, unless ``offline``.
     ``None`` means no source: the scan notes that dependencies were not checked.
     """
     if path is not None and str(path) != "":
         return LocalAdvisories(Path(path), str(path))
-    env = os.environ.get(ENV_VAR, "").strip()
+    env = (os.environ.get(ENV_VAR, "") if setting is None else setting).strip()
     if env.lower() == "off":
         return None
     if env and env.lower() != "osv":
-        return LocalAdvisories(Path(env), f"${ENV_VAR}")
+        return LocalAdvisories(Path(env), f"${ENV_VAR}" if setting is None else env)
     if data_dir is not None and env.lower() != "osv":
         synced = data_dir / SYNC_FILE
         if synced.is_file():
             return LocalAdvisories(synced, "the synced OSV export")
     if offline:
         return None
-    return OsvApi()
+    return OsvApi(api)
 
 
 def sync(data_dir: Path, url: str = OSV_EXPORT, timeout: float = 120.0) -> tuple[Path, int]:

@@ -43,6 +43,9 @@ class VersionRecord:
     # The app's ``waf:`` and ``app_limits:`` sections this version was deployed with
     # (``Manifest.app_config``); None: the app set neither, and the defaults apply.
     app_config: dict[str, Any] | None = None
+    # SHA-256 of the version's CycloneDX SBOM (``ramparts.registry.sbom``), stored by
+    # ``SupplyChainStore``; None for a version deployed before SBOMs were recorded.
+    sbom: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,22 @@ class BudgetStore(abc.ABC):
         """Drop usage rows and marks of windows that ended before ``before``."""
 
 
+class SupplyChainStore(abc.ABC):
+    """Each version's SBOM document, and the advisories already reported against it.
+
+    An SBOM is written with its version in ``commit_deploy`` (one transaction) and
+    dropped with it by garbage collection.  ``advisory_hits_add`` inserts each
+    (function, version, advisory) once across the cluster and returns only the rows
+    that were new, so exactly one caller reports a new hit.
+    """
+
+    @abc.abstractmethod
+    def get_sbom(self, function: str, version: str) -> bytes | None: ...
+    @abc.abstractmethod
+    def advisory_hits_add(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert rows (function, version, advisory, package, at); return the new ones."""
+
+
 class MultipartStore(abc.ABC):
     """Optional store capability: multipart uploads whose parts survive a restart.
 
@@ -273,7 +292,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_functions(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
-    def commit_deploy(self, app: str, versions: list[VersionRecord]) -> list[VersionRecord]:
+    def commit_deploy(
+        self,
+        app: str,
+        versions: list[VersionRecord],
+        sboms: dict[tuple[str, str], bytes] | None = None,
+    ) -> list[VersionRecord]:
         """Insert new versions and point each function's ``live`` alias at them, atomically.
 
         Versions that already exist are not inserted again; the alias still moves.

@@ -60,6 +60,7 @@ from ramparts.store.base import (
     OutboxEntry,
     PartRecord,
     Store,
+    SupplyChainStore,
     UploadRecord,
     VersionCollector,
     VersionRecord,
@@ -104,10 +105,31 @@ versions_t = Table(
     Column("auth", Text),  # JSON of the app's auth section; NULL before signing existed
     Column("signature", Text),  # NULL: unsigned (a version from before signing)
     Column("app_config", Text),  # JSON of the app's waf/app_limits sections; NULL: defaults
+    Column("sbom", String(64)),  # SHA-256 of its SBOM (version_sboms); NULL: made before SBOMs
+)
+# Each version's CycloneDX SBOM; its digest is in the (signed) version row.
+version_sboms_t = Table(
+    "version_sboms",
+    metadata,
+    Column("function", String(63), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("document", LargeBinary, nullable=False),
+)
+# Advisories already reported against a version: one row per (version, advisory), so a
+# daily re-check reports only what is new, once across the cluster.
+advisory_hits_t = Table(
+    "advisory_hits",
+    metadata,
+    Column("function", String(63), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("advisory", String(128), primary_key=True),
+    Column("package", String(256), primary_key=True),
+    Column("at", Float, nullable=False),
 )
 # Columns added to tables of stores created by older releases (name -> SQL type).
 _ADDED_COLUMNS = {
-    "versions": {"auth": "TEXT", "signature": "TEXT", "app_config": "TEXT"},
+    "versions": {"auth": "TEXT", "signature": "TEXT", "app_config": "TEXT",
+                 "sbom": "VARCHAR(64)"},
     "objects": {"metadata": "TEXT"},
     "audit_events": {
         "id": "VARCHAR(32)", "part": "VARCHAR(64)", "pseq": "BIGINT", "prev": "VARCHAR(64)",
@@ -375,7 +397,13 @@ def _prepare_sqlite_file(url: str) -> None:
 
 
 class SQLStore(
-    Store, VersionCollector, MultipartStore, AlertStore, BlockListStore, BudgetStore
+    Store,
+    VersionCollector,
+    MultipartStore,
+    AlertStore,
+    BlockListStore,
+    BudgetStore,
+    SupplyChainStore,
 ):
     schemes = ("sqlite", "postgresql", "postgres")
 
@@ -556,6 +584,7 @@ class SQLStore(
             json.loads(row.auth) if row.auth is not None else None,
             row.signature,
             json.loads(row.app_config) if row.app_config is not None else None,
+            row.sbom,
         )
 
     def get_version(self, function: str, version: str) -> VersionRecord | None:
@@ -603,7 +632,12 @@ class SQLStore(
         with self._tx() as conn:
             return sorted({r[0] for r in conn.execute(select(functions_t.c.app)).all()})
 
-    def commit_deploy(self, app: str, versions: list[VersionRecord]) -> list[VersionRecord]:
+    def commit_deploy(
+        self,
+        app: str,
+        versions: list[VersionRecord],
+        sboms: dict[tuple[str, str], bytes] | None = None,
+    ) -> list[VersionRecord]:
         now = time.time()
         stored: list[VersionRecord] = []
         with self._tx() as conn:
@@ -650,8 +684,10 @@ class SQLStore(
                                 if v.app_config is not None
                                 else None
                             ),
+                            sbom=v.sbom,
                         )
                     )
+                    self._put_sbom(conn, v, sboms)
                     existing = conn.execute(
                         select(versions_t).where(
                             and_(
@@ -663,7 +699,18 @@ class SQLStore(
                 elif existing.signature is None and v.signature is not None:
                     # An unsigned version (from before signing) deployed again: the
                     # deploy rebuilt it from the uploaded app, so it can be signed now.
-                    self._sign(conn, v.function, v.version, v.artifact, v.auth, v.signature)
+                    if self._sign(conn, v.function, v.version, v.artifact, v.auth, v.signature):
+                        conn.execute(
+                            update(versions_t)
+                            .where(
+                                and_(
+                                    versions_t.c.function == v.function,
+                                    versions_t.c.version == v.version,
+                                )
+                            )
+                            .values(sbom=v.sbom)
+                        )
+                        self._put_sbom(conn, v, sboms)
                     existing = conn.execute(
                         select(versions_t).where(
                             and_(
@@ -775,7 +822,13 @@ class SQLStore(
                 and max(v.created_at, released.get((v.function, v.version), 0.0)) < cutoff
             ]
             for v in gone:
-                for table in (versions_t, alias_history_t, version_releases_t):
+                for table in (
+                    versions_t,
+                    alias_history_t,
+                    version_releases_t,
+                    version_sboms_t,
+                    advisory_hits_t,
+                ):
                     conn.execute(
                         delete(table).where(
                             and_(table.c.function == v.function, table.c.version == v.version)
@@ -796,6 +849,46 @@ class SQLStore(
         return Collected(
             gone, stale, kept_artifacts, {v.requirements for v in kept if v.requirements}
         )
+
+    @staticmethod
+    def _put_sbom(
+        conn: Connection, v: VersionRecord, sboms: dict[tuple[str, str], bytes] | None
+    ) -> None:
+        document = (sboms or {}).get((v.function, v.version))
+        if document is None:
+            return
+        where = and_(
+            version_sboms_t.c.function == v.function, version_sboms_t.c.version == v.version
+        )
+        conn.execute(delete(version_sboms_t).where(where))  # a row an earlier version left
+        conn.execute(
+            insert(version_sboms_t).values(
+                function=v.function, version=v.version, document=document
+            )
+        )
+
+    def get_sbom(self, function: str, version: str) -> bytes | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(version_sboms_t.c.document).where(
+                    and_(
+                        version_sboms_t.c.function == function,
+                        version_sboms_t.c.version == version,
+                    )
+                )
+            ).first()
+        return None if row is None else bytes(row[0])
+
+    def advisory_hits_add(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        new: list[dict[str, Any]] = []
+        for row in rows:
+            try:
+                with self._tx() as conn:
+                    conn.execute(insert(advisory_hits_t).values(**row))
+            except IntegrityError:
+                continue  # reported before (by this node or another)
+            new.append(row)
+        return new
 
     def get_alias(self, function: str, name: str) -> str | None:
         with self._tx() as conn:
