@@ -31,6 +31,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 _PLACEHOLDER = "_rp_fstring_{}_"
+_LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
 _DOUBLED = re.compile(r"(\{\{|\}\})")
 _STRINGS = tuple(
     getattr(cst, n) for n in ("FormattedString", "TemplatedString") if hasattr(cst, n)
@@ -69,7 +70,9 @@ def parse_python(text: str, filename: str = "<unknown>") -> Parsed:
             f"reads either: {theirs}", int(line)) from None
     try:
         return Parsed(_Translation(text, module).tree(filename), True)
-    except (SyntaxError, ValueError, RecursionError) as exc:
+    except Unparsable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - fail closed: reported as unparsable, never skipped
         line = getattr(exc, "lineno", None) or 1
         raise Unparsable(
             f"line {line}: newer Python syntax that could not be translated for analysis "
@@ -80,7 +83,7 @@ class _Translation:
     """One libcst module, rewritten into 3.11 source plus placeholders for its strings."""
 
     def __init__(self, text: str, module: cst.Module) -> None:
-        self.lines = text.splitlines(keepends=True)
+        self.lines = _lines(text)
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.pos: Any = self.wrapper.resolve(PositionProvider)
         self.edits: list[tuple[CodeRange, str]] = []  # (range, replacement)
@@ -125,7 +128,7 @@ class _Translation:
                              reverse=True):
             (l1, c1), (l2, c2) = (r.start.line, r.start.column), (r.end.line, r.end.column)
             joined = lines[l1 - 1][:c1] + new + lines[l2 - 1][c2:]
-            lines[l1 - 1:l2] = joined.splitlines(keepends=True) or [""]
+            lines[l1 - 1:l2] = _lines(joined) or [""]
         return "".join(lines)
 
     def tree(self, filename: str) -> ast.Module:
@@ -228,6 +231,15 @@ class _Swap(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.expr:
         found = self.t.strings.get(node.id)
         return self.t.joined(found) if found is not None else node
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as Python and libcst count them: ends at \\n, \\r\\n or \\r, nothing else.
+
+    (``str.splitlines`` also breaks at form feeds and Unicode separators, which
+    would shift every line number after one.)
+    """
+    return [line for line in _LINE_END.split(text) if line]
 
 
 def _flatten(node: cst.CSTNode) -> list[cst.CSTNode]:

@@ -144,6 +144,17 @@ def test_unparsable_python_is_a_high_finding_naming_why(tmp_path: Path) -> None:
     assert not result.passed
 
 
+def test_newer_syntax_the_translation_does_not_cover_fails_closed(tmp_path: Path) -> None:
+    # PEP 758 (3.14): libcst reads it, the translation has no 3.11 form for it
+    pep758 = "def handler(event, context):\n    try:\n        pass\n" \
+             "    except ValueError, TypeError:\n        eval(event['body'])\n"
+    result = gate(app(tmp_path, {"h.py": pep758}))
+    (finding,) = [f for f in result.findings if f.rule_id == "RP-G001"]
+    assert (finding.line, str(finding.severity)) == (4, "high")
+    assert "could not be translated" in finding.message
+    assert not result.passed
+
+
 def test_a_binary_py_file_is_rp_g002(tmp_path: Path) -> None:
     result = gate(app(tmp_path, {
         "native.py": b"\x7fELF\x02\x01\x01\x00\x00\x00import os\n",
