@@ -133,6 +133,8 @@ def test_an_fstring_3_11_reads_is_left_as_it_is() -> None:
     value = parse_python(mixed).tree.body[1].value
     assert isinstance(value, ast.JoinedStr)
     assert ast.unparse(value) == "f\"{d['k']}\""
+    template = parse_python("def h(event, context):\n    return t'{event[\"q\"]}'\n").tree
+    assert ast.unparse(template.body[0].body[0].value) == "f\"{event['q']}\""  # as an f-string
 
 
 # -- what cannot be read fails the gate, high, saying why ----------------------------------
