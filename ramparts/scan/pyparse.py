@@ -30,7 +30,6 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-_PLACEHOLDER = "_rp_fstring_{}_"
 _LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
 _DOUBLED = re.compile(r"(\{\{|\}\})")
 _STRINGS = tuple(
@@ -88,6 +87,10 @@ class _Translation:
         self.pos: Any = self.wrapper.resolve(PositionProvider)
         self.edits: list[tuple[CodeRange, str]] = []  # (range, replacement)
         self.strings: dict[str, cst.CSTNode] = {}
+        # short, so the code after a placeholder keeps its column; never a name of the file's
+        self.prefix = "_rp"
+        while self.prefix in text:
+            self.prefix += "_"
         self.wrapper.module.visit(_Finder(self))
 
     # -- the edits ---------------------------------------------------------------------
@@ -106,7 +109,7 @@ class _Translation:
             return
         except (SyntaxError, ValueError):
             pass
-        name = _PLACEHOLDER.format(len(self.strings))
+        name = f"{self.prefix}{len(self.strings)}"
         self.strings[name] = node
         self.edits.append((r, _spanning(f"({name})", r)))
 
