@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,6 +28,8 @@ from pydantic import (
 
 from ramparts.errors import ManifestError
 from ramparts.patterns.match import PatternError, compile_pattern
+from ramparts.scan.exclusions import MAX_PATTERNS as MAX_EXCLUDE_PATTERNS
+from ramparts.scan.exclusions import ExcludeSpec, check_pattern
 
 MANIFEST_NAME = "ramparts.yaml"
 
@@ -819,6 +822,19 @@ class TableSchema(_Model):
         return self
 
 
+class ScanConfig(_Model):
+    """``scan:`` at the top of ``ramparts.yaml``: what the deploy gate may leave unread.
+
+    ``exclude`` lists gitignore-style patterns (``vendor/**``, ``*.csv``) of
+    shipped files the gate does not scan; every file so excluded is listed in
+    the gate's output and the deploy's audit event.
+    """
+
+    exclude: list[Annotated[str, AfterValidator(check_pattern)]] = Field(
+        default_factory=list, max_length=MAX_EXCLUDE_PATTERNS
+    )
+
+
 class Manifest(_Model):
     app: str
     defaults: Defaults = Field(default_factory=Defaults)
@@ -828,6 +844,7 @@ class Manifest(_Model):
     functions: dict[str, FunctionConfig] = Field(min_length=1)
     waf: WafConfig = Field(default_factory=WafConfig)
     app_limits: AppLimits | None = None
+    scan: ScanConfig = Field(default_factory=ScanConfig)
 
     def app_config(self) -> dict[str, Any] | None:
         """The app-wide sections a version carries (``waf:``, ``app_limits:``), as stored.
@@ -984,10 +1001,33 @@ def parse_manifest(data: Any, file: str = MANIFEST_NAME) -> Manifest:
                 where = f"{where}{inner}" if inner.startswith("[") else f"{where}.{inner}"
             problems.append((where, msg))
         raise ManifestError(file, problems) from None
-    problems = resolve_roles(manifest)
+    problems = resolve_roles(manifest) + _unexcludable(manifest)
     if problems:
         raise ManifestError(file, problems)
     return manifest
+
+
+def _unexcludable(manifest: Manifest) -> list[tuple[str, str]]:
+    """``scan.exclude`` patterns that would leave what runs unscanned.
+
+    The manifest, each handler file and the requirements files the node
+    installs from (next to a handler, or at the top) are always scanned.
+    """
+    spec = ExcludeSpec(manifest.scan.exclude)
+    kept = {MANIFEST_NAME: "the manifest", "requirements.txt": "the requirements file"}
+    for name, fn in manifest.functions.items():
+        file, _ = parse_handler(fn.handler)
+        kept.setdefault(file, f"the handler file of function {name}")
+        near = (Path(file).parent / "requirements.txt").as_posix()
+        kept.setdefault(near, f"the requirements file of function {name}")
+    problems = []
+    for rel, what in kept.items():
+        pattern = spec.match(rel)
+        if pattern is not None:
+            i = manifest.scan.exclude.index(pattern)
+            problems.append((f"scan.exclude[{i}]", f"{pattern!r} would exclude {what} "
+                             f"({rel}), which is always scanned"))
+    return problems
 
 
 def resolve_roles(manifest: Manifest) -> list[tuple[str, str]]:

@@ -1015,6 +1015,7 @@ class Node:
                     {k: f[k] for k in ("id", "rule_id", "severity", "path", "line")}
                     for f in exc.findings
                 ],
+                excluded=exc.excluded,
                 claimed_actor=actor,
             )
             raise
@@ -1060,6 +1061,7 @@ class Node:
             fail_on=str(gate.fail_on),
             counts=gate.counts(),
             accepted=[f.id for f in gate.accepted],
+            excluded=gate.summary()["excluded"],
             claimed_actor=actor,
         )
 

@@ -139,6 +139,16 @@ def findings_table(rows: list[dict[str, Any]], title: str | None = None) -> Tabl
     return table
 
 
+def excluded_table(rows: list[dict[str, Any]]) -> Table:
+    """Shipped files the gate did not read, each with its reason."""
+    table = Table(title="not scanned", title_justify="left")
+    table.add_column("file", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for row in rows:
+        table.add_row(row["path"], row["reason"])
+    return table
+
+
 def print_report(result: GateResult, out: Console) -> None:
     open_rows = [f.to_dict() for f in result.open]
     if open_rows:
@@ -148,6 +158,8 @@ def print_report(result: GateResult, out: Console) -> None:
     if result.accepted:
         out.print(findings_table([f.to_dict() for f in result.accepted],
                                  title="accepted (not counted)"))
+    if result.excluded:
+        out.print(excluded_table([e.to_dict() for e in result.excluded]))
     for note in result.notes:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
     counts = ", ".join(f"{n} {s}" for s, n in result.counts().items() if n)
@@ -317,6 +329,9 @@ def report_refusal(details: dict[str, Any]) -> None:
     """Print a node's ``scan_failed`` answer as the local gate would, and exit 1."""
     rows = details.get("findings") or []
     err.print(findings_table(rows, title="the node refused the deploy: blocking findings"))
+    for group in details.get("excluded") or []:
+        err.print(f"[yellow]not scanned:[/] {group['count']} file(s): {group['reason']}",
+                  highlight=False)
     for note in details.get("notes") or []:
         err.print(f"[yellow]note:[/] {note}", highlight=False)
     err.print("fix them, or accept each with --accept-risk ID --reason '...'", highlight=False)

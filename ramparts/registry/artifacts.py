@@ -51,7 +51,8 @@ _EXCLUDED_DIRS = {
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 
 
-def _included_files(app_dir: Path) -> list[Path]:
+def shipped_files(app_dir: Path) -> list[Path]:
+    """Every file ``pack_app`` ships, sorted: the deploy gate scans exactly these."""
     files: list[Path] = []
     for root, dirs, names in os.walk(app_dir):
         dirs[:] = sorted(d for d in dirs if d not in _EXCLUDED_DIRS)
@@ -74,7 +75,7 @@ def pack_app(app_dir: Path) -> bytes:
         gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
-        for path in _included_files(app_dir):
+        for path in shipped_files(app_dir):
             rel = path.relative_to(app_dir).as_posix()
             data = path.read_bytes()
             info = tarfile.TarInfo(rel)
@@ -243,7 +244,7 @@ def tree_digest(app_dir: Path) -> str:
     one function's section leaves the others' ids alone.
     """
     h = hashlib.sha256()
-    for path in _included_files(app_dir):
+    for path in shipped_files(app_dir):
         rel = path.relative_to(app_dir).as_posix()
         if rel == MANIFEST_NAME:
             continue

@@ -231,7 +231,8 @@ class Registry:
         gate = await asyncio.to_thread(self._gate, tmp, scan)
         if not gate.passed:
             raise ScanFailed(
-                blocking_details(gate), str(gate.fail_on), app=manifest.app, notes=gate.notes
+                blocking_details(gate), str(gate.fail_on), app=manifest.app, notes=gate.notes,
+                excluded=gate.summary()["excluded"],
             )
         code = await asyncio.to_thread(tree_digest, tmp)
         artifact = await asyncio.to_thread(artifact_digest, tmp)

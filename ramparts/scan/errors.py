@@ -40,8 +40,10 @@ class ScanFailed(DeployError):
         *,
         app: str | None = None,
         notes: list[str] | None = None,
+        excluded: list[dict[str, Any]] | None = None,
     ) -> None:
         self.findings = findings
+        self.excluded = list(excluded or [])  # files the scan left unread, by reason
         self.fail_on = fail_on
         self.app = app
         self.notes = list(notes or [])
@@ -63,4 +65,5 @@ class ScanFailed(DeployError):
             "fail_on": self.fail_on,
             "findings": self.findings,
             "notes": self.notes,
+            "excluded": self.excluded,
         }

@@ -45,6 +45,7 @@ from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
 from ramparts.scan.errors import ScanError, ScannerFailed
+from ramparts.scan.exclusions import Exclusion, grouped
 from ramparts.scan.findings import Finding, Rule, Severity, sort_key
 from ramparts.scan.reqfile import InstallPolicy
 from ramparts.scan.source import SourceTree, load_tree
@@ -68,6 +69,22 @@ POLICY_RULES = {
 GATE_RULES = {
     "RP-G001": Rule("RP-G001", "gate", "unparsable-python",
                     "A Python file does not parse, so no code rule could check it.", None),
+    "RP-G002": Rule("RP-G002", "gate", "python-not-text",
+                    "A shipped .py file is binary or not text in its encoding, so no code "
+                    "rule could check it.", None),
+    "RP-G003": Rule("RP-G003", "gate", "file-over-scan-limit",
+                    "A shipped file is over the scan's size limit, so it was not scanned.", None),
+}
+_GATE_TEXT = {  # (message, remediation) per gate rule
+    "RP-G001": ("{rel} does not parse ({reason}): no code rule checked it",
+                "fix the syntax, or exclude the file with scan.exclude in ramparts.yaml "
+                "if the app never imports it"),
+    "RP-G002": ("{rel} is shipped as Python but cannot be read as code ({reason}): "
+                "no code rule checked it",
+                "remove it, rename it if it is data, or exclude it with scan.exclude"),
+    "RP-G003": ("{rel} was not scanned: {reason}",
+                "split or remove it, or exclude it with scan.exclude if it is data the app "
+                "only reads"),
 }
 _POLICY_SEVERITY = {"high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW}
 _STATEMENT_LABEL = re.compile(r"\.Statement\[(\d+)\]$")
@@ -110,6 +127,7 @@ class GateResult:
     files: int = 0
     lines: int = 0
     seconds: float = 0.0
+    excluded: list[Exclusion] = field(default_factory=list)  # shipped files left unread
 
     @property
     def open(self) -> list[Finding]:
@@ -141,6 +159,7 @@ class GateResult:
             "counts": self.counts(),
             "accepted": [_short(f) for f in self.accepted],
             "notes": list(self.notes),
+            "excluded": grouped(self.excluded),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,6 +173,7 @@ class GateResult:
                 for e in self.expired
             ],
             "notes": list(self.notes),
+            "excluded": [e.to_dict() for e in self.excluded],
             "summary": {"counts": self.counts(), "files": self.files, "lines": self.lines,
                         "seconds": round(self.seconds, 3)},
         }
@@ -193,7 +213,7 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
         default = find_default(root)
         if default is not None:
             baseline = load_baseline(default, default.name)
-    tree = load_tree(root)
+    tree = load_tree(root, manifest.scan.exclude if manifest is not None else ())
     findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
                             options.parallel, options.install_policy)
     if baseline is not None:
@@ -203,7 +223,7 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
     result = GateResult(findings, rules, notes, options.fail_on,
                         baseline=baseline.name if baseline else None,
                         has_manifest=manifest is not None, files=len(tree.files),
-                        lines=tree.lines)
+                        lines=tree.lines, excluded=list(tree.excluded))
     _apply_acceptances(result, options.accept, baseline, today())
     result.seconds = time.perf_counter() - started
     return result
@@ -308,17 +328,31 @@ def _scan_all(
     findings += dep_findings
     notes.extend(dep_notes)
 
-    for sf in tree.files:
-        if sf.is_python and sf.syntax_error:
-            rules.update(GATE_RULES)
-            line = int(m.group(1)) if (m := re.match(r"line (\d+)", sf.syntax_error)) else 1
-            findings.append(
-                Finding("RP-G001", Severity.MEDIUM, sf.rel, line,
-                        f"{sf.rel} does not parse ({sf.syntax_error}): no code rule checked it",
-                        "fix the syntax (Python 3.11), or remove the file from the app",
-                        "gate", None, fingerprint_text=sf.syntax_error)
-            )
+    findings += _gate_findings(tree, rules, notes)
     return findings, rules
+
+
+def _gate_findings(tree: SourceTree, rules: dict[str, Rule], notes: list[str]) -> list[Finding]:
+    """Fail closed: a shipped file no scanner could read is a high finding saying why."""
+    out = []
+    for sf in tree.problems:
+        assert sf.problem is not None
+        rule_id, reason = sf.problem.rule_id, sf.problem.reason
+        rules[rule_id] = GATE_RULES[rule_id]
+        message, remediation = _GATE_TEXT[rule_id]
+        out.append(Finding(rule_id, Severity.HIGH, sf.rel, sf.problem.line,
+                           message.format(rel=sf.rel, reason=reason), remediation, "gate",
+                           None, fingerprint_text=reason))
+    newer = [sf.rel for sf in tree.python if sf.newer_grammar]
+    if newer:
+        notes.append(f"{len(newer)} file(s) use syntax newer than Python 3.11 and were analysed "
+                     "through libcst's grammar: " + ", ".join(newer[:10])
+                     + (", ..." if len(newer) > 10 else "")
+                     + "; this node's Python 3.11 cannot import them")
+    if tree.excluded:
+        notes.append(f"{len(tree.excluded)} shipped file(s) not scanned, each listed with its "
+                     "reason under 'excluded'")
+    return out
 
 
 class _SecretsChild:

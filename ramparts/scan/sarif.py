@@ -102,6 +102,11 @@ def to_sarif(result: GateResult) -> dict[str, Any]:
         {"level": "warning" if "unavailable" in n or "expired" in n else "note",
          "message": {"text": n}}
         for n in result.notes
+    ] + [
+        {"level": "note",
+         "message": {"text": f"not scanned: {e.path}: {e.reason}"},
+         "locations": [{"physicalLocation": {"artifactLocation": {"uri": e.path}}}]}
+        for e in result.excluded
     ]
     return {
         "$schema": SCHEMA_URI,

@@ -1,32 +1,61 @@
 """The scanned tree, read and parsed once and shared by every scanner.
 
 Bandit, the taint rules and the secret scanner all need the same files; the
-tree is walked once, each ``.py`` file parsed once, and the ``ast`` objects
-handed to both bandit and the taint engine (bandit only annotates nodes, it
-does not rewrite them).  The walk skips the same folders as ``pack_app``, so
-the scan sees exactly what a deploy uploads.
+tree is walked once, each ``.py`` file parsed once (``pyparse.py``: newer
+syntax through libcst), and the ``ast`` objects handed to both bandit and the
+taint engine (bandit only annotates nodes, it does not rewrite them).
+
+Fail closed: the walk is ``pack_app``'s own (``shipped_files``), so the scan
+reads exactly what a deploy uploads, ``site-packages/`` and ``.deps/``
+included.  A file is left unread only for a reason that is reported: the
+user excluded it (``scan: {exclude: [...]}`` in ``ramparts.yaml``), or it is
+a binary data file no scanner reads (an ``Exclusion``); a ``.py`` file that
+does not parse, is not text, or is too big to scan is a ``Problem`` the gate
+turns into a high finding (RP-G001, RP-G002, RP-G003), as is a text file too
+big for the secret scanner.
 """
 
 from __future__ import annotations
 
 import ast
-import os
+import io
+import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ramparts.registry.artifacts import _EXCLUDED_DIRS
+from ramparts.registry.artifacts import shipped_files
+from ramparts.scan.exclusions import ExcludeSpec, Exclusion
+from ramparts.scan.pyparse import Unparsable, parse_python
 
-MAX_TEXT_BYTES = 2 * 1024 * 1024  # larger files are data, not code or config
-_SKIP_DIRS = _EXCLUDED_DIRS | {".deps", "site-packages"}
+# A .py file is code: parsed, walked by bandit and the taint engine, and
+# secret-scanned.  Parsing and bandit take about a second for 2 MiB; detect-secrets
+# (per line) takes far longer, a minute or more on a busy 2-core node.  Past this
+# limit the gate fails (RP-G003) rather than skip the file.
+MAX_CODE_BYTES = 4 * 1024 * 1024
+# Other text (configuration, data) is only secret-scanned; larger text must be
+# excluded explicitly (scan.exclude) or it fails the gate.  Binary data is listed.
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a shipped file could not be scanned: a gate rule id and the reason."""
+
+    rule_id: str  # RP-G001 unparsable, RP-G002 not text, RP-G003 too big
+    reason: str
+    line: int = 1
 
 
 @dataclass
 class SourceFile:
     rel: str  # '/'-separated, relative to the root
     path: Path
-    text: str | None  # None for binary or oversized files
-    tree: ast.Module | None = None
-    syntax_error: str | None = None
+    text: str | None  # None for files that could not be read as text
+    tree: ast.Module | None = None  # of a .py file that parsed
+    problem: Problem | None = None
+    newer_grammar: bool = False  # parsed through libcst: syntax newer than this Python's
 
     @property
     def is_python(self) -> bool:
@@ -51,10 +80,15 @@ class SourceFile:
 class SourceTree:
     root: Path
     files: list[SourceFile] = field(default_factory=list)
+    excluded: list[Exclusion] = field(default_factory=list)
 
     @property
     def python(self) -> list[SourceFile]:
         return [f for f in self.files if f.is_python and f.tree is not None]
+
+    @property
+    def problems(self) -> list[SourceFile]:
+        return [f for f in self.files if f.problem is not None]
 
     def get(self, rel: str) -> SourceFile | None:
         return next((f for f in self.files if f.rel == rel), None)
@@ -64,36 +98,72 @@ class SourceTree:
         return sum(f.text.count("\n") + 1 for f in self.files if f.text is not None)
 
 
-def load_tree(root: Path) -> SourceTree:
+def load_tree(root: Path, exclude: Iterable[str] = ()) -> SourceTree:
+    """Read every file ``pack_app`` would ship from ``root``, less the user's exclusions."""
+    spec = ExcludeSpec(list(exclude))
     tree = SourceTree(root)
-    for dirpath, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        for name in sorted(names):
-            path = Path(dirpath) / name
-            if name.endswith((".pyc", ".pyo")) or path.is_symlink() or not path.is_file():
-                continue
-            rel = path.relative_to(root).as_posix()
-            tree.files.append(_read(rel, path))
+    for path in shipped_files(root):
+        rel = path.relative_to(root).as_posix()
+        pattern = spec.match(rel)
+        if pattern is not None:
+            tree.excluded.append(Exclusion(rel, f"excluded by scan.exclude {pattern!r}", pattern))
+            continue
+        sf = _read(rel, path)
+        if sf.text is None and sf.problem is None:
+            tree.excluded.append(Exclusion(rel, "binary data: not text, no scanner reads it"))
+        tree.files.append(sf)
     return tree
 
 
 def _read(rel: str, path: Path) -> SourceFile:
+    code = rel.endswith(".py")
+    limit = MAX_CODE_BYTES if code else MAX_TEXT_BYTES
     try:
-        if path.stat().st_size > MAX_TEXT_BYTES:
-            return SourceFile(rel, path, None)
+        size = path.stat().st_size
+        if size > limit:
+            if not code and _binary(path):
+                return SourceFile(rel, path, None)
+            what = "Python file" if code else "text file"
+            return SourceFile(rel, path, None, problem=Problem(
+                "RP-G003", f"{what} of {size} bytes, over the scan limit of {limit} bytes"))
         raw = path.read_bytes()
-    except OSError:
-        return SourceFile(rel, path, None)
-    if b"\0" in raw[:8192]:
+    except OSError as exc:
+        return SourceFile(rel, path, None, problem=Problem(
+            "RP-G002", f"cannot be read ({exc.__class__.__name__})"))
+    if code:
+        return _python(rel, path, raw)
+    if b"\0" in raw[:_SNIFF_BYTES]:
         return SourceFile(rel, path, None)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+        text = raw.decode("latin-1")  # data in another encoding: still secret-scanned
+    return SourceFile(rel, path, text)
+
+
+def _binary(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return b"\0" in fh.read(_SNIFF_BYTES)
+
+
+def _python(rel: str, path: Path, raw: bytes) -> SourceFile:
+    """A .py file decoded as Python would (PEP 263) and parsed, or the problem why not."""
+    if b"\0" in raw:
+        return SourceFile(rel, path, None, problem=Problem(
+            "RP-G002", "binary content (NUL bytes) in a .py file: Python would not import it "
+                       "and no code rule can read it"))
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        text = raw.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc).split(";")[0]
+        return SourceFile(rel, path, None, problem=Problem(
+            "RP-G002", f"not text in its declared encoding ({why})"))
     sf = SourceFile(rel, path, text)
-    if rel.endswith(".py"):
-        try:
-            sf.tree = ast.parse(text, filename=rel)
-        except (SyntaxError, ValueError) as exc:
-            sf.syntax_error = f"line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}"
+    try:
+        parsed = parse_python(text, filename=rel)
+    except Unparsable as exc:
+        sf.problem = Problem("RP-G001", exc.reason, exc.line)
+        return sf
+    sf.tree, sf.newer_grammar = parsed.tree, parsed.newer_grammar
     return sf

@@ -20,7 +20,14 @@ import pytest
 from ramparts.registry.artifacts import pack_app
 from ramparts.scan.baseline import today
 from tests.conftest import OSV_SNAPSHOT, REPO, RunningNode, make_app
-from tests.scan.apps import VULN_LINE, clean_app, vulnerable_app
+from tests.scan.apps import (
+    CLEAN_HANDLER,
+    VULN_HANDLER,
+    VULN_LINE,
+    clean_app,
+    manifest,
+    vulnerable_app,
+)
 
 SNAPSHOT = OSV_SNAPSHOT
 
@@ -181,3 +188,49 @@ def test_a_vulnerable_dependency_is_refused_with_its_fixed_version(gate_node: Ru
     assert deps and all(f["path"] == "requirements.txt" and f["line"] == 1 for f in deps)
     assert any("upgrade jinja2 to 2.10.1" in f["remediation"] for f in deps)
     assert "dep-fn" not in functions(gate_node)
+
+
+# -- fail closed: what the scan cannot read refuses the deploy; what it leaves out is listed
+EXCLUDE = "scan:\n  exclude: ['vendor/**']\n"
+
+
+def test_unparsable_code_refuses_the_deploy_on_the_node(gate_node: RunningNode,
+                                                        tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app", manifest("garbage", "/garbage"),
+                   {"h.py": CLEAN_HANDLER, "lib.py": "x = 1\ndef broken(:\n    pass\n"})
+    r = gate_node.deploy(app)  # the raw archive: the node's own gate decides
+    assert r.status_code == 422, r.text
+    body = r.json()
+    (g,) = [f for f in body["findings"] if f["rule_id"] == "RP-G001"]
+    assert (g["path"], g["line"], g["severity"]) == ("lib.py", 2, "high")
+    assert "does not parse" in g["message"]
+    assert "garbage-fn" not in functions(gate_node)
+    denied = audit_of(gate_node, "scan.gate")[-1]
+    assert denied["decision"] == "deny" and denied["resource"] == "app:garbage"
+    assert {b["rule_id"] for b in denied["detail"]["blocking"]} == {"RP-G001"}
+
+
+def test_exclusions_are_listed_in_the_deploy_report_and_its_audit_event(
+    gate_node: RunningNode, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path / "app", manifest("excl", "/excl") + EXCLUDE,
+                   {"h.py": CLEAN_HANDLER, "vendor/tool.py": VULN_HANDLER})
+    (app / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    done = gate_node.cli("deploy", str(app), "--offline", "--json")
+    assert done.returncode == 0, done.stderr  # the vulnerable vendor file was excluded
+    report = {g["reason"]: g for g in json.loads(done.stdout)["scan"]["excluded"]}
+    assert report["excluded by scan.exclude 'vendor/**'"]["paths"] == ["vendor/tool.py"]
+    assert report["binary data: not text, no scanner reads it"]["paths"] == ["logo.png"]
+    allowed = audit_of(gate_node, "scan.gate")[-1]
+    assert allowed["decision"] == "allow" and allowed["resource"] == "app:excl"
+    audited = {g["reason"]: g for g in allowed["detail"]["excluded"]}
+    assert audited == report
+    assert "excl-fn" in functions(gate_node)
+    # a refused deploy lists them too: in its 422 answer and its deny audit event
+    (app / "h.py").write_text(VULN_HANDLER)
+    r = gate_node.deploy(app)
+    assert r.status_code == 422, r.text
+    assert {g["reason"]: g for g in r.json()["excluded"]} == report
+    denied = audit_of(gate_node, "scan.gate")[-1]
+    assert denied["decision"] == "deny" and denied["resource"] == "app:excl"
+    assert {g["reason"]: g for g in denied["detail"]["excluded"]} == report

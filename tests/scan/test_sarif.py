@@ -102,6 +102,7 @@ def test_every_family_fits_the_schema(validator: Draft4Validator, tmp_path: Path
         tmp_path / "all",
         """
         app: every
+        scan: {exclude: ["vendor/**"]}
         functions:
           f:
             handler: h.py:handler
@@ -117,6 +118,7 @@ def test_every_family_fits_the_schema(validator: Draft4Validator, tmp_path: Path
                     "    return subprocess.run(event['body'], shell=True)\n",
             "broken.py": "def nope(:\n",
             "requirements.txt": "requests>=2\n",
+            "vendor/lib.py": "x = 1\n",
             "config.json": '{"aws_secret_access_key": '
                            '"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}\n',
         },
@@ -124,4 +126,5 @@ def test_every_family_fits_the_schema(validator: Draft4Validator, tmp_path: Path
     result = run_gate(app, GateOptions())
     families = {f.family for f in result.findings}
     assert families >= {"sast", "taint", "secrets", "manifest", "policy", "deps", "gate"}
+    assert [e.path for e in result.excluded] == ["vendor/lib.py"]  # a located notification
     assert_valid(validator, to_sarif(result))
