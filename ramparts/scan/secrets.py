@@ -161,11 +161,15 @@ def _is_digest_file(rel: str, text: str) -> bool:
 
 
 def _not_a_secret(secret: Any, digests_file: bool) -> bool:
-    """A placeholder, a boolean, or a digest: nothing that authenticates anyone."""
+    """A placeholder, a boolean, a secret's name, or a digest: nothing that authenticates anyone."""
     value = getattr(secret, "secret_value", None)
     if not isinstance(value, str) or secret.type not in _GENERIC_TYPES:
         return False
     if is_placeholder(value) or value.strip().lower() in _BOOLEAN_OR_NULL:
+        return True
+    if secret.type == "Secret Keyword" and looks_like_reference(value):
+        # STRIPE_KEY_SECRET: prod/payments/stripe-key names where the key is kept (a
+        # SAM template's environment, a config file), as the manifest check already allows
         return True
     m = _PREFIXED_DIGEST.match(value)
     if m:

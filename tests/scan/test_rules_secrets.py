@@ -32,6 +32,9 @@ FILE_CASES: list[tuple[str, set[tuple[str, int]]]] = [
     ("placeholders_vuln.py", {("RP-S001", 4), ("RP-S001", 5)}),  # "changeme" logs in
     ("sbom_safe.cdx.json", set()),  # CycloneDX component hashes
     ("requirements_safe.txt", set()),  # pip --hash digests
+    # secrets named by their store path or a dynamic reference, ApiKeyRequired: true
+    ("sam_refs_safe.yaml", set()),
+    ("sam_refs_vuln.yaml", {("RP-S001", 12), ("RP-S001", 13)}),
 ]
 
 # manifest cases are installed as the app's ramparts.yaml, as the gate sees them
