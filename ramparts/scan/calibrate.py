@@ -9,7 +9,8 @@ its reason, in docs/scanning.md ("Bandit rules we change"):
 
 * command rules (B602/B604/B605 shell, B603 no shell): a *constant* command
   (every part a literal, directly or through a name or ``+`` of literals) is
-  LOW whatever bandit says: nothing outside the code can change it.  B603
+  LOW whatever bandit says: nothing outside the code can change it; so is a
+  shell command whose every run-time part is ``shlex.quote``-d or ``int()``.  B603
   with a part chosen at run time is MEDIUM (argument injection; the taint
   rule RP-T002 blocks it when the part comes from a request).  B404 (import)
   and B607 (partial path; the sandbox fixes ``PATH``) stay at bandit's LOW.
@@ -66,6 +67,8 @@ def adjust(
             return severity, cwe, ""
         if _constant_command(ctx, call.args[0]):
             return Severity.LOW, cwe, "the command is a constant"
+        if test_id != "B603" and _quoted_command(ctx, call.args[0]):
+            return Severity.LOW, cwe, "every part chosen at run time is shell-quoted or a number"
         if test_id == "B603":
             return Severity.MEDIUM, cwe, "no shell, but a part of the command is chosen at run time"
         return severity, cwe, ""
@@ -100,6 +103,22 @@ def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
     if isinstance(value, str):
         return True
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+_SHELL_SAFE_CALLS = {"shlex.quote", "pipes.quote", "int", "float"}
+
+
+def _quoted_command(ctx: ModuleContext, expr: ast.expr) -> bool:
+    """A command string whose spliced-in parts all went through ``shlex.quote`` or ``int``.
+
+    The shell then sees each as one word (or digits), so it cannot inject; the
+    literal text around them is the code's own.
+    """
+    literal, spliced = _parts(ctx, expr)
+    if not spliced or not literal:
+        return False
+    return all(isinstance(e, ast.Call) and ctx.call_name(e) in _SHELL_SAFE_CALLS
+               for e in spliced)
 
 
 def _binds_parameters(call: ast.Call) -> bool:

@@ -31,6 +31,8 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
     "shell_constant_safe.py": {("B404", 4), ("B602", 10), ("B602", 11), ("B605", 12),
                                ("B603", 13)},
     "shell_argv_vuln.py": {("B404", 3), ("B603", 8)},
+    "shell_quoted_safe.py": {("B404", 5), ("B602", 11), ("B605", 12), ("B602", 13),
+                             ("B602", 14)},
     "sql_params_safe.py": set(),  # values bound; only constants and placeholders spliced in
     "sql_format_vuln.py": {("B608", 7), ("B608", 8)},
     "eval_exec_vuln.py": {("B307", 5), ("B102", 6)},
@@ -45,6 +47,10 @@ SEVERITIES = {
     ("shell_constant_safe.py", "B602", 11): Severity.LOW,  # constant, concatenated literals
     ("shell_constant_safe.py", "B605", 12): Severity.LOW,
     ("shell_constant_safe.py", "B603", 13): Severity.LOW,
+    ("shell_quoted_safe.py", "B602", 11): Severity.LOW,  # shlex.quote of the request value
+    ("shell_quoted_safe.py", "B605", 12): Severity.LOW,  # quote imported from shlex
+    ("shell_quoted_safe.py", "B602", 13): Severity.LOW,  # int() of it
+    ("shell_quoted_safe.py", "B602", 14): Severity.HIGH,  # the same value unquoted
     ("sql_format_vuln.py", "B608", 7): Severity.MEDIUM,  # a value formatted in
     ("sql_format_vuln.py", "B608", 8): Severity.LOW,  # values bound, an identifier spliced
 }
