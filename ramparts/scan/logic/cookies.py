@@ -12,7 +12,9 @@ double-submit pattern needs scripts to read it).  Recognised:
   ``httponly=True`` (a non-literal flag counts as set; ``**kwargs`` is not judged);
 * a ``Set-Cookie`` header or an API Gateway ``cookies`` entry written by hand
   whose literal text lacks ``Secure`` or ``HttpOnly``;
-* Django settings ``SESSION_COOKIE_SECURE/HTTPONLY = False``, ``CSRF_COOKIE_SECURE = False``.
+* Django settings ``SESSION_COOKIE_SECURE/HTTPONLY = False``, ``CSRF_COOKIE_SECURE = False``;
+* Starlette ``SessionMiddleware`` (``Middleware(SessionMiddleware, ...)``,
+  ``add_middleware``) without ``https_only=True`` (its default is False).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def check(ctx: ModuleContext) -> list[Hit]:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr == "set_cookie":
             return _set_cookie(ctx, node)
+        if isinstance(node, ast.Call):
+            return _session_middleware(ctx, node)
         if isinstance(node, ast.Dict):
             return _header_dict(ctx, node)
         if isinstance(node, ast.Assign) and node.col_offset == 0 and len(node.targets) == 1 \
@@ -68,6 +72,23 @@ def _set_cookie(ctx: ModuleContext, call: ast.Call) -> str | None:
         return None
     label = f"cookie {name!r}" if name else "an auth cookie"
     return f"{label} is set without {' and '.join(missing)}=True"
+
+
+def _session_middleware(ctx: ModuleContext, call: ast.Call) -> str | None:
+    """Starlette ``SessionMiddleware`` without ``https_only=True``.
+
+    Its cookie is always HttpOnly, but ``https_only`` defaults to False, so
+    the session travels over plain HTTP unless the app says otherwise;
+    ``Middleware(SessionMiddleware, ...)`` and ``app.add_middleware(...)``
+    are judged alike.
+    """
+    direct = ctx.call_name(call).endswith("SessionMiddleware")
+    if not direct and not (
+            call.args and (ctx.qualname(call.args[0]) or "").endswith("SessionMiddleware")):
+        return None
+    if ctx.has_star_kwargs(call) or _flag_set(ctx, call, "https_only"):
+        return None
+    return "SessionMiddleware keeps the session cookie without https_only=True (no Secure flag)"
 
 
 def _flag_set(ctx: ModuleContext, call: ast.Call, flag: str) -> bool:

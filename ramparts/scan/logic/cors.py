@@ -15,7 +15,10 @@ answer.  Recognised:
   = True`` (or a catch-all regex) with ``CORS_ALLOW_CREDENTIALS = True``;
 * headers written by hand (a Lambda response dict, ``resp.headers[...] =``) in
   one function: ``Access-Control-Allow-Origin`` of ``*`` or the request's own
-  ``Origin`` header, with ``Access-Control-Allow-Credentials: true``.
+  ``Origin`` header, with ``Access-Control-Allow-Credentials: true``.  An echo
+  written only after the origin passed a check (``if origin in ALLOWED:``,
+  ``== "https://..."``, ``is_allowed(origin)``, or an early ``return`` when
+  ``origin not in ALLOWED``) is an allowlist, not a reflection.
 """
 
 from __future__ import annotations
@@ -134,7 +137,8 @@ def _manual_headers(ctx: ModuleContext, nodes: list[ast.AST]) -> list[Hit]:
                 value = ctx.value(value_node)
                 if value == "*":
                     origin = (key_node, "Access-Control-Allow-Origin: *")
-                elif value is UNKNOWN and _mentions_origin(value_node):
+                elif value is UNKNOWN and _mentions_origin(value_node) \
+                        and not _allowlisted(ctx, node, nodes):
                     origin = (key_node, "Access-Control-Allow-Origin echoes the request's Origin")
             elif key.lower() == _ACAC and is_true(ctx.value(value_node)):
                 credentials = True
@@ -142,6 +146,59 @@ def _manual_headers(ctx: ModuleContext, nodes: list[ast.AST]) -> list[Hit]:
         return [_hit(origin[0], f"{origin[1]} with Access-Control-Allow-Credentials: true")]
     return []
 
+def _allowlisted(ctx: ModuleContext, node: ast.AST, scope_nodes: list[ast.AST]) -> bool:
+    """Is the echoed origin checked against an allowlist before it is written?
+
+    Either the header is written only in the branch where the origin passed a
+    check (``if origin in ALLOWED:``, ``== "https://..."``, ``is_allowed(origin)``,
+    ``PATTERN.fullmatch(origin)``), or the function leaves first when it fails
+    (``if origin not in ALLOWED: return ...``).  ``if origin:`` checks nothing.
+    """
+    child: ast.AST = node
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, ast.If):
+            verdict = _origin_check(parent.test)
+            if verdict is not None and (child in parent.body) == verdict:
+                return True
+        if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            break
+        child = parent
+    line = getattr(node, "lineno", 0)
+    return any(isinstance(n, ast.If) and n.lineno < line and _origin_check(n.test) is False
+               and n.body and isinstance(n.body[-1], ast.Return | ast.Raise)
+               for n in scope_nodes)
+
+
+def _origin_check(test: ast.expr) -> bool | None:
+    """True: the test passes for allowed origins only; False: only for others; None: no check."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _origin_check(test.operand)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        # "a and b" passes only allowed origins if either part does, and fails them
+        # all if both parts do; "a or b" the other way round
+        verdicts = [_origin_check(v) for v in test.values]
+        some, every = (True, False) if isinstance(test.op, ast.And) else (False, True)
+        if some in verdicts:
+            return some
+        return every if all(v is every for v in verdicts) else None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, right = test.left, test.comparators[0]
+        if not _mentions_origin(left) and not _mentions_origin(right):
+            return None
+        other = right if _mentions_origin(left) else left
+        if isinstance(other, ast.Constant) and other.value in (None, "", "*", "null"):
+            return None
+        if isinstance(test.ops[0], ast.In | ast.Eq):
+            return True
+        if isinstance(test.ops[0], ast.NotIn | ast.NotEq):
+            return False
+        return None
+    if isinstance(test, ast.Call) and any(_mentions_origin(a) for a in test.args) \
+            and not (isinstance(test.func, ast.Attribute) and test.func.attr == "get") \
+            and not (isinstance(test.func, ast.Name) and test.func.id in {"bool", "len"}):
+        return True
+    return None
 
 
 def _mentions_origin(expr: ast.AST) -> bool:

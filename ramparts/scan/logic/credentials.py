@@ -10,6 +10,9 @@ Recognised:
   ``secret``, ``client_secret``, ``aws_secret_access_key``, ``api_key``,
   ``token`` ...) given a string literal (or a name assigned one);
 * ``auth=("user", "literal")`` and ``HTTPBasicAuth("user", "literal")``;
+* a literal password given by position to a log-in method: smtplib/imaplib/
+  ftplib ``.login(user, pw)``, poplib ``.pass_(pw)``, python-ldap
+  ``.simple_bind_s(dn, pw)``, paramiko ``auth_password(user, pw)``;
 * connection URLs and DSNs with a literal password
   (``postgresql://app:pw@host/db``, ``"dbname=x password=pw"``) passed to a call.
 
@@ -41,6 +44,10 @@ _DSN_PASSWORD = re.compile(r"(?:^|[\s;])(?:password|pwd)\s*=\s*([^\s;]+)", re.I)
 _KEY_POSITION = {"jwt.encode": 1, "jwt.decode": 1, "jose.jwt.encode": 1, "jose.jwt.decode": 1,
                  "hmac.new": 0, "itsdangerous.URLSafeTimedSerializer": 0,
                  "itsdangerous.URLSafeSerializer": 0, "itsdangerous.Signer": 0}
+# log-in methods that take the password by position, on an object we cannot type
+# (``with smtplib.SMTP_SSL(...) as smtp: smtp.login(user, pw)``): method -> its index
+_LOGIN_POSITION = {"login": 1, "pass_": 0, "simple_bind_s": 1,
+                   "simple_bind": 1, "bind_s": 1, "auth_password": 1}
 _TEXT_BUILDERS = {"format", "format_map", "substitute", "safe_substitute", "dict"}
 _FIX = ("store it with `ramparts secrets set`, list it under the function's secrets:, and read "
         "it with context.secrets.get(); rotate the one in the code")
@@ -82,6 +89,9 @@ def _credential(ctx: ModuleContext, call: ast.Call) -> str | None:
             return f"the password in auth=(...) of {name or 'a call'}()"
     if name in {"HTTPBasicAuth", "HTTPDigestAuth", "BasicAuth", "DigestAuth"} \
             and len(call.args) >= 2 and _literal(ctx, call.args[1]) is not None:
+        return f"the password given to {name}()"
+    index = _LOGIN_POSITION.get(name) if isinstance(call.func, ast.Attribute) else None
+    if index is not None and len(call.args) > index and _literal(ctx, call.args[index]):
         return f"the password given to {name}()"
     for arg in [*call.args, *(k.value for k in call.keywords)]:
         value = ctx.value(arg)

@@ -9,9 +9,14 @@ name used as ``str(e)``, ``repr(e)``, ``e.args``, ``{e}`` in an f-string,
 Where it must not go: a response constructor (Flask ``jsonify``/
 ``make_response``/``Response``, Django ``HttpResponse``/``JsonResponse``,
 Starlette/FastAPI responses, ``HTTPException(detail=...)``, ``abort``,
-aiohttp ``web.Response``/``json_response``), or the ``return`` of a
-handler or view (a function with a route decorator, an ``event``/``request``
-parameter, or returning a Lambda ``statusCode``/``body`` dict).
+aiohttp ``web.Response``/``json_response``), a Lambda proxy response dict
+(``{"statusCode": ..., "body": ...}``, reported where it is built even when
+returned later through a local), or the ``return`` of a handler or view (a
+function with a route decorator, an ``event``/``request`` parameter, or
+returning a ``(body, status)`` tuple).  The exception parameter of a
+registered error handler (Flask ``errorhandler``, FastAPI/Starlette
+``exception_handler``, and their ``register_``/``add_`` forms) is an
+exception like ``except ... as e``.
 
 Logging it (``logger.exception``) is the fix and is never reported.
 """
@@ -36,25 +41,71 @@ _RESPONSES = {"jsonify", "make_response", "Response", "HttpResponse", "JsonRespo
               "HTTPBadRequest"}
 _CLIENT_SIDE = ("http.client.", "urllib3.", "requests.", "httpx.", "aiohttp.client")
 _HANDLER_PARAMS = {"event", "request", "req", "evt"}
+_HANDLER_DECORATORS = {"errorhandler", "app_errorhandler", "exception_handler"}
+_REGISTRATIONS = {"register_error_handler", "add_exception_handler"}
 _FIX = ("log the exception (logger.exception(...)) and return a fixed message with an "
         "error id the operator can look up; never the exception text or the traceback")
 
 
 def check(ctx: ModuleContext) -> list[Hit]:
     hits: dict[int, Hit] = {}
+    handlers = _error_handlers(ctx)
     for scope, nodes in ctx.scopes.items():
         errors, texts = _exception_names(ctx, nodes)
+        if scope in handlers:
+            errors |= handlers[scope]
+        built: set[str] = set()  # locals holding a Lambda response reported where built
         for node in nodes:
             if isinstance(node, ast.Call) and _is_response(ctx, node):
                 parts = [*node.args, *(k.value for k in node.keywords)]
                 if any(_carries(ctx, p, errors, texts) for p in parts):
                     hits.setdefault(node.lineno, _hit(node, "passed to a response"))
-            elif (isinstance(node, ast.Return) and node.value is not None
-                  and isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef)
-                  and _is_handler(ctx, scope, node.value)
-                  and _carries(ctx, node.value, errors, texts)):
+            elif (isinstance(node, ast.Dict) and _is_lambda_response(node)
+                  and _carries(ctx, node, errors, texts)):
+                hits.setdefault(node.lineno, _hit(node, "put in a Lambda response"))
+                stmt = ctx.statement_of(node)
+                if isinstance(stmt, ast.Assign) and stmt.value is node:
+                    built |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+        for node in nodes:
+            if (isinstance(node, ast.Return) and node.value is not None
+                    and isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and not (isinstance(node.value, ast.Name) and node.value.id in built)
+                    and not (isinstance(node.value, ast.Dict) and _is_lambda_response(node.value))
+                    and _is_handler(ctx, scope, node.value)
+                    and _carries(ctx, node.value, errors, texts)):
                 hits.setdefault(node.lineno, _hit(node, "returned by a handler"))
     return list(hits.values())
+
+
+def _is_lambda_response(node: ast.Dict) -> bool:
+    """An API Gateway/Lambda proxy response: a dict literal with ``statusCode``."""
+    return any(isinstance(k, ast.Constant) and k.value == "statusCode" for k in node.keys)
+
+
+def _error_handlers(ctx: ModuleContext) -> dict[ast.AST, set[str]]:
+    """Functions registered as error handlers, with the parameter holding the exception.
+
+    Flask ``@app.errorhandler(E)`` / ``register_error_handler(E, fn)`` pass the
+    exception first; FastAPI/Starlette ``@app.exception_handler(E)`` /
+    ``add_exception_handler(E, fn)`` pass ``(request, exc)``.  Whatever such a
+    function returns goes to the caller, so its exception is as telling as an
+    ``except ... as e``.
+    """
+    registered: set[str] = set()
+    for call in ctx.calls:
+        if isinstance(call.func, ast.Attribute) and call.func.attr in _REGISTRATIONS \
+                and len(call.args) >= 2 and isinstance(call.args[1], ast.Name):
+            registered.add(call.args[1].id)
+    out: dict[ast.AST, set[str]] = {}
+    for fn in ctx.scopes:
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        decorated = any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)
+                        and d.func.attr in _HANDLER_DECORATORS for d in fn.decorator_list)
+        if decorated or fn.name in registered:
+            params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+            out[fn] = {p for p in params if p not in _HANDLER_PARAMS | {"self"}}
+    return out
 
 
 def _hit(node: ast.stmt | ast.expr, how: str) -> Hit:

@@ -6,6 +6,9 @@ claims (``sub``, ``role``, ``tenant``) become attacker input.  Recognised:
 * PyJWT ``jwt.decode(..., options={"verify_signature": False})`` and the old
   ``verify=False``; python-jose ``jwt.decode`` with the same option;
 * ``algorithms`` containing ``"none"`` (any case);
+* ``algorithms`` taken from the token's own unverified header
+  (``alg = jwt.get_unverified_header(token)["alg"]``, directly or through
+  locals): the token chooses how it is checked, e.g. HS256 with the public key;
 * ``jwt.decode`` with a key but no ``algorithms`` (PyJWT before 2.0 and
   python-jose then accept the algorithm the token names: alg confusion);
 * python-jose ``jwt.get_unverified_claims``, PyJWT/joserfc
@@ -33,6 +36,10 @@ _DECODE = {"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jwt.decode_co
 _UNVERIFIED = {"jose.jwt.get_unverified_claims", "jose.jws.get_unverified_claims",
                "joserfc.jws.extract_compact", "joserfc.jwt.extract_compact",
                "authlib.jose.util.extract_segment"}
+# these read the token's header without checking anything: the token wrote it
+_HEADER_READERS = {"jwt.get_unverified_header", "jwt.api_jws.get_unverified_header",
+                   "jose.jwt.get_unverified_header", "jose.jwt.get_unverified_headers",
+                   "jose.jws.get_unverified_header", "jose.jws.get_unverified_headers"}
 # these verify the signature but leave the claims to a separate call the code must make
 _CLAIMS_UNCHECKED = {"authlib.jose.jwt.decode", "joserfc.jwt.decode"}
 _FIX = ("verify the signature: jwt.decode(token, key, algorithms=[\"RS256\"]) with the "
@@ -78,6 +85,9 @@ def _decode_problem(ctx: ModuleContext, call: ast.Call) -> tuple[str | None, Sev
     if algorithms is None and len(call.args) >= 3:
         algorithms = call.args[2]
     if algorithms is not None:
+        if _from_unverified_header(ctx, algorithms):
+            return ("decoded with algorithms= taken from the token's own unverified header "
+                    "(alg confusion: the token picks how it is checked)"), Severity.HIGH
         value = ctx.value(algorithms)
         if isinstance(value, str):
             value = [value]
@@ -90,6 +100,19 @@ def _decode_problem(ctx: ModuleContext, call: ast.Call) -> tuple[str | None, Sev
     return ("decoded without algorithms=: the token picks its own algorithm "
             "(alg confusion on PyJWT < 2 and python-jose)"), Severity.MEDIUM
 
+
+def _from_unverified_header(ctx: ModuleContext, expr: ast.AST, depth: int = 0) -> bool:
+    """Does ``expr`` come from ``get_unverified_header(token)``, directly or through locals?"""
+    if depth > 4:
+        return False
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and ctx.call_name(node) in _HEADER_READERS:
+            return True
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            source = ctx.assigned_value(node)
+            if source is not None and _from_unverified_header(ctx, source, depth + 1):
+                return True
+    return False
 
 
 def _claims_validated(ctx: ModuleContext, call: ast.Call) -> bool:

@@ -34,26 +34,31 @@ _FIX = ("keep objects private and hand out short-lived presigned GET URLs (witho
 
 
 def check(ctx: ModuleContext) -> list[Hit]:
-    def judge(call: ast.Call) -> str | None:
+    out = []
+    for call in ctx.calls:
         short = ctx.call_name(call).rsplit(".", 1)[-1]
-        problem = _public_acl(ctx, call)
-        if problem is None and short == "put_bucket_policy":
-            problem = _public_policy(ctx, call)
-        return f"{short or 'call'}(): {problem}" if problem else None
+        found = _public_acl(ctx, call)
+        if found is None and short == "put_bucket_policy":
+            found = _public_policy(ctx, call)
+        if found is not None:
+            where, problem = found
+            out.append(Hit(RULE.rule_id, where.lineno, where.col_offset + 1,
+                           f"{short or 'call'}(): {problem}", _FIX, Severity.HIGH))
+    return out
 
-    return ctx.hits(ctx.calls, judge, RULE.rule_id, _FIX, Severity.HIGH)
 
-
-def _public_acl(ctx: ModuleContext, call: ast.Call) -> str | None:
+def _public_acl(ctx: ModuleContext, call: ast.Call) -> tuple[ast.AST, str] | None:
+    """(where to report, what is wrong): a direct ``ACL=`` at its own line, else the call."""
     for kw in call.keywords:
         if kw.arg is None:
             continue
         value = ctx.value(kw.value)
         if kw.arg in _ACL_KEYS and isinstance(value, str) and value in _PUBLIC:
-            return f"{kw.arg}={value!r} makes the object readable by anyone"
+            return kw.value, f"{kw.arg}={value!r} makes the object readable by anyone"
         found = _acl_inside(value)
         if found is not None:
-            return f"{kw.arg} sets ACL {found!r}: anyone with the link, or anyone at all, reads it"
+            return call, (f"{kw.arg} sets ACL {found!r}: anyone with the link, or anyone at "
+                          "all, reads it")
     return None
 
 
@@ -78,14 +83,24 @@ def _acl_inside(value: Any, depth: int = 0) -> str | None:
     return None
 
 
-def _public_policy(ctx: ModuleContext, call: ast.Call) -> str | None:
+def _public_policy(ctx: ModuleContext, call: ast.Call) -> tuple[ast.AST, str] | None:
+    """A public ``Allow`` in the policy: reported at the call, or in the builder function.
+
+    A policy made by a function of the module (``Policy=json.dumps(policy_for(b))``)
+    is reported at its ``Principal`` there: that is the code to fix, and the
+    builder may serve several calls.
+    """
     node = ctx.keyword(call, "Policy")
     if node is None:
         return None
     if isinstance(node, ast.Name):
         node = ctx.assigned_value(node) or node
+    where: ast.AST = call
     if isinstance(node, ast.Call) and ctx.call_name(node) == "json.dumps" and node.args:
-        policy = ctx.value(node.args[0])
+        built = _built_by_function(ctx, node.args[0])
+        policy = ctx.value(built if built is not None else node.args[0])
+        if built is not None:
+            where = _public_principal_node(ctx, built) or call
     else:
         text = ctx.value(node)
         try:
@@ -98,8 +113,35 @@ def _public_policy(ctx: ModuleContext, call: ast.Call) -> str | None:
     for st in statements if isinstance(statements, list) else []:
         if not isinstance(st, dict) or st.get("Effect") != "Allow" or "Condition" in st:
             continue
-        principal = st.get("Principal")
-        if principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in (
-                "*", ["*"])):
-            return "the bucket policy allows Principal \"*\" (everyone) without a condition"
+        if _is_public_principal(st.get("Principal")):
+            return where, ("the bucket policy allows Principal \"*\" (everyone) without a "
+                           "condition")
+    return None
+
+
+def _is_public_principal(principal: Any) -> bool:
+    return principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in (
+        "*", ["*"]))
+
+
+def _built_by_function(ctx: ModuleContext, expr: ast.expr) -> ast.expr | None:
+    """The one returned expression of the module function ``expr`` calls, if it has one."""
+    if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)):
+        return None
+    for stmt in ctx.module.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == expr.func.id:
+            returns = [n for n in ctx.scopes.get(stmt, []) if isinstance(n, ast.Return)]
+            if len(returns) == 1 and returns[0].value is not None:
+                return returns[0].value
+    return None
+
+
+def _public_principal_node(ctx: ModuleContext, expr: ast.expr) -> ast.expr | None:
+    """The ``"Principal": "*"`` value written inside ``expr``."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values, strict=True):
+                if k is not None and ctx.value(k) == "Principal" and _is_public_principal(
+                        ctx.value(v)):
+                    return v
     return None

@@ -4,7 +4,9 @@ Without it anyone on the path (a shared VPC, a proxy, DNS) reads and changes
 the traffic, including the credentials sent with it.  Recognised:
 
 * ``verify=False`` on requests/httpx calls, clients and sessions (and
-  ``session.verify = False``); aiohttp ``ssl=False`` / ``verify_ssl=False``;
+  ``session.verify = False``), and on AWS SDK clients and resources
+  (``boto3.client(..., verify=False)``, ``session.client``/``resource``,
+  botocore ``create_client``); aiohttp ``ssl=False`` / ``verify_ssl=False``;
 * ``cert_reqs="CERT_NONE"`` / ``ssl.CERT_NONE`` (urllib3 pools, ``ssl.wrap_socket``);
 * ``ssl._create_unverified_context()`` and installing it as the default;
 * ``ctx.verify_mode = ssl.CERT_NONE`` and ``ctx.check_hostname = False``.
@@ -22,9 +24,12 @@ from ramparts.scan.logic.context import Hit, ModuleContext, is_false
 RULE = Rule("RP-L005", "logic", "tls-verification-disabled",
             "TLS certificate (or host name) verification is turned off.", "CWE-295")
 
-_HTTP_LIBS = ("requests.", "httpx.", "aiohttp.", "urllib3.")
+_HTTP_LIBS = ("requests.", "httpx.", "aiohttp.", "urllib3.",
+              # AWS SDK clients take verify=False too, and then trust any endpoint
+              "boto3.", "botocore.", "aioboto3.", "aiobotocore.")
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send",
-                 "stream", "Client", "AsyncClient", "Session", "ClientSession", "TCPConnector"}
+                 "stream", "Client", "AsyncClient", "Session", "ClientSession", "TCPConnector",
+                 "client", "resource", "create_client"}
 _NOT_HTTP = {"jwt.decode", "jose.jwt.decode", "jwt.api_jwt.decode"}
 _FIX = ("keep verification on; for a private CA pass its bundle (verify=\"/path/ca.pem\", "
         "ssl.create_default_context(cafile=...))")

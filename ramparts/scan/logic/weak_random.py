@@ -6,7 +6,10 @@ Shuffling data, sampling, jitter and test fixtures are what it is for, and
 are not reported (bandit's B311 reports every call, at low severity).  A
 call is reported when its value is stored under a secret-sounding name
 (``token = "".join(random.choice(...) ...)``, ``{"password": random...}``)
-or returned from a function named like one (``def make_token(): return ...``).
+or returned from a function named like one (``def make_token(): return ...``),
+or when it assembles a string of six or more random characters
+(``"".join(random.choice(ALPHABET) for _ in range(32))``, ``"".join(random.choices(
+ALPHABET, k=8))``): that is a token's shape whatever the variable is called.
 ``random.SystemRandom()`` and ``secrets`` are the fix and are never reported.
 """
 
@@ -25,6 +28,7 @@ _RANDOM = {"random.random", "random.randint", "random.choice", "random.choices",
            "random.randrange", "random.getrandbits", "random.sample", "random.uniform",
            "random.randbytes", "numpy.random.randint", "numpy.random.choice",
            "numpy.random.bytes", "random.Random"}
+_MIN_TOKEN_LENGTH = 6  # an OTP is 6 digits; shorter random strings are name suffixes
 _FIX = ("use the secrets module (secrets.token_urlsafe(32), secrets.choice, "
         "secrets.randbelow) for anything someone must not guess")
 
@@ -58,8 +62,43 @@ def _secret_use(ctx: ModuleContext, call: ast.Call) -> str | None:
             return f"the {parent.arg}= argument"
         if isinstance(parent, ast.stmt):
             break
+    length = _assembled_length(ctx, call)
+    if length is not None:
+        return f"a {length}-character random string (the shape of a token, code or password)"
     scope = ctx.scope_of(call)
     if isinstance(stmt, ast.Return) and isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef) \
             and SECRET_NAME.search(scope.name):
         return f"the result of {scope.name}()"
+    return None
+
+
+def _assembled_length(ctx: ModuleContext, call: ast.Call) -> int | None:
+    """The length of a string ``call`` assembles character by character, if a token's.
+
+    ``"".join(random.choice(ALPHABET) for _ in range(32))``,
+    ``"".join(str(random.randint(0, 9)) for _ in range(8))`` and
+    ``"".join(random.choices(ALPHABET, k=12))`` build a string of random
+    characters: that is what a token, a reset code or a password is, whatever
+    the variable is called.  Under six characters it is taken for a suffix.
+    """
+    length: object = None
+    parent = ctx.parents.get(call)
+    while isinstance(parent, ast.Call) and ctx.call_name(parent) in {"str", "chr", "format"}:
+        parent = ctx.parents.get(parent)
+    if isinstance(parent, ast.GeneratorExp | ast.ListComp) and len(parent.generators) == 1:
+        loop = parent.generators[0].iter
+        if isinstance(loop, ast.Call) and ctx.call_name(loop) == "range" and loop.args:
+            length = ctx.value(loop.args[-1]) if len(loop.args) <= 2 else None
+        joined = ctx.parents.get(parent)
+    elif ctx.call_name(call) in {"random.choices", "random.sample"}:
+        k = ctx.keyword(call, "k")
+        length = ctx.value(k if k is not None else (call.args[1] if len(call.args) > 1 else None))
+        joined = parent
+    else:
+        return None
+    if not (isinstance(joined, ast.Call) and isinstance(joined.func, ast.Attribute)
+            and joined.func.attr == "join"):
+        return None
+    if isinstance(length, int) and not isinstance(length, bool) and length >= _MIN_TOKEN_LENGTH:
+        return length
     return None

@@ -34,6 +34,24 @@ VULNERABLE = {
         SESSION_COOKIE_SECURE = False  # L009
         SESSION_COOKIE_HTTPONLY = True
         """,
+    "starlette_session_middleware_default": """
+        import os
+
+        from starlette.applications import Starlette
+        from starlette.middleware.sessions import SessionMiddleware
+
+        app = Starlette()
+        app.add_middleware(SessionMiddleware, secret_key=os.environ["SECRET"])  # L009
+        """,
+    "starlette_session_middleware_http": """
+        import os
+
+        from starlette.middleware import Middleware
+        from starlette.middleware.sessions import SessionMiddleware
+
+        SECRET = os.environ["SECRET"]
+        STACK = [Middleware(SessionMiddleware, secret_key=SECRET, https_only=False)]  # L009
+        """,
 }
 
 SAFE = {
@@ -60,6 +78,15 @@ SAFE = {
             return {"statusCode": 200,
                     "headers": {"Set-Cookie": "session=x; Secure; HttpOnly; SameSite=Lax"},
                     "body": "ok"}
+        """,
+    "starlette_session_middleware_https_only": """
+        import os
+
+        from starlette.applications import Starlette
+        from starlette.middleware.sessions import SessionMiddleware
+
+        app = Starlette()
+        app.add_middleware(SessionMiddleware, secret_key=os.environ["SECRET"], https_only=True)
         """,
 }
 

@@ -56,6 +56,14 @@ VULNERABLE = {
             response.headers["Access-Control-Allow-Credentials"] = "true"
             return response
         """,
+    "echo_behind_a_truthiness_test": """
+        def add_cors(request, response):
+            origin = request.headers.get("Origin")
+            if origin:
+                response.headers["Access-Control-Allow-Origin"] = origin  # L004
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            return response
+        """,
 }
 
 SAFE = {
@@ -88,6 +96,37 @@ SAFE = {
         def handler(event, context):
             return {"statusCode": 200, "headers": {"Access-Control-Allow-Origin": "*"},
                     "body": "ok"}
+        """,
+    "echo_after_equality_check": """
+        def add_cors(request, response):
+            origin = request.headers.get("Origin", "")
+            if origin == "https://app.example.com" or origin == "https://admin.example.com":
+                response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            return response
+        """,
+    "echo_after_early_return": """
+        ALLOWED = {"https://app.example.com"}
+
+        def handler(event, context):
+            origin = event["headers"].get("origin", "")
+            if origin not in ALLOWED:
+                return {"statusCode": 403, "body": ""}
+            return {"statusCode": 200, "body": "{}", "headers": {
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Credentials": "true"}}
+        """,
+    "echo_after_allowlist_function": """
+        import re
+
+        TRUSTED = re.compile(r"https://[a-z]+\\.example\\.com")
+
+        def add_cors(request, response):
+            origin = request.headers.get("Origin", "")
+            if TRUSTED.fullmatch(origin):
+                response.headers["Access-Control-Allow-Origin"] = origin
+                response.headers["Access-Control-Allow-Credentials"] = "true"
+            return response
         """,
 }
 

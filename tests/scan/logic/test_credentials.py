@@ -48,6 +48,23 @@ VULNERABLE = {
 
         r = redis.Redis(host="cache", password="changeme")  # L006
         """,
+    "imap_login_literal_password": """
+        import imaplib
+
+        def inbox():
+            imap = imaplib.IMAP4_SSL("imap.example.com")
+            imap.login("reports@example.com", "w1nter-Mailbox!")  # L006
+            return imap
+        """,
+    "pop3_pass_literal": """
+        import poplib
+
+        def inbox():
+            pop = poplib.POP3_SSL("pop.example.com")
+            pop.user("reports")
+            pop.pass_("w1nter-Mailbox!")  # L006
+            return pop
+        """,
 }
 
 SAFE = {
@@ -85,6 +102,15 @@ SAFE = {
 
         def user(token):
             return jwt.decode(token, PUBLIC, algorithms=["RS256"])
+        """,
+    "smtp_login_from_environment": """
+        import os
+        import smtplib
+
+        def send(msg):
+            with smtplib.SMTP_SSL("smtp.example.com", 465) as smtp:
+                smtp.login("alerts@example.com", os.environ["SMTP_PASSWORD"])
+                smtp.send_message(msg)
         """,
 }
 

@@ -72,6 +72,36 @@ VULNERABLE = {
             except ZeroDivisionError as e:
                 raise HTTPException(status_code=500, detail=e.args[0])  # L002
         """,
+    "fastapi_exception_handler": """
+        from fastapi import FastAPI
+        from fastapi.responses import JSONResponse
+
+        app = FastAPI()
+
+        @app.exception_handler(Exception)
+        async def on_error(request, exc):
+            return JSONResponse({"detail": f"failed: {exc}"}, status_code=500)  # L002
+        """,
+    "flask_registered_error_handler": """
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        def on_error(error):
+            return {"error": repr(error)}, 500  # L002
+
+        app.register_error_handler(Exception, on_error)
+        """,
+    "lambda_response_built_then_returned": """
+        import json
+
+        def handler(event, context):
+            try:
+                response = {"statusCode": 200, "body": json.dumps(work(event))}
+            except ValueError as err:
+                response = {"statusCode": 400, "body": json.dumps({"error": str(err)})}  # L002
+            return response
+        """,
 }
 
 SAFE = {
@@ -116,6 +146,29 @@ SAFE = {
                 return (None, e)
             except ValueError as e:
                 raise HTTPException(str(e))
+        """,
+    "error_handler_with_fixed_text": """
+        from fastapi import FastAPI
+        from fastapi.responses import JSONResponse
+
+        app = FastAPI()
+
+        @app.exception_handler(Exception)
+        async def on_error(request, exc):
+            return JSONResponse({"detail": "internal error", "kind": type(exc).__name__},
+                                status_code=500)
+        """,
+    "lambda_response_fixed_text": """
+        import json
+        import logging
+
+        def handler(event, context):
+            try:
+                response = {"statusCode": 200, "body": json.dumps(work(event))}
+            except ValueError:
+                logging.exception("work failed")
+                response = {"statusCode": 400, "body": json.dumps({"error": "bad input"})}
+            return response
         """,
 }
 

@@ -75,6 +75,21 @@ VULNERABLE = {
         def user(token, key):
             return jwt.decode(token, key, algorithms=["RS256"]).claims  # L001
         """,
+    "alg_from_unverified_header": """
+        import jwt
+
+        def verify(token, keys):
+            header = jwt.get_unverified_header(token)
+            return jwt.decode(token, keys[header["alg"]], algorithms=[header["alg"]])  # L001
+        """,
+    "jose_alg_from_unverified_header": """
+        from jose import jwt
+
+        def verify(token, key):
+            chosen = jwt.get_unverified_header(token).get("alg")
+            allowed = [chosen]
+            return jwt.decode(token, key, algorithms=allowed)  # L001
+        """,
 }
 
 SAFE = {
@@ -125,6 +140,13 @@ SAFE = {
             claims = jwt.decode(token, key)
             claims.validate()
             return claims["sub"]
+        """,
+    "kid_from_header_fixed_algorithms": """
+        import jwt
+
+        def verify(token, keys):
+            kid = jwt.get_unverified_header(token)["kid"]
+            return jwt.decode(token, keys[kid], algorithms=["RS256"], audience="shop")
         """,
 }
 

@@ -54,6 +54,33 @@ VULNERABLE = {
         def open_up():
             boto3.client("s3").put_bucket_policy(Bucket="b", Policy=json.dumps(POLICY))  # L003
         """,
+    "acl_keyword_on_its_own_line": """
+        import boto3
+
+        def publish(key, body):
+            boto3.client("s3").put_object(
+                Bucket="site",
+                Key=key,
+                Body=body,
+                ACL="public-read-write",  # L003
+            )
+        """,
+    "policy_from_a_builder_function": """
+        import json
+        import boto3
+
+        def open_policy(bucket):
+            return {"Statement": [{
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},  # L003
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }]}
+
+        def provision(bucket):
+            policy = json.dumps(open_policy(bucket))
+            boto3.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
+        """,
 }
 
 SAFE = {
@@ -89,6 +116,21 @@ SAFE = {
             boto3.client("s3").put_bucket_policy(Bucket="b", Policy=json.dumps({"Statement": [
                 {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
                  "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}))
+        """,
+    "builder_policy_with_condition": """
+        import json
+        import boto3
+
+        def vpc_policy(bucket):
+            return {"Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}},
+            }]}
+
+        def provision(bucket):
+            policy = json.dumps(vpc_policy(bucket))
+            boto3.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
         """,
 }
 

@@ -55,6 +55,18 @@ VULNERABLE = {
                 async with s.get(url, ssl=False) as r:  # L005
                     return await r.text()
         """,
+    "boto3_client_verify_false": """
+        import boto3
+
+        def store():
+            return boto3.client("s3", endpoint_url="https://minio.internal", verify=False)  # L005
+        """,
+    "boto3_session_resource_verify_false": """
+        import boto3
+
+        session = boto3.session.Session()
+        TABLE = session.resource("dynamodb", verify=False).Table("t")  # L005
+        """,
 }
 
 SAFE = {
@@ -75,6 +87,13 @@ SAFE = {
 
         def user(token, key):
             return jwt.decode(token, key, algorithms=["HS256"], options={"verify_exp": False})
+        """,
+    "boto3_client_with_ca_bundle": """
+        import boto3
+
+        def store():
+            return boto3.client("s3", endpoint_url="https://minio.internal",
+                                verify="/etc/ssl/certs/internal-ca.pem")
         """,
 }
 

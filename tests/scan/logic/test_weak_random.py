@@ -34,6 +34,21 @@ VULNERABLE = {
         def handler(event, context):
             return {"statusCode": 200, "body": {"api_key": random.getrandbits(128)}}  # L008
         """,
+    "joined_choices_under_a_plain_name": """
+        import random
+        import string
+
+        def create_link(user):
+            ref = "".join(random.choices(string.ascii_letters + string.digits, k=24))  # L008
+            return f"https://example.com/share/{ref}"
+        """,
+    "joined_digits_code": """
+        import random
+
+        def send_code(phone):
+            digits = "".join(str(random.randrange(10)) for _ in range(6))  # L008
+            sms(phone, digits)
+        """,
 }
 
 SAFE = {
@@ -60,6 +75,22 @@ SAFE = {
         def generate_password():
             rng = random.SystemRandom()
             return "".join(rng.choice("abc0123") for _ in range(16))
+        """,
+    "short_random_suffix": """
+        import random
+        import string
+
+        def temp_name(stem):
+            suffix = "".join(random.choice(string.ascii_lowercase) for _ in range(4))
+            return f"{stem}-{suffix}"
+        """,
+    "joined_secrets_choice": """
+        import secrets
+        import string
+
+        def create_link(user):
+            ref = "".join(secrets.choice(string.ascii_letters) for _ in range(24))
+            return f"https://example.com/share/{ref}"
         """,
 }
 
