@@ -171,10 +171,12 @@ class RunningNode:
         """
         from typer.testing import CliRunner
 
-        from ramparts.cli.main import app
+        runner = CliRunner()
+        with runner.isolation():  # the CLI's consoles, made at import, see no terminal
+            from ramparts.cli.main import app
 
         env = {k: v for k, v in self.env.items() if k.startswith("RAMPARTS_")}
-        result = CliRunner().invoke(app, list(args), input=stdin, env=env)
+        result = runner.invoke(app, list(args), input=stdin, env=env)
         stderr = result.stderr
         if result.exc_info is not None and not isinstance(result.exception, SystemExit):
             stderr += "".join(traceback.format_exception(*result.exc_info))
