@@ -1,10 +1,13 @@
 """Attacks on the AWS endpoint: each refused with the AWS error code botocore expects, audited,
-and no credential, token or signature in logs, audit events or invocation records."""
+and no credential, token or signature in logs, audit events or invocation records.
+
+Credentials live the default hour here, so a slow deploy on a loaded machine cannot turn
+a refusal into ExpiredToken; the expiry attacks run on a node of their own
+(tests/aws/test_endpoint_expiry.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,129 +16,34 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.aws.conftest import BOTO_CONFIG, boto_client, function_credentials
+from tests.aws.endpoint_attacks import (
+    STS_BODY,
+    assert_not_leaked,
+    attack_app,
+    code,
+    denials,
+    send,
+    signed,
+    start_attack_node,
+)
 from tests.conftest import RunningNode, make_app
-
-MANIFEST = """
-app: {app}
-functions:
-  alpha:
-    handler: h.py:handler
-  beta:
-    handler: h.py:handler
-"""
-
-HANDLER = """
-import time
-import boto3
-
-def handler(event, context):
-    sts = boto3.client("sts")
-    first = sts.get_caller_identity()["Arn"]
-    time.sleep(event.get("sleep", 0))
-    return {"first": first, "second": sts.get_caller_identity()["Arn"]}  # {version}
-"""
-
-STS_BODY = b"Action=GetCallerIdentity&Version=2011-06-15"
-
-
-def _app(root: Path, name: str = "atk", version: int = 1) -> Path:
-    return make_app(
-        root / f"{name}-{version}",
-        MANIFEST.format(app=name),
-        {"h.py": HANDLER.replace("{version}", str(version))},
-    )
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
-    # credentials live 4 seconds here, and AWS bodies are at most 64 KiB
-    running = RunningNode(
-        tmp_path_factory.mktemp("aws-attacks") / "data",
-        {"RAMPARTS_AWS_CREDENTIALS_TTL": "4", "RAMPARTS_AWS_MAX_BODY_BYTES": "65536"},
-    )
-    running.start()
+    running = start_attack_node(tmp_path_factory)
     try:
-        running.deploy_ok(_app(tmp_path_factory.mktemp("apps")))
         yield running
     finally:
         running.close()
 
 
-def _signed(
-    creds: dict[str, Any],
-    body: bytes = STS_BODY,
-    *,
-    secret: str | None = None,
-    token: str | None = None,
-    key: str | None = None,
-    service: str = "sts",
-    region: str | None = None,
-) -> AWSRequest:
-    request = AWSRequest(
-        method="POST",
-        url=creds["Endpoint"] + "/",
-        data=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-    )
-    SigV4Auth(
-        Credentials(
-            key or creds["AccessKeyId"],
-            secret or creds["SecretAccessKey"],
-            token if token is not None else creds["Token"],
-        ),
-        service,
-        region or creds["Region"],
-    ).add_auth(request)
-    return request
-
-
-def _send(request: AWSRequest, body: bytes | None = None, **headers: str) -> httpx.Response:
-    sent = dict(request.headers.items())
-    sent.update(headers)
-    return httpx.post(
-        request.url, content=request.body if body is None else body, headers=sent, timeout=30
-    )
-
-
-def _code(response: httpx.Response) -> str:
-    text = response.text
-    return text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text else text
-
-
-def _denials(node: RunningNode, reason: str) -> list[dict[str, Any]]:
-    """The ``aws.auth`` denials with ``reason`` (waiting for the audit buffer to flush)."""
-    deadline = time.monotonic() + 15
-    while True:
-        found = [
-            e
-            for e in node.audit()
-            if e["kind"] in ("aws.auth", "aws.credentials")
-            and e["decision"] == "deny"
-            and e["detail"].get("reason") == reason
-        ]
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
-
-
-def _assert_not_leaked(node: RunningNode, *values: str) -> None:
-    time.sleep(0.5)  # the audit buffer flushes on its own; the API flushes too
-    audit = json.dumps(node.audit())
-    log = node.log_text()
-    records = json.dumps(node.invocations("alpha"))
-    for value in values:
-        assert value not in audit and value not in log and value not in records
-
-
 def test_a_correctly_signed_call_is_accepted_and_audited(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
-    r = _send(_signed(creds))
+    r = send(signed(creds))
     assert r.status_code == 200, r.text
     assert "assumed-role/alpha/" in r.text
     allowed = [e for e in node.audit() if e["kind"] == "aws.auth" and e["decision"] == "allow"]
@@ -144,69 +52,42 @@ def test_a_correctly_signed_call_is_accepted_and_audited(node: RunningNode) -> N
 
 def test_a_wrong_secret_is_signature_does_not_match(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
-    request = _signed(creds, secret="x" * 40)
-    r = _send(request)
-    assert (r.status_code, _code(r)) == (403, "SignatureDoesNotMatch")
-    assert _denials(node, "mismatch")
+    request = signed(creds, secret="x" * 40)
+    r = send(request)
+    assert (r.status_code, code(r)) == (403, "SignatureDoesNotMatch")
+    assert denials(node, "mismatch")
     signature = request.headers["Authorization"].rsplit("Signature=", 1)[1]
-    _assert_not_leaked(node, creds["SecretAccessKey"], creds["Token"], signature)
+    assert_not_leaked(node, creds["SecretAccessKey"], creds["Token"], signature)
 
 
 def test_a_tampered_body_or_signed_header_is_refused(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
-    request = _signed(creds)
-    tampered = _send(request, body=STS_BODY.replace(b"2011", b"2012"))
-    assert (tampered.status_code, _code(tampered)) == (403, "SignatureDoesNotMatch")
-    other_type = _send(request, **{"Content-Type": "text/plain"})
-    assert (other_type.status_code, _code(other_type)) == (403, "SignatureDoesNotMatch")
-    assert _send(request).status_code == 200  # the untouched request still verifies
+    request = signed(creds)
+    tampered = send(request, body=STS_BODY.replace(b"2011", b"2012"))
+    assert (tampered.status_code, code(tampered)) == (403, "SignatureDoesNotMatch")
+    other_type = send(request, **{"Content-Type": "text/plain"})
+    assert (other_type.status_code, code(other_type)) == (403, "SignatureDoesNotMatch")
+    assert send(request).status_code == 200  # the untouched request still verifies
 
 
 def test_another_functions_token_with_this_functions_key_is_refused(node: RunningNode) -> None:
     mine = function_credentials(node, "alpha")
     theirs = function_credentials(node, "beta")
-    r = _send(_signed(mine, token=theirs["Token"]))
-    assert (r.status_code, _code(r)) == (403, "InvalidClientTokenId")
-    assert _denials(node, "token_mismatch")
+    r = send(signed(mine, token=theirs["Token"]))
+    assert (r.status_code, code(r)) == (403, "InvalidClientTokenId")
+    assert denials(node, "token_mismatch")
     # and their key id + token signed with my secret does not verify either
-    r = _send(_signed(theirs, secret=mine["SecretAccessKey"]))
-    assert (r.status_code, _code(r)) == (403, "SignatureDoesNotMatch")
+    r = send(signed(theirs, secret=mine["SecretAccessKey"]))
+    assert (r.status_code, code(r)) == (403, "SignatureDoesNotMatch")
 
 
 def test_forged_or_missing_tokens_are_invalid_client_token_id(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
     for token in ("", "A" * 120, creds["Token"][:-4] + "AAAA"):
-        r = _send(_signed(creds, token=token))
-        assert (r.status_code, _code(r)) == (403, "InvalidClientTokenId"), token
-    r = _send(_signed(creds, key="AKIAIOSFODNN7EXAMPLE"))
-    assert (r.status_code, _code(r)) == (403, "InvalidClientTokenId")
-
-
-def test_expired_credentials_are_expired_token(node: RunningNode) -> None:
-    creds = function_credentials(node, "alpha")
-    sts = boto_client(node, "sts", "alpha")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            sts.get_caller_identity()
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "ExpiredToken"
-            break
-        time.sleep(0.5)
-    else:
-        raise AssertionError("credentials with a 4 s lifetime never expired")
-    assert _denials(node, "token_expired")
-    _assert_not_leaked(node, creds["SecretAccessKey"], creds["Token"])
-
-
-def test_a_long_lived_worker_renews_its_credentials(node: RunningNode) -> None:
-    """botocore's container provider refreshes; a worker never keeps an expired key."""
-    r = node.control.post("/v1/functions/alpha/invoke", json={"sleep": 6})
-    assert r.status_code == 200, r.text
-    out = r.json().get("result", r.json())
-    assert "assumed-role/alpha/" in out["second"], out
-    env_calls = [e for e in node.audit() if e["kind"] == "aws.credentials"]
-    assert len([e for e in env_calls if e["decision"] == "allow"]) >= 2
+        r = send(signed(creds, token=token))
+        assert (r.status_code, code(r)) == (403, "InvalidClientTokenId"), token
+    r = send(signed(creds, key="AKIAIOSFODNN7EXAMPLE"))
+    assert (r.status_code, code(r)) == (403, "InvalidClientTokenId")
 
 
 def test_clock_skew_over_15_minutes_is_refused(
@@ -217,15 +98,15 @@ def test_clock_skew_over_15_minutes_is_refused(
     creds = function_credentials(node, "alpha")
     past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=20)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: past)
-    r = _send(_signed(creds))
-    assert (r.status_code, _code(r)) == (403, "InvalidSignatureException")
-    assert _denials(node, "skewed")
+    r = send(signed(creds))
+    assert (r.status_code, code(r)) == (403, "InvalidSignatureException")
+    assert denials(node, "skewed")
 
 
 def test_a_credential_scoped_to_another_region_is_refused(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
-    r = _send(_signed(creds, region="eu-west-1"))
-    assert (r.status_code, _code(r)) == (403, "SignatureDoesNotMatch")
+    r = send(signed(creds, region="eu-west-1"))
+    assert (r.status_code, code(r)) == (403, "SignatureDoesNotMatch")
 
 
 def test_an_expired_presigned_url_is_refused(node: RunningNode) -> None:
@@ -244,12 +125,12 @@ def test_an_expired_presigned_url_is_refused(node: RunningNode) -> None:
     first = httpx.post(url, timeout=30)
     assert first.status_code == 200, first.text  # within its lifetime
     wrong_method = httpx.get(url, timeout=30)
-    assert (wrong_method.status_code, _code(wrong_method)) == (403, "SignatureDoesNotMatch")
+    assert (wrong_method.status_code, code(wrong_method)) == (403, "SignatureDoesNotMatch")
     time.sleep(6)
     r = httpx.post(url, timeout=30)
-    assert (r.status_code, _code(r)) == (403, "AccessDenied")
+    assert (r.status_code, code(r)) == (403, "AccessDenied")
     assert "Request has expired" in r.text
-    assert _denials(node, "url_expired")
+    assert denials(node, "url_expired")
 
 
 def test_an_unknown_service_is_named(node: RunningNode) -> None:
@@ -258,28 +139,28 @@ def test_an_unknown_service_is_named(node: RunningNode) -> None:
         cfn.list_stacks()
     assert err.value.response["Error"]["Code"] == "UnrecognizedService"
     assert "cloudformation" in err.value.response["Error"]["Message"]
-    assert _denials(node, "unknown_service")
+    assert denials(node, "unknown_service")
 
 
 def test_an_oversized_body_is_refused_and_the_connection_closed(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
     body = STS_BODY + b"&Pad=" + b"x" * 70_000
-    r = _send(_signed(creds, body))
-    assert (r.status_code, _code(r)) == (413, "RequestEntityTooLarge")
+    r = send(signed(creds, body))
+    assert (r.status_code, code(r)) == (413, "RequestEntityTooLarge")
     assert r.headers.get("connection") == "close"
-    assert _denials(node, "body_too_large")
+    assert denials(node, "body_too_large")
 
 
 def test_credentials_of_a_retired_version_are_refused(node: RunningNode, tmp_path: Path) -> None:
     old = function_credentials(node, "alpha")
-    assert _send(_signed(old)).status_code == 200
-    node.deploy_ok(_app(tmp_path, version=2))
-    r = _send(_signed(old))
-    assert (r.status_code, _code(r)) == (403, "InvalidClientTokenId")
-    assert _denials(node, "version_not_live")
+    assert send(signed(old)).status_code == 200
+    node.deploy_ok(attack_app(tmp_path, version=2))
+    r = send(signed(old))
+    assert (r.status_code, code(r)) == (403, "InvalidClientTokenId")
+    assert denials(node, "version_not_live")
     fresh = function_credentials(node, "alpha")
     assert fresh["Version"] != old["Version"]
-    assert _send(_signed(fresh)).status_code == 200
+    assert send(signed(fresh)).status_code == 200
 
 
 def test_the_container_endpoint_refuses_missing_and_forged_tokens(node: RunningNode) -> None:
@@ -319,12 +200,12 @@ def test_a_manifest_route_under_ramparts_is_refused(node: RunningNode, tmp_path:
 
 def test_a_captured_request_sent_again_is_refused(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
-    request = _signed(creds)
+    request = signed(creds)
     headers = {"amz-sdk-invocation-id": "11111111-2222-3333-4444-555555555555"}
-    assert _send(request, **headers).status_code == 200
-    again = _send(request, **headers)
-    assert (again.status_code, _code(again)) == (403, "InvalidSignatureException")
-    assert _denials(node, "replayed")
+    assert send(request, **headers).status_code == 200
+    again = send(request, **headers)
+    assert (again.status_code, code(again)) == (403, "InvalidSignatureException")
+    assert denials(node, "replayed")
 
 
 def test_identical_calls_in_one_second_are_not_replays(node: RunningNode) -> None:
@@ -343,7 +224,7 @@ def test_identical_calls_in_one_second_are_not_replays(node: RunningNode) -> Non
 
 def test_a_refusal_before_the_body_is_read_closes_the_connection(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
-    request = _signed(creds, service="cloudformation")
-    r = _send(request)
-    assert (r.status_code, _code(r)) == (400, "UnrecognizedService")
+    request = signed(creds, service="cloudformation")
+    r = send(request)
+    assert (r.status_code, code(r)) == (400, "UnrecognizedService")
     assert r.headers.get("connection") == "close"

@@ -178,19 +178,21 @@ def test_sharing_refuses_what_would_be_ambiguous(two_apps: RunningNode) -> None:
 def test_app_rules_of_the_cli(tmp_path: Path) -> None:
     node = RunningNode(tmp_path / "data").start()
     try:
+        # the first command through the real entry point, the rest in-process
+        cli = node.cli_in_process
         # no app deployed: the owner must be named, and nothing is stored
         out = node.cli("secrets", "set", "db", "--stdin", stdin="first-value")
         assert out.returncode != 0
         assert "--app" in out.stderr and "no app is deployed" in out.stderr
         assert "Traceback" not in out.stderr
-        assert json.loads(node.cli("secrets", "list", "--json").stdout)["secrets"] == []
+        assert json.loads(cli("secrets", "list", "--json").stdout)["secrets"] == []
         # an app that is not deployed yet may be named
-        out = node.cli("secrets", "set", "db", "--app", "solo", "--stdin", stdin="first-value")
+        out = cli("secrets", "set", "db", "--app", "solo", "--stdin", stdin="first-value")
         assert out.returncode == 0, out.stderr
         # the reserved owner and bad names are refused, naming --app
-        out = node.cli("secrets", "set", "db", "--app", "_unassigned", "--stdin", stdin="v-x")
+        out = cli("secrets", "set", "db", "--app", "_unassigned", "--stdin", stdin="v-x")
         assert out.returncode != 0 and "reserved" in out.stderr
-        out = node.cli("secrets", "set", "db", "--app", "Bad/App", "--stdin", stdin="v-x")
+        out = cli("secrets", "set", "db", "--app", "Bad/App", "--stdin", stdin="v-x")
         assert out.returncode != 0 and "--app" in out.stderr
         # exactly one app: --app may be left out
         app = make_app(
@@ -199,10 +201,10 @@ def test_app_rules_of_the_cli(tmp_path: Path) -> None:
             {"h.py": HANDLERS},
         )
         node.deploy_ok(app)
-        out = node.cli("secrets", "set", "db", "--stdin", stdin="second-value")
+        out = cli("secrets", "set", "db", "--stdin", stdin="second-value")
         assert out.returncode == 0, out.stderr
-        assert node.cli("secrets", "get", "db").stdout.strip() == "second-value"
-        assert "2" in node.cli("secrets", "versions", "db").stdout
+        assert cli("secrets", "get", "db").stdout.strip() == "second-value"
+        assert "2" in cli("secrets", "versions", "db").stdout
         assert read(node, "f", "db") == {"ok": "second-value"}
         # several apps: --app is required again, for reads and changes alike
         other = make_app(
@@ -211,19 +213,19 @@ def test_app_rules_of_the_cli(tmp_path: Path) -> None:
         )
         node.deploy_ok(other)
         for args in (("set", "db", "--stdin"), ("get", "db"), ("rotate", "db", "--generate")):
-            out = node.cli("secrets", *args, stdin="third-value")
+            out = cli("secrets", *args, stdin="third-value")
             assert out.returncode != 0, args
             assert "--app" in out.stderr and "solo" in out.stderr and "other" in out.stderr
-        assert node.cli("secrets", "get", "db", "--app", "solo").stdout.strip() == "second-value"
-        out = node.cli("secrets", "get", "db", "--app", "other")
+        assert cli("secrets", "get", "db", "--app", "solo").stdout.strip() == "second-value"
+        out = cli("secrets", "get", "db", "--app", "other")
         assert out.returncode != 0 and "secret_not_found" in out.stderr
         # rotation, deletion and restore are per app
-        assert node.cli("secrets", "rotate", "db", "--app", "solo", "--generate").returncode == 0
-        assert node.cli("secrets", "delete", "db", "--app", "solo").returncode == 0
-        out = node.cli("secrets", "get", "db", "--app", "solo")
+        assert cli("secrets", "rotate", "db", "--app", "solo", "--generate").returncode == 0
+        assert cli("secrets", "delete", "db", "--app", "solo").returncode == 0
+        out = cli("secrets", "get", "db", "--app", "solo")
         assert out.returncode != 0 and "secret_not_found" in out.stderr
-        assert node.cli("secrets", "restore", "db", "--app", "solo").returncode == 0
-        restored = node.cli("secrets", "get", "db", "--app", "solo").stdout.strip()
+        assert cli("secrets", "restore", "db", "--app", "solo").returncode == 0
+        restored = cli("secrets", "get", "db", "--app", "solo").stdout.strip()
         assert restored and restored != "second-value"  # the rotated version
         # the reserved owner is never an app name
         bad = make_app(
@@ -233,7 +235,7 @@ def test_app_rules_of_the_cli(tmp_path: Path) -> None:
         )
         r = node.deploy(bad)
         assert r.status_code == 422 and "reserved" in r.text
-        out = node.cli("deploy", str(bad))
+        out = cli("deploy", str(bad))
         assert out.returncode != 0 and "reserved" in out.stderr
     finally:
         node.close()

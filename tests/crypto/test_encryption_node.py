@@ -197,9 +197,11 @@ def test_no_plaintext_under_the_data_dir(vnode: RunningNode) -> None:
 
 def test_secrets_cli_flow_and_handler_access(vnode: RunningNode, tmp_path: Path) -> None:
     value = "pw-" + random.token_hex(12)
+    # the first command through the real entry point, the rest in-process
+    cli = vnode.cli_in_process
     done = vnode.cli("secrets", "set", "db-password", "--stdin", stdin=value + "\n")
     assert done.returncode == 0, done.stderr
-    listed = vnode.cli("secrets", "list")
+    listed = cli("secrets", "list")
     assert "db-password" in listed.stdout and value not in listed.stdout
     # the handler reads it through context.secrets; it prints it and other secret shapes
     api_key = f"rk_{random.token_hex(6)}_{random.token_urlsafe(32)}"
@@ -213,7 +215,7 @@ def test_secrets_cli_flow_and_handler_access(vnode: RunningNode, tmp_path: Path)
     assert out["status"] == "ok" and out["result"] == {"len": len(value), "again": True}
     # masked in the response's logs, the stored ones and `ramparts logs`
     stored = vnode.invocations("reader")[-1]["logs"]
-    cli_logs = vnode.cli("logs", "reader")
+    cli_logs = cli("logs", "reader")
     assert cli_logs.returncode == 0, cli_logs.stderr
     for text in (out["logs"], stored, cli_logs.stdout):
         assert "***" in text and "the password is" in text
@@ -244,7 +246,7 @@ def test_secrets_cli_flow_and_handler_access(vnode: RunningNode, tmp_path: Path)
         httpx.get(f"{vnode.control.base_url}/v1/secrets/db-password", headers=bad).status_code
         == 401
     )
-    got = vnode.cli("secrets", "get", "db-password")
+    got = cli("secrets", "get", "db-password")
     assert got.stdout.strip() == value
     audit = _all_audit(vnode)
     arn = "arn:ramparts:secrets:vaulted:secret/db-password"  # the owner's ARN, not a bare name
@@ -253,40 +255,42 @@ def test_secrets_cli_flow_and_handler_access(vnode: RunningNode, tmp_path: Path)
     # rotate with a value from a file, then versions
     new_file = tmp_path / "next.txt"
     new_file.write_text("next-" + value + "\n")
-    rotated = vnode.cli("secrets", "rotate", "db-password", "--from-file", str(new_file))
+    rotated = cli("secrets", "rotate", "db-password", "--from-file", str(new_file))
     assert rotated.returncode == 0, rotated.stderr
-    versions = vnode.cli("secrets", "versions", "db-password")
+    versions = cli("secrets", "versions", "db-password")
     assert versions.returncode == 0 and "2" in versions.stdout and value not in versions.stdout
     # delete with a recovery window: unreadable at once, listed as pending, restorable
-    assert vnode.cli("secrets", "delete", "db-password").returncode == 0
+    assert cli("secrets", "delete", "db-password").returncode == 0
     assert vnode.control.get("/v1/secrets/db-password").status_code == 404
-    listed = orjson.loads(vnode.cli("secrets", "list", "--json").stdout)["secrets"]
+    listed = orjson.loads(cli("secrets", "list", "--json").stdout)["secrets"]
     assert {"name": "db-password", "state": "pending_deletion"}.items() <= next(
         x for x in listed if x["name"] == "db-password"
     ).items()
-    assert vnode.cli("secrets", "restore", "db-password").returncode == 0
-    assert vnode.cli("secrets", "get", "db-password").stdout.strip() == "next-" + value
+    assert cli("secrets", "restore", "db-password").returncode == 0
+    assert cli("secrets", "get", "db-password").stdout.strip() == "next-" + value
 
 
 def test_rotation_hook_and_bad_input(vnode: RunningNode) -> None:
+    # the first command through the real entry point, the rest in-process
+    cli = vnode.cli_in_process
     assert vnode.cli("secrets", "set", "hooked", "--stdin", stdin="initial-value").returncode == 0
-    out = vnode.cli("secrets", "rotate", "hooked")
+    out = cli("secrets", "rotate", "hooked")
     assert out.returncode == 0, out.stderr
     assert "hook" in out.stdout
-    assert vnode.cli("secrets", "get", "hooked").stdout.strip() == "rotated-by-hook-1"
+    assert cli("secrets", "get", "hooked").stdout.strip() == "rotated-by-hook-1"
     # no hook and no value: refused, unless --generate
-    vnode.cli("secrets", "set", "plain", "--stdin", stdin="plain-value")
-    assert vnode.cli("secrets", "rotate", "plain").returncode != 0
-    assert vnode.cli("secrets", "rotate", "plain", "--generate").returncode == 0
+    cli("secrets", "set", "plain", "--stdin", stdin="plain-value")
+    assert cli("secrets", "rotate", "plain").returncode != 0
+    assert cli("secrets", "rotate", "plain", "--generate").returncode == 0
     # names with traversal or control characters, and oversized values
     for bad in ("..%2F..%2Fetc", "a%0Ab", "%00x", ".env"):
         r = vnode.control.put(f"/v1/secrets/{bad}", json={"value": "v"})
         assert r.status_code in (400, 404), (bad, r.text)
         if r.status_code == 400:
             assert r.json()["code"] == "invalid_secret_name"
-    bad = vnode.cli("secrets", "set", "../../etc/passwd", "--stdin", stdin="v")
+    bad = cli("secrets", "set", "../../etc/passwd", "--stdin", stdin="v")
     assert bad.returncode != 0 and "secret names" in bad.stderr
-    big = vnode.cli("secrets", "set", "big", "--stdin", stdin="x" * (64 * 1024 + 1))
+    big = cli("secrets", "set", "big", "--stdin", stdin="x" * (64 * 1024 + 1))
     assert big.returncode != 0 and "secret_too_large" in big.stderr
 
 

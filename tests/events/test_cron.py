@@ -160,16 +160,16 @@ def tick(event, context):
 """
 
 REGION = "eu-west-3"
-_LEAD = 10.0  # how far before the chosen minute the restarted node's clock starts
+_LEAD = 10.0  # at least this far before the chosen minute the restarted node's clock starts
 
 
-def _next_weekday_even_minute(now: float) -> float:
-    """The closest even minute on a weekday (UTC) at least ``_LEAD`` s away, within a day.
+def _next_weekday_even_minute(now: float, lead: float) -> float:
+    """The closest even minute on a weekday (UTC) at least ``lead`` s away, within a day.
 
     On a weekend it is Friday 23:58 (behind) or Monday 00:00 (ahead), whichever is
     nearer, so the offset stays inside the one-day bound the node accepts.
     """
-    t = (int(now + _LEAD) // 120 + 1) * 120.0
+    t = (int(now + lead) // 120 + 1) * 120.0
     day = datetime.fromtimestamp(t, UTC)
     if day.weekday() < 5:
         return t
@@ -185,13 +185,17 @@ def sched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     just before a weekday's even minute, so both schedules fire seconds after its start."""
     base = tmp_path_factory.mktemp("sched")
     first = RunningNode(base / "data", {"RAMPARTS_REGION": REGION})
+    began = time.monotonic()
     first.start()
+    # A node that takes longer to start than the lead misses the chosen minute and
+    # waits two more (on a weekend's Friday 23:58, days): lead by twice its start time.
+    lead = max(_LEAD, 2 * (time.monotonic() - began))
     try:
         first.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLER}))
     finally:
         first.close()
     now = time.time()
-    offset = _next_weekday_even_minute(now) - _LEAD - now
+    offset = _next_weekday_even_minute(now, lead) - lead - now
     node = RunningNode(
         base / "data",
         {"RAMPARTS_REGION": REGION, "RAMPARTS_SCHEDULER_CLOCK_OFFSET": f"{offset:.3f}"},

@@ -51,7 +51,8 @@ def token(secret: str, audience: str) -> dict[str, str]:
 
 
 def _set_secret(node: RunningNode, app: str, name: str, value: str) -> None:
-    done = node.cli("secrets", "set", name, "--app", app, "--stdin", stdin=value)
+    # in-process: six CLI subprocesses per fresh node were most of each test's setup
+    done = node.cli_in_process("secrets", "set", name, "--app", app, "--stdin", stdin=value)
     assert done.returncode == 0, done.stderr
 
 

@@ -81,7 +81,9 @@ def _restore(node: RunningNode, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _verify(node: RunningNode) -> tuple[int, dict[str, Any]]:
-    out = node.cli("audit-log", "verify", "--json")
+    # in-process (as most commands here; a few go through the real entry point): this
+    # file ran 22 CLI subprocesses, several per test
+    out = node.cli_in_process("audit-log", "verify", "--json")
     assert out.returncode in (0, 1), out.stderr
     return out.returncode, json.loads(out.stdout)
 
@@ -108,7 +110,7 @@ def test_clean_chain_verifies_with_summary(anode: RunningNode) -> None:
     assert any(e["kind"] == "audit.checkpoint" for e in events)
     assert any(e["kind"] == "audit.verify" and e["decision"] == "allow" for e in events)
     # The old listing still works, chain fields included.
-    listed = anode.cli("audit-log", "list", "--json", "--limit", "5")
+    listed = anode.cli_in_process("audit-log", "list", "--json", "--limit", "5")
     assert listed.returncode == 0, listed.stderr
     assert all(r["chain_seq"] and r["partition"] for r in json.loads(listed.stdout))
 
@@ -236,13 +238,15 @@ def test_export_verifies_offline_and_an_edit_fails(anode: RunningNode, tmp_path:
     ok = anode.cli("audit-log", "verify", "--file", str(out_file), *env_free)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert key_id in ok.stdout and "not pinned" in ok.stdout
-    pinned = anode.cli("audit-log", "verify", "--file", str(out_file), "--public-key", key_id)
+    pinned = anode.cli_in_process(
+        "audit-log", "verify", "--file", str(out_file), "--public-key", key_id
+    )
     assert pinned.returncode == 0, pinned.stdout
     pem = tmp_path / "signer.pem"
     pem.write_text(doc["public_key"])
-    assert anode.cli("audit-log", "verify", "--file", str(out_file), "--public-key",
+    assert anode.cli_in_process("audit-log", "verify", "--file", str(out_file), "--public-key",
                      str(pem)).returncode == 0
-    wrong = anode.cli("audit-log", "verify", "--file", str(out_file), "--public-key",
+    wrong = anode.cli_in_process("audit-log", "verify", "--file", str(out_file), "--public-key",
                       "0123456789abcdef")
     assert wrong.returncode == 1 and "wrong_key" in wrong.stdout
 
@@ -251,7 +255,7 @@ def test_export_verifies_offline_and_an_edit_fails(anode: RunningNode, tmp_path:
     recs[3]["resource"] = recs[3]["resource"] + "x"
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps(doc))
-    bad = anode.cli("audit-log", "verify", "--file", str(edited))
+    bad = anode.cli_in_process("audit-log", "verify", "--file", str(edited))
     assert bad.returncode == 1
     assert f"record {recs[3]['seq']}: modified" in bad.stdout
 
@@ -259,7 +263,7 @@ def test_export_verifies_offline_and_an_edit_fails(anode: RunningNode, tmp_path:
     doc = json.loads(out_file.read_text())
     doc["partitions"][0]["records"].pop()
     edited.write_text(json.dumps(doc))
-    bad = anode.cli("audit-log", "verify", "--file", str(edited), "--json")
+    bad = anode.cli_in_process("audit-log", "verify", "--file", str(edited), "--json")
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["problem"]["code"] == "truncated"
 
@@ -268,7 +272,7 @@ def test_export_cut_at_the_start_or_spliced_fails_pinned(anode: RunningNode,
                                                           tmp_path: Path) -> None:
     """The signed statement covers where each partition starts, not only where it ends."""
     out_file = tmp_path / "audit.json"
-    assert anode.cli("audit-log", "export", "-o", str(out_file)).returncode == 0
+    assert anode.cli_in_process("audit-log", "export", "-o", str(out_file)).returncode == 0
     doc = json.loads(out_file.read_text())
     key_id = doc["key_id"]
     part = doc["partitions"][0]
@@ -277,8 +281,9 @@ def test_export_cut_at_the_start_or_spliced_fails_pinned(anode: RunningNode,
     def check(edited_doc: dict[str, Any]) -> dict[str, Any]:
         edited = tmp_path / "edited.json"
         edited.write_text(json.dumps(edited_doc))
-        out = anode.cli("audit-log", "verify", "--file", str(edited), "--public-key", key_id,
-                        "--json")
+        out = anode.cli_in_process(
+            "audit-log", "verify", "--file", str(edited), "--public-key", key_id, "--json"
+        )
         assert out.returncode == 1, out.stdout + out.stderr
         return dict(json.loads(out.stdout)["problem"])
 
@@ -293,7 +298,7 @@ def test_export_cut_at_the_start_or_spliced_fails_pinned(anode: RunningNode,
     # A later export's statement (a different start) over the first export's records.
     mid = recs[0]["ts"]
     later_file = tmp_path / "later.json"
-    assert anode.cli("audit-log", "export", "--from", str(mid), "-o",
+    assert anode.cli_in_process("audit-log", "export", "--from", str(mid), "-o",
                      str(later_file)).returncode == 0
     later = json.loads(later_file.read_text())
     spliced = {**later, "partitions": [
@@ -309,7 +314,7 @@ def test_export_cut_at_the_start_or_spliced_fails_pinned(anode: RunningNode,
     # An old-format file is refused by name, not verified.
     old = tmp_path / "old.json"
     old.write_text(json.dumps({**doc, "format": "ramparts-audit-export/1"}))
-    out = anode.cli("audit-log", "verify", "--file", str(old))
+    out = anode.cli_in_process("audit-log", "verify", "--file", str(old))
     assert out.returncode == 1 and "export/1" in out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
 
@@ -320,7 +325,7 @@ def test_bad_export_input_is_a_clear_error(anode: RunningNode, tmp_path: Path) -
     out = anode.cli("audit-log", "verify", "--file", str(junk))
     assert out.returncode != 0 and "not a JSON audit export" in out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
-    out = anode.cli("audit-log", "export", "--from", "yesterday", "-o", str(junk))
+    out = anode.cli_in_process("audit-log", "export", "--from", "yesterday", "-o", str(junk))
     assert out.returncode != 0 and "--from" in out.stdout + out.stderr
     r = anode.control.get("/v1/audit/export", params={"from": "abc"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_argument"
@@ -354,13 +359,13 @@ def test_unchained_row_written_after_the_chain_began_is_named(anode: RunningNode
         (store_seq,) = conn.execute("SELECT seq FROM audit_events WHERE id = ?",
                                     ("e" * 32,)).fetchone()
     try:
-        listed = anode.cli("audit-log", "list", "--json", "--limit", "5")
+        listed = anode.cli_in_process("audit-log", "list", "--json", "--limit", "5")
         assert listed.returncode == 0 and "e" * 32 in listed.stdout
         code, result = _verify(anode)
         assert code == 1
         assert result["problem"]["code"] == "inserted"
         assert result["problem"]["seq"] == store_seq
-        out = anode.cli("audit-log", "verify")
+        out = anode.cli_in_process("audit-log", "verify")
         assert out.returncode == 1 and "inserted" in out.stdout
         assert "records from before the chain" not in out.stdout
     finally:
@@ -420,14 +425,14 @@ def test_export_with_duplicate_keys_or_unhashed_fields_is_malformed(anode: Runni
     """A field the hash does not cover, or a key given twice (a JSON parser keeps one of
     the two, another tool may show the other), must not pass as verified evidence."""
     out_file = tmp_path / "audit.json"
-    assert anode.cli("audit-log", "export", "-o", str(out_file)).returncode == 0
+    assert anode.cli_in_process("audit-log", "export", "-o", str(out_file)).returncode == 0
     text = out_file.read_text()
     doc = json.loads(text)
 
     def check(body: str, needle: str) -> None:
         edited = tmp_path / "edited.json"
         edited.write_text(body)
-        out = anode.cli("audit-log", "verify", "--file", str(edited), "--json")
+        out = anode.cli_in_process("audit-log", "verify", "--file", str(edited), "--json")
         both = out.stdout + out.stderr
         assert out.returncode == 1, both
         assert "Traceback" not in both
@@ -461,6 +466,6 @@ def test_deeply_nested_export_is_a_clear_error(anode: RunningNode, tmp_path: Pat
     assert "not a JSON audit export" in both and "Traceback" not in both
     nested = tmp_path / "nested.json"
     nested.write_text("[" * 200_000 + "]" * 200_000)
-    out = anode.cli("audit-log", "verify", "--file", str(nested))
+    out = anode.cli_in_process("audit-log", "verify", "--file", str(nested))
     both = out.stdout + out.stderr
     assert out.returncode == 1 and "Traceback" not in both, both

@@ -125,14 +125,17 @@ def test_conditions_see_the_gateway_request(pol: RunningNode) -> None:
 
 
 def test_simulate_explains_the_decision(pol: RunningNode) -> None:
+    # each test here runs its first command as a subprocess, the rest in-process
     done = pol.cli("policy", "simulate", "orders", "kv:GetItem", "kv:orders/k")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Allowed kv:GetItem on arn:ramparts:kv:pol:table/orders/k")
     assert "role.Statement[0]" in done.stdout
-    done = pol.cli("policy", "simulate", "orders", "kv:GetItem", "kv:billing/x", "--json")
+    done = pol.cli_in_process(
+        "policy", "simulate", "orders", "kv:GetItem", "kv:billing/x", "--json"
+    )
     out = json.loads(done.stdout)
     assert out["decision"] == "ImplicitlyDenied" and out["statements"] == []
-    done = pol.cli(
+    done = pol.cli_in_process(
         "policy",
         "simulate",
         "gated",
@@ -143,7 +146,7 @@ def test_simulate_explains_the_decision(pol: RunningNode) -> None:
         json.dumps({"aws:SourceIp": "127.0.0.1", "ramparts:trigger": "http"}),
     )
     assert json.loads(done.stdout)["decision"] == "Allowed"
-    done = pol.cli("policy", "simulate", "nope", "kv:GetItem", "kv:x/y")
+    done = pol.cli_in_process("policy", "simulate", "nope", "kv:GetItem", "kv:x/y")
     assert done.returncode == 1 and "not found" in done.stderr
 
 
@@ -158,7 +161,9 @@ def test_simulate_in_aws_names_decides_as_the_aws_api_does(pol: RunningNode) -> 
     out = json.loads(done.stdout)
     assert out["decision"] == "Allowed", out
     assert out["action"] == "kv:PutItem" and out["resource"].startswith("arn:ramparts:kv:pol:")
-    done = pol.cli("policy", "simulate", "orders", "dynamodb:DeleteItem", table, "--json")
+    done = pol.cli_in_process(
+        "policy", "simulate", "orders", "dynamodb:DeleteItem", table, "--json"
+    )
     assert json.loads(done.stdout)["decision"] == "ImplicitlyDenied"
 
 
@@ -185,7 +190,7 @@ def test_suggest_diffs_the_role_against_real_use(pol: RunningNode) -> None:
     assert ("kv:PutItem", "kv:orders/*") in grants  # observed keys generalise to the table
     assert not any(a == "topics:Publish" for a, _ in grants)
     assert "billing-key" in suggested["secrets"]
-    text = pol.cli("policy", "suggest", "orders", "--window", "1h")
+    text = pol.cli_in_process("policy", "suggest", "orders", "--window", "1h")
     assert text.returncode == 0, text.stderr
     assert "- allow topics:Publish on topic:never-used" in text.stdout
     assert "+ allow kv:GetItem on kv:billing/invoice-1" in text.stdout
