@@ -19,7 +19,6 @@ A new per-file family plugs in with one line in ``FAMILIES``.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -38,6 +37,7 @@ from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.cache import ScanCache, entry_name
 from ramparts.scan.errors import ScannerFailed
 from ramparts.scan.findings import Finding, Rule, Severity
+from ramparts.scan.pyparse import Unparsable, parse_python
 from ramparts.scan.source import SourceFile, SourceTree
 
 MIN_FILES_PER_WORKER = 16  # fewer misses than this: a worker's start-up costs more than it saves
@@ -245,11 +245,12 @@ def _work(doc: dict[str, Any]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for rel, path, text in doc["files"]:
         sf = SourceFile(rel, Path(path), text)
-        if sf.is_python:
+        if sf.is_python:  # parsed as source.py does, so bandit sees the same trees
             try:
-                sf.tree = ast.parse(text, filename=rel)
-            except (SyntaxError, ValueError) as exc:
-                sf.syntax_error = str(exc)
+                parsed = parse_python(text, filename=rel)
+                sf.tree, sf.newer_grammar = parsed.tree, parsed.newer_grammar
+            except Unparsable:
+                pass  # the parent reports it (RP-G001); bandit skips it, as in process
         for fam in FAMILIES:
             if fam.applies(sf):
                 results[f"{rel}\0{fam.name}"] = _encode(*fam.scan(sf))

@@ -21,6 +21,9 @@ from ramparts.scan.gate import GateOptions, run_gate
 from tests.scan.apps import vulnerable_app
 
 SECRET_FILE = 'AWS_KEY = "AKIAIOSFODNN7EXAMPLE"\n'
+# Python 3.12 syntax (PEP 695): parsed through libcst; workers must see the same tree
+NEWER_FILE = ('import os\n\n\ndef run[T](name: T) -> T:\n'
+              '    os.system("ls " + name)\n    return name\n')
 
 
 def _tree(tmp_path: Path) -> Path:
@@ -28,6 +31,7 @@ def _tree(tmp_path: Path) -> Path:
     shutil.copytree(Path(yaml.__file__).parent, root / "lib" / "yaml",
                     ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     (root / "settings.py").write_text(SECRET_FILE)
+    (root / "newer.py").write_text(NEWER_FILE)
     return root
 
 
@@ -51,6 +55,7 @@ def test_pool_and_cache_give_the_same_findings_as_a_plain_scan(
     rules = {f[1] for f in plain}
     assert {"B605", "RP-T002", "RP-S001"} <= rules  # the tree really has findings of each kind
     assert any(f[3].startswith("lib/yaml/") for f in plain)
+    assert any(f[3] == "newer.py" and f[1].startswith("B6") for f in plain)
     cache = tmp_path / "cache"
     assert _findings(root, parallel=True) == plain
     assert _findings(root, parallel=True, cache_dir=cache) == plain  # cold
