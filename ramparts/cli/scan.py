@@ -26,6 +26,7 @@ from rich.text import Text
 
 from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err
 from ramparts.errors import InvalidRequest, ManifestError
+from ramparts.scan import cache as scan_cache
 from ramparts.scan.errors import ScanError
 
 if TYPE_CHECKING:  # the scanners load lazily: other commands should not pay for bandit
@@ -85,7 +86,8 @@ def gate_options(
         raise
     if not directory.is_dir():
         _fail(f"{directory}: not a directory")
-    options = GateOptions(fail_on=threshold, accept=list(accept or []), parallel=True)
+    options = GateOptions(fail_on=threshold, accept=list(accept or []), parallel=True,
+                          cache_dir=scan_cache.default_directory())
     if baseline is not None:
         try:
             options.baseline = load_baseline(baseline, str(baseline))

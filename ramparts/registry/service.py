@@ -218,6 +218,7 @@ class Registry:
             accept=list(requested.accept),
             advisories=self.advisory_source(),
             install_policy=self.install_policy,
+            cache_dir=self._settings.data_dir / "scan-cache",  # the node's own 0700 state
         )
         return run_gate(app_dir, options)
 

@@ -5,9 +5,11 @@ client, before uploading) and the node's deploy endpoint (on the server, the
 enforcement point) share, so the three can never disagree about what a rule
 means.  ``run_gate`` reads the tree once (``source.py``), runs
 
-* bandit (``sast.py``), the taint rules (``taint/``) and the logic and
-  configuration checks (``logic/``: JWT verification, CORS, ACLs, TLS ...) on the code,
-* detect-secrets over every file plus the manifest-environment check (``secrets.py``),
+* bandit (``sast.py``) and detect-secrets (``secrets.py``) file by file, through the
+  result cache and, on big trees, in worker processes (``runner.py``, ``cache.py``),
+* the taint rules (``taint/``) and the logic and configuration checks (``logic/``:
+  JWT verification, CORS, ACLs, TLS ...) on the code,
+* the manifest-environment secret check (``secrets.py``),
 * the manifest lint (``manifest_lint.py``) and the policy lint (``ramparts.policy.lint``),
 * the infrastructure template checks (``iac/``: SAM, CloudFormation, serverless.yml),
 * the dependency check (``deps.py``) against an advisory source (``advisories.py``),
@@ -23,12 +25,9 @@ is said in a note on every report.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import signal
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,10 +39,11 @@ import yaml
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import iac, logic, manifest_lint, sast, taint
+from ramparts.scan import iac, logic, manifest_lint, runner, taint
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
+from ramparts.scan.cache import ScanCache
 from ramparts.scan.errors import ScanError, ScannerFailed
 from ramparts.scan.exclusions import Exclusion, grouped
 from ramparts.scan.findings import Finding, Rule, Severity, sort_key
@@ -109,9 +109,11 @@ class GateOptions:
     # What the installing node allows requirements files (its index, source builds); the
     # CLI does not know the node's and judges by the strict default.
     install_policy: InstallPolicy = field(default_factory=InstallPolicy)
-    # Fork a child for most of detect-secrets' work on big trees (the CLI sets it; the node
-    # does not: forking a process that runs threads is not safe, and deploys are small).
+    # Run the per-file scanners in worker processes on big trees (``runner.py``; the CLI
+    # sets it, the node does not: a deploy is small and the node's cores serve requests).
     parallel: bool = False
+    # Where per-file results are cached between scans (``cache.py``); None: no cache.
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -214,8 +216,14 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
         if default is not None:
             baseline = load_baseline(default, default.name)
     tree = load_tree(root, manifest.scan.exclude if manifest is not None else ())
+    cache = None
+    if options.cache_dir is not None:
+        try:
+            cache = ScanCache(options.cache_dir)
+        except OSError:  # only costs time: every file is scanned
+            notes.append("the scan cache could not be opened: every file was scanned")
     findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
-                            options.parallel, options.install_policy)
+                            options.parallel, options.install_policy, cache)
     if baseline is not None:
         own = {n for n in (baseline.name,) if tree.get(n) is not None}
         findings = [f for f in findings if f.path not in own]  # ids in a baseline look random
@@ -249,16 +257,16 @@ def _scan(
     notes: list[str],
     parallel: bool = False,
     install_policy: InstallPolicy | None = None,
+    cache: ScanCache | None = None,
 ) -> tuple[list[Finding], dict[str, Rule]]:
     rules: dict[str, Rule] = {}
     findings: list[Finding] = []
-    helper = _SecretsChild.start(tree) if parallel else None
+    per_file = _guard("per-file", runner.start, tree, cache, parallel)
     try:
-        return _scan_all(tree, manifest, manifest_text, advisories, notes, helper, rules,
+        return _scan_all(tree, manifest, manifest_text, advisories, notes, per_file, rules,
                          findings, install_policy or InstallPolicy())
     finally:
-        if helper is not None:
-            helper.close()
+        per_file.close()
 
 
 def _scan_all(
@@ -267,7 +275,7 @@ def _scan_all(
     manifest_text: str,
     advisories: AdvisorySource | None,
     notes: list[str],
-    helper: _SecretsChild | None,
+    per_file: runner.Pending,
     rules: dict[str, Rule],
     findings: list[Finding],
     install_policy: InstallPolicy,
@@ -275,10 +283,6 @@ def _scan_all(
     for rule in [*taint.RULES.values(), *logic.RULES.values(), *secrets_scan.RULES,
                  *deps_scan.RULES]:
         rules[rule.rule_id] = rule
-
-    sast_findings, sast_rules = _guard("bandit", sast.run, tree)
-    findings += sast_findings
-    rules.update({r.rule_id: r for r in sast_rules})
 
     handlers: dict[str, set[str]] = {}
     if manifest is not None:
@@ -288,11 +292,11 @@ def _scan_all(
     findings += _guard("taint", taint.run, tree, handlers)
     findings += _guard("logic", logic.run, tree)
 
-    if helper is None:
-        secret_findings = _guard("secrets", secrets_scan.run, tree)
-    else:
-        secret_findings = _guard("secrets", secrets_scan.run, helper.rest)
-        secret_findings += helper.result()
+    # bandit and detect-secrets, per file: cached, or scanned meanwhile in workers
+    file_findings, file_rules = _guard("per-file", per_file.result)
+    rules.update({r.rule_id: r for r in file_rules})
+    findings += [f for f in file_findings if f.family != "secrets"]
+    secret_findings = [f for f in file_findings if f.family == "secrets"]
     if manifest is not None:
         data = yaml.safe_load(manifest_text) or {}
         lines = manifest_lint.line_map(manifest_text)
@@ -353,81 +357,6 @@ def _gate_findings(tree: SourceTree, rules: dict[str, Rule], notes: list[str]) -
         notes.append(f"{len(tree.excluded)} shipped file(s) not scanned, each listed with its "
                      "reason under 'excluded'")
     return out
-
-
-class _SecretsChild:
-    """detect-secrets over most of the tree in a forked child while the parent runs the rest.
-
-    detect-secrets is the slowest family and pure Python, so on a big tree
-    the CLI spreads it over a second core.  The child gets a copy of the
-    parsed tree for free (fork), scans its share, and writes its findings back
-    as JSON over a pipe (no pickle); the parent scans the remaining share
-    after bandit, taint and dependencies.  A child that fails makes the scan
-    fail (closed), never silently drop its files.
-    """
-
-    MIN_FILES = 16
-    SHARE = 0.85  # of the text files, for the child: the parent has the other families too
-
-    def __init__(self, pid: int, fd: int, rest: SourceTree) -> None:
-        self.pid, self.fd, self.rest = pid, fd, rest
-        self._done = False
-
-    @classmethod
-    def start(cls, tree: SourceTree) -> _SecretsChild | None:
-        text = [f for f in tree.files if f.text is not None]
-        if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or len(text) < cls.MIN_FILES:
-            return None
-        split = int(len(text) * cls.SHARE)
-        mine = {f.rel for f in text[:split]}
-        child_tree = SourceTree(tree.root, [f for f in text if f.rel in mine])
-        rest = SourceTree(tree.root, [f for f in tree.files if f.rel not in mine])
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            os.close(r)
-            code = 0
-            try:
-                found = secrets_scan.run(child_tree)
-                payload: dict[str, Any] = {"findings": [
-                    [f.rule_id, int(f.severity), f.path, f.line, f.message, f.remediation,
-                     f.family, f.cwe, f.column, f.fingerprint_text] for f in found]}
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent
-                payload, code = {"error": exc.__class__.__name__}, 1
-            try:
-                with os.fdopen(w, "wb") as out:
-                    out.write(json.dumps(payload).encode())
-            finally:
-                os._exit(code)
-        os.close(w)
-        return cls(pid, r, rest)
-
-    def result(self) -> list[Finding]:
-        with os.fdopen(self.fd, "rb") as fh:
-            raw = fh.read()
-        self._done = True
-        _, status = os.waitpid(self.pid, 0)
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            doc = {"error": "no answer"}
-        if "error" in doc or status != 0:
-            raise ScannerFailed(f"the secrets scanner's helper process failed "
-                                f"({doc.get('error', 'exit status')}); the gate fails closed")
-        return [
-            Finding(rule_id=r[0], severity=Severity(r[1]), path=r[2], line=r[3], message=r[4],
-                    remediation=r[5], family=r[6], cwe=r[7], column=r[8], fingerprint_text=r[9])
-            for r in doc["findings"]
-        ]
-
-    def close(self) -> None:
-        if self._done:
-            return
-        os.close(self.fd)  # the child's write fails; it exits
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-        self._done = True
 
 
 def _secret_reference_hashes(manifest: Manifest) -> set[str]:

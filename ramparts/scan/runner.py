@@ -1,0 +1,273 @@
+"""The per-file scanner families, run across cores and through the result cache.
+
+Bandit and detect-secrets judge one file at a time and are most of a scan's
+cost, so ``start`` first looks every (file, family) pair up in the cache
+(``cache.py``), then scans the misses: in this process, or, when the gate asks
+for it and there are enough of them, in worker processes
+(``python -m ramparts.scan.runner``), one per core.  The gate runs the
+cross-file families (taint, templates, dependencies) in the meantime and
+collects the result with ``Pending.result``.
+
+Workers are started with ``subprocess`` (fork+exec, safe in a process that
+runs threads, unlike a bare fork), get their files' text as JSON on stdin and
+answer in JSON on stdout (no pickle).  Fail closed: a worker that dies, exits
+non-zero, answers garbage or leaves a file out makes the scan raise
+``ScannerFailed``; nothing is cached from a failed scan.
+
+A new per-file family plugs in with one line in ``FAMILIES``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ramparts.scan import sast
+from ramparts.scan import secrets as secrets_scan
+from ramparts.scan.cache import ScanCache, entry_name
+from ramparts.scan.errors import ScannerFailed
+from ramparts.scan.findings import Finding, Rule, Severity
+from ramparts.scan.pyparse import Unparsable, parse_python
+from ramparts.scan.source import SourceFile, SourceTree
+
+MIN_FILES_PER_WORKER = 16  # fewer misses than this: a worker's start-up costs more than it saves
+
+Scan = Callable[[SourceFile], tuple[list[Finding], list[Rule]]]
+
+
+@dataclass(frozen=True)
+class FileFamily:
+    """A scanner that judges each file on its own (so its results can be cached)."""
+
+    name: str
+    applies: Callable[[SourceFile], bool]
+    scan: Scan
+    packages: tuple[str, ...]  # whose versions invalidate cached results
+    modules: tuple[Any, ...]  # whose source (our rule configuration) invalidates them
+
+
+def _bandit(sf: SourceFile) -> tuple[list[Finding], list[Rule]]:
+    return sast.run(SourceTree(sf.path.parent, [sf]))
+
+
+def _secrets(sf: SourceFile) -> tuple[list[Finding], list[Rule]]:
+    return secrets_scan.run(SourceTree(sf.path.parent, [sf])), []
+
+
+FAMILIES: tuple[FileFamily, ...] = (
+    FileFamily("bandit", lambda sf: sf.is_python and sf.tree is not None, _bandit,
+               ("bandit",), (sast,)),
+    FileFamily("secrets", lambda sf: sf.text is not None, _secrets,
+               ("detect-secrets",), (secrets_scan,)),
+)
+
+
+@cache
+def family_version(name: str) -> str:
+    """Package versions plus a hash of the modules that configure and map the family."""
+    fam = _family(name)
+    parts = [f"{p}=={metadata.version(p)}" for p in (*fam.packages, "ramparts")]
+    for mod in (*fam.modules, sys.modules[__name__]):
+        parts.append(hashlib.sha256(Path(mod.__file__).read_bytes()).hexdigest())
+    parts.append(f"python{sys.version_info.major}.{sys.version_info.minor}")
+    return "|".join(parts)
+
+
+class Pending:
+    """Per-file results on their way: cached ones, in-process ones, or workers' answers."""
+
+    def __init__(self, findings: list[Finding], rules: dict[str, Rule],
+                 jobs: list[_WorkerJob], store: Callable[[dict[str, Any]], None],
+                 wanted: set[str]) -> None:
+        self._findings, self._rules, self._jobs, self._store = findings, rules, jobs, store
+        self._wanted = wanted  # a worker answers every family of a file; some were cached
+
+    def result(self) -> tuple[list[Finding], list[Rule]]:
+        for job in self._jobs:
+            for key, entry in job.wait().items():
+                if key not in self._wanted:
+                    continue
+                self._store({key: entry})
+                self._add(entry)
+        self._jobs = []
+        return self._findings, list(self._rules.values())
+
+    def close(self) -> None:
+        """Stop any worker still running (the scan failed elsewhere)."""
+        for job in self._jobs:
+            job.kill()
+
+    def _add(self, entry: dict[str, Any]) -> None:
+        self._findings += [_decode_finding(f) for f in entry["findings"]]
+        for r in entry["rules"]:
+            self._rules.setdefault(r[0], Rule(*r))
+
+
+def start(tree: SourceTree, cache: ScanCache | None, parallel: bool) -> Pending:
+    """Look up the cache, then scan the misses (in workers when ``parallel`` and worth it)."""
+    todo: dict[str, tuple[FileFamily, SourceFile]] = {}
+    found: list[dict[str, Any]] = []
+    keys: dict[str, str] = {}  # (rel\0family) -> cache entry name
+    for sf in tree.files:
+        for fam in FAMILIES:
+            if not fam.applies(sf):
+                continue
+            assert sf.text is not None
+            name = entry_name(fam.name, family_version(fam.name), sf.rel, sf.text)
+            key = f"{sf.rel}\0{fam.name}"
+            keys[key] = name
+            hit = cache.get(name) if cache is not None else None
+            if _well_formed(hit):
+                found.append(hit)
+            else:
+                todo[key] = (fam, sf)
+
+    def store(entries: dict[str, Any]) -> None:
+        if cache is not None:
+            for key, entry in entries.items():
+                cache.put(keys[key], entry)
+
+    pending = Pending([], {}, [], store, set(todo))
+    for entry in found:
+        pending._add(entry)
+    files = list({sf.rel: sf for _, sf in todo.values()}.values())
+    workers = min(os.cpu_count() or 1, len(files) // MIN_FILES_PER_WORKER) if parallel else 0
+    if workers < 2:
+        for key, (fam, sf) in todo.items():
+            fs, rs = fam.scan(sf)
+            entry = _encode(fs, rs)
+            store({key: entry})
+            pending._add(entry)
+        return pending
+    for share in _split(files, workers):
+        pending._jobs.append(_WorkerJob.launch(share))
+    return pending
+
+
+def _split(files: list[SourceFile], n: int) -> list[list[SourceFile]]:
+    """Greedy by size, biggest first: shares of about equal work."""
+    shares: list[list[SourceFile]] = [[] for _ in range(n)]
+    loads = [0] * n
+    for sf in sorted(files, key=lambda f: -len(f.text or "")):
+        i = loads.index(min(loads))
+        shares[i].append(sf)
+        loads[i] += len(sf.text or "")
+    return [s for s in shares if s]
+
+
+class _WorkerJob:
+    """One worker process and the thread that feeds it and reads its answer."""
+
+    COMMAND = (sys.executable, "-m", "ramparts.scan.runner")
+
+    def __init__(self, proc: subprocess.Popen[bytes], expected: set[str], payload: bytes) -> None:
+        self.proc, self.expected = proc, expected
+        self._out: bytes = b""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def launch(cls, share: list[SourceFile]) -> _WorkerJob:
+        expected = {f"{sf.rel}\0{fam.name}" for sf in share for fam in FAMILIES
+                    if fam.applies(sf)}
+        payload = json.dumps({"files": [[sf.rel, str(sf.path), sf.text] for sf in share]},
+                             ensure_ascii=False).encode("utf-8", "surrogatepass")
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            list(cls.COMMAND), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return cls(proc, expected, payload)
+
+    def _talk(self, payload: bytes) -> None:
+        try:
+            self._out, _ = self.proc.communicate(payload)
+        except BaseException as exc:  # noqa: BLE001 - reported by wait()
+            self._error = exc
+
+    def wait(self) -> dict[str, Any]:
+        self._thread.join()
+        try:
+            doc = json.loads(self._out) if self._error is None else {}
+        except ValueError:
+            doc = {}
+        results = doc.get("results") if isinstance(doc, dict) else None
+        if self.proc.returncode != 0 or not isinstance(results, dict) \
+                or set(results) != self.expected \
+                or not all(_well_formed(e) for e in results.values()):
+            why = doc.get("error") if isinstance(doc, dict) and doc.get("error") else \
+                f"exit status {self.proc.returncode}"
+            raise ScannerFailed(f"a per-file scanner worker failed ({why}); "
+                                "the gate fails closed")
+        return results
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self._thread.join()
+
+
+def _well_formed(entry: Any) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("findings"), list)
+            and isinstance(entry.get("rules"), list)
+            and all(isinstance(f, list) and len(f) == 10 for f in entry["findings"])
+            and all(isinstance(r, list) and len(r) == 5 for r in entry["rules"]))
+
+
+def _encode(findings: list[Finding], rules: list[Rule]) -> dict[str, Any]:
+    return {
+        "findings": [[f.rule_id, int(f.severity), f.path, f.line, f.message, f.remediation,
+                      f.family, f.cwe, f.column, f.fingerprint_text] for f in findings],
+        "rules": [[r.rule_id, r.family, r.name, r.description, r.cwe] for r in rules],
+    }
+
+
+def _decode_finding(r: list[Any]) -> Finding:
+    return Finding(rule_id=r[0], severity=Severity(r[1]), path=r[2], line=r[3], message=r[4],
+                   remediation=r[5], family=r[6], cwe=r[7], column=r[8], fingerprint_text=r[9])
+
+
+def _family(name: str) -> FileFamily:
+    return next(f for f in FAMILIES if f.name == name)
+
+
+def _work(doc: dict[str, Any]) -> dict[str, Any]:
+    """A worker's job: every family over every file it was given."""
+    results: dict[str, Any] = {}
+    for rel, path, text in doc["files"]:
+        sf = SourceFile(rel, Path(path), text)
+        if sf.is_python:  # parsed as source.py does, so bandit sees the same trees
+            try:
+                parsed = parse_python(text, filename=rel)
+                sf.tree, sf.newer_grammar = parsed.tree, parsed.newer_grammar
+            except Unparsable:
+                pass  # the parent reports it (RP-G001); bandit skips it, as in process
+        for fam in FAMILIES:
+            if fam.applies(sf):
+                results[f"{rel}\0{fam.name}"] = _encode(*fam.scan(sf))
+    return results
+
+
+def _main() -> int:  # pragma: no cover - runs in the worker process
+    try:
+        doc = json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogatepass"))
+        payload: dict[str, Any] = {"results": _work(doc)}
+        code = 0
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails closed
+        payload, code = {"error": exc.__class__.__name__}, 1
+    sys.stdout.buffer.write(json.dumps(payload).encode())
+    sys.stdout.buffer.flush()
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(_main())
