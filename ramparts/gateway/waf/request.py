@@ -25,19 +25,17 @@ padding (fail closed).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import quopri
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 import orjson
 
 from ramparts.gateway.waf.decode import decode
 from ramparts.gateway.waf.location import FILENAME, Segments
+from ramparts.gateway.waf.multipart import decoded_part, extended_params
 
 _NOT_PARSED: Any = object()
 # Long values that are nothing but base64 (a data: URL, an image, a file): no payload
@@ -398,55 +396,6 @@ def _json(out: _Collector, node: Any, where: Segments, depth: int) -> bool:
 _CHARSET = re.compile(r'charset="?([\w.:-]{1,40})', re.IGNORECASE)
 _BOUNDARY = re.compile(r'boundary="?([^";,]{1,200})"?', re.IGNORECASE)
 _DISPOSITION_PARAM = re.compile(r'(name|filename)="([^"]{0,1000})"', re.IGNORECASE)
-# RFC 2231 / 5987 extended parameters (``filename*=UTF-8''..%2F..``, continuations
-# ``filename*0*=``): many parsers (werkzeug, email) prefer them to the plain one.
-_EXTENDED_PARAM = re.compile(
-    r'\b(name|filename)\*(?:\d{1,3}\*?)?=("[^"]{0,1000}"|[^;\r\n]{0,1000})', re.IGNORECASE
-)
-
-
-def _extended_params(headers: str) -> dict[str, list[str]]:
-    """The decoded values of a part's extended parameters, by name (lower case).
-
-    Each piece is percent-decoded as UTF-8 (what handlers get for the charset
-    everyone declares) and, when another charset is declared and known, in
-    that charset too; the pieces of one name are also joined (continuations).
-    """
-    found: dict[str, list[str]] = {}
-    for name, raw in _EXTENDED_PARAM.findall(headers):
-        value = raw.strip().strip('"')
-        charset = ""
-        if value.count("'") >= 2:
-            charset, _, value = value.split("'", 2)
-        pieces = found.setdefault(name.lower(), [])
-        pieces.append(unquote(value, encoding="utf-8", errors="replace"))
-        if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii"):
-            try:
-                pieces.append(unquote(value, encoding=charset, errors="replace"))
-            except LookupError:
-                pass  # an unknown charset: the UTF-8 reading stands
-    for pieces in found.values():
-        if len(pieces) > 1:
-            pieces.append("".join(pieces))
-    return found
-
-
-def _decoded_part(content: bytes, encoding: str) -> list[bytes]:
-    """The part's bytes as a handler may read them: as sent, and with its transfer encoding undone.
-
-    base64 replaces what was sent (base64 text holds no payload); quoted-printable
-    keeps both readings (a handler that does not decode it sees ``=3C`` as is).
-    """
-    if encoding == "base64":
-        try:
-            return [base64.b64decode(b"".join(content.split()), validate=False)]
-        except (binascii.Error, ValueError):
-            return [content]  # not base64 after all: inspected as sent
-    if encoding == "quoted-printable":
-        decoded = quopri.decodestring(content)
-        return [content] if decoded == content else [content, decoded]
-    return [content]
-
 
 def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
     """Parts of a multipart body as form fields; False when it does not parse (then: text)."""
@@ -476,7 +425,7 @@ def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
             "body", f"{location}.filename", params["filename"], segments=(*where, FILENAME)
         ):
             return True
-        extended = _extended_params(headers)
+        extended = extended_params(headers)
         for value in extended.get("name", []):
             if not out.add("body", location, value, is_name=True, segments=where):
                 return True
@@ -497,7 +446,7 @@ def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
             # handler as text by form parsers.  Decide by the bytes (SVG is text, always).
             kind = "application/octet-stream"
         charset = _CHARSET.search(ptype)
-        for data in _decoded_part(content, encoding):
+        for data in decoded_part(content, encoding):
             for text in _texts(data, kind, charset.group(1) if charset else ""):
                 if not out.add("body", location, text, segments=where):
                     return True
