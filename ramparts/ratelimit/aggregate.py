@@ -39,6 +39,7 @@ log = logging.getLogger("ramparts.ratelimit")
 KIND = "gateway.rate_limit"  # ramparts.observe.metrics counts these as rate-limit blocks
 OVERFLOW = "overflow"
 MAX_GROUPS = 10_000
+WHOLE = 10  # refusals of a group written one record each before counting starts
 MAX_REQUEST_IDS = 16  # request ids a summary record lists (the first of its window's refusals)
 
 
@@ -56,6 +57,7 @@ class _Group:
     first_at: float = 0.0
     last_at: float = 0.0
     request_ids: list[str] = field(default_factory=list)
+    whole: int = 1  # events written in full (the first is)
 
 
 class DenialAggregator:
@@ -109,9 +111,14 @@ class DenialAggregator:
         request_id: str | None,
         decision: str = "deny",
         who: str | None = None,
+        whole: int = 1,
         **detail: Any,
     ) -> None:
-        """One audited event of ``kind``: written in full if its group is new, else counted.
+        """One audited event of ``kind``: written in full if among its group's first, else counted.
+
+        The first ``whole`` events of a group are written in full, one record
+        each (so occasional refusals stay one record per request, findable by
+        request id); after that the group is counted until it goes quiet.
 
         ``rule_key`` is what was refused (a limit, a reason, the WAF rules that
         matched); the source address is part of the group too, so detections
@@ -131,6 +138,12 @@ class DenialAggregator:
         if group is None:
             group = _Group(kind, decision, principal, action, resource, detail, now)
             self._groups[key] = group
+            self._write(group, 1, request_id, time.time(), time.time())
+            return
+        if group.whole < whole:  # still among the group's first: one record each
+            group.whole += 1
+            group.principal, group.detail = principal, detail
+            group.last_emit = now
             self._write(group, 1, request_id, time.time(), time.time())
             return
         if group.pending == 0:
@@ -211,13 +224,17 @@ class AggregatedAudit:
     For the callers that refuse what a client can repeat at will (the WAF, the
     network guard, authentication, the token endpoint): they keep calling
     ``emit(kind, principal=..., ...)``, and a flood becomes one record per
-    group and second.  The group's rule is the record's ``reason`` plus, for
-    the WAF, the ids of the rules that matched (two different attacks from one
-    address stay two groups, each with its first request in full).
+    group and second, after its first ``WHOLE`` refusals (written one
+    record each: a client's occasional mistakes stay findable by request id,
+    a flood costs at most ``WHOLE`` records and then one a second).  The
+    group's rule is the record's ``reason`` plus, for the WAF, the ids of the
+    rules that matched (two different attacks from one address stay two
+    groups, each with its first requests in full).
     """
 
-    def __init__(self, aggregator: DenialAggregator) -> None:
+    def __init__(self, aggregator: DenialAggregator, *, whole: int = WHOLE) -> None:
         self._aggregator = aggregator
+        self._whole = whole
 
     def emit(
         self,
@@ -244,5 +261,6 @@ class AggregatedAudit:
             request_id=request_id,
             decision=decision,
             who=f"ip:{source}" if source is not None else None,  # what a client cannot vary
+            whole=self._whole,
             **detail,
         )

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from ramparts.ratelimit.aggregate import KIND, OVERFLOW, AggregatedAudit, DenialAggregator
+from ramparts.ratelimit.aggregate import (
+    KIND,
+    OVERFLOW,
+    WHOLE,
+    AggregatedAudit,
+    DenialAggregator,
+)
 
 
 class _Clock:
@@ -125,12 +131,15 @@ def test_guessed_credentials_from_one_address_are_one_group() -> None:
     for i in range(100):  # a new key id every request
         _deny(floods, "gateway.auth", f"key:{i:012x}", f"r{i}", reason="api_key_unknown")
     agg.flush(everything=True)
-    assert len(audit.records) == 2
-    first, summary = audit.records
+    # The first WHOLE one record each, then one summary (no time passed).
+    assert len(audit.records) == WHOLE + 1
+    first, summary = audit.records[0], audit.records[-1]
     assert first["kind"] == "gateway.auth" and first["count"] == 1
     assert first["principal"] == "key:000000000000" and first["request_id"] == "r0"
-    assert summary["count"] == 99 and summary["principal"] == "key:000000000063"  # the latest
-    assert summary["request_ids"] == [f"r{i}" for i in range(1, 17)]  # bounded
+    assert [r["request_id"] for r in audit.records[:WHOLE]] == [f"r{i}" for i in range(WHOLE)]
+    assert summary["count"] == 100 - WHOLE
+    assert summary["principal"] == "key:000000000063"  # the latest
+    assert summary["request_ids"] == [f"r{i}" for i in range(WHOLE, WHOLE + 16)]  # bounded
     assert summary["source_ip"] == "192.0.2.7" and summary["aggregated"] is True
 
 
