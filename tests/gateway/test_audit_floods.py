@@ -110,7 +110,15 @@ def test_undeclared_and_non_standard_methods_are_aggregated(fl: RunningNode) -> 
            lambda: fl.gateway.request("TRACE", "/echo"), 403)
 
 
+def _auth_failures(node: RunningNode) -> float:
+    for line in node.control.get("/metrics").text.splitlines():
+        if line.startswith('ramparts_auth_failures_total{surface="gateway"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def test_failed_api_keys_are_aggregated_even_when_each_key_differs(fl: RunningNode) -> None:
+    before = _auth_failures(fl)
     keys = iter(range(FLOOD))
     found = _flood(
         fl, "gateway.auth", "api_key_unknown",
@@ -119,6 +127,11 @@ def test_failed_api_keys_are_aggregated_even_when_each_key_differs(fl: RunningNo
     )
     assert found[0]["detail"]["source_ip"] == "127.0.0.1"
     assert found[0]["principal"] == "key:000000000000"  # the first, as it came
+    # the metric weighs each record's count: every refusal is counted once
+    deadline = time.monotonic() + 20
+    while _auth_failures(fl) < before + FLOOD and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _auth_failures(fl) == before + FLOOD
 
 
 def test_node_size_and_nesting_refusals_are_audited_aggregated(fl: RunningNode) -> None:
