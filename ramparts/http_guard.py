@@ -30,14 +30,18 @@ Where it sits: ``server.py`` builds one protocol class per listener with
 from __future__ import annotations
 
 import asyncio
+import logging
 import resource
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from ramparts.config import Settings
+
+log = logging.getLogger("ramparts.http_guard")
 
 CONTROL_MAX_CONNECTIONS = 64
 """Connections the control API serves at once: a few operators and scripts."""
@@ -71,6 +75,9 @@ class Limits:
     body_timeout: float
     max_per_client: int
     max_connections: int
+    # Told of every refusal (client address, status, code) so the node can audit it;
+    # the gateway's goes through the refusal aggregator (ramparts.ratelimit.aggregate).
+    on_refusal: Callable[[str, int, str], None] | None = field(default=None, compare=False)
 
 
 def gateway_limits(settings: Settings) -> Limits:
@@ -330,6 +337,11 @@ class _GuardedProtocol(HttpToolsProtocol):
         self._cancel_body_timer()
         if self.transport.is_closing():
             return
+        if self.limits.on_refusal is not None:
+            try:
+                self.limits.on_refusal(self.client[0] if self.client else "", status, code)
+            except Exception:  # the audit reports its own failures; the refusal stands
+                log.exception("could not audit a %s refusal", code)
         cycle = self.cycle
         if cycle is None or cycle.response_complete or not cycle.response_started:
             body = orjson.dumps({"code": code, "message": message})

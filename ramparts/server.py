@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import signal
@@ -19,6 +20,7 @@ from ramparts.gateway.app import Gateway
 from ramparts.http_guard import Limits, control_limits, gateway_limits, guarded_protocol
 from ramparts.node import Node
 from ramparts.observe.exposition import metrics_app
+from ramparts.ratelimit.aggregate import AggregatedAudit
 from ramparts.tls import control_tls
 
 log = logging.getLogger("ramparts.server")
@@ -63,6 +65,20 @@ def _config(
     )
 
 
+def _http_refusals(node: Node) -> Callable[[str, int, str], None]:
+    """Audit the HTTP layer's refusals (431, 400, 408, 503 too many connections), aggregated."""
+    floods = AggregatedAudit(node.rate_limits.refusals)
+    gateway = f"gateway:{node.settings.port}"
+
+    def refused(source_ip: str, status: int, code: str) -> None:
+        floods.emit(
+            "gateway.http", principal=f"ip:{source_ip}", action="http:-", resource=gateway,
+            reason=code, status=status, source_ip=source_ip,
+        )
+
+    return refused
+
+
 async def serve(settings: Settings, *, on_ready: Callable[[Node], None] | None = None) -> None:
     control_tls(settings)  # refuse a plain-HTTP control API off loopback before anything starts
     node = Node(settings)
@@ -89,7 +105,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Node], None] | None =
             Gateway(node),
             settings.host,
             settings.port,
-            gateway_limits(settings),
+            dataclasses.replace(gateway_limits(settings), on_refusal=_http_refusals(node)),
             tls=tls,
             forwarded_allow_ips=settings.forwarded_allow_ips,
         )

@@ -128,6 +128,30 @@ def test_oversized_header_is_431(short: RunningNode) -> None:
         assert b'"code":"header_too_large"' in out
 
 
+def test_the_gateways_431s_are_audited_aggregated(short: RunningNode) -> None:
+    """adv-dos F5: the HTTP layer's refusals wrote no audit record; now one per group and second."""
+    flood = 40
+    for _ in range(flood):
+        with _connect(short.port) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: g\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n")
+            assert _until_closed(sock).startswith(b"HTTP/1.1 431")
+    deadline = time.monotonic() + 30
+    while True:
+        found = [
+            e for e in short.audit()
+            if e["kind"] == "gateway.http" and e["detail"]["reason"] == "header_too_large"
+        ]
+        total = sum(e["detail"]["count"] for e in found)
+        if total >= flood or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert total >= flood  # other tests of this module may add theirs
+    assert len(found) < total
+    first = min(found, key=lambda e: e["seq"])
+    assert first["decision"] == "deny" and first["principal"] == "ip:127.0.0.1"
+    assert first["resource"] == f"gateway:{short.port}" and first["detail"]["status"] == 431
+
+
 def test_too_many_headers_is_431(short: RunningNode) -> None:
     lines = b"".join(b"X-H%d: v\r\n" % i for i in range(150))
     with _connect(short.port) as sock:

@@ -35,10 +35,12 @@ from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteA
 from ramparts.gateway.ratelimit import NOTE as RATE_LIMIT_NOTE
 from ramparts.gateway.ratelimit import PrincipalRateLimitCheck, RateLimitCheck
 from ramparts.gateway.routing import MethodNotAllowed, Route
+from ramparts.gateway.token_limits import TokenLimits
 from ramparts.gateway.waf.cache import WafCache
 from ramparts.gateway.waf.request import WafRequest
 from ramparts.gateway.waf_net import NetworkGuard, WafNetCheck, body_limit, body_refusal
 from ramparts.observe.tracing import DISABLED
+from ramparts.ratelimit.aggregate import AggregatedAudit
 from ramparts.ratelimit.headers import rate_limit_headers
 from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
@@ -143,8 +145,14 @@ class Gateway:
                 PrincipalRateLimitCheck(limits, getattr(node, "identity", None)),
             ]
         )
+        # Refusals a client can repeat at will are audited aggregated: one record per
+        # (kind, principal, route, rule, address) and second, the first in full
+        # (ramparts.ratelimit.aggregate), so a flood cannot fill the audit log.
+        refusals = getattr(limits, "refusals", None)
+        self._floods: Any = AggregatedAudit(refusals) if refusals is not None else node.audit
         # Run-time blocks and non-standard methods, for every request (ramparts.gateway.waf_net).
-        self._guard = NetworkGuard(getattr(node, "blocklist", None), node.audit)
+        self._guard = NetworkGuard(getattr(node, "blocklist", None), self._floods)
+        self._token_limits = TokenLimits(limits)  # ramparts.gateway.token_limits
         self._replays = ReplayCache()
         self._hsts = bool(getattr(node.settings, "tls_cert", None))
         from ramparts.aws.endpoint import AwsEndpoint  # SigV4 requests and /_ramparts/ paths
@@ -236,6 +244,7 @@ class Gateway:
                     **denied.detail,
                 )
                 raise denied from None
+            self._audit(ctx, "body", "deny", "payload_too_large", limit=node_limit)
             raise GatewayDenied(
                 413,
                 "payload_too_large",
@@ -244,7 +253,11 @@ class Gateway:
         if route.is_webhook:
             await self._webhook(ctx, scope, body, send)
             return
-        parsed = self._validate_body(route, headers, body)
+        try:
+            parsed = self._validate_body(route, headers, body)
+        except GatewayDenied as exc:  # too deep, not JSON, two Content-Types: audited, aggregated
+            self._audit(ctx, "body", "deny", exc.reason)
+            raise
         await self._inspect(ctx, scope, body, parsed)
         rest = getattr(route.trigger, "rest_payload", False)
         common: dict[str, Any] = {
@@ -325,7 +338,8 @@ class Gateway:
         principal: str | None = None,
         **detail: Any,
     ) -> None:
-        self._node.audit.emit(
+        emit = self._floods.emit if decision == "deny" else self._node.audit.emit
+        emit(
             f"gateway.{check}",
             decision=decision,
             principal=principal or f"ip:{ctx.source_ip}",
@@ -383,7 +397,7 @@ class Gateway:
         detail = verdict.audit_detail()
         principal = _principal_id(ctx) or f"ip:{ctx.source_ip}"
         blocked = mode == "block" and verdict.blocked
-        self._node.audit.emit(
+        self._floods.emit(
             "gateway.waf" if blocked else "waf.detect",
             decision="deny" if blocked else "allow",
             principal=principal,
@@ -519,18 +533,26 @@ class Gateway:
         headers = header_map(scope["headers"])
         client = scope.get("client")
         source_ip = client[0] if client else ""
+        await self._token_limits.by_address(source_ip, request_id)  # before any credential work
         try:
             body = await read_body(receive, headers, 8 * 1024)
         except ClientGone:
             return
         except BodyTooLarge:
+            self._floods.emit(
+                "gateway.body", principal=f"ip:{source_ip}", action="http:POST",
+                resource="issuer:builtin", request_id=request_id, reason="payload_too_large",
+                source_ip=source_ip,
+            )
             raise GatewayDenied(413, "payload_too_large", "the body exceeds 8192 bytes") from None
         from ramparts.identity.issuer import TokenError
 
         try:
-            answer = await identity.issuer.token(headers, body)
+            answer = await identity.issuer.token(
+                headers, body, admit=self._token_limits.by_client(source_ip, request_id)
+            )
         except TokenError as exc:
-            self._node.audit.emit(
+            self._floods.emit(
                 "oauth.token",
                 decision="deny",
                 principal=exc.client or f"ip:{source_ip}",

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext
 from ramparts.gateway.routing import Route
 from ramparts.ratelimit.headers import rate_limit_headers, tighter
-from ramparts.ratelimit.limiter import Limit, RateLimitUnavailable, parse_limits
+from ramparts.ratelimit.limiter import Limit, Outcome, RateLimitUnavailable, parse_limits
 
 if TYPE_CHECKING:
     from ramparts.identity.principal import Principal
@@ -119,6 +119,17 @@ def principal_identity(kind: str, principal: Principal | None, source_ip: str) -
     return "ip", address_identity(source_ip)  # no such principal: the source address counts
 
 
+def over_limit(outcome: Outcome) -> GatewayDenied:
+    """The 429 of a refused ``outcome`` (already audited, through the refusal aggregator)."""
+    return GatewayDenied(
+        429,
+        "rate_limited",
+        f"rate limit exceeded ({outcome.limit.text}); retry after {outcome.reset} s",
+        headers=rate_limit_headers(outcome),
+        audited=True,
+    )
+
+
 class _Counting(Check):
     name = "rate_limit"
 
@@ -145,13 +156,7 @@ class _Counting(Check):
             raise GatewayDenied(503, exc.code, exc.message, audited=True) from None
         if not outcome.allowed:
             self._refused(ctx, who, outcome.limit.text, rate_key, scope, "rate_limited")
-            raise GatewayDenied(
-                429,
-                "rate_limited",
-                f"rate limit exceeded ({outcome.limit.text}); retry after {outcome.reset} s",
-                headers=rate_limit_headers(outcome),
-                audited=True,
-            )
+            raise over_limit(outcome)
         ctx.notes[NOTE] = tighter(ctx.notes.get(NOTE), outcome)
 
     def _refused(

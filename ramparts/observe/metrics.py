@@ -161,7 +161,8 @@ class NodeMetrics:
                 and kind in AUTH_FAILURE_KINDS
                 and detail.get("reason") not in NOT_AUTH_FAILURES.get(kind, ())
             ):
-                self.auth_failures.labels(AUTH_FAILURE_KINDS[kind]).inc()
+                # a flood's refusals are aggregated (ramparts.ratelimit.aggregate)
+                self.auth_failures.labels(AUTH_FAILURE_KINDS[kind]).inc(represented(rec))
             elif decision == "deny" and kind == "resource.access":
                 self.policy_denials.labels(_principal_function(str(rec.get("principal")))).inc()
             elif decision == "deny" and kind.startswith(WAF_KINDS):

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from ramparts.ratelimit.aggregate import KIND, OVERFLOW, DenialAggregator
+from ramparts.ratelimit.aggregate import (
+    KIND,
+    OVERFLOW,
+    WHOLE,
+    AggregatedAudit,
+    DenialAggregator,
+)
 
 
 class _Clock:
@@ -108,3 +114,53 @@ def test_metrics_and_detections_count_an_aggregated_record_as_its_count(count: i
     assert represented({"detail": {"count": 5}}) == 1  # not aggregated: one event
     assert represented({"detail": {"aggregated": True, "count": True}}) == 1
     assert represented({"detail": {"aggregated": True, "count": -3}}) == 1
+
+
+# -- every flood-prone refusal, through AggregatedAudit (adv-dos F5) -------------------------
+
+
+def _deny(audit: AggregatedAudit, kind: str, principal: str, rid: str, **detail: Any) -> None:
+    audit.emit(kind, decision="deny", principal=principal, action="http:GET",
+               resource="route:GET /a", request_id=rid, source_ip="192.0.2.7", **detail)
+
+
+def test_guessed_credentials_from_one_address_are_one_group() -> None:
+    audit, clock = _Audit(), _Clock()
+    agg = DenialAggregator(audit.emit, clock=clock)
+    floods = AggregatedAudit(agg)
+    for i in range(100):  # a new key id every request
+        _deny(floods, "gateway.auth", f"key:{i:012x}", f"r{i}", reason="api_key_unknown")
+    agg.flush(everything=True)
+    # The first WHOLE one record each, then one summary (no time passed).
+    assert len(audit.records) == WHOLE + 1
+    first, summary = audit.records[0], audit.records[-1]
+    assert first["kind"] == "gateway.auth" and first["count"] == 1
+    assert first["principal"] == "key:000000000000" and first["request_id"] == "r0"
+    assert [r["request_id"] for r in audit.records[:WHOLE]] == [f"r{i}" for i in range(WHOLE)]
+    assert summary["count"] == 100 - WHOLE
+    assert summary["principal"] == "key:000000000063"  # the latest
+    assert summary["request_ids"] == [f"r{i}" for i in range(WHOLE, WHOLE + 16)]  # bounded
+    assert summary["source_ip"] == "192.0.2.7" and summary["aggregated"] is True
+
+
+def test_different_attacks_and_kinds_stay_apart() -> None:
+    audit = _Audit()
+    agg = DenialAggregator(audit.emit, clock=_Clock())
+    floods = AggregatedAudit(agg)
+    _deny(floods, "gateway.waf", "ip:192.0.2.7", "a", reason="waf_blocked", rules=["xss-script"])
+    _deny(floods, "gateway.waf", "ip:192.0.2.7", "b", reason="waf_blocked", rules=["sqli-union"])
+    _deny(floods, "gateway.waf", "ip:192.0.2.7", "c", reason="method-not-declared",
+          rule="method-not-declared")
+    _deny(floods, "waf.detect", "ip:192.0.2.7", "d", reason="waf_detect", rules=["xss-script"])
+    # each is the first of its group: written at once, whole
+    assert [r["request_id"] for r in audit.records] == ["a", "b", "c", "d"]
+    assert audit.records[0]["rules"] == ["xss-script"]
+    assert audit.records[2]["rule"] == "method-not-declared"
+
+
+def test_an_allowed_finding_keeps_its_decision() -> None:
+    audit = _Audit()
+    floods = AggregatedAudit(DenialAggregator(audit.emit, clock=_Clock()))
+    floods.emit("waf.detect", decision="allow", principal="ip:192.0.2.7", action="http:GET",
+                resource="route:GET /a", request_id="x", reason="waf_detect", rules=["r"])
+    assert audit.records[0]["decision"] == "allow"

@@ -146,10 +146,12 @@ def test_bad_api_keys_from_one_address_raise_one_alert_listed_and_posted(env: En
     alert = env.wait_alert("failed-auth-burst", 25)  # one alert; the flood adds to its count
     assert alert["severity"] == "high" and alert["category"] == "A2"
     assert alert["group"] == "detail.source_ip=127.0.0.1"
-    assert len(alert["evidence"]) == 25
     assert len([a for a in env.alerts() if a["rule"] == "failed-auth-burst"]) == 1
-    # the evidence: the ids of the 25 refusals' audit records (the ids SIEM export carries)
-    assert len(set(alert["evidence"])) == 25
+    # the evidence: the ids of the refusals' audit records (the ids SIEM export carries);
+    # past the first ten, a flood's refusals are aggregated (ramparts.ratelimit.aggregate),
+    # so fewer records than refusals, whose counts the rule weighed to 25
+    assert 10 < len(alert["evidence"]) < 25
+    assert len(set(alert["evidence"])) == len(alert["evidence"])
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in alert["evidence"])
     # the alert is an audit record itself (SIEM export carries it)
     (record,) = [

@@ -25,8 +25,6 @@ padding (fail closed).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ import orjson
 
 from ramparts.gateway.waf.decode import decode
 from ramparts.gateway.waf.location import FILENAME, Segments
+from ramparts.gateway.waf.multipart import decoded_part, extended_params
 
 _NOT_PARSED: Any = object()
 # Long values that are nothing but base64 (a data: URL, an image, a file): no payload
@@ -398,7 +397,6 @@ _CHARSET = re.compile(r'charset="?([\w.:-]{1,40})', re.IGNORECASE)
 _BOUNDARY = re.compile(r'boundary="?([^";,]{1,200})"?', re.IGNORECASE)
 _DISPOSITION_PARAM = re.compile(r'(name|filename)="([^"]{0,1000})"', re.IGNORECASE)
 
-
 def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
     """Parts of a multipart body as form fields; False when it does not parse (then: text)."""
     found = _BOUNDARY.search(content_type)
@@ -408,6 +406,11 @@ def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
     chunks = body.split(delimiter)
     if len(chunks) < 3:
         return False
+    # The preamble and the epilogue: a parser skips them, a handler reading the raw body does not.
+    for outside in (chunks[0], chunks[-1].removeprefix(b"--")):
+        text = _text(outside, "") if outside.strip() else None
+        if text is not None and not out.add("body", "body", text):
+            return True
     for chunk in chunks[1:-1]:
         head, sep, content = chunk.partition(b"\r\n\r\n")
         if not sep:
@@ -422,6 +425,13 @@ def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
             "body", f"{location}.filename", params["filename"], segments=(*where, FILENAME)
         ):
             return True
+        extended = extended_params(headers)
+        for value in extended.get("name", []):
+            if not out.add("body", location, value, is_name=True, segments=where):
+                return True
+        for value in extended.get("filename", []):
+            if not out.add("body", f"{location}.filename", value, segments=(*where, FILENAME)):
+                return True
         content = content.removesuffix(b"\r\n").removesuffix(b"\n")
         ptype, encoding = "", ""
         for line in headers.splitlines():
@@ -430,16 +440,14 @@ def _multipart(out: _Collector, body: bytes, content_type: str) -> bool:
                 ptype = line.split(":", 1)[1].strip().lower()
             elif lowered.startswith("content-transfer-encoding:"):
                 encoding = line.split(":", 1)[1].strip().lower()
-        if ptype.startswith(_BINARY_TYPES):
-            continue
-        if encoding == "base64":
-            try:
-                content = base64.b64decode(b"".join(content.split()), validate=False)
-            except (binascii.Error, ValueError):
-                pass  # not base64 after all: inspected as sent
+        kind = ptype.split(";", 1)[0].strip()
+        if kind.startswith(_BINARY_TYPES) and "svg" not in kind:
+            # The label is the client's: a field declared image/png is still handed to the
+            # handler as text by form parsers.  Decide by the bytes (SVG is text, always).
+            kind = "application/octet-stream"
         charset = _CHARSET.search(ptype)
-        texts = _texts(content, ptype.split(";", 1)[0].strip(), charset.group(1) if charset else "")
-        for text in texts:
-            if not out.add("body", location, text, segments=where):
-                return True
+        for data in decoded_part(content, encoding):
+            for text in _texts(data, kind, charset.group(1) if charset else ""):
+                if not out.add("body", location, text, segments=where):
+                    return True
     return True
