@@ -61,6 +61,9 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 JWKS_PATH = "/.well-known/jwks.json"
 _IDENTITY_PATHS = frozenset({TOKEN_PATH, JWKS_PATH})
+# Body refusals that are attacks rather than client bugs (invalid or too deep JSON is
+# not audited: a flood of those would be one record each, see docs/security.md).
+_AUDITED_BODY_REFUSALS = frozenset({"too_many_json_values", "duplicate_json_key"})
 _HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection", b"x-request-id"}
 
 
@@ -431,7 +434,8 @@ class Gateway:
                     len(body) > INLINE_JSON_BYTES, parse_json_body, body, limit
                 )
             except GatewayDenied as exc:
-                self._audit(ctx, "body", "deny", exc.reason, _principal_id(ctx), **exc.detail)
+                if exc.code in _AUDITED_BODY_REFUSALS:
+                    self._audit(ctx, "body", "deny", exc.reason, _principal_id(ctx), **exc.detail)
                 raise
         if route.validator is not None:
             if not is_json or not body:
