@@ -141,6 +141,9 @@ class Settings:
     admin_host: str = "127.0.0.1"
     admin_port: int = DEFAULT_ADMIN_PORT
     max_body_bytes: int = 6 * 1024 * 1024
+    # JSON values (objects, arrays, scalars) one gateway request body may hold: parsing
+    # costs per value, so 6 MB of ``[[],[],...]`` would be 2 M lists (ramparts.gateway.json_body).
+    max_json_values: int = 100_000
     retry_max_delay: float = 300.0
     # How long a queued event stays leased without a heartbeat: what a crashed node's
     # in-flight events wait on a bus that cannot hand them back at restart (NATS).
@@ -227,6 +230,10 @@ class Settings:
         self._check_advisories()
         if self.max_body_bytes <= 0:
             raise ConfigError("max_body_bytes must be positive")
+        if self.max_json_values < 1_000:
+            raise ConfigError(
+                f"RAMPARTS_MAX_JSON_VALUES must be at least 1000, got {self.max_json_values}"
+            )
         self.forwarded_allow_ips = check_forwarded_allow_ips(self.forwarded_allow_ips)
         for name in ("max_header_bytes", "max_header_count", "max_connections_per_client",
                      "max_connections"):
@@ -355,6 +362,7 @@ class Settings:
             "state_url": os.environ.get("RAMPARTS_STATE_URL", ""),
             "bus_url": os.environ.get("RAMPARTS_BUS_URL", ""),
             "max_body_bytes": _env_int("RAMPARTS_MAX_BODY_BYTES", 6 * 1024 * 1024),
+            "max_json_values": _env_int("RAMPARTS_MAX_JSON_VALUES", 100_000),
             "retry_max_delay": _env_float("RAMPARTS_RETRY_MAX_DELAY", 300.0),
             "max_header_bytes": _env_int("RAMPARTS_MAX_HEADER_BYTES", 16 * 1024),
             "max_header_count": _env_int("RAMPARTS_MAX_HEADER_COUNT", 100),

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ramparts.errors import InvalidRequest
+from ramparts.gateway.json_count import json_value_count, quick_value_bound
 from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
 if TYPE_CHECKING:
@@ -38,6 +39,12 @@ async def _json(request: Request, limit: int = 1024 * 1024) -> dict[str, Any]:
     body = await _body(request, limit)
     if not body:
         return {}
+    max_values = _node(request).settings.max_json_values
+    if quick_value_bound(body) > max_values and json_value_count(body) > max_values:
+        # Counted before parsing, as at the gateway: this loop serves the gateway too.
+        raise InvalidRequest(
+            f"the JSON body holds more than {max_values} values", code="too_many_json_values"
+        )
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

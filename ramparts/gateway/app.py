@@ -13,7 +13,6 @@ change at run time and this is the hot path of every request.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -32,17 +31,24 @@ from ramparts.events.http import (
 from ramparts.events.webhooks import WebhookError, verify_webhook
 from ramparts.gateway.body import BodyTooLarge, ClientGone, read_body
 from ramparts.gateway.checks import Check, GatewayDenied, RequestContext, RouteAuthCheck
+from ramparts.gateway.json_body import parse_json_body
+from ramparts.gateway.offload import (
+    INLINE_JSON_BYTES,
+    INLINE_WORK,
+    Offload,
+    inspection_is_heavy,
+)
 from ramparts.gateway.ratelimit import NOTE as RATE_LIMIT_NOTE
 from ramparts.gateway.ratelimit import PrincipalRateLimitCheck, RateLimitCheck
-from ramparts.gateway.routing import MethodNotAllowed, Route
+from ramparts.gateway.routing import MethodNotAllowed
 from ramparts.gateway.token_limits import TokenLimits
 from ramparts.gateway.waf.cache import WafCache
+from ramparts.gateway.waf.engine import WorkLimitReached
 from ramparts.gateway.waf.request import WafRequest
 from ramparts.gateway.waf_net import NetworkGuard, WafNetCheck, body_limit, body_refusal
 from ramparts.observe.tracing import DISABLED
 from ramparts.ratelimit.aggregate import AggregatedAudit
 from ramparts.ratelimit.headers import rate_limit_headers
-from ramparts.runtime.nesting import MAX_DEPTH, body_too_deep, orjson_depth_exceeded
 
 if TYPE_CHECKING:
     from ramparts.node import Node
@@ -57,9 +63,8 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 JWKS_PATH = "/.well-known/jwks.json"
 _IDENTITY_PATHS = frozenset({TOKEN_PATH, JWKS_PATH})
-# Bodies above this are inspected in a worker thread, at most _WAF_THREADS at once.
-_INLINE_INSPECTION_BYTES = 16 * 1024
-_WAF_THREADS = 2
+# Body refusals that are attacks rather than client bugs (invalid or too deep JSON is
+# not audited: a flood of those would be one record each, see docs/security.md).
 _HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection", b"x-request-id"}
 
 
@@ -103,12 +108,6 @@ def may_carry_body(status: int) -> bool:
     response on the connection (response splitting).
     """
     return status >= 200 and status not in (204, 304)
-
-
-def _too_deep() -> GatewayDenied:
-    return GatewayDenied(
-        400, "too_deeply_nested", f"the JSON body nests deeper than {MAX_DEPTH} levels"
-    )
 
 
 class ReplayCache:
@@ -161,7 +160,7 @@ class Gateway:
         self._tracing = getattr(node, "tracing", DISABLED)
         self._metrics = getattr(node, "metrics", None)
         self._wafs = WafCache()
-        self._waf_slots = asyncio.Semaphore(_WAF_THREADS)
+        self._offload = Offload()  # worker-thread slots for JSON parsing and WAF inspection
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -254,9 +253,9 @@ class Gateway:
             await self._webhook(ctx, scope, body, send)
             return
         try:
-            parsed = self._validate_body(route, headers, body)
-        except GatewayDenied as exc:  # too deep, not JSON, two Content-Types: audited, aggregated
-            self._audit(ctx, "body", "deny", exc.reason)
+            parsed = await self._validate_body(ctx, headers, body)
+        except GatewayDenied as exc:  # too deep, not JSON, too many values, duplicate keys
+            self._audit(ctx, "body", "deny", exc.reason, _principal_id(ctx), **exc.detail)
             raise
         await self._inspect(ctx, scope, body, parsed)
         rest = getattr(route.trigger, "rest_payload", False)
@@ -264,7 +263,7 @@ class Gateway:
             "method": method,
             "raw_path": path,
             "raw_query": scope.get("query_string", b"").decode("latin-1"),
-            "headers": _event_headers(scope, ctx.source_ip),
+            "headers": _event_headers(scope, ctx.source_ip, request_id),
             "body": body,
             "path_parameters": params,
             "source_ip": ctx.source_ip,
@@ -381,13 +380,22 @@ class Gateway:
             )
             if parsed is not None:
                 request.parsed_json = parsed
-            if len(body) > _INLINE_INSPECTION_BYTES:
-                # A large body can cost the rule set up to its budget (Limits.max_cost) of
-                # CPU: off the event loop, few at a time, so other requests keep flowing.
-                async with self._waf_slots:
-                    verdict = await asyncio.to_thread(waf.inspect, request)
-            else:
-                verdict = waf.inspect(request)
+            # Crafted punctuation costs the rule set far more CPU than words: such a
+            # request is inspected off the event loop (ramparts.gateway.offload).
+            heavy = inspection_is_heavy(
+                [
+                    scope.get("raw_path") or b"",
+                    scope.get("query_string", b""),
+                    *(v for _, v in scope["headers"]),
+                    body,
+                ]
+            )
+            try:
+                verdict = await self._offload.run(
+                    heavy, waf.inspect, request, None if heavy else INLINE_WORK
+                )
+            except WorkLimitReached:  # decoded values cost more than the quick count said
+                verdict = await self._offload.run(True, waf.inspect, request)
         except Exception:
             log.exception("WAF failed (request %s)", ctx.request_id)
             self._audit(ctx, "waf", "deny", "check_failed")
@@ -415,9 +423,16 @@ class Gateway:
                 403, "waf_blocked", "the request was blocked by the web application firewall"
             )
 
-    @staticmethod
-    def _validate_body(route: Route, headers: dict[str, str], body: bytes) -> Any:
-        """The parsed JSON body (None when there is none), after its checks."""
+    async def _validate_body(
+        self, ctx: RequestContext, headers: dict[str, str], body: bytes
+    ) -> Any:
+        """The parsed JSON body (None when there is none), after its checks.
+
+        A large body is measured and parsed in a worker thread, few at a time
+        (ramparts.gateway.json_body): its cost grows with the values it holds, and
+        it must not hold the event loop other requests are served on.
+        """
+        route = ctx.route
         ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if "," in ctype:  # two Content-Type fields, joined: which one the handler obeys is a guess
             raise GatewayDenied(
@@ -426,14 +441,10 @@ class Gateway:
         is_json = ctype == "application/json" or ctype.endswith("+json")
         parsed: Any = None
         if body and is_json:
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                if orjson_depth_exceeded(exc):
-                    raise _too_deep() from None
-                raise GatewayDenied(400, "invalid_json", "the body is not valid JSON") from None
-            if body_too_deep(body, parsed):
-                raise _too_deep()
+            limit = self._node.settings.max_json_values
+            parsed = await self._offload.run(
+                len(body) > INLINE_JSON_BYTES, parse_json_body, body, limit
+            )
         if route.validator is not None:
             if not is_json or not body:
                 raise GatewayDenied(
@@ -490,7 +501,7 @@ class Gateway:
             method=ctx.method,
             raw_path=ctx.path,
             raw_query=scope.get("query_string", b"").decode("latin-1"),
-            headers=_event_headers(scope, ctx.source_ip),
+            headers=_event_headers(scope, ctx.source_ip, ctx.request_id),
             body=body,
             route_key=ctx.route.route_key,
             path_parameters={},
@@ -650,19 +661,26 @@ def _with_hsts(send: Any) -> Any:
     return wrapped
 
 
-def _event_headers(scope: dict[str, Any], source_ip: str) -> list[tuple[bytes, bytes]]:
-    """The request's headers as a handler sees them, ``x-forwarded-*`` set by us.
+def _event_headers(
+    scope: dict[str, Any], source_ip: str, request_id: str
+) -> list[tuple[bytes, bytes]]:
+    """The request's headers as a handler sees them, ``x-forwarded-*`` and ``x-request-id`` ours.
 
     ``source_ip`` and the scheme are what the gateway trusts (uvicorn applies a
-    trusted proxy's headers to them); the port is the listener's own.
+    trusted proxy's headers to them); the port is the listener's own.  The
+    client's ``x-request-id`` is replaced by the gateway's id (the one in the
+    answer and the audit log): the WAF does not inspect it, and handlers log and
+    forward correlation ids as if they were trusted.
     """
     server = scope.get("server")
-    return with_forwarded(
-        scope["headers"],
+    headers = with_forwarded(
+        [(k, v) for k, v in scope["headers"] if k.lower() != b"x-request-id"],
         client_ip=source_ip,
         proto=str(scope.get("scheme", "http")),
         port=server[1] if server and len(server) > 1 and server[1] is not None else None,
     )
+    headers.append((b"x-request-id", request_id.encode("ascii")))
+    return headers
 
 
 def _principal_id(ctx: RequestContext) -> str | None:

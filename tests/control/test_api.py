@@ -69,6 +69,14 @@ def test_two_authorization_headers_are_refused(node: RunningNode) -> None:
         assert b'"code":"malformed_credentials"' in raw
 
 
+def test_json_with_too_many_values_is_400_before_parsing(node: RunningNode) -> None:
+    """The control API shares the gateway's loop: a bomb here would stall both."""
+    bomb = "[" + ",".join(["[]"] * 150_000) + "]"
+    r = node.control.put("/v1/kv/bomb/k", content=f'{{"item": {bomb}}}')
+    assert r.status_code == 400 and r.json()["code"] == "too_many_json_values", r.text
+    assert node.control.get("/v1/kv/bomb/k").status_code == 404  # nothing was written
+
+
 def test_deeply_nested_json_is_400(node: RunningNode) -> None:
     deep = "[" * 1000 + "]" * 1000
     r = node.control.put("/v1/kv/deep/k", content=f'{{"item": {deep}}}')

@@ -41,6 +41,13 @@ _UNPRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\uffff]")
 _LONG_DIGITS = re.compile(r"\d{8,}")  # card and account numbers never reach the audit log
 
 
+class WorkLimitReached(Exception):  # noqa: N818 - a signal to the caller, not a failure
+    """Inspection stopped at the caller's work limit (``Waf.inspect``); no verdict yet."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} non-plain characters to scan")
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     rule: str
@@ -282,7 +289,15 @@ class Waf:
             self._groups[key] = group
         return group
 
-    def inspect(self, req: WafRequest) -> Verdict:
+    def inspect(self, req: WafRequest, work_limit: int | None = None) -> Verdict:
+        """The verdict on ``req``.
+
+        ``work_limit``: the most non-plain characters the caller lets this call
+        scan (the gateway's inline budget, ramparts.gateway.offload); a request
+        that needs more raises WorkLimitReached before the value that would
+        exceed it is scanned, and is inspected again without the limit elsewhere.
+        The verdict never depends on it.
+        """
         targets, overflow = extract(req, self.limits, self._memo)
         exclusions = [e for e in self.exclusions if e.route_matches(req.method, req.route)]
         found: dict[str, Match] = {}
@@ -292,7 +307,14 @@ class Waf:
             # its fields did not already cost (scanning it costs at most that again)
             credit = fields if target.overlaps else 0
             budget = self.limits.max_cost - cost + credit
-            spent = self._inspect_target(target, exclusions, found, budget)
+            if work_limit is not None and work_limit - cost + credit < budget:
+                spent = self._inspect_target(
+                    target, exclusions, found, work_limit - cost + credit
+                )
+                if spent is None:
+                    raise WorkLimitReached(work_limit)
+            else:
+                spent = self._inspect_target(target, exclusions, found, budget)
             if spent is None:
                 overflow = overflow or f"more than {self.limits.max_cost} non-plain characters"
                 break

@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from ramparts.gateway.json_count import json_value_count, quick_value_bound
 from ramparts.gateway.waf.decode import decode
 from ramparts.gateway.waf.location import FILENAME, Segments
 from ramparts.gateway.waf.multipart import decoded_part, extended_params
@@ -100,6 +101,7 @@ class Limits:
     max_targets: int = 2048
     max_bytes: int = 512 * 1024  # characters over all targets (base64 values not counted)
     max_depth: int = 64  # JSON nesting
+    max_json_values: int = 100_000  # parsed at all (the gateway's default refuses more)
     # characters of non-plain text (punctuation, code) the full rule set scans: such
     # text costs 10-40x more CPU per character than words, so it has a budget of its own
     max_cost: int = 128 * 1024
@@ -280,6 +282,8 @@ def _body(out: _Collector, req: WafRequest) -> None:
     if ctype == "application/json" or ctype.endswith("+json"):
         parsed = req.parsed_json
         if parsed is _NOT_PARSED:
+            if _too_many_values(out, req.body):
+                return
             try:
                 parsed = orjson.loads(req.body)
             except orjson.JSONDecodeError:
@@ -303,6 +307,8 @@ def _body(out: _Collector, req: WafRequest) -> None:
     if text.lstrip()[:1] in ("{", "["):
         # Handlers json.loads a body whatever its Content-Type (browsers send text/plain
         # to avoid a CORS preflight): its fields, escapes undone, as well as the text.
+        if _too_many_values(out, req.body):
+            return
         try:
             parsed = orjson.loads(req.body)
         except orjson.JSONDecodeError:
@@ -360,6 +366,19 @@ def _text(data: bytes, ctype: str) -> str | None:
     if text.count("\ufffd") > len(text) * _BINARY_SHARE:
         return None
     return text
+
+
+def _too_many_values(out: _Collector, raw: bytes) -> bool:
+    """Whether a JSON text holds more values than the WAF parses (then it says so: overflow).
+
+    Counted before parsing: a body of empty containers has no strings for the other
+    limits to catch, yet costs a Python object per value to parse and walk.
+    """
+    limit = out.limits.max_json_values
+    if quick_value_bound(raw) <= limit or json_value_count(raw) <= limit:
+        return False
+    out.overflow = f"JSON with more than {limit} values"
+    return True
 
 
 def _json(out: _Collector, node: Any, where: Segments, depth: int) -> bool:
