@@ -34,7 +34,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ramparts.scan import sast
+from ramparts.scan import sast, secret_prefilter
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.cache import ScanCache, entry_name
 from ramparts.scan.errors import ScannerFailed
@@ -72,7 +72,7 @@ FAMILIES: tuple[FileFamily, ...] = (
     FileFamily("bandit", lambda sf: sf.is_python and sf.tree is not None, _bandit,
                ("bandit",), (sast,)),
     FileFamily("secrets", lambda sf: sf.text is not None, _secrets,
-               ("detect-secrets",), (secrets_scan,)),
+               ("detect-secrets",), (secrets_scan, secret_prefilter)),
 )
 
 
