@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 _QUOTED_SHAPE = r"""(['"])[{charset}]{{{least},}}\1"""
@@ -60,12 +60,15 @@ def _plugin_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
     return None
 
 
-def line_gate() -> list[re.Pattern[str]] | None:
-    """Every plugin's necessary patterns, or None if some plugin is not understood."""
+def line_gate(plugins: Iterable[Any] | None = None) -> list[re.Pattern[str]] | None:
+    """Every plugin's necessary patterns, or None if some plugin is not understood.
+
+    ``plugins`` defaults to the ones detect-secrets' current settings enable.
+    """
     from detect_secrets.settings import get_plugins
 
     patterns: list[re.Pattern[str]] = []
-    for plugin in get_plugins():
+    for plugin in get_plugins() if plugins is None else plugins:
         own = _plugin_patterns(plugin)
         if own is None:
             return None
