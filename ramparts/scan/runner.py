@@ -9,8 +9,9 @@ cross-file families (taint, templates, dependencies) in the meantime and
 collects the result with ``Pending.result``.
 
 Workers are started with ``subprocess`` (fork+exec, safe in a process that
-runs threads, unlike a bare fork), get their files' text as JSON on stdin and
-answer in JSON on stdout (no pickle).  Fail closed: a worker that dies, exits
+runs threads, unlike a bare fork).  Files go out in small batches, biggest
+first, to whichever worker is free, one JSON line per batch on stdin, and come
+back as one JSON line on stdout (no pickle).  Fail closed: a worker that dies, exits
 non-zero, answers garbage or leaves a file out makes the scan raise
 ``ScannerFailed``; nothing is cached from a failed scan.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -32,7 +34,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ramparts.scan import sast
+from ramparts.scan import sast, secret_prefilter
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.cache import ScanCache, entry_name
 from ramparts.scan.errors import ScannerFailed
@@ -41,6 +43,8 @@ from ramparts.scan.pyparse import Unparsable, parse_python
 from ramparts.scan.source import SourceFile, SourceTree
 
 MIN_FILES_PER_WORKER = 16  # fewer misses than this: a worker's start-up costs more than it saves
+BATCH_FILES = 8  # a batch ends at this many files or this much text, whichever comes first
+BATCH_CHARS = 64_000
 
 Scan = Callable[[SourceFile], tuple[list[Finding], list[Rule]]]
 
@@ -68,7 +72,7 @@ FAMILIES: tuple[FileFamily, ...] = (
     FileFamily("bandit", lambda sf: sf.is_python and sf.tree is not None, _bandit,
                ("bandit",), (sast,)),
     FileFamily("secrets", lambda sf: sf.text is not None, _secrets,
-               ("detect-secrets",), (secrets_scan,)),
+               ("detect-secrets",), (secrets_scan, secret_prefilter)),
 )
 
 
@@ -93,8 +97,9 @@ class Pending:
         self._wanted = wanted  # a worker answers every family of a file; some were cached
 
     def result(self) -> tuple[list[Finding], list[Rule]]:
-        for job in self._jobs:
-            for key, entry in job.wait().items():
+        answers = [job.wait() for job in self._jobs]  # all or nothing: cache only a whole scan
+        for answer in answers:
+            for key, entry in answer.items():
                 if key not in self._wanted:
                     continue
                 self._store({key: entry})
@@ -149,68 +154,115 @@ def start(tree: SourceTree, cache: ScanCache | None, parallel: bool) -> Pending:
             store({key: entry})
             pending._add(entry)
         return pending
-    for share in _split(files, workers):
-        pending._jobs.append(_WorkerJob.launch(share))
+    batches: queue.SimpleQueue[list[SourceFile]] = queue.SimpleQueue()
+    for batch in _batches(files):
+        batches.put(batch)
+    stop = threading.Event()
+    for _ in range(workers):
+        pending._jobs.append(_WorkerJob.launch(batches, stop))
     return pending
 
 
-def _split(files: list[SourceFile], n: int) -> list[list[SourceFile]]:
-    """Greedy by size, biggest first: shares of about equal work."""
-    shares: list[list[SourceFile]] = [[] for _ in range(n)]
-    loads = [0] * n
+def _batches(files: list[SourceFile]) -> list[list[SourceFile]]:
+    """Small batches, biggest files first: whoever is free takes the next one.
+
+    Handing work out as workers free up (rather than splitting it up front)
+    keeps one worker from running long after the other has finished, and
+    biggest-first leaves only small batches for the end.
+    """
+    out: list[list[SourceFile]] = []
+    batch: list[SourceFile] = []
+    size = 0
     for sf in sorted(files, key=lambda f: -len(f.text or "")):
-        i = loads.index(min(loads))
-        shares[i].append(sf)
-        loads[i] += len(sf.text or "")
-    return [s for s in shares if s]
+        batch.append(sf)
+        size += len(sf.text or "")
+        if len(batch) >= BATCH_FILES or size >= BATCH_CHARS:
+            out.append(batch)
+            batch, size = [], 0
+    if batch:
+        out.append(batch)
+    return out
 
 
 class _WorkerJob:
-    """One worker process and the thread that feeds it and reads its answer."""
+    """One worker process and the thread that hands it batches and reads its answers.
+
+    The protocol is one JSON document per line each way: ``{"files": [...]}``
+    in, ``{"results": {...}}`` out.  Any failure (death, garbage, a file left
+    out, a non-zero exit) stops every worker of the scan and fails it closed.
+    """
 
     COMMAND = (sys.executable, "-m", "ramparts.scan.runner")
 
-    def __init__(self, proc: subprocess.Popen[bytes], expected: set[str], payload: bytes) -> None:
-        self.proc, self.expected = proc, expected
-        self._out: bytes = b""
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
+    def __init__(self, proc: subprocess.Popen[bytes],
+                 batches: queue.SimpleQueue[list[SourceFile]], stop: threading.Event) -> None:
+        self.proc, self._batches, self._stop = proc, batches, stop
+        self._results: dict[str, Any] = {}
+        self._error: str | None = None
+        self._thread = threading.Thread(target=self._talk, daemon=True)
         self._thread.start()
 
     @classmethod
-    def launch(cls, share: list[SourceFile]) -> _WorkerJob:
+    def launch(cls, batches: queue.SimpleQueue[list[SourceFile]],
+               stop: threading.Event) -> _WorkerJob:
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            list(cls.COMMAND), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return cls(proc, batches, stop)
+
+    def _talk(self) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            while not self._stop.is_set():
+                try:
+                    share = self._batches.get_nowait()
+                except queue.Empty:
+                    break
+                self._exchange(share)
+            self.proc.stdin.close()
+            if self.proc.wait() != 0:
+                self._fail(f"exit status {self.proc.returncode}")
+        except BaseException as exc:  # noqa: BLE001 - reported by wait()
+            self._fail(self._error or exc.__class__.__name__)
+
+    def _exchange(self, share: list[SourceFile]) -> None:
+        """Send one batch, read its answer, and check it covers exactly that batch."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
         expected = {f"{sf.rel}\0{fam.name}" for sf in share for fam in FAMILIES
                     if fam.applies(sf)}
         payload = json.dumps({"files": [[sf.rel, str(sf.path), sf.text] for sf in share]},
                              ensure_ascii=False).encode("utf-8", "surrogatepass")
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            list(cls.COMMAND), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        return cls(proc, expected, payload)
-
-    def _talk(self, payload: bytes) -> None:
+        self.proc.stdin.write(payload + b"\n")
+        self.proc.stdin.flush()
         try:
-            self._out, _ = self.proc.communicate(payload)
-        except BaseException as exc:  # noqa: BLE001 - reported by wait()
-            self._error = exc
-
-    def wait(self) -> dict[str, Any]:
-        self._thread.join()
-        try:
-            doc = json.loads(self._out) if self._error is None else {}
+            doc = json.loads(self.proc.stdout.readline())
         except ValueError:
             doc = {}
         results = doc.get("results") if isinstance(doc, dict) else None
-        if self.proc.returncode != 0 or not isinstance(results, dict) \
-                or set(results) != self.expected \
+        if not isinstance(results, dict) or set(results) != expected \
                 or not all(_well_formed(e) for e in results.values()):
-            why = doc.get("error") if isinstance(doc, dict) and doc.get("error") else \
-                f"exit status {self.proc.returncode}"
-            raise ScannerFailed(f"a per-file scanner worker failed ({why}); "
+            why = doc.get("error") if isinstance(doc, dict) and doc.get("error") else None
+            self._error = str(why or "a malformed answer")
+            raise ScannerFailed(self._error)
+        self._results.update(results)
+
+    def _fail(self, why: str) -> None:
+        self._error = why
+        self._stop.set()
+        if self.proc.poll() is None:
+            self.proc.kill()
+
+    def wait(self) -> dict[str, Any]:
+        self._thread.join()
+        if self._error is None and self._stop.is_set():
+            self._error = "another worker failed"
+        if self._error is not None:
+            raise ScannerFailed(f"a per-file scanner worker failed ({self._error}); "
                                 "the gate fails closed")
-        return results
+        return self._results
 
     def kill(self) -> None:
+        self._stop.set()
         if self.proc.poll() is None:
             self.proc.kill()
         self._thread.join()
@@ -258,15 +310,18 @@ def _work(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _main() -> int:  # pragma: no cover - runs in the worker process
+    """Answer one JSON line per request line until stdin closes."""
+    out = sys.stdout.buffer
     try:
-        doc = json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogatepass"))
-        payload: dict[str, Any] = {"results": _work(doc)}
-        code = 0
+        for raw in iter(sys.stdin.buffer.readline, b""):
+            doc = json.loads(raw.decode("utf-8", "surrogatepass"))
+            out.write(json.dumps({"results": _work(doc)}).encode() + b"\n")
+            out.flush()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails closed
-        payload, code = {"error": exc.__class__.__name__}, 1
-    sys.stdout.buffer.write(json.dumps(payload).encode())
-    sys.stdout.buffer.flush()
-    return code
+        out.write(json.dumps({"error": exc.__class__.__name__}).encode() + b"\n")
+        out.flush()
+        return 1
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -89,8 +89,9 @@ def looks_random(value: str, name: str = "") -> bool:
 
 
 def run(tree: SourceTree) -> list[Finding]:
-    from detect_secrets.core import scan as ds_scan
     from detect_secrets.settings import default_settings
+
+    from ramparts.scan.secret_prefilter import scan_file
 
     findings: list[Finding] = []
     with _lock, default_settings():
@@ -101,7 +102,7 @@ def run(tree: SourceTree) -> list[Finding]:
             # high-entropy base64 and follows a keyword): one finding per line,
             # named after the most specific plugin
             by_line: dict[int, list[Any]] = {}
-            for secret in ds_scan.scan_file(str(sf.path)):
+            for secret in scan_file(str(sf.path)):
                 by_line.setdefault(int(secret.line_number or 1), []).append(secret)
             dynamic = _dynamic_reference_lines(sf.text)  # {{resolve:...}} names, any file
             deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()

@@ -148,8 +148,8 @@ def test_an_entry_under_another_name_is_not_trusted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [
     "import os, signal; os.kill(os.getpid(), signal.SIGKILL)",  # dies
-    "import sys; sys.stdin.read(); print('{\"results\": {}}')",  # leaves every file out
-    "import sys; sys.stdin.read(); print('not json')",
+    "import sys; sys.stdin.readline(); print('{\"results\": {}}')",  # leaves every file out
+    "import sys; sys.stdin.readline(); print('not json')",
 ])
 def test_a_broken_worker_fails_the_scan_closed(
     tmp_path: Path, many_workers: None, monkeypatch: pytest.MonkeyPatch, command: str
