@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Protocol
 
-from ramparts.scan.taint import responses, sanitisers, sinks, sources
+from ramparts.scan.taint import models, responses, sanitisers, sinks, sources
 from ramparts.scan.taint.frameworks.base import AS_SESSION, MARKERS, REQUEST, SESSION, VIEW
 from ramparts.scan.taint.index import ModuleIndex
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint, union
@@ -55,6 +55,10 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     receiver = i.expr(func.value) if isinstance(func, ast.Attribute) else CLEAN
     sinks.check(i, node, name, method, args, kwargs, receiver)
 
+    if method in models.VALIDATORS and (cls := models.app_class(
+            i, func.value)) is not None:  # type: ignore[union-attr]
+        models.construct(i.p, cls, [], {None: args[0] if args else kwargs.get("obj", CLEAN)})
+        return CLEAN  # the instance's taint is in its fields
     target = _app_target(i, func, name)
     if target is not None:
         return i.p.call(i, node, target, args, kwargs,

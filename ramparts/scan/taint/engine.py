@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 
-from ramparts.scan.taint import responses, sanitisers, sinks, sources
+from ramparts.scan.taint import models, responses, sanitisers, sinks, sources
 from ramparts.scan.taint.frameworks.base import MARKERS
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
 from ramparts.scan.taint.values import Program, Values
@@ -85,6 +85,9 @@ class Interp(Values):
             elif responses.unescaped(self, value):
                 self.objs[name] = (responses.NOESCAPE_ENV if ctor.endswith("Environment")
                                    else responses.NOESCAPE_TEMPLATE)
+            elif method in models.VALIDATORS and (
+                    made := models.app_class(self, value.func.value)) is not None:  # type: ignore[attr-defined]
+                self.objs[name] = "class:" + made
             elif (local := self.p.resolve(self.mod, ctor, self.cls)) is not None:
                 if local[2] is not None and local[1].name == "__init__":
                     self.objs[name] = "class:" + local[2]

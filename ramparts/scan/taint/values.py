@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Protocol
 
-from ramparts.scan.taint import calls, responses, sanitisers, sources
+from ramparts.scan.taint import calls, responses, sanitisers, sinks, sources
 from ramparts.scan.taint.frameworks.base import AS_SESSION, MARKERS, REQUEST, VIEW
 from ramparts.scan.taint.index import Function, ModuleIndex
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint, union
@@ -65,7 +65,7 @@ class Values:
         self.returns_other = False  # some return gives something else than an argument list
         self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
-        self.shapes = sanitisers.Shapes()
+        self.shapes = sanitisers.Shapes(constants=mod.constants)
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
@@ -204,6 +204,9 @@ class Values:
         if path is not None and path in self.env:
             return self.env[path]
         base = self.expr(node.value)
+        if not base and (current := sources.current_request(self.made_by(node.value)[0],
+                                                            node.attr)) is not None:
+            return current  # app.current_event of a Powertools/Chalice app
         if REQUEST in base:
             if node.attr in sources.REQUEST_ATTRS:
                 return KINDS
@@ -234,6 +237,12 @@ class Values:
     def call(self, node: ast.Call) -> Taint:
         return calls.evaluate(self, node)
 
+    def _module_client(self, name: str) -> str | None:
+        """The HTTP client class a module-level instance was made by, if it is one."""
+        call = self.mod.instances.get(name)
+        ctor = self.mod.dotted(call.func) if call is not None else ""
+        return ctor if ctor in sinks.HTTP_CLIENTS else None
+
     def qualname(self, func: ast.expr) -> str:
         parts: list[str] = []
         node = func
@@ -245,6 +254,8 @@ class Values:
                 parts.append(self.objs[node.id] + "()")
             elif node.id in self.env:  # a local variable shadows imports and builtins
                 parts.append(node.id)
+            elif (ctor := self._module_client(node.id)) is not None:
+                parts.append(ctor + "()")  # s = requests.Session() at module level
             else:
                 parts.append(self.mod.aliases.get(node.id, node.id))
         elif isinstance(node, ast.Call):
