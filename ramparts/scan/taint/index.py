@@ -34,6 +34,9 @@ class ModuleIndex:
     callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
     instances: dict[str, ast.Call] = field(default_factory=dict)  # global = Maker(...)
     constants: dict[str, str] = field(default_factory=dict)  # global = "text"
+    # globals the operator sets: API = os.environ["API_BASE"], os.getenv(...), settings.X
+    configured: set[str] = field(default_factory=set)
+    dicts: dict[str, ast.Dict] = field(default_factory=dict)  # global = {...} (header sets)
     # lines holding a name or method that may read attacker data on its own
     # (``request`` imported from flask, ``receive_message``): see ``reads_sources``
     source_lines: list[tuple[int, str]] = field(default_factory=list)
@@ -109,6 +112,10 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
                 info.fields.update(_declared(item))
             mod.classes[stmt.name] = info
         mod.instances.update(_made(stmt))
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict):
+            mod.dicts.update({t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)})
+        if isinstance(stmt, ast.Assign) and _from_configuration(mod, stmt.value):
+            mod.configured.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) \
                 and isinstance(stmt.value.value, str):
             mod.constants.update({t.id: stmt.value.value for t in stmt.targets
@@ -126,6 +133,17 @@ def _made(stmt: ast.stmt) -> dict[str, ast.Call]:
     if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
         return {t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)}
     return {}
+
+
+def _from_configuration(mod: ModuleIndex, value: ast.expr) -> bool:
+    """``os.environ["X"]``, ``os.getenv("X")``, ``os.environ.get("X")``, ``settings.X``."""
+    if isinstance(value, ast.Subscript):
+        return mod.dotted(value.value) == "os.environ"
+    if isinstance(value, ast.Call):
+        return mod.dotted(value.func) in ("os.getenv", "os.environ.get")
+    if isinstance(value, ast.Attribute):
+        return mod.dotted(value.value) in ("django.conf.settings", "settings")
+    return False
 
 
 def _declared(item: ast.stmt) -> dict[str, str]:

@@ -160,7 +160,7 @@ class Values:
             base = self.expr(node.value)
             return CLEAN if base & MARKERS and not base - MARKERS else base - MARKERS
         if isinstance(node, ast.JoinedStr):
-            return responses.fixed_origin(node, union(self.expr(v) for v in node.values))
+            return self._origin(node, union(self.expr(v) for v in node.values))
         if isinstance(node, ast.FormattedValue):
             t = self.expr(node.value)
             return t - {"log"} if node.conversion == ord("r") else t
@@ -169,7 +169,7 @@ class Values:
             while isinstance(spine, ast.BinOp):
                 t |= self.expr(spine.right)
                 spine = spine.left
-            return responses.fixed_origin(node, t | self.expr(spine))
+            return self._origin(node, t | self.expr(spine))
         if isinstance(node, ast.BoolOp):
             return union(self.expr(v) for v in node.values)
         if isinstance(node, ast.Compare | ast.UnaryOp) and (
@@ -198,6 +198,36 @@ class Values:
                 return self.env[path]
             return self.call(node)
         return union(self.expr(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
+
+    def module_dict(self, node: ast.expr) -> ast.Dict | None:
+        """The dict literal a module-level name is bound to (not shadowed locally)."""
+        if isinstance(node, ast.Name) and node.id not in self.env:
+            return self.mod.dicts.get(node.id)
+        return None
+
+    def _origin(self, node: ast.JoinedStr | ast.BinOp, t: Taint) -> Taint:
+        """A URL whose scheme and host are fixed (a literal or operator-set base) keeps them."""
+        if self._configured_base(node):
+            return t - {"ssrf", "redirect"}
+        return responses.fixed_origin(node, t)
+
+    def _configured_base(self, node: ast.JoinedStr | ast.BinOp) -> bool:
+        """``f"{API}/users/{uid}"`` or ``API + "/users/" + uid`` with API set by the operator.
+
+        The text after the base must start with ``/``: ``f"{API}{x}"`` lets ``x`` be
+        ``@evil.example``, which moves the host.
+        """
+        if isinstance(node, ast.JoinedStr):
+            if len(node.values) < 2 or not isinstance(node.values[0], ast.FormattedValue):
+                return False
+            base, rest = node.values[0].value, node.values[1]
+        else:
+            while isinstance(node.left, ast.BinOp):
+                node = node.left
+            base, rest = node.left, node.right
+        return isinstance(base, ast.Name) and base.id in self.mod.configured \
+            and base.id not in self.env and isinstance(rest, ast.Constant) \
+            and isinstance(rest.value, str) and rest.value.startswith("/")
 
     def _attribute(self, node: ast.Attribute) -> Taint:
         path = sanitisers.key(node)

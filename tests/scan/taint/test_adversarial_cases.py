@@ -61,3 +61,36 @@ def test_startswith_guard_without_trailing_separator_is_not_containment(scan: Sc
         return open(r).read()
     """
     assert scan(code) == {(T005, 9)}
+
+
+def test_raw_sql_expressions_and_pickle_loaders_and_s3_local_paths_are_sinks(scan: Scan) -> None:
+    code = """
+    import io, base64, os, boto3, numpy
+    from django.db.models.expressions import RawSQL
+    from .models import Item
+    s3 = boto3.client("s3")
+    def handler(event, context):
+        q = event["queryStringParameters"]
+        Item.objects.annotate(v=RawSQL("SELECT %s" % q["col"], []))
+        numpy.load(io.BytesIO(base64.b64decode(event["body"])), allow_pickle=True)
+        numpy.load(io.BytesIO(base64.b64decode(event["body"])))
+        s3.download_file("bucket", q["key"], "/tmp/" + q["key"])
+        s3.download_file("bucket", q["key"], "/tmp/fixed")
+        list(map(os.system, ["ping -c1 " + h for h in q["hosts"]]))
+    """
+    assert scan(code) == {("RP-T003", 7), ("RP-T004", 8), (T005, 10), ("RP-T002", 12)}
+
+
+def test_base_url_from_operator_configuration_is_not_ssrf(scan: Scan) -> None:
+    code = """
+    import os, requests
+    API = os.environ["API_BASE"]
+    OTHER = os.getenv("OTHER_BASE", "https://x.example")
+    def handler(event, context):
+        uid = event["pathParameters"]["id"]
+        requests.get(f"{API}/users/{uid}", timeout=5)
+        requests.get(OTHER + "/users/" + uid, timeout=5)
+        requests.get(f"{API}{uid}", timeout=5)
+        requests.get(f"{uid}/users", timeout=5)
+    """
+    assert scan(code) == {(T006, 8), (T006, 9)}
