@@ -94,3 +94,16 @@ def test_base_url_from_operator_configuration_is_not_ssrf(scan: Scan) -> None:
         requests.get(f"{uid}/users", timeout=5)
     """
     assert scan(code) == {(T006, 8), (T006, 9)}
+
+
+def test_module_level_aiohttp_session_is_an_ssrf_sink(scan: Scan) -> None:
+    code = """
+    import aiohttp
+    from aiohttp import web
+    http = aiohttp.ClientSession()
+    pool = aiohttp.ClientSession()
+    async def fetch(request):
+        await pool.get(request.query["u"])
+        return web.Response(text="ok")
+    """
+    assert scan(code) == {(T006, 6)}
