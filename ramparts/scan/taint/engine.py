@@ -71,12 +71,15 @@ class Interp(Values):
         name = target.id
         self.objs.pop(name, None)
         self.argv.pop(name, None)
+        self.partials.pop(name, None)
         self.shapes.normalised.discard(name)
         self.shapes.url_of.pop(name, None)
         self.shapes.signed_of.pop(name, None)
         if isinstance(value, ast.Call):
             ctor = self.qualname(value.func)
             method = getattr(value.func, "attr", None)
+            if ctor == "functools.partial":
+                self.partials[name] = value
             if ctor in sinks.HTTP_CLIENTS or ctor.endswith(("getLogger", "get_logger")) \
                     or ctor == "xml.sax.make_parser" or ctor.startswith(("ldap3.", "ldap.")):
                 self.objs[name] = ctor

@@ -65,6 +65,7 @@ class Values:
         self.returns_other = False  # some return gives something else than an argument list
         self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
+        self.partials: dict[str, ast.Call] = {}  # name bound to functools.partial(f, ...)
         self.shapes = sanitisers.Shapes(constants=mod.constants)
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
 
