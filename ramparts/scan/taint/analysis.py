@@ -17,7 +17,7 @@ from typing import cast
 
 from ramparts.scan.findings import Finding
 from ramparts.scan.source import SourceTree
-from ramparts.scan.taint import index, sources
+from ramparts.scan.taint import index, models, sources
 from ramparts.scan.taint.engine import Interp
 from ramparts.scan.taint.frameworks.base import Entry
 from ramparts.scan.taint.index import Function, ModuleIndex, positional
@@ -75,17 +75,25 @@ class Program:
 
     def _entry(self, mod: ModuleIndex, entry: Entry) -> None:
         cls = f"{mod.sf.module}:{entry.cls}" if entry.cls else None
-        interp = self._interpret(mod, entry.fn, dict(entry.params), 0, "", cls)
+        env, objs = dict(entry.params), {}
+        for name, annotation in entry.models.items():  # a body model the framework fills
+            made = self.resolve(mod, mod.dotted(annotation), None)
+            if made is not None and made[2] is not None and made[1].name == "__init__" \
+                    and models.declared_fields(self, made[2]):
+                models.construct(self, made[2], [], {None: env.pop(name, CLEAN)})
+                objs[name] = "class:" + made[2]
+        interp = self._interpret(mod, entry.fn, env, 0, "", cls, objs)
         if entry.html_returns:
             for node, t in interp.return_nodes:
                 if _returns_text(node.value):
                     interp.hit(node, "xss", "the view's return value", t)
 
     def _interpret(self, mod: ModuleIndex, fn: Function, env: dict[str, Taint], depth: int,
-                   via: str, cls: str | None) -> Interp:
+                   via: str, cls: str | None, objs: dict[str, str] | None = None) -> Interp:
         params = positional(fn)
         self_name = params[0] if cls is not None and params else None
         interp = Interp(self, mod, env, depth, via, cls, self_name)
+        interp.objs.update(objs or {})
         interp.block(fn.body)
         return interp
 
@@ -142,6 +150,9 @@ class Program:
         everything = frozenset().union(*args, *kwargs.values())
         if caller.depth + 1 > MAX_DEPTH:
             return everything  # too deep to follow: assume the value carries its inputs
+        if fn is _NO_INIT and cls is not None:  # a data model: its fields take the input
+            models.construct(self, cls, args, kwargs)
+            return CLEAN
         params = positional(fn)
         env: dict[str, Taint] = {}
         if cls is not None and params and not _is_static(fn):

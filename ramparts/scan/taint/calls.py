@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Protocol
 
-from ramparts.scan.taint import responses, sanitisers, sinks, sources
+from ramparts.scan.taint import models, responses, sanitisers, sinks, sources
 from ramparts.scan.taint.frameworks.base import AS_SESSION, MARKERS, REQUEST, SESSION, VIEW
 from ramparts.scan.taint.index import ModuleIndex
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint, union
@@ -33,6 +33,7 @@ class Caller(Protocol):
     env: dict[str, Taint]
     objs: dict[str, str]
     argv: dict[str, Taint]
+    partials: dict[str, ast.Call]
     cls: str | None
     p: Any  # engine.Program
 
@@ -47,6 +48,10 @@ class Caller(Protocol):
 
 def evaluate(i: Caller, node: ast.Call) -> Taint:
     """Check ``node`` against the sinks and return the taint of its result."""
+    if (bound := _partial(i, node.func)) is not None:  # run_sh = partial(subprocess.run, ...)
+        call = ast.Call(func=bound.args[0], args=[*bound.args[1:], *node.args],
+                        keywords=[*bound.keywords, *node.keywords])
+        return evaluate(i, ast.copy_location(call, node))
     args = [i.expr(a) for a in node.args]
     kwargs = {k.arg: i.expr(k.value) for k in node.keywords}
     name = i.qualname(node.func)
@@ -55,6 +60,10 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     receiver = i.expr(func.value) if isinstance(func, ast.Attribute) else CLEAN
     sinks.check(i, node, name, method, args, kwargs, receiver)
 
+    if method in models.VALIDATORS and (cls := models.app_class(
+            i, func.value)) is not None:  # type: ignore[union-attr]
+        models.construct(i.p, cls, [], {None: args[0] if args else kwargs.get("obj", CLEAN)})
+        return CLEAN  # the instance's taint is in its fields
     target = _app_target(i, func, name)
     if target is not None:
         return i.p.call(i, node, target, args, kwargs,
@@ -141,3 +150,20 @@ def _store_into(i: Caller, container: ast.expr, t: Taint) -> None:
         container = container.value
     if isinstance(container, ast.Name):
         i.env[container.id] = i.env.get(container.id, CLEAN) | t
+
+
+def _partial(i: Caller, func: ast.expr) -> ast.Call | None:
+    """The ``functools.partial(f, ...)`` call a called name is bound to, if any."""
+    if not isinstance(func, ast.Name):
+        return None
+    bound = i.partials.get(func.id)
+    if bound is None and func.id not in i.env:
+        bound = i.mod.instances.get(func.id)
+    if bound is None or not bound.args or i.mod.dotted(bound.func) != "functools.partial":
+        return None
+    inner = bound.args[0]  # a partial of a partial (or of itself) is not followed
+    if isinstance(inner, ast.Name) and (inner.id in i.partials or inner.id == func.id or (
+            (made := i.mod.instances.get(inner.id)) is not None
+            and i.mod.dotted(made.func) == "functools.partial")):
+        return None
+    return bound

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 
-from ramparts.scan.taint import responses, sanitisers, sinks, sources
+from ramparts.scan.taint import models, responses, sanitisers, sinks, sources
 from ramparts.scan.taint.frameworks.base import MARKERS
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
 from ramparts.scan.taint.values import Program, Values
@@ -71,12 +71,15 @@ class Interp(Values):
         name = target.id
         self.objs.pop(name, None)
         self.argv.pop(name, None)
+        self.partials.pop(name, None)
         self.shapes.normalised.discard(name)
         self.shapes.url_of.pop(name, None)
         self.shapes.signed_of.pop(name, None)
         if isinstance(value, ast.Call):
             ctor = self.qualname(value.func)
             method = getattr(value.func, "attr", None)
+            if ctor == "functools.partial":
+                self.partials[name] = value
             if ctor in sinks.HTTP_CLIENTS or ctor.endswith(("getLogger", "get_logger")) \
                     or ctor == "xml.sax.make_parser" or ctor.startswith(("ldap3.", "ldap.")):
                 self.objs[name] = ctor
@@ -85,6 +88,9 @@ class Interp(Values):
             elif responses.unescaped(self, value):
                 self.objs[name] = (responses.NOESCAPE_ENV if ctor.endswith("Environment")
                                    else responses.NOESCAPE_TEMPLATE)
+            elif method in models.VALIDATORS and (
+                    made := models.app_class(self, value.func.value)) is not None:  # type: ignore[attr-defined]
+                self.objs[name] = "class:" + made
             elif (local := self.p.resolve(self.mod, ctor, self.cls)) is not None:
                 if local[2] is not None and local[1].name == "__init__":
                     self.objs[name] = "class:" + local[2]

@@ -21,6 +21,8 @@ class ClassInfo:
     bases: list[str]  # dotted origins of the base classes
     methods: dict[str, Function] = field(default_factory=dict)
     attrs: dict[str, ast.Call] = field(default_factory=dict)  # class attribute -> its making
+    # declared fields (``name: str``, ``host = attr.ib()``) -> their type's last name ("" unknown)
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -31,6 +33,10 @@ class ModuleIndex:
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
     instances: dict[str, ast.Call] = field(default_factory=dict)  # global = Maker(...)
+    constants: dict[str, str] = field(default_factory=dict)  # global = "text"
+    # globals the operator sets: API = os.environ["API_BASE"], os.getenv(...), settings.X
+    configured: set[str] = field(default_factory=set)
+    dicts: dict[str, ast.Dict] = field(default_factory=dict)  # global = {...} (header sets)
     # lines holding a name or method that may read attacker data on its own
     # (``request`` imported from flask, ``receive_message``): see ``reads_sources``
     source_lines: list[tuple[int, str]] = field(default_factory=list)
@@ -103,8 +109,17 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     info.methods[item.name] = item
                 info.attrs.update(_made(item))
+                info.fields.update(_declared(item))
             mod.classes[stmt.name] = info
         mod.instances.update(_made(stmt))
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict):
+            mod.dicts.update({t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)})
+        if isinstance(stmt, ast.Assign) and _from_configuration(mod, stmt.value):
+            mod.configured.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) \
+                and isinstance(stmt.value.value, str):
+            mod.constants.update({t.id: stmt.value.value for t in stmt.targets
+                                  if isinstance(t, ast.Name)})
     mod.imported_roots = {origin.split(".")[0] for origin in mod.aliases.values()}
     return mod
 
@@ -118,6 +133,51 @@ def _made(stmt: ast.stmt) -> dict[str, ast.Call]:
     if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
         return {t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)}
     return {}
+
+
+def _from_configuration(mod: ModuleIndex, value: ast.expr) -> bool:
+    """``os.environ["X"]``, ``os.getenv("X")``, ``os.environ.get("X")``, ``settings.X``."""
+    if isinstance(value, ast.Subscript):
+        return mod.dotted(value.value) == "os.environ"
+    if isinstance(value, ast.Call):
+        return mod.dotted(value.func) in ("os.getenv", "os.environ.get")
+    if isinstance(value, ast.Attribute):
+        return mod.dotted(value.value) in ("django.conf.settings", "settings")
+    return False
+
+
+def _declared(item: ast.stmt) -> dict[str, str]:
+    """A class body's field declaration: ``name: str`` or ``host = attr.ib()``."""
+    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+        if type_name(item.annotation) != "ClassVar":
+            return {item.target.id: type_name(item.annotation)}
+    if isinstance(item, ast.Assign) and isinstance(item.value, ast.Call):
+        func = item.value.func
+        if (getattr(func, "attr", None) or getattr(func, "id", "")) in _FIELD_MAKERS:
+            return {t.id: "" for t in item.targets if isinstance(t, ast.Name)}
+    return {}
+
+
+_FIELD_MAKERS = frozenset({"ib", "attrib", "field", "Field"})
+
+
+def type_name(node: ast.expr | None) -> str:
+    """The type's last name: ``Annotated[int, Query()]`` -> ``int``, ``uuid.UUID`` -> UUID."""
+    if isinstance(node, ast.Subscript):
+        head = getattr(node.value, "id", None) or getattr(node.value, "attr", "")
+        if head == "Annotated":
+            first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+            return type_name(first)
+        if head == "Optional":
+            return type_name(node.slice)
+        return head
+    if isinstance(node, ast.BinOp):  # int | None
+        return type_name(node.left)
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
 
 
 def _imported(node: ast.Import | ast.ImportFrom, package: str) -> list[tuple[str, str]]:

@@ -59,6 +59,8 @@ class Interp(Protocol):
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None: ...
 
+    def module_dict(self, node: ast.expr) -> ast.Dict | None: ...
+
 
 def check_response(i: Interp, node: ast.Call, name: str, method: str | None,
                    args: list[Taint], kwargs: dict[str | None, Taint], receiver: Taint) -> None:
@@ -89,12 +91,15 @@ def check_dict(i: Interp, node: ast.Dict) -> None:
     location = entries.get("location")
     if location is not None:
         i.hit(node, "redirect", "a Location header", i.expr(location))
-    headers = entries.get("headers")
     body = entries.get("body")
-    if isinstance(headers, ast.Dict) and body is not None:
-        ctype = _entries(headers).get("content-type")
-        if ctype is not None and _says_html(ctype):
-            i.hit(node, "xss", "an HTML response body", i.expr(body))
+    for field in ("headers", "multivalueheaders"):
+        headers = entries.get(field)
+        if headers is not None and not isinstance(headers, ast.Dict):
+            headers = i.module_dict(headers)  # "headers": HTML, a module-level constant
+        if isinstance(headers, ast.Dict) and body is not None:
+            ctype = _entries(headers).get("content-type")
+            if ctype is not None and _says_html(ctype):
+                i.hit(node, "xss", "an HTML response body", i.expr(body))
 
 
 def check_store(i: Interp, target: ast.Subscript, value: Taint, base: Taint) -> None:
@@ -139,6 +144,8 @@ def _entries(node: ast.Dict) -> dict[str, ast.expr]:
 
 
 def _says_html(node: ast.expr) -> bool:
+    if isinstance(node, ast.List | ast.Tuple):  # multiValueHeaders: ["text/html"]
+        return any(_says_html(e) for e in node.elts)
     return isinstance(node, ast.Constant) and "html" in str(node.value).lower()
 
 

@@ -124,6 +124,7 @@ class Shapes:
     normalised: set[str] = field(default_factory=set)  # realpath/resolve() results
     url_of: dict[str, str] = field(default_factory=dict)  # parsed -> key of the URL it parsed
     signed_of: dict[str, str] = field(default_factory=dict)  # expected MAC -> key of its message
+    constants: dict[str, str] = field(default_factory=dict)  # module-level NAME = "text"
 
 
 def signed_message(ctor: str, call: ast.Call) -> str | None:
@@ -226,6 +227,27 @@ def _host_facts(host: ast.Attribute, qual: Callable[[ast.expr], str],
     return []
 
 
+def _ends_with_separator(prefix: ast.expr, qual: Callable[[ast.expr], str],
+                         shapes: Shapes) -> bool:
+    """Whether a containment prefix ends with ``/``: "/srv/files" also admits /srv/files-x."""
+    if isinstance(prefix, ast.Tuple):
+        return bool(prefix.elts) and all(_ends_with_separator(e, qual, shapes)
+                                         for e in prefix.elts)
+    if isinstance(prefix, ast.Constant):
+        return isinstance(prefix.value, str) and prefix.value.endswith("/")
+    if isinstance(prefix, ast.Name) and prefix.id in shapes.constants:
+        return shapes.constants[prefix.id].endswith("/")
+    if isinstance(prefix, ast.BinOp) and isinstance(prefix.op, ast.Add):
+        return qual(prefix.right) in ("os.sep", "os.path.sep", "posixpath.sep") \
+            or _ends_with_separator(prefix.right, qual, shapes)
+    if isinstance(prefix, ast.JoinedStr) and prefix.values:
+        return _ends_with_separator(prefix.values[-1], qual, shapes)
+    if isinstance(prefix, ast.Call) and qual(prefix.func).endswith("path.join") and prefix.args:
+        last = prefix.args[-1]
+        return isinstance(last, ast.Constant) and last.value in ("", "/")
+    return False
+
+
 def _call_facts(test: ast.Call, qual: Callable[[ast.expr], str], shapes: Shapes) -> list[Fact]:
     func = test.func
     if isinstance(func, ast.Attribute) and (subject := key(func.value)) is not None:
@@ -233,7 +255,8 @@ def _call_facts(test: ast.Call, qual: Callable[[ast.expr], str], shapes: Shapes)
             return [(subject, _CHARSET)]
         if func.attr == "is_relative_to":
             return [(subject, frozenset({"path"}))]
-        if func.attr == "startswith" and subject in shapes.normalised:
+        if func.attr == "startswith" and subject in shapes.normalised and test.args \
+                and _ends_with_separator(test.args[0], qual, shapes):
             return [(subject, frozenset({"path"}))]
         if func.attr == "fullmatch" and test.args and key(test.args[0]):
             return [(key(test.args[0]) or "", _CHARSET)]

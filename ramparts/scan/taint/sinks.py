@@ -32,7 +32,11 @@ SHELLS = ("sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell")
 SQL_METHODS = frozenset({"execute", "executemany", "executescript", "raw", "mogrify",
                          "exec_driver_sql", "read_sql", "read_sql_query"})
 SQL_FUNCS = frozenset({"sqlalchemy.text", "sqlalchemy.sql.text", "pandas.read_sql",
-                       "pandas.read_sql_query", "sqlalchemy.sql.expression.text"})
+                       "pandas.read_sql_query", "sqlalchemy.sql.expression.text",
+                       "django.db.models.expressions.RawSQL", "django.db.models.RawSQL"})
+# loaders that unpickle only when asked to: numpy.load(f, allow_pickle=True)
+PICKLE_OPT_IN = frozenset({"numpy.load", "np.load"})
+
 DESERIALIZE = frozenset({"pickle.loads", "pickle.load", "pickle.Unpickler", "cPickle.loads",
                          "cPickle.load", "marshal.loads", "marshal.load", "dill.loads",
                          "dill.load", "shelve.open", "jsonpickle.decode", "yaml.unsafe_load",
@@ -136,6 +140,15 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
         loader_name = i.qualname(loader).rsplit(".", 1)[-1] if loader is not None else ""
         if loader_name not in SAFE_YAML_LOADERS:
             i.hit(node, "deserialize", name, first | kw("stream", CLEAN))
+    elif name in PICKLE_OPT_IN and any(
+            k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant)
+                                             and not k.value.value) for k in node.keywords):
+        i.hit(node, "deserialize", name, first | kw("file", CLEAN))
+    elif method == "download_file" and (len(args) >= 3 or "Filename" in kwargs):
+        i.hit(node, "path", ".download_file",
+              (args[2] if len(args) >= 3 else CLEAN) | kw("Filename", CLEAN))
+    elif name == "map" and len(node.args) >= 2 and i.qualname(node.args[0]) in SHELL_ALWAYS:
+        i.hit(node, "command", i.qualname(node.args[0]), _union(args[1:]))
     elif name in PATH_SINKS:
         i.hit(node, "path", name, first | kw("file", CLEAN) | kw("path", CLEAN)
               | kw("filename", CLEAN) | kw("name", CLEAN))

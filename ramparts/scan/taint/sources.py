@@ -7,7 +7,15 @@ the engine has one table of request attributes and methods that yield data.
 
 from __future__ import annotations
 
-from ramparts.scan.taint.frameworks import aiohttp, awslambda, django, fastapi, flask, messaging
+from ramparts.scan.taint.frameworks import (
+    aiohttp,
+    awslambda,
+    django,
+    fastapi,
+    flask,
+    messaging,
+    powertools,
+)
 from ramparts.scan.taint.frameworks.base import (
     AS_REQUEST,
     AS_SESSION,
@@ -18,15 +26,16 @@ from ramparts.scan.taint.index import Function, ModuleIndex, positional
 from ramparts.scan.taint.rules import Taint
 
 REQUEST_ATTRS = flask.REQUEST_ATTRS | django.REQUEST_ATTRS | fastapi.REQUEST_ATTRS \
-    | aiohttp.REQUEST_ATTRS
+    | aiohttp.REQUEST_ATTRS | powertools.REQUEST_ATTRS
 REQUEST_METHODS = flask.REQUEST_METHODS | django.REQUEST_METHODS | fastapi.REQUEST_METHODS \
-    | aiohttp.REQUEST_METHODS
+    | aiohttp.REQUEST_METHODS | powertools.REQUEST_METHODS
 VIEW_ATTRS = django.VIEW_ATTRS
 READ_METHODS = messaging.READ_METHODS
 CONSUMERS = messaging.CONSUMERS
 SESSION_FACTORIES = aiohttp.SESSION_FACTORIES
 # words that make a function worth running even when no parameter is attacker data
-SOURCE_WORDS = READ_METHODS | frozenset(c.rsplit(".", 1)[-1] for c in CONSUMERS) \
+SOURCE_WORDS = READ_METHODS | powertools.CURRENT \
+    | frozenset(c.rsplit(".", 1)[-1] for c in CONSUMERS) \
     | frozenset(f.rsplit(".", 1)[-1] for f in SESSION_FACTORIES)
 SOURCE_GLOBALS = frozenset(flask.GLOBALS) | CONSUMERS | SESSION_FACTORIES
 _GLOBAL_TAINT = {"request": AS_REQUEST, "session": AS_SESSION}
@@ -37,6 +46,12 @@ def global_taint(origin: str) -> Taint | None:
     """Taint of an imported name such as ``flask.request`` (None: not a source)."""
     kind = flask.GLOBALS.get(origin)
     return _GLOBAL_TAINT[kind] if kind else None
+
+
+def current_request(ctor: str, attr: str) -> Taint | None:
+    """``app.current_event`` of a Powertools/Chalice app object is the request."""
+    return AS_REQUEST if attr in powertools.CURRENT and powertools.made_by_router(ctor) \
+        else None
 
 
 def entries(mod: ModuleIndex, declared: set[str]) -> list[Entry]:
@@ -55,7 +70,7 @@ def entries(mod: ModuleIndex, declared: set[str]) -> list[Entry]:
 
 def _function_entry(mod: ModuleIndex, fn: Function, declared: bool) -> Entry:
     e = flask.entry(mod, fn, None) or fastapi.entry(mod, fn, None) \
-        or django.entry(mod, fn, None)
+        or django.entry(mod, fn, None) or powertools.entry(mod, fn, None)
     if e is not None:
         return e
     params = positional(fn)

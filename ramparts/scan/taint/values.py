@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Protocol
 
-from ramparts.scan.taint import calls, responses, sanitisers, sources
+from ramparts.scan.taint import calls, responses, sanitisers, sinks, sources
 from ramparts.scan.taint.frameworks.base import AS_SESSION, MARKERS, REQUEST, VIEW
 from ramparts.scan.taint.index import Function, ModuleIndex
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint, union
@@ -65,7 +65,8 @@ class Values:
         self.returns_other = False  # some return gives something else than an argument list
         self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
-        self.shapes = sanitisers.Shapes()
+        self.partials: dict[str, ast.Call] = {}  # name bound to functools.partial(f, ...)
+        self.shapes = sanitisers.Shapes(constants=mod.constants)
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
@@ -160,7 +161,7 @@ class Values:
             base = self.expr(node.value)
             return CLEAN if base & MARKERS and not base - MARKERS else base - MARKERS
         if isinstance(node, ast.JoinedStr):
-            return responses.fixed_origin(node, union(self.expr(v) for v in node.values))
+            return self._origin(node, union(self.expr(v) for v in node.values))
         if isinstance(node, ast.FormattedValue):
             t = self.expr(node.value)
             return t - {"log"} if node.conversion == ord("r") else t
@@ -169,7 +170,7 @@ class Values:
             while isinstance(spine, ast.BinOp):
                 t |= self.expr(spine.right)
                 spine = spine.left
-            return responses.fixed_origin(node, t | self.expr(spine))
+            return self._origin(node, t | self.expr(spine))
         if isinstance(node, ast.BoolOp):
             return union(self.expr(v) for v in node.values)
         if isinstance(node, ast.Compare | ast.UnaryOp) and (
@@ -199,11 +200,44 @@ class Values:
             return self.call(node)
         return union(self.expr(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
 
+    def module_dict(self, node: ast.expr) -> ast.Dict | None:
+        """The dict literal a module-level name is bound to (not shadowed locally)."""
+        if isinstance(node, ast.Name) and node.id not in self.env:
+            return self.mod.dicts.get(node.id)
+        return None
+
+    def _origin(self, node: ast.JoinedStr | ast.BinOp, t: Taint) -> Taint:
+        """A URL whose scheme and host are fixed (a literal or operator-set base) keeps them."""
+        if self._configured_base(node):
+            return t - {"ssrf", "redirect"}
+        return responses.fixed_origin(node, t)
+
+    def _configured_base(self, node: ast.JoinedStr | ast.BinOp) -> bool:
+        """``f"{API}/users/{uid}"`` or ``API + "/users/" + uid`` with API set by the operator.
+
+        The text after the base must start with ``/``: ``f"{API}{x}"`` lets ``x`` be
+        ``@evil.example``, which moves the host.
+        """
+        if isinstance(node, ast.JoinedStr):
+            if len(node.values) < 2 or not isinstance(node.values[0], ast.FormattedValue):
+                return False
+            base, rest = node.values[0].value, node.values[1]
+        else:
+            while isinstance(node.left, ast.BinOp):
+                node = node.left
+            base, rest = node.left, node.right
+        return isinstance(base, ast.Name) and base.id in self.mod.configured \
+            and base.id not in self.env and isinstance(rest, ast.Constant) \
+            and isinstance(rest.value, str) and rest.value.startswith("/")
+
     def _attribute(self, node: ast.Attribute) -> Taint:
         path = sanitisers.key(node)
         if path is not None and path in self.env:
             return self.env[path]
         base = self.expr(node.value)
+        if not base and (current := sources.current_request(self.made_by(node.value)[0],
+                                                            node.attr)) is not None:
+            return current  # app.current_event of a Powertools/Chalice app
         if REQUEST in base:
             if node.attr in sources.REQUEST_ATTRS:
                 return KINDS
@@ -234,6 +268,12 @@ class Values:
     def call(self, node: ast.Call) -> Taint:
         return calls.evaluate(self, node)
 
+    def _module_client(self, name: str) -> str | None:
+        """The HTTP client class a module-level instance was made by, if it is one."""
+        call = self.mod.instances.get(name)
+        ctor = self.mod.dotted(call.func) if call is not None else ""
+        return ctor if ctor in sinks.HTTP_CLIENTS else None
+
     def qualname(self, func: ast.expr) -> str:
         parts: list[str] = []
         node = func
@@ -245,6 +285,8 @@ class Values:
                 parts.append(self.objs[node.id] + "()")
             elif node.id in self.env:  # a local variable shadows imports and builtins
                 parts.append(node.id)
+            elif (ctor := self._module_client(node.id)) is not None:
+                parts.append(ctor + "()")  # s = requests.Session() at module level
             else:
                 parts.append(self.mod.aliases.get(node.id, node.id))
         elif isinstance(node, ast.Call):

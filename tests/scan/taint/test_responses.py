@@ -132,3 +132,19 @@ def test_a_sent_file_is_a_response_not_html_text(scan: Scan) -> None:
         return send_file(request.args["f"])
     """
     assert scan(code) == {("RP-T005", 8)}
+
+
+def test_lambda_html_headers_from_a_constant_or_multi_value_headers(scan: Scan) -> None:
+    code = """
+    HTML = {"Content-Type": "text/html"}
+    JSON = {"Content-Type": "application/json"}
+    def handler(event, context):
+        q = event["queryStringParameters"]["q"]
+        if event.get("html"):
+            return {"statusCode": 200, "headers": HTML, "body": f"<p>{q}</p>"}
+        if event.get("json"):
+            return {"statusCode": 200, "headers": JSON, "body": q}
+        return {"statusCode": 200, "multiValueHeaders": {"Content-Type": ["text/html"]},
+                "body": "<p>" + q + "</p>"}
+    """
+    assert scan(code) == {("RP-T012", 6), ("RP-T012", 9)}

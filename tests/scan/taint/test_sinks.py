@@ -186,3 +186,31 @@ def test_django_queryset_extra_and_raw(scan: Scan) -> None:
         return JsonResponse({})
     """
     assert scan(code) == {("RP-T003", 5), ("RP-T003", 6)}
+
+
+def test_functools_partial_of_a_sink_is_that_sink(scan: Scan) -> None:
+    code = """
+    import functools, subprocess, os
+    run_sh = functools.partial(subprocess.run, shell=True)
+    run_list = functools.partial(subprocess.run, check=True)
+    def handler(event, context):
+        run_sh("ping -c1 " + event["host"])
+        run_list(["ping", "-c1", event["host"]])
+        sys_call = functools.partial(os.system)
+        sys_call(event["cmd"])
+    """
+    assert scan(code) == {("RP-T002", 5), ("RP-T002", 8)}
+
+
+def test_partial_of_itself_or_of_a_partial_is_not_followed(scan: Scan) -> None:
+    code = """
+    import functools, os
+    step = functools.partial(os.system)
+    step = functools.partial(step)
+    again = functools.partial(step)
+    def handler(event, context):
+        step(event["cmd"])
+        again(event["cmd"])
+        return "ok"
+    """
+    assert scan(code) == set()

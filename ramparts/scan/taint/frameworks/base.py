@@ -11,6 +11,7 @@ the request's).
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 from ramparts.scan.taint.index import Function
@@ -42,6 +43,8 @@ class Entry:
     # for plain code (origin "code"): whether its body reads a source of its own; a
     # method that does not is run only once its class holds attacker data in a field
     reads: bool = True
+    # parameters typed with a class (a request body model) -> that annotation
+    models: dict[str, ast.expr] = field(default_factory=dict)
 
 
 def decorator_names(fn: Function) -> list[tuple[str, bool]]:

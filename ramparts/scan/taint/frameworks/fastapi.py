@@ -13,16 +13,19 @@ from __future__ import annotations
 import ast
 
 from ramparts.scan.taint.frameworks.base import AS_REQUEST, ATTACKER, Entry, is_route
-from ramparts.scan.taint.index import ClassInfo, Function, ModuleIndex
+from ramparts.scan.taint.index import ClassInfo, Function, ModuleIndex, type_name
 
 ROOTS = frozenset({"fastapi", "starlette"})
 REQUEST_ATTRS = frozenset({"query_params", "path_params", "headers", "cookies", "url",
                            "base_url", "client"})
 REQUEST_METHODS = frozenset({"body", "json", "form", "stream"})
 _REQUEST_TYPES = frozenset({"Request", "WebSocket", "HTTPConnection"})
-_CLEAN_TYPES = frozenset({"int", "float", "bool", "UUID", "date", "datetime", "time",
-                          "timedelta", "Decimal", "BackgroundTasks", "Response", "Session",
-                          "AsyncSession", "SecurityScopes", "HTTPAuthorizationCredentials"})
+SCALAR_TYPES = frozenset({"int", "float", "bool", "UUID", "date", "datetime", "time",
+                          "timedelta", "Decimal", "PositiveInt", "NonNegativeInt",
+                          "conint", "confloat"})
+_CLEAN_TYPES = SCALAR_TYPES | frozenset({"BackgroundTasks", "Response", "Session",
+                                         "AsyncSession", "SecurityScopes",
+                                         "HTTPAuthorizationCredentials"})
 _APP_DEFAULTS = frozenset({"Depends", "Security"})
 
 
@@ -38,36 +41,19 @@ def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None
     for arg, default in pairs:
         if _called(default) in _APP_DEFAULTS:
             continue
-        kind = _annotation(arg.annotation)
+        kind = type_name(arg.annotation)
         if kind in _REQUEST_TYPES:
             e.params[arg.arg] = AS_REQUEST
         elif kind not in _CLEAN_TYPES:
             e.params[arg.arg] = ATTACKER
+            if isinstance(arg.annotation, ast.Name | ast.Attribute):
+                e.models[arg.arg] = arg.annotation  # a body model: its fields, see models.py
     return e
 
 
 def _called(node: ast.expr | None) -> str:
     if isinstance(node, ast.Call):
         return getattr(node.func, "id", None) or getattr(node.func, "attr", "")
-    return ""
-
-
-def _annotation(node: ast.expr | None) -> str:
-    """The type's last name: ``Annotated[int, Query()]`` -> ``int``, ``uuid.UUID`` -> UUID."""
-    if isinstance(node, ast.Subscript):
-        head = getattr(node.value, "id", None) or getattr(node.value, "attr", "")
-        if head == "Annotated":
-            first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
-            return _annotation(first)
-        if head == "Optional":
-            return _annotation(node.slice)
-        return head
-    if isinstance(node, ast.BinOp):  # int | None
-        return _annotation(node.left)
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
     return ""
 
 

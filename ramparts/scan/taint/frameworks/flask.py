@@ -6,6 +6,9 @@ returns is sent as ``text/html``, so returning request data unescaped is XSS.
 
 from __future__ import annotations
 
+import ast
+import re
+
 from ramparts.scan.taint.frameworks.base import ATTACKER, Entry, is_route
 from ramparts.scan.taint.index import ClassInfo, Function, ModuleIndex, positional
 
@@ -18,6 +21,9 @@ REQUEST_ATTRS = frozenset({"args", "form", "json", "values", "cookies", "headers
                            "query_string", "stream", "environ", "referrer", "user_agent",
                            "query", "forms", "params", "body", "url_rule", "host_url"})
 REQUEST_METHODS = frozenset({"get_json", "get_data"})
+# URL converters that only match (and pass) a number or a UUID: ``<int:pid>``
+_TYPED_CONVERTERS = frozenset({"int", "float", "uuid"})
+_CONVERTER = re.compile(r"<(\w+)(?:\([^)]*\))?:(\w+)>")
 _VIEW_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "dispatch_request"})
 
 
@@ -32,8 +38,26 @@ def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None
     else:
         return None
     params = positional(fn)[1 if cls is not None else 0:]
-    e.params = {p: ATTACKER for p in params}
+    typed = _typed_parts(fn)
+    e.params = {p: ATTACKER for p in params if p not in typed}
     for star in (fn.args.vararg, fn.args.kwarg):
         if star is not None:
             e.params[star.arg] = ATTACKER
     return e
+
+
+def _typed_parts(fn: Function) -> set[str]:
+    """View arguments every route rule of ``fn`` fills through a typed converter.
+
+    A name typed in one rule but a plain string in another stays attacker text.
+    """
+    typed: set[str] | None = None
+    for d in fn.decorator_list:
+        if not (isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant)
+                and isinstance(d.args[0].value, str)):
+            continue
+        rule = d.args[0].value
+        names = {m.group(2) for m in _CONVERTER.finditer(rule)
+                 if m.group(1) in _TYPED_CONVERTERS}
+        typed = names if typed is None else typed & names
+    return typed or set()
