@@ -15,9 +15,11 @@ import ast
 from dataclasses import dataclass
 from typing import cast
 
+import ramparts.scan.taint.index as index
+import ramparts.scan.taint.models as models
+import ramparts.scan.taint.sources as sources
 from ramparts.scan.findings import Finding
 from ramparts.scan.source import SourceTree
-from ramparts.scan.taint import index, models, sources
 from ramparts.scan.taint.engine import Interp
 from ramparts.scan.taint.frameworks.base import Entry
 from ramparts.scan.taint.index import Function, ModuleIndex, positional

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import ast
 
-from ramparts.scan.taint import models, responses, sanitisers, sinks, sources
+import ramparts.scan.taint.models as models
+import ramparts.scan.taint.responses as responses
+import ramparts.scan.taint.sanitisers as sanitisers
+import ramparts.scan.taint.sinks as sinks
+import ramparts.scan.taint.sources as sources
 from ramparts.scan.taint.frameworks.base import MARKERS
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
 from ramparts.scan.taint.values import Program, Values

@@ -12,7 +12,11 @@ from __future__ import annotations
 import ast
 from typing import Any, Protocol
 
-from ramparts.scan.taint import calls, responses, sanitisers, sinks, sources
+import ramparts.scan.taint.calls as calls
+import ramparts.scan.taint.responses as responses
+import ramparts.scan.taint.sanitisers as sanitisers
+import ramparts.scan.taint.sinks as sinks
+import ramparts.scan.taint.sources as sources
 from ramparts.scan.taint.frameworks.base import AS_SESSION, MARKERS, REQUEST, VIEW
 from ramparts.scan.taint.index import Function, ModuleIndex
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint, union
