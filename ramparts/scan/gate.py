@@ -39,7 +39,7 @@ import yaml
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import iac, logic, manifest_lint, runner, taint
+from ramparts.scan import depth, iac, logic, manifest_lint, runner, taint
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
@@ -289,8 +289,9 @@ def _scan_all(
         for fn in manifest.functions.values():
             file, entry = parse_handler(fn.handler)
             handlers.setdefault(file, set()).add(entry)
-    findings += _guard("taint", taint.run, tree, handlers)
-    findings += _guard("logic", logic.run, tree)
+    findings += _guard("taint", depth.run_whole_tree,
+                       lambda t: taint.run(t, handlers), tree, "taint")
+    findings += _guard("logic", depth.run_whole_tree, logic.run, tree, "logic")
 
     # bandit and detect-secrets, per file: cached, or scanned meanwhile in workers
     file_findings, file_rules = _guard("per-file", per_file.result)
@@ -315,7 +316,7 @@ def _scan_all(
             rules[rule.rule_id] = rule
         findings += _guard("manifest", manifest_lint.lint, manifest, lines)
         rules.update(POLICY_RULES)
-        findings += _guard("policy", _policy_findings, manifest, tree.root, lines)
+        findings += _guard("policy", _policy_or_too_deep, manifest, tree.root, lines)
     else:
         findings += secret_findings
 
@@ -333,6 +334,8 @@ def _scan_all(
     notes.extend(dep_notes)
 
     findings += _gate_findings(tree, rules, notes)
+    if any(f.rule_id == depth.RULE.rule_id for f in findings):
+        rules[depth.RULE.rule_id] = depth.RULE
     return findings, rules
 
 
@@ -416,6 +419,17 @@ def _public_key_files(manifest: Manifest, tree: SourceTree) -> set[str]:
         ):
             out.add(rel)
     return out
+
+
+def _policy_or_too_deep(
+    manifest: Manifest, root: Path, lines: dict[tuple[str, ...], int]
+) -> list[Finding]:
+    """Policy findings; handler code too deep for the policy lint's walk is RP-G004 each."""
+    try:
+        return _policy_findings(manifest, root, lines)
+    except RecursionError:
+        handlers = sorted({parse_handler(fn.handler)[0] for fn in manifest.functions.values()})
+        return [depth.too_deep(h, "policy") for h in handlers]
 
 
 def _policy_findings(
