@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,7 +40,7 @@ import yaml
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import depth, iac, logic, manifest_lint, runner, taint
+from ramparts.scan import depth, iac, logic, manifest_lint, runner, scope, taint
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
@@ -224,6 +225,7 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
             notes.append("the scan cache could not be opened: every file was scanned")
     findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
                             options.parallel, options.install_policy, cache)
+    scope.assign(tree, findings)
     if baseline is not None:
         own = {n for n in (baseline.name,) if tree.get(n) is not None}
         findings = [f for f in findings if f.path not in own]  # ids in a baseline look random
@@ -475,6 +477,8 @@ def _apply_acceptances(
     matched: set[str] = set()
     used_baseline: set[str] = set()
     expired: dict[str, BaselineEntry] = {}
+    # an id written before scopes were part of it matches only a finding no other shares
+    legacy = Counter(f.legacy_id for f in result.findings)
     for f in result.findings:
         fid = f.id
         if fid in by_id:
@@ -484,12 +488,16 @@ def _apply_acceptances(
             if a.actor:
                 f.accepted["actor"] = a.actor
             continue
-        entry = baseline.get(fid) if baseline is not None else None
+        entry = None
+        if baseline is not None:
+            entry = baseline.get(fid)
+            if entry is None and legacy[f.legacy_id] == 1:  # unambiguous: one finding has it
+                entry = baseline.get(f.legacy_id)
         if entry is None:
             continue
-        used_baseline.add(fid)
+        used_baseline.add(entry.id)
         if entry.expired(day):
-            expired[fid] = entry
+            expired[entry.id] = entry
             continue
         f.accepted = {"source": f"baseline:{baseline.name}" if baseline else "baseline",
                       "reason": entry.reason, "expires": entry.expires.isoformat()}
