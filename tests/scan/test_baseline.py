@@ -101,24 +101,26 @@ def test_an_id_is_stable_across_unrelated_edits_but_not_a_changed_line(tmp_path:
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        ('{"accepted": [{"reason": "r", "expires": "2030-01-01"}]}', "accepted[0].id"),
-        ('{"accepted": [{"id": "0123456789ab", "expires": "2030-01-01"}]}', "accepted[0].reason"),
-        ('{"accepted": [{"id": "0123456789ab", "reason": " ", "expires": "2030-01-01"}]}',
+        ('{"accepted": [{"reason": "r", "expires": "2027-01-01"}]}', "accepted[0].id"),
+        ('{"accepted": [{"id": "0123456789ab", "expires": "2027-01-01"}]}', "accepted[0].reason"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": " ", "expires": "2027-01-01"}]}',
          "accepted[0].reason"),
         ('{"accepted": [{"id": "0123456789ab", "reason": "r"}]}', "accepted[0].expires"),
         ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "soon"}]}',
          "accepted[0].expires"),
-        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expiry": "2030-01-01"}]}',
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expiry": "2027-01-01"}]}',
          "accepted[0].expiry"),
-        ('{"accepted": [{"id": "XYZ", "reason": "r", "expires": "2030-01-01"}]}',
+        ('{"accepted": [{"id": "XYZ", "reason": "r", "expires": "2027-01-01"}]}',
          "accepted[0].id"),
         ('{"accepted": {"id": "0123456789ab"}}', "accepted"),
         ('{"version": 2, "accepted": []}', "version"),
         ('{"acepted": []}', "acepted"),
         ('["not", "a", "mapping"]', "<root>"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "9999-12-31"}]}',
+         "accepted[0].expires"),
         ('{"accepted": [', "line 1"),
-        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "2030-01-01"},'
-         ' {"id": "0123456789ab", "reason": "r", "expires": "2030-01-01"}]}', "accepted[1].id"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "2027-01-01"},'
+         ' {"id": "0123456789ab", "reason": "r", "expires": "2027-01-01"}]}', "accepted[1].id"),
     ],
 )
 def test_a_malformed_baseline_names_the_file_and_field(text: str, field: str) -> None:

@@ -144,8 +144,9 @@ def test_a_baseline_from_outside_the_app_travels_with_the_cli(gate_node: Running
     app = vulnerable_app(tmp_path / "app", app="outside", path="/outside")
     ids = [f["id"] for f in gate_node.deploy(app).json()["findings"]]
     bl = tmp_path / "team-baseline.yaml"
+    soon = (today() + timedelta(days=60)).isoformat()
     bl.write_text("accepted:\n" + "".join(
-        f'  - id: "{i}"\n    reason: reviewed in SEC-42\n    expires: 2999-01-01\n' for i in ids))
+        f'  - id: "{i}"\n    reason: reviewed in SEC-42\n    expires: {soon}\n' for i in ids))
     done = gate_node.cli("deploy", str(app), "--offline", "--baseline", str(bl))
     assert done.returncode == 0, done.stderr
     assert "outside-fn" in functions(gate_node)
