@@ -91,6 +91,27 @@ class InvalidRequest(RampartsError):
     status = 400
 
 
+class UnshippedEntries(InvalidRequest):
+    """A deploy archive holds entries ``ramparts deploy`` never packs (``.git/``,
+    ``.venv/``, tool caches, ``.pyc``): the gate would not scan them, so they are
+    refused rather than installed unread."""
+
+    code = "unshipped_entries"
+
+    def __init__(self, entries: list[str]) -> None:
+        self.entries = entries
+        shown = ", ".join(repr(e) for e in entries[:10])
+        more = f" and {len(entries) - 10} more" if len(entries) > 10 else ""
+        super().__init__(
+            f"the app archive holds entries ramparts deploy never ships and the scan never "
+            f"reads: {shown}{more}; remove them (tool caches, virtualenvs, .git, compiled "
+            ".pyc/.pyo files)"
+        )
+
+    def to_dict(self) -> dict[str, object]:  # type: ignore[override]
+        return {"code": self.code, "message": self.message, "entries": self.entries}
+
+
 class AccessDenied(RampartsError):
     """A resource call was refused by the function's role.
 

@@ -32,7 +32,14 @@ from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
-from ramparts.errors import InvocationError, NotFound, RampartsError, SandboxError, StorageError
+from ramparts.errors import (
+    InvocationError,
+    NotFound,
+    RampartsError,
+    SandboxError,
+    StorageError,
+    UnshippedEntries,
+)
 from ramparts.events.dispatcher import Dispatcher, OutboxRelay
 from ramparts.events.scheduler import Scheduler
 from ramparts.events.subscriptions import Subscriptions
@@ -62,7 +69,7 @@ from ramparts.runtime.types import FunctionSpec, InvocationResult
 from ramparts.sandbox import layers
 from ramparts.sandbox.host import UID_BASE, SandboxHost
 from ramparts.sandbox.installer import SandboxedPip
-from ramparts.scan.errors import ScanFailed
+from ramparts.scan.errors import ScanFailed, ScannerFailed
 from ramparts.scan.gate import GateOptions, GateResult
 from ramparts.secrets import SecretSource
 from ramparts.secrets import legacy as legacy_secrets
@@ -1019,6 +1026,12 @@ class Node:
                 claimed_actor=actor,
             )
             raise
+        except UnshippedEntries as exc:  # refused before the manifest was read: app unknown
+            self._audit_gate_error(exc, actor, unshipped=exc.entries)
+            raise
+        except ScannerFailed as exc:  # a scanner broke: the gate failed closed
+            self._audit_gate_error(exc, actor, message=exc.message)
+            raise
         if report.gate is not None:
             self._audit_gate(report.app, report.gate, actor)
         self.audit.emit(
@@ -1032,6 +1045,19 @@ class Node:
         )
         await self.refresh(force=True)
         return report
+
+    def _audit_gate_error(self, exc: RampartsError, actor: str | None, **detail: Any) -> None:
+        """A deploy the gate refused without a verdict on findings: still a ``scan.gate`` deny."""
+        self.audit.emit(
+            "scan.gate",
+            decision="deny",
+            principal="admin",
+            action="scan:Gate",
+            resource="app:?",
+            reason=exc.code,
+            claimed_actor=actor,
+            **detail,
+        )
 
     def _audit_gate(self, app: str, gate: GateResult, actor: str | None) -> None:
         for f in gate.accepted:

@@ -26,6 +26,7 @@ from rich.text import Text
 
 from ramparts.cli.common import DataDirOpt, JsonOpt, UrlOpt, cell, console, err
 from ramparts.errors import InvalidRequest, ManifestError
+from ramparts.observe.logs import escape_line
 from ramparts.scan import cache as scan_cache
 from ramparts.scan.errors import ScanError
 
@@ -52,7 +53,8 @@ OfflineOpt = Annotated[
 
 
 def _fail(message: str, code: int = USAGE_ERROR) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    shown = "\n".join(cell(line) for line in message.split("\n"))  # names from the app dir
+    err.print(f"[bold red]error:[/] {shown}", highlight=False, markup=True)
     raise typer.Exit(code)
 
 
@@ -125,19 +127,19 @@ def findings_table(rows: list[dict[str, Any]], title: str | None = None) -> Tabl
     table.add_column("location")
     table.add_column("finding", overflow="fold")
     table.add_column("id")
-    for f in rows:
+    for f in rows:  # file names, messages and reasons are the app's text: escaped (F16)
         sev = str(f.get("severity", ""))
-        body = Text(str(f.get("message", "")))
+        body = Text(escape_line(str(f.get("message", ""))))
         if f.get("remediation"):
-            body.append(f"\nfix: {f['remediation']}", style="dim")
+            body.append(f"\nfix: {escape_line(str(f['remediation']))}", style="dim")
         if f.get("accepted"):
-            body.append(f"\naccepted: {f['accepted'].get('reason', '')} "
-                        f"({f['accepted'].get('source', '')})", style="green")
-        rule = str(f.get("rule_id", ""))
+            accepted = f"{f['accepted'].get('reason', '')} ({f['accepted'].get('source', '')})"
+            body.append(f"\naccepted: {escape_line(accepted)}", style="green")
+        rule = cell(f.get("rule_id", ""))
         if f.get("cwe"):
-            rule += f"\n{f['cwe']}"
+            rule += f"\n{cell(f['cwe'])}"
         table.add_row(Text(sev, style=_COLOUR.get(sev, "")), rule,
-                      f"{f.get('path')}:{f.get('line')}", body, str(f.get("id", "")))
+                      cell(f"{f.get('path')}:{f.get('line')}"), body, cell(f.get("id", "")))
     return table
 
 
@@ -147,7 +149,7 @@ def excluded_table(rows: list[dict[str, Any]]) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("reason", overflow="fold")
     for row in rows:
-        table.add_row(row["path"], row["reason"])
+        table.add_row(cell(row["path"]), cell(row["reason"]))
     return table
 
 
@@ -163,7 +165,7 @@ def print_report(result: GateResult, out: Console) -> None:
     if result.excluded:
         out.print(excluded_table([e.to_dict() for e in result.excluded]))
     for note in result.notes:
-        out.print(f"[yellow]note:[/] {note}", highlight=False)
+        out.print(f"[yellow]note:[/] {cell(note)}", highlight=False)
     counts = ", ".join(f"{n} {s}" for s, n in result.counts().items() if n)
     verdict = ("[bold green]passes[/]" if result.passed else
                f"[bold red]fails[/] ({len(result.blocking)} at or above {result.fail_on})")
@@ -332,9 +334,10 @@ def report_refusal(details: dict[str, Any]) -> None:
     rows = details.get("findings") or []
     err.print(findings_table(rows, title="the node refused the deploy: blocking findings"))
     for group in details.get("excluded") or []:
-        err.print(f"[yellow]not scanned:[/] {group['count']} file(s): {group['reason']}",
+        err.print(f"[yellow]not scanned:[/] {cell(group['count'])} file(s): "
+                  f"{cell(group['reason'])}",
                   highlight=False)
     for note in details.get("notes") or []:
-        err.print(f"[yellow]note:[/] {note}", highlight=False)
+        err.print(f"[yellow]note:[/] {cell(note)}", highlight=False)
     err.print("fix them, or accept each with --accept-risk ID --reason '...'", highlight=False)
     raise typer.Exit(1)

@@ -20,7 +20,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from ramparts.errors import InvalidRequest, StorageFull, VersionIntegrityError
+from ramparts.errors import InvalidRequest, StorageFull, UnshippedEntries, VersionIntegrityError
 from ramparts.manifest import MANIFEST_NAME
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
@@ -62,6 +62,24 @@ def shipped_files(app_dir: Path) -> list[Path]:
                 continue
             files.append(path)
     return files
+
+
+def unshipped_entries(names: list[str]) -> list[str]:
+    """The archive entry names ``pack_app`` would never have packed, sorted.
+
+    The gate walks an app with ``shipped_files``; an entry under an excluded
+    directory (``.git``, ``.venv``, ``node_modules``, tool caches) or a compiled
+    ``.pyc``/``.pyo`` would be installed but never scanned, so the node refuses
+    an archive holding one rather than run code its gate never read.
+    """
+    found: list[str] = []
+    for name in names:
+        parts = [p for p in name.split("/") if p not in ("", ".")]
+        if any(p in _EXCLUDED_DIRS for p in parts) or (
+            parts and parts[-1].endswith(_EXCLUDED_SUFFIXES)
+        ):
+            found.append(name)
+    return sorted(found)
 
 
 def _executable(path: Path) -> bool:
@@ -121,11 +139,14 @@ def _gunzip_bounded(data: bytes, limit: int) -> tempfile.SpooledTemporaryFile[by
     return out
 
 
-def unpack_archive(data: bytes, dest: Path) -> None:
+def unpack_archive(data: bytes, dest: Path, *, shipped_only: bool = False) -> None:
     """Unpack an uploaded archive, refusing anything but plain files inside ``dest``.
 
     Size is bounded twice before anything is written: the compressed upload
     (``MAX_ARCHIVE_BYTES``) and what it decompresses to (``expansion_limit``).
+    With ``shipped_only`` (a deploy) an entry ``pack_app`` never ships is
+    refused (``UnshippedEntries``) before anything is written: the gate scans
+    exactly what is installed.
     """
     if len(data) > MAX_ARCHIVE_BYTES:
         raise InvalidRequest("the app archive is too large", code="archive_too_large")
@@ -158,6 +179,9 @@ def unpack_archive(data: bytes, dest: Path) -> None:
                     raise InvalidRequest(
                         "the app archive unpacks too large", code="archive_too_large"
                     )
+            unshipped = unshipped_entries([m.name for m in members]) if shipped_only else []
+            if unshipped:
+                raise UnshippedEntries(unshipped)
             _extract(tar, members, dest)
     except OSError as exc:
         if exc.errno in _FULL:

@@ -28,6 +28,7 @@ import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +224,7 @@ class Registry:
         return run_gate(app_dir, options)
 
     async def _deploy(self, archive: bytes, tmp: Path, scan: GateOptions) -> DeployReport:
-        await asyncio.to_thread(unpack_archive, archive, tmp)
+        await asyncio.to_thread(partial(unpack_archive, shipped_only=True), archive, tmp)
         manifest = await asyncio.to_thread(load_manifest, tmp, display_name="ramparts.yaml")
         await asyncio.to_thread(self._check_conflicts, manifest)
         _check_allow_exec(tmp, manifest)

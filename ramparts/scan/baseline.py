@@ -37,6 +37,8 @@ from ramparts.scan.findings import Finding
 
 DEFAULT_NAMES = (".ramparts-baseline.json", ".ramparts-baseline.yaml", ".ramparts-baseline.yml")
 ID_RE = re.compile(r"^[0-9a-f]{12}$")
+# An acceptance is reviewed at least yearly: a far-future expiry (9999-12-31) is refused.
+MAX_EXPIRY_DAYS = 366
 _ENTRY_FIELDS = {"id", "reason", "expires", "rule", "path"}
 _TOP_FIELDS = {"version", "accepted"}
 
@@ -119,6 +121,11 @@ def parse_baseline(text: str, name: str) -> Baseline:
         expires = _parse_date(item.get("expires"))
         if expires is None:
             raise _fail(name, f"{where}.expires", "required: a date, YYYY-MM-DD")
+        latest = today() + timedelta(days=MAX_EXPIRY_DAYS)
+        if expires > latest:
+            raise _fail(name, f"{where}.expires",
+                        f"{expires.isoformat()} is more than {MAX_EXPIRY_DAYS} days ahead "
+                        f"(latest {latest.isoformat()}): an acceptance must be reviewed again")
         for opt in ("rule", "path"):
             if item.get(opt) is not None and not isinstance(item[opt], str):
                 raise _fail(name, f"{where}.{opt}", "must be a string")

@@ -56,11 +56,16 @@ def adjust(
     per file (built only for files with a finding that needs it).
     """
     cwe = CWE_OVERRIDES.get(test_id, cwe)
-    if tree is None or (test_id not in _COMMAND and test_id != "B608"):
+    if tree is None or (test_id not in _COMMAND and test_id not in ("B608", "B324")):
         return severity, cwe, ""
     if "ctx" not in context:
         context["ctx"] = ModuleContext(tree)
     ctx = context["ctx"]
+    if test_id == "B324":
+        calls = [c for c in ctx.calls if c.lineno == line and c.col_offset == column]
+        if calls and not any(_hashes_a_secret(c) for c in calls):
+            return Severity.LOW, cwe, "the hashed value is not named as a secret (ETag, cache key)"
+        return severity, cwe, ""
     if test_id in _COMMAND:
         call = _call_at(ctx, line, column)
         if call is None or not call.args:
@@ -99,13 +104,34 @@ def _expr_at(ctx: ModuleContext, line: int, column: int) -> ast.expr | None:
 
 
 def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
+    """A literal, a name bound to one, or an f-string/``+``/``" ".join`` of such."""
     value = ctx.value(expr)
     if isinstance(value, str):
         return True
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return True
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+            and expr.func.attr == "join" and isinstance(ctx.value(expr.func.value), str) \
+            and len(expr.args) == 1 and isinstance(expr.args[0], ast.List | ast.Tuple):
+        return all(_constant_or_placeholders(ctx, e) for e in expr.args[0].elts)
+    if isinstance(expr, ast.JoinedStr | ast.BinOp):
+        _, spliced = _parts(ctx, expr)
+        return bool(spliced) and all(_constant_or_placeholders(ctx, e) for e in spliced)
+    return False
+
+
+_SECRET_NAME = re.compile(r"pass(wd|word)?|pwd|secret|token|api_?key|credential", re.I)
+
+
+def _hashes_a_secret(call: ast.Call) -> bool:
+    """md5/sha1 of something named as a secret (``password.encode()``): a weak password hash."""
+    if any(k.arg == "usedforsecurity" for k in call.keywords):
+        return False
+    return any(_SECRET_NAME.search(ast.unparse(a)) for a in call.args)
 
 
 _SHELL_SAFE_CALLS = {"shlex.quote", "pipes.quote", "int", "float"}
+_SHELL_SAFE_COMMANDS = {"shlex.join"}  # every word quoted by the standard library
 
 
 def _quoted_command(ctx: ModuleContext, expr: ast.expr) -> bool:
@@ -114,6 +140,8 @@ def _quoted_command(ctx: ModuleContext, expr: ast.expr) -> bool:
     The shell then sees each as one word (or digits), so it cannot inject; the
     literal text around them is the code's own.
     """
+    if isinstance(expr, ast.Call) and ctx.call_name(expr) in _SHELL_SAFE_COMMANDS:
+        return True
     literal, spliced = _parts(ctx, expr)
     if not spliced or not literal:
         return False

@@ -3,8 +3,9 @@
 Every scanner (bandit, our taint rules, detect-secrets, dependency matching,
 manifest lint) produces ``Finding`` objects; the gate sorts, baselines and
 renders them without knowing which family made them.  A finding's ``id`` is a
-stable fingerprint (rule, file, the text of the flagged line, and for
-dependencies the package and advisory), not the line number, so that
+stable fingerprint (rule, file, the enclosing def/class of code findings, the
+text of the flagged line, and for dependencies the package and advisory), not
+the line number, so that
 accepting a risk survives unrelated edits above it but not a change to the
 flagged code itself.
 """
@@ -70,10 +71,24 @@ class Finding:
     accepted: dict[str, str] | None = None  # {"source", "reason", "expires"} once accepted
     extra: dict[str, Any] = field(default_factory=dict)
 
+    scope: str | None = None  # enclosing def/class qualname of a code finding ("<module>")
+
     @property
     def id(self) -> str:
-        text = "\x1f".join((self.rule_id, self.path, " ".join(self.fingerprint_text.split())))
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        """Stable fingerprint; for code, the enclosing function is part of it.
+
+        Without the scope, the same line copied into another function (an
+        admin-only helper's line pasted into a public handler) would carry the
+        same id and be silently covered by the old acceptance.
+        """
+        if self.scope is None:
+            return self.legacy_id
+        return _digest(self.rule_id, self.path, self.scope, _normalised(self.fingerprint_text))
+
+    @property
+    def legacy_id(self) -> str:
+        """The id before scopes were part of it: baselines written then still hold these."""
+        return _digest(self.rule_id, self.path, _normalised(self.fingerprint_text))
 
     @property
     def location(self) -> str:
@@ -96,6 +111,14 @@ class Finding:
         if self.extra:
             out.update(self.extra)
         return out
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
 
 
 def sort_key(f: Finding) -> tuple[int, str, int, str]:

@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,7 +40,7 @@ import yaml
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import iac, logic, manifest_lint, runner, taint
+from ramparts.scan import depth, iac, logic, manifest_lint, runner, scope, taint
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
@@ -224,6 +225,7 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
             notes.append("the scan cache could not be opened: every file was scanned")
     findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
                             options.parallel, options.install_policy, cache)
+    scope.assign(tree, findings)
     if baseline is not None:
         own = {n for n in (baseline.name,) if tree.get(n) is not None}
         findings = [f for f in findings if f.path not in own]  # ids in a baseline look random
@@ -289,8 +291,9 @@ def _scan_all(
         for fn in manifest.functions.values():
             file, entry = parse_handler(fn.handler)
             handlers.setdefault(file, set()).add(entry)
-    findings += _guard("taint", taint.run, tree, handlers)
-    findings += _guard("logic", logic.run, tree)
+    findings += _guard("taint", depth.run_whole_tree,
+                       lambda t: taint.run(t, handlers), tree, "taint")
+    findings += _guard("logic", depth.run_whole_tree, logic.run, tree, "logic")
 
     # bandit and detect-secrets, per file: cached, or scanned meanwhile in workers
     file_findings, file_rules = _guard("per-file", per_file.result)
@@ -315,7 +318,7 @@ def _scan_all(
             rules[rule.rule_id] = rule
         findings += _guard("manifest", manifest_lint.lint, manifest, lines)
         rules.update(POLICY_RULES)
-        findings += _guard("policy", _policy_findings, manifest, tree.root, lines)
+        findings += _guard("policy", _policy_or_too_deep, manifest, tree.root, lines)
     else:
         findings += secret_findings
 
@@ -333,6 +336,8 @@ def _scan_all(
     notes.extend(dep_notes)
 
     findings += _gate_findings(tree, rules, notes)
+    if any(f.rule_id == depth.RULE.rule_id for f in findings):
+        rules[depth.RULE.rule_id] = depth.RULE
     return findings, rules
 
 
@@ -418,6 +423,17 @@ def _public_key_files(manifest: Manifest, tree: SourceTree) -> set[str]:
     return out
 
 
+def _policy_or_too_deep(
+    manifest: Manifest, root: Path, lines: dict[tuple[str, ...], int]
+) -> list[Finding]:
+    """Policy findings; handler code too deep for the policy lint's walk is RP-G004 each."""
+    try:
+        return _policy_findings(manifest, root, lines)
+    except RecursionError:
+        handlers = sorted({parse_handler(fn.handler)[0] for fn in manifest.functions.values()})
+        return [depth.too_deep(h, "policy") for h in handlers]
+
+
 def _policy_findings(
     manifest: Manifest, root: Path, lines: dict[tuple[str, ...], int]
 ) -> list[Finding]:
@@ -461,6 +477,8 @@ def _apply_acceptances(
     matched: set[str] = set()
     used_baseline: set[str] = set()
     expired: dict[str, BaselineEntry] = {}
+    # an id written before scopes were part of it matches only a finding no other shares
+    legacy = Counter(f.legacy_id for f in result.findings)
     for f in result.findings:
         fid = f.id
         if fid in by_id:
@@ -470,12 +488,16 @@ def _apply_acceptances(
             if a.actor:
                 f.accepted["actor"] = a.actor
             continue
-        entry = baseline.get(fid) if baseline is not None else None
+        entry = None
+        if baseline is not None:
+            entry = baseline.get(fid)
+            if entry is None and legacy[f.legacy_id] == 1:  # unambiguous: one finding has it
+                entry = baseline.get(f.legacy_id)
         if entry is None:
             continue
-        used_baseline.add(fid)
+        used_baseline.add(entry.id)
         if entry.expired(day):
-            expired[fid] = entry
+            expired[entry.id] = entry
             continue
         f.accepted = {"source": f"baseline:{baseline.name}" if baseline else "baseline",
                       "reason": entry.reason, "expires": entry.expires.isoformat()}

@@ -58,6 +58,13 @@ def parse_python(text: str, filename: str = "<unknown>") -> Parsed:
         return Parsed(ast.parse(text, filename=filename), False)
     except (SyntaxError, ValueError) as exc:
         first = exc
+    except (RecursionError, MemoryError) as exc:
+        # CPython's parser ran out of stack (a very long operator chain or very deep
+        # nesting): libcst would recurse deeper still, so the file is unparsable here.
+        raise Unparsable(
+            "nested too deeply for Python's parser to read "
+            f"({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'})"
+            "; split the expression or generated code into smaller pieces", 1) from None
     try:
         module = cst.parse_module(text)
     except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:

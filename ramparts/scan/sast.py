@@ -28,7 +28,7 @@ import threading
 import warnings
 from typing import Any
 
-from ramparts.scan import calibrate
+from ramparts.scan import calibrate, depth
 from ramparts.scan.findings import Finding, Rule, Severity
 from ramparts.scan.source import SourceTree
 
@@ -93,7 +93,13 @@ def run(tree: SourceTree, files: list[str] | None = None) -> tuple[list[Finding]
                 continue
             assert sf.text is not None and sf.tree is not None
             per_file: dict[str, Any] = {}
-            for issue in _visit(mgr, sf.rel, sf.text, sf.tree):
+            try:
+                issues = _visit(mgr, sf.rel, sf.text, sf.tree)
+            except RecursionError:  # valid but too deep for bandit's visitor: RP-G004, high
+                findings.append(depth.too_deep(sf.rel, "bandit"))
+                rules[depth.RULE.rule_id] = depth.RULE
+                continue
+            for issue in issues:
                 severity = _SEVERITY.get(issue.severity, Severity.MEDIUM)
                 if issue.confidence == "LOW" and severity > Severity.LOW:
                     severity = Severity(severity - 1)

@@ -110,7 +110,9 @@ def run(tree: SourceTree) -> list[Finding]:
             refs = _reference_value_lines(sf.text) if sf.rel == _MANIFEST else set()
             digests_file = _is_digest_file(sf.rel, sf.text)
             for line, found in sorted(by_line.items()):
-                found = [s for s in found if not _not_a_secret(s, digests_file)]
+                name = _assigned_name(sf.line(line))
+                found = [s for s in found if not _not_a_secret(s, digests_file)
+                         and not _named_non_secret(s, name)]
                 if not found:
                     continue
                 if line in refs and all(s.type in _GENERIC_TYPES for s in found):
@@ -154,6 +156,34 @@ _DIGEST_FILES = re.compile(r"(^|/)(poetry\.lock|Pipfile\.lock|uv\.lock|pdm\.lock
                            r"package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|"
                            r"requirements[^/]*\.txt|[^/]*\.cdx\.json|[^/]*bom[^/]*\.json|"
                            r"[^/]*\.spdx(\.json)?)$", re.I)
+
+
+# digests of empty input: published constants (``EMPTY_SHA256``), never a key
+_WELL_KNOWN_DIGESTS = {
+    "d41d8cd98f00b204e9800998ecf8427e",  # md5("")
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",  # sha1("")
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # sha256("")
+}
+_ASSIGNED = re.compile(r"""^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[:=]""")
+_HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)+$")
+
+
+def _assigned_name(line: str) -> str:
+    m = _ASSIGNED.match(line)
+    return m.group(1) if m else ""
+
+
+def _named_non_secret(secret: Any, name: str) -> bool:
+    """A digest of nothing, a commit id or digest under such a name, or a header's *name*."""
+    value = getattr(secret, "secret_value", None)
+    if not isinstance(value, str) or secret.type not in _GENERIC_TYPES:
+        return False
+    if value.lower() in _WELL_KNOWN_DIGESTS:
+        return True
+    if secret.type == "Hex High Entropy String" and _HEX.match(value) \
+            and len(value) in _DIGEST_HEX_LENGTHS and _ID_NAME.search(name):
+        return True  # GIT_COMMIT = "9fceb02d...": a build or content id
+    return name.upper().endswith("HEADER") and bool(_HEADER_NAME.match(value))
 
 
 def _is_digest_file(rel: str, text: str) -> bool:

@@ -101,24 +101,26 @@ def test_an_id_is_stable_across_unrelated_edits_but_not_a_changed_line(tmp_path:
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        ('{"accepted": [{"reason": "r", "expires": "2030-01-01"}]}', "accepted[0].id"),
-        ('{"accepted": [{"id": "0123456789ab", "expires": "2030-01-01"}]}', "accepted[0].reason"),
-        ('{"accepted": [{"id": "0123456789ab", "reason": " ", "expires": "2030-01-01"}]}',
+        ('{"accepted": [{"reason": "r", "expires": "2027-01-01"}]}', "accepted[0].id"),
+        ('{"accepted": [{"id": "0123456789ab", "expires": "2027-01-01"}]}', "accepted[0].reason"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": " ", "expires": "2027-01-01"}]}',
          "accepted[0].reason"),
         ('{"accepted": [{"id": "0123456789ab", "reason": "r"}]}', "accepted[0].expires"),
         ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "soon"}]}',
          "accepted[0].expires"),
-        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expiry": "2030-01-01"}]}',
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expiry": "2027-01-01"}]}',
          "accepted[0].expiry"),
-        ('{"accepted": [{"id": "XYZ", "reason": "r", "expires": "2030-01-01"}]}',
+        ('{"accepted": [{"id": "XYZ", "reason": "r", "expires": "2027-01-01"}]}',
          "accepted[0].id"),
         ('{"accepted": {"id": "0123456789ab"}}', "accepted"),
         ('{"version": 2, "accepted": []}', "version"),
         ('{"acepted": []}', "acepted"),
         ('["not", "a", "mapping"]', "<root>"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "9999-12-31"}]}',
+         "accepted[0].expires"),
         ('{"accepted": [', "line 1"),
-        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "2030-01-01"},'
-         ' {"id": "0123456789ab", "reason": "r", "expires": "2030-01-01"}]}', "accepted[1].id"),
+        ('{"accepted": [{"id": "0123456789ab", "reason": "r", "expires": "2027-01-01"},'
+         ' {"id": "0123456789ab", "reason": "r", "expires": "2027-01-01"}]}', "accepted[1].id"),
     ],
 )
 def test_a_malformed_baseline_names_the_file_and_field(text: str, field: str) -> None:
@@ -141,3 +143,52 @@ def test_the_cli_refuses_a_malformed_baseline_without_a_traceback(tmp_path: Path
     assert f"{bad}: accepted[0].expires: required: a date" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+# -- F12: an acceptance covers its own function's line, not a copy of it elsewhere ----------
+ADMIN = '''import os
+
+
+def admin_tool(event, context):
+    cmd = "ping -c1 " + event["host"]
+    os.system(cmd)
+'''
+PUBLIC = '''
+
+def handler(event, context):
+    cmd = "ping -c1 " + event["host"]
+    os.system(cmd)
+'''
+
+
+def _app(root: Path, text: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "handler.py").write_text(text)
+    return root
+
+
+def test_an_acceptance_does_not_cover_the_same_line_in_another_function(tmp_path: Path) -> None:
+    v1 = _app(tmp_path / "v1", ADMIN)
+    accepted = blocking_ids(v1)
+    assert accepted
+    future = (today() + timedelta(days=30)).isoformat()
+    bl = load_baseline(write_baseline(tmp_path / "bl.json", accepted, future))
+    assert run_gate(v1, GateOptions(baseline=bl)).passed
+    v2 = _app(tmp_path / "v2", ADMIN + PUBLIC)
+    result = run_gate(v2, GateOptions(baseline=bl))
+    assert not result.passed
+    assert {f.line for f in result.blocking} == {11}  # the copy in the public handler
+    assert {f.line for f in result.accepted} == {6}
+
+
+def test_a_legacy_id_matches_only_when_it_is_unambiguous(tmp_path: Path) -> None:
+    future = (today() + timedelta(days=30)).isoformat()
+    v1 = _app(tmp_path / "v1", ADMIN)
+    legacy = [f.legacy_id for f in run_gate(v1).blocking]
+    assert legacy and set(legacy).isdisjoint(blocking_ids(v1))  # ids now carry the scope
+    bl = load_baseline(write_baseline(tmp_path / "old.json", legacy, future))
+    assert run_gate(v1, GateOptions(baseline=bl)).passed  # an old baseline keeps working
+    v2 = _app(tmp_path / "v2", ADMIN + PUBLIC)
+    result = run_gate(v2, GateOptions(baseline=bl))
+    assert not result.accepted  # two findings share each legacy id: neither is covered
+    assert {f.line for f in result.blocking} == {6, 11}

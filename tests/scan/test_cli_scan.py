@@ -155,3 +155,14 @@ def test_an_invalid_manifest_names_the_field(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "functions.f.timeout" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_table_output_escapes_markup_and_control_characters_in_file_names(
+    tmp_path: Path,
+) -> None:
+    app = vulnerable_app(tmp_path / "app")
+    (app / "a[y]\x1b[2Jb.py").write_text("def broken(:\n    pass\n")
+    done = scan(str(app), "--offline")
+    assert done.returncode == 1, done.stderr
+    assert "\x1b" not in done.stdout  # the escape sequence is shown, not sent to the terminal
+    assert "a[y]\\x1b[2Jb.py:1" in done.stdout  # Rich markup did not swallow "[y]"

@@ -9,7 +9,9 @@ so the dependency check never needs the network.
 from __future__ import annotations
 
 import base64
+import io
 import json
+import tarfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -142,8 +144,9 @@ def test_a_baseline_from_outside_the_app_travels_with_the_cli(gate_node: Running
     app = vulnerable_app(tmp_path / "app", app="outside", path="/outside")
     ids = [f["id"] for f in gate_node.deploy(app).json()["findings"]]
     bl = tmp_path / "team-baseline.yaml"
+    soon = (today() + timedelta(days=60)).isoformat()
     bl.write_text("accepted:\n" + "".join(
-        f'  - id: "{i}"\n    reason: reviewed in SEC-42\n    expires: 2999-01-01\n' for i in ids))
+        f'  - id: "{i}"\n    reason: reviewed in SEC-42\n    expires: {soon}\n' for i in ids))
     done = gate_node.cli("deploy", str(app), "--offline", "--baseline", str(bl))
     assert done.returncode == 0, done.stderr
     assert "outside-fn" in functions(gate_node)
@@ -234,3 +237,82 @@ def test_exclusions_are_listed_in_the_deploy_report_and_its_audit_event(
     denied = audit_of(gate_node, "scan.gate")[-1]
     assert denied["decision"] == "deny" and denied["resource"] == "app:excl"
     assert {g["reason"]: g for g in denied["detail"]["excluded"]} == report
+
+
+# -- F0: the node scans exactly what it installs: an archive holding what the packer never ships
+def _raw_archive(files: dict[str, bytes]) -> bytes:
+    """A hand-built tar.gz, the way ``tar czf`` makes one: directory entries included."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        dirs = sorted({"/".join(n.split("/")[:i])
+                       for n in files for i in range(1, n.count("/") + 1)})
+        for d in dirs:
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            tar.addfile(info)
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+HELPER_IMPORTER = b"""
+import os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".mypy_cache"))
+from helper import run
+def handler(event, context):
+    return {"out": run(event.get("host", "x"))}
+"""
+HIDDEN_HELPER = b'import os\ndef run(h):\n    return os.popen("echo " + h).read()\n'
+
+
+@pytest.mark.parametrize("hidden", [
+    ".mypy_cache/helper.py", "node_modules/helper.py", ".venv/helper.py", ".git/helper.py",
+    "__pycache__/helper.py", "sub/.pytest_cache/helper.py", "evil.pyc", "lib/evil.pyo",
+])
+def test_an_archive_entry_the_packer_never_ships_refuses_the_deploy(
+    gate_node: RunningNode, hidden: str
+) -> None:
+    app = f"hid{abs(hash(hidden)) % 10_000}"
+    data = _raw_archive({
+        "ramparts.yaml": manifest(app, f"/{app}").encode(),
+        "h.py": HELPER_IMPORTER,
+        hidden: HIDDEN_HELPER,
+    })
+    r = gate_node.control.post("/v1/deploy", content=data)
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["code"] == "unshipped_entries"
+    assert hidden in body["entries"] and "h.py" not in body["entries"]
+    assert hidden in body["message"]
+    assert f"{app}-fn" not in functions(gate_node)
+    denied = audit_of(gate_node, "scan.gate")[-1]
+    assert denied["decision"] == "deny" and denied["resource"] == "app:?"
+    assert denied["detail"]["unshipped"] == body["entries"]
+
+
+def test_a_hand_built_archive_with_directory_entries_still_deploys(gate_node: RunningNode) -> None:
+    data = _raw_archive({
+        "ramparts.yaml": manifest("handmade", "/handmade").encode(),
+        "h.py": CLEAN_HANDLER.encode(),
+        "lib/util.py": b"X = 1\n",
+    })
+    r = gate_node.control.post("/v1/deploy", content=data)
+    assert r.status_code == 200, r.text
+    assert "handmade-fn" in functions(gate_node)
+
+
+def test_code_too_deep_for_the_parser_is_refused_with_a_finding_not_a_500(
+    gate_node: RunningNode, tmp_path: Path
+) -> None:
+    deep = "def handler(event, context):\n    x = event['a']" + " + event['a']" * 5000 + "\n"
+    app = make_app(tmp_path / "app", manifest("deep", "/deep"), {"h.py": deep})
+    r = gate_node.deploy(app)
+    assert r.status_code == 422, r.text
+    (g,) = [f for f in r.json()["findings"] if f["rule_id"] == "RP-G001"]
+    assert g["path"] == "h.py" and "nested too deeply" in g["message"]
+    assert "deep-fn" not in functions(gate_node)
+    denied = audit_of(gate_node, "scan.gate")[-1]
+    assert denied["decision"] == "deny" and denied["resource"] == "app:deep"

@@ -121,3 +121,15 @@ def test_a_secrets_manager_arn_in_the_environment_is_a_reference(tmp_path: Path)
     )
     findings = secrets.run(load_tree(tmp_path))
     assert {(f.rule_id, f.line) for f in findings} == {("RP-S001", 8)}  # the real password only
+
+
+def test_well_known_digests_commit_ids_and_header_names_are_not_secrets(tmp_path: Path) -> None:
+    (tmp_path / "handler.py").write_text(
+        'EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"\n'
+        'GIT_COMMIT = "9fceb02d0ae598e95dc970b74767f19372d61af8"\n'
+        'ETAG = "d41d8cd98f00b204e9800998ecf8427e"\n'
+        'API_KEY_HEADER = "X-Api-Key"\n'
+        'API_KEY = "9fceb02d0ae598e95dc970b74767f19372d61af8"\n'  # the same hex as a key
+    )
+    found = secrets.run(load_tree(tmp_path))
+    assert [(f.rule_id, f.line, f.severity) for f in found] == [("RP-S001", 5, Severity.HIGH)]

@@ -19,6 +19,7 @@ import pytest
 
 from ramparts.registry.artifacts import pack_app
 from ramparts.scan import sast, source
+from ramparts.scan.findings import Severity
 from ramparts.scan.gate import GateOptions, GateResult, run_gate
 from ramparts.scan.pyparse import parse_python
 from ramparts.scan.sarif import to_sarif
@@ -257,3 +258,44 @@ def test_bad_scan_values_are_clear_errors_naming_the_field(
     text = " ".join(done.stderr.split())
     assert "ramparts.yaml" in text and message in text, text
     assert "Traceback" not in done.stderr
+
+
+# -- code too deep for a parser or a scanner: a high finding naming the file, never a crash --
+def _plus_chain(terms: int) -> str:
+    return ("def handler(event, context):\n    x = event['a']"
+            + " + event['a']" * terms + "\n    return x\n")
+
+
+def _elif_chain(branches: int) -> str:
+    lines = ["def handler(event, context):", "    a = event.get('a')", "    if a == 'v0':",
+             "        r = 0"]
+    for i in range(1, branches):
+        lines += [f"    elif a == 'v{i}':", f"        r = {i}"]
+    return "\n".join([*lines, "    else:", "        r = -1", "    return r", ""])
+
+
+def test_python_too_deep_for_the_parser_is_rp_g001_in_the_cli(tmp_path: Path) -> None:
+    done = scan(str(app(tmp_path, {"gen.py": _plus_chain(5000)})), "--format", "json",
+                "--offline")
+    assert done.returncode == 1, done.stderr  # findings, not "could not run"
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    (g,) = [f for f in report["findings"] if f["rule_id"] == "RP-G001"]
+    assert (g["path"], g["severity"]) == ("gen.py", "high")
+    assert "nested too deeply" in g["message"]
+
+
+@pytest.mark.parametrize("text, scanner", [
+    (_plus_chain(1500), "bandit"),  # Python parses it; bandit's visitor recurses too deep
+    (_elif_chain(400), "taint"),  # a long elif dispatch table: too deep for the taint walk
+])
+def test_a_file_too_deep_for_a_scanner_is_rp_g004_naming_it(
+    tmp_path: Path, text: str, scanner: str
+) -> None:
+    result = gate(app(tmp_path, {"h.py": text, "other.py": "import os\nos.system(input())\n"}))
+    deep = [f for f in result.findings if f.rule_id == "RP-G004"]
+    assert {(f.path, str(f.severity)) for f in deep} == {("h.py", "high")}
+    assert any(f"the {scanner} scanner" in f.message and "h.py" in f.message for f in deep)
+    assert not result.passed
+    # the rest of the app is still scanned
+    assert any(f.path == "other.py" and f.severity >= Severity.HIGH for f in result.findings)

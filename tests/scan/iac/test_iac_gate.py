@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
-from ramparts.scan.baseline import load_baseline
+from ramparts.scan.baseline import load_baseline, today
 from ramparts.scan.gate import GateOptions, run_gate
 from ramparts.scan.sarif import to_sarif
 from tests.scan.apps import clean_app
@@ -76,7 +77,8 @@ def test_a_baseline_accepts_a_template_finding_and_survives_edits_above(tmp_path
                  and "AdministratorAccess" in f.message)
     baseline = app / ".ramparts-baseline.json"
     baseline.write_text(json.dumps({"version": 1, "accepted": [
-        {"id": admin.id, "reason": "break-glass function, reviewed", "expires": "2999-01-01"}]}))
+        {"id": admin.id, "reason": "break-glass function, reviewed",
+         "expires": (today() + timedelta(days=60)).isoformat()}]}))
     template = app / "template.yaml"
     template.write_text(template.read_text().replace("Resources:\n",
                                                      "Resources:\n  # a comment above\n", 1))
