@@ -27,7 +27,7 @@ from typing import Any
 
 from ramparts.bus.base import Bus, Message, OutgoingMessage
 from ramparts.crypto.envelope import Sealer, aad
-from ramparts.errors import DecryptionError
+from ramparts.errors import BackendError, DecryptionError
 from ramparts.store.base import (
     KvChange,
     KvRef,
@@ -212,7 +212,9 @@ class SealedStore(Store, MultipartStore):
     # -- multipart uploads ----------------------------------------------------------------------
     def _multipart(self) -> MultipartStore:
         if not isinstance(self.inner, MultipartStore):
-            raise NotImplementedError("this state store keeps no multipart uploads")
+            raise BackendError(
+                "this state store keeps no multipart uploads", code="multipart_unsupported"
+            )
         return self.inner
 
     def upload_create(self, app: str, upload: UploadRecord) -> None:

@@ -29,8 +29,8 @@ class MovingWindowMemory(Storage, MovingWindowSupport):
 
     Registers no URL scheme with ``limits`` (``STORAGE_SCHEME = None``): the
     library's own ``memory://`` stays what it is; ``RateLimiter`` builds this
-    one directly.  Only the moving window is supported (the fixed-window calls
-    raise ``NotImplementedError``).
+    one directly.  The gateway counts with the moving window; the fixed-window
+    calls work too, so any ``limits`` strategy can use this store.
     """
 
     STORAGE_SCHEME = None
@@ -38,6 +38,7 @@ class MovingWindowMemory(Storage, MovingWindowSupport):
     def __init__(self) -> None:
         super().__init__()
         self._events: dict[str, tuple[deque[float], float]] = {}  # key -> (times, expiry)
+        self._fixed: dict[str, tuple[int, float]] = {}  # key -> (count, window end)
         self._last_sweep = time.monotonic()
 
     async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
@@ -101,6 +102,9 @@ class MovingWindowMemory(Storage, MovingWindowSupport):
         for key, (times, expiry) in list(self._events.items()):
             if not times or times[-1] <= wall - expiry:
                 del self._events[key]  # nothing in its window any more
+        for key, (_, ends) in list(self._fixed.items()):
+            if ends <= wall:
+                del self._fixed[key]
 
     @property
     def counters(self) -> int:
@@ -110,25 +114,36 @@ class MovingWindowMemory(Storage, MovingWindowSupport):
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         return ValueError
 
-    # The fixed-window half of limits' Storage interface: abstract there, unused here (the
-    # limiter is built with the moving window only), so a strategy that needs it fails loudly.
+    # The fixed-window half of limits' Storage interface.  The gateway's limiter uses the
+    # moving window only; these keep the store a complete ``Storage`` (a count per key that
+    # starts at the first hit and resets ``expiry`` seconds later), swept like the windows.
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        raise NotImplementedError("only the moving window is counted here")
+        now = time.time()
+        self._maybe_sweep()
+        count, ends = self._fixed.get(key, (0, 0.0))
+        if ends <= now:
+            count, ends = 0, now + expiry
+        self._fixed[key] = (count + amount, ends)
+        return count + amount
 
     async def get(self, key: str) -> int:
-        raise NotImplementedError("only the moving window is counted here")
+        count, ends = self._fixed.get(key, (0, 0.0))
+        return count if ends > time.time() else 0
 
     async def get_expiry(self, key: str) -> float:
-        raise NotImplementedError("only the moving window is counted here")
+        count, ends = self._fixed.get(key, (0, 0.0))
+        return ends if ends > time.time() else time.time()
 
     async def check(self) -> bool:
         return True
 
     async def reset(self) -> int:
-        count = len(self._events)
+        count = len(self._events) + len(self._fixed)
         self._events.clear()
+        self._fixed.clear()
         return count
 
     async def clear(self, key: str) -> None:
         self._events.pop(key, None)
+        self._fixed.pop(key, None)
 

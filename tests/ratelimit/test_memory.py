@@ -42,3 +42,26 @@ def test_reading_a_window_creates_no_counter() -> None:
     start, count = memory.window("nobody", 60)
     assert count == 0 and start >= now_before
     assert memory.counters == 0
+
+
+def test_fixed_window_counts_until_the_window_ends_then_starts_over() -> None:
+    import asyncio
+
+    from limits import parse
+    from limits.aio.strategies import FixedWindowRateLimiter
+
+    async def run() -> None:
+        store = MovingWindowMemory()
+        limiter = FixedWindowRateLimiter(store)
+        limit = parse("2/second")
+        assert await limiter.hit(limit, "k") and await limiter.hit(limit, "k")
+        assert not await limiter.hit(limit, "k")  # third hit in the same window
+        # limits counts every attempt in a fixed window, the refused one too
+        assert await store.get(limit.key_for("k")) == 3
+        assert await store.get_expiry(limit.key_for("k")) > time.time()
+        await asyncio.sleep(1.2)
+        assert await limiter.hit(limit, "k")  # a new window
+        await store.clear(limit.key_for("k"))
+        assert await store.get(limit.key_for("k")) == 0
+
+    asyncio.run(run())
