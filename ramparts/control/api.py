@@ -31,6 +31,7 @@ from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
 from ramparts.control.siem import siem_routes
+from ramparts.control.inventory import inventory_routes
 from ramparts.control.supply import supply_routes
 from ramparts.control.vault import vault_routes
 from ramparts.control.waf import waf_routes
@@ -665,6 +666,7 @@ def create_control_app(node: Node) -> Starlette:
         *waf_routes(),
         *budget_routes(),
         *supply_routes(),
+        *inventory_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}

@@ -1,0 +1,1 @@
+"""Assessments of a live node: the posture audit and the built-in penetration test."""
