@@ -29,9 +29,9 @@ from ramparts.control.aws import aws_routes
 from ramparts.control.budget import budget_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
+from ramparts.control.inventory import inventory_routes
 from ramparts.control.policy import policy_routes
 from ramparts.control.siem import siem_routes
-from ramparts.control.inventory import inventory_routes
 from ramparts.control.supply import supply_routes
 from ramparts.control.vault import vault_routes
 from ramparts.control.waf import waf_routes
