@@ -106,7 +106,8 @@ async def list_routes(request: Request) -> JSONResponse:
     if app is not None and not NAME_RE.match(app):
         raise InvalidRequest("app must be an app name", code="invalid_argument")
     await node.refresh()
-    live = [fn for fn in map(node.live, [f["name"] for f in node.store.list_functions()]) if fn]
+    names = [f["name"] for f in await asyncio.to_thread(node.store.list_functions)]
+    live = [fn for fn in map(node.live, names) if fn is not None]
     out = await asyncio.to_thread(_inventory, live, app)
     out["gateway"] = f"{node.settings.host}:{node.settings.port}"
     out["tls"] = node.settings.tls_cert is not None
