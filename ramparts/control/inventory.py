@@ -76,7 +76,7 @@ def _inventory(live: list[LiveFunction], app: str | None) -> dict[str, Any]:
                 row.update(
                     method=cfg.method,
                     path=cfg.path,
-                    auth=cfg.auth or "api_key",
+                    auth=cfg.auth or "default",  # no auth: any credential the app accepts
                     scopes=list(cfg.scopes),
                     claims=dict(cfg.claims),
                     rate=cfg.rates,

@@ -29,6 +29,7 @@ def test_routes_inventory(node: RunningNode, tmp_path: Path) -> None:
               - http: {method: POST, path: /inv/orders, auth: jwt, scopes: ["o:w"],
                        rate: 10/minute, schema: order.json}
               - http: {method: GET, path: "/inv/orders/{id}", auth: none}
+              - http: {method: GET, path: /inv/any}
               - webhook: {path: /inv/hook, scheme: github, secret: inv-hook}
               - topic: {name: inv-topic}
         """,
@@ -49,7 +50,9 @@ def test_routes_inventory(node: RunningNode, tmp_path: Path) -> None:
         ("POST", "/inv/orders"),
         ("GET", "/inv/orders/{id}"),
         ("POST", "/inv/hook"),
+        ("GET", "/inv/any"),
     }  # the topic trigger is not a route
+    assert routes[("GET", "/inv/any")]["auth"] == "default"  # no auth: any credential
     orders = routes[("POST", "/inv/orders")]
     assert orders["auth"] == "jwt" and orders["scopes"] == ["o:w"]
     assert orders["rate"] == ["10/minute"] and orders["function"] == "inv-orders"
