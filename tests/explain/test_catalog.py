@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+import yaml
 
 import ramparts
 from ramparts.explain.catalog import entries, load_catalog, lookup
@@ -25,9 +26,19 @@ from ramparts.scan.gate import GATE_RULES, POLICY_RULES, run_gate
 
 PACKAGE = Path(ramparts.__file__).parent
 CODE_FAMILIES = ("RP-T", "RP-L", "RP-S001", "RP-G001", "B")
-# Python examples that cannot be shown to fire on their own file, with the reason.
-# Empty today: every code rule's examples are checked.
-NOT_RUN: dict[str, str] = {}
+MANIFEST_FAMILIES = ("RP-M", "RP-P", "RP-S002")
+# Examples that cannot be shown to fire through the gate, with the reason.
+NOT_RUN: dict[str, str] = {
+    "RP-S002": "the manifest schema refuses the same credential-like environment value "
+    "(invalid_manifest) before the gate's own RP-S002 check can report it",
+}
+# The handler every manifest example's orders.py stands for (its comment says so).
+ORDERS_HANDLER = """\
+def handler(event, context):
+    order = context.kv.get("orders", f"order-{event['id']}")
+    context.publish("order-seen", {"id": event["id"]})
+    return order
+"""
 
 
 def _bandit_ids() -> set[str]:
@@ -96,6 +107,38 @@ def test_vulnerable_example_fires_and_fixed_example_does_not(rule_id: str) -> No
     entry = entries()[rule_id]
     assert rule_id in _fired(entry.vulnerable), "the vulnerable example does not raise its rule"
     assert rule_id not in _fired(entry.fixed), "the fixed example still raises its rule"
+
+
+def _fired_by_manifest(text: str) -> set[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "ramparts.yaml").write_text(text, encoding="utf-8")
+        for fn in yaml.safe_load(text)["functions"].values():
+            name = fn["handler"].split(":")[0]
+            code = (
+                ORDERS_HANDLER
+                if name == "orders.py"
+                else "def handler(event, context):\n    return {}\n"
+            )
+            (root / name).write_text(code, encoding="utf-8")
+        return {f.rule_id for f in run_gate(root).findings}
+
+
+@pytest.mark.parametrize(
+    "rule_id",
+    sorted(i for i in entries() if i.startswith(MANIFEST_FAMILIES) and i not in NOT_RUN),
+)
+def test_manifest_examples_fire_and_fixed_ones_do_not(rule_id: str) -> None:
+    entry = entries()[rule_id]
+    assert entry.language == "yaml"
+    assert rule_id in _fired_by_manifest(entry.vulnerable)
+    assert rule_id not in _fired_by_manifest(entry.fixed)
+
+
+def test_the_orders_handler_in_the_test_is_the_one_the_examples_name() -> None:
+    for rule_id in (i for i in entries() if i.startswith("RP-P")):
+        first = entries()[rule_id].vulnerable.splitlines()[0]
+        assert first == '# orders.py: context.kv.get("orders", f"order-{event[\'id\']}")'
 
 
 # -- validation ---------------------------------------------------------------------------
