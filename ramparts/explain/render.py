@@ -8,6 +8,7 @@ cannot drift from the catalogue ``ramparts explain`` prints.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 from ramparts.explain.catalog import Entry
@@ -30,12 +31,21 @@ _FAMILIES = (
 )
 
 
+# invisible characters that change how code reads (bidi controls, zero-width): shown as
+# escapes, so B613's example is visible in a terminal and in the guide rather than acted on
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _visible(code: str) -> str:
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", code)
+
+
 def as_text(entry: Entry) -> str:
     wrap = "\n".join(textwrap.wrap(entry.risk, 88))
     return (
         f"{entry.id}: {entry.title}\n\n{wrap}\n\n"
-        f"Vulnerable:\n{textwrap.indent(entry.vulnerable, '    ')}\n"
-        f"Fixed:\n{textwrap.indent(entry.fixed, '    ')}\n"
+        f"Vulnerable:\n{textwrap.indent(_visible(entry.vulnerable), '    ')}\n"
+        f"Fixed:\n{textwrap.indent(_visible(entry.fixed), '    ')}\n"
         f"OWASP: {entry.owasp}\n"
     )
 
@@ -49,8 +59,8 @@ def as_markdown(entry: Entry, level: int = 2) -> str:
     lang = "" if entry.language == "text" else entry.language
     return (
         f"{'#' * level} {entry.id}: {entry.title}\n\n{entry.risk}\n\n"
-        f"Vulnerable:\n\n{fence}{lang}\n{entry.vulnerable}{fence}\n\n"
-        f"Fixed:\n\n{fence}{lang}\n{entry.fixed}{fence}\n\n"
+        f"Vulnerable:\n\n{fence}{lang}\n{_visible(entry.vulnerable)}{fence}\n\n"
+        f"Fixed:\n\n{fence}{lang}\n{_visible(entry.fixed)}{fence}\n\n"
         f"OWASP: <{entry.owasp}>\n"
     )
 

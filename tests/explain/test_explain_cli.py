@@ -65,3 +65,10 @@ def test_unknown_rule_names_close_matches_and_fails() -> None:
 def test_unknown_format_is_refused() -> None:
     done = _explain("RP-T001", "--format", "html")
     assert done.returncode != 0 and "--format" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_invisible_characters_in_an_example_are_shown_as_escapes() -> None:
+    assert "\u202e" in entries()["B613"].vulnerable  # the real example holds the override
+    done = _explain("B613")
+    assert done.returncode == 0, done.stderr
+    assert "\\u202e" in done.stdout and "\u202e" not in done.stdout
