@@ -1104,6 +1104,7 @@ __import__("ramparts.cli.aws", fromlist=["register"]).register(app)  # aws crede
 __import__("ramparts.cli.sam", fromlist=["register"]).register(app)  # import (AWS SAM)
 __import__("ramparts.cli.respond", fromlist=["register"]).register(app)  # alerts
 __import__("ramparts.cli.waf", fromlist=["register"]).register(app)  # waf test/rules/block/...
+__import__("ramparts.cli.posture", fromlist=["register"]).register(app)  # audit (posture)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,170 @@
+"""``ramparts audit`` on a real node: a weak app's planted misconfigurations, a good app's none.
+
+The weak app (tests/assess/apps/weak) plants one misconfiguration per
+app-level rule; its blocking scan findings are accepted by a baseline that
+expires in three days, which plants RP-A016 too.  A secret and an API key are
+aged by writing their dates in the node's SQLite state (the clock is not ours
+to move): the audit must read them as a reader of that store would.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ramparts.registry.artifacts import pack_app
+from ramparts.scan.gate import run_gate
+from tests.conftest import RunningNode
+
+APPS = Path(__file__).parent / "apps"
+DAY = 86400.0
+
+
+def deploy_with_baseline(node: RunningNode, app_dir: Path, expires_in_days: int) -> None:
+    """Deploy ``app_dir`` accepting its blocking scan findings until a few days from now."""
+    blocking = run_gate(app_dir).blocking
+    expires = (datetime.now(UTC).date() + timedelta(days=expires_in_days)).isoformat()
+    baseline = {
+        "version": 1,
+        "accepted": [{"id": f.id, "reason": "audit fixture", "expires": expires} for f in blocking],
+    }
+    body = {
+        "archive": base64.b64encode(pack_app(app_dir)).decode(),
+        "baseline": {"name": "weak-baseline.json", "content": json.dumps(baseline)},
+    }
+    r = node.control.post("/v1/deploy", json=body)
+    assert r.status_code == 200, r.text
+
+
+def age_rows(node: RunningNode, sql: str, *args: Any) -> None:
+    with sqlite3.connect(node.data_dir / "state.db", timeout=60) as db:
+        changed = db.execute(sql, args).rowcount
+    assert changed == 1
+
+
+def audit_json(node: RunningNode, *args: str) -> dict[str, Any]:
+    done = node.cli_in_process("audit", "--format", "json", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def pairs(report: dict[str, Any], scope: str | None = None) -> set[tuple[str, str]]:
+    return {
+        (f["rule"], f["resource"])
+        for f in report["findings"]
+        if scope is None or f["scope"] == scope
+    }
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    base = tmp_path_factory.mktemp("posture")
+    node = RunningNode(
+        base / "data",
+        {"RAMPARTS_ADVISORIES": "off", "RAMPARTS_ADVISORY_CHECK_INTERVAL": "0", "COLUMNS": "200"},
+    ).start()
+    try:
+        weak = shutil.copytree(APPS / "weak", base / "weak")
+        deploy_with_baseline(node, weak, expires_in_days=3)
+        node.deploy_ok(APPS / "good")
+        done = node.cli("secrets", "set", "old-token", "--app", "weak", "--stdin", stdin="s3cr3t")
+        assert done.returncode == 0, done.stderr
+        old = time.time() - 200 * DAY
+        age_rows(
+            node,
+            "UPDATE app_secrets SET created_at = ?, updated_at = ? WHERE app = ? AND name = ?",
+            old,
+            old,
+            "weak",
+            "old-token",
+        )
+        node.cli("secrets", "set", "fresh-token", "--app", "good", "--stdin", stdin="fresh")
+        key = node.control.post("/v1/keys", json={"name": "forgotten", "scopes": []}).json()
+        age_rows(node, "UPDATE api_keys SET created_at = ? WHERE id = ?", old, key["id"])
+        node.key_prefix = key["prefix"]  # type: ignore[attr-defined]
+        yield node
+    finally:
+        node.close()
+
+
+def test_every_planted_misconfiguration_is_found(audited: RunningNode) -> None:
+    report = audit_json(audited, "--app", "weak")
+    found = pairs(report)
+    expected = {
+        ("RP-A001", "GET /open"),
+        ("RP-A002", "GET /open"),
+        ("RP-A003", "POST /private"),
+        ("RP-A004", "function:open role.Statement[0]"),
+        ("RP-A005", "function:detect role: kv:GetItem on kv:never-read/*"),
+        ("RP-A006", "arn:ramparts:secrets:weak:secret/old-token"),
+        ("RP-A007", "function:open"),
+        ("RP-A008", "function:detect"),
+        ("RP-A009", "function:open egress *.example.com:443"),
+        ("RP-A019", "POST /nowaf"),
+        ("RP-A020", "app:weak waf.mode"),
+        ("RP-A021", "function:open"),
+        ("RP-A021", "function:detect"),
+    }
+    missing = expected - found
+    assert not missing, (missing, sorted(found))
+    accepted = [f for f in report["findings"] if f["rule"] == "RP-A016"]
+    assert accepted and all("in 3 day(s)" in f["evidence"] for f in accepted)
+    assert {f["app"] for f in report["findings"] if f["scope"] == "app"} == {"weak"}
+    # each finding carries its control's mapping and a remediation
+    first = report["findings"][0]
+    assert first["owasp"] and first["owasp"][0].startswith("SAS-") and first["remediation"]
+    assert report["score"] < 60
+
+
+def test_a_well_configured_app_has_no_app_level_finding(audited: RunningNode) -> None:
+    report = audit_json(audited, "--app", "good", "--expect-public", "GET /health")
+    assert pairs(report, "app") == set()
+    assert any("/health" in n and "expected" in n for n in report["notes"])
+    # the same route, not declared expected, is reported
+    unexpected = audit_json(audited, "--app", "good")
+    assert pairs(unexpected, "app") == {("RP-A002", "GET /health")}
+
+
+def test_node_level_findings_name_the_key_and_the_evidence(audited: RunningNode) -> None:
+    prefix = audited.key_prefix  # type: ignore[attr-defined]
+    report = audit_json(audited)
+    mine = {f["rule"]: f for f in report["findings"] if prefix in f["resource"]}
+    assert set(mine) == {"RP-A011", "RP-A012"}
+    assert "no expiry" in mine["RP-A011"]["evidence"]
+    assert mine["RP-A012"]["evidence"].startswith("never used since created")
+    assert ("RP-A018", "advisories") in pairs(report, "node")
+    # nodes in this suite run on loopback without TLS: that is not a finding
+    assert not [f for f in report["findings"] if f["rule"] == "RP-A010"]
+    # a longer idle limit clears the stale key, not the missing expiry
+    lenient = audit_json(audited, "--key-max-idle", "365")
+    assert {f["rule"] for f in lenient["findings"] if prefix in f["resource"]} == {"RP-A011"}
+
+
+def test_the_audit_chain_check_follows_verification(audited: RunningNode) -> None:
+    before = audit_json(audited)
+    assert ("RP-A013", "audit log") in pairs(before)
+    done = audited.cli("audit-log", "verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = audit_json(audited)
+    assert not {r for r, _ in pairs(after) if r in ("RP-A013", "RP-A014")}
+    # each run is audited with its score
+    runs = [e for e in audited.audit() if e["kind"] == "posture.audit"]
+    assert runs and runs[-1]["detail"]["score"] == after["score"]
+
+
+def test_sandbox_layers_are_judged_from_the_probe(audited: RunningNode) -> None:
+    status = audited.control.get("/v1/status").json()["sandbox"]
+    missing = {
+        f"sandbox:{x['name']}" for x in status["layers"] if x["required"] and not x["available"]
+    }
+    found = {res for rule, res in pairs(audit_json(audited)) if rule == "RP-A015"}
+    assert found == missing
