@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from ramparts.assess.audit import AuditOptions, NodeFacts, PostureInputs, run_audit
-from ramparts.assess.audit.inputs import EVENT_KINDS
+from ramparts.assess.audit.inputs import DAY, EVENT_KINDS
 from ramparts.control.http import JSONResponse, _node
 from ramparts.errors import InvalidRequest
 from ramparts.manifest import NAME_RE
@@ -43,6 +43,7 @@ _PARAMS = {
 }
 _PAGE = 1000
 _MAX_EXPECTED = 200
+_PER_CALL = frozenset({"resource.access", "aws.auth"})
 
 
 def _options(request: Request) -> AuditOptions:
@@ -68,13 +69,24 @@ def _options(request: Request) -> AuditOptions:
     return AuditOptions.parse(single, expected)
 
 
-def _events(node: Node) -> list[dict[str, Any]]:
-    """The audit rows the checks read, oldest first (one pass over the trail)."""
+def _events(node: Node, since: float) -> list[dict[str, Any]]:
+    """The audit rows the checks read, oldest first (one pass over the trail).
+
+    Per-call access records (``resource.access``, ``aws.auth``) are the bulk of
+    a trail; only those within the unused-grant window are kept.  The rarer
+    kinds (verifications, deploy gates, advisory checks) are kept whatever
+    their age: the latest one matters even when it is old.
+    """
     out: list[dict[str, Any]] = []
     after = 0
     while True:
         rows = node.store.list_audit_events(after, _PAGE)
-        out.extend(r for r in rows if r.get("kind") in EVENT_KINDS)
+        out.extend(
+            r
+            for r in rows
+            if r.get("kind") in EVENT_KINDS
+            and (r["kind"] not in _PER_CALL or (r.get("ts") or 0) >= since)
+        )
         if len(rows) < _PAGE:
             return out
         after = rows[-1]["seq"]
@@ -85,8 +97,9 @@ def _snapshot(node: Node, options: AuditOptions) -> PostureInputs:
         node.resolve_app(options.app)  # NotFound app_not_found
     functions = [fn for fn in node.live_functions() if options.app is None or fn.app == options.app]
     s = node.settings
+    now = time.time()
     return PostureInputs(
-        now=time.time(),
+        now=now,
         options=options,
         node=NodeFacts(
             node_id=s.node_id,
@@ -97,7 +110,7 @@ def _snapshot(node: Node, options: AuditOptions) -> PostureInputs:
         functions=sorted(functions, key=lambda fn: (fn.app, fn.name)),
         api_keys=[r.public() for r in node.identity.records.list_api_keys()],
         secrets=node.vault.secrets.list(options.app),
-        events=_events(node),
+        events=_events(node, now - options.window * DAY),
     )
 
 

@@ -126,6 +126,16 @@ def test_every_planted_misconfiguration_is_found(audited: RunningNode) -> None:
     assert report["score"] < 60
 
 
+def test_observed_access_clears_an_unused_grant(audited: RunningNode) -> None:
+    grant = ("RP-A005", "function:dynamic role: kv:GetItem on kv:lookup/*")
+    assert grant in pairs(audit_json(audited, "--app", "weak"))
+    r = audited.control.post("/v1/functions/dynamic/invoke", json={"event": {"table": "lookup"}})
+    assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+    assert grant not in pairs(audit_json(audited, "--app", "weak"))
+    # observed access counts only within the window
+    assert grant in pairs(audit_json(audited, "--app", "weak", "--window", "0"))
+
+
 def test_a_well_configured_app_has_no_app_level_finding(audited: RunningNode) -> None:
     report = audit_json(audited, "--app", "good", "--expect-public", "GET /health")
     assert pairs(report, "app") == set()
