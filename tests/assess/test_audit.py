@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import sqlite3
 import time
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -226,6 +228,8 @@ def test_html_is_self_contained_and_shows_the_score(audited: RunningNode, tmp_pa
     score = audit_json(audited, "--app", "weak")["score"]
     assert f'<span id="score">{score}</span>/100' in page
     assert page.count("<svg") >= 3 and "RP-A001" in page and "GET /open" in page
+    for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
+        assert ElementTree.fromstring(svg).tag.endswith("svg")  # well-formed inline charts
     assert "<script" not in page and "http://" not in page
     assert "https://" not in page.replace("https://json.schemastore.org", "")
 

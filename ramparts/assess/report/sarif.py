@@ -30,7 +30,7 @@ def _rule(control: dict[str, Any]) -> dict[str, Any]:
     tags = ["security", "posture", *(f"owasp-serverless/{o.lower()}" for o in control["owasp"])]
     return {
         "id": control["id"],
-        "name": control["title"].replace(" ", ""),
+        "name": control["title"].title().replace(" ", ""),
         "shortDescription": {"text": control["title"]},
         "fullDescription": {"text": f"{control['title']}: checks {control['checks']}."},
         "help": {
