@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import RunningNode
 from tests.registry.test_advisory_check import advisory_dir, plant
 from tests.registry.test_sbom import deps_app
+from tests.sandbox.test_node_sandbox import _NodeWithoutNamespaces as NodeWithoutNamespaces
 
 
 class PlainHttpNode(RunningNode):
@@ -88,5 +89,17 @@ def test_an_advisory_found_after_deploy_names_the_live_version(tmp_path: Path) -
         ]
         assert "TEST-2026-0099 (high), fixed in 1.1" == after["RP-A017"][0]["evidence"]
         assert "RP-A018" not in after
+    finally:
+        node.close()
+
+
+def test_a_degraded_sandbox_names_each_missing_layer(tmp_path: Path) -> None:
+    node = NodeWithoutNamespaces(tmp_path / "data", "--allow-degraded-sandbox")
+    node.env["RAMPARTS_ADVISORIES"] = "off"
+    node.start()
+    try:
+        found = rules(audit_json(node)).get("RP-A015", [])
+        assert "sandbox:user_namespace" in {f["resource"] for f in found}
+        assert all(f["severity"] == "high" and f["scope"] == "node" for f in found)
     finally:
         node.close()
