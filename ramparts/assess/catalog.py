@@ -271,8 +271,8 @@ CONTROLS: tuple[Control, ...] = (
         _SCAN,
         ("SAS-6",),
         "node",
-        "no successful advisory re-check of live versions within 2 days (the node's daily "
-        "check, or ramparts advisories check)",
+        "an advisory source and the periodic re-check are configured, the latest re-check "
+        "found a source, and one succeeded within 2 days of uptime",
         "configure an advisory source (--advisories) and keep the daily re-check on",
     ),
     Control(

@@ -71,24 +71,27 @@ def test_a_failed_chain_verification_is_critical(plain: RunningNode) -> None:
 
 def test_an_advisory_found_after_deploy_names_the_live_version(tmp_path: Path) -> None:
     root = advisory_dir(tmp_path / "osv")
-    node = RunningNode(
-        tmp_path / "data",
-        {"RAMPARTS_ADVISORIES": str(root), "RAMPARTS_ADVISORY_CHECK_INTERVAL": "0"},
-    ).start()
+    node = RunningNode(tmp_path / "data", {"RAMPARTS_ADVISORIES": str(root)}).start()
     try:
         deployed = node.deploy_ok(deps_app(tmp_path / "a", "deps", "deps-fn", "auditdep"))
         version = deployed["functions"][0]["version"]
         before = rules(audit_json(node, "--app", "deps"))
-        assert "RP-A017" not in before
-        assert "RP-A018" in before  # never re-checked since the deploy
+        # a source and the daily re-check are configured, and the node is not a day old
+        assert "RP-A017" not in before and "RP-A018" not in before
         plant(root, "TEST-2026-0099", "auditdep")
         assert node.cli("advisories", "check").returncode == 1  # a hit
         after = rules(audit_json(node, "--app", "deps"))
         assert [(f["resource"], f["function"]) for f in after["RP-A017"]] == [
             (f"function:deps-fn:{version[:12]} auditdep 1.0", "deps-fn")
         ]
-        assert "TEST-2026-0099 (high), fixed in 1.1" == after["RP-A017"][0]["evidence"]
+        assert after["RP-A017"][0]["evidence"] == "TEST-2026-0099 (high), fixed in 1.1"
         assert "RP-A018" not in after
+        # the source goes away: the next re-check fails, and the audit says so
+        root.rename(tmp_path / "gone")
+        assert node.cli("advisories", "check").returncode != 0
+        failing = rules(audit_json(node, "--app", "deps"))
+        assert "found no advisory source" in failing["RP-A018"][0]["evidence"]
+        assert "RP-A017" in failing  # what was found stays found
     finally:
         node.close()
 

@@ -27,6 +27,7 @@ EVENT_KINDS = frozenset(
         "scan.gate",
         "advisory.detected",
         "advisory.check",
+        "advisory.check_unavailable",
     }
 )
 
@@ -99,6 +100,9 @@ class NodeFacts:
     gateway_host: str
     tls: bool
     sandbox: dict[str, Any]  # ``SandboxReport.as_dict()``
+    started_at: float = 0.0
+    advisories_off: bool = False  # --advisories off: no source for the gate or the re-check
+    advisory_check_interval: float = 86400.0  # 0: the node never re-checks by itself
 
 
 @dataclass

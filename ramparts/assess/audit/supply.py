@@ -6,8 +6,10 @@ record): a baseline entry past its expiry, or within ``--expiry-warning``
 days of it.  A one-deploy ``--accept-risk`` has no expiry and is not judged.
 RP-A017 reads the ``advisory.detected`` records of the node's re-check
 (``ramparts advisories check``, and the node's daily run) against the live
-versions; RP-A018 fires when no re-check succeeded within two days.  Not
-checked: advisories published since the last re-check (run one first).
+versions.  RP-A018 fires when the node has no advisory source, its periodic
+re-check is off, the latest re-check found no source, or no re-check
+succeeded within two days (counted from the node's start at the earliest).
+Not checked: advisories published since the last re-check (run one first).
 """
 
 from __future__ import annotations
@@ -97,14 +99,32 @@ def check_advisories(inputs: PostureInputs) -> list[Finding]:
 
 
 def check_advisory_recheck(inputs: PostureInputs) -> list[Finding]:
-    runs = [e for e in inputs.events if e.get("kind") == "advisory.check"]
+    """No source, no periodic re-check, a failing one, or none for two days of uptime."""
+    node = inputs.node
+    runs = sorted(
+        (e for e in inputs.events if e.get("kind") == "advisory.check"), key=lambda e: e["seq"]
+    )
     ok = [e for e in runs if e.get("decision") == "allow"]
-    if ok and (inputs.now - float(max(ok, key=lambda e: e["seq"])["ts"])) / DAY <= _CHECK_MAX_AGE:
-        return []
+    problems = []
+    if node.advisories_off:
+        problems.append("no advisory source (--advisories off)")
+    if node.advisory_check_interval <= 0:
+        problems.append("the periodic re-check is off (--advisory-check-interval 0)")
     if runs and runs[-1].get("decision") != "allow":
-        evidence = "the latest advisory re-check found no advisory source"
-    elif ok:
-        evidence = f"no successful advisory re-check in {_CHECK_MAX_AGE:g} days"
-    else:
-        evidence = "live versions were never re-checked against advisories"
-    return [Finding("RP-A018", "advisories", evidence)]
+        why = [e for e in inputs.events if e.get("kind") == "advisory.check_unavailable"]
+        latest = max(why, key=lambda e: e["seq"]) if why else {}
+        reason = str((latest.get("detail") or {}).get("reason") or "")
+        problems.append(
+            "the latest re-check found no advisory source"
+            + (f" ({reason[:200]})" if reason else "")
+        )
+    # the node's first periodic run is one interval after its start: allow for that
+    since = max([float(e["ts"]) for e in ok] + [node.started_at])
+    limit = max(_CHECK_MAX_AGE, node.advisory_check_interval / DAY + 1)
+    if not problems and (inputs.now - since) / DAY > limit:
+        problems.append(
+            f"no successful re-check in {limit:g} days"
+            if ok
+            else "live versions were never re-checked against advisories"
+        )
+    return [Finding("RP-A018", "advisories", "; ".join(problems))] if problems else []
