@@ -69,8 +69,9 @@ def _options(request: Request) -> AuditOptions:
     return AuditOptions.parse(single, expected)
 
 
-def _events(node: Node, since: float) -> list[dict[str, Any]]:
-    """The audit rows the checks read, oldest first (one pass over the trail).
+def _events(node: Node, since: float) -> tuple[list[dict[str, Any]], float | None]:
+    """The audit rows the checks read, oldest first (one pass over the trail), and the
+    time of the oldest record.
 
     Per-call access records (``resource.access``, ``aws.auth``) are the bulk of
     a trail; only those within the unused-grant window are kept.  The rarer
@@ -78,9 +79,12 @@ def _events(node: Node, since: float) -> list[dict[str, Any]]:
     their age: the latest one matters even when it is old.
     """
     out: list[dict[str, Any]] = []
+    first: float | None = None
     after = 0
     while True:
         rows = node.store.list_audit_events(after, _PAGE)
+        if rows and first is None:
+            first = float(rows[0].get("ts") or 0)
         out.extend(
             r
             for r in rows
@@ -88,7 +92,7 @@ def _events(node: Node, since: float) -> list[dict[str, Any]]:
             and (r["kind"] not in _PER_CALL or (r.get("ts") or 0) >= since)
         )
         if len(rows) < _PAGE:
-            return out
+            return out, first
         after = rows[-1]["seq"]
 
 
@@ -98,6 +102,7 @@ def _snapshot(node: Node, options: AuditOptions) -> PostureInputs:
     functions = [fn for fn in node.live_functions() if options.app is None or fn.app == options.app]
     s = node.settings
     now = time.time()
+    events, trail_since = _events(node, now - options.window * DAY)
     return PostureInputs(
         now=now,
         options=options,
@@ -113,7 +118,8 @@ def _snapshot(node: Node, options: AuditOptions) -> PostureInputs:
         functions=sorted(functions, key=lambda fn: (fn.app, fn.name)),
         api_keys=[r.public() for r in node.identity.records.list_api_keys()],
         secrets=node.vault.secrets.list(options.app),
-        events=_events(node, now - options.window * DAY),
+        events=events,
+        trail_since=trail_since,
     )
 
 

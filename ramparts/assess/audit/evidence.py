@@ -3,8 +3,9 @@
 Every ``ramparts audit-log verify`` run is itself an audit record
 (``audit.verify``; decision ``deny`` when the chain failed).  RP-A014 fires
 when the latest run failed, RP-A013 when there is no run within
-``--verify-max-age`` days.  The audit does not verify the chain itself: a
-verification writes a checkpoint and is the operator's act.
+``--verify-max-age`` days (a trail younger than that is not yet due).  The
+audit does not verify the chain itself: a verification writes a checkpoint
+and is the operator's act.
 """
 
 from __future__ import annotations
@@ -15,8 +16,21 @@ from ramparts.assess.findings import Finding
 
 def check_audit_chain(inputs: PostureInputs) -> list[Finding]:
     runs = [e for e in inputs.events if e.get("kind") == "audit.verify"]
+    limit = inputs.options.verify_max_age
     if not runs:
-        return [Finding("RP-A013", "audit log", "the audit chain has never been verified")]
+        # a trail younger than the limit has not yet been due for a verification
+        begun = inputs.trail_since if inputs.trail_since is not None else inputs.now
+        age = (inputs.now - begun) / DAY
+        if age <= limit and limit > 0:
+            return []
+        return [
+            Finding(
+                "RP-A013",
+                "audit log",
+                f"the audit chain has never been verified; its oldest record is {age:.1f} "
+                f"days old (limit {limit:g} days)",
+            )
+        ]
     last = max(runs, key=lambda e: e["seq"])
     if last.get("decision") == "deny":
         detail = last.get("detail") or {}

@@ -114,6 +114,7 @@ class PostureInputs:
     api_keys: list[dict[str, Any]]  # ``ApiKeyRecord.public()`` rows (no hashes)
     secrets: list[dict[str, Any]]  # secret metadata rows (no values)
     events: list[dict[str, Any]] = field(default_factory=list)  # audit rows of EVENT_KINDS
+    trail_since: float | None = None  # time of the oldest audit record kept (None: none)
 
     def apps(self) -> list[str]:
         return sorted({fn.app for fn in self.functions})
