@@ -14,8 +14,7 @@ import hashlib
 from typing import Any
 
 import ramparts
-
-SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+from ramparts.scan.sarif import SCHEMA_URI
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 _SCORE = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
