@@ -138,6 +138,12 @@ def test_observed_access_clears_an_unused_grant(audited: RunningNode) -> None:
     assert grant in pairs(audit_json(audited, "--app", "weak", "--window", "0"))
 
 
+def test_the_expiry_warning_bounds_which_acceptances_are_reported(audited: RunningNode) -> None:
+    assert "RP-A016" not in {r for r, _ in pairs(audit_json(audited, "--expiry-warning", "2"))}
+    warned = audit_json(audited, "--expiry-warning", "3")
+    assert [f["app"] for f in warned["findings"] if f["rule"] == "RP-A016"]
+
+
 def test_a_well_configured_app_has_no_app_level_finding(audited: RunningNode) -> None:
     report = audit_json(audited, "--app", "good", "--expect-public", "GET /health")
     assert pairs(report, "app") == set()
