@@ -1106,6 +1106,7 @@ __import__("ramparts.cli.respond", fromlist=["register"]).register(app)  # alert
 __import__("ramparts.cli.waf", fromlist=["register"]).register(app)  # waf test/rules/block/...
 __import__("ramparts.cli.starter", fromlist=["register"]).register(app)  # init
 __import__("ramparts.cli.explain", fromlist=["register"]).register(app)  # explain
+__import__("ramparts.cli.posture", fromlist=["register"]).register(app)  # audit (posture)
 
 
 def main() -> None:  # pragma: no cover - console entry point
