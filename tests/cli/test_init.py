@@ -243,3 +243,18 @@ def test_refuses_a_file_as_the_directory(node: RunningNode, tmp_path: Path) -> N
     done = _init(node, "ok", "--template", "queue-worker", "--dir", str(target))
     assert done.returncode != 0 and "--dir:" in done.stderr
     assert target.read_text() == "x"
+
+
+# -- the posture audit ---------------------------------------------------------------------
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_template_passes_the_posture_audit(
+    node: RunningNode, apps: dict[str, Path], template: str
+) -> None:
+    """A deployed template gives the posture audit nothing to report about the app itself
+    (node-level findings depend on how the node was started, not on the template)."""
+    _deploy(node, apps[template])
+    done = node.cli_in_process("audit", "--app", f"t-{template}", "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    app_findings = [f for f in report["findings"] if f["scope"] == "app"]
+    assert app_findings == []
