@@ -1104,6 +1104,9 @@ __import__("ramparts.cli.aws", fromlist=["register"]).register(app)  # aws crede
 __import__("ramparts.cli.sam", fromlist=["register"]).register(app)  # import (AWS SAM)
 __import__("ramparts.cli.respond", fromlist=["register"]).register(app)  # alerts
 __import__("ramparts.cli.waf", fromlist=["register"]).register(app)  # waf test/rules/block/...
+__import__("ramparts.cli.starter", fromlist=["register"]).register(app)  # init
+__import__("ramparts.cli.explain", fromlist=["register"]).register(app)  # explain
+__import__("ramparts.cli.posture", fromlist=["register"]).register(app)  # audit (posture)
 __import__("ramparts.cli.pentest", fromlist=["register"]).register(app)  # pentest
 
 

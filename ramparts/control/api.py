@@ -31,6 +31,7 @@ from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
 from ramparts.control.inventory import inventory_routes
 from ramparts.control.policy import policy_routes
+from ramparts.control.posture import posture_routes
 from ramparts.control.siem import siem_routes
 from ramparts.control.supply import supply_routes
 from ramparts.control.vault import vault_routes
@@ -655,6 +656,7 @@ def create_control_app(node: Node) -> Starlette:
         Route("/v1/kv/{table}/{key:rampartskey}", kv_delete, methods=["DELETE"]),
         Route("/v1/audit", audit),
         *audit_routes(),
+        *posture_routes(),
         Route("/v1/dead-letters", dead_letters),
         Route("/metrics", metrics),
         *vault_routes(),
