@@ -1107,6 +1107,7 @@ __import__("ramparts.cli.waf", fromlist=["register"]).register(app)  # waf test/
 __import__("ramparts.cli.starter", fromlist=["register"]).register(app)  # init
 __import__("ramparts.cli.explain", fromlist=["register"]).register(app)  # explain
 __import__("ramparts.cli.posture", fromlist=["register"]).register(app)  # audit (posture)
+__import__("ramparts.cli.pentest", fromlist=["register"]).register(app)  # pentest
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -29,6 +29,7 @@ from ramparts.control.aws import aws_routes
 from ramparts.control.budget import budget_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
+from ramparts.control.inventory import inventory_routes
 from ramparts.control.policy import policy_routes
 from ramparts.control.posture import posture_routes
 from ramparts.control.siem import siem_routes
@@ -667,6 +668,7 @@ def create_control_app(node: Node) -> Starlette:
         *waf_routes(),
         *budget_routes(),
         *supply_routes(),
+        *inventory_routes(),
     ]
     app = Starlette(
         routes=routes, exception_handlers={Exception: _handle_error, RampartsError: _handle_error}

@@ -28,6 +28,7 @@ _FAMILIES = (
     ("RP-I", "Infrastructure templates (SAM, CloudFormation, serverless.yml)"),
     ("RP-G", "What the gate could not read"),
     ("RP-A", "Posture audit"),
+    ("RP-X", "Penetration test (ramparts pentest)"),
 )
 
 
