@@ -29,6 +29,7 @@ from ramparts.budget import AppSlots, Caller, Ledger, Refusal
 from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
+from ramparts.containment.actions import Containment
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
@@ -60,7 +61,10 @@ from ramparts.policy.context import request_context
 from ramparts.ratelimit.service import RateLimitService
 from ramparts.registry import advisory_check
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
+from ramparts.respond.errors import FunctionQuarantined
 from ramparts.respond.notifier import Notifier, open_notifier
+from ramparts.respond.quarantine import Quarantines
+from ramparts.respond.records import ResponseRecords
 from ramparts.respond.rules import Rule
 from ramparts.respond.ruleset import load_rules
 from ramparts.respond.service import DetectionService
@@ -272,6 +276,13 @@ class Node:
             on_error=self.metrics.backend_error,
         )
         await self.blocklist.start()
+        # Quarantined functions (ramparts.respond): shared through the store, followed.
+        self.response_records = await asyncio.to_thread(
+            ResponseRecords, raw_store.engine  # type: ignore[attr-defined]
+        )
+        self.quarantines = Quarantines(self.response_records)
+        await self.quarantines.start()
+        self.containment = Containment(self)  # the response actions, audited once
         self.relay = OutboxRelay(self.store, self.bus, on_error=self.metrics.backend_error)
         self.baseline = AnomalyBaseline(self._anomaly_event)
         self.broker = Broker(
@@ -340,6 +351,7 @@ class Node:
             subscriptions=lambda: self.subscriptions,
             interval=s.scheduler_interval,
             clock_offset=s.scheduler_clock_offset,
+            paused=self.quarantines.holds,
         )
         self.audit.start()
         await self.rate_limits.start()
@@ -730,6 +742,8 @@ class Node:
         await self.identity.close()
         if getattr(self, "blocklist", None) is not None:
             await self.blocklist.close()
+        if getattr(self, "quarantines", None) is not None:
+            await self.quarantines.close()
         if getattr(self, "rate_limits", None) is not None:
             await self.rate_limits.close()  # its last refusal counts, before the audit closes
         if getattr(self, "detections", None) is not None:
@@ -870,6 +884,14 @@ class Node:
         it had to change in the response).
         """
         rid = request_id or self.new_request_id()
+        if self.quarantines.holds(spec.function):
+            self._refuse_quarantined(spec, trigger, event, rid)
+            return InvocationResult(
+                request_id=rid,
+                status="throttled",
+                error_type="FunctionQuarantined",
+                error_message=f"{spec.function} is quarantined",
+            )
         live = self._live.get(spec.function)
         limits = live.app_limits if live is not None and live.app == spec.app else None
         ticket = self.budget.admit(
@@ -916,8 +938,34 @@ class Node:
             )
         return result
 
+    def _refuse_quarantined(
+        self, spec: FunctionSpec, trigger: str, event: Any, request_id: str
+    ) -> None:
+        """Audit a call refused by a quarantine, aggregated like other flood-prone refusals."""
+        caller = _caller(trigger, event)
+        detail: dict[str, Any] = {"function": spec.function, "trigger": trigger,
+                                  "reason": "function_quarantined"}
+        if caller.route:
+            detail["route"] = caller.route
+        if caller.source_ip:
+            detail["source_ip"] = caller.source_ip
+        self.rate_limits.refusals.denied(
+            "function.quarantined",
+            principal=caller.principal or f"{trigger}:anonymous",
+            action="functions:Invoke",
+            resource=f"function:{spec.function}",
+            rule_key="quarantined",
+            request_id=request_id,
+            **detail,
+        )
+
     def budget_hold(self, function: str) -> float:
-        """Seconds the events of ``function`` must stay in the bus (0: deliver them now)."""
+        """Seconds the events of ``function`` must stay in the bus (0: deliver them now).
+
+        A quarantined function's events wait too, however long it stays quarantined.
+        """
+        if self.quarantines.holds(function):
+            return 1.0
         live = self._live.get(function)
         if live is None:
             return 0.0
@@ -962,6 +1010,9 @@ class Node:
     ) -> tuple[FunctionSpec, InvocationResult]:
         rec = await asyncio.to_thread(self.registry.resolve_version, function, qualifier)
         _, spec = await asyncio.to_thread(self.registry.spec_for, rec)
+        if self.quarantines.holds(function):
+            self._refuse_quarantined(spec, trigger, event, self.new_request_id())
+            raise FunctionQuarantined(f"{function} is quarantined: release it to invoke it")
         return spec, await self.invoke_spec(spec, event, trigger)
 
     async def _invoke_live(

@@ -30,6 +30,7 @@ from ramparts.control.budget import budget_routes
 from ramparts.control.http import JSONResponse, _body, _error, _json, _node
 from ramparts.control.identity import identity_routes
 from ramparts.control.policy import policy_routes
+from ramparts.control.respond import respond_routes
 from ramparts.control.siem import siem_routes
 from ramparts.control.supply import supply_routes
 from ramparts.control.vault import vault_routes
@@ -662,6 +663,7 @@ def create_control_app(node: Node) -> Starlette:
         *aws_routes(),
         *siem_routes(),
         *alert_routes(),
+        *respond_routes(),
         *waf_routes(),
         *budget_routes(),
         *supply_routes(),
