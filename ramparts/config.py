@@ -187,6 +187,9 @@ class Settings:
     detections: Path | None = None
     alert_webhook: str = ""
     alert_webhook_secret_file: Path | None = None
+    # Playbook email (ramparts.containment): smtp://host:port (or smtp+starttls://), and sender.
+    smtp_url: str = ""
+    smtp_from: str = "ramparts@localhost"
     # Observability (docs/observability.md): a token-free /metrics listener on 127.0.0.1
     # only (None: none; /metrics on the admin listener always needs the admin token), and
     # the OTLP/HTTP collector traces go to (None: tracing off, no spans made).
@@ -394,6 +397,8 @@ class Settings:
             "detections": _env_path("RAMPARTS_DETECTIONS"),
             "alert_webhook": os.environ.get("RAMPARTS_ALERT_WEBHOOK", ""),
             "alert_webhook_secret_file": _env_path("RAMPARTS_ALERT_WEBHOOK_SECRET_FILE"),
+            "smtp_url": os.environ.get("RAMPARTS_SMTP_URL", ""),
+            "smtp_from": os.environ.get("RAMPARTS_SMTP_FROM", "ramparts@localhost"),
             "metrics_port": _env_int("RAMPARTS_METRICS_PORT", 0) or None,
             "otlp_endpoint": os.environ.get("RAMPARTS_OTLP_ENDPOINT") or None,
             "retain_audit": _env_duration("RAMPARTS_RETAIN_AUDIT", 365 * 24 * 3600.0),

@@ -30,6 +30,7 @@ from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
 from ramparts.containment.actions import Containment
+from ramparts.containment.runner import IncidentDesk
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
@@ -748,6 +749,8 @@ class Node:
             await self.rate_limits.close()  # its last refusal counts, before the audit closes
         if getattr(self, "detections", None) is not None:
             await asyncio.to_thread(self.detections.close)
+        if getattr(self, "incidents", None) is not None:
+            await self.incidents.close()
         await self.audit.close()
         if self.siem is not None:  # after the audit log's last batch reached it
             await asyncio.to_thread(self.siem.close)
@@ -1180,4 +1183,17 @@ class Node:
         )
         self.audit.add_sink(self.detections)
         self.invocations.add_sink(self.detections.invocations)
+        # Alerts open incidents and run the playbooks that match them (ramparts.containment).
+        self.incidents = IncidentDesk(
+            records=self.response_records,
+            actions=self.containment,
+            store=self.store,
+            audit=self.audit,
+            signer=self.signer,
+            notifier=notifier,
+            smtp_url=self.settings.smtp_url,
+            smtp_from=self.settings.smtp_from,
+            node_id=self.settings.node_id,
+        )
+        self.detections.on_alert = self.incidents.alert
         self.detections.start()
