@@ -216,8 +216,8 @@ async def export_incident(request: Request) -> JSONResponse:
                     f"bundle is a {BUNDLE_FORMAT} document: its contents (the incident with its "
                     "timeline and steps, the audit range with its own signed proof, invocation "
                     "records, versions and SBOMs) are signed with the node's Ed25519 key "
-                    f"{bundle['key_id']}; pin that key id (or its PEM) from a source you trust rather than "
-                    "trusting the one the file carries"
+                    f"{bundle['key_id']}; pin that key id (or its PEM) from a source you trust "
+                    "rather than trusting the one the file carries"
                 ),
             },
         }
