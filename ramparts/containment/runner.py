@@ -15,6 +15,7 @@ and notes.  Everything runs on the node's loop, never on the request path.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import smtplib
 import time
@@ -354,7 +355,8 @@ class IncidentDesk:
             t_from=doc["opened_at"] - window,
             t_to=t_to,
             functions=functions,
-            incident={k: v for k, v in doc.items() if k != "evidence"},
+            # a copy, as it stands now: the incident goes on changing after it is signed
+            incident=json.loads(json.dumps({k: v for k, v in doc.items() if k != "evidence"})),
         )
 
     async def _notify(self, doc: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ in ``ramparts.containment``.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,8 +129,7 @@ def context_of(records: list[dict[str, Any]]) -> AlertContext:
             counts[what][value] = counts[what].get(value, 0) + 1
 
     for rec in records:
-        detail = rec.get("detail") if isinstance(rec.get("detail"), dict) else {}
-        assert isinstance(detail, dict)
+        detail = _detail(rec.get("detail"))
         add("function", detail.get("function") or rec.get("function"))
         resource = str(rec.get("resource") or "")
         if resource.startswith("function:"):
@@ -158,6 +158,16 @@ def context_of(records: list[dict[str, Any]]) -> AlertContext:
         client=top("client"),
         functions=set(counts["function"]),
     )
+
+
+def _detail(raw: Any) -> dict[str, Any]:
+    """A stored record's detail: a mapping, or its JSON text as the chain stores it."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return raw if isinstance(raw, dict) else {}
 
 
 class _Check:
