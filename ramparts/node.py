@@ -59,6 +59,7 @@ from ramparts.observe.siem.targets import parse_token_secret
 from ramparts.observe.tracing import Tracing
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.policy.context import request_context
+from ramparts.ratelimit.limiter import RateLimitUnavailable, parse_limits
 from ramparts.ratelimit.service import RateLimitService
 from ramparts.registry import advisory_check
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
@@ -202,6 +203,7 @@ class Node:
         self._live: dict[str, LiveFunction] = {}
         self._generation = -1
         self._tasks: list[asyncio.Task[None]] = []
+        self._lowered_inflight: dict[str, int] = {}  # calls running under a lowered cap
         self.admin_token = ""
         self.started_at = time.time()
         self.siem: SiemExporter | None = None
@@ -895,6 +897,72 @@ class Node:
                 error_type="FunctionQuarantined",
                 error_message=f"{spec.function} is quarantined",
             )
+        lowered = self.quarantines.lowered(spec.function)
+        if lowered is None:
+            return await self._invoke_admitted(spec, event, trigger, rid, note)
+        why = await self._over_lowered(spec.function, lowered.rate, lowered.concurrency)
+        if why is not None:
+            self._refuse_lowered(spec, trigger, event, rid, why)
+            return InvocationResult(
+                request_id=rid,
+                status="throttled",
+                error_type="Throttled",
+                error_message=f"{spec.function} is over its lowered {why} limit",
+            )
+        if lowered.concurrency is None:
+            return await self._invoke_admitted(spec, event, trigger, rid, note)
+        self._lowered_inflight[spec.function] = self._lowered_inflight.get(spec.function, 0) + 1
+        try:
+            return await self._invoke_admitted(spec, event, trigger, rid, note)
+        finally:
+            left = self._lowered_inflight[spec.function] - 1
+            if left:
+                self._lowered_inflight[spec.function] = left
+            else:
+                del self._lowered_inflight[spec.function]
+
+    async def _over_lowered(
+        self, function: str, rate: str | None, concurrency: int | None
+    ) -> str | None:
+        """Which lowered limit (``concurrency``/``rate``) refuses a call now, or None."""
+        if concurrency is not None and self._lowered_inflight.get(function, 0) >= concurrency:
+            return "concurrency"
+        if rate is not None:
+            try:
+                outcome = await self.rate_limits.limiter.hit(
+                    parse_limits([rate]), ("lowered", function), stats=False
+                )
+            except RateLimitUnavailable:
+                return "rate"  # fail closed: the storage cannot count it
+            if not outcome.allowed:
+                return "rate"
+        return None
+
+    def _refuse_lowered(
+        self, spec: FunctionSpec, trigger: str, event: Any, request_id: str, limit: str
+    ) -> None:
+        caller = _caller(trigger, event)
+        detail: dict[str, Any] = {"function": spec.function, "trigger": trigger, "limit": limit}
+        if caller.source_ip:
+            detail["source_ip"] = caller.source_ip
+        self.rate_limits.refusals.denied(
+            "function.lowered_limit",
+            principal=caller.principal or f"{trigger}:anonymous",
+            action="functions:Invoke",
+            resource=f"function:{spec.function}",
+            rule_key=limit,
+            request_id=request_id,
+            **detail,
+        )
+
+    async def _invoke_admitted(
+        self,
+        spec: FunctionSpec,
+        event: Any,
+        trigger: str,
+        rid: str,
+        note: Callable[[InvocationResult], str | None] | None,
+    ) -> InvocationResult:
         live = self._live.get(spec.function)
         limits = live.app_limits if live is not None and live.app == spec.app else None
         ticket = self.budget.admit(

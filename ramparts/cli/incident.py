@@ -418,7 +418,72 @@ def _register_incidents(app: typer.Typer) -> None:
     app.add_typer(incident_app, name="incident")
 
 
+throttle_app = typer.Typer(help="Lower a function's rate or concurrency at run time.")
+
+
+def _register_throttle(app: typer.Typer) -> None:
+    @throttle_app.command("set")
+    def set_(
+        function: str,
+        rate: Annotated[str | None, typer.Option("--rate", help="e.g. 10/minute")] = None,
+        concurrency: Annotated[
+            int | None, typer.Option("--concurrency", help="calls at once, per node")
+        ] = None,
+        url: UrlOpt = None,
+        data_dir: DataDirOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Lower FUNCTION's rate and/or concurrency on top of its manifest's (every trigger)."""
+        if rate is None and concurrency is None:
+            fail("give --rate, --concurrency or both")
+        body: dict[str, Any] = {"function": function}
+        if rate is not None:
+            body["rate"] = rate
+        if concurrency is not None:
+            body["concurrency"] = concurrency
+        out = _call(url, data_dir, "POST", "/v1/limits", json=body)
+        if as_json:
+            print(json.dumps(out, indent=2))
+            return
+        console.print(
+            f"[bold]{cell(function)}[/] lowered: rate {cell(out['rate'] or '-')}, "
+            f"concurrency {cell(out['concurrency'] or '-')}"
+        )
+
+    @throttle_app.command("clear")
+    def clear(function: str, url: UrlOpt = None, data_dir: DataDirOpt = None) -> None:
+        """Back to FUNCTION's manifest limits."""
+        _call(url, data_dir, "DELETE", f"/v1/limits/{segment(function)}")
+        console.print(f"[bold]{cell(function)}[/] limits restored")
+
+    @throttle_app.command("list")
+    def list_(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
+        """Functions with lowered limits."""
+        rows = _call(url, data_dir, "GET", "/v1/limits")["limits"]
+        if as_json:
+            print(json.dumps(rows, indent=2))
+            return
+        if not rows:
+            console.print("no lowered limits")
+            return
+        table = Table()
+        for col in ("function", "rate", "concurrency", "since", "by"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                cell(r["function"]),
+                cell(r["rate"] or "-"),
+                cell(r["concurrency"] or "-"),
+                timestamp(r["created_at"]),
+                cell(r["actor"]),
+            )
+        console.print(table)
+
+    app.add_typer(throttle_app, name="throttle")
+
+
 def register(app: typer.Typer) -> None:
     _register_quarantine(app)
     _register_playbooks(app)
     _register_incidents(app)
+    _register_throttle(app)

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from ramparts.errors import InvalidRequest, NotFound
 from ramparts.gateway.netset import InvalidNetwork, parse_network
 from ramparts.gateway.waf_net import loopback_or_self
-from ramparts.manifest import NAME_RE
+from ramparts.manifest import NAME_RE, parse_rate
 from ramparts.store.base import BlockRecord
 
 
@@ -97,6 +97,62 @@ class Containment:
             quarantined_at=record.created_at,
         )
         return {**record.to_dict(), "released": True}
+
+    # -- lowered limits --------------------------------------------------------------
+    async def lower(
+        self,
+        function: Any,
+        *,
+        rate: Any = None,
+        concurrency: Any = None,
+        principal: str,
+        incident: str = "",
+    ) -> dict[str, Any]:
+        """Lower a function's rate and/or concurrency on top of its manifest's (every trigger)."""
+        name = await asyncio.to_thread(self._function, function)
+        if rate is None and concurrency is None:
+            raise InvalidRequest("give rate, concurrency or both", code="invalid_argument")
+        if rate is not None:
+            try:
+                amount, unit = parse_rate(rate)
+            except ValueError as exc:
+                raise InvalidRequest(f"rate: {exc}", code="invalid_rate") from None
+            rate = f"{amount}/{unit}"
+        if concurrency is not None and (
+            isinstance(concurrency, bool)
+            or not isinstance(concurrency, int)
+            or not 1 <= concurrency <= 10_000
+        ):
+            raise InvalidRequest("concurrency: a number from 1 to 10000", code="invalid_argument")
+        record = await self._node.quarantines.lower(
+            name, rate=rate, concurrency=concurrency, actor=principal, incident=incident
+        )
+        self._node.audit.emit(
+            "respond.lower",
+            decision="allow",
+            principal=principal,
+            action="respond:LowerLimits",
+            resource=f"function:{name}",
+            function=name,
+            rate=record.rate,
+            concurrency=record.concurrency,
+            incident=incident or None,
+        )
+        return record.to_dict()
+
+    async def restore(self, function: Any, *, principal: str) -> dict[str, Any]:
+        if not isinstance(function, str) or not NAME_RE.match(function):
+            raise InvalidRequest("function: a function name is required", code="invalid_argument")
+        record = await self._node.quarantines.restore(function)
+        self._node.audit.emit(
+            "respond.restore",
+            decision="allow",
+            principal=principal,
+            action="respond:RestoreLimits",
+            resource=f"function:{function}",
+            function=function,
+        )
+        return {**record.to_dict(), "restored": True}
 
     # -- credentials --------------------------------------------------------------
     async def revoke_key(self, key_id: Any, *, principal: str) -> dict[str, Any]:

@@ -331,6 +331,12 @@ class IncidentDesk:
             return await a.rotate_secret(p["app"], p["secret"], principal=principal)
         if kind == "rollback":
             return await a.rollback(p["function"], p.get("alias"), principal=principal)
+        if kind == "lower_rate":
+            return await a.lower(p["function"], rate=p["rate"], principal=principal, incident=inc)
+        if kind == "lower_concurrency":
+            return await a.lower(
+                p["function"], concurrency=p["concurrency"], principal=principal, incident=inc
+            )
         if kind == "snapshot_evidence":
             bundle = await self.snapshot(doc, float(p.get("window", 3600.0)))
             doc["evidence"] = bundle

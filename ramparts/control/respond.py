@@ -5,6 +5,8 @@
   (``404 function_not_found``, ``409 already_quarantined``, ``400 invalid_reason``).
 - ``DELETE /v1/quarantines/{fn}`` releases it (``404 not_quarantined``).
 
+- ``GET /v1/limits``; ``POST /v1/limits`` ``{"function", "rate"?, "concurrency"?}`` lowers
+  a function's limits at run time (``ramparts throttle``); ``DELETE /v1/limits/{fn}``.
 - ``GET /v1/playbooks``; ``POST /v1/playbooks`` ``{"source": YAML, "file": name}``
   validates and stores every playbook of a file (``400 invalid_playbook`` with
   ``file`` and ``field``; nothing stored); ``DELETE /v1/playbooks/{name}``.
@@ -224,8 +226,34 @@ async def export_incident(request: Request) -> JSONResponse:
     )
 
 
+async def list_limits(request: Request) -> JSONResponse:
+    node = _node(request)
+    await node.quarantines.reload()
+    return JSONResponse({"limits": node.quarantines.lowered_all()})
+
+
+async def lower_limits(request: Request) -> JSONResponse:
+    node = _node(request)
+    data = await _json(request)
+    out = await node.containment.lower(
+        data.get("function"),
+        rate=data.get("rate"),
+        concurrency=data.get("concurrency"),
+        principal=ADMIN,
+    )
+    return JSONResponse(out)
+
+
+async def restore_limits(request: Request) -> JSONResponse:
+    node = _node(request)
+    return JSONResponse(await node.containment.restore(request.path_params["fn"], principal=ADMIN))
+
+
 def respond_routes() -> list[Route]:
     return [
+        Route("/v1/limits", list_limits, methods=["GET"]),
+        Route("/v1/limits", lower_limits, methods=["POST"]),
+        Route("/v1/limits/{fn}", restore_limits, methods=["DELETE"]),
         Route("/v1/playbooks", list_playbooks, methods=["GET"]),
         Route("/v1/playbooks", apply_playbooks, methods=["POST"]),
         Route("/v1/playbooks/{name}", delete_playbook, methods=["DELETE"]),

@@ -34,6 +34,7 @@ import yaml
 
 from ramparts.config import parse_duration
 from ramparts.errors import ConfigError
+from ramparts.manifest import parse_rate
 from ramparts.respond.errors import PlaybookError
 from ramparts.respond.rules import SEVERITIES, SEVERITY_RANK
 
@@ -52,13 +53,28 @@ ACTIONS: dict[str, dict[str, str]] = {
     "block_ip": {"address": "cidr", "for": "duration", "reason": "text", "force": "bool"},
     "rotate_secret": {"secret": "secret", "app": "app"},
     "rollback": {"function": "function", "alias": "alias"},
+    "lower_rate": {"function": "function", "rate": "rate"},
+    "lower_concurrency": {"function": "function", "concurrency": "count"},
     "snapshot_evidence": {"window": "duration"},
     "notify": {"webhook": "bool", "email": "emails", "subject": "text"},
 }
-REQUIRED = {"rotate_secret": ("secret",)}
+REQUIRED = {
+    "rotate_secret": ("secret",),
+    "lower_rate": ("rate",),
+    "lower_concurrency": ("concurrency",),
+}
 # Actions that take something away; only these may wait for an approval.
 DESTRUCTIVE = frozenset(
-    {"quarantine", "revoke_key", "revoke_client", "block_ip", "rotate_secret", "rollback"}
+    {
+        "quarantine",
+        "revoke_key",
+        "revoke_client",
+        "block_ip",
+        "rotate_secret",
+        "rollback",
+        "lower_rate",
+        "lower_concurrency",
+    }
 )
 
 
@@ -317,6 +333,16 @@ def _param(c: _Check, kind: str, value: Any, where: str) -> Any:
             return str(ipaddress.ip_network(str(value), strict=True))
         except ValueError as exc:
             raise c.fail(where, f"not an IP address or CIDR block: {exc}") from None
+    if kind == "rate":
+        try:
+            amount, unit = parse_rate(value)
+        except ValueError as exc:
+            raise c.fail(where, str(exc)) from None
+        return f"{amount}/{unit}"
+    if kind == "count":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+            raise c.fail(where, "must be a number from 1 to 10000")
+        return value
     if kind in ("key", "client"):
         return c.text(value, where, 200)
     if kind == "secret":
@@ -344,7 +370,7 @@ def plan(playbook: Playbook, alert: dict[str, Any], context: AlertContext) -> li
     for i, action in enumerate(playbook.actions):
         params = dict(action.params)
         error = None
-        if action.kind in ("quarantine", "rollback"):
+        if action.kind in ("quarantine", "rollback", "lower_rate", "lower_concurrency"):
             params.setdefault("function", context.function)
             if params["function"] is None:
                 error = "the alert names no function; set function:"

@@ -1,4 +1,4 @@
-"""Quarantine: a function taken out of service while an incident is handled.
+"""Quarantine and lowered limits: a function taken out of service, or slowed, during an incident.
 
 A quarantined function runs nothing: its HTTP routes answer 503
 ``function_quarantined``, direct and function-to-function invocations are
@@ -8,6 +8,11 @@ released.  The list lives in the state store (``ResponseRecords``), so every
 node of a cluster follows it: each node reads it at start, after its own
 changes at once, and otherwise when the store's counter moved (polled about
 once a second).  ``holds`` is a dict lookup: it sits on the request path.
+
+Lowered limits (``lowered``) follow the same list and counter: a rate (counted
+in the node's rate-limit storage, so shared by nodes that share it) and a
+concurrency cap (counted per node) that apply on top of the manifest's, to
+every trigger, until restored.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import time
 from typing import Any
 
 from ramparts.errors import Conflict, NotFound
-from ramparts.respond.records import QuarantineRecord, ResponseRecords
+from ramparts.respond.records import LimitRecord, QuarantineRecord, ResponseRecords
 
 log = logging.getLogger("ramparts.respond")
 
@@ -29,6 +34,7 @@ class Quarantines:
     def __init__(self, records: ResponseRecords) -> None:
         self._records = records
         self._held: dict[str, QuarantineRecord] = {}
+        self._lowered: dict[str, LimitRecord] = {}
         self._generation = -1
         self._task: asyncio.Task[None] | None = None
 
@@ -48,6 +54,35 @@ class Quarantines:
         """Whether ``function`` is quarantined (as of this node's last read)."""
         return function in self._held
 
+    def lowered(self, function: str) -> LimitRecord | None:
+        """``function``'s lowered limits, or None (as of this node's last read)."""
+        return self._lowered.get(function)
+
+    def lowered_all(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in sorted(self._lowered.values(), key=lambda r: r.created_at)]
+
+    async def lower(
+        self,
+        function: str,
+        *,
+        rate: str | None,
+        concurrency: int | None,
+        actor: str,
+        incident: str = "",
+    ) -> LimitRecord:
+        record = LimitRecord(function, rate, concurrency, time.time(), actor, incident)
+        merged = await asyncio.to_thread(self._records.limit_put, record)
+        await self.reload(force=True)
+        return merged
+
+    async def restore(self, function: str) -> LimitRecord:
+        """Drop ``function``'s lowered limits; ``NotFound`` (``not_lowered``) if none."""
+        removed = await asyncio.to_thread(self._records.limit_delete, function)
+        await self.reload(force=True)
+        if removed is None:
+            raise NotFound(f"{function} has no lowered limits", code="not_lowered")
+        return removed
+
     def active(self) -> list[QuarantineRecord]:
         return sorted(self._held.values(), key=lambda r: r.created_at)
 
@@ -56,7 +91,9 @@ class Quarantines:
         if generation == self._generation and not force:
             return
         rows = await asyncio.to_thread(self._records.quarantine_list)
+        limits = await asyncio.to_thread(self._records.limit_list)
         self._held = {r.function: r for r in rows}
+        self._lowered = {r.function: r for r in limits}
         self._generation = generation
 
     async def _follow(self) -> None:

@@ -54,6 +54,17 @@ quarantines_t = Table(
     Column("actor", String(200), nullable=False),
     Column("incident", String(32), nullable=False, default=""),
 )
+# Run-time limits lowered during an incident (``lower_rate`` / ``lower_concurrency``).
+function_limits_t = Table(
+    "function_limits",
+    metadata,
+    Column("function", String(64), primary_key=True),
+    Column("rate", String(32)),  # NULL: the manifest's rate only
+    Column("concurrency", Integer),  # NULL: the manifest's cap only
+    Column("created_at", Float, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("incident", String(32), nullable=False, default=""),
+)
 playbooks_t = Table(
     "playbooks",
     metadata,
@@ -89,6 +100,28 @@ class QuarantineRecord:
             "function": self.function,
             "created_at": self.created_at,
             "reason": self.reason,
+            "actor": self.actor,
+            "incident": self.incident or None,
+        }
+
+
+@dataclass(frozen=True)
+class LimitRecord:
+    """A function's lowered limits: ``rate`` (``10/minute``) and/or ``concurrency``."""
+
+    function: str
+    rate: str | None
+    concurrency: int | None
+    created_at: float
+    actor: str
+    incident: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "rate": self.rate,
+            "concurrency": self.concurrency,
+            "created_at": self.created_at,
             "actor": self.actor,
             "incident": self.incident or None,
         }
@@ -170,6 +203,57 @@ class ResponseRecords:
             rows = conn.execute(select(quarantines_t).order_by(quarantines_t.c.created_at)).all()
         return [_quarantine(r) for r in rows]
 
+    # -- lowered limits (same generation counter: nodes reload both lists together) -----------
+    def limit_put(self, record: LimitRecord) -> LimitRecord:
+        """Lower a function's limits; a field left None keeps what an earlier lowering set."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(function_limits_t).where(function_limits_t.c.function == record.function)
+            ).first()
+            merged = LimitRecord(
+                function=record.function,
+                rate=record.rate or (row.rate if row is not None else None),
+                concurrency=record.concurrency
+                if record.concurrency is not None
+                else (row.concurrency if row is not None else None),
+                created_at=record.created_at,
+                actor=record.actor,
+                incident=record.incident,
+            )
+            conn.execute(
+                delete(function_limits_t).where(function_limits_t.c.function == record.function)
+            )
+            conn.execute(
+                insert(function_limits_t).values(
+                    function=merged.function,
+                    rate=merged.rate,
+                    concurrency=merged.concurrency,
+                    created_at=merged.created_at,
+                    actor=merged.actor,
+                    incident=merged.incident,
+                )
+            )
+            self._bump(conn)
+        return merged
+
+    def limit_delete(self, function: str) -> LimitRecord | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(function_limits_t).where(function_limits_t.c.function == function)
+            ).first()
+            if row is None:
+                return None
+            conn.execute(delete(function_limits_t).where(function_limits_t.c.function == function))
+            self._bump(conn)
+        return _limit(row)
+
+    def limit_list(self) -> list[LimitRecord]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(function_limits_t).order_by(function_limits_t.c.created_at)
+            ).all()
+        return [_limit(r) for r in rows]
+
     # -- playbooks ------------------------------------------------------------------------------
     def playbook_put(self, name: str, source: str, file: str) -> bool:
         """Store (or replace) a playbook's YAML; True if one of that name was replaced."""
@@ -237,6 +321,17 @@ class ResponseRecords:
         with self._tx() as conn:
             rows = conn.execute(stmt.order_by(incidents_t.c.seq.desc()).limit(limit)).all()
         return [dict(json.loads(r.doc)) for r in rows]
+
+
+def _limit(row: Any) -> LimitRecord:
+    return LimitRecord(
+        function=row.function,
+        rate=row.rate,
+        concurrency=row.concurrency,
+        created_at=row.created_at,
+        actor=row.actor,
+        incident=row.incident or "",
+    )
 
 
 def _quarantine(row: Any) -> QuarantineRecord:

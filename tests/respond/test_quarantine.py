@@ -1,9 +1,13 @@
-"""Quarantine on a real node: HTTP answers 503 ``function_quarantined``, direct invokes are
-refused, topic events wait in the bus (not consumed, not dead-lettered) and are delivered after
-the release; every change and refusal is audited; the CLI drives it."""
+"""Quarantine and lowered limits on a real node.
+
+Quarantine: HTTP answers 503 ``function_quarantined``, direct invokes are refused, topic events
+wait in the bus (not consumed, not dead-lettered) and are delivered after the release.  Lowered
+limits: past a lowered rate or concurrency a call gets 429 ``function_throttled``.  Every change
+and refusal is audited; the CLI drives it."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import time
 from collections.abc import Iterator
@@ -24,6 +28,12 @@ functions:
     handler: h.py:worker
     triggers:
       - topic: {name: jobs, retries: 0, dead_letter: jobs-dlq}
+  slow:
+    handler: h.py:slow
+    concurrency: 4
+    timeout: 30s
+    triggers:
+      - http: {method: GET, path: /slow, auth: none}
   dlq:
     handler: h.py:worker
     triggers:
@@ -35,6 +45,12 @@ def web(event, context):
 
 def worker(event, context):
     return {"ok": True}
+
+def slow(event, context):
+    import time
+    if (event.get("queryStringParameters") or {}).get("wait"):
+        time.sleep(10)
+    return {"statusCode": 200, "body": "slow"}
 """
 
 
@@ -119,3 +135,39 @@ def test_bad_quarantine_requests(qnode: RunningNode, tmp_path: Path) -> None:
     out = qnode.cli("quarantine", "release", "web")
     assert out.returncode != 0 and "not quarantined" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_lowered_rate_refuses_past_it_and_clear_restores(qnode: RunningNode) -> None:
+    out = qnode.cli("throttle", "set", "web", "--rate", "3/minute")
+    assert out.returncode == 0, out.stderr
+    codes = [qnode.gateway.get("/web").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+    assert qnode.gateway.get("/web").json()["code"] == "function_throttled"
+    listed = json.loads(qnode.cli("throttle", "list", "--json").stdout)
+    assert [(r["function"], r["rate"]) for r in listed] == [("web", "3/minute")]
+    assert qnode.cli("throttle", "clear", "web").returncode == 0
+    assert qnode.gateway.get("/web").status_code == 200
+    kinds = [e["kind"] for e in qnode.audit()]
+    assert "respond.lower" in kinds and "respond.restore" in kinds
+    assert "function.lowered_limit" in kinds
+    bad = qnode.control.post("/v1/limits", json={"function": "web", "rate": "lots"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_rate"
+
+
+def test_lowered_concurrency_refuses_a_second_call(qnode: RunningNode) -> None:
+    assert qnode.gateway.get("/slow").status_code == 200  # warm: no cold start below
+    assert qnode.cli("throttle", "set", "slow", "--concurrency", "1").returncode == 0
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(qnode.gateway.get, "/slow", params={"wait": "1"})
+        # The first call holds the only slot for 10 s; look while it does.
+        second = None
+        for _ in range(40):
+            time.sleep(0.25)
+            second = qnode.gateway.get("/slow")
+            if second.status_code == 429:
+                break
+        assert second is not None and second.status_code == 429
+        assert second.json()["code"] == "function_throttled"
+        assert first.result().status_code == 200
+    assert qnode.gateway.get("/slow").status_code == 200
+    assert qnode.cli("throttle", "clear", "slow").returncode == 0
