@@ -41,6 +41,9 @@ STATES = ("open", "contained", "resolved")
 MAX_TIMELINE = 500
 MAX_NOTE = 2000
 AUTO_SEVERITIES = ("high", "critical")
+RELATED_BEFORE = 3600.0  # how far before the incident opened related audit records go
+MAX_RELATED = 300  # related records shown (the latest)
+MAX_RELATED_SCAN = 20_000  # audit records read to find them
 
 
 def _entry(kind: str, text: str, **detail: Any) -> dict[str, Any]:
@@ -408,6 +411,63 @@ class IncidentDesk:
             raise InvalidRequest(
                 f"sending email failed: {type(exc).__name__}", code="smtp_failed"
             ) from None
+
+    # -- timeline ---------------------------------------------------------------------------
+    def related(
+        self, doc: dict[str, Any], *, before: float = RELATED_BEFORE
+    ) -> list[dict[str, Any]]:
+        """Audit records about the incident's function, key or address since shortly before
+        it opened, as timeline entries (read in a worker thread; bounded)."""
+        ctx = doc.get("context") or {}
+        fn, key, ip = ctx.get("function"), ctx.get("key"), ctx.get("source_ip")
+        if not (fn or key or ip):
+            return []
+        resources = {f"function:{fn}"} if fn else set()
+        if ip:
+            resources.add(f"network:{ip}/32" if ":" not in ip else f"network:{ip}/128")
+        found: list[dict[str, Any]] = []
+        scanned = 0
+        spans = self._store.audit_span(doc["opened_at"] - before, time.time())
+        for part, (first, last) in sorted(spans.items()):
+            after = first - 1
+            while scanned < MAX_RELATED_SCAN and after < last:
+                page = self._store.audit_chain_page(part, after, 1000, through=last)
+                if not page:
+                    break
+                scanned += len(page)
+                after = page[-1]["seq"]
+                for rec in page:
+                    if rec.get("kind") in ("alert", "incident.step", "incident.open"):
+                        continue  # already on the timeline, told as steps
+                    detail = rec.get("detail") or "{}"
+                    detail = json.loads(detail) if isinstance(detail, str) else detail
+                    if (
+                        rec.get("resource") in resources
+                        or (fn and detail.get("function") == fn)
+                        or (key and rec.get("principal") == f"key:{key}")
+                        or (ip and detail.get("source_ip") == ip)
+                    ):
+                        found.append(
+                            {
+                                "ts": rec.get("ts"),
+                                "kind": "audit",
+                                "text": f"{rec.get('kind')} {rec.get('decision')} "
+                                f"{rec.get('resource')}",
+                                "audit_id": rec.get("id"),
+                                "principal": rec.get("principal"),
+                            }
+                        )
+        return found[-MAX_RELATED:]
+
+    async def full(self, incident_id: str) -> dict[str, Any]:
+        """The incident with its timeline merged with the related audit records, in time order."""
+        doc = await self.get(incident_id)
+        await self._audit.flush()
+        extra = await asyncio.to_thread(self.related, doc)
+        seen = {t.get("audit_id") for t in doc["timeline"] if t.get("audit_id")}
+        merged = doc["timeline"] + [t for t in extra if t["audit_id"] not in seen]
+        doc["timeline"] = sorted(merged, key=lambda t: t.get("ts") or 0.0)
+        return doc
 
     # -- operator actions -----------------------------------------------------------------------
     async def get(self, incident_id: str) -> dict[str, Any]:

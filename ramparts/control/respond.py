@@ -172,7 +172,7 @@ async def _incident_id(request: Request) -> str:
 
 async def show_incident(request: Request) -> JSONResponse:
     node = _node(request)
-    return JSONResponse(public(await node.incidents.get(await _incident_id(request))))
+    return JSONResponse(public(await node.incidents.full(await _incident_id(request))))
 
 
 async def update_incident(request: Request) -> JSONResponse:
@@ -202,7 +202,7 @@ async def approve_step(request: Request) -> JSONResponse:
 async def export_incident(request: Request) -> JSONResponse:
     """The incident, a fresh signed bundle covering it, its snapshot, and how to verify."""
     node = _node(request)
-    doc = await node.incidents.get(await _incident_id(request))
+    doc = await node.incidents.full(await _incident_id(request))
     bundle = await node.incidents.snapshot(doc, 3600.0)
     return JSONResponse(
         {

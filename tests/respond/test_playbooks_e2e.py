@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import RunningNode, free_port, make_app
+from tests.respond.test_notifier import Receiver
 
 ATTACKER = "203.0.113.9"
 MANIFEST = """
@@ -45,7 +46,7 @@ playbooks:
     actions:
       - block_ip: {for: 1h, reason: credential stuffing}
       - snapshot_evidence: {window: 10m}
-      - notify: {webhook: false, email: [oncall@example.com]}
+      - notify: {webhook: true, email: [oncall@example.com]}
       - quarantine: {function: web, requires_approval: true}
 """
 
@@ -79,13 +80,21 @@ def smtp() -> Iterator[tuple[_Inbox, int]]:
 
 
 @pytest.fixture(scope="module")
+def hook() -> Iterator[Receiver]:
+    receiver = Receiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
+
+
+@pytest.fixture(scope="module")
 def pnode(
-    tmp_path_factory: pytest.TempPathFactory, smtp: tuple[_Inbox, int]
+    tmp_path_factory: pytest.TempPathFactory, smtp: tuple[_Inbox, int], hook: Receiver
 ) -> Iterator[RunningNode]:
     base = tmp_path_factory.mktemp("playbooks")
-    running = ProxiedNode(
-        base / "data", {"RAMPARTS_SMTP_URL": f"smtp://127.0.0.1:{smtp[1]}"}
-    ).start()
+    env = {"RAMPARTS_SMTP_URL": f"smtp://127.0.0.1:{smtp[1]}", "RAMPARTS_ALERT_WEBHOOK": hook.url}
+    running = ProxiedNode(base / "data", env).start()
     try:
         running.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLER}))
         yield running
@@ -148,7 +157,7 @@ def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path)
 
 
 def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
-    pnode: RunningNode, smtp: tuple[_Inbox, int], tmp_path: Path
+    pnode: RunningNode, smtp: tuple[_Inbox, int], hook: Receiver, tmp_path: Path
 ) -> None:
     inbox, _ = smtp
     book = tmp_path / "stuffing.yaml"
@@ -190,6 +199,12 @@ def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
     mail = _wait("the incident email", lambda: inbox.messages)
     assert mail[0].rcpt_tos == ["oncall@example.com"]
     assert inc["id"] in mail[0].content.decode()
+    # ... and so did the webhook (the alert webhook notifier, its own delivery type).
+    sent = _wait(
+        "the incident webhook",
+        lambda: [json.loads(b) for _, b in hook.received if json.loads(b)["type"] == "incident"],
+    )
+    assert sent[0]["incident"]["id"] == inc["id"]
     # Approval gating: the quarantine waits until approved, then runs.
     assert pnode.gateway.get("/web", headers={"x-forwarded-for": "198.51.100.1"}).status_code == 200
     q_step = next(s["index"] for s in inc["steps"] if s["action"] == "quarantine")
@@ -208,6 +223,9 @@ def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
     texts = [t["text"] for t in shown["timeline"]]
     assert any(t.startswith("gateway.auth deny") for t in texts)  # the alert's evidence
     assert "blocked at the edge too" in texts and "incident contained" in texts
+    # related audit records: the block, and the attacker's request it refused
+    assert f"waf.block allow network:{ATTACKER}/32" in texts
+    assert any(t.startswith("gateway.waf deny") for t in texts), texts
     kinds = [e["kind"] for e in pnode.audit()]
     for kind in (
         "incident.open",
