@@ -370,6 +370,8 @@ def _register_incidents(app: typer.Typer) -> None:
             doc = json.loads(_read_file(file))
         except json.JSONDecodeError:
             fail(f"{escape(str(file))}: not JSON")
+        if not isinstance(doc, dict):
+            fail(f"{escape(str(file))}: not an incident export or evidence bundle")
         bundles = (
             [doc]
             if doc.get("format") != "ramparts-incident-export/1"
