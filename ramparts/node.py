@@ -280,9 +280,8 @@ class Node:
         )
         await self.blocklist.start()
         # Quarantined functions (ramparts.respond): shared through the store, followed.
-        self.response_records = await asyncio.to_thread(
-            ResponseRecords, raw_store.engine  # type: ignore[attr-defined]
-        )
+        engine = raw_store.engine  # type: ignore[attr-defined]
+        self.response_records = await asyncio.to_thread(ResponseRecords, engine)
         self.quarantines = Quarantines(self.response_records)
         await self.quarantines.start()
         self.containment = Containment(self)  # the response actions, audited once
@@ -1014,8 +1013,11 @@ class Node:
     ) -> None:
         """Audit a call refused by a quarantine, aggregated like other flood-prone refusals."""
         caller = _caller(trigger, event)
-        detail: dict[str, Any] = {"function": spec.function, "trigger": trigger,
-                                  "reason": "function_quarantined"}
+        detail: dict[str, Any] = {
+            "function": spec.function,
+            "trigger": trigger,
+            "reason": "function_quarantined",
+        }
         if caller.route:
             detail["route"] = caller.route
         if caller.source_ip:
