@@ -34,6 +34,10 @@ functions:
     timeout: 30s
     triggers:
       - http: {method: GET, path: /slow, auth: none}
+  thumb:
+    handler: h.py:worker
+    triggers:
+      - object: {bucket: uploads, events: [created]}
   dlq:
     handler: h.py:worker
     triggers:
@@ -123,6 +127,17 @@ def test_quarantined_topic_events_wait_and_are_delivered_after_release(
     rows = qnode.wait_invocations("worker", before + 1, timeout=30)
     assert rows[0]["status"] == "ok"
     assert qnode.invocations("dlq") == []
+
+
+def test_quarantined_object_events_wait_too(qnode: RunningNode) -> None:
+    assert qnode.cli("quarantine", "add", "thumb", "--reason", "r").returncode == 0
+    r = qnode.control.put("/v1/objects/uploads/a.txt", params={"app": "qa"}, content=b"x")
+    assert r.status_code == 200, r.text
+    time.sleep(4)  # ample time for the dispatcher to (wrongly) take it
+    assert qnode.invocations("thumb") == []
+    assert qnode.control.get("/v1/status").json()["queues"].get("thumb") == 1
+    assert qnode.cli("quarantine", "release", "thumb").returncode == 0
+    assert qnode.wait_invocations("thumb", 1, timeout=30)[0]["status"] == "ok"
 
 
 def test_bad_quarantine_requests(qnode: RunningNode, tmp_path: Path) -> None:
