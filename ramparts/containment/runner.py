@@ -355,7 +355,10 @@ class IncidentDesk:
 
     async def snapshot(self, doc: dict[str, Any], window: float) -> dict[str, Any]:
         await self._audit.flush()  # what happened up to now is in the range
-        functions = {f for f in [doc["context"].get("function")] if f}
+        # the alert's function and every function a step acts on
+        named = [doc["context"].get("function")]
+        named += [s["params"].get("function") for s in doc["steps"]]
+        functions = {f for f in named if isinstance(f, str) and f}
         t_to = time.time()
         return await asyncio.to_thread(
             build_bundle,

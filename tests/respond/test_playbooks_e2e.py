@@ -243,6 +243,11 @@ def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
     doc = json.loads(export.read_text())
     key_id = doc["verification"]["key_id"]
     assert doc["snapshot"] is not None
+    contents = doc["bundle"]["contents"]
+    assert contents["functions"] == ["secure", "web"]  # the alert's, and the quarantined one
+    live = {fn: v["aliases"]["live"] for fn, v in contents["versions"].items()}
+    assert set(contents["sboms"]) == {f"{fn}:{version}" for fn, version in live.items()}
+    assert any(r["status"] == "ok" for r in contents["invocations"]["web"])
     assert doc["bundle"]["contents"]["incident"]["state"] == "contained"
     ok = pnode.cli("incident", "verify", str(export), "--public-key", key_id)
     assert ok.returncode == 0, ok.stdout + ok.stderr
