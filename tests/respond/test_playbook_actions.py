@@ -157,3 +157,76 @@ def test_stop_on_failure_skips_the_rest(anode: RunningNode, tmp_path: Path) -> N
     assert anode.control.get("/v1/functions/web/versions").json() == before
     listed = json.loads(anode.cli("incident", "list", "--json").stdout)
     assert {i["state"] for i in listed} == {"open", "resolved"}
+
+
+CLIENT_BOOK = """
+playbooks:
+  - name: client-guessing
+    match: {rules: [failed-auth-burst]}
+    actions:
+      - revoke_client: {}
+"""
+
+
+def test_playbook_revokes_a_guessed_oauth_client(anode: RunningNode) -> None:
+    for inc in anode.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]:
+        assert anode.cli("incident", "resolve", inc["id"]).returncode == 0
+    anode.control.delete("/v1/playbooks/stopping")
+    r = anode.control.post("/v1/playbooks", json={"source": CLIENT_BOOK, "file": "c.yaml"})
+    assert r.status_code == 200, r.text
+    out = anode.cli("clients", "create", "--name", "svc", "--scopes", "a", "--json")
+    assert out.returncode == 0, out.stderr
+    client = json.loads(out.stdout)
+    cid, secret = client["client_id"], client["client_secret"]
+    form = {"grant_type": "client_credentials"}
+    assert anode.gateway.post("/oauth/token", data=form, auth=(cid, secret)).status_code == 200
+    for i in range(22):
+        r = anode.gateway.post(
+            "/oauth/token",
+            data=form,
+            auth=(cid, f"wrong-{i}"),
+            headers={"x-forwarded-for": "198.51.100.23"},
+        )
+        assert r.status_code == 401
+    inc = _incident(anode)
+    assert inc["context"]["client"] == cid
+    assert [(s["action"], s["status"]) for s in inc["steps"]] == [("revoke_client", "done")]
+    r = anode.gateway.post("/oauth/token", data=form, auth=(cid, secret))
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+
+
+def test_alerts_join_the_open_incident_and_high_alerts_open_one_without_a_playbook(
+    anode: RunningNode,
+) -> None:
+    anode.control.delete("/v1/playbooks/client-guessing")
+    assert anode.control.get("/v1/playbooks").json()["playbooks"] == []
+    (open_one,) = anode.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]
+    # the same rule against no function (the token endpoint): joins the open incident
+    for i in range(22):
+        r = anode.gateway.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("no-such-client", f"wrong-{i}"),
+            headers={"x-forwarded-for": "198.51.100.24"},
+        )
+        assert r.status_code == 401
+
+    def joined() -> bool:
+        doc = anode.control.get(f"/v1/incidents/{open_one['id']}").json()
+        return len(doc["alerts"]) == 2
+
+    deadline = time.monotonic() + 60
+    while not joined() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert joined()
+    assert anode.cli("incident", "resolve", open_one["id"]).returncode == 0
+    created = anode.control.post("/v1/keys", json={"name": "victim3", "app": "act"}).json()
+    _guess(anode, created["id"], "198.51.100.25")  # a new incident (high), with no playbook
+    deadline = time.monotonic() + 60
+    fresh: list[dict[str, Any]] = []
+    while not fresh and time.monotonic() < deadline:
+        fresh = anode.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]
+        time.sleep(0.3)
+    assert len(fresh) == 1 and fresh[0]["id"] != open_one["id"]
+    assert fresh[0]["severity"] == "high" and fresh[0]["playbooks"] == []
+    assert fresh[0]["steps"] == []
