@@ -238,6 +238,7 @@ class Settings:
                 f"RAMPARTS_MAX_JSON_VALUES must be at least 1000, got {self.max_json_values}"
             )
         self.forwarded_allow_ips = check_forwarded_allow_ips(self.forwarded_allow_ips)
+        self._check_smtp()
         for name in ("max_header_bytes", "max_header_count", "max_connections_per_client",
                      "max_connections"):
             if getattr(self, name) <= 0:
@@ -302,6 +303,29 @@ class Settings:
             check_otlp_endpoint(self.otlp_endpoint)
         else:
             self.otlp_endpoint = None
+
+    def _check_smtp(self) -> None:
+        """``RAMPARTS_SMTP_URL``: smtp://host[:port] or smtp+starttls://host[:port], or unset."""
+        if not self.smtp_url:
+            return
+        parts = urlsplit(self.smtp_url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if (
+            parts.scheme not in ("smtp", "smtp+starttls")
+            or not parts.hostname
+            or port == -1
+            or parts.username
+            or parts.path not in ("", "/")
+        ):
+            raise ConfigError(
+                f"RAMPARTS_SMTP_URL {mask_url(self.smtp_url)!r} must be smtp://host[:port] "
+                "or smtp+starttls://host[:port] (no credentials)"
+            )
+        if "@" not in self.smtp_from or any(c in self.smtp_from for c in "\r\n<>,;"):
+            raise ConfigError(f"RAMPARTS_SMTP_FROM {self.smtp_from!r} is not an email address")
 
     def _check_advisories(self) -> None:
         """A missing advisory path or a bad API URL stops the start, naming the option."""

@@ -3,6 +3,8 @@ alert's evidence fills in the targets, and what a plan holds."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ramparts.respond.errors import PlaybookError
@@ -138,3 +140,18 @@ def test_matching_and_planned_targets_come_from_the_evidence() -> None:
     assert steps[4]["params"]["app"] == "shop"
     missing = plan(pb, alert, AlertContext())
     assert missing[0]["error"].startswith("the alert names no source address")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://mail.example", "smtp://", "smtp://user:pw@mail.example", "smtp://mail:99999"],
+)
+def test_a_bad_smtp_url_refuses_the_settings(url: str, tmp_path: Path) -> None:
+    from ramparts.config import Settings
+    from ramparts.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="RAMPARTS_SMTP_URL"):
+        Settings(tmp_path, smtp_url=url)
+    assert Settings(tmp_path, smtp_url="smtp+starttls://mail.example:587").smtp_url.endswith(":587")
+    with pytest.raises(ConfigError, match="RAMPARTS_SMTP_FROM"):
+        Settings(tmp_path, smtp_url="smtp://mail.example", smtp_from="nobody")
