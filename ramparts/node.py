@@ -899,47 +899,40 @@ class Node:
         lowered = self.quarantines.lowered(spec.function)
         if lowered is None:
             return await self._invoke_admitted(spec, event, trigger, rid, note)
-        why = await self._over_lowered(spec.function, lowered.rate, lowered.concurrency)
-        if why is not None:
-            self._refuse_lowered(spec, trigger, event, rid, why)
-            return InvocationResult(
-                request_id=rid,
-                status="throttled",
-                error_type="Throttled",
-                error_message=f"{spec.function} is over its lowered {why} limit",
-            )
-        if lowered.concurrency is None:
-            return await self._invoke_admitted(spec, event, trigger, rid, note)
-        self._lowered_inflight[spec.function] = self._lowered_inflight.get(spec.function, 0) + 1
+        fn = spec.function
+        held = False
+        if lowered.concurrency is not None:
+            # Checked and taken with no await between: two calls cannot both take the last slot.
+            if self._lowered_inflight.get(fn, 0) >= lowered.concurrency:
+                return self._refuse_lowered(spec, trigger, event, rid, "concurrency")
+            self._lowered_inflight[fn] = self._lowered_inflight.get(fn, 0) + 1
+            held = True
         try:
+            if lowered.rate is not None and not await self._lowered_rate_admits(fn, lowered.rate):
+                return self._refuse_lowered(spec, trigger, event, rid, "rate")
             return await self._invoke_admitted(spec, event, trigger, rid, note)
         finally:
-            left = self._lowered_inflight[spec.function] - 1
-            if left:
-                self._lowered_inflight[spec.function] = left
-            else:
-                del self._lowered_inflight[spec.function]
+            if held:
+                left = self._lowered_inflight[fn] - 1
+                if left:
+                    self._lowered_inflight[fn] = left
+                else:
+                    del self._lowered_inflight[fn]
 
-    async def _over_lowered(
-        self, function: str, rate: str | None, concurrency: int | None
-    ) -> str | None:
-        """Which lowered limit (``concurrency``/``rate``) refuses a call now, or None."""
-        if concurrency is not None and self._lowered_inflight.get(function, 0) >= concurrency:
-            return "concurrency"
-        if rate is not None:
-            try:
-                outcome = await self.rate_limits.limiter.hit(
-                    parse_limits([rate]), ("lowered", function), stats=False
-                )
-            except RateLimitUnavailable:
-                return "rate"  # fail closed: the storage cannot count it
-            if not outcome.allowed:
-                return "rate"
-        return None
+    async def _lowered_rate_admits(self, function: str, rate: str) -> bool:
+        """Whether a lowered rate admits one more call now (counted; fails closed)."""
+        try:
+            outcome = await self.rate_limits.limiter.hit(
+                parse_limits([rate]), ("lowered", function), stats=False
+            )
+        except RateLimitUnavailable:
+            return False  # the storage cannot count it: refused, like a limited route
+        return outcome.allowed
 
     def _refuse_lowered(
         self, spec: FunctionSpec, trigger: str, event: Any, request_id: str, limit: str
-    ) -> None:
+    ) -> InvocationResult:
+        """Audit (aggregated) a call refused by a lowered limit; the throttled result."""
         caller = _caller(trigger, event)
         detail: dict[str, Any] = {"function": spec.function, "trigger": trigger, "limit": limit}
         if caller.source_ip:
@@ -952,6 +945,12 @@ class Node:
             rule_key=limit,
             request_id=request_id,
             **detail,
+        )
+        return InvocationResult(
+            request_id=request_id,
+            status="throttled",
+            error_type="Throttled",
+            error_message=f"{spec.function} is over its lowered {limit} limit",
         )
 
     async def _invoke_admitted(
