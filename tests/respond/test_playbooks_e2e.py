@@ -205,6 +205,14 @@ def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
         lambda: [json.loads(b) for _, b in hook.received if json.loads(b)["type"] == "incident"],
     )
     assert sent[0]["incident"]["id"] == inc["id"]
+    # A dry run against the stored alert: what would happen, and nothing does.
+    out = pnode.cli("playbook", "dry-run", "stuffing", "--alert", inc["alerts"][0], "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    assert plan["matches"] is True and plan["context"]["source_ip"] == ATTACKER
+    assert plan["steps"][0]["params"]["address"] == ATTACKER
+    assert len(pnode.control.get("/v1/incidents").json()["incidents"]) == 1
+    assert pnode.control.get("/v1/quarantines").json()["quarantines"] == []
     # Approval gating: the quarantine waits until approved, then runs.
     assert pnode.gateway.get("/web", headers={"x-forwarded-for": "198.51.100.1"}).status_code == 200
     q_step = next(s["index"] for s in inc["steps"] if s["action"] == "quarantine")
