@@ -187,6 +187,9 @@ class Settings:
     detections: Path | None = None
     alert_webhook: str = ""
     alert_webhook_secret_file: Path | None = None
+    # Playbook email (ramparts.containment): smtp://host:port (or smtp+starttls://), and sender.
+    smtp_url: str = ""
+    smtp_from: str = "ramparts@localhost"
     # Observability (docs/observability.md): a token-free /metrics listener on 127.0.0.1
     # only (None: none; /metrics on the admin listener always needs the admin token), and
     # the OTLP/HTTP collector traces go to (None: tracing off, no spans made).
@@ -235,6 +238,7 @@ class Settings:
                 f"RAMPARTS_MAX_JSON_VALUES must be at least 1000, got {self.max_json_values}"
             )
         self.forwarded_allow_ips = check_forwarded_allow_ips(self.forwarded_allow_ips)
+        self._check_smtp()
         for name in ("max_header_bytes", "max_header_count", "max_connections_per_client",
                      "max_connections"):
             if getattr(self, name) <= 0:
@@ -299,6 +303,29 @@ class Settings:
             check_otlp_endpoint(self.otlp_endpoint)
         else:
             self.otlp_endpoint = None
+
+    def _check_smtp(self) -> None:
+        """``RAMPARTS_SMTP_URL``: smtp://host[:port] or smtp+starttls://host[:port], or unset."""
+        if not self.smtp_url:
+            return
+        parts = urlsplit(self.smtp_url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if (
+            parts.scheme not in ("smtp", "smtp+starttls")
+            or not parts.hostname
+            or port == -1
+            or parts.username
+            or parts.path not in ("", "/")
+        ):
+            raise ConfigError(
+                f"RAMPARTS_SMTP_URL {mask_url(self.smtp_url)!r} must be smtp://host[:port] "
+                "or smtp+starttls://host[:port] (no credentials)"
+            )
+        if "@" not in self.smtp_from or any(c in self.smtp_from for c in "\r\n<>,;"):
+            raise ConfigError(f"RAMPARTS_SMTP_FROM {self.smtp_from!r} is not an email address")
 
     def _check_advisories(self) -> None:
         """A missing advisory path or a bad API URL stops the start, naming the option."""
@@ -394,6 +421,8 @@ class Settings:
             "detections": _env_path("RAMPARTS_DETECTIONS"),
             "alert_webhook": os.environ.get("RAMPARTS_ALERT_WEBHOOK", ""),
             "alert_webhook_secret_file": _env_path("RAMPARTS_ALERT_WEBHOOK_SECRET_FILE"),
+            "smtp_url": os.environ.get("RAMPARTS_SMTP_URL", ""),
+            "smtp_from": os.environ.get("RAMPARTS_SMTP_FROM", "ramparts@localhost"),
             "metrics_port": _env_int("RAMPARTS_METRICS_PORT", 0) or None,
             "otlp_endpoint": os.environ.get("RAMPARTS_OTLP_ENDPOINT") or None,
             "retain_audit": _env_duration("RAMPARTS_RETAIN_AUDIT", 365 * 24 * 3600.0),

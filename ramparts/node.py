@@ -29,6 +29,8 @@ from ramparts.budget import AppSlots, Caller, Ledger, Refusal
 from ramparts.bus import open_bus
 from ramparts.bus.base import Bus
 from ramparts.config import Settings, ensure_admin_token, ensure_node_identity
+from ramparts.containment.actions import Containment
+from ramparts.containment.runner import IncidentDesk
 from ramparts.crypto.seams import SealedBus, SealedStore
 from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
@@ -57,10 +59,14 @@ from ramparts.observe.siem.targets import parse_token_secret
 from ramparts.observe.tracing import Tracing
 from ramparts.policy.aws import configure as configure_aws_policy_region
 from ramparts.policy.context import request_context
+from ramparts.ratelimit.limiter import RateLimitUnavailable, parse_limits
 from ramparts.ratelimit.service import RateLimitService
 from ramparts.registry import advisory_check
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
+from ramparts.respond.errors import FunctionQuarantined
 from ramparts.respond.notifier import Notifier, open_notifier
+from ramparts.respond.quarantine import Quarantines
+from ramparts.respond.records import ResponseRecords
 from ramparts.respond.rules import Rule
 from ramparts.respond.ruleset import load_rules
 from ramparts.respond.service import DetectionService
@@ -197,6 +203,7 @@ class Node:
         self._live: dict[str, LiveFunction] = {}
         self._generation = -1
         self._tasks: list[asyncio.Task[None]] = []
+        self._lowered_inflight: dict[str, int] = {}  # calls running under a lowered cap
         self.admin_token = ""
         self.started_at = time.time()
         self.siem: SiemExporter | None = None
@@ -272,6 +279,12 @@ class Node:
             on_error=self.metrics.backend_error,
         )
         await self.blocklist.start()
+        # Quarantined functions (ramparts.respond): shared through the store, followed.
+        engine = raw_store.engine  # type: ignore[attr-defined]
+        self.response_records = await asyncio.to_thread(ResponseRecords, engine)
+        self.quarantines = Quarantines(self.response_records)
+        await self.quarantines.start()
+        self.containment = Containment(self)  # the response actions, audited once
         self.relay = OutboxRelay(self.store, self.bus, on_error=self.metrics.backend_error)
         self.baseline = AnomalyBaseline(self._anomaly_event)
         self.broker = Broker(
@@ -340,6 +353,7 @@ class Node:
             subscriptions=lambda: self.subscriptions,
             interval=s.scheduler_interval,
             clock_offset=s.scheduler_clock_offset,
+            paused=self.quarantines.holds,
         )
         self.audit.start()
         await self.rate_limits.start()
@@ -730,10 +744,14 @@ class Node:
         await self.identity.close()
         if getattr(self, "blocklist", None) is not None:
             await self.blocklist.close()
+        if getattr(self, "quarantines", None) is not None:
+            await self.quarantines.close()
         if getattr(self, "rate_limits", None) is not None:
             await self.rate_limits.close()  # its last refusal counts, before the audit closes
         if getattr(self, "detections", None) is not None:
             await asyncio.to_thread(self.detections.close)
+        if getattr(self, "incidents", None) is not None:
+            await self.incidents.close()
         await self.audit.close()
         if self.siem is not None:  # after the audit log's last batch reached it
             await asyncio.to_thread(self.siem.close)
@@ -870,6 +888,79 @@ class Node:
         it had to change in the response).
         """
         rid = request_id or self.new_request_id()
+        if self.quarantines.holds(spec.function):
+            self._refuse_quarantined(spec, trigger, event, rid)
+            return InvocationResult(
+                request_id=rid,
+                status="throttled",
+                error_type="FunctionQuarantined",
+                error_message=f"{spec.function} is quarantined",
+            )
+        lowered = self.quarantines.lowered(spec.function)
+        if lowered is None:
+            return await self._invoke_admitted(spec, event, trigger, rid, note)
+        fn = spec.function
+        held = False
+        if lowered.concurrency is not None:
+            # Checked and taken with no await between: two calls cannot both take the last slot.
+            if self._lowered_inflight.get(fn, 0) >= lowered.concurrency:
+                return self._refuse_lowered(spec, trigger, event, rid, "concurrency")
+            self._lowered_inflight[fn] = self._lowered_inflight.get(fn, 0) + 1
+            held = True
+        try:
+            if lowered.rate is not None and not await self._lowered_rate_admits(fn, lowered.rate):
+                return self._refuse_lowered(spec, trigger, event, rid, "rate")
+            return await self._invoke_admitted(spec, event, trigger, rid, note)
+        finally:
+            if held:
+                left = self._lowered_inflight[fn] - 1
+                if left:
+                    self._lowered_inflight[fn] = left
+                else:
+                    del self._lowered_inflight[fn]
+
+    async def _lowered_rate_admits(self, function: str, rate: str) -> bool:
+        """Whether a lowered rate admits one more call now (counted; fails closed)."""
+        try:
+            outcome = await self.rate_limits.limiter.hit(
+                parse_limits([rate]), ("lowered", function), stats=False
+            )
+        except RateLimitUnavailable:
+            return False  # the storage cannot count it: refused, like a limited route
+        return outcome.allowed
+
+    def _refuse_lowered(
+        self, spec: FunctionSpec, trigger: str, event: Any, request_id: str, limit: str
+    ) -> InvocationResult:
+        """Audit (aggregated) a call refused by a lowered limit; the throttled result."""
+        caller = _caller(trigger, event)
+        detail: dict[str, Any] = {"function": spec.function, "trigger": trigger, "limit": limit}
+        if caller.source_ip:
+            detail["source_ip"] = caller.source_ip
+        self.rate_limits.refusals.denied(
+            "function.lowered_limit",
+            principal=caller.principal or f"{trigger}:anonymous",
+            action="functions:Invoke",
+            resource=f"function:{spec.function}",
+            rule_key=limit,
+            request_id=request_id,
+            **detail,
+        )
+        return InvocationResult(
+            request_id=request_id,
+            status="throttled",
+            error_type="Throttled",
+            error_message=f"{spec.function} is over its lowered {limit} limit",
+        )
+
+    async def _invoke_admitted(
+        self,
+        spec: FunctionSpec,
+        event: Any,
+        trigger: str,
+        rid: str,
+        note: Callable[[InvocationResult], str | None] | None,
+    ) -> InvocationResult:
         live = self._live.get(spec.function)
         limits = live.app_limits if live is not None and live.app == spec.app else None
         ticket = self.budget.admit(
@@ -916,8 +1007,37 @@ class Node:
             )
         return result
 
+    def _refuse_quarantined(
+        self, spec: FunctionSpec, trigger: str, event: Any, request_id: str
+    ) -> None:
+        """Audit a call refused by a quarantine, aggregated like other flood-prone refusals."""
+        caller = _caller(trigger, event)
+        detail: dict[str, Any] = {
+            "function": spec.function,
+            "trigger": trigger,
+            "reason": "function_quarantined",
+        }
+        if caller.route:
+            detail["route"] = caller.route
+        if caller.source_ip:
+            detail["source_ip"] = caller.source_ip
+        self.rate_limits.refusals.denied(
+            "function.quarantined",
+            principal=caller.principal or f"{trigger}:anonymous",
+            action="functions:Invoke",
+            resource=f"function:{spec.function}",
+            rule_key="quarantined",
+            request_id=request_id,
+            **detail,
+        )
+
     def budget_hold(self, function: str) -> float:
-        """Seconds the events of ``function`` must stay in the bus (0: deliver them now)."""
+        """Seconds the events of ``function`` must stay in the bus (0: deliver them now).
+
+        A quarantined function's events wait too, however long it stays quarantined.
+        """
+        if self.quarantines.holds(function):
+            return 1.0
         live = self._live.get(function)
         if live is None:
             return 0.0
@@ -962,6 +1082,9 @@ class Node:
     ) -> tuple[FunctionSpec, InvocationResult]:
         rec = await asyncio.to_thread(self.registry.resolve_version, function, qualifier)
         _, spec = await asyncio.to_thread(self.registry.spec_for, rec)
+        if self.quarantines.holds(function):
+            self._refuse_quarantined(spec, trigger, event, self.new_request_id())
+            raise FunctionQuarantined(f"{function} is quarantined: release it to invoke it")
         return spec, await self.invoke_spec(spec, event, trigger)
 
     async def _invoke_live(
@@ -1129,4 +1252,17 @@ class Node:
         )
         self.audit.add_sink(self.detections)
         self.invocations.add_sink(self.detections.invocations)
+        # Alerts open incidents and run the playbooks that match them (ramparts.containment).
+        self.incidents = IncidentDesk(
+            records=self.response_records,
+            actions=self.containment,
+            store=self.store,
+            audit=self.audit,
+            signer=self.signer,
+            notifier=notifier,
+            smtp_url=self.settings.smtp_url,
+            smtp_from=self.settings.smtp_from,
+            node_id=self.settings.node_id,
+        )
+        self.detections.on_alert = self.incidents.alert
         self.detections.start()

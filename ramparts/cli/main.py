@@ -1103,6 +1103,7 @@ __import__("ramparts.cli.scan", fromlist=["register"]).register(app)  # scan, ad
 __import__("ramparts.cli.aws", fromlist=["register"]).register(app)  # aws credentials
 __import__("ramparts.cli.sam", fromlist=["register"]).register(app)  # import (AWS SAM)
 __import__("ramparts.cli.respond", fromlist=["register"]).register(app)  # alerts
+__import__("ramparts.cli.incident", fromlist=["register"]).register(app)  # quarantine, ...
 __import__("ramparts.cli.waf", fromlist=["register"]).register(app)  # waf test/rules/block/...
 __import__("ramparts.cli.starter", fromlist=["register"]).register(app)  # init
 __import__("ramparts.cli.explain", fromlist=["register"]).register(app)  # explain

@@ -32,6 +32,7 @@ from ramparts.control.identity import identity_routes
 from ramparts.control.inventory import inventory_routes
 from ramparts.control.policy import policy_routes
 from ramparts.control.posture import posture_routes
+from ramparts.control.respond import respond_routes
 from ramparts.control.siem import siem_routes
 from ramparts.control.supply import supply_routes
 from ramparts.control.vault import vault_routes
@@ -665,6 +666,7 @@ def create_control_app(node: Node) -> Starlette:
         *aws_routes(),
         *siem_routes(),
         *alert_routes(),
+        *respond_routes(),
         *waf_routes(),
         *budget_routes(),
         *supply_routes(),

@@ -37,8 +37,12 @@ class Scheduler:
         subscriptions: Callable[[], Subscriptions],
         interval: float = 1.0,
         clock_offset: float = 0.0,
+        paused: Callable[[str], bool] | None = None,
     ) -> None:
         self._store = store
+        # A quarantined function's ticks pass unfired (not queued for later): a schedule
+        # resumes with its next tick after the release.
+        self._paused = paused or (lambda _fn: False)
         self._offset = clock_offset
         self._bus = bus
         self._subs = subscriptions
@@ -88,6 +92,9 @@ class Scheduler:
                 self._next[key] = schedule.next_after(now)
             nxt = self._next[key]
             while nxt is not None and nxt <= now:  # None: the schedule has no future left
+                if self._paused(sub.function):
+                    nxt = self._next[key] = schedule.next_after(nxt)
+                    continue
                 if await asyncio.to_thread(
                     self._store.claim_schedule_tick, sub.function, sub.trigger_id, nxt
                 ):

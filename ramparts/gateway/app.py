@@ -290,6 +290,11 @@ class Gateway:
             await _send(send, *answer.response, request_id)
         elif result.status == "timeout":
             await _send_error(send, 504, "function_timeout", "the function timed out", request_id)
+        elif result.status == "throttled" and result.error_type == "FunctionQuarantined":
+            # The node audited it (function.quarantined, aggregated); the handler never ran.
+            await _send_error(
+                send, 503, "function_quarantined", "the function is quarantined", request_id
+            )
         elif result.status == "throttled" and result.error_type == "BudgetExhausted":
             # The ledger audited it (budget.exhausted, aggregated); the handler never ran.
             await _send_error(

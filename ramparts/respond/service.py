@@ -18,7 +18,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ramparts.respond.alerts import AlertDesk, public
@@ -60,6 +60,8 @@ class DetectionService:
         self.alerts = 0
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Called on the node's loop with each new alert (incidents and playbooks hook here).
+        self.on_alert: Callable[[dict[str, Any]], None] | None = None
 
     # -- sinks (writer threads) -----------------------------------------------------------------
     def deliver(self, records: Sequence[dict[str, Any]]) -> None:
@@ -173,3 +175,8 @@ class DetectionService:
             count=alert["count"],
             evidence=alert["evidence"][:20],
         )
+        if self.on_alert is not None:
+            try:
+                self.on_alert(alert)
+            except Exception:  # the alert stands; its response is logged as failed
+                log.exception("detections: the alert hook failed for %s", alert["id"])

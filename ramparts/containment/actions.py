@@ -1,0 +1,281 @@
+"""Containment: the response actions a node performs, for the control API and playbooks alike.
+
+Each action changes shared state through the service that owns it (the
+quarantine list, identity records, the WAF block list, the secret store, the
+registry's aliases), so it takes effect on every node of a cluster, and each is
+audited here, once, whoever asked: an operator (principal ``admin``) or a
+playbook (principal ``playbook:NAME``).  Bad parameters raise ``InvalidRequest``
+or ``NotFound`` with a stable code and change nothing.
+
+It reaches the node's services through ``Services`` (the node is one), so the
+node can import it without a circle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from typing import Any, Protocol
+
+from ramparts.errors import InvalidRequest, NotFound
+from ramparts.gateway.netset import InvalidNetwork, parse_network
+from ramparts.gateway.waf_net import loopback_or_self
+from ramparts.manifest import NAME_RE, parse_rate
+from ramparts.store.base import BlockRecord
+
+
+class Services(Protocol):
+    """What the actions use of a node (``ramparts.node.Node`` provides it)."""
+
+    store: Any
+    audit: Any
+    quarantines: Any
+    identity: Any
+    blocklist: Any
+    vault: Any
+    settings: Any
+
+    async def refresh(self, force: bool = False) -> None: ...
+
+
+MAX_REASON = 500
+
+
+def _reason(text: Any) -> str:
+    if text is None:
+        return ""
+    if not isinstance(text, str) or len(text) > MAX_REASON:
+        raise InvalidRequest(f"reason: at most {MAX_REASON} characters", code="invalid_reason")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InvalidRequest("reason: no control characters", code="invalid_reason")
+    return text.strip()
+
+
+class Containment:
+    def __init__(self, node: Services) -> None:
+        self._node = node
+
+    def _function(self, name: Any) -> str:
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise InvalidRequest("function: a function name is required", code="invalid_argument")
+        if not any(f["name"] == name for f in self._node.store.list_functions()):
+            raise NotFound(f"function {name!r} not found", code="function_not_found")
+        return name
+
+    # -- quarantine --------------------------------------------------------------
+    async def quarantine(
+        self, function: Any, reason: Any, *, principal: str, incident: str = ""
+    ) -> dict[str, Any]:
+        name = await asyncio.to_thread(self._function, function)
+        why = _reason(reason)
+        record = await self._node.quarantines.add(name, why, actor=principal, incident=incident)
+        self._node.audit.emit(
+            "respond.quarantine",
+            decision="allow",
+            principal=principal,
+            action="respond:Quarantine",
+            resource=f"function:{name}",
+            function=name,
+            quarantine_reason=why,
+            incident=incident or None,
+            severity="high",
+        )
+        return record.to_dict()
+
+    async def release(self, function: Any, *, principal: str) -> dict[str, Any]:
+        if not isinstance(function, str) or not NAME_RE.match(function):
+            raise InvalidRequest("function: a function name is required", code="invalid_argument")
+        record = await self._node.quarantines.release(function)
+        self._node.audit.emit(
+            "respond.release",
+            decision="allow",
+            principal=principal,
+            action="respond:Release",
+            resource=f"function:{function}",
+            function=function,
+            quarantined_at=record.created_at,
+        )
+        return {**record.to_dict(), "released": True}
+
+    # -- lowered limits --------------------------------------------------------------
+    async def lower(
+        self,
+        function: Any,
+        *,
+        rate: Any = None,
+        concurrency: Any = None,
+        principal: str,
+        incident: str = "",
+    ) -> dict[str, Any]:
+        """Lower a function's rate and/or concurrency on top of its manifest's (every trigger)."""
+        name = await asyncio.to_thread(self._function, function)
+        if rate is None and concurrency is None:
+            raise InvalidRequest("give rate, concurrency or both", code="invalid_argument")
+        if rate is not None:
+            try:
+                amount, unit = parse_rate(rate)
+            except ValueError as exc:
+                raise InvalidRequest(f"rate: {exc}", code="invalid_rate") from None
+            rate = f"{amount}/{unit}"
+        if concurrency is not None and (
+            isinstance(concurrency, bool)
+            or not isinstance(concurrency, int)
+            or not 1 <= concurrency <= 10_000
+        ):
+            raise InvalidRequest("concurrency: a number from 1 to 10000", code="invalid_argument")
+        record = await self._node.quarantines.lower(
+            name, rate=rate, concurrency=concurrency, actor=principal, incident=incident
+        )
+        self._node.audit.emit(
+            "respond.lower",
+            decision="allow",
+            principal=principal,
+            action="respond:LowerLimits",
+            resource=f"function:{name}",
+            function=name,
+            rate=record.rate,
+            concurrency=record.concurrency,
+            incident=incident or None,
+        )
+        return record.to_dict()
+
+    async def restore(self, function: Any, *, principal: str) -> dict[str, Any]:
+        if not isinstance(function, str) or not NAME_RE.match(function):
+            raise InvalidRequest("function: a function name is required", code="invalid_argument")
+        record = await self._node.quarantines.restore(function)
+        self._node.audit.emit(
+            "respond.restore",
+            decision="allow",
+            principal=principal,
+            action="respond:RestoreLimits",
+            resource=f"function:{function}",
+            function=function,
+        )
+        return {**record.to_dict(), "restored": True}
+
+    # -- credentials --------------------------------------------------------------
+    async def revoke_key(self, key_id: Any, *, principal: str) -> dict[str, Any]:
+        if not isinstance(key_id, str) or not key_id:
+            raise InvalidRequest("key: an API key id is required", code="invalid_argument")
+        key_id = key_id.removeprefix("rk_")
+        records = self._node.identity.records
+        rec = await asyncio.to_thread(records.revoke_api_key, key_id)
+        if rec is None:
+            raise NotFound(f"no API key {key_id!r}", code="api_key_not_found")
+        self._node.audit.emit(
+            "identity.api_key.revoke",
+            decision="allow",
+            principal=principal,
+            action="identity:RevokeApiKey",
+            resource=f"api_key:{rec.id}",
+        )
+        return {"key": rec.id, "revoked": True}
+
+    async def revoke_client(self, client_id: Any, *, principal: str) -> dict[str, Any]:
+        if not isinstance(client_id, str) or not client_id:
+            raise InvalidRequest("client: an OAuth2 client id is required", code="invalid_argument")
+        if not await asyncio.to_thread(self._node.identity.records.delete_client, client_id):
+            raise NotFound(f"no client {client_id!r}", code="client_not_found")
+        self._node.audit.emit(
+            "identity.client.delete",
+            decision="allow",
+            principal=principal,
+            action="identity:DeleteClient",
+            resource=f"client:{client_id}",
+        )
+        return {"client": client_id, "revoked": True}
+
+    # -- network --------------------------------------------------------------
+    async def block_ip(
+        self,
+        address: Any,
+        *,
+        for_seconds: float | None,
+        reason: Any,
+        principal: str,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        if not isinstance(address, str):
+            raise InvalidRequest("address: an IP address or CIDR block", code="invalid_cidr")
+        try:
+            network = parse_network(address)
+        except InvalidNetwork as exc:
+            raise InvalidRequest(f"address: {exc}", code="invalid_cidr") from None
+        risk = loopback_or_self(network, "")
+        if risk is not None and not force:
+            self._node.audit.emit(
+                "waf.block",
+                decision="deny",
+                principal=principal,
+                action="waf:Block",
+                resource=f"network:{network}",
+                reason="force_required",
+                risk=risk,
+            )
+            raise InvalidRequest(f"{risk}; set force: true to block it", code="force_required")
+        now = time.time()
+        why = _reason(reason)
+        record = BlockRecord(
+            network=str(network),
+            created_at=now,
+            expires_at=now + for_seconds if for_seconds else None,
+            reason=why,
+            actor=principal,
+            source_ip="",
+            node=self._node.settings.node_id,
+        )
+        replaced = await self._node.blocklist.add(record)
+        self._node.audit.emit(
+            "waf.block",
+            decision="allow",
+            principal=principal,
+            action="waf:Block",
+            resource=f"network:{network}",
+            expires_at=record.expires_at,
+            block_reason=why,
+            replaced=replaced,
+            forced=bool(force and risk),
+        )
+        return {"cidr": str(network), "expires_at": record.expires_at, "replaced": replaced}
+
+    # -- secrets and versions --------------------------------------------------------------
+    async def rotate_secret(self, app: Any, name: Any, *, principal: str) -> dict[str, Any]:
+        """A new random version (32 bytes, URL-safe text) of an existing secret."""
+        store = self._node.vault.secrets
+        if not isinstance(app, str) or not isinstance(name, str):
+            raise InvalidRequest("app and secret names are required", code="invalid_argument")
+        found = await asyncio.to_thread(store.get, name, app=app)
+        if found is None:
+            raise NotFound(f"secret {name!r} of app {app!r} not found", code="secret_not_found")
+        version = await asyncio.to_thread(
+            store.put, app, name, secrets.token_urlsafe(32), source="rotate"
+        )
+        self._node.audit.emit(
+            "secrets.put",
+            decision="allow",
+            principal=principal,
+            action="secrets:PutSecretValue",
+            resource=f"secret:{app}/{name}",
+            version=version,
+            purpose="incident-rotation",
+        )
+        return {"app": app, "secret": name, "version": version}
+
+    async def rollback(self, function: Any, alias: Any, *, principal: str) -> dict[str, Any]:
+        name = await asyncio.to_thread(self._function, function)
+        alias = alias or "live"
+        if not isinstance(alias, str) or not NAME_RE.match(alias):
+            raise InvalidRequest("alias: an alias name", code="invalid_argument")
+        before, after = await asyncio.to_thread(self._node.store.rollback_alias, name, alias)
+        self._node.audit.emit(
+            "registry.rollback",
+            decision="allow",
+            principal=principal,
+            action="registry:Rollback",
+            resource=f"function:{name}:{alias}",
+            version=after[:12],
+            previous=before[:12],
+        )
+        await self._node.refresh(force=True)
+        return {"function": name, "alias": alias, "from": before, "to": after}

@@ -1,0 +1,125 @@
+"""Evidence bundles: what happened, in one file signed with the node's signing key.
+
+A bundle holds an audit range with its own proof (``ramparts.observe.evidence``
+export), the invocation records of the functions involved in that range, the
+versions involved (records, aliases) and their SBOMs, and optionally the
+incident it belongs to.  The ``contents`` are signed as canonical JSON (sorted
+keys, no whitespace) with the store's Ed25519 key, the key that signs versions
+and audit checkpoints, so ``verify_bundle`` checks it offline: no node, only
+the file and (pinned, or carried) public key.  Any changed byte of the contents
+breaks the signature; the inner audit export is checked on its own as well.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ramparts.errors import InvalidRequest
+from ramparts.observe.chain import key_id_of
+from ramparts.observe.evidence import build_export, load_public_key, verify_export
+
+FORMAT = "ramparts-evidence-bundle/1"
+MAX_INVOCATIONS = 1000  # per function
+
+
+def canonical(contents: Any) -> bytes:
+    return json.dumps(contents, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def build_bundle(
+    store: Any,
+    signer: Any,
+    *,
+    t_from: float,
+    t_to: float,
+    functions: set[str],
+    incident: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Collect and sign; runs in a worker thread (it reads the store)."""
+    audit = build_export(store, signer, t_from, t_to)
+    invocations: dict[str, list[dict[str, Any]]] = {}
+    versions: dict[str, Any] = {}
+    sboms: dict[str, str] = {}
+    for fn in sorted(functions):
+        rows = store.list_invocations(fn, 0, MAX_INVOCATIONS, since=t_from, until=t_to + 1)
+        invocations[fn] = rows
+        used = {r.get("version") for r in rows}
+        aliases = store.list_aliases(fn)
+        used |= set(aliases.values())
+        recs = [v for v in store.list_versions(fn) if v.version in used]
+        versions[fn] = {
+            "aliases": aliases,
+            "versions": [
+                {
+                    "version": v.version,
+                    "seq": v.seq,
+                    "created_at": v.created_at,
+                    "signature": v.signature,
+                    "config": v.config,
+                }
+                for v in recs
+            ],
+        }
+        for v in recs:
+            sbom = store.get_sbom(fn, v.version) if hasattr(store, "get_sbom") else None
+            if sbom is not None:
+                sboms[f"{fn}:{v.version}"] = base64.b64encode(sbom).decode()
+    contents = {
+        "created_at": time.time(),
+        "range": {"from": t_from, "to": t_to},
+        "functions": sorted(functions),
+        "audit": audit,
+        "invocations": invocations,
+        "versions": versions,
+        "sboms": sboms,
+        "incident": incident,
+    }
+    return {
+        "format": FORMAT,
+        "contents": contents,
+        "signature": signer.sign(canonical(contents)),
+        "key_id": signer.key_id,
+        "public_key": signer.public_key_pem(),
+    }
+
+
+def verify_bundle(doc: Any, *, public_key: Ed25519PublicKey | None = None) -> dict[str, Any]:
+    """Check a bundle offline: ``{"ok", "key_id", "pinned", "problem"?}``; never raises on data."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise InvalidRequest(f"not a {FORMAT} document", code="invalid_bundle")
+    pinned = public_key is not None
+    if public_key is None:
+        public_key = load_public_key(
+            str(doc.get("public_key", "")).encode(), source="the bundle's public_key"
+        )
+    result: dict[str, Any] = {"key_id": key_id_of(public_key), "pinned": pinned, "ok": False}
+    signature = str(doc.get("signature") or "")
+    prefix, _, rest = signature.partition(":")
+    _, _, b64 = rest.partition(":")
+    try:
+        public_key.verify(base64.b64decode(b64, validate=True), canonical(doc.get("contents")))
+    except (InvalidSignature, binascii.Error, ValueError):
+        result["problem"] = "the signature does not match the contents"
+        return result
+    if prefix != "ed25519":
+        result["problem"] = "not an Ed25519 signature"
+        return result
+    contents = doc["contents"]
+    audit = verify_export(contents.get("audit"), public_key=public_key)
+    if not audit.get("ok"):
+        result["problem"] = f"the audit range does not verify: {audit.get('problem')}"
+        return result
+    result.update(
+        ok=True,
+        audit_records=sum(p.get("records", 0) for p in audit.get("partitions", [])),
+        functions=contents.get("functions", []),
+        created_at=contents.get("created_at"),
+    )
+    return result

@@ -1,0 +1,232 @@
+"""Playbook actions against a real node, driven by a real detection.
+
+Someone guesses the secret of one known API key id (``failed-auth-burst`` fires: its evidence
+names ``key:ID``); the playbook revokes that key (the right secret is refused on the next
+request), rotates a secret (a new version exists), and rolls the function's live alias back
+(the old version serves).  A step that fails is recorded and later steps still run; with
+``stop_on_failure`` the rest are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import RunningNode, make_app
+from tests.respond.test_playbooks_e2e import ProxiedNode
+
+MANIFEST = """
+app: act
+functions:
+  web:
+    handler: h.py:web
+    triggers:
+      - http: {method: GET, path: /web, auth: none}
+  secure:
+    handler: h.py:web
+    triggers:
+      - http: {method: GET, path: /secure, auth: api_key}
+"""
+V1 = 'def web(event, context):\n    return {"statusCode": 200, "body": "v1"}\n'
+V2 = 'def web(event, context):\n    return {"statusCode": 200, "body": "v2"}\n'
+PLAYBOOK = """
+playbooks:
+  - name: key-guessing
+    match: {rules: [failed-auth-burst]}
+    actions:
+      - revoke_client: {}
+      - revoke_key: {}
+      - rotate_secret: {secret: api-token, app: act}
+      - rollback: {function: web}
+"""
+STOPPING = """
+playbooks:
+  - name: stopping
+    match: {rules: [failed-auth-burst]}
+    stop_on_failure: true
+    actions:
+      - revoke_client: {}
+      - rollback: {function: web}
+"""
+
+
+@pytest.fixture(scope="module")
+def anode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    base = tmp_path_factory.mktemp("actions")
+    running = ProxiedNode(base / "data").start()
+    try:
+        app = make_app(base / "app", MANIFEST, {"h.py": V1})
+        running.deploy_ok(app)
+        (app / "h.py").write_text(V2)
+        running.deploy_ok(app)
+        done = running.cli("secrets", "set", "api-token", "--app", "act", "--stdin", stdin="s0")
+        assert done.returncode == 0, done.stderr
+        yield running
+    finally:
+        running.close()
+
+
+def _incident(node: RunningNode, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = [
+            i
+            for i in node.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]
+            if i["steps"] and all(s["status"] not in ("planned",) for s in i["steps"])
+        ]
+        if rows:
+            return rows[0]
+        time.sleep(0.3)
+    raise AssertionError("no incident with its steps run")
+
+
+def _guess(node: RunningNode, key_id: str, source: str) -> None:
+    """22 wrong secrets for one key id from ``source`` (each alert groups by address)."""
+    for i in range(22):
+        wrong = f"rk_{key_id}_{'A' * 40}{i:03d}"
+        headers = {"x-api-key": wrong, "x-forwarded-for": source}
+        assert node.gateway.get("/secure", headers=headers).status_code == 401
+
+
+def test_playbook_revokes_key_rotates_secret_and_rolls_back(anode: RunningNode) -> None:
+    assert anode.gateway.get("/web").text == "v2"
+    created = anode.control.post("/v1/keys", json={"name": "victim", "app": "act"}).json()
+    key, key_id = created["key"], created["id"]
+    assert anode.gateway.get("/secure", headers={"x-api-key": key}).status_code == 200
+    versions_before = len(
+        anode.control.get("/v1/secrets/api-token/versions", params={"app": "act"}).json()[
+            "versions"
+        ]
+    )
+    r = anode.control.post("/v1/playbooks", json={"source": PLAYBOOK, "file": "k.yaml"})
+    assert r.status_code == 200, r.text
+    _guess(anode, key_id, "198.51.100.21")
+    inc = _incident(anode)
+    assert inc["context"]["key"] == key_id
+    status = [(s["action"], s["status"]) for s in inc["steps"]]
+    # revoke_client has no client to act on: recorded as failed, the rest still ran
+    assert status == [
+        ("revoke_client", "failed"),
+        ("revoke_key", "done"),
+        ("rotate_secret", "done"),
+        ("rollback", "done"),
+    ], inc["steps"]
+    assert inc["steps"][0]["code"] == "missing_target"
+    # the revoked key is refused on the next request
+    r = anode.gateway.get("/secure", headers={"x-api-key": key})
+    assert r.status_code == 401
+    # the rotated secret has a new version
+    after = anode.control.get("/v1/secrets/api-token/versions", params={"app": "act"}).json()
+    assert len(after["versions"]) == versions_before + 1
+    # the rolled-back alias serves the old version
+    deadline = time.monotonic() + 30
+    while anode.gateway.get("/web").text != "v1" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert anode.gateway.get("/web").text == "v1"
+    audit = anode.audit()
+    steps = [e for e in audit if e["kind"] == "incident.step"]
+    assert [e["decision"] for e in steps] == ["deny", "allow", "allow", "allow"]
+    principals = {
+        e["principal"]
+        for e in audit
+        if e["kind"] in ("identity.api_key.revoke", "secrets.put", "registry.rollback")
+    }
+    assert principals >= {"playbook:key-guessing"}
+    out = anode.cli("incident", "resolve", inc["id"])
+    assert out.returncode == 0, out.stderr
+    assert anode.control.delete("/v1/playbooks/key-guessing").status_code == 200
+
+
+def test_stop_on_failure_skips_the_rest(anode: RunningNode, tmp_path: Path) -> None:
+    book = tmp_path / "stopping.yaml"
+    book.write_text(STOPPING)
+    assert anode.cli("playbook", "apply", str(book)).returncode == 0
+    before = anode.control.get("/v1/functions/web/versions").json()
+    created = anode.control.post("/v1/keys", json={"name": "victim2", "app": "act"}).json()
+    _guess(anode, created["id"], "198.51.100.22")
+    inc = _incident(anode)
+    assert [(s["action"], s["status"]) for s in inc["steps"]] == [
+        ("revoke_client", "failed"),
+        ("rollback", "skipped"),
+    ]
+    assert anode.control.get("/v1/functions/web/versions").json() == before
+    listed = json.loads(anode.cli("incident", "list", "--json").stdout)
+    assert {i["state"] for i in listed} == {"open", "resolved"}
+
+
+CLIENT_BOOK = """
+playbooks:
+  - name: client-guessing
+    match: {rules: [failed-auth-burst]}
+    actions:
+      - revoke_client: {}
+"""
+
+
+def test_playbook_revokes_a_guessed_oauth_client(anode: RunningNode) -> None:
+    for inc in anode.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]:
+        assert anode.cli("incident", "resolve", inc["id"]).returncode == 0
+    anode.control.delete("/v1/playbooks/stopping")
+    r = anode.control.post("/v1/playbooks", json={"source": CLIENT_BOOK, "file": "c.yaml"})
+    assert r.status_code == 200, r.text
+    out = anode.cli("clients", "create", "--name", "svc", "--scopes", "a", "--json")
+    assert out.returncode == 0, out.stderr
+    client = json.loads(out.stdout)
+    cid, secret = client["client_id"], client["client_secret"]
+    form = {"grant_type": "client_credentials"}
+    assert anode.gateway.post("/oauth/token", data=form, auth=(cid, secret)).status_code == 200
+    for i in range(22):
+        r = anode.gateway.post(
+            "/oauth/token",
+            data=form,
+            auth=(cid, f"wrong-{i}"),
+            headers={"x-forwarded-for": "198.51.100.23"},
+        )
+        assert r.status_code == 401
+    inc = _incident(anode)
+    assert inc["context"]["client"] == cid
+    assert [(s["action"], s["status"]) for s in inc["steps"]] == [("revoke_client", "done")]
+    r = anode.gateway.post("/oauth/token", data=form, auth=(cid, secret))
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+
+
+def test_alerts_join_the_open_incident_and_high_alerts_open_one_without_a_playbook(
+    anode: RunningNode,
+) -> None:
+    anode.control.delete("/v1/playbooks/client-guessing")
+    assert anode.control.get("/v1/playbooks").json()["playbooks"] == []
+    (open_one,) = anode.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]
+    # the same rule against no function (the token endpoint): joins the open incident
+    for i in range(22):
+        r = anode.gateway.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("no-such-client", f"wrong-{i}"),
+            headers={"x-forwarded-for": "198.51.100.24"},
+        )
+        assert r.status_code == 401
+
+    def joined() -> bool:
+        doc = anode.control.get(f"/v1/incidents/{open_one['id']}").json()
+        return len(doc["alerts"]) == 2
+
+    deadline = time.monotonic() + 60
+    while not joined() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert joined()
+    assert anode.cli("incident", "resolve", open_one["id"]).returncode == 0
+    created = anode.control.post("/v1/keys", json={"name": "victim3", "app": "act"}).json()
+    _guess(anode, created["id"], "198.51.100.25")  # a new incident (high), with no playbook
+    deadline = time.monotonic() + 60
+    fresh: list[dict[str, Any]] = []
+    while not fresh and time.monotonic() < deadline:
+        fresh = anode.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]
+        time.sleep(0.3)
+    assert len(fresh) == 1 and fresh[0]["id"] != open_one["id"]
+    assert fresh[0]["severity"] == "high" and fresh[0]["playbooks"] == []
+    assert fresh[0]["steps"] == []

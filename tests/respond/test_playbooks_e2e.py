@@ -1,0 +1,271 @@
+"""Playbooks and incidents on a real node.
+
+End to end: a credential-stuffing burst (many refused API keys from one address, the shipped
+``failed-auth-burst`` rule) opens an incident whose playbook blocks that address in the WAF,
+snapshots evidence into a signed bundle, emails a real local SMTP server (aiosmtpd) and leaves
+the quarantine waiting for approval; the export verifies offline and fails when one byte
+changes.  Also: a dry run changes nothing, and a bad playbook is refused with file and field.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import RunningNode, free_port, make_app
+from tests.respond.test_notifier import Receiver
+
+ATTACKER = "203.0.113.9"
+MANIFEST = """
+app: pb
+functions:
+  web:
+    handler: h.py:web
+    triggers:
+      - http: {method: GET, path: /web, auth: none}
+  secure:
+    handler: h.py:web
+    triggers:
+      - http: {method: GET, path: /secure, auth: api_key}
+"""
+HANDLER = """
+def web(event, context):
+    return {"statusCode": 200, "body": "served"}
+"""
+PLAYBOOK = """
+playbooks:
+  - name: stuffing
+    description: contain credential stuffing
+    match: {rules: [failed-auth-burst], severity: high}
+    actions:
+      - block_ip: {for: 1h, reason: credential stuffing}
+      - snapshot_evidence: {window: 10m}
+      - notify: {webhook: true, email: [oncall@example.com]}
+      - quarantine: {function: web, requires_approval: true}
+"""
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+class ProxiedNode(RunningNode):
+    """A node that trusts X-Forwarded-For from loopback (as behind a local reverse proxy)."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--forwarded-allow-ips", "127.0.0.1"]
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[tuple[_Inbox, int]]:
+    inbox = _Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def hook() -> Iterator[Receiver]:
+    receiver = Receiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
+
+
+@pytest.fixture(scope="module")
+def pnode(
+    tmp_path_factory: pytest.TempPathFactory, smtp: tuple[_Inbox, int], hook: Receiver
+) -> Iterator[RunningNode]:
+    base = tmp_path_factory.mktemp("playbooks")
+    env = {"RAMPARTS_SMTP_URL": f"smtp://127.0.0.1:{smtp[1]}", "RAMPARTS_ALERT_WEBHOOK": hook.url}
+    running = ProxiedNode(base / "data", env).start()
+    try:
+        running.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLER}))
+        yield running
+    finally:
+        running.close()
+
+
+def _wait(what: str, probe: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"{what}: not within {timeout}s")
+
+
+def test_bad_playbook_is_refused_naming_file_and_field(pnode: RunningNode, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("playbooks:\n  - name: x\n    actions:\n      - block_ip: {for: forever}\n")
+    out = pnode.cli("playbook", "apply", str(bad))
+    assert out.returncode != 0
+    assert "bad.yaml" in out.stderr and "playbooks[0].actions[0].block_ip.for" in out.stderr
+    assert "Traceback" not in out.stderr
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("playbooks:\n  - name: y\n    actions:\n      - reboot_server: {}\n")
+    out = pnode.cli("playbook", "apply", str(unknown))
+    assert out.returncode != 0 and "playbooks[0].actions[0].reboot_server" in out.stderr
+    r = pnode.control.post(
+        "/v1/playbooks",
+        json={"source": "playbooks:\n  - name: z\n    actions: []\n", "file": "z.yaml"},
+    )
+    assert r.status_code == 400 and r.json()["code"] == "invalid_playbook"
+    assert r.json()["field"] == "playbooks[0].actions"
+    assert pnode.control.get("/v1/playbooks").json()["playbooks"] == []
+
+
+def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path) -> None:
+    book = tmp_path / "dry.yaml"
+    book.write_text(
+        "playbooks:\n  - name: dry\n    match: {rules: [failed-auth-burst]}\n"
+        "    actions:\n      - quarantine: {function: web}\n"
+        "      - block_ip: {address: 198.51.100.7, for: 1h}\n"
+    )
+    assert pnode.cli("playbook", "apply", str(book)).returncode == 0
+    audit_before = len(pnode.audit())
+    out = pnode.cli("playbook", "dry-run", "dry", "--rule", "failed-auth-burst", "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    assert plan["matches"] is True and plan["changed"] is False
+    assert [s["action"] for s in plan["steps"]] == ["quarantine", "block_ip"]
+    assert plan["steps"][1]["params"]["address"] == "198.51.100.7/32"
+    assert pnode.control.get("/v1/quarantines").json()["quarantines"] == []
+    assert pnode.control.get("/v1/waf/blocks").json()["blocks"] == []
+    assert pnode.control.get("/v1/incidents").json()["incidents"] == []
+    assert pnode.gateway.get("/web").status_code == 200
+    kinds = {e["kind"] for e in pnode.audit()[audit_before:]}
+    assert not kinds & {"respond.quarantine", "waf.block", "incident.open", "incident.step"}
+    assert pnode.control.delete("/v1/playbooks/dry").status_code == 200
+
+
+def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
+    pnode: RunningNode, smtp: tuple[_Inbox, int], hook: Receiver, tmp_path: Path
+) -> None:
+    inbox, _ = smtp
+    book = tmp_path / "stuffing.yaml"
+    book.write_text(PLAYBOOK)
+    out = pnode.cli("playbook", "apply", str(book))
+    assert out.returncode == 0, out.stderr
+    hdr = {"x-forwarded-for": ATTACKER}
+    for i in range(25):
+        r = pnode.gateway.get("/secure", headers={**hdr, "x-api-key": f"rk_guess{i:04d}.nope"})
+        assert r.status_code == 401
+    incidents = _wait(
+        "an incident with its steps run",
+        lambda: [
+            i
+            for i in pnode.control.get("/v1/incidents").json()["incidents"]
+            if i["rule"] == "failed-auth-burst"
+            and all(s["status"] != "planned" for s in i["steps"])
+        ],
+    )
+    assert len(incidents) == 1
+    inc = incidents[0]
+    assert inc["state"] == "open" and inc["severity"] == "high"
+    assert inc["context"]["source_ip"] == ATTACKER
+    status = {s["action"]: s["status"] for s in inc["steps"]}
+    assert status == {
+        "block_ip": "done",
+        "snapshot_evidence": "done",
+        "notify": "done",
+        "quarantine": "pending",
+    }, inc["steps"]
+    # The WAF block takes effect: the attacker is refused, others are served.
+    blocked = pnode.gateway.get("/web", headers=hdr)
+    assert blocked.status_code == 403
+    assert pnode.gateway.get("/web", headers={"x-forwarded-for": "198.51.100.1"}).status_code == 200
+    blocks = pnode.control.get("/v1/waf/blocks").json()["blocks"]
+    assert [b["cidr"] for b in blocks] == [f"{ATTACKER}/32"]
+    assert blocks[0]["actor"] == "playbook:stuffing" and blocks[0]["expires_at"] is not None
+    # The email reached the real SMTP server.
+    mail = _wait("the incident email", lambda: inbox.messages)
+    assert mail[0].rcpt_tos == ["oncall@example.com"]
+    assert inc["id"] in mail[0].content.decode()
+    # ... and so did the webhook (the alert webhook notifier, its own delivery type).
+    sent = _wait(
+        "the incident webhook",
+        lambda: [json.loads(b) for _, b in hook.received if json.loads(b)["type"] == "incident"],
+    )
+    assert sent[0]["incident"]["id"] == inc["id"]
+    # A dry run against the stored alert: what would happen, and nothing does.
+    out = pnode.cli("playbook", "dry-run", "stuffing", "--alert", inc["alerts"][0], "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    assert plan["matches"] is True and plan["context"]["source_ip"] == ATTACKER
+    assert plan["steps"][0]["params"]["address"] == ATTACKER
+    assert len(pnode.control.get("/v1/incidents").json()["incidents"]) == 1
+    assert pnode.control.get("/v1/quarantines").json()["quarantines"] == []
+    # Approval gating: the quarantine waits until approved, then runs.
+    assert pnode.gateway.get("/web", headers={"x-forwarded-for": "198.51.100.1"}).status_code == 200
+    q_step = next(s["index"] for s in inc["steps"] if s["action"] == "quarantine")
+    out = pnode.cli("incident", "approve", inc["id"][:12], str(q_step))
+    assert out.returncode == 0, out.stderr
+    r = pnode.gateway.get("/web", headers={"x-forwarded-for": "198.51.100.1"})
+    assert r.status_code == 503 and r.json()["code"] == "function_quarantined"
+    again = pnode.control.post(f"/v1/incidents/{inc['id']}/steps/{q_step}/approve")
+    assert again.status_code == 409 and again.json()["code"] == "step_not_pending"
+    # State, owner and notes.
+    assert pnode.cli("incident", "ack", inc["id"], "--owner", "alice").returncode == 0
+    assert pnode.cli("incident", "note", inc["id"], "blocked at the edge too").returncode == 0
+    assert pnode.cli("incident", "contain", inc["id"]).returncode == 0
+    shown = json.loads(pnode.cli("incident", "show", inc["id"], "--json").stdout)
+    assert shown["state"] == "contained" and shown["owner"] == "alice"
+    texts = [t["text"] for t in shown["timeline"]]
+    assert any(t.startswith("gateway.auth deny") for t in texts)  # the alert's evidence
+    assert "blocked at the edge too" in texts and "incident contained" in texts
+    # related audit records: the block, and the attacker's request it refused
+    assert f"waf.block allow network:{ATTACKER}/32" in texts
+    assert any(t.startswith("gateway.waf deny") for t in texts), texts
+    kinds = [e["kind"] for e in pnode.audit()]
+    for kind in (
+        "incident.open",
+        "incident.step",
+        "incident.approve",
+        "waf.block",
+        "respond.quarantine",
+        "playbook.apply",
+    ):
+        assert kind in kinds, kind
+    # Export: one file; it verifies offline, and fails when one byte changes.
+    export = tmp_path / "incident.json"
+    out = pnode.cli("incident", "export", inc["id"], "--out", str(export))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(export.read_text())
+    key_id = doc["verification"]["key_id"]
+    assert doc["snapshot"] is not None
+    contents = doc["bundle"]["contents"]
+    assert contents["functions"] == ["secure", "web"]  # the alert's, and the quarantined one
+    live = {fn: v["aliases"]["live"] for fn, v in contents["versions"].items()}
+    assert set(contents["sboms"]) == {f"{fn}:{version}" for fn, version in live.items()}
+    assert any(r["status"] == "ok" for r in contents["invocations"]["web"])
+    assert doc["bundle"]["contents"]["incident"]["state"] == "contained"
+    ok = pnode.cli("incident", "verify", str(export), "--public-key", key_id)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    raw = export.read_text()
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(raw.replace('"alice"', '"mallo"', 1))
+    bad = pnode.cli("incident", "verify", str(tampered), "--public-key", key_id)
+    assert bad.returncode == 1 and "FAILS" in bad.stdout
+    wrong_key = pnode.cli("incident", "verify", str(export), "--public-key", "0" * 16)
+    assert wrong_key.returncode == 1
+    # Resolve, release.
+    assert pnode.cli("incident", "resolve", inc["id"]).returncode == 0
+    assert pnode.cli("quarantine", "release", "web").returncode == 0
