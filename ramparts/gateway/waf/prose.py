@@ -40,7 +40,9 @@ FUNCTION_WORDS = frozenset(
     "had does did do don't doesn't didn't just also now because about still only let's i'm i'd "
     "i've there here before after an of at on how which some any try run see thanks thank "
     "maybe i'll we'll you'll probably again instead works worked fixed fails failed get got "
-    "then open steps reproduce clone repo error using use when".split()
+    "then open steps reproduce clone repo error using use when are avoid consider rather than "
+    "think looks need needs query index since while would same each other fine good nit "
+    "careful safe exactly until keep isn't we're".split()
 )
 _CODE_CHARS = "{}[]()<>|$;=`\"\\%#@*&^~+"
 _SPAN_WORDS = 3
@@ -69,6 +71,14 @@ def _profile(text: str) -> tuple[int, int, tuple[int, ...]]:
     return len(words), function, tuple(bounds)
 
 
+def _link_target(text: str, start: int, end: int) -> bool:
+    """The match is a markdown link's target: ``[text](../../docs/a.md)``."""
+    if start < 2 or text[start - 2 : start] != "](":
+        return False
+    close = text.find(")", start)
+    return close >= end or (close < 0 and end == len(text))
+
+
 def quoted_in_prose(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is quoted in prose (see the module docstring).
 
@@ -77,6 +87,8 @@ def quoted_in_prose(text: str, start: int, end: int) -> bool:
     """
     if len(text) < 12 or " " not in text:
         return False
+    if _link_target(text, start, end) and len(_WORD.findall(text, 0, _MAX_TEXT)) >= _SPAN_WORDS:
+        return True
     words, function, bounds = _profile(text)
     if function >= _PROSE_FUNCTION_WORDS and words >= _PROSE_WORDS:
         return True
