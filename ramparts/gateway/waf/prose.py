@@ -45,6 +45,16 @@ FUNCTION_WORDS = frozenset(
     "careful safe exactly until keep isn't we're".split()
 )
 _CODE_CHARS = "{}[]()<>|$;=`\"\\%#@*&^~+"
+# Markdown's own syntax is not code: headings, block quotes, list bullets and task boxes
+# at a line's start, bold/italic markers, and links (their text is kept, the target not).
+_MARKDOWN = re.compile(
+    r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|>[ \t]?|[-*+][ \t]+(?:\[[ xX]\][ \t]+)?|\d{1,3}[.)][ \t]+)"
+    r"|\*\*|__|!?\[([^\]\n]{0,100})\]\([^()\s]{0,300}\)"
+)
+
+
+def _markdown_text(match: re.Match[str]) -> str:
+    return match.group(1) or " "
 _SPAN_WORDS = 3
 _PROSE_FUNCTION_WORDS = 4
 _PROSE_WORDS = 8
@@ -64,6 +74,8 @@ def _profile(text: str) -> tuple[int, int, tuple[int, ...]]:
         last = m.end()
     outside.append(head[last:])
     rest = " ".join(outside)
+    if "#" in rest or ">" in rest or "*" in rest or "[" in rest or "_" in rest or "-" in rest:
+        rest = _MARKDOWN.sub(_markdown_text, rest)
     words = _WORD.findall(rest)
     if 2 * sum(rest.count(c) for c in _CODE_CHARS) > len(words):
         return 0, 0, ()  # braces, pipes and operators outside code: code, not sentences

