@@ -7,13 +7,17 @@ score when the text they matched reads as a quotation:
 
 * the match lies inside a markdown code span or fence, and at least three
   words of two or more letters stand outside every code span (one is enough
-  when the text also has a fenced block: it is written in markdown); or
+  when the text also has a fenced block: it is written in markdown);
+* the match is a markdown link's target (``[guide](../../docs/a.md)``) in a
+  text of at least three words; or
 * the text outside code spans has at least four English function words
   (``the``, ``you``, ``should``, ...) and eight words in all.
 
-Either way the text outside code spans must read as sentences: at most one
+For the first and the last, the text outside code spans must read as sentences: at most one
 brace, bracket, pipe, quote or operator character per two words (a Handlebars
-payload full of ``{{#with this}}`` is code, whatever its words).
+payload full of ``{{#with this}}`` is code, whatever its words).  Markdown's own
+syntax -- headings, ``>`` quotes, list bullets, task boxes, ``**``, link
+brackets -- is not counted: a note that starts ``> **Warning**`` is prose.
 
 Function words are chosen so that no SQL or shell keyword counts (``and``,
 ``or``, ``not``, ``in``, ``is``, ``if``, ``set``, ``from`` are left out), so a
@@ -49,12 +53,10 @@ _CODE_CHARS = "{}[]()<>|$;=`\"\\%#@*&^~+"
 # at a line's start, bold/italic markers, and links (their text is kept, the target not).
 _MARKDOWN = re.compile(
     r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|>[ \t]?|[-*+][ \t]+(?:\[[ xX]\][ \t]+)?|\d{1,3}[.)][ \t]+)"
-    r"|\*\*|__|!?\[([^\]\n]{0,100})\]\([^()\s]{0,300}\)"
+    r"|\*\*|__"
 )
+_MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,100})\]\([^()\s]{0,300}\)")
 
-
-def _markdown_text(match: re.Match[str]) -> str:
-    return match.group(1) or " "
 _SPAN_WORDS = 3
 _PROSE_FUNCTION_WORDS = 4
 _PROSE_WORDS = 8
@@ -75,7 +77,9 @@ def _profile(text: str) -> tuple[int, int, tuple[int, ...]]:
     outside.append(head[last:])
     rest = " ".join(outside)
     if "#" in rest or ">" in rest or "*" in rest or "[" in rest or "_" in rest or "-" in rest:
-        rest = _MARKDOWN.sub(_markdown_text, rest)
+        rest = _MARKDOWN.sub(" ", rest)
+        if "](" in rest:
+            rest = _MARKDOWN_LINK.sub(r" \1 ", rest)  # a link keeps its text
     words = _WORD.findall(rest)
     if 2 * sum(rest.count(c) for c in _CODE_CHARS) > len(words):
         return 0, 0, ()  # braces, pipes and operators outside code: code, not sentences

@@ -350,12 +350,20 @@ def test_review_prose_with_more_function_words_reads_as_prose() -> None:
         "~/.config/app/settings.json",
         ".github/workflows/ci.yml",
         "node_modules/.bin/eslint",
-        ".env.example",
+        ".vscode/settings.json",
     ],
 )
 def test_dot_directories_as_query_values_pass_and_as_paths_block(value: str) -> None:
     assert not WAF.inspect(query_request(value)).blocked, value
     assert WAF.inspect(_path("/" + value.lstrip("~/"))).blocked, value
+
+
+@pytest.mark.parametrize(
+    "value", [".git/config", ".env", "../.env.production", "x/.aws/credentials", ".htpasswd"]
+)
+def test_secret_leaking_dotfiles_as_query_values_are_blocked(value: str) -> None:
+    verdict = WAF.inspect(query_request(value))
+    assert "lfi-dotfile-value" in _rules(verdict) and verdict.blocked, value
 
 
 # -- markdown syntax is prose, not code -------------------------------------------------------
