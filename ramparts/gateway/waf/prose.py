@@ -55,6 +55,7 @@ _MARKDOWN = re.compile(
     r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|>[ \t]?|[-*+][ \t]+(?:\[[ xX]\][ \t]+)?|\d{1,3}[.)][ \t]+)"
     r"|\*\*|__"
 )
+_LINE_MARKS = frozenset("#>-*+0123456789")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,100})\]\([^()\s]{0,300}\)")
 
 _SPAN_WORDS = 3
@@ -76,10 +77,10 @@ def _profile(text: str) -> tuple[int, int, tuple[int, ...]]:
         last = m.end()
     outside.append(head[last:])
     rest = " ".join(outside)
-    if "#" in rest or ">" in rest or "*" in rest or "[" in rest or "_" in rest or "-" in rest:
+    if "**" in rest or "__" in rest or "\n" in rest or rest.lstrip()[:1] in _LINE_MARKS:
         rest = _MARKDOWN.sub(" ", rest)
-        if "](" in rest:
-            rest = _MARKDOWN_LINK.sub(r" \1 ", rest)  # a link keeps its text
+    if "](" in rest:
+        rest = _MARKDOWN_LINK.sub(r" \1 ", rest)  # a link keeps its text
     words = _WORD.findall(rest)
     if 2 * sum(rest.count(c) for c in _CODE_CHARS) > len(words):
         return 0, 0, ()  # braces, pipes and operators outside code: code, not sentences
