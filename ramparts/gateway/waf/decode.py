@@ -34,6 +34,12 @@ _SQL_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
 # one space.  A lone " " (most of any text) is left alone, which gives the same result
 # as replacing every \s+ and skips a substitution per word.  Longest run first.
 _SPACE = re.compile(r"\s{2,}|[^\S ]")
+# MySQL runs what a versioned comment holds: /*!50000UNION*/ is UNION, not a comment
+_VERSIONED = re.compile(r"/\*!\d{0,6}([^*]{0,200})\*/")
+_SLASHES = str.maketrans(
+    {"\u2215": "/", "\u2044": "/", "\u29f8": "/", "\u2216": "\\", "\u29f5": "\\"}
+)
+_SLASHES_IN = re.compile("[\u2215\u2044\u29f8\u2216\u29f5]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NEEDS_DECODING = frozenset("%&\\\x00")
 
@@ -82,6 +88,10 @@ def decode(value: str) -> str:
         value = unicodedata.normalize("NFKC", value)
         # NFKC can itself produce new escapes (fullwidth ％２７ -> %27): one more pass
         value = _decode_once(value)
+    if not value.isascii() and _SLASHES_IN.search(value):
+        # division and fraction slashes: Windows' best-fit code pages and some path
+        # APIs read them as "/" ("..\u2215..\u2215etc\u2215passwd"); NFKC keeps them
+        value = value.translate(_SLASHES)
     if "\x00" in value:
         value = value.replace("\x00", "")
     if _SURROGATE.search(value):
@@ -97,5 +107,7 @@ def fold(value: str) -> str:
     """The form pattern rules match: lower case, SQL comments and whitespace runs as one space."""
     value = value.lower()
     if "/*" in value:
+        if "/*!" in value:
+            value = _VERSIONED.sub(r" \1 ", value)
         value = _SQL_COMMENT.sub(" ", value)
     return _SPACE.sub(" ", value)

@@ -265,13 +265,20 @@ SHELL_COMMANDS = (
     "ipconfig|netstat|hostname|pwd|echo|printf|rm|mv|cp|chmod|chown|mkdir|pkill|"
     "reboot|shutdown|systeminfo|tasklist|taskkill|certutil|bitsadmin|mshta|rundll32|"
     "regsvr32|wmic|powershell|pwsh|cmd|cscript|wscript|xargs|base64|openssl|crontab|sudo|"
-    "nohup|mkfifo|tftp|xterm|getent|hexdump"
+    "nohup|mkfifo|tftp|xterm|getent|hexdump|%comspec%|findstr|icacls|schtasks|nltest|"
+    # cmd's "set" lists the environment: alone, ending the value or the command
+    "set(?=[ \t]*(?:$|[;|&]))|"
+    # PowerShell cmdlets an injected fragment starts with (Verb-Noun; not "set-up")
+    "(?:get|invoke|start|new|remove|stop|set|out)-(?:process|childitem|content|item|service|"
+    "wmiobject|ciminstance|command|expression|webrequest|restmethod|localuser|localgroup|"
+    "localgroupmember|acl|itemproperty|executionpolicy|psdrive|netipaddress|computerinfo|"
+    "object|variable|location|history|eventlog|hotfix)"
 )
 # Commands that are also English words ("less sugar; more salt"): only with what a command
 # takes -- an option, a path, a number, a dotted host, a variable -- or ending the value.
 SHELL_WORDS = (
     "cat|dir|head|tail|more|less|strings|fetch|ruby|node|env|sleep|ping|touch|kill|net|type|"
-    "find|su|timeout|eval|exec|ftp|last|w|who|groups"
+    "find|su|timeout|eval|exec|ftp|last|w|who|groups|ver"
 )
 _WORD_ARG = (
     r"(?=$|[ \t]+(?:[-/\\~$.'\"0-9]|[\w-]{1,60}\.[\w.-]{1,60}|[a-z]:[\\/]|%\w{1,40}%|"
@@ -283,9 +290,16 @@ _CMD = (
 )
 _CMD_END = ""
 # Shell quoting that leaves a word intact: c'a't, w"h"o"a"m"i, w\ho\am\i, who$@ami, i$()d.
-_SHELL_NOISE = re.compile(r"(?<=\w)(?:\\|\$@|\$\(\)|\$\{\})(?=\w)|['\"]")
+# Also an unset variable inside a word (c${u}at, ca$9t): the shell expands it to nothing.
+_SHELL_NOISE = re.compile(
+    r"(?<=\w)(?:\\|\$@|\$\(\)|\$\{\w{0,20}\}|\$[0-9])(?=\w)|['\"]"
+)
 _ANSI_C = re.compile(rf"(?:^|[;|&\s])\$'{_CMD}'", re.IGNORECASE)  # $'\x69\x64', decoded: $'id'
 _IFS = re.compile(r"\$\{?ifs(?:%\?\?)?\}?|\$\{ifs:0:1\}", re.IGNORECASE)
+# ${PATH:0:1} and its kind expand to "/" (these variables hold absolute paths)
+_SLASH_VAR = re.compile(r"\$\{(?:path|home|pwd|oldpwd|shell) ?: ?0 ?: ?1\}", re.IGNORECASE)
+# a one-character glob class inside a word is that character: c[a]t, pass[w]d
+_GLOB_CLASS = re.compile(r"(?<=\w)\[(\w)\]|\[(\w)\](?=\w)")
 _SHELL_HINT = frozenset(";|&`$\n'\"\\")
 _SHELL_PATTERNS = (
     # a separator that ends a short value (a host, a file name, a closed quote), then a command
@@ -318,8 +332,12 @@ def shell_command(value: str) -> str | Found | None:
         if _ANSI_C.search(text):
             return "ANSI-C quoted command"
         text = _IFS.sub(" ", text)
+        if ":" in text:
+            text = _SLASH_VAR.sub("/", text)
     if "'" in text or '"' in text or "\\" in text or "$" in text:
         text = _SHELL_NOISE.sub("", text)
+    if "[" in text:
+        text = _GLOB_CLASS.sub(r"\1\2", text)
     patterns = _SHELL_PATTERNS
     if _COMMAND_LINE.match(text):
         # "sleep 5 && curl -I localhost", "Workaround: systemctl status nginx | head": a

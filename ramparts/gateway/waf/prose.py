@@ -7,13 +7,17 @@ score when the text they matched reads as a quotation:
 
 * the match lies inside a markdown code span or fence, and at least three
   words of two or more letters stand outside every code span (one is enough
-  when the text also has a fenced block: it is written in markdown); or
+  when the text also has a fenced block: it is written in markdown);
+* the match is a markdown link's target (``[guide](../../docs/a.md)``) in a
+  text of at least three words; or
 * the text outside code spans has at least four English function words
   (``the``, ``you``, ``should``, ...) and eight words in all.
 
-Either way the text outside code spans must read as sentences: at most one
+For the first and the last, the text outside code spans must read as sentences: at most one
 brace, bracket, pipe, quote or operator character per two words (a Handlebars
-payload full of ``{{#with this}}`` is code, whatever its words).
+payload full of ``{{#with this}}`` is code, whatever its words).  Markdown's own
+syntax -- headings, ``>`` quotes, list bullets, task boxes, ``**``, link
+brackets -- is not counted: a note that starts ``> **Warning**`` is prose.
 
 Function words are chosen so that no SQL or shell keyword counts (``and``,
 ``or``, ``not``, ``in``, ``is``, ``if``, ``set``, ``from`` are left out), so a
@@ -40,9 +44,20 @@ FUNCTION_WORDS = frozenset(
     "had does did do don't doesn't didn't just also now because about still only let's i'm i'd "
     "i've there here before after an of at on how which some any try run see thanks thank "
     "maybe i'll we'll you'll probably again instead works worked fixed fails failed get got "
-    "then open steps reproduce clone repo error using use when".split()
+    "then open steps reproduce clone repo error using use when are avoid consider rather than "
+    "think looks need needs query index since while would same each other fine good nit "
+    "careful safe exactly until keep isn't we're".split()
 )
 _CODE_CHARS = "{}[]()<>|$;=`\"\\%#@*&^~+"
+# Markdown's own syntax is not code: headings, block quotes, list bullets and task boxes
+# at a line's start, bold/italic markers, and links (their text is kept, the target not).
+_MARKDOWN = re.compile(
+    r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]|>[ \t]?|[-*+][ \t]+(?:\[[ xX]\][ \t]+)?|\d{1,3}[.)][ \t]+)"
+    r"|\*\*|__"
+)
+_LINE_MARKS = frozenset("#>-*+0123456789")
+_MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,100})\]\([^()\s]{0,300}\)")
+
 _SPAN_WORDS = 3
 _PROSE_FUNCTION_WORDS = 4
 _PROSE_WORDS = 8
@@ -62,11 +77,23 @@ def _profile(text: str) -> tuple[int, int, tuple[int, ...]]:
         last = m.end()
     outside.append(head[last:])
     rest = " ".join(outside)
+    if "**" in rest or "__" in rest or "\n" in rest or rest.lstrip()[:1] in _LINE_MARKS:
+        rest = _MARKDOWN.sub(" ", rest)
+    if "](" in rest:
+        rest = _MARKDOWN_LINK.sub(r" \1 ", rest)  # a link keeps its text
     words = _WORD.findall(rest)
     if 2 * sum(rest.count(c) for c in _CODE_CHARS) > len(words):
         return 0, 0, ()  # braces, pipes and operators outside code: code, not sentences
     function = sum(1 for w in words if w.lower() in FUNCTION_WORDS)
     return len(words), function, tuple(bounds)
+
+
+def _link_target(text: str, start: int, end: int) -> bool:
+    """The match is a markdown link's target: ``[text](../../docs/a.md)``."""
+    if start < 2 or text[start - 2 : start] != "](":
+        return False
+    close = text.find(")", start)
+    return close >= end or (close < 0 and end == len(text))
 
 
 def quoted_in_prose(text: str, start: int, end: int) -> bool:
@@ -77,6 +104,8 @@ def quoted_in_prose(text: str, start: int, end: int) -> bool:
     """
     if len(text) < 12 or " " not in text:
         return False
+    if _link_target(text, start, end) and len(_WORD.findall(text, 0, _MAX_TEXT)) >= _SPAN_WORDS:
+        return True
     words, function, bounds = _profile(text)
     if function >= _PROSE_FUNCTION_WORDS and words >= _PROSE_WORDS:
         return True

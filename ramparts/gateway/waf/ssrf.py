@@ -204,14 +204,32 @@ def ssrf_host(value: str) -> str | None:  # noqa: PLR0911 - one reason per retur
         ip = ipaddress.ip_address(host)
     except ValueError:
         loose = _ipv4_loose(host) if host[:1].isdigit() else None
-        if loose is None or "." in host:
-            return why  # an internal name, or a dotted address in a loose spelling
-        ip = loose  # one number (0x7f000001, 017700000001): an address only if it is loopback
+        if loose is None:
+            # a name: settings keys and service names end in .local or .internal too
+            # ("app.settings.local"); bare, only loopback and metadata names count
+            return why if _loopback_or_metadata_name(host) else None
+        if "." in host and not _VERSION_LIKE.fullmatch(host):
+            return why  # a dotted address in a loose spelling (0x7f.1, 0177.0.0.1)
+        # one number (0x7f000001), or two or three plain decimals -- "0.9.1" and "10.4.2"
+        # are versions far more often than addresses: an address only if it is loopback
+        ip = loose
+        if "." in host:
+            return why if ip.is_loopback or str(ip) in _METADATA_IPS else None
     if str(ip) in _METADATA_IPS or ip.is_loopback or ip.is_unspecified:
         return why
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return why
     return None
+
+
+_VERSION_LIKE = re.compile(r"(?:0|[1-9]\d{0,9})(?:\.(?:0|[1-9]\d{0,9})){1,2}")
+
+
+def _loopback_or_metadata_name(host: str) -> bool:
+    """``localhost`` and names under it, loopback-by-design domains, metadata names."""
+    if host in _INTERNAL_NAMES:
+        return True
+    return host.endswith((".localhost", *_LOOPBACK_DOMAINS)) or bool(_REBINDING.search(host))
 
 
 _METADATA_NAMES = frozenset(

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from batch4 import attacks4, benign4  # run as a script: this directory is on sys.path
+from batch5 import attacks5, benign5
 
 HERE = Path(__file__).parent
 rng = random.Random(15)
@@ -1173,7 +1174,10 @@ def benign3() -> list[dict]:
 def main() -> None:
     first = attacks(), benign()  # before the third batch: it draws on the shared rng too
     third = attacks3(), benign3()
-    for name, items in (("attacks.jsonl", first[0] + third[0] + attacks4()), ("benign.jsonl", first[1] + third[1] + benign4())):
+    for name, items in (
+        ("attacks.jsonl", first[0] + third[0] + attacks4() + attacks5()),
+        ("benign.jsonl", first[1] + third[1] + benign4() + benign5()),
+    ):
         with (HERE / name).open("w") as fh:
             for item in items:
                 fh.write(json.dumps(item, ensure_ascii=False) + "\n")
