@@ -115,6 +115,7 @@ def main() -> None:
         f"{failed.get(n, '')} |" if n in med else f"| {n} | - | - | {failed.get(n, '')} |"
         for n in commands
     )
+    bytecode = "set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "not set"
     semgrep_note = ("semgrep ran with the rules in `--semgrep-rules`" if "semgrep" in commands
                     else "semgrep was not run (not installed here, or no `--semgrep-rules DIR`)")
     section = f"""## Deploy-time scan: large tree, cold and warm cache
@@ -139,11 +140,17 @@ directory, "warm" with the cache an untimed earlier run of the same tree filled
 
 **{summary}.**
 
-- `ramparts scan` runs more than bandit: detect-secrets over every file, the taint \
-rules, the template and dependency checks. On a cold cache bandit and detect-secrets run \
-file by file in one worker process per core while the main process runs the taint rules; \
-on a warm cache only the taint rules (cross-file, never cached) and the tree's read and \
-parse remain.
+- `ramparts scan` runs more than bandit: detect-secrets over every file, the logic checks, \
+the taint rules, the template and dependency checks. On a cold cache bandit, \
+detect-secrets and the logic checks run file by file in one worker process per core while \
+the main process reads and parses the tree and runs the taint rules; on a warm cache every \
+file's results, its parse outcome and the whole app's taint result come from the cache, so \
+what remains is reading the files, checking the cache entries, the template, manifest and \
+dependency checks, and the CLI's own start-up (no file is parsed; bandit, detect-secrets \
+and libcst are not imported).
+- `PYTHONDONTWRITEBYTECODE` was {bytecode} in the bench's environment (when set, the \
+editable install's modules are compiled on every run: a fixed start-up cost of every \
+`ramparts` command).
 - Speed is reported, never asserted in tests."""
     write_section(DOC, "scan-large", section)
     print(f"wrote the scan-large section of {DOC}")
