@@ -89,7 +89,9 @@ def family_version(name: str) -> str:
     """Package versions plus a hash of the modules that make and map the family's results."""
     fam = _family(name)
     parts = [f"{p}=={metadata.version(p)}" for p in (*fam.packages, "ramparts")]
-    parts.append(source_digest(*fam.modules, sys.modules[__name__]))
+    # and ours that every family's results pass through: this module, the file model, the rows
+    parts.append(source_digest(*fam.modules, sys.modules[__name__], "ramparts.scan.source",
+                               "ramparts.scan.findings"))
     parts.append(f"python{sys.version_info.major}.{sys.version_info.minor}")
     return "|".join(parts)
 

@@ -25,6 +25,7 @@ from ramparts.scan.source import SourceFile, SourceTree
 
 MODULE = "<module>"
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_BLOCKS = ("body", "orelse", "finalbody")  # the statement lists of compound statements
 
 
 def assign(tree: SourceTree, findings: list[Finding], cache: ScanCache | None = None) -> None:
@@ -72,17 +73,24 @@ def _spans(module: ast.Module) -> list[tuple[int, int, str]]:
     """(first line, last line, qualname) of every def/class, sorted by first line."""
     out: list[tuple[int, int, str]] = []
 
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
+    # a def or class is a statement, so only statement lists can hold one: expressions
+    # (most of a tree's nodes) are never walked
+    def walk(stmts: list[ast.stmt], prefix: str) -> None:
+        for child in stmts:
             if isinstance(child, _SCOPES):
                 name = f"{prefix}{child.name}"
                 first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
                 out.append((first, child.end_lineno or child.lineno, name))
-                walk(child, name + ".")
-            else:
-                walk(child, prefix)
+                walk(child.body, name + ".")
+                continue
+            for block in _BLOCKS:
+                inner = getattr(child, block, None)
+                if isinstance(inner, list):
+                    walk(inner, prefix)
+            for part in (*getattr(child, "handlers", ()), *getattr(child, "cases", ())):
+                walk(part.body, prefix)
 
-    walk(module, "")
+    walk(module.body, "")
     out.sort()
     return out
 

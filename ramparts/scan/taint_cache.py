@@ -38,7 +38,13 @@ def version() -> str:
             f"ramparts=={metadata.version('ramparts')}",
             f"python{sys.version_info.major}.{sys.version_info.minor}",
             source_digest(
-                taint, depth, pyparse, "ramparts.scan.newer_syntax", sys.modules[__name__]
+                taint,
+                depth,
+                pyparse,
+                "ramparts.scan.newer_syntax",
+                "ramparts.scan.source",
+                "ramparts.scan.findings",
+                sys.modules[__name__],
             ),
         ]
     )
