@@ -34,7 +34,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ramparts.registry.artifacts import shipped_files
 from ramparts.scan import pyparse
 from ramparts.scan.cache import ScanCache, content_digest, digest_name, source_digest
 from ramparts.scan.errors import ScannerFailed
@@ -141,6 +140,10 @@ def load_tree(root: Path, exclude: Iterable[str] = (),
     With ``cache``, a ``.py`` file whose parse outcome is cached is not parsed
     here (its ``tree`` is built when a scanner first asks for it).
     """
+    # the packer's walk loads the manifest models (pydantic): a worker process, which
+    # imports this module for ``SourceFile`` only, would pay for them on every start
+    from ramparts.registry.artifacts import shipped_files
+
     spec = ExcludeSpec(list(exclude))
     tree = SourceTree(root)
     for path in shipped_files(root):
