@@ -47,7 +47,8 @@ def assign(tree: SourceTree, findings: list[Finding], cache: ScanCache | None = 
 def _version() -> str:
     major, minor = sys.version_info[:2]
     return f"python{major}.{minor}|" + source_digest(
-        pyparse, "ramparts.scan.newer_syntax", sys.modules[__name__])
+        pyparse, "ramparts.scan.newer_syntax", sys.modules[__name__]
+    )
 
 
 def _cached_spans(sf: SourceFile, cache: ScanCache | None) -> list[tuple[int, int, str]]:
@@ -65,8 +66,13 @@ def _cached_spans(sf: SourceFile, cache: ScanCache | None) -> list[tuple[int, in
 
 def _spans_well_formed(entry: Any) -> bool:
     return isinstance(entry, list) and all(
-        isinstance(s, list) and len(s) == 3 and isinstance(s[0], int) and isinstance(s[1], int)
-        and isinstance(s[2], str) for s in entry)
+        isinstance(s, list)
+        and len(s) == 3
+        and isinstance(s[0], int)
+        and isinstance(s[1], int)
+        and isinstance(s[2], str)
+        for s in entry
+    )
 
 
 def _spans(module: ast.Module) -> list[tuple[int, int, str]]:
