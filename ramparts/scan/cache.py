@@ -1,12 +1,15 @@
 """Per-file scan results kept between scans, keyed by the file's content.
 
-A redeploy usually changes a few files; the per-file families (bandit,
-detect-secrets; see ``runner.py``) are the bulk of a scan, so their results
-for an unchanged file are reused.  An entry's name is the sha256 of the family,
-the family's version string (scanner package versions, our rule configuration
-and the source of the module that maps its output), the file's path in the app
-and the sha256 of its content: a change to any of them is a miss, and the file
-is scanned again.
+A redeploy usually changes a few files, so what a scan learns about an
+unchanged file is reused: the per-file families' results (bandit,
+detect-secrets, the logic checks; see ``runner.py``), whether and how a file
+parses (``source.py``), the def/class spans that scope its findings
+(``scope.py``), and the taint result of the whole app (``app_cache.py``).  An
+entry's name is the sha256 of what the result depends on: for a per-file one
+the family, the family's version string (scanner package versions, the source
+of our modules that make and map the result), the file's path in the app and
+the sha256 of its content; a change to any of them is a miss, and the file is
+scanned again.
 
 Integrity: a cache hit can hide a finding, so an entry is only trusted if we
 wrote it.  Each entry carries an HMAC-SHA256 over its name and body, keyed by
@@ -23,11 +26,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import importlib.util
 import json
 import os
 import secrets
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 _KEY_FILE = "key"
@@ -40,10 +45,41 @@ def default_directory() -> Path:
     return Path(base) / "ramparts" / "scan"
 
 
+def content_digest(text: str) -> str:
+    """The sha256 of a file's text, as entry names use it."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def entry_name(family: str, version: str, rel: str, text: str) -> str:
     """What a per-file result depends on, hashed: a change to any part is a miss."""
-    content = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return digest_name(family, version, rel, content_digest(text))
+
+
+def digest_name(family: str, version: str, rel: str, content: str) -> str:
+    """``entry_name`` for a file whose content digest is already known."""
     return hashlib.sha256(json.dumps([family, version, rel, content]).encode()).hexdigest()
+
+
+def source_digest(*modules: ModuleType | str) -> str:
+    """The sha256 of our modules' source (a package's: every .py file under it).
+
+    Part of a version string: an edit to a rule, a check or the code that maps
+    its output is a miss for every entry made before it.  A module may be
+    named rather than passed, so that its version costs no import of it (and
+    of the libraries it loads).
+    """
+    digest = hashlib.sha256()
+    for mod in modules:
+        name = mod if isinstance(mod, str) else mod.__name__
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(name)
+        path = Path(spec.origin)
+        files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
+        for file in files:
+            where = f"{name}:{file.relative_to(path.parent).as_posix()}"
+            digest.update(where.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 class ScanCache:
@@ -53,8 +89,21 @@ class ScanCache:
         self.directory = directory
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._key = _load_key(directory / _KEY_FILE)
+        self._held: dict[str, bytes] | None = None
+
+    def hold(self) -> None:
+        """Keep new entries in memory until ``commit``: a scan that fails writes nothing."""
+        self._held = {}
+
+    def commit(self) -> None:
+        """Write what ``hold`` kept back (the scan it belongs to completed)."""
+        held, self._held = self._held or {}, None
+        for name, body in held.items():
+            self._write(name, body)
 
     def get(self, name: str) -> Any | None:
+        if self._held is not None and name in self._held:
+            return json.loads(self._held[name])
         try:
             raw = self._path(name).read_bytes()
             mac, body = raw.split(b"\n", 1)
@@ -70,6 +119,12 @@ class ScanCache:
     def put(self, name: str, value: Any) -> None:
         """Store an entry atomically; a cache that cannot be written only costs time."""
         body = json.dumps(value, separators=(",", ":")).encode()
+        if self._held is not None:
+            self._held[name] = body
+        else:
+            self._write(name, body)
+
+    def _write(self, name: str, body: bytes) -> None:
         path = self._path(name)
         with contextlib.suppress(OSError):
             path.parent.mkdir(mode=0o700, exist_ok=True)

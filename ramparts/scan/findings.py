@@ -123,3 +123,46 @@ def _digest(*parts: str) -> str:
 
 def sort_key(f: Finding) -> tuple[int, str, int, str]:
     return (-int(f.severity), f.path, f.line, f.rule_id)
+
+
+# -- the compact JSON form the result cache keeps (``cache.py``) --------------------------
+def to_rows(findings: list[Finding]) -> list[list[Any]]:
+    """Findings as JSON lists (no ``accepted``/``scope``: the gate sets those every scan)."""
+    return [
+        [
+            f.rule_id,
+            int(f.severity),
+            f.path,
+            f.line,
+            f.message,
+            f.remediation,
+            f.family,
+            f.cwe,
+            f.column,
+            f.fingerprint_text,
+        ]
+        for f in findings
+    ]
+
+
+def rows_well_formed(rows: Any) -> bool:
+    """Whether ``rows`` has the shape ``to_rows`` makes (a cache entry is checked first)."""
+    return isinstance(rows, list) and all(isinstance(r, list) and len(r) == 10 for r in rows)
+
+
+def from_rows(rows: list[list[Any]]) -> list[Finding]:
+    return [
+        Finding(
+            rule_id=r[0],
+            severity=Severity(r[1]),
+            path=r[2],
+            line=r[3],
+            message=r[4],
+            remediation=r[5],
+            family=r[6],
+            cwe=r[7],
+            column=r[8],
+            fingerprint_text=r[9],
+        )
+        for r in rows
+    ]

@@ -5,10 +5,12 @@ client, before uploading) and the node's deploy endpoint (on the server, the
 enforcement point) share, so the three can never disagree about what a rule
 means.  ``run_gate`` reads the tree once (``source.py``), runs
 
-* bandit (``sast.py``) and detect-secrets (``secrets.py``) file by file, through the
-  result cache and, on big trees, in worker processes (``runner.py``, ``cache.py``),
-* the taint rules (``taint/``) and the logic and configuration checks (``logic/``:
-  JWT verification, CORS, ACLs, TLS ...) on the code,
+* bandit (``sast.py``), detect-secrets (``secrets.py``) and the logic and
+  configuration checks (``logic/``: JWT verification, CORS, ACLs, TLS ...) file by
+  file, through the result cache and, on big trees, in worker processes
+  (``runner.py``, ``cache.py``),
+* the taint rules (``taint/``) on the whole app, through the cache of whole-app
+  results (``taint_cache.py``),
 * the manifest-environment secret check (``secrets.py``),
 * the manifest lint (``manifest_lint.py``) and the policy lint (``ramparts.policy.lint``),
 * the infrastructure template checks (``iac/``: SAM, CloudFormation, serverless.yml),
@@ -40,7 +42,7 @@ import yaml
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import depth, iac, logic, manifest_lint, runner, scope, taint
+from ramparts.scan import depth, iac, logic, manifest_lint, runner, scope, taint, taint_cache
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
@@ -216,16 +218,20 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
         default = find_default(root)
         if default is not None:
             baseline = load_baseline(default, default.name)
-    tree = load_tree(root, manifest.scan.exclude if manifest is not None else ())
     cache = None
     if options.cache_dir is not None:
         try:
             cache = ScanCache(options.cache_dir)
         except OSError:  # only costs time: every file is scanned
             notes.append("the scan cache could not be opened: every file was scanned")
+        else:
+            cache.hold()  # written only once the whole scan has run: nothing of a failed one
+    tree = load_tree(root, manifest.scan.exclude if manifest is not None else (), cache)
     findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
                             options.parallel, options.install_policy, cache)
-    scope.assign(tree, findings)
+    scope.assign(tree, findings, cache)
+    if cache is not None:
+        cache.commit()
     if baseline is not None:
         own = {n for n in (baseline.name,) if tree.get(n) is not None}
         findings = [f for f in findings if f.path not in own]  # ids in a baseline look random
@@ -266,7 +272,7 @@ def _scan(
     per_file = _guard("per-file", runner.start, tree, cache, parallel)
     try:
         return _scan_all(tree, manifest, manifest_text, advisories, notes, per_file, rules,
-                         findings, install_policy or InstallPolicy())
+                         findings, install_policy or InstallPolicy(), cache)
     finally:
         per_file.close()
 
@@ -281,6 +287,7 @@ def _scan_all(
     rules: dict[str, Rule],
     findings: list[Finding],
     install_policy: InstallPolicy,
+    cache: ScanCache | None,
 ) -> tuple[list[Finding], dict[str, Rule]]:
     for rule in [*taint.RULES.values(), *logic.RULES.values(), *secrets_scan.RULES,
                  *deps_scan.RULES]:
@@ -291,11 +298,10 @@ def _scan_all(
         for fn in manifest.functions.values():
             file, entry = parse_handler(fn.handler)
             handlers.setdefault(file, set()).add(entry)
-    findings += _guard("taint", depth.run_whole_tree,
-                       lambda t: taint.run(t, handlers), tree, "taint")
-    findings += _guard("logic", depth.run_whole_tree, logic.run, tree, "logic")
+    findings += _guard("taint", taint_cache.run, tree, handlers, cache)
 
-    # bandit and detect-secrets, per file: cached, or scanned meanwhile in workers
+    # bandit, detect-secrets and the logic checks, per file: cached, or scanned meanwhile
+    # in workers
     file_findings, file_rules = _guard("per-file", per_file.result)
     rules.update({r.rule_id: r for r in file_rules})
     findings += [f for f in file_findings if f.family != "secrets"]

@@ -1,11 +1,11 @@
 """The per-file scanner families, run across cores and through the result cache.
 
-Bandit and detect-secrets judge one file at a time and are most of a scan's
-cost, so ``start`` first looks every (file, family) pair up in the cache
-(``cache.py``), then scans the misses: in this process, or, when the gate asks
-for it and there are enough of them, in worker processes
-(``python -m ramparts.scan.runner``), one per core.  The gate runs the
-cross-file families (taint, templates, dependencies) in the meantime and
+Bandit, detect-secrets and the logic checks (``logic/``) judge one file at a
+time and are most of a scan's cost, so ``start`` first looks every (file,
+family) pair up in the cache (``cache.py``), then scans the misses: in this
+process, or, when the gate asks for it and there are enough of them, in worker
+processes (``python -m ramparts.scan.runner``), one per core.  The gate runs
+the cross-file families (taint, templates, dependencies) in the meantime and
 collects the result with ``Pending.result``.
 
 Workers are started with ``subprocess`` (fork+exec, safe in a process that
@@ -20,7 +20,6 @@ A new per-file family plugs in with one line in ``FAMILIES``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
@@ -34,11 +33,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ramparts.scan import sast, secret_prefilter
+from ramparts.scan import depth, logic, sast, secret_prefilter
 from ramparts.scan import secrets as secrets_scan
-from ramparts.scan.cache import ScanCache, entry_name
+from ramparts.scan.cache import ScanCache, digest_name, source_digest
 from ramparts.scan.errors import ScannerFailed
-from ramparts.scan.findings import Finding, Rule, Severity
+from ramparts.scan.findings import Finding, Rule, from_rows, rows_well_formed, to_rows
 from ramparts.scan.pyparse import Unparsable, parse_python
 from ramparts.scan.source import SourceFile, SourceTree
 
@@ -68,21 +67,31 @@ def _secrets(sf: SourceFile) -> tuple[list[Finding], list[Rule]]:
     return secrets_scan.run(SourceTree(sf.path.parent, [sf])), []
 
 
+def _logic(sf: SourceFile) -> tuple[list[Finding], list[Rule]]:
+    """The logic checks read one module each; a file too deep for them is RP-G004."""
+    return depth.run_whole_tree(logic.run, SourceTree(sf.path.parent, [sf]), "logic"), []
+
+
+def _code(sf: SourceFile) -> bool:
+    return sf.is_python and sf.parses
+
+
 FAMILIES: tuple[FileFamily, ...] = (
-    FileFamily("bandit", lambda sf: sf.is_python and sf.tree is not None, _bandit,
-               ("bandit",), (sast,)),
+    FileFamily("bandit", _code, _bandit, ("bandit",), (sast,)),
     FileFamily("secrets", lambda sf: sf.text is not None, _secrets,
                ("detect-secrets",), (secrets_scan, secret_prefilter)),
+    FileFamily("logic", _code, _logic, (), (logic, depth)),
 )
 
 
 @cache
 def family_version(name: str) -> str:
-    """Package versions plus a hash of the modules that configure and map the family."""
+    """Package versions plus a hash of the modules that make and map the family's results."""
     fam = _family(name)
     parts = [f"{p}=={metadata.version(p)}" for p in (*fam.packages, "ramparts")]
-    for mod in (*fam.modules, sys.modules[__name__]):
-        parts.append(hashlib.sha256(Path(mod.__file__).read_bytes()).hexdigest())
+    # and ours that every family's results pass through: this module, the file model, the rows
+    parts.append(source_digest(*fam.modules, sys.modules[__name__], "ramparts.scan.source",
+                               "ramparts.scan.findings"))
     parts.append(f"python{sys.version_info.major}.{sys.version_info.minor}")
     return "|".join(parts)
 
@@ -113,7 +122,7 @@ class Pending:
             job.kill()
 
     def _add(self, entry: dict[str, Any]) -> None:
-        self._findings += [_decode_finding(f) for f in entry["findings"]]
+        self._findings += from_rows(entry["findings"])
         for r in entry["rules"]:
             self._rules.setdefault(r[0], Rule(*r))
 
@@ -128,7 +137,7 @@ def start(tree: SourceTree, cache: ScanCache | None, parallel: bool) -> Pending:
             if not fam.applies(sf):
                 continue
             assert sf.text is not None
-            name = entry_name(fam.name, family_version(fam.name), sf.rel, sf.text)
+            name = digest_name(fam.name, family_version(fam.name), sf.rel, sf.digest)
             key = f"{sf.rel}\0{fam.name}"
             keys[key] = name
             hit = cache.get(name) if cache is not None else None
@@ -269,23 +278,16 @@ class _WorkerJob:
 
 
 def _well_formed(entry: Any) -> bool:
-    return (isinstance(entry, dict) and isinstance(entry.get("findings"), list)
+    return (isinstance(entry, dict) and rows_well_formed(entry.get("findings"))
             and isinstance(entry.get("rules"), list)
-            and all(isinstance(f, list) and len(f) == 10 for f in entry["findings"])
             and all(isinstance(r, list) and len(r) == 5 for r in entry["rules"]))
 
 
 def _encode(findings: list[Finding], rules: list[Rule]) -> dict[str, Any]:
     return {
-        "findings": [[f.rule_id, int(f.severity), f.path, f.line, f.message, f.remediation,
-                      f.family, f.cwe, f.column, f.fingerprint_text] for f in findings],
+        "findings": to_rows(findings),
         "rules": [[r.rule_id, r.family, r.name, r.description, r.cwe] for r in rules],
     }
-
-
-def _decode_finding(r: list[Any]) -> Finding:
-    return Finding(rule_id=r[0], severity=Severity(r[1]), path=r[2], line=r[3], message=r[4],
-                   remediation=r[5], family=r[6], cwe=r[7], column=r[8], fingerprint_text=r[9])
 
 
 def _family(name: str) -> FileFamily:

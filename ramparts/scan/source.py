@@ -13,18 +13,30 @@ a binary data file no scanner reads (an ``Exclusion``); a ``.py`` file that
 does not parse, is not text, or is too big to scan is a ``Problem`` the gate
 turns into a high finding (RP-G001, RP-G002, RP-G003), as is a text file too
 big for the secret scanner.
+
+With a result cache (``cache.py``), whether and how a ``.py`` file parses is
+kept per file content, and a file known to parse is parsed only when a scanner
+asks for its ``tree``: a rescan whose every result is cached never builds one.
+A file the cache says parses but that does not parse after all fails the scan
+(``ScannerFailed``), never passes unread.
 """
 
 from __future__ import annotations
 
 import ast
 import io
+import sys
 import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache, cached_property
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from ramparts.registry.artifacts import shipped_files
+from ramparts.scan import pyparse
+from ramparts.scan.cache import ScanCache, content_digest, digest_name, source_digest
+from ramparts.scan.errors import ScannerFailed
 from ramparts.scan.exclusions import ExcludeSpec, Exclusion
 from ramparts.scan.pyparse import Unparsable, parse_python
 
@@ -53,9 +65,32 @@ class SourceFile:
     rel: str  # '/'-separated, relative to the root
     path: Path
     text: str | None  # None for files that could not be read as text
-    tree: ast.Module | None = None  # of a .py file that parsed
     problem: Problem | None = None
     newer_grammar: bool = False  # parsed through libcst: syntax newer than this Python's
+    parses: bool = False  # a .py file that parses: ``tree`` is (or will be) its ast
+    _tree: ast.Module | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def tree(self) -> ast.Module | None:
+        """The ``ast`` of a .py file that parses, built on first use; None otherwise."""
+        if self._tree is None and self.parses:
+            assert self.text is not None
+            try:
+                self._tree = parse_python(self.text, filename=self.rel).tree
+            except Unparsable as exc:  # the cache said it parses: fail closed, never skip
+                raise ScannerFailed(f"{self.rel} no longer parses ({exc.reason}); "
+                                    "the gate fails closed") from None
+        return self._tree
+
+    @tree.setter
+    def tree(self, value: ast.Module | None) -> None:
+        self._tree, self.parses = value, value is not None
+
+    @cached_property
+    def digest(self) -> str:
+        """The sha256 of the text (what cache entries about this file are keyed by)."""
+        assert self.text is not None
+        return content_digest(self.text)
 
     @property
     def is_python(self) -> bool:
@@ -84,7 +119,7 @@ class SourceTree:
 
     @property
     def python(self) -> list[SourceFile]:
-        return [f for f in self.files if f.is_python and f.tree is not None]
+        return [f for f in self.files if f.is_python and f.parses]
 
     @property
     def problems(self) -> list[SourceFile]:
@@ -98,8 +133,17 @@ class SourceTree:
         return sum(f.text.count("\n") + 1 for f in self.files if f.text is not None)
 
 
-def load_tree(root: Path, exclude: Iterable[str] = ()) -> SourceTree:
-    """Read every file ``pack_app`` would ship from ``root``, less the user's exclusions."""
+def load_tree(root: Path, exclude: Iterable[str] = (),
+              cache: ScanCache | None = None) -> SourceTree:
+    """Read every file ``pack_app`` would ship from ``root``, less the user's exclusions.
+
+    With ``cache``, a ``.py`` file whose parse outcome is cached is not parsed
+    here (its ``tree`` is built when a scanner first asks for it).
+    """
+    # the packer's walk loads the manifest models (pydantic): a worker process, which
+    # imports this module for ``SourceFile`` only, would pay for them on every start
+    from ramparts.registry.artifacts import shipped_files
+
     spec = ExcludeSpec(list(exclude))
     tree = SourceTree(root)
     for path in shipped_files(root):
@@ -108,14 +152,14 @@ def load_tree(root: Path, exclude: Iterable[str] = ()) -> SourceTree:
         if pattern is not None:
             tree.excluded.append(Exclusion(rel, f"excluded by scan.exclude {pattern!r}", pattern))
             continue
-        sf = _read(rel, path)
+        sf = _read(rel, path, cache)
         if sf.text is None and sf.problem is None:
             tree.excluded.append(Exclusion(rel, "binary data: not text, no scanner reads it"))
         tree.files.append(sf)
     return tree
 
 
-def _read(rel: str, path: Path) -> SourceFile:
+def _read(rel: str, path: Path, cache: ScanCache | None) -> SourceFile:
     code = rel.endswith(".py")
     limit = MAX_CODE_BYTES if code else MAX_TEXT_BYTES
     try:
@@ -131,7 +175,7 @@ def _read(rel: str, path: Path) -> SourceFile:
         return SourceFile(rel, path, None, problem=Problem(
             "RP-G002", f"cannot be read ({exc.__class__.__name__})"))
     if code:
-        return _python(rel, path, raw)
+        return _python(rel, path, raw, cache)
     if b"\0" in raw[:_SNIFF_BYTES]:
         return SourceFile(rel, path, None)
     try:
@@ -146,7 +190,7 @@ def _binary(path: Path) -> bool:
         return b"\0" in fh.read(_SNIFF_BYTES)
 
 
-def _python(rel: str, path: Path, raw: bytes) -> SourceFile:
+def _python(rel: str, path: Path, raw: bytes, cache: ScanCache | None) -> SourceFile:
     """A .py file decoded as Python would (PEP 263) and parsed, or the problem why not."""
     if b"\0" in raw:
         return SourceFile(rel, path, None, problem=Problem(
@@ -160,10 +204,45 @@ def _python(rel: str, path: Path, raw: bytes) -> SourceFile:
         return SourceFile(rel, path, None, problem=Problem(
             "RP-G002", f"not text in its declared encoding ({why})"))
     sf = SourceFile(rel, path, text)
+    name = digest_name("parse", _parse_version(), rel, sf.digest) if cache is not None else ""
+    known = cache.get(name) if cache is not None else None
+    if _outcome_well_formed(known):
+        _apply_outcome(sf, known)
+        return sf
     try:
         parsed = parse_python(text, filename=rel)
     except Unparsable as exc:
         sf.problem = Problem("RP-G001", exc.reason, exc.line)
-        return sf
-    sf.tree, sf.newer_grammar = parsed.tree, parsed.newer_grammar
+    else:
+        sf.tree, sf.newer_grammar = parsed.tree, parsed.newer_grammar
+    if cache is not None:
+        problem = sf.problem
+        cache.put(name, {"parses": sf.parses, "newer_grammar": sf.newer_grammar,
+                         "problem": [problem.reason, problem.line] if problem else None})
     return sf
+
+
+@cache
+def _parse_version() -> str:
+    """What a parse outcome depends on: the Python minor, libcst's version, our parser."""
+    return "|".join([
+        f"python{sys.version_info.major}.{sys.version_info.minor}",
+        f"libcst=={metadata.version('libcst')}",
+        source_digest(pyparse, "ramparts.scan.newer_syntax"),  # named: libcst stays unloaded
+    ])
+
+
+def _outcome_well_formed(entry: Any) -> bool:
+    if not (isinstance(entry, dict) and isinstance(entry.get("parses"), bool)
+            and isinstance(entry.get("newer_grammar"), bool)):
+        return False
+    problem = entry.get("problem")
+    return (entry["parses"] and problem is None) or (
+        not entry["parses"] and isinstance(problem, list) and len(problem) == 2
+        and isinstance(problem[0], str) and isinstance(problem[1], int))
+
+
+def _apply_outcome(sf: SourceFile, entry: dict[str, Any]) -> None:
+    sf.parses, sf.newer_grammar = entry["parses"], entry["newer_grammar"]
+    if entry["problem"] is not None:
+        sf.problem = Problem("RP-G001", entry["problem"][0], entry["problem"][1])
