@@ -70,7 +70,7 @@ class Values:
         self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
         self.partials: dict[str, ast.Call] = {}  # name bound to functools.partial(f, ...)
-        self.shapes = sanitisers.Shapes(constants=mod.constants)
+        self.shapes = sanitisers.Shapes(constants=mod.constants, patterns=_patterns(mod))
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
@@ -104,8 +104,8 @@ class Values:
     def assign(self, target: ast.expr, t: Taint, weak: bool = False) -> None:
         if isinstance(target, ast.Name):
             self.env[target.id] = (self.env.get(target.id, CLEAN) | t) if weak else t
-            prefix = target.id + "."
-            for stale in [k for k in self.env if k.startswith(prefix)]:
+            prefixes = (target.id + ".", target.id + "[")  # what a guard knew of the old value
+            for stale in [k for k in self.env if k.startswith(prefixes)]:
                 del self.env[stale]
         elif isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
@@ -120,6 +120,9 @@ class Values:
             else:
                 self._taint_root(target, t)
         elif isinstance(target, ast.Subscript):
+            path = sanitisers.key(target)
+            if path is not None:  # a store replaces what a guard proved of event["k"]
+                self.env[path] = (self.env.get(path, self._path_taint(path)) | t) if weak else t
             base = self.expr(target.value)
             responses.check_store(self, target, t, base)
             if "@session" not in base:
@@ -298,3 +301,14 @@ class Values:
         else:
             parts.append("?")
         return ".".join(reversed(parts))
+
+
+def _patterns(mod: ModuleIndex) -> dict[str, tuple[str, int]]:
+    """Module-level ``NAME = re.compile("literal")``: the patterns regex guards may use."""
+    out = {}
+    for name, call in mod.instances.items():
+        if mod.dotted(call.func) == "re.compile":
+            found = sanitisers.compiled_pattern(call, mod.dotted, mod.constants)
+            if found is not None:
+                out[name] = found
+    return out
