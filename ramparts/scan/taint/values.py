@@ -10,6 +10,7 @@ statement half (branches, guards, loops) is ``engine.py``.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, Protocol
 
 import ramparts.scan.taint.calls as calls
@@ -233,9 +234,16 @@ class Values:
             while isinstance(node.left, ast.BinOp):
                 node = node.left
             base, rest = node.left, node.right
-        return isinstance(base, ast.Name) and base.id in self.mod.configured \
-            and base.id not in self.env and isinstance(rest, ast.Constant) \
-            and isinstance(rest.value, str) and rest.value.startswith("/")
+        if not isinstance(base, ast.Name) or base.id in self.env:
+            return False
+        follows = rest.value if isinstance(rest, ast.Constant) and isinstance(
+            rest.value, str) else None
+        literal = self.mod.constants.get(base.id)
+        if literal is not None and (host_end := _fixed_host(literal)) is not None:
+            # API = "https://api.example.com": the host is fixed once a path, query or
+            # fragment starts, in the constant itself or right after it
+            return host_end < len(literal) or (follows or "").startswith(("/", "?", "#"))
+        return base.id in self.mod.configured and (follows or "").startswith("/")
 
     def _attribute(self, node: ast.Attribute) -> Taint:
         path = sanitisers.key(node)
@@ -312,3 +320,14 @@ def _patterns(mod: ModuleIndex) -> dict[str, tuple[str, int]]:
             if found is not None:
                 out[name] = found
     return out
+
+
+_URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\\\s]+")
+
+
+def _fixed_host(literal: str) -> int | None:
+    """Where the host of a literal absolute URL ends (None: not an absolute URL)."""
+    m = _URL_HOST.match(literal)
+    if m is None or (m.end() < len(literal) and literal[m.end()] not in "/?#"):
+        return None  # "https://user@" + host: the host is still open
+    return m.end()
