@@ -42,7 +42,10 @@ RULE = Rule("RP-L001", "logic", "jwt-without-verification",
             "A JWT is decoded without verifying its signature, or without fixing the "
             "algorithms it may use.", "CWE-347")
 
-_DECODE = {"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jwt.decode_complete"}
+_DECODE = {"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jwt.decode_complete",
+           "jwt.api_jwt.decode_complete"}
+# PyJWT().decode(...): the class's methods are the module functions' implementation
+_DECODER_CLASSES = {"jwt.PyJWT", "jwt.api_jwt.PyJWT"}
 _UNVERIFIED = {"jose.jwt.get_unverified_claims", "jose.jws.get_unverified_claims",
                "joserfc.jws.extract_compact", "joserfc.jwt.extract_compact",
                "authlib.jose.util.extract_segment"}
@@ -62,7 +65,7 @@ def check(ctx: ModuleContext) -> list[Hit]:
     for node in ctx.calls:
         if not isinstance(node, ast.Call):
             continue
-        name = ctx.call_name(node)
+        name = _decode_name(ctx, node)
         if name in _DECODE:
             problem, severity, peek = _decode_problem(ctx, node)
             if problem is None:
@@ -83,6 +86,15 @@ def check(ctx: ModuleContext) -> list[Hit]:
         out.append(Hit(RULE.rule_id, call.lineno, call.col_offset + 1,
                        f"JWT: {problem}; its claims are attacker-controlled", _FIX, severity))
     return out
+
+
+def _decode_name(ctx: ModuleContext, call: ast.Call) -> str:
+    """The call's name, with ``PyJWT().decode`` read as ``jwt.decode``."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in ("decode", "decode_complete") \
+            and isinstance(func.value, ast.Call) and ctx.call_name(func.value) in _DECODER_CLASSES:
+        return f"jwt.{func.attr}"
+    return ctx.call_name(call)
 
 
 def _token(call: ast.Call) -> str | None:
@@ -142,7 +154,7 @@ def _decides(ctx: ModuleContext, peek: ast.Call) -> bool:
                     not isinstance(parent, ast.If | ast.While) or child is parent.test):
                 return True
             if isinstance(parent, ast.Call) and child is not parent.func \
-                    and ctx.call_name(parent) in _DECODE:
+                    and _decode_name(ctx, parent) in _DECODE:
                 break  # it picks the key (or algorithms) of the verified decode
             child = parent
     return False

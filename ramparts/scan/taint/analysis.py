@@ -108,6 +108,8 @@ class Program:
         target = self.modules.get(module)
         if target is not None:
             return self._in_module(target, name)
+        if module in mod.classes:  # Storage.read(x): a classmethod/staticmethod of this module
+            return self.method(f"{mod.sf.module}:{module}", name)
         module, _, klass = module.rpartition(".")
         owner = self.modules.get(module)
         if owner is not None and klass in owner.classes:
@@ -120,6 +122,8 @@ class Program:
         if name in mod.classes:
             cls = f"{mod.sf.module}:{name}"
             return self.method(cls, "__init__") or (mod, _NO_INIT, cls)
+        if name in mod.function_aliases:
+            return mod, mod.functions[mod.function_aliases[name]], None
         alias = mod.aliases.get(name)
         if alias and alias != name and "." in alias:
             module, _, short = alias.rpartition(".")

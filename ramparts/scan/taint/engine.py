@@ -76,6 +76,12 @@ class Interp(Values):
         self.objs.pop(name, None)
         self.argv.pop(name, None)
         self.partials.pop(name, None)
+        self.funcs.pop(name, None)
+        if isinstance(value, ast.Name | ast.Attribute | ast.Call) and (
+                held := sinks.callable_sink(self.qualname(value))) is not None:
+            self.funcs[name] = held  # f = eval / run = getattr(os, "system"): calls of f are it
+        elif isinstance(value, ast.Call) and (module := self.called_module(value)) is not None:
+            self.funcs[name] = module  # m = importlib.import_module("os"): m.system is os.system
         self.shapes.normalised.discard(name)
         self.shapes.url_of.pop(name, None)
         self.shapes.signed_of.pop(name, None)
@@ -85,7 +91,8 @@ class Interp(Values):
             if ctor == "functools.partial":
                 self.partials[name] = value
             if ctor in sinks.HTTP_CLIENTS or ctor.endswith(("getLogger", "get_logger")) \
-                    or ctor == "xml.sax.make_parser" or ctor.startswith(("ldap3.", "ldap.")):
+                    or ctor in ("xml.sax.make_parser", "urllib.request.build_opener") \
+                    or ctor.startswith(("ldap3.", "ldap.")):
                 self.objs[name] = ctor
             elif ctor.endswith("XMLParser"):
                 self.objs[name] = sinks.parser_kind(ctor, value)

@@ -71,6 +71,7 @@ class Values:
         self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
         self.partials: dict[str, ast.Call] = {}  # name bound to functools.partial(f, ...)
+        self.funcs: dict[str, str] = {}  # name bound to a library callable: f = os.system
         self.shapes = sanitisers.Shapes(constants=mod.constants, patterns=_patterns(mod))
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
 
@@ -298,6 +299,8 @@ class Values:
         if isinstance(node, ast.Name):
             if node.id in self.objs:  # an object made in this function
                 parts.append(self.objs[node.id] + "()")
+            elif node.id in self.funcs:  # f = eval: the callable it is bound to
+                parts.append(self.funcs[node.id])
             elif node.id in self.env:  # a local variable shadows imports and builtins
                 parts.append(node.id)
             elif (ctor := self._module_client(node.id)) is not None:
@@ -305,10 +308,21 @@ class Values:
             else:
                 parts.append(self.mod.aliases.get(node.id, node.id))
         elif isinstance(node, ast.Call):
-            parts.append(self.qualname(node.func) + "()")
+            parts.append(self.called_module(node) or self.qualname(node.func) + "()")
         else:
             parts.append("?")
         return ".".join(reversed(parts))
+
+    def called_module(self, node: ast.Call) -> str | None:
+        """``getattr(os, "system")`` -> os.system, ``importlib.import_module("os")`` -> os."""
+        func = self.qualname(node.func)
+        if func in ("getattr", "builtins.getattr") and len(node.args) >= 2 \
+                and (attr := _folded(node.args[1])) is not None:
+            return f"{self.qualname(node.args[0])}.{attr}"
+        if func in ("importlib.import_module", "__import__", "builtins.__import__") \
+                and node.args and (module := _folded(node.args[0])) is not None:
+            return module
+        return None
 
 
 def _patterns(mod: ModuleIndex) -> dict[str, tuple[str, int]]:
@@ -331,3 +345,13 @@ def _fixed_host(literal: str) -> int | None:
     if m is None or (m.end() < len(literal) and literal[m.end()] not in "/?#"):
         return None  # "https://user@" + host: the host is still open
     return m.end()
+
+
+def _folded(node: ast.expr) -> str | None:
+    """A string literal, or literals joined with ``+`` (``"o" + "s"``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _folded(node.left), _folded(node.right)
+        return left + right if left is not None and right is not None else None
+    return None

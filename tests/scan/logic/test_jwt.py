@@ -140,6 +140,16 @@ VULNERABLE.update({
             jwt.decode(tok, os.environ["KEY"], algorithms=["HS256"])
             return {"statusCode": 403}
         """,
+    "pyjwt_class_and_decode_complete": """
+        import jwt
+        from jwt import PyJWT, api_jwt
+
+        def handler(event, context):
+            tok = event["token"]
+            a = api_jwt.decode_complete(tok, options={"verify_signature": False})  # L001
+            b = PyJWT().decode(tok, options={"verify_signature": False})  # L001
+            return {"statusCode": 200, "body": str((a, b))}
+        """,
     "alg_from_header_is_not_excused_by_a_verified_decode": """
         import os
         import jwt
