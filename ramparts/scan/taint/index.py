@@ -39,6 +39,8 @@ class ModuleIndex:
     dicts: dict[str, ast.Dict] = field(default_factory=dict)  # global = {...} (header sets)
     # handler = _impl, lambda_handler = wrap(_impl): exported name -> the app function it runs
     function_aliases: dict[str, str] = field(default_factory=dict)
+    # views registered by a call, not a decorator: add_url_rule / add_api_route -> their rules
+    registered: dict[str, list[str]] = field(default_factory=dict)
     # lines holding a name or method that may read attacker data on its own
     # (``request`` imported from flask, ``receive_message``): see ``reads_sources``
     source_lines: list[tuple[int, str]] = field(default_factory=list)
@@ -97,6 +99,7 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
                 mod.source_lines.append((node.lineno, node.attr))  # type: ignore[attr-defined]
         elif kind is ast.Call:
             _callbacks(mod, node)  # type: ignore[arg-type]
+            _registered(mod, node)  # type: ignore[arg-type]
         elif kind is ast.Import or kind is ast.ImportFrom:
             for local, origin in _imported(node, package):  # type: ignore[arg-type]
                 mod.aliases[local] = origin
@@ -230,3 +233,24 @@ def _function_alias(mod: ModuleIndex, stmt: ast.Assign) -> None:
             for name in names:
                 if name not in mod.functions and name not in mod.classes:
                     mod.aliases.setdefault(name, origin)
+
+
+# (method, index of the view among the positional arguments, its keyword)
+_REGISTRARS = {"add_url_rule": (2, "view_func"), "add_api_route": (1, "endpoint"),
+               "add_route": (1, "endpoint"), "add_websocket_route": (1, "endpoint"),
+               "add_api_websocket_route": (1, "endpoint")}
+
+
+def _registered(mod: ModuleIndex, node: ast.Call) -> None:
+    """``app.add_url_rule("/f/<name>", view_func=read_file)``: ``read_file`` is a view."""
+    if not isinstance(node.func, ast.Attribute) or node.func.attr not in _REGISTRARS:
+        return
+    at, keyword = _REGISTRARS[node.func.attr]
+    view = node.args[at] if len(node.args) > at else next(
+        (k.value for k in node.keywords if k.arg == keyword), None)
+    rule = node.args[0] if node.args else next(
+        (k.value for k in node.keywords if k.arg in ("rule", "path")), None)
+    if isinstance(view, ast.Name):
+        text = rule.value if isinstance(rule, ast.Constant) and isinstance(rule.value, str) \
+            else ""
+        mod.registered.setdefault(view.id, []).append(text)
