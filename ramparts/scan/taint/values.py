@@ -72,6 +72,7 @@ class Values:
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
         self.partials: dict[str, ast.Call] = {}  # name bound to functools.partial(f, ...)
         self.funcs: dict[str, str] = {}  # name bound to a library callable: f = os.system
+        self.html_names: set[str] = set()  # names bound to headers that say text/html
         self.shapes = sanitisers.Shapes(constants=mod.constants, patterns=_patterns(mod))
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
 

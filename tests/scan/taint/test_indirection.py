@@ -149,3 +149,36 @@ def test_more_code_path_and_url_sinks(scan: Scan) -> None:
         return opener.open(event["url"]).read()
     """
     assert scan(code) == {(T001, 5), (T001, 6), (T001, 7), (T005, 8), (T005, 9), (T006, 11)}
+
+
+def test_html_headers_built_by_a_helper_a_copy_a_spread_or_set_later(scan: Scan) -> None:
+    code = """
+    import html
+
+    HTML = {"Content-Type": "text/html"}
+    JSON = {"Content-Type": "application/json"}
+
+    def html_headers():
+        return {"Content-Type": "text/html; charset=utf-8"}
+
+    def handler(event, context):
+        name = event["queryStringParameters"]["name"]
+        op = event["queryStringParameters"]["op"]
+        if op == "a":
+            return {"statusCode": 200, "headers": html_headers(), "body": f"<h1>{name}</h1>"}
+        if op == "b":
+            h = dict(HTML)
+            return {"statusCode": 200, "headers": h, "body": "<h1>" + name + "</h1>"}
+        if op == "c":
+            resp = {"statusCode": 200, "body": f"<p>{name}</p>"}
+            resp["headers"] = {"Content-Type": "text/html"}
+            return resp
+        if op == "d":
+            return {"statusCode": 200, "headers": {**HTML, "X-A": "1"}, "body": f"<p>{name}</p>"}
+        if op == "e":
+            return {"statusCode": 200, "headers": {**JSON}, "body": name}
+        if op == "f":
+            return {"statusCode": 200, "headers": dict(JSON), "body": name}
+        return {"statusCode": 200, "headers": html_headers(), "body": html.escape(name)}
+    """
+    assert scan(code) == {("RP-T012", 13), ("RP-T012", 16), ("RP-T012", 19), ("RP-T012", 22)}
