@@ -139,7 +139,8 @@ class Interp(Protocol):
 def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[Taint],
           kwargs: dict[str | None, Taint], receiver: Taint) -> None:
     """Report every sink ``node`` is, for the taint of the arguments it is given."""
-    first = args[0] if args else CLEAN
+    # f(**opts): a spread dict may carry the first argument (and shell=True) by name
+    first = args[0] if args else kwargs.get(None, CLEAN)
     kw = kwargs.get
     if name in CODE or name in CODE_RUNNERS:
         i.hit(node, "code", name, first | kw("source", CLEAN) | kw("stmt", CLEAN)
@@ -147,7 +148,7 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
     elif name in SHELL_ALWAYS:
         i.hit(node, "command", name, first | kw("cmd", CLEAN))
     elif name in SUBPROCESS:
-        _subprocess(i, node, name, first | kw("args", CLEAN))
+        _subprocess(i, node, name, first | kw("args", CLEAN) | kw(None, CLEAN))
     elif name in EXEC_PROGRAM or name == "pty.spawn":
         _exec_family(i, node, name, args, kw("path", CLEAN) | kw("program", CLEAN)
                      | kw("argv", CLEAN))
@@ -257,6 +258,8 @@ def _subprocess(i: Interp, node: ast.Call, name: str, taint: Taint) -> None:
     cmd = node.args[0] if node.args else _keyword(node, "args")
     if shell is not None and not (isinstance(shell, ast.Constant) and not shell.value):
         i.hit(node, "command", name, taint)
+    elif cmd is None and any(k.arg is None for k in node.keywords):
+        i.hit(node, "command", name, taint)  # run(**kw): args and shell come from the dict
     elif isinstance(cmd, ast.List | ast.Tuple):
         i.hit(node, "command", name, argv_taint(i, cmd.elts))
     elif isinstance(cmd, ast.Name) and cmd.id in i.argv:

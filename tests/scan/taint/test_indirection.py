@@ -182,3 +182,22 @@ def test_html_headers_built_by_a_helper_a_copy_a_spread_or_set_later(scan: Scan)
         return {"statusCode": 200, "headers": html_headers(), "body": html.escape(name)}
     """
     assert scan(code) == {("RP-T012", 13), ("RP-T012", 16), ("RP-T012", 19), ("RP-T012", 22)}
+
+
+def test_keyword_arguments_passed_through_to_a_sink(scan: Scan) -> None:
+    code = """
+    import subprocess
+
+    def run(**kw):
+        return subprocess.run(**kw)
+
+    def read(**kw):
+        return open(**kw).read()
+
+    def handler(event, context):
+        run(args=event["body"], shell=True)
+        read(file=event["name"])
+        run(args=["uptime"])
+        return {"statusCode": 200}
+    """
+    assert scan(code) == {(T002, 4), (T005, 7)}
