@@ -103,7 +103,10 @@ def cleared(pattern: str, flags: int, how: str) -> Taint:
             return frozenset()
         if how == "search" and not _at(items[0], sre_c.AT_BEGINNING, sre_c.AT_BEGINNING_STRING):
             return frozenset()
-    shape = _sequence(items, flags)
+    try:
+        shape = _sequence(items, flags)
+    except RecursionError:  # nested deeper than we follow: proves nothing
+        return frozenset()
     chars = shape.chars
     if how != "fullmatch" and _at(items[-1], sre_c.AT_END):
         chars = chars | {"\n"}  # "$" also matches before a final newline
