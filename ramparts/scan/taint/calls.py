@@ -58,6 +58,8 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
         call = ast.Call(func=bound.args[0], args=[*bound.args[1:], *node.args],
                         keywords=[*bound.keywords, *node.keywords])
         return evaluate(i, ast.copy_location(call, node))
+    if (method_call := _method_caller(i, node)) is not None:
+        return evaluate(i, method_call)  # operator.methodcaller("system", x)(os)
     args = [i.expr(a) for a in node.args]
     kwargs = {k.arg: i.expr(k.value) for k in node.keywords}
     name = i.qualname(node.func)
@@ -114,6 +116,19 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     if method in _MUTATORS and everything:
         _store_into(i, func.value, everything)  # type: ignore[union-attr]
     return receiver | everything
+
+
+def _method_caller(i: Caller, node: ast.Call) -> ast.Call | None:
+    """``methodcaller("m", *a, **k)(obj)`` is ``obj.m(*a, **k)``."""
+    maker = node.func
+    if not (isinstance(maker, ast.Call) and maker.args and len(node.args) == 1
+            and isinstance(maker.args[0], ast.Constant) and isinstance(maker.args[0].value, str)
+            and i.qualname(maker.func) == "operator.methodcaller"):
+        return None
+    func = ast.Attribute(value=node.args[0], attr=maker.args[0].value, ctx=ast.Load())
+    call = ast.Call(func=ast.copy_location(func, node), args=maker.args[1:],
+                    keywords=maker.keywords)
+    return ast.copy_location(call, node)
 
 
 def _handed_sinks(i: Caller, node: ast.Call, name: str, args: list[Taint],

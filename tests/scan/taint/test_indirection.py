@@ -201,3 +201,15 @@ def test_keyword_arguments_passed_through_to_a_sink(scan: Scan) -> None:
         return {"statusCode": 200}
     """
     assert scan(code) == {(T002, 4), (T005, 7)}
+
+
+def test_operator_methodcaller_calls_the_named_method(scan: Scan) -> None:
+    code = """
+    import operator, os
+
+    def handler(event, context):
+        operator.methodcaller("system", event["body"])(os)
+        operator.methodcaller("system", "uptime")(os)
+        return {"statusCode": 200}
+    """
+    assert scan(code) == {(T002, 4)}
