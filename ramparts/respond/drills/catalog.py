@@ -1,0 +1,19 @@
+"""Every drill scenario by name, in the order ``ramparts drill list`` shows them."""
+
+from __future__ import annotations
+
+from ramparts.respond.drills.base import Scenario
+from ramparts.respond.drills.credential_stuffing import CredentialStuffing
+from ramparts.respond.drills.errors import UnknownScenario
+
+_ALL: tuple[Scenario, ...] = (CredentialStuffing(),)
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in _ALL}
+
+
+def scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise UnknownScenario(
+            f"unknown drill scenario {name!r}; one of: {', '.join(SCENARIOS)}"
+        ) from None
