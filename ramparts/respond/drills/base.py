@@ -86,3 +86,15 @@ def write_app(root: Path, manifest: str, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
+
+
+def check_quarantined(node: ThrowawayNode, function: str) -> Check:
+    """The function is on the quarantine list and an invocation answers 503."""
+    held = [q["function"] for q in node.get("/v1/quarantines")["quarantines"]]
+    if function not in held:
+        return Check("contained", False, f"{function} is not quarantined (quarantined: {held})")
+    r = node.post(f"/v1/functions/{function}/invoke", json={"event": {}})
+    code = r.json().get("code") if r.status_code >= 400 else None
+    if r.status_code != 503 or code != "function_quarantined":
+        return Check("contained", False, f"{function} still runs ({r.status_code})")
+    return Check("contained", True, f"{function} is quarantined: 503 function_quarantined")

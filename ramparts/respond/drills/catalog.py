@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from ramparts.respond.drills.audit_tampering import AuditTampering
 from ramparts.respond.drills.base import Scenario
 from ramparts.respond.drills.credential_stuffing import CredentialStuffing
+from ramparts.respond.drills.egress_unknown_host import EgressUnknownHost
 from ramparts.respond.drills.errors import UnknownScenario
+from ramparts.respond.drills.secret_exfiltration import SecretExfiltration
 
-_ALL: tuple[Scenario, ...] = (CredentialStuffing(),)
+_ALL: tuple[Scenario, ...] = (
+    CredentialStuffing(),
+    SecretExfiltration(),
+    EgressUnknownHost(),
+    AuditTampering(),
+)
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _ALL}
 
 
