@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from ramparts.respond.drills.audit_tampering import AuditTampering
+from ramparts.respond.drills.backdoored_dependency import BackdooredDependency
 from ramparts.respond.drills.base import Scenario
 from ramparts.respond.drills.credential_stuffing import CredentialStuffing
 from ramparts.respond.drills.egress_unknown_host import EgressUnknownHost
 from ramparts.respond.drills.errors import UnknownScenario
+from ramparts.respond.drills.injection_burst import InjectionBurst
 from ramparts.respond.drills.secret_exfiltration import SecretExfiltration
 
 _ALL: tuple[Scenario, ...] = (
     CredentialStuffing(),
+    InjectionBurst(),
     SecretExfiltration(),
     EgressUnknownHost(),
+    BackdooredDependency(),
     AuditTampering(),
 )
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _ALL}
