@@ -21,7 +21,7 @@ from ramparts.respond.drills import history
 from ramparts.respond.drills.base import DrillResult
 from ramparts.respond.drills.catalog import SCENARIOS, scenario
 from ramparts.respond.drills.errors import DrillError
-from ramparts.respond.drills.runner import run_drill
+from ramparts.respond.drills.runner import run_drills
 
 EXIT_FAILED = 1
 EXIT_NOT_AVAILABLE = 3
@@ -118,7 +118,10 @@ def register(app: typer.Typer) -> None:
     def drill(
         target: Annotated[
             str,
-            typer.Argument(help="a scenario to run, or 'list', or 'report'", metavar="SCENARIO"),
+            typer.Argument(
+                help="a scenario to run, 'all' (every scenario on one node), 'list' or 'report'",
+                metavar="SCENARIO",
+            ),
         ],
         detections: Annotated[
             Path | None,
@@ -143,7 +146,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a drill on a throw-away node (list: the scenarios; report: past results).
 
-        Exit 0 when the drill passed, 1 when it failed, 3 when the scenario is not available.
+        Exit 0 when the drill passed, 1 when it failed, 3 when the scenario is not available
+        (all: 1 when any failed).
         """
         if target == "list":
             _list(as_json)
@@ -152,7 +156,7 @@ def register(app: typer.Typer) -> None:
             _report(data_dir, scenario_name, as_json)
             return
         try:
-            chosen = scenario(target)
+            chosen = list(SCENARIOS.values()) if target == "all" else [scenario(target)]
         except DrillError as exc:
             fail(escape(exc.message), code=2)
         if playbook is not None and without_playbook:
@@ -165,22 +169,25 @@ def register(app: typer.Typer) -> None:
                 book = (playbook.name, playbook.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError) as exc:
                 fail(f"--playbook: cannot read {escape(str(playbook))}: {escape(str(exc))}", code=2)
-        result = run_drill(
+        results = run_drills(
             chosen,
             detections=detections.resolve() if detections else None,
             playbook=book,
             install_playbook=not without_playbook,
         )
-        if result.status != "not_available":
-            try:
-                history.append(resolve_data_dir(data_dir), result)
-            except DrillError as exc:
-                fail(escape(exc.message))
+        for result in results:
+            if result.status != "not_available":
+                try:
+                    history.append(resolve_data_dir(data_dir), result)
+                except DrillError as exc:
+                    fail(escape(exc.message))
         if as_json:
-            print(json.dumps(result.to_dict(), indent=2))
+            out = [r.to_dict() for r in results]
+            print(json.dumps(out if target == "all" else out[0], indent=2))
         else:
-            _print_result(result)
-        if result.status == "not_available":
-            raise typer.Exit(EXIT_NOT_AVAILABLE)
-        if not result.passed:
+            for result in results:
+                _print_result(result)
+        if any(r.status == "failed" for r in results):
             raise typer.Exit(EXIT_FAILED)
+        if all(r.status == "not_available" for r in results):
+            raise typer.Exit(EXIT_NOT_AVAILABLE)

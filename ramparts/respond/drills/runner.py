@@ -36,28 +36,66 @@ def run_drill(
     """Run ``scenario`` on a fresh node; ``detections`` replaces the shipped rule set,
     ``playbook`` ((file name, YAML text)) the scenario's default playbook, and
     ``install_playbook=False`` runs it with no playbook at all."""
-    result = DrillResult(scenario=scenario.name, started_at=time.time())
-    if scenario.unavailable:
-        result.status = "not_available"
-        result.reason = f"not available: {scenario.unavailable}"
-        return result
-    with tempfile.TemporaryDirectory(prefix="ramparts-drill-") as tmp:
-        work = Path(tmp)
-        args = scenario.up_args(work)
-        if detections is not None:
-            args += ["--detections", str(detections)]
-        node = ThrowawayNode(work, args)
-        try:
-            node.start()
-            _run(scenario, node, work, result, playbook, install_playbook)
-        except DrillError as exc:
-            result.checks.append(Check("drill", False, exc.message))
-        finally:
-            node.stop()
-    failed = [c for c in result.checks if not c.passed]
-    result.status = "failed" if failed or not result.checks else "passed"
-    result.reason = failed[0].reason if failed else ""
-    return result
+    return run_drills(
+        [scenario], detections=detections, playbook=playbook, install_playbook=install_playbook
+    )[0]
+
+
+def run_drills(
+    scenarios: list[Scenario],
+    *,
+    detections: Path | None = None,
+    playbook: tuple[str, str] | None = None,
+    install_playbook: bool = True,
+) -> list[DrillResult]:
+    """Run ``scenarios`` one after another on ONE fresh node (``ramparts drill all``).
+
+    Each scenario deploys its own app and installs its own playbook (distinct names,
+    distinct attacker addresses and functions), so they do not see each other's
+    alerts; audit-tampering breaks the node's chain and therefore runs last.
+    """
+    results = {s.name: DrillResult(scenario=s.name, started_at=time.time()) for s in scenarios}
+    runnable = sorted(
+        (s for s in scenarios if not s.unavailable), key=lambda s: s.name == "audit-tampering"
+    )
+    for s in scenarios:
+        if s.unavailable:
+            results[s.name].status = "not_available"
+            results[s.name].reason = f"not available: {s.unavailable}"
+    if runnable:
+        with tempfile.TemporaryDirectory(prefix="ramparts-drill-") as tmp:
+            work = Path(tmp)
+            chunks: list[list[str]] = []
+            for s in runnable:
+                extra = s.up_args(work)
+                if extra and extra not in chunks:
+                    chunks.append(extra)
+            args = [a for chunk in chunks for a in chunk]
+            if detections is not None:
+                args += ["--detections", str(detections)]
+            node = ThrowawayNode(work, args)
+            try:
+                node.start()
+            except DrillError as exc:
+                for s in runnable:
+                    results[s.name].checks.append(Check("drill", False, exc.message))
+            else:
+                try:
+                    for s in runnable:
+                        result = results[s.name]
+                        result.started_at = time.time()
+                        try:
+                            _run(s, node, work, result, playbook, install_playbook)
+                        except DrillError as exc:
+                            result.checks.append(Check("drill", False, exc.message))
+                finally:
+                    node.stop()
+    for s in runnable:
+        result = results[s.name]
+        failed = [c for c in result.checks if not c.passed]
+        result.status = "failed" if failed or not result.checks else "passed"
+        result.reason = failed[0].reason if failed else ""
+    return [results[s.name] for s in scenarios]
 
 
 def _run(
@@ -78,7 +116,7 @@ def _run(
             raise DrillError(f"the playbook was refused: {body.get('message') or r.status_code}")
     spec = scenario.app()
     if spec is not None:
-        r = node.deploy(write_app(work / "app", *spec))
+        r = node.deploy(write_app(work / f"app-{scenario.name}", *spec))
         if r.status_code != 200:
             raise DrillError(f"the drill's app was refused: {r.text[:300]}")
     attack_start = time.time()
