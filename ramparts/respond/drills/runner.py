@@ -178,7 +178,7 @@ def _run(
                 f"{scenario.containment} done by {', '.join(incident['playbooks'])}",
             )
         )
-    result.checks.append(_timeline(incident))
+    result.checks.append(check_timeline(incident))
     result.checks.append(scenario.verify_contained(node, incident))
 
 
@@ -261,7 +261,7 @@ def _no_playbook(node: ThrowawayNode, rules: set[str]) -> str:
     return f"playbook {', '.join(names)} matched but ran no step"
 
 
-def _timeline(incident: dict[str, Any]) -> Check:
+def check_timeline(incident: dict[str, Any]) -> Check:
     """The alert comes first on the timeline, then each step that ran, in time order."""
     timeline = incident.get("timeline") or []
     alert_at = next((i for i, t in enumerate(timeline) if t.get("kind") == "alert"), None)
