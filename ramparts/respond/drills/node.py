@@ -51,7 +51,8 @@ class ThrowawayNode:
         env["RAMPARTS_DATA_DIR"] = str(self.data_dir)
         cmd = [
             sys.executable, "-m", "ramparts.cli.main", "up",
-            "--port", str(self.port), "--admin-port", str(self.admin_port),
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--admin-host", "127.0.0.1", "--admin-port", str(self.admin_port),
             # the scripted attackers are documentation addresses sent as X-Forwarded-For
             "--forwarded-allow-ips", "127.0.0.1",
             *self.up_args,
