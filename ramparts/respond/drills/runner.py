@@ -88,6 +88,21 @@ def run_drills(
                             _run(s, node, work, result, playbook, install_playbook)
                         except DrillError as exc:
                             result.checks.append(Check("drill", False, exc.message))
+                        except Exception as exc:  # noqa: BLE001 - reported as a failed drill
+                            # a broken drill fails (never passes); the reader gets a reason,
+                            # not a traceback
+                            result.checks.append(
+                                Check(
+                                    "drill",
+                                    False,
+                                    f"the drill broke: {type(exc).__name__}: {exc}"[:300]
+                                    + (
+                                        f" (node log: {node.log_tail(2)})"
+                                        if node.log_tail()
+                                        else ""
+                                    ),
+                                )
+                            )
                 finally:
                     node.stop()
     for s in runnable:
