@@ -2,11 +2,14 @@
 
     python bench/waf_engine.py [--baseline-rules OLD.yaml]
 
-Inspects a small JSON body (an order, ~200 bytes) and a 100 KB JSON body
-(many text fields) with the default rules, and prints the median time per
-request.  Repeating one body lets its short values hit the engine's memo
-(as a client's headers do in practice); the "new values" line varies the
-text fields on every request.  The gateway adds only building the ``WafRequest``; the node-level
+Inspects a small JSON body (an order, ~200 bytes), a 100 KB JSON body
+(many text fields of plain words) and the dos bench's 100 KB order
+(``bench/dos_bench.py``: 165 line items of punctuated prose, ``;``, ``&``, ``:``,
+apostrophes) with the default rules, and prints the median time per request.
+Repeating one body lets its short values hit the engine's memo (as a
+client's headers do in practice); the "new values" lines vary the text on
+every request, so no value is remembered from the one before (an attacker
+varies what it sends).  The gateway adds only building the ``WafRequest``; the node-level
 throughput comparison with the WAF on and off belongs in the issue's shared
 gateway bench.
 
@@ -26,6 +29,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dos_bench's own imports
+
+from dos_bench import LARGE_ITEMS, _order  # noqa: E402
 
 from ramparts.gateway.waf.engine import Waf  # noqa: E402
 from ramparts.gateway.waf.request import WafRequest  # noqa: E402
@@ -36,18 +42,69 @@ HEADERS = [
     ("content-type", "application/json"),
     ("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"),
 ]
-SMALL = {"customer": "c_01234", "name": "Seán O'Brien", "lines": [{"sku": "A-1", "qty": 2}],
-         "note": "Please leave it at the door, thanks!"}
-BIG = {"items": [{"id": i, "title": f"Item number {i}", "description": "Lorem ipsum dolor sit "
-                  "amet, consectetur adipiscing elit. " * 3, "tags": ["red", "blue"]}
-                 for i in range(400)]}
+SMALL = {
+    "customer": "c_01234",
+    "name": "Seán O'Brien",
+    "lines": [{"sku": "A-1", "qty": 2}],
+    "note": "Please leave it at the door, thanks!",
+}
+BIG = {
+    "items": [
+        {
+            "id": i,
+            "title": f"Item number {i}",
+            "description": "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 3,
+            "tags": ["red", "blue"],
+        }
+        for i in range(400)
+    ]
+}
+
+
+ORDER = _order(LARGE_ITEMS, 7)  # the dos bench's 100 KB order
+
+
+def _fresh_order(i: int) -> dict:
+    """The dos bench's order with every line's text new (request ``i``): nothing remembered."""
+    order = json.loads(json.dumps(ORDER))
+    for line in order["items"]:
+        line["name"] = f"{line['name']} r{i}"
+        line["note"] = line["note"].replace("Line ", f"Line {i}/", 1)
+    return order
+
+
+def _measure_orders(waf: Waf, rounds: int) -> float:
+    """The 100 KB order, its text new every time (built before the clock starts)."""
+    reqs = []
+    for i in range(rounds + 1):
+        data = json.dumps(_fresh_order(i), ensure_ascii=False).encode()
+        reqs.append(
+            WafRequest(
+                "POST",
+                "/api/orders",
+                "",
+                HEADERS,
+                data,
+                "application/json",
+                "POST /api/orders",
+                json.loads(data),
+            )
+        )
+    waf.inspect(reqs[0])
+    times = []
+    for req in reqs[1:]:
+        t = time.perf_counter()
+        waf.inspect(req)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
 
 
 def _measure(waf: Waf, body: dict, rounds: int) -> tuple[float, int]:
     data = json.dumps(body).encode()
     parsed = json.loads(data)
-    req = WafRequest("POST", "/api/orders", "", HEADERS, data, "application/json",
-                     "POST /api/orders", parsed)
+    req = WafRequest(
+        "POST", "/api/orders", "", HEADERS, data, "application/json", "POST /api/orders", parsed
+    )
     waf.inspect(req)  # warm the rule groups
     times = []
     for _ in range(rounds):
@@ -63,8 +120,16 @@ def _measure_unique(waf: Waf, rounds: int) -> float:
     for i in range(rounds):
         body = {**SMALL, "name": f"Seán O'Brien {i}", "note": f"Leave it at door {i}, thanks!"}
         data = json.dumps(body).encode()
-        req = WafRequest("POST", "/api/orders", "", HEADERS, data, "application/json",
-                         "POST /api/orders", json.loads(data))
+        req = WafRequest(
+            "POST",
+            "/api/orders",
+            "",
+            HEADERS,
+            data,
+            "application/json",
+            "POST /api/orders",
+            json.loads(data),
+        )
         t = time.perf_counter()
         waf.inspect(req)
         times.append(time.perf_counter() - t)
@@ -77,20 +142,28 @@ def main() -> None:
     args = parser.parse_args()
     waf = Waf()
     if args.baseline_rules is None:
-        for name, body, rounds in (("small JSON", SMALL, 2000), ("100 KB JSON", BIG, 20)):
+        for name, body, rounds in (
+            ("small JSON", SMALL, 2000),
+            ("100 KB JSON", BIG, 20),
+            ("100 KB order (dos)", ORDER, 20),
+        ):
             median, size = _measure(waf, body, rounds)
-            print(f"{name:24} {size:>7} bytes: median {median * 1e6:9.1f} µs per request")
-        median = _measure_unique(waf, 2000)
-        label = "small JSON, new values"
-        print(f"{label:24} {'':>7}        median {median * 1e6:9.1f} µs per request")
+            print(f"{name:28} {size:>7} bytes: median {median * 1e6:9.1f} µs per request")
+        for label, median in (
+            ("small JSON, new values", _measure_unique(waf, 2000)),
+            ("100 KB order, new values", _measure_orders(waf, 20)),
+        ):
+            print(f"{label:28} {'':>7}        median {median * 1e6:9.1f} µs per request")
         return
     text = args.baseline_rules.read_text()
     base = Waf(base_rules=parse_rules(text, args.baseline_rules.name, plain_default=False))
-    print(f"{'':24} {'baseline µs':>12} {'current µs':>12} {'ratio':>7}")
+    print(f"{'':28} {'baseline µs':>12} {'current µs':>12} {'ratio':>7}")
     for name, measure in (
         ("small JSON", lambda w: _measure(w, SMALL, 2000)[0]),
         ("100 KB JSON", lambda w: _measure(w, BIG, 20)[0]),
         ("small JSON, new values", lambda w: _measure_unique(w, 2000)),
+        ("100 KB order (dos)", lambda w: _measure(w, ORDER, 20)[0]),
+        ("100 KB order, new values", lambda w: _measure_orders(w, 20)),
     ):
         # three alternating rounds each, so drift on a shared machine hits both alike
         olds, news = [], []
@@ -98,7 +171,7 @@ def main() -> None:
             olds.append(measure(base))
             news.append(measure(waf))
         old, new = statistics.median(olds), statistics.median(news)
-        print(f"{name:24} {old * 1e6:12.1f} {new * 1e6:12.1f} {new / old:7.2f}")
+        print(f"{name:28} {old * 1e6:12.1f} {new * 1e6:12.1f} {new / old:7.2f}")
 
 
 if __name__ == "__main__":

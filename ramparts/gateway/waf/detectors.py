@@ -52,6 +52,7 @@ def _found(patterns: Iterable[re.Pattern[str]], text: str, why: str) -> Found | 
             first = first or hit
     return first
 
+
 _SQLI_HINT = frozenset("'\"`;-#/()=|&*")
 
 
@@ -318,14 +319,17 @@ def shell_command(value: str) -> str | Found | None:
         if _ANSI_C.search(text):
             return "ANSI-C quoted command"
         text = _IFS.sub(" ", text)
-    if "'" in text or '"' in text or "\\" in text or "$" in text:
+    if "\\" in text or "$" in text:
         text = _SHELL_NOISE.sub("", text)
-    patterns = _SHELL_PATTERNS
-    if _COMMAND_LINE.match(text):
-        # "sleep 5 && curl -I localhost", "Workaround: systemctl status nginx | head": a
-        # whole command line, as tickets quote them; an injection's separator follows
-        # a data value (a host, a file name, a closed quote), not a command's arguments
-        patterns = _SHELL_PATTERNS[1:]
+    elif "'" in text or '"' in text:
+        text = text.replace("'", "").replace('"', "")  # all _SHELL_NOISE removes without \ or $
+    # "sleep 5 && curl -I localhost", "Workaround: systemctl status nginx | head": a whole
+    # command line, as tickets quote them; an injection's separator follows a data value
+    # (a host, a file name, a closed quote), not a command's arguments.  The substitution
+    # pattern needs "$(" or a backtick: without one it is not run over the text at all.
+    patterns = [] if _COMMAND_LINE.match(text) else [_SHELL_PATTERNS[0]]
+    if "$(" in text or "`" in text:
+        patterns.append(_SHELL_PATTERNS[1])
     return _found(patterns, text, "shell separator or substitution followed by a command")
 
 
