@@ -100,18 +100,19 @@ def libinjection_sqli(value: str) -> str | None:
     (``psql -c 'select * from pg_stat_activity'``, see ``_COMMAND_LINE``) quotes
     SQL as an argument; it does not break out of one.
     """
-    if _COMMAND_LINE.match(value):
-        return None
     if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
-        return _sqli(value)
-    comment = _LINE_COMMENT.search(value, 0, 2000)
-    if comment is None:
-        return None
-    head = value[: comment.end()]
-    if len(head.split(None, PROSE_WORDS)) > PROSE_WORDS:
-        return None
-    why = _sqli(head)
-    return f"{why} (before a line comment)" if why else None
+        why = _sqli(value)
+    else:
+        comment = _LINE_COMMENT.search(value, 0, 2000)
+        if comment is None:
+            return None
+        head = value[: comment.end()]
+        if len(head.split(None, PROSE_WORDS)) > PROSE_WORDS:
+            return None
+        why = _sqli(head)
+        why = f"{why} (before a line comment)" if why else None
+    # asked only of a finding: the command-line regex costs more than most values' checks
+    return None if why is None or _COMMAND_LINE.match(value) else why
 
 
 def libinjection_sqli_prose(value: str) -> str | None:
@@ -327,7 +328,8 @@ def shell_command(value: str) -> str | Found | None:
     # command line, as tickets quote them; an injection's separator follows a data value
     # (a host, a file name, a closed quote), not a command's arguments.  The substitution
     # pattern needs "$(" or a backtick: without one it is not run over the text at all.
-    patterns = [] if _COMMAND_LINE.match(text) else [_SHELL_PATTERNS[0]]
+    first = _SHELL_PATTERNS[0]  # anchored: one try; the command-line test only if it matches
+    patterns = [first] if first.search(text) and not _COMMAND_LINE.match(text) else []
     if "$(" in text or "`" in text:
         patterns.append(_SHELL_PATTERNS[1])
     return _found(patterns, text, "shell separator or substitution followed by a command")

@@ -40,9 +40,16 @@ _Needles = frozenset[str] | None
 PUNCTUATION = frozenset(string.punctuation)
 
 
+# Every byte but ASCII punctuation: deleted by bytes.translate (C) before the set is made.
+# UTF-8 spells a non-ASCII character with bytes >= 0x80 only, so no punctuation is lost
+# or made up.
+_NOT_PUNCTUATION = bytes(b for b in range(256) if chr(b) not in PUNCTUATION)
+
+
 def signature(value: str) -> frozenset[str]:
     """The ASCII punctuation in ``value``: what decides which patterns could match it."""
-    return PUNCTUATION.intersection(value)
+    marks = value.encode("utf-8", "surrogatepass").translate(None, _NOT_PUNCTUATION)
+    return frozenset(marks.decode("ascii"))
 
 
 def possible(required: _Needles, sig: frozenset[str]) -> bool:

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ramparts.gateway.waf import detectors
 from ramparts.gateway.waf.corpus import load, to_request
+from ramparts.gateway.waf.decode import fold
 from ramparts.gateway.waf.engine import Waf, _hits
-from ramparts.gateway.waf.prefilter import needles, signature
+from ramparts.gateway.waf.prefilter import PUNCTUATION, needles, signature
 from ramparts.gateway.waf.request import DEFAULT_LIMITS, WafRequest, extract
 from ramparts.gateway.waf.rules import default_rules
 
@@ -112,3 +115,83 @@ def test_text_glued_from_needles_matches_the_reference() -> None:
         assert quick == slow, text
         fired += bool(slow)
     assert fired > 500
+
+
+def _corpus_values() -> list[str]:
+    out = []
+    for corpus in ("tuning", "heldout", "heldout2", "heldout3"):
+        for name in ("attacks.jsonl", "benign.jsonl"):
+            for item in load(CORPORA / corpus / name):
+                targets, _ = extract(to_request(item), DEFAULT_LIMITS)
+                out += [t.value for t in targets]
+    return out
+
+
+def _shell_reference(value: str) -> object:
+    """shell_command as it was before its shortcuts: every pattern, the regex for quotes."""
+    if detectors._SHELL_HINT.isdisjoint(value):
+        return None
+    text = value[:4096]
+    if "$" in text:
+        if detectors._ANSI_C.search(text):
+            return "ANSI-C quoted command"
+        text = detectors._IFS.sub(" ", text)
+    if "'" in text or '"' in text or "\\" in text or "$" in text:
+        text = detectors._SHELL_NOISE.sub("", text)
+    patterns = detectors._SHELL_PATTERNS
+    if detectors._COMMAND_LINE.match(text):
+        patterns = patterns[1:]
+    return detectors._found(patterns, text, "shell separator or substitution followed by a command")
+
+
+def _sqli_reference(value: str) -> str | None:
+    """libinjection_sqli as it was before: the command-line test first."""
+    if detectors._COMMAND_LINE.match(value):
+        return None
+    if len(value.split(None, detectors.PROSE_WORDS)) <= detectors.PROSE_WORDS:
+        return detectors._sqli(value)
+    comment = detectors._LINE_COMMENT.search(value, 0, 2000)
+    if comment is None:
+        return None
+    head = value[: comment.end()]
+    if len(head.split(None, detectors.PROSE_WORDS)) > detectors.PROSE_WORDS:
+        return None
+    why = detectors._sqli(head)
+    return f"{why} (before a line comment)" if why else None
+
+
+def test_detector_shortcuts_and_signature_agree_with_the_plain_code() -> None:
+    values = _corpus_values()
+    rnd = random.Random(5)
+    glue = [
+        "$(",
+        "`",
+        "'",
+        '"',
+        "\\",
+        "$",
+        ";",
+        "&&",
+        "|",
+        " id",
+        " cat /etc/passwd",
+        "ls -la",
+        "sleep 5",
+        "x",
+        "\n",
+        "1' or 1=1--",
+        "-- ",
+        "#",
+    ]
+    values += ["".join(rnd.choice(glue) for _ in range(rnd.randint(1, 10))) for _ in range(5_000)]
+    shell = sqli = 0
+    for value in values:
+        got = detectors.shell_command(value)
+        assert got == _shell_reference(value), value
+        shell += bool(got)
+        why = detectors.libinjection_sqli(value)
+        assert why == _sqli_reference(value), value
+        sqli += bool(why)
+        assert signature(value) == PUNCTUATION.intersection(value), value
+        assert fold(value) == re.sub(r"\s+", " ", value.lower()) or "/*" in value, value
+    assert shell > 300 and sqli > 300
