@@ -1,6 +1,6 @@
 """Cost of the WAF's content inspection per request (engine only, no node).
 
-    python bench/waf_engine.py [--baseline-rules OLD.yaml]
+    python bench/waf_engine.py [--baseline-rules OLD.yaml | --baseline-code DIR]
 
 Inspects a small JSON body (an order, ~200 bytes), a 100 KB JSON body
 (many text fields of plain words) and the dos bench's 100 KB order
@@ -17,18 +17,34 @@ gateway bench.
 saved to a file) measures that rule set too, interleaved in the same run, and
 prints the ratio of the current rules to it: whether a rule change kept the
 per-request cost flat.
+
+``--baseline-code DIR`` (a directory holding another version's ``ramparts``
+package, say ``git archive main ramparts | tar -x -C DIR``) measures that
+engine, with the same rules file it ships, against this one: each runs in a
+process of its own (``--engine-root``), three alternating rounds, and the
+ratio of the medians is printed.  Times are CPU time of the measuring process
+(``time.process_time``): other work on a shared machine delays a round but
+does not add to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# --engine-root DIR: import ramparts from DIR (an older version's package) instead of here
+_ROOT = str(Path(__file__).resolve().parent.parent)
+_ENGINE = next(
+    (b for a, b in zip(sys.argv, sys.argv[1:], strict=False) if a == "--engine-root"), _ROOT
+)
+sys.path.insert(0, _ROOT)
+sys.path.insert(0, _ENGINE)
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # dos_bench's own imports
 
 from dos_bench import LARGE_ITEMS, _order  # noqa: E402
@@ -93,9 +109,9 @@ def _measure_orders(waf: Waf, rounds: int) -> float:
     waf.inspect(reqs[0])
     times = []
     for req in reqs[1:]:
-        t = time.perf_counter()
+        t = time.process_time()
         waf.inspect(req)
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return statistics.median(times)
 
 
@@ -108,9 +124,9 @@ def _measure(waf: Waf, body: dict, rounds: int) -> tuple[float, int]:
     waf.inspect(req)  # warm the rule groups
     times = []
     for _ in range(rounds):
-        t = time.perf_counter()
+        t = time.process_time()
         waf.inspect(req)
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return statistics.median(times), len(data)
 
 
@@ -130,17 +146,66 @@ def _measure_unique(waf: Waf, rounds: int) -> float:
             "POST /api/orders",
             json.loads(data),
         )
-        t = time.perf_counter()
+        t = time.process_time()
         waf.inspect(req)
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return statistics.median(times)
+
+
+CASES = (
+    "small JSON",
+    "100 KB JSON",
+    "small JSON, new values",
+    "100 KB order (dos)",
+    "100 KB order, new values",
+)
+
+
+def _all_cases(waf: Waf) -> dict[str, float]:
+    return {
+        "small JSON": _measure(waf, SMALL, 2000)[0],
+        "100 KB JSON": _measure(waf, BIG, 20)[0],
+        "small JSON, new values": _measure_unique(waf, 2000),
+        "100 KB order (dos)": _measure(waf, ORDER, 20)[0],
+        "100 KB order, new values": _measure_orders(waf, 20),
+    }
+
+
+def _compare_code(baseline: Path) -> None:
+    """This engine against the one under ``baseline``, each in its own process, alternating."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "current": []}
+    for _ in range(3):
+        for which, extra in (("baseline", ["--engine-root", str(baseline)]), ("current", [])):
+            out = subprocess.run(
+                [sys.executable, __file__, "--json", *extra],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+            runs[which].append(json.loads(out.stdout))
+    print(f"{'':28} {'baseline µs':>12} {'current µs':>12} {'ratio':>7}")
+    for name in CASES:
+        old = statistics.median(r[name] for r in runs["baseline"])
+        new = statistics.median(r[name] for r in runs["current"])
+        print(f"{name:28} {old * 1e6:12.1f} {new * 1e6:12.1f} {new / old:7.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-rules", type=Path, help="a rule file to compare against")
+    parser.add_argument("--baseline-code", type=Path, help="a directory holding another ramparts")
+    parser.add_argument("--engine-root", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.baseline_code is not None:
+        _compare_code(args.baseline_code)
+        return
     waf = Waf()
+    if args.json:
+        print(json.dumps(_all_cases(waf)))
+        return
     if args.baseline_rules is None:
         for name, body, rounds in (
             ("small JSON", SMALL, 2000),
