@@ -240,8 +240,9 @@ _LETTERS = re.compile(r"[a-z]+")
 # may hold other characters too -- non-ASCII ones -- which only makes it a superset).
 _NOT_LETTERS_STR = str.maketrans({c: " " for c in range(128) if not 97 <= c <= 122})
 _NOT_LETTERS_BYTES = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
-_WORDS_REMEMBERED = 16_384  # distinct words per finder (a few MB at most), then forgotten
-_WORD_CHARS = 40  # longer runs of letters are scanned every time, not remembered
+_WORDS_REMEMBERED = 4096  # distinct words per finder (well under 1 MB), then forgotten
+_WORD_CHARS = 24  # longer runs of letters are scanned every time, not remembered
+_NOTHING: frozenset[str] = frozenset()  # most words hold no needle: one shared empty set
 
 
 def _core(needle: str) -> str | None:
@@ -292,7 +293,7 @@ class NeedleFinder:
             got = words.get(word)
             if got is None:
                 spelt = word.decode("ascii") if isinstance(word, bytes) else word
-                got = frozenset(m.group(1) for m in scan.finditer(spelt))
+                got = frozenset(m.group(1) for m in scan.finditer(spelt)) or _NOTHING
                 if len(word) <= _WORD_CHARS:
                     if len(words) >= _WORDS_REMEMBERED:
                         words.clear()
