@@ -36,6 +36,7 @@ _SQL_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
 # to start with \s (not as ``\s{2,}|[^\S ]``) so that ``re`` skips to the next whitespace
 # character in C instead of trying the pattern at every position.
 _SPACE = re.compile(r"\s(?:\s+|(?<! ))")
+_NOT_A_SPACE = re.compile(r"[^\S ]")  # whitespace other than " ": with no "  ", all _SPACE finds
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NEEDS_DECODING = frozenset("%&\\\x00")
 
@@ -100,4 +101,6 @@ def fold(value: str) -> str:
     value = value.lower()
     if "/*" in value:
         value = _SQL_COMMENT.sub(" ", value)
+    if "  " not in value and _NOT_A_SPACE.search(value) is None:
+        return value  # prose: single spaces only, nothing to replace (one C scan, no sub)
     return _SPACE.sub(" ", value)
