@@ -32,10 +32,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
+import string
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 # --engine-root DIR: import ramparts from DIR (an older version's package) instead of here
@@ -89,11 +92,29 @@ def _fresh_order(i: int) -> dict:
     return order
 
 
-def _measure_orders(waf: Waf, rounds: int) -> float:
+def _random_words(i: int) -> dict:
+    """~75 KB of made-up words, new in every request: no word is ever seen twice.
+
+    The worst case for a prefilter that remembers words (an attacker's body, not a shop's).
+    """
+    rnd = random.Random(i)
+
+    def word() -> str:
+        return "".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(2, 7)))
+
+    return {
+        "items": [
+            {"note": " ".join(word() for _ in range(60)) + "; ok & done: x's", "n": word()}
+            for _ in range(200)
+        ]
+    }
+
+
+def _measure_orders(waf: Waf, rounds: int, make: Callable[[int], dict] | None = None) -> float:
     """The 100 KB order, its text new every time (built before the clock starts)."""
     reqs = []
     for i in range(rounds + 1):
-        data = json.dumps(_fresh_order(i), ensure_ascii=False).encode()
+        data = json.dumps((make or _fresh_order)(i), ensure_ascii=False).encode()
         reqs.append(
             WafRequest(
                 "POST",
@@ -158,6 +179,7 @@ CASES = (
     "small JSON, new values",
     "100 KB order (dos)",
     "100 KB order, new values",
+    "75 KB random words, new",
 )
 
 
@@ -168,6 +190,7 @@ def _all_cases(waf: Waf) -> dict[str, float]:
         "small JSON, new values": _measure_unique(waf, 2000),
         "100 KB order (dos)": _measure(waf, ORDER, 20)[0],
         "100 KB order, new values": _measure_orders(waf, 20),
+        "75 KB random words, new": _measure_orders(waf, 10, _random_words),
     }
 
 
@@ -217,6 +240,7 @@ def main() -> None:
         for label, median in (
             ("small JSON, new values", _measure_unique(waf, 2000)),
             ("100 KB order, new values", _measure_orders(waf, 20)),
+            ("75 KB random words, new", _measure_orders(waf, 10, _random_words)),
         ):
             print(f"{label:28} {'':>7}        median {median * 1e6:9.1f} µs per request")
         return
@@ -229,6 +253,7 @@ def main() -> None:
         ("small JSON, new values", lambda w: _measure_unique(w, 2000)),
         ("100 KB order (dos)", lambda w: _measure(w, ORDER, 20)[0]),
         ("100 KB order, new values", lambda w: _measure_orders(w, 20)),
+        ("75 KB random words, new", lambda w: _measure_orders(w, 10, _random_words)),
     ):
         # three alternating rounds each, so drift on a shared machine hits both alike
         olds, news = [], []
