@@ -195,20 +195,6 @@ def _repeated_literal(op: object, av: object) -> tuple[str, int, bool] | None:
     return chr(body[0][1]), low, low == high
 
 
-def gate(required: list[_Needles], flags: int = 0) -> re.Pattern[str] | None:
-    """One regex that finds whether any needle of any pattern occurs (None: cannot tell).
-
-    Built as a trie (``a(?:nd|ttr)|u(?:nion|pdate)``) so the engine tries a
-    character class per position rather than every needle: a clean value costs a
-    microsecond or so per 10 characters.  A needle that is a prefix of another
-    ends its branch (finding the shorter one is enough).
-    """
-    if not required or any(r is None for r in required):
-        return None
-    trie = _build_trie(required)
-    return re.compile(_trie(trie), flags) if trie else None
-
-
 def scanner(required: list[_Needles]) -> tuple[re.Pattern[str], dict[str, str]] | None:
     """Which needles a text holds, in one regex scan instead of one search per needle.
 
