@@ -21,7 +21,7 @@ per-request cost flat.
 ``--baseline-code DIR`` (a directory holding another version's ``ramparts``
 package, say ``git archive main ramparts | tar -x -C DIR``) measures that
 engine, with the same rules file it ships, against this one: each runs in a
-process of its own (``--engine-root``), three alternating rounds, and the
+process of its own (``--engine-root``), three alternating rounds (``--rounds``), and the
 ratio of the medians is printed.  Times are CPU time of the measuring process
 (``time.process_time``): other work on a shared machine delays a round but
 does not add to it.
@@ -194,11 +194,11 @@ def _all_cases(waf: Waf) -> dict[str, float]:
     }
 
 
-def _compare_code(baseline: Path) -> None:
+def _compare_code(baseline: Path, rounds: int) -> None:
     """This engine against the one under ``baseline``, each in its own process, alternating."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     runs: dict[str, list[dict[str, float]]] = {"baseline": [], "current": []}
-    for _ in range(3):
+    for _ in range(rounds):
         for which, extra in (("baseline", ["--engine-root", str(baseline)]), ("current", [])):
             out = subprocess.run(
                 [sys.executable, __file__, "--json", *extra],
@@ -219,11 +219,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-rules", type=Path, help="a rule file to compare against")
     parser.add_argument("--baseline-code", type=Path, help="a directory holding another ramparts")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations (--baseline-code)")
     parser.add_argument("--engine-root", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_code is not None:
-        _compare_code(args.baseline_code)
+        _compare_code(args.baseline_code, args.rounds)
         return
     waf = Waf()
     if args.json:
