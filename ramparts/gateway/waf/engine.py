@@ -244,22 +244,24 @@ _PLAIN = re.compile(r"[\w .,!?@-]*")
 
 
 def _make_group(rules: list[Rule]) -> _Group:
-    def checked(rules: list[Rule]) -> _Patterns:
-        required = {p: needles(p) for r in rules for p in r.patterns}
-        finder = NeedleFinder(list(required.values())) if required else None
+    pattern_rules = [r for r in rules if r.patterns]
+    required = {p: needles(p) for r in pattern_rules for p in r.patterns}
+    # one finder for folded and decoded patterns: a value's words are looked up once
+    finder = NeedleFinder(list(required.values())) if required else None
 
-        def markers(req: frozenset[str] | None) -> frozenset[str] | None:
-            return (
-                None if req is None or finder is None else frozenset(finder.marker[n] for n in req)
-            )
+    def markers(req: frozenset[str] | None) -> frozenset[str] | None:
+        return None if req is None or finder is None else frozenset(finder.marker[n] for n in req)
 
-        def checks(p: re.Pattern[str]) -> _Checked:
-            return p, required[p], markers(required[p]), also_needed(p)
+    def checks(p: re.Pattern[str]) -> _Checked:
+        return p, required[p], markers(required[p]), also_needed(p)
 
-        return _Patterns([(r, tuple(checks(p) for p in r.patterns)) for r in rules], finder)
+    def patterns(rules: list[Rule]) -> _Patterns:
+        used = {n for r in rules for p in r.patterns for n in required[p] or ()}
+        bare = None if finder is None else tuple(n for n in finder.bare if n in used)
+        return _Patterns([(r, tuple(checks(p) for p in r.patterns)) for r in rules], finder, bare)
 
-    folded = checked([r for r in rules if r.patterns and not r.decoded])
-    decoded = checked([r for r in rules if r.patterns and r.decoded])
+    folded = patterns([r for r in pattern_rules if not r.decoded])
+    decoded = patterns([r for r in pattern_rules if r.decoded])
     detectors = [
         (r, DETECTORS[r.detector]) for r in rules if r.detector and r.detector != "inspection_limit"
     ]
@@ -422,11 +424,17 @@ def _hits(group: _Group, value: str, reference: bool = False) -> tuple[_Hit, ...
     ``reference``: try every pattern, no prefilter (what tests hold the fast path to).
     """
     out: list[_Hit] = []
+    words: set[str] | None = None
     if group.folded.rules:
         folded = fold(value)
-        out.extend(_patterns_on(group.folded, folded, folded, reference))
+        if not reference and group.folded.finder is not None:
+            words = group.folded.finder.word_markers(folded)
+        out.extend(_patterns_on(group.folded, folded, folded, reference, words))
     if group.decoded.rules:
-        out.extend(_patterns_on(group.decoded, value, value.lower(), reference))
+        lower = value.lower()
+        # folding changes whitespace, not runs of letters, unless it removed a comment
+        same = words if "/*" not in lower else None
+        out.extend(_patterns_on(group.decoded, value, lower, reference, same))
     for rule, detector in group.detectors:
         result = detector(value)
         if not result:
@@ -444,13 +452,19 @@ def _hits(group: _Group, value: str, reference: bool = False) -> tuple[_Hit, ...
     return tuple(out)
 
 
-def _patterns_on(patterns: _Patterns, text: str, lower: str, reference: bool) -> list[_Hit]:
-    """The hits of ``patterns`` on ``text``: only the rules whose needles ``lower`` may hold."""
+def _patterns_on(
+    patterns: _Patterns, text: str, lower: str, reference: bool, words: set[str] | None = None
+) -> list[_Hit]:
+    """The hits of ``patterns`` on ``text``: only the rules whose needles ``lower`` may hold.
+
+    ``words``: the finder's word markers of a text with the same runs of letters as
+    ``lower``, when the caller has them.
+    """
     if reference:
         return _pattern_hits(patterns.rules, text, lower, check=False)
     if patterns.finder is None:
         return _pattern_hits(patterns.rules, text, lower)
-    found = patterns.finder.markers(lower, patterns.bare)
+    found = patterns.finder.markers(lower, patterns.bare, words)
     if not found and not patterns.always:
         return []
     return _pattern_hits(patterns.candidates(found), text, lower, found)

@@ -258,13 +258,22 @@ class NeedleFinder:
         self.bare = tuple(sorted(n for n, c in cores.items() if c is None))
         self._words: dict[str | bytes, frozenset[str]] = {}
 
-    def markers(self, text: str, bare: tuple[str, ...] | None = None) -> set[str]:
+    def markers(
+        self, text: str, bare: tuple[str, ...] | None = None, words: set[str] | None = None
+    ) -> set[str]:
         """The markers of the needles ``text`` (lower case) may hold (see the class).
 
         ``bare``: the needles without letters to look for, when the caller knows that
-        the others cannot be there (``only_possible``); default every one.
+        the others cannot be there (``only_possible``); default every one.  ``words``:
+        ``word_markers`` of a text with the same runs of letters, already found.
         """
         found = {n for n in (self.bare if bare is None else bare) if n in text}
+        found.update(self.word_markers(text) if words is None else words)
+        return found
+
+    def word_markers(self, text: str) -> set[str]:
+        """The markers of the needles with letters that ``text`` (lower case) may hold."""
+        found: set[str] = set()
         scan = self._scan
         if scan is None:
             return found
