@@ -8,9 +8,10 @@ What the verdict means -- refuse, record, ignore -- is the caller's (the
 gateway's mode).
 
 Built once per (app, version) and kept (``WafCache``): construction compiles
-and groups the rules, ``inspect`` only matches.  Pattern rules that apply to
-a kind of target are also joined into one alternation that is tried first,
-so a clean value costs one regex scan plus the detectors.
+and groups the rules, ``inspect`` only matches.  A pattern runs on a value
+only when the prefilter (``prefilter.py``: the value's punctuation, the
+needles its words and symbols hold) says it could match; ``Waf(_reference=True)``
+runs every pattern instead, and the tests hold the two to the same matches.
 """
 
 from __future__ import annotations

@@ -10,7 +10,10 @@ before any regex runs.  ``signature`` goes further: a value's ASCII
 punctuation decides, once per distinct set, which patterns could match at
 all (a name with an apostrophe never needs the shell or template rules).  A
 pattern with no such requirement gets ``None`` and always runs: the prefilter
-only ever skips work, never a match.
+only ever skips work, never a match.  Where a pattern requires several
+strings, the rarest set is its needles (``_weight``: prose is full of letters
+and ``;:'&``, not of line breaks or ``{``), and ``also_needed`` lists the
+others, which must be present too before it runs.
 
 ``NeedleFinder`` says which needles a value may hold at the cost of its
 *distinct words*, not of its characters: Python's ``re`` costs about as much
