@@ -226,6 +226,7 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
     findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
                             options.parallel, options.install_policy, cache)
     scope.assign(tree, findings)
+    _bind_gate_findings_to_content(tree, findings)
     if baseline is not None:
         own = {n for n in (baseline.name,) if tree.get(n) is not None}
         findings = [f for f in findings if f.path not in own]  # ids in a baseline look random
@@ -237,6 +238,28 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
     _apply_acceptances(result, options.accept, baseline, today())
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _bind_gate_findings_to_content(tree: SourceTree, findings: list[Finding]) -> None:
+    """Put the sha256 of the file's bytes into the id of every gate (RP-G) finding.
+
+    A gate finding says "this file was not checked"; accepted once, an id of
+    file and reason alone would cover every later version of the file, so
+    whatever code it grew would deploy unread.  Bound to the content, an
+    acceptance lapses as soon as the file changes.
+    """
+    digests: dict[str, str] = {}
+    for f in findings:
+        if f.family != "gate":
+            continue
+        if f.path not in digests:
+            sf = tree.get(f.path)
+            try:
+                digests[f.path] = hashlib.sha256(sf.path.read_bytes()).hexdigest() if sf else ""
+            except OSError:
+                digests[f.path] = ""
+        if digests[f.path]:
+            f.fingerprint_text += "\x1fsha256:" + digests[f.path]
 
 
 def _guard(family: str, fn: Any, *args: Any) -> Any:
