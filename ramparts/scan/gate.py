@@ -35,15 +35,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ramparts import yamlsafe
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
 from ramparts.scan import depth, iac, logic, manifest_lint, runner, scope, taint
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
-from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
+from ramparts.scan.baseline import (
+    Baseline,
+    BaselineEntry,
+    BaselineError,
+    find_default,
+    load_baseline,
+    today,
+)
 from ramparts.scan.cache import ScanCache
 from ramparts.scan.errors import ScanError, ScannerFailed
 from ramparts.scan.exclusions import Exclusion, grouped
@@ -324,7 +330,7 @@ def _scan_all(
     findings += [f for f in file_findings if f.family != "secrets"]
     secret_findings = [f for f in file_findings if f.family == "secrets"]
     if manifest is not None:
-        data = yaml.safe_load(manifest_text) or {}
+        data = yamlsafe.load(manifest_text) or {}
         lines = manifest_lint.line_map(manifest_text)
         references = _secret_reference_hashes(manifest)
         public_keys = _public_key_files(manifest, tree)
@@ -493,6 +499,23 @@ def _policy_findings(
     return out
 
 
+def _check_labels(entry: BaselineEntry, f: Finding, name: str) -> None:
+    """A baseline entry's ``rule``/``path`` must describe the finding its id accepts.
+
+    They are what a reviewer of the baseline reads; an entry labelled "a
+    missing timeout in other.py" must not silently accept a path traversal
+    in h.py.  The line after ``path:`` is not compared: it moves with edits.
+    """
+    if entry.rule is not None and entry.rule != f.rule_id:
+        raise BaselineError(f"{name}: entry {entry.id}.rule: says {entry.rule} but the finding "
+                            f"with this id is {f.rule_id} at {f.location}")
+    if entry.path is not None:
+        file = re.sub(r":\d+$", "", entry.path.strip()).removeprefix("./")
+        if file != f.path:
+            raise BaselineError(f"{name}: entry {entry.id}.path: says {entry.path} but the "
+                                f"finding with this id is in {f.path} ({f.rule_id})")
+
+
 def _apply_acceptances(
     result: GateResult, accept: list[Acceptance], baseline: Baseline | None, day: date
 ) -> None:
@@ -518,6 +541,7 @@ def _apply_acceptances(
                 entry = baseline.get(f.legacy_id)
         if entry is None:
             continue
+        _check_labels(entry, f, baseline.name if baseline else "baseline")
         used_baseline.add(entry.id)
         if entry.expired(day):
             expired[entry.id] = entry

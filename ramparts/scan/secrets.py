@@ -27,6 +27,7 @@ import threading
 from collections import Counter
 from typing import Any
 
+from ramparts import yamlsafe
 from ramparts.observe.redact import looks_like_reference
 from ramparts.scan.findings import Finding, Rule, Severity
 from ramparts.scan.placeholders import is_placeholder
@@ -246,8 +247,8 @@ def _reference_value_lines(text: str) -> set[int]:
     from ramparts.scan.manifest_lint import line_map
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = yamlsafe.load(text)
+    except (yaml.YAMLError, RecursionError):
         return set()
     functions = data.get("functions") if isinstance(data, dict) else None
     if not isinstance(functions, dict):
