@@ -39,7 +39,7 @@ from ramparts import yamlsafe
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import depth, iac, logic, manifest_lint, runner, scope, taint
+from ramparts.scan import depth, embedded, iac, logic, manifest_lint, runner, sast, scope, taint
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import (
@@ -323,6 +323,10 @@ def _scan_all(
     findings += _guard("taint", depth.run_whole_tree,
                        lambda t: taint.run(t, handlers), tree, "taint")
     findings += _guard("logic", depth.run_whole_tree, logic.run, tree, "logic")
+    findings += _guard("embedded", embedded.run, tree, handlers,
+                       lambda t, h: _embedded_code(t, h, rules))
+    if any(f.rule_id == embedded.RULE.rule_id for f in findings):
+        rules[embedded.RULE.rule_id] = embedded.RULE
 
     # bandit and detect-secrets, per file: cached, or scanned meanwhile in workers
     file_findings, file_rules = _guard("per-file", per_file.result)
@@ -368,6 +372,16 @@ def _scan_all(
     if any(f.rule_id == depth.RULE.rule_id for f in findings):
         rules[depth.RULE.rule_id] = depth.RULE
     return findings, rules
+
+
+def _embedded_code(
+    tree: SourceTree, handlers: dict[str, set[str]], rules: dict[str, Rule]
+) -> list[Finding]:
+    """Taint rules and bandit over code held in a string literal (see ``embedded.py``)."""
+    found = taint.run(tree, handlers)
+    sast_findings, sast_rules = sast.run(tree)
+    rules.update({r.rule_id: r for r in sast_rules if r.rule_id not in rules})
+    return found + sast_findings
 
 
 def _gate_findings(tree: SourceTree, rules: dict[str, Rule], notes: list[str]) -> list[Finding]:
