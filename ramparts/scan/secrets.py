@@ -167,6 +167,10 @@ _WELL_KNOWN_DIGESTS = {
 }
 _ASSIGNED = re.compile(r"""^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[:=]""")
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)+$")
+# a variable that holds the *name* of a field, parameter or column (``PASSWORD_FIELD``)
+_FIELD_NAME = re.compile(r"(?i)(^|_)(field|param|parameter|column|attr|attribute|label|"
+                         r"input|key_name|field_name)s?$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}$")
 
 
 def _assigned_name(line: str) -> str:
@@ -184,6 +188,8 @@ def _named_non_secret(secret: Any, name: str) -> bool:
     if secret.type == "Hex High Entropy String" and _HEX.match(value) \
             and len(value) in _DIGEST_HEX_LENGTHS and _ID_NAME.search(name):
         return True  # GIT_COMMIT = "9fceb02d...": a build or content id
+    if secret.type == "Secret Keyword" and _FIELD_NAME.search(name) and _IDENTIFIER.match(value):
+        return True  # PASSWORD_FIELD = "password": the name of a form field, not its value
     return name.upper().endswith("HEADER") and bool(_HEADER_NAME.match(value))
 
 
