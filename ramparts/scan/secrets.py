@@ -21,10 +21,14 @@ and the ids hash it, so the report is safe to paste into a ticket.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import tempfile
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from ramparts import yamlsafe
@@ -103,8 +107,9 @@ def run(tree: SourceTree) -> list[Finding]:
             # high-entropy base64 and follows a keyword): one finding per line,
             # named after the most specific plugin
             by_line: dict[int, list[Any]] = {}
-            for secret in scan_file(str(sf.path)):
-                by_line.setdefault(int(secret.line_number or 1), []).append(secret)
+            with _scannable(sf.path, sf.text) as path:
+                for secret in scan_file(path):
+                    by_line.setdefault(int(secret.line_number or 1), []).append(secret)
             dynamic = _dynamic_reference_lines(sf.text)  # {{resolve:...}} names, any file
             deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()
             named = _secret_reference_lines(sf.text) if sf.rel == _MANIFEST else set()
@@ -171,6 +176,25 @@ _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)+$")
 _FIELD_NAME = re.compile(r"(?i)(^|_)(field|param|parameter|column|attr|attribute|label|"
                          r"input|key_name|field_name)s?$")
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}$")
+
+
+@contextlib.contextmanager
+def _scannable(path: Path, text: str) -> Iterator[str]:
+    """A path detect-secrets can read for ``text``: the file, or a decoded copy of it.
+
+    detect-secrets reads files itself; a UTF-16 or gzip file (``source.py``
+    decodes those) is written out as UTF-8 under the same name first.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if b"\0" not in head and head[:2] != b"\x1f\x8b":  # read as is: text on disk
+        yield str(path)
+        return
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    with tempfile.TemporaryDirectory(prefix="ramparts-decoded-") as tmp:
+        copy = Path(tmp) / name
+        copy.write_text(text, encoding="utf-8")
+        yield str(copy)
 
 
 def _assigned_name(line: str) -> str:

@@ -333,3 +333,27 @@ def test_an_accepted_rp_g004_lapses_when_the_file_changes(tmp_path: Path) -> Non
         use_app_baseline=False, accept=[Acceptance(g004(v1), "generated table, reviewed")]))
     assert not accepted.passed
     assert [f.rule_id for f in accepted.blocking] == ["RP-G004"]
+
+
+# -- review 2, F15: secrets in UTF-16 or gzip-compressed text are read, not "binary" ----------
+_CONFIG = "[stripe]\napi_key = sk_live_4eC39HqLyjWDarjtT1zdp7dc\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("config.ini", _CONFIG.encode("utf-16")),  # with a BOM
+        ("config16.ini", _CONFIG.encode("utf-16-le")),  # without: NUL every other byte
+        ("config.ini.gz", gzip.compress(_CONFIG.encode())),
+        ("config16.ini.gz", gzip.compress(_CONFIG.encode("utf-16"))),
+    ],
+)
+def test_a_secret_in_utf16_or_gzip_text_is_found(tmp_path: Path, name: str, data: bytes) -> None:
+    result = gate(app(tmp_path, {name: data}))
+    assert ("RP-S001", name, 2, "high") in found(result)
+    assert name not in {e.path for e in result.excluded}
+
+
+def test_compressed_binary_data_is_listed_not_scanned(tmp_path: Path) -> None:
+    result = gate(app(tmp_path, {"blob.bin.gz": gzip.compress(b"\x00\x01\x02" * 100)}))
+    assert "blob.bin.gz" in {e.path for e in result.excluded}
