@@ -380,3 +380,17 @@ def test_the_claimed_actor_is_recorded_escaped(gate_node: RunningNode, tmp_path:
         assert "actor" not in e["detail"]
     gate = audit_of(gate_node, "scan.gate")[-1]
     assert gate["detail"]["claimed_actor"] == "eve\\x1b[31m\\nforged"
+
+
+def test_a_deep_table_beside_a_finding_is_rp_g004_on_the_node_not_a_500(
+    gate_node: RunningNode, tmp_path: Path
+) -> None:
+    # review 2, F11: the finding-scope walk recursed: 500 internal_error, no audit event
+    deep = ("import os\n\nTABLE = 1" + " + 1" * 1500 + "\n\n\ndef handler(event, context):\n"
+            "    return {'statusCode': 200, 'body': os.popen(event['body']).read()}\n")
+    app = make_app(tmp_path / "app", manifest("deeptable", "/deeptable"), {"h.py": deep})
+    r = gate_node.deploy(app)
+    assert r.status_code == 422, r.text
+    assert "RP-G004" in {f["rule_id"] for f in r.json()["findings"]}
+    denied = audit_of(gate_node, "scan.gate")[-1]
+    assert denied["decision"] == "deny" and denied["resource"] == "app:deeptable"
