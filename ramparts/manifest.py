@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from ramparts import yamlsafe
 from ramparts.errors import ManifestError
 from ramparts.patterns.match import PatternError, compile_pattern
 from ramparts.scan.exclusions import MAX_PATTERNS as MAX_EXCLUDE_PATTERNS
@@ -1098,7 +1099,7 @@ def load_manifest(app_dir: Path, *, display_name: str | None = None) -> Manifest
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(shown, [("", f"cannot read: {exc.__class__.__name__}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yamlsafe.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

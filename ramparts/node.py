@@ -18,10 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import ramparts
-from ramparts import integrity
+from ramparts import integrity, yamlsafe
 from ramparts.aws.credentials import CredentialAuthority, open_authority
 from ramparts.aws.runtime import AwsRuntime
 from ramparts.broker import Broker
@@ -36,6 +34,7 @@ from ramparts.crypto.signing import VersionSigner, open_signer
 from ramparts.crypto.vault import open_vault
 from ramparts.errors import (
     InvocationError,
+    ManifestError,
     NotFound,
     RampartsError,
     SandboxError,
@@ -75,7 +74,7 @@ from ramparts.runtime.types import FunctionSpec, InvocationResult
 from ramparts.sandbox import layers
 from ramparts.sandbox.host import UID_BASE, SandboxHost
 from ramparts.sandbox.installer import SandboxedPip
-from ramparts.scan.errors import ScanFailed, ScannerFailed
+from ramparts.scan.errors import ScanError, ScanFailed, ScannerFailed
 from ramparts.scan.gate import GateOptions, GateResult
 from ramparts.secrets import SecretSource
 from ramparts.secrets import legacy as legacy_secrets
@@ -650,7 +649,7 @@ class Node:
             names |= legacy_secrets.references_of(fn.config)
             if fn.app not in auth_read:
                 auth_read.add(fn.app)
-                raw = yaml.safe_load(
+                raw = yamlsafe.load(
                     (Path(fn.spec.code_dir) / "ramparts.yaml").read_text(encoding="utf-8")
                 )
                 auth = (raw or {}).get("auth")
@@ -1131,6 +1130,7 @@ class Node:
         is who the deploying client says it is (recorded, not trusted: the
         principal is the admin token).
         """
+        actor = _printable(actor)
         try:
             report = await self.registry.deploy(archive, scan=scan)
         except ScanFailed as exc:
@@ -1154,6 +1154,9 @@ class Node:
             raise
         except ScannerFailed as exc:  # a scanner broke: the gate failed closed
             self._audit_gate_error(exc, actor, message=exc.message)
+            raise
+        except (ScanError, ManifestError) as exc:  # bad manifest or baseline: nothing scanned
+            self._audit_gate_error(exc, actor, message=str(exc)[:2000])
             raise
         if report.gate is not None:
             self._audit_gate(report.app, report.gate, actor)
@@ -1199,7 +1202,7 @@ class Node:
                 reason=accepted.get("reason"),
                 source=accepted.get("source"),
                 expires=accepted.get("expires"),
-                actor=accepted.get("actor") or actor or "admin",
+                claimed_actor=_printable(accepted.get("actor") or actor),
             )
         self.audit.emit(
             "scan.gate",
@@ -1266,3 +1269,14 @@ class Node:
         )
         self.detections.on_alert = self.incidents.alert
         self.detections.start()
+
+
+def _printable(claimed: str | None) -> str | None:
+    """A client's self-declared name with control characters escaped (``\\x1b``, ``\\n``).
+
+    It is recorded, not trusted: a raw escape sequence or newline in it could
+    forge lines or colours in a terminal or a log viewer reading the audit log.
+    """
+    if claimed is None:
+        return None
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in claimed)

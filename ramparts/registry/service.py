@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from ramparts import yamlsafe
 from ramparts.config import Settings
 from ramparts.crypto.signing import VersionSigner
 from ramparts.errors import (
@@ -599,7 +600,7 @@ class Registry:
             if tree_digest(tmp) != rec.artifact:
                 return "artifact_digest_mismatch"
             manifest = tmp / MANIFEST_NAME
-            raw = yaml.safe_load(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+            raw = yamlsafe.load(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
             found = (raw or {}).get("auth") if isinstance(raw, dict) else None
             auth = auth_section(AuthConfig.model_validate(found)) if found is not None else None
             recomputed = _version_id(rec.app, auth, rec.config, rec.artifact, rec.requirements)

@@ -127,7 +127,9 @@ def load_handler(handler: str, code_dir: str, scrub: worker.Scrubber) -> worker.
     """Import the handler's module and return the function, or raise HandlerLoadError."""
     module_name, attr, rel = parse_handler(handler)
     try:
-        module = importlib.import_module(module_name)
+        module = _import_file(module_name, rel, code_dir)
+    except HandlerLoadError:
+        raise
     except SyntaxError as exc:
         where = scrub(exc.filename or rel)
         if where.startswith("/"):
@@ -153,6 +155,82 @@ def load_handler(handler: str, code_dir: str, scrub: worker.Scrubber) -> worker.
             "Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{module_name}' ({rel})"
         )
     return fn  # type: ignore[no-any-return]
+
+
+def _import_file(module_name: str, rel: str, code_dir: str) -> Any:
+    """Import exactly the file the manifest names, as ``module_name``.
+
+    ``importlib.import_module`` would take a package directory ``h/`` or an
+    extension module ``h.*.so`` next to ``h.py`` before the file: the code
+    that runs would not be the code the deploy gate checked as the handler.
+    So the module is built from its path; the packages on the way to it are
+    imported by name, after checking that each name can only mean the app's
+    own directory (no same-named module beside a directory without
+    ``__init__.py``) and, once imported, that it is that directory.
+    """
+    path = os.path.join(code_dir, rel)
+    if not os.path.isfile(path):
+        raise ModuleNotFoundError(f"No module named {module_name!r}", name=module_name)
+    parts = module_name.split(".")
+    if rel.endswith("/__init__.py") or rel == "__init__.py":
+        parts = parts[:-1]  # the handler is a package's own __init__: its parents only
+    for i in range(1, len(parts)):
+        _check_package(".".join(parts[:i]), os.path.join(code_dir, *parts[:i]))
+    existing = sys.modules.get(module_name)
+    if existing is not None and getattr(existing, "__file__", None) == path:
+        return existing
+    is_package = os.path.basename(rel) == "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        module_name,
+        path,
+        submodule_search_locations=[os.path.dirname(path)] if is_package else None,
+    )
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py path always has one
+        raise ModuleNotFoundError(f"No module named {module_name!r}", name=module_name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    parent, _, child = module_name.rpartition(".")
+    if parent and parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
+def _check_package(name: str, directory: str) -> None:
+    """Import package ``name``, refusing if it would not be the app's ``directory``."""
+    if not os.path.isfile(os.path.join(directory, "__init__.py")):
+        # a namespace directory: a module file of the same name would be imported instead
+        parent, base = os.path.split(directory)
+        rivals = [
+            n
+            for n in _listdir(parent)
+            if n != base and n.split(".", 1)[0] == base and n.endswith((".py", ".so", ".pyc"))
+        ]
+        if rivals:
+            raise HandlerLoadError(
+                "Runtime.ImportModuleError",
+                f"ambiguous package {name!r}: {rivals[0]} would be imported instead of the "
+                f"directory {base}/ (add {base}/__init__.py or rename one of them)",
+            )
+    package = importlib.import_module(name)
+    locations = [os.path.realpath(p) for p in getattr(package, "__path__", [])]
+    if os.path.realpath(directory) not in locations:
+        raise HandlerLoadError(
+            "Runtime.ImportModuleError",
+            f"package {name!r} resolves outside the app's directory {os.path.basename(directory)}/"
+            " (a dependency has a package of the same name): rename the directory",
+        )
+
+
+def _listdir(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
 
 
 def _set_pdeathsig() -> None:
@@ -345,8 +423,9 @@ def _sdk_path(cfg: dict[str, Any]) -> None:
         return
     from ramparts.sandbox import filesystem
 
-    anchors = [i for i, p in enumerate(sys.path) if p in (cfg["runtime_dir"],
-                                                          filesystem.RUNTIME_ROOT)]
+    anchors = [
+        i for i, p in enumerate(sys.path) if p in (cfg["runtime_dir"], filesystem.RUNTIME_ROOT)
+    ]
     sys.path.insert(anchors[-1] + 1 if anchors else len(sys.path), sdk)
 
 
@@ -436,7 +515,7 @@ def _run_worker(
     """
     sink.begin("")
     try:
-        handler = load_handler(cfg["handler"], cfg["code_dir"], scrub)
+        handler = load_handler(cfg["handler"], _task_root(cfg), scrub)
     except HandlerLoadError as exc:
         # Imported fine in the probe, not here (it depends on something that
         # changed): the invocation gets Lambda's init error and the worker ends.
@@ -610,7 +689,7 @@ def _probe(
             report: dict[str, Any]
             handler: worker.Handler | None = None
             try:
-                handler = load_handler(cfg["handler"], cfg["code_dir"], scrub)
+                handler = load_handler(cfg["handler"], task_root, scrub)
             except HandlerLoadError as exc:
                 report = {"error_type": exc.error_type, "error_message": exc.message}
             else:

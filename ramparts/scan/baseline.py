@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from ramparts import yamlsafe
 from ramparts.scan.errors import ScanError
 from ramparts.scan.findings import Finding
 
@@ -82,13 +83,15 @@ def parse_baseline(text: str, name: str) -> Baseline:
         if name.endswith(".json") or text.lstrip().startswith("{"):
             data = json.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = yamlsafe.load(text)
     except json.JSONDecodeError as exc:
         raise _fail(name, f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "<root>"
         raise _fail(name, where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:  # the YAML and JSON readers recurse once per nesting level
+        raise _fail(name, "<root>", "nested too deeply") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

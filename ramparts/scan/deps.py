@@ -64,6 +64,9 @@ class Requirement:
     line: int
     version: Version | None = None  # set only when pinned to exactly one release
     problem: str = ""  # why it cannot be checked, when unpinned
+    constraint: bool = False  # from a -c file: limits what is installed, installs nothing
+    # (lowest allowed, highest allowed, highest inclusive) of a bounded range, e.g. ==2.10.*
+    bounds: tuple[Version, Version, bool] | None = None
 
     @property
     def pinned(self) -> bool:
@@ -114,7 +117,63 @@ def _from_pep508(text: str, path: str, line: int) -> Requirement | None:
         problem = "installed from a URL" if req.url else (
             f"allows {spec}" if spec else "allows any version")
     return Requirement(canonicalize_name(req.name), f"{req.name}{spec}", path, line, version,
-                       problem)
+                       problem, bounds=_bounds(req) if version is None else None)
+
+
+def _bounds(req: Pep508) -> tuple[Version, Version, bool] | None:
+    """Lowest and highest version a bounded range admits (``==2.10.*``, ``~=2.0.0``, ``>=a,<=b``).
+
+    The lowest is a version the range really admits; the highest is exclusive
+    unless the flag says inclusive.  None when the range is open on either side.
+    """
+    if req.url:
+        return None
+    low: Version | None = None
+    high: tuple[Version, bool] | None = None
+    try:
+        for sp in req.specifier:
+            op, text = sp.operator, sp.version
+            if op == "==" and text.endswith(".*"):
+                base = Version(text[:-2])
+                rel = list(base.release)
+                low, high = _max_low(low, base), _min_high(high, (_bump(rel, len(rel)), False))
+            elif op == "~=":
+                base = Version(text)
+                rel = list(base.release)
+                low = _max_low(low, base)
+                high = _min_high(high, (_bump(rel, len(rel) - 1), False))
+            elif op in (">=", "=="):
+                low = _max_low(low, Version(text))
+                if op == "==":
+                    high = _min_high(high, (Version(text), True))
+            elif op == "<=":
+                high = _min_high(high, (Version(text), True))
+            elif op == "<":
+                high = _min_high(high, (Version(text), False))
+    except InvalidVersion:
+        return None
+    if low is None or high is None or not req.specifier.contains(low, prereleases=True):
+        return None
+    return low, high[0], high[1]
+
+
+def _bump(release: list[int], keep: int) -> Version:
+    """The release after every ``release[:keep].*``: 2.10 -> 2.11 (keep 2), 2.0.0 -> 2.1."""
+    head = release[: max(keep, 1)]
+    head[-1] += 1
+    return Version(".".join(map(str, head)))
+
+
+def _max_low(current: Version | None, new: Version) -> Version:
+    return new if current is None or new > current else current
+
+
+def _min_high(
+    current: tuple[Version, bool] | None, new: tuple[Version, bool]
+) -> tuple[Version, bool]:
+    if current is None or new[0] < current[0] or (new[0] == current[0] and not new[1]):
+        return new
+    return current
 
 
 def parse_requirements_txt(text: str, path: str) -> list[Requirement]:
@@ -144,13 +203,54 @@ def parse_requirements_txt(text: str, path: str) -> list[Requirement]:
             continue  # -r/-c includes (scanned as files of their own), index options
         # drop per-requirement options: --hash=..., --config-settings ...
         text_req = re.split(r"\s+--?[a-z]", line, maxsplit=1)[0].strip()
-        if re.match(r"^(https?|file|git\+\w+)://|^[./]", text_req):
+        if re.match(r"^(https?|file|git\+\w+)://|^[./]", text_req) or text_req.lower().endswith(
+            (".whl", ".tar.gz", ".zip")
+        ):
+            named = _archive_release(text_req)
+            if named is not None:  # a wheel or sdist file name states its release (PEP 427)
+                out.append(Requirement(named[0], text_req, path, lineno, named[1]))
+                continue
             out.append(Requirement(canonicalize_name(text_req.rsplit("/", 1)[-1]), text_req,
                                    path, lineno, problem="installed from a URL or path"))
             continue
         req = _from_pep508(text_req, path, lineno)
         if req is not None:
             out.append(req)
+    return out
+
+
+def _archive_release(target: str) -> tuple[str, Version] | None:
+    """(name, version) from a wheel's or sdist's file name, if it is one."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    name = target.split("#", 1)[0].rsplit("/", 1)[-1]
+    try:
+        if name.endswith(".whl"):
+            dist, version, _, _ = parse_wheel_filename(name)
+            return str(dist), version
+        if name.endswith((".tar.gz", ".zip")):
+            dist, version = parse_sdist_filename(name)
+            return str(dist), version
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return None
+
+
+def includes(text: str) -> list[tuple[int, str, bool]]:
+    """(line, target, is_constraint) of every ``-r``/``-c`` option in a requirements file."""
+    from ramparts.scan.reqfile import logical_lines
+
+    out: list[tuple[int, str, bool]] = []
+    for number, line in logical_lines(text):
+        m = re.match(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^-\s]))(\S+)",
+                     line.strip())
+        if m:
+            out.append((number, m.group(2), m.group(1) in ("-c", "--constraint")))
     return out
 
 
@@ -280,7 +380,104 @@ def collect(tree: SourceTree) -> tuple[list[Requirement], list[str]]:
         if sf.rel.endswith("pyproject.toml") and folder in locked_dirs:
             found = [r for r in found if r.pinned]  # the lock file pins the rest
         reqs.extend(found)
+    reqs.extend(_included(tree))
     return reqs, notes
+
+
+def _included(tree: SourceTree) -> list[Requirement]:
+    """Requirements of files reached by ``-r``/``-c`` that are not dependency files by name.
+
+    pip installs from them (``-r deps.in``) or is held to their pins
+    (``-c pins.txt``) whatever they are called, and whether or not
+    ``scan.exclude`` names them, so their pins are matched like any other.
+    Includes resolve against the including file's directory, as pip does.
+    """
+    out: list[Requirement] = []
+    done = {sf.rel for sf in tree.files if sf.text is not None and is_dependency_file(sf.rel)
+            and sf.rel.endswith(".txt")}
+    queue = [(rel, False) for rel in sorted(done)]
+    while queue:
+        rel, constraint = queue.pop(0)
+        text = _read_inside(tree, rel)
+        if text is None:
+            continue
+        for _, target, is_constraint in includes(text):
+            child = _join(rel, target)
+            if child is None or child in done:
+                continue  # outside the app (RP-D003) or already read (also a cycle)
+            done.add(child)
+            child_text = _read_inside(tree, child)
+            if child_text is None:
+                continue  # missing: RP-D003 from the include check
+            # requirements only: a line that is not one is never quoted back (it may be
+            # anything, a secret included), and is the RP-D003 include check's business
+            found = [r for r in parse_requirements_txt(child_text, child)
+                     if r.pinned or r.problem.startswith("allows")]
+            for r in found:
+                r.constraint = constraint or is_constraint
+            out.extend(found)
+            queue.append((child, constraint or is_constraint))
+    return out
+
+
+def include_problems(tree: SourceTree) -> list[Finding]:
+    """RP-D003 for an include that names no file of the app, or that includes itself."""
+    out: dict[str, Finding] = {}
+    roots = sorted(sf.rel for sf in tree.files if sf.text is not None
+                   and sf.rel.endswith(".txt") and is_dependency_file(sf.rel))
+
+    def finding(rel: str, line: int, message: str, text: str) -> None:
+        f = Finding("RP-D003", Severity.HIGH, rel, line, message,
+                    "include only files shipped in the app, each once (no -r/-c cycle)",
+                    "deps", "CWE-829", fingerprint_text=f"include\x1f{text}")
+        out.setdefault(f.id, f)
+
+    def walk(rel: str, chain: tuple[str, ...]) -> None:
+        text = _read_inside(tree, rel)
+        if text is None or len(chain) > 64:
+            return
+        for line, target, _ in includes(text):
+            child = _join(rel, target)
+            if child is None:
+                continue  # outside the app: the include check reports it
+            if child in chain or child == rel:
+                finding(rel, line, f"{target} includes {rel} again (a -r/-c cycle: "
+                        + " -> ".join([*chain, rel, child]) + "): pip cannot resolve it", target)
+                continue
+            if _read_inside(tree, child) is None:
+                finding(rel, line, f"{target} is not a file of the app: the install fails and "
+                        "its pins cannot be checked", target)
+                continue
+            walk(child, (*chain, rel))
+
+    for rel in roots:
+        walk(rel, ())
+    return list(out.values())
+
+
+def _join(rel: str, target: str) -> str | None:
+    import posixpath
+
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", target):
+        return None
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    joined = posixpath.normpath(posixpath.join(folder, target))
+    return None if joined.startswith("../") or joined.startswith("/") or joined == ".." else joined
+
+
+def _read_inside(tree: SourceTree, rel: str) -> str | None:
+    sf = tree.get(rel)
+    if sf is not None:
+        return sf.text
+    path = tree.root / rel  # excluded from the scan, still installed from: read it anyway
+    try:
+        if not path.resolve().is_relative_to(tree.root.resolve()) or not path.is_file():
+            return None
+        if path.stat().st_size > 1024 * 1024:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def unsafe_options(tree: SourceTree, policy: InstallPolicy) -> list[Finding]:
@@ -312,8 +509,9 @@ def scan(
 ) -> tuple[list[Finding], list[str]]:
     reqs, notes = collect(tree)
     findings: list[Finding] = unsafe_options(tree, policy or InstallPolicy())
+    findings += include_problems(tree)
     for r in reqs:
-        if r.pinned:
+        if r.pinned or r.constraint:
             continue
         findings.append(
             Finding(
@@ -330,7 +528,9 @@ def scan(
                 fingerprint_text=f"{r.name}\x1f{r.spec}",
             )
         )
-    pins = sorted({(r.name, r.version) for r in reqs if r.version is not None}, key=str)
+    ranged = [r for r in reqs if r.version is None and r.bounds is not None]
+    pins = sorted({(r.name, r.version) for r in reqs if r.version is not None}
+                  | {(r.name, r.bounds[0]) for r in ranged if r.bounds is not None}, key=str)
     if not pins:
         return findings, notes
     if source is None:
@@ -347,24 +547,48 @@ def scan(
     for r in reqs:
         if r.version is None:
             continue
-        for adv in matched.get((r.name, r.version), []):
-            fixed = adv.fixed_for(r.version)
-            findings.append(
-                Finding(
-                    rule_id="RP-D001",
-                    severity=adv.severity,
-                    path=r.path,
-                    line=r.line,
-                    message=f"{r.name} {r.version} is affected by {adv.title}: {adv.summary}"
-                    + ("" if adv.severity_known else " (no severity published; treated as high)"),
-                    remediation=(f"upgrade {r.name} to {fixed} or later" if fixed else
-                                 f"no fixed release of {r.name} is published: remove or "
-                                 "replace it, or accept the risk explicitly"),
-                    family="deps",
-                    cwe=adv.cwe or "CWE-1395",
-                    fingerprint_text=f"{r.name}\x1f{r.version}\x1f{adv.id}",
-                    extra={"package": r.name, "version": str(r.version), "advisory": adv.id,
-                           "fixed_version": fixed},
-                )
-            )
+        findings += _vulnerable(r, r.version, matched.get((r.name, r.version), []), "")
+    for r in ranged:
+        assert r.bounds is not None
+        low, high, inclusive = r.bounds
+        every = []
+        for adv in matched.get((r.name, low), []):
+            fixed = adv.fixed_for(low)
+            # the fix for the lowest allowed release lies beyond the range: no release the
+            # range admits is outside that advisory's affected range
+            if fixed is None or _beyond(Version(fixed), high, inclusive):
+                every.append(adv)
+        findings += _vulnerable(r, low, every, f" (every release {r.spec} allows is affected)")
     return findings, notes
+
+
+def _beyond(fixed: Version, high: Version, inclusive: bool) -> bool:
+    return fixed > high if inclusive else fixed >= high
+
+
+def _vulnerable(r: Requirement, version: Version, advisories: list[Any], why: str
+                ) -> list[Finding]:
+    findings: list[Finding] = []
+    for adv in advisories:
+        fixed = adv.fixed_for(version)
+        findings.append(
+            Finding(
+                rule_id="RP-D001",
+                severity=adv.severity,
+                path=r.path,
+                line=r.line,
+                message=f"{f'{r.name} {r.version}' if r.version else r.spec} is affected by "
+                f"{adv.title}: "
+                f"{adv.summary}{why}"
+                + ("" if adv.severity_known else " (no severity published; treated as high)"),
+                remediation=(f"upgrade {r.name} to {fixed} or later" if fixed else
+                             f"no fixed release of {r.name} is published: remove or "
+                             "replace it, or accept the risk explicitly"),
+                family="deps",
+                cwe=adv.cwe or "CWE-1395",
+                fingerprint_text=f"{r.name}\x1f{r.version or r.spec}\x1f{adv.id}",
+                extra={"package": r.name, "version": str(r.version or r.spec),
+                       "advisory": adv.id, "fixed_version": fixed},
+            )
+        )
+    return findings

@@ -37,15 +37,32 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ramparts import yamlsafe
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
 from ramparts.scan import deps as deps_scan
-from ramparts.scan import depth, iac, logic, manifest_lint, runner, scope, taint, taint_cache
+from ramparts.scan import (
+    depth,
+    embedded,
+    iac,
+    logic,
+    manifest_lint,
+    runner,
+    sast,
+    scope,
+    taint,
+    taint_cache,
+)
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
-from ramparts.scan.baseline import Baseline, BaselineEntry, find_default, load_baseline, today
+from ramparts.scan.baseline import (
+    Baseline,
+    BaselineEntry,
+    BaselineError,
+    find_default,
+    load_baseline,
+    today,
+)
 from ramparts.scan.cache import ScanCache
 from ramparts.scan.errors import ScanError, ScannerFailed
 from ramparts.scan.exclusions import Exclusion, grouped
@@ -230,6 +247,7 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
     findings, rules = _scan(tree, manifest, manifest_text, options.advisories, notes,
                             options.parallel, options.install_policy, cache)
     scope.assign(tree, findings, cache)
+    _bind_gate_findings_to_content(tree, findings)
     if cache is not None:
         cache.commit()
     if baseline is not None:
@@ -243,6 +261,28 @@ def run_gate(root: Path, options: GateOptions | None = None) -> GateResult:
     _apply_acceptances(result, options.accept, baseline, today())
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _bind_gate_findings_to_content(tree: SourceTree, findings: list[Finding]) -> None:
+    """Put the sha256 of the file's bytes into the id of every gate (RP-G) finding.
+
+    A gate finding says "this file was not checked"; accepted once, an id of
+    file and reason alone would cover every later version of the file, so
+    whatever code it grew would deploy unread.  Bound to the content, an
+    acceptance lapses as soon as the file changes.
+    """
+    digests: dict[str, str] = {}
+    for f in findings:
+        if f.family != "gate":
+            continue
+        if f.path not in digests:
+            sf = tree.get(f.path)
+            try:
+                digests[f.path] = hashlib.sha256(sf.path.read_bytes()).hexdigest() if sf else ""
+            except OSError:
+                digests[f.path] = ""
+        if digests[f.path]:
+            f.fingerprint_text += "\x1fsha256:" + digests[f.path]
 
 
 def _guard(family: str, fn: Any, *args: Any) -> Any:
@@ -299,6 +339,10 @@ def _scan_all(
             file, entry = parse_handler(fn.handler)
             handlers.setdefault(file, set()).add(entry)
     findings += _guard("taint", taint_cache.run, tree, handlers, cache)
+    findings += _guard("embedded", embedded.run, tree, handlers,
+                       lambda t, h: _embedded_code(t, h, rules))
+    if any(f.rule_id == embedded.RULE.rule_id for f in findings):
+        rules[embedded.RULE.rule_id] = embedded.RULE
 
     # bandit, detect-secrets and the logic checks, per file: cached, or scanned meanwhile
     # in workers
@@ -307,7 +351,7 @@ def _scan_all(
     findings += [f for f in file_findings if f.family != "secrets"]
     secret_findings = [f for f in file_findings if f.family == "secrets"]
     if manifest is not None:
-        data = yaml.safe_load(manifest_text) or {}
+        data = yamlsafe.load(manifest_text) or {}
         lines = manifest_lint.line_map(manifest_text)
         references = _secret_reference_hashes(manifest)
         public_keys = _public_key_files(manifest, tree)
@@ -345,6 +389,16 @@ def _scan_all(
     if any(f.rule_id == depth.RULE.rule_id for f in findings):
         rules[depth.RULE.rule_id] = depth.RULE
     return findings, rules
+
+
+def _embedded_code(
+    tree: SourceTree, handlers: dict[str, set[str]], rules: dict[str, Rule]
+) -> list[Finding]:
+    """Taint rules and bandit over code held in a string literal (see ``embedded.py``)."""
+    found = taint.run(tree, handlers)
+    sast_findings, sast_rules = sast.run(tree)
+    rules.update({r.rule_id: r for r in sast_rules if r.rule_id not in rules})
+    return found + sast_findings
 
 
 def _gate_findings(tree: SourceTree, rules: dict[str, Rule], notes: list[str]) -> list[Finding]:
@@ -476,6 +530,23 @@ def _policy_findings(
     return out
 
 
+def _check_labels(entry: BaselineEntry, f: Finding, name: str) -> None:
+    """A baseline entry's ``rule``/``path`` must describe the finding its id accepts.
+
+    They are what a reviewer of the baseline reads; an entry labelled "a
+    missing timeout in other.py" must not silently accept a path traversal
+    in h.py.  The line after ``path:`` is not compared: it moves with edits.
+    """
+    if entry.rule is not None and entry.rule != f.rule_id:
+        raise BaselineError(f"{name}: entry {entry.id}.rule: says {entry.rule} but the finding "
+                            f"with this id is {f.rule_id} at {f.location}")
+    if entry.path is not None:
+        file = re.sub(r":\d+$", "", entry.path.strip()).removeprefix("./")
+        if file != f.path:
+            raise BaselineError(f"{name}: entry {entry.id}.path: says {entry.path} but the "
+                                f"finding with this id is in {f.path} ({f.rule_id})")
+
+
 def _apply_acceptances(
     result: GateResult, accept: list[Acceptance], baseline: Baseline | None, day: date
 ) -> None:
@@ -501,6 +572,7 @@ def _apply_acceptances(
                 entry = baseline.get(f.legacy_id)
         if entry is None:
             continue
+        _check_labels(entry, f, baseline.name if baseline else "baseline")
         used_baseline.add(entry.id)
         if entry.expired(day):
             expired[entry.id] = entry

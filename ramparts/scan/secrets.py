@@ -21,12 +21,17 @@ and the ids hash it, so the report is safe to paste into a ticket.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import tempfile
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from ramparts import yamlsafe
 from ramparts.observe.redact import looks_like_reference
 from ramparts.scan.findings import Finding, Rule, Severity
 from ramparts.scan.placeholders import is_placeholder
@@ -102,8 +107,9 @@ def run(tree: SourceTree) -> list[Finding]:
             # high-entropy base64 and follows a keyword): one finding per line,
             # named after the most specific plugin
             by_line: dict[int, list[Any]] = {}
-            for secret in scan_file(str(sf.path)):
-                by_line.setdefault(int(secret.line_number or 1), []).append(secret)
+            with _scannable(sf.path, sf.text) as path:
+                for secret in scan_file(path):
+                    by_line.setdefault(int(secret.line_number or 1), []).append(secret)
             dynamic = _dynamic_reference_lines(sf.text)  # {{resolve:...}} names, any file
             deferred = _environment_lines(sf.text) if sf.rel == _MANIFEST else set()
             named = _secret_reference_lines(sf.text) if sf.rel == _MANIFEST else set()
@@ -166,6 +172,29 @@ _WELL_KNOWN_DIGESTS = {
 }
 _ASSIGNED = re.compile(r"""^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[:=]""")
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)+$")
+# a variable that holds the *name* of a field, parameter or column (``PASSWORD_FIELD``)
+_FIELD_NAME = re.compile(r"(?i)(^|_)(field|param|parameter|column|attr|attribute|label|"
+                         r"input|key_name|field_name)s?$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}$")
+
+
+@contextlib.contextmanager
+def _scannable(path: Path, text: str) -> Iterator[str]:
+    """A path detect-secrets can read for ``text``: the file, or a decoded copy of it.
+
+    detect-secrets reads files itself; a UTF-16 or gzip file (``source.py``
+    decodes those) is written out as UTF-8 under the same name first.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if b"\0" not in head and head[:2] != b"\x1f\x8b":  # read as is: text on disk
+        yield str(path)
+        return
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    with tempfile.TemporaryDirectory(prefix="ramparts-decoded-") as tmp:
+        copy = Path(tmp) / name
+        copy.write_text(text, encoding="utf-8")
+        yield str(copy)
 
 
 def _assigned_name(line: str) -> str:
@@ -183,6 +212,8 @@ def _named_non_secret(secret: Any, name: str) -> bool:
     if secret.type == "Hex High Entropy String" and _HEX.match(value) \
             and len(value) in _DIGEST_HEX_LENGTHS and _ID_NAME.search(name):
         return True  # GIT_COMMIT = "9fceb02d...": a build or content id
+    if secret.type == "Secret Keyword" and _FIELD_NAME.search(name) and _IDENTIFIER.match(value):
+        return True  # PASSWORD_FIELD = "password": the name of a form field, not its value
     return name.upper().endswith("HEADER") and bool(_HEADER_NAME.match(value))
 
 
@@ -246,8 +277,8 @@ def _reference_value_lines(text: str) -> set[int]:
     from ramparts.scan.manifest_lint import line_map
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = yamlsafe.load(text)
+    except (yaml.YAMLError, RecursionError):
         return set()
     functions = data.get("functions") if isinstance(data, dict) else None
     if not isinstance(functions, dict):

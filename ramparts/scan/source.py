@@ -176,6 +176,9 @@ def _read(rel: str, path: Path, cache: ScanCache | None) -> SourceFile:
             "RP-G002", f"cannot be read ({exc.__class__.__name__})"))
     if code:
         return _python(rel, path, raw, cache)
+    decoded = decode_packed_text(raw)
+    if decoded is not None:
+        return SourceFile(rel, path, decoded)
     if b"\0" in raw[:_SNIFF_BYTES]:
         return SourceFile(rel, path, None)
     try:
@@ -183,6 +186,63 @@ def _read(rel: str, path: Path, cache: ScanCache | None) -> SourceFile:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")  # data in another encoding: still secret-scanned
     return SourceFile(rel, path, text)
+
+
+def decode_packed_text(raw: bytes) -> str | None:
+    """Text stored as UTF-16 (with a BOM) or gzip-compressed (up to the text limit), else None.
+
+    Both hold NUL bytes, so they used to be listed as binary and never
+    secret-scanned: a key in a UTF-16 ``config.ini`` or a ``.gz`` of it went
+    unseen.  Compressed data that is not text, or larger than the limit once
+    decompressed, stays binary (listed as not scanned).
+    """
+    import gzip
+    import zlib
+
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    bom_less = _utf16_without_bom(raw[:_SNIFF_BYTES])
+    if bom_less is not None:
+        try:
+            return raw.decode(bom_less)
+        except UnicodeDecodeError:
+            return None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
+                inner = fh.read(MAX_TEXT_BYTES + 1)
+        except (OSError, EOFError, zlib.error):
+            return None
+        if len(inner) > MAX_TEXT_BYTES:
+            return None
+        if inner[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return inner.decode("utf-16", "replace")
+        return None if b"\0" in inner[:_SNIFF_BYTES] else _as_text(inner)
+    return None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le'/'-be' when the bytes look like mostly-ASCII UTF-16 text: every other byte NUL."""
+    head = head[: len(head) - len(head) % 2]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for codec, text_bytes, zeros in (("utf-16-le", even, odd), ("utf-16-be", odd, even)):
+        if zeros.count(0) >= 0.9 * len(zeros) and 0 not in text_bytes and all(
+            b in (9, 10, 13) or 32 <= b < 127 for b in text_bytes[:256]
+        ):
+            return codec
+    return None
+
+
+def _as_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _binary(path: Path) -> bool:

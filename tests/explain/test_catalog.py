@@ -25,7 +25,7 @@ from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.gate import GATE_RULES, POLICY_RULES, run_gate
 
 PACKAGE = Path(ramparts.__file__).parent
-CODE_FAMILIES = ("RP-T", "RP-L", "RP-S001", "RP-G001", "B")
+CODE_FAMILIES = ("RP-T", "RP-L", "RP-S001", "RP-G001", "RP-G005", "B")
 MANIFEST_FAMILIES = ("RP-M", "RP-P", "RP-S002")
 # Examples that cannot be shown to fire through the gate, with the reason.
 NOT_RUN: dict[str, str] = {

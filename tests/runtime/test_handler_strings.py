@@ -101,3 +101,54 @@ def test_missing_handler_file_is_named(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "functions.f.handler" in out.stderr + out.stdout
     assert "src/nothere.py" in out.stderr + out.stdout
+
+
+SHADOW_MANIFEST = """
+app: shadows
+functions:
+  colon-form:
+    handler: h.py:handler
+  dotted-form:
+    handler: src/h.handler
+"""
+# The attack (adversarial review 2, F1): the manifest names h.py, which the gate
+# checks; a package h/ next to it is what `import h` would load.  (The review's package
+# read any file the caller named; the gate now reports that code too, as it ships, so
+# here the package only says that it ran.)
+_SHADOW_PACKAGE = """
+def _impl(req, ctx):
+    return {"ran": "the shadow package"}
+
+handler = _impl
+"""
+
+
+def test_package_beside_the_handler_file_never_runs(hnode: RunningNode, tmp_path: Path) -> None:
+    files = {
+        "h.py": "def handler(event, context):\n    return {'ran': 'h.py'}\n",
+        "h/__init__.py": _SHADOW_PACKAGE,
+        "src/__init__.py": "",
+        "src/h.py": "def handler(event, context):\n    return {'ran': 'src/h.py'}\n",
+        "src/h/__init__.py": _SHADOW_PACKAGE,
+    }
+    hnode.deploy_ok(make_app(tmp_path / "app", SHADOW_MANIFEST, files))
+    for fn, ran in (("colon-form", "h.py"), ("dotted-form", "src/h.py")):
+        r = hnode.control.post(
+            f"/v1/functions/{fn}/invoke", json={"event": {"body": "/etc/hostname"}}
+        )
+        assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+        assert r.json()["result"] == {"ran": ran}, r.text
+
+
+def test_module_file_beside_a_namespace_directory_is_refused(
+    hnode: RunningNode, tmp_path: Path
+) -> None:
+    manifest = "app: h3\nfunctions:\n  f:\n    handler: lib/h.py:handler\n"
+    files = {
+        "lib/h.py": "def handler(event, context):\n    return 1\n",
+        # `import lib` would load this file, not the directory lib/ (no __init__.py)
+        "lib.py": "raise SystemExit('shadow ran')\n",
+    }
+    r = hnode.deploy(make_app(tmp_path / "app", manifest, files))
+    assert r.status_code == 422, r.text
+    assert "ambiguous package 'lib'" in r.text and "shadow ran" not in r.text

@@ -192,3 +192,46 @@ def test_a_legacy_id_matches_only_when_it_is_unambiguous(tmp_path: Path) -> None
     result = run_gate(v2, GateOptions(baseline=bl))
     assert not result.accepted  # two findings share each legacy id: neither is covered
     assert {f.line for f in result.blocking} == {6, 11}
+
+
+# -- review 2, F10: a wrapped call's id covers the whole call, not its first line ----------
+WRAPPED = '''import sqlite3
+
+
+def handler(event, context):
+    db = sqlite3.connect(":memory:")
+    rows = db.execute(
+        "SELECT name FROM t WHERE region = '" + event["region"] + "'"
+    ).fetchall()
+    os_cmd = "echo " + event["x"]
+    __import__("os").system(os_cmd)
+    return rows
+'''
+
+
+def test_a_wrapped_calls_id_changes_when_any_of_its_lines_changes(tmp_path: Path) -> None:
+    def taint_ids(text: str, name: str) -> dict[int, str]:
+        result = run_gate(_app(tmp_path / name, text), GateOptions(use_app_baseline=False))
+        return {f.line: f.id for f in result.findings if f.rule_id == "RP-T003"}
+
+    before = taint_ids(WRAPPED, "a")
+    assert list(before) == [6]
+    rewritten = WRAPPED.replace(
+        '''"SELECT name FROM t WHERE region = '" + event["region"] + "'"''',
+        '''"SELECT password FROM users WHERE name = '" + event["q"] + "' OR " + event["w"]''',
+    )
+    assert taint_ids(rewritten, "b")[6] != before[6]
+    # re-indenting the same call keeps the id (whitespace is normalised)
+    reflowed = WRAPPED.replace('    ).fetchall()', ').fetchall()')
+    assert taint_ids(reflowed, "c") == before
+
+
+def test_a_one_line_findings_id_is_keyed_on_its_line_as_before(tmp_path: Path) -> None:
+    from ramparts.scan.findings import _digest
+
+    app = vulnerable_app(tmp_path / "app")
+    for f in run_gate(app).blocking:
+        line = (app / f.path).read_text().splitlines()[f.line - 1]
+        assert f.fingerprint_text.split("\x1f")[0] == line
+        assert f.id == _digest(f.rule_id, f.path, f.scope or "", " ".join(
+            f.fingerprint_text.split()))

@@ -116,7 +116,7 @@ def test_accepted_risks_deploy_and_are_audited(gate_node: RunningNode, tmp_path:
         assert e["detail"]["reason"] == "internal tool: the name is checked by the WAF"
         assert e["detail"]["source"] == "accept-risk"
         assert e["detail"]["rule"] in ("RP-T002", "B605")
-        assert e["detail"]["actor"]
+        assert e["detail"]["claimed_actor"] and "actor" not in e["detail"]
     assert audit_of(gate_node, "scan.gate")[-1]["decision"] == "allow"
 
 
@@ -316,3 +316,81 @@ def test_code_too_deep_for_the_parser_is_refused_with_a_finding_not_a_500(
     assert "deep-fn" not in functions(gate_node)
     denied = audit_of(gate_node, "scan.gate")[-1]
     assert denied["decision"] == "deny" and denied["resource"] == "app:deep"
+
+
+# -- review 2: bad YAML values, mislabelled baseline entries, a forged actor -------------
+def test_bad_yaml_dates_are_field_errors_and_audited_not_a_500(
+    gate_node: RunningNode, tmp_path: Path
+) -> None:
+    app = clean_app(tmp_path / "m", app="baddate", path="/baddate")
+    (app / "ramparts.yaml").write_text(
+        (app / "ramparts.yaml").read_text().replace("timeout: 5s", "timeout: 2026-13-45"))
+    before = len(audit_of(gate_node, "scan.gate"))
+    r = gate_node.deploy(app)
+    assert 400 <= r.status_code < 500, r.text
+    assert "functions.baddate-fn.timeout" in r.text and "Traceback" not in r.text
+    done = gate_node.cli("scan", str(app), "--offline")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "functions.baddate-fn.timeout" in " ".join(done.stderr.split())
+
+    app = clean_app(tmp_path / "b", app="badexp", path="/badexp")
+    (app / ".ramparts-baseline.yaml").write_text(
+        "accepted:\n  - id: 0123456789ab\n    reason: ok\n    expires: 2026-13-45\n")
+    r = gate_node.deploy(app)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_baseline", r.text
+    assert "accepted[0].expires" in r.json()["message"]
+    (app / ".ramparts-baseline.yaml").write_text("[" * 5000 + "]" * 5000 + "\n")
+    r = gate_node.deploy(app)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_baseline", r.text
+    assert "nested too deeply" in r.json()["message"]
+    denied = audit_of(gate_node, "scan.gate")[before:]
+    assert len(denied) >= 2 and all(e["decision"] == "deny" for e in denied)
+
+
+def test_a_baseline_entrys_labels_must_match_the_finding(
+    gate_node: RunningNode, tmp_path: Path
+) -> None:
+    app = vulnerable_app(tmp_path / "app", app="labels", path="/labels")
+    finding = next(f for f in gate_node.deploy(app).json()["findings"]
+                   if f["rule_id"] == "RP-T002")
+    soon = (today() + timedelta(days=5)).isoformat()
+    (app / ".ramparts-baseline.json").write_text(json.dumps({"accepted": [
+        {"id": finding["id"], "rule": "RP-M005", "path": "other.py:1", "reason": "x",
+         "expires": soon}]}))
+    r = gate_node.deploy(app)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_baseline", r.text
+    assert f"entry {finding['id']}.rule: says RP-M005" in r.json()["message"]
+    done = gate_node.cli("scan", str(app), "--offline")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "RP-M005" in done.stderr
+
+
+def test_the_claimed_actor_is_recorded_escaped(gate_node: RunningNode, tmp_path: Path) -> None:
+    app = vulnerable_app(tmp_path / "app", app="forged", path="/forged")
+    ids = [f["id"] for f in gate_node.deploy(app).json()["findings"]]
+    body = {"archive": base64.b64encode(pack_app(app)).decode(), "actor": "eve\u001b[31m\nforged",
+            "accept_risk": [{"id": i, "reason": "reviewed"} for i in ids]}
+    r = gate_node.control.post("/v1/deploy", json=body)
+    assert r.status_code == 200, r.text
+    events = [e for e in audit_of(gate_node, "scan.risk_accepted")
+              if e["resource"] == "app:forged"]
+    assert {e["detail"]["id"] for e in events} == set(ids)
+    for e in events:
+        assert e["detail"]["claimed_actor"] == "eve\\x1b[31m\\nforged"
+        assert "actor" not in e["detail"]
+    gate = audit_of(gate_node, "scan.gate")[-1]
+    assert gate["detail"]["claimed_actor"] == "eve\\x1b[31m\\nforged"
+
+
+def test_a_deep_table_beside_a_finding_is_rp_g004_on_the_node_not_a_500(
+    gate_node: RunningNode, tmp_path: Path
+) -> None:
+    # review 2, F11: the finding-scope walk recursed: 500 internal_error, no audit event
+    deep = ("import os\n\nTABLE = 1" + " + 1" * 1500 + "\n\n\ndef handler(event, context):\n"
+            "    return {'statusCode': 200, 'body': os.popen(event['body']).read()}\n")
+    app = make_app(tmp_path / "app", manifest("deeptable", "/deeptable"), {"h.py": deep})
+    r = gate_node.deploy(app)
+    assert r.status_code == 422, r.text
+    assert "RP-G004" in {f["rule_id"] for f in r.json()["findings"]}
+    denied = audit_of(gate_node, "scan.gate")[-1]
+    assert denied["decision"] == "deny" and denied["resource"] == "app:deeptable"

@@ -217,3 +217,80 @@ def test_every_format_reaches_the_advisory_match(tmp_path: Path, name: str, text
     findings, _ = deps.scan(load_tree(root), LocalAdvisories(SNAPSHOT))
     assert {f.extra["advisory"] for f in findings} >= {"PYSEC-2019-217"}
     assert {f.path for f in findings} == {name}
+
+
+# -- review 2, F8/F13: pins reached through includes, wheel names, all-vulnerable ranges --
+def _osv(root: Path) -> LocalAdvisories:
+    """Hand-made OSV records: pyjwt < 2.4.0 and jinja2 < 2.11.3 and flask < 2.2.5, HIGH."""
+    root.mkdir()
+    for i, (name, fixed) in enumerate([("pyjwt", "2.4.0"), ("jinja2", "2.11.3"),
+                                       ("flask", "2.2.5")]):
+        (root / f"GHSA-test-000{i}.json").write_text(json.dumps({
+            "id": f"GHSA-test-000{i}", "modified": "2024-01-01T00:00:00Z",
+            "summary": f"vuln in {name}",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": name}, "ranges": [
+                {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+            "database_specific": {"severity": "HIGH"}}))
+    return LocalAdvisories(root)
+
+
+def _d001(root: Path, osv: LocalAdvisories) -> set[tuple[str, int, str]]:
+    findings, _ = deps.scan(load_tree(root), osv)
+    return {(f.path, f.line, f.extra["package"]) for f in findings
+            if f.rule_id == "RP-D001" and str(f.severity) == "high"}
+
+
+@pytest.mark.parametrize(
+    ("files", "where"),
+    [
+        ({"requirements.txt": "-r deps.in\n", "deps.in": "pyjwt==2.3.0\n"}, ("deps.in", 1)),
+        ({"requirements.txt": "-c pins.txt\npyjwt\n", "pins.txt": "pyjwt==2.3.0\n"},
+         ("pins.txt", 1)),
+        ({"requirements.txt": "-r sub/more.cfg\n", "sub/more.cfg": "-c ../c/p\n",
+          "c/p": "# pins\npyjwt==2.3.0\n"}, ("c/p", 2)),
+        ({"requirements.txt": "./PyJWT-2.3.0-py3-none-any.whl\n"}, ("requirements.txt", 1)),
+    ],
+)
+def test_vulnerable_pins_reached_any_way_pip_installs_them_are_rp_d001(
+    tmp_path: Path, files: dict[str, str], where: tuple[str, int]
+) -> None:
+    root = write(tmp_path / "app", files)
+    assert (*where, "pyjwt") in _d001(root, _osv(tmp_path / "osv"))
+
+
+def test_an_excluded_include_is_still_checked(tmp_path: Path) -> None:
+    root = write(tmp_path / "app", {"requirements.txt": "-r more-requirements.txt\n",
+                                    "more-requirements.txt": "pyjwt==2.3.0\n"})
+    tree = load_tree(root, exclude=["more-requirements.txt"])
+    findings, _ = deps.scan(tree, _osv(tmp_path / "osv"))
+    assert ("more-requirements.txt", "RP-D001") in {(f.path, f.rule_id) for f in findings}
+
+
+def test_missing_and_cyclic_includes_are_findings(tmp_path: Path) -> None:
+    root = write(tmp_path / "app", {"requirements.txt": "-r a.in\n-r gone.in\n",
+                                    "a.in": "-r b.in\n", "b.in": "-r a.in\nrich==13.7.0\n"})
+    findings, _ = deps.scan(load_tree(root), None)
+    d003 = [f for f in findings if f.rule_id == "RP-D003"]
+    assert any("gone.in is not a file of the app" in f.message for f in d003)
+    assert any("cycle" in f.message for f in d003)
+    assert all(str(f.severity) == "high" for f in d003)
+
+
+@pytest.mark.parametrize(
+    ("line", "vulnerable"),
+    [
+        ("Jinja2==2.10.*", True),
+        ("flask~=2.0.0", True),
+        ("pyjwt>=2.3.0,<=2.3.0", True),
+        ("pyjwt>=2.3.0,<2.4", True),
+        ("pyjwt>=2.3.0,<2.5", False),  # 2.4.x is fixed: a safe release is allowed
+        ("Jinja2~=2.11.0", False),  # 2.11.3 is allowed
+        ("pyjwt>=2.0", False),  # open above
+    ],
+)
+def test_a_range_of_only_vulnerable_releases_is_as_severe_as_a_pin(
+    tmp_path: Path, line: str, vulnerable: bool
+) -> None:
+    root = write(tmp_path / "app", {"requirements.txt": line + "\n"})
+    found = _d001(root, _osv(tmp_path / "osv"))
+    assert bool(found) is vulnerable, found

@@ -20,7 +20,7 @@ import pytest
 from ramparts.registry.artifacts import pack_app
 from ramparts.scan import sast, source
 from ramparts.scan.findings import Severity
-from ramparts.scan.gate import GateOptions, GateResult, run_gate
+from ramparts.scan.gate import Acceptance, GateOptions, GateResult, run_gate
 from ramparts.scan.pyparse import parse_python
 from ramparts.scan.sarif import to_sarif
 from tests.conftest import make_app
@@ -299,3 +299,61 @@ def test_a_file_too_deep_for_a_scanner_is_rp_g004_naming_it(
     assert not result.passed
     # the rest of the app is still scanned
     assert any(f.path == "other.py" and f.severity >= Severity.HIGH for f in result.findings)
+
+
+def test_a_deep_module_constant_beside_a_finding_is_rp_g004_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    # adversarial review 2, F11: a 1,500-term table at module level plus a finding in
+    # the same file crashed the finding-scope walk (RecursionError traceback, node 500)
+    text = ("import os\n\nTABLE = 1" + " + 1" * 1500 + "\n\n\n"
+            "def handler(event, context):\n"
+            "    return {'statusCode': 200, 'body': os.popen(event['body']).read()}\n")
+    done = scan(str(app(tmp_path, {"h.py": text})), "--format", "json", "--offline")
+    assert "Traceback" not in done.stderr and done.returncode == 1, done.stderr
+    rules = {f["rule_id"] for f in json.loads(done.stdout)["findings"] if f["path"] == "h.py"}
+    assert "RP-G004" in rules
+
+
+def test_an_accepted_rp_g004_lapses_when_the_file_changes(tmp_path: Path) -> None:
+    # adversarial review 2, F3: the id was file + scanner only, so one acceptance of
+    # "too deep for taint" covered every later version of the file, new code included
+    v1 = gate(app(tmp_path / "v1", {"h.py": _elif_chain(400)}))
+    same = gate(app(tmp_path / "same", {"h.py": _elif_chain(400)}))
+    v2_text = _elif_chain(400).replace("    return r\n", "    return open(event['p']).read()\n")
+    v2 = gate(app(tmp_path / "v2", {"h.py": v2_text}))
+
+    def g004(result: GateResult) -> str:
+        (f,) = [f for f in result.findings if f.rule_id == "RP-G004"]
+        return f.id
+
+    assert g004(v1) == g004(same)
+    assert g004(v2) != g004(v1)
+    accepted = run_gate(tmp_path / "v2", GateOptions(
+        use_app_baseline=False, accept=[Acceptance(g004(v1), "generated table, reviewed")]))
+    assert not accepted.passed
+    assert [f.rule_id for f in accepted.blocking] == ["RP-G004"]
+
+
+# -- review 2, F15: secrets in UTF-16 or gzip-compressed text are read, not "binary" ----------
+_CONFIG = "[stripe]\napi_key = sk_live_4eC39HqLyjWDarjtT1zdp7dc\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("config.ini", _CONFIG.encode("utf-16")),  # with a BOM
+        ("config16.ini", _CONFIG.encode("utf-16-le")),  # without: NUL every other byte
+        ("config.ini.gz", gzip.compress(_CONFIG.encode())),
+        ("config16.ini.gz", gzip.compress(_CONFIG.encode("utf-16"))),
+    ],
+)
+def test_a_secret_in_utf16_or_gzip_text_is_found(tmp_path: Path, name: str, data: bytes) -> None:
+    result = gate(app(tmp_path, {name: data}))
+    assert ("RP-S001", name, 2, "high") in found(result)
+    assert name not in {e.path for e in result.excluded}
+
+
+def test_compressed_binary_data_is_listed_not_scanned(tmp_path: Path) -> None:
+    result = gate(app(tmp_path, {"blob.bin.gz": gzip.compress(b"\x00\x01\x02" * 100)}))
+    assert "blob.bin.gz" in {e.path for e in result.excluded}
