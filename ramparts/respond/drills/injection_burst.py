@@ -51,7 +51,7 @@ def handler(event, context):
 
 class InjectionBurst(Scenario):
     name = "injection-burst"
-    summary = f"{ATTEMPTS} injection payloads from one address, refused by the WAF; it is blocked"
+    summary = f"{ATTEMPTS} injection payloads the WAF refuses from one address; it is blocked"
     rules = ("waf-block-burst",)
     containment = "block_ip"
     playbook_file = "injection-burst.yaml"
