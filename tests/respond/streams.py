@@ -66,3 +66,33 @@ def egress(fn: str, destination: str, allowed: bool, ts: float) -> dict[str, Any
     return audit(kind, "allow" if allowed else "deny", f"function:shop/{fn}", f"runtime:{kind}",
                  destination, ts, function=fn, version="a" * 64,
                  severity="info" if allowed else "high", reason="allowlisted")
+
+
+def waf_block(
+    ip: str, ts: float, count: int = 1, reason: str = "waf_blocked", kind: str = "gateway.waf"
+) -> dict[str, Any]:
+    """A WAF refusal as the gateway audits it through its flood aggregator: every record carries
+    ``aggregated`` and ``count`` (1 for a group's first refusals, then the refusals of a second)."""
+    decision = "allow" if kind == "waf.detect" else "deny"
+    return audit(
+        kind,
+        decision,
+        f"ip:{ip}",
+        "http:GET",
+        "route:GET /search",
+        ts,
+        count=count,
+        aggregated=True,
+        first_at=ts,
+        last_at=ts,
+        reason=reason,
+        function="search",
+        source_ip=ip,
+        mode="block",
+        rules=["sqli-tautology"],
+        categories=["sqli"],
+        score=5,
+        threshold=5,
+        locations=["query.q"],
+        matches=[{"rule": "sqli-tautology", "location": "query.q", "excerpt": "' or 1=1--"}],
+    )

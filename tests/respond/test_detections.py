@@ -20,6 +20,7 @@ from tests.respond.streams import (
     egress,
     good_key,
     invocation,
+    waf_block,
 )
 
 
@@ -89,6 +90,41 @@ def test_after_the_suppression_window_a_new_alert_is_raised(rules: list[Rule]) -
     desk = AlertDesk("n1")
     new, _ = desk.take(run(rules, ("audit", first + later)))
     assert len(new) == 2
+
+
+# -- WAF refusals -------------------------------------------------------------------------------
+def test_twenty_waf_blocks_from_one_address_fire(rules: list[Rule]) -> None:
+    attack = [waf_block("203.0.113.7", T0 + i) for i in range(20)]
+    (m,) = run(rules, ("audit", attack))
+    assert m.rule.id == "waf-block-burst" and m.rule.category == "A1"
+    assert m.group == "detail.source_ip=203.0.113.7"
+    assert m.count == 20 and m.evidence == [r["id"] for r in attack]
+
+
+def test_aggregated_waf_blocks_weigh_their_count_not_their_records(rules: list[Rule]) -> None:
+    # a flood: its first 10 refusals one record each, then one record a second with a count
+    whole = [waf_block("203.0.113.7", T0 + i * 0.1) for i in range(10)]
+    assert run(rules, ("audit", [*whole, waf_block("203.0.113.7", T0 + 2, count=9)])) == []
+    flood = [*whole, waf_block("203.0.113.7", T0 + 2, count=10)]
+    (m,) = run(rules, ("audit", flood))
+    assert m.rule.id == "waf-block-burst" and m.count == 20 and len(m.evidence) == 11
+
+
+def test_spread_slow_or_other_waf_refusals_stay_silent(rules: list[Rule]) -> None:
+    # 19 in the window; 20 over 20 minutes; 40 over 4 addresses under 20 each
+    assert run(rules, ("audit", [waf_block("203.0.113.7", T0 + i) for i in range(19)])) == []
+    assert run(rules, ("audit", [waf_block("203.0.113.7", T0 + 61 * i) for i in range(20)])) == []
+    spread = [waf_block(f"198.51.100.{i % 4}", T0 + i * 0.5) for i in range(76)]
+    assert run(rules, ("audit", spread)) == []
+    # not injections: network rules (a run-time block, a denied network), a failed WAF,
+    # and findings in detect mode (waf.detect, allowed)
+    for reason in ("ip-runtime-block", "ip-deny", "check_failed"):
+        refused = [waf_block("203.0.113.7", T0 + i, reason=reason) for i in range(25)]
+        assert run(rules, ("audit", refused)) == [], reason
+    detected = [
+        waf_block("203.0.113.7", T0 + i, reason="waf_detect", kind="waf.detect") for i in range(25)
+    ]
+    assert run(rules, ("audit", detected)) == []
 
 
 # -- policy denials -------------------------------------------------------------------------------

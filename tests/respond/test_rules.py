@@ -33,7 +33,8 @@ def test_shipped_rules_cover_the_brief_with_category_and_severity() -> None:
     rules = {r.id: r for r in load_rules()}
     for rule_id in ("failed-auth-burst", "policy-denial-burst", "new-egress-destination",
                     "sandbox-violation", "first-secret-read", "deploy-then-errors",
-                    "audit-verification-failure", "deploy-gate-refusal"):
+                    "audit-verification-failure", "deploy-gate-refusal",
+                    "waf-block-burst"):
         assert rule_id in rules
     for r in rules.values():
         assert r.category in CATEGORIES and r.severity in SEVERITIES
