@@ -1109,6 +1109,7 @@ __import__("ramparts.cli.starter", fromlist=["register"]).register(app)  # init
 __import__("ramparts.cli.explain", fromlist=["register"]).register(app)  # explain
 __import__("ramparts.cli.posture", fromlist=["register"]).register(app)  # audit (posture)
 __import__("ramparts.cli.pentest", fromlist=["register"]).register(app)  # pentest
+__import__("ramparts.cli.drill", fromlist=["register"]).register(app)  # drill
 
 
 def main() -> None:  # pragma: no cover - console entry point

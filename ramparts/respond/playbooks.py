@@ -161,6 +161,8 @@ def context_of(records: list[dict[str, Any]]) -> AlertContext:
             app, _, fn = principal[9:].partition("/")
             add("app", app)
             add("function", fn)
+        elif principal.startswith("function:"):  # the broker's "function:NAME@VERSION"
+            add("function", principal[9:].partition("@")[0])
 
     def top(what: str) -> str | None:
         found = counts[what]

@@ -100,18 +100,29 @@ def libinjection_sqli(value: str) -> str | None:
     (``psql -c 'select * from pg_stat_activity'``, see ``_COMMAND_LINE``) quotes
     SQL as an argument; it does not break out of one.
     """
-    if _COMMAND_LINE.match(value):
+    return _libinjection_sqli(value, shortcuts=True)
+
+
+def _libinjection_sqli(value: str, shortcuts: bool) -> str | None:
+    """``shortcuts``: ask the command-line regex only of a finding (it costs more than most
+    values' checks, and only ever withdraws one); False: first, as the plain reading
+    (tests/gateway/waf/test_waf_reference.py holds the two equal)."""
+    if not shortcuts and _COMMAND_LINE.match(value):
         return None
     if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
-        return _sqli(value)
-    comment = _LINE_COMMENT.search(value, 0, 2000)
-    if comment is None:
+        why = _sqli(value)
+    else:
+        comment = _LINE_COMMENT.search(value, 0, 2000)
+        if comment is None:
+            return None
+        head = value[: comment.end()]
+        if len(head.split(None, PROSE_WORDS)) > PROSE_WORDS:
+            return None
+        why = _sqli(head)
+        why = f"{why} (before a line comment)" if why else None
+    if why is None or (shortcuts and _COMMAND_LINE.match(value)):
         return None
-    head = value[: comment.end()]
-    if len(head.split(None, PROSE_WORDS)) > PROSE_WORDS:
-        return None
-    why = _sqli(head)
-    return f"{why} (before a line comment)" if why else None
+    return why
 
 
 def libinjection_sqli_prose(value: str) -> str | None:
@@ -330,6 +341,12 @@ def shell_command(value: str) -> str | Found | None:
     backticks) of a short value, after removing quoting that leaves a word intact
     (``c'a't``) and ``$IFS`` spellings.
     """
+    return _shell_command(value, shortcuts=True)
+
+
+def _shell_command(value: str, shortcuts: bool) -> str | Found | None:
+    """``shortcuts``: skip work that cannot change the answer (below); False: the plain
+    reading, every pattern (tests/gateway/waf/test_waf_reference.py holds the two equal)."""
     if _SHELL_HINT.isdisjoint(value):
         return None
     text = value[:4096]
@@ -339,17 +356,30 @@ def shell_command(value: str) -> str | Found | None:
         text = _IFS.sub(" ", text)
         if ":" in text:
             text = _SLASH_VAR.sub("/", text)
-    if "'" in text or '"' in text or "\\" in text or "$" in text:
+    if shortcuts and "\\" not in text and "$" not in text:
+        if "'" in text or '"' in text:
+            # all _SHELL_NOISE removes from a text without a backslash or a "$": the quotes
+            text = text.replace("'", "").replace('"', "")
+    elif "'" in text or '"' in text or "\\" in text or "$" in text:
         text = _SHELL_NOISE.sub("", text)
     if "[" in text:
         text = _GLOB_CLASS.sub(r"\1\2", text)
-    patterns = _SHELL_PATTERNS
-    if _COMMAND_LINE.match(text):
-        # "sleep 5 && curl -I localhost", "Workaround: systemctl status nginx | head": a
-        # whole command line, as tickets quote them; an injection's separator follows
-        # a data value (a host, a file name, a closed quote), not a command's arguments
-        patterns = _SHELL_PATTERNS[1:]
-    return _found(patterns, text, "shell separator or substitution followed by a command")
+    # "sleep 5 && curl -I localhost", "Workaround: systemctl status nginx | head": a whole
+    # command line, as tickets quote them; an injection's separator follows a data value
+    # (a host, a file name, a closed quote), not a command's arguments
+    if not shortcuts:
+        patterns = _SHELL_PATTERNS[1:] if _COMMAND_LINE.match(text) else _SHELL_PATTERNS
+        return _found(patterns, text, _SHELL_WHY)
+    # The first pattern is anchored (one try), so it goes first and the command-line regex
+    # runs only when it matched; the substitution pattern needs "$(" or a backtick.
+    first = _SHELL_PATTERNS[0]
+    chosen = [first] if first.search(text) and not _COMMAND_LINE.match(text) else []
+    if "$(" in text or "`" in text:
+        chosen.append(_SHELL_PATTERNS[1])
+    return _found(chosen, text, _SHELL_WHY)
+
+
+_SHELL_WHY = "shell separator or substitution followed by a command"
 
 
 # A value that is a command line: an optional label ("Workaround: ", "1. ", "Tried "), a command

@@ -8,9 +8,10 @@ What the verdict means -- refuse, record, ignore -- is the caller's (the
 gateway's mode).
 
 Built once per (app, version) and kept (``WafCache``): construction compiles
-and groups the rules, ``inspect`` only matches.  Pattern rules that apply to
-a kind of target are also joined into one alternation that is tried first,
-so a clean value costs one regex scan plus the detectors.
+and groups the rules, ``inspect`` only matches.  A pattern runs on a value
+only when the prefilter (``prefilter.py``: the value's punctuation, the
+needles its words and symbols hold) says it could match; ``Waf(_reference=True)``
+runs every pattern instead, and the tests hold the two to the same matches.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from typing import Any
 from ramparts.gateway.waf.decode import fold
 from ramparts.gateway.waf.detectors import DETECTORS, Found
 from ramparts.gateway.waf.location import FieldMatcher, Segments, field_matcher
-from ramparts.gateway.waf.prefilter import gate, needles, possible, scanner, signature
+from ramparts.gateway.waf.prefilter import (
+    NeedleFinder,
+    also_needed,
+    needles,
+    only_possible,
+    possible,
+    signature,
+)
 from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.request import (
     DEFAULT_LIMITS,
@@ -151,48 +159,78 @@ def compile_exclusion(route: str, field_spec: str | None, rules: Iterable[str]) 
     )
 
 
-# A pattern and the strings one of which it cannot match without (None: always run).
 # A pattern, the strings one of which it cannot match without (None: always run), and
-# their shortest prefixes among the group's needles (what the group's scan reports).
-_Checked = tuple[re.Pattern[str], frozenset[str] | None, frozenset[str] | None]
-_Scan = tuple[re.Pattern[str], dict[str, str]]
+# their markers in the group's NeedleFinder (what ``NeedleFinder.markers`` reports).
+# The last item: the pattern's other required sets, one needle of each must be there too.
+_Checked = tuple[
+    re.Pattern[str], frozenset[str] | None, frozenset[str] | None, tuple[frozenset[str], ...]
+]
+_Rules = list[tuple[Rule, tuple[_Checked, ...]]]
+
+
+@dataclass(slots=True)
+class _Patterns:
+    """Pattern rules of one kind (folded or decoded) with the index the prefilter needs."""
+
+    rules: _Rules
+    finder: NeedleFinder | None  # shared with the signature subsets; None: no needles at all
+    bare: tuple[str, ...] | None = None  # the finder's needles without letters worth a look
+    # rule positions by marker, and those with a pattern that has no needles (always tried)
+    by_marker: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    always: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        index: dict[str, set[int]] = {}
+        always = []
+        for i, (_rule, checked) in enumerate(self.rules):
+            for _pattern, _required, markers, _also in checked:
+                if markers is None:
+                    always.append(i)
+                    break
+                for m in markers:
+                    index.setdefault(m, set()).add(i)
+        self.by_marker = {m: tuple(sorted(ix)) for m, ix in index.items()}
+        self.always = tuple(always)
+
+    def candidates(self, found: set[str]) -> _Rules:
+        """The rules, in order, that have a pattern the markers ``found`` do not rule out."""
+        chosen = set(self.always)
+        for m in found:
+            chosen.update(self.by_marker.get(m, ()))
+        return [self.rules[i] for i in sorted(chosen)]
 
 
 @dataclass(slots=True)
 class _Group:
     """The rules that apply to one kind of target, ready to run."""
 
-    folded: list[tuple[Rule, tuple[_Checked, ...]]]
-    decoded: list[tuple[Rule, tuple[_Checked, ...]]]
+    folded: _Patterns
+    decoded: _Patterns
     detectors: list[tuple[Rule, Any]]
     plain: _Group | None = None  # the subset for values of plain words
-    # one regex a value must match for any pattern of the group to: the trie of their
-    # needles (prefilter.gate), or every pattern joined when some pattern has none
-    folded_any: re.Pattern[str] | None = None
-    decoded_any: re.Pattern[str] | None = None
     # subsets for the punctuation a value holds (see prefilter.signature), bounded
     by_signature: dict[frozenset[str], _Group] = field(default_factory=dict)
-    # which needles a value holds, in one scan (prefilter.scanner): shared with the subsets
-    folded_scan: re.Pattern[str] | None = None
-    decoded_scan: re.Pattern[str] | None = None
 
     def for_signature(self, sig: frozenset[str]) -> _Group:
         sub = self.by_signature.get(sig)
         if sub is None:
-            def keep(
-                rules: list[tuple[Rule, tuple[_Checked, ...]]],
-            ) -> list[tuple[Rule, tuple[_Checked, ...]]]:
+
+            def keep(patterns: _Patterns) -> _Patterns:
                 out = []
-                for rule, checked in rules:
+                for rule, checked in patterns.rules:
                     left = tuple(c for c in checked if possible(c[1], sig))
                     if left:
                         out.append((rule, left))
-                return out
+                finder = patterns.finder
+                used = {n for _, checked in out for c in checked for n in c[1] or ()}
+                bare = (
+                    None
+                    if finder is None
+                    else only_possible(tuple(n for n in finder.bare if n in used), sig)
+                )
+                return _Patterns(out, finder, bare)
 
             sub = _Group(keep(self.folded), keep(self.decoded), self.detectors)
-            sub.folded_scan, sub.decoded_scan = self.folded_scan, self.decoded_scan
-            sub.folded_any = _gate(sub.folded, 0)
-            sub.decoded_any = _gate(sub.decoded, re.IGNORECASE)
             if len(self.by_signature) >= _SIGNATURES:
                 self.by_signature.clear()
             self.by_signature[sig] = sub
@@ -206,43 +244,29 @@ _SIGNATURES = 512  # distinct punctuation sets remembered per group
 _PLAIN = re.compile(r"[\w .,!?@-]*")
 
 
-def _gate(rules: list[tuple[Rule, tuple[_Checked, ...]]], flags: int) -> re.Pattern[str] | None:
-    """The prefilter's needle trie when every pattern has needles, else every pattern joined."""
-    found = gate([c[1] for _, checked in rules for c in checked], flags)
-    return found if found is not None else _joined(rules, flags)
-
-
-def _joined(
-    rules: list[tuple[Rule, tuple[_Checked, ...]]], flags: int = 0
-) -> re.Pattern[str] | None:
-    parts = [f"(?:{c[0].pattern})" for _, checked in rules for c in checked]
-    return re.compile("|".join(parts), flags) if parts else None
-
-
 def _make_group(rules: list[Rule]) -> _Group:
-    def checked(
-        rules: list[Rule],
-    ) -> tuple[list[tuple[Rule, tuple[_Checked, ...]]], re.Pattern[str] | None]:
-        required = {p: needles(p) for r in rules for p in r.patterns}
-        found = scanner(list(required.values()))
-        scan, shortest = found if found is not None else (None, {})
+    pattern_rules = [r for r in rules if r.patterns]
+    required = {p: needles(p) for r in pattern_rules for p in r.patterns}
+    # one finder for folded and decoded patterns: a value's words are looked up once
+    finder = NeedleFinder(list(required.values())) if required else None
 
-        def prefixes(req: frozenset[str] | None) -> frozenset[str] | None:
-            return None if req is None or scan is None else frozenset(shortest[n] for n in req)
+    def markers(req: frozenset[str] | None) -> frozenset[str] | None:
+        return None if req is None or finder is None else frozenset(finder.marker[n] for n in req)
 
-        return [
-            (r, tuple((p, required[p], prefixes(required[p])) for p in r.patterns))
-            for r in rules
-        ], scan
+    def checks(p: re.Pattern[str]) -> _Checked:
+        return p, required[p], markers(required[p]), also_needed(p)
 
-    folded, folded_scan = checked([r for r in rules if r.patterns and not r.decoded])
-    decoded, decoded_scan = checked([r for r in rules if r.patterns and r.decoded])
+    def patterns(rules: list[Rule]) -> _Patterns:
+        used = {n for r in rules for p in r.patterns for n in required[p] or ()}
+        bare = None if finder is None else tuple(n for n in finder.bare if n in used)
+        return _Patterns([(r, tuple(checks(p) for p in r.patterns)) for r in rules], finder, bare)
+
+    folded = patterns([r for r in pattern_rules if not r.decoded])
+    decoded = patterns([r for r in pattern_rules if r.decoded])
     detectors = [
         (r, DETECTORS[r.detector]) for r in rules if r.detector and r.detector != "inspection_limit"
     ]
-    group = _Group(folded, decoded, detectors)
-    group.folded_scan, group.decoded_scan = folded_scan, decoded_scan
-    return group
+    return _Group(folded, decoded, detectors)
 
 
 class Waf:
@@ -257,6 +281,7 @@ class Waf:
         extra_rules: Iterable[Rule] = (),
         base_rules: Iterable[Rule] | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        _reference: bool = False,
     ) -> None:
         off = set(disable)
         rules = list(default_rules() if base_rules is None else base_rules) + list(extra_rules)
@@ -264,6 +289,9 @@ class Waf:
         self.threshold = threshold
         self.exclusions = list(exclusions)
         self.limits = limits
+        # Tests only: no memo, no prefilter, every pattern tried on every value -- what the
+        # fast path must agree with, match for match (tests/gateway/waf/test_waf_reference.py).
+        self._reference = _reference
         self._limit_rules = [r for r in self.rules if r.detector == "inspection_limit"]
         # Rules may name single headers, or custom ones (header:x-*); groups are keyed by
         # those names and one "x-*" class, so an attacker's invented header names cannot
@@ -298,7 +326,7 @@ class Waf:
         exceed it is scanned, and is inspected again without the limit elsewhere.
         The verdict never depends on it.
         """
-        targets, overflow = extract(req, self.limits, self._memo)
+        targets, overflow = extract(req, self.limits, None if self._reference else self._memo)
         exclusions = [e for e in self.exclusions if e.route_matches(req.method, req.route)]
         found: dict[str, Match] = {}
         cost = fields = 0
@@ -308,9 +336,7 @@ class Waf:
             credit = fields if target.overlaps else 0
             budget = self.limits.max_cost - cost + credit
             if work_limit is not None and work_limit - cost + credit < budget:
-                spent = self._inspect_target(
-                    target, exclusions, found, work_limit - cost + credit
-                )
+                spent = self._inspect_target(target, exclusions, found, work_limit - cost + credit)
                 if spent is None:
                     raise WorkLimitReached(work_limit)
             else:
@@ -355,8 +381,11 @@ class Waf:
                 cost = len(value)
                 if cost > budget:
                     return None
-            hits = _hits(group.for_signature(signature(value)), value)
-            if len(target.raw) <= _MEMO_CHARS:
+            if self._reference:
+                hits = _hits(group, value, reference=True)
+            else:
+                hits = _hits(group.for_signature(signature(value)), value)
+            if len(target.raw) <= _MEMO_CHARS and not self._reference:
                 self._memo[(target.kind, target.header, target.raw)] = hits
                 if len(self._memo) > _MEMO_ENTRIES:
                     self._memo.popitem(last=False)
@@ -365,8 +394,9 @@ class Waf:
             if known is not None and score <= known.score:
                 continue  # the same rule again; only an unquoted reading replaces a quoted one
             if not _excluded(rule, target.segments, exclusions):
-                found[rule.id] = Match(rule.id, rule.category, score, target.location, piece, why,
-                                       score != rule.score)
+                found[rule.id] = Match(
+                    rule.id, rule.category, score, target.location, piece, why, score != rule.score
+                )
         return cost
 
 
@@ -389,18 +419,23 @@ _PROSE_TRIES = 8  # matches of one pattern looked at before the quoted reading i
 _Hit = tuple[Rule, int, str, str]  # rule, score, excerpt, why
 
 
-def _hits(group: _Group, value: str) -> tuple[_Hit, ...]:
-    """Every rule of ``group`` that fires on ``value``: (rule, score, excerpt, why)."""
+def _hits(group: _Group, value: str, reference: bool = False) -> tuple[_Hit, ...]:
+    """Every rule of ``group`` that fires on ``value``: (rule, score, excerpt, why).
+
+    ``reference``: try every pattern, no prefilter (what tests hold the fast path to).
+    """
     out: list[_Hit] = []
-    if group.folded_any is not None:
+    words: set[str] | None = None
+    if group.folded.rules:
         folded = fold(value)
-        if group.folded_any.search(folded):
-            found = _needles_in(group.folded_scan, folded)
-            out.extend(_pattern_hits(group.folded, folded, folded, found))
-    if group.decoded_any is not None and group.decoded_any.search(value):
+        if not reference and group.folded.finder is not None:
+            words = group.folded.finder.word_markers(folded)
+        out.extend(_patterns_on(group.folded, folded, folded, reference, words))
+    if group.decoded.rules:
         lower = value.lower()
-        found = _needles_in(group.decoded_scan, lower)
-        out.extend(_pattern_hits(group.decoded, value, lower, found))
+        # folding changes whitespace, not runs of letters, unless it removed a comment
+        same = words if "/*" not in lower else None
+        out.extend(_patterns_on(group.decoded, value, lower, reference, same))
     for rule, detector in group.detectors:
         result = detector(value)
         if not result:
@@ -418,34 +453,49 @@ def _hits(group: _Group, value: str) -> tuple[_Hit, ...]:
     return tuple(out)
 
 
-def _needles_in(scan: re.Pattern[str] | None, lower: str) -> set[str] | None:
-    """The shortest needles found at any position of ``lower`` (None: no scan, check all)."""
-    return None if scan is None else {m.group(1) for m in scan.finditer(lower)}
+def _patterns_on(
+    patterns: _Patterns, text: str, lower: str, reference: bool, words: set[str] | None = None
+) -> list[_Hit]:
+    """The hits of ``patterns`` on ``text``: only the rules whose needles ``lower`` may hold.
+
+    ``words``: the finder's word markers of a text with the same runs of letters as
+    ``lower``, when the caller has them.
+    """
+    if reference:
+        return _pattern_hits(patterns.rules, text, lower, check=False)
+    if patterns.finder is None:
+        return _pattern_hits(patterns.rules, text, lower)
+    found = patterns.finder.markers(lower, patterns.bare, words)
+    if not found and not patterns.always:
+        return []
+    return _pattern_hits(patterns.candidates(found), text, lower, found)
 
 
 def _pattern_hits(
-    rules: list[tuple[Rule, tuple[_Checked, ...]]],
+    rules: _Rules,
     text: str,
     lower: str,
     found: set[str] | None = None,
+    check: bool = True,
 ) -> list[_Hit]:
     """Rules whose patterns match ``text``; ``lower`` (its lower case) feeds the prefilter.
 
-    ``found`` (``_needles_in``) rules out at once every pattern none of whose needles
-    can be in ``lower``; the rest are checked needle by needle, as without it.
+    ``found`` (``NeedleFinder.markers``) rules out at once every pattern none of whose
+    needles can be in ``lower``; the rest are checked needle by needle.  ``check=False``
+    tries every pattern (the reference the prefilter is tested against).
     """
     out: list[_Hit] = []
     for rule, patterns in rules:
         best: _Hit | None = None
-        for pattern, required, prefixes in patterns:
-            if required is not None:
-                if found is not None and prefixes is not None and prefixes.isdisjoint(found):
+        for pattern, required, markers, also in patterns:
+            if check and required is not None:
+                if found is not None and markers is not None and markers.isdisjoint(found):
                     continue
                 if not any(n in lower for n in required):
                     continue
-            matches = (
-                pattern.finditer(text) if rule.prose is not None else (pattern.search(text),)
-            )
+                if also and not all(any(n in lower for n in need) for need in also):
+                    continue
+            matches = pattern.finditer(text) if rule.prose is not None else (pattern.search(text),)
             for n, m in enumerate(matches):
                 if m is None or n >= _PROSE_TRIES:
                     break

@@ -10,7 +10,18 @@ before any regex runs.  ``signature`` goes further: a value's ASCII
 punctuation decides, once per distinct set, which patterns could match at
 all (a name with an apostrophe never needs the shell or template rules).  A
 pattern with no such requirement gets ``None`` and always runs: the prefilter
-only ever skips work, never a match.
+only ever skips work, never a match.  Where a pattern requires several
+strings, the rarest set is its needles (``_weight``: prose is full of letters
+and ``;:'&``, not of line breaks or ``{``), and ``also_needed`` lists the
+others, which must be present too before it runs.
+
+``NeedleFinder`` says which needles a value may hold at the cost of its
+*distinct words*, not of its characters: Python's ``re`` costs about as much
+per character to try a trie of a few hundred needles as to run a rule, and
+prose repeats its words.  A needle's letters (its longest ``[a-z]`` run) can
+only occur inside one run of letters of the text, so the trie runs once per
+new word (remembered, bounded) and needles without letters (``;``, ``--``)
+are C substring searches.
 """
 
 from __future__ import annotations
@@ -32,9 +43,16 @@ _Needles = frozenset[str] | None
 PUNCTUATION = frozenset(string.punctuation)
 
 
+# Every byte but ASCII punctuation: deleted by bytes.translate (C) before the set is made.
+# UTF-8 spells a non-ASCII character with bytes >= 0x80 only, so no punctuation is lost
+# or made up.
+_NOT_PUNCTUATION = bytes(b for b in range(256) if chr(b) not in PUNCTUATION)
+
+
 def signature(value: str) -> frozenset[str]:
     """The ASCII punctuation in ``value``: what decides which patterns could match it."""
-    return PUNCTUATION.intersection(value)
+    marks = value.encode("utf-8", "surrogatepass").translate(None, _NOT_PUNCTUATION)
+    return frozenset(marks.decode("ascii"))
 
 
 def possible(required: _Needles, sig: frozenset[str]) -> bool:
@@ -57,14 +75,71 @@ def needles(pattern: re.Pattern[str]) -> _Needles:
     return frozenset(s.lower() for s in found)
 
 
+# Characters any prose holds: a needle made of them finds most values.  Others
+# (line breaks, <, {, $, |, backslash, ...) count double: code-pickle's ``\n`` is a
+# far better needle than its ``c``.
+_COMMON = frozenset(string.ascii_lowercase + string.digits + " .,;:'-&()!?\"/")
+
+
+def _weight(needle: str) -> int:
+    return sum(1 if ch in _COMMON else 2 for ch in needle)
+
+
+_ALSO = 3  # required sets checked besides the needles, at most
+
+
+@lru_cache(maxsize=8192)
+def also_needed(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    r"""Further sets of strings every match of ``pattern`` contains one of (besides ``needles``).
+
+    A pattern's top level is a sequence: each literal run or required group in it
+    must match, so each gives a requirement of its own.  ``needles`` keeps the
+    best one for the index; a candidate pattern is run only when one needle of
+    each of these (at most three, the rarest) is in the text too:
+    ``(?:^|[\s"'])(?:javascript|vbscript) ?:`` needs a ``:`` *and* a ``j`` or ``v``.
+    """
+    best = needles(pattern)
+    if best is None or pattern.flags & re.VERBOSE:
+        return ()
+    try:
+        tree = _parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE)
+    except re.error:
+        return ()
+    sets: list[frozenset[str]] = []
+    run = ""
+    for op, av in tree:
+        if op is C.LITERAL:
+            run += chr(av)  # type: ignore[arg-type]
+            continue
+        if run:
+            sets.append(frozenset({run}))
+            run = ""
+        if op in (
+            C.SUBPATTERN,
+            C.ATOMIC_GROUP,
+            C.BRANCH,
+            C.MAX_REPEAT,
+            C.MIN_REPEAT,
+            C.POSSESSIVE_REPEAT,
+        ):
+            got = _required([(op, av)])
+            if got is not None:
+                sets.append(got)
+    if run:
+        sets.append(frozenset({run}))
+    found = {frozenset(n.lower() for n in s) for s in sets if min(map(len, s)) >= 1} - {best}
+    ranked = sorted(found, key=lambda s: (min(map(_weight, s)), -len(s)), reverse=True)
+    return tuple(ranked[:_ALSO])
+
+
 def _better(a: _Needles, b: _Needles) -> _Needles:
-    """The stricter requirement: longer shortest needle, then fewer needles."""
+    """The stricter requirement: heavier lightest needle (rare characters weigh 2), then fewer."""
     if a is None:
         return b
     if b is None:
         return a
-    key_a = (min(map(len, a)), -len(a))
-    key_b = (min(map(len, b)), -len(b))
+    key_a = (min(map(_weight, a)), -len(a))
+    key_b = (min(map(_weight, b)), -len(b))
     return a if key_a >= key_b else b
 
 
@@ -123,20 +198,6 @@ def _repeated_literal(op: object, av: object) -> tuple[str, int, bool] | None:
     return chr(body[0][1]), low, low == high
 
 
-def gate(required: list[_Needles], flags: int = 0) -> re.Pattern[str] | None:
-    """One regex that finds whether any needle of any pattern occurs (None: cannot tell).
-
-    Built as a trie (``a(?:nd|ttr)|u(?:nion|pdate)``) so the engine tries a
-    character class per position rather than every needle: a clean value costs a
-    microsecond or so per 10 characters.  A needle that is a prefix of another
-    ends its branch (finding the shorter one is enough).
-    """
-    if not required or any(r is None for r in required):
-        return None
-    trie = _build_trie(required)
-    return re.compile(_trie(trie), flags) if trie else None
-
-
 def scanner(required: list[_Needles]) -> tuple[re.Pattern[str], dict[str, str]] | None:
     """Which needles a text holds, in one regex scan instead of one search per needle.
 
@@ -161,6 +222,88 @@ def scanner(required: list[_Needles]) -> tuple[re.Pattern[str], dict[str, str]] 
                     shortest[needle] = needle[: i + 1]
                     break
     return re.compile(f"(?=({_trie(trie)}))"), shortest
+
+
+_LETTERS = re.compile(r"[a-z]+")
+# Everything but a-z as a space: the text's chunks then hold every run of letters (a chunk
+# may hold other characters too -- non-ASCII ones -- which only makes it a superset).
+_NOT_LETTERS_STR = str.maketrans({c: " " for c in range(128) if not 97 <= c <= 122})
+_NOT_LETTERS_BYTES = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+_WORDS_REMEMBERED = 4096  # distinct words per finder (well under 1 MB), then forgotten
+_WORD_CHARS = 24  # longer runs of letters are scanned every time, not remembered
+_NOTHING: frozenset[str] = frozenset()  # most words hold no needle: one shared empty set
+
+
+def _core(needle: str) -> str | None:
+    """The needle's longest run of letters ``a-z`` (None: it has none)."""
+    runs = _LETTERS.findall(needle)
+    return max(runs, key=len) if runs else None
+
+
+class NeedleFinder:
+    """Which needles a lower-case text may hold, found word by word.
+
+    ``markers(text)`` returns a set that holds ``marker[n]`` for every needle
+    ``n`` that occurs in ``text`` (it may hold more: a marker stands for every
+    needle whose letters begin the same way, so a pattern whose markers are all
+    absent cannot match, and the others are checked needle by needle).
+    """
+
+    __slots__ = ("_scan", "_words", "bare", "marker")
+
+    def __init__(self, required: list[_Needles]) -> None:
+        every = {n for r in required for n in r or ()}
+        cores = {n: _core(n) for n in every}
+        found = scanner([frozenset(c for c in cores.values() if c is not None)])
+        self._scan, shortest = found if found is not None else (None, {})
+        # a needle's marker: the shortest needle-letters prefix of its letters, or itself
+        self.marker: dict[str, str] = {n: n if c is None else shortest[c] for n, c in cores.items()}
+        self.bare = tuple(sorted(n for n, c in cores.items() if c is None))
+        self._words: dict[str | bytes, frozenset[str]] = {}
+
+    def markers(
+        self, text: str, bare: tuple[str, ...] | None = None, words: set[str] | None = None
+    ) -> set[str]:
+        """The markers of the needles ``text`` (lower case) may hold (see the class).
+
+        ``bare``: the needles without letters to look for, when the caller knows that
+        the others cannot be there (``only_possible``); default every one.  ``words``:
+        ``word_markers`` of a text with the same runs of letters, already found.
+        """
+        found = {n for n in (self.bare if bare is None else bare) if n in text}
+        found.update(self.word_markers(text) if words is None else words)
+        return found
+
+    def word_markers(self, text: str) -> set[str]:
+        """The markers of the needles with letters that ``text`` (lower case) may hold."""
+        found: set[str] = set()
+        scan = self._scan
+        if scan is None:
+            return found
+        words = self._words
+        # bytes.translate is C over a table; ASCII text (most of it) takes that road
+        chunks: set[str] | set[bytes] = (
+            set(text.encode("ascii").translate(_NOT_LETTERS_BYTES).split())
+            if text.isascii()
+            else set(text.translate(_NOT_LETTERS_STR).split())
+        )
+        for word in chunks:
+            got = words.get(word)
+            if got is None:
+                spelt = word.decode("ascii") if isinstance(word, bytes) else word
+                got = frozenset(m.group(1) for m in scan.finditer(spelt)) or _NOTHING
+                if len(word) <= _WORD_CHARS:
+                    if len(words) >= _WORDS_REMEMBERED:
+                        words.clear()
+                    words[word] = got
+            if got:
+                found.update(got)
+        return found
+
+
+def only_possible(needles: tuple[str, ...], sig: frozenset[str]) -> tuple[str, ...]:
+    """The ``needles`` a text whose ASCII punctuation is ``sig`` could hold."""
+    return tuple(n for n in needles if PUNCTUATION.intersection(n) <= sig)
 
 
 def _build_trie(required: list[_Needles]) -> dict[str, dict]:

@@ -22,7 +22,7 @@ from ramparts.scan.findings import Severity
 
 UNKNOWN: Any = object()  # a value the code does not spell out as a literal
 
-_MAX_DEPTH = 4
+_MAX_DEPTH = 8  # name hops plus literal nesting (a policy document nests 6 deep)
 
 # names that say a value is a password, a secret, a key or a token
 SECRET_NAME = re.compile(

@@ -7,9 +7,16 @@ Recognised, on any boto3-style call (client, resource, presigned):
   ``Object.put`` ...), inside ``ExtraArgs=``/``Params=``/``Fields=`` dicts
   (``upload_file``, ``generate_presigned_url``, ``generate_presigned_post``),
   in presigned-post ``Conditions``, or as an ``x-amz-acl`` header;
+* the same inside ``**{...}`` (a literal dict, or one a module function
+  returns: ``**public_args()``);
+* ``Grant*`` parameters (``GrantRead``, ``GrantFullControl`` ...) and
+  ``AccessControlPolicy`` grants naming the AllUsers or AuthenticatedUsers
+  groups (``uri=http://acs.amazonaws.com/groups/global/AllUsers``);
 * a bucket policy (``put_bucket_policy``) written in the code, with an
-  ``Allow`` statement for ``Principal: "*"`` (or ``{"AWS": "*"}``) and no
-  ``Condition`` narrowing it.
+  ``Allow`` statement for ``Principal: "*"`` (or ``{"AWS": "*"}``, or a list
+  holding ``"*"``) and no ``Condition`` narrowing it;
+* ``put_public_access_block`` turning any of its four protections off
+  (medium: it allows public ACLs/policies rather than granting them).
 
 Values are followed through names assigned once to literals; a policy read
 from a file or built at run time is not judged.
@@ -29,6 +36,9 @@ RULE = Rule("RP-L003", "logic", "public-object-acl",
 
 _PUBLIC = {"public-read", "public-read-write", "authenticated-read"}
 _ACL_KEYS = {"ACL", "acl", "x-amz-acl"}
+_PUBLIC_GROUPS = ("acs.amazonaws.com/groups/global/AllUsers",
+                  "acs.amazonaws.com/groups/global/AuthenticatedUsers")
+_GRANT_HEADERS = ("x-amz-grant-",)
 _FIX = ("keep objects private and hand out short-lived presigned GET URLs (without an ACL), "
         "or serve them through a function that checks the caller")
 
@@ -40,21 +50,45 @@ def check(ctx: ModuleContext) -> list[Hit]:
         found = _public_acl(ctx, call)
         if found is None and short == "put_bucket_policy":
             found = _public_policy(ctx, call)
+        severity = Severity.HIGH
+        if found is None and short == "put_public_access_block":
+            found, severity = _access_block_off(ctx, call), Severity.MEDIUM
         if found is not None:
             where, problem = found
             out.append(Hit(RULE.rule_id, where.lineno, where.col_offset + 1,
-                           f"{short or 'call'}(): {problem}", _FIX, Severity.HIGH))
+                           f"{short or 'call'}(): {problem}", _FIX, severity))
     return out
+
+
+def _access_block_off(ctx: ModuleContext, call: ast.Call) -> tuple[ast.AST, str] | None:
+    config = ctx.value(ctx.keyword(call, "PublicAccessBlockConfiguration"))
+    if isinstance(config, dict):
+        off = sorted(str(k) for k, v in config.items() if v is False)
+        if off:
+            return call, (f"the public access block turns off {', '.join(off)}: public ACLs "
+                          "or policies on the bucket take effect")
+    return None
+
+
+def _public_grant(value: Any) -> bool:
+    return isinstance(value, str) and any(g in value for g in _PUBLIC_GROUPS)
 
 
 def _public_acl(ctx: ModuleContext, call: ast.Call) -> tuple[ast.AST, str] | None:
     """(where to report, what is wrong): a direct ``ACL=`` at its own line, else the call."""
     for kw in call.keywords:
-        if kw.arg is None:
+        if kw.arg is None:  # **{"ACL": "public-read"} / **public_args()
+            built = _built_by_function(ctx, kw.value)
+            found = _acl_inside(ctx.value(built if built is not None else kw.value))
+            if found is not None:
+                return call, f"**{{...}} sets {found!r}: anyone reads it"
             continue
         value = ctx.value(kw.value)
         if kw.arg in _ACL_KEYS and isinstance(value, str) and value in _PUBLIC:
             return kw.value, f"{kw.arg}={value!r} makes the object readable by anyone"
+        if kw.arg.startswith("Grant") and _public_grant(value):
+            return kw.value, (f"{kw.arg} grants the AllUsers/AuthenticatedUsers group: "
+                              "anyone (with any AWS account) gets that access")
         found = _acl_inside(value)
         if found is not None:
             return call, (f"{kw.arg} sets ACL {found!r}: anyone with the link, or anyone at "
@@ -69,6 +103,9 @@ def _acl_inside(value: Any, depth: int = 0) -> str | None:
         for k, v in value.items():
             if k in _ACL_KEYS and isinstance(v, str) and v in _PUBLIC:
                 return v
+            if (k == "URI" or str(k).startswith(("Grant", *_GRANT_HEADERS))) \
+                    and _public_grant(v):
+                return "a grant to the AllUsers/AuthenticatedUsers group"
             found = _acl_inside(v, depth + 1)
             if found is not None:
                 return found
@@ -120,8 +157,12 @@ def _public_policy(ctx: ModuleContext, call: ast.Call) -> tuple[ast.AST, str] | 
 
 
 def _is_public_principal(principal: Any) -> bool:
-    return principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in (
-        "*", ["*"]))
+    """``"*"``, ``["*"]``, ``{"AWS": "*"}`` or ``{"AWS": [..., "*"]}``."""
+    if isinstance(principal, dict):
+        principal = principal.get("AWS")
+    if isinstance(principal, list):
+        return "*" in principal
+    return principal == "*"
 
 
 def _built_by_function(ctx: ModuleContext, expr: ast.expr) -> ast.expr | None:

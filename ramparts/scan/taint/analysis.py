@@ -21,7 +21,8 @@ import ramparts.scan.taint.sources as sources
 from ramparts.scan.findings import Finding
 from ramparts.scan.source import SourceTree
 from ramparts.scan.taint.engine import Interp
-from ramparts.scan.taint.frameworks.base import Entry
+from ramparts.scan.taint.frameworks import fastapi
+from ramparts.scan.taint.frameworks.base import MARKERS, Entry
 from ramparts.scan.taint.index import Function, ModuleIndex, positional
 from ramparts.scan.taint.rules import CLEAN, MESSAGES, RULES, SEVERITY, Taint
 
@@ -78,6 +79,8 @@ class Program:
     def _entry(self, mod: ModuleIndex, entry: Entry) -> None:
         cls = f"{mod.sf.module}:{entry.cls}" if entry.cls else None
         env, objs = dict(entry.params), {}
+        for name, dep in entry.depends.items():
+            env[name] = self._dependency(mod, dep) | env.get(name, CLEAN)
         for name, annotation in entry.models.items():  # a body model the framework fills
             made = self.resolve(mod, mod.dotted(annotation), None)
             if made is not None and made[2] is not None and made[1].name == "__init__" \
@@ -89,6 +92,21 @@ class Program:
             for node, t in interp.return_nodes:
                 if _returns_text(node.value):
                     interp.hit(node, "xss", "the view's return value", t)
+
+    def _dependency(self, mod: ModuleIndex, dep: ast.expr) -> Taint:
+        """What a FastAPI dependency returns, run with its parameters filled from the request.
+
+        A dependency's own dependencies are not followed (they count as the app's).
+        """
+        target = self.resolve(mod, mod.dotted(dep), None)
+        if target is None or target[2] is not None:
+            return CLEAN
+        dep_mod, fn, _ = target
+        filled = Entry(fn, "fastapi")
+        fastapi.fill(filled, fn)
+        if not filled.params:
+            return CLEAN
+        return self._interpret(dep_mod, fn, dict(filled.params), 0, "", None).returns - MARKERS
 
     def _interpret(self, mod: ModuleIndex, fn: Function, env: dict[str, Taint], depth: int,
                    via: str, cls: str | None, objs: dict[str, str] | None = None) -> Interp:
@@ -108,6 +126,8 @@ class Program:
         target = self.modules.get(module)
         if target is not None:
             return self._in_module(target, name)
+        if module in mod.classes:  # Storage.read(x): a classmethod/staticmethod of this module
+            return self.method(f"{mod.sf.module}:{module}", name)
         module, _, klass = module.rpartition(".")
         owner = self.modules.get(module)
         if owner is not None and klass in owner.classes:
@@ -120,6 +140,8 @@ class Program:
         if name in mod.classes:
             cls = f"{mod.sf.module}:{name}"
             return self.method(cls, "__init__") or (mod, _NO_INIT, cls)
+        if name in mod.function_aliases:
+            return mod, mod.functions[mod.function_aliases[name]], None
         alias = mod.aliases.get(name)
         if alias and alias != name and "." in alias:
             module, _, short = alias.rpartition(".")

@@ -49,6 +49,8 @@ class Caller(Protocol):
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None: ...
 
+    def module_dict(self, node: ast.expr) -> ast.Dict | None: ...
+
 
 def evaluate(i: Caller, node: ast.Call) -> Taint:
     """Check ``node`` against the sinks and return the taint of its result."""
@@ -56,6 +58,8 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
         call = ast.Call(func=bound.args[0], args=[*bound.args[1:], *node.args],
                         keywords=[*bound.keywords, *node.keywords])
         return evaluate(i, ast.copy_location(call, node))
+    if (method_call := _method_caller(i, node)) is not None:
+        return evaluate(i, method_call)  # operator.methodcaller("system", x)(os)
     args = [i.expr(a) for a in node.args]
     kwargs = {k.arg: i.expr(k.value) for k in node.keywords}
     name = i.qualname(node.func)
@@ -63,6 +67,7 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     method = func.attr if isinstance(func, ast.Attribute) else None
     receiver = i.expr(func.value) if isinstance(func, ast.Attribute) else CLEAN
     sinks.check(i, node, name, method, args, kwargs, receiver)
+    _handed_sinks(i, node, name, args, kwargs)
 
     if method in models.VALIDATORS and (cls := models.app_class(
             i, func.value)) is not None:  # type: ignore[union-attr]
@@ -111,6 +116,51 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     if method in _MUTATORS and everything:
         _store_into(i, func.value, everything)  # type: ignore[union-attr]
     return receiver | everything
+
+
+def _method_caller(i: Caller, node: ast.Call) -> ast.Call | None:
+    """``methodcaller("m", *a, **k)(obj)`` is ``obj.m(*a, **k)``."""
+    maker = node.func
+    if not (isinstance(maker, ast.Call) and maker.args and len(node.args) == 1
+            and isinstance(maker.args[0], ast.Constant) and isinstance(maker.args[0].value, str)
+            and i.qualname(maker.func) == "operator.methodcaller"):
+        return None
+    func = ast.Attribute(value=node.args[0], attr=maker.args[0].value, ctx=ast.Load())
+    call = ast.Call(func=ast.copy_location(func, node), args=maker.args[1:],
+                    keywords=maker.keywords)
+    return ast.copy_location(call, node)
+
+
+def _handed_sinks(i: Caller, node: ast.Call, name: str, args: list[Taint],
+                  kwargs: dict[str | None, Taint]) -> None:
+    """A sink passed as a value, or picked from a table of functions, runs the input.
+
+    ``apply(os.system, x)``, ``sorted([x], key=os.system)``, ``pool.submit(pickle.loads,
+    blob)``: the sink is called with what the call it is handed to was given (assumed,
+    as the callee is not followed). ``OPS[op](arg)`` with ``OPS = {"run": os.system}``
+    may call any of the table's functions.
+    """
+    if name == "functools.partial":  # a partial is followed when it is called
+        return
+    handed = [*node.args, *(k.value for k in node.keywords)]
+    taints = [*args, *kwargs.values()]
+    for n, fn in enumerate(handed):
+        if not isinstance(fn, ast.Name | ast.Attribute | ast.Call):
+            continue
+        value = union(t for m, t in enumerate(taints) if m != n) - MARKERS
+        rest = [a for m, a in enumerate(handed) if m != n and not isinstance(a, ast.Starred)]
+        if (sink := sinks.callable_sink(i.qualname(fn))) is not None:
+            call = ast.copy_location(ast.Call(func=fn, args=rest, keywords=[]), node)
+            sinks.check(i, call, sink, None, [value] * max(len(rest), 1), {}, CLEAN)
+        elif value and isinstance(fn, ast.Name) and fn.id not in i.env and \
+                (target := _app_target(i, fn, i.qualname(fn))) is not None \
+                and target[2] is None:  # apply(fetch, url): the app's function gets the input
+            params = len(target[1].args.args) or 1
+            i.p.call(i, node, target, [value] * params, {}, None)
+    table = i.module_dict(node.func.value) if isinstance(node.func, ast.Subscript) else None
+    for fn in table.values if table is not None else []:
+        if (sink := sinks.callable_sink(i.qualname(fn))) is not None:
+            sinks.check(i, node, sink, None, args, kwargs, CLEAN)
 
 
 def _stored(name: str, method: str | None) -> bool:

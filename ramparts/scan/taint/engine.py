@@ -76,6 +76,15 @@ class Interp(Values):
         self.objs.pop(name, None)
         self.argv.pop(name, None)
         self.partials.pop(name, None)
+        self.funcs.pop(name, None)
+        self.html_names.discard(name)
+        if value is not None and responses.html_headers(self, value):
+            self.html_names.add(name)  # h = dict(HTML): "headers": h says text/html
+        if isinstance(value, ast.Name | ast.Attribute | ast.Call) and (
+                held := sinks.callable_sink(self.qualname(value))) is not None:
+            self.funcs[name] = held  # f = eval / run = getattr(os, "system"): calls of f are it
+        elif isinstance(value, ast.Call) and (module := self.called_module(value)) is not None:
+            self.funcs[name] = module  # m = importlib.import_module("os"): m.system is os.system
         self.shapes.normalised.discard(name)
         self.shapes.url_of.pop(name, None)
         self.shapes.signed_of.pop(name, None)
@@ -85,7 +94,8 @@ class Interp(Values):
             if ctor == "functools.partial":
                 self.partials[name] = value
             if ctor in sinks.HTTP_CLIENTS or ctor.endswith(("getLogger", "get_logger")) \
-                    or ctor == "xml.sax.make_parser" or ctor.startswith(("ldap3.", "ldap.")):
+                    or ctor in ("xml.sax.make_parser", "urllib.request.build_opener") \
+                    or ctor.startswith(("ldap3.", "ldap.")):
                 self.objs[name] = ctor
             elif ctor.endswith("XMLParser"):
                 self.objs[name] = sinks.parser_kind(ctor, value)
@@ -116,6 +126,7 @@ class Interp(Values):
         if isinstance(node, ast.Assign):
             t = self.expr(node.value)
             for target in node.targets:
+                self._late_headers(target, node.value)
                 self.assign(target, t)
                 self._shape(target, node.value)
                 if isinstance(target, ast.Attribute) and isinstance(node.value, ast.Call):
@@ -169,6 +180,13 @@ class Interp(Values):
                 if isinstance(child, ast.expr):
                     self.expr(child)
         # nested defs and classes are not followed (see docs/scanning.md)
+
+    def _late_headers(self, target: ast.expr, value: ast.expr) -> None:
+        """``resp["headers"] = {"Content-Type": "text/html"}`` after the body was put in."""
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) \
+                and str(target.slice.value).lower() in ("headers", "multivalueheaders") \
+                and responses.html_headers(self, value):
+            self.hit(target, "xss", "an HTML response body", self.expr(target.value))
 
     def _field_shape(self, target: ast.Attribute, value: ast.Call) -> None:
         """``self.repo = OrderRepo(...)``: calls on ``self.repo`` go to that class."""

@@ -37,6 +37,10 @@ class ModuleIndex:
     # globals the operator sets: API = os.environ["API_BASE"], os.getenv(...), settings.X
     configured: set[str] = field(default_factory=set)
     dicts: dict[str, ast.Dict] = field(default_factory=dict)  # global = {...} (header sets)
+    # handler = _impl, lambda_handler = wrap(_impl): exported name -> the app function it runs
+    function_aliases: dict[str, str] = field(default_factory=dict)
+    # views registered by a call, not a decorator: add_url_rule / add_api_route -> their rules
+    registered: dict[str, list[str]] = field(default_factory=dict)
     # lines holding a name or method that may read attacker data on its own
     # (``request`` imported from flask, ``receive_message``): see ``reads_sources``
     source_lines: list[tuple[int, str]] = field(default_factory=list)
@@ -95,6 +99,7 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
                 mod.source_lines.append((node.lineno, node.attr))  # type: ignore[attr-defined]
         elif kind is ast.Call:
             _callbacks(mod, node)  # type: ignore[arg-type]
+            _registered(mod, node)  # type: ignore[arg-type]
         elif kind is ast.Import or kind is ast.ImportFrom:
             for local, origin in _imported(node, package):  # type: ignore[arg-type]
                 mod.aliases[local] = origin
@@ -120,6 +125,9 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
                 and isinstance(stmt.value.value, str):
             mod.constants.update({t.id: stmt.value.value for t in stmt.targets
                                   if isinstance(t, ast.Name)})
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            _function_alias(mod, stmt)
     mod.imported_roots = {origin.split(".")[0] for origin in mod.aliases.values()}
     return mod
 
@@ -199,3 +207,50 @@ def _callbacks(mod: ModuleIndex, node: ast.Call) -> None:
         for k in node.keywords:
             if k.arg in _CALLBACK_KEYWORDS and isinstance(k.value, ast.Name):
                 mod.callbacks.add(k.value.id)
+
+
+# wrappers around an imported callable: a module-level ``run = os.system`` is that callable
+_CALLABLE_ORIGINS = frozenset({"eval", "exec", "compile", "open", "__import__"})
+
+
+def _function_alias(mod: ModuleIndex, stmt: ast.Assign) -> None:
+    """``handler = _impl`` / ``handler = wrap(_impl)`` / ``run = os.system`` at module level."""
+    names = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+    value = stmt.value
+    if isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Name) \
+            and value.args[0].id in mod.functions and mod.dotted(value.func) != "functools.partial":
+        value = value.args[0]  # a decorator applied by hand: the wrapped function runs
+    if isinstance(value, ast.Name) and value.id in mod.functions:
+        for name in names:
+            if name not in mod.functions:
+                mod.function_aliases[name] = value.id
+        return
+    if isinstance(value, ast.Name | ast.Attribute):
+        origin = mod.dotted(value)
+        root = origin.split(".")[0]
+        if root in {o.split(".")[0] for o in mod.aliases.values()} and "." in origin \
+                or origin in _CALLABLE_ORIGINS:
+            for name in names:
+                if name not in mod.functions and name not in mod.classes:
+                    mod.aliases.setdefault(name, origin)
+
+
+# (method, index of the view among the positional arguments, its keyword)
+_REGISTRARS = {"add_url_rule": (2, "view_func"), "add_api_route": (1, "endpoint"),
+               "add_route": (1, "endpoint"), "add_websocket_route": (1, "endpoint"),
+               "add_api_websocket_route": (1, "endpoint")}
+
+
+def _registered(mod: ModuleIndex, node: ast.Call) -> None:
+    """``app.add_url_rule("/f/<name>", view_func=read_file)``: ``read_file`` is a view."""
+    if not isinstance(node.func, ast.Attribute) or node.func.attr not in _REGISTRARS:
+        return
+    at, keyword = _REGISTRARS[node.func.attr]
+    view = node.args[at] if len(node.args) > at else next(
+        (k.value for k in node.keywords if k.arg == keyword), None)
+    rule = node.args[0] if node.args else next(
+        (k.value for k in node.keywords if k.arg in ("rule", "path")), None)
+    if isinstance(view, ast.Name):
+        text = rule.value if isinstance(rule, ast.Constant) and isinstance(rule.value, str) \
+            else ""
+        mod.registered.setdefault(view.id, []).append(text)

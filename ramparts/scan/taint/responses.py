@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Protocol
+from typing import Any, Protocol
 
 from ramparts.scan.taint.rules import CLEAN, Taint
 
@@ -61,6 +61,10 @@ class Interp(Protocol):
 
     def module_dict(self, node: ast.expr) -> ast.Dict | None: ...
 
+    html_names: set[str]
+    mod: Any
+    p: Any
+
 
 def check_response(i: Interp, node: ast.Call, name: str, method: str | None,
                    args: list[Taint], kwargs: dict[str | None, Taint], receiver: Taint) -> None:
@@ -94,12 +98,45 @@ def check_dict(i: Interp, node: ast.Dict) -> None:
     body = entries.get("body")
     for field in ("headers", "multivalueheaders"):
         headers = entries.get(field)
-        if headers is not None and not isinstance(headers, ast.Dict):
-            headers = i.module_dict(headers)  # "headers": HTML, a module-level constant
-        if isinstance(headers, ast.Dict) and body is not None:
-            ctype = _entries(headers).get("content-type")
-            if ctype is not None and _says_html(ctype):
-                i.hit(node, "xss", "an HTML response body", i.expr(body))
+        if headers is not None and body is not None and html_headers(i, headers):
+            i.hit(node, "xss", "an HTML response body", i.expr(body))
+
+
+def html_headers(i: Interp, node: ast.expr | None, depth: int = 0) -> bool:
+    """Whether a headers value sets an HTML ``Content-Type``.
+
+    Followed: a literal dict and its ``**`` spreads, a module-level dict, a local name
+    bound to such headers, ``dict(X, ...)``/``X.copy()``/``{**X}``, and an app function
+    whose ``return`` gives such headers (``"headers": html_headers()``).
+    """
+    if node is None or depth > 4:
+        return False
+    if isinstance(node, ast.Dict):
+        ctype = _entries(node).get("content-type")
+        if ctype is not None:
+            return _says_html(ctype)
+        return any(k is None and html_headers(i, v, depth + 1)
+                   for k, v in zip(node.keys, node.values, strict=True))
+    if isinstance(node, ast.Name):
+        if node.id in i.html_names:
+            return True
+        return html_headers(i, i.module_dict(node), depth + 1)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "copy":
+            return html_headers(i, func.value, depth + 1)
+        if i.qualname(func) == "dict":
+            ctype = next((k.value for k in node.keywords if k.arg is not None
+                          and k.arg.lower().replace("_", "-") == "content-type"), None)
+            if ctype is not None:
+                return _says_html(ctype)
+            return any(html_headers(i, a, depth + 1) for a in
+                       [*node.args, *(k.value for k in node.keywords if k.arg is None)])
+        target = i.p.resolve(i.mod, i.qualname(func), None)
+        if target is not None and target[2] is None:
+            return any(isinstance(r, ast.Return) and html_headers(i, r.value, depth + 1)
+                       for r in ast.walk(target[1]))
+    return False
 
 
 def check_store(i: Interp, target: ast.Subscript, value: Taint, base: Taint) -> None:

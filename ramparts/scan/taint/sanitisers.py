@@ -14,6 +14,7 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import ramparts.scan.taint.regex_guard as regex_guard
 from ramparts.scan.taint.rules import KINDS, Taint
 
 _ALL = KINDS
@@ -79,6 +80,7 @@ NORMALISERS = frozenset({"os.path.realpath", "os.path.abspath", "os.path.normpat
 _CHARSET_CHECKS = frozenset({"isdigit", "isdecimal", "isnumeric", "isalnum", "isalpha",
                              "isidentifier"})
 _REGEX_GUARDS = frozenset({"re.fullmatch", "re.match", "re.search"})
+_PATTERN_METHODS = frozenset({"fullmatch", "match", "search"})
 _URL_GUARDS = frozenset({"django.utils.http.url_has_allowed_host_and_scheme",
                          "django.utils.http.is_safe_url"})
 _HOST_PARTS = frozenset({"netloc", "hostname", "host"})
@@ -125,6 +127,44 @@ class Shapes:
     url_of: dict[str, str] = field(default_factory=dict)  # parsed -> key of the URL it parsed
     signed_of: dict[str, str] = field(default_factory=dict)  # expected MAC -> key of its message
     constants: dict[str, str] = field(default_factory=dict)  # module-level NAME = "text"
+    # module-level NAME = re.compile("literal", flags) -> (pattern, flags)
+    patterns: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+def compiled_pattern(call: ast.Call, qual: Callable[[ast.expr], str],
+                     constants: dict[str, str]) -> tuple[str, int] | None:
+    """``re.compile("[a-z]+", re.I)`` -> its literal pattern and flags (None: not literal)."""
+    if qual(call.func) != "re.compile" or not call.args:
+        return None
+    pattern = literal_pattern(call.args[0], constants)
+    flag_node = call.args[1] if len(call.args) > 1 else next(
+        (k.value for k in call.keywords if k.arg == "flags"), None)
+    flags = _flags(flag_node, qual)
+    return (pattern, flags) if pattern is not None and flags is not None else None
+
+
+def literal_pattern(node: ast.expr, constants: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    return None
+
+
+def _flags(node: ast.expr | None, qual: Callable[[ast.expr], str]) -> int | None:
+    if node is None:
+        return 0
+    names: list[str] = []
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr):
+            todo += [n.left, n.right]
+        elif isinstance(n, ast.Attribute | ast.Name):
+            names.append(qual(n))
+        else:
+            return None
+    return regex_guard.flags_of(names)
 
 
 def signed_message(ctor: str, call: ast.Call) -> str | None:
@@ -258,8 +298,15 @@ def _call_facts(test: ast.Call, qual: Callable[[ast.expr], str], shapes: Shapes)
         if func.attr == "startswith" and subject in shapes.normalised and test.args \
                 and _ends_with_separator(test.args[0], qual, shapes):
             return [(subject, frozenset({"path"}))]
-        if func.attr == "fullmatch" and test.args and key(test.args[0]):
-            return [(key(test.args[0]) or "", _CHARSET)]
+        if func.attr in _PATTERN_METHODS and test.args and (value := key(test.args[0])):
+            compiled = shapes.patterns.get(func.value.id) if isinstance(
+                func.value, ast.Name) else None
+            if isinstance(func.value, ast.Call):
+                compiled = compiled_pattern(func.value, qual, shapes.constants)
+            if compiled is None:
+                return []  # a pattern we cannot read proves nothing
+            kinds = regex_guard.cleared(compiled[0], compiled[1], func.attr)
+            return [(value, kinds)] if kinds else []
     name = qual(func)
     if name == "hmac.compare_digest" and len(test.args) == 2:
         # the message whose MAC matched came from who holds the key, not the client
@@ -273,13 +320,14 @@ def _call_facts(test: ast.Call, qual: Callable[[ast.expr], str], shapes: Shapes)
         if kinds == {"str"}:
             return [(first, frozenset({"nosql"}))]
     arg = test.args[1] if len(test.args) > 1 else None
-    if name in _REGEX_GUARDS and arg is not None and key(arg):
-        pattern = test.args[0]
-        anchored = isinstance(pattern, ast.Constant) and isinstance(pattern.value, str) \
-            and pattern.value.endswith(("$", "\\Z")) and (
-                name != "re.search" or pattern.value.startswith(("^", "\\A")))
-        if name == "re.fullmatch" or anchored:
-            return [(key(arg) or "", _CHARSET)]
+    if name in _REGEX_GUARDS and arg is not None and (value := key(arg)):
+        pattern = literal_pattern(test.args[0], shapes.constants)
+        flags = _flags(test.args[2] if len(test.args) > 2 else next(
+            (k.value for k in test.keywords if k.arg == "flags"), None), qual)
+        if pattern is None or flags is None:
+            return []
+        kinds = regex_guard.cleared(pattern, flags, name.removeprefix("re."))
+        return [(value, kinds)] if kinds else []
     if name in _URL_GUARDS and first:
         return [(first, _URL)]
     return []

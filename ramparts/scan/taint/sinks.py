@@ -52,7 +52,8 @@ PATH_SINKS = frozenset({"open", "io.open", "os.open", "codecs.open", "os.remove"
                         "flask.send_file", "django.http.FileResponse",
                         "starlette.responses.FileResponse", "fastapi.responses.FileResponse",
                         "aiohttp.web.FileResponse", "aiofiles.open", "os.truncate",
-                        "os.chmod", "linecache.getlines", "fileinput.input"})
+                        "os.chmod", "linecache.getlines", "fileinput.input",
+                        "shutil.unpack_archive", "io.FileIO", "_io.FileIO"})
 PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "unlink",
                           "rmdir", "iterdir", "mkdir", "touch", "rename", "replace_file"})
 HTTP_LIBS = ("requests", "httpx", "urllib3", "aiohttp")
@@ -63,7 +64,9 @@ HTTP_CLIENTS = frozenset({"requests.Session", "requests.session", "httpx.Client"
 URL_FUNCS = frozenset({"urllib.request.urlopen", "urllib.request.Request", "urllib.urlopen",
                        "urllib2.urlopen", "http.client.HTTPConnection",
                        "http.client.HTTPSConnection", "socket.create_connection",
-                       "urllib.request.urlretrieve", "pycurl.Curl"})
+                       "urllib.request.urlretrieve", "pycurl.Curl",
+                       "urllib.request.build_opener().open",
+                       "urllib.request.OpenerDirector().open"})
 URL_OBJECTS = frozenset({"urllib.request.Request", "requests.Request", "httpx.Request"})
 TEMPLATE_FUNCS = frozenset({"jinja2.Template", "jinja2.environment.Template",
                             "mako.template.Template", "flask.render_template_string",
@@ -89,10 +92,31 @@ XXE_STDLIB = frozenset({"xml.sax.parseString", "xml.sax.parse", "xml.dom.minidom
 LXML_PARSE = frozenset({"lxml.etree.fromstring", "lxml.etree.XML", "lxml.etree.parse",
                         "lxml.etree.iterparse", "lxml.etree.XMLID"})
 SAFE_PARSER = "lxml.etree.XMLParser+safe"
+# sinks that run code, a program or a file read when handed a value
+CODE_RUNNERS = frozenset({"runpy.run_path", "runpy.run_module", "timeit.timeit",
+                          "timeit.repeat", "code.InteractiveInterpreter().runsource",
+                          "code.InteractiveInterpreter().runcode",
+                          "code.InteractiveConsole().push", "code.InteractiveConsole().runsource",
+                          "code.compile_command"})
+# programs that run another program named in their arguments, or code given with -c/-e
+PROGRAM_WRAPPERS = ("env", "nohup", "nice", "sudo", "timeout", "xargs", "stdbuf", "time",
+                    "setsid", "exec", "chroot", "doas", "su")
+INTERPRETERS = ("python", "python2", "python3", "perl", "ruby", "node", "php", "lua", "Rscript",
+                "awk", "gawk", "osascript", "pwsh")
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception",
                          "log", "fatal"})
 LOGGER_NAMES = frozenset({"logger", "log", "_logger", "_log", "LOGGER", "LOG", "logging",
                           "audit_log", "LOGGING", "structlog"})
+
+
+def callable_sink(name: str) -> str | None:
+    """``name`` if it is a sink that can be handed around as a value (``os.system``)."""
+    return name if name in _CALLABLE_SINKS else None
+
+
+_CALLABLE_SINKS = CODE | CODE_RUNNERS | SHELL_ALWAYS | SUBPROCESS | EXEC_PROGRAM | DESERIALIZE \
+    | YAML_LOAD | PATH_SINKS | URL_FUNCS | TEMPLATE_FUNCS | XXE_STDLIB | LXML_PARSE \
+    | {"pty.spawn"}
 
 
 class Interp(Protocol):
@@ -115,17 +139,19 @@ class Interp(Protocol):
 def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[Taint],
           kwargs: dict[str | None, Taint], receiver: Taint) -> None:
     """Report every sink ``node`` is, for the taint of the arguments it is given."""
-    first = args[0] if args else CLEAN
+    # f(**opts): a spread dict may carry the first argument (and shell=True) by name
+    first = args[0] if args else kwargs.get(None, CLEAN)
     kw = kwargs.get
-    if name in CODE:
-        i.hit(node, "code", name, first | kw("source", CLEAN))
+    if name in CODE or name in CODE_RUNNERS:
+        i.hit(node, "code", name, first | kw("source", CLEAN) | kw("stmt", CLEAN)
+              | kw("path_name", CLEAN) | kw("mod_name", CLEAN))
     elif name in SHELL_ALWAYS:
         i.hit(node, "command", name, first | kw("cmd", CLEAN))
     elif name in SUBPROCESS:
-        _subprocess(i, node, name, first | kw("args", CLEAN))
-    elif name in EXEC_PROGRAM:
-        program = args[1] if name.startswith("os.spawn") and len(args) > 1 else first
-        i.hit(node, "command", name, program | kw("path", CLEAN) | kw("program", CLEAN))
+        _subprocess(i, node, name, first | kw("args", CLEAN) | kw(None, CLEAN))
+    elif name in EXEC_PROGRAM or name == "pty.spawn":
+        _exec_family(i, node, name, args, kw("path", CLEAN) | kw("program", CLEAN)
+                     | kw("argv", CLEAN))
     elif name in SQL_FUNCS or (method in SQL_METHODS and name.split(".")[0] not in
                                ("subprocess", "os")):
         i.hit(node, "sql", name if name in SQL_FUNCS else f".{method}",
@@ -190,6 +216,32 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
         i.hit(node, "trust-boundary", "session." + method, _union([*args, *kwargs.values()]))
 
 
+def _exec_family(i: Interp, node: ast.Call, name: str, args: list[Taint], extra: Taint) -> None:
+    """os.exec*/spawn*/posix_spawn*/pty.spawn: input picks the program, or runs ``sh -c``.
+
+    The program is the first argument (``spawn*``: the second, after the mode); the
+    argument list follows it: spread out (``execl``/``spawnl``) or as one list (``execv``,
+    ``spawnv``, ``posix_spawn``); ``pty.spawn`` takes a string or the list itself.
+    """
+    skip = 1 if name.startswith("os.spawn") else 0
+    program = args[skip] if len(args) > skip else CLEAN
+    rest = node.args[skip + 1:]
+    if name == "pty.spawn" or name == "asyncio.create_subprocess_exec":
+        rest, program = node.args, CLEAN
+    argv: Taint = CLEAN
+    if len(rest) == 1 and isinstance(rest[0], ast.List | ast.Tuple):
+        argv = argv_taint(i, rest[0].elts)
+    elif len(rest) == 1 and name == "pty.spawn":
+        argv = i.expr(rest[0])  # a string names the program
+    elif rest and not name.endswith(("v", "ve", "vp", "vpe", "posix_spawn", "posix_spawnp")):
+        argv = argv_taint(i, list(rest))
+    elif name in ("os.posix_spawn", "os.posix_spawnp") or name.startswith(("os.execv",
+                                                                          "os.spawnv")):
+        argv = argv_taint(i, rest[0].elts) if rest and isinstance(
+            rest[0], ast.List | ast.Tuple) else CLEAN
+    i.hit(node, "command", name, program | argv | extra)
+
+
 def _keyword(node: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in node.keywords if k.arg == name), None)
 
@@ -206,6 +258,8 @@ def _subprocess(i: Interp, node: ast.Call, name: str, taint: Taint) -> None:
     cmd = node.args[0] if node.args else _keyword(node, "args")
     if shell is not None and not (isinstance(shell, ast.Constant) and not shell.value):
         i.hit(node, "command", name, taint)
+    elif cmd is None and any(k.arg is None for k in node.keywords):
+        i.hit(node, "command", name, taint)  # run(**kw): args and shell come from the dict
     elif isinstance(cmd, ast.List | ast.Tuple):
         i.hit(node, "command", name, argv_taint(i, cmd.elts))
     elif isinstance(cmd, ast.Name) and cmd.id in i.argv:
@@ -223,11 +277,20 @@ def argv_taint(i: Interp, elts: list[ast.expr]) -> Taint:
     if isinstance(elts[0], ast.Starred):
         return i.expr(elts[0].value)
     program = elts[0]
-    if (isinstance(program, ast.Constant)
-            and str(program.value).rsplit("/", 1)[-1] in SHELLS
-            and len(elts) >= 3 and isinstance(elts[1], ast.Constant)
-            and str(elts[1].value).lstrip("-/").lower() in ("c", "ec", "lc", "command")):
+    base = str(program.value).rsplit("/", 1)[-1] if isinstance(program, ast.Constant) else ""
+    flags = [str(e.value) for e in elts[1:] if isinstance(e, ast.Constant)]
+    if base in SHELLS and len(elts) >= 3 and isinstance(elts[1], ast.Constant) \
+            and str(elts[1].value).lstrip("-/").lower() in ("c", "ec", "lc", "command"):
         return _union(i.expr(e) for e in elts[2:])
+    if base.rstrip("0123456789.") in INTERPRETERS and any(
+            f in ("-c", "-e", "-E", "--eval", "-r", "-m") for f in flags):
+        return _union(i.expr(e) for e in elts[1:])  # python3 -c CODE: input is the code
+    if base in PROGRAM_WRAPPERS:
+        return _union(i.expr(e) for e in elts[1:])  # env PROG: input picks the program
+    if base == "find" and any(f in ("-exec", "-execdir", "-ok", "-okdir") for f in flags):
+        at = next(n for n, e in enumerate(elts) if isinstance(e, ast.Constant)
+                  and e.value in ("-exec", "-execdir", "-ok", "-okdir"))
+        return _union(i.expr(e) for e in elts[at + 1:])
     return i.expr(program)
 
 

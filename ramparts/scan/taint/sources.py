@@ -56,7 +56,10 @@ def current_request(ctor: str, attr: str) -> Taint | None:
 
 def entries(mod: ModuleIndex, declared: set[str]) -> list[Entry]:
     """The entry points of one module; ``declared`` are handler names a manifest gives."""
-    out = [_function_entry(mod, fn, name in declared) for name, fn in mod.functions.items()]
+    exported = {fn for alias, fn in mod.function_aliases.items()
+                if alias in declared or alias in awslambda.HANDLER_NAMES}  # handler = _impl
+    out = [_function_entry(mod, fn, name in declared or name in exported)
+           for name, fn in mod.functions.items()]
     called = {mod.dotted(call.func) for name, call in mod.instances.items()
               if name in declared or name in awslambda.HANDLER_NAMES}
     for cls in mod.classes.values():

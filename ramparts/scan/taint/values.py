@@ -10,6 +10,7 @@ statement half (branches, guards, loops) is ``engine.py``.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, Protocol
 
 import ramparts.scan.taint.calls as calls
@@ -70,7 +71,9 @@ class Values:
         self.objs: dict[str, str] = {}  # local name -> constructor, e.g. s -> requests.Session
         self.argv: dict[str, Taint] = {}  # name bound to a list literal -> its program's taint
         self.partials: dict[str, ast.Call] = {}  # name bound to functools.partial(f, ...)
-        self.shapes = sanitisers.Shapes(constants=mod.constants)
+        self.funcs: dict[str, str] = {}  # name bound to a library callable: f = os.system
+        self.html_names: set[str] = set()  # names bound to headers that say text/html
+        self.shapes = sanitisers.Shapes(constants=mod.constants, patterns=_patterns(mod))
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
@@ -104,8 +107,8 @@ class Values:
     def assign(self, target: ast.expr, t: Taint, weak: bool = False) -> None:
         if isinstance(target, ast.Name):
             self.env[target.id] = (self.env.get(target.id, CLEAN) | t) if weak else t
-            prefix = target.id + "."
-            for stale in [k for k in self.env if k.startswith(prefix)]:
+            prefixes = (target.id + ".", target.id + "[")  # what a guard knew of the old value
+            for stale in [k for k in self.env if k.startswith(prefixes)]:
                 del self.env[stale]
         elif isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
@@ -120,6 +123,9 @@ class Values:
             else:
                 self._taint_root(target, t)
         elif isinstance(target, ast.Subscript):
+            path = sanitisers.key(target)
+            if path is not None:  # a store replaces what a guard proved of event["k"]
+                self.env[path] = (self.env.get(path, self._path_taint(path)) | t) if weak else t
             base = self.expr(target.value)
             responses.check_store(self, target, t, base)
             if "@session" not in base:
@@ -230,9 +236,16 @@ class Values:
             while isinstance(node.left, ast.BinOp):
                 node = node.left
             base, rest = node.left, node.right
-        return isinstance(base, ast.Name) and base.id in self.mod.configured \
-            and base.id not in self.env and isinstance(rest, ast.Constant) \
-            and isinstance(rest.value, str) and rest.value.startswith("/")
+        if not isinstance(base, ast.Name) or base.id in self.env:
+            return False
+        follows = rest.value if isinstance(rest, ast.Constant) and isinstance(
+            rest.value, str) else None
+        literal = self.mod.constants.get(base.id)
+        if literal is not None and (host_end := _fixed_host(literal)) is not None:
+            # API = "https://api.example.com": the host is fixed once a path, query or
+            # fragment starts, in the constant itself or right after it
+            return host_end < len(literal) or (follows or "").startswith(("/", "?", "#"))
+        return base.id in self.mod.configured and (follows or "").startswith("/")
 
     def _attribute(self, node: ast.Attribute) -> Taint:
         path = sanitisers.key(node)
@@ -287,6 +300,8 @@ class Values:
         if isinstance(node, ast.Name):
             if node.id in self.objs:  # an object made in this function
                 parts.append(self.objs[node.id] + "()")
+            elif node.id in self.funcs:  # f = eval: the callable it is bound to
+                parts.append(self.funcs[node.id])
             elif node.id in self.env:  # a local variable shadows imports and builtins
                 parts.append(node.id)
             elif (ctor := self._module_client(node.id)) is not None:
@@ -294,7 +309,50 @@ class Values:
             else:
                 parts.append(self.mod.aliases.get(node.id, node.id))
         elif isinstance(node, ast.Call):
-            parts.append(self.qualname(node.func) + "()")
+            parts.append(self.called_module(node) or self.qualname(node.func) + "()")
         else:
             parts.append("?")
         return ".".join(reversed(parts))
+
+    def called_module(self, node: ast.Call) -> str | None:
+        """``getattr(os, "system")`` -> os.system, ``importlib.import_module("os")`` -> os."""
+        func = self.qualname(node.func)
+        if func in ("getattr", "builtins.getattr") and len(node.args) >= 2 \
+                and (attr := _folded(node.args[1])) is not None:
+            return f"{self.qualname(node.args[0])}.{attr}"
+        if func in ("importlib.import_module", "__import__", "builtins.__import__") \
+                and node.args and (module := _folded(node.args[0])) is not None:
+            return module
+        return None
+
+
+def _patterns(mod: ModuleIndex) -> dict[str, tuple[str, int]]:
+    """Module-level ``NAME = re.compile("literal")``: the patterns regex guards may use."""
+    out = {}
+    for name, call in mod.instances.items():
+        if mod.dotted(call.func) == "re.compile":
+            found = sanitisers.compiled_pattern(call, mod.dotted, mod.constants)
+            if found is not None:
+                out[name] = found
+    return out
+
+
+_URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\\\s]+")
+
+
+def _fixed_host(literal: str) -> int | None:
+    """Where the host of a literal absolute URL ends (None: not an absolute URL)."""
+    m = _URL_HOST.match(literal)
+    if m is None or (m.end() < len(literal) and literal[m.end()] not in "/?#"):
+        return None  # "https://user@" + host: the host is still open
+    return m.end()
+
+
+def _folded(node: ast.expr) -> str | None:
+    """A string literal, or literals joined with ``+`` (``"o" + "s"``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _folded(node.left), _folded(node.right)
+        return left + right if left is not None and right is not None else None
+    return None

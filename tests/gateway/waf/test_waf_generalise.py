@@ -17,7 +17,7 @@ import pytest
 
 from ramparts.gateway.waf.decode import fold
 from ramparts.gateway.waf.engine import Waf
-from ramparts.gateway.waf.prefilter import gate, needles
+from ramparts.gateway.waf.prefilter import needles
 from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.request import WafRequest
 from ramparts.gateway.waf.rules import default_rules
@@ -163,12 +163,10 @@ def test_prefilter_needles_never_hide_a_match() -> None:
     assert checked > 500
 
 
-def test_prefilter_needles_and_gate() -> None:
+def test_prefilter_needles() -> None:
     assert needles(re.compile(r"\bunion(?: all)? ?select\b")) == {"select"}
     assert needles(re.compile(r"(?:;|&&|\|) ?cat")) == {"cat"}
     assert needles(re.compile(r"[;|&]x?")) is None  # nothing literal it cannot do without
-    rx = gate([frozenset({"union", "un"}), frozenset({"<script"})])
-    assert rx is not None and rx.search("fun") and rx.search("a <script") and not rx.search("u")
 
 
 def test_tuning_only_keeps_the_heldout_tables() -> None:

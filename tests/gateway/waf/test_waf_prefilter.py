@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from ramparts.gateway.waf.prefilter import needles, scanner
+from ramparts.gateway.waf.prefilter import NeedleFinder, also_needed, needles, scanner
 from ramparts.gateway.waf.rules import default_rules
 
 
@@ -27,15 +27,37 @@ def test_repeats_of_one_character_extend_the_needle(pattern: str, expected: set[
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"(?<![.])(?:\.{2,}+[/\\]++){2}", r"ab\.{2}cd", r"x\.{2,}cd", r"q\.{2,}?z", r"-{3}>",
-     r"(?:\.\.|%2e{2})/"],
+    [
+        r"(?<![.])(?:\.{2,}+[/\\]++){2}",
+        r"ab\.{2}cd",
+        r"x\.{2,}cd",
+        r"q\.{2,}?z",
+        r"-{3}>",
+        r"(?:\.\.|%2e{2})/",
+    ],
 )
 def test_needles_never_hide_a_match(pattern: str) -> None:
     rx = re.compile(pattern)
     required = needles(rx)
     rnd = random.Random(pattern)
-    alphabet = ["..", ".", "/", "ab", "cd", "\\", "a", "b", "c", "d", "q", "x", "z", "-", ">",
-                "%2e"]
+    alphabet = [
+        "..",
+        ".",
+        "/",
+        "ab",
+        "cd",
+        "\\",
+        "a",
+        "b",
+        "c",
+        "d",
+        "q",
+        "x",
+        "z",
+        "-",
+        ">",
+        "%2e",
+    ]
     matched = 0
     for _ in range(20_000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 20)))
@@ -72,3 +94,74 @@ def test_a_shortest_prefix_is_itself_a_needle() -> None:
     assert shortest == {"union": "un", "un": "un", "<script": "<s", "<s": "<s"}
     assert {m.group(1) for m in scan.finditer("fun <s union")} == {"un", "<s"}
     assert scanner([None, frozenset()]) is None
+
+
+def test_a_rare_needle_is_preferred_to_a_common_one() -> None:
+    # code-pickle requires both a "c" and a line break: the line break is the key
+    assert needles(re.compile(r"(?:^|[(\n])c[a-z_][\w.]{0,40}\n[a-z_]")) == {"\n"}
+    # longer still wins among common characters
+    assert needles(re.compile(r"\bunion(?: all)? ?select\b")) == {"select"}
+
+
+def test_other_required_sets_are_listed_and_never_hide_a_match() -> None:
+    rx = re.compile(r"(?:^|[\s\"'])(?:j ?a ?v ?a|v ?b ?s|livescript) ?:")
+    assert needles(rx) == {":"}
+    assert also_needed(rx) == (frozenset({"j", "v", "livescript"}),)
+    rnd = random.Random(3)
+    patterns = [p for rule in default_rules() for p in rule.patterns if also_needed(p)]
+    assert len(patterns) > 50
+    pieces = [
+        "'",
+        ":",
+        "j",
+        "a",
+        "v",
+        " ",
+        "script",
+        "select",
+        "union",
+        "or",
+        "1=1",
+        "--",
+        "(",
+        ")",
+        "<",
+        ">",
+        "=",
+        "\n",
+        "c",
+        "os.",
+        "system",
+        "${",
+        "}",
+        "/",
+        "..",
+        "etc",
+    ]
+    matched = 0
+    for _ in range(4_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 14)))
+        for p in patterns:
+            if p.search(text):
+                matched += 1
+                for need in also_needed(p):
+                    assert any(n in text.lower() for n in need), (p.pattern, text)
+    assert matched > 30
+
+
+def test_the_needle_finder_never_loses_a_needle_that_is_there() -> None:
+    required = [needles(p) for rule in default_rules() for p in rule.patterns]
+    finder = NeedleFinder(required)
+    every = sorted({n for r in required for n in r or ()})
+    rnd = random.Random(12)
+    pieces = [*every, " ", "a", "e", ".", "x", "é", "ü", "\t", "_", "1"]
+    present_seen = 0
+    for _ in range(3_000):
+        text = "".join(rnd.choice(pieces)[: rnd.randint(1, 8)] for _ in range(rnd.randint(1, 12)))
+        for lower in (text, text + " " + text):  # the second time its words are remembered
+            found = finder.markers(lower)
+            for needle in every:
+                if needle in lower:
+                    present_seen += 1
+                    assert finder.marker[needle] in found, (needle, lower)
+    assert present_seen > 1_000

@@ -92,6 +92,77 @@ VULNERABLE = {
         """,
 }
 
+# the adversarial review's decoys (issue 16, F4/F7): a verified decode elsewhere in the
+# function must not excuse an unverified one
+VULNERABLE.update({
+    "decoy_verified_decode_in_dead_code": """
+        import os
+        import jwt
+
+        def handler(event, context):
+            tok = event["headers"]["authorization"]
+            claims = jwt.decode(tok, options={"verify_signature": False})  # L001
+            if claims.get("role") == "admin":
+                return {"statusCode": 200, "body": "admin area"}
+            if False:
+                jwt.decode(tok, os.environ["KEY"], algorithms=["HS256"])
+            return {"statusCode": 403}
+        """,
+    "decoy_verified_decode_of_another_token": """
+        import os
+        import jwt
+
+        def handler(event, context):
+            tok = event["headers"]["authorization"]
+            claims = jwt.decode(tok, options={"verify_signature": False})  # L001
+            other = event["headers"].get("x-other", "")
+            jwt.decode(other, os.environ["KEY"], algorithms=["HS256"])
+            return {"statusCode": 200 if claims.get("admin") else 403}
+        """,
+    "decoy_verified_decode_before_the_peek": """
+        import os
+        import jwt
+
+        def handler(event, context):
+            tok = event["headers"]["authorization"]
+            jwt.decode(tok, os.environ["KEY"], algorithms=["HS256"])
+            return jwt.decode(tok, options={"verify_signature": False})  # L001
+        """,
+    "peek_decides_before_the_verified_decode": """
+        import os
+        import jwt
+
+        def handler(event, context):
+            tok = event["headers"]["authorization"]
+            peek = jwt.decode(tok, options={"verify_signature": False})  # L001
+            if peek["role"] == "admin":
+                return {"statusCode": 200, "body": "admin area"}
+            jwt.decode(tok, os.environ["KEY"], algorithms=["HS256"])
+            return {"statusCode": 403}
+        """,
+    "pyjwt_class_and_decode_complete": """
+        import jwt
+        from jwt import PyJWT, api_jwt
+
+        def handler(event, context):
+            tok = event["token"]
+            a = api_jwt.decode_complete(tok, options={"verify_signature": False})  # L001
+            b = PyJWT().decode(tok, options={"verify_signature": False})  # L001
+            return {"statusCode": 200, "body": str((a, b))}
+        """,
+    "alg_from_header_is_not_excused_by_a_verified_decode": """
+        import os
+        import jwt
+
+        def handler(event, context):
+            tok = event["token"]
+            alg = jwt.get_unverified_header(tok)["alg"]
+            a = jwt.decode(tok, os.environ["K"], algorithms=[alg])  # L001
+            b = jwt.decode(tok, os.environ["K"], algorithms=["HS256"])
+            return {"statusCode": 200, "body": str((a, b))}
+        """,
+})
+
 SAFE = {
     "pyjwt_verified": """
         import jwt

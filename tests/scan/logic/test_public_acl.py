@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ramparts.scan.findings import Severity
 from tests.scan.logic.conftest import Scan
 
 VULNERABLE = {
@@ -83,7 +84,74 @@ VULNERABLE = {
         """,
 }
 
+# second adversarial review (issue 16, F9): grants, ACL documents, ** arguments, list principals
+VULNERABLE.update({
+    "acl_in_a_literal_dict_spread": """
+        import boto3
+
+        s3 = boto3.client("s3")
+
+        def public_args():
+            return {"ACL": "public-read"}
+
+        def handler(event, context):
+            s3.put_object(Bucket="b", Key="k", Body=b"x", **{"ACL": "public-read"})  # L003
+            s3.put_object(Bucket="b", Key="k", Body=b"x", **public_args())  # L003
+        """,
+    "grants_to_all_users": """
+        import boto3
+
+        s3 = boto3.client("s3")
+        ALL = "uri=http://acs.amazonaws.com/groups/global/AllUsers"
+        AUTH = "uri=http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+        def handler(event, context):
+            s3.put_object(Bucket="b", Key="k", Body=b"x", GrantRead=ALL)  # L003
+            s3.put_object_acl(Bucket="b", Key="k", GrantFullControl=AUTH)  # L003
+        """,
+    "access_control_policy_document": """
+        import boto3
+
+        def share(bucket):
+            boto3.client("s3").put_bucket_acl(Bucket=bucket, AccessControlPolicy={  # L003
+                "Grants": [{"Grantee": {"Type": "Group",
+                                        "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                            "Permission": "READ"}],
+                "Owner": {"ID": "x"}})
+        """,
+    "policy_with_a_list_principal": """
+        import json
+        import boto3
+
+        def share(bucket):
+            boto3.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps({  # L003
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": ["*"]},
+                               "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}))
+        """,
+    "public_access_block_off": """
+        import boto3
+
+        def open_up(bucket):
+            boto3.client("s3").put_public_access_block(  # L003
+                Bucket=bucket, PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": False, "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        """,
+})
+
 SAFE = {
+    "grant_to_one_account_and_full_access_block": """
+        import boto3
+
+        s3 = boto3.client("s3")
+
+        def handler(event, context):
+            s3.put_object(Bucket="b", Key="k", Body=b"x", GrantRead="id=0123456789abcdef")
+            s3.put_object(Bucket="b", Key="k", Body=b"x", **{"ACL": "private"})
+            s3.put_public_access_block(Bucket="b", PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        """,
     "private_object": """
         import boto3
 
@@ -146,3 +214,9 @@ def test_public_acl_is_found(scan: Scan, name: str) -> None:
 def test_private_storage_is_clean(scan: Scan, name: str) -> None:
     got, _, _ = scan(SAFE[name])
     assert got == set()
+
+
+def test_a_disabled_public_access_block_is_medium(scan: Scan) -> None:
+    _, _, findings = scan(VULNERABLE["public_access_block_off"])
+    assert [(f.severity, "BlockPublicAcls" in f.message) for f in findings] == [
+        (Severity.MEDIUM, True)]

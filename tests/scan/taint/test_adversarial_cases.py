@@ -107,3 +107,29 @@ def test_module_level_aiohttp_session_is_an_ssrf_sink(scan: Scan) -> None:
         return web.Response(text="ok")
     """
     assert scan(code) == {(T006, 6)}
+
+
+def test_a_literal_base_url_constant_fixes_the_host(scan: Scan) -> None:
+    """Second review FP1: ``API = "https://api.example.com"`` then ``f"{API}/v2?q={q}"``."""
+    code = """
+    import os
+    from urllib.parse import urljoin
+    import requests
+    API = "https://api.example.com"
+    API_V2 = "https://api.example.com/v2/"
+    USER_AT = "https://user@"
+    def handler(event, context):
+        q = event["q"]
+        requests.get(f"{API}/v2?q={q}", timeout=5)
+        requests.get(API + "/v2?q=" + q, timeout=5)
+        requests.get(f"{API}/items/{q}", timeout=5)
+        requests.get(API_V2 + q, timeout=5)
+        requests.get(f"{API}{q}", timeout=5)
+        requests.get(f"{q}/x", timeout=5)
+        requests.get(f"https://{q}", timeout=5)
+        requests.get(urljoin(API, q), timeout=5)
+        requests.get(USER_AT + q + "/x", timeout=5)
+        API_LOCAL = q
+        return requests.get(f"{API_LOCAL}/v2", timeout=5).text
+    """
+    assert scan(code) == {(T006, 13), (T006, 14), (T006, 15), (T006, 16), (T006, 17), (T006, 19)}

@@ -45,6 +45,9 @@ class Entry:
     reads: bool = True
     # parameters typed with a class (a request body model) -> that annotation
     models: dict[str, ast.expr] = field(default_factory=dict)
+    # FastAPI ``p = Depends(dep)`` parameters -> ``dep``: p holds what dep returns, with
+    # dep's own parameters filled from the request
+    depends: dict[str, ast.expr] = field(default_factory=dict)
 
 
 def decorator_names(fn: Function) -> list[tuple[str, bool]]:

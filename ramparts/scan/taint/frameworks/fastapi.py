@@ -3,7 +3,8 @@
 FastAPI fills an endpoint's parameters from the path, query string, headers,
 cookies and body; one typed ``int``/``float``/``bool``/``UUID``/date is
 validated into that type and carries no text. A parameter given by
-``Depends()``/``Security()`` comes from the app, not the client. A plain
+``Depends(dep)``/``Security(dep)`` holds what ``dep`` returns, and FastAPI
+fills ``dep``'s own parameters from the request the same way. A plain
 Starlette endpoint ``async def page(request)`` is found by its ``request``
 parameter (see ``sources.py``).
 """
@@ -30,9 +31,16 @@ _APP_DEFAULTS = frozenset({"Depends", "Security"})
 
 
 def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None:
-    if cls is not None or not ROOTS & mod.imported_roots or not is_route(fn):
+    if cls is not None or not ROOTS & mod.imported_roots or not (
+            is_route(fn) or fn.name in mod.registered):
         return None
     e = Entry(fn, "fastapi", html_returns=_html_response(fn))
+    fill(e, fn)
+    return e
+
+
+def fill(e: Entry, fn: Function) -> None:
+    """What FastAPI puts in each parameter of ``fn`` (an endpoint or a dependency)."""
     args = [*fn.args.posonlyargs, *fn.args.args]
     defaults: list[ast.expr | None] = [None] * (len(args) - len(fn.args.defaults))
     defaults += fn.args.defaults
@@ -40,6 +48,8 @@ def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None
     pairs += list(zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True))
     for arg, default in pairs:
         if _called(default) in _APP_DEFAULTS:
+            if isinstance(default, ast.Call) and default.args:
+                e.depends[arg.arg] = default.args[0]  # Depends(dep): what dep returns
             continue
         kind = type_name(arg.annotation)
         if kind in _REQUEST_TYPES:
@@ -48,7 +58,6 @@ def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None
             e.params[arg.arg] = ATTACKER
             if isinstance(arg.annotation, ast.Name | ast.Attribute):
                 e.models[arg.arg] = arg.annotation  # a body model: its fields, see models.py
-    return e
 
 
 def _called(node: ast.expr | None) -> str:

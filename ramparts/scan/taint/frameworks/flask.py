@@ -30,7 +30,7 @@ _VIEW_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "dis
 def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None:
     if not ROOTS & mod.imported_roots:
         return None
-    if cls is None and is_route(fn):
+    if cls is None and (is_route(fn) or fn.name in mod.registered):
         e = Entry(fn, "flask", html_returns=True)
     elif cls is not None and fn.name in _VIEW_METHODS and any(
             b.endswith(("MethodView", ".View")) for b in cls.bases):
@@ -38,7 +38,7 @@ def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None
     else:
         return None
     params = positional(fn)[1 if cls is not None else 0:]
-    typed = _typed_parts(fn)
+    typed = _typed_parts(fn, mod.registered.get(fn.name, []))
     e.params = {p: ATTACKER for p in params if p not in typed}
     for star in (fn.args.vararg, fn.args.kwarg):
         if star is not None:
@@ -46,17 +46,17 @@ def entry(mod: ModuleIndex, fn: Function, cls: ClassInfo | None) -> Entry | None
     return e
 
 
-def _typed_parts(fn: Function) -> set[str]:
+def _typed_parts(fn: Function, registered: list[str]) -> set[str]:
     """View arguments every route rule of ``fn`` fills through a typed converter.
 
     A name typed in one rule but a plain string in another stays attacker text.
+    ``registered`` are the rules of ``add_url_rule`` calls naming ``fn``.
     """
     typed: set[str] | None = None
-    for d in fn.decorator_list:
-        if not (isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant)
-                and isinstance(d.args[0].value, str)):
-            continue
-        rule = d.args[0].value
+    rules = [d.args[0].value for d in fn.decorator_list
+             if isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant)
+             and isinstance(d.args[0].value, str)]
+    for rule in [*rules, *registered]:
         names = {m.group(2) for m in _CONVERTER.finditer(rule)
                  if m.group(1) in _TYPED_CONVERTERS}
         typed = names if typed is None else typed & names

@@ -1,0 +1,100 @@
+"""The scenario contract and the shape of a drill's result.
+
+A scenario says what it deploys, how it attacks, which detection rules must
+fire, which playbook step is the containment, and how to check from outside
+that the containment holds (the address is refused, the function answers 503).
+A scenario whose detection does not exist sets ``unavailable`` to the reason;
+the runner then reports it as not available instead of faking a pass.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ramparts.respond.drills.node import ThrowawayNode
+
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One pass/fail check of a drill, with the reason a reader can act on."""
+
+    name: str
+    passed: bool
+    reason: str
+
+
+@dataclass
+class DrillResult:
+    scenario: str
+    started_at: float
+    status: str = "failed"  # passed | failed | not_available
+    checks: list[Check] = field(default_factory=list)
+    ttd_seconds: float | None = None  # attack start -> first expected alert raised
+    ttc_seconds: float | None = None  # attack start -> containment step done
+    incident: str | None = None
+    reason: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Scenario(ABC):
+    """One scripted attack and what a well-defended node does about it."""
+
+    name: str = ""
+    summary: str = ""
+    rules: tuple[str, ...] = ()  # detection rules that must raise an alert
+    containment: str = ""  # the playbook action whose completion is "contained"
+    playbook_file: str = ""  # under playbooks/
+    unavailable: str | None = None  # why this scenario cannot run, when it cannot
+
+    def up_args(self, work_dir: Path) -> list[str]:
+        """Extra ``ramparts up`` options this scenario needs (files go under work_dir)."""
+        return []
+
+    def app(self) -> tuple[str, dict[str, str]] | None:
+        """(ramparts.yaml, {file: text}) deployed before the attack, or None."""
+        return None
+
+    def playbook(self) -> str:
+        return (PLAYBOOKS / self.playbook_file).read_text()
+
+    @abstractmethod
+    def attack(self, node: ThrowawayNode, work_dir: Path) -> None:
+        """Run the scripted attack (returns once the attack traffic is sent)."""
+
+    @abstractmethod
+    def verify_contained(self, node: ThrowawayNode, incident: dict[str, Any]) -> Check:
+        """Check from outside that the containment took effect."""
+
+
+def write_app(root: Path, manifest: str, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "ramparts.yaml").write_text(textwrap.dedent(manifest))
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def check_quarantined(node: ThrowawayNode, function: str) -> Check:
+    """The function is on the quarantine list and an invocation answers 503."""
+    held = [q["function"] for q in node.get("/v1/quarantines")["quarantines"]]
+    if function not in held:
+        return Check("contained", False, f"{function} is not quarantined (quarantined: {held})")
+    r = node.post(f"/v1/functions/{function}/invoke", json={"event": {}})
+    code = r.json().get("code") if r.status_code >= 400 else None
+    if r.status_code != 503 or code != "function_quarantined":
+        return Check("contained", False, f"{function} still runs ({r.status_code})")
+    return Check("contained", True, f"{function} is quarantined: 503 function_quarantined")

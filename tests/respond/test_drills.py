@@ -1,0 +1,180 @@
+"""Drills on real throw-away nodes: every scenario passes on a default build, and fails
+with a clear report when its detection rule is removed or when its playbook is.
+
+Each group of checks runs every scenario on ONE node (``run_drills``, what ``ramparts drill
+all`` does), so the module starts four nodes in all.  TTD and TTC are reported, never
+asserted beyond being positive.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ramparts.respond.drills import history
+from ramparts.respond.drills.base import DrillResult
+from ramparts.respond.drills.catalog import SCENARIOS
+from ramparts.respond.drills.runner import check_timeline, run_drills
+
+RULES = Path(__file__).resolve().parents[2] / "ramparts" / "respond" / "rules"
+AVAILABLE = [s for s in SCENARIOS.values() if s.unavailable is None]
+
+
+def _rules_without(target: Path, drop: set[str]) -> Path:
+    """A copy of the shipped rule set lacking the rules in ``drop`` (for ``--detections``)."""
+    target.mkdir()
+    kept = 0
+    for f in sorted(RULES.glob("*.yaml")):
+        doc = yaml.safe_load(f.read_text())
+        rules = [r for r in doc["rules"] if r["id"] not in drop]
+        kept += len(rules)
+        if rules:
+            (target / f.name).write_text(yaml.safe_dump({"rules": rules}))
+    assert kept > 0
+    return target
+
+
+def _by_name(results: list[DrillResult]) -> dict[str, DrillResult]:
+    return {r.scenario: r for r in results}
+
+
+def _check(result: DrillResult, name: str) -> tuple[bool, str]:
+    (found,) = [c for c in result.checks if c.name == name]
+    return found.passed, found.reason
+
+
+def test_the_catalog_has_the_issue_scenarios_and_says_which_is_not_available() -> None:
+    assert set(SCENARIOS) == {
+        "credential-stuffing",
+        "injection-burst",
+        "secret-exfiltration",
+        "egress-unknown-host",
+        "backdoored-dependency",
+        "audit-tampering",
+    }
+    assert [s.name for s in SCENARIOS.values() if s.unavailable] == ["injection-burst"]
+    for s in AVAILABLE:  # every available scenario names a shipped rule and its playbook
+        shipped = {
+            r["id"] for f in RULES.glob("*.yaml") for r in yaml.safe_load(f.read_text())["rules"]
+        }
+        assert set(s.rules) <= shipped, s.name
+        assert s.containment in s.playbook(), s.name
+
+
+def test_every_scenario_passes_on_a_default_build() -> None:
+    results = _by_name(run_drills(list(SCENARIOS.values())))
+    na = results["injection-burst"]
+    assert na.status == "not_available" and "gateway.waf" in na.reason and not na.checks
+    for s in AVAILABLE:
+        r = results[s.name]
+        assert r.status == "passed", (s.name, r.checks)
+        names = [c.name for c in r.checks]
+        assert names == [
+            *(f"detected:{rule}" for rule in s.rules),
+            "incident",
+            "playbook",
+            "timeline",
+            "contained",
+        ]
+        assert r.ttd_seconds is not None and r.ttd_seconds > 0
+        assert r.ttc_seconds is not None and r.ttc_seconds > 0
+        assert r.incident and len(r.incident) == 32
+
+
+def test_each_scenario_fails_clearly_without_its_detection_rule(tmp_path: Path) -> None:
+    drop = {rule for s in AVAILABLE for rule in s.rules}
+    rules = _rules_without(tmp_path / "rules", drop)
+    results = _by_name(run_drills(AVAILABLE, detections=rules))
+    for s in AVAILABLE:
+        r = results[s.name]
+        assert r.status == "failed", s.name
+        for rule in s.rules:
+            passed, reason = _check(r, f"detected:{rule}")
+            assert not passed and f"no alert from rule {rule}" in reason
+        assert r.reason.startswith(f"no alert from rule {s.rules[0]}")
+        assert _check(r, "contained") == (False, "nothing to contain: no alert was raised")
+        assert r.ttd_seconds is None and r.ttc_seconds is None
+
+
+def test_each_scenario_fails_clearly_without_its_playbook() -> None:
+    results = _by_name(run_drills(AVAILABLE, install_playbook=False))
+    for s in AVAILABLE:
+        r = results[s.name]
+        assert r.status == "failed", s.name
+        (rule,) = s.rules
+        assert _check(r, f"detected:{rule}")[0] is True  # the detection still works
+        passed, reason = _check(r, "playbook")
+        assert not passed
+        assert reason == f"no playbook on the node matches rule {rule}: nothing acted"
+        assert r.ttc_seconds is None
+        contained = [c for c in r.checks if c.name == "contained"]
+        assert all(not c.passed for c in contained)  # and the attack was not contained
+
+
+def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ramparts.cli.main", "drill", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_cli_one_rule_removed_fails_names_it_and_the_history_keeps_it(tmp_path: Path) -> None:
+    data = tmp_path / "user-data"
+    rules = _rules_without(tmp_path / "rules", {"failed-auth-burst"})
+    done = _cli("credential-stuffing", "--detections", str(rules), data_dir=data)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no alert from rule failed-auth-burst" in done.stdout.replace("\n", " ").replace("│", "")
+    assert "FAILED" in done.stdout and "Traceback" not in done.stderr
+    # The drill never used the user's data dir for a node: only its history is there.
+    assert sorted(p.name for p in data.iterdir()) == ["drills"]
+    report = _cli("report", "--json", data_dir=data)
+    assert report.returncode == 0, report.stderr
+    (row,) = json.loads(report.stdout)
+    assert row["scenario"] == "credential-stuffing" and row["status"] == "failed"
+    assert row["reason"].startswith("no alert from rule failed-auth-burst")
+    table = _cli("report", data_dir=data)
+    assert (
+        table.returncode == 0 and "credential-stuffing" in table.stdout and "FAIL" in table.stdout
+    )
+
+    na = _cli("injection-burst", data_dir=data)
+    assert na.returncode == 3 and "not available" in na.stdout
+    unknown = _cli("no-such-drill", data_dir=data)
+    assert unknown.returncode == 2 and "unknown drill scenario" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    listed = _cli("list", "--json", data_dir=data)
+    assert {r["scenario"] for r in json.loads(listed.stdout)} == set(SCENARIOS)
+
+
+def test_history_skips_a_torn_line_and_keeps_the_rest(tmp_path: Path) -> None:
+    assert history.read(tmp_path) == ([], 0)
+    history.append(tmp_path, DrillResult("credential-stuffing", 1.0, "passed", [], 0.5, 0.7))
+    with history.history_path(tmp_path).open("a") as fh:
+        fh.write('{"scenario": "audit-tam')  # a crash mid-write
+    rows, skipped = history.read(tmp_path)
+    assert [r["scenario"] for r in rows] == ["credential-stuffing"] and skipped == 1
+    assert rows[0]["ttc_seconds"] == 0.7
+    assert history.history_path(tmp_path).stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("timeline", "reason"),
+    [
+        (
+            [{"kind": "step", "ts": 1.0, "text": "block_ip done"}, {"kind": "alert", "ts": 2.0}],
+            "step entry 'block_ip done' comes before the alert",
+        ),
+        ([{"kind": "alert", "ts": 2.0}], "the incident's timeline has no step after the alert"),
+        ([{"kind": "step", "ts": 3.0, "text": "x"}], "the incident's timeline has no alert entry"),
+    ],
+)
+def test_the_timeline_check_fails_when_the_order_is_wrong(timeline: list, reason: str) -> None:
+    check = check_timeline({"timeline": timeline})
+    assert not check.passed and check.reason == reason

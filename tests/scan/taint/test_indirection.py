@@ -1,0 +1,215 @@
+"""Indirection that hid request data -> sink flows (issue 16, second review F2/F6)."""
+
+from __future__ import annotations
+
+from tests.scan.taint.conftest import Scan
+
+T001, T002, T004, T005, T006 = "RP-T001", "RP-T002", "RP-T004", "RP-T005", "RP-T006"
+
+
+def test_an_aliased_handler_is_an_entry_point(scan: Scan) -> None:
+    code = """
+    def _impl(req, ctx):
+        return {"statusCode": 200, "body": open(req["body"]).read()}
+
+    handler = _impl
+    """
+    assert scan(code, {"app.py": {"handler"}}) == {(T005, 2)}
+
+
+def test_a_handler_wrapped_by_hand_is_an_entry_point(scan: Scan) -> None:
+    code = """
+    import functools
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*a):
+            return fn(*a)
+        return inner
+
+    def _impl(req, ctx):
+        return {"statusCode": 200, "body": open(req["body"]).read()}
+
+    main = wrap(_impl)
+    """
+    assert scan(code, {"app.py": {"main"}}) == {(T005, 10)}
+
+
+def test_classmethods_and_staticmethods_called_on_the_class(scan: Scan) -> None:
+    code = """
+    import json, yaml
+
+    class Storage:
+        root = "/var/task/docs/"
+
+        @classmethod
+        def read(cls, name):
+            with open(cls.root + name) as f:
+                return f.read()
+
+        @staticmethod
+        def parse(text):
+            return yaml.load(text, Loader=yaml.Loader)
+
+    def handler(event, context):
+        body = json.loads(event["body"])
+        Storage.parse(body["cfg"])
+        return {"statusCode": 200, "body": Storage.read(body["name"])}
+    """
+    assert scan(code) == {(T005, 8), (T004, 13)}
+
+
+def test_sinks_passed_as_values(scan: Scan) -> None:
+    code = """
+    import os, pickle, urllib.request
+
+    def apply(fn, arg):
+        return fn(arg)
+
+    def fetch(url):
+        return urllib.request.urlopen(url, timeout=3).read()
+
+    OPS = {"run": os.system, "load": pickle.loads}
+
+    def handler(event, context):
+        x = event["body"]
+        apply(os.system, x)
+        sorted([x], key=os.system)
+        apply(fetch, event["url"])
+        OPS[event["op"]](x)
+        f = eval
+        f(x)
+        getattr(os, "system")(x)
+        m = __import__("o" + "s")
+        m.popen(x)
+        return {"statusCode": 200}
+    """
+    assert scan(code) == {
+        (T002, 13),
+        (T002, 14),
+        (T006, 7),
+        (T002, 16),
+        (T004, 16),
+        (T001, 18),
+        (T002, 19),
+        (T002, 21),
+    }
+
+
+def test_constant_functions_passed_as_values_are_not_reported(scan: Scan) -> None:
+    code = """
+    import os
+
+    def apply(fn, arg):
+        return fn(arg)
+
+    def handler(event, context):
+        apply(os.system, "uptime")
+        f = eval
+        f("1 + 1")
+        sorted([event["a"]], key=len)
+        return {"statusCode": 200}
+    """
+    assert scan(code) == set()
+
+
+def test_exec_spawn_and_argument_lists_that_run_input(scan: Scan) -> None:
+    code = """
+    import os, pty, subprocess
+
+    def handler(event, context):
+        x = event["body"]
+        os.execv("/bin/sh", ["sh", "-c", x])
+        os.spawnlp(os.P_WAIT, "sh", "sh", "-c", x)
+        os.posix_spawn("/bin/sh", ["sh", "-c", x], {})
+        pty.spawn(["sh", "-c", x])
+        os.execl("/bin/bash", "bash", "-c", x)
+        subprocess.run(["python3", "-c", x])
+        subprocess.check_call(["env", x])
+        subprocess.run(["find", "/", "-exec", x, ";"])
+        subprocess.run(["ls", "-l", x])
+        os.execv("/bin/ls", ["ls", x])
+        return {"statusCode": 200}
+    """
+    assert scan(code) == {(T002, n) for n in range(5, 13)}
+
+
+def test_more_code_path_and_url_sinks(scan: Scan) -> None:
+    code = """
+    import code, io, runpy, shutil, timeit, urllib.request
+
+    def handler(event, context):
+        x = event["body"]
+        code.InteractiveInterpreter().runsource(x)
+        runpy.run_path(x)
+        timeit.timeit(x, number=1)
+        shutil.unpack_archive(x, "/tmp/out")
+        io.FileIO(x).read()
+        opener = urllib.request.build_opener()
+        return opener.open(event["url"]).read()
+    """
+    assert scan(code) == {(T001, 5), (T001, 6), (T001, 7), (T005, 8), (T005, 9), (T006, 11)}
+
+
+def test_html_headers_built_by_a_helper_a_copy_a_spread_or_set_later(scan: Scan) -> None:
+    code = """
+    import html
+
+    HTML = {"Content-Type": "text/html"}
+    JSON = {"Content-Type": "application/json"}
+
+    def html_headers():
+        return {"Content-Type": "text/html; charset=utf-8"}
+
+    def handler(event, context):
+        name = event["queryStringParameters"]["name"]
+        op = event["queryStringParameters"]["op"]
+        if op == "a":
+            return {"statusCode": 200, "headers": html_headers(), "body": f"<h1>{name}</h1>"}
+        if op == "b":
+            h = dict(HTML)
+            return {"statusCode": 200, "headers": h, "body": "<h1>" + name + "</h1>"}
+        if op == "c":
+            resp = {"statusCode": 200, "body": f"<p>{name}</p>"}
+            resp["headers"] = {"Content-Type": "text/html"}
+            return resp
+        if op == "d":
+            return {"statusCode": 200, "headers": {**HTML, "X-A": "1"}, "body": f"<p>{name}</p>"}
+        if op == "e":
+            return {"statusCode": 200, "headers": {**JSON}, "body": name}
+        if op == "f":
+            return {"statusCode": 200, "headers": dict(JSON), "body": name}
+        return {"statusCode": 200, "headers": html_headers(), "body": html.escape(name)}
+    """
+    assert scan(code) == {("RP-T012", 13), ("RP-T012", 16), ("RP-T012", 19), ("RP-T012", 22)}
+
+
+def test_keyword_arguments_passed_through_to_a_sink(scan: Scan) -> None:
+    code = """
+    import subprocess
+
+    def run(**kw):
+        return subprocess.run(**kw)
+
+    def read(**kw):
+        return open(**kw).read()
+
+    def handler(event, context):
+        run(args=event["body"], shell=True)
+        read(file=event["name"])
+        run(args=["uptime"])
+        return {"statusCode": 200}
+    """
+    assert scan(code) == {(T002, 4), (T005, 7)}
+
+
+def test_operator_methodcaller_calls_the_named_method(scan: Scan) -> None:
+    code = """
+    import operator, os
+
+    def handler(event, context):
+        operator.methodcaller("system", event["body"])(os)
+        operator.methodcaller("system", "uptime")(os)
+        return {"statusCode": 200}
+    """
+    assert scan(code) == {(T002, 4)}
