@@ -91,13 +91,21 @@ def _base64_text(value: str) -> str | None:
     only an encoded text is replaced by its decoding -- the base64 itself holds
     no payload, and text decoded from a random token is gibberish no rule reads.
     """
-    if len(value) % 4 or not _BASE64.fullmatch(value):
+    if len(value) % 4 or value.islower() or value.isupper() or not _BASE64.fullmatch(value):
+        # base64 of text is mixed case (every group starts with a letter from I to f):
+        # words, hex ids and UUIDs are not, and are not decoded at all
         return None
     try:
         raw = b64decode(value.translate(_BASE64_URLSAFE), validate=True)
-        text = raw.decode("utf-8")
-    except (binascii.Error, ValueError):
+    except binascii.Error:
         return None
+    if raw.isascii():
+        text = raw.decode("ascii")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except ValueError:
+            return None
     if not text.isprintable() and not all(c.isprintable() or c in "\t\n\r" for c in text):
         return None
     return text
@@ -108,8 +116,9 @@ def decode(value: str) -> str:
 
     The common case -- plain ASCII with nothing to decode -- returns at once.
     """
-    if _BASE64_MIN <= len(value) < _BASE64_MAX and " " not in value:
-        text = _base64_text(value) if value.isascii() else None
+    n = len(value)
+    if not n % 4 and _BASE64_MIN <= n < _BASE64_MAX and " " not in value and value.isascii():
+        text = _base64_text(value)
         if text is not None:
             value = text
     if value.isascii() and _NEEDS_DECODING.isdisjoint(value):
