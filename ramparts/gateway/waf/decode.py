@@ -16,9 +16,11 @@ engine judges what it got.
 
 from __future__ import annotations
 
+import binascii
 import html
 import re
 import unicodedata
+from base64 import b64decode
 from urllib.parse import unquote
 
 MAX_ROUNDS = 4  # %252527 -> %2527 -> %27 -> ': three rounds; a fourth catches one more layer
@@ -45,6 +47,12 @@ _SLASHES = str.maketrans(
 _SLASHES_IN = re.compile("[\u2215\u2044\u29f8\u2216\u29f5]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NEEDS_DECODING = frozenset("%&\\\x00")
+# A whole value in base64 (standard or URL-safe alphabet): handlers base64-decode fields
+# ("data", "payload", cookies) and then use the text.  Padded to a multiple of four, as
+# encoders write it; from 256 characters on the engine skips pure base64 values anyway.
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{6,255}={0,2}|[A-Za-z0-9_-]{6,255}={0,2}")
+_BASE64_MIN, _BASE64_MAX = 8, 256
+_BASE64_URLSAFE = str.maketrans("-_", "+/")
 
 
 def _char(code: int) -> str:
@@ -75,11 +83,44 @@ def _decode_once(value: str) -> str:
     return value
 
 
+def _base64_text(value: str) -> str | None:
+    """The text a whole-value base64 string holds, if it is printable text; else None.
+
+    Random tokens and ids in the base64 alphabet decode to bytes that are not all
+    printable (for 6 random bytes about 1 in 400, and rarer with every byte), so
+    only an encoded text is replaced by its decoding -- the base64 itself holds
+    no payload, and text decoded from a random token is gibberish no rule reads.
+    """
+    if len(value) % 4 or value.islower() or value.isupper() or not _BASE64.fullmatch(value):
+        # base64 of text is mixed case (every group starts with a letter from I to f):
+        # words, hex ids and UUIDs are not, and are not decoded at all
+        return None
+    try:
+        raw = b64decode(value.translate(_BASE64_URLSAFE), validate=True)
+    except binascii.Error:
+        return None
+    if raw.isascii():
+        text = raw.decode("ascii")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except ValueError:
+            return None
+    if not text.isprintable() and not all(c.isprintable() or c in "\t\n\r" for c in text):
+        return None
+    return text
+
+
 def decode(value: str) -> str:
     """``value`` with every layer of encoding undone (bounded), NFKC-normalised, no NULs.
 
     The common case -- plain ASCII with nothing to decode -- returns at once.
     """
+    n = len(value)
+    if not n % 4 and _BASE64_MIN <= n < _BASE64_MAX and " " not in value and value.isascii():
+        text = _base64_text(value)
+        if text is not None:
+            value = text
     if value.isascii() and _NEEDS_DECODING.isdisjoint(value):
         return value
     for _ in range(MAX_ROUNDS):
@@ -87,6 +128,10 @@ def decode(value: str) -> str:
         if decoded == value:
             break
         value = decoded
+    if _BASE64_MIN <= len(value) < _BASE64_MAX and value.isascii() and " " not in value:
+        text = _base64_text(value)  # base64 sent URL-encoded (%3D padding, %2B)
+        if text is not None:
+            value = _decode_once(text)
     if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
         value = unicodedata.normalize("NFKC", value)
         # NFKC can itself produce new escapes (fullwidth ％２７ -> %27): one more pass

@@ -278,6 +278,7 @@ SHELL_COMMANDS = (
     "reboot|shutdown|systeminfo|tasklist|taskkill|certutil|bitsadmin|mshta|rundll32|"
     "regsvr32|wmic|powershell|pwsh|cmd|cscript|wscript|xargs|base64|openssl|crontab|sudo|"
     "nohup|mkfifo|tftp|xterm|getent|hexdump|%comspec%|findstr|icacls|schtasks|nltest|"
+    "killall|useradd|usermod|iptables|nmap|chattr|"
     # cmd's "set" lists the environment: alone, ending the value or the command
     "set(?=[ \t]*(?:$|[;|&]))|"
     # PowerShell cmdlets an injected fragment starts with (Verb-Noun; not "set-up")
@@ -290,7 +291,7 @@ SHELL_COMMANDS = (
 # takes -- an option, a path, a number, a dotted host, a variable -- or ending the value.
 SHELL_WORDS = (
     "cat|dir|head|tail|more|less|strings|fetch|ruby|node|env|sleep|ping|touch|kill|net|type|"
-    "find|su|timeout|eval|exec|ftp|last|w|who|groups|ver"
+    "find|su|timeout|eval|exec|ftp|last|w|who|groups|ver|tee"
 )
 _WORD_ARG = (
     r"(?=$|[ \t]+(?:[-/\\~$.'\"0-9]|[\w-]{1,60}\.[\w.-]{1,60}|[a-z]:[\\/]|%\w{1,40}%|"
@@ -305,6 +306,9 @@ _CMD_END = ""
 # Also an unset variable inside a word (c${u}at, ca$9t): the shell expands it to nothing.
 _SHELL_NOISE = re.compile(
     r"(?<=\w)(?:\\|\$@|\$\(\)|\$\{\w{0,20}\}|\$[0-9])(?=\w)|['\"]"
+    # a one-letter unset variable ending a word or starting a command: cat$u /etc$u/passwd,
+    # ;$u cat /etc/passwd (commix); the shell expands it to nothing
+    r"|(?<=\w)\$[a-z](?=[\s/;|&]|$)|(?:(?<=[;|&])|(?<=[;|&] ))\$[a-z] "
 )
 _ANSI_C = re.compile(rf"(?:^|[;|&\s])\$'{_CMD}'", re.IGNORECASE)  # $'\x69\x64', decoded: $'id'
 _IFS = re.compile(r"\$\{?ifs(?:%\?\?)?\}?|\$\{ifs:0:1\}", re.IGNORECASE)

@@ -35,7 +35,12 @@ _INTERNAL_NAMES = (
 # Public names (and every name under them) that resolve to 127.0.0.1 by design.
 _LOOPBACK_DOMAINS = ("localtest.me", "lvh.me", "vcap.me", "localh.st", "fuf.me", "lacolhost.com")
 _INTERNAL_SUFFIXES = (
-    ".localhost", ".internal", ".local", ".localdomain", ".svc.cluster.local", *_LOOPBACK_DOMAINS,
+    ".localhost",
+    ".internal",
+    ".local",
+    ".localdomain",
+    ".svc.cluster.local",
+    *_LOOPBACK_DOMAINS,
 )
 # wildcard-DNS services that answer any embedded address: 127.0.0.1.nip.io
 _REBINDING = re.compile(
@@ -144,7 +149,18 @@ def ssrf_url(value: str) -> str | None:
     unc = _UNC.match(stripped)
     if unc is not None:
         return internal_host(unc.group(1))
+    lenient = _LENIENT_URL.match(stripped)
+    if lenient is not None:
+        why = internal_host(lenient.group(1))
+        return f"{why} (URL without //)" if why else None
     return None
+
+
+# WHATWG URL parsers (browsers, Node's URL, many HTTP clients' "fix-ups") read a special
+# scheme's host even without "//": http:/127.0.0.1, http:\\127.0.0.1, http:@127.0.0.1
+_LENIENT_URL = re.compile(
+    r"(?:https?|wss?|ftp):[/\\]{0,3}@?([^/\s?#\\\"'<>@]{1,300})(?:[/\\?#]|$)", re.IGNORECASE
+)
 
 
 _UNC = re.compile(r"\\\\([^\\/\s]{1,300})[\\/]")  # \\169.254.169.254\share
