@@ -132,13 +132,15 @@ def _register_playbooks(app: typer.Typer) -> None:
     def check(file: Annotated[Path, typer.Argument(help="a playbook YAML file")]) -> None:
         """Validate FILE locally (no node needed)."""
         from ramparts.respond.errors import PlaybookError
-        from ramparts.respond.playbooks import parse_playbooks
+        from ramparts.respond.playbooks import parse_playbooks, warnings
 
         try:
             books = parse_playbooks(_read_file(file), file=str(file))
         except PlaybookError as exc:
             fail(escape(exc.message))
         console.print(f"{cell(str(file))}: {len(books)} playbook(s) valid")
+        for warning in warnings(books):
+            console.print(f"[yellow]warning[/]: {cell(str(file))}: {cell(warning)}")
 
     @playbook_app.command("list")
     def list_(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
