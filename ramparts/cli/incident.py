@@ -364,7 +364,7 @@ def _register_incidents(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Check an incident export or evidence bundle offline (no node needed)."""
-        from ramparts.containment.bundle import verify_bundle
+        from ramparts.containment.bundle import export_problem, verify_bundle
         from ramparts.errors import InvalidRequest
         from ramparts.observe.evidence import load_public_key
 
@@ -404,12 +404,11 @@ def _register_incidents(app: typer.Typer) -> None:
                 if r["key_id"] != key_id:
                     r.update(ok=False, problem=f"signed by key {r['key_id']}, not {key_id}")
         if doc.get("format") == "ramparts-incident-export/1" and ok:
-            # the readable incident beside the bundle must be the signed one
-            signed = results[0] and doc["bundle"]["contents"].get("incident")
-            shown = {k: v for k, v in doc.get("incident", {}).items() if k != "has_evidence"}
-            if signed != shown:
+            # what is readable beside the bundles must follow from what they sign
+            problem = export_problem(doc, [r["key_id"] for r in results])
+            if problem is not None:
                 ok = False
-                results[0].update(ok=False, problem="the incident differs from the signed one")
+                results[0].update(ok=False, problem=problem)
         if as_json:
             print(json.dumps({"ok": ok, "bundles": results}, indent=2))
         else:

@@ -266,6 +266,22 @@ def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
     assert bad.returncode == 1 and "FAILS" in bad.stdout
     wrong_key = pnode.cli("incident", "verify", str(export), "--public-key", "0" * 16)
     assert wrong_key.returncode == 1
+    # The signed incident took a snapshot: the export must carry it, and every readable
+    # flag beside the bundles must follow from what they sign.
+    for name, change in (
+        ("no-snapshot", lambda d: d.pop("snapshot")),
+        ("null-snapshot", lambda d: d.update(snapshot=None)),
+        ("no-evidence-flag", lambda d: d["incident"].update(has_evidence=False)),
+        ("relabelled", lambda d: d["bundle"].update(key_id="0" * 16)),
+        ("no-bundle", lambda d: d.pop("bundle")),
+    ):
+        altered = json.loads(raw)
+        change(altered)
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(altered))
+        out = pnode.cli("incident", "verify", str(path), "--public-key", key_id)
+        assert out.returncode == 1, (name, out.stdout, out.stderr)
+        assert "Traceback" not in out.stderr, name
     # Resolve, release.
     assert pnode.cli("incident", "resolve", inc["id"]).returncode == 0
     assert pnode.cli("quarantine", "release", "web").returncode == 0
