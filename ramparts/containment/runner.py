@@ -30,6 +30,8 @@ from typing import Any
 from ramparts.containment.actions import Containment
 from ramparts.containment.bundle import build_bundle
 from ramparts.errors import Conflict, InvalidRequest, NotFound, RampartsError
+from ramparts.gateway.netset import InvalidNetwork, parse_network
+from ramparts.gateway.waf_net import loopback_or_self
 from ramparts.respond.playbooks import (
     AlertContext,
     Playbook,
@@ -138,7 +140,7 @@ class IncidentDesk:
             "alert": {k: alert.get(k) for k in ("id", "rule", "severity", "group")},
             "context": ctx.to_dict(),
             "matches": pb.matches(alert, ctx),
-            "steps": plan(pb, alert, ctx),
+            "steps": [_guarded(s) for s in plan(pb, alert, ctx)],
             "changed": False,
         }
 
@@ -588,6 +590,19 @@ class IncidentDesk:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _guarded(step: dict[str, Any]) -> dict[str, Any]:
+    """A planned step with ``refused`` set when the block_ip guard would refuse it (a dry
+    run shows it, rather than the operator finding out when the alert comes)."""
+    address = step["params"].get("address")
+    if step["action"] != "block_ip" or not address or step["params"].get("force"):
+        return step
+    try:
+        risk = loopback_or_self(parse_network(address), "")
+    except InvalidNetwork:
+        risk = f"{address} is not an IP address or CIDR block"
+    return {**step, "refused": f"{risk}; set force: true to block it"} if risk else step
 
 
 def _repeats(doc: dict[str, Any], step: dict[str, Any]) -> bool:

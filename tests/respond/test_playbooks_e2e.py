@@ -138,6 +138,8 @@ def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path)
         "playbooks:\n  - name: dry\n    match: {rules: [failed-auth-burst]}\n"
         "    actions:\n      - quarantine: {function: web}\n"
         "      - block_ip: {address: 198.51.100.7, for: 1h}\n"
+        "      - block_ip: {address: 128.0.0.0/1, for: 1h}\n"
+        "      - block_ip: {address: '2000::/3', for: 1h, force: true}\n"
     )
     assert pnode.cli("playbook", "apply", str(book)).returncode == 0
     audit_before = len(pnode.audit())
@@ -145,8 +147,12 @@ def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path)
     assert out.returncode == 0, out.stderr
     plan = json.loads(out.stdout)
     assert plan["matches"] is True and plan["changed"] is False
-    assert [s["action"] for s in plan["steps"]] == ["quarantine", "block_ip"]
+    assert [s["action"] for s in plan["steps"]] == ["quarantine"] + ["block_ip"] * 3
     assert plan["steps"][1]["params"]["address"] == "198.51.100.7/32"
+    # the guard's refusals show in the dry run: half the IPv4 space needs force
+    assert "refused" not in plan["steps"][1]
+    assert "broader than /8" in plan["steps"][2]["refused"]
+    assert "refused" not in plan["steps"][3]  # forced
     assert pnode.control.get("/v1/quarantines").json()["quarantines"] == []
     assert pnode.control.get("/v1/waf/blocks").json()["blocks"] == []
     assert pnode.control.get("/v1/incidents").json()["incidents"] == []
