@@ -256,7 +256,7 @@ class IncidentDesk:
         self, doc: dict[str, Any], steps: list[dict[str, Any]], stop: bool, book: str
     ) -> None:
         for i, step in enumerate(steps):
-            if step.get("requires_approval") and step.get("status") != "approved":
+            if step.get("requires_approval"):
                 step["status"] = "pending"
                 self._add(
                     doc, _entry("step", f"{step['action']} waits for approval", step=step["index"])
