@@ -127,6 +127,8 @@ def _register_playbooks(app: typer.Typer) -> None:
             console.print(
                 f"playbook [bold]{cell(row['name'])}[/] {verb} ({row['actions']} actions)"
             )
+            for warning in row.get("warnings", []):
+                console.print(f"[yellow]warning[/]: {cell(warning)}")
 
     @playbook_app.command("check")
     def check(file: Annotated[Path, typer.Argument(help="a playbook YAML file")]) -> None:

@@ -38,6 +38,7 @@ from ramparts.respond.playbooks import (
     context_of,
     parse_playbooks,
     plan,
+    warnings,
 )
 from ramparts.respond.records import ResponseRecords
 
@@ -109,7 +110,14 @@ class IncidentDesk:
                 actions=[a.kind for a in pb.actions],
                 replaced=replaced,
             )
-            out.append({"name": pb.name, "replaced": replaced, "actions": len(pb.actions)})
+            out.append(
+                {
+                    "name": pb.name,
+                    "replaced": replaced,
+                    "actions": len(pb.actions),
+                    "warnings": warnings([pb]),
+                }
+            )
         return out
 
     async def delete_playbook(self, name: str) -> None:

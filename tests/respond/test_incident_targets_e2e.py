@@ -63,6 +63,8 @@ def tnode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
         book.write_text(PLAYBOOK)
         out = running.cli("playbook", "apply", str(book))
         assert out.returncode == 0, out.stderr
+        # applied, with the warning that quarantine: {} waits for approval
+        assert "actions[4].quarantine takes its function" in " ".join(out.stdout.split())
         yield running
     finally:
         running.close()
