@@ -127,18 +127,22 @@ def _register_playbooks(app: typer.Typer) -> None:
             console.print(
                 f"playbook [bold]{cell(row['name'])}[/] {verb} ({row['actions']} actions)"
             )
+            for warning in row.get("warnings", []):
+                console.print(f"[yellow]warning[/]: {cell(warning)}")
 
     @playbook_app.command("check")
     def check(file: Annotated[Path, typer.Argument(help="a playbook YAML file")]) -> None:
         """Validate FILE locally (no node needed)."""
         from ramparts.respond.errors import PlaybookError
-        from ramparts.respond.playbooks import parse_playbooks
+        from ramparts.respond.playbooks import parse_playbooks, warnings
 
         try:
             books = parse_playbooks(_read_file(file), file=str(file))
         except PlaybookError as exc:
             fail(escape(exc.message))
         console.print(f"{cell(str(file))}: {len(books)} playbook(s) valid")
+        for warning in warnings(books):
+            console.print(f"[yellow]warning[/]: {cell(str(file))}: {cell(warning)}")
 
     @playbook_app.command("list")
     def list_(url: UrlOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
@@ -362,7 +366,7 @@ def _register_incidents(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Check an incident export or evidence bundle offline (no node needed)."""
-        from ramparts.containment.bundle import verify_bundle
+        from ramparts.containment.bundle import export_problem, verify_bundle
         from ramparts.errors import InvalidRequest
         from ramparts.observe.evidence import load_public_key
 
@@ -402,12 +406,11 @@ def _register_incidents(app: typer.Typer) -> None:
                 if r["key_id"] != key_id:
                     r.update(ok=False, problem=f"signed by key {r['key_id']}, not {key_id}")
         if doc.get("format") == "ramparts-incident-export/1" and ok:
-            # the readable incident beside the bundle must be the signed one
-            signed = results[0] and doc["bundle"]["contents"].get("incident")
-            shown = {k: v for k, v in doc.get("incident", {}).items() if k != "has_evidence"}
-            if signed != shown:
+            # what is readable beside the bundles must follow from what they sign
+            problem = export_problem(doc, [r["key_id"] for r in results])
+            if problem is not None:
                 ok = False
-                results[0].update(ok=False, problem="the incident differs from the signed one")
+                results[0].update(ok=False, problem=problem)
         if as_json:
             print(json.dumps({"ok": ok, "bundles": results}, indent=2))
         else:

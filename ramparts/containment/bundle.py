@@ -123,3 +123,46 @@ def verify_bundle(doc: Any, *, public_key: Ed25519PublicKey | None = None) -> di
         created_at=contents.get("created_at"),
     )
     return result
+
+
+def export_problem(doc: dict[str, Any], signed_ids: list[str]) -> str | None:
+    """What is wrong with an incident export whose bundles each verified, or None.
+
+    The signature covers only the bundles, so everything readable beside them must
+    follow from what they sign: the readable incident (``has_evidence`` included) is
+    the signed one, a signed ``snapshot_evidence ... done`` step means the snapshot
+    bundle must be there and be this incident's, and each bundle's ``key_id`` label
+    is the key that signed it.  ``signed_ids``: the verified signer of each bundle.
+    """
+    bundle, snapshot = doc.get("bundle"), doc.get("snapshot")
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("contents"), dict):
+        return "the export has no signed bundle"
+    for label, b, signer in zip(
+        ("bundle", "snapshot"), (bundle, snapshot), signed_ids, strict=False
+    ):
+        if isinstance(b, dict) and b.get("key_id") != signer:
+            return f"the {label} says key {b.get('key_id')} but is signed by {signer}"
+    signed = bundle["contents"].get("incident")
+    if not isinstance(signed, dict):
+        return "the signed bundle holds no incident"
+    shown = doc.get("incident")
+    if not isinstance(shown, dict):
+        return "the export has no readable incident"
+    rest = {k: v for k, v in shown.items() if k != "has_evidence"}
+    if signed != rest:
+        return "the incident differs from the signed one"
+    snapshotted = any(
+        isinstance(s, dict) and s.get("action") == "snapshot_evidence" and s.get("status") == "done"
+        for s in signed.get("steps") or []
+    )
+    if shown.get("has_evidence") is not snapshotted:
+        return "has_evidence differs from the signed incident's snapshot_evidence step"
+    if snapshotted and not isinstance(snapshot, dict):
+        return "the signed incident took a snapshot_evidence bundle the export lacks"
+    if not snapshotted and snapshot is not None:
+        return "a snapshot bundle the signed incident never took"
+    if snapshotted:
+        own = (snapshot.get("contents") or {}).get("incident") or {}
+        if own.get("id") != signed.get("id"):
+            return "the snapshot bundle belongs to another incident"
+    return None

@@ -2,14 +2,18 @@
 
 An alert that a playbook matches, or any high or critical alert, opens an
 incident, or joins the incident still open for the same rule and function.
-A new incident runs every matching playbook's steps in order: each step is
-performed by ``Actions`` (which audits the action itself), recorded on the
-incident with its outcome, and audited as ``incident.step``.  A failed step is
-recorded and later steps still run unless the playbook says
+A new incident runs every matching playbook's steps in order, and so does an
+alert that joins it, for its own targets (a second attacker is contained like
+the first; a step identical to one already done or waiting is not repeated).
+Each step is performed by ``Actions`` (which audits the action itself),
+recorded on the incident with its outcome, and audited as ``incident.step``.
+A failed step is recorded and later steps still run unless the playbook says
 ``stop_on_failure``; a step with ``requires_approval`` waits (``pending``)
-until ``approve`` runs it.  State goes open -> contained -> resolved; the
-timeline collects the alert, its evidence records, the steps, state changes
-and notes.  Everything runs on the node's loop, never on the request path.
+until ``approve`` runs it, and the playbook's later steps wait behind it
+(``waiting``) so they keep their order.  A resolved incident runs nothing
+more.  State goes open -> contained -> resolved; the timeline collects the
+alert, its evidence records, the steps, state changes and notes.  Everything
+runs on the node's loop, never on the request path.
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ from typing import Any
 from ramparts.containment.actions import Containment
 from ramparts.containment.bundle import build_bundle
 from ramparts.errors import Conflict, InvalidRequest, NotFound, RampartsError
+from ramparts.gateway.netset import InvalidNetwork, parse_network
+from ramparts.gateway.waf_net import loopback_or_self
 from ramparts.respond.playbooks import (
     AlertContext,
     Playbook,
     context_of,
     parse_playbooks,
     plan,
+    warnings,
 )
 from ramparts.respond.records import ResponseRecords
 
@@ -103,7 +110,14 @@ class IncidentDesk:
                 actions=[a.kind for a in pb.actions],
                 replaced=replaced,
             )
-            out.append({"name": pb.name, "replaced": replaced, "actions": len(pb.actions)})
+            out.append(
+                {
+                    "name": pb.name,
+                    "replaced": replaced,
+                    "actions": len(pb.actions),
+                    "warnings": warnings([pb]),
+                }
+            )
         return out
 
     async def delete_playbook(self, name: str) -> None:
@@ -134,7 +148,7 @@ class IncidentDesk:
             "alert": {k: alert.get(k) for k in ("id", "rule", "severity", "group")},
             "context": ctx.to_dict(),
             "matches": pb.matches(alert, ctx),
-            "steps": plan(pb, alert, ctx),
+            "steps": [_guarded(s) for s in plan(pb, alert, ctx)],
             "changed": False,
         }
 
@@ -161,6 +175,8 @@ class IncidentDesk:
         doc = await asyncio.to_thread(self._records.incident_open_for, join_key)
         if doc is not None:
             doc["alerts"].append(alert["id"])
+            for name in (p.name for p in books if p.name not in doc["playbooks"]):
+                doc["playbooks"].append(name)
             self._add(
                 doc,
                 _entry(
@@ -168,13 +184,18 @@ class IncidentDesk:
                     f"alert {alert['rule']} joined",
                     alert=alert["id"],
                     count=alert.get("count"),
+                    context=ctx.to_dict(),
                 ),
             )
             await self._save(doc)
-            return doc
-        doc = await self._open(alert, ctx, join_key, books)
+        else:
+            doc = await self._open(alert, ctx, join_key, books)
         for pb in books:
-            steps = plan(pb, alert, ctx)
+            steps = [s for s in plan(pb, alert, ctx) if not _repeats(doc, s)]
+            if not steps:
+                continue
+            for s in steps:
+                s.update(alert=alert["id"], stop_on_failure=pb.stop_on_failure)
             doc["steps"].extend(steps)
             await self._save(doc)  # numbers the steps (index) and marks them planned
             await self._run(doc, steps, pb.stop_on_failure, pb.name)
@@ -248,8 +269,10 @@ class IncidentDesk:
                 self._add(
                     doc, _entry("step", f"{step['action']} waits for approval", step=step["index"])
                 )
+                for rest in steps[i + 1 :]:  # in order: nothing runs ahead of the approval
+                    rest["status"] = "waiting"
                 await self._save(doc)
-                continue
+                return
             ok = await self._perform(doc, step, principal=f"playbook:{book}")
             await self._save(doc)
             if not ok and stop:
@@ -523,6 +546,11 @@ class IncidentDesk:
                     f"incident {incident_id[:12]} has no step {index}", code="step_not_found"
                 )
             step = doc["steps"][index - 1]
+            if doc["state"] == "resolved":
+                raise Conflict(
+                    f"incident {incident_id[:12]} is resolved: its steps no longer run",
+                    code="incident_resolved",
+                )
             if step.get("status") != "pending":
                 raise Conflict(
                     f"step {index} is {step.get('status')}, not pending approval",
@@ -539,14 +567,60 @@ class IncidentDesk:
                 resource=f"incident:{incident_id}",
                 step=index,
             )
-            await self._perform(doc, step, principal="admin")
+            ok = await self._perform(doc, step, principal="admin")
             await self._save(doc)
+            # the same playbook run's steps that waited behind this one, in order
+            later = [
+                s
+                for s in doc["steps"][index:]
+                if s.get("status") == "waiting"
+                and s.get("playbook") == step.get("playbook")
+                and s.get("alert") == step.get("alert")
+            ]
+            stop = bool(step.get("stop_on_failure"))
+            if later and not ok and stop:
+                for rest in later:
+                    rest["status"] = "skipped"
+                    self._add(
+                        doc,
+                        _entry(
+                            "step",
+                            f"{rest['action']} skipped (stop_on_failure)",
+                            step=rest["index"],
+                        ),
+                    )
+                await self._save(doc)
+            elif later:
+                await self._run(doc, later, stop, str(step.get("playbook")))
         return doc
 
     async def close(self) -> None:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _guarded(step: dict[str, Any]) -> dict[str, Any]:
+    """A planned step with ``refused`` set when the block_ip guard would refuse it (a dry
+    run shows it, rather than the operator finding out when the alert comes)."""
+    address = step["params"].get("address")
+    if step["action"] != "block_ip" or not address or step["params"].get("force"):
+        return step
+    try:
+        risk = loopback_or_self(parse_network(address), "")
+    except InvalidNetwork:
+        risk = f"{address} is not an IP address or CIDR block"
+    return {**step, "refused": f"{risk}; set force: true to block it"} if risk else step
+
+
+def _repeats(doc: dict[str, Any], step: dict[str, Any]) -> bool:
+    """True when the incident already did, or waits to do, this very step (same target)."""
+    return any(
+        s["action"] == step["action"]
+        and s.get("params") == step["params"]
+        and s.get("status") in ("done", "pending", "waiting", "planned")
+        for s in doc["steps"]
+    )
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:

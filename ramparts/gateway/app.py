@@ -239,7 +239,11 @@ class Gateway:
                 denied = body_refusal(app_limit)
                 principal = ctx.notes.get("principal")
                 self._audit(
-                    ctx, "waf", "deny", denied.reason, principal.id if principal else None,
+                    ctx,
+                    "waf",
+                    "deny",
+                    denied.reason,
+                    principal.id if principal else None,
                     **denied.detail,
                 )
                 raise denied from None
@@ -467,7 +471,8 @@ class Gateway:
     ) -> None:
         trigger = ctx.route.trigger
         secret = self._node.secrets.get(  # only this app's secret, or one shared with it
-            trigger.secret, app=ctx.route.function.app  # type: ignore[union-attr]
+            trigger.secret,
+            app=ctx.route.function.app,  # type: ignore[union-attr]
         )
         if secret is None:
             self._audit(ctx, "webhook", "deny", "webhook_secret_unavailable")
@@ -556,8 +561,12 @@ class Gateway:
             return
         except BodyTooLarge:
             self._floods.emit(
-                "gateway.body", principal=f"ip:{source_ip}", action="http:POST",
-                resource="issuer:builtin", request_id=request_id, reason="payload_too_large",
+                "gateway.body",
+                principal=f"ip:{source_ip}",
+                action="http:POST",
+                resource="issuer:builtin",
+                request_id=request_id,
+                reason="payload_too_large",
                 source_ip=source_ip,
             )
             raise GatewayDenied(413, "payload_too_large", "the body exceeds 8192 bytes") from None
@@ -568,15 +577,23 @@ class Gateway:
                 headers, body, admit=self._token_limits.by_client(source_ip, request_id)
             )
         except TokenError as exc:
+            # an unknown client or a wrong secret proves nothing: the client is only claimed
+            proved = exc.client if exc.reason not in _UNPROVED_CLIENT else None
+            claimed = (
+                {"claimed_client": exc.client.removeprefix("client:")}
+                if exc.client and not proved
+                else {}
+            )
             self._floods.emit(
                 "oauth.token",
                 decision="deny",
-                principal=exc.client or f"ip:{source_ip}",
+                principal=proved or f"ip:{source_ip}",
                 action="oauth:IssueToken",
                 resource="issuer:builtin",
                 request_id=request_id,
                 reason=exc.reason,
                 source_ip=source_ip,
+                **claimed,
             )
             extra = [(b"www-authenticate", b'Basic realm="ramparts"')] if exc.status == 401 else []
             await _send(
@@ -686,6 +703,9 @@ def _event_headers(
     )
     headers.append((b"x-request-id", request_id.encode("ascii")))
     return headers
+
+
+_UNPROVED_CLIENT = frozenset({"client_unknown", "client_secret_mismatch"})
 
 
 def _principal_id(ctx: RequestContext) -> str | None:

@@ -120,6 +120,7 @@ class RouteAuthCheck(Check):
                 reason=exc.reason,
                 principal=exc.principal,
                 headers=challenge,
+                detail={"claimed_key": exc.claimed_key} if exc.claimed_key else None,
             ) from None
         ctx.principal = principal.authorizer()
         ctx.notes["principal"] = principal

@@ -272,16 +272,23 @@ class NetworkGuard:
         )
 
 
+_WIDEST_PREFIX = {4: 8, 6: 32}  # broader blocks need force
+
+
 def loopback_or_self(network: ipaddress.IPv4Network | ipaddress.IPv6Network,
                      admin_ip: str) -> str | None:
     """Why blocking ``network`` needs ``--force``, or None.
 
-    Every address (a /0), loopback (the node's own sandboxes reach the gateway
+    Every address (a /0), a block broader than a /8 (IPv4) or a /32 (IPv6),
+    loopback (the node's own sandboxes reach the gateway
     from 127.0.0.1, and so does a local reverse proxy: blocking it blocks every
     client behind it), or the address the admin is working from.
     """
     if network.prefixlen == 0:
         return f"{network} blocks every {'IPv4' if network.version == 4 else 'IPv6'} source"
+    widest = _WIDEST_PREFIX[network.version]
+    if network.prefixlen < widest:  # 128.0.0.0/1 is every other address: as good as a /0
+        return f"{network} is broader than /{widest}: it blocks a large share of all sources"
     loopback = (
         ipaddress.IPv4Network("127.0.0.0/8")
         if network.version == 4

@@ -178,10 +178,11 @@ class ApiKeys:
                 self._cache.clear()
             self._cache[key_id] = rec
         who = f"key:{key_id}"
+        # Until the secret matches, the request proved nothing: the id is only claimed.
         if rec is None:
-            raise AuthFailed("invalid_api_key", "api_key_unknown", principal=who)
+            raise AuthFailed("invalid_api_key", "api_key_unknown", claimed_key=key_id)
         if not hmac.compare_digest(self.hash(key), rec.hash):
-            raise AuthFailed("invalid_api_key", "api_key_mismatch", principal=who)
+            raise AuthFailed("invalid_api_key", "api_key_mismatch", claimed_key=key_id)
         now = time.time()
         if rec.revoked_at is not None:
             raise AuthFailed("invalid_api_key", "api_key_revoked", principal=who)

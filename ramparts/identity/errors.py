@@ -29,12 +29,22 @@ class AuthFailed(RampartsError):
     """A request's credentials were refused; ``reason`` is for the audit log only."""
 
     def __init__(
-        self, code: str, reason: str, *, status: int = 401, principal: str | None = None
+        self,
+        code: str,
+        reason: str,
+        *,
+        status: int = 401,
+        principal: str | None = None,
+        claimed_key: str | None = None,
     ) -> None:
         super().__init__(_MESSAGES.get(code, "authentication failed"), code=code)
         self.status = status
         self.reason = reason
         self.principal = principal
+        # The key id a refused request named without proving it holds the key (unknown id
+        # or wrong secret): audited apart from ``principal`` so that no response step ever
+        # takes it for the caller (anyone who knows a key's public id could name it).
+        self.claimed_key = claimed_key
 
 
 def denied(reason: str, principal: str | None = None) -> AuthFailed:

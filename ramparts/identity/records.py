@@ -221,9 +221,7 @@ class IdentityRecords:
         sealed = self._sealer.seal_text(value.hex(), context)
         try:
             with self._tx() as conn:
-                conn.execute(
-                    insert(identity_meta_t).values(key=_SERVER_SECRET, num=0, text=sealed)
-                )
+                conn.execute(insert(identity_meta_t).values(key=_SERVER_SECRET, num=0, text=sealed))
         except IntegrityError:
             return self.server_secret()  # another node won the race: use its secret
         return value

@@ -16,7 +16,10 @@ again and keeps it in the state store, so every node runs the same set)::
 ``match`` narrows by detection rule ids, minimum severity, function and app
 (all given conditions must hold; an empty ``match`` takes every alert).  Each
 action is a one-key mapping; parameters left out come from the alert (its
-function, source address, API key or OAuth2 client, found in its evidence).
+function, source address, API key or OAuth2 client, found in its evidence).  The
+evidence is shaped by whoever caused the alert, so a destructive step
+(``EVIDENCE_TARGET``) aimed by it waits for approval unless the playbook names the
+target or sets ``target_from_evidence: true``.
 Validation names the file and the field (``PlaybookError``) and accepts
 nothing it does not know.  This module is pure: the actions themselves run
 in ``ramparts.containment``.
@@ -47,12 +50,12 @@ MAX_DURATION = 366 * 86400.0
 # action -> {parameter: kind}; kinds: function, alias, text, duration, bool, cidr, key,
 # client, secret, app, emails
 ACTIONS: dict[str, dict[str, str]] = {
-    "quarantine": {"function": "function", "reason": "text"},
-    "revoke_key": {"key": "key"},
-    "revoke_client": {"client": "client"},
+    "quarantine": {"function": "function", "reason": "text", "target_from_evidence": "bool"},
+    "revoke_key": {"key": "key", "target_from_evidence": "bool"},
+    "revoke_client": {"client": "client", "target_from_evidence": "bool"},
     "block_ip": {"address": "cidr", "for": "duration", "reason": "text", "force": "bool"},
-    "rotate_secret": {"secret": "secret", "app": "app"},
-    "rollback": {"function": "function", "alias": "alias"},
+    "rotate_secret": {"secret": "secret", "app": "app", "target_from_evidence": "bool"},
+    "rollback": {"function": "function", "alias": "alias", "target_from_evidence": "bool"},
     "lower_rate": {"function": "function", "rate": "rate"},
     "lower_concurrency": {"function": "function", "concurrency": "count"},
     "snapshot_evidence": {"window": "duration"},
@@ -77,12 +80,33 @@ DESTRUCTIVE = frozenset(
     }
 )
 
+# Destructive actions whose default target comes from the alert's evidence, which the
+# attacker shapes (the route junk credentials went to, the key id they named): such a
+# step waits for approval unless the playbook names the target or opts in explicitly.
+EVIDENCE_TARGET = {
+    "quarantine": "function",
+    "rollback": "function",
+    "revoke_key": "key",
+    "revoke_client": "client",
+    "rotate_secret": "app",
+}
+WILDCARD = frozenset("*?[]")
+
 
 @dataclass(frozen=True)
 class Action:
     kind: str
     params: dict[str, Any]
     requires_approval: bool = False
+
+    def evidence_gated(self) -> bool:
+        """True when the target comes from evidence without the playbook opting in."""
+        target = EVIDENCE_TARGET.get(self.kind)
+        return (
+            target is not None
+            and target not in self.params
+            and not self.params.get("target_from_evidence", False)
+        )
 
 
 @dataclass(frozen=True)
@@ -225,7 +249,9 @@ def parse_playbooks(text: str, *, file: str) -> list[Playbook]:
     """Every playbook of one file; ``PlaybookError`` names the file and the first bad field."""
     c = _Check(file)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise c.fail(f"line {exc.line}", f"key {exc.key!r} appears twice") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -242,6 +268,49 @@ def parse_playbooks(text: str, *, file: str) -> list[Playbook]:
             raise c.fail(f"playbooks[{i}].name", f"{pb.name!r} appears twice")
         seen.add(pb.name)
         out.append(pb)
+    return out
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping key given twice (PyYAML keeps the last one
+    silently: a second ``requires_approval: false`` would quietly win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:  # type: ignore[override]
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                dup = key in seen
+                seen.add(key)
+            except TypeError:
+                continue  # an unhashable key: the base constructor refuses it
+            if dup:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep=deep)
+
+
+def warnings(books: list[Playbook]) -> list[str]:
+    """What is valid but risky: an empty ``match`` (every alert runs the playbook) and
+    destructive steps aimed by evidence an attacker can shape (they wait for approval)."""
+    out: list[str] = []
+    for pb in books:
+        m = pb.match
+        if not (m.rules or m.severity or m.function or m.app):
+            out.append(f"{pb.name}: match is empty: the playbook runs for every alert")
+        for j, a in enumerate(pb.actions):
+            if a.evidence_gated() and not a.requires_approval:
+                target = EVIDENCE_TARGET[a.kind]
+                out.append(
+                    f"{pb.name}: actions[{j}].{a.kind} takes its {target} from the alert's "
+                    f"evidence, which the attacker can shape: it waits for approval (name the "
+                    f"{target}, or set target_from_evidence: true to run it unattended)"
+                )
     return out
 
 
@@ -346,7 +415,10 @@ def _param(c: _Check, kind: str, value: Any, where: str) -> Any:
             raise c.fail(where, "must be a number from 1 to 10000")
         return value
     if kind in ("key", "client"):
-        return c.text(value, where, 200)
+        text = c.text(value, where, 200)
+        if not text.strip() or WILDCARD & set(text):
+            raise c.fail(where, "must name one key or client exactly (no wildcards)")
+        return text
     if kind == "secret":
         if not isinstance(value, str) or not SECRET_RE.match(value):
             raise c.fail(where, "must be a secret name")
@@ -394,13 +466,16 @@ def plan(playbook: Playbook, alert: dict[str, Any], context: AlertContext) -> li
                 error = "the alert names no app; set app:"
         elif action.kind == "snapshot_evidence":
             params.setdefault("window", 3600.0)
+        gated = action.evidence_gated() and not action.requires_approval
+        params.pop("target_from_evidence", None)
         steps.append(
             {
                 "step": i + 1,
                 "playbook": playbook.name,
                 "action": action.kind,
                 "params": params,
-                "requires_approval": action.requires_approval,
+                "requires_approval": action.requires_approval or gated,
+                **({"approval_reason": "target_from_evidence"} if gated else {}),
                 **({"error": error} if error else {}),
             }
         )

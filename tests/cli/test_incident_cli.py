@@ -37,6 +37,14 @@ def test_playbook_check(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "bad.yaml" in out.stderr and "playbooks[0].actions[0].quarantine.function" in out.stderr
     assert "Traceback" not in out.stderr
+    aimed = tmp_path / "aimed.yaml"
+    aimed.write_text("playbooks:\n  - name: a\n    match: {}\n    actions: [{quarantine: {}}]\n")
+    out = _cli("playbook", "check", str(aimed))
+    assert out.returncode == 0 and "1 playbook(s) valid" in out.stdout
+    text = " ".join(out.stdout.split())
+    assert "match is empty" in text
+    assert "actions[0].quarantine takes its function from the alert's evidence" in text
+    assert "target_from_evidence: true" in text
     missing = _cli("playbook", "check", str(tmp_path / "none.yaml"))
     assert missing.returncode == 1 and "none.yaml" in missing.stderr
     assert "Traceback" not in missing.stderr

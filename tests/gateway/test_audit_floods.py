@@ -126,7 +126,9 @@ def test_failed_api_keys_are_aggregated_even_when_each_key_differs(fl: RunningNo
         401,
     )
     assert found[0]["detail"]["source_ip"] == "127.0.0.1"
-    assert found[0]["principal"] == "key:000000000000"  # the first, as it came
+    # an unknown key proved nothing: the address is the principal, the id only claimed
+    assert found[0]["principal"] == "ip:127.0.0.1"
+    assert found[0]["detail"]["claimed_key"] == "000000000000"  # the first, as it came
     # the metric weighs each record's count: every refusal is counted once
     deadline = time.monotonic() + 20
     while _auth_failures(fl) < before + FLOOD and time.monotonic() < deadline:

@@ -75,6 +75,12 @@ def test_the_first_load_must_succeed(tmp_path: Path) -> None:
         ("10.0.0.0/8", "::ffff:10.1.1.1", "10.1.1.1"),
         ("10.0.0.0/8", "192.0.2.1", None),
         ("2001:db8::/32", "10.1.1.1", None),
+        # broader than a /8 (IPv4) or a /32 (IPv6): a large share of the internet
+        ("128.0.0.0/1", "10.1.1.1", "broader than /8"),
+        ("64.0.0.0/7", "10.1.1.1", "broader than /8"),
+        ("2000::/3", "10.1.1.1", "broader than /32"),
+        ("2001:d00::/24", "10.1.1.1", "broader than /32"),
+        ("11.0.0.0/8", "10.1.1.1", None),
     ],
 )
 def test_what_needs_force(network: str, admin: str, why: str | None) -> None:

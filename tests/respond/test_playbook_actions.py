@@ -1,9 +1,11 @@
 """Playbook actions against a real node, driven by a real detection.
 
-Someone guesses the secret of one known API key id (``failed-auth-burst`` fires: its evidence
-names ``key:ID``); the playbook revokes that key (the right secret is refused on the next
-request), rotates a secret (a new version exists), and rolls the function's live alias back
-(the old version serves).  A step that fails is recorded and later steps still run; with
+A stolen API key bound to another app probes a route again and again (``failed-auth-burst``
+fires: the key proved possession, so its evidence names ``key:ID``); the playbook, which opts
+in to taking the key from the evidence, revokes that key (the right secret is refused on the
+next request), rotates a secret (a new version exists), and rolls the function's live alias
+back (the old version serves).  (Guessing a key's secret names no key: see
+test_incident_targets_e2e.)  A step that fails is recorded and later steps still run; with
 ``stop_on_failure`` the rest are skipped.
 """
 
@@ -39,8 +41,8 @@ playbooks:
   - name: key-guessing
     match: {rules: [failed-auth-burst]}
     actions:
-      - revoke_client: {}
-      - revoke_key: {}
+      - revoke_client: {target_from_evidence: true}
+      - revoke_key: {target_from_evidence: true}
       - rotate_secret: {secret: api-token, app: act}
       - rollback: {function: web}
 """
@@ -50,7 +52,7 @@ playbooks:
     match: {rules: [failed-auth-burst]}
     stop_on_failure: true
     actions:
-      - revoke_client: {}
+      - revoke_client: {target_from_evidence: true}
       - rollback: {function: web}
 """
 
@@ -93,11 +95,17 @@ def _guess(node: RunningNode, key_id: str, source: str) -> None:
         assert node.gateway.get("/secure", headers=headers).status_code == 401
 
 
+def _misuse(node: RunningNode, key: str, source: str) -> None:
+    """22 requests with a real key of another app (refused 403: the key itself is proven)."""
+    for _ in range(22):
+        headers = {"x-api-key": key, "x-forwarded-for": source}
+        assert node.gateway.get("/secure", headers=headers).status_code == 403
+
+
 def test_playbook_revokes_key_rotates_secret_and_rolls_back(anode: RunningNode) -> None:
     assert anode.gateway.get("/web").text == "v2"
-    created = anode.control.post("/v1/keys", json={"name": "victim", "app": "act"}).json()
+    created = anode.control.post("/v1/keys", json={"name": "stolen", "app": "other"}).json()
     key, key_id = created["key"], created["id"]
-    assert anode.gateway.get("/secure", headers={"x-api-key": key}).status_code == 200
     versions_before = len(
         anode.control.get("/v1/secrets/api-token/versions", params={"app": "act"}).json()[
             "versions"
@@ -105,7 +113,7 @@ def test_playbook_revokes_key_rotates_secret_and_rolls_back(anode: RunningNode) 
     )
     r = anode.control.post("/v1/playbooks", json={"source": PLAYBOOK, "file": "k.yaml"})
     assert r.status_code == 200, r.text
-    _guess(anode, key_id, "198.51.100.21")
+    _misuse(anode, key, "198.51.100.21")
     inc = _incident(anode)
     assert inc["context"]["key"] == key_id
     status = [(s["action"], s["status"]) for s in inc["steps"]]
@@ -117,7 +125,7 @@ def test_playbook_revokes_key_rotates_secret_and_rolls_back(anode: RunningNode) 
         ("rollback", "done"),
     ], inc["steps"]
     assert inc["steps"][0]["code"] == "missing_target"
-    # the revoked key is refused on the next request
+    # the revoked key is refused on the next request (401 now: revoked, not wrong app)
     r = anode.gateway.get("/secure", headers={"x-api-key": key})
     assert r.status_code == 401
     # the rotated secret has a new version
@@ -164,7 +172,7 @@ playbooks:
   - name: client-guessing
     match: {rules: [failed-auth-burst]}
     actions:
-      - revoke_client: {}
+      - revoke_client: {target_from_evidence: true}
 """
 
 
@@ -180,14 +188,14 @@ def test_playbook_revokes_a_guessed_oauth_client(anode: RunningNode) -> None:
     cid, secret = client["client_id"], client["client_secret"]
     form = {"grant_type": "client_credentials"}
     assert anode.gateway.post("/oauth/token", data=form, auth=(cid, secret)).status_code == 200
-    for i in range(22):
+    for _ in range(22):  # the right secret, a scope it was never granted: the client is proven
         r = anode.gateway.post(
             "/oauth/token",
-            data=form,
-            auth=(cid, f"wrong-{i}"),
+            data={**form, "scope": "admin"},
+            auth=(cid, secret),
             headers={"x-forwarded-for": "198.51.100.23"},
         )
-        assert r.status_code == 401
+        assert r.status_code == 400
     inc = _incident(anode)
     assert inc["context"]["client"] == cid
     assert [(s["action"], s["status"]) for s in inc["steps"]] == [("revoke_client", "done")]

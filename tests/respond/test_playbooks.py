@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from ramparts.respond.errors import PlaybookError
-from ramparts.respond.playbooks import AlertContext, context_of, parse_playbooks, plan
+from ramparts.respond.playbooks import (
+    AlertContext,
+    context_of,
+    parse_playbooks,
+    plan,
+    warnings,
+)
 
 GOOD = """
 playbooks:
@@ -95,6 +101,19 @@ def test_a_valid_file() -> None:
             "playbooks[1].name",
         ),
         ("playbooks: [\n", "line 2"),
+        (
+            "playbooks:\n  - name: a\n    actions: [{revoke_key: {key: '*'}}]",
+            "playbooks[0].actions[0].revoke_key.key",
+        ),
+        (
+            "playbooks:\n  - name: a\n    actions: [{revoke_client: {client: 'ci-?'}}]",
+            "playbooks[0].actions[0].revoke_client.client",
+        ),
+        (  # a second requires_approval must not silently win
+            "playbooks:\n  - name: a\n    actions:\n      - quarantine:\n"
+            "          requires_approval: true\n          requires_approval: false\n",
+            "line 6",
+        ),
     ],
 )
 def test_bad_files_name_the_file_and_field(text: str, field: str) -> None:
@@ -103,6 +122,59 @@ def test_bad_files_name_the_file_and_field(text: str, field: str) -> None:
     assert caught.value.file == "bad.yaml"
     assert caught.value.field == field, caught.value.message
     assert caught.value.message.startswith("invalid playbook bad.yaml: ")
+
+
+def test_a_duplicate_key_is_named() -> None:
+    text = "playbooks:\n  - name: a\n    name: b\n    actions: [{notify: {}}]\n"
+    with pytest.raises(PlaybookError) as caught:
+        parse_playbooks(text, file="dup.yaml")
+    assert "'name' appears twice" in caught.value.message
+
+
+EVIDENCE_AIMED = """
+playbooks:
+  - name: aimed
+    match: {}
+    actions:
+      - quarantine: {}
+      - rollback: {function: web}
+      - revoke_key: {target_from_evidence: true}
+      - revoke_client: {requires_approval: true}
+      - rotate_secret: {secret: token}
+      - block_ip: {}
+"""
+
+
+def test_destructive_steps_aimed_by_evidence_wait_for_approval() -> None:
+    (pb,) = parse_playbooks(EVIDENCE_AIMED, file="aimed.yaml")
+    ctx = AlertContext(function="victim", app="shop", source_ip="203.0.113.9", key="k1", client="c")
+    steps = plan(pb, {"rule": "r", "severity": "high"}, ctx)
+    gated = {s["action"]: s["requires_approval"] for s in steps}
+    assert gated == {
+        "quarantine": True,  # function from evidence: waits
+        "rollback": False,  # named explicitly
+        "revoke_key": False,  # opted in
+        "revoke_client": True,  # asked for approval itself
+        "rotate_secret": True,  # app from evidence
+        "block_ip": False,  # the source address is the alert's own subject
+    }
+    assert steps[0]["approval_reason"] == "target_from_evidence"
+    assert "approval_reason" not in steps[3]
+    assert all("target_from_evidence" not in s["params"] for s in steps)
+    found = warnings([pb])
+    assert any("match is empty" in w for w in found)
+    assert [w.split(":")[1].strip() for w in found if "evidence" in w] == [
+        "actions[0].quarantine takes its function from the alert's evidence, which the attacker "
+        "can shape",
+        "actions[4].rotate_secret takes its app from the alert's evidence, which the attacker "
+        "can shape",
+    ]
+    # an explicit approval, a named target, or a non-destructive step: nothing to warn
+    (good,) = parse_playbooks(GOOD, file="good.yaml")
+    assert [w.split(":")[1].strip() for w in warnings([good])] == [
+        "actions[4].rotate_secret takes its app from the alert's evidence, which the attacker "
+        "can shape"
+    ]
 
 
 def test_matching_and_planned_targets_come_from_the_evidence() -> None:

@@ -138,6 +138,8 @@ def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path)
         "playbooks:\n  - name: dry\n    match: {rules: [failed-auth-burst]}\n"
         "    actions:\n      - quarantine: {function: web}\n"
         "      - block_ip: {address: 198.51.100.7, for: 1h}\n"
+        "      - block_ip: {address: 128.0.0.0/1, for: 1h}\n"
+        "      - block_ip: {address: '2000::/3', for: 1h, force: true}\n"
     )
     assert pnode.cli("playbook", "apply", str(book)).returncode == 0
     audit_before = len(pnode.audit())
@@ -145,8 +147,12 @@ def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path)
     assert out.returncode == 0, out.stderr
     plan = json.loads(out.stdout)
     assert plan["matches"] is True and plan["changed"] is False
-    assert [s["action"] for s in plan["steps"]] == ["quarantine", "block_ip"]
+    assert [s["action"] for s in plan["steps"]] == ["quarantine"] + ["block_ip"] * 3
     assert plan["steps"][1]["params"]["address"] == "198.51.100.7/32"
+    # the guard's refusals show in the dry run: half the IPv4 space needs force
+    assert "refused" not in plan["steps"][1]
+    assert "broader than /8" in plan["steps"][2]["refused"]
+    assert "refused" not in plan["steps"][3]  # forced
     assert pnode.control.get("/v1/quarantines").json()["quarantines"] == []
     assert pnode.control.get("/v1/waf/blocks").json()["blocks"] == []
     assert pnode.control.get("/v1/incidents").json()["incidents"] == []
@@ -266,6 +272,22 @@ def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
     assert bad.returncode == 1 and "FAILS" in bad.stdout
     wrong_key = pnode.cli("incident", "verify", str(export), "--public-key", "0" * 16)
     assert wrong_key.returncode == 1
+    # The signed incident took a snapshot: the export must carry it, and every readable
+    # flag beside the bundles must follow from what they sign.
+    for name, change in (
+        ("no-snapshot", lambda d: d.pop("snapshot")),
+        ("null-snapshot", lambda d: d.update(snapshot=None)),
+        ("no-evidence-flag", lambda d: d["incident"].update(has_evidence=False)),
+        ("relabelled", lambda d: d["bundle"].update(key_id="0" * 16)),
+        ("no-bundle", lambda d: d.pop("bundle")),
+    ):
+        altered = json.loads(raw)
+        change(altered)
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(altered))
+        out = pnode.cli("incident", "verify", str(path), "--public-key", key_id)
+        assert out.returncode == 1, (name, out.stdout, out.stderr)
+        assert "Traceback" not in out.stderr, name
     # Resolve, release.
     assert pnode.cli("incident", "resolve", inc["id"]).returncode == 0
     assert pnode.cli("quarantine", "release", "web").returncode == 0
