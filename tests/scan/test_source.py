@@ -344,9 +344,11 @@ _CONFIG = "[stripe]\napi_key = sk_live_4eC39HqLyjWDarjtT1zdp7dc\n"
     [
         ("config.ini", _CONFIG.encode("utf-16")),  # with a BOM
         ("config16.ini", _CONFIG.encode("utf-16-le")),  # without: NUL every other byte
-        ("config.ini.gz", gzip.compress(_CONFIG.encode())),
-        ("config16.ini.gz", gzip.compress(_CONFIG.encode("utf-16"))),
+        # mtime=0: the same bytes in every process (pytest-xdist workers must collect the same ids)
+        ("config.ini.gz", gzip.compress(_CONFIG.encode(), mtime=0)),
+        ("config16.ini.gz", gzip.compress(_CONFIG.encode("utf-16"), mtime=0)),
     ],
+    ids=["utf16-bom", "utf16-le", "gzip", "gzip-utf16"],
 )
 def test_a_secret_in_utf16_or_gzip_text_is_found(tmp_path: Path, name: str, data: bytes) -> None:
     result = gate(app(tmp_path, {name: data}))
