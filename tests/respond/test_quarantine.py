@@ -195,7 +195,7 @@ def test_lowered_concurrency_refuses_a_second_call(qnode: RunningNode) -> None:
 def test_a_manual_tick_of_a_quarantined_schedule_is_refused(qnode: RunningNode) -> None:
     """issue 17 F7: ticks are skipped during quarantine, so ``schedule run`` is refused
     rather than queueing an event that would run on release."""
-    assert qnode.cli("quarantine", "add", "nightly").returncode == 0
+    assert qnode.cli("quarantine", "add", "nightly", "--reason", "drill").returncode == 0
     try:
         out = qnode.cli("schedule", "run", "nightly")
         assert out.returncode != 0, out.stdout
