@@ -8,6 +8,7 @@ named by URL; the defaults are the embedded ones under the data dir.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -103,31 +104,67 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
+# The broadest set of proxies ``--forwarded-allow-ips`` accepts, per address
+# family: a /8 of IPv4 (16,777,216 addresses) and a /32 of IPv6.  Proxies sit in
+# one data centre or one private network; a wider set is a way of trusting
+# every client.  The bound is on the union of the list, so ``0.0.0.0/1,
+# 128.0.0.0/1`` is refused like ``0.0.0.0/0``; IPv4-mapped IPv6 ranges
+# (``::ffff:0:0/96``) count as the IPv4 addresses they map.
+FORWARDED_MAX_IPV4_ADDRESSES = 2**24
+FORWARDED_MAX_IPV6_ADDRESSES = 2**96
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def _forwarded_networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for entry in entries:
+        try:
+            net = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"--forwarded-allow-ips: {entry!r} is not an IP address or network"
+            ) from None
+        if isinstance(net, ipaddress.IPv6Network) and net.overlaps(_IPV4_MAPPED):
+            if net.prefixlen < 96:  # holds every IPv4-mapped address: all of IPv4
+                networks.append(ipaddress.IPv4Network("0.0.0.0/0"))
+            else:
+                first = net.network_address.ipv4_mapped
+                net = ipaddress.IPv4Network(f"{first}/{net.prefixlen - 96}")
+        networks.append(net)
+    return networks
+
 
 def check_forwarded_allow_ips(value: str) -> str:
     """``--forwarded-allow-ips``: proxies by address or network, checked, comma-separated.
 
     ``*`` is refused: it would let every client choose the address that rate
-    limits, block lists and the audit log see.  An entry that is not an
-    address or network is an error rather than silently trusted or ignored
-    (a typo would make every client share the proxy's address).
+    limits, block lists and the audit log see.  So is any list whose networks
+    together cover more than a /8 of IPv4 or a /32 of IPv6 (``0.0.0.0/0``,
+    ``::/0``, two /1 halves): that is ``*`` spelled differently.  An entry that
+    is not an address or network is an error rather than silently trusted or
+    ignored (a typo would make every client share the proxy's address).
     """
-    import ipaddress
-
     entries = [e.strip() for e in value.split(",") if e.strip()]
-    for entry in entries:
-        if entry == "*":
+    if "*" in entries:
+        raise ConfigError(
+            "--forwarded-allow-ips: '*' would trust X-Forwarded-For from every client; "
+            "name the proxies' addresses or networks"
+        )
+    networks = _forwarded_networks(entries)
+    for version, limit, bound in (
+        (4, FORWARDED_MAX_IPV4_ADDRESSES, "/8"),
+        (6, FORWARDED_MAX_IPV6_ADDRESSES, "/32"),
+    ):
+        of_version = [n for n in networks if n.version == version]
+        total = sum(n.num_addresses for n in ipaddress.collapse_addresses(of_version))
+        if total > limit:
             raise ConfigError(
-                "--forwarded-allow-ips: '*' would trust X-Forwarded-For from every client; "
-                "name the proxies' addresses or networks"
+                "--forwarded-allow-ips: the trusted proxy networks cover more than an "
+                f"IPv{version} {bound} ({total} addresses); that would let most clients "
+                "choose their own address. Name the proxies' addresses or their own network"
             )
-        try:
-            ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            raise ConfigError(
-                f"--forwarded-allow-ips: {entry!r} is not an IP address or network"
-            ) from None
     return ",".join(entries)
+
 
 @dataclass
 class Settings:
@@ -239,8 +276,12 @@ class Settings:
             )
         self.forwarded_allow_ips = check_forwarded_allow_ips(self.forwarded_allow_ips)
         self._check_smtp()
-        for name in ("max_header_bytes", "max_header_count", "max_connections_per_client",
-                     "max_connections"):
+        for name in (
+            "max_header_bytes",
+            "max_header_count",
+            "max_connections_per_client",
+            "max_connections",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("header_timeout", "idle_timeout", "body_timeout"):
@@ -336,9 +377,7 @@ class Settings:
             )
         parts = urlsplit(self.osv_api)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"RAMPARTS_OSV_API {mask_url(self.osv_api)!r} must be an http(s) URL"
-            )
+            raise ConfigError(f"RAMPARTS_OSV_API {mask_url(self.osv_api)!r} must be an http(s) URL")
         value = self.advisories.strip()
         if value and value.lower() not in ("osv", "off"):
             path = Path(value).expanduser()
@@ -413,8 +452,9 @@ class Settings:
                 os.environ.get("RAMPARTS_RETAIN_INVOCATIONS") or "7d",
                 name="RAMPARTS_RETAIN_INVOCATIONS",
             ),
-            "siem": [u.strip() for u in os.environ.get("RAMPARTS_SIEM", "").split(",")
-                     if u.strip()],
+            "siem": [
+                u.strip() for u in os.environ.get("RAMPARTS_SIEM", "").split(",") if u.strip()
+            ],
             "siem_token_secret": os.environ.get("RAMPARTS_SIEM_TOKEN_SECRET", ""),
             "siem_spool_bytes": _env_int("RAMPARTS_SIEM_SPOOL_BYTES", 64 * 1024 * 1024),
             "siem_retry_max_delay": _env_float("RAMPARTS_SIEM_RETRY_MAX_DELAY", 30.0),
@@ -426,9 +466,7 @@ class Settings:
             "metrics_port": _env_int("RAMPARTS_METRICS_PORT", 0) or None,
             "otlp_endpoint": os.environ.get("RAMPARTS_OTLP_ENDPOINT") or None,
             "retain_audit": _env_duration("RAMPARTS_RETAIN_AUDIT", 365 * 24 * 3600.0),
-            "audit_checkpoint_interval": _env_duration(
-                "RAMPARTS_AUDIT_CHECKPOINT_INTERVAL", 60.0
-            ),
+            "audit_checkpoint_interval": _env_duration("RAMPARTS_AUDIT_CHECKPOINT_INTERVAL", 60.0),
             "rate_limit_storage": os.environ.get("RAMPARTS_RATE_LIMIT_STORAGE") or "memory://",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

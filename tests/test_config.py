@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ramparts.config import check_forwarded_allow_ips
 from tests.conftest import RunningNode
 from tests.startup import up_refused
 
@@ -84,7 +85,9 @@ def _small_disk(where: Path, size: str) -> Iterator[Path]:
     where.mkdir()
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {done.stderr.strip()}")
@@ -130,9 +133,21 @@ def test_a_port_in_use_is_a_start_failure_not_a_data_loss_exit(tmp_path: Path) -
         taken.listen()
         port = taken.getsockname()[1]
         out = subprocess.run(
-            [sys.executable, "-m", "ramparts.cli.main", "up", "--data-dir", str(tmp_path / "d"),
-             "--port", str(port), "--admin-port", "0"],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "ramparts.cli.main",
+                "up",
+                "--data-dir",
+                str(tmp_path / "d"),
+                "--port",
+                str(port),
+                "--admin-port",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert out.returncode == 1, (out.returncode, out.stderr)
     assert "is the port in use?" in out.stderr and "Traceback" not in out.stderr
@@ -144,14 +159,43 @@ def test_a_port_in_use_is_a_start_failure_not_a_data_loss_exit(tmp_path: Path) -
         ("*", "would trust X-Forwarded-For from every client"),
         ("garbage", "'garbage' is not an IP address or network"),
         ("127.0.0.1 10.0.0.1", "is not an IP address or network"),
+        # '*' spelled as networks: every client would pick its own address (issue 17 F8)
+        ("0.0.0.0/0", "cover more than an IPv4 /8"),
+        ("::/0", "cover more than an IPv4 /8"),
+        ("0.0.0.0/1,128.0.0.0/1", "cover more than an IPv4 /8"),
+        ("10.0.0.0/8,11.0.0.0/8", "cover more than an IPv4 /8"),
+        ("::ffff:0:0/96", "cover more than an IPv4 /8"),
+        ("2000::/3", "cover more than an IPv6 /32"),
+        ("2001:db8::/32,2001:db9::/32", "cover more than an IPv6 /32"),
     ],
 )
 def test_forwarded_allow_ips_must_name_proxies(tmp_path: Path, value: str, says: str) -> None:
     # '*' lets every client choose its address; a typo would make every client the proxy.
     out = subprocess.run(
-        [sys.executable, "-m", "ramparts.cli.main", "up", "--data-dir", str(tmp_path / "d"),
-         "--port", "0", "--admin-port", "0", "--forwarded-allow-ips", value],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "ramparts.cli.main",
+            "up",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--port",
+            "0",
+            "--admin-port",
+            "0",
+            "--forwarded-allow-ips",
+            value,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 1, (out.returncode, out.stderr)
     assert says in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "value", ["10.0.0.0/8", "127.0.0.1,192.168.0.0/16", "2001:db8::/32", "::ffff:10.0.0.0/104"]
+)
+def test_forwarded_allow_ips_accepts_a_proxy_network_up_to_the_bound(value: str) -> None:
+    assert check_forwarded_allow_ips(value) == value

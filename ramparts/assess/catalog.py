@@ -305,6 +305,17 @@ CONTROLS: tuple[Control, ...] = (
         "apps with no app_limits.budget whose functions have no budget: either",
         "set app_limits: {budget: {invocations_per_hour: N}} (denial of wallet)",
     ),
+    Control(
+        "RP-A022",
+        "Broad or public trusted proxy network",
+        Level.HIGH,
+        _AUTHN,
+        ("SAS-1",),
+        "node",
+        "--forwarded-allow-ips networks wider than /24 (IPv4) or /64 (IPv6), or holding "
+        "public addresses",
+        "name only the proxies' own addresses in --forwarded-allow-ips",
+    ),
 )
 
 _BY_ID = {c.id: c for c in CONTROLS}

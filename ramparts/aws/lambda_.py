@@ -11,7 +11,9 @@ aliases and versions of the registry are not addressable from here.
   answers 200 with its result; a function that raised answers 200 with
   ``X-Amz-Function-Error: Unhandled`` and an ``errorMessage``/``errorType``
   payload, as Lambda does; a function with no free worker within its
-  timeout answers 429 ``TooManyRequestsException``.
+  timeout answers 429 ``TooManyRequestsException``; a quarantined function
+  answers 409 ``ResourceConflictException`` "Function quarantined" (not
+  retried by SDKs, unlike a throttle).
 - ``Event`` is queued durably on the function's own queue and answered 202;
   the dispatcher runs it soon, retrying a failure twice with backoff (as
   Lambda's asynchronous invocation does) and then recording a dead letter.
@@ -49,6 +51,7 @@ _STATUS = {
     "AccessDeniedException": 403,
     "TooManyRequestsException": 429,
     "RequestTooLargeException": 413,
+    "ResourceConflictException": 409,
 }
 
 
@@ -184,6 +187,16 @@ class Lambda:
         except RampartsError as exc:
             status = getattr(exc, "result_status", None)
             error_type = getattr(exc, "error_type", None) or "Unhandled"
+            if error_type == "FunctionQuarantined" or exc.code == "function_quarantined":
+                # Not a throttle: retrying will not help until an operator releases it.
+                # Lambda answers a function whose state forbids invocation with 409
+                # ResourceConflictException, which SDKs do not retry.
+                raise AwsError(
+                    "ResourceConflictException",
+                    f"Function quarantined: {function_arn(caller, function)} is quarantined "
+                    "and cannot be invoked until it is released.",
+                    409,
+                ) from None
             if status == "throttled":
                 # A concurrency cap or an exhausted invocation budget: Lambda's throttle.
                 budget = error_type == "BudgetExhausted"

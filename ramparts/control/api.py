@@ -43,6 +43,7 @@ from ramparts.identity.errors import AuthFailed
 from ramparts.identity.service import extract_credential
 from ramparts.manifest import NAME_RE, RESOURCE_NAME_RE
 from ramparts.observe.invocations import REQUEST_ID_RE, parse_instant, parse_level
+from ramparts.respond.errors import FunctionQuarantined
 from ramparts.scan.baseline import ID_RE, parse_baseline
 from ramparts.scan.findings import Severity
 from ramparts.scan.gate import Acceptance, GateOptions
@@ -283,9 +284,7 @@ async def collect_garbage(request: Request) -> JSONResponse:
         or not isinstance(retention, int | float)
         or not 0 <= retention <= 10 * 365 * 24 * 3600
     ):
-        raise InvalidRequest(
-            "retention: a number of seconds, 0 or more", code="invalid_argument"
-        )
+        raise InvalidRequest("retention: a number of seconds, 0 or more", code="invalid_argument")
     return JSONResponse(await _node(request).collect_garbage(retention))
 
 
@@ -341,6 +340,9 @@ async def schedule_tick(request: Request) -> JSONResponse:
     subs = [s for s in node.subscriptions.schedules if s.function == name]
     if not subs:
         raise NotFound(f"function {name!r} has no schedule trigger", code="no_schedule")
+    if node.quarantines.holds(name):
+        # its ticks are skipped, not queued: a manual tick would run on release
+        raise FunctionQuarantined(f"{name} is quarantined: release it to run its schedule")
     import time
 
     ids = [await node.scheduler.fire(s, time.time()) for s in subs]

@@ -114,6 +114,7 @@ def _snapshot(node: Node, options: AuditOptions) -> PostureInputs:
             started_at=node.started_at,
             advisories_off=s.advisories.strip().lower() == "off",
             advisory_check_interval=s.advisory_check_interval,
+            forwarded_allow_ips=s.forwarded_allow_ips,
         ),
         functions=sorted(functions, key=lambda fn: (fn.app, fn.name)),
         api_keys=[r.public() for r in node.identity.records.list_api_keys()],

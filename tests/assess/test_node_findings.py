@@ -106,3 +106,30 @@ def test_a_degraded_sandbox_names_each_missing_layer(tmp_path: Path) -> None:
         assert all(f["severity"] == "high" and f["scope"] == "node" for f in found)
     finally:
         node.close()
+
+
+class BroadProxyNode(RunningNode):
+    """A node that trusts X-Forwarded-For from one proxy, a /12 and a public network."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--forwarded-allow-ips", "127.0.0.1,10.0.0.0/12,1.2.3.0/28"]
+
+
+def test_broad_or_public_trusted_proxies_are_flagged(tmp_path: Path) -> None:
+    # issue 17 F8: every client inside a trusted network chooses its own address
+    node = BroadProxyNode(tmp_path / "data").start()
+    try:
+        found = rules(audit_json(node)).get("RP-A022", [])
+    finally:
+        node.close()
+    assert sorted((f["resource"], f["severity"], f["scope"]) for f in found) == [
+        ("forwarded-allow-ips 1.2.3.0/28", "high", "node"),
+        ("forwarded-allow-ips 10.0.0.0/12", "high", "node"),
+    ]
+    evidence = {f["resource"]: f["evidence"] for f in found}
+    assert "holds public addresses" in evidence["forwarded-allow-ips 1.2.3.0/28"]
+    assert "wider than /24" in evidence["forwarded-allow-ips 10.0.0.0/12"]
+
+
+def test_no_trusted_proxies_no_proxy_finding(plain: RunningNode) -> None:
+    assert "RP-A022" not in rules(audit_json(plain))

@@ -253,3 +253,18 @@ def test_a_function_over_its_invocation_budget_is_throttled(node: RunningNode) -
     finally:
         r = node.control.put("/v1/budgets/functions/worker", json={"clear": True})
         assert r.status_code == 200, r.text
+
+
+def test_a_quarantined_function_is_a_clear_conflict_not_a_throttle(node: RunningNode) -> None:
+    """issue 17 F7: a quarantine is not "Rate Exceeded", and the SDK does not retry it."""
+    assert node.control.post("/v1/quarantines", json={"function": "worker"}).status_code == 200
+    try:
+        with pytest.raises(ClientError) as err:
+            _lambda(node).invoke(FunctionName="worker", Payload=b"{}")
+    finally:
+        assert node.control.delete("/v1/quarantines/worker").status_code == 200
+    response = err.value.response
+    assert response["Error"]["Code"] == "ResourceConflictException"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert "quarantined" in response["Error"]["Message"]
+    assert response["ResponseMetadata"]["RetryAttempts"] == 0

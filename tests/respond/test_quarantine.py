@@ -42,6 +42,10 @@ functions:
     handler: h.py:worker
     triggers:
       - topic: {name: jobs-dlq}
+  nightly:
+    handler: h.py:worker
+    triggers:
+      - schedule: {cron: "0 3 1 1 *"}
 """
 HANDLER = """
 def web(event, context):
@@ -186,3 +190,23 @@ def test_lowered_concurrency_refuses_a_second_call(qnode: RunningNode) -> None:
         assert first.result().status_code == 200
     assert qnode.gateway.get("/slow").status_code == 200
     assert qnode.cli("throttle", "clear", "slow").returncode == 0
+
+
+def test_a_manual_tick_of_a_quarantined_schedule_is_refused(qnode: RunningNode) -> None:
+    """issue 17 F7: ticks are skipped during quarantine, so ``schedule run`` is refused
+    rather than queueing an event that would run on release."""
+    assert qnode.cli("quarantine", "add", "nightly", "--reason", "drill").returncode == 0
+    try:
+        out = qnode.cli("schedule", "run", "nightly")
+        assert out.returncode != 0, out.stdout
+        assert "function_quarantined" in out.stderr + out.stdout
+        assert "Traceback" not in out.stderr
+        r = qnode.control.post("/v1/functions/nightly/schedule")
+        assert r.status_code == 503 and r.json()["code"] == "function_quarantined"
+    finally:
+        assert qnode.cli("quarantine", "release", "nightly").returncode == 0
+    out = qnode.cli("schedule", "run", "nightly")
+    assert out.returncode == 0, out.stderr
+    qnode.wait_invocations("nightly", 1)
+    # nothing from the refused ticks was held for the release: exactly the one run
+    assert len(qnode.invocations("nightly")) == 1

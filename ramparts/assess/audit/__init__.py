@@ -21,7 +21,7 @@ from ramparts.assess.audit.supply import (
     check_advisories,
     check_advisory_recheck,
 )
-from ramparts.assess.audit.transport import check_tls
+from ramparts.assess.audit.transport import check_tls, check_trusted_proxies
 from ramparts.assess.findings import Finding, PostureReport
 
 __all__ = ["CHECKS", "AuditOptions", "NodeFacts", "PostureInputs", "run_audit"]
@@ -36,6 +36,7 @@ CHECKS: tuple[Check, ...] = (
     check_protection,
     check_egress,
     check_tls,
+    check_trusted_proxies,
     check_api_keys,
     check_audit_chain,
     check_sandbox,

@@ -103,6 +103,7 @@ class NodeFacts:
     started_at: float = 0.0
     advisories_off: bool = False  # --advisories off: no source for the gate or the re-check
     advisory_check_interval: float = 86400.0  # 0: the node never re-checks by itself
+    forwarded_allow_ips: str = ""  # --forwarded-allow-ips, comma-separated ("": none)
 
 
 @dataclass
