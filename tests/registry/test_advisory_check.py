@@ -284,8 +284,7 @@ class _Osv(http.server.BaseHTTPRequestHandler):
 
 def test_the_osv_api_as_the_nodes_source(tmp_path: Path) -> None:
     plant(tmp_path / "rec", "TEST-2026-0046", "apidep")
-    _Osv.RECORDS = {"TEST-2026-0046": json.loads(
-        (tmp_path / "rec" / "apidep" / "TEST-2026-0046.json").read_text())}
+    _Osv.RECORDS = {}  # the advisory is published after the deploy, as for a live version
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Osv)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     node = RunningNode(tmp_path / "data", {
@@ -296,6 +295,8 @@ def test_the_osv_api_as_the_nodes_source(tmp_path: Path) -> None:
     try:
         node.start()
         node.deploy_ok(deps_app(tmp_path / "o", "osvapp", "osv-fn", "apidep"))
+        _Osv.RECORDS = {"TEST-2026-0046": json.loads(
+            (tmp_path / "rec" / "apidep" / "TEST-2026-0046.json").read_text())}
         done = node.cli("advisories", "check", "--json")
         assert done.returncode == 1, done.stderr
         data = json.loads(done.stdout)
