@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
+from ramparts.aio import wait_event
 from ramparts.bus._common import (
     check_consumer,
     check_delay,
@@ -278,8 +279,7 @@ class EmbeddedBus(Bus):
             pause = min(remaining, _MAX_SLEEP)
             if next_visible is not None:
                 pause = min(pause, max(next_visible - time.time(), 0.0) + 0.001)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), pause)
+            await wait_event(wakeup, pause)
 
     async def extend(self, message: Message, *, lease: float) -> bool:
         seq, attempt = _receipt(message)

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Table, and_, func, insert, select, tuple_, update
 from sqlalchemy.engine import Engine
 
+from ramparts.aio import wait_event
 from ramparts.crypto.appkeys import appkeys_metadata, kms_app_keys_t
 from ramparts.crypto.envelope import Sealer, text_record
 from ramparts.crypto.keyring import Keyring, rewrap_jobs_t
@@ -268,10 +269,7 @@ class Rewrapper:
                 raise
             except Exception:
                 log.exception("re-wrap failed; will retry")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self.interval)
             self._wake.clear()
 
     async def close(self) -> None:

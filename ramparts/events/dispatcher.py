@@ -38,6 +38,7 @@ from typing import Any
 
 import orjson
 
+from ramparts.aio import wait_event
 from ramparts.bus.base import Bus, Message
 from ramparts.events.schemas import schema_error
 from ramparts.events.subscriptions import (
@@ -568,10 +569,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), 1.0)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, 1.0)
             self._wake.clear()
             self._idle.clear()
             try:

@@ -41,6 +41,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from ramparts.aio import wait_event
 from ramparts.errors import StorageError
 from ramparts.files import write_private
 from ramparts.observe.chain import (
@@ -258,10 +259,7 @@ class AuditLog:
     async def _run(self) -> None:
         assert self._wake is not None
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self._interval)
             self._wake.clear()
             try:
                 await self.flush(housekeeping=True)

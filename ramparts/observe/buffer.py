@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ramparts.aio import wait_event
+
 log = logging.getLogger("ramparts.observe")
 
 
@@ -44,10 +46,7 @@ class BufferedWriter:
 
     async def _run(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self._interval)
             self._wake.clear()
             try:
                 await self.flush()
