@@ -100,9 +100,10 @@ class Destination:
         )
 
     def status(self) -> dict[str, Any]:
+        spooled, spool_bytes = self.spool.size()
         if self.consecutive_failures:
             state = "failing"
-        elif self.spool.count:
+        elif spooled:
             state = "sending"
         else:
             state = "ok"
@@ -110,8 +111,8 @@ class Destination:
             "url": self.target.url,
             "format": self.target.format,
             "state": state,
-            "spooled": self.spool.count,
-            "spool_bytes": self.spool.bytes,
+            "spooled": spooled,
+            "spool_bytes": spool_bytes,
             "spool_limit": self.spool.limit,
             "sent": self.sent,
             "dropped": self.dropped,

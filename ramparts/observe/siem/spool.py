@@ -57,28 +57,36 @@ class Spool:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany("INSERT INTO spool (body) VALUES (?)", [(b,) for b in bodies])
-                self.count += len(bodies)
-                self.bytes += sum(len(b) for b in bodies)
+                # Counted in locals and published after the commit: a status read in the
+                # middle never shows the spool over its limit.
+                count = self.count + len(bodies)
+                nbytes = self.bytes + sum(len(b) for b in bodies)
                 dropped = reports = 0
-                while self.bytes > self.limit and self.count:
+                while nbytes > self.limit and count:
                     rows = db.execute(_OLDEST).fetchall()
                     last = None
                     for seq, size, report in rows:
-                        if self.bytes <= self.limit:
+                        if nbytes <= self.limit:
                             break
                         last = seq
-                        self.bytes -= size
-                        self.count -= 1
+                        nbytes -= size
+                        count -= 1
                         dropped += 1
                         reports += bool(report)
                     if last is not None:
                         db.execute("DELETE FROM spool WHERE seq <= ?", (last,))
                 db.execute("COMMIT")
+                self.count, self.bytes = count, nbytes
             except BaseException:
                 db.execute("ROLLBACK")
                 self._recount()
                 raise
             return dropped, reports
+
+    def size(self) -> tuple[int, int]:
+        """(rows, bytes) as of the last finished write, read together."""
+        with self._lock:
+            return self.count, self.bytes
 
     def peek(self, limit: int) -> list[tuple[int, bytes]]:
         """Up to ``limit`` of the oldest rows, (seq, body), left in place."""
