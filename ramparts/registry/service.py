@@ -459,16 +459,13 @@ class Registry:
         versions = self._store.list_versions(function)
         if not versions:
             raise NotFound(f"function {function!r} not found", code="function_not_found")
-        if qualifier.isdigit():
-            match = [v for v in versions if v.seq == int(qualifier)]
-        else:
-            match = [v for v in versions if v.version.startswith(qualifier.lower())]
-        if len(match) != 1 or len(qualifier) < 4 and not qualifier.isdigit():
+        found = match_version(versions, qualifier)
+        if found is None:
             raise NotFound(
                 f"function {function!r} has no alias or version {qualifier!r}",
                 code="version_not_found",
             )
-        return match[0]
+        return found
 
     def sbom(self, rec: VersionRecord) -> dict[str, Any]:
         """The version's SBOM, once its record's signature and the SBOM's digest verify.
@@ -633,3 +630,20 @@ def _check_allow_exec(app_dir: Path, manifest: Manifest) -> None:
                         )
                     ],
                 )
+
+
+def match_version(versions: list[VersionRecord], qualifier: str) -> VersionRecord | None:
+    """The version a number (its sequence) or a unique id prefix of 4+ characters names.
+
+    A number is tried as a sequence first and then as an id prefix: ids are hex, so a
+    prefix can be all digits (``764362646882``), and reading it only as a sequence
+    number made such a version unreachable by the prefix ``ramparts versions`` prints.
+    """
+    if qualifier.isdigit():
+        by_seq = [v for v in versions if v.seq == int(qualifier)]
+        if len(by_seq) == 1:
+            return by_seq[0]
+    if len(qualifier) < 4:
+        return None
+    match = [v for v in versions if v.version.startswith(qualifier.lower())]
+    return match[0] if len(match) == 1 else None

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ramparts.registry.service import match_version
+from ramparts.store import VersionRecord
 from tests.conftest import RunningNode, make_app
 
 MANIFEST = """
@@ -225,3 +227,22 @@ def test_unknown_function_or_version(node: RunningNode, qualifier: str) -> None:
     assert r.status_code == 404 and r.json()["code"] == "function_not_found"
     r = node.control.post("/v1/functions/greet/invoke", json={"event": {}, "qualifier": qualifier})
     assert r.status_code == 404
+
+
+def _version(seq: int, vid: str) -> VersionRecord:
+    return VersionRecord(function="f", version=vid, seq=seq, app="a", artifact="x",
+                         requirements=None, config={}, created_at=0.0)
+
+
+def test_an_all_digit_id_prefix_names_its_version() -> None:
+    """Ids are hex: the 12-character prefix ``ramparts versions`` prints can be all digits."""
+    first = _version(1, "764362646882" + "ab" * 26)
+    second = _version(2, "a1b2c3d4e5f6" + "cd" * 26)
+    versions = [first, second]
+    assert match_version(versions, "764362646882") is first
+    assert match_version(versions, "7643") is first
+    assert match_version(versions, "2") is second  # a sequence number first
+    assert match_version(versions, "1") is first
+    assert match_version(versions, "A1B2") is second
+    assert match_version(versions, "764") is None  # too short for a prefix
+    assert match_version(versions, "9999") is None
