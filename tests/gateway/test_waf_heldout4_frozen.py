@@ -11,35 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.frozen_corpus import CorpusSpec, check_hard_kinds, corpus_tests
+from tests.frozen_corpus import HARD_BENIGN_KINDS, CorpusSpec, check_hard_kinds, corpus_tests
 
-# Benign kinds quoting code, markup, paths or templates: the ones a WAF most often blocks wrongly.
-_HARD_KINDS = frozenset(
-    {
-        "apostrophe-name",
-        "code-review-sql",
-        "support-shell",
-        "error-log",
-        "url-in-body",
-        "rich-text-html",
-        "markdown",
-        "base64-image",
-        "multilingual",
-        "math-text",
-        "dotted-path",
-        "template-text",
-        "regex-string",
-        "json-in-json",
-        "csv-export",
-        "scientific-notation",
-        "chat-emoji",
-        "config-snippet",
-        "search-syntax",
-        "keyword-names",
-        "ci-cron",
-        "email-thread",
-    }
-)
+_HARD_KINDS = HARD_BENIGN_KINDS | {"ci-cron", "email-thread"}
 SPEC = CorpusSpec(
     folder=Path(__file__).parent / "waf_corpora" / "heldout4",
     min_per_category=195,

@@ -13,33 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.frozen_corpus import CorpusSpec, corpus_tests
+from tests.frozen_corpus import HARD_BENIGN_KINDS, CorpusSpec, corpus_tests
 
-_HARD_KINDS = frozenset(
-    {
-        "apostrophe-name",
-        "keyword-names",
-        "code-review-sql",
-        "support-shell",
-        "error-log",
-        "url-in-body",
-        "rich-text-html",
-        "markdown",
-        "base64-image",
-        "multilingual",
-        "math-text",
-        "dotted-path",
-        "template-text",
-        "regex-string",
-        "json-in-json",
-        "csv-export",
-        "scientific-notation",
-        "chat-emoji",
-        "config-snippet",
-        "search-syntax",
-        "sql-like-dsl",
-    }
-)
+_HARD_KINDS = HARD_BENIGN_KINDS | {"sql-like-dsl"}
 SPEC = CorpusSpec(
     folder=Path(__file__).parent / "waf_corpora" / "heldout5",
     min_per_category=195,
