@@ -218,23 +218,25 @@ def _other_app(body: dict[str, Any], field: str) -> str:
 
 async def secret_share(request: Request) -> Any:
     """Let another app's functions read this secret; their roles still decide."""
-    node = _node(request)
-    name = _name(request)
-    app = await _app(request, reserved=False)
-    reader = _other_app(await _json(request), "with")
-    out = await asyncio.to_thread(node.vault.secrets.share, app, name, reader)
-    _audit(node, "secrets.share", "secrets:ShareSecret", app, name, reader=reader)
-    _changed(node, name)
-    return _response(out)
+    return await _sharing(request, share=True)
 
 
 async def secret_unshare(request: Request) -> Any:
+    return await _sharing(request, share=False)
+
+
+async def _sharing(request: Request, *, share: bool) -> Any:
+    """Add (``share``) or drop the app in the body's ``with`` as a reader; audited."""
     node = _node(request)
     name = _name(request)
     app = await _app(request, reserved=False)
     reader = _other_app(await _json(request), "with")
-    out = await asyncio.to_thread(node.vault.secrets.unshare, app, name, reader)
-    _audit(node, "secrets.unshare", "secrets:UnshareSecret", app, name, reader=reader)
+    secrets = node.vault.secrets
+    out = await asyncio.to_thread(secrets.share if share else secrets.unshare, app, name, reader)
+    if share:
+        _audit(node, "secrets.share", "secrets:ShareSecret", app, name, reader=reader)
+    else:
+        _audit(node, "secrets.unshare", "secrets:UnshareSecret", app, name, reader=reader)
     _changed(node, name)
     return _response(out)
 

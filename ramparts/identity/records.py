@@ -23,8 +23,8 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ramparts.crypto.envelope import Sealer, aad
 from ramparts.errors import BackendError
+from ramparts.store.rows import Counter, add_missing_columns, transaction
 
 log = logging.getLogger("ramparts.identity")
 
@@ -164,49 +165,25 @@ class IdentityRecords:
     def __init__(self, engine: Engine, sealer: Sealer) -> None:
         self._engine = engine
         self._sealer = sealer
+        self._generation = Counter(identity_meta_t, _GENERATION)
         try:
             metadata.create_all(engine)
-            _add_rate_columns(engine)
-            with self._tx() as conn:
-                if (
-                    conn.execute(
-                        select(identity_meta_t.c.num).where(identity_meta_t.c.key == _GENERATION)
-                    ).first()
-                    is None
-                ):
-                    conn.execute(insert(identity_meta_t).values(key=_GENERATION, num=0))
+            for table in (api_keys_t, oauth_clients_t):
+                # Stores made before per-key limits existed (NULL: no limit).
+                add_missing_columns(engine, table.name, {"rate": "TEXT"})
+            self._generation.ensure(self._tx)
         except IntegrityError:
-            pass  # another node created the row between our check and insert
+            pass  # another node created the tables meanwhile
 
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as exc:
-            raise BackendError("the state store failed") from exc
-
-    @staticmethod
-    def _bump(conn: Connection) -> None:
-        conn.execute(
-            update(identity_meta_t)
-            .where(identity_meta_t.c.key == _GENERATION)
-            .values(num=identity_meta_t.c.num + 1)
-        )
+    def _tx(self) -> AbstractContextManager[Connection]:
+        return transaction(self._engine)
 
     def generation_reader(self) -> GenerationReader:
         """The cheap, always-fresh read of ``generation`` for the request path."""
         return GenerationReader(self._engine)
 
     def generation(self) -> int:
-        with self._tx() as conn:
-            return int(
-                conn.execute(
-                    select(identity_meta_t.c.num).where(identity_meta_t.c.key == _GENERATION)
-                ).scalar_one()
-            )
+        return self._generation.read(self._tx)
 
     def server_secret(self) -> bytes:
         """The cluster-wide HMAC key for API-key and client-secret hashes, made on first use."""
@@ -256,7 +233,7 @@ class IdentityRecords:
                     rate=json.dumps(list(rec.rate)) if rec.rate else None,
                 )
             )
-            self._bump(conn)  # drops any cached "no such key" answer on every node
+            self._generation.bump(conn)  # drops any cached "no such key" answer on every node
 
     def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
         with self._tx() as conn:
@@ -279,7 +256,7 @@ class IdentityRecords:
                     .where(api_keys_t.c.id == key_id)
                     .values(revoked_at=time.time())
                 )
-                self._bump(conn)
+                self._generation.bump(conn)
             row = conn.execute(select(api_keys_t).where(api_keys_t.c.id == key_id)).first()
         return self._key(row)
 
@@ -293,7 +270,7 @@ class IdentityRecords:
             )
             if not result.rowcount:
                 return None
-            self._bump(conn)  # cached keys (and their principals) are read again
+            self._generation.bump(conn)  # cached keys (and their principals) are read again
             row = conn.execute(select(api_keys_t).where(api_keys_t.c.id == key_id)).first()
         return self._key(row)
 
@@ -334,7 +311,7 @@ class IdentityRecords:
                     rate=json.dumps(list(rec.rate)) if rec.rate else None,
                 )
             )
-            self._bump(conn)
+            self._generation.bump(conn)
 
     def get_client(self, client_id: str) -> ClientRecord | None:
         with self._tx() as conn:
@@ -360,7 +337,7 @@ class IdentityRecords:
                 .values(deleted_at=time.time())
             )
             if result.rowcount:
-                self._bump(conn)
+                self._generation.bump(conn)
         return bool(result.rowcount)
 
     def set_client_rate(self, client_id: str, rate: tuple[str, ...]) -> ClientRecord | None:
@@ -373,7 +350,7 @@ class IdentityRecords:
             )
             if not result.rowcount:
                 return None
-            self._bump(conn)
+            self._generation.bump(conn)
             row = conn.execute(
                 select(oauth_clients_t).where(oauth_clients_t.c.id == client_id)
             ).first()
@@ -416,7 +393,7 @@ class IdentityRecords:
                     created_at=rec.created_at or now,
                 )
             )
-            self._bump(conn)
+            self._generation.bump(conn)
 
 
 def _rates(raw: str | None) -> tuple[str, ...]:
@@ -424,24 +401,6 @@ def _rates(raw: str | None) -> tuple[str, ...]:
         return ()
     value = json.loads(raw)
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-
-def _add_rate_columns(engine: Engine) -> None:
-    """Stores made before per-key limits existed get the ``rate`` columns (NULL: no limit)."""
-    from sqlalchemy import inspect, text
-
-    for table in (api_keys_t, oauth_clients_t):
-        columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
-        if "rate" in columns:
-            continue
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN rate TEXT"))  # noqa: S608
-        except SQLAlchemyError:
-            # Another node added it first; anything else shows on the next read.
-            columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
-            if "rate" not in columns:
-                raise
 
 
 class FreshCounter:

@@ -434,6 +434,20 @@ def _param(c: _Check, kind: str, value: Any, where: str) -> Any:
     raise c.fail(where, "unsupported parameter")  # pragma: no cover - ACTIONS lists the kinds
 
 
+# What each targeted action acts on: its parameter, the AlertContext field that fills it
+# when the playbook leaves it out, and what to call it when the alert names none.
+_TARGETS: dict[str, tuple[str, str, str]] = {
+    "quarantine": ("function", "function", "function"),
+    "rollback": ("function", "function", "function"),
+    "lower_rate": ("function", "function", "function"),
+    "lower_concurrency": ("function", "function", "function"),
+    "revoke_key": ("key", "key", "API key"),
+    "revoke_client": ("client", "client", "OAuth2 client"),
+    "block_ip": ("address", "source_ip", "source address"),
+    "rotate_secret": ("app", "app", "app"),
+}
+
+
 def plan(playbook: Playbook, alert: dict[str, Any], context: AlertContext) -> list[dict[str, Any]]:
     """The steps ``playbook`` would take for ``alert``: each action with its resolved target.
 
@@ -444,26 +458,12 @@ def plan(playbook: Playbook, alert: dict[str, Any], context: AlertContext) -> li
     for i, action in enumerate(playbook.actions):
         params = dict(action.params)
         error = None
-        if action.kind in ("quarantine", "rollback", "lower_rate", "lower_concurrency"):
-            params.setdefault("function", context.function)
-            if params["function"] is None:
-                error = "the alert names no function; set function:"
-        elif action.kind == "revoke_key":
-            params.setdefault("key", context.key)
-            if params["key"] is None:
-                error = "the alert names no API key; set key:"
-        elif action.kind == "revoke_client":
-            params.setdefault("client", context.client)
-            if params["client"] is None:
-                error = "the alert names no OAuth2 client; set client:"
-        elif action.kind == "block_ip":
-            params.setdefault("address", context.source_ip)
-            if params["address"] is None:
-                error = "the alert names no source address; set address:"
-        elif action.kind == "rotate_secret":
-            params.setdefault("app", context.app)
-            if params["app"] is None:
-                error = "the alert names no app; set app:"
+        target = _TARGETS.get(action.kind)
+        if target is not None:
+            param, field, noun = target
+            params.setdefault(param, getattr(context, field))
+            if params[param] is None:
+                error = f"the alert names no {noun}; set {param}:"
         elif action.kind == "snapshot_evidence":
             params.setdefault("window", 3600.0)
         gated = action.evidence_gated() and not action.requires_approval

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +32,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from ramparts.errors import BackendError
+from ramparts.store.rows import Counter, transaction
 
 metadata = MetaData()
 
@@ -132,42 +131,19 @@ class ResponseRecords:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._generation = Counter(respond_meta_t, _GENERATION)
         try:
             metadata.create_all(engine)
-            with self._tx() as conn:
-                found = conn.execute(
-                    select(respond_meta_t.c.num).where(respond_meta_t.c.key == _GENERATION)
-                ).first()
-                if found is None:
-                    conn.execute(insert(respond_meta_t).values(key=_GENERATION, num=0))
+            self._generation.ensure(self._tx)
         except IntegrityError:
-            pass  # another node created the row between our check and insert
+            pass  # another node created the tables meanwhile
 
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as exc:
-            raise BackendError("the state store failed") from exc
+    def _tx(self) -> AbstractContextManager[Connection]:
+        return transaction(self._engine)
 
     # -- quarantines ----------------------------------------------------------------------------
-    def _bump(self, conn: Connection) -> None:
-        conn.execute(
-            update(respond_meta_t)
-            .where(respond_meta_t.c.key == _GENERATION)
-            .values(num=respond_meta_t.c.num + 1)
-        )
-
     def quarantine_generation(self) -> int:
-        with self._tx() as conn:
-            return int(
-                conn.execute(
-                    select(respond_meta_t.c.num).where(respond_meta_t.c.key == _GENERATION)
-                ).scalar_one()
-            )
+        return self._generation.read(self._tx)
 
     def quarantine_put(self, record: QuarantineRecord) -> bool:
         """Quarantine a function; False if it already was (the first reason stays)."""
@@ -182,7 +158,7 @@ class ResponseRecords:
                         incident=record.incident,
                     )
                 )
-                self._bump(conn)
+                self._generation.bump(conn)
         except IntegrityError:
             return False
         return True
@@ -195,7 +171,7 @@ class ResponseRecords:
             if row is None:
                 return None
             conn.execute(delete(quarantines_t).where(quarantines_t.c.function == function))
-            self._bump(conn)
+            self._generation.bump(conn)
         return _quarantine(row)
 
     def quarantine_list(self) -> list[QuarantineRecord]:
@@ -233,7 +209,7 @@ class ResponseRecords:
                     incident=merged.incident,
                 )
             )
-            self._bump(conn)
+            self._generation.bump(conn)
         return merged
 
     def limit_delete(self, function: str) -> LimitRecord | None:
@@ -244,7 +220,7 @@ class ResponseRecords:
             if row is None:
                 return None
             conn.execute(delete(function_limits_t).where(function_limits_t.c.function == function))
-            self._bump(conn)
+            self._generation.bump(conn)
         return _limit(row)
 
     def limit_list(self) -> list[LimitRecord]:

@@ -13,8 +13,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ from ramparts.store.base import (
     VersionCollector,
     VersionRecord,
 )
+from ramparts.store.rows import Counter, add_missing_columns, cause, transaction
 
 _log = logging.getLogger("ramparts.store")
 
@@ -368,13 +369,6 @@ def _etag(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def _cause(exc: SQLAlchemyError) -> str:
-    """The driver's own reason ("database disk image is malformed"), first line only."""
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def _prepare_sqlite_file(url: str) -> None:
     """Create the database file owner-only before SQLite does, and tighten an old one.
 
@@ -410,54 +404,26 @@ class SQLStore(
     def __init__(self, url: str) -> None:
         self._url = url
         self._engine = self._make_engine(url)
+        self._generation = Counter(meta_t, _GENERATION, "value")
+        self._blocks_generation = Counter(meta_t, _BLOCKS_GENERATION, "value")
         try:
             metadata.create_all(self._engine)
-            self._add_columns()
+            for table, columns in _ADDED_COLUMNS.items():
+                add_missing_columns(self._engine, table, columns)
             self._add_indexes()
-            with self._tx() as conn:
-                if (
-                    conn.execute(select(meta_t.c.value).where(meta_t.c.key == _GENERATION)).first()
-                    is None
-                ):
-                    conn.execute(insert(meta_t).values(key=_GENERATION, value=0))
+            self._generation.ensure(self._tx)
         except IntegrityError:
-            pass  # another node created the row between our check and insert
+            pass  # another node created the tables meanwhile
         except SQLAlchemyError as exc:
             self._engine.dispose()
             raise BackendError(
-                f"cannot open state store {mask_url(url)}: {_cause(exc)}"
+                f"cannot open state store {mask_url(url)}: {cause(exc)}"
             ) from exc
         try:
-            self._ensure_counter(_BLOCKS_GENERATION)
+            self._blocks_generation.ensure(self._tx)  # a store made earlier lacks it
         except BackendError:
             self._engine.dispose()
             raise
-
-    def _ensure_counter(self, key: str) -> None:
-        """Create the ``meta`` row of a generation counter a store made earlier lacks."""
-        try:
-            with self._tx() as conn:
-                if conn.execute(select(meta_t.c.value).where(meta_t.c.key == key)).first() is None:
-                    conn.execute(insert(meta_t).values(key=key, value=0))
-        except IntegrityError:
-            pass  # another node created the row between our check and insert
-
-    def _add_columns(self) -> None:
-        """Bring a store made by an older release up to this schema (additive only)."""
-        for table, columns in _ADDED_COLUMNS.items():
-            have = {c["name"] for c in inspect(self._engine).get_columns(table)}
-            for name, sql_type in columns.items():
-                if name in have:
-                    continue
-                try:
-                    with self._engine.begin() as conn:
-                        # Names come from this module's schema, never from input.
-                        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
-                except SQLAlchemyError:
-                    # Another node added it meanwhile; anything else shows up below.
-                    have = {c["name"] for c in inspect(self._engine).get_columns(table)}
-                    if name not in have:
-                        raise
 
     def _add_indexes(self) -> None:
         """Create indexes a store made by an older release lacks (additive only)."""
@@ -511,17 +477,9 @@ class SQLStore(
             return create_engine(f"postgresql+psycopg://{rest}", pool_pre_ping=True, pool_size=10)
         raise ConfigError(f"unknown state store scheme {scheme!r}")
 
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except (NotFound, IntegrityError):
-            raise
-        except SQLAlchemyError as exc:
-            # Callers see a fixed message (no paths or hosts); the operator sees the cause.
-            _log.error("state store operation failed: %s", _cause(exc))
-            raise BackendError("the state store failed") from exc
+    def _tx(self) -> AbstractContextManager[Connection]:
+        # Callers see a fixed message (no paths or hosts); the operator sees the cause.
+        return transaction(self._engine, passthrough=(NotFound, IntegrityError), log=_log)
 
     @property
     def engine(self) -> Engine:
@@ -533,15 +491,10 @@ class SQLStore(
 
     # registry --------------------------------------------------------------------------
     def _bump(self, conn: Connection) -> None:
-        conn.execute(
-            update(meta_t).where(meta_t.c.key == _GENERATION).values(value=meta_t.c.value + 1)
-        )
+        self._generation.bump(conn)
 
     def generation(self) -> int:
-        with self._tx() as conn:
-            return int(
-                conn.execute(select(meta_t.c.value).where(meta_t.c.key == _GENERATION)).scalar_one()
-            )
+        return self._generation.read(self._tx)
 
     def put_artifact(self, digest: str, data: bytes) -> None:
         with self._tx() as conn:
@@ -1389,7 +1342,7 @@ class SQLStore(
             self._insert_many(audit_t, _CHAIN_COLUMNS, values)
         except IntegrityError as exc:
             # Another writer on this partition, or a replay raced: the chain refuses a fork.
-            _log.error("audit chain insert refused: %s", _cause(exc))
+            _log.error("audit chain insert refused: %s", cause(exc))
             raise BackendError("the audit chain refused a record (duplicate id or seq)") from exc
 
     def audit_head(self, partition: str) -> tuple[int, str] | None:
@@ -1525,7 +1478,7 @@ class SQLStore(
 
     def claim_schedule_tick(self, function: str, trigger: str, tick: float) -> bool:
         try:
-            with self._engine.begin() as conn:
+            with self._tx() as conn:
                 conn.execute(
                     insert(schedule_ticks_t).values(
                         function=function, trigger=trigger, tick=tick, claimed_at=time.time()
@@ -1533,11 +1486,7 @@ class SQLStore(
                 )
             return True
         except IntegrityError:
-            return False
-        except SQLAlchemyError as exc:
-            # Callers see a fixed message (no paths or hosts); the operator sees the cause.
-            _log.error("state store operation failed: %s", _cause(exc))
-            raise BackendError("the state store failed") from exc
+            return False  # claimed already (by another node)
 
     # alerts (ramparts.respond) ------------------------------------------------------------
     def add_alerts(self, rows: list[dict[str, Any]]) -> None:
@@ -1586,11 +1535,7 @@ class SQLStore(
         )
 
     def _bump_blocks(self, conn: Connection) -> None:
-        conn.execute(
-            update(meta_t)
-            .where(meta_t.c.key == _BLOCKS_GENERATION)
-            .values(value=meta_t.c.value + 1)
-        )
+        self._blocks_generation.bump(conn)
 
     def block_put(self, record: BlockRecord) -> bool:
         values = {
@@ -1660,12 +1605,8 @@ class SQLStore(
         return sorted((self._block(r) for r in rows), key=lambda r: r.network)
 
     def block_generation(self) -> int:
-        with self._tx() as conn:
-            return int(
-                conn.execute(
-                    select(meta_t.c.value).where(meta_t.c.key == _BLOCKS_GENERATION)
-                ).scalar_one()
-            )
+        return self._blocks_generation.read(self._tx)
+
     # invocation budgets (ramparts.budget) -------------------------------------------------
     def budget_add(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -1698,7 +1639,7 @@ class SQLStore(
 
     def budget_mark(self, scope: str, window: str, what: str, ends_at: float = 0.0) -> bool:
         try:
-            with self._engine.begin() as conn:
+            with self._tx() as conn:
                 conn.execute(
                     insert(budget_marks_t).values(
                         scope=scope, window=window, what=what, ends_at=ends_at
@@ -1706,10 +1647,7 @@ class SQLStore(
                 )
             return True
         except IntegrityError:
-            return False
-        except SQLAlchemyError as exc:
-            _log.error("state store operation failed: %s", _cause(exc))
-            raise BackendError("the state store failed") from exc
+            return False  # claimed already (by another node)
 
     def budget_overrides(self) -> dict[str, dict[str, int]]:
         with self._tx() as conn:

@@ -11,61 +11,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.frozen_corpus import CorpusSpec, corpus_tests
 
-from tests.frozen_corpus import (
-    CORPUS_FILES,
-    assert_pinned,
-    check_attack,
-    check_benign,
-    load_jsonl,
-    repeated_ids,
-    shared_ids,
-    short_categories,
+SPEC = CorpusSpec(
+    folder=Path(__file__).parent / "waf_corpora" / "heldout3",
+    min_per_category=185,
+    min_attacks=1500,
+    min_benign=2000,
+    attack_prefix="a3",
+    benign_prefix="b3",
+    body_only=True,
+    other_sets=("heldout", "heldout2", "tuning"),
 )
+_TESTS = corpus_tests(SPEC)
 
-_CORPORA = Path(__file__).parent / "waf_corpora"
-_DIR = _CORPORA / "heldout3"
-_OTHER_SETS = ("heldout", "heldout2", "tuning")
-_MIN_PER_ATTACK_CATEGORY = 185
-_MIN_ATTACKS = 1500
-_MIN_BENIGN = 2000
-
-
-def _all_items() -> list[dict]:
-    return load_jsonl(_DIR / "attacks.jsonl") + load_jsonl(_DIR / "benign.jsonl")
-
-
-@pytest.mark.parametrize("name", CORPUS_FILES)
-def test_file_matches_the_sha256_frozen_in_the_readme(name: str) -> None:
-    assert_pinned(_DIR, name)
-
-
-def test_attacks_are_well_formed_and_meet_the_minimums() -> None:
-    items = load_jsonl(_DIR / "attacks.jsonl")
-    for item in items:
-        check_attack(item)
-        assert item["id"].startswith(f"a3-{item['category'].replace('_', '')}-"), item["id"]
-        assert "body" in item["request"], f"{item['id']}: this set never needs body_b64"
-    assert len(items) >= _MIN_ATTACKS
-    short = short_categories(items, _MIN_PER_ATTACK_CATEGORY)
-    assert not short, f"categories under {_MIN_PER_ATTACK_CATEGORY}: {short}"
-
-
-def test_benign_items_are_well_formed_and_meet_the_minimum() -> None:
-    items = load_jsonl(_DIR / "benign.jsonl")
-    for item in items:
-        check_benign(item)
-        assert item["id"].startswith("b3-"), item["id"]
-        assert "body" in item["request"], f"{item['id']}: this set never needs body_b64"
-    assert len(items) >= _MIN_BENIGN
-
-
-def test_ids_and_requests_are_unique_within_the_set() -> None:
-    assert not repeated_ids(_all_items())
-
-
-@pytest.mark.parametrize("other", _OTHER_SETS)
-def test_shares_no_request_with_another_corpus(other: str) -> None:
-    shared = shared_ids(_all_items(), _CORPORA / other)
-    assert not shared, f"heldout3 items also in {other}: {shared[:20]}"
+test_file_matches_the_sha256_frozen_in_the_readme = _TESTS.pinned
+test_attacks_are_well_formed_and_meet_the_minimums = _TESTS.attacks
+test_benign_items_are_well_formed_and_meet_the_minimum = _TESTS.benign
+test_ids_and_requests_are_unique_within_the_set = _TESTS.unique
+test_shares_no_request_with_another_corpus = _TESTS.no_overlap

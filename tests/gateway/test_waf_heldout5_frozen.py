@@ -13,89 +13,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.frozen_corpus import HARD_BENIGN_KINDS, CorpusSpec, corpus_tests
 
-from tests.frozen_corpus import (
-    CORPUS_FILES,
-    assert_pinned,
-    check_attack,
-    check_benign,
-    load_jsonl,
-    repeated_ids,
-    shared_ids,
-    short_categories,
+_HARD_KINDS = HARD_BENIGN_KINDS | {"sql-like-dsl"}
+SPEC = CorpusSpec(
+    folder=Path(__file__).parent / "waf_corpora" / "heldout5",
+    min_per_category=195,
+    min_attacks=1600,
+    min_benign=2100,
+    attack_prefix="a5",
+    benign_prefix="b5",
+    body_only=True,
+    other_sets=("heldout", "heldout2", "heldout3", "heldout4", "tuning"),
+    hard_kinds=_HARD_KINDS,
+    min_hard_share=0.35,
 )
+_TESTS = corpus_tests(SPEC, hard_share_in_benign=True)
 
-_CORPORA = Path(__file__).parent / "waf_corpora"
-_DIR = _CORPORA / "heldout5"
-_OTHER_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "tuning")
-_MIN_PER_ATTACK_CATEGORY = 195
-_MIN_ATTACKS = 1600
-_MIN_BENIGN = 2100
-_MIN_HARD_SHARE = 0.35
-_HARD_KINDS = frozenset(
-    {
-        "apostrophe-name",
-        "keyword-names",
-        "code-review-sql",
-        "support-shell",
-        "error-log",
-        "url-in-body",
-        "rich-text-html",
-        "markdown",
-        "base64-image",
-        "multilingual",
-        "math-text",
-        "dotted-path",
-        "template-text",
-        "regex-string",
-        "json-in-json",
-        "csv-export",
-        "scientific-notation",
-        "chat-emoji",
-        "config-snippet",
-        "search-syntax",
-        "sql-like-dsl",
-    }
-)
-
-
-def _all_items() -> list[dict]:
-    return load_jsonl(_DIR / "attacks.jsonl") + load_jsonl(_DIR / "benign.jsonl")
-
-
-@pytest.mark.parametrize("name", CORPUS_FILES)
-def test_file_matches_the_sha256_frozen_in_the_readme(name: str) -> None:
-    assert_pinned(_DIR, name)
-
-
-def test_attacks_are_well_formed_and_meet_the_minimums() -> None:
-    items = load_jsonl(_DIR / "attacks.jsonl")
-    for item in items:
-        check_attack(item)
-        assert item["id"].startswith(f"a5-{item['category'].replace('_', '')}-"), item["id"]
-        assert "body" in item["request"], f"{item['id']}: this set never needs body_b64"
-    assert len(items) >= _MIN_ATTACKS
-    short = short_categories(items, _MIN_PER_ATTACK_CATEGORY)
-    assert not short, f"categories under {_MIN_PER_ATTACK_CATEGORY}: {short}"
-
-
-def test_benign_items_are_well_formed_and_meet_the_minimum() -> None:
-    items = load_jsonl(_DIR / "benign.jsonl")
-    for item in items:
-        check_benign(item)
-        assert item["id"].startswith("b5-"), item["id"]
-        assert "body" in item["request"], f"{item['id']}: this set never needs body_b64"
-    assert len(items) >= _MIN_BENIGN
-    hard = sum(1 for item in items if item["kind"] in _HARD_KINDS)
-    assert hard >= _MIN_HARD_SHARE * len(items), f"only {hard} of {len(items)} are hard cases"
-
-
-def test_ids_and_requests_are_unique_within_the_set() -> None:
-    assert not repeated_ids(_all_items())
-
-
-@pytest.mark.parametrize("other", _OTHER_SETS)
-def test_shares_no_request_with_another_corpus(other: str) -> None:
-    shared = shared_ids(_all_items(), _CORPORA / other)
-    assert not shared, f"heldout5 items also in {other}: {shared[:20]}"
+test_file_matches_the_sha256_frozen_in_the_readme = _TESTS.pinned
+test_attacks_are_well_formed_and_meet_the_minimums = _TESTS.attacks
+test_benign_items_are_well_formed_and_meet_the_minimum = _TESTS.benign
+test_ids_and_requests_are_unique_within_the_set = _TESTS.unique
+test_shares_no_request_with_another_corpus = _TESTS.no_overlap

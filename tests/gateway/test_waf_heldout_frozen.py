@@ -8,13 +8,13 @@ the checksums pinned in the README make every edit fail here.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.frozen_corpus import check_request, load_jsonl
 
 HELDOUT = Path(__file__).resolve().parent / "waf_corpora" / "heldout"
 FILES = ("attacks.jsonl", "benign.jsonl")
@@ -36,11 +36,6 @@ def _pinned() -> dict[str, str]:
     return {name: digest for digest, name in _CHECKSUM_LINE.findall(readme)}
 
 
-def _items(name: str) -> list[dict[str, Any]]:
-    lines = (HELDOUT / name).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines]
-
-
 @pytest.mark.parametrize("name", FILES)
 def test_file_matches_the_checksum_in_the_readme(name: str) -> None:
     pinned = _pinned()
@@ -54,30 +49,15 @@ def test_the_readme_pins_exactly_the_corpus_files() -> None:
     assert sorted(p.name for p in HELDOUT.iterdir()) == sorted([*FILES, "README.md"])
 
 
-def _check_request(item_id: str, request: Any) -> None:
-    assert isinstance(request, dict), item_id
-    assert isinstance(request.get("method"), str) and request["method"].isupper(), item_id
-    assert isinstance(request.get("path"), str) and request["path"].startswith("/"), item_id
-    assert isinstance(request.get("query"), str), item_id
-    headers = request.get("headers")
-    assert isinstance(headers, dict), item_id
-    for key, value in headers.items():
-        assert isinstance(key, str) and key == key.lower(), item_id
-        assert isinstance(value, str), item_id
-    one_body = ("body" in request) != ("body_b64" in request)
-    assert one_body, f"{item_id}: exactly one of body, body_b64"
-    assert isinstance(request.get("body", request.get("body_b64")), str), item_id
-
-
 def test_every_attack_is_well_formed_and_each_category_meets_its_minimum() -> None:
-    items = _items("attacks.jsonl")
+    items = load_jsonl(HELDOUT / "attacks.jsonl")
     ids = [item["id"] for item in items]
     assert len(ids) == len(set(ids)), "duplicate ids"
     for item in items:
         assert item["category"] in ATTACK_MINIMUMS, item["id"]
         assert item["id"].startswith(f"a-{item['category']}-"), item["id"]
         assert isinstance(item.get("source"), str) and item["source"], item["id"]
-        _check_request(item["id"], item.get("request"))
+        check_request(item)
     counts = Counter(item["category"] for item in items)
     for category, minimum in ATTACK_MINIMUMS.items():
         assert counts[category] >= minimum, f"{category}: {counts[category]} < {minimum}"
@@ -85,12 +65,12 @@ def test_every_attack_is_well_formed_and_each_category_meets_its_minimum() -> No
 
 
 def test_every_benign_request_is_well_formed_and_there_are_enough() -> None:
-    items = _items("benign.jsonl")
+    items = load_jsonl(HELDOUT / "benign.jsonl")
     ids = [item["id"] for item in items]
     assert len(ids) == len(set(ids)), "duplicate ids"
     for item in items:
         assert item["category"] == "benign", item["id"]
         assert item["id"].startswith("b-"), item["id"]
         assert isinstance(item.get("kind"), str) and item["kind"], item["id"]
-        _check_request(item["id"], item.get("request"))
+        check_request(item)
     assert len(items) >= 1200

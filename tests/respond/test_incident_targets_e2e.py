@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import RunningNode, make_app
+from tests.conftest import RunningNode
+from tests.respond.conftest import StartNode
 
 MANIFEST = """
 app: tg
@@ -46,28 +46,16 @@ playbooks:
 """
 
 
-class ProxiedNode(RunningNode):
-    """A node that trusts X-Forwarded-For from loopback (as behind a local reverse proxy)."""
-
-    def command(self) -> list[str]:
-        return [*super().command(), "--forwarded-allow-ips", "127.0.0.1"]
-
-
 @pytest.fixture(scope="module")
-def tnode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
-    base = tmp_path_factory.mktemp("targets")
-    running = ProxiedNode(base / "data", {}).start()
-    try:
-        running.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLER}))
-        book = base / "guessing.yaml"
-        book.write_text(PLAYBOOK)
-        out = running.cli("playbook", "apply", str(book))
-        assert out.returncode == 0, out.stderr
-        # applied, with the warning that quarantine: {} waits for approval
-        assert "actions[4].quarantine takes its function" in " ".join(out.stdout.split())
-        yield running
-    finally:
-        running.close()
+def tnode(proxied_node: StartNode) -> RunningNode:
+    running, app = proxied_node("targets", MANIFEST, {"h.py": HANDLER})
+    book = app.parent / "guessing.yaml"
+    book.write_text(PLAYBOOK)
+    out = running.cli("playbook", "apply", str(book))
+    assert out.returncode == 0, out.stderr
+    # applied, with the warning that quarantine: {} waits for approval
+    assert "actions[4].quarantine takes its function" in " ".join(out.stdout.split())
+    return running
 
 
 def _wait(what: str, probe: Any, timeout: float = 90.0) -> Any:

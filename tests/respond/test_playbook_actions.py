@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import RunningNode, make_app
-from tests.respond.test_playbooks_e2e import ProxiedNode
+from tests.conftest import RunningNode
+from tests.respond.conftest import StartNode
 
 MANIFEST = """
 app: act
@@ -58,19 +57,13 @@ playbooks:
 
 
 @pytest.fixture(scope="module")
-def anode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
-    base = tmp_path_factory.mktemp("actions")
-    running = ProxiedNode(base / "data").start()
-    try:
-        app = make_app(base / "app", MANIFEST, {"h.py": V1})
-        running.deploy_ok(app)
-        (app / "h.py").write_text(V2)
-        running.deploy_ok(app)
-        done = running.cli("secrets", "set", "api-token", "--app", "act", "--stdin", stdin="s0")
-        assert done.returncode == 0, done.stderr
-        yield running
-    finally:
-        running.close()
+def anode(proxied_node: StartNode) -> RunningNode:
+    running, app = proxied_node("actions", MANIFEST, {"h.py": V1})
+    (app / "h.py").write_text(V2)
+    running.deploy_ok(app)
+    done = running.cli("secrets", "set", "api-token", "--app", "act", "--stdin", stdin="s0")
+    assert done.returncode == 0, done.stderr
+    return running
 
 
 def _incident(node: RunningNode, timeout: float = 60.0) -> dict[str, Any]:

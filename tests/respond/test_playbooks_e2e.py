@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import RunningNode, free_port, make_app
+from tests.conftest import RunningNode, free_port
+from tests.respond.conftest import StartNode
 from tests.respond.test_notifier import Receiver
 
 ATTACKER = "203.0.113.9"
@@ -60,13 +61,6 @@ class _Inbox:
         return "250 OK"
 
 
-class ProxiedNode(RunningNode):
-    """A node that trusts X-Forwarded-For from loopback (as behind a local reverse proxy)."""
-
-    def command(self) -> list[str]:
-        return [*super().command(), "--forwarded-allow-ips", "127.0.0.1"]
-
-
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[tuple[_Inbox, int]]:
     inbox = _Inbox()
@@ -89,17 +83,9 @@ def hook() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-def pnode(
-    tmp_path_factory: pytest.TempPathFactory, smtp: tuple[_Inbox, int], hook: Receiver
-) -> Iterator[RunningNode]:
-    base = tmp_path_factory.mktemp("playbooks")
+def pnode(proxied_node: StartNode, smtp: tuple[_Inbox, int], hook: Receiver) -> RunningNode:
     env = {"RAMPARTS_SMTP_URL": f"smtp://127.0.0.1:{smtp[1]}", "RAMPARTS_ALERT_WEBHOOK": hook.url}
-    running = ProxiedNode(base / "data", env).start()
-    try:
-        running.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLER}))
-        yield running
-    finally:
-        running.close()
+    return proxied_node("playbooks", MANIFEST, {"h.py": HANDLER}, env)[0]
 
 
 def _wait(what: str, probe: Any, timeout: float = 60.0) -> Any:

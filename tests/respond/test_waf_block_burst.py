@@ -7,12 +7,12 @@ reverse proxy), so each test's client speaks for its own documentation address."
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import RunningNode, make_app
+from tests.conftest import RunningNode
+from tests.respond.conftest import StartNode
 
 RULE = "waf-block-burst"
 THRESHOLD = 20  # ramparts/respond/rules/waf.yaml
@@ -32,22 +32,9 @@ def handler(event, context):
 """
 
 
-class ProxiedNode(RunningNode):
-    """A node that trusts X-Forwarded-For from loopback."""
-
-    def command(self) -> list[str]:
-        return [*super().command(), "--forwarded-allow-ips", "127.0.0.1"]
-
-
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
-    base = tmp_path_factory.mktemp("wafdet")
-    node = ProxiedNode(base / "data").start()
-    try:
-        node.deploy_ok(make_app(base / "app", MANIFEST, {"h.py": HANDLER}))
-        yield node
-    finally:
-        node.close()
+def node(proxied_node: StartNode) -> RunningNode:
+    return proxied_node("wafdet", MANIFEST, {"h.py": HANDLER})[0]
 
 
 def _search(node: RunningNode, ip: str, q: str) -> int:

@@ -19,6 +19,12 @@ from ramparts.respond.drills.node import ThrowawayNode
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 
+# The handler of a drill app that only has to answer: the attack is on the gateway.
+OK_HANDLER = """
+def handler(event, context):
+    return {"statusCode": 200, "body": "ok"}
+"""
+
 
 @dataclass(frozen=True)
 class Check:
@@ -98,3 +104,34 @@ def check_quarantined(node: ThrowawayNode, function: str) -> Check:
     if r.status_code != 503 or code != "function_quarantined":
         return Check("contained", False, f"{function} still runs ({r.status_code})")
     return Check("contained", True, f"{function} is quarantined: 503 function_quarantined")
+
+
+def check_blocked(
+    node: ThrowawayNode,
+    path: str,
+    attacker: str,
+    bystander: str,
+    *,
+    passed: str,
+    in_block_list: bool = False,
+) -> Check:
+    """The attacker's address gets 403 on ``path`` while a bystander's is served.
+
+    Both are sent as ``X-Forwarded-For`` from loopback.  With ``in_block_list``
+    the address must also be on the run-time block list (``/v1/waf/blocks``),
+    so a refusal for another reason does not pass as containment.  ``passed``
+    is the reason reported when it holds.
+    """
+    blocked = node.gateway.get(path, headers={"x-forwarded-for": attacker})
+    other = node.gateway.get(path, headers={"x-forwarded-for": bystander})
+    if blocked.status_code != 403:
+        return Check(
+            "contained", False, f"the attacker {attacker} still gets {blocked.status_code}"
+        )
+    if other.status_code != 200:
+        return Check("contained", False, f"a bystander is refused too ({other.status_code})")
+    if in_block_list:
+        cidrs = [b["cidr"] for b in node.get("/v1/waf/blocks")["blocks"]]
+        if f"{attacker}/32" not in cidrs:
+            return Check("contained", False, f"{attacker} is not in the run-time block list")
+    return Check("contained", True, passed)

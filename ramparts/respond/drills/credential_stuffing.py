@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ramparts.respond.drills.base import Check, Scenario
+from ramparts.respond.drills.base import OK_HANDLER, Check, Scenario, check_blocked
 from ramparts.respond.drills.node import ThrowawayNode
 
 ATTACKER = "203.0.113.66"  # TEST-NET-3, sent as X-Forwarded-For from loopback
@@ -24,10 +24,6 @@ functions:
     triggers:
       - http: {method: GET, path: /status, auth: none}
 """
-HANDLER = """
-def handler(event, context):
-    return {"statusCode": 200, "body": "ok"}
-"""
 
 
 class CredentialStuffing(Scenario):
@@ -38,7 +34,7 @@ class CredentialStuffing(Scenario):
     playbook_file = "credential-stuffing.yaml"
 
     def app(self) -> tuple[str, dict[str, str]]:
-        return MANIFEST, {"h.py": HANDLER}
+        return MANIFEST, {"h.py": OK_HANDLER}
 
     def attack(self, node: ThrowawayNode, work_dir: Path) -> None:
         for i in range(ATTEMPTS):
@@ -48,12 +44,10 @@ class CredentialStuffing(Scenario):
             )
 
     def verify_contained(self, node: ThrowawayNode, incident: dict[str, Any]) -> Check:
-        blocked = node.gateway.get("/status", headers={"x-forwarded-for": ATTACKER})
-        other = node.gateway.get("/status", headers={"x-forwarded-for": BYSTANDER})
-        if blocked.status_code != 403:
-            return Check(
-                "contained", False, f"the attacker {ATTACKER} still gets {blocked.status_code}"
-            )
-        if other.status_code != 200:
-            return Check("contained", False, f"a bystander is refused too ({other.status_code})")
-        return Check("contained", True, f"{ATTACKER} gets 403 waf_blocked; others are served")
+        return check_blocked(
+            node,
+            "/status",
+            ATTACKER,
+            BYSTANDER,
+            passed=f"{ATTACKER} gets 403 waf_blocked; others are served",
+        )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ramparts.respond.drills.base import Check, Scenario
+from ramparts.respond.drills.base import OK_HANDLER, Check, Scenario, check_blocked
 from ramparts.respond.drills.errors import DrillError
 from ramparts.respond.drills.node import ThrowawayNode
 
@@ -43,10 +43,6 @@ functions:
     triggers:
       - http: {method: GET, path: /catalog, auth: none}
 """
-HANDLER = """
-def handler(event, context):
-    return {"statusCode": 200, "body": "ok"}
-"""
 
 
 class InjectionBurst(Scenario):
@@ -57,7 +53,7 @@ class InjectionBurst(Scenario):
     playbook_file = "injection-burst.yaml"
 
     def app(self) -> tuple[str, dict[str, str]]:
-        return MANIFEST, {"h.py": HANDLER}
+        return MANIFEST, {"h.py": OK_HANDLER}
 
     def attack(self, node: ThrowawayNode, work_dir: Path) -> None:
         burst = [*PAYLOADS, *[PAYLOADS[0]] * (ATTEMPTS - len(PAYLOADS))]
@@ -72,19 +68,11 @@ class InjectionBurst(Scenario):
 
     def verify_contained(self, node: ThrowawayNode, incident: dict[str, Any]) -> Check:
         # a harmless request: only the block can refuse it now
-        blocked = node.gateway.get("/catalog", headers={"x-forwarded-for": ATTACKER})
-        other = node.gateway.get("/catalog", headers={"x-forwarded-for": BYSTANDER})
-        if blocked.status_code != 403:
-            return Check(
-                "contained", False, f"the attacker {ATTACKER} still gets {blocked.status_code}"
-            )
-        if other.status_code != 200:
-            return Check("contained", False, f"a bystander is refused too ({other.status_code})")
-        cidrs = [b["cidr"] for b in node.get("/v1/waf/blocks")["blocks"]]
-        if f"{ATTACKER}/32" not in cidrs:
-            return Check("contained", False, f"{ATTACKER} is not in the run-time block list")
-        return Check(
-            "contained",
-            True,
-            f"{ATTACKER} is blocked: even a harmless request gets 403; others are served",
+        return check_blocked(
+            node,
+            "/catalog",
+            ATTACKER,
+            BYSTANDER,
+            in_block_list=True,
+            passed=f"{ATTACKER} is blocked: even a harmless request gets 403; others are served",
         )
