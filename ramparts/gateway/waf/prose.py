@@ -36,6 +36,8 @@ import re
 from bisect import bisect_right
 from functools import lru_cache
 
+from ramparts.gateway.waf.sqlshape import whole_statement
+
 _CODE = re.compile(r"```[^`]{0,5000}```|`[^`\n]{1,300}`")
 _WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 FUNCTION_WORDS = frozenset(
@@ -96,14 +98,18 @@ def _link_target(text: str, start: int, end: int) -> bool:
     return close >= end or (close < 0 and end == len(text))
 
 
-def quoted_in_prose(text: str, start: int, end: int) -> bool:
+def quoted_in_prose(text: str, start: int, end: int, sql: bool = False) -> bool:
     """Whether ``text[start:end]`` is quoted in prose (see the module docstring).
 
     ``start < 0``: a detector that judged the whole value without saying where;
-    then any code span in a sentence counts.
+    then any code span in a sentence counts.  ``sql``: the asking rule is an SQL one, and
+    a value that is one whole, well-formed query or filter (``sqlshape.whole_statement``:
+    a saved report query) counts as quoted too -- it is SQL, it does not break out of any.
     """
     if len(text) < 12 or " " not in text:
         return False
+    if sql and whole_statement(text):
+        return True
     if _link_target(text, start, end) and len(_WORD.findall(text, 0, _MAX_TEXT)) >= _SPAN_WORDS:
         return True
     words, function, bounds = _profile(text)
