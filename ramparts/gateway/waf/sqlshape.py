@@ -175,3 +175,28 @@ def whole_statement(value: str) -> bool:
             ):
                 return False
     return depth == 0
+
+
+_SUBQUERY_HEAD = re.compile(r"(?:\b[a-z_][\w.]{0,60} (?:not )?in|\b(?:not )?exists) ?$")
+
+
+def list_subquery(text: str, start: int) -> bool:
+    """Whether ``text[start:]`` opens a parenthesised subquery a name is tested against
+    (``id IN (SELECT user_id FROM admins)``, ``NOT EXISTS (SELECT 1 FROM ...)``) whose
+    inside is a whole query by :func:`whole_statement`.  A review sentence quotes one;
+    an injection compares a number or a literal (``1 in (select @@version)``) or reaches
+    for what a whole query may not hold."""
+    if start < 0 or text[start : start + 1] != "(":
+        return False
+    head = text[max(0, start - 80) : start].lower()
+    if _SUBQUERY_HEAD.search(head) is None:
+        return False
+    depth = 0
+    for i in range(start, min(len(text), start + MAX_LENGTH)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return whole_statement(text[start + 1 : i])
+    return False

@@ -157,3 +157,23 @@ def test_a_quote_semicolon_then_a_comment_or_statement_is_blocked(payload: str) 
 )
 def test_stacked_copy_hex_subqueries_and_column_lists_are_blocked(payload: str, rule: str) -> None:
     _blocked(payload, rule)
+
+
+# -- a subquery a name is tested against, in a review sentence ------------------------------
+def test_a_review_sentence_with_an_in_subquery_passes() -> None:
+    _passes("Use WHERE id IN (SELECT order_id FROM refunds) or a join?")
+    _passes("Consider: SELECT name FROM users WHERE id IN (SELECT user_id FROM admins)")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "1 and 1 in (select min(name) from sysobjects)",
+        "' or 1 in (select @@version)--",
+        "x' and id in (select password from users) and 'a'='a",
+        "1 and id in (select id from users where name like 'a%')",
+    ],
+    ids=["number-in", "variable", "quote-break", "blind"],
+)
+def test_subqueries_in_injections_are_still_blocked(payload: str) -> None:
+    _blocked(payload)
