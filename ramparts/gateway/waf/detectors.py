@@ -23,6 +23,7 @@ from typing import NamedTuple
 import libinjection
 
 from ramparts.gateway.waf.prose import quoted_in_prose
+from ramparts.gateway.waf.sqlshape import whole_statement
 from ramparts.gateway.waf.ssrf import ssrf_embedded, ssrf_host, ssrf_odd_url, ssrf_url
 
 
@@ -98,16 +99,17 @@ def libinjection_sqli(value: str) -> str | None:
     must not make an injection "long text": the part up to and including the
     first comment is judged as a short value too.  A whole command line
     (``psql -c 'select * from pg_stat_activity'``, see ``_COMMAND_LINE``) quotes
-    SQL as an argument; it does not break out of one.
+    SQL as an argument, and a whole well-formed query or filter (``status = 'open'
+    AND priority > 2``, see ``sqlshape.py``) is SQL; neither breaks out of one.
     """
     return _libinjection_sqli(value, shortcuts=True)
 
 
 def _libinjection_sqli(value: str, shortcuts: bool) -> str | None:
-    """``shortcuts``: ask the command-line regex only of a finding (it costs more than most
-    values' checks, and only ever withdraws one); False: first, as the plain reading
-    (tests/gateway/waf/test_waf_reference.py holds the two equal)."""
-    if not shortcuts and _COMMAND_LINE.match(value):
+    """``shortcuts``: ask the command-line regex and the statement shape only of a finding
+    (they cost more than most values' checks, and only ever withdraw one); False: first, as
+    the plain reading (tests/gateway/waf/test_waf_reference.py holds the two equal)."""
+    if not shortcuts and (_COMMAND_LINE.match(value) or whole_statement(value)):
         return None
     if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
         why = _sqli(value)
@@ -120,16 +122,21 @@ def _libinjection_sqli(value: str, shortcuts: bool) -> str | None:
             return None
         why = _sqli(head)
         why = f"{why} (before a line comment)" if why else None
-    if why is None or (shortcuts and _COMMAND_LINE.match(value)):
+    if why is None or (shortcuts and (_COMMAND_LINE.match(value) or whole_statement(value))):
         return None
     return why
 
 
 def libinjection_sqli_prose(value: str) -> str | None:
-    """libinjection on longer text: code-review comments quote SQL and code, so weaker."""
+    """libinjection on longer text: code-review comments quote SQL and code, so weaker.
+
+    A whole well-formed query or filter (a saved report query, ``sqlshape.py``) is SQL
+    by design, not a fragment breaking out of a literal: libinjection's verdict on it
+    says nothing."""
     if len(value.split(None, PROSE_WORDS)) <= PROSE_WORDS:
         return None
-    return _sqli(value)
+    why = _sqli(value)
+    return None if why is None or whole_statement(value) else why
 
 
 _STYLE_ATTR = re.compile(r"""\sstyle\s*=\s*(?:"[^"<>]{0,500}"|'[^'<>]{0,500}')""", re.IGNORECASE)

@@ -443,10 +443,10 @@ def _hits(group: _Group, value: str, reference: bool = False) -> tuple[_Hit, ...
         score = rule.score
         if isinstance(result, Found):
             why, piece = result.why, excerpt(result.text, result.start, result.end)
-            quoted = quoted_in_prose(result.text, result.start, result.end)
+            quoted = quoted_in_prose(result.text, result.start, result.end, rule.category == "sqli")
         else:
             why, piece = result, excerpt(value)
-            quoted = quoted_in_prose(value, -1, -1)
+            quoted = quoted_in_prose(value, -1, -1, rule.category == "sqli")
         if rule.prose is not None and quoted:
             score, why = rule.prose, f"{why} (quoted in prose)"
         out.append((rule, score, piece, why))
@@ -487,6 +487,7 @@ def _pattern_hits(
     out: list[_Hit] = []
     for rule, patterns in rules:
         best: _Hit | None = None
+        sql = rule.category == "sqli"  # a whole SQL statement reads as a quotation to these
         for pattern, required, markers, also in patterns:
             if check and required is not None:
                 if found is not None and markers is not None and markers.isdisjoint(found):
@@ -500,7 +501,7 @@ def _pattern_hits(
                 if m is None or n >= _PROSE_TRIES:
                     break
                 piece = excerpt(text, m.start(), m.end())
-                if rule.prose is None or not quoted_in_prose(text, m.start(), m.end()):
+                if rule.prose is None or not quoted_in_prose(text, m.start(), m.end(), sql):
                     best = (rule, rule.score, piece, f"matched {rule.description}")
                     break
                 if best is None:

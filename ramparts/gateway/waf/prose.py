@@ -19,6 +19,10 @@ payload full of ``{{#with this}}`` is code, whatever its words).  Markdown's own
 syntax -- headings, ``>`` quotes, list bullets, task boxes, ``**``, link
 brackets -- is not counted: a note that starts ``> **Warning**`` is prose.
 
+For SQL rules only, a value that is one whole, well-formed SQL query or filter,
+or a match opening a whole subquery a name is tested against, counts as quoted
+too (``sqlshape.py``): it is SQL, not a fragment breaking out of a literal.
+
 Function words are chosen so that no SQL or shell keyword counts (``and``,
 ``or``, ``not``, ``in``, ``is``, ``if``, ``set``, ``from`` are left out), so a
 payload's own keywords never make it prose.  What this does NOT guarantee: an
@@ -35,6 +39,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from functools import lru_cache
+
+from ramparts.gateway.waf.sqlshape import list_subquery, whole_statement
 
 _CODE = re.compile(r"```[^`]{0,5000}```|`[^`\n]{1,300}`")
 _WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
@@ -96,14 +102,20 @@ def _link_target(text: str, start: int, end: int) -> bool:
     return close >= end or (close < 0 and end == len(text))
 
 
-def quoted_in_prose(text: str, start: int, end: int) -> bool:
+def quoted_in_prose(text: str, start: int, end: int, sql: bool = False) -> bool:
     """Whether ``text[start:end]`` is quoted in prose (see the module docstring).
 
     ``start < 0``: a detector that judged the whole value without saying where;
-    then any code span in a sentence counts.
+    then any code span in a sentence counts.  ``sql``: the asking rule is an SQL one, and
+    a value that is one whole, well-formed query or filter (``sqlshape.whole_statement``:
+    a saved report query) counts as quoted too -- it is SQL, it does not break out of any --
+    and so does a match that opens a whole subquery a name is tested against
+    (``id IN (SELECT user_id FROM admins)``, ``sqlshape.list_subquery``).
     """
     if len(text) < 12 or " " not in text:
         return False
+    if sql and (whole_statement(text) or list_subquery(text, start)):
+        return True
     if _link_target(text, start, end) and len(_WORD.findall(text, 0, _MAX_TEXT)) >= _SPAN_WORDS:
         return True
     words, function, bounds = _profile(text)
