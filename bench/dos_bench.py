@@ -615,7 +615,8 @@ def _isolation_lines(isolation: dict[str, list[Round]], senders: dict[str, dict[
         f"({refused / sent * 100 if sent else 0:.0f}%), the rest admitted within the key's "
         f"limit ({_statuses(st)}); the control key's: {_statuses(steady)}. Refusals never "
         "reach a worker and are audited aggregated (one record per key, route and limit "
-        "and second). The node CPU column counts the node's work for route B as well, "
+        "and second, and one more for their authentications). The node CPU column "
+        "counts the node's work for route B as well, "
         "divided by the good key's answers. The control row separates the cost of the "
         "refused excess (flood vs control) from what any second client on these 2 cores "
         "costs (control vs alone): the admitted requests, and the sending process itself.",

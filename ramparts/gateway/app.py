@@ -47,7 +47,7 @@ from ramparts.gateway.waf.engine import WorkLimitReached
 from ramparts.gateway.waf.request import WafRequest
 from ramparts.gateway.waf_net import NetworkGuard, WafNetCheck, body_limit, body_refusal
 from ramparts.observe.tracing import DISABLED
-from ramparts.ratelimit.aggregate import AggregatedAudit
+from ramparts.ratelimit.aggregate import AggregatedAudit, DenialAggregator
 from ramparts.ratelimit.headers import rate_limit_headers
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class Gateway:
             else [
                 WafNetCheck(),  # the app's address lists, methods and sizes: first of all
                 RateLimitCheck(limits),  # address- and route-keyed: before any credential work
-                RouteAuthCheck(getattr(node, "identity", None), node.audit),
+                RouteAuthCheck(getattr(node, "identity", None)),  # audited in _run_checks
                 PrincipalRateLimitCheck(limits, getattr(node, "identity", None)),
             ]
         )
@@ -148,6 +148,7 @@ class Gateway:
         # (kind, principal, route, rule, address) and second, the first in full
         # (ramparts.ratelimit.aggregate), so a flood cannot fill the audit log.
         refusals = getattr(limits, "refusals", None)
+        self._refusals: DenialAggregator | None = refusals
         self._floods: Any = AggregatedAudit(refusals) if refusals is not None else node.audit
         # Run-time blocks and non-standard methods, for every request (ramparts.gateway.waf_net).
         self._guard = NetworkGuard(getattr(node, "blocklist", None), self._floods)
@@ -329,13 +330,50 @@ class Gateway:
             try:
                 await check.check(ctx)
             except GatewayDenied as exc:
+                self._authenticated(ctx, refused_by=check.name)
                 if not exc.audited:
                     self._audit(ctx, check.name, "deny", exc.reason, exc.principal, **exc.detail)
                 raise
             except Exception:
                 log.exception("check %s failed (request %s)", check.name, ctx.request_id)
+                self._authenticated(ctx, refused_by=check.name)
                 self._audit(ctx, check.name, "deny", "check_failed")
                 raise GatewayDenied(500, "check_failed", "a security check failed") from None
+        self._authenticated(ctx, refused_by=None)
+
+    def _authenticated(self, ctx: RequestContext, *, refused_by: str | None) -> None:
+        """The ``gateway.auth`` allow record of a request the chain authenticated, if it did.
+
+        Written once the rest of the chain has decided.  A request it admitted gets
+        one full record, as every authentication always had.  A request a later
+        check refused -- the principal's rate limits: 429, or 503 when they cannot
+        be counted -- is recorded through the refusal aggregator, with
+        ``refused_by`` naming the check, grouped by principal, route and source
+        address like the refusal itself: a key sending ten times its limit costs
+        one record a second and a count, not a full journalled record (and its
+        store write, detection and SIEM work) per refused request.
+        """
+        principal = ctx.notes.get("principal")
+        if principal is None:  # a public route, a webhook, or refused before authentication
+            return
+        fields: dict[str, Any] = {
+            "decision": "allow",
+            "principal": principal.id,
+            "action": f"http:{ctx.method}",
+            "resource": f"route:{ctx.route.route_key}",
+            "request_id": ctx.request_id,
+            "method": principal.method,
+            "function": ctx.route.function.name,
+            "source_ip": ctx.source_ip,
+        }
+        if refused_by is None:
+            self._node.audit.emit("gateway.auth", **fields)
+        elif self._refusals is None:  # no aggregator (no rate-limit service): one record each
+            self._node.audit.emit("gateway.auth", refused_by=refused_by, **fields)
+        else:
+            self._refusals.denied(
+                "gateway.auth", rule_key=f"refused_by:{refused_by}", refused_by=refused_by, **fields
+            )
 
     def _audit(
         self,

@@ -80,17 +80,20 @@ class RouteAuthCheck(Check):
 
     Every other route needs a principal that ``IdentityService`` accepts for
     the route's method, app, scopes and claims; the principal is put on the
-    context in the ``requestContext.authorizer`` shape for the handler.  An
-    allowed request is audited here (denials are audited by the chain runner
-    with the private reason).  Without an identity service nothing but public
-    routes is served.
+    context in the ``requestContext.authorizer`` shape for the handler, and
+    on ``ctx.notes["principal"]``.  Both outcomes are audited by the chain
+    runner (``Gateway._run_checks``): a denial with its private reason; an
+    allowed authentication once the rest of the chain has decided, so that a
+    request the principal's own rate limit then refuses is recorded with the
+    refusal's aggregation instead of one full record each (a key flooding at
+    ten times its limit must not cost a durable record per refused request).
+    Without an identity service nothing but public routes is served.
     """
 
     name = "auth"
 
-    def __init__(self, identity: IdentityService | None = None, audit: Any = None) -> None:
+    def __init__(self, identity: IdentityService | None = None) -> None:
         self._identity = identity
-        self._audit = audit
 
     async def check(self, ctx: RequestContext) -> None:
         if ctx.route.is_webhook:
@@ -124,15 +127,3 @@ class RouteAuthCheck(Check):
             ) from None
         ctx.principal = principal.authorizer()
         ctx.notes["principal"] = principal
-        if self._audit is not None:
-            self._audit.emit(
-                "gateway.auth",
-                decision="allow",
-                principal=principal.id,
-                action=f"http:{ctx.method}",
-                resource=f"route:{ctx.route.route_key}",
-                request_id=ctx.request_id,
-                method=principal.method,
-                function=ctx.route.function.name,
-                source_ip=ctx.source_ip,
-            )

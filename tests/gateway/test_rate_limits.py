@@ -294,6 +294,60 @@ def test_a_flood_is_audited_in_few_records_whose_counts_add_up(rl: _ProxiedNode)
         time.sleep(0.2)
 
 
+def test_a_keys_refused_flood_records_its_authentications_aggregated(rl: _ProxiedNode) -> None:
+    """A key over its own limit: every authentication is audited, the refused ones aggregated.
+
+    The two admitted requests keep one whole ``gateway.auth`` allow record each.  The
+    authentications of the requests the key's limit then refused are recorded like the
+    refusals themselves, through the aggregator (``refused_by: rate_limit``): a few
+    records whose counts add up to the refused requests, instead of one full record
+    per refused request (what made a key flooding at 10x its limit expensive).
+    """
+    key = _key(rl, "--rate", "2/minute")
+    principal = f"key:{key.split('_')[1]}"
+    headers = {"x-api-key": key, **_from("192.0.2.201")}
+    flood = 60
+    started = time.monotonic()
+    codes = [rl.gateway.get("/free-private", headers=headers).status_code for _ in range(flood)]
+    elapsed = time.monotonic() - started
+    assert codes == [200, 200] + [429] * (flood - 2)
+    refused_total = flood - 2
+
+    def records() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        events = [e for e in rl.audit() if e["principal"] == principal]
+        auth = [e for e in events if e["kind"] == "gateway.auth"]
+        return (
+            [e for e in auth if "refused_by" not in e["detail"]],
+            [e for e in auth if "refused_by" in e["detail"]],
+            [e for e in events if e["kind"] == "gateway.rate_limit"],
+        )
+
+    deadline = time.monotonic() + 30
+    while True:
+        admitted, refused, limits = records()
+        if sum(e["detail"].get("count", 1) for e in refused) >= refused_total:
+            break
+        assert time.monotonic() < deadline, (
+            f"the refused requests' authentications are not recorded aggregated: "
+            f"{len(admitted)} whole gateway.auth records, {len(refused)} aggregated"
+        )
+        time.sleep(0.2)
+    assert len(admitted) == 2
+    assert all(e["decision"] == "allow" and "aggregated" not in e["detail"] for e in admitted)
+    assert sum(e["detail"]["count"] for e in refused) == refused_total
+    assert all(
+        e["decision"] == "allow"
+        and e["detail"]["refused_by"] == "rate_limit"
+        and e["detail"]["aggregated"] is True
+        and e["detail"]["source_ip"] == "192.0.2.201"
+        and e["resource"] == "route:GET /free-private"
+        for e in refused
+    )
+    # The first whole, then at most one a second of flood (and one at the end).
+    assert len(refused) <= int(elapsed) + 3 and len(refused) < refused_total / 5
+    assert sum(e["detail"]["count"] for e in limits) == refused_total
+
+
 def _metric(node: RunningNode, name: str) -> float:
     text = node.control.get("/metrics").text
     for line in text.splitlines():
