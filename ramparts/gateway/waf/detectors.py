@@ -23,7 +23,13 @@ from typing import NamedTuple
 import libinjection
 
 from ramparts.gateway.waf.prose import quoted_in_prose
-from ramparts.gateway.waf.ssrf import ssrf_embedded, ssrf_host, ssrf_odd_url, ssrf_url
+from ramparts.gateway.waf.ssrf import (
+    ssrf_embedded,
+    ssrf_host,
+    ssrf_odd_url,
+    ssrf_path_host,
+    ssrf_url,
+)
 
 
 class Found(NamedTuple):
@@ -278,7 +284,7 @@ SHELL_COMMANDS = (
     "reboot|shutdown|systeminfo|tasklist|taskkill|certutil|bitsadmin|mshta|rundll32|"
     "regsvr32|wmic|powershell|pwsh|cmd|cscript|wscript|xargs|base64|openssl|crontab|sudo|"
     "nohup|mkfifo|tftp|xterm|getent|hexdump|%comspec%|findstr|icacls|schtasks|nltest|"
-    "killall|useradd|usermod|iptables|nmap|chattr|"
+    "killall|useradd|usermod|iptables|nmap|chattr|lsb_release|hostnamectl|lscpu|"
     # cmd's "set" lists the environment: alone, ending the value or the command
     "set(?=[ \t]*(?:$|[;|&]))|"
     # PowerShell cmdlets an injected fragment starts with (Verb-Noun; not "set-up")
@@ -431,6 +437,7 @@ DETECTORS: dict[str, Detector] = {
     "ssrf_host": ssrf_host,
     "ssrf_embedded": ssrf_embedded,
     "ssrf_odd_url": ssrf_odd_url,
+    "ssrf_path_host": ssrf_path_host,
     "jndi_lookup": jndi_lookup,
     "html_event_handler": html_event_handler,
     "template_escape": template_escape,
