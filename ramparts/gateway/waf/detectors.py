@@ -297,7 +297,7 @@ SHELL_COMMANDS = (
 # takes -- an option, a path, a number, a dotted host, a variable -- or ending the value.
 SHELL_WORDS = (
     "cat|dir|head|tail|more|less|strings|fetch|ruby|node|env|sleep|ping|touch|kill|net|type|"
-    "find|su|timeout|eval|exec|ftp|last|w|who|groups|ver|tee"
+    "find|su|timeout|eval|exec|ftp|last|w|who|groups|ver|tee|tar|history"
 )
 _WORD_ARG = (
     r"(?=$|[ \t]+(?:[-/\\~$.'\"0-9]|[\w-]{1,60}\.[\w.-]{1,60}|[a-z]:[\\/]|%\w{1,40}%|"
@@ -327,7 +327,10 @@ _SHELL_PATTERNS = (
     # a separator that ends a short value (a host, a file name, a closed quote), then a command
     re.compile(
         rf"^[\w.:/@,=+'\"()\[\]-]{{0,100}}(?: [\w.:/@=+-]{{1,40}}){{0,2}} ?"
-        rf"(?:;|&&?|\|\|?|\n)[ \t]*{_CMD}{_CMD_END}",
+        # separators may repeat (;\nid, & & id): the shell reads an empty command between;
+        # a blank line alone is a paragraph break in prose, not two separators
+        rf"(?:(?:;|&&?|\|\|?)[ \t]*(?:(?:;|&&?|\|\|?)[ \t]*){{0,2}}(?:\r?\n[ \t]*)?"
+        rf"|\r?\n[ \t]*){_CMD}{_CMD_END}",
         re.IGNORECASE,
     ),
     # command substitution around a command: $(id), `whoami`, x$(uname -a), a`id`b --

@@ -260,3 +260,28 @@ def test_more_commands_are_blocked(payload: str, rule: str) -> None:
 )
 def test_passwords_and_tickets_quoting_commands_pass(text: str) -> None:
     _passes(text)
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        (";%0aid", "cmdi-shell-structure"),
+        ("& & whoami", "cmdi-shell-structure"),
+        (";tar -cvf /tmp/a.tar /etc", "cmdi-shell-structure"),
+        ('<!--#exec cmd="ls" -->', "cmdi-code-exec"),
+    ],
+)
+def test_repeated_separators_and_server_side_includes_are_blocked(payload: str, rule: str) -> None:
+    _blocked_by(payload, rule)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Running this:\n\n    whoami && id\n\nprints nothing. Expected a list.",
+        "Running this:\n\n    cat /etc/hosts\n\nprints nothing.",
+        "<!-- TODO: move the footer into a partial -->",
+    ],
+)
+def test_blank_lines_in_tickets_and_html_comments_pass(text: str) -> None:
+    _passes(text)
