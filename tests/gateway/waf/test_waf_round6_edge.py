@@ -285,3 +285,19 @@ def test_repeated_separators_and_server_side_includes_are_blocked(payload: str, 
 )
 def test_blank_lines_in_tickets_and_html_comments_pass(text: str) -> None:
     _passes(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "blocked"),
+    [
+        ("sqlmap/1.8.2#stable", True),
+        ("Nuclei - Open-source project (github.com/projectdiscovery/nuclei)", True),
+        ("Nikto/2.5.0", True),
+        ("Netsparker fan club", False),
+        ("nmap-results-42", False),
+    ],
+)
+def test_scanner_product_tokens_in_custom_headers(value: str, blocked: bool) -> None:
+    verdict = WAF.inspect(header_request("x-requested-with", value))
+    assert verdict.blocked is blocked, verdict.matches
+    assert ("scanner-tool-header" in _rules(verdict)) is blocked
