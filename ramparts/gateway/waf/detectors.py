@@ -329,8 +329,9 @@ _SHELL_PATTERNS = (
         rf"^[\w.:/@,=+'\"()\[\]-]{{0,100}}(?: [\w.:/@=+-]{{1,40}}){{0,2}} ?"
         # separators may repeat (;\nid, & & id): the shell reads an empty command between;
         # a blank line alone is a paragraph break in prose, not two separators
-        rf"(?:(?:;|&&?|\|\|?)[ \t]*(?:(?:;|&&?|\|\|?)[ \t]*){{0,2}}(?:\r?\n[ \t]*)?"
-        rf"|\r?\n[ \t]*){_CMD}{_CMD_END}",
+        # (the lookahead fails fast at each of the prefix's many backtracking points)
+        rf"(?=[;&|\r\n])(?:(?:;|&&?|\|\|?)[ \t]*(?:(?:;|&&?|\|\|?)[ \t]*){{0,2}}"
+        rf"(?:\r?\n[ \t]*)?|\r?\n[ \t]*){_CMD}{_CMD_END}",
         re.IGNORECASE,
     ),
     # command substitution around a command: $(id), `whoami`, x$(uname -a), a`id`b --
