@@ -24,7 +24,13 @@ import libinjection
 
 from ramparts.gateway.waf.prose import quoted_in_prose
 from ramparts.gateway.waf.sqlshape import whole_statement
-from ramparts.gateway.waf.ssrf import ssrf_embedded, ssrf_host, ssrf_odd_url, ssrf_url
+from ramparts.gateway.waf.ssrf import (
+    ssrf_embedded,
+    ssrf_host,
+    ssrf_odd_url,
+    ssrf_path_host,
+    ssrf_url,
+)
 
 
 class Found(NamedTuple):
@@ -285,7 +291,7 @@ SHELL_COMMANDS = (
     "reboot|shutdown|systeminfo|tasklist|taskkill|certutil|bitsadmin|mshta|rundll32|"
     "regsvr32|wmic|powershell|pwsh|cmd|cscript|wscript|xargs|base64|openssl|crontab|sudo|"
     "nohup|mkfifo|tftp|xterm|getent|hexdump|%comspec%|findstr|icacls|schtasks|nltest|"
-    "killall|useradd|usermod|iptables|nmap|chattr|"
+    "killall|useradd|usermod|iptables|nmap|chattr|lsb_release|hostnamectl|lscpu|"
     # cmd's "set" lists the environment: alone, ending the value or the command
     "set(?=[ \t]*(?:$|[;|&]))|"
     # PowerShell cmdlets an injected fragment starts with (Verb-Noun; not "set-up")
@@ -298,7 +304,7 @@ SHELL_COMMANDS = (
 # takes -- an option, a path, a number, a dotted host, a variable -- or ending the value.
 SHELL_WORDS = (
     "cat|dir|head|tail|more|less|strings|fetch|ruby|node|env|sleep|ping|touch|kill|net|type|"
-    "find|su|timeout|eval|exec|ftp|last|w|who|groups|ver|tee"
+    "find|su|timeout|eval|exec|ftp|last|w|who|groups|ver|tee|tar|history"
 )
 _WORD_ARG = (
     r"(?=$|[ \t]+(?:[-/\\~$.'\"0-9]|[\w-]{1,60}\.[\w.-]{1,60}|[a-z]:[\\/]|%\w{1,40}%|"
@@ -328,7 +334,11 @@ _SHELL_PATTERNS = (
     # a separator that ends a short value (a host, a file name, a closed quote), then a command
     re.compile(
         rf"^[\w.:/@,=+'\"()\[\]-]{{0,100}}(?: [\w.:/@=+-]{{1,40}}){{0,2}} ?"
-        rf"(?:;|&&?|\|\|?|\n)[ \t]*{_CMD}{_CMD_END}",
+        # separators may repeat (;\nid, & & id): the shell reads an empty command between;
+        # a blank line alone is a paragraph break in prose, not two separators
+        # (the lookahead fails fast at each of the prefix's many backtracking points)
+        rf"(?=[;&|\r\n])(?:(?:;|&&?|\|\|?)[ \t]*(?:(?:;|&&?|\|\|?)[ \t]*){{0,2}}"
+        rf"(?:\r?\n[ \t]*)?|\r?\n[ \t]*){_CMD}{_CMD_END}",
         re.IGNORECASE,
     ),
     # command substitution around a command: $(id), `whoami`, x$(uname -a), a`id`b --
@@ -438,6 +448,7 @@ DETECTORS: dict[str, Detector] = {
     "ssrf_host": ssrf_host,
     "ssrf_embedded": ssrf_embedded,
     "ssrf_odd_url": ssrf_odd_url,
+    "ssrf_path_host": ssrf_path_host,
     "jndi_lookup": jndi_lookup,
     "html_event_handler": html_event_handler,
     "template_escape": template_escape,

@@ -14,7 +14,8 @@ string:
 * ``query.NAME``, ``form.NAME``, ``cookie.NAME``, ``header.NAME``: NAME is the
   whole rest, taken literally: ``query.q`` is the parameter ``q`` only, not
   ``q.x``, ``q[]`` or ``q[a]``.  ``form.NAME`` also covers the part's file name
-  (``form.NAME.filename``).
+  (``form.NAME.filename``); ``header.NAME`` also covers the query parameters of a
+  URL-valued header (``Referer``), inspected one by one.
 * ``path``, ``body``: the whole path, the whole text body.
 """
 
@@ -60,7 +61,7 @@ def field_matcher(spec: str) -> FieldMatcher:
         paths: list[tuple[str | int | None, ...]] = [(prefix, name)]
         if prefix == "form" and name.endswith(FILENAME):
             paths.append((prefix, name[: -len(FILENAME)], FILENAME))
-        return FieldMatcher(spec, tuple(paths), nested=prefix == "form")
+        return FieldMatcher(spec, tuple(paths), nested=prefix in ("form", "header"))
     return FieldMatcher(spec, ((spec,),), nested=False)
 
 

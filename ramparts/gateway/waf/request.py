@@ -11,6 +11,8 @@ records use:
 ``cookie.NAME``        a cookie's value (and its name)
 ``header.NAME``        every header but framing and gateway-set ones (``_SKIPPED_HEADERS``);
                        credentials are kind ``credential``
+``header.NAME.P``      parameter P of the query of a URL-valued header (``Referer``),
+                       inspected as a query value (``_URL_HEADERS``)
 ``$.a.b[2]``           a JSON body field (keys are name targets at their own path)
 ``form.NAME``          a urlencoded or multipart form field; ``form.NAME.filename``
 ``body``               any other text body (decoded leniently), as one text; a body
@@ -90,6 +92,20 @@ _ADDRESS_HEADERS = frozenset(
         "true-client-ip",
         "x-cluster-client-ip",
     }
+)
+# Headers whose value is a URL a client or a proxy sends on: the values of its query
+# reach whatever logs, follows or re-parses it (analytics, "return to" logic), so each
+# is inspected like a query value of the request.  A URL on a plainly internal host
+# (http://localhost:3000/?next=http://localhost:3000/x) is a developer's browser: its
+# query is left to the whole-header rules.
+_URL_HEADERS = frozenset(
+    {"referer", "x-original-url", "x-rewrite-url", "x-forwarded-uri", "content-location"}
+)
+_URL_QUERY = re.compile(
+    r"^[a-zA-Z][\w+.-]{0,15}://([^/?#\s]{1,300})[^?#\s]{0,2048}\?([^#\s]{1,8192})"
+)
+_DEV_HOST = re.compile(
+    r"(?:[^@]*@)?(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$", re.IGNORECASE
 )
 _BINARY_TYPES = ("image/", "audio/", "video/", "font/")
 
@@ -248,6 +264,8 @@ def extract(
         elif name not in _SKIPPED_HEADERS:
             short = "" if name in _ADDRESS_HEADERS else name
             out.add("header", f"header.{name}", value, header=short, segments=("header", name))
+            if name in _URL_HEADERS and "?" in value:
+                _url_query(out, name, value)
     if req.body:
         _body(out, req)
     return out.targets, out.overflow
@@ -261,6 +279,20 @@ def _pairs(out: _Collector, prefix: str, raw: str) -> None:
         if not (
             out.add(kind, location, name, is_name=True, segments=where)
             and out.add(kind, location, value, segments=where)
+        ):
+            return
+
+
+def _url_query(out: _Collector, name: str, value: str) -> None:
+    """The query parameters of a URL-valued header, as query values (``header.NAME.P``)."""
+    found = _URL_QUERY.match(value.strip())
+    if found is None or _DEV_HOST.match(found.group(1)):
+        return
+    for param, item in parse_qsl(found.group(2), keep_blank_values=True):
+        where = ("header", name, param)
+        if not (
+            out.add("query", f"header.{name}.{param}", param, is_name=True, segments=where)
+            and out.add("query", f"header.{name}.{param}", item, segments=where)
         ):
             return
 

@@ -40,6 +40,12 @@ _INTERNAL_SUFFIXES = (
     ".local",
     ".localdomain",
     ".svc.cluster.local",
+    # names no public DNS answers: service discovery (Consul), home and office networks
+    ".consul",
+    ".home.arpa",
+    ".lan",
+    ".intranet",
+    ".corp",
     *_LOOPBACK_DOMAINS,
 )
 # wildcard-DNS services that answer any embedded address: 127.0.0.1.nip.io
@@ -50,6 +56,39 @@ _REBINDING = re.compile(
     r"|(?:^|[.-])(?:7f[0-9a-f]{6}|0a[0-9a-f]{6}|a9fe[0-9a-f]{4}|c0a8[0-9a-f]{4}|0{8})"
     r"\.(?:nip\.io|sslip\.io)$|(?:^|\.)-[-0-9a-f]*\.sslip\.io$"
 )
+# Wildcard and rebinding DNS services: the address (or two, for rebinding) is spelt in
+# the name -- dotted or dashed (10-0-0-1.traefik.me), 8 hex digits (7f000001.c0a80001.rbndr.us),
+# or inside a label (make-1.2.3.4-rebind-127.0.0.1-rr.1u.ms).  Any internal one counts.
+_WILDCARD_DNS = (
+    ".nip.io",
+    ".sslip.io",
+    ".xip.io",
+    ".traefik.me",
+    ".rbndr.us",
+    ".1u.ms",
+    ".nip.direct",
+)
+_EMBEDDED_IPV4 = re.compile(r"(?<![\d])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?![\d])")
+_EMBEDDED_HEX = re.compile(r"(?:^|[.-])(?:0x)?([0-9a-f]{8})(?=[.-]|$)")
+
+
+def _wildcard_dns(host: str) -> str | None:
+    """The internal address a wildcard or rebinding DNS name answers with, if any."""
+    if not host.endswith(_WILDCARD_DNS):
+        return None
+    for found in _EMBEDDED_IPV4.finditer(host):
+        parts = [int(x) for x in found.groups()]
+        if max(parts) < 256:
+            ip = ipaddress.IPv4Address(".".join(map(str, parts)))
+            if _is_internal_ip(ip):
+                return str(ip)
+    for found in _EMBEDDED_HEX.finditer(host):
+        ip = ipaddress.IPv4Address(int(found.group(1), 16))
+        if _is_internal_ip(ip):
+            return str(ip)
+    return None
+
+
 _DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\uff0e": "."})  # 127。0。0。1
 _EXTRA_INTERNAL = (
     ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT, Alibaba's metadata 100.100.100.200
@@ -118,7 +157,7 @@ def internal_host(host: str) -> str | None:
         return None
     if host in _INTERNAL_NAMES or host.endswith(_INTERNAL_SUFFIXES):
         return f"internal host name {host}"
-    if _REBINDING.search(host):
+    if _REBINDING.search(host) or _wildcard_dns(host):
         return f"wildcard DNS name for an internal address {host}"
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
     try:
@@ -146,6 +185,12 @@ def ssrf_url(value: str) -> str | None:
                 if why:
                     return f"{why} (in a redirect target)"
         return why
+    if "=" in stripped[:41] and "//" in stripped:
+        # a form-encoded value inside a field (url=http://127.0.0.1&x=1): each value
+        for pair in _FORM_PAIRS.finditer(stripped):
+            why = ssrf_url(pair.group(1)) if pair.group(1)[:1].isalpha() else None
+            if why:
+                return f"{why} (in a form-encoded value)"
     unc = _UNC.match(stripped)
     if unc is not None:
         return internal_host(unc.group(1))
@@ -163,6 +208,7 @@ _LENIENT_URL = re.compile(
 )
 
 
+_FORM_PAIRS = re.compile(r"(?:^|&)[\w.\[\]-]{1,40}=([^&]{1,2048})")
 _UNC = re.compile(r"\\\\([^\\/\s]{1,300})[\\/]")  # \\169.254.169.254\share
 
 _AUTHORITY = re.compile(r"[^/?#\s\"'<>]{1,600}")
@@ -213,9 +259,12 @@ def ssrf_host(value: str) -> str | None:  # noqa: PLR0911 - one reason per retur
     why = internal_host(stripped)
     if why is None:
         return None
-    host = (
-        stripped.strip("[]").rsplit(":", 1)[0] if stripped.count(":") == 1 else stripped.strip("[]")
-    )
+    if stripped.startswith("[") and "]" in stripped:
+        host = stripped[1 : stripped.index("]")]  # [::1]:6379
+    elif stripped.count(":") == 1:
+        host = stripped.rsplit(":", 1)[0]
+    else:
+        host = stripped.strip("[]")
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
@@ -230,7 +279,9 @@ def ssrf_host(value: str) -> str | None:  # noqa: PLR0911 - one reason per retur
         # are versions far more often than addresses: an address only if it is loopback
         ip = loose
         if "." in host:
-            return why if ip.is_loopback or str(ip) in _METADATA_IPS else None
+            # "127.1" and "127.0.1" are 127.0.0.1 spelt short; "127.0.0" (a version, or
+            # 127.0.0.0) is no address anyone targets
+            return why if str(ip) in ("127.0.0.1", *_METADATA_IPS) else None
     if str(ip) in _METADATA_IPS or ip.is_loopback or ip.is_unspecified:
         return why
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -245,7 +296,11 @@ def _loopback_or_metadata_name(host: str) -> bool:
     """``localhost`` and names under it, loopback-by-design domains, metadata names."""
     if host in _INTERNAL_NAMES:
         return True
-    return host.endswith((".localhost", *_LOOPBACK_DOMAINS)) or bool(_REBINDING.search(host))
+    return (
+        host.endswith((".localhost", *_LOOPBACK_DOMAINS))
+        or bool(_REBINDING.search(host))
+        or _wildcard_dns(host) is not None
+    )
 
 
 _METADATA_NAMES = frozenset(
@@ -260,6 +315,27 @@ def _plainly_spelt(host: str) -> bool:
     if host in ("localhost", "[::1]", "::1") or _CANONICAL_IPV4.fullmatch(host):
         return True
     return host.endswith((".localhost", ".local", ".localdomain", ".svc.cluster.local"))
+
+
+_PATH_HOST_HINT = re.compile(r"(?:^|/)(?:0x|\d|\[|localhost|metadata|instance-data)", re.IGNORECASE)
+
+
+def ssrf_path_host(value: str) -> str | None:
+    """A path segment that is a host only an SSRF means (``/fetch/169.254.169.254:80``).
+
+    Proxies and preview services take the target from the path
+    (``/proxy/<host>/<path>``); a segment judged as :func:`ssrf_host` judges a
+    bare value: loopback, metadata and odd spellings, never a plain private
+    address or a version number.
+    """
+    if not _PATH_HOST_HINT.search(value):
+        return None
+    for segment in value[:2048].split("/"):
+        if segment and (segment[0].isdigit() or segment[0] in "[0lmiLMI"):
+            why = ssrf_host(segment)
+            if why:
+                return f"{why} (a path segment)"
+    return None
 
 
 def ssrf_odd_url(value: str) -> str | None:

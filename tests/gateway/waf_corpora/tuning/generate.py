@@ -21,6 +21,7 @@ from batch4 import attacks4, benign4  # run as a script: this directory is on sy
 from batch5 import attacks5, benign5
 from batch6 import attacks6, benign6
 from batch7 import attacks7, benign7
+from batch8 import attacks8, benign8
 
 HERE = Path(__file__).parent
 rng = random.Random(15)
@@ -1177,8 +1178,10 @@ def main() -> None:
     first = attacks(), benign()  # before the third batch: it draws on the shared rng too
     third = attacks3(), benign3()
     for name, items in (
-        ("attacks.jsonl", first[0] + third[0] + attacks4() + attacks5() + attacks6() + attacks7()),
-        ("benign.jsonl", first[1] + third[1] + benign4() + benign5() + benign6() + benign7()),
+        ("attacks.jsonl",
+         first[0] + third[0] + attacks4() + attacks5() + attacks6() + attacks7() + attacks8()),
+        ("benign.jsonl",
+         first[1] + third[1] + benign4() + benign5() + benign6() + benign7() + benign8()),
     ):
         with (HERE / name).open("w") as fh:
             for item in items:
