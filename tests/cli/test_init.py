@@ -24,7 +24,9 @@ SIGNING_SECRET = "whsec_aW5pdC10ZW1wbGF0ZS1zZWNyZXQ="
 
 
 def _init(node: RunningNode, *args: str) -> subprocess.CompletedProcess[str]:
-    return node.cli("init", *args)
+    """``ramparts init`` in-process (a Python start-up saved per call); the real entry
+    point runs it in test_writes_into_an_empty_directory_and_defaults_to_the_name."""
+    return node.cli_in_process("init", *args)
 
 
 @pytest.fixture(scope="module")
@@ -177,14 +179,17 @@ def test_scheduled_job_runs_on_schedule_run(node: RunningNode, apps: dict[str, P
 
 
 def _wait_cli(node: RunningNode, *args: str, timeout: float = 30) -> str:
-    """stdout of a CLI command once it succeeds (the handler's write may land a moment later)."""
+    """stdout of a CLI command once it succeeds (the handler's write may land a moment later).
+
+    Polled in-process: a subprocess per poll cost a Python start-up each time.
+    """
     deadline = time.monotonic() + timeout
     while True:
-        done = node.cli(*args)
+        done = node.cli_in_process(*args)
         if done.returncode == 0 or time.monotonic() > deadline:
             assert done.returncode == 0, done.stderr
             return done.stdout
-        time.sleep(0.5)
+        time.sleep(0.2)
 
 
 # -- refusals -----------------------------------------------------------------------------

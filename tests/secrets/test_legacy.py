@@ -44,7 +44,8 @@ BETA_HOOK = "whsec_YmV0YS1ob29rLXNlY3JldA=="  # noqa: S105 - test data
 
 
 def _owners(node: RunningNode) -> dict[str, tuple[str, list[str], int]]:
-    out = node.cli("secrets", "list", "--json")
+    # in-process (a Python start-up saved); the test runs secrets get and move for real
+    out = node.cli_in_process("secrets", "list", "--json")
     assert out.returncode == 0, out.stderr
     return {
         s["name"]: (s["app"], s["shared_with"], s["current_version"])
@@ -87,7 +88,7 @@ def test_global_secrets_move_to_their_apps(tmp_path: Path) -> None:
         assert read(node, "a", "common") == {"ok": "common-v2"}
         assert read(node, "b", "common") == {"ok": "common-v2"}
         assert read(node, "b", "only-beta") == {"ok": "beta-v1"}
-        out = node.cli("secrets", "versions", "common", "--app", "alpha")
+        out = node.cli_in_process("secrets", "versions", "common", "--app", "alpha")
         assert out.returncode == 0 and "common-v1" not in out.stdout
         body = b'{"k": 1}'
         headers = {**sign_webhook("standard", BETA_HOOK, body, msg_id="m1")}
@@ -111,7 +112,7 @@ def test_global_secrets_move_to_their_apps(tmp_path: Path) -> None:
         assert [e["resource"] for e in node.audit() if e["kind"] == "secrets.move"] == [
             "arn:ramparts:secrets:beta:secret/orphan"
         ]
-        again = node.cli("secrets", "move", "orphan", "--app", "beta")
+        again = node.cli_in_process("secrets", "move", "orphan", "--app", "beta")
         assert again.returncode != 0 and "secret_not_found" in again.stderr
 
         # a restart migrates nothing twice
