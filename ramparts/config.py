@@ -134,6 +134,15 @@ def _forwarded_networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipad
     return networks
 
 
+def trusted_proxies(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of a checked ``--forwarded-allow-ips`` value (IPv4-mapped ranges as IPv4).
+
+    The block-list guard uses them: blocking a trusted proxy blocks every client
+    whose requests it carries, so, like loopback, that needs ``force``.
+    """
+    return _forwarded_networks([e.strip() for e in value.split(",") if e.strip()])
+
+
 def check_forwarded_allow_ips(value: str) -> str:
     """``--forwarded-allow-ips``: proxies by address or network, checked, comma-separated.
 

@@ -251,7 +251,10 @@ class AwsEndpoint:
             )
             await refuse(_auth_error(name, protocol, reason, message), f"token_{exc.reason}")
             return
-        ctx.principal = f"function:{session.function}@{session.version[:12]}"
+        # Until the signature verifies, the token is only a claim (it may have leaked): a
+        # refusal is the source address's, with the function it named as claimed_function,
+        # so evidence never aims a playbook at the function whose token was shown.
+        ctx.claimed = f"{session.function}@{session.version[:12]}"
         spec = await self._node_spec(session.app, session.function, session.version)
         if spec is None:
             await refuse(
@@ -306,6 +309,7 @@ class AwsEndpoint:
                     "replayed",
                 )
                 return
+        ctx.principal, ctx.claimed = f"function:{ctx.claimed}", ""
         ctx.audit("allow", "signature_valid")
         caller = Caller(spec, account_id(spec.app), region)
         request = AwsRequest(
@@ -456,11 +460,14 @@ class _Ctx:
         self.service = service
         self.access_key = ""
         self.principal = ""
+        self.claimed = ""  # NAME@VERSION a session token named, before its signature verified
 
     def audit(self, decision: str, reason: str, *, kind: str = "aws.auth") -> None:
         detail: dict[str, Any] = {"source_ip": self.source_ip, "via": "aws"}
         if self.access_key:
             detail["access_key_id"] = self.access_key
+        if self.claimed:
+            detail["claimed_function"] = self.claimed
         self.node.audit.emit(
             kind,
             decision=decision,

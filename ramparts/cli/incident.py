@@ -208,7 +208,8 @@ def _register_playbooks(app: typer.Typer) -> None:
         )
         for s in out["steps"]:
             note = " (needs approval)" if s["requires_approval"] else ""
-            problem = f" [red]would fail: {cell(s['error'])}[/]" if s.get("error") else ""
+            why = s.get("error") or s.get("refused")
+            problem = f" [red]would fail: {cell(why)}[/]" if why else ""
             console.print(
                 f"  {s['step']}. {cell(s['action'])} {cell(json.dumps(s['params']))}{note}{problem}"
             )

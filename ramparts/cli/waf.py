@@ -245,7 +245,10 @@ def block(
         bool,
         typer.Option(
             "--force",
-            help="block even every address (a /0), loopback, or the address you work from",
+            help=(
+                "block even every address (a /0), loopback, a trusted proxy "
+                "(--forwarded-allow-ips), or the address you work from"
+            ),
         ),
     ] = False,
     url: UrlOpt = None,

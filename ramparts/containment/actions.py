@@ -14,11 +14,14 @@ node can import it without a circle.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import secrets
 import time
 from typing import Any, Protocol
 
-from ramparts.errors import InvalidRequest, NotFound
+from ramparts.config import trusted_proxies
+from ramparts.errors import Conflict, InvalidRequest, NotFound
+from ramparts.gateway.blocklist import MAX_BLOCKS
 from ramparts.gateway.netset import InvalidNetwork, parse_network
 from ramparts.gateway.waf_net import loopback_or_self
 from ramparts.manifest import NAME_RE, parse_rate
@@ -187,6 +190,12 @@ class Containment:
         return {"client": client_id, "revoked": True}
 
     # -- network --------------------------------------------------------------
+    def block_risk(self, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str | None:
+        """Why blocking ``network`` needs ``force`` on this node (loopback, a trusted proxy,
+        too broad), or None: what ``block_ip`` refuses and a dry run marks ``refused``."""
+        proxies = trusted_proxies(self._node.settings.forwarded_allow_ips)
+        return loopback_or_self(network, "", proxies)
+
     async def block_ip(
         self,
         address: Any,
@@ -202,7 +211,7 @@ class Containment:
             network = parse_network(address)
         except InvalidNetwork as exc:
             raise InvalidRequest(f"address: {exc}", code="invalid_cidr") from None
-        risk = loopback_or_self(network, "")
+        risk = self.block_risk(network)
         if risk is not None and not force:
             self._node.audit.emit(
                 "waf.block",
@@ -214,6 +223,14 @@ class Containment:
                 risk=risk,
             )
             raise InvalidRequest(f"{risk}; set force: true to block it", code="force_required")
+        blocks = self._node.blocklist
+        if await blocks.count() >= MAX_BLOCKS and all(
+            r.network != str(network) for r in blocks.active()
+        ):  # the same bound as ``waf block``: a playbook cannot grow the list past it either
+            raise Conflict(
+                f"the block list holds {MAX_BLOCKS} entries already; unblock some first",
+                code="too_many_blocks",
+            )
         now = time.time()
         why = _reason(reason)
         record = BlockRecord(

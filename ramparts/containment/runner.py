@@ -11,7 +11,9 @@ A failed step is recorded and later steps still run unless the playbook says
 ``stop_on_failure``; a step with ``requires_approval`` waits (``pending``)
 until ``approve`` runs it, and the playbook's later steps wait behind it
 (``waiting``) so they keep their order.  A resolved incident runs nothing
-more.  State goes open -> contained -> resolved; the timeline collects the
+more.  An incident is bounded (MAX_BLOCK_STEPS, MAX_STEPS, counted alerts): past
+its limits steps are not taken and it escalates once.  State goes open ->
+contained -> resolved; the timeline collects the
 alert, its evidence records, the steps, state changes and notes.  Everything
 runs on the node's loop, never on the request path.
 """
@@ -31,7 +33,6 @@ from ramparts.containment.actions import Containment
 from ramparts.containment.bundle import build_bundle
 from ramparts.errors import Conflict, InvalidRequest, NotFound, RampartsError
 from ramparts.gateway.netset import InvalidNetwork, parse_network
-from ramparts.gateway.waf_net import loopback_or_self
 from ramparts.respond.playbooks import (
     AlertContext,
     Playbook,
@@ -46,6 +47,12 @@ log = logging.getLogger("ramparts.respond")
 
 STATES = ("open", "contained", "resolved")
 MAX_TIMELINE = 500
+# One incident stays readable and its containment bounded whatever an attacker with many
+# addresses does (an IPv6 /64 behind a trusted proxy has no end of them):
+MAX_ALERT_IDS = 100  # alert ids kept on the incident; alert_count counts every one
+MAX_JOIN_ENTRIES = 20  # joined alerts with a timeline entry each; later ones are counted
+MAX_BLOCK_STEPS = 25  # block_ip steps one incident takes
+MAX_STEPS = 100  # steps of every kind one incident takes
 MAX_NOTE = 2000
 AUTO_SEVERITIES = ("high", "critical")
 RELATED_BEFORE = 3600.0  # how far before the incident opened related audit records go
@@ -148,7 +155,7 @@ class IncidentDesk:
             "alert": {k: alert.get(k) for k in ("id", "rule", "severity", "group")},
             "context": ctx.to_dict(),
             "matches": pb.matches(alert, ctx),
-            "steps": [_guarded(s) for s in plan(pb, alert, ctx)],
+            "steps": [_guarded(s, self._actions) for s in plan(pb, alert, ctx)],
             "changed": False,
         }
 
@@ -174,9 +181,37 @@ class IncidentDesk:
         join_key = f"{alert.get('rule')}|{ctx.function or ''}"
         doc = await asyncio.to_thread(self._records.incident_open_for, join_key)
         if doc is not None:
+            self._join(doc, alert, ctx, books)
+            await self._save(doc)
+        else:
+            doc = await self._open(alert, ctx, join_key, books)
+        for pb in books:
+            steps = [s for s in plan(pb, alert, ctx) if not _repeats(doc, s)]
+            steps = await self._within_limits(doc, steps)
+            if not steps:
+                continue
+            for s in steps:
+                s.update(alert=alert["id"], stop_on_failure=pb.stop_on_failure)
+            doc["steps"].extend(steps)
+            await self._save(doc)  # numbers the steps (index) and marks them planned
+            await self._run(doc, steps, pb.stop_on_failure, pb.name)
+        return doc
+
+    def _join(
+        self, doc: dict[str, Any], alert: dict[str, Any], ctx: AlertContext, books: list[Playbook]
+    ) -> None:
+        """Record ``alert`` on the open incident ``doc``: its id (the first MAX_ALERT_IDS),
+        the count, and a timeline entry (the first MAX_JOIN_ENTRIES; later joins update one
+        "more alerts joined" entry, so many addresses cannot push the start off the timeline).
+        """
+        doc["alert_count"] = doc.get("alert_count", len(doc["alerts"])) + 1
+        if len(doc["alerts"]) < MAX_ALERT_IDS:
             doc["alerts"].append(alert["id"])
-            for name in (p.name for p in books if p.name not in doc["playbooks"]):
-                doc["playbooks"].append(name)
+        for name in (p.name for p in books if p.name not in doc["playbooks"]):
+            doc["playbooks"].append(name)
+        joined = doc.get("joined", 0) + 1
+        doc["joined"] = joined
+        if joined <= MAX_JOIN_ENTRIES:
             self._add(
                 doc,
                 _entry(
@@ -187,19 +222,69 @@ class IncidentDesk:
                     context=ctx.to_dict(),
                 ),
             )
-            await self._save(doc)
-        else:
-            doc = await self._open(alert, ctx, join_key, books)
-        for pb in books:
-            steps = [s for s in plan(pb, alert, ctx) if not _repeats(doc, s)]
-            if not steps:
+            return
+        more = joined - MAX_JOIN_ENTRIES
+        entry = next((t for t in doc["timeline"] if t.get("kind") == "alerts_joined"), None)
+        if entry is None:
+            entry = _entry("alerts_joined", "")
+            self._add(doc, entry)
+        entry.update(
+            ts=time.time(),
+            text=f"{more} more alert{'s' if more > 1 else ''} {alert['rule']} joined",
+            joined=more,
+            last_alert=alert["id"],
+            last_context=ctx.to_dict(),
+        )
+
+    async def _within_limits(
+        self, doc: dict[str, Any], steps: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """``steps`` up to the incident's limits (MAX_BLOCK_STEPS block_ip steps, MAX_STEPS
+        in all); the first step over them escalates the incident instead of running."""
+        taken = len(doc["steps"])
+        blocks = sum(1 for s in doc["steps"] if s["action"] == "block_ip")
+        kept, dropped = [], []
+        for step in steps:
+            is_block = step["action"] == "block_ip"
+            if taken >= MAX_STEPS or (is_block and blocks >= MAX_BLOCK_STEPS):
+                dropped.append(step)
                 continue
-            for s in steps:
-                s.update(alert=alert["id"], stop_on_failure=pb.stop_on_failure)
-            doc["steps"].extend(steps)
-            await self._save(doc)  # numbers the steps (index) and marks them planned
-            await self._run(doc, steps, pb.stop_on_failure, pb.name)
-        return doc
+            kept.append(step)
+            taken += 1
+            blocks += is_block
+        if dropped:
+            doc["steps_not_taken"] = doc.get("steps_not_taken", 0) + len(dropped)
+            await self._escalate(doc, dropped)
+        return kept
+
+    async def _escalate(self, doc: dict[str, Any], dropped: list[dict[str, Any]]) -> None:
+        """Once per incident: severity critical, a timeline entry, an audit event and a
+        notification (the webhook, when configured), so a person takes over containment
+        the playbook no longer scales to (e.g. a block of the attacker's network)."""
+        if doc.get("escalated"):
+            await self._save(doc)  # the steps_not_taken count
+            return
+        doc["escalated"] = time.time()
+        doc["severity"] = "critical"
+        why = (
+            f"limit reached ({MAX_BLOCK_STEPS} block_ip steps, {MAX_STEPS} steps per "
+            f"incident): {dropped[0]['action']} and later steps are not taken; "
+            "contain by hand (e.g. block the attacker's network)"
+        )
+        self._add(doc, _entry("escalated", why, severity="critical"))
+        await self._save(doc)
+        self._audit.emit(
+            "incident.escalate",
+            decision="allow",
+            principal=f"node:{self._node_id}",
+            action="respond:EscalateIncident",
+            resource=f"incident:{doc['id']}",
+            reason="step_limit",
+            rule=doc.get("rule"),
+            steps=len(doc["steps"]),
+        )
+        if self._notifier is not None:
+            self._notifier.send("incident", public(doc), delivery_id=f"{doc['id']}:escalated")
 
     async def _open(
         self, alert: dict[str, Any], ctx: AlertContext, join_key: str, books: list[Playbook]
@@ -219,6 +304,7 @@ class IncidentDesk:
             "join_key": join_key,
             "context": ctx.to_dict(),
             "alerts": [alert["id"]],
+            "alert_count": 1,
             "playbooks": [p.name for p in books],
             "notes": [],
             "steps": [],
@@ -600,14 +686,14 @@ class IncidentDesk:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _guarded(step: dict[str, Any]) -> dict[str, Any]:
+def _guarded(step: dict[str, Any], actions: Containment) -> dict[str, Any]:
     """A planned step with ``refused`` set when the block_ip guard would refuse it (a dry
     run shows it, rather than the operator finding out when the alert comes)."""
     address = step["params"].get("address")
     if step["action"] != "block_ip" or not address or step["params"].get("force"):
         return step
     try:
-        risk = loopback_or_self(parse_network(address), "")
+        risk = actions.block_risk(parse_network(address))
     except InvalidNetwork:
         risk = f"{address} is not an IP address or CIDR block"
     return {**step, "refused": f"{risk}; set force: true to block it"} if risk else step
@@ -618,7 +704,11 @@ def _repeats(doc: dict[str, Any], step: dict[str, Any]) -> bool:
     return any(
         s["action"] == step["action"]
         and s.get("params") == step["params"]
-        and s.get("status") in ("done", "pending", "waiting", "planned")
+        and (
+            s.get("status") in ("done", "pending", "waiting", "planned")
+            # a step that had no target failed once; saying so again for each alert adds nothing
+            or (step.get("error") and s.get("code") == "missing_target")
+        )
         for s in doc["steps"]
     )
 

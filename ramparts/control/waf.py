@@ -24,6 +24,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
+from ramparts.config import trusted_proxies
 from ramparts.control.http import JSONResponse, _json, _node
 from ramparts.errors import Conflict, InvalidRequest, NotFound
 from ramparts.gateway.blocklist import MAX_BLOCKS
@@ -99,7 +100,8 @@ async def block(request: Request) -> JSONResponse:
     if not isinstance(force, bool):
         raise InvalidRequest("force: true or false", code="invalid_argument")
     admin_ip = _admin_ip(request)
-    risk = loopback_or_self(parse_network(network), admin_ip)
+    proxies = trusted_proxies(node.settings.forwarded_allow_ips)
+    risk = loopback_or_self(parse_network(network), admin_ip, proxies)
     if risk is not None and not force:
         node.audit.emit(
             "waf.block",

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -275,14 +276,20 @@ class NetworkGuard:
 _WIDEST_PREFIX = {4: 8, 6: 32}  # broader blocks need force
 
 
-def loopback_or_self(network: ipaddress.IPv4Network | ipaddress.IPv6Network,
-                     admin_ip: str) -> str | None:
+def loopback_or_self(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+    admin_ip: str,
+    proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
+) -> str | None:
     """Why blocking ``network`` needs ``--force``, or None.
 
     Every address (a /0), a block broader than a /8 (IPv4) or a /32 (IPv6),
     loopback (the node's own sandboxes reach the gateway
     from 127.0.0.1, and so does a local reverse proxy: blocking it blocks every
-    client behind it), or the address the admin is working from.
+    client behind it), any of ``proxies`` (the ``--forwarded-allow-ips``
+    networks: a trusted proxy's own address is shared by its health checks and
+    by every request it forwards without a valid ``X-Forwarded-For``), or the
+    address the admin is working from.
     """
     if network.prefixlen == 0:
         return f"{network} blocks every {'IPv4' if network.version == 4 else 'IPv6'} source"
@@ -299,6 +306,12 @@ def loopback_or_self(network: ipaddress.IPv4Network | ipaddress.IPv6Network,
             f"{network} covers loopback: the node's own sandboxes and a local reverse proxy "
             "reach the gateway from there"
         )
+    for proxy in proxies:
+        if proxy.version == network.version and network.overlaps(proxy):  # type: ignore[arg-type]
+            return (
+                f"{network} covers {proxy}, a trusted proxy (--forwarded-allow-ips): "
+                "blocking it blocks the clients it carries"
+            )
     admin = parse_address(admin_ip)
     if admin is not None and admin.version == network.version and admin in network:
         return f"{network} holds {admin}, the address this admin request came from"

@@ -452,7 +452,8 @@ def plan(playbook: Playbook, alert: dict[str, Any], context: AlertContext) -> li
     """The steps ``playbook`` would take for ``alert``: each action with its resolved target.
 
     A step whose target the alert does not name (no address for ``block_ip``) is
-    planned with ``error`` set: running it records a failure, never a guess.
+    planned with ``error`` set and never waits for approval: running it records a
+    ``missing_target`` failure at once, never a guess, and later steps still run.
     """
     steps = []
     for i, action in enumerate(playbook.actions):
@@ -466,7 +467,9 @@ def plan(playbook: Playbook, alert: dict[str, Any], context: AlertContext) -> li
                 error = f"the alert names no {noun}; set {param}:"
         elif action.kind == "snapshot_evidence":
             params.setdefault("window", 3600.0)
-        gated = action.evidence_gated() and not action.requires_approval
+        # A step with no target cannot run whoever approves it: it fails at once
+        # (missing_target) instead of waiting, so the steps after it are not held back.
+        gated = action.evidence_gated() and not action.requires_approval and not error
         params.pop("target_from_evidence", None)
         steps.append(
             {
@@ -474,7 +477,7 @@ def plan(playbook: Playbook, alert: dict[str, Any], context: AlertContext) -> li
                 "playbook": playbook.name,
                 "action": action.kind,
                 "params": params,
-                "requires_approval": action.requires_approval or gated,
+                "requires_approval": (action.requires_approval and not error) or gated,
                 **({"approval_reason": "target_from_evidence"} if gated else {}),
                 **({"error": error} if error else {}),
             }

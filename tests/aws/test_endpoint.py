@@ -60,6 +60,26 @@ def test_a_wrong_secret_is_signature_does_not_match(node: RunningNode) -> None:
     assert_not_leaked(node, creds["SecretAccessKey"], creds["Token"], signature)
 
 
+def test_a_real_token_with_a_wrong_signature_is_audited_as_the_address(
+    node: RunningNode,
+) -> None:
+    """A leaked token does not prove the function: evidence must not aim at it (F8)."""
+    creds = function_credentials(node, "alpha")
+    r = send(signed(creds, secret="y" * 40))
+    assert (r.status_code, code(r)) == (403, "SignatureDoesNotMatch")
+    denied = denials(node, "mismatch")
+    assert denied
+    last = denied[-1]
+    assert last["principal"].startswith("ip:"), last
+    assert last["detail"]["claimed_function"] == f"alpha@{creds['Version'][:12]}"
+    assert "function" not in last["detail"]  # nothing an alert's context reads as the target
+    # a verified call names the function as principal and carries no claim
+    assert send(signed(creds)).status_code == 200
+    allowed = [e for e in node.audit() if e["kind"] == "aws.auth" and e["decision"] == "allow"]
+    assert allowed[-1]["principal"] == f"function:alpha@{creds['Version'][:12]}"
+    assert "claimed_function" not in allowed[-1]["detail"]
+
+
 def test_a_tampered_body_or_signed_header_is_refused(node: RunningNode) -> None:
     creds = function_credentials(node, "alpha")
     request = signed(creds)
@@ -157,7 +177,11 @@ def test_credentials_of_a_retired_version_are_refused(node: RunningNode, tmp_pat
     node.deploy_ok(attack_app(tmp_path, version=2))
     r = send(signed(old))
     assert (r.status_code, code(r)) == (403, "InvalidClientTokenId")
-    assert denials(node, "version_not_live")
+    retired = denials(node, "version_not_live")
+    assert retired
+    # the signature was never checked: the function is only claimed, the address is blamed
+    assert retired[-1]["principal"].startswith("ip:")
+    assert retired[-1]["detail"]["claimed_function"] == f"alpha@{old['Version'][:12]}"
     fresh = function_credentials(node, "alpha")
     assert fresh["Version"] != old["Version"]
     assert send(signed(fresh)).status_code == 200
