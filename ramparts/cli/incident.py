@@ -8,6 +8,7 @@ incident or evidence bundle offline (no node needed).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -97,6 +98,44 @@ def _read_file(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"{escape(str(path))}: cannot read it ({type(exc).__name__})")
+
+
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def _pinned_key(given: str | None) -> tuple[Any, str | None]:
+    """``(PEM key, key id)`` from ``--public-key``; at most one is set, both None if not given.
+
+    A given but empty, unreadable or malformed value is a usage error naming the flag,
+    never "no pin": a script passing ``--public-key "$KEY"`` with ``KEY`` unset must not
+    silently verify against the key the file carries (which a forger chooses).
+    """
+    from ramparts.errors import InvalidRequest
+    from ramparts.observe.evidence import load_public_key
+
+    if given is None:
+        return None, None
+    if not given.strip():
+        fail("--public-key: empty; give the node's 16-hex key id or a PEM file", 2)
+    if _KEY_ID.fullmatch(given):
+        return None, given
+    path = Path(given)
+    if not path.exists():
+        fail(
+            f"--public-key {escape(given)}: neither a 16-hex key id (lower case) "
+            "nor an existing PEM file",
+            2,
+        )
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        fail(f"--public-key {escape(given)}: cannot read it ({type(exc).__name__})", 2)
+    if not pem.strip():
+        fail(f"--public-key {escape(given)}: the file is empty", 2)
+    try:
+        return load_public_key(pem, source=f"--public-key {given}"), None
+    except InvalidRequest as exc:
+        fail(escape(exc.message), 2)
 
 
 def _register_playbooks(app: typer.Typer) -> None:
@@ -346,10 +385,14 @@ def _register_incidents(app: typer.Typer) -> None:
     ) -> None:
         """Write one file a responder can hand over: timeline, signed evidence, how to verify."""
         doc = _call(url, data_dir, "GET", f"/v1/incidents/{segment(ident)}/export")
+        from ramparts.errors import StorageError
+        from ramparts.files import write_private
+
         try:
-            out.write_text(json.dumps(doc, indent=1, sort_keys=True), encoding="utf-8")
-        except OSError as exc:
-            fail(f"--out {escape(str(out))}: cannot write it ({type(exc).__name__})")
+            # 0600 like the drill history: evidence names users, addresses and requests
+            write_private(out, json.dumps(doc, indent=1, sort_keys=True).encode())
+        except StorageError as exc:
+            fail(f"--out {escape(str(out))}: {escape(exc.message)}")
         console.print(
             f"wrote {cell(str(out))}; check it with: "
             f"{cell(doc['verification']['command'].replace('FILE', str(out)))}"
@@ -367,9 +410,8 @@ def _register_incidents(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Check an incident export or evidence bundle offline (no node needed)."""
-        from ramparts.containment.bundle import export_problem, verify_bundle
+        from ramparts.containment.bundle import export_problem, unsigned_fields, verify_bundle
         from ramparts.errors import InvalidRequest
-        from ramparts.observe.evidence import load_public_key
 
         try:
             doc = json.loads(_read_file(file))
@@ -382,18 +424,7 @@ def _register_incidents(app: typer.Typer) -> None:
             if doc.get("format") != "ramparts-incident-export/1"
             else [b for b in (doc.get("bundle"), doc.get("snapshot")) if b is not None]
         )
-        key = None
-        key_id = None
-        if public_key:
-            if Path(public_key).is_file():
-                try:
-                    key = load_public_key(
-                        Path(public_key).read_bytes(), source=f"--public-key {public_key}"
-                    )
-                except InvalidRequest as exc:
-                    fail(escape(exc.message))
-            else:
-                key_id = public_key
+        key, key_id = _pinned_key(public_key)
         results = []
         for b in bundles:
             try:
@@ -412,12 +443,39 @@ def _register_incidents(app: typer.Typer) -> None:
             if problem is not None:
                 ok = False
                 results[0].update(ok=False, problem=problem)
+        pinned = key is not None or key_id is not None
+        unsigned = unsigned_fields(doc) if doc.get("format") == "ramparts-incident-export/1" else []
+        notices = []
+        if not pinned:
+            notices.append(
+                "not pinned: checked against the public key the file itself carries, which "
+                "proves integrity, not origin (anyone can re-sign with their own key); pin the "
+                "node's key with --public-key KEY_ID|PEM from a source you trust"
+            )
+        if unsigned:
+            notices.append(
+                f"not signed, not trusted: {', '.join(unsigned)} (outside every signature; "
+                "take the key id to pin from a source you trust, not from the file)"
+            )
         if as_json:
-            print(json.dumps({"ok": ok, "bundles": results}, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "ok": ok,
+                        "pinned": pinned,
+                        "unsigned": unsigned,
+                        "notices": notices,
+                        "bundles": results,
+                    },
+                    indent=2,
+                )
+            )
         else:
             for r in results:
                 state = "[green]verifies[/]" if r["ok"] else f"[red]FAILS[/]: {cell(r['problem'])}"
                 console.print(f"bundle signed by {cell(r['key_id'])}: {state}")
+            for notice in notices:
+                console.print(f"[yellow]warning:[/] {cell(notice)}")
         if not ok:
             raise typer.Exit(1)
 

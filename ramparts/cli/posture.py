@@ -121,6 +121,7 @@ def register(app: typer.Typer) -> None:
                 fail(f"{flag}: a number of days, 0 or more (got {value:g})", 2)
             params.append((_DAYS[flag], repr(value)))
         params.extend(("expect_public", route) for route in expect_public or [])
+        _check_usage(params)
         report = _call(url, data_dir, "GET", "/v1/audit/posture", params=params)
         if fmt == "table":
             if output is not None:
@@ -142,6 +143,26 @@ def register(app: typer.Typer) -> None:
                 f"score {report['score']} is below --fail-under {fail_under}", highlight=False
             )
             raise typer.Exit(1)
+
+
+_FLAGS = {param: flag for flag, param in _DAYS.items()} | {"expect_public": "--expect-public"}
+
+
+def _check_usage(params: list[tuple[str, str]]) -> None:
+    """Run the node's own option parser here so a value it would refuse is a
+    usage error (exit 2, naming the CLI flag), not a node error (exit 1, naming
+    the API parameter) that a CI gate would read as "score below the bar"."""
+    from ramparts.assess.audit.inputs import AuditOptions
+    from ramparts.errors import InvalidRequest
+
+    query = {k: v for k, v in params if k != "expect_public"}
+    routes = [v for k, v in params if k == "expect_public"]
+    try:
+        AuditOptions.parse(query, routes)
+    except InvalidRequest as exc:
+        param, sep, rest = exc.message.partition(": ")
+        flag = _FLAGS.get(param)
+        fail(f"{flag}:{rest and ' ' + rest}" if sep and flag else exc.message, 2)
 
 
 def _print(report: dict[str, Any], out: Console) -> None:

@@ -24,9 +24,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ramparts.errors import InvalidRequest
 from ramparts.observe.chain import key_id_of
 from ramparts.observe.evidence import build_export, load_public_key, verify_export
+from ramparts.observe.redact import redactor
 
 FORMAT = "ramparts-evidence-bundle/1"
 MAX_INVOCATIONS = 1000  # per function
+_BUNDLE_FIELDS = frozenset({"format", "contents", "signature", "key_id", "public_key"})
+# An incident export's top level: the signed bundles, the readable incident that must
+# equal the signed one, and two fields no signature covers (reported as such by verify).
+_EXPORT_FIELDS = frozenset(
+    {"format", "exported_at", "incident", "bundle", "snapshot", "verification"}
+)
+UNSIGNED_EXPORT_FIELDS = ("exported_at", "verification")
 
 
 def canonical(contents: Any) -> bytes:
@@ -49,6 +57,10 @@ def build_bundle(
     sboms: dict[str, str] = {}
     for fn in sorted(functions):
         rows = store.list_invocations(fn, 0, MAX_INVOCATIONS, since=t_from, until=t_to + 1)
+        # Redacted again with today's rules and known secrets before signing: a record
+        # stored before a secret was known, or in a shape a later rule learnt (cookies,
+        # custom auth headers a handler printed), must not leave the node in the bundle.
+        rows = redactor.redact_obj(rows)
         invocations[fn] = rows
         used = {r.get("version") for r in rows}
         aliases = store.list_aliases(fn)
@@ -100,6 +112,12 @@ def verify_bundle(doc: Any, *, public_key: Ed25519PublicKey | None = None) -> di
             str(doc.get("public_key", "")).encode(), source="the bundle's public_key"
         )
     result: dict[str, Any] = {"key_id": key_id_of(public_key), "pinned": pinned, "ok": False}
+    extra = sorted(str(k) for k in doc if k not in _BUNDLE_FIELDS)
+    if extra:
+        # Nothing outside ``contents`` is signed: a field added beside it would read as
+        # part of the evidence while no signature vouches for it.
+        result["problem"] = f"unsigned field(s) beside the signed contents: {', '.join(extra)}"
+        return result
     signature = str(doc.get("signature") or "")
     prefix, _, rest = signature.partition(":")
     _, _, b64 = rest.partition(":")
@@ -134,6 +152,9 @@ def export_problem(doc: dict[str, Any], signed_ids: list[str]) -> str | None:
     bundle must be there and be this incident's, and each bundle's ``key_id`` label
     is the key that signed it.  ``signed_ids``: the verified signer of each bundle.
     """
+    extra = sorted(str(k) for k in doc if k not in _EXPORT_FIELDS)
+    if extra:
+        return f"unknown top-level field(s), not signed: {', '.join(extra)}"
     bundle, snapshot = doc.get("bundle"), doc.get("snapshot")
     if not isinstance(bundle, dict) or not isinstance(bundle.get("contents"), dict):
         return "the export has no signed bundle"
@@ -149,8 +170,19 @@ def export_problem(doc: dict[str, Any], signed_ids: list[str]) -> str | None:
     if not isinstance(shown, dict):
         return "the export has no readable incident"
     rest = {k: v for k, v in shown.items() if k != "has_evidence"}
-    if signed != rest:
+    # Compared as JSON, not as Python values: ``0 == False`` and ``1 == 1.0`` in Python,
+    # but a jq or JavaScript reader of the file sees different values.
+    if canonical(signed) != canonical(rest):
         return "the incident differs from the signed one"
+    verification = doc.get("verification")
+    if verification is not None:
+        if not isinstance(verification, dict):
+            return "verification is not an object"
+        if "key_id" in verification and verification["key_id"] != signed_ids[0]:
+            return (
+                f"verification names key {verification['key_id']} but the bundle is signed "
+                f"by {signed_ids[0]}"
+            )
     snapshotted = any(
         isinstance(s, dict) and s.get("action") == "snapshot_evidence" and s.get("status") == "done"
         for s in signed.get("steps") or []
@@ -166,3 +198,12 @@ def export_problem(doc: dict[str, Any], signed_ids: list[str]) -> str | None:
         if own.get("id") != signed.get("id"):
             return "the snapshot bundle belongs to another incident"
     return None
+
+
+def unsigned_fields(doc: dict[str, Any]) -> list[str]:
+    """The export's top-level fields that no signature covers and that it carries.
+
+    ``exported_at`` and ``verification`` (its command and key id) are advice written at
+    export time; ``verify`` names them so nobody reads them as signed.
+    """
+    return [name for name in UNSIGNED_EXPORT_FIELDS if name in doc]

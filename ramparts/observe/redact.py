@@ -4,7 +4,8 @@ Two kinds of matches are masked with ``***``:
 
 * the exact values of secrets this node has handed out or stored (the secret
   store registers each value it reveals), wherever they appear;
-* common secret shapes: ``Authorization`` headers, bearer tokens, passwords
+* common secret shapes: ``Authorization``, ``Cookie`` and other ``*-auth*`` headers
+  (``X-Auth-Token``, ``X-Custom-Auth``), bearer tokens, passwords
   in URLs, ``password=``/``api_key:`` style assignments, private key blocks,
   and well-known token formats (AWS access keys, GitHub, Slack, Stripe,
   Google API keys, Standard Webhooks ``whsec_`` keys, JWTs, and our own
@@ -61,6 +62,21 @@ _LABELLED: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1\2" + MASK,
     ),
     (re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=\-]{8,})"), r"\1\2" + MASK),
+    # Cookie headers carry sessions; custom auth headers (X-Auth-Token, X-Custom-Auth ...)
+    # carry credentials.  ``auth`` must be joined to another word by ``-``/``_``: a bare
+    # ``auth: none`` is the manifest field, in messages that must stay readable.  Raw
+    # (``Cookie: a=b; c=d``), JSON and Python-repr (``'cookie': 'a=b'``) spellings: the
+    # whole value up to the line or quote.
+    # The HTTP event's ``cookies`` list (``'cookies': ['a=b', 'c=d']``): every element.
+    (re.compile(r"(?i)(\bcookies\"?'?\s*[:=]\s*\[)([^\]\r\n]+)(\])"), r"\1" + MASK + r"\3"),
+    (
+        re.compile(
+            r"(?i)\b((?:set-)?cookie|[A-Za-z0-9_\-]{0,64}[_\-]auth(?:entication)?(?![A-Za-z])"
+            r"[A-Za-z0-9_\-]{0,64}|auth(?:entication)?[_\-][A-Za-z0-9_\-]{1,64})"
+            r"(\"?'?\s*[:=]\s*\"?'?)([^\r\n\"']{4,})"
+        ),
+        r"\1\2" + MASK,
+    ),
     (
         re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,31}://[^/\s:@]*:)([^@\s/]+)(@)"),
         r"\1" + MASK + r"\3",
@@ -83,7 +99,7 @@ _TOKEN_HINT = re.compile(
     r"rpct_"
 )
 _LABEL_HINT = re.compile(
-    r"authorization|bearer|basic|://|password|passwd|pwd|secret|token|api[_\-]?key|"
+    r"auth|cookie|bearer|basic|://|password|passwd|pwd|secret|token|api[_\-]?key|"
     r"access[_\-]?key|private[_\-]?key|credential"
 )
 SENSITIVE_NAME = re.compile(

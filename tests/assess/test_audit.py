@@ -266,7 +266,6 @@ def test_fail_under_fails_below_and_passes_at_the_score(audited: RunningNode) ->
         (["--format", "xml"], "--format: unknown format 'xml'"),
         (["--fail-under", "101"], "--fail-under: 101 is not a score from 0 to 100"),
         (["--secret-max-age", "-1"], "--secret-max-age: a number of days"),
-        (["--expect-public", "health"], "expect_public: 'health' is not 'METHOD /path'"),
         (["--app", "no-such-app"], "app 'no-such-app' not found"),
         (["--app", "Bad_Name"], "app: an app name"),
     ],
@@ -274,6 +273,30 @@ def test_fail_under_fails_below_and_passes_at_the_score(audited: RunningNode) ->
 def test_bad_flags_are_clear_errors(audited: RunningNode, args: list[str], message: str) -> None:
     done = audited.cli_in_process("audit", *args)
     assert done.returncode != 0
+    assert message in " ".join(done.stderr.split()), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "xml"], "--format: unknown format 'xml'"),
+        (["--fail-under", "101"], "--fail-under: 101 is not a score from 0 to 100"),
+        (["--secret-max-age", "-1"], "--secret-max-age: a number of days"),
+        (["--expect-public", "nope"], "--expect-public: 'nope' is not 'METHOD /path'"),
+        (["--expect-public", "health"], "--expect-public: 'health' is not 'METHOD /path'"),
+        (["--window", "99999999999"], "--window: a number of days from 0 to 90"),
+        (["--secret-max-age", "nan"], "--secret-max-age: a number of days"),
+        (["--verify-max-age", "1e308"], "--verify-max-age: a number of days from 0 to 3650"),
+        (["--expiry-warning", "inf"], "--expiry-warning: a number of days"),
+    ],
+)
+def test_usage_errors_exit_2_naming_the_flag(
+    audited: RunningNode, args: list[str], message: str
+) -> None:
+    """posture-audit.md: usage errors exit 2 naming the flag (1 means "below the bar")."""
+    done = audited.cli_in_process("audit", *args)
+    assert done.returncode == 2, done.stderr
     assert message in " ".join(done.stderr.split()), done.stderr
     assert "Traceback" not in done.stderr
 

@@ -105,3 +105,79 @@ def test_verify_bundle_offline(tmp_path: Path) -> None:
     other_doc.write_text('{"format": "something-else"}')
     out = _cli("incident", "verify", str(other_doc))
     assert out.returncode == 1 and "not a ramparts-evidence-bundle/1" in out.stderr
+
+
+def _export(tmp_path: Path) -> tuple[VersionSigner, dict[str, object], Path]:
+    """A well-formed incident export signed by a fresh key, written to ``tmp_path``."""
+    signer = VersionSigner(Ed25519PrivateKey.generate(), created=True)
+    bundle = _bundle(signer)
+    incident = {
+        "id": "x",
+        "state": "open",
+        "steps": [{"action": "notify", "status": "done", "requires_approval": False}],
+    }
+    bundle["contents"]["incident"] = incident  # type: ignore[index]
+    bundle["signature"] = signer.sign(canonical(bundle["contents"]))
+    doc = {
+        "format": "ramparts-incident-export/1",
+        "exported_at": 1.0,
+        "incident": {**incident, "has_evidence": False},
+        "bundle": bundle,
+        "snapshot": None,
+        "verification": {
+            "command": f"ramparts incident verify FILE --public-key {signer.key_id}",
+            "key_id": signer.key_id,
+        },
+    }
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(doc))
+    return signer, doc, path
+
+
+def test_a_given_but_empty_or_unusable_public_key_is_a_usage_error(tmp_path: Path) -> None:
+    """adv-irp3 F3: ``--public-key ""`` (an unset variable) verified against the file's own
+    key, looking pinned; every unusable pin is now exit 2 naming the flag."""
+    _, _, path = _export(tmp_path)
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a key")
+    for given in ("", "  ", str(tmp_path / "missing.pem"), str(empty), str(junk), "ABCDEF"):
+        out = _cli("incident", "verify", str(path), "--public-key", given)
+        assert out.returncode == 2, (given, out.stdout, out.stderr)
+        assert "--public-key" in out.stderr and "Traceback" not in out.stderr, given
+        assert "verifies" not in out.stdout, given
+
+
+def test_an_unpinned_verify_says_it_proves_integrity_not_origin(tmp_path: Path) -> None:
+    signer, _, path = _export(tmp_path)
+    out = _cli("incident", "verify", str(path))
+    assert out.returncode == 0, out.stdout + out.stderr
+    text = " ".join(out.stdout.split())
+    assert "not pinned" in text and "integrity, not origin" in text
+    assert "not signed, not trusted: exported_at, verification" in text
+    pinned = _cli("incident", "verify", str(path), "--public-key", signer.key_id, "--json")
+    assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+    report = json.loads(pinned.stdout)
+    assert report["pinned"] is True and report["unsigned"] == ["exported_at", "verification"]
+    assert not any("not pinned" in n for n in report["notices"])
+
+
+def test_the_readable_copy_must_equal_the_signed_one_as_json(tmp_path: Path) -> None:
+    """adv-irp3 F6: ``false`` -> ``0`` and an added top-level field passed, and the key id
+    the reader is told to pin was not checked against the signer."""
+    signer, doc, path = _export(tmp_path)
+    assert _cli("incident", "verify", str(path), "--public-key", signer.key_id).returncode == 0
+    changes = {
+        "false-to-0": lambda d: d["incident"]["steps"][0].update(requires_approval=0),
+        "extra-top-level": lambda d: d.update(note="verified by CISO"),
+        "extra-in-bundle": lambda d: d["bundle"].update(note="verified by CISO"),
+        "pin-advice": lambda d: d["verification"].update(key_id="0" * 16),
+    }
+    for name, change in changes.items():
+        altered = json.loads(json.dumps(doc))
+        change(altered)
+        bad = tmp_path / f"{name}.json"
+        bad.write_text(json.dumps(altered))
+        out = _cli("incident", "verify", str(bad), "--public-key", signer.key_id)
+        assert out.returncode == 1 and "FAILS" in out.stdout, (name, out.stdout, out.stderr)

@@ -90,3 +90,35 @@ def test_a_cached_result_is_never_served_after_a_secret_becomes_known() -> None:
     # long texts bypass the cache and are still redacted
     long_text = "x" * 500 + "Zq8Wd2Lr5Tz1Yx4P"
     assert "Zq8Wd2Lr5Tz1Yx4P" not in r.redact_cached(long_text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Cookie: session=cookiesecret456; theme=dark", "cookiesecret456"),
+        ("set-cookie: sid=cookiesecret456; HttpOnly", "cookiesecret456"),
+        ("{'cookie': 'session=cookiesecret456', 'accept': '*/*'}", "cookiesecret456"),
+        ('{"x-custom-auth": "customsecret321"}', "customsecret321"),
+        ("X-Auth-Token: customsecret321", "customsecret321"),
+        ("{'cookies': ['theme=dark', 'session=cookiesecret456']}", "cookiesecret456"),
+        ("{'x-authentication': 'customsecret321'}", "customsecret321"),
+    ],
+)
+def test_cookie_and_custom_auth_headers_are_masked(text: str, secret: str) -> None:
+    """adv-irp3 F7: a handler printing its request headers leaked cookies and custom auth
+    headers into invocation records and from there into signed incident exports."""
+    out = Redactor().redact(text)
+    assert secret not in out and MASK in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the author: John Smith",
+        "{'accept': '*/*', 'user-agent': 'curl/8'}",
+        "functions.web.triggers[0].http.auth: must be one of none, api_key",
+        "no credential for auth: api_key",
+    ],
+)
+def test_words_near_auth_are_left_alone(text: str) -> None:
+    assert Redactor().redact(text) == text

@@ -102,6 +102,39 @@ def test_each_scenario_fails_clearly_without_its_detection_rule(tmp_path: Path) 
         assert r.ttd_seconds is None and r.ttc_seconds is None
 
 
+def test_a_rule_firing_on_the_drills_own_setup_does_not_count_as_detection(
+    tmp_path: Path,
+) -> None:
+    """adv-irp3 F2: a rule with the scenario's id that fires on the drill's deploy, never on
+    the tampering, made audit-tampering pass with TTD 0.0.  Only an alert whose evidence
+    includes records of the attack, raised after it started, is a detection."""
+    rules = _rules_without(tmp_path / "rules", {"audit-verification-failure"})
+    (rules / "fake.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "rules": [
+                    {
+                        "id": "audit-verification-failure",
+                        "title": "fake: fires on any deploy, never on a chain failure",
+                        "severity": "critical",
+                        "category": "A10",
+                        "kind": "threshold",
+                        "match": {"kind": "registry.deploy"},
+                        "threshold": 1,
+                    }
+                ]
+            }
+        )
+    )
+    (r,) = run_drills([SCENARIOS["audit-tampering"]], detections=rules)
+    assert r.status == "failed", r.checks
+    passed, reason = _check(r, "detected:audit-verification-failure")
+    assert not passed
+    assert "before the attack started" in reason and "did not detect the attack" in reason
+    assert r.reason == reason
+    assert r.ttd_seconds is None
+
+
 def test_each_scenario_fails_clearly_without_its_playbook() -> None:
     results = _by_name(run_drills(AVAILABLE, install_playbook=False))
     for s in AVAILABLE:

@@ -37,8 +37,15 @@ functions:
 """
 HANDLER = """
 def web(event, context):
+    print(event)  # captured output: what a debugging handler leaks into invocation records
     return {"statusCode": 200, "body": "served"}
 """
+# Secret-shaped request parts a handler may print; an export must carry none of them.
+LEAKS = {
+    "x-custom-auth": "customsecret321",
+    "cookie": "session=cookiesecret456",
+    "authorization": "Bearer bearersecret987654",
+}
 PLAYBOOK = """
 playbooks:
   - name: stuffing
@@ -184,6 +191,11 @@ def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
     blocked = pnode.gateway.get("/web", headers=hdr)
     assert blocked.status_code == 403
     assert pnode.gateway.get("/web", headers={"x-forwarded-for": "198.51.100.1"}).status_code == 200
+    # A request whose secrets the handler prints (adv-irp3 F7): its record goes in the export.
+    r = pnode.gateway.get(
+        "/web?token=querysecret789", headers={"x-forwarded-for": "198.51.100.2", **LEAKS}
+    )
+    assert r.status_code == 200
     blocks = pnode.control.get("/v1/waf/blocks").json()["blocks"]
     assert [b["cidr"] for b in blocks] == [f"{ATTACKER}/32"]
     assert blocks[0]["actor"] == "playbook:stuffing" and blocks[0]["expires_at"] is not None
@@ -240,6 +252,12 @@ def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
     export = tmp_path / "incident.json"
     out = pnode.cli("incident", "export", inc["id"], "--out", str(export))
     assert out.returncode == 0, out.stderr
+    assert export.stat().st_mode & 0o777 == 0o600  # adv-irp3 F7: it was 0644
+    printed = [r.get("logs") or "" for r in json.loads(export.read_text())["bundle"]["contents"][
+        "invocations"]["web"]]
+    assert any("x-custom-auth" in text for text in printed), printed  # the output is there
+    for secret in ("customsecret321", "cookiesecret456", "bearersecret987654", "querysecret789"):
+        assert secret not in export.read_text(), secret
     doc = json.loads(export.read_text())
     key_id = doc["verification"]["key_id"]
     assert doc["snapshot"] is not None

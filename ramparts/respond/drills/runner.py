@@ -134,25 +134,39 @@ def _run(
         r = node.deploy(write_app(work / f"app-{scenario.name}", *spec))
         if r.status_code != 200:
             raise DrillError(f"the drill's app was refused: {r.text[:300]}")
+    before = _audit_ids(node)  # flushed: everything the setup (deploy, playbook) recorded
     attack_start = time.time()
     scenario.attack(node, work)
 
-    alerts = _wait_alerts(node, scenario.rules)
+    alerts, stale = _wait_alerts(node, scenario.rules, before)
     for rule in scenario.rules:
         found = alerts.get(rule)
         if found is None:
-            result.checks.append(Check(f"detected:{rule}", False, _missing_alert(node, rule)))
-        else:
+            reason = _stale_alert(stale[rule]) if rule in stale else _missing_alert(node, rule)
+            result.checks.append(Check(f"detected:{rule}", False, reason))
+            continue
+        raised = _raised_at(node, found)
+        if raised <= attack_start:
+            alerts.pop(rule)
             result.checks.append(
                 Check(
-                    f"detected:{rule}", True, f"alert {found['id'][:12]} (count {found['count']})"
+                    f"detected:{rule}",
+                    False,
+                    f"alert {found['id'][:12]} from rule {rule} was raised before the attack "
+                    f"started ({attack_start - raised:.3f}s earlier): it did not detect the attack",
                 )
             )
+            continue
+        result.checks.append(
+            Check(f"detected:{rule}", True, f"alert {found['id'][:12]} (count {found['count']})")
+        )
     if not alerts:
-        result.checks.append(Check("contained", False, "nothing to contain: no alert was raised"))
+        result.checks.append(
+            Check("contained", False, "nothing to contain: no alert was raised")
+        )
         return
     raised = min(_raised_at(node, a) for a in alerts.values())
-    result.ttd_seconds = round(max(raised - attack_start, 0.0), 3)
+    result.ttd_seconds = round(raised - attack_start, 3)
 
     incident = _wait_incident(node, set(alerts))
     if incident is None:
@@ -200,14 +214,43 @@ def _run(
 # -- waits -----------------------------------------------------------------------------------
 def _evaluated(node: ThrowawayNode) -> int | None:
     """The stored audit record count once the pipeline has evaluated them all, else None."""
-    stored = node.audit_count()  # flushes the audit buffer first
+    # Listing flushes the audit buffer first.  Alert records are never evaluated (no
+    # feedback loops), so they do not count: otherwise a raised alert that does not
+    # qualify (F2) would keep the wait from ever settling.
+    stored = sum(1 for e in _audit_events(node) if e.get("kind") != "alert")
     stats = node.get("/v1/alerts", limit=1)["detections"]
     return stored if stats["evaluated"] >= stored and stats["pending"] == 0 else None
 
 
-def _wait_alerts(node: ThrowawayNode, rules: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+def _audit_events(node: ThrowawayNode) -> list[dict[str, Any]]:
+    """Every audit record stored so far (listing flushes the node's buffer first)."""
+    events: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = node.get("/v1/audit", limit=1000, after=after)["events"]
+        events.extend(page)
+        if len(page) < 1000:
+            return events
+        after = page[-1]["seq"]
+
+
+def _audit_ids(node: ThrowawayNode) -> set[str]:
+    """Ids of every audit record stored so far."""
+    return {str(e.get("id") or "") for e in _audit_events(node)}
+
+
+def _wait_alerts(
+    node: ThrowawayNode, rules: tuple[str, ...], before: set[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(alerts tied to the attack, alerts of the same rules that are not), by rule.
+
+    An alert counts only if some of its evidence is not among ``before``, the audit
+    records stored before the attack started: a rule firing on the drill's own deploy
+    (or any other setup record) has not detected the attack, whatever its id says.
+    """
     deadline = time.monotonic() + WAIT
     found: dict[str, dict[str, Any]] = {}
+    stale: dict[str, dict[str, Any]] = {}
     quiet: tuple[int, float] | None = None  # (stored count, since when) while unchanged
     while True:
         count = _evaluated(node)
@@ -215,10 +258,14 @@ def _wait_alerts(node: ThrowawayNode, rules: tuple[str, ...]) -> dict[str, dict[
             quiet = None if count is None else (count, time.monotonic())
         settled = quiet is not None and time.monotonic() - quiet[1] >= QUIET
         for a in node.get("/v1/alerts", limit=1000)["alerts"]:
-            if a["rule"] in rules:
+            if a["rule"] not in rules:
+                continue
+            if any(str(ev) not in before for ev in a.get("evidence") or []):
                 found.setdefault(a["rule"], a)
+            else:
+                stale.setdefault(a["rule"], a)
         if set(found) >= set(rules) or settled or time.monotonic() > deadline:
-            return found
+            return found, {r: a for r, a in stale.items() if r not in found}
         time.sleep(0.3)
 
 
@@ -266,6 +313,14 @@ def _missing_alert(node: ThrowawayNode, rule: str) -> str:
     return (
         f"no alert from rule {rule}: the node evaluated all {stats['evaluated']} records it "
         f"stored and raised none ({stats['rules']} rules loaded; is {rule} in the rule set?)"
+    )
+
+
+def _stale_alert(alert: dict[str, Any]) -> str:
+    return (
+        f"alert {alert['id'][:12]} from rule {alert['rule']} fired only on records stored "
+        "before the attack started (the drill's own setup, e.g. its deploy), none of the "
+        "attack's: the rule did not detect the attack"
     )
 
 
