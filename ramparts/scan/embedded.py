@@ -51,9 +51,13 @@ _LOADERS: dict[str, tuple[int, str]] = {
     "imp.load_compiled": (1, "pathname"),
     "imp.load_dynamic": (1, "pathname"),
 }
-_PATH_ADDS = {"sys.path.insert": 1, "sys.path.append": 0}
+_PATH_ADDS = {"sys.path.insert": 1, "sys.path.append": 0, "sys.path.extend": 0,
+              "site.addsitedir": 0}
+# Python imports ``name.cpython-311-x86_64-linux-gnu.so`` (or ``name.abi3.so``, ``name.pyd``)
+# in preference to a ``name.py`` beside it: native code no scanner reads (review 3, F9).
+_NATIVE = (".so", ".pyd")
 _ARCHIVES = (".zip", ".whl", ".egg", ".pyz")
-_READS = {"read", "read_text", "read_bytes"}
+_READS = {"read", "read_text", "read_bytes", "get_data", "read_binary", "readlines"}
 _TASK_ROOTS = ("/var/task/",)
 # A file can hold one of the calls above only if its text names it (an alias is imported by
 # that name): files without any of these are not parsed here, so a warm, cached scan still
@@ -61,7 +65,8 @@ _TASK_ROOTS = ("/var/task/",)
 _MAY_CALL = re.compile(
     r"(?<![.\w])(?:exec|eval|compile)\s*\(|builtins|SourceFileLoader|SourcelessFileLoader"
     r"|ExtensionFileLoader|spec_from_file_location|run_path|zipimporter|load_source"
-    r"|load_compiled|load_dynamic|\bpath\s*\.\s*(?:insert|append)\b"
+    r"|load_compiled|load_dynamic|\bpath\s*\.\s*(?:insert|append|extend)\b|addsitedir"
+    r"|\bsys\s*\.\s*path\s*(?:\[|\+=|=)"
 )
 
 
@@ -72,15 +77,23 @@ def run(
 ) -> list[Finding]:
     """RP-G005 findings, and ``scan_code``'s findings on embedded literals, at their calls."""
     scanned = {sf.rel for sf in tree.python}
-    out: list[Finding] = []
+    out: list[Finding] = _native_modules(tree)
+    ships_pth = any(f.rel.endswith(".pth") for f in tree.files)
     for sf in tree.python:
         if sf.text is None or _MAY_CALL.search(sf.text) is None:
             continue
         assert sf.tree is not None
         constants = _string_constants(sf.tree)
         imports = _import_aliases(sf.tree)
+        bound = _module_bindings(sf.tree)
+        read_names = _names_bound_to_reads(sf.tree, scanned)
         literals: list[tuple[int, str, str]] = []
         for node in ast.walk(sf.tree):  # iterative: deep files do not crash it
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                what = _path_assignment(node, bound)
+                if what is not None:
+                    out.append(_g005(sf, node, what))
+                continue
             if not isinstance(node, ast.Call):
                 continue
             name = _resolve(_dotted(node.func), imports)
@@ -92,22 +105,22 @@ def run(
                     _opened(node.args[0]), scanned
                 ):
                     out.append(_g005(sf, node, f"{name}() of text read from a file"))
+                elif _mentions(node.args[0], read_names):
+                    out.append(_g005(sf, node, f"{name}() of text read from a file "
+                                               "(through a name bound to it)"))
             elif name in _LOADERS:
                 arg = _argument(node, *_LOADERS[name])
                 if arg is None or not _names_scanned(arg, scanned):
                     out.append(_g005(sf, node, f"{name}() loads code from a file"))
             elif name in _PATH_ADDS:
                 arg = _argument(node, _PATH_ADDS[name], "")
-                text = _literal(arg, constants) if arg is not None else None
-                if text is not None and text.rstrip("/").lower().endswith(_ARCHIVES):
-                    out.append(
-                        _g005(
-                            sf,
-                            node,
-                            f"an archive ({PurePosixPath(text).name}) is put "
-                            "on sys.path and imported from",
-                        )
-                    )
+                if name == "site.addsitedir" and ships_pth:
+                    out.append(_g005(sf, node, "site.addsitedir() runs the app's .pth files, "
+                                               "whose lines put more entries on sys.path"))
+                else:
+                    what = _unsafe_path_entry(arg, bound)
+                    if what is not None:
+                        out.append(_g005(sf, node, what))
         out += _scan_literals(sf, literals, handlers.get(sf.rel, set()), scan_code)
     return out
 
@@ -277,3 +290,134 @@ def _names_scanned(node: ast.expr, scanned: set[str]) -> bool:
     if not tail.endswith(".py"):
         return False
     return any(rel == tail or rel.endswith("/" + tail) for rel in scanned)
+
+
+def _native_modules(tree: SourceTree) -> list[Finding]:
+    """RP-G005 for each shipped native extension module (``.so``/``.pyd``).
+
+    Python imports an extension module from the app's own path like any
+    ``.py`` file, and prefers it to a ``.py`` of the same name, so the code
+    that runs is machine code no scanner reads (review 3, F9).  It is blocking;
+    an app that means to ship one lists it in ``scan.exclude`` (then it is
+    listed as excluded, a decision the reviewer sees).
+    """
+    out: list[Finding] = []
+    for f in tree.files:
+        name = PurePosixPath(f.rel).name
+        if not name.endswith(_NATIVE) and ".so." not in name:
+            continue
+        out.append(Finding(
+            RULE.rule_id,
+            Severity.HIGH,
+            f.rel,
+            1,
+            "a native extension module is shipped: Python imports it (in preference to a .py "
+            "file of the same name), and its machine code is not analysed by the gate",
+            "build native dependencies at deploy time from requirements.txt, or, after review, "
+            "list the file in scan.exclude in ramparts.yaml",
+            "gate",
+            RULE.cwe,
+            fingerprint_text=f"native:{f.rel}",
+        ))
+    return out
+
+
+def _module_bindings(module: ast.Module) -> dict[str, ast.expr]:
+    """Names assigned exactly once in the module (any scope), to the expression assigned."""
+    values: dict[str, ast.expr] = {}
+    counts: dict[str, int] = {}
+    for node in ast.walk(module):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    counts[t.id] = counts.get(t.id, 0) + 1
+                    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                        values[t.id] = node.value
+    return {k: v for k, v in values.items() if counts.get(k) == 1}
+
+
+_PATH_NAMES = {"__file__", "os", "sys", "pathlib", "Path", "PurePath", "PurePosixPath", "str",
+               "abspath", "dirname", "join", "realpath", "normpath"}
+
+
+def _unsafe_path_entry(arg: ast.expr | None, bound: dict[str, ast.expr]) -> str | None:
+    """Why a value put on ``sys.path`` may load unscanned code, or None.
+
+    A directory of the app on ``sys.path`` is harmless: its ``.py`` files are
+    scanned like any other.  A *file* on ``sys.path`` is read by zipimport
+    whatever its name (``fonts.dat``), so a path whose last part has a suffix
+    is one (review 3, F3); so is a value the gate cannot follow to literals,
+    ``__file__`` and module-level names.
+    """
+    if arg is None:
+        return "a value the gate cannot follow is put on sys.path and imported from"
+    seen: set[str] = set()
+    todo = [arg]
+    while todo:
+        node = todo.pop()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                last = sub.value.rstrip("/").rsplit("/", 1)[-1]
+                if "." in last.strip(".") or (last.startswith(".") and last not in {".", ".."}):
+                    return (f"a file ({last}) is put on sys.path and imported from "
+                            "(zipimport reads an archive under any name)")
+            elif isinstance(sub, ast.Name) and sub.id not in _PATH_NAMES:
+                if sub.id in bound and sub.id not in seen:
+                    seen.add(sub.id)
+                    todo.append(bound[sub.id])
+                elif sub.id not in bound:
+                    return (f"a value the gate cannot follow ({sub.id}) is put on sys.path "
+                            "and imported from")
+    return None
+
+
+def _path_assignment(node: ast.Assign | ast.AugAssign, bound: dict[str, ast.expr]) -> str | None:
+    """``sys.path += [...]``, ``sys.path[:0] = [...]``, ``sys.path = [...]``: as a path add."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for t in targets:
+        base = t.value if isinstance(t, ast.Subscript) else t
+        if _dotted(base) == "sys.path":
+            return _unsafe_path_entry(node.value, bound)
+    return None
+
+
+def _names_bound_to_reads(module: ast.Module, scanned: set[str]) -> set[str]:
+    """Names assigned (anywhere) text read from a file, or from another such name.
+
+    ``src = open(p).read(); exec(src)`` is the direct form with one name in
+    between (review 3, F10); a file that is a scanned ``.py`` is not counted.
+    """
+    assigns: list[tuple[list[str], ast.expr]] = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            assigns.append((names, node.value))
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and isinstance(
+            node.target, ast.Name
+        ) and node.value is not None:
+            assigns.append(([node.target.id], node.value))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    assigns.append(([item.optional_vars.id], item.context_expr))
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for names, value in assigns:
+            if all(n in found for n in names):
+                continue
+            hit = (_reads_file(value) and not _names_scanned(_opened(value), scanned)) or (
+                _mentions(value, found)
+            )
+            if hit:
+                found.update(names)
+                changed = True
+    return found
+
+
+def _mentions(node: ast.expr, names: set[str]) -> bool:
+    return bool(names) and any(
+        isinstance(sub, ast.Name) and sub.id in names for sub in ast.walk(node)
+    )

@@ -123,3 +123,95 @@ def test_the_node_refuses_an_exec_literal_handler(tmp_path: Path) -> None:
         assert "RP-G005" in {f["rule_id"] for f in r.json()["findings"]}
     finally:
         node.close()
+
+
+# Review 3, F3: any file (zipimport reads an archive under any name) or unfollowable value put
+# on sys.path, by any mutation, and site.addsitedir of a directory whose .pth files add more.
+_HERE = "os.path.dirname(__file__)"
+PATH_ADDS = {
+    "join_zip": f'sys.path.insert(0, os.path.join({_HERE}, "lib.zip"))\n',
+    "non_zip_name": f'sys.path.insert(0, os.path.join({_HERE}, "assets/fonts.dat"))\n',
+    "constant": f'LIB = os.path.join({_HERE}, "lib.zip")\nsys.path.insert(0, LIB)\n',
+    "extend": f'sys.path.extend([os.path.join({_HERE}, "lib.zip")])\n',
+    "slice": f'sys.path[:0] = [os.path.join({_HERE}, "lib.zip")]\n',
+    "iadd": f'sys.path += [os.path.join({_HERE}, "lib.zip")]\n',
+    "rsplit": 'sys.path.insert(0, __file__.rsplit("/", 1)[0] + "/lib.zip")\n',
+    "concat_suffix": f'sys.path.insert(0, {_HERE} + "/lib" + ".zip")\n',
+    "unfollowable": "def _add(p):\n    sys.path.insert(0, p)\n",
+    "addsitedir_pth": f'site.addsitedir(os.path.join({_HERE}, "vendor"))\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATH_ADDS))
+def test_a_file_or_unknown_value_on_sys_path_is_rp_g005(tmp_path: Path, name: str) -> None:
+    code = "import os, site, sys\n" + PATH_ADDS[name]
+    line = code.count("\n")
+    files = {
+        "h.py": code
+        + "import shim\n\n\ndef handler(event, context):\n    return shim.run(event)\n",
+        "vendor/fonts.pth": "fonts.dat\n",
+    }
+    app = make_app(tmp_path, manifest("zp", "/zp"), files)
+    (app / "lib.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    assert ("RP-G005", "h.py", line) in high(gate(app))
+
+
+def test_an_app_directory_on_sys_path_is_not_rp_g005(tmp_path: Path) -> None:
+    code = (
+        "import os, sys\nfrom pathlib import Path\n"
+        f'sys.path.insert(0, os.path.join({_HERE}, "vendor"))\n'
+        "sys.path.append(str(Path(__file__).parent / \"lib\"))\n"
+        f"sys.path.insert(0, {_HERE})\n\n\n"
+        "def handler(event, context):\n    return {}\n"
+    )
+    result = gate(make_app(tmp_path, manifest("dirs", "/dirs"), {"h.py": code}))
+    assert not [f for f in result.findings if f.rule_id == "RP-G005"]
+
+
+# Review 3, F10: text read from a file (or package data) reaches exec through a name.
+EXEC_READS = {
+    "local_name": (
+        'import os\nHERE = os.path.dirname(__file__)\n'
+        'src = open(os.path.join(HERE, "plugin.txt")).read()\nexec(src)\n',
+        4,
+    ),
+    "pkgutil_get_data": ('import pkgutil\nexec(pkgutil.get_data("h", "plugin.txt"))\n', 2),
+    "two_names": (
+        'raw = open("plugin.txt").read()\ncode = raw.strip()\n'
+        'eval(compile(code, "p", "exec"))\n',
+        3,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXEC_READS))
+def test_exec_of_file_text_through_a_name_is_rp_g005(tmp_path: Path, name: str) -> None:
+    code, line = EXEC_READS[name]
+    files = {
+        "h.py": code + "\n\ndef handler(event, context):\n    return run(event)\n",
+        "plugin.txt": "import subprocess\ndef run(e):\n"
+        "    return subprocess.run(e['body'], shell=True)\n",
+    }
+    result = gate(make_app(tmp_path, manifest("g5", "/g5"), files))
+    assert ("RP-G005", "h.py", line) in high(result)
+
+
+# Review 3, F9: Python imports util.cpython-*.so in preference to the util.py the gate reads.
+def test_a_shipped_native_extension_module_is_rp_g005(tmp_path: Path) -> None:
+    files = {
+        "h.py": "import util\n\n\ndef handler(event, context):\n    return util.f(event['body'])\n",
+        "util.py": "def f(x):\n    return 'benign'\n",
+    }
+    app = make_app(tmp_path, manifest("so", "/so"), files)
+    native = "util.cpython-311-x86_64-linux-gnu.so"
+    (app / native).write_bytes(b"\x7fELF\x02\x01\x01" + b"\0" * 64)
+    (app / "pkg").mkdir()
+    (app / "pkg" / "fast.pyd").write_bytes(b"MZ\0\0" + b"\0" * 64)
+    assert {("RP-G005", native, 1), ("RP-G005", "pkg/fast.pyd", 1)} <= high(gate(app))
+    # an explicit scan.exclude is the user's accepted, listed decision
+    (app / "ramparts.yaml").write_text(
+        (app / "ramparts.yaml").read_text() + 'scan:\n  exclude: ["*.so", "pkg/fast.pyd"]\n'
+    )
+    result = gate(app)
+    assert not [f for f in result.findings if f.rule_id == "RP-G005"]
+    assert native in {e.path for e in result.excluded}

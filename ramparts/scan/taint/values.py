@@ -310,9 +310,45 @@ class Values:
                 parts.append(self.mod.aliases.get(node.id, node.id))
         elif isinstance(node, ast.Call):
             parts.append(self.called_module(node) or self.qualname(node.func) + "()")
+        elif isinstance(node, ast.Subscript):
+            parts.append(self._subscripted(node) or "?")
         else:
             parts.append("?")
+        if len(parts) > 1 and parts[-1] in _BUILTINS:
+            parts.pop()  # builtins.eval is eval, the name every sink table knows
         return ".".join(reversed(parts))
+
+    def _subscripted(self, node: ast.Subscript) -> str | None:
+        """The object a namespace lookup with a literal key names (review 3, F1).
+
+        ``sys.modules["os"]`` -> os, ``os.__dict__["popen"]`` and
+        ``vars(os)["popen"]`` -> os.popen, ``__builtins__["eval"]`` and
+        ``globals()["__builtins__"]["eval"]`` -> eval: the same callee as the
+        attribute spelling, so the same sink rules apply.
+        """
+        key = _folded(node.slice)
+        if key is None:
+            return None
+        base = node.value
+        if isinstance(base, ast.Call):
+            func = self.qualname(base.func)
+            if func == "vars" and len(base.args) == 1:
+                owner = self.qualname(base.args[0])
+            elif func == "globals" and not base.args:
+                return "builtins" if key == "__builtins__" else self.mod.aliases.get(key, key)
+            else:
+                return None
+        elif isinstance(base, ast.Attribute) and base.attr == "__dict__":
+            owner = self.qualname(base.value)
+        elif self.qualname(base) == "sys.modules":
+            return key
+        elif isinstance(base, ast.Name) and base.id == "__builtins__":
+            owner = "builtins"
+        elif isinstance(base, ast.Subscript) and (inner := self._subscripted(base)) is not None:
+            owner = inner  # globals()["__builtins__"]["eval"]: a namespace of a namespace
+        else:
+            return None
+        return key if owner in _BUILTINS else f"{owner}.{key}"
 
     def called_module(self, node: ast.Call) -> str | None:
         """``getattr(os, "system")`` -> os.system, ``importlib.import_module("os")`` -> os."""
@@ -320,6 +356,9 @@ class Values:
         if func in ("getattr", "builtins.getattr") and len(node.args) >= 2 \
                 and (attr := _folded(node.args[1])) is not None:
             return f"{self.qualname(node.args[0])}.{attr}"
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "__getattribute__" \
+                and len(node.args) == 1 and (attr := _folded(node.args[0])) is not None:
+            return f"{self.qualname(node.func.value)}.{attr}"  # os.__getattribute__("popen")
         if func in ("importlib.import_module", "__import__", "builtins.__import__") \
                 and node.args and (module := _folded(node.args[0])) is not None:
             return module
@@ -346,6 +385,9 @@ def _fixed_host(literal: str) -> int | None:
     if m is None or (m.end() < len(literal) and literal[m.end()] not in "/?#"):
         return None  # "https://user@" + host: the host is still open
     return m.end()
+
+
+_BUILTINS = frozenset({"builtins", "__builtins__"})
 
 
 def _folded(node: ast.expr) -> str | None:
