@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.scan.taint.conftest import Scan
 
 T001, T002, T004, T005, T006 = "RP-T001", "RP-T002", "RP-T004", "RP-T005", "RP-T006"
@@ -213,3 +215,39 @@ def test_operator_methodcaller_calls_the_named_method(scan: Scan) -> None:
         return {"statusCode": 200}
     """
     assert scan(code) == {(T002, 4)}
+
+
+
+_READ = "def _read(p):\n    with open(p) as f:\n        return f.read()\n"
+
+
+@pytest.mark.parametrize("code", [
+    _READ + """
+import os
+if os.environ.get("X"):
+    def handler(event, context):
+        return _read(event["body"])
+else:
+    def handler(event, context):
+        return "no"
+""",
+    _READ + """
+try:
+    import ujson as json
+except ImportError:
+    import json
+    def handler(event, context):
+        return _read(json.loads(event["body"])["p"])
+""",
+    _READ + """
+class Api:
+    @staticmethod
+    def process(event, context):
+        return _read(event["body"])
+handler = Api.process
+""",
+], ids=["if-else", "except-importerror", "staticmethod-alias"])
+def test_handlers_defined_under_if_or_try_or_bound_to_a_staticmethod(
+        scan: Scan, code: str) -> None:
+    """adv-gate3 F8: every arm's definition is analysed; ``handler = Cls.static`` is the entry."""
+    assert ("RP-T005", 2) in scan(code, {"app.py": {"handler"}})
