@@ -189,6 +189,9 @@ class Program:
                 env[fn.args.vararg.arg] = env.get(fn.args.vararg.arg, CLEAN) | t
         keyword_only = {a.arg for a in fn.args.kwonlyargs}
         for k, t in kwargs.items():
+            if k is None:  # f(**spread): it may fill any parameter not given by position
+                for name in [*params[len(args):], *keyword_only]:
+                    env[name] = env.get(name, CLEAN) | t
             if k is not None and (k in params or k in keyword_only):
                 env[k] = t
             elif fn.args.kwarg is not None:

@@ -251,3 +251,13 @@ def test_handlers_defined_under_if_or_try_or_bound_to_a_staticmethod(
         scan: Scan, code: str) -> None:
     """adv-gate3 F8: every arm's definition is analysed; ``handler = Cls.static`` is the entry."""
     assert ("RP-T005", 2) in scan(code, {"app.py": {"handler"}})
+
+
+def test_a_spread_dict_into_an_app_function_fills_its_parameters(scan: Scan) -> None:
+    """adv-gate3 F8: ``_read(**{"p": x})`` binds ``p``; a spread of literals stays clean."""
+    code = _READ + """
+def handler(event, context):
+    _read(**{"p": "/srv/static/index.html"})
+    return _read(**{"p": event["body"]})
+"""
+    assert scan(code, {"app.py": {"handler"}}) == {("RP-T005", 2)}
