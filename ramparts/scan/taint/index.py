@@ -33,6 +33,8 @@ class ModuleIndex:
     # module-level definitions a later one of the same name replaces (if/else arms):
     # which one runs depends on run-time state, so each is analysed as an entry point
     shadowed: list[Function] = field(default_factory=list)
+    # module-level list/tuple literals: a table of functions called by index (OPS[0](x))
+    sequences: dict[str, ast.List | ast.Tuple] = field(default_factory=dict)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
     instances: dict[str, ast.Call] = field(default_factory=dict)  # global = Maker(...)
@@ -125,6 +127,9 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
         mod.instances.update(_made(stmt))
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict):
             mod.dicts.update({t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)})
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List | ast.Tuple):
+            mod.sequences.update({t.id: stmt.value for t in stmt.targets
+                                  if isinstance(t, ast.Name)})
         if isinstance(stmt, ast.Assign) and _from_configuration(mod, stmt.value):
             mod.configured.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) \

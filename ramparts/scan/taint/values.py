@@ -210,6 +210,15 @@ class Values:
             return self.call(node)
         return union(self.expr(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
 
+    def module_table(self, node: ast.expr) -> list[ast.expr]:
+        """The functions a module-level dict, list or tuple literal holds (``OPS[k](x)``)."""
+        if not isinstance(node, ast.Name) or node.id in self.env:
+            return []
+        if (d := self.mod.dicts.get(node.id)) is not None:
+            return [v for v in d.values if v is not None]
+        seq = self.mod.sequences.get(node.id)
+        return list(seq.elts) if seq is not None else []
+
     def module_dict(self, node: ast.expr) -> ast.Dict | None:
         """The dict literal a module-level name is bound to (not shadowed locally)."""
         if isinstance(node, ast.Name) and node.id not in self.env:

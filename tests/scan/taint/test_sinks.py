@@ -268,3 +268,17 @@ def handler(event, context):
     ctypes.CDLL(None).strlen(x.encode())
 """
     assert scan(code) == {("RP-T002", 4), ("RP-T005", 5), ("RP-T001", 6), ("RP-T001", 7)}
+
+
+def test_a_module_level_tuple_of_sinks_called_by_index_adv_gate3_f5(scan: Scan) -> None:
+    """adv-gate3 F5: ``OPS = (os.system, print)`` then ``OPS[0](x)`` may call os.system."""
+    code = """
+import os
+OPS = (os.system, print)
+SAFE = [print, len]
+def handler(event, context):
+    x = event["body"]
+    OPS[0](x)
+    SAFE[0](x)
+"""
+    assert scan(code) == {("RP-T002", 6)}
