@@ -35,6 +35,7 @@ class ModuleIndex:
     shadowed: list[Function] = field(default_factory=list)
     # module-level list/tuple literals: a table of functions called by index (OPS[0](x))
     sequences: dict[str, ast.List | ast.Tuple] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)  # modules of ``from m import *``
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
     instances: dict[str, ast.Call] = field(default_factory=dict)  # global = Maker(...)
@@ -107,6 +108,8 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
             _registered(mod, node)  # type: ignore[arg-type]
         elif kind is ast.Import or kind is ast.ImportFrom:
             for local, origin in _imported(node, package):  # type: ignore[arg-type]
+                if local == "*":  # from m import *: m's names are this module's too
+                    mod.star_imports.append(origin[:-2])
                 mod.aliases[local] = origin
                 if origin in source_globals:
                     watch.add(local)

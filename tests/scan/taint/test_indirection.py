@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.scan.taint.conftest import Scan
+from tests.scan.taint.conftest import Scan, scan_files
 
 T001, T002, T004, T005, T006 = "RP-T001", "RP-T002", "RP-T004", "RP-T005", "RP-T006"
 
@@ -261,3 +261,18 @@ def handler(event, context):
     return _read(**{"p": event["body"]})
 """
     assert scan(code, {"app.py": {"handler"}}) == {("RP-T005", 2)}
+
+
+@pytest.mark.parametrize("files", [
+    {"helpers.py": _READ, "app.py": "from helpers import *\n"
+     "def handler(event, context):\n    return readf(event['body'])\n"},
+    {"pkg/__init__.py": "from .impl import *\n", "pkg/impl.py": _READ,
+     "app.py": "from pkg import readf\n"
+     "def handler(event, context):\n    return readf(event['body'])\n"},
+], ids=["star-import", "package-star-reexport"])
+def test_star_imports_and_package_re_exports_are_followed(
+        tmp_path, files: dict[str, str]) -> None:
+    """adv-gate3 F2: a function reached through ``import *`` is the app's own function."""
+    files = {k: v.replace("def _read(", "def readf(") for k, v in files.items()}
+    found = scan_files(tmp_path, files, {"app.py": {"handler"}})
+    assert [f.rule_id for f in found] == ["RP-T005"], found
