@@ -157,6 +157,11 @@ class Values:
     def expr(self, node: ast.expr | None) -> Taint:
         if node is None or isinstance(node, ast.Constant | ast.Lambda):
             return CLEAN
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            # what a generator yields is what iterating its call gives the caller
+            self.returns |= self.expr(node.value)
+            self.returns_other = True
+            return CLEAN  # the value sent back in (send()) is the caller's, not input
         if isinstance(node, ast.Name):
             if node.id in self.env:
                 return self.env[node.id]

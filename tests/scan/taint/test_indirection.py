@@ -276,3 +276,21 @@ def test_star_imports_and_package_re_exports_are_followed(
     files = {k: v.replace("def _read(", "def readf(") for k, v in files.items()}
     found = scan_files(tmp_path, files, {"app.py": {"handler"}})
     assert [f.rule_id for f in found] == ["RP-T005"], found
+
+
+def test_what_a_generator_yields_reaches_its_caller(scan: Scan) -> None:
+    """adv-gate3 F2: iterating an app generator gives what it yields."""
+    code = """
+def parts(e):
+    yield "static/index.html"
+    yield e["body"]
+def fixed(e):
+    yield "static/index.html"
+def handler(event, context):
+    for q in fixed(event):
+        open(q)
+    for p in parts(event):
+        with open(p) as f:
+            return f.read()
+"""
+    assert scan(code, {"app.py": {"handler"}}) == {("RP-T005", 10)}
