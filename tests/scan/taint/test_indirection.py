@@ -294,3 +294,23 @@ def handler(event, context):
             return f.read()
 """
     assert scan(code, {"app.py": {"handler"}}) == {("RP-T005", 10)}
+
+
+def test_a_property_getter_runs_when_its_attribute_is_read(scan: Scan) -> None:
+    """adv-gate3 F2: ``Req(event).path`` is what the ``path`` property returns."""
+    code = """
+class Req:
+    def __init__(self, e):
+        self._e = e
+    @property
+    def path(self):
+        return self._e["body"]
+    @property
+    def fixed(self):
+        return "static/index.html"
+def handler(event, context):
+    open(Req(event).fixed)
+    with open(Req(event).path) as f:
+        return f.read()
+"""
+    assert scan(code, {"app.py": {"handler"}}) == {("RP-T005", 12)}
