@@ -123,8 +123,12 @@ def _from_pep508(text: str, path: str, line: int) -> Requirement | None:
 def _bounds(req: Pep508) -> tuple[Version, Version, bool] | None:
     """Lowest and highest version a bounded range admits (``==2.10.*``, ``~=2.0.0``, ``>=a,<=b``).
 
-    The lowest is a version the range really admits; the highest is exclusive
-    unless the flag says inclusive.  None when the range is open on either side.
+    The lowest is a version no release the range admits lies below: the lowest
+    admitted one, an exclusive lower bound itself (``>5.2``), or ``0`` when the
+    range has no lower bound (``<5.4``).  An advisory that affects it and is fixed
+    only beyond the highest therefore affects every admitted release.  The
+    highest is exclusive unless the flag says inclusive.  None when the range is
+    open above.
     """
     if req.url:
         return None
@@ -142,6 +146,8 @@ def _bounds(req: Pep508) -> tuple[Version, Version, bool] | None:
                 rel = list(base.release)
                 low = _max_low(low, base)
                 high = _min_high(high, (_bump(rel, len(rel) - 1), False))
+            elif op == ">":
+                low = _max_low(low, Version(text))
             elif op in (">=", "=="):
                 low = _max_low(low, Version(text))
                 if op == "==":
@@ -152,9 +158,9 @@ def _bounds(req: Pep508) -> tuple[Version, Version, bool] | None:
                 high = _min_high(high, (Version(text), False))
     except InvalidVersion:
         return None
-    if low is None or high is None or not req.specifier.contains(low, prereleases=True):
+    if high is None:
         return None
-    return low, high[0], high[1]
+    return low if low is not None else Version("0"), high[0], high[1]
 
 
 def _bump(release: list[int], keep: int) -> Version:

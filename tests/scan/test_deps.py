@@ -286,6 +286,14 @@ def test_missing_and_cyclic_includes_are_findings(tmp_path: Path) -> None:
         ("pyjwt>=2.3.0,<2.5", False),  # 2.4.x is fixed: a safe release is allowed
         ("Jinja2~=2.11.0", False),  # 2.11.3 is allowed
         ("pyjwt>=2.0", False),  # open above
+        # an exclusive or absent lower bound is still a range (adv-gate3 F6)
+        ("pyjwt>2.2,<2.4", True),
+        ("pyjwt<2.4", True),
+        ("pyjwt<=2.3.0", True),
+        ("pyjwt<2.4,!=2.3.0", True),
+        ("pyjwt>2.2,<2.5", False),  # 2.4.x is fixed
+        ("pyjwt<2.5", False),
+        ("pyjwt!=2.4.0", False),  # open above
     ],
 )
 def test_a_range_of_only_vulnerable_releases_is_as_severe_as_a_pin(

@@ -134,7 +134,9 @@ class Program:
             return self.method(f"{module}:{klass}", name)
         return None
 
-    def _in_module(self, mod: ModuleIndex, name: str) -> Target | None:
+    def _in_module(self, mod: ModuleIndex, name: str, seen: int = 0) -> Target | None:
+        if seen > 5:
+            return None
         if name in mod.functions:
             return mod, mod.functions[name], None
         if name in mod.classes:
@@ -147,7 +149,13 @@ class Program:
             module, _, short = alias.rpartition(".")
             target = self.modules.get(module)
             if target is not None and target is not mod:
-                return self._in_module(target, short)
+                return self._in_module(target, short, seen + 1)
+        for star in mod.star_imports:  # from m import * (a package __init__ re-export too)
+            target = self.modules.get(star)
+            if target is not None and target is not mod and name not in mod.aliases:
+                found = self._in_module(target, name, seen + 1)
+                if found is not None:
+                    return found
         return None
 
     def method(self, cls: str, name: str, seen: int = 0) -> Target | None:
@@ -189,6 +197,9 @@ class Program:
                 env[fn.args.vararg.arg] = env.get(fn.args.vararg.arg, CLEAN) | t
         keyword_only = {a.arg for a in fn.args.kwonlyargs}
         for k, t in kwargs.items():
+            if k is None:  # f(**spread): it may fill any parameter not given by position
+                for name in [*params[len(args):], *keyword_only]:
+                    env[name] = env.get(name, CLEAN) | t
             if k is not None and (k in params or k in keyword_only):
                 env[k] = t
             elif fn.args.kwarg is not None:

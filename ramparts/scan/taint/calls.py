@@ -51,6 +51,8 @@ class Caller(Protocol):
 
     def module_dict(self, node: ast.expr) -> ast.Dict | None: ...
 
+    def module_table(self, node: ast.expr) -> list[ast.expr]: ...
+
 
 def evaluate(i: Caller, node: ast.Call) -> Taint:
     """Check ``node`` against the sinks and return the taint of its result."""
@@ -157,8 +159,8 @@ def _handed_sinks(i: Caller, node: ast.Call, name: str, args: list[Taint],
                 and target[2] is None:  # apply(fetch, url): the app's function gets the input
             params = len(target[1].args.args) or 1
             i.p.call(i, node, target, [value] * params, {}, None)
-    table = i.module_dict(node.func.value) if isinstance(node.func, ast.Subscript) else None
-    for fn in table.values if table is not None else []:
+    table = i.module_table(node.func.value) if isinstance(node.func, ast.Subscript) else []
+    for fn in table:
         if (sink := sinks.callable_sink(i.qualname(fn))) is not None:
             sinks.check(i, node, sink, None, args, kwargs, CLEAN)
 

@@ -30,6 +30,12 @@ class ModuleIndex:
     sf: SourceFile
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin
     functions: dict[str, Function] = field(default_factory=dict)
+    # module-level definitions a later one of the same name replaces (if/else arms):
+    # which one runs depends on run-time state, so each is analysed as an entry point
+    shadowed: list[Function] = field(default_factory=list)
+    # module-level list/tuple literals: a table of functions called by index (OPS[0](x))
+    sequences: dict[str, ast.List | ast.Tuple] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)  # modules of ``from m import *``
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     callbacks: set[str] = field(default_factory=set)  # functions handed to a message consumer
     instances: dict[str, ast.Call] = field(default_factory=dict)  # global = Maker(...)
@@ -102,11 +108,16 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
             _registered(mod, node)  # type: ignore[arg-type]
         elif kind is ast.Import or kind is ast.ImportFrom:
             for local, origin in _imported(node, package):  # type: ignore[arg-type]
+                if local == "*":  # from m import *: m's names are this module's too
+                    mod.star_imports.append(origin[:-2])
                 mod.aliases[local] = origin
                 if origin in source_globals:
                     watch.add(local)
-    for stmt in tree.body:
+    top = list(_module_level(tree.body))
+    for stmt in top:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            if stmt.name in mod.functions:
+                mod.shadowed.append(mod.functions[stmt.name])
             mod.functions[stmt.name] = stmt
         elif isinstance(stmt, ast.ClassDef):
             info = ClassInfo(stmt.name, [mod.dotted(b) for b in stmt.bases])
@@ -119,17 +130,41 @@ def build(sf: SourceFile, source_words: frozenset[str] = frozenset(),
         mod.instances.update(_made(stmt))
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict):
             mod.dicts.update({t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)})
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List | ast.Tuple):
+            mod.sequences.update({t.id: stmt.value for t in stmt.targets
+                                  if isinstance(t, ast.Name)})
         if isinstance(stmt, ast.Assign) and _from_configuration(mod, stmt.value):
             mod.configured.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) \
                 and isinstance(stmt.value.value, str):
             mod.constants.update({t.id: stmt.value.value for t in stmt.targets
                                   if isinstance(t, ast.Name)})
-    for stmt in tree.body:
+    for stmt in top:
         if isinstance(stmt, ast.Assign):
             _function_alias(mod, stmt)
     mod.imported_roots = {origin.split(".")[0] for origin in mod.aliases.values()}
     return mod
+
+
+def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements run at import time, those under ``if``/``try``/``with`` included.
+
+    A handler defined in an ``else:`` or ``except ImportError:`` arm is as much
+    the module's function as one at the top (adv-gate3 F8).
+    """
+    out: list[ast.stmt] = []
+    for stmt in body:
+        out.append(stmt)
+        if isinstance(stmt, ast.If):
+            out += _module_level(stmt.body) + _module_level(stmt.orelse)
+        elif isinstance(stmt, ast.Try | ast.TryStar):
+            out += _module_level(stmt.body)
+            for h in stmt.handlers:
+                out += _module_level(h.body)
+            out += _module_level(stmt.orelse) + _module_level(stmt.finalbody)
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            out += _module_level(stmt.body)
+    return out
 
 
 def positional(fn: Function) -> list[str]:
@@ -225,6 +260,16 @@ def _function_alias(mod: ModuleIndex, stmt: ast.Assign) -> None:
             if name not in mod.functions:
                 mod.function_aliases[name] = value.id
         return
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) \
+            and value.value.id in mod.classes \
+            and (fn := mod.classes[value.value.id].methods.get(value.attr)) is not None \
+            and _static(fn):
+        key = f"{value.value.id}.{value.attr}"  # a plain function under its class's name
+        mod.functions.setdefault(key, fn)
+        for name in names:
+            if name not in mod.functions:
+                mod.function_aliases[name] = key
+        return
     if isinstance(value, ast.Name | ast.Attribute):
         origin = mod.dotted(value)
         root = origin.split(".")[0]
@@ -233,6 +278,10 @@ def _function_alias(mod: ModuleIndex, stmt: ast.Assign) -> None:
             for name in names:
                 if name not in mod.functions and name not in mod.classes:
                     mod.aliases.setdefault(name, origin)
+
+
+def _static(fn: Function) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list)
 
 
 # (method, index of the view among the positional arguments, its keyword)

@@ -17,7 +17,9 @@ from typing import Protocol
 from ramparts.scan.taint.responses import check_response, literal_start
 from ramparts.scan.taint.rules import CLEAN, Taint
 
-CODE = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
+CODE = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec",
+                  # an attacker-named module runs its top-level code when imported
+                  "importlib.import_module", "__import__", "builtins.__import__"})
 SHELL_ALWAYS = frozenset({"os.system", "os.popen", "subprocess.getoutput",
                           "subprocess.getstatusoutput", "commands.getoutput", "os.popen2",
                           "os.popen3", "asyncio.create_subprocess_shell"})
@@ -53,7 +55,8 @@ PATH_SINKS = frozenset({"open", "io.open", "os.open", "codecs.open", "os.remove"
                         "starlette.responses.FileResponse", "fastapi.responses.FileResponse",
                         "aiohttp.web.FileResponse", "aiofiles.open", "os.truncate",
                         "os.chmod", "linecache.getlines", "fileinput.input",
-                        "shutil.unpack_archive", "io.FileIO", "_io.FileIO"})
+                        "shutil.unpack_archive", "io.FileIO", "_io.FileIO",
+                        "builtins.open", "_io.open", "sqlite3.connect"})
 PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "unlink",
                           "rmdir", "iterdir", "mkdir", "touch", "rename", "replace_file"})
 HTTP_LIBS = ("requests", "httpx", "urllib3", "aiohttp")
@@ -64,7 +67,9 @@ HTTP_CLIENTS = frozenset({"requests.Session", "requests.session", "httpx.Client"
 URL_FUNCS = frozenset({"urllib.request.urlopen", "urllib.request.Request", "urllib.urlopen",
                        "urllib2.urlopen", "http.client.HTTPConnection",
                        "http.client.HTTPSConnection", "socket.create_connection",
-                       "urllib.request.urlretrieve", "pycurl.Curl",
+                       "urllib.request.urlretrieve", "pycurl.Curl", "smtplib.SMTP",
+                       "smtplib.SMTP_SSL", "smtplib.LMTP", "ftplib.FTP", "poplib.POP3",
+                       "imaplib.IMAP4", "imaplib.IMAP4_SSL", "telnetlib.Telnet",
                        "urllib.request.build_opener().open",
                        "urllib.request.OpenerDirector().open"})
 URL_OBJECTS = frozenset({"urllib.request.Request", "requests.Request", "httpx.Request"})
@@ -97,7 +102,14 @@ CODE_RUNNERS = frozenset({"runpy.run_path", "runpy.run_module", "timeit.timeit",
                           "timeit.repeat", "code.InteractiveInterpreter().runsource",
                           "code.InteractiveInterpreter().runcode",
                           "code.InteractiveConsole().push", "code.InteractiveConsole().runsource",
-                          "code.compile_command"})
+                          "code.compile_command", "pdb.run", "pdb.runeval", "pdb.runctx",
+                          "pdb.Pdb().run", "pdb.Pdb().runeval", "pdb.Pdb().runctx",
+                          "bdb.Bdb().run", "bdb.Bdb().runeval", "bdb.Bdb().runctx",
+                          "cProfile.run", "cProfile.runctx", "profile.run", "profile.runctx",
+                          "cProfile.Profile().run", "cProfile.Profile().runctx",
+                          "profile.Profile().run", "profile.Profile().runctx"})
+# libc functions reached through ctypes (``ctypes.CDLL(None).system``) that run a shell
+LIBC_SHELL = frozenset({"system", "popen"})
 # programs that run another program named in their arguments, or code given with -c/-e
 PROGRAM_WRAPPERS = ("env", "nohup", "nice", "sudo", "timeout", "xargs", "stdbuf", "time",
                     "setsid", "exec", "chroot", "doas", "su")
@@ -109,8 +121,20 @@ LOGGER_NAMES = frozenset({"logger", "log", "_logger", "_log", "LOGGER", "LOG", "
                           "audit_log", "LOGGING", "structlog"})
 
 
+# the C modules behind ``os``: ``posix.system`` is ``os.system`` under another name
+_OS_IMPLEMENTATIONS = ("posix.", "nt.")
+
+
+def canonical(name: str) -> str:
+    """The name a sink table uses for ``name``: ``posix.system`` -> ``os.system``."""
+    if name.startswith(_OS_IMPLEMENTATIONS):
+        return "os." + name.split(".", 1)[1]
+    return name
+
+
 def callable_sink(name: str) -> str | None:
     """``name`` if it is a sink that can be handed around as a value (``os.system``)."""
+    name = canonical(name)
     return name if name in _CALLABLE_SINKS else None
 
 
@@ -139,6 +163,7 @@ class Interp(Protocol):
 def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[Taint],
           kwargs: dict[str | None, Taint], receiver: Taint) -> None:
     """Report every sink ``node`` is, for the taint of the arguments it is given."""
+    name = canonical(name)
     # f(**opts): a spread dict may carry the first argument (and shell=True) by name
     first = args[0] if args else kwargs.get(None, CLEAN)
     kw = kwargs.get
@@ -147,11 +172,15 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
               | kw("path_name", CLEAN) | kw("mod_name", CLEAN))
     elif name in SHELL_ALWAYS:
         i.hit(node, "command", name, first | kw("cmd", CLEAN))
+    elif method in LIBC_SHELL and name.startswith("ctypes."):
+        i.hit(node, "command", name, first)
     elif name in SUBPROCESS:
         _subprocess(i, node, name, first | kw("args", CLEAN) | kw(None, CLEAN))
     elif name in EXEC_PROGRAM or name == "pty.spawn":
         _exec_family(i, node, name, args, kw("path", CLEAN) | kw("program", CLEAN)
                      | kw("argv", CLEAN))
+    elif method == "communicate" and _stdin_runs(i, node):
+        i.hit(node, "command", "subprocess.Popen().communicate", first | kw("input", CLEAN))
     elif name in SQL_FUNCS or (method in SQL_METHODS and name.split(".")[0] not in
                                ("subprocess", "os")):
         i.hit(node, "sql", name if name in SQL_FUNCS else f".{method}",
@@ -177,7 +206,7 @@ def check(i: Interp, node: ast.Call, name: str, method: str | None, args: list[T
         i.hit(node, "command", i.qualname(node.args[0]), _union(args[1:]))
     elif name in PATH_SINKS:
         i.hit(node, "path", name, first | kw("file", CLEAN) | kw("path", CLEAN)
-              | kw("filename", CLEAN) | kw("name", CLEAN))
+              | kw("filename", CLEAN) | kw("name", CLEAN) | kw("files", CLEAN))
     elif method in PATH_METHODS or (method == "open" and receiver):
         i.hit(node, "path", f"Path.{method}", receiver)
     elif method == "save" and node.args:  # an upload saved under a client-chosen name
@@ -229,16 +258,16 @@ def _exec_family(i: Interp, node: ast.Call, name: str, args: list[Taint], extra:
     if name == "pty.spawn" or name == "asyncio.create_subprocess_exec":
         rest, program = node.args, CLEAN
     argv: Taint = CLEAN
-    if len(rest) == 1 and isinstance(rest[0], ast.List | ast.Tuple):
-        argv = argv_taint(i, rest[0].elts)
+    if len(rest) == 1 and (elts := argv_elts(rest[0])) is not None:
+        argv = argv_taint(i, elts)
     elif len(rest) == 1 and name == "pty.spawn":
         argv = i.expr(rest[0])  # a string names the program
     elif rest and not name.endswith(("v", "ve", "vp", "vpe", "posix_spawn", "posix_spawnp")):
         argv = argv_taint(i, list(rest))
     elif name in ("os.posix_spawn", "os.posix_spawnp") or name.startswith(("os.execv",
                                                                           "os.spawnv")):
-        argv = argv_taint(i, rest[0].elts) if rest and isinstance(
-            rest[0], ast.List | ast.Tuple) else CLEAN
+        elts = argv_elts(rest[0]) if rest else None
+        argv = argv_taint(i, elts) if elts is not None else CLEAN
     i.hit(node, "command", name, program | argv | extra)
 
 
@@ -256,18 +285,64 @@ def _union(items: object) -> Taint:
 def _subprocess(i: Interp, node: ast.Call, name: str, taint: Taint) -> None:
     shell = _keyword(node, "shell")
     cmd = node.args[0] if node.args else _keyword(node, "args")
+    elts = argv_elts(cmd) if cmd is not None else None
     if shell is not None and not (isinstance(shell, ast.Constant) and not shell.value):
         i.hit(node, "command", name, taint)
     elif cmd is None and any(k.arg is None for k in node.keywords):
         i.hit(node, "command", name, taint)  # run(**kw): args and shell come from the dict
-    elif isinstance(cmd, ast.List | ast.Tuple):
-        i.hit(node, "command", name, argv_taint(i, cmd.elts))
+    elif elts is not None:
+        stdin = i.expr(_keyword(node, "input")) if _reads_stdin(elts) else CLEAN
+        i.hit(node, "command", name, argv_taint(i, elts) | stdin)
     elif isinstance(cmd, ast.Name) and cmd.id in i.argv:
         i.hit(node, "command", name, i.argv[cmd.id])
     elif isinstance(cmd, ast.Call) and (argv := i.argv_of_call(cmd)) is not None:
         i.hit(node, "command", name, argv)
     else:  # a string (or something unknown) names the program to run
         i.hit(node, "command", name, taint)
+
+
+def argv_elts(node: ast.expr) -> list[ast.expr] | None:
+    """The elements of an argument list, ``['sh'] + rest`` included (``rest`` as ``*rest``).
+
+    None when ``node`` is not a list display or a sum of them.
+    """
+    if isinstance(node, ast.List | ast.Tuple):
+        return list(node.elts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = argv_elts(node.left), argv_elts(node.right)
+        if left is None and right is None:
+            return None
+        return (left if left is not None else [ast.Starred(node.left, ast.Load())]) + (
+            right if right is not None else [ast.Starred(node.right, ast.Load())])
+    return None
+
+
+def _program(elts: list[ast.expr]) -> str:
+    first = elts[0] if elts else None
+    if not isinstance(first, ast.Constant):
+        return ""
+    return str(first.value).rsplit("/", 1)[-1]
+
+
+def _reads_stdin(elts: list[ast.expr]) -> bool:
+    """A shell or interpreter given no script (only literal flags) runs what stdin says."""
+    base = _program(elts)
+    if base not in SHELLS and base.rstrip("0123456789.") not in INTERPRETERS:
+        return False
+    return all(isinstance(e, ast.Constant) and str(e.value).startswith("-") for e in elts[1:])
+
+
+def _stdin_runs(i: Interp, node: ast.Call) -> bool:
+    """``Popen([shell]).communicate(x)``: the data sent is the program the shell runs."""
+    value = getattr(node.func, "value", None)
+    if value is None:
+        return False
+    ctor, call = i.made_by(value)
+    if canonical(ctor) != "subprocess.Popen" or call is None:
+        return False
+    cmd = call.args[0] if call.args else _keyword(call, "args")
+    elts = argv_elts(cmd) if cmd is not None else None
+    return elts is not None and _reads_stdin(elts)
 
 
 def argv_taint(i: Interp, elts: list[ast.expr]) -> Taint:
@@ -282,6 +357,9 @@ def argv_taint(i: Interp, elts: list[ast.expr]) -> Taint:
     if base in SHELLS and len(elts) >= 3 and isinstance(elts[1], ast.Constant) \
             and str(elts[1].value).lstrip("-/").lower() in ("c", "ec", "lc", "command"):
         return _union(i.expr(e) for e in elts[2:])
+    if (base in SHELLS or base.rstrip("0123456789.") in INTERPRETERS) and len(elts) >= 2 \
+            and not isinstance(elts[1], ast.Constant):
+        return _union(i.expr(e) for e in elts[1:])  # sh *ARGS: input may supply -c CODE
     if base.rstrip("0123456789.") in INTERPRETERS and any(
             f in ("-c", "-e", "-E", "--eval", "-r", "-m") for f in flags):
         return _union(i.expr(e) for e in elts[1:])  # python3 -c CODE: input is the code

@@ -60,6 +60,8 @@ def entries(mod: ModuleIndex, declared: set[str]) -> list[Entry]:
                 if alias in declared or alias in awslambda.HANDLER_NAMES}  # handler = _impl
     out = [_function_entry(mod, fn, name in declared or name in exported)
            for name, fn in mod.functions.items()]
+    out += [_function_entry(mod, fn, fn.name in declared or fn.name in exported)
+            for fn in mod.shadowed]
     called = {mod.dotted(call.func) for name, call in mod.instances.items()
               if name in declared or name in awslambda.HANDLER_NAMES}
     for cls in mod.classes.values():

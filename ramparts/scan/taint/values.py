@@ -152,11 +152,22 @@ class Values:
             outer = self.owner(node.value)
             if outer is not None:
                 return self.p.field_class(outer, node.attr)
+        elif isinstance(node, ast.Call):  # Req(event).path: an instance made in place
+            qual = self.qualname(node.func)
+            target = self.p.resolve(self.mod, qual, self.cls) if qual else None
+            if target is not None and target[2] is not None \
+                    and target[2].rpartition(":")[2] == qual.rpartition(".")[2]:
+                return target[2]
         return None
 
     def expr(self, node: ast.expr | None) -> Taint:
         if node is None or isinstance(node, ast.Constant | ast.Lambda):
             return CLEAN
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            # what a generator yields is what iterating its call gives the caller
+            self.returns |= self.expr(node.value)
+            self.returns_other = True
+            return CLEAN  # the value sent back in (send()) is the caller's, not input
         if isinstance(node, ast.Name):
             if node.id in self.env:
                 return self.env[node.id]
@@ -209,6 +220,15 @@ class Values:
                 return self.env[path]
             return self.call(node)
         return union(self.expr(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
+
+    def module_table(self, node: ast.expr) -> list[ast.expr]:
+        """The functions a module-level dict, list or tuple literal holds (``OPS[k](x)``)."""
+        if not isinstance(node, ast.Name) or node.id in self.env:
+            return []
+        if (d := self.mod.dicts.get(node.id)) is not None:
+            return [v for v in d.values if v is not None]
+        seq = self.mod.sequences.get(node.id)
+        return list(seq.elts) if seq is not None else []
 
     def module_dict(self, node: ast.expr) -> ast.Dict | None:
         """The dict literal a module-level name is bound to (not shadowed locally)."""
@@ -263,6 +283,10 @@ class Values:
             return sources.VIEW_ATTRS.get(node.attr, CLEAN)
         owner = self.owner(node.value)
         if owner is not None:
+            getter = self.p.method(owner, node.attr)
+            if getter is not None and _is_property(getter[1]):  # obj.path runs path(self)
+                call = ast.copy_location(ast.Call(func=node, args=[], keywords=[]), node)
+                return self.p.call(self, call, getter, [], {}, base) | (base - MARKERS)
             return self.p.field(owner, node.attr) | (base - MARKERS)
         if base & MARKERS:
             return base - MARKERS
@@ -398,3 +422,10 @@ def _folded(node: ast.expr) -> str | None:
         left, right = _folded(node.left), _folded(node.right)
         return left + right if left is not None and right is not None else None
     return None
+
+
+def _is_property(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``@property`` (or ``functools.cached_property``): reading the attribute calls it."""
+    return any((isinstance(d, ast.Name) and d.id in ("property", "cached_property"))
+               or (isinstance(d, ast.Attribute) and d.attr == "cached_property")
+               for d in fn.decorator_list)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.scan.taint.conftest import Scan
+import pytest
+
+from tests.scan.taint.conftest import Scan, scan_files
 
 T001, T002, T004, T005, T006 = "RP-T001", "RP-T002", "RP-T004", "RP-T005", "RP-T006"
 
@@ -213,3 +215,102 @@ def test_operator_methodcaller_calls_the_named_method(scan: Scan) -> None:
         return {"statusCode": 200}
     """
     assert scan(code) == {(T002, 4)}
+
+
+
+_READ = "def _read(p):\n    with open(p) as f:\n        return f.read()\n"
+
+
+@pytest.mark.parametrize("code", [
+    _READ + """
+import os
+if os.environ.get("X"):
+    def handler(event, context):
+        return _read(event["body"])
+else:
+    def handler(event, context):
+        return "no"
+""",
+    _READ + """
+try:
+    import ujson as json
+except ImportError:
+    import json
+    def handler(event, context):
+        return _read(json.loads(event["body"])["p"])
+""",
+    _READ + """
+class Api:
+    @staticmethod
+    def process(event, context):
+        return _read(event["body"])
+handler = Api.process
+""",
+], ids=["if-else", "except-importerror", "staticmethod-alias"])
+def test_handlers_defined_under_if_or_try_or_bound_to_a_staticmethod(
+        scan: Scan, code: str) -> None:
+    """adv-gate3 F8: every arm's definition is analysed; ``handler = Cls.static`` is the entry."""
+    assert ("RP-T005", 2) in scan(code, {"app.py": {"handler"}})
+
+
+def test_a_spread_dict_into_an_app_function_fills_its_parameters(scan: Scan) -> None:
+    """adv-gate3 F8: ``_read(**{"p": x})`` binds ``p``; a spread of literals stays clean."""
+    code = _READ + """
+def handler(event, context):
+    _read(**{"p": "/srv/static/index.html"})
+    return _read(**{"p": event["body"]})
+"""
+    assert scan(code, {"app.py": {"handler"}}) == {("RP-T005", 2)}
+
+
+@pytest.mark.parametrize("files", [
+    {"helpers.py": _READ, "app.py": "from helpers import *\n"
+     "def handler(event, context):\n    return readf(event['body'])\n"},
+    {"pkg/__init__.py": "from .impl import *\n", "pkg/impl.py": _READ,
+     "app.py": "from pkg import readf\n"
+     "def handler(event, context):\n    return readf(event['body'])\n"},
+], ids=["star-import", "package-star-reexport"])
+def test_star_imports_and_package_re_exports_are_followed(
+        tmp_path, files: dict[str, str]) -> None:
+    """adv-gate3 F2: a function reached through ``import *`` is the app's own function."""
+    files = {k: v.replace("def _read(", "def readf(") for k, v in files.items()}
+    found = scan_files(tmp_path, files, {"app.py": {"handler"}})
+    assert [f.rule_id for f in found] == ["RP-T005"], found
+
+
+def test_what_a_generator_yields_reaches_its_caller(scan: Scan) -> None:
+    """adv-gate3 F2: iterating an app generator gives what it yields."""
+    code = """
+def parts(e):
+    yield "static/index.html"
+    yield e["body"]
+def fixed(e):
+    yield "static/index.html"
+def handler(event, context):
+    for q in fixed(event):
+        open(q)
+    for p in parts(event):
+        with open(p) as f:
+            return f.read()
+"""
+    assert scan(code, {"app.py": {"handler"}}) == {("RP-T005", 10)}
+
+
+def test_a_property_getter_runs_when_its_attribute_is_read(scan: Scan) -> None:
+    """adv-gate3 F2: ``Req(event).path`` is what the ``path`` property returns."""
+    code = """
+class Req:
+    def __init__(self, e):
+        self._e = e
+    @property
+    def path(self):
+        return self._e["body"]
+    @property
+    def fixed(self):
+        return "static/index.html"
+def handler(event, context):
+    open(Req(event).fixed)
+    with open(Req(event).path) as f:
+        return f.read()
+"""
+    assert scan(code, {"app.py": {"handler"}}) == {("RP-T005", 12)}

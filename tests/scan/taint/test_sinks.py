@@ -214,3 +214,71 @@ def test_partial_of_itself_or_of_a_partial_is_not_followed(scan: Scan) -> None:
         return "ok"
     """
     assert scan(code) == set()
+
+
+def test_more_sink_spellings_adv_gate3_f7(scan: Scan) -> None:
+    """adv-gate3 F7: builtins.open, posix.*, posix_spawnp(['sh'] + args), imports, sqlite, smtp."""
+    code = """
+import builtins, importlib, os, posix, smtplib, sqlite3
+def handler(event, context):
+    x = event["body"]
+    builtins.open(x).read()
+    posix.system(x)
+    os.posix_spawnp("sh", ["sh"] + x.split(), dict(os.environ))
+    importlib.import_module(x)
+    __import__(x)
+    sqlite3.connect(x)
+    smtplib.SMTP(x, 25)
+    os.posix_spawnp("ls", ["ls"] + x.split(), dict(os.environ))
+    subprocess_free = ["sh", "-c", "id"] + ["--"]
+    os.posix_spawnp("sh", subprocess_free, {})
+"""
+    assert scan(code) == {("RP-T005", 4), ("RP-T002", 5), ("RP-T002", 6), ("RP-T001", 7),
+                          ("RP-T001", 8), ("RP-T005", 9), ("RP-T006", 10)}
+
+
+def test_a_shell_or_interpreter_fed_input_on_stdin_adv_gate3_f4(scan: Scan) -> None:
+    """adv-gate3 F4: ``run(["bash"], input=x)`` runs x as a script; a script argument does not."""
+    code = """
+import subprocess
+from subprocess import PIPE
+def handler(event, context):
+    x = event["body"]
+    subprocess.run(["bash"], input=x, capture_output=True, text=True)
+    subprocess.Popen(["/bin/sh"], stdin=PIPE, stdout=PIPE).communicate(x.encode())
+    subprocess.run(["python3", "-"], input=x)
+    subprocess.run(["sh", "script.sh"], input=x)
+    subprocess.run(["grep", "-i", "a"], input=x)
+    subprocess.Popen(["cat"], stdin=PIPE).communicate(x.encode())
+"""
+    assert scan(code) == {("RP-T002", 5), ("RP-T002", 6), ("RP-T002", 7)}
+
+
+def test_ctypes_libc_fileinput_and_debugger_runners_adv_gate3_f5(scan: Scan) -> None:
+    """adv-gate3 F5: libc system through ctypes, fileinput files=, pdb/cProfile run strings."""
+    code = """
+import ctypes, fileinput, pdb, cProfile
+def handler(event, context):
+    x = event["body"]
+    ctypes.CDLL(None).system(x.encode())
+    fileinput.input(files=[x])
+    pdb.runeval(x)
+    cProfile.run(x)
+    ctypes.CDLL(None).system(b"true")
+    ctypes.CDLL(None).strlen(x.encode())
+"""
+    assert scan(code) == {("RP-T002", 4), ("RP-T005", 5), ("RP-T001", 6), ("RP-T001", 7)}
+
+
+def test_a_module_level_tuple_of_sinks_called_by_index_adv_gate3_f5(scan: Scan) -> None:
+    """adv-gate3 F5: ``OPS = (os.system, print)`` then ``OPS[0](x)`` may call os.system."""
+    code = """
+import os
+OPS = (os.system, print)
+SAFE = [print, len]
+def handler(event, context):
+    x = event["body"]
+    OPS[0](x)
+    SAFE[0](x)
+"""
+    assert scan(code) == {("RP-T002", 6)}
