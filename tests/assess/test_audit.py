@@ -116,6 +116,9 @@ def test_every_planted_misconfiguration_is_found(audited: RunningNode) -> None:
         ("RP-A020", "app:weak waf.mode"),
         ("RP-A021", "function:open"),
         ("RP-A021", "function:detect"),
+        ("RP-A023", "POST /private"),
+        ("RP-A023", "topic:weak-jobs"),
+        ("RP-A027", "topic:weak-jobs"),
     }
     missing = expected - found
     assert not missing, (missing, sorted(found))
