@@ -291,6 +291,8 @@ def test_bad_flags_are_clear_errors(audited: RunningNode, args: list[str], messa
         (["--window", "99999999999"], "--window: a number of days from 0 to 90"),
         (["--secret-max-age", "nan"], "--secret-max-age: a number of days"),
         (["--verify-max-age", "1e308"], "--verify-max-age: a number of days from 0 to 3650"),
+        (["--audit-max-age", "-2"], "--audit-max-age: a number of days"),
+        (["--audit-max-age", "4000"], "--audit-max-age: a number of days from 0 to 3650"),
         (["--expiry-warning", "inf"], "--expiry-warning: a number of days"),
     ],
 )
