@@ -85,6 +85,10 @@ _MONITOR = "monitoring and logging"
 _DOS = "DoS protection"
 _SECRETS = "secrets management"
 _RUNTIME = "runtime protection"
+_EVENTS = "secure event sources"
+_ASSESS = "audits and penetration tests"
+_IMMUTABLE = "immutable infrastructure"
+_RESPONSE = "incident response"
 
 CONTROLS: tuple[Control, ...] = (
     Control(
@@ -315,6 +319,64 @@ CONTROLS: tuple[Control, ...] = (
         "--forwarded-allow-ips networks wider than /24 (IPv4) or /64 (IPv6), or holding "
         "public addresses",
         "name only the proxies' own addresses in --forwarded-allow-ips",
+    ),
+    Control(
+        "RP-A023",
+        "Trigger input without a schema",
+        Level.MEDIUM,
+        _EVENTS,
+        ("SAS-1", "SAS-9"),
+        "app",
+        "topic triggers with no schema:, and http routes taking a body (POST, PUT, PATCH) with "
+        "no schema:",
+        "add schema: (a JSON Schema file in the app) to the trigger; the platform refuses "
+        "input that does not match before the handler runs",
+    ),
+    Control(
+        "RP-A024",
+        "Deployed version fails its integrity check",
+        Level.CRITICAL,
+        _IMMUTABLE,
+        ("SAS-3", "SAS-6"),
+        "app",
+        "every version an alias points to: its record's signature, the spec built from it, its "
+        "code on disk against the signed digest, and its SBOM against the signed SBOM digest",
+        "treat as an incident (the stored version or its code was altered): export the "
+        "evidence, then deploy the app again from source you trust",
+    ),
+    Control(
+        "RP-A025",
+        "High or critical detection without a playbook",
+        Level.MEDIUM,
+        _RESPONSE,
+        ("SAS-5",),
+        "node",
+        "loaded detection rules of severity high or critical that no stored playbook matches "
+        "(by rule id or minimum severity)",
+        "apply a playbook that matches the rule (ramparts playbook apply FILE) and rehearse it "
+        "(ramparts drill)",
+    ),
+    Control(
+        "RP-A026",
+        "Posture audit not run recently",
+        Level.LOW,
+        _ASSESS,
+        ("SAS-3", "SAS-5"),
+        "node",
+        "no earlier ramparts audit run (posture.audit record) within --audit-max-age days "
+        "(default 30; a trail younger than that is not yet due)",
+        "run ramparts audit on a schedule (for example with --fail-under in CI or cron)",
+    ),
+    Control(
+        "RP-A027",
+        "Event trigger without a dead-letter topic",
+        Level.LOW,
+        _EVENTS,
+        ("SAS-10", "SAS-5"),
+        "app",
+        "topic, schedule, object, table and webhook triggers with no dead_letter:",
+        "add dead_letter: TOPIC to the trigger so that events whose handler keeps failing are "
+        "kept for inspection instead of dropped after their retries",
     ),
 )
 

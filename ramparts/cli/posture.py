@@ -25,6 +25,7 @@ _DAYS = {
     "--secret-max-age": "secret_max_age",
     "--key-max-idle": "key_max_idle",
     "--verify-max-age": "verify_max_age",
+    "--audit-max-age": "audit_max_age",
     "--expiry-warning": "expiry_warning",
     "--window": "window",
 }
@@ -85,6 +86,12 @@ def register(app: typer.Typer) -> None:
                 "--verify-max-age", help="days since the last audit-log verification (default 7)"
             ),
         ] = None,
+        audit_max_age: Annotated[
+            float | None,
+            typer.Option(
+                "--audit-max-age", help="days since the last posture audit run (default 30)"
+            ),
+        ] = None,
         expiry_warning: Annotated[
             float | None,
             typer.Option(
@@ -111,6 +118,7 @@ def register(app: typer.Typer) -> None:
             "--secret-max-age": secret_max_age,
             "--key-max-idle": key_max_idle,
             "--verify-max-age": verify_max_age,
+            "--audit-max-age": audit_max_age,
             "--expiry-warning": expiry_warning,
             "--window": window,
         }

@@ -24,6 +24,7 @@ _NEXT_STEPS = {
     "# before the first deploy",
     "scheduled": "ramparts schedule run nightly   # fire it once now",
 }
+_BEFORE_DEPLOY = frozenset({"webhook"})
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +52,8 @@ def register(app: typer.Typer) -> None:
         console.print(f"created {escape(str(target))} ({template}, {len(files)} files)")
         console.print("next:", highlight=False)
         console.print(f"  cd {escape(str(target))} && python -m pytest tests", highlight=False)
-        step = _NEXT_STEPS[template].format(name=name)
-        console.print(f"  {escape(step)}", highlight=False)
-        console.print(f"  ramparts deploy {escape(str(target))}", highlight=False)
+        step = f"  {escape(_NEXT_STEPS[template].format(name=name))}"
+        deploy = f"  ramparts deploy {escape(str(target))}"
+        # in the order they are run: only the webhook's secret must exist before its deploy
+        for line in (step, deploy) if template in _BEFORE_DEPLOY else (deploy, step):
+            console.print(line, highlight=False)

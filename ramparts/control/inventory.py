@@ -7,7 +7,8 @@ plus each app's JWT issuers (issuer, audience, pinned algorithms and, for a
 key file inside the app, its *public* keys).  ``ramparts pentest`` builds its
 plan from this answer.  Secret values never appear: a webhook or HMAC issuer
 names its secret, as the manifest does.  Admin token only, like every
-control route.
+control route.  An app that is not deployed is 404 ``app_not_found`` (an app
+with no route is an empty list).
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ async def list_routes(request: Request) -> JSONResponse:
     if app is not None and not NAME_RE.match(app):
         raise InvalidRequest("app must be an app name", code="invalid_argument")
     await node.refresh()
+    if app is not None:
+        await asyncio.to_thread(node.resolve_app, app)  # 404 app_not_found: a usage error
     names = [f["name"] for f in await asyncio.to_thread(node.store.list_functions)]
     live = [fn for fn in map(node.live, names) if fn is not None]
     out = await asyncio.to_thread(_inventory, live, app)

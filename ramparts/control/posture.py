@@ -7,7 +7,7 @@ secret value or a key hash.  Admin token only, like every control route; each
 run is itself an audit record (``posture.audit``) with its score.
 
 Query: ``app``, ``secret_max_age``, ``key_max_idle``, ``verify_max_age``,
-``expiry_warning``, ``window`` (days), ``expect_public`` (repeated, ``METHOD
+``audit_max_age``, ``expiry_warning``, ``window`` (days), ``expect_public`` (repeated, ``METHOD
 /path`` or ``/path``).  An unknown or malformed parameter is 400
 ``invalid_argument``; an unknown app 404 ``app_not_found``.
 """
@@ -24,7 +24,7 @@ from starlette.routing import Route
 from ramparts.assess.audit import AuditOptions, NodeFacts, PostureInputs, run_audit
 from ramparts.assess.audit.inputs import DAY, EVENT_KINDS
 from ramparts.control.http import JSONResponse, _node
-from ramparts.errors import InvalidRequest
+from ramparts.errors import InvalidRequest, RampartsError
 from ramparts.manifest import NAME_RE
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ _PARAMS = {
     "secret_max_age",
     "key_max_idle",
     "verify_max_age",
+    "audit_max_age",
     "expiry_warning",
     "window",
     "expect_public",
@@ -96,6 +97,57 @@ def _events(node: Node, since: float) -> tuple[list[dict[str, Any]], float | Non
         after = rows[-1]["seq"]
 
 
+def _integrity(node: Node, app: str | None) -> list[dict[str, Any]]:
+    """Every version an alias points to that fails the registry's checks (RP-A024)."""
+    registry = node.registry
+    out: list[dict[str, Any]] = []
+    for fn in node.store.list_functions():
+        if app is not None and fn["app"] != app:
+            continue
+        targets: dict[str, list[str]] = {}
+        for alias, version in sorted(fn["aliases"].items()):
+            targets.setdefault(version, []).append(alias)
+        for version, aliases in targets.items():
+            rec = node.store.get_version(fn["name"], version)
+            if rec is None:
+                problem = ("version_unknown", "the alias points to a version the store lacks")
+            else:
+                try:
+                    _cfg, spec = registry.spec_for(rec)
+                    registry.verify(spec)
+                    if rec.sbom is not None:  # versions from before SBOMs have none to check
+                        registry.sbom(rec)
+                    continue
+                except RampartsError as exc:
+                    problem = (exc.code, str(exc))
+            out.append(
+                {
+                    "app": fn["app"],
+                    "function": fn["name"],
+                    "version": version,
+                    "aliases": aliases,
+                    "code": problem[0],
+                    "message": problem[1],
+                }
+            )
+    return out
+
+
+def _response(node: Node) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The loaded detection rules and what each stored playbook matches (RP-A025)."""
+    detections = getattr(node, "detections", None)
+    incidents = getattr(node, "incidents", None)
+    rules = [
+        {"id": r.id, "severity": r.severity, "title": r.title}
+        for r in (detections.rules if detections is not None else [])
+    ]
+    books = [
+        {"name": p.name, "rules": list(p.match.rules), "severity": p.match.severity}
+        for p in (incidents.playbooks() if incidents is not None else [])
+    ]
+    return rules, books
+
+
 def _snapshot(node: Node, options: AuditOptions) -> PostureInputs:
     if options.app is not None:
         node.resolve_app(options.app)  # NotFound app_not_found
@@ -103,6 +155,7 @@ def _snapshot(node: Node, options: AuditOptions) -> PostureInputs:
     s = node.settings
     now = time.time()
     events, trail_since = _events(node, now - options.window * DAY)
+    rules, playbooks = _response(node)
     return PostureInputs(
         now=now,
         options=options,
@@ -121,6 +174,9 @@ def _snapshot(node: Node, options: AuditOptions) -> PostureInputs:
         secrets=node.vault.secrets.list(options.app),
         events=events,
         trail_since=trail_since,
+        integrity=_integrity(node, options.app),
+        detection_rules=rules,
+        playbooks=playbooks,
     )
 
 

@@ -1,9 +1,11 @@
-"""Regenerate docs/secure-functions.md from the catalogue.
+"""Regenerate the docs built from the catalogue: the short guide and the rule reference.
 
-    python -m ramparts.explain.guide PATH    # rewrite PATH below its marker line
+    python -m ramparts.explain.guide docs/secure-functions.md docs/rules.md
 
-The hand-written introduction above ``GUIDE_MARKER`` is kept; everything below
-it is ``markdown_guide`` over the shipped catalogue.
+Each file keeps its hand-written introduction above its marker line; what
+follows the marker is generated from the shipped catalogue: below
+``ESSENTIALS_MARKER`` the short guide's few rules (``markdown_essentials``),
+below ``GUIDE_MARKER`` every rule (``markdown_guide``, the reference).
 """
 
 from __future__ import annotations
@@ -12,23 +14,33 @@ import sys
 from pathlib import Path
 
 from ramparts.explain.catalog import entries
-from ramparts.explain.render import GUIDE_MARKER, markdown_guide
+from ramparts.explain.render import (
+    ESSENTIALS_MARKER,
+    GUIDE_MARKER,
+    markdown_essentials,
+    markdown_guide,
+)
 
 
 def regenerate(text: str) -> str:
-    """``text`` (the guide) with its generated part replaced by the current catalogue."""
-    intro, marker, _ = text.partition(GUIDE_MARKER)
-    if not marker:
-        raise ValueError(f"the guide has no marker line {GUIDE_MARKER!r}")
-    return f"{intro}{GUIDE_MARKER}\n\n{markdown_guide(entries())}"
+    """``text`` with its generated part replaced by the current catalogue."""
+    for marker, generate in (
+        (ESSENTIALS_MARKER, markdown_essentials),
+        (GUIDE_MARKER, markdown_guide),
+    ):
+        intro, found, _ = text.partition(marker)
+        if found:
+            return f"{intro}{marker}\n\n{generate(entries())}"
+    raise ValueError(f"no marker line: {ESSENTIALS_MARKER!r} or {GUIDE_MARKER!r}")
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m ramparts.explain.guide PATH", file=sys.stderr)
+    if not argv:
+        print("usage: python -m ramparts.explain.guide PATH [PATH ...]", file=sys.stderr)
         return 2
-    path = Path(argv[0])
-    path.write_text(regenerate(path.read_text(encoding="utf-8")), encoding="utf-8")
+    for arg in argv:
+        path = Path(arg)
+        path.write_text(regenerate(path.read_text(encoding="utf-8")), encoding="utf-8")
     return 0
 
 

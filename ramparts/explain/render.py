@@ -1,8 +1,10 @@
 """One catalogue entry, or the whole catalogue, as text, JSON or Markdown.
 
-``markdown_guide`` is what docs/secure-functions.md holds below its
-hand-written introduction; a test regenerates it and compares, so the guide
-cannot drift from the catalogue ``ramparts explain`` prints.
+``markdown_guide`` (every rule) is what docs/rules.md holds below its
+hand-written introduction, and ``markdown_essentials`` (the few rules of
+``ESSENTIALS``) what docs/secure-functions.md, the short guide, holds below
+its own; a test regenerates both and compares, so neither can drift from the
+catalogue ``ramparts explain`` prints.
 """
 
 from __future__ import annotations
@@ -15,6 +17,24 @@ from ramparts.explain.catalog import Entry
 
 FORMATS = ("text", "json", "markdown")
 GUIDE_MARKER = "<!-- generated: python -m ramparts.explain.guide (do not edit below) -->"
+ESSENTIALS_MARKER = (
+    "<!-- generated: python -m ramparts.explain.guide, the essential rules (do not edit below) -->"
+)
+REFERENCE = "rules.md"  # where the short guide links each rule's full entry (docs/rules.md)
+
+# The short guide's rules: the mistakes that most often open a serverless function to an
+# attacker (the OWASP Serverless Top 10's first risks), one per kind of fix.
+ESSENTIALS = (
+    "RP-T003",  # injection: SQL from event data (SAS-1)
+    "RP-T002",  # injection: a shell command from event data (SAS-1)
+    "RP-S001",  # a credential in the code (SAS-7)
+    "RP-L002",  # error details returned to the caller (SAS-10)
+    "RP-X060",  # objects looked up by id without checking the caller (SAS-2)
+    "RP-M001",  # a public route (SAS-2)
+    "RP-P001",  # a role allowing every action (SAS-4)
+    "RP-M007",  # runtime protection off, egress open (SAS-3)
+    "RP-A023",  # trigger input without a schema (SAS-1)
+)
 
 # the families in the order the guide lists them, by id prefix
 _FAMILIES = (
@@ -87,6 +107,29 @@ def markdown_guide(catalog: dict[str, Entry]) -> str:
     others = list(remaining.values())
     if others:
         parts.append(_section("Other rules", others))
+    return "\n".join(parts)
+
+
+def anchor(entry: Entry, level: int = 3) -> str:
+    """The GitHub-style anchor of ``entry``'s heading as ``as_markdown`` writes it."""
+    heading = f"{entry.id}: {entry.title}".lower()
+    kept = "".join(c for c in heading if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def markdown_essentials(catalog: dict[str, Entry]) -> str:
+    """The ``ESSENTIALS`` rules in their order, each linked to its entry in the reference."""
+    parts = ["## The rules that matter most\n"]
+    for n, rule_id in enumerate(ESSENTIALS, 1):
+        e = catalog[rule_id]
+        fence = "```"
+        lang = "" if e.language == "text" else e.language
+        parts.append(
+            f"### {n}. {e.id}: {e.title}\n\n{e.risk}\n\n"
+            f"Vulnerable:\n\n{fence}{lang}\n{_visible(e.vulnerable)}{fence}\n\n"
+            f"Fixed:\n\n{fence}{lang}\n{_visible(e.fixed)}{fence}\n\n"
+            f"OWASP: <{e.owasp}>; the full entry: [{REFERENCE}]({REFERENCE}#{anchor(e)})\n"
+        )
     return "\n".join(parts)
 
 

@@ -116,6 +116,9 @@ def test_every_planted_misconfiguration_is_found(audited: RunningNode) -> None:
         ("RP-A020", "app:weak waf.mode"),
         ("RP-A021", "function:open"),
         ("RP-A021", "function:detect"),
+        ("RP-A023", "POST /private"),
+        ("RP-A023", "topic:weak-jobs"),
+        ("RP-A027", "topic:weak-jobs"),
     }
     missing = expected - found
     assert not missing, (missing, sorted(found))
@@ -288,6 +291,8 @@ def test_bad_flags_are_clear_errors(audited: RunningNode, args: list[str], messa
         (["--window", "99999999999"], "--window: a number of days from 0 to 90"),
         (["--secret-max-age", "nan"], "--secret-max-age: a number of days"),
         (["--verify-max-age", "1e308"], "--verify-max-age: a number of days from 0 to 3650"),
+        (["--audit-max-age", "-2"], "--audit-max-age: a number of days"),
+        (["--audit-max-age", "4000"], "--audit-max-age: a number of days from 0 to 3650"),
         (["--expiry-warning", "inf"], "--expiry-warning: a number of days"),
     ],
 )

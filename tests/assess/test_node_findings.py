@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from ramparts.respond.ruleset import load_rules
 from tests.conftest import RunningNode
 from tests.registry.test_advisory_check import advisory_dir, plant
 from tests.registry.test_sbom import deps_app
 from tests.sandbox.test_node_sandbox import _NodeWithoutNamespaces as NodeWithoutNamespaces
+
+APPS = Path(__file__).parent / "apps"
 
 
 class PlainHttpNode(RunningNode):
@@ -133,3 +136,66 @@ def test_broad_or_public_trusted_proxies_are_flagged(tmp_path: Path) -> None:
 
 def test_no_trusted_proxies_no_proxy_finding(plain: RunningNode) -> None:
     assert "RP-A022" not in rules(audit_json(plain))
+
+
+# -- immutable infrastructure, incident response, audits (RP-A024..RP-A026) --------------------
+def test_a_version_altered_after_deploy_fails_its_integrity_check(
+    plain: RunningNode, tmp_path: Path
+) -> None:
+    plain.deploy_ok(APPS / "good")
+    assert "RP-A024" not in rules(audit_json(plain, "--app", "good"))
+    with sqlite3.connect(plain.data_dir / "state.db", timeout=60) as db:
+        (artifact,) = db.execute(
+            "SELECT DISTINCT artifact FROM versions WHERE function = 'health'"
+        ).fetchone()
+    handler = plain.data_dir / "artifacts" / artifact / "health.py"
+    handler.write_text(handler.read_text() + "\nBACKDOOR = True\n")
+    found = rules(audit_json(plain, "--app", "good"))["RP-A024"]
+    assert sorted(f["function"] for f in found) == ["health", "orders"]  # one tree, two functions
+    assert all(f["severity"] == "critical" and f["scope"] == "app" for f in found)
+    assert all(f["evidence"].startswith("artifact_tampered: ") for f in found)
+    assert all(f["evidence"].endswith("(alias live)") for f in found)
+
+
+def test_high_and_critical_rules_without_a_playbook_are_named(
+    plain: RunningNode, tmp_path: Path
+) -> None:
+    severe = {r.id for r in load_rules() if r.severity in ("high", "critical")}
+    assert severe  # the shipped rules have some
+
+    def uncovered() -> set[str]:
+        found = rules(audit_json(plain)).get("RP-A025", [])
+        assert all(f["scope"] == "node" and f["severity"] == "medium" for f in found)
+        return {f["resource"].removeprefix("rule:") for f in found}
+
+    assert uncovered() == severe  # a node starts with no playbook
+    one = sorted(severe)[0]
+    book = tmp_path / "books.yaml"
+    book.write_text(
+        "playbooks:\n"
+        f"  - name: audit-one\n    match: {{rules: [{one}]}}\n"
+        "    actions: [{snapshot_evidence: {window: 10m}}]\n"
+    )
+    assert plain.cli("playbook", "apply", str(book)).returncode == 0
+    try:
+        assert uncovered() == severe - {one}
+        book.write_text(
+            "playbooks:\n"
+            "  - name: audit-high\n    match: {severity: high}\n"
+            "    actions: [{snapshot_evidence: {window: 10m}}]\n"
+        )
+        assert plain.cli("playbook", "apply", str(book)).returncode == 0
+        assert uncovered() == set()
+    finally:
+        for name in ("audit-one", "audit-high"):
+            plain.cli("playbook", "delete", name)
+
+
+def test_a_posture_audit_not_run_recently_is_reported(plain: RunningNode) -> None:
+    audit_json(plain)  # a run, recorded after its report
+    assert "RP-A026" not in rules(audit_json(plain))
+    found = rules(audit_json(plain, "--audit-max-age", "0"))["RP-A026"]
+    assert [(f["resource"], f["severity"], f["scope"]) for f in found] == [
+        ("posture audit", "low", "node")
+    ]
+    assert found[0]["evidence"].startswith("last ramparts audit run ")

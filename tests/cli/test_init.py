@@ -225,6 +225,23 @@ def test_writes_into_an_empty_directory_and_defaults_to_the_name(
     assert not list((tmp_path / "named").rglob("*.tmpl"))
 
 
+def test_next_hints_are_in_the_order_they_are_run(node: RunningNode, tmp_path: Path) -> None:
+    """``deploy`` first, then what uses the deployed app; the webhook's signing secret
+    comes before its deploy (the deploy needs it)."""
+    for template in TEMPLATES:
+        target = str(tmp_path / template)
+        done = _init(node, f"n-{template}", "--template", template, "--dir", target)
+        assert done.returncode == 0, done.stderr
+        hints = [line.strip() for line in done.stdout.split("next:", 1)[1].splitlines()]
+        hints = [h for h in hints if h and not h.startswith("cd ")]
+        deploy = f"ramparts deploy {target}"
+        assert len(hints) == 2 and deploy in hints, (template, hints)
+        if template == "webhook":
+            assert hints[0].startswith("ramparts secrets set") and hints[1] == deploy, hints
+        else:
+            assert hints[0] == deploy, (template, hints)
+
+
 @pytest.mark.parametrize(
     ("args", "field"),
     [

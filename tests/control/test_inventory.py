@@ -64,9 +64,12 @@ def test_routes_inventory(node: RunningNode, tmp_path: Path) -> None:
     (public,) = issuers[0]["public_keys"]
     assert public["n"] == public_jwk["n"] and public["kid"] == "k1" and "d" not in public
     assert issuers[1]["secret"] == "inv-hs" and issuers[1]["public_keys"] == []
-    # other apps are left out; a bad app name is refused; the admin token is required
+    # other apps are left out; a bad app name is refused, an unknown one is not found; the
+    # admin token is required
     assert all(x["app"] == "inv" for x in doc["routes"])
     bad = node.control.get("/v1/routes", params={"app": "../x"})
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_argument"
+    unknown = node.control.get("/v1/routes", params={"app": "no-such-app"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "app_not_found"
     anonymous = httpx.get(f"http://127.0.0.1:{node.admin_port}/v1/routes")
     assert anonymous.status_code == 401

@@ -11,8 +11,11 @@ from collections.abc import Callable
 
 from ramparts.assess.audit.credentials import check_api_keys, check_secrets
 from ramparts.assess.audit.dos import check_budgets, check_waf
+from ramparts.assess.audit.events import check_dead_letters, check_schemas
 from ramparts.assess.audit.evidence import check_audit_chain
 from ramparts.assess.audit.inputs import AuditOptions, NodeFacts, PostureInputs
+from ramparts.assess.audit.integrity import check_integrity
+from ramparts.assess.audit.practice import check_audit_runs, check_playbook_coverage
 from ramparts.assess.audit.roles import check_unused, check_wildcards
 from ramparts.assess.audit.routes import check_routes
 from ramparts.assess.audit.runtime import check_egress, check_protection, check_sandbox
@@ -45,6 +48,11 @@ CHECKS: tuple[Check, ...] = (
     check_advisory_recheck,
     check_waf,
     check_budgets,
+    check_schemas,
+    check_integrity,
+    check_playbook_coverage,
+    check_audit_runs,
+    check_dead_letters,
 )
 
 

@@ -28,6 +28,7 @@ EVENT_KINDS = frozenset(
         "advisory.detected",
         "advisory.check",
         "advisory.check_unavailable",
+        "posture.audit",
     }
 )
 
@@ -52,6 +53,7 @@ class AuditOptions:
     secret_max_age: float = 90.0
     key_max_idle: float = 90.0
     verify_max_age: float = 7.0
+    audit_max_age: float = 30.0  # RP-A026: days since the last posture audit
     expiry_warning: float = 14.0
     window: float = 30.0  # observed access considered by RP-A005
     expect_public: tuple[str, ...] = ()  # "METHOD /path" or "/path"
@@ -64,6 +66,7 @@ class AuditOptions:
             ("secret_max_age", 3650.0),
             ("key_max_idle", 3650.0),
             ("verify_max_age", 3650.0),
+            ("audit_max_age", 3650.0),
             ("expiry_warning", 366.0),
             ("window", 90.0),
         ):
@@ -86,6 +89,7 @@ class AuditOptions:
             "secret_max_age_days": self.secret_max_age,
             "key_max_idle_days": self.key_max_idle,
             "verify_max_age_days": self.verify_max_age,
+            "audit_max_age_days": self.audit_max_age,
             "expiry_warning_days": self.expiry_warning,
             "window_days": self.window,
             "expect_public": list(self.expect_public),
@@ -116,6 +120,13 @@ class PostureInputs:
     secrets: list[dict[str, Any]]  # secret metadata rows (no values)
     events: list[dict[str, Any]] = field(default_factory=list)  # audit rows of EVENT_KINDS
     trail_since: float | None = None  # time of the oldest audit record kept (None: none)
+    # RP-A024: versions an alias points to whose integrity check failed
+    # (``{"app", "function", "version", "aliases", "code", "message"}``)
+    integrity: list[dict[str, Any]] = field(default_factory=list)
+    # RP-A025: loaded detection rules (``{"id", "severity", "title"}``) and stored playbooks
+    # (``{"name", "rules", "severity"}``: what their ``match`` says about rule and severity)
+    detection_rules: list[dict[str, Any]] = field(default_factory=list)
+    playbooks: list[dict[str, Any]] = field(default_factory=list)
 
     def apps(self) -> list[str]:
         return sorted({fn.app for fn in self.functions})
