@@ -265,6 +265,11 @@ class Settings:
     advisories: str = ""
     osv_api: str = "https://api.osv.dev"
     advisory_check_interval: float = 86400.0
+    # Drills the node runs by itself (docs/incident-response.md, Scheduling): every
+    # ``drill_every`` seconds (0: never, the default) the scenarios ``drill_scenarios``
+    # ("all" or a comma-separated list) on a throw-away node, recorded in the history.
+    drill_every: float = 0.0
+    drill_scenarios: str = "all"
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
@@ -277,6 +282,11 @@ class Settings:
         if self.gc_interval < 0:
             raise ConfigError("RAMPARTS_GC_INTERVAL must be 0 or more seconds")
         self._check_advisories()
+        if self.drill_every != 0 and not 5 <= self.drill_every <= 366 * 86400:
+            raise ConfigError(
+                "--drill-every (RAMPARTS_DRILL_EVERY) must be 0 (off) or a duration from 5s "
+                f"to 366d, such as 24h; got {self.drill_every:g}s"
+            )
         if self.max_body_bytes <= 0:
             raise ConfigError("max_body_bytes must be positive")
         if self.max_json_values < 1_000:
@@ -451,6 +461,8 @@ class Settings:
             "advisories": os.environ.get("RAMPARTS_ADVISORIES", ""),
             "osv_api": os.environ.get("RAMPARTS_OSV_API") or "https://api.osv.dev",
             "advisory_check_interval": _env_duration("RAMPARTS_ADVISORY_CHECK_INTERVAL", 86400.0),
+            "drill_every": _env_duration("RAMPARTS_DRILL_EVERY", 0.0),
+            "drill_scenarios": os.environ.get("RAMPARTS_DRILL_SCENARIOS", "") or "all",
             "bus_lease": _env_float("RAMPARTS_BUS_LEASE", 10.0),
             "region": os.environ.get("RAMPARTS_REGION", "us-east-1"),
             "scheduler_clock_offset": _env_float("RAMPARTS_SCHEDULER_CLOCK_OFFSET", 0.0),

@@ -62,6 +62,7 @@ from ramparts.ratelimit.limiter import RateLimitUnavailable, parse_limits
 from ramparts.ratelimit.service import RateLimitService
 from ramparts.registry import advisory_check
 from ramparts.registry.service import DeployReport, LiveFunction, Registry
+from ramparts.respond.drills.schedule import DrillSchedule, parse_scenarios
 from ramparts.respond.errors import FunctionQuarantined
 from ramparts.respond.notifier import Notifier, open_notifier
 from ramparts.respond.quarantine import Quarantines
@@ -206,12 +207,15 @@ class Node:
         self.admin_token = ""
         self.started_at = time.time()
         self.siem: SiemExporter | None = None
+        self.drills: DrillSchedule | None = None  # --drill-every
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         s = self.settings
         # Before anything is opened: an invalid rule file or webhook option refuses the start.
         detection_setup = await asyncio.to_thread(self._load_detections)
+        # ... and so does an unknown drill scenario (--drill-scenarios, read only when scheduled).
+        drill_scenarios = parse_scenarios(s.drill_scenarios) if s.drill_every else []
         # Fail closed before anything is opened: no sandbox, no node (unless told so).
         self.sandbox_report = await asyncio.to_thread(layers.probe, node_id=s.node_id, uid=UID_BASE)
         self.sandbox_report.degraded_allowed = s.allow_degraded_sandbox
@@ -401,6 +405,15 @@ class Node:
         )
         self._audit_sandbox()
         self._audit_accepted_loss()
+        if s.drill_every:
+            self.drills = DrillSchedule(
+                s.drill_every,
+                drill_scenarios,
+                data_dir=s.data_dir,
+                audit=self.audit,
+                node_id=s.node_id,
+            )
+            self.drills.start()
 
     def _siem_exporter(self) -> SiemExporter | None:
         """The ``--siem`` exporter, registered as an audit sink (None without ``--siem``)."""
@@ -730,6 +743,8 @@ class Node:
         )
 
     async def close(self) -> None:
+        if self.drills is not None:  # first: a run in progress is interrupted, not orphaned
+            await self.drills.close()
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

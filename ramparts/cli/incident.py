@@ -138,6 +138,21 @@ def _pinned_key(given: str | None) -> tuple[Any, str | None]:
         fail(escape(exc.message), 2)
 
 
+def _print_dry_run(out: dict[str, Any]) -> None:
+    verdict = "matches" if out["matches"] else "does NOT match"
+    console.print(
+        f"dry run: playbook {cell(out['playbook'])} {verdict} alert "
+        f"{cell(out['alert']['rule'])}; nothing was changed"
+    )
+    for s in out["steps"]:
+        note = " (needs approval)" if s["requires_approval"] else ""
+        why = s.get("error") or s.get("refused")
+        problem = f" [red]would fail: {cell(why)}[/]" if why else ""
+        console.print(
+            f"  {s['step']}. {cell(s['action'])} {cell(json.dumps(s['params']))}{note}{problem}"
+        )
+
+
 def _register_playbooks(app: typer.Typer) -> None:
     @playbook_app.command("apply")
     def apply(
@@ -220,7 +235,14 @@ def _register_playbooks(app: typer.Typer) -> None:
 
     @playbook_app.command("dry-run")
     def dry_run(
-        name: str,
+        name: Annotated[
+            str | None,
+            typer.Argument(help="a stored playbook, or (with --file) one playbook of FILE"),
+        ] = None,
+        file: Annotated[
+            Path | None,
+            typer.Option("--file", help="a playbook file to try without applying it"),
+        ] = None,
         alert: Annotated[str | None, typer.Option("--alert", help="a stored alert's id")] = None,
         rule: Annotated[str | None, typer.Option("--rule", help="synthetic alert: rule")] = None,
         severity: Annotated[str, typer.Option("--severity", help="synthetic alert")] = "high",
@@ -228,7 +250,8 @@ def _register_playbooks(app: typer.Typer) -> None:
         data_dir: DataDirOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """What playbook NAME would do for an alert; changes nothing."""
+        """What playbook NAME (or the playbooks of --file, not applied) would do for an
+        alert; changes nothing and stores nothing."""
         if (alert is None) == (rule is None):
             fail("give --alert ID, or --rule RULE for a synthetic alert")
         body: dict[str, Any] = (
@@ -236,22 +259,35 @@ def _register_playbooks(app: typer.Typer) -> None:
             if alert
             else {"alert": {"rule": rule, "severity": severity, "evidence": []}}
         )
-        out = _call(url, data_dir, "POST", f"/v1/playbooks/{segment(name)}/dry-run", json=body)
+        if file is None:
+            if name is None:
+                fail("give a stored playbook's NAME, or --file FILE")
+            out = _call(url, data_dir, "POST", f"/v1/playbooks/{segment(name)}/dry-run", json=body)
+            if as_json:
+                print(json.dumps(out, indent=2))
+                return
+            _print_dry_run(out)
+            return
+        from ramparts.respond.errors import PlaybookError
+        from ramparts.respond.playbooks import parse_playbooks
+
+        source = _read_file(file)
+        try:  # checked here first: the error names the local path
+            parse_playbooks(source, file=str(file))
+        except PlaybookError as exc:
+            fail(escape(exc.message))
+        body.update(source=source, file=file.name)
+        if name is not None:
+            body["name"] = name
+        out = _call(url, data_dir, "POST", "/v1/playbooks/dry-run", json=body)
         if as_json:
             print(json.dumps(out, indent=2))
             return
-        verdict = "matches" if out["matches"] else "does NOT match"
-        console.print(
-            f"dry run: playbook {cell(name)} {verdict} alert "
-            f"{cell(out['alert']['rule'])}; nothing was changed"
-        )
-        for s in out["steps"]:
-            note = " (needs approval)" if s["requires_approval"] else ""
-            why = s.get("error") or s.get("refused")
-            problem = f" [red]would fail: {cell(why)}[/]" if why else ""
-            console.print(
-                f"  {s['step']}. {cell(s['action'])} {cell(json.dumps(s['params']))}{note}{problem}"
-            )
+        console.print(f"{cell(str(file))}: not applied; nothing was stored or changed")
+        for result in out["playbooks"]:
+            _print_dry_run(result)
+        for warning in out.get("warnings", []):
+            console.print(f"[yellow]warning[/]: {cell(str(file))}: {cell(warning)}")
 
     app.add_typer(playbook_app, name="playbook")
 

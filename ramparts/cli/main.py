@@ -266,6 +266,22 @@ def up(
             "RAMPARTS_ADVISORY_CHECK_INTERVAL)",
         ),
     ] = None,
+    drill_every: Annotated[
+        str | None,
+        typer.Option(
+            "--drill-every",
+            help="run drills on a throw-away node this often, e.g. 24h, recorded for "
+            "'ramparts drill report' (default 0: never; or RAMPARTS_DRILL_EVERY)",
+        ),
+    ] = None,
+    drill_scenarios: Annotated[
+        str | None,
+        typer.Option(
+            "--drill-scenarios",
+            help="the drills --drill-every runs: 'all' (default) or a comma-separated list "
+            "(or RAMPARTS_DRILL_SCENARIOS)",
+        ),
+    ] = None,
     rate_limit_storage: Annotated[
         str | None,
         typer.Option(
@@ -347,6 +363,10 @@ def up(
                 parse_duration(advisory_check_interval, name="--advisory-check-interval")
                 if advisory_check_interval else None
             ),
+            drill_every=(
+                parse_duration(drill_every, name="--drill-every") if drill_every else None
+            ),
+            drill_scenarios=drill_scenarios,
         )
         if tls_cert and tls_key:
             check_pair(tls_cert, tls_key)

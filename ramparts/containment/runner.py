@@ -37,6 +37,7 @@ from ramparts.respond.playbooks import (
     AlertContext,
     Playbook,
     context_of,
+    file_name,
     parse_playbooks,
     plan,
     warnings,
@@ -149,9 +150,35 @@ class IncidentDesk:
         pb = books.get(name)
         if pb is None:
             raise NotFound(f"no playbook {name!r}", code="playbook_not_found")
+        return self._dry(pb, alert, await self.context(alert))
+
+    async def dry_run_source(
+        self, source: str, file: str, alert: dict[str, Any], name: str | None = None
+    ) -> dict[str, Any]:
+        """What the playbooks of a file not yet applied would do for ``alert``: parsed and
+        planned, never stored, so nothing runs and nothing changes (``PlaybookError`` as
+        ``apply`` gives it; ``name`` picks one playbook of the file)."""
+        books = parse_playbooks(source, file=file)
+        if name is not None:
+            books = [p for p in books if p.name == name]
+            if not books:
+                raise NotFound(
+                    f"{file_name(file)} has no playbook {name!r}", code="playbook_not_found"
+                )
         ctx = await self.context(alert)
         return {
-            "playbook": name,
+            "file": file_name(file),
+            "stored": False,
+            "alert": {k: alert.get(k) for k in ("id", "rule", "severity", "group")},
+            "context": ctx.to_dict(),
+            "playbooks": [self._dry(pb, alert, ctx) for pb in books],
+            "warnings": warnings(books),
+            "changed": False,
+        }
+
+    def _dry(self, pb: Playbook, alert: dict[str, Any], ctx: AlertContext) -> dict[str, Any]:
+        return {
+            "playbook": pb.name,
             "alert": {k: alert.get(k) for k in ("id", "rule", "severity", "group")},
             "context": ctx.to_dict(),
             "matches": pb.matches(alert, ctx),

@@ -12,6 +12,9 @@
   ``file`` and ``field``; nothing stored); ``DELETE /v1/playbooks/{name}``.
 - ``POST /v1/playbooks/{name}/dry-run`` ``{"alert": ID}`` or ``{"alert": {rule,
   severity, evidence...}}`` (a synthetic alert): the steps it would take; changes nothing.
+- ``POST /v1/playbooks/dry-run`` ``{"source", "file", "name"?, "alert"}``: the same for the
+  playbooks of a file that is not applied (parsed and planned, never stored; a bad file
+  gets ``400 invalid_playbook`` as ``POST /v1/playbooks`` does).
 - ``GET /v1/incidents?state=S&limit=N``; ``GET /v1/incidents/{id}``;
   ``POST /v1/incidents/{id}`` ``{"state"?, "owner"?, "note"?}``;
   ``POST /v1/incidents/{id}/steps/{n}/approve``; ``GET /v1/incidents/{id}/export``.
@@ -121,17 +124,16 @@ async def delete_playbook(request: Request) -> JSONResponse:
     return JSONResponse({"name": name, "deleted": True})
 
 
-async def dry_run(request: Request) -> JSONResponse:
-    node = _node(request)
-    data = await _json(request)
+async def _alert(node: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The alert a dry run plans against: a stored alert's id, or a synthetic alert."""
     alert = data.get("alert")
     if isinstance(alert, str):
         rows = await asyncio.to_thread(node.store.list_alerts, 0.0, None, 1000)
         found = next((r for r in rows if r["id"] == alert or r["id"].startswith(alert)), None)
         if found is None or len(alert) < 6:
             raise NotFound(f"no alert {alert!r}", code="alert_not_found")
-        alert = {**found, "group": found.get("group_key")}
-    elif isinstance(alert, dict):
+        return {**found, "group": found.get("group_key")}
+    if isinstance(alert, dict):
         if not isinstance(alert.get("rule"), str) or not isinstance(alert.get("severity"), str):
             raise InvalidRequest(
                 "alert: a synthetic alert needs rule and severity", code="invalid_alert"
@@ -139,10 +141,33 @@ async def dry_run(request: Request) -> JSONResponse:
         evidence = alert.get("evidence", [])
         if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
             raise InvalidRequest("alert.evidence: a list of audit record ids", code="invalid_alert")
-        alert = {"id": "synthetic", "group": "", **alert, "evidence": evidence}
-    else:
-        raise InvalidRequest("alert: an alert id or a synthetic alert", code="invalid_alert")
+        return {"id": "synthetic", "group": "", **alert, "evidence": evidence}
+    raise InvalidRequest("alert: an alert id or a synthetic alert", code="invalid_alert")
+
+
+async def dry_run(request: Request) -> JSONResponse:
+    node = _node(request)
+    alert = await _alert(node, await _json(request))
     return JSONResponse(await node.incidents.dry_run(request.path_params["name"], alert))
+
+
+async def dry_run_source(request: Request) -> JSONResponse:
+    """A dry run of a playbook file that is not applied: parsed and planned, never stored."""
+    node = _node(request)
+    data = await _json(request, MAX_PLAYBOOK_BYTES * 2)
+    source = data.get("source")
+    if not isinstance(source, str) or len(source.encode()) > MAX_PLAYBOOK_BYTES:
+        raise InvalidRequest(
+            "source: the playbook file's text (at most 256 KiB)", code="invalid_playbook"
+        )
+    file = data.get("file") or "playbook.yaml"
+    if not isinstance(file, str) or len(file) > 300:
+        raise InvalidRequest("file: the playbook file's name", code="invalid_argument")
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise InvalidRequest("name: a playbook's name", code="invalid_argument")
+    alert = await _alert(node, data)
+    return JSONResponse(await node.incidents.dry_run_source(source, file, alert, name))
 
 
 async def list_incidents(request: Request) -> JSONResponse:
@@ -257,6 +282,7 @@ def respond_routes() -> list[Route]:
         Route("/v1/playbooks", list_playbooks, methods=["GET"]),
         Route("/v1/playbooks", apply_playbooks, methods=["POST"]),
         Route("/v1/playbooks/{name}", delete_playbook, methods=["DELETE"]),
+        Route("/v1/playbooks/dry-run", dry_run_source, methods=["POST"]),
         Route("/v1/playbooks/{name}/dry-run", dry_run, methods=["POST"]),
         Route("/v1/incidents", list_incidents, methods=["GET"]),
         Route("/v1/incidents/{id}", show_incident, methods=["GET"]),

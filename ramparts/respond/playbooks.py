@@ -56,8 +56,12 @@ ACTIONS: dict[str, dict[str, str]] = {
     "block_ip": {"address": "cidr", "for": "duration", "reason": "text", "force": "bool"},
     "rotate_secret": {"secret": "secret", "app": "app", "target_from_evidence": "bool"},
     "rollback": {"function": "function", "alias": "alias", "target_from_evidence": "bool"},
-    "lower_rate": {"function": "function", "rate": "rate"},
-    "lower_concurrency": {"function": "function", "concurrency": "count"},
+    "lower_rate": {"function": "function", "rate": "rate", "target_from_evidence": "bool"},
+    "lower_concurrency": {
+        "function": "function",
+        "concurrency": "count",
+        "target_from_evidence": "bool",
+    },
     "snapshot_evidence": {"window": "duration"},
     "notify": {"webhook": "bool", "email": "emails", "subject": "text"},
 }
@@ -86,6 +90,9 @@ DESTRUCTIVE = frozenset(
 EVIDENCE_TARGET = {
     "quarantine": "function",
     "rollback": "function",
+    # slowing the function the evidence names is a denial of service the attacker aims
+    "lower_rate": "function",
+    "lower_concurrency": "function",
     "revoke_key": "key",
     "revoke_client": "client",
     "rotate_secret": "app",

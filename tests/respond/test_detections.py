@@ -211,6 +211,16 @@ def test_single_event_rules(rules: list[Rule]) -> None:
     assert fired(run(rules, ("audit", [gate]))) == {"deploy-gate-refusal"}
 
 
+def test_a_failed_scheduled_drill_fires_and_a_passed_one_does_not(rules: list[Rule]) -> None:
+    failed = audit("drill.run", "deny", "node:n1", "drill:Run", "drill:credential-stuffing", T0,
+                   status="failed", reason="no alert from rule failed-auth-burst", scheduled=True)
+    passed = audit("drill.run", "allow", "node:n1", "drill:Run", "drill:injection-burst", T0,
+                   status="passed", reason="", scheduled=True)
+    matches = run(rules, ("audit", [passed, failed]))
+    assert fired(matches) == {"drill-failed"}
+    assert matches[0].rule.severity == "medium" and matches[0].evidence == [failed["id"]]
+
+
 def test_alert_records_are_never_evaluated_again(rules: list[Rule]) -> None:
     alert = audit("alert", "deny", "node:n1", "detect:x", "detail.source_ip=1.2.3.4", T0)
     assert run(rules, ("audit", [alert] * 50)) == []

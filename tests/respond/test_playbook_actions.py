@@ -4,13 +4,15 @@ A stolen API key bound to another app probes a route again and again (``failed-a
 fires: the key proved possession, so its evidence names ``key:ID``); the playbook, which opts
 in to taking the key from the evidence, revokes that key (the right secret is refused on the
 next request), rotates a secret (a new version exists), and rolls the function's live alias
-back (the old version serves).  (Guessing a key's secret names no key: see
-test_incident_targets_e2e.)  A step that fails is recorded and later steps still run; with
-``stop_on_failure`` the rest are skipped.
+back (the old version serves); another lowers a function's rate and another's concurrency
+(calls past them get 429 until ``ramparts throttle clear``).  (Guessing a key's secret names
+no key: see test_incident_targets_e2e.)  A step that fails is recorded and later steps still
+run; with ``stop_on_failure`` the rest are skipped.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import time
 from pathlib import Path
@@ -32,9 +34,22 @@ functions:
     handler: h.py:web
     triggers:
       - http: {method: GET, path: /secure, auth: api_key}
+  slow:
+    handler: h.py:slow
+    concurrency: 4
+    timeout: 30s
+    triggers:
+      - http: {method: GET, path: /slow, auth: none}
 """
-V1 = 'def web(event, context):\n    return {"statusCode": 200, "body": "v1"}\n'
-V2 = 'def web(event, context):\n    return {"statusCode": 200, "body": "v2"}\n'
+SLOW = """
+def slow(event, context):
+    import time
+    if (event.get("queryStringParameters") or {}).get("wait"):
+        time.sleep(10)
+    return {"statusCode": 200, "body": "slow"}
+"""
+V1 = 'def web(event, context):\n    return {"statusCode": 200, "body": "v1"}\n' + SLOW
+V2 = 'def web(event, context):\n    return {"statusCode": 200, "body": "v2"}\n' + SLOW
 PLAYBOOK = """
 playbooks:
   - name: key-guessing
@@ -231,3 +246,66 @@ def test_alerts_join_the_open_incident_and_high_alerts_open_one_without_a_playbo
     assert len(fresh) == 1 and fresh[0]["id"] != open_one["id"]
     assert fresh[0]["severity"] == "high" and fresh[0]["playbooks"] == []
     assert fresh[0]["steps"] == []
+
+
+LOWERING = """
+playbooks:
+  - name: slow-down
+    match: {rules: [failed-auth-burst]}
+    actions:
+      - lower_rate: {function: web, rate: 3/minute}
+      - lower_concurrency: {function: slow, concurrency: 1}
+"""
+
+
+def test_playbook_lowers_rate_and_concurrency_until_cleared(anode: RunningNode) -> None:
+    """The two limit actions as playbook steps (not ``ramparts throttle``): the steps end
+    ``done``, the limits hold, and ``ramparts throttle clear`` restores both."""
+    for inc in anode.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]:
+        assert anode.cli("incident", "resolve", inc["id"]).returncode == 0
+    for book in anode.control.get("/v1/playbooks").json()["playbooks"]:
+        anode.control.delete(f"/v1/playbooks/{book['name']}")
+    assert anode.gateway.get("/slow").status_code == 200  # warm: no cold start below
+    r = anode.control.post("/v1/playbooks", json={"source": LOWERING, "file": "l.yaml"})
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"][0]["warnings"] == []  # named targets: nothing waits
+    created = anode.control.post("/v1/keys", json={"name": "victim4", "app": "act"}).json()
+    _guess(anode, created["id"], "198.51.100.26")
+    inc = _incident(anode)
+    assert [(s["action"], s["status"]) for s in inc["steps"]] == [
+        ("lower_rate", "done"),
+        ("lower_concurrency", "done"),
+    ], inc["steps"]
+    try:
+        rows = json.loads(anode.cli("throttle", "list", "--json").stdout)
+        listed = {r["function"]: r for r in rows}
+        assert listed["web"]["rate"] == "3/minute" and listed["slow"]["concurrency"] == 1
+        assert {listed["web"]["incident"], listed["slow"]["incident"]} == {inc["id"]}
+        # the lowered rate: three calls served, the rest refused with the documented 429
+        codes = [anode.gateway.get("/web").status_code for _ in range(5)]
+        assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429], codes
+        refused = anode.gateway.get("/web")
+        assert refused.status_code == 429 and refused.json()["code"] == "function_throttled"
+        # the lowered concurrency: a second call while the first holds the only slot is refused
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            first = pool.submit(anode.gateway.get, "/slow", params={"wait": "1"})
+            second = None
+            for _ in range(40):  # the first call holds the slot for 10 s; look while it does
+                time.sleep(0.25)
+                second = anode.gateway.get("/slow")
+                if second.status_code == 429:
+                    break
+            assert second is not None and second.status_code == 429, second.text
+            assert second.json()["code"] == "function_throttled"
+            assert first.result().status_code == 200
+    finally:
+        cleared = [anode.cli("throttle", "clear", fn).returncode for fn in ("web", "slow")]
+    assert cleared == [0, 0]
+    # cleared: both serve again, with no lowered limit left
+    assert [anode.gateway.get("/web").status_code for _ in range(5)] == [200] * 5
+    assert anode.gateway.get("/slow").status_code == 200
+    assert json.loads(anode.cli("throttle", "list", "--json").stdout) == []
+    lowered = [e for e in anode.audit() if e["kind"] == "respond.lower"]
+    assert {e["principal"] for e in lowered} == {"playbook:slow-down"}
+    assert {e["resource"] for e in lowered} == {"function:web", "function:slow"}
+    assert anode.cli("incident", "resolve", inc["id"]).returncode == 0

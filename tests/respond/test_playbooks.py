@@ -142,6 +142,8 @@ playbooks:
       - revoke_client: {requires_approval: true}
       - rotate_secret: {secret: token}
       - block_ip: {}
+      - lower_rate: {rate: 1/minute}
+      - lower_concurrency: {concurrency: 1, target_from_evidence: true}
 """
 
 
@@ -157,7 +159,10 @@ def test_destructive_steps_aimed_by_evidence_wait_for_approval() -> None:
         "revoke_client": True,  # asked for approval itself
         "rotate_secret": True,  # app from evidence
         "block_ip": False,  # the source address is the alert's own subject
+        "lower_rate": True,  # function from evidence: slowing it is a DoS the attacker aims
+        "lower_concurrency": False,  # opted in
     }
+    assert steps[6]["params"] == {"rate": "1/minute", "function": "victim"}
     assert steps[0]["approval_reason"] == "target_from_evidence"
     assert "approval_reason" not in steps[3]
     assert all("target_from_evidence" not in s["params"] for s in steps)
@@ -168,12 +173,16 @@ def test_destructive_steps_aimed_by_evidence_wait_for_approval() -> None:
         "can shape",
         "actions[4].rotate_secret takes its app from the alert's evidence, which the attacker "
         "can shape",
+        "actions[6].lower_rate takes its function from the alert's evidence, which the attacker "
+        "can shape",
     ]
     # an explicit approval, a named target, or a non-destructive step: nothing to warn
     (good,) = parse_playbooks(GOOD, file="good.yaml")
     assert [w.split(":")[1].strip() for w in warnings([good])] == [
+        "actions[3].lower_concurrency takes its function from the alert's evidence, which the "
+        "attacker can shape",
         "actions[4].rotate_secret takes its app from the alert's evidence, which the attacker "
-        "can shape"
+        "can shape",
     ]
 
 

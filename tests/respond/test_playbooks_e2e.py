@@ -155,6 +155,101 @@ def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path)
     assert pnode.control.delete("/v1/playbooks/dry").status_code == 200
 
 
+UNAPPLIED = """
+playbooks:
+  - name: try-me
+    match: {rules: [failed-auth-burst]}
+    actions:
+      - quarantine: {function: web}
+      - block_ip: {address: 198.51.100.8, for: 1h}
+      - rollback: {}
+  - name: other
+    match: {rules: [waf-block-burst]}
+    actions:
+      - lower_rate: {function: web, rate: 1/minute}
+"""
+
+
+def test_dry_run_of_a_file_plans_it_without_storing_it(pnode: RunningNode, tmp_path: Path) -> None:
+    """``playbook dry-run --file``: a playbook is tried before it is live (verify-17 gap 4)."""
+    book = tmp_path / "try.yaml"
+    book.write_text(UNAPPLIED)
+    stored_before = pnode.control.get("/v1/playbooks").json()["playbooks"]
+    audit_before = len(pnode.audit())
+    out = pnode.cli(
+        "playbook", "dry-run", "--file", str(book), "--rule", "failed-auth-burst", "--json"
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["file"] == "try.yaml" and doc["stored"] is False and doc["changed"] is False
+    try_me, other = doc["playbooks"]
+    assert (try_me["playbook"], try_me["matches"]) == ("try-me", True)
+    assert (other["playbook"], other["matches"]) == ("other", False)
+    assert [(s["action"], s["params"].get("function")) for s in try_me["steps"]] == [
+        ("quarantine", "web"),
+        ("block_ip", None),
+        ("rollback", None),
+    ]
+    assert try_me["steps"][1]["params"]["address"] == "198.51.100.8/32"
+    # a synthetic alert names no function: the rollback step would fail, and says why
+    assert "names no function" in try_me["steps"][2]["error"]
+    assert any("rollback takes its function" in w for w in doc["warnings"])
+    # NAME picks one playbook of the file; the table form says nothing was stored
+    text = pnode.cli(
+        "playbook", "dry-run", "other", "--file", str(book), "--rule", "waf-block-burst"
+    )
+    assert text.returncode == 0, text.stderr
+    flat = " ".join(text.stdout.split())
+    assert "not applied; nothing was stored or changed" in flat
+    assert "playbook other matches alert waf-block-burst" in flat and "try-me" not in flat
+    missing = pnode.cli("playbook", "dry-run", "nope", "--file", str(book), "--rule", "x")
+    assert missing.returncode != 0 and "has no playbook 'nope'" in missing.stderr
+    # nothing stored, nothing acted, nothing audited as an action
+    assert pnode.control.get("/v1/playbooks").json()["playbooks"] == stored_before
+    assert pnode.control.get("/v1/quarantines").json()["quarantines"] == []
+    assert pnode.control.get("/v1/waf/blocks").json()["blocks"] == []
+    assert pnode.control.get("/v1/limits").json()["limits"] == []
+    assert pnode.control.get("/v1/incidents").json()["incidents"] == []
+    assert pnode.gateway.get("/web").status_code == 200
+    kinds = {e["kind"] for e in pnode.audit()[audit_before:]}
+    assert not kinds & {
+        "playbook.apply",
+        "respond.quarantine",
+        "respond.lower",
+        "waf.block",
+        "registry.rollback",
+        "incident.open",
+        "incident.step",
+    }, kinds
+
+
+def test_dry_run_of_a_bad_file_is_refused_naming_file_and_field(
+    pnode: RunningNode, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad-dry.yaml"
+    bad.write_text("playbooks:\n  - name: x\n    actions:\n      - block_ip: {for: forever}\n")
+    out = pnode.cli("playbook", "dry-run", "--file", str(bad), "--rule", "failed-auth-burst")
+    assert out.returncode != 0
+    assert "bad-dry.yaml" in out.stderr and "playbooks[0].actions[0].block_ip.for" in out.stderr
+    assert "Traceback" not in out.stderr
+    neither = pnode.cli("playbook", "dry-run", "--rule", "failed-auth-burst")
+    assert neither.returncode != 0 and "--file FILE" in neither.stderr
+    # the node checks the source itself too (a client that skips the local check)
+    r = pnode.control.post(
+        "/v1/playbooks/dry-run",
+        json={
+            "source": "playbooks:\n  - name: z\n    actions: []\n",
+            "file": "z.yaml",
+            "alert": {"rule": "failed-auth-burst", "severity": "high"},
+        },
+    )
+    assert r.status_code == 400 and r.json()["code"] == "invalid_playbook"
+    assert (r.json()["file"], r.json()["field"]) == ("z.yaml", "playbooks[0].actions")
+    r = pnode.control.post("/v1/playbooks/dry-run", json={"source": UNAPPLIED, "alert": 7})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_alert"
+    assert pnode.control.get("/v1/playbooks").json()["playbooks"] == []
+
+
 def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
     pnode: RunningNode, smtp: tuple[_Inbox, int], hook: Receiver, tmp_path: Path
 ) -> None:

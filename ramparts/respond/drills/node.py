@@ -84,6 +84,16 @@ class ThrowawayNode:
             return ""
         return " | ".join(text.strip().splitlines()[-lines:])
 
+    def interrupt(self) -> None:
+        """SIGTERM to the node's session from another thread (a drill being cancelled): the
+        drill's next call to it fails at once, and ``stop`` finishes the job."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL to the node's whole session (its workers too)."""
         self.gateway.close()

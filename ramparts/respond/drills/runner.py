@@ -11,6 +11,7 @@ in, and a slow machine only makes it slower.
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,34 @@ T = TypeVar("T")
 WAIT = 120.0  # generous: the machine may be busy
 QUIET = 3.0  # seconds without new audit records before "all evidence is in"
 NO_PLAYBOOK_GRACE = 10.0  # how long an incident may take to open when no playbook matches
+
+
+class Cancel:
+    """Stops a drill run from another thread (the node that scheduled it is stopping): no
+    further scenario starts, and the running one's throw-away node is interrupted so its
+    waits end at once instead of running out their time.  A cancelled run's results are
+    incomplete: whoever cancelled it does not record them."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._node: ThrowawayNode | None = None
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            node = self._node
+        if node is not None:
+            node.interrupt()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def attach(self, node: ThrowawayNode | None) -> None:
+        with self._lock:
+            self._node = node
+        if node is not None and self._event.is_set():
+            node.interrupt()
 
 
 def run_drill(
@@ -47,13 +76,16 @@ def run_drills(
     detections: Path | None = None,
     playbook: tuple[str, str] | None = None,
     install_playbook: bool = True,
+    cancel: Cancel | None = None,
 ) -> list[DrillResult]:
     """Run ``scenarios`` one after another on ONE fresh node (``ramparts drill all``).
 
     Each scenario deploys its own app and installs its own playbook (distinct names,
     distinct attacker addresses and functions), so they do not see each other's
     alerts; audit-tampering breaks the node's chain and therefore runs last.
+    ``cancel`` (set from another thread) stops the run early: see ``Cancel``.
     """
+    cancel = cancel or Cancel()
     results = {s.name: DrillResult(scenario=s.name, started_at=time.time()) for s in scenarios}
     runnable = sorted(
         (s for s in scenarios if not s.unavailable), key=lambda s: s.name == "audit-tampering"
@@ -62,7 +94,7 @@ def run_drills(
         if s.unavailable:
             results[s.name].status = "not_available"
             results[s.name].reason = f"not available: {s.unavailable}"
-    if runnable:
+    if runnable and not cancel.is_set():
         with tempfile.TemporaryDirectory(prefix="ramparts-drill-") as tmp:
             work = Path(tmp)
             chunks: list[list[str]] = []
@@ -74,6 +106,7 @@ def run_drills(
             if detections is not None:
                 args += ["--detections", str(detections)]
             node = ThrowawayNode(work, args)
+            cancel.attach(node)
             try:
                 node.start()
             except DrillError as exc:
@@ -82,6 +115,9 @@ def run_drills(
             else:
                 try:
                     for s in runnable:
+                        if cancel.is_set():
+                            results[s.name].checks.append(Check("drill", False, "cancelled"))
+                            continue
                         result = results[s.name]
                         result.started_at = time.time()
                         try:
@@ -104,6 +140,7 @@ def run_drills(
                                 )
                             )
                 finally:
+                    cancel.attach(None)
                     node.stop()
     for s in runnable:
         result = results[s.name]
@@ -284,14 +321,26 @@ def _matching_playbooks(node: ThrowawayNode, rules: set[str]) -> list[str]:
 
 
 def _wait_incident(node: ThrowawayNode, rules: set[str]) -> dict[str, Any] | None:
-    def probe() -> dict[str, Any] | None:
+    """The incident of ``rules`` once its playbook steps have run.
+
+    The node stores a new incident before it adds the matching playbooks' steps, so
+    while a playbook matches, an incident with no steps yet is not settled (taking it
+    failed the drill's playbook, timeline and containment checks on a busy machine).
+    """
+    playbook = bool(_matching_playbooks(node, rules))
+
+    def probe(need_steps: bool) -> dict[str, Any] | None:
         for inc in node.get("/v1/incidents")["incidents"]:
-            if inc["rule"] in rules and all(s["status"] != "planned" for s in inc["steps"]):
+            steps = inc["steps"]
+            if need_steps and not steps:
+                continue
+            if inc["rule"] in rules and all(s["status"] != "planned" for s in steps):
                 return node.get(f"/v1/incidents/{inc['id']}")
         return None
 
-    timeout = WAIT if _matching_playbooks(node, rules) else NO_PLAYBOOK_GRACE
-    return _poll(probe, timeout)
+    found = _poll(lambda: probe(playbook), WAIT if playbook else NO_PLAYBOOK_GRACE)
+    # a playbook that added no step (all repeats): report the incident as it is
+    return found if found is not None or not playbook else probe(False)
 
 
 # -- reports ---------------------------------------------------------------------------------
