@@ -1,6 +1,6 @@
 """OSV advisories for PyPI packages: where they come from and how a version matches.
 
-The dependency scanner (``deps.py``) asks one question of this module: "which
+The dependency scanner (``deps/``) asks one question of this package: "which
 advisories affect these (package, version) pairs?".  Three sources answer it,
 behind one small contract:
 

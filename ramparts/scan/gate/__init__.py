@@ -14,7 +14,7 @@ means.  ``run_gate`` reads the tree once (``source.py``), runs
 * the manifest-environment secret check (``secrets.py``),
 * the manifest lint (``manifest_lint.py``) and the policy lint (``ramparts.policy.lint``),
 * the infrastructure template checks (``iac/``: SAM, CloudFormation, serverless.yml),
-* the dependency check (``deps.py``) against an advisory source (``advisories.py``),
+* the dependency check (``deps/``) against an advisory source (``advisories/``),
 
 then applies accepted risks (``--accept-risk`` and the baseline), and decides:
 the gate passes when no unaccepted finding is at or above ``fail_on``.
