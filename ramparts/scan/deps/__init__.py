@@ -3,7 +3,7 @@
 Reads every dependency file a Python app ships (``requirements*.txt``,
 ``pyproject.toml``, ``poetry.lock``, ``uv.lock``, ``Pipfile.lock``) into one
 list of ``Requirement`` rows, then asks an advisory source (``advisories/``)
-about the exactly pinned ones.  Two rules come out of it:
+about the exactly pinned ones.  Three rules come out of it:
 
 * RP-D001: a pinned version is affected by an OSV advisory; severity is the
   advisory's (GHSA rating or CVSS), HIGH when it has none, and the
