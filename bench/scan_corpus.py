@@ -25,8 +25,9 @@ and the mean Youden over the categories.
 The same cases go through bandit alone (``bandit -r``, its default profile:
 every test on), each bandit finding mapped to a category by its CWE.  Where
 bandit files a weakness of our table under another CWE the mapping renames
-it (``BANDIT_CWE``, printed in the report), so bandit is not penalised for
-its numbering, only for what it does not see.
+it (``BANDIT_CWE``: the gate's own renumbering, ramparts/scan/cwe.py, printed
+in the report), so bandit is not penalised for its numbering, only for what
+it does not see; the gate reports bandit's findings under the same CWEs.
 
 ``--write`` replaces the ``bench:scan-corpus`` section of docs/scanning.md
 (tuning and held-out tables apart).  ``--tuning-only`` never opens the
@@ -54,6 +55,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _doc import write_section  # noqa: E402
 
+from ramparts.scan.cwe import BANDIT_CWE as GATE_BANDIT_CWE  # noqa: E402
 from ramparts.scan.findings import Severity  # noqa: E402
 from ramparts.scan.gate import run_gate  # noqa: E402
 from tests.scan.corpus_marks import CORPUS, RULE_CWES, case_dirs, read_marks  # noqa: E402
@@ -64,16 +66,9 @@ SECTION = "scan-corpus"
 BANDIT = Path(sys.executable).parent / "bandit"
 TOLERANCE = 1  # lines either side of the labelled line
 
-# bandit test id -> the CWE of our table it is evidence for, where bandit's own CWE differs
-BANDIT_CWE = {
-    "B102": "CWE-94", "B307": "CWE-94",  # exec/eval: bandit says CWE-78
-    "B303": "CWE-328", "B324": "CWE-328",  # md5/sha1: bandit says CWE-327
-    "B105": "CWE-798", "B106": "CWE-798", "B107": "CWE-798",  # bandit says CWE-259
-    "B506": "CWE-502",  # yaml.load: bandit says CWE-20
-    "B310": "CWE-918",  # urlopen on a variable URL: bandit says CWE-22
-    "B701": "CWE-79", "B702": "CWE-79", "B703": "CWE-79",  # autoescape off, mako, mark_safe
-    **{f"B{n}": "CWE-611" for n in (*range(313, 321), *range(405, 411))},  # xml parsers
-}
+# bandit test id -> the CWE the gate reports it under, where bandit's own differs: the
+# gate's own table (ramparts/scan/cwe.py), applied here to bandit run alone
+BANDIT_CWE = GATE_BANDIT_CWE
 NAMES = {
     "CWE-94": "code", "CWE-78": "command", "CWE-89": "sql", "CWE-502": "deserialize",
     "CWE-22": "path", "CWE-918": "ssrf", "CWE-1336": "template", "CWE-943": "nosql",
@@ -320,7 +315,7 @@ def main() -> int:
             "(renamed where bandit numbers the same weakness differently: "
             + ", ".join(f"{k}->{v}" for k, v in sorted(BANDIT_CWE.items())
                         if v != "CWE-611")
-            + ", xml parsers B313-B320/B405-B410->CWE-611).",
+            + ", xml parsers B313-B319/B405-B409/B411->CWE-611).",
             "",
             "The tuning corpus (tests/scan/taint_corpus/, see its README) is the one the rules "
             "are tuned against: its rates say what the rules were made to find, not how they "

@@ -9,10 +9,12 @@ after another, in fresh processes:
 * the same with the cache a previous, untimed run filled: warm;
 * ``bandit -r DIR`` alone;
 * ``semgrep scan --config RULES --metrics off`` when ``--semgrep-rules DIR``
-  is given and semgrep is installed.  Semgrep's registry rules need the
-  network, so the bench takes a local directory: clone
-  https://github.com/semgrep/semgrep-rules once (``git clone --depth 1``)
-  and pass its ``python/`` folder.
+  is given and semgrep is installed (on ``PATH`` or next to this Python).
+  Semgrep's registry rules need the network, so the bench takes a local
+  directory: clone https://github.com/semgrep/semgrep-rules once (``git clone
+  --depth 1``) and pass its ``python/`` folder; its version check is turned
+  off (``SEMGREP_ENABLE_VERSION_CHECK=0``), so the run needs no network.
+  docs/benchmarks.md ("Comparing with semgrep") has the steps.
 
 With ``--write`` the result replaces the ``bench:scan-large`` section of
 docs/benchmarks.md (only that section).
@@ -87,7 +89,9 @@ def main() -> None:
         tree = Path(tmp) / "tree"
         files, py = build_tree(tree, tuple(args.packages.split(",")))
         warm_home = Path(tmp) / "warm-cache"
-        env = {**os.environ, "XDG_CACHE_HOME": str(warm_home)}
+        # semgrep's start-up version check is the one network call any command here makes
+        offline = {"SEMGREP_ENABLE_VERSION_CHECK": "0"}
+        env = {**os.environ, **offline, "XDG_CACHE_HOME": str(warm_home)}
         ours = [str(BIN / "ramparts"), "scan", ".", "--format", "json", "--offline"]
         timed(ours, tree, env, {0, 1})  # fills the warm cache
         commands: dict[str, tuple[list[str], set[int], bool]] = {
@@ -104,7 +108,8 @@ def main() -> None:
             for name, (cmd, ok, cold) in commands.items():
                 run_env = env
                 if cold:
-                    run_env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / f"cold-{r}")}
+                    run_env = {**os.environ, **offline,
+                               "XDG_CACHE_HOME": str(Path(tmp) / f"cold-{r}")}
                 out = timed(cmd, tree, run_env, ok, name)
                 if isinstance(out, str):
                     failed[name] = out

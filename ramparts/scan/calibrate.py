@@ -29,17 +29,12 @@ import ast
 import re
 from typing import Any
 
+from ramparts.scan.cwe import BANDIT_CWE
 from ramparts.scan.findings import Severity
 from ramparts.scan.logic.context import UNKNOWN, ModuleContext
 
-# one CWE per kind across our rules and bandit's (the table in docs/scanning.md)
-CWE_OVERRIDES = {
-    "B102": "CWE-94", "B307": "CWE-94",  # exec / eval: code injection
-    "B506": "CWE-502",  # yaml.load: unsafe deserialisation
-    "B105": "CWE-798", "B106": "CWE-798", "B107": "CWE-798",  # hardcoded passwords
-    "B308": "CWE-79", "B703": "CWE-79", "B704": "CWE-79", "B701": "CWE-79",  # XSS
-    **{f"B{n}": "CWE-611" for n in range(313, 321)},  # xml parsers: external entities
-}
+# one CWE per weakness across our rules and bandit's (cwe.py; docs/scanning.md's table)
+CWE_OVERRIDES = BANDIT_CWE
 _COMMAND = {"B602", "B603", "B604", "B605"}
 _PLACEHOLDER = re.compile(r"%s|\?|%\([A-Za-z_]\w*\)s|(?<![:\w]):[A-Za-z_]\w*|\$\d+")
 _PLACEHOLDER_LIST = re.compile(r"^[\s,?()]*$|^(\s*,?\s*%s\s*,?\s*)+$")

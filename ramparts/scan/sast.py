@@ -12,7 +12,10 @@ the table of every rule we change and why):
 * B404, B603 and B607 are on again, at calibrated severities: an argument
   list without a shell is LOW when constant and MEDIUM when a part is chosen
   at run time; a constant shell command (B602/B605) is LOW, not HIGH; a
-  parameterised query is not B608; eval/exec carry CWE-94.
+  parameterised query is not B608.
+* Bandit's CWE is replaced by ours where it numbers a weakness differently
+  from our rule for it (eval/exec are CWE-94, md5 of a password CWE-328):
+  ``cwe.py`` has the table.
 * ``# nosec`` comments are ignored: the gate runs on the server and must not
   let the code under review switch it off.  Accepting a finding goes through
   a baseline or ``--accept-risk``, both of which are recorded.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from ramparts.scan.deps import parse_requirements_txt
+from ramparts.scan.deps.parse import parse_requirements_txt
 
 # botocore added AWS_ENDPOINT_URL (service-specific endpoints) in 1.31.57
 MINIMUM = {"botocore": Version("1.31.57"), "boto3": Version("1.28.57")}

@@ -88,7 +88,8 @@ def test_findings_carry_severity_cwe_and_remediation(
     findings, rules = results
     by_rule = {f.rule_id: f for f in findings}
     by_rule["B324"] = next(f for f in findings if f.path == "weak_hash_vuln.py")
-    assert by_rule["B324"].severity is Severity.HIGH and by_rule["B324"].cwe == "CWE-327"
+    # weak hash, as RP-L007 (bandit says CWE-327)
+    assert by_rule["B324"].severity is Severity.HIGH and by_rule["B324"].cwe == "CWE-328"
     assert by_rule["B501"].severity is Severity.HIGH and by_rule["B501"].cwe == "CWE-295"
     assert by_rule["B602"].cwe == "CWE-78"
     assert next(f for f in findings if f.path == "shell_vuln.py" and f.rule_id == "B602"
@@ -123,6 +124,17 @@ def test_eval_and_exec_are_code_injection(results: tuple[list[Finding], list[obj
     findings, rules = results
     assert {f.cwe for f in findings if f.rule_id in ("B307", "B102")} == {"CWE-94"}
     assert {r.cwe for r in rules if r.rule_id in ("B307", "B102")} == {"CWE-94"}  # type: ignore[attr-defined]
+
+
+def test_bandit_cwes_are_renumbered_to_match_our_rules(
+    results: tuple[list[Finding], list[object]],
+) -> None:
+    """cwe.py's renumberings reach both the findings and the rules of the report."""
+    findings, rules = results
+    want = {"B324": "CWE-328", "B607": "CWE-426", "B506": "CWE-502", "B602": "CWE-78",
+            "B403": "CWE-502", "B301": "CWE-502"}
+    assert {f.rule_id: f.cwe for f in findings if f.rule_id in want} == want
+    assert {r.rule_id: r.cwe for r in rules if r.rule_id in want} == want  # type: ignore[attr-defined]
 
 
 def test_nosec_in_the_scanned_code_is_ignored(tmp_path: Path) -> None:

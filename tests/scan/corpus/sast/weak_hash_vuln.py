@@ -1,4 +1,4 @@
-"""Vulnerable: MD5 used to hash a password (bandit B324, CWE-327)."""
+"""Vulnerable: MD5 used to hash a password (bandit B324, reported as CWE-328)."""
 
 import hashlib
 

@@ -1,4 +1,4 @@
-"""Vulnerable: yaml.load without a safe loader (bandit B506, CWE-20)."""
+"""Vulnerable: yaml.load without a safe loader (bandit B506, reported as CWE-502)."""
 
 import yaml
 
