@@ -31,6 +31,7 @@ from typing import Any
 
 from ramparts.scan.findings import Severity
 from ramparts.scan.logic.context import UNKNOWN, ModuleContext
+from ramparts.scan.taint import proof
 
 # one CWE per kind across our rules and bandit's (the table in docs/scanning.md)
 CWE_OVERRIDES = {
@@ -74,6 +75,12 @@ def adjust(
             return Severity.LOW, cwe, "the command is a constant"
         if test_id != "B603" and _quoted_command(ctx, call.args[0]):
             return Severity.LOW, cwe, "every part chosen at run time is shell-quoted or a number"
+        if test_id != "B603" and (proven := proof.shell_command(tree, line, column, context)):
+            if proven == proof.SANITISED:
+                return Severity.LOW, cwe, ("the taint analysis shows every part chosen at run "
+                                           "time is shell-quoted, a number or a constant")
+            return Severity.MEDIUM, cwe, ("the taint analysis shows every part chosen at run "
+                                          "time passed an allowlist or character check")
         if test_id == "B603":
             return Severity.MEDIUM, cwe, "no shell, but a part of the command is chosen at run time"
         return severity, cwe, ""

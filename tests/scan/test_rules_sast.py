@@ -24,6 +24,11 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
     "weak_hash_etag_safe.py": {("B324", 8)},
     "shell_guarded_safe.py": {("B404", 6), ("B605", 16), ("B602", 17), ("B605", 18),
                               ("B602", 19)},
+    "shell_proven_safe.py": {("B404", 6), ("B602", 16), ("B605", 18), ("B605", 22),
+                             ("B602", 26), ("B605", 29)},
+    "shell_unproven_vuln.py": {("B404", 6), ("B602", 14), ("B605", 19), ("B605", 20),
+                               ("B605", 21), ("B605", 23), ("B605", 26), ("B602", 29),
+                               ("B605", 32)},
     "yaml_load_vuln.py": {("B506", 7)},
     "yaml_load_safe.py": set(),
     "requests_tls_vuln.py": {("B501", 7), ("B113", 8)},
@@ -44,8 +49,23 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
 # calibrated severities: (file, rule, line) -> severity the gate judges by
 SEVERITIES = {
     ("shell_vuln.py", "B602", 9): Severity.HIGH,  # built at run time, through a shell
-    # a re.fullmatch guard bandit cannot see: still bandit's high (F18 not done)
-    ("shell_guarded_safe.py", "B605", 16): Severity.HIGH,
+    # a re.fullmatch guard bandit cannot see; the taint proof (taint/proof.py) does
+    ("shell_guarded_safe.py", "B605", 16): Severity.MEDIUM,
+    # every run-time part shown safe by the taint engine's sanitisers and guards
+    ("shell_proven_safe.py", "B602", 16): Severity.LOW,  # shlex.quote through locals
+    ("shell_proven_safe.py", "B605", 18): Severity.LOW,  # str(uuid.UUID(...))
+    ("shell_proven_safe.py", "B605", 22): Severity.MEDIUM,  # an allowlist of literals
+    ("shell_proven_safe.py", "B602", 26): Severity.MEDIUM,  # a compiled fullmatch pattern
+    ("shell_proven_safe.py", "B605", 29): Severity.MEDIUM,  # isdigit()
+    # the backstop: what nothing shows safe keeps bandit's high
+    ("shell_unproven_vuln.py", "B602", 14): Severity.HIGH,  # a helper's parameter
+    ("shell_unproven_vuln.py", "B605", 19): Severity.HIGH,  # an app call not followed
+    ("shell_unproven_vuln.py", "B605", 20): Severity.HIGH,  # a configured global
+    ("shell_unproven_vuln.py", "B605", 21): Severity.HIGH,  # os.getenv
+    ("shell_unproven_vuln.py", "B605", 23): Severity.HIGH,  # one part quoted, one raw
+    ("shell_unproven_vuln.py", "B605", 26): Severity.HIGH,  # a guard that does not stop
+    ("shell_unproven_vuln.py", "B602", 29): Severity.HIGH,  # reassigned in one branch
+    ("shell_unproven_vuln.py", "B605", 32): Severity.HIGH,  # a closure's value
     ("shell_guarded_safe.py", "B602", 17): Severity.LOW,  # shlex.join quotes every word
     ("shell_guarded_safe.py", "B605", 18): Severity.LOW,  # f-string of module constants
     ("shell_guarded_safe.py", "B602", 19): Severity.LOW,  # " ".join of constants
