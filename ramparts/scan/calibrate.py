@@ -12,7 +12,11 @@ its reason, in docs/scanning.md ("Bandit rules we change"):
   LOW whatever bandit says: nothing outside the code can change it; so is a
   shell command whose every run-time part is ``shlex.quote``-d or ``int()``.  B603
   with a part chosen at run time is MEDIUM (argument injection; the taint
-  rule RP-T002 blocks it when the part comes from a request).  B404 (import)
+  rule RP-T002 blocks it when the part comes from a request).  A shell
+  command the taint engine proves safe (``taint/proof.py``: every run-time
+  part sanitised, or checked by a guard, with nothing unknown in it) is LOW,
+  or MEDIUM when the proof needs a guard; anything unproven keeps bandit's
+  severity, so bandit stays the backstop for flows the taint rules miss.  B404 (import)
   and B607 (partial path; the sandbox fixes ``PATH``) stay at bandit's LOW.
 * B608 (SQL built as a string): a query that binds its values (placeholders
   and a parameters argument) and only splices in constants or placeholder
