@@ -18,6 +18,16 @@ def test_each_sanitiser_clears_only_its_kind(scan: Scan) -> None:
     assert scan(code) == {("RP-T003", 5)}
 
 
+def test_an_ip_address_is_not_a_sanitiser(scan: Scan) -> None:
+    """An IPv6 scope id is free text: ip_address("fe80::1%;id") prints as it came."""
+    code = """
+    import ipaddress, os
+    def handler(event, context):
+        os.system("ping -c1 " + str(ipaddress.ip_address(event["ip"])))
+    """
+    assert scan(code) == {("RP-T002", 3)}
+
+
 def test_path_containment_not_normalisation(scan: Scan) -> None:
     code = """
     import os
