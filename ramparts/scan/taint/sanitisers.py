@@ -11,6 +11,7 @@ after it (``is_relative_to``, ``startswith`` on the normalised path,
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -106,15 +107,28 @@ def replace_clears(args: list[ast.expr]) -> Taint:
     return frozenset(cleared)
 
 
-def regex_clears(pattern: ast.expr) -> Taint:
-    """``re.sub(P, repl, s)`` with a negated class of safe characters keeps only those."""
+def regex_clears(pattern: ast.expr, repl: ast.expr | None = None) -> Taint:
+    """``re.sub(P, repl, s)`` with a negated class of safe characters keeps only those.
+
+    The replacement is written in too: ``re.sub("[^a-z]", ";", "a id")`` is ``a;id``,
+    so a replacement that is not a literal, or refers back to the match, clears nothing.
+    """
     if not isinstance(pattern, ast.Constant) or not isinstance(pattern.value, str):
         return frozenset()
     p = pattern.value
+    written = repl.value if isinstance(repl, ast.Constant) else None
+    if repl is None:
+        written = ""
+    if not isinstance(written, str) or "\\" in written:
+        return frozenset()
     if p.startswith("[^") and p.rstrip("+*").endswith("]"):
-        body = p[2:p.rstrip("+*").rindex("]")]
-        if not any(c in body for c in "/.\\'\";&|$`<>%{}()\n\r:"):
-            return _CHARSET
+        # what is kept is what the class names, plus the replacement: judged as the
+        # guard ``[...]*`` would be (spaces and globs count for the shell, as in
+        # regex_guard.DANGEROUS)
+        kept = regex_guard.cleared("[" + p[2:p.rstrip("+*").rindex("]")]
+                                   + re.escape(written) + "]*", 0, "fullmatch")
+        if kept:
+            return kept
     if "\\n" in p or "\n" in p or "\\r" in p or "\r" in p:
         return frozenset({"log"})
     return frozenset()

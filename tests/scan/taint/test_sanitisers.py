@@ -28,6 +28,23 @@ def test_an_ip_address_is_not_a_sanitiser(scan: Scan) -> None:
     assert scan(code) == {("RP-T002", 3)}
 
 
+def test_re_sub_clears_only_what_the_kept_class_and_the_replacement_rule_out(
+        scan: Scan) -> None:
+    code = """
+    import os, re
+    def handler(event, context):
+        v = event["v"]
+        os.system("ls " + re.sub(r"[^a-z0-9]", "", v))
+        os.system("ls " + re.sub(r"[^a-z0-9]", "_", v))
+        os.system("ls " + re.sub(r"[^a-z0-9]", ";", v))
+        os.system("ls " + re.sub(r"[^a-z0-9*]", "", v))
+        os.system("ls " + re.sub(r"[^a-z0-9 ]", "", v))
+        os.system("ls " + re.sub(r"[^a-z0-9]", r"\\g<0>", v))
+        os.system("ls " + re.sub(r"[^a-z0-9]", v[0], v))
+    """
+    assert scan(code) == {("RP-T002", n) for n in (6, 7, 8, 9, 10)}
+
+
 def test_path_containment_not_normalisation(scan: Scan) -> None:
     code = """
     import os
