@@ -96,7 +96,7 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     if name in sinks.URL_OBJECTS:  # the request's URL is what matters, not its body
         return (args[0] if args else CLEAN) | kwargs.get("url", CLEAN)
     if name in sanitisers.SANITISERS:
-        return everything - sanitisers.SANITISERS[name]
+        return everything - sanitisers.sanitiser_clears(name, node)
     if name == "re.sub" and len(node.args) >= 3:
         return (args[1] | args[2]) - sanitisers.regex_clears(node.args[0], node.args[1])
     if method is None:

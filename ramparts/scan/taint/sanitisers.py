@@ -72,6 +72,26 @@ SANITISERS: dict[str, Taint] = {
     "urllib.parse.quote_plus": frozenset({"xss", "log", "command", "sql", "ldap", "xpath",
                                           "code", "path"}),
 }
+_URL_QUOTES = frozenset({"urllib.parse.quote", "urllib.parse.quote_plus"})
+
+
+def sanitiser_clears(name: str, call: ast.Call) -> Taint:
+    """What ``SANITISERS[name]`` clears for this call: ``quote(v, safe=";&")`` keeps ``;&``."""
+    if name not in _URL_QUOTES:
+        return SANITISERS[name]
+    safe = call.args[1] if len(call.args) > 1 else next(
+        (k.value for k in call.keywords if k.arg == "safe"), None)
+    if safe is None:
+        return SANITISERS[name]
+    if not isinstance(safe, ast.Constant) or not isinstance(safe.value, str):
+        return frozenset()
+    if not safe.value:
+        return SANITISERS[name]
+    # the characters ``safe`` lets through unescaped, judged as a guard would judge them
+    return SANITISERS[name] & regex_guard.cleared("[" + re.escape(safe.value) + "]*", 0,
+                                                  "fullmatch")
+
+
 # methods whose result is a digest, a flag or a number, not the caller's text
 CLEAN_METHODS = frozenset({"isdigit", "isalnum", "isalpha", "isdecimal", "isnumeric",
                            "startswith", "endswith", "count", "index", "find", "rfind",

@@ -45,6 +45,20 @@ def test_re_sub_clears_only_what_the_kept_class_and_the_replacement_rule_out(
     assert scan(code) == {("RP-T002", n) for n in (6, 7, 8, 9, 10)}
 
 
+def test_url_quote_keeps_what_safe_names(scan: Scan) -> None:
+    code = """
+    import os
+    from urllib.parse import quote
+    def handler(event, context):
+        v = event["v"]
+        os.system("curl https://x.example/" + quote(v))
+        os.system("curl https://x.example/" + quote(v, safe=":"))
+        os.system("curl https://x.example/" + quote(v, safe=";&"))
+        os.system("curl https://x.example/" + quote(v, event["safe"]))
+    """
+    assert scan(code) == {("RP-T002", 7), ("RP-T002", 8)}
+
+
 def test_path_containment_not_normalisation(scan: Scan) -> None:
     code = """
     import os
