@@ -26,13 +26,14 @@ _URL: Taint = frozenset({"ssrf", "redirect"})
 _SIGNED: Taint = frozenset({"deserialize", "code"})
 
 # calls whose result carries nothing the caller chose as text (not ipaddress.ip_address:
-# an IPv6 scope id keeps any text, str(ip_address("fe80::1%;id")) == "fe80::1%;id")
+# an IPv6 scope id keeps any text, str(ip_address("fe80::1%;id")) == "fe80::1%;id"; nor
+# django.shortcuts.resolve_url: what does not reverse and holds "/" or "." comes back as is)
 CLEAR_ALL = frozenset({
     "int", "float", "bool", "len", "abs", "round", "hash", "uuid.UUID", "ord", "complex",
     "hashlib.sha256", "hashlib.sha1", "hashlib.md5", "hashlib.sha512", "hmac.compare_digest",
     "hmac.new", "datetime.datetime.fromisoformat", "datetime.date.fromisoformat",
     "decimal.Decimal", "isinstance", "callable", "id", "type", "flask.url_for", "url_for",
-    "django.urls.reverse", "django.shortcuts.resolve_url", "secrets.token_hex",
+    "django.urls.reverse", "secrets.token_hex",
     "secrets.token_urlsafe", "bson.ObjectId",
     "bson.objectid.ObjectId"})
 _ESCAPE_HTML: Taint = frozenset({"xss"})

@@ -59,6 +59,19 @@ def test_url_quote_keeps_what_safe_names(scan: Scan) -> None:
     assert scan(code) == {("RP-T002", 7), ("RP-T002", 8)}
 
 
+def test_resolve_url_returns_what_does_not_reverse(scan: Scan) -> None:
+    """Django's resolve_url("https://evil.example/") gives the URL back unchanged."""
+    code = """
+    from django.shortcuts import redirect, resolve_url
+    from django.urls import reverse
+    def login_done(request):
+        if request.GET.get("home"):
+            return redirect(reverse("home"))
+        return redirect(resolve_url(request.GET["next"]))
+    """
+    assert scan(code) == {("RP-T011", 6)}
+
+
 def test_path_containment_not_normalisation(scan: Scan) -> None:
     code = """
     import os
