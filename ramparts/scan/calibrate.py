@@ -153,11 +153,31 @@ def _quoted_command(ctx: ModuleContext, expr: ast.expr) -> bool:
     """
     if isinstance(expr, ast.Call) and ctx.call_name(expr) in _SHELL_SAFE_COMMANDS:
         return True
+    if not _keeps_words(expr):
+        return False
     literal, spliced = _parts(ctx, expr)
     if not spliced or not literal:
         return False
     return all(isinstance(e, ast.Call) and ctx.call_name(e) in _SHELL_SAFE_CALLS
                for e in spliced)
+
+
+def _keeps_words(expr: ast.expr) -> bool:
+    """No ``!r``/``%r`` re-quoting and no width or precision that could cut a quoted word."""
+    for n in ast.walk(expr):
+        if isinstance(n, ast.FormattedValue) and (
+                n.conversion in (ord("r"), ord("a")) or n.format_spec is not None):
+            return False
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) and not (
+                isinstance(n.left, ast.Constant) and isinstance(n.left.value, str)
+                and proof.plain_percent(n.left.value)):
+            return False
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                and n.func.attr == "format" and not (
+                    isinstance(n.func.value, ast.Constant) and isinstance(n.func.value.value, str)
+                    and proof.plain_braces(n.func.value.value)):
+            return False
+    return True
 
 
 def _binds_parameters(call: ast.Call) -> bool:

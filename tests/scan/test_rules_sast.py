@@ -26,9 +26,10 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
                               ("B602", 19)},
     "shell_proven_safe.py": {("B404", 6), ("B602", 16), ("B605", 18), ("B605", 22),
                              ("B602", 26), ("B605", 29)},
-    "shell_unproven_vuln.py": {("B404", 6), ("B602", 14), ("B605", 19), ("B605", 20),
-                               ("B605", 21), ("B605", 23), ("B605", 26), ("B602", 29),
-                               ("B605", 32)},
+    "shell_unproven_vuln.py": {("B404", 7), ("B602", 15), ("B605", 20), ("B605", 21),
+                               ("B605", 22), ("B605", 24), ("B605", 27), ("B602", 30),
+                               ("B605", 33), ("B605", 37), ("B605", 38), ("B605", 39),
+                               ("B605", 40), ("B605", 41), ("B605", 45), ("B605", 46)},
     "yaml_load_vuln.py": {("B506", 7)},
     "yaml_load_safe.py": set(),
     "requests_tls_vuln.py": {("B501", 7), ("B113", 8)},
@@ -58,14 +59,22 @@ SEVERITIES = {
     ("shell_proven_safe.py", "B602", 26): Severity.MEDIUM,  # a compiled fullmatch pattern
     ("shell_proven_safe.py", "B605", 29): Severity.MEDIUM,  # isdigit()
     # the backstop: what nothing shows safe keeps bandit's high
-    ("shell_unproven_vuln.py", "B602", 14): Severity.HIGH,  # a helper's parameter
-    ("shell_unproven_vuln.py", "B605", 19): Severity.HIGH,  # an app call not followed
-    ("shell_unproven_vuln.py", "B605", 20): Severity.HIGH,  # a configured global
-    ("shell_unproven_vuln.py", "B605", 21): Severity.HIGH,  # os.getenv
-    ("shell_unproven_vuln.py", "B605", 23): Severity.HIGH,  # one part quoted, one raw
-    ("shell_unproven_vuln.py", "B605", 26): Severity.HIGH,  # a guard that does not stop
-    ("shell_unproven_vuln.py", "B602", 29): Severity.HIGH,  # reassigned in one branch
-    ("shell_unproven_vuln.py", "B605", 32): Severity.HIGH,  # a closure's value
+    ("shell_unproven_vuln.py", "B602", 15): Severity.HIGH,  # a helper's parameter
+    ("shell_unproven_vuln.py", "B605", 20): Severity.HIGH,  # an app call not followed
+    ("shell_unproven_vuln.py", "B605", 21): Severity.HIGH,  # a configured global
+    ("shell_unproven_vuln.py", "B605", 22): Severity.HIGH,  # os.getenv
+    ("shell_unproven_vuln.py", "B605", 24): Severity.HIGH,  # one part quoted, one raw
+    ("shell_unproven_vuln.py", "B605", 27): Severity.HIGH,  # a guard that does not stop
+    ("shell_unproven_vuln.py", "B602", 30): Severity.HIGH,  # reassigned in one branch
+    ("shell_unproven_vuln.py", "B605", 33): Severity.HIGH,  # a closure's value
+    # a quoted word then sliced, stripped, re-quoted by %r/!r/json.dumps or cut short
+    ("shell_unproven_vuln.py", "B605", 37): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 38): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 39): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 40): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 41): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 45): Severity.HIGH,  # shlex.quote spliced with %r
+    ("shell_unproven_vuln.py", "B605", 46): Severity.HIGH,  # ... or a precision
     ("shell_guarded_safe.py", "B602", 17): Severity.LOW,  # shlex.join quotes every word
     ("shell_guarded_safe.py", "B605", 18): Severity.LOW,  # f-string of module constants
     ("shell_guarded_safe.py", "B602", 19): Severity.LOW,  # " ".join of constants

@@ -19,6 +19,8 @@ like, or a guard (allowlist membership, a ``re.fullmatch`` character check,
 from __future__ import annotations
 
 import ast
+import re
+import string
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from ramparts.scan.taint.analysis import Program
 from ramparts.scan.taint.engine import Interp
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
 
-__all__ = ["SANITISED", "GUARDED", "shell_command"]
+__all__ = ["GUARDED", "SANITISED", "plain_braces", "plain_percent", "shell_command"]
 
 SANITISED = "sanitised"  # proven without any guard: quoting, numbers, constants
 GUARDED = "guarded"  # proven only with a guard's help (allowlist, pattern, isdigit)
@@ -41,6 +43,17 @@ _KEEPS_INPUTS = frozenset({
     "os.path.splitext", "posixpath.join", "posixpath.basename", "posixpath.normpath",
     "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "re.sub", "shlex.split",
     "json.dumps", "textwrap.dedent"})
+# a shell-quoted word stays one word through these (they neither cut nor re-quote it);
+# anything else given a quoted value (replace("'", ""), strip("'"), re.sub, json.dumps,
+# a slice, %r/{!r}/format specs) may undo the quoting, and proves nothing
+QUOTED = "@quoted"
+_QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
+_KEEPS_QUOTES = frozenset({"str", "os.path.join", "posixpath.join", "list", "tuple",
+                           "sorted", "reversed", "min", "max", *_QUOTERS})
+_KEEPS_QUOTES_METHODS = frozenset({"join", "encode", "decode", "append", "extend", "insert",
+                                   "add", "update", "setdefault", "get", "pop", "copy",
+                                   "items", "keys", "values"})
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d*))?[hlL]?(.)")
 # methods of str/bytes/lists/dicts that only rearrange what the receiver and arguments hold
 _VALUE_METHODS = frozenset({
     "format", "join", "replace", "strip", "lstrip", "rstrip", "lower", "upper", "casefold",
@@ -142,12 +155,29 @@ class _Skeptic(Interp):
         if isinstance(node, ast.Name) and node.id not in self.env \
                 and id(node) not in self.callee_parts:
             return CLEAN if node.id in self.literal_globals else KINDS
-        return super().expr(node)
+        t = super().expr(node)
+        if QUOTED not in t:
+            return t
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return t | KINDS  # shlex.quote(x)[1:-1] drops the quotes
+        if isinstance(node, ast.FormattedValue) and (
+                node.conversion in (ord("r"), ord("a")) or node.format_spec is not None):
+            return t | KINDS  # {q!r} re-quotes with "...", where $() runs; {q:.5} cuts
+        if isinstance(node, ast.BinOp) and any(
+                isinstance(b, ast.BinOp) and isinstance(b.op, ast.Mod) and not (
+                    isinstance(b.left, ast.Constant) and isinstance(b.left.value, str)
+                    and plain_percent(b.left.value)) for b in ast.walk(node)):
+            return t | KINDS  # "%r" % q, "%.5s" % q, or a format read at run time
+        return t
 
     def call(self, node: ast.Call) -> Taint:
         t = super().call(node)
         name = self.qualname(node.func)
         method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if name in _QUOTERS:
+            return t | {QUOTED}
+        if QUOTED in t and not self._keeps_quoting(node, name, method):
+            return t | KINDS
         if name in sanitisers.CLEAR_ALL or name in sanitisers.SANITISERS \
                 or name in _KEEPS_INPUTS or method in sanitisers.CLEAN_METHODS:
             return t
@@ -155,13 +185,37 @@ class _Skeptic(Interp):
             return t
         return t | KINDS
 
+    def _keeps_quoting(self, node: ast.Call, name: str, method: str | None) -> bool:
+        """Whether a call given a shell-quoted value keeps each quoted word whole."""
+        if name in _KEEPS_QUOTES or method in sanitisers.CLEAN_METHODS:
+            return True
+        if method == "format":
+            template = node.func.value  # type: ignore[attr-defined]
+            return isinstance(template, ast.Constant) and isinstance(template.value, str) \
+                and plain_braces(template.value)
+        return method in _KEEPS_QUOTES_METHODS and self._is_value(node.func.value)  # type: ignore[attr-defined]
+
     def _is_value(self, node: ast.expr) -> bool:
         """A receiver that is data (a local, a literal, a call's result), not a module."""
-        while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
-            node = node.func if isinstance(node, ast.Call) else node.value
+        while isinstance(node, ast.Attribute | ast.Subscript):
+            node = node.value
         if isinstance(node, ast.Name):
             return node.id in self.env or node.id in self.literal_globals
         return True
+
+
+def plain_percent(template: str) -> bool:
+    """Only bare ``%s``/``%d`` (no width, precision, ``%r`` or ``%a``) in a %-format."""
+    return all(m.group(0) in ("%s", "%d", "%i", "%%") for m in _PERCENT.finditer(template))
+
+
+def plain_braces(template: str) -> bool:
+    """Only ``{}``/``{name}`` fields (no ``!r``/``!a`` conversion, no format spec)."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return False
+    return all(conv in (None, "s") and not spec for _, _, spec, conv in fields)
 
 
 def _literal_globals(tree: ast.Module) -> set[str]:

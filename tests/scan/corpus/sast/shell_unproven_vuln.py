@@ -1,5 +1,6 @@
-"""Shell commands the taint rules do not flag but nothing shows safe: bandit's high stays."""
+"""Shell commands nothing shows safe (whether or not RP-T002 flags them): bandit's high stays."""
 
+import json
 import os
 import re
 import shlex
@@ -32,4 +33,14 @@ def handler(event, context):
         os.system("wc -l " + quoted)  # high: a closure's value is not followed
 
     inner()
+    word = shlex.quote(event["word"])  # each below undoes or cuts the quoting
+    os.system("echo " + word[1:-1])  # high: a slice drops the quotes
+    os.system("echo " + word.strip("'"))  # high
+    os.system(f"echo {word!r}")  # high: repr re-quotes with "...", where $() runs
+    os.system("echo %.3s %s" % (word, word))  # high: a precision cuts a quote off
+    os.system("echo " + json.dumps(word))  # high: "..." again
     return {"statusCode": 200}
+
+
+os.system("echo %r" % shlex.quote(TOOL))  # high: %r re-quotes a word spliced in directly
+os.system(f"echo {shlex.quote(TOOL):.4}")  # high: a precision cuts it
