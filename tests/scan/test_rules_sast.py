@@ -25,11 +25,12 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
     "shell_guarded_safe.py": {("B404", 6), ("B605", 16), ("B602", 17), ("B605", 18),
                               ("B602", 19)},
     "shell_proven_safe.py": {("B404", 6), ("B602", 16), ("B605", 18), ("B605", 22),
-                             ("B602", 26), ("B605", 29)},
+                             ("B602", 26), ("B605", 29), ("B602", 44), ("B605", 45)},
     "shell_unproven_vuln.py": {("B404", 7), ("B602", 15), ("B605", 20), ("B605", 21),
                                ("B605", 22), ("B605", 24), ("B605", 27), ("B602", 30),
                                ("B605", 33), ("B605", 37), ("B605", 38), ("B605", 39),
-                               ("B605", 40), ("B605", 41), ("B605", 45), ("B605", 46)},
+                               ("B605", 40), ("B605", 41), ("B605", 45), ("B605", 46),
+                               ("B605", 60), ("B605", 63), ("B605", 68)},
     "yaml_load_vuln.py": {("B506", 7)},
     "yaml_load_safe.py": set(),
     "requests_tls_vuln.py": {("B501", 7), ("B113", 8)},
@@ -58,6 +59,8 @@ SEVERITIES = {
     ("shell_proven_safe.py", "B605", 22): Severity.MEDIUM,  # an allowlist of literals
     ("shell_proven_safe.py", "B602", 26): Severity.MEDIUM,  # a compiled fullmatch pattern
     ("shell_proven_safe.py", "B605", 29): Severity.MEDIUM,  # isdigit()
+    ("shell_proven_safe.py", "B602", 44): Severity.LOW,  # quoted by a helper (followed)
+    ("shell_proven_safe.py", "B605", 45): Severity.MEDIUM,  # a helper's guard
     # the backstop: what nothing shows safe keeps bandit's high
     ("shell_unproven_vuln.py", "B602", 15): Severity.HIGH,  # a helper's parameter
     ("shell_unproven_vuln.py", "B605", 20): Severity.HIGH,  # an app call not followed
@@ -75,6 +78,9 @@ SEVERITIES = {
     ("shell_unproven_vuln.py", "B605", 41): Severity.HIGH,
     ("shell_unproven_vuln.py", "B605", 45): Severity.HIGH,  # shlex.quote spliced with %r
     ("shell_unproven_vuln.py", "B605", 46): Severity.HIGH,  # ... or a precision
+    ("shell_unproven_vuln.py", "B605", 60): Severity.HIGH,  # a list filled via an alias
+    ("shell_unproven_vuln.py", "B605", 63): Severity.HIGH,  # ... or by a helper
+    ("shell_unproven_vuln.py", "B605", 68): Severity.HIGH,  # a module list changed elsewhere
     ("shell_guarded_safe.py", "B602", 17): Severity.LOW,  # shlex.join quotes every word
     ("shell_guarded_safe.py", "B605", 18): Severity.LOW,  # f-string of module constants
     ("shell_guarded_safe.py", "B602", 19): Severity.LOW,  # " ".join of constants

@@ -28,3 +28,19 @@ def handler(event, context):
     if count.isdigit():
         os.popen("head -n " + count + " /srv/log")  # medium: digits only
     return {"statusCode": 200}
+
+
+def _archive_name(value):
+    return shlex.quote(value) + ".tgz"
+
+
+def _checked_size(value):
+    if not SIZE.fullmatch(value):
+        raise ValueError("bad size")
+    return value
+
+
+def archive(event, context):
+    subprocess.run("tar czf /tmp/" + _archive_name(event["name"]), shell=True)  # low
+    os.system("convert -resize " + _checked_size(event["size"]))  # medium: the helper's guard
+    return {"statusCode": 200}

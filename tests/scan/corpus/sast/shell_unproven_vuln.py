@@ -44,3 +44,26 @@ def handler(event, context):
 
 os.system("echo %r" % shlex.quote(TOOL))  # high: %r re-quotes a word spliced in directly
 os.system(f"echo {shlex.quote(TOOL):.4}")  # high: a precision cuts it
+
+ARGS = ["ls", "-l"]
+
+
+def _add(parts, value):
+    parts.append(value)
+
+
+def more(event, context):
+    ARGS.append(event["extra"])  # changes the module's list for every later request
+    parts = ["ls"]
+    alias = parts
+    alias.append(event["dir"])
+    os.system(" ".join(parts))  # high: filled through another name
+    words = ["echo"]
+    _add(words, event["word"])
+    os.system(" ".join(words))  # high: filled by the app's helper
+    return {"statusCode": 200}
+
+
+def listing(event, context):
+    os.system(" ".join(ARGS))  # high: another function appends to ARGS
+    return {"statusCode": 200}
