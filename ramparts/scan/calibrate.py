@@ -53,12 +53,13 @@ _PARAM_KEYWORDS = {"params", "parameters", "args", "vars", "bind", "values"}
 
 def adjust(
     test_id: str, severity: Severity, cwe: str | None, tree: ast.Module | None,
-    line: int, column: int, context: dict[str, ModuleContext],
+    line: int, column: int, context: dict[str, Any],
 ) -> tuple[Severity, str | None, str] | None:
     """The (severity, cwe, why) the gate gives bandit's finding, or ``None`` to drop it.
 
-    ``column`` is bandit's 0-based offset; ``context`` caches one ``ModuleContext``
-    per file (built only for files with a finding that needs it).
+    ``column`` is bandit's 0-based offset; ``context`` caches, per file, one
+    ``ModuleContext`` and what the shell-command proof needs (built only for files
+    with a finding that needs them).
     """
     cwe = CWE_OVERRIDES.get(test_id, cwe)
     if tree is None or (test_id not in _COMMAND and test_id not in ("B608", "B324")):
@@ -75,7 +76,8 @@ def adjust(
         call = _call_at(ctx, line, column)
         if call is None or not call.args:
             return severity, cwe, ""
-        if _constant_command(ctx, call.args[0]):
+        if _constant_command(ctx, call.args[0]) and not _changed_list(
+                ctx, call.args[0], tree, context):
             return Severity.LOW, cwe, "the command is a constant"
         if test_id != "B603" and _quoted_command(ctx, call.args[0]):
             return Severity.LOW, cwe, "every part chosen at run time is shell-quoted or a number"
@@ -129,6 +131,16 @@ def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
         _, spliced = _parts(ctx, expr)
         return bool(spliced) and all(_constant_or_placeholders(ctx, e) for e in spliced)
     return False
+
+
+def _changed_list(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
+                  context: dict[str, Any]) -> bool:
+    """A name bound to a literal list that some code changes in place (``ARGS.insert(0, x)``)."""
+    if not (isinstance(expr, ast.Name) and isinstance(ctx.value(expr), list)):
+        return False
+    if "changed" not in context:
+        context["changed"] = proof.changed_in_place(tree)
+    return expr.id in context["changed"]
 
 
 _SECRET_NAME = re.compile(r"pass(wd|word)?|pwd|secret|token|api_?key|credential", re.I)

@@ -30,7 +30,7 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
                                ("B605", 22), ("B605", 24), ("B605", 27), ("B602", 30),
                                ("B605", 33), ("B605", 37), ("B605", 38), ("B605", 39),
                                ("B605", 40), ("B605", 41), ("B605", 45), ("B605", 46),
-                               ("B605", 60), ("B605", 63), ("B605", 68)},
+                               ("B605", 60), ("B605", 63), ("B605", 68), ("B602", 81)},
     "yaml_load_vuln.py": {("B506", 7)},
     "yaml_load_safe.py": set(),
     "requests_tls_vuln.py": {("B501", 7), ("B113", 8)},
@@ -81,6 +81,7 @@ SEVERITIES = {
     ("shell_unproven_vuln.py", "B605", 60): Severity.HIGH,  # a list filled via an alias
     ("shell_unproven_vuln.py", "B605", 63): Severity.HIGH,  # ... or by a helper
     ("shell_unproven_vuln.py", "B605", 68): Severity.HIGH,  # a module list changed elsewhere
+    ("shell_unproven_vuln.py", "B602", 81): Severity.HIGH,  # a "constant" list changed elsewhere
     ("shell_guarded_safe.py", "B602", 17): Severity.LOW,  # shlex.join quotes every word
     ("shell_guarded_safe.py", "B605", 18): Severity.LOW,  # f-string of module constants
     ("shell_guarded_safe.py", "B602", 19): Severity.LOW,  # " ".join of constants

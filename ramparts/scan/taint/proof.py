@@ -32,7 +32,8 @@ from ramparts.scan.taint.analysis import Program
 from ramparts.scan.taint.engine import Interp
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
 
-__all__ = ["GUARDED", "SANITISED", "plain_braces", "plain_percent", "shell_command"]
+__all__ = ["GUARDED", "SANITISED", "changed_in_place", "plain_braces", "plain_percent",
+           "shell_command"]
 
 _HELPER_DEPTH = 3  # helper -> helper's helper -> ...; deeper calls are unknown
 SANITISED = "sanitised"  # proven without any guard: quoting, numbers, constants
@@ -373,6 +374,11 @@ def _shared_and_changed(fn: index.Function) -> set[str]:
     tied &= own
     spoilt = {find(n) for n in _changed(fn) & tied} & {find(n) for n in made & tied}
     return {n for n in tied if find(n) in spoilt}
+
+
+def changed_in_place(tree: ast.AST) -> set[str]:
+    """Names ``tree`` stores into, calls a changing method of, or hands to an unknown call."""
+    return _changed(tree)
 
 
 def _makes_container(value: ast.expr) -> bool:

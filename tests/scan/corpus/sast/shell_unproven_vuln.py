@@ -67,3 +67,16 @@ def more(event, context):
 def listing(event, context):
     os.system(" ".join(ARGS))  # high: another function appends to ARGS
     return {"statusCode": 200}
+
+
+SH_ARGS = ["ls -l /srv"]
+
+
+def reconfigure(event, context):
+    SH_ARGS.insert(0, event["cmd"])  # the list's first word is what the shell runs
+    return {"statusCode": 200}
+
+
+def run_listing(event, context):
+    subprocess.run(SH_ARGS, shell=True)  # high: not a constant once something changes it
+    return {"statusCode": 200}
