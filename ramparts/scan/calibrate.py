@@ -12,7 +12,11 @@ its reason, in docs/scanning.md ("Bandit rules we change"):
   LOW whatever bandit says: nothing outside the code can change it; so is a
   shell command whose every run-time part is ``shlex.quote``-d or ``int()``.  B603
   with a part chosen at run time is MEDIUM (argument injection; the taint
-  rule RP-T002 blocks it when the part comes from a request).  B404 (import)
+  rule RP-T002 blocks it when the part comes from a request).  A shell
+  command the taint engine proves safe (``taint/proof.py``: every run-time
+  part sanitised, or checked by a guard, with nothing unknown in it) is LOW,
+  or MEDIUM when the proof needs a guard; anything unproven keeps bandit's
+  severity, so bandit stays the backstop for flows the taint rules miss.  B404 (import)
   and B607 (partial path; the sandbox fixes ``PATH``) stay at bandit's LOW.
 * B608 (SQL built as a string): a query that binds its values (placeholders
   and a parameters argument) and only splices in constants or placeholder
@@ -32,6 +36,7 @@ from typing import Any
 from ramparts.scan.cwe import BANDIT_CWE
 from ramparts.scan.findings import Severity
 from ramparts.scan.logic.context import UNKNOWN, ModuleContext
+from ramparts.scan.taint import proof
 
 # one CWE per weakness across our rules and bandit's (cwe.py; docs/scanning.md's table)
 CWE_OVERRIDES = BANDIT_CWE
@@ -43,12 +48,13 @@ _PARAM_KEYWORDS = {"params", "parameters", "args", "vars", "bind", "values"}
 
 def adjust(
     test_id: str, severity: Severity, cwe: str | None, tree: ast.Module | None,
-    line: int, column: int, context: dict[str, ModuleContext],
+    line: int, column: int, context: dict[str, Any],
 ) -> tuple[Severity, str | None, str] | None:
     """The (severity, cwe, why) the gate gives bandit's finding, or ``None`` to drop it.
 
-    ``column`` is bandit's 0-based offset; ``context`` caches one ``ModuleContext``
-    per file (built only for files with a finding that needs it).
+    ``column`` is bandit's 0-based offset; ``context`` caches, per file, one
+    ``ModuleContext`` and what the shell-command proof needs (built only for files
+    with a finding that needs them).
     """
     cwe = CWE_OVERRIDES.get(test_id, cwe)
     if tree is None or (test_id not in _COMMAND and test_id not in ("B608", "B324")):
@@ -65,10 +71,17 @@ def adjust(
         call = _call_at(ctx, line, column)
         if call is None or not call.args:
             return severity, cwe, ""
-        if _constant_command(ctx, call.args[0]):
+        if _constant_command(ctx, call.args[0]) and not _changed_list(
+                ctx, call.args[0], tree, context):
             return Severity.LOW, cwe, "the command is a constant"
         if test_id != "B603" and _quoted_command(ctx, call.args[0]):
             return Severity.LOW, cwe, "every part chosen at run time is shell-quoted or a number"
+        if test_id != "B603" and (proven := proof.shell_command(tree, line, column, context)):
+            if proven == proof.SANITISED:
+                return Severity.LOW, cwe, ("the taint analysis shows every part chosen at run "
+                                           "time is shell-quoted, a number or a constant")
+            return Severity.MEDIUM, cwe, ("the taint analysis shows every part chosen at run "
+                                          "time passed an allowlist or character check")
         if test_id == "B603":
             return Severity.MEDIUM, cwe, "no shell, but a part of the command is chosen at run time"
         return severity, cwe, ""
@@ -115,6 +128,16 @@ def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
     return False
 
 
+def _changed_list(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
+                  context: dict[str, Any]) -> bool:
+    """A name bound to a literal list that some code changes in place (``ARGS.insert(0, x)``)."""
+    if not (isinstance(expr, ast.Name) and isinstance(ctx.value(expr), list)):
+        return False
+    if "changed" not in context:
+        context["changed"] = proof.changed_in_place(tree)
+    return expr.id in context["changed"]
+
+
 _SECRET_NAME = re.compile(r"pass(wd|word)?|pwd|secret|token|api_?key|credential", re.I)
 
 
@@ -137,11 +160,31 @@ def _quoted_command(ctx: ModuleContext, expr: ast.expr) -> bool:
     """
     if isinstance(expr, ast.Call) and ctx.call_name(expr) in _SHELL_SAFE_COMMANDS:
         return True
+    if not _keeps_words(expr):
+        return False
     literal, spliced = _parts(ctx, expr)
     if not spliced or not literal:
         return False
     return all(isinstance(e, ast.Call) and ctx.call_name(e) in _SHELL_SAFE_CALLS
                for e in spliced)
+
+
+def _keeps_words(expr: ast.expr) -> bool:
+    """No ``!r``/``%r`` re-quoting and no width or precision that could cut a quoted word."""
+    for n in ast.walk(expr):
+        if isinstance(n, ast.FormattedValue) and (
+                n.conversion in (ord("r"), ord("a")) or n.format_spec is not None):
+            return False
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) and not (
+                isinstance(n.left, ast.Constant) and isinstance(n.left.value, str)
+                and proof.plain_percent(n.left.value)):
+            return False
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                and n.func.attr == "format" and not (
+                    isinstance(n.func.value, ast.Constant) and isinstance(n.func.value.value, str)
+                    and proof.plain_braces(n.func.value.value)):
+            return False
+    return True
 
 
 def _binds_parameters(call: ast.Call) -> bool:

@@ -77,7 +77,11 @@ def _code(sf: SourceFile) -> bool:
 
 
 FAMILIES: tuple[FileFamily, ...] = (
-    FileFamily("bandit", _code, _bandit, ("bandit",), (sast,)),
+    # bandit's severities are re-rated by calibrate, which asks the taint engine (proof),
+    # and its CWEs renumbered by cwe
+    FileFamily("bandit", _code, _bandit, ("bandit",),
+               (sast, "ramparts.scan.calibrate", "ramparts.scan.cwe",
+                "ramparts.scan.logic.context", "ramparts.scan.taint")),
     FileFamily("secrets", lambda sf: sf.text is not None, _secrets,
                ("detect-secrets",), (secrets_scan, secret_prefilter)),
     FileFamily("logic", _code, _logic, (), (logic, depth)),

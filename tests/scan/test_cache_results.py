@@ -253,3 +253,12 @@ def test_a_rule_change_misses_every_entry_made_before_it(
     assert fresh != stale and not fresh.exists()
     assert _scan(root, cache) == truth
     assert fresh.is_file()  # the engine ran and kept its result under the new version
+
+
+def test_bandit_results_follow_the_calibration_and_the_taint_proof() -> None:
+    """An edit to calibrate.py or the taint engine re-rates bandit's findings: a miss."""
+    from ramparts.scan.runner import FAMILIES
+
+    bandit = next(f for f in FAMILIES if f.name == "bandit")
+    named = {m if isinstance(m, str) else m.__name__ for m in bandit.modules}
+    assert {"ramparts.scan.sast", "ramparts.scan.calibrate", "ramparts.scan.taint"} <= named

@@ -24,6 +24,13 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
     "weak_hash_etag_safe.py": {("B324", 8)},
     "shell_guarded_safe.py": {("B404", 6), ("B605", 16), ("B602", 17), ("B605", 18),
                               ("B602", 19)},
+    "shell_proven_safe.py": {("B404", 6), ("B602", 16), ("B605", 18), ("B605", 22),
+                             ("B602", 26), ("B605", 29), ("B602", 44), ("B605", 45)},
+    "shell_unproven_vuln.py": {("B404", 7), ("B602", 15), ("B605", 20), ("B605", 21),
+                               ("B605", 22), ("B605", 24), ("B605", 27), ("B602", 30),
+                               ("B605", 33), ("B605", 37), ("B605", 38), ("B605", 39),
+                               ("B605", 40), ("B605", 41), ("B605", 45), ("B605", 46),
+                               ("B605", 60), ("B605", 63), ("B605", 68), ("B602", 81)},
     "yaml_load_vuln.py": {("B506", 7)},
     "yaml_load_safe.py": set(),
     "requests_tls_vuln.py": {("B501", 7), ("B113", 8)},
@@ -44,8 +51,37 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
 # calibrated severities: (file, rule, line) -> severity the gate judges by
 SEVERITIES = {
     ("shell_vuln.py", "B602", 9): Severity.HIGH,  # built at run time, through a shell
-    # a re.fullmatch guard bandit cannot see: still bandit's high (F18 not done)
-    ("shell_guarded_safe.py", "B605", 16): Severity.HIGH,
+    # a re.fullmatch guard bandit cannot see; the taint proof (taint/proof.py) does
+    ("shell_guarded_safe.py", "B605", 16): Severity.MEDIUM,
+    # every run-time part shown safe by the taint engine's sanitisers and guards
+    ("shell_proven_safe.py", "B602", 16): Severity.LOW,  # shlex.quote through locals
+    ("shell_proven_safe.py", "B605", 18): Severity.LOW,  # str(uuid.UUID(...))
+    ("shell_proven_safe.py", "B605", 22): Severity.MEDIUM,  # an allowlist of literals
+    ("shell_proven_safe.py", "B602", 26): Severity.MEDIUM,  # a compiled fullmatch pattern
+    ("shell_proven_safe.py", "B605", 29): Severity.MEDIUM,  # isdigit()
+    ("shell_proven_safe.py", "B602", 44): Severity.LOW,  # quoted by a helper (followed)
+    ("shell_proven_safe.py", "B605", 45): Severity.MEDIUM,  # a helper's guard
+    # the backstop: what nothing shows safe keeps bandit's high
+    ("shell_unproven_vuln.py", "B602", 15): Severity.HIGH,  # a helper's parameter
+    ("shell_unproven_vuln.py", "B605", 20): Severity.HIGH,  # an app call not followed
+    ("shell_unproven_vuln.py", "B605", 21): Severity.HIGH,  # a configured global
+    ("shell_unproven_vuln.py", "B605", 22): Severity.HIGH,  # os.getenv
+    ("shell_unproven_vuln.py", "B605", 24): Severity.HIGH,  # one part quoted, one raw
+    ("shell_unproven_vuln.py", "B605", 27): Severity.HIGH,  # a guard that does not stop
+    ("shell_unproven_vuln.py", "B602", 30): Severity.HIGH,  # reassigned in one branch
+    ("shell_unproven_vuln.py", "B605", 33): Severity.HIGH,  # a closure's value
+    # a quoted word then sliced, stripped, re-quoted by %r/!r/json.dumps or cut short
+    ("shell_unproven_vuln.py", "B605", 37): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 38): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 39): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 40): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 41): Severity.HIGH,
+    ("shell_unproven_vuln.py", "B605", 45): Severity.HIGH,  # shlex.quote spliced with %r
+    ("shell_unproven_vuln.py", "B605", 46): Severity.HIGH,  # ... or a precision
+    ("shell_unproven_vuln.py", "B605", 60): Severity.HIGH,  # a list filled via an alias
+    ("shell_unproven_vuln.py", "B605", 63): Severity.HIGH,  # ... or by a helper
+    ("shell_unproven_vuln.py", "B605", 68): Severity.HIGH,  # a module list changed elsewhere
+    ("shell_unproven_vuln.py", "B602", 81): Severity.HIGH,  # a "constant" list changed elsewhere
     ("shell_guarded_safe.py", "B602", 17): Severity.LOW,  # shlex.join quotes every word
     ("shell_guarded_safe.py", "B605", 18): Severity.LOW,  # f-string of module constants
     ("shell_guarded_safe.py", "B602", 19): Severity.LOW,  # " ".join of constants

@@ -4,8 +4,11 @@ Each case folder is scanned on its own with ``run_gate`` (bandit, taint,
 logic, secrets, manifest ... exactly as ``ramparts scan DIR`` runs them).
 A vulnerable case must produce a finding of the annotated rule, with its
 CWE, at the annotated file and line; its safe twin must produce no finding
-of that rule at the line where the sink would be.  Lines match exactly here
-(bench/scan_corpus.py reports rates with a one-line tolerance).
+of that rule at the line where the sink would be, and no blocking (high or
+critical) finding of the rule's CWE there from any rule, bandit's included
+(a safe twin that still blocks the deploy is a false positive whoever raises
+it).  Lines match exactly here (bench/scan_corpus.py reports rates with a
+one-line tolerance).
 
 Cases the scanner on main cannot pass yet are strict xfails, so this file
 passes on main and each marker turns into a failure (XPASS) the day the
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from ramparts.scan.findings import Severity
 from ramparts.scan.gate import run_gate
 from tests.scan.corpus_marks import CORPUS, RULE_CWES, Mark, case_dirs, read_marks
 
@@ -70,8 +74,14 @@ def test_case(case: Path) -> None:
         if not m.vulnerable and any((f.rule_id, f.path, f.line) == (m.rule, m.path, m.line)
                                     for f in findings)
     ]
+    blocking = [
+        f"{f.rule_id} ({f.severity}) at {f.path}:{f.line}" for m in marks if not m.vulnerable
+        for f in findings
+        if (f.path, f.line, f.cwe) == (m.path, m.line, m.cwe) and f.severity >= Severity.HIGH
+    ]
     assert not missed, f"not found: {_describe(missed)}"
     assert not flagged, f"false positive on a safe twin: {_describe(flagged)}"
+    assert not blocking, f"a safe twin still blocks the deploy: {', '.join(blocking)}"
 
 
 def test_every_case_is_annotated_with_one_known_rule_and_its_cwe() -> None:

@@ -12,7 +12,9 @@ sink of one of fifteen kinds (RP-T001..RP-T015).
 Layout: ``index`` (one file), ``sources`` + ``frameworks/`` (entry points),
 ``engine`` + ``calls`` (one function's interpretation), ``sinks`` +
 ``responses`` (sink tables), ``sanitisers`` (what clears what), ``rules``
-(ids, severities, messages), ``analysis`` (the whole-program step).
+(ids, severities, messages), ``analysis`` (the whole-program step),
+``proof`` (whether a shell command is built only from constants and
+neutralised parts, for calibrating bandit's shell findings).
 """
 
 from __future__ import annotations

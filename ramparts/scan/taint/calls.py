@@ -75,7 +75,7 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
             i, func.value)) is not None:  # type: ignore[union-attr]
         models.construct(i.p, cls, [], {None: args[0] if args else kwargs.get("obj", CLEAN)})
         return CLEAN  # the instance's taint is in its fields
-    target = _app_target(i, func, name)
+    target = app_target(i, func, name)
     if target is not None:
         return i.p.call(i, node, target, args, kwargs,
                         receiver if target[2] is not None else None)
@@ -96,9 +96,9 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     if name in sinks.URL_OBJECTS:  # the request's URL is what matters, not its body
         return (args[0] if args else CLEAN) | kwargs.get("url", CLEAN)
     if name in sanitisers.SANITISERS:
-        return everything - sanitisers.SANITISERS[name]
+        return everything - sanitisers.sanitiser_clears(name, node)
     if name == "re.sub" and len(node.args) >= 3:
-        return (args[1] | args[2]) - sanitisers.regex_clears(node.args[0])
+        return (args[1] | args[2]) - sanitisers.regex_clears(node.args[0], node.args[1])
     if method is None:
         return everything
     receiver = receiver - MARKERS
@@ -155,7 +155,7 @@ def _handed_sinks(i: Caller, node: ast.Call, name: str, args: list[Taint],
             call = ast.copy_location(ast.Call(func=fn, args=rest, keywords=[]), node)
             sinks.check(i, call, sink, None, [value] * max(len(rest), 1), {}, CLEAN)
         elif value and isinstance(fn, ast.Name) and fn.id not in i.env and \
-                (target := _app_target(i, fn, i.qualname(fn))) is not None \
+                (target := app_target(i, fn, i.qualname(fn))) is not None \
                 and target[2] is None:  # apply(fetch, url): the app's function gets the input
             params = len(target[1].args.args) or 1
             i.p.call(i, node, target, [value] * params, {}, None)
@@ -175,7 +175,7 @@ def _stored(name: str, method: str | None) -> bool:
             or "query()." in name)
 
 
-def _app_target(i: Caller, func: ast.expr, name: str) -> Any:
+def app_target(i: Caller, func: ast.expr, name: str) -> Any:
     """The app function or method a call runs, if the app defines it."""
     if isinstance(func, ast.Name):
         if func.id in i.env:
@@ -188,7 +188,7 @@ def _app_target(i: Caller, func: ast.expr, name: str) -> Any:
         if isinstance(func.value, ast.Name) and func.value.id in i.env:
             return None
         if isinstance(func.value, ast.Call):  # Store().run(q)
-            made = _app_target(i, func.value.func, i.qualname(func.value.func))
+            made = app_target(i, func.value.func, i.qualname(func.value.func))
             if made is not None and made[2] is not None and made[1].name == "__init__":
                 return i.p.method(made[2], func.attr)
         return i.p.resolve(i.mod, name, None)

@@ -11,6 +11,7 @@ after it (``is_relative_to``, ``startswith`` on the normalised path,
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,14 +25,16 @@ _CHARSET: Taint = KINDS - {"ssrf", "redirect"}
 _URL: Taint = frozenset({"ssrf", "redirect"})
 _SIGNED: Taint = frozenset({"deserialize", "code"})
 
-# calls whose result carries nothing the caller chose as text
+# calls whose result carries nothing the caller chose as text (not ipaddress.ip_address:
+# an IPv6 scope id keeps any text, str(ip_address("fe80::1%;id")) == "fe80::1%;id"; nor
+# django.shortcuts.resolve_url: what does not reverse and holds "/" or "." comes back as is)
 CLEAR_ALL = frozenset({
     "int", "float", "bool", "len", "abs", "round", "hash", "uuid.UUID", "ord", "complex",
     "hashlib.sha256", "hashlib.sha1", "hashlib.md5", "hashlib.sha512", "hmac.compare_digest",
     "hmac.new", "datetime.datetime.fromisoformat", "datetime.date.fromisoformat",
     "decimal.Decimal", "isinstance", "callable", "id", "type", "flask.url_for", "url_for",
-    "django.urls.reverse", "django.shortcuts.resolve_url", "secrets.token_hex",
-    "secrets.token_urlsafe", "ipaddress.ip_address", "bson.ObjectId",
+    "django.urls.reverse", "secrets.token_hex",
+    "secrets.token_urlsafe", "bson.ObjectId",
     "bson.objectid.ObjectId"})
 _ESCAPE_HTML: Taint = frozenset({"xss"})
 _ESCAPE_LDAP: Taint = frozenset({"ldap"})
@@ -70,6 +73,26 @@ SANITISERS: dict[str, Taint] = {
     "urllib.parse.quote_plus": frozenset({"xss", "log", "command", "sql", "ldap", "xpath",
                                           "code", "path"}),
 }
+_URL_QUOTES = frozenset({"urllib.parse.quote", "urllib.parse.quote_plus"})
+
+
+def sanitiser_clears(name: str, call: ast.Call) -> Taint:
+    """What ``SANITISERS[name]`` clears for this call: ``quote(v, safe=";&")`` keeps ``;&``."""
+    if name not in _URL_QUOTES:
+        return SANITISERS[name]
+    safe = call.args[1] if len(call.args) > 1 else next(
+        (k.value for k in call.keywords if k.arg == "safe"), None)
+    if safe is None:
+        return SANITISERS[name]
+    if not isinstance(safe, ast.Constant) or not isinstance(safe.value, str):
+        return frozenset()
+    if not safe.value:
+        return SANITISERS[name]
+    # the characters ``safe`` lets through unescaped, judged as a guard would judge them
+    return SANITISERS[name] & regex_guard.cleared("[" + re.escape(safe.value) + "]*", 0,
+                                                  "fullmatch")
+
+
 # methods whose result is a digest, a flag or a number, not the caller's text
 CLEAN_METHODS = frozenset({"isdigit", "isalnum", "isalpha", "isdecimal", "isnumeric",
                            "startswith", "endswith", "count", "index", "find", "rfind",
@@ -105,15 +128,28 @@ def replace_clears(args: list[ast.expr]) -> Taint:
     return frozenset(cleared)
 
 
-def regex_clears(pattern: ast.expr) -> Taint:
-    """``re.sub(P, repl, s)`` with a negated class of safe characters keeps only those."""
+def regex_clears(pattern: ast.expr, repl: ast.expr | None = None) -> Taint:
+    """``re.sub(P, repl, s)`` with a negated class of safe characters keeps only those.
+
+    The replacement is written in too: ``re.sub("[^a-z]", ";", "a id")`` is ``a;id``,
+    so a replacement that is not a literal, or refers back to the match, clears nothing.
+    """
     if not isinstance(pattern, ast.Constant) or not isinstance(pattern.value, str):
         return frozenset()
     p = pattern.value
+    written = repl.value if isinstance(repl, ast.Constant) else None
+    if repl is None:
+        written = ""
+    if not isinstance(written, str) or "\\" in written:
+        return frozenset()
     if p.startswith("[^") and p.rstrip("+*").endswith("]"):
-        body = p[2:p.rstrip("+*").rindex("]")]
-        if not any(c in body for c in "/.\\'\";&|$`<>%{}()\n\r:"):
-            return _CHARSET
+        # what is kept is what the class names, plus the replacement: judged as the
+        # guard ``[...]*`` would be (spaces and globs count for the shell, as in
+        # regex_guard.DANGEROUS)
+        kept = regex_guard.cleared("[" + p[2:p.rstrip("+*").rindex("]")]
+                                   + re.escape(written) + "]*", 0, "fullmatch")
+        if kept:
+            return kept
     if "\\n" in p or "\n" in p or "\\r" in p or "\r" in p:
         return frozenset({"log"})
     return frozenset()

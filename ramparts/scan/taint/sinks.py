@@ -466,7 +466,8 @@ def _is_logger(i: Interp, node: ast.Call, name: str) -> bool:
     if name.startswith(("logging.", "structlog.")):
         return True
     if isinstance(value, ast.Name):
-        return value.id in LOGGER_NAMES or i.objs.get(value.id, "").endswith(
+        # a logger made here or at module level (audit = logging.getLogger("audit"))
+        return value.id in LOGGER_NAMES or i.made_by(value)[0].endswith(
             ("getLogger", "get_logger"))
     if isinstance(value, ast.Attribute):
         return value.attr in ("logger", "log", "_logger", "_log")

@@ -18,6 +18,60 @@ def test_each_sanitiser_clears_only_its_kind(scan: Scan) -> None:
     assert scan(code) == {("RP-T003", 5)}
 
 
+def test_an_ip_address_is_not_a_sanitiser(scan: Scan) -> None:
+    """An IPv6 scope id is free text: ip_address("fe80::1%;id") prints as it came."""
+    code = """
+    import ipaddress, os
+    def handler(event, context):
+        os.system("ping -c1 " + str(ipaddress.ip_address(event["ip"])))
+    """
+    assert scan(code) == {("RP-T002", 3)}
+
+
+def test_re_sub_clears_only_what_the_kept_class_and_the_replacement_rule_out(
+        scan: Scan) -> None:
+    code = """
+    import os, re
+    def handler(event, context):
+        v = event["v"]
+        os.system("ls " + re.sub(r"[^a-z0-9]", "", v))
+        os.system("ls " + re.sub(r"[^a-z0-9]", "_", v))
+        os.system("ls " + re.sub(r"[^a-z0-9]", ";", v))
+        os.system("ls " + re.sub(r"[^a-z0-9*]", "", v))
+        os.system("ls " + re.sub(r"[^a-z0-9 ]", "", v))
+        os.system("ls " + re.sub(r"[^a-z0-9]", r"\\g<0>", v))
+        os.system("ls " + re.sub(r"[^a-z0-9]", v[0], v))
+    """
+    assert scan(code) == {("RP-T002", n) for n in (6, 7, 8, 9, 10)}
+
+
+def test_url_quote_keeps_what_safe_names(scan: Scan) -> None:
+    code = """
+    import os
+    from urllib.parse import quote
+    def handler(event, context):
+        v = event["v"]
+        os.system("curl https://x.example/" + quote(v))
+        os.system("curl https://x.example/" + quote(v, safe=":"))
+        os.system("curl https://x.example/" + quote(v, safe=";&"))
+        os.system("curl https://x.example/" + quote(v, event["safe"]))
+    """
+    assert scan(code) == {("RP-T002", 7), ("RP-T002", 8)}
+
+
+def test_resolve_url_returns_what_does_not_reverse(scan: Scan) -> None:
+    """Django's resolve_url("https://evil.example/") gives the URL back unchanged."""
+    code = """
+    from django.shortcuts import redirect, resolve_url
+    from django.urls import reverse
+    def login_done(request):
+        if request.GET.get("home"):
+            return redirect(reverse("home"))
+        return redirect(resolve_url(request.GET["next"]))
+    """
+    assert scan(code) == {("RP-T011", 6)}
+
+
 def test_path_containment_not_normalisation(scan: Scan) -> None:
     code = """
     import os

@@ -1,0 +1,496 @@
+"""Proof that a shell command is built only from constants and neutralised parts.
+
+The taint rules follow attacker data forward from its sources; a value they
+never saw tainted is not thereby safe (the rules may simply not model where
+it came from). Bandit's shell findings (B602/B604/B605) are the backstop for
+those cases, so they may only be lowered on positive evidence. ``shell_command``
+gives it: it interprets the function around the call with the same engine
+(``engine.Interp``: its sanitisers, guards, branches and loops) but trusts
+nothing: every parameter, every global that is not a literal, every attribute
+of something unknown, every call into the app (not followed here) and every
+library call the engine does not know to keep only its inputs (``os.getenv``,
+``open().read()``) counts as dangerous for every sink kind. If the command
+that reaches the call is still free of the ``command`` kind, each of its
+run-time parts went through ``shlex.quote``/``int()``/``uuid.UUID()`` and the
+like, or a guard (allowlist membership, a ``re.fullmatch`` character check,
+``isdigit()`` ...) ruled out what the shell would read as syntax.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+import ramparts.scan.taint.calls as calls
+import ramparts.scan.taint.index as index
+import ramparts.scan.taint.sanitisers as sanitisers
+from ramparts.scan.source import SourceFile
+from ramparts.scan.taint.analysis import Program
+from ramparts.scan.taint.engine import Interp
+from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
+
+__all__ = ["GUARDED", "SANITISED", "changed_in_place", "plain_braces", "plain_percent",
+           "shell_command"]
+
+_HELPER_DEPTH = 3  # helper -> helper's helper -> ...; deeper calls are unknown
+SANITISED = "sanitised"  # proven without any guard: quoting, numbers, constants
+GUARDED = "guarded"  # proven only with a guard's help (allowlist, pattern, isdigit)
+
+# library calls whose result is made only of their arguments (and receiver)
+_KEEPS_INPUTS = frozenset({
+    "str", "repr", "format", "list", "tuple", "sorted", "reversed", "min", "max", "sum",
+    "os.path.join", "os.path.basename", "os.path.dirname", "os.path.normpath",
+    "os.path.splitext", "posixpath.join", "posixpath.basename", "posixpath.normpath",
+    "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "re.sub", "shlex.split",
+    "json.dumps", "textwrap.dedent"})
+# a shell-quoted word stays one word through these (they neither cut nor re-quote it);
+# anything else given a quoted value (replace("'", ""), strip("'"), re.sub, json.dumps,
+# a slice, %r/{!r}/format specs) may undo the quoting, and proves nothing
+QUOTED = "@quoted"
+_QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
+_KEEPS_QUOTES = frozenset({"str", "os.path.join", "posixpath.join", "list", "tuple",
+                           "sorted", "reversed", "min", "max", *_QUOTERS})
+_KEEPS_QUOTES_METHODS = frozenset({"join", "encode", "decode", "append", "extend", "insert",
+                                   "add", "update", "setdefault", "get", "pop", "copy",
+                                   "items", "keys", "values"})
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d*))?[hlL]?(.)")
+# methods of str/bytes/lists/dicts that only rearrange what the receiver and arguments hold
+_VALUE_METHODS = frozenset({
+    "format", "join", "replace", "strip", "lstrip", "rstrip", "lower", "upper", "casefold",
+    "title", "capitalize", "split", "rsplit", "splitlines", "encode", "decode",
+    "removeprefix", "removesuffix", "zfill", "ljust", "rjust", "center", "partition",
+    "rpartition", "get", "pop", "copy", "items", "keys", "values", "append", "extend",
+    "insert", "add", "update", "setdefault", "translate", "expandtabs", "swapcase"})
+
+
+def shell_command(sf_tree: ast.Module, line: int, column: int,
+                  cache: dict[str, Any] | None = None) -> str | None:
+    """``SANITISED``/``GUARDED`` when the command of the call at (line, column) is proven
+    safe, else ``None`` (tainted, unknown, not a command sink the engine models, or not
+    inside a function). ``cache`` keeps the file's index between calls for one file."""
+    call = next((n for n in ast.walk(sf_tree) if isinstance(n, ast.Call)
+                 and n.lineno == line and n.col_offset == column), None)
+    fn = _enclosing_function(sf_tree, call) if call is not None else None
+    if fn is None:
+        return None
+    cache = {} if cache is None else cache
+    if "proof_index" not in cache:
+        sf = SourceFile(rel="proof.py", path=Path("proof.py"), text="")
+        sf.tree = sf_tree
+        cache["proof_index"] = index.build(sf)
+    mod = cache["proof_index"]
+    try:
+        if _run(mod, fn, line, column, guards=False):
+            return SANITISED
+        if _run(mod, fn, line, column, guards=True):
+            return GUARDED
+    except RecursionError:  # too deep to follow: nothing proven, bandit's severity stands
+        return None
+    return None
+
+
+def _enclosing_function(tree: ast.Module, call: ast.Call) -> index.Function | None:
+    """The innermost function whose body holds ``call`` (lambdas do not count)."""
+    around = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+              and n.lineno <= call.lineno <= (n.end_lineno or n.lineno)
+              and any(c is call for c in ast.walk(n))]
+    return max(around, key=lambda n: (n.lineno, n.col_offset), default=None)
+
+
+def _run(mod: index.ModuleIndex, fn: index.Function, line: int, column: int,
+         guards: bool) -> bool:
+    program = _Distrustful([mod], {})
+    params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+    params += [a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None]
+    interp = _Skeptic(program, mod, dict.fromkeys(params, KINDS), 0, "")
+    interp.setup(fn, line, column, guards)
+    interp.block(fn.body)
+    return interp.checked and "command" not in interp.reached
+
+
+class _Distrustful(Program):
+    """Calls into plain functions of the same module are followed just as skeptically
+    (``_HELPER_DEPTH`` deep); methods, constructors and other modules' code are not:
+    what they return is unknown."""
+
+    def call(self, caller: Any, node: ast.Call, target: Any, args: list[Taint],
+             kwargs: dict[str | None, Taint], receiver: Taint | None) -> Taint:
+        mod, fn, cls = target
+        if cls is not None or mod is not caller.mod or caller.depth >= _HELPER_DEPTH \
+                or id(fn) in self._active or any(isinstance(a, ast.Starred) for a in node.args):
+            caller.poison(node)
+            return KINDS
+        params = index.positional(fn)
+        env: dict[str, Taint] = dict.fromkeys(
+            [*params, *(a.arg for a in fn.args.kwonlyargs),
+             *(a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None)], KINDS)
+        for n, t in enumerate(args):  # given parameters hold what they were given ...
+            if n < len(params):
+                env[params[n]] = t
+        for k, t in kwargs.items():
+            if k is not None and k in env:
+                env[k] = t
+        if None in kwargs:  # ... and f(**spread) may fill any of the others
+            caller.poison(node)
+            return KINDS
+        helper = _Skeptic(self, mod, dict(env), caller.depth + 1, "")
+        helper.setup(fn, -1, -1, caller.guards)
+        self._active.add(id(fn))
+        try:
+            helper.block(fn.body)
+        finally:
+            self._active.discard(id(fn))
+        # what the helper put into the lists and objects it was given, the caller holds too
+        given = {p: a for p, a in zip(params, node.args, strict=False)}
+        given |= {k.arg: k.value for k in node.keywords if k.arg is not None}
+        for param, arg in given.items():
+            if isinstance(arg, ast.Name) and arg.id in caller.env \
+                    and helper.env.get(param) != env.get(param):
+                caller.env[arg.id] = caller.env[arg.id] | helper.env.get(param, KINDS)
+        # defaults and unfilled *args/**kwargs stay unknown; falling off the end is None
+        return helper.returns
+
+    def field(self, cls: str, attr: str) -> Taint:
+        return KINDS
+
+    def report(self, mod: Any, node: ast.AST, kind: str, sink: str, via: str) -> None:
+        return None
+
+    def store_field(self, cls: str, attr: str, t: Taint) -> None:
+        return None
+
+
+class _Skeptic(Interp):
+    """``Interp`` with every value it cannot account for dangerous for every kind."""
+
+    def setup(self, fn: index.Function, line: int, column: int, guards: bool) -> None:
+        self.target = (line, column)
+        self.guards = guards
+        self.checked = False
+        self.reached: Taint = CLEAN
+        self.literal_globals = _literal_globals(self.mod.sf.tree)  # type: ignore[arg-type]
+        self.callee_parts: set[int] = set()  # receivers of calls: os.path in os.path.join()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call):
+                func = node.func
+                while isinstance(func, ast.Attribute):
+                    func = func.value
+                    self.callee_parts.add(id(func))
+        self.shared = _shared_and_changed(fn)
+
+    def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
+        at = (getattr(node, "lineno", 0), getattr(node, "col_offset", -1))
+        if kind == "command" and at == self.target:
+            self.checked = True
+            self.reached |= t
+
+    def _facts(self, test: ast.expr, truth: bool) -> list[sanitisers.Fact]:
+        return super()._facts(test, truth) if self.guards else []
+
+    def expr(self, node: ast.expr | None) -> Taint:
+        if isinstance(node, ast.Name) and node.id not in self.env \
+                and id(node) not in self.callee_parts:
+            return CLEAN if node.id in self.literal_globals else KINDS
+        t = super().expr(node)
+        if isinstance(node, ast.Name) and node.id in self.shared:
+            return t | KINDS  # another name for the same list/object was filled elsewhere
+        if QUOTED not in t:
+            return t
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return t | KINDS  # shlex.quote(x)[1:-1] drops the quotes
+        if isinstance(node, ast.FormattedValue) and (
+                node.conversion in (ord("r"), ord("a")) or node.format_spec is not None):
+            return t | KINDS  # {q!r} re-quotes with "...", where $() runs; {q:.5} cuts
+        if isinstance(node, ast.BinOp) and any(
+                isinstance(b, ast.BinOp) and isinstance(b.op, ast.Mod) and not (
+                    isinstance(b.left, ast.Constant) and isinstance(b.left.value, str)
+                    and plain_percent(b.left.value)) for b in ast.walk(node)):
+            return t | KINDS  # "%r" % q, "%.5s" % q, or a format read at run time
+        return t
+
+    def call(self, node: ast.Call) -> Taint:
+        t = super().call(node)
+        name = self.qualname(node.func)
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if name in _QUOTERS:
+            return t | {QUOTED}
+        if calls.app_target(self, node.func, name) is not None:
+            # the app's own code: followed by _Distrustful.call, which judged every step
+            # inside it (a helper that slices a quoted word is caught there), or unknown
+            return t
+        known = name in sanitisers.CLEAR_ALL or name in sanitisers.SANITISERS \
+            or name in _KEEPS_INPUTS or method in sanitisers.CLEAN_METHODS or (
+                method in _VALUE_METHODS and self._is_value(node.func.value))  # type: ignore[attr-defined]
+        if not known:
+            self.poison(node)
+            return t | KINDS
+        if QUOTED in t and not self._keeps_quoting(node, name, method):
+            return t | KINDS
+        return t
+
+    def poison(self, node: ast.Call) -> None:
+        """A call we cannot see into may have filled the lists and objects it was given."""
+        given = [*node.args, *(k.value for k in node.keywords)]
+        if isinstance(node.func, ast.Attribute):
+            given.append(node.func.value)  # and its receiver: cfg.load(path)
+        for g in given:
+            while isinstance(g, ast.Starred | ast.Attribute | ast.Subscript):
+                g = g.value
+            if isinstance(g, ast.Name) and g.id in self.env:
+                self.env[g.id] = self.env[g.id] | KINDS
+
+    def _keeps_quoting(self, node: ast.Call, name: str, method: str | None) -> bool:
+        """Whether a call given a shell-quoted value keeps each quoted word whole."""
+        if name in _KEEPS_QUOTES or method in sanitisers.CLEAN_METHODS:
+            return True
+        if method == "format":
+            template = node.func.value  # type: ignore[attr-defined]
+            return isinstance(template, ast.Constant) and isinstance(template.value, str) \
+                and plain_braces(template.value)
+        return method in _KEEPS_QUOTES_METHODS and self._is_value(node.func.value)  # type: ignore[attr-defined]
+
+    def _is_value(self, node: ast.expr) -> bool:
+        """A receiver that is data (a local, a literal, a call's result), not a module."""
+        while isinstance(node, ast.Attribute | ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            return node.id in self.env or node.id in self.literal_globals
+        return True
+
+
+def plain_percent(template: str) -> bool:
+    """Only bare ``%s``/``%d`` (no width, precision, ``%r`` or ``%a``) in a %-format."""
+    return all(m.group(0) in ("%s", "%d", "%i", "%%") for m in _PERCENT.finditer(template))
+
+
+def plain_braces(template: str) -> bool:
+    """Only ``{}``/``{name}`` fields (no ``!r``/``!a`` conversion, no format spec)."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return False
+    return all(conv in (None, "s") and not spec for _, _, spec, conv in fields)
+
+
+_READ_ONLY = (_VALUE_METHODS | sanitisers.CLEAN_METHODS) - {
+    "append", "extend", "insert", "add", "update", "setdefault", "pop"}
+_PURE = sanitisers.CLEAR_ALL | frozenset(sanitisers.SANITISERS) | _KEEPS_INPUTS | _QUOTERS \
+    | frozenset({"print", "enumerate", "zip", "iter", "any", "all", "set", "frozenset",
+                 "dict", "re.fullmatch", "re.match", "re.search", "re.findall"})
+_CONTAINERS = frozenset({"list", "dict", "set", "bytearray", "collections.defaultdict",
+                         "collections.OrderedDict", "collections.deque", "defaultdict",
+                         "OrderedDict", "deque"})
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Starred):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+_NEW_VALUE = frozenset({
+    "copy", "format", "join", "strip", "lstrip", "rstrip", "lower", "upper", "casefold",
+    "title", "capitalize", "split", "rsplit", "splitlines", "replace", "encode", "decode",
+    "removeprefix", "removesuffix", "zfill", "ljust", "rjust", "center", "partition",
+    "rpartition", "translate", "expandtabs", "swapcase"}) | sanitisers.CLEAN_METHODS
+_NEW_OBJECT = sanitisers.CLEAR_ALL | frozenset(sanitisers.SANITISERS) | _QUOTERS
+
+
+def _shares(value: ast.expr) -> set[str]:
+    """The local names whose objects ``value`` may be (part of): ``b``, ``b[k]``,
+    ``b.get(k)``, ``d.values()``, ``first(b)``, ``list(b)`` (a shallow copy)."""
+    if isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Attribute):
+            if func.attr in _NEW_VALUE:
+                return set()
+            return {r for r in [_root(func.value)] if r is not None}
+        if isinstance(func, ast.Name) and func.id in _NEW_OBJECT:
+            return set()
+        return {r for a in [*value.args, *(k.value for k in value.keywords)]
+                for r in [_root(a)] if r is not None}
+    r = _root(value)
+    return {r} if r is not None else set()
+
+
+def _held(value: ast.expr) -> list[ast.expr]:
+    """What a value shares objects with: itself, or the items of a container display."""
+    if isinstance(value, ast.List | ast.Tuple | ast.Set):
+        return [x for e in value.elts for x in _held(e)]
+    if isinstance(value, ast.Dict):
+        return [x for e in value.values for x in _held(e)]
+    if isinstance(value, ast.IfExp | ast.BoolOp):  # a = b or c, a = b if t else c
+        items = [value.body, value.orelse] if isinstance(value, ast.IfExp) else value.values
+        return [x for e in items for x in _held(e)]
+    return [value]
+
+
+def _shared_and_changed(fn: index.Function) -> set[str]:
+    """Local names that share a list or object made here with another name, one of which
+    is changed in place.
+
+    The engine tracks each name on its own: after ``alias = parts`` a value appended to
+    ``alias`` is not seen in ``parts``. So when names are tied (``a = b``, ``a = b[k]``,
+    ``a = [b]``, ``for a in b``, ``a = b.get(k)``), one of them holds a container made in
+    the function (``[...]``, ``{...}``, ``list()``) and any of them is changed in place
+    (a store into it, a method that is not a plain read, or being handed to a call we do
+    not know), all of them are unknown.
+    """
+    parent: dict[str, str] = {}
+
+    def find(n: str) -> str:
+        while parent.get(n, n) != n:
+            n = parent[n]
+        return n
+
+    tied: set[str] = set()
+    made: set[str] = set()
+    for node in ast.walk(fn):
+        pairs: list[tuple[ast.expr, ast.expr]] = []
+        if isinstance(node, ast.Assign):
+            pairs = [(t, node.value) for t in node.targets]
+        elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+            pairs = [(node.target, node.value)]
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            pairs = [(node.target, node.iter)]
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            pairs = [(node.optional_vars, node.context_expr)]
+        for target, value in pairs:
+            roots = {r for v in _held(value) for r in _shares(v)}
+            for t in ast.walk(target):
+                if not isinstance(t, ast.Name):
+                    continue
+                if _makes_container(value):
+                    made.add(t.id)
+                for r in roots:
+                    parent[find(t.id)] = find(r)
+                    tied |= {t.id, r}
+    # only the function's own names (parameters and what it assigns), not modules it uses
+    own = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)} | {
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    tied &= own
+    spoilt = {find(n) for n in _changed(fn) & tied} & {find(n) for n in made & tied}
+    return {n for n in tied if find(n) in spoilt}
+
+
+def changed_in_place(tree: ast.AST) -> set[str]:
+    """Names ``tree`` stores into, calls a changing method of, or hands to an unknown call."""
+    return _changed(tree)
+
+
+def _makes_container(value: ast.expr) -> bool:
+    if isinstance(value, ast.List | ast.Dict | ast.Set | ast.ListComp | ast.DictComp
+                  | ast.SetComp):
+        return True
+    return isinstance(value, ast.Call) and ast.unparse(value.func) in _CONTAINERS
+
+
+def _changed(tree: ast.AST) -> set[str]:
+    """Names changed in place somewhere in ``tree``: a store into them (``a[k] = v``,
+    ``a.x = v``, ``del a[k]``, ``a[k] += v``), a method that is not a plain read, or being
+    handed to a call that is not known to leave its arguments alone."""
+    changed: set[str] = set()
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = node.targets
+        for t in targets:
+            for sub in ast.walk(t):
+                if isinstance(sub, ast.Attribute | ast.Subscript) and (r := _root(sub)):
+                    changed.add(r)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _READ_ONLY:
+                continue
+            if isinstance(func, ast.Attribute) and (r := _root(func.value)) is not None:
+                changed.add(r)
+            name = ast.unparse(func) if isinstance(func, ast.Name | ast.Attribute) else ""
+            if name not in _PURE:
+                changed |= {r for a in [*node.args, *(k.value for k in node.keywords)]
+                            if (r := _root(a)) is not None}
+        if isinstance(node, ast.Global):
+            changed |= set(node.names)
+    return changed
+
+
+def _literal_globals(tree: ast.Module) -> set[str]:
+    """Module-level names bound only to literals (``ALLOWED = {"ls", "du"}``), never rebound."""
+    bound: dict[str, bool] = {}
+    for stmt in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            targets, value = [stmt.target], stmt.value
+        elif isinstance(stmt, ast.AugAssign):
+            targets, value = [stmt.target], None
+        for t in targets:
+            if isinstance(t, ast.Name):
+                bound[t.id] = bound.get(t.id, True) and value is not None and _literal(value)
+    rebound = {n for node in ast.walk(tree) if isinstance(node, ast.Global) for n in node.names}
+    literal = {n for n, ok in bound.items() if ok and n not in rebound}
+    # a list, dict or set may be changed by any function: only if it is read in ways that
+    # cannot change it (x in A, A[k], A.get(k), for x in A) is it still its literal
+    mutable: set[str] = set()
+    nested: set[str] = set()  # {"a": ["ls"]}: N["a"] hands out a list anyone may change
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.Assign | ast.AnnAssign) or stmt.value is None \
+                or _frozen(stmt.value):
+            continue
+        names = {t.id for t in (stmt.targets if isinstance(stmt, ast.Assign)
+                                else [stmt.target]) if isinstance(t, ast.Name)}
+        mutable |= names
+        items = [*getattr(stmt.value, "elts", []), *getattr(stmt.value, "values", []),
+                 *getattr(stmt.value, "args", [])]
+        if not all(_frozen(i) for i in items):
+            nested |= names
+    return literal - nested - (mutable & _used_otherwise(tree))
+
+
+def _frozen(node: ast.expr) -> bool:
+    """A literal nothing can change: constants, tuples and frozensets of them."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id == "frozenset" \
+            and all(_frozen(a) or isinstance(a, ast.Set | ast.List | ast.Tuple) and all(
+                _frozen(e) for e in a.elts) for a in node.args)
+    return all(isinstance(n, ast.Constant | ast.Tuple | ast.expr_context | ast.BinOp
+                          | ast.operator) for n in ast.walk(node))
+
+
+def _used_otherwise(tree: ast.Module) -> set[str]:
+    """Names read somewhere other than ``x in N``, ``N[k]`` (of frozen items), ``N.get(k)``
+    and other read-only methods, or ``for x in N``: they may be aliased or changed."""
+    plain_reads: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            plain_reads |= {id(c) for op, c in zip(node.ops, node.comparators, strict=False)
+                            if isinstance(op, ast.In | ast.NotIn)}
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in _READ_ONLY:
+            plain_reads.add(id(node.func.value))
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            plain_reads.add(id(node.iter))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            plain_reads.add(id(node.value))
+    tops = {id(t) for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign)
+            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and id(n) not in plain_reads and id(n) not in tops}
+
+
+def _literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.Call):  # frozenset({...}), tuple([...])
+        return isinstance(node.func, ast.Name) and node.func.id in (
+            "frozenset", "set", "tuple", "list", "dict") and not node.keywords \
+            and all(_literal(a) for a in node.args)
+    return all(isinstance(n, ast.Constant | ast.Tuple | ast.List | ast.Set | ast.Dict
+                          | ast.expr_context | ast.BinOp | ast.operator)
+               for n in ast.walk(node))
