@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -448,8 +449,52 @@ def _settle(node: RunningNode, prefix: str, seconds: float = 4.0) -> dict[str, d
         got = now
 
 
-def test_powertools_sqs_partial_failures_retry_only_the_reported(batch: RunningNode) -> None:
-    ids = {n: _publish(batch, "orders", {"n": n, "fail": n in (1, 4)}) for n in range(6)}
+def _put(node: RunningNode, table: str, key: str, item: dict) -> None:
+    r = node.control.put(f"/v1/kv/{table}/{key}", json={"item": item, "app": "batch"})
+    assert r.status_code == 200, r.text
+
+
+@pytest.fixture(scope="module")
+def sent(batch: RunningNode) -> dict[str, object]:
+    """The input of each batch-failure and filter test, sent once, up front, by test.
+
+    Each of those tests then waits for and checks only its own function's records (its
+    own topic or table, its own key prefix, its own invocations and dead letters), so
+    their batch windows, retries and settling run at the same time on the shared node
+    instead of one after another.  The waits are the tests' own, unchanged.
+    """
+    out: dict[str, object] = {}
+    out["pt-sqs"] = {n: _publish(batch, "orders", {"n": n, "fail": n in (1, 4)}) for n in range(6)}
+    for sku, fail in (("s1", False), ("s2", True), ("s3", False), ("s4", False)):
+        _put(batch, "stock", sku, {"sku": sku, "fail": fail})
+    for sku, fail in (("l1", False), ("l2", True), ("l3", False), ("l4", False)):
+        _put(batch, "ledger", sku, {"sku": sku, "fail": fail})
+    for n, kind in enumerate(("unknown-id", "unknown-id", "unknown-id")):
+        _publish(batch, "replies", {"n": n, "kind": kind})
+    for n, kind in enumerate(("wrong-type",) * 3, start=10):
+        _publish(batch, "replies", {"n": n, "kind": kind})
+    out["boom"] = {_publish(batch, "bombs", {"n": n}) for n in range(3)}
+    out["filtered-passes"] = [
+        _publish(batch, "events", {"type": "order", "amount": 150}),
+        _publish(batch, "events", {"region": "ap", "tag": "x"}),
+    ]
+    out["filtered-blocked"] = [
+        _publish(batch, "events", {"type": "order", "amount": 50}),
+        _publish(batch, "events", {"type": "refund", "amount": 500}),
+        _publish(batch, "events", {"region": "eu", "tag": "x"}),
+        _publish(batch, "events", {"region": "ap"}),
+        _publish(batch, "events", "not json at all"),
+    ]
+    for sku in ("A-1", "B-1"):
+        _put(batch, "goods", sku, {"sku": sku})
+    _put(batch, "goods", "A-1", {"sku": "A-1", "v": 2})  # a MODIFY: the pattern wants INSERTs
+    return out
+
+
+def test_powertools_sqs_partial_failures_retry_only_the_reported(
+    batch: RunningNode, sent: dict[str, Any]
+) -> None:
+    ids = sent["pt-sqs"]  # six orders, 1 and 4 failing their first delivery
     first = {f"pt-sqs-{n}-1" for n in range(6)}
     retried = {"pt-sqs-1-2", "pt-sqs-4-2"}
     _wait_seen(batch, "pt-sqs-", first | retried)
@@ -461,12 +506,10 @@ def test_powertools_sqs_partial_failures_retry_only_the_reported(batch: RunningN
     assert len(batch.invocations("pt-sqs")) == 2
 
 
-def test_powertools_stream_partial_failures_retry_only_the_reported(batch: RunningNode) -> None:
-    for sku, fail in (("s1", False), ("s2", True), ("s3", False), ("s4", False)):
-        r = batch.control.put(
-            f"/v1/kv/stock/{sku}", json={"item": {"sku": sku, "fail": fail}, "app": "batch"}
-        )
-        assert r.status_code == 200, r.text
+def test_powertools_stream_partial_failures_retry_only_the_reported(
+    batch: RunningNode, sent: dict[str, Any]
+) -> None:
+    # sent: stock items s1..s4 put in order, s2 failing its first processing
     deadline = time.monotonic() + 90
     got: dict[str, dict] = {}
     while time.monotonic() < deadline:
@@ -487,13 +530,9 @@ def test_powertools_stream_partial_failures_retry_only_the_reported(batch: Runni
 
 
 def test_aws_stream_example_that_stops_at_its_first_failure_loses_nothing(
-    batch: RunningNode,
+    batch: RunningNode, sent: dict[str, Any]
 ) -> None:
-    for sku, fail in (("l1", False), ("l2", True), ("l3", False), ("l4", False)):
-        r = batch.control.put(
-            f"/v1/kv/ledger/{sku}", json={"item": {"sku": sku, "fail": fail}, "app": "batch"}
-        )
-        assert r.status_code == 200, r.text
+    # sent: ledger items l1..l4 put in order, l2 failing its first processing
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and len(_seen(batch, "aws-ddb-")) < 5:
         time.sleep(0.2)
@@ -510,11 +549,10 @@ def test_aws_stream_example_that_stops_at_its_first_failure_loses_nothing(
     assert len(batch.invocations("aws-ddb")) == 2
 
 
-def test_malformed_batch_item_failures_fail_the_whole_batch(batch: RunningNode) -> None:
-    for n, kind in enumerate(("unknown-id", "unknown-id", "unknown-id")):
-        _publish(batch, "replies", {"n": n, "kind": kind})
-    for n, kind in enumerate(("wrong-type",) * 3, start=10):
-        _publish(batch, "replies", {"n": n, "kind": kind})
+def test_malformed_batch_item_failures_fail_the_whole_batch(
+    batch: RunningNode, sent: dict[str, Any]
+) -> None:
+    # sent: replies 0-2 answered with an unknown item id, 10-12 with the wrong type
     everything = {f"bad-reply-{n}-{c}" for n in (0, 1, 2, 10, 11, 12) for c in (1, 2)}
     _wait_seen(batch, "bad-reply-", everything)
     # Every record retried (not acked) and, its retry used up, dead-lettered: none lost.
@@ -529,8 +567,8 @@ def test_malformed_batch_item_failures_fail_the_whole_batch(batch: RunningNode) 
     assert set(_settle(batch, "bad-reply-")) == everything
 
 
-def test_an_exception_fails_the_whole_batch(batch: RunningNode) -> None:
-    ids = {_publish(batch, "bombs", {"n": n}) for n in range(3)}
+def test_an_exception_fails_the_whole_batch(batch: RunningNode, sent: dict[str, Any]) -> None:
+    ids = sent["boom"]  # three bombs
     everything = {f"boom-{n}-{c}" for n in range(3) for c in (1, 2)}
     _wait_seen(batch, "boom-", everything)
     deadline = time.monotonic() + 60
@@ -551,23 +589,12 @@ def test_batch_window_gathers_messages_into_one_invocation(batch: RunningNode) -
     assert len({item["batch"] for item in got.values()}) == 1
 
 
-def test_filters_ack_what_no_pattern_matches_without_invoking(batch: RunningNode) -> None:
-    passes = [
-        _publish(batch, "events", {"type": "order", "amount": 150}),
-        _publish(batch, "events", {"region": "ap", "tag": "x"}),
-    ]
-    blocked = [
-        _publish(batch, "events", {"type": "order", "amount": 50}),
-        _publish(batch, "events", {"type": "refund", "amount": 500}),
-        _publish(batch, "events", {"region": "eu", "tag": "x"}),
-        _publish(batch, "events", {"region": "ap"}),
-        _publish(batch, "events", "not json at all"),
-    ]
-    for sku in ("A-1", "B-1"):
-        r = batch.control.put(f"/v1/kv/goods/{sku}", json={"item": {"sku": sku}, "app": "batch"})
-        assert r.status_code == 200, r.text
-    r = batch.control.put("/v1/kv/goods/A-1", json={"item": {"sku": "A-1", "v": 2}, "app": "batch"})
-    assert r.status_code == 200, r.text  # a MODIFY: the pattern wants INSERTs only
+def test_filters_ack_what_no_pattern_matches_without_invoking(
+    batch: RunningNode, sent: dict[str, Any]
+) -> None:
+    # sent: two events that match a pattern, five that do not, goods A-1 and B-1 inserted
+    # and A-1 modified (the table pattern wants INSERTs of A- skus only)
+    passes, blocked = sent["filtered-passes"], sent["filtered-blocked"]
     _wait_seen(batch, "filtered-", {f"filtered-{m}" for m in passes})
     got = _settle(batch, "filtered-")
     table = [v["what"] for v in got.values() if isinstance(v["what"], str)]
