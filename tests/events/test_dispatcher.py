@@ -1,181 +1,21 @@
-"""The dispatcher on a real node over the shared-bus backends."""
+"""The dispatcher on a real node: batches like event source mappings (partial batch
+failures, whole-batch failures, batch windows, filters).
+
+Idle queues and leases over the shared-bus backends are in test_dispatcher_leases.py.
+"""
 
 from __future__ import annotations
 
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import RunningNode, make_app
-
-IDLE_MANIFEST = """
-app: idle
-functions:
-  waiter:
-    handler: h.py:handler
-    role:
-      statements:
-        - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:got/*"]}
-    triggers:
-      - topic: {name: rarely}
-"""
-
-IDLE_HANDLER = """
-def handler(event, context):
-    context.kv.put("got", context.aws_request_id, {"n": 1})
-"""
-
-
-def _redis_url() -> str:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            pass
-    except OSError:
-        pytest.skip("Redis not reachable on 127.0.0.1:6379")
-    return f"redis://127.0.0.1:6379/0?key_prefix=rtlease{uuid.uuid4().hex[:8]}:"
-
-
-def _nats_url() -> str:
-    try:
-        with socket.create_connection(("127.0.0.1", 4222), timeout=0.5):
-            pass
-    except OSError:
-        pytest.skip("NATS not reachable on 127.0.0.1:4222")
-    tag = uuid.uuid4().hex[:8]
-    return f"nats://127.0.0.1:4222?stream=RTIDLE{tag}&subjects=rtidle{tag}.q"
-
-
-# An ERROR line of ours or of a bus driver (the node log's format: "<time> ERROR <logger>:").
-_ERROR_LINE = re.compile(r"^\S+ \S+ ERROR (ramparts|nats|asyncio)\b.*$", re.M)
-
-
-@pytest.mark.nats
-def test_an_idle_nats_queue_logs_no_errors(tmp_path: Path) -> None:
-    node = RunningNode(tmp_path / "data", {"RAMPARTS_BUS_URL": _nats_url()}).start()
-    try:
-        node.deploy_ok(make_app(tmp_path / "app", IDLE_MANIFEST, {"h.py": IDLE_HANDLER}))
-        # The consumer fetches with a one-second wait: let several idle cycles pass.
-        time.sleep(6)
-        r = node.control.post("/v1/topics/rarely/publish", json={"message": {"n": 1}})
-        assert r.status_code == 200, r.text
-        node.wait_invocations("waiter", 1, timeout=30)
-        time.sleep(3)
-    finally:
-        node.close()
-    log = (tmp_path / f"node-{node.admin_port}.log").read_text(errors="replace")
-    errors = [m.group(0) for m in _ERROR_LINE.finditer(log)]
-    assert errors == [], log[-4000:]
-
-
-SLOW_MANIFEST = """
-app: slow
-functions:
-  slow:
-    handler: h.py:handler
-    timeout: 300s
-    concurrency: 4
-    role:
-      statements:
-        - {effect: allow, actions: ["kv:PutItem"], resources: ["kv:runs/*"]}
-    triggers:
-      - topic: {name: jobs, retries: 3, backoff: 100ms}
-"""
-
-# The first delivery hangs (as if mid-invocation when the node dies) unless told how long;
-# every delivery records itself.
-SLOW_HANDLER = """
-import json
-import time
-
-
-def handler(event, context):
-    record = event["Records"][0]
-    attempt = record["attributes"]["ApproximateReceiveCount"]
-    body = json.loads(record["body"])
-    context.kv.put("runs", f"{record['messageId']}-{attempt}", {"attempt": attempt})
-    if attempt == "1":
-        time.sleep(body.get("sleep", 280))
-    return "ok"
-"""
-
-
-def _runs(node: RunningNode) -> list[dict]:
-    r = node.control.get("/v1/kv/runs", params={"app": "slow", "limit": 1000})
-    assert r.status_code == 200, r.text
-    return r.json()["items"]
-
-
-def _wait_runs(node: RunningNode, count: int, timeout: float) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = _runs(node)
-        if len(runs) >= count:
-            return runs
-        time.sleep(0.2)
-    raise AssertionError(f"{len(_runs(node))} of {count} runs after {timeout}s")
-
-
-def test_a_heartbeat_keeps_a_slow_handler_s_short_lease(tmp_path: Path) -> None:
-    # Leases of 1.5 s, a handler of 6 s, room for more deliveries (concurrency 4): without
-    # the heartbeat the message would be leased out again while it is being handled.
-    node = RunningNode(tmp_path / "data", {"RAMPARTS_BUS_LEASE": "1.5"}).start()
-    try:
-        node.deploy_ok(make_app(tmp_path / "app", SLOW_MANIFEST, {"h.py": SLOW_HANDLER}))
-        r = node.control.post("/v1/topics/jobs/publish", json={"message": {"sleep": 6}})
-        assert r.status_code == 200, r.text
-        node.wait_invocations("slow", 1, timeout=60, status="ok")
-        time.sleep(2)
-        assert [i["item"]["attempt"] for i in _runs(node)] == ["1"]
-        assert len(node.invocations("slow")) == 1
-    finally:
-        node.close()
-
-
-def _crash_mid_invocation_then_restart(node: RunningNode, app: Path) -> None:
-    node.deploy_ok(app)
-    r = node.control.post("/v1/topics/jobs/publish", json={"message": {}})
-    assert r.status_code == 200, r.text
-    _wait_runs(node, 1, timeout=60)  # the first delivery is inside the handler now
-    node.kill9()
-    node.start()
-
-
-@pytest.mark.redis
-def test_a_restarted_node_takes_back_its_redis_leases_at_once(tmp_path: Path) -> None:
-    # A lease far longer than the test waits: only the reclaim at start can deliver in time.
-    env = {"RAMPARTS_BUS_URL": _redis_url(), "RAMPARTS_BUS_LEASE": "600"}
-    node = RunningNode(tmp_path / "data", env).start()
-    try:
-        app = make_app(tmp_path / "app", SLOW_MANIFEST, {"h.py": SLOW_HANDLER})
-        _crash_mid_invocation_then_restart(node, app)
-        runs = _wait_runs(node, 2, timeout=60)
-        assert sorted(i["item"]["attempt"] for i in runs) == ["1", "2"]
-        node.wait_invocations("slow", 1, timeout=60, status="ok")
-    finally:
-        node.close()
-
-
-@pytest.mark.nats
-def test_a_crashed_node_s_nats_leases_come_back_after_one_short_lease(tmp_path: Path) -> None:
-    # NATS cannot hand a restarted node its own leases; a short lease bounds the wait.
-    env = {"RAMPARTS_BUS_URL": _nats_url(), "RAMPARTS_BUS_LEASE": "3"}
-    node = RunningNode(tmp_path / "data", env).start()
-    try:
-        app = make_app(tmp_path / "app", SLOW_MANIFEST, {"h.py": SLOW_HANDLER})
-        _crash_mid_invocation_then_restart(node, app)
-        runs = _wait_runs(node, 2, timeout=60)
-        assert sorted(i["item"]["attempt"] for i in runs) == ["1", "2"]
-        node.wait_invocations("slow", 1, timeout=60, status="ok")
-    finally:
-        node.close()
-
 
 # -- batches like event source mappings --------------------------------------------------------
 
@@ -448,8 +288,52 @@ def _settle(node: RunningNode, prefix: str, seconds: float = 4.0) -> dict[str, d
         got = now
 
 
-def test_powertools_sqs_partial_failures_retry_only_the_reported(batch: RunningNode) -> None:
-    ids = {n: _publish(batch, "orders", {"n": n, "fail": n in (1, 4)}) for n in range(6)}
+def _put(node: RunningNode, table: str, key: str, item: dict) -> None:
+    r = node.control.put(f"/v1/kv/{table}/{key}", json={"item": item, "app": "batch"})
+    assert r.status_code == 200, r.text
+
+
+@pytest.fixture(scope="module")
+def sent(batch: RunningNode) -> dict[str, object]:
+    """The input of each batch-failure and filter test, sent once, up front, by test.
+
+    Each of those tests then waits for and checks only its own function's records (its
+    own topic or table, its own key prefix, its own invocations and dead letters), so
+    their batch windows, retries and settling run at the same time on the shared node
+    instead of one after another.  The waits are the tests' own, unchanged.
+    """
+    out: dict[str, object] = {}
+    out["pt-sqs"] = {n: _publish(batch, "orders", {"n": n, "fail": n in (1, 4)}) for n in range(6)}
+    for sku, fail in (("s1", False), ("s2", True), ("s3", False), ("s4", False)):
+        _put(batch, "stock", sku, {"sku": sku, "fail": fail})
+    for sku, fail in (("l1", False), ("l2", True), ("l3", False), ("l4", False)):
+        _put(batch, "ledger", sku, {"sku": sku, "fail": fail})
+    for n, kind in enumerate(("unknown-id", "unknown-id", "unknown-id")):
+        _publish(batch, "replies", {"n": n, "kind": kind})
+    for n, kind in enumerate(("wrong-type",) * 3, start=10):
+        _publish(batch, "replies", {"n": n, "kind": kind})
+    out["boom"] = {_publish(batch, "bombs", {"n": n}) for n in range(3)}
+    out["filtered-passes"] = [
+        _publish(batch, "events", {"type": "order", "amount": 150}),
+        _publish(batch, "events", {"region": "ap", "tag": "x"}),
+    ]
+    out["filtered-blocked"] = [
+        _publish(batch, "events", {"type": "order", "amount": 50}),
+        _publish(batch, "events", {"type": "refund", "amount": 500}),
+        _publish(batch, "events", {"region": "eu", "tag": "x"}),
+        _publish(batch, "events", {"region": "ap"}),
+        _publish(batch, "events", "not json at all"),
+    ]
+    for sku in ("A-1", "B-1"):
+        _put(batch, "goods", sku, {"sku": sku})
+    _put(batch, "goods", "A-1", {"sku": "A-1", "v": 2})  # a MODIFY: the pattern wants INSERTs
+    return out
+
+
+def test_powertools_sqs_partial_failures_retry_only_the_reported(
+    batch: RunningNode, sent: dict[str, Any]
+) -> None:
+    ids = sent["pt-sqs"]  # six orders, 1 and 4 failing their first delivery
     first = {f"pt-sqs-{n}-1" for n in range(6)}
     retried = {"pt-sqs-1-2", "pt-sqs-4-2"}
     _wait_seen(batch, "pt-sqs-", first | retried)
@@ -461,12 +345,10 @@ def test_powertools_sqs_partial_failures_retry_only_the_reported(batch: RunningN
     assert len(batch.invocations("pt-sqs")) == 2
 
 
-def test_powertools_stream_partial_failures_retry_only_the_reported(batch: RunningNode) -> None:
-    for sku, fail in (("s1", False), ("s2", True), ("s3", False), ("s4", False)):
-        r = batch.control.put(
-            f"/v1/kv/stock/{sku}", json={"item": {"sku": sku, "fail": fail}, "app": "batch"}
-        )
-        assert r.status_code == 200, r.text
+def test_powertools_stream_partial_failures_retry_only_the_reported(
+    batch: RunningNode, sent: dict[str, Any]
+) -> None:
+    # sent: stock items s1..s4 put in order, s2 failing its first processing
     deadline = time.monotonic() + 90
     got: dict[str, dict] = {}
     while time.monotonic() < deadline:
@@ -487,13 +369,9 @@ def test_powertools_stream_partial_failures_retry_only_the_reported(batch: Runni
 
 
 def test_aws_stream_example_that_stops_at_its_first_failure_loses_nothing(
-    batch: RunningNode,
+    batch: RunningNode, sent: dict[str, Any]
 ) -> None:
-    for sku, fail in (("l1", False), ("l2", True), ("l3", False), ("l4", False)):
-        r = batch.control.put(
-            f"/v1/kv/ledger/{sku}", json={"item": {"sku": sku, "fail": fail}, "app": "batch"}
-        )
-        assert r.status_code == 200, r.text
+    # sent: ledger items l1..l4 put in order, l2 failing its first processing
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and len(_seen(batch, "aws-ddb-")) < 5:
         time.sleep(0.2)
@@ -510,11 +388,10 @@ def test_aws_stream_example_that_stops_at_its_first_failure_loses_nothing(
     assert len(batch.invocations("aws-ddb")) == 2
 
 
-def test_malformed_batch_item_failures_fail_the_whole_batch(batch: RunningNode) -> None:
-    for n, kind in enumerate(("unknown-id", "unknown-id", "unknown-id")):
-        _publish(batch, "replies", {"n": n, "kind": kind})
-    for n, kind in enumerate(("wrong-type",) * 3, start=10):
-        _publish(batch, "replies", {"n": n, "kind": kind})
+def test_malformed_batch_item_failures_fail_the_whole_batch(
+    batch: RunningNode, sent: dict[str, Any]
+) -> None:
+    # sent: replies 0-2 answered with an unknown item id, 10-12 with the wrong type
     everything = {f"bad-reply-{n}-{c}" for n in (0, 1, 2, 10, 11, 12) for c in (1, 2)}
     _wait_seen(batch, "bad-reply-", everything)
     # Every record retried (not acked) and, its retry used up, dead-lettered: none lost.
@@ -529,8 +406,8 @@ def test_malformed_batch_item_failures_fail_the_whole_batch(batch: RunningNode) 
     assert set(_settle(batch, "bad-reply-")) == everything
 
 
-def test_an_exception_fails_the_whole_batch(batch: RunningNode) -> None:
-    ids = {_publish(batch, "bombs", {"n": n}) for n in range(3)}
+def test_an_exception_fails_the_whole_batch(batch: RunningNode, sent: dict[str, Any]) -> None:
+    ids = sent["boom"]  # three bombs
     everything = {f"boom-{n}-{c}" for n in range(3) for c in (1, 2)}
     _wait_seen(batch, "boom-", everything)
     deadline = time.monotonic() + 60
@@ -551,23 +428,12 @@ def test_batch_window_gathers_messages_into_one_invocation(batch: RunningNode) -
     assert len({item["batch"] for item in got.values()}) == 1
 
 
-def test_filters_ack_what_no_pattern_matches_without_invoking(batch: RunningNode) -> None:
-    passes = [
-        _publish(batch, "events", {"type": "order", "amount": 150}),
-        _publish(batch, "events", {"region": "ap", "tag": "x"}),
-    ]
-    blocked = [
-        _publish(batch, "events", {"type": "order", "amount": 50}),
-        _publish(batch, "events", {"type": "refund", "amount": 500}),
-        _publish(batch, "events", {"region": "eu", "tag": "x"}),
-        _publish(batch, "events", {"region": "ap"}),
-        _publish(batch, "events", "not json at all"),
-    ]
-    for sku in ("A-1", "B-1"):
-        r = batch.control.put(f"/v1/kv/goods/{sku}", json={"item": {"sku": sku}, "app": "batch"})
-        assert r.status_code == 200, r.text
-    r = batch.control.put("/v1/kv/goods/A-1", json={"item": {"sku": "A-1", "v": 2}, "app": "batch"})
-    assert r.status_code == 200, r.text  # a MODIFY: the pattern wants INSERTs only
+def test_filters_ack_what_no_pattern_matches_without_invoking(
+    batch: RunningNode, sent: dict[str, Any]
+) -> None:
+    # sent: two events that match a pattern, five that do not, goods A-1 and B-1 inserted
+    # and A-1 modified (the table pattern wants INSERTs of A- skus only)
+    passes, blocked = sent["filtered-passes"], sent["filtered-blocked"]
     _wait_seen(batch, "filtered-", {f"filtered-{m}" for m in passes})
     got = _settle(batch, "filtered-")
     table = [v["what"] for v in got.values() if isinstance(v["what"], str)]

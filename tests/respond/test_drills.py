@@ -5,8 +5,13 @@ The default build and the no-playbook run each run every scenario on ONE node
 (``run_drills``, what ``ramparts drill all`` does); the no-playbook results are checked one
 test per scenario, so one failing scenario does not hide the others.  Rule removal runs
 each scenario on its own node with only that scenario's rules removed (a node takes its
-rules at start), about 8 s each.  TTD and TTC are reported, never asserted beyond being
+rules at start), about 6 s each.  TTD and TTC are reported, never asserted beyond being
 positive.
+
+Those runs are independent (each its own throw-away node, data dir, ports and rule set)
+and are mostly waiting for a node's evidence to settle, so the ``drills`` fixture starts
+them together on a few threads and each test waits for the one it checks: the file's
+wall time is about that of the longest run instead of their sum.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +78,61 @@ def test_the_catalog_has_the_issue_scenarios_each_with_its_shipped_rule_and_play
         assert s.containment in s.playbook(), s.name
 
 
-def test_every_scenario_passes_on_a_default_build() -> None:
-    results = _by_name(run_drills(list(SCENARIOS.values())))
+def _fake_audit_rule(rules: Path) -> Path:
+    """adv-irp3 F2: a rule with audit-tampering's id that fires on any deploy."""
+    (rules / "fake.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "rules": [
+                    {
+                        "id": "audit-verification-failure",
+                        "title": "fake: fires on any deploy, never on a chain failure",
+                        "severity": "critical",
+                        "category": "A10",
+                        "kind": "threshold",
+                        "match": {"kind": "registry.deploy"},
+                        "threshold": 1,
+                    }
+                ]
+            }
+        )
+    )
+    return rules
+
+
+@pytest.fixture(scope="module")
+def drills(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future]]:
+    """Every drill run of this file, started together; each test takes the one it checks.
+
+    Keys: ``default`` (every scenario, default build, one node), ``no-playbook`` (every
+    scenario with no playbook, one node), ``fake-rule`` (audit-tampering with a rule that
+    fires on the drill's own deploy), ``no-rule:<scenario>`` (that scenario alone on its
+    own node, only its own rules removed) and ``cli`` (``ramparts drill credential-stuffing``
+    as a subprocess, failed-auth-burst removed: (process, its --data-dir)).  Three at a time:
+    the machine may be busy.
+    """
+    base = tmp_path_factory.mktemp("drill-rules")
+    runs: dict[str, Callable[[], object]] = {
+        "no-playbook": lambda: run_drills(AVAILABLE, install_playbook=False),
+        "default": lambda: run_drills(list(SCENARIOS.values())),
+    }
+    for s in AVAILABLE:
+        rules = _rules_without(base / f"without-{s.name}", set(s.rules))
+        runs[f"no-rule:{s.name}"] = lambda s=s, rules=rules: run_drills([s], detections=rules)
+    fake = _fake_audit_rule(_rules_without(base / "fake", {"audit-verification-failure"}))
+    runs["fake-rule"] = lambda: run_drills([SCENARIOS["audit-tampering"]], detections=fake)
+    cli_rules = _rules_without(base / "cli-rules", {"failed-auth-burst"})
+    cli_data = base / "user-data"
+    runs["cli"] = lambda: (
+        _cli("credential-stuffing", "--detections", str(cli_rules), data_dir=cli_data),
+        cli_data,
+    )
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="drill") as pool:
+        yield {key: pool.submit(run) for key, run in runs.items()}
+
+
+def test_every_scenario_passes_on_a_default_build(drills: dict[str, Future]) -> None:
+    results = _by_name(drills["default"].result())
     assert set(results) == {s.name for s in AVAILABLE} == set(SCENARIOS)
     for s in AVAILABLE:
         r = results[s.name]
@@ -91,10 +151,11 @@ def test_every_scenario_passes_on_a_default_build() -> None:
 
 
 @pytest.mark.parametrize("name", [s.name for s in AVAILABLE])
-def test_each_scenario_fails_clearly_without_its_detection_rule(name: str, tmp_path: Path) -> None:
+def test_each_scenario_fails_clearly_without_its_detection_rule(
+    name: str, drills: dict[str, Future]
+) -> None:
     s = SCENARIOS[name]
-    rules = _rules_without(tmp_path / "rules", set(s.rules))  # only this scenario's own
-    (r,) = run_drills([s], detections=rules)
+    (r,) = drills[f"no-rule:{name}"].result()  # only this scenario's own rules removed
     assert r.status == "failed", r.checks
     for rule in s.rules:
         passed, reason = _check(r, f"detected:{rule}")
@@ -105,30 +166,12 @@ def test_each_scenario_fails_clearly_without_its_detection_rule(name: str, tmp_p
 
 
 def test_a_rule_firing_on_the_drills_own_setup_does_not_count_as_detection(
-    tmp_path: Path,
+    drills: dict[str, Future],
 ) -> None:
     """adv-irp3 F2: a rule with the scenario's id that fires on the drill's deploy, never on
     the tampering, made audit-tampering pass with TTD 0.0.  Only an alert whose evidence
     includes records of the attack, raised after it started, is a detection."""
-    rules = _rules_without(tmp_path / "rules", {"audit-verification-failure"})
-    (rules / "fake.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "rules": [
-                    {
-                        "id": "audit-verification-failure",
-                        "title": "fake: fires on any deploy, never on a chain failure",
-                        "severity": "critical",
-                        "category": "A10",
-                        "kind": "threshold",
-                        "match": {"kind": "registry.deploy"},
-                        "threshold": 1,
-                    }
-                ]
-            }
-        )
-    )
-    (r,) = run_drills([SCENARIOS["audit-tampering"]], detections=rules)
+    (r,) = drills["fake-rule"].result()  # see _fake_audit_rule
     assert r.status == "failed", r.checks
     passed, reason = _check(r, "detected:audit-verification-failure")
     assert not passed
@@ -138,9 +181,9 @@ def test_a_rule_firing_on_the_drills_own_setup_does_not_count_as_detection(
 
 
 @pytest.fixture(scope="module")
-def without_playbooks() -> dict[str, DrillResult]:
+def without_playbooks(drills: dict[str, Future]) -> dict[str, DrillResult]:
     """Every scenario with no playbook installed, on one node (the checks are per scenario)."""
-    return _by_name(run_drills(AVAILABLE, install_playbook=False))
+    return _by_name(drills["no-playbook"].result())
 
 
 @pytest.mark.parametrize("name", [s.name for s in AVAILABLE])
@@ -171,10 +214,10 @@ def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cli_one_rule_removed_fails_names_it_and_the_history_keeps_it(tmp_path: Path) -> None:
-    data = tmp_path / "user-data"
-    rules = _rules_without(tmp_path / "rules", {"failed-auth-burst"})
-    done = _cli("credential-stuffing", "--detections", str(rules), data_dir=data)
+def test_cli_one_rule_removed_fails_names_it_and_the_history_keeps_it(
+    drills: dict[str, Future],
+) -> None:
+    done, data = drills["cli"].result()  # the drill itself ran with the others
     assert done.returncode == 1, done.stdout + done.stderr
     assert "no alert from rule failed-auth-burst" in done.stdout.replace("\n", " ").replace("│", "")
     assert "FAILED" in done.stdout and "Traceback" not in done.stderr
