@@ -146,11 +146,22 @@ def _print_dry_run(out: dict[str, Any]) -> None:
     )
     for s in out["steps"]:
         note = " (needs approval)" if s["requires_approval"] else ""
-        why = s.get("error") or s.get("refused")
+        why = s.get("would_fail") or s.get("error") or s.get("refused")
         problem = f" [red]would fail: {cell(why)}[/]" if why else ""
         console.print(
             f"  {s['step']}. {cell(s['action'])} {cell(json.dumps(s['params']))}{note}{problem}"
         )
+
+
+def _would_fail(results: list[dict[str, Any]]) -> bool:
+    """Whether a step of a playbook that matches the alert would fail against the node's
+    state (exit status 1).  A step whose target the alert does not name (``missing_target``)
+    is shown but does not count: it fails by design, and a synthetic alert names none."""
+    return any(
+        r["matches"]
+        and any(s.get("would_fail_code") not in (None, "missing_target") for s in r["steps"])
+        for r in results
+    )
 
 
 def _register_playbooks(app: typer.Typer) -> None:
@@ -245,15 +256,25 @@ def _register_playbooks(app: typer.Typer) -> None:
         ] = None,
         alert: Annotated[str | None, typer.Option("--alert", help="a stored alert's id")] = None,
         rule: Annotated[str | None, typer.Option("--rule", help="synthetic alert: rule")] = None,
-        severity: Annotated[str, typer.Option("--severity", help="synthetic alert")] = "high",
+        severity: Annotated[
+            str, typer.Option("--severity", help="synthetic alert: low, medium, high, critical")
+        ] = "high",
         url: UrlOpt = None,
         data_dir: DataDirOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """What playbook NAME (or the playbooks of --file, not applied) would do for an
-        alert; changes nothing and stores nothing."""
+        alert; changes nothing and stores nothing.  Exit 1 when a step of a matching
+        playbook would fail on the node now, 2 for a bad option."""
+        from ramparts.respond.rules import SEVERITIES
+
         if (alert is None) == (rule is None):
-            fail("give --alert ID, or --rule RULE for a synthetic alert")
+            fail("give --alert ID, or --rule RULE for a synthetic alert", 2)
+        if severity not in SEVERITIES:  # as a playbook's match.severity: lower case
+            fail(
+                f"--severity {escape(repr(severity))}: one of {', '.join(SEVERITIES)} (lower case)",
+                2,
+            )
         body: dict[str, Any] = (
             {"alert": alert}
             if alert
@@ -261,12 +282,14 @@ def _register_playbooks(app: typer.Typer) -> None:
         )
         if file is None:
             if name is None:
-                fail("give a stored playbook's NAME, or --file FILE")
+                fail("give a stored playbook's NAME, or --file FILE", 2)
             out = _call(url, data_dir, "POST", f"/v1/playbooks/{segment(name)}/dry-run", json=body)
             if as_json:
                 print(json.dumps(out, indent=2))
-                return
-            _print_dry_run(out)
+            else:
+                _print_dry_run(out)
+            if _would_fail([out]):
+                raise typer.Exit(1)
             return
         from ramparts.respond.errors import PlaybookError
         from ramparts.respond.playbooks import parse_playbooks
@@ -282,12 +305,14 @@ def _register_playbooks(app: typer.Typer) -> None:
         out = _call(url, data_dir, "POST", "/v1/playbooks/dry-run", json=body)
         if as_json:
             print(json.dumps(out, indent=2))
-            return
-        console.print(f"{cell(str(file))}: not applied; nothing was stored or changed")
-        for result in out["playbooks"]:
-            _print_dry_run(result)
-        for warning in out.get("warnings", []):
-            console.print(f"[yellow]warning[/]: {cell(str(file))}: {cell(warning)}")
+        else:
+            console.print(f"{cell(str(file))}: not applied; nothing was stored or changed")
+            for result in out["playbooks"]:
+                _print_dry_run(result)
+            for warning in out.get("warnings", []):
+                console.print(f"[yellow]warning[/]: {cell(str(file))}: {cell(warning)}")
+        if _would_fail(out["playbooks"]):
+            raise typer.Exit(1)
 
     app.add_typer(playbook_app, name="playbook")
 

@@ -55,6 +55,54 @@ def _reason(text: Any) -> str:
     return text.strip()
 
 
+def _limits(rate: Any, concurrency: Any) -> tuple[str | None, int | None]:
+    """Checked lowered limits: ``rate`` normalised (``10/minute``), ``concurrency`` 1-10000."""
+    if rate is None and concurrency is None:
+        raise InvalidRequest("give rate, concurrency or both", code="invalid_argument")
+    if rate is not None:
+        try:
+            amount, unit = parse_rate(rate)
+        except ValueError as exc:
+            raise InvalidRequest(f"rate: {exc}", code="invalid_rate") from None
+        rate = f"{amount}/{unit}"
+    if concurrency is not None and (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not 1 <= concurrency <= 10_000
+    ):
+        raise InvalidRequest("concurrency: a number from 1 to 10000", code="invalid_argument")
+    return rate, concurrency
+
+
+def _key_id(key_id: Any) -> str:
+    if not isinstance(key_id, str) or not key_id:
+        raise InvalidRequest("key: an API key id is required", code="invalid_argument")
+    return key_id.removeprefix("rk_")
+
+
+def _no_key(key_id: str) -> NotFound:
+    return NotFound(f"no API key {key_id!r}", code="api_key_not_found")
+
+
+def _client_id(client_id: Any) -> str:
+    if not isinstance(client_id, str) or not client_id:
+        raise InvalidRequest("client: an OAuth2 client id is required", code="invalid_argument")
+    return client_id
+
+
+def _no_client(client_id: str) -> NotFound:
+    return NotFound(f"no client {client_id!r}", code="client_not_found")
+
+
+def _network(address: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    if not isinstance(address, str):
+        raise InvalidRequest("address: an IP address or CIDR block", code="invalid_cidr")
+    try:
+        return parse_network(address)
+    except InvalidNetwork as exc:
+        raise InvalidRequest(f"address: {exc}", code="invalid_cidr") from None
+
+
 class Containment:
     def __init__(self, node: Services) -> None:
         self._node = node
@@ -65,6 +113,60 @@ class Containment:
         if not any(f["name"] == name for f in self._node.store.list_functions()):
             raise NotFound(f"function {name!r} not found", code="function_not_found")
         return name
+
+    def _alias(self, function: Any, alias: Any) -> tuple[str, str]:
+        """``(function, alias)`` a rollback moves (the alias defaults to ``live``)."""
+        name = self._function(function)
+        alias = alias or "live"
+        if not isinstance(alias, str) or not NAME_RE.match(alias):
+            raise InvalidRequest("alias: an alias name", code="invalid_argument")
+        return name, alias
+
+    def _secret(self, app: Any, name: Any) -> None:
+        """``secret_not_found`` unless ``app`` can read a secret ``name`` (no value is opened)."""
+        if not isinstance(app, str) or not isinstance(name, str):
+            raise InvalidRequest("app and secret names are required", code="invalid_argument")
+        if self._node.vault.secrets.resolve(name, app=app) is None:
+            raise NotFound(f"secret {name!r} of app {app!r} not found", code="secret_not_found")
+
+    # -- checks ------------------------------------------------------------------------
+    async def check(self, kind: str, params: dict[str, Any]) -> None:
+        """Raise what the action ``kind`` with ``params`` would raise on this node now.
+
+        Reads only: nothing changes, nothing is audited, no secret value is opened.
+        It runs the same argument checks and target lookups as the action itself (an
+        unknown function, API key, client or secret; a rollback with no earlier version;
+        a ``block_ip`` the guard refuses or a full block list), so a dry run can say
+        "would fail" with the action's own code and text.  State can change before an
+        alert comes: passing is no promise.  Actions with nothing to look up pass.
+        """
+        p = params
+        if kind == "quarantine":
+            await asyncio.to_thread(self._function, p.get("function"))
+            _reason(p.get("reason"))
+        elif kind in ("lower_rate", "lower_concurrency"):
+            await asyncio.to_thread(self._function, p.get("function"))
+            _limits(p.get("rate"), p.get("concurrency"))
+        elif kind == "rollback":
+            name, alias = await asyncio.to_thread(self._alias, p.get("function"), p.get("alias"))
+            await asyncio.to_thread(self._node.store.rollback_target, name, alias)
+        elif kind == "rotate_secret":
+            await asyncio.to_thread(self._secret, p.get("app"), p.get("secret"))
+        elif kind == "revoke_key":
+            key_id = _key_id(p.get("key"))
+            if await asyncio.to_thread(self._node.identity.records.get_api_key, key_id) is None:
+                raise _no_key(key_id)
+        elif kind == "revoke_client":
+            client_id = _client_id(p.get("client"))
+            rec = await asyncio.to_thread(self._node.identity.records.get_client, client_id)
+            if rec is None or rec.deleted_at is not None:  # what delete_client refuses
+                raise _no_client(client_id)
+        elif kind == "block_ip":
+            network = _network(p.get("address"))
+            risk = self.block_risk(network)
+            if risk is not None and not p.get("force"):
+                raise InvalidRequest(f"{risk}; set force: true to block it", code="force_required")
+            await self._room_for(network)
 
     # -- quarantine --------------------------------------------------------------
     async def quarantine(
@@ -113,20 +215,7 @@ class Containment:
     ) -> dict[str, Any]:
         """Lower a function's rate and/or concurrency on top of its manifest's (every trigger)."""
         name = await asyncio.to_thread(self._function, function)
-        if rate is None and concurrency is None:
-            raise InvalidRequest("give rate, concurrency or both", code="invalid_argument")
-        if rate is not None:
-            try:
-                amount, unit = parse_rate(rate)
-            except ValueError as exc:
-                raise InvalidRequest(f"rate: {exc}", code="invalid_rate") from None
-            rate = f"{amount}/{unit}"
-        if concurrency is not None and (
-            isinstance(concurrency, bool)
-            or not isinstance(concurrency, int)
-            or not 1 <= concurrency <= 10_000
-        ):
-            raise InvalidRequest("concurrency: a number from 1 to 10000", code="invalid_argument")
+        rate, concurrency = _limits(rate, concurrency)
         record = await self._node.quarantines.lower(
             name, rate=rate, concurrency=concurrency, actor=principal, incident=incident
         )
@@ -159,13 +248,11 @@ class Containment:
 
     # -- credentials --------------------------------------------------------------
     async def revoke_key(self, key_id: Any, *, principal: str) -> dict[str, Any]:
-        if not isinstance(key_id, str) or not key_id:
-            raise InvalidRequest("key: an API key id is required", code="invalid_argument")
-        key_id = key_id.removeprefix("rk_")
+        key_id = _key_id(key_id)
         records = self._node.identity.records
         rec = await asyncio.to_thread(records.revoke_api_key, key_id)
         if rec is None:
-            raise NotFound(f"no API key {key_id!r}", code="api_key_not_found")
+            raise _no_key(key_id)
         self._node.audit.emit(
             "identity.api_key.revoke",
             decision="allow",
@@ -176,10 +263,9 @@ class Containment:
         return {"key": rec.id, "revoked": True}
 
     async def revoke_client(self, client_id: Any, *, principal: str) -> dict[str, Any]:
-        if not isinstance(client_id, str) or not client_id:
-            raise InvalidRequest("client: an OAuth2 client id is required", code="invalid_argument")
+        client_id = _client_id(client_id)
         if not await asyncio.to_thread(self._node.identity.records.delete_client, client_id):
-            raise NotFound(f"no client {client_id!r}", code="client_not_found")
+            raise _no_client(client_id)
         self._node.audit.emit(
             "identity.client.delete",
             decision="allow",
@@ -196,6 +282,17 @@ class Containment:
         proxies = trusted_proxies(self._node.settings.forwarded_allow_ips)
         return loopback_or_self(network, "", proxies)
 
+    async def _room_for(self, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> None:
+        """``too_many_blocks`` when the block list is full and ``network`` is not on it."""
+        blocks = self._node.blocklist
+        if await blocks.count() >= MAX_BLOCKS and all(
+            r.network != str(network) for r in blocks.active()
+        ):  # the same bound as ``waf block``: a playbook cannot grow the list past it either
+            raise Conflict(
+                f"the block list holds {MAX_BLOCKS} entries already; unblock some first",
+                code="too_many_blocks",
+            )
+
     async def block_ip(
         self,
         address: Any,
@@ -205,12 +302,7 @@ class Containment:
         principal: str,
         force: bool = False,
     ) -> dict[str, Any]:
-        if not isinstance(address, str):
-            raise InvalidRequest("address: an IP address or CIDR block", code="invalid_cidr")
-        try:
-            network = parse_network(address)
-        except InvalidNetwork as exc:
-            raise InvalidRequest(f"address: {exc}", code="invalid_cidr") from None
+        network = _network(address)
         risk = self.block_risk(network)
         if risk is not None and not force:
             self._node.audit.emit(
@@ -223,14 +315,7 @@ class Containment:
                 risk=risk,
             )
             raise InvalidRequest(f"{risk}; set force: true to block it", code="force_required")
-        blocks = self._node.blocklist
-        if await blocks.count() >= MAX_BLOCKS and all(
-            r.network != str(network) for r in blocks.active()
-        ):  # the same bound as ``waf block``: a playbook cannot grow the list past it either
-            raise Conflict(
-                f"the block list holds {MAX_BLOCKS} entries already; unblock some first",
-                code="too_many_blocks",
-            )
+        await self._room_for(network)
         now = time.time()
         why = _reason(reason)
         record = BlockRecord(
@@ -260,11 +345,7 @@ class Containment:
     async def rotate_secret(self, app: Any, name: Any, *, principal: str) -> dict[str, Any]:
         """A new random version (32 bytes, URL-safe text) of an existing secret."""
         store = self._node.vault.secrets
-        if not isinstance(app, str) or not isinstance(name, str):
-            raise InvalidRequest("app and secret names are required", code="invalid_argument")
-        found = await asyncio.to_thread(store.get, name, app=app)
-        if found is None:
-            raise NotFound(f"secret {name!r} of app {app!r} not found", code="secret_not_found")
+        await asyncio.to_thread(self._secret, app, name)
         version = await asyncio.to_thread(
             store.put, app, name, secrets.token_urlsafe(32), source="rotate"
         )
@@ -280,10 +361,7 @@ class Containment:
         return {"app": app, "secret": name, "version": version}
 
     async def rollback(self, function: Any, alias: Any, *, principal: str) -> dict[str, Any]:
-        name = await asyncio.to_thread(self._function, function)
-        alias = alias or "live"
-        if not isinstance(alias, str) or not NAME_RE.match(alias):
-            raise InvalidRequest("alias: an alias name", code="invalid_argument")
+        name, alias = await asyncio.to_thread(self._alias, function, alias)
         before, after = await asyncio.to_thread(self._node.store.rollback_alias, name, alias)
         self._node.audit.emit(
             "registry.rollback",

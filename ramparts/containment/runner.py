@@ -32,8 +32,8 @@ from typing import Any
 from ramparts.containment.actions import Containment
 from ramparts.containment.bundle import build_bundle
 from ramparts.errors import Conflict, InvalidRequest, NotFound, RampartsError
-from ramparts.gateway.netset import InvalidNetwork, parse_network
 from ramparts.respond.playbooks import (
+    EVIDENCE_TARGET,
     AlertContext,
     Playbook,
     context_of,
@@ -123,7 +123,7 @@ class IncidentDesk:
                     "name": pb.name,
                     "replaced": replaced,
                     "actions": len(pb.actions),
-                    "warnings": warnings([pb]),
+                    "warnings": warnings([pb]) + await self._named_target_warnings(pb),
                 }
             )
         return out
@@ -150,7 +150,7 @@ class IncidentDesk:
         pb = books.get(name)
         if pb is None:
             raise NotFound(f"no playbook {name!r}", code="playbook_not_found")
-        return self._dry(pb, alert, await self.context(alert))
+        return await self._dry(pb, alert, await self.context(alert))
 
     async def dry_run_source(
         self, source: str, file: str, alert: dict[str, Any], name: str | None = None
@@ -171,20 +171,68 @@ class IncidentDesk:
             "stored": False,
             "alert": {k: alert.get(k) for k in ("id", "rule", "severity", "group")},
             "context": ctx.to_dict(),
-            "playbooks": [self._dry(pb, alert, ctx) for pb in books],
+            "playbooks": [await self._dry(pb, alert, ctx) for pb in books],
             "warnings": warnings(books),
             "changed": False,
         }
 
-    def _dry(self, pb: Playbook, alert: dict[str, Any], ctx: AlertContext) -> dict[str, Any]:
+    async def _dry(self, pb: Playbook, alert: dict[str, Any], ctx: AlertContext) -> dict[str, Any]:
+        steps = [await self._checked(s) for s in plan(pb, alert, ctx)]
         return {
             "playbook": pb.name,
             "alert": {k: alert.get(k) for k in ("id", "rule", "severity", "group")},
             "context": ctx.to_dict(),
             "matches": pb.matches(alert, ctx),
-            "steps": [_guarded(s, self._actions) for s in plan(pb, alert, ctx)],
+            "steps": steps,
+            "steps_failing": sum(1 for s in steps if "would_fail" in s),
             "changed": False,
         }
+
+    async def problem(self, kind: str, params: dict[str, Any]) -> RampartsError | None:
+        """What running the action ``kind`` with ``params`` would fail with on this node
+        now, or None; reads only (``Containment.check``, and ``notify``'s configuration)."""
+        try:
+            if kind == "notify":
+                self._notify_problem(params)
+            else:
+                await self._actions.check(kind, params)
+        except RampartsError as exc:
+            return exc
+        return None
+
+    async def _checked(self, step: dict[str, Any]) -> dict[str, Any]:
+        """A planned step with ``would_fail`` (the action's own error text) and
+        ``would_fail_code`` when running it now would fail: no target in the alert
+        (``missing_target``), a target the node does not have, a guard's refusal (a
+        refused ``block_ip`` also keeps ``refused``)."""
+        if step.get("error"):
+            return {**step, "would_fail": step["error"], "would_fail_code": "missing_target"}
+        exc = await self.problem(step["action"], step["params"])
+        if exc is None:
+            return step
+        out = {**step, "would_fail": exc.message, "would_fail_code": exc.code}
+        if exc.code == "force_required":
+            out["refused"] = exc.message
+        return out
+
+    async def _named_target_warnings(self, pb: Playbook) -> list[str]:
+        """``apply``'s warnings about steps that would fail on this node now although they
+        need nothing from an alert (a function, key, client or secret named in the playbook
+        that does not exist; a rollback with no earlier version).  Warnings, not refusals:
+        the target may exist by the time an alert comes."""
+        out = []
+        for j, a in enumerate(pb.actions):
+            target = EVIDENCE_TARGET.get(a.kind) or ("address" if a.kind == "block_ip" else None)
+            if target is not None and target not in a.params:
+                continue  # aimed by the alert: only a dry run against one can tell
+            params = {k: v for k, v in a.params.items() if k != "target_from_evidence"}
+            exc = await self.problem(a.kind, params)
+            if exc is not None:
+                out.append(
+                    f"{pb.name}: actions[{j}].{a.kind} would fail on this node now: "
+                    f"{exc.message} ({exc.code})"
+                )
+        return out
 
     # -- alerts in -------------------------------------------------------------------------------
     def alert(self, alert: dict[str, Any]) -> None:
@@ -507,6 +555,18 @@ class IncidentDesk:
             incident=json.loads(json.dumps({k: v for k, v in doc.items() if k != "evidence"})),
         )
 
+    def _notify_problem(self, p: dict[str, Any]) -> None:
+        """What ``_notify`` with ``p`` fails with, from the node's configuration alone (it
+        still sends the webhook before it finds email unconfigured: this only predicts)."""
+        if p.get("email") and not self._smtp_url:
+            raise InvalidRequest(
+                "email needs RAMPARTS_SMTP_URL on the node", code="smtp_not_configured"
+            )
+        if not p.get("email") and not (p.get("webhook", True) and self._notifier is not None):
+            raise InvalidRequest(
+                "nothing to notify: no webhook configured and no email", code="nothing_to_notify"
+            )
+
     async def _notify(self, doc: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
         summary = public(doc)
         sent: dict[str, Any] = {}
@@ -711,19 +771,6 @@ class IncidentDesk:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def _guarded(step: dict[str, Any], actions: Containment) -> dict[str, Any]:
-    """A planned step with ``refused`` set when the block_ip guard would refuse it (a dry
-    run shows it, rather than the operator finding out when the alert comes)."""
-    address = step["params"].get("address")
-    if step["action"] != "block_ip" or not address or step["params"].get("force"):
-        return step
-    try:
-        risk = actions.block_risk(parse_network(address))
-    except InvalidNetwork:
-        risk = f"{address} is not an IP address or CIDR block"
-    return {**step, "refused": f"{risk}; set force: true to block it"} if risk else step
 
 
 def _repeats(doc: dict[str, Any], step: dict[str, Any]) -> bool:

@@ -11,7 +11,9 @@
   validates and stores every playbook of a file (``400 invalid_playbook`` with
   ``file`` and ``field``; nothing stored); ``DELETE /v1/playbooks/{name}``.
 - ``POST /v1/playbooks/{name}/dry-run`` ``{"alert": ID}`` or ``{"alert": {rule,
-  severity, evidence...}}`` (a synthetic alert): the steps it would take; changes nothing.
+  severity, evidence...}}`` (a synthetic alert; ``400 invalid_severity`` unless its severity
+  is low, medium, high or critical): the steps it would take, each step that would fail
+  now with ``would_fail`` and ``would_fail_code`` (read only); changes nothing.
 - ``POST /v1/playbooks/dry-run`` ``{"source", "file", "name"?, "alert"}``: the same for the
   playbooks of a file that is not applied (parsed and planned, never stored; a bad file
   gets ``400 invalid_playbook`` as ``POST /v1/playbooks`` does).
@@ -35,6 +37,7 @@ from ramparts.containment.bundle import FORMAT as BUNDLE_FORMAT
 from ramparts.containment.runner import STATES, public
 from ramparts.control.http import JSONResponse, _json, _node
 from ramparts.errors import InvalidRequest, NotFound
+from ramparts.respond.rules import SEVERITIES
 
 ADMIN = "admin"
 
@@ -137,6 +140,12 @@ async def _alert(node: Any, data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(alert.get("rule"), str) or not isinstance(alert.get("severity"), str):
             raise InvalidRequest(
                 "alert: a synthetic alert needs rule and severity", code="invalid_alert"
+            )
+        if alert["severity"] not in SEVERITIES:  # exactly as a playbook's match.severity
+            raise InvalidRequest(
+                f"alert.severity: one of {', '.join(SEVERITIES)} (lower case), "
+                f"not {alert['severity'][:40]!r}",
+                code="invalid_severity",
             )
         evidence = alert.get("evidence", [])
         if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):

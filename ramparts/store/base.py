@@ -333,6 +333,11 @@ class Store(abc.ABC):
         """Point an alias at a version; return the previous target."""
 
     @abc.abstractmethod
+    def rollback_target(self, function: str, name: str) -> tuple[str, str]:
+        """What ``rollback_alias`` would move, changing nothing: (from_version, to_version);
+        the same ``NotFound`` when there is none (a playbook dry run's "would fail")."""
+
+    @abc.abstractmethod
     def rollback_alias(self, function: str, name: str) -> tuple[str, str]:
         """Move an alias back to the target it had before its current one, atomically.
 

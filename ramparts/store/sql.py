@@ -871,6 +871,34 @@ class SQLStore(
             self._bump(conn)
         return previous
 
+    @staticmethod
+    def _rollback_target(conn: Connection, function: str, name: str) -> tuple[str, str]:
+        current = conn.execute(
+            select(aliases_t.c.version).where(
+                and_(aliases_t.c.function == function, aliases_t.c.name == name)
+            )
+        ).scalar()
+        if current is None:
+            raise NotFound(f"function {function!r} has no alias {name!r}")
+        history = (
+            conn.execute(
+                select(alias_history_t.c.version)
+                .where(and_(alias_history_t.c.function == function, alias_history_t.c.name == name))
+                .order_by(alias_history_t.c.id.desc())
+            )
+            .scalars()
+            .all()
+        )
+        # The newest entry is the current target; walk back to the first different one.
+        target = next((v for v in history[1:] if v != current), None)
+        if target is None:
+            raise NotFound(f"function {function!r} has no earlier version to roll back to")
+        return current, target
+
+    def rollback_target(self, function: str, name: str) -> tuple[str, str]:
+        with self._tx() as conn:
+            return self._rollback_target(conn, function, name)
+
     def rollback_alias(self, function: str, name: str) -> tuple[str, str]:
         with self._tx() as conn:
             if self._engine.dialect.name == "postgresql":
@@ -880,28 +908,7 @@ class SQLStore(
                     .where(and_(aliases_t.c.function == function, aliases_t.c.name == name))
                     .with_for_update()
                 )
-            current = conn.execute(
-                select(aliases_t.c.version).where(
-                    and_(aliases_t.c.function == function, aliases_t.c.name == name)
-                )
-            ).scalar()
-            if current is None:
-                raise NotFound(f"function {function!r} has no alias {name!r}")
-            history = (
-                conn.execute(
-                    select(alias_history_t.c.version)
-                    .where(
-                        and_(alias_history_t.c.function == function, alias_history_t.c.name == name)
-                    )
-                    .order_by(alias_history_t.c.id.desc())
-                )
-                .scalars()
-                .all()
-            )
-            # The newest entry is the current target; walk back to the first different one.
-            target = next((v for v in history[1:] if v != current), None)
-            if target is None:
-                raise NotFound(f"function {function!r} has no earlier version to roll back to")
+            current, target = self._rollback_target(conn, function, name)
             # Drop the current entry so a second rollback goes one step further back.
             newest = conn.execute(
                 select(alias_history_t.c.id)

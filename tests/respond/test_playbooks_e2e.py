@@ -137,7 +137,7 @@ def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path)
     assert pnode.cli("playbook", "apply", str(book)).returncode == 0
     audit_before = len(pnode.audit())
     out = pnode.cli("playbook", "dry-run", "dry", "--rule", "failed-auth-burst", "--json")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # a refused block_ip would fail: exit 1
     plan = json.loads(out.stdout)
     assert plan["matches"] is True and plan["changed"] is False
     assert [s["action"] for s in plan["steps"]] == ["quarantine"] + ["block_ip"] * 3
@@ -145,7 +145,10 @@ def test_dry_run_reports_and_changes_nothing(pnode: RunningNode, tmp_path: Path)
     # the guard's refusals show in the dry run: half the IPv4 space needs force
     assert "refused" not in plan["steps"][1]
     assert "broader than /8" in plan["steps"][2]["refused"]
+    assert plan["steps"][2]["would_fail_code"] == "force_required"
+    assert plan["steps"][2]["would_fail"] == plan["steps"][2]["refused"]
     assert "refused" not in plan["steps"][3]  # forced
+    assert plan["steps_failing"] == 1
     assert pnode.control.get("/v1/quarantines").json()["quarantines"] == []
     assert pnode.control.get("/v1/waf/blocks").json()["blocks"] == []
     assert pnode.control.get("/v1/incidents").json()["incidents"] == []
@@ -248,6 +251,128 @@ def test_dry_run_of_a_bad_file_is_refused_naming_file_and_field(
     r = pnode.control.post("/v1/playbooks/dry-run", json={"source": UNAPPLIED, "alert": 7})
     assert r.status_code == 400 and r.json()["code"] == "invalid_alert"
     assert pnode.control.get("/v1/playbooks").json()["playbooks"] == []
+
+
+TYPOS = """
+playbooks:
+  - name: typos
+    match: {rules: [failed-auth-burst]}
+    actions:
+      - quarantine: {function: does-not-exist}
+      - rollback: {function: web}
+      - rotate_secret: {secret: nosuch, app: nosuchapp}
+      - lower_rate: {function: nosuch, rate: 1/minute}
+      - revoke_key: {key: nosuch}
+      - revoke_client: {client: nosuch}
+      - lower_concurrency: {function: web, concurrency: 2}
+      - rotate_secret: {secret: db-pass, app: pb}
+      - revoke_key: {key: KEY}
+      - quarantine: {function: web, requires_approval: true}
+  - name: elsewhere
+    match: {rules: [waf-block-burst]}
+    actions:
+      - quarantine: {function: nosuch-either}
+"""
+# What the real actions answer for those targets (adv-irp4 F1): the dry run says the same.
+WOULD_FAIL = [
+    ("quarantine", "function_not_found", "function 'does-not-exist' not found"),
+    ("rollback", "not_found", "function 'web' has no earlier version to roll back to"),
+    ("rotate_secret", "secret_not_found", "secret 'nosuch' of app 'nosuchapp' not found"),
+    ("lower_rate", "function_not_found", "function 'nosuch' not found"),
+    ("revoke_key", "api_key_not_found", "no API key 'nosuch'"),
+    ("revoke_client", "client_not_found", "no client 'nosuch'"),
+]
+
+
+def test_dry_run_checks_named_targets_against_the_node(pnode: RunningNode, tmp_path: Path) -> None:
+    """adv-irp4 F1: a step whose named target the node lacks is reported "would fail" with
+    the action's own error, exit 1; real targets pass; nothing changes, no secret shows."""
+    value = "dbpass-value-never-shown-0451"
+    put = pnode.control.put("/v1/secrets/db-pass", params={"app": "pb"}, json={"value": value})
+    assert put.status_code == 200, put.text
+    key = pnode.control.post("/v1/keys", json={"name": "dry-key", "app": "pb"}).json()
+    book = tmp_path / "typos.yaml"
+    book.write_text(TYPOS.replace("KEY", key["id"]))
+    audit_before = len(pnode.audit())
+    out = pnode.cli(
+        "playbook", "dry-run", "--file", str(book), "--rule", "failed-auth-burst", "--json"
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert value not in out.stdout
+    typos, elsewhere = json.loads(out.stdout)["playbooks"]
+    steps = typos["steps"]
+    assert [(s["action"], s["would_fail_code"], s["would_fail"]) for s in steps[:6]] == WOULD_FAIL
+    assert all("would_fail" not in s for s in steps[6:]), steps[6:]  # they exist
+    assert typos["steps_failing"] == 6
+    # the same text the real action gives (here through the control API)
+    real = pnode.control.post("/v1/quarantines", json={"function": "does-not-exist"})
+    assert (real.status_code, real.json()["code"]) == (404, "function_not_found")
+    assert real.json()["message"] == WOULD_FAIL[0][2]
+    # a playbook that does not match is checked too, but does not decide the exit status
+    assert elsewhere["matches"] is False and elsewhere["steps_failing"] == 1
+    only = pnode.cli(
+        "playbook", "dry-run", "elsewhere", "--file", str(book), "--rule", "failed-auth-burst"
+    )
+    assert only.returncode == 0, only.stderr
+    assert "would fail: function 'nosuch-either' not found" in " ".join(only.stdout.split())
+    # the table says it step by step
+    text = pnode.cli("playbook", "dry-run", "typos", "--file", str(book), "--rule", "x")
+    flat = " ".join(text.stdout.split())
+    assert text.returncode == 0  # does not match rule x: its steps would not run
+    assert "would fail: no API key 'nosuch'" in flat, flat
+    # apply warns (state may change before an alert: a warning, not a refusal) ...
+    applied = pnode.cli("playbook", "apply", str(book))
+    assert applied.returncode == 0, applied.stderr
+    flat = " ".join(applied.stdout.split())
+    assert "typos: actions[0].quarantine would fail on this node now: function " in flat, flat
+    assert "actions[4].revoke_key would fail on this node now: no API key 'nosuch'" in flat
+    assert "actions[8]" not in flat and "actions[6]" not in flat
+    # ... and a dry run of the stored playbook exits 1 the same way
+    stored = pnode.cli("playbook", "dry-run", "typos", "--rule", "failed-auth-burst")
+    assert stored.returncode == 1
+    assert "would fail: function 'web' has no earlier version" in " ".join(stored.stdout.split())
+    for name in ("typos", "elsewhere"):
+        assert pnode.control.delete(f"/v1/playbooks/{name}").status_code == 200
+    # nothing was changed: the key serves, nothing is quarantined or lowered, no new version
+    keys = {k["id"]: k for k in pnode.control.get("/v1/keys").json()["keys"]}
+    assert keys[key["id"]].get("revoked_at") is None
+    assert pnode.control.get("/v1/quarantines").json()["quarantines"] == []
+    assert pnode.control.get("/v1/limits").json()["limits"] == []
+    versions = pnode.control.get("/v1/secrets/db-pass/versions", params={"app": "pb"}).json()
+    assert len(versions["versions"]) == 1, versions
+    kinds = {e["kind"] for e in pnode.audit()[audit_before:]}
+    assert not kinds & {
+        "respond.quarantine",
+        "respond.lower",
+        "secrets.put",
+        "identity.api_key.revoke",
+        "identity.client.delete",
+        "registry.rollback",
+        "incident.open",
+        "incident.step",
+    }, kinds
+
+
+def test_dry_run_refuses_an_unknown_severity(pnode: RunningNode, tmp_path: Path) -> None:
+    """adv-irp4 F2: a synthetic alert's severity is one of the four, lower case, as a
+    playbook's ``match.severity`` is; anything else is refused, never "does NOT match"."""
+    book = tmp_path / "sev.yaml"
+    book.write_text(UNAPPLIED)
+    for bad in ("bogus", "HIGH", ""):
+        out = pnode.cli(
+            "playbook", "dry-run", "--file", str(book), "--rule", "x", "--severity", bad
+        )
+        assert out.returncode == 2, (bad, out.stdout, out.stderr)
+        assert "--severity" in out.stderr and "low, medium, high, critical" in out.stderr
+        assert "Traceback" not in out.stderr
+        r = pnode.control.post(
+            "/v1/playbooks/dry-run",
+            json={"source": UNAPPLIED, "alert": {"rule": "x", "severity": bad}},
+        )
+        assert (r.status_code, r.json()["code"]) == (400, "invalid_severity"), (bad, r.text)
+        assert "alert.severity" in r.json()["message"]
+    ok = pnode.cli("playbook", "dry-run", "--file", str(book), "--rule", "x", "--severity", "low")
+    assert ok.returncode == 0, ok.stderr
 
 
 def test_credential_stuffing_opens_incident_and_playbook_blocks_address(
