@@ -148,6 +148,8 @@ def _print_dry_run(out: dict[str, Any]) -> None:
         note = " (needs approval)" if s["requires_approval"] else ""
         why = s.get("would_fail") or s.get("error") or s.get("refused")
         problem = f" [red]would fail: {cell(why)}[/]" if why else ""
+        if not why and s.get("would_reach"):
+            problem = f" [yellow]{cell(s['would_reach']['note'])}[/]"
         console.print(
             f"  {s['step']}. {cell(s['action'])} {cell(json.dumps(s['params']))}{note}{problem}"
         )

@@ -38,6 +38,7 @@ class Services(Protocol):
     blocklist: Any
     vault: Any
     settings: Any
+    supervisor: Any
 
     async def refresh(self, force: bool = False) -> None: ...
 
@@ -122,15 +123,44 @@ class Containment:
             raise InvalidRequest("alias: an alias name", code="invalid_argument")
         return name, alias
 
-    def _secret(self, app: Any, name: Any) -> None:
-        """``secret_not_found`` unless ``app`` can read a secret ``name`` (no value is opened)."""
+    def _secret(self, app: Any, name: Any) -> str:
+        """The app whose secret ``name`` ``app``'s functions read now: ``app`` itself, or
+        the one app that shares its secret ``name`` with ``app`` (the same lookup as a
+        function's read, ``SecretStore.resolve``).  ``secret_not_found`` when ``app`` reads
+        none; ``secret_share_ambiguous`` when several apps share one with it (a function
+        then reads none, and which one leaked cannot be told).  No value is opened."""
         if not isinstance(app, str) or not isinstance(name, str):
             raise InvalidRequest("app and secret names are required", code="invalid_argument")
-        if self._node.vault.secrets.resolve(name, app=app) is None:
+        owners = self._node.vault.secrets.readers_view(name, app=app)
+        if not owners:
             raise NotFound(f"secret {name!r} of app {app!r} not found", code="secret_not_found")
+        if len(owners) > 1:
+            raise Conflict(
+                f"app {app!r} has no secret {name!r} of its own and apps "
+                f"{', '.join(repr(o) for o in owners)} each share one with it, so it reads "
+                "none of them; rotate the leaked one by naming its owner (app: OWNER)",
+                code="secret_share_ambiguous",
+            )
+        return owners[0]
+
+    def _reached(self, app: str, name: str, owner: str) -> dict[str, Any]:
+        """What a rotation of ``app``'s secret ``name`` changes when ``owner`` shares it."""
+        if owner == app:
+            return {}
+        readers = self._node.vault.secrets.describe(owner, name)["shared_with"]
+        return {
+            "owner": owner,
+            "via": "share",
+            "shared_with": readers,
+            "note": (
+                f"app {app!r} reads secret {name!r} through a share: app {owner!r}'s secret "
+                f"is rotated, and every app it is shared with ({', '.join(readers)}) reads "
+                "the new value"
+            ),
+        }
 
     # -- checks ------------------------------------------------------------------------
-    async def check(self, kind: str, params: dict[str, Any]) -> None:
+    async def check(self, kind: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """Raise what the action ``kind`` with ``params`` would raise on this node now.
 
         Reads only: nothing changes, nothing is audited, no secret value is opened.
@@ -139,6 +169,8 @@ class Containment:
         a ``block_ip`` the guard refuses or a full block list), so a dry run can say
         "would fail" with the action's own code and text.  State can change before an
         alert comes: passing is no promise.  Actions with nothing to look up pass.
+        Returns what the action would reach beyond its parameters, when it would (a
+        ``rotate_secret`` of a secret the app reads through a share: its owner), or None.
         """
         p = params
         if kind == "quarantine":
@@ -151,7 +183,9 @@ class Containment:
             name, alias = await asyncio.to_thread(self._alias, p.get("function"), p.get("alias"))
             await asyncio.to_thread(self._node.store.rollback_target, name, alias)
         elif kind == "rotate_secret":
-            await asyncio.to_thread(self._secret, p.get("app"), p.get("secret"))
+            app, name = p.get("app"), p.get("secret")
+            owner = await asyncio.to_thread(self._secret, app, name)
+            return await asyncio.to_thread(self._reached, app, name, owner) or None
         elif kind == "revoke_key":
             key_id = _key_id(p.get("key"))
             if await asyncio.to_thread(self._node.identity.records.get_api_key, key_id) is None:
@@ -167,6 +201,7 @@ class Containment:
             if risk is not None and not p.get("force"):
                 raise InvalidRequest(f"{risk}; set force: true to block it", code="force_required")
             await self._room_for(network)
+        return None
 
     # -- quarantine --------------------------------------------------------------
     async def quarantine(
@@ -343,22 +378,38 @@ class Containment:
 
     # -- secrets and versions --------------------------------------------------------------
     async def rotate_secret(self, app: Any, name: Any, *, principal: str) -> dict[str, Any]:
-        """A new random version (32 bytes, URL-safe text) of an existing secret."""
+        """A new random version (32 bytes, URL-safe text) of the secret ``name`` that
+        ``app``'s functions read: its own, or, when it reads one through a share, the
+        owner's (never a new secret in ``app``, which would hide the shared one from it and
+        leave the leaked value in place).  The result and the audit record name the owner
+        and ``via: share`` then, since another app's secret changed."""
         store = self._node.vault.secrets
-        await asyncio.to_thread(self._secret, app, name)
+        owner = await asyncio.to_thread(self._secret, app, name)
+        reached = await asyncio.to_thread(self._reached, app, name, owner)
         version = await asyncio.to_thread(
-            store.put, app, name, secrets.token_urlsafe(32), source="rotate"
+            store.put, owner, name, secrets.token_urlsafe(32), source="rotate"
+        )
+        # as after `ramparts secrets set`: environments holding it restart, verifiers rebuild
+        self._node.supervisor.renew_secret(name)
+        self._node.identity.forget_secret(name)
+        shared = (
+            {"app": owner, "read_by": app, "via": "share", "shared_with": reached["shared_with"]}
+            if reached
+            else {}
         )
         self._node.audit.emit(
             "secrets.put",
             decision="allow",
             principal=principal,
             action="secrets:PutSecretValue",
-            resource=f"secret:{app}/{name}",
+            resource=f"secret:{owner}/{name}",
             version=version,
             purpose="incident-rotation",
+            **shared,
         )
-        return {"app": app, "secret": name, "version": version}
+        if not reached:
+            return {"app": app, "secret": name, "version": version}
+        return {"app": app, "secret": name, "version": version, **reached}
 
     async def rollback(self, function: Any, alias: Any, *, principal: str) -> dict[str, Any]:
         name, alias = await asyncio.to_thread(self._alias, function, alias)

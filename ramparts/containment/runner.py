@@ -191,25 +191,33 @@ class IncidentDesk:
     async def problem(self, kind: str, params: dict[str, Any]) -> RampartsError | None:
         """What running the action ``kind`` with ``params`` would fail with on this node
         now, or None; reads only (``Containment.check``, and ``notify``'s configuration)."""
+        return (await self._probe(kind, params))[0]
+
+    async def _probe(
+        self, kind: str, params: dict[str, Any]
+    ) -> tuple[RampartsError | None, dict[str, Any] | None]:
+        """``problem``, and what the action would reach beyond its parameters (the owner
+        of a secret a ``rotate_secret`` would reach through a share)."""
         try:
             if kind == "notify":
                 self._notify_problem(params)
-            else:
-                await self._actions.check(kind, params)
+                return None, None
+            return None, await self._actions.check(kind, params)
         except RampartsError as exc:
-            return exc
-        return None
+            return exc, None
 
     async def _checked(self, step: dict[str, Any]) -> dict[str, Any]:
         """A planned step with ``would_fail`` (the action's own error text) and
         ``would_fail_code`` when running it now would fail: no target in the alert
         (``missing_target``), a target the node does not have, a guard's refusal (a
-        refused ``block_ip`` also keeps ``refused``)."""
+        refused ``block_ip`` also keeps ``refused``).  A step that would pass but reach
+        beyond its parameters has ``would_reach`` (a ``rotate_secret`` of a secret shared
+        with the app: the owner whose secret would change, and its ``note``)."""
         if step.get("error"):
             return {**step, "would_fail": step["error"], "would_fail_code": "missing_target"}
-        exc = await self.problem(step["action"], step["params"])
+        exc, reach = await self._probe(step["action"], step["params"])
         if exc is None:
-            return step
+            return {**step, "would_reach": reach} if reach else step
         out = {**step, "would_fail": exc.message, "would_fail_code": exc.code}
         if exc.code == "force_required":
             out["refused"] = exc.message
@@ -478,7 +486,10 @@ class IncidentDesk:
             self._audit_step(doc, step, principal, "deny")
             return False
         step.update(status="done", result=result, at=time.time())
-        self._add(doc, _entry("step", f"{step['action']} done", step=step["index"], result=result))
+        done = f"{step['action']} done"
+        if isinstance(result, dict) and result.get("note"):  # it reached beyond its params
+            done = f"{done}: {result['note']}"
+        self._add(doc, _entry("step", done, step=step["index"], result=result))
         self._audit_step(doc, step, principal, "allow")
         return True
 

@@ -164,18 +164,29 @@ class SecretStore(SecretSource):
     def resolve(self, name: str, *, app: str) -> str | None:
         """The app that owns the secret ``name`` as ``app`` sees it, or None.
 
-        Its own active secret first, else one shared with it whose owner has
-        not deleted it.  ``UNASSIGNED`` is nobody's reader: always None.
+        This is what ``get`` (so every function's read) opens: the one owner
+        ``readers_view`` names, or nothing when it names none or several.
+        """
+        owners = self.readers_view(name, app=app)
+        return owners[0] if len(owners) == 1 else None
+
+    def readers_view(self, name: str, *, app: str) -> list[str]:
+        """The owners of the secrets ``name`` that ``app`` could read, in the order
+        ``resolve`` decides between them: ``[app]`` when ``app`` has an active secret
+        ``name`` of its own (its own always wins, even over one shared with it), else
+        the owners of the active secrets ``name`` shared with it.  More than one owner
+        is ambiguous (``share`` refuses it, but nothing else does) and ``resolve``
+        then reads none of them.  ``UNASSIGNED`` is nobody's reader: always empty.
         """
         try:
             check_name(name)
             check_app(app)
         except InvalidRequest:
-            return None
+            return []
         self._purge_expired()
         with self._engine.begin() as conn:
             if self._active(conn, app, name):
-                return app
+                return [app]
             owners = (
                 conn.execute(
                     select(secret_shares_t.c.owner).where(
@@ -185,8 +196,7 @@ class SecretStore(SecretSource):
                 .scalars()
                 .all()
             )
-            found = [o for o in owners if self._active(conn, o, name)]
-        return found[0] if len(found) == 1 else None
+            return sorted(o for o in owners if self._active(conn, o, name))
 
     def owned_elsewhere(self, name: str, *, app: str) -> bool:
         """Whether an app other than ``app`` holds a secret ``name`` that ``app`` cannot read."""

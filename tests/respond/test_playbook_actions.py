@@ -13,13 +13,16 @@ run; with ``stop_on_failure`` the rest are skipped.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, insert
 
+from ramparts.secrets.store import secret_shares_t
 from tests.conftest import RunningNode
 from tests.respond.conftest import StartNode
 
@@ -40,6 +43,11 @@ functions:
     timeout: 30s
     triggers:
       - http: {method: GET, path: /slow, auth: none}
+  reader:
+    handler: h.py:reader
+    secrets: [shared-token]
+    triggers:
+      - http: {method: GET, path: /reader, auth: none}
 """
 SLOW = """
 def slow(event, context):
@@ -47,6 +55,11 @@ def slow(event, context):
     if (event.get("queryStringParameters") or {}).get("wait"):
         time.sleep(10)
     return {"statusCode": 200, "body": "slow"}
+
+def reader(event, context):
+    import hashlib
+    value = context.secrets.get("shared-token")
+    return {"statusCode": 200, "body": hashlib.sha256(value.encode()).hexdigest()}
 """
 V1 = 'def web(event, context):\n    return {"statusCode": 200, "body": "v1"}\n' + SLOW
 V2 = 'def web(event, context):\n    return {"statusCode": 200, "body": "v2"}\n' + SLOW
@@ -309,3 +322,133 @@ def test_playbook_lowers_rate_and_concurrency_until_cleared(anode: RunningNode) 
     assert {e["principal"] for e in lowered} == {"playbook:slow-down"}
     assert {e["resource"] for e in lowered} == {"function:web", "function:slow"}
     assert anode.cli("incident", "resolve", inc["id"]).returncode == 0
+
+
+SHARED_BOOK = """
+playbooks:
+  - name: shared-leak
+    match: {rules: [failed-auth-burst]}
+    actions:
+      - rotate_secret: {secret: shared-token, app: act}
+"""
+
+
+def _sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def test_rotate_secret_of_a_shared_secret_rotates_the_owners(
+    anode: RunningNode, tmp_path: Path
+) -> None:
+    """irp6: app ``act`` reads ``shared-token`` because app ``owner`` shares it.  The step
+    rotates owner's secret (the value act's handler reads, and the one that leaked), creates
+    no ``shared-token`` in act (which would hide the shared one from act and leave the leaked
+    value in place), and the dry run, the incident and the audit record name the owner."""
+    for inc in anode.control.get("/v1/incidents", params={"state": "open"}).json()["incidents"]:
+        assert anode.cli("incident", "resolve", inc["id"]).returncode == 0
+    for book in anode.control.get("/v1/playbooks").json()["playbooks"]:
+        anode.control.delete(f"/v1/playbooks/{book['name']}")
+    leaked = "leaked-shared-value-0612"
+    put = anode.control.put(
+        "/v1/secrets/shared-token", params={"app": "owner"}, json={"value": leaked}
+    )
+    assert put.status_code == 200, put.text
+    shared = anode.control.post(
+        "/v1/secrets/shared-token/share", params={"app": "owner"}, json={"with": "act"}
+    )
+    assert shared.status_code == 200, shared.text
+    # the dry run: fine, and it names the owner whose secret would change
+    path = tmp_path / "shared.yaml"
+    path.write_text(SHARED_BOOK)
+    dry = anode.cli(
+        "playbook", "dry-run", "--file", str(path), "--rule", "failed-auth-burst", "--json"
+    )
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    (step,) = json.loads(dry.stdout)["playbooks"][0]["steps"]
+    assert "would_fail" not in step, step
+    reach = step["would_reach"]
+    assert (reach["owner"], reach["via"], reach["shared_with"]) == ("owner", "share", ["act"])
+    assert "app 'owner''s secret is rotated" in reach["note"]
+    table = anode.cli("playbook", "dry-run", "--file", str(path), "--rule", "failed-auth-burst")
+    assert table.returncode == 0, table.stderr
+    assert "reads secret 'shared-token' through a share" in " ".join(table.stdout.split())
+    assert leaked not in dry.stdout + table.stdout
+    # the playbook runs on a real alert
+    r = anode.control.post("/v1/playbooks", json={"source": SHARED_BOOK, "file": "s.yaml"})
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"][0]["warnings"] == []
+    created = anode.control.post("/v1/keys", json={"name": "victim5", "app": "act"}).json()
+    _guess(anode, created["id"], "198.51.100.27")
+    inc = _incident(anode)
+    assert [(s["action"], s["status"]) for s in inc["steps"]] == [("rotate_secret", "done")]
+    result = inc["steps"][0]["result"]
+    assert (result["app"], result["owner"], result["via"]) == ("act", "owner", "share")
+    done = [e["text"] for e in inc["timeline"] if e.get("step") == 1]
+    assert any("app 'owner''s secret is rotated" in text for text in done), inc["timeline"]
+    # owner's secret has a new version made by the rotation; act has no secret of its own
+    versions = anode.control.get(
+        "/v1/secrets/shared-token/versions", params={"app": "owner"}
+    ).json()["versions"]
+    assert [(v["version"], v["source"]) for v in versions] == [(1, "set"), (2, "rotate")]
+    assert result["version"] == 2
+    own = anode.control.get("/v1/secrets", params={"app": "act"}).json()["secrets"]
+    assert "shared-token" not in [s["name"] for s in own]
+    assert anode.control.get(
+        "/v1/secrets/shared-token", params={"app": "act"}
+    ).json()["code"] == "secret_not_found"
+    # act's handler reads the new value (the owner's current one), not the leaked one
+    new = anode.control.get("/v1/secrets/shared-token", params={"app": "owner"}).json()
+    assert new["version"] == 2 and new["value"] != leaked
+    read = anode.gateway.get("/reader")
+    assert read.status_code == 200, read.text
+    assert read.text == _sha(new["value"]) != _sha(leaked)
+    # the audit record names the owner's secret and that it was reached through a share
+    (rotated,) = [
+        e
+        for e in anode.audit()
+        if e["kind"] == "secrets.put" and e["principal"] == "playbook:shared-leak"
+    ]
+    assert rotated["resource"] == "secret:owner/shared-token"
+    detail = rotated["detail"]
+    assert (detail["app"], detail["read_by"], detail["via"]) == ("owner", "act", "share")
+    assert anode.cli("incident", "resolve", inc["id"]).returncode == 0
+    assert anode.control.delete("/v1/playbooks/shared-leak").status_code == 200
+    # a second app sharing a secret of that name with act (share refuses it; a direct write
+    # to the state store does not): act's functions then read neither (SecretStore.resolve),
+    # and the step fails naming both owners
+    put = anode.control.put(
+        "/v1/secrets/shared-token", params={"app": "owner2"}, json={"value": "second-0612"}
+    )
+    assert put.status_code == 200, put.text
+    engine = create_engine(f"sqlite:///{anode.data_dir / 'state.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            insert(secret_shares_t).values(
+                owner="owner2", name="shared-token", reader="act", created_at=time.time()
+            )
+        )
+    engine.dispose()
+    dry = anode.cli(
+        "playbook", "dry-run", "--file", str(path), "--rule", "failed-auth-burst", "--json"
+    )
+    assert dry.returncode == 1, dry.stdout + dry.stderr
+    (step,) = json.loads(dry.stdout)["playbooks"][0]["steps"]
+    assert step["would_fail_code"] == "secret_share_ambiguous"
+    assert step["would_fail"].startswith(
+        "app 'act' has no secret 'shared-token' of its own and apps 'owner', 'owner2' each "
+        "share one with it, so it reads none of them"
+    ), step
+    # run on an alert, the step fails with the same text and rotates neither
+    r = anode.control.post("/v1/playbooks", json={"source": SHARED_BOOK, "file": "s.yaml"})
+    assert r.status_code == 200, r.text
+    created = anode.control.post("/v1/keys", json={"name": "victim6", "app": "act"}).json()
+    _guess(anode, created["id"], "198.51.100.28")
+    inc = _incident(anode)
+    (failed,) = inc["steps"]
+    assert (failed["status"], failed["code"]) == ("failed", "secret_share_ambiguous")
+    assert failed["error"] == step["would_fail"]
+    for app, count in (("owner", 2), ("owner2", 1)):
+        got = anode.control.get("/v1/secrets/shared-token/versions", params={"app": app})
+        assert len(got.json()["versions"]) == count
+    assert anode.cli("incident", "resolve", inc["id"]).returncode == 0
+    assert anode.control.delete("/v1/playbooks/shared-leak").status_code == 200

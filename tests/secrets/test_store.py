@@ -14,7 +14,12 @@ from ramparts.crypto.keyring import Keyring
 from ramparts.crypto.masterkey import resolve_master_key
 from ramparts.errors import Conflict, DecryptionError, InvalidRequest, NotFound
 from ramparts.secrets import legacy
-from ramparts.secrets.store import UNASSIGNED, SecretStore, secret_versions_t
+from ramparts.secrets.store import (
+    UNASSIGNED,
+    SecretStore,
+    secret_shares_t,
+    secret_versions_t,
+)
 from ramparts.store.sql import SQLStore
 from tests.postgres import state_url as temporary_state_url
 
@@ -99,6 +104,31 @@ def test_share_unshare_and_its_rules(secrets: SecretStore) -> None:
     secrets.share("y", "api", "x")
     secrets.delete("y", "api", force=True)  # a purge removes its shares too
     assert secrets.list("y") == [] and secrets.get("api", app="x") is None
+
+
+def test_readers_view_is_what_resolve_decides_between(
+    secrets: SecretStore, parts: tuple[SQLStore, Sealer]
+) -> None:
+    """The owners ``rotate_secret`` reaches (irp6) are the ones a function's read decides
+    between: the reader's own active secret first, else the one active share; two shares
+    under one name (``share`` refuses it, a race or a direct write does not) read none."""
+    secrets.put("y", "api", "y-api")
+    secrets.share("y", "api", "x")
+    assert secrets.readers_view("api", app="x") == ["y"]
+    secrets.put("x", "api", "x-api")  # put does not refuse a name shared with x
+    assert secrets.readers_view("api", app="x") == ["x"]  # its own wins, as get reads
+    assert secrets.get("api", app="x").reveal() == "x-api"
+    secrets.delete("x", "api")  # its own pending deletion: the share is read again
+    assert secrets.readers_view("api", app="x") == ["y"]
+    assert secrets.get("api", app="x").reveal() == "y-api"
+    secrets.put("w", "api", "w-api")
+    with parts[0].engine.begin() as conn:
+        conn.execute(
+            insert(secret_shares_t).values(owner="w", name="api", reader="x", created_at=0.0)
+        )
+    assert secrets.readers_view("api", app="x") == ["w", "y"]
+    assert secrets.resolve("api", app="x") is None and secrets.get("api", app="x") is None
+    assert secrets.readers_view("api", app=UNASSIGNED) == []
 
 
 def test_nothing_is_ever_stored_under_the_reserved_owner(secrets: SecretStore) -> None:
