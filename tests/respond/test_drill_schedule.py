@@ -121,6 +121,22 @@ def _up(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
             "unknown drill scenario 'nope'",
         ),
         (["--drill-every", "1h", "--drill-scenarios", " , "], {}, "--drill-scenarios"),
+        # checked even with the schedule off, so a typo shows before it is turned on
+        (
+            ["--drill-every", "0", "--drill-scenarios", "nope"],
+            {},
+            "--drill-scenarios (RAMPARTS_DRILL_SCENARIOS): unknown drill scenario 'nope'",
+        ),
+        (
+            [],
+            {"RAMPARTS_DRILL_EVERY": "0", "RAMPARTS_DRILL_SCENARIOS": "credential-stuffing,,"},
+            "RAMPARTS_DRILL_SCENARIOS): 'credential-stuffing,,' has an empty item",
+        ),
+        (
+            ["--drill-scenarios", "credential-stuffing, credential-stuffing"],
+            {},
+            "scenario 'credential-stuffing' is listed twice",
+        ),
     ],
 )
 def test_bad_schedule_values_refuse_the_start(
