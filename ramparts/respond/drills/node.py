@@ -99,14 +99,15 @@ class ThrowawayNode:
         self.gateway.close()
         self.control.close()
         proc = self._proc
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # whatever is left of its session (workers, zygote), even if the node exited
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass

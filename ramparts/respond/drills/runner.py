@@ -108,46 +108,55 @@ def run_drills(
             node = ThrowawayNode(work, args)
             cancel.attach(node)
             try:
-                node.start()
-            except DrillError as exc:
-                for s in runnable:
-                    results[s.name].checks.append(Check("drill", False, exc.message))
-            else:
                 try:
+                    node.start()
+                except DrillError as exc:
+                    for s in runnable:
+                        results[s.name].checks.append(Check("drill", False, exc.message))
+                else:
                     for s in runnable:
                         if cancel.is_set():
                             results[s.name].checks.append(Check("drill", False, "cancelled"))
                             continue
-                        result = results[s.name]
-                        result.started_at = time.time()
-                        try:
-                            _run(s, node, work, result, playbook, install_playbook)
-                        except DrillError as exc:
-                            result.checks.append(Check("drill", False, exc.message))
-                        except Exception as exc:  # noqa: BLE001 - reported as a failed drill
-                            # a broken drill fails (never passes); the reader gets a reason,
-                            # not a traceback
-                            result.checks.append(
-                                Check(
-                                    "drill",
-                                    False,
-                                    f"the drill broke: {type(exc).__name__}: {exc}"[:300]
-                                    + (
-                                        f" (node log: {node.log_tail(2)})"
-                                        if node.log_tail()
-                                        else ""
-                                    ),
-                                )
-                            )
-                finally:
-                    cancel.attach(None)
-                    node.stop()
+                        _run_one(s, node, work, results[s.name], playbook, install_playbook)
+            finally:
+                # also when the start gave up (a node still starting after START_TIMEOUT
+                # is running): stop its whole process group before the dir goes
+                cancel.attach(None)
+                node.stop()
     for s in runnable:
         result = results[s.name]
         failed = [c for c in result.checks if not c.passed]
         result.status = "failed" if failed or not result.checks else "passed"
         result.reason = failed[0].reason if failed else ""
     return [results[s.name] for s in scenarios]
+
+
+def _run_one(
+    s: Scenario,
+    node: ThrowawayNode,
+    work: Path,
+    result: DrillResult,
+    playbook: tuple[str, str] | None,
+    install_playbook: bool,
+) -> None:
+    """One scenario on the started node; whatever breaks is a failed check, never raised."""
+    result.started_at = time.time()
+    try:
+        _run(s, node, work, result, playbook, install_playbook)
+    except DrillError as exc:
+        result.checks.append(Check("drill", False, exc.message))
+    except Exception as exc:  # noqa: BLE001 - reported as a failed drill
+        # a broken drill fails (never passes); the reader gets a reason, not a traceback
+        tail = node.log_tail(2)
+        result.checks.append(
+            Check(
+                "drill",
+                False,
+                f"the drill broke: {type(exc).__name__}: {exc}"[:300]
+                + (f" (node log: {tail})" if tail else ""),
+            )
+        )
 
 
 def _run(
