@@ -147,3 +147,59 @@ def test_bad_schedule_values_refuse_the_start(
     text = " ".join((done.stderr + done.stdout).split())
     assert message in text, text
     assert "Traceback" not in done.stderr
+
+
+_STARTER = """
+import sys, time
+from pathlib import Path
+from ramparts.respond.drills.node import ThrowawayNode
+node = ThrowawayNode(Path(sys.argv[1]), []).start()
+print(node._proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_throwaway_node_does_not_outlive_its_starter_killed_with_9(tmp_path: Path) -> None:
+    """kill -9 skips the drill's own stop: the node notices its parent is gone, stops its
+    session and removes its work dir (admin token, master key); a later drill reaps what an
+    older one left behind."""
+    work = tmp_path / "ramparts-drill-killed"
+    work.mkdir(mode=0o700)
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _STARTER, str(work)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert starter.stdout is not None
+        line = starter.stdout.readline()
+        assert line.strip().isdigit(), (line, (work / "node.log").read_text(errors="replace"))
+        child = int(line)
+        assert (work / "data" / "admin-token").exists()
+    finally:
+        starter.kill()  # SIGKILL: no cleanup of its own
+        starter.wait()
+    deadline = time.monotonic() + 120
+    while not (_gone(child) and not work.exists()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _gone(child), "the throw-away node outlived the process that started it"
+    assert not work.exists(), sorted(p.name for p in work.rglob("*"))
+
+
+def test_a_drill_reaps_work_dirs_whose_owner_is_gone(tmp_path: Path) -> None:
+    from ramparts.respond.drills.watchdog import reap_stale, write_owner
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale, live = tmp_path / "ramparts-drill-stale", tmp_path / "ramparts-drill-live"
+    for d in (stale, live):
+        (d / "data").mkdir(parents=True)
+        (d / "data" / "admin-token").write_text("t")
+        write_owner(d)  # this process: alive
+    record = json.loads((stale / "owner.json").read_text())
+    (stale / "owner.json").write_text(json.dumps({**record, "pid": int(dead.stdout)}))
+    (tmp_path / "ramparts-drill-unowned").mkdir()  # no record: not known to be stale
+    assert reap_stale(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and (tmp_path / "ramparts-drill-unowned").exists()

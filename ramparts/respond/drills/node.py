@@ -4,7 +4,8 @@ The drill never talks to the operator's node.  It runs ``ramparts up`` as a
 subprocess with an environment stripped of every ``RAMPARTS_*`` setting (so an
 operator's webhook, SMTP server, detections dir or state URL cannot leak in),
 waits for the admin listener, reads the admin token the node wrote, and stops
-the node (its whole process group) when the drill ends.
+the node (its whole process group) when the drill ends.  If this process dies
+first (``kill -9``), the node notices and stops itself (``watchdog``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import httpx
 
 from ramparts.registry.artifacts import pack_app
 from ramparts.respond.drills.errors import DrillError
+from ramparts.respond.drills.watchdog import PARENT_ENV, write_owner
 
 START_TIMEOUT = 90.0
 
@@ -49,6 +51,10 @@ class ThrowawayNode:
     def start(self) -> ThrowawayNode:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAMPARTS_")}
         env["RAMPARTS_DATA_DIR"] = str(self.data_dir)
+        # the node stops itself (and removes work_dir) once this process is gone, even
+        # killed with -9; the owner record lets a later drill reap what is left (watchdog)
+        env[PARENT_ENV] = str(os.getpid())
+        write_owner(self.work_dir)
         cmd = [
             sys.executable, "-m", "ramparts.cli.main", "up",
             "--host", "127.0.0.1", "--port", str(self.port),
@@ -61,6 +67,7 @@ class ThrowawayNode:
             self._proc = subprocess.Popen(  # noqa: S603 - our own CLI, no shell
                 cmd, env=env, stdout=log, stderr=log, start_new_session=True
             )
+        write_owner(self.work_dir, self._proc.pid)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

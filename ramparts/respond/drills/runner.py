@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from ramparts.respond.drills.base import Check, DrillResult, Scenario, write_app
 from ramparts.respond.drills.errors import DrillError
 from ramparts.respond.drills.node import ThrowawayNode
+from ramparts.respond.drills.watchdog import PREFIX, reap_stale
 
 T = TypeVar("T")
 WAIT = 120.0  # generous: the machine may be busy
@@ -95,7 +96,8 @@ def run_drills(
             results[s.name].status = "not_available"
             results[s.name].reason = f"not available: {s.unavailable}"
     if runnable and not cancel.is_set():
-        with tempfile.TemporaryDirectory(prefix="ramparts-drill-") as tmp:
+        reap_stale()  # work dirs (and nodes) of drills whose process was killed
+        with tempfile.TemporaryDirectory(prefix=PREFIX) as tmp:
             work = Path(tmp)
             chunks: list[list[str]] = []
             for s in runnable:
