@@ -69,8 +69,13 @@ def _report(data_dir: str | None, name: str | None, as_json: bool) -> None:
         console.print("no drills recorded yet (run: ramparts drill SCENARIO)")
     else:
         table = Table()
-        for col in ("scenario", "date", "pass", "TTD", "TTC", "reason"):
-            table.add_column(col, no_wrap=col in ("scenario", "date", "pass"))
+        for col in ("scenario", "date", "run", "pass", "TTD", "TTC", "reason"):
+            # run wraps between its parts ("manual, custom rules, no playbook")
+            table.add_column(
+                col,
+                no_wrap=col in ("scenario", "date", "pass"),
+                min_width=9 if col == "run" else None,
+            )
         for r in rows:
             status = str(r.get("status"))
             mark = {"passed": "[green]pass[/]", "failed": "[red]FAIL[/]"}.get(
@@ -79,6 +84,7 @@ def _report(data_dir: str | None, name: str | None, as_json: bool) -> None:
             table.add_row(
                 cell(r.get("scenario")),
                 timestamp(r.get("started_at")),
+                cell(history.setup(r)),
                 mark,
                 _seconds(r.get("ttd_seconds")),
                 _seconds(r.get("ttc_seconds")),

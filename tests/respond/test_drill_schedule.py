@@ -66,6 +66,11 @@ def test_a_scheduled_drill_runs_is_reported_and_stops_with_the_node(tmp_path: Pa
         assert first["scenario"] == "credential-stuffing"
         assert first["status"] == "passed", first
         assert first["ttd_seconds"] > 0 and first["ttc_seconds"] > 0
+        assert (first["scheduled"], first["detections"], first["playbook"]) == (
+            True,
+            "shipped",
+            "shipped",
+        )
         runs = [e for e in node.audit() if e["kind"] == "drill.run"]
         assert runs and runs[0]["decision"] == "allow"
         assert runs[0]["resource"] == "drill:credential-stuffing"

@@ -17,7 +17,27 @@ from typing import Any
 from ramparts.respond.drills.base import DrillResult
 from ramparts.respond.drills.errors import HistoryError
 
-FIELDS = ("scenario", "started_at", "status", "ttd_seconds", "ttc_seconds", "incident", "reason")
+FIELDS = (
+    "scenario", "started_at", "status", "ttd_seconds", "ttc_seconds", "incident", "reason",
+    "scheduled", "detections", "playbook",
+)  # fmt: skip
+
+
+def setup(row: dict[str, Any]) -> str:
+    """How a recorded run was set up: ``scheduled`` or ``manual``, then what differed from
+    the shipped chain (``custom rules``, ``custom playbook``, ``no playbook``); ``-`` for a
+    line written before runs recorded it."""
+    if "scheduled" not in row:
+        return "-"
+    parts = ["scheduled" if row.get("scheduled") else "manual"]
+    if row.get("detections", "shipped") != "shipped":
+        parts.append("custom rules")
+    book = row.get("playbook", "shipped")
+    if book == "none":
+        parts.append("no playbook")
+    elif book != "shipped":
+        parts.append("custom playbook")
+    return ", ".join(parts)
 
 
 def history_path(data_dir: Path) -> Path:
@@ -38,7 +58,9 @@ def append(data_dir: Path, result: DrillResult) -> Path:
 
 
 def read(data_dir: Path) -> tuple[list[dict[str, Any]], int]:
-    """(records oldest first, lines skipped as unreadable); no file is no history."""
+    """(records by start time, oldest first; lines skipped as unreadable); no file is no
+    history.  The file is in completion order: a manual run overlapping a scheduled one
+    ends later but may have started earlier."""
     path = history_path(data_dir)
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -60,4 +82,10 @@ def read(data_dir: Path) -> tuple[list[dict[str, Any]], int]:
             skipped += 1
             continue
         rows.append(row)
+    rows.sort(key=_started)  # stable: equal times keep the file's order
     return rows, skipped
+
+
+def _started(row: dict[str, Any]) -> float:
+    value = row.get("started_at")
+    return float(value) if isinstance(value, int | float) else 0.0

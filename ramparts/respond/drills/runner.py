@@ -78,6 +78,7 @@ def run_drills(
     playbook: tuple[str, str] | None = None,
     install_playbook: bool = True,
     cancel: Cancel | None = None,
+    scheduled: bool = False,
 ) -> list[DrillResult]:
     """Run ``scenarios`` one after another on ONE fresh node (``ramparts drill all``).
 
@@ -85,9 +86,20 @@ def run_drills(
     distinct attacker addresses and functions), so they do not see each other's
     alerts; audit-tampering breaks the node's chain and therefore runs last.
     ``cancel`` (set from another thread) stops the run early: see ``Cancel``.
+    ``scheduled`` marks the results as the node's own scheduled run (for the history).
     """
     cancel = cancel or Cancel()
-    results = {s.name: DrillResult(scenario=s.name, started_at=time.time()) for s in scenarios}
+    book = "none" if not install_playbook else "shipped" if playbook is None else "custom"
+    results = {
+        s.name: DrillResult(
+            scenario=s.name,
+            started_at=time.time(),
+            scheduled=scheduled,
+            detections="shipped" if detections is None else "custom",
+            playbook=book,
+        )
+        for s in scenarios
+    }
     runnable = sorted(
         (s for s in scenarios if not s.unavailable), key=lambda s: s.name == "audit-tampering"
     )

@@ -103,7 +103,9 @@ class DrillSchedule:
         """One scheduled run: every scenario, recorded and audited (nothing if cancelled)."""
         cancel = self._cancel = Cancel()
         try:
-            results = await asyncio.to_thread(run_drills, self.scenarios, cancel=cancel)
+            results = await asyncio.to_thread(
+                run_drills, self.scenarios, cancel=cancel, scheduled=True
+            )
         finally:
             self._cancel = None
         if cancel.is_set():
