@@ -170,8 +170,12 @@ def test_a_throwaway_node_does_not_outlive_its_starter_killed_with_9(tmp_path: P
     older one left behind."""
     work = tmp_path / "ramparts-drill-killed"
     work.mkdir(mode=0o700)
+    # host proxy settings (a dead port) must not reach the drill's loopback clients or its
+    # node (adv-irp4b F6): with them, the start would fail
+    proxy = "http://127.0.0.1:9"
+    env = {**os.environ, "HTTP_PROXY": proxy, "https_proxy": proxy, "ALL_PROXY": proxy}
     starter = subprocess.Popen(
-        [sys.executable, "-c", _STARTER, str(work)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _STARTER, str(work)], stdout=subprocess.PIPE, text=True, env=env
     )
     try:
         assert starter.stdout is not None
@@ -179,6 +183,8 @@ def test_a_throwaway_node_does_not_outlive_its_starter_killed_with_9(tmp_path: P
         assert line.strip().isdigit(), (line, (work / "node.log").read_text(errors="replace"))
         child = int(line)
         assert (work / "data" / "admin-token").exists()
+        environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        assert not [v for v in environ if v.split(b"=")[0].lower().endswith(b"_proxy")]
     finally:
         starter.kill()  # SIGKILL: no cleanup of its own
         starter.wait()
