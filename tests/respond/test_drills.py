@@ -271,6 +271,23 @@ def test_history_skips_a_torn_line_and_keeps_the_rest(tmp_path: Path) -> None:
     assert [r["scenario"] for r in rows] == ["credential-stuffing"] and skipped == 1
     assert rows[0]["ttc_seconds"] == 0.7
     assert history.history_path(tmp_path).stat().st_mode & 0o077 == 0
+    # lines that parse but hold bad values (an edited file) are skipped and counted too,
+    # never a traceback or invalid JSON (adv-irp4b F7)
+    with history.history_path(tmp_path).open("a") as fh:
+        fh.write("\n")
+        for bad in (
+            '{"scenario": "x", "status": "passed", "started_at": 1e20}',
+            '{"scenario": "x", "status": "passed", "started_at": 1e400}',
+            '{"scenario": "x", "status": "passed", "started_at": 5, "ttd_seconds": "fast"}',
+            '{"scenario": "x", "status": 1, "started_at": 5}',
+        ):
+            fh.write(bad + "\n")
+    rows, skipped = history.read(tmp_path)
+    assert [r["scenario"] for r in rows] == ["credential-stuffing"] and skipped == 5
+    for args in (("report",), ("report", "--json")):
+        done = _cli(*args, data_dir=tmp_path)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert len(json.loads(done.stdout)) == 1
 
 
 def test_history_says_how_each_run_was_set_up_and_sorts_by_start(tmp_path: Path) -> None:

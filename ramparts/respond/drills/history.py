@@ -3,13 +3,15 @@
 ``<data dir>/drills/history.jsonl`` (mode 0600 in a 0700 dir).  A file rather
 than the node's state store because a drill never touches the operator's
 node: it runs against its own throw-away node, and a history must survive
-that node.  Lines that do not parse are skipped and counted, not fatal, so a
-torn last line (a crash mid-write) does not hide the rest.
+that node.  Lines that do not parse, or hold a wrong type or an out-of-range
+value, are skipped and counted, not fatal, so a torn last line (a crash
+mid-write) or an edited one does not hide the rest.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -78,12 +80,45 @@ def read(data_dir: Path) -> tuple[list[dict[str, Any]], int]:
         except ValueError:
             skipped += 1
             continue
-        if not isinstance(row, dict) or not isinstance(row.get("scenario"), str):
+        if not _well_formed(row):
             skipped += 1
             continue
         rows.append(row)
     rows.sort(key=_started)  # stable: equal times keep the file's order
     return rows, skipped
+
+
+_LATEST = 253402300799  # 9999-12-31T23:59:59Z, the last time a date can show
+
+
+def _number(value: Any, high: float) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= high
+    )
+
+
+def _well_formed(row: Any) -> bool:
+    """A line parses but holds wrong types or out-of-range values (an edited file): it is
+    skipped and counted like a torn one rather than breaking the report (or its JSON:
+    ``1e400`` parses to infinity)."""
+    if not isinstance(row, dict) or not isinstance(row.get("scenario"), str):
+        return False
+    if not _number(row.get("started_at"), _LATEST):
+        return False
+    if any(
+        row.get(k) is not None and not _number(row[k], _LATEST)
+        for k in ("ttd_seconds", "ttc_seconds")
+    ):
+        return False
+    if any(
+        row.get(k) is not None and not isinstance(row[k], str)
+        for k in ("status", "reason", "incident", "detections", "playbook")
+    ):
+        return False
+    return "scheduled" not in row or isinstance(row["scheduled"], bool)
 
 
 def _started(row: dict[str, Any]) -> float:
