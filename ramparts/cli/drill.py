@@ -65,7 +65,9 @@ def _report(data_dir: str | None, name: str | None, as_json: bool) -> None:
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    if not rows:
+    if not rows and name:
+        console.print(f"no runs of {cell(name)} recorded (run: ramparts drill {cell(name)})")
+    elif not rows:
         console.print("no drills recorded yet (run: ramparts drill SCENARIO)")
     else:
         table = Table()

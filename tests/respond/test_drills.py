@@ -290,6 +290,18 @@ def test_history_skips_a_torn_line_and_keeps_the_rest(tmp_path: Path) -> None:
     assert len(json.loads(done.stdout)) == 1
 
 
+def test_history_is_bounded_keeping_the_newest_runs(tmp_path: Path) -> None:
+    for i in range(40):
+        history.append(tmp_path, DrillResult("credential-stuffing", float(i)), max_bytes=2000)
+        assert history.history_path(tmp_path).stat().st_size <= 2000
+    rows, skipped = history.read(tmp_path)
+    assert skipped == 0 and rows[-1]["started_at"] == 39.0 and 3 <= len(rows) < 40
+    assert [r["started_at"] for r in rows] == [float(i) for i in range(40 - len(rows), 40)]
+    assert history.history_path(tmp_path).stat().st_mode & 0o077 == 0
+    none = _cli("report", "--scenario", "injection-burst", data_dir=tmp_path)
+    assert none.returncode == 0 and "no runs of injection-burst recorded" in none.stdout
+
+
 def test_history_says_how_each_run_was_set_up_and_sorts_by_start(tmp_path: Path) -> None:
     path = history.history_path(tmp_path)
     path.parent.mkdir(mode=0o700)

@@ -10,6 +10,7 @@ mid-write) or an edited one does not hide the rest.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -23,6 +24,11 @@ FIELDS = (
     "scenario", "started_at", "status", "ttd_seconds", "ttc_seconds", "incident", "reason",
     "scheduled", "detections", "playbook",
 )  # fmt: skip
+
+
+# The file is bounded: past MAX_BYTES (about 6,000 runs) the oldest lines are dropped,
+# keeping the newest half, so a 5 s schedule cannot grow it (or the report's memory) forever.
+MAX_BYTES = 4 * 1024 * 1024
 
 
 def setup(row: dict[str, Any]) -> str:
@@ -46,17 +52,50 @@ def history_path(data_dir: Path) -> Path:
     return data_dir / "drills" / "history.jsonl"
 
 
-def append(data_dir: Path, result: DrillResult) -> Path:
+def append(data_dir: Path, result: DrillResult, *, max_bytes: int = MAX_BYTES) -> Path:
+    """Append ``result``; past ``max_bytes`` the oldest lines go, keeping the newest half.
+
+    Writers (a node's schedule, a manual ``ramparts drill``) take an exclusive lock on the
+    file; the prune writes the kept lines to a new file and renames it over the old one, so
+    a crash mid-prune loses nothing, and a writer that opened the old file re-opens it.
+    """
     path = history_path(data_dir)
-    record = result.to_dict()
+    line = json.dumps(result.to_dict(), sort_keys=True) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, sort_keys=True) + "\n")
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "r+", encoding="utf-8") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                if os.fstat(fd).st_ino != os.stat(path).st_ino:
+                    continue  # pruned (replaced) while we waited for the lock
+                fh.write(line)
+                fh.flush()
+                if os.fstat(fd).st_size > max_bytes:
+                    _prune(path, fh, max_bytes // 2)
+                return path
     except OSError as exc:
         raise HistoryError(f"cannot write the drill history {path}: {exc.strerror}") from exc
-    return path
+
+
+def _prune(path: Path, fh: Any, keep: int) -> None:
+    """Replace ``path`` by its newest whole lines totalling at most ``keep`` bytes."""
+    fh.seek(0)
+    lines = fh.read().splitlines(keepends=True)
+    kept: list[str] = []
+    size = 0
+    for line in reversed(lines):
+        size += len(line.encode("utf-8"))
+        if size > keep and kept:
+            break
+        kept.append(line)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.writelines(reversed(kept))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
 
 
 def read(data_dir: Path) -> tuple[list[dict[str, Any]], int]:
