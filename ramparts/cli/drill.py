@@ -157,10 +157,28 @@ def register(app: typer.Typer) -> None:
         Exit 0 when the drill passed, 1 when it failed, 3 when the scenario is not available
         (all: 1 when any failed).
         """
+        run_opts = [
+            name
+            for name, given in (
+                ("--detections", detections is not None),
+                ("--playbook", playbook is not None),
+                ("--without-playbook", without_playbook),
+            )
+            if given
+        ]
+        if target in ("list", "report") and run_opts:
+            fail(f"{run_opts[0]} is for running a drill, not 'drill {target}'", code=2)
+        if target != "report" and scenario_name is not None:
+            fail("--scenario is for 'drill report' (to run one: ramparts drill SCENARIO)", code=2)
         if target == "list":
             _list(as_json)
             return
         if target == "report":
+            if scenario_name is not None:
+                try:
+                    scenario(scenario_name)
+                except DrillError as exc:
+                    fail(f"--scenario: {escape(exc.message)}", code=2)
             _report(data_dir, scenario_name, as_json)
             return
         try:

@@ -300,6 +300,15 @@ def test_history_is_bounded_keeping_the_newest_runs(tmp_path: Path) -> None:
     assert history.history_path(tmp_path).stat().st_mode & 0o077 == 0
     none = _cli("report", "--scenario", "injection-burst", data_dir=tmp_path)
     assert none.returncode == 0 and "no runs of injection-burst recorded" in none.stdout
+    # report-only and run-only options are checked, not ignored (adv-irp4b F12)
+    for args, message in (
+        (("report", "--scenario", "nope"), "--scenario: unknown drill scenario 'nope'"),
+        (("credential-stuffing", "--scenario", "x"), "--scenario is for 'drill report'"),
+        (("report", "--without-playbook"), "--without-playbook is for running a drill"),
+    ):
+        bad = _cli(*args, data_dir=tmp_path)
+        text = " ".join(bad.stderr.split())
+        assert bad.returncode == 2 and message in text and "Traceback" not in text, text
 
 
 def test_history_says_how_each_run_was_set_up_and_sorts_by_start(tmp_path: Path) -> None:
