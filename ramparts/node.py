@@ -214,8 +214,9 @@ class Node:
         s = self.settings
         # Before anything is opened: an invalid rule file or webhook option refuses the start.
         detection_setup = await asyncio.to_thread(self._load_detections)
-        # ... and so does an unknown drill scenario (--drill-scenarios, read only when scheduled).
-        drill_scenarios = parse_scenarios(s.drill_scenarios) if s.drill_every else []
+        # ... and so does a bad --drill-scenarios, even with the schedule off (a typo must not
+        # wait for the schedule to be turned on to show).
+        drill_scenarios = parse_scenarios(s.drill_scenarios)
         # Fail closed before anything is opened: no sandbox, no node (unless told so).
         self.sandbox_report = await asyncio.to_thread(layers.probe, node_id=s.node_id, uid=UID_BASE)
         self.sandbox_report.degraded_allowed = s.allow_degraded_sandbox

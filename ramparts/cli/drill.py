@@ -65,12 +65,19 @@ def _report(data_dir: str | None, name: str | None, as_json: bool) -> None:
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    if not rows:
+    if not rows and name:
+        console.print(f"no runs of {cell(name)} recorded (run: ramparts drill {cell(name)})")
+    elif not rows:
         console.print("no drills recorded yet (run: ramparts drill SCENARIO)")
     else:
         table = Table()
-        for col in ("scenario", "date", "pass", "TTD", "TTC", "reason"):
-            table.add_column(col, no_wrap=col in ("scenario", "date", "pass"))
+        for col in ("scenario", "date", "run", "pass", "TTD", "TTC", "reason"):
+            # run wraps between its parts ("manual, custom rules, no playbook")
+            table.add_column(
+                col,
+                no_wrap=col in ("scenario", "date", "pass"),
+                min_width=9 if col == "run" else None,
+            )
         for r in rows:
             status = str(r.get("status"))
             mark = {"passed": "[green]pass[/]", "failed": "[red]FAIL[/]"}.get(
@@ -79,6 +86,7 @@ def _report(data_dir: str | None, name: str | None, as_json: bool) -> None:
             table.add_row(
                 cell(r.get("scenario")),
                 timestamp(r.get("started_at")),
+                cell(history.setup(r)),
                 mark,
                 _seconds(r.get("ttd_seconds")),
                 _seconds(r.get("ttc_seconds")),
@@ -149,10 +157,28 @@ def register(app: typer.Typer) -> None:
         Exit 0 when the drill passed, 1 when it failed, 3 when the scenario is not available
         (all: 1 when any failed).
         """
+        run_opts = [
+            name
+            for name, given in (
+                ("--detections", detections is not None),
+                ("--playbook", playbook is not None),
+                ("--without-playbook", without_playbook),
+            )
+            if given
+        ]
+        if target in ("list", "report") and run_opts:
+            fail(f"{run_opts[0]} is for running a drill, not 'drill {target}'", code=2)
+        if target != "report" and scenario_name is not None:
+            fail("--scenario is for 'drill report' (to run one: ramparts drill SCENARIO)", code=2)
         if target == "list":
             _list(as_json)
             return
         if target == "report":
+            if scenario_name is not None:
+                try:
+                    scenario(scenario_name)
+                except DrillError as exc:
+                    fail(f"--scenario: {escape(exc.message)}", code=2)
             _report(data_dir, scenario_name, as_json)
             return
         try:

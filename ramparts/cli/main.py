@@ -300,6 +300,7 @@ def up(
 
     from ramparts.config import Settings, mask_url, parse_duration
     from ramparts.observe.logs import configure_logging, parse_log_format, parse_log_level
+    from ramparts.respond.drills.watchdog import guard as drill_guard
     from ramparts.server import run
 
     try:
@@ -408,6 +409,8 @@ def up(
             )
         sys.stdout.flush()
 
+    # a drill's throw-away node: stop when the drill that started it is gone (kill -9)
+    drill_guard(settings.data_dir)
     try:
         run(settings, on_ready=ready)
     except DataIntegrityError as exc:

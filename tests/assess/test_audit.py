@@ -117,6 +117,7 @@ def test_every_planted_misconfiguration_is_found(audited: RunningNode) -> None:
         ("RP-A021", "function:open"),
         ("RP-A021", "function:detect"),
         ("RP-A023", "POST /private"),
+        ("RP-A023", "ANY /anybody"),  # ANY takes POST, PUT and PATCH bodies
         ("RP-A023", "topic:weak-jobs"),
         ("RP-A027", "topic:weak-jobs"),
     }

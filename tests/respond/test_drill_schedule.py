@@ -66,6 +66,11 @@ def test_a_scheduled_drill_runs_is_reported_and_stops_with_the_node(tmp_path: Pa
         assert first["scenario"] == "credential-stuffing"
         assert first["status"] == "passed", first
         assert first["ttd_seconds"] > 0 and first["ttc_seconds"] > 0
+        assert (first["scheduled"], first["detections"], first["playbook"]) == (
+            True,
+            "shipped",
+            "shipped",
+        )
         runs = [e for e in node.audit() if e["kind"] == "drill.run"]
         assert runs and runs[0]["decision"] == "allow"
         assert runs[0]["resource"] == "drill:credential-stuffing"
@@ -121,6 +126,22 @@ def _up(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
             "unknown drill scenario 'nope'",
         ),
         (["--drill-every", "1h", "--drill-scenarios", " , "], {}, "--drill-scenarios"),
+        # checked even with the schedule off, so a typo shows before it is turned on
+        (
+            ["--drill-every", "0", "--drill-scenarios", "nope"],
+            {},
+            "--drill-scenarios (RAMPARTS_DRILL_SCENARIOS): unknown drill scenario 'nope'",
+        ),
+        (
+            [],
+            {"RAMPARTS_DRILL_EVERY": "0", "RAMPARTS_DRILL_SCENARIOS": "credential-stuffing,,"},
+            "RAMPARTS_DRILL_SCENARIOS): 'credential-stuffing,,' has an empty item",
+        ),
+        (
+            ["--drill-scenarios", "credential-stuffing, credential-stuffing"],
+            {},
+            "scenario 'credential-stuffing' is listed twice",
+        ),
     ],
 )
 def test_bad_schedule_values_refuse_the_start(
@@ -131,3 +152,65 @@ def test_bad_schedule_values_refuse_the_start(
     text = " ".join((done.stderr + done.stdout).split())
     assert message in text, text
     assert "Traceback" not in done.stderr
+
+
+_STARTER = """
+import sys, time
+from pathlib import Path
+from ramparts.respond.drills.node import ThrowawayNode
+node = ThrowawayNode(Path(sys.argv[1]), []).start()
+print(node._proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_throwaway_node_does_not_outlive_its_starter_killed_with_9(tmp_path: Path) -> None:
+    """kill -9 skips the drill's own stop: the node notices its parent is gone, stops its
+    session and removes its work dir (admin token, master key); a later drill reaps what an
+    older one left behind."""
+    work = tmp_path / "ramparts-drill-killed"
+    work.mkdir(mode=0o700)
+    # host proxy settings (a dead port) must not reach the drill's loopback clients or its
+    # node (adv-irp4b F6): with them, the start would fail
+    proxy = "http://127.0.0.1:9"
+    env = {**os.environ, "HTTP_PROXY": proxy, "https_proxy": proxy, "ALL_PROXY": proxy}
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _STARTER, str(work)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert starter.stdout is not None
+        line = starter.stdout.readline()
+        assert line.strip().isdigit(), (line, (work / "node.log").read_text(errors="replace"))
+        child = int(line)
+        assert (work / "data" / "admin-token").exists()
+        environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        assert not [v for v in environ if v.split(b"=")[0].lower().endswith(b"_proxy")]
+    finally:
+        starter.kill()  # SIGKILL: no cleanup of its own
+        starter.wait()
+    deadline = time.monotonic() + 120
+    while not (_gone(child) and not work.exists()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _gone(child), "the throw-away node outlived the process that started it"
+    assert not work.exists(), sorted(p.name for p in work.rglob("*"))
+
+
+def test_a_drill_reaps_work_dirs_whose_owner_is_gone(tmp_path: Path) -> None:
+    from ramparts.respond.drills.watchdog import reap_stale, write_owner
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale, live = tmp_path / "ramparts-drill-stale", tmp_path / "ramparts-drill-live"
+    for d in (stale, live):
+        (d / "data").mkdir(parents=True)
+        (d / "data" / "admin-token").write_text("t")
+        write_owner(d)  # this process: alive
+    record = json.loads((stale / "owner.json").read_text())
+    (stale / "owner.json").write_text(json.dumps({**record, "pid": int(dead.stdout)}))
+    (tmp_path / "ramparts-drill-unowned").mkdir()  # no record: not known to be stale
+    assert reap_stale(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and (tmp_path / "ramparts-drill-unowned").exists()

@@ -228,10 +228,13 @@ def test_cli_one_rule_removed_fails_names_it_and_the_history_keeps_it(
     (row,) = json.loads(report.stdout)
     assert row["scenario"] == "credential-stuffing" and row["status"] == "failed"
     assert row["reason"].startswith("no alert from rule failed-auth-burst")
+    # run by hand with a replaced rule set: the history says so (adv-irp4b F2)
+    assert (row["scheduled"], row["detections"], row["playbook"]) == (False, "custom", "shipped")
     table = _cli("report", data_dir=data)
     assert (
         table.returncode == 0 and "credential-stuffing" in table.stdout and "FAIL" in table.stdout
     )
+    assert "manual" in table.stdout and "custom" in table.stdout, table.stdout  # the run column
 
     unknown = _cli("no-such-drill", data_dir=data)
     assert unknown.returncode == 2 and "unknown drill scenario" in unknown.stderr
@@ -268,6 +271,65 @@ def test_history_skips_a_torn_line_and_keeps_the_rest(tmp_path: Path) -> None:
     assert [r["scenario"] for r in rows] == ["credential-stuffing"] and skipped == 1
     assert rows[0]["ttc_seconds"] == 0.7
     assert history.history_path(tmp_path).stat().st_mode & 0o077 == 0
+    # lines that parse but hold bad values (an edited file) are skipped and counted too,
+    # never a traceback or invalid JSON (adv-irp4b F7)
+    with history.history_path(tmp_path).open("a") as fh:
+        fh.write("\n")
+        for bad in (
+            '{"scenario": "x", "status": "passed", "started_at": 1e20}',
+            '{"scenario": "x", "status": "passed", "started_at": 1e400}',
+            '{"scenario": "x", "status": "passed", "started_at": 5, "ttd_seconds": "fast"}',
+            '{"scenario": "x", "status": 1, "started_at": 5}',
+        ):
+            fh.write(bad + "\n")
+    rows, skipped = history.read(tmp_path)
+    assert [r["scenario"] for r in rows] == ["credential-stuffing"] and skipped == 5
+    for args in (("report",), ("report", "--json")):
+        done = _cli(*args, data_dir=tmp_path)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert len(json.loads(done.stdout)) == 1
+
+
+def test_history_is_bounded_keeping_the_newest_runs(tmp_path: Path) -> None:
+    for i in range(40):
+        history.append(tmp_path, DrillResult("credential-stuffing", float(i)), max_bytes=2000)
+        assert history.history_path(tmp_path).stat().st_size <= 2000
+    rows, skipped = history.read(tmp_path)
+    assert skipped == 0 and rows[-1]["started_at"] == 39.0 and 3 <= len(rows) < 40
+    assert [r["started_at"] for r in rows] == [float(i) for i in range(40 - len(rows), 40)]
+    assert history.history_path(tmp_path).stat().st_mode & 0o077 == 0
+    none = _cli("report", "--scenario", "injection-burst", data_dir=tmp_path)
+    assert none.returncode == 0 and "no runs of injection-burst recorded" in none.stdout
+    # report-only and run-only options are checked, not ignored (adv-irp4b F12)
+    for args, message in (
+        (("report", "--scenario", "nope"), "--scenario: unknown drill scenario 'nope'"),
+        (("credential-stuffing", "--scenario", "x"), "--scenario is for 'drill report'"),
+        (("report", "--without-playbook"), "--without-playbook is for running a drill"),
+    ):
+        bad = _cli(*args, data_dir=tmp_path)
+        text = " ".join(bad.stderr.split())
+        assert bad.returncode == 2 and message in text and "Traceback" not in text, text
+
+
+def test_history_says_how_each_run_was_set_up_and_sorts_by_start(tmp_path: Path) -> None:
+    path = history.history_path(tmp_path)
+    path.parent.mkdir(mode=0o700)
+    # a line written before runs recorded their setup still reads
+    path.write_text(json.dumps({"scenario": "credential-stuffing", "started_at": 30.0}) + "\n")
+    history.append(tmp_path, DrillResult("injection-burst", 20.0, "passed", scheduled=True))
+    history.append(
+        tmp_path,
+        DrillResult("credential-stuffing", 10.0, "passed", detections="custom", playbook="none"),
+    )
+    rows, _ = history.read(tmp_path)
+    assert [r["started_at"] for r in rows] == [10.0, 20.0, 30.0]  # by start, not completion
+    assert [history.setup(r) for r in rows] == [
+        "manual, custom rules, no playbook",
+        "scheduled",
+        "-",
+    ]
+    custom_book = {"scheduled": False, "detections": "shipped", "playbook": "custom"}
+    assert history.setup(custom_book) == "manual, custom playbook"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Event-source checks: trigger input without a schema, failing events without a dead letter.
 
 RP-A023: a ``topic`` trigger with no ``schema:``, or an http route that takes a
-body (POST, PUT, PATCH) with no ``schema:``.  Those are the triggers whose input
+body (POST, PUT, PATCH, and ANY, which answers all three) with no ``schema:``.
+Those are the triggers whose input
 the manifest can validate before the handler runs; webhook triggers have no
 ``schema:`` (their sender is authenticated by signature, the handler validates
 the payload), and schedule, object and table triggers carry platform-made events.
@@ -17,6 +18,9 @@ from ramparts.assess.audit.inputs import PostureInputs
 from ramparts.assess.findings import Finding
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# ``method: ANY`` answers every method, so it takes POST, PUT and PATCH bodies too: left
+# out, an author would hide a body-taking endpoint from RP-A023 by writing ANY.
+_TAKES_BODY = BODY_METHODS | {"ANY"}
 _ASYNC = ("topic", "schedule", "object", "table", "webhook")
 
 
@@ -49,14 +53,19 @@ def check_schemas(inputs: PostureInputs) -> list[Finding]:
                     )
                 )
             route = trigger.http
-            if route is not None and route.method in BODY_METHODS and route.schema_ is None:
+            if route is not None and route.method in _TAKES_BODY and route.schema_ is None:
                 where = f"{route.method} {route.path}"
+                any_note = (
+                    " (ANY accepts POST, PUT and PATCH bodies; list the methods it needs)"
+                    if route.method == "ANY"
+                    else ""
+                )
                 found.append(
                     Finding(
                         "RP-A023",
                         where,
                         f"function {fn.name}: the body of {where} reaches the handler without "
-                        "schema validation",
+                        f"schema validation{any_note}",
                         fn.app,
                         fn.name,
                     )

@@ -45,6 +45,12 @@ class DrillResult:
     ttc_seconds: float | None = None  # attack start -> containment step done
     incident: str | None = None
     reason: str = ""
+    # how the run was set up, for the history: a scheduled run (the node's --drill-every)
+    # or a manual one, with the shipped rule set or a --detections dir ("custom"), and the
+    # scenario's shipped playbook, a --playbook file ("custom") or none (--without-playbook)
+    scheduled: bool = False
+    detections: str = "shipped"  # shipped | custom
+    playbook: str = "shipped"  # shipped | custom | none
 
     @property
     def passed(self) -> bool:

@@ -2,9 +2,11 @@
 
 The drill never talks to the operator's node.  It runs ``ramparts up`` as a
 subprocess with an environment stripped of every ``RAMPARTS_*`` setting (so an
-operator's webhook, SMTP server, detections dir or state URL cannot leak in),
+operator's webhook, SMTP server, detections dir or state URL cannot leak in) and
+of the host's proxy variables, and talks to it without proxies,
 waits for the admin listener, reads the admin token the node wrote, and stops
-the node (its whole process group) when the drill ends.
+the node (its whole process group) when the drill ends.  If this process dies
+first (``kill -9``), the node notices and stops itself (``watchdog``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ import httpx
 
 from ramparts.registry.artifacts import pack_app
 from ramparts.respond.drills.errors import DrillError
+from ramparts.respond.drills.watchdog import PARENT_ENV, write_owner
 
 START_TIMEOUT = 90.0
+# the host's proxy settings are not the drill node's: it needs no network, and its own
+# clients must reach loopback directly
+PROXY_VARS = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
 
 
 def free_port() -> int:
@@ -43,12 +49,26 @@ class ThrowawayNode:
         self.up_args = up_args
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = work_dir / "node.log"
-        self.gateway = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
-        self.control = httpx.Client(base_url=f"http://127.0.0.1:{self.admin_port}", timeout=120)
+        # trust_env=False: the host's HTTP(S)_PROXY/ALL_PROXY must not carry the drill's
+        # loopback requests (they failed as "did not start" through a proxy)
+        self.gateway = httpx.Client(
+            base_url=f"http://127.0.0.1:{self.port}", timeout=30, trust_env=False
+        )
+        self.control = httpx.Client(
+            base_url=f"http://127.0.0.1:{self.admin_port}", timeout=120, trust_env=False
+        )
 
     def start(self) -> ThrowawayNode:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RAMPARTS_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("RAMPARTS_") and k.lower() not in PROXY_VARS
+        }
         env["RAMPARTS_DATA_DIR"] = str(self.data_dir)
+        # the node stops itself (and removes work_dir) once this process is gone, even
+        # killed with -9; the owner record lets a later drill reap what is left (watchdog)
+        env[PARENT_ENV] = str(os.getpid())
+        write_owner(self.work_dir)
         cmd = [
             sys.executable, "-m", "ramparts.cli.main", "up",
             "--host", "127.0.0.1", "--port", str(self.port),
@@ -61,6 +81,7 @@ class ThrowawayNode:
             self._proc = subprocess.Popen(  # noqa: S603 - our own CLI, no shell
                 cmd, env=env, stdout=log, stderr=log, start_new_session=True
             )
+        write_owner(self.work_dir, self._proc.pid)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -99,14 +120,15 @@ class ThrowawayNode:
         self.gateway.close()
         self.control.close()
         proc = self._proc
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # whatever is left of its session (workers, zygote), even if the node exited
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from ramparts.respond.drills.base import Check, DrillResult, Scenario, write_app
 from ramparts.respond.drills.errors import DrillError
 from ramparts.respond.drills.node import ThrowawayNode
+from ramparts.respond.drills.watchdog import PREFIX, reap_stale
 
 T = TypeVar("T")
 WAIT = 120.0  # generous: the machine may be busy
@@ -77,6 +78,7 @@ def run_drills(
     playbook: tuple[str, str] | None = None,
     install_playbook: bool = True,
     cancel: Cancel | None = None,
+    scheduled: bool = False,
 ) -> list[DrillResult]:
     """Run ``scenarios`` one after another on ONE fresh node (``ramparts drill all``).
 
@@ -84,9 +86,20 @@ def run_drills(
     distinct attacker addresses and functions), so they do not see each other's
     alerts; audit-tampering breaks the node's chain and therefore runs last.
     ``cancel`` (set from another thread) stops the run early: see ``Cancel``.
+    ``scheduled`` marks the results as the node's own scheduled run (for the history).
     """
     cancel = cancel or Cancel()
-    results = {s.name: DrillResult(scenario=s.name, started_at=time.time()) for s in scenarios}
+    book = "none" if not install_playbook else "shipped" if playbook is None else "custom"
+    results = {
+        s.name: DrillResult(
+            scenario=s.name,
+            started_at=time.time(),
+            scheduled=scheduled,
+            detections="shipped" if detections is None else "custom",
+            playbook=book,
+        )
+        for s in scenarios
+    }
     runnable = sorted(
         (s for s in scenarios if not s.unavailable), key=lambda s: s.name == "audit-tampering"
     )
@@ -95,7 +108,8 @@ def run_drills(
             results[s.name].status = "not_available"
             results[s.name].reason = f"not available: {s.unavailable}"
     if runnable and not cancel.is_set():
-        with tempfile.TemporaryDirectory(prefix="ramparts-drill-") as tmp:
+        reap_stale()  # work dirs (and nodes) of drills whose process was killed
+        with tempfile.TemporaryDirectory(prefix=PREFIX) as tmp:
             work = Path(tmp)
             chunks: list[list[str]] = []
             for s in runnable:
@@ -108,46 +122,55 @@ def run_drills(
             node = ThrowawayNode(work, args)
             cancel.attach(node)
             try:
-                node.start()
-            except DrillError as exc:
-                for s in runnable:
-                    results[s.name].checks.append(Check("drill", False, exc.message))
-            else:
                 try:
+                    node.start()
+                except DrillError as exc:
+                    for s in runnable:
+                        results[s.name].checks.append(Check("drill", False, exc.message))
+                else:
                     for s in runnable:
                         if cancel.is_set():
                             results[s.name].checks.append(Check("drill", False, "cancelled"))
                             continue
-                        result = results[s.name]
-                        result.started_at = time.time()
-                        try:
-                            _run(s, node, work, result, playbook, install_playbook)
-                        except DrillError as exc:
-                            result.checks.append(Check("drill", False, exc.message))
-                        except Exception as exc:  # noqa: BLE001 - reported as a failed drill
-                            # a broken drill fails (never passes); the reader gets a reason,
-                            # not a traceback
-                            result.checks.append(
-                                Check(
-                                    "drill",
-                                    False,
-                                    f"the drill broke: {type(exc).__name__}: {exc}"[:300]
-                                    + (
-                                        f" (node log: {node.log_tail(2)})"
-                                        if node.log_tail()
-                                        else ""
-                                    ),
-                                )
-                            )
-                finally:
-                    cancel.attach(None)
-                    node.stop()
+                        _run_one(s, node, work, results[s.name], playbook, install_playbook)
+            finally:
+                # also when the start gave up (a node still starting after START_TIMEOUT
+                # is running): stop its whole process group before the dir goes
+                cancel.attach(None)
+                node.stop()
     for s in runnable:
         result = results[s.name]
         failed = [c for c in result.checks if not c.passed]
         result.status = "failed" if failed or not result.checks else "passed"
         result.reason = failed[0].reason if failed else ""
     return [results[s.name] for s in scenarios]
+
+
+def _run_one(
+    s: Scenario,
+    node: ThrowawayNode,
+    work: Path,
+    result: DrillResult,
+    playbook: tuple[str, str] | None,
+    install_playbook: bool,
+) -> None:
+    """One scenario on the started node; whatever breaks is a failed check, never raised."""
+    result.started_at = time.time()
+    try:
+        _run(s, node, work, result, playbook, install_playbook)
+    except DrillError as exc:
+        result.checks.append(Check("drill", False, exc.message))
+    except Exception as exc:  # noqa: BLE001 - reported as a failed drill
+        # a broken drill fails (never passes); the reader gets a reason, not a traceback
+        tail = node.log_tail(2)
+        result.checks.append(
+            Check(
+                "drill",
+                False,
+                f"the drill broke: {type(exc).__name__}: {exc}"[:300]
+                + (f" (node log: {tail})" if tail else ""),
+            )
+        )
 
 
 def _run(

@@ -33,21 +33,28 @@ log = logging.getLogger("ramparts.respond")
 
 
 def parse_scenarios(text: str) -> list[Scenario]:
-    """``all`` or comma-separated scenario names; an unknown one is a ``ConfigError``."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise ConfigError("--drill-scenarios (RAMPARTS_DRILL_SCENARIOS) is empty: give 'all'")
+    """``all`` or comma-separated scenario names; an unknown, repeated or empty one is a
+    ``ConfigError`` naming the option.  Checked at every start, scheduled or not, so a typo
+    does not wait for the schedule to be turned on."""
+    opt = "--drill-scenarios (RAMPARTS_DRILL_SCENARIOS)"
+    names = [n.strip() for n in text.split(",")]
+    if not any(names):
+        raise ConfigError(f"{opt} is empty: give 'all' or a comma-separated list")
+    if "" in names:
+        raise ConfigError(f"{opt}: {text.strip()!r} has an empty item (a stray comma)")
     if names == ["all"]:
         return list(SCENARIOS.values())
     chosen: list[Scenario] = []
     for name in names:
+        if name == "all":
+            raise ConfigError(f"{opt}: 'all' cannot be combined with scenario names")
         if name not in SCENARIOS:
             raise ConfigError(
-                f"--drill-scenarios (RAMPARTS_DRILL_SCENARIOS): unknown drill scenario "
-                f"{name!r}; 'all' or one of: {', '.join(SCENARIOS)}"
+                f"{opt}: unknown drill scenario {name!r}; 'all' or one of: {', '.join(SCENARIOS)}"
             )
-        if SCENARIOS[name] not in chosen:
-            chosen.append(SCENARIOS[name])
+        if SCENARIOS[name] in chosen:
+            raise ConfigError(f"{opt}: scenario {name!r} is listed twice")
+        chosen.append(SCENARIOS[name])
     return chosen
 
 
@@ -96,7 +103,9 @@ class DrillSchedule:
         """One scheduled run: every scenario, recorded and audited (nothing if cancelled)."""
         cancel = self._cancel = Cancel()
         try:
-            results = await asyncio.to_thread(run_drills, self.scenarios, cancel=cancel)
+            results = await asyncio.to_thread(
+                run_drills, self.scenarios, cancel=cancel, scheduled=True
+            )
         finally:
             self._cancel = None
         if cancel.is_set():
