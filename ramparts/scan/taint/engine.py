@@ -37,13 +37,15 @@ class Interp(Values):
         for stmt in stmts:
             self.stmt(stmt)
 
-    def _guarded(self, arms: list[tuple[list[ast.stmt], list[sanitisers.Fact]]]) -> None:
-        """Run each arm from the same env (less what its guard rules out) and merge."""
+    def _guarded(self, arms: list[tuple[list[ast.stmt], list[sanitisers.Fact]]],
+                 starts: list[dict[str, Taint]] | None = None) -> None:
+        """Run each arm from the same env (less what its guard rules out) and merge;
+        ``starts`` gives each arm its own env instead."""
         base = dict(self.env)
         merged: dict[str, Taint] = {}
         live = False
-        for body, facts in arms:
-            self.env = dict(base)
+        for n, (body, facts) in enumerate(arms):
+            self.env = dict(base if starts is None else starts[n])
             for name, kinds in facts:
                 if name in self.env:
                     self.env[name] = self.env[name] - kinds
@@ -123,6 +125,8 @@ class Interp(Values):
                                else self.expr(first))
 
     def stmt(self, node: ast.stmt) -> None:
+        for points in self._points:
+            points.append(dict(self.env))
         if isinstance(node, ast.Assign):
             t = self.expr(node.value)
             for target in node.targets:
@@ -164,9 +168,7 @@ class Interp(Values):
                     self._shape(item.optional_vars, item.context_expr)
             self.block(node.body)
         elif isinstance(node, ast.Try | ast.TryStar):
-            self._guarded([(node.body, []), *[(h.body, []) for h in node.handlers],
-                           (node.orelse, [])])
-            self.block(node.finalbody)
+            self._try(node)
         elif isinstance(node, ast.Match):
             subject = self.expr(node.subject)
             for case in node.cases:
@@ -180,6 +182,37 @@ class Interp(Values):
                 if isinstance(child, ast.expr):
                     self.expr(child)
         # nested defs and classes are not followed (see docs/scanning.md)
+
+    def _try(self, node: ast.Try | ast.TryStar) -> None:
+        """The body, then ``else`` from where the body ended; each handler from any point
+        of the body (a raise may leave after some of its assignments), its ``as`` name
+        holding whatever the body had (an exception's text often quotes the input)."""
+        self._points.append([])
+        self._guarded([(node.body, [])])
+        points = self._points.pop()
+        after = dict(self.env)
+        start: dict[str, Taint] = {}
+        for env in [*points, after]:
+            for k, v in env.items():
+                start[k] = start.get(k, CLEAN) | v
+        arms: list[tuple[list[ast.stmt], list[sanitisers.Fact]]] = [(node.orelse, [])]
+        starts = [after]
+        for h in node.handlers:
+            env = dict(start)
+            if h.name:
+                held = CLEAN
+                for v in start.values():
+                    held |= v
+                env[h.name] = held - MARKERS
+            arms.append((h.body, []))
+            starts.append(env)
+        self._guarded(arms, starts)
+        # finally runs after any of them, or after a raise that nothing caught
+        for k, v in start.items():
+            if k not in self.env:
+                continue
+            self.env[k] = self.env[k] | (v if node.finalbody else CLEAN)
+        self.block(node.finalbody)
 
     def _late_headers(self, target: ast.expr, value: ast.expr) -> None:
         """``resp["headers"] = {"Content-Type": "text/html"}`` after the body was put in."""

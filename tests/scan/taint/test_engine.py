@@ -216,3 +216,37 @@ def test_query_results_are_stored_data_not_the_request(scan: Scan) -> None:
         return HttpResponse(request.GET["q"])
     """
     assert scan(code) == {("RP-T012", 12)}
+
+
+def test_try_handlers_else_and_except_names(scan: Scan) -> None:
+    """adv-gate4 B1/B1b/B2: a handler starts from any point of the ``try`` body, ``else``
+    from its end, and ``except E as name`` binds what the body held."""
+    code = """
+    import ipaddress, subprocess
+    def handler(event, context):
+        host = "localhost"
+        try:
+            host = event["host"]
+            ipaddress.ip_address(host)
+        except ValueError:
+            subprocess.check_output(f"host {host}", shell=True)
+        other = "localhost"
+        try:
+            other = event["other"]
+        except KeyError:
+            return 400
+        else:
+            subprocess.check_output(f"ping -c 1 {other}", shell=True)
+        error = "none"
+        try:
+            float(event["ratio"])
+        except ValueError as error:
+            subprocess.run(f"logger bad ratio: {error}", shell=True)
+        fixed = "localhost"
+        try:
+            fixed = "127.0.0.1"
+        except ValueError:
+            subprocess.run(f"host {fixed}", shell=True)
+        return 200
+    """
+    assert scan(code) == {("RP-T002", 8), ("RP-T002", 15), ("RP-T002", 20)}
