@@ -71,7 +71,7 @@ def adjust(
         call = _call_at(ctx, line, column)
         if call is None or not call.args:
             return severity, cwe, ""
-        if _constant_command(ctx, call.args[0]) and not _changed_list(
+        if _constant_command(ctx, call.args[0], tree, context) and not _changed_list(
                 ctx, call.args[0], tree, context):
             return Severity.LOW, cwe, "the command is a constant"
         if test_id != "B603" and _quoted_command(ctx, call.args[0]):
@@ -102,7 +102,12 @@ def adjust(
 
 
 def _call_at(ctx: ModuleContext, line: int, column: int) -> ast.Call | None:
-    return next((c for c in ctx.calls if c.lineno == line and c.col_offset == column), None)
+    """The call bandit flagged: the innermost one at its position, so that in
+    ``check_output(cmd, shell=True).decode("utf-8")`` it is ``check_output``, not ``decode``."""
+    at = [c for c in ctx.calls if c.lineno == line and c.col_offset == column]
+    inner = [c for c in at if not any(o is not c and any(n is o for n in ast.walk(c.func))
+                                      for o in at)]
+    return inner[0] if len(inner) == 1 else None
 
 
 def _expr_at(ctx: ModuleContext, line: int, column: int) -> ast.expr | None:
@@ -111,8 +116,19 @@ def _expr_at(ctx: ModuleContext, line: int, column: int) -> ast.expr | None:
                  and not isinstance(ctx.parents.get(n), ast.BinOp | ast.JoinedStr)), None)
 
 
-def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
-    """A literal, a name bound to one, or an f-string/``+``/``" ".join`` of such."""
+def _constant_command(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
+                      context: dict[str, Any]) -> bool:
+    """A literal, a name bound to one, or an f-string/``+``/``" ".join`` of such.
+
+    Placeholder lists (``?, ?``) mean nothing to a shell: they never count here.
+    A name the module may rebind in a way ``ModuleContext`` does not follow
+    (``proof.unfollowed_names``: ``global``/``nonlocal``, ``globals()[k] = v``,
+    a closure) makes the command not constant.
+    """
+    if "unfollowed" not in context:
+        context["unfollowed"] = proof.unfollowed_names(tree)
+    if any(isinstance(n, ast.Name) and n.id in context["unfollowed"] for n in ast.walk(expr)):
+        return False
     value = ctx.value(expr)
     if isinstance(value, str):
         return True
@@ -121,10 +137,10 @@ def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
             and expr.func.attr == "join" and isinstance(ctx.value(expr.func.value), str) \
             and len(expr.args) == 1 and isinstance(expr.args[0], ast.List | ast.Tuple):
-        return all(_constant_or_placeholders(ctx, e) for e in expr.args[0].elts)
+        return all(_constant(ctx, e) for e in expr.args[0].elts)
     if isinstance(expr, ast.JoinedStr | ast.BinOp):
         _, spliced = _parts(ctx, expr)
-        return bool(spliced) and all(_constant_or_placeholders(ctx, e) for e in spliced)
+        return bool(spliced) and all(_constant(ctx, e) for e in spliced)
     return False
 
 
@@ -215,6 +231,17 @@ def _parts(ctx: ModuleContext, expr: ast.AST) -> tuple[str, list[ast.expr]]:
     if isinstance(expr, ast.expr):
         return "", [expr]
     return "", []
+
+
+def _constant(ctx: ModuleContext, expr: ast.expr, depth: int = 0) -> bool:
+    """A literal, or a name bound to one (no placeholder lists: commands are not SQL)."""
+    value: Any = ctx.value(expr)
+    if value is not UNKNOWN and isinstance(value, str | int | float):
+        return True
+    if isinstance(expr, ast.Name) and depth < 3:
+        assigned = ctx.assigned_value(expr)
+        return assigned is not None and _constant(ctx, assigned, depth + 1)
+    return False
 
 
 def _constant_or_placeholders(ctx: ModuleContext, expr: ast.expr, depth: int = 0) -> bool:

@@ -7,6 +7,7 @@ findings) and line, so a missing finding and a false positive both fail.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,14 @@ SEVERITIES = {
     ("sql_format_vuln.py", "B608", 7): Severity.MEDIUM,  # a value formatted in
     ("sql_format_vuln.py", "B608", 8): Severity.LOW,  # values bound, an identifier spliced
 }
+
+# adversarial review cases (docs/scanning.md): each line marked "# B60x high: ..." in
+# shell_unproven_vuln.py is a shell finding that must keep bandit's high
+_MARKED = re.compile(r"#\s*(B60[2-5]) high: ")
+for _n, _text in enumerate((CORPUS / "shell_unproven_vuln.py").read_text().splitlines(), 1):
+    if (_m := _MARKED.search(_text)) is not None:
+        EXPECTED["shell_unproven_vuln.py"].add((_m.group(1), _n))
+        SEVERITIES[("shell_unproven_vuln.py", _m.group(1), _n)] = Severity.HIGH
 
 
 @pytest.fixture(scope="module")

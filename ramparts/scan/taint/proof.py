@@ -33,7 +33,7 @@ from ramparts.scan.taint.engine import Interp
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
 
 __all__ = ["GUARDED", "SANITISED", "changed_in_place", "plain_braces", "plain_percent",
-           "shell_command"]
+           "shell_command", "unfollowed_names"]
 
 _HELPER_DEPTH = 3  # helper -> helper's helper -> ...; deeper calls are unknown
 SANITISED = "sanitised"  # proven without any guard: quoting, numbers, constants
@@ -171,7 +171,11 @@ class _Skeptic(Interp):
         self.guards = guards
         self.checked = False
         self.reached: Taint = CLEAN
-        self.literal_globals = _literal_globals(self.mod.sf.tree)  # type: ignore[arg-type]
+        tree = self.mod.sf.tree
+        if not hasattr(self.p, "unfollowed"):
+            self.p.unfollowed = unfollowed_names(tree)  # type: ignore[attr-defined]
+        self.unfollowed: set[str] = self.p.unfollowed  # type: ignore[attr-defined]
+        self.literal_globals = _literal_globals(tree) - self.unfollowed  # type: ignore[arg-type]
         self.callee_parts: set[int] = set()  # receivers of calls: os.path in os.path.join()
         for node in ast.walk(fn):
             if isinstance(node, ast.Call):
@@ -191,6 +195,10 @@ class _Skeptic(Interp):
         return super()._facts(test, truth) if self.guards else []
 
     def expr(self, node: ast.expr | None) -> Taint:
+        if isinstance(node, ast.Name) and node.id in self.unfollowed \
+                and id(node) not in self.callee_parts:
+            super().expr(node)
+            return KINDS  # bound in a way the engine does not follow exactly
         if isinstance(node, ast.Name) and node.id not in self.env \
                 and id(node) not in self.callee_parts:
             return CLEAN if node.id in self.literal_globals else KINDS
@@ -374,6 +382,100 @@ def _shared_and_changed(fn: index.Function) -> set[str]:
     tied &= own
     spoilt = {find(n) for n in _changed(fn) & tied} & {find(n) for n in made & tied}
     return {n for n in tied if find(n) in spoilt}
+
+
+def unfollowed_names(tree: ast.Module) -> set[str]:
+    """Names bound in ways neither the proof nor the constant check follows exactly.
+
+    A command that reads one of them is not proven safe (nor constant): bandit's
+    severity stands. Deliberately coarse (by name, module-wide): a name declared
+    ``global``/``nonlocal`` anywhere; bound by a ``match`` pattern, a walrus or
+    ``except ... as``; bound in a function and also read by a function, lambda or
+    class nested in it (a closure sees the enclosing function's latest value,
+    whenever it runs); and, when the module writes through ``globals()``/``vars()``/
+    ``sys.modules`` or binds a module name more than once or inside a block, those
+    module names.
+    """
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            out |= set(node.names)
+        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            out.add(node.target.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            out.add(node.name)
+        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+            out.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            out.add(node.rest)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            out |= _closed_over(node)
+    module_bound = _module_bindings(tree)
+    if any(isinstance(n, ast.Name) and n.id in ("globals", "vars") or (
+            isinstance(n, ast.Attribute) and n.attr == "modules") for n in ast.walk(tree)):
+        out |= set(module_bound)
+    out |= {n for n, count in module_bound.items() if count > 1}
+    return out
+
+
+def _own_nodes(fn: ast.AST) -> list[ast.AST]:
+    """The nodes of a function (or module) body, not those of functions/classes in it."""
+    out: list[ast.AST] = []
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                          | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _closed_over(fn: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    """Names ``fn`` binds that a function, lambda or class nested in it reads."""
+    bound = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    nested: list[ast.AST] = []
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                        | ast.ClassDef):
+            nested.append(node)
+    used = {n.id for inner in nested for n in ast.walk(inner) if isinstance(n, ast.Name)}
+    return bound & used
+
+
+def _module_bindings(tree: ast.Module) -> dict[str, int]:
+    """How many times each name is bound at module level, and ``2`` for a name bound
+    anywhere but by a top-level assignment (in an ``if``/``try``/``for``/``with``
+    block, by an import, a ``def`` or a ``class``) when it is also assigned."""
+    count: dict[str, int] = {}
+    assigned: set[str] = set()
+    other: set[str] = set()
+    for node in _own_nodes(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names = [node.id]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+            other |= set(names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+            other |= set(names)
+        for n in names:
+            count[n] = count.get(n, 0) + 1
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign | ast.AnnAssign):
+            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]):
+                assigned |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+    nested_stores = {n.id for s in tree.body if not isinstance(
+                         s, ast.Assign | ast.AnnAssign | ast.FunctionDef | ast.AsyncFunctionDef
+                         | ast.ClassDef)
+                     for n in _own_nodes(s) if isinstance(n, ast.Name)
+                     and isinstance(n.ctx, ast.Store)}
+    for n in (other | nested_stores) & (assigned | nested_stores):
+        count[n] = max(count.get(n, 0), 2)
+    return count
 
 
 def changed_in_place(tree: ast.AST) -> set[str]:

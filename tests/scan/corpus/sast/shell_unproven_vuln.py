@@ -80,3 +80,114 @@ def reconfigure(event, context):
 def run_listing(event, context):
     subprocess.run(SH_ARGS, shell=True)  # high: not a constant once something changes it
     return {"statusCode": 200}
+
+
+# -- adversarial review 4 (adv-gate4): each marked line is a real, exploited bypass --------
+def b25_chained_decode(event, context):
+    cmd = os.environ["HEALTH_CMD"]
+    subprocess.check_output(cmd, shell=True).decode("utf-8")  # B602 high: B25 chained call
+    hook = open("/tmp/hook.txt").read()
+    return os.popen(hook).read().split("\n")  # B605 high: B25 chained call
+
+
+def b7_placeholder_split(event, context):
+    url = os.environ["UPSTREAM"]
+    base = url.split("?")[0]
+    os.system(f"curl -s {base}")  # B605 high: B7 "?" is not a shell placeholder
+    target = os.environ.get("TARGET", "")
+    os.system(" ".join(["ping", "-c", "1", target.strip("?")]))  # B605 high: B23
+
+
+def b3_nonlocal(event, context):
+    b3cmd = "uptime"
+
+    def choose():
+        nonlocal b3cmd
+        b3cmd = event.get("cmd", b3cmd)
+
+    choose()
+    os.system(b3cmd)  # B605 high: B3 rebound by nonlocal
+
+
+B4CMD = "uptime"
+
+
+def b4_set_cmd(v):
+    global B4CMD
+    B4CMD = v
+
+
+def b4_global(event, context):
+    b4_set_cmd(event["cmd"])
+    os.system(B4CMD)  # B605 high: B4 rebound by global elsewhere
+
+
+def b5_match_capture(event, context):
+    b5cmd = "uptime"
+    match json.load(open("/tmp/job.json")):
+        case {"cmd": str(b5cmd)}:
+            pass
+    os.system(b5cmd)  # B605 high: B5 bound by a match pattern
+
+
+b6cmd = "uptime"
+
+
+def b6_closure(event, context):
+    b6cmd = event["cmd"]
+
+    def run_it():
+        return os.system(b6cmd)  # B605 high: B6 the enclosing function's value
+
+    return run_it()
+
+
+B28_CMD = "uptime"
+
+
+def b28_load_settings(settings):
+    for k, v in settings.items():
+        globals()[k.upper()] = v
+
+
+def b28_globals(event, context):
+    b28_load_settings(event["settings"])
+    os.system(B28_CMD)  # B605 high: B28 rebound through globals()
+
+
+B30_CMD = "uptime"
+if "B30_CMD" in os.environ:
+    B30_CMD = os.environ["B30_CMD"]
+B30_TRY = "uptime"
+try:
+    from local_settings import B30_TRY
+except ImportError:
+    pass
+
+
+def b30_override(event, context):
+    os.system(B30_CMD + " > /dev/null")  # B605 high: B30 overridden at module level
+    os.system(B30_TRY + " > /dev/null")  # B605 high: B30 an import may replace it
+
+
+def b1_except_default(event, context):
+    import ipaddress
+    host = "localhost"
+    try:
+        host = event["host"]
+        ipaddress.ip_address(host)
+    except ValueError:
+        subprocess.check_output(f"host {host}", shell=True)  # B602 high: B1 except arm
+    host2 = "localhost"
+    try:
+        host2 = event["host"]
+    except KeyError:
+        return 400
+    else:
+        subprocess.check_output(f"ping -c 1 {host2}", shell=True)  # B602 high: B1b else arm
+    error = "none"
+    try:
+        float(event["ratio"])
+    except ValueError as error:  # noqa: F811
+        subprocess.run(f"logger -t api bad ratio: {error}", shell=True)  # B602 high: B2
+    return 200
