@@ -74,7 +74,7 @@ def adjust(
         if _constant_command(ctx, call.args[0], tree, context) and not _changed_list(
                 ctx, call.args[0], tree, context):
             return Severity.LOW, cwe, "the command is a constant"
-        if test_id != "B603" and _quoted_command(ctx, call.args[0]):
+        if test_id != "B603" and _quoted_command(ctx, call.args[0], tree, context):
             return Severity.LOW, cwe, "every part chosen at run time is shell-quoted or a number"
         if test_id != "B603" and (proven := proof.shell_command(tree, line, column, context)):
             if proven == proof.SANITISED:
@@ -168,15 +168,24 @@ _SHELL_SAFE_CALLS = {"shlex.quote", "pipes.quote", "int", "float"}
 _SHELL_SAFE_COMMANDS = {"shlex.join"}  # every word quoted by the standard library
 
 
-def _quoted_command(ctx: ModuleContext, expr: ast.expr) -> bool:
+def _quoted_command(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
+                    context: dict[str, Any]) -> bool:
     """A command string whose spliced-in parts all went through ``shlex.quote`` or ``int``.
 
-    The shell then sees each as one word (or digits), so it cannot inject; the
-    literal text around them is the code's own.
+    The shell then sees each as one word (or digits), so it cannot inject, provided
+    the literal text around them does not put them inside quotes (``'{q}'``) and no
+    program in the module re-parses its arguments as shell code (``sh -c``, ``ssh``).
     """
+    if "reparse" not in context:
+        context["reparse"] = proof.reparses(tree)
+    if context["reparse"]:
+        return False
     if isinstance(expr, ast.Call) and ctx.call_name(expr) in _SHELL_SAFE_COMMANDS:
         return True
     if not _keeps_words(expr):
+        return False
+    parts = proof.pieces(expr)
+    if parts is None or not proof.holes_outside_quotes(parts):
         return False
     literal, spliced = _parts(ctx, expr)
     if not spliced or not literal:

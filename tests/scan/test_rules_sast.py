@@ -104,11 +104,16 @@ SEVERITIES = {
 
 # adversarial review cases (docs/scanning.md): each line marked "# B60x high: ..." in
 # shell_unproven_vuln.py is a shell finding that must keep bandit's high
-_MARKED = re.compile(r"#\s*(B60[2-5]) high: ")
+# ("# B602 high +B607: ..." when bandit also reports B607 there; "open": a known bypass
+# not fixed yet, reported but not asserted high)
+_MARKED = re.compile(r"#\s*(B60[2-5]) (high|open)(?: \+(B\d+))?: ")
 for _n, _text in enumerate((CORPUS / "shell_unproven_vuln.py").read_text().splitlines(), 1):
     if (_m := _MARKED.search(_text)) is not None:
         EXPECTED["shell_unproven_vuln.py"].add((_m.group(1), _n))
-        SEVERITIES[("shell_unproven_vuln.py", _m.group(1), _n)] = Severity.HIGH
+        if _m.group(3):
+            EXPECTED["shell_unproven_vuln.py"].add((_m.group(3), _n))
+        if _m.group(2) == "high":
+            SEVERITIES[("shell_unproven_vuln.py", _m.group(1), _n)] = Severity.HIGH
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +201,21 @@ def test_files_restricts_the_scan(tmp_path: Path) -> None:
         (tmp_path / name).write_text("import yaml\n\nyaml.load(open('x'))\n")
     findings, _ = sast.run(load_tree(tmp_path), files=["b.py"])
     assert {f.path for f in findings} == {"b.py"}
+
+
+def test_quoted_words_inside_literal_quotes_keep_high(tmp_path: Path) -> None:
+    """adv-gate4 B19: ``'{shlex.quote(x)}'`` / ``"{shlex.quote(x)}"`` undo the quoting
+    (the in-place check and the taint proof); outside quotes it is still low."""
+    (tmp_path / "h.py").write_text(
+        "import os\nimport shlex\nimport subprocess\n\n\n"
+        "def handler(event, context):\n"
+        "    term = shlex.quote(event['term'])\n"
+        "    os.system(f\"grep -c '{term}' /var/log/app.log\")\n"
+        "    subprocess.run(f'echo \"for {shlex.quote(event[\"t\"])}\"', shell=True)\n"
+        "    os.system('grep -c ' + term + ' /var/log/app.log')\n"
+        "    os.system(\"echo \\\\\" + term)\n"
+    )
+    findings, _ = sast.run(load_tree(tmp_path))
+    got = {(f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
+    assert got == {(8, Severity.HIGH), (9, Severity.HIGH), (10, Severity.LOW),
+                   (11, Severity.HIGH)}

@@ -176,6 +176,11 @@ class _Skeptic(Interp):
             self.p.unfollowed = unfollowed_names(tree)  # type: ignore[attr-defined]
         self.unfollowed: set[str] = self.p.unfollowed  # type: ignore[attr-defined]
         self.literal_globals = _literal_globals(tree) - self.unfollowed  # type: ignore[arg-type]
+        if not hasattr(self.p, "reparse"):
+            self.p.reparse = reparses(tree)  # type: ignore[attr-defined]
+            self.p.quote_names = _quote_names(tree)  # type: ignore[attr-defined]
+        self.reparse: bool = self.p.reparse  # type: ignore[attr-defined]
+        self.quote_names: set[str] = self.p.quote_names  # type: ignore[attr-defined]
         self.callee_parts: set[int] = set()  # receivers of calls: os.path in os.path.join()
         for node in ast.walk(fn):
             if isinstance(node, ast.Call):
@@ -207,6 +212,10 @@ class _Skeptic(Interp):
             return t | KINDS  # another name for the same list/object was filled elsewhere
         if QUOTED not in t:
             return t
+        parts = pieces(node) if isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call) else None
+        if parts is not None and (not holes_outside_quotes(parts) or any(
+                isinstance(n, ast.Name) and n.id in self.quote_names for n in ast.walk(node))):
+            return t | KINDS  # f"grep '{q}'": the literal quotes cancel quote()'s
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return t | KINDS  # shlex.quote(x)[1:-1] drops the quotes
         if isinstance(node, ast.FormattedValue) and (
@@ -224,7 +233,7 @@ class _Skeptic(Interp):
         name = self.qualname(node.func)
         method = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if name in _QUOTERS:
-            return t | {QUOTED}
+            return t | (KINDS if self.reparse else {QUOTED})
         if calls.app_target(self, node.func, name) is not None:
             # the app's own code: followed by _Distrustful.call, which judged every step
             # inside it (a helper that slices a quoted word is caught there), or unknown
@@ -267,6 +276,82 @@ class _Skeptic(Interp):
         if isinstance(node, ast.Name):
             return node.id in self.env or node.id in self.literal_globals
         return True
+
+
+# programs that parse their arguments as shell (or remote shell) code again: a word quoted
+# once for the local shell is code for them (sh -c, ssh host cmd, eval, watch, xargs ...)
+_REPARSERS = re.compile(
+    r"(?<![\w./])-?(?:(?:ba|z|da|k|c|tc|a|fi)?sh|ssh|eval|exec|watch|xargs|su|runuser|"
+    r"parallel|busybox|script)(?![\w./])")
+
+
+def reparses(tree: ast.AST) -> bool:
+    """Whether any string literal of ``tree`` names a program that re-parses its arguments."""
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str)
+               and _REPARSERS.search(n.value) for n in ast.walk(tree))
+
+
+_HOLE = object()  # a part of a built string chosen at run time
+
+
+def pieces(node: ast.expr) -> list[Any] | None:
+    """The literal text and the run-time parts (``_HOLE``) of an f-string, a ``+`` chain,
+    a ``%`` or a ``.format`` of a literal template; ``None`` for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        out: list[Any] = []
+        for v in node.values:
+            out += [v.value] if isinstance(v, ast.Constant) else [_HOLE]
+        return out
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*(pieces(node.left) or [_HOLE]), *(pieces(node.right) or [_HOLE])]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) \
+            and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+        out, at = [], 0
+        for m in _PERCENT.finditer(node.left.value):
+            out.append(node.left.value[at:m.start()])
+            out.append("%" if m.group(0) == "%%" else _HOLE)
+            at = m.end()
+        return [*out, node.left.value[at:]]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "format" and isinstance(node.func.value, ast.Constant) \
+            and isinstance(node.func.value.value, str):
+        try:
+            fields = list(string.Formatter().parse(node.func.value.value))
+        except ValueError:
+            return None
+        out = []
+        for text, field, _, _ in fields:
+            out.append(text)
+            if field is not None:
+                out.append(_HOLE)
+        return out
+    return None
+
+
+def holes_outside_quotes(parts: list[Any]) -> bool:
+    """Every run-time part sits outside '...', "..." and `...`, and not after a backslash:
+    only there is a shell-quoted word one word (``'{q}'`` and ``"{q}"`` undo the quoting)."""
+    state = ""
+    escaped = False
+    for part in parts:
+        if part is _HOLE:
+            if state or escaped:
+                return False
+            continue
+        for ch in part:
+            if escaped:
+                escaped = False
+            elif state == "'":
+                state = "" if ch == "'" else state
+            elif ch == "\\":
+                escaped = True
+            elif state:
+                state = "" if ch == state else state
+            elif ch in "'\"`":
+                state = ch
+    return True
 
 
 def plain_percent(template: str) -> bool:
@@ -415,6 +500,20 @@ def unfollowed_names(tree: ast.Module) -> set[str]:
             isinstance(n, ast.Attribute) and n.attr == "modules") for n in ast.walk(tree)):
         out |= set(module_bound)
     out |= {n for n, count in module_bound.items() if count > 1}
+    return out
+
+
+def _quote_names(tree: ast.AST) -> set[str]:
+    """Names assigned anywhere a value with a quote or backslash in its literal text: the
+    text they splice into a command may open a quote around a shell-quoted word."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr) \
+                and node.value is not None and any(
+                    isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    and any(q in c.value for q in "'\"`\\") for c in ast.walk(node.value)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            out |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     return out
 
 

@@ -305,7 +305,15 @@ class Values:
             t = self.expr(node.key) | self.expr(node.value)
         else:
             t = self.expr(node.elt)
+        # the comprehension's own targets are gone after it; what it changed outside
+        # (argv.append(x), a walrus) stays, joined with before (it may run zero times)
+        own = {n.id for gen in node.generators for n in ast.walk(gen.target)
+               if isinstance(n, ast.Name)}
+        changed = self.env
         self.env = saved
+        for k, v in changed.items():
+            if k not in own and v != saved.get(k, CLEAN):
+                self.env[k] = saved.get(k, CLEAN) | v
         return t
 
     def call(self, node: ast.Call) -> Taint:

@@ -250,3 +250,21 @@ def test_try_handlers_else_and_except_names(scan: Scan) -> None:
         return 200
     """
     assert scan(code) == {("RP-T002", 8), ("RP-T002", 15), ("RP-T002", 20)}
+
+
+def test_comprehension_side_effects_stay(scan: Scan) -> None:
+    """adv-gate4 B22: appends and walrus bindings inside a comprehension outlive it."""
+    code = """
+    import os
+    def handler(event, context):
+        argv = ["ls", "-l"]
+        [argv.append(name) for name in event["files"]]
+        os.system(" ".join(argv))
+        line = "ls -l"
+        [line := line + " " + name for name in event["files"]]
+        os.system(line)
+        name = "fixed"
+        _ = [name for name in event["files"]]
+        os.system(name)
+    """
+    assert scan(code) == {("RP-T002", 5), ("RP-T002", 8)}

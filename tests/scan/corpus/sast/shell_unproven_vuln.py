@@ -191,3 +191,151 @@ def b1_except_default(event, context):
     except ValueError as error:  # noqa: F811
         subprocess.run(f"logger -t api bad ratio: {error}", shell=True)  # B602 high: B2
     return 200
+
+
+def b19_quote_in_quotes(event, context):
+    term = shlex.quote(event["term"])
+    os.system(f"grep -c '{term}' /var/log/app.log")  # B605 high: B19 quotes cancel quote()'s
+    subprocess.run(f'echo "searching {shlex.quote(event["term"])}"', shell=True)  # B602 high: B19
+    name = event["name"]
+    os.system(f"timeout 5 sh -c 'echo hello '{shlex.quote(name)}")  # B605 high: B19 sh -c
+    path = shlex.quote(event["path"])
+    os.system(f"ssh backup@10.0.0.5 ls -l {path}")  # B605 high: B19 ssh re-parses
+
+
+def b26_loops(event, context):
+    level = event.get("level", "info")
+    for _flag in event.get("verbose", []):
+        level = "debug"
+    os.system(f"report --level {level}")  # B605 open: B26 zero iterations
+    port = "80"
+    for port in event["ports"]:
+        if not port.isdigit():
+            continue
+    os.system(f"nc -z localhost {port}")  # B605 open: B27 continue path
+    older = previous = "true"
+    for step in event["steps"]:
+        os.system(older)  # B605 open: B11 three passes
+        older = previous
+        previous = step
+    return 200
+
+
+def b33_match_no_default(event, context):
+    cmd = event.get("cmd", "report")
+    match event.get("preset"):
+        case "full":
+            cmd = "report --full"
+        case "short":
+            cmd = "report --short"
+    os.system(cmd)  # B605 high: B33 no case matched
+
+
+def b34_walrus(event, context):
+    _mode = (cmd := event["cmd"]) if event.get("custom") else (cmd := "uptime")
+    os.system(cmd)  # B605 high: B34 walrus in a conditional expression
+    argv = ["ls", "-l"]
+    [argv.append(name) for name in event["files"]]
+    os.system(" ".join(argv))  # B605 high: B22 comprehension side effect
+    line = "ls -l"
+    [line := line + " " + name for name in event["files"]]
+    os.system(line)  # B605 high: B22 comprehension walrus
+
+
+def b35_suppress(event, context):
+    import contextlib
+    n = event["n"]
+    with contextlib.suppress(ValueError):
+        if not n.isdigit():
+            raise ValueError(n)
+    os.system("seq " + n)  # B605 open: B35 raise swallowed by the with
+
+
+B8_NAME = re.compile(r"[a-z0-9]+")
+B12_SAFE = re.compile(r"[a-z0-9]+")
+
+
+def b8_guards(event, context):
+    name = event["name"]
+    if not B8_NAME.fullmatch(name, 0, 32):
+        return 400
+    os.system("echo " + name)  # B605 open: B8 endpos
+    B12_SAFE = re.compile(r"[^/]+")  # noqa: N806
+    other = event["other"]
+    if not B12_SAFE.fullmatch(other):
+        return 400
+    os.system("wc -l /srv/data/" + other)  # B605 open: B12 local pattern shadows
+    fmt = event["format"]
+    if fmt not in "json|yaml|csv":
+        return 400
+    os.system(f"export-data --format {fmt}")  # B605 open: B13 substring test
+    clean = re.sub(r"[^a-z0-9]", "", event["x"], re.I)
+    os.system("echo " + clean)  # B605 open: B31 flags passed as count
+    q = event["q"]
+    if not q.get("lines", "10").isdigit():
+        return 400
+    os.system("tail -n " + q.get("lines", q.get("default", "10")))  # B605 open: B32
+    return 200
+
+
+def abort(status):
+    return {"statusCode": status}
+
+
+def b15_own_abort(event, context):
+    n = event["n"]
+    if not n.isdigit():
+        abort(400)
+    os.system("seq " + n)  # B605 open: B15 the app's abort returns
+
+
+def b10_b14_b24(event, context):
+    label = shlex.quote(event["label"]).encode().decode("unicode_escape")
+    os.system("echo " + label)  # B605 high: B10 unicode_escape undoes quoting
+    tags = [shlex.quote(t) for t in event["tags"]]
+    os.system(f"logger -t api tags={tags}")  # B605 high: B14 repr of a list re-quotes
+    os.system("echo {0[1]}{0[2]}{0[3]}".format(shlex.quote(event["x"])))  # B605 high: B24
+    os.system("echo " + "".join(sorted(shlex.quote(event["y"]))))  # B605 high: B24 sorted
+    return 200
+
+
+def b9_state(event, context):
+    params = dict(event["qs"])
+    if not params.get("lines", "10").isdigit():
+        return 400
+    params.update(json.loads(event["body"]))
+    subprocess.check_output(f"tail -n {params['lines']} /x", shell=True)  # B602 open: B9
+    argv = ["ls", "-l"]
+    add = argv.append
+    for name in event["files"]:
+        add(name)
+    os.system(" ".join(argv))  # B605 open: B21 bound method
+    return 200
+
+
+def b17_configure(job, event):
+    job.name = event.get("name", job.name)
+
+
+def b16_add_args(parts, event):
+    parts.append(event["extra"])
+
+
+def b16_b17_helpers(event, context):
+    import types
+    job = types.SimpleNamespace()
+    job.name = "nightly"
+    b17_configure(job, event)
+    os.system("echo running " + job.name)  # B605 open: B17 helper sets the attribute
+    spec = {"argv": ["ls", "-l"]}
+    b16_add_args(spec["argv"], event)
+    os.system(" ".join(spec["argv"]))  # B605 open: B16 helper fills job["argv"]
+    return 200
+
+
+def b29_stdin(event, context):
+    script = "cd /tmp && ls -l " + event["name"]
+    subprocess.run("sh", shell=True, input=script)  # B602 open +B607: B29 script on stdin
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen("bash -s", shell=True, stdin=pipe, text=True)  # B602 open +B607: B29
+    proc.communicate(script)
