@@ -28,6 +28,12 @@ from ramparts.scan.taint.values import Program, Values
 __all__ = ["Interp", "Program"]
 
 _NORMALISING_METHODS = frozenset({"resolve", "absolute", "realpath"})
+_PASSING_MANAGERS = frozenset({
+    "open", "io.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "zipfile.ZipFile",
+    "tempfile.TemporaryDirectory", "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile",
+    "os.scandir", "threading.Lock", "threading.RLock", "urllib.request.urlopen",
+    "requests.Session", "httpx.Client", "socket.socket", "sqlite3.connect"})
+_MAX_PASSES = 12  # loop passes before everything the loop assigns counts as unknown
 
 
 class Interp(Values):
@@ -55,6 +61,8 @@ class Interp(Values):
             if body and self._terminal(body[-1]):
                 if isinstance(body[-1], ast.Break) and self._exits:
                     self._exits[-1].append(dict(self.env))  # it reaches the loop's end
+                if isinstance(body[-1], ast.Continue) and self._continues:
+                    self._continues[-1].append(dict(self.env))  # ... and the next pass
                 continue
             live = True
             for k, v in self.env.items():
@@ -166,7 +174,15 @@ class Interp(Values):
                 if item.optional_vars is not None:
                     self.assign(item.optional_vars, t)
                     self._shape(item.optional_vars, item.context_expr)
-            self.block(node.body)
+            if all(self._does_not_suppress(i.context_expr) for i in node.items):
+                self.block(node.body)
+            else:  # __exit__ may swallow an exception: go on from any point of the body
+                self._points.append([])
+                self._guarded([(node.body, [])])
+                for env in self._points.pop():
+                    for k, v in env.items():
+                        if k in self.env:
+                            self.env[k] = self.env[k] | v
         elif isinstance(node, ast.Try | ast.TryStar):
             self._try(node)
         elif isinstance(node, ast.Match):
@@ -176,7 +192,12 @@ class Interp(Values):
                     name = getattr(sub, "name", None)
                     if isinstance(name, str):
                         self.env[name] = subject
-            self._guarded([(c.body, []) for c in node.cases])
+            arms = [(c.body, []) for c in node.cases]
+            last = node.cases[-1] if node.cases else None
+            if last is None or last.guard is not None or not (
+                    isinstance(last.pattern, ast.MatchAs) and last.pattern.pattern is None):
+                arms.append(([], []))  # no case may match: the values before it go on
+            self._guarded(arms)
         elif isinstance(node, ast.Raise | ast.Assert | ast.Delete):
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
@@ -214,6 +235,14 @@ class Interp(Values):
             self.env[k] = self.env[k] | (v if node.finalbody else CLEAN)
         self.block(node.finalbody)
 
+    def _does_not_suppress(self, manager: ast.expr) -> bool:
+        """A context manager known to let exceptions through (files, locks, temp dirs)."""
+        if not isinstance(manager, ast.Call):
+            return False
+        name = self.qualname(manager.func)
+        return name in _PASSING_MANAGERS or (
+            isinstance(manager.func, ast.Attribute) and manager.func.attr in ("open", "acquire"))
+
     def _late_headers(self, target: ast.expr, value: ast.expr) -> None:
         """``resp["headers"] = {"Content-Type": "text/html"}`` after the body was put in."""
         if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) \
@@ -244,16 +273,41 @@ class Interp(Values):
             self.return_argv |= argv
 
     def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
-        """Twice round (values carried to the next iteration), then what ``break`` left."""
+        """Round until nothing carried to the next pass changes: the loop is left from its
+        head (after zero or more passes, joined with every ``continue``), then ``else``,
+        joined with what each ``break`` left."""
         self._exits.append([])
-        before = dict(self.env)
-        self._guarded([(node.body, [])])
-        if self.env != before:  # a value carried round may reach further the second time
+        head = dict(self.env)
+        for _ in range(_MAX_PASSES):
+            self._continues.append([])
+            self.env = dict(head)
             self._guarded([(node.body, [])])
+            ends = [self.env, *self._continues.pop()]
+            if isinstance(node, ast.For | ast.AsyncFor):  # the next item is bound again
+                item = self._iterated_again(node, head)
+                ends = [{**e, **item} for e in ends]
+            joined = dict(head)
+            for env in ends:
+                for k, v in env.items():
+                    joined[k] = joined.get(k, CLEAN) | v
+            if joined == head:
+                break
+            head = joined
+        else:  # not settled: whatever the loop assigns may be anything
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    head[sub.id] = KINDS
+        self.env = head
         self._guarded([(node.orelse, [])])
         for env in self._exits.pop():
             for k, v in env.items():
                 self.env[k] = self.env.get(k, CLEAN) | v
+
+    def _iterated_again(self, node: ast.For | ast.AsyncFor,
+                        head: dict[str, Taint]) -> dict[str, Taint]:
+        """The loop target's names as the head binds them (what the iterable gives)."""
+        return {n.id: head[n.id] for n in ast.walk(node.target)
+                if isinstance(n, ast.Name) and n.id in head}
 
     def _iterated(self, node: ast.expr) -> Taint:
         t = self.expr(node)

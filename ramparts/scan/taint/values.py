@@ -75,6 +75,7 @@ class Values:
         self.html_names: set[str] = set()  # names bound to headers that say text/html
         self.shapes = sanitisers.Shapes(constants=mod.constants, patterns=_patterns(mod))
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
+        self._continues: list[list[dict[str, Taint]]] = []  # envs at each ``continue``
         # envs before each statement of the ``try`` bodies being run: where a raise may leave
         self._points: list[list[dict[str, Taint]]] = []
 

@@ -268,3 +268,50 @@ def test_comprehension_side_effects_stay(scan: Scan) -> None:
         os.system(name)
     """
     assert scan(code) == {("RP-T002", 5), ("RP-T002", 8)}
+
+
+def test_loops_match_and_with_keep_every_path(scan: Scan) -> None:
+    """adv-gate4 B26/B27/B11/B33/B35: zero passes, ``continue``, values two passes away,
+    a ``match`` no case of which matched, and a ``with`` that may swallow a raise."""
+    code = """
+    import contextlib, os
+    def handler(event, context):
+        level = event.get("level", "info")
+        for _flag in event.get("verbose", []):
+            level = "debug"
+        os.system(f"report --level {level}")
+        port = "80"
+        for port in event["ports"]:
+            if not port.isdigit():
+                continue
+        os.system(f"nc -z localhost {port}")
+        older = previous = "true"
+        for step in event["steps"]:
+            os.system(older)
+            older = previous
+            previous = step
+        cmd = event.get("cmd", "report")
+        match event.get("preset"):
+            case "full":
+                cmd = "report --full"
+            case "short":
+                cmd = "report --short"
+        os.system(cmd)
+        n = event["n"]
+        with contextlib.suppress(ValueError):
+            if not n.isdigit():
+                raise ValueError(n)
+        os.system("seq " + n)
+        fixed = event["f"]
+        match fixed:
+            case "a":
+                fixed = "x"
+            case _:
+                fixed = "y"
+        os.system(fixed)
+        with open("/tmp/x") as fh:
+            if not n.isdigit():
+                raise ValueError(n)
+            os.system("seq " + n + fh.name)
+    """
+    assert scan(code) == {("RP-T002", n) for n in (6, 11, 14, 23, 28)}

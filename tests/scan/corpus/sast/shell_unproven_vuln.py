@@ -207,15 +207,15 @@ def b26_loops(event, context):
     level = event.get("level", "info")
     for _flag in event.get("verbose", []):
         level = "debug"
-    os.system(f"report --level {level}")  # B605 open: B26 zero iterations
+    os.system(f"report --level {level}")  # B605 high: B26 zero iterations
     port = "80"
     for port in event["ports"]:
         if not port.isdigit():
             continue
-    os.system(f"nc -z localhost {port}")  # B605 open: B27 continue path
+    os.system(f"nc -z localhost {port}")  # B605 high: B27 continue path
     older = previous = "true"
     for step in event["steps"]:
-        os.system(older)  # B605 open: B11 three passes
+        os.system(older)  # B605 high: B11 three passes
         older = previous
         previous = step
     return 200
@@ -248,7 +248,7 @@ def b35_suppress(event, context):
     with contextlib.suppress(ValueError):
         if not n.isdigit():
             raise ValueError(n)
-    os.system("seq " + n)  # B605 open: B35 raise swallowed by the with
+    os.system("seq " + n)  # B605 high: B35 raise swallowed by the with
 
 
 B8_NAME = re.compile(r"[a-z0-9]+")
