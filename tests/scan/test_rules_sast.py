@@ -219,3 +219,31 @@ def test_quoted_words_inside_literal_quotes_keep_high(tmp_path: Path) -> None:
     got = {(f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
     assert got == {(8, Severity.HIGH), (9, Severity.HIGH), (10, Severity.LOW),
                    (11, Severity.HIGH)}
+
+
+def test_quoting_undone_by_codecs_containers_and_characters_keeps_high(tmp_path: Path) -> None:
+    """adv-gate4 B10 (unicode_escape turns \\x27 into a quote), B14 (str() of a list of
+    quoted words repr()s them in "..."), B24 (``{0[1]}``, ``sorted()`` pick characters),
+    B18 (url_for keeps ; $ & ' ( ) in values); joining the words or utf-8 stays low."""
+    (tmp_path / "h.py").write_text(
+        "import os\nimport shlex\n\n\n"
+        "def handler(event, context):\n"
+        "    label = shlex.quote(event['label']).encode().decode('unicode_escape')\n"
+        "    os.system('echo ' + label)\n"
+        "    tags = [shlex.quote(t) for t in event['tags']]\n"
+        "    os.system(f'logger -t api tags={tags}')\n"
+        "    os.system('echo {0[1]}{0[2]}{0[3]}'.format(shlex.quote(event['x'])))\n"
+        "    os.system('echo ' + ''.join(sorted(shlex.quote(event['y']))))\n"
+        "    os.system('logger %s' % [shlex.quote(event['y'])])\n"
+        "    os.system('ls ' + ' '.join(tags))\n"
+        "    ok = shlex.quote(event['ok']).encode('utf-8').decode()\n"
+        "    os.system('echo ' + ok)\n"
+        "    from flask import request, url_for\n"
+        "    path = url_for('item', name=request.form['name'])\n"
+        "    os.system(f'curl -s http://127.0.0.1:8080{path}')\n"
+    )
+    findings, _ = sast.run(load_tree(tmp_path))
+    got = {(f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
+    assert got == {(7, Severity.HIGH), (9, Severity.HIGH), (10, Severity.HIGH),
+                   (11, Severity.HIGH), (12, Severity.HIGH), (13, Severity.LOW),
+                   (15, Severity.LOW), (18, Severity.HIGH)}

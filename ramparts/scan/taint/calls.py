@@ -98,7 +98,7 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     if name in sanitisers.SANITISERS:
         return everything - sanitisers.sanitiser_clears(name, node)
     if name == "re.sub" and len(node.args) >= 3:
-        return (args[1] | args[2]) - sanitisers.regex_clears(node.args[0], node.args[1])
+        return (args[1] | args[2]) - sanitisers.sub_clears(node)
     if method is None:
         return everything
     receiver = receiver - MARKERS

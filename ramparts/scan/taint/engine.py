@@ -15,6 +15,7 @@ callee with the arguments' taint. Expressions and stores are ``values.py``.
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 import ramparts.scan.taint.models as models
 import ramparts.scan.taint.responses as responses
@@ -76,7 +77,13 @@ class Interp(Values):
                 and self.qualname(stmt.value.func) in sanitisers.TERMINAL_CALLS)
 
     def _facts(self, test: ast.expr, truth: bool) -> list[sanitisers.Fact]:
-        return sanitisers.guard_facts(test, truth, self.qualname, self.expr, self.shapes)
+        shapes = self.shapes
+        if any(n in self.env for n in [*shapes.patterns, *shapes.constants]):
+            # a local (or parameter) of the same name shadows the module's pattern (B12)
+            shapes = dataclasses.replace(
+                shapes, patterns={k: v for k, v in shapes.patterns.items() if k not in self.env},
+                constants={k: v for k, v in shapes.constants.items() if k not in self.env})
+        return sanitisers.guard_facts(test, truth, self.qualname, self.expr, shapes)
 
     def _shape(self, target: ast.expr, value: ast.expr | None) -> None:
         """Remember what kind of object a local name holds (client, argv list, parsed URL)."""

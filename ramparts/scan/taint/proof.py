@@ -51,11 +51,20 @@ _KEEPS_INPUTS = frozenset({
 # a slice, %r/{!r}/format specs) may undo the quoting, and proves nothing
 QUOTED = "@quoted"
 _QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
+# (not sorted/reversed/min/max: given a str they work per character, B24)
 _KEEPS_QUOTES = frozenset({"str", "os.path.join", "posixpath.join", "list", "tuple",
-                           "sorted", "reversed", "min", "max", *_QUOTERS})
-_KEEPS_QUOTES_METHODS = frozenset({"join", "encode", "decode", "append", "extend", "insert",
+                           *_QUOTERS})
+_KEEPS_QUOTES_METHODS = frozenset({"join", "append", "extend", "insert",
                                    "add", "update", "setdefault", "get", "pop", "copy",
                                    "items", "keys", "values"})
+# encode()/decode() keep a quoted word only in a codec that maps text to itself
+# ("unicode_escape", "utf-7" turn \x27 or +ACc- into a quote, B10)
+_PLAIN_CODECS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "iso-8859-1"})
+# a value that held a list, tuple, set or dict: str() of it repr()s every item, and
+# repr("'$(x)'") is "\"'$(x)'\"", where $() runs (B14); only sep.join() of it keeps words
+CONTAINER = "@container"
+_CONTAINER_CALLS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted",
+                              "reversed"})
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d*))?[hlL]?(.)")
 # methods of str/bytes/lists/dicts that only rearrange what the receiver and arguments hold
 _VALUE_METHODS = frozenset({
@@ -210,8 +219,13 @@ class _Skeptic(Interp):
         t = super().expr(node)
         if isinstance(node, ast.Name) and node.id in self.shared:
             return t | KINDS  # another name for the same list/object was filled elsewhere
+        if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.ListComp
+                      | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+            t = t | {CONTAINER}
         if QUOTED not in t:
             return t
+        if CONTAINER in t and isinstance(node, ast.JoinedStr | ast.BinOp | ast.FormattedValue):
+            return t | KINDS  # f"{tags}" of a list of quoted words: repr re-quotes them
         parts = pieces(node) if isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call) else None
         if parts is not None and (not holes_outside_quotes(parts) or any(
                 isinstance(n, ast.Name) and n.id in self.quote_names for n in ast.walk(node))):
@@ -234,6 +248,13 @@ class _Skeptic(Interp):
         method = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if name in _QUOTERS:
             return t | (KINDS if self.reparse else {QUOTED})
+        if method == "join" and self._is_value(node.func.value):  # type: ignore[attr-defined]
+            t = t - {CONTAINER}  # sep.join(words): a string of the words
+        elif name in _CONTAINER_CALLS:
+            t = t | {CONTAINER}
+        elif QUOTED in t and CONTAINER in t and (
+                name in ("str", "repr", "format") or method == "format"):
+            return t | KINDS
         if calls.app_target(self, node.func, name) is not None:
             # the app's own code: followed by _Distrustful.call, which judged every step
             # inside it (a helper that slices a quoted word is caught there), or unknown
@@ -267,6 +288,12 @@ class _Skeptic(Interp):
             template = node.func.value  # type: ignore[attr-defined]
             return isinstance(template, ast.Constant) and isinstance(template.value, str) \
                 and plain_braces(template.value)
+        if method in ("encode", "decode") and self._is_value(node.func.value):  # type: ignore[attr-defined]
+            codec = node.args[0] if node.args else next(
+                (k.value for k in node.keywords if k.arg == "encoding"), None)
+            return len(node.args) <= 1 and all(k.arg == "encoding" for k in node.keywords) \
+                and (codec is None or isinstance(codec, ast.Constant)
+                     and str(codec.value).lower() in _PLAIN_CODECS)
         return method in _KEEPS_QUOTES_METHODS and self._is_value(node.func.value)  # type: ignore[attr-defined]
 
     def _is_value(self, node: ast.expr) -> bool:
@@ -365,7 +392,8 @@ def plain_braces(template: str) -> bool:
         fields = list(string.Formatter().parse(template))
     except ValueError:
         return False
-    return all(conv in (None, "s") and not spec for _, _, spec, conv in fields)
+    return all(conv in (None, "s") and not spec and not (field and ("[" in field or "." in field))
+               for _, field, spec, conv in fields)  # {0[1]} picks one character (B24)
 
 
 _READ_ONLY = (_VALUE_METHODS | sanitisers.CLEAN_METHODS) - {

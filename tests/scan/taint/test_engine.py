@@ -315,3 +315,53 @@ def test_loops_match_and_with_keep_every_path(scan: Scan) -> None:
             os.system("seq " + n + fh.name)
     """
     assert scan(code) == {("RP-T002", n) for n in (6, 11, 14, 23, 28)}
+
+
+def test_guards_and_sanitisers_that_check_less_than_they_seem(scan: Scan) -> None:
+    """adv-gate4 B8 (pos/endpos), B12 (a local pattern shadows the module's), B13 (``in``
+    a str is a substring test), B31 (re.sub count), B32 (get with another default),
+    B15 (the app's own ``abort`` returns): RP-T002 still fires."""
+    code = """
+    import os, re
+    NAME = re.compile(r"[a-z0-9]+")
+    def abort(status):
+        return {"statusCode": status}
+    def handler(event, context):
+        a = event["a"]
+        if not NAME.fullmatch(a, 0, 32):
+            return 400
+        os.system("echo " + a)
+        NAME2 = re.compile(r"[^/]+")
+        b = event["b"]
+        if not NAME2.fullmatch(b) or not NAME.fullmatch(b):
+            pass
+        fmt = event["fmt"]
+        if fmt not in "json|yaml|csv":
+            return 400
+        os.system("export --format " + fmt)
+        os.system("echo " + re.sub(r"[^a-z0-9]", "", event["x"], re.I))
+        q = event["q"]
+        if not q.get("lines", "10").isdigit():
+            return 400
+        os.system("tail -n " + q.get("lines", q.get("default", "10")))
+        n = event["n"]
+        if not n.isdigit():
+            abort(400)
+        os.system("seq " + n)
+        os.system("echo " + re.sub(r"[^a-z0-9]", "", event["x"]))
+    """
+    assert scan(code) == {("RP-T002", n) for n in (9, 17, 18, 22, 26)}
+
+
+def test_a_module_pattern_shadowed_by_a_local_proves_nothing(scan: Scan) -> None:
+    code = """
+    import os, re
+    SAFE = re.compile(r"[a-z0-9]+")
+    def handler(event, context):
+        SAFE = re.compile(r"[^/]+")
+        name = event["name"]
+        if not SAFE.fullmatch(name):
+            return 400
+        os.system("wc -l /srv/data/" + name)
+    """
+    assert scan(code) == {("RP-T002", 8)}

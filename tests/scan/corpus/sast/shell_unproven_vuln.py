@@ -259,22 +259,22 @@ def b8_guards(event, context):
     name = event["name"]
     if not B8_NAME.fullmatch(name, 0, 32):
         return 400
-    os.system("echo " + name)  # B605 open: B8 endpos
+    os.system("echo " + name)  # B605 high: B8 endpos
     B12_SAFE = re.compile(r"[^/]+")  # noqa: N806
     other = event["other"]
     if not B12_SAFE.fullmatch(other):
         return 400
-    os.system("wc -l /srv/data/" + other)  # B605 open: B12 local pattern shadows
+    os.system("wc -l /srv/data/" + other)  # B605 high: B12 local pattern shadows
     fmt = event["format"]
     if fmt not in "json|yaml|csv":
         return 400
-    os.system(f"export-data --format {fmt}")  # B605 open: B13 substring test
+    os.system(f"export-data --format {fmt}")  # B605 high: B13 substring test
     clean = re.sub(r"[^a-z0-9]", "", event["x"], re.I)
-    os.system("echo " + clean)  # B605 open: B31 flags passed as count
+    os.system("echo " + clean)  # B605 high: B31 flags passed as count
     q = event["q"]
     if not q.get("lines", "10").isdigit():
         return 400
-    os.system("tail -n " + q.get("lines", q.get("default", "10")))  # B605 open: B32
+    os.system("tail -n " + q.get("lines", q.get("default", "10")))  # B605 high: B32
     return 200
 
 
@@ -286,7 +286,7 @@ def b15_own_abort(event, context):
     n = event["n"]
     if not n.isdigit():
         abort(400)
-    os.system("seq " + n)  # B605 open: B15 the app's abort returns
+    os.system("seq " + n)  # B605 high: B15 the app's abort returns
 
 
 def b10_b14_b24(event, context):
