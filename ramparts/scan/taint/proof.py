@@ -155,10 +155,17 @@ class _Distrustful(Program):
         # what the helper put into the lists and objects it was given, the caller holds too
         given = {p: a for p, a in zip(params, node.args, strict=False)}
         given |= {k.arg: k.value for k in node.keywords if k.arg is not None}
+        changed = _changed(fn)
         for param, arg in given.items():
-            if isinstance(arg, ast.Name) and arg.id in caller.env \
-                    and helper.env.get(param) != env.get(param):
-                caller.env[arg.id] = caller.env[arg.id] | helper.env.get(param, KINDS)
+            root = _root(arg)
+            if root is None or root not in caller.env:
+                continue
+            if param in changed:  # helper(job) sets job.name / helper(d["argv"]) appends
+                caller.env[root] = caller.env[root] | KINDS
+                calls.forget_paths(caller.env, root)
+            elif helper.env.get(param) != env.get(param):
+                caller.env[root] = caller.env[root] | helper.env.get(param, KINDS)
+                calls.forget_paths(caller.env, root)
         # defaults and unfilled *args/**kwargs stay unknown; falling off the end is None
         return helper.returns
 
@@ -279,6 +286,7 @@ class _Skeptic(Interp):
                 g = g.value
             if isinstance(g, ast.Name) and g.id in self.env:
                 self.env[g.id] = self.env[g.id] | KINDS
+                calls.forget_paths(self.env, g.id)  # setattr(job, k, v) after job.name
 
     def _keeps_quoting(self, node: ast.Call, name: str, method: str | None) -> bool:
         """Whether a call given a shell-quoted value keeps each quoted word whole."""
@@ -640,6 +648,8 @@ def _changed(tree: ast.AST) -> set[str]:
                 continue
             if isinstance(func, ast.Attribute) and (r := _root(func.value)) is not None:
                 changed.add(r)
+            if isinstance(func, ast.Name) and func.id not in _PURE:
+                changed.add(func.id)  # add = argv.append; add(x) changes argv (B21)
             name = ast.unparse(func) if isinstance(func, ast.Name | ast.Attribute) else ""
             if name not in _PURE:
                 changed |= {r for a in [*node.args, *(k.value for k in node.keywords)]

@@ -365,3 +365,18 @@ def test_a_module_pattern_shadowed_by_a_local_proves_nothing(scan: Scan) -> None
         os.system("wc -l /srv/data/" + name)
     """
     assert scan(code) == {("RP-T002", 8)}
+
+
+def test_in_place_changes_forget_what_guards_knew(scan: Scan) -> None:
+    """adv-gate4 B9: a fact on ``params["lines"]`` does not survive ``params.update()``."""
+    code = """
+    import json, os
+    def handler(event, context):
+        params = dict(event["qs"])
+        if not params.get("lines", "10").isdigit():
+            return 400
+        os.system("tail -n " + params["lines"])
+        params.update(json.loads(event["body"]))
+        os.system("tail -n " + params["lines"])
+    """
+    assert scan(code) == {("RP-T002", 8)}

@@ -304,12 +304,12 @@ def b9_state(event, context):
     if not params.get("lines", "10").isdigit():
         return 400
     params.update(json.loads(event["body"]))
-    subprocess.check_output(f"tail -n {params['lines']} /x", shell=True)  # B602 open: B9
+    subprocess.check_output(f"tail -n {params['lines']} /x", shell=True)  # B602 high: B9
     argv = ["ls", "-l"]
     add = argv.append
     for name in event["files"]:
         add(name)
-    os.system(" ".join(argv))  # B605 open: B21 bound method
+    os.system(" ".join(argv))  # B605 high: B21 bound method
     return 200
 
 
@@ -326,10 +326,10 @@ def b16_b17_helpers(event, context):
     job = types.SimpleNamespace()
     job.name = "nightly"
     b17_configure(job, event)
-    os.system("echo running " + job.name)  # B605 open: B17 helper sets the attribute
+    os.system("echo running " + job.name)  # B605 high: B17 helper sets the attribute
     spec = {"argv": ["ls", "-l"]}
     b16_add_args(spec["argv"], event)
-    os.system(" ".join(spec["argv"]))  # B605 open: B16 helper fills job["argv"]
+    os.system(" ".join(spec["argv"]))  # B605 high: B16 helper fills job["argv"]
     return 200
 
 
