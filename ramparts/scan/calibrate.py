@@ -69,6 +69,9 @@ def adjust(
         return severity, cwe, ""
     if test_id in _COMMAND:
         call = _call_at(ctx, line, column)
+        if call is not None and call.args and test_id != "B603" and _steered(ctx, call):
+            return Severity.HIGH, cwe, ("what runs is chosen at run time: a script fed on stdin "
+                                        "to a shell or interpreter, or executable=")
         if call is None or not call.args:
             return severity, cwe, ""
         if _constant_command(ctx, call.args[0], tree, context) and not _changed_list(
@@ -141,6 +144,35 @@ def _constant_command(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
     if isinstance(expr, ast.JoinedStr | ast.BinOp):
         _, spliced = _parts(ctx, expr)
         return bool(spliced) and all(_constant(ctx, e) for e in spliced)
+    return False
+
+
+# programs that run what stdin says when given no script operand
+_STDIN_RUNNERS = re.compile(
+    r"(?<![\w./-])(?:(?:ba|z|da|k|c|tc|a|fi)?sh|python[\d.]*|perl|ruby|node|php|lua|tclsh|"
+    r"psql|mysql|sqlite3|osascript|pwsh|bc|dc|awk|gawk|sed|xargs|at|batch|crontab|env)"
+    r"(?![\w./-])")
+
+
+def _steered(ctx: ModuleContext, call: ast.Call) -> bool:
+    """Whether something other than the command text picks what runs: ``executable=``
+    not a literal, or a script fed on stdin (``input=`` not a literal, ``stdin=PIPE`` +
+    ``communicate()``) to a shell or interpreter (``run("sh", shell=True, input=s)``):
+    bandit rates the constant command low, but the script is the command (B29)."""
+    for k in call.keywords:
+        if k.arg == "executable" and not isinstance(ctx.value(k.value), str):
+            return True
+        if k.arg in ("input", "stdin") and not (
+                isinstance(k.value, ast.Constant) and k.value.value is None
+                or isinstance(ctx.value(k.value), str | bytes)
+                or ctx.qualname(k.value) in ("subprocess.DEVNULL", "subprocess.STDOUT")):
+            texts = [n.value for n in ast.walk(call.args[0])
+                     if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            value = ctx.value(call.args[0])
+            texts += [value] if isinstance(value, str) else [
+                v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+            if not texts or any(_STDIN_RUNNERS.search(t) for t in texts):
+                return True
     return False
 
 

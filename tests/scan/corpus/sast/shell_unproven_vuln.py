@@ -335,7 +335,7 @@ def b16_b17_helpers(event, context):
 
 def b29_stdin(event, context):
     script = "cd /tmp && ls -l " + event["name"]
-    subprocess.run("sh", shell=True, input=script)  # B602 open +B607: B29 script on stdin
+    subprocess.run("sh", shell=True, input=script)  # B602 high +B607: B29 script on stdin
     pipe = subprocess.PIPE
-    proc = subprocess.Popen("bash -s", shell=True, stdin=pipe, text=True)  # B602 open +B607: B29
+    proc = subprocess.Popen("bash -s", shell=True, stdin=pipe, text=True)  # B602 high +B607: B29
     proc.communicate(script)
