@@ -676,8 +676,9 @@ def _literal_globals(tree: ast.Module) -> set[str]:
                 bound[t.id] = bound.get(t.id, True) and value is not None and _literal(value)
     rebound = {n for node in ast.walk(tree) if isinstance(node, ast.Global) for n in node.names}
     literal = {n for n, ok in bound.items() if ok and n not in rebound}
-    # a list, dict or set may be changed by any function: only if it is read in ways that
-    # cannot change it (x in A, A[k], A.get(k), for x in A) is it still its literal
+    # a list, dict or set may be changed by any code, this module's or another's that
+    # imports it (app.TOOLS.extend(...), B20): only frozen literals (str, tuple,
+    # frozenset) count
     mutable: set[str] = set()
     nested: set[str] = set()  # {"a": ["ls"]}: N["a"] hands out a list anyone may change
     for stmt in tree.body:
@@ -691,7 +692,7 @@ def _literal_globals(tree: ast.Module) -> set[str]:
                  *getattr(stmt.value, "args", [])]
         if not all(_frozen(i) for i in items):
             nested |= names
-    return literal - nested - (mutable & _used_otherwise(tree))
+    return literal - nested - mutable
 
 
 def _frozen(node: ast.expr) -> bool:
@@ -702,27 +703,6 @@ def _frozen(node: ast.expr) -> bool:
                 _frozen(e) for e in a.elts) for a in node.args)
     return all(isinstance(n, ast.Constant | ast.Tuple | ast.expr_context | ast.BinOp
                           | ast.operator) for n in ast.walk(node))
-
-
-def _used_otherwise(tree: ast.Module) -> set[str]:
-    """Names read somewhere other than ``x in N``, ``N[k]`` (of frozen items), ``N.get(k)``
-    and other read-only methods, or ``for x in N``: they may be aliased or changed."""
-    plain_reads: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare):
-            plain_reads |= {id(c) for op, c in zip(node.ops, node.comparators, strict=False)
-                            if isinstance(op, ast.In | ast.NotIn)}
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in _READ_ONLY:
-            plain_reads.add(id(node.func.value))
-        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
-            plain_reads.add(id(node.iter))
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            plain_reads.add(id(node.value))
-    tops = {id(t) for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign)
-            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-            and id(n) not in plain_reads and id(n) not in tops}
 
 
 def _literal(node: ast.expr) -> bool:

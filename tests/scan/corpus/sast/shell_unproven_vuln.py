@@ -339,3 +339,14 @@ def b29_stdin(event, context):
     pipe = subprocess.PIPE
     proc = subprocess.Popen("bash -s", shell=True, stdin=pipe, text=True)  # B602 high +B607: B29
     proc.communicate(script)
+
+
+B20_TOOLS = ["uptime", "df"]  # another module may extend it (app.B20_TOOLS.extend(...))
+
+
+def b20_allowlist(event, context):
+    tool = event["tool"]
+    if tool not in B20_TOOLS:
+        return 400
+    os.system(tool)  # B605 high: B20 a mutable module allowlist
+    return 200
