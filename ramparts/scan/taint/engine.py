@@ -37,6 +37,19 @@ _PASSING_MANAGERS = frozenset({
 _MAX_PASSES = 12  # loop passes before everything the loop assigns counts as unknown
 
 
+def join(envs: list[dict[str, Taint]]) -> dict[str, Taint]:
+    """The env after any of ``envs``: each name's kinds joined; what a guard or store
+    knew of a path (``d['k']``, ``obj.x``) only if every one of them still knows it
+    (one arm's ``setattr(obj, k, v)`` or ``d.update()`` forgot it)."""
+    out: dict[str, Taint] = {}
+    for env in envs:
+        for k, v in env.items():
+            out[k] = out.get(k, CLEAN) | v
+    for k in [k for k in out if ("." in k or "[" in k) and any(k not in e for e in envs)]:
+        del out[k]
+    return out
+
+
 class Interp(Values):
     """Interprets one function body for one assignment of taint to its parameters."""
 
@@ -49,8 +62,7 @@ class Interp(Values):
         """Run each arm from the same env (less what its guard rules out) and merge;
         ``starts`` gives each arm its own env instead."""
         base = dict(self.env)
-        merged: dict[str, Taint] = {}
-        live = False
+        ends: list[dict[str, Taint]] = []
         for n, (body, facts) in enumerate(arms):
             self.env = dict(base if starts is None else starts[n])
             for name, kinds in facts:
@@ -65,10 +77,8 @@ class Interp(Values):
                 if isinstance(body[-1], ast.Continue) and self._continues:
                     self._continues[-1].append(dict(self.env))  # ... and the next pass
                 continue
-            live = True
-            for k, v in self.env.items():
-                merged[k] = merged.get(k, CLEAN) | v
-        self.env = merged if live else base
+            ends.append(self.env)
+        self.env = join(ends) if ends else base
 
     def _terminal(self, stmt: ast.stmt) -> bool:
         if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
@@ -186,10 +196,7 @@ class Interp(Values):
             else:  # __exit__ may swallow an exception: go on from any point of the body
                 self._points.append([])
                 self._guarded([(node.body, [])])
-                for env in self._points.pop():
-                    for k, v in env.items():
-                        if k in self.env:
-                            self.env[k] = self.env[k] | v
+                self.env = join([self.env, *self._points.pop()])
         elif isinstance(node, ast.Try | ast.TryStar):
             self._try(node)
         elif isinstance(node, ast.Match):
@@ -219,10 +226,7 @@ class Interp(Values):
         self._guarded([(node.body, [])])
         points = self._points.pop()
         after = dict(self.env)
-        start: dict[str, Taint] = {}
-        for env in [*points, after]:
-            for k, v in env.items():
-                start[k] = start.get(k, CLEAN) | v
+        start = join([*points, after])
         arms: list[tuple[list[ast.stmt], list[sanitisers.Fact]]] = [(node.orelse, [])]
         starts = [after]
         for h in node.handlers:
@@ -235,11 +239,8 @@ class Interp(Values):
             arms.append((h.body, []))
             starts.append(env)
         self._guarded(arms, starts)
-        # finally runs after any of them, or after a raise that nothing caught
-        for k, v in start.items():
-            if k not in self.env:
-                continue
-            self.env[k] = self.env[k] | (v if node.finalbody else CLEAN)
+        if node.finalbody:  # finally runs after any of them, or after an uncaught raise
+            self.env = join([self.env, start])
         self.block(node.finalbody)
 
     def _does_not_suppress(self, manager: ast.expr) -> bool:
@@ -293,10 +294,7 @@ class Interp(Values):
             if isinstance(node, ast.For | ast.AsyncFor):  # the next item is bound again
                 item = self._iterated_again(node, head)
                 ends = [{**e, **item} for e in ends]
-            joined = dict(head)
-            for env in ends:
-                for k, v in env.items():
-                    joined[k] = joined.get(k, CLEAN) | v
+            joined = join([head, *ends])
             if joined == head:
                 break
             head = joined
@@ -306,9 +304,7 @@ class Interp(Values):
                     head[sub.id] = KINDS
         self.env = head
         self._guarded([(node.orelse, [])])
-        for env in self._exits.pop():
-            for k, v in env.items():
-                self.env[k] = self.env.get(k, CLEAN) | v
+        self.env = join([self.env, *self._exits.pop()])
 
     def _iterated_again(self, node: ast.For | ast.AsyncFor,
                         head: dict[str, Taint]) -> dict[str, Taint]:

@@ -380,3 +380,19 @@ def test_in_place_changes_forget_what_guards_knew(scan: Scan) -> None:
         os.system("tail -n " + params["lines"])
     """
     assert scan(code) == {("RP-T002", 8)}
+
+
+def test_a_branch_that_forgets_a_path_fact_forgets_it_after_the_join(scan: Scan) -> None:
+    """adv-gate4 B9 (setattr_override): ``d.update()`` in one arm or loop pass drops the
+    guard's fact on ``d["n"]`` for the code after it, not only inside that arm."""
+    code = """
+    import json, os
+    def handler(event, context):
+        d = dict(event["qs"])
+        if not d.get("n", "1").isdigit():
+            return 400
+        for extra in event.get("more", []):
+            d.update(json.loads(extra))
+        os.system("seq " + d["n"])
+    """
+    assert scan(code) == {("RP-T002", 8)}

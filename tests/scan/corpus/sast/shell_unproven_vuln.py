@@ -350,3 +350,14 @@ def b20_allowlist(event, context):
         return 400
     os.system(tool)  # B605 high: B20 a mutable module allowlist
     return 200
+
+
+def b9_setattr_override(event, context):
+    import types
+    job = types.SimpleNamespace(name="nightly")
+    job.name = event.get("name", "nightly")
+    if not job.name.isalnum():
+        return {"statusCode": 400}
+    for key, value in event.get("overrides", {}).items():
+        setattr(job, key, value)
+    return os.system(f"echo running {job.name}")  # B605 high: B9 setattr in a loop
