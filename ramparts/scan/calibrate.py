@@ -209,7 +209,7 @@ def _quoted_command(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
     program in the module re-parses its arguments as shell code (``sh -c``, ``ssh``).
     """
     if "reparse" not in context:
-        context["reparse"] = proof.reparses(tree)
+        context["reparse"] = proof.reparses(tree) or proof.opens_quotes(tree)
     if context["reparse"]:
         return False
     if isinstance(expr, ast.Call) and ctx.call_name(expr) in _SHELL_SAFE_COMMANDS:

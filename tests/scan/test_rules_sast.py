@@ -218,10 +218,23 @@ def test_quoted_words_inside_literal_quotes_keep_high(tmp_path: Path) -> None:
         "    os.system('grep -c ' + term + ' /var/log/app.log')\n"
         "    os.system(\"echo \\\\\" + term)\n"
     )
+    # a module with no literal that leaves a quote open: the quoted word is one word
+    (tmp_path / "ok.py").write_text(
+        "import os\nimport shlex\n\n\n"
+        "def handler(event, context):\n"
+        "    term = shlex.quote(event['term'])\n"
+        "    os.system('grep -c ' + term + ' /var/log/app.log')\n"
+        "    os.system(f'grep -c {shlex.quote(event[\"t\"])} /var/log/app.log')\n"
+        "    os.system(f'grep -c \"x\" {term} /var/log/app.log')\n"
+    )
     findings, _ = sast.run(load_tree(tmp_path))
-    got = {(f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
-    assert got == {(8, Severity.HIGH), (9, Severity.HIGH), (10, Severity.LOW),
-                   (11, Severity.HIGH)}
+    got = {(f.path, f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
+    # in h.py, a literal that leaves a quote open (f"grep '{term}'") makes every
+    # quoted word of the module unproven: it could be spliced next to any of them
+    assert got == {("h.py", 8, Severity.HIGH), ("h.py", 9, Severity.HIGH),
+                   ("h.py", 10, Severity.HIGH), ("h.py", 11, Severity.HIGH),
+                   ("ok.py", 7, Severity.LOW), ("ok.py", 8, Severity.LOW),
+                   ("ok.py", 9, Severity.LOW)}
 
 
 def test_quoting_undone_by_codecs_containers_and_characters_keeps_high(tmp_path: Path) -> None:

@@ -194,8 +194,10 @@ class _Skeptic(Interp):
         self.literal_globals = _literal_globals(tree) - self.unfollowed  # type: ignore[arg-type]
         if not hasattr(self.p, "reparse"):
             self.p.reparse = reparses(tree)  # type: ignore[attr-defined]
+            self.p.opens_quotes = opens_quotes(tree)  # type: ignore[attr-defined]
             self.p.quote_names = _quote_names(tree)  # type: ignore[attr-defined]
         self.reparse: bool = self.p.reparse  # type: ignore[attr-defined]
+        self.opens_quotes: bool = self.p.opens_quotes  # type: ignore[attr-defined]
         self.quote_names: set[str] = self.p.quote_names  # type: ignore[attr-defined]
         self.callee_parts: set[int] = set()  # receivers of calls: os.path in os.path.join()
         for node in ast.walk(fn):
@@ -254,7 +256,7 @@ class _Skeptic(Interp):
         name = self.qualname(node.func)
         method = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if name in _QUOTERS:
-            return t | (KINDS if self.reparse else {QUOTED})
+            return t | (KINDS if self.reparse or self.opens_quotes else {QUOTED})
         if method == "join" and self._is_value(node.func.value):  # type: ignore[attr-defined]
             t = t - {CONTAINER}  # sep.join(words): a string of the words
         elif name in _CONTAINER_CALLS:
@@ -365,6 +367,17 @@ def pieces(node: ast.expr) -> list[Any] | None:
     return None
 
 
+def opens_quotes(tree: ast.AST) -> bool:
+    """Whether a string literal of ``tree`` (not a docstring) leaves a quote, backquote
+    or backslash open, or starts a here-document: spliced next to a shell-quoted
+    word from elsewhere (a name, a helper's result, a list item joined in), it may put
+    the word inside quotes, where the quoting is undone."""
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+               and (not holes_outside_quotes([n.value, _HOLE]) or "<<" in n.value)
+               for n in ast.walk(tree))
+
+
 def holes_outside_quotes(parts: list[Any]) -> bool:
     """Every run-time part sits outside '...', "..." and `...`, and not after a backslash:
     only there is a shell-quoted word one word (``'{q}'`` and ``"{q}"`` undo the quoting)."""
@@ -375,6 +388,8 @@ def holes_outside_quotes(parts: list[Any]) -> bool:
             if state or escaped:
                 return False
             continue
+        if "<<" in part:  # a here-document expands $(...) whatever the quotes
+            return False
         for ch in part:
             if escaped:
                 escaped = False
