@@ -69,9 +69,10 @@ def adjust(
         return severity, cwe, ""
     if test_id in _COMMAND:
         call = _call_at(ctx, line, column)
-        if call is not None and call.args and test_id != "B603" and _steered(ctx, call):
+        if call is not None and call.args and (_steered(ctx, call) or _shell_script(ctx, call)):
             return Severity.HIGH, cwe, ("what runs is chosen at run time: a script fed on stdin "
-                                        "to a shell or interpreter, or executable=")
+                                        "to a shell or interpreter, sh -c with a run-time "
+                                        "script, or executable=")
         if call is None or not call.args:
             return severity, cwe, ""
         if _constant_command(ctx, call.args[0], tree, context) and not _changed_list(
@@ -173,6 +174,25 @@ def _steered(ctx: ModuleContext, call: ast.Call) -> bool:
                 v for v in value if isinstance(v, str)] if isinstance(value, list) else []
             if not texts or any(_STDIN_RUNNERS.search(t) for t in texts):
                 return True
+    return False
+
+
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"})
+
+
+def _shell_script(ctx: ModuleContext, call: ast.Call) -> bool:
+    """``run(["sh", "-c", script])``: no ``shell=True``, but a shell runs ``script``;
+    when that is not a literal it is a shell command like any other (bandit: B603)."""
+    argv = call.args[0]
+    if not isinstance(argv, ast.List | ast.Tuple) or len(argv.elts) < 3:
+        return False
+    words = [ctx.value(e) for e in argv.elts]
+    program = words[0]
+    if not isinstance(program, str) or program.rsplit("/", 1)[-1] not in _SHELLS:
+        return False
+    for n, w in enumerate(words[1:-1], 1):
+        if isinstance(w, str) and w.startswith("-") and "c" in w and not w.startswith("--"):
+            return not isinstance(words[n + 1], str)
     return False
 
 

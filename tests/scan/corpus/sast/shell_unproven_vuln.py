@@ -361,3 +361,11 @@ def b9_setattr_override(event, context):
     for key, value in event.get("overrides", {}).items():
         setattr(job, key, value)
     return os.system(f"echo running {job.name}")  # B605 high: B9 setattr in a loop
+
+
+def conditional_sh_c_and_stdin_lists(event, context):
+    subprocess.run(["sh", "-c", os.environ["HOOK"]], check=False)  # B603 high +B607: sh -c
+    script = f"cd /tmp\nls -l {event['name']}\n"
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen(["bash", "-s"], stdin=pipe, text=True)  # B603 high +B607: stdin
+    proc.communicate(script)
