@@ -232,6 +232,10 @@ def _quoted_command(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
         context["reparse"] = proof.reparses(tree) or proof.opens_quotes(tree)
     if context["reparse"]:
         return False
+    if "unfollowed" not in context:
+        context["unfollowed"] = proof.unfollowed_names(tree)
+    if any(isinstance(n, ast.Name) and n.id in context["unfollowed"] for n in ast.walk(expr)):
+        return False  # from shlex import quote; def quote(s): ... -- which one runs?
     if isinstance(expr, ast.Call) and ctx.call_name(expr) in _SHELL_SAFE_COMMANDS:
         return True
     if not _keeps_words(expr):

@@ -263,3 +263,45 @@ def test_quoting_undone_by_codecs_containers_and_characters_keeps_high(tmp_path:
     assert got == {(7, Severity.HIGH), (9, Severity.HIGH), (10, Severity.HIGH),
                    (11, Severity.HIGH), (12, Severity.HIGH), (13, Severity.LOW),
                    (15, Severity.LOW), (18, Severity.HIGH)}
+
+
+# reviewer cases alone in a module (in shell_unproven_vuln.py some are high for a
+# module-wide reason of another case: its globals(), its "sh -c"); the last line runs it
+_ALONE = {
+    "own_import": 'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n'
+                  '    from local_settings import CMD\n    os.system(CMD + " > /dev/null")\n',
+    "decorated": 'import os\nimport shlex\n\n\ndef passthrough(f):\n    return lambda v: v\n\n\n'
+                 '@passthrough\ndef clean(v):\n    return shlex.quote(v)\n\n\n'
+                 'def handler(event, context):\n    os.system("echo " + clean(event["x"]))\n',
+    "shadowed_quote": 'import os\nfrom shlex import quote\n\n\ndef quote(s):  # noqa\n'
+                      '    return s\n\n\ndef handler(event, context):\n'
+                      '    os.system("echo " + quote(event["x"]))\n',
+    "nonlocal": 'import os\n\n\ndef handler(event, context):\n    cmd = "uptime"\n\n'
+                '    def choose():\n        nonlocal cmd\n        cmd = event["cmd"]\n\n'
+                '    choose()\n    os.system(cmd)\n',
+    "closure": 'import os\ncmd = "uptime"\n\n\ndef handler(event, context):\n'
+               '    cmd = event["cmd"]\n\n    def run():\n        return os.system(cmd)\n',
+    "walrus": 'import os\n\n\ndef handler(event, context):\n'
+              '    _ = (cmd := event["cmd"]) if event.get("c") else (cmd := "uptime")\n'
+              '    os.system(cmd)\n',
+    "match_default": 'import os\n\n\ndef handler(event, context):\n'
+                     '    cmd = event.get("cmd", "report")\n    match event.get("preset"):\n'
+                     '        case "full":\n            cmd = "report --full"\n'
+                     '    os.system(cmd)\n',
+    "list_allowlist": 'import os\nTOOLS = ["uptime", "df"]\n\n\ndef handler(event, context):\n'
+                      '    tool = event["tool"]\n    if tool not in TOOLS:\n        return 400\n'
+                      '    os.system(tool)\n',
+    "quote_via_name": 'import os\nimport shlex\nPRE = "grep \'"\n\n\ndef handler(event, context):\n'
+                      '    q = shlex.quote(event["q"])\n    os.system(PRE + q + " x")\n',
+    "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
+               '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ALONE))
+def test_reviewer_cases_alone_keep_high(tmp_path: Path, name: str) -> None:
+    (tmp_path / "h.py").write_text(_ALONE[name])
+    findings, _ = sast.run(load_tree(tmp_path))
+    last = len(_ALONE[name].rstrip("\n").splitlines())
+    [shell] = [f for f in findings if f.rule_id in ("B602", "B605") and f.line == last]
+    assert shell.severity is Severity.HIGH, shell.message

@@ -129,6 +129,7 @@ class _Distrustful(Program):
              kwargs: dict[str | None, Taint], receiver: Taint | None) -> Taint:
         mod, fn, cls = target
         if cls is not None or mod is not caller.mod or caller.depth >= _HELPER_DEPTH \
+                or fn.decorator_list \
                 or id(fn) in self._active or any(isinstance(a, ast.Starred) for a in node.args):
             caller.poison(node)
             return KINDS
@@ -253,6 +254,9 @@ class _Skeptic(Interp):
 
     def call(self, node: ast.Call) -> Taint:
         t = super().call(node)
+        if _root(node.func) in self.unfollowed:  # from shlex import quote; def quote(s): ...
+            self.poison(node)
+            return t | KINDS
         name = self.qualname(node.func)
         method = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if name in _QUOTERS:
@@ -530,7 +534,7 @@ def unfollowed_names(tree: ast.Module) -> set[str]:
     class nested in it (a closure sees the enclosing function's latest value,
     whenever it runs); and, when the module writes through ``globals()``/``vars()``/
     ``sys.modules`` or binds a module name more than once or inside a block, those
-    module names.
+    module names; and a name imported inside a function.
     """
     out: set[str] = set()
     for node in ast.walk(tree):
@@ -546,6 +550,9 @@ def unfollowed_names(tree: ast.Module) -> set[str]:
             out.add(node.rest)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             out |= _closed_over(node)
+            # an import inside a function rebinds the name there (from settings import CMD)
+            out |= {(a.asname or a.name).split(".")[0] for n in _own_nodes(node)
+                    if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
     module_bound = _module_bindings(tree)
     if any(isinstance(n, ast.Name) and n.id in ("globals", "vars") or (
             isinstance(n, ast.Attribute) and n.attr == "modules") for n in ast.walk(tree)):

@@ -369,3 +369,24 @@ def conditional_sh_c_and_stdin_lists(event, context):
     pipe = subprocess.PIPE
     proc = subprocess.Popen(["bash", "-s"], stdin=pipe, text=True)  # B603 high +B607: stdin
     proc.communicate(script)
+
+
+GATEFIX_CMD = "uptime"
+
+
+def own_import_rebinds(event, context):
+    from local_settings import GATEFIX_CMD
+    os.system(GATEFIX_CMD + " > /dev/null")  # B605 high: an import inside the function
+
+
+def passthrough(f):
+    return lambda value: value
+
+
+@passthrough
+def decorated_quote(value):
+    return shlex.quote(value)
+
+
+def decorated_helper(event, context):
+    os.system("echo " + decorated_quote(event["x"]))  # B605 high: the decorator replaces it
