@@ -293,6 +293,30 @@ _ALONE = {
                       '    os.system(tool)\n',
     "quote_via_name": 'import os\nimport shlex\nPRE = "grep \'"\n\n\ndef handler(event, context):\n'
                       '    q = shlex.quote(event["q"])\n    os.system(PRE + q + " x")\n',
+    "module_if": 'import os\nCMD = "uptime"\nif "CMD" in os.environ:\n'
+                 '    CMD = os.environ["CMD"]\n\n\ndef handler(event, context):\n'
+                 '    os.system(CMD + " > /dev/null")\n',
+    "globals_loader": 'import os\nCMD = "uptime"\n\n\ndef load(s):\n    for k, v in s.items():\n'
+                      '        globals()[k] = v\n\n\ndef handler(event, context):\n'
+                      '    load(event["s"])\n    os.system(CMD)\n',
+    "chained": 'import os\nimport subprocess\n\n\ndef handler(event, context):\n'
+               '    cmd = os.environ["HEALTH_CMD"]\n'
+               '    return subprocess.check_output(cmd, shell=True).decode("utf-8")\n',
+    "placeholder": 'import os\n\n\ndef handler(event, context):\n'
+                   '    url = os.environ["UPSTREAM"]\n    base = url.split("?")[0]\n'
+                   '    os.system(f"curl -s {base}")\n',
+    "except_default": 'import subprocess\n\n\ndef handler(event, context):\n'
+                      '    host = "localhost"\n    try:\n        host = event["host"]\n'
+                      '        int(host)\n    except ValueError:\n'
+                      '        subprocess.check_output(f"host {host}", shell=True)\n',
+    "bound_append": 'import os\n\n\ndef handler(event, context):\n    argv = ["ls"]\n'
+                    '    add = argv.append\n    for n in event["files"]:\n        add(n)\n'
+                    '    os.system(" ".join(argv))\n',
+    "helper_sets_attr": 'import os\nimport types\n\n\ndef configure(job, event):\n'
+                        '    job.name = event.get("name", job.name)\n\n\n'
+                        'def handler(event, context):\n    job = types.SimpleNamespace()\n'
+                        '    job.name = "nightly"\n    configure(job, event)\n'
+                        '    os.system("echo running " + job.name)\n',
     "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
                '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
 }
