@@ -317,6 +317,11 @@ _ALONE = {
                         'def handler(event, context):\n    job = types.SimpleNamespace()\n'
                         '    job.name = "nightly"\n    configure(job, event)\n'
                         '    os.system("echo running " + job.name)\n',
+    "shadowed_int": 'import os\n\n\ndef handler(event, context):\n    int = str  # noqa\n'
+                    '    os.system("seq " + str(int(event["n"])))\n',
+    "param_quote": 'import os\nfrom shlex import quote\n\n\n'
+                   'def handler(event, context, quote=lambda s: s):  # noqa\n'
+                   '    os.system("echo " + quote(event["x"]))\n',
     "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
                '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
 }

@@ -553,6 +553,19 @@ def unfollowed_names(tree: ast.Module) -> set[str]:
             # an import inside a function rebinds the name there (from settings import CMD)
             out |= {(a.asname or a.name).split(".")[0] for n in _own_nodes(node)
                     if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+    # a builtin or a module-level import bound again anywhere (int = str, a parameter
+    # named quote, def quote() in a function): which one a call means is not followed
+    imported = {(a.asname or a.name).split(".")[0] for n in tree.body
+                if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+    rebound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            rebound.add(node.id)
+        elif isinstance(node, ast.arg):
+            rebound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            rebound.add(node.name)
+    out |= rebound & (imported | _BUILTINS)
     module_bound = _module_bindings(tree)
     if any(isinstance(n, ast.Name) and n.id in ("globals", "vars") or (
             isinstance(n, ast.Attribute) and n.attr == "modules") for n in ast.walk(tree)):
@@ -573,6 +586,13 @@ def _quote_names(tree: ast.AST) -> set[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             out |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     return out
+
+
+_BUILTINS = frozenset({"int", "float", "str", "repr", "bool", "len", "abs", "round", "hash",
+                       "ord", "complex", "isinstance", "callable", "id", "type", "sorted",
+                       "list", "tuple", "set", "frozenset", "dict", "min", "max", "sum",
+                       "format", "print", "enumerate", "zip", "iter", "any", "all",
+                       "reversed", "getattr", "setattr", "globals", "vars"})
 
 
 def _own_nodes(fn: ast.AST) -> list[ast.AST]:
