@@ -328,8 +328,7 @@ _REPARSERS = re.compile(
 
 def reparses(tree: ast.AST) -> bool:
     """Whether any string literal of ``tree`` names a program that re-parses its arguments."""
-    return any(isinstance(n, ast.Constant) and isinstance(n.value, str)
-               and _REPARSERS.search(n.value) for n in ast.walk(tree))
+    return any(_REPARSERS.search(text) for _, text in _texts(tree))
 
 
 _HOLE = object()  # a part of a built string chosen at run time
@@ -377,9 +376,15 @@ def opens_quotes(tree: ast.AST) -> bool:
     word from elsewhere (a name, a helper's result, a list item joined in), it may put
     the word inside quotes, where the quoting is undone."""
     docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
-    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
-               and (not holes_outside_quotes([n.value, _HOLE]) or "<<" in n.value)
-               for n in ast.walk(tree))
+    return any(id(n) not in docs and (not holes_outside_quotes([text, _HOLE]) or "<<" in text)
+               for n, text in _texts(tree))
+
+
+def _texts(tree: ast.AST) -> list[tuple[ast.Constant, str]]:
+    """Every str and bytes literal (bytes read as latin-1: b"'" is a quote too)."""
+    return [(n, n.value if isinstance(n.value, str) else n.value.decode("latin-1"))
+            for n in ast.walk(tree) if isinstance(n, ast.Constant)
+            and isinstance(n.value, str | bytes)]
 
 
 def holes_outside_quotes(parts: list[Any]) -> bool:
