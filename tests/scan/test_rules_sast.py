@@ -322,6 +322,10 @@ _ALONE = {
     "param_quote": 'import os\nfrom shlex import quote\n\n\n'
                    'def handler(event, context, quote=lambda s: s):  # noqa\n'
                    '    os.system("echo " + quote(event["x"]))\n',
+    "str_membership_local": 'import os\n\n\ndef handler(event, context):\n'
+                            '    formats = "json yaml csv"\n    fmt = event["fmt"]\n'
+                            '    if fmt not in formats:\n        return 400\n'
+                            '    os.system("export --format " + fmt)\n',
     "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
                '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
 }

@@ -208,6 +208,9 @@ class _Skeptic(Interp):
                     func = func.value
                     self.callee_parts.add(id(func))
         self.shared = _shared_and_changed(fn)
+        if not hasattr(self.p, "collections"):
+            self.p.collections = _collection_names(tree)  # type: ignore[attr-defined]
+        self.collections: set[str] = self.p.collections  # type: ignore[attr-defined]
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
         at = (getattr(node, "lineno", 0), getattr(node, "col_offset", -1))
@@ -216,7 +219,14 @@ class _Skeptic(Interp):
             self.reached |= t
 
     def _facts(self, test: ast.expr, truth: bool) -> list[sanitisers.Fact]:
-        return super()._facts(test, truth) if self.guards else []
+        if not self.guards:
+            return []
+        for node in ast.walk(test):
+            if isinstance(node, ast.Compare) and any(
+                    isinstance(op, ast.In | ast.NotIn) for op in node.ops) and any(
+                    not _a_collection(c, self.collections) for c in node.comparators):
+                return []  # x in NAME where NAME may be a str: a substring test (B13)
+        return super()._facts(test, truth)
 
     def expr(self, node: ast.expr | None) -> Taint:
         if isinstance(node, ast.Name) and node.id in self.unfollowed \
@@ -598,6 +608,37 @@ _BUILTINS = frozenset({"int", "float", "str", "repr", "bool", "len", "abs", "rou
                        "list", "tuple", "set", "frozenset", "dict", "min", "max", "sum",
                        "format", "print", "enumerate", "zip", "iter", "any", "all",
                        "reversed", "getattr", "setattr", "globals", "vars"})
+
+
+_COLLECTION_CALLS = frozenset({"set", "frozenset", "tuple", "list", "dict"})
+
+
+def _a_collection(node: ast.expr, names: set[str]) -> bool:
+    """A list/tuple/set/dict display, a call making one, ``d.keys()``, or a name only
+    ever bound to one: ``x in`` it is membership, not a substring test."""
+    if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
+        return True
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id in _COLLECTION_CALLS or (
+            isinstance(node.func, ast.Attribute) and node.func.attr in ("keys", "values"))
+    return isinstance(node, ast.Name) and node.id in names
+
+
+def _collection_names(tree: ast.AST) -> set[str]:
+    """Names every assignment of which (anywhere in the module) is a collection."""
+    good: set[str] = set()
+    bad: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            ok = _a_collection(node.value, set())
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    (good if ok else bad).add(t.id)
+    stores = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+              and isinstance(n.ctx, ast.Store)}
+    assigned = good | bad
+    return good - bad - (stores - assigned)
 
 
 def _own_nodes(fn: ast.AST) -> list[ast.AST]:
