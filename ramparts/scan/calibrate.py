@@ -30,6 +30,7 @@ its reason, in docs/scanning.md ("Bandit rules we change"):
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from typing import Any
 
@@ -329,3 +330,66 @@ def _placeholder_list(ctx: ModuleContext, expr: ast.expr, depth: int = 0) -> boo
                if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     return bool(strings) and all(_PLACEHOLDER_LIST.match(s) for s in strings) and any(
         "?" in s or "%s" in s for s in strings)
+
+
+_LOWERED = ("the command is a constant", "every part chosen at run time",
+            "the taint analysis shows every part chosen at run time")
+_MUTATING = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "pop",
+                       "remove", "clear", "discard", "__setitem__", "__setattr__"})
+
+
+def changed_from_outside(python: list[Any], findings: list[Any]) -> list[Any]:
+    """Shell findings lowered in one module go back to high when another module of the
+    app changes that module's names (``import app; app.CMD = x``, ``app.TOOLS.append(x)``,
+    ``setattr(app, ...)``): each file is judged on its own, so only the whole app shows
+    it. ``python`` is the app's parsed files, ``findings`` the per-file findings."""
+    lowered = [f for f in findings if f.rule_id in _COMMAND and f.severity < Severity.HIGH
+               and any(w in f.message for w in _LOWERED)]
+    if not lowered:
+        return findings
+    touched: set[str] = set()  # module names (last dotted part) some other file changes
+    for sf in python:
+        tree = sf.tree
+        modules: dict[str, str] = {}  # local name -> module's last dotted part
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    modules[a.asname or a.name.split(".")[0]] = (
+                        a.name.rsplit(".", 1)[-1] if a.asname else a.name.split(".")[0])
+            elif isinstance(node, ast.ImportFrom):
+                for a in node.names:
+                    modules[a.asname or a.name] = a.name  # from pkg import app
+        for node in ast.walk(tree):
+            roots: list[ast.expr] = []
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
+                targets = node.targets if isinstance(node, ast.Assign | ast.Delete) \
+                    else [node.target]
+                roots = [t for t in targets if isinstance(t, ast.Attribute | ast.Subscript)]
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Name) and func.id in ("setattr", "delattr", "vars") \
+                        and node.args:
+                    roots = [ast.Attribute(value=node.args[0], attr="x", ctx=ast.Load())]
+                elif isinstance(func, ast.Attribute) and func.attr in _MUTATING:
+                    roots = [func.value]
+            for r in roots:
+                chain = r
+                while isinstance(chain, ast.Attribute | ast.Subscript):
+                    chain = chain.value
+                if isinstance(chain, ast.Name) and chain.id in modules:
+                    touched.add(modules[chain.id])
+        if any(n in ("__import__", "import_module") for n in
+               (getattr(c.func, "id", getattr(c.func, "attr", "")) for c in ast.walk(tree)
+                if isinstance(c, ast.Call))):
+            touched.add("*")  # a module object got at run time: any of them
+    out = []
+    for f in findings:
+        stem = f.path.rsplit("/", 1)[-1].removesuffix(".py")
+        if stem == "__init__":
+            stem = f.path.rsplit("/", 2)[-2] if "/" in f.path else stem
+        if f in lowered and (stem in touched or "*" in touched):
+            f = dataclasses.replace(f, severity=Severity.HIGH, message=(
+                f.message.rsplit(" (", 1)[0] + " (another module of the app changes this "
+                "module's names: not lowered)"))
+        out.append(f)
+    return out
