@@ -326,6 +326,8 @@ _ALONE = {
                             '    formats = "json yaml csv"\n    fmt = event["fmt"]\n'
                             '    if fmt not in formats:\n        return 400\n'
                             '    os.system("export --format " + fmt)\n',
+    "exec_global": 'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n'
+                   '    exec("global CMD; CMD = " + repr(event["cmd"]))\n    os.system(CMD)\n',
     "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
                '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
 }

@@ -548,7 +548,8 @@ def unfollowed_names(tree: ast.Module) -> set[str]:
     ``except ... as``; bound in a function and also read by a function, lambda or
     class nested in it (a closure sees the enclosing function's latest value,
     whenever it runs); and, when the module writes through ``globals()``/``vars()``/
-    ``sys.modules`` or binds a module name more than once or inside a block, those
+    ``sys.modules``/``exec``/``eval`` (``exec("global CMD; CMD = ...")``) or binds a
+    module name more than once or inside a block, those
     module names; and a name imported inside a function.
     """
     out: set[str] = set()
@@ -582,7 +583,7 @@ def unfollowed_names(tree: ast.Module) -> set[str]:
             rebound.add(node.name)
     out |= rebound & (imported | _BUILTINS)
     module_bound = _module_bindings(tree)
-    if any(isinstance(n, ast.Name) and n.id in ("globals", "vars") or (
+    if any(isinstance(n, ast.Name) and n.id in ("globals", "vars", "exec", "eval") or (
             isinstance(n, ast.Attribute) and n.attr == "modules") for n in ast.walk(tree)):
         out |= set(module_bound)
     out |= {n for n, count in module_bound.items() if count > 1}
