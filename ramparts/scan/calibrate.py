@@ -350,15 +350,27 @@ def changed_from_outside(python: list[Any], findings: list[Any]) -> list[Any]:
     touched: set[str] = set()  # module names (last dotted part) some other file changes
     for sf in python:
         tree = sf.tree
-        modules: dict[str, str] = {}  # local name -> module's last dotted part
+        modules: dict[str, set[str]] = {}  # local name -> modules it is or comes from
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for a in node.names:
-                    modules[a.asname or a.name.split(".")[0]] = (
+                    modules.setdefault(a.asname or a.name.split(".")[0], set()).add(
                         a.name.rsplit(".", 1)[-1] if a.asname else a.name.split(".")[0])
             elif isinstance(node, ast.ImportFrom):
                 for a in node.names:
-                    modules[a.asname or a.name] = a.name  # from pkg import app
+                    # from pkg import app (a module), from app import ARGS (app's object)
+                    modules.setdefault(a.asname or a.name, set()).update(
+                        {a.name, *([node.module.rsplit(".", 1)[-1]] if node.module else [])})
+        for node in ast.walk(tree):  # an imported object aliased or handed on: unknown use
+            given: list[ast.expr] = []
+            if isinstance(node, ast.Call):
+                given = [*node.args, *(k.value for k in node.keywords)]
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) \
+                    and node.value is not None:
+                given = [node.value]
+            for g in given:
+                if isinstance(g, ast.Name) and g.id in modules:
+                    touched |= modules[g.id]
         for node in ast.walk(tree):
             roots: list[ast.expr] = []
             if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
@@ -377,7 +389,7 @@ def changed_from_outside(python: list[Any], findings: list[Any]) -> list[Any]:
                 while isinstance(chain, ast.Attribute | ast.Subscript):
                     chain = chain.value
                 if isinstance(chain, ast.Name) and chain.id in modules:
-                    touched.add(modules[chain.id])
+                    touched |= modules[chain.id]
         if any(n in ("__import__", "import_module") for n in
                (getattr(c.func, "id", getattr(c.func, "attr", "")) for c in ast.walk(tree)
                 if isinstance(c, ast.Call))):

@@ -340,3 +340,29 @@ def test_reviewer_cases_alone_keep_high(tmp_path: Path, name: str) -> None:
     last = len(_ALONE[name].rstrip("\n").splitlines())
     [shell] = [f for f in findings if f.rule_id in ("B602", "B605") and f.line == last]
     assert shell.severity is Severity.HIGH, shell.message
+
+
+def test_a_module_changed_by_another_module_is_not_lowered(tmp_path: Path) -> None:
+    """``import app; app.CMD = event["cmd"]`` or ``setattr(names_module, "CMD", x)`` in
+    another module: each file is judged on its own, so the gate re-checks lowered
+    shell findings against the whole app (``calibrate.changed_from_outside``)."""
+    from ramparts.scan import calibrate
+
+    (tmp_path / "app.py").write_text(
+        'import os\nimport plugins\nCMD = "uptime"\n\n\ndef handler(event, context):\n'
+        '    plugins.load(event)\n    os.system(CMD)\n')
+    (tmp_path / "plugins.py").write_text(
+        'import app\n\n\ndef load(event):\n    app.CMD = event["cmd"]\n')
+    (tmp_path / "names.py").write_text(
+        'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n    os.system(CMD)\n')
+    (tmp_path / "setter.py").write_text(
+        'import names as n\n\n\ndef load(event):\n    setattr(n, "CMD", event["x"])\n')
+    (tmp_path / "other.py").write_text(
+        'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n    os.system(CMD)\n')
+    tree = load_tree(tmp_path)
+    findings, _ = sast.run(tree)
+    assert {(f.path, f.severity) for f in findings if f.rule_id in ("B602", "B605")} == {
+        ("app.py", Severity.LOW), ("names.py", Severity.LOW), ("other.py", Severity.LOW)}
+    judged = calibrate.changed_from_outside(tree.python, findings)
+    assert {(f.path, f.severity) for f in judged if f.rule_id in ("B602", "B605")} == {
+        ("app.py", Severity.HIGH), ("names.py", Severity.HIGH), ("other.py", Severity.LOW)}
