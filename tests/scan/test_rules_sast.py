@@ -328,6 +328,10 @@ _ALONE = {
                             '    os.system("export --format " + fmt)\n',
     "exec_global": 'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n'
                    '    exec("global CMD; CMD = " + repr(event["cmd"]))\n    os.system(CMD)\n',
+    "global_pattern": 'import os\nimport re\nPAT = r"[a-z]+"\n\n\ndef loosen():\n'
+                      '    global PAT\n    PAT = r".+"\n\n\ndef handler(event, context):\n'
+                      '    loosen()\n    n = event["n"]\n    if not re.fullmatch(PAT, n):\n'
+                      '        return 400\n    os.system("echo " + n)\n',
     "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
                '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
 }

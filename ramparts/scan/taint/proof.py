@@ -221,6 +221,8 @@ class _Skeptic(Interp):
     def _facts(self, test: ast.expr, truth: bool) -> list[sanitisers.Fact]:
         if not self.guards:
             return []
+        if any(isinstance(n, ast.Name) and n.id in self.unfollowed for n in ast.walk(test)):
+            return []  # global PAT; PAT = ... elsewhere: which pattern checks is not followed
         for node in ast.walk(test):
             if isinstance(node, ast.Compare) and any(
                     isinstance(op, ast.In | ast.NotIn) for op in node.ops) and any(
