@@ -161,13 +161,18 @@ def _steered(ctx: ModuleContext, call: ast.Call) -> bool:
     not a literal, or a script fed on stdin (``input=`` not a literal, ``stdin=PIPE`` +
     ``communicate()``) to a shell or interpreter (``run("sh", shell=True, input=s)``):
     bandit rates the constant command low, but the script is the command (B29)."""
-    for k in call.keywords:
+    fed = [k for k in call.keywords if k.arg is None]  # **kw may hold input=/stdin=
+    mode = call.args[1] if len(call.args) > 1 else ctx.keyword(call, "mode")
+    if ctx.call_name(call) in ("os.popen", "os.popen2", "os.popen3") and mode is not None \
+            and not (isinstance(ctx.value(mode), str) and "w" not in ctx.value(mode)):
+        fed.append(ast.keyword(arg="stdin", value=mode))  # os.popen("sh", "w").write(s)
+    for k in [*call.keywords, *fed]:
         if k.arg == "executable" and not isinstance(ctx.value(k.value), str):
             return True
-        if k.arg in ("input", "stdin") and not (
+        if (k.arg in ("input", "stdin") or k in fed) and (k in fed or not (
                 isinstance(k.value, ast.Constant) and k.value.value is None
                 or isinstance(ctx.value(k.value), str | bytes)
-                or ctx.qualname(k.value) in ("subprocess.DEVNULL", "subprocess.STDOUT")):
+                or ctx.qualname(k.value) in ("subprocess.DEVNULL", "subprocess.STDOUT"))):
             texts = [n.value for n in ast.walk(call.args[0])
                      if isinstance(n, ast.Constant) and isinstance(n.value, str)]
             value = ctx.value(call.args[0])

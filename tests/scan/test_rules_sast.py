@@ -332,6 +332,11 @@ _ALONE = {
                       '    global PAT\n    PAT = r".+"\n\n\ndef handler(event, context):\n'
                       '    loosen()\n    n = event["n"]\n    if not re.fullmatch(PAT, n):\n'
                       '        return 400\n    os.system("echo " + n)\n',
+    "popen_w": 'import os\n\n\ndef handler(event, context):\n'
+               '    os.popen("sh", "w").write("ls " + event["d"])\n',
+    "stdin_spread": 'import subprocess\n\n\ndef handler(event, context):\n'
+                    '    kw = {"input": "ls " + event["d"], "text": True}\n'
+                    '    subprocess.run("sh", shell=True, **kw)\n',
     "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
                '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
 }
