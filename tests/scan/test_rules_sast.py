@@ -253,7 +253,7 @@ def test_quoting_undone_by_codecs_containers_and_characters_keeps_high(tmp_path:
         "    os.system('logger %s' % [shlex.quote(event['y'])])\n"
         "    os.system('ls ' + ' '.join(tags))\n"
         "    ok = shlex.quote(event['ok']).encode('utf-8').decode()\n"
-        "    os.system('echo ' + ok)\n"
+        "    os.system('echo %s %s' % (ok, ok))\n"
         "    from flask import request, url_for\n"
         "    path = url_for('item', name=request.form['name'])\n"
         "    os.system(f'curl -s http://127.0.0.1:8080{path}')\n"

@@ -208,6 +208,7 @@ class _Skeptic(Interp):
                     func = func.value
                     self.callee_parts.add(id(func))
         self.shared = _shared_and_changed(fn)
+        self.unpacked: set[int] = set()
         if not hasattr(self.p, "collections"):
             self.p.collections = _collection_names(tree)  # type: ignore[attr-defined]
         self.collections: set[str] = self.p.collections  # type: ignore[attr-defined]
@@ -231,6 +232,9 @@ class _Skeptic(Interp):
         return super()._facts(test, truth)
 
     def expr(self, node: ast.expr | None) -> Taint:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) \
+                and isinstance(node.right, ast.Tuple):
+            self.unpacked.add(id(node.right))  # "%s %s" % (a, b) formats a and b, not a tuple
         if isinstance(node, ast.Name) and node.id in self.unfollowed \
                 and id(node) not in self.callee_parts:
             super().expr(node)
@@ -242,7 +246,8 @@ class _Skeptic(Interp):
         if isinstance(node, ast.Name) and node.id in self.shared:
             return t | KINDS  # another name for the same list/object was filled elsewhere
         if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.ListComp
-                      | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+                      | ast.SetComp | ast.DictComp | ast.GeneratorExp) \
+                and id(node) not in self.unpacked:
             t = t | {CONTAINER}
         if QUOTED not in t:
             return t
