@@ -30,6 +30,7 @@ its reason, in docs/scanning.md ("Bandit rules we change"):
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from typing import Any
 
@@ -69,12 +70,16 @@ def adjust(
         return severity, cwe, ""
     if test_id in _COMMAND:
         call = _call_at(ctx, line, column)
+        if call is not None and call.args and (_steered(ctx, call) or _shell_script(ctx, call)):
+            return Severity.HIGH, cwe, ("what runs is chosen at run time: a script fed on stdin "
+                                        "to a shell or interpreter, sh -c with a run-time "
+                                        "script, or executable=")
         if call is None or not call.args:
             return severity, cwe, ""
-        if _constant_command(ctx, call.args[0]) and not _changed_list(
+        if _constant_command(ctx, call.args[0], tree, context) and not _changed_list(
                 ctx, call.args[0], tree, context):
             return Severity.LOW, cwe, "the command is a constant"
-        if test_id != "B603" and _quoted_command(ctx, call.args[0]):
+        if test_id != "B603" and _quoted_command(ctx, call.args[0], tree, context):
             return Severity.LOW, cwe, "every part chosen at run time is shell-quoted or a number"
         if test_id != "B603" and (proven := proof.shell_command(tree, line, column, context)):
             if proven == proof.SANITISED:
@@ -102,7 +107,12 @@ def adjust(
 
 
 def _call_at(ctx: ModuleContext, line: int, column: int) -> ast.Call | None:
-    return next((c for c in ctx.calls if c.lineno == line and c.col_offset == column), None)
+    """The call bandit flagged: the innermost one at its position, so that in
+    ``check_output(cmd, shell=True).decode("utf-8")`` it is ``check_output``, not ``decode``."""
+    at = [c for c in ctx.calls if c.lineno == line and c.col_offset == column]
+    inner = [c for c in at if not any(o is not c and any(n is o for n in ast.walk(c.func))
+                                      for o in at)]
+    return inner[0] if len(inner) == 1 else None
 
 
 def _expr_at(ctx: ModuleContext, line: int, column: int) -> ast.expr | None:
@@ -111,8 +121,19 @@ def _expr_at(ctx: ModuleContext, line: int, column: int) -> ast.expr | None:
                  and not isinstance(ctx.parents.get(n), ast.BinOp | ast.JoinedStr)), None)
 
 
-def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
-    """A literal, a name bound to one, or an f-string/``+``/``" ".join`` of such."""
+def _constant_command(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
+                      context: dict[str, Any]) -> bool:
+    """A literal, a name bound to one, or an f-string/``+``/``" ".join`` of such.
+
+    Placeholder lists (``?, ?``) mean nothing to a shell: they never count here.
+    A name the module may rebind in a way ``ModuleContext`` does not follow
+    (``proof.unfollowed_names``: ``global``/``nonlocal``, ``globals()[k] = v``,
+    a closure) makes the command not constant.
+    """
+    if "unfollowed" not in context:
+        context["unfollowed"] = proof.unfollowed_names(tree)
+    if any(isinstance(n, ast.Name) and n.id in context["unfollowed"] for n in ast.walk(expr)):
+        return False
     value = ctx.value(expr)
     if isinstance(value, str):
         return True
@@ -121,10 +142,63 @@ def _constant_command(ctx: ModuleContext, expr: ast.expr) -> bool:
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
             and expr.func.attr == "join" and isinstance(ctx.value(expr.func.value), str) \
             and len(expr.args) == 1 and isinstance(expr.args[0], ast.List | ast.Tuple):
-        return all(_constant_or_placeholders(ctx, e) for e in expr.args[0].elts)
+        return all(_constant(ctx, e) for e in expr.args[0].elts)
     if isinstance(expr, ast.JoinedStr | ast.BinOp):
         _, spliced = _parts(ctx, expr)
-        return bool(spliced) and all(_constant_or_placeholders(ctx, e) for e in spliced)
+        return bool(spliced) and all(_constant(ctx, e) for e in spliced)
+    return False
+
+
+# programs that run what stdin says when given no script operand
+_STDIN_RUNNERS = re.compile(
+    r"(?<![\w./-])(?:(?:ba|z|da|k|c|tc|a|fi)?sh|python[\d.]*|perl|ruby|node|php|lua|tclsh|"
+    r"psql|mysql|sqlite3|osascript|pwsh|bc|dc|awk|gawk|sed|xargs|at|batch|crontab|env)"
+    r"(?![\w./-])")
+
+
+def _steered(ctx: ModuleContext, call: ast.Call) -> bool:
+    """Whether something other than the command text picks what runs: ``executable=``
+    not a literal, or a script fed on stdin (``input=`` not a literal, ``stdin=PIPE`` +
+    ``communicate()``) to a shell or interpreter (``run("sh", shell=True, input=s)``):
+    bandit rates the constant command low, but the script is the command (B29)."""
+    fed = [k for k in call.keywords if k.arg is None]  # **kw may hold input=/stdin=
+    mode = call.args[1] if len(call.args) > 1 else ctx.keyword(call, "mode")
+    if ctx.call_name(call) in ("os.popen", "os.popen2", "os.popen3") and mode is not None \
+            and not (isinstance(ctx.value(mode), str) and "w" not in ctx.value(mode)):
+        fed.append(ast.keyword(arg="stdin", value=mode))  # os.popen("sh", "w").write(s)
+    for k in [*call.keywords, *fed]:
+        if k.arg == "executable" and not isinstance(ctx.value(k.value), str):
+            return True
+        if (k.arg in ("input", "stdin") or k in fed) and (k in fed or not (
+                isinstance(k.value, ast.Constant) and k.value.value is None
+                or isinstance(ctx.value(k.value), str | bytes)
+                or ctx.qualname(k.value) in ("subprocess.DEVNULL", "subprocess.STDOUT"))):
+            texts = [n.value for n in ast.walk(call.args[0])
+                     if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            value = ctx.value(call.args[0])
+            texts += [value] if isinstance(value, str) else [
+                v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+            if not texts or any(_STDIN_RUNNERS.search(t) for t in texts):
+                return True
+    return False
+
+
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"})
+
+
+def _shell_script(ctx: ModuleContext, call: ast.Call) -> bool:
+    """``run(["sh", "-c", script])``: no ``shell=True``, but a shell runs ``script``;
+    when that is not a literal it is a shell command like any other (bandit: B603)."""
+    argv = call.args[0]
+    if not isinstance(argv, ast.List | ast.Tuple) or len(argv.elts) < 3:
+        return False
+    words = [ctx.value(e) for e in argv.elts]
+    program = words[0]
+    if not isinstance(program, str) or program.rsplit("/", 1)[-1] not in _SHELLS:
+        return False
+    for n, w in enumerate(words[1:-1], 1):
+        if isinstance(w, str) and w.startswith("-") and "c" in w and not w.startswith("--"):
+            return not isinstance(words[n + 1], str)
     return False
 
 
@@ -152,15 +226,28 @@ _SHELL_SAFE_CALLS = {"shlex.quote", "pipes.quote", "int", "float"}
 _SHELL_SAFE_COMMANDS = {"shlex.join"}  # every word quoted by the standard library
 
 
-def _quoted_command(ctx: ModuleContext, expr: ast.expr) -> bool:
+def _quoted_command(ctx: ModuleContext, expr: ast.expr, tree: ast.Module,
+                    context: dict[str, Any]) -> bool:
     """A command string whose spliced-in parts all went through ``shlex.quote`` or ``int``.
 
-    The shell then sees each as one word (or digits), so it cannot inject; the
-    literal text around them is the code's own.
+    The shell then sees each as one word (or digits), so it cannot inject, provided
+    the literal text around them does not put them inside quotes (``'{q}'``) and no
+    program in the module re-parses its arguments as shell code (``sh -c``, ``ssh``).
     """
+    if "reparse" not in context:
+        context["reparse"] = proof.reparses(tree) or proof.opens_quotes(tree)
+    if context["reparse"]:
+        return False
+    if "unfollowed" not in context:
+        context["unfollowed"] = proof.unfollowed_names(tree)
+    if any(isinstance(n, ast.Name) and n.id in context["unfollowed"] for n in ast.walk(expr)):
+        return False  # from shlex import quote; def quote(s): ... -- which one runs?
     if isinstance(expr, ast.Call) and ctx.call_name(expr) in _SHELL_SAFE_COMMANDS:
         return True
     if not _keeps_words(expr):
+        return False
+    parts = proof.pieces(expr)
+    if parts is None or not proof.holes_outside_quotes(parts):
         return False
     literal, spliced = _parts(ctx, expr)
     if not spliced or not literal:
@@ -217,6 +304,17 @@ def _parts(ctx: ModuleContext, expr: ast.AST) -> tuple[str, list[ast.expr]]:
     return "", []
 
 
+def _constant(ctx: ModuleContext, expr: ast.expr, depth: int = 0) -> bool:
+    """A literal, or a name bound to one (no placeholder lists: commands are not SQL)."""
+    value: Any = ctx.value(expr)
+    if value is not UNKNOWN and isinstance(value, str | int | float):
+        return True
+    if isinstance(expr, ast.Name) and depth < 3:
+        assigned = ctx.assigned_value(expr)
+        return assigned is not None and _constant(ctx, assigned, depth + 1)
+    return False
+
+
 def _constant_or_placeholders(ctx: ModuleContext, expr: ast.expr, depth: int = 0) -> bool:
     """A literal, or a run of placeholders built from the number of values (``?, ?, ?``)."""
     value: Any = ctx.value(expr)
@@ -237,3 +335,78 @@ def _placeholder_list(ctx: ModuleContext, expr: ast.expr, depth: int = 0) -> boo
                if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     return bool(strings) and all(_PLACEHOLDER_LIST.match(s) for s in strings) and any(
         "?" in s or "%s" in s for s in strings)
+
+
+_LOWERED = ("the command is a constant", "every part chosen at run time",
+            "the taint analysis shows every part chosen at run time")
+_MUTATING = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "pop",
+                       "remove", "clear", "discard", "__setitem__", "__setattr__"})
+
+
+def changed_from_outside(python: list[Any], findings: list[Any]) -> list[Any]:
+    """Shell findings lowered in one module go back to high when another module of the
+    app changes that module's names (``import app; app.CMD = x``, ``app.TOOLS.append(x)``,
+    ``setattr(app, ...)``): each file is judged on its own, so only the whole app shows
+    it. ``python`` is the app's parsed files, ``findings`` the per-file findings."""
+    lowered = [f for f in findings if f.rule_id in _COMMAND and f.severity < Severity.HIGH
+               and any(w in f.message for w in _LOWERED)]
+    if not lowered:
+        return findings
+    touched: set[str] = set()  # module names (last dotted part) some other file changes
+    for sf in python:
+        tree = sf.tree
+        modules: dict[str, set[str]] = {}  # local name -> modules it is or comes from
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    modules.setdefault(a.asname or a.name.split(".")[0], set()).add(
+                        a.name.rsplit(".", 1)[-1] if a.asname else a.name.split(".")[0])
+            elif isinstance(node, ast.ImportFrom):
+                for a in node.names:
+                    # from pkg import app (a module), from app import ARGS (app's object)
+                    modules.setdefault(a.asname or a.name, set()).update(
+                        {a.name, *([node.module.rsplit(".", 1)[-1]] if node.module else [])})
+        for node in ast.walk(tree):  # an imported object aliased or handed on: unknown use
+            given: list[ast.expr] = []
+            if isinstance(node, ast.Call):
+                given = [*node.args, *(k.value for k in node.keywords)]
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) \
+                    and node.value is not None:
+                given = [node.value]
+            for g in given:
+                if isinstance(g, ast.Name) and g.id in modules:
+                    touched |= modules[g.id]
+        for node in ast.walk(tree):
+            roots: list[ast.expr] = []
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
+                targets = node.targets if isinstance(node, ast.Assign | ast.Delete) \
+                    else [node.target]
+                roots = [t for t in targets if isinstance(t, ast.Attribute | ast.Subscript)]
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Name) and func.id in ("setattr", "delattr", "vars") \
+                        and node.args:
+                    roots = [ast.Attribute(value=node.args[0], attr="x", ctx=ast.Load())]
+                elif isinstance(func, ast.Attribute) and func.attr in _MUTATING:
+                    roots = [func.value]
+            for r in roots:
+                chain = r
+                while isinstance(chain, ast.Attribute | ast.Subscript):
+                    chain = chain.value
+                if isinstance(chain, ast.Name) and chain.id in modules:
+                    touched |= modules[chain.id]
+        if any(n in ("__import__", "import_module") for n in
+               (getattr(c.func, "id", getattr(c.func, "attr", "")) for c in ast.walk(tree)
+                if isinstance(c, ast.Call))):
+            touched.add("*")  # a module object got at run time: any of them
+    out = []
+    for f in findings:
+        stem = f.path.rsplit("/", 1)[-1].removesuffix(".py")
+        if stem == "__init__":
+            stem = f.path.rsplit("/", 2)[-2] if "/" in f.path else stem
+        if f in lowered and (stem in touched or "*" in touched):
+            f = dataclasses.replace(f, severity=Severity.HIGH, message=(
+                f.message.rsplit(" (", 1)[0] + " (another module of the app changes this "
+                "module's names: not lowered)"))
+        out.append(f)
+    return out

@@ -7,6 +7,7 @@ findings) and line, so a missing finding and a false positive both fail.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
     "shell_guarded_safe.py": {("B404", 6), ("B605", 16), ("B602", 17), ("B605", 18),
                               ("B602", 19)},
     "shell_proven_safe.py": {("B404", 6), ("B602", 16), ("B605", 18), ("B605", 22),
-                             ("B602", 26), ("B605", 29), ("B602", 44), ("B605", 45)},
+                             ("B602", 26), ("B605", 29), ("B602", 44), ("B605", 45),
+                             ("B605", 56)},
     "shell_unproven_vuln.py": {("B404", 7), ("B602", 15), ("B605", 20), ("B605", 21),
                                ("B605", 22), ("B605", 24), ("B605", 27), ("B602", 30),
                                ("B605", 33), ("B605", 37), ("B605", 38), ("B605", 39),
@@ -56,7 +58,9 @@ SEVERITIES = {
     # every run-time part shown safe by the taint engine's sanitisers and guards
     ("shell_proven_safe.py", "B602", 16): Severity.LOW,  # shlex.quote through locals
     ("shell_proven_safe.py", "B605", 18): Severity.LOW,  # str(uuid.UUID(...))
-    ("shell_proven_safe.py", "B605", 22): Severity.MEDIUM,  # an allowlist of literals
+    # a module-level set: another module may add to it (adv-gate4 B20): no proof
+    ("shell_proven_safe.py", "B605", 22): Severity.HIGH,
+    ("shell_proven_safe.py", "B605", 56): Severity.MEDIUM,  # a frozenset allowlist
     ("shell_proven_safe.py", "B602", 26): Severity.MEDIUM,  # a compiled fullmatch pattern
     ("shell_proven_safe.py", "B605", 29): Severity.MEDIUM,  # isdigit()
     ("shell_proven_safe.py", "B602", 44): Severity.LOW,  # quoted by a helper (followed)
@@ -100,6 +104,19 @@ SEVERITIES = {
     ("sql_format_vuln.py", "B608", 7): Severity.MEDIUM,  # a value formatted in
     ("sql_format_vuln.py", "B608", 8): Severity.LOW,  # values bound, an identifier spliced
 }
+
+# adversarial review cases (docs/scanning.md): each line marked "# B60x high: ..." in
+# shell_unproven_vuln.py is a shell finding that must keep bandit's high
+# ("# B602 high +B607: ..." when bandit also reports B607 there; "open": a known bypass
+# not fixed yet, reported but not asserted high)
+_MARKED = re.compile(r"#\s*(B60[2-5]) (high|open)(?: \+(B\d+))?: ")
+for _n, _text in enumerate((CORPUS / "shell_unproven_vuln.py").read_text().splitlines(), 1):
+    if (_m := _MARKED.search(_text)) is not None:
+        EXPECTED["shell_unproven_vuln.py"].add((_m.group(1), _n))
+        if _m.group(3):
+            EXPECTED["shell_unproven_vuln.py"].add((_m.group(3), _n))
+        if _m.group(2) == "high":
+            SEVERITIES[("shell_unproven_vuln.py", _m.group(1), _n)] = Severity.HIGH
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +204,174 @@ def test_files_restricts_the_scan(tmp_path: Path) -> None:
         (tmp_path / name).write_text("import yaml\n\nyaml.load(open('x'))\n")
     findings, _ = sast.run(load_tree(tmp_path), files=["b.py"])
     assert {f.path for f in findings} == {"b.py"}
+
+
+def test_quoted_words_inside_literal_quotes_keep_high(tmp_path: Path) -> None:
+    """adv-gate4 B19: ``'{shlex.quote(x)}'`` / ``"{shlex.quote(x)}"`` undo the quoting
+    (the in-place check and the taint proof); outside quotes it is still low."""
+    (tmp_path / "h.py").write_text(
+        "import os\nimport shlex\nimport subprocess\n\n\n"
+        "def handler(event, context):\n"
+        "    term = shlex.quote(event['term'])\n"
+        "    os.system(f\"grep -c '{term}' /var/log/app.log\")\n"
+        "    subprocess.run(f'echo \"for {shlex.quote(event[\"t\"])}\"', shell=True)\n"
+        "    os.system('grep -c ' + term + ' /var/log/app.log')\n"
+        "    os.system(\"echo \\\\\" + term)\n"
+    )
+    # a module with no literal that leaves a quote open: the quoted word is one word
+    (tmp_path / "ok.py").write_text(
+        "import os\nimport shlex\n\n\n"
+        "def handler(event, context):\n"
+        "    term = shlex.quote(event['term'])\n"
+        "    os.system('grep -c ' + term + ' /var/log/app.log')\n"
+        "    os.system(f'grep -c {shlex.quote(event[\"t\"])} /var/log/app.log')\n"
+        "    os.system(f'grep -c \"x\" {term} /var/log/app.log')\n"
+    )
+    findings, _ = sast.run(load_tree(tmp_path))
+    got = {(f.path, f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
+    # in h.py, a literal that leaves a quote open (f"grep '{term}'") makes every
+    # quoted word of the module unproven: it could be spliced next to any of them
+    assert got == {("h.py", 8, Severity.HIGH), ("h.py", 9, Severity.HIGH),
+                   ("h.py", 10, Severity.HIGH), ("h.py", 11, Severity.HIGH),
+                   ("ok.py", 7, Severity.LOW), ("ok.py", 8, Severity.LOW),
+                   ("ok.py", 9, Severity.LOW)}
+
+
+def test_quoting_undone_by_codecs_containers_and_characters_keeps_high(tmp_path: Path) -> None:
+    """adv-gate4 B10 (unicode_escape turns \\x27 into a quote), B14 (str() of a list of
+    quoted words repr()s them in "..."), B24 (``{0[1]}``, ``sorted()`` pick characters),
+    B18 (url_for keeps ; $ & ' ( ) in values); joining the words or utf-8 stays low."""
+    (tmp_path / "h.py").write_text(
+        "import os\nimport shlex\n\n\n"
+        "def handler(event, context):\n"
+        "    label = shlex.quote(event['label']).encode().decode('unicode_escape')\n"
+        "    os.system('echo ' + label)\n"
+        "    tags = [shlex.quote(t) for t in event['tags']]\n"
+        "    os.system(f'logger -t api tags={tags}')\n"
+        "    os.system('echo {0[1]}{0[2]}{0[3]}'.format(shlex.quote(event['x'])))\n"
+        "    os.system('echo ' + ''.join(sorted(shlex.quote(event['y']))))\n"
+        "    os.system('logger %s' % [shlex.quote(event['y'])])\n"
+        "    os.system('ls ' + ' '.join(tags))\n"
+        "    ok = shlex.quote(event['ok']).encode('utf-8').decode()\n"
+        "    os.system('echo %s %s' % (ok, ok))\n"
+        "    from flask import request, url_for\n"
+        "    path = url_for('item', name=request.form['name'])\n"
+        "    os.system(f'curl -s http://127.0.0.1:8080{path}')\n"
+    )
+    findings, _ = sast.run(load_tree(tmp_path))
+    got = {(f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
+    assert got == {(7, Severity.HIGH), (9, Severity.HIGH), (10, Severity.HIGH),
+                   (11, Severity.HIGH), (12, Severity.HIGH), (13, Severity.LOW),
+                   (15, Severity.LOW), (18, Severity.HIGH)}
+
+
+# reviewer cases alone in a module (in shell_unproven_vuln.py some are high for a
+# module-wide reason of another case: its globals(), its "sh -c"); the last line runs it
+_ALONE = {
+    "own_import": 'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n'
+                  '    from local_settings import CMD\n    os.system(CMD + " > /dev/null")\n',
+    "decorated": 'import os\nimport shlex\n\n\ndef passthrough(f):\n    return lambda v: v\n\n\n'
+                 '@passthrough\ndef clean(v):\n    return shlex.quote(v)\n\n\n'
+                 'def handler(event, context):\n    os.system("echo " + clean(event["x"]))\n',
+    "shadowed_quote": 'import os\nfrom shlex import quote\n\n\ndef quote(s):  # noqa\n'
+                      '    return s\n\n\ndef handler(event, context):\n'
+                      '    os.system("echo " + quote(event["x"]))\n',
+    "nonlocal": 'import os\n\n\ndef handler(event, context):\n    cmd = "uptime"\n\n'
+                '    def choose():\n        nonlocal cmd\n        cmd = event["cmd"]\n\n'
+                '    choose()\n    os.system(cmd)\n',
+    "closure": 'import os\ncmd = "uptime"\n\n\ndef handler(event, context):\n'
+               '    cmd = event["cmd"]\n\n    def run():\n        return os.system(cmd)\n',
+    "walrus": 'import os\n\n\ndef handler(event, context):\n'
+              '    _ = (cmd := event["cmd"]) if event.get("c") else (cmd := "uptime")\n'
+              '    os.system(cmd)\n',
+    "match_default": 'import os\n\n\ndef handler(event, context):\n'
+                     '    cmd = event.get("cmd", "report")\n    match event.get("preset"):\n'
+                     '        case "full":\n            cmd = "report --full"\n'
+                     '    os.system(cmd)\n',
+    "list_allowlist": 'import os\nTOOLS = ["uptime", "df"]\n\n\ndef handler(event, context):\n'
+                      '    tool = event["tool"]\n    if tool not in TOOLS:\n        return 400\n'
+                      '    os.system(tool)\n',
+    "quote_via_name": 'import os\nimport shlex\nPRE = "grep \'"\n\n\ndef handler(event, context):\n'
+                      '    q = shlex.quote(event["q"])\n    os.system(PRE + q + " x")\n',
+    "module_if": 'import os\nCMD = "uptime"\nif "CMD" in os.environ:\n'
+                 '    CMD = os.environ["CMD"]\n\n\ndef handler(event, context):\n'
+                 '    os.system(CMD + " > /dev/null")\n',
+    "globals_loader": 'import os\nCMD = "uptime"\n\n\ndef load(s):\n    for k, v in s.items():\n'
+                      '        globals()[k] = v\n\n\ndef handler(event, context):\n'
+                      '    load(event["s"])\n    os.system(CMD)\n',
+    "chained": 'import os\nimport subprocess\n\n\ndef handler(event, context):\n'
+               '    cmd = os.environ["HEALTH_CMD"]\n'
+               '    return subprocess.check_output(cmd, shell=True).decode("utf-8")\n',
+    "placeholder": 'import os\n\n\ndef handler(event, context):\n'
+                   '    url = os.environ["UPSTREAM"]\n    base = url.split("?")[0]\n'
+                   '    os.system(f"curl -s {base}")\n',
+    "except_default": 'import subprocess\n\n\ndef handler(event, context):\n'
+                      '    host = "localhost"\n    try:\n        host = event["host"]\n'
+                      '        int(host)\n    except ValueError:\n'
+                      '        subprocess.check_output(f"host {host}", shell=True)\n',
+    "bound_append": 'import os\n\n\ndef handler(event, context):\n    argv = ["ls"]\n'
+                    '    add = argv.append\n    for n in event["files"]:\n        add(n)\n'
+                    '    os.system(" ".join(argv))\n',
+    "helper_sets_attr": 'import os\nimport types\n\n\ndef configure(job, event):\n'
+                        '    job.name = event.get("name", job.name)\n\n\n'
+                        'def handler(event, context):\n    job = types.SimpleNamespace()\n'
+                        '    job.name = "nightly"\n    configure(job, event)\n'
+                        '    os.system("echo running " + job.name)\n',
+    "shadowed_int": 'import os\n\n\ndef handler(event, context):\n    int = str  # noqa\n'
+                    '    os.system("seq " + str(int(event["n"])))\n',
+    "param_quote": 'import os\nfrom shlex import quote\n\n\n'
+                   'def handler(event, context, quote=lambda s: s):  # noqa\n'
+                   '    os.system("echo " + quote(event["x"]))\n',
+    "str_membership_local": 'import os\n\n\ndef handler(event, context):\n'
+                            '    formats = "json yaml csv"\n    fmt = event["fmt"]\n'
+                            '    if fmt not in formats:\n        return 400\n'
+                            '    os.system("export --format " + fmt)\n',
+    "exec_global": 'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n'
+                   '    exec("global CMD; CMD = " + repr(event["cmd"]))\n    os.system(CMD)\n',
+    "global_pattern": 'import os\nimport re\nPAT = r"[a-z]+"\n\n\ndef loosen():\n'
+                      '    global PAT\n    PAT = r".+"\n\n\ndef handler(event, context):\n'
+                      '    loosen()\n    n = event["n"]\n    if not re.fullmatch(PAT, n):\n'
+                      '        return 400\n    os.system("echo " + n)\n',
+    "popen_w": 'import os\n\n\ndef handler(event, context):\n'
+               '    os.popen("sh", "w").write("ls " + event["d"])\n',
+    "stdin_spread": 'import subprocess\n\n\ndef handler(event, context):\n'
+                    '    kw = {"input": "ls " + event["d"], "text": True}\n'
+                    '    subprocess.run("sh", shell=True, **kw)\n',
+    "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
+               '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ALONE))
+def test_reviewer_cases_alone_keep_high(tmp_path: Path, name: str) -> None:
+    (tmp_path / "h.py").write_text(_ALONE[name])
+    findings, _ = sast.run(load_tree(tmp_path))
+    last = len(_ALONE[name].rstrip("\n").splitlines())
+    [shell] = [f for f in findings if f.rule_id in ("B602", "B605") and f.line == last]
+    assert shell.severity is Severity.HIGH, shell.message
+
+
+def test_a_module_changed_by_another_module_is_not_lowered(tmp_path: Path) -> None:
+    """``import app; app.CMD = event["cmd"]`` or ``setattr(names_module, "CMD", x)`` in
+    another module: each file is judged on its own, so the gate re-checks lowered
+    shell findings against the whole app (``calibrate.changed_from_outside``)."""
+    from ramparts.scan import calibrate
+
+    (tmp_path / "app.py").write_text(
+        'import os\nimport plugins\nCMD = "uptime"\n\n\ndef handler(event, context):\n'
+        '    plugins.load(event)\n    os.system(CMD)\n')
+    (tmp_path / "plugins.py").write_text(
+        'import app\n\n\ndef load(event):\n    app.CMD = event["cmd"]\n')
+    (tmp_path / "names.py").write_text(
+        'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n    os.system(CMD)\n')
+    (tmp_path / "setter.py").write_text(
+        'import names as n\n\n\ndef load(event):\n    setattr(n, "CMD", event["x"])\n')
+    (tmp_path / "other.py").write_text(
+        'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n    os.system(CMD)\n')
+    tree = load_tree(tmp_path)
+    findings, _ = sast.run(tree)
+    assert {(f.path, f.severity) for f in findings if f.rule_id in ("B602", "B605")} == {
+        ("app.py", Severity.LOW), ("names.py", Severity.LOW), ("other.py", Severity.LOW)}
+    judged = calibrate.changed_from_outside(tree.python, findings)
+    assert {(f.path, f.severity) for f in judged if f.rule_id in ("B602", "B605")} == {
+        ("app.py", Severity.HIGH), ("names.py", Severity.HIGH), ("other.py", Severity.LOW)}

@@ -10,8 +10,8 @@ from typing import Any
 from ramparts import yamlsafe
 from ramparts.errors import ManifestError
 from ramparts.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_handler
-from ramparts.scan import deps as deps_scan
 from ramparts.scan import (
+    calibrate,
     depth,
     embedded,
     iac,
@@ -23,6 +23,7 @@ from ramparts.scan import (
     taint,
     taint_cache,
 )
+from ramparts.scan import deps as deps_scan
 from ramparts.scan import secrets as secrets_scan
 from ramparts.scan.advisories import AdvisorySource
 from ramparts.scan.baseline import find_default, load_baseline, today
@@ -174,6 +175,9 @@ def _scan_all(
     # bandit, detect-secrets and the logic checks, per file: cached, or scanned meanwhile
     # in workers
     file_findings, file_rules = _guard("per-file", per_file.result)
+    # each file was judged on its own: a shell command lowered there goes back to high
+    # when another module changes that module's names (adv-gate4)
+    file_findings = calibrate.changed_from_outside(tree.python, file_findings)
     rules.update({r.rule_id: r for r in file_rules})
     findings += [f for f in file_findings if f.family != "secrets"]
     secret_findings = [f for f in file_findings if f.family == "secrets"]

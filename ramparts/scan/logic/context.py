@@ -60,6 +60,7 @@ class ModuleContext:
         self.scopes: dict[Scope, list[ast.AST]] = {module: []}
         self._scope: dict[ast.AST, Scope] = {}
         self._assigned: dict[tuple[int, str], list[ast.expr]] = {}
+        self._declared: set[str] = set()  # names declared global/nonlocal anywhere
         todo: list[tuple[ast.AST, Scope]] = [(module, module)]
         while todo:
             node, scope = todo.pop()
@@ -79,6 +80,8 @@ class ModuleContext:
             self._index(node, scope)
 
     def _index(self, node: ast.AST, scope: Scope) -> None:
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            self._declared |= set(node.names)
         if isinstance(node, ast.Call):
             self.calls.append(node)
         elif isinstance(node, ast.Import):
@@ -175,12 +178,22 @@ class ModuleContext:
         return UNKNOWN
 
     def assigned_value(self, name: ast.Name) -> ast.expr | None:
-        """The one expression ``name`` was assigned in its function, else in the module."""
+        """The one expression ``name`` was assigned in its function, else in the module.
+
+        A name bound in an enclosing function (a closure's value, whenever it runs)
+        or declared ``global``/``nonlocal`` anywhere is unknown."""
+        if name.id in self._declared:
+            return None
         scope = self.scope_of(name)
-        for where in (scope, self.module) if scope is not self.module else (scope,):
-            values = self._assigned.get((id(where), name.id))
+        values = self._assigned.get((id(scope), name.id))
+        if values is not None:
+            return values[0] if len(values) == 1 else None
+        while scope is not self.module:
+            scope = self.scope_of(scope)
+            values = self._assigned.get((id(scope), name.id))
             if values is not None:
-                return values[0] if len(values) == 1 else None
+                return (values[0] if len(values) == 1 else None) if scope is self.module \
+                    else None
         return None
 
     def hits(self, nodes: list[Any], judge: Callable[[Any], str | None], rule_id: str,
@@ -213,6 +226,10 @@ def _rebound(node: ast.AST) -> list[str]:
         targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
     elif isinstance(node, ast.ExceptHandler) and node.name:
         return [node.name]
+    elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        return [node.name]  # case {"cmd": str(cmd)}: binds cmd
+    elif isinstance(node, ast.MatchMapping) and node.rest:
+        return [node.rest]
     return [t.id for n in targets for t in ast.walk(n) if isinstance(t, ast.Name)]
 
 

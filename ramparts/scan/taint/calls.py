@@ -98,7 +98,7 @@ def evaluate(i: Caller, node: ast.Call) -> Taint:
     if name in sanitisers.SANITISERS:
         return everything - sanitisers.sanitiser_clears(name, node)
     if name == "re.sub" and len(node.args) >= 3:
-        return (args[1] | args[2]) - sanitisers.regex_clears(node.args[0], node.args[1])
+        return (args[1] | args[2]) - sanitisers.sub_clears(node)
     if method is None:
         return everything
     receiver = receiver - MARKERS
@@ -206,6 +206,15 @@ def _store_into(i: Caller, container: ast.expr, t: Taint) -> None:
         container = container.value
     if isinstance(container, ast.Name):
         i.env[container.id] = i.env.get(container.id, CLEAN) | t
+        forget_paths(i.env, container.id)
+
+
+def forget_paths(env: dict[str, Taint], name: str) -> None:
+    """``name`` was changed in place: what guards and stores knew of ``name.x`` /
+    ``name[k]`` may no longer hold (``params.update(body)`` after checking params["n"])."""
+    prefixes = (name + ".", name + "[")
+    for stale in [k for k in env if k.startswith(prefixes)]:
+        del env[stale]
 
 
 def _partial(i: Caller, func: ast.expr) -> ast.Call | None:

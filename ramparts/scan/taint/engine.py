@@ -15,6 +15,7 @@ callee with the arguments' taint. Expressions and stores are ``values.py``.
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 import ramparts.scan.taint.models as models
 import ramparts.scan.taint.responses as responses
@@ -28,6 +29,25 @@ from ramparts.scan.taint.values import Program, Values
 __all__ = ["Interp", "Program"]
 
 _NORMALISING_METHODS = frozenset({"resolve", "absolute", "realpath"})
+_PASSING_MANAGERS = frozenset({
+    "open", "io.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "zipfile.ZipFile",
+    "tempfile.TemporaryDirectory", "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile",
+    "os.scandir", "threading.Lock", "threading.RLock", "urllib.request.urlopen",
+    "requests.Session", "httpx.Client", "socket.socket", "sqlite3.connect"})
+_MAX_PASSES = 12  # loop passes before everything the loop assigns counts as unknown
+
+
+def join(envs: list[dict[str, Taint]]) -> dict[str, Taint]:
+    """The env after any of ``envs``: each name's kinds joined; what a guard or store
+    knew of a path (``d['k']``, ``obj.x``) only if every one of them still knows it
+    (one arm's ``setattr(obj, k, v)`` or ``d.update()`` forgot it)."""
+    out: dict[str, Taint] = {}
+    for env in envs:
+        for k, v in env.items():
+            out[k] = out.get(k, CLEAN) | v
+    for k in [k for k in out if ("." in k or "[" in k) and any(k not in e for e in envs)]:
+        del out[k]
+    return out
 
 
 class Interp(Values):
@@ -37,13 +57,14 @@ class Interp(Values):
         for stmt in stmts:
             self.stmt(stmt)
 
-    def _guarded(self, arms: list[tuple[list[ast.stmt], list[sanitisers.Fact]]]) -> None:
-        """Run each arm from the same env (less what its guard rules out) and merge."""
+    def _guarded(self, arms: list[tuple[list[ast.stmt], list[sanitisers.Fact]]],
+                 starts: list[dict[str, Taint]] | None = None) -> None:
+        """Run each arm from the same env (less what its guard rules out) and merge;
+        ``starts`` gives each arm its own env instead."""
         base = dict(self.env)
-        merged: dict[str, Taint] = {}
-        live = False
-        for body, facts in arms:
-            self.env = dict(base)
+        ends: list[dict[str, Taint]] = []
+        for n, (body, facts) in enumerate(arms):
+            self.env = dict(base if starts is None else starts[n])
             for name, kinds in facts:
                 if name in self.env:
                     self.env[name] = self.env[name] - kinds
@@ -53,11 +74,11 @@ class Interp(Values):
             if body and self._terminal(body[-1]):
                 if isinstance(body[-1], ast.Break) and self._exits:
                     self._exits[-1].append(dict(self.env))  # it reaches the loop's end
+                if isinstance(body[-1], ast.Continue) and self._continues:
+                    self._continues[-1].append(dict(self.env))  # ... and the next pass
                 continue
-            live = True
-            for k, v in self.env.items():
-                merged[k] = merged.get(k, CLEAN) | v
-        self.env = merged if live else base
+            ends.append(self.env)
+        self.env = join(ends) if ends else base
 
     def _terminal(self, stmt: ast.stmt) -> bool:
         if isinstance(stmt, ast.Return | ast.Raise | ast.Continue | ast.Break):
@@ -66,7 +87,13 @@ class Interp(Values):
                 and self.qualname(stmt.value.func) in sanitisers.TERMINAL_CALLS)
 
     def _facts(self, test: ast.expr, truth: bool) -> list[sanitisers.Fact]:
-        return sanitisers.guard_facts(test, truth, self.qualname, self.expr, self.shapes)
+        shapes = self.shapes
+        if any(n in self.env for n in [*shapes.patterns, *shapes.constants]):
+            # a local (or parameter) of the same name shadows the module's pattern (B12)
+            shapes = dataclasses.replace(
+                shapes, patterns={k: v for k, v in shapes.patterns.items() if k not in self.env},
+                constants={k: v for k, v in shapes.constants.items() if k not in self.env})
+        return sanitisers.guard_facts(test, truth, self.qualname, self.expr, shapes)
 
     def _shape(self, target: ast.expr, value: ast.expr | None) -> None:
         """Remember what kind of object a local name holds (client, argv list, parsed URL)."""
@@ -123,6 +150,8 @@ class Interp(Values):
                                else self.expr(first))
 
     def stmt(self, node: ast.stmt) -> None:
+        for points in self._points:
+            points.append(dict(self.env))
         if isinstance(node, ast.Assign):
             t = self.expr(node.value)
             for target in node.targets:
@@ -162,11 +191,14 @@ class Interp(Values):
                 if item.optional_vars is not None:
                     self.assign(item.optional_vars, t)
                     self._shape(item.optional_vars, item.context_expr)
-            self.block(node.body)
+            if all(self._does_not_suppress(i.context_expr) for i in node.items):
+                self.block(node.body)
+            else:  # __exit__ may swallow an exception: go on from any point of the body
+                self._points.append([])
+                self._guarded([(node.body, [])])
+                self.env = join([self.env, *self._points.pop()])
         elif isinstance(node, ast.Try | ast.TryStar):
-            self._guarded([(node.body, []), *[(h.body, []) for h in node.handlers],
-                           (node.orelse, [])])
-            self.block(node.finalbody)
+            self._try(node)
         elif isinstance(node, ast.Match):
             subject = self.expr(node.subject)
             for case in node.cases:
@@ -174,12 +206,50 @@ class Interp(Values):
                     name = getattr(sub, "name", None)
                     if isinstance(name, str):
                         self.env[name] = subject
-            self._guarded([(c.body, []) for c in node.cases])
+            arms = [(c.body, []) for c in node.cases]
+            last = node.cases[-1] if node.cases else None
+            if last is None or last.guard is not None or not (
+                    isinstance(last.pattern, ast.MatchAs) and last.pattern.pattern is None):
+                arms.append(([], []))  # no case may match: the values before it go on
+            self._guarded(arms)
         elif isinstance(node, ast.Raise | ast.Assert | ast.Delete):
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child)
         # nested defs and classes are not followed (see docs/scanning.md)
+
+    def _try(self, node: ast.Try | ast.TryStar) -> None:
+        """The body, then ``else`` from where the body ended; each handler from any point
+        of the body (a raise may leave after some of its assignments), its ``as`` name
+        holding whatever the body had (an exception's text often quotes the input)."""
+        self._points.append([])
+        self._guarded([(node.body, [])])
+        points = self._points.pop()
+        after = dict(self.env)
+        start = join([*points, after])
+        arms: list[tuple[list[ast.stmt], list[sanitisers.Fact]]] = [(node.orelse, [])]
+        starts = [after]
+        for h in node.handlers:
+            env = dict(start)
+            if h.name:
+                held = CLEAN
+                for v in start.values():
+                    held |= v
+                env[h.name] = held - MARKERS
+            arms.append((h.body, []))
+            starts.append(env)
+        self._guarded(arms, starts)
+        if node.finalbody:  # finally runs after any of them, or after an uncaught raise
+            self.env = join([self.env, start])
+        self.block(node.finalbody)
+
+    def _does_not_suppress(self, manager: ast.expr) -> bool:
+        """A context manager known to let exceptions through (files, locks, temp dirs)."""
+        if not isinstance(manager, ast.Call):
+            return False
+        name = self.qualname(manager.func)
+        return name in _PASSING_MANAGERS or (
+            isinstance(manager.func, ast.Attribute) and manager.func.attr in ("open", "acquire"))
 
     def _late_headers(self, target: ast.expr, value: ast.expr) -> None:
         """``resp["headers"] = {"Content-Type": "text/html"}`` after the body was put in."""
@@ -211,16 +281,36 @@ class Interp(Values):
             self.return_argv |= argv
 
     def _loop(self, node: ast.For | ast.AsyncFor | ast.While) -> None:
-        """Twice round (values carried to the next iteration), then what ``break`` left."""
+        """Round until nothing carried to the next pass changes: the loop is left from its
+        head (after zero or more passes, joined with every ``continue``), then ``else``,
+        joined with what each ``break`` left."""
         self._exits.append([])
-        before = dict(self.env)
-        self._guarded([(node.body, [])])
-        if self.env != before:  # a value carried round may reach further the second time
+        head = dict(self.env)
+        for _ in range(_MAX_PASSES):
+            self._continues.append([])
+            self.env = dict(head)
             self._guarded([(node.body, [])])
+            ends = [self.env, *self._continues.pop()]
+            if isinstance(node, ast.For | ast.AsyncFor):  # the next item is bound again
+                item = self._iterated_again(node, head)
+                ends = [{**e, **item} for e in ends]
+            joined = join([head, *ends])
+            if joined == head:
+                break
+            head = joined
+        else:  # not settled: whatever the loop assigns may be anything
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    head[sub.id] = KINDS
+        self.env = head
         self._guarded([(node.orelse, [])])
-        for env in self._exits.pop():
-            for k, v in env.items():
-                self.env[k] = self.env.get(k, CLEAN) | v
+        self.env = join([self.env, *self._exits.pop()])
+
+    def _iterated_again(self, node: ast.For | ast.AsyncFor,
+                        head: dict[str, Taint]) -> dict[str, Taint]:
+        """The loop target's names as the head binds them (what the iterable gives)."""
+        return {n.id: head[n.id] for n in ast.walk(node.target)
+                if isinstance(n, ast.Name) and n.id in head}
 
     def _iterated(self, node: ast.expr) -> Taint:
         t = self.expr(node)

@@ -33,7 +33,7 @@ from ramparts.scan.taint.engine import Interp
 from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
 
 __all__ = ["GUARDED", "SANITISED", "changed_in_place", "plain_braces", "plain_percent",
-           "shell_command"]
+           "shell_command", "unfollowed_names"]
 
 _HELPER_DEPTH = 3  # helper -> helper's helper -> ...; deeper calls are unknown
 SANITISED = "sanitised"  # proven without any guard: quoting, numbers, constants
@@ -51,11 +51,20 @@ _KEEPS_INPUTS = frozenset({
 # a slice, %r/{!r}/format specs) may undo the quoting, and proves nothing
 QUOTED = "@quoted"
 _QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
+# (not sorted/reversed/min/max: given a str they work per character, B24)
 _KEEPS_QUOTES = frozenset({"str", "os.path.join", "posixpath.join", "list", "tuple",
-                           "sorted", "reversed", "min", "max", *_QUOTERS})
-_KEEPS_QUOTES_METHODS = frozenset({"join", "encode", "decode", "append", "extend", "insert",
+                           *_QUOTERS})
+_KEEPS_QUOTES_METHODS = frozenset({"join", "append", "extend", "insert",
                                    "add", "update", "setdefault", "get", "pop", "copy",
                                    "items", "keys", "values"})
+# encode()/decode() keep a quoted word only in a codec that maps text to itself
+# ("unicode_escape", "utf-7" turn \x27 or +ACc- into a quote, B10)
+_PLAIN_CODECS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "iso-8859-1"})
+# a value that held a list, tuple, set or dict: str() of it repr()s every item, and
+# repr("'$(x)'") is "\"'$(x)'\"", where $() runs (B14); only sep.join() of it keeps words
+CONTAINER = "@container"
+_CONTAINER_CALLS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted",
+                              "reversed"})
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d*))?[hlL]?(.)")
 # methods of str/bytes/lists/dicts that only rearrange what the receiver and arguments hold
 _VALUE_METHODS = frozenset({
@@ -120,6 +129,7 @@ class _Distrustful(Program):
              kwargs: dict[str | None, Taint], receiver: Taint | None) -> Taint:
         mod, fn, cls = target
         if cls is not None or mod is not caller.mod or caller.depth >= _HELPER_DEPTH \
+                or fn.decorator_list \
                 or id(fn) in self._active or any(isinstance(a, ast.Starred) for a in node.args):
             caller.poison(node)
             return KINDS
@@ -146,10 +156,17 @@ class _Distrustful(Program):
         # what the helper put into the lists and objects it was given, the caller holds too
         given = {p: a for p, a in zip(params, node.args, strict=False)}
         given |= {k.arg: k.value for k in node.keywords if k.arg is not None}
+        changed = _changed(fn)
         for param, arg in given.items():
-            if isinstance(arg, ast.Name) and arg.id in caller.env \
-                    and helper.env.get(param) != env.get(param):
-                caller.env[arg.id] = caller.env[arg.id] | helper.env.get(param, KINDS)
+            root = _root(arg)
+            if root is None or root not in caller.env:
+                continue
+            if param in changed:  # helper(job) sets job.name / helper(d["argv"]) appends
+                caller.env[root] = caller.env[root] | KINDS
+                calls.forget_paths(caller.env, root)
+            elif helper.env.get(param) != env.get(param):
+                caller.env[root] = caller.env[root] | helper.env.get(param, KINDS)
+                calls.forget_paths(caller.env, root)
         # defaults and unfilled *args/**kwargs stay unknown; falling off the end is None
         return helper.returns
 
@@ -171,7 +188,18 @@ class _Skeptic(Interp):
         self.guards = guards
         self.checked = False
         self.reached: Taint = CLEAN
-        self.literal_globals = _literal_globals(self.mod.sf.tree)  # type: ignore[arg-type]
+        tree = self.mod.sf.tree
+        if not hasattr(self.p, "unfollowed"):
+            self.p.unfollowed = unfollowed_names(tree)  # type: ignore[attr-defined]
+        self.unfollowed: set[str] = self.p.unfollowed  # type: ignore[attr-defined]
+        self.literal_globals = _literal_globals(tree) - self.unfollowed  # type: ignore[arg-type]
+        if not hasattr(self.p, "reparse"):
+            self.p.reparse = reparses(tree)  # type: ignore[attr-defined]
+            self.p.opens_quotes = opens_quotes(tree)  # type: ignore[attr-defined]
+            self.p.quote_names = _quote_names(tree)  # type: ignore[attr-defined]
+        self.reparse: bool = self.p.reparse  # type: ignore[attr-defined]
+        self.opens_quotes: bool = self.p.opens_quotes  # type: ignore[attr-defined]
+        self.quote_names: set[str] = self.p.quote_names  # type: ignore[attr-defined]
         self.callee_parts: set[int] = set()  # receivers of calls: os.path in os.path.join()
         for node in ast.walk(fn):
             if isinstance(node, ast.Call):
@@ -180,6 +208,10 @@ class _Skeptic(Interp):
                     func = func.value
                     self.callee_parts.add(id(func))
         self.shared = _shared_and_changed(fn)
+        self.unpacked: set[int] = set()
+        if not hasattr(self.p, "collections"):
+            self.p.collections = _collection_names(tree)  # type: ignore[attr-defined]
+        self.collections: set[str] = self.p.collections  # type: ignore[attr-defined]
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
         at = (getattr(node, "lineno", 0), getattr(node, "col_offset", -1))
@@ -188,17 +220,43 @@ class _Skeptic(Interp):
             self.reached |= t
 
     def _facts(self, test: ast.expr, truth: bool) -> list[sanitisers.Fact]:
-        return super()._facts(test, truth) if self.guards else []
+        if not self.guards:
+            return []
+        if any(isinstance(n, ast.Name) and n.id in self.unfollowed for n in ast.walk(test)):
+            return []  # global PAT; PAT = ... elsewhere: which pattern checks is not followed
+        for node in ast.walk(test):
+            if isinstance(node, ast.Compare) and any(
+                    isinstance(op, ast.In | ast.NotIn) for op in node.ops) and any(
+                    not _a_collection(c, self.collections) for c in node.comparators):
+                return []  # x in NAME where NAME may be a str: a substring test (B13)
+        return super()._facts(test, truth)
 
     def expr(self, node: ast.expr | None) -> Taint:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) \
+                and isinstance(node.right, ast.Tuple):
+            self.unpacked.add(id(node.right))  # "%s %s" % (a, b) formats a and b, not a tuple
+        if isinstance(node, ast.Name) and node.id in self.unfollowed \
+                and id(node) not in self.callee_parts:
+            super().expr(node)
+            return KINDS  # bound in a way the engine does not follow exactly
         if isinstance(node, ast.Name) and node.id not in self.env \
                 and id(node) not in self.callee_parts:
             return CLEAN if node.id in self.literal_globals else KINDS
         t = super().expr(node)
         if isinstance(node, ast.Name) and node.id in self.shared:
             return t | KINDS  # another name for the same list/object was filled elsewhere
+        if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.ListComp
+                      | ast.SetComp | ast.DictComp | ast.GeneratorExp) \
+                and id(node) not in self.unpacked:
+            t = t | {CONTAINER}
         if QUOTED not in t:
             return t
+        if CONTAINER in t and isinstance(node, ast.JoinedStr | ast.BinOp | ast.FormattedValue):
+            return t | KINDS  # f"{tags}" of a list of quoted words: repr re-quotes them
+        parts = pieces(node) if isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call) else None
+        if parts is not None and (not holes_outside_quotes(parts) or any(
+                isinstance(n, ast.Name) and n.id in self.quote_names for n in ast.walk(node))):
+            return t | KINDS  # f"grep '{q}'": the literal quotes cancel quote()'s
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return t | KINDS  # shlex.quote(x)[1:-1] drops the quotes
         if isinstance(node, ast.FormattedValue) and (
@@ -213,10 +271,20 @@ class _Skeptic(Interp):
 
     def call(self, node: ast.Call) -> Taint:
         t = super().call(node)
+        if _root(node.func) in self.unfollowed:  # from shlex import quote; def quote(s): ...
+            self.poison(node)
+            return t | KINDS
         name = self.qualname(node.func)
         method = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if name in _QUOTERS:
-            return t | {QUOTED}
+            return t | (KINDS if self.reparse or self.opens_quotes else {QUOTED})
+        if method == "join" and self._is_value(node.func.value):  # type: ignore[attr-defined]
+            t = t - {CONTAINER}  # sep.join(words): a string of the words
+        elif name in _CONTAINER_CALLS:
+            t = t | {CONTAINER}
+        elif QUOTED in t and CONTAINER in t and (
+                name in ("str", "repr", "format") or method == "format"):
+            return t | KINDS
         if calls.app_target(self, node.func, name) is not None:
             # the app's own code: followed by _Distrustful.call, which judged every step
             # inside it (a helper that slices a quoted word is caught there), or unknown
@@ -241,6 +309,7 @@ class _Skeptic(Interp):
                 g = g.value
             if isinstance(g, ast.Name) and g.id in self.env:
                 self.env[g.id] = self.env[g.id] | KINDS
+                calls.forget_paths(self.env, g.id)  # setattr(job, k, v) after job.name
 
     def _keeps_quoting(self, node: ast.Call, name: str, method: str | None) -> bool:
         """Whether a call given a shell-quoted value keeps each quoted word whole."""
@@ -250,6 +319,12 @@ class _Skeptic(Interp):
             template = node.func.value  # type: ignore[attr-defined]
             return isinstance(template, ast.Constant) and isinstance(template.value, str) \
                 and plain_braces(template.value)
+        if method in ("encode", "decode") and self._is_value(node.func.value):  # type: ignore[attr-defined]
+            codec = node.args[0] if node.args else next(
+                (k.value for k in node.keywords if k.arg == "encoding"), None)
+            return len(node.args) <= 1 and all(k.arg == "encoding" for k in node.keywords) \
+                and (codec is None or isinstance(codec, ast.Constant)
+                     and str(codec.value).lower() in _PLAIN_CODECS)
         return method in _KEEPS_QUOTES_METHODS and self._is_value(node.func.value)  # type: ignore[attr-defined]
 
     def _is_value(self, node: ast.expr) -> bool:
@@ -259,6 +334,100 @@ class _Skeptic(Interp):
         if isinstance(node, ast.Name):
             return node.id in self.env or node.id in self.literal_globals
         return True
+
+
+# programs that parse their arguments as shell (or remote shell) code again: a word quoted
+# once for the local shell is code for them (sh -c, ssh host cmd, eval, watch, xargs ...)
+_REPARSERS = re.compile(
+    r"(?<![\w./])-?(?:(?:ba|z|da|k|c|tc|a|fi)?sh|ssh|eval|exec|watch|xargs|su|runuser|"
+    r"parallel|busybox|script)(?![\w./])")
+
+
+def reparses(tree: ast.AST) -> bool:
+    """Whether any string literal of ``tree`` names a program that re-parses its arguments."""
+    return any(_REPARSERS.search(text) for _, text in _texts(tree))
+
+
+_HOLE = object()  # a part of a built string chosen at run time
+
+
+def pieces(node: ast.expr) -> list[Any] | None:
+    """The literal text and the run-time parts (``_HOLE``) of an f-string, a ``+`` chain,
+    a ``%`` or a ``.format`` of a literal template; ``None`` for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        out: list[Any] = []
+        for v in node.values:
+            out += [v.value] if isinstance(v, ast.Constant) else [_HOLE]
+        return out
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*(pieces(node.left) or [_HOLE]), *(pieces(node.right) or [_HOLE])]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) \
+            and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+        out, at = [], 0
+        for m in _PERCENT.finditer(node.left.value):
+            out.append(node.left.value[at:m.start()])
+            out.append("%" if m.group(0) == "%%" else _HOLE)
+            at = m.end()
+        return [*out, node.left.value[at:]]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "format" and isinstance(node.func.value, ast.Constant) \
+            and isinstance(node.func.value.value, str):
+        try:
+            fields = list(string.Formatter().parse(node.func.value.value))
+        except ValueError:
+            return None
+        out = []
+        for text, field, _, _ in fields:
+            out.append(text)
+            if field is not None:
+                out.append(_HOLE)
+        return out
+    return None
+
+
+def opens_quotes(tree: ast.AST) -> bool:
+    """Whether a string literal of ``tree`` (not a docstring) leaves a quote, backquote
+    or backslash open, or starts a here-document: spliced next to a shell-quoted
+    word from elsewhere (a name, a helper's result, a list item joined in), it may put
+    the word inside quotes, where the quoting is undone."""
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    return any(id(n) not in docs and (not holes_outside_quotes([text, _HOLE]) or "<<" in text)
+               for n, text in _texts(tree))
+
+
+def _texts(tree: ast.AST) -> list[tuple[ast.Constant, str]]:
+    """Every str and bytes literal (bytes read as latin-1: b"'" is a quote too)."""
+    return [(n, n.value if isinstance(n.value, str) else n.value.decode("latin-1"))
+            for n in ast.walk(tree) if isinstance(n, ast.Constant)
+            and isinstance(n.value, str | bytes)]
+
+
+def holes_outside_quotes(parts: list[Any]) -> bool:
+    """Every run-time part sits outside '...', "..." and `...`, and not after a backslash:
+    only there is a shell-quoted word one word (``'{q}'`` and ``"{q}"`` undo the quoting)."""
+    state = ""
+    escaped = False
+    for part in parts:
+        if part is _HOLE:
+            if state or escaped:
+                return False
+            continue
+        if "<<" in part:  # a here-document expands $(...) whatever the quotes
+            return False
+        for ch in part:
+            if escaped:
+                escaped = False
+            elif state == "'":
+                state = "" if ch == "'" else state
+            elif ch == "\\":
+                escaped = True
+            elif state:
+                state = "" if ch == state else state
+            elif ch in "'\"`":
+                state = ch
+    return True
 
 
 def plain_percent(template: str) -> bool:
@@ -272,7 +441,8 @@ def plain_braces(template: str) -> bool:
         fields = list(string.Formatter().parse(template))
     except ValueError:
         return False
-    return all(conv in (None, "s") and not spec for _, _, spec, conv in fields)
+    return all(conv in (None, "s") and not spec and not (field and ("[" in field or "." in field))
+               for _, field, spec, conv in fields)  # {0[1]} picks one character (B24)
 
 
 _READ_ONLY = (_VALUE_METHODS | sanitisers.CLEAN_METHODS) - {
@@ -376,6 +546,169 @@ def _shared_and_changed(fn: index.Function) -> set[str]:
     return {n for n in tied if find(n) in spoilt}
 
 
+def unfollowed_names(tree: ast.Module) -> set[str]:
+    """Names bound in ways neither the proof nor the constant check follows exactly.
+
+    A command that reads one of them is not proven safe (nor constant): bandit's
+    severity stands. Deliberately coarse (by name, module-wide): a name declared
+    ``global``/``nonlocal`` anywhere; bound by a ``match`` pattern, a walrus or
+    ``except ... as``; bound in a function and also read by a function, lambda or
+    class nested in it (a closure sees the enclosing function's latest value,
+    whenever it runs); and, when the module writes through ``globals()``/``vars()``/
+    ``sys.modules``/``exec``/``eval`` (``exec("global CMD; CMD = ...")``) or binds a
+    module name more than once or inside a block, those
+    module names; and a name imported inside a function.
+    """
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            out |= set(node.names)
+        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            out.add(node.target.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            out.add(node.name)
+        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+            out.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            out.add(node.rest)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            out |= _closed_over(node)
+            # an import inside a function rebinds the name there (from settings import CMD)
+            out |= {(a.asname or a.name).split(".")[0] for n in _own_nodes(node)
+                    if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+    # a builtin or a module-level import bound again anywhere (int = str, a parameter
+    # named quote, def quote() in a function): which one a call means is not followed
+    imported = {(a.asname or a.name).split(".")[0] for n in tree.body
+                if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+    rebound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            rebound.add(node.id)
+        elif isinstance(node, ast.arg):
+            rebound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            rebound.add(node.name)
+    out |= rebound & (imported | _BUILTINS)
+    module_bound = _module_bindings(tree)
+    if any(isinstance(n, ast.Name) and n.id in ("globals", "vars", "exec", "eval") or (
+            isinstance(n, ast.Attribute) and n.attr == "modules") for n in ast.walk(tree)):
+        out |= set(module_bound)
+    out |= {n for n, count in module_bound.items() if count > 1}
+    return out
+
+
+def _quote_names(tree: ast.AST) -> set[str]:
+    """Names assigned anywhere a value with a quote or backslash in its literal text: the
+    text they splice into a command may open a quote around a shell-quoted word."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr) \
+                and node.value is not None and any(
+                    isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    and any(q in c.value for q in "'\"`\\") for c in ast.walk(node.value)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            out |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return out
+
+
+_BUILTINS = frozenset({"int", "float", "str", "repr", "bool", "len", "abs", "round", "hash",
+                       "ord", "complex", "isinstance", "callable", "id", "type", "sorted",
+                       "list", "tuple", "set", "frozenset", "dict", "min", "max", "sum",
+                       "format", "print", "enumerate", "zip", "iter", "any", "all",
+                       "reversed", "getattr", "setattr", "globals", "vars"})
+
+
+_COLLECTION_CALLS = frozenset({"set", "frozenset", "tuple", "list", "dict"})
+
+
+def _a_collection(node: ast.expr, names: set[str]) -> bool:
+    """A list/tuple/set/dict display, a call making one, ``d.keys()``, or a name only
+    ever bound to one: ``x in`` it is membership, not a substring test."""
+    if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
+        return True
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id in _COLLECTION_CALLS or (
+            isinstance(node.func, ast.Attribute) and node.func.attr in ("keys", "values"))
+    return isinstance(node, ast.Name) and node.id in names
+
+
+def _collection_names(tree: ast.AST) -> set[str]:
+    """Names every assignment of which (anywhere in the module) is a collection."""
+    good: set[str] = set()
+    bad: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            ok = _a_collection(node.value, set())
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    (good if ok else bad).add(t.id)
+    stores = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+              and isinstance(n.ctx, ast.Store)}
+    assigned = good | bad
+    return good - bad - (stores - assigned)
+
+
+def _own_nodes(fn: ast.AST) -> list[ast.AST]:
+    """The nodes of a function (or module) body, not those of functions/classes in it."""
+    out: list[ast.AST] = []
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                          | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _closed_over(fn: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    """Names ``fn`` binds that a function, lambda or class nested in it reads."""
+    bound = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    nested: list[ast.AST] = []
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                        | ast.ClassDef):
+            nested.append(node)
+    used = {n.id for inner in nested for n in ast.walk(inner) if isinstance(n, ast.Name)}
+    return bound & used
+
+
+def _module_bindings(tree: ast.Module) -> dict[str, int]:
+    """How many times each name is bound at module level, and ``2`` for a name bound
+    anywhere but by a top-level assignment (in an ``if``/``try``/``for``/``with``
+    block, by an import, a ``def`` or a ``class``) when it is also assigned."""
+    count: dict[str, int] = {}
+    assigned: set[str] = set()
+    other: set[str] = set()
+    for node in _own_nodes(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names = [node.id]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+            other |= set(names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+            other |= set(names)
+        for n in names:
+            count[n] = count.get(n, 0) + 1
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign | ast.AnnAssign):
+            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]):
+                assigned |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+    nested_stores = {n.id for s in tree.body if not isinstance(
+                         s, ast.Assign | ast.AnnAssign | ast.FunctionDef | ast.AsyncFunctionDef
+                         | ast.ClassDef)
+                     for n in _own_nodes(s) if isinstance(n, ast.Name)
+                     and isinstance(n.ctx, ast.Store)}
+    for n in (other | nested_stores) & (assigned | nested_stores):
+        count[n] = max(count.get(n, 0), 2)
+    return count
+
+
 def changed_in_place(tree: ast.AST) -> set[str]:
     """Names ``tree`` stores into, calls a changing method of, or hands to an unknown call."""
     return _changed(tree)
@@ -411,6 +744,8 @@ def _changed(tree: ast.AST) -> set[str]:
                 continue
             if isinstance(func, ast.Attribute) and (r := _root(func.value)) is not None:
                 changed.add(r)
+            if isinstance(func, ast.Name) and func.id not in _PURE:
+                changed.add(func.id)  # add = argv.append; add(x) changes argv (B21)
             name = ast.unparse(func) if isinstance(func, ast.Name | ast.Attribute) else ""
             if name not in _PURE:
                 changed |= {r for a in [*node.args, *(k.value for k in node.keywords)]
@@ -437,8 +772,9 @@ def _literal_globals(tree: ast.Module) -> set[str]:
                 bound[t.id] = bound.get(t.id, True) and value is not None and _literal(value)
     rebound = {n for node in ast.walk(tree) if isinstance(node, ast.Global) for n in node.names}
     literal = {n for n, ok in bound.items() if ok and n not in rebound}
-    # a list, dict or set may be changed by any function: only if it is read in ways that
-    # cannot change it (x in A, A[k], A.get(k), for x in A) is it still its literal
+    # a list, dict or set may be changed by any code, this module's or another's that
+    # imports it (app.TOOLS.extend(...), B20): only frozen literals (str, tuple,
+    # frozenset) count
     mutable: set[str] = set()
     nested: set[str] = set()  # {"a": ["ls"]}: N["a"] hands out a list anyone may change
     for stmt in tree.body:
@@ -452,7 +788,7 @@ def _literal_globals(tree: ast.Module) -> set[str]:
                  *getattr(stmt.value, "args", [])]
         if not all(_frozen(i) for i in items):
             nested |= names
-    return literal - nested - (mutable & _used_otherwise(tree))
+    return literal - nested - mutable
 
 
 def _frozen(node: ast.expr) -> bool:
@@ -463,27 +799,6 @@ def _frozen(node: ast.expr) -> bool:
                 _frozen(e) for e in a.elts) for a in node.args)
     return all(isinstance(n, ast.Constant | ast.Tuple | ast.expr_context | ast.BinOp
                           | ast.operator) for n in ast.walk(node))
-
-
-def _used_otherwise(tree: ast.Module) -> set[str]:
-    """Names read somewhere other than ``x in N``, ``N[k]`` (of frozen items), ``N.get(k)``
-    and other read-only methods, or ``for x in N``: they may be aliased or changed."""
-    plain_reads: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare):
-            plain_reads |= {id(c) for op, c in zip(node.ops, node.comparators, strict=False)
-                            if isinstance(op, ast.In | ast.NotIn)}
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in _READ_ONLY:
-            plain_reads.add(id(node.func.value))
-        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
-            plain_reads.add(id(node.iter))
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            plain_reads.add(id(node.value))
-    tops = {id(t) for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign)
-            for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-            and id(n) not in plain_reads and id(n) not in tops}
 
 
 def _literal(node: ast.expr) -> bool:

@@ -32,8 +32,7 @@ CLEAR_ALL = frozenset({
     "int", "float", "bool", "len", "abs", "round", "hash", "uuid.UUID", "ord", "complex",
     "hashlib.sha256", "hashlib.sha1", "hashlib.md5", "hashlib.sha512", "hmac.compare_digest",
     "hmac.new", "datetime.datetime.fromisoformat", "datetime.date.fromisoformat",
-    "decimal.Decimal", "isinstance", "callable", "id", "type", "flask.url_for", "url_for",
-    "django.urls.reverse", "secrets.token_hex",
+    "decimal.Decimal", "isinstance", "callable", "id", "type", "secrets.token_hex",
     "secrets.token_urlsafe", "bson.ObjectId",
     "bson.objectid.ObjectId"})
 _ESCAPE_HTML: Taint = frozenset({"xss"})
@@ -70,6 +69,11 @@ SANITISERS: dict[str, Taint] = {
     "json.dumps": frozenset({"log"}),
     "repr": frozenset({"log"}),
     "urllib.parse.quote": frozenset({"xss", "log", "command", "sql", "ldap", "xpath", "code"}),
+    # the route's path is the app's own: no open redirect or SSRF to another host; but
+    # werkzeug/django keep ; $ & ' ( ) * in values (safe sub-delims): still shell syntax
+    "flask.url_for": frozenset({"redirect", "ssrf", "path"}),
+    "url_for": frozenset({"redirect", "ssrf", "path"}),
+    "django.urls.reverse": frozenset({"redirect", "ssrf", "path"}),
     "urllib.parse.quote_plus": frozenset({"xss", "log", "command", "sql", "ldap", "xpath",
                                           "code", "path"}),
 }
@@ -108,7 +112,8 @@ _URL_GUARDS = frozenset({"django.utils.http.url_has_allowed_host_and_scheme",
                          "django.utils.http.is_safe_url"})
 _HOST_PARTS = frozenset({"netloc", "hostname", "host"})
 # calls that end a branch: the code after the ``if`` is not reached through it
-TERMINAL_CALLS = frozenset({"flask.abort", "abort", "sys.exit", "werkzeug.exceptions.abort",
+# (not a bare ``abort``: an app function of that name may well return)
+TERMINAL_CALLS = frozenset({"flask.abort", "sys.exit", "werkzeug.exceptions.abort",
                             "os._exit", "quart.abort", "bottle.abort"})
 
 
@@ -126,6 +131,18 @@ def replace_clears(args: list[ast.expr]) -> Taint:
     if "\n" in old or "\r" in old:
         cleared.add("log")
     return frozenset(cleared)
+
+
+def sub_clears(call: ast.Call) -> Taint:
+    """``re.sub(P, repl, s)``: what ``regex_clears`` says, unless ``count`` (a 4th
+    positional argument, often ``re.I`` by mistake, or ``count=``) stops it early."""
+    count = call.args[3] if len(call.args) > 3 else next(
+        (k.value for k in call.keywords if k.arg == "count"), None)
+    if count is not None and not (isinstance(count, ast.Constant) and count.value == 0):
+        return frozenset()
+    if any(k.arg is None for k in call.keywords) or len(call.args) < 3:
+        return frozenset()
+    return regex_clears(call.args[0], call.args[1])
 
 
 def regex_clears(pattern: ast.expr, repl: ast.expr | None = None) -> Taint:
@@ -227,7 +244,11 @@ def key(node: ast.expr) -> str | None:
     if isinstance(node, ast.Subscript):
         base_node, item = node.value, node.slice
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-            and node.func.attr == "get" and node.args:  # creds.get("user") is creds["user"]
+            and node.func.attr == "get" and node.args and not node.keywords and (
+                len(node.args) == 1 or len(node.args) == 2 and isinstance(
+                    node.args[1], ast.Constant)):
+        # creds.get("user") is creds["user"] (with a literal default, or none: a default
+        # computed at run time is another value, B32)
         base_node, item = node.func.value, node.args[0]
     if item is not None and isinstance(item, ast.Constant) and isinstance(item.value, str | int):
         base = key(base_node)
@@ -283,6 +304,11 @@ def _compare_facts(test: ast.Compare, truth: bool, qual: Callable[[ast.expr], st
                 if isinstance(n, ast.Name) and n.id in shapes.normalised]
     if tainted(right):
         return []
+    if isinstance(op, ast.In | ast.NotIn) and (
+            isinstance(right, ast.JoinedStr | ast.BinOp) or isinstance(right, ast.Constant)
+            and isinstance(right.value, str | bytes)
+            or isinstance(right, ast.Name) and right.id in shapes.constants):
+        return []  # x in "json|yaml": a substring test, "n|y" passes
     if isinstance(left, ast.Attribute) and left.attr in _HOST_PARTS:
         if facts := _host_facts(left, qual, shapes):
             return facts
@@ -334,7 +360,8 @@ def _call_facts(test: ast.Call, qual: Callable[[ast.expr], str], shapes: Shapes)
         if func.attr == "startswith" and subject in shapes.normalised and test.args \
                 and _ends_with_separator(test.args[0], qual, shapes):
             return [(subject, frozenset({"path"}))]
-        if func.attr in _PATTERN_METHODS and test.args and (value := key(test.args[0])):
+        if func.attr in _PATTERN_METHODS and len(test.args) == 1 and not test.keywords \
+                and (value := key(test.args[0])):  # P.fullmatch(x, 0, 32) checks a slice
             compiled = shapes.patterns.get(func.value.id) if isinstance(
                 func.value, ast.Name) else None
             if isinstance(func.value, ast.Call):

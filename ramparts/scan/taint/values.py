@@ -75,6 +75,9 @@ class Values:
         self.html_names: set[str] = set()  # names bound to headers that say text/html
         self.shapes = sanitisers.Shapes(constants=mod.constants, patterns=_patterns(mod))
         self._exits: list[list[dict[str, Taint]]] = []  # envs at each ``break``, per loop
+        self._continues: list[list[dict[str, Taint]]] = []  # envs at each ``continue``
+        # envs before each statement of the ``try`` bodies being run: where a raise may leave
+        self._points: list[list[dict[str, Taint]]] = []
 
     def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
         if kind in t:
@@ -303,7 +306,15 @@ class Values:
             t = self.expr(node.key) | self.expr(node.value)
         else:
             t = self.expr(node.elt)
+        # the comprehension's own targets are gone after it; what it changed outside
+        # (argv.append(x), a walrus) stays, joined with before (it may run zero times)
+        own = {n.id for gen in node.generators for n in ast.walk(gen.target)
+               if isinstance(n, ast.Name)}
+        changed = self.env
         self.env = saved
+        for k, v in changed.items():
+            if k not in own and v != saved.get(k, CLEAN):
+                self.env[k] = saved.get(k, CLEAN) | v
         return t
 
     def call(self, node: ast.Call) -> Taint:

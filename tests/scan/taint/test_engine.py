@@ -216,3 +216,183 @@ def test_query_results_are_stored_data_not_the_request(scan: Scan) -> None:
         return HttpResponse(request.GET["q"])
     """
     assert scan(code) == {("RP-T012", 12)}
+
+
+def test_try_handlers_else_and_except_names(scan: Scan) -> None:
+    """adv-gate4 B1/B1b/B2: a handler starts from any point of the ``try`` body, ``else``
+    from its end, and ``except E as name`` binds what the body held."""
+    code = """
+    import ipaddress, subprocess
+    def handler(event, context):
+        host = "localhost"
+        try:
+            host = event["host"]
+            ipaddress.ip_address(host)
+        except ValueError:
+            subprocess.check_output(f"host {host}", shell=True)
+        other = "localhost"
+        try:
+            other = event["other"]
+        except KeyError:
+            return 400
+        else:
+            subprocess.check_output(f"ping -c 1 {other}", shell=True)
+        error = "none"
+        try:
+            float(event["ratio"])
+        except ValueError as error:
+            subprocess.run(f"logger bad ratio: {error}", shell=True)
+        fixed = "localhost"
+        try:
+            fixed = "127.0.0.1"
+        except ValueError:
+            subprocess.run(f"host {fixed}", shell=True)
+        return 200
+    """
+    assert scan(code) == {("RP-T002", 8), ("RP-T002", 15), ("RP-T002", 20)}
+
+
+def test_comprehension_side_effects_stay(scan: Scan) -> None:
+    """adv-gate4 B22: appends and walrus bindings inside a comprehension outlive it."""
+    code = """
+    import os
+    def handler(event, context):
+        argv = ["ls", "-l"]
+        [argv.append(name) for name in event["files"]]
+        os.system(" ".join(argv))
+        line = "ls -l"
+        [line := line + " " + name for name in event["files"]]
+        os.system(line)
+        name = "fixed"
+        _ = [name for name in event["files"]]
+        os.system(name)
+    """
+    assert scan(code) == {("RP-T002", 5), ("RP-T002", 8)}
+
+
+def test_loops_match_and_with_keep_every_path(scan: Scan) -> None:
+    """adv-gate4 B26/B27/B11/B33/B35: zero passes, ``continue``, values two passes away,
+    a ``match`` no case of which matched, and a ``with`` that may swallow a raise."""
+    code = """
+    import contextlib, os
+    def handler(event, context):
+        level = event.get("level", "info")
+        for _flag in event.get("verbose", []):
+            level = "debug"
+        os.system(f"report --level {level}")
+        port = "80"
+        for port in event["ports"]:
+            if not port.isdigit():
+                continue
+        os.system(f"nc -z localhost {port}")
+        older = previous = "true"
+        for step in event["steps"]:
+            os.system(older)
+            older = previous
+            previous = step
+        cmd = event.get("cmd", "report")
+        match event.get("preset"):
+            case "full":
+                cmd = "report --full"
+            case "short":
+                cmd = "report --short"
+        os.system(cmd)
+        n = event["n"]
+        with contextlib.suppress(ValueError):
+            if not n.isdigit():
+                raise ValueError(n)
+        os.system("seq " + n)
+        fixed = event["f"]
+        match fixed:
+            case "a":
+                fixed = "x"
+            case _:
+                fixed = "y"
+        os.system(fixed)
+        with open("/tmp/x") as fh:
+            if not n.isdigit():
+                raise ValueError(n)
+            os.system("seq " + n + fh.name)
+    """
+    assert scan(code) == {("RP-T002", n) for n in (6, 11, 14, 23, 28)}
+
+
+def test_guards_and_sanitisers_that_check_less_than_they_seem(scan: Scan) -> None:
+    """adv-gate4 B8 (pos/endpos), B12 (a local pattern shadows the module's), B13 (``in``
+    a str is a substring test), B31 (re.sub count), B32 (get with another default),
+    B15 (the app's own ``abort`` returns): RP-T002 still fires."""
+    code = """
+    import os, re
+    NAME = re.compile(r"[a-z0-9]+")
+    def abort(status):
+        return {"statusCode": status}
+    def handler(event, context):
+        a = event["a"]
+        if not NAME.fullmatch(a, 0, 32):
+            return 400
+        os.system("echo " + a)
+        NAME2 = re.compile(r"[^/]+")
+        b = event["b"]
+        if not NAME2.fullmatch(b) or not NAME.fullmatch(b):
+            pass
+        fmt = event["fmt"]
+        if fmt not in "json|yaml|csv":
+            return 400
+        os.system("export --format " + fmt)
+        os.system("echo " + re.sub(r"[^a-z0-9]", "", event["x"], re.I))
+        q = event["q"]
+        if not q.get("lines", "10").isdigit():
+            return 400
+        os.system("tail -n " + q.get("lines", q.get("default", "10")))
+        n = event["n"]
+        if not n.isdigit():
+            abort(400)
+        os.system("seq " + n)
+        os.system("echo " + re.sub(r"[^a-z0-9]", "", event["x"]))
+    """
+    assert scan(code) == {("RP-T002", n) for n in (9, 17, 18, 22, 26)}
+
+
+def test_a_module_pattern_shadowed_by_a_local_proves_nothing(scan: Scan) -> None:
+    code = """
+    import os, re
+    SAFE = re.compile(r"[a-z0-9]+")
+    def handler(event, context):
+        SAFE = re.compile(r"[^/]+")
+        name = event["name"]
+        if not SAFE.fullmatch(name):
+            return 400
+        os.system("wc -l /srv/data/" + name)
+    """
+    assert scan(code) == {("RP-T002", 8)}
+
+
+def test_in_place_changes_forget_what_guards_knew(scan: Scan) -> None:
+    """adv-gate4 B9: a fact on ``params["lines"]`` does not survive ``params.update()``."""
+    code = """
+    import json, os
+    def handler(event, context):
+        params = dict(event["qs"])
+        if not params.get("lines", "10").isdigit():
+            return 400
+        os.system("tail -n " + params["lines"])
+        params.update(json.loads(event["body"]))
+        os.system("tail -n " + params["lines"])
+    """
+    assert scan(code) == {("RP-T002", 8)}
+
+
+def test_a_branch_that_forgets_a_path_fact_forgets_it_after_the_join(scan: Scan) -> None:
+    """adv-gate4 B9 (setattr_override): ``d.update()`` in one arm or loop pass drops the
+    guard's fact on ``d["n"]`` for the code after it, not only inside that arm."""
+    code = """
+    import json, os
+    def handler(event, context):
+        d = dict(event["qs"])
+        if not d.get("n", "1").isdigit():
+            return 400
+        for extra in event.get("more", []):
+            d.update(json.loads(extra))
+        os.system("seq " + d["n"])
+    """
+    assert scan(code) == {("RP-T002", 8)}
