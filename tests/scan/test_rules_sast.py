@@ -53,18 +53,17 @@ EXPECTED: dict[str, set[tuple[str, int]]] = {
 # calibrated severities: (file, rule, line) -> severity the gate judges by
 SEVERITIES = {
     ("shell_vuln.py", "B602", 9): Severity.HIGH,  # built at run time, through a shell
-    # a re.fullmatch guard bandit cannot see; the taint proof (taint/proof.py) does
-    ("shell_guarded_safe.py", "B605", 16): Severity.MEDIUM,
-    # every run-time part shown safe by the taint engine's sanitisers and guards
-    ("shell_proven_safe.py", "B602", 16): Severity.LOW,  # shlex.quote through locals
-    ("shell_proven_safe.py", "B605", 18): Severity.LOW,  # str(uuid.UUID(...))
-    # a module-level set: another module may add to it (adv-gate4 B20): no proof
-    ("shell_proven_safe.py", "B605", 22): Severity.HIGH,
-    ("shell_proven_safe.py", "B605", 56): Severity.MEDIUM,  # a frozenset allowlist
-    ("shell_proven_safe.py", "B602", 26): Severity.MEDIUM,  # a compiled fullmatch pattern
-    ("shell_proven_safe.py", "B605", 29): Severity.MEDIUM,  # isdigit()
-    ("shell_proven_safe.py", "B602", 44): Severity.LOW,  # quoted by a helper (followed)
-    ("shell_proven_safe.py", "B605", 45): Severity.MEDIUM,  # a helper's guard
+    # safe, but built through names, helpers or guards: nothing is lowered through names
+    # (the taint proof that did was withdrawn after two adversarial reviews got past it)
+    ("shell_guarded_safe.py", "B605", 16): Severity.HIGH,  # a re.fullmatch guard
+    ("shell_proven_safe.py", "B602", 16): Severity.HIGH,  # shlex.quote through locals
+    ("shell_proven_safe.py", "B605", 18): Severity.HIGH,  # str(uuid.UUID(...))
+    ("shell_proven_safe.py", "B605", 22): Severity.HIGH,  # a module-level set
+    ("shell_proven_safe.py", "B602", 26): Severity.HIGH,  # a compiled fullmatch pattern
+    ("shell_proven_safe.py", "B605", 29): Severity.HIGH,  # isdigit()
+    ("shell_proven_safe.py", "B602", 44): Severity.HIGH,  # quoted by a helper
+    ("shell_proven_safe.py", "B605", 45): Severity.HIGH,  # a helper's guard
+    ("shell_proven_safe.py", "B605", 56): Severity.HIGH,  # a frozenset allowlist
     # the backstop: what nothing shows safe keeps bandit's high
     ("shell_unproven_vuln.py", "B602", 15): Severity.HIGH,  # a helper's parameter
     ("shell_unproven_vuln.py", "B605", 20): Severity.HIGH,  # an app call not followed
@@ -86,20 +85,21 @@ SEVERITIES = {
     ("shell_unproven_vuln.py", "B605", 63): Severity.HIGH,  # ... or by a helper
     ("shell_unproven_vuln.py", "B605", 68): Severity.HIGH,  # a module list changed elsewhere
     ("shell_unproven_vuln.py", "B602", 81): Severity.HIGH,  # a "constant" list changed elsewhere
-    ("shell_guarded_safe.py", "B602", 17): Severity.LOW,  # shlex.join quotes every word
-    ("shell_guarded_safe.py", "B605", 18): Severity.LOW,  # f-string of module constants
-    ("shell_guarded_safe.py", "B602", 19): Severity.LOW,  # " ".join of constants
+    ("shell_guarded_safe.py", "B602", 17): Severity.MEDIUM,  # shlex.join quotes, in place
+    ("shell_guarded_safe.py", "B605", 18): Severity.HIGH,  # f-string of module constants
+    ("shell_guarded_safe.py", "B602", 19): Severity.HIGH,  # " ".join of constants
     ("weak_hash_vuln.py", "B324", 8): Severity.HIGH,  # md5 of a password
     ("weak_hash_etag_safe.py", "B324", 8): Severity.LOW,  # md5 as an ETag
     ("shell_safe.py", "B603", 9): Severity.MEDIUM,  # no shell, an argument chosen at run time
     ("shell_argv_vuln.py", "B603", 8): Severity.MEDIUM,
-    ("shell_constant_safe.py", "B602", 10): Severity.LOW,  # constant, through a name
-    ("shell_constant_safe.py", "B602", 11): Severity.LOW,  # constant, concatenated literals
-    ("shell_constant_safe.py", "B605", 12): Severity.LOW,
+    ("shell_constant_safe.py", "B602", 10): Severity.HIGH,  # constant, but through a name
+    ("shell_constant_safe.py", "B602", 11): Severity.LOW,  # concatenated literals at the call
+    ("shell_constant_safe.py", "B605", 12): Severity.HIGH,
     ("shell_constant_safe.py", "B603", 13): Severity.LOW,
-    ("shell_quoted_safe.py", "B602", 11): Severity.LOW,  # shlex.quote of the request value
-    ("shell_quoted_safe.py", "B605", 12): Severity.LOW,  # quote imported from shlex
-    ("shell_quoted_safe.py", "B602", 13): Severity.LOW,  # int() of it
+    # quoted in place: no shell injection; argument injection stays possible, as B603
+    ("shell_quoted_safe.py", "B602", 11): Severity.MEDIUM,  # shlex.quote of the request value
+    ("shell_quoted_safe.py", "B605", 12): Severity.MEDIUM,  # quote imported from shlex
+    ("shell_quoted_safe.py", "B602", 13): Severity.MEDIUM,  # int() of it
     ("shell_quoted_safe.py", "B602", 14): Severity.HIGH,  # the same value unquoted
     ("sql_format_vuln.py", "B608", 7): Severity.MEDIUM,  # a value formatted in
     ("sql_format_vuln.py", "B608", 8): Severity.LOW,  # values bound, an identifier spliced
@@ -167,10 +167,14 @@ def test_calibrated_severity(results: tuple[list[Finding], list[object]],
         assert "rated low" in found.message  # the report says why it does not block
 
 
-def test_nothing_constant_blocks(results: tuple[list[Finding], list[object]]) -> None:
+def test_no_literal_command_blocks(results: tuple[list[Finding], list[object]]) -> None:
+    """A command written as a literal at the call is low; the same text through a name is
+    not lowered (a name can be rebound in ways the gate does not follow)."""
     findings, _ = results
-    assert all(f.severity is Severity.LOW for f in findings
-               if f.path in ("shell_constant_safe.py", "shell_safe.py") and f.rule_id != "B603")
+    literal = {("shell_constant_safe.py", 11), ("shell_constant_safe.py", 13)}
+    got = {(f.path, f.line): f.severity for f in findings
+           if f.path == "shell_constant_safe.py" and f.rule_id != "B404"}
+    assert {k for k, v in got.items() if v is Severity.LOW} == literal
 
 
 def test_eval_and_exec_are_code_injection(results: tuple[list[Finding], list[object]]) -> None:
@@ -208,7 +212,7 @@ def test_files_restricts_the_scan(tmp_path: Path) -> None:
 
 def test_quoted_words_inside_literal_quotes_keep_high(tmp_path: Path) -> None:
     """adv-gate4 B19: ``'{shlex.quote(x)}'`` / ``"{shlex.quote(x)}"`` undo the quoting
-    (the in-place check and the taint proof); outside quotes it is still low."""
+    (the in-place check); outside quotes, in place, it is medium."""
     (tmp_path / "h.py").write_text(
         "import os\nimport shlex\nimport subprocess\n\n\n"
         "def handler(event, context):\n"
@@ -231,16 +235,18 @@ def test_quoted_words_inside_literal_quotes_keep_high(tmp_path: Path) -> None:
     got = {(f.path, f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
     # in h.py, a literal that leaves a quote open (f"grep '{term}'") makes every
     # quoted word of the module unproven: it could be spliced next to any of them
+    # in ok.py only the word quoted at the call is lowered (to medium, as B603):
+    # one quoted through a name is not followed
     assert got == {("h.py", 8, Severity.HIGH), ("h.py", 9, Severity.HIGH),
                    ("h.py", 10, Severity.HIGH), ("h.py", 11, Severity.HIGH),
-                   ("ok.py", 7, Severity.LOW), ("ok.py", 8, Severity.LOW),
-                   ("ok.py", 9, Severity.LOW)}
+                   ("ok.py", 7, Severity.HIGH), ("ok.py", 8, Severity.MEDIUM),
+                   ("ok.py", 9, Severity.HIGH)}
 
 
 def test_quoting_undone_by_codecs_containers_and_characters_keeps_high(tmp_path: Path) -> None:
     """adv-gate4 B10 (unicode_escape turns \\x27 into a quote), B14 (str() of a list of
     quoted words repr()s them in "..."), B24 (``{0[1]}``, ``sorted()`` pick characters),
-    B18 (url_for keeps ; $ & ' ( ) in values); joining the words or utf-8 stays low."""
+    B18 (url_for keeps ; $ & ' ( ) in values)."""
     (tmp_path / "h.py").write_text(
         "import os\nimport shlex\n\n\n"
         "def handler(event, context):\n"
@@ -260,9 +266,10 @@ def test_quoting_undone_by_codecs_containers_and_characters_keeps_high(tmp_path:
     )
     findings, _ = sast.run(load_tree(tmp_path))
     got = {(f.line, f.severity) for f in findings if f.rule_id in ("B602", "B605")}
+    # (13 and 15 would be safe, but go through names, which are not followed)
     assert got == {(7, Severity.HIGH), (9, Severity.HIGH), (10, Severity.HIGH),
-                   (11, Severity.HIGH), (12, Severity.HIGH), (13, Severity.LOW),
-                   (15, Severity.LOW), (18, Severity.HIGH)}
+                   (11, Severity.HIGH), (12, Severity.HIGH), (13, Severity.HIGH),
+                   (15, Severity.HIGH), (18, Severity.HIGH)}
 
 
 # reviewer cases alone in a module (in shell_unproven_vuln.py some are high for a
@@ -337,6 +344,13 @@ _ALONE = {
     "stdin_spread": 'import subprocess\n\n\ndef handler(event, context):\n'
                     '    kw = {"input": "ls " + event["d"], "text": True}\n'
                     '    subprocess.run("sh", shell=True, **kw)\n',
+    # adversarial review 5: a shell by its full path, and the dot builtin, fed on stdin
+    "stdin_abs_sh": 'import subprocess\n\n\ndef handler(event, context):\n'
+                    '    script = "ls -l " + event["name"]\n'
+                    '    subprocess.run("/bin/sh", shell=True, input=script, text=True)\n',
+    "stdin_source": 'import subprocess\n\n\ndef handler(event, context):\n'
+                    '    script = "ls -l " + event["name"]\n'
+                    '    subprocess.run(". /dev/stdin", shell=True, input=script, text=True)\n',
     "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
                '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
 }
@@ -352,26 +366,41 @@ def test_reviewer_cases_alone_keep_high(tmp_path: Path, name: str) -> None:
 
 
 def test_a_module_changed_by_another_module_is_not_lowered(tmp_path: Path) -> None:
-    """``import app; app.CMD = event["cmd"]`` or ``setattr(names_module, "CMD", x)`` in
+    """``import app; app.quote = str`` or ``setattr(names_module, "quote", f)`` in
     another module: each file is judged on its own, so the gate re-checks lowered
     shell findings against the whole app (``calibrate.changed_from_outside``)."""
     from ramparts.scan import calibrate
 
-    (tmp_path / "app.py").write_text(
-        'import os\nimport plugins\nCMD = "uptime"\n\n\ndef handler(event, context):\n'
-        '    plugins.load(event)\n    os.system(CMD)\n')
+    quoted = ('import os\nfrom shlex import quote\n\n\ndef handler(event, context):\n'
+              '    os.system("echo " + quote(event["x"]))\n')
+    (tmp_path / "app.py").write_text(quoted)
     (tmp_path / "plugins.py").write_text(
-        'import app\n\n\ndef load(event):\n    app.CMD = event["cmd"]\n')
-    (tmp_path / "names.py").write_text(
-        'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n    os.system(CMD)\n')
+        'import app\n\n\ndef load(event):\n    app.quote = str\n')
+    (tmp_path / "names.py").write_text(quoted)
     (tmp_path / "setter.py").write_text(
-        'import names as n\n\n\ndef load(event):\n    setattr(n, "CMD", event["x"])\n')
-    (tmp_path / "other.py").write_text(
-        'import os\nCMD = "uptime"\n\n\ndef handler(event, context):\n    os.system(CMD)\n')
+        'import names as n\n\n\ndef load(event):\n    setattr(n, "quote", str)\n')
+    (tmp_path / "other.py").write_text(quoted)
     tree = load_tree(tmp_path)
     findings, _ = sast.run(tree)
     assert {(f.path, f.severity) for f in findings if f.rule_id in ("B602", "B605")} == {
-        ("app.py", Severity.LOW), ("names.py", Severity.LOW), ("other.py", Severity.LOW)}
+        ("app.py", Severity.MEDIUM), ("names.py", Severity.MEDIUM), ("other.py", Severity.MEDIUM)}
     judged = calibrate.changed_from_outside(tree.python, findings)
     assert {(f.path, f.severity) for f in judged if f.rule_id in ("B602", "B605")} == {
-        ("app.py", Severity.HIGH), ("names.py", Severity.HIGH), ("other.py", Severity.LOW)}
+        ("app.py", Severity.HIGH), ("names.py", Severity.HIGH), ("other.py", Severity.MEDIUM)}
+
+
+@pytest.mark.parametrize("argv", [
+    '["timeout", "10", "sh", "-c", os.environ["HOOK"]]',  # a wrapper before the shell
+    '["sh", "-c", "--", os.environ["HOOK"]]',  # the script after "--"
+    '["/usr/bin/env", "bash", "-ec", os.environ["HOOK"]]',
+])
+def test_a_shell_script_chosen_at_run_time_is_high_without_shell_true(
+        tmp_path: Path, argv: str) -> None:
+    """adversarial review 5 (N13, N22): ``sh -c`` behind a wrapper or ``--`` is still a
+    shell running a run-time script, not an argument list (B603's medium)."""
+    (tmp_path / "h.py").write_text(
+        "import os\nimport subprocess\n\n\ndef handler(event, context):\n"
+        f"    subprocess.run({argv}, check=False)\n")
+    findings, _ = sast.run(load_tree(tmp_path))
+    [shell] = [f for f in findings if f.rule_id == "B603"]
+    assert shell.severity is Severity.HIGH, shell.message

@@ -17,7 +17,10 @@ rule or the engine change lands; the marker is then removed:
 * ``PENDING_RULES``: rules that do not exist on main yet (their vulnerable
   cases; safe twins pass trivially and are asserted from day one);
 * ``MAIN_MISSES``: known misses (and one false positive) of rules that
-  exist, each to be removed when the rule learns the case.
+  exist, each to be removed when the rule learns the case;
+* ``BANDIT_KEEPS_HIGH``: safe twins whose command is built through names, so
+  bandit's shell finding keeps its high (the gate lowers only literals and
+  words quoted at the call: docs/scanning.md, "Bandit rules we change").
 """
 
 from __future__ import annotations
@@ -35,11 +38,19 @@ PENDING_RULES: dict[str, str] = {}
 
 MAIN_MISSES: dict[str, set[str]] = {}
 
+BANDIT_KEEPS_HIGH: dict[str, set[str]] = {
+    "T002_command": {"03_lambda_evctx_klass_safe", "06_fastapi_body_direct_safe",
+                     "08_py312_flask_safe"},
+}
+
 _MIN_PER_CATEGORY = 6
 
 
 def _pending(case: Path) -> str | None:
     category, name = case.parent.name, case.name
+    if name in BANDIT_KEEPS_HIGH.get(category, set()):
+        return ("safe, but built through names: bandit's shell finding keeps its high "
+                "(commands are lowered only when written as literals or quoted at the call)")
     if name in MAIN_MISSES.get(category, set()):
         if name.endswith("_safe"):
             return "false positive: the rule does not understand this guard yet"
@@ -127,6 +138,6 @@ def test_the_python_3_12_cases_really_need_a_3_12_parser() -> None:
 
 def test_markers_name_existing_cases_only() -> None:
     names = {c.relative_to(CORPUS).as_posix() for c in case_dirs()}
-    for category, cases in MAIN_MISSES.items():
+    for category, cases in (*MAIN_MISSES.items(), *BANDIT_KEEPS_HIGH.items()):
         for name in cases:
             assert f"{category}/{name}" in names, f"stale marker {category}/{name}"

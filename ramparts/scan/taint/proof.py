@@ -1,19 +1,17 @@
-"""Proof that a shell command is built only from constants and neutralised parts.
+"""Facts about how a shell command is written, for the in-place quoting check.
 
-The taint rules follow attacker data forward from its sources; a value they
-never saw tainted is not thereby safe (the rules may simply not model where
-it came from). Bandit's shell findings (B602/B604/B605) are the backstop for
-those cases, so they may only be lowered on positive evidence. ``shell_command``
-gives it: it interprets the function around the call with the same engine
-(``engine.Interp``: its sanitisers, guards, branches and loops) but trusts
-nothing: every parameter, every global that is not a literal, every attribute
-of something unknown, every call into the app (not followed here) and every
-library call the engine does not know to keep only its inputs (``os.getenv``,
-``open().read()``) counts as dangerous for every sink kind. If the command
-that reaches the call is still free of the ``command`` kind, each of its
-run-time parts went through ``shlex.quote``/``int()``/``uuid.UUID()`` and the
-like, or a guard (allowlist membership, a ``re.fullmatch`` character check,
-``isdigit()`` ...) ruled out what the shell would read as syntax.
+``calibrate`` lowers bandit's shell finding (B602/B604/B605) to medium only when
+every run-time part of the command is ``shlex.quote(...)``/``int()`` spliced in
+at the call, outside literal quotes, in a module that names no program that
+re-parses its arguments and rebinds none of the names involved.  This module
+answers those questions (``pieces``, ``holes_outside_quotes``, ``reparses``,
+``opens_quotes``, ``unfollowed_names``, ``changed_in_place``).
+
+It once also re-ran the taint engine over the function, distrusting everything,
+to *prove* a command safe through variables, helpers and guards; two adversarial
+reviews found dozens of ways past that proof (rebinding, aliasing, control flow,
+guards that check less than they seem, programs that run their arguments), so
+the proof was withdrawn: a command built through names keeps bandit's severity.
 """
 
 from __future__ import annotations
@@ -21,19 +19,12 @@ from __future__ import annotations
 import ast
 import re
 import string
-from pathlib import Path
 from typing import Any
 
-import ramparts.scan.taint.calls as calls
 import ramparts.scan.taint.index as index
 import ramparts.scan.taint.sanitisers as sanitisers
-from ramparts.scan.source import SourceFile
-from ramparts.scan.taint.analysis import Program
-from ramparts.scan.taint.engine import Interp
-from ramparts.scan.taint.rules import CLEAN, KINDS, Taint
 
-__all__ = ["GUARDED", "SANITISED", "changed_in_place", "plain_braces", "plain_percent",
-           "shell_command", "unfollowed_names"]
+__all__ = ["changed_in_place", "plain_braces", "plain_percent", "unfollowed_names"]
 
 _HELPER_DEPTH = 3  # helper -> helper's helper -> ...; deeper calls are unknown
 SANITISED = "sanitised"  # proven without any guard: quoting, numbers, constants
@@ -75,272 +66,12 @@ _VALUE_METHODS = frozenset({
     "insert", "add", "update", "setdefault", "translate", "expandtabs", "swapcase"})
 
 
-def shell_command(sf_tree: ast.Module, line: int, column: int,
-                  cache: dict[str, Any] | None = None) -> str | None:
-    """``SANITISED``/``GUARDED`` when the command of the call at (line, column) is proven
-    safe, else ``None`` (tainted, unknown, not a command sink the engine models, or not
-    inside a function). ``cache`` keeps the file's index between calls for one file."""
-    call = next((n for n in ast.walk(sf_tree) if isinstance(n, ast.Call)
-                 and n.lineno == line and n.col_offset == column), None)
-    fn = _enclosing_function(sf_tree, call) if call is not None else None
-    if fn is None:
-        return None
-    cache = {} if cache is None else cache
-    if "proof_index" not in cache:
-        sf = SourceFile(rel="proof.py", path=Path("proof.py"), text="")
-        sf.tree = sf_tree
-        cache["proof_index"] = index.build(sf)
-    mod = cache["proof_index"]
-    try:
-        if _run(mod, fn, line, column, guards=False):
-            return SANITISED
-        if _run(mod, fn, line, column, guards=True):
-            return GUARDED
-    except RecursionError:  # too deep to follow: nothing proven, bandit's severity stands
-        return None
-    return None
-
-
-def _enclosing_function(tree: ast.Module, call: ast.Call) -> index.Function | None:
-    """The innermost function whose body holds ``call`` (lambdas do not count)."""
-    around = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-              and n.lineno <= call.lineno <= (n.end_lineno or n.lineno)
-              and any(c is call for c in ast.walk(n))]
-    return max(around, key=lambda n: (n.lineno, n.col_offset), default=None)
-
-
-def _run(mod: index.ModuleIndex, fn: index.Function, line: int, column: int,
-         guards: bool) -> bool:
-    program = _Distrustful([mod], {})
-    params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
-    params += [a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None]
-    interp = _Skeptic(program, mod, dict.fromkeys(params, KINDS), 0, "")
-    interp.setup(fn, line, column, guards)
-    interp.block(fn.body)
-    return interp.checked and "command" not in interp.reached
-
-
-class _Distrustful(Program):
-    """Calls into plain functions of the same module are followed just as skeptically
-    (``_HELPER_DEPTH`` deep); methods, constructors and other modules' code are not:
-    what they return is unknown."""
-
-    def call(self, caller: Any, node: ast.Call, target: Any, args: list[Taint],
-             kwargs: dict[str | None, Taint], receiver: Taint | None) -> Taint:
-        mod, fn, cls = target
-        if cls is not None or mod is not caller.mod or caller.depth >= _HELPER_DEPTH \
-                or fn.decorator_list \
-                or id(fn) in self._active or any(isinstance(a, ast.Starred) for a in node.args):
-            caller.poison(node)
-            return KINDS
-        params = index.positional(fn)
-        env: dict[str, Taint] = dict.fromkeys(
-            [*params, *(a.arg for a in fn.args.kwonlyargs),
-             *(a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None)], KINDS)
-        for n, t in enumerate(args):  # given parameters hold what they were given ...
-            if n < len(params):
-                env[params[n]] = t
-        for k, t in kwargs.items():
-            if k is not None and k in env:
-                env[k] = t
-        if None in kwargs:  # ... and f(**spread) may fill any of the others
-            caller.poison(node)
-            return KINDS
-        helper = _Skeptic(self, mod, dict(env), caller.depth + 1, "")
-        helper.setup(fn, -1, -1, caller.guards)
-        self._active.add(id(fn))
-        try:
-            helper.block(fn.body)
-        finally:
-            self._active.discard(id(fn))
-        # what the helper put into the lists and objects it was given, the caller holds too
-        given = {p: a for p, a in zip(params, node.args, strict=False)}
-        given |= {k.arg: k.value for k in node.keywords if k.arg is not None}
-        changed = _changed(fn)
-        for param, arg in given.items():
-            root = _root(arg)
-            if root is None or root not in caller.env:
-                continue
-            if param in changed:  # helper(job) sets job.name / helper(d["argv"]) appends
-                caller.env[root] = caller.env[root] | KINDS
-                calls.forget_paths(caller.env, root)
-            elif helper.env.get(param) != env.get(param):
-                caller.env[root] = caller.env[root] | helper.env.get(param, KINDS)
-                calls.forget_paths(caller.env, root)
-        # defaults and unfilled *args/**kwargs stay unknown; falling off the end is None
-        return helper.returns
-
-    def field(self, cls: str, attr: str) -> Taint:
-        return KINDS
-
-    def report(self, mod: Any, node: ast.AST, kind: str, sink: str, via: str) -> None:
-        return None
-
-    def store_field(self, cls: str, attr: str, t: Taint) -> None:
-        return None
-
-
-class _Skeptic(Interp):
-    """``Interp`` with every value it cannot account for dangerous for every kind."""
-
-    def setup(self, fn: index.Function, line: int, column: int, guards: bool) -> None:
-        self.target = (line, column)
-        self.guards = guards
-        self.checked = False
-        self.reached: Taint = CLEAN
-        tree = self.mod.sf.tree
-        if not hasattr(self.p, "unfollowed"):
-            self.p.unfollowed = unfollowed_names(tree)  # type: ignore[attr-defined]
-        self.unfollowed: set[str] = self.p.unfollowed  # type: ignore[attr-defined]
-        self.literal_globals = _literal_globals(tree) - self.unfollowed  # type: ignore[arg-type]
-        if not hasattr(self.p, "reparse"):
-            self.p.reparse = reparses(tree)  # type: ignore[attr-defined]
-            self.p.opens_quotes = opens_quotes(tree)  # type: ignore[attr-defined]
-            self.p.quote_names = _quote_names(tree)  # type: ignore[attr-defined]
-        self.reparse: bool = self.p.reparse  # type: ignore[attr-defined]
-        self.opens_quotes: bool = self.p.opens_quotes  # type: ignore[attr-defined]
-        self.quote_names: set[str] = self.p.quote_names  # type: ignore[attr-defined]
-        self.callee_parts: set[int] = set()  # receivers of calls: os.path in os.path.join()
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Call):
-                func = node.func
-                while isinstance(func, ast.Attribute):
-                    func = func.value
-                    self.callee_parts.add(id(func))
-        self.shared = _shared_and_changed(fn)
-        self.unpacked: set[int] = set()
-        if not hasattr(self.p, "collections"):
-            self.p.collections = _collection_names(tree)  # type: ignore[attr-defined]
-        self.collections: set[str] = self.p.collections  # type: ignore[attr-defined]
-
-    def hit(self, node: ast.AST, kind: str, sink: str, t: Taint) -> None:
-        at = (getattr(node, "lineno", 0), getattr(node, "col_offset", -1))
-        if kind == "command" and at == self.target:
-            self.checked = True
-            self.reached |= t
-
-    def _facts(self, test: ast.expr, truth: bool) -> list[sanitisers.Fact]:
-        if not self.guards:
-            return []
-        if any(isinstance(n, ast.Name) and n.id in self.unfollowed for n in ast.walk(test)):
-            return []  # global PAT; PAT = ... elsewhere: which pattern checks is not followed
-        for node in ast.walk(test):
-            if isinstance(node, ast.Compare) and any(
-                    isinstance(op, ast.In | ast.NotIn) for op in node.ops) and any(
-                    not _a_collection(c, self.collections) for c in node.comparators):
-                return []  # x in NAME where NAME may be a str: a substring test (B13)
-        return super()._facts(test, truth)
-
-    def expr(self, node: ast.expr | None) -> Taint:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) \
-                and isinstance(node.right, ast.Tuple):
-            self.unpacked.add(id(node.right))  # "%s %s" % (a, b) formats a and b, not a tuple
-        if isinstance(node, ast.Name) and node.id in self.unfollowed \
-                and id(node) not in self.callee_parts:
-            super().expr(node)
-            return KINDS  # bound in a way the engine does not follow exactly
-        if isinstance(node, ast.Name) and node.id not in self.env \
-                and id(node) not in self.callee_parts:
-            return CLEAN if node.id in self.literal_globals else KINDS
-        t = super().expr(node)
-        if isinstance(node, ast.Name) and node.id in self.shared:
-            return t | KINDS  # another name for the same list/object was filled elsewhere
-        if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.ListComp
-                      | ast.SetComp | ast.DictComp | ast.GeneratorExp) \
-                and id(node) not in self.unpacked:
-            t = t | {CONTAINER}
-        if QUOTED not in t:
-            return t
-        if CONTAINER in t and isinstance(node, ast.JoinedStr | ast.BinOp | ast.FormattedValue):
-            return t | KINDS  # f"{tags}" of a list of quoted words: repr re-quotes them
-        parts = pieces(node) if isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call) else None
-        if parts is not None and (not holes_outside_quotes(parts) or any(
-                isinstance(n, ast.Name) and n.id in self.quote_names for n in ast.walk(node))):
-            return t | KINDS  # f"grep '{q}'": the literal quotes cancel quote()'s
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
-            return t | KINDS  # shlex.quote(x)[1:-1] drops the quotes
-        if isinstance(node, ast.FormattedValue) and (
-                node.conversion in (ord("r"), ord("a")) or node.format_spec is not None):
-            return t | KINDS  # {q!r} re-quotes with "...", where $() runs; {q:.5} cuts
-        if isinstance(node, ast.BinOp) and any(
-                isinstance(b, ast.BinOp) and isinstance(b.op, ast.Mod) and not (
-                    isinstance(b.left, ast.Constant) and isinstance(b.left.value, str)
-                    and plain_percent(b.left.value)) for b in ast.walk(node)):
-            return t | KINDS  # "%r" % q, "%.5s" % q, or a format read at run time
-        return t
-
-    def call(self, node: ast.Call) -> Taint:
-        t = super().call(node)
-        if _root(node.func) in self.unfollowed:  # from shlex import quote; def quote(s): ...
-            self.poison(node)
-            return t | KINDS
-        name = self.qualname(node.func)
-        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
-        if name in _QUOTERS:
-            return t | (KINDS if self.reparse or self.opens_quotes else {QUOTED})
-        if method == "join" and self._is_value(node.func.value):  # type: ignore[attr-defined]
-            t = t - {CONTAINER}  # sep.join(words): a string of the words
-        elif name in _CONTAINER_CALLS:
-            t = t | {CONTAINER}
-        elif QUOTED in t and CONTAINER in t and (
-                name in ("str", "repr", "format") or method == "format"):
-            return t | KINDS
-        if calls.app_target(self, node.func, name) is not None:
-            # the app's own code: followed by _Distrustful.call, which judged every step
-            # inside it (a helper that slices a quoted word is caught there), or unknown
-            return t
-        known = name in sanitisers.CLEAR_ALL or name in sanitisers.SANITISERS \
-            or name in _KEEPS_INPUTS or method in sanitisers.CLEAN_METHODS or (
-                method in _VALUE_METHODS and self._is_value(node.func.value))  # type: ignore[attr-defined]
-        if not known:
-            self.poison(node)
-            return t | KINDS
-        if QUOTED in t and not self._keeps_quoting(node, name, method):
-            return t | KINDS
-        return t
-
-    def poison(self, node: ast.Call) -> None:
-        """A call we cannot see into may have filled the lists and objects it was given."""
-        given = [*node.args, *(k.value for k in node.keywords)]
-        if isinstance(node.func, ast.Attribute):
-            given.append(node.func.value)  # and its receiver: cfg.load(path)
-        for g in given:
-            while isinstance(g, ast.Starred | ast.Attribute | ast.Subscript):
-                g = g.value
-            if isinstance(g, ast.Name) and g.id in self.env:
-                self.env[g.id] = self.env[g.id] | KINDS
-                calls.forget_paths(self.env, g.id)  # setattr(job, k, v) after job.name
-
-    def _keeps_quoting(self, node: ast.Call, name: str, method: str | None) -> bool:
-        """Whether a call given a shell-quoted value keeps each quoted word whole."""
-        if name in _KEEPS_QUOTES or method in sanitisers.CLEAN_METHODS:
-            return True
-        if method == "format":
-            template = node.func.value  # type: ignore[attr-defined]
-            return isinstance(template, ast.Constant) and isinstance(template.value, str) \
-                and plain_braces(template.value)
-        if method in ("encode", "decode") and self._is_value(node.func.value):  # type: ignore[attr-defined]
-            codec = node.args[0] if node.args else next(
-                (k.value for k in node.keywords if k.arg == "encoding"), None)
-            return len(node.args) <= 1 and all(k.arg == "encoding" for k in node.keywords) \
-                and (codec is None or isinstance(codec, ast.Constant)
-                     and str(codec.value).lower() in _PLAIN_CODECS)
-        return method in _KEEPS_QUOTES_METHODS and self._is_value(node.func.value)  # type: ignore[attr-defined]
-
-    def _is_value(self, node: ast.expr) -> bool:
-        """A receiver that is data (a local, a literal, a call's result), not a module."""
-        while isinstance(node, ast.Attribute | ast.Subscript):
-            node = node.value
-        if isinstance(node, ast.Name):
-            return node.id in self.env or node.id in self.literal_globals
-        return True
-
-
-# programs that parse their arguments as shell (or remote shell) code again: a word quoted
-# once for the local shell is code for them (sh -c, ssh host cmd, eval, watch, xargs ...)
+# programs that run (part of) an argument as a command or script: a quoted word handed
+# to them is still code (sed's e, find -exec, env/timeout/sudo prefixes, interpreters)
 _REPARSERS = re.compile(
-    r"(?<![\w./])-?(?:(?:ba|z|da|k|c|tc|a|fi)?sh|ssh|eval|exec|watch|xargs|su|runuser|"
-    r"parallel|busybox|script)(?![\w./])")
+    r"(?<![\w.])-?(?:(?:ba|z|da|k|c|tc|a|fi)?sh|ssh|eval|exec|watch|xargs|su|runuser|"
+    r"parallel|busybox|script|sed|g?awk|env|find|timeout|nice|nohup|sudo|doas|stdbuf|"
+    r"python[\d.]*|perl|ruby|node|php|lua|docker|kubectl|git|tar|rsync|zip)(?![\w./])")
 
 
 def reparses(tree: ast.AST) -> bool:

@@ -1,4 +1,4 @@
-"""Constant commands: nothing outside the code can change them, so nothing here blocks."""
+"""Constant commands: a literal at the call is low; through a name it keeps high."""
 
 import os
 import subprocess

@@ -13,8 +13,8 @@ def handler(event, context):
     host = event["host"]
     if not re.fullmatch(r"[a-z0-9.-]{1,253}", host):
         return {"statusCode": 400}
-    os.system("dig +short " + host)  # medium: the taint proof sees the guard
-    subprocess.run(shlex.join(["wc", "-l", host]), shell=True)  # low: shlex.join quotes
-    os.system(f"rm -rf {TMP}/*")  # low: an f-string of constants
-    subprocess.run(" ".join([BIN, "--refresh"]), shell=True)  # low: a join of constants
+    os.system("dig +short " + host)  # high: guards not followed
+    subprocess.run(shlex.join(["wc", "-l", host]), shell=True)  # medium: shlex.join, in place
+    os.system(f"rm -rf {TMP}/*")  # high: names not followed
+    subprocess.run(" ".join([BIN, "--refresh"]), shell=True)  # high: names not followed
     return {"statusCode": 200}
