@@ -2,22 +2,23 @@
 
 Bandit judges one call by its shape; a few of its shapes are usually safe
 and, left at bandit's severity, taught users to accept findings unread.
-``adjust`` looks at the flagged code (the file's ``ast``, names followed to
-the one literal they were assigned) and returns the severity and CWE the
+``adjust`` looks at the flagged code (the file's ``ast``) and returns the severity and CWE the
 gate uses, or ``None`` to drop the finding.  Every change is listed, with
 its reason, in docs/scanning.md ("Bandit rules we change"):
 
-* command rules (B602/B604/B605 shell, B603 no shell): a *constant* command
-  (every part a literal, directly or through a name or ``+`` of literals) is
-  LOW whatever bandit says: nothing outside the code can change it; so is a
-  shell command whose every run-time part is ``shlex.quote``-d or ``int()``.  B603
-  with a part chosen at run time is MEDIUM (argument injection; the taint
-  rule RP-T002 blocks it when the part comes from a request).  A shell
-  command the taint engine proves safe (``taint/proof.py``: every run-time
-  part sanitised, or checked by a guard, with nothing unknown in it) is LOW,
-  or MEDIUM when the proof needs a guard; anything unproven keeps bandit's
-  severity, so bandit stays the backstop for flows the taint rules miss.  B404 (import)
-  and B607 (partial path; the sandbox fixes ``PATH``) stay at bandit's LOW.
+* command rules (B602/B604/B605 shell, B603 no shell): a command written as a
+  literal at the call (``+`` of literals, a list of literals) is LOW whatever
+  bandit says: nothing outside the code can change it.  A shell command whose
+  every run-time part is ``shlex.quote``-d or ``int()`` right there (outside
+  literal quotes, in a module that names no program re-parsing its arguments)
+  is MEDIUM, as B603 with a part chosen at run time is (argument injection; the
+  taint rule RP-T002 blocks it when the part comes from a request).  Nothing is
+  lowered through names or a proof of the taint engine: that was tried and
+  withdrawn after two adversarial reviews got past it, so bandit stays the
+  backstop for flows the taint rules miss.  A shell fed its script on stdin,
+  ``sh -c`` with a run-time script, or a run-time ``executable=`` is HIGH.
+  B404 (import) and B607 (partial path; the sandbox fixes ``PATH``) stay at
+  bandit's LOW.
 * B608 (SQL built as a string): a query that binds its values (placeholders
   and a parameters argument) and only splices in constants or placeholder
   lists (``",".join("?" * len(ids))``) is not reported; one that also splices
@@ -54,8 +55,8 @@ def adjust(
     """The (severity, cwe, why) the gate gives bandit's finding, or ``None`` to drop it.
 
     ``column`` is bandit's 0-based offset; ``context`` caches, per file, one
-    ``ModuleContext`` and what the shell-command proof needs (built only for files
-    with a finding that needs them).
+    ``ModuleContext`` and the quoting facts of ``taint/proof.py`` (built only for
+    files with a finding that needs them).
     """
     cwe = CWE_OVERRIDES.get(test_id, cwe)
     if tree is None or (test_id not in _COMMAND and test_id not in ("B608", "B324")):
@@ -143,6 +144,11 @@ _STDIN_RUNNERS = re.compile(
     r"source|eval|exec)(?![\w./-])|(?<![\w./-])\.(?=\s)")
 
 
+def _literal_str(node: ast.expr) -> bool:
+    """A str or bytes literal written right there (a name may be rebound: not followed)."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, str | bytes)
+
+
 def _steered(ctx: ModuleContext, call: ast.Call) -> bool:
     """Whether something other than the command text picks what runs: ``executable=``
     not a literal, or a script fed on stdin (``input=`` not a literal, ``stdin=PIPE`` +
@@ -151,14 +157,14 @@ def _steered(ctx: ModuleContext, call: ast.Call) -> bool:
     fed = [k for k in call.keywords if k.arg is None]  # **kw may hold input=/stdin=
     mode = call.args[1] if len(call.args) > 1 else ctx.keyword(call, "mode")
     if ctx.call_name(call) in ("os.popen", "os.popen2", "os.popen3") and mode is not None \
-            and not (isinstance(ctx.value(mode), str) and "w" not in ctx.value(mode)):
+            and not (_literal_str(mode) and "w" not in mode.value):
         fed.append(ast.keyword(arg="stdin", value=mode))  # os.popen("sh", "w").write(s)
     for k in [*call.keywords, *fed]:
-        if k.arg == "executable" and not isinstance(ctx.value(k.value), str):
+        if k.arg == "executable" and not _literal_str(k.value):
             return True
         if (k.arg in ("input", "stdin") or k in fed) and (k in fed or not (
                 isinstance(k.value, ast.Constant) and k.value.value is None
-                or isinstance(ctx.value(k.value), str | bytes)
+                or _literal_str(k.value)
                 or ctx.qualname(k.value) in ("subprocess.DEVNULL", "subprocess.STDOUT"))):
             texts = [n.value for n in ast.walk(call.args[0])
                      if isinstance(n, ast.Constant) and isinstance(n.value, str)]

@@ -351,6 +351,11 @@ _ALONE = {
     "stdin_source": 'import subprocess\n\n\ndef handler(event, context):\n'
                     '    script = "ls -l " + event["name"]\n'
                     '    subprocess.run(". /dev/stdin", shell=True, input=script, text=True)\n',
+    # a script fed on stdin through a name another function can rebind (globals())
+    "stdin_by_name": 'import subprocess\nSCRIPT = "ls"\n\n\ndef load(s):\n'
+                     '    globals().update(s)\n\n\ndef handler(event, context):\n'
+                     '    load(event)\n'
+                     '    subprocess.run("sh", shell=True, input=SCRIPT, text=True)\n',
     "heredoc": 'import os\nimport shlex\n\n\ndef handler(event, context):\n'
                '    q = shlex.quote(event["q"])\n    os.system("cat <<EOF\\n" + q + "\\nEOF")\n',
 }
